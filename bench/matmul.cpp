@@ -1,0 +1,137 @@
+// Matrix product speed: tg::matmul (forward, float32, no grad) against a direct
+// cblas_sgemm call on the same operands, in GFLOP/s (2·M·N·K flops a product).
+//
+// tg::matmul allocates its output on every call (through the caching host
+// allocator) and goes through the op and backend layers; the direct call
+// writes into one reused buffer. That difference is what a user pays, so it
+// stays in. The two are timed alternately, repetition by repetition, so that
+// noise from other work on the machine hits both alike; each figure is the
+// median over the repetitions.
+//
+// Output, one line per shape:
+//   matmul shape=(64,64)x(64,64) tapegrad_gflops=.. openblas_gflops=.. ratio=..
+#include <cblas.h>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tapegrad.h"
+
+namespace {
+
+struct Config {
+  int reps = 9;              // timed repetitions of each side; medians reported
+  double min_seconds = 0.05; // each repetition runs at least this long
+  int threads = 2;
+  std::vector<int64_t> mkn;  // one problem (M K N) instead of the default list
+};
+
+// A (m, k) @ B (k, n)
+struct Problem {
+  int64_t m, k, n;
+};
+
+std::vector<Problem> default_problems() {
+  std::vector<Problem> problems;
+  for (int64_t s : {64, 128, 256, 512, 1024}) problems.push_back({s, s, s});
+  problems.push_back({64 * 30, 512, 1536});  // translation model: (batch*time, d) x (d, 3·hidden)
+  problems.push_back({64, 512, 10000});      // translation model: output projection to the vocabulary
+  return problems;
+}
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const size_t n = values.size();
+  return n % 2 == 1 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+}
+
+template <typename Fn>
+double seconds_for(int iterations, Fn&& fn) {
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < iterations; ++i) fn();
+  const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+  return elapsed.count();
+}
+
+struct Result {
+  double tapegrad_gflops, openblas_gflops, max_abs_diff;
+};
+
+Result compare(const Problem& p, const Config& cfg) {
+  tg::Generator gen(42);
+  const tg::Tensor a = tg::randn({p.m, p.k}, {}, gen);  // (M, K)
+  const tg::Tensor b = tg::randn({p.k, p.n}, {}, gen);  // (K, N)
+  const tg::Tensor c = tg::Tensor::empty({p.m, p.n});   // (M, N), reused by the direct call
+  const float* a_data = a.data<float>();
+  const float* b_data = b.data<float>();
+  float* c_data = c.data<float>();
+  const int m = static_cast<int>(p.m), k = static_cast<int>(p.k), n = static_cast<int>(p.n);
+
+  auto run_tapegrad = [&] { tg::Tensor out = tg::matmul(a, b); };
+  auto run_openblas = [&] {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a_data, k, b_data, n, 0.0f,
+                c_data, n);
+  };
+
+  // Same answer from both (sanity), then warm caches and thread pools.
+  tg::Tensor out = tg::matmul(a, b);
+  run_openblas();
+  const std::vector<float> got = out.to_vector<float>();
+  double max_abs_diff = 0;
+  for (size_t i = 0; i < got.size(); ++i)
+    max_abs_diff = std::max(max_abs_diff, std::abs(static_cast<double>(got[i]) - c_data[i]));
+  out = tg::Tensor();
+
+  const double one_call = std::max(seconds_for(3, run_openblas) / 3, 1e-9);
+  const int iterations = std::max(1, static_cast<int>(std::ceil(cfg.min_seconds / one_call)));
+  seconds_for(iterations, run_tapegrad);
+
+  const double flops = 2.0 * static_cast<double>(p.m) * static_cast<double>(p.n) * static_cast<double>(p.k);
+  std::vector<double> tapegrad_gflops, openblas_gflops;
+  for (int r = 0; r < cfg.reps; ++r) {
+    // Alternate which side goes first so neither always follows the other.
+    const bool tapegrad_first = r % 2 == 0;
+    double t_tapegrad = 0, t_openblas = 0;
+    if (tapegrad_first) t_tapegrad = seconds_for(iterations, run_tapegrad);
+    t_openblas = seconds_for(iterations, run_openblas);
+    if (!tapegrad_first) t_tapegrad = seconds_for(iterations, run_tapegrad);
+    tapegrad_gflops.push_back(flops * iterations / t_tapegrad / 1e9);
+    openblas_gflops.push_back(flops * iterations / t_openblas / 1e9);
+  }
+  return {median(tapegrad_gflops), median(openblas_gflops), max_abs_diff};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Config cfg;
+  CLI::App app{"GFLOP/s of tg::matmul against a direct cblas_sgemm call"};
+  app.add_option("--reps", cfg.reps, "Timed repetitions of each side; medians reported")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--min-seconds", cfg.min_seconds, "Least duration of one repetition")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--threads", cfg.threads, "Threads for kernels and OpenBLAS")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--mkn", cfg.mkn, "Only this problem: M K N for (M, K) x (K, N)")->expected(3)->check(CLI::PositiveNumber);
+  CLI11_PARSE(app, argc, argv);
+  const std::vector<Problem> problems =
+      cfg.mkn.empty() ? default_problems() : std::vector<Problem>{{cfg.mkn[0], cfg.mkn[1], cfg.mkn[2]}};
+
+  tg::set_num_threads(cfg.threads);
+  tg::NoGrad no_grad;
+  fmt::print("# matmul, float32, forward only, threads={}, reps={}: median GFLOP/s\n", cfg.threads, cfg.reps);
+  fmt::print("# {:<24} {:>10} {:>10} {:>7}\n", "shape (M,K)x(K,N)", "tapegrad", "OpenBLAS", "ratio");
+  for (const Problem& p : problems) {
+    const Result r = compare(p, cfg);
+    const std::string shape = fmt::format("({},{})x({},{})", p.m, p.k, p.k, p.n);
+    fmt::print("matmul shape={:<24} tapegrad_gflops={:<8.2f} openblas_gflops={:<8.2f} ratio={:.3f} max_abs_diff={:.2g}\n",
+               shape, r.tapegrad_gflops, r.openblas_gflops, r.tapegrad_gflops / r.openblas_gflops,
+               r.max_abs_diff);
+    std::fflush(stdout);
+  }
+  return 0;
+}

@@ -1,0 +1,126 @@
+#include "core/backend.h"
+
+#include <cblas.h>
+
+#include <thread>
+
+#include "core/error.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace tg {
+
+bool View::is_contiguous() const { return strides == contiguous_strides(shape) || numel() <= 1; }
+
+std::string_view unary_op_name(UnaryOp op) {
+  constexpr std::string_view names[] = {"neg",  "exp",  "log", "sqrt",       "tanh",       "sigmoid",
+                                        "relu", "abs", "pow_scalar", "mul_scalar", "add_scalar"};
+  return names[static_cast<int>(op)];
+}
+
+std::string_view binary_op_name(BinaryOp op) {
+  constexpr std::string_view names[] = {"add", "sub", "mul", "div", "maximum", "minimum",
+                                        "eq",  "ne",  "lt",  "le",  "gt",      "ge"};
+  return names[static_cast<int>(op)];
+}
+
+// Defaults: memory hooks belong to non-host devices; kernels fall back to cpu.
+void* Backend::allocate(size_t) { fail("backend {}: has no device memory of its own", name()); }
+void Backend::deallocate(void*, size_t) { fail("backend {}: has no device memory", name()); }
+void Backend::copy_to_host(const void*, void*, size_t) { fail("backend {}: host memory only", name()); }
+void Backend::copy_from_host(const void*, void*, size_t) { fail("backend {}: host memory only", name()); }
+
+Backend& Backend::fallback() { return cpu_backend(); }
+
+void Backend::fill(const View& out, double value) { fallback().fill(out, value); }
+void Backend::copy(const View& src, const View& out) { fallback().copy(src, out); }
+void Backend::unary(UnaryOp op, const View& x, const View& out, double s) {
+  fallback().unary(op, x, out, s);
+}
+void Backend::unary_backward(UnaryOp op, const View& x, const View& y, const View& dy,
+                             const View& dx, double s) {
+  fallback().unary_backward(op, x, y, dy, dx, s);
+}
+void Backend::binary(BinaryOp op, const View& a, const View& b, const View& out) {
+  fallback().binary(op, a, b, out);
+}
+void Backend::where(const View& cond, const View& a, const View& b, const View& out) {
+  fallback().where(cond, a, b, out);
+}
+void Backend::reduce(ReduceOp op, const View& x, int axis, const View& out, const View* argmax) {
+  fallback().reduce(op, x, axis, out, argmax);
+}
+void Backend::matmul(const View& a, const View& b, const View& c, double beta) {
+  fallback().matmul(a, b, c, beta);
+}
+void Backend::gather_rows(const View& table, const View& index, const View& out) {
+  fallback().gather_rows(table, index, out);
+}
+void Backend::scatter_add_rows(const View& src, const View& index, const View& table) {
+  fallback().scatter_add_rows(src, index, table);
+}
+void Backend::softmax(const View& x, const View& out, bool log) { fallback().softmax(x, out, log); }
+void Backend::softmax_backward(const View& y, const View& dy, const View& dx, bool log) {
+  fallback().softmax_backward(y, dy, dx, log);
+}
+void Backend::nll(const View& logp, const View& target, int64_t ignore_index, double smoothing,
+                  const View& loss) {
+  fallback().nll(logp, target, ignore_index, smoothing, loss);
+}
+void Backend::nll_backward(const View& target, int64_t ignore_index, double smoothing,
+                           const View& dloss, const View& dlogp) {
+  fallback().nll_backward(target, ignore_index, smoothing, dloss, dlogp);
+}
+
+namespace {
+thread_local Backend* selected_host_backend = nullptr;
+int thread_count = 0;  // 0: not set yet, use all cores
+}  // namespace
+
+Backend& host_backend() {
+  return selected_host_backend != nullptr ? *selected_host_backend : cpu_backend();
+}
+
+void set_host_backend(std::string_view name) {
+  if (name == "cpu")
+    selected_host_backend = &cpu_backend();
+  else if (name == "reference")
+    selected_host_backend = &reference_backend();
+  else
+    fail("set_host_backend: unknown backend '{}' (expected 'cpu' or 'reference')", name);
+}
+
+HostBackendScope::HostBackendScope(Backend& backend) : previous_(selected_host_backend) {
+  selected_host_backend = &backend;
+}
+HostBackendScope::~HostBackendScope() { selected_host_backend = previous_; }
+
+Backend& device_backend(Device device) {
+  if (device.is_host()) return host_backend();
+  fail("device {}: tapegrad was built without support for it", device.str());
+}
+
+Backend& backend_for(Device device) {
+  return device.is_host() ? host_backend() : device_backend(device);
+}
+
+void set_num_threads(int n) {
+  if (n < 1) fail("set_num_threads: need at least 1 thread, got {}", n);
+  thread_count = n;
+  openblas_set_num_threads(n);
+#ifdef _OPENMP
+  omp_set_num_threads(n);
+#endif
+}
+
+int num_threads() {
+  if (thread_count == 0) {
+    const unsigned cores = std::thread::hardware_concurrency();
+    return cores == 0 ? 1 : static_cast<int>(cores);
+  }
+  return thread_count;
+}
+
+}  // namespace tg

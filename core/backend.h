@@ -1,0 +1,148 @@
+#pragma once
+// The backend interface: the small set of primitive kernels every device
+// implements. Ops in ops/ are written against these; nothing above core/
+// touches raw memory.
+//
+// Kernels see tensors as Views: a data pointer plus shape and strides in
+// elements. A stride of 0 repeats an element (broadcasting). Kernels that
+// write `out` never resize it; kernels whose comment says "+=" accumulate.
+//
+// Backends that serve host memory: `cpu` (OpenBLAS, both cores) and
+// `reference` (plain loops, the readable definition of every kernel).
+// A backend overriding only some kernels falls back to `cpu` for the rest.
+#include <cstdint>
+#include <string_view>
+
+#include "core/device.h"
+#include "core/dtype.h"
+#include "core/shape.h"
+
+namespace tg {
+
+struct View {
+  void* data = nullptr;  // first element, offset already applied
+  DType dtype = DType::f32;
+  Shape shape;
+  Strides strides;  // in elements
+
+  int64_t numel() const { return shape.numel(); }
+  bool is_contiguous() const;
+  template <typename T> T* as() const { return static_cast<T*>(data); }
+};
+
+enum class UnaryOp : uint8_t {
+  neg,         // y = -x
+  exp,         // y = e^x
+  log,         // y = ln x
+  sqrt,        // y = √x
+  tanh,        // y = tanh x
+  sigmoid,     // y = 1 / (1 + e^-x)
+  relu,        // y = max(x, 0)
+  abs,         // y = |x|
+  pow_scalar,  // y = x^s
+  mul_scalar,  // y = x * s
+  add_scalar,  // y = x + s
+};
+std::string_view unary_op_name(UnaryOp op);
+
+enum class BinaryOp : uint8_t {
+  add, sub, mul, div, maximum, minimum,  // float -> float
+  eq, ne, lt, le, gt, ge,                // float -> bool
+};
+std::string_view binary_op_name(BinaryOp op);
+inline bool is_comparison(BinaryOp op) { return op >= BinaryOp::eq; }
+
+enum class ReduceOp : uint8_t { sum, max };
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string_view name() const = 0;
+
+  // Device memory (backends of non-host devices only).
+  virtual void* allocate(size_t nbytes);
+  virtual void deallocate(void* ptr, size_t nbytes);
+  // Copies between this device and the host (non-host devices only).
+  virtual void copy_to_host(const void* device_src, void* host_dst, size_t nbytes);
+  virtual void copy_from_host(const void* host_src, void* device_dst, size_t nbytes);
+
+  // out = value (out: any dtype, any strides)
+  virtual void fill(const View& out, double value);
+  // out = src, converting dtype; src is read through its strides (stride 0
+  // broadcasts), out may be strided. Shapes equal.
+  virtual void copy(const View& src, const View& out);
+  // out = f(x, s); x and out float, same shape.
+  virtual void unary(UnaryOp op, const View& x, const View& out, double scalar);
+  // dx += f'(x) * dy, where y = f(x) is given too so that tanh/sigmoid/exp
+  // reuse it. All same shape.
+  virtual void unary_backward(UnaryOp op, const View& x, const View& y, const View& dy,
+                              const View& dx, double scalar);
+  // out = a (op) b; a and b already broadcast to out's shape (stride 0).
+  // Comparisons write bool out. out may alias a (in-place accumulate).
+  virtual void binary(BinaryOp op, const View& a, const View& b, const View& out);
+  // out = cond ? a : b; cond bool; all broadcast to out's shape.
+  virtual void where(const View& cond, const View& a, const View& b, const View& out);
+  // out = reduce of x over `axis`; out has x's shape with that axis of size 1,
+  // contiguous. For max, `argmax` (int64, out's shape) receives the index of the
+  // first maximum when non-null.
+  virtual void reduce(ReduceOp op, const View& x, int axis, const View& out,
+                      const View* argmax);
+  // c = a @ b + beta * c, batched: a (B, M, K), b (B, K, N), c (B, M, N).
+  // a and b may be strided (a transpose is a stride swap); beta is 0 or 1.
+  virtual void matmul(const View& a, const View& b, const View& c, double beta);
+  // out[i, :] = table[index[i], :]; table (V, D), index int64 (N), out (N, D).
+  virtual void gather_rows(const View& table, const View& index, const View& out);
+  // table[index[i], :] += src[i, :]; src (N, D), index int64 (N), table (V, D).
+  virtual void scatter_add_rows(const View& src, const View& index, const View& table);
+  // Row-wise over the last axis, contiguous (R, C):
+  //   softmax  y = e^(x - max) / Σ e^(x - max)
+  //   log      y = x - max - ln Σ e^(x - max)
+  virtual void softmax(const View& x, const View& out, bool log);
+  // dx += y * (dy - Σ dy*y)   (softmax)
+  // dx += dy - e^y * Σ dy     (log softmax, y = log-probabilities)
+  virtual void softmax_backward(const View& y, const View& dy, const View& dx, bool log);
+  // Negative log-likelihood per row of log-probabilities logp (N, C), targets
+  // int64 (N), label smoothing ε: loss_i = -(1-ε) logp[i, t_i] - ε/C Σ_c logp[i, c];
+  // rows whose target is ignore_index get 0. loss (N).
+  virtual void nll(const View& logp, const View& target, int64_t ignore_index, double smoothing,
+                   const View& loss);
+  // dlogp[i, c] += dloss_i * -((1-ε)[c = t_i] + ε/C), 0 for ignored rows.
+  virtual void nll_backward(const View& target, int64_t ignore_index, double smoothing,
+                            const View& dloss, const View& dlogp);
+
+ protected:
+  // The backend that runs kernels this one does not override (cpu).
+  virtual Backend& fallback();
+};
+
+// The backend running kernels for tensors on `device`: for host memory, the
+// selected host backend (cpu unless changed); else that device's backend.
+Backend& backend_for(Device device);
+// The backend owning memory of a non-host device (throws if not built in).
+Backend& device_backend(Device device);
+
+Backend& cpu_backend();
+Backend& reference_backend();
+
+// Selects the backend that runs host kernels on this thread ("cpu" or
+// "reference"); throws naming the known ones for an unknown name.
+void set_host_backend(std::string_view name);
+Backend& host_backend();
+
+// Uses a host backend for the lifetime of the scope (tests run both).
+class HostBackendScope {
+ public:
+  explicit HostBackendScope(Backend& backend);
+  ~HostBackendScope();
+  HostBackendScope(const HostBackendScope&) = delete;
+  HostBackendScope& operator=(const HostBackendScope&) = delete;
+
+ private:
+  Backend* previous_;
+};
+
+// Threads used by host kernels and OpenBLAS (default: all cores).
+void set_num_threads(int n);
+int num_threads();
+
+}  // namespace tg

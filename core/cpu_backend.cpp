@@ -1,0 +1,632 @@
+#include "core/cpu_backend.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <climits>
+#include <cmath>
+#include <type_traits>
+#include <vector>
+
+#include "core/cpu_loops.h"
+#include "core/error.h"
+
+namespace tg {
+
+namespace {
+
+using cpu::map_elements;
+using cpu::parallel_ranges;
+
+// ---------------------------------------------------------------------------
+// dtype dispatch and argument checks
+
+// Calls fn.template operator()<T>() with T the C++ type of a float dtype.
+template <typename Fn>
+void visit_float(DType dtype, std::string_view op, Fn&& fn) {
+  switch (dtype) {
+    case DType::f32: return fn.template operator()<float>();
+    case DType::f64: return fn.template operator()<double>();
+    default: fail("{}: expected float32 or float64, got {}", op, dtype_name(dtype));
+  }
+}
+
+// Same, for every dtype.
+template <typename Fn>
+void visit_any(DType dtype, Fn&& fn) {
+  switch (dtype) {
+    case DType::f32: return fn.template operator()<float>();
+    case DType::f64: return fn.template operator()<double>();
+    case DType::i64: return fn.template operator()<int64_t>();
+    case DType::boolean: return fn.template operator()<bool>();
+  }
+  fail("cpu backend: unknown dtype {}", static_cast<int>(dtype));
+}
+
+void check_dtype(std::string_view op, std::string_view what, const View& v, DType expected) {
+  if (v.dtype != expected)
+    fail("{}: {} must be {}, got {}", op, what, dtype_name(expected), dtype_name(v.dtype));
+}
+
+void check_shape(std::string_view op, std::string_view what, const View& v, const Shape& expected) {
+  if (!(v.shape == expected))
+    fail("{}: {} has shape {}, expected {}", op, what, v.shape.str(), expected.str());
+}
+
+void check_rank(std::string_view op, std::string_view what, const View& v, int rank) {
+  if (v.shape.size() != rank)
+    fail("{}: {} must have rank {}, got shape {}", op, what, rank, v.shape.str());
+}
+
+void check_contiguous(std::string_view op, std::string_view what, const View& v) {
+  if (!v.is_contiguous())
+    fail("{}: {} must be contiguous, got shape {} with strides {}", op, what, v.shape.str(),
+         v.strides.str());
+}
+
+// Value conversion between element types; anything non-zero is true.
+template <typename To, typename From>
+To convert(From v) {
+  if constexpr (std::is_same_v<To, bool>)
+    return v != From(0);
+  else
+    return static_cast<To>(v);
+}
+
+// Index i of a 1-D int64 view, through its stride.
+int64_t index_at(const View& index, int64_t i) { return index.as<const int64_t>()[i * index.strides[0]]; }
+
+// Throws unless every index lies in [0, rows); checked before any thread starts.
+void check_indices(std::string_view op, const View& index, int64_t rows) {
+  for (int64_t i = 0; i < index.numel(); ++i) {
+    const int64_t k = index_at(index, i);
+    if (k < 0 || k >= rows)
+      fail("{}: index {} at row {} is out of range for a table of {} rows", op, k, i, rows);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// elementwise
+
+template <typename T>
+void unary_typed(UnaryOp op, const View& x, const View& out, T s) {
+  auto apply = [&](auto f) { map_elements<T, T>(out, [f](T& y, T v) { y = f(v); }, x); };
+  switch (op) {
+    case UnaryOp::neg: return apply([](T v) { return -v; });
+    case UnaryOp::exp: return apply([](T v) { return std::exp(v); });
+    case UnaryOp::log: return apply([](T v) { return std::log(v); });
+    case UnaryOp::sqrt: return apply([](T v) { return std::sqrt(v); });
+    case UnaryOp::tanh: return apply([](T v) { return std::tanh(v); });
+    case UnaryOp::sigmoid: return apply([](T v) { return T(1) / (T(1) + std::exp(-v)); });
+    case UnaryOp::relu: return apply([](T v) { return v < T(0) ? T(0) : v; });  // NaN stays NaN
+    case UnaryOp::abs: return apply([](T v) { return std::abs(v); });
+    case UnaryOp::pow_scalar:
+      if (s == T(2)) return apply([](T v) { return v * v; });  // the common square, without pow
+      return apply([s](T v) { return std::pow(v, s); });
+    case UnaryOp::mul_scalar: return apply([s](T v) { return v * s; });
+    case UnaryOp::add_scalar: return apply([s](T v) { return v + s; });
+  }
+  fail("unary: unknown op {}", static_cast<int>(op));
+}
+
+// dx += dy * f'(x), with `d(x, y)` giving f'(x) from x and y = f(x).
+template <typename T>
+void unary_backward_typed(UnaryOp op, const View& x, const View& y, const View& dy, const View& dx,
+                          T s) {
+  auto apply = [&](auto d) {
+    map_elements<T, T, T, T>(dx, [d](T& g, T xv, T yv, T dyv) { g += dyv * d(xv, yv); }, x, y, dy);
+  };
+  switch (op) {
+    case UnaryOp::neg: return apply([](T, T) { return T(-1); });
+    case UnaryOp::exp: return apply([](T, T y) { return y; });
+    case UnaryOp::log: return apply([](T x, T) { return T(1) / x; });
+    case UnaryOp::sqrt: return apply([](T, T y) { return T(0.5) / y; });
+    case UnaryOp::tanh: return apply([](T, T y) { return T(1) - y * y; });
+    case UnaryOp::sigmoid: return apply([](T, T y) { return y * (T(1) - y); });
+    case UnaryOp::relu: return apply([](T x, T) { return x > T(0) ? T(1) : T(0); });
+    case UnaryOp::abs: return apply([](T x, T) { return T((x > T(0)) - (x < T(0))); });
+    case UnaryOp::pow_scalar: return apply([s](T x, T) { return s * std::pow(x, s - T(1)); });
+    case UnaryOp::mul_scalar: return apply([s](T, T) { return s; });
+    case UnaryOp::add_scalar: return apply([](T, T) { return T(1); });
+  }
+  fail("unary_backward: unknown op {}", static_cast<int>(op));
+}
+
+// max/min that return NaN when either side is NaN.
+template <typename T> T nan_max(T a, T b) { return a > b || a != a ? a : b; }
+template <typename T> T nan_min(T a, T b) { return a < b || a != a ? a : b; }
+
+template <typename T>
+void binary_typed(BinaryOp op, const View& a, const View& b, const View& out) {
+  auto arith = [&](auto f) {
+    map_elements<T, T, T>(out, [f](T& o, T x, T y) { o = f(x, y); }, a, b);
+  };
+  auto compare = [&](auto f) {
+    map_elements<bool, T, T>(out, [f](bool& o, T x, T y) { o = f(x, y); }, a, b);
+  };
+  switch (op) {
+    case BinaryOp::add: return arith([](T x, T y) { return x + y; });
+    case BinaryOp::sub: return arith([](T x, T y) { return x - y; });
+    case BinaryOp::mul: return arith([](T x, T y) { return x * y; });
+    case BinaryOp::div: return arith([](T x, T y) { return x / y; });
+    case BinaryOp::maximum: return arith(nan_max<T>);
+    case BinaryOp::minimum: return arith(nan_min<T>);
+    case BinaryOp::eq: return compare([](T x, T y) { return x == y; });
+    case BinaryOp::ne: return compare([](T x, T y) { return x != y; });
+    case BinaryOp::lt: return compare([](T x, T y) { return x < y; });
+    case BinaryOp::le: return compare([](T x, T y) { return x <= y; });
+    case BinaryOp::gt: return compare([](T x, T y) { return x > y; });
+    case BinaryOp::ge: return compare([](T x, T y) { return x >= y; });
+  }
+  fail("binary: unknown op {}", static_cast<int>(op));
+}
+
+// ---------------------------------------------------------------------------
+// reduce: each output element o reduces x[o + k*step] for k < n. Two loop
+// orders, picked by which is closer to unit stride in memory:
+//   along:  one output at a time, k innermost (reducing a row's last axis);
+//   across: a block of neighbouring outputs at a time, k outermost, so the
+//           innermost loop runs over outputs (reducing axis 0 of a matrix).
+
+constexpr int64_t kAcrossBlock = 256;  // outputs per block: accumulators stay on the stack
+
+// Sums accumulate in double, also for float32: long float sums lose digits.
+template <typename T>
+void sum_along(const T* x, int64_t x_stride, T* out, int64_t out_stride, int64_t m, int64_t n,
+               int64_t step) {
+  for (int64_t j = 0; j < m; ++j) {
+    const T* row = x + j * x_stride;
+    double acc = 0;
+    if (step == 1) {  // the usual case, spelled out so that it vectorises
+#pragma omp simd reduction(+ : acc)
+      for (int64_t k = 0; k < n; ++k) acc += row[k];
+    } else {
+      for (int64_t k = 0; k < n; ++k) acc += row[k * step];
+    }
+    out[j * out_stride] = T(acc);
+  }
+}
+
+template <typename T>
+void sum_across(const T* x, int64_t x_stride, T* out, int64_t out_stride, int64_t m, int64_t n,
+                int64_t step) {
+  for (int64_t j0 = 0; j0 < m; j0 += kAcrossBlock) {
+    const int64_t width = std::min(kAcrossBlock, m - j0);
+    double acc[kAcrossBlock] = {};
+    for (int64_t k = 0; k < n; ++k) {
+      const T* slice = x + j0 * x_stride + k * step;
+      for (int64_t j = 0; j < width; ++j) acc[j] += slice[j * x_stride];
+    }
+    for (int64_t j = 0; j < width; ++j) out[(j0 + j) * out_stride] = T(acc[j]);
+  }
+}
+
+// v replaces the best so far if larger, or if NaN (NaN propagates, first one wins).
+template <typename T> bool beats(T v, T best) { return v > best || (v != v && best == best); }
+
+template <typename T>
+void max_along(const T* x, int64_t x_stride, T* out, int64_t* arg, int64_t out_stride, int64_t m,
+               int64_t n, int64_t step) {
+  for (int64_t j = 0; j < m; ++j) {
+    const T* row = x + j * x_stride;
+    T best = row[0];
+    int64_t best_k = 0;
+    for (int64_t k = 1; k < n; ++k)
+      if (beats(row[k * step], best)) best = row[k * step], best_k = k;
+    out[j * out_stride] = best;
+    if (arg != nullptr) arg[j * out_stride] = best_k;
+  }
+}
+
+template <typename T>
+void max_across(const T* x, int64_t x_stride, T* out, int64_t* arg, int64_t out_stride, int64_t m,
+                int64_t n, int64_t step) {
+  for (int64_t j0 = 0; j0 < m; j0 += kAcrossBlock) {
+    const int64_t width = std::min(kAcrossBlock, m - j0);
+    T best[kAcrossBlock];
+    int64_t best_k[kAcrossBlock] = {};
+    for (int64_t j = 0; j < width; ++j) best[j] = x[(j0 + j) * x_stride];
+    for (int64_t k = 1; k < n; ++k) {
+      const T* slice = x + j0 * x_stride + k * step;
+      for (int64_t j = 0; j < width; ++j)
+        if (beats(slice[j * x_stride], best[j])) best[j] = slice[j * x_stride], best_k[j] = k;
+    }
+    for (int64_t j = 0; j < width; ++j) {
+      out[(j0 + j) * out_stride] = best[j];
+      if (arg != nullptr) arg[(j0 + j) * out_stride] = best_k[j];
+    }
+  }
+}
+
+template <typename T>
+void reduce_typed(ReduceOp op, const View& x, int axis, const View& out, int64_t* arg) {
+  const int64_t n = x.shape[axis], step = x.strides[axis];
+  // Walk the output positions: x's shape and strides without the axis, out contiguous.
+  Shape rest = x.shape;
+  Strides x_rest = x.strides;
+  rest.erase(axis);
+  x_rest.erase(axis);
+  const Strides out_strides = contiguous_strides(rest);
+  const auto plan = cpu::make_plan<2>(rest, {&out_strides, &x_rest});
+  const T* x_base = x.as<const T>();
+  T* out_base = out.as<T>();
+
+  auto row = [&](const std::array<int64_t, 2>& offsets, int64_t m) {
+    const T* xs = x_base + offsets[1];
+    T* os = out_base + offsets[0];
+    int64_t* as = arg != nullptr ? arg + offsets[0] : nullptr;
+    const int64_t x_stride = plan.inner_stride(1), out_stride = plan.inner_stride(0);
+    const bool along = m == 1 || std::abs(step) <= std::abs(x_stride);
+    if (op == ReduceOp::sum) {
+      if (along) sum_along(xs, x_stride, os, out_stride, m, n, step);
+      else sum_across(xs, x_stride, os, out_stride, m, n, step);
+    } else {
+      if (along) max_along(xs, x_stride, os, as, out_stride, m, n, step);
+      else max_across(xs, x_stride, os, as, out_stride, m, n, step);
+    }
+  };
+  parallel_ranges(rest.numel(), x.numel(), [&](int64_t begin, int64_t end) {
+    cpu::walk_rows(plan, begin, end, row);
+  });
+}
+
+// ---------------------------------------------------------------------------
+// matmul
+
+using BlasInt = blasint;
+
+BlasInt blas_int(int64_t v, std::string_view what) {
+  if (v > INT_MAX) fail("matmul: {} = {} exceeds what OpenBLAS can index", what, v);
+  return static_cast<BlasInt>(v);
+}
+
+// A (rows, cols) slice with strides (rs, cs) as OpenBLAS reads it: in place,
+// as is or transposed, when one stride is 1 and the other clears the row
+// length; otherwise packed row-major into `packed`.
+template <typename T>
+struct BlasMatrix {
+  const T* data = nullptr;
+  CBLAS_TRANSPOSE trans = CblasNoTrans;
+  int64_t ld = 0;
+  std::vector<T> packed;
+
+  void set(const T* p, int64_t rows, int64_t cols, int64_t rs, int64_t cs) {
+    // A stride along a dimension of size 1 is never followed, so it may be anything.
+    if ((cols == 1 || cs == 1) && (rows == 1 || rs >= cols)) {
+      data = p, trans = CblasNoTrans, ld = rows == 1 ? cols : rs;
+    } else if ((rows == 1 || rs == 1) && (cols == 1 || cs >= rows)) {
+      data = p, trans = CblasTrans, ld = cols == 1 ? rows : cs;
+    } else {
+      packed.resize(rows * cols);
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < cols; ++c) packed[r * cols + c] = p[r * rs + c * cs];
+      data = packed.data(), trans = CblasNoTrans, ld = cols;
+    }
+  }
+};
+
+// c (M, N) = op(a) (M, K) @ op(b) (K, N) + beta * c, row-major.
+void gemm(const BlasMatrix<float>& a, const BlasMatrix<float>& b, float* c, BlasInt m, BlasInt n,
+          BlasInt k, float beta) {
+  cblas_sgemm(CblasRowMajor, a.trans, b.trans, m, n, k, 1.0f, a.data, blas_int(a.ld, "lda"), b.data,
+              blas_int(b.ld, "ldb"), beta, c, n);
+}
+void gemm(const BlasMatrix<double>& a, const BlasMatrix<double>& b, double* c, BlasInt m,
+          BlasInt n, BlasInt k, double beta) {
+  cblas_dgemm(CblasRowMajor, a.trans, b.trans, m, n, k, 1.0, a.data, blas_int(a.ld, "lda"), b.data,
+              blas_int(b.ld, "ldb"), beta, c, n);
+}
+
+template <typename T>
+void matmul_typed(const View& a, const View& b, const View& c, double beta) {
+  const int64_t batch = c.shape[0], m = c.shape[1], n = c.shape[2], k = a.shape[2];
+  if (batch == 0 || m == 0 || n == 0) return;
+  if (k == 0) {  // an empty sum: c = beta * c
+    if (beta == 0) std::fill_n(c.as<T>(), c.numel(), T(0));
+    return;
+  }
+  const BlasInt bm = blas_int(m, "M"), bn = blas_int(n, "N"), bk = blas_int(k, "K");
+  BlasMatrix<T> am, bmat;
+  for (int64_t i = 0; i < batch; ++i) {
+    am.set(a.as<const T>() + i * a.strides[0], m, k, a.strides[1], a.strides[2]);
+    bmat.set(b.as<const T>() + i * b.strides[0], k, n, b.strides[1], b.strides[2]);
+    gemm(am, bmat, c.as<T>() + i * m * n, bm, bn, bk, T(beta));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// row kernels on contiguous (R, C) data
+
+template <typename T>
+void softmax_row(const T* x, T* y, int64_t cols, bool log) {
+  T max = x[0];
+  for (int64_t c = 1; c < cols; ++c) max = std::max(max, x[c]);
+  double sum = 0;
+  for (int64_t c = 0; c < cols; ++c) {
+    const T e = std::exp(x[c] - max);
+    if (!log) y[c] = e;
+    sum += e;
+  }
+  if (log) {
+    const T log_sum = T(std::log(sum));
+    for (int64_t c = 0; c < cols; ++c) y[c] = x[c] - max - log_sum;
+  } else {
+    const T scale = T(1.0 / sum);
+    for (int64_t c = 0; c < cols; ++c) y[c] *= scale;
+  }
+}
+
+template <typename T>
+void softmax_backward_row(const T* y, const T* dy, T* dx, int64_t cols, bool log) {
+  double sum = 0;  // Σ dy (log) or Σ dy*y (softmax)
+  if (log) {
+#pragma omp simd reduction(+ : sum)
+    for (int64_t c = 0; c < cols; ++c) sum += dy[c];
+    const T s = T(sum);
+    for (int64_t c = 0; c < cols; ++c) dx[c] += dy[c] - std::exp(y[c]) * s;
+  } else {
+#pragma omp simd reduction(+ : sum)
+    for (int64_t c = 0; c < cols; ++c) sum += double(dy[c]) * y[c];
+    const T s = T(sum);
+    for (int64_t c = 0; c < cols; ++c) dx[c] += y[c] * (dy[c] - s);
+  }
+}
+
+// Splits a contiguous (..., C) view into R rows of C.
+struct Rows {
+  int64_t rows, cols;
+};
+Rows as_rows(std::string_view op, const View& v) {
+  if (v.shape.empty()) fail("{}: needs at least one dimension, got a scalar", op);
+  check_contiguous(op, "input", v);
+  const int64_t cols = v.shape.back();
+  return {cols == 0 ? 0 : v.numel() / cols, cols};
+}
+
+void check_targets(std::string_view op, const View& target, int64_t ignore_index, int64_t classes) {
+  for (int64_t i = 0; i < target.numel(); ++i) {
+    const int64_t t = index_at(target, i);
+    if (t != ignore_index && (t < 0 || t >= classes))
+      fail("{}: target {} at row {} is out of range for {} classes", op, t, i, classes);
+  }
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// the kernels
+
+void CpuBackend::fill(const View& out, double value) {
+  visit_any(out.dtype, [&]<typename T>() {
+    const T v = convert<T>(value);
+    map_elements<T>(out, [v](T& o) { o = v; });
+  });
+}
+
+void CpuBackend::copy(const View& src, const View& out) {
+  check_shape("copy", "out", out, src.shape);
+  visit_any(src.dtype, [&]<typename S>() {
+    visit_any(out.dtype, [&]<typename D>() {
+      map_elements<D, S>(out, [](D& o, S s) { o = convert<D>(s); }, src);
+    });
+  });
+}
+
+void CpuBackend::unary(UnaryOp op, const View& x, const View& out, double scalar) {
+  check_shape("unary", "out", out, x.shape);
+  check_dtype("unary", "out", out, x.dtype);
+  visit_float(x.dtype, "unary", [&]<typename T>() { unary_typed<T>(op, x, out, T(scalar)); });
+}
+
+void CpuBackend::unary_backward(UnaryOp op, const View& x, const View& y, const View& dy,
+                                const View& dx, double scalar) {
+  for (const View* v : {&y, &dy, &dx}) {
+    check_shape("unary_backward", "operand", *v, x.shape);
+    check_dtype("unary_backward", "operand", *v, x.dtype);
+  }
+  visit_float(x.dtype, "unary_backward",
+              [&]<typename T>() { unary_backward_typed<T>(op, x, y, dy, dx, T(scalar)); });
+}
+
+void CpuBackend::binary(BinaryOp op, const View& a, const View& b, const View& out) {
+  check_shape("binary", "a", a, out.shape);
+  check_shape("binary", "b", b, out.shape);
+  check_dtype("binary", "b", b, a.dtype);
+  check_dtype("binary", "out", out, is_comparison(op) ? DType::boolean : a.dtype);
+  visit_float(a.dtype, "binary", [&]<typename T>() { binary_typed<T>(op, a, b, out); });
+}
+
+void CpuBackend::where(const View& cond, const View& a, const View& b, const View& out) {
+  check_shape("where", "cond", cond, out.shape);
+  check_shape("where", "a", a, out.shape);
+  check_shape("where", "b", b, out.shape);
+  check_dtype("where", "cond", cond, DType::boolean);
+  check_dtype("where", "b", b, a.dtype);
+  check_dtype("where", "out", out, a.dtype);
+  visit_any(a.dtype, [&]<typename T>() {
+    map_elements<T, bool, T, T>(out, [](T& o, bool c, T x, T y) { o = c ? x : y; }, cond, a, b);
+  });
+}
+
+void CpuBackend::reduce(ReduceOp op, const View& x, int axis, const View& out, const View* argmax) {
+  axis = normalize_axis(axis, x.shape.size(), "reduce");
+  Shape kept = x.shape;
+  kept[axis] = 1;
+  check_shape("reduce", "out", out, kept);
+  check_dtype("reduce", "out", out, x.dtype);
+  check_contiguous("reduce", "out", out);
+  if (op == ReduceOp::max && x.shape[axis] == 0)
+    fail("reduce: max over axis {} of size 0 (shape {}) has no value", axis, x.shape.str());
+  if (argmax != nullptr) {
+    check_shape("reduce", "argmax", *argmax, kept);
+    check_dtype("reduce", "argmax", *argmax, DType::i64);
+    check_contiguous("reduce", "argmax", *argmax);
+  }
+  int64_t* arg = argmax != nullptr && op == ReduceOp::max ? argmax->as<int64_t>() : nullptr;
+  visit_float(x.dtype, "reduce", [&]<typename T>() { reduce_typed<T>(op, x, axis, out, arg); });
+}
+
+void CpuBackend::matmul(const View& a, const View& b, const View& c, double beta) {
+  check_rank("matmul", "a", a, 3);
+  check_rank("matmul", "b", b, 3);
+  check_rank("matmul", "c", c, 3);
+  const Shape& as = a.shape;
+  const Shape& bs = b.shape;
+  if (as[0] != bs[0] || as[2] != bs[1] || !(c.shape == Shape{as[0], as[1], bs[2]}))
+    fail("matmul: {} @ {} -> {}: expected a (B, M, K), b (B, K, N), c (B, M, N)", as.str(),
+         bs.str(), c.shape.str());
+  check_dtype("matmul", "b", b, a.dtype);
+  check_dtype("matmul", "c", c, a.dtype);
+  check_contiguous("matmul", "c", c);
+  if (beta != 0 && beta != 1) fail("matmul: beta must be 0 or 1, got {}", beta);
+  visit_float(a.dtype, "matmul", [&]<typename T>() { matmul_typed<T>(a, b, c, beta); });
+}
+
+void CpuBackend::gather_rows(const View& table, const View& index, const View& out) {
+  check_rank("gather_rows", "table", table, 2);
+  check_rank("gather_rows", "index", index, 1);
+  check_dtype("gather_rows", "index", index, DType::i64);
+  check_shape("gather_rows", "out", out, Shape{index.shape[0], table.shape[1]});
+  check_dtype("gather_rows", "out", out, table.dtype);
+  check_indices("gather_rows", index, table.shape[0]);
+  const int64_t rows = index.shape[0], cols = table.shape[1];
+  visit_any(table.dtype, [&]<typename T>() {
+    const T* t = table.as<const T>();
+    T* o = out.as<T>();
+    const int64_t ts = table.strides[1], os = out.strides[1];
+    parallel_ranges(rows, rows * cols, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) {
+        const T* src = t + index_at(index, i) * table.strides[0];
+        T* dst = o + i * out.strides[0];
+        if (ts == 1 && os == 1) std::copy_n(src, cols, dst);
+        else for (int64_t j = 0; j < cols; ++j) dst[j * os] = src[j * ts];
+      }
+    });
+  });
+}
+
+void CpuBackend::scatter_add_rows(const View& src, const View& index, const View& table) {
+  check_rank("scatter_add_rows", "table", table, 2);
+  check_rank("scatter_add_rows", "index", index, 1);
+  check_dtype("scatter_add_rows", "index", index, DType::i64);
+  check_shape("scatter_add_rows", "src", src, Shape{index.shape[0], table.shape[1]});
+  check_dtype("scatter_add_rows", "src", src, table.dtype);
+  check_indices("scatter_add_rows", index, table.shape[0]);
+  const int64_t rows = index.shape[0], cols = table.shape[1];
+  visit_float(table.dtype, "scatter_add_rows", [&]<typename T>() {
+    const T* s = src.as<const T>();
+    T* t = table.as<T>();
+    const int64_t ts = table.strides[1], ss = src.strides[1];
+    // Threads split the columns, never the rows: a repeated index then never
+    // has two threads adding into the same element.
+    parallel_ranges(cols, rows * cols, [&](int64_t begin, int64_t end) {
+      for (int64_t i = 0; i < rows; ++i) {
+        T* dst = t + index_at(index, i) * table.strides[0];
+        const T* from = s + i * src.strides[0];
+        for (int64_t j = begin; j < end; ++j) dst[j * ts] += from[j * ss];
+      }
+    });
+  });
+}
+
+void CpuBackend::softmax(const View& x, const View& out, bool log) {
+  check_shape("softmax", "out", out, x.shape);
+  check_dtype("softmax", "out", out, x.dtype);
+  check_contiguous("softmax", "out", out);
+  const auto [rows, cols] = as_rows("softmax", x);
+  visit_float(x.dtype, "softmax", [&]<typename T>() {
+    const T* xs = x.as<const T>();
+    T* ys = out.as<T>();
+    parallel_ranges(rows, rows * cols, [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; ++r) softmax_row(xs + r * cols, ys + r * cols, cols, log);
+    });
+  });
+}
+
+void CpuBackend::softmax_backward(const View& y, const View& dy, const View& dx, bool log) {
+  for (const View* v : {&dy, &dx}) {
+    check_shape("softmax_backward", "gradient", *v, y.shape);
+    check_dtype("softmax_backward", "gradient", *v, y.dtype);
+    check_contiguous("softmax_backward", "gradient", *v);
+  }
+  const auto [rows, cols] = as_rows("softmax_backward", y);
+  visit_float(y.dtype, "softmax_backward", [&]<typename T>() {
+    const T* ys = y.as<const T>();
+    const T* dys = dy.as<const T>();
+    T* dxs = dx.as<T>();
+    parallel_ranges(rows, rows * cols, [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; ++r)
+        softmax_backward_row(ys + r * cols, dys + r * cols, dxs + r * cols, cols, log);
+    });
+  });
+}
+
+void CpuBackend::nll(const View& logp, const View& target, int64_t ignore_index, double smoothing,
+                     const View& loss) {
+  check_rank("nll", "logp", logp, 2);
+  check_contiguous("nll", "logp", logp);
+  const int64_t rows = logp.shape[0], classes = logp.shape[1];
+  check_shape("nll", "target", target, Shape{rows});
+  check_dtype("nll", "target", target, DType::i64);
+  check_shape("nll", "loss", loss, Shape{rows});
+  check_dtype("nll", "loss", loss, logp.dtype);
+  check_targets("nll", target, ignore_index, classes);
+  visit_float(logp.dtype, "nll", [&]<typename T>() {
+    const T* lp = logp.as<const T>();
+    T* out = loss.as<T>();
+    const int64_t work = smoothing != 0 ? rows * classes : rows;
+    parallel_ranges(rows, work, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) {
+        const int64_t t = index_at(target, i);
+        const T* row = lp + i * classes;
+        double l = 0;
+        if (t != ignore_index) {
+          l = -(1 - smoothing) * row[t];
+          if (smoothing != 0) {  // skipped at ε = 0 so that a log 0 elsewhere stays harmless
+            double sum = 0;
+            for (int64_t c = 0; c < classes; ++c) sum += row[c];
+            l -= smoothing / double(classes) * sum;
+          }
+        }
+        out[i * loss.strides[0]] = T(l);
+      }
+    });
+  });
+}
+
+void CpuBackend::nll_backward(const View& target, int64_t ignore_index, double smoothing,
+                              const View& dloss, const View& dlogp) {
+  check_rank("nll_backward", "dlogp", dlogp, 2);
+  check_contiguous("nll_backward", "dlogp", dlogp);
+  const int64_t rows = dlogp.shape[0], classes = dlogp.shape[1];
+  check_shape("nll_backward", "target", target, Shape{rows});
+  check_dtype("nll_backward", "target", target, DType::i64);
+  check_shape("nll_backward", "dloss", dloss, Shape{rows});
+  check_dtype("nll_backward", "dloss", dloss, dlogp.dtype);
+  check_targets("nll_backward", target, ignore_index, classes);
+  visit_float(dlogp.dtype, "nll_backward", [&]<typename T>() {
+    const T* dl = dloss.as<const T>();
+    T* grad = dlogp.as<T>();
+    const int64_t work = smoothing != 0 ? rows * classes : rows;
+    parallel_ranges(rows, work, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) {
+        const int64_t t = index_at(target, i);
+        if (t == ignore_index) continue;
+        const double g = dl[i * dloss.strides[0]];
+        T* row = grad + i * classes;
+        if (smoothing != 0) {
+          const T spread = T(-g * smoothing / double(classes));
+          for (int64_t c = 0; c < classes; ++c) row[c] += spread;
+        }
+        row[t] += T(-g * (1 - smoothing));
+      }
+    });
+  });
+}
+
+Backend& cpu_backend() {
+  static CpuBackend backend;
+  return backend;
+}
+
+}  // namespace tg

@@ -1,0 +1,97 @@
+#include "core/creation.h"
+
+#include <cmath>
+
+#include "core/error.h"
+#include "core/kernels.h"
+
+namespace tg {
+
+namespace {
+// Builds on the host (random draws are made there), then moves to the device.
+template <typename Draw>
+Tensor host_filled(const Shape& shape, TensorOptions options, Draw draw) {
+  if (!is_floating(options.dtype))
+    fail("random tensors need a float dtype, got {}", dtype_name(options.dtype));
+  Tensor host = Tensor::empty(shape, {options.dtype, Device::cpu()});
+  const int64_t n = host.numel();
+  if (options.dtype == DType::f32) {
+    float* p = host.data<float>();
+    for (int64_t i = 0; i < n; ++i) p[i] = static_cast<float>(draw());
+  } else {
+    double* p = host.data<double>();
+    for (int64_t i = 0; i < n; ++i) p[i] = draw();
+  }
+  Tensor out = host.to(options.device);
+  if (options.requires_grad) out.requires_grad_();
+  return out;
+}
+}  // namespace
+
+Tensor full(const Shape& shape, double value, TensorOptions options) {
+  Tensor out = Tensor::empty(shape, {options.dtype, options.device});
+  kernels::fill(out, value);
+  if (options.requires_grad) out.requires_grad_();
+  return out;
+}
+Tensor zeros(const Shape& shape, TensorOptions options) { return full(shape, 0.0, options); }
+Tensor ones(const Shape& shape, TensorOptions options) { return full(shape, 1.0, options); }
+
+Tensor arange(int64_t n, TensorOptions options) { return arange(0, static_cast<double>(n), 1, options); }
+
+Tensor arange(double start, double end, double step, TensorOptions options) {
+  if (step == 0) fail("arange: step must not be zero");
+  const auto n = static_cast<int64_t>(std::ceil((end - start) / step));
+  std::vector<double> values;
+  for (int64_t i = 0; i < std::max<int64_t>(n, 0); ++i) values.push_back(start + step * i);
+  return from_vector(values, Shape{static_cast<int64_t>(values.size())}, options);
+}
+
+Tensor randn(const Shape& shape, TensorOptions options, Generator& gen) {
+  return host_filled(shape, options, [&] { return gen.normal(); });
+}
+
+Tensor normal(const Shape& shape, double mean, double std, TensorOptions options, Generator& gen) {
+  return host_filled(shape, options, [&] { return mean + std * gen.normal(); });
+}
+
+Tensor uniform(const Shape& shape, double low, double high, TensorOptions options, Generator& gen) {
+  if (!(low <= high)) fail("uniform: low {} must not exceed high {}", low, high);
+  return host_filled(shape, options, [&] { return low + (high - low) * gen.uniform(); });
+}
+
+template <typename T>
+Tensor from_vector(const std::vector<T>& values, const Shape& shape, TensorOptions options) {
+  const Shape resolved = shape.empty() ? Shape{static_cast<int64_t>(values.size())} : shape;
+  if (resolved.numel() != static_cast<int64_t>(values.size()))
+    fail("from_vector: {} values do not fill shape {} ({} elements)", values.size(),
+         resolved.str(), resolved.numel());
+  Tensor host = Tensor::empty(resolved, {dtype_of<T>(), Device::cpu()});
+  std::copy(values.begin(), values.end(), host.data<T>());
+  Tensor out = host.to(options.dtype).to(options.device);
+  if (options.requires_grad) out.requires_grad_();
+  return out;
+}
+template Tensor from_vector(const std::vector<float>&, const Shape&, TensorOptions);
+template Tensor from_vector(const std::vector<double>&, const Shape&, TensorOptions);
+template Tensor from_vector(const std::vector<int64_t>&, const Shape&, TensorOptions);
+
+Tensor tensor(const std::vector<float>& values, const Shape& shape, bool requires_grad) {
+  return from_vector(values, shape, {DType::f32, Device::cpu(), requires_grad});
+}
+Tensor tensor(const std::vector<double>& values, const Shape& shape, bool requires_grad) {
+  return from_vector(values, shape, {DType::f64, Device::cpu(), requires_grad});
+}
+Tensor tensor(std::initializer_list<float> values, const Shape& shape, bool requires_grad) {
+  return tensor(std::vector<float>(values), shape, requires_grad);
+}
+Tensor tensor(std::initializer_list<double> values, const Shape& shape, bool requires_grad) {
+  return tensor(std::vector<double>(values), shape, requires_grad);
+}
+Tensor index_tensor(const std::vector<int64_t>& values, const Shape& shape) {
+  return from_vector(values, shape, {DType::i64, Device::cpu(), false});
+}
+
+Tensor scalar(double value, TensorOptions options) { return full(Shape{}, value, options); }
+
+}  // namespace tg

@@ -1,0 +1,40 @@
+#pragma once
+// Making tensors: constant fills, ranges, random draws, and copies of C++ data.
+#include <cstdint>
+#include <initializer_list>
+#include <vector>
+
+#include "core/generator.h"
+#include "core/tensor.h"
+
+namespace tg {
+
+Tensor zeros(const Shape& shape, TensorOptions options = {});
+Tensor ones(const Shape& shape, TensorOptions options = {});
+Tensor full(const Shape& shape, double value, TensorOptions options = {});
+// 0, 1, ..., n-1 (and start, start+step, ... below end).
+Tensor arange(int64_t n, TensorOptions options = {});
+Tensor arange(double start, double end, double step, TensorOptions options = {});
+// Standard normal draws (times std, plus mean).
+Tensor randn(const Shape& shape, TensorOptions options = {}, Generator& gen = default_generator());
+Tensor normal(const Shape& shape, double mean, double std, TensorOptions options = {},
+              Generator& gen = default_generator());
+// Uniform draws in [low, high).
+Tensor uniform(const Shape& shape, double low, double high, TensorOptions options = {},
+               Generator& gen = default_generator());
+
+// A tensor holding `values` with `shape` (1-D when omitted; see scalar() for rank 0); the dtype
+// follows T unless options say otherwise.
+template <typename T>
+Tensor from_vector(const std::vector<T>& values, const Shape& shape, TensorOptions options);
+Tensor tensor(const std::vector<float>& values, const Shape& shape = {}, bool requires_grad = false);
+Tensor tensor(const std::vector<double>& values, const Shape& shape = {}, bool requires_grad = false);
+// tensor({1.f, 2.f}) is float32, tensor({1.0, 2.0}) float64.
+Tensor tensor(std::initializer_list<float> values, const Shape& shape = {}, bool requires_grad = false);
+Tensor tensor(std::initializer_list<double> values, const Shape& shape = {}, bool requires_grad = false);
+// int64 indices (token ids, targets).
+Tensor index_tensor(const std::vector<int64_t>& values, const Shape& shape = {});
+// A scalar (rank-0) tensor.
+Tensor scalar(double value, TensorOptions options = {});
+
+}  // namespace tg

@@ -1,0 +1,27 @@
+#pragma once
+// Where a tensor's memory lives. Host memory is served by the `cpu` or the
+// `reference` backend (chosen at run time); device memory by the backend of
+// that device. Copies between devices are always explicit (Tensor::to).
+#include <fmt/format.h>
+
+#include <cstdint>
+#include <string>
+
+namespace tg {
+
+enum class DeviceKind : uint8_t { cpu, cuda };
+
+struct Device {
+  DeviceKind kind = DeviceKind::cpu;
+  int index = 0;
+
+  static constexpr Device cpu() { return {DeviceKind::cpu, 0}; }
+  static constexpr Device cuda(int i = 0) { return {DeviceKind::cuda, i}; }
+  bool is_host() const { return kind == DeviceKind::cpu; }
+  friend bool operator==(const Device&, const Device&) = default;
+  std::string str() const {
+    return kind == DeviceKind::cpu ? std::string("cpu") : fmt::format("cuda:{}", index);
+  }
+};
+
+}  // namespace tg

@@ -1,0 +1,72 @@
+#include "core/gradcheck.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "core/creation.h"
+#include "core/error.h"
+#include "core/kernels.h"
+#include "core/tape.h"
+
+namespace tg {
+
+namespace {
+// L = Σ out ⊙ weights, evaluated without recording.
+double weighted_sum(const Tensor& out, const std::vector<double>& weights) {
+  const std::vector<double> values = out.to_vector<double>();
+  double total = 0;
+  for (size_t i = 0; i < values.size(); ++i) total += values[i] * weights[i];
+  return total;
+}
+}  // namespace
+
+GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f,
+                          const std::vector<Tensor>& inputs, GradcheckOptions options) {
+  for (const Tensor& x : inputs) {
+    if (x.dtype() != DType::f64) fail("gradcheck: inputs must be float64, got {}", dtype_name(x.dtype()));
+    if (!x.requires_grad() || !x.is_leaf()) fail("gradcheck: inputs must be leaves that require grad");
+    if (!x.is_contiguous()) fail("gradcheck: inputs must be contiguous");
+  }
+  // Analytic gradients through the tape, on a tape of our own.
+  Tape tape;
+  TapeScope scope(tape);
+  for (const Tensor& x : inputs) x.set_grad(Tensor());
+  Tensor out = f(inputs);
+  Generator gen(options.seed);
+  const Tensor weights = normal(out.shape(), 0, 1, {DType::f64}, gen);
+  const std::vector<double> weight_values = weights.to_vector<double>();
+  if (!out.requires_grad()) fail("gradcheck: the function's output does not depend on any input");
+  out.backward(weights);
+
+  GradcheckResult result;
+  for (size_t input = 0; input < inputs.size(); ++input) {
+    const Tensor& x = inputs[input];
+    const Tensor grad = x.grad();
+    double* values = x.data<double>();
+    for (int64_t i = 0; i < x.numel(); ++i) {
+      const double analytic = grad.defined() ? grad.at_flat(i) : 0.0;
+      const double saved = values[i];
+      double numeric;
+      {
+        NoGrad no_grad;
+        values[i] = saved + options.eps;
+        const double plus = weighted_sum(f(inputs), weight_values);
+        values[i] = saved - options.eps;
+        const double minus = weighted_sum(f(inputs), weight_values);
+        values[i] = saved;
+        numeric = (plus - minus) / (2 * options.eps);
+      }
+      const double error = std::abs(analytic - numeric);
+      result.max_abs_error = std::max(result.max_abs_error, error);
+      if (error > options.atol + options.rtol * std::abs(numeric) && result.ok) {
+        result.ok = false;
+        result.message = fmt::format("input {} element {}: analytic {:.10g} vs numeric {:.10g}", input, i,
+                                     analytic, numeric);
+      }
+    }
+  }
+  return result;
+}
+
+}  // namespace tg

@@ -1,0 +1,399 @@
+#include "core/reference_backend.h"
+
+#include <cmath>
+#include <type_traits>
+#include <vector>
+
+#include "core/error.h"
+
+namespace tg {
+
+namespace {
+
+using Index = std::vector<int64_t>;
+
+// Calls fn(index) for every multi-index of `shape`, last dimension fastest;
+// a scalar (rank 0) has exactly one, the empty index.
+template <typename Fn>
+void for_each_index(const Shape& shape, Fn fn) {
+  if (shape.numel() == 0) return;
+  Index index(shape.size(), 0);
+  for (;;) {
+    fn(index);
+    int d = shape.size() - 1;
+    while (d >= 0 && ++index[d] == shape[d]) index[d--] = 0;
+    if (d < 0) return;
+  }
+}
+
+// The element of v at a multi-index: data[Σ_d index[d] * strides[d]].
+template <typename T>
+T& at(const View& v, const Index& index) {
+  int64_t offset = 0;
+  for (int d = 0; d < v.shape.size(); ++d) offset += index[d] * v.strides[d];
+  return v.as<T>()[offset];
+}
+
+// Element i of a 1-D view, through its stride.
+template <typename T>
+T& at(const View& v, int64_t i) {
+  return v.as<T>()[i * v.strides[0]];
+}
+
+// Calls fn.template operator()<T>() with T the C++ type of dtype.
+template <typename Fn>
+void visit_float(DType dtype, std::string_view op, Fn&& fn) {
+  if (dtype == DType::f32) return fn.template operator()<float>();
+  if (dtype == DType::f64) return fn.template operator()<double>();
+  fail("{}: expected float32 or float64, got {}", op, dtype_name(dtype));
+}
+
+template <typename Fn>
+void visit_any(DType dtype, Fn&& fn) {
+  if (dtype == DType::i64) return fn.template operator()<int64_t>();
+  if (dtype == DType::boolean) return fn.template operator()<bool>();
+  visit_float(dtype, "reference", fn);
+}
+
+void expect(bool ok, std::string_view op, std::string_view what) {
+  if (!ok) fail("{}: {}", op, what);
+}
+
+void expect_like(std::string_view op, const View& v, const View& like, DType dtype) {
+  if (!(v.shape == like.shape) || v.dtype != dtype)
+    fail("{}: got a {} {} operand where {} {} was expected", op, dtype_name(v.dtype),
+         v.shape.str(), dtype_name(dtype), like.shape.str());
+}
+
+void expect_targets(std::string_view op, const View& target, int64_t ignore_index, int64_t classes) {
+  for (int64_t i = 0; i < target.numel(); ++i) {
+    const int64_t t = at<int64_t>(target, i);
+    if (t != ignore_index && (t < 0 || t >= classes))
+      fail("{}: target {} at row {} is out of range for {} classes", op, t, i, classes);
+  }
+}
+
+void expect_indices(std::string_view op, const View& index, int64_t rows) {
+  for (int64_t i = 0; i < index.numel(); ++i) {
+    const int64_t k = at<int64_t>(index, i);
+    if (k < 0 || k >= rows)
+      fail("{}: index {} at row {} is out of range for a table of {} rows", op, k, i, rows);
+  }
+}
+
+// Converts a value to another element type; anything non-zero is true.
+template <typename To, typename From>
+To convert(From v) {
+  if constexpr (std::is_same_v<To, bool>)
+    return v != From(0);
+  else
+    return static_cast<To>(v);
+}
+
+// y = f(x) for a unary op with scalar s.
+template <typename T>
+T unary_value(UnaryOp op, T x, T s) {
+  switch (op) {
+    case UnaryOp::neg: return -x;
+    case UnaryOp::exp: return std::exp(x);
+    case UnaryOp::log: return std::log(x);
+    case UnaryOp::sqrt: return std::sqrt(x);
+    case UnaryOp::tanh: return std::tanh(x);
+    case UnaryOp::sigmoid: return T(1) / (T(1) + std::exp(-x));
+    case UnaryOp::relu: return x < T(0) ? T(0) : x;  // NaN stays NaN
+    case UnaryOp::abs: return std::abs(x);
+    case UnaryOp::pow_scalar: return std::pow(x, s);
+    case UnaryOp::mul_scalar: return x * s;
+    case UnaryOp::add_scalar: return x + s;
+  }
+  fail("unary: unknown op {}", static_cast<int>(op));
+}
+
+// f'(x), given x and y = f(x).
+template <typename T>
+T unary_derivative(UnaryOp op, T x, T y, T s) {
+  switch (op) {
+    case UnaryOp::neg: return T(-1);
+    case UnaryOp::exp: return y;                      // (e^x)' = e^x
+    case UnaryOp::log: return T(1) / x;               // (ln x)' = 1/x
+    case UnaryOp::sqrt: return T(0.5) / y;            // (√x)' = 1 / (2√x)
+    case UnaryOp::tanh: return T(1) - y * y;          // (tanh x)' = 1 - tanh² x
+    case UnaryOp::sigmoid: return y * (T(1) - y);     // σ' = σ (1 - σ)
+    case UnaryOp::relu: return x > T(0) ? T(1) : T(0);
+    case UnaryOp::abs: return x > T(0) ? T(1) : x < T(0) ? T(-1) : T(0);
+    case UnaryOp::pow_scalar: return s * std::pow(x, s - T(1));
+    case UnaryOp::mul_scalar: return s;
+    case UnaryOp::add_scalar: return T(1);
+  }
+  fail("unary_backward: unknown op {}", static_cast<int>(op));
+}
+
+// a (op) b for the arithmetic ops; maximum/minimum propagate NaN.
+template <typename T>
+T binary_value(BinaryOp op, T a, T b) {
+  switch (op) {
+    case BinaryOp::add: return a + b;
+    case BinaryOp::sub: return a - b;
+    case BinaryOp::mul: return a * b;
+    case BinaryOp::div: return a / b;
+    case BinaryOp::maximum: return std::isnan(a) || std::isnan(b) ? NAN : a > b ? a : b;
+    case BinaryOp::minimum: return std::isnan(a) || std::isnan(b) ? NAN : a < b ? a : b;
+    default: fail("binary: {} is not arithmetic", binary_op_name(op));
+  }
+}
+
+template <typename T>
+bool compare(BinaryOp op, T a, T b) {
+  switch (op) {
+    case BinaryOp::eq: return a == b;
+    case BinaryOp::ne: return a != b;
+    case BinaryOp::lt: return a < b;
+    case BinaryOp::le: return a <= b;
+    case BinaryOp::gt: return a > b;
+    case BinaryOp::ge: return a >= b;
+    default: fail("binary: {} is not a comparison", binary_op_name(op));
+  }
+}
+
+}  // namespace
+
+// out[i] = value
+void ReferenceBackend::fill(const View& out, double value) {
+  visit_any(out.dtype, [&]<typename T>() {
+    for_each_index(out.shape, [&](const Index& i) { at<T>(out, i) = convert<T>(value); });
+  });
+}
+
+// out[i] = src[i], converted to out's dtype
+void ReferenceBackend::copy(const View& src, const View& out) {
+  expect(src.shape == out.shape, "copy", "src and out shapes differ");
+  visit_any(src.dtype, [&]<typename S>() {
+    visit_any(out.dtype, [&]<typename D>() {
+      for_each_index(out.shape, [&](const Index& i) { at<D>(out, i) = convert<D>(at<S>(src, i)); });
+    });
+  });
+}
+
+// out[i] = f(x[i], s)
+void ReferenceBackend::unary(UnaryOp op, const View& x, const View& out, double scalar) {
+  expect_like("unary", out, x, x.dtype);
+  visit_float(x.dtype, "unary", [&]<typename T>() {
+    for_each_index(x.shape, [&](const Index& i) {
+      at<T>(out, i) = unary_value(op, at<T>(x, i), T(scalar));
+    });
+  });
+}
+
+// dx[i] += dy[i] * f'(x[i])
+void ReferenceBackend::unary_backward(UnaryOp op, const View& x, const View& y, const View& dy,
+                                      const View& dx, double scalar) {
+  for (const View* v : {&y, &dy, &dx}) expect_like("unary_backward", *v, x, x.dtype);
+  visit_float(x.dtype, "unary_backward", [&]<typename T>() {
+    for_each_index(x.shape, [&](const Index& i) {
+      at<T>(dx, i) += at<T>(dy, i) * unary_derivative(op, at<T>(x, i), at<T>(y, i), T(scalar));
+    });
+  });
+}
+
+// out[i] = a[i] (op) b[i]
+void ReferenceBackend::binary(BinaryOp op, const View& a, const View& b, const View& out) {
+  expect_like("binary", a, out, b.dtype);
+  expect_like("binary", b, out, a.dtype);
+  expect_like("binary", out, a, is_comparison(op) ? DType::boolean : a.dtype);
+  visit_float(a.dtype, "binary", [&]<typename T>() {
+    for_each_index(out.shape, [&](const Index& i) {
+      if (is_comparison(op))
+        at<bool>(out, i) = compare(op, at<T>(a, i), at<T>(b, i));
+      else
+        at<T>(out, i) = binary_value(op, at<T>(a, i), at<T>(b, i));
+    });
+  });
+}
+
+// out[i] = cond[i] ? a[i] : b[i]
+void ReferenceBackend::where(const View& cond, const View& a, const View& b, const View& out) {
+  expect_like("where", cond, out, DType::boolean);
+  expect_like("where", a, out, out.dtype);
+  expect_like("where", b, out, out.dtype);
+  visit_any(out.dtype, [&]<typename T>() {
+    for_each_index(out.shape, [&](const Index& i) {
+      at<T>(out, i) = at<bool>(cond, i) ? at<T>(a, i) : at<T>(b, i);
+    });
+  });
+}
+
+// sum: out[.., 0, ..] = Σ_k x[.., k, ..]        (accumulated in double)
+// max: out[.., 0, ..] = max_k x[.., k, ..], argmax = the first such k; NaN wins
+void ReferenceBackend::reduce(ReduceOp op, const View& x, int axis, const View& out,
+                              const View* argmax) {
+  axis = normalize_axis(axis, x.shape.size(), "reduce");
+  Shape kept = x.shape;
+  kept[axis] = 1;
+  expect(out.shape == kept && out.dtype == x.dtype, "reduce", "out must be x's shape with size 1 on the axis");
+  if (argmax != nullptr)
+    expect(argmax->shape == kept && argmax->dtype == DType::i64, "reduce", "argmax must be int64 of out's shape");
+  const int64_t n = x.shape[axis];
+  if (op == ReduceOp::max && n == 0) fail("reduce: max over axis {} of size 0 has no value", axis);
+  visit_float(x.dtype, "reduce", [&]<typename T>() {
+    for_each_index(kept, [&](const Index& o) {
+      Index i = o;
+      if (op == ReduceOp::sum) {
+        double sum = 0;
+        for (i[axis] = 0; i[axis] < n; ++i[axis]) sum += at<T>(x, i);
+        at<T>(out, o) = T(sum);
+        return;
+      }
+      T best = at<T>(x, i);
+      int64_t best_k = 0;
+      for (i[axis] = 1; i[axis] < n; ++i[axis]) {
+        const T v = at<T>(x, i);
+        if (v > best || (std::isnan(v) && !std::isnan(best))) best = v, best_k = i[axis];
+      }
+      at<T>(out, o) = best;
+      if (argmax != nullptr) at<int64_t>(*argmax, o) = best_k;
+    });
+  });
+}
+
+// c[b, m, n] = Σ_k a[b, m, k] * b[b, k, n] + beta * c[b, m, n]   (accumulated in double)
+void ReferenceBackend::matmul(const View& a, const View& b, const View& c, double beta) {
+  expect(a.shape.size() == 3 && b.shape.size() == 3 && c.shape.size() == 3, "matmul",
+         "a, b and c must have rank 3");
+  const int64_t batch = c.shape[0], rows = c.shape[1], cols = c.shape[2], inner = a.shape[2];
+  if (!(a.shape == Shape{batch, rows, inner}) || !(b.shape == Shape{batch, inner, cols}))
+    fail("matmul: {} @ {} -> {}: expected a (B, M, K), b (B, K, N), c (B, M, N)", a.shape.str(),
+         b.shape.str(), c.shape.str());
+  expect(a.dtype == b.dtype && a.dtype == c.dtype, "matmul", "a, b and c dtypes differ");
+  visit_float(a.dtype, "matmul", [&]<typename T>() {
+    for_each_index(c.shape, [&](const Index& i) {
+      double sum = 0;
+      for (int64_t k = 0; k < inner; ++k)
+        sum += double(at<T>(a, Index{i[0], i[1], k})) * at<T>(b, Index{i[0], k, i[2]});
+      T& out = at<T>(c, i);
+      out = beta == 0 ? T(sum) : T(sum + beta * out);
+    });
+  });
+}
+
+// out[i, :] = table[index[i], :]
+void ReferenceBackend::gather_rows(const View& table, const View& index, const View& out) {
+  expect(table.shape.size() == 2 && index.shape.size() == 1 && index.dtype == DType::i64,
+         "gather_rows", "expected table (V, D) and int64 index (N)");
+  expect(out.shape == Shape{index.shape[0], table.shape[1]} && out.dtype == table.dtype,
+         "gather_rows", "out must be (N, D) of table's dtype");
+  expect_indices("gather_rows", index, table.shape[0]);
+  visit_any(table.dtype, [&]<typename T>() {
+    for_each_index(out.shape, [&](const Index& i) {
+      at<T>(out, i) = at<T>(table, Index{at<int64_t>(index, i[0]), i[1]});
+    });
+  });
+}
+
+// table[index[i], :] += src[i, :]
+void ReferenceBackend::scatter_add_rows(const View& src, const View& index, const View& table) {
+  expect(table.shape.size() == 2 && index.shape.size() == 1 && index.dtype == DType::i64,
+         "scatter_add_rows", "expected table (V, D) and int64 index (N)");
+  expect(src.shape == Shape{index.shape[0], table.shape[1]} && src.dtype == table.dtype,
+         "scatter_add_rows", "src must be (N, D) of table's dtype");
+  expect_indices("scatter_add_rows", index, table.shape[0]);
+  visit_float(table.dtype, "scatter_add_rows", [&]<typename T>() {
+    for_each_index(src.shape, [&](const Index& i) {
+      at<T>(table, Index{at<int64_t>(index, i[0]), i[1]}) += at<T>(src, i);
+    });
+  });
+}
+
+// Per row r of (R, C):  softmax  y = e^(x - max) / Σ e^(x - max)
+//                       log      y = x - max - ln Σ e^(x - max)
+void ReferenceBackend::softmax(const View& x, const View& out, bool log) {
+  expect(!x.shape.empty() && x.is_contiguous() && out.is_contiguous(), "softmax",
+         "x and out must be contiguous with at least one dimension");
+  expect_like("softmax", out, x, x.dtype);
+  const int64_t cols = x.shape.back(), rows = cols == 0 ? 0 : x.numel() / cols;
+  visit_float(x.dtype, "softmax", [&]<typename T>() {
+    for (int64_t r = 0; r < rows; ++r) {
+      const T* xr = x.as<const T>() + r * cols;
+      T* yr = out.as<T>() + r * cols;
+      T max = xr[0];
+      for (int64_t c = 1; c < cols; ++c) max = xr[c] > max ? xr[c] : max;
+      double sum = 0;
+      for (int64_t c = 0; c < cols; ++c) sum += std::exp(xr[c] - max);
+      for (int64_t c = 0; c < cols; ++c)
+        yr[c] = log ? T(xr[c] - max - T(std::log(sum))) : T(std::exp(xr[c] - max) / sum);
+    }
+  });
+}
+
+// softmax:  dx += y * (dy - Σ dy*y)
+// log:      dx += dy - e^y * Σ dy
+void ReferenceBackend::softmax_backward(const View& y, const View& dy, const View& dx, bool log) {
+  expect(!y.shape.empty() && y.is_contiguous() && dy.is_contiguous() && dx.is_contiguous(),
+         "softmax_backward", "y, dy and dx must be contiguous with at least one dimension");
+  expect_like("softmax_backward", dy, y, y.dtype);
+  expect_like("softmax_backward", dx, y, y.dtype);
+  const int64_t cols = y.shape.back(), rows = cols == 0 ? 0 : y.numel() / cols;
+  visit_float(y.dtype, "softmax_backward", [&]<typename T>() {
+    for (int64_t r = 0; r < rows; ++r) {
+      const T* yr = y.as<const T>() + r * cols;
+      const T* dyr = dy.as<const T>() + r * cols;
+      T* dxr = dx.as<T>() + r * cols;
+      double sum = 0;
+      for (int64_t c = 0; c < cols; ++c) sum += log ? double(dyr[c]) : double(dyr[c]) * yr[c];
+      for (int64_t c = 0; c < cols; ++c)
+        dxr[c] += log ? T(dyr[c] - std::exp(yr[c]) * T(sum)) : T(yr[c] * (dyr[c] - T(sum)));
+    }
+  });
+}
+
+// loss_i = -(1-ε) logp[i, t_i] - ε/C Σ_c logp[i, c]; 0 where t_i = ignore_index.
+// The ε term is skipped at ε = 0, so a -inf log-probability elsewhere is harmless.
+void ReferenceBackend::nll(const View& logp, const View& target, int64_t ignore_index,
+                           double smoothing, const View& loss) {
+  expect(logp.shape.size() == 2 && logp.is_contiguous(), "nll", "logp must be contiguous (N, C)");
+  const int64_t rows = logp.shape[0], classes = logp.shape[1];
+  expect(target.shape == Shape{rows} && target.dtype == DType::i64, "nll", "target must be int64 (N)");
+  expect(loss.shape == Shape{rows} && loss.dtype == logp.dtype, "nll", "loss must be (N) of logp's dtype");
+  expect_targets("nll", target, ignore_index, classes);
+  visit_float(logp.dtype, "nll", [&]<typename T>() {
+    for (int64_t i = 0; i < rows; ++i) {
+      const int64_t t = at<int64_t>(target, i);
+      double l = 0;
+      if (t != ignore_index) {
+        l = -(1 - smoothing) * at<T>(logp, Index{i, t});
+        if (smoothing != 0)
+          for (int64_t c = 0; c < classes; ++c) l -= smoothing / classes * at<T>(logp, Index{i, c});
+      }
+      at<T>(loss, i) = T(l);
+    }
+  });
+}
+
+// dlogp[i, c] += dloss_i * -((1-ε) [c = t_i] + ε/C); nothing for ignored rows.
+void ReferenceBackend::nll_backward(const View& target, int64_t ignore_index, double smoothing,
+                                    const View& dloss, const View& dlogp) {
+  expect(dlogp.shape.size() == 2 && dlogp.is_contiguous(), "nll_backward",
+         "dlogp must be contiguous (N, C)");
+  const int64_t rows = dlogp.shape[0], classes = dlogp.shape[1];
+  expect(target.shape == Shape{rows} && target.dtype == DType::i64, "nll_backward",
+         "target must be int64 (N)");
+  expect(dloss.shape == Shape{rows} && dloss.dtype == dlogp.dtype, "nll_backward",
+         "dloss must be (N) of dlogp's dtype");
+  expect_targets("nll_backward", target, ignore_index, classes);
+  visit_float(dlogp.dtype, "nll_backward", [&]<typename T>() {
+    for (int64_t i = 0; i < rows; ++i) {
+      const int64_t t = at<int64_t>(target, i);
+      if (t == ignore_index) continue;
+      for (int64_t c = 0; c < classes; ++c) {
+        const double weight = (c == t ? 1 - smoothing : 0) + smoothing / classes;
+        at<T>(dlogp, Index{i, c}) += T(-at<T>(dloss, i) * weight);
+      }
+    }
+  });
+}
+
+Backend& reference_backend() {
+  static ReferenceBackend backend;
+  return backend;
+}
+
+}  // namespace tg

@@ -1,0 +1,133 @@
+#pragma once
+// The tape: every op on tensors that require grad appends a Node (its inputs,
+// its output, the values it saved and its backward function) in execution
+// order. backward(loss) seeds d loss = 1 and walks the nodes in reverse.
+//
+// Backward functions MUST ACCUMULATE into their inputs' gradients (+=), never
+// overwrite: a tensor used twice receives the sum of both contributions.
+//
+// A Tape is an ordinary object: make one per model or thread and select it with
+// TapeScope, or use the per-thread default tape. Nothing is global.
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace tg {
+
+// Receives d loss / d output and accumulates into the inputs' gradients.
+using BackwardFn = std::function<void(const Tensor& grad_output)>;
+
+struct Node {
+  const char* op = "";          // op name, for to_dot and error messages
+  std::vector<Tensor> inputs;   // those that require grad
+  Tensor output;                // owns the gradient slot of the op's result
+  BackwardFn backward;          // captures the values the op saved
+};
+
+struct BackwardOptions {
+  bool retain_graph = false;  // keep nodes (and saved values) for another backward
+};
+
+class Tape {
+ public:
+  Tape() = default;
+  ~Tape();
+  Tape(const Tape&) = delete;
+  Tape& operator=(const Tape&) = delete;
+
+  // Appends a node producing `output` from `inputs` (only inputs that require
+  // grad are kept). Marks output as requiring grad. Called by ops.
+  void record(const char* op, std::vector<Tensor> inputs, Tensor& output, BackwardFn backward);
+
+  // Back-propagates from `root` seeded with `seed` (ones when undefined; then
+  // root must hold one element).
+  void backward(const Tensor& root, const Tensor& seed = {}, BackwardOptions options = {});
+
+  // Drops every node and its saved values; keeps the node array's capacity so
+  // a training loop does not reallocate it each step.
+  void clear();
+  size_t size() const { return nodes_.size(); }
+  const std::vector<Node>& nodes() const { return nodes_; }
+
+  // Graphviz source of the recorded graph: ops as boxes, tensors as ellipses
+  // labelled with shapes.
+  std::string to_dot() const;
+
+  // The tape ops record onto on this thread.
+  static Tape& current();
+
+ private:
+  void release(Node& node);
+  std::vector<Node> nodes_;
+};
+
+// Records onto `tape` instead of the current one while in scope.
+class TapeScope {
+ public:
+  explicit TapeScope(Tape& tape);
+  ~TapeScope();
+  TapeScope(const TapeScope&) = delete;
+  TapeScope& operator=(const TapeScope&) = delete;
+
+ private:
+  Tape* previous_;
+};
+
+// Gradient recording for this thread. NoGrad turns it off in its scope
+// (inference, evaluation, optimizer updates).
+bool grad_enabled();
+class NoGrad {
+ public:
+  NoGrad();
+  ~NoGrad();
+  NoGrad(const NoGrad&) = delete;
+  NoGrad& operator=(const NoGrad&) = delete;
+
+ private:
+  bool previous_;
+};
+
+// True when an op with these inputs must be recorded.
+inline bool should_record(const Tensor& a) { return grad_enabled() && a.requires_grad(); }
+inline bool should_record(const Tensor& a, const Tensor& b) {
+  return grad_enabled() && (a.requires_grad() || b.requires_grad());
+}
+inline bool should_record(const Tensor& a, const Tensor& b, const Tensor& c) {
+  return grad_enabled() && (a.requires_grad() || b.requires_grad() || c.requires_grad());
+}
+
+// Records `output = op(inputs)` on the current tape when any input requires
+// grad and recording is on; otherwise does nothing (the lambda is dropped).
+template <typename Fn>
+void record(const char* op, std::initializer_list<const Tensor*> inputs, Tensor& output,
+            Fn&& backward) {
+  if (!grad_enabled()) return;
+  std::vector<Tensor> needing_grad;
+  for (const Tensor* t : inputs)
+    if (t->requires_grad()) needing_grad.push_back(*t);
+  if (!needing_grad.empty())
+    Tape::current().record(op, std::move(needing_grad), output, BackwardFn(std::forward<Fn>(backward)));
+}
+// The same for ops with a variable number of inputs (concat, stack).
+template <typename Fn>
+void record(const char* op, const std::vector<Tensor>& inputs, Tensor& output, Fn&& backward) {
+  if (!grad_enabled()) return;
+  std::vector<Tensor> needing_grad;
+  for (const Tensor& t : inputs)
+    if (t.requires_grad()) needing_grad.push_back(t);
+  if (!needing_grad.empty())
+    Tape::current().record(op, std::move(needing_grad), output, BackwardFn(std::forward<Fn>(backward)));
+}
+
+// ---- used inside backward functions ----
+
+// x.grad += g, where g may have x's shape or one x broadcasts to (it is then
+// summed back to x's shape). Takes ownership of g when nobody else holds it.
+void accumulate_grad(const Tensor& x, Tensor g);
+// x's gradient buffer, created as zeros when missing; for kernels that
+// accumulate in place (dx += ...).
+Tensor grad_buffer(const Tensor& x);
+
+}  // namespace tg

@@ -1,0 +1,210 @@
+#include "core/tensor.h"
+
+#include <cstring>
+
+#include "core/error.h"
+#include "core/kernels.h"
+#include "core/tape.h"
+
+namespace tg {
+
+Tensor Tensor::empty(const Shape& shape, TensorOptions options) {
+  for (int64_t d : shape)
+    if (d < 0) fail("empty: negative dimension in shape {}", shape.str());
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = std::make_shared<Storage>(shape.numel() * dtype_size(options.dtype), options.device);
+  impl->shape = shape;
+  impl->strides = contiguous_strides(shape);
+  impl->dtype = options.dtype;
+  Tensor t(std::move(impl));
+  if (options.requires_grad) t.requires_grad_();
+  return t;
+}
+
+TensorImpl& Tensor::impl() const {
+  if (!impl_) fail("tensor: use of an undefined tensor");
+  return *impl_;
+}
+
+int64_t Tensor::size(int i) const { return impl().shape[normalize_axis(i, ndim(), "size")]; }
+
+bool Tensor::is_contiguous() const { return view().is_contiguous(); }
+
+Tensor& Tensor::requires_grad_(bool value) {
+  if (value && !is_floating(dtype()))
+    fail("requires_grad: only floating tensors can require gradients, got {}", dtype_name(dtype()));
+  if (!is_leaf()) fail("requires_grad: can only be set on a leaf tensor, not on an op's result");
+  impl().requires_grad = value;
+  return *this;
+}
+
+Tensor Tensor::grad() const { return Tensor(impl().grad); }
+
+void Tensor::set_grad(const Tensor& g) const {
+  if (g.defined() && (g.shape() != shape() || g.dtype() != dtype()))
+    fail("set_grad: gradient {} {} does not match tensor {} {}", g.shape().str(),
+         dtype_name(g.dtype()), shape().str(), dtype_name(dtype()));
+  impl().grad = g.impl_ptr();
+}
+
+Tensor& Tensor::retain_grad() {
+  impl().retains_grad = true;
+  return *this;
+}
+
+void Tensor::backward() const { backward(Tensor()); }
+
+void Tensor::backward(const Tensor& seed) const {
+  if (!requires_grad())
+    fail("backward: the tensor does not require grad (no input of the ops that made it required grad)");
+  if (impl().graph_freed)
+    fail("backward: the graph of this tensor was freed by an earlier backward "
+         "(pass BackwardOptions{{.retain_graph = true}} to keep it)");
+  if (impl().tape == nullptr) fail("backward: called on a leaf tensor; there is nothing to differentiate");
+  impl().tape->backward(*this, seed);
+}
+
+Tensor Tensor::detach() const {
+  Tensor t = make_view(*this, shape(), strides(), offset());
+  return t;
+}
+
+template <typename T> T* Tensor::data() const {
+  if (dtype() != dtype_of<T>())
+    fail("data: tensor holds {}, asked for {}", dtype_name(dtype()), dtype_name(dtype_of<T>()));
+  if (!device().is_host()) fail("data: tensor is on {}; copy it to the cpu first", device().str());
+  return static_cast<T*>(impl().storage->data()) + impl().offset;
+}
+template float* Tensor::data<float>() const;
+template double* Tensor::data<double>() const;
+template int64_t* Tensor::data<int64_t>() const;
+template bool* Tensor::data<bool>() const;
+
+double Tensor::item() const {
+  if (numel() != 1) fail("item: tensor of shape {} has {} elements, expected 1", shape().str(), numel());
+  return at_flat(0);
+}
+
+double Tensor::at_flat(int64_t linear_index) const {
+  if (linear_index < 0 || linear_index >= numel())
+    fail("at: position {} is out of range for {} elements", linear_index, numel());
+  const Tensor host = device().is_host() ? *this : to(Device::cpu());
+  int64_t position = host.offset();
+  for (int i = host.ndim() - 1; i >= 0; --i) {
+    position += (linear_index % host.shape()[i]) * host.strides()[i];
+    linear_index /= host.shape()[i];
+  }
+  const void* base = host.impl().storage->data();
+  switch (host.dtype()) {
+    case DType::f32: return static_cast<const float*>(base)[position];
+    case DType::f64: return static_cast<const double*>(base)[position];
+    case DType::i64: return static_cast<double>(static_cast<const int64_t*>(base)[position]);
+    case DType::boolean: return static_cast<const uint8_t*>(base)[position] != 0 ? 1.0 : 0.0;
+  }
+  return 0;
+}
+
+double Tensor::at(std::initializer_list<int64_t> index) const {
+  if (static_cast<int>(index.size()) != ndim())
+    fail("at: {} indices for a tensor of rank {} (shape {})", index.size(), ndim(), shape().str());
+  int64_t linear = 0, axis = 0;
+  for (int64_t i : index) {
+    const int64_t n = shape()[axis];
+    if (i < -n || i >= n) fail("at: index {} is out of range for dimension {} of size {}", i, axis, n);
+    linear = linear * n + (i < 0 ? i + n : i);
+    ++axis;
+  }
+  return at_flat(linear);
+}
+
+template <typename T> std::vector<T> Tensor::to_vector() const {
+  const Tensor host = to(Device::cpu()).to(dtype_of<T>()).contiguous();
+  const T* p = host.data<T>();
+  return std::vector<T>(p, p + host.numel());
+}
+template std::vector<float> Tensor::to_vector<float>() const;
+template std::vector<double> Tensor::to_vector<double>() const;
+template std::vector<int64_t> Tensor::to_vector<int64_t>() const;
+
+Tensor Tensor::contiguous() const {
+  if (is_contiguous()) return *this;
+  return clone();
+}
+
+Tensor Tensor::clone() const {
+  Tensor out = Tensor::empty(shape(), {dtype(), device()});
+  kernels::copy_into(*this, out);
+  return out;
+}
+
+Tensor Tensor::to(DType target) const {
+  if (target == dtype()) return *this;
+  Tensor out = Tensor::empty(shape(), {target, device()});
+  kernels::copy_into(*this, out);
+  return out;
+}
+
+Tensor Tensor::to(Device target) const {
+  if (target == device()) return *this;
+  const Tensor src = contiguous();
+  Tensor out = Tensor::empty(shape(), {dtype(), target});
+  const size_t nbytes = numel() * dtype_size(dtype());
+  const char* src_bytes = static_cast<const char*>(src.impl().storage->data()) + src.offset() * dtype_size(dtype());
+  char* dst_bytes = static_cast<char*>(out.impl().storage->data());
+  if (device().is_host() && target.is_host())
+    std::memcpy(dst_bytes, src_bytes, nbytes);
+  else if (device().is_host())
+    device_backend(target).copy_from_host(src_bytes, dst_bytes, nbytes);
+  else if (target.is_host())
+    device_backend(device()).copy_to_host(src_bytes, dst_bytes, nbytes);
+  else
+    return to(Device::cpu()).to(target);
+  return out;
+}
+
+View Tensor::view() const {
+  const TensorImpl& t = impl();
+  return View{static_cast<char*>(t.storage->data()) + t.offset * dtype_size(t.dtype), t.dtype,
+              t.shape, t.strides};
+}
+
+Tensor make_view(const Tensor& base, const Shape& shape, const Strides& strides, int64_t offset) {
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = base.impl().storage;
+  impl->offset = offset;
+  impl->shape = shape;
+  impl->strides = strides;
+  impl->dtype = base.dtype();
+  return Tensor(std::move(impl));
+}
+
+Tensor permuted_view(const Tensor& t, const std::vector<int>& dims) {
+  Shape shape, strides;
+  for (int d : dims) {
+    shape.push_back(t.shape()[d]);
+    strides.push_back(t.strides()[d]);
+  }
+  return make_view(t, shape, strides, t.offset());
+}
+
+void check_defined(const Tensor& t, const char* op, const char* argument) {
+  if (!t.defined()) fail("{}: argument '{}' is an undefined tensor", op, argument);
+}
+
+void check_same_kind(const Tensor& a, const Tensor& b, const char* op) {
+  check_defined(a, op, "first");
+  check_defined(b, op, "second");
+  if (a.dtype() != b.dtype())
+    fail("{}: dtypes differ: {} and {} (convert one with .to(dtype))", op, dtype_name(a.dtype()),
+         dtype_name(b.dtype()));
+  if (a.device() != b.device())
+    fail("{}: tensors are on different devices: {} and {} (copy one with .to(device))", op,
+         a.device().str(), b.device().str());
+}
+
+void check_floating(const Tensor& t, const char* op) {
+  if (!is_floating(t.dtype()))
+    fail("{}: needs a float32 or float64 tensor, got {}", op, dtype_name(t.dtype()));
+}
+
+}  // namespace tg

@@ -1,0 +1,124 @@
+#pragma once
+// Tensor: an n-dimensional array on one device, row-major, with shape and
+// strides over a shared Storage so that reshape, transpose and slice are cheap
+// views. A Tensor is a handle: copies share the same data and gradient.
+//
+// Autograd: a tensor that requires grad and is produced by an op while
+// gradients are recorded remembers its node on the tape; `backward()` runs
+// the tape in reverse. Leaves (tensors made by the user) keep their `grad()`.
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <vector>
+
+#include "core/backend.h"
+#include "core/device.h"
+#include "core/dtype.h"
+#include "core/shape.h"
+#include "core/storage.h"
+
+namespace tg {
+
+class Tape;
+
+struct TensorOptions {
+  DType dtype = DType::f32;
+  Device device = Device::cpu();
+  bool requires_grad = false;
+};
+
+struct TensorImpl {
+  std::shared_ptr<Storage> storage;
+  int64_t offset = 0;  // in elements
+  Shape shape;
+  Strides strides;  // in elements
+  DType dtype = DType::f32;
+  bool requires_grad = false;
+  bool retains_grad = false;
+  bool graph_freed = false;  // its node was released by an earlier backward
+  std::shared_ptr<TensorImpl> grad;
+  Tape* tape = nullptr;  // the tape holding the node that produced it
+  int64_t node = -1;     // index of that node, -1 for leaves and constants
+};
+
+class Tensor {
+ public:
+  Tensor() = default;  // undefined: holds nothing
+  explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
+  // A new contiguous tensor of uninitialised memory.
+  static Tensor empty(const Shape& shape, TensorOptions options = {});
+
+  bool defined() const { return impl_ != nullptr; }
+  const Shape& shape() const { return impl().shape; }
+  const Strides& strides() const { return impl().strides; }
+  int ndim() const { return impl().shape.size(); }
+  // Size of dimension i; negative i counts from the end.
+  int64_t size(int i) const;
+  int64_t numel() const { return impl().shape.numel(); }
+  DType dtype() const { return impl().dtype; }
+  Device device() const { return impl().storage->device(); }
+  bool is_contiguous() const;
+  int64_t offset() const { return impl().offset; }
+
+  // ---- autograd ----
+  bool requires_grad() const { return impl().requires_grad; }
+  // Marks a leaf as needing gradients (floating dtypes only). Returns *this.
+  Tensor& requires_grad_(bool value = true);
+  // Accumulated gradient; undefined until a backward reaches this tensor.
+  Tensor grad() const;
+  void set_grad(const Tensor& g) const;
+  // Keeps the gradient of a non-leaf after backward (for inspection).
+  Tensor& retain_grad();
+  bool is_leaf() const { return impl().node < 0; }
+  // Runs backward from this scalar (seeded with d self = 1) on its tape.
+  void backward() const;
+  // Runs backward seeded with `seed` (same shape as self).
+  void backward(const Tensor& seed) const;
+  // The same data, cut off from the tape (no gradient flows through).
+  Tensor detach() const;
+
+  // ---- data ----
+  // Pointer to the first element; requires matching dtype and host memory.
+  template <typename T> T* data() const;
+  // Value of a one-element tensor, as double.
+  double item() const;
+  // Element at a multi-index, as double (tests, printing).
+  double at(std::initializer_list<int64_t> index) const;
+  double at_flat(int64_t linear_index) const;  // row-major position
+  // All elements in row-major order, converted to T.
+  template <typename T> std::vector<T> to_vector() const;
+
+  // Contiguous copy (or *this when already contiguous). Not recorded.
+  Tensor contiguous() const;
+  // Copy converted to another dtype / moved to another device. Not recorded.
+  Tensor to(DType dtype) const;
+  Tensor to(Device device) const;
+  // Deep copy, not recorded.
+  Tensor clone() const;
+
+  // The View the backend kernels see.
+  View view() const;
+  TensorImpl& impl() const;
+  const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
+  // Same underlying tensor (not value equality).
+  bool is_same(const Tensor& other) const { return impl_ == other.impl_; }
+
+ private:
+  std::shared_ptr<TensorImpl> impl_;
+};
+
+// A tensor sharing `base`'s storage with its own shape, strides and offset.
+// Not recorded on the tape: ops that create views record themselves.
+Tensor make_view(const Tensor& base, const Shape& shape, const Strides& strides, int64_t offset);
+
+// A view with dimensions reordered: y.shape[i] = t.shape[dims[i]]. Not recorded.
+Tensor permuted_view(const Tensor& t, const std::vector<int>& dims);
+
+// Throws unless `t` is defined; names the op and the argument.
+void check_defined(const Tensor& t, const char* op, const char* argument);
+// Throws unless both have the same dtype and device; names the op.
+void check_same_kind(const Tensor& a, const Tensor& b, const char* op);
+// Throws unless `t` has a floating dtype.
+void check_floating(const Tensor& t, const char* op);
+
+}  // namespace tg

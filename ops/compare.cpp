@@ -1,0 +1,41 @@
+#include "ops/compare.h"
+
+#include "core/creation.h"
+#include "core/error.h"
+#include "core/kernels.h"
+
+namespace tg {
+
+namespace {
+// y = a (op) b as bool, broadcasting; not recorded.
+Tensor compare(BinaryOp op, const Tensor& a, const Tensor& b) {
+  const char* name = binary_op_name(op).data();
+  check_defined(a, name, "a");
+  check_defined(b, name, "b");
+  check_same_kind(a, b, name);
+  if (is_floating(a.dtype())) return kernels::binary(op, a, b);
+  // The comparison kernels take floats: compare integers and bools as float64.
+  return kernels::binary(op, a.to(DType::f64), b.to(DType::f64));
+}
+
+Tensor compare(BinaryOp op, const Tensor& a, double b) {
+  check_defined(a, binary_op_name(op).data(), "a");
+  return compare(op, a, scalar(b, {a.dtype(), a.device()}));
+}
+}  // namespace
+
+// y = (a == b), (a != b), (a < b), (a <= b), (a > b), (a >= b)
+Tensor eq(const Tensor& a, const Tensor& b) { return compare(BinaryOp::eq, a, b); }
+Tensor eq(const Tensor& a, double b) { return compare(BinaryOp::eq, a, b); }
+Tensor ne(const Tensor& a, const Tensor& b) { return compare(BinaryOp::ne, a, b); }
+Tensor ne(const Tensor& a, double b) { return compare(BinaryOp::ne, a, b); }
+Tensor lt(const Tensor& a, const Tensor& b) { return compare(BinaryOp::lt, a, b); }
+Tensor lt(const Tensor& a, double b) { return compare(BinaryOp::lt, a, b); }
+Tensor le(const Tensor& a, const Tensor& b) { return compare(BinaryOp::le, a, b); }
+Tensor le(const Tensor& a, double b) { return compare(BinaryOp::le, a, b); }
+Tensor gt(const Tensor& a, const Tensor& b) { return compare(BinaryOp::gt, a, b); }
+Tensor gt(const Tensor& a, double b) { return compare(BinaryOp::gt, a, b); }
+Tensor ge(const Tensor& a, const Tensor& b) { return compare(BinaryOp::ge, a, b); }
+Tensor ge(const Tensor& a, double b) { return compare(BinaryOp::ge, a, b); }
+
+}  // namespace tg

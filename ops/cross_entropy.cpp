@@ -1,0 +1,89 @@
+#include "ops/cross_entropy.h"
+
+#include <algorithm>
+
+#include "core/creation.h"
+#include "core/error.h"
+#include "core/kernels.h"
+#include "core/tape.h"
+#include "ops/mul.h"
+#include "ops/reshape.h"
+#include "ops/softmax.h"
+#include "ops/sum.h"
+
+namespace tg {
+
+namespace {
+
+// loss_i = -(1-ε) logp[i, t_i] - ε/C Σ_c logp[i, c]  (0 for ignored rows);
+//   dlogp[i, c] += dloss_i · -((1-ε)[c = t_i] + ε/C)
+// logp (R, C) contiguous, target int64 (R) -> loss (R)
+Tensor nll(const Tensor& logp, const Tensor& target, int64_t ignore_index, double smoothing) {
+  Tensor loss = kernels::nll_rows(logp, target, ignore_index, smoothing);
+  record("nll", {&logp}, loss, [logp, target, ignore_index, smoothing](const Tensor& dloss) {
+    // logp is the contiguous output of log_softmax, so its gradient buffer is too.
+    kernels::nll_rows_backward(target, ignore_index, smoothing, dloss.contiguous(), grad_buffer(logp));
+  });
+  return loss;
+}
+
+// The number of targets that are not ignore_index, counted with kernels in float64.
+double count_valid(const Tensor& target, int64_t ignore_index) {
+  if (target.numel() == 0) return 0;
+  const Tensor ignored = full(Shape{}, static_cast<double>(ignore_index), {DType::f64, target.device()});
+  const Tensor valid = kernels::binary(BinaryOp::ne, target.to(DType::f64), ignored).to(DType::f64);
+  return kernels::reduce(ReduceOp::sum, valid, 0).item();
+}
+
+}  // namespace
+
+// Composed: logp = log_softmax(logits) (one node), loss = nll(logp, target) (one
+// node), then the reduction. The gradient through both nodes is
+//   dlogits = (softmax - (1-ε)·onehot(t) - ε/C) · dloss.
+Tensor cross_entropy(const Tensor& logits, const Tensor& target, CrossEntropyOptions options) {
+  check_defined(logits, "cross_entropy", "logits");
+  check_defined(target, "cross_entropy", "target");
+  check_floating(logits, "cross_entropy");
+  if (target.dtype() != DType::i64)
+    fail("cross_entropy: target must hold int64 class indices, got {}", dtype_name(target.dtype()));
+  if (logits.device() != target.device())
+    fail("cross_entropy: logits on {} and target on {}", logits.device().str(), target.device().str());
+  if (logits.ndim() != 2 && logits.ndim() != 3)
+    fail("cross_entropy: logits must be (N, C) or (N, T, C), got {}", logits.shape().str());
+  if (target.ndim() != logits.ndim() - 1)
+    fail("cross_entropy: logits {} need target of rank {}, got target {}", logits.shape().str(), logits.ndim() - 1,
+         target.shape().str());
+  for (int i = 0; i < target.ndim(); ++i)
+    if (target.shape()[i] != logits.shape()[i])
+      fail("cross_entropy: logits {} and target {}: {} differ", logits.shape().str(), target.shape().str(),
+           i == 0 ? "batch sizes" : "sequence lengths");
+  const int64_t classes = logits.size(-1);
+  if (classes == 0) fail("cross_entropy: logits {} have no classes", logits.shape().str());
+  const double eps = options.label_smoothing;
+  if (!(eps >= 0 && eps <= 1)) fail("cross_entropy: label_smoothing must be in [0, 1], got {}", eps);
+
+  // (N, T, C) -> (N·T, C) rows; targets likewise.
+  const Tensor logits_rows = logits.ndim() == 2 ? logits : reshape(logits, Shape{-1, classes});
+  const Tensor target_flat = target.contiguous();
+  const Shape rows_shape{target.numel()};
+  const Tensor target_rows = make_view(target_flat, rows_shape, contiguous_strides(rows_shape), target_flat.offset());
+
+  const Tensor logp = log_softmax(logits_rows, -1);
+  Tensor loss;
+  try {
+    loss = nll(logp, target_rows, options.ignore_index, eps);
+  } catch (const Error& e) {  // e.g. a target out of range; say which call it was
+    fail("cross_entropy: logits {}, target {}: {}", logits.shape().str(), target.shape().str(), e.what());
+  }
+
+  switch (options.reduction) {
+    case Reduction::none: return logits.ndim() == 2 ? loss : reshape(loss, target.shape());
+    case Reduction::sum: return sum(loss);
+    case Reduction::mean: break;
+  }
+  // Mean over the non-ignored targets; all ignored gives 0 (every row's loss is 0).
+  const double count = count_valid(target_rows, options.ignore_index);
+  return sum(loss) * (1.0 / std::max(count, 1.0));
+}
+
+}  // namespace tg

@@ -1,0 +1,28 @@
+#pragma once
+#include <cstdint>
+
+#include "core/tensor.h"
+#include "ops/loss.h"
+
+namespace tg {
+
+struct CrossEntropyOptions {
+  int64_t ignore_index = -100;  // rows with this target add no loss and count for nothing
+  double label_smoothing = 0;   // ε in [0, 1]
+  Reduction reduction = Reduction::mean;
+};
+
+// Cross entropy of class logits against integer targets (PyTorch semantics):
+//   logits (N, C), target int64 (N)         -> loss per row (N)
+//   logits (N, T, C), target int64 (N, T)   -> loss per position (N, T)
+//   logp = log_softmax(logits) over C
+//   loss_i = (1-ε)·(-logp[i, t_i]) + ε·mean_c(-logp[i, c]),  0 where t_i = ignore_index
+//   mean: Σ loss_i / (number of non-ignored targets); sum: Σ loss_i; none: loss (N) / (N, T)
+//   dlogits_i = (softmax_i - (1-ε)·onehot(t_i) - ε/C) · dloss_i
+// When every target is ignored, mean returns 0 with a zero gradient (PyTorch
+// returns NaN): a batch made only of padding contributes nothing instead of
+// turning every parameter into NaN on the next optimizer step.
+// Targets outside [0, C) other than ignore_index throw tg::Error.
+Tensor cross_entropy(const Tensor& logits, const Tensor& target, CrossEntropyOptions options = {});
+
+}  // namespace tg

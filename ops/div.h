@@ -1,0 +1,15 @@
+#pragma once
+#include "core/tensor.h"
+
+namespace tg {
+// y = a / b (broadcasting);  da += dy / b, db += -dy ⊙ a / b² = -(dy / b) ⊙ y
+//   (summed over broadcast dims)
+Tensor div(const Tensor& a, const Tensor& b);
+// y = x / s;  dx += dy / s
+Tensor div(const Tensor& x, double s);
+// y = s / x;  dx += -dy ⊙ s / x² = -dy ⊙ y / x
+Tensor div(double s, const Tensor& x);
+inline Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
+inline Tensor operator/(const Tensor& x, double s) { return div(x, s); }
+inline Tensor operator/(double s, const Tensor& x) { return div(s, x); }
+}  // namespace tg

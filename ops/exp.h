@@ -1,0 +1,7 @@
+#pragma once
+#include "core/tensor.h"
+
+namespace tg {
+// y = eˣ;  dx += dy ⊙ y
+Tensor exp(const Tensor& x);
+}  // namespace tg

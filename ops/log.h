@@ -1,0 +1,7 @@
+#pragma once
+#include "core/tensor.h"
+
+namespace tg {
+// y = ln x;  dx += dy / x   (x ≤ 0 gives NaN / -inf, as in IEEE arithmetic)
+Tensor log(const Tensor& x);
+}  // namespace tg

@@ -1,0 +1,29 @@
+#include "ops/masked_fill.h"
+
+#include "core/creation.h"
+#include "core/error.h"
+#include "core/kernels.h"
+#include "core/tape.h"
+
+namespace tg {
+
+// y = mask ? value : x;  dx += mask ? 0 : dy
+Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
+  check_defined(x, "masked_fill", "x");
+  check_defined(mask, "masked_fill", "mask");
+  if (mask.dtype() != DType::boolean)
+    fail("masked_fill: mask must be bool, got {} {} (build masks with eq, lt, ...)", dtype_name(mask.dtype()),
+         mask.shape().str());
+  if (mask.device() != x.device())
+    fail("masked_fill: x is on {} but mask is on {}", x.device().str(), mask.device().str());
+  if (!(broadcast_shapes(mask.shape(), x.shape(), "masked_fill") == x.shape()))
+    fail("masked_fill: mask {} does not broadcast to x {} (the result keeps x's shape)", mask.shape().str(),
+         x.shape().str());
+  Tensor y = kernels::where(mask, scalar(value, {x.dtype(), x.device()}), x);
+  record("masked_fill", {&x}, y, [x, mask](const Tensor& dy) {
+    accumulate_grad(x, kernels::where(mask, scalar(0, {dy.dtype(), dy.device()}), dy));
+  });
+  return y;
+}
+
+}  // namespace tg

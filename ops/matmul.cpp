@@ -1,0 +1,105 @@
+#include "ops/matmul.h"
+
+#include "core/error.h"
+#include "core/kernels.h"
+#include "core/tape.h"
+#include "ops/reshape.h"
+
+namespace tg {
+
+namespace {
+
+// A (..., R, C) operand seen as a 3-D (B, R, C) view over `batch` (the output's
+// batch shape): stride 0 when it has no batch of its own, one stride when its
+// batch dims collapse, else an expanded copy.
+Tensor as_batched(const Tensor& t, const Shape& batch) {
+  const int rank = t.ndim();
+  const int64_t rows = t.shape()[rank - 2], cols = t.shape()[rank - 1];
+  const int64_t row_stride = t.strides()[rank - 2], col_stride = t.strides()[rank - 1];
+  Shape own_batch;
+  for (int i = 0; i < rank - 2; ++i) own_batch.push_back(t.shape()[i]);
+  const Shape shape3{batch.numel(), rows, cols};
+  if (own_batch.numel() == 1) return make_view(t, shape3, Strides{0, row_stride, col_stride}, t.offset());
+  if (own_batch == batch) {
+    // Batch dims collapse into one stride when each steps over the next.
+    bool collapses = true;
+    for (int i = 0; i + 1 < rank - 2; ++i)
+      if (t.shape()[i] != 1 && t.strides()[i] != t.strides()[i + 1] * t.shape()[i + 1]) collapses = false;
+    if (collapses) return make_view(t, shape3, Strides{t.strides()[rank - 3], row_stride, col_stride}, t.offset());
+  }
+  Shape full = batch;
+  full.push_back(rows);
+  full.push_back(cols);
+  Tensor expanded = kernels::empty_like(t, full);
+  kernels::copy_into(t, expanded);
+  return make_view(expanded, shape3, contiguous_strides(shape3), expanded.offset());
+}
+
+// Swaps the last two dimensions of a view (no copy).
+Tensor swap_last(const Tensor& t) {
+  Shape shape = t.shape(), strides = t.strides();
+  const int r = t.ndim();
+  std::swap(shape[r - 1], shape[r - 2]);
+  std::swap(strides[r - 1], strides[r - 2]);
+  return make_view(t, shape, strides, t.offset());
+}
+
+// out (+)= a @ b where a, b are already (B, ., .) views and out is contiguous.
+void batched_product(const Tensor& a, const Tensor& b, const Tensor& out, bool accumulate) {
+  const Shape shape3{a.shape()[0], out.shape()[out.ndim() - 2], out.shape()[out.ndim() - 1]};
+  kernels::matmul_into(a, b, make_view(out, shape3, contiguous_strides(shape3), out.offset()), accumulate);
+}
+
+// d(operand) for one side: product of the given 3-D views, summed to `like`'s shape.
+void accumulate_operand_grad(const Tensor& like, const Tensor& left, const Tensor& right, const Shape& batch) {
+  Shape full = batch;
+  full.push_back(like.shape()[like.ndim() - 2]);
+  full.push_back(like.shape()[like.ndim() - 1]);
+  if (full == like.shape()) {
+    batched_product(left, right, grad_buffer(like), /*accumulate=*/true);
+    return;
+  }
+  Tensor g = kernels::empty_like(like, full);
+  batched_product(left, right, g, false);
+  accumulate_grad(like, g);
+}
+
+}  // namespace
+
+// C = A @ B;  dA += dC @ Bᵀ,  dB += Aᵀ @ dC
+Tensor matmul(const Tensor& a, const Tensor& b) {
+  check_same_kind(a, b, "matmul");
+  check_floating(a, "matmul");
+  if (a.ndim() < 2 || b.ndim() < 2)
+    fail("matmul: {} @ {}: both operands need at least 2 dimensions", a.shape().str(), b.shape().str());
+  const int64_t m = a.size(-2), k = a.size(-1), n = b.size(-1);
+  if (b.size(-2) != k)
+    fail("matmul: {} @ {}: inner dimensions {} and {} differ", a.shape().str(), b.shape().str(), k, b.size(-2));
+
+  // A (..., M, K) @ B (K, N) with A contiguous: one large 2-D product.
+  if (b.ndim() == 2 && a.ndim() > 2 && a.is_contiguous()) {
+    Shape out_shape = a.shape();
+    out_shape[out_shape.size() - 1] = n;
+    return reshape(matmul(reshape(a, Shape{-1, k}), b), out_shape);
+  }
+
+  Shape a_batch, b_batch;
+  for (int i = 0; i < a.ndim() - 2; ++i) a_batch.push_back(a.shape()[i]);
+  for (int i = 0; i < b.ndim() - 2; ++i) b_batch.push_back(b.shape()[i]);
+  const Shape batch = broadcast_shapes(a_batch, b_batch, "matmul (batch dimensions)");
+  Shape out_shape = batch;
+  out_shape.push_back(m);
+  out_shape.push_back(n);
+  Tensor c = kernels::empty_like(a, out_shape);
+  const Tensor a3 = as_batched(a, batch), b3 = as_batched(b, batch);
+  batched_product(a3, b3, c, false);
+
+  record("matmul", {&a, &b}, c, [a, b, a3, b3, batch](const Tensor& dc) {
+    const Tensor dc3 = as_batched(dc, batch);
+    if (a.requires_grad()) accumulate_operand_grad(a, dc3, swap_last(b3), batch);  // dA = dC @ Bᵀ
+    if (b.requires_grad()) accumulate_operand_grad(b, swap_last(a3), dc3, batch);  // dB = Aᵀ @ dC
+  });
+  return c;
+}
+
+}  // namespace tg

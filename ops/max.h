@@ -1,0 +1,16 @@
+#pragma once
+#include "core/tensor.h"
+
+namespace tg {
+
+struct MaxResult {
+  Tensor values;   // x's shape without `axis` (size 1 there with keepdim)
+  Tensor indices;  // int64, same shape: position of the first maximum along `axis`
+};
+
+// values = max of x over `axis` (negative counts from the end), indices = argmax
+// (ties: the first index).   dx += dy at the argmax position, 0 elsewhere.
+// indices carry no gradient.
+MaxResult max(const Tensor& x, int axis, bool keepdim = false);
+
+}  // namespace tg

@@ -1,0 +1,12 @@
+#pragma once
+#include "core/tensor.h"
+
+namespace tg {
+// y = a ⊙ b (broadcasting);  da += dy ⊙ b, db += dy ⊙ a   (summed over broadcast dims)
+Tensor mul(const Tensor& a, const Tensor& b);
+// y = x * s;  dx += dy * s
+Tensor mul(const Tensor& x, double s);
+inline Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
+inline Tensor operator*(const Tensor& x, double s) { return mul(x, s); }
+inline Tensor operator*(double s, const Tensor& x) { return mul(x, s); }
+}  // namespace tg

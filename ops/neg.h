@@ -1,0 +1,8 @@
+#pragma once
+#include "core/tensor.h"
+
+namespace tg {
+// y = -x;  dx += -dy
+Tensor neg(const Tensor& x);
+inline Tensor operator-(const Tensor& x) { return neg(x); }
+}  // namespace tg

@@ -1,0 +1,7 @@
+#pragma once
+#include "core/tensor.h"
+
+namespace tg {
+// y = max(x, 0);  dx += dy ⊙ [x > 0]
+Tensor relu(const Tensor& x);
+}  // namespace tg

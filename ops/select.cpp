@@ -1,0 +1,38 @@
+#include "ops/select.h"
+
+#include "core/error.h"
+#include "core/kernels.h"
+#include "core/tape.h"
+
+namespace tg {
+
+namespace detail {
+Tensor select_view(const Tensor& t, int axis, int64_t index) {
+  Shape shape = t.shape();
+  Strides strides = t.strides();
+  const int64_t offset = t.offset() + index * strides[axis];
+  shape.erase(axis);
+  strides.erase(axis);
+  return make_view(t, shape, strides, offset);
+}
+}  // namespace detail
+
+// y = x[..., index, ...];  dx[..., index, ...] += dy
+Tensor select(const Tensor& x, int axis, int64_t index) {
+  check_defined(x, "select", "x");
+  if (x.ndim() == 0) fail("select: cannot index a scalar (shape ())");
+  const int a = normalize_axis(axis, x.ndim(), "select");
+  const int64_t n = x.shape()[a];
+  if (index < -n || index >= n)
+    fail("select: index {} is out of range for dimension {} of size {} (shape {})", index, a, n,
+         x.shape().str());
+  if (index < 0) index += n;
+
+  Tensor y = detail::select_view(x, a, index);
+  record("select", {&x}, y, [x, a, index](const Tensor& dy) {
+    kernels::add_into(detail::select_view(grad_buffer(x), a, index), dy);
+  });
+  return y;
+}
+
+}  // namespace tg

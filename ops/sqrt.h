@@ -1,0 +1,7 @@
+#pragma once
+#include "core/tensor.h"
+
+namespace tg {
+// y = √x;  dx += dy / (2y)
+Tensor sqrt(const Tensor& x);
+}  // namespace tg

@@ -1,0 +1,43 @@
+#include "ops/stack.h"
+
+#include "core/error.h"
+#include "core/kernels.h"
+#include "core/tape.h"
+#include "ops/select.h"
+
+namespace tg {
+
+// y[..., i, ...] = x_i;  dx_i += dy[..., i, ...]
+Tensor stack(const std::vector<Tensor>& inputs, int axis) {
+  if (inputs.empty()) fail("stack: needs at least one tensor, got none");
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (!inputs[i].defined()) fail("stack: input {} is an undefined tensor", i);
+  const Tensor& first = inputs[0];
+  const int a = normalize_axis(axis, first.ndim() + 1, "stack");
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const Tensor& x = inputs[i];
+    check_same_kind(first, x, "stack");
+    if (x.ndim() != first.ndim())
+      fail("stack: input {} has shape {} (rank {}) but input 0 has shape {} (rank {}); all must match", i,
+           x.shape().str(), x.ndim(), first.shape().str(), first.ndim());
+    for (int d = 0; d < x.ndim(); ++d)
+      if (x.shape()[d] != first.shape()[d])
+        fail("stack: input {} has shape {} but input 0 has shape {}: dimension {} differs ({} vs {})", i,
+             x.shape().str(), first.shape().str(), d, x.shape()[d], first.shape()[d]);
+  }
+
+  Shape shape = first.shape();
+  shape.insert(a, static_cast<int64_t>(inputs.size()));
+  Tensor y = kernels::empty_like(first, shape);
+  std::vector<std::pair<Tensor, int64_t>> needs_grad;  // (input, its index along axis)
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    kernels::copy_into(inputs[i], detail::select_view(y, a, static_cast<int64_t>(i)));
+    if (inputs[i].requires_grad()) needs_grad.emplace_back(inputs[i], static_cast<int64_t>(i));
+  }
+  record("stack", inputs, y, [needs_grad = std::move(needs_grad), a](const Tensor& dy) {
+    for (const auto& [x, i] : needs_grad) accumulate_grad(x, detail::select_view(dy, a, i));
+  });
+  return y;
+}
+
+}  // namespace tg

@@ -1,0 +1,29 @@
+#include "ops/sub.h"
+
+#include "core/kernels.h"
+#include "core/tape.h"
+#include "ops/unary.h"
+
+namespace tg {
+
+// y = a - b;  da += dy, db += -dy   (accumulate_grad sums broadcast dims away)
+Tensor sub(const Tensor& a, const Tensor& b) {
+  check_same_kind(a, b, "sub");
+  check_floating(a, "sub");
+  Tensor y = kernels::binary(BinaryOp::sub, a, b);
+  record("sub", {&a, &b}, y, [a, b](const Tensor& dy) {
+    if (a.requires_grad()) accumulate_grad(a, dy);
+    if (b.requires_grad()) accumulate_grad(b, kernels::unary(UnaryOp::neg, dy));
+  });
+  return y;
+}
+
+// y = x - s = x + (-s);  dx += dy
+Tensor sub(const Tensor& x, double s) { return detail::unary_op("sub_scalar", UnaryOp::add_scalar, x, -s); }
+
+// y = s - x = (-x) + s;  dx += -dy   (two elementwise nodes: neg, then add_scalar)
+Tensor sub(double s, const Tensor& x) {
+  return detail::unary_op("rsub_scalar", UnaryOp::add_scalar, detail::unary_op("neg", UnaryOp::neg, x), s);
+}
+
+}  // namespace tg

@@ -1,0 +1,53 @@
+#include "ops/sum.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "core/kernels.h"
+#include "core/tape.h"
+
+namespace tg {
+
+namespace {
+// Sorted, distinct, non-negative axes.
+std::vector<int> resolve_axes(const std::vector<int>& axes, int rank, const char* op) {
+  std::vector<int> resolved;
+  for (int a : axes) resolved.push_back(normalize_axis(a, rank, op));
+  std::sort(resolved.begin(), resolved.end());
+  if (std::adjacent_find(resolved.begin(), resolved.end()) != resolved.end())
+    fail("{}: an axis is listed twice", op);
+  return resolved;
+}
+}  // namespace
+
+Tensor sum(const Tensor& x) {
+  check_defined(x, "sum", "x");
+  std::vector<int> all(x.ndim());
+  for (int i = 0; i < x.ndim(); ++i) all[i] = i;
+  return sum(x, all, false);
+}
+
+// y = Σ_axes x;  dx += dy broadcast back over the summed axes
+Tensor sum(const Tensor& x, const std::vector<int>& axes, bool keepdim) {
+  check_defined(x, "sum", "x");
+  check_floating(x, "sum");
+  const std::vector<int> resolved = resolve_axes(axes, x.ndim(), "sum");
+  Tensor kept = x;
+  for (int a : resolved) kept = kernels::reduce(ReduceOp::sum, kept, a);
+  if (resolved.empty()) kept = x.clone();
+  Shape out_shape;
+  for (int i = 0; i < x.ndim(); ++i) {
+    const bool reduced = std::binary_search(resolved.begin(), resolved.end(), i);
+    if (!reduced) out_shape.push_back(x.shape()[i]);
+    else if (keepdim) out_shape.push_back(1);
+  }
+  const Shape kept_shape = kept.shape();
+  Tensor y = make_view(kept, out_shape, contiguous_strides(out_shape), kept.offset());
+  record("sum", {&x}, y, [x, kept_shape](const Tensor& dy) {
+    const Tensor g = dy.contiguous();
+    kernels::add_into(grad_buffer(x), make_view(g, kept_shape, contiguous_strides(kept_shape), g.offset()));
+  });
+  return y;
+}
+
+}  // namespace tg

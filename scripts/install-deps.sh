@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the Debian packages tapegrad builds with (skips what is present).
+set -euo pipefail
+packages=(g++ meson ninja-build pkg-config libopenblas-dev libfmt-dev doctest-dev libcli11-dev zlib1g-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+echo "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,757 @@
+// Kernel tests at the View level: every cpu kernel against the reference
+// backend on random data (f32 and f64, odd sizes, ranks 0..4, broadcast,
+// transposed and sliced operands, sizes that take the threaded path), plus
+// hand-computed values that check the reference itself, and error cases.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/backend.h"
+#include "core/cpu_backend.h"
+#include "core/error.h"
+#include "core/reference_backend.h"
+
+namespace {
+
+using namespace tg;
+using Index = std::vector<int64_t>;
+
+// ---------------------------------------------------------------------------
+// test arrays: host storage plus a layout (shape, strides, offset) over it
+
+enum class Layout {
+  contiguous,  // row-major
+  transposed,  // dimensions stored in reverse order
+  sliced,      // every other element of a larger buffer, starting at index (1, 1, ...)
+  broadcast,   // even-numbered dimensions have stride 0
+};
+constexpr Layout kAllLayouts[] = {Layout::contiguous, Layout::transposed, Layout::sliced,
+                                  Layout::broadcast};
+constexpr Layout kWritableLayouts[] = {Layout::contiguous, Layout::transposed, Layout::sliced};
+
+const char* layout_name(Layout layout) {
+  switch (layout) {
+    case Layout::contiguous: return "contiguous";
+    case Layout::transposed: return "transposed";
+    case Layout::sliced: return "sliced";
+    case Layout::broadcast: return "broadcast";
+  }
+  return "?";
+}
+
+// Copying an Array copies its storage, so each backend can get its own output.
+struct Array {
+  DType dtype = DType::f32;
+  Shape shape;
+  Strides strides;
+  int64_t offset = 0;
+  std::vector<uint64_t> words;  // 8-byte aligned storage for any dtype
+
+  View view() const {
+    auto* base = reinterpret_cast<char*>(const_cast<uint64_t*>(words.data()));
+    return View{base + offset * dtype_size(dtype), dtype, shape, strides};
+  }
+  // Element at a multi-index, as double.
+  double get(const Index& index) const {
+    int64_t at = 0;
+    for (int d = 0; d < shape.size(); ++d) at += index[d] * strides[d];
+    const View v = view();
+    switch (dtype) {
+      case DType::f32: return v.as<float>()[at];
+      case DType::f64: return v.as<double>()[at];
+      case DType::i64: return double(v.as<int64_t>()[at]);
+      case DType::boolean: return v.as<bool>()[at] ? 1 : 0;
+    }
+    return 0;
+  }
+  double get(std::initializer_list<int64_t> index) const { return get(Index(index)); }
+};
+
+// Storage holding `n` elements, all zero.
+std::vector<uint64_t> zero_words(DType dtype, int64_t n) {
+  return std::vector<uint64_t>((n * int64_t(dtype_size(dtype)) + 7) / 8 + 1, 0);
+}
+
+Array make_array(DType dtype, const Shape& shape, Layout layout = Layout::contiguous) {
+  Array a{dtype, shape, contiguous_strides(shape), 0, {}};
+  const int rank = shape.size();
+  int64_t storage = shape.numel();
+  if (layout == Layout::transposed) {
+    Shape reversed;
+    for (int d = rank - 1; d >= 0; --d) reversed.push_back(shape[d]);
+    const Strides rs = contiguous_strides(reversed);
+    for (int d = 0; d < rank; ++d) a.strides[d] = rs[rank - 1 - d];
+  } else if (layout == Layout::sliced) {
+    Shape big;
+    for (int d = 0; d < rank; ++d) big.push_back(2 * shape[d] + 1);
+    const Strides bs = contiguous_strides(big);
+    for (int d = 0; d < rank; ++d) a.strides[d] = 2 * bs[d], a.offset += bs[d];
+    storage = big.numel();
+  } else if (layout == Layout::broadcast) {
+    Shape stored = shape;
+    for (int d = 0; d < rank; d += 2) stored[d] = 1;
+    a.strides = contiguous_strides(stored);
+    for (int d = 0; d < rank; d += 2) a.strides[d] = 0;
+    storage = stored.numel();
+  }
+  a.words = zero_words(dtype, storage + a.offset);
+  return a;
+}
+
+// Fills the whole storage (gaps included) with random values in [lo, hi];
+// integers for i64, 0/1 for bool, and for floats rounded to whole numbers
+// when `whole` (so that comparisons and maxima see ties).
+void randomize(Array& a, std::mt19937& rng, double lo = -1, double hi = 1, bool whole = false) {
+  const int64_t n = int64_t(a.words.size() * 8 / dtype_size(a.dtype));
+  std::uniform_real_distribution<double> uniform(lo, hi);
+  auto* base = reinterpret_cast<char*>(a.words.data());
+  for (int64_t i = 0; i < n; ++i) {
+    const double v = whole ? std::round(uniform(rng)) : uniform(rng);
+    switch (a.dtype) {
+      case DType::f32: reinterpret_cast<float*>(base)[i] = float(v); break;
+      case DType::f64: reinterpret_cast<double*>(base)[i] = v; break;
+      case DType::i64: reinterpret_cast<int64_t*>(base)[i] = int64_t(std::round(v * 1000)); break;
+      case DType::boolean: reinterpret_cast<bool*>(base)[i] = v > (lo + hi) / 2; break;
+    }
+  }
+}
+
+Array random_array(DType dtype, const Shape& shape, Layout layout, std::mt19937& rng, double lo = -1,
+                   double hi = 1, bool whole = false) {
+  Array a = make_array(dtype, shape, layout);
+  randomize(a, rng, lo, hi, whole);
+  return a;
+}
+
+// An array with given contents (row-major), contiguous.
+Array array_of(DType dtype, const Shape& shape, const std::vector<double>& values) {
+  Array a = make_array(dtype, shape);
+  const View v = a.view();
+  for (size_t i = 0; i < values.size(); ++i) {
+    switch (dtype) {
+      case DType::f32: v.as<float>()[i] = float(values[i]); break;
+      case DType::f64: v.as<double>()[i] = values[i]; break;
+      case DType::i64: v.as<int64_t>()[i] = int64_t(values[i]); break;
+      case DType::boolean: v.as<bool>()[i] = values[i] != 0; break;
+    }
+  }
+  return a;
+}
+
+Array index_array(const std::vector<int64_t>& values) {
+  Array a = make_array(DType::i64, Shape{int64_t(values.size())});
+  std::memcpy(a.words.data(), values.data(), values.size() * sizeof(int64_t));
+  return a;
+}
+
+// ---------------------------------------------------------------------------
+// comparison
+
+struct Tolerance {
+  double rtol, atol;
+};
+// Elementwise results; `scale` widens the absolute part for long sums.
+Tolerance tolerance(DType dtype, double scale = 1) {
+  return dtype == DType::f64 ? Tolerance{1e-12, 1e-13 * scale} : Tolerance{1e-5, 1e-6 * scale};
+}
+
+template <typename Fn>
+void for_each_index(const Shape& shape, Fn fn) {
+  if (shape.numel() == 0) return;
+  Index index(shape.size(), 0);
+  for (;;) {
+    fn(index);
+    int d = shape.size() - 1;
+    while (d >= 0 && ++index[d] == shape[d]) index[d--] = 0;
+    if (d < 0) return;
+  }
+}
+
+// Checks got ≈ want elementwise (NaN matches NaN), reporting the first miss.
+void check_close(const Array& got, const Array& want, Tolerance tol = {0, 0}) {
+  REQUIRE(got.shape == want.shape);
+  int64_t misses = 0;
+  std::string first;
+  for_each_index(got.shape, [&](const Index& i) {
+    const double g = got.get(i), w = want.get(i);
+    const bool ok = (std::isnan(g) && std::isnan(w)) || g == w ||
+                    std::abs(g - w) <= tol.atol + tol.rtol * std::abs(w);
+    if (!ok && misses++ == 0)
+      first = fmt::format("at ({}): got {} want {}", fmt::join(i, ", "), g, w);
+  });
+  INFO("shape ", got.shape.str(), ", ", misses, " mismatches, first ", first);
+  CHECK(misses == 0);
+}
+
+void check_values(const Array& got, const std::vector<double>& want, double tol = 1e-6) {
+  REQUIRE(got.shape.numel() == int64_t(want.size()));
+  int64_t k = 0;
+  for_each_index(got.shape, [&](const Index& i) {
+    INFO("element ", k);
+    CHECK(got.get(i) == doctest::Approx(want[k++]).epsilon(tol));
+  });
+}
+
+// "a | b | c": what a failing check was looking at.
+template <typename... Args>
+std::string describe(const Args&... args) {
+  std::string out;
+  ((out += fmt::format("{} | ", args)), ...);
+  return out;
+}
+
+Backend& cpu() { return cpu_backend(); }
+Backend& ref() { return reference_backend(); }
+
+// Shapes of rank 0..4 with odd sizes; the last two exceed the threaded-path
+// threshold (32768 elements).
+const std::vector<Shape> kShapes = {Shape{},        Shape{1},        Shape{7},
+                                    Shape{3, 5},    Shape{1, 33},    Shape{65, 1, 3},
+                                    Shape{2, 3, 4, 5}, Shape{3, 40, 70}, Shape{130, 300},
+                                    Shape{4, 33, 7, 65}};
+constexpr DType kFloatTypes[] = {DType::f32, DType::f64};
+constexpr DType kAllTypes[] = {DType::f32, DType::f64, DType::i64, DType::boolean};
+
+// Large shapes take the threaded path; testing them in every combination of
+// layouts would only repeat the small cases slowly, so they get a few.
+bool skip_large(const Shape& shape, Layout a, Layout b) {
+  const bool representative = (a == Layout::contiguous && b == Layout::contiguous) ||
+                              (a == Layout::transposed && b == Layout::broadcast) ||
+                              (a == Layout::sliced && b == Layout::sliced);
+  return shape.numel() > 1000 && !representative;
+}
+
+// The threaded paths only run with more than one thread.
+void use_two_threads() { set_num_threads(2); }
+
+// ---------------------------------------------------------------------------
+// elementwise kernels: cpu against reference
+
+TEST_CASE("fill: every dtype, every writable layout") {
+  use_two_threads();
+  for (DType dtype : kAllTypes)
+    for (const Shape& shape : kShapes)
+      for (Layout layout : kWritableLayouts) {
+        INFO(describe(dtype_name(dtype), shape.str(), layout_name(layout)));
+        Array out_cpu = make_array(dtype, shape, layout), out_ref = out_cpu;
+        cpu().fill(out_cpu.view(), 2.5);
+        ref().fill(out_ref.view(), 2.5);
+        check_close(out_cpu, out_ref);
+        if (shape.numel() > 0)
+          CHECK(out_cpu.get(Index(shape.size(), 0)) ==
+                (dtype == DType::i64 ? 2 : dtype == DType::boolean ? 1 : 2.5));
+      }
+}
+
+TEST_CASE("copy: conversions between all dtypes") {
+  use_two_threads();
+  std::mt19937 rng(1);
+  for (DType from : kAllTypes)
+    for (DType to : kAllTypes)
+      for (const Shape& shape : {Shape{}, Shape{7}, Shape{3, 5}, Shape{130, 300}}) {
+        INFO(describe(dtype_name(from), dtype_name(to), shape.str()));
+        const Array src = random_array(from, shape, Layout::transposed, rng, -3, 3);
+        Array out_cpu = make_array(to, shape), out_ref = out_cpu;
+        cpu().copy(src.view(), out_cpu.view());
+        ref().copy(src.view(), out_ref.view());
+        check_close(out_cpu, out_ref);
+      }
+}
+
+TEST_CASE("copy: every pair of layouts") {
+  use_two_threads();
+  std::mt19937 rng(2);
+  for (const Shape& shape : kShapes)
+    for (Layout in_layout : kAllLayouts)
+      for (Layout out_layout : kWritableLayouts) {
+        INFO(describe(shape.str(), layout_name(in_layout), layout_name(out_layout)));
+        const Array src = random_array(DType::f32, shape, in_layout, rng);
+        Array out_cpu = make_array(DType::f64, shape, out_layout), out_ref = out_cpu;
+        cpu().copy(src.view(), out_cpu.view());
+        ref().copy(src.view(), out_ref.view());
+        check_close(out_cpu, out_ref);
+        check_close(out_cpu, src);  // f32 -> f64 is exact
+      }
+}
+
+TEST_CASE("copy: hand-computed conversions") {
+  for (Backend* backend : {&cpu(), &ref()}) {
+    INFO(describe(backend->name()));
+    const Array f = array_of(DType::f64, Shape{4}, {0, 0.5, -2, 3.75});
+    Array b = make_array(DType::boolean, Shape{4});
+    backend->copy(f.view(), b.view());
+    check_values(b, {0, 1, 1, 1});
+    Array f32 = make_array(DType::f32, Shape{4});
+    backend->copy(b.view(), f32.view());
+    check_values(f32, {0, 1, 1, 1});
+    Array i = make_array(DType::i64, Shape{4});
+    backend->copy(f.view(), i.view());
+    check_values(i, {0, 0, -2, 3});  // truncation toward zero
+    Array d = make_array(DType::f64, Shape{4});
+    backend->copy(i.view(), d.view());
+    check_values(d, {0, 0, -2, 3});
+  }
+}
+
+constexpr UnaryOp kUnaryOps[] = {UnaryOp::neg,  UnaryOp::exp,        UnaryOp::log,
+                                 UnaryOp::sqrt, UnaryOp::tanh,       UnaryOp::sigmoid,
+                                 UnaryOp::relu, UnaryOp::abs,        UnaryOp::pow_scalar,
+                                 UnaryOp::mul_scalar, UnaryOp::add_scalar};
+
+bool needs_positive(UnaryOp op) {
+  return op == UnaryOp::log || op == UnaryOp::sqrt || op == UnaryOp::pow_scalar;
+}
+
+TEST_CASE("unary and unary_backward: every op, dtype, shape and layout") {
+  use_two_threads();
+  std::mt19937 rng(3);
+  for (UnaryOp op : kUnaryOps)
+    for (double scalar : {2.0, -1.5})
+      for (DType dtype : kFloatTypes)
+        for (const Shape& shape : kShapes)
+          for (Layout layout : kAllLayouts) {
+            if (scalar != 2.0 && op != UnaryOp::pow_scalar && op != UnaryOp::mul_scalar) continue;
+            if (skip_large(shape, layout, layout) && layout != Layout::broadcast) continue;
+            INFO(describe(unary_op_name(op), scalar, dtype_name(dtype), shape.str(), layout_name(layout)));
+            const double lo = needs_positive(op) ? 0.1 : -2;
+            const Array x = random_array(dtype, shape, layout, rng, lo, 2);
+            const Layout out_layout = layout == Layout::broadcast ? Layout::sliced : layout;
+            Array y_cpu = make_array(dtype, shape, out_layout), y_ref = y_cpu;
+            cpu().unary(op, x.view(), y_cpu.view(), scalar);
+            ref().unary(op, x.view(), y_ref.view(), scalar);
+            check_close(y_cpu, y_ref, tolerance(dtype));
+
+            // dx += f'(x) dy, starting from a non-zero dx to check accumulation.
+            const Array dy = random_array(dtype, shape, Layout::contiguous, rng);
+            Array dx_cpu = random_array(dtype, shape, Layout::transposed, rng), dx_ref = dx_cpu;
+            cpu().unary_backward(op, x.view(), y_ref.view(), dy.view(), dx_cpu.view(), scalar);
+            ref().unary_backward(op, x.view(), y_ref.view(), dy.view(), dx_ref.view(), scalar);
+            check_close(dx_cpu, dx_ref, tolerance(dtype));
+          }
+}
+
+TEST_CASE("unary_backward: hand-computed derivatives") {
+  // At x = 0.5: tanh' = 1 - tanh², σ' = σ(1-σ), (x³)' = 3x², (√x)' = 1/(2√x).
+  const double x = 0.5, t = std::tanh(x), s = 1 / (1 + std::exp(-x));
+  const struct {
+    UnaryOp op;
+    double scalar, y, want;
+  } cases[] = {{UnaryOp::tanh, 0, t, 1 - t * t},
+               {UnaryOp::sigmoid, 0, s, s * (1 - s)},
+               {UnaryOp::pow_scalar, 3, x * x * x, 3 * x * x},
+               {UnaryOp::sqrt, 0, std::sqrt(x), 0.5 / std::sqrt(x)},
+               {UnaryOp::log, 0, std::log(x), 2},
+               {UnaryOp::relu, 0, x, 1},
+               {UnaryOp::abs, 0, x, 1},
+               {UnaryOp::neg, 0, -x, -1}};
+  for (Backend* backend : {&cpu(), &ref()})
+    for (const auto& c : cases) {
+      INFO(describe(backend->name(), unary_op_name(c.op)));
+      const Array xs = array_of(DType::f64, Shape{1}, {x});
+      const Array ys = array_of(DType::f64, Shape{1}, {c.y});
+      const Array dy = array_of(DType::f64, Shape{1}, {2});
+      Array dx = array_of(DType::f64, Shape{1}, {1});
+      backend->unary_backward(c.op, xs.view(), ys.view(), dy.view(), dx.view(), c.scalar);
+      check_values(dx, {1 + 2 * c.want}, 1e-12);
+    }
+}
+
+constexpr BinaryOp kBinaryOps[] = {BinaryOp::add, BinaryOp::sub, BinaryOp::mul, BinaryOp::div,
+                                   BinaryOp::maximum, BinaryOp::minimum, BinaryOp::eq,
+                                   BinaryOp::ne, BinaryOp::lt, BinaryOp::le, BinaryOp::gt,
+                                   BinaryOp::ge};
+
+TEST_CASE("binary: every op, dtype, shape and pair of layouts") {
+  use_two_threads();
+  std::mt19937 rng(4);
+  for (BinaryOp op : kBinaryOps)
+    for (DType dtype : kFloatTypes)
+      for (const Shape& shape : kShapes)
+        for (Layout la : kAllLayouts)
+          for (Layout lb : {Layout::contiguous, Layout::broadcast, Layout::sliced}) {
+            if (skip_large(shape, la, lb)) continue;
+            INFO(describe(binary_op_name(op), dtype_name(dtype), shape.str(), layout_name(la),
+                    layout_name(lb)));
+            // Whole numbers in [-3, 3] so that comparisons and max/min meet ties.
+            const bool whole = op != BinaryOp::div;
+            const Array a = random_array(dtype, shape, la, rng, -3, 3, whole);
+            const Array b = random_array(dtype, shape, lb, rng, -3, 3, whole);
+            const DType out_type = is_comparison(op) ? DType::boolean : dtype;
+            Array out_cpu = make_array(out_type, shape, Layout::transposed), out_ref = out_cpu;
+            cpu().binary(op, a.view(), b.view(), out_cpu.view());
+            ref().binary(op, a.view(), b.view(), out_ref.view());
+            check_close(out_cpu, out_ref, tolerance(dtype));
+          }
+}
+
+TEST_CASE("binary: out aliasing a accumulates in place") {
+  use_two_threads();
+  std::mt19937 rng(5);
+  for (const Shape& shape : {Shape{7}, Shape{130, 300}})
+    for (Layout layout : kWritableLayouts) {
+      INFO(describe(shape.str(), layout_name(layout)));
+      const Array b = random_array(DType::f32, shape, Layout::broadcast, rng);
+      Array a_cpu = random_array(DType::f32, shape, layout, rng), a_ref = a_cpu;
+      cpu().binary(BinaryOp::add, a_cpu.view(), b.view(), a_cpu.view());
+      ref().binary(BinaryOp::add, a_ref.view(), b.view(), a_ref.view());
+      check_close(a_cpu, a_ref, tolerance(DType::f32));
+    }
+}
+
+TEST_CASE("binary: maximum and minimum propagate NaN") {
+  for (Backend* backend : {&cpu(), &ref()}) {
+    INFO(describe(backend->name()));
+    const Array a = array_of(DType::f64, Shape{3}, {NAN, 1, 2});
+    const Array b = array_of(DType::f64, Shape{3}, {1, NAN, 3});
+    Array out = make_array(DType::f64, Shape{3});
+    backend->binary(BinaryOp::maximum, a.view(), b.view(), out.view());
+    CHECK(std::isnan(out.get({0})));
+    CHECK(std::isnan(out.get({1})));
+    CHECK(out.get({2}) == 3);
+  }
+}
+
+TEST_CASE("where: every dtype, shape and layout") {
+  use_two_threads();
+  std::mt19937 rng(6);
+  for (DType dtype : kAllTypes)
+    for (const Shape& shape : kShapes)
+      for (Layout lc : {Layout::contiguous, Layout::broadcast, Layout::transposed})
+        for (Layout la : {Layout::contiguous, Layout::sliced, Layout::broadcast}) {
+          if (skip_large(shape, lc, la)) continue;
+          INFO(describe(dtype_name(dtype), shape.str(), layout_name(lc), layout_name(la)));
+          const Array cond = random_array(DType::boolean, shape, lc, rng);
+          const Array a = random_array(dtype, shape, la, rng);
+          const Array b = random_array(dtype, shape, Layout::transposed, rng);
+          Array out_cpu = make_array(dtype, shape), out_ref = out_cpu;
+          cpu().where(cond.view(), a.view(), b.view(), out_cpu.view());
+          ref().where(cond.view(), a.view(), b.view(), out_ref.view());
+          check_close(out_cpu, out_ref);
+        }
+}
+
+// ---------------------------------------------------------------------------
+// reduce
+
+TEST_CASE("reduce: sum and max along every axis, with argmax") {
+  use_two_threads();
+  std::mt19937 rng(7);
+  for (ReduceOp op : {ReduceOp::sum, ReduceOp::max})
+    for (DType dtype : kFloatTypes)
+      for (const Shape& shape : kShapes)
+        for (int axis = 0; axis < shape.size(); ++axis)
+          for (Layout layout : kAllLayouts) {
+            if (op == ReduceOp::max && shape[axis] == 0) continue;
+            INFO(describe(op == ReduceOp::sum ? "sum" : "max", dtype_name(dtype), shape.str(), axis,
+                    layout_name(layout)));
+            // Whole numbers for max, so argmax must find the first of tied maxima.
+            const Array x = random_array(dtype, shape, layout, rng, -5, 5, op == ReduceOp::max);
+            Shape kept = shape;
+            kept[axis] = 1;
+            Array out_cpu = make_array(dtype, kept), out_ref = out_cpu;
+            Array arg_cpu = make_array(DType::i64, kept), arg_ref = arg_cpu;
+            const View arg_cpu_view = arg_cpu.view(), arg_ref_view = arg_ref.view();
+            cpu().reduce(op, x.view(), axis, out_cpu.view(), &arg_cpu_view);
+            ref().reduce(op, x.view(), axis, out_ref.view(), &arg_ref_view);
+            check_close(out_cpu, out_ref, tolerance(dtype, 5.0 * shape[axis]));
+            if (op == ReduceOp::max) check_close(arg_cpu, arg_ref);
+          }
+}
+
+TEST_CASE("reduce: hand-computed sums, maxima, NaN and negative axis") {
+  const Array x = array_of(DType::f32, Shape{2, 3}, {1, 2, 3, 4, 6, 5});
+  for (Backend* backend : {&cpu(), &ref()}) {
+    INFO(describe(backend->name()));
+    Array rows = make_array(DType::f32, Shape{1, 3}), cols = make_array(DType::f32, Shape{2, 1});
+    backend->reduce(ReduceOp::sum, x.view(), 0, rows.view(), nullptr);
+    check_values(rows, {5, 8, 8});
+    backend->reduce(ReduceOp::sum, x.view(), -1, cols.view(), nullptr);
+    check_values(cols, {6, 15});
+    Array arg = make_array(DType::i64, Shape{2, 1});
+    const View arg_view = arg.view();
+    backend->reduce(ReduceOp::max, x.view(), 1, cols.view(), &arg_view);
+    check_values(cols, {3, 6});
+    check_values(arg, {2, 1});
+
+    const Array with_nan = array_of(DType::f64, Shape{4}, {1, NAN, 7, NAN});
+    Array m = make_array(DType::f64, Shape{1});
+    Array m_arg = make_array(DType::i64, Shape{1});
+    const View m_arg_view = m_arg.view();
+    backend->reduce(ReduceOp::max, with_nan.view(), 0, m.view(), &m_arg_view);
+    CHECK(std::isnan(m.get({0})));
+    CHECK(m_arg.get({0}) == 1);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// matmul
+
+// A (B, R, C) operand in one of the layouts BLAS meets: row-major, with its
+// last two dimensions swapped (a transpose), sliced (no unit stride: packed),
+// or broadcast over the batch (batch stride 0).
+enum class MatLayout { row_major, transposed, sliced, batch_broadcast };
+
+Array make_matrix(DType dtype, int64_t batch, int64_t rows, int64_t cols, MatLayout layout,
+                  std::mt19937& rng) {
+  Array a;
+  switch (layout) {
+    case MatLayout::row_major: a = make_array(dtype, Shape{batch, rows, cols}); break;
+    case MatLayout::sliced: a = make_array(dtype, Shape{batch, rows, cols}, Layout::sliced); break;
+    case MatLayout::transposed: {
+      a = make_array(dtype, Shape{batch, cols, rows});  // stored (B, C, R)
+      a.shape = Shape{batch, rows, cols};
+      a.strides = Strides{cols * rows, 1, rows};
+      break;
+    }
+    case MatLayout::batch_broadcast: {
+      a = make_array(dtype, Shape{1, rows, cols});
+      a.shape[0] = batch;
+      a.strides[0] = 0;
+      break;
+    }
+  }
+  randomize(a, rng);
+  return a;
+}
+
+TEST_CASE("matmul: shapes, transposes, packing, batch broadcast and beta") {
+  std::mt19937 rng(8);
+  struct Dims {
+    int64_t batch, m, k, n;
+  };
+  const Dims dims[] = {{1, 1, 1, 1}, {1, 2, 3, 4}, {3, 7, 33, 5}, {2, 65, 130, 33},
+                       {4, 1, 7, 65}, {2, 33, 1, 3}, {2, 3, 0, 4}, {2, 0, 5, 3}};
+  const MatLayout layouts[] = {MatLayout::row_major, MatLayout::transposed, MatLayout::sliced,
+                               MatLayout::batch_broadcast};
+  for (DType dtype : kFloatTypes)
+    for (const Dims& d : dims)
+      for (MatLayout la : layouts)
+        for (MatLayout lb : layouts)
+          for (double beta : {0.0, 1.0}) {
+            INFO(describe(dtype_name(dtype), d.batch, d.m, d.k, d.n, int(la), int(lb), beta));
+            const Array a = make_matrix(dtype, d.batch, d.m, d.k, la, rng);
+            const Array b = make_matrix(dtype, d.batch, d.k, d.n, lb, rng);
+            Array c_cpu = random_array(dtype, Shape{d.batch, d.m, d.n}, Layout::contiguous, rng);
+            if (beta == 0) cpu().fill(c_cpu.view(), NAN);  // beta = 0 must ignore what c held
+            Array c_ref = c_cpu;
+            cpu().matmul(a.view(), b.view(), c_cpu.view(), beta);
+            ref().matmul(a.view(), b.view(), c_ref.view(), beta);
+            check_close(c_cpu, c_ref, tolerance(dtype, 10.0 * d.k));
+          }
+}
+
+TEST_CASE("matmul: a hand-computed 2x2 product") {
+  const Array a = array_of(DType::f32, Shape{1, 2, 2}, {1, 2, 3, 4});
+  const Array b = array_of(DType::f32, Shape{1, 2, 2}, {5, 6, 7, 8});
+  for (Backend* backend : {&cpu(), &ref()}) {
+    INFO(describe(backend->name()));
+    Array c = array_of(DType::f32, Shape{1, 2, 2}, {1, 1, 1, 1});
+    backend->matmul(a.view(), b.view(), c.view(), 0);
+    check_values(c, {19, 22, 43, 50});
+    backend->matmul(a.view(), b.view(), c.view(), 1);
+    check_values(c, {38, 44, 86, 100});
+  }
+}
+
+// ---------------------------------------------------------------------------
+// gather / scatter-add
+
+std::vector<int64_t> random_indices(int64_t n, int64_t rows, std::mt19937& rng) {
+  std::uniform_int_distribution<int64_t> pick(0, rows - 1);
+  std::vector<int64_t> out(n);
+  for (int64_t& i : out) i = pick(rng);
+  return out;
+}
+
+TEST_CASE("gather_rows and scatter_add_rows: repeated indices, layouts, threaded sizes") {
+  use_two_threads();
+  std::mt19937 rng(9);
+  struct Dims {
+    int64_t rows, cols, n;
+  };
+  for (DType dtype : kFloatTypes)
+    for (const Dims& d : {Dims{1, 1, 1}, Dims{7, 3, 33}, Dims{65, 33, 7}, Dims{5, 130, 300},
+                          Dims{300, 1, 40000}})
+      for (Layout layout : kWritableLayouts) {
+        INFO(describe(dtype_name(dtype), d.rows, d.cols, d.n, layout_name(layout)));
+        const Array index = index_array(random_indices(d.n, d.rows, rng));  // repeats: n > rows
+        const Array table = random_array(dtype, Shape{d.rows, d.cols}, layout, rng);
+        Array out_cpu = make_array(dtype, Shape{d.n, d.cols}, layout), out_ref = out_cpu;
+        cpu().gather_rows(table.view(), index.view(), out_cpu.view());
+        ref().gather_rows(table.view(), index.view(), out_ref.view());
+        check_close(out_cpu, out_ref);
+
+        const Array src = random_array(dtype, Shape{d.n, d.cols}, layout, rng);
+        Array t_cpu = random_array(dtype, Shape{d.rows, d.cols}, layout, rng), t_ref = t_cpu;
+        cpu().scatter_add_rows(src.view(), index.view(), t_cpu.view());
+        ref().scatter_add_rows(src.view(), index.view(), t_ref.view());
+        check_close(t_cpu, t_ref, tolerance(dtype, double(d.n) / d.rows * 4));
+      }
+}
+
+TEST_CASE("gather_rows and scatter_add_rows: hand-computed") {
+  const Array table = array_of(DType::f64, Shape{3, 2}, {0, 1, 10, 11, 20, 21});
+  const Array index = index_array({2, 0, 2});
+  for (Backend* backend : {&cpu(), &ref()}) {
+    INFO(describe(backend->name()));
+    Array out = make_array(DType::f64, Shape{3, 2});
+    backend->gather_rows(table.view(), index.view(), out.view());
+    check_values(out, {20, 21, 0, 1, 20, 21});
+    Array grad = make_array(DType::f64, Shape{3, 2});
+    const Array src = array_of(DType::f64, Shape{3, 2}, {1, 2, 3, 4, 5, 6});
+    backend->scatter_add_rows(src.view(), index.view(), grad.view());
+    check_values(grad, {3, 4, 0, 0, 6, 8});
+  }
+}
+
+// ---------------------------------------------------------------------------
+// softmax and nll
+
+TEST_CASE("softmax and softmax_backward: rows of every size") {
+  use_two_threads();
+  std::mt19937 rng(10);
+  for (DType dtype : kFloatTypes)
+    for (const Shape& shape : {Shape{1}, Shape{1, 1}, Shape{3, 7}, Shape{2, 3, 33}, Shape{65, 130},
+                               Shape{300, 130}, Shape{4, 0}})
+      for (bool log : {false, true}) {
+        INFO(describe(dtype_name(dtype), shape.str(), log));
+        const Array x = random_array(dtype, shape, Layout::contiguous, rng, -10, 10);
+        Array y_cpu = make_array(dtype, shape), y_ref = y_cpu;
+        cpu().softmax(x.view(), y_cpu.view(), log);
+        ref().softmax(x.view(), y_ref.view(), log);
+        check_close(y_cpu, y_ref, tolerance(dtype));
+
+        const Array dy = random_array(dtype, shape, Layout::contiguous, rng);
+        Array dx_cpu = random_array(dtype, shape, Layout::contiguous, rng), dx_ref = dx_cpu;
+        cpu().softmax_backward(y_ref.view(), dy.view(), dx_cpu.view(), log);
+        ref().softmax_backward(y_ref.view(), dy.view(), dx_ref.view(), log);
+        check_close(dx_cpu, dx_ref, tolerance(dtype, 10));
+      }
+}
+
+TEST_CASE("softmax: hand-computed, and stable for large inputs") {
+  const Array x = array_of(DType::f64, Shape{2, 2}, {0, std::log(2.0), 1000, 1000 + std::log(2.0)});
+  for (Backend* backend : {&cpu(), &ref()}) {
+    INFO(describe(backend->name()));
+    Array y = make_array(DType::f64, Shape{2, 2});
+    backend->softmax(x.view(), y.view(), false);
+    check_values(y, {1.0 / 3, 2.0 / 3, 1.0 / 3, 2.0 / 3}, 1e-12);
+    backend->softmax(x.view(), y.view(), true);
+    check_values(y, {std::log(1.0 / 3), std::log(2.0 / 3), std::log(1.0 / 3), std::log(2.0 / 3)},
+                 1e-12);
+  }
+}
+
+TEST_CASE("nll and nll_backward: ignore_index, smoothing, broadcast dloss") {
+  use_two_threads();
+  std::mt19937 rng(11);
+  const int64_t ignore = -100;
+  for (DType dtype : kFloatTypes)
+    for (int64_t rows : {1, 7, 300})
+      for (int64_t classes : {1, 33, 130})
+        for (double smoothing : {0.0, 0.1})
+          for (bool broadcast_dloss : {false, true}) {
+            INFO(describe(dtype_name(dtype), rows, classes, smoothing, broadcast_dloss));
+            std::vector<int64_t> targets = random_indices(rows, classes, rng);
+            for (int64_t i = 0; i < rows; i += 3) targets[i] = ignore;
+            const Array target = index_array(targets);
+            const Array logp = random_array(dtype, Shape{rows, classes}, Layout::contiguous, rng, -5, 0);
+            Array loss_cpu = make_array(dtype, Shape{rows}), loss_ref = loss_cpu;
+            cpu().nll(logp.view(), target.view(), ignore, smoothing, loss_cpu.view());
+            ref().nll(logp.view(), target.view(), ignore, smoothing, loss_ref.view());
+            check_close(loss_cpu, loss_ref, tolerance(dtype, 10));
+            CHECK(loss_cpu.get({0}) == 0);  // row 0 is ignored
+
+            const Array dloss = random_array(
+                dtype, Shape{rows}, broadcast_dloss ? Layout::broadcast : Layout::contiguous, rng);
+            Array d_cpu = random_array(dtype, Shape{rows, classes}, Layout::contiguous, rng);
+            Array d_ref = d_cpu;
+            cpu().nll_backward(target.view(), ignore, smoothing, dloss.view(), d_cpu.view());
+            ref().nll_backward(target.view(), ignore, smoothing, dloss.view(), d_ref.view());
+            check_close(d_cpu, d_ref, tolerance(dtype));
+          }
+}
+
+TEST_CASE("nll: hand-computed loss and gradient") {
+  // logp row [-1, -2], target 1: loss = 2; with ε = 0.2:
+  // -(0.8)(-2) - 0.1 (-1 - 2) = 1.9, dlogp = -[0.1, 0.9].
+  const Array logp = array_of(DType::f64, Shape{2, 2}, {-1, -2, -3, -4});
+  const Array target = index_array({1, -1});
+  for (Backend* backend : {&cpu(), &ref()}) {
+    INFO(describe(backend->name()));
+    Array loss = make_array(DType::f64, Shape{2});
+    backend->nll(logp.view(), target.view(), -1, 0, loss.view());
+    check_values(loss, {2, 0}, 1e-12);
+    backend->nll(logp.view(), target.view(), -1, 0.2, loss.view());
+    check_values(loss, {1.9, 0}, 1e-12);
+    const Array dloss = array_of(DType::f64, Shape{2}, {1, 1});
+    Array dlogp = make_array(DType::f64, Shape{2, 2});
+    backend->nll_backward(target.view(), -1, 0.2, dloss.view(), dlogp.view());
+    check_values(dlogp, {-0.1, -0.9, 0, 0}, 1e-12);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// errors and fallback
+
+TEST_CASE("errors name the bad index, target or dtype") {
+  const Array table = make_array(DType::f32, Shape{4, 2});
+  const Array index = index_array({0, 4});
+  const Array logp = make_array(DType::f32, Shape{2, 3});
+  const Array target = index_array({1, 3});
+  Array out = make_array(DType::f32, Shape{2, 2});
+  Array loss = make_array(DType::f32, Shape{2});
+  for (Backend* backend : {&cpu(), &ref()}) {
+    INFO(describe(backend->name()));
+    CHECK_THROWS_WITH_AS(backend->gather_rows(table.view(), index.view(), out.view()),
+                         doctest::Contains("index 4 at row 1 is out of range for a table of 4 rows"),
+                         tg::Error);
+    CHECK_THROWS_WITH_AS(backend->scatter_add_rows(out.view(), index.view(), table.view()),
+                         doctest::Contains("index 4 at row 1"), tg::Error);
+    CHECK_THROWS_WITH_AS(backend->nll(logp.view(), target.view(), -100, 0, loss.view()),
+                         doctest::Contains("nll: target 3 at row 1 is out of range for 3 classes"),
+                         tg::Error);
+    CHECK_THROWS_WITH_AS(backend->nll_backward(target.view(), -100, 0, loss.view(), logp.view()),
+                         doctest::Contains("target 3 at row 1"), tg::Error);
+    const Array ints = make_array(DType::i64, Shape{2});
+    Array ints_out = make_array(DType::i64, Shape{2});
+    CHECK_THROWS_WITH_AS(backend->unary(UnaryOp::exp, ints.view(), ints_out.view(), 0),
+                         doctest::Contains("int64"), tg::Error);
+    CHECK_THROWS_AS(backend->binary(BinaryOp::add, ints.view(), loss.view(), loss.view()), tg::Error);
+    const Array a = make_array(DType::f32, Shape{1, 2, 3});
+    Array c = make_array(DType::f32, Shape{1, 2, 2});
+    CHECK_THROWS_AS(backend->matmul(a.view(), a.view(), c.view(), 0), tg::Error);
+    Array bad_max = make_array(DType::f32, Shape{1});
+    CHECK_THROWS_AS(backend->reduce(ReduceOp::max, make_array(DType::f32, Shape{0}).view(), 0,
+                                    bad_max.view(), nullptr),
+                    tg::Error);
+  }
+}
+
+// A backend that implements only fill; everything else falls back to cpu.
+class FillOnlyBackend final : public Backend {
+ public:
+  std::string_view name() const override { return "fill-only"; }
+  void fill(const View& out, double value) override {
+    ++fills;
+    cpu_backend().fill(out, value);
+  }
+  int fills = 0;
+};
+
+TEST_CASE("a backend overriding only fill falls back to cpu for copy") {
+  FillOnlyBackend backend;
+  Array a = make_array(DType::f32, Shape{3});
+  backend.fill(a.view(), 4);
+  CHECK(backend.fills == 1);
+  Array b = make_array(DType::f64, Shape{3});
+  backend.copy(a.view(), b.view());
+  check_values(b, {4, 4, 4});
+  CHECK(backend.fills == 1);
+}
+
+}  // namespace

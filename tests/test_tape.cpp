@@ -1,0 +1,192 @@
+// The tape: recording, reverse walk, accumulation, NoGrad, freeing, errors.
+#include <doctest/doctest.h>
+
+#include <thread>
+
+#include "tapegrad.h"
+
+using namespace tg;
+
+TEST_CASE("records only ops whose inputs require grad") {
+  Tape tape;
+  TapeScope scope(tape);
+  const Tensor constant = ones({2});
+  const Tensor y = tanh(constant);
+  CHECK(tape.size() == 0);
+  CHECK_FALSE(y.requires_grad());
+  const Tensor w = ones({2}).requires_grad_();
+  const Tensor z = tanh(w + constant);
+  CHECK(tape.size() == 2);
+  CHECK(tape.nodes()[0].op == std::string("add"));
+  CHECK(tape.nodes()[1].op == std::string("tanh"));
+  CHECK(z.requires_grad());
+  CHECK_FALSE(z.is_leaf());
+  CHECK(w.is_leaf());
+}
+
+TEST_CASE("gradient of a small expression matches the hand derivation") {
+  // L = Σ tanh(w * x + b): dL/dw = x (1 - y²), dL/db = 1 - y²
+  Tape tape;
+  TapeScope scope(tape);
+  const Tensor w = tensor({0.5}, {}, true), b = tensor({-0.25}, {}, true);
+  const Tensor x = tensor({1.0, 2.0, 3.0});
+  const Tensor loss = sum(tanh(matmul(reshape(x, {3, 1}), reshape(w, {1, 1})) + b));
+  loss.backward();
+  double dw = 0, db = 0;
+  for (double xi : {1.0, 2.0, 3.0}) {
+    const double y = std::tanh(0.5 * xi - 0.25);
+    dw += xi * (1 - y * y);
+    db += 1 - y * y;
+  }
+  CHECK(w.grad().item() == doctest::Approx(dw).epsilon(1e-12));
+  CHECK(b.grad().item() == doctest::Approx(db).epsilon(1e-12));
+}
+
+TEST_CASE("a tensor used twice accumulates both contributions") {
+  Tape tape;
+  TapeScope scope(tape);
+  const Tensor x = tensor({3.0}, {}, true);
+  // y = x + x  ->  dy/dx = 2
+  sum(x + x).backward();
+  CHECK(x.grad().item() == 2.0);
+  // Gradients of leaves accumulate across backward calls until cleared.
+  sum(x + x).backward();
+  CHECK(x.grad().item() == 4.0);
+  x.set_grad(Tensor());
+  sum(tanh(x) + x).backward();
+  CHECK(x.grad().item() == doctest::Approx(1 + (1 - std::tanh(3.0) * std::tanh(3.0))));
+}
+
+TEST_CASE("passing a gradient through does not alias two inputs' buffers") {
+  Tape tape;
+  TapeScope scope(tape);
+  const Tensor a = tensor({1.0, 2.0}, {}, true), b = tensor({5.0, 6.0}, {}, true);
+  const Tensor s = a + b;
+  s.backward(tensor({1.0, 1.0}));
+  CHECK(a.grad().to_vector<double>() == std::vector<double>{1, 1});
+  // Accumulating again into a must not change b's gradient.
+  (a + tensor({0.0, 0.0})).backward(tensor({1.0, 1.0}));
+  CHECK(a.grad().to_vector<double>() == std::vector<double>{2, 2});
+  CHECK(b.grad().to_vector<double>() == std::vector<double>{1, 1});
+}
+
+TEST_CASE("broadcast gradients are summed back to the input's shape") {
+  Tape tape;
+  TapeScope scope(tape);
+  const Tensor m = zeros({3, 4}, {DType::f64, Device::cpu(), true});
+  const Tensor row = zeros({4}, {DType::f64, Device::cpu(), true});
+  sum(m + row).backward();
+  CHECK(row.grad().shape() == Shape{4});
+  CHECK(row.grad().to_vector<double>() == std::vector<double>{3, 3, 3, 3});
+  CHECK(m.grad().to_vector<double>() == std::vector<double>(12, 1.0));
+}
+
+TEST_CASE("NoGrad records nothing and restores recording after the scope") {
+  Tape tape;
+  TapeScope scope(tape);
+  const Tensor w = ones({2}).requires_grad_();
+  {
+    NoGrad no_grad;
+    CHECK_FALSE(grad_enabled());
+    const Tensor y = tanh(w);
+    CHECK_FALSE(y.requires_grad());
+    CHECK(tape.size() == 0);
+  }
+  CHECK(grad_enabled());
+  CHECK(tanh(w).requires_grad());
+  CHECK(tape.size() == 1);
+}
+
+TEST_CASE("backward frees the saved values and resets the tape") {
+  Tape tape;
+  TapeScope scope(tape);
+  const Tensor w = ones({64, 64}).requires_grad_();
+  const size_t before = host_memory_stats().in_use_bytes;
+  Tensor loss = sum(tanh(tanh(w)));
+  CHECK(tape.size() == 3);
+  CHECK(host_memory_stats().in_use_bytes > before);
+  loss.backward();
+  CHECK(tape.size() == 0);
+  loss = Tensor();
+  // What remains is w's gradient (64*64 floats) and nothing else.
+  CHECK(host_memory_stats().in_use_bytes == before + 64 * 64 * sizeof(float));
+}
+
+TEST_CASE("a second backward over a freed graph is a clear error") {
+  Tape tape;
+  TapeScope scope(tape);
+  const Tensor w = ones({2}).requires_grad_();
+  const Tensor loss = sum(tanh(w));
+  loss.backward();
+  CHECK_THROWS_WITH_AS(loss.backward(), doctest::Contains("freed by an earlier backward"), Error);
+}
+
+TEST_CASE("retain_graph keeps the graph for a second backward") {
+  Tape tape;
+  TapeScope scope(tape);
+  const Tensor w = tensor({0.5}, {}, true);
+  const Tensor loss = sum(tanh(w));
+  tape.backward(loss, {}, {.retain_graph = true});
+  tape.backward(loss);
+  const double y = std::tanh(0.5);
+  CHECK(w.grad().item() == doctest::Approx(2 * (1 - y * y)));
+}
+
+TEST_CASE("backward errors: no grad, non-scalar root, wrong seed shape, leaf") {
+  Tape tape;
+  TapeScope scope(tape);
+  CHECK_THROWS_WITH_AS(sum(ones({2})).backward(), doctest::Contains("does not require grad"), Error);
+  const Tensor w = ones({2}).requires_grad_();
+  CHECK_THROWS_WITH_AS(tanh(w).backward(), doctest::Contains("root has shape (2,)"), Error);
+  CHECK_THROWS_WITH_AS(tanh(w).backward(ones({3})), doctest::Contains("seed gradient of shape (3,) for a root of shape (2,)"), Error);
+  CHECK_THROWS_WITH_AS(w.backward(), doctest::Contains("leaf"), Error);
+}
+
+TEST_CASE("two tapes, two threads: graphs do not mix") {
+  auto train_step = [](double start, double* grad) {
+    Tape tape;
+    TapeScope scope(tape);
+    const Tensor w = tensor({start}, {}, true);
+    for (int i = 0; i < 200; ++i) {
+      w.set_grad(Tensor());
+      sum(tanh(w) + w).backward();
+    }
+    *grad = w.grad().item();
+  };
+  double g1 = 0, g2 = 0;
+  std::thread t1(train_step, 0.1, &g1), t2(train_step, 2.0, &g2);
+  t1.join();
+  t2.join();
+  CHECK(g1 == doctest::Approx(1 + 1 - std::tanh(0.1) * std::tanh(0.1)));
+  CHECK(g2 == doctest::Approx(1 + 1 - std::tanh(2.0) * std::tanh(2.0)));
+}
+
+TEST_CASE("to_dot draws ops and tensors") {
+  Tape tape;
+  TapeScope scope(tape);
+  const Tensor w = ones({2, 3}).requires_grad_();
+  const Tensor y = tanh(w);
+  const std::string dot = tape.to_dot();
+  CHECK(dot.find("digraph") != std::string::npos);
+  CHECK(dot.find("label=\"tanh\"") != std::string::npos);
+  CHECK(dot.find("(2, 3)") != std::string::npos);
+  CHECK(dot.find("->") != std::string::npos);
+}
+
+TEST_CASE("gradcheck catches a wrong gradient") {
+  // A deliberately wrong op: forward x², backward claims 3x.
+  auto wrong_square = [](const std::vector<Tensor>& in) {
+    const Tensor& x = in[0];
+    Tensor y = kernels::binary(BinaryOp::mul, x, x);
+    record("wrong_square", {&x}, y, [x](const Tensor& dy) {
+      accumulate_grad(x, kernels::binary(BinaryOp::mul, dy, kernels::unary(UnaryOp::mul_scalar, x, 3.0)));
+    });
+    return y;
+  };
+  Generator gen(7);
+  const Tensor x = randn({5}, {DType::f64, Device::cpu(), true}, gen);
+  const GradcheckResult r = gradcheck(wrong_square, {x});
+  CHECK_FALSE(r.ok);
+  CHECK(r.message.find("analytic") != std::string::npos);
+  CHECK_THROWS_WITH_AS(gradcheck(wrong_square, {ones({2}).requires_grad_()}), doctest::Contains("float64"), Error);
+}

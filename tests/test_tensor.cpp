@@ -1,0 +1,127 @@
+// Tensor creation, views, element access, dtype/device checks and printing.
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include "tapegrad.h"
+
+using namespace tg;
+
+TEST_CASE("creation fills and reports shape and dtype") {
+  const Tensor z = zeros({2, 3});
+  CHECK(z.shape() == Shape{2, 3});
+  CHECK(z.dtype() == DType::f32);
+  CHECK(z.numel() == 6);
+  CHECK(z.is_contiguous());
+  CHECK(z.strides() == Strides{3, 1});
+  for (int64_t i = 0; i < 6; ++i) CHECK(z.at_flat(i) == 0.0);
+
+  const Tensor f = full({4}, 2.5, {DType::f64});
+  CHECK(f.dtype() == DType::f64);
+  CHECK(f.at({3}) == 2.5);
+  CHECK(ones({2, 2}).at({1, 1}) == 1.0);
+
+  const Tensor r = arange(5);
+  CHECK(r.to_vector<float>() == std::vector<float>{0, 1, 2, 3, 4});
+  const Tensor stepped = arange(1.0, 2.0, 0.25, {DType::f64});
+  CHECK(stepped.to_vector<double>() == std::vector<double>{1.0, 1.25, 1.5, 1.75});
+
+  const Tensor t = tensor({1.f, 2.f, 3.f, 4.f, 5.f, 6.f}, {2, 3});
+  CHECK(t.at({1, 0}) == 4.0);
+  CHECK(t.at({-1, -1}) == 6.0);
+  CHECK(scalar(3.0).ndim() == 0);
+  CHECK(scalar(3.0).item() == 3.0);
+}
+
+TEST_CASE("random tensors are reproducible from a seed and have the right moments") {
+  Generator a(42), b(42), c(43);
+  const Tensor x = randn({10000}, {}, a), y = randn({10000}, {}, b), z = randn({10000}, {}, c);
+  CHECK(x.to_vector<float>() == y.to_vector<float>());
+  CHECK(x.to_vector<float>() != z.to_vector<float>());
+  double sum = 0, sum_sq = 0;
+  for (float v : x.to_vector<float>()) sum += v, sum_sq += double(v) * v;
+  const double mean = sum / 10000, var = sum_sq / 10000 - mean * mean;
+  CHECK(std::abs(mean) < 0.05);  // standard error 0.01
+  CHECK(std::abs(var - 1.0) < 0.05);
+
+  const Tensor u = uniform({10000}, -2, 3, {DType::f64}, a);
+  double lo = 1e9, hi = -1e9, usum = 0;
+  for (double v : u.to_vector<double>()) lo = std::min(lo, v), hi = std::max(hi, v), usum += v;
+  CHECK(lo >= -2.0);
+  CHECK(hi < 3.0);
+  CHECK(std::abs(usum / 10000 - 0.5) < 0.05);  // mean of U(-2, 3) is 0.5
+}
+
+TEST_CASE("views share storage: reshape, transpose, slice through strides") {
+  const Tensor t = tensor({1.f, 2.f, 3.f, 4.f, 5.f, 6.f}, {2, 3});
+  const Tensor tt = transpose(t, 0, 1);
+  CHECK(tt.shape() == Shape{3, 2});
+  CHECK_FALSE(tt.is_contiguous());
+  CHECK(tt.at({2, 1}) == 6.0);
+  CHECK(tt.at({0, 1}) == 4.0);
+  // Writing through the source is visible in the view: no copy was made.
+  t.data<float>()[1] = 20.f;
+  CHECK(tt.at({1, 0}) == 20.0);
+  const Tensor c = tt.contiguous();
+  CHECK(c.is_contiguous());
+  CHECK(c.to_vector<float>() == std::vector<float>{1, 4, 20, 5, 3, 6});
+  const Tensor r = reshape(t, {3, 2});
+  CHECK(r.data<float>() == t.data<float>());
+}
+
+TEST_CASE("dtype and device conversion") {
+  const Tensor t = tensor({1.5f, -2.f});
+  const Tensor d = t.to(DType::f64);
+  CHECK(d.dtype() == DType::f64);
+  CHECK(d.to_vector<double>() == std::vector<double>{1.5, -2.0});
+  const Tensor i = t.to(DType::i64);
+  CHECK(i.to_vector<int64_t>() == std::vector<int64_t>{1, -2});
+  CHECK(t.to(Device::cpu()).is_same(t));
+  CHECK_THROWS_WITH_AS(t.to(Device::cuda()), doctest::Contains("cuda:0"), Error);
+}
+
+TEST_CASE("element access and data checks give clear errors") {
+  const Tensor t = zeros({2, 3});
+  CHECK_THROWS_WITH_AS(t.at({2, 0}), doctest::Contains("index 2 is out of range for dimension 0 of size 2"), Error);
+  CHECK_THROWS_WITH_AS(t.at({0}), doctest::Contains("1 indices for a tensor of rank 2"), Error);
+  CHECK_THROWS_WITH_AS(t.item(), doctest::Contains("has 6 elements, expected 1"), Error);
+  CHECK_THROWS_WITH_AS(t.data<double>(), doctest::Contains("holds float32, asked for float64"), Error);
+  CHECK_THROWS_WITH_AS(Tensor().shape(), doctest::Contains("undefined tensor"), Error);
+  CHECK_THROWS_WITH_AS(tensor({1.f, 2.f, 3.f}, {2, 2}), doctest::Contains("3 values do not fill shape (2, 2)"), Error);
+  CHECK_THROWS_WITH_AS(index_tensor({1, 2}).requires_grad_(), doctest::Contains("only floating tensors"), Error);
+}
+
+TEST_CASE("mixing dtypes is an error naming both") {
+  const Tensor a = zeros({2}), b = zeros({2}, {DType::f64});
+  CHECK_THROWS_WITH_AS(a + b, doctest::Contains("dtypes differ: float32 and float64"), Error);
+}
+
+TEST_CASE("printing shows values, shape and dtype, eliding long dimensions") {
+  const Tensor t = tensor({1.f, 2.f, 3.f, 4.f}, {2, 2});
+  CHECK(fmt::format("{}", t) == "tensor([[1.0000, 2.0000], [3.0000, 4.0000]], shape=(2, 2), dtype=float32)");
+  const std::string long_text = fmt::format("{}", arange(100, {DType::i64}));
+  CHECK(long_text == "tensor([0, 1, 2, ..., 97, 98, 99], shape=(100,), dtype=int64)");
+  CHECK(fmt::format("{}", scalar(2.0)) == "tensor(2.0000, shape=(), dtype=float32)");
+  CHECK(fmt::format("{}", tensor({1.f}, {}, true)).find("requires_grad") != std::string::npos);
+}
+
+TEST_CASE("host memory is recycled by the caching allocator") {
+  const size_t before = host_memory_stats().in_use_bytes;
+  { const Tensor big = zeros({1 << 16}); CHECK(host_memory_stats().in_use_bytes >= before + (1 << 18)); }
+  CHECK(host_memory_stats().in_use_bytes == before);
+  const void* first;
+  { const Tensor a = zeros({12345}); first = a.data<float>(); }
+  { const Tensor b = zeros({12345}); CHECK(b.data<float>() == first); }
+}
+
+TEST_CASE("backend selection by name, with a clear error for unknown names") {
+  CHECK(host_backend().name() == "cpu");
+  set_host_backend("reference");
+  CHECK(host_backend().name() == "reference");
+  set_host_backend("cpu");
+  CHECK_THROWS_WITH_AS(set_host_backend("tpu"), doctest::Contains("unknown backend 'tpu'"), Error);
+  {
+    HostBackendScope scope(reference_backend());
+    CHECK(host_backend().name() == "reference");
+  }
+  CHECK(host_backend().name() == "cpu");
+}
