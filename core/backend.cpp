@@ -109,7 +109,9 @@ Backend& backend_for(Device device) {
 void set_num_threads(int n) {
   if (n < 1) fail("set_num_threads: need at least 1 thread, got {}", n);
   thread_count = n;
-  openblas_set_num_threads(n);
+  // OpenBLAS stays single-threaded; the cpu backend splits matrix products
+  // over OpenMP threads itself (one thread pool for all kernels).
+  openblas_set_num_threads(1);
 #ifdef _OPENMP
   omp_set_num_threads(n);
 #endif

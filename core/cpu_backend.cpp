@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/cpu_loops.h"
+#include "core/cpu_math.h"
 #include "core/error.h"
 
 namespace tg {
@@ -17,6 +18,9 @@ namespace {
 
 using cpu::map_elements;
 using cpu::parallel_ranges;
+using cpu::exp_any;
+using cpu::sigmoid_any;
+using cpu::tanh_any;
 
 // ---------------------------------------------------------------------------
 // dtype dispatch and argument checks
@@ -93,11 +97,11 @@ void unary_typed(UnaryOp op, const View& x, const View& out, T s) {
   auto apply = [&](auto f) { map_elements<T, T>(out, [f](T& y, T v) { y = f(v); }, x); };
   switch (op) {
     case UnaryOp::neg: return apply([](T v) { return -v; });
-    case UnaryOp::exp: return apply([](T v) { return std::exp(v); });
+    case UnaryOp::exp: return apply([](T v) { return exp_any(v); });
     case UnaryOp::log: return apply([](T v) { return std::log(v); });
     case UnaryOp::sqrt: return apply([](T v) { return std::sqrt(v); });
-    case UnaryOp::tanh: return apply([](T v) { return std::tanh(v); });
-    case UnaryOp::sigmoid: return apply([](T v) { return T(1) / (T(1) + std::exp(-v)); });
+    case UnaryOp::tanh: return apply([](T v) { return tanh_any(v); });
+    case UnaryOp::sigmoid: return apply([](T v) { return sigmoid_any(v); });
     case UnaryOp::relu: return apply([](T v) { return v < T(0) ? T(0) : v; });  // NaN stays NaN
     case UnaryOp::abs: return apply([](T v) { return std::abs(v); });
     case UnaryOp::pow_scalar:
@@ -305,18 +309,23 @@ struct BlasMatrix {
   }
 };
 
-// c (M, N) = op(a) (M, K) @ op(b) (K, N) + beta * c, row-major.
-void gemm(const BlasMatrix<float>& a, const BlasMatrix<float>& b, float* c, BlasInt m, BlasInt n,
-          BlasInt k, float beta) {
-  cblas_sgemm(CblasRowMajor, a.trans, b.trans, m, n, k, 1.0f, a.data, blas_int(a.ld, "lda"), b.data,
-              blas_int(b.ld, "ldb"), beta, c, n);
+// c (M, N) = op(a) (M, K) @ op(b) (K, N) + beta * c, row-major, c's rows ldc apart.
+void gemm(const BlasMatrix<float>& a, const BlasMatrix<float>& b, float* c, int64_t m, int64_t n,
+          int64_t k, float beta, int64_t ldc) {
+  cblas_sgemm(CblasRowMajor, a.trans, b.trans, BlasInt(m), BlasInt(n), BlasInt(k), 1.0f, a.data,
+              BlasInt(a.ld), b.data, BlasInt(b.ld), beta, c, BlasInt(ldc));
 }
-void gemm(const BlasMatrix<double>& a, const BlasMatrix<double>& b, double* c, BlasInt m,
-          BlasInt n, BlasInt k, double beta) {
-  cblas_dgemm(CblasRowMajor, a.trans, b.trans, m, n, k, 1.0, a.data, blas_int(a.ld, "lda"), b.data,
-              blas_int(b.ld, "ldb"), beta, c, n);
+void gemm(const BlasMatrix<double>& a, const BlasMatrix<double>& b, double* c, int64_t m, int64_t n,
+          int64_t k, double beta, int64_t ldc) {
+  cblas_dgemm(CblasRowMajor, a.trans, b.trans, BlasInt(m), BlasInt(n), BlasInt(k), 1.0, a.data,
+              BlasInt(a.ld), b.data, BlasInt(b.ld), beta, c, BlasInt(ldc));
 }
 
+// OpenBLAS itself runs single-threaded (see CpuBackend's constructor): the
+// cores are shared out here through OpenMP like in every other kernel, so one
+// thread pool serves all work instead of two pools spinning against each other.
+// Work is split over the batch when it is large enough, else over rows of c,
+// else (a thin c) over its columns; each part is one single-threaded gemm.
 template <typename T>
 void matmul_typed(const View& a, const View& b, const View& c, double beta) {
   const int64_t batch = c.shape[0], m = c.shape[1], n = c.shape[2], k = a.shape[2];
@@ -325,12 +334,28 @@ void matmul_typed(const View& a, const View& b, const View& c, double beta) {
     if (beta == 0) std::fill_n(c.as<T>(), c.numel(), T(0));
     return;
   }
-  const BlasInt bm = blas_int(m, "M"), bn = blas_int(n, "N"), bk = blas_int(k, "K");
-  BlasMatrix<T> am, bmat;
-  for (int64_t i = 0; i < batch; ++i) {
-    am.set(a.as<const T>() + i * a.strides[0], m, k, a.strides[1], a.strides[2]);
-    bmat.set(b.as<const T>() + i * b.strides[0], k, n, b.strides[1], b.strides[2]);
-    gemm(am, bmat, c.as<T>() + i * m * n, bm, bn, bk, T(beta));
+  for (int64_t extent : {m, n, k, a.strides[1], a.strides[2], b.strides[1], b.strides[2]})
+    blas_int(extent, "a matrix extent or stride");
+  const int threads = omp_get_max_threads();
+  const int64_t flops = batch * m * n * k;
+  // c[i][r0:r1, c0:c1] (+)= a[i][r0:r1, :] @ b[i][:, c0:c1]
+  auto block = [&](int64_t i, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+    BlasMatrix<T> am, bm;
+    am.set(a.as<const T>() + i * a.strides[0] + r0 * a.strides[1], r1 - r0, k, a.strides[1], a.strides[2]);
+    bm.set(b.as<const T>() + i * b.strides[0] + c0 * b.strides[2], k, c1 - c0, b.strides[1], b.strides[2]);
+    gemm(am, bm, c.as<T>() + i * m * n + r0 * n + c0, r1 - r0, c1 - c0, k, T(beta), n);
+  };
+  const int64_t work = flops / cpu::kFlopsPerElement;
+  if (batch >= threads) {
+    cpu::parallel_ranges(batch, work, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) block(i, 0, m, 0, n);
+    });
+  } else if (m >= 4 * threads) {
+    for (int64_t i = 0; i < batch; ++i)
+      cpu::parallel_ranges(m, work / batch, [&](int64_t r0, int64_t r1) { block(i, r0, r1, 0, n); });
+  } else {
+    for (int64_t i = 0; i < batch; ++i)
+      cpu::parallel_ranges(n, work / batch, [&](int64_t c0, int64_t c1) { block(i, 0, m, c0, c1); });
   }
 }
 
@@ -343,7 +368,7 @@ void softmax_row(const T* x, T* y, int64_t cols, bool log) {
   for (int64_t c = 1; c < cols; ++c) max = std::max(max, x[c]);
   double sum = 0;
   for (int64_t c = 0; c < cols; ++c) {
-    const T e = std::exp(x[c] - max);
+    const T e = exp_any(T(x[c] - max));
     if (!log) y[c] = e;
     sum += e;
   }
@@ -363,7 +388,7 @@ void softmax_backward_row(const T* y, const T* dy, T* dx, int64_t cols, bool log
 #pragma omp simd reduction(+ : sum)
     for (int64_t c = 0; c < cols; ++c) sum += dy[c];
     const T s = T(sum);
-    for (int64_t c = 0; c < cols; ++c) dx[c] += dy[c] - std::exp(y[c]) * s;
+    for (int64_t c = 0; c < cols; ++c) dx[c] += dy[c] - exp_any(y[c]) * s;
   } else {
 #pragma omp simd reduction(+ : sum)
     for (int64_t c = 0; c < cols; ++c) sum += double(dy[c]) * y[c];
@@ -623,6 +648,8 @@ void CpuBackend::nll_backward(const View& target, int64_t ignore_index, double s
     });
   });
 }
+
+CpuBackend::CpuBackend() { openblas_set_num_threads(1); }
 
 Backend& cpu_backend() {
   static CpuBackend backend;

@@ -8,6 +8,7 @@ namespace tg {
 
 class CpuBackend final : public Backend {
  public:
+  CpuBackend();
   std::string_view name() const override { return "cpu"; }
 
   void fill(const View& out, double value) override;

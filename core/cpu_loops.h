@@ -10,8 +10,10 @@
 //   2. adjacent dimensions that are contiguous for every operand are merged,
 //      so a contiguous tensor of any rank becomes one long row;
 //   3. the innermost remaining dimension is the inner loop, with a unit-stride
-//      version of it when every operand steps by 1 there.
-// Large walks are split into equal element ranges, one per OpenMP thread.
+//      version of it when every operand steps by 1 there;
+//   4. a transposing read (an input striding far along the inner dimension)
+//      walks the last two dimensions in 32 x 32 tiles instead of whole rows.
+// Large walks are split into equal ranges, one per OpenMP thread.
 //
 // Internal to core/: kernels only, not part of the public API.
 #include <algorithm>
@@ -32,6 +34,9 @@ namespace tg::cpu {
 // Below this many elements a kernel runs on the calling thread: starting the
 // OpenMP team costs a few microseconds, more than small tensors take in all.
 constexpr int64_t kParallelThreshold = 32768;
+// A matrix product's multiply-adds weigh less per unit than an elementwise
+// kernel's memory traffic: this many count as one element against the threshold.
+constexpr int64_t kFlopsPerElement = 64;  // splits from about 128³ up: smaller products lose to the fork
 
 // Runs body(begin, end) over [0, n), split into one contiguous range per
 // thread when `work` (elements touched) is large enough to repay the threads.

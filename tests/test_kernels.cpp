@@ -12,6 +12,7 @@
 
 #include "core/backend.h"
 #include "core/cpu_backend.h"
+#include "core/cpu_math.h"
 #include "core/error.h"
 #include "core/reference_backend.h"
 
@@ -207,12 +208,13 @@ std::string describe(const Args&... args) {
 Backend& cpu() { return cpu_backend(); }
 Backend& ref() { return reference_backend(); }
 
-// Shapes of rank 0..4 with odd sizes; the last two exceed the threaded-path
-// threshold (32768 elements).
+// Shapes of rank 0..4 with odd sizes and one empty; (3, 40, 70) takes the
+// tiled path when transposed, (130, 300) and (4, 33, 7, 65) exceed the
+// threaded-path threshold (32768 elements).
 const std::vector<Shape> kShapes = {Shape{},        Shape{1},        Shape{7},
                                     Shape{3, 5},    Shape{1, 33},    Shape{65, 1, 3},
                                     Shape{2, 3, 4, 5}, Shape{3, 40, 70}, Shape{130, 300},
-                                    Shape{4, 33, 7, 65}};
+                                    Shape{4, 33, 7, 65}, Shape{2, 0, 3}};
 constexpr DType kFloatTypes[] = {DType::f32, DType::f64};
 constexpr DType kAllTypes[] = {DType::f32, DType::f64, DType::i64, DType::boolean};
 
@@ -755,3 +757,25 @@ TEST_CASE("a backend overriding only fill falls back to cpu for copy") {
 }
 
 }  // namespace
+
+TEST_CASE("vectorisable float exp, tanh and sigmoid stay within a few ulp of libm") {
+  double worst_exp = 0, worst_tanh = 0, worst_sigmoid = 0;
+  for (float x = -90.f; x < 90.f; x += 0.00731f) {
+    const double e = std::exp(double(x)), t = std::tanh(double(x)), s = 1 / (1 + std::exp(-double(x)));
+    if (e > 1.2e-38 && e < 3e38) worst_exp = std::max(worst_exp, std::abs(tg::cpu::exp_f32(x) - e) / e);
+    if (t != 0) worst_tanh = std::max(worst_tanh, std::abs(tg::cpu::tanh_f32(x) - t) / std::abs(t));
+    if (s > 1.2e-38) worst_sigmoid = std::max(worst_sigmoid, std::abs(tg::cpu::sigmoid_f32(x) - s) / s);
+  }
+  CHECK(worst_exp < 3e-7);  // float's ulp is 6e-8 relative
+  CHECK(worst_tanh < 3e-7);
+  CHECK(worst_sigmoid < 3e-7);
+  CHECK(std::isnan(tg::cpu::exp_f32(NAN)));
+  CHECK(std::isnan(tg::cpu::tanh_f32(NAN)));
+  CHECK(tg::cpu::exp_f32(100.f) == INFINITY);
+  CHECK(tg::cpu::exp_f32(-200.f) == 0.f);
+  CHECK(tg::cpu::exp_f32(0.f) == 1.f);
+  CHECK(tg::cpu::tanh_f32(-INFINITY) == -1.f);
+  CHECK(tg::cpu::tanh_f32(1e-8f) == 1e-8f);
+  CHECK(tg::cpu::sigmoid_f32(-200.f) == 0.f);
+  CHECK(tg::cpu::sigmoid_f32(200.f) == 1.f);
+}

@@ -1,0 +1,46 @@
+#include "nn/additive_attention.h"
+
+#include "core/error.h"
+#include "ops/add.h"
+#include "ops/reshape.h"
+#include "ops/tanh.h"
+
+namespace tg::nn {
+
+namespace {
+int64_t checked_attention_size(int64_t query_size, int64_t key_size, int64_t attention_size) {
+  if (query_size <= 0 || key_size <= 0 || attention_size <= 0)
+    fail("AdditiveAttention: sizes must be positive, got query_size={} key_size={} attention_size={}", query_size,
+         key_size, attention_size);
+  return attention_size;
+}
+}  // namespace
+
+AdditiveAttention::AdditiveAttention(int64_t query_size, int64_t key_size, int64_t attention_size, DType dtype,
+                                     Generator& gen)
+    : Attention(query_size, key_size, dtype),
+      query_proj(query_size, checked_attention_size(query_size, key_size, attention_size), false, dtype, gen),
+      key_proj(key_size, attention_size, true, dtype, gen),
+      v(attention_size, 1, false, dtype, gen),
+      attention_size_(attention_size) {
+  register_module("query_proj", query_proj);
+  register_module("key_proj", key_proj);
+  register_module("v", v);
+}
+
+// W_k h + b_k:  (B, S, Kd) -> (B, S, A)
+Tensor AdditiveAttention::project_keys(const Tensor& keys) const {
+  check_keys(keys);
+  return key_proj(keys);
+}
+
+// score = v(tanh(W_k h + b_k + W_q s)):  (B, S, A) + (B, 1, A) -> (B, S, A) -> (B, S, 1) -> (B, S)
+AttentionResult AdditiveAttention::forward(const Tensor& query, const Tensor& keys, const Tensor& projected_keys,
+                                           const Tensor& mask) const {
+  check_inputs(query, keys, projected_keys, mask);
+  const Tensor projected_query = unsqueeze(query_proj(query), 1);  // (B, 1, A)
+  const Tensor scores = squeeze(v(tg::tanh(projected_keys + projected_query)), 2);
+  return attend(scores, keys, mask);
+}
+
+}  // namespace tg::nn

@@ -1,0 +1,35 @@
+#pragma once
+// Additive (Bahdanau) attention, Bahdanau, Cho & Bengio 2015:
+//   score_bj = vᵀ tanh(W_k h_j + b_k + W_q s_b)
+//   α_b = softmax_j(score_b) (padded positions masked), context_b = Σ_j α_bj h_j
+// keys h (B, S, Kd), query s (B, Qd); see nn/attention.h for the mask convention
+// (true = valid) and the shared interface.
+#include "core/generator.h"
+#include "nn/attention.h"
+#include "nn/linear.h"
+
+namespace tg::nn {
+
+class AdditiveAttention : public Attention {
+ public:
+  AdditiveAttention(int64_t query_size, int64_t key_size, int64_t attention_size, DType dtype = DType::f32,
+                    Generator& gen = default_generator());
+
+  // W_k h + b_k: keys (B, S, Kd) -> (B, S, A)
+  Tensor project_keys(const Tensor& keys) const override;
+  using Attention::forward;
+  AttentionResult forward(const Tensor& query, const Tensor& keys, const Tensor& projected_keys,
+                          const Tensor& mask) const override;
+  int64_t projected_size() const override { return attention_size_; }
+  int64_t attention_size() const { return attention_size_; }
+  std::string type_name() const override { return "AdditiveAttention"; }
+
+  Linear query_proj;  // W_q: weight (A, Qd), no bias
+  Linear key_proj;    // W_k: weight (A, Kd), bias b_k (A,)
+  Linear v;           // v:   weight (1, A), no bias
+
+ private:
+  int64_t attention_size_;
+};
+
+}  // namespace tg::nn

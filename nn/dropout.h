@@ -1,0 +1,27 @@
+#pragma once
+#include <cstdint>
+
+#include "core/generator.h"
+#include "nn/module.h"
+
+namespace tg::nn {
+
+// In training mode y = x ⊙ m / (1 - p), m ~ Bernoulli(1 - p) per element; in
+// evaluation mode y = x. The masks come from the module's own generator,
+// seeded at construction, so a run is reproducible and independent of other
+// random draws.
+class Dropout : public Module {
+ public:
+  explicit Dropout(double p = 0.5, uint64_t seed = 0x5EEDULL);
+  Tensor forward(const Tensor& x) const;
+  Tensor operator()(const Tensor& x) const { return forward(x); }
+  std::string type_name() const override { return "Dropout"; }
+
+  double p() const { return p_; }
+
+ private:
+  double p_;
+  mutable Generator gen_;  // advances with every training-mode forward
+};
+
+}  // namespace tg::nn

@@ -1,0 +1,91 @@
+#include "nn/gru_cell.h"
+
+#include <cmath>
+
+#include "core/error.h"
+#include "nn/init.h"
+#include "ops/add.h"
+#include "ops/matmul.h"
+#include "ops/mul.h"
+#include "ops/sigmoid.h"
+#include "ops/slice.h"
+#include "ops/sub.h"
+#include "ops/tanh.h"
+#include "ops/transpose.h"
+
+namespace tg::nn {
+
+Tensor gru_step(const Tensor& gi, const Tensor& h, const Tensor& weight_hh_t, const Tensor& bias_hh) {
+  check_defined(gi, "gru_step", "gi");
+  check_defined(h, "gru_step", "h");
+  check_defined(weight_hh_t, "gru_step", "weight_hh_t");
+  if (weight_hh_t.ndim() != 2 || weight_hh_t.size(1) != 3 * weight_hh_t.size(0))
+    fail("gru_step: weight_hh_t must be W_hhᵀ of shape (H, 3H), got {}", weight_hh_t.shape().str());
+  const int64_t hidden = weight_hh_t.size(0);
+  if (h.ndim() != 2 || h.size(1) != hidden)
+    fail("gru_step: h must be (B, {}), got {}", hidden, h.shape().str());
+  const int64_t batch = h.size(0);
+  if (gi.ndim() != 2 || gi.size(0) != batch || gi.size(1) != 3 * hidden)
+    fail("gru_step: gi must be (B, 3H) = ({}, {}), got {}", batch, 3 * hidden, gi.shape().str());
+
+  const int64_t H = hidden;
+  Tensor gh = matmul(h, weight_hh_t);                // (B, H) @ (H, 3H) -> (B, 3H) = h W_hhᵀ
+  if (bias_hh.defined()) gh = gh + bias_hh;          // (B, 3H) + (3H,)
+  const Tensor rz = sigmoid(slice(gi, 1, 0, 2 * H)   // (B, 2H): W_ir x + b_ir | W_iz x + b_iz
+                            + slice(gh, 1, 0, 2 * H));  // (B, 2H): W_hr h + b_hr | W_hz h + b_hz
+  const Tensor r = slice(rz, 1, 0, H);               // (B, H) reset gate
+  const Tensor z = slice(rz, 1, H, 2 * H);           // (B, H) update gate
+  const Tensor n = tanh(slice(gi, 1, 2 * H, 3 * H)   // (B, H): W_in x + b_in
+                        + r * slice(gh, 1, 2 * H, 3 * H));  // (B, H): r ⊙ (W_hn h + b_hn)
+  return n + z * (h - n);                            // (B, H): (1 - z) ⊙ n + z ⊙ h, one op fewer
+}
+
+GRUCell::GRUCell(int64_t input_size, int64_t hidden_size, bool with_bias, DType dtype, Generator& gen)
+    : input_size_(input_size), hidden_size_(hidden_size) {
+  if (input_size <= 0 || hidden_size <= 0)
+    fail("GRUCell: sizes must be positive, got input_size={} hidden_size={}", input_size, hidden_size);
+  const double bound = 1.0 / std::sqrt(static_cast<double>(hidden_size));
+  weight_ih = Tensor::empty({3 * hidden_size, input_size}, {dtype});   // (3H, I)
+  weight_hh = Tensor::empty({3 * hidden_size, hidden_size}, {dtype});  // (3H, H)
+  init::uniform_(weight_ih, -bound, bound, gen);
+  init::uniform_(weight_hh, -bound, bound, gen);
+  register_parameter("weight_ih", weight_ih);
+  register_parameter("weight_hh", weight_hh);
+  if (with_bias) {
+    bias_ih = Tensor::empty({3 * hidden_size}, {dtype});  // (3H,)
+    bias_hh = Tensor::empty({3 * hidden_size}, {dtype});  // (3H,)
+    init::uniform_(bias_ih, -bound, bound, gen);
+    init::uniform_(bias_hh, -bound, bound, gen);
+    register_parameter("bias_ih", bias_ih);
+    register_parameter("bias_hh", bias_hh);
+  }
+}
+
+Tensor GRUCell::input_projection(const Tensor& x) const {
+  check_defined(x, "GRUCell", "x");
+  if (x.ndim() == 0 || x.size(-1) != input_size_)
+    fail("GRUCell: input {} must end in input_size={}", x.shape().str(), input_size_);
+  const Tensor gi = matmul(x, transpose(weight_ih, 0, 1));  // (..., I) @ (I, 3H) -> (..., 3H)
+  return bias_ih.defined() ? gi + bias_ih : gi;             // (..., 3H) + (3H,)
+}
+
+Tensor GRUCell::step(const Tensor& gi, const Tensor& h) const {
+  return gru_step(gi, h, transpose(weight_hh, 0, 1), bias_hh);  // W_hhᵀ: (H, 3H)
+}
+
+void GRUCell::check_hidden(const Tensor& h, int64_t batch, const char* what) const {
+  check_defined(h, "GRUCell", what);
+  if (h.ndim() != 2 || h.size(0) != batch || h.size(1) != hidden_size_)
+    fail("GRUCell: {} must be (B, H) = ({}, {}), got {}", what, batch, hidden_size_, h.shape().str());
+}
+
+Tensor GRUCell::forward(const Tensor& x, const Tensor& h) const {
+  check_defined(x, "GRUCell", "x");
+  if (x.ndim() != 2 || x.size(1) != input_size_)
+    fail("GRUCell: x must be (B, I) with I = input_size = {}, got {}", input_size_, x.shape().str());
+  check_hidden(h, x.size(0), "h");
+  check_same_kind(x, h, "GRUCell");
+  return step(input_projection(x), h);  // gi (B, 3H), h (B, H) -> h' (B, H)
+}
+
+}  // namespace tg::nn

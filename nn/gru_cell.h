@@ -1,0 +1,55 @@
+#pragma once
+// GRUCell: one step of a gated recurrent unit, with PyTorch's gate convention,
+// parameter names and layouts (gate blocks in the order r | z | n):
+//
+//   r  = σ(W_ir x + b_ir + W_hr h + b_hr)           reset gate
+//   z  = σ(W_iz x + b_iz + W_hz h + b_hz)           update gate
+//   n  = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))  candidate state
+//   h' = (1 - z) ⊙ n + z ⊙ h
+//
+// x (B, I), h (B, H) -> h' (B, H). Parameters, all U(±1/√H) as in PyTorch:
+//   weight_ih (3H, I), weight_hh (3H, H), bias_ih (3H,), bias_hh (3H,)
+//
+// The step is split in two so that a sequence model (GRU) can compute the
+// input projection gi = x W_ihᵀ + b_ih of every time step in one large matmul
+// and do only the recurrent product h W_hhᵀ inside the time loop.
+#include "core/generator.h"
+#include "nn/module.h"
+
+namespace tg::nn {
+
+// h' from a precomputed input projection (the gate equations above):
+//   gi (B, 3H) = x W_ihᵀ + b_ih,  h (B, H),  weight_hh_t = W_hhᵀ (H, 3H), transposed
+//   once by the caller,  bias_hh (3H,) or undefined  ->  h' (B, H).
+// gi and h may be strided views (a time step of a larger tensor).
+Tensor gru_step(const Tensor& gi, const Tensor& h, const Tensor& weight_hh_t, const Tensor& bias_hh);
+
+class GRUCell : public Module {
+ public:
+  GRUCell(int64_t input_size, int64_t hidden_size, bool bias = true, DType dtype = DType::f32,
+          Generator& gen = default_generator());
+
+  // x (B, I), h (B, H) -> h' (B, H)
+  Tensor forward(const Tensor& x, const Tensor& h) const;
+  Tensor operator()(const Tensor& x, const Tensor& h) const { return forward(x, h); }
+
+  // gi = x W_ihᵀ + b_ih;  x (..., I) -> (..., 3H), e.g. all time steps (T, B, I) at once.
+  Tensor input_projection(const Tensor& x) const;
+  // h' from gi (B, 3H) = input_projection(x) and h (B, H).
+  Tensor step(const Tensor& gi, const Tensor& h) const;
+
+  std::string type_name() const override { return "GRUCell"; }
+  int64_t input_size() const { return input_size_; }
+  int64_t hidden_size() const { return hidden_size_; }
+
+  Tensor weight_ih;  // (3H, I), rows r | z | n
+  Tensor weight_hh;  // (3H, H), rows r | z | n
+  Tensor bias_ih;    // (3H,), undefined when built without bias
+  Tensor bias_hh;    // (3H,), undefined when built without bias
+
+ private:
+  void check_hidden(const Tensor& h, int64_t batch, const char* what) const;
+  int64_t input_size_, hidden_size_;
+};
+
+}  // namespace tg::nn

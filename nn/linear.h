@@ -1,0 +1,27 @@
+#pragma once
+#include "core/generator.h"
+#include "nn/module.h"
+
+namespace tg::nn {
+
+// y = x Wᵀ + b;  x (..., in) -> y (..., out)
+// weight (out, in), bias (out,), both U(±1/√in) as in PyTorch.
+class Linear : public Module {
+ public:
+  Linear(int64_t in_features, int64_t out_features, bool bias = true, DType dtype = DType::f32,
+         Generator& gen = default_generator());
+  Tensor forward(const Tensor& x) const;
+  Tensor operator()(const Tensor& x) const { return forward(x); }
+  std::string type_name() const override { return "Linear"; }
+
+  int64_t in_features() const { return in_features_; }
+  int64_t out_features() const { return out_features_; }
+
+  Tensor weight;  // (out, in)
+  Tensor bias;    // (out,), undefined when built without bias
+
+ private:
+  int64_t in_features_, out_features_;
+};
+
+}  // namespace tg::nn

@@ -1,0 +1,76 @@
+#include "nn/module.h"
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+
+namespace tg::nn {
+
+namespace {
+void check_name(const std::string& name, const char* what) {
+  if (name.empty() || name.find('.') != std::string::npos)
+    fail("Module: {} name '{}' must be non-empty and contain no '.'", what, name);
+}
+}  // namespace
+
+Tensor& Module::register_parameter(std::string name, Tensor& parameter) {
+  check_name(name, "parameter");
+  check_defined(parameter, "register_parameter", name.c_str());
+  for (const auto& [existing, _] : parameters_)
+    if (existing == name) fail("Module: parameter '{}' is registered twice", name);
+  if (!parameter.requires_grad()) parameter.requires_grad_();
+  parameters_.emplace_back(std::move(name), &parameter);
+  return parameter;
+}
+
+void Module::add_child(std::string name, Module& child) {
+  check_name(name, "module");
+  for (const auto& [existing, _] : children_)
+    if (existing == name) fail("Module: child module '{}' is registered twice", name);
+  children_.emplace_back(std::move(name), &child);
+}
+
+void Module::collect(const std::string& prefix, std::vector<std::pair<std::string, Tensor>>& out) const {
+  for (const auto& [name, tensor] : parameters_) out.emplace_back(prefix + name, *tensor);
+  for (const auto& [name, child] : children_) child->collect(prefix + name + ".", out);
+}
+
+std::vector<std::pair<std::string, Tensor>> Module::named_parameters() const {
+  std::vector<std::pair<std::string, Tensor>> out;
+  collect("", out);
+  return out;
+}
+
+std::vector<Tensor> Module::parameters() const {
+  std::vector<Tensor> out;
+  for (auto& [name, tensor] : named_parameters()) out.push_back(tensor);
+  return out;
+}
+
+int64_t Module::parameter_count() const {
+  int64_t total = 0;
+  for (const auto& [name, tensor] : named_parameters()) total += tensor.numel();
+  return total;
+}
+
+void Module::train(bool on) {
+  training_ = on;
+  for (auto& [name, child] : children_) child->train(on);
+}
+
+void Module::zero_grad() {
+  for (auto& [name, tensor] : named_parameters()) tensor.set_grad(Tensor());
+}
+
+std::string Module::summary() const {
+  const auto params = named_parameters();
+  size_t width = 9;
+  for (const auto& [name, tensor] : params) width = std::max(width, name.size());
+  std::string out = fmt::format("{}\n{:<{}}  {:<16}  {:>12}\n", type_name(), "parameter", width, "shape", "count");
+  for (const auto& [name, tensor] : params)
+    out += fmt::format("{:<{}}  {:<16}  {:>12}\n", name, width, tensor.shape().str(), tensor.numel());
+  out += fmt::format("{:<{}}  {:<16}  {:>12}\n", "total", width, "", parameter_count());
+  return out;
+}
+
+}  // namespace tg::nn

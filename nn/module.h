@@ -1,0 +1,75 @@
+#pragma once
+// Module: the base of every layer and model. Parameters and child modules are
+// registered by name, so named_parameters() yields dotted keys
+// ("encoder.gru.weight_ih_l0") that checkpoints are keyed by.
+//
+// Modules hold their parameters and children as ordinary members and register
+// them in the constructor:
+//
+//   struct Tagger : tg::nn::Module {
+//     tg::nn::Embedding embed;
+//     tg::nn::Linear out;
+//     Tagger(int64_t vocab, int64_t dim, int64_t tags) : embed(vocab, dim), out(dim, tags) {
+//       register_module("embed", embed);
+//       register_module("out", out);
+//     }
+//   };
+//
+// Registration stores addresses, so a Module can be neither copied nor moved.
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace tg::nn {
+
+class Module {
+ public:
+  Module() = default;
+  virtual ~Module() = default;
+  Module(const Module&) = delete;
+  Module& operator=(const Module&) = delete;
+  Module(Module&&) = delete;
+  Module& operator=(Module&&) = delete;
+
+  // Every parameter of this module and its children, depth first, in
+  // registration order, with dotted names.
+  std::vector<std::pair<std::string, Tensor>> named_parameters() const;
+  std::vector<Tensor> parameters() const;
+  std::vector<std::pair<std::string, Module*>> named_children() const { return children_; }
+  int64_t parameter_count() const;
+
+  // Training mode (dropout active) or evaluation mode; propagates to children.
+  void train(bool on = true);
+  void eval() { train(false); }
+  bool is_training() const { return training_; }
+
+  // Drops every parameter's gradient (the next backward starts from zero).
+  void zero_grad();
+
+  // A table of parameter names, shapes and counts, with the total.
+  std::string summary() const;
+  // The module's kind, shown in summaries ("Linear", "GRU", ...).
+  virtual std::string type_name() const { return "Module"; }
+
+ protected:
+  // Registers a parameter member: marks it as requiring grad, keyed by `name`.
+  Tensor& register_parameter(std::string name, Tensor& parameter);
+  // Registers a child module member, keyed by `name`.
+  template <typename M> M& register_module(std::string name, M& child) {
+    add_child(std::move(name), child);
+    return child;
+  }
+
+ private:
+  void add_child(std::string name, Module& child);
+  void collect(const std::string& prefix, std::vector<std::pair<std::string, Tensor>>& out) const;
+
+  std::vector<std::pair<std::string, Tensor*>> parameters_;
+  std::vector<std::pair<std::string, Module*>> children_;
+  bool training_ = true;
+};
+
+}  // namespace tg::nn

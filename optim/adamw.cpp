@@ -1,0 +1,25 @@
+#include "optim/adamw.h"
+
+#include "optim/update_kernels.h"
+
+namespace tg::optim {
+
+namespace {
+AdamOptions as_adam(const AdamWOptions& o) {
+  return AdamOptions{o.lr, o.beta1, o.beta2, o.eps, o.weight_decay, o.amsgrad};
+}
+}  // namespace
+
+AdamW::AdamW(std::vector<Tensor> params, AdamWOptions options) : AdamW(number(std::move(params)), options) {}
+
+AdamW::AdamW(std::vector<std::pair<std::string, Tensor>> named_params, AdamWOptions options)
+    : Optimizer(std::move(named_params), options.lr, "AdamW"), options_(options), adam_(as_adam(options)) {
+  check_adam_options(adam_, "AdamW");
+}
+
+void AdamW::update(const Tensor& param, const Tensor& grad, ParamState& state) {
+  if (options_.weight_decay != 0) scale_(param, 1 - lr() * options_.weight_decay);  // p = p·(1 − lr·wd)
+  adam_moment_step(param, grad, state, lr(), adam_);
+}
+
+}  // namespace tg::optim

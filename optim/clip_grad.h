@@ -1,0 +1,18 @@
+#pragma once
+// Gradient clipping by total norm, as torch.nn.utils.clip_grad_norm_ (1.13):
+//   n = √(Σ_p ‖∇p‖²)                     over every parameter that has a gradient
+//   ∇p ← ∇p · max_norm / (n + 1e-6)      when that factor is < 1 (n > max_norm − 1e-6)
+// Returns n, the norm before clipping. Not recorded on the tape.
+//
+// When n is not finite (a gradient holds inf or nan) the gradients are left as
+// they are and n is returned, so the caller can skip the step; PyTorch would
+// multiply them by nan instead (or raise, with error_if_nonfinite=True).
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace tg::optim {
+
+double clip_grad_norm(const std::vector<Tensor>& params, double max_norm);
+
+}  // namespace tg::optim

@@ -1,0 +1,126 @@
+#include "optim/lr_schedule.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "core/error.h"
+
+namespace tg::optim {
+
+namespace {
+double get(const std::map<std::string, double>& state, const char* key, const char* schedule) {
+  const auto it = state.find(key);
+  if (it == state.end()) fail("{}: state has no '{}'", schedule, key);
+  return it->second;
+}
+}  // namespace
+
+// ---- StepLR ----
+
+StepLR::StepLR(Optimizer& optimizer, int64_t step_size, double gamma)
+    : LRSchedule(optimizer), step_size_(step_size), gamma_(gamma) {
+  if (step_size < 1) fail("StepLR: step_size must be >= 1, got {}", step_size);
+  if (!(gamma >= 0)) fail("StepLR: gamma must be >= 0, got {}", gamma);
+}
+
+void StepLR::apply() { optimizer_.set_lr(base_lr_ * std::pow(gamma_, static_cast<double>(epoch_ / step_size_))); }
+
+void StepLR::step() {
+  ++epoch_;
+  apply();
+}
+
+std::map<std::string, double> StepLR::state() const {
+  return {{"base_lr", base_lr_}, {"epoch", static_cast<double>(epoch_)}};
+}
+
+void StepLR::load_state(const std::map<std::string, double>& state) {
+  base_lr_ = get(state, "base_lr", "StepLR");
+  epoch_ = static_cast<int64_t>(get(state, "epoch", "StepLR"));
+  apply();
+}
+
+// ---- WarmupInverseSqrt ----
+
+WarmupInverseSqrt::WarmupInverseSqrt(Optimizer& optimizer, int64_t warmup_steps)
+    : LRSchedule(optimizer), warmup_(warmup_steps) {
+  if (warmup_steps < 1) fail("WarmupInverseSqrt: warmup_steps must be >= 1, got {}", warmup_steps);
+  apply();
+}
+
+void WarmupInverseSqrt::apply() {
+  const double t = static_cast<double>(update_), w = static_cast<double>(warmup_);
+  optimizer_.set_lr(t <= w ? base_lr_ * t / w : base_lr_ * std::sqrt(w / t));
+}
+
+void WarmupInverseSqrt::step() {
+  ++update_;
+  apply();
+}
+
+std::map<std::string, double> WarmupInverseSqrt::state() const {
+  return {{"base_lr", base_lr_}, {"update", static_cast<double>(update_)}};
+}
+
+void WarmupInverseSqrt::load_state(const std::map<std::string, double>& state) {
+  base_lr_ = get(state, "base_lr", "WarmupInverseSqrt");
+  update_ = static_cast<int64_t>(get(state, "update", "WarmupInverseSqrt"));
+  apply();
+}
+
+// ---- ReduceLROnPlateau ----
+
+ReduceLROnPlateau::ReduceLROnPlateau(Optimizer& optimizer, PlateauOptions options)
+    : LRSchedule(optimizer), options_(options) {
+  const PlateauOptions& o = options;
+  if (!(o.factor >= 0 && o.factor < 1)) fail("ReduceLROnPlateau: factor must be in [0, 1), got {}", o.factor);
+  if (o.patience < 0) fail("ReduceLROnPlateau: patience must be >= 0, got {}", o.patience);
+  if (o.cooldown < 0) fail("ReduceLROnPlateau: cooldown must be >= 0, got {}", o.cooldown);
+  if (!(o.threshold >= 0)) fail("ReduceLROnPlateau: threshold must be >= 0, got {}", o.threshold);
+  if (!(o.min_lr >= 0)) fail("ReduceLROnPlateau: min_lr must be >= 0, got {}", o.min_lr);
+  const double inf = std::numeric_limits<double>::infinity();
+  best_ = o.mode == PlateauOptions::Mode::min ? inf : -inf;
+}
+
+bool ReduceLROnPlateau::is_better(double metric) const {
+  if (options_.mode == PlateauOptions::Mode::min) return metric < best_ * (1 - options_.threshold);
+  return metric > best_ * (1 + options_.threshold);
+}
+
+void ReduceLROnPlateau::step(double metric) {
+  ++epoch_;
+  if (is_better(metric)) {
+    best_ = metric;
+    bad_epochs_ = 0;
+  } else {
+    ++bad_epochs_;
+  }
+  if (cooldown_left_ > 0) {
+    --cooldown_left_;
+    bad_epochs_ = 0;  // bad epochs during cooldown are ignored
+  }
+  if (bad_epochs_ > options_.patience) {
+    const double old_lr = optimizer_.lr();
+    const double new_lr = std::max(old_lr * options_.factor, options_.min_lr);
+    if (old_lr - new_lr > options_.eps) optimizer_.set_lr(new_lr);
+    cooldown_left_ = options_.cooldown;
+    bad_epochs_ = 0;
+  }
+}
+
+std::map<std::string, double> ReduceLROnPlateau::state() const {
+  return {{"best", best_},
+          {"bad_epochs", static_cast<double>(bad_epochs_)},
+          {"cooldown_left", static_cast<double>(cooldown_left_)},
+          {"epoch", static_cast<double>(epoch_)}};
+}
+
+void ReduceLROnPlateau::load_state(const std::map<std::string, double>& state) {
+  best_ = get(state, "best", "ReduceLROnPlateau");
+  bad_epochs_ = static_cast<int64_t>(get(state, "bad_epochs", "ReduceLROnPlateau"));
+  cooldown_left_ = static_cast<int64_t>(get(state, "cooldown_left", "ReduceLROnPlateau"));
+  epoch_ = static_cast<int64_t>(get(state, "epoch", "ReduceLROnPlateau"));
+}
+
+}  // namespace tg::optim

@@ -1,0 +1,107 @@
+#pragma once
+// Learning-rate schedules. Each holds the optimizer, reads its lr at
+// construction as the base lr, and sets a new lr on every step(). Call step()
+// once after each optimizer.step() (WarmupInverseSqrt) or once per epoch
+// (StepLR, ReduceLROnPlateau with the validation metric).
+//
+// state()/load_state() give the counters as scalars, for checkpoints: store
+// them in the checkpoint metadata (nn/checkpoint.h does this for you).
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "optim/optimizer.h"
+
+namespace tg::optim {
+
+class LRSchedule {
+ public:
+  explicit LRSchedule(Optimizer& optimizer) : optimizer_(optimizer), base_lr_(optimizer.lr()) {}
+  virtual ~LRSchedule() = default;
+  double lr() const { return optimizer_.lr(); }
+  double base_lr() const { return base_lr_; }
+  virtual std::string type_name() const = 0;
+  virtual std::map<std::string, double> state() const = 0;
+  // Restores what state() returned; throws naming missing keys.
+  virtual void load_state(const std::map<std::string, double>& state) = 0;
+
+ protected:
+  Optimizer& optimizer_;
+  double base_lr_;
+};
+
+// lr = base_lr · γ^⌊epoch / step_size⌋, epoch = number of step() calls.
+class StepLR : public LRSchedule {
+ public:
+  StepLR(Optimizer& optimizer, int64_t step_size, double gamma = 0.1);
+  void step();
+  int64_t epoch() const { return epoch_; }
+  std::string type_name() const override { return "StepLR"; }
+  std::map<std::string, double> state() const override;
+  void load_state(const std::map<std::string, double>& state) override;
+
+ private:
+  void apply();
+  int64_t step_size_;
+  double gamma_;
+  int64_t epoch_ = 0;
+};
+
+// Linear warm-up, then decay with the inverse square root of the update count
+// (the Transformer schedule, scaled so that the peak is base_lr):
+//   lr(t) = base_lr · min(t / warmup, √(warmup / t))
+// where t = 1, 2, ... numbers the optimizer updates. The lr for update t is set
+// after t − 1 calls of step(): construction already sets lr(1) = base_lr / warmup,
+// update `warmup` runs at base_lr, later ones decay.
+class WarmupInverseSqrt : public LRSchedule {
+ public:
+  WarmupInverseSqrt(Optimizer& optimizer, int64_t warmup_steps);
+  void step();
+  int64_t update() const { return update_; }  // t of the next optimizer update
+  std::string type_name() const override { return "WarmupInverseSqrt"; }
+  std::map<std::string, double> state() const override;
+  void load_state(const std::map<std::string, double>& state) override;
+
+ private:
+  void apply();
+  int64_t warmup_;
+  int64_t update_ = 1;
+};
+
+struct PlateauOptions {
+  enum class Mode { min, max };
+  Mode mode = Mode::min;  // min: lower metric is better (a loss); max: higher is (BLEU)
+  double factor = 0.1;    // new lr = max(lr · factor, min_lr); in [0, 1)
+  int64_t patience = 10;  // epochs without improvement tolerated before reducing
+  double threshold = 1e-4;  // relative: better means < best·(1 − threshold) (min) or > best·(1 + threshold) (max)
+  int64_t cooldown = 0;   // epochs after a reduction during which bad epochs are not counted
+  double min_lr = 0;
+  double eps = 1e-8;      // reductions smaller than this are skipped
+};
+
+// Reduces the lr when the metric stops improving, as
+// torch.optim.lr_scheduler.ReduceLROnPlateau (1.13, threshold_mode 'rel'):
+//   better → best = metric, bad = 0; else bad += 1
+//   in cooldown → cooldown −= 1, bad = 0
+//   bad > patience → lr = max(lr·factor, min_lr), cooldown = its option, bad = 0
+// A nan metric counts as a bad epoch.
+class ReduceLROnPlateau : public LRSchedule {
+ public:
+  ReduceLROnPlateau(Optimizer& optimizer, PlateauOptions options = {});
+  void step(double metric);
+  double best() const { return best_; }
+  int64_t bad_epochs() const { return bad_epochs_; }
+  std::string type_name() const override { return "ReduceLROnPlateau"; }
+  std::map<std::string, double> state() const override;
+  void load_state(const std::map<std::string, double>& state) override;
+
+ private:
+  bool is_better(double metric) const;
+  PlateauOptions options_;
+  double best_;
+  int64_t bad_epochs_ = 0;
+  int64_t cooldown_left_ = 0;
+  int64_t epoch_ = 0;
+};
+
+}  // namespace tg::optim

@@ -1,0 +1,134 @@
+#include "optim/optimizer.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.h"
+#include "core/tape.h"
+
+namespace tg::optim {
+
+Optimizer::Optimizer(std::vector<std::pair<std::string, Tensor>> named_params, double lr, const char* op)
+    : op_(op), lr_(lr) {
+  if (!(lr >= 0)) fail("{}: lr must be >= 0, got {}", op, lr);
+  if (named_params.empty()) fail("{}: got an empty parameter list", op);
+  for (size_t i = 0; i < named_params.size(); ++i) {
+    const auto& [name, p] = named_params[i];
+    if (!p.defined()) fail("{}: parameter {} ('{}') is an undefined tensor", op, i, name);
+    if (!p.requires_grad())
+      fail("{}: parameter {} ('{}', {} {}) does not require grad; an optimizer only updates tensors "
+           "that require grad", op, i, name, p.shape().str(), dtype_name(p.dtype()));
+    if (!p.is_leaf()) fail("{}: parameter {} ('{}') is an op's result, not a leaf tensor", op, i, name);
+    for (size_t j = 0; j < i; ++j) {
+      if (named_params[j].second.is_same(p))
+        fail("{}: parameter {} ('{}') is the same tensor as parameter {} ('{}'); pass each parameter once",
+             op, i, name, j, named_params[j].first);
+      if (named_params[j].first == name)
+        fail("{}: parameters {} and {} are both named '{}'", op, j, i, name);
+    }
+    params_.push_back(p);
+    names_.push_back(name);
+  }
+  states_.resize(params_.size());
+}
+
+std::vector<std::pair<std::string, Tensor>> Optimizer::number(std::vector<Tensor> params) {
+  std::vector<std::pair<std::string, Tensor>> named;
+  for (size_t i = 0; i < params.size(); ++i) named.emplace_back(std::to_string(i), std::move(params[i]));
+  return named;
+}
+
+void Optimizer::set_lr(double lr) {
+  if (!(lr >= 0)) fail("{}: lr must be >= 0, got {}", op_, lr);
+  lr_ = lr;
+}
+
+void Optimizer::step() {
+  NoGrad no_grad;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const Tensor grad = params_[i].grad();
+    if (!grad.defined()) continue;
+    ++states_[i].step;
+    update(params_[i], grad, states_[i]);
+  }
+}
+
+void Optimizer::zero_grad() {
+  for (const Tensor& p : params_) p.set_grad(Tensor());
+}
+
+OptimizerState Optimizer::state() const {
+  OptimizerState out;
+  out.type = type_name();
+  out.scalars["lr"] = lr_;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    if (states_[i].step == 0 && states_[i].buffers.empty()) continue;
+    out.scalars[names_[i] + ".step"] = static_cast<double>(states_[i].step);
+    for (const auto& [buffer, t] : states_[i].buffers) out.tensors.emplace_back(names_[i] + "." + buffer, t.clone());
+  }
+  return out;
+}
+
+namespace {
+// "encoder.weight.exp_avg" -> ("encoder.weight", "exp_avg")
+std::pair<std::string, std::string> split_key(const std::string& key) {
+  const size_t dot = key.rfind('.');
+  if (dot == std::string::npos) return {"", key};
+  return {key.substr(0, dot), key.substr(dot + 1)};
+}
+}  // namespace
+
+void Optimizer::load_state(const OptimizerState& state) {
+  std::vector<std::string> problems;
+  if (state.type != type_name())
+    problems.push_back(fmt::format("the state is of a {} optimizer, this one is {}", state.type, type_name()));
+  const auto index_of = [&](const std::string& name) -> int64_t {
+    const auto it = std::find(names_.begin(), names_.end(), name);
+    return it == names_.end() ? -1 : it - names_.begin();
+  };
+  const std::vector<std::string> known = buffer_names();
+  std::vector<ParamState> loaded(params_.size());
+  double lr = lr_;
+  for (const auto& [key, value] : state.scalars) {
+    if (key == "lr") {
+      if (!(value >= 0)) problems.push_back(fmt::format("lr must be >= 0, got {}", value));
+      lr = value;
+      continue;
+    }
+    const auto [name, field] = split_key(key);
+    const int64_t i = index_of(name);
+    if (i < 0 || field != "step") {
+      problems.push_back(fmt::format("unexpected scalar '{}'", key));
+    } else if (!(value >= 0) || value != std::floor(value)) {
+      problems.push_back(fmt::format("'{}' must be a non-negative integer, got {}", key, value));
+    } else {
+      loaded[i].step = static_cast<int64_t>(value);
+    }
+  }
+  for (const auto& [key, t] : state.tensors) {
+    const auto [name, field] = split_key(key);
+    const int64_t i = index_of(name);
+    if (i < 0 || std::find(known.begin(), known.end(), field) == known.end()) {
+      problems.push_back(fmt::format("unexpected tensor '{}'", key));
+      continue;
+    }
+    const Tensor& p = params_[i];
+    if (!t.defined() || t.shape() != p.shape() || t.dtype() != p.dtype()) {
+      problems.push_back(fmt::format("'{}' is {} {}, parameter '{}' is {} {}", key,
+                                     t.defined() ? t.shape().str() : "undefined",
+                                     t.defined() ? dtype_name(t.dtype()) : "", name, p.shape().str(),
+                                     dtype_name(p.dtype())));
+      continue;
+    }
+    loaded[i].buffers[field] = t.to(p.device()).clone();
+  }
+  if (!problems.empty()) {
+    std::string message = fmt::format("{}: cannot load state: ", op_);
+    for (size_t k = 0; k < problems.size(); ++k) message += fmt::format("{}{}", k ? "; " : "", problems[k]);
+    throw Error(message);
+  }
+  lr_ = lr;
+  states_ = std::move(loaded);
+}
+
+}  // namespace tg::optim

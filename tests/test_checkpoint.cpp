@@ -1,0 +1,522 @@
+// safetensors reading and writing (round trips, a file written by a hand-made
+// PyTorch writer, truncations, corruptions, atomic writes) and module +
+// optimizer checkpoints (strict loading, exact resume).
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <random>
+
+#include "tapegrad.h"
+
+using namespace tg;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A fresh directory under /tmp, removed at the end of the test.
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    static int counter = 0;
+    path = fs::temp_directory_path() / fmt::format("tapegrad_test_checkpoint_{}_{}", ::getpid(), counter++);
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  std::string operator/(const std::string& name) const { return (path / name).string(); }
+};
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write_bytes(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+// A safetensors file from a header text and data bytes (for hand-made broken files).
+std::string make_file(const std::string& header, const std::string& data) {
+  std::string out(8, '\0');
+  const uint64_t n = header.size();
+  std::memcpy(out.data(), &n, 8);
+  return out + header + data;
+}
+
+void check_equal(const Tensor& a, const Tensor& b) {
+  REQUIRE(a.dtype() == b.dtype());
+  REQUIRE(a.shape() == b.shape());
+  for (int64_t i = 0; i < a.numel(); ++i) {
+    CAPTURE(i);
+    const double x = a.at_flat(i), y = b.at_flat(i);
+    CHECK(std::memcmp(&x, &y, sizeof x) == 0);  // bitwise (tells -0 from 0)
+  }
+}
+
+// A module whose tree of children and parameters is built at run time.
+struct Tree : nn::Module {
+  std::deque<Tensor> tensors;
+  std::deque<std::unique_ptr<Tree>> kids;
+  Tree& param(const std::string& name, Tensor t) {
+    tensors.push_back(std::move(t));
+    register_parameter(name, tensors.back());
+    return *this;
+  }
+  Tree& child(const std::string& name) {
+    kids.push_back(std::make_unique<Tree>());
+    register_module(name, *kids.back());
+    return *kids.back();
+  }
+};
+
+// The tensors of tests/fixtures/make_safetensors_fixture.py.
+NamedTensors fixture_tensors() {
+  return {
+      {"weight", tensor({1.5f, -2.25f, 3.f, 0.125f, -0.f, 1e-3f}, {2, 3})},
+      {"bias", tensor({0.1, -0.2, 1e300}, {3})},
+      {"index", index_tensor({0, -1, int64_t{1} << 40, 7}, {2, 2})},
+      {"mask", tensor({1.0, 0.0, 0.0, 1.0}, {4}).to(DType::boolean)},
+      {"scale", scalar(2.5)},
+      {"empty", zeros({0, 3}, {DType::f64})},
+  };
+}
+const std::map<std::string, std::string> kFixtureMetadata = {{"format", "pytorch-fixture"},
+                                                             {"note", "tab\there \"quoted\" \u00e9"}};
+
+}  // namespace
+
+// ---------------------------------------------------------------- safetensors
+
+TEST_CASE("safetensors round trip: every dtype, scalars, empty tensors, views, metadata") {
+  TempDir dir;
+  Generator gen(3);
+  const Tensor matrix = randn({3, 4}, {DType::f32}, gen);
+  const NamedTensors tensors = {
+      {"f32", matrix},
+      {"f64", randn({2, 2, 2}, {DType::f64}, gen)},
+      {"i64", index_tensor({-5, 0, 9223372036854775807LL}, {3})},
+      {"bool", tensor({1.0, 0.0, 1.0}, {3}).to(DType::boolean)},
+      {"scalar", scalar(-7.25, {DType::f64})},
+      {"empty", zeros({2, 0}, {DType::f32})},
+      {"transposed", permuted_view(matrix, {1, 0})},  // non-contiguous: written in row-major order
+      {"odd \"name\" \\ é", ones({1})},
+  };
+  const std::map<std::string, std::string> metadata = {{"format", "test"}, {"lr", "0.001"}, {"", "empty key"},
+                                                       {"ctl", std::string("a\x01\nb")}};
+  const std::string path = dir / "all.safetensors";
+  save_safetensors(path, tensors, metadata);
+  const std::string bytes = read_bytes(path);
+  uint64_t header_size = 0;
+  std::memcpy(&header_size, bytes.data(), 8);
+  CHECK(header_size % 8 == 0);
+  CHECK(bytes.substr(8, 2) == "{\"");
+  CHECK_FALSE(fs::exists(path + ".tmp"));
+
+  const SafetensorsContents back = load_safetensors(path);
+  CHECK(back.metadata == metadata);
+  REQUIRE(back.tensors.size() == tensors.size());
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    CAPTURE(tensors[i].first);
+    CHECK(back.tensors[i].first == tensors[i].first);  // packed in the given order
+    check_equal(back.tensors[i].second, tensors[i].second.contiguous());
+  }
+  CHECK(back.find("transposed")->at({3, 2}) == matrix.at({2, 3}));
+  CHECK(back.find("missing") == nullptr);
+  CHECK(serialize_safetensors(tensors, metadata) == bytes);
+}
+
+TEST_CASE("a file written by the hand-made PyTorch writer loads with the expected values") {
+  const SafetensorsContents file = load_safetensors(TAPEGRAD_SOURCE_DIR "/tests/fixtures/torch_tensors.safetensors");
+  CHECK(file.metadata == kFixtureMetadata);
+  const NamedTensors want = fixture_tensors();
+  REQUIRE(file.tensors.size() == want.size());
+  for (const auto& [name, t] : want) {
+    CAPTURE(name);
+    const Tensor* got = file.find(name);
+    REQUIRE(got != nullptr);
+    check_equal(*got, t);
+  }
+  CHECK(file.find("index")->at({1, 0}) == 1099511627776.0);
+  CHECK(file.find("bias")->at({2}) == 1e300);
+  // The same tensors written by tapegrad, for `make_safetensors_fixture.py --check`.
+  const std::string out = (fs::temp_directory_path() / "tapegrad_fixture_tensors.safetensors").string();
+  save_safetensors(out, want, kFixtureMetadata);
+  CHECK(load_safetensors(out).metadata == kFixtureMetadata);
+}
+
+TEST_CASE("every truncation of a file is a clear error") {
+  const std::string bytes = read_bytes(TAPEGRAD_SOURCE_DIR "/tests/fixtures/torch_tensors.safetensors");
+  REQUIRE(bytes.size() > 100);
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    CAPTURE(n);
+    CHECK_THROWS_AS(parse_safetensors(std::string_view(bytes).substr(0, n), "cut"), Error);
+  }
+  CHECK_THROWS_WITH_AS(parse_safetensors(bytes.substr(0, 5), "cut.st"),
+                       doctest::Contains("safetensors \"cut.st\": the file is 5 bytes, shorter than the 8-byte header "
+                                         "length"),
+                       Error);
+  CHECK_THROWS_WITH_AS(parse_safetensors(bytes.substr(0, 100), "cut.st"),
+                       doctest::Contains("the header length is 440 bytes but only 92 bytes follow it"), Error);
+  CHECK_THROWS_WITH_AS(parse_safetensors(bytes.substr(0, bytes.size() - 1), "cut.st"),
+                       doctest::Contains("beyond the 87 bytes of data"), Error);
+  CHECK_NOTHROW(parse_safetensors(bytes, "whole"));
+  TempDir dir;
+  write_bytes(dir / "cut.safetensors", bytes.substr(0, 200));
+  CHECK_THROWS_WITH_AS(load_safetensors(dir / "cut.safetensors"),
+                       doctest::Contains(fmt::format("safetensors \"{}\": the header length is 440 bytes but only 192 "
+                                                     "bytes follow it", dir / "cut.safetensors").c_str()),
+                       Error);
+}
+
+TEST_CASE("random byte corruption never crashes: the result parses or throws tg::Error") {
+  const std::string bytes = read_bytes(TAPEGRAD_SOURCE_DIR "/tests/fixtures/torch_tensors.safetensors");
+  std::mt19937 rng(12345);
+  int errors = 0, parsed = 0;
+  for (int trial = 0; trial < 3000; ++trial) {
+    std::string broken = bytes;
+    const int flips = 1 + trial % 3;
+    for (int f = 0; f < flips; ++f) {
+      // Mostly inside the header, where structure lives; sometimes the length or the data.
+      const size_t at = trial % 5 == 0 ? rng() % broken.size() : 8 + rng() % 440;
+      broken[at] = static_cast<char>(rng() % 4 == 0 ? "{}[]\":,0-9 "[rng() % 12] : rng() % 256);
+    }
+    try {
+      parse_safetensors(broken, "fuzz");
+      ++parsed;
+    } catch (const Error&) {
+      ++errors;
+    }
+  }
+  CHECK(errors > 1000);
+  CHECK(errors + parsed == 3000);
+}
+
+TEST_CASE("structural problems are named") {
+  const std::string f32x2 = std::string(8, '\0');
+  const auto parse = [](const std::string& header, const std::string& data) {
+    return parse_safetensors(make_file(header, data), "bad.safetensors");
+  };
+  CHECK_NOTHROW(parse(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", f32x2));
+  CHECK_THROWS_WITH_AS(parse(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]})", f32x2),
+                       doctest::Contains("safetensors \"bad.safetensors\": invalid JSON header at byte 61 of the "
+                                         "file: the header ends where '}' was expected or ',' in an object"),
+                       Error);
+  CHECK_THROWS_WITH_AS(parse(R"({"a" {"dtype":"F32"}})", ""),
+                       doctest::Contains("invalid JSON header at byte 13 of the file: expected ':' after an object "
+                                         "key, got '{'"),
+                       Error);
+  CHECK_THROWS_WITH_AS(parse(R"({"a":{"dtype":"F32","shape":[02],"data_offsets":[0,8]}})", f32x2),
+                       doctest::Contains("leading zeros"), Error);
+  CHECK_THROWS_WITH_AS(parse(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}} x)", f32x2),
+                       doctest::Contains("unexpected 'x' after the end of the JSON object"), Error);
+  CHECK_THROWS_WITH_AS(parse(R"({"a":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}})", "\0\0\0\0"),
+                       doctest::Contains("tensor \"a\" has dtype \"F16\"; tapegrad reads F32, F64, I64 and BOOL"),
+                       Error);
+  CHECK_THROWS_WITH_AS(parse(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", f32x2),
+                       doctest::Contains("tensor \"a\" is F32 (3,) (12 bytes) but data_offsets [0, 8] span 8 bytes"),
+                       Error);
+  CHECK_THROWS_WITH_AS(parse(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})", f32x2),
+                       doctest::Contains("tensor \"a\" has data_offsets [8, 16] beyond the 8 bytes of data"), Error);
+  CHECK_THROWS_WITH_AS(parse(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                             R"("b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
+                             f32x2),
+                       doctest::Contains("tensors \"a\" [0, 8) and \"b\" [4, 8) overlap"), Error);
+  CHECK_THROWS_WITH_AS(parse(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", f32x2),
+                       doctest::Contains("4 unused bytes of data before tensor \"a\" at offset 4"), Error);
+  CHECK_THROWS_WITH_AS(parse(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", f32x2),
+                       doctest::Contains("4 bytes of trailing data after the last tensor"), Error);
+  CHECK_THROWS_WITH_AS(parse(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[8,4]}})", f32x2),
+                       doctest::Contains("data_offsets [8, 4]: end is before begin"), Error);
+  CHECK_THROWS_WITH_AS(parse(R"({"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}})", f32x2),
+                       doctest::Contains("a dimension of tensor \"a\" must be a non-negative integer, got -1"), Error);
+  CHECK_THROWS_WITH_AS(parse(R"({"a":{"dtype":"F32","shape":[1.5],"data_offsets":[0,4]}})", f32x2),
+                       doctest::Contains("must be a non-negative integer, got 1.5"), Error);
+  CHECK_THROWS_WITH_AS(
+      parse(R"({"a":{"dtype":"F32","shape":[4294967296,4294967296,4],"data_offsets":[0,8]}})", f32x2),
+      doctest::Contains("(too many bytes)"), Error);
+  CHECK_THROWS_WITH_AS(parse(R"({"a":{"dtype":"F32","shape":[2]}})", f32x2),
+                       doctest::Contains("tensor \"a\" has no \"data_offsets\""), Error);
+  CHECK_THROWS_WITH_AS(parse(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8],"x":1}})", f32x2),
+                       doctest::Contains("tensor \"a\" has an unknown field \"x\""), Error);
+  CHECK_THROWS_WITH_AS(parse(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"a":{}})", f32x2),
+                       doctest::Contains("duplicate key \"a\""), Error);
+  CHECK_THROWS_WITH_AS(parse(R"({"__metadata__":{"k":1}})", ""),
+                       doctest::Contains("metadata \"k\" must be a string, got a number"), Error);
+  CHECK_THROWS_WITH_AS(parse(R"([1, 2])", ""), doctest::Contains("the header must be a JSON object, got an array"),
+                       Error);
+  CHECK_THROWS_WITH_AS(parse(R"({"a":{"dtype":"BOOL","shape":[2],"data_offsets":[0,2]}})", std::string("\1\2", 2)),
+                       doctest::Contains("BOOL tensor \"a\" holds the byte 2 at element 1; expected 0 or 1"), Error);
+  CHECK_THROWS_WITH_AS(parse(std::string(40, '[') + std::string(40, ']'), ""),
+                       doctest::Contains("nested deeper than 16 levels"), Error);
+  CHECK_THROWS_WITH_AS(parse("{\"a\tb\":1}", ""), doctest::Contains("control character '\\x09' inside a string"),
+                       Error);
+  CHECK_THROWS_WITH_AS(parse(R"({"\ud800":1})", ""), doctest::Contains("must be followed by a low one"), Error);
+  // Escapes decode: "\u00e9\ud83d\ude00\/" is é😀/ in UTF-8.
+  const SafetensorsContents ok = parse(R"({"__metadata__":{"k":"\u00e9\ud83d\ude00\/\n"}})", "");
+  CHECK(ok.metadata.at("k") == "\u00e9\U0001F600/\n");
+  CHECK(ok.tensors.empty());
+  std::string huge = make_file("{}", "");
+  huge[7] = 1;  // header length 2^56
+  CHECK_THROWS_WITH_AS(parse_safetensors(huge, "big"), doctest::Contains("but only 2 bytes follow it"), Error);
+}
+
+TEST_CASE("reading a missing file names the path") {
+  CHECK_THROWS_WITH_AS(load_safetensors("/nonexistent/dir/model.safetensors"),
+                       doctest::Contains("safetensors \"/nonexistent/dir/model.safetensors\": cannot open the file: "
+                                         "No such file or directory"),
+                       Error);
+}
+
+TEST_CASE("a failed write leaves an existing file untouched") {
+  TempDir dir;
+  const std::string path = dir / "model.safetensors";
+  save_safetensors(path, {{"w", tensor({1.0, 2.0}, {2})}});
+  const std::string good = read_bytes(path);
+  SUBCASE("invalid tensor map: checked before any file is opened") {
+    CHECK_THROWS_WITH_AS(save_safetensors(path, {{"w", ones({1})}, {"w", ones({2})}}),
+                         doctest::Contains("save_safetensors: two tensors are named \"w\""), Error);
+    CHECK_THROWS_WITH_AS(save_safetensors(path, {{"w", ones({1})}, {"v", Tensor()}}),
+                         doctest::Contains("tensor \"v\" is undefined"), Error);
+    CHECK_THROWS_WITH_AS(save_safetensors(path, {{"__metadata__", ones({1})}}), doctest::Contains("reserved"), Error);
+    CHECK_THROWS_WITH_AS(save_safetensors(path, {{"", ones({1})}}), doctest::Contains("tensor 0 has an empty name"),
+                         Error);
+  }
+  SUBCASE("the temporary file cannot be created") {
+    fs::create_directory(path + ".tmp");  // fails for every user, root included
+    CHECK_THROWS_WITH_AS(save_safetensors(path, {{"w", tensor({3.0}, {1})}}),
+                         doctest::Contains(fmt::format("save_safetensors \"{}\": opening \"{}.tmp\" failed", path, path).c_str()),
+                         Error);
+    fs::remove(path + ".tmp");
+  }
+  SUBCASE("the directory does not exist") {
+    CHECK_THROWS_WITH_AS(save_safetensors(dir / "no/such/dir.safetensors", {{"w", ones({1})}}),
+                         doctest::Contains("No such file or directory"), Error);
+  }
+  SUBCASE("a read-only directory (skipped when running as root, who may write anyway)") {
+    if (::geteuid() != 0) {
+      const std::string locked = dir / "locked";
+      fs::create_directory(locked);
+      save_safetensors(locked + "/m.safetensors", {{"w", ones({1})}});
+      const std::string before = read_bytes(locked + "/m.safetensors");
+      fs::permissions(locked, fs::perms::owner_read | fs::perms::owner_exec);
+      CHECK_THROWS_AS(save_safetensors(locked + "/m.safetensors", {{"w", zeros({5})}}), Error);
+      fs::permissions(locked, fs::perms::owner_all);
+      CHECK(read_bytes(locked + "/m.safetensors") == before);
+    }
+  }
+  CHECK(read_bytes(path) == good);
+  CHECK_FALSE(fs::exists(path + ".tmp"));
+  save_safetensors(path, {{"w", tensor({5.0}, {1})}});  // a good write replaces it
+  CHECK(load_safetensors(path).find("w")->item() == 5.0);
+}
+
+// ---------------------------------------------------------------- checkpoints
+
+namespace {
+
+struct Net : nn::Module {
+  nn::Linear encoder, decoder;
+  explicit Net(Generator&& gen) : encoder(3, 4, true, DType::f32, gen), decoder(4, 2, true, DType::f32, gen) {
+    register_module("encoder", encoder);
+    register_module("decoder", decoder);
+  }
+  Tensor forward(const Tensor& x) const { return decoder(tanh(encoder(x))); }
+};
+
+// One training step on fixed data: loss = mean (net(x) - y)².
+void train_step(Net& net, optim::Optimizer& opt, int step) {
+  Generator gen(100 + step);
+  const Tensor x = randn({5, 3}, {}, gen), y = randn({5, 2}, {}, gen);
+  Tape tape;
+  TapeScope scope(tape);
+  opt.zero_grad();
+  mse_loss(net.forward(x), y).backward();
+  optim::clip_grad_norm(net.parameters(), 1.0);
+  opt.step();
+}
+
+std::vector<std::vector<float>> values(const nn::Module& m) {
+  std::vector<std::vector<float>> out;
+  for (const auto& [name, p] : m.named_parameters()) out.push_back(p.to_vector<float>());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a module round trip restores every parameter in place, unrecorded") {
+  TempDir dir;
+  Net a(Generator(1)), b(Generator(2));
+  CHECK(values(a) != values(b));
+  const Tensor kept = b.encoder.weight;  // the same tensor object must receive the values
+  nn::save(a, dir / "m.safetensors", {{"epoch", "7"}});
+  Tape tape;
+  TapeScope scope(tape);
+  const nn::Metadata meta = nn::load(b, dir / "m.safetensors");
+  CHECK(meta == nn::Metadata{{"epoch", "7"}});
+  CHECK(values(a) == values(b));
+  CHECK(kept.is_same(b.encoder.weight));
+  CHECK(kept.to_vector<float>() == a.encoder.weight.to_vector<float>());
+  CHECK(tape.size() == 0);
+  CHECK(b.encoder.weight.requires_grad());
+  CHECK(b.encoder.weight.is_leaf());
+  const SafetensorsContents file = load_safetensors(dir / "m.safetensors");
+  CHECK(file.metadata.at("format") == "tapegrad.checkpoint.v1");
+  CHECK(file.find("decoder.bias") != nullptr);
+  CHECK_THROWS_WITH_AS(nn::save(a, dir / "x.safetensors", {{"optimizer.lr", "1"}}),
+                       doctest::Contains("metadata key \"optimizer.lr\" is reserved"), Error);
+}
+
+TEST_CASE("strict loading names every missing and unexpected key and every mismatch at once") {
+  TempDir dir;
+  const std::string path = dir / "model.safetensors";
+  Tree saved;
+  saved.child("encoder").child("embed").param("weight", zeros({100, 8}));
+  saved.child("decoder").child("output").param("bias", zeros({5}));
+  saved.child("head").param("w", zeros({2}, {DType::f64})).param("v", ones({3}));
+  nn::save(saved, path);
+
+  Tree model;
+  model.child("encoder").child("embed").param("weight", full({120, 8}, 3.0));
+  model.child("decoder").child("out").param("bias", zeros({5}));
+  model.child("head").param("w", zeros({2})).param("v", full({3}, 2.0));
+  CHECK_THROWS_WITH_AS(
+      nn::load(model, path),
+      doctest::Contains(fmt::format(
+          "load \"{}\": 1 missing key: decoder.out.bias; 1 unexpected key: decoder.output.bias; shape mismatch: "
+          "encoder.embed.weight is (100, 8) in the file, (120, 8) in the model; dtype mismatch: head.w is float64 "
+          "in the file, float32 in the model",
+          path)
+          .c_str()),
+      Error);
+  CHECK(model.kids[2]->tensors[1].at({0}) == 2.0);  // nothing was loaded
+
+  // Several keys are listed together.
+  Tree wider;
+  wider.child("a").param("x", ones({1})).param("y", ones({1}));
+  CHECK_THROWS_WITH_AS(nn::load(wider, path),
+                       doctest::Contains("2 missing keys: a.x, a.y; 4 unexpected keys: encoder.embed.weight, "
+                                         "decoder.output.bias, head.w, head.v"),
+                       Error);
+
+  // Not strict: missing and unexpected keys are allowed, mismatches are not.
+  Tree partial;
+  partial.child("head").param("v", full({3}, 2.0)).param("extra", ones({1}));
+  nn::load(partial, path, {.strict = false});
+  CHECK(partial.kids[0]->tensors[0].to_vector<float>() == std::vector<float>{1, 1, 1});
+  CHECK_THROWS_WITH_AS(nn::load(model, path, {.strict = false}),
+                       doctest::Contains("shape mismatch: encoder.embed.weight"), Error);
+  CHECK_THROWS_WITH_AS(nn::load(model, dir / "absent.safetensors"), doctest::Contains("absent.safetensors"), Error);
+}
+
+TEST_CASE("train 3 steps, save, load into a fresh model and optimizer, 3 more == 6 uninterrupted steps") {
+  TempDir dir;
+  using Make = std::function<std::unique_ptr<optim::Optimizer>(Net&)>;
+  const std::vector<std::pair<std::string, Make>> optimizers = {
+      {"Adam", [](Net& n) { return std::make_unique<optim::Adam>(n.named_parameters(), optim::AdamOptions{.lr = 0.05, .weight_decay = 0.01, .amsgrad = true}); }},
+      {"AdamW", [](Net& n) { return std::make_unique<optim::AdamW>(n.named_parameters(), optim::AdamWOptions{.lr = 0.05}); }},
+      {"SGD", [](Net& n) { return std::make_unique<optim::SGD>(n.parameters(), optim::SGDOptions{.lr = 0.1, .momentum = 0.9, .nesterov = true}); }},
+  };
+  for (const auto& [name, make] : optimizers) {
+    CAPTURE(name);
+    Net straight(Generator(7));
+    auto opt = make(straight);
+    optim::StepLR schedule(*opt, 2, 0.5);
+    for (int s = 0; s < 6; ++s) {
+      train_step(straight, *opt, s);
+      schedule.step();
+    }
+
+    const std::string path = dir / (name + ".safetensors");
+    {
+      Net first(Generator(7));
+      auto opt1 = make(first);
+      optim::StepLR schedule1(*opt1, 2, 0.5);
+      for (int s = 0; s < 3; ++s) {
+        train_step(first, *opt1, s);
+        schedule1.step();
+      }
+      nn::save(first, *opt1, path, {{"step", "3"}}, &schedule1);
+    }
+    Net resumed(Generator(99));
+    auto opt2 = make(resumed);
+    optim::StepLR schedule2(*opt2, 2, 0.5);
+    const nn::Metadata meta = nn::load(resumed, *opt2, path, {}, &schedule2);
+    CHECK(meta.at("step") == "3");
+    CHECK(schedule2.epoch() == 3);
+    CHECK(opt2->lr() == doctest::Approx(opt->lr() * 4));  // epoch 3: base/2; epoch 6: base/8
+    for (int s = 3; s < 6; ++s) {
+      train_step(resumed, *opt2, s);
+      schedule2.step();
+    }
+    CHECK(values(resumed) == values(straight));  // exactly, bit for bit
+    CHECK(opt2->lr() == opt->lr());
+    CHECK(opt2->param_state(0).step == 6);
+
+    // A module-only load of the same file ignores the optimizer's tensors.
+    Net inference(Generator(5));
+    nn::load(inference, path);
+    CHECK(inference.decoder.bias.defined());
+  }
+}
+
+TEST_CASE("optimizer state problems are reported when loading") {
+  TempDir dir;
+  Net net(Generator(1));
+  optim::Adam adam(net.named_parameters(), {});
+  train_step(net, adam, 0);
+  nn::save(net, adam, dir / "adam.safetensors");
+  nn::save(net, dir / "plain.safetensors");
+
+  Net other(Generator(2));
+  optim::SGD sgd(other.named_parameters(), {.lr = 0.1, .momentum = 0.9});
+  CHECK_THROWS_WITH_AS(nn::load(other, sgd, dir / "adam.safetensors"),
+                       doctest::Contains("the state is of a Adam optimizer, this one is SGD"), Error);
+  optim::Adam numbered(other.parameters(), {});  // named "0", "1", ... instead of by module names
+  CHECK_THROWS_WITH_AS(nn::load(other, numbered, dir / "adam.safetensors"),
+                       doctest::Contains("unexpected tensor 'encoder.weight.exp_avg'"), Error);
+  CHECK_THROWS_WITH_AS(nn::load(other, sgd, dir / "plain.safetensors"),
+                       doctest::Contains("the file holds no optimizer state"), Error);
+  optim::Adam fresh(other.named_parameters(), {});
+  optim::StepLR step_lr(fresh, 3);
+  CHECK_THROWS_WITH_AS(nn::load(other, fresh, dir / "adam.safetensors", {}, &step_lr),
+                       doctest::Contains("the file holds no schedule state"), Error);
+  CHECK(values(other) != values(net));  // failed loads changed nothing
+  nn::load(other, fresh, dir / "adam.safetensors");
+  CHECK(values(other) == values(net));
+  CHECK(fresh.param_state(0).step == 1);
+}
+
+TEST_CASE("a plateau schedule's counters survive a checkpoint, infinite best included") {
+  TempDir dir;
+  Net net(Generator(1));
+  optim::SGD sgd(net.named_parameters(), {.lr = 1.0});
+  optim::ReduceLROnPlateau plateau(sgd, {.factor = 0.5, .patience = 1});
+  nn::save(net, sgd, dir / "fresh.safetensors", {}, &plateau);  // best = +inf before any metric
+  plateau.step(3.0);
+  plateau.step(4.0);  // one bad epoch
+  nn::save(net, sgd, dir / "later.safetensors", {}, &plateau);
+
+  optim::SGD sgd2(net.named_parameters(), {.lr = 1.0});
+  optim::ReduceLROnPlateau restored(sgd2, {.factor = 0.5, .patience = 1});
+  restored.step(-1.0);
+  nn::load(net, sgd2, dir / "fresh.safetensors", {}, &restored);
+  CHECK(std::isinf(restored.best()));
+  nn::load(net, sgd2, dir / "later.safetensors", {}, &restored);
+  CHECK(restored.best() == 3.0);
+  CHECK(restored.bad_epochs() == 1);
+  restored.step(5.0);  // the second bad epoch exceeds patience 1
+  CHECK(sgd2.lr() == 0.5);
+  optim::WarmupInverseSqrt warmup(sgd2, 10);
+  CHECK_THROWS_WITH_AS(nn::load(net, sgd2, dir / "later.safetensors", {}, &warmup),
+                       doctest::Contains("the file holds a ReduceLROnPlateau schedule, this one is WarmupInverseSqrt"),
+                       Error);
+}

@@ -1,0 +1,368 @@
+// The Module base (names, counts, modes, gradients, summary, registration
+// errors), Linear, the init helpers, Embedding and Dropout: values computed by
+// hand, float64 gradient checks, and the error messages.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "tapegrad.h"
+
+namespace {
+
+using tg::DType;
+using tg::Shape;
+using tg::Tensor;
+using tg::nn::Dropout;
+using tg::nn::Embedding;
+using tg::nn::Linear;
+using tg::nn::Module;
+using Inputs = std::vector<Tensor>;
+
+void check_values(const Tensor& t, const std::vector<double>& expected, double tol = 1e-12) {
+  const std::vector<double> got = t.to_vector<double>();
+  REQUIRE(got.size() == expected.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    INFO("element " << i);
+    CHECK(got[i] == doctest::Approx(expected[i]).epsilon(tol));
+  }
+}
+
+void check_gradcheck(const tg::GradcheckResult& result) {
+  INFO(result.message);
+  CHECK(result.ok);
+}
+
+double max_abs(const Tensor& t) {
+  double m = 0;
+  for (double v : t.to_vector<double>()) m = std::max(m, std::abs(v));
+  return m;
+}
+
+// ---------------------------------------------------------------------------
+// Module
+
+struct Block : Module {
+  Linear proj;
+  Dropout drop;
+  Tensor scale;
+  explicit Block(tg::Generator& gen) : proj(3, 4, true, DType::f32, gen), drop(0.5) {
+    scale = tg::ones({4});
+    register_parameter("scale", scale);
+    register_module("proj", proj);
+    register_module("drop", drop);
+  }
+  std::string type_name() const override { return "Block"; }
+  Tensor forward(const Tensor& x) const { return drop(proj(x)) * scale; }
+};
+
+struct Net : Module {
+  Block block;
+  Linear head;
+  explicit Net(tg::Generator& gen) : block(gen), head(4, 2, false, DType::f32, gen) {
+    register_module("block", block);
+    register_module("head", head);
+  }
+  std::string type_name() const override { return "Net"; }
+  Tensor forward(const Tensor& x) const { return head(block.forward(x)); }
+};
+
+TEST_CASE("Module: dotted names in registration order, parameter_count") {
+  tg::Generator gen(1);
+  Net net(gen);
+  const auto params = net.named_parameters();
+  std::vector<std::string> names;
+  for (const auto& [name, p] : params) names.push_back(name);
+  CHECK(names == std::vector<std::string>{"block.scale", "block.proj.weight", "block.proj.bias", "head.weight"});
+  CHECK(params[1].second.is_same(net.block.proj.weight));
+  CHECK(params[1].second.shape() == Shape{4, 3});
+  for (const auto& [name, p] : params) CHECK(p.requires_grad());
+  CHECK(net.parameter_count() == 4 + 12 + 4 + 8);
+  CHECK(net.parameters().size() == 4);
+  const auto children = net.named_children();
+  REQUIRE(children.size() == 2);
+  CHECK(children[0].first == "block");
+  CHECK(children[0].second == &net.block);
+}
+
+TEST_CASE("Module: train and eval propagate to every descendant") {
+  tg::Generator gen(2);
+  Net net(gen);
+  CHECK(net.is_training());
+  CHECK(net.block.drop.is_training());
+  net.eval();
+  CHECK(!net.is_training());
+  CHECK(!net.block.is_training());
+  CHECK(!net.block.proj.is_training());
+  CHECK(!net.block.drop.is_training());
+  CHECK(!net.head.is_training());
+  // eval turns the nested dropout off: the output is deterministic
+  const Tensor x = tg::randn({5, 3}, {}, gen);
+  const std::vector<double> a = net.forward(x).to_vector<double>(), b = net.forward(x).to_vector<double>();
+  CHECK(a == b);
+  net.block.train();  // a subtree alone
+  CHECK(net.block.drop.is_training());
+  CHECK(!net.is_training());
+  net.train();
+  CHECK(net.head.is_training());
+}
+
+TEST_CASE("Module: zero_grad drops every gradient") {
+  tg::Generator gen(3);
+  Net net(gen);
+  net.eval();
+  tg::sum(net.forward(tg::randn({2, 3}, {}, gen))).backward();
+  for (const auto& [name, p] : net.named_parameters()) {
+    INFO(name);
+    CHECK(p.grad().defined());
+  }
+  net.zero_grad();
+  for (const auto& [name, p] : net.named_parameters()) {
+    INFO(name);
+    CHECK(!p.grad().defined());
+  }
+}
+
+TEST_CASE("Module: summary lists type, names, shapes, counts and the total") {
+  tg::Generator gen(4);
+  Net net(gen);
+  const std::string s = net.summary();
+  CHECK(s.rfind("Net", 0) == 0);
+  for (const char* part : {"block.scale", "block.proj.weight", "block.proj.bias", "head.weight", "(4, 3)", "(2, 4)",
+                           "(4,)", "total", "28"})
+    CHECK_MESSAGE(s.find(part) != std::string::npos, "summary lacks " << part << ":\n" << s);
+}
+
+struct Twice : Module {
+  Tensor w = tg::zeros({2});
+  Linear a{2, 2}, b{2, 2};
+  explicit Twice(int what) {
+    if (what == 0) {
+      register_parameter("w", w);
+      register_parameter("w", w);
+    } else if (what == 1) {
+      register_module("a", a);
+      register_module("a", b);
+    } else if (what == 2) {
+      register_parameter("w.x", w);
+    } else {
+      Tensor undefined;
+      register_parameter("u", undefined);
+    }
+  }
+};
+
+TEST_CASE("Module: registration errors") {
+  CHECK_THROWS_WITH_AS(Twice(0), doctest::Contains("parameter 'w' is registered twice"), tg::Error);
+  CHECK_THROWS_WITH_AS(Twice(1), doctest::Contains("child module 'a' is registered twice"), tg::Error);
+  CHECK_THROWS_WITH_AS(Twice(2), doctest::Contains("'w.x' must be non-empty and contain no '.'"), tg::Error);
+  CHECK_THROWS_WITH_AS(Twice(3), doctest::Contains("undefined"), tg::Error);
+}
+
+// ---------------------------------------------------------------------------
+// Linear
+
+TEST_CASE("Linear: values computed by hand, with and without bias") {
+  Linear with_bias(2, 3, true, DType::f64), no_bias(2, 3, false, DType::f64);
+  const Tensor w = tg::tensor({1.0, 2.0, 3.0, 4.0, 5.0, 6.0}, {3, 2});  // (out, in)
+  tg::kernels::copy_into(w, with_bias.weight);
+  tg::kernels::copy_into(w, no_bias.weight);
+  tg::kernels::copy_into(tg::tensor({0.5, -1.0, 2.0}), with_bias.bias);
+  const Tensor x = tg::tensor({1.0, -1.0, 2.0, 0.5}, {2, 2});
+  // x Wᵀ: row 0 = (1-2, 3-4, 5-6) = (-1, -1, -1); row 1 = (2+1, 6+2, 10+3) = (3, 8, 13)
+  check_values(no_bias(x), {-1, -1, -1, 3, 8, 13});
+  check_values(with_bias(x), {-0.5, -2, 1, 3.5, 7, 15});
+  CHECK(!no_bias.bias.defined());
+  CHECK(no_bias.named_parameters().size() == 1);
+  // leading dimensions pass through: (2, 1, 2) -> (2, 1, 3)
+  const Tensor y3 = with_bias(tg::reshape(x, {2, 1, 2}));
+  CHECK(y3.shape() == Shape{2, 1, 3});
+  check_values(y3, {-0.5, -2, 1, 3.5, 7, 15});
+}
+
+TEST_CASE("Linear: init is U(±1/√in) and reproducible") {
+  tg::Generator g1(5), g2(5);
+  Linear a(16, 8, true, DType::f32, g1), b(16, 8, true, DType::f32, g2);
+  CHECK(a.weight.to_vector<float>() == b.weight.to_vector<float>());
+  CHECK(a.weight.shape() == Shape{8, 16});
+  CHECK(a.bias.shape() == Shape{8});
+  CHECK(max_abs(a.weight) <= 0.25);
+  CHECK(max_abs(a.weight) > 0.2);
+  CHECK(max_abs(a.bias) <= 0.25);
+  CHECK(a.type_name() == "Linear");
+}
+
+TEST_CASE("Linear: float64 gradient check over input, weight and bias") {
+  tg::Generator gen(6);
+  Linear lin(3, 2, true, DType::f64, gen);
+  const Tensor x = tg::randn({2, 2, 3}, {DType::f64}, gen).requires_grad_();
+  check_gradcheck(tg::gradcheck([&](const Inputs& in) { return lin(in[0]); }, {x, lin.weight, lin.bias}));
+}
+
+TEST_CASE("Linear: errors") {
+  Linear lin(3, 2);
+  CHECK_THROWS_WITH_AS(lin(tg::zeros({4, 5})), doctest::Contains("input (4, 5) must end in in_features=3"), tg::Error);
+  CHECK_THROWS_WITH_AS(Linear(0, 2), doctest::Contains("in_features=0"), tg::Error);
+}
+
+// ---------------------------------------------------------------------------
+// init
+
+TEST_CASE("init: xavier_uniform_ stays within gain·√(6 / (fan_in + fan_out)) and fills it") {
+  tg::Generator gen(7);
+  const Tensor w = tg::zeros({20, 30});
+  tg::nn::init::xavier_uniform_(w, 2.0, gen);
+  const double bound = 2.0 * std::sqrt(6.0 / 50.0);
+  CHECK(max_abs(w) <= bound);
+  CHECK(max_abs(w) > 0.95 * bound);
+  CHECK_THROWS_WITH_AS(tg::nn::init::xavier_uniform_(tg::zeros({3}), 1.0, gen),
+                       doctest::Contains("needs a matrix (fan_out, fan_in), got (3,)"), tg::Error);
+}
+
+// QᵀQ (cols <= rows) or QQᵀ (rows < cols): the Gram matrix of the shorter side.
+void check_orthonormal(int64_t rows, int64_t cols, double gain) {
+  INFO(rows << " x " << cols);
+  tg::Generator gen(8);
+  const Tensor q = tg::zeros({rows, cols}, {DType::f64});
+  tg::nn::init::orthogonal_(q, gain, gen);
+  const Tensor qt = tg::transpose(q, 0, 1);
+  const Tensor gram = rows >= cols ? tg::matmul(qt, q) : tg::matmul(q, qt);
+  const int64_t k = std::min(rows, cols);
+  REQUIRE(gram.shape() == Shape{k, k});
+  for (int64_t i = 0; i < k; ++i)
+    for (int64_t j = 0; j < k; ++j) {
+      const double expected = i == j ? gain * gain : 0.0;
+      CHECK(std::abs(gram.at({i, j}) - expected) < 1e-12);
+    }
+}
+
+TEST_CASE("init: orthogonal_ gives orthonormal columns (tall) or rows (wide)") {
+  check_orthonormal(7, 3, 1.0);   // tall: QᵀQ = I
+  check_orthonormal(3, 7, 1.0);   // wide: QQᵀ = I
+  check_orthonormal(5, 5, 1.0);   // square: both
+  check_orthonormal(6, 4, 0.5);   // gain scales: QᵀQ = gain² I
+  const Tensor f32 = tg::zeros({4, 4});
+  tg::nn::init::orthogonal_(f32);
+  const Tensor gram = tg::matmul(tg::transpose(f32, 0, 1), f32);
+  CHECK(gram.at({1, 1}) == doctest::Approx(1.0).epsilon(1e-5));
+  CHECK(std::abs(gram.at({0, 1})) < 1e-5);
+  CHECK_THROWS_WITH_AS(tg::nn::init::orthogonal_(tg::zeros({2, 2, 2})), doctest::Contains("got (2, 2, 2)"), tg::Error);
+}
+
+TEST_CASE("init: uniform_, normal_, zeros_, constant_ fill in place, reproducibly") {
+  tg::Generator g1(9), g2(9);
+  const Tensor a = tg::zeros({100, 100}), b = tg::zeros({100, 100});
+  tg::nn::init::uniform_(a, -0.5, 1.5, g1);
+  tg::nn::init::uniform_(b, -0.5, 1.5, g2);
+  CHECK(a.to_vector<float>() == b.to_vector<float>());
+  const std::vector<float> u = a.to_vector<float>();
+  CHECK(*std::min_element(u.begin(), u.end()) >= -0.5f);
+  CHECK(*std::max_element(u.begin(), u.end()) < 1.5f);
+  CHECK(tg::mean(a).item() == doctest::Approx(0.5).epsilon(0.02));
+  tg::nn::init::normal_(a, 3.0, 2.0, g1);
+  const double mean = tg::mean(a).item();
+  CHECK(mean == doctest::Approx(3.0).epsilon(0.02));
+  const double var = tg::mean((a - mean) * (a - mean)).item();
+  CHECK(std::sqrt(var) == doctest::Approx(2.0).epsilon(0.03));
+  tg::nn::init::constant_(a, 2.5);
+  CHECK(tg::sum(a).item() == doctest::Approx(25000.0));
+  tg::nn::init::zeros_(a);
+  CHECK(max_abs(a) == 0);
+}
+
+// ---------------------------------------------------------------------------
+// Embedding
+
+TEST_CASE("Embedding: rows looked up for any index shape; N(0, 1) init") {
+  tg::Generator gen(10);
+  Embedding emb(200, 50, -1, DType::f64, gen);
+  CHECK(emb.weight.shape() == Shape{200, 50});
+  CHECK(emb.named_parameters()[0].first == "weight");
+  const double mean = tg::mean(emb.weight).item();
+  const double std = std::sqrt(tg::mean((emb.weight - mean) * (emb.weight - mean)).item());
+  CHECK(std::abs(mean) < 0.03);
+  CHECK(std == doctest::Approx(1.0).epsilon(0.03));
+  const Tensor index = tg::index_tensor({7, 0, 199, 7, 3, 42}, {2, 3});
+  const Tensor y = emb(index);
+  CHECK(y.shape() == Shape{2, 3, 50});
+  for (int64_t i = 0; i < 2; ++i)
+    for (int64_t j = 0; j < 3; ++j) {
+      const auto row = static_cast<int64_t>(index.at({i, j}));
+      for (int64_t d : {0, 17, 49}) CHECK(y.at({i, j, d}) == emb.weight.at({row, d}));
+    }
+}
+
+TEST_CASE("Embedding: the padding row starts at zero and gets no gradient") {
+  tg::Generator gen(11);
+  Embedding emb(4, 3, 0, DType::f64, gen);
+  CHECK(max_abs(tg::select(emb.weight, 0, 0)) == 0);
+  CHECK(max_abs(tg::select(emb.weight, 0, 1)) > 0);
+  const Tensor index = tg::index_tensor({1, 0, 1, 2, 1, 0}, {2, 3});
+  tg::sum(emb(index)).backward();  // d/d row r = (times r was looked up), except the padding row
+  const Tensor g = emb.weight.grad();
+  check_values(g, {0, 0, 0, 3, 3, 3, 1, 1, 1, 0, 0, 0});
+}
+
+TEST_CASE("Embedding: float64 gradient check over the table") {
+  // No padding row here: its zeroed gradient is by design, not the derivative.
+  tg::Generator gen(12);
+  Embedding emb(5, 2, -1, DType::f64, gen);
+  const Tensor index = tg::index_tensor({4, 3, 0, 4}, {2, 2});
+  check_gradcheck(tg::gradcheck([&](const Inputs&) { return emb(index); }, {emb.weight}));
+}
+
+TEST_CASE("Embedding: errors") {
+  CHECK_THROWS_WITH_AS(Embedding(4, 3, 4), doctest::Contains("padding_idx must be in 0..3 or -1 for none, got 4"),
+                       tg::Error);
+  CHECK_THROWS_WITH_AS(Embedding(4, 3, -2), doctest::Contains("got -2"), tg::Error);
+  CHECK_THROWS_WITH_AS(Embedding(0, 3), doctest::Contains("num_embeddings=0"), tg::Error);
+  Embedding emb(4, 3);
+  CHECK_THROWS_WITH_AS(emb(tg::zeros({2})), doctest::Contains("index must be int64, got float32"), tg::Error);
+  CHECK_THROWS_WITH_AS(emb(tg::index_tensor({1, 4})), doctest::Contains("4"), tg::Error);
+  CHECK_THROWS_WITH_AS(emb(Tensor()), doctest::Contains("'index' is an undefined tensor"), tg::Error);
+}
+
+// ---------------------------------------------------------------------------
+// Dropout
+
+TEST_CASE("Dropout: training zeroes about p of the elements and scales the rest by 1/(1-p)") {
+  Dropout drop(0.3, 42);
+  CHECK(drop.is_training());
+  const Tensor x = tg::ones({100, 100}, {DType::f64}).requires_grad_();
+  const Tensor y = drop(x);
+  int64_t zeros = 0, wrongly_scaled = 0;
+  for (double v : y.to_vector<double>()) {
+    if (v == 0) ++zeros;
+    else if (std::abs(v - 1 / 0.7) > 1e-12) ++wrongly_scaled;
+  }
+  CHECK(wrongly_scaled == 0);
+  CHECK(static_cast<double>(zeros) / 10000 == doctest::Approx(0.3).epsilon(0.1));
+  // dx = m / (1 - p) = y / x with x = 1
+  tg::sum(y).backward();
+  CHECK(x.grad().to_vector<double>() == y.to_vector<double>());
+}
+
+TEST_CASE("Dropout: evaluation is the identity; masks are reproducible from the seed") {
+  const Tensor x = tg::randn({30, 30});
+  Dropout a(0.5, 7), b(0.5, 7), c(0.5, 8);
+  const std::vector<float> ya = a(x).to_vector<float>();
+  CHECK(ya == b(x).to_vector<float>());
+  CHECK(ya != c(x).to_vector<float>());
+  CHECK(ya != a(x).to_vector<float>());  // the generator advances
+  a.eval();
+  CHECK(a(x).to_vector<float>() == x.to_vector<float>());
+  Dropout none(0.0);
+  CHECK(none(x).to_vector<float>() == x.to_vector<float>());
+  CHECK(a.parameter_count() == 0);
+  CHECK(a.p() == 0.5);
+}
+
+TEST_CASE("Dropout: errors") {
+  CHECK_THROWS_WITH_AS(Dropout(1.0), doctest::Contains("p must be in [0, 1), got 1"), tg::Error);
+  CHECK_THROWS_WITH_AS(Dropout(-0.1), doctest::Contains("got -0.1"), tg::Error);
+  Dropout drop(0.5);
+  CHECK_THROWS_WITH_AS(drop(Tensor()), doctest::Contains("'x' is an undefined tensor"), tg::Error);
+}
+
+}  // namespace

@@ -1,0 +1,359 @@
+// Optimizers (SGD, Adam, AdamW) against PyTorch trajectories and a hand step,
+// gradient clipping, learning-rate schedules, argument validation, state.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <map>
+#include <memory>
+#include <sstream>
+
+#include "tapegrad.h"
+
+using namespace tg;
+using namespace tg::optim;
+
+namespace {
+
+// tests/fixtures/optim_reference.txt: "<name> <values...>" per line.
+std::map<std::string, std::vector<double>> read_reference() {
+  std::ifstream in(TAPEGRAD_SOURCE_DIR "/tests/fixtures/optim_reference.txt");
+  REQUIRE(in.good());
+  std::map<std::string, std::vector<double>> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string name;
+    fields >> name;
+    double v;
+    while (fields >> v) out[name].push_back(v);
+  }
+  return out;
+}
+
+// Same hyperparameters as CONFIGS in make_optim_fixtures.py.
+using Factory = std::function<std::unique_ptr<Optimizer>(std::vector<Tensor>)>;
+std::map<std::string, Factory> configs() {
+  return {
+      {"sgd_plain", [](auto p) { return std::make_unique<SGD>(p, SGDOptions{.lr = 0.1}); }},
+      {"sgd_momentum",
+       [](auto p) { return std::make_unique<SGD>(p, SGDOptions{.lr = 0.1, .momentum = 0.9, .dampening = 0.1}); }},
+      {"sgd_nesterov",
+       [](auto p) { return std::make_unique<SGD>(p, SGDOptions{.lr = 0.1, .momentum = 0.9, .nesterov = true}); }},
+      {"sgd_weight_decay",
+       [](auto p) { return std::make_unique<SGD>(p, SGDOptions{.lr = 0.1, .momentum = 0.5, .weight_decay = 0.01}); }},
+      {"adam", [](auto p) { return std::make_unique<Adam>(p, AdamOptions{.lr = 0.01}); }},
+      {"adam_weight_decay",
+       [](auto p) {
+         return std::make_unique<Adam>(
+             p, AdamOptions{.lr = 0.01, .beta1 = 0.8, .beta2 = 0.95, .eps = 1e-6, .weight_decay = 0.1});
+       }},
+      {"adam_amsgrad", [](auto p) { return std::make_unique<Adam>(p, AdamOptions{.lr = 0.01, .amsgrad = true}); }},
+      {"adamw", [](auto p) { return std::make_unique<AdamW>(p, AdamWOptions{.lr = 0.01, .weight_decay = 0.1}); }},
+      {"adamw_amsgrad",
+       [](auto p) {
+         return std::make_unique<AdamW>(
+             p, AdamWOptions{.lr = 0.01, .beta1 = 0.85, .beta2 = 0.99, .weight_decay = 0.05, .amsgrad = true});
+       }},
+  };
+}
+
+Tensor from(const std::vector<double>& values, const Shape& shape, DType dtype) {
+  return tensor(values, shape).to(dtype);
+}
+
+void check_close(const Tensor& got, const std::vector<double>& want, double tolerance, const std::string& what) {
+  const std::vector<double> g = got.to_vector<double>();
+  REQUIRE(g.size() == want.size());
+  for (size_t i = 0; i < g.size(); ++i) {
+    INFO(what << " element " << i);
+    CHECK(g[i] == doctest::Approx(want[i]).epsilon(tolerance).scale(1.0));
+  }
+}
+
+// Runs every fixture configuration with parameters of `dtype`; compares after each step.
+void run_fixture_configs(DType dtype, double tolerance) {
+  const auto ref = read_reference();
+  for (const auto& [name, make] : configs()) {
+    CAPTURE(name);
+    Tensor w = from(ref.at("w0"), {2, 3}, dtype).requires_grad_();
+    Tensor b = from(ref.at("b0"), {3}, dtype).requires_grad_();
+    const std::unique_ptr<Optimizer> opt = make({w, b});
+    for (int k = 1; k <= 5; ++k) {
+      w.set_grad(from(ref.at(fmt::format("grad.w.{}", k)), {2, 3}, dtype));
+      const std::string grad_b = fmt::format("grad.b.{}", k);
+      b.set_grad(ref.count(grad_b) ? from(ref.at(grad_b), {3}, dtype) : Tensor());  // none at step 3
+      opt->step();
+      check_close(w, ref.at(fmt::format("{}.w.{}", name, k)), tolerance, fmt::format("{} w step {}", name, k));
+      check_close(b, ref.at(fmt::format("{}.b.{}", name, k)), tolerance, fmt::format("{} b step {}", name, k));
+    }
+    CHECK(opt->param_state(0).step == 5);
+    CHECK(opt->param_state(1).step == 4);  // b was skipped once
+  }
+}
+
+}  // namespace
+
+TEST_CASE("SGD, Adam and AdamW follow PyTorch's trajectories (float64, both backends)") {
+  SUBCASE("cpu") { run_fixture_configs(DType::f64, 1e-12); }
+  SUBCASE("reference") {
+    HostBackendScope use(reference_backend());
+    run_fixture_configs(DType::f64, 1e-12);
+  }
+}
+
+TEST_CASE("float32 parameters follow the same trajectories to float32 precision") {
+  run_fixture_configs(DType::f32, 2e-5);
+}
+
+TEST_CASE("one Adam step by hand") {
+  // g = (0.5, -2), lr = 0.1, β = (0.9, 0.999), t = 1:
+  //   m = 0.1 g, v = 0.001 g², bias corrections 0.1 and 0.001
+  //   p -= 0.1 · (m / 0.1) / (√v / √0.001 + 1e-8) = 0.1 · g / (|g| + 1e-8)
+  Tensor p = tensor({1.0, 1.0}, {2}, true);
+  Adam adam({p}, {.lr = 0.1});
+  p.set_grad(tensor({0.5, -2.0}, {2}));
+  adam.step();
+  CHECK(p.at({0}) == doctest::Approx(1 - 0.1 * 0.5 / (0.5 + 1e-8)).epsilon(1e-15));
+  CHECK(p.at({1}) == doctest::Approx(1 + 0.1 * 2.0 / (2.0 + 1e-8)).epsilon(1e-15));
+  const ParamState& s = adam.param_state(0);
+  CHECK(s.step == 1);
+  CHECK(s.buffers.at("exp_avg").at({1}) == doctest::Approx(-0.2));
+  CHECK(s.buffers.at("exp_avg_sq").at({1}) == doctest::Approx(0.004));
+  CHECK(s.buffers.count("max_exp_avg_sq") == 0);
+}
+
+TEST_CASE("SGD momentum by hand: the buffer starts as the gradient") {
+  // b1 = g1 = 1; p1 = 1 - 0.5·1 = 0.5;  b2 = 0.9·1 + 2 = 2.9; p2 = 0.5 - 0.5·2.9 = -0.95
+  Tensor p = tensor({1.0}, {1}, true);
+  SGD sgd({p}, {.lr = 0.5, .momentum = 0.9});
+  p.set_grad(tensor({1.0}, {1}));
+  sgd.step();
+  CHECK(p.item() == doctest::Approx(0.5));
+  p.set_grad(tensor({2.0}, {1}));
+  sgd.step();
+  CHECK(p.item() == doctest::Approx(-0.95));
+}
+
+TEST_CASE("updates are not recorded on the tape and parameters stay leaves") {
+  Tape tape;
+  TapeScope scope(tape);
+  Tensor w = tensor({1.0, 2.0}, {2}, true);
+  sum(w * w).backward();
+  tape.clear();
+  Adam adam({w}, {});
+  SGD sgd({w}, {.lr = 0.1, .momentum = 0.5});
+  adam.step();
+  sgd.step();
+  CHECK(tape.size() == 0);
+  CHECK(w.is_leaf());
+  CHECK(w.requires_grad());
+  CHECK(grad_enabled());  // NoGrad was scoped to step()
+}
+
+TEST_CASE("parameters without a gradient are skipped; zero_grad drops gradients") {
+  Tensor a = tensor({1.0}, {1}, true), b = tensor({2.0}, {1}, true);
+  SGD sgd({a, b}, {.lr = 1.0});
+  a.set_grad(tensor({0.25}, {1}));
+  sgd.step();
+  CHECK(a.item() == 0.75);
+  CHECK(b.item() == 2.0);
+  CHECK(sgd.param_state(1).step == 0);
+  sgd.zero_grad();
+  CHECK_FALSE(a.grad().defined());
+  sgd.step();  // nothing has a gradient: nothing moves
+  CHECK(a.item() == 0.75);
+}
+
+TEST_CASE("optimizer arguments are validated") {
+  Tensor p = tensor({1.0}, {1}, true);
+  CHECK_THROWS_WITH_AS(Adam({p}, {.lr = -1}), doctest::Contains("Adam: lr must be >= 0, got -1"), Error);
+  CHECK_THROWS_WITH_AS(Adam({p}, {.beta1 = 1.5}), doctest::Contains("Adam: beta1 must be in [0, 1), got 1.5"),
+                       Error);
+  CHECK_THROWS_WITH_AS(Adam({p}, {.beta2 = 1.0}), doctest::Contains("Adam: beta2 must be in [0, 1), got 1"), Error);
+  CHECK_THROWS_WITH_AS(Adam({p}, {.eps = -1e-8}), doctest::Contains("Adam: eps must be >= 0, got -1e-08"), Error);
+  CHECK_THROWS_WITH_AS(Adam({p}, {.weight_decay = -0.5}),
+                       doctest::Contains("Adam: weight_decay must be >= 0, got -0.5"), Error);
+  CHECK_THROWS_WITH_AS(AdamW({p}, {.beta1 = -0.1}), doctest::Contains("AdamW: beta1 must be in [0, 1), got -0.1"),
+                       Error);
+  CHECK_THROWS_WITH_AS(Adam({p}, {.lr = std::nan("")}), doctest::Contains("Adam: lr must be >= 0, got nan"), Error);
+  CHECK_THROWS_WITH_AS(SGD({p}, {.lr = 0.1, .nesterov = true}),
+                       doctest::Contains("SGD: nesterov needs momentum > 0 and dampening = 0, got momentum=0"), Error);
+  CHECK_THROWS_WITH_AS(SGD({p}, {.lr = 0.1, .momentum = 0.9, .dampening = 0.1, .nesterov = true}),
+                       doctest::Contains("dampening=0.1"), Error);
+  CHECK_THROWS_WITH_AS(SGD({p}, {.lr = 0.1, .momentum = -0.9}),
+                       doctest::Contains("SGD: momentum must be >= 0, got -0.9"), Error);
+  CHECK_THROWS_WITH_AS(SGD({p}, {.momentum = 0.9}), doctest::Contains("SGD: lr must be given"), Error);
+  CHECK_THROWS_WITH_AS(SGD({p}, {.lr = -0.1}), doctest::Contains("SGD: lr must be >= 0, got -0.1"), Error);
+  const Tensor frozen = tensor({1.0, 2.0}, {2});
+  CHECK_THROWS_WITH_AS(SGD({p, frozen}, {.lr = 0.1}),
+                       doctest::Contains("SGD: parameter 1 ('1', (2,) float64) does not require grad"), Error);
+  CHECK_THROWS_WITH_AS(Adam({p, tensor({3.0}, {1}, true), p}),
+                       doctest::Contains("Adam: parameter 2 ('2') is the same tensor as parameter 0 ('0')"), Error);
+  CHECK_THROWS_WITH_AS(Adam(std::vector<Tensor>{}), doctest::Contains("Adam: got an empty parameter list"), Error);
+  Tensor q = tensor({1.0}, {1}, true);
+  CHECK_THROWS_WITH_AS(Adam(std::vector<std::pair<std::string, Tensor>>{{"w", p}, {"w", q}}),
+                       doctest::Contains("Adam: parameters 0 and 1 are both named 'w'"), Error);
+  SGD sgd({p}, {.lr = 0.1});
+  CHECK_THROWS_WITH_AS(sgd.set_lr(-0.5), doctest::Contains("SGD: lr must be >= 0, got -0.5"), Error);
+  sgd.set_lr(0.25);
+  CHECK(sgd.lr() == 0.25);
+}
+
+TEST_CASE("clip_grad_norm scales by max_norm / (norm + 1e-6) and returns the norm before clipping") {
+  Tensor a = tensor({3.0, 4.0}, {2}, true), b = tensor({12.0}, {1}, true), c = tensor({5.0}, {1}, true);
+  a.set_grad(tensor({3.0, 4.0}, {2}));
+  b.set_grad(tensor({12.0}, {1}));  // ‖(3, 4, 12)‖ = 13; c has no gradient
+  SUBCASE("above the limit") {
+    CHECK(clip_grad_norm({a, b, c}, 6.5) == doctest::Approx(13.0).epsilon(1e-15));
+    const double k = 6.5 / (13.0 + 1e-6);
+    CHECK(a.grad().at({0}) == doctest::Approx(3 * k).epsilon(1e-15));
+    CHECK(a.grad().at({1}) == doctest::Approx(4 * k).epsilon(1e-15));
+    CHECK(b.grad().at({0}) == doctest::Approx(12 * k).epsilon(1e-15));
+    CHECK_FALSE(c.grad().defined());
+  }
+  SUBCASE("below the limit nothing changes") {
+    CHECK(clip_grad_norm({a, b, c}, 20.0) == doctest::Approx(13.0));
+    CHECK(a.grad().at({1}) == 4.0);
+    CHECK(b.grad().at({0}) == 12.0);
+  }
+  SUBCASE("a non-finite norm is returned and the gradients are left alone") {
+    b.set_grad(tensor({std::numeric_limits<double>::infinity()}, {1}));
+    CHECK(std::isinf(clip_grad_norm({a, b}, 1.0)));
+    CHECK(a.grad().at({0}) == 3.0);
+    b.set_grad(tensor({std::nan("")}, {1}));
+    CHECK(std::isnan(clip_grad_norm({a, b}, 1.0)));
+    CHECK(a.grad().at({1}) == 4.0);
+  }
+  SUBCASE("float32 gradients") {
+    Tensor f = tensor({0.f, 0.f, 0.f, 0.f}, {2, 2}, true);
+    f.set_grad(tensor({1.f, -1.f, 1.f, -1.f}, {2, 2}));  // norm 2
+    CHECK(clip_grad_norm({f}, 1.0) == doctest::Approx(2.0));
+    CHECK(f.grad().at({1, 1}) == doctest::Approx(-0.5).epsilon(1e-6));
+  }
+  CHECK_THROWS_WITH_AS(clip_grad_norm({a}, -1.0), doctest::Contains("max_norm must be >= 0, got -1"), Error);
+}
+
+TEST_CASE("StepLR: lr = base · γ^⌊epoch / step_size⌋") {
+  Tensor p = tensor({1.0}, {1}, true);
+  SGD sgd({p}, {.lr = 1.0});
+  StepLR schedule(sgd, 3, 0.5);
+  CHECK(schedule.lr() == 1.0);
+  const std::vector<double> want = {1, 1, 0.5, 0.5, 0.5, 0.25, 0.25};  // after step() 1..7
+  for (double lr : want) {
+    schedule.step();
+    CHECK(sgd.lr() == lr);
+  }
+  CHECK_THROWS_WITH_AS(StepLR(sgd, 0, 0.5), doctest::Contains("StepLR: step_size must be >= 1, got 0"), Error);
+}
+
+TEST_CASE("WarmupInverseSqrt: linear warm-up to the base lr, then base · √(warmup / t)") {
+  Tensor p = tensor({1.0}, {1}, true);
+  SGD sgd({p}, {.lr = 0.8});
+  WarmupInverseSqrt schedule(sgd, 4);
+  // lr for update t = 1, 2, ...: 0.2, 0.4, 0.6, 0.8, then 0.8·√(4/t)
+  std::vector<double> want = {0.2, 0.4, 0.6, 0.8, 0.8 * std::sqrt(4.0 / 5)};
+  for (int t = 6; t <= 16; ++t) want.push_back(0.8 * std::sqrt(4.0 / t));
+  for (size_t i = 0; i < want.size(); ++i) {
+    CHECK(sgd.lr() == doctest::Approx(want[i]).epsilon(1e-15));
+    schedule.step();
+  }
+  CHECK(want[8] == doctest::Approx(0.8 * 2 / 3));  // t = 9
+  CHECK(want[15] == doctest::Approx(0.4));         // t = 16
+  CHECK_THROWS_WITH_AS(WarmupInverseSqrt(sgd, 0),
+                       doctest::Contains("WarmupInverseSqrt: warmup_steps must be >= 1, got 0"), Error);
+}
+
+TEST_CASE("ReduceLROnPlateau: patience, relative threshold, cooldown, min_lr") {
+  Tensor p = tensor({1.0}, {1}, true);
+  SGD sgd({p}, {.lr = 1.0});
+  ReduceLROnPlateau schedule(
+      sgd, {.factor = 0.5, .patience = 2, .threshold = 0.1, .cooldown = 1, .min_lr = 0.2});
+  // Derived by hand (and identical to torch 1.13): better means < best · 0.9.
+  // 10 sets best; 9.5, 9.2, 9.1 are 3 bad epochs > patience 2 -> 0.5, cooldown 1;
+  // 8.0 is better (best 8) and spends the cooldown; then three bad epochs -> 0.25,
+  // the next cooldown epoch is not counted, three more -> max(0.125, 0.2) = 0.2,
+  // and a reduction from 0.2 to 0.2 changes nothing.
+  const std::vector<double> metrics = {10, 9.5, 9.2, 9.1, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8};
+  const std::vector<double> want = {1, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25, 0.25, 0.2, 0.2, 0.2, 0.2, 0.2};
+  for (size_t i = 0; i < metrics.size(); ++i) {
+    schedule.step(metrics[i]);
+    CAPTURE(i);
+    CHECK(sgd.lr() == doctest::Approx(want[i]));
+  }
+  CHECK(schedule.best() == 8);
+}
+
+TEST_CASE("ReduceLROnPlateau in max mode; a nan metric is a bad epoch") {
+  Tensor p = tensor({1.0}, {1}, true);
+  SGD sgd({p}, {.lr = 1.0});
+  ReduceLROnPlateau schedule(sgd, {.mode = PlateauOptions::Mode::max, .patience = 0, .threshold = 0});
+  const std::vector<double> metrics = {1, 2, 2, 3, std::nan("")};
+  const std::vector<double> want = {1, 1, 0.1, 0.1, 0.01};
+  for (size_t i = 0; i < metrics.size(); ++i) {
+    schedule.step(metrics[i]);
+    CHECK(sgd.lr() == doctest::Approx(want[i]));
+  }
+  CHECK(schedule.best() == 3);
+  CHECK_THROWS_WITH_AS(ReduceLROnPlateau(sgd, {.factor = 1.0}),
+                       doctest::Contains("ReduceLROnPlateau: factor must be in [0, 1), got 1"), Error);
+  CHECK_THROWS_WITH_AS(ReduceLROnPlateau(sgd, {.patience = -1}),
+                       doctest::Contains("ReduceLROnPlateau: patience must be >= 0, got -1"), Error);
+}
+
+TEST_CASE("optimizer state round trip in memory continues exactly") {
+  const auto ref = read_reference();
+  const auto run = [&](Optimizer& opt, Tensor& w, int from, int to) {
+    for (int k = from; k <= to; ++k) {
+      w.set_grad(from_vector(ref.at(fmt::format("grad.w.{}", k)), {2, 3}, {DType::f32}));
+      opt.step();
+    }
+  };
+  const auto fresh = [&] { return from_vector(ref.at("w0"), {2, 3}, {DType::f32}).requires_grad_(); };
+  Tensor w6 = fresh();
+  AdamW straight({w6}, {.lr = 0.05, .amsgrad = true});
+  run(straight, w6, 1, 5);
+
+  Tensor w3 = fresh();
+  AdamW first({w3}, {.lr = 0.05, .amsgrad = true});
+  run(first, w3, 1, 3);
+  const OptimizerState state = first.state();
+  CHECK(state.type == "AdamW");
+  CHECK(state.scalars.at("0.step") == 3);
+  CHECK(state.tensors.size() == 3);  // exp_avg, exp_avg_sq, max_exp_avg_sq
+
+  Tensor resumed = w3.clone().requires_grad_();
+  AdamW second({resumed}, {.lr = 0.5, .amsgrad = true});  // lr comes from the state
+  second.load_state(state);
+  CHECK(second.lr() == 0.05);
+  run(second, resumed, 4, 5);
+  CHECK(resumed.to_vector<float>() == w6.to_vector<float>());
+}
+
+TEST_CASE("load_state reports every problem at once") {
+  Tensor w = tensor({1.0, 2.0}, {2}, true);
+  Adam adam({w}, {});
+  w.set_grad(tensor({1.0, 1.0}, {2}));
+  adam.step();
+  OptimizerState state = adam.state();
+  state.tensors.emplace_back("0.velocity", zeros({2}, {DType::f64}));
+  state.tensors.emplace_back("7.exp_avg", zeros({2}, {DType::f64}));
+  state.tensors[0].second = zeros({3}, {DType::f64});
+  state.type = "SGD";
+  Tensor v = tensor({1.0, 2.0}, {2}, true);
+  Adam other({v}, {});
+  CHECK_THROWS_WITH_AS(other.load_state(state), doctest::Contains("the state is of a SGD optimizer, this one is Adam"),
+                       Error);
+  try {
+    other.load_state(state);
+    FAIL("load_state accepted a broken state");
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    CHECK(m.find("unexpected tensor '0.velocity'") != std::string::npos);
+    CHECK(m.find("unexpected tensor '7.exp_avg'") != std::string::npos);
+    CHECK(m.find("'0.exp_avg' is (3,) float64, parameter '0' is (2,) float64") != std::string::npos);
+  }
+  CHECK(other.param_state(0).step == 0);  // nothing was applied
+}
