@@ -1,0 +1,59 @@
+#pragma once
+// The interface both translation models implement (Cho et al. 2014's RNN
+// encoder-decoder and Bahdanau et al. 2014's attention model), so that
+// training, greedy and beam search and the `translate` program work with
+// either. Tensors are time-major: a source batch is (S, B), targets (T, B).
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/tensor.h"
+#include "data/batching.h"
+#include "nn/module.h"
+
+namespace tg::translate {
+
+struct ModelConfig {
+  std::string kind = "bahdanau";  // "cho" or "bahdanau"
+  int64_t src_vocab = 0;
+  int64_t tgt_vocab = 0;
+  int64_t embed = 256;
+  int64_t hidden = 512;
+  double dropout = 0.2;
+};
+
+// What the encoder hands the decoder for one source batch.
+struct Encoded {
+  Tensor keys;            // (B, S, K) encoder outputs to attend over; undefined for Cho
+  Tensor projected_keys;  // (B, S, A) attention key projection, computed once per batch
+  Tensor context;         // (B, C) the fixed summary c (Cho); undefined for Bahdanau
+  Tensor mask;            // (B, S) bool, true on real source tokens
+  Tensor initial_hidden;  // (B, H) decoder state before the first step
+};
+
+// One decoder step's result.
+struct Step {
+  Tensor log_probs;  // (B, V) log-probabilities of the next token
+  Tensor hidden;     // (B, H) decoder state after the step
+  Tensor attention;  // (B, S) attention weights (Bahdanau); undefined for Cho
+};
+
+class Seq2Seq : public nn::Module {
+ public:
+  virtual const ModelConfig& config() const = 0;
+  // Encodes a padded source batch: src (S, B) int64, lengths (B) int64, mask (B, S) bool.
+  virtual Encoded encode(const Tensor& src, const Tensor& src_lengths, const Tensor& src_mask) const = 0;
+  // Teacher forcing: logits (T, B, V) for a batch whose decoder inputs are tgt_in (T, B).
+  virtual Tensor forward(const data::Batch& batch) const = 0;
+  // One decoding step from the previous tokens (B) int64 and the state (B, H).
+  virtual Step step(const Encoded& encoded, const Tensor& prev_tokens, const Tensor& hidden) const = 0;
+};
+
+// The model of config.kind, initialised from `seed`.
+std::unique_ptr<Seq2Seq> make_model(const ModelConfig& config, uint64_t seed);
+
+// Rows `rows` (int64, (N,)) of every defined tensor of an encoding, batch axis
+// first: beam search repeats a sentence's encoding per hypothesis with it.
+Encoded select_rows(const Encoded& encoded, const Tensor& rows);
+
+}  // namespace tg::translate
