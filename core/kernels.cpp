@@ -102,6 +102,21 @@ void matmul_into(const Tensor& a, const Tensor& b, const Tensor& c, bool accumul
   backend_for(c.device()).matmul(a.view(), b.view(), c.view(), accumulate ? 1.0 : 0.0);
 }
 
+namespace {
+// A matrix as a batch of one, on the stack.
+View as_batch_of_one(const Tensor& t) {
+  View v = t.view();
+  const int64_t matrix_elements = v.numel();  // the stride a contiguous batch would have
+  v.shape.insert(0, 1);
+  v.strides.insert(0, matrix_elements);
+  return v;
+}
+}  // namespace
+
+void matmul2d_into(const Tensor& a, const Tensor& b, const Tensor& c, bool accumulate) {
+  backend_for(c.device()).matmul(as_batch_of_one(a), as_batch_of_one(b), as_batch_of_one(c), accumulate ? 1.0 : 0.0);
+}
+
 Tensor gather_rows(const Tensor& table, const Tensor& index) {
   Tensor out = empty_like(table, Shape{index.shape()[0], table.shape()[1]});
   backend_for(table.device()).gather_rows(table.view(), index.view(), out.view());

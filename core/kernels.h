@@ -33,6 +33,9 @@ Tensor sum_to_shape(const Tensor& g, const Shape& shape);
 
 // c (+)= a @ b for 3-D views (B, M, K) @ (B, K, N); c contiguous (B, M, N).
 void matmul_into(const Tensor& a, const Tensor& b, const Tensor& c, bool accumulate);
+// c (+)= a @ b for matrices (M, K) @ (K, N); c contiguous (M, N). a and b may
+// be strided (a transpose is a stride swap). No tensor is allocated.
+void matmul2d_into(const Tensor& a, const Tensor& b, const Tensor& c, bool accumulate);
 
 // out[i, :] = table[index[i], :]; table (V, D), index int64 (N) -> (N, D).
 Tensor gather_rows(const Tensor& table, const Tensor& index);

@@ -35,6 +35,9 @@ Tensor as_batched(const Tensor& t, const Shape& batch) {
   return make_view(expanded, shape3, contiguous_strides(shape3), expanded.offset());
 }
 
+// The transpose of a matrix as a view (no copy).
+Tensor transpose_view(const Tensor& t) { return permuted_view(t, {1, 0}); }
+
 // Swaps the last two dimensions of a view (no copy).
 Tensor swap_last(const Tensor& t) {
   Shape shape = t.shape(), strides = t.strides();
@@ -75,6 +78,17 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   const int64_t m = a.size(-2), k = a.size(-1), n = b.size(-1);
   if (b.size(-2) != k)
     fail("matmul: {} @ {}: inner dimensions {} and {} differ", a.shape().str(), b.shape().str(), k, b.size(-2));
+
+  // The common case, without batch views: C (M, N) = A (M, K) @ B (K, N).
+  if (a.ndim() == 2 && b.ndim() == 2) {
+    Tensor c = kernels::empty_like(a, Shape{m, n});
+    kernels::matmul2d_into(a, b, c, false);
+    record("matmul", {&a, &b}, c, [a, b](const Tensor& dc) {
+      if (a.requires_grad()) kernels::matmul2d_into(dc, transpose_view(b), grad_buffer(a), true);  // dA += dC Bᵀ
+      if (b.requires_grad()) kernels::matmul2d_into(transpose_view(a), dc, grad_buffer(b), true);  // dB += Aᵀ dC
+    });
+    return c;
+  }
 
   // A (..., M, K) @ B (K, N) with A contiguous: one large 2-D product.
   if (b.ndim() == 2 && a.ndim() > 2 && a.is_contiguous()) {
