@@ -19,6 +19,9 @@ class Dropout : public Module {
 
   double p() const { return p_; }
 
+ protected:
+  void reseed_own(uint64_t seed) override { gen_.seed_with(seed); }
+
  private:
   double p_;
   mutable Generator gen_;  // advances with every training-mode forward

@@ -64,6 +64,9 @@ class GRU : public Module {
   // The parameters of one layer (0-based) and direction (0 forward, 1 reverse).
   const GRUWeights& weights(int layer, int direction = 0) const;
 
+ protected:
+  void reseed_own(uint64_t seed) override { dropout_gen_.seed_with(seed); }
+
  private:
   int64_t input_size_, hidden_size_;
   GRUOptions options_;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "core/generator.h"
 
 namespace tg::nn {
 
@@ -60,6 +61,12 @@ void Module::train(bool on) {
 
 void Module::zero_grad() {
   for (auto& [name, tensor] : named_parameters()) tensor.set_grad(Tensor());
+}
+
+void Module::reseed(uint64_t seed) {
+  Generator mixer(seed);  // splitmix-seeded: distinct, well-spread child seeds
+  reseed_own(mixer.next_u64());
+  for (auto& [name, child] : children_) child->reseed(mixer.next_u64());
 }
 
 std::string Module::summary() const {

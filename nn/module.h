@@ -49,12 +49,21 @@ class Module {
   // Drops every parameter's gradient (the next backward starts from zero).
   void zero_grad();
 
+  // Reseeds the random streams (dropout masks) of this module and its
+  // children from one number: child i gets a seed derived from (seed, i).
+  // A training loop that reseeds from (seed, step) before each step draws the
+  // same masks whether or not it was stopped and resumed in between.
+  void reseed(uint64_t seed);
+
   // A table of parameter names, shapes and counts, with the total.
   std::string summary() const;
   // The module's kind, shown in summaries ("Linear", "GRU", ...).
   virtual std::string type_name() const { return "Module"; }
 
  protected:
+  // Modules that own a Generator override this to reseed it.
+  virtual void reseed_own(uint64_t /*seed*/) {}
+
   // Registers a parameter member: marks it as requiring grad, keyed by `name`.
   Tensor& register_parameter(std::string name, Tensor& parameter);
   // Registers a child module member, keyed by `name`.

@@ -366,3 +366,24 @@ TEST_CASE("Dropout: errors") {
 }
 
 }  // namespace
+
+TEST_CASE("reseed makes dropout masks depend only on the seed given") {
+  struct Net : tg::nn::Module {
+    tg::nn::Dropout first{0.5}, second{0.5};
+    Net() {
+      register_module("first", first);
+      register_module("second", second);
+    }
+  };
+  Net a, b;
+  const tg::Tensor x = tg::ones({64});
+  a.reseed(7);
+  const auto a1 = a.first(x).to_vector<float>(), a2 = a.second(x).to_vector<float>();
+  (void)b.first(x);  // b's streams advance differently ...
+  b.reseed(7);       // ... until reseeded with the same number
+  CHECK(b.first(x).to_vector<float>() == a1);
+  CHECK(b.second(x).to_vector<float>() == a2);
+  CHECK(a1 != a2);  // children get distinct streams
+  a.reseed(8);
+  CHECK(a.first(x).to_vector<float>() != a1);
+}
