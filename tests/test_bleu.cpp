@@ -8,22 +8,15 @@
 #include <filesystem>
 
 #include "tapegrad.h"
+#include "test_support.h"
 
 using namespace tg;
 using namespace tg::data;
 
 namespace {
 
-std::string multi30k_dir() {
-  const char* env = std::getenv("MULTI30K_DIR");
-  return env ? env : TAPEGRAD_SOURCE_DIR "/../shared/data/multi30k";
-}
-
-bool have_multi30k() {
-  if (std::filesystem::exists(multi30k_dir() + "/test_2016_flickr.en.gz")) return true;
-  MESSAGE("Multi30k not found in '" << multi30k_dir() << "' (set MULTI30K_DIR): skipping its checks");
-  return false;
-}
+using test_support::have_multi30k;
+using test_support::multi30k_dir;
 
 // The damage make_bleu_fixtures.py does: word j of line i becomes "xyzzy" when
 // (3i + j) % 11 == 0 and is dropped when (7i + j) % 6 == 0; every 50th line

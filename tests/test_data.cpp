@@ -10,22 +10,15 @@
 #include <set>
 
 #include "tapegrad.h"
+#include "test_support.h"
 
 using namespace tg;
 using namespace tg::data;
 
 namespace {
 
-std::string multi30k_dir() {
-  const char* env = std::getenv("MULTI30K_DIR");
-  return env ? env : TAPEGRAD_SOURCE_DIR "/../shared/data/multi30k";
-}
-
-bool have_multi30k() {
-  if (std::filesystem::exists(multi30k_dir() + "/val.de.gz")) return true;
-  MESSAGE("Multi30k not found in '" << multi30k_dir() << "' (set MULTI30K_DIR): skipping its checks");
-  return false;
-}
+using test_support::have_multi30k;
+using test_support::multi30k_dir;
 
 // A fresh directory under the system temp dir, removed at the end of the test.
 struct TempDir {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "tapegrad.h"
+#include "test_support.h"
 
 namespace {
 
@@ -25,47 +26,11 @@ using tg::nn::GRUOptions;
 using tg::nn::GRUOutput;
 using Inputs = std::vector<Tensor>;
 
-// ---------------------------------------------------------------------------
-// fixtures: "<name> <rank> <sizes...>" then a line of row-major values
-
-struct FixtureTensor {
-  Shape shape;
-  std::vector<double> values;
-};
-using Fixture = std::map<std::string, FixtureTensor>;
-
-Fixture load_fixture(const std::string& file) {
-  const std::string path = std::string(TAPEGRAD_SOURCE_DIR) + "/tests/fixtures/" + file;
-  std::ifstream in(path);
-  REQUIRE_MESSAGE(in.good(), "cannot open " << path);
-  Fixture fixture;
-  std::string header, values;
-  while (std::getline(in, header) && std::getline(in, values)) {
-    std::istringstream h(header), v(values);
-    std::string name;
-    int rank = 0;
-    h >> name >> rank;
-    std::vector<int64_t> sizes(rank);
-    for (int64_t& s : sizes) h >> s;
-    FixtureTensor t{Shape(sizes), {}};
-    for (double x; v >> x;) t.values.push_back(x);
-    REQUIRE_MESSAGE(static_cast<int64_t>(t.values.size()) == t.shape.numel(), name << " in " << file);
-    fixture[name] = std::move(t);
-  }
-  REQUIRE_MESSAGE(!fixture.empty(), path << " holds no tensors");
-  return fixture;
-}
-
-const FixtureTensor& entry(const Fixture& fixture, const std::string& name) {
-  const auto it = fixture.find(name);
-  REQUIRE_MESSAGE(it != fixture.end(), "fixture has no tensor " << name);
-  return it->second;
-}
-
-Tensor fixture_tensor(const Fixture& fixture, const std::string& name, DType dtype, bool requires_grad = false) {
-  const FixtureTensor& t = entry(fixture, name);
-  return tg::from_vector(t.values, t.shape, {dtype, tg::Device::cpu(), requires_grad});
-}
+using test_support::Fixture;
+using test_support::FixtureTensor;
+using test_support::entry;
+using test_support::fixture_tensor;
+using test_support::load_fixture;
 
 Tensor fixture_lengths(const Fixture& fixture) {
   std::vector<int64_t> lengths;

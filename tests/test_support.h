@@ -1,0 +1,73 @@
+#pragma once
+// What several test programs share: reading tensor fixtures written by the
+// scripts in tests/fixtures/, and finding the Multi30k data.
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "tapegrad.h"
+
+namespace test_support {
+
+// A fixture file: per tensor, a line "<name> <rank> <sizes...>" then a line
+// of its row-major values.
+struct FixtureTensor {
+  tg::Shape shape;
+  std::vector<double> values;
+};
+using Fixture = std::map<std::string, FixtureTensor>;
+
+inline Fixture load_fixture(const std::string& file) {
+  const std::string path = std::string(TAPEGRAD_SOURCE_DIR) + "/tests/fixtures/" + file;
+  std::ifstream in(path);
+  REQUIRE_MESSAGE(in.good(), "cannot open " << path);
+  Fixture fixture;
+  std::string header, values;
+  while (std::getline(in, header) && std::getline(in, values)) {
+    std::istringstream h(header), v(values);
+    std::string name;
+    int rank = 0;
+    h >> name >> rank;
+    std::vector<int64_t> sizes(rank);
+    for (int64_t& s : sizes) h >> s;
+    FixtureTensor t{tg::Shape(sizes), {}};
+    for (double x; v >> x;) t.values.push_back(x);
+    REQUIRE_MESSAGE(static_cast<int64_t>(t.values.size()) == t.shape.numel(), name << " in " << file);
+    fixture[name] = std::move(t);
+  }
+  REQUIRE_MESSAGE(!fixture.empty(), path << " holds no tensors");
+  return fixture;
+}
+
+inline const FixtureTensor& entry(const Fixture& fixture, const std::string& name) {
+  const auto it = fixture.find(name);
+  REQUIRE_MESSAGE(it != fixture.end(), "fixture has no tensor " << name);
+  return it->second;
+}
+
+inline tg::Tensor fixture_tensor(const Fixture& fixture, const std::string& name, tg::DType dtype,
+                                 bool requires_grad = false) {
+  const FixtureTensor& t = entry(fixture, name);
+  return tg::from_vector(t.values, t.shape, {dtype, tg::Device::cpu(), requires_grad});
+}
+
+// The Multi30k directory: $MULTI30K_DIR, else ../shared/data/multi30k beside the checkout.
+inline std::string multi30k_dir() {
+  const char* env = std::getenv("MULTI30K_DIR");
+  return env ? env : TAPEGRAD_SOURCE_DIR "/../shared/data/multi30k";
+}
+
+// True when the data is there; otherwise says so, and data checks are skipped.
+inline bool have_multi30k() {
+  if (std::filesystem::exists(multi30k_dir() + "/val.de.gz")) return true;
+  MESSAGE("Multi30k not found in '" << multi30k_dir() << "' (set MULTI30K_DIR): skipping its checks");
+  return false;
+}
+
+}  // namespace test_support
