@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "data/tokenizer.h"
 #include "data/utf8.h"
+#include "data/strings.h"
 
 namespace tg::data {
 
@@ -132,18 +133,6 @@ std::vector<std::string> split_unicode(std::string_view line) {
   }
   if (!current.empty()) words.push_back(encode_utf8(current));
   return words;
-}
-
-void replace_all(std::string& s, std::string_view from, std::string_view to) {
-  std::string out;
-  size_t pos = 0;
-  for (size_t hit; (hit = s.find(from, pos)) != std::string::npos; pos = hit + from.size()) {
-    out.append(s, pos, hit - pos);
-    out.append(to);
-  }
-  if (pos == 0) return;
-  out.append(s, pos, std::string::npos);
-  s = std::move(out);
 }
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }

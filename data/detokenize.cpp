@@ -6,22 +6,11 @@
 #include "core/error.h"
 #include "data/tokenizer.h"
 #include "data/utf8.h"
+#include "data/strings.h"
 
 namespace tg::data {
 
 namespace {
-
-void replace_all(std::string& s, std::string_view from, std::string_view to) {
-  std::string out;
-  size_t pos = 0;
-  for (size_t hit; (hit = s.find(from, pos)) != std::string::npos; pos = hit + from.size()) {
-    out.append(s, pos, hit - pos);
-    out.append(to);
-  }
-  if (pos == 0) return;
-  out.append(s, pos, std::string::npos);
-  s = std::move(out);
-}
 
 bool is_currency(char32_t c) { return c == '$' || (c >= 0xA2 && c <= 0xA5) || (c >= 0x20A0 && c <= 0x20CF); }
 

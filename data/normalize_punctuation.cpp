@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "data/tokenizer.h"
+#include "data/strings.h"
 
 namespace tg::data {
 
@@ -13,19 +14,6 @@ namespace {
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_ascii_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool is_ascii_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
-
-// s/from/to/g for a literal `from`.
-void replace_all(std::string& s, std::string_view from, std::string_view to) {
-  std::string out;
-  size_t pos = 0;
-  for (size_t hit; (hit = s.find(from, pos)) != std::string::npos; pos = hit + from.size()) {
-    out.append(s, pos, hit - pos);
-    out.append(to);
-  }
-  if (pos == 0) return;
-  out.append(s, pos, std::string::npos);
-  s = std::move(out);
-}
 
 void squeeze_spaces(std::string& s) {  // s/ +/ /g
   std::string out;
