@@ -5,10 +5,8 @@
 #include <thread>
 
 #include "core/error.h"
+#include "core/thread_pool.h"
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 namespace tg {
 
@@ -76,7 +74,6 @@ void Backend::nll_backward(const View& target, int64_t ignore_index, double smoo
 
 namespace {
 thread_local Backend* selected_host_backend = nullptr;
-int thread_count = 0;  // 0: not set yet, use all cores
 }  // namespace
 
 Backend& host_backend() {
@@ -108,21 +105,12 @@ Backend& backend_for(Device device) {
 
 void set_num_threads(int n) {
   if (n < 1) fail("set_num_threads: need at least 1 thread, got {}", n);
-  thread_count = n;
   // OpenBLAS stays single-threaded; the cpu backend splits matrix products
-  // over OpenMP threads itself (one thread pool for all kernels).
+  // over the thread pool itself (one pool for all kernels).
   openblas_set_num_threads(1);
-#ifdef _OPENMP
-  omp_set_num_threads(n);
-#endif
+  set_pool_threads(n);
 }
 
-int num_threads() {
-  if (thread_count == 0) {
-    const unsigned cores = std::thread::hardware_concurrency();
-    return cores == 0 ? 1 : static_cast<int>(cores);
-  }
-  return thread_count;
-}
+int num_threads() { return pool_threads(); }
 
 }  // namespace tg

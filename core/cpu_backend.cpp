@@ -336,7 +336,7 @@ void matmul_typed(const View& a, const View& b, const View& c, double beta) {
   }
   for (int64_t extent : {m, n, k, a.strides[1], a.strides[2], b.strides[1], b.strides[2]})
     blas_int(extent, "a matrix extent or stride");
-  const int threads = omp_get_max_threads();
+  const int threads = pool_threads();
   const int64_t flops = batch * m * n * k;
   // c[i][r0:r1, c0:c1] (+)= a[i][r0:r1, :] @ b[i][:, c0:c1]
   auto block = [&](int64_t i, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {

@@ -1,6 +1,6 @@
 #pragma once
 // The fast host backend: strided elementwise loops that vectorise and split
-// large tensors across OpenMP threads (core/cpu_loops.h), OpenBLAS for matmul.
+// large tensors across the thread pool (core/thread_pool.h), OpenBLAS for matmul.
 // Its results match the reference backend's up to floating-point rounding.
 #include "core/backend.h"
 

@@ -13,7 +13,7 @@
 //      version of it when every operand steps by 1 there;
 //   4. a transposing read (an input striding far along the inner dimension)
 //      walks the last two dimensions in 32 x 32 tiles instead of whole rows.
-// Large walks are split into equal ranges, one per OpenMP thread.
+// Large walks are split into chunks that the pool's threads share.
 //
 // Internal to core/: kernels only, not part of the public API.
 #include <algorithm>
@@ -25,36 +25,29 @@
 
 #include "core/backend.h"
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
+#include "core/thread_pool.h"
 
 namespace tg::cpu {
 
-// Below this many elements a kernel runs on the calling thread: starting the
-// OpenMP team costs a few microseconds, more than small tensors take in all.
+// Below this many elements a kernel runs on the calling thread: handing work
+// to another thread costs a few microseconds, more than small tensors take.
 constexpr int64_t kParallelThreshold = 32768;
 // A matrix product's multiply-adds weigh less per unit than an elementwise
 // kernel's memory traffic: this many count as one element against the threshold.
-constexpr int64_t kFlopsPerElement = 64;  // splits from about 128³ up: smaller products lose to the fork
+constexpr int64_t kFlopsPerElement = 64;  // splits from about 128³ up: smaller products lose to the hand-off
+// Chunks per thread: a few, so a thread the OS parks delays little (thread_pool.h).
+constexpr int64_t kChunksPerThread = 4;
 
-// Runs body(begin, end) over [0, n), split into one contiguous range per
-// thread when `work` (elements touched) is large enough to repay the threads.
-// `body` must not throw: an exception cannot leave an OpenMP region.
+// Runs body(begin, end) over [0, n), split into chunks the pool's threads
+// share when `work` (elements touched) is large enough to repay them.
+// `body` must not throw.
 template <typename Body>
 void parallel_ranges(int64_t n, int64_t work, Body body) {
-#ifdef _OPENMP
-  if (work >= kParallelThreshold && n > 1 && omp_get_max_threads() > 1) {
-#pragma omp parallel
-    {
-      const int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
-      const int64_t begin = n * t / threads, end = n * (t + 1) / threads;
-      if (begin < end) body(begin, end);
-    }
+  const int threads = pool_threads();
+  if (work >= kParallelThreshold && n > 1 && threads > 1) {
+    parallel_for(n, threads * kChunksPerThread, body);
     return;
   }
-#endif
-  (void)work;
   if (n > 0) body(0, n);
 }
 

@@ -1,0 +1,289 @@
+#include "language_model.h"
+
+#include <fmt/format.h>
+#include <tapegrad.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <limits>
+
+namespace tg::examples {
+
+namespace {
+
+constexpr const char* kTrainFile = "train.lc.norm.tok.en.gz";
+constexpr const char* kValFile = "val.lc.norm.tok.en.gz";
+
+// The tokenized non-empty lines of a corpus file.
+std::vector<std::vector<std::string>> read_sentences(const std::string& dir, const char* name, int64_t limit) {
+  const std::string path = (std::filesystem::path(dir) / name).string();
+  if (!std::filesystem::exists(path))
+    fail("language_model: cannot find '{}': expected Multi30k's {} in the data directory '{}' (--data-dir or "
+         "$MULTI30K_DIR; scripts/get_multi30k.sh downloads it)",
+         path, name, dir);
+  std::vector<std::vector<std::string>> sentences;
+  for (const std::string& line : data::read_lines(path)) {
+    if (limit > 0 && static_cast<int64_t>(sentences.size()) >= limit) break;
+    std::vector<std::string> tokens = data::split_tokens(line);
+    if (!tokens.empty()) sentences.push_back(std::move(tokens));
+  }
+  if (sentences.empty()) fail("language_model: '{}' holds no sentences", path);
+  return sentences;
+}
+
+// A sentence as a data::Example whose source and target are both the sentence:
+// make_batch then gives tgt_in = <bos> w1..wn and tgt_out = w1..wn <eos>.
+std::vector<data::Example> encode(const data::Vocab& vocab, const std::vector<std::vector<std::string>>& sentences) {
+  std::vector<data::Example> examples;
+  examples.reserve(sentences.size());
+  for (const auto& s : sentences) {
+    std::vector<int64_t> ids = vocab.encode(s);
+    examples.push_back({ids, std::move(ids)});
+  }
+  return examples;
+}
+
+// Σ −log P(target) over the batch's real targets: logits (T, B, V), targets (T, B).
+Tensor batch_nll(const WordModel& model, const data::Batch& batch, Reduction reduction) {
+  const Tensor logits = model.forward(batch.tgt_in);
+  return cross_entropy(reshape(logits, {-1, logits.size(-1)}), reshape(batch.tgt_out, {-1}),
+                       {.ignore_index = data::Vocab::pad_id, .reduction = reduction});
+}
+
+// Sets a module's mode for a scope and restores the previous one.
+class ModeScope {
+ public:
+  ModeScope(nn::Module& m, bool training) : module_(m), previous_(m.is_training()) { m.train(training); }
+  ~ModeScope() { module_.train(previous_); }
+  ModeScope(const ModeScope&) = delete;
+  ModeScope& operator=(const ModeScope&) = delete;
+
+ private:
+  nn::Module& module_;
+  bool previous_;
+};
+
+double evaluate_perplexity(WordModel& model, const std::vector<data::Example>& examples, int64_t batch_size) {
+  ModeScope eval(model, false);
+  NoGrad no_grad;
+  double nll = 0;
+  int64_t tokens = 0;
+  for (const std::vector<int64_t>& indices : data::plan_eval(examples, batch_size)) {
+    const data::Batch batch = data::make_batch(examples, indices);
+    nll += batch_nll(model, batch, Reduction::sum).item();
+    tokens += batch.num_tgt_tokens;
+  }
+  return std::exp(nll / static_cast<double>(tokens));
+}
+
+void check_options(const LanguageModelOptions& o) {
+  if (o.min_freq < 1) fail("language_model: min_freq must be >= 1, got {}", o.min_freq);
+  if (o.epochs < 1) fail("language_model: epochs must be >= 1, got {}", o.epochs);
+  if (o.batch_size < 1) fail("language_model: batch size must be >= 1, got {}", o.batch_size);
+  if (!(o.lr > 0)) fail("language_model: lr must be > 0, got {}", o.lr);
+  if (!(o.clip >= 0)) fail("language_model: clip must be >= 0, got {}", o.clip);
+  if (o.limit_train < 0) fail("language_model: limit_train must be >= 0, got {}", o.limit_train);
+}
+
+std::string metadata_value(const std::map<std::string, std::string>& metadata, const std::string& key,
+                           const std::string& path) {
+  const auto it = metadata.find(key);
+  if (it == metadata.end())
+    fail("language_model: '{}' is not a language-model checkpoint: its metadata has no \"{}\"", path, key);
+  return it->second;
+}
+
+int64_t metadata_int(const std::map<std::string, std::string>& metadata, const std::string& key,
+                     const std::string& path) {
+  const std::string text = metadata_value(metadata, key, path);
+  try {
+    size_t used = 0;
+    const int64_t value = std::stoll(text, &used);
+    if (used == text.size()) return value;
+  } catch (const std::exception&) {
+  }
+  fail("language_model: '{}': metadata \"{}\" should be an integer, got \"{}\"", path, key, text);
+}
+
+// The next word's id from logits (1, V): the most likely one (temperature 0)
+// or a draw from softmax(logits / temperature); never <pad>, <bos> or <unk>.
+int64_t choose(const Tensor& logits, double temperature, Generator& gen) {
+  const std::vector<float> l = logits.to_vector<float>();
+  auto allowed = [](size_t id) {
+    return id != data::Vocab::pad_id && id != data::Vocab::bos_id && id != data::Vocab::unk_id;
+  };
+  size_t best = data::Vocab::eos_id;
+  for (size_t i = 0; i < l.size(); ++i)
+    if (allowed(i) && l[i] > l[best]) best = i;
+  if (temperature == 0) return static_cast<int64_t>(best);
+  std::vector<double> weights(l.size(), 0.0);  // e^((l_i - l_best) / T)
+  double total = 0;
+  for (size_t i = 0; i < l.size(); ++i)
+    if (allowed(i)) total += weights[i] = std::exp((l[i] - l[best]) / temperature);
+  double u = gen.uniform() * total;
+  for (size_t i = 0; i < l.size(); ++i) {
+    if (u < weights[i]) return static_cast<int64_t>(i);
+    u -= weights[i];
+  }
+  return static_cast<int64_t>(best);  // rounding left u just above the last weight
+}
+
+}  // namespace
+
+std::string default_data_dir() {
+  if (const char* env = std::getenv("MULTI30K_DIR"); env && *env) return env;
+  if (std::filesystem::is_directory("../shared/data/multi30k")) return "../shared/data/multi30k";
+  return "data/multi30k";
+}
+
+LanguageModelReport train_language_model(const LanguageModelOptions& o) {
+  check_options(o);
+  const std::string dir = o.data_dir.empty() ? default_data_dir() : o.data_dir;
+  const auto train_sentences = read_sentences(dir, kTrainFile, o.limit_train);
+  const auto val_sentences = read_sentences(dir, kValFile, 0);
+
+  LanguageModelReport report;
+  LanguageModel& lm = report.trained;
+  lm.vocab = data::Vocab::build(train_sentences, o.min_freq);
+  const std::vector<data::Example> train = encode(lm.vocab, train_sentences);
+  const std::vector<data::Example> val = encode(lm.vocab, val_sentences);
+  report.train_sentences = static_cast<int64_t>(train.size());
+  report.val_sentences = static_cast<int64_t>(val.size());
+  for (const auto& e : train) report.train_tokens += static_cast<int64_t>(e.tgt.size()) + 1;  // + <eos>
+  for (const auto& e : val) report.val_tokens += static_cast<int64_t>(e.tgt.size()) + 1;
+
+  WordModelConfig config = o.model;
+  config.vocab = lm.vocab.size();
+  lm.model = std::make_unique<WordModel>(config, o.seed);
+  WordModel& model = *lm.model;
+  if (o.log) {
+    o.log(fmt::format("data: {} training sentences ({} tokens), {} validation sentences ({} tokens), from {}",
+                      report.train_sentences, report.train_tokens, report.val_sentences, report.val_tokens, dir));
+    o.log(fmt::format("vocabulary: {} words (min freq {}, specials included)", lm.vocab.size(), o.min_freq));
+    o.log(model.summary());
+  }
+
+  optim::Adam adam(model.named_parameters(), {.lr = o.lr});
+  data::BatchOptions batching;
+  batching.batch_size = o.batch_size;
+  batching.seed = o.seed;
+  std::vector<Tensor> best_parameters;
+  double best = std::numeric_limits<double>::infinity();
+  int64_t step = 0;
+  model.train();
+  for (int epoch = 1; epoch <= o.epochs && !(o.max_steps > 0 && step >= o.max_steps); ++epoch) {
+    const auto plan = data::plan_epoch(train, batching, static_cast<uint64_t>(epoch - 1));
+    const auto start = std::chrono::steady_clock::now();
+    auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+    EpochResult result{.epoch = epoch};
+    double nll = 0;
+    int64_t tokens = 0;
+    for (const std::vector<int64_t>& indices : plan) {
+      const data::Batch batch = data::make_batch(train, indices);
+      const Tensor loss = batch_nll(model, batch, Reduction::mean);
+      loss.backward();
+      if (o.clip > 0) optim::clip_grad_norm(adam.parameters(), o.clip);
+      adam.step();
+      adam.zero_grad();
+      const double value = loss.item();
+      report.train_loss_per_step.push_back(value);
+      nll += value * static_cast<double>(batch.num_tgt_tokens);
+      tokens += batch.num_tgt_tokens;
+      ++result.steps;
+      ++step;
+      if (o.log && o.log_every > 0 && result.steps % o.log_every == 0)
+        o.log(fmt::format("epoch {} step {:5d}/{}  loss {:.4f}  {:.0f} tokens/s", epoch, result.steps, plan.size(),
+                          nll / static_cast<double>(tokens), static_cast<double>(tokens) / elapsed()));
+      if (step == o.max_steps) break;
+    }
+    result.seconds = elapsed();
+    result.train_loss = nll / static_cast<double>(tokens);
+    result.val_perplexity = evaluate_perplexity(model, val, 128);
+    report.epochs.push_back(result);
+    const bool improved = result.val_perplexity < best;
+    if (o.log)
+      o.log(fmt::format("epoch {}/{}  train loss {:.4f} (ppl {:.2f})  val perplexity {:.2f}  {:.1f} s{}", epoch,
+                        o.epochs, result.train_loss, std::exp(result.train_loss), result.val_perplexity,
+                        result.seconds, improved ? "  (best so far)" : ""));
+    if (improved) {
+      best = result.val_perplexity;
+      report.best_epoch = epoch;
+      best_parameters.clear();
+      for (const Tensor& p : model.parameters()) best_parameters.push_back(p.clone());
+      if (!o.save_path.empty()) {
+        save_language_model(lm, o.save_path, best, epoch);
+        if (o.log) o.log(fmt::format("saved {}", o.save_path));
+      }
+    }
+  }
+  // Hand back the best epoch's weights.
+  const std::vector<Tensor> parameters = model.parameters();
+  NoGrad no_grad;
+  for (size_t i = 0; i < parameters.size() && !best_parameters.empty(); ++i)
+    kernels::copy_into(best_parameters[i], parameters[i]);
+  report.val_perplexity = best;
+  model.eval();
+  return report;
+}
+
+double perplexity(const LanguageModel& lm, const std::vector<std::vector<std::string>>& sentences, int64_t batch_size) {
+  if (sentences.empty()) fail("language_model: perplexity of no sentences");
+  return evaluate_perplexity(*lm.model, encode(lm.vocab, sentences), batch_size);
+}
+
+void save_language_model(const LanguageModel& lm, const std::string& path, double val_perplexity, int epoch) {
+  const WordModelConfig& c = lm.model->config();
+  nn::save(*lm.model, path,
+           {{"lm.vocab", lm.vocab.to_string()},
+            {"lm.embed", std::to_string(c.embed)},
+            {"lm.hidden", std::to_string(c.hidden)},
+            {"lm.layers", std::to_string(c.layers)},
+            {"lm.dropout", fmt::format("{}", c.dropout)},
+            {"lm.val_perplexity", fmt::format("{}", val_perplexity)},
+            {"lm.epoch", std::to_string(epoch)}});
+}
+
+LanguageModel load_language_model(const std::string& path) {
+  if (!std::filesystem::exists(path)) fail("language_model: checkpoint '{}' does not exist", path);
+  const std::map<std::string, std::string> metadata = load_safetensors(path).metadata;
+  LanguageModel lm;
+  lm.vocab = data::Vocab::from_string(metadata_value(metadata, "lm.vocab", path), path + " (lm.vocab)");
+  WordModelConfig config;
+  config.vocab = lm.vocab.size();
+  config.embed = metadata_int(metadata, "lm.embed", path);
+  config.hidden = metadata_int(metadata, "lm.hidden", path);
+  config.layers = static_cast<int>(metadata_int(metadata, "lm.layers", path));
+  config.dropout = 0;  // only used in training
+  lm.model = std::make_unique<WordModel>(config, 0);
+  nn::load(*lm.model, path);
+  lm.model->eval();
+  return lm;
+}
+
+std::vector<std::string> generate(const LanguageModel& lm, const std::vector<std::string>& prompt,
+                                  const GenerateOptions& options) {
+  if (!(options.temperature >= 0)) fail("generate: temperature must be >= 0, got {}", options.temperature);
+  if (options.max_words < 0) fail("generate: max_words must be >= 0, got {}", options.max_words);
+  WordModel& model = *lm.model;
+  ModeScope eval(model, false);
+  NoGrad no_grad;
+  Generator gen(options.seed);
+
+  std::vector<int64_t> context = {data::Vocab::bos_id};  // <bos> prompt...
+  for (const int64_t id : lm.vocab.encode(prompt)) context.push_back(id);
+  Tensor logits, state;
+  for (const int64_t id : context) std::tie(logits, state) = model.step(index_tensor({id}), state);
+
+  std::vector<std::string> words;
+  while (static_cast<int64_t>(words.size()) < options.max_words) {
+    const int64_t next = choose(logits, options.temperature, gen);
+    if (next == data::Vocab::eos_id) break;
+    words.push_back(lm.vocab.token(next));
+    std::tie(logits, state) = model.step(index_tensor({next}), state);
+  }
+  return words;
+}
+
+}  // namespace tg::examples

@@ -1,0 +1,86 @@
+#pragma once
+// Training a word-level GRU language model (word_model.h) on the English side
+// of Multi30k, and sampling text from it.
+//
+//   each sentence:  input  <bos> w1 .. wn        target  w1 .. wn <eos>
+//   loss            mean cross entropy over the batch's real target tokens (padding ignored)
+//   perplexity      exp(Σ −log P(target) / number of targets) over every validation
+//                   sentence, <eos> included, padding excluded
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "data/vocab.h"
+#include "word_model.h"
+
+namespace tg::examples {
+
+struct LanguageModelOptions {
+  std::string data_dir;  // holds train.lc.norm.tok.en.gz and val.lc.norm.tok.en.gz
+  int64_t min_freq = 2;  // words seen fewer times in training become <unk>
+  WordModelConfig model;  // vocab is filled in from the data
+  int epochs = 5;
+  int64_t batch_size = 64;
+  double lr = 2e-3;       // Adam
+  double clip = 1.0;      // max gradient norm (0: off)
+  uint64_t seed = 1;      // weights, dropout masks and batch order
+  int64_t limit_train = 0;  // > 0: only the first N training sentences
+  int64_t max_steps = 0;    // > 0: stop after N updates (the epoch in progress is then evaluated)
+  std::string save_path;    // when set, the best checkpoint by validation perplexity
+  int64_t log_every = 100;  // a progress line every N updates
+  std::function<void(const std::string&)> log;  // progress lines; none when empty
+};
+
+// A model with the vocabulary it was trained with.
+struct LanguageModel {
+  data::Vocab vocab;
+  std::unique_ptr<WordModel> model;
+};
+
+struct EpochResult {
+  int epoch = 0;
+  int64_t steps = 0;
+  double train_loss = 0;      // token-weighted mean cross entropy over the epoch
+  double val_perplexity = 0;
+  double seconds = 0;         // training time, without validation
+};
+
+struct LanguageModelReport {
+  std::vector<double> train_loss_per_step;
+  std::vector<EpochResult> epochs;
+  double val_perplexity = 0;  // of the best epoch, whose weights `trained` holds
+  int best_epoch = 0;
+  int64_t train_sentences = 0, train_tokens = 0, val_sentences = 0, val_tokens = 0;
+  LanguageModel trained;
+};
+
+// The data directory when none is given: $MULTI30K_DIR, else
+// ../shared/data/multi30k if it exists (relative to the current directory),
+// else data/multi30k.
+std::string default_data_dir();
+
+LanguageModelReport train_language_model(const LanguageModelOptions& options);
+
+// exp(mean −log P) over every target token of `sentences` (tokenized).
+double perplexity(const LanguageModel& lm, const std::vector<std::vector<std::string>>& sentences,
+                  int64_t batch_size = 128);
+
+// Checkpoints: the parameters with the vocabulary and sizes in the metadata.
+void save_language_model(const LanguageModel& lm, const std::string& path, double val_perplexity, int epoch);
+LanguageModel load_language_model(const std::string& path);
+
+struct GenerateOptions {
+  double temperature = 1.0;  // softmax(logits / temperature); 0 = greedy (most likely word)
+  int64_t max_words = 20;
+  uint64_t seed = 0;
+};
+
+// Continues `prompt` (tokens, as tokenize(…, "en") gives them) word by word
+// until <eos> or max_words; returns the new words only. <pad>, <bos> and <unk>
+// are never produced.
+std::vector<std::string> generate(const LanguageModel& lm, const std::vector<std::string>& prompt,
+                                  const GenerateOptions& options);
+
+}  // namespace tg::examples

@@ -1,0 +1,126 @@
+#include "bahdanau_model.h"
+
+#include "core/error.h"
+#include "data/vocab.h"
+#include "model_parts.h"
+#include "ops/add.h"
+#include "ops/concat.h"
+#include "ops/matmul.h"
+#include "ops/reshape.h"
+#include "ops/select.h"
+#include "ops/softmax.h"
+#include "ops/stack.h"
+#include "ops/tanh.h"
+#include "ops/transpose.h"
+
+namespace tg::translate {
+
+namespace {
+const ModelConfig& checked(const ModelConfig& config) {
+  detail::check_config(config, "BahdanauModel");
+  return config;
+}
+
+nn::GRUOptions bidirectional() {
+  nn::GRUOptions options;
+  options.bidirectional = true;
+  return options;
+}
+
+void check_attention_inputs(const Encoded& encoded) {
+  check_defined(encoded.keys, "BahdanauModel", "encoded.keys");
+  check_defined(encoded.projected_keys, "BahdanauModel", "encoded.projected_keys");
+}
+}  // namespace
+
+BahdanauEncoder::BahdanauEncoder(const ModelConfig& c, DType dtype, Generator& gen)
+    : embed(c.src_vocab, c.embed, data::Vocab::pad_id, dtype, gen),
+      dropout(c.dropout, gen.next_u64()),
+      gru(c.embed, c.hidden, bidirectional(), dtype, gen) {
+  register_module("embed", embed);
+  register_module("dropout", dropout);
+  register_module("gru", gru);
+}
+
+BahdanauDecoder::BahdanauDecoder(const ModelConfig& c, DType dtype, Generator& gen)
+    : embed(c.tgt_vocab, c.embed, data::Vocab::pad_id, dtype, gen),
+      dropout(c.dropout, gen.next_u64()),
+      init_state(2 * c.hidden, c.hidden, true, dtype, gen),
+      attention(c.hidden, 2 * c.hidden, c.hidden, dtype, gen),
+      gru(c.embed + 2 * c.hidden, c.hidden, true, dtype, gen),
+      out(c.hidden + 2 * c.hidden + c.embed, c.tgt_vocab, true, dtype, gen) {
+  register_module("embed", embed);
+  register_module("dropout", dropout);
+  register_module("init_state", init_state);
+  register_module("attention", attention);
+  register_module("gru", gru);
+  register_module("out", out);
+}
+
+BahdanauModel::BahdanauModel(const ModelConfig& config, DType dtype, Generator& gen)
+    : encoder(checked(config), dtype, gen), decoder(config, dtype, gen), config_(config) {
+  config_.kind = "bahdanau";
+  register_module("encoder", encoder);
+  register_module("decoder", decoder);
+}
+
+Encoded BahdanauModel::encode(const Tensor& src, const Tensor& src_lengths, const Tensor& src_mask) const {
+  detail::check_source(src, src_lengths, src_mask, "BahdanauModel");
+  const int64_t S = src.size(0), B = src.size(1), H = config_.hidden;
+  const Tensor x = encoder.dropout(encoder.embed(src));        // (S, B, E)
+  const nn::GRUOutput run = encoder.gru(x, {}, src_lengths);  // output (S, B, 2H), 0 at padding; h_n (2, B, H)
+  Encoded encoded;
+  encoded.keys = reshape(permute(run.output, {1, 0, 2}), Shape{B, S, 2 * H});  // (B, S, 2H), contiguous copy
+  encoded.projected_keys = decoder.attention.project_keys(encoded.keys);      // (B, S, H)
+  encoded.mask = src_mask;                                                     // (B, S)
+  // h_n[0]: the forward state at each sentence's last real token; h_n[1]: the backward state at token 1.
+  const Tensor last = concat({select(run.h_n, 0, 0), select(run.h_n, 0, 1)}, 1);  // (B, 2H)
+  encoded.initial_hidden = tg::tanh(decoder.init_state(last));                   // s_0 (B, H)
+  return encoded;
+}
+
+Tensor BahdanauModel::forward(const data::Batch& batch) const {
+  detail::check_target(batch, "BahdanauModel");
+  const Encoded encoded = encode(batch.src, batch.src_lengths, batch.src_mask);
+  const int64_t E = config_.embed, H = config_.hidden;
+  const int64_t T = batch.tgt_in.size(0);
+
+  const Tensor y = decoder.dropout(decoder.embed(batch.tgt_in));  // E y_{t-1} for all t: (T, B, E)
+  // W_ih [E y; c] + b_ih = ((E y) W_ih^yᵀ + b_ih) + c W_ih^cᵀ:  (T, B, 3H) once, (B, 3H) per step
+  const Tensor& w_ih = decoder.gru.weight_ih;                                   // (3H, E + 2H)
+  const Tensor gi_y = matmul(y, detail::columns_t(w_ih, 0, E)) + decoder.gru.bias_ih;  // (T, B, 3H)
+  const Tensor w_ih_c_t = detail::columns_t(w_ih, E, E + 2 * H);                 // (2H, 3H)
+  const Tensor w_hh_t = transpose(decoder.gru.weight_hh, 0, 1);                  // (H, 3H)
+
+  std::vector<Tensor> states, contexts;
+  states.reserve(static_cast<size_t>(T));
+  contexts.reserve(static_cast<size_t>(T));
+  Tensor s = encoded.initial_hidden;  // (B, H)
+  for (int64_t t = 0; t < T; ++t) {
+    const nn::AttentionResult a =
+        decoder.attention(s, encoded.keys, encoded.projected_keys, encoded.mask);  // c_t (B, 2H) from s_{t-1}
+    const Tensor gi = select(gi_y, 0, t) + matmul(a.context, w_ih_c_t);            // (B, 3H)
+    s = nn::gru_step(gi, s, w_hh_t, decoder.gru.bias_hh);                          // (B, H)
+    states.push_back(s);
+    contexts.push_back(a.context);
+  }
+  // One output product for all steps: [s; c; E y] (T, B, H + 2H + E) -> (T, B, V)
+  return decoder.out(concat({stack(states, 0), stack(contexts, 0), y}, 2));
+}
+
+Step BahdanauModel::step(const Encoded& encoded, const Tensor& prev_tokens, const Tensor& hidden) const {
+  detail::check_step(encoded, prev_tokens, hidden, config_.hidden, "BahdanauModel");
+  check_attention_inputs(encoded);
+  const Tensor y = decoder.dropout(decoder.embed(prev_tokens));  // (B, E)
+  const nn::AttentionResult a =
+      decoder.attention(hidden, encoded.keys, encoded.projected_keys, encoded.mask);  // c (B, 2H), α (B, S)
+  const Tensor s = decoder.gru(concat({y, a.context}, 1), hidden);                     // (B, E + 2H) -> (B, H)
+  const Tensor logits = decoder.out(concat({s, a.context, y}, 1));                     // (B, H + 2H + E) -> (B, V)
+  Step result;
+  result.log_probs = log_softmax(logits, -1);  // (B, V)
+  result.hidden = s;
+  result.attention = a.weights;
+  return result;
+}
+
+}  // namespace tg::translate

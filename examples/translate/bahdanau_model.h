@@ -1,0 +1,71 @@
+#pragma once
+// Bahdanau, Cho & Bengio 2014, "Neural Machine Translation by Jointly Learning
+// to Align and Translate", in the formulation of the widely used PyTorch
+// tutorial (bentrevett/pytorch-seq2seq, part 3):
+//
+//   encoder   h_j = [h→_j; h←_j] = BiGRU(E_src x)_j                             (B, S, 2H)
+//   decoder   s_0 = tanh(W_s [h→_{S_b}; h←_1] + b_s)   both directions' final states  (B, H)
+//             c_t, α_t = attention(s_{t-1}, h, mask)   additive: vᵀ tanh(W_k h_j + W_q s)
+//             s_t = GRUCell([E y_{t-1}; c_t], s_{t-1})  input (B, E + 2H)
+//             logits_t = W_o [s_t; c_t; E y_{t-1}] + b_o   (B, H + 2H + E) -> (B, V)
+//
+// Dropout (training only) on both embeddings. The attention's key projection
+// W_k h runs once per batch (project_keys); padded source positions get
+// weight 0 through the mask.
+//
+// Teacher forcing batches what does not depend on s_{t-1}: all target
+// embeddings in one lookup, the E y part of the decoder's input projection for
+// every step in one (T·B, E) @ (E, 3H) matmul, and the output layer once on the
+// stacked (T·B, H + 2H + E) matrix. Attention, c_t's part of the input
+// projection and gru_step run per time step.
+#include "core/dtype.h"
+#include "core/generator.h"
+#include "nn/additive_attention.h"
+#include "nn/dropout.h"
+#include "nn/embedding.h"
+#include "nn/gru.h"
+#include "nn/gru_cell.h"
+#include "nn/linear.h"
+#include "seq2seq.h"
+
+namespace tg::translate {
+
+struct BahdanauEncoder : nn::Module {
+  BahdanauEncoder(const ModelConfig& config, DType dtype, Generator& gen);
+  std::string type_name() const override { return "BahdanauEncoder"; }
+
+  nn::Embedding embed;  // weight (V_src, E), row <pad> zero
+  nn::Dropout dropout;  // on the embeddings
+  nn::GRU gru;          // E -> 2H: one bidirectional layer (weight_ih_l0, weight_ih_l0_reverse, ...)
+};
+
+struct BahdanauDecoder : nn::Module {
+  BahdanauDecoder(const ModelConfig& config, DType dtype, Generator& gen);
+  std::string type_name() const override { return "BahdanauDecoder"; }
+
+  nn::Embedding embed;              // weight (V_tgt, E), row <pad> zero
+  nn::Dropout dropout;              // on the embeddings
+  nn::Linear init_state;            // W_s (H, 2H), b_s (H,):  s_0 = tanh(W_s [h→_last; h←_first] + b_s)
+  nn::AdditiveAttention attention;  // query H, keys 2H, attention size H
+  nn::GRUCell gru;                  // weight_ih (3H, E + 2H), columns E y | c
+  nn::Linear out;                   // weight (V_tgt, H + 2H + E), columns s | c | E y
+};
+
+class BahdanauModel : public Seq2Seq {
+ public:
+  BahdanauModel(const ModelConfig& config, DType dtype = DType::f32, Generator& gen = default_generator());
+
+  const ModelConfig& config() const override { return config_; }
+  Encoded encode(const Tensor& src, const Tensor& src_lengths, const Tensor& src_mask) const override;
+  Tensor forward(const data::Batch& batch) const override;
+  Step step(const Encoded& encoded, const Tensor& prev_tokens, const Tensor& hidden) const override;
+  std::string type_name() const override { return "BahdanauModel"; }
+
+  BahdanauEncoder encoder;
+  BahdanauDecoder decoder;
+
+ private:
+  ModelConfig config_;
+};
+
+}  // namespace tg::translate

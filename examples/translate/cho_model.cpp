@@ -1,0 +1,106 @@
+#include "cho_model.h"
+
+#include "core/error.h"
+#include "data/vocab.h"
+#include "model_parts.h"
+#include "ops/add.h"
+#include "ops/concat.h"
+#include "ops/matmul.h"
+#include "ops/select.h"
+#include "ops/softmax.h"
+#include "ops/stack.h"
+#include "ops/tanh.h"
+#include "ops/transpose.h"
+
+namespace tg::translate {
+
+namespace {
+const ModelConfig& checked(const ModelConfig& config) {
+  detail::check_config(config, "ChoModel");
+  return config;
+}
+}  // namespace
+
+ChoEncoder::ChoEncoder(const ModelConfig& c, DType dtype, Generator& gen)
+    : embed(c.src_vocab, c.embed, data::Vocab::pad_id, dtype, gen),
+      dropout(c.dropout, gen.next_u64()),
+      gru(c.embed, c.hidden, nn::GRUOptions{}, dtype, gen) {
+  register_module("embed", embed);
+  register_module("dropout", dropout);
+  register_module("gru", gru);
+}
+
+ChoDecoder::ChoDecoder(const ModelConfig& c, DType dtype, Generator& gen)
+    : embed(c.tgt_vocab, c.embed, data::Vocab::pad_id, dtype, gen),
+      dropout(c.dropout, gen.next_u64()),
+      init_state(c.hidden, c.hidden, true, dtype, gen),
+      gru(c.embed + c.hidden, c.hidden, true, dtype, gen),
+      out(c.hidden + c.embed + c.hidden, c.tgt_vocab, true, dtype, gen) {
+  register_module("embed", embed);
+  register_module("dropout", dropout);
+  register_module("init_state", init_state);
+  register_module("gru", gru);
+  register_module("out", out);
+}
+
+ChoModel::ChoModel(const ModelConfig& config, DType dtype, Generator& gen)
+    : encoder(checked(config), dtype, gen), decoder(config, dtype, gen), config_(config) {
+  config_.kind = "cho";
+  register_module("encoder", encoder);
+  register_module("decoder", decoder);
+}
+
+Encoded ChoModel::encode(const Tensor& src, const Tensor& src_lengths, const Tensor& src_mask) const {
+  detail::check_source(src, src_lengths, src_mask, "ChoModel");
+  const Tensor x = encoder.dropout(encoder.embed(src));        // (S, B, E)
+  const nn::GRUOutput run = encoder.gru(x, {}, src_lengths);  // h_n (1, B, H): each sentence's last real step
+  Encoded encoded;
+  encoded.context = select(run.h_n, 0, 0);                               // c (B, H)
+  encoded.mask = src_mask;                                               // (B, S)
+  encoded.initial_hidden = tg::tanh(decoder.init_state(encoded.context));  // s_0 (B, H)
+  return encoded;
+}
+
+Tensor ChoModel::forward(const data::Batch& batch) const {
+  detail::check_target(batch, "ChoModel");
+  const Encoded encoded = encode(batch.src, batch.src_lengths, batch.src_mask);
+  const Tensor& c = encoded.context;  // (B, H)
+  const int64_t E = config_.embed, H = config_.hidden;
+  const int64_t T = batch.tgt_in.size(0);
+
+  const Tensor y = decoder.dropout(decoder.embed(batch.tgt_in));  // E y_{t-1} for all t: (T, B, E)
+  // W_ih [E y; c] + b_ih = (E y) W_ih^yᵀ + (c W_ih^cᵀ + b_ih):  (T, B, 3H) + (B, 3H)
+  const Tensor& w_ih = decoder.gru.weight_ih;                                     // (3H, E + H)
+  const Tensor gi_c = matmul(c, detail::columns_t(w_ih, E, E + H)) + decoder.gru.bias_ih;  // (B, 3H)
+  const Tensor gi = matmul(y, detail::columns_t(w_ih, 0, E)) + gi_c;                       // (T, B, 3H)
+
+  const Tensor w_hh_t = transpose(decoder.gru.weight_hh, 0, 1);  // (H, 3H), once
+  std::vector<Tensor> states;
+  states.reserve(static_cast<size_t>(T));
+  Tensor s = encoded.initial_hidden;  // (B, H)
+  for (int64_t t = 0; t < T; ++t) {
+    s = nn::gru_step(select(gi, 0, t), s, w_hh_t, decoder.gru.bias_hh);  // (B, H)
+    states.push_back(s);
+  }
+  const Tensor s_all = decoder.dropout(stack(states, 0));  // (T, B, H)
+
+  // W_o [s; E y; c] + b_o = [s; E y] W_o^{s,y}ᵀ + (c W_o^cᵀ + b_o):  (T, B, V) + (B, V)
+  const Tensor& w_out = decoder.out.weight;                                                 // (V, H + E + H)
+  const Tensor out_c = matmul(c, detail::columns_t(w_out, H + E, H + E + H)) + decoder.out.bias;  // (B, V)
+  return matmul(concat({s_all, y}, 2), detail::columns_t(w_out, 0, H + E)) + out_c;                // (T, B, V)
+}
+
+Step ChoModel::step(const Encoded& encoded, const Tensor& prev_tokens, const Tensor& hidden) const {
+  detail::check_step(encoded, prev_tokens, hidden, config_.hidden, "ChoModel");
+  check_defined(encoded.context, "ChoModel", "encoded.context");
+  const Tensor& c = encoded.context;                             // (B, H)
+  const Tensor y = decoder.dropout(decoder.embed(prev_tokens));  // (B, E)
+  const Tensor s = decoder.gru(concat({y, c}, 1), hidden);       // (B, E + H), (B, H) -> (B, H)
+  const Tensor logits = decoder.out(concat({decoder.dropout(s), y, c}, 1));  // (B, H + E + H) -> (B, V)
+  Step result;
+  result.log_probs = log_softmax(logits, -1);  // (B, V)
+  result.hidden = s;
+  return result;
+}
+
+}  // namespace tg::translate

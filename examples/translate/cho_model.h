@@ -1,0 +1,67 @@
+#pragma once
+// Cho et al. 2014, "Learning Phrase Representations using RNN Encoder-Decoder
+// for Statistical Machine Translation", in the formulation of the widely used
+// PyTorch tutorial (bentrevett/pytorch-seq2seq, part 2):
+//
+//   encoder   h_j = GRU(E_src x_j, h_{j-1}),  c = h_{S_b} (the last real token's state)  (B, H)
+//   decoder   s_0 = tanh(W_c c + b_c)                                               (B, H)
+//             s_t = GRUCell([E y_{t-1}; c], s_{t-1})       input (B, E + H)
+//             logits_t = W_o [s_t; E y_{t-1}; c] + b_o     (B, H + E + H) -> (B, V)
+//
+// Dropout (training only) on both embeddings and on s_t before the output layer.
+//
+// Teacher forcing batches everything that does not depend on s_{t-1}: all
+// target embeddings in one lookup; the decoder's input projection
+// W_ih [E y; c] = W_ih^y E y + W_ih^c c splits into a (T·B, E) @ (E, 3H) matmul
+// for every step at once and a constant (B, 3H) term; and the output layer,
+// the largest product, runs once on the stacked (T·B, H + E) matrix, c's part
+// (B, V) added by broadcasting. Only gru_step runs per time step.
+#include "core/dtype.h"
+#include "core/generator.h"
+#include "nn/dropout.h"
+#include "nn/embedding.h"
+#include "nn/gru.h"
+#include "nn/gru_cell.h"
+#include "nn/linear.h"
+#include "seq2seq.h"
+
+namespace tg::translate {
+
+struct ChoEncoder : nn::Module {
+  ChoEncoder(const ModelConfig& config, DType dtype, Generator& gen);
+  std::string type_name() const override { return "ChoEncoder"; }
+
+  nn::Embedding embed;  // weight (V_src, E), row <pad> zero
+  nn::Dropout dropout;  // on the embeddings
+  nn::GRU gru;          // E -> H, one layer, one direction
+};
+
+struct ChoDecoder : nn::Module {
+  ChoDecoder(const ModelConfig& config, DType dtype, Generator& gen);
+  std::string type_name() const override { return "ChoDecoder"; }
+
+  nn::Embedding embed;   // weight (V_tgt, E), row <pad> zero
+  nn::Dropout dropout;   // on the embeddings and on s_t before `out`
+  nn::Linear init_state; // W_c (H, H), b_c (H,):  s_0 = tanh(W_c c + b_c)
+  nn::GRUCell gru;       // weight_ih (3H, E + H), columns E y | c
+  nn::Linear out;        // weight (V_tgt, H + E + H), columns s | E y | c
+};
+
+class ChoModel : public Seq2Seq {
+ public:
+  ChoModel(const ModelConfig& config, DType dtype = DType::f32, Generator& gen = default_generator());
+
+  const ModelConfig& config() const override { return config_; }
+  Encoded encode(const Tensor& src, const Tensor& src_lengths, const Tensor& src_mask) const override;
+  Tensor forward(const data::Batch& batch) const override;
+  Step step(const Encoded& encoded, const Tensor& prev_tokens, const Tensor& hidden) const override;
+  std::string type_name() const override { return "ChoModel"; }
+
+  ChoEncoder encoder;
+  ChoDecoder decoder;
+
+ private:
+  ModelConfig config_;
+};
+
+}  // namespace tg::translate

@@ -1,0 +1,118 @@
+#include "evaluate.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+
+#include "core/error.h"
+#include "core/tape.h"
+#include "data/corpus.h"
+#include "ops/cross_entropy.h"
+#include "ops/reshape.h"
+#include "search.h"
+
+namespace tg::translate {
+
+std::string resolve_data_dir(const std::string& given) {
+  if (!given.empty()) return given;
+  if (const char* env = std::getenv("MULTI30K_DIR"); env != nullptr && *env != '\0') return env;
+  std::error_code ec;
+  if (std::filesystem::is_directory("../shared/data/multi30k", ec)) return "../shared/data/multi30k";
+  return "data/multi30k";
+}
+
+std::string data_file(const std::string& dir, const std::string& name) {
+  const std::string gz = dir + "/" + name + ".gz", plain = dir + "/" + name;
+  std::error_code ec;
+  if (std::filesystem::exists(gz, ec)) return gz;
+  if (std::filesystem::exists(plain, ec)) return plain;
+  fail("data file not found: neither '{}' nor '{}' exists (set --data-dir or $MULTI30K_DIR, or run "
+       "scripts/get_multi30k.sh)",
+       gz, plain);
+}
+
+SplitText read_split(const std::string& dir, const std::string& split, int64_t limit, bool raw_references) {
+  SplitText text;
+  const std::string src_path = data_file(dir, split + ".lc.norm.tok.de");
+  const std::string tgt_path = data_file(dir, split + ".lc.norm.tok.en");
+  text.src_tok = data::read_lines(src_path);
+  text.tgt_tok = data::read_lines(tgt_path);
+  if (text.src_tok.size() != text.tgt_tok.size())
+    fail("'{}' has {} lines but '{}' has {}", src_path, text.src_tok.size(), tgt_path, text.tgt_tok.size());
+  if (raw_references) {
+    const std::string raw_path = data_file(dir, split + ".en");
+    text.tgt_raw = data::read_lines(raw_path);
+    if (text.tgt_raw.size() != text.tgt_tok.size())
+      fail("'{}' has {} lines but '{}' has {}", raw_path, text.tgt_raw.size(), tgt_path, text.tgt_tok.size());
+  }
+  if (limit > 0 && static_cast<size_t>(limit) < text.src_tok.size()) {
+    text.src_tok.resize(static_cast<size_t>(limit));
+    text.tgt_tok.resize(static_cast<size_t>(limit));
+    if (raw_references) text.tgt_raw.resize(static_cast<size_t>(limit));
+  }
+  return text;
+}
+
+Tensor batch_loss(const Seq2Seq& model, const data::Batch& batch) {
+  CrossEntropyOptions options;
+  options.ignore_index = data::Vocab::pad_id;
+  const Tensor logits = model.forward(batch);  // (T, B, V)
+  const int64_t V = logits.size(2);
+  return cross_entropy(reshape(logits, Shape{-1, V}), reshape(batch.tgt_out, Shape{-1}), options);  // mean over real tokens
+}
+
+double corpus_loss(Seq2Seq& model, const std::vector<data::Example>& examples, int64_t batch_size) {
+  NoGrad no_grad;
+  const bool was_training = model.is_training();
+  model.eval();
+  double sum = 0;
+  int64_t tokens = 0;
+  for (const std::vector<int64_t>& indices : data::plan_eval(examples, batch_size)) {
+    const data::Batch batch = data::make_batch(examples, indices);
+    sum += batch_loss(model, batch).item() * static_cast<double>(batch.num_tgt_tokens);
+    tokens += batch.num_tgt_tokens;
+  }
+  model.train(was_training);
+  return tokens == 0 ? 0.0 : sum / static_cast<double>(tokens);
+}
+
+int64_t output_limit(int64_t src_len) { return 2 * src_len + 10; }
+
+std::vector<std::vector<std::string>> translate_ids(Seq2Seq& model, const std::vector<std::vector<int64_t>>& sources,
+                                                    const data::Vocab& tgt_vocab, int64_t beam,
+                                                    double length_penalty, int64_t batch_size) {
+  const bool was_training = model.is_training();
+  model.eval();
+  std::vector<std::vector<std::string>> out(sources.size());
+  if (beam <= 1) {
+    std::vector<data::Example> examples(sources.size());
+    for (size_t i = 0; i < sources.size(); ++i) examples[i].src = sources[i];
+    for (const std::vector<int64_t>& indices : data::plan_eval(examples, batch_size)) {
+      const data::Batch batch = data::make_batch(examples, indices);
+      const int64_t longest = batch.src.size(0);
+      const std::vector<Hypothesis> hyps =
+          greedy_decode(model, batch.src, batch.src_lengths, batch.src_mask, output_limit(longest));
+      for (size_t k = 0; k < hyps.size(); ++k)
+        out[static_cast<size_t>(indices[k])] = tgt_vocab.decode(hyps[k].tokens);
+    }
+  } else {
+    for (size_t i = 0; i < sources.size(); ++i) {
+      const Hypothesis h = beam_search(model, sources[i], beam, output_limit(static_cast<int64_t>(sources[i].size())),
+                                       length_penalty);
+      out[i] = tgt_vocab.decode(h.tokens);
+    }
+  }
+  model.train(was_training);
+  return out;
+}
+
+std::string join_tokens(const std::vector<std::string>& tokens) {
+  std::string s;
+  for (const std::string& t : tokens) {
+    if (!s.empty()) s += ' ';
+    s += t;
+  }
+  return s;
+}
+
+}  // namespace tg::translate

@@ -1,0 +1,48 @@
+#pragma once
+// Multi30k files, the training loss, and decoding a corpus: what `train`
+// (validation) and `eval` share.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+#include "data/batching.h"
+#include "data/vocab.h"
+#include "seq2seq.h"
+
+namespace tg::translate {
+
+// The data directory: `given` when not empty, else $MULTI30K_DIR, else
+// ../shared/data/multi30k when it exists, else data/multi30k.
+std::string resolve_data_dir(const std::string& given);
+
+// dir/name.gz, or dir/name when only that exists; throws naming both.
+std::string data_file(const std::string& dir, const std::string& name);
+
+// One split's text: the lc.norm.tok German and English lines and, when asked
+// for, the raw English references. limit > 0 keeps the first `limit` pairs.
+struct SplitText {
+  std::vector<std::string> src_tok, tgt_tok, tgt_raw;
+};
+SplitText read_split(const std::string& dir, const std::string& split, int64_t limit, bool raw_references);
+
+// Token-level cross entropy of a batch, padding ignored (mean over its
+// batch.num_tgt_tokens target tokens): the training loss.
+Tensor batch_loss(const Seq2Seq& model, const data::Batch& batch);
+
+// The mean loss per target token over `examples` in evaluation mode.
+double corpus_loss(Seq2Seq& model, const std::vector<data::Example>& examples, int64_t batch_size);
+
+// The longest output decoding allows for a source of `src_len` tokens.
+int64_t output_limit(int64_t src_len);
+
+// Translates every source (token ids), greedy (beam <= 1, batched) or with beam
+// search; returns target tokens (lowercased, Moses-escaped, as in lc.norm.tok)
+// in the order of `sources`.
+std::vector<std::vector<std::string>> translate_ids(Seq2Seq& model, const std::vector<std::vector<int64_t>>& sources,
+                                                    const data::Vocab& tgt_vocab, int64_t beam,
+                                                    double length_penalty, int64_t batch_size);
+
+std::string join_tokens(const std::vector<std::string>& tokens);
+
+}  // namespace tg::translate

@@ -1,0 +1,255 @@
+// translate: German→English translation on Multi30k with Cho et al.'s RNN
+// encoder–decoder or Bahdanau et al.'s attention model.
+//
+//   translate train --model bahdanau --epochs 10          train; Ctrl-C stops, --resume continues
+//   translate eval --checkpoint runs/bahdanau/best.safetensors --split test_2016_flickr --beam 5
+//   translate translate --checkpoint runs/bahdanau/best.safetensors "Ein Mann fährt Fahrrad."
+//
+// See docs/translate.md.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <tapegrad.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "evaluate.h"
+#include "progress.h"
+#include "train.h"
+#include "translate_text.h"
+#include "translation_checkpoint.h"
+
+namespace {
+
+namespace tr = tg::translate;
+
+// Ctrl-C: the first sets the flag the training loop polls at each batch
+// boundary; the second exits at once. (A signal handler can reach only
+// objects with static storage; these live inside functions, not at file scope.)
+std::atomic<bool>& stop_flag() {
+  static std::atomic<bool> flag{false};
+  return flag;
+}
+std::atomic<int>& interrupt_count() {
+  static std::atomic<int> count{0};
+  return count;
+}
+
+extern "C" void on_interrupt(int) {
+  if (interrupt_count().fetch_add(1) >= 1) _exit(130);
+  stop_flag().store(true);
+  const char message[] = "\ninterrupted: stopping after this batch and saving (Ctrl-C again to quit at once)\n";
+  [[maybe_unused]] const ssize_t n = write(STDERR_FILENO, message, sizeof(message) - 1);
+}
+
+void install_interrupt_handler() {
+  stop_flag();
+  interrupt_count();  // constructed before the handler can run
+  struct sigaction action {};
+  action.sa_handler = on_interrupt;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+}
+
+std::vector<std::string> read_stdin_lines() {
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(std::cin, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    lines.push_back(line);
+  }
+  return lines;
+}
+
+int run_eval(const std::string& checkpoint, const std::string& data_dir, const std::string& split, int64_t beam,
+             double length_penalty, std::string out_path, int64_t limit) {
+  tr::Translator translator = tr::load_translator(checkpoint);
+  const std::string dir = tr::resolve_data_dir(data_dir);
+  const tr::SplitText text = tr::read_split(dir, split, limit, true);
+  const tg::data::Vocab& src_vocab = translator.info.src_vocab;
+  std::vector<std::vector<int64_t>> sources;
+  for (const std::string& line : text.src_tok) sources.push_back(src_vocab.encode(tg::data::split_tokens(line)));
+  fmt::print("translating {} sentences of {} ({}) ...\n", sources.size(), split,
+             beam <= 1 ? std::string("greedy") : fmt::format("beam {}, length penalty {}", beam, length_penalty));
+  std::fflush(stdout);
+  const auto start = std::chrono::steady_clock::now();
+  const std::vector<std::vector<std::string>> hyps =
+      tr::translate_ids(*translator.model, sources, translator.info.tgt_vocab, beam, length_penalty, 64);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::vector<std::string> tokenized, detokenized;
+  for (const std::vector<std::string>& tokens : hyps) {
+    tokenized.push_back(tr::join_tokens(tokens));
+    detokenized.push_back(tg::data::detokenize(tokens, "en"));
+  }
+  if (out_path.empty())
+    out_path = (std::filesystem::path(checkpoint).parent_path() / (split + ".hyps.en")).string();
+  tg::data::write_lines(out_path, detokenized);
+  fmt::print("wrote {} detokenized hypotheses to {} ({:.1f} s)\n", detokenized.size(), out_path, seconds);
+  const tg::data::BleuScore multi = tg::data::multi_bleu(tokenized, text.tgt_tok, true);
+  fmt::print("multi-bleu.perl -lc (tokenized, lowercased, against {}.lc.norm.tok.en):\n  {}\n", split, multi.str());
+  const tg::data::BleuScore sacre = tg::data::sacre_bleu(detokenized, text.tgt_raw);
+  fmt::print("sacreBLEU-style, computed by tapegrad (detokenized output against the raw, cased {}.en; the model "
+             "writes lowercase):\n  {}\n  signature: {}\n",
+             split, sacre.str(), sacre.signature);
+  return 0;
+}
+
+int run_translate(const std::string& checkpoint, const std::vector<std::string>& sentences, int64_t beam,
+                  double length_penalty, const std::string& svg_path, int64_t max_tokens) {
+  tr::Translator translator = tr::load_translator(checkpoint);
+  const bool from_arguments = !sentences.empty();
+  const std::vector<std::string> inputs = from_arguments ? sentences : read_stdin_lines();
+  const std::vector<std::vector<std::string>> sources =
+      tr::prepare_sources(inputs, from_arguments ? "sentence" : "line", max_tokens);
+  const bool has_attention = translator.info.config.kind != "cho";
+  if (!svg_path.empty() && !has_attention)
+    fmt::print(stderr, "note: the {} model has no attention, so there is no alignment to draw (--attention-svg "
+                       "ignored)\n",
+               translator.info.config.kind);
+  const int64_t count = static_cast<int64_t>(sources.size());
+  for (int64_t i = 0; i < count; ++i) {
+    const tr::Translation t = tr::translate_tokens(translator, sources[static_cast<size_t>(i)], beam, length_penalty);
+    fmt::print("{}\n", t.text);
+    std::fflush(stdout);
+    if (!svg_path.empty() && has_attention) {
+      const std::string path = tr::indexed_path(svg_path, i + 1, count);
+      tr::write_text_file(path, tr::translation_attention_svg(t));
+      fmt::print(stderr, "attention for sentence {} written to {}\n", i + 1, path);
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"German→English translation on Multi30k: Cho et al. 2014's RNN encoder–decoder and Bahdanau et al. "
+               "2014's attention model."};
+  app.require_subcommand(1);
+  int threads = 2;
+  auto add_threads = [&](CLI::App* cmd) {
+    cmd->add_option("--threads", threads, "threads for kernels and OpenBLAS")
+        ->check(CLI::Range(1, 256))
+        ->capture_default_str();
+  };
+
+  // ---- train ----
+  CLI::App* train_cmd = app.add_subcommand("train", "train a model; Ctrl-C stops and saves, --resume continues");
+  tr::TrainOptions opt;
+  opt.model.kind = "bahdanau";
+  train_cmd->add_option("--model", opt.model.kind, "cho or bahdanau")
+      ->check(CLI::IsMember({"cho", "bahdanau"}))
+      ->capture_default_str();
+  train_cmd->add_option("--embed", opt.model.embed, "embedding size")->check(CLI::PositiveNumber)->capture_default_str();
+  train_cmd->add_option("--hidden", opt.model.hidden, "hidden (GRU state) size")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  train_cmd->add_option("--dropout", opt.model.dropout, "dropout probability")
+      ->check(CLI::Range(0.0, 0.99))
+      ->capture_default_str();
+  train_cmd->add_option("--epochs", opt.epochs, "epochs to train (in all, counting resumed ones)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  train_cmd->add_option("--batch-size", opt.settings.batch_size, "sentence pairs per batch")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  train_cmd->add_option("--lr", opt.lr, "Adam learning rate")->check(CLI::PositiveNumber)->capture_default_str();
+  train_cmd->add_option("--clip", opt.settings.clip, "gradient norm clipping (0: none)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  train_cmd->add_option("--seed", opt.settings.seed, "seed for initialisation, batch order and dropout")
+      ->capture_default_str();
+  train_cmd->add_option("--data-dir", opt.data_dir,
+                        "Multi30k directory (default: $MULTI30K_DIR, else ../shared/data/multi30k, else data/multi30k)");
+  train_cmd->add_option("--checkpoint-dir", opt.checkpoint_dir, "where checkpoints and metrics go (default runs/<model>)");
+  train_cmd->add_flag("--resume", opt.resume, "continue from <checkpoint-dir>/last.safetensors");
+  train_cmd->add_option("--min-freq", opt.settings.min_freq, "vocabulary: tokens seen fewer times become <unk>")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  train_cmd->add_option("--max-len", opt.settings.max_len, "drop training pairs with a side longer than this (tokens)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  train_cmd->add_option("--lr-schedule", opt.settings.lr_schedule,
+                        "none, or plateau: halve the lr after 2 epochs without a better validation BLEU")
+      ->check(CLI::IsMember({"none", "plateau"}))
+      ->capture_default_str();
+  train_cmd->add_option("--limit-train", opt.settings.limit_train, "use the first N training pairs (0: all)")
+      ->check(CLI::NonNegativeNumber);
+  train_cmd->add_option("--limit-val", opt.limit_val, "use the first N validation pairs (0: all)")
+      ->check(CLI::NonNegativeNumber);
+  train_cmd->add_option("--max-steps", opt.max_steps, "stop (and save, resumably) after N optimizer steps in all")
+      ->check(CLI::NonNegativeNumber);
+  train_cmd->add_option("--eval-beam", opt.eval_beam, "beam size for the per-epoch validation BLEU (1: greedy)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+
+  add_threads(train_cmd);
+
+  // ---- eval ----
+  CLI::App* eval_cmd = app.add_subcommand("eval", "translate a Multi30k split and print BLEU");
+  std::string checkpoint, split = "test_2016_flickr", out_path, data_dir;
+  int64_t beam = 1, limit = 0, max_tokens = tr::kMaxSentenceTokens;
+  double length_penalty = 1.0;
+  eval_cmd->add_option("--checkpoint", checkpoint, "a checkpoint written by train")->required();
+  eval_cmd->add_option("--split", split, "val or test_2016_flickr")
+      ->check(CLI::IsMember({"val", "test_2016_flickr"}))
+      ->capture_default_str();
+  eval_cmd->add_option("--beam", beam, "beam size (1: greedy)")->check(CLI::PositiveNumber)->capture_default_str();
+  eval_cmd->add_option("--length-penalty", length_penalty, "α: beam scores are log p / length^α")
+      ->check(CLI::Range(0.0, 5.0))
+      ->capture_default_str();
+  eval_cmd->add_option("--out", out_path, "hypotheses file (default: <split>.hyps.en beside the checkpoint)");
+  eval_cmd->add_option("--data-dir", data_dir, "Multi30k directory (as for train)");
+  eval_cmd->add_option("--limit", limit, "use the first N sentences (0: all)")->check(CLI::NonNegativeNumber);
+
+  add_threads(eval_cmd);
+
+  // ---- translate ----
+  CLI::App* translate_cmd =
+      app.add_subcommand("translate", "translate German sentences (arguments, else one per line on standard input)");
+  std::vector<std::string> sentences;
+  std::string svg_path;
+  translate_cmd->add_option("--checkpoint", checkpoint, "a checkpoint written by train")->required();
+  translate_cmd->add_option("--beam", beam, "beam size (1: greedy)")->check(CLI::PositiveNumber)->capture_default_str();
+  translate_cmd->add_option("--length-penalty", length_penalty, "α: beam scores are log p / length^α")
+      ->check(CLI::Range(0.0, 5.0))
+      ->capture_default_str();
+  translate_cmd->add_option("--attention-svg", svg_path,
+                            "draw each sentence's attention alignment to FILE (FILE-N.svg for several)");
+  translate_cmd->add_option("--max-tokens", max_tokens, "refuse sentences longer than this many tokens")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  translate_cmd->add_option("sentences", sentences, "German sentences");
+  add_threads(translate_cmd);
+
+  CLI11_PARSE(app, argc, argv);
+  tg::set_num_threads(threads);
+
+  try {
+    if (*train_cmd) {
+      if (opt.resume)
+        for (const char* name : {"--model", "--embed", "--hidden", "--dropout", "--batch-size", "--lr", "--clip",
+                                 "--seed", "--min-freq", "--max-len", "--lr-schedule", "--limit-train"})
+          if (train_cmd->count(name) > 0 && std::string(name) != "--model")
+            fmt::print(stderr, "note: {} is ignored with --resume (the checkpoint's value is used)\n", name);
+      install_interrupt_handler();
+      tr::TrainHooks hooks;
+      hooks.stop = &stop_flag();
+      hooks.terminal = tr::is_terminal(STDOUT_FILENO);
+      tr::train(opt, hooks);
+      return 0;
+    }
+    if (*eval_cmd) return run_eval(checkpoint, data_dir, split, beam, length_penalty, out_path, limit);
+    if (*translate_cmd) return run_translate(checkpoint, sentences, beam, length_penalty, svg_path, max_tokens);
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "error: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,62 @@
+#pragma once
+// Decoding a trained Seq2Seq model: batched greedy search and beam search.
+//
+// Both run under tg::NoGrad and switch the model to evaluation mode (no
+// dropout) for their duration, restoring its previous mode afterwards; a
+// caller should still call model.eval() once before decoding many batches.
+//
+// Scores. A hypothesis y_1 .. y_n (then <eos>, when it finished) has
+//   log_prob = Σ_t log p(y_t | y_<t, x)        (<eos>'s term included when finished)
+//   score    = log_prob / length^α              length = n + 1 when finished, else n
+// α (length_penalty) = 0: no normalisation, the plain sum, which favours short
+// output; α = 1: the average log-probability per token; values between
+// (0.6–0.7 is common) normalise partly.
+#include <cstdint>
+#include <vector>
+
+#include "core/tensor.h"
+#include "seq2seq.h"
+
+namespace tg::translate {
+
+struct Hypothesis {
+  std::vector<int64_t> tokens;  // y_1 .. y_n, without <bos>/<eos>
+  bool finished = false;        // ended with <eos> (else it was cut at max_len)
+  double log_prob = 0;          // Σ log p of the tokens, <eos> included when finished
+  // (steps, S) float32: row t = the attention weights over the S real source
+  // positions when y_t was chosen, one row per generated token including the
+  // final <eos>. Undefined for models without attention (Cho) or when not asked for.
+  Tensor attention;
+  // What the score divides by: tokens.size() + 1 with <eos>, else tokens.size().
+  int64_t length() const { return static_cast<int64_t>(tokens.size()) + (finished ? 1 : 0); }
+};
+
+// log_prob / length^α (see above); length 0 gives log_prob.
+double normalized_score(double log_prob, int64_t length, double length_penalty);
+inline double normalized_score(const Hypothesis& h, double length_penalty) {
+  return normalized_score(h.log_prob, h.length(), length_penalty);
+}
+
+// Greedy search for a padded source batch: at every step each sentence takes
+// its most probable next token (the first on ties), until it emits <eos> or
+// has max_len tokens. src (S, B) int64, src_lengths (B) int64, src_mask (B, S)
+// bool as in data::Batch. Returns one hypothesis per sentence, in batch order;
+// with_attention fills their attention matrices.
+std::vector<Hypothesis> greedy_decode(Seq2Seq& model, const Tensor& src, const Tensor& src_lengths,
+                                      const Tensor& src_mask, int64_t max_len, bool with_attention = false);
+
+// Beam search for one source sentence `src` (token ids, no <bos>/<eos>).
+// The beam holds the K = beam_size best open hypotheses (all of one length, so
+// ranking by log_prob is ranking by score). At each step the 2K best
+// extensions are ranked: those ending in <eos> among the first K are finished,
+// the others refill the beam up to K. The search stops when K hypotheses have
+// finished and the best of them scores at least the best open one's current
+// normalized_score (exact for α = 0, where log_prob can only fall; the common
+// heuristic for α > 0), or after max_len steps, when the open ones compete as
+// they are. Returns the finished hypothesis with the best
+// normalized_score(·, length_penalty), attention included when the model has
+// it. beam_size 1 gives exactly greedy_decode's result for the sentence.
+Hypothesis beam_search(Seq2Seq& model, const std::vector<int64_t>& src, int64_t beam_size, int64_t max_len,
+                       double length_penalty = 1.0);
+
+}  // namespace tg::translate

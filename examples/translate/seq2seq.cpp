@@ -1,0 +1,32 @@
+#include "seq2seq.h"
+
+#include "bahdanau_model.h"
+#include "cho_model.h"
+#include "core/error.h"
+#include "core/generator.h"
+#include "ops/index_select.h"
+
+namespace tg::translate {
+
+std::unique_ptr<Seq2Seq> make_model(const ModelConfig& config, uint64_t seed) {
+  Generator gen(seed);
+  if (config.kind == "cho") return std::make_unique<ChoModel>(config, DType::f32, gen);
+  if (config.kind == "bahdanau") return std::make_unique<BahdanauModel>(config, DType::f32, gen);
+  fail("make_model: unknown model kind '{}'; known kinds: cho, bahdanau", config.kind);
+}
+
+Encoded select_rows(const Encoded& encoded, const Tensor& rows) {
+  check_defined(rows, "select_rows", "rows");
+  if (rows.ndim() != 1 || rows.dtype() != DType::i64)
+    fail("select_rows: rows must be int64 (N,), got {} {}", dtype_name(rows.dtype()), rows.shape().str());
+  auto pick = [&](const Tensor& t) { return t.defined() ? index_select(t, 0, rows) : Tensor(); };  // (N, ...)
+  Encoded picked;
+  picked.keys = pick(encoded.keys);
+  picked.projected_keys = pick(encoded.projected_keys);
+  picked.context = pick(encoded.context);
+  picked.mask = pick(encoded.mask);
+  picked.initial_hidden = pick(encoded.initial_hidden);
+  return picked;
+}
+
+}  // namespace tg::translate

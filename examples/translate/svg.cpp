@@ -1,0 +1,218 @@
+#include "svg.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+
+#include "core/error.h"
+
+namespace tg::translate {
+
+std::string xml_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::vector<double> nice_ticks(double lo, double hi, int count) {
+  if (!std::isfinite(lo) || !std::isfinite(hi)) return {};
+  if (hi < lo) std::swap(lo, hi);
+  if (hi - lo < 1e-12) hi = lo + 1;
+  const double raw = (hi - lo) / std::max(count, 1);
+  const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+  double step = magnitude;
+  for (double m : {1.0, 2.0, 5.0, 10.0})
+    if (m * magnitude >= raw) {
+      step = m * magnitude;
+      break;
+    }
+  std::vector<double> ticks;
+  for (double t = std::floor(lo / step) * step; t <= hi + step * 1e-9; t += step)
+    if (t >= lo - step * 1e-9) ticks.push_back(std::abs(t) < step * 1e-9 ? 0.0 : t);
+  return ticks;
+}
+
+namespace {
+
+// A plotting area: data (x, y) -> pixels, with ticks drawn around it.
+struct Panel {
+  double left, top, width, height;
+  double x_lo, x_hi, y_lo, y_hi;
+  double px(double x) const { return left + (x - x_lo) / (x_hi - x_lo) * width; }
+  double py(double y) const { return top + height - (y - y_lo) / (y_hi - y_lo) * height; }
+};
+
+std::string tick_label(double v) {
+  std::string s = fmt::format("{:.3g}", v);
+  return s;
+}
+
+// Frame, ticks and axis labels of a panel.
+std::string axes(const Panel& p, const std::vector<double>& x_ticks, const std::vector<double>& y_ticks,
+                 const std::string& x_label, const std::string& y_label) {
+  std::string s = fmt::format(
+      "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"none\" stroke=\"#333\"/>\n", p.left,
+      p.top, p.width, p.height);
+  for (double t : y_ticks) {
+    const double y = p.py(t);
+    s += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#ddd\"/>\n", p.left, y,
+                     p.left + p.width, y);
+    s += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#333\"/>\n", p.left - 5,
+                     y, p.left, y);
+    s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n", p.left - 8, y + 4,
+                     tick_label(t));
+  }
+  for (double t : x_ticks) {
+    const double x = p.px(t);
+    s += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#333\"/>\n", x,
+                     p.top + p.height, x, p.top + p.height + 5);
+    s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n", x,
+                     p.top + p.height + 18, tick_label(t));
+  }
+  s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n", p.left + p.width / 2,
+                   p.top + p.height + 34, xml_escape(x_label));
+  s += fmt::format(
+      "<text x=\"{0:.1f}\" y=\"{1:.1f}\" text-anchor=\"middle\" transform=\"rotate(-90 {0:.1f} {1:.1f})\">{2}</text>\n",
+      p.left - 48, p.top + p.height / 2, xml_escape(y_label));
+  return s;
+}
+
+// A polyline with a dot per point.
+std::string series(const Panel& p, const std::vector<double>& xs, const std::vector<double>& ys,
+                   const std::string& colour) {
+  std::string points;
+  std::string dots;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    if (!std::isfinite(ys[i])) continue;
+    points += fmt::format("{:.1f},{:.1f} ", p.px(xs[i]), p.py(ys[i]));
+    dots += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" fill=\"{}\"/>\n", p.px(xs[i]), p.py(ys[i]),
+                        colour);
+  }
+  return fmt::format("<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"/>\n", points, colour) +
+         dots;
+}
+
+std::string legend_entry(double x, double y, const std::string& colour, const std::string& label) {
+  return fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\" stroke-width=\"2\"/>\n"
+                     "<text x=\"{:.1f}\" y=\"{:.1f}\">{}</text>\n",
+                     x, y, x + 20, y, colour, x + 26, y + 4, xml_escape(label));
+}
+
+// Range of the finite values, padded by 5%.
+std::pair<double, double> range_of(const std::vector<double>& values, bool from_zero) {
+  double lo = from_zero ? 0.0 : INFINITY, hi = -INFINITY;
+  for (double v : values)
+    if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
+  if (!std::isfinite(lo) || !std::isfinite(hi)) return {0, 1};
+  if (hi - lo < 1e-9) hi = lo + 1;
+  const double pad = 0.05 * (hi - lo);
+  return {from_zero ? lo : lo - pad, hi + pad};
+}
+
+}  // namespace
+
+std::string curve_svg(const std::vector<EpochMetrics>& metrics) {
+  constexpr double W = 640, H = 560;
+  std::vector<double> epochs, train, val, bleu;
+  for (const EpochMetrics& m : metrics) {
+    epochs.push_back(static_cast<double>(m.epoch));
+    train.push_back(m.train_loss);
+    val.push_back(m.val_loss);
+    bleu.push_back(m.val_bleu);
+  }
+  const double x_lo = epochs.empty() ? 0 : epochs.front() - 0.5;
+  const double x_hi = epochs.empty() ? 1 : epochs.back() + 0.5;
+  std::vector<double> x_ticks;
+  for (double t : nice_ticks(x_lo, x_hi, 8))
+    if (t == std::floor(t) && t >= 1) x_ticks.push_back(t);  // whole epochs only
+
+  std::vector<double> losses = train;
+  losses.insert(losses.end(), val.begin(), val.end());
+  const auto [loss_lo, loss_hi] = range_of(losses, false);
+  const auto [bleu_lo, bleu_hi] = range_of(bleu, true);
+  const Panel top{80, 50, 520, 220, x_lo, x_hi, loss_lo, loss_hi};
+  const Panel bottom{80, 340, 520, 150, x_lo, x_hi, bleu_lo, bleu_hi};
+
+  std::string s = fmt::format(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\" "
+      "font-family=\"sans-serif\" font-size=\"12\">\n"
+      "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+      "<text x=\"{}\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">Training curve</text>\n",
+      W, H, W, H, W / 2);
+  s += axes(top, x_ticks, nice_ticks(loss_lo, loss_hi), "epoch", "loss (per target token)");
+  s += series(top, epochs, train, "#1f77b4");
+  s += series(top, epochs, val, "#d62728");
+  s += legend_entry(top.left + top.width - 140, top.top + 16, "#1f77b4", "train loss");
+  s += legend_entry(top.left + top.width - 140, top.top + 34, "#d62728", "validation loss");
+  s += axes(bottom, x_ticks, nice_ticks(bleu_lo, bleu_hi, 4), "epoch", "BLEU");
+  s += series(bottom, epochs, bleu, "#2ca02c");
+  s += legend_entry(bottom.left + 12, bottom.top + 16, "#2ca02c", "validation BLEU");
+  s += "</svg>\n";
+  return s;
+}
+
+std::string attention_svg(const std::vector<std::string>& source_words, const std::vector<std::string>& target_words,
+                          const Tensor& weights) {
+  const int64_t rows = static_cast<int64_t>(target_words.size());
+  const int64_t cols = static_cast<int64_t>(source_words.size());
+  if (weights.ndim() != 2 || weights.size(0) != rows || weights.size(1) != cols)
+    fail("attention_svg: weights must be (targets, sources) = ({}, {}), got {}", rows, cols, weights.shape().str());
+  const std::vector<double> w = weights.contiguous().to_vector<double>();
+  constexpr double cell = 28, char_width = 7.5;
+  size_t longest_src = 1, longest_tgt = 1;
+  for (const std::string& s : source_words) longest_src = std::max(longest_src, s.size());
+  for (const std::string& t : target_words) longest_tgt = std::max(longest_tgt, t.size());
+  const double left = 16 + char_width * static_cast<double>(longest_tgt);
+  // Source labels run up and to the right at 60°: L characters rise L·w·sin 60° and reach L·w·cos 60° right.
+  const double top = 16 + char_width * static_cast<double>(longest_src) * 0.87;
+  const double width = left + cell * static_cast<double>(cols) + 16 + char_width * static_cast<double>(longest_src) * 0.5;
+  const double height = top + cell * static_cast<double>(rows) + 16;
+
+  std::string s = fmt::format(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{:.0f}\" height=\"{:.0f}\" viewBox=\"0 0 {:.0f} {:.0f}\" "
+      "font-family=\"sans-serif\" font-size=\"13\">\n"
+      "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
+      width, height, width, height);
+  for (int64_t j = 0; j < cols; ++j) {
+    const double x = left + cell * (static_cast<double>(j) + 0.5), y = top - 6;
+    s += fmt::format("<text x=\"{0:.1f}\" y=\"{1:.1f}\" transform=\"rotate(-60 {0:.1f} {1:.1f})\">{2}</text>\n", x,
+                     y, xml_escape(source_words[static_cast<size_t>(j)]));
+  }
+  for (int64_t i = 0; i < rows; ++i) {
+    const double y = top + cell * (static_cast<double>(i) + 0.5) + 4;
+    s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n", left - 6, y,
+                     xml_escape(target_words[static_cast<size_t>(i)]));
+    for (int64_t j = 0; j < cols; ++j) {
+      const double v = std::clamp(w[static_cast<size_t>(i * cols + j)], 0.0, 1.0);
+      const int grey = static_cast<int>(std::lround(255 * v));
+      s += fmt::format(
+          "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.0f}\" height=\"{:.0f}\" fill=\"rgb({},{},{})\">"
+          "<title>{:.3f}</title></rect>\n",
+          left + cell * static_cast<double>(j), top + cell * static_cast<double>(i), cell, cell, grey, grey, grey, v);
+    }
+  }
+  s += "</svg>\n";
+  return s;
+}
+
+void write_text_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) fail("cannot open '{}' for writing", path);
+  out << text;
+  out.close();
+  if (!out) fail("cannot write '{}'", path);
+}
+
+}  // namespace tg::translate

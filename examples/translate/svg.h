@@ -1,0 +1,40 @@
+#pragma once
+// Hand-written SVG: the training curve and an attention alignment matrix.
+// Both return the whole document as a string; write_text_file puts it on disk.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace tg::translate {
+
+// One row of metrics.csv.
+struct EpochMetrics {
+  int64_t epoch = 0;  // 1-based, as printed
+  int64_t step = 0;   // global optimizer steps after the epoch
+  double train_loss = 0, val_loss = 0, val_ppl = 0, val_bleu = 0, lr = 0, seconds = 0;
+};
+
+// & < > " ' as XML entities.
+std::string xml_escape(std::string_view text);
+
+// Values for axis ticks: about `count` round numbers (1, 2 or 5 × 10^k apart)
+// covering [lo, hi].
+std::vector<double> nice_ticks(double lo, double hi, int count = 5);
+
+// Two panels over the epochs: train and validation loss above, validation
+// BLEU below, each with ticks, labels and a legend.
+std::string curve_svg(const std::vector<EpochMetrics>& metrics);
+
+// The alignment matrix of Bahdanau et al.'s figure 3: source words across the
+// top, target words down the side, one cell per (target, source) pair with
+// grey level = weight (black 0, white 1). weights: (targets, sources) float.
+std::string attention_svg(const std::vector<std::string>& source_words, const std::vector<std::string>& target_words,
+                          const Tensor& weights);
+
+// Writes `text` to `path`; throws naming the path when it cannot.
+void write_text_file(const std::string& path, const std::string& text);
+
+}  // namespace tg::translate

@@ -1,0 +1,65 @@
+#pragma once
+// Training a translation model on Multi30k (the `translate train` command).
+//
+// Every step: reseed dropout from (seed, global step), forward with teacher
+// forcing, token-level cross entropy, backward, clip the gradient norm, Adam.
+// Every epoch: validation loss, perplexity and greedy BLEU; best.safetensors
+// (model only) when BLEU improves, last.safetensors (model + optimizer +
+// position) always, metrics.csv and curve.svg beside them.
+//
+// Stopping (the stop flag, set by Ctrl-C, or max_steps) happens at a batch
+// boundary and writes last.safetensors with the exact position; resuming from
+// it replays the same epoch plan (plan_epoch(seed, epoch)), skips the batches
+// done, and restores the optimizer, so the losses continue exactly as an
+// uninterrupted run's.
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "seq2seq.h"
+#include "svg.h"
+#include "translation_checkpoint.h"
+
+namespace tg::translate {
+
+struct TrainOptions {
+  ModelConfig model;  // kind, embed, hidden, dropout (vocabulary sizes come from the data)
+  TrainSettings settings;
+  int64_t epochs = 10;
+  double lr = 1e-3;
+  std::string data_dir;        // "" = resolve_data_dir's default
+  std::string checkpoint_dir;  // "" = runs/<model kind>
+  bool resume = false;         // continue from checkpoint_dir/last.safetensors
+  int64_t limit_val = 0;       // 0: the whole validation set
+  int64_t max_steps = 0;       // > 0: stop once this many optimizer steps are done in all
+  int64_t eval_beam = 1;       // beam for the per-epoch validation BLEU; 1 = greedy
+};
+
+struct TrainHooks {
+  const std::atomic<bool>* stop = nullptr;            // polled after every step
+  std::function<void(int64_t step, double loss)> on_step;  // after every step (1-based step)
+  std::FILE* out = stdout;                            // progress and reports; nullptr: silent
+  bool terminal = false;                              // progress bar in place ("\r") or plain lines
+};
+
+struct TrainResult {
+  std::vector<double> losses;  // the loss of every step this call ran, in order
+  int64_t steps = 0;           // the global step count at the end
+  bool stopped = false;        // stopped early (flag or max_steps) with last.safetensors written
+  std::string checkpoint_dir;
+  std::vector<EpochMetrics> metrics;  // every epoch finished so far (from metrics.csv on resume)
+};
+
+TrainResult train(const TrainOptions& options, const TrainHooks& hooks = {});
+
+// The dropout seed of global step `step`: the same on every run with `seed`.
+uint64_t step_seed(uint64_t seed, int64_t step);
+
+// metrics.csv: header and rows, and reading them back (for resuming).
+std::string metrics_csv(const std::vector<EpochMetrics>& metrics);
+std::vector<EpochMetrics> read_metrics_csv(const std::string& path);
+
+}  // namespace tg::translate

@@ -1,0 +1,64 @@
+#include "translate_text.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "core/creation.h"
+#include "core/error.h"
+#include "data/tokenizer.h"
+#include "evaluate.h"
+#include "search.h"
+#include "svg.h"
+
+namespace tg::translate {
+
+std::vector<std::vector<std::string>> prepare_sources(const std::vector<std::string>& inputs,
+                                                      const std::string& what, int64_t max_tokens) {
+  std::vector<std::vector<std::string>> sources;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    std::vector<std::string> tokens = data::tokenize(inputs[i], "de");
+    if (tokens.empty()) fail("{} {} is empty: expected a German sentence", what, i + 1);
+    if (static_cast<int64_t>(tokens.size()) > max_tokens)
+      fail("{} {} has {} tokens; the limit is {} (--max-tokens): split it into shorter sentences", what, i + 1,
+           tokens.size(), max_tokens);
+    sources.push_back(std::move(tokens));
+  }
+  return sources;
+}
+
+Translation translate_tokens(Translator& translator, const std::vector<std::string>& source_tokens, int64_t beam,
+                             double length_penalty) {
+  Translation t;
+  t.source_tokens = source_tokens;
+  const std::vector<int64_t> ids = translator.info.src_vocab.encode(source_tokens);
+  const Hypothesis h = beam_search(*translator.model, ids, std::max<int64_t>(beam, 1),
+                                   output_limit(static_cast<int64_t>(ids.size())), length_penalty);
+  t.target_tokens = translator.info.tgt_vocab.decode(h.tokens);
+  t.text = data::detokenize(t.target_tokens, "en");
+  t.attention = h.attention;
+  t.finished = h.finished;
+  return t;
+}
+
+std::string translation_attention_svg(const Translation& t) {
+  if (!t.attention.defined()) fail("translation_attention_svg: this model has no attention");
+  std::vector<std::string> source, target;
+  for (const std::string& s : t.source_tokens) source.push_back(data::unescape_moses(s));
+  for (const std::string& s : t.target_tokens) target.push_back(data::unescape_moses(s));
+  if (t.finished) target.emplace_back("<eos>");
+  // Rows beyond the labels (should not happen) are dropped rather than mislabelled.
+  const int64_t rows = std::min<int64_t>(t.attention.size(0), static_cast<int64_t>(target.size()));
+  target.resize(static_cast<size_t>(rows));
+  const std::vector<float> all = t.attention.contiguous().to_vector<float>();
+  const std::vector<float> kept(all.begin(), all.begin() + rows * t.attention.size(1));
+  return attention_svg(source, target, from_vector(kept, Shape{rows, t.attention.size(1)}, {DType::f32}));
+}
+
+std::string indexed_path(const std::string& path, int64_t index, int64_t count) {
+  if (count <= 1) return path;
+  const std::filesystem::path p(path);
+  std::filesystem::path out = p.parent_path() / (p.stem().string() + "-" + std::to_string(index) + p.extension().string());
+  return out.string();
+}
+
+}  // namespace tg::translate

@@ -1,0 +1,185 @@
+#include "translation_checkpoint.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <filesystem>
+#include <fstream>
+
+#include "core/error.h"
+#include "core/safetensors.h"
+
+namespace tg::translate {
+
+namespace {
+
+// fmt's "{}" writes the shortest text that reads back to the same double.
+std::string number(double v) { return fmt::format("{}", v); }
+
+class MetadataReader {
+ public:
+  MetadataReader(const nn::Metadata& metadata, const std::string& path) : metadata_(metadata), path_(path) {}
+
+  const std::string& text(const std::string& key) const {
+    const auto it = metadata_.find(key);
+    if (it == metadata_.end()) fail("checkpoint '{}': metadata '{}' is missing", path_, key);
+    return it->second;
+  }
+  int64_t integer(const std::string& key) const {
+    const std::string& s = text(key);
+    int64_t v = 0;
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || end != s.data() + s.size())
+      fail("checkpoint '{}': metadata '{}' is '{}', expected an integer", path_, key, s);
+    return v;
+  }
+  uint64_t unsigned_integer(const std::string& key) const {
+    const std::string& s = text(key);
+    uint64_t v = 0;
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || end != s.data() + s.size())
+      fail("checkpoint '{}': metadata '{}' is '{}', expected an unsigned integer", path_, key, s);
+    return v;
+  }
+  double real(const std::string& key) const {
+    const std::string& s = text(key);
+    try {
+      size_t used = 0;
+      const double v = std::stod(s, &used);
+      if (used == s.size()) return v;
+    } catch (const std::exception&) {
+    }
+    fail("checkpoint '{}': metadata '{}' is '{}', expected a number", path_, key, s);
+  }
+
+ private:
+  const nn::Metadata& metadata_;
+  const std::string& path_;
+};
+
+// Throws unless parameter `name` exists and has `rows` rows.
+void check_rows(const SafetensorsContents& contents, const std::string& path, const std::string& name,
+                int64_t rows, const char* vocabulary, int64_t vocab_size) {
+  const Tensor* t = contents.find(name);
+  if (t == nullptr) fail("checkpoint '{}': parameter '{}' is missing", path, name);
+  if (t->ndim() < 1 || t->size(0) != rows)
+    fail("checkpoint '{}': the {} vocabulary has {} tokens but parameter '{}' has shape {} (expected {} rows): "
+         "vocabulary and parameters do not belong together",
+         path, vocabulary, vocab_size, name, t->shape().str(), rows);
+}
+
+}  // namespace
+
+nn::Metadata checkpoint_metadata(const CheckpointInfo& info) {
+  const ModelConfig& c = info.config;
+  const TrainSettings& s = info.settings;
+  const TrainPosition& p = info.position;
+  return {
+      {"translate.format", kCheckpointFormat},
+      {"model.kind", c.kind},
+      {"model.embed", fmt::format("{}", c.embed)},
+      {"model.hidden", fmt::format("{}", c.hidden)},
+      {"model.dropout", number(c.dropout)},
+      {"model.src_vocab", fmt::format("{}", c.src_vocab)},
+      {"model.tgt_vocab", fmt::format("{}", c.tgt_vocab)},
+      {"vocab.src", info.src_vocab.to_string()},
+      {"vocab.tgt", info.tgt_vocab.to_string()},
+      {"train.seed", fmt::format("{}", s.seed)},
+      {"train.batch_size", fmt::format("{}", s.batch_size)},
+      {"train.max_len", fmt::format("{}", s.max_len)},
+      {"train.min_freq", fmt::format("{}", s.min_freq)},
+      {"train.limit_train", fmt::format("{}", s.limit_train)},
+      {"train.clip", number(s.clip)},
+      {"train.lr_schedule", s.lr_schedule},
+      {"train.epoch", fmt::format("{}", p.epoch)},
+      {"train.batch", fmt::format("{}", p.batch)},
+      {"train.step", fmt::format("{}", p.step)},
+      {"train.best_bleu", number(p.best_bleu)},
+      {"train.epoch_loss_sum", number(p.epoch_loss_sum)},
+      {"train.epoch_tokens", fmt::format("{}", p.epoch_tokens)},
+      {"train.epoch_seconds", number(p.epoch_seconds)},
+  };
+}
+
+CheckpointInfo parse_checkpoint_metadata(const nn::Metadata& metadata, const std::string& path) {
+  const auto format = metadata.find("translate.format");
+  if (format == metadata.end())
+    fail("checkpoint '{}' is not a tapegrad translation checkpoint: metadata 'translate.format' is missing "
+         "(expected '{}')",
+         path, kCheckpointFormat);
+  if (format->second != kCheckpointFormat)
+    fail("checkpoint '{}' has unknown format '{}' (this program reads '{}')", path, format->second,
+         kCheckpointFormat);
+  const MetadataReader r(metadata, path);
+  CheckpointInfo info;
+  info.config.kind = r.text("model.kind");
+  if (info.config.kind != "cho" && info.config.kind != "bahdanau")
+    fail("checkpoint '{}': unknown model kind '{}' (expected cho or bahdanau)", path, info.config.kind);
+  info.config.embed = r.integer("model.embed");
+  info.config.hidden = r.integer("model.hidden");
+  info.config.dropout = r.real("model.dropout");
+  info.config.src_vocab = r.integer("model.src_vocab");
+  info.config.tgt_vocab = r.integer("model.tgt_vocab");
+  info.src_vocab = data::Vocab::from_string(r.text("vocab.src"), path + " (vocab.src)");
+  info.tgt_vocab = data::Vocab::from_string(r.text("vocab.tgt"), path + " (vocab.tgt)");
+  if (info.src_vocab.size() != info.config.src_vocab)
+    fail("checkpoint '{}': the source vocabulary has {} tokens but model.src_vocab says {}", path,
+         info.src_vocab.size(), info.config.src_vocab);
+  if (info.tgt_vocab.size() != info.config.tgt_vocab)
+    fail("checkpoint '{}': the target vocabulary has {} tokens but model.tgt_vocab says {}", path,
+         info.tgt_vocab.size(), info.config.tgt_vocab);
+  TrainSettings& s = info.settings;
+  s.seed = r.unsigned_integer("train.seed");
+  s.batch_size = r.integer("train.batch_size");
+  s.max_len = r.integer("train.max_len");
+  s.min_freq = r.integer("train.min_freq");
+  s.limit_train = r.integer("train.limit_train");
+  s.clip = r.real("train.clip");
+  s.lr_schedule = r.text("train.lr_schedule");
+  TrainPosition& p = info.position;
+  p.epoch = r.integer("train.epoch");
+  p.batch = r.integer("train.batch");
+  p.step = r.integer("train.step");
+  p.best_bleu = r.real("train.best_bleu");
+  p.epoch_loss_sum = r.real("train.epoch_loss_sum");
+  p.epoch_tokens = r.integer("train.epoch_tokens");
+  p.epoch_seconds = r.real("train.epoch_seconds");
+  return info;
+}
+
+CheckpointInfo read_checkpoint_info(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) fail("checkpoint file '{}' does not exist", path);
+  if (std::filesystem::is_directory(path, ec)) fail("checkpoint '{}' is a directory, expected a file", path);
+  SafetensorsContents contents;
+  try {
+    contents = load_safetensors(path);
+  } catch (const Error& e) {
+    fail("checkpoint '{}' is not a readable safetensors file: {}", path, e.what());
+  }
+  CheckpointInfo info = parse_checkpoint_metadata(contents.metadata, path);
+  check_rows(contents, path, "encoder.embed.weight", info.src_vocab.size(), "source", info.src_vocab.size());
+  check_rows(contents, path, "decoder.embed.weight", info.tgt_vocab.size(), "target", info.tgt_vocab.size());
+  check_rows(contents, path, "decoder.out.weight", info.tgt_vocab.size(), "target", info.tgt_vocab.size());
+  return info;
+}
+
+Translator load_translator(const std::string& path) {
+  Translator t;
+  t.info = read_checkpoint_info(path);
+  t.model = make_model(t.info.config, 0);
+  nn::load(*t.model, path);  // strict: every parameter present, shapes checked
+  t.model->eval();
+  return t;
+}
+
+void save_model_checkpoint(const std::string& path, const Seq2Seq& model, const CheckpointInfo& info) {
+  nn::save(model, path, checkpoint_metadata(info));
+}
+
+void save_training_checkpoint(const std::string& path, const Seq2Seq& model, const optim::Optimizer& optimizer,
+                              const optim::LRSchedule* schedule, const CheckpointInfo& info) {
+  nn::save(model, optimizer, path, checkpoint_metadata(info), schedule);
+}
+
+}  // namespace tg::translate

@@ -1,0 +1,81 @@
+#pragma once
+// A translation checkpoint: one safetensors file (nn/checkpoint.h) holding the
+// model's parameters, optionally the optimizer's state, and string metadata
+// enough to rebuild and use the model without the training data:
+//
+//   translate.format   "tapegrad.translate.v1"
+//   model.kind/embed/hidden/dropout/src_vocab/tgt_vocab    the ModelConfig
+//   vocab.src, vocab.tgt                                   Vocab::to_string()
+//   train.*            settings that fix the run (seed, batch size, max-len,
+//                      min-freq, limit-train, clip) and its position: the
+//                      epoch in progress, batches of it done, global step,
+//                      best BLEU so far, the epoch's loss and token sums
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "data/vocab.h"
+#include "nn/checkpoint.h"
+#include "optim/lr_schedule.h"
+#include "optim/optimizer.h"
+#include "seq2seq.h"
+
+namespace tg::translate {
+
+inline constexpr const char* kCheckpointFormat = "tapegrad.translate.v1";
+
+// What fixes a training run's sequence of batches, dropout masks and updates.
+struct TrainSettings {
+  uint64_t seed = 1;
+  int64_t batch_size = 64;
+  int64_t max_len = 50;
+  int64_t min_freq = 2;
+  int64_t limit_train = 0;  // 0: all pairs
+  double clip = 1.0;
+  std::string lr_schedule = "none";
+};
+
+// Where a run stands. A checkpoint written at a batch boundary says: epoch
+// `epoch` (0-based) is in progress and its first `batch` batches are done.
+struct TrainPosition {
+  int64_t epoch = 0;
+  int64_t batch = 0;
+  int64_t step = 0;           // optimizer steps done in all
+  double best_bleu = -1;      // best validation BLEU so far; -1 before the first validation
+  double epoch_loss_sum = 0;  // Σ loss · target tokens over the epoch's done batches
+  int64_t epoch_tokens = 0;   // Σ target tokens over them
+  double epoch_seconds = 0;   // training time spent in the epoch so far
+};
+
+struct CheckpointInfo {
+  ModelConfig config;
+  data::Vocab src_vocab, tgt_vocab;
+  TrainSettings settings;
+  TrainPosition position;
+};
+
+// The metadata pairs of `info` and the inverse; parse names `path` in errors.
+nn::Metadata checkpoint_metadata(const CheckpointInfo& info);
+CheckpointInfo parse_checkpoint_metadata(const nn::Metadata& metadata, const std::string& path);
+
+// Reads and checks a checkpoint's metadata and parameter shapes without
+// building the model. Errors name the path: missing file, not a safetensors
+// file, not a translation checkpoint (format tag missing or unknown), a
+// vocabulary whose size does not match the parameters.
+CheckpointInfo read_checkpoint_info(const std::string& path);
+
+struct Translator {
+  CheckpointInfo info;
+  std::unique_ptr<Seq2Seq> model;
+};
+
+// read_checkpoint_info, then the model with the file's parameters, in eval mode.
+Translator load_translator(const std::string& path);
+
+// Model parameters only (best.safetensors), or with the optimizer (and the
+// schedule's counters) for resuming (last.safetensors).
+void save_model_checkpoint(const std::string& path, const Seq2Seq& model, const CheckpointInfo& info);
+void save_training_checkpoint(const std::string& path, const Seq2Seq& model, const optim::Optimizer& optimizer,
+                              const optim::LRSchedule* schedule, const CheckpointInfo& info);
+
+}  // namespace tg::translate

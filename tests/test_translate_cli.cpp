@@ -1,0 +1,486 @@
+// The `translate` program's pieces (examples/translate): exact checkpoint
+// resumption, checkpoint and input errors, the progress line, the SVG writers,
+// metrics.csv. Training runs use tiny models on the first pairs of Multi30k
+// ($MULTI30K_DIR or ../shared/data/multi30k), or on a small synthetic corpus
+// in the same file layout when the data is not there.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "evaluate.h"
+#include "progress.h"
+#include "svg.h"
+#include "tapegrad.h"
+#include "test_support.h"
+#include "train.h"
+#include "translate_text.h"
+#include "translation_checkpoint.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace tr = tg::translate;
+
+// A fresh empty directory under the system's temporary directory.
+std::string temp_dir(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / ("tapegrad_translate_cli_" + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir.string();
+}
+
+// The Multi30k directory, or a synthetic corpus with the same file names.
+std::string data_dir() {
+  const std::string real = test_support::multi30k_dir();
+  if (fs::exists(real + "/train.lc.norm.tok.de.gz") && fs::exists(real + "/val.lc.norm.tok.en.gz")) return real;
+  MESSAGE("Multi30k not found in '" << real << "': training on a synthetic corpus");
+  const std::string dir = temp_dir("synthetic_data");
+  const std::vector<std::string> de = {"ein", "mann", "hund", "frau", "läuft", "auf", "der", "straße", "rot", "."};
+  const std::vector<std::string> en = {"a", "man", "dog", "woman", "runs", "on", "the", "street", "red", "."};
+  tg::Generator gen(11);
+  for (const auto& [split, count] : {std::pair<std::string, int>{"train", 160}, {"val", 20}}) {
+    std::vector<std::string> src, tgt;
+    for (int i = 0; i < count; ++i) {
+      std::string s, t;
+      const uint64_t n = 2 + gen.below(8);
+      for (uint64_t k = 0; k < n; ++k) {
+        const uint64_t w = gen.below(de.size());
+        s += (k ? " " : "") + de[w];
+        t += (k ? " " : "") + en[w];
+      }
+      src.push_back(s);
+      tgt.push_back(t);
+    }
+    tg::data::write_lines(dir + "/" + split + ".lc.norm.tok.de.gz", src);
+    tg::data::write_lines(dir + "/" + split + ".lc.norm.tok.en.gz", tgt);
+  }
+  return dir;
+}
+
+tr::TrainOptions tiny_options(const std::string& kind, const std::string& checkpoint_dir) {
+  tr::TrainOptions o;
+  o.model.kind = kind;
+  o.model.embed = 12;
+  o.model.hidden = 16;
+  o.model.dropout = 0.3;
+  o.settings.seed = 7;
+  o.settings.batch_size = 16;
+  o.settings.limit_train = 128;
+  o.settings.max_len = 50;
+  o.epochs = 3;
+  o.limit_val = 12;
+  o.data_dir = data_dir();
+  o.checkpoint_dir = checkpoint_dir;
+  return o;
+}
+
+tr::TrainHooks silent() {
+  tr::TrainHooks hooks;
+  hooks.out = nullptr;
+  return hooks;
+}
+
+// Every tensor of two safetensors files (parameters and optimizer state) is bit-identical.
+void check_same_tensors(const std::string& a_path, const std::string& b_path) {
+  const tg::SafetensorsContents a = tg::load_safetensors(a_path), b = tg::load_safetensors(b_path);
+  REQUIRE(a.tensors.size() == b.tensors.size());
+  int compared = 0;
+  for (const auto& [name, ta] : a.tensors) {
+    const tg::Tensor* tb = b.find(name);
+    REQUIRE_MESSAGE(tb != nullptr, name);
+    REQUIRE(ta.shape() == tb->shape());
+    CHECK_MESSAGE(ta.to_vector<double>() == tb->to_vector<double>(), name);
+    ++compared;
+  }
+  CHECK(compared > 10);
+  CHECK(a.metadata.at("train.step") == b.metadata.at("train.step"));
+  CHECK(a.metadata.at("optimizer.lr") == b.metadata.at("optimizer.lr"));
+}
+
+// A trained tiny checkpoint, made once for the tests that need one.
+const std::string& trained_checkpoint() {
+  static const std::string path = [] {
+    const std::string dir = temp_dir("trained");
+    tr::TrainOptions o = tiny_options("bahdanau", dir);
+    o.epochs = 1;
+    tr::train(o, silent());
+    return dir + "/best.safetensors";
+  }();
+  return path;
+}
+
+// Minimal well-formedness check: tags balance and nest, '&' starts an entity,
+// no raw '<' inside text.
+bool well_formed_xml(const std::string& s) {
+  std::vector<std::string> open;
+  size_t i = 0;
+  while (i < s.size()) {
+    if (s[i] == '<') {
+      const size_t end = s.find('>', i);
+      if (end == std::string::npos) return false;
+      std::string tag = s.substr(i + 1, end - i - 1);
+      if (tag.find('<') != std::string::npos) return false;
+      i = end + 1;
+      if (tag.empty()) return false;
+      if (tag.back() == '/') continue;  // <x/>
+      if (tag[0] == '/') {
+        if (open.empty() || open.back() != tag.substr(1)) return false;
+        open.pop_back();
+        continue;
+      }
+      open.push_back(tag.substr(0, tag.find(' ')));
+    } else if (s[i] == '&') {
+      const size_t semi = s.find(';', i);
+      if (semi == std::string::npos) return false;
+      const std::string entity = s.substr(i, semi - i + 1);
+      if (entity != "&amp;" && entity != "&lt;" && entity != "&gt;" && entity != "&quot;" && entity != "&apos;")
+        return false;
+      i = semi + 1;
+    } else {
+      ++i;
+    }
+  }
+  return open.empty();
+}
+
+// doctest::Contains of a std::string (it takes C strings).
+doctest::Contains contains(const std::string& text) { return doctest::Contains(doctest::String(text.c_str())); }
+
+size_t count_of(const std::string& s, const std::string& what) {
+  size_t n = 0;
+  for (size_t p = s.find(what); p != std::string::npos; p = s.find(what, p + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Exact resumption
+
+TEST_CASE("translate train: stopping and resuming gives the uninterrupted run's losses and parameters exactly") {
+  for (const std::string kind : {"bahdanau", "cho"}) {
+    CAPTURE(kind);
+    const int64_t total = 13;  // 8 batches per epoch: crosses an epoch boundary (validation, checkpoints)
+
+    // Uninterrupted.
+    const std::string dir_a = temp_dir("resume_a_" + kind);
+    tr::TrainOptions a = tiny_options(kind, dir_a);
+    a.max_steps = total;
+    const tr::TrainResult full = tr::train(a, silent());
+    REQUIRE(full.losses.size() == static_cast<size_t>(total));
+    CHECK(full.stopped);
+    CHECK(full.metrics.size() == 1);
+
+    // Stopped by max-steps in the middle of epoch 1, then resumed.
+    const std::string dir_b = temp_dir("resume_b_" + kind);
+    tr::TrainOptions b = tiny_options(kind, dir_b);
+    b.max_steps = 5;
+    const tr::TrainResult first = tr::train(b, silent());
+    CHECK(first.stopped);
+    REQUIRE(first.losses.size() == 5);
+    b.max_steps = total;
+    b.resume = true;
+    b.model.hidden = 99;  // ignored on resume: the checkpoint's configuration is used
+    b.settings.seed = 12345;
+    const tr::TrainResult second = tr::train(b, silent());
+    std::vector<double> joined = first.losses;
+    joined.insert(joined.end(), second.losses.begin(), second.losses.end());
+    CHECK(joined == full.losses);  // exact equality, step by step
+    CHECK(second.steps == total);
+    check_same_tensors(dir_a + "/last.safetensors", dir_b + "/last.safetensors");
+    CHECK(second.metrics.size() == 1);
+    CHECK(tr::read_metrics_csv(dir_b + "/metrics.csv").size() == 1);
+
+    // Stopped by the Ctrl-C flag after the epoch's last batch (before its validation), then resumed.
+    const std::string dir_c = temp_dir("resume_c_" + kind);
+    tr::TrainOptions c = tiny_options(kind, dir_c);
+    std::atomic<bool> stop{false};
+    tr::TrainHooks hooks = silent();
+    hooks.stop = &stop;
+    hooks.on_step = [&](int64_t step, double) {
+      if (step == 8) stop = true;
+    };
+    const tr::TrainResult interrupted = tr::train(c, hooks);
+    CHECK(interrupted.stopped);
+    REQUIRE(interrupted.losses.size() == 8);
+    CHECK(interrupted.metrics.empty());
+    const tr::CheckpointInfo at_stop = tr::read_checkpoint_info(dir_c + "/last.safetensors");
+    CHECK(at_stop.position.epoch == 0);
+    CHECK(at_stop.position.batch == 8);
+    CHECK(at_stop.position.step == 8);
+    c.resume = true;
+    c.max_steps = total;
+    const tr::TrainResult rest = tr::train(c, silent());
+    joined = interrupted.losses;
+    joined.insert(joined.end(), rest.losses.begin(), rest.losses.end());
+    CHECK(joined == full.losses);
+    check_same_tensors(dir_a + "/last.safetensors", dir_c + "/last.safetensors");
+    REQUIRE(rest.metrics.size() == 1);
+    CHECK(rest.metrics[0].val_loss == doctest::Approx(full.metrics[0].val_loss).epsilon(1e-12));
+    CHECK(rest.metrics[0].train_loss == doctest::Approx(full.metrics[0].train_loss).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("translate train: a different seed gives different losses (the resume check can fail)") {
+  const tr::TrainOptions base = tiny_options("bahdanau", temp_dir("seed_1"));
+  tr::TrainOptions a = base, b = base;
+  a.max_steps = b.max_steps = 3;
+  b.checkpoint_dir = temp_dir("seed_2");
+  b.settings.seed = 8;
+  CHECK(tr::train(a, silent()).losses != tr::train(b, silent()).losses);
+}
+
+TEST_CASE("translate train: epoch outputs beside the checkpoint") {
+  const std::string dir = temp_dir("outputs");
+  tr::TrainOptions o = tiny_options("bahdanau", dir);
+  o.epochs = 2;
+  o.settings.lr_schedule = "plateau";
+  const tr::TrainResult r = tr::train(o, silent());
+  CHECK_FALSE(r.stopped);
+  CHECK(r.steps == 16);
+  for (const char* f : {"best.safetensors", "last.safetensors", "metrics.csv", "curve.svg"})
+    CHECK_MESSAGE(fs::exists(dir + "/" + f), f);
+  const std::vector<tr::EpochMetrics> m = tr::read_metrics_csv(dir + "/metrics.csv");
+  REQUIRE(m.size() == 2);
+  CHECK(m[1].epoch == 2);
+  CHECK(m[1].step == 16);
+  CHECK(m[1].val_ppl == doctest::Approx(std::exp(m[1].val_loss)).epsilon(1e-3));
+  CHECK(m[1].train_loss < m[0].train_loss);
+  const tr::CheckpointInfo last = tr::read_checkpoint_info(dir + "/last.safetensors");
+  CHECK(last.position.epoch == 2);
+  CHECK(last.position.batch == 0);
+  CHECK(last.settings.lr_schedule == "plateau");
+  std::ifstream svg(dir + "/curve.svg");
+  const std::string text((std::istreambuf_iterator<char>(svg)), std::istreambuf_iterator<char>());
+  CHECK(well_formed_xml(text));
+}
+
+// ---------------------------------------------------------------------------
+// Checkpoints: metadata and errors
+
+TEST_CASE("translation checkpoint metadata round-trips exactly") {
+  tr::CheckpointInfo info;
+  info.config.kind = "cho";
+  info.config.embed = 7;
+  info.config.hidden = 9;
+  info.config.dropout = 0.1 + 0.2;  // not a short decimal
+  info.src_vocab = tg::data::Vocab::build({{"a", "b", "a", "b"}}, 1);
+  info.tgt_vocab = tg::data::Vocab::build({{"x", "x"}}, 1);
+  info.config.src_vocab = info.src_vocab.size();
+  info.config.tgt_vocab = info.tgt_vocab.size();
+  info.settings.seed = 18446744073709551557ULL;
+  info.position = {3, 17, 1234, 27.123456789012345, 1.0 / 3.0, 999, 12.5};
+  const tr::CheckpointInfo back = tr::parse_checkpoint_metadata(tr::checkpoint_metadata(info), "mem");
+  CHECK(back.config.kind == "cho");
+  CHECK(back.config.dropout == info.config.dropout);
+  CHECK(back.src_vocab == info.src_vocab);
+  CHECK(back.tgt_vocab == info.tgt_vocab);
+  CHECK(back.settings.seed == info.settings.seed);
+  CHECK(back.position.best_bleu == info.position.best_bleu);
+  CHECK(back.position.epoch_loss_sum == info.position.epoch_loss_sum);
+  CHECK(back.position.batch == 17);
+}
+
+TEST_CASE("translation checkpoint errors name the file and the problem") {
+  const std::string dir = temp_dir("errors");
+  const std::string missing = dir + "/no_such.safetensors";
+  CHECK_THROWS_WITH_AS(tr::read_checkpoint_info(missing),
+                       contains("checkpoint file '" + missing + "' does not exist"), tg::Error);
+  CHECK_THROWS_WITH_AS(tr::load_translator(missing), contains(missing), tg::Error);
+
+  const std::string garbage = dir + "/garbage.safetensors";
+  tr::write_text_file(garbage, "this is not a safetensors file at all");
+  CHECK_THROWS_WITH_AS(tr::read_checkpoint_info(garbage),
+                       contains("'" + garbage + "' is not a readable safetensors file"), tg::Error);
+
+  // A safetensors checkpoint of something else: no translate.format tag.
+  const std::string plain = dir + "/plain.safetensors";
+  tg::nn::Linear linear(3, 2);
+  tg::nn::save(linear, plain);
+  CHECK_THROWS_WITH_AS(tr::read_checkpoint_info(plain),
+                       contains("is not a tapegrad translation checkpoint: metadata 'translate.format' is "
+                                         "missing (expected 'tapegrad.translate.v1')"),
+                       tg::Error);
+  // An unknown format tag.
+  const std::string future = dir + "/future.safetensors";
+  tg::save_safetensors(future, {{"w", tg::zeros({2})}}, {{"translate.format", "tapegrad.translate.v9"}});
+  CHECK_THROWS_WITH_AS(tr::read_checkpoint_info(future),
+                       contains("unknown format 'tapegrad.translate.v9' (this program reads "
+                                         "'tapegrad.translate.v1')"),
+                       tg::Error);
+
+  // A real checkpoint whose target vocabulary lost a token: it no longer fits the parameters.
+  tg::SafetensorsContents contents = tg::load_safetensors(trained_checkpoint());
+  const tr::CheckpointInfo good = tr::read_checkpoint_info(trained_checkpoint());
+  std::vector<std::vector<std::string>> fewer = {good.tgt_vocab.tokens()};
+  fewer[0].pop_back();
+  std::string text;
+  for (const std::string& t : fewer[0]) text += t + "\n";
+  const tg::data::Vocab smaller = tg::data::Vocab::from_string(text);
+  std::map<std::string, std::string> meta = contents.metadata;
+  meta["vocab.tgt"] = smaller.to_string();
+  meta["model.tgt_vocab"] = std::to_string(smaller.size());
+  const std::string mismatched = dir + "/mismatched.safetensors";
+  tg::save_safetensors(mismatched, contents.tensors, meta);
+  CHECK_THROWS_WITH_AS(
+      tr::read_checkpoint_info(mismatched),
+      contains(fmt::format("the target vocabulary has {} tokens but parameter 'decoder.embed.weight' has "
+                                    "shape ({}, 12)",
+                                    smaller.size(), good.tgt_vocab.size())),
+      tg::Error);
+  CHECK_THROWS_WITH_AS(tr::load_translator(mismatched), contains(mismatched), tg::Error);
+  // The vocabulary disagreeing with the size the metadata states.
+  meta = contents.metadata;
+  meta["model.src_vocab"] = "5";
+  const std::string wrong_size = dir + "/wrong_size.safetensors";
+  tg::save_safetensors(wrong_size, contents.tensors, meta);
+  CHECK_THROWS_WITH_AS(tr::read_checkpoint_info(wrong_size),
+                       contains(fmt::format("the source vocabulary has {} tokens but model.src_vocab says 5",
+                                                     good.src_vocab.size())),
+                       tg::Error);
+  // A metadata number that is not one.
+  meta = contents.metadata;
+  meta["model.hidden"] = "sixteen";
+  const std::string bad_number = dir + "/bad_number.safetensors";
+  tg::save_safetensors(bad_number, contents.tensors, meta);
+  CHECK_THROWS_WITH_AS(tr::read_checkpoint_info(bad_number),
+                       contains("metadata 'model.hidden' is 'sixteen', expected an integer"), tg::Error);
+
+  // Resuming where there is nothing to resume.
+  tr::TrainOptions o = tiny_options("bahdanau", dir + "/empty_run");
+  o.resume = true;
+  CHECK_THROWS_WITH_AS(tr::train(o, silent()),
+                       contains("cannot resume: '" + dir + "/empty_run/last.safetensors' does not exist"),
+                       tg::Error);
+  // Data that is not there.
+  o.resume = false;
+  o.data_dir = dir + "/no_data";
+  CHECK_THROWS_WITH_AS(tr::train(o, silent()), contains("train.lc.norm.tok.de.gz"), tg::Error);
+}
+
+// ---------------------------------------------------------------------------
+// Input sentences
+
+TEST_CASE("translate: input lines are tokenized, and empty or over-long ones refused") {
+  const auto sources = tr::prepare_sources({"Ein Mann fährt Fahrrad.", "Zwei Hunde!"}, "line", 100);
+  REQUIRE(sources.size() == 2);
+  CHECK(sources[0] == std::vector<std::string>{"ein", "mann", "fährt", "fahrrad", "."});
+  CHECK_THROWS_WITH_AS(tr::prepare_sources({"Ein Hund.", "", "Eine Katze."}, "line", 100),
+                       contains("line 2 is empty"), tg::Error);
+  CHECK_THROWS_WITH_AS(tr::prepare_sources({"  \t "}, "line", 100), contains("line 1 is empty"), tg::Error);
+  CHECK_THROWS_WITH_AS(tr::prepare_sources({"a b c d e f"}, "sentence", 4),
+                       contains("sentence 1 has 6 tokens; the limit is 4"), tg::Error);
+}
+
+TEST_CASE("translate: a trained checkpoint translates and draws its attention") {
+  tr::Translator translator = tr::load_translator(trained_checkpoint());
+  CHECK_FALSE(translator.model->is_training());
+  const auto sources = tr::prepare_sources({"Ein Mann läuft auf der Straße."}, "line", 100);
+  const tr::Translation greedy = tr::translate_tokens(translator, sources[0], 1, 1.0);
+  CHECK_FALSE(greedy.target_tokens.empty());
+  CHECK_FALSE(greedy.text.empty());
+  REQUIRE(greedy.attention.defined());
+  CHECK(greedy.attention.size(1) == static_cast<int64_t>(sources[0].size()));
+  const std::string svg = tr::translation_attention_svg(greedy);
+  CHECK(well_formed_xml(svg));
+  CHECK(svg.find(">straße<") != std::string::npos);
+  CHECK(svg.find(">" + tg::data::unescape_moses(greedy.target_tokens[0]) + "<") != std::string::npos);
+  // Beam 1 is greedy; a wider beam also gives a translation.
+  CHECK(tr::translate_tokens(translator, sources[0], 3, 1.0).text.size() > 0);
+}
+
+// ---------------------------------------------------------------------------
+// Progress line
+
+TEST_CASE("progress line: in place on a terminal, plain periodic lines otherwise") {
+  tr::ProgressLine plain(2, 120, false, 50);
+  CHECK(plain.update(1, 5.0, 1000, 60) == "");
+  CHECK(plain.update(49, 5.0, 1000, 60) == "");
+  const std::string at_50 = plain.update(50, 4.25, 1234, 125);
+  CHECK(at_50.find('\r') == std::string::npos);
+  CHECK(at_50.back() == '\n');
+  CHECK(at_50.find("epoch 2") != std::string::npos);
+  CHECK(at_50.find(" 50/120") != std::string::npos);
+  CHECK(at_50.find("loss 4.2500") != std::string::npos);
+  CHECK(at_50.find("1234 tok/s") != std::string::npos);
+  CHECK(at_50.find("ETA 2:05") != std::string::npos);
+  CHECK(plain.update(51, 4.0, 1000, 60) == "");
+  CHECK(plain.update(120, 4.0, 1000, 0).back() == '\n');  // the end always prints
+  CHECK(plain.finish() == "");
+
+  tr::ProgressLine tty(2, 120, true, 50);
+  const std::string first = tty.update(1, 5.0, 100000, 3700);
+  CHECK(first.front() == '\r');
+  CHECK(first.find('\n') == std::string::npos);
+  CHECK(first.find("ETA 1:01:40") != std::string::npos);
+  const std::string second = tty.update(2, 5.0, 1, 1);  // shorter text: padded to wipe the old one
+  CHECK(second.front() == '\r');
+  CHECK(second.size() == first.size());
+  CHECK(tty.finish() == "\n");
+  CHECK(tty.finish() == "");
+  CHECK(tr::format_duration(-1) == "?");
+}
+
+// ---------------------------------------------------------------------------
+// SVG and metrics files
+
+TEST_CASE("attention SVG: words escaped, one cell per pair, grey levels") {
+  const std::vector<std::string> src = {"ein", "<b>&", "hund"};
+  const std::vector<std::string> tgt = {"a", "dog's", "<eos>"};
+  const tg::Tensor w = tg::from_vector(std::vector<float>{1, 0, 0, 0, 0.5f, 0.5f, 0, 0, 1}, tg::Shape{3, 3}, {});
+  const std::string svg = tr::attention_svg(src, tgt, w);
+  CHECK(well_formed_xml(svg));
+  CHECK(svg.rfind("<svg", 0) == 0);
+  CHECK(svg.find("&lt;b&gt;&amp;") != std::string::npos);
+  CHECK(svg.find("<b>&") == std::string::npos);
+  CHECK(svg.find("dog&apos;s") != std::string::npos);
+  CHECK(svg.find("&lt;eos&gt;") != std::string::npos);
+  CHECK(svg.find(">hund<") != std::string::npos);
+  CHECK(count_of(svg, "<rect") == 1 + 9);  // background + cells
+  CHECK(svg.find("rgb(255,255,255)\"><title>1.000") != std::string::npos);
+  CHECK(svg.find("rgb(128,128,128)") != std::string::npos);
+  CHECK_THROWS_WITH_AS(tr::attention_svg(src, {"a"}, w),
+                       contains("weights must be (targets, sources) = (1, 3), got (3, 3)"), tg::Error);
+}
+
+TEST_CASE("curve SVG: both panels, labels, legend, escaped") {
+  std::vector<tr::EpochMetrics> m = {{1, 100, 5.1, 4.8, 121.5, 3.2, 1e-3, 60},
+                                     {2, 200, 4.2, 4.1, 60.3, 9.8, 1e-3, 61},
+                                     {3, 300, 3.6, 3.9, 49.4, 14.1, 5e-4, 59}};
+  const std::string svg = tr::curve_svg(m);
+  CHECK(well_formed_xml(svg));
+  for (const char* word : {"train loss", "validation loss", "validation BLEU", "epoch", "BLEU", "Training curve"})
+    CHECK_MESSAGE(svg.find(word) != std::string::npos, word);
+  CHECK(count_of(svg, "<polyline") == 3);
+  CHECK(count_of(svg, "<circle") == 9);
+  CHECK(well_formed_xml(tr::curve_svg({})));  // no epochs yet: still a document
+  CHECK(tr::xml_escape("a<b>&\"'") == "a&lt;b&gt;&amp;&quot;&apos;");
+  CHECK_FALSE(well_formed_xml("<svg><text>a & b</text></svg>"));  // the checker itself rejects raw '&'
+  CHECK_FALSE(well_formed_xml("<svg><text>a</svg>"));
+  const std::vector<double> ticks = tr::nice_ticks(0.3, 4.7, 5);
+  CHECK(ticks == std::vector<double>{1, 2, 3, 4});
+}
+
+TEST_CASE("metrics.csv round-trips; indexed attention paths") {
+  const std::string dir = temp_dir("metrics");
+  const std::vector<tr::EpochMetrics> m = {{1, 454, 4.5, 3.9, 49.4, 12.25, 0.001, 600.5},
+                                           {2, 908, 3.25, 3.5, 33.1, 20.5, 0.0005, 610}};
+  tr::write_text_file(dir + "/metrics.csv", tr::metrics_csv(m));
+  const std::vector<tr::EpochMetrics> back = tr::read_metrics_csv(dir + "/metrics.csv");
+  REQUIRE(back.size() == 2);
+  CHECK(back[1].step == 908);
+  CHECK(back[1].val_bleu == 20.5);
+  CHECK(back[1].lr == 0.0005);
+  CHECK(tr::metrics_csv(m).rfind("epoch,step,train_loss,val_loss,val_ppl,val_bleu,lr,seconds\n", 0) == 0);
+  tr::write_text_file(dir + "/bad.csv", "epoch,step\n1,2\n");
+  CHECK_THROWS_WITH_AS(tr::read_metrics_csv(dir + "/bad.csv"), contains("expected 8 columns, got 2"),
+                       tg::Error);
+  CHECK(tr::indexed_path("out/align.svg", 2, 3) == "out/align-2.svg");
+  CHECK(tr::indexed_path("align.svg", 1, 1) == "align.svg");
+  CHECK_THROWS_WITH_AS(tr::write_text_file(dir + "/no/such/dir/x.svg", "x"),
+                       contains("cannot open '" + dir + "/no/such/dir/x.svg' for writing"), tg::Error);
+}

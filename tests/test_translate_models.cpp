@@ -1,0 +1,500 @@
+// The translation models (examples/translate): Cho et al. 2014 and Bahdanau
+// et al. 2014. Teacher-forced logits against PyTorch
+// (tests/fixtures/make_translate_fixtures.py), float64 gradient checks of the
+// loss, the source mask, the batched training path against encode + step,
+// a few training steps on real Multi30k pairs, greedy and beam search, and
+// the error messages.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "bahdanau_model.h"
+#include "cho_model.h"
+#include "search.h"
+#include "seq2seq.h"
+#include "tapegrad.h"
+#include "test_support.h"
+
+namespace {
+
+using tg::DType;
+using tg::Shape;
+using tg::Tensor;
+using tg::data::Batch;
+using tg::data::Example;
+using tg::data::Vocab;
+using tg::translate::BahdanauModel;
+using tg::translate::ChoModel;
+using tg::translate::ModelConfig;
+using tg::translate::Seq2Seq;
+
+const std::vector<std::string> kKinds = {"cho", "bahdanau"};
+
+// ---------------------------------------------------------------------------
+// helpers
+
+std::unique_ptr<Seq2Seq> build(const std::string& kind, const ModelConfig& config, DType dtype, uint64_t seed) {
+  tg::Generator gen(seed);
+  if (kind == "cho") return std::make_unique<ChoModel>(config, dtype, gen);
+  return std::make_unique<BahdanauModel>(config, dtype, gen);
+}
+
+ModelConfig config_of(const std::string& kind, int64_t src_vocab, int64_t tgt_vocab, int64_t embed, int64_t hidden,
+                      double dropout) {
+  ModelConfig c;
+  c.kind = kind;
+  c.src_vocab = src_vocab;
+  c.tgt_vocab = tgt_vocab;
+  c.embed = embed;
+  c.hidden = hidden;
+  c.dropout = dropout;
+  return c;
+}
+
+// Token-level cross entropy of a batch, padding ignored: the training loss.
+Tensor batch_loss(const Seq2Seq& model, const Batch& batch) {
+  tg::CrossEntropyOptions options;
+  options.ignore_index = Vocab::pad_id;
+  const Tensor logits = model.forward(batch);  // (T, B, V)
+  const int64_t V = logits.size(2);
+  return tg::cross_entropy(tg::reshape(logits, Shape{-1, V}), tg::reshape(batch.tgt_out, Shape{-1}), options);
+}
+
+double max_abs_diff(const Tensor& a, const Tensor& b) {
+  REQUIRE(a.shape() == b.shape());
+  const std::vector<double> x = a.to_vector<double>(), y = b.to_vector<double>();
+  double m = 0;
+  for (size_t i = 0; i < x.size(); ++i) m = std::max(m, std::abs(x[i] - y[i]));
+  return m;
+}
+
+double max_abs(const Tensor& a) {
+  double m = 0;
+  for (double x : a.to_vector<double>()) m = std::max(m, std::abs(x));
+  return m;
+}
+
+// Sentences of ids in 4..vocab-1 (no specials), of the given lengths.
+std::vector<Example> random_examples(int64_t count, int64_t src_vocab, int64_t tgt_vocab, int64_t max_src,
+                                     int64_t max_tgt, uint64_t seed) {
+  tg::Generator gen(seed);
+  const std::vector<double> u = tg::uniform({count, 2 + max_src + max_tgt}, 0, 1, {DType::f64}, gen)
+                                    .to_vector<double>();
+  std::vector<Example> examples;
+  const int64_t row = 2 + max_src + max_tgt;
+  for (int64_t i = 0; i < count; ++i) {
+    const double* r = u.data() + i * row;
+    Example e;
+    const int64_t src_len = 1 + static_cast<int64_t>(r[0] * max_src), tgt_len = 1 + static_cast<int64_t>(r[1] * max_tgt);
+    for (int64_t j = 0; j < src_len; ++j) e.src.push_back(4 + static_cast<int64_t>(r[2 + j] * (src_vocab - 4)));
+    for (int64_t j = 0; j < tgt_len; ++j)
+      e.tgt.push_back(4 + static_cast<int64_t>(r[2 + max_src + j] * (tgt_vocab - 4)));
+    examples.push_back(std::move(e));
+  }
+  return examples;
+}
+
+Batch batch_of(const std::vector<Example>& examples) {
+  std::vector<int64_t> indices(examples.size());
+  for (size_t i = 0; i < indices.size(); ++i) indices[i] = static_cast<int64_t>(i);
+  return tg::data::make_batch(examples, indices);
+}
+
+// ---------------------------------------------------------------------------
+// Multi30k: the first pairs of the tokenized training set, or none
+
+using test_support::multi30k_dir;
+
+struct Corpus {
+  std::vector<Example> examples;
+  int64_t src_vocab = 0, tgt_vocab = 0;
+};
+
+// The first `count` pairs of Multi30k's train.lc.norm.tok with vocabularies
+// built from them (min_freq 2); synthetic pairs when the data is missing.
+Corpus small_corpus(int64_t count) {
+  const std::string dir = multi30k_dir();
+  Corpus corpus;
+  if (!std::filesystem::exists(dir + "/train.lc.norm.tok.de.gz")) {
+    MESSAGE("Multi30k not found in '" << dir << "' (set MULTI30K_DIR): training on synthetic pairs instead");
+    corpus.examples = random_examples(count, 40, 30, 10, 10, 7);
+    corpus.src_vocab = 40;
+    corpus.tgt_vocab = 30;
+    return corpus;
+  }
+  const std::vector<std::string> de = tg::data::read_lines(dir + "/train.lc.norm.tok.de.gz");
+  const std::vector<std::string> en = tg::data::read_lines(dir + "/train.lc.norm.tok.en.gz");
+  std::vector<std::vector<std::string>> src, tgt;
+  for (int64_t i = 0; i < count; ++i) {
+    src.push_back(tg::data::split_tokens(de[i]));
+    tgt.push_back(tg::data::split_tokens(en[i]));
+  }
+  const Vocab src_vocab = Vocab::build(src, 2), tgt_vocab = Vocab::build(tgt, 2);
+  corpus.examples = tg::data::encode_pairs(src, tgt, src_vocab, tgt_vocab);
+  corpus.src_vocab = src_vocab.size();
+  corpus.tgt_vocab = tgt_vocab.size();
+  return corpus;
+}
+
+// Adam steps on one batch; returns the losses before each step.
+std::vector<double> train(Seq2Seq& model, const Batch& batch, int steps, double lr) {
+  tg::optim::AdamOptions options;
+  options.lr = lr;
+  tg::optim::Adam adam(model.named_parameters(), options);
+  std::vector<double> losses;
+  for (int i = 0; i < steps; ++i) {
+    const Tensor loss = batch_loss(model, batch);
+    losses.push_back(loss.item());
+    loss.backward();
+    adam.step();
+    adam.zero_grad();
+  }
+  return losses;
+}
+
+using test_support::Fixture;
+using test_support::FixtureTensor;
+using test_support::entry;
+using test_support::load_fixture;
+
+Tensor fixture_ids(const Fixture& fixture, const std::string& name) {
+  const FixtureTensor& t = entry(fixture, name);
+  std::vector<int64_t> ids;
+  for (double v : t.values) ids.push_back(static_cast<int64_t>(v));
+  return tg::index_tensor(ids, t.shape);
+}
+
+// ---------------------------------------------------------------------------
+
+TEST_CASE("teacher-forced logits match PyTorch's implementation of each model") {
+  for (const std::string& kind : kKinds) {
+    CAPTURE(kind);
+    const Fixture fixture = load_fixture("translate_" + kind + ".txt");
+    auto model = build(kind, config_of(kind, 9, 8, 3, 4, 0.0), DType::f64, 1);
+    int loaded = 0;
+    for (const auto& [name, p] : model->named_parameters()) {
+      CAPTURE(name);
+      const FixtureTensor& t = entry(fixture, name);
+      REQUIRE(t.shape == p.shape());
+      std::copy(t.values.begin(), t.values.end(), p.data<double>());
+      ++loaded;
+    }
+    CHECK(loaded + 4 == static_cast<int>(fixture.size()));  // + src, src_lengths, tgt_in, logits
+
+    Batch batch;
+    batch.src = fixture_ids(fixture, "src");                  // (S, B)
+    batch.src_lengths = fixture_ids(fixture, "src_lengths");  // (B)
+    batch.tgt_in = fixture_ids(fixture, "tgt_in");            // (T, B)
+    const std::vector<int64_t> lengths = batch.src_lengths.to_vector<int64_t>();
+    const int64_t S = batch.src.size(0), B = batch.src.size(1);
+    std::vector<double> mask(B * S);
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t j = 0; j < lengths[b]; ++j) mask[b * S + j] = 1;
+    batch.src_mask = tg::ne(tg::from_vector(mask, Shape{B, S}, {DType::f64}), 0.0);
+
+    const FixtureTensor& expected = entry(fixture, "logits");
+    const Tensor logits = model->forward(batch);
+    REQUIRE(logits.shape() == expected.shape);
+    CHECK(max_abs_diff(logits, tg::from_vector(expected.values, expected.shape, {DType::f64})) < 1e-12);
+  }
+}
+
+TEST_CASE("forward gives (T, B, V) logits and the parameters have checkpoint names") {
+  const std::vector<Example> examples = random_examples(5, 13, 11, 6, 7, 3);
+  const Batch batch = batch_of(examples);
+  const int64_t T = batch.tgt_in.size(0), B = batch.size();
+
+  auto cho = tg::translate::make_model(config_of("cho", 13, 11, 5, 6, 0.1), 1);
+  auto bahdanau = tg::translate::make_model(config_of("bahdanau", 13, 11, 5, 6, 0.1), 1);
+  CHECK(cho->type_name() == "ChoModel");
+  CHECK(bahdanau->type_name() == "BahdanauModel");
+  CHECK(cho->config().kind == "cho");
+  for (Seq2Seq* model : {cho.get(), bahdanau.get()}) {
+    CAPTURE(model->type_name());
+    CHECK(model->forward(batch).shape() == Shape{T, B, 11});
+  }
+
+  std::map<std::string, Shape> cho_shapes, bahdanau_shapes;
+  for (const auto& [name, p] : cho->named_parameters()) cho_shapes[name] = p.shape();
+  for (const auto& [name, p] : bahdanau->named_parameters()) bahdanau_shapes[name] = p.shape();
+  const int64_t E = 5, H = 6;
+  CHECK(cho_shapes.at("encoder.embed.weight") == Shape{13, E});
+  CHECK(cho_shapes.at("encoder.gru.weight_ih_l0") == Shape{3 * H, E});
+  CHECK(cho_shapes.at("decoder.init_state.weight") == Shape{H, H});
+  CHECK(cho_shapes.at("decoder.gru.weight_ih") == Shape{3 * H, E + H});
+  CHECK(cho_shapes.at("decoder.out.weight") == Shape{11, H + E + H});
+  CHECK(cho_shapes.size() == 14);
+  CHECK(bahdanau_shapes.at("encoder.gru.weight_ih_l0_reverse") == Shape{3 * H, E});
+  CHECK(bahdanau_shapes.at("decoder.init_state.weight") == Shape{H, 2 * H});
+  CHECK(bahdanau_shapes.at("decoder.attention.key_proj.weight") == Shape{H, 2 * H});
+  CHECK(bahdanau_shapes.at("decoder.attention.query_proj.weight") == Shape{H, H});
+  CHECK(bahdanau_shapes.at("decoder.attention.v.weight") == Shape{1, H});
+  CHECK(bahdanau_shapes.at("decoder.gru.weight_ih") == Shape{3 * H, E + 2 * H});
+  CHECK(bahdanau_shapes.at("decoder.out.weight") == Shape{11, H + 2 * H + E});
+  CHECK(bahdanau_shapes.size() == 22);
+
+  // The same seed gives the same model; another seed another one.
+  auto again = tg::translate::make_model(config_of("cho", 13, 11, 5, 6, 0.1), 1);
+  auto other = tg::translate::make_model(config_of("cho", 13, 11, 5, 6, 0.1), 2);
+  cho->eval(), again->eval(), other->eval();
+  CHECK(max_abs_diff(cho->forward(batch), again->forward(batch)) == 0);
+  CHECK(max_abs_diff(cho->forward(batch), other->forward(batch)) > 1e-3);
+}
+
+TEST_CASE("padded source positions change nothing; real ones do") {
+  std::vector<Example> examples = random_examples(4, 13, 11, 6, 5, 5);
+  examples[0].src = {4, 5, 6, 7, 8, 9};  // the longest, so the others are padded
+  examples[1].src = {7, 8};
+  const Batch batch = batch_of(examples);
+  Batch noisy = batch, changed = batch;
+  noisy.src = batch.src.clone();
+  changed.src = batch.src.clone();
+  const int64_t S = batch.src.size(0), B = batch.size();
+  const std::vector<int64_t> lengths = batch.src_lengths.to_vector<int64_t>();
+  int64_t padded = 0;
+  for (int64_t j = 0; j < S; ++j)
+    for (int64_t b = 0; b < B; ++b)
+      if (j >= lengths[b]) noisy.src.data<int64_t>()[j * B + b] = 4 + (j + b) % 9, ++padded;
+  REQUIRE(padded >= 4);
+  changed.src.data<int64_t>()[1 * B + 1] = 12;  // sentence 1's second (and last) real token
+
+  for (const std::string& kind : kKinds) {
+    CAPTURE(kind);
+    auto model = tg::translate::make_model(config_of(kind, 13, 11, 5, 6, 0.3), 4);
+    model->eval();
+    const Tensor logits = model->forward(batch);
+    CHECK(max_abs_diff(logits, model->forward(noisy)) == 0);
+    // Only sentence 1 changes.
+    const Tensor diff = tg::sub(model->forward(changed), logits);
+    for (int64_t b = 0; b < B; ++b) {
+      const double d = max_abs(tg::select(diff, 1, b));
+      if (b == 1) CHECK(d > 1e-4); else CHECK(d == 0);
+    }
+  }
+}
+
+TEST_CASE("float64 gradient check of the teacher-forced loss") {
+  // vocab 7, embed 3, hidden 4; B = 2 sentences, S = 3, T = 3.
+  std::vector<Example> examples(2);
+  examples[0] = {{4, 5, 6}, {5, 6}};
+  examples[1] = {{6, 4}, {4}};
+  const Batch batch = batch_of(examples);
+  REQUIRE(batch.src.shape() == Shape{3, 2});
+  REQUIRE(batch.tgt_in.shape() == Shape{3, 2});
+  for (const std::string& kind : kKinds) {
+    CAPTURE(kind);
+    auto model = build(kind, config_of(kind, 7, 7, 3, 4, 0.0), DType::f64, 9);
+    std::map<std::string, Tensor> p;
+    for (const auto& [name, t] : model->named_parameters()) p[name] = t;
+    std::vector<Tensor> inputs = {p.at("decoder.out.weight"), p.at("encoder.gru.weight_ih_l0"),
+                                  p.at("decoder.gru.weight_ih"), p.at("decoder.init_state.weight")};
+    if (kind == "bahdanau") {
+      inputs.push_back(p.at("encoder.gru.weight_hh_l0_reverse"));
+      inputs.push_back(p.at("decoder.attention.key_proj.weight"));
+      inputs.push_back(p.at("decoder.attention.v.weight"));
+    }
+    const tg::GradcheckResult result =
+        tg::gradcheck([&](const std::vector<Tensor>&) { return batch_loss(*model, batch); }, inputs);
+    CHECK_MESSAGE(result.ok, result.message);
+  }
+}
+
+TEST_CASE("the batched teacher-forced path equals encode + step with the gold previous tokens") {
+  std::vector<Example> examples = random_examples(6, 17, 15, 7, 8, 11);
+  const Batch batch = batch_of(examples);
+  const int64_t T = batch.tgt_in.size(0);
+  for (const std::string& kind : kKinds) {
+    CAPTURE(kind);
+    auto model = tg::translate::make_model(config_of(kind, 17, 15, 8, 12, 0.3), 5);
+    model->eval();
+    tg::NoGrad no_grad;
+    const Tensor expected = tg::log_softmax(model->forward(batch), -1);  // (T, B, V)
+    const tg::translate::Encoded encoded = model->encode(batch.src, batch.src_lengths, batch.src_mask);
+    Tensor hidden = encoded.initial_hidden;
+    double worst = 0;
+    for (int64_t t = 0; t < T; ++t) {
+      const tg::translate::Step step = model->step(encoded, tg::select(batch.tgt_in, 0, t).contiguous(), hidden);
+      worst = std::max(worst, max_abs_diff(step.log_probs, tg::select(expected, 0, t)));
+      hidden = step.hidden;
+      CHECK(step.attention.defined() == (kind == "bahdanau"));
+    }
+    CHECK(worst < 1e-5);
+  }
+}
+
+TEST_CASE("a few Adam steps on Multi30k pairs reduce the loss") {
+  const Corpus corpus = small_corpus(64);
+  const Batch batch = batch_of(corpus.examples);
+  for (const std::string& kind : kKinds) {
+    CAPTURE(kind);
+    auto model = tg::translate::make_model(config_of(kind, corpus.src_vocab, corpus.tgt_vocab, 16, 32, 0.1), 3);
+    const std::vector<double> losses = train(*model, batch, 25, 1e-2);
+    MESSAGE(kind << ": loss " << losses.front() << " -> " << losses.back());
+    CHECK(std::isfinite(losses.back()));
+    CHECK(losses.front() > std::log(static_cast<double>(corpus.tgt_vocab)) * 0.8);  // starts near chance
+    CHECK(losses.back() < 0.75 * losses.front());
+  }
+}
+
+TEST_CASE("beam search: beam 1 is greedy search; wider beams score at least as well") {
+  const Corpus corpus = small_corpus(64);
+  const Batch batch = batch_of(corpus.examples);
+  for (const std::string& kind : kKinds) {
+    CAPTURE(kind);
+    auto model = tg::translate::make_model(config_of(kind, corpus.src_vocab, corpus.tgt_vocab, 16, 32, 0.1), 3);
+    train(*model, batch, 40, 1e-2);
+    REQUIRE(model->is_training());
+
+    // Greedy over the first 8 sentences as one padded batch.
+    std::vector<Example> first(corpus.examples.begin(), corpus.examples.begin() + 8);
+    const Batch eight = batch_of(first);
+    const int64_t max_len = 12;
+    const std::vector<tg::translate::Hypothesis> greedy =
+        tg::translate::greedy_decode(*model, eight.src, eight.src_lengths, eight.src_mask, max_len, true);
+    CHECK(model->is_training());  // the mode comes back
+    REQUIRE(greedy.size() == 8);
+    int compared = 0, wider_better = 0;
+    for (size_t i = 0; i < first.size(); ++i) {
+      CAPTURE(i);
+      const tg::translate::Hypothesis& g = greedy[i];
+      CHECK(static_cast<int64_t>(g.tokens.size()) <= max_len);
+      CHECK((g.finished || static_cast<int64_t>(g.tokens.size()) == max_len));
+      const int64_t S = static_cast<int64_t>(first[i].src.size());
+      if (kind == "bahdanau") {
+        REQUIRE(g.attention.defined());
+        CHECK(g.attention.shape() == Shape{g.length(), S});
+        const Tensor row_sums = tg::sum(g.attention, {1});
+        CHECK(max_abs_diff(row_sums, tg::ones({g.length()})) < 1e-5);
+      } else {
+        CHECK(!g.attention.defined());
+      }
+
+      const tg::translate::Hypothesis one = tg::translate::beam_search(*model, first[i].src, 1, max_len, 1.0);
+      CHECK(one.tokens == g.tokens);
+      CHECK(one.finished == g.finished);
+      CHECK(one.log_prob == doctest::Approx(g.log_prob).epsilon(1e-5));
+      if (kind == "bahdanau") CHECK(max_abs_diff(one.attention, g.attention) < 1e-5);
+
+      for (double alpha : {0.0, 1.0}) {
+        CAPTURE(alpha);
+        const tg::translate::Hypothesis wide = tg::translate::beam_search(*model, first[i].src, 5, max_len, alpha);
+        const double wide_score = tg::translate::normalized_score(wide, alpha);
+        const double greedy_score = tg::translate::normalized_score(g, alpha);
+        // A greedy output cut at max_len is no translation: its score is not comparable.
+        // (float32 sums from differently batched products differ in the last digits)
+        const double slack = 1e-5 * (1 + std::abs(greedy_score));
+        if (g.finished) {
+          CHECK(wide_score >= greedy_score - slack);
+          ++compared;
+          if (wide_score > greedy_score + slack) ++wider_better;
+        }
+        if (kind == "bahdanau") CHECK(wide.attention.shape() == Shape{wide.length(), S});
+      }
+    }
+    MESSAGE(kind << ": beam 5 beat greedy in " << wider_better << " of " << compared << " comparable searches");
+    CHECK(compared >= 8);
+  }
+}
+
+TEST_CASE("beam search with a tiny vocabulary and a short max_len") {
+  // V = 5 < 2K candidates at the first step; max_len 3 cuts hypotheses.
+  for (const std::string& kind : kKinds) {
+    CAPTURE(kind);
+    auto model = tg::translate::make_model(config_of(kind, 9, 5, 4, 6, 0.0), 8);
+    for (int64_t max_len : {1, 3}) {
+      CAPTURE(max_len);
+      const tg::translate::Hypothesis h = tg::translate::beam_search(*model, {4, 5, 6}, 4, max_len, 0.5);
+      CHECK(static_cast<int64_t>(h.tokens.size()) <= max_len);
+      CHECK((h.finished || static_cast<int64_t>(h.tokens.size()) == max_len));
+      CHECK(h.log_prob < 0);
+      for (int64_t token : h.tokens) CHECK((token >= 0 && token < 5 && token != Vocab::eos_id));
+      if (kind == "bahdanau") CHECK(h.attention.shape() == Shape{h.length(), 3});
+    }
+  }
+}
+
+TEST_CASE("normalized_score divides by length^alpha") {
+  CHECK(tg::translate::normalized_score(-6.0, 3, 0.0) == -6.0);
+  CHECK(tg::translate::normalized_score(-6.0, 3, 1.0) == doctest::Approx(-2.0));
+  CHECK(tg::translate::normalized_score(-8.0, 4, 0.5) == doctest::Approx(-4.0));
+  tg::translate::Hypothesis h;
+  h.tokens = {5, 6};
+  h.log_prob = -3;
+  h.finished = true;
+  CHECK(h.length() == 3);
+  CHECK(tg::translate::normalized_score(h, 1.0) == doctest::Approx(-1.0));
+}
+
+TEST_CASE("select_rows repeats rows of every defined tensor of an encoding") {
+  const Batch batch = batch_of(random_examples(3, 13, 11, 5, 5, 2));
+  for (const std::string& kind : kKinds) {
+    CAPTURE(kind);
+    auto model = tg::translate::make_model(config_of(kind, 13, 11, 5, 6, 0.0), 1);
+    tg::NoGrad no_grad;
+    const tg::translate::Encoded e = model->encode(batch.src, batch.src_lengths, batch.src_mask);
+    const tg::translate::Encoded r = tg::translate::select_rows(e, tg::index_tensor({2, 2, 0}, Shape{3}));
+    CHECK(r.mask.shape() == Shape{3, batch.src.size(0)});
+    CHECK(r.mask.dtype() == DType::boolean);
+    CHECK(max_abs_diff(tg::select(r.initial_hidden, 0, 1), tg::select(e.initial_hidden, 0, 2)) == 0);
+    CHECK(max_abs_diff(tg::select(r.initial_hidden, 0, 2), tg::select(e.initial_hidden, 0, 0)) == 0);
+    CHECK(r.keys.defined() == (kind == "bahdanau"));
+    CHECK(r.context.defined() == (kind == "cho"));
+    if (kind == "bahdanau") {
+      CHECK(max_abs_diff(tg::select(r.projected_keys, 0, 0), tg::select(e.projected_keys, 0, 2)) == 0);
+      CHECK(max_abs_diff(tg::select(r.mask, 0, 2), tg::select(e.mask, 0, 0)) == 0);
+    }
+  }
+}
+
+TEST_CASE("errors name what was expected and what was got") {
+  ModelConfig bad = config_of("transformer", 13, 11, 5, 6, 0.0);
+  CHECK_THROWS_WITH_AS(tg::translate::make_model(bad, 1),
+                       doctest::Contains("unknown model kind 'transformer'; known kinds: cho, bahdanau"), tg::Error);
+  CHECK_THROWS_WITH_AS(tg::translate::make_model(config_of("cho", 13, 11, 0, 6, 0.0), 1),
+                       doctest::Contains("ChoModel: embed and hidden must be positive, got embed=0 hidden=6"),
+                       tg::Error);
+  CHECK_THROWS_WITH_AS(tg::translate::make_model(config_of("bahdanau", 3, 11, 5, 6, 0.0), 1),
+                       doctest::Contains("BahdanauModel: vocabularies need more than the 4 special tokens, got "
+                                         "src_vocab=3"),
+                       tg::Error);
+  CHECK_THROWS_WITH_AS(tg::translate::make_model(config_of("cho", 13, 11, 5, 6, 1.0), 1),
+                       doctest::Contains("dropout must be in [0, 1), got 1"), tg::Error);
+
+  const Batch batch = batch_of(random_examples(3, 13, 11, 5, 5, 2));
+  const int64_t S = batch.src.size(0);
+  for (const std::string& kind : kKinds) {
+    CAPTURE(kind);
+    auto model = tg::translate::make_model(config_of(kind, 13, 11, 5, 6, 0.0), 1);
+    const std::string name = kind == "cho" ? "ChoModel" : "BahdanauModel";
+    const std::string mask_message = name + ": src_mask must be bool (3, " + std::to_string(S) + ")";
+    CHECK_THROWS_WITH_AS(model->encode(batch.src, batch.src_lengths, tg::ones({3, S})),
+                         doctest::Contains(mask_message.c_str()), tg::Error);
+    CHECK_THROWS_WITH_AS(model->encode(batch.src, tg::index_tensor({2, 2}, Shape{2}), batch.src_mask),
+                         doctest::Contains("src_lengths must be int64 (3,)"), tg::Error);
+    const tg::translate::Encoded e = model->encode(batch.src, batch.src_lengths, batch.src_mask);
+    CHECK_THROWS_WITH_AS(model->step(e, tg::index_tensor({1, 1}, Shape{2}), e.initial_hidden),
+                         doctest::Contains("prev_tokens must be int64 (3,) for an encoding of 3 sentences, got "
+                                           "int64 (2,)"),
+                         tg::Error);
+    CHECK_THROWS_WITH_AS(model->step(e, tg::index_tensor({1, 1, 1}, Shape{3}), tg::zeros({3, 5})),
+                         doctest::Contains("hidden must be (3, 6), got (3, 5)"), tg::Error);
+    CHECK_THROWS_WITH_AS(tg::translate::beam_search(*model, {4, 5}, 0, 10),
+                         doctest::Contains("beam_size must be at least 1, got 0"), tg::Error);
+    CHECK_THROWS_WITH_AS(tg::translate::beam_search(*model, {}, 3, 10),
+                         doctest::Contains("the source sentence is empty"), tg::Error);
+    CHECK_THROWS_WITH_AS(
+        tg::translate::greedy_decode(*model, batch.src, batch.src_lengths, batch.src_mask, 0),
+        doctest::Contains("greedy_decode: max_len must be at least 1, got 0"), tg::Error);
+  }
+  CHECK_THROWS_WITH_AS(tg::translate::select_rows({}, tg::index_tensor({0}, Shape{1}).to(DType::f32)),
+                       doctest::Contains("select_rows: rows must be int64 (N,), got float32 (1,)"), tg::Error);
+}
+
+}  // namespace
