@@ -25,22 +25,8 @@ class MetadataReader {
     if (it == metadata_.end()) fail("checkpoint '{}': metadata '{}' is missing", path_, key);
     return it->second;
   }
-  int64_t integer(const std::string& key) const {
-    const std::string& s = text(key);
-    int64_t v = 0;
-    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || end != s.data() + s.size())
-      fail("checkpoint '{}': metadata '{}' is '{}', expected an integer", path_, key, s);
-    return v;
-  }
-  uint64_t unsigned_integer(const std::string& key) const {
-    const std::string& s = text(key);
-    uint64_t v = 0;
-    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || end != s.data() + s.size())
-      fail("checkpoint '{}': metadata '{}' is '{}', expected an unsigned integer", path_, key, s);
-    return v;
-  }
+  int64_t integer(const std::string& key) const { return parse<int64_t>(key, "an integer"); }
+  uint64_t unsigned_integer(const std::string& key) const { return parse<uint64_t>(key, "an unsigned integer"); }
   double real(const std::string& key) const {
     const std::string& s = text(key);
     try {
@@ -53,6 +39,15 @@ class MetadataReader {
   }
 
  private:
+  template <typename Int> Int parse(const std::string& key, const char* expected) const {
+    const std::string& s = text(key);
+    Int v = 0;
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || end != s.data() + s.size())
+      fail("checkpoint '{}': metadata '{}' is '{}', expected {}", path_, key, s, expected);
+    return v;
+  }
+
   const nn::Metadata& metadata_;
   const std::string& path_;
 };
