@@ -123,7 +123,7 @@ std::string Tape::to_dot() const {
 
 void accumulate_grad(const Tensor& x, Tensor g) {
   TensorImpl& target = x.impl();
-  if (target.graph_freed && target.node < 0 && !target.retains_grad)
+  if (target.graph_freed && !target.retains_grad)  // graph_freed implies node == -1
     fail("backward: a tensor on the path was produced by a graph already freed by an earlier "
          "backward (pass BackwardOptions{{.retain_graph = true}} to the first backward)");
   if (g.shape() != x.shape()) g = kernels::sum_to_shape(g, x.shape());
