@@ -2,6 +2,7 @@
 // tapegrad: everything a program needs, in one include.
 #include "core/backend.h"
 #include "core/creation.h"
+#include "core/cuda.h"
 #include "core/error.h"
 #include "core/format.h"
 #include "core/generator.h"

@@ -15,6 +15,7 @@
 
 #include "core/device.h"
 #include "core/dtype.h"
+#include "core/elementwise.h"
 #include "core/shape.h"
 
 namespace tg {
@@ -30,27 +31,10 @@ struct View {
   template <typename T> T* as() const { return static_cast<T*>(data); }
 };
 
-enum class UnaryOp : uint8_t {
-  neg,         // y = -x
-  exp,         // y = e^x
-  log,         // y = ln x
-  sqrt,        // y = √x
-  tanh,        // y = tanh x
-  sigmoid,     // y = 1 / (1 + e^-x)
-  relu,        // y = max(x, 0)
-  abs,         // y = |x|
-  pow_scalar,  // y = x^s
-  mul_scalar,  // y = x * s
-  add_scalar,  // y = x + s
-};
+// UnaryOp and BinaryOp, with each function's definition, live in
+// core/elementwise.h.
 std::string_view unary_op_name(UnaryOp op);
-
-enum class BinaryOp : uint8_t {
-  add, sub, mul, div, maximum, minimum,  // float -> float
-  eq, ne, lt, le, gt, ge,                // float -> bool
-};
 std::string_view binary_op_name(BinaryOp op);
-inline bool is_comparison(BinaryOp op) { return op >= BinaryOp::eq; }
 
 enum class ReduceOp : uint8_t { sum, max };
 
@@ -123,6 +107,9 @@ Backend& device_backend(Device device);
 
 Backend& cpu_backend();
 Backend& reference_backend();
+// The backend of GPU `index` (core/cuda_backend.cpp); throws when CUDA was
+// not built in, no GPU is found, or the index is past the last GPU.
+Backend& cuda_backend(int index);
 
 // Selects the backend that runs host kernels on this thread ("cpu" or
 // "reference"); throws naming the known ones for an unknown name.

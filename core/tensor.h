@@ -93,6 +93,7 @@ class Tensor {
   // Copy converted to another dtype / moved to another device. Not recorded.
   Tensor to(DType dtype) const;
   Tensor to(Device device) const;
+  Tensor to_host() const { return to(Device::cpu()); }
   // Deep copy, not recorded.
   Tensor clone() const;
 

@@ -1,0 +1,228 @@
+// The CUDA backend: the Backend interface on one GPU. Each kernel checks its
+// arguments (core/kernel_checks.h, shared with the host backends), queues its
+// work on the device's stream and returns; only copies to the host wait.
+// Matrix products go to cuBLAS; everything else to core/cuda_kernels.cu.
+#include <climits>
+
+#include "core/backend.h"
+#include "core/cuda_device.h"
+#include "core/error.h"
+#include "core/kernel_checks.h"
+#include "core/tensor.h"
+
+namespace tg {
+
+namespace {
+
+using cuda_detail::check;
+using cuda_detail::GpuDevice;
+using cuda_kernels::Array;
+
+Array array(const View& v) {
+  Array a;
+  a.data = v.data;
+  a.dtype = v.dtype;
+  a.rank = v.shape.size();
+  for (int d = 0; d < a.rank; ++d) a.shape[d] = v.shape[d], a.strides[d] = v.strides[d];
+  return a;
+}
+
+// Fails with the launch error of the kernel just queued, if any.
+void check_launch(const char* kernel) {
+  const cudaError_t status = cudaGetLastError();
+  if (status != cudaSuccess) fail("cuda: launching {} failed: {}", kernel, cudaGetErrorString(status));
+}
+
+int blas_int(int64_t v, std::string_view what) {
+  if (v > INT_MAX) fail("matmul: {} = {} exceeds what cuBLAS can index", what, v);
+  return static_cast<int>(v);
+}
+
+// One operand of a row-major product as cuBLAS (column-major) reads it:
+// a (rows, cols) matrix with strides (rs, cs) is, column-major, its own
+// transpose with leading dimension rs when cs == 1, or itself with leading
+// dimension cs when rs == 1. Other layouts are packed into a contiguous copy.
+struct BlasOperand {
+  const void* data = nullptr;
+  bool transposed_storage = false;  // stored column-major, i.e. as (rows, cols) with rs == 1
+  int64_t ld = 0;
+  int64_t batch_stride = 0;
+};
+
+class CudaBackend final : public Backend {
+ public:
+  explicit CudaBackend(int index) : index_(index), name_(fmt::format("cuda:{}", index)) {}
+  std::string_view name() const override { return name_; }
+
+  void* allocate(size_t nbytes) override { return device().allocator.allocate(nbytes); }
+  void deallocate(void* ptr, size_t nbytes) override { device().allocator.deallocate(ptr, nbytes); }
+
+  void copy_to_host(const void* src, void* dst, size_t nbytes) override {
+    GpuDevice& d = device();
+    check(cudaMemcpyAsync(dst, src, nbytes, cudaMemcpyDeviceToHost, d.stream), "cudaMemcpyAsync (to host)");
+    d.synchronize();
+  }
+  void copy_from_host(const void* src, void* dst, size_t nbytes) override {
+    // From pageable memory the copy is staged before this returns, so the
+    // caller may free src at once; the kernels queued after it see the data.
+    check(cudaMemcpyAsync(dst, src, nbytes, cudaMemcpyHostToDevice, device().stream), "cudaMemcpyAsync (to device)");
+  }
+
+  void fill(const View& out, double value) override {
+    cuda_kernels::fill(context(), array(out), value);
+    check_launch("fill");
+  }
+  void copy(const View& src, const View& out) override {
+    checks::copy_args(src, out);
+    cuda_kernels::copy(context(), array(src), array(out));
+    check_launch("copy");
+  }
+  void unary(UnaryOp op, const View& x, const View& out, double scalar) override {
+    checks::unary_args(x, out);
+    cuda_kernels::unary(context(), op, array(x), array(out), scalar);
+    check_launch("unary");
+  }
+  void unary_backward(UnaryOp op, const View& x, const View& y, const View& dy, const View& dx,
+                      double scalar) override {
+    checks::unary_backward_args(x, y, dy, dx);
+    cuda_kernels::unary_backward(context(), op, array(x), array(y), array(dy), array(dx), scalar);
+    check_launch("unary_backward");
+  }
+  void binary(BinaryOp op, const View& a, const View& b, const View& out) override {
+    checks::binary_args(op, a, b, out);
+    cuda_kernels::binary(context(), op, array(a), array(b), array(out));
+    check_launch("binary");
+  }
+  void where(const View& cond, const View& a, const View& b, const View& out) override {
+    checks::where_args(cond, a, b, out);
+    cuda_kernels::where(context(), array(cond), array(a), array(b), array(out));
+    check_launch("where");
+  }
+  void reduce(ReduceOp op, const View& x, int axis, const View& out, const View* argmax) override {
+    axis = checks::reduce_args(op, x, axis, out, argmax);
+    const Array arg = argmax != nullptr ? array(*argmax) : Array{};
+    cuda_kernels::reduce(context(), op == ReduceOp::max, array(x), axis, array(out),
+                         argmax != nullptr && op == ReduceOp::max ? &arg : nullptr);
+    check_launch("reduce");
+  }
+  void matmul(const View& a, const View& b, const View& c, double beta) override;
+  void gather_rows(const View& table, const View& index, const View& out) override {
+    checks::gather_rows_args(table, index, out);
+    cuda_kernels::gather_rows(context(), array(table), array(index), array(out));
+    check_launch("gather_rows");
+  }
+  void scatter_add_rows(const View& src, const View& index, const View& table) override {
+    checks::scatter_add_rows_args(src, index, table);
+    cuda_kernels::scatter_add_rows(context(), array(src), array(index), array(table));
+    check_launch("scatter_add_rows");
+  }
+  void softmax(const View& x, const View& out, bool log) override {
+    const auto [rows, cols] = checks::softmax_args(x, out);
+    cuda_kernels::softmax(context(), array(x), array(out), rows, cols, log);
+    check_launch("softmax");
+  }
+  void softmax_backward(const View& y, const View& dy, const View& dx, bool log) override {
+    const auto [rows, cols] = checks::softmax_backward_args(y, dy, dx);
+    cuda_kernels::softmax_backward(context(), array(y), array(dy), array(dx), rows, cols, log);
+    check_launch("softmax_backward");
+  }
+  void nll(const View& logp, const View& target, int64_t ignore_index, double smoothing,
+           const View& loss) override {
+    checks::nll_args(logp, target, loss);
+    cuda_kernels::nll(context(), array(logp), array(target), ignore_index, smoothing, array(loss));
+    check_launch("nll");
+  }
+  void nll_backward(const View& target, int64_t ignore_index, double smoothing, const View& dloss,
+                    const View& dlogp) override {
+    checks::nll_backward_args(target, dloss, dlogp);
+    cuda_kernels::nll_backward(context(), array(target), ignore_index, smoothing, array(dloss), array(dlogp));
+    check_launch("nll_backward");
+  }
+
+ protected:
+  // Host kernels cannot read device memory: every kernel is overridden above.
+  Backend& fallback() override { fail("backend {}: kernel not implemented on the GPU", name_); }
+
+ private:
+  GpuDevice& device() {
+    GpuDevice& d = cuda_detail::gpu(index_);
+    d.make_current();
+    return d;
+  }
+  cuda_kernels::Context context() { return device().context(); }
+
+  // Describes (rows, cols) strided as cuBLAS reads it, packing it into
+  // `scratch` (a contiguous copy) when neither stride is 1.
+  BlasOperand operand(const View& v, Tensor* scratch);
+
+  int index_;
+  std::string name_;
+};
+
+BlasOperand CudaBackend::operand(const View& v, Tensor* scratch) {
+  const int64_t rows = v.shape[1], cols = v.shape[2], rs = v.strides[1], cs = v.strides[2];
+  BlasOperand op;
+  op.data = v.data;
+  op.batch_stride = v.shape[0] == 1 ? 0 : v.strides[0];
+  // A stride along a dimension of size 1 is never followed, so it may be anything.
+  if ((cols == 1 || cs == 1) && (rows == 1 || rs >= cols)) {
+    op.ld = rows == 1 ? cols : rs;
+  } else if ((rows == 1 || rs == 1) && (cols == 1 || cs >= rows)) {
+    op.transposed_storage = true;
+    op.ld = cols == 1 ? rows : cs;
+  } else {
+    *scratch = Tensor::empty(v.shape, {v.dtype, Device::cuda(index_)});
+    copy(v, scratch->view());
+    op.data = scratch->view().data;
+    op.ld = cols;
+    op.batch_stride = v.shape[0] == 1 ? 0 : rows * cols;
+  }
+  if (op.ld < 1) op.ld = 1;
+  return op;
+}
+
+// Row-major c = a @ b is column-major cᵀ = bᵀ aᵀ: cuBLAS gets b as its first
+// operand and a as its second, m = N, n = M.
+void CudaBackend::matmul(const View& a, const View& b, const View& c, double beta) {
+  checks::matmul_args(a, b, c, beta);
+  const int64_t batch = c.shape[0], m = c.shape[1], n = c.shape[2], k = a.shape[2];
+  if (batch == 0 || m == 0 || n == 0) return;
+  if (k == 0) {  // an empty sum: c = beta * c
+    if (beta == 0) fill(c, 0);
+    return;
+  }
+  Tensor a_scratch, b_scratch;
+  const BlasOperand ao = operand(a, &a_scratch), bo = operand(b, &b_scratch);
+  for (int64_t v : {m, n, k, ao.ld, bo.ld, batch}) blas_int(v, "a matrix extent or stride");
+  GpuDevice& d = device();
+  // bᵀ as cuBLAS's first operand (N, K): row-major b (cs == 1) is that matrix
+  // as stored, column-major b must be transposed.
+  const cublasOperation_t op_first = bo.transposed_storage ? CUBLAS_OP_T : CUBLAS_OP_N;
+  const cublasOperation_t op_second = ao.transposed_storage ? CUBLAS_OP_T : CUBLAS_OP_N;
+  const bool f64 = a.dtype == DType::f64;
+  const double alpha64 = 1, beta64 = beta;
+  const float alpha32 = 1, beta32 = static_cast<float>(beta);
+  const cudaDataType_t type = f64 ? CUDA_R_64F : CUDA_R_32F;
+  const cublasComputeType_t compute =
+      f64 ? CUBLAS_COMPUTE_64F : (cuda::allow_tf32() ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F);
+  const void* alpha = f64 ? static_cast<const void*>(&alpha64) : &alpha32;
+  const void* beta_ptr = f64 ? static_cast<const void*>(&beta64) : &beta32;
+  check(cublasGemmStridedBatchedEx(d.blas, op_first, op_second, int(n), int(m), int(k), alpha, bo.data, type,
+                                   int(bo.ld), bo.batch_stride, ao.data, type, int(ao.ld), ao.batch_stride, beta_ptr,
+                                   c.data, type, int(n), m * n, int(batch), compute, CUBLAS_GEMM_DEFAULT),
+        "cublasGemmStridedBatchedEx");
+}
+
+}  // namespace
+
+Backend& cuda_backend(int index) {
+  static std::mutex mutex;
+  static auto* backends = new std::vector<std::unique_ptr<CudaBackend>>;
+  cuda_detail::gpu(index);  // throws for a missing device
+  std::lock_guard lock(mutex);
+  if (static_cast<int>(backends->size()) <= index) backends->resize(index + 1);
+  if ((*backends)[index] == nullptr) (*backends)[index] = std::make_unique<CudaBackend>(index);
+  return *(*backends)[index];
+}
+
+}  // namespace tg
