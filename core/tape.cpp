@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <functional>
 #include <unordered_map>
 
 #include "core/error.h"
@@ -32,6 +34,7 @@ NoGrad::~NoGrad() { recording = previous_; }
 Tape::~Tape() { clear(); }
 
 void Tape::record(const char* op, std::vector<Tensor> inputs, Tensor& output, BackwardFn backward) {
+  if (nodes_.size() >= collect_at_) collect_garbage();
   Node& node = nodes_.emplace_back();
   node.op = op;
   node.inputs = std::move(inputs);
@@ -41,19 +44,41 @@ void Tape::record(const char* op, std::vector<Tensor> inputs, Tensor& output, Ba
   out.node = static_cast<int64_t>(nodes_.size()) - 1;
   node.output = output;
   node.backward = std::move(backward);
+  ++live_;
 }
 
 void Tape::release(Node& node) {
-  if (node.output.defined()) {
-    TensorImpl& out = node.output.impl();
-    out.tape = nullptr;
-    out.node = -1;
-    out.graph_freed = true;
-    if (!out.retains_grad) out.grad.reset();
-  }
+  if (!node.output.defined()) return;
+  TensorImpl& out = node.output.impl();
+  out.tape = nullptr;
+  out.node = -1;
+  out.graph_freed = true;
+  if (!out.retains_grad) out.grad.reset();
   node.inputs.clear();
   node.output = Tensor();
   node.backward = nullptr;
+  --live_;
+}
+
+std::vector<int64_t> Tape::reached_from(int64_t root) {
+  const uint64_t pass = ++pass_;
+  std::vector<int64_t> reached{root}, pending{root};
+  nodes_[root].visit = pass;
+  while (!pending.empty()) {
+    const Node& node = nodes_[pending.back()];
+    pending.pop_back();
+    for (const Tensor& input : node.inputs) {
+      const TensorImpl& in = input.impl();
+      if (in.tape != this || in.node < 0 || nodes_[in.node].visit == pass) continue;
+      nodes_[in.node].visit = pass;
+      reached.push_back(in.node);
+      pending.push_back(in.node);
+    }
+  }
+  // A node's index is larger than its inputs' (recording order), so
+  // descending order runs every node after all the nodes that use it.
+  std::sort(reached.begin(), reached.end(), std::greater<>());
+  return reached;
 }
 
 void Tape::backward(const Tensor& root, const Tensor& seed, BackwardOptions options) {
@@ -74,10 +99,8 @@ void Tape::backward(const Tensor& root, const Tensor& seed, BackwardOptions opti
   accumulate_grad(root, grad_seed);
 
   NoGrad no_grad;  // backward functions compute with raw kernels, nothing records
-  const int64_t last = root_impl.node;
-  for (int64_t i = last; i >= 0; --i) {
+  for (const int64_t i : reached_from(root_impl.node)) {
     Node& node = nodes_[i];
-    if (!node.output.defined()) continue;  // released earlier
     const std::shared_ptr<TensorImpl> grad = node.output.impl().grad;
     if (grad != nullptr && node.backward) node.backward(Tensor(grad));
     if (!options.retain_graph)
@@ -85,8 +108,34 @@ void Tape::backward(const Tensor& root, const Tensor& seed, BackwardOptions opti
     else if (!node.output.impl().retains_grad)
       node.output.impl().grad.reset();  // a later backward starts from zero
   }
-  // The common case: the loss was the last op; start the next step afresh.
-  if (!options.retain_graph && last + 1 == static_cast<int64_t>(nodes_.size())) nodes_.clear();
+  if (!options.retain_graph) trim();
+}
+
+void Tape::trim() {
+  if (live_ == 0) {
+    nodes_.clear();  // the usual end of a training step: the next starts afresh
+    return;
+  }
+  while (!nodes_.empty() && !nodes_.back().output.defined()) nodes_.pop_back();
+}
+
+void Tape::collect_garbage() {
+  // Latest first: releasing a node drops its hold on its inputs, which may
+  // leave an earlier node unreachable in turn.
+  for (int64_t i = static_cast<int64_t>(nodes_.size()) - 1; i >= 0; --i) {
+    Node& node = nodes_[i];
+    if (node.output.defined() && node.output.impl_ptr().use_count() == 1) release(node);
+  }
+  // Close the gaps, keeping the recording order, and renumber the outputs.
+  size_t kept = 0;
+  for (Node& node : nodes_) {
+    if (!node.output.defined()) continue;
+    node.output.impl().node = static_cast<int64_t>(kept);
+    if (&nodes_[kept] != &node) nodes_[kept] = std::move(node);
+    ++kept;
+  }
+  nodes_.resize(kept);
+  collect_at_ = std::max<size_t>(4096, 2 * kept);
 }
 
 void Tape::clear() {
@@ -98,6 +147,7 @@ void Tape::clear() {
     out.graph_freed = true;
   }
   nodes_.clear();
+  live_ = 0;
 }
 
 std::string Tape::to_dot() const {
@@ -121,11 +171,19 @@ std::string Tape::to_dot() const {
   return dot + "}\n";
 }
 
-void accumulate_grad(const Tensor& x, Tensor g) {
-  TensorImpl& target = x.impl();
+namespace {
+// A gradient arriving at a tensor whose node an earlier backward released
+// could go no further: the user asked for a graph that is gone.
+void check_graph_kept(const TensorImpl& target) {
   if (target.graph_freed && !target.retains_grad)  // graph_freed implies node == -1
     fail("backward: a tensor on the path was produced by a graph already freed by an earlier "
-         "backward (pass BackwardOptions{{.retain_graph = true}} to the first backward)");
+         "backward (pass {{.retain_graph = true}} to the first backward)");
+}
+}  // namespace
+
+void accumulate_grad(const Tensor& x, Tensor g) {
+  TensorImpl& target = x.impl();
+  check_graph_kept(target);
   if (g.shape() != x.shape()) g = kernels::sum_to_shape(g, x.shape());
   if (g.dtype() != x.dtype())
     fail("backward: gradient dtype {} for a tensor of dtype {}", dtype_name(g.dtype()), dtype_name(x.dtype()));
@@ -142,6 +200,7 @@ void accumulate_grad(const Tensor& x, Tensor g) {
 
 Tensor grad_buffer(const Tensor& x) {
   TensorImpl& target = x.impl();
+  check_graph_kept(target);
   if (target.grad == nullptr) target.grad = kernels::zeros_like(x).impl_ptr();
   return Tensor(target.grad);
 }

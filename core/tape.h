@@ -22,12 +22,9 @@ using BackwardFn = std::function<void(const Tensor& grad_output)>;
 struct Node {
   const char* op = "";          // op name, for to_dot and error messages
   std::vector<Tensor> inputs;   // those that require grad
-  Tensor output;                // owns the gradient slot of the op's result
+  Tensor output;                // owns the gradient slot of the op's result; undefined once released
   BackwardFn backward;          // captures the values the op saved
-};
-
-struct BackwardOptions {
-  bool retain_graph = false;  // keep nodes (and saved values) for another backward
+  uint64_t visit = 0;           // the backward pass that last reached it
 };
 
 class Tape {
@@ -42,13 +39,18 @@ class Tape {
   void record(const char* op, std::vector<Tensor> inputs, Tensor& output, BackwardFn backward);
 
   // Back-propagates from `root` seeded with `seed` (ones when undefined; then
-  // root must hold one element).
+  // root must hold one element) through the nodes `root` reaches, and only
+  // those: the cost is that subgraph's, and other graphs recorded on the tape
+  // stay usable. Without retain_graph the reached nodes are released.
   void backward(const Tensor& root, const Tensor& seed = {}, BackwardOptions options = {});
 
   // Drops every node and its saved values; keeps the node array's capacity so
   // a training loop does not reallocate it each step.
   void clear();
+  // Slots in the node array, released ones included; live_nodes() counts
+  // those still holding a graph.
   size_t size() const { return nodes_.size(); }
+  size_t live_nodes() const { return live_; }
   const std::vector<Node>& nodes() const { return nodes_; }
 
   // Graphviz source of the recorded graph: ops as boxes, tensors as ellipses
@@ -60,7 +62,18 @@ class Tape {
 
  private:
   void release(Node& node);
+  // Indices of the live nodes `root` reaches, highest (latest) first.
+  std::vector<int64_t> reached_from(int64_t root);
+  // Releases nodes that no backward can reach any more (nobody but the tape
+  // holds their output), then closes the gaps released nodes leave.
+  void collect_garbage();
+  // Drops released nodes at the end, or all of them when none is live.
+  void trim();
+
   std::vector<Node> nodes_;
+  size_t live_ = 0;            // nodes not yet released
+  uint64_t pass_ = 0;          // numbers backward passes, for Node::visit
+  size_t collect_at_ = 4096;   // node count at which record() collects garbage
 };
 
 // Records onto `tape` instead of the current one while in scope.

@@ -52,16 +52,16 @@ Tensor& Tensor::retain_grad() {
   return *this;
 }
 
-void Tensor::backward() const { backward(Tensor()); }
+void Tensor::backward(BackwardOptions options) const { backward(Tensor(), options); }
 
-void Tensor::backward(const Tensor& seed) const {
+void Tensor::backward(const Tensor& seed, BackwardOptions options) const {
   if (!requires_grad())
     fail("backward: the tensor does not require grad (no input of the ops that made it required grad)");
   if (impl().graph_freed)
     fail("backward: the graph of this tensor was freed by an earlier backward "
-         "(pass BackwardOptions{{.retain_graph = true}} to keep it)");
+         "(pass {{.retain_graph = true}} to the first backward to keep it)");
   if (impl().tape == nullptr) fail("backward: called on a leaf tensor; there is nothing to differentiate");
-  impl().tape->backward(*this, seed);
+  impl().tape->backward(*this, seed, options);
 }
 
 Tensor Tensor::detach() const {

@@ -21,6 +21,10 @@ namespace tg {
 
 class Tape;
 
+struct BackwardOptions {
+  bool retain_graph = false;  // keep the nodes (and saved values) for another backward
+};
+
 struct TensorOptions {
   DType dtype = DType::f32;
   Device device = Device::cpu();
@@ -70,10 +74,12 @@ class Tensor {
   // Keeps the gradient of a non-leaf after backward (for inspection).
   Tensor& retain_grad();
   bool is_leaf() const { return impl().node < 0; }
-  // Runs backward from this scalar (seeded with d self = 1) on its tape.
-  void backward() const;
+  // Runs backward from this scalar (seeded with d self = 1) on its tape,
+  // through the nodes it reaches: other graphs on the tape stay usable.
+  //   loss.backward();  loss.backward({.retain_graph = true});
+  void backward(BackwardOptions options = {}) const;
   // Runs backward seeded with `seed` (same shape as self).
-  void backward(const Tensor& seed) const;
+  void backward(const Tensor& seed, BackwardOptions options = {}) const;
   // The same data, cut off from the tape (no gradient flows through).
   Tensor detach() const;
 

@@ -190,3 +190,86 @@ TEST_CASE("gradcheck catches a wrong gradient") {
   CHECK(r.message.find("analytic") != std::string::npos);
   CHECK_THROWS_WITH_AS(gradcheck(wrong_square, {ones({2}).requires_grad_()}), doctest::Contains("float64"), Error);
 }
+
+// Two losses recorded on one tape whose graphs share no node: each backward
+// runs and frees only its own graph (issue #8).
+TEST_CASE("two independent losses on one tape: both orders") {
+  for (const bool b_first : {true, false}) {
+    CAPTURE(b_first);
+    Tape tape;
+    TapeScope scope(tape);
+    const Tensor w = tensor({1.0, 2.0, 3.0}, {3}, true);
+    const Tensor a = sum(w * 2.0);
+    const Tensor b = sum(w * w);
+    const size_t live = tape.live_nodes();
+    if (b_first) {
+      b.backward();
+      CHECK(tape.live_nodes() == live - 2);  // b's two nodes released, a's kept
+      a.backward();
+    } else {
+      a.backward();
+      b.backward();
+    }
+    CHECK(w.grad().to_vector<double>() == std::vector<double>{4.0, 6.0, 8.0});  // 2 + 2w
+    CHECK(tape.live_nodes() == 0);
+    CHECK(tape.size() == 0);
+  }
+}
+
+TEST_CASE("a shared subgraph: freed by the first backward unless retained") {
+  SUBCASE("without retain_graph the second backward through it is an error") {
+    Tape tape;
+    TapeScope scope(tape);
+    const Tensor w = tensor({0.5, -1.0}, {2}, true);
+    const Tensor shared = tanh(w);
+    const Tensor a = sum(shared * 3.0);
+    const Tensor b = sum(shared * shared);
+    b.backward();
+    CHECK_THROWS_WITH_AS(a.backward(), doctest::Contains("freed by an earlier backward"), Error);
+  }
+  SUBCASE("with retain_graph both gradients add up") {
+    Tape tape;
+    TapeScope scope(tape);
+    const Tensor w = tensor({0.5, -1.0}, {2}, true);
+    const Tensor shared = tanh(w);
+    const Tensor a = sum(shared * 3.0);
+    const Tensor b = sum(shared * shared);
+    b.backward({.retain_graph = true});
+    a.backward();
+    const std::vector<double> grad = w.grad().to_vector<double>();
+    for (int i = 0; i < 2; ++i) {
+      const double x = std::vector<double>{0.5, -1.0}[i], y = std::tanh(x);
+      CHECK(grad[i] == doctest::Approx((2 * y + 3) * (1 - y * y)).epsilon(1e-12));  // d(y² + 3y)/dx
+    }
+    CHECK(tape.live_nodes() == 2);  // b's own mul and sum, kept by retain_graph
+  }
+}
+
+TEST_CASE("backward touches only the nodes its root reaches") {
+  Tape tape;
+  TapeScope scope(tape);
+  const Tensor w = tensor({1.0, 2.0}, {2}, true);
+  const Tensor unrelated = sum(exp(w));  // recorded first, never differentiated here
+  const Tensor loss = sum(w * w);
+  loss.backward();
+  CHECK(w.grad().to_vector<double>() == std::vector<double>{2.0, 4.0});
+  CHECK(tape.live_nodes() == 2);  // exp and sum of `unrelated` stay usable
+  w.set_grad(Tensor());
+  unrelated.backward();
+  CHECK(w.grad().to_vector<double>()[1] == doctest::Approx(std::exp(2.0)));
+}
+
+TEST_CASE("graphs nobody can reach any more are collected while recording") {
+  Tape tape;
+  TapeScope scope(tape);
+  const Tensor w = ones({4}).requires_grad_();
+  const Tensor kept = sum(w * 3.0);  // alive all along: its nodes must survive collection
+  for (int step = 0; step < 3000; ++step) {
+    (void)sum(tanh(w));  // a metric the caller drops without backward: 2 dead nodes a step
+    Tensor loss = sum(w * w);
+    loss.backward();
+  }
+  CHECK(tape.size() < 4096 + 8);  // dead graphs did not pile up
+  kept.backward();
+  CHECK(w.grad().to_vector<double>()[0] == doctest::Approx(3000 * 2.0 + 3.0));
+}
