@@ -152,6 +152,13 @@ Batch make_batch(const std::vector<Example>& examples, const std::vector<int64_t
   return batch;
 }
 
+Batch Batch::to(Device device) const {
+  Batch moved = *this;
+  for (Tensor* t : {&moved.src, &moved.src_mask, &moved.tgt_in, &moved.tgt_out})
+    if (t->defined()) *t = t->to(device);
+  return moved;
+}
+
 double padding_fraction(const std::vector<Example>& examples, const std::vector<std::vector<int64_t>>& plan) {
   int64_t real = 0, total = 0;
   for (const auto& batch : plan) {

@@ -36,6 +36,11 @@ struct Batch {
   int64_t num_tgt_tokens = 0;   // sum of tgt_lengths: the tokens the loss averages over
   std::vector<int64_t> indices;  // example i of the batch is examples[indices[i]]
   int64_t size() const { return static_cast<int64_t>(indices.size()); }
+  // The batch with src, src_mask, tgt_in and tgt_out on `device`, where the
+  // model is. The lengths stay on the host, as PyTorch keeps them: they are
+  // only read as numbers (padding masks, decoding limits), and reading them
+  // back from a GPU would wait for it.
+  Batch to(Device device) const;
 };
 
 struct BatchOptions {

@@ -58,7 +58,7 @@ void write(const Module& module, const optim::Optimizer* optimizer, const optim:
     meta["schedule.type"] = schedule->type_name();
     for (const auto& [key, value] : schedule->state()) meta[std::string(kSchedulePrefix) + key] = number_text(value);
   }
-  save_safetensors(path, tensors, meta);
+  save_safetensors(path, tensors, meta);  // writes host copies: the file does not depend on the device
 }
 
 std::string key_list(const std::vector<std::string>& keys) {
@@ -156,7 +156,7 @@ Metadata read(Module& module, optim::Optimizer* optimizer, optim::LRSchedule* sc
   }
   {
     NoGrad no_grad;
-    for (const auto& [param, t] : copies) kernels::copy_into(t.to(param.device()), param);
+    for (const auto& [param, t] : copies) kernels::copy_into(t.to(param.device()), param);  // onto the parameter's device
   }
   Metadata user;
   for (const auto& [key, value] : file.metadata)

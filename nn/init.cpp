@@ -55,7 +55,7 @@ void orthogonal_(const Tensor& t, double gain, Generator& gen) {
   std::vector<double> values(rows * cols);
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t c = 0; c < cols; ++c) values[r * cols + c] = gain * (tall ? q[c * n + r] : q[r * n + c]);
-  assign(t, from_vector(values, t.shape(), {DType::f64}));
+  assign(t, from_vector(values, t.shape(), {DType::f64, t.device()}));
 }
 
 }  // namespace tg::nn::init

@@ -12,6 +12,37 @@ void check_name(const std::string& name, const char* what) {
   if (name.empty() || name.find('.') != std::string::npos)
     fail("Module: {} name '{}' must be non-empty and contain no '.'", what, name);
 }
+
+// Points `t`'s TensorImpl at `moved`'s memory (a copy of its data elsewhere).
+// Shape, dtype, requires_grad and the handle itself stay.
+void adopt_storage(const Tensor& t, const Tensor& moved) {
+  TensorImpl& impl = t.impl();
+  impl.storage = moved.impl().storage;
+  impl.offset = moved.offset();
+  impl.strides = moved.strides();
+}
+
+// One parameter's (or gradient's) copy on the target device, before the swap.
+struct Move {
+  Tensor tensor, moved;
+};
+
+// Copies of every tensor of `tensors` not yet on `device`, each handle once
+// (tied parameters appear twice in named_parameters), gradients included.
+std::vector<Move> copies_on(const std::vector<Tensor>& tensors, Device device) {
+  std::vector<Move> moves;
+  auto add = [&](const Tensor& t) {
+    if (!t.defined() || t.device() == device) return;
+    for (const Move& m : moves)
+      if (m.tensor.is_same(t)) return;
+    moves.push_back({t, t.to(device)});
+  };
+  for (const Tensor& p : tensors) {
+    add(p);
+    add(p.grad());
+  }
+  return moves;
+}
 }  // namespace
 
 Tensor& Module::register_parameter(std::string name, Tensor& parameter) {
@@ -61,6 +92,16 @@ void Module::train(bool on) {
 
 void Module::zero_grad() {
   for (auto& [name, tensor] : named_parameters()) tensor.set_grad(Tensor());
+}
+
+void Module::to(Device device) {
+  // Copy everything first, then swap: a failed copy leaves the module as it was.
+  for (const Move& m : copies_on(parameters(), device)) adopt_storage(m.tensor, m.moved);
+}
+
+Device Module::device() const {
+  const auto params = named_parameters();
+  return params.empty() ? Device::cpu() : params.front().second.device();
 }
 
 void Module::reseed(uint64_t seed) {

@@ -49,6 +49,23 @@ class Module {
   // Drops every parameter's gradient (the next backward starts from zero).
   void zero_grad();
 
+  // Moves every parameter of this module and its children to `device`, in
+  // place: each parameter keeps its Tensor handle (only its storage changes),
+  // so whoever holds the parameters, an optimizer made before or after, sees
+  // them on the new device. requires_grad stays; a gradient moves along.
+  // All or nothing: if one copy fails (no CUDA, out of memory) nothing moves.
+  // Optimizer buffers (Adam's moments) are made at the first step, on the
+  // parameters' device, and to() does not move them: move the model before
+  // that first step. Build on the cpu (the same seed gives the same weights
+  // on every device), then move:
+  //
+  //   Tagger model(vocab, 64, tags);
+  //   model.to(tg::parse_device("cuda"));
+  //   tg::optim::Adam adam(model.named_parameters(), {.lr = 1e-3});
+  void to(Device device);
+  // The device of the first parameter; cpu for a module without parameters.
+  Device device() const;
+
   // Reseeds the random streams (dropout masks) of this module and its
   // children from one number: child i gets a seed derived from (seed, i).
   // A training loop that reseeds from (seed, step) before each step draws the

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/cuda.h"
 #include "tapegrad.h"
 
 namespace {
@@ -132,6 +133,82 @@ TEST_CASE("Module: summary lists type, names, shapes, counts and the total") {
   for (const char* part : {"block.scale", "block.proj.weight", "block.proj.bias", "head.weight", "(4, 3)", "(2, 4)",
                            "(4,)", "total", "28"})
     CHECK_MESSAGE(s.find(part) != std::string::npos, "summary lacks " << part << ":\n" << s);
+}
+
+// Everything Module::to must keep: the handles, values, requires_grad and gradients.
+struct Snapshot {
+  std::vector<Tensor> params, grads;
+  std::vector<const void*> data;
+  std::vector<std::vector<double>> values;
+  explicit Snapshot(const Module& m) {
+    for (const Tensor& p : m.parameters()) {
+      params.push_back(p);
+      grads.push_back(p.grad());
+      data.push_back(p.view().data);
+      values.push_back(p.to_vector<double>());
+    }
+  }
+  void check_unchanged(const Module& m) const {
+    const std::vector<Tensor> now = m.parameters();
+    REQUIRE(now.size() == params.size());
+    for (size_t i = 0; i < now.size(); ++i) {
+      INFO("parameter " << i);
+      CHECK(now[i].is_same(params[i]));
+      CHECK(now[i].device() == tg::Device::cpu());
+      CHECK(now[i].view().data == data[i]);
+      CHECK(now[i].requires_grad());
+      CHECK(now[i].grad().is_same(grads[i]));
+      CHECK(now[i].to_vector<double>() == values[i]);
+    }
+  }
+};
+
+TEST_CASE("Module: to(cpu) on a cpu module changes nothing and keeps every handle") {
+  tg::Generator gen(5);
+  Net net(gen);
+  net.eval();
+  tg::sum(net.forward(tg::randn({2, 3}, {}, gen))).backward();  // gradients must survive too
+  const Snapshot before(net);
+  tg::optim::Adam adam(net.named_parameters(), {.lr = 0.1});
+  net.to(tg::Device::cpu());
+  CHECK(net.device() == tg::Device::cpu());
+  before.check_unchanged(net);
+  for (size_t i = 0; i < adam.parameters().size(); ++i) CHECK(adam.parameters()[i].is_same(before.params[i]));
+  Dropout no_parameters(0.5);
+  CHECK(no_parameters.device() == tg::Device::cpu());
+}
+
+TEST_CASE("Module: to(cuda) moves in place, or fails leaving the module as it was") {
+  tg::Generator gen(6);
+  Net net(gen);
+  const Snapshot before(net);
+  if (!tg::cuda::is_available()) {
+    CHECK_THROWS_WITH_AS(net.to(tg::Device::cuda()), doctest::Contains("cuda:0"), tg::Error);
+    before.check_unchanged(net);
+    return;
+  }
+  tg::optim::SGD sgd(net.named_parameters(), {.lr = 0.5});  // made before the move: must see it
+  net.to(tg::Device::cuda());
+  CHECK(net.device() == tg::Device::cuda());
+  const std::vector<Tensor> params = net.parameters();
+  for (size_t i = 0; i < params.size(); ++i) {
+    INFO("parameter " << i);
+    CHECK(params[i].is_same(before.params[i]));
+    CHECK(params[i].device() == tg::Device::cuda());
+    CHECK(params[i].requires_grad());
+    CHECK(params[i].to_vector<double>() == before.values[i]);
+  }
+  net.eval();
+  const Tensor x = tg::randn({2, 3}, {DType::f32, tg::Device::cuda()}, gen);
+  tg::sum(net.forward(x)).backward();
+  sgd.step();  // updates the moved tensors
+  net.to(tg::Device::cpu());
+  for (size_t i = 0; i < params.size(); ++i) {
+    INFO("parameter " << i);
+    CHECK(params[i].device() == tg::Device::cpu());
+    CHECK(params[i].grad().device() == tg::Device::cpu());
+    CHECK(params[i].to_vector<double>() != before.values[i]);
+  }
 }
 
 struct Twice : Module {

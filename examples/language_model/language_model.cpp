@@ -71,7 +71,7 @@ double evaluate_perplexity(WordModel& model, const std::vector<data::Example>& e
   double nll = 0;
   int64_t tokens = 0;
   for (const std::vector<int64_t>& indices : data::plan_eval(examples, batch_size)) {
-    const data::Batch batch = data::make_batch(examples, indices);
+    const data::Batch batch = data::make_batch(examples, indices).to(model.device());
     nll += batch_nll(model, batch, Reduction::sum).item();
     tokens += batch.num_tgt_tokens;
   }
@@ -156,8 +156,9 @@ LanguageModelReport train_language_model(const LanguageModelOptions& o) {
 
   WordModelConfig config = o.model;
   config.vocab = lm.vocab.size();
-  lm.model = std::make_unique<WordModel>(config, o.seed);
+  lm.model = std::make_unique<WordModel>(config, o.seed);  // on the cpu: the same weights on every device
   WordModel& model = *lm.model;
+  model.to(o.device);
   if (o.log) {
     o.log(fmt::format("data: {} training sentences ({} tokens), {} validation sentences ({} tokens), from {}",
                       report.train_sentences, report.train_tokens, report.val_sentences, report.val_tokens, dir));
@@ -181,7 +182,7 @@ LanguageModelReport train_language_model(const LanguageModelOptions& o) {
     double nll = 0;
     int64_t tokens = 0;
     for (const std::vector<int64_t>& indices : plan) {
-      const data::Batch batch = data::make_batch(train, indices);
+      const data::Batch batch = data::make_batch(train, indices).to(o.device);
       const Tensor loss = batch_nll(model, batch, Reduction::mean);
       loss.backward();
       if (o.clip > 0) optim::clip_grad_norm(adam.parameters(), o.clip);
@@ -245,7 +246,7 @@ void save_language_model(const LanguageModel& lm, const std::string& path, doubl
             {"lm.epoch", std::to_string(epoch)}});
 }
 
-LanguageModel load_language_model(const std::string& path) {
+LanguageModel load_language_model(const std::string& path, Device device) {
   if (!std::filesystem::exists(path)) fail("language_model: checkpoint '{}' does not exist", path);
   const std::map<std::string, std::string> metadata = load_safetensors(path).metadata;
   LanguageModel lm;
@@ -257,6 +258,7 @@ LanguageModel load_language_model(const std::string& path) {
   config.layers = static_cast<int>(metadata_int(metadata, "lm.layers", path));
   config.dropout = 0;  // only used in training
   lm.model = std::make_unique<WordModel>(config, 0);
+  lm.model->to(device);
   nn::load(*lm.model, path);
   lm.model->eval();
   return lm;
@@ -273,15 +275,17 @@ std::vector<std::string> generate(const LanguageModel& lm, const std::vector<std
 
   std::vector<int64_t> context = {data::Vocab::bos_id};  // <bos> prompt...
   for (const int64_t id : lm.vocab.encode(prompt)) context.push_back(id);
+  const Device device = model.device();
+  auto token = [&](int64_t id) { return from_vector(std::vector<int64_t>{id}, Shape{1}, {DType::i64, device}); };  // (1)
   Tensor logits, state;
-  for (const int64_t id : context) std::tie(logits, state) = model.step(index_tensor({id}), state);
+  for (const int64_t id : context) std::tie(logits, state) = model.step(token(id), state);
 
   std::vector<std::string> words;
   while (static_cast<int64_t>(words.size()) < options.max_words) {
     const int64_t next = choose(logits, options.temperature, gen);
     if (next == data::Vocab::eos_id) break;
     words.push_back(lm.vocab.token(next));
-    std::tie(logits, state) = model.step(index_tensor({next}), state);
+    std::tie(logits, state) = model.step(token(next), state);
   }
   return words;
 }

@@ -30,6 +30,7 @@ struct LanguageModelOptions {
   int64_t max_steps = 0;    // > 0: stop after N updates (the epoch in progress is then evaluated)
   std::string save_path;    // when set, the best checkpoint by validation perplexity
   int64_t log_every = 100;  // a progress line every N updates
+  Device device = Device::cpu();  // where the model and its batches live
   std::function<void(const std::string&)> log;  // progress lines; none when empty
 };
 
@@ -69,7 +70,8 @@ double perplexity(const LanguageModel& lm, const std::vector<std::vector<std::st
 
 // Checkpoints: the parameters with the vocabulary and sizes in the metadata.
 void save_language_model(const LanguageModel& lm, const std::string& path, double val_perplexity, int epoch);
-LanguageModel load_language_model(const std::string& path);
+// The model comes back on `device`; checkpoints do not depend on the device that wrote them.
+LanguageModel load_language_model(const std::string& path, Device device = Device::cpu());
 
 struct GenerateOptions {
   double temperature = 1.0;  // softmax(logits / temperature); 0 = greedy (most likely word)
@@ -78,8 +80,8 @@ struct GenerateOptions {
 };
 
 // Continues `prompt` (tokens, as tokenize(…, "en") gives them) word by word
-// until <eos> or max_words; returns the new words only. <pad>, <bos> and <unk>
-// are never produced.
+// on the model's device, until <eos> or max_words; returns the new words only.
+// <pad>, <bos> and <unk> are never produced.
 std::vector<std::string> generate(const LanguageModel& lm, const std::vector<std::string>& prompt,
                                   const GenerateOptions& options);
 

@@ -4,6 +4,7 @@
 //   language_model --threads 2 --save lm.safetensors            train; keep the best epoch
 //   language_model --load lm.safetensors --generate "a man"      sample a continuation
 //   language_model --limit-train 2000 --epochs 1 --generate "two dogs" --temperature 0
+//   language_model --device cuda --save lm.safetensors          train on an NVIDIA GPU
 //
 // Training reports the loss as it goes and, per epoch, the validation
 // perplexity: exp of the mean negative log-likelihood of every validation
@@ -25,6 +26,7 @@ int main(int argc, char** argv) {
   std::string load_path, prompt;
   int threads = 0;
   int samples = 1;
+  std::string device_name = "cpu";
   app.add_option("--data-dir", options.data_dir,
                  "directory holding train.lc.norm.tok.en.gz and val.lc.norm.tok.en.gz "
                  "(default: $MULTI30K_DIR, else ../shared/data/multi30k if present, else data/multi30k)");
@@ -45,6 +47,8 @@ int main(int argc, char** argv) {
       ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{1000000000}));
   app.add_option("--max-steps", options.max_steps, "stop after N updates (0: no limit)")->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{1000000000}));
   app.add_option("--log-every", options.log_every, "a progress line every N updates")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1000000}));
+  app.add_option("--device", device_name, "where the model runs: cpu, cuda or cuda:N (an NVIDIA GPU)")
+      ->capture_default_str();
   app.add_option("--save", options.save_path, "save the best checkpoint (by validation perplexity) here");
   app.add_option("--load", load_path, "load this checkpoint instead of training")->check(CLI::ExistingFile);
   auto* generate_opt = app.add_option("--generate", prompt, "continue this prompt (e.g. \"a man\") after training or loading");
@@ -61,11 +65,13 @@ int main(int argc, char** argv) {
   };
   try {
     if (threads > 0) tg::set_num_threads(threads);
+    options.device = tg::parse_device(device_name);
+    tg::device_backend(options.device);  // an unusable device fails here, before any data is read
     tg::examples::LanguageModel loaded;
     const tg::examples::LanguageModel* lm = nullptr;
     if (!load_path.empty()) {
       if (!prompt_given) tg::fail("language_model: --load needs --generate \"prompt\" (there is nothing else to do)");
-      loaded = tg::examples::load_language_model(load_path);
+      loaded = tg::examples::load_language_model(load_path, options.device);
       fmt::print("loaded {} ({} words in the vocabulary)\n", load_path, loaded.vocab.size());
       lm = &loaded;
     }

@@ -3,6 +3,7 @@
 //
 //   time_series                          the built-in noisy sum of sines
 //   time_series --csv prices.csv --window 30 --out predictions.csv
+//   time_series --device cuda            the same on an NVIDIA GPU
 //
 // The last 20% of the series is held out; the model sees only the values
 // before each held-out point (the true ones: one-step-ahead forecasts).
@@ -24,6 +25,7 @@ int main(int argc, char** argv) {
   double noise = 0.1;
   uint64_t signal_seed = 7;
   int threads = 1;  // a 32-unit GRU on 32 windows: too little work per op for threads to pay
+  std::string device_name = "cpu";
   app.add_option("--csv", csv_path, "one-column CSV of values (optional header line); default: the built-in signal")
       ->check(CLI::ExistingFile);
   app.add_option("--length", length, "points of the built-in signal")->capture_default_str()->check(CLI::Range(int64_t{2}, int64_t{10'000'000}));
@@ -39,6 +41,8 @@ int main(int argc, char** argv) {
   app.add_option("--heldout", options.heldout, "share of the series held out at its end")->capture_default_str()->check(CLI::Range(0.01, 0.99));
   app.add_option("--seed", options.seed, "seed of the initial weights and batch order")->capture_default_str();
   app.add_option("--threads", threads, "threads for kernels and OpenBLAS (0: all cores; this small model runs best on 1)")->capture_default_str()->check(CLI::Range(0, 1024));
+  app.add_option("--device", device_name, "where the model runs: cpu, cuda or cuda:N (an NVIDIA GPU)")
+      ->capture_default_str();
   app.add_option("--out", out_path, "write index,actual,predicted,baseline of the held-out points to this CSV");
   CLI11_PARSE(app, argc, argv);
 
@@ -48,6 +52,8 @@ int main(int argc, char** argv) {
   };
   try {
     if (threads > 0) tg::set_num_threads(threads);
+    options.device = tg::parse_device(device_name);
+    tg::device_backend(options.device);  // an unusable device fails here, before any work
     const std::vector<double> series =
         csv_path.empty() ? tg::examples::make_signal(length, noise, signal_seed) : tg::examples::read_series_csv(csv_path);
     fmt::print("series: {} values from {}; window {}, {:.0f}% held out\n", series.size(),

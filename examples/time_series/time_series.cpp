@@ -34,7 +34,7 @@ struct WindowBatch {
 };
 
 WindowBatch make_windows(const std::vector<double>& z, const std::vector<int64_t>& targets, size_t begin, size_t end,
-                         int64_t window) {
+                         int64_t window, Device device) {
   const int64_t batch = static_cast<int64_t>(end - begin);
   std::vector<float> x(static_cast<size_t>(window * batch)), y(static_cast<size_t>(batch));
   for (int64_t b = 0; b < batch; ++b) {
@@ -42,7 +42,7 @@ WindowBatch make_windows(const std::vector<double>& z, const std::vector<int64_t
     for (int64_t k = 0; k < window; ++k) x[static_cast<size_t>(k * batch + b)] = static_cast<float>(z[t - window + k]);
     y[static_cast<size_t>(b)] = static_cast<float>(z[t]);
   }
-  return {from_vector(x, {window, batch, 1}, {}), from_vector(y, {batch, 1}, {})};
+  return {from_vector(x, {window, batch, 1}, {DType::f32, device}), from_vector(y, {batch, 1}, {DType::f32, device})};
 }
 
 // The model's predictions, in x's units, for every target position.
@@ -54,7 +54,7 @@ std::vector<double> predict(const SeriesModel& model, const std::vector<double>&
   constexpr size_t chunk = 512;
   for (size_t begin = 0; begin < targets.size(); begin += chunk) {
     const size_t end = std::min(targets.size(), begin + chunk);
-    const Tensor pred = model.forward(make_windows(z, targets, begin, end, window).x);
+    const Tensor pred = model.forward(make_windows(z, targets, begin, end, window, model.device()).x);
     for (const float p : pred.to_vector<float>()) out.push_back(p * std + mean);
   }
   return out;
@@ -161,7 +161,8 @@ TimeSeriesReport train_time_series(const std::vector<double>& series, const Time
   report.heldout_points = static_cast<int64_t>(heldout_targets.size());
 
   Generator gen(o.seed);
-  SeriesModel model(o.hidden, gen);
+  SeriesModel model(o.hidden, gen);  // built on the cpu, so the weights are the same on every device
+  model.to(o.device);
   optim::Adam adam(model.named_parameters(), {.lr = o.lr});
   std::vector<int64_t> order = train_targets;
   double baseline_sum = 0;
@@ -175,7 +176,7 @@ TimeSeriesReport train_time_series(const std::vector<double>& series, const Time
     int64_t epoch_steps = 0;
     for (size_t begin = 0; begin < order.size(); begin += static_cast<size_t>(o.batch_size)) {
       const size_t end = std::min(order.size(), begin + static_cast<size_t>(o.batch_size));
-      const WindowBatch batch = make_windows(z, order, begin, end, o.window);
+      const WindowBatch batch = make_windows(z, order, begin, end, o.window, o.device);
       const Tensor loss = mse_loss(model.forward(batch.x), batch.y);
       loss.backward();
       if (o.clip > 0) optim::clip_grad_norm(adam.parameters(), o.clip);

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "core/device.h"
+
 namespace tg::examples {
 
 struct TimeSeriesOptions {
@@ -26,6 +28,7 @@ struct TimeSeriesOptions {
   double heldout = 0.2;     // share of the series, at its end, held out
   uint64_t seed = 0;        // initial weights and batch order
   int64_t max_steps = 0;    // > 0: stop after this many updates (tests)
+  Device device = Device::cpu();  // where the model and its batches live
   std::function<void(const std::string&)> log;  // progress lines; none when empty
 };
 

@@ -68,7 +68,7 @@ double corpus_loss(Seq2Seq& model, const std::vector<data::Example>& examples, i
   double sum = 0;
   int64_t tokens = 0;
   for (const std::vector<int64_t>& indices : data::plan_eval(examples, batch_size)) {
-    const data::Batch batch = data::make_batch(examples, indices);
+    const data::Batch batch = data::make_batch(examples, indices).to(model.device());
     sum += batch_loss(model, batch).item() * static_cast<double>(batch.num_tgt_tokens);
     tokens += batch.num_tgt_tokens;
   }
@@ -88,7 +88,7 @@ std::vector<std::vector<std::string>> translate_ids(Seq2Seq& model, const std::v
     std::vector<data::Example> examples(sources.size());
     for (size_t i = 0; i < sources.size(); ++i) examples[i].src = sources[i];
     for (const std::vector<int64_t>& indices : data::plan_eval(examples, batch_size)) {
-      const data::Batch batch = data::make_batch(examples, indices);
+      const data::Batch batch = data::make_batch(examples, indices).to(model.device());
       const int64_t longest = batch.src.size(0);
       const std::vector<Hypothesis> hyps =
           greedy_decode(model, batch.src, batch.src_lengths, batch.src_mask, output_limit(longest));

@@ -27,18 +27,20 @@ struct SplitText {
 SplitText read_split(const std::string& dir, const std::string& split, int64_t limit, bool raw_references);
 
 // Token-level cross entropy of a batch, padding ignored (mean over its
-// batch.num_tgt_tokens target tokens): the training loss.
+// batch.num_tgt_tokens target tokens): the training loss. The batch must be
+// on the model's device (Batch::to).
 Tensor batch_loss(const Seq2Seq& model, const data::Batch& batch);
 
-// The mean loss per target token over `examples` in evaluation mode.
+// The mean loss per target token over `examples` in evaluation mode; batches
+// go to the model's device.
 double corpus_loss(Seq2Seq& model, const std::vector<data::Example>& examples, int64_t batch_size);
 
 // The longest output decoding allows for a source of `src_len` tokens.
 int64_t output_limit(int64_t src_len);
 
-// Translates every source (token ids), greedy (beam <= 1, batched) or with beam
-// search; returns target tokens (lowercased, Moses-escaped, as in lc.norm.tok)
-// in the order of `sources`.
+// Translates every source (token ids) on the model's device, greedy (beam <= 1,
+// batched) or with beam search; returns target tokens (lowercased,
+// Moses-escaped, as in lc.norm.tok) in the order of `sources`.
 std::vector<std::vector<std::string>> translate_ids(Seq2Seq& model, const std::vector<std::vector<int64_t>>& sources,
                                                     const data::Vocab& tgt_vocab, int64_t beam,
                                                     double length_penalty, int64_t batch_size);

@@ -2,6 +2,7 @@
 // encoder–decoder or Bahdanau et al.'s attention model.
 //
 //   translate train --model bahdanau --epochs 10          train; Ctrl-C stops, --resume continues
+//   translate train --model bahdanau --device cuda        the same on an NVIDIA GPU (every command takes --device)
 //   translate eval --checkpoint runs/bahdanau/best.safetensors --split test_2016_flickr --beam 5
 //   translate translate --checkpoint runs/bahdanau/best.safetensors "Ein Mann fährt Fahrrad."
 //
@@ -67,8 +68,8 @@ std::vector<std::string> read_stdin_lines() {
 }
 
 int run_eval(const std::string& checkpoint, const std::string& data_dir, const std::string& split, int64_t beam,
-             double length_penalty, std::string out_path, int64_t limit) {
-  tr::Translator translator = tr::load_translator(checkpoint);
+             double length_penalty, std::string out_path, int64_t limit, tg::Device device) {
+  tr::Translator translator = tr::load_translator(checkpoint, device);
   const std::string dir = tr::resolve_data_dir(data_dir);
   const tr::SplitText text = tr::read_split(dir, split, limit, true);
   const tg::data::Vocab& src_vocab = translator.info.src_vocab;
@@ -100,8 +101,8 @@ int run_eval(const std::string& checkpoint, const std::string& data_dir, const s
 }
 
 int run_translate(const std::string& checkpoint, const std::vector<std::string>& sentences, int64_t beam,
-                  double length_penalty, const std::string& svg_path, int64_t max_tokens) {
-  tr::Translator translator = tr::load_translator(checkpoint);
+                  double length_penalty, const std::string& svg_path, int64_t max_tokens, tg::Device device) {
+  tr::Translator translator = tr::load_translator(checkpoint, device);
   const bool from_arguments = !sentences.empty();
   const std::vector<std::string> inputs = from_arguments ? sentences : read_stdin_lines();
   const std::vector<std::vector<std::string>> sources =
@@ -132,9 +133,12 @@ int main(int argc, char** argv) {
                "2014's attention model."};
   app.require_subcommand(1);
   int threads = 2;
-  auto add_threads = [&](CLI::App* cmd) {
+  std::string device_name = "cpu";
+  auto add_run_options = [&](CLI::App* cmd) {
     cmd->add_option("--threads", threads, "threads for kernels and OpenBLAS")
         ->check(CLI::Range(1, 256))
+        ->capture_default_str();
+    cmd->add_option("--device", device_name, "where the model runs: cpu, cuda or cuda:N (an NVIDIA GPU)")
         ->capture_default_str();
   };
 
@@ -188,7 +192,7 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
 
-  add_threads(train_cmd);
+  add_run_options(train_cmd);
 
   // ---- eval ----
   CLI::App* eval_cmd = app.add_subcommand("eval", "translate a Multi30k split and print BLEU");
@@ -207,7 +211,7 @@ int main(int argc, char** argv) {
   eval_cmd->add_option("--data-dir", data_dir, "Multi30k directory (as for train)");
   eval_cmd->add_option("--limit", limit, "use the first N sentences (0: all)")->check(CLI::NonNegativeNumber);
 
-  add_threads(eval_cmd);
+  add_run_options(eval_cmd);
 
   // ---- translate ----
   CLI::App* translate_cmd =
@@ -225,12 +229,14 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   translate_cmd->add_option("sentences", sentences, "German sentences");
-  add_threads(translate_cmd);
+  add_run_options(translate_cmd);
 
   CLI11_PARSE(app, argc, argv);
   tg::set_num_threads(threads);
 
   try {
+    const tg::Device device = tg::parse_device(device_name);
+    tg::device_backend(device);  // an unusable device fails here, before any data is read
     if (*train_cmd) {
       if (opt.resume)
         for (const char* name : {"--model", "--embed", "--hidden", "--dropout", "--batch-size", "--lr", "--clip",
@@ -238,14 +244,16 @@ int main(int argc, char** argv) {
           if (train_cmd->count(name) > 0 && std::string(name) != "--model")
             fmt::print(stderr, "note: {} is ignored with --resume (the checkpoint's value is used)\n", name);
       install_interrupt_handler();
+      opt.device = device;
       tr::TrainHooks hooks;
       hooks.stop = &stop_flag();
       hooks.terminal = tr::is_terminal(STDOUT_FILENO);
       tr::train(opt, hooks);
       return 0;
     }
-    if (*eval_cmd) return run_eval(checkpoint, data_dir, split, beam, length_penalty, out_path, limit);
-    if (*translate_cmd) return run_translate(checkpoint, sentences, beam, length_penalty, svg_path, max_tokens);
+    if (*eval_cmd) return run_eval(checkpoint, data_dir, split, beam, length_penalty, out_path, limit, device);
+    if (*translate_cmd)
+      return run_translate(checkpoint, sentences, beam, length_penalty, svg_path, max_tokens, device);
   } catch (const std::exception& e) {
     std::fflush(stdout);
     fmt::print(stderr, "error: {}\n", e.what());

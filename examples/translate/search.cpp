@@ -31,6 +31,11 @@ class EvalScope {
   bool was_training_;
 };
 
+// int64 ids (tokens, row numbers) on the model's device, for ops with its tensors.
+Tensor ids_on(const std::vector<int64_t>& ids, const Shape& shape, Device device) {
+  return from_vector(ids, shape, {DType::i64, device});
+}
+
 // Attention rows collected on the host: `columns` values per generated token.
 Tensor attention_matrix(const std::vector<float>& rows, int64_t columns) {
   const int64_t steps = columns == 0 ? 0 : static_cast<int64_t>(rows.size()) / columns;
@@ -78,7 +83,7 @@ std::vector<Hypothesis> greedy_decode(Seq2Seq& model, const Tensor& src, const T
 
   std::vector<Hypothesis> hyps(static_cast<size_t>(B));
   std::vector<std::vector<float>> rows(static_cast<size_t>(B));  // attention, row-major per sentence
-  Tensor prev = full({B}, static_cast<double>(Vocab::bos_id), {DType::i64});  // (B)
+  Tensor prev = full({B}, static_cast<double>(Vocab::bos_id), {DType::i64, src.device()});  // (B)
   Tensor hidden = encoded.initial_hidden;                                     // (B, H)
   int64_t open = B;
   for (int64_t t = 0; t < max_len && open > 0; ++t) {
@@ -119,8 +124,9 @@ Hypothesis beam_search(Seq2Seq& model, const std::vector<int64_t>& src, int64_t 
   EvalScope eval(model);
 
   const int64_t S = static_cast<int64_t>(src.size());
-  const Encoded encoded = model.encode(index_tensor(src, Shape{S, 1}), index_tensor({S}, Shape{1}),
-                                       ne(ones({1, S}, {DType::f64}), 0.0));  // (S, 1), (1), (1, S)
+  const Device device = model.device();  // the length stays on the host, as in data::Batch
+  const Encoded encoded = model.encode(ids_on(src, Shape{S, 1}, device), index_tensor({S}, Shape{1}),
+                                       ne(ones({1, S}, {DType::f64, device}), 0.0));  // (S, 1), (1), (1, S)
   struct Partial {
     std::vector<int64_t> tokens;
     double log_prob = 0;
@@ -141,10 +147,10 @@ Hypothesis beam_search(Seq2Seq& model, const std::vector<int64_t>& src, int64_t 
   Encoded repeated = encoded;              // the encoding repeated n = alive.size() times
   for (int64_t t = 0; t < max_len; ++t) {
     const int64_t n = static_cast<int64_t>(alive.size());
-    if (repeated.mask.size(0) != n) repeated = select_rows(encoded, zeros({n}, {DType::i64}));
+    if (repeated.mask.size(0) != n) repeated = select_rows(encoded, zeros({n}, {DType::i64, device}));
     std::vector<int64_t> prev(static_cast<size_t>(n));
     for (int64_t i = 0; i < n; ++i) prev[i] = alive[i].tokens.empty() ? Vocab::bos_id : alive[i].tokens.back();
-    const Step step = model.step(repeated, index_tensor(prev, Shape{n}), hidden);
+    const Step step = model.step(repeated, ids_on(prev, Shape{n}, device), hidden);
     const std::vector<double> log_probs = step.log_probs.to_vector<double>();  // (n, V)
     std::vector<float> attention;
     if (step.attention.defined()) attention = step.attention.to_vector<float>();  // (n, S)
@@ -186,7 +192,7 @@ Hypothesis beam_search(Seq2Seq& model, const std::vector<int64_t>& src, int64_t 
                                               length_penalty));
     alive = done ? std::vector<Partial>() : std::move(next);
     if (done) break;
-    hidden = index_select(step.hidden, 0, index_tensor(parents, Shape{static_cast<int64_t>(parents.size())}));
+    hidden = index_select(step.hidden, 0, ids_on(parents, Shape{static_cast<int64_t>(parents.size())}, device));
   }
   for (const Partial& p : alive) finish(p, false);  // cut at max_len
   return finished[best_index(finished, length_penalty)];

@@ -23,7 +23,7 @@ struct Hypothesis {
   std::vector<int64_t> tokens;  // y_1 .. y_n, without <bos>/<eos>
   bool finished = false;        // ended with <eos> (else it was cut at max_len)
   double log_prob = 0;          // Σ log p of the tokens, <eos> included when finished
-  // (steps, S) float32: row t = the attention weights over the S real source
+  // (steps, S) float32 on the host: row t = the attention weights over the S real source
   // positions when y_t was chosen, one row per generated token including the
   // final <eos>. Undefined for models without attention (Cho) or when not asked for.
   Tensor attention;
@@ -40,12 +40,13 @@ inline double normalized_score(const Hypothesis& h, double length_penalty) {
 // Greedy search for a padded source batch: at every step each sentence takes
 // its most probable next token (the first on ties), until it emits <eos> or
 // has max_len tokens. src (S, B) int64, src_lengths (B) int64, src_mask (B, S)
-// bool as in data::Batch. Returns one hypothesis per sentence, in batch order;
+// bool as in data::Batch, src and src_mask on the model's device (Batch::to). Returns one hypothesis per sentence, in batch order;
 // with_attention fills their attention matrices.
 std::vector<Hypothesis> greedy_decode(Seq2Seq& model, const Tensor& src, const Tensor& src_lengths,
                                       const Tensor& src_mask, int64_t max_len, bool with_attention = false);
 
-// Beam search for one source sentence `src` (token ids, no <bos>/<eos>).
+// Beam search for one source sentence `src` (token ids, no <bos>/<eos>), on
+// the model's device.
 // The beam holds the K = beam_size best open hypotheses (all of one length, so
 // ranking by log_prob is ranking by score). At each step the 2K best
 // extensions are ranked: those ending in <eos> among the first K are finished,

@@ -147,7 +147,8 @@ TrainResult train(const TrainOptions& options, const TrainHooks& hooks) {
       info.tgt_vocab.size(), settings.min_freq);
 
   // ---- model, optimizer, schedule; restored when resuming ----
-  std::unique_ptr<Seq2Seq> model = make_model(info.config, settings.seed);
+  std::unique_ptr<Seq2Seq> model = make_model(info.config, settings.seed);  // on the cpu: same weights anywhere
+  model->to(options.device);
   optim::AdamOptions adam_options;
   adam_options.lr = options.lr;
   optim::Adam adam(model->named_parameters(), adam_options);
@@ -167,9 +168,9 @@ TrainResult train(const TrainOptions& options, const TrainHooks& hooks) {
   } else {
     std::filesystem::create_directories(dir);
   }
-  say(hooks, "model: {} (embed {}, hidden {}, dropout {}), {} parameters; batch size {}, lr {}, seed {}\n",
+  say(hooks, "model: {} (embed {}, hidden {}, dropout {}), {} parameters on {}; batch size {}, lr {}, seed {}\n",
       info.config.kind, info.config.embed, info.config.hidden, info.config.dropout, model->parameter_count(),
-      settings.batch_size, adam.lr(), settings.seed);
+      options.device.str(), settings.batch_size, adam.lr(), settings.seed);
 
   const std::vector<Tensor> params = model->parameters();
   data::BatchOptions batch_options;
@@ -203,7 +204,7 @@ TrainResult train(const TrainOptions& options, const TrainHooks& hooks) {
     int64_t session_batches = 0, session_tokens = 0;
 
     for (int64_t b = pos.batch; b < total; ++b) {
-      const data::Batch batch = data::make_batch(examples, plan[static_cast<size_t>(b)]);
+      const data::Batch batch = data::make_batch(examples, plan[static_cast<size_t>(b)]).to(options.device);
       model->train();
       model->reseed(step_seed(settings.seed, pos.step));  // dropout masks depend on (seed, step) only
       const Tensor loss = batch_loss(*model, batch);

@@ -36,6 +36,7 @@ struct TrainOptions {
   int64_t limit_val = 0;       // 0: the whole validation set
   int64_t max_steps = 0;       // > 0: stop once this many optimizer steps are done in all
   int64_t eval_beam = 1;       // beam for the per-epoch validation BLEU; 1 = greedy
+  Device device = Device::cpu();  // where the model trains; not in the checkpoint, so a run may resume elsewhere
 };
 
 struct TrainHooks {

@@ -159,11 +159,12 @@ CheckpointInfo read_checkpoint_info(const std::string& path) {
   return info;
 }
 
-Translator load_translator(const std::string& path) {
+Translator load_translator(const std::string& path, Device device) {
   Translator t;
   t.info = read_checkpoint_info(path);
   t.model = make_model(t.info.config, 0);
-  nn::load(*t.model, path);  // strict: every parameter present, shapes checked
+  t.model->to(device);
+  nn::load(*t.model, path);  // strict: every parameter present, shapes checked; copied to the device
   t.model->eval();
   return t;
 }

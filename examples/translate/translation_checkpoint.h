@@ -69,8 +69,9 @@ struct Translator {
   std::unique_ptr<Seq2Seq> model;
 };
 
-// read_checkpoint_info, then the model with the file's parameters, in eval mode.
-Translator load_translator(const std::string& path);
+// read_checkpoint_info, then the model with the file's parameters on
+// `device`, in eval mode. Checkpoints do not depend on the device that wrote them.
+Translator load_translator(const std::string& path, Device device = Device::cpu());
 
 // Model parameters only (best.safetensors), or with the optimizer (and the
 // schedule's counters) for resuming (last.safetensors).
