@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numbers>
 
 #include "core/error.h"
 
@@ -121,6 +122,68 @@ void ReduceLROnPlateau::load_state(const std::map<std::string, double>& state) {
   bad_epochs_ = static_cast<int64_t>(get(state, "bad_epochs", "ReduceLROnPlateau"));
   cooldown_left_ = static_cast<int64_t>(get(state, "cooldown_left", "ReduceLROnPlateau"));
   epoch_ = static_cast<int64_t>(get(state, "epoch", "ReduceLROnPlateau"));
+}
+
+// ---- CosineAnnealingLR ----
+
+CosineAnnealingLR::CosineAnnealingLR(Optimizer& optimizer, int64_t t_max, double eta_min, int64_t warmup_steps)
+    : LRSchedule(optimizer), t_max_(t_max), eta_min_(eta_min), warmup_(warmup_steps) {
+  if (t_max < 1) fail("CosineAnnealingLR: t_max must be >= 1, got {}", t_max);
+  if (!(eta_min >= 0)) fail("CosineAnnealingLR: eta_min must be >= 0, got {}", eta_min);
+  if (warmup_steps < 0) fail("CosineAnnealingLR: warmup_steps must be >= 0, got {}", warmup_steps);
+  apply();
+}
+
+void CosineAnnealingLR::apply() {
+  if (step_ < warmup_) {
+    optimizer_.set_lr(base_lr_ * static_cast<double>(step_ + 1) / static_cast<double>(warmup_));
+    return;
+  }
+  const double progress = static_cast<double>(step_ - warmup_) / static_cast<double>(t_max_);
+  optimizer_.set_lr(eta_min_ + (base_lr_ - eta_min_) * (1 + std::cos(std::numbers::pi * progress)) / 2);
+}
+
+void CosineAnnealingLR::step() {
+  ++step_;
+  apply();
+}
+
+std::map<std::string, double> CosineAnnealingLR::state() const {
+  return {{"base_lr", base_lr_}, {"step", static_cast<double>(step_)}};
+}
+
+void CosineAnnealingLR::load_state(const std::map<std::string, double>& state) {
+  base_lr_ = get(state, "base_lr", "CosineAnnealingLR");
+  step_ = static_cast<int64_t>(get(state, "step", "CosineAnnealingLR"));
+  apply();
+}
+
+// ---- LambdaLR ----
+
+LambdaLR::LambdaLR(Optimizer& optimizer, Lambda lr_lambda) : LRSchedule(optimizer), lr_lambda_(std::move(lr_lambda)) {
+  if (!lr_lambda_) fail("LambdaLR: lr_lambda is empty");
+  apply();
+}
+
+void LambdaLR::apply() {
+  const double factor = lr_lambda_(step_);
+  if (!std::isfinite(factor)) fail("LambdaLR: lr_lambda({}) returned {}, not a finite number", step_, factor);
+  optimizer_.set_lr(base_lr_ * factor);
+}
+
+void LambdaLR::step() {
+  ++step_;
+  apply();
+}
+
+std::map<std::string, double> LambdaLR::state() const {
+  return {{"base_lr", base_lr_}, {"step", static_cast<double>(step_)}};
+}
+
+void LambdaLR::load_state(const std::map<std::string, double>& state) {
+  base_lr_ = get(state, "base_lr", "LambdaLR");
+  step_ = static_cast<int64_t>(get(state, "step", "LambdaLR"));
+  apply();
 }
 
 }  // namespace tg::optim

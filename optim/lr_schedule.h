@@ -7,6 +7,7 @@
 // state()/load_state() give the counters as scalars, for checkpoints: store
 // them in the checkpoint metadata (nn/checkpoint.h does this for you).
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -102,6 +103,50 @@ class ReduceLROnPlateau : public LRSchedule {
   int64_t bad_epochs_ = 0;
   int64_t cooldown_left_ = 0;
   int64_t epoch_ = 0;
+};
+
+// Cosine annealing from the base lr down to eta_min over t_max steps, after an
+// optional linear warm-up (torch.optim.lr_scheduler.CosineAnnealingLR's closed
+// form when warmup_steps = 0). With t = the number of step() calls so far:
+//   t < W:  lr = base_lr · (t + 1) / W                 (warm-up: base_lr / W first, base_lr at t = W − 1)
+//   t ≥ W:  lr = eta_min + (base_lr − eta_min) · (1 + cos(π (t − W) / t_max)) / 2
+// Past t = W + t_max the cosine goes on (the lr rises again), as PyTorch's does;
+// pick t_max = the number of steps after warm-up to end at eta_min.
+class CosineAnnealingLR : public LRSchedule {
+ public:
+  CosineAnnealingLR(Optimizer& optimizer, int64_t t_max, double eta_min = 0, int64_t warmup_steps = 0);
+  void step();
+  int64_t step_count() const { return step_; }  // t: step() calls so far
+  std::string type_name() const override { return "CosineAnnealingLR"; }
+  std::map<std::string, double> state() const override;
+  void load_state(const std::map<std::string, double>& state) override;
+
+ private:
+  void apply();
+  int64_t t_max_;
+  double eta_min_;
+  int64_t warmup_;
+  int64_t step_ = 0;
+};
+
+// lr = base_lr · lr_lambda(t), t = the number of step() calls so far (0 at
+// construction), as torch.optim.lr_scheduler.LambdaLR. The function is not
+// part of the state: a restored schedule uses the one it was constructed with.
+//   LambdaLR schedule(adam, [](int64_t t) { return std::pow(0.95, t); });
+class LambdaLR : public LRSchedule {
+ public:
+  using Lambda = std::function<double(int64_t step)>;
+  LambdaLR(Optimizer& optimizer, Lambda lr_lambda);
+  void step();
+  int64_t step_count() const { return step_; }
+  std::string type_name() const override { return "LambdaLR"; }
+  std::map<std::string, double> state() const override;
+  void load_state(const std::map<std::string, double>& state) override;
+
+ private:
+  void apply();
+  Lambda lr_lambda_;
+  int64_t step_ = 0;
 };
 
 }  // namespace tg::optim

@@ -722,3 +722,143 @@ TEST_CASE("matmul: errors") {
   CHECK_THROWS_WITH_AS(tg::matmul(tg::zeros({3, 4}), tg::zeros({4, 5}, {tg::DType::f64})),
                        doctest::Contains("matmul: dtypes differ"), tg::Error);
 }
+
+// ---------------------------------------------------------------------------
+// abs, clamp, log1p, softplus, gelu (composed from the elementwise kernels)
+
+TEST_CASE("abs: values and gradient") {
+  on_both_backends([] { check_values(tg::abs(f32({-2, 0, 1.5}, Shape{3})), Shape{3}, {2, 0, 1.5}); });
+  const Tensor x = f32_grad({-2, 0, 1.5}, Shape{3});
+  tg::sum(tg::abs(x)).backward();
+  check_values(x.grad(), Shape{3}, {-1, 0, 1});
+  tg::Generator gen(31);
+  check_grad([](const Inputs& in) { return tg::abs(in[0]); }, {randn64({3, 4}, gen)});
+  CHECK_THROWS_WITH_AS(tg::abs(tg::index_tensor({1})), doctest::Contains("abs: needs a float32 or float64"), tg::Error);
+}
+
+TEST_CASE("clamp: values, optional bounds, gradient 1 inside and on a bound, 0 outside") {
+  on_both_backends([] {
+    const Tensor x = f32({-2, -0.5, 0.5, 2}, Shape{2, 2});
+    check_values(tg::clamp(x, -1.0, 1.0), Shape{2, 2}, {-1, -0.5, 0.5, 1});
+    check_values(tg::clamp(x, std::nullopt, 0.0), Shape{2, 2}, {-2, -0.5, 0, 0});
+    check_values(tg::clamp(x, 0.0, std::nullopt), Shape{2, 2}, {0, 0, 0.5, 2});
+    check_values(tg::clamp(x, std::nullopt, std::nullopt), Shape{2, 2}, {-2, -0.5, 0.5, 2});
+  });
+  const Tensor x = f32_grad({-2, -1, -0.5, 0.5, 1, 2}, Shape{6});
+  tg::sum(tg::clamp(x, -1.0, 1.0)).backward();
+  check_values(x.grad(), Shape{6}, {0, 1, 1, 1, 1, 0});
+  tg::Generator gen(32);
+  check_grad([](const Inputs& in) { return tg::clamp(in[0], -0.7, 0.9); }, {randn64({4, 5}, gen)});
+  check_grad([](const Inputs& in) { return tg::clamp(in[0], std::nullopt, 0.3); }, {randn64({7}, gen)});
+  CHECK_THROWS_WITH_AS(tg::clamp(tg::zeros({2, 3}), 1.0, -1.0),
+                       doctest::Contains("clamp: min 1 is above max -1 (x (2, 3))"), tg::Error);
+  CHECK_THROWS_WITH_AS(tg::clamp(tg::index_tensor({1}), 0.0, 1.0), doctest::Contains("clamp"), tg::Error);
+}
+
+TEST_CASE("log1p: values (small x kept accurate) and gradient") {
+  on_both_backends([] {
+    check_values(tg::log1p(f32({0, 1, 3}, Shape{3})), Shape{3}, {0, kLn2, std::log(4.0)});
+    const Tensor tiny = tg::log1p(tg::tensor({1e-10, -1e-12, 1e-300}, Shape{3}));
+    CHECK(tiny.at({0}) == doctest::Approx(std::log1p(1e-10)).epsilon(1e-14));
+    CHECK(tiny.at({1}) == doctest::Approx(std::log1p(-1e-12)).epsilon(1e-14));
+    CHECK(tiny.at({2}) == 1e-300);
+    CHECK(std::isinf(tg::log1p(tg::tensor({-1.0}, Shape{1})).at({0})));
+  });
+  const Tensor x = f32_grad({0, 1, 3}, Shape{3});
+  tg::sum(tg::log1p(x)).backward();
+  check_values(x.grad(), Shape{3}, {1, 0.5, 0.25});
+  tg::Generator gen(33);
+  check_grad([](const Inputs& in) { return tg::log1p(in[0]); }, {positive64({3, 4}, gen)});
+}
+
+TEST_CASE("softplus: values, beta, threshold and gradient") {
+  on_both_backends([] {
+    const double e = std::exp(1.0);
+    check_values(tg::softplus(tg::tensor({0.0, 1.0, -1.0, 30.0, -50.0}, Shape{5})), Shape{5},
+                 {kLn2, std::log(1 + e), std::log(1 + 1 / e), 30, std::exp(-50.0)}, 1e-12);
+    // beta = 2: log(1 + e^(2x)) / 2; threshold 3: x where 2x > 3.
+    check_values(tg::softplus(tg::tensor({0.0, 1.0, 2.0}, Shape{3}), 2, 3), Shape{3},
+                 {kLn2 / 2, std::log(1 + e * e) / 2, 2}, 1e-12);
+  });
+  const Tensor x = f32_grad({0, 25}, Shape{2});
+  tg::sum(tg::softplus(x)).backward();
+  check_values(x.grad(), Shape{2}, {0.5, 1});  // σ(0), and 1 above the threshold
+  tg::Generator gen(34);
+  check_grad([](const Inputs& in) { return tg::softplus(in[0]); }, {randn64({3, 4}, gen)});
+  check_grad([](const Inputs& in) { return tg::softplus(in[0], 3, 2); }, {randn64({10}, gen)});
+  CHECK_THROWS_WITH_AS(tg::softplus(tg::zeros({2}), 0), doctest::Contains("softplus: beta must be nonzero"), tg::Error);
+}
+
+TEST_CASE("gelu: exact (erf) and tanh forms, values and gradient") {
+  const std::vector<double> xs = {0, 1, -1, 2, -3, 0.25};
+  std::vector<double> exact, approx;
+  for (double x : xs) {
+    exact.push_back(x * 0.5 * (1 + std::erf(x / std::sqrt(2.0))));
+    approx.push_back(0.5 * x * (1 + std::tanh(std::sqrt(2 / std::acos(-1.0)) * (x + 0.044715 * x * x * x))));
+  }
+  CHECK(exact[1] == doctest::Approx(0.8413447460685429));  // Φ(1), from tables
+  on_both_backends([&] {
+    const Tensor x = tg::tensor(xs, Shape{6});
+    const std::vector<double> got = tg::gelu(x).to_vector<double>();
+    for (size_t i = 0; i < xs.size(); ++i) CHECK(std::abs(got[i] - exact[i]) < 2e-7);  // erf composed to 1e-7
+    check_values(tg::gelu(x, tg::GeluApproximation::tanh), Shape{6}, approx, 1e-12);
+    check_values(tg::gelu(f32({1, -1}, Shape{2})), Shape{2}, {exact[1], exact[2]}, 1e-5);
+  });
+  // dgelu/dx at 0 is Φ(0) = 1/2 for both forms.
+  const Tensor x = f32_grad({0}, Shape{1});
+  tg::sum(tg::gelu(x) + tg::gelu(x, tg::GeluApproximation::tanh)).backward();
+  check_values(x.grad(), Shape{1}, {1});
+  tg::Generator gen(35);
+  check_grad([](const Inputs& in) { return tg::gelu(in[0]); }, {randn64({4, 5}, gen)});
+  check_grad([](const Inputs& in) { return tg::gelu(in[0], tg::GeluApproximation::tanh); }, {randn64({4, 5}, gen)});
+  CHECK_THROWS_WITH_AS(tg::gelu(tg::index_tensor({1})), doctest::Contains("gelu"), tg::Error);
+}
+
+// ---------------------------------------------------------------------------
+// min, argmax, argmin
+
+TEST_CASE("min: values, indices, ties and gradient") {
+  on_both_backends([] {
+    // Row 1 has a tie (2 at columns 1 and 2): the first index wins.
+    const Tensor x = f32({1, 5, 3, 7, 2, 2}, Shape{2, 3});
+    const tg::MinResult rows = tg::min(x, 1);
+    check_values(rows.values, Shape{2}, {1, 2});
+    CHECK(rows.indices.dtype() == tg::DType::i64);
+    CHECK(rows.indices.to_vector<int64_t>() == std::vector<int64_t>{0, 1});
+    const tg::MinResult cols = tg::min(x, 0, true);
+    check_values(cols.values, Shape{1, 3}, {1, 2, 2});
+    CHECK(cols.indices.to_vector<int64_t>() == std::vector<int64_t>{0, 1, 1});
+  });
+  const Tensor x = f32_grad({1, 5, 3, 7, 2, 2}, Shape{2, 3});
+  tg::sum(tg::min(x, 1).values * f32({1, 10}, Shape{2})).backward();
+  check_values(x.grad(), Shape{2, 3}, {1, 0, 0, 0, 10, 0});
+  tg::Generator gen(36);
+  check_grad([](const Inputs& in) { return tg::min(in[0], 1).values; }, {randn64({3, 4}, gen)});
+  check_grad([](const Inputs& in) { return tg::min(in[0], 0, true).values; }, {randn64({2, 3, 4}, gen)});
+  check_grad([](const Inputs& in) { return tg::min(tg::transpose(in[0], 0, 2), -1).values; }, {randn64({2, 3, 4}, gen)});
+  CHECK_THROWS_WITH_AS(tg::min(tg::scalar(1.0), 0), doctest::Contains("min: needs a tensor with at least one dimension"),
+                       tg::Error);
+  CHECK_THROWS_WITH_AS(tg::min(tg::zeros({2, 0}), 1), doctest::Contains("min: over axis 1 of size 0 (shape (2, 0))"),
+                       tg::Error);
+}
+
+TEST_CASE("argmax and argmin: first index, keepdim, int64 input, not recorded") {
+  on_both_backends([] {
+    const Tensor x = f32({1, 5, 3, 7, 2, 7}, Shape{2, 3});
+    const Tensor am = tg::argmax(x, 1);
+    CHECK(am.dtype() == tg::DType::i64);
+    REQUIRE(am.shape() == Shape{2});
+    CHECK(am.to_vector<int64_t>() == std::vector<int64_t>{1, 0});
+    CHECK(tg::argmin(x, 1).to_vector<int64_t>() == std::vector<int64_t>{0, 1});
+    const Tensor kept = tg::argmax(x, 0, true);
+    REQUIRE(kept.shape() == Shape{1, 3});
+    CHECK(kept.to_vector<int64_t>() == std::vector<int64_t>{1, 0, 1});
+    CHECK(tg::argmin(x, -2).to_vector<int64_t>() == std::vector<int64_t>{0, 1, 0});
+    CHECK(tg::argmax(tg::index_tensor({4, 9, 9, -1}), 0).to_vector<int64_t>() == std::vector<int64_t>{1});
+  });
+  const Tensor x = f32_grad({1, 2}, Shape{2});
+  CHECK_FALSE(tg::argmax(x, 0).requires_grad());
+  CHECK_THROWS_WITH_AS(tg::argmax(tg::zeros({2}), 1), doctest::Contains("argmax"), tg::Error);
+  CHECK_THROWS_WITH_AS(tg::argmin(tg::zeros({0}), 0), doctest::Contains("argmin: over axis 0 of size 0 (shape (0,))"),
+                       tg::Error);
+}

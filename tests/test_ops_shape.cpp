@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include "tapegrad.h"
@@ -625,4 +626,94 @@ TEST_CASE("dropout: gradient and errors") {
   CHECK_THROWS_WITH_AS(tg::dropout(iota({2}), 1.5, false), doctest::Contains("p must be in [0, 1)"), tg::Error);
   CHECK_THROWS_WITH_AS(tg::dropout(tg::index_tensor({1}), 0.5, true), doctest::Contains("dropout: needs a float32"),
                        tg::Error);
+}
+
+// ---------------------------------------------------------------------------
+// expand, broadcast_to, logical ops, sequence_mask
+
+TEST_CASE("expand and broadcast_to: stride-0 views, -1, new leading dimensions") {
+  on_both_backends([] {
+    const Tensor q = f32({1, 2, 3}, Shape{1, 3});
+    const Tensor e = tg::expand(q, Shape{2, 3});
+    check_values(e, Shape{2, 3}, {1, 2, 3, 1, 2, 3});
+    CHECK(e.strides() == tg::Strides{0, 1});
+    CHECK(e.impl().storage == q.impl().storage);  // a view, no copy
+    check_values(tg::expand(q, Shape{2, -1, -1}), Shape{2, 1, 3}, {1, 2, 3, 1, 2, 3});
+    const Tensor column = f32({1, 2}, Shape{2, 1});
+    check_values(tg::broadcast_to(column, Shape{2, 3}), Shape{2, 3}, {1, 1, 1, 2, 2, 2});
+    check_values(tg::broadcast_to(tg::scalar(5.0), Shape{2}), Shape{2}, {5, 5});
+    check_values(tg::expand(q, Shape{1, 3}), Shape{1, 3}, {1, 2, 3});
+  });
+}
+
+TEST_CASE("expand and broadcast_to: backward sums over the grown dimensions") {
+  const Tensor q = tg::tensor({1.f, 2.f, 3.f}, Shape{1, 3}, true);
+  tg::sum(tg::expand(q, Shape{4, 3}) * f32({1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4}, Shape{4, 3})).backward();
+  check_values(q.grad(), Shape{1, 3}, {10, 10, 10});
+  tg::Generator gen(41);
+  check_gradcheck([](const std::vector<Tensor>& in) { return tg::expand(in[0], Shape{3, 2, 4}); }, {rand64({2, 1}, gen)});
+  check_gradcheck([](const std::vector<Tensor>& in) { return tg::broadcast_to(in[0], Shape{2, 3, 4}) * in[1]; },
+                  {rand64({3, 1}, gen), rand64({2, 3, 4}, gen)});
+  check_gradcheck([](const std::vector<Tensor>& in) { return tg::expand(tg::transpose(in[0], 0, 1), Shape{2, -1, 3}); },
+                  {rand64({3, 1}, gen)});
+}
+
+TEST_CASE("expand and broadcast_to: errors name both shapes") {
+  CHECK_THROWS_WITH_AS(tg::expand(tg::zeros({2, 3}), Shape{4, 3}),
+                       doctest::Contains("expand: cannot expand (2, 3) to (4, 3): dimension 0 has size 2"), tg::Error);
+  CHECK_THROWS_WITH_AS(tg::broadcast_to(tg::zeros({2, 3}), Shape{3}),
+                       doctest::Contains("broadcast_to: cannot expand (2, 3) to (3,): the target has fewer dimensions"),
+                       tg::Error);
+  CHECK_THROWS_WITH_AS(tg::expand(tg::zeros({3}), Shape{-1, 3}),
+                       doctest::Contains("expand: cannot expand (3,) to (-1, 3): size -1 for the new dimension 0"),
+                       tg::Error);
+}
+
+TEST_CASE("logical_not, logical_and, logical_or on bool masks") {
+  // The elements of a bool tensor, row-major, as a string of 0s and 1s.
+  const auto bits = [](const Tensor& t) {
+    REQUIRE(t.dtype() == tg::DType::boolean);
+    std::string out;
+    for (double v : t.to(tg::DType::f64).to_vector<double>()) out += v != 0 ? '1' : '0';
+    return out;
+  };
+  on_both_backends([&] {
+    const Tensor a = tg::gt(f32({1, 0, 1, 0}, Shape{4}), 0.5);  // T F T F
+    const Tensor b = tg::gt(f32({1, 1, 0, 0}, Shape{4}), 0.5);  // T T F F
+    CHECK(bits(tg::logical_not(a)) == "0101");
+    CHECK(bits(tg::logical_and(a, b)) == "1000");
+    CHECK(bits(tg::logical_or(a, b)) == "1110");
+    // Broadcasting: (2, 1) with (4).
+    const Tensor column = tg::gt(f32({1, 0}, Shape{2, 1}), 0.5);
+    const Tensor both = tg::logical_and(column, b), either = tg::logical_or(column, b);
+    REQUIRE(both.shape() == Shape{2, 4});
+    CHECK(bits(both) == "11000000");
+    CHECK(bits(either) == "11111100");
+  });
+  CHECK_THROWS_WITH_AS(tg::logical_not(tg::zeros({2})),
+                       doctest::Contains("logical_not: a must be bool, got float32 (2,)"), tg::Error);
+  CHECK_THROWS_WITH_AS(tg::logical_and(tg::gt(tg::zeros({2}), 0.0), tg::index_tensor({1, 0})),
+                       doctest::Contains("logical_and: b must be bool, got int64 (2,)"), tg::Error);
+  CHECK_THROWS_WITH_AS(tg::logical_or(tg::gt(tg::zeros({2}), 0.0), tg::gt(tg::zeros({3}), 0.0)),
+                       doctest::Contains("(2,)"), tg::Error);
+}
+
+TEST_CASE("sequence_mask: true at t < lengths[b]") {
+  on_both_backends([] {
+    const Tensor lengths = tg::index_tensor({2, 0, 3});
+    const Tensor m = tg::sequence_mask(lengths);
+    CHECK(m.dtype() == tg::DType::boolean);
+    check_values(m, Shape{3, 3}, {1, 1, 0, 0, 0, 0, 1, 1, 1});
+    check_values(tg::sequence_mask(lengths, 4), Shape{3, 4}, {1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0});
+    check_values(tg::sequence_mask(lengths, 2), Shape{3, 2}, {1, 1, 0, 0, 1, 1});
+    CHECK(tg::sequence_mask(tg::index_tensor({0, 0})).shape() == Shape{2, 0});
+  });
+  // The masked-attention use: padded scores to -inf.
+  const Tensor scores = tg::masked_fill(f32({1, 2, 3, 4}, Shape{2, 2}),
+                                        tg::logical_not(tg::sequence_mask(tg::index_tensor({1, 2}))), -100);
+  check_values(scores, Shape{2, 2}, {1, -100, 3, 4});
+  CHECK_THROWS_WITH_AS(tg::sequence_mask(tg::zeros({3})),
+                       doctest::Contains("sequence_mask: lengths must be int64 (B), got float32 (3,)"), tg::Error);
+  CHECK_THROWS_WITH_AS(tg::sequence_mask(tg::index_tensor({1, 2}), -1),
+                       doctest::Contains("sequence_mask: max_len must be >= 0, got -1"), tg::Error);
 }

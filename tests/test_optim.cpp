@@ -357,3 +357,77 @@ TEST_CASE("load_state reports every problem at once") {
   }
   CHECK(other.param_state(0).step == 0);  // nothing was applied
 }
+
+TEST_CASE("CosineAnnealingLR: eta_min + (base − eta_min)(1 + cos(π t / t_max)) / 2") {
+  Tensor p = tensor({1.0}, {1}, true);
+  SGD sgd({p}, {.lr = 1.0});
+  CosineAnnealingLR schedule(sgd, 4, 0.1);
+  // By hand: cos(π/4) = √2/2, so t = 1, 3 give 0.1 + 0.45 (1 ± √2/2); t = 2 gives 0.55.
+  const double h = std::sqrt(2.0) / 2;
+  const std::vector<double> want = {1, 0.1 + 0.45 * (1 + h), 0.55, 0.1 + 0.45 * (1 - h), 0.1, 0.1 + 0.45 * (1 - h)};
+  for (size_t t = 0; t < want.size(); ++t) {
+    CAPTURE(t);
+    CHECK(sgd.lr() == doctest::Approx(want[t]).epsilon(1e-15));
+    // PyTorch's closed form, term for term.
+    CHECK(sgd.lr() == doctest::Approx(0.1 + (1 - 0.1) * (1 + std::cos(M_PI * t / 4)) / 2).epsilon(1e-15));
+    schedule.step();
+  }
+  CHECK(schedule.step_count() == 6);
+  CHECK_THROWS_WITH_AS(CosineAnnealingLR(sgd, 0), doctest::Contains("CosineAnnealingLR: t_max must be >= 1, got 0"),
+                       Error);
+  CHECK_THROWS_WITH_AS(CosineAnnealingLR(sgd, 4, 0, -1),
+                       doctest::Contains("CosineAnnealingLR: warmup_steps must be >= 0, got -1"), Error);
+}
+
+TEST_CASE("CosineAnnealingLR with warm-up: base·(t+1)/W, then the cosine from base") {
+  Tensor p = tensor({1.0}, {1}, true);
+  SGD sgd({p}, {.lr = 0.8});
+  CosineAnnealingLR schedule(sgd, 2, 0.0, 2);
+  const std::vector<double> want = {0.4, 0.8, 0.8, 0.4, 0.0};
+  for (size_t t = 0; t < want.size(); ++t) {
+    CAPTURE(t);
+    CHECK(sgd.lr() == doctest::Approx(want[t]).epsilon(1e-15));
+    schedule.step();
+  }
+}
+
+TEST_CASE("LambdaLR: lr = base · f(t) with t = 0 at construction") {
+  Tensor p = tensor({1.0}, {1}, true);
+  SGD sgd({p}, {.lr = 2.0});
+  LambdaLR schedule(sgd, [](int64_t t) { return 1.0 / (1 + t); });
+  const std::vector<double> want = {2, 1, 2.0 / 3, 0.5};
+  for (size_t t = 0; t < want.size(); ++t) {
+    CHECK(sgd.lr() == doctest::Approx(want[t]).epsilon(1e-15));
+    schedule.step();
+  }
+  CHECK_THROWS_WITH_AS(LambdaLR(sgd, nullptr), doctest::Contains("LambdaLR: lr_lambda is empty"), Error);
+  CHECK_THROWS_WITH_AS(LambdaLR(sgd, [](int64_t) { return std::nan(""); }),
+                       doctest::Contains("LambdaLR: lr_lambda(0) returned nan"), Error);
+}
+
+TEST_CASE("CosineAnnealingLR and LambdaLR state round trip continues the sequence") {
+  Tensor p = tensor({1.0}, {1}, true);
+  SGD a({p}, {.lr = 1.0}), b({p}, {.lr = 1.0});
+  CosineAnnealingLR first(a, 10, 0.01, 3);
+  for (int i = 0; i < 6; ++i) first.step();
+  CHECK(first.state() == std::map<std::string, double>{{"base_lr", 1.0}, {"step", 6.0}});
+  b.set_lr(0.5);  // the restored schedule keeps its base lr from the state, not the optimizer
+  CosineAnnealingLR second(b, 10, 0.01, 3);
+  second.load_state(first.state());
+  CHECK(b.lr() == a.lr());
+  first.step();
+  second.step();
+  CHECK(b.lr() == a.lr());
+  CHECK_THROWS_WITH_AS(second.load_state({{"base_lr", 1.0}}), doctest::Contains("CosineAnnealingLR: state has no 'step'"),
+                       Error);
+
+  const auto decay = [](int64_t t) { return std::pow(0.5, static_cast<double>(t)); };
+  LambdaLR third(a, decay);
+  third.step();
+  third.step();
+  LambdaLR fourth(b, decay);
+  fourth.load_state(third.state());
+  CHECK(fourth.step_count() == 2);
+  CHECK(b.lr() == a.lr());
+  CHECK(third.type_name() == "LambdaLR");
+}

@@ -1,0 +1,28 @@
+#include "ops/clamp.h"
+
+#include "core/error.h"
+#include "core/tape.h"
+#include "ops/compose.h"
+
+namespace tg {
+
+// y = min(max(x, lo), hi);  dx += dy · [lo ≤ x ≤ hi]
+Tensor clamp(const Tensor& x, std::optional<double> lo, std::optional<double> hi) {
+  check_defined(x, "clamp", "x");
+  check_floating(x, "clamp");
+  if (lo && hi && *lo > *hi) fail("clamp: min {} is above max {} (x {})", *lo, *hi, x.shape().str());
+  Tensor y = x;
+  if (lo) y = kernels::binary(BinaryOp::maximum, y, detail::constant_like(x, *lo));
+  if (hi) y = kernels::binary(BinaryOp::minimum, y, detail::constant_like(x, *hi));
+  if (!lo && !hi) y = x.clone();
+  record("clamp", {&x}, y, [x, lo, hi](const Tensor& dy) {
+    const Tensor zero = detail::constant_like(dy, 0);
+    Tensor g = dy;  // dy where x is inside [lo, hi], 0 where it was clamped
+    if (lo) g = kernels::where(kernels::binary(BinaryOp::ge, x, detail::constant_like(x, *lo)), g, zero);
+    if (hi) g = kernels::where(kernels::binary(BinaryOp::le, x, detail::constant_like(x, *hi)), g, zero);
+    accumulate_grad(x, g);
+  });
+  return y;
+}
+
+}  // namespace tg

@@ -1,0 +1,11 @@
+#pragma once
+#include <optional>
+
+#include "core/tensor.h"
+
+namespace tg {
+// y = min(max(x, lo), hi), either bound optional (std::nullopt: unbounded);
+//   dx += dy · [lo ≤ x ≤ hi]   (as PyTorch: 1 inside and on a bound, 0 outside)
+// NaN stays NaN. lo > hi throws (PyTorch would give hi everywhere).
+Tensor clamp(const Tensor& x, std::optional<double> lo, std::optional<double> hi);
+}  // namespace tg

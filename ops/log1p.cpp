@@ -1,0 +1,20 @@
+#include "ops/log1p.h"
+
+#include "core/tape.h"
+#include "ops/compose.h"
+
+namespace tg {
+
+// y = log(1 + x);  dx += dy / (1 + x)
+// No log1p kernel: detail::log1p_values composes it from add, log, mul, div
+// with a correction that keeps small x accurate (log(1 + 1e-10) would lose
+// six digits).
+Tensor log1p(const Tensor& x) {
+  check_defined(x, "log1p", "x");
+  check_floating(x, "log1p");
+  Tensor y = detail::log1p_values(x);
+  record("log1p", {&x}, y, [x](const Tensor& dy) { accumulate_grad(x, detail::div(dy, detail::add(x, 1.0))); });
+  return y;
+}
+
+}  // namespace tg

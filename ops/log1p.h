@@ -1,0 +1,7 @@
+#pragma once
+#include "core/tensor.h"
+
+namespace tg {
+// y = log(1 + x), accurate for small |x|;  dx += dy / (1 + x)
+Tensor log1p(const Tensor& x);
+}  // namespace tg

@@ -1,0 +1,42 @@
+#include "ops/logical.h"
+
+#include "core/creation.h"
+#include "core/error.h"
+#include "core/kernels.h"
+
+namespace tg {
+
+namespace {
+void check_bool(const Tensor& t, const char* op, const char* argument) {
+  check_defined(t, op, argument);
+  if (t.dtype() != DType::boolean)
+    fail("{}: {} must be bool, got {} {} (make a mask with eq, lt, ... or ne(x, 0.0))", op, argument,
+         dtype_name(t.dtype()), t.shape().str());
+}
+void check_pair(const Tensor& a, const Tensor& b, const char* op) {
+  check_bool(a, op, "a");
+  check_bool(b, op, "b");
+  if (a.device() != b.device()) fail("{}: a is on {} but b is on {}", op, a.device().str(), b.device().str());
+}
+Tensor constant(bool value, const Tensor& like) { return scalar(value ? 1 : 0, {DType::boolean, like.device()}); }
+}  // namespace
+
+// y = a ? false : true   (where on bools; no logical kernels are needed)
+Tensor logical_not(const Tensor& a) {
+  check_bool(a, "logical_not", "a");
+  return kernels::where(a, constant(false, a), constant(true, a));
+}
+
+// y = a ? b : false
+Tensor logical_and(const Tensor& a, const Tensor& b) {
+  check_pair(a, b, "logical_and");
+  return kernels::where(a, b, constant(false, a));
+}
+
+// y = a ? true : b
+Tensor logical_or(const Tensor& a, const Tensor& b) {
+  check_pair(a, b, "logical_or");
+  return kernels::where(a, constant(true, a), b);
+}
+
+}  // namespace tg

@@ -1,0 +1,16 @@
+#pragma once
+#include "core/tensor.h"
+
+namespace tg {
+
+struct MinResult {
+  Tensor values;   // x's shape without `axis` (size 1 there with keepdim)
+  Tensor indices;  // int64, same shape: position of the first minimum along `axis`
+};
+
+// values = min of x over `axis` (negative counts from the end), indices = argmin
+// (ties: the first index).   dx += dy at the argmin position, 0 elsewhere.
+// indices carry no gradient.
+MinResult min(const Tensor& x, int axis, bool keepdim = false);
+
+}  // namespace tg
