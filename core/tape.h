@@ -1,7 +1,19 @@
 #pragma once
 // The tape: every op on tensors that require grad appends a Node (its inputs,
 // its output, the values it saved and its backward function) in execution
-// order. backward(loss) seeds d loss = 1 and walks the nodes in reverse.
+// order. backward(loss) seeds d loss = 1 and walks, latest first, the nodes
+// that loss reaches through their inputs.
+//
+// What stays recorded, and when it is freed:
+// - backward releases the nodes it ran (their saved values go), unless
+//   retain_graph; nodes it did not reach stay, so another loss recorded on the
+//   same tape can still be back-propagated.
+// - A graph that no backward can reach any more (nobody but the tape holds its
+//   output, e.g. a metric computed outside NoGrad and then dropped) is freed
+//   the next time the tape grows past a threshold, in record().
+// - When no node is left the tape empties, keeping its capacity.
+// - Backward functions run with recording off (inside NoGrad): they compute
+//   with kernels, and nothing they do lands on the tape.
 //
 // Backward functions MUST ACCUMULATE into their inputs' gradients (+=), never
 // overwrite: a tensor used twice receives the sum of both contributions.

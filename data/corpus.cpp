@@ -18,15 +18,9 @@ struct GzCloser {
 };
 using GzFile = std::unique_ptr<gzFile_s, GzCloser>;
 
-void check_line(const std::string& line, const std::string& path, size_t line_number) {
-  if (const auto offset = find_invalid_utf8(line))
-    fail("{}:{}: invalid UTF-8 at byte {} of the line (byte 0x{:02X}); expected UTF-8 text", path,
-         line_number, *offset, static_cast<unsigned char>(line[*offset]));
-}
-
 void finish_line(std::string& line, const std::string& path, std::vector<std::string>& lines) {
   if (!line.empty() && line.back() == '\r') line.pop_back();
-  check_line(line, path, lines.size() + 1);
+  check_utf8_line(line, path, lines.size() + 1);
   lines.push_back(std::move(line));
   line.clear();
 }
@@ -36,6 +30,12 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 }
 
 }  // namespace
+
+void check_utf8_line(const std::string& line, const std::string& name, size_t line_number) {
+  if (const auto offset = find_invalid_utf8(line))
+    fail("{}:{}: invalid UTF-8 at byte {} of the line (byte 0x{:02X}); expected UTF-8 text", name,
+         line_number, *offset, static_cast<unsigned char>(line[*offset]));
+}
 
 std::vector<std::string> read_lines(const std::string& path) {
   std::error_code ec;

@@ -1,13 +1,20 @@
 // The `translate` program's pieces (examples/translate): exact checkpoint
 // resumption, checkpoint and input errors, the progress line, the SVG writers,
-// metrics.csv. Training runs use tiny models on the first pairs of Multi30k
-// ($MULTI30K_DIR or ../shared/data/multi30k), or on a small synthetic corpus
-// in the same file layout when the data is not there.
+// metrics.csv, eval on any parallel files, standard input, non-finite
+// training (the last three also through the program itself). Training runs
+// use tiny models on the first pairs of Multi30k ($MULTI30K_DIR or
+// ../shared/data/multi30k), or on a small synthetic corpus in the same file
+// layout when the data is not there.
 #include <doctest/doctest.h>
 
+#include <sys/wait.h>
+
 #include <atomic>
+#include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -483,4 +490,235 @@ TEST_CASE("metrics.csv round-trips; indexed attention paths") {
   CHECK(tr::indexed_path("align.svg", 1, 1) == "align.svg");
   CHECK_THROWS_WITH_AS(tr::write_text_file(dir + "/no/such/dir/x.svg", "x"),
                        contains("cannot open '" + dir + "/no/such/dir/x.svg' for writing"), tg::Error);
+}
+
+// ---------------------------------------------------------------------------
+// Evaluating any parallel files, standard input, non-finite training: the
+// functions, then the program itself (run from the build directory beside
+// this test)
+
+namespace {
+
+// The translate program built beside this test (<build>/examples/translate/translate), or "" when it is not there.
+std::string translate_program() {
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  const fs::path program = self.parent_path().parent_path() / "examples" / "translate" / "translate";
+  if (ec || !fs::exists(program)) {
+    MESSAGE("the translate program is not built beside this test (" << program.string() << "): skipping its checks");
+    return "";
+  }
+  return program.string();
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+struct ProgramRun {
+  int status = -1;
+  std::string out, err;
+};
+
+// Runs `program arguments` (arguments already quoted for the shell), with `input` on standard input.
+ProgramRun run_program(const std::string& program, const std::string& arguments, const std::string& input = "") {
+  const std::string dir = temp_dir("program_run");
+  const std::string in = dir + "/in", out = dir + "/out", err = dir + "/err";
+  tr::write_text_file(in, input);
+  const int raw = std::system(
+      ("'" + program + "' " + arguments + " < '" + in + "' > '" + out + "' 2> '" + err + "'").c_str());
+  ProgramRun run;
+  run.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  run.out = read_file(out);
+  run.err = read_file(err);
+  return run;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::stringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+}  // namespace
+
+TEST_CASE("translate eval --src --ref: raw parallel files are tokenized as Multi30k's and scored as a split") {
+  const std::string dir = temp_dir("eval_files");
+  const std::string data = data_dir();
+  const size_t n = 6;
+  // Raw files: the data set's own val.de / val.en when they are there (their lc.norm.tok lines are then
+  // what the tokenizer must reproduce), else raw sentences made up here.
+  std::vector<std::string> de, en;
+  if (fs::exists(data + "/val.de.gz") && fs::exists(data + "/val.en.gz")) {
+    de = tg::data::read_lines(data + "/val.de.gz");
+    en = tg::data::read_lines(data + "/val.en.gz");
+  } else {
+    de = {"Ein Mann läuft.", "Ein roter Hund!", "Die Frau, der Hund.",
+          "Zwei Männer", "Ein Hund läuft auf der Straße.", "„Rot“ (sehr)"};
+    en = {"A man runs.", "A red dog!", "The woman, the dog.", "Two men", "A dog runs on the street.", "\"Red\" (very)"};
+  }
+  de.resize(n);
+  en.resize(n);
+  tg::data::write_lines(dir + "/news.de.gz", de);
+  tg::data::write_lines(dir + "/news.en", en);
+
+  const tr::SplitText text = tr::read_parallel_text(dir + "/news.de.gz", dir + "/news.en", 0);
+  REQUIRE(text.src_tok.size() == n);
+  CHECK(text.tgt_raw == en);
+  for (size_t i = 0; i < n; ++i) {
+    CHECK(text.src_tok[i] == tg::data::tokenize_line(de[i], "de"));
+    CHECK(text.tgt_tok[i] == tg::data::tokenize_line(en[i], "en"));
+  }
+  if (fs::exists(data + "/val.de.gz")) {  // the same text as the split's preprocessed files
+    const tr::SplitText split = tr::read_split(data, "val", static_cast<int64_t>(n), true);
+    CHECK(text.src_tok == split.src_tok);
+    CHECK(text.tgt_tok == split.tgt_tok);
+    CHECK(text.tgt_raw == split.tgt_raw);
+  }
+  CHECK(tr::read_parallel_text(dir + "/news.de.gz", dir + "/news.en", 2).src_tok.size() == 2);
+
+  // Both figures, as for a split: the same as scoring the hypotheses by hand.
+  tr::Translator translator = tr::load_translator(trained_checkpoint());
+  const tr::CorpusEvaluation result =
+      tr::evaluate_text(*translator.model, translator.info.src_vocab, translator.info.tgt_vocab, text, 1, 1.0);
+  REQUIRE(result.detokenized.size() == n);
+  CHECK(result.multi.str() == tg::data::multi_bleu(result.tokenized, text.tgt_tok, true).str());
+  CHECK(result.sacre.str() == tg::data::sacre_bleu(result.detokenized, en).str());
+  CHECK(result.multi.ref_len > 0);
+
+  // Errors name the file and line.
+  tg::data::write_lines(dir + "/short.en", {"A man."});
+  CHECK_THROWS_WITH_AS(tr::read_parallel_text(dir + "/news.de.gz", dir + "/short.en", 0),
+                       contains("'" + dir + "/news.de.gz' has 6 lines, '" + dir + "/short.en' has 1 lines"),
+                       tg::Error);
+  tr::write_text_file(dir + "/bad.de", "Ein Hund.\nab\xff\xfe\n");
+  tg::data::write_lines(dir + "/two.en", {"A dog.", "ab"});
+  CHECK_THROWS_WITH_AS(tr::read_parallel_text(dir + "/bad.de", dir + "/two.en", 0),
+                       contains(dir + "/bad.de:2: invalid UTF-8 at byte 2 of the line (byte 0xFF)"), tg::Error);
+  tg::data::write_lines(dir + "/empty.de", {"Ein Hund.", " "});
+  CHECK_THROWS_WITH_AS(tr::read_parallel_text(dir + "/empty.de", dir + "/two.en", 0),
+                       contains(dir + "/empty.de:2: the source line is empty"), tg::Error);
+
+  // The command: the two figures, the hypotheses beside the checkpoint, and its option errors.
+  const std::string program = translate_program();
+  if (program.empty()) return;
+  const std::string checkpoint = "--checkpoint '" + trained_checkpoint() + "'";
+  const std::string files = " --src '" + dir + "/news.de.gz' --ref '" + dir + "/news.en'";
+  const ProgramRun run = run_program(program, "eval " + checkpoint + files);
+  CHECK_MESSAGE(run.status == 0, run.err);
+  CHECK(run.out.find("multi-bleu.perl -lc (tokenized, lowercased, against '" + dir + "/news.en' tokenized as "
+                     "Multi30k's lc.norm.tok):\n  " + result.multi.str() + "\n") != std::string::npos);
+  CHECK(run.out.find("  " + result.sacre.str() + "\n  signature: nrefs:1|case:mixed|eff:no|tok:13a") !=
+        std::string::npos);
+  const std::string hyps = (fs::path(trained_checkpoint()).parent_path() / "news.hyps.en").string();
+  CHECK(tg::data::read_lines(hyps) == result.detokenized);
+  const ProgramRun out = run_program(program, "eval " + checkpoint + files + " --out '" + dir + "/h.en.gz'");
+  CHECK(out.status == 0);
+  CHECK(tg::data::read_lines(dir + "/h.en.gz") == result.detokenized);
+
+  const ProgramRun only_src = run_program(program, "eval " + checkpoint + " --src '" + dir + "/news.de.gz'");
+  CHECK(only_src.status != 0);
+  CHECK(only_src.err.find("--src requires --ref") != std::string::npos);
+  const ProgramRun only_ref = run_program(program, "eval " + checkpoint + " --ref '" + dir + "/news.en'");
+  CHECK(only_ref.status != 0);
+  CHECK(only_ref.err.find("--ref requires --src") != std::string::npos);
+  const ProgramRun both = run_program(program, "eval " + checkpoint + files + " --split val");
+  CHECK(both.status != 0);
+  CHECK(both.err.find("excludes") != std::string::npos);
+  const ProgramRun uneven = run_program(program, "eval " + checkpoint + " --src '" + dir + "/news.de.gz' --ref '" +
+                                                     dir + "/short.en'");
+  CHECK(uneven.status == 1);
+  CHECK(uneven.err.find("has 6 lines") != std::string::npos);
+}
+
+TEST_CASE("translate translate on standard input: invalid UTF-8 refused, empty lines answered with empty lines") {
+  std::stringstream good("Ein Hund.\r\n\nZwei\n");
+  CHECK(tr::read_input_lines(good, "standard input") == std::vector<std::string>{"Ein Hund.", "", "Zwei"});
+  std::stringstream bad("Ein Hund.\n\xff\xfe\n");
+  CHECK_THROWS_WITH_AS(tr::read_input_lines(bad, "standard input"),
+                       contains("standard input:2: invalid UTF-8 at byte 0 of the line (byte 0xFF); expected UTF-8 "
+                                "text"),
+                       tg::Error);
+  const auto kept = tr::prepare_sources({"Ein Hund.", "", " \t", "Zwei."}, "line", 100, tr::EmptyInput::keep);
+  REQUIRE(kept.size() == 4);
+  CHECK(kept[1].empty());
+  CHECK(kept[2].empty());
+  CHECK(kept[3] == std::vector<std::string>{"zwei", "."});
+  CHECK_THROWS_WITH_AS(tr::prepare_sources({"Ein Hund.", "x\xc3"}, "sentence", 100),
+                       contains("sentence 2: invalid UTF-8 at byte 1 (byte 0xC3)"), tg::Error);
+
+  const std::string program = translate_program();
+  if (program.empty()) return;
+  const std::string args = "translate --checkpoint '" + trained_checkpoint() + "'";
+  const ProgramRun each = run_program(program, args + " 'Ein Hund.'");
+  const ProgramRun stream = run_program(program, args, "Ein Hund.\n\nEin Hund.\n  \n");
+  CHECK_MESSAGE(stream.status == 0, stream.err);
+  const std::vector<std::string> lines = lines_of(stream.out);
+  REQUIRE(lines.size() == 4);
+  CHECK(lines[0] + "\n" == each.out);
+  CHECK(lines[1].empty());
+  CHECK(lines[2] == lines[0]);
+  CHECK(lines[3].empty());
+
+  const ProgramRun invalid = run_program(program, args, "Ein Hund.\nEin \xff\xfe Hund.\n");
+  CHECK(invalid.status == 1);
+  CHECK(invalid.out.empty());  // checked before anything is translated
+  CHECK(invalid.err ==
+        "error: standard input:2: invalid UTF-8 at byte 4 of the line (byte 0xFF); expected UTF-8 text\n");
+  const ProgramRun empty_argument = run_program(program, args + " ''");  // arguments keep refusing empty sentences
+  CHECK(empty_argument.status == 1);
+  CHECK(empty_argument.err.find("sentence 1 is empty") != std::string::npos);
+}
+
+TEST_CASE("translate train: a non-finite loss or gradient norm stops before the update, naming the step") {
+  // A NaN gradient injected at step 10 (epoch 2): clipping's norm catches it; epoch 1's checkpoint stays.
+  const std::string dir = temp_dir("non_finite");
+  tr::TrainOptions o = tiny_options("bahdanau", dir);
+  o.epochs = 2;
+  tr::TrainHooks hooks = silent();
+  hooks.after_backward = [](int64_t step, const std::vector<tg::Tensor>& params) {
+    if (step == 10) params[0].set_grad(tg::full(params[0].shape(), NAN, {params[0].dtype()}));
+  };
+  CHECK_THROWS_WITH_AS(tr::train(o, hooks),
+                       contains("training stopped at epoch 2, step 10: the gradient norm is nan; this step's update "
+                                "was not applied and nothing was saved; the last good checkpoint is '" +
+                                dir + "/last.safetensors' (step 8)"),
+                       tg::Error);
+  const tr::CheckpointInfo last = tr::read_checkpoint_info(dir + "/last.safetensors");
+  CHECK(last.position.step == 8);
+  const tg::SafetensorsContents contents = tg::load_safetensors(dir + "/last.safetensors");
+  int64_t non_finite = 0;
+  for (const auto& [name, tensor] : contents.tensors)
+    for (const double v : tensor.to_vector<double>()) non_finite += std::isfinite(v) ? 0 : 1;
+  CHECK(contents.tensors.size() > 10);
+  CHECK(non_finite == 0);
+  CHECK(tr::load_translator(dir + "/last.safetensors").model != nullptr);
+
+  // With --clip 0 there is no norm: the NaN update is caught before the checkpoint would hold it.
+  const std::string dir0 = temp_dir("non_finite_noclip");
+  tr::TrainOptions o0 = tiny_options("cho", dir0);
+  o0.epochs = 1;
+  o0.settings.clip = 0;
+  hooks.after_backward = [](int64_t step, const std::vector<tg::Tensor>& params) {
+    if (step == 8) params[0].set_grad(tg::full(params[0].shape(), NAN, {params[0].dtype()}));
+  };
+  CHECK_THROWS_WITH_AS(tr::train(o0, hooks),
+                       contains("training stopped at epoch 1, step 8: the parameters are not finite (inf or nan) and "
+                                "were not saved; no checkpoint was written yet"),
+                       tg::Error);
+  CHECK_FALSE(fs::exists(dir0 + "/last.safetensors"));
+  CHECK_FALSE(fs::exists(dir0 + "/best.safetensors"));
+
+  // The program, with an lr so large that the first update overflows: the loss of step 2 is nan.
+  const std::string program = translate_program();
+  if (program.empty()) return;
+  const ProgramRun run = run_program(
+      program, "train --model cho --embed 8 --hidden 8 --batch-size 16 --limit-train 64 --limit-val 4 --lr 1e30 "
+               "--data-dir '" + o.data_dir + "' --checkpoint-dir '" + dir + "/huge_lr'");
+  CHECK(run.status == 1);
+  CHECK(run.err == "error: training stopped at epoch 1, step 2: the loss is nan; this step's update was not applied "
+                   "and nothing was saved; no checkpoint was written yet\n");
+  CHECK_FALSE(fs::exists(dir + "/huge_lr/last.safetensors"));
 }

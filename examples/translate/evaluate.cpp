@@ -1,5 +1,6 @@
 #include "evaluate.h"
 
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -7,6 +8,7 @@
 #include "core/error.h"
 #include "core/tape.h"
 #include "data/corpus.h"
+#include "data/tokenizer.h"
 #include "ops/cross_entropy.h"
 #include "ops/reshape.h"
 #include "search.h"
@@ -51,6 +53,40 @@ SplitText read_split(const std::string& dir, const std::string& split, int64_t l
     if (raw_references) text.tgt_raw.resize(static_cast<size_t>(limit));
   }
   return text;
+}
+
+SplitText read_parallel_text(const std::string& src_path, const std::string& ref_path, int64_t limit) {
+  std::vector<std::pair<std::string, std::string>> pairs = data::read_parallel(src_path, ref_path);
+  if (limit > 0 && static_cast<size_t>(limit) < pairs.size()) pairs.resize(static_cast<size_t>(limit));
+  SplitText text;
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    std::string src = data::tokenize_line(pairs[i].first, "de");
+    if (data::split_tokens(src).empty())
+      fail("{}:{}: the source line is empty: expected a German sentence", src_path, i + 1);
+    text.src_tok.push_back(std::move(src));
+    text.tgt_tok.push_back(data::tokenize_line(pairs[i].second, "en"));
+    text.tgt_raw.push_back(std::move(pairs[i].second));
+  }
+  return text;
+}
+
+CorpusEvaluation evaluate_text(Seq2Seq& model, const data::Vocab& src_vocab, const data::Vocab& tgt_vocab,
+                               const SplitText& text, int64_t beam, double length_penalty) {
+  if (text.tgt_raw.size() != text.tgt_tok.size())
+    fail("evaluate_text: {} raw references for {} tokenized ones", text.tgt_raw.size(), text.tgt_tok.size());
+  std::vector<std::vector<int64_t>> sources;
+  for (const std::string& line : text.src_tok) sources.push_back(src_vocab.encode(data::split_tokens(line)));
+  CorpusEvaluation result;
+  const auto start = std::chrono::steady_clock::now();
+  const std::vector<std::vector<std::string>> hyps = translate_ids(model, sources, tgt_vocab, beam, length_penalty, 64);
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  for (const std::vector<std::string>& tokens : hyps) {
+    result.tokenized.push_back(join_tokens(tokens));
+    result.detokenized.push_back(data::detokenize(tokens, "en"));
+  }
+  result.multi = data::multi_bleu(result.tokenized, text.tgt_tok, true);
+  result.sacre = data::sacre_bleu(result.detokenized, text.tgt_raw);
+  return result;
 }
 
 Tensor batch_loss(const Seq2Seq& model, const data::Batch& batch) {

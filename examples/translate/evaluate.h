@@ -7,6 +7,7 @@
 
 #include "core/tensor.h"
 #include "data/batching.h"
+#include "data/bleu.h"
 #include "data/vocab.h"
 #include "seq2seq.h"
 
@@ -25,6 +26,26 @@ struct SplitText {
   std::vector<std::string> src_tok, tgt_tok, tgt_raw;
 };
 SplitText read_split(const std::string& dir, const std::string& split, int64_t limit, bool raw_references);
+
+// Any parallel files (`eval --src FILE --ref FILE`): raw German sources and raw
+// English references, plain or .gz, read with data::read_lines (errors name
+// the file, line and byte of invalid UTF-8; unequal line counts are refused),
+// then tokenized as Multi30k's preprocessing does (data::tokenize_line, as
+// `translate` does), so the result reads as a split's: src_tok, tgt_tok and
+// tgt_raw (the references as given). A source line with no tokens is refused,
+// naming the file and line. limit > 0 keeps the first `limit` pairs.
+SplitText read_parallel_text(const std::string& src_path, const std::string& ref_path, int64_t limit);
+
+// Decoding a SplitText and scoring it: the hypotheses tokenized (lc.norm.tok
+// style) and detokenized, multi-bleu -lc of the first against text.tgt_tok,
+// and the sacreBLEU-style 13a figure of the second against text.tgt_raw.
+struct CorpusEvaluation {
+  std::vector<std::string> tokenized, detokenized;
+  data::BleuScore multi, sacre;
+  double seconds = 0;  // decoding time
+};
+CorpusEvaluation evaluate_text(Seq2Seq& model, const data::Vocab& src_vocab, const data::Vocab& tgt_vocab,
+                               const SplitText& text, int64_t beam, double length_penalty);
 
 // Token-level cross entropy of a batch, padding ignored (mean over its
 // batch.num_tgt_tokens target tokens): the training loss. The batch must be

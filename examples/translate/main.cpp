@@ -4,6 +4,7 @@
 //   translate train --model bahdanau --epochs 10          train; Ctrl-C stops, --resume continues
 //   translate train --model bahdanau --device cuda        the same on an NVIDIA GPU (every command takes --device)
 //   translate eval --checkpoint runs/bahdanau/best.safetensors --split test_2016_flickr --beam 5
+//   translate eval --checkpoint runs/bahdanau/best.safetensors --src news.de.gz --ref news.en.gz
 //   translate translate --checkpoint runs/bahdanau/best.safetensors "Ein Mann fährt Fahrrad."
 //
 // See docs/translate.md.
@@ -58,55 +59,68 @@ void install_interrupt_handler() {
   sigaction(SIGINT, &action, nullptr);
 }
 
-std::vector<std::string> read_stdin_lines() {
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(std::cin, line);) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    lines.push_back(line);
+// What `eval` reads: a Multi30k split, or any pair of raw parallel files.
+struct EvalInput {
+  std::string split;            // used when src_path is empty
+  std::string src_path, ref_path;
+  std::string data_dir;
+  int64_t limit = 0;
+};
+
+// Where the hypotheses go by default: beside the checkpoint, named after the
+// split, or after the source file without ".gz" and ".de" ("news.de.gz" ->
+// "news.hyps.en").
+std::string default_hyps_path(const std::string& checkpoint, const EvalInput& input) {
+  std::string stem = input.split;
+  if (!input.src_path.empty()) {
+    stem = std::filesystem::path(input.src_path).filename().string();
+    for (const std::string suffix : {".gz", ".de"})
+      if (stem.size() > suffix.size() && stem.compare(stem.size() - suffix.size(), suffix.size(), suffix) == 0)
+        stem.resize(stem.size() - suffix.size());
   }
-  return lines;
+  return (std::filesystem::path(checkpoint).parent_path() / (stem + ".hyps.en")).string();
 }
 
-int run_eval(const std::string& checkpoint, const std::string& data_dir, const std::string& split, int64_t beam,
-             double length_penalty, std::string out_path, int64_t limit, tg::Device device) {
+int run_eval(const std::string& checkpoint, const EvalInput& input, int64_t beam, double length_penalty,
+             std::string out_path, tg::Device device) {
   tr::Translator translator = tr::load_translator(checkpoint, device);
-  const std::string dir = tr::resolve_data_dir(data_dir);
-  const tr::SplitText text = tr::read_split(dir, split, limit, true);
-  const tg::data::Vocab& src_vocab = translator.info.src_vocab;
-  std::vector<std::vector<int64_t>> sources;
-  for (const std::string& line : text.src_tok) sources.push_back(src_vocab.encode(tg::data::split_tokens(line)));
-  fmt::print("translating {} sentences of {} ({}) ...\n", sources.size(), split,
+  const bool from_files = !input.src_path.empty();
+  const tr::SplitText text =
+      from_files ? tr::read_parallel_text(input.src_path, input.ref_path, input.limit)
+                 : tr::read_split(tr::resolve_data_dir(input.data_dir), input.split, input.limit, true);
+  const std::string name = from_files ? "'" + input.src_path + "'" : input.split;
+  fmt::print("translating {} sentences of {} ({}) ...\n", text.src_tok.size(), name,
              beam <= 1 ? std::string("greedy") : fmt::format("beam {}, length penalty {}", beam, length_penalty));
   std::fflush(stdout);
-  const auto start = std::chrono::steady_clock::now();
-  const std::vector<std::vector<std::string>> hyps =
-      tr::translate_ids(*translator.model, sources, translator.info.tgt_vocab, beam, length_penalty, 64);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::vector<std::string> tokenized, detokenized;
-  for (const std::vector<std::string>& tokens : hyps) {
-    tokenized.push_back(tr::join_tokens(tokens));
-    detokenized.push_back(tg::data::detokenize(tokens, "en"));
-  }
-  if (out_path.empty())
-    out_path = (std::filesystem::path(checkpoint).parent_path() / (split + ".hyps.en")).string();
-  tg::data::write_lines(out_path, detokenized);
-  fmt::print("wrote {} detokenized hypotheses to {} ({:.1f} s)\n", detokenized.size(), out_path, seconds);
-  const tg::data::BleuScore multi = tg::data::multi_bleu(tokenized, text.tgt_tok, true);
-  fmt::print("multi-bleu.perl -lc (tokenized, lowercased, against {}.lc.norm.tok.en):\n  {}\n", split, multi.str());
-  const tg::data::BleuScore sacre = tg::data::sacre_bleu(detokenized, text.tgt_raw);
-  fmt::print("sacreBLEU-style, computed by tapegrad (detokenized output against the raw, cased {}.en; the model "
+  const tr::CorpusEvaluation result = tr::evaluate_text(*translator.model, translator.info.src_vocab,
+                                                        translator.info.tgt_vocab, text, beam, length_penalty);
+  if (out_path.empty()) out_path = default_hyps_path(checkpoint, input);
+  tg::data::write_lines(out_path, result.detokenized);
+  fmt::print("wrote {} detokenized hypotheses to {} ({:.1f} s)\n", result.detokenized.size(), out_path,
+             result.seconds);
+  const std::string tokenized_refs =
+      from_files ? fmt::format("'{}' tokenized as Multi30k's lc.norm.tok", input.ref_path)
+                 : input.split + ".lc.norm.tok.en";
+  const std::string raw_refs = from_files ? fmt::format("'{}'", input.ref_path) : input.split + ".en";
+  fmt::print("multi-bleu.perl -lc (tokenized, lowercased, against {}):\n  {}\n", tokenized_refs,
+             result.multi.str());
+  fmt::print("sacreBLEU-style, computed by tapegrad (detokenized output against the raw, cased {}; the model "
              "writes lowercase):\n  {}\n  signature: {}\n",
-             split, sacre.str(), sacre.signature);
+             raw_refs, result.sacre.str(), result.sacre.signature);
   return 0;
 }
 
+// Sentences from the arguments, else lines of standard input. A stream is
+// answered line for line: an empty input line gets an empty output line.
 int run_translate(const std::string& checkpoint, const std::vector<std::string>& sentences, int64_t beam,
                   double length_penalty, const std::string& svg_path, int64_t max_tokens, tg::Device device) {
   tr::Translator translator = tr::load_translator(checkpoint, device);
   const bool from_arguments = !sentences.empty();
-  const std::vector<std::string> inputs = from_arguments ? sentences : read_stdin_lines();
+  const std::vector<std::string> inputs =
+      from_arguments ? sentences : tr::read_input_lines(std::cin, "standard input");
   const std::vector<std::vector<std::string>> sources =
-      tr::prepare_sources(inputs, from_arguments ? "sentence" : "line", max_tokens);
+      from_arguments ? tr::prepare_sources(inputs, "sentence", max_tokens)
+                     : tr::prepare_sources(inputs, "line", max_tokens, tr::EmptyInput::keep);
   const bool has_attention = translator.info.config.kind != "cho";
   if (!svg_path.empty() && !has_attention)
     fmt::print(stderr, "note: the {} model has no attention, so there is no alignment to draw (--attention-svg "
@@ -114,7 +128,13 @@ int run_translate(const std::string& checkpoint, const std::vector<std::string>&
                translator.info.config.kind);
   const int64_t count = static_cast<int64_t>(sources.size());
   for (int64_t i = 0; i < count; ++i) {
-    const tr::Translation t = tr::translate_tokens(translator, sources[static_cast<size_t>(i)], beam, length_penalty);
+    const std::vector<std::string>& source = sources[static_cast<size_t>(i)];
+    if (source.empty()) {  // an empty line of the stream
+      fmt::print("\n");
+      std::fflush(stdout);
+      continue;
+    }
+    const tr::Translation t = tr::translate_tokens(translator, source, beam, length_penalty);
     fmt::print("{}\n", t.text);
     std::fflush(stdout);
     if (!svg_path.empty() && has_attention) {
@@ -195,27 +215,44 @@ int main(int argc, char** argv) {
   add_run_options(train_cmd);
 
   // ---- eval ----
-  CLI::App* eval_cmd = app.add_subcommand("eval", "translate a Multi30k split and print BLEU");
-  std::string checkpoint, split = "test_2016_flickr", out_path, data_dir;
-  int64_t beam = 1, limit = 0, max_tokens = tr::kMaxSentenceTokens;
+  CLI::App* eval_cmd = app.add_subcommand(
+      "eval", "translate a Multi30k split, or any German file with English references, and print BLEU");
+  std::string checkpoint, out_path;
+  EvalInput eval_input;
+  eval_input.split = "test_2016_flickr";
+  int64_t beam = 1, max_tokens = tr::kMaxSentenceTokens;
   double length_penalty = 1.0;
   eval_cmd->add_option("--checkpoint", checkpoint, "a checkpoint written by train")->required();
-  eval_cmd->add_option("--split", split, "val or test_2016_flickr")
-      ->check(CLI::IsMember({"val", "test_2016_flickr"}))
-      ->capture_default_str();
+  CLI::Option* split_option = eval_cmd->add_option("--split", eval_input.split, "val or test_2016_flickr")
+                                  ->check(CLI::IsMember({"val", "test_2016_flickr"}))
+                                  ->capture_default_str();
+  CLI::Option* src_option =
+      eval_cmd->add_option("--src", eval_input.src_path,
+                           "raw German sentences, one per line, plain or .gz (with --ref; instead of --split)");
+  CLI::Option* ref_option = eval_cmd->add_option(
+      "--ref", eval_input.ref_path, "raw English references, line i for line i of --src, plain or .gz");
+  src_option->needs(ref_option)->excludes(split_option);
+  ref_option->needs(src_option)->excludes(split_option);
   eval_cmd->add_option("--beam", beam, "beam size (1: greedy)")->check(CLI::PositiveNumber)->capture_default_str();
   eval_cmd->add_option("--length-penalty", length_penalty, "α: beam scores are log p / length^α")
       ->check(CLI::Range(0.0, 5.0))
       ->capture_default_str();
-  eval_cmd->add_option("--out", out_path, "hypotheses file (default: <split>.hyps.en beside the checkpoint)");
-  eval_cmd->add_option("--data-dir", data_dir, "Multi30k directory (as for train)");
-  eval_cmd->add_option("--limit", limit, "use the first N sentences (0: all)")->check(CLI::NonNegativeNumber);
+  eval_cmd->add_option("--out", out_path,
+                       "hypotheses file (default: beside the checkpoint, <split>.hyps.en, or for --src news.de.gz "
+                       "news.hyps.en)");
+  eval_cmd->add_option("--data-dir", eval_input.data_dir, "Multi30k directory (as for train)");
+  eval_cmd->add_option("--limit", eval_input.limit, "use the first N sentences (0: all)")
+      ->check(CLI::NonNegativeNumber);
 
   add_run_options(eval_cmd);
 
   // ---- translate ----
   CLI::App* translate_cmd =
       app.add_subcommand("translate", "translate German sentences (arguments, else one per line on standard input)");
+  translate_cmd->footer(
+      "Standard input is read to its end and checked before anything is translated: a line that is not UTF-8 is "
+      "refused, naming the line and byte (status 1). Output line i is the translation of input line i; an empty (or "
+      "white-space) input line gets an empty output line. An empty sentence given as an argument is an error.");
   std::vector<std::string> sentences;
   std::string svg_path;
   translate_cmd->add_option("--checkpoint", checkpoint, "a checkpoint written by train")->required();
@@ -251,7 +288,7 @@ int main(int argc, char** argv) {
       tr::train(opt, hooks);
       return 0;
     }
-    if (*eval_cmd) return run_eval(checkpoint, data_dir, split, beam, length_penalty, out_path, limit, device);
+    if (*eval_cmd) return run_eval(checkpoint, eval_input, beam, length_penalty, out_path, device);
     if (*translate_cmd)
       return run_translate(checkpoint, sentences, beam, length_penalty, svg_path, max_tokens, device);
   } catch (const std::exception& e) {

@@ -62,6 +62,22 @@ optim::PlateauOptions plateau_options() {
   return o;
 }
 
+// Whether every parameter is finite; read back once per checkpoint, not per step.
+bool all_finite(const std::vector<Tensor>& params) {
+  for (const Tensor& p : params)
+    for (const double v : p.to_vector<double>())
+      if (!std::isfinite(v)) return false;
+  return true;
+}
+
+// Where a run can go back to after a non-finite value.
+std::string last_good(const std::string& last_path, int64_t saved_step) {
+  if (saved_step < 0) return "no checkpoint was written yet";
+  return fmt::format("the last good checkpoint is '{}' (step {}); resume from it with --resume, or start again with a "
+                     "smaller --lr or with --clip",
+                     last_path, saved_step);
+}
+
 }  // namespace
 
 uint64_t step_seed(uint64_t seed, int64_t step) {
@@ -193,6 +209,14 @@ TrainResult train(const TrainOptions& options, const TrainHooks& hooks) {
     say(hooks, "nothing to train: epoch {} of --epochs {} is finished already (raise --epochs to go on)\n",
         pos.epoch, options.epochs);
 
+  // The step of the last training checkpoint this run can go back to (-1: none yet).
+  int64_t saved_step = options.resume ? pos.step : -1;
+  auto check_before_save = [&]() {
+    if (!all_finite(params))
+      fail("training stopped at epoch {}, step {}: the parameters are not finite (inf or nan) and were not saved; {}",
+           pos.epoch + 1, pos.step, last_good(last_path, saved_step));
+  };
+
   Tape tape;
   TapeScope use_tape(tape);
   for (int64_t epoch = pos.epoch; epoch < options.epochs; ++epoch) {
@@ -208,10 +232,21 @@ TrainResult train(const TrainOptions& options, const TrainHooks& hooks) {
       model->train();
       model->reseed(step_seed(settings.seed, pos.step));  // dropout masks depend on (seed, step) only
       const Tensor loss = batch_loss(*model, batch);
+      // The loss and the gradient norm are read back every step anyway; checking them costs nothing more.
+      auto stop_if_non_finite = [&](const char* what, double value) {
+        if (std::isfinite(value)) return;
+        write_raw(hooks, bar.finish());
+        fail("training stopped at epoch {}, step {}: the {} is {}; this step's update was not applied and nothing "
+             "was saved; {}",
+             epoch + 1, pos.step + 1, what, std::isnan(value) ? "nan" : value > 0 ? "inf" : "-inf",
+             last_good(last_path, saved_step));
+      };
       const double loss_value = loss.item();
+      stop_if_non_finite("loss", loss_value);
       loss.backward();
       tape.clear();
-      if (settings.clip > 0) optim::clip_grad_norm(params, settings.clip);
+      if (hooks.after_backward) hooks.after_backward(pos.step + 1, params);
+      if (settings.clip > 0) stop_if_non_finite("gradient norm", optim::clip_grad_norm(params, settings.clip));
       adam.step();
       adam.zero_grad();
 
@@ -238,6 +273,7 @@ TrainResult train(const TrainOptions& options, const TrainHooks& hooks) {
           write_raw(hooks, bar.text(b + 1, running_loss, tokens_per_s, eta) + "\n");
         write_raw(hooks, bar.finish());
         pos.epoch_seconds = seconds_before + seconds_since(start);
+        check_before_save();
         save_training_checkpoint(last_path, *model, adam, plateau.get(), info);
         stop_report(total);
         result.stopped = true;
@@ -246,6 +282,7 @@ TrainResult train(const TrainOptions& options, const TrainHooks& hooks) {
       }
     }
     write_raw(hooks, bar.finish());
+    check_before_save();
 
     // ---- end of epoch: validation, checkpoints, metrics ----
     EpochMetrics m;
@@ -268,6 +305,7 @@ TrainResult train(const TrainOptions& options, const TrainHooks& hooks) {
     pos = TrainPosition{epoch + 1, 0, pos.step, improved ? m.val_bleu : pos.best_bleu, 0, 0, 0};
     if (improved) save_model_checkpoint(best_path, *model, info);
     save_training_checkpoint(last_path, *model, adam, plateau.get(), info);
+    saved_step = pos.step;
     write_text_file(csv_path, metrics_csv(result.metrics));
     write_text_file(svg_path, curve_svg(result.metrics));
     say(hooks, "epoch {}: train loss {:.4f}, val loss {:.4f}, val ppl {:.2f}, val BLEU {:.2f}{}, lr {}, {}\n",

@@ -12,6 +12,13 @@
 // it replays the same epoch plan (plan_epoch(seed, epoch)), skips the batches
 // done, and restores the optimizer, so the losses continue exactly as an
 // uninterrupted run's.
+//
+// A non-finite loss or gradient norm (the two numbers each step reads back
+// anyway) stops training with an error naming the epoch, the step and the last
+// good checkpoint, before that step's update and without saving. With --clip 0
+// no norm is computed, so a non-finite gradient is caught as a non-finite loss
+// at the next step, or as non-finite parameters when a checkpoint is about to
+// be written: no checkpoint ever holds them.
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
@@ -42,6 +49,8 @@ struct TrainOptions {
 struct TrainHooks {
   const std::atomic<bool>* stop = nullptr;            // polled after every step
   std::function<void(int64_t step, double loss)> on_step;  // after every step (1-based step)
+  // Tests: after backward, before clipping and the update (1-based step), to inject a non-finite gradient.
+  std::function<void(int64_t step, const std::vector<Tensor>& params)> after_backward;
   std::FILE* out = stdout;                            // progress and reports; nullptr: silent
   bool terminal = false;                              // progress bar in place ("\r") or plain lines
 };

@@ -5,19 +5,35 @@
 
 #include "core/creation.h"
 #include "core/error.h"
+#include "data/corpus.h"
 #include "data/tokenizer.h"
+#include "data/utf8.h"
 #include "evaluate.h"
 #include "search.h"
 #include "svg.h"
 
 namespace tg::translate {
 
+std::vector<std::string> read_input_lines(std::istream& in, const std::string& name) {
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    data::check_utf8_line(line, name, lines.size() + 1);
+    lines.push_back(std::move(line));
+  }
+  return lines;
+}
+
 std::vector<std::vector<std::string>> prepare_sources(const std::vector<std::string>& inputs,
-                                                      const std::string& what, int64_t max_tokens) {
+                                                      const std::string& what, int64_t max_tokens,
+                                                      EmptyInput empty) {
   std::vector<std::vector<std::string>> sources;
   for (size_t i = 0; i < inputs.size(); ++i) {
+    if (const auto offset = data::find_invalid_utf8(inputs[i]))
+      fail("{} {}: invalid UTF-8 at byte {} (byte 0x{:02X}); expected UTF-8 text", what, i + 1, *offset,
+           static_cast<unsigned char>(inputs[i][*offset]));
     std::vector<std::string> tokens = data::tokenize(inputs[i], "de");
-    if (tokens.empty()) fail("{} {} is empty: expected a German sentence", what, i + 1);
+    if (tokens.empty() && empty == EmptyInput::refuse) fail("{} {} is empty: expected a German sentence", what, i + 1);
     if (static_cast<int64_t>(tokens.size()) > max_tokens)
       fail("{} {} has {} tokens; the limit is {} (--max-tokens): split it into shorter sentences", what, i + 1,
            tokens.size(), max_tokens);

@@ -3,6 +3,7 @@
 // translate` command): tokenize as Multi30k's preprocessing does, check the
 // input, decode, detokenize the English.
 #include <cstdint>
+#include <istream>
 #include <string>
 #include <vector>
 
@@ -14,11 +15,25 @@ namespace tg::translate {
 // The default limit on a sentence's length in tokens (after tokenization).
 inline constexpr int64_t kMaxSentenceTokens = 100;
 
+// The lines of a stream (standard input) without "\n" or "\r\n", each checked
+// to be UTF-8 as data::read_lines checks files: the error names `name`, the
+// 1-based line and the byte ("standard input:2: invalid UTF-8 at byte 0 of
+// the line (byte 0xFF); expected UTF-8 text").
+std::vector<std::string> read_input_lines(std::istream& in, const std::string& name);
+
+// What prepare_sources does with an empty (or white-space only) input:
+// refuse it (sentences given as arguments), or keep it as an empty token list
+// to be answered with an empty line (a stream, whose line i of output must
+// stay the translation of line i of input).
+enum class EmptyInput { refuse, keep };
+
 // Tokenizes each input (data::tokenize, lang de). Throws, naming the input as
-// "<what> N" (1-based), when one is empty or only white space, or has more
-// than max_tokens tokens: over-long sentences are refused, not truncated.
+// "<what> N" (1-based), when one is not UTF-8, is empty or only white space
+// (unless `empty` is keep), or has more than max_tokens tokens: over-long
+// sentences are refused, not truncated.
 std::vector<std::vector<std::string>> prepare_sources(const std::vector<std::string>& inputs,
-                                                      const std::string& what, int64_t max_tokens);
+                                                      const std::string& what, int64_t max_tokens,
+                                                      EmptyInput empty = EmptyInput::refuse);
 
 struct Translation {
   std::vector<std::string> source_tokens;  // lc.norm.tok German tokens
