@@ -14,6 +14,9 @@ class AdditiveAttention : public Attention {
  public:
   AdditiveAttention(int64_t query_size, int64_t key_size, int64_t attention_size, DType dtype = DType::f32,
                     Generator& gen = default_generator());
+  // float32, with a generator of one's own.
+  AdditiveAttention(int64_t query_size, int64_t key_size, int64_t attention_size, Generator& gen)
+      : AdditiveAttention(query_size, key_size, attention_size, DType::f32, gen) {}
 
   // W_k h + b_k: keys (B, S, Kd) -> (B, S, A)
   Tensor project_keys(const Tensor& keys) const override;

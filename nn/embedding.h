@@ -12,6 +12,9 @@ class Embedding : public Module {
  public:
   Embedding(int64_t num_embeddings, int64_t dim, int64_t padding_idx = -1, DType dtype = DType::f32,
             Generator& gen = default_generator());
+  // No padding row, float32, with a generator of one's own.
+  Embedding(int64_t num_embeddings, int64_t dim, Generator& gen)
+      : Embedding(num_embeddings, dim, -1, DType::f32, gen) {}
   Tensor forward(const Tensor& index) const;
   Tensor operator()(const Tensor& index) const { return forward(index); }
   std::string type_name() const override { return "Embedding"; }

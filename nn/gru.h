@@ -48,6 +48,9 @@ class GRU : public Module {
  public:
   GRU(int64_t input_size, int64_t hidden_size, GRUOptions options = {}, DType dtype = DType::f32,
       Generator& gen = default_generator());
+  // float32, with a generator of one's own.
+  GRU(int64_t input_size, int64_t hidden_size, GRUOptions options, Generator& gen)
+      : GRU(input_size, hidden_size, options, DType::f32, gen) {}
 
   // x (T, B, I) (or (B, T, I) with batch_first); h0 (L·D, B, H) or undefined
   // (zeros); lengths int64 (B,) with values in 1..T, or undefined (all T).

@@ -28,6 +28,9 @@ class GRUCell : public Module {
  public:
   GRUCell(int64_t input_size, int64_t hidden_size, bool bias = true, DType dtype = DType::f32,
           Generator& gen = default_generator());
+  // With bias, float32, and a generator of one's own.
+  GRUCell(int64_t input_size, int64_t hidden_size, Generator& gen)
+      : GRUCell(input_size, hidden_size, true, DType::f32, gen) {}
 
   // x (B, I), h (B, H) -> h' (B, H)
   Tensor forward(const Tensor& x, const Tensor& h) const;

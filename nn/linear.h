@@ -10,6 +10,9 @@ class Linear : public Module {
  public:
   Linear(int64_t in_features, int64_t out_features, bool bias = true, DType dtype = DType::f32,
          Generator& gen = default_generator());
+  // The defaults above with a generator of one's own.
+  Linear(int64_t in_features, int64_t out_features, Generator& gen)
+      : Linear(in_features, out_features, true, DType::f32, gen) {}
   Tensor forward(const Tensor& x) const;
   Tensor operator()(const Tensor& x) const { return forward(x); }
   std::string type_name() const override { return "Linear"; }

@@ -34,8 +34,11 @@ class Module {
   Module(Module&&) = delete;
   Module& operator=(Module&&) = delete;
 
-  // Every parameter of this module and its children, depth first, in
-  // registration order, with dotted names.
+  // Every parameter of this module and its children, with dotted names:
+  // first the module's own parameters in registration order, then each
+  // child's (recursively, the same way) in the order the children were
+  // registered, wherever their registration fell among the parameters'.
+  // Checkpoints are keyed by name, so only optimizers see this order.
   std::vector<std::pair<std::string, Tensor>> named_parameters() const;
   std::vector<Tensor> parameters() const;
   std::vector<std::pair<std::string, Module*>> named_children() const { return children_; }

@@ -464,3 +464,41 @@ TEST_CASE("reseed makes dropout masks depend only on the seed given") {
   a.reseed(8);
   CHECK(a.first(x).to_vector<float>() != a1);
 }
+
+TEST_CASE("a generator can be passed without spelling out the dtype") {
+  using namespace tg;
+  auto same_parameters = [](const nn::Module& a, const nn::Module& b) {
+    const auto pa = a.named_parameters(), pb = b.named_parameters();
+    REQUIRE(pa.size() == pb.size());
+    for (size_t i = 0; i < pa.size(); ++i) {
+      CHECK(pa[i].first == pb[i].first);
+      CHECK(pa[i].second.dtype() == DType::f32);
+      CHECK(pa[i].second.to_vector<float>() == pb[i].second.to_vector<float>());
+    }
+  };
+  Generator g1(5), g2(5);
+  same_parameters(nn::Linear(3, 2, g1), nn::Linear(3, 2, true, DType::f32, g2));
+  same_parameters(nn::Embedding(7, 4, g1), nn::Embedding(7, 4, -1, DType::f32, g2));
+  same_parameters(nn::GRUCell(3, 5, g1), nn::GRUCell(3, 5, true, DType::f32, g2));
+  same_parameters(nn::GRU(3, 5, nn::GRUOptions{}, g1), nn::GRU(3, 5, nn::GRUOptions{}, DType::f32, g2));
+  same_parameters(nn::AdditiveAttention(4, 6, 5, g1), nn::AdditiveAttention(4, 6, 5, DType::f32, g2));
+  same_parameters(nn::LuongAttention(4, 4, nn::LuongScore::general, g1),
+                  nn::LuongAttention(4, 4, nn::LuongScore::general, DType::f32, g2));
+}
+
+TEST_CASE("named_parameters: own parameters first, then children, as the header says") {
+  using namespace tg;
+  struct Net : nn::Module {
+    nn::Linear child{2, 2};
+    Tensor own = zeros({3});
+    Net() {
+      register_module("child", child);  // registered first...
+      register_parameter("own", own);   // ...but listed first, being the module's own
+    }
+  } net;
+  const auto names = net.named_parameters();
+  REQUIRE(names.size() == 3);
+  CHECK(names[0].first == "own");
+  CHECK(names[1].first == "child.weight");
+  CHECK(names[2].first == "child.bias");
+}
