@@ -71,6 +71,13 @@ void Backend::nll_backward(const View& target, int64_t ignore_index, double smoo
                            const View& dloss, const View& dlogp) {
   fallback().nll_backward(target, ignore_index, smoothing, dloss, dlogp);
 }
+void Backend::gru_gates(const View& gi, const View& gh, const View& h, const View& out, const View& saved) {
+  fallback().gru_gates(gi, gh, h, out, saved);
+}
+void Backend::gru_gates_backward(const View& saved, const View& gh, const View& h, const View& dout,
+                                 const View& dgi, const View& dgh, const View& dh) {
+  fallback().gru_gates_backward(saved, gh, h, dout, dgi, dgh, dh);
+}
 
 namespace {
 thread_local Backend* selected_host_backend = nullptr;

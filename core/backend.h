@@ -94,6 +94,17 @@ class Backend {
   virtual void nll_backward(const View& target, int64_t ignore_index, double smoothing,
                             const View& dloss, const View& dlogp);
 
+  // Fused GRU step (ops/gru_gates.h), row b of B, column j of H, unit column
+  // strides; gi, gh (B, 3H) with gates r | z | n, h and out (B, H):
+  //   r = σ(gi_r + gh_r)   z = σ(gi_z + gh_z)   n = tanh(gi_n + r ⊙ gh_n)
+  //   out = n + z ⊙ (h - n)                      saved (B, 3H) = [r | z | n]
+  virtual void gru_gates(const View& gi, const View& gh, const View& h, const View& out, const View& saved);
+  // Given dout (B, H), writes (=, no accumulation):
+  //   dh = dout ⊙ z,  a_n = dout (1 - z)(1 - n²),  a_z = dout (h - n) z(1 - z),
+  //   a_r = a_n gh_n r(1 - r);   dgi = [a_r | a_z | a_n],  dgh = [a_r | a_z | a_n ⊙ r]
+  virtual void gru_gates_backward(const View& saved, const View& gh, const View& h, const View& dout,
+                                  const View& dgi, const View& dgh, const View& dh);
+
  protected:
   // The backend that runs kernels this one does not override (cpu).
   virtual Backend& fallback();

@@ -18,9 +18,8 @@ namespace {
 
 using cpu::map_elements;
 using cpu::parallel_ranges;
+using cpu::CpuMath;
 using cpu::exp_any;
-using cpu::sigmoid_any;
-using cpu::tanh_any;
 
 // ---------------------------------------------------------------------------
 // dtype dispatch and argument checks
@@ -92,77 +91,45 @@ void check_indices(std::string_view op, const View& index, int64_t rows) {
 // ---------------------------------------------------------------------------
 // elementwise
 
+// One loop per kernel; the function itself comes from core/elementwise.h,
+// evaluated with CpuMath (core/cpu_math.h). visit_unary / visit_binary pick
+// the functor once per call, so each loop is specialised and vectorises.
+
+// out = f(x, s)
 template <typename T>
 void unary_typed(UnaryOp op, const View& x, const View& out, T s) {
-  auto apply = [&](auto f) { map_elements<T, T>(out, [f](T& y, T v) { y = f(v); }, x); };
-  switch (op) {
-    case UnaryOp::neg: return apply([](T v) { return -v; });
-    case UnaryOp::exp: return apply([](T v) { return exp_any(v); });
-    case UnaryOp::log: return apply([](T v) { return std::log(v); });
-    case UnaryOp::sqrt: return apply([](T v) { return std::sqrt(v); });
-    case UnaryOp::tanh: return apply([](T v) { return tanh_any(v); });
-    case UnaryOp::sigmoid: return apply([](T v) { return sigmoid_any(v); });
-    case UnaryOp::relu: return apply([](T v) { return v < T(0) ? T(0) : v; });  // NaN stays NaN
-    case UnaryOp::abs: return apply([](T v) { return std::abs(v); });
-    case UnaryOp::pow_scalar:
-      if (s == T(2)) return apply([](T v) { return v * v; });  // the common square, without pow
-      return apply([s](T v) { return std::pow(v, s); });
-    case UnaryOp::mul_scalar: return apply([s](T v) { return v * s; });
-    case UnaryOp::add_scalar: return apply([s](T v) { return v + s; });
-  }
-  fail("unary: unknown op {}", static_cast<int>(op));
+  elementwise::visit_unary(op, [&]<class F>() {
+    if constexpr (std::is_same_v<F, elementwise::Unary<UnaryOp::pow_scalar>>) {
+      // The functor tests s == 2 per element (x² without pow); decided here
+      // once, the test folds away and the square vectorises.
+      if (s == T(2))
+        return map_elements<T, T>(out, [](T& y, T v) { y = F::template f<CpuMath>(v, T(2)); }, x);
+      return map_elements<T, T>(out, [s](T& y, T v) {
+        if (s == T(2)) __builtin_unreachable();  // known false: leaves the bare pow call
+        y = F::template f<CpuMath>(v, s);
+      }, x);
+    }
+    map_elements<T, T>(out, [s](T& y, T v) { y = F::template f<CpuMath>(v, s); }, x);
+  });
 }
 
-// dx += dy * f'(x), with `d(x, y)` giving f'(x) from x and y = f(x).
+// dx += dy * f'(x), with f' given x, y = f(x) and s.
 template <typename T>
 void unary_backward_typed(UnaryOp op, const View& x, const View& y, const View& dy, const View& dx,
                           T s) {
-  auto apply = [&](auto d) {
-    map_elements<T, T, T, T>(dx, [d](T& g, T xv, T yv, T dyv) { g += dyv * d(xv, yv); }, x, y, dy);
-  };
-  switch (op) {
-    case UnaryOp::neg: return apply([](T, T) { return T(-1); });
-    case UnaryOp::exp: return apply([](T, T y) { return y; });
-    case UnaryOp::log: return apply([](T x, T) { return T(1) / x; });
-    case UnaryOp::sqrt: return apply([](T, T y) { return T(0.5) / y; });
-    case UnaryOp::tanh: return apply([](T, T y) { return T(1) - y * y; });
-    case UnaryOp::sigmoid: return apply([](T, T y) { return y * (T(1) - y); });
-    case UnaryOp::relu: return apply([](T x, T) { return x > T(0) ? T(1) : T(0); });
-    case UnaryOp::abs: return apply([](T x, T) { return T((x > T(0)) - (x < T(0))); });
-    case UnaryOp::pow_scalar: return apply([s](T x, T) { return s * std::pow(x, s - T(1)); });
-    case UnaryOp::mul_scalar: return apply([s](T, T) { return s; });
-    case UnaryOp::add_scalar: return apply([](T, T) { return T(1); });
-  }
-  fail("unary_backward: unknown op {}", static_cast<int>(op));
+  elementwise::visit_unary(op, [&]<class F>() {
+    map_elements<T, T, T, T>(
+        dx, [s](T& g, T xv, T yv, T dyv) { g += dyv * F::template df<CpuMath>(xv, yv, s); }, x, y, dy);
+  });
 }
 
-// max/min that return NaN when either side is NaN.
-template <typename T> T nan_max(T a, T b) { return a > b || a != a ? a : b; }
-template <typename T> T nan_min(T a, T b) { return a < b || a != a ? a : b; }
-
+// out = f(a, b): T for arithmetic, bool for comparisons.
 template <typename T>
 void binary_typed(BinaryOp op, const View& a, const View& b, const View& out) {
-  auto arith = [&](auto f) {
-    map_elements<T, T, T>(out, [f](T& o, T x, T y) { o = f(x, y); }, a, b);
-  };
-  auto compare = [&](auto f) {
-    map_elements<bool, T, T>(out, [f](bool& o, T x, T y) { o = f(x, y); }, a, b);
-  };
-  switch (op) {
-    case BinaryOp::add: return arith([](T x, T y) { return x + y; });
-    case BinaryOp::sub: return arith([](T x, T y) { return x - y; });
-    case BinaryOp::mul: return arith([](T x, T y) { return x * y; });
-    case BinaryOp::div: return arith([](T x, T y) { return x / y; });
-    case BinaryOp::maximum: return arith(nan_max<T>);
-    case BinaryOp::minimum: return arith(nan_min<T>);
-    case BinaryOp::eq: return compare([](T x, T y) { return x == y; });
-    case BinaryOp::ne: return compare([](T x, T y) { return x != y; });
-    case BinaryOp::lt: return compare([](T x, T y) { return x < y; });
-    case BinaryOp::le: return compare([](T x, T y) { return x <= y; });
-    case BinaryOp::gt: return compare([](T x, T y) { return x > y; });
-    case BinaryOp::ge: return compare([](T x, T y) { return x >= y; });
-  }
-  fail("binary: unknown op {}", static_cast<int>(op));
+  elementwise::visit_binary(op, [&]<class F>() {
+    using Out = decltype(F::f(T(), T()));
+    map_elements<Out, T, T>(out, [](Out& o, T x, T y) { o = F::f(x, y); }, a, b);
+  });
 }
 
 // ---------------------------------------------------------------------------

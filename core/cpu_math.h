@@ -66,4 +66,17 @@ inline float tanh_any(float x) { return tanh_f32(x); }
 inline double sigmoid_any(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 inline float sigmoid_any(float x) { return sigmoid_f32(x); }
 
+// The math policy the cpu backend evaluates the elementwise functors with
+// (core/elementwise.h): the vectorisable exp, tanh and sigmoid above, the
+// standard library for the rest.
+struct CpuMath {
+  template <class T> static T exp(T x) { return exp_any(x); }
+  template <class T> static T tanh(T x) { return tanh_any(x); }
+  template <class T> static T sigmoid(T x) { return sigmoid_any(x); }
+  template <class T> static T log(T x) { return std::log(x); }
+  template <class T> static T sqrt(T x) { return std::sqrt(x); }
+  template <class T> static T pow(T x, T p) { return std::pow(x, p); }
+  template <class T> static T abs(T x) { return std::abs(x); }
+};
+
 }  // namespace tg::cpu

@@ -138,6 +138,18 @@ class CudaBackend final : public Backend {
     cuda_kernels::nll_backward(context(), array(target), ignore_index, smoothing, array(dloss), array(dlogp));
     check_launch("nll_backward");
   }
+  void gru_gates(const View& gi, const View& gh, const View& h, const View& out, const View& saved) override {
+    checks::gru_gates_args(gi, gh, h, out, saved);
+    cuda_kernels::gru_gates(context(), array(gi), array(gh), array(h), array(out), array(saved));
+    check_launch("gru_gates");
+  }
+  void gru_gates_backward(const View& saved, const View& gh, const View& h, const View& dout, const View& dgi,
+                          const View& dgh, const View& dh) override {
+    checks::gru_gates_backward_args(saved, gh, h, dout, dgi, dgh, dh);
+    cuda_kernels::gru_gates_backward(context(), array(saved), array(gh), array(h), array(dout), array(dgi),
+                                     array(dgh), array(dh));
+    check_launch("gru_gates_backward");
+  }
 
  protected:
   // Host kernels cannot read device memory: every kernel is overridden above.

@@ -76,4 +76,11 @@ void nll(const Context& ctx, const Array& logp, const Array& target, int64_t ign
 void nll_backward(const Context& ctx, const Array& target, int64_t ignore_index, double smoothing,
                   const Array& dloss, const Array& dlogp);
 
+// Fused GRU step (formulas in core/backend.h); rows may be strided, columns
+// unit-strided; one thread per (b, j).
+void gru_gates(const Context& ctx, const Array& gi, const Array& gh, const Array& h, const Array& out,
+               const Array& saved);
+void gru_gates_backward(const Context& ctx, const Array& saved, const Array& gh, const Array& h, const Array& dout,
+                        const Array& dgi, const Array& dgh, const Array& dh);
+
 }  // namespace tg::cuda_kernels

@@ -160,4 +160,33 @@ void nll_backward_args(const View& target, const View& dloss, const View& dlogp)
   dtype("nll_backward", "dloss", dloss, dlogp.dtype);
 }
 
+namespace {
+// Every operand (B, 3H) or (B, H) of x's dtype with unit column stride.
+GruSizes gru_operands(std::string_view op, const View& h, std::initializer_list<const View*> wide,
+                      std::initializer_list<const View*> narrow) {
+  rank(op, "h", h, 2);
+  floating(op, h);
+  const int64_t batch = h.shape[0], hidden = h.shape[1];
+  for (const View* v : wide) shape(op, "a gate operand", *v, Shape{batch, 3 * hidden});
+  for (const View* v : narrow) shape(op, "a state operand", *v, Shape{batch, hidden});
+  for (std::initializer_list<const View*> group : {wide, narrow})
+    for (const View* v : group) {
+      dtype(op, "operand", *v, h.dtype);
+      if (v->shape[1] > 1 && v->strides[1] != 1)
+        fail("{}: operands need unit column stride, got shape {} with strides {}", op, v->shape.str(),
+             v->strides.str());
+    }
+  return {batch, hidden};
+}
+}  // namespace
+
+GruSizes gru_gates_args(const View& gi, const View& gh, const View& h, const View& out, const View& saved) {
+  return gru_operands("gru_gates", h, {&gi, &gh, &saved}, {&out});
+}
+
+GruSizes gru_gates_backward_args(const View& saved, const View& gh, const View& h, const View& dout,
+                                 const View& dgi, const View& dgh, const View& dh) {
+  return gru_operands("gru_gates_backward", h, {&saved, &gh, &dgi, &dgh}, {&dout, &dh});
+}
+
 }  // namespace tg::checks

@@ -33,5 +33,12 @@ Rows softmax_args(const View& x, const View& out);
 Rows softmax_backward_args(const View& y, const View& dy, const View& dx);
 void nll_args(const View& logp, const View& target, const View& loss);
 void nll_backward_args(const View& target, const View& dloss, const View& dlogp);
+// Both return (B, H).
+struct GruSizes {
+  int64_t batch, hidden;
+};
+GruSizes gru_gates_args(const View& gi, const View& gh, const View& h, const View& out, const View& saved);
+GruSizes gru_gates_backward_args(const View& saved, const View& gh, const View& h, const View& dout,
+                                 const View& dgi, const View& dgh, const View& dh);
 
 }  // namespace tg::checks

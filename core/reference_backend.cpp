@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/kernel_checks.h"
 
 namespace tg {
 
@@ -388,6 +389,43 @@ void ReferenceBackend::nll_backward(const View& target, int64_t ignore_index, do
         at<T>(dlogp, Index{i, c}) += T(-at<T>(dloss, i) * weight);
       }
     }
+  });
+}
+
+// The GRU gates, one (b, j) at a time, straight from the formulas in
+// core/backend.h. Gates r | z | n are columns j, H + j, 2H + j.
+void ReferenceBackend::gru_gates(const View& gi, const View& gh, const View& h, const View& out,
+                                 const View& saved) {
+  const auto [batch, hidden] = checks::gru_gates_args(gi, gh, h, out, saved);
+  visit_float(h.dtype, "gru_gates", [&]<typename T>() {
+    for (int64_t b = 0; b < batch; ++b)
+      for (int64_t j = 0; j < hidden; ++j) {
+        const Index r_at{b, j}, z_at{b, hidden + j}, n_at{b, 2 * hidden + j}, h_at{b, j};
+        const T r = T(1) / (T(1) + std::exp(-(at<T>(gi, r_at) + at<T>(gh, r_at))));
+        const T z = T(1) / (T(1) + std::exp(-(at<T>(gi, z_at) + at<T>(gh, z_at))));
+        const T n = std::tanh(at<T>(gi, n_at) + r * at<T>(gh, n_at));
+        at<T>(out, h_at) = n + z * (at<T>(h, h_at) - n);
+        at<T>(saved, r_at) = r, at<T>(saved, z_at) = z, at<T>(saved, n_at) = n;
+      }
+  });
+}
+
+void ReferenceBackend::gru_gates_backward(const View& saved, const View& gh, const View& h, const View& dout,
+                                          const View& dgi, const View& dgh, const View& dh) {
+  const auto [batch, hidden] = checks::gru_gates_backward_args(saved, gh, h, dout, dgi, dgh, dh);
+  visit_float(h.dtype, "gru_gates_backward", [&]<typename T>() {
+    for (int64_t b = 0; b < batch; ++b)
+      for (int64_t j = 0; j < hidden; ++j) {
+        const Index r_at{b, j}, z_at{b, hidden + j}, n_at{b, 2 * hidden + j}, h_at{b, j};
+        const T r = at<T>(saved, r_at), z = at<T>(saved, z_at), n = at<T>(saved, n_at);
+        const T g = at<T>(dout, h_at);
+        const T a_n = g * (T(1) - z) * (T(1) - n * n);
+        const T a_z = g * (at<T>(h, h_at) - n) * z * (T(1) - z);
+        const T a_r = a_n * at<T>(gh, n_at) * r * (T(1) - r);
+        at<T>(dh, h_at) = g * z;
+        at<T>(dgi, r_at) = a_r, at<T>(dgi, z_at) = a_z, at<T>(dgi, n_at) = a_n;
+        at<T>(dgh, r_at) = a_r, at<T>(dgh, z_at) = a_z, at<T>(dgh, n_at) = a_n * r;
+      }
   });
 }
 

@@ -28,6 +28,9 @@ class ReferenceBackend final : public Backend {
            const View& loss) override;
   void nll_backward(const View& target, int64_t ignore_index, double smoothing, const View& dloss,
                     const View& dlogp) override;
+  void gru_gates(const View& gi, const View& gh, const View& h, const View& out, const View& saved) override;
+  void gru_gates_backward(const View& saved, const View& gh, const View& h, const View& dout, const View& dgi,
+                          const View& dgh, const View& dh) override;
 };
 
 }  // namespace tg

@@ -5,12 +5,8 @@
 #include "core/error.h"
 #include "nn/init.h"
 #include "ops/add.h"
+#include "ops/gru_gates.h"
 #include "ops/matmul.h"
-#include "ops/mul.h"
-#include "ops/sigmoid.h"
-#include "ops/slice.h"
-#include "ops/sub.h"
-#include "ops/tanh.h"
 #include "ops/transpose.h"
 
 namespace tg::nn {
@@ -28,16 +24,9 @@ Tensor gru_step(const Tensor& gi, const Tensor& h, const Tensor& weight_hh_t, co
   if (gi.ndim() != 2 || gi.size(0) != batch || gi.size(1) != 3 * hidden)
     fail("gru_step: gi must be (B, 3H) = ({}, {}), got {}", batch, 3 * hidden, gi.shape().str());
 
-  const int64_t H = hidden;
-  Tensor gh = matmul(h, weight_hh_t);                // (B, H) @ (H, 3H) -> (B, 3H) = h W_hhᵀ
-  if (bias_hh.defined()) gh = gh + bias_hh;          // (B, 3H) + (3H,)
-  const Tensor rz = sigmoid(slice(gi, 1, 0, 2 * H)   // (B, 2H): W_ir x + b_ir | W_iz x + b_iz
-                            + slice(gh, 1, 0, 2 * H));  // (B, 2H): W_hr h + b_hr | W_hz h + b_hz
-  const Tensor r = slice(rz, 1, 0, H);               // (B, H) reset gate
-  const Tensor z = slice(rz, 1, H, 2 * H);           // (B, H) update gate
-  const Tensor n = tanh(slice(gi, 1, 2 * H, 3 * H)   // (B, H): W_in x + b_in
-                        + r * slice(gh, 1, 2 * H, 3 * H));  // (B, H): r ⊙ (W_hn h + b_hn)
-  return n + z * (h - n);                            // (B, H): (1 - z) ⊙ n + z ⊙ h, one op fewer
+  Tensor gh = matmul(h, weight_hh_t);        // (B, H) @ (H, 3H) -> (B, 3H) = h W_hhᵀ
+  if (bias_hh.defined()) gh = gh + bias_hh;  // (B, 3H) + (3H,)
+  return gru_gates(gi, gh, h);               // (B, H): the gate arithmetic, fused (ops/gru_gates.h)
 }
 
 GRUCell::GRUCell(int64_t input_size, int64_t hidden_size, bool with_bias, DType dtype, Generator& gen)

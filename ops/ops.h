@@ -16,6 +16,7 @@
 #include "ops/div.h"
 #include "ops/exp.h"
 #include "ops/gelu.h"
+#include "ops/gru_gates.h"
 #include "ops/log.h"
 #include "ops/log1p.h"
 #include "ops/loss.h"

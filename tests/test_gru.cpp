@@ -453,3 +453,66 @@ TEST_CASE("GRU: errors name what was expected and what was got") {
 }
 
 }  // namespace
+
+// The fused gate op against the same equations written with separate ops.
+namespace {
+using namespace tg;
+Tensor composed_gru_gates(const Tensor& gi, const Tensor& gh, const Tensor& h) {
+  const int64_t H = h.size(1);
+  const Tensor r = sigmoid(slice(gi, 1, 0, H) + slice(gh, 1, 0, H));
+  const Tensor z = sigmoid(slice(gi, 1, H, 2 * H) + slice(gh, 1, H, 2 * H));
+  const Tensor n = tanh(slice(gi, 1, 2 * H, 3 * H) + r * slice(gh, 1, 2 * H, 3 * H));
+  return (1.0 - z) * n + z * h;
+}
+}  // namespace
+
+TEST_CASE("gru_gates: fused values and gradients equal the composed ops, on both host backends") {
+  using namespace tg;
+  for (const char* backend : {"cpu", "reference"}) {
+    CAPTURE(backend);
+    HostBackendScope scope(std::string_view(backend) == "cpu" ? cpu_backend() : reference_backend());
+    Generator gen(11);
+    const int64_t B = 5, H = 7;
+    // gi as a time step of a (T, B, 3H) tensor: a view with an offset.
+    const Tensor gi_all = normal({3, B, 3 * H}, 0, 1.5, {DType::f64}, gen).requires_grad_();
+    const Tensor gh = normal({B, 3 * H}, 0, 1.5, {DType::f64}, gen).requires_grad_();
+    const Tensor h = normal({B, H}, 0, 1, {DType::f64}, gen).requires_grad_();
+    const Tensor fused = gru_gates(select(gi_all, 0, 1), gh, h);
+    const Tensor composed = composed_gru_gates(select(gi_all, 0, 1), gh, h);
+    const std::vector<double> a = fused.to_vector<double>(), b = composed.to_vector<double>();
+    for (size_t i = 0; i < a.size(); ++i) CHECK(a[i] == doctest::Approx(b[i]).epsilon(1e-14));
+
+    const Tensor seed = normal({B, H}, 0, 1, {DType::f64}, gen);
+    std::vector<std::vector<double>> grads[2];
+    for (int k = 0; k < 2; ++k) {
+      for (const Tensor* t : {&gi_all, &gh, &h}) t->set_grad(Tensor());
+      const Tensor y = k == 0 ? gru_gates(select(gi_all, 0, 1), gh, h)
+                              : composed_gru_gates(select(gi_all, 0, 1), gh, h);
+      sum(y * seed).backward();
+      for (const Tensor* t : {&gi_all, &gh, &h}) grads[k].push_back(t->grad().to_vector<double>());
+    }
+    for (size_t t = 0; t < 3; ++t)
+      for (size_t i = 0; i < grads[0][t].size(); ++i)
+        CHECK(grads[0][t][i] == doctest::Approx(grads[1][t][i]).epsilon(1e-12));
+
+    const GradcheckResult check = gradcheck(
+        [](const std::vector<Tensor>& x) { return gru_gates(x[0], x[1], x[2]); },
+        {normal({B, 3 * H}, 0, 1, {DType::f64}, gen).requires_grad_(), gh.detach().clone().requires_grad_(),
+         h.detach().clone().requires_grad_()});
+    CHECK_MESSAGE(check.ok, check.message);
+  }
+}
+
+TEST_CASE("gru_gates: float32 on cpu matches the reference backend; shape errors") {
+  using namespace tg;
+  Generator gen(3);
+  const Tensor gi = normal({4, 3 * 33}, 0, 2, {DType::f32}, gen);
+  const Tensor gh = normal({4, 3 * 33}, 0, 2, {DType::f32}, gen);
+  const Tensor h = normal({4, 33}, 0, 1, {DType::f32}, gen);
+  const std::vector<float> fast = gru_gates(gi, gh, h).to_vector<float>();
+  HostBackendScope scope(reference_backend());
+  const std::vector<float> slow = gru_gates(gi, gh, h).to_vector<float>();
+  for (size_t i = 0; i < fast.size(); ++i) CHECK(fast[i] == doctest::Approx(slow[i]).epsilon(1e-5));
+  CHECK_THROWS_WITH_AS(gru_gates(gi, gh, normal({4, 32}, 0, 1, {DType::f32}, gen)),
+                       doctest::Contains("must be (B, 3H) = (4, 96)"), Error);
+}

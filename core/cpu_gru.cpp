@@ -1,0 +1,71 @@
+// The cpu backend's fused GRU step (formulas in core/backend.h): rows are
+// split over the thread pool, and each row's loops over j vectorise (the
+// gates of one row are three contiguous blocks of H). The arithmetic follows
+// the composed ops of nn/gru_cell.cpp's earlier form in the same order, so the
+// forward values are the ones those ops gave.
+#include "core/cpu_backend.h"
+#include "core/cpu_loops.h"
+#include "core/cpu_math.h"
+#include "core/error.h"
+#include "core/kernel_checks.h"
+
+namespace tg {
+
+namespace {
+template <typename Fn> void visit_gru_float(DType dtype, Fn&& fn) {
+  if (dtype == DType::f64) return fn.template operator()<double>();
+  return fn.template operator()<float>();
+}
+}  // namespace
+
+void CpuBackend::gru_gates(const View& gi, const View& gh, const View& h, const View& out, const View& saved) {
+  const auto [batch, hidden] = checks::gru_gates_args(gi, gh, h, out, saved);
+  visit_gru_float(h.dtype, [&]<typename T>() {
+    cpu::parallel_ranges(batch, batch * hidden * 3, [&](int64_t begin, int64_t end) {
+      for (int64_t b = begin; b < end; ++b) {
+        const T* gi_row = gi.as<const T>() + b * gi.strides[0];
+        const T* gh_row = gh.as<const T>() + b * gh.strides[0];
+        const T* h_row = h.as<const T>() + b * h.strides[0];
+        T* out_row = out.as<T>() + b * out.strides[0];
+        T* s = saved.as<T>() + b * saved.strides[0];
+        for (int64_t j = 0; j < 2 * hidden; ++j) s[j] = cpu::sigmoid_any(T(gi_row[j] + gh_row[j]));  // r | z
+        for (int64_t j = 0; j < hidden; ++j) {
+          const T n = cpu::tanh_any(T(gi_row[2 * hidden + j] + s[j] * gh_row[2 * hidden + j]));
+          s[2 * hidden + j] = n;
+          out_row[j] = n + s[hidden + j] * (h_row[j] - n);
+        }
+      }
+    });
+  });
+}
+
+void CpuBackend::gru_gates_backward(const View& saved, const View& gh, const View& h, const View& dout,
+                                    const View& dgi, const View& dgh, const View& dh) {
+  const auto [batch, hidden] = checks::gru_gates_backward_args(saved, gh, h, dout, dgi, dgh, dh);
+  visit_gru_float(h.dtype, [&]<typename T>() {
+    cpu::parallel_ranges(batch, batch * hidden * 6, [&](int64_t begin, int64_t end) {
+      for (int64_t b = begin; b < end; ++b) {
+        const T* s = saved.as<const T>() + b * saved.strides[0];
+        const T* r = s;
+        const T* z = s + hidden;
+        const T* n = s + 2 * hidden;
+        const T* gh_n = gh.as<const T>() + b * gh.strides[0] + 2 * hidden;
+        const T* h_row = h.as<const T>() + b * h.strides[0];
+        const T* g = dout.as<const T>() + b * dout.strides[0];
+        T* dgi_row = dgi.as<T>() + b * dgi.strides[0];
+        T* dgh_row = dgh.as<T>() + b * dgh.strides[0];
+        T* dh_row = dh.as<T>() + b * dh.strides[0];
+        for (int64_t j = 0; j < hidden; ++j) {
+          const T a_n = g[j] * (T(1) - z[j]) * (T(1) - n[j] * n[j]);
+          const T a_z = g[j] * (h_row[j] - n[j]) * z[j] * (T(1) - z[j]);
+          const T a_r = a_n * gh_n[j] * r[j] * (T(1) - r[j]);
+          dh_row[j] = g[j] * z[j];
+          dgi_row[j] = a_r, dgi_row[hidden + j] = a_z, dgi_row[2 * hidden + j] = a_n;
+          dgh_row[j] = a_r, dgh_row[hidden + j] = a_z, dgh_row[2 * hidden + j] = a_n * r[j];
+        }
+      }
+    });
+  });
+}
+
+}  // namespace tg
