@@ -11,6 +11,7 @@
 #include "core/cpu_loops.h"
 #include "core/cpu_math.h"
 #include "core/error.h"
+#include "core/kernel_checks.h"
 
 namespace tg {
 
@@ -44,27 +45,6 @@ void visit_any(DType dtype, Fn&& fn) {
     case DType::boolean: return fn.template operator()<bool>();
   }
   fail("cpu backend: unknown dtype {}", static_cast<int>(dtype));
-}
-
-void check_dtype(std::string_view op, std::string_view what, const View& v, DType expected) {
-  if (v.dtype != expected)
-    fail("{}: {} must be {}, got {}", op, what, dtype_name(expected), dtype_name(v.dtype));
-}
-
-void check_shape(std::string_view op, std::string_view what, const View& v, const Shape& expected) {
-  if (!(v.shape == expected))
-    fail("{}: {} has shape {}, expected {}", op, what, v.shape.str(), expected.str());
-}
-
-void check_rank(std::string_view op, std::string_view what, const View& v, int rank) {
-  if (v.shape.size() != rank)
-    fail("{}: {} must have rank {}, got shape {}", op, what, rank, v.shape.str());
-}
-
-void check_contiguous(std::string_view op, std::string_view what, const View& v) {
-  if (!v.is_contiguous())
-    fail("{}: {} must be contiguous, got shape {} with strides {}", op, what, v.shape.str(),
-         v.strides.str());
 }
 
 // Value conversion between element types; anything non-zero is true.
@@ -364,17 +344,6 @@ void softmax_backward_row(const T* y, const T* dy, T* dx, int64_t cols, bool log
   }
 }
 
-// Splits a contiguous (..., C) view into R rows of C.
-struct Rows {
-  int64_t rows, cols;
-};
-Rows as_rows(std::string_view op, const View& v) {
-  if (v.shape.empty()) fail("{}: needs at least one dimension, got a scalar", op);
-  check_contiguous(op, "input", v);
-  const int64_t cols = v.shape.back();
-  return {cols == 0 ? 0 : v.numel() / cols, cols};
-}
-
 void check_targets(std::string_view op, const View& target, int64_t ignore_index, int64_t classes) {
   for (int64_t i = 0; i < target.numel(); ++i) {
     const int64_t t = index_at(target, i);
@@ -396,7 +365,7 @@ void CpuBackend::fill(const View& out, double value) {
 }
 
 void CpuBackend::copy(const View& src, const View& out) {
-  check_shape("copy", "out", out, src.shape);
+  checks::copy_args(src, out);
   visit_any(src.dtype, [&]<typename S>() {
     visit_any(out.dtype, [&]<typename D>() {
       map_elements<D, S>(out, [](D& o, S s) { o = convert<D>(s); }, src);
@@ -405,81 +374,42 @@ void CpuBackend::copy(const View& src, const View& out) {
 }
 
 void CpuBackend::unary(UnaryOp op, const View& x, const View& out, double scalar) {
-  check_shape("unary", "out", out, x.shape);
-  check_dtype("unary", "out", out, x.dtype);
+  checks::unary_args(x, out);
   visit_float(x.dtype, "unary", [&]<typename T>() { unary_typed<T>(op, x, out, T(scalar)); });
 }
 
 void CpuBackend::unary_backward(UnaryOp op, const View& x, const View& y, const View& dy,
                                 const View& dx, double scalar) {
-  for (const View* v : {&y, &dy, &dx}) {
-    check_shape("unary_backward", "operand", *v, x.shape);
-    check_dtype("unary_backward", "operand", *v, x.dtype);
-  }
+  checks::unary_backward_args(x, y, dy, dx);
   visit_float(x.dtype, "unary_backward",
               [&]<typename T>() { unary_backward_typed<T>(op, x, y, dy, dx, T(scalar)); });
 }
 
 void CpuBackend::binary(BinaryOp op, const View& a, const View& b, const View& out) {
-  check_shape("binary", "a", a, out.shape);
-  check_shape("binary", "b", b, out.shape);
-  check_dtype("binary", "b", b, a.dtype);
-  check_dtype("binary", "out", out, is_comparison(op) ? DType::boolean : a.dtype);
+  checks::binary_args(op, a, b, out);
   visit_float(a.dtype, "binary", [&]<typename T>() { binary_typed<T>(op, a, b, out); });
 }
 
 void CpuBackend::where(const View& cond, const View& a, const View& b, const View& out) {
-  check_shape("where", "cond", cond, out.shape);
-  check_shape("where", "a", a, out.shape);
-  check_shape("where", "b", b, out.shape);
-  check_dtype("where", "cond", cond, DType::boolean);
-  check_dtype("where", "b", b, a.dtype);
-  check_dtype("where", "out", out, a.dtype);
+  checks::where_args(cond, a, b, out);
   visit_any(a.dtype, [&]<typename T>() {
     map_elements<T, bool, T, T>(out, [](T& o, bool c, T x, T y) { o = c ? x : y; }, cond, a, b);
   });
 }
 
 void CpuBackend::reduce(ReduceOp op, const View& x, int axis, const View& out, const View* argmax) {
-  axis = normalize_axis(axis, x.shape.size(), "reduce");
-  Shape kept = x.shape;
-  kept[axis] = 1;
-  check_shape("reduce", "out", out, kept);
-  check_dtype("reduce", "out", out, x.dtype);
-  check_contiguous("reduce", "out", out);
-  if (op == ReduceOp::max && x.shape[axis] == 0)
-    fail("reduce: max over axis {} of size 0 (shape {}) has no value", axis, x.shape.str());
-  if (argmax != nullptr) {
-    check_shape("reduce", "argmax", *argmax, kept);
-    check_dtype("reduce", "argmax", *argmax, DType::i64);
-    check_contiguous("reduce", "argmax", *argmax);
-  }
+  axis = checks::reduce_args(op, x, axis, out, argmax);
   int64_t* arg = argmax != nullptr && op == ReduceOp::max ? argmax->as<int64_t>() : nullptr;
   visit_float(x.dtype, "reduce", [&]<typename T>() { reduce_typed<T>(op, x, axis, out, arg); });
 }
 
 void CpuBackend::matmul(const View& a, const View& b, const View& c, double beta) {
-  check_rank("matmul", "a", a, 3);
-  check_rank("matmul", "b", b, 3);
-  check_rank("matmul", "c", c, 3);
-  const Shape& as = a.shape;
-  const Shape& bs = b.shape;
-  if (as[0] != bs[0] || as[2] != bs[1] || !(c.shape == Shape{as[0], as[1], bs[2]}))
-    fail("matmul: {} @ {} -> {}: expected a (B, M, K), b (B, K, N), c (B, M, N)", as.str(),
-         bs.str(), c.shape.str());
-  check_dtype("matmul", "b", b, a.dtype);
-  check_dtype("matmul", "c", c, a.dtype);
-  check_contiguous("matmul", "c", c);
-  if (beta != 0 && beta != 1) fail("matmul: beta must be 0 or 1, got {}", beta);
+  checks::matmul_args(a, b, c, beta);
   visit_float(a.dtype, "matmul", [&]<typename T>() { matmul_typed<T>(a, b, c, beta); });
 }
 
 void CpuBackend::gather_rows(const View& table, const View& index, const View& out) {
-  check_rank("gather_rows", "table", table, 2);
-  check_rank("gather_rows", "index", index, 1);
-  check_dtype("gather_rows", "index", index, DType::i64);
-  check_shape("gather_rows", "out", out, Shape{index.shape[0], table.shape[1]});
-  check_dtype("gather_rows", "out", out, table.dtype);
+  checks::gather_rows_args(table, index, out);
   check_indices("gather_rows", index, table.shape[0]);
   const int64_t rows = index.shape[0], cols = table.shape[1];
   visit_any(table.dtype, [&]<typename T>() {
@@ -498,11 +428,7 @@ void CpuBackend::gather_rows(const View& table, const View& index, const View& o
 }
 
 void CpuBackend::scatter_add_rows(const View& src, const View& index, const View& table) {
-  check_rank("scatter_add_rows", "table", table, 2);
-  check_rank("scatter_add_rows", "index", index, 1);
-  check_dtype("scatter_add_rows", "index", index, DType::i64);
-  check_shape("scatter_add_rows", "src", src, Shape{index.shape[0], table.shape[1]});
-  check_dtype("scatter_add_rows", "src", src, table.dtype);
+  checks::scatter_add_rows_args(src, index, table);
   check_indices("scatter_add_rows", index, table.shape[0]);
   const int64_t rows = index.shape[0], cols = table.shape[1];
   visit_float(table.dtype, "scatter_add_rows", [&]<typename T>() {
@@ -522,10 +448,7 @@ void CpuBackend::scatter_add_rows(const View& src, const View& index, const View
 }
 
 void CpuBackend::softmax(const View& x, const View& out, bool log) {
-  check_shape("softmax", "out", out, x.shape);
-  check_dtype("softmax", "out", out, x.dtype);
-  check_contiguous("softmax", "out", out);
-  const auto [rows, cols] = as_rows("softmax", x);
+  const auto [rows, cols] = checks::softmax_args(x, out);
   visit_float(x.dtype, "softmax", [&]<typename T>() {
     const T* xs = x.as<const T>();
     T* ys = out.as<T>();
@@ -536,12 +459,7 @@ void CpuBackend::softmax(const View& x, const View& out, bool log) {
 }
 
 void CpuBackend::softmax_backward(const View& y, const View& dy, const View& dx, bool log) {
-  for (const View* v : {&dy, &dx}) {
-    check_shape("softmax_backward", "gradient", *v, y.shape);
-    check_dtype("softmax_backward", "gradient", *v, y.dtype);
-    check_contiguous("softmax_backward", "gradient", *v);
-  }
-  const auto [rows, cols] = as_rows("softmax_backward", y);
+  const auto [rows, cols] = checks::softmax_backward_args(y, dy, dx);
   visit_float(y.dtype, "softmax_backward", [&]<typename T>() {
     const T* ys = y.as<const T>();
     const T* dys = dy.as<const T>();
@@ -555,13 +473,8 @@ void CpuBackend::softmax_backward(const View& y, const View& dy, const View& dx,
 
 void CpuBackend::nll(const View& logp, const View& target, int64_t ignore_index, double smoothing,
                      const View& loss) {
-  check_rank("nll", "logp", logp, 2);
-  check_contiguous("nll", "logp", logp);
+  checks::nll_args(logp, target, loss);
   const int64_t rows = logp.shape[0], classes = logp.shape[1];
-  check_shape("nll", "target", target, Shape{rows});
-  check_dtype("nll", "target", target, DType::i64);
-  check_shape("nll", "loss", loss, Shape{rows});
-  check_dtype("nll", "loss", loss, logp.dtype);
   check_targets("nll", target, ignore_index, classes);
   visit_float(logp.dtype, "nll", [&]<typename T>() {
     const T* lp = logp.as<const T>();
@@ -588,13 +501,8 @@ void CpuBackend::nll(const View& logp, const View& target, int64_t ignore_index,
 
 void CpuBackend::nll_backward(const View& target, int64_t ignore_index, double smoothing,
                               const View& dloss, const View& dlogp) {
-  check_rank("nll_backward", "dlogp", dlogp, 2);
-  check_contiguous("nll_backward", "dlogp", dlogp);
+  checks::nll_backward_args(target, dloss, dlogp);
   const int64_t rows = dlogp.shape[0], classes = dlogp.shape[1];
-  check_shape("nll_backward", "target", target, Shape{rows});
-  check_dtype("nll_backward", "target", target, DType::i64);
-  check_shape("nll_backward", "dloss", dloss, Shape{rows});
-  check_dtype("nll_backward", "dloss", dloss, dlogp.dtype);
   check_targets("nll_backward", target, ignore_index, classes);
   visit_float(dlogp.dtype, "nll_backward", [&]<typename T>() {
     const T* dl = dloss.as<const T>();
