@@ -3,6 +3,7 @@
 #include "core/backend.h"
 #include "core/creation.h"
 #include "core/cuda.h"
+#include "core/dispatch.h"
 #include "core/error.h"
 #include "core/format.h"
 #include "core/generator.h"

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <string_view>
 #include <unordered_map>
 
 #include "core/error.h"
@@ -81,6 +82,27 @@ std::vector<int64_t> Tape::reached_from(int64_t root) {
   return reached;
 }
 
+namespace {
+// Runs a node's backward function; a tg::Error thrown inside it (a user's op
+// included) leaves with the op's name in front: "<op> backward: <message>".
+// A message that already names the op ("softsign: ...", from data<T>(op)) is
+// kept; one that starts with a bare "backward: " (accumulate_grad) gets the
+// op's name in front of that.
+void run_backward(const Node& node, const Tensor& grad) {
+  try {
+    node.backward(grad);
+  } catch (const Error& e) {
+    const std::string_view message = e.what(), op = node.op;
+    const bool names_op = !op.empty() && message.starts_with(op) && message.size() > op.size() &&
+                          (message[op.size()] == ':' || message[op.size()] == ' ');
+    if (names_op || op.empty()) throw;
+    constexpr std::string_view bare = "backward: ";
+    const std::string_view rest = message.starts_with(bare) ? message.substr(bare.size()) : message;
+    throw Error(fmt::format("{} backward: {}", op, rest));
+  }
+}
+}  // namespace
+
 void Tape::backward(const Tensor& root, const Tensor& seed, BackwardOptions options) {
   TensorImpl& root_impl = root.impl();
   if (root_impl.tape != this || root_impl.node < 0 || root_impl.node >= static_cast<int64_t>(nodes_.size()))
@@ -102,7 +124,7 @@ void Tape::backward(const Tensor& root, const Tensor& seed, BackwardOptions opti
   for (const int64_t i : reached_from(root_impl.node)) {
     Node& node = nodes_[i];
     const std::shared_ptr<TensorImpl> grad = node.output.impl().grad;
-    if (grad != nullptr && node.backward) node.backward(Tensor(grad));
+    if (grad != nullptr && node.backward) run_backward(node, Tensor(grad));
     if (!options.retain_graph)
       release(node);
     else if (!node.output.impl().retains_grad)

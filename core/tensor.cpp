@@ -69,16 +69,16 @@ Tensor Tensor::detach() const {
   return t;
 }
 
-template <typename T> T* Tensor::data() const {
+template <typename T> T* Tensor::data(const char* op) const {
   if (dtype() != dtype_of<T>())
-    fail("data: tensor holds {}, asked for {}", dtype_name(dtype()), dtype_name(dtype_of<T>()));
-  if (!device().is_host()) fail("data: tensor is on {}; copy it to the cpu first", device().str());
+    fail("{}: tensor holds {}, asked for {}", op, dtype_name(dtype()), dtype_name(dtype_of<T>()));
+  if (!device().is_host()) fail("{}: tensor is on {}; copy it to the cpu first", op, device().str());
   return static_cast<T*>(impl().storage->data()) + impl().offset;
 }
-template float* Tensor::data<float>() const;
-template double* Tensor::data<double>() const;
-template int64_t* Tensor::data<int64_t>() const;
-template bool* Tensor::data<bool>() const;
+template float* Tensor::data<float>(const char*) const;
+template double* Tensor::data<double>(const char*) const;
+template int64_t* Tensor::data<int64_t>(const char*) const;
+template bool* Tensor::data<bool>(const char*) const;
 
 double Tensor::item() const {
   if (numel() != 1) fail("item: tensor of shape {} has {} elements, expected 1", shape().str(), numel());

@@ -85,7 +85,10 @@ class Tensor {
 
   // ---- data ----
   // Pointer to the first element; requires matching dtype and host memory.
-  template <typename T> T* data() const;
+  template <typename T> T* data() const { return data<T>("data"); }
+  // The same, with `op` naming the caller in the error (custom ops, core/dispatch.h):
+  //   x.data<float>("softsign")  ->  "softsign: tensor holds float64, asked for float32"
+  template <typename T> T* data(const char* op) const;
   // Value of a one-element tensor, as double.
   double item() const;
   // Element at a multi-index, as double (tests, printing).

@@ -1,5 +1,6 @@
 #pragma once
 // Every module, in one include.
+#include "nn/activation.h"
 #include "nn/additive_attention.h"
 #include "nn/attention.h"
 #include "nn/checkpoint.h"
@@ -11,3 +12,5 @@
 #include "nn/linear.h"
 #include "nn/luong_attention.h"
 #include "nn/module.h"
+#include "nn/module_list.h"
+#include "nn/sequential.h"

@@ -1,9 +1,16 @@
 // The Module base (names, counts, modes, gradients, summary, registration
 // errors), Linear, the init helpers, Embedding and Dropout: values computed by
-// hand, float64 gradient checks, and the error messages.
+// hand, float64 gradient checks, and the error messages; ModuleList, Sequential,
+// the activation modules and models held by std::unique_ptr (factory, vector,
+// optimizer, save and load).
 #include <doctest/doctest.h>
 
+#include <fmt/format.h>
+#include <unistd.h>
+
 #include <cmath>
+#include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -501,4 +508,158 @@ TEST_CASE("named_parameters: own parameters first, then children, as the header 
   CHECK(names[0].first == "own");
   CHECK(names[1].first == "child.weight");
   CHECK(names[2].first == "child.bias");
+}
+
+// ---------------------------------------------------------------------------
+// ModuleList, Sequential, activation modules, and models held by unique_ptr
+
+TEST_CASE("ModuleList: children named 0, 1, ..., indexing, iteration, typed access") {
+  using namespace tg;
+  tg::Generator gen(3);
+  struct Stack : nn::Module {
+    nn::ModuleList blocks;
+    Stack(tg::Generator& g, int depth) {
+      for (int i = 0; i < depth; ++i) blocks.push_back<nn::Linear>(2, 2, g);
+      register_module("blocks", blocks);
+    }
+  } stack(gen, 3);
+  CHECK(stack.blocks.size() == 3);
+  CHECK_FALSE(stack.blocks.empty());
+  std::vector<std::string> names;
+  for (const auto& [name, p] : stack.named_parameters()) names.push_back(name);
+  CHECK(names == std::vector<std::string>{"blocks.0.weight", "blocks.0.bias", "blocks.1.weight", "blocks.1.bias",
+                                          "blocks.2.weight", "blocks.2.bias"});
+  // operator[] and at<M> reach the same module; iteration visits them in order.
+  CHECK(&stack.blocks[1] == &stack.blocks.at<nn::Linear>(1));
+  CHECK(stack.blocks.at<nn::Linear>(2).weight.is_same(stack.named_parameters()[4].second));
+  int visited = 0;
+  for (nn::Module& m : stack.blocks) {
+    CHECK(&m == &stack.blocks[visited]);
+    CHECK(m.type_name() == "Linear");
+    ++visited;
+  }
+  CHECK(visited == 3);
+  // A module built elsewhere is adopted; push_back returns the stored module.
+  auto made = std::make_unique<nn::Dropout>(0.25);
+  nn::Dropout* raw = made.get();
+  CHECK(&stack.blocks.push_back(std::move(made)) == raw);
+  CHECK(stack.blocks.named_children().back().first == "3");
+  // Mode changes reach list members.
+  stack.eval();
+  CHECK_FALSE(stack.blocks[3].is_training());
+  CHECK_THROWS_WITH_AS(stack.blocks[4], doctest::Contains("index 4 is out of range for a list of 4 modules"),
+                       tg::Error);
+  CHECK_THROWS_WITH_AS(stack.blocks.at<nn::Linear>(3), doctest::Contains("module 3 is a Dropout"), tg::Error);
+  CHECK_THROWS_WITH_AS(stack.blocks.push_back(std::unique_ptr<nn::Linear>()), doctest::Contains("null module"),
+                       tg::Error);
+}
+
+TEST_CASE("activation modules compute their ops") {
+  using namespace tg;
+  const Tensor x = tensor({-2.0, 0.0, 0.5});
+  check_values(nn::Tanh()(x), {std::tanh(-2.0), 0.0, std::tanh(0.5)});
+  check_values(nn::ReLU()(x), {0.0, 0.0, 0.5});
+  check_values(nn::Sigmoid()(x), {1 / (1 + std::exp(2.0)), 0.5, 1 / (1 + std::exp(-0.5))});
+  CHECK(nn::ReLU().parameter_count() == 0);
+  CHECK(nn::Sigmoid().type_name() == "Sigmoid");
+}
+
+TEST_CASE("Sequential: runs its layers in order, PyTorch's names, gradients flow") {
+  using namespace tg;
+  tg::Generator gen(7);
+  nn::Sequential mlp;
+  nn::Linear& first = mlp.push_back<nn::Linear>(3, 4, true, DType::f64, gen);
+  mlp.push_back<nn::Tanh>();
+  nn::Linear& last = mlp.push_back(std::make_unique<nn::Linear>(4, 2, true, DType::f64, gen));
+  CHECK(mlp.size() == 3);
+  CHECK(mlp.type_name() == "Sequential");
+  std::vector<std::string> names;
+  for (const auto& [name, p] : mlp.named_parameters()) names.push_back(name);
+  CHECK(names == std::vector<std::string>{"0.weight", "0.bias", "2.weight", "2.bias"});
+  CHECK(&mlp.at<nn::Linear>(0) == &first);
+  CHECK(&mlp[2] == &last);
+
+  const Tensor x = randn({5, 3}, {.dtype = DType::f64}, gen);
+  const Tensor expected = last(tanh(first(x)));
+  check_values(mlp(x), expected.to_vector<double>());
+  check_gradcheck(tg::gradcheck([&](const Inputs& in) { return mlp(in[0]); },
+                                {randn({2, 3}, {.dtype = DType::f64}, gen).requires_grad_()}));
+  // Sequentials nest, and an empty one is the identity.
+  nn::Sequential outer;
+  outer.push_back<nn::Sequential>();
+  outer.push_back<nn::ReLU>();
+  check_values(outer(tensor({-1.0, 2.0})), {0.0, 2.0});
+  CHECK_THROWS_WITH_AS(mlp[3], doctest::Contains("index 3 is out of range for 3 layers"), tg::Error);
+  CHECK_THROWS_WITH_AS(mlp.at<nn::Linear>(1), doctest::Contains("layer 1 is a Tanh"), tg::Error);
+  static_assert(nn::UnaryLayer<nn::Linear> && nn::UnaryLayer<nn::Dropout> && nn::UnaryLayer<nn::Sequential>);
+  static_assert(!nn::UnaryLayer<nn::GRU>);  // two outputs: not a layer of a Sequential
+}
+
+namespace factory {
+// A model made by a function: modules cannot move, so it comes back in a unique_ptr.
+struct Classifier : tg::nn::Module {
+  tg::nn::Embedding embed;
+  tg::nn::Sequential head;
+  Classifier(int64_t vocab, int64_t dim, tg::Generator& gen) : embed(vocab, dim, gen) {
+    head.push_back<tg::nn::Linear>(dim, dim, gen);
+    head.push_back<tg::nn::ReLU>();
+    head.push_back<tg::nn::Linear>(dim, 2, gen);
+    register_module("embed", embed);
+    register_module("head", head);
+  }
+  tg::Tensor forward(const tg::Tensor& tokens) const { return head(embed(tokens)); }
+};
+
+std::unique_ptr<Classifier> make_classifier(uint64_t seed) {
+  tg::Generator gen(seed);
+  return std::make_unique<Classifier>(10, 6, gen);
+}
+}  // namespace factory
+
+TEST_CASE("models returned by unique_ptr: in a vector, trained, saved and loaded") {
+  using namespace tg;
+  std::vector<std::unique_ptr<factory::Classifier>> models;
+  for (uint64_t seed : {1, 2}) models.push_back(factory::make_classifier(seed));
+  nn::Module* first = models[0].get();
+  models.push_back(factory::make_classifier(3));  // the vector grows; the models stay put
+  CHECK(models[0].get() == first);
+  CHECK(models[0]->named_parameters()[0].second.is_same(models[0]->embed.weight));
+
+  // An optimizer takes the parameters of *models[0] like those of any module.
+  optim::Adam adam(models[0]->named_parameters(), {.lr = 0.05});
+  const Tensor tokens = index_tensor({1, 4, 7, 2});
+  const Tensor targets = index_tensor({0, 1, 1, 0});
+  const std::vector<float> before = models[0]->head.at<nn::Linear>(2).weight.to_vector<float>();
+  double first_loss = 0, last_loss = 0;
+  for (int step = 0; step < 30; ++step) {
+    const Tensor loss = cross_entropy(models[0]->forward(tokens), targets);
+    loss.backward();
+    adam.step();
+    adam.zero_grad();
+    (step == 0 ? first_loss : last_loss) = loss.item();
+  }
+  CHECK(last_loss < first_loss);
+  CHECK(models[0]->head.at<nn::Linear>(2).weight.to_vector<float>() != before);  // updated in place
+
+  // Save the trained model; load into a fresh factory-made one (other seed).
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            fmt::format("tapegrad_test_factory_{}.safetensors", ::getpid()))
+                               .string();
+  nn::save(*models[0], adam, path, {{"note", "factory"}});
+  std::unique_ptr<factory::Classifier> fresh = factory::make_classifier(99);
+  optim::Adam fresh_adam(fresh->named_parameters(), {.lr = 0.05});
+  CHECK(fresh->embed.weight.to_vector<float>() != models[0]->embed.weight.to_vector<float>());
+  const nn::Metadata meta = nn::load(*fresh, fresh_adam, path);
+  std::filesystem::remove(path);
+  CHECK(meta.at("note") == "factory");
+  const auto saved = models[0]->named_parameters(), loaded = fresh->named_parameters();
+  REQUIRE(saved.size() == loaded.size());
+  for (size_t i = 0; i < saved.size(); ++i) {
+    INFO(saved[i].first);
+    CHECK(saved[i].first == loaded[i].first);
+    CHECK(saved[i].second.to_vector<float>() == loaded[i].second.to_vector<float>());  // bit-identical
+  }
+  CHECK(fresh_adam.param_state(0).step == 30);
+  NoGrad no_grad;
+  CHECK(fresh->forward(tokens).to_vector<float>() == models[0]->forward(tokens).to_vector<float>());
 }

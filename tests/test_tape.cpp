@@ -273,3 +273,102 @@ TEST_CASE("graphs nobody can reach any more are collected while recording") {
   kept.backward();
   CHECK(w.grad().to_vector<double>()[0] == doctest::Approx(3000 * 2.0 + 3.0));
 }
+
+// ---- custom ops: the dispatch helper, data<T>(op), op names in backward errors ----
+
+namespace {
+// y = x / (1 + |x|);  dx += dy / (1 + |x|)²  -- written as a user would, with
+// raw loops over contiguous data (core/dispatch.h).
+Tensor softsign(const Tensor& x) {
+  const Tensor xc = x.contiguous();
+  Tensor y = Tensor::empty(x.shape(), {.dtype = x.dtype()});
+  visit_float(x.dtype(), "softsign", [&]<typename T>() {
+    const T* in = xc.data<T>("softsign");
+    T* out = y.data<T>("softsign");
+    for (int64_t i = 0; i < xc.numel(); ++i) out[i] = in[i] / (1 + std::abs(in[i]));
+  });
+  record("softsign", {&x}, y, [x, xc](const Tensor& dy) {
+    const Tensor dyc = dy.contiguous();
+    Tensor dx = Tensor::empty(xc.shape(), {.dtype = xc.dtype()});
+    visit_float(xc.dtype(), "softsign", [&]<typename T>() {
+      const T *in = xc.data<T>("softsign"), *g = dyc.data<T>("softsign");
+      T* d = dx.data<T>("softsign");
+      for (int64_t i = 0; i < xc.numel(); ++i) d[i] = g[i] / ((1 + std::abs(in[i])) * (1 + std::abs(in[i])));
+    });
+    accumulate_grad(x, dx);
+  });
+  return y;
+}
+}  // namespace
+
+TEST_CASE("visit_float: picks float or double, names the op for other dtypes") {
+  CHECK(visit_float(DType::f32, "probe", []<typename T>() { return sizeof(T); }) == sizeof(float));
+  CHECK(visit_float(DType::f64, "probe", []<typename T>() { return sizeof(T); }) == sizeof(double));
+  CHECK_THROWS_WITH_AS(visit_float(DType::i64, "probe", []<typename T>() {}),
+                       "probe: expected a float32 or float64 tensor, got int64", Error);
+  CHECK_THROWS_WITH_AS(visit_float(DType::boolean, "probe", []<typename T>() {}),
+                       "probe: expected a float32 or float64 tensor, got bool", Error);
+}
+
+TEST_CASE("data<T>(op): the error names the caller; data<T>() keeps its message") {
+  const Tensor x = tensor({1.0, 2.0});
+  CHECK(x.data<double>("mine") == x.data<double>());
+  CHECK_THROWS_WITH_AS(x.data<float>("softsign"), "softsign: tensor holds float64, asked for float32", Error);
+  CHECK_THROWS_WITH_AS(x.data<float>(), "data: tensor holds float64, asked for float32", Error);
+}
+
+TEST_CASE("a custom op with raw loops: values, gradcheck, strided input, float32") {
+  Tape tape;
+  TapeScope scope(tape);
+  const Tensor x = tensor({-3.0, -0.5, 0.0, 0.25, 2.0, 4.0}, {2, 3}, true);
+  const std::vector<double> y = softsign(x).to_vector<double>();
+  const std::vector<double> xs = x.to_vector<double>();
+  for (size_t i = 0; i < xs.size(); ++i) CHECK(y[i] == doctest::Approx(xs[i] / (1 + std::abs(xs[i]))));
+  const GradcheckResult straight =
+      gradcheck([](const std::vector<Tensor>& in) { return softsign(in[0]); }, {x});
+  INFO(straight.message);
+  CHECK(straight.ok);
+  // A transposed (non-contiguous) input goes through contiguous() and its gradient back to x.
+  const GradcheckResult strided =
+      gradcheck([](const std::vector<Tensor>& in) { return softsign(transpose(in[0], 0, 1)); }, {x});
+  INFO(strided.message);
+  CHECK(strided.ok);
+  const Tensor x32 = tensor({-1.f, 1.f}, {2}, true);
+  sum(softsign(x32)).backward();
+  CHECK(x32.grad().to_vector<float>() == std::vector<float>{0.25f, 0.25f});
+  CHECK_THROWS_WITH_AS(softsign(index_tensor({1, 2})), doctest::Contains("softsign: expected a float32 or float64"),
+                       Error);
+}
+
+TEST_CASE("errors thrown inside a backward function carry the op's name") {
+  Tape tape;
+  TapeScope scope(tape);
+  const Tensor w = tensor({1.0, 2.0}, {2}, true);
+  SUBCASE("a plain message gets '<op> backward: ' in front") {
+    Tensor y = zeros({2}, {.dtype = DType::f64});
+    record("my_op", {&w}, y, [](const Tensor&) { fail("the cache is stale"); });
+    CHECK_THROWS_WITH_AS(sum(y).backward(), "my_op backward: the cache is stale", Error);
+  }
+  SUBCASE("a dtype mistake in a user's backward names the op (data<T>() says 'data')") {
+    Tensor y = zeros({2}, {.dtype = DType::f64});
+    record("softsign", {&w}, y, [](const Tensor& dy) { (void)dy.data<float>(); });
+    CHECK_THROWS_WITH_AS(sum(y).backward(), "softsign backward: data: tensor holds float64, asked for float32",
+                         Error);
+  }
+  SUBCASE("a message that already names the op is kept as it is") {
+    Tensor y = zeros({2}, {.dtype = DType::f64});
+    record("softsign", {&w}, y, [](const Tensor& dy) { (void)dy.data<float>("softsign"); });
+    CHECK_THROWS_WITH_AS(sum(y).backward(), "softsign: tensor holds float64, asked for float32", Error);
+  }
+  SUBCASE("accumulate_grad's own 'backward: ' becomes '<op> backward: '") {
+    Tensor y = zeros({2}, {.dtype = DType::f64});
+    record("widen", {&w}, y, [w](const Tensor& dy) { accumulate_grad(w, dy.to(DType::f32)); });
+    CHECK_THROWS_WITH_AS(sum(y).backward(), "widen backward: gradient dtype float32 for a tensor of dtype float64",
+                         Error);
+  }
+  SUBCASE("only tg::Error is rewritten; other exceptions pass unchanged") {
+    Tensor y = zeros({2}, {.dtype = DType::f64});
+    record("thrower", {&w}, y, [](const Tensor&) { throw std::runtime_error("not ours"); });
+    CHECK_THROWS_WITH_AS(sum(y).backward(), "not ours", std::runtime_error);
+  }
+}

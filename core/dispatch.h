@@ -1,0 +1,60 @@
+#pragma once
+// Writing your own op with raw loops: pick the C++ type for a tensor's dtype
+// (visit_float) and reach its elements as one contiguous host array
+// (contiguous() + data<T>(op)). Everything here is public API; nothing in
+// tapegrad needs editing.
+//
+//   // y = x / (1 + |x|);  dx += dy / (1 + |x|)²
+//   tg::Tensor softsign(const tg::Tensor& x) {
+//     const tg::Tensor xc = x.contiguous();           // row-major, offset applied
+//     tg::Tensor y = tg::Tensor::empty(x.shape(), {.dtype = x.dtype()});
+//     tg::visit_float(x.dtype(), "softsign", [&]<typename T>() {
+//       const T* in = xc.data<T>("softsign");          // errors name "softsign"
+//       T* out = y.data<T>("softsign");
+//       for (int64_t i = 0; i < xc.numel(); ++i) out[i] = in[i] / (1 + std::abs(in[i]));
+//     });
+//     tg::record("softsign", {&x}, y, [x, xc](const tg::Tensor& dy) {
+//       const tg::Tensor dyc = dy.contiguous();
+//       tg::Tensor dx = tg::Tensor::empty(xc.shape(), {.dtype = xc.dtype()});
+//       tg::visit_float(xc.dtype(), "softsign", [&]<typename T>() {
+//         const T *in = xc.data<T>("softsign"), *g = dyc.data<T>("softsign");
+//         T* d = dx.data<T>("softsign");
+//         for (int64_t i = 0; i < xc.numel(); ++i) d[i] = g[i] / ((1 + std::abs(in[i])) * (1 + std::abs(in[i])));
+//       });
+//       tg::accumulate_grad(x, dx);                   // into x itself, not xc; accumulates (+=)
+//     });
+//     return y;
+//   }
+//
+// Notes for such kernels:
+// - contiguous() returns the tensor itself when it already is contiguous and a
+//   row-major copy otherwise; data<T>() then points at element 0 of numel()
+//   consecutive values. Never index a non-contiguous tensor's data<T>() as flat.
+// - data<T>(op) checks the dtype and that the memory is on the host and names
+//   `op` when it fails ("softsign: tensor holds float64, asked for float32").
+//   For a tensor on a GPU, copy it with to_host() first (raw loops run on the cpu).
+// - Tensor::empty gives uninitialised memory: write every element.
+// - Inside backward, recording is off; any tg::Error thrown there reaches the
+//   caller of backward() as "<op> backward: ..." (the op name given to record).
+// - Check the result with tg::gradcheck on float64 inputs (core/gradcheck.h).
+#include <utility>
+
+#include "core/dtype.h"
+#include "core/error.h"
+
+namespace tg {
+
+// Calls fn.template operator()<T>() with T = float for float32 and T = double
+// for float64, returning what it returns; for any other dtype throws tg::Error
+// naming `op`: "softsign: expected a float32 or float64 tensor, got int64".
+// A generic lambda `[&]<typename T>() { ... }` is the usual fn.
+template <typename Fn>
+decltype(auto) visit_float(DType dtype, const char* op, Fn&& fn) {
+  switch (dtype) {
+    case DType::f32: return std::forward<Fn>(fn).template operator()<float>();
+    case DType::f64: return std::forward<Fn>(fn).template operator()<double>();
+    default: fail("{}: expected a float32 or float64 tensor, got {}", op, dtype_name(dtype));
+  }
+}
+
+}  // namespace tg
