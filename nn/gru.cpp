@@ -1,6 +1,5 @@
 #include "nn/gru.h"
 
-#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -8,53 +7,22 @@
 #include "core/error.h"
 #include "nn/gru_cell.h"
 #include "nn/init.h"
+#include "nn/recurrent.h"
 #include "ops/add.h"
-#include "ops/compare.h"
-#include "ops/concat.h"
-#include "ops/dropout.h"
 #include "ops/matmul.h"
-#include "ops/mul.h"
-#include "ops/reshape.h"
 #include "ops/select.h"
 #include "ops/stack.h"
 #include "ops/transpose.h"
-#include "ops/where.h"
 
 namespace tg::nn {
 
 namespace {
 
-// The padding of a batch, built once per forward.
-struct Padding {
-  Tensor valid;             // bool (T, B, 1): t < lengths[b]
-  int64_t min_length = 0;   // every sequence is valid at steps t < min_length
-};
-
-// Checks `lengths` (int64 (B,), values in 1..T) and builds the step masks.
-Padding make_padding(const Tensor& lengths, int64_t steps, int64_t batch, const Tensor& x) {
-  if (lengths.dtype() != DType::i64)
-    fail("GRU: lengths must be int64, got {} {}", dtype_name(lengths.dtype()), lengths.shape().str());
-  if (lengths.ndim() != 1 || lengths.size(0) != batch)
-    fail("GRU: lengths must have shape (B,) = ({},), got {}", batch, lengths.shape().str());
-  const std::vector<int64_t> values = lengths.to_vector<int64_t>();
-  std::vector<double> valid(steps * batch);  // (T, B) row-major
-  for (int64_t b = 0; b < batch; ++b) {
-    if (values[b] < 1 || values[b] > steps)
-      fail("GRU: lengths[{}] = {} is out of range; each length must be in 1..T = 1..{}", b, values[b],
-           steps);
-    for (int64_t t = 0; t < values[b]; ++t) valid[t * batch + b] = 1;
-  }
-  Padding padding;
-  padding.valid = ne(from_vector(valid, Shape{steps, batch, 1}, {DType::f64, x.device()}), 0.0);
-  padding.min_length = *std::min_element(values.begin(), values.end());
-  return padding;
-}
-
 // Runs one layer in one direction over all steps.
 //   input (T, B, I_k) or (B, T, I_k) (time on `time_axis`), contiguous; h (B, H)
 //   -> states[t] (B, H) for every t; returns the final state (B, H).
 Tensor run_direction(const Tensor& input, const GRUWeights& w, Tensor h, bool reverse, int time_axis,
-                     const Padding* padding, std::vector<Tensor>& states) {
+                     const detail::Padding* padding, std::vector<Tensor>& states) {
   const int64_t steps = input.size(time_axis);
   Tensor gi_all = matmul(input, transpose(w.weight_ih, 0, 1));  // (.., .., I_k) @ (I_k, 3H): one matmul
   if (w.bias_ih.defined()) gi_all = gi_all + w.bias_ih;           // (.., .., 3H) + (3H,)
@@ -64,11 +32,7 @@ Tensor run_direction(const Tensor& input, const GRUWeights& w, Tensor h, bool re
     const int64_t t = reverse ? steps - 1 - i : i;
     const Tensor gi = select(gi_all, time_axis, t);                // (B, 3H), a view
     const Tensor h_next = gru_step(gi, h, weight_hh_t, w.bias_hh);  // (B, H)
-    // h = m ⊙ h' + (1 - m) ⊙ h as a select by m (B, 1); skipped where no sequence has ended.
-    if (padding != nullptr && t >= padding->min_length)
-      h = where(detail::select_view(padding->valid, 0, t), h_next, h);  // (B, H)
-    else
-      h = h_next;
+    h = detail::carry_over_padding(padding, t, h_next, h);            // h unchanged over padding
     states[t] = h;
   }
   return h;
@@ -120,59 +84,29 @@ const GRUWeights& GRU::weights(int layer, int direction) const {
 }
 
 GRUOutput GRU::forward(const Tensor& x, const Tensor& h0, const Tensor& lengths) const {
-  check_defined(x, "GRU", "x");
-  const char* layout = options_.batch_first ? "(B, T, I)" : "(T, B, I)";
-  if (x.ndim() != 3) fail("GRU: x must have rank 3 {}, got shape {}", layout, x.shape().str());
-  check_floating(x, "GRU");
-  if (x.size(2) != input_size_)
-    fail("GRU: x {} must have feature size I = input_size = {}, got {}", x.shape().str(), input_size_,
-         x.size(2));
-  if (x.dtype() != weights_[0].weight_ih.dtype())
-    fail("GRU: x is {} but the parameters are {}", dtype_name(x.dtype()),
-         dtype_name(weights_[0].weight_ih.dtype()));
-  const int time_axis = options_.batch_first ? 1 : 0;
-  const int64_t steps = x.size(time_axis), batch = x.size(1 - time_axis);
+  const detail::SequenceBatch sizes =
+      detail::check_sequences("GRU", x, input_size_, weights_[0].weight_ih.dtype(), options_.batch_first);
+  const int time_axis = sizes.time_axis;
+  const int64_t batch = sizes.batch;
   const int directions = num_directions();
   const int64_t H = hidden_size_;
-  if (steps == 0 || batch == 0) fail("GRU: x {} has no steps or no sequences", x.shape().str());
-
-  const int64_t state_count = options_.num_layers * directions;  // L·D
-  if (h0.defined()) {
-    check_same_kind(x, h0, "GRU");
-    if (h0.ndim() != 3 || h0.size(0) != state_count || h0.size(1) != batch || h0.size(2) != H)
-      fail("GRU: h0 must have shape (L·D, B, H) = ({}, {}, {}), got {}", state_count, batch, H,
-           h0.shape().str());
-  }
-  Padding padding;
+  detail::check_initial_state("GRU", "h0", h0, x, options_.num_layers * directions, batch, H);
+  detail::Padding padding;
   const bool padded = lengths.defined();
-  if (padded) padding = make_padding(lengths, steps, batch, x);
+  if (padded) padding = detail::make_padding("GRU", lengths, sizes.steps, batch, x);
 
-  // The layer input in the caller's layout; contiguous so its projection is one 2-D matmul.
-  Tensor input = x.is_contiguous() ? x : reshape(x, x.shape());  // recorded copy
   std::vector<Tensor> finals;  // (B, H) each, in h_n's order
-  std::vector<Tensor> states;
-  for (int layer = 0; layer < options_.num_layers; ++layer) {
-    std::vector<Tensor> outputs;  // (T, B, H) or (B, T, H), one per direction
-    for (int direction = 0; direction < directions; ++direction) {
-      const int64_t index = layer * directions + direction;
-      const Tensor h = h0.defined() ? select(h0, 0, index)  // (B, H)
-                                    : zeros({batch, H}, {x.dtype(), x.device()});
-      finals.push_back(run_direction(input, weights_[index], h, direction == 1, time_axis,
-                                     padded ? &padding : nullptr, states));
-      outputs.push_back(stack(states, time_axis));  // (T, B, H) or (B, T, H)
-    }
-    input = directions == 1 ? outputs[0] : concat(outputs, 2);  // (.., .., D·H)
-    if (layer + 1 < options_.num_layers)
-      input = dropout(input, options_.dropout, is_training(), dropout_gen_);
-  }
+  auto run = [&](const Tensor& input, int64_t index, bool reverse, std::vector<Tensor>& states) {
+    const Tensor h = h0.defined() ? select(h0, 0, index)  // (B, H)
+                                  : zeros({batch, H}, {x.dtype(), x.device()});
+    finals.push_back(
+        run_direction(input, weights_[index], h, reverse, time_axis, padded ? &padding : nullptr, states));
+  };
+  const Tensor top = detail::run_layers(x, options_.num_layers, directions, sizes, options_.dropout,
+                                        is_training(), dropout_gen_, run);
 
   GRUOutput result;
-  result.output = input;
-  if (padded && padding.min_length < steps) {
-    // Zero the outputs of padded steps: output ⊙ m, m (T, B, 1) or (B, T, 1).
-    const Tensor valid = padding.valid.to(x.dtype());
-    result.output = input * (options_.batch_first ? permuted_view(valid, {1, 0, 2}) : valid);
-  }
+  result.output = padded ? detail::zero_padded_outputs(padding, top, sizes) : top;  // 0 at padded steps
   result.h_n = stack(finals, 0);  // (L·D, B, H)
   return result;
 }

@@ -10,6 +10,8 @@
 #include "nn/gru_cell.h"
 #include "nn/init.h"
 #include "nn/linear.h"
+#include "nn/lstm.h"
+#include "nn/lstm_cell.h"
 #include "nn/luong_attention.h"
 #include "nn/module.h"
 #include "nn/module_list.h"

@@ -497,4 +497,91 @@ TEST_CASE("errors name what was expected and what was got") {
                        doctest::Contains("select_rows: rows must be int64 (N,), got float32 (1,)"), tg::Error);
 }
 
+// ---------------------------------------------------------------------------
+// The LSTM cell (translate train --cell lstm)
+
+ModelConfig lstm_config(const std::string& kind, int64_t src_vocab, int64_t tgt_vocab, int64_t embed, int64_t hidden,
+                        double dropout) {
+  ModelConfig c = config_of(kind, src_vocab, tgt_vocab, embed, hidden, dropout);
+  c.cell = "lstm";
+  return c;
+}
+
+TEST_CASE("cell lstm: LSTM encoder and decoder under 'lstm' names, state [h; c], encode + step equals forward") {
+  const int64_t E = 8, H = 12;
+  std::vector<Example> examples = random_examples(6, 17, 15, 7, 8, 11);
+  const Batch batch = batch_of(examples);
+  const int64_t B = batch.src.size(1), T = batch.tgt_in.size(0);
+  for (const std::string& kind : kKinds) {
+    CAPTURE(kind);
+    auto model = tg::translate::make_model(lstm_config(kind, 17, 15, E, H, 0.3), 5);
+    CHECK(model->config().cell == "lstm");
+    std::map<std::string, Shape> shapes;
+    for (const auto& [name, t] : model->named_parameters()) {
+      shapes[name] = t.shape();
+      CHECK(name.find(".gru.") == std::string::npos);
+    }
+    CHECK(shapes.at("encoder.lstm.weight_ih_l0") == Shape{4 * H, E});
+    CHECK(shapes.at("decoder.lstm.weight_hh") == Shape{4 * H, H});
+    const int64_t context = kind == "cho" ? H : 2 * H;
+    CHECK(shapes.at("decoder.lstm.weight_ih") == Shape{4 * H, E + context});
+    if (kind == "bahdanau") CHECK(shapes.at("encoder.lstm.weight_hh_l0_reverse") == Shape{4 * H, H});
+
+    model->eval();
+    tg::NoGrad no_grad;
+    const Tensor expected = tg::log_softmax(model->forward(batch), -1);  // (T, B, V)
+    const tg::translate::Encoded encoded = model->encode(batch.src, batch.src_lengths, batch.src_mask);
+    REQUIRE(encoded.initial_hidden.shape() == Shape{B, 2 * H});  // [h_0; c_0]
+    CHECK(max_abs(tg::slice(encoded.initial_hidden, 1, H, 2 * H)) == 0);  // c_0 = 0
+    Tensor hidden = encoded.initial_hidden;
+    double worst = 0;
+    for (int64_t t = 0; t < T; ++t) {
+      const tg::translate::Step step = model->step(encoded, tg::select(batch.tgt_in, 0, t).contiguous(), hidden);
+      worst = std::max(worst, max_abs_diff(step.log_probs, tg::select(expected, 0, t)));
+      hidden = step.hidden;
+      CHECK(hidden.shape() == Shape{B, 2 * H});
+    }
+    CHECK(worst < 1e-5);
+    CHECK_THROWS_WITH_AS(model->step(encoded, tg::select(batch.tgt_in, 0, 0).contiguous(), tg::zeros({B, H})),
+                         doctest::Contains("hidden must be (6, 24), got (6, 12)"), tg::Error);
+  }
+  ModelConfig bad = config_of("cho", 17, 15, E, H, 0.0);
+  bad.cell = "rnn";
+  CHECK_THROWS_WITH_AS(tg::translate::make_model(bad, 1), doctest::Contains("cell must be gru or lstm, got 'rnn'"),
+                       tg::Error);
+}
+
+TEST_CASE("cell lstm: float64 gradient check of the teacher-forced loss") {
+  std::vector<Example> examples(2);
+  examples[0] = {{4, 5, 6}, {5, 6}};
+  examples[1] = {{6, 4}, {4}};
+  const Batch batch = batch_of(examples);
+  for (const std::string& kind : kKinds) {
+    CAPTURE(kind);
+    auto model = build(kind, lstm_config(kind, 7, 7, 3, 4, 0.0), DType::f64, 9);
+    std::map<std::string, Tensor> p;
+    for (const auto& [name, t] : model->named_parameters()) p[name] = t;
+    std::vector<Tensor> inputs = {p.at("encoder.lstm.weight_ih_l0"), p.at("decoder.lstm.weight_ih"),
+                                  p.at("decoder.lstm.weight_hh"), p.at("decoder.init_state.weight")};
+    if (kind == "bahdanau") inputs.push_back(p.at("encoder.lstm.weight_hh_l0_reverse"));
+    const tg::GradcheckResult result =
+        tg::gradcheck([&](const std::vector<Tensor>&) { return batch_loss(*model, batch); }, inputs);
+    CHECK_MESSAGE(result.ok, result.message);
+  }
+}
+
+TEST_CASE("cell lstm: a few Adam steps on Multi30k pairs reduce the loss") {
+  const Corpus corpus = small_corpus(64);
+  const Batch batch = batch_of(corpus.examples);
+  for (const std::string& kind : kKinds) {
+    CAPTURE(kind);
+    auto model = tg::translate::make_model(lstm_config(kind, corpus.src_vocab, corpus.tgt_vocab, 16, 32, 0.1), 3);
+    const std::vector<double> losses = train(*model, batch, 25, 1e-2);
+    MESSAGE(kind << " lstm: loss " << losses.front() << " -> " << losses.back());
+    CHECK(std::isfinite(losses.back()));
+    CHECK(losses.front() > std::log(static_cast<double>(corpus.tgt_vocab)) * 0.8);  // starts near chance
+    CHECK(losses.back() < 0.75 * losses.front());
+  }
+}
+
 }  // namespace

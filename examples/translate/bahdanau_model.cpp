@@ -21,12 +21,6 @@ const ModelConfig& checked(const ModelConfig& config) {
   return config;
 }
 
-nn::GRUOptions bidirectional() {
-  nn::GRUOptions options;
-  options.bidirectional = true;
-  return options;
-}
-
 void check_attention_inputs(const Encoded& encoded) {
   check_defined(encoded.keys, "BahdanauModel", "encoded.keys");
   check_defined(encoded.projected_keys, "BahdanauModel", "encoded.projected_keys");
@@ -36,10 +30,10 @@ void check_attention_inputs(const Encoded& encoded) {
 BahdanauEncoder::BahdanauEncoder(const ModelConfig& c, DType dtype, Generator& gen)
     : embed(c.src_vocab, c.embed, data::Vocab::pad_id, dtype, gen),
       dropout(c.dropout, gen.next_u64()),
-      gru(c.embed, c.hidden, bidirectional(), dtype, gen) {
+      rnn(c.cell, c.embed, c.hidden, true, dtype, gen) {
   register_module("embed", embed);
   register_module("dropout", dropout);
-  register_module("gru", gru);
+  register_module(rnn.name(), rnn.module());
 }
 
 BahdanauDecoder::BahdanauDecoder(const ModelConfig& c, DType dtype, Generator& gen)
@@ -47,13 +41,13 @@ BahdanauDecoder::BahdanauDecoder(const ModelConfig& c, DType dtype, Generator& g
       dropout(c.dropout, gen.next_u64()),
       init_state(2 * c.hidden, c.hidden, true, dtype, gen),
       attention(c.hidden, 2 * c.hidden, c.hidden, dtype, gen),
-      gru(c.embed + 2 * c.hidden, c.hidden, true, dtype, gen),
+      cell(c.cell, c.embed + 2 * c.hidden, c.hidden, dtype, gen),
       out(c.hidden + 2 * c.hidden + c.embed, c.tgt_vocab, true, dtype, gen) {
   register_module("embed", embed);
   register_module("dropout", dropout);
   register_module("init_state", init_state);
   register_module("attention", attention);
-  register_module("gru", gru);
+  register_module(cell.name(), cell.module());
   register_module("out", out);
 }
 
@@ -68,14 +62,15 @@ Encoded BahdanauModel::encode(const Tensor& src, const Tensor& src_lengths, cons
   detail::check_source(src, src_lengths, src_mask, "BahdanauModel");
   const int64_t S = src.size(0), B = src.size(1), H = config_.hidden;
   const Tensor x = encoder.dropout(encoder.embed(src));        // (S, B, E)
-  const nn::GRUOutput run = encoder.gru(x, {}, src_lengths);  // output (S, B, 2H), 0 at padding; h_n (2, B, H)
+  const nn::GRUOutput run = encoder.rnn(x, src_lengths);  // output (S, B, 2H), 0 at padding; h_n (2, B, H)
   Encoded encoded;
   encoded.keys = reshape(permute(run.output, {1, 0, 2}), Shape{B, S, 2 * H});  // (B, S, 2H), contiguous copy
   encoded.projected_keys = decoder.attention.project_keys(encoded.keys);      // (B, S, H)
   encoded.mask = src_mask;                                                     // (B, S)
   // h_n[0]: the forward state at each sentence's last real token; h_n[1]: the backward state at token 1.
   const Tensor last = concat({select(run.h_n, 0, 0), select(run.h_n, 0, 1)}, 1);  // (B, 2H)
-  encoded.initial_hidden = tg::tanh(decoder.init_state(last));                   // s_0 (B, H)
+  const Tensor s0 = tg::tanh(decoder.init_state(last));     // s_0 (B, H)
+  encoded.initial_hidden = decoder.cell.initial_state(s0);  // s_0, or [s_0; 0] (B, 2H) for an LSTM
   return encoded;
 }
 
@@ -87,21 +82,22 @@ Tensor BahdanauModel::forward(const data::Batch& batch) const {
 
   const Tensor y = decoder.dropout(decoder.embed(batch.tgt_in));  // E y_{t-1} for all t: (T, B, E)
   // W_ih [E y; c] + b_ih = ((E y) W_ih^yᵀ + b_ih) + c W_ih^cᵀ:  (T, B, 3H) once, (B, 3H) per step
-  const Tensor& w_ih = decoder.gru.weight_ih;                                   // (3H, E + 2H)
-  const Tensor gi_y = matmul(y, detail::columns_t(w_ih, 0, E)) + decoder.gru.bias_ih;  // (T, B, 3H)
-  const Tensor w_ih_c_t = detail::columns_t(w_ih, E, E + 2 * H);                 // (2H, 3H)
-  const Tensor w_hh_t = transpose(decoder.gru.weight_hh, 0, 1);                  // (H, 3H)
+  const detail::DecoderCell& cell = decoder.cell;                                // 4H for an LSTM
+  const Tensor& w_ih = cell.weight_ih();                                         // (3H, E + 2H)
+  const Tensor gi_y = matmul(y, detail::columns_t(w_ih, 0, E)) + cell.bias_ih();  // (T, B, 3H)
+  const Tensor w_ih_c_t = detail::columns_t(w_ih, E, E + 2 * H);                  // (2H, 3H)
+  const Tensor w_hh_t = cell.weight_hh_t();                                       // (H, 3H)
 
   std::vector<Tensor> states, contexts;
   states.reserve(static_cast<size_t>(T));
   contexts.reserve(static_cast<size_t>(T));
-  Tensor s = encoded.initial_hidden;  // (B, H)
+  Tensor state = encoded.initial_hidden;  // (B, H), or [h; c] (B, 2H)
   for (int64_t t = 0; t < T; ++t) {
-    const nn::AttentionResult a =
-        decoder.attention(s, encoded.keys, encoded.projected_keys, encoded.mask);  // c_t (B, 2H) from s_{t-1}
-    const Tensor gi = select(gi_y, 0, t) + matmul(a.context, w_ih_c_t);            // (B, 3H)
-    s = nn::gru_step(gi, s, w_hh_t, decoder.gru.bias_hh);                          // (B, H)
-    states.push_back(s);
+    const nn::AttentionResult a = decoder.attention(cell.output(state), encoded.keys, encoded.projected_keys,
+                                                    encoded.mask);      // c_t (B, 2H) from s_{t-1}
+    const Tensor gi = select(gi_y, 0, t) + matmul(a.context, w_ih_c_t);  // (B, 3H)
+    state = cell.step(gi, state, w_hh_t);                                // (B, H), or (B, 2H)
+    states.push_back(cell.output(state));                                // s_t (B, H)
     contexts.push_back(a.context);
   }
   // One output product for all steps: [s; c; E y] (T, B, H + 2H + E) -> (T, B, V)
@@ -109,16 +105,17 @@ Tensor BahdanauModel::forward(const data::Batch& batch) const {
 }
 
 Step BahdanauModel::step(const Encoded& encoded, const Tensor& prev_tokens, const Tensor& hidden) const {
-  detail::check_step(encoded, prev_tokens, hidden, config_.hidden, "BahdanauModel");
+  detail::check_step(encoded, prev_tokens, hidden, decoder.cell.state_size(), "BahdanauModel");
   check_attention_inputs(encoded);
   const Tensor y = decoder.dropout(decoder.embed(prev_tokens));  // (B, E)
-  const nn::AttentionResult a =
-      decoder.attention(hidden, encoded.keys, encoded.projected_keys, encoded.mask);  // c (B, 2H), α (B, S)
-  const Tensor s = decoder.gru(concat({y, a.context}, 1), hidden);                     // (B, E + 2H) -> (B, H)
-  const Tensor logits = decoder.out(concat({s, a.context, y}, 1));                     // (B, H + 2H + E) -> (B, V)
+  const nn::AttentionResult a = decoder.attention(decoder.cell.output(hidden), encoded.keys, encoded.projected_keys,
+                                                  encoded.mask);                  // c (B, 2H), α (B, S)
+  const Tensor state = decoder.cell(concat({y, a.context}, 1), hidden);            // (B, E + 2H) -> (B, H) or [h; c]
+  const Tensor s = decoder.cell.output(state);                                     // (B, H)
+  const Tensor logits = decoder.out(concat({s, a.context, y}, 1));                 // (B, H + 2H + E) -> (B, V)
   Step result;
   result.log_probs = log_softmax(logits, -1);  // (B, V)
-  result.hidden = s;
+  result.hidden = state;
   result.attention = a.weights;
   return result;
 }

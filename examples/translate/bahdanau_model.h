@@ -9,6 +9,11 @@
 //             s_t = GRUCell([E y_{t-1}; c_t], s_{t-1})  input (B, E + 2H)
 //             logits_t = W_o [s_t; c_t; E y_{t-1}] + b_o   (B, H + 2H + E) -> (B, V)
 //
+// With config.cell = "lstm" the encoder is a bidirectional LSTM and the decoder
+// an LSTMCell (parameters "lstm.*", weight_ih (4H, ·)); s_t above is the
+// LSTM's h_t, its cell state starts at 0 and travels with h as the state
+// [h; c] (B, 2H).
+//
 // Dropout (training only) on both embeddings. The attention's key projection
 // W_k h runs once per batch (project_keys); padded source positions get
 // weight 0 through the mask.
@@ -17,15 +22,14 @@
 // embeddings in one lookup, the E y part of the decoder's input projection for
 // every step in one (T·B, E) @ (E, 3H) matmul, and the output layer once on the
 // stacked (T·B, H + 2H + E) matrix. Attention, c_t's part of the input
-// projection and gru_step run per time step.
+// projection and gru_step (lstm_step) run per time step.
 #include "core/dtype.h"
 #include "core/generator.h"
 #include "nn/additive_attention.h"
 #include "nn/dropout.h"
 #include "nn/embedding.h"
-#include "nn/gru.h"
-#include "nn/gru_cell.h"
 #include "nn/linear.h"
+#include "model_parts.h"
 #include "seq2seq.h"
 
 namespace tg::translate {
@@ -36,7 +40,8 @@ struct BahdanauEncoder : nn::Module {
 
   nn::Embedding embed;  // weight (V_src, E), row <pad> zero
   nn::Dropout dropout;  // on the embeddings
-  nn::GRU gru;          // E -> 2H: one bidirectional layer (weight_ih_l0, weight_ih_l0_reverse, ...)
+  detail::EncoderRNN rnn;  // "gru" (or "lstm"): E -> 2H, one bidirectional layer
+                           // (weight_ih_l0, weight_ih_l0_reverse, ...)
 };
 
 struct BahdanauDecoder : nn::Module {
@@ -47,7 +52,7 @@ struct BahdanauDecoder : nn::Module {
   nn::Dropout dropout;              // on the embeddings
   nn::Linear init_state;            // W_s (H, 2H), b_s (H,):  s_0 = tanh(W_s [h→_last; h←_first] + b_s)
   nn::AdditiveAttention attention;  // query H, keys 2H, attention size H
-  nn::GRUCell gru;                  // weight_ih (3H, E + 2H), columns E y | c
+  detail::DecoderCell cell;         // "gru" (or "lstm"): weight_ih (3H (4H), E + 2H), columns E y | c
   nn::Linear out;                   // weight (V_tgt, H + 2H + E), columns s | c | E y
 };
 

@@ -24,22 +24,22 @@ const ModelConfig& checked(const ModelConfig& config) {
 ChoEncoder::ChoEncoder(const ModelConfig& c, DType dtype, Generator& gen)
     : embed(c.src_vocab, c.embed, data::Vocab::pad_id, dtype, gen),
       dropout(c.dropout, gen.next_u64()),
-      gru(c.embed, c.hidden, nn::GRUOptions{}, dtype, gen) {
+      rnn(c.cell, c.embed, c.hidden, false, dtype, gen) {
   register_module("embed", embed);
   register_module("dropout", dropout);
-  register_module("gru", gru);
+  register_module(rnn.name(), rnn.module());
 }
 
 ChoDecoder::ChoDecoder(const ModelConfig& c, DType dtype, Generator& gen)
     : embed(c.tgt_vocab, c.embed, data::Vocab::pad_id, dtype, gen),
       dropout(c.dropout, gen.next_u64()),
       init_state(c.hidden, c.hidden, true, dtype, gen),
-      gru(c.embed + c.hidden, c.hidden, true, dtype, gen),
+      cell(c.cell, c.embed + c.hidden, c.hidden, dtype, gen),
       out(c.hidden + c.embed + c.hidden, c.tgt_vocab, true, dtype, gen) {
   register_module("embed", embed);
   register_module("dropout", dropout);
   register_module("init_state", init_state);
-  register_module("gru", gru);
+  register_module(cell.name(), cell.module());
   register_module("out", out);
 }
 
@@ -53,11 +53,12 @@ ChoModel::ChoModel(const ModelConfig& config, DType dtype, Generator& gen)
 Encoded ChoModel::encode(const Tensor& src, const Tensor& src_lengths, const Tensor& src_mask) const {
   detail::check_source(src, src_lengths, src_mask, "ChoModel");
   const Tensor x = encoder.dropout(encoder.embed(src));        // (S, B, E)
-  const nn::GRUOutput run = encoder.gru(x, {}, src_lengths);  // h_n (1, B, H): each sentence's last real step
+  const nn::GRUOutput run = encoder.rnn(x, src_lengths);  // h_n (1, B, H): each sentence's last real step
   Encoded encoded;
   encoded.context = select(run.h_n, 0, 0);                               // c (B, H)
   encoded.mask = src_mask;                                               // (B, S)
-  encoded.initial_hidden = tg::tanh(decoder.init_state(encoded.context));  // s_0 (B, H)
+  const Tensor s0 = tg::tanh(decoder.init_state(encoded.context));  // s_0 (B, H)
+  encoded.initial_hidden = decoder.cell.initial_state(s0);          // s_0, or [s_0; 0] (B, 2H) for an LSTM
   return encoded;
 }
 
@@ -69,18 +70,19 @@ Tensor ChoModel::forward(const data::Batch& batch) const {
   const int64_t T = batch.tgt_in.size(0);
 
   const Tensor y = decoder.dropout(decoder.embed(batch.tgt_in));  // E y_{t-1} for all t: (T, B, E)
-  // W_ih [E y; c] + b_ih = (E y) W_ih^yᵀ + (c W_ih^cᵀ + b_ih):  (T, B, 3H) + (B, 3H)
-  const Tensor& w_ih = decoder.gru.weight_ih;                                     // (3H, E + H)
-  const Tensor gi_c = matmul(c, detail::columns_t(w_ih, E, E + H)) + decoder.gru.bias_ih;  // (B, 3H)
-  const Tensor gi = matmul(y, detail::columns_t(w_ih, 0, E)) + gi_c;                       // (T, B, 3H)
+  // W_ih [E y; c] + b_ih = (E y) W_ih^yᵀ + (c W_ih^cᵀ + b_ih):  (T, B, 3H) + (B, 3H)  (4H for an LSTM)
+  const detail::DecoderCell& cell = decoder.cell;
+  const Tensor& w_ih = cell.weight_ih();                                                // (3H, E + H)
+  const Tensor gi_c = matmul(c, detail::columns_t(w_ih, E, E + H)) + cell.bias_ih();  // (B, 3H)
+  const Tensor gi = matmul(y, detail::columns_t(w_ih, 0, E)) + gi_c;                  // (T, B, 3H)
 
-  const Tensor w_hh_t = transpose(decoder.gru.weight_hh, 0, 1);  // (H, 3H), once
+  const Tensor w_hh_t = cell.weight_hh_t();  // (H, 3H), once
   std::vector<Tensor> states;
   states.reserve(static_cast<size_t>(T));
-  Tensor s = encoded.initial_hidden;  // (B, H)
+  Tensor s = encoded.initial_hidden;  // (B, H), or [h; c] (B, 2H)
   for (int64_t t = 0; t < T; ++t) {
-    s = nn::gru_step(select(gi, 0, t), s, w_hh_t, decoder.gru.bias_hh);  // (B, H)
-    states.push_back(s);
+    s = cell.step(select(gi, 0, t), s, w_hh_t);  // (B, H), or (B, 2H)
+    states.push_back(cell.output(s));            // s_t (B, H)
   }
   const Tensor s_all = decoder.dropout(stack(states, 0));  // (T, B, H)
 
@@ -91,15 +93,16 @@ Tensor ChoModel::forward(const data::Batch& batch) const {
 }
 
 Step ChoModel::step(const Encoded& encoded, const Tensor& prev_tokens, const Tensor& hidden) const {
-  detail::check_step(encoded, prev_tokens, hidden, config_.hidden, "ChoModel");
+  detail::check_step(encoded, prev_tokens, hidden, decoder.cell.state_size(), "ChoModel");
   check_defined(encoded.context, "ChoModel", "encoded.context");
   const Tensor& c = encoded.context;                             // (B, H)
   const Tensor y = decoder.dropout(decoder.embed(prev_tokens));  // (B, E)
-  const Tensor s = decoder.gru(concat({y, c}, 1), hidden);       // (B, E + H), (B, H) -> (B, H)
+  const Tensor state = decoder.cell(concat({y, c}, 1), hidden);  // (B, E + H) -> (B, H), or [h; c] (B, 2H)
+  const Tensor s = decoder.cell.output(state);                    // (B, H)
   const Tensor logits = decoder.out(concat({decoder.dropout(s), y, c}, 1));  // (B, H + E + H) -> (B, V)
   Step result;
   result.log_probs = log_softmax(logits, -1);  // (B, V)
-  result.hidden = s;
+  result.hidden = state;
   return result;
 }
 

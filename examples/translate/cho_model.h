@@ -8,6 +8,10 @@
 //             s_t = GRUCell([E y_{t-1}; c], s_{t-1})       input (B, E + H)
 //             logits_t = W_o [s_t; E y_{t-1}; c] + b_o     (B, H + E + H) -> (B, V)
 //
+// With config.cell = "lstm" the encoder is an LSTM and the decoder an
+// LSTMCell (parameters "lstm.*", weight_ih (4H, ·)); s_t above is the LSTM's
+// h_t, its cell state starts at 0 and travels with h as the state [h; c] (B, 2H).
+//
 // Dropout (training only) on both embeddings and on s_t before the output layer.
 //
 // Teacher forcing batches everything that does not depend on s_{t-1}: all
@@ -15,14 +19,13 @@
 // W_ih [E y; c] = W_ih^y E y + W_ih^c c splits into a (T·B, E) @ (E, 3H) matmul
 // for every step at once and a constant (B, 3H) term; and the output layer,
 // the largest product, runs once on the stacked (T·B, H + E) matrix, c's part
-// (B, V) added by broadcasting. Only gru_step runs per time step.
+// (B, V) added by broadcasting. Only gru_step (lstm_step) runs per time step.
 #include "core/dtype.h"
 #include "core/generator.h"
 #include "nn/dropout.h"
 #include "nn/embedding.h"
-#include "nn/gru.h"
-#include "nn/gru_cell.h"
 #include "nn/linear.h"
+#include "model_parts.h"
 #include "seq2seq.h"
 
 namespace tg::translate {
@@ -33,7 +36,7 @@ struct ChoEncoder : nn::Module {
 
   nn::Embedding embed;  // weight (V_src, E), row <pad> zero
   nn::Dropout dropout;  // on the embeddings
-  nn::GRU gru;          // E -> H, one layer, one direction
+  detail::EncoderRNN rnn;  // "gru" (or "lstm"): E -> H, one layer, one direction
 };
 
 struct ChoDecoder : nn::Module {
@@ -43,7 +46,7 @@ struct ChoDecoder : nn::Module {
   nn::Embedding embed;   // weight (V_tgt, E), row <pad> zero
   nn::Dropout dropout;   // on the embeddings and on s_t before `out`
   nn::Linear init_state; // W_c (H, H), b_c (H,):  s_0 = tanh(W_c c + b_c)
-  nn::GRUCell gru;       // weight_ih (3H, E + H), columns E y | c
+  detail::DecoderCell cell;  // "gru" (or "lstm"): weight_ih (3H (4H), E + H), columns E y | c
   nn::Linear out;        // weight (V_tgt, H + E + H), columns s | E y | c
 };
 

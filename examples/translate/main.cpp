@@ -2,6 +2,7 @@
 // encoder–decoder or Bahdanau et al.'s attention model.
 //
 //   translate train --model bahdanau --epochs 10          train; Ctrl-C stops, --resume continues
+//   translate train --model cho --cell lstm               LSTM encoder and decoder instead of GRU (the default)
 //   translate train --model bahdanau --device cuda        the same on an NVIDIA GPU (every command takes --device)
 //   translate eval --checkpoint runs/bahdanau/best.safetensors --split test_2016_flickr --beam 5
 //   translate eval --checkpoint runs/bahdanau/best.safetensors --src news.de.gz --ref news.en.gz
@@ -169,8 +170,11 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--model", opt.model.kind, "cho or bahdanau")
       ->check(CLI::IsMember({"cho", "bahdanau"}))
       ->capture_default_str();
+  train_cmd->add_option("--cell", opt.model.cell, "the encoder's and decoder's recurrent cell: gru or lstm")
+      ->check(CLI::IsMember({"gru", "lstm"}))
+      ->capture_default_str();
   train_cmd->add_option("--embed", opt.model.embed, "embedding size")->check(CLI::PositiveNumber)->capture_default_str();
-  train_cmd->add_option("--hidden", opt.model.hidden, "hidden (GRU state) size")
+  train_cmd->add_option("--hidden", opt.model.hidden, "hidden (GRU or LSTM state) size")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   train_cmd->add_option("--dropout", opt.model.dropout, "dropout probability")
@@ -190,7 +194,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   train_cmd->add_option("--data-dir", opt.data_dir,
                         "Multi30k directory (default: $MULTI30K_DIR, else ../shared/data/multi30k, else data/multi30k)");
-  train_cmd->add_option("--checkpoint-dir", opt.checkpoint_dir, "where checkpoints and metrics go (default runs/<model>)");
+  train_cmd->add_option("--checkpoint-dir", opt.checkpoint_dir,
+                        "where checkpoints and metrics go (default runs/<model>, runs/<model>-lstm with --cell lstm)");
   train_cmd->add_flag("--resume", opt.resume, "continue from <checkpoint-dir>/last.safetensors");
   train_cmd->add_option("--min-freq", opt.settings.min_freq, "vocabulary: tokens seen fewer times become <unk>")
       ->check(CLI::PositiveNumber)

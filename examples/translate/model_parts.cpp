@@ -1,12 +1,16 @@
 #include "model_parts.h"
 
+#include "core/creation.h"
 #include "core/error.h"
+#include "ops/concat.h"
 #include "ops/slice.h"
 #include "ops/transpose.h"
 
 namespace tg::translate::detail {
 
 void check_config(const ModelConfig& config, const char* model) {
+  if (config.cell != "gru" && config.cell != "lstm")
+    fail("{}: cell must be gru or lstm, got '{}'", model, config.cell);
   if (config.src_vocab <= 4 || config.tgt_vocab <= 4)
     fail("{}: vocabularies need more than the 4 special tokens, got src_vocab={} tgt_vocab={}", model,
          config.src_vocab, config.tgt_vocab);
@@ -55,6 +59,71 @@ void check_step(const Encoded& encoded, const Tensor& prev_tokens, const Tensor&
 // W[:, begin:end]ᵀ: (out, in) -> (end - begin, out)
 Tensor columns_t(const Tensor& weight, int64_t begin, int64_t end) {
   return transpose(slice(weight, 1, begin, end), 0, 1);
+}
+
+EncoderRNN::EncoderRNN(const std::string& cell, int64_t input_size, int64_t hidden_size, bool bidirectional,
+                       DType dtype, Generator& gen) {
+  if (cell == "lstm") {
+    nn::LSTMOptions options;
+    options.bidirectional = bidirectional;
+    lstm = std::make_unique<nn::LSTM>(input_size, hidden_size, options, dtype, gen);
+  } else {
+    nn::GRUOptions options;
+    options.bidirectional = bidirectional;
+    gru = std::make_unique<nn::GRU>(input_size, hidden_size, options, dtype, gen);
+  }
+}
+
+nn::Module& EncoderRNN::module() const {
+  if (gru) return *gru;
+  return *lstm;
+}
+
+nn::GRUOutput EncoderRNN::operator()(const Tensor& x, const Tensor& lengths) const {
+  if (gru) return (*gru)(x, {}, lengths);
+  const nn::LSTMOutput run = (*lstm)(x, {}, {}, lengths);
+  return {run.output, run.h_n};
+}
+
+DecoderCell::DecoderCell(const std::string& cell, int64_t input_size, int64_t hidden_size, DType dtype,
+                         Generator& gen) {
+  if (cell == "lstm")
+    lstm = std::make_unique<nn::LSTMCell>(input_size, hidden_size, true, dtype, gen);
+  else
+    gru = std::make_unique<nn::GRUCell>(input_size, hidden_size, true, dtype, gen);
+}
+
+nn::Module& DecoderCell::module() const {
+  if (gru) return *gru;
+  return *lstm;
+}
+
+const Tensor& DecoderCell::weight_ih() const { return gru ? gru->weight_ih : lstm->weight_ih; }
+const Tensor& DecoderCell::bias_ih() const { return gru ? gru->bias_ih : lstm->bias_ih; }
+Tensor DecoderCell::weight_hh_t() const { return transpose(gru ? gru->weight_hh : lstm->weight_hh, 0, 1); }
+int64_t DecoderCell::hidden_size() const { return gru ? gru->hidden_size() : lstm->hidden_size(); }
+int64_t DecoderCell::state_size() const { return gru ? hidden_size() : 2 * hidden_size(); }
+
+Tensor DecoderCell::initial_state(const Tensor& s0) const {
+  if (gru) return s0;
+  return concat({s0, zeros(s0.shape(), {s0.dtype(), s0.device()})}, 1);  // [h_0; c_0 = 0] (B, 2H)
+}
+
+Tensor DecoderCell::output(const Tensor& state) const {
+  return gru ? state : slice(state, 1, 0, hidden_size());  // h (B, H)
+}
+
+Tensor DecoderCell::step(const Tensor& gi, const Tensor& state, const Tensor& weight_hh_t) const {
+  if (gru) return nn::gru_step(gi, state, weight_hh_t, gru->bias_hh);
+  const int64_t H = hidden_size();
+  const nn::LSTMState next =
+      nn::lstm_step(gi, {slice(state, 1, 0, H), slice(state, 1, H, 2 * H)}, weight_hh_t, lstm->bias_hh);
+  return concat({next.h, next.c}, 1);  // [h; c] (B, 2H)
+}
+
+Tensor DecoderCell::operator()(const Tensor& x, const Tensor& state) const {
+  const Tensor gi = gru ? gru->input_projection(x) : lstm->input_projection(x);  // (B, G·H)
+  return step(gi, state, weight_hh_t());
 }
 
 }  // namespace tg::translate::detail

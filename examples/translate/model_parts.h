@@ -2,13 +2,19 @@
 // Checks and small pieces both translation models share (internal to the
 // translate examples; not part of the Seq2Seq interface).
 #include <cstdint>
+#include <memory>
 
+#include "core/generator.h"
 #include "core/tensor.h"
+#include "nn/gru.h"
+#include "nn/gru_cell.h"
+#include "nn/lstm.h"
+#include "nn/lstm_cell.h"
 #include "seq2seq.h"
 
 namespace tg::translate::detail {
 
-// Throws unless the vocabularies, sizes and dropout of `config` are usable;
+// Throws unless the cell, vocabularies, sizes and dropout of `config` are usable;
 // messages start with `model` ("ChoModel: hidden must be positive, got 0").
 void check_config(const ModelConfig& config, const char* model);
 
@@ -25,5 +31,48 @@ void check_step(const Encoded& encoded, const Tensor& prev_tokens, const Tensor&
 // The columns begin..end of a weight (out, in), transposed for x @ Wᵀ:
 // (end - begin, out), a view (no copy); gradients flow back into `weight`.
 Tensor columns_t(const Tensor& weight, int64_t begin, int64_t end);
+
+// ---- the recurrent cell, GRU or LSTM (ModelConfig::cell) ----
+// A model holds the GRU or the LSTM version of its encoder network and decoder
+// cell and registers it under the name "gru" or "lstm", so a GRU model's
+// parameter names do not depend on the choice.
+
+// The encoder's network: exactly one of the two is set.
+struct EncoderRNN {
+  EncoderRNN(const std::string& cell, int64_t input_size, int64_t hidden_size, bool bidirectional, DType dtype,
+             Generator& gen);
+  std::unique_ptr<nn::GRU> gru;
+  std::unique_ptr<nn::LSTM> lstm;
+  nn::Module& module() const;  // the one that is set
+  const char* name() const { return gru ? "gru" : "lstm"; }
+  // x (S, B, E), lengths (B) -> output (S, B, D·H) (0 at padding) and h_n (D, B, H); an LSTM's c_n is not used.
+  nn::GRUOutput operator()(const Tensor& x, const Tensor& lengths) const;
+};
+
+// The decoder's cell: exactly one of the two is set. The decoder state is one
+// tensor, s (B, H) for a GRU and [h; c] (B, 2H) for an LSTM, so that search
+// picks and carries its rows the same way for both.
+struct DecoderCell {
+  DecoderCell(const std::string& cell, int64_t input_size, int64_t hidden_size, DType dtype, Generator& gen);
+  std::unique_ptr<nn::GRUCell> gru;
+  std::unique_ptr<nn::LSTMCell> lstm;
+  nn::Module& module() const;
+  const char* name() const { return gru ? "gru" : "lstm"; }
+
+  const Tensor& weight_ih() const;  // (G·H, I), G = 3 (GRU) or 4 (LSTM)
+  const Tensor& bias_ih() const;    // (G·H,)
+  Tensor weight_hh_t() const;       // W_hhᵀ (H, G·H), a view
+  int64_t hidden_size() const;      // H
+  int64_t state_size() const;       // H, or 2H for an LSTM
+
+  // The state before the first step from the model's s_0 (B, H): s_0, or [s_0; 0] for an LSTM.
+  Tensor initial_state(const Tensor& s0) const;
+  // The cell's output h (B, H) of a state: the state itself, or its h half.
+  Tensor output(const Tensor& state) const;
+  // The next state from gi (B, G·H) = x W_ihᵀ + b_ih and weight_hh_t (gru_step or lstm_step).
+  Tensor step(const Tensor& gi, const Tensor& state, const Tensor& weight_hh_t) const;
+  // The next state from the cell's input x (B, I).
+  Tensor operator()(const Tensor& x, const Tensor& state) const;
+};
 
 }  // namespace tg::translate::detail

@@ -15,6 +15,7 @@ namespace tg::translate {
 
 struct ModelConfig {
   std::string kind = "bahdanau";  // "cho" or "bahdanau"
+  std::string cell = "gru";       // the encoder's and decoder's recurrent cell: "gru" or "lstm"
   int64_t src_vocab = 0;
   int64_t tgt_vocab = 0;
   int64_t embed = 256;
@@ -28,13 +29,13 @@ struct Encoded {
   Tensor projected_keys;  // (B, S, A) attention key projection, computed once per batch
   Tensor context;         // (B, C) the fixed summary c (Cho); undefined for Bahdanau
   Tensor mask;            // (B, S) bool, true on real source tokens
-  Tensor initial_hidden;  // (B, H) decoder state before the first step
+  Tensor initial_hidden;  // (B, H) decoder state before the first step; (B, 2H) [h; c] with an LSTM cell
 };
 
 // One decoder step's result.
 struct Step {
   Tensor log_probs;  // (B, V) log-probabilities of the next token
-  Tensor hidden;     // (B, H) decoder state after the step
+  Tensor hidden;     // (B, H) decoder state after the step; (B, 2H) [h; c] with an LSTM cell
   Tensor attention;  // (B, S) attention weights (Bahdanau); undefined for Cho
 };
 
@@ -45,7 +46,7 @@ class Seq2Seq : public nn::Module {
   virtual Encoded encode(const Tensor& src, const Tensor& src_lengths, const Tensor& src_mask) const = 0;
   // Teacher forcing: logits (T, B, V) for a batch whose decoder inputs are tgt_in (T, B).
   virtual Tensor forward(const data::Batch& batch) const = 0;
-  // One decoding step from the previous tokens (B) int64 and the state (B, H).
+  // One decoding step from the previous tokens (B) int64 and the state (B, H), or (B, 2H) with an LSTM cell.
   virtual Step step(const Encoded& encoded, const Tensor& prev_tokens, const Tensor& hidden) const = 0;
 };
 

@@ -114,8 +114,9 @@ std::vector<EpochMetrics> read_metrics_csv(const std::string& path) {
 
 TrainResult train(const TrainOptions& options, const TrainHooks& hooks) {
   TrainResult result;
-  const std::string dir =
-      options.checkpoint_dir.empty() ? "runs/" + options.model.kind : options.checkpoint_dir;
+  // runs/cho, runs/bahdanau; runs/cho-lstm, runs/bahdanau-lstm with the LSTM cell
+  const std::string default_dir = "runs/" + options.model.kind + (options.model.cell == "lstm" ? "-lstm" : "");
+  const std::string dir = options.checkpoint_dir.empty() ? default_dir : options.checkpoint_dir;
   result.checkpoint_dir = dir;
   const std::string last_path = dir + "/last.safetensors", best_path = dir + "/best.safetensors";
   const std::string csv_path = dir + "/metrics.csv", svg_path = dir + "/curve.svg";
@@ -184,9 +185,10 @@ TrainResult train(const TrainOptions& options, const TrainHooks& hooks) {
   } else {
     std::filesystem::create_directories(dir);
   }
-  say(hooks, "model: {} (embed {}, hidden {}, dropout {}), {} parameters on {}; batch size {}, lr {}, seed {}\n",
-      info.config.kind, info.config.embed, info.config.hidden, info.config.dropout, model->parameter_count(),
-      options.device.str(), settings.batch_size, adam.lr(), settings.seed);
+  say(hooks,
+      "model: {} (cell {}, embed {}, hidden {}, dropout {}), {} parameters on {}; batch size {}, lr {}, seed {}\n",
+      info.config.kind, info.config.cell, info.config.embed, info.config.hidden, info.config.dropout,
+      model->parameter_count(), options.device.str(), settings.batch_size, adam.lr(), settings.seed);
 
   const std::vector<Tensor> params = model->parameters();
   data::BatchOptions batch_options;

@@ -72,6 +72,7 @@ nn::Metadata checkpoint_metadata(const CheckpointInfo& info) {
   return {
       {"translate.format", kCheckpointFormat},
       {"model.kind", c.kind},
+      {"model.cell", c.cell},
       {"model.embed", fmt::format("{}", c.embed)},
       {"model.hidden", fmt::format("{}", c.hidden)},
       {"model.dropout", number(c.dropout)},
@@ -110,6 +111,10 @@ CheckpointInfo parse_checkpoint_metadata(const nn::Metadata& metadata, const std
   info.config.kind = r.text("model.kind");
   if (info.config.kind != "cho" && info.config.kind != "bahdanau")
     fail("checkpoint '{}': unknown model kind '{}' (expected cho or bahdanau)", path, info.config.kind);
+  // Checkpoints written before the cell could be chosen hold GRU models.
+  info.config.cell = metadata.count("model.cell") > 0 ? r.text("model.cell") : "gru";
+  if (info.config.cell != "gru" && info.config.cell != "lstm")
+    fail("checkpoint '{}': unknown model cell '{}' (expected gru or lstm)", path, info.config.cell);
   info.config.embed = r.integer("model.embed");
   info.config.hidden = r.integer("model.hidden");
   info.config.dropout = r.real("model.dropout");

@@ -4,7 +4,8 @@
 // enough to rebuild and use the model without the training data:
 //
 //   translate.format   "tapegrad.translate.v1"
-//   model.kind/embed/hidden/dropout/src_vocab/tgt_vocab    the ModelConfig
+//   model.kind/cell/embed/hidden/dropout/src_vocab/tgt_vocab    the ModelConfig
+//                      (model.cell is "gru" or "lstm"; "gru" when missing, as in older files)
 //   vocab.src, vocab.tgt                                   Vocab::to_string()
 //   train.*            settings that fix the run (seed, batch size, max-len,
 //                      min-freq, limit-train, clip) and its position: the

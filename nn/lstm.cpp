@@ -1,0 +1,119 @@
+#include "nn/lstm.h"
+
+#include <cmath>
+#include <string>
+
+#include "core/creation.h"
+#include "core/error.h"
+#include "nn/init.h"
+#include "nn/lstm_cell.h"
+#include "nn/recurrent.h"
+#include "ops/add.h"
+#include "ops/matmul.h"
+#include "ops/select.h"
+#include "ops/stack.h"
+#include "ops/transpose.h"
+
+namespace tg::nn {
+
+namespace {
+
+// Runs one layer in one direction over all steps.
+//   input (T, B, I_k) or (B, T, I_k) (time on `time_axis`), contiguous; state h, c (B, H)
+//   -> states[t] = h_t (B, H) for every t; returns the final (h, c).
+LSTMState run_direction(const Tensor& input, const LSTMWeights& w, LSTMState state, bool reverse, int time_axis,
+                        const detail::Padding* padding, std::vector<Tensor>& states) {
+  const int64_t steps = input.size(time_axis);
+  Tensor gi_all = matmul(input, transpose(w.weight_ih, 0, 1));  // (.., .., I_k) @ (I_k, 4H): one matmul
+  if (w.bias_ih.defined()) gi_all = gi_all + w.bias_ih;           // (.., .., 4H) + (4H,)
+  const Tensor weight_hh_t = transpose(w.weight_hh, 0, 1);        // (H, 4H), once per sequence
+  states.assign(steps, Tensor());
+  for (int64_t i = 0; i < steps; ++i) {
+    const int64_t t = reverse ? steps - 1 - i : i;
+    const Tensor gi = select(gi_all, time_axis, t);                          // (B, 4H), a view
+    const LSTMState next = lstm_step(gi, state, weight_hh_t, w.bias_hh);     // (B, H) each
+    state.h = detail::carry_over_padding(padding, t, next.h, state.h);  // h and c unchanged over padding
+    state.c = detail::carry_over_padding(padding, t, next.c, state.c);
+    states[t] = state.h;
+  }
+  return state;
+}
+
+}  // namespace
+
+LSTM::LSTM(int64_t input_size, int64_t hidden_size, LSTMOptions options, DType dtype, Generator& gen)
+    : input_size_(input_size), hidden_size_(hidden_size), options_(options) {
+  if (input_size <= 0 || hidden_size <= 0)
+    fail("LSTM: sizes must be positive, got input_size={} hidden_size={}", input_size, hidden_size);
+  if (options.num_layers < 1) fail("LSTM: num_layers must be at least 1, got {}", options.num_layers);
+  if (!(options.dropout >= 0 && options.dropout < 1))
+    fail("LSTM: dropout must be in [0, 1), got {}", options.dropout);
+
+  const int directions = num_directions();
+  const int64_t H = hidden_size;
+  const double bound = 1.0 / std::sqrt(static_cast<double>(H));
+  weights_.resize(static_cast<size_t>(options.num_layers) * directions);  // fixed from here on
+  for (int layer = 0; layer < options.num_layers; ++layer) {
+    const int64_t layer_input = layer == 0 ? input_size : H * directions;  // I_k
+    for (int direction = 0; direction < directions; ++direction) {
+      LSTMWeights& w = weights_[layer * directions + direction];
+      const std::string suffix = "_l" + std::to_string(layer) + (direction == 1 ? "_reverse" : "");
+      w.weight_ih = Tensor::empty({4 * H, layer_input}, {dtype});  // (4H, I_k)
+      w.weight_hh = Tensor::empty({4 * H, H}, {dtype});            // (4H, H)
+      init::uniform_(w.weight_ih, -bound, bound, gen);
+      init::uniform_(w.weight_hh, -bound, bound, gen);
+      register_parameter("weight_ih" + suffix, w.weight_ih);
+      register_parameter("weight_hh" + suffix, w.weight_hh);
+      if (options.bias) {
+        w.bias_ih = Tensor::empty({4 * H}, {dtype});  // (4H,)
+        w.bias_hh = Tensor::empty({4 * H}, {dtype});  // (4H,)
+        init::uniform_(w.bias_ih, -bound, bound, gen);
+        init::uniform_(w.bias_hh, -bound, bound, gen);
+        register_parameter("bias_ih" + suffix, w.bias_ih);
+        register_parameter("bias_hh" + suffix, w.bias_hh);
+      }
+    }
+  }
+  dropout_gen_.seed_with(gen.next_u64());  // reproducible from the construction generator
+}
+
+const LSTMWeights& LSTM::weights(int layer, int direction) const {
+  if (layer < 0 || layer >= options_.num_layers || direction < 0 || direction >= num_directions())
+    fail("LSTM: no weights for layer {} direction {}; the LSTM has {} layer(s) and {} direction(s)", layer,
+         direction, options_.num_layers, num_directions());
+  return weights_[layer * num_directions() + direction];
+}
+
+LSTMOutput LSTM::forward(const Tensor& x, const Tensor& h0, const Tensor& c0, const Tensor& lengths) const {
+  const detail::SequenceBatch sizes =
+      detail::check_sequences("LSTM", x, input_size_, weights_[0].weight_ih.dtype(), options_.batch_first);
+  const int64_t batch = sizes.batch;
+  const int directions = num_directions();
+  const int64_t H = hidden_size_;
+  detail::check_initial_state("LSTM", "h0", h0, x, options_.num_layers * directions, batch, H);
+  detail::check_initial_state("LSTM", "c0", c0, x, options_.num_layers * directions, batch, H);
+  detail::Padding padding;
+  const bool padded = lengths.defined();
+  if (padded) padding = detail::make_padding("LSTM", lengths, sizes.steps, batch, x);
+
+  auto initial = [&](const Tensor& s0, int64_t index) {
+    return s0.defined() ? select(s0, 0, index) : zeros({batch, H}, {x.dtype(), x.device()});  // (B, H)
+  };
+  std::vector<Tensor> final_h, final_c;  // (B, H) each, in h_n's order
+  auto run = [&](const Tensor& input, int64_t index, bool reverse, std::vector<Tensor>& states) {
+    const LSTMState last = run_direction(input, weights_[index], {initial(h0, index), initial(c0, index)}, reverse,
+                                         sizes.time_axis, padded ? &padding : nullptr, states);
+    final_h.push_back(last.h);
+    final_c.push_back(last.c);
+  };
+  const Tensor top = detail::run_layers(x, options_.num_layers, directions, sizes, options_.dropout,
+                                        is_training(), dropout_gen_, run);
+
+  LSTMOutput result;
+  result.output = padded ? detail::zero_padded_outputs(padding, top, sizes) : top;  // 0 at padded steps
+  result.h_n = stack(final_h, 0);  // (L·D, B, H)
+  result.c_n = stack(final_c, 0);  // (L·D, B, H)
+  return result;
+}
+
+}  // namespace tg::nn

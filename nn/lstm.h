@@ -1,0 +1,82 @@
+#pragma once
+// LSTM: a multi-layer, optionally bidirectional long short-term memory network
+// over a whole (padded) batch of sequences, with PyTorch's parameter names,
+// shapes and results. Each layer and direction runs the LSTMCell equations
+// (nn/lstm_cell.h, gates i | f | g | o):
+//
+//   gi_t         = x_t W_ihᵀ + b_ih                all t in one matmul: (T·B, I) @ (I, 4H)
+//   (h_t, c_t)   = lstm_step(gi_t, h_{t-1}, c_{t-1}) per step only (B, H) @ (H, 4H)
+//
+// Parameters, all U(±1/√H), for layer k and direction suffix "" or "_reverse":
+//   weight_ih_l{k} (4H, I_k), weight_hh_l{k} (4H, H), bias_ih_l{k} (4H,), bias_hh_l{k} (4H,)
+// where I_0 = input_size and I_k = H (or 2H when bidirectional) for k > 0.
+//
+// Padded batches work as for the GRU (nn/recurrent.h): with lengths given,
+// both h and c are carried unchanged over the padded steps t >= lengths[b],
+// the output there is 0, and the reverse direction starts at each sequence's
+// own last token, as PyTorch's pack_padded_sequence + pad_packed_sequence give.
+#include <vector>
+
+#include "core/generator.h"
+#include "nn/module.h"
+
+namespace tg::nn {
+
+struct LSTMOptions {
+  int num_layers = 1;
+  bool bias = true;
+  bool bidirectional = false;
+  double dropout = 0;  // on each layer's output except the last, in training mode
+  bool batch_first = false;
+};
+
+struct LSTMOutput {
+  Tensor output;  // (T, B, D·H), or (B, T, D·H) with batch_first; directions concatenated
+  Tensor h_n;     // (L·D, B, H): layer0-fwd, layer0-bwd, layer1-fwd, ...
+  Tensor c_n;     // (L·D, B, H), the final cell states in the same order
+};
+
+// One layer-direction's parameters (an LSTMCell's, under LSTM's names).
+struct LSTMWeights {
+  Tensor weight_ih;  // (4H, I_k), rows i | f | g | o
+  Tensor weight_hh;  // (4H, H), rows i | f | g | o
+  Tensor bias_ih;    // (4H,), undefined without bias
+  Tensor bias_hh;    // (4H,), undefined without bias
+};
+
+class LSTM : public Module {
+ public:
+  LSTM(int64_t input_size, int64_t hidden_size, LSTMOptions options = {}, DType dtype = DType::f32,
+       Generator& gen = default_generator());
+  // float32, with a generator of one's own.
+  LSTM(int64_t input_size, int64_t hidden_size, LSTMOptions options, Generator& gen)
+      : LSTM(input_size, hidden_size, options, DType::f32, gen) {}
+
+  // x (T, B, I) (or (B, T, I) with batch_first); h0, c0 (L·D, B, H) or
+  // undefined (zeros); lengths int64 (B,) with values in 1..T, or undefined (all T).
+  LSTMOutput forward(const Tensor& x, const Tensor& h0 = {}, const Tensor& c0 = {},
+                     const Tensor& lengths = {}) const;
+  LSTMOutput operator()(const Tensor& x, const Tensor& h0 = {}, const Tensor& c0 = {},
+                        const Tensor& lengths = {}) const {
+    return forward(x, h0, c0, lengths);
+  }
+
+  std::string type_name() const override { return "LSTM"; }
+  int64_t input_size() const { return input_size_; }
+  int64_t hidden_size() const { return hidden_size_; }
+  const LSTMOptions& options() const { return options_; }
+  int num_directions() const { return options_.bidirectional ? 2 : 1; }
+  // The parameters of one layer (0-based) and direction (0 forward, 1 reverse).
+  const LSTMWeights& weights(int layer, int direction = 0) const;
+
+ protected:
+  void reseed_own(uint64_t seed) override { dropout_gen_.seed_with(seed); }
+
+ private:
+  int64_t input_size_, hidden_size_;
+  LSTMOptions options_;
+  std::vector<LSTMWeights> weights_;  // layer * D + direction; never resized after registration
+  mutable Generator dropout_gen_;    // the module's own stream for inter-layer dropout
+};
+
+}  // namespace tg::nn

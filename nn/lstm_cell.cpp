@@ -1,0 +1,95 @@
+#include "nn/lstm_cell.h"
+
+#include <cmath>
+
+#include "core/error.h"
+#include "nn/init.h"
+#include "ops/add.h"
+#include "ops/matmul.h"
+#include "ops/mul.h"
+#include "ops/sigmoid.h"
+#include "ops/slice.h"
+#include "ops/tanh.h"
+#include "ops/transpose.h"
+
+namespace tg::nn {
+
+LSTMState lstm_step(const Tensor& gi, const LSTMState& state, const Tensor& weight_hh_t, const Tensor& bias_hh) {
+  check_defined(gi, "lstm_step", "gi");
+  check_defined(state.h, "lstm_step", "h");
+  check_defined(state.c, "lstm_step", "c");
+  check_defined(weight_hh_t, "lstm_step", "weight_hh_t");
+  if (weight_hh_t.ndim() != 2 || weight_hh_t.size(1) != 4 * weight_hh_t.size(0))
+    fail("lstm_step: weight_hh_t must be W_hhᵀ of shape (H, 4H), got {}", weight_hh_t.shape().str());
+  const int64_t H = weight_hh_t.size(0);
+  if (state.h.ndim() != 2 || state.h.size(1) != H)
+    fail("lstm_step: h must be (B, {}), got {}", H, state.h.shape().str());
+  const int64_t batch = state.h.size(0);
+  if (state.c.shape() != state.h.shape())
+    fail("lstm_step: c must be (B, H) = ({}, {}) like h, got {}", batch, H, state.c.shape().str());
+  if (gi.ndim() != 2 || gi.size(0) != batch || gi.size(1) != 4 * H)
+    fail("lstm_step: gi must be (B, 4H) = ({}, {}), got {}", batch, 4 * H, gi.shape().str());
+
+  Tensor gates = gi + matmul(state.h, weight_hh_t);  // (B, 4H) + (B, H) @ (H, 4H)
+  if (bias_hh.defined()) gates = gates + bias_hh;    // (B, 4H) + (4H,)
+  const Tensor i = sigmoid(slice(gates, 1, 0, H));          // (B, H) input gate
+  const Tensor f = sigmoid(slice(gates, 1, H, 2 * H));      // (B, H) forget gate
+  const Tensor g = tanh(slice(gates, 1, 2 * H, 3 * H));     // (B, H) candidate cell
+  const Tensor o = sigmoid(slice(gates, 1, 3 * H, 4 * H));  // (B, H) output gate
+  LSTMState next;
+  next.c = f * state.c + i * g;  // c' = f ⊙ c + i ⊙ g
+  next.h = o * tanh(next.c);     // h' = o ⊙ tanh(c')
+  return next;
+}
+
+LSTMCell::LSTMCell(int64_t input_size, int64_t hidden_size, bool with_bias, DType dtype, Generator& gen)
+    : input_size_(input_size), hidden_size_(hidden_size) {
+  if (input_size <= 0 || hidden_size <= 0)
+    fail("LSTMCell: sizes must be positive, got input_size={} hidden_size={}", input_size, hidden_size);
+  const double bound = 1.0 / std::sqrt(static_cast<double>(hidden_size));
+  weight_ih = Tensor::empty({4 * hidden_size, input_size}, {dtype});   // (4H, I)
+  weight_hh = Tensor::empty({4 * hidden_size, hidden_size}, {dtype});  // (4H, H)
+  init::uniform_(weight_ih, -bound, bound, gen);
+  init::uniform_(weight_hh, -bound, bound, gen);
+  register_parameter("weight_ih", weight_ih);
+  register_parameter("weight_hh", weight_hh);
+  if (with_bias) {
+    bias_ih = Tensor::empty({4 * hidden_size}, {dtype});  // (4H,)
+    bias_hh = Tensor::empty({4 * hidden_size}, {dtype});  // (4H,)
+    init::uniform_(bias_ih, -bound, bound, gen);
+    init::uniform_(bias_hh, -bound, bound, gen);
+    register_parameter("bias_ih", bias_ih);
+    register_parameter("bias_hh", bias_hh);
+  }
+}
+
+Tensor LSTMCell::input_projection(const Tensor& x) const {
+  check_defined(x, "LSTMCell", "x");
+  if (x.ndim() == 0 || x.size(-1) != input_size_)
+    fail("LSTMCell: input {} must end in input_size={}", x.shape().str(), input_size_);
+  const Tensor gi = matmul(x, transpose(weight_ih, 0, 1));  // (..., I) @ (I, 4H) -> (..., 4H)
+  return bias_ih.defined() ? gi + bias_ih : gi;             // (..., 4H) + (4H,)
+}
+
+LSTMState LSTMCell::step(const Tensor& gi, const LSTMState& state) const {
+  return lstm_step(gi, state, transpose(weight_hh, 0, 1), bias_hh);  // W_hhᵀ: (H, 4H)
+}
+
+void LSTMCell::check_state(const Tensor& s, int64_t batch, const char* what) const {
+  check_defined(s, "LSTMCell", what);
+  if (s.ndim() != 2 || s.size(0) != batch || s.size(1) != hidden_size_)
+    fail("LSTMCell: {} must be (B, H) = ({}, {}), got {}", what, batch, hidden_size_, s.shape().str());
+}
+
+LSTMState LSTMCell::forward(const Tensor& x, const LSTMState& state) const {
+  check_defined(x, "LSTMCell", "x");
+  if (x.ndim() != 2 || x.size(1) != input_size_)
+    fail("LSTMCell: x must be (B, I) with I = input_size = {}, got {}", input_size_, x.shape().str());
+  check_state(state.h, x.size(0), "h");
+  check_state(state.c, x.size(0), "c");
+  check_same_kind(x, state.h, "LSTMCell");
+  check_same_kind(x, state.c, "LSTMCell");
+  return step(input_projection(x), state);  // gi (B, 4H), h, c (B, H) -> h', c' (B, H)
+}
+
+}  // namespace tg::nn
