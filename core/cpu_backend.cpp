@@ -449,7 +449,8 @@ void CpuBackend::scatter_add_rows(const View& src, const View& index, const View
 
 void CpuBackend::softmax(const View& x, const View& out, bool log) {
   const auto [rows, cols] = checks::softmax_args(x, out);
-  visit_float(x.dtype, "softmax", [&]<typename T>() {
+  // Init-captures: clang 14 (the fuzz build) cannot capture structured bindings.
+  visit_float(x.dtype, "softmax", [&, rows = rows, cols = cols]<typename T>() {
     const T* xs = x.as<const T>();
     T* ys = out.as<T>();
     parallel_ranges(rows, rows * cols, [&](int64_t begin, int64_t end) {
@@ -460,7 +461,7 @@ void CpuBackend::softmax(const View& x, const View& out, bool log) {
 
 void CpuBackend::softmax_backward(const View& y, const View& dy, const View& dx, bool log) {
   const auto [rows, cols] = checks::softmax_backward_args(y, dy, dx);
-  visit_float(y.dtype, "softmax_backward", [&]<typename T>() {
+  visit_float(y.dtype, "softmax_backward", [&, rows = rows, cols = cols]<typename T>() {
     const T* ys = y.as<const T>();
     const T* dys = dy.as<const T>();
     T* dxs = dx.as<T>();

@@ -20,7 +20,8 @@ template <typename Fn> void visit_gru_float(DType dtype, Fn&& fn) {
 
 void CpuBackend::gru_gates(const View& gi, const View& gh, const View& h, const View& out, const View& saved) {
   const auto [batch, hidden] = checks::gru_gates_args(gi, gh, h, out, saved);
-  visit_gru_float(h.dtype, [&]<typename T>() {
+  // Init-captures: clang 14 (the fuzz build) cannot capture structured bindings.
+  visit_gru_float(h.dtype, [&, batch = batch, hidden = hidden]<typename T>() {
     cpu::parallel_ranges(batch, batch * hidden * 3, [&](int64_t begin, int64_t end) {
       for (int64_t b = begin; b < end; ++b) {
         const T* __restrict gi_row = gi.as<const T>() + b * gi.strides[0];
@@ -44,7 +45,7 @@ void CpuBackend::gru_gates(const View& gi, const View& gh, const View& h, const 
 void CpuBackend::gru_gates_backward(const View& saved, const View& gh, const View& h, const View& dout,
                                     const View& dgi, const View& dgh, const View& dh) {
   const auto [batch, hidden] = checks::gru_gates_backward_args(saved, gh, h, dout, dgi, dgh, dh);
-  visit_gru_float(h.dtype, [&]<typename T>() {
+  visit_gru_float(h.dtype, [&, batch = batch, hidden = hidden]<typename T>() {
     cpu::parallel_ranges(batch, batch * hidden * 6, [&](int64_t begin, int64_t end) {
       for (int64_t b = begin; b < end; ++b) {
         // Operands never overlap (fresh outputs), so the loop may vectorise.

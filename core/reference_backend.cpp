@@ -397,7 +397,8 @@ void ReferenceBackend::nll_backward(const View& target, int64_t ignore_index, do
 void ReferenceBackend::gru_gates(const View& gi, const View& gh, const View& h, const View& out,
                                  const View& saved) {
   const auto [batch, hidden] = checks::gru_gates_args(gi, gh, h, out, saved);
-  visit_float(h.dtype, "gru_gates", [&]<typename T>() {
+  // Init-captures: clang 14 (the fuzz build) cannot capture structured bindings.
+  visit_float(h.dtype, "gru_gates", [&, batch = batch, hidden = hidden]<typename T>() {
     for (int64_t b = 0; b < batch; ++b)
       for (int64_t j = 0; j < hidden; ++j) {
         const Index r_at{b, j}, z_at{b, hidden + j}, n_at{b, 2 * hidden + j}, h_at{b, j};
@@ -413,7 +414,7 @@ void ReferenceBackend::gru_gates(const View& gi, const View& gh, const View& h, 
 void ReferenceBackend::gru_gates_backward(const View& saved, const View& gh, const View& h, const View& dout,
                                           const View& dgi, const View& dgh, const View& dh) {
   const auto [batch, hidden] = checks::gru_gates_backward_args(saved, gh, h, dout, dgi, dgh, dh);
-  visit_float(h.dtype, "gru_gates_backward", [&]<typename T>() {
+  visit_float(h.dtype, "gru_gates_backward", [&, batch = batch, hidden = hidden]<typename T>() {
     for (int64_t b = 0; b < batch; ++b)
       for (int64_t j = 0; j < hidden; ++j) {
         const Index r_at{b, j}, z_at{b, hidden + j}, n_at{b, 2 * hidden + j}, h_at{b, j};

@@ -31,6 +31,7 @@ struct Json {
   bool boolean = false;
   std::vector<Json> items;                            // array
   std::vector<std::pair<std::string, Json>> members;  // object, in order
+  Json() {}  // user-provided: clang 14 with libstdc++ 12 rejects the implicit one (pair of an incomplete Json)
 };
 
 std::string_view kind_name(Json::Kind k) {
@@ -354,12 +355,16 @@ Entry parse_entry(const std::string& name, const Json& j, const std::string& sou
   if (shape->items.size() > static_cast<size_t>(kMaxDims))
     fail("safetensors \"{}\": tensor \"{}\" has {} dimensions; tapegrad supports at most {}", source, name,
          shape->items.size(), kMaxDims);
-  uint64_t nbytes = dtype_size(e.dtype);
+  // extent: nbytes with zero sizes counted as 1, so that a zero cannot hide
+  // sizes whose product overflows the tensor's strides, e.g. [0, 2^62, 2^62].
+  uint64_t nbytes = dtype_size(e.dtype), extent = nbytes;
   bool overflow = false;
   for (const Json& d : shape->items) {
     const uint64_t size = to_count(d, source, fmt::format("a dimension of tensor \"{}\"", name));
     e.shape.push_back(static_cast<int64_t>(size));
-    overflow = overflow || __builtin_mul_overflow(nbytes, size, &nbytes) || nbytes >= (uint64_t{1} << 62);
+    overflow = overflow || __builtin_mul_overflow(extent, std::max<uint64_t>(size, 1), &extent) ||
+               extent >= (uint64_t{1} << 62);
+    nbytes *= size;  // at most extent
   }
   if (offsets->kind != Json::Kind::array || offsets->items.size() != 2)
     fail("safetensors \"{}\": tensor \"{}\": data_offsets must be an array [begin, end]", source, name);

@@ -15,6 +15,13 @@ double get(const std::map<std::string, double>& state, const char* key, const ch
   if (it == state.end()) fail("{}: state has no '{}'", schedule, key);
   return it->second;
 }
+// A counter (epoch, step): a non-negative integer that fits in int64_t.
+int64_t get_count(const std::map<std::string, double>& state, const char* key, const char* schedule) {
+  const double value = get(state, key, schedule);
+  if (!(value >= 0 && value < 0x1p63) || value != std::floor(value))
+    fail("{}: state '{}' must be a non-negative integer below 2^63, got {}", schedule, key, value);
+  return static_cast<int64_t>(value);
+}
 }  // namespace
 
 // ---- StepLR ----
@@ -38,7 +45,7 @@ std::map<std::string, double> StepLR::state() const {
 
 void StepLR::load_state(const std::map<std::string, double>& state) {
   base_lr_ = get(state, "base_lr", "StepLR");
-  epoch_ = static_cast<int64_t>(get(state, "epoch", "StepLR"));
+  epoch_ = get_count(state, "epoch", "StepLR");
   apply();
 }
 
@@ -66,7 +73,7 @@ std::map<std::string, double> WarmupInverseSqrt::state() const {
 
 void WarmupInverseSqrt::load_state(const std::map<std::string, double>& state) {
   base_lr_ = get(state, "base_lr", "WarmupInverseSqrt");
-  update_ = static_cast<int64_t>(get(state, "update", "WarmupInverseSqrt"));
+  update_ = get_count(state, "update", "WarmupInverseSqrt");
   apply();
 }
 
@@ -119,9 +126,9 @@ std::map<std::string, double> ReduceLROnPlateau::state() const {
 
 void ReduceLROnPlateau::load_state(const std::map<std::string, double>& state) {
   best_ = get(state, "best", "ReduceLROnPlateau");
-  bad_epochs_ = static_cast<int64_t>(get(state, "bad_epochs", "ReduceLROnPlateau"));
-  cooldown_left_ = static_cast<int64_t>(get(state, "cooldown_left", "ReduceLROnPlateau"));
-  epoch_ = static_cast<int64_t>(get(state, "epoch", "ReduceLROnPlateau"));
+  bad_epochs_ = get_count(state, "bad_epochs", "ReduceLROnPlateau");
+  cooldown_left_ = get_count(state, "cooldown_left", "ReduceLROnPlateau");
+  epoch_ = get_count(state, "epoch", "ReduceLROnPlateau");
 }
 
 // ---- CosineAnnealingLR ----
@@ -154,7 +161,7 @@ std::map<std::string, double> CosineAnnealingLR::state() const {
 
 void CosineAnnealingLR::load_state(const std::map<std::string, double>& state) {
   base_lr_ = get(state, "base_lr", "CosineAnnealingLR");
-  step_ = static_cast<int64_t>(get(state, "step", "CosineAnnealingLR"));
+  step_ = get_count(state, "step", "CosineAnnealingLR");
   apply();
 }
 
@@ -182,7 +189,7 @@ std::map<std::string, double> LambdaLR::state() const {
 
 void LambdaLR::load_state(const std::map<std::string, double>& state) {
   base_lr_ = get(state, "base_lr", "LambdaLR");
-  step_ = static_cast<int64_t>(get(state, "step", "LambdaLR"));
+  step_ = get_count(state, "step", "LambdaLR");
   apply();
 }
 

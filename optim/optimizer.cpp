@@ -99,8 +99,8 @@ void Optimizer::load_state(const OptimizerState& state) {
     const int64_t i = index_of(name);
     if (i < 0 || field != "step") {
       problems.push_back(fmt::format("unexpected scalar '{}'", key));
-    } else if (!(value >= 0) || value != std::floor(value)) {
-      problems.push_back(fmt::format("'{}' must be a non-negative integer, got {}", key, value));
+    } else if (!(value >= 0 && value < 0x1p63) || value != std::floor(value)) {  // 2^63: beyond int64_t
+      problems.push_back(fmt::format("'{}' must be a non-negative integer below 2^63, got {}", key, value));
     } else {
       loaded[i].step = static_cast<int64_t>(value);
     }

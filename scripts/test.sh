@@ -1,13 +1,41 @@
 #!/usr/bin/env bash
 # Builds tapegrad and runs every test program through `meson test`, then
 # prints the total: "N passed, N failed" (doctest cases; other programs count one).
+#
+#   scripts/test.sh              release build in $BUILD_DIR (default build)
+#   scripts/test.sh --sanitize   AddressSanitizer + UndefinedBehaviorSanitizer
+#                                build in $SANITIZE_BUILD_DIR (default
+#                                build-sanitize), CPU only; any report fails the
+#                                test that triggered it. TAPEGRAD_SANITIZE=1
+#                                tells the slowest tests to do fewer iterations.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+sanitize=false
+for arg in "$@"; do
+  case "$arg" in
+    --sanitize) sanitize=true ;;
+    *) echo "usage: scripts/test.sh [--sanitize]" >&2; exit 2 ;;
+  esac
+done
 scripts/install-deps.sh || exit 1
-build=${BUILD_DIR:-build}
-[ -f "$build/build.ninja" ] || meson setup "$build" || exit 1
+if $sanitize; then
+  build=${SANITIZE_BUILD_DIR:-build-sanitize}
+  # GCC's -fsanitize=undefined leaves out float-to-integer conversions that overflow.
+  extra="-fsanitize=float-cast-overflow -fno-sanitize-recover=all"
+  setup=(--buildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false -Dcuda=disabled
+         "-Dcpp_args=$extra" "-Dcpp_link_args=$extra")
+  export TAPEGRAD_SANITIZE=1
+  export ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:abort_on_error=1:detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1}
+  export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:abort_on_error=1:print_stacktrace=1}
+  test_args=(--timeout-multiplier 4)
+else
+  build=${BUILD_DIR:-build}
+  setup=()
+  test_args=()
+fi
+[ -f "$build/build.ninja" ] || meson setup "$build" "${setup[@]}" || exit 1
 ninja -C "$build" || exit 1
-meson test -C "$build" --print-errorlogs --num-processes 1
+meson test -C "$build" --print-errorlogs --num-processes 1 "${test_args[@]}"
 status=$?
 python3 scripts/count_tests.py "$build/meson-logs/testlog.json"
 counted=$?

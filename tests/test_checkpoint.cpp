@@ -2,8 +2,12 @@
 // PyTorch writer, truncations, corruptions, atomic writes) and module +
 // optimizer checkpoints (strict loading, exact resume).
 #include <doctest/doctest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <deque>
@@ -11,6 +15,7 @@
 #include <fstream>
 #include <memory>
 #include <random>
+#include <thread>
 
 #include "tapegrad.h"
 
@@ -269,6 +274,24 @@ TEST_CASE("structural problems are named") {
   CHECK_THROWS_WITH_AS(parse_safetensors(huge, "big"), doctest::Contains("but only 2 bytes follow it"), Error);
 }
 
+// Found by fuzzing (tests/fuzz/fuzz_safetensors): with a zero among the
+// sizes the byte count is 0, but the other sizes' product overflowed int64
+// when the tensor's strides were computed (UndefinedBehaviorSanitizer).
+TEST_CASE("a zero dimension does not let through sizes whose strides overflow") {
+  const auto parse = [](const std::string& shape) {
+    return parse_safetensors(make_file(R"({"a":{"dtype":"F32","shape":)" + shape + R"(,"data_offsets":[0,0]}})", ""),
+                             "zero.safetensors");
+  };
+  CHECK_THROWS_WITH_AS(parse("[0,4611686018427387904,4611686018427387904]"),
+                       doctest::Contains("tensor \"a\" is F32 (0, 4611686018427387904, 4611686018427387904) "
+                                         "(too many bytes)"),
+                       Error);
+  CHECK_THROWS_WITH_AS(parse("[1073741824,0,1073741824,1073741824]"), doctest::Contains("(too many bytes)"), Error);
+  const SafetensorsContents ok = parse("[0,1000000,1000000]");  // 10^12 elements per row: large, but fits
+  CHECK(ok.find("a")->shape() == Shape({0, 1000000, 1000000}));
+  CHECK(ok.find("a")->numel() == 0);
+}
+
 TEST_CASE("reading a missing file names the path") {
   CHECK_THROWS_WITH_AS(load_safetensors("/nonexistent/dir/model.safetensors"),
                        doctest::Contains("safetensors \"/nonexistent/dir/model.safetensors\": cannot open the file: "
@@ -495,6 +518,44 @@ TEST_CASE("optimizer state problems are reported when loading") {
   CHECK(fresh.param_state(0).step == 1);
 }
 
+// Found by fuzzing (tests/fuzz/fuzz_checkpoint): a step or epoch count such
+// as 1e300 or nan was converted to int64_t, which is undefined behaviour.
+TEST_CASE("step and epoch counts a checkpoint cannot hold in int64 are errors, not undefined conversions") {
+  TempDir dir;
+  Net net(Generator(1));
+  optim::Adam adam(net.named_parameters(), {});
+  optim::StepLR schedule(adam, 2, 0.5);
+  train_step(net, adam, 0);
+  schedule.step();
+  const std::string good = dir / "good.safetensors";
+  nn::save(net, adam, good, {}, &schedule);
+  const SafetensorsContents file = load_safetensors(good);
+  // The same file with one metadata value replaced.
+  const auto with = [&](const std::string& key, const std::string& value) {
+    std::map<std::string, std::string> metadata = file.metadata;
+    REQUIRE(metadata.count(key) == 1);
+    metadata[key] = value;
+    const std::string path = dir / "edited.safetensors";
+    save_safetensors(path, file.tensors, metadata);
+    return path;
+  };
+  Net other(Generator(2));
+  optim::Adam adam2(other.named_parameters(), {});
+  optim::StepLR schedule2(adam2, 2, 0.5);
+  for (const std::string value : {"1e300", "9223372036854775808", "-1", "nan", "inf", "2.5"}) {
+    CAPTURE(value);
+    CHECK_THROWS_WITH_AS(nn::load(other, adam2, with("optimizer.encoder.weight.step", value)),
+                         doctest::Contains("'encoder.weight.step' must be a non-negative integer below 2^63"), Error);
+    CHECK_THROWS_WITH_AS(nn::load(other, adam2, with("schedule.epoch", value), {}, &schedule2),
+                         doctest::Contains("StepLR: state 'epoch' must be a non-negative integer below 2^63"), Error);
+  }
+  nn::load(other, adam2, with("schedule.epoch", "9223372036854774784"), {}, &schedule2);  // the largest double below 2^63
+  CHECK(schedule2.epoch() == 9223372036854774784);
+  nn::load(other, adam2, good, {}, &schedule2);
+  CHECK(schedule2.epoch() == 1);
+  CHECK(adam2.param_state(0).step == 1);
+}
+
 TEST_CASE("a plateau schedule's counters survive a checkpoint, infinite best included") {
   TempDir dir;
   Net net(Generator(1));
@@ -519,4 +580,124 @@ TEST_CASE("a plateau schedule's counters survive a checkpoint, infinite best inc
   CHECK_THROWS_WITH_AS(nn::load(net, sgd2, dir / "later.safetensors", {}, &warmup),
                        doctest::Contains("the file holds a ReduceLROnPlateau schedule, this one is WarmupInverseSqrt"),
                        Error);
+}
+
+// ---------------------------------------------------------------- a crash during a save
+
+namespace {
+
+// Eight 4 MB parameters; tensor j of generation g holds g * 100 + j everywhere.
+constexpr int kCrashTensors = 8;
+constexpr int64_t kCrashElements = int64_t{1} << 20;
+
+struct CrashModel : Tree {
+  explicit CrashModel(int generation) {
+    for (int j = 0; j < kCrashTensors; ++j)
+      param(fmt::format("weight{}", j), full({kCrashElements}, generation * 100.0 + j));
+  }
+};
+
+// The generation a checkpoint holds: every element of every tensor must agree.
+int loaded_generation(const std::string& path) {
+  CrashModel model(0);
+  nn::load(model, path);  // strict: every tensor present, shapes checked
+  const double first = model.tensors[0].at({0});
+  const int generation = static_cast<int>(first / 100);
+  for (int j = 0; j < kCrashTensors; ++j) {
+    const std::vector<float> v = model.tensors[static_cast<size_t>(j)].to_vector<float>();
+    const float want = static_cast<float>(generation * 100 + j);
+    REQUIRE_MESSAGE(std::all_of(v.begin(), v.end(), [&](float x) { return x == want; }),
+                    "tensor " << j << " is not all " << want << ": a mixed or partial checkpoint");
+  }
+  return generation;
+}
+
+uintmax_t file_size_or_zero(const std::string& path) {
+  std::error_code ec;
+  const uintmax_t size = fs::file_size(path, ec);
+  return ec ? 0 : size;
+}
+
+}  // namespace
+
+TEST_CASE("a process killed while saving leaves the previous checkpoint loadable and no temp file in its place") {
+  TempDir dir;
+  const std::string path = dir / "model.safetensors";
+  const std::string tmp = path + ".tmp";  // where save_safetensors writes before the rename
+  CHECK(fs::path(tmp).extension() != ".safetensors");  // a glob for checkpoints never picks it up
+  const CrashModel model(1);
+  nn::save(model, path);
+  const uintmax_t full_size = file_size_or_zero(path);
+  REQUIRE(full_size > kCrashTensors * kCrashElements * 4);
+
+  // Kill points: before the temp file exists; as soon as it does; once a
+  // quarter, half or all of it is written (before fsync and rename finish);
+  // after fixed delays; and just after a save completed (the final path
+  // replaced), while the next one is being written.
+  enum class When { tmp_reaches, delay, after_a_save };
+  struct KillPoint {
+    When when;
+    double fraction;  // tmp_reaches: of the final size
+    int delay_ms;     // delay, after_a_save: how long to wait
+  };
+  const KillPoint points[] = {{When::delay, 0, 0},         {When::tmp_reaches, 0.0, 0},  {When::tmp_reaches, 0.25, 0},
+                              {When::tmp_reaches, 0.5, 0}, {When::tmp_reaches, 1.0, 0},  {When::delay, 0, 20},
+                              {When::delay, 0, 80},        {When::after_a_save, 0, 5}};
+  int previous = 1, killed_mid_write = 0, killed_after_a_save = 0;
+  for (size_t round = 0; round < std::size(points); ++round) {
+    const KillPoint point = points[round];
+    CAPTURE(round);
+    const int next = previous + 1;
+    const CrashModel writer(next);  // built before fork(): the child only writes
+    struct stat before {};
+    REQUIRE(::stat(path.c_str(), &before) == 0);
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+      try {
+        for (int i = 0; i < 100; ++i) nn::save(writer, path);  // until killed
+      } catch (...) {
+        ::_exit(1);
+      }
+      ::_exit(0);
+    }
+    const auto start = std::chrono::steady_clock::now();
+    const auto waiting = [&] { return std::chrono::steady_clock::now() - start < std::chrono::seconds(10); };
+    const auto replaced = [&] {  // the rename put a new file (a new inode) at the final path
+      struct stat now {};
+      return ::stat(path.c_str(), &now) == 0 && now.st_ino != before.st_ino;
+    };
+    if (point.when == When::tmp_reaches) {
+      const auto target = static_cast<uintmax_t>(point.fraction * static_cast<double>(full_size));
+      while (!(fs::exists(tmp) && file_size_or_zero(tmp) >= target) && waiting())
+        std::this_thread::sleep_for(std::chrono::microseconds(50));
+    } else if (point.when == When::after_a_save) {
+      while (!replaced() && waiting()) std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(point.delay_ms));
+    const bool tmp_partial = fs::exists(tmp) && file_size_or_zero(tmp) < full_size;
+    ::kill(child, SIGKILL);
+    int status = 0;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    CHECK(WIFSIGNALED(status));  // killed, not finished or failed
+
+    // The final path holds a whole checkpoint: the previous one, or the
+    // child's if one of its saves completed; never a mix or a torn file.
+    const int generation = loaded_generation(path);
+    CHECK((generation == previous || generation == next));
+    if (tmp_partial && generation == previous) ++killed_mid_write;
+    if (point.when == When::after_a_save && generation == next) ++killed_after_a_save;
+    // A temp file left behind is not a checkpoint: when torn it does not load,
+    // and loading the final path never reads it.
+    if (fs::exists(tmp) && file_size_or_zero(tmp) < full_size) CHECK_THROWS_AS(load_safetensors(tmp), Error);
+    for (const auto& entry : fs::directory_iterator(dir.path))
+      CHECK((entry.path().string() == path || entry.path().string() == tmp));
+    previous = generation;
+  }
+  CHECK(killed_mid_write >= 2);      // the fraction kill points land mid-write
+  CHECK(killed_after_a_save == 1);  // and the last one after the child's first save
+  // A later save replaces a leftover temp file and the checkpoint normally.
+  nn::save(CrashModel(previous + 1), path);
+  CHECK(loaded_generation(path) == previous + 1);
+  CHECK_FALSE(fs::exists(tmp));
 }

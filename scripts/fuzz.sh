@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets in tests/fuzz (clang, AddressSanitizer +
+# UndefinedBehaviorSanitizer, -Dfuzz=true) and runs each for N seconds on a
+# scratch copy of its committed seed corpus (tests/fuzz/corpus/<target>/),
+# one after another. Reports per target the executions run and whether it
+# crashed (a crash, leak, sanitizer report, timeout or broken property;
+# libFuzzer saves the input under $FUZZ_BUILD_DIR/fuzz-artifacts/), then
+# "N passed, N failed", each target counting one test.
+#
+#   scripts/fuzz.sh [--seconds N] [target...]     (default: 20 seconds, every target)
+#
+# Environment: FUZZ_BUILD_DIR (default build-fuzz); FUZZ_RSS_LIMIT_MB (2048).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+seconds=20
+targets=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --seconds) seconds=${2:?--seconds needs a number}; shift 2 ;;
+    --seconds=*) seconds=${1#--seconds=}; shift ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -*) echo "usage: scripts/fuzz.sh [--seconds N] [target...]" >&2; exit 2 ;;
+    *) targets+=("$1"); shift ;;
+  esac
+done
+if [ ${#targets[@]} -eq 0 ]; then
+  for dir in tests/fuzz/corpus/*/; do targets+=("$(basename "$dir")"); done
+fi
+
+scripts/install-deps.sh || exit 1
+missing=()
+for p in clang libclang-rt-14-dev; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  { $sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"; } || exit 1
+fi
+
+build=${FUZZ_BUILD_DIR:-build-fuzz}
+if [ ! -f "$build/build.ninja" ]; then
+  CC=clang CXX=clang++ meson setup "$build" --buildtype=debugoptimized -Dfuzz=true -Dcuda=disabled \
+    -Db_sanitize=address,undefined -Db_lundef=false \
+    "-Dcpp_args=-fsanitize=fuzzer-no-link -fno-sanitize-recover=all" \
+    "-Dcpp_link_args=-fno-sanitize-recover=all" || exit 1
+fi
+ninja -C "$build" "${targets[@]/#/tests/fuzz/}" || exit 1
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+artifacts="$build/fuzz-artifacts"
+mkdir -p "$artifacts"
+passed=0
+failed=0
+for t in "${targets[@]}"; do
+  corpus="$build/fuzz-corpus/$t"  # a scratch copy: CI never writes into the repository
+  rm -rf "$corpus"
+  mkdir -p "$corpus"
+  cp tests/fuzz/corpus/"$t"/* "$corpus"/
+  log="$build/fuzz-$t.log"
+  "$build/tests/fuzz/$t" -max_total_time="$seconds" -rss_limit_mb="${FUZZ_RSS_LIMIT_MB:-2048}" -timeout=30 \
+    -print_final_stats=1 -artifact_prefix="$artifacts/$t-" "$corpus" >"$log" 2>&1
+  status=$?
+  runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
+  if [ -z "$runs" ]; then  # a crash ends the run before the final stats: the last progress line
+    runs=$(grep -o '^#[0-9]*' "$log" | tail -1 | tr -d '#')
+  fi
+  if [ "$status" -eq 0 ]; then
+    echo "$t: ${runs:-?} executions in ${seconds}s, no crash"
+    passed=$((passed + 1))
+  else
+    echo "$t: CRASHED after ${runs:-?} executions (exit $status); log $log:"
+    grep -E 'ERROR|SUMMARY|runtime error|fuzz property|Test unit written|==[0-9]+==' "$log" | head -20
+    failed=$((failed + 1))
+  fi
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
