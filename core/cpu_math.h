@@ -18,7 +18,9 @@ inline float exp_f32(float x) {
   constexpr float kLog2e = 1.44269504088896341f;
   constexpr float kLn2Hi = 0.693359375f, kLn2Lo = -2.12194440e-4f;  // ln2 = hi + lo, hi exact in few bits
   constexpr float kMax = 88.7228391f, kMin = -87.3365447504f;  // ln of the largest / smallest normal float
-  const float low_clamped = x < kMin ? kMin : x;  // ternaries, not fmin/fmax: those are libm calls
+  // Ternaries, not fmin/fmax: those are libm calls. NaN clamps to kMin here, so
+  // that converting n to int below is defined; the last line returns the NaN.
+  const float low_clamped = x > kMin ? x : kMin;
   const float clamped = low_clamped > kMax ? kMax : low_clamped;
   // Round to nearest by adding and removing 1.5·2^23 (floor() would not vectorise).
   constexpr float kRoundMagic = 12582912.0f;

@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets in tests/fuzz (clang, AddressSanitizer +
 # UndefinedBehaviorSanitizer, -Dfuzz=true) and runs each for N seconds on a
 # scratch copy of its committed seed corpus (tests/fuzz/corpus/<target>/),
-# one after another. Reports per target the executions run and whether it
+# with its dictionary (tests/fuzz/*.dict), one after another. Reports per target the executions run and whether it
 # crashed (a crash, leak, sanitizer report, timeout or broken property;
 # libFuzzer saves the input under $FUZZ_BUILD_DIR/fuzz-artifacts/), then
 # "N passed, N failed", each target counting one test.
@@ -60,9 +60,13 @@ for t in "${targets[@]}"; do
   rm -rf "$corpus"
   mkdir -p "$corpus"
   cp tests/fuzz/corpus/"$t"/* "$corpus"/
+  case "$t" in
+    fuzz_safetensors|fuzz_checkpoint) dict=tests/fuzz/safetensors.dict ;;
+    *) dict=tests/fuzz/text.dict ;;
+  esac
   log="$build/fuzz-$t.log"
   "$build/tests/fuzz/$t" -max_total_time="$seconds" -rss_limit_mb="${FUZZ_RSS_LIMIT_MB:-2048}" -timeout=30 \
-    -print_final_stats=1 -artifact_prefix="$artifacts/$t-" "$corpus" >"$log" 2>&1
+    -dict="$dict" -print_final_stats=1 -artifact_prefix="$artifacts/$t-" "$corpus" >"$log" 2>&1
   status=$?
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
   if [ -z "$runs" ]; then  # a crash ends the run before the final stats: the last progress line

@@ -274,9 +274,10 @@ TEST_CASE("structural problems are named") {
   CHECK_THROWS_WITH_AS(parse_safetensors(huge, "big"), doctest::Contains("but only 2 bytes follow it"), Error);
 }
 
-// Found by fuzzing (tests/fuzz/fuzz_safetensors): with a zero among the
-// sizes the byte count is 0, but the other sizes' product overflowed int64
-// when the tensor's strides were computed (UndefinedBehaviorSanitizer).
+// Found while writing tests/fuzz/fuzz_safetensors (by reading the parser;
+// the sanitized fuzz target reports it on this input, 10 minutes of fuzzing
+// did not reach it): with a zero among the sizes the byte count is 0, but the
+// other sizes' product overflowed int64 when the strides were computed.
 TEST_CASE("a zero dimension does not let through sizes whose strides overflow") {
   const auto parse = [](const std::string& shape) {
     return parse_safetensors(make_file(R"({"a":{"dtype":"F32","shape":)" + shape + R"(,"data_offsets":[0,0]}})", ""),
@@ -518,8 +519,10 @@ TEST_CASE("optimizer state problems are reported when loading") {
   CHECK(fresh.param_state(0).step == 1);
 }
 
-// Found by fuzzing (tests/fuzz/fuzz_checkpoint): a step or epoch count such
-// as 1e300 or nan was converted to int64_t, which is undefined behaviour.
+// Found while writing tests/fuzz/fuzz_checkpoint (by reading the loader; the
+// sanitized fuzz target reports it on such files, 10 minutes of fuzzing did
+// not reach it): a step or epoch count such as 1e300 or nan was converted to
+// int64_t, which is undefined behaviour.
 TEST_CASE("step and epoch counts a checkpoint cannot hold in int64 are errors, not undefined conversions") {
   TempDir dir;
   Net net(Generator(1));
