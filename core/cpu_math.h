@@ -79,6 +79,7 @@ struct CpuMath {
   template <class T> static T sqrt(T x) { return std::sqrt(x); }
   template <class T> static T pow(T x, T p) { return std::pow(x, p); }
   template <class T> static T abs(T x) { return std::abs(x); }
+  template <class T> static T erf(T x) { return std::erf(x); }
 };
 
 }  // namespace tg::cpu

@@ -35,6 +35,8 @@ struct GpuMath {
   __device__ static double pow(double x, double s) { return ::pow(x, s); }
   __device__ static float abs(float x) { return fabsf(x); }
   __device__ static double abs(double x) { return fabs(x); }
+  __device__ static float erf(float x) { return erff(x); }
+  __device__ static double erf(double x) { return ::erf(x); }
 };
 
 // Value conversion between element types; anything non-zero is true.

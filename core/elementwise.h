@@ -7,7 +7,7 @@
 // A unary functor gives  y = f(x, s)  and  dy/dx = df(x, y, s), where y = f(x)
 // is passed in so that exp, sqrt, tanh and sigmoid reuse it; s is the op's
 // scalar. A binary functor gives  out = f(a, b). `M` is the device's math:
-// M::exp, M::log, M::sqrt, M::tanh, M::sigmoid, M::pow, M::abs.
+// M::exp, M::log, M::sqrt, M::tanh, M::sigmoid, M::pow, M::abs, M::erf.
 //
 // Nothing here includes a tapegrad or CUDA header, so nvcc compiles it too.
 #include <cstdint>
@@ -29,6 +29,7 @@ enum class UnaryOp : uint8_t {
   sigmoid,     // y = 1 / (1 + e^-x)
   relu,        // y = max(x, 0)
   abs,         // y = |x|
+  erf,         // y = erf x = 2/√π ∫₀ˣ e^(-t²) dt
   pow_scalar,  // y = x^s
   mul_scalar,  // y = x * s
   add_scalar,  // y = x + s
@@ -75,6 +76,12 @@ template <> struct Unary<UnaryOp::relu> {  // y = max(x, 0), NaN stays NaN
 template <> struct Unary<UnaryOp::abs> {  // y = |x|
   template <class M, class T> TG_HOST_DEVICE static T f(T x, T) { return M::abs(x); }
   template <class M, class T> TG_HOST_DEVICE static T df(T x, T, T) { return T((x > T(0)) - (x < T(0))); }
+};
+template <> struct Unary<UnaryOp::erf> {  // y = erf x;  dy/dx = 2/√π · e^(-x²)
+  template <class M, class T> TG_HOST_DEVICE static T f(T x, T) { return M::erf(x); }
+  template <class M, class T> TG_HOST_DEVICE static T df(T x, T, T) {
+    return T(1.1283791670955126) * M::exp(-x * x);
+  }
 };
 template <> struct Unary<UnaryOp::pow_scalar> {  // y = x^s
   template <class M, class T> TG_HOST_DEVICE static T f(T x, T s) { return s == T(2) ? x * x : M::pow(x, s); }
@@ -142,6 +149,7 @@ template <class Fn> void visit_unary(UnaryOp op, Fn&& fn) {
     case UnaryOp::sigmoid: return fn.template operator()<Unary<UnaryOp::sigmoid>>();
     case UnaryOp::relu: return fn.template operator()<Unary<UnaryOp::relu>>();
     case UnaryOp::abs: return fn.template operator()<Unary<UnaryOp::abs>>();
+    case UnaryOp::erf: return fn.template operator()<Unary<UnaryOp::erf>>();
     case UnaryOp::pow_scalar: return fn.template operator()<Unary<UnaryOp::pow_scalar>>();
     case UnaryOp::mul_scalar: return fn.template operator()<Unary<UnaryOp::mul_scalar>>();
     case UnaryOp::add_scalar: return fn.template operator()<Unary<UnaryOp::add_scalar>>();

@@ -1,6 +1,7 @@
 #include "core/reference_backend.h"
 
 #include <cmath>
+#include <numbers>
 #include <type_traits>
 #include <vector>
 
@@ -103,6 +104,7 @@ T unary_value(UnaryOp op, T x, T s) {
     case UnaryOp::sigmoid: return T(1) / (T(1) + std::exp(-x));
     case UnaryOp::relu: return x < T(0) ? T(0) : x;  // NaN stays NaN
     case UnaryOp::abs: return std::abs(x);
+    case UnaryOp::erf: return std::erf(x);
     case UnaryOp::pow_scalar: return std::pow(x, s);
     case UnaryOp::mul_scalar: return x * s;
     case UnaryOp::add_scalar: return x + s;
@@ -122,6 +124,7 @@ T unary_derivative(UnaryOp op, T x, T y, T s) {
     case UnaryOp::sigmoid: return y * (T(1) - y);     // σ' = σ (1 - σ)
     case UnaryOp::relu: return x > T(0) ? T(1) : T(0);
     case UnaryOp::abs: return x > T(0) ? T(1) : x < T(0) ? T(-1) : T(0);
+    case UnaryOp::erf: return T(2) / std::sqrt(std::numbers::pi_v<T>) * std::exp(-x * x);  // erf' = 2/√π e^(-x²)
     case UnaryOp::pow_scalar: return s * std::pow(x, s - T(1));
     case UnaryOp::mul_scalar: return s;
     case UnaryOp::add_scalar: return T(1);

@@ -13,22 +13,9 @@ using detail::add;
 using detail::apply;
 using detail::mul;
 
-// Φ(x) = erfc(−x/√2) / 2, with erfc(u) for z = |u|, t = 1 / (1 + z/2):
-//   erfc(u) ≈ t · exp(−z² + P(t)) for u ≥ 0, 2 − that for u < 0
-// (Chebyshev fit, relative error below 1.2e-7 everywhere).
+// Φ(x) = (1 + erf(x/√2)) / 2, the standard normal's distribution function.
 Tensor normal_cdf(const Tensor& x) {
-  static constexpr double kP[] = {-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806,
-                                  0.27886807,  -1.13520398, 1.48851587, -0.82215223, 0.17087277};
-  const Tensor u = mul(x, -1 / std::numbers::sqrt2);
-  const Tensor z = apply(UnaryOp::abs, u);
-  const Tensor t = detail::div(detail::constant_like(x, 1), add(mul(z, 0.5), 1.0));
-  Tensor p = mul(t, kP[9]);  // Horner: P(t) = kP[0] + t(kP[1] + t(... + t·kP[9]))
-  for (int i = 8; i >= 1; --i) p = mul(add(p, kP[i]), t);
-  p = add(p, kP[0]);
-  const Tensor erfc_z = mul(t, apply(UnaryOp::exp, detail::sub(p, mul(z, z))));  // erfc(|u|)
-  const Tensor negative = kernels::binary(BinaryOp::lt, u, detail::constant_like(x, 0));
-  const Tensor erfc_u = kernels::where(negative, add(mul(erfc_z, -1), 2.0), erfc_z);
-  return mul(erfc_u, 0.5);
+  return mul(add(apply(UnaryOp::erf, mul(x, 1 / std::numbers::sqrt2)), 1.0), 0.5);
 }
 
 constexpr double kTanhScale = 0.7978845608028654;  // √(2/π)

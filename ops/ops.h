@@ -14,6 +14,7 @@
 #include "ops/clamp.h"
 #include "ops/cross_entropy.h"
 #include "ops/div.h"
+#include "ops/erf.h"
 #include "ops/exp.h"
 #include "ops/gelu.h"
 #include "ops/gru_gates.h"

@@ -301,7 +301,7 @@ TEST_CASE("copy: hand-computed conversions") {
 
 constexpr UnaryOp kUnaryOps[] = {UnaryOp::neg,  UnaryOp::exp,        UnaryOp::log,
                                  UnaryOp::sqrt, UnaryOp::tanh,       UnaryOp::sigmoid,
-                                 UnaryOp::relu, UnaryOp::abs,        UnaryOp::pow_scalar,
+                                 UnaryOp::relu, UnaryOp::abs,        UnaryOp::erf, UnaryOp::pow_scalar,
                                  UnaryOp::mul_scalar, UnaryOp::add_scalar};
 
 bool needs_positive(UnaryOp op) {
@@ -349,6 +349,7 @@ TEST_CASE("unary_backward: hand-computed derivatives") {
                {UnaryOp::log, 0, std::log(x), 2},
                {UnaryOp::relu, 0, x, 1},
                {UnaryOp::abs, 0, x, 1},
+               {UnaryOp::erf, 0, 0.52049987781304654, 0.87878257893544476},  // erf' = 2/√π e^(-x²)
                {UnaryOp::neg, 0, -x, -1}};
   for (Backend* backend : {&cpu(), &ref()})
     for (const auto& c : cases) {
