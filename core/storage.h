@@ -1,12 +1,13 @@
 #pragma once
 // Storage: one block of memory on one device, shared by a tensor and its views.
-// Host blocks come from a caching allocator so that the per-step churn of
-// temporaries (forward activations, gradients) reuses memory instead of
-// paging fresh memory in on every step.
+// Host blocks come from the caching allocator (core/host_allocator.h) so that
+// the per-step churn of temporaries reuses memory instead of paging fresh
+// memory in on every step.
 #include <cstddef>
 #include <memory>
 
 #include "core/device.h"
+#include "core/host_allocator.h"
 
 namespace tg {
 
@@ -26,18 +27,5 @@ class Storage {
   size_t nbytes_ = 0;
   Device device_;
 };
-
-// Host memory, 64-byte aligned, recycled through per-size free lists.
-void* host_allocate(size_t nbytes);
-void host_deallocate(void* ptr, size_t nbytes);
-
-struct HostMemoryStats {
-  size_t in_use_bytes = 0;   // handed out and not yet returned
-  size_t cached_bytes = 0;   // returned and kept for reuse
-  size_t peak_in_use_bytes = 0;
-};
-HostMemoryStats host_memory_stats();
-// Returns every cached block to the system.
-void host_release_cached();
 
 }  // namespace tg

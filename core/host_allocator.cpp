@@ -1,0 +1,144 @@
+#include "core/host_allocator.h"
+
+#include <sys/mman.h>
+
+#include <bit>
+#include <cstdint>
+#include <cstdlib>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <unordered_map>
+#include <utility>
+
+#include "core/error.h"
+
+namespace tg {
+
+namespace {
+
+constexpr size_t kAlignment = 64;
+constexpr size_t kSmallLimit = 4096;        // up to here: multiples of 64 bytes
+constexpr size_t kMapThreshold = 1 << 20;   // from here: mmap / munmap
+constexpr int kClassesPerDoubling = 8;      // above kSmallLimit: waste ≤ 1/8
+
+void* system_allocate(size_t size) {
+  if (size >= kMapThreshold) {
+    void* ptr = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return ptr == MAP_FAILED ? nullptr : ptr;
+  }
+  return std::aligned_alloc(kAlignment, size);
+}
+
+void system_free(void* ptr, size_t size) {
+  if (size >= kMapThreshold)
+    munmap(ptr, size);
+  else
+    std::free(ptr);
+}
+
+struct CachedBlock {
+  uint64_t freed_at;  // sequence number of the free: smaller is older
+  void* ptr;
+};
+
+struct HostCache {
+  std::mutex mutex;
+  std::unordered_map<size_t, std::deque<CachedBlock>> free_blocks;  // size class -> blocks, oldest first
+  std::map<uint64_t, size_t> by_age;  // freed_at -> size class, for giving back the oldest first
+  uint64_t frees = 0;
+  HostMemoryStats stats;
+
+  // Takes the newest cached block of `size`, or nullptr.
+  void* take(size_t size) {
+    auto it = free_blocks.find(size);
+    if (it == free_blocks.end() || it->second.empty()) return nullptr;
+    const CachedBlock block = it->second.back();
+    it->second.pop_back();
+    by_age.erase(block.freed_at);
+    stats.cached_bytes -= size;
+    return block.ptr;
+  }
+
+  void put(void* ptr, size_t size) {
+    const uint64_t seq = ++frees;
+    free_blocks[size].push_back({seq, ptr});
+    by_age.emplace(seq, size);
+    stats.cached_bytes += size;
+  }
+
+  // Gives back the least recently freed blocks until in-use plus cached
+  // bytes fit in `limit` (or the cache is empty).
+  void trim_to(size_t limit) {
+    while (!by_age.empty() && stats.in_use_bytes + stats.cached_bytes > limit) {
+      const size_t size = by_age.begin()->second;
+      by_age.erase(by_age.begin());
+      std::deque<CachedBlock>& blocks = free_blocks[size];
+      system_free(blocks.front().ptr, size);
+      blocks.pop_front();
+      stats.cached_bytes -= size;
+      stats.trimmed_bytes += size;
+    }
+  }
+};
+
+HostCache& host_cache() {
+  static auto* cache = new HostCache;  // never destroyed: tensors may outlive statics
+  return *cache;
+}
+
+}  // namespace
+
+size_t host_size_class(size_t nbytes) {
+  if (nbytes <= kSmallLimit) return nbytes == 0 ? kAlignment : (nbytes + kAlignment - 1) / kAlignment * kAlignment;
+  // Eight classes between 2^k and 2^(k+1): round up to a multiple of 2^k / 8.
+  const size_t step = std::bit_floor(nbytes) / kClassesPerDoubling;
+  return (nbytes + step - 1) / step * step;
+}
+
+void* host_allocate(size_t nbytes) {
+  const size_t size = host_size_class(nbytes);
+  HostCache& cache = host_cache();
+  std::lock_guard lock(cache.mutex);
+  cache.stats.in_use_bytes += size;
+  if (void* ptr = cache.take(size)) return ptr;
+  // A miss: keep what the process holds within the peak demand (+1/8 slack
+  // so that a step's growth does not flush the blocks it will reuse).
+  if (cache.stats.in_use_bytes > cache.stats.peak_in_use_bytes) cache.stats.peak_in_use_bytes = cache.stats.in_use_bytes;
+  const size_t peak = cache.stats.peak_in_use_bytes;
+  cache.trim_to(peak + peak / 8);
+  void* ptr = system_allocate(size);
+  if (ptr == nullptr) {
+    cache.trim_to(0);
+    ptr = system_allocate(size);
+  }
+  if (ptr == nullptr) {
+    cache.stats.in_use_bytes -= size;
+    fail("out of host memory: could not allocate {} bytes ({} in use by tensors)", nbytes, cache.stats.in_use_bytes);
+  }
+  ++cache.stats.system_allocations;
+  return ptr;
+}
+
+void host_deallocate(void* ptr, size_t nbytes) {
+  const size_t size = host_size_class(nbytes);
+  HostCache& cache = host_cache();
+  std::lock_guard lock(cache.mutex);
+  cache.stats.in_use_bytes -= size;
+  cache.put(ptr, size);
+}
+
+HostMemoryStats host_memory_stats() {
+  std::lock_guard lock(host_cache().mutex);
+  return host_cache().stats;
+}
+
+void host_release_cached() {
+  HostCache& cache = host_cache();
+  std::lock_guard lock(cache.mutex);
+  const size_t trimmed = cache.stats.trimmed_bytes;
+  cache.trim_to(0);
+  cache.stats.trimmed_bytes = trimmed;  // released on request, not trimmed
+}
+
+}  // namespace tg

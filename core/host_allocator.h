@@ -1,0 +1,39 @@
+#pragma once
+// The host caching allocator behind every cpu tensor's Storage.
+//
+// A training step allocates and frees the same temporaries again and again,
+// with shapes that change from batch to batch. Freed blocks are kept in free
+// lists by size class (multiples of 64 bytes up to 4 KiB, then eight classes
+// per power of two, so a block is at most 12.5% larger than asked), and the
+// next request of the same class reuses one without touching the system.
+//
+// The cache never holds more than the demand has shown it needs: on a miss,
+// when what is handed out plus what is cached would pass the peak ever handed
+// out, the least recently freed blocks go back to the system first. So the
+// memory the process holds stays near its peak in-use bytes, whatever the
+// batch shapes. Blocks of 1 MiB and more are mapped and unmapped directly
+// (mmap), so returning one returns its pages at once.
+#include <cstddef>
+
+namespace tg {
+
+// Host memory, 64-byte aligned; `nbytes` 0 gives a valid one-class block.
+void* host_allocate(size_t nbytes);
+// Gives back a block from host_allocate with the same nbytes.
+void host_deallocate(void* ptr, size_t nbytes);
+
+struct HostMemoryStats {
+  size_t in_use_bytes = 0;       // handed out and not yet returned (size-class bytes)
+  size_t cached_bytes = 0;       // returned and kept for reuse
+  size_t peak_in_use_bytes = 0;  // the most ever handed out at once
+  size_t system_allocations = 0;  // blocks taken from the system (cache misses)
+  size_t trimmed_bytes = 0;       // cached bytes given back to keep the cache within the peak
+};
+HostMemoryStats host_memory_stats();
+// Returns every cached block to the system.
+void host_release_cached();
+
+// The bytes a request of `nbytes` occupies: its size class.
+size_t host_size_class(size_t nbytes);
+
+}  // namespace tg

@@ -1,0 +1,69 @@
+// The host caching allocator: size classes, reuse, and the bound on what it
+// keeps. Its own program, so that the process-wide statistics start clean.
+#include <doctest/doctest.h>
+
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "core/host_allocator.h"
+#include "core/creation.h"
+
+using tg::host_memory_stats;
+using tg::host_size_class;
+
+TEST_CASE("size classes: 64-byte multiples to 4 KiB, then eight per power of two") {
+  CHECK(host_size_class(0) == 64);
+  CHECK(host_size_class(1) == 64);
+  CHECK(host_size_class(65) == 128);
+  CHECK(host_size_class(4096) == 4096);
+  CHECK(host_size_class(4097) == 4096 + 512);
+  CHECK(host_size_class(5000) == 5120);
+  CHECK(host_size_class(size_t{1} << 20) == size_t{1} << 20);
+  CHECK(host_size_class((size_t{1} << 20) + 1) == (size_t{1} << 20) + (size_t{1} << 17));
+  std::mt19937_64 rng(1);
+  size_t previous = 0;
+  for (size_t n = 1; n < (size_t{1} << 24); n += 1 + rng() % (n / 3 + 1)) {
+    const size_t c = host_size_class(n);
+    CHECK(c >= n);
+    CHECK(c % 64 == 0);
+    CHECK(c - n <= std::max<size_t>(63, n / 8));  // at most 1/8 waste above 4 KiB
+    CHECK(c >= previous);                           // monotone
+    previous = c;
+  }
+}
+
+TEST_CASE("a freed block is reused by the next request of its class, without the system") {
+  void* a = tg::host_allocate(100000);
+  std::memset(a, 1, 100000);
+  tg::host_deallocate(a, 100000);
+  const size_t misses = host_memory_stats().system_allocations;
+  void* b = tg::host_allocate(100001);  // same class: 13 steps of 8 KiB = 106496 bytes
+  CHECK(b == a);
+  CHECK(host_memory_stats().system_allocations == misses);
+  tg::host_deallocate(b, 100001);
+  void* big = tg::host_allocate(3 << 20);  // mapped: page aligned, 64-byte aligned
+  CHECK(reinterpret_cast<uintptr_t>(big) % 64 == 0);
+  std::memset(big, 2, 3 << 20);
+  tg::host_deallocate(big, 3 << 20);
+}
+
+TEST_CASE("training-like churn with changing shapes keeps in-use plus cached within the peak plus 1/8") {
+  tg::host_release_cached();
+  std::mt19937 rng(7);
+  const size_t trimmed_before = host_memory_stats().trimmed_bytes;
+  for (int step = 0; step < 60; ++step) {
+    // A "step": a batch of length T allocates T activations of T-dependent
+    // sizes, then frees them all. T changes every step, as bucketed batches do.
+    const size_t T = 10 + rng() % 30;
+    std::vector<tg::Tensor> saved;
+    for (size_t t = 0; t < T; ++t) saved.push_back(tg::zeros({static_cast<int64_t>(T), 64, 512}));
+    saved.clear();
+    const tg::HostMemoryStats s = host_memory_stats();
+    CHECK(s.in_use_bytes + s.cached_bytes <= s.peak_in_use_bytes + s.peak_in_use_bytes / 8);
+  }
+  const tg::HostMemoryStats s = host_memory_stats();
+  CHECK(s.trimmed_bytes > trimmed_before);  // shapes changed, so some blocks had to go back
+  tg::host_release_cached();
+  CHECK(host_memory_stats().cached_bytes == 0);
+}
