@@ -8,6 +8,7 @@
 
 #include "core/backend.h"
 #include "core/error.h"
+#include "core/profiler.h"
 
 namespace tg {
 
@@ -89,6 +90,7 @@ void host_release_cached() {
 }
 
 Storage::Storage(size_t nbytes, Device device) : nbytes_(nbytes), device_(device) {
+  profile_allocation(nbytes);
   data_ = device.is_host() ? host_allocate(nbytes) : device_backend(device).allocate(nbytes);
 }
 
