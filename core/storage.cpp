@@ -2,10 +2,12 @@
 
 #include "core/backend.h"
 #include "core/host_allocator.h"
+#include "core/profiler.h"
 
 namespace tg {
 
 Storage::Storage(size_t nbytes, Device device) : nbytes_(nbytes), device_(device) {
+  profile_allocation(nbytes);
   data_ = device.is_host() ? host_allocate(nbytes) : device_backend(device).allocate(nbytes);
 }
 

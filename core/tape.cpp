@@ -124,7 +124,10 @@ void Tape::backward(const Tensor& root, const Tensor& seed, BackwardOptions opti
   for (const int64_t i : reached_from(root_impl.node)) {
     Node& node = nodes_[i];
     const std::shared_ptr<TensorImpl> grad = node.output.impl().grad;
-    if (grad != nullptr && node.backward) run_backward(node, Tensor(grad));
+    if (grad != nullptr && node.backward) {
+      const ProfileScope profile(node.op, ProfilePhase::backward);
+      run_backward(node, Tensor(grad));
+    }
     if (!options.retain_graph)
       release(node);
     else if (!node.output.impl().retains_grad)

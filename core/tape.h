@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "core/profiler.h"  // ops open a ProfileScope beside their record()
 #include "core/tensor.h"
 
 namespace tg {

@@ -8,6 +8,7 @@ namespace tg {
 
 // y = a + b;  da += dy, db += dy   (accumulate_grad sums broadcast dims away)
 Tensor add(const Tensor& a, const Tensor& b) {
+  const ProfileScope profile("add");
   Tensor y = kernels::binary(BinaryOp::add, a, b);
   record("add", {&a, &b}, y, [a, b](const Tensor& dy) {
     if (a.requires_grad()) accumulate_grad(a, dy);

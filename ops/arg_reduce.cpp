@@ -1,11 +1,13 @@
 #include "ops/arg_reduce.h"
 
 #include "core/error.h"
+#include "core/profiler.h"
 #include "core/kernels.h"
 
 namespace tg::detail {
 
 Tensor arg_reduce(const char* op, const Tensor& x, int axis, bool keepdim, bool negate) {
+  const ProfileScope profile(op);
   check_defined(x, op, "x");
   if (x.ndim() == 0) fail("{}: needs a tensor with at least one dimension, got a scalar", op);
   const int a = normalize_axis(axis, x.ndim(), op);

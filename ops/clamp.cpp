@@ -8,6 +8,7 @@ namespace tg {
 
 // y = min(max(x, lo), hi);  dx += dy · [lo ≤ x ≤ hi]
 Tensor clamp(const Tensor& x, std::optional<double> lo, std::optional<double> hi) {
+  const ProfileScope profile("clamp");
   check_defined(x, "clamp", "x");
   check_floating(x, "clamp");
   if (lo && hi && *lo > *hi) fail("clamp: min {} is above max {} (x {})", *lo, *hi, x.shape().str());

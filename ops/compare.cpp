@@ -2,6 +2,7 @@
 
 #include "core/creation.h"
 #include "core/error.h"
+#include "core/profiler.h"
 #include "core/kernels.h"
 
 namespace tg {
@@ -9,6 +10,7 @@ namespace tg {
 namespace {
 // y = a (op) b as bool, broadcasting; not recorded.
 Tensor compare(BinaryOp op, const Tensor& a, const Tensor& b) {
+  const ProfileScope profile(binary_op_name(op).data());
   const char* name = binary_op_name(op).data();
   check_defined(a, name, "a");
   check_defined(b, name, "b");
@@ -19,6 +21,7 @@ Tensor compare(BinaryOp op, const Tensor& a, const Tensor& b) {
 }
 
 Tensor compare(BinaryOp op, const Tensor& a, double b) {
+  const ProfileScope profile(binary_op_name(op).data());
   check_defined(a, binary_op_name(op).data(), "a");
   return compare(op, a, scalar(b, {a.dtype(), a.device()}));
 }

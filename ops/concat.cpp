@@ -1,6 +1,7 @@
 #include "ops/concat.h"
 
 #include "core/error.h"
+#include "core/profiler.h"
 #include "core/kernels.h"
 #include "ops/slice.h"
 
@@ -8,6 +9,7 @@ namespace tg {
 
 // y = [x_0 | x_1 | ...] along axis;  dx_i += dy[..., offset_i : offset_i + n_i, ...]
 Tensor concat(const std::vector<Tensor>& inputs, int axis) {
+  const ProfileScope profile("concat");
   if (inputs.empty()) fail("concat: needs at least one tensor, got none");
   for (size_t i = 0; i < inputs.size(); ++i)
     if (!inputs[i].defined()) fail("concat: input {} is an undefined tensor", i);

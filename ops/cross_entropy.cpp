@@ -19,6 +19,7 @@ namespace {
 //   dlogp[i, c] += dloss_i · -((1-ε)[c = t_i] + ε/C)
 // logp (R, C) contiguous, target int64 (R) -> loss (R)
 Tensor nll(const Tensor& logp, const Tensor& target, int64_t ignore_index, double smoothing) {
+  const ProfileScope profile("nll");
   Tensor loss = kernels::nll_rows(logp, target, ignore_index, smoothing);
   record("nll", {&logp}, loss, [logp, target, ignore_index, smoothing](const Tensor& dloss) {
     // logp is the contiguous output of log_softmax, so its gradient buffer is too.
@@ -41,6 +42,7 @@ double count_valid(const Tensor& target, int64_t ignore_index) {
 // node), then the reduction. The gradient through both nodes is
 //   dlogits = (softmax - (1-ε)·onehot(t) - ε/C) · dloss.
 Tensor cross_entropy(const Tensor& logits, const Tensor& target, CrossEntropyOptions options) {
+  const ProfileScope profile("cross_entropy");
   check_defined(logits, "cross_entropy", "logits");
   check_defined(target, "cross_entropy", "target");
   check_floating(logits, "cross_entropy");

@@ -8,6 +8,7 @@ namespace tg {
 
 // y = a / b;  da += g, db += -g ⊙ y  with g = dy / b   (y = a / b, so a / b² = y / b)
 Tensor div(const Tensor& a, const Tensor& b) {
+  const ProfileScope profile("div");
   check_same_kind(a, b, "div");
   check_floating(a, "div");
   Tensor y = kernels::binary(BinaryOp::div, a, b);
@@ -27,6 +28,7 @@ Tensor div(const Tensor& x, double s) { return detail::unary_op("div_scalar", Un
 
 // y = s / x;  dx += -dy ⊙ y / x
 Tensor div(double s, const Tensor& x) {
+  const ProfileScope profile("rdiv_scalar");
   check_defined(x, "rdiv_scalar", "x");
   check_floating(x, "rdiv_scalar");
   Tensor numerator = kernels::empty_like(x, Shape{});

@@ -9,6 +9,7 @@ namespace tg {
 
 // y = x * m / (1 - p), m ~ Bernoulli(1 - p);  dx += dy * m / (1 - p)
 Tensor dropout(const Tensor& x, double p, bool training, Generator& gen) {
+  const ProfileScope profile("dropout");
   check_defined(x, "dropout", "x");
   check_floating(x, "dropout");
   if (!(p >= 0 && p < 1)) fail("dropout: p must be in [0, 1), got {}", p);

@@ -11,6 +11,7 @@ namespace tg {
 // table (V, D), index int64 (S...) -> y (S..., D);  y[s, :] = table[index[s], :]
 // dtable[index[s], :] += dy[s, :]   for every s with index[s] != padding_idx
 Tensor embedding(const Tensor& table, const Tensor& index, int64_t padding_idx) {
+  const ProfileScope profile("embedding");
   check_defined(table, "embedding", "table");
   check_defined(index, "embedding", "index");
   if (table.ndim() != 2) fail("embedding: table must be (V, D), got shape {}", table.shape().str());

@@ -7,6 +7,7 @@ namespace tg::detail {
 
 // y[i] = x[i with grown dimensions at 0];  dx += dy summed over the grown dimensions
 Tensor expand_view(const char* op, const Tensor& x, const Shape& shape) {
+  const ProfileScope profile(op);
   check_defined(x, op, "x");
   const int rank = shape.size(), lead = rank - x.ndim();
   if (lead < 0)

@@ -23,6 +23,7 @@ constexpr double kCubic = 0.044715;
 }  // namespace
 
 Tensor gelu(const Tensor& x, GeluApproximation approximate) {
+  const ProfileScope profile("gelu");
   check_defined(x, "gelu", "x");
   check_floating(x, "gelu");
   if (approximate == GeluApproximation::none) {

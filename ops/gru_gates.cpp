@@ -18,6 +18,7 @@ Tensor unit_columns(const Tensor& t) { return t.strides()[1] == 1 || t.size(1) =
 //   a_z  = dy ⊙ (h - n) ⊙ z(1 - z)         dgi_z += a_z      dgh_z += a_z
 //   a_r  = a_n ⊙ gh_n ⊙ r(1 - r)            dgi_r += a_r      dgh_r += a_r
 Tensor gru_gates(const Tensor& gi_in, const Tensor& gh_in, const Tensor& h_in) {
+  const ProfileScope profile("gru_gates");
   check_defined(gi_in, "gru_gates", "gi");
   check_defined(gh_in, "gru_gates", "gh");
   check_defined(h_in, "gru_gates", "h");

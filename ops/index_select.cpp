@@ -59,6 +59,7 @@ Tensor as_rows(const Tensor& t) {
 
 // y[..., k, ...] = x[..., index[k], ...];  dx[..., index[k], ...] += dy[..., k, ...]
 Tensor index_select(const Tensor& x, int axis, const Tensor& index) {
+  const ProfileScope profile("index_select");
   check_defined(x, "index_select", "x");
   check_defined(index, "index_select", "index");
   if (x.ndim() == 0) fail("index_select: cannot index a scalar (shape ())");

@@ -10,6 +10,7 @@ namespace tg {
 // with a correction that keeps small x accurate (log(1 + 1e-10) would lose
 // six digits).
 Tensor log1p(const Tensor& x) {
+  const ProfileScope profile("log1p");
   check_defined(x, "log1p", "x");
   check_floating(x, "log1p");
   Tensor y = detail::log1p_values(x);

@@ -9,6 +9,7 @@ namespace tg {
 
 // y = mask ? value : x;  dx += mask ? 0 : dy
 Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
+  const ProfileScope profile("masked_fill");
   check_defined(x, "masked_fill", "x");
   check_defined(mask, "masked_fill", "mask");
   if (mask.dtype() != DType::boolean)

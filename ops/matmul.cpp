@@ -71,6 +71,7 @@ void accumulate_operand_grad(const Tensor& like, const Tensor& left, const Tenso
 
 // C = A @ B;  dA += dC @ Bᵀ,  dB += Aᵀ @ dC
 Tensor matmul(const Tensor& a, const Tensor& b) {
+  const ProfileScope profile("matmul");
   check_same_kind(a, b, "matmul");
   check_floating(a, "matmul");
   if (a.ndim() < 2 || b.ndim() < 2)

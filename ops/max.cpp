@@ -33,6 +33,7 @@ Tensor insert_axis(const Tensor& t, int axis) {
 // saved argmax is marked, so ties send the whole gradient to the first
 // maximum. The comparison runs in float64, exact for any index below 2^53.
 MaxResult max(const Tensor& x, int axis, bool keepdim) {
+  const ProfileScope profile("max");
   check_defined(x, "max", "x");
   check_floating(x, "max");
   if (x.ndim() == 0) fail("max: needs a tensor with at least one dimension, got a scalar");

@@ -1,6 +1,7 @@
 #include "ops/mean.h"
 
 #include "core/error.h"
+#include "core/profiler.h"
 #include "ops/sum.h"
 #include "ops/unary.h"
 
@@ -8,12 +9,14 @@ namespace tg {
 
 // Composed: mean = sum * (1/n); the gradient follows from both.
 Tensor mean(const Tensor& x) {
+  const ProfileScope profile("mean");
   check_defined(x, "mean", "x");
   if (x.numel() == 0) fail("mean: of an empty tensor of shape {}", x.shape().str());
   return detail::unary_op("mean", UnaryOp::mul_scalar, sum(x), 1.0 / static_cast<double>(x.numel()));
 }
 
 Tensor mean(const Tensor& x, const std::vector<int>& axes, bool keepdim) {
+  const ProfileScope profile("mean");
   check_defined(x, "mean", "x");
   int64_t n = 1;
   for (int a : axes) n *= x.shape()[normalize_axis(a, x.ndim(), "mean")];

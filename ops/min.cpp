@@ -1,6 +1,7 @@
 #include "ops/min.h"
 
 #include "core/error.h"
+#include "core/profiler.h"
 #include "ops/max.h"
 #include "ops/neg.h"
 
@@ -11,6 +12,7 @@ namespace tg {
 // Composed from neg and max (ops/max.cpp): the first maximum of −x is the
 // first minimum of x, and max's backward sends dy to it; a NaN wins in both.
 MinResult min(const Tensor& x, int axis, bool keepdim) {
+  const ProfileScope profile("min");
   check_defined(x, "min", "x");
   check_floating(x, "min");
   if (x.ndim() == 0) fail("min: needs a tensor with at least one dimension, got a scalar");

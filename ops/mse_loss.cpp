@@ -1,6 +1,7 @@
 #include "ops/mse_loss.h"
 
 #include "core/error.h"
+#include "core/profiler.h"
 #include "ops/mul.h"
 #include "ops/sub.h"
 
@@ -9,6 +10,7 @@ namespace tg {
 // Composed: d = a - b, loss = reduce(d ⊙ d). The mul of d with itself gives
 // d's gradient 2 d ⊙ dloss (both factors accumulate), and sub passes it on.
 Tensor mse_loss(const Tensor& a, const Tensor& b, Reduction reduction) {
+  const ProfileScope profile("mse_loss");
   check_defined(a, "mse_loss", "a");
   check_defined(b, "mse_loss", "b");
   check_same_kind(a, b, "mse_loss");

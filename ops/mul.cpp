@@ -8,6 +8,7 @@ namespace tg {
 
 // y = a ⊙ b;  da += dy ⊙ b, db += dy ⊙ a   (accumulate_grad sums broadcast dims away)
 Tensor mul(const Tensor& a, const Tensor& b) {
+  const ProfileScope profile("mul");
   check_same_kind(a, b, "mul");
   check_floating(a, "mul");
   Tensor y = kernels::binary(BinaryOp::mul, a, b);

@@ -34,6 +34,7 @@ Shape resolve_shape(const Shape& x_shape, Shape shape) {
 
 // y = x with another shape;  dx += reshape(dy, x.shape)
 Tensor reshape(const Tensor& x, const Shape& shape) {
+  const ProfileScope profile("reshape");
   check_defined(x, "reshape", "x");
   const Shape target = resolve_shape(x.shape(), shape);
   const Tensor source = x.contiguous();
@@ -46,6 +47,7 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
 }
 
 Tensor flatten(const Tensor& x, int start, int end) {
+  const ProfileScope profile("flatten");
   check_defined(x, "flatten", "x");
   if (x.ndim() == 0) return reshape(x, Shape{1});
   start = normalize_axis(start, x.ndim(), "flatten");
@@ -61,6 +63,7 @@ Tensor flatten(const Tensor& x, int start, int end) {
 }
 
 Tensor unsqueeze(const Tensor& x, int axis) {
+  const ProfileScope profile("unsqueeze");
   check_defined(x, "unsqueeze", "x");
   Shape shape = x.shape();
   shape.insert(normalize_axis(axis, x.ndim() + 1, "unsqueeze"), 1);
@@ -68,6 +71,7 @@ Tensor unsqueeze(const Tensor& x, int axis) {
 }
 
 Tensor squeeze(const Tensor& x, int axis) {
+  const ProfileScope profile("squeeze");
   check_defined(x, "squeeze", "x");
   const int a = normalize_axis(axis, x.ndim(), "squeeze");
   if (x.shape()[a] != 1) fail("squeeze: dimension {} of {} has size {}, not 1", a, x.shape().str(), x.shape()[a]);

@@ -19,6 +19,7 @@ Tensor select_view(const Tensor& t, int axis, int64_t index) {
 
 // y = x[..., index, ...];  dx[..., index, ...] += dy
 Tensor select(const Tensor& x, int axis, int64_t index) {
+  const ProfileScope profile("select");
   check_defined(x, "select", "x");
   if (x.ndim() == 0) fail("select: cannot index a scalar (shape ())");
   const int a = normalize_axis(axis, x.ndim(), "select");

@@ -4,6 +4,7 @@
 
 #include "core/creation.h"
 #include "core/error.h"
+#include "core/profiler.h"
 #include "core/kernels.h"
 
 namespace tg {
@@ -11,6 +12,7 @@ namespace tg {
 // mask[b, t] = t < lengths[b]: positions (1, T) compared with lengths (B, 1),
 // broadcast; in float64, exact for any length below 2^53.
 Tensor sequence_mask(const Tensor& lengths, std::optional<int64_t> max_len) {
+  const ProfileScope profile("sequence_mask");
   check_defined(lengths, "sequence_mask", "lengths");
   if (lengths.dtype() != DType::i64 || lengths.ndim() != 1)
     fail("sequence_mask: lengths must be int64 (B), got {} {}", dtype_name(lengths.dtype()), lengths.shape().str());

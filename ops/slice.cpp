@@ -21,6 +21,7 @@ Tensor slice_view(const Tensor& t, int axis, int64_t start, int64_t length, int6
 
 // y = x[..., start:end:step, ...];  dx[..., start:end:step, ...] += dy
 Tensor slice(const Tensor& x, int axis, int64_t start, int64_t end, int64_t step) {
+  const ProfileScope profile("slice");
   check_defined(x, "slice", "x");
   if (x.ndim() == 0) fail("slice: cannot slice a scalar (shape ())");
   const int a = normalize_axis(axis, x.ndim(), "slice");

@@ -30,6 +30,7 @@ std::vector<int> inverse_order(const std::vector<int>& dims) {
 //   y = softmax(x), dx += y ⊙ (dy - Σ dy ⊙ y)      (log = false)
 //   y = log softmax(x), dx += dy - e^y ⊙ Σ dy        (log = true)
 Tensor softmax_along(const char* name, const Tensor& x, int axis, bool log) {
+  const ProfileScope profile(name);
   check_defined(x, name, "x");
   check_floating(x, name);
   if (x.ndim() == 0) fail("{}: needs a tensor with at least one dimension, got a scalar", name);

@@ -8,6 +8,7 @@ namespace tg {
 
 // y = βx > threshold ? x : log1p(e^(βx)) / β;  dx += dy · (βx > threshold ? 1 : σ(βx))
 Tensor softplus(const Tensor& x, double beta, double threshold) {
+  const ProfileScope profile("softplus");
   check_defined(x, "softplus", "x");
   check_floating(x, "softplus");
   if (beta == 0) fail("softplus: beta must be nonzero, got 0 (x {})", x.shape().str());

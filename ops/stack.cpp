@@ -9,6 +9,7 @@ namespace tg {
 
 // y[..., i, ...] = x_i;  dx_i += dy[..., i, ...]
 Tensor stack(const std::vector<Tensor>& inputs, int axis) {
+  const ProfileScope profile("stack");
   if (inputs.empty()) fail("stack: needs at least one tensor, got none");
   for (size_t i = 0; i < inputs.size(); ++i)
     if (!inputs[i].defined()) fail("stack: input {} is an undefined tensor", i);

@@ -8,6 +8,7 @@ namespace tg {
 
 // y = a - b;  da += dy, db += -dy   (accumulate_grad sums broadcast dims away)
 Tensor sub(const Tensor& a, const Tensor& b) {
+  const ProfileScope profile("sub");
   check_same_kind(a, b, "sub");
   check_floating(a, "sub");
   Tensor y = kernels::binary(BinaryOp::sub, a, b);

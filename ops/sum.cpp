@@ -21,6 +21,7 @@ std::vector<int> resolve_axes(const std::vector<int>& axes, int rank, const char
 }  // namespace
 
 Tensor sum(const Tensor& x) {
+  const ProfileScope profile("sum");
   check_defined(x, "sum", "x");
   std::vector<int> all(x.ndim());
   for (int i = 0; i < x.ndim(); ++i) all[i] = i;
@@ -29,6 +30,7 @@ Tensor sum(const Tensor& x) {
 
 // y = Σ_axes x;  dx += dy broadcast back over the summed axes
 Tensor sum(const Tensor& x, const std::vector<int>& axes, bool keepdim) {
+  const ProfileScope profile("sum");
   check_defined(x, "sum", "x");
   check_floating(x, "sum");
   const std::vector<int> resolved = resolve_axes(axes, x.ndim(), "sum");

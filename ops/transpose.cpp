@@ -7,6 +7,7 @@ namespace tg {
 
 // y = permute(x, dims);  dx += permute(dy, inverse(dims))
 Tensor permute(const Tensor& x, const std::vector<int>& dims) {
+  const ProfileScope profile("permute");
   check_defined(x, "permute", "x");
   if (static_cast<int>(dims.size()) != x.ndim())
     fail("permute: {} dims given for a tensor of rank {} (shape {})", dims.size(), x.ndim(), x.shape().str());
@@ -22,6 +23,7 @@ Tensor permute(const Tensor& x, const std::vector<int>& dims) {
 }
 
 Tensor transpose(const Tensor& x, int dim0, int dim1) {
+  const ProfileScope profile("transpose");
   check_defined(x, "transpose", "x");
   std::vector<int> dims(x.ndim());
   for (int i = 0; i < x.ndim(); ++i) dims[i] = i;

@@ -6,6 +6,7 @@
 namespace tg::detail {
 
 Tensor unary_op(const char* name, UnaryOp op, const Tensor& x, double scalar) {
+  const ProfileScope profile(name);
   check_defined(x, name, "x");
   check_floating(x, name);
   Tensor y = kernels::unary(op, x, scalar);

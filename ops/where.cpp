@@ -9,6 +9,7 @@ namespace tg {
 
 // y = cond ? a : b;  da += cond ? dy : 0,  db += cond ? 0 : dy   (summed to each shape)
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
+  const ProfileScope profile("where");
   check_defined(cond, "where", "cond");
   check_defined(a, "where", "a");
   check_defined(b, "where", "b");

@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -264,6 +265,33 @@ TEST_CASE("translate train: epoch outputs beside the checkpoint") {
   std::ifstream svg(dir + "/curve.svg");
   const std::string text((std::istreambuf_iterator<char>(svg)), std::istreambuf_iterator<char>());
   CHECK(well_formed_xml(text));
+}
+
+TEST_CASE("translate train --profile: the steps after the warm-up, without validation, in a printed table") {
+  const std::string dir = temp_dir("profile");
+  tr::TrainOptions o = tiny_options("bahdanau", dir);
+  o.epochs = 2;  // 8 steps an epoch; the validation between the epochs must stay out
+  o.profile = true;
+  o.profile_warmup = 3;
+  tr::TrainHooks hooks = silent();
+  hooks.out = std::tmpfile();
+  REQUIRE(hooks.out != nullptr);
+  const tr::TrainResult r = tr::train(o, hooks);
+  std::rewind(hooks.out);
+  std::string printed;
+  for (int c; (c = std::fgetc(hooks.out)) != EOF;) printed += static_cast<char>(c);
+  std::fclose(hooks.out);
+
+  CHECK(r.profiled_steps == 13);
+  std::map<std::string, tg::ProfileRow> rows;
+  for (const tg::ProfileRow& row : r.profile) rows[row.op] = row;
+  REQUIRE(rows.count("cross_entropy") == 1);
+  CHECK(rows.at("cross_entropy").forward_calls == 13);  // one loss a step; validation's are not counted
+  CHECK(rows.at("nll").backward_calls == 13);
+  CHECK(rows.at("matmul").backward_calls > 0);
+  CHECK(printed.find("op profile: 13 training steps after 3 warm-up steps") != std::string::npos);
+  CHECK(printed.find("cross_entropy") != std::string::npos);
+  CHECK(printed.find("peak RSS") != std::string::npos);
 }
 
 // ---------------------------------------------------------------------------

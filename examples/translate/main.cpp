@@ -213,6 +213,12 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   train_cmd->add_option("--max-steps", opt.max_steps, "stop (and save, resumably) after N optimizer steps in all")
       ->check(CLI::NonNegativeNumber);
+  train_cmd->add_flag("--profile", opt.profile,
+                      "time every op of the training steps and print a table (by op: calls, forward and backward "
+                      "time, bytes allocated) when training ends or stops");
+  train_cmd->add_option("--profile-warmup", opt.profile_warmup, "steps left out of --profile at the start")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   train_cmd->add_option("--eval-beam", opt.eval_beam, "beam size for the per-epoch validation BLEU (1: greedy)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();

@@ -20,6 +20,7 @@
 #include "optim/clip_grad.h"
 #include "optim/lr_schedule.h"
 #include "progress.h"
+#include "step_profile.h"
 
 namespace tg::translate {
 
@@ -219,6 +220,13 @@ TrainResult train(const TrainOptions& options, const TrainHooks& hooks) {
            pos.epoch + 1, pos.step, last_good(last_path, saved_step));
   };
 
+  StepProfile step_profile(options.profile, options.profile_warmup);
+  auto finish_profile = [&]() {
+    write_raw(hooks, step_profile.report());
+    result.profile = step_profile.rows();
+    result.profiled_steps = step_profile.profiled_steps();
+  };
+
   Tape tape;
   TapeScope use_tape(tape);
   for (int64_t epoch = pos.epoch; epoch < options.epochs; ++epoch) {
@@ -230,6 +238,7 @@ TrainResult train(const TrainOptions& options, const TrainHooks& hooks) {
     int64_t session_batches = 0, session_tokens = 0;
 
     for (int64_t b = pos.batch; b < total; ++b) {
+      step_profile.begin_step();
       const data::Batch batch = data::make_batch(examples, plan[static_cast<size_t>(b)]).to(options.device);
       model->train();
       model->reseed(step_seed(settings.seed, pos.step));  // dropout masks depend on (seed, step) only
@@ -251,6 +260,7 @@ TrainResult train(const TrainOptions& options, const TrainHooks& hooks) {
       if (settings.clip > 0) stop_if_non_finite("gradient norm", optim::clip_grad_norm(params, settings.clip));
       adam.step();
       adam.zero_grad();
+      step_profile.end_step();
 
       ++pos.step;
       pos.batch = b + 1;
@@ -278,6 +288,7 @@ TrainResult train(const TrainOptions& options, const TrainHooks& hooks) {
         check_before_save();
         save_training_checkpoint(last_path, *model, adam, plateau.get(), info);
         stop_report(total);
+        finish_profile();
         result.stopped = true;
         result.steps = pos.step;
         return result;
@@ -315,6 +326,7 @@ TrainResult train(const TrainOptions& options, const TrainHooks& hooks) {
         format_duration(m.seconds));
     if (hooks.stop != nullptr && hooks.stop->load()) {
       stop_report(total);
+      finish_profile();
       result.stopped = true;
       result.steps = pos.step;
       return result;
@@ -322,6 +334,7 @@ TrainResult train(const TrainOptions& options, const TrainHooks& hooks) {
   }
   say(hooks, "done: {} steps; best validation BLEU {:.2f} in {}; curve in {}\n", pos.step, pos.best_bleu, best_path,
       svg_path);
+  finish_profile();
   result.steps = pos.step;
   return result;
 }

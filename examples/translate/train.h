@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "core/profiler.h"
 #include "seq2seq.h"
 #include "svg.h"
 #include "translation_checkpoint.h"
@@ -44,6 +45,11 @@ struct TrainOptions {
   int64_t max_steps = 0;       // > 0: stop once this many optimizer steps are done in all
   int64_t eval_beam = 1;       // beam for the per-epoch validation BLEU; 1 = greedy
   Device device = Device::cpu();  // where the model trains; not in the checkpoint, so a run may resume elsewhere
+  // Profile the ops of the training steps (tg::Profiler), leaving out the
+  // first profile_warmup steps of this run (caches, allocator, thread pool
+  // warming up), and print the table when training ends or stops.
+  bool profile = false;
+  int64_t profile_warmup = 3;
 };
 
 struct TrainHooks {
@@ -61,6 +67,8 @@ struct TrainResult {
   bool stopped = false;        // stopped early (flag or max_steps) with last.safetensors written
   std::string checkpoint_dir;
   std::vector<EpochMetrics> metrics;  // every epoch finished so far (from metrics.csv on resume)
+  std::vector<ProfileRow> profile;    // with options.profile: per op, over profiled_steps steps
+  int64_t profiled_steps = 0;
 };
 
 TrainResult train(const TrainOptions& options, const TrainHooks& hooks = {});
