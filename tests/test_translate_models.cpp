@@ -512,12 +512,13 @@ tg::translate::Hypothesis reference_beam_search(Seq2Seq& model, const std::vecto
 }
 
 TEST_CASE("batched beam search equals the one-sentence reference for every sentence of a batch") {
-  // Sentences of 1..9 tokens in corpus order (unsorted), each with its own limit;
+  // 20 sentences of 1..9 tokens in corpus order (unsorted), each with its own limit
+  // (the state is laid out anew as they finish: 20, 16, 8, 4, 2, 1 blocks);
   // a vocabulary of 5 (fewer than 2K tokens) and one of 23; GRU and LSTM cells;
   // <eos> made somewhat and much more likely than at random, so that searches
   // end both ways (with <eos>, at their limits) and several <eos> compete in a
   // step (only those among the first K finish).
-  const std::vector<Example> examples = random_examples(16, 17, 23, 9, 1, 21);
+  const std::vector<Example> examples = random_examples(20, 17, 23, 9, 1, 21);
   const Batch batch = batch_of(examples);
   std::vector<int64_t> max_lens;
   for (size_t i = 0; i < examples.size(); ++i) max_lens.push_back(1 + static_cast<int64_t>((5 * i) % 16));

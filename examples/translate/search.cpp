@@ -201,6 +201,53 @@ std::vector<int64_t> advance(SentenceBeam& s, const std::vector<Extension>& rank
   return parents;
 }
 
+// Where each sentence's open hypotheses sit in the decoder state. At the
+// first step a sentence has one row. After that each open sentence owns a
+// block of K rows, its hypotheses in the first of them. A block stays put
+// until the next re-layout, so the repeated encoding is copied only then;
+// rows of sentences that finished meanwhile, and unused rows of a block, are
+// idle: computed but not read. The state's rows stay the same in number
+// between re-layouts, so each step's tensors reuse the allocator's blocks.
+struct Layout {
+  std::vector<int64_t> sentence;  // (N) the sentence whose encoding row r holds
+  std::vector<int64_t> first;     // (B) the first row of each sentence's block
+  int64_t blocks = 0;             // blocks (sentences) the rows have room for
+  int64_t rows() const { return static_cast<int64_t>(sentence.size()); }
+};
+
+Layout first_layout(int64_t B) {
+  Layout layout;
+  layout.sentence.resize(static_cast<size_t>(B));
+  std::iota(layout.sentence.begin(), layout.sentence.end(), 0);
+  layout.first = layout.sentence;
+  layout.blocks = B;
+  return layout;
+}
+
+// The blocks for `open` sentences: a power of two up to 8, then a multiple of
+// 8, at most B. Few sizes, so a batch re-lays its state a handful of times,
+// with at most 8 idle blocks (and fewer than half of them for small counts).
+int64_t block_count(int64_t open, int64_t B) {
+  int64_t blocks = 1;
+  while (blocks < open && blocks < 8) blocks *= 2;
+  if (open > 8) blocks = (open + 7) / 8 * 8;
+  return std::min(blocks, B);
+}
+
+// A block of K rows for each open sentence, in batch order, then idle blocks
+// (they repeat the first open sentence's encoding).
+Layout block_layout(const std::vector<int64_t>& open, int64_t blocks, int64_t beam_size, int64_t B) {
+  Layout layout;
+  layout.first.assign(static_cast<size_t>(B), -1);
+  layout.blocks = blocks;
+  layout.sentence.assign(static_cast<size_t>(blocks * beam_size), open.front());
+  for (size_t k = 0; k < open.size(); ++k) {
+    layout.first[open[k]] = static_cast<int64_t>(k) * beam_size;
+    std::fill_n(layout.sentence.begin() + static_cast<std::ptrdiff_t>(k) * beam_size, beam_size, open[k]);
+  }
+  return layout;
+}
+
 }  // namespace
 
 double normalized_score(double log_prob, int64_t length, double length_penalty) {
@@ -274,42 +321,44 @@ std::vector<Hypothesis> beam_search(Seq2Seq& model, const Tensor& src, const Ten
     sentences[b].length = lengths[b];
     sentences[b].max_len = max_lens[b];
   }
-  // The state has one row per open hypothesis, a sentence's rows together and
-  // the sentences in batch order; rows[r] is the sentence of row r.
-  std::vector<int64_t> rows(static_cast<size_t>(B));
-  std::iota(rows.begin(), rows.end(), 0);
-  Encoded repeated = encoded;              // the encoding of rows[r] in row r: (N, ...)
+  Layout layout = first_layout(B);
+  Encoded repeated = encoded;              // row r holds the encoding of layout.sentence[r]: (N, ...)
   Tensor hidden = encoded.initial_hidden;  // (N, H), or (N, 2H) with an LSTM cell
-  for (int64_t t = 0; !rows.empty(); ++t) {
-    const int64_t N = static_cast<int64_t>(rows.size());
-    std::vector<int64_t> prev;  // (N) the last token of each open hypothesis
-    prev.reserve(static_cast<size_t>(N));
-    for (const SentenceBeam& s : sentences)
-      for (const Partial& p : s.alive) prev.push_back(p.tokens.empty() ? Vocab::bos_id : p.tokens.back());
+  for (int64_t t = 0;; ++t) {
+    const int64_t N = layout.rows();
+    std::vector<int64_t> prev(static_cast<size_t>(N), Vocab::pad_id);  // (N) idle rows read <pad>
+    for (int64_t b = 0; b < B; ++b)
+      for (size_t i = 0; i < sentences[b].alive.size(); ++i) {
+        const std::vector<int64_t>& tokens = sentences[b].alive[i].tokens;
+        prev[layout.first[b] + i] = tokens.empty() ? Vocab::bos_id : tokens.back();
+      }
     const Step step = model.step(repeated, ids_on(prev, Shape{N}, device), hidden);
     const Tensor log_probs = host_scores(step.log_probs);  // (N, V)
     std::vector<float> attention;                          // (N, S) row-major
     if (with_attention && step.attention.defined()) attention = step.attention.to_vector<float>();
 
-    std::vector<int64_t> parents, next_rows;  // per row of the next state: the row it extends, its sentence
-    int64_t first = 0;                        // the sentence's first row
+    std::vector<std::vector<int64_t>> parents(static_cast<size_t>(B));  // per new hypothesis, the one it extends
+    std::vector<int64_t> open;                                          // the sentences still searching
     for (int64_t b = 0; b < B; ++b) {
       SentenceBeam& s = sentences[b];
       if (s.done()) continue;
-      const int64_t n = static_cast<int64_t>(s.alive.size());
-      const BeamRows beam_rows{first, attention.empty() ? nullptr : attention.data(), S};
-      for (int64_t i : advance(s, rank_extensions(log_probs, first, s.alive, 2 * beam_size), log_probs.size(1),
-                               beam_rows, beam_size, length_penalty, t)) {
-        parents.push_back(first + i);
-        next_rows.push_back(b);
-      }
-      first += n;
+      const int64_t first = layout.first[b];
+      const BeamRows rows{first, attention.empty() ? nullptr : attention.data(), S};
+      parents[b] = advance(s, rank_extensions(log_probs, first, s.alive, 2 * beam_size), log_probs.size(1), rows,
+                           beam_size, length_penalty, t);
+      if (!s.done()) open.push_back(b);
     }
-    if (parents.empty()) break;
-    hidden = index_select(step.hidden, 0, ids_on(parents, Shape{static_cast<int64_t>(parents.size())}, device));
-    if (next_rows != rows)  // a sentence finished, or its beam grew or shrank
-      repeated = select_rows(encoded, ids_on(next_rows, Shape{static_cast<int64_t>(next_rows.size())}, device));
-    rows = std::move(next_rows);
+    if (open.empty()) break;
+    const int64_t blocks = block_count(static_cast<int64_t>(open.size()), B);
+    const bool relayout = t == 0 || blocks < layout.blocks;
+    const Layout next = relayout ? block_layout(open, blocks, beam_size, B) : layout;
+    // Row r of the next state continues row source[r] of this one (idle rows: row 0).
+    std::vector<int64_t> source(static_cast<size_t>(next.rows()), 0);
+    for (int64_t b : open)
+      for (size_t j = 0; j < parents[b].size(); ++j) source[next.first[b] + j] = layout.first[b] + parents[b][j];
+    hidden = index_select(step.hidden, 0, ids_on(source, Shape{next.rows()}, device));
+    if (relayout) repeated = select_rows(encoded, ids_on(next.sentence, Shape{next.rows()}, device));
+    layout = next;
   }
   std::vector<Hypothesis> best;
   best.reserve(static_cast<size_t>(B));

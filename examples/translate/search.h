@@ -64,18 +64,23 @@ std::vector<Hypothesis> greedy_decode(Seq2Seq& model, const Tensor& src, const T
 // normalized_score(·, length_penalty) (the first to finish on ties).
 // beam_size 1 gives exactly greedy_decode's result.
 //
-// Batched: the batch is encoded once. The decoder state has one row per open
-// hypothesis of every sentence still searching, a sentence's rows together, in
-// batch order: N ≤ B·K rows (B at the first step). Each step is one model.step
-// on all N rows: the encoding repeated per row (select_rows of the (B, ...)
-// encoding, redone only when the rows' sentences change), prev tokens (N),
-// hidden (N, H) give log_probs (N, V). These come to the host once; each
-// hypothesis's best 2K tokens (one pass over its V scores), merged per
-// sentence, give the sentence's 2K best of its (n·V) candidates. The chosen
-// parents' rows of the new state (index_select) form the next step's state, so
-// a sentence that is done drops out and late steps run on the few rows left.
-// Each sentence's result equals a search of that sentence alone, up to the
-// float rounding of batched products.
+// Batched: the batch is encoded once and every step is one model.step on a
+// state of N rows: B at the first step (one empty hypothesis per sentence),
+// then a block of K rows per sentence still searching, its open hypotheses
+// first; prev tokens (N), hidden (N, H) and the encoding repeated per row
+// (select_rows of the (B, ...) encoding) give log_probs (N, V). These come to
+// the host once per step: each hypothesis's best 2K tokens (one pass over its
+// V scores), merged per sentence, give the sentence's 2K best of its (n·V)
+// candidates. The rows of the next state are the chosen parents' rows of the
+// new hidden state (index_select). A block stays where it is until the state
+// is laid out again, which happens only when the sentences still searching fit
+// in fewer blocks (a power of two up to 8, then a multiple of 8): then finished
+// sentences drop out, the encoding is repeated anew and N shrinks. Until then
+// rows of finished sentences and unused rows of a block are idle (computed,
+// never read); N, and so every tensor's shape, stays the same from step to
+// step, and the encoding is copied a handful of times per batch. Each
+// sentence's result equals a search of that sentence alone, up to the float
+// rounding of batched products.
 std::vector<Hypothesis> beam_search(Seq2Seq& model, const Tensor& src, const Tensor& src_lengths,
                                     const Tensor& src_mask, int64_t beam_size, const std::vector<int64_t>& max_lens,
                                     double length_penalty = 1.0, bool with_attention = false);
