@@ -426,6 +426,32 @@ TEST_CASE("translate: a trained checkpoint translates and draws its attention") 
   CHECK(svg.find(">" + tg::data::unescape_moses(greedy.target_tokens[0]) + "<") != std::string::npos);
   // Beam 1 is greedy; a wider beam also gives a translation.
   CHECK(tr::translate_tokens(translator, sources[0], 3, 1.0).text.size() > 0);
+
+  // Sentences searched in batches of like length come back in input order, each
+  // as if alone; an empty one gets an empty translation.
+  const auto several = tr::prepare_sources({"Ein Hund.", "", "Zwei Männer spielen Fußball auf einer Wiese.",
+                                            "Eine Frau liest.", "Kinder."},
+                                           "line", 100, tr::EmptyInput::keep);
+  for (int64_t beam : {1, 3}) {
+    CAPTURE(beam);
+    const std::vector<tr::Translation> batched = tr::translate_sentences(translator, several, beam, 1.0, true, 2);
+    REQUIRE(batched.size() == several.size());
+    for (size_t i = 0; i < several.size(); ++i) {
+      CAPTURE(i);
+      CHECK(batched[i].source_tokens == several[i]);
+      if (several[i].empty()) {
+        CHECK(batched[i].text.empty());
+        CHECK(!batched[i].attention.defined());
+        continue;
+      }
+      const tr::Translation alone = tr::translate_tokens(translator, several[i], beam, 1.0);
+      CHECK(batched[i].target_tokens == alone.target_tokens);
+      CHECK(batched[i].text == alone.text);
+      CHECK(batched[i].finished == alone.finished);
+      REQUIRE(batched[i].attention.defined());
+      CHECK(batched[i].attention.shape() == alone.attention.shape());
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------

@@ -2,15 +2,18 @@
 // et al. 2014. Teacher-forced logits against PyTorch
 // (tests/fixtures/make_translate_fixtures.py), float64 gradient checks of the
 // loss, the source mask, the batched training path against encode + step,
-// a few training steps on real Multi30k pairs, greedy and beam search, and
-// the error messages.
+// a few training steps on real Multi30k pairs, greedy and beam search (the
+// batched beam search against the one-sentence search it replaced, kept here
+// as a reference), and the error messages.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <numeric>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -418,6 +421,211 @@ TEST_CASE("beam search with a tiny vocabulary and a short max_len") {
       if (kind == "bahdanau") CHECK(h.attention.shape() == Shape{h.length(), 3});
     }
   }
+}
+
+// ---------------------------------------------------------------------------
+// Batched beam search against the one-sentence search it replaced, kept here
+// as an independent reference: one sentence, n = beam rows per step, all n·V
+// candidates partially sorted on the host.
+
+// The one-sentence beam search as search.h describes it, attention included.
+tg::translate::Hypothesis reference_beam_search(Seq2Seq& model, const std::vector<int64_t>& src, int64_t beam_size,
+                                                int64_t max_len, double length_penalty) {
+  using tg::translate::Hypothesis;
+  using tg::translate::normalized_score;
+  tg::NoGrad no_grad;
+  model.eval();
+  const int64_t S = static_cast<int64_t>(src.size());
+  const tg::Device device = model.device();
+  const tg::translate::Encoded encoded =
+      model.encode(tg::from_vector(src, Shape{S, 1}, {DType::i64, device}), tg::index_tensor({S}, Shape{1}),
+                   tg::ne(tg::ones({1, S}, {DType::f64, device}), 0.0));
+  struct Partial {
+    std::vector<int64_t> tokens;
+    double log_prob = 0;
+    std::vector<float> attention;  // (steps, S) row-major
+  };
+  auto best_index = [&](const std::vector<Hypothesis>& hyps) {
+    size_t best = 0;
+    for (size_t k = 1; k < hyps.size(); ++k)
+      if (normalized_score(hyps[k], length_penalty) > normalized_score(hyps[best], length_penalty)) best = k;
+    return best;
+  };
+  std::vector<Partial> alive(1);
+  std::vector<Hypothesis> finished;
+  auto finish = [&](const Partial& p, bool ended) {
+    Hypothesis h;
+    h.tokens = p.tokens;
+    h.finished = ended;
+    h.log_prob = p.log_prob;
+    if (!p.attention.empty())
+      h.attention = tg::from_vector(p.attention, Shape{static_cast<int64_t>(p.attention.size()) / S, S}, {DType::f32});
+    finished.push_back(std::move(h));
+  };
+  Tensor hidden = encoded.initial_hidden;
+  for (int64_t t = 0; t < max_len; ++t) {
+    const int64_t n = static_cast<int64_t>(alive.size());
+    const tg::translate::Encoded repeated = tg::translate::select_rows(encoded, tg::zeros({n}, {DType::i64, device}));
+    std::vector<int64_t> prev(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) prev[i] = alive[i].tokens.empty() ? Vocab::bos_id : alive[i].tokens.back();
+    const tg::translate::Step step = model.step(repeated, tg::from_vector(prev, Shape{n}, {DType::i64, device}), hidden);
+    const std::vector<double> log_probs = step.log_probs.to_vector<double>();  // (n, V)
+    std::vector<float> attention;
+    if (step.attention.defined()) attention = step.attention.to_vector<float>();  // (n, S)
+    const int64_t V = step.log_probs.size(1);
+    std::vector<int64_t> order(static_cast<size_t>(n * V));
+    std::iota(order.begin(), order.end(), 0);
+    std::vector<double> scores(order.size());
+    for (int64_t k = 0; k < n * V; ++k) scores[k] = alive[k / V].log_prob + log_probs[k];
+    const int64_t candidates = std::min<int64_t>(2 * beam_size, n * V);
+    std::partial_sort(order.begin(), order.begin() + candidates, order.end(), [&](int64_t a, int64_t b) {
+      return scores[a] > scores[b] || (scores[a] == scores[b] && a < b);
+    });
+    std::vector<Partial> next;
+    std::vector<int64_t> parents;
+    for (int64_t r = 0; r < candidates && static_cast<int64_t>(next.size()) < beam_size; ++r) {
+      const int64_t i = order[r] / V, token = order[r] % V;
+      Partial p;
+      p.log_prob = scores[order[r]];
+      p.attention = alive[i].attention;
+      if (!attention.empty()) p.attention.insert(p.attention.end(), attention.begin() + i * S, attention.begin() + (i + 1) * S);
+      p.tokens = alive[i].tokens;
+      if (token == Vocab::eos_id) {
+        if (r < beam_size) finish(p, true);
+        continue;
+      }
+      p.tokens.push_back(token);
+      next.push_back(std::move(p));
+      parents.push_back(i);
+    }
+    const bool done =
+        next.empty() ||
+        (static_cast<int64_t>(finished.size()) >= beam_size &&
+         normalized_score(finished[best_index(finished)], length_penalty) >=
+             normalized_score(next.front().log_prob, static_cast<int64_t>(next.front().tokens.size()), length_penalty));
+    alive = done ? std::vector<Partial>() : std::move(next);
+    if (done) break;
+    hidden = tg::index_select(step.hidden, 0, tg::index_tensor(parents, Shape{static_cast<int64_t>(parents.size())}));
+  }
+  for (const Partial& p : alive) finish(p, false);
+  return finished[best_index(finished)];
+}
+
+TEST_CASE("batched beam search equals the one-sentence reference for every sentence of a batch") {
+  // 20 sentences of 1..9 tokens in corpus order (unsorted), each with its own limit
+  // (the state is laid out anew as they finish: 20, 16, 8, 4, 2, 1 blocks);
+  // a vocabulary of 5 (fewer than 2K tokens) and one of 23; GRU and LSTM cells;
+  // <eos> made somewhat and much more likely than at random, so that searches
+  // end both ways (with <eos>, at their limits) and several <eos> compete in a
+  // step (only those among the first K finish).
+  const std::vector<Example> examples = random_examples(20, 17, 23, 9, 1, 21);
+  const Batch batch = batch_of(examples);
+  std::vector<int64_t> max_lens;
+  for (size_t i = 0; i < examples.size(); ++i) max_lens.push_back(1 + static_cast<int64_t>((5 * i) % 16));
+  int finished = 0, cut = 0;  // results that ended with <eos>, and at their limit
+  for (const std::string& kind : kKinds) {
+    for (const std::string cell : {"gru", "lstm"}) {
+      for (int64_t tgt_vocab : {5, 23}) {
+        for (float eos_bias : {0.3f, 0.8f}) {
+          CAPTURE(kind);
+          CAPTURE(cell);
+          CAPTURE(tgt_vocab);
+          CAPTURE(eos_bias);
+          ModelConfig config = config_of(kind, 17, tgt_vocab, 6, 10, 0.0);
+          config.cell = cell;
+          auto model = tg::translate::make_model(config, 13);
+          for (const auto& [name, p] : model->named_parameters())
+            if (name == "decoder.out.bias") p.data<float>()[Vocab::eos_id] += eos_bias;
+          for (int64_t beam : {1, 3, 5}) {
+            for (double alpha : {0.0, 1.0}) {
+              CAPTURE(beam);
+              CAPTURE(alpha);
+              const std::vector<tg::translate::Hypothesis> batched = tg::translate::beam_search(
+                  *model, batch.src, batch.src_lengths, batch.src_mask, beam, max_lens, alpha, true);
+              REQUIRE(batched.size() == examples.size());
+              for (size_t i = 0; i < examples.size(); ++i) {
+                CAPTURE(i);
+                const tg::translate::Hypothesis ref =
+                    reference_beam_search(*model, examples[i].src, beam, max_lens[i], alpha);
+                const tg::translate::Hypothesis& got = batched[i];
+                CHECK(got.tokens == ref.tokens);
+                CHECK(got.finished == ref.finished);
+                CHECK(got.log_prob == doctest::Approx(ref.log_prob).epsilon(1e-5));
+                CHECK(static_cast<int64_t>(got.tokens.size()) <= max_lens[i]);
+                (got.finished ? finished : cut)++;
+                if (kind == "bahdanau") {
+                  REQUIRE(got.attention.defined());
+                  const int64_t S = static_cast<int64_t>(examples[i].src.size());
+                  CHECK(got.attention.shape() == Shape{got.length(), S});  // only the real source columns
+                  CHECK(max_abs_diff(got.attention, ref.attention) < 1e-5);
+                } else {
+                  CHECK(!got.attention.defined());
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  MESSAGE(finished << " results ended with <eos>, " << cut << " at their limit");
+  CHECK(finished > 0);  // both ways of ending are exercised
+  CHECK(cut > 0);
+}
+
+TEST_CASE("batched beam search: beam 1 is greedy_decode; attention only when asked for") {
+  const std::vector<Example> examples = random_examples(6, 17, 19, 8, 1, 5);
+  const Batch batch = batch_of(examples);
+  for (const std::string& kind : kKinds) {
+    CAPTURE(kind);
+    auto model = tg::translate::make_model(config_of(kind, 17, 19, 6, 10, 0.0), 4);
+    for (int64_t max_len : {1, 4, 12}) {
+      CAPTURE(max_len);
+      const std::vector<tg::translate::Hypothesis> greedy =
+          tg::translate::greedy_decode(*model, batch.src, batch.src_lengths, batch.src_mask, max_len, true);
+      const std::vector<tg::translate::Hypothesis> one =
+          tg::translate::beam_search(*model, batch.src, batch.src_lengths, batch.src_mask, 1, max_len, 0.7, true);
+      REQUIRE(one.size() == greedy.size());
+      for (size_t i = 0; i < one.size(); ++i) {
+        CAPTURE(i);
+        CHECK(one[i].tokens == greedy[i].tokens);
+        CHECK(one[i].finished == greedy[i].finished);
+        CHECK(one[i].log_prob == doctest::Approx(greedy[i].log_prob).epsilon(1e-5));
+        if (kind == "bahdanau") CHECK(max_abs_diff(one[i].attention, greedy[i].attention) < 1e-5);
+      }
+    }
+    const std::vector<tg::translate::Hypothesis> plain =
+        tg::translate::beam_search(*model, batch.src, batch.src_lengths, batch.src_mask, 3, 10);
+    for (const tg::translate::Hypothesis& h : plain) CHECK(!h.attention.defined());
+  }
+}
+
+TEST_CASE("batched beam search: bad arguments name what was expected") {
+  const Batch batch = batch_of(random_examples(3, 13, 11, 5, 5, 2));
+  const int64_t S = batch.src.size(0);
+  auto model = tg::translate::make_model(config_of("bahdanau", 13, 11, 5, 6, 0.0), 1);
+  auto search = [&](int64_t beam, const std::vector<int64_t>& max_lens, double alpha) {
+    return tg::translate::beam_search(*model, batch.src, batch.src_lengths, batch.src_mask, beam, max_lens, alpha);
+  };
+  CHECK_THROWS_WITH_AS(search(0, {5, 5, 5}, 1.0), doctest::Contains("beam_search: beam_size must be at least 1, got 0"),
+                       tg::Error);
+  CHECK_THROWS_WITH_AS(search(2, {5, 5}, 1.0),
+                       doctest::Contains("beam_search: max_lens must hold one limit per sentence (3), got 2"),
+                       tg::Error);
+  CHECK_THROWS_WITH_AS(search(2, {5, 0, 5}, 1.0), doctest::Contains("beam_search: max_len must be at least 1, got 0"),
+                       tg::Error);
+  CHECK_THROWS_WITH_AS(search(2, {5, 5, 5}, -0.5),
+                       doctest::Contains("beam_search: length_penalty must be >= 0, got -0.5"), tg::Error);
+  CHECK_THROWS_WITH_AS(tg::translate::beam_search(*model, batch.src, batch.src_lengths, batch.src_mask, 2, 0),
+                       doctest::Contains("beam_search: max_len must be at least 1, got 0"), tg::Error);
+  const std::string empty_message = "beam_search: src_lengths[1] must be in [1, " + std::to_string(S) +
+                                    "] (every source needs at least one token), got 0";
+  CHECK_THROWS_WITH_AS(
+      tg::translate::beam_search(*model, batch.src, tg::index_tensor({2, 0, 1}, Shape{3}), batch.src_mask, 2, 5),
+      doctest::Contains(empty_message.c_str()), tg::Error);
+  CHECK_THROWS_WITH_AS(
+      tg::translate::beam_search(*model, batch.src, tg::index_tensor({2, 1}, Shape{2}), batch.src_mask, 2, 5),
+      doctest::Contains("beam_search: src_lengths must be int64 (3,)"), tg::Error);
 }
 
 TEST_CASE("normalized_score divides by length^alpha") {

@@ -120,23 +120,21 @@ std::vector<std::vector<std::string>> translate_ids(Seq2Seq& model, const std::v
   const bool was_training = model.is_training();
   model.eval();
   std::vector<std::vector<std::string>> out(sources.size());
-  if (beam <= 1) {
-    std::vector<data::Example> examples(sources.size());
-    for (size_t i = 0; i < sources.size(); ++i) examples[i].src = sources[i];
-    for (const std::vector<int64_t>& indices : data::plan_eval(examples, batch_size)) {
-      const data::Batch batch = data::make_batch(examples, indices).to(model.device());
+  std::vector<data::Example> examples(sources.size());
+  for (size_t i = 0; i < sources.size(); ++i) examples[i].src = sources[i];
+  // Batches of like length (longest first), written back in the order of `sources`.
+  for (const std::vector<int64_t>& indices : data::plan_eval(examples, batch_size)) {
+    const data::Batch batch = data::make_batch(examples, indices).to(model.device());
+    std::vector<Hypothesis> hyps;
+    if (beam <= 1) {
       const int64_t longest = batch.src.size(0);
-      const std::vector<Hypothesis> hyps =
-          greedy_decode(model, batch.src, batch.src_lengths, batch.src_mask, output_limit(longest));
-      for (size_t k = 0; k < hyps.size(); ++k)
-        out[static_cast<size_t>(indices[k])] = tgt_vocab.decode(hyps[k].tokens);
+      hyps = greedy_decode(model, batch.src, batch.src_lengths, batch.src_mask, output_limit(longest));
+    } else {
+      std::vector<int64_t> max_lens;  // each sentence's own limit, as when searched alone
+      for (int64_t i : indices) max_lens.push_back(output_limit(static_cast<int64_t>(sources[i].size())));
+      hyps = beam_search(model, batch.src, batch.src_lengths, batch.src_mask, beam, max_lens, length_penalty);
     }
-  } else {
-    for (size_t i = 0; i < sources.size(); ++i) {
-      const Hypothesis h = beam_search(model, sources[i], beam, output_limit(static_cast<int64_t>(sources[i].size())),
-                                       length_penalty);
-      out[i] = tgt_vocab.decode(h.tokens);
-    }
+    for (size_t k = 0; k < hyps.size(); ++k) out[static_cast<size_t>(indices[k])] = tgt_vocab.decode(hyps[k].tokens);
   }
   model.train(was_training);
   return out;

@@ -14,6 +14,7 @@
 #include <tapegrad.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -127,22 +128,24 @@ int run_translate(const std::string& checkpoint, const std::vector<std::string>&
     fmt::print(stderr, "note: the {} model has no attention, so there is no alignment to draw (--attention-svg "
                        "ignored)\n",
                translator.info.config.kind);
-  const int64_t count = static_cast<int64_t>(sources.size());
-  for (int64_t i = 0; i < count; ++i) {
-    const std::vector<std::string>& source = sources[static_cast<size_t>(i)];
-    if (source.empty()) {  // an empty line of the stream
-      fmt::print("\n");
-      std::fflush(stdout);
-      continue;
+  // Chunks of lines searched together, each chunk printed as soon as it is done.
+  const int64_t count = static_cast<int64_t>(sources.size()), chunk = 64;
+  const bool with_attention = !svg_path.empty() && has_attention;
+  for (int64_t begin = 0; begin < count; begin += chunk) {
+    const int64_t end = std::min(count, begin + chunk);
+    const std::vector<std::vector<std::string>> lines(sources.begin() + begin, sources.begin() + end);
+    const std::vector<tr::Translation> translations =
+        tr::translate_sentences(translator, lines, beam, length_penalty, with_attention);
+    for (int64_t i = begin; i < end; ++i) {
+      const tr::Translation& t = translations[static_cast<size_t>(i - begin)];
+      fmt::print("{}\n", t.text);  // an empty line of the stream gets an empty line
+      if (with_attention && !t.source_tokens.empty()) {
+        const std::string path = tr::indexed_path(svg_path, i + 1, count);
+        tr::write_text_file(path, tr::translation_attention_svg(t));
+        fmt::print(stderr, "attention for sentence {} written to {}\n", i + 1, path);
+      }
     }
-    const tr::Translation t = tr::translate_tokens(translator, source, beam, length_penalty);
-    fmt::print("{}\n", t.text);
     std::fflush(stdout);
-    if (!svg_path.empty() && has_attention) {
-      const std::string path = tr::indexed_path(svg_path, i + 1, count);
-      tr::write_text_file(path, tr::translation_attention_svg(t));
-      fmt::print(stderr, "attention for sentence {} written to {}\n", i + 1, path);
-    }
   }
   return 0;
 }

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/tape.h"
 #include "data/vocab.h"
+#include "model_parts.h"
 #include "ops/compare.h"
 #include "ops/index_select.h"
 #include "ops/max.h"
@@ -65,6 +66,188 @@ void check_max_len(int64_t max_len, const char* op) {
   if (max_len < 1) fail("{}: max_len must be at least 1, got {}", op, max_len);
 }
 
+void check_beam_settings(int64_t beam_size, double length_penalty) {
+  if (beam_size < 1) fail("beam_search: beam_size must be at least 1, got {}", beam_size);
+  if (!(length_penalty >= 0)) fail("beam_search: length_penalty must be >= 0, got {}", length_penalty);
+}
+
+// ---- beam search (search.h describes the algorithm) ----
+
+// A hypothesis still open: one row of the batched decoder state.
+struct Partial {
+  std::vector<int64_t> tokens;
+  double log_prob = 0;
+  std::vector<float> attention;  // (steps, length) row-major, when asked for
+};
+
+// One sentence's search: its open hypotheses (consecutive rows of the state)
+// and those it has finished. It starts from the empty hypothesis.
+struct SentenceBeam {
+  int64_t length = 0;   // source tokens: the columns of its attention rows
+  int64_t max_len = 0;  // the steps it may take
+  std::vector<Partial> alive = std::vector<Partial>(1);
+  std::vector<Hypothesis> finished;
+  bool done() const { return alive.empty(); }
+};
+
+// An extension of open hypothesis i of a sentence by `token`, ranked by score
+// (its log_prob), then by index = i·V + token: the order of one sentence's
+// (n·V) candidates, first on ties.
+struct Extension {
+  double score;
+  int64_t index;
+};
+bool ranks_before(const Extension& a, const Extension& b) {
+  return a.score > b.score || (a.score == b.score && a.index < b.index);
+}
+
+// The step's log-probabilities (N, V) on the host, float32 or float64 as computed.
+Tensor host_scores(const Tensor& log_probs) {
+  const Tensor host = log_probs.to_host();
+  return (host.dtype() == DType::f32 ? host : host.to(DType::f64)).contiguous();
+}
+
+// Adds to `out` the `count` best extensions of one hypothesis, in rank order:
+// row holds its V log-probabilities, base its log_prob, i its place in its beam.
+template <typename T>
+void best_of_row(const T* row, int64_t V, double base, int64_t i, int64_t count, std::vector<Extension>& out) {
+  const auto begin = static_cast<std::ptrdiff_t>(out.size());
+  for (int64_t v = 0; v < V; ++v) {
+    const Extension e{base + static_cast<double>(row[v]), i * V + v};
+    if (static_cast<int64_t>(out.size()) - begin == count) {
+      if (!ranks_before(e, out.back())) continue;  // the common case: one comparison
+      out.pop_back();
+    }
+    out.insert(std::upper_bound(out.begin() + begin, out.end(), e, ranks_before), e);
+  }
+}
+
+// The best min(count, n·V) extensions of a sentence's n open hypotheses, in
+// rank order; its rows of log_probs (N, V) start at `first`. Each hypothesis
+// contributes its own best `count`, which holds the sentence's best `count`.
+std::vector<Extension> rank_extensions(const Tensor& log_probs, int64_t first, const std::vector<Partial>& alive,
+                                       int64_t count) {
+  const int64_t V = log_probs.size(1);
+  std::vector<Extension> ranked;
+  for (size_t i = 0; i < alive.size(); ++i) {
+    const int64_t r = first + static_cast<int64_t>(i);
+    if (log_probs.dtype() == DType::f32)
+      best_of_row(log_probs.data<float>() + r * V, V, alive[i].log_prob, static_cast<int64_t>(i), count, ranked);
+    else
+      best_of_row(log_probs.data<double>() + r * V, V, alive[i].log_prob, static_cast<int64_t>(i), count, ranked);
+  }
+  std::sort(ranked.begin(), ranked.end(), ranks_before);
+  if (static_cast<int64_t>(ranked.size()) > count) ranked.resize(static_cast<size_t>(count));
+  return ranked;
+}
+
+// Where a sentence's rows lie in the step's attention (N, S) on the host:
+// from row `first`; weights is null when attention is not collected.
+struct BeamRows {
+  int64_t first;
+  const float* weights;
+  int64_t source;  // S, the padded source length
+};
+
+// One step of one sentence (search.h): of the ranked extensions, those ending
+// in <eos> among the first K finish, the others refill the beam up to K; then
+// the stop rule, or the cut at max_len after step t. Returns, per new open
+// hypothesis, the one it extends (its place in the old beam).
+std::vector<int64_t> advance(SentenceBeam& s, const std::vector<Extension>& ranked, int64_t V, const BeamRows& rows,
+                             int64_t beam_size, double length_penalty, int64_t t) {
+  auto finish = [&](const Partial& p, bool ended) {
+    Hypothesis h;
+    h.tokens = p.tokens;
+    h.finished = ended;
+    h.log_prob = p.log_prob;
+    if (rows.weights != nullptr) h.attention = attention_matrix(p.attention, s.length);
+    s.finished.push_back(std::move(h));
+  };
+  std::vector<Partial> next;
+  std::vector<int64_t> parents;
+  for (size_t r = 0; r < ranked.size() && static_cast<int64_t>(next.size()) < beam_size; ++r) {
+    const int64_t i = ranked[r].index / V, token = ranked[r].index % V;
+    const Partial& parent = s.alive[static_cast<size_t>(i)];
+    Partial p;
+    p.log_prob = ranked[r].score;
+    p.tokens = parent.tokens;
+    if (rows.weights != nullptr) {
+      p.attention = parent.attention;
+      const float* row = rows.weights + (rows.first + i) * rows.source;
+      p.attention.insert(p.attention.end(), row, row + s.length);
+    }
+    if (token == Vocab::eos_id) {
+      if (static_cast<int64_t>(r) < beam_size) finish(p, true);  // an <eos> below the first K is not a top-K extension
+      continue;
+    }
+    p.tokens.push_back(token);
+    next.push_back(std::move(p));
+    parents.push_back(i);
+  }
+  // Done once K have finished and none still open scores better now: for α = 0
+  // exact (log_prob only falls), for α > 0 the usual heuristic.
+  const bool done =
+      next.empty() || (static_cast<int64_t>(s.finished.size()) >= beam_size &&
+                       best_score(s.finished, length_penalty) >=
+                           normalized_score(next.front().log_prob, static_cast<int64_t>(next.front().tokens.size()),
+                                            length_penalty));
+  if (done) next.clear();
+  if (t + 1 >= s.max_len) {  // cut at max_len: the open ones compete as they are
+    for (const Partial& p : next) finish(p, false);
+    next.clear();
+  }
+  s.alive = std::move(next);
+  if (s.alive.empty()) parents.clear();
+  return parents;
+}
+
+// Where each sentence's open hypotheses sit in the decoder state. At the
+// first step a sentence has one row. After that each open sentence owns a
+// block of K rows, its hypotheses in the first of them. A block stays put
+// until the next re-layout, so the repeated encoding is copied only then;
+// rows of sentences that finished meanwhile, and unused rows of a block, are
+// idle: computed but not read. The state's rows stay the same in number
+// between re-layouts, so each step's tensors reuse the allocator's blocks.
+struct Layout {
+  std::vector<int64_t> sentence;  // (N) the sentence whose encoding row r holds
+  std::vector<int64_t> first;     // (B) the first row of each sentence's block
+  int64_t blocks = 0;             // blocks (sentences) the rows have room for
+  int64_t rows() const { return static_cast<int64_t>(sentence.size()); }
+};
+
+Layout first_layout(int64_t B) {
+  Layout layout;
+  layout.sentence.resize(static_cast<size_t>(B));
+  std::iota(layout.sentence.begin(), layout.sentence.end(), 0);
+  layout.first = layout.sentence;
+  layout.blocks = B;
+  return layout;
+}
+
+// The blocks for `open` sentences: a power of two up to 8, then a multiple of
+// 8, at most B. Few sizes, so a batch re-lays its state a handful of times,
+// with at most 8 idle blocks (and fewer than half of them for small counts).
+int64_t block_count(int64_t open, int64_t B) {
+  int64_t blocks = 1;
+  while (blocks < open && blocks < 8) blocks *= 2;
+  if (open > 8) blocks = (open + 7) / 8 * 8;
+  return std::min(blocks, B);
+}
+
+// A block of K rows for each open sentence, in batch order, then idle blocks
+// (they repeat the first open sentence's encoding).
+Layout block_layout(const std::vector<int64_t>& open, int64_t blocks, int64_t beam_size, int64_t B) {
+  Layout layout;
+  layout.first.assign(static_cast<size_t>(B), -1);
+  layout.blocks = blocks;
+  layout.sentence.assign(static_cast<size_t>(blocks * beam_size), open.front());
+  for (size_t k = 0; k < open.size(); ++k) {
+    layout.first[open[k]] = static_cast<int64_t>(k) * beam_size;
+    std::fill_n(layout.sentence.begin() + static_cast<std::ptrdiff_t>(k) * beam_size, beam_size, open[k]);
+  }
+  return layout;
+}
+
 }  // namespace
 
 double normalized_score(double log_prob, int64_t length, double length_penalty) {
@@ -114,88 +297,92 @@ std::vector<Hypothesis> greedy_decode(Seq2Seq& model, const Tensor& src, const T
   return hyps;
 }
 
+std::vector<Hypothesis> beam_search(Seq2Seq& model, const Tensor& src, const Tensor& src_lengths,
+                                    const Tensor& src_mask, int64_t beam_size, const std::vector<int64_t>& max_lens,
+                                    double length_penalty, bool with_attention) {
+  check_beam_settings(beam_size, length_penalty);
+  detail::check_source(src, src_lengths, src_mask, "beam_search");
+  const int64_t S = src.size(0), B = src.size(1);
+  if (static_cast<int64_t>(max_lens.size()) != B)
+    fail("beam_search: max_lens must hold one limit per sentence ({}), got {}", B, max_lens.size());
+  for (int64_t max_len : max_lens) check_max_len(max_len, "beam_search");
+  const std::vector<int64_t> lengths = src_lengths.to_vector<int64_t>();
+  for (int64_t b = 0; b < B; ++b)
+    if (lengths[b] < 1 || lengths[b] > S)
+      fail("beam_search: src_lengths[{}] must be in [1, {}] (every source needs at least one token), got {}", b, S,
+           lengths[b]);
+  NoGrad no_grad;
+  EvalScope eval(model);
+  const Device device = src.device();
+  const Encoded encoded = model.encode(src, src_lengths, src_mask);  // (B, ...)
+
+  std::vector<SentenceBeam> sentences(static_cast<size_t>(B));
+  for (int64_t b = 0; b < B; ++b) {
+    sentences[b].length = lengths[b];
+    sentences[b].max_len = max_lens[b];
+  }
+  Layout layout = first_layout(B);
+  Encoded repeated = encoded;              // row r holds the encoding of layout.sentence[r]: (N, ...)
+  Tensor hidden = encoded.initial_hidden;  // (N, H), or (N, 2H) with an LSTM cell
+  for (int64_t t = 0;; ++t) {
+    const int64_t N = layout.rows();
+    std::vector<int64_t> prev(static_cast<size_t>(N), Vocab::pad_id);  // (N) idle rows read <pad>
+    for (int64_t b = 0; b < B; ++b)
+      for (size_t i = 0; i < sentences[b].alive.size(); ++i) {
+        const std::vector<int64_t>& tokens = sentences[b].alive[i].tokens;
+        prev[layout.first[b] + i] = tokens.empty() ? Vocab::bos_id : tokens.back();
+      }
+    const Step step = model.step(repeated, ids_on(prev, Shape{N}, device), hidden);
+    const Tensor log_probs = host_scores(step.log_probs);  // (N, V)
+    std::vector<float> attention;                          // (N, S) row-major
+    if (with_attention && step.attention.defined()) attention = step.attention.to_vector<float>();
+
+    std::vector<std::vector<int64_t>> parents(static_cast<size_t>(B));  // per new hypothesis, the one it extends
+    std::vector<int64_t> open;                                          // the sentences still searching
+    for (int64_t b = 0; b < B; ++b) {
+      SentenceBeam& s = sentences[b];
+      if (s.done()) continue;
+      const int64_t first = layout.first[b];
+      const BeamRows rows{first, attention.empty() ? nullptr : attention.data(), S};
+      parents[b] = advance(s, rank_extensions(log_probs, first, s.alive, 2 * beam_size), log_probs.size(1), rows,
+                           beam_size, length_penalty, t);
+      if (!s.done()) open.push_back(b);
+    }
+    if (open.empty()) break;
+    const int64_t blocks = block_count(static_cast<int64_t>(open.size()), B);
+    const bool relayout = t == 0 || blocks < layout.blocks;
+    const Layout next = relayout ? block_layout(open, blocks, beam_size, B) : layout;
+    // Row r of the next state continues row source[r] of this one (idle rows: row 0).
+    std::vector<int64_t> source(static_cast<size_t>(next.rows()), 0);
+    for (int64_t b : open)
+      for (size_t j = 0; j < parents[b].size(); ++j) source[next.first[b] + j] = layout.first[b] + parents[b][j];
+    hidden = index_select(step.hidden, 0, ids_on(source, Shape{next.rows()}, device));
+    if (relayout) repeated = select_rows(encoded, ids_on(next.sentence, Shape{next.rows()}, device));
+    layout = next;
+  }
+  std::vector<Hypothesis> best;
+  best.reserve(static_cast<size_t>(B));
+  for (SentenceBeam& s : sentences) best.push_back(std::move(s.finished[best_index(s.finished, length_penalty)]));
+  return best;
+}
+
+std::vector<Hypothesis> beam_search(Seq2Seq& model, const Tensor& src, const Tensor& src_lengths,
+                                    const Tensor& src_mask, int64_t beam_size, int64_t max_len,
+                                    double length_penalty, bool with_attention) {
+  check_max_len(max_len, "beam_search");
+  detail::check_source(src, src_lengths, src_mask, "beam_search");
+  return beam_search(model, src, src_lengths, src_mask, beam_size, std::vector<int64_t>(src.size(1), max_len),
+                     length_penalty, with_attention);
+}
+
 Hypothesis beam_search(Seq2Seq& model, const std::vector<int64_t>& src, int64_t beam_size, int64_t max_len,
                        double length_penalty) {
   if (src.empty()) fail("beam_search: the source sentence is empty; it needs at least one token");
-  if (beam_size < 1) fail("beam_search: beam_size must be at least 1, got {}", beam_size);
-  check_max_len(max_len, "beam_search");
-  if (!(length_penalty >= 0)) fail("beam_search: length_penalty must be >= 0, got {}", length_penalty);
-  NoGrad no_grad;
-  EvalScope eval(model);
-
   const int64_t S = static_cast<int64_t>(src.size());
   const Device device = model.device();  // the length stays on the host, as in data::Batch
-  const Encoded encoded = model.encode(ids_on(src, Shape{S, 1}, device), index_tensor({S}, Shape{1}),
-                                       ne(ones({1, S}, {DType::f64, device}), 0.0));  // (S, 1), (1), (1, S)
-  struct Partial {
-    std::vector<int64_t> tokens;
-    double log_prob = 0;
-    std::vector<float> attention;  // (steps, S) row-major
-  };
-  std::vector<Partial> alive(1);
-  std::vector<Hypothesis> finished;
-  auto finish = [&](const Partial& p, bool ended) {
-    Hypothesis h;
-    h.tokens = p.tokens;
-    h.finished = ended;
-    h.log_prob = p.log_prob;
-    if (!p.attention.empty()) h.attention = attention_matrix(p.attention, S);
-    finished.push_back(std::move(h));
-  };
-
-  Tensor hidden = encoded.initial_hidden;  // (n, H), row i for alive[i]
-  Encoded repeated = encoded;              // the encoding repeated n = alive.size() times
-  for (int64_t t = 0; t < max_len; ++t) {
-    const int64_t n = static_cast<int64_t>(alive.size());
-    if (repeated.mask.size(0) != n) repeated = select_rows(encoded, zeros({n}, {DType::i64, device}));
-    std::vector<int64_t> prev(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) prev[i] = alive[i].tokens.empty() ? Vocab::bos_id : alive[i].tokens.back();
-    const Step step = model.step(repeated, ids_on(prev, Shape{n}, device), hidden);
-    const std::vector<double> log_probs = step.log_probs.to_vector<double>();  // (n, V)
-    std::vector<float> attention;
-    if (step.attention.defined()) attention = step.attention.to_vector<float>();  // (n, S)
-    const int64_t V = step.log_probs.size(1);
-
-    // The 2K best extensions, by log_prob, then by (hypothesis, token) on ties.
-    std::vector<int64_t> order(static_cast<size_t>(n * V));
-    std::iota(order.begin(), order.end(), 0);
-    std::vector<double> scores(order.size());
-    for (int64_t k = 0; k < n * V; ++k) scores[k] = alive[k / V].log_prob + log_probs[k];
-    const int64_t candidates = std::min<int64_t>(2 * beam_size, n * V);
-    std::partial_sort(order.begin(), order.begin() + candidates, order.end(), [&](int64_t a, int64_t b) {
-      return scores[a] > scores[b] || (scores[a] == scores[b] && a < b);
-    });
-
-    std::vector<Partial> next;
-    std::vector<int64_t> parents;
-    for (int64_t r = 0; r < candidates && static_cast<int64_t>(next.size()) < beam_size; ++r) {
-      const int64_t i = order[r] / V, token = order[r] % V;
-      Partial p;
-      p.log_prob = scores[order[r]];
-      p.attention = alive[i].attention;
-      if (!attention.empty()) append_row(attention, i, S, S, p.attention);
-      p.tokens = alive[i].tokens;
-      if (token == Vocab::eos_id) {
-        if (r < beam_size) finish(p, true);  // an <eos> below the first K is not a top-K extension
-        continue;
-      }
-      p.tokens.push_back(token);
-      next.push_back(std::move(p));
-      parents.push_back(i);
-    }
-    // Done once K have finished and none still open scores better now: for α = 0
-    // exact (log_prob only falls), for α > 0 the usual heuristic.
-    const bool done =
-        next.empty() || (static_cast<int64_t>(finished.size()) >= beam_size &&
-                         best_score(finished, length_penalty) >=
-                             normalized_score(next.front().log_prob, static_cast<int64_t>(next.front().tokens.size()),
-                                              length_penalty));
-    alive = done ? std::vector<Partial>() : std::move(next);
-    if (done) break;
-    hidden = index_select(step.hidden, 0, ids_on(parents, Shape{static_cast<int64_t>(parents.size())}, device));
-  }
-  for (const Partial& p : alive) finish(p, false);  // cut at max_len
-  return finished[best_index(finished, length_penalty)];
+  return beam_search(model, ids_on(src, Shape{S, 1}, device), index_tensor({S}, Shape{1}),
+                     ne(ones({1, S}, {DType::f64, device}), 0.0), beam_size, max_len, length_penalty, true)
+      .front();  // (S, 1), (1), (1, S)
 }
 
 }  // namespace tg::translate

@@ -45,18 +45,52 @@ inline double normalized_score(const Hypothesis& h, double length_penalty) {
 std::vector<Hypothesis> greedy_decode(Seq2Seq& model, const Tensor& src, const Tensor& src_lengths,
                                       const Tensor& src_mask, int64_t max_len, bool with_attention = false);
 
-// Beam search for one source sentence `src` (token ids, no <bos>/<eos>), on
-// the model's device.
-// The beam holds the K = beam_size best open hypotheses (all of one length, so
-// ranking by log_prob is ranking by score). At each step the 2K best
-// extensions are ranked: those ending in <eos> among the first K are finished,
-// the others refill the beam up to K. The search stops when K hypotheses have
-// finished and the best of them scores at least the best open one's current
+// Beam search, for each sentence of a padded source batch (src (S, B) int64,
+// src_lengths (B) int64 on the host, src_mask (B, S) bool, as in data::Batch,
+// src and src_mask on the model's device). Sentence b may take at most
+// max_lens[b] steps (one limit for all in the second form). Returns one
+// hypothesis per sentence, in batch order; with_attention fills their
+// attention matrices (models with attention only).
+//
+// Per sentence: the beam holds the K = beam_size best open hypotheses (all of
+// one length, so ranking by log_prob is ranking by score). At each step the 2K
+// best extensions are ranked (by log_prob, then by (hypothesis, token) on
+// ties): those ending in <eos> among the first K are finished, the others
+// refill the beam up to K. The search stops when K hypotheses have finished
+// and the best of them scores at least the best open one's current
 // normalized_score (exact for α = 0, where log_prob can only fall; the common
 // heuristic for α > 0), or after max_len steps, when the open ones compete as
-// they are. Returns the finished hypothesis with the best
-// normalized_score(·, length_penalty), attention included when the model has
-// it. beam_size 1 gives exactly greedy_decode's result for the sentence.
+// they are. The result is the finished hypothesis with the best
+// normalized_score(·, length_penalty) (the first to finish on ties).
+// beam_size 1 gives exactly greedy_decode's result.
+//
+// Batched: the batch is encoded once and every step is one model.step on a
+// state of N rows: B at the first step (one empty hypothesis per sentence),
+// then a block of K rows per sentence still searching, its open hypotheses
+// first; prev tokens (N), hidden (N, H) and the encoding repeated per row
+// (select_rows of the (B, ...) encoding) give log_probs (N, V). These come to
+// the host once per step: each hypothesis's best 2K tokens (one pass over its
+// V scores), merged per sentence, give the sentence's 2K best of its (n·V)
+// candidates. The rows of the next state are the chosen parents' rows of the
+// new hidden state (index_select). A block stays where it is until the state
+// is laid out again, which happens only when the sentences still searching fit
+// in fewer blocks (a power of two up to 8, then a multiple of 8): then finished
+// sentences drop out, the encoding is repeated anew and N shrinks. Until then
+// rows of finished sentences and unused rows of a block are idle (computed,
+// never read); N, and so every tensor's shape, stays the same from step to
+// step, and the encoding is copied a handful of times per batch. Each
+// sentence's result equals a search of that sentence alone, up to the float
+// rounding of batched products.
+std::vector<Hypothesis> beam_search(Seq2Seq& model, const Tensor& src, const Tensor& src_lengths,
+                                    const Tensor& src_mask, int64_t beam_size, const std::vector<int64_t>& max_lens,
+                                    double length_penalty = 1.0, bool with_attention = false);
+std::vector<Hypothesis> beam_search(Seq2Seq& model, const Tensor& src, const Tensor& src_lengths,
+                                    const Tensor& src_mask, int64_t beam_size, int64_t max_len,
+                                    double length_penalty = 1.0, bool with_attention = false);
+
+// Beam search for one source sentence `src` (token ids, no <bos>/<eos>), on
+// the model's device: the batched search with B = 1, attention included when
+// the model has it.
 Hypothesis beam_search(Seq2Seq& model, const std::vector<int64_t>& src, int64_t beam_size, int64_t max_len,
                        double length_penalty = 1.0);
 

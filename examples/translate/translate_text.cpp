@@ -42,18 +42,43 @@ std::vector<std::vector<std::string>> prepare_sources(const std::vector<std::str
   return sources;
 }
 
+std::vector<Translation> translate_sentences(Translator& translator,
+                                             const std::vector<std::vector<std::string>>& sources, int64_t beam,
+                                             double length_penalty, bool with_attention, int64_t batch_size) {
+  std::vector<Translation> out(sources.size());
+  std::vector<data::Example> examples;  // the sentences that have tokens
+  std::vector<size_t> place;            // examples[j] is sources[place[j]]
+  for (size_t i = 0; i < sources.size(); ++i) {
+    out[i].source_tokens = sources[i];
+    if (sources[i].empty()) continue;  // stays an empty translation
+    data::Example e;
+    e.src = translator.info.src_vocab.encode(sources[i]);
+    examples.push_back(std::move(e));
+    place.push_back(i);
+  }
+  if (examples.empty()) return out;
+  Seq2Seq& model = *translator.model;
+  for (const std::vector<int64_t>& indices : data::plan_eval(examples, batch_size)) {
+    const data::Batch batch = data::make_batch(examples, indices).to(model.device());
+    std::vector<int64_t> max_lens;
+    for (int64_t j : indices) max_lens.push_back(output_limit(static_cast<int64_t>(examples[j].src.size())));
+    const std::vector<Hypothesis> hyps = beam_search(model, batch.src, batch.src_lengths, batch.src_mask,
+                                                     std::max<int64_t>(beam, 1), max_lens, length_penalty,
+                                                     with_attention);
+    for (size_t k = 0; k < hyps.size(); ++k) {
+      Translation& t = out[place[static_cast<size_t>(indices[k])]];
+      t.target_tokens = translator.info.tgt_vocab.decode(hyps[k].tokens);
+      t.text = data::detokenize(t.target_tokens, "en");
+      t.attention = hyps[k].attention;
+      t.finished = hyps[k].finished;
+    }
+  }
+  return out;
+}
+
 Translation translate_tokens(Translator& translator, const std::vector<std::string>& source_tokens, int64_t beam,
                              double length_penalty) {
-  Translation t;
-  t.source_tokens = source_tokens;
-  const std::vector<int64_t> ids = translator.info.src_vocab.encode(source_tokens);
-  const Hypothesis h = beam_search(*translator.model, ids, std::max<int64_t>(beam, 1),
-                                   output_limit(static_cast<int64_t>(ids.size())), length_penalty);
-  t.target_tokens = translator.info.tgt_vocab.decode(h.tokens);
-  t.text = data::detokenize(t.target_tokens, "en");
-  t.attention = h.attention;
-  t.finished = h.finished;
-  return t;
+  return translate_sentences(translator, {source_tokens}, beam, length_penalty, true).front();
 }
 
 std::string translation_attention_svg(const Translation& t) {

@@ -43,7 +43,17 @@ struct Translation {
   bool finished = true;  // ended with <eos> rather than at the length limit
 };
 
-// Greedy (beam <= 1) or beam search for one tokenized sentence.
+// Beam search (beam <= 1: beam 1, which is greedy search) for tokenized
+// sentences, batch_size sentences of like length per batched search; the
+// translations come back in the order of `sources`, each searched with its
+// own length limit (output_limit) exactly as if alone. An empty token list
+// gets an empty translation (text ""). with_attention fills `attention`
+// (models with attention only).
+std::vector<Translation> translate_sentences(Translator& translator,
+                                             const std::vector<std::vector<std::string>>& sources, int64_t beam,
+                                             double length_penalty, bool with_attention, int64_t batch_size = 64);
+
+// One tokenized sentence, its attention included: translate_sentences of one.
 Translation translate_tokens(Translator& translator, const std::vector<std::string>& source_tokens, int64_t beam,
                              double length_penalty);
 
