@@ -78,6 +78,10 @@ void Backend::gru_gates_backward(const View& saved, const View& gh, const View& 
                                  const View& dgi, const View& dgh, const View& dh) {
   fallback().gru_gates_backward(saved, gh, h, dout, dgi, dgh, dh);
 }
+void Backend::adam_update(const View& param, const View& grad, const View& exp_avg, const View& exp_avg_sq,
+                          const View* max_exp_avg_sq, const AdamStep& step) {
+  fallback().adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step);
+}
 
 namespace {
 thread_local Backend* selected_host_backend = nullptr;

@@ -15,6 +15,7 @@
 
 #include "core/device.h"
 #include "core/dtype.h"
+#include "core/adam_update.h"
 #include "core/elementwise.h"
 #include "core/shape.h"
 
@@ -104,6 +105,12 @@ class Backend {
   //   a_r = a_n gh_n r(1 - r);   dgi = [a_r | a_z | a_n],  dgh = [a_r | a_z | a_n ⊙ r]
   virtual void gru_gates_backward(const View& saved, const View& gh, const View& h, const View& dout,
                                   const View& dgi, const View& dgh, const View& dh);
+
+  // One Adam step in place over a parameter (formulas in core/adam_update.h):
+  // param, grad, exp_avg, exp_avg_sq and max_exp_avg_sq (Amsgrad; null
+  // without) share shape and float dtype and are contiguous.
+  virtual void adam_update(const View& param, const View& grad, const View& exp_avg, const View& exp_avg_sq,
+                           const View* max_exp_avg_sq, const AdamStep& step);
 
  protected:
   // The backend that runs kernels this one does not override (cpu).

@@ -150,6 +150,15 @@ class CudaBackend final : public Backend {
                                      array(dgh), array(dh));
     check_launch("gru_gates_backward");
   }
+  void adam_update(const View& param, const View& grad, const View& exp_avg, const View& exp_avg_sq,
+                   const View* max_exp_avg_sq, const AdamStep& step) override {
+    checks::adam_update_args(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq);
+    Array v_max;
+    if (max_exp_avg_sq != nullptr) v_max = array(*max_exp_avg_sq);
+    cuda_kernels::adam_update(context(), array(param), array(grad), array(exp_avg), array(exp_avg_sq),
+                              max_exp_avg_sq ? &v_max : nullptr, step);
+    check_launch("adam_update");
+  }
 
  protected:
   // Host kernels cannot read device memory: every kernel is overridden above.

@@ -670,4 +670,37 @@ void gru_gates_backward(const Context& ctx, const Array& saved, const Array& gh,
   });
 }
 
+namespace {
+
+template <typename T, bool amsgrad> struct AdamBody {
+  T *p, *m, *v, *v_max;
+  const T* g;
+  adam::Coefficients<T> c;
+  __device__ void operator()(const int64_t (&o)[1]) const {
+    const int64_t i = o[0];
+    adam::element<amsgrad, GpuMath>(p[i], g[i], m[i], v[i], amsgrad ? v_max[i] : v[i], c);
+  }
+};
+
+}  // namespace
+
+void adam_update(const Context& ctx, const Array& param, const Array& grad, const Array& exp_avg,
+                 const Array& exp_avg_sq, const Array* max_exp_avg_sq, const AdamStep& step) {
+  Array flat;  // the elements as one contiguous run
+  flat.rank = 1;
+  flat.shape[0] = param.numel();
+  flat.strides[0] = 1;
+  visit_float(param.dtype, [&]<typename T>() {
+    const adam::Coefficients<T> c = adam::coefficients<T>(step);
+    T* const p = static_cast<T*>(param.data);
+    T* const m = static_cast<T*>(exp_avg.data);
+    T* const v = static_cast<T*>(exp_avg_sq.data);
+    const T* const g = static_cast<const T*>(grad.data);
+    if (max_exp_avg_sq != nullptr)
+      map_elements<1>(ctx, {&flat}, AdamBody<T, true>{p, m, v, static_cast<T*>(max_exp_avg_sq->data), g, c});
+    else
+      map_elements<1>(ctx, {&flat}, AdamBody<T, false>{p, m, v, nullptr, g, c});
+  });
+}
+
 }  // namespace tg::cuda_kernels

@@ -6,6 +6,7 @@
 // without tapegrad's other headers.
 #include <cstdint>
 
+#include "core/adam_update.h"
 #include "core/dtype.h"
 #include "core/elementwise.h"
 
@@ -82,5 +83,10 @@ void gru_gates(const Context& ctx, const Array& gi, const Array& gh, const Array
                const Array& saved);
 void gru_gates_backward(const Context& ctx, const Array& saved, const Array& gh, const Array& h, const Array& dout,
                         const Array& dgi, const Array& dgh, const Array& dh);
+
+// One Adam step in place (core/adam_update.h), contiguous operands of one
+// shape; v_max null without Amsgrad. One thread per element.
+void adam_update(const Context& ctx, const Array& param, const Array& grad, const Array& exp_avg,
+                 const Array& exp_avg_sq, const Array* max_exp_avg_sq, const AdamStep& step);
 
 }  // namespace tg::cuda_kernels

@@ -1,5 +1,7 @@
 #include "core/kernel_checks.h"
 
+#include <utility>
+
 #include "core/error.h"
 
 namespace tg::checks {
@@ -187,6 +189,22 @@ GruSizes gru_gates_args(const View& gi, const View& gh, const View& h, const Vie
 GruSizes gru_gates_backward_args(const View& saved, const View& gh, const View& h, const View& dout,
                                  const View& dgi, const View& dgh, const View& dh) {
   return gru_operands("gru_gates_backward", h, {&saved, &gh, &dgi, &dgh}, {&dout, &dh});
+}
+
+int64_t adam_update_args(const View& param, const View& grad, const View& exp_avg, const View& exp_avg_sq,
+                         const View* max_exp_avg_sq) {
+  constexpr std::string_view op = "adam_update";
+  floating(op, param);
+  contiguous(op, "param", param);
+  const std::pair<const View*, std::string_view> others[] = {
+      {&grad, "grad"}, {&exp_avg, "exp_avg"}, {&exp_avg_sq, "exp_avg_sq"}, {max_exp_avg_sq, "max_exp_avg_sq"}};
+  for (const auto& [v, what] : others) {
+    if (v == nullptr) continue;
+    shape(op, what, *v, param.shape);
+    dtype(op, what, *v, param.dtype);
+    contiguous(op, what, *v);
+  }
+  return param.numel();
 }
 
 }  // namespace tg::checks

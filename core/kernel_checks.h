@@ -40,5 +40,8 @@ struct GruSizes {
 GruSizes gru_gates_args(const View& gi, const View& gh, const View& h, const View& out, const View& saved);
 GruSizes gru_gates_backward_args(const View& saved, const View& gh, const View& h, const View& dout,
                                  const View& dgi, const View& dgh, const View& dh);
+// Returns the element count.
+int64_t adam_update_args(const View& param, const View& grad, const View& exp_avg, const View& exp_avg_sq,
+                         const View* max_exp_avg_sq);
 
 }  // namespace tg::checks

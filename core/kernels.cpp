@@ -148,4 +148,16 @@ void nll_rows_backward(const Tensor& target, int64_t ignore_index, double smooth
   backend_for(dlogp.device()).nll_backward(target.view(), ignore_index, smoothing, dloss.view(), dlogp.view());
 }
 
+void adam_update(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
+                 const Tensor* max_exp_avg_sq, const AdamStep& step) {
+  for (const Tensor* t : {&grad, &exp_avg, &exp_avg_sq, max_exp_avg_sq})
+    if (t != nullptr && t->device() != param.device())
+      fail("adam_update: parameter on {} and an operand on {}", param.device().str(), t->device().str());
+  View v_max;
+  if (max_exp_avg_sq != nullptr) v_max = max_exp_avg_sq->view();
+  backend_for(param.device())
+      .adam_update(param.view(), grad.view(), exp_avg.view(), exp_avg_sq.view(), max_exp_avg_sq ? &v_max : nullptr,
+                   step);
+}
+
 }  // namespace tg::kernels

@@ -51,4 +51,9 @@ Tensor nll_rows(const Tensor& logp, const Tensor& target, int64_t ignore_index, 
 void nll_rows_backward(const Tensor& target, int64_t ignore_index, double smoothing, const Tensor& dloss,
                        const Tensor& dlogp);
 
+// One Adam step in place (core/adam_update.h); max_exp_avg_sq null without
+// Amsgrad. All on one device, same shape and float dtype, contiguous.
+void adam_update(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
+                 const Tensor* max_exp_avg_sq, const AdamStep& step);
+
 }  // namespace tg::kernels

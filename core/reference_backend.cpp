@@ -433,6 +433,30 @@ void ReferenceBackend::gru_gates_backward(const View& saved, const View& gh, con
   });
 }
 
+namespace {
+struct StdMath {
+  template <class T> static T sqrt(T x) { return std::sqrt(x); }
+};
+
+// Element by element, in order; operands contiguous (checked).
+template <bool amsgrad, typename T>
+TG_NO_FP_CONTRACT void adam_loop(T* p, const T* g, T* m, T* v, T* v_max, int64_t n, const adam::Coefficients<T>& c) {
+  for (int64_t i = 0; i < n; ++i) adam::element<amsgrad, StdMath>(p[i], g[i], m[i], v[i], amsgrad ? v_max[i] : v[i], c);
+}
+}  // namespace
+
+void ReferenceBackend::adam_update(const View& param, const View& grad, const View& exp_avg, const View& exp_avg_sq,
+                                   const View* max_exp_avg_sq, const AdamStep& step) {
+  const int64_t n = checks::adam_update_args(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq);
+  visit_float(param.dtype, "adam_update", [&]<typename T>() {
+    const adam::Coefficients<T> c = adam::coefficients<T>(step);
+    if (max_exp_avg_sq != nullptr)
+      adam_loop<true>(param.as<T>(), grad.as<const T>(), exp_avg.as<T>(), exp_avg_sq.as<T>(), max_exp_avg_sq->as<T>(), n, c);
+    else
+      adam_loop<false>(param.as<T>(), grad.as<const T>(), exp_avg.as<T>(), exp_avg_sq.as<T>(), static_cast<T*>(nullptr), n, c);
+  });
+}
+
 Backend& reference_backend() {
   static ReferenceBackend backend;
   return backend;

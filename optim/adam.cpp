@@ -4,7 +4,6 @@
 
 #include "core/error.h"
 #include "core/kernels.h"
-#include "optim/update_kernels.h"
 
 namespace tg::optim {
 
@@ -24,27 +23,31 @@ Tensor& buffer(ParamState& state, const char* name, const Tensor& like) {
 }
 }  // namespace
 
-void adam_moment_step(const Tensor& param, const Tensor& grad, ParamState& state, double lr,
-                      const AdamOptions& o) {
+void adam_update(const Tensor& param, const Tensor& grad, ParamState& state, double lr, const AdamOptions& o,
+                 WeightDecay decay) {
   const Tensor& m = buffer(state, "exp_avg", param);
   const Tensor& v = buffer(state, "exp_avg_sq", param);
-  scale_(m, o.beta1);  // m = β₁·m + (1 − β₁)·g
-  axpy_(m, 1 - o.beta1, grad);
-  scale_(v, o.beta2);  // v = β₂·v + (1 − β₂)·g²
-  add_square_(v, 1 - o.beta2, grad);
+  const Tensor* v_max = o.amsgrad ? &buffer(state, "max_exp_avg_sq", param) : nullptr;
 
   const double t = static_cast<double>(state.step);
-  const double bias_correction1 = 1 - std::pow(o.beta1, t);
-  const double bias_correction2 = 1 - std::pow(o.beta2, t);
-  const double step_size = lr / bias_correction1;
-  Tensor second = v;
-  if (o.amsgrad) {
-    const Tensor& v_max = buffer(state, "max_exp_avg_sq", param);
-    maximum_(v_max, v);
-    second = v_max;
-  }
-  const Tensor denom = sqrt_div_add(second, std::sqrt(bias_correction2), o.eps);  // √v̂/√bc₂ + ε
-  add_ratio_(param, -step_size, m, denom);                                       // p −= step_size·m/denom
+  AdamStep step;
+  step.beta1 = o.beta1;
+  step.beta2 = o.beta2;
+  step.step_size = lr / (1 - std::pow(o.beta1, t));                 // lr / bc₁
+  step.sqrt_bias_correction2 = std::sqrt(1 - std::pow(o.beta2, t));  // √bc₂
+  step.eps = o.eps;
+  if (decay == WeightDecay::l2) step.weight_decay = o.weight_decay;
+  if (decay == WeightDecay::decoupled && o.weight_decay != 0) step.param_scale = 1 - lr * o.weight_decay;
+
+  // The kernel wants contiguous operands: strided ones (a parameter given as
+  // a view, an expanded gradient, buffers restored from a checkpoint) are
+  // updated as contiguous copies and written back.
+  const Tensor targets[] = {param, m, v, v_max ? *v_max : Tensor()};
+  Tensor work[4];
+  for (int i = 0; i < 4; ++i) work[i] = targets[i].defined() ? targets[i].contiguous() : Tensor();
+  kernels::adam_update(work[0], grad.contiguous(), work[1], work[2], v_max ? &work[3] : nullptr, step);
+  for (int i = 0; i < 4; ++i)
+    if (targets[i].defined() && !work[i].is_same(targets[i])) kernels::copy_into(work[i], targets[i]);
 }
 
 Adam::Adam(std::vector<Tensor> params, AdamOptions options) : Adam(number(std::move(params)), options) {}
@@ -55,8 +58,7 @@ Adam::Adam(std::vector<std::pair<std::string, Tensor>> named_params, AdamOptions
 }
 
 void Adam::update(const Tensor& param, const Tensor& grad, ParamState& state) {
-  const Tensor g = options_.weight_decay != 0 ? axpy(grad, options_.weight_decay, param) : grad;  // g + wd·p
-  adam_moment_step(param, g, state, lr(), options_);
+  adam_update(param, grad, state, lr(), options_, WeightDecay::l2);
 }
 
 }  // namespace tg::optim

@@ -35,9 +35,12 @@ class Adam : public Optimizer {
 
 // Shared by Adam and AdamW: validates the options (errors start with `op`).
 void check_adam_options(const AdamOptions& o, const char* op);
-// The moment updates and the parameter step above, without weight decay
-// (the callers apply theirs first). state.step is the step t.
-void adam_moment_step(const Tensor& param, const Tensor& grad, ParamState& state, double lr,
-                      const AdamOptions& o);
+// How the weight decay enters: added to the gradient (Adam's L2) or as the
+// decoupled shrink p·(1 − lr·wd) before the step (AdamW).
+enum class WeightDecay { l2, decoupled };
+// The update above on one parameter, one fused kernel pass (core/adam_update.h);
+// creates the buffers on the first step. state.step is the step t.
+void adam_update(const Tensor& param, const Tensor& grad, ParamState& state, double lr, const AdamOptions& o,
+                 WeightDecay decay);
 
 }  // namespace tg::optim

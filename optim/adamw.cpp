@@ -1,7 +1,5 @@
 #include "optim/adamw.h"
 
-#include "optim/update_kernels.h"
-
 namespace tg::optim {
 
 namespace {
@@ -18,8 +16,7 @@ AdamW::AdamW(std::vector<std::pair<std::string, Tensor>> named_params, AdamWOpti
 }
 
 void AdamW::update(const Tensor& param, const Tensor& grad, ParamState& state) {
-  if (options_.weight_decay != 0) scale_(param, 1 - lr() * options_.weight_decay);  // p = p·(1 − lr·wd)
-  adam_moment_step(param, grad, state, lr(), adam_);
+  adam_update(param, grad, state, lr(), adam_, WeightDecay::decoupled);  // p·(1 − lr·wd), then Adam
 }
 
 }  // namespace tg::optim

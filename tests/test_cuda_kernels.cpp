@@ -601,6 +601,30 @@ TEST_CASE("softmax, log_softmax and their backward: rows of every size") {
         }
 }
 
+TEST_CASE("adam_update: with and without amsgrad and weight decay, odd and large sizes") {
+  std::mt19937 rng(15);
+  for (DType dtype : kFloatTypes)
+    for (const Shape& shape : {Shape{1}, Shape{7}, Shape{33, 9}, Shape{257, 1000}})
+      for (bool amsgrad : {false, true})
+        for (int decay : {0, 1, 2}) {  // none, L2 (Adam), decoupled (AdamW)
+          INFO(describe(dtype_name(dtype), shape.str(), amsgrad, decay));
+          AdamStep step;
+          step.step_size = 1e-2 / (1 - std::pow(0.9, 2.0));
+          step.sqrt_bias_correction2 = std::sqrt(1 - std::pow(0.999, 2.0));
+          if (decay == 1) step.weight_decay = 0.1;
+          if (decay == 2) step.param_scale = 1 - 1e-2 * 0.1;
+          const Operand p = random_operand(dtype, shape, Layout::contiguous, rng);
+          const Operand g = random_operand(dtype, shape, Layout::contiguous, rng);
+          const Operand m = random_operand(dtype, shape, Layout::contiguous, rng);
+          const Operand v = random_operand(dtype, shape, Layout::contiguous, rng, 0, 1e-3);
+          const Operand v_max = random_operand(dtype, shape, Layout::contiguous, rng, 0, 1e-3);
+          const View v_max_host = v_max.host(), v_max_device = v_max.device();
+          cpu().adam_update(p.host(), g.host(), m.host(), v.host(), amsgrad ? &v_max_host : nullptr, step);
+          gpu().adam_update(p.device(), g.device(), m.device(), v.device(), amsgrad ? &v_max_device : nullptr, step);
+          for (const Operand* out : {&p, &m, &v, &v_max}) check_same(*out, tolerance(dtype));
+        }
+}
+
 TEST_CASE("nll and nll_backward: ignore_index, label smoothing, broadcast dloss") {
   std::mt19937 rng(15);
   const int64_t ignore = -100;

@@ -780,3 +780,69 @@ TEST_CASE("vectorisable float exp, tanh and sigmoid stay within a few ulp of lib
   CHECK(tg::cpu::sigmoid_f32(-200.f) == 0.f);
   CHECK(tg::cpu::sigmoid_f32(200.f) == 1.f);
 }
+
+TEST_CASE("adam_update: cpu equals the reference bit for bit, with and without amsgrad and weight decay") {
+  // Sizes below, at and past a vector width, and past the threaded threshold.
+  std::mt19937_64 rng(11);
+  for (const DType dtype : {DType::f32, DType::f64})
+    for (const int64_t n : {int64_t{1}, int64_t{7}, int64_t{17}, int64_t{1000}, int64_t{100003}})
+      for (const bool amsgrad : {false, true})
+        for (const int decay : {0, 1, 2}) {  // none, L2 (Adam), decoupled (AdamW)
+          CAPTURE(dtype_name(dtype)); CAPTURE(n); CAPTURE(amsgrad); CAPTURE(decay);
+          AdamStep step;
+          step.step_size = 1e-3 / (1 - std::pow(0.9, 3.0));
+          step.sqrt_bias_correction2 = std::sqrt(1 - std::pow(0.999, 3.0));
+          if (decay == 1) step.weight_decay = 0.1;
+          if (decay == 2) step.param_scale = 1 - 1e-3 * 0.1;
+          // Operands p, g, m, v (≥ 0), v̂ (≥ 0) as doubles, stored in dtype.
+          std::normal_distribution<double> normal(0, 1);
+          std::vector<std::vector<double>> values(5, std::vector<double>(n));
+          for (int k = 0; k < 5; ++k)
+            for (double& x : values[k]) x = k >= 3 ? std::abs(normal(rng)) * 1e-3 : normal(rng);
+          auto run = [&](Backend* backend) {  // null: the operands as made
+            std::vector<std::vector<uint64_t>> words(5, std::vector<uint64_t>(n));
+            std::vector<View> views;
+            for (int k = 0; k < 5; ++k) {
+              for (int64_t i = 0; i < n; ++i) {
+                if (dtype == DType::f32)
+                  reinterpret_cast<float*>(words[k].data())[i] = static_cast<float>(values[k][i]);
+                else
+                  reinterpret_cast<double*>(words[k].data())[i] = values[k][i];
+              }
+              views.push_back(View{words[k].data(), dtype, Shape{n}, Strides{1}});
+            }
+            if (backend != nullptr)
+              backend->adam_update(views[0], views[1], views[2], views[3], amsgrad ? &views[4] : nullptr, step);
+            return words;
+          };
+          const auto fast = run(&cpu_backend());
+          const auto slow = run(&reference_backend());
+          const size_t bytes = n * dtype_size(dtype);
+          for (int k : {0, 2, 3, 4}) {
+            CAPTURE(k);
+            CHECK(std::memcmp(fast[k].data(), slow[k].data(), bytes) == 0);
+          }
+          CHECK(std::memcmp(run(nullptr)[0].data(), fast[0].data(), bytes) != 0);  // the parameter moved
+        }
+}
+
+TEST_CASE("adam_update: argument errors name the operand") {
+  std::vector<float> a(6), b(6);
+  std::vector<double> d(6);
+  const View p{a.data(), DType::f32, Shape{2, 3}, Strides{3, 1}};
+  const View g{b.data(), DType::f32, Shape{2, 3}, Strides{3, 1}};
+  const View wide{b.data(), DType::f32, Shape{3, 2}, Strides{2, 1}};
+  const View f64{d.data(), DType::f64, Shape{2, 3}, Strides{3, 1}};
+  const View transposed{b.data(), DType::f32, Shape{2, 3}, Strides{1, 2}};
+  const AdamStep step;
+  for (Backend* backend : {&cpu_backend(), &reference_backend()}) {
+    CHECK_THROWS_WITH_AS(backend->adam_update(p, wide, g, g, nullptr, step),
+                         "adam_update: grad has shape (3, 2), expected (2, 3)", Error);
+    CHECK_THROWS_WITH_AS(backend->adam_update(p, g, f64, g, nullptr, step),
+                         "adam_update: exp_avg must be float32, got float64", Error);
+    CHECK_THROWS_WITH_AS(backend->adam_update(p, g, g, transposed, nullptr, step),
+                         doctest::Contains("adam_update: exp_avg_sq must be contiguous"), Error);
+    CHECK_THROWS_WITH_AS(backend->adam_update(p, g, g, g, &wide, step),
+                         "adam_update: max_exp_avg_sq has shape (3, 2), expected (2, 3)", Error);
+  }
+}

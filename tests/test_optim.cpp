@@ -431,3 +431,61 @@ TEST_CASE("CosineAnnealingLR and LambdaLR state round trip continues the sequenc
   CHECK(b.lr() == a.lr());
   CHECK(third.type_name() == "LambdaLR");
 }
+
+namespace {
+// Adam's step as the separate kernels composed it before the fused kernel
+// (core/adam_update.h), each rounding in the element type.
+void composed_adam_step(const Tensor& p, const Tensor& grad, const Tensor& m, const Tensor& v, const Tensor& v_max,
+                        int64_t t, const AdamOptions& o, bool decoupled) {
+  using kernels::binary;
+  using kernels::unary;
+  auto scale_ = [](const Tensor& x, double s) { kernels::copy_into(unary(UnaryOp::mul_scalar, x, s), x); };
+  Tensor g = grad;
+  if (o.weight_decay != 0 && decoupled) scale_(p, 1 - o.lr * o.weight_decay);
+  if (o.weight_decay != 0 && !decoupled) g = binary(BinaryOp::add, g, unary(UnaryOp::mul_scalar, p, o.weight_decay));
+  scale_(m, o.beta1);
+  kernels::add_into(m, unary(UnaryOp::mul_scalar, g, 1 - o.beta1));
+  scale_(v, o.beta2);
+  kernels::add_into(v, unary(UnaryOp::mul_scalar, binary(BinaryOp::mul, g, g), 1 - o.beta2));
+  Tensor second = v;
+  if (o.amsgrad) {
+    kernels::copy_into(binary(BinaryOp::maximum, v_max, v), v_max);
+    second = v_max;
+  }
+  const double bc1 = 1 - std::pow(o.beta1, double(t)), bc2 = 1 - std::pow(o.beta2, double(t));
+  const Tensor root = binary(BinaryOp::div, unary(UnaryOp::sqrt, second), scalar(std::sqrt(bc2), {p.dtype()}));
+  const Tensor denom = unary(UnaryOp::add_scalar, root, o.eps);
+  kernels::add_into(p, unary(UnaryOp::mul_scalar, binary(BinaryOp::div, m, denom), -(o.lr / bc1)));
+}
+}  // namespace
+
+TEST_CASE("Adam and AdamW equal the composed kernels bit for bit, float32 and float64, both backends") {
+  for (Backend* backend : {&cpu_backend(), &reference_backend()})
+    for (const DType dtype : {DType::f32, DType::f64})
+      for (const bool amsgrad : {false, true})
+        for (const bool decoupled : {false, true})
+          for (const double wd : {0.0, 0.05}) {
+            CAPTURE(backend->name()); CAPTURE(dtype_name(dtype)); CAPTURE(amsgrad); CAPTURE(decoupled); CAPTURE(wd);
+            HostBackendScope scope(*backend);
+            Generator gen(5);
+            const AdamOptions o{.lr = 1e-2, .beta1 = 0.8, .beta2 = 0.99, .eps = 1e-6, .weight_decay = wd, .amsgrad = amsgrad};
+            const Tensor p = normal({37, 41}, 0, 1, {dtype}, gen).requires_grad_();
+            const Tensor expected = p.detach().clone();
+            const Tensor m = zeros({37, 41}, {dtype}), v = zeros({37, 41}, {dtype}), v_max = zeros({37, 41}, {dtype});
+            std::unique_ptr<Optimizer> opt;
+            if (decoupled)
+              opt = std::make_unique<AdamW>(std::vector<Tensor>{p}, AdamWOptions{.lr = o.lr, .beta1 = o.beta1, .beta2 = o.beta2, .eps = o.eps, .weight_decay = wd, .amsgrad = amsgrad});
+            else
+              opt = std::make_unique<Adam>(std::vector<Tensor>{p}, o);
+            for (int64_t t = 1; t <= 3; ++t) {
+              // A transposed gradient takes the contiguous-copy path.
+              const Tensor g = t == 2 ? transpose(normal({41, 37}, 0, 1, {dtype}, gen), 0, 1)
+                                      : normal({37, 41}, 0, 1, {dtype}, gen);
+              p.set_grad(g);
+              opt->step();
+              composed_adam_step(expected, g, m, v, v_max, t, o, decoupled);
+              CHECK(p.detach().to_vector<double>() == expected.to_vector<double>());
+              CHECK(opt->param_state(0).buffers.at("exp_avg_sq").to_vector<double>() == v.to_vector<double>());
+            }
+          }
+}
