@@ -1,0 +1,319 @@
+// Training and decoding speed of the translation models (examples/translate),
+// the tapegrad side of a side-by-side comparison with PyTorch
+// (bench/seq2seq_torch.py; bench/seq2seq.sh runs both and prints the tables).
+//
+//   bench_seq2seq train  --model bahdanau --steps 100 --plan plan.txt --init init.safetensors
+//   bench_seq2seq decode --model bahdanau --weights trained.safetensors --plan decode.txt --outputs out.txt
+//
+// train: the batches `translate train` would draw in its first epoch
+// (Multi30k, vocabularies with min-freq 2, pairs over 50 tokens dropped,
+// data::plan_epoch with the seed, bucketed batches of --batch-size); the
+// first --steps of them are written to --plan with the model's settings, the
+// initial parameters to --init (safetensors, tapegrad's parameter names), so
+// the PyTorch side sees the same batches and starts from the same weights.
+// Then the steps train.cpp runs: dropout reseeded from (seed, step), forward
+// with teacher forcing, token-level cross entropy (padding ignored),
+// backward, clip_grad_norm, Adam. All batches are built before timing; the
+// first --warmup steps are not timed. tok_per_s = target tokens (those the
+// loss counts, <eos> included) of the timed steps / their seconds.
+//
+// decode: greedy search (batches of --batch-size, in evaluation order:
+// longest source first, as `translate eval` does) and beam search (one
+// sentence at a time, data::beam_search's rules) over the first --sentences
+// sources of test_2016_flickr, with the weights of --weights; the greedy
+// batches go to --plan, every output to --outputs ("greedy|beam <index>
+// <ids>") for the PyTorch side to compare with. Output limit per sentence:
+// evaluate.cpp's output_limit (2·source length + 10; greedy: of the batch's
+// longest source). One untimed greedy batch warms up first.
+//
+// Output, one line per result:
+//   seq2seq impl=tapegrad model=bahdanau mode=train threads=2 ... tok_per_s=.. peak_rss_mb=.. first_loss=.. last_loss=..
+//   seq2seq impl=tapegrad model=bahdanau mode=greedy threads=2 sentences=.. sent_per_s=.. peak_rss_mb=..
+#include <sys/resource.h>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/backend.h"
+#include "core/error.h"
+#include "core/tape.h"
+#include "data/batching.h"
+#include "data/tokenizer.h"
+#include "data/vocab.h"
+#include "evaluate.h"
+#include "nn/checkpoint.h"
+#include "optim/adam.h"
+#include "optim/clip_grad.h"
+#include "search.h"
+#include "seq2seq.h"
+#include "seq2seq_flops.h"
+#include "seq2seq_plan.h"
+#include "train.h"
+#include "translation_checkpoint.h"
+
+namespace {
+
+using namespace tg;
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  std::string model = "bahdanau";
+  int threads = 2;
+  std::string data_dir;  // "" = resolve_data_dir's default
+  uint64_t seed = 1;
+  int64_t embed = 256, hidden = 512;
+  // train
+  int64_t steps = 100, batch_size = 64, warmup = 3;
+  double dropout = 0.2, lr = 1e-3, clip = 1.0;
+  std::string init_path, save_path;
+  // decode
+  std::string weights_path, outputs_path;
+  int64_t sentences = 1000, beam_sentences = 0;  // beam: 0 = as many as --sentences
+  int64_t beam = 5;
+  double length_penalty = 1.0;
+  std::string plan_path;
+};
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+// Peak resident set of the process so far, in MiB (Linux reports ru_maxrss in KiB).
+double peak_rss_mb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;
+}
+
+// The training pairs and vocabularies `translate train` builds with its default settings.
+struct Corpus {
+  data::Vocab src_vocab, tgt_vocab;
+  std::vector<data::Example> train;
+};
+
+std::vector<std::vector<std::string>> split_all(const std::vector<std::string>& lines) {
+  std::vector<std::vector<std::string>> out;
+  out.reserve(lines.size());
+  for (const std::string& line : lines) out.push_back(data::split_tokens(line));
+  return out;
+}
+
+Corpus load_corpus(const std::string& data_dir) {
+  const translate::TrainSettings settings;  // min_freq 2, max_len 50, all pairs
+  const translate::SplitText text = translate::read_split(translate::resolve_data_dir(data_dir), "train", settings.limit_train, false);
+  const auto src = split_all(text.src_tok), tgt = split_all(text.tgt_tok);
+  Corpus corpus;
+  corpus.src_vocab = data::Vocab::build(src, settings.min_freq);
+  corpus.tgt_vocab = data::Vocab::build(tgt, settings.min_freq);
+  corpus.train = data::encode_pairs(src, tgt, corpus.src_vocab, corpus.tgt_vocab);
+  data::drop_long_examples(corpus.train, settings.max_len);
+  return corpus;
+}
+
+translate::ModelConfig model_config(const Options& o, const Corpus& corpus, double dropout) {
+  translate::ModelConfig config;
+  config.kind = o.model;
+  config.cell = "gru";
+  config.src_vocab = corpus.src_vocab.size();
+  config.tgt_vocab = corpus.tgt_vocab.size();
+  config.embed = o.embed;
+  config.hidden = o.hidden;
+  config.dropout = dropout;
+  return config;
+}
+
+bench::PlanConfig plan_config(const Options& o, const translate::ModelConfig& c) {
+  return {{"model", c.kind},
+          {"cell", c.cell},
+          {"src_vocab", fmt::to_string(c.src_vocab)},
+          {"tgt_vocab", fmt::to_string(c.tgt_vocab)},
+          {"embed", fmt::to_string(c.embed)},
+          {"hidden", fmt::to_string(c.hidden)},
+          {"dropout", fmt::to_string(c.dropout)},
+          {"lr", fmt::to_string(o.lr)},
+          {"clip", fmt::to_string(o.clip)},
+          {"seed", fmt::to_string(o.seed)},
+          {"warmup", fmt::to_string(o.warmup)},
+          {"beam", fmt::to_string(o.beam)},
+          {"length_penalty", fmt::to_string(o.length_penalty)}};
+}
+
+// ---- train ----
+
+void run_train(const Options& o) {
+  const Corpus corpus = load_corpus(o.data_dir);
+  const translate::ModelConfig config = model_config(o, corpus, o.dropout);
+  data::BatchOptions batch_options;
+  batch_options.batch_size = o.batch_size;
+  batch_options.seed = o.seed;
+  const std::vector<std::vector<int64_t>> plan = data::plan_epoch(corpus.train, batch_options, 0);
+  if (static_cast<int64_t>(plan.size()) < o.steps)
+    fail("bench_seq2seq: --steps {} but the first epoch has only {} batches of {}", o.steps, plan.size(),
+         o.batch_size);
+  std::vector<data::Batch> batches;
+  for (int64_t b = 0; b < o.steps; ++b) batches.push_back(data::make_batch(corpus.train, plan[b]));
+  if (!o.plan_path.empty()) bench::write_train_plan(o.plan_path, plan_config(o, config), batches);
+
+  std::unique_ptr<translate::Seq2Seq> model = translate::make_model(config, o.seed);
+  if (!o.init_path.empty()) nn::save(*model, o.init_path);
+  optim::AdamOptions adam_options;
+  adam_options.lr = o.lr;
+  optim::Adam adam(model->named_parameters(), adam_options);
+  const std::vector<Tensor> params = model->parameters();
+  model->train();
+
+  const double start_rss_mb = peak_rss_mb();  // libraries, corpus, batches, model: before any step
+  Tape tape;
+  TapeScope use_tape(tape);
+  double timed_seconds = 0, timed_flops = 0, first_loss = 0, last_loss = 0;
+  int64_t timed_tokens = 0;
+  for (int64_t step = 0; step < o.steps; ++step) {
+    const data::Batch& batch = batches[static_cast<size_t>(step)];
+    const Clock::time_point start = Clock::now();
+    model->reseed(translate::step_seed(o.seed, step));
+    const Tensor loss = translate::batch_loss(*model, batch);
+    const double value = loss.item();
+    loss.backward();
+    tape.clear();
+    if (o.clip > 0) optim::clip_grad_norm(params, o.clip);
+    adam.step();
+    adam.zero_grad();
+    const double seconds = seconds_since(start);
+    if (step == 0) first_loss = value;
+    last_loss = value;
+    if (step < o.warmup) continue;
+    timed_seconds += seconds;
+    timed_tokens += batch.num_tgt_tokens;
+    timed_flops += bench::training_step_matmul_flops(config, batch.src.size(0), batch.size(), batch.tgt_in.size(0));
+  }
+  if (!o.save_path.empty()) nn::save(*model, o.save_path);
+  const double tokens = static_cast<double>(timed_tokens);
+  fmt::print("seq2seq impl=tapegrad model={} mode=train threads={} steps={} warmup={} batch={} dropout={} "
+             "tokens={} seconds={:.3f} tok_per_s={:.1f} matmul_mflop_per_tok={:.3f} start_rss_mb={:.1f} peak_rss_mb={:.1f} "
+             "first_loss={:.8g} last_loss={:.8g}\n",
+             o.model, o.threads, o.steps, o.warmup, o.batch_size, o.dropout, timed_tokens, timed_seconds,
+             tokens / timed_seconds, timed_flops / tokens / 1e6, start_rss_mb, peak_rss_mb(), first_loss, last_loss);
+}
+
+// ---- decode ----
+
+std::string ids_line(const char* kind, int64_t index, const std::vector<int64_t>& ids) {
+  std::string line = fmt::format("{} {}", kind, index);
+  for (const int64_t id : ids) line += fmt::format(" {}", id);
+  return line + "\n";
+}
+
+void print_decode(const Options& o, const char* mode, int64_t sentences, double seconds, int64_t out_tokens) {
+  fmt::print("seq2seq impl=tapegrad model={} mode={} threads={} sentences={} seconds={:.3f} sent_per_s={:.2f} "
+             "out_tokens={} peak_rss_mb={:.1f}\n",
+             o.model, mode, o.threads, sentences, seconds, static_cast<double>(sentences) / seconds, out_tokens,
+             peak_rss_mb());
+}
+
+void run_decode(const Options& o) {
+  if (o.weights_path.empty()) fail("bench_seq2seq decode: --weights FILE is required (bench_seq2seq train --save)");
+  const Corpus corpus = load_corpus(o.data_dir);
+  const translate::ModelConfig config = model_config(o, corpus, 0.0);
+  std::unique_ptr<translate::Seq2Seq> model = translate::make_model(config, o.seed);
+  nn::load(*model, o.weights_path);
+  model->eval();
+
+  const translate::SplitText test = translate::read_split(translate::resolve_data_dir(o.data_dir),
+                                                          "test_2016_flickr", o.sentences, false);
+  std::vector<data::Example> sources(test.src_tok.size());
+  for (size_t i = 0; i < sources.size(); ++i)
+    sources[i].src = corpus.src_vocab.encode(data::split_tokens(test.src_tok[i]));
+  std::vector<data::Batch> batches;
+  for (const std::vector<int64_t>& indices : data::plan_eval(sources, o.batch_size))
+    batches.push_back(data::make_batch(sources, indices));
+  if (!o.plan_path.empty()) bench::write_decode_plan(o.plan_path, plan_config(o, config), batches);
+
+  auto greedy = [&](const data::Batch& b) {
+    return translate::greedy_decode(*model, b.src, b.src_lengths, b.src_mask, translate::output_limit(b.src.size(0)));
+  };
+  greedy(batches.front());  // warm-up, untimed
+  Clock::time_point start = Clock::now();
+  std::vector<std::vector<translate::Hypothesis>> greedy_hyps;
+  for (const data::Batch& b : batches) greedy_hyps.push_back(greedy(b));
+  const double greedy_seconds = seconds_since(start);
+  std::string outputs;
+  int64_t greedy_tokens = 0;
+  for (size_t k = 0; k < batches.size(); ++k)
+    for (size_t i = 0; i < greedy_hyps[k].size(); ++i) {
+      greedy_tokens += std::ssize(greedy_hyps[k][i].tokens);
+      outputs += ids_line("greedy", batches[k].indices[i], greedy_hyps[k][i].tokens);
+    }
+  print_decode(o, "greedy", std::ssize(sources), greedy_seconds, greedy_tokens);
+
+  const int64_t beam_count = o.beam_sentences > 0 ? std::min(o.beam_sentences, std::ssize(sources)) : std::ssize(sources);
+  start = Clock::now();
+  std::vector<translate::Hypothesis> beam_hyps;
+  for (int64_t i = 0; i < beam_count; ++i) {
+    const std::vector<int64_t>& src = sources[static_cast<size_t>(i)].src;
+    beam_hyps.push_back(translate::beam_search(*model, src, o.beam, translate::output_limit(std::ssize(src)),
+                                               o.length_penalty));
+  }
+  const double beam_seconds = seconds_since(start);
+  int64_t beam_tokens = 0;
+  for (int64_t i = 0; i < beam_count; ++i) {
+    beam_tokens += std::ssize(beam_hyps[i].tokens);
+    outputs += ids_line("beam", i, beam_hyps[i].tokens);
+  }
+  print_decode(o, fmt::format("beam{}", o.beam).c_str(), beam_count, beam_seconds, beam_tokens);
+  if (!o.outputs_path.empty()) translate::write_text_file(o.outputs_path, outputs);
+}
+
+void add_common(CLI::App* cmd, Options& o) {
+  cmd->add_option("--model", o.model, "cho or bahdanau")->check(CLI::IsMember({"cho", "bahdanau"}))->capture_default_str();
+  cmd->add_option("--threads", o.threads, "threads for kernels and OpenBLAS")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--data-dir", o.data_dir, "Multi30k directory (default: $MULTI30K_DIR, ../shared/data/multi30k)");
+  cmd->add_option("--seed", o.seed, "model initialisation, batch plan and dropout seed")->capture_default_str();
+  cmd->add_option("--embed", o.embed, "embedding size E")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--hidden", o.hidden, "hidden size H")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--plan", o.plan_path, "write the exact batches here for bench/seq2seq_torch.py");
+  cmd->add_option("--batch-size", o.batch_size, "sentences per batch")->check(CLI::PositiveNumber)->capture_default_str();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  CLI::App app{"Training and decoding speed of the translation models (twin: bench/seq2seq_torch.py)"};
+  app.require_subcommand(1);
+  CLI::App* train = app.add_subcommand("train", "time training steps; write the batch plan and initial weights");
+  add_common(train, o);
+  train->add_option("--steps", o.steps, "training steps")->check(CLI::PositiveNumber)->capture_default_str();
+  train->add_option("--warmup", o.warmup, "first steps not timed")->check(CLI::NonNegativeNumber)->capture_default_str();
+  train->add_option("--dropout", o.dropout, "dropout p")->check(CLI::Range(0.0, 0.99))->capture_default_str();
+  train->add_option("--lr", o.lr, "Adam learning rate")->check(CLI::PositiveNumber)->capture_default_str();
+  train->add_option("--clip", o.clip, "gradient norm clip (0: none)")->check(CLI::NonNegativeNumber)->capture_default_str();
+  train->add_option("--init", o.init_path, "write the initial parameters here (safetensors)");
+  train->add_option("--save", o.save_path, "write the trained parameters here (safetensors)");
+  CLI::App* decode = app.add_subcommand("decode", "time greedy and beam search over test_2016_flickr");
+  add_common(decode, o);
+  decode->add_option("--weights", o.weights_path, "parameters (bench_seq2seq train --save or --init)")->required();
+  decode->add_option("--outputs", o.outputs_path, "write every output's token ids here");
+  decode->add_option("--sentences", o.sentences, "the first N test sentences")->check(CLI::PositiveNumber)->capture_default_str();
+  decode->add_option("--beam-sentences", o.beam_sentences, "beam search on the first N of them (0: all)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  decode->add_option("--beam", o.beam, "beam size")->check(CLI::PositiveNumber)->capture_default_str();
+  decode->add_option("--length-penalty", o.length_penalty, "α: beam scores are log p / length^α")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    if (o.warmup >= o.steps) fail("bench_seq2seq: --warmup {} leaves no timed step of --steps {}", o.warmup, o.steps);
+    tg::set_num_threads(o.threads);
+    if (train->parsed()) run_train(o);
+    else run_decode(o);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_seq2seq: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

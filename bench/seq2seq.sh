@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Training and decoding speed of the translation models, tapegrad against
+# PyTorch, on identical batches and initial weights (bench/README.md explains):
+#   0. the machine's sgemm GFLOP/s on (64·30, 512) x (512, 1536), OpenBLAS direct;
+#   1. per model, a pairing check: dropout 0, 5 steps on both sides, the
+#      first losses must agree (same model, same batches);
+#   2. per model, RUNS alternating training runs of each side; medians of
+#      tok/s and peak RSS, the ratios tapegrad/PyTorch, and the share of the
+#      sgemm limit (matmul FLOPs per target token × tok/s ÷ sgemm FLOP/s);
+#   3. per model, greedy and beam decoding with the weights tapegrad trained,
+#      sentences/s of both sides and how many outputs are identical.
+# Works from any directory. Environment knobs (defaults in brackets):
+#   BUILD_DIR [build]  THREADS [2]  RUNS [3]  STEPS [100]  MODELS ["cho bahdanau"]
+#   SENTENCES [1000] (greedy)  BEAM_SENTENCES [200]  PYTHON [/usr/bin/python3]
+#   WORK [a new temporary directory; plans, weights and logs stay there]
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+build_dir=${BUILD_DIR:-build}
+threads=${THREADS:-2}
+runs=${RUNS:-3}
+steps=${STEPS:-100}
+models=${MODELS:-cho bahdanau}
+sentences=${SENTENCES:-1000}
+beam_sentences=${BEAM_SENTENCES:-200}
+python=${PYTHON:-/usr/bin/python3}
+work=${WORK:-$(mktemp -d /tmp/seq2seq-bench.XXXXXX)}
+mkdir -p "$work"
+
+if [[ ! -f "$build_dir/build.ninja" ]]; then
+  meson setup "$build_dir"
+fi
+ninja -C "$build_dir" bench/bench_seq2seq bench/bench_matmul
+if ! "$python" -c 'import torch' 2>/dev/null; then
+  echo "error: '$python -c \"import torch\"' failed; the PyTorch side cannot run" >&2
+  exit 1
+fi
+tg_bench="$build_dir/bench/bench_seq2seq"
+torch_bench=(env OMP_NUM_THREADS="$threads" "$python" bench/seq2seq_torch.py)
+results="$work/results.txt"
+: >"$results"
+
+# The value of key=... in the lines on stdin, one per line.
+field() { grep -o " $1=[^ ]*" | cut -d= -f2 || true; }
+median() {
+  sort -g | awk '{ v[NR] = $1 } END {
+    if (NR == 0) { print "-"; exit }
+    if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+lines() { grep "^seq2seq impl=$1 model=$2 mode=$3 " "$results" || true; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == "-" || b == 0) print "-"; else printf "%.3f", a / b }'; }
+
+echo "== machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(date '+%Y-%m-%d %H:%M') =="
+sgemm=$("$build_dir/bench/bench_matmul" --threads "$threads" --mkn 1920 512 1536 | grep '^matmul' | field openblas_gflops)
+echo "sgemm (1920,512)x(512,1536), OpenBLAS, threads=$threads: $sgemm GFLOP/s"
+
+for model in $models; do
+  echo
+  echo "== $model: pairing check (dropout 0, 5 steps) =="
+  "$tg_bench" train --model "$model" --threads "$threads" --steps 5 --warmup 1 --dropout 0 \
+    --plan "$work/$model-check.plan" --init "$work/$model-check-init.safetensors" | tee -a "$work/check.txt"
+  "${torch_bench[@]}" train --threads "$threads" --plan "$work/$model-check.plan" \
+    --init "$work/$model-check-init.safetensors" | tee -a "$work/check.txt"
+  for key in first_loss last_loss; do
+    tg=$(grep "impl=tapegrad model=$model " "$work/check.txt" | tail -1 | field "$key")
+    pt=$(grep "impl=pytorch model=$model " "$work/check.txt" | tail -1 | field "$key")
+    awk -v k="$key" -v a="$tg" -v b="$pt" 'BEGIN {
+      d = (a - b) / b; if (d < 0) d = -d
+      printf "%s: tapegrad %s, pytorch %s, relative difference %.2e\n", k, a, b, d }'
+  done
+
+  echo
+  echo "== $model: training, $runs alternating runs each, $steps steps, threads=$threads =="
+  for ((i = 1; i <= runs; i++)); do
+    "$tg_bench" train --model "$model" --threads "$threads" --steps "$steps" --plan "$work/$model.plan" \
+      --init "$work/$model-init.safetensors" --save "$work/$model-trained.safetensors" | tee -a "$results"
+    "${torch_bench[@]}" train --threads "$threads" --plan "$work/$model.plan" \
+      --init "$work/$model-init.safetensors" | tee -a "$results"
+  done
+
+  echo
+  echo "== $model: decoding with the weights tapegrad trained ($sentences sentences greedy, $beam_sentences beam) =="
+  "$tg_bench" decode --model "$model" --threads "$threads" --weights "$work/$model-trained.safetensors" \
+    --sentences "$sentences" --beam-sentences "$beam_sentences" --plan "$work/$model-decode.plan" \
+    --outputs "$work/$model-outputs.txt" | tee -a "$results"
+  "${torch_bench[@]}" decode --threads "$threads" --plan "$work/$model-decode.plan" \
+    --weights "$work/$model-trained.safetensors" --compare "$work/$model-outputs.txt" | tee -a "$results"
+done
+
+echo
+echo "== training: medians of $runs runs, threads=$threads, $steps steps (first 3 not timed) =="
+echo "| model | tapegrad tok/s | PyTorch tok/s | tapegrad/PyTorch | tapegrad peak RSS MB | PyTorch peak RSS MB | RSS tapegrad/PyTorch | matmul MFLOP/tok | tapegrad % of sgemm | PyTorch % of sgemm |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
+for model in $models; do
+  tg_tok=$(lines tapegrad "$model" train | field tok_per_s | median)
+  pt_tok=$(lines pytorch "$model" train | field tok_per_s | median)
+  tg_rss=$(lines tapegrad "$model" train | field peak_rss_mb | median)
+  pt_rss=$(lines pytorch "$model" train | field peak_rss_mb | median)
+  mflop=$(lines tapegrad "$model" train | field matmul_mflop_per_tok | head -1)
+  share() { awk -v t="$1" -v f="$mflop" -v g="$sgemm" 'BEGIN { printf "%.1f", 100 * t * f * 1e6 / (g * 1e9) }'; }
+  echo "| $model | $tg_tok | $pt_tok | $(ratio "$tg_tok" "$pt_tok") | $tg_rss | $pt_rss | $(ratio "$tg_rss" "$pt_rss") | $mflop | $(share "$tg_tok") | $(share "$pt_tok") |"
+done
+
+echo
+echo "== decoding: sentences/s, threads=$threads =="
+echo "| model | search | sentences | tapegrad sent/s | PyTorch sent/s | tapegrad/PyTorch | identical outputs |"
+echo "|---|---|---|---|---|---|---|"
+for model in $models; do
+  for mode in greedy beam5; do
+    tg=$(lines tapegrad "$model" "$mode" | field sent_per_s | median)
+    pt=$(lines pytorch "$model" "$mode" | field sent_per_s | median)
+    n=$(lines tapegrad "$model" "$mode" | field sentences | head -1)
+    same=$(lines pytorch "$model" "$mode" | field identical_to_tapegrad | head -1)
+    echo "| $model | $mode | $n | $tg | $pt | $(ratio "$tg" "$pt") | $same |"
+  done
+done
+echo
+echo "(plans, weights, outputs and logs in $work)"

@@ -1,0 +1,41 @@
+#include "seq2seq_flops.h"
+
+#include "core/error.h"
+
+namespace tg::bench {
+
+namespace {
+
+// The forward products of one batch (the table in the header).
+double cho_forward(double S, double B, double T, double E, double H, double V) {
+  const double encoder = 2 * S * B * E * 3 * H + 2 * S * B * H * 3 * H;
+  const double initial = 2 * B * H * H;
+  const double input = 2 * T * B * E * 3 * H + 2 * B * H * 3 * H;
+  const double recurrence = 2 * T * B * H * 3 * H;
+  const double output = 2 * T * B * (H + E) * V + 2 * B * H * V;
+  return encoder + initial + input + recurrence + output;
+}
+
+double bahdanau_forward(double S, double B, double T, double E, double H, double V) {
+  const double encoder = 2 * (2 * S * B * E * 3 * H + 2 * S * B * H * 3 * H);
+  const double keys_and_initial = 2 * B * S * 2 * H * H + 2 * B * 2 * H * H;
+  const double input = 2 * T * B * E * 3 * H + T * 2 * B * 2 * H * 3 * H;
+  const double attention = T * (2 * B * H * H + 2 * B * S * H + 2 * B * S * 2 * H);
+  const double recurrence = 2 * T * B * H * 3 * H;
+  const double output = 2 * T * B * (3 * H + E) * V;
+  return encoder + keys_and_initial + input + attention + recurrence + output;
+}
+
+}  // namespace
+
+double training_step_matmul_flops(const translate::ModelConfig& c, int64_t S, int64_t B, int64_t T) {
+  if (c.cell != "gru") fail("training_step_matmul_flops: only the GRU cell is counted, got '{}'", c.cell);
+  const double s = static_cast<double>(S), b = static_cast<double>(B), t = static_cast<double>(T);
+  const double e = static_cast<double>(c.embed), h = static_cast<double>(c.hidden);
+  const double v = static_cast<double>(c.tgt_vocab);
+  if (c.kind == "cho") return 3 * cho_forward(s, b, t, e, h, v);
+  if (c.kind == "bahdanau") return 3 * bahdanau_forward(s, b, t, e, h, v);
+  fail("training_step_matmul_flops: unknown model kind '{}'; known kinds: cho, bahdanau", c.kind);
+}
+
+}  // namespace tg::bench
