@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The full check meant for .ci/run (issue #8), three parts, each printing its
+# own "N passed, N failed":
+#   1. the README's test command (scripts/test.sh): release build, whole suite;
+#   2. the same suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#      (scripts/test.sh --sanitize);
+#   3. a 20-second run of each libFuzzer target (scripts/fuzz.sh, which installs
+#      clang and libclang-rt-14-dev).
+# The last line is the total of all three. A part that stops before counting
+# (a build error) counts as 1 failed. It joins .ci/run once a fresh clone's
+# run of it has passed and its time on a 2-core machine has been measured.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export BUILD_DIR=build-ci SANITIZE_BUILD_DIR=build-ci-sanitize FUZZ_BUILD_DIR=build-ci-fuzz
+rm -rf "$BUILD_DIR" "$SANITIZE_BUILD_DIR" "$FUZZ_BUILD_DIR"
+# Build the CUDA backend wherever nvcc is installed (it compiles without a
+# GPU; its tests then report themselves skipped), so that a change breaking
+# it never lands. The sanitizer and fuzz builds are CPU only.
+[ -x /usr/local/cuda/bin/nvcc ] && export PATH="$PATH:/usr/local/cuda/bin"
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+passed=0
+failed=0
+part() {
+  local name=$1
+  shift
+  echo "=== $name: $*"
+  local start=$SECONDS
+  "$@" 2>&1 | tee "$logs/$name.log"
+  local count
+  count=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$logs/$name.log" | tail -1)
+  if [ -n "$count" ]; then
+    passed=$((passed + $(cut -d' ' -f1 <<<"$count")))
+    failed=$((failed + $(cut -d' ' -f3 <<<"$count")))
+  else
+    failed=$((failed + 1))
+    count="no count (stopped before the tests ran)"
+  fi
+  echo "=== $name: $count in $((SECONDS - start)) s"
+}
+part tests scripts/test.sh
+part sanitize scripts/test.sh --sanitize
+part fuzz scripts/fuzz.sh --seconds 20
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
