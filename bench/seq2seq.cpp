@@ -43,6 +43,8 @@
 #include <vector>
 
 #include "core/backend.h"
+#include "core/cuda.h"
+#include "core/device.h"
 #include "core/error.h"
 #include "core/tape.h"
 #include "data/batching.h"
@@ -67,6 +69,7 @@ using Clock = std::chrono::steady_clock;
 struct Options {
   std::string model = "bahdanau";
   int threads = 2;
+  std::string device = "cpu";  // cpu, cuda or cuda:N
   std::string data_dir;  // "" = resolve_data_dir's default
   uint64_t seed = 1;
   int64_t embed = 256, hidden = 512;
@@ -83,6 +86,16 @@ struct Options {
 };
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+// Waits for the device's queued work, so that a host clock read after it covers that work.
+void wait_for(Device device) {
+  if (device.is_cuda()) cuda::synchronize(device);
+}
+
+// Peak device memory in use (MiB) on a GPU; 0 on the cpu.
+double peak_device_mb(Device device) {
+  return device.is_cuda() ? static_cast<double>(cuda::memory_stats(device).peak_in_use_bytes) / (1024.0 * 1024.0) : 0.0;
+}
 
 // Peak resident set of the process so far, in MiB (Linux reports ru_maxrss in KiB).
 double peak_rss_mb() {
@@ -159,9 +172,12 @@ void run_train(const Options& o) {
   std::vector<data::Batch> batches;
   for (int64_t b = 0; b < o.steps; ++b) batches.push_back(data::make_batch(corpus.train, plan[b]));
   if (!o.plan_path.empty()) bench::write_train_plan(o.plan_path, plan_config(o, config), batches);
+  const Device device = parse_device(o.device);
+  for (data::Batch& batch : batches) batch = batch.to(device);
 
   std::unique_ptr<translate::Seq2Seq> model = translate::make_model(config, o.seed);
   if (!o.init_path.empty()) nn::save(*model, o.init_path);
+  model->to(device);
   optim::AdamOptions adam_options;
   adam_options.lr = o.lr;
   optim::Adam adam(model->named_parameters(), adam_options);
@@ -184,6 +200,7 @@ void run_train(const Options& o) {
     if (o.clip > 0) optim::clip_grad_norm(params, o.clip);
     adam.step();
     adam.zero_grad();
+    wait_for(device);
     const double seconds = seconds_since(start);
     if (step == 0) first_loss = value;
     last_loss = value;
@@ -194,11 +211,12 @@ void run_train(const Options& o) {
   }
   if (!o.save_path.empty()) nn::save(*model, o.save_path);
   const double tokens = static_cast<double>(timed_tokens);
-  fmt::print("seq2seq impl=tapegrad model={} mode=train threads={} steps={} warmup={} batch={} dropout={} "
+  fmt::print("seq2seq impl=tapegrad model={} mode=train device={} threads={} steps={} warmup={} batch={} dropout={} "
              "tokens={} seconds={:.3f} tok_per_s={:.1f} matmul_mflop_per_tok={:.3f} start_rss_mb={:.1f} peak_rss_mb={:.1f} "
-             "first_loss={:.8g} last_loss={:.8g}\n",
-             o.model, o.threads, o.steps, o.warmup, o.batch_size, o.dropout, timed_tokens, timed_seconds,
-             tokens / timed_seconds, timed_flops / tokens / 1e6, start_rss_mb, peak_rss_mb(), first_loss, last_loss);
+             "peak_device_mb={:.1f} first_loss={:.8g} last_loss={:.8g}\n",
+             o.model, device.str(), o.threads, o.steps, o.warmup, o.batch_size, o.dropout, timed_tokens, timed_seconds,
+             tokens / timed_seconds, timed_flops / tokens / 1e6, start_rss_mb, peak_rss_mb(), peak_device_mb(device),
+             first_loss, last_loss);
 }
 
 // ---- decode ----
@@ -210,9 +228,9 @@ std::string ids_line(const char* kind, int64_t index, const std::vector<int64_t>
 }
 
 void print_decode(const Options& o, const char* mode, int64_t sentences, double seconds, int64_t out_tokens) {
-  fmt::print("seq2seq impl=tapegrad model={} mode={} threads={} sentences={} seconds={:.3f} sent_per_s={:.2f} "
+  fmt::print("seq2seq impl=tapegrad model={} mode={} device={} threads={} sentences={} seconds={:.3f} sent_per_s={:.2f} "
              "out_tokens={} peak_rss_mb={:.1f}\n",
-             o.model, mode, o.threads, sentences, seconds, static_cast<double>(sentences) / seconds, out_tokens,
+             o.model, mode, o.device, o.threads, sentences, seconds, static_cast<double>(sentences) / seconds, out_tokens,
              peak_rss_mb());
 }
 
@@ -222,6 +240,8 @@ void run_decode(const Options& o) {
   const translate::ModelConfig config = model_config(o, corpus, 0.0);
   std::unique_ptr<translate::Seq2Seq> model = translate::make_model(config, o.seed);
   nn::load(*model, o.weights_path);
+  const Device device = parse_device(o.device);
+  model->to(device);
   model->eval();
 
   const translate::SplitText test = translate::read_split(translate::resolve_data_dir(o.data_dir),
@@ -233,6 +253,7 @@ void run_decode(const Options& o) {
   for (const std::vector<int64_t>& indices : data::plan_eval(sources, o.batch_size))
     batches.push_back(data::make_batch(sources, indices));
   if (!o.plan_path.empty()) bench::write_decode_plan(o.plan_path, plan_config(o, config), batches);
+  for (data::Batch& batch : batches) batch = batch.to(device);
 
   auto greedy = [&](const data::Batch& b) {
     return translate::greedy_decode(*model, b.src, b.src_lengths, b.src_mask, translate::output_limit(b.src.size(0)));
@@ -272,6 +293,7 @@ void run_decode(const Options& o) {
 void add_common(CLI::App* cmd, Options& o) {
   cmd->add_option("--model", o.model, "cho or bahdanau")->check(CLI::IsMember({"cho", "bahdanau"}))->capture_default_str();
   cmd->add_option("--threads", o.threads, "threads for kernels and OpenBLAS")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--device", o.device, "cpu, cuda or cuda:N")->capture_default_str();
   cmd->add_option("--data-dir", o.data_dir, "Multi30k directory (default: $MULTI30K_DIR, ../shared/data/multi30k)");
   cmd->add_option("--seed", o.seed, "model initialisation, batch plan and dropout seed")->capture_default_str();
   cmd->add_option("--embed", o.embed, "embedding size E")->check(CLI::PositiveNumber)->capture_default_str();

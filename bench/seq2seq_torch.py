@@ -18,6 +18,9 @@ CPU GRUCell runs the same elementwise ops).
            and a batched beam search with the rules of examples/translate/search.h,
            and with --compare counts the outputs identical to tapegrad's.
 
+--device cuda runs on the GPU (model and batches on it; source lengths stay on the host, as
+pack_padded_sequence wants them; the clock is read after torch.cuda.synchronize()).
+
 Run with Debian's Python, which has torch:
   /usr/bin/python3 bench/seq2seq_torch.py train --plan plan.txt --init init.safetensors --threads 2
   /usr/bin/python3 bench/seq2seq_torch.py decode --plan decode.txt --weights w.safetensors --compare out.txt
@@ -233,6 +236,21 @@ def load_weights(model, path):
     model.load_state_dict(read_safetensors(path), strict=True)
 
 
+def to_device(batches, device):
+    """Every tensor of every batch on `device`, except src_lengths (pack_padded_sequence wants them on the host)."""
+    return [{k: (v.to(device) if torch.is_tensor(v) and k != "src_lengths" else v) for k, v in b.items()}
+            for b in batches]
+
+
+def wait_for(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def peak_device_mb(device):
+    return torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else 0.0
+
+
 def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
 
@@ -241,9 +259,12 @@ def peak_rss_mb():
 
 def run_train(args):
     config, batches = read_plan(args.plan, "seq2seq-plan")
+    device = torch.device(args.device)
+    batches = to_device(batches, device)
     torch.manual_seed(int(config["seed"]))
     model = make_model(config)
     load_weights(model, args.init)
+    model.to(device)
     model.train()
     params = list(model.parameters())
     adam = torch.optim.Adam(params, lr=float(config["lr"]))
@@ -260,14 +281,15 @@ def run_train(args):
             torch.nn.utils.clip_grad_norm_(params, clip)
         adam.step()
         adam.zero_grad(set_to_none=True)
+        wait_for(device)
         seconds = time.perf_counter() - start
         if step >= warmup:
             timed_seconds += seconds
             timed_tokens += int((b["tgt_out"] != PAD).sum())
-    print(f"seq2seq impl=pytorch model={config['model']} mode=train threads={args.threads} steps={len(batches)} "
+    print(f"seq2seq impl=pytorch model={config['model']} mode=train device={device} threads={args.threads} steps={len(batches)} "
           f"warmup={warmup} batch={batches[0]['src'].shape[1]} dropout={config['dropout']} tokens={timed_tokens} "
           f"seconds={timed_seconds:.3f} tok_per_s={timed_tokens / timed_seconds:.1f} "
-          f"start_rss_mb={start_rss_mb:.1f} peak_rss_mb={peak_rss_mb():.1f} first_loss={losses[0]:.8g} last_loss={losses[-1]:.8g}", flush=True)
+          f"start_rss_mb={start_rss_mb:.1f} peak_rss_mb={peak_rss_mb():.1f} peak_device_mb={peak_device_mb(device):.1f} first_loss={losses[0]:.8g} last_loss={losses[-1]:.8g}", flush=True)
 
 
 # ---- decode ----
@@ -281,7 +303,7 @@ def greedy_decode(model, b, max_len):
     """examples/translate/search.h's greedy_decode: token lists in batch order."""
     enc = model.encode(b["src"], b["src_lengths"], b["src_mask"])
     B = b["src"].shape[1]
-    prev, hidden = torch.full((B,), BOS, dtype=torch.int64), enc["initial_hidden"]
+    prev, hidden = torch.full((B,), BOS, dtype=torch.int64, device=b["src"].device), enc["initial_hidden"]
     tokens, finished = [[] for _ in range(B)], [False] * B
     for _ in range(max_len):
         log_probs, hidden = model.step(enc, prev, hidden)
@@ -342,7 +364,8 @@ def beam_search(model, b, K, max_lens, alpha):
     extend(); after its max_len steps a sentence's open hypotheses compete as they are. Returns the best finished
     hypothesis' tokens per sentence."""
     enc = model.encode(b["src"], b["src_lengths"], b["src_mask"])
-    B = b["src"].shape[1]
+    B, device = b["src"].shape[1], b["src"].device
+    ids = lambda values: torch.tensor(values, dtype=torch.int64, device=device)
     alive = [[([], 0.0)] for _ in range(B)]  # per sentence: (tokens, log_prob) of its open hypotheses
     finished = [[] for _ in range(B)]  # per sentence: (tokens, log_prob, ended with <eos>)
     hidden, row_sentence = enc["initial_hidden"], list(range(B))  # row r of hidden: a hypothesis of row_sentence[r]
@@ -354,22 +377,22 @@ def beam_search(model, b, K, max_lens, alpha):
             alive[s] = []
         if cut:
             keep = [r for r, s in enumerate(row_sentence) if alive[s]]
-            hidden = hidden.index_select(0, torch.tensor(keep, dtype=torch.int64))
+            hidden = hidden.index_select(0, ids(keep))
             row_sentence = [row_sentence[r] for r in keep]
         active = [s for s in active if alive[s]]
         if not active:
             break
         if row_sentence != rows_of:  # the encoding repeated per row, selected again only when the rows change
             rows_of = row_sentence
-            enc_rows = select_rows(enc, torch.tensor(rows_of, dtype=torch.int64))
-        prev = torch.tensor([h[0][-1] if h[0] else BOS for s in active for h in alive[s]], dtype=torch.int64)
+            enc_rows = select_rows(enc, ids(rows_of))
+        prev = ids([h[0][-1] if h[0] else BOS for s in active for h in alive[s]])
         log_probs, new_hidden = model.step(enc_rows, prev, hidden)
         V = log_probs.shape[1]
-        base = torch.tensor([lp for s in active for _, lp in alive[s]], dtype=torch.float64)
+        base = torch.tensor([lp for s in active for _, lp in alive[s]], dtype=torch.float64, device=device)
         scores = log_probs.double() + base.unsqueeze(1)  # (n, V)
         # Each active sentence's hypotheses side by side, (A, K·V), -inf where it has fewer than K.
-        slots = torch.tensor([a * K + j for a, s in enumerate(active) for j in range(len(alive[s]))])
-        padded = torch.full((len(active) * K, V), float("-inf"), dtype=torch.float64)
+        slots = ids([a * K + j for a, s in enumerate(active) for j in range(len(alive[s]))])
+        padded = torch.full((len(active) * K, V), float("-inf"), dtype=torch.float64, device=device)
         padded.index_copy_(0, slots, scores)
         top_scores, top_index = padded.view(len(active), K * V).topk(2 * K, dim=1)
         parents, first_row = [], 0
@@ -382,7 +405,7 @@ def beam_search(model, b, K, max_lens, alpha):
         active = [s for s in active if alive[s]]
         row_sentence = [s for s in active for _ in alive[s]]
         if parents:
-            hidden = new_hidden.index_select(0, torch.tensor(parents, dtype=torch.int64))
+            hidden = new_hidden.index_select(0, ids(parents))
     return [best_finished(finished[s], alpha)[0] for s in range(B)]
 
 
@@ -398,7 +421,7 @@ def read_outputs(path):
 
 def print_decode(config, args, mode, sentences, seconds, out_tokens, same):
     extra = f" identical_to_tapegrad={same[0]}/{same[1]}" if same else ""
-    print(f"seq2seq impl=pytorch model={config['model']} mode={mode} threads={args.threads} sentences={sentences} "
+    print(f"seq2seq impl=pytorch model={config['model']} mode={mode} device={args.device} threads={args.threads} sentences={sentences} "
           f"seconds={seconds:.3f} sent_per_s={sentences / seconds:.2f} out_tokens={out_tokens} "
           f"peak_rss_mb={peak_rss_mb():.1f}{extra}", flush=True)
 
@@ -411,8 +434,11 @@ def identical(ours, theirs):
 
 def run_decode(args):
     config, batches = read_plan(args.plan, "seq2seq-decode-plan")
+    device = torch.device(args.device)
+    batches = to_device(batches, device)
     model = make_model(config, dropout=0.0)
     load_weights(model, args.weights)
+    model.to(device)
     model.eval()
     reference = read_outputs(args.compare) if args.compare else {}
     K, alpha = int(config["beam"]), float(config["length_penalty"])
@@ -448,8 +474,9 @@ def run_decode(args):
 def sub_batch(b, keep):
     """Sentences `keep` (positions) of a decoding batch, trimmed to their longest source."""
     rows = torch.tensor(keep, dtype=torch.int64)
-    lengths = b["src_lengths"].index_select(0, rows)
+    lengths = b["src_lengths"].index_select(0, rows)  # on the host
     S = int(lengths.max())
+    rows = rows.to(b["src"].device)
     return {"src": b["src"][:S].index_select(1, rows), "src_lengths": lengths,
             "src_mask": b["src_mask"][:, :S].index_select(0, rows), "indices": [b["indices"][k] for k in keep]}
 
@@ -466,6 +493,7 @@ def main():
     decode.add_argument("--compare", help="bench_seq2seq decode --outputs: count identical outputs")
     for p in (train, decode):
         p.add_argument("--threads", type=int, default=2, help="intra-op threads")
+        p.add_argument("--device", default="cpu", help="cpu or cuda")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     run_train(args) if args.mode == "train" else run_decode(args)

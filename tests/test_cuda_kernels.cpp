@@ -30,6 +30,7 @@
 #include <utility>
 #include <vector>
 
+#include "cuda_test_main.h"
 #include "tapegrad.h"
 
 namespace {
@@ -751,11 +752,4 @@ TEST_CASE("caching allocator: once warm, repeating a training step makes no new 
   CHECK(std::isfinite(step()));  // and it still works after giving memory back
 }
 
-int main(int argc, char** argv) {
-  if (!tg::cuda::is_available()) {
-    fmt::print("SKIP: {}\n", tg::cuda::unavailable_reason());
-    return 77;  // meson reports the test as skipped
-  }
-  doctest::Context context(argc, argv);
-  return context.run();
-}
+int main(int argc, char** argv) { return run_cuda_test_program(argc, argv); }

@@ -28,6 +28,7 @@
 #include "bahdanau_model.h"
 #include "cho_model.h"
 #include "seq2seq.h"
+#include "cuda_test_main.h"
 #include "tapegrad.h"
 #include "test_support.h"
 #include "translation_checkpoint.h"
@@ -477,11 +478,4 @@ TEST_CASE("checkpoints: written from the GPU, loaded on the cpu (and back), the 
   }
 }
 
-int main(int argc, char** argv) {
-  if (!tg::cuda::is_available()) {
-    fmt::print("SKIP: {}\n", tg::cuda::unavailable_reason());
-    return 77;  // meson reports the test as skipped
-  }
-  doctest::Context context(argc, argv);
-  return context.run();
-}
+int main(int argc, char** argv) { return run_cuda_test_program(argc, argv); }

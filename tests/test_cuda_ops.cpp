@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "cuda_test_main.h"
 #include "tapegrad.h"
 
 namespace {
@@ -461,11 +462,4 @@ TEST_CASE("dropout: the same seed draws the same mask on both devices; gradient"
   check_op([](const Inputs& in) { return tg::dropout(in[0] * 3.0, 0.5, false); }, {randn64({3, 2}, gen)});
 }
 
-int main(int argc, char** argv) {
-  if (!tg::cuda::is_available()) {
-    fmt::print("SKIP: {}\n", tg::cuda::unavailable_reason());
-    return 77;  // meson reports the test as skipped
-  }
-  doctest::Context context(argc, argv);
-  return context.run();
-}
+int main(int argc, char** argv) { return run_cuda_test_program(argc, argv); }

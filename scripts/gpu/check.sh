@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs on a GPU machine, over what scripts/gpu/stage.sh staged in .gpu/:
+# the device, the three CUDA test programs, then the same under
+# compute-sanitizer memcheck. Logs go to $OUT (or /tmp/gpu-out).
+#   scripts/gpu/check.sh [tests|memcheck|all]
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+out=${OUT:-/tmp/gpu-out}
+mkdir -p "$out"
+what=${1:-all}
+source scripts/gpu/env.sh
+
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm --format=csv | tee "$out/gpu.txt"
+summary=()
+if [[ $what == tests || $what == all ]]; then
+  for t in cuda_kernels cuda_ops cuda_models; do
+    start=$(date +%s)
+    timeout "${TEST_TIMEOUT:-240}" ".gpu/bin/test_$t" >"$out/$t.log" 2>&1
+    rc=$?
+    tail -5 "$out/$t.log"
+    summary+=("$t rc=$rc $(( $(date +%s) - start ))s: $(grep -E '^\[doctest\] (test cases|assertions)' "$out/$t.log" | tr '\n' ' ')")
+  done
+fi
+if [[ $what == memcheck || $what == all ]]; then
+  for t in cuda_kernels cuda_ops cuda_models; do
+    start=$(date +%s)
+    timeout "${MEMCHECK_TIMEOUT:-300}" compute-sanitizer --tool memcheck --error-exitcode 99 \
+      ".gpu/bin/test_$t" >"$out/memcheck_$t.log" 2>&1
+    rc=$?
+    tail -4 "$out/memcheck_$t.log"
+    summary+=("memcheck $t rc=$rc $(( $(date +%s) - start ))s: $(grep -E 'ERROR SUMMARY|LEAK SUMMARY' "$out/memcheck_$t.log" | tr '\n' ' ')")
+  done
+fi
+echo "==== summary"
+printf '%s\n' "${summary[@]}" | tee "$out/summary.txt"

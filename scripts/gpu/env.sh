@@ -1,0 +1,6 @@
+# Sourced on the GPU machine: where the staged libraries, CUDA's libraries and
+# Multi30k are (scripts/gpu/stage.sh put them in .gpu/).
+cublas_dir=$(dirname "$(find /usr/local/cuda*/lib64 /usr/local/cuda*/targets/*/lib /opt/torch/.venv -name 'libcublas.so.13' 2>/dev/null | head -1)")
+export LD_LIBRARY_PATH=$PWD/.gpu/lib:${cublas_dir}:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
+export MULTI30K_DIR=$PWD/.gpu/data
+export PATH=/usr/local/cuda/bin:$PATH

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Copies a CUDA build's programs into one folder that can travel to a GPU
+# machine which has the CUDA runtime and cuBLAS but none of tapegrad's other
+# dependencies (OpenBLAS, fmt, zlib): the programs, libtapegrad, every shared
+# library they need that is not CUDA's or the C/C++ runtime's, and Multi30k.
+#   scripts/gpu/stage.sh [BUILD_DIR=build-gpu] [DEST=.gpu]
+# Build with -Dportable=true: the GPU machine's processor may lack this one's
+# instructions. scripts/gpu/check.sh runs the staged programs there.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+build=${1:-build-gpu}
+dest=${2:-.gpu}
+data=${MULTI30K_DIR:-../shared/data/multi30k}
+programs=(tests/test_cuda_kernels tests/test_cuda_ops tests/test_cuda_models
+          examples/translate/translate bench/bench_seq2seq)
+
+rm -rf "$dest"
+mkdir -p "$dest/bin" "$dest/lib" "$dest/data"
+for p in "${programs[@]}"; do
+  [[ -x "$build/$p" ]] && cp "$build/$p" "$dest/bin/"
+done
+cp -L "$build/libtapegrad.so" "$dest/lib/"
+# Shared libraries the programs load, less the ones every GPU machine has.
+ldd "$dest"/bin/* "$dest/lib/libtapegrad.so" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }' | sort -u |
+  grep -vE '/(libc|libm|libdl|librt|libpthread|ld-linux[^/]*|libstdc\+\+|libgcc_s|libcuda|libcudart|libcublas|libcublasLt)\.so' |
+  while read -r lib; do cp -L "$lib" "$dest/lib/"; done
+cp "$data"/*.gz "$dest/data/"
+cp bench/seq2seq_torch.py "$dest/" 2>/dev/null || true
+du -sh "$dest"
