@@ -18,8 +18,9 @@
 // loss counts, <eos> included) of the timed steps / their seconds.
 //
 // decode: greedy search (batches of --batch-size, in evaluation order:
-// longest source first, as `translate eval` does) and beam search (one
-// sentence at a time, data::beam_search's rules) over the first --sentences
+// longest source first, as `translate eval` does) and beam search (the same
+// batches, restricted to the first --beam-sentences, every sentence and beam
+// of a batch in one step, as `translate eval` does) over the first --sentences
 // sources of test_2016_flickr, with the weights of --weights; the greedy
 // batches go to --plan, every output to --outputs ("greedy|beam <index>
 // <ids>") for the PyTorch side to compare with. Output limit per sentence:
@@ -272,20 +273,31 @@ void run_decode(const Options& o) {
     }
   print_decode(o, "greedy", std::ssize(sources), greedy_seconds, greedy_tokens);
 
+  // Beam search over the first beam_count sentences, in the greedy batches (those of them that are among the
+  // first beam_count), all sentences of a batch and their beams at once, as `translate eval` searches.
   const int64_t beam_count = o.beam_sentences > 0 ? std::min(o.beam_sentences, std::ssize(sources)) : std::ssize(sources);
+  std::vector<data::Batch> beam_batches;
+  for (const data::Batch& b : batches) {
+    std::vector<int64_t> kept;
+    for (const int64_t i : b.indices)
+      if (i < beam_count) kept.push_back(i);
+    if (!kept.empty()) beam_batches.push_back(data::make_batch(sources, kept).to(device));
+  }
   start = Clock::now();
-  std::vector<translate::Hypothesis> beam_hyps;
-  for (int64_t i = 0; i < beam_count; ++i) {
-    const std::vector<int64_t>& src = sources[static_cast<size_t>(i)].src;
-    beam_hyps.push_back(translate::beam_search(*model, src, o.beam, translate::output_limit(std::ssize(src)),
+  std::vector<std::vector<translate::Hypothesis>> beam_hyps;
+  for (const data::Batch& b : beam_batches) {
+    std::vector<int64_t> max_lens;
+    for (const int64_t i : b.indices) max_lens.push_back(translate::output_limit(std::ssize(sources[i].src)));
+    beam_hyps.push_back(translate::beam_search(*model, b.src, b.src_lengths, b.src_mask, o.beam, max_lens,
                                                o.length_penalty));
   }
   const double beam_seconds = seconds_since(start);
   int64_t beam_tokens = 0;
-  for (int64_t i = 0; i < beam_count; ++i) {
-    beam_tokens += std::ssize(beam_hyps[i].tokens);
-    outputs += ids_line("beam", i, beam_hyps[i].tokens);
-  }
+  for (size_t k = 0; k < beam_batches.size(); ++k)
+    for (size_t i = 0; i < beam_hyps[k].size(); ++i) {
+      beam_tokens += std::ssize(beam_hyps[k][i].tokens);
+      outputs += ids_line("beam", beam_batches[k].indices[i], beam_hyps[k][i].tokens);
+    }
   print_decode(o, fmt::format("beam{}", o.beam).c_str(), beam_count, beam_seconds, beam_tokens);
   if (!o.outputs_path.empty()) translate::write_text_file(o.outputs_path, outputs);
 }

@@ -82,6 +82,7 @@ void Backend::adam_update(const View& param, const View& grad, const View& exp_a
                           const View* max_exp_avg_sq, const AdamStep& step) {
   fallback().adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step);
 }
+void Backend::dropout_mask(const View& out, uint64_t key, double p) { fallback().dropout_mask(out, key, p); }
 
 namespace {
 thread_local Backend* selected_host_backend = nullptr;

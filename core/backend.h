@@ -112,6 +112,11 @@ class Backend {
   virtual void adam_update(const View& param, const View& grad, const View& exp_avg, const View& exp_avg_sq,
                            const View* max_exp_avg_sq, const AdamStep& step);
 
+  // Dropout's factors (ops/dropout.h), out contiguous float: element i is
+  // 1 / (1 - p) where random_bits::uniform(key, i) < 1 - p, else 0
+  // (core/random_bits.h), the same values on every backend.
+  virtual void dropout_mask(const View& out, uint64_t key, double p);
+
  protected:
   // The backend that runs kernels this one does not override (cpu).
   virtual Backend& fallback();

@@ -12,6 +12,7 @@
 #include "core/cpu_math.h"
 #include "core/error.h"
 #include "core/kernel_checks.h"
+#include "core/random_bits.h"
 
 namespace tg {
 
@@ -526,6 +527,18 @@ void CpuBackend::nll_backward(const View& target, int64_t ignore_index, double s
 }
 
 CpuBackend::CpuBackend() { openblas_set_num_threads(1); }
+
+void CpuBackend::dropout_mask(const View& out, uint64_t key, double p) {
+  const int64_t n = checks::dropout_mask_args(out, p);
+  visit_float(out.dtype, "dropout_mask", [&]<typename T>() {
+    T* const values = out.as<T>();
+    const double keep = 1 - p;
+    const T scale = T(1 / keep);
+    parallel_ranges(n, n, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) values[i] = random_bits::dropout_scale(key, i, keep, scale);
+    });
+  });
+}
 
 Backend& cpu_backend() {
   static CpuBackend backend;

@@ -33,6 +33,7 @@ class CpuBackend final : public Backend {
                           const View& dgh, const View& dh) override;
   void adam_update(const View& param, const View& grad, const View& exp_avg, const View& exp_avg_sq,
                    const View* max_exp_avg_sq, const AdamStep& step) override;
+  void dropout_mask(const View& out, uint64_t key, double p) override;
 };
 
 }  // namespace tg

@@ -159,6 +159,11 @@ class CudaBackend final : public Backend {
                               max_exp_avg_sq ? &v_max : nullptr, step);
     check_launch("adam_update");
   }
+  void dropout_mask(const View& out, uint64_t key, double p) override {
+    checks::dropout_mask_args(out, p);
+    cuda_kernels::dropout_mask(context(), array(out), key, 1 - p, 1 / (1 - p));
+    check_launch("dropout_mask");
+  }
 
  protected:
   // Host kernels cannot read device memory: every kernel is overridden above.

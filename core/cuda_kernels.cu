@@ -12,6 +12,7 @@
 #include <cmath>
 
 #include "core/cuda_kernels.h"
+#include "core/random_bits.h"
 
 namespace tg::cuda_kernels {
 
@@ -700,6 +701,30 @@ void adam_update(const Context& ctx, const Array& param, const Array& grad, cons
       map_elements<1>(ctx, {&flat}, AdamBody<T, true>{p, m, v, static_cast<T*>(max_exp_avg_sq->data), g, c});
     else
       map_elements<1>(ctx, {&flat}, AdamBody<T, false>{p, m, v, nullptr, g, c});
+  });
+}
+
+namespace {
+
+template <typename T> struct DropoutMaskBody {
+  T* out;
+  uint64_t key;
+  double keep;
+  T scale;
+  __device__ void operator()(const int64_t (&o)[1]) const {
+    out[o[0]] = random_bits::dropout_scale(key, static_cast<uint64_t>(o[0]), keep, scale);
+  }
+};
+
+}  // namespace
+
+void dropout_mask(const Context& ctx, const Array& out, uint64_t key, double keep, double scale) {
+  Array flat;  // the elements as one contiguous run
+  flat.rank = 1;
+  flat.shape[0] = out.numel();
+  flat.strides[0] = 1;
+  visit_float(out.dtype, [&]<typename T>() {
+    map_elements<1>(ctx, {&flat}, DropoutMaskBody<T>{static_cast<T*>(out.data), key, keep, static_cast<T>(scale)});
   });
 }
 

@@ -86,6 +86,9 @@ void gru_gates_backward(const Context& ctx, const Array& saved, const Array& gh,
 
 // One Adam step in place (core/adam_update.h), contiguous operands of one
 // shape; v_max null without Amsgrad. One thread per element.
+// out (contiguous float) = random_bits::dropout_scale(key, i, keep, scale).
+void dropout_mask(const Context& ctx, const Array& out, uint64_t key, double keep, double scale);
+
 void adam_update(const Context& ctx, const Array& param, const Array& grad, const Array& exp_avg,
                  const Array& exp_avg_sq, const Array* max_exp_avg_sq, const AdamStep& step);
 

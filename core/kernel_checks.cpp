@@ -207,4 +207,11 @@ int64_t adam_update_args(const View& param, const View& grad, const View& exp_av
   return param.numel();
 }
 
+int64_t dropout_mask_args(const View& out, double p) {
+  floating("dropout_mask", out);
+  contiguous("dropout_mask", "out", out);
+  if (!(p >= 0 && p < 1)) fail("dropout_mask: p must be in [0, 1), got {}", p);
+  return out.numel();
+}
+
 }  // namespace tg::checks

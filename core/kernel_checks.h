@@ -43,5 +43,7 @@ GruSizes gru_gates_backward_args(const View& saved, const View& gh, const View& 
 // Returns the element count.
 int64_t adam_update_args(const View& param, const View& grad, const View& exp_avg, const View& exp_avg_sq,
                          const View* max_exp_avg_sq);
+// out contiguous float, p in [0, 1); returns the element count.
+int64_t dropout_mask_args(const View& out, double p);
 
 }  // namespace tg::checks

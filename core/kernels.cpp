@@ -160,4 +160,10 @@ void adam_update(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
                    step);
 }
 
+Tensor dropout_mask(const Shape& shape, TensorOptions options, uint64_t key, double p) {
+  Tensor mask = Tensor::empty(shape, options);
+  backend_for(options.device).dropout_mask(mask.view(), key, p);
+  return mask;
+}
+
 }  // namespace tg::kernels

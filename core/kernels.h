@@ -56,4 +56,8 @@ void nll_rows_backward(const Tensor& target, int64_t ignore_index, double smooth
 void adam_update(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
                  const Tensor* max_exp_avg_sq, const AdamStep& step);
 
+// Dropout's factors, a new contiguous tensor: 1 / (1 - p) where draw i of the
+// stream `key` keeps element i (core/random_bits.h), else 0.
+Tensor dropout_mask(const Shape& shape, TensorOptions options, uint64_t key, double p);
+
 }  // namespace tg::kernels

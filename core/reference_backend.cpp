@@ -1,5 +1,7 @@
 #include "core/reference_backend.h"
 
+#include "core/random_bits.h"
+
 #include <cmath>
 #include <numbers>
 #include <type_traits>
@@ -7,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/kernel_checks.h"
+#include "core/random_bits.h"
 
 namespace tg {
 
@@ -454,6 +457,14 @@ void ReferenceBackend::adam_update(const View& param, const View& grad, const Vi
       adam_loop<true>(param.as<T>(), grad.as<const T>(), exp_avg.as<T>(), exp_avg_sq.as<T>(), max_exp_avg_sq->as<T>(), n, c);
     else
       adam_loop<false>(param.as<T>(), grad.as<const T>(), exp_avg.as<T>(), exp_avg_sq.as<T>(), static_cast<T*>(nullptr), n, c);
+  });
+}
+
+void ReferenceBackend::dropout_mask(const View& out, uint64_t key, double p) {
+  const int64_t n = checks::dropout_mask_args(out, p);
+  visit_float(out.dtype, "dropout_mask", [&]<typename T>() {
+    T* const values = out.as<T>();
+    for (int64_t i = 0; i < n; ++i) values[i] = random_bits::dropout_scale(key, i, 1 - p, T(1 / (1 - p)));
   });
 }
 

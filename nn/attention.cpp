@@ -52,6 +52,7 @@ void Attention::check_inputs(const Tensor& query, const Tensor& keys, const Tens
   if (!(mask.shape() == Shape{batch, source}))
     fail("{}: mask must be ({}, {}) for keys {}, got {}", name, batch, source, keys.shape().str(), mask.shape().str());
   // A row with no valid position would be 0/0 in the softmax; reject it.
+  if (mask.is_same(checked_mask_)) return;
   const std::vector<int64_t> valid = mask.to_vector<int64_t>();
   for (int64_t b = 0; b < batch; ++b) {
     bool any = false;
@@ -59,6 +60,7 @@ void Attention::check_inputs(const Tensor& query, const Tensor& keys, const Tens
     if (!any)
       fail("{}: mask row {} has no valid position (the mask is true at valid positions, false at padding)", name, b);
   }
+  checked_mask_ = mask;
 }
 
 // α = softmax_j(mask ? score : -∞)   (B, S)

@@ -15,7 +15,11 @@
 // than turned into NaN or made-up uniform weights: every source sentence has at
 // least one token, and a mask written the other way round (true = padding)
 // makes the longest sentence's row all false, so the mistake is caught at once.
-// (The check reads the B·S mask values on the host at every forward.)
+// (The check reads the B·S mask values on the host, once per mask tensor: a
+// decoder passes the same mask at every step, and on a GPU a read at every
+// step would make the host wait for the device each time. The module keeps a
+// handle to the last mask it checked; changing that tensor's values in place
+// afterwards escapes the check.)
 //
 // The keys' part of the score is the same at every decoder step, so a decoder
 // calls project_keys(keys) once per source batch and passes the result to
@@ -75,6 +79,7 @@ class Attention : public Module {
  private:
   int64_t query_size_, key_size_;
   DType dtype_;
+  mutable Tensor checked_mask_;  // the last mask whose rows were all found to have a valid position
 };
 
 }  // namespace tg::nn

@@ -419,6 +419,11 @@ TEST_CASE("AdditiveAttention: bad shapes, dtypes and masks are rejected with wha
                        tg::Error);
   CHECK_THROWS_WITH_AS(att(query, Tensor()), Contains("keys"), tg::Error);
   CHECK_NOTHROW(att(query, keys, mask));
+  // The mask is read once per mask tensor (a decoder passes the same one at every step): checking `mask` again
+  // is skipped, and another tensor is still checked after it.
+  CHECK_NOTHROW(att(query, keys, mask));
+  CHECK_THROWS_WITH_AS(att(query, keys, length_mask({7, 7, 0, 7}, 7)), Contains("mask row 2 has no valid position"),
+                       tg::Error);
 
   CHECK_THROWS_WITH_AS(
       AdditiveAttention(8, 32, 0),

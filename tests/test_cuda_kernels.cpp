@@ -626,6 +626,20 @@ TEST_CASE("adam_update: with and without amsgrad and weight decay, odd and large
         }
 }
 
+TEST_CASE("dropout_mask: the same mask as the cpu, bit for bit") {
+  std::mt19937 rng(16);
+  for (DType dtype : kFloatTypes)
+    for (const Shape& shape : {Shape{1}, Shape{7}, Shape{33, 9}, Shape{64, 20, 512}})
+      for (double p : {0.0, 0.2, 0.9}) {
+        INFO(describe(dtype_name(dtype), shape.str(), p));
+        const uint64_t key = (uint64_t(rng()) << 32) | rng();
+        const Operand mask = random_operand(dtype, shape, Layout::contiguous, rng);
+        cpu().dropout_mask(mask.host(), key, p);
+        gpu().dropout_mask(mask.device(), key, p);
+        check_same(mask);
+      }
+}
+
 TEST_CASE("nll and nll_backward: ignore_index, label smoothing, broadcast dloss") {
   std::mt19937 rng(15);
   const int64_t ignore = -100;

@@ -826,6 +826,59 @@ TEST_CASE("adam_update: cpu equals the reference bit for bit, with and without a
         }
 }
 
+// SplitMix64 (Steele, Lea and Flood 2014) as a sequential generator: the
+// stream random_bits must reproduce by random access, written out here
+// independently of core/random_bits.h.
+static std::vector<uint64_t> splitmix64_stream(uint64_t seed, int64_t n) {
+  std::vector<uint64_t> out;
+  for (int64_t i = 0; i < n; ++i) {
+    seed += 0x9E3779B97F4A7C15ull;
+    uint64_t z = seed;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    out.push_back(z ^ (z >> 31));
+  }
+  return out;
+}
+
+TEST_CASE("dropout_mask: SplitMix64 draws, the same on cpu and reference, about 1 - p kept") {
+  // The published first output of SplitMix64 seeded with 0 (Vigna's splitmix64.c).
+  CHECK(splitmix64_stream(0, 1)[0] == 0xE220A8397B1DCDAFull);
+  const int64_t n = 100003;  // past the threaded threshold, odd
+  for (const DType dtype : {DType::f32, DType::f64})
+    for (const double p : {0.0, 0.2, 0.5, 0.9})
+      for (const uint64_t key : {uint64_t{0}, uint64_t{12345}, ~uint64_t{0}}) {
+        CAPTURE(dtype_name(dtype)); CAPTURE(p); CAPTURE(key);
+        std::vector<double> cpu_out(n, -1), ref_out(n, -1);
+        std::vector<float> cpu_f(n, -1), ref_f(n, -1);
+        auto view = [&](std::vector<double>& d, std::vector<float>& f) {
+          return dtype == DType::f64 ? View{d.data(), dtype, Shape{n}, Strides{1}} : View{f.data(), dtype, Shape{n}, Strides{1}};
+        };
+        cpu_backend().dropout_mask(view(cpu_out, cpu_f), key, p);
+        reference_backend().dropout_mask(view(ref_out, ref_f), key, p);
+        if (dtype == DType::f32) {
+          for (int64_t i = 0; i < n; ++i) cpu_out[i] = cpu_f[i], ref_out[i] = ref_f[i];
+        }
+        CHECK(cpu_out == ref_out);
+        const std::vector<uint64_t> stream = splitmix64_stream(key, n);
+        const double scale = dtype == DType::f32 ? double(float(1 / (1 - p))) : 1 / (1 - p);
+        int64_t kept = 0, wrong = 0;
+        for (int64_t i = 0; i < n; ++i) {
+          const bool keep = double(stream[i] >> 11) * 0x1.0p-53 < 1 - p;
+          kept += keep;
+          wrong += cpu_out[i] != (keep ? scale : 0.0);
+        }
+        CHECK(wrong == 0);
+        // Binomial(n, 1 - p): 6 standard deviations.
+        CHECK(std::abs(double(kept) - n * (1 - p)) <= 6 * std::sqrt(n * p * (1 - p)) + 1e-9);
+      }
+  std::vector<float> out(4);
+  const View v{out.data(), DType::f32, Shape{4}, Strides{1}};
+  CHECK_THROWS_WITH_AS(cpu_backend().dropout_mask(v, 1, 1.0), "dropout_mask: p must be in [0, 1), got 1", Error);
+  const View strided{out.data(), DType::f32, Shape{2}, Strides{2}};
+  CHECK_THROWS_AS(reference_backend().dropout_mask(strided, 1, 0.5), Error);
+}
+
 TEST_CASE("adam_update: argument errors name the operand") {
   std::vector<float> a(6), b(6);
   std::vector<double> d(6);
