@@ -11,8 +11,8 @@
 # run of it has passed and its time on a 2-core machine has been measured.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-export BUILD_DIR=build-ci SANITIZE_BUILD_DIR=build-ci-sanitize FUZZ_BUILD_DIR=build-ci-fuzz
-rm -rf "$BUILD_DIR" "$SANITIZE_BUILD_DIR" "$FUZZ_BUILD_DIR"
+export BUILD_DIR=build-ci SANITIZE_BUILD_DIR=build-ci-sanitize FUZZ_BUILD_DIR=build-ci-sanitize  # one build for both
+rm -rf "$BUILD_DIR" "$SANITIZE_BUILD_DIR"
 # Build the CUDA backend wherever nvcc is installed (it compiles without a
 # GPU; its tests then report themselves skipped), so that a change breaking
 # it never lands. The sanitizer and fuzz builds are CPU only.

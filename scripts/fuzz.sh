@@ -9,7 +9,8 @@
 #
 #   scripts/fuzz.sh [--seconds N] [target...]     (default: 20 seconds, every target)
 #
-# Environment: FUZZ_BUILD_DIR (default build-fuzz); FUZZ_RSS_LIMIT_MB (2048).
+# Environment: FUZZ_BUILD_DIR (default build-sanitize, the build scripts/test.sh --sanitize
+# also uses); FUZZ_RSS_LIMIT_MB (2048).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 seconds=20
@@ -27,26 +28,9 @@ if [ ${#targets[@]} -eq 0 ]; then
   for dir in tests/fuzz/corpus/*/; do targets+=("$(basename "$dir")"); done
 fi
 
-scripts/install-deps.sh || exit 1
-missing=()
-for p in clang libclang-rt-14-dev; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  sudo=""
-  [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  echo "installing: ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  { $sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"; } || exit 1
-fi
-
-build=${FUZZ_BUILD_DIR:-build-fuzz}
-if [ ! -f "$build/build.ninja" ]; then
-  CC=clang CXX=clang++ meson setup "$build" --buildtype=debugoptimized -Dfuzz=true -Dcuda=disabled \
-    -Db_sanitize=address,undefined -Db_lundef=false \
-    "-Dcpp_args=-fsanitize=fuzzer-no-link -fno-sanitize-recover=all" \
-    "-Dcpp_link_args=-fno-sanitize-recover=all" || exit 1
-fi
+# The sanitized build of scripts/test.sh --sanitize (scripts/setup-sanitize.sh), shared with it.
+build=${FUZZ_BUILD_DIR:-build-sanitize}
+scripts/setup-sanitize.sh "$build" || exit 1
 ninja -C "$build" "${targets[@]/#/tests/fuzz/}" || exit 1
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}

@@ -19,11 +19,11 @@ for arg in "$@"; do
 done
 scripts/install-deps.sh || exit 1
 if $sanitize; then
+  # clang, ASan + UBSan (its -fsanitize=undefined includes float-cast-overflow);
+  # the same build holds the fuzz targets (scripts/fuzz.sh).
   build=${SANITIZE_BUILD_DIR:-build-sanitize}
-  # GCC's -fsanitize=undefined leaves out float-to-integer conversions that overflow.
-  extra="-fsanitize=float-cast-overflow -fno-sanitize-recover=all"
-  setup=(--buildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false -Dcuda=disabled
-         "-Dcpp_args=$extra" "-Dcpp_link_args=$extra")
+  scripts/setup-sanitize.sh "$build" || exit 1
+  setup=()
   export TAPEGRAD_SANITIZE=1
   export ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:abort_on_error=1:detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:abort_on_error=1:print_stacktrace=1}
