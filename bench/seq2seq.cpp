@@ -47,6 +47,7 @@
 #include "core/cuda.h"
 #include "core/device.h"
 #include "core/error.h"
+#include "core/storage.h"
 #include "core/tape.h"
 #include "data/batching.h"
 #include "data/tokenizer.h"
@@ -212,12 +213,15 @@ void run_train(const Options& o) {
   }
   if (!o.save_path.empty()) nn::save(*model, o.save_path);
   const double tokens = static_cast<double>(timed_tokens);
+  const HostMemoryStats memory = host_memory_stats();  // what of the RSS is live tensors, what the allocator keeps
+  constexpr double mb = 1024.0 * 1024.0;
   fmt::print("seq2seq impl=tapegrad model={} mode=train device={} threads={} steps={} warmup={} batch={} dropout={} "
              "tokens={} seconds={:.3f} tok_per_s={:.1f} matmul_mflop_per_tok={:.3f} start_rss_mb={:.1f} peak_rss_mb={:.1f} "
-             "peak_device_mb={:.1f} first_loss={:.8g} last_loss={:.8g}\n",
+             "host_peak_in_use_mb={:.1f} host_cached_mb={:.1f} peak_device_mb={:.1f} first_loss={:.8g} last_loss={:.8g}\n",
              o.model, device.str(), o.threads, o.steps, o.warmup, o.batch_size, o.dropout, timed_tokens, timed_seconds,
-             tokens / timed_seconds, timed_flops / tokens / 1e6, start_rss_mb, peak_rss_mb(), peak_device_mb(device),
-             first_loss, last_loss);
+             tokens / timed_seconds, timed_flops / tokens / 1e6, start_rss_mb, peak_rss_mb(),
+             static_cast<double>(memory.peak_in_use_bytes) / mb, static_cast<double>(memory.cached_bytes) / mb,
+             peak_device_mb(device), first_loss, last_loss);
 }
 
 // ---- decode ----

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Training and decoding speed of the translation models, tapegrad against
 # PyTorch, on identical batches and initial weights (bench/README.md explains):
-#   0. the machine's sgemm GFLOP/s on (64·30, 512) x (512, 1536), OpenBLAS direct;
 #   1. per model, a pairing check: dropout 0, 5 steps on both sides, the
 #      first losses must agree (same model, same batches);
-#   2. per model, RUNS alternating training runs of each side; medians of
-#      tok/s and peak RSS, the ratios tapegrad/PyTorch, and the share of the
-#      sgemm limit (matmul FLOPs per target token × tok/s ÷ sgemm FLOP/s);
+#   2. per model, RUNS alternating training runs of each side, each pair after
+#      a measurement of the machine's sgemm GFLOP/s (OpenBLAS directly on
+#      (64·30, 512) x (512, 1536)); medians of tok/s and peak RSS, the ratios
+#      tapegrad/PyTorch (of the medians, and the median of the per-run ratios),
+#      and the share of the sgemm limit (matmul FLOPs per target token × tok/s
+#      ÷ the median sgemm FLOP/s);
 #   3. per model, greedy and beam decoding with the weights tapegrad trained,
 #      sentences/s of both sides and how many outputs are identical.
 # Works from any directory. Environment knobs (defaults in brackets):
@@ -50,9 +52,20 @@ median() {
 lines() { grep "^seq2seq impl=$1 model=$2 mode=$3 " "$results" || true; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == "-" || b == 0) print "-"; else printf "%.3f", a / b }'; }
 
+# The machine's sgemm GFLOP/s now: OpenBLAS directly on (64·30, 512) x (512, 1536), appended to the results.
+measure_sgemm() {
+  local gflops
+  gflops=$("$build_dir/bench/bench_matmul" --threads "$threads" --reps 5 --mkn 1920 512 1536 | grep '^matmul' |
+    field openblas_gflops)
+  echo "sgemm threads=$threads load=$(cut -d' ' -f1 /proc/loadavg) gflops=$gflops" | tee -a "$results"
+}
+# Median over the runs of tapegrad's figure / PyTorch's figure of the same run (robust to load drifting between runs).
+paired_ratio() {
+  paste <(lines tapegrad "$1" "$2" | field "$3") <(lines pytorch "$1" "$2" | field "$3") |
+    awk '$2 > 0 { print $1 / $2 }' | median | awk '{ if ($1 == "-") print; else printf "%.3f\n", $1 }'
+}
+
 echo "== machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(date '+%Y-%m-%d %H:%M') =="
-sgemm=$("$build_dir/bench/bench_matmul" --threads "$threads" --mkn 1920 512 1536 | grep '^matmul' | field openblas_gflops)
-echo "sgemm (1920,512)x(512,1536), OpenBLAS, threads=$threads: $sgemm GFLOP/s"
 
 for model in $models; do
   echo
@@ -72,6 +85,7 @@ for model in $models; do
   echo
   echo "== $model: training, $runs alternating runs each, $steps steps, threads=$threads =="
   for ((i = 1; i <= runs; i++)); do
+    measure_sgemm
     "$tg_bench" train --model "$model" --threads "$threads" --steps "$steps" --plan "$work/$model.plan" \
       --init "$work/$model-init.safetensors" --save "$work/$model-trained.safetensors" | tee -a "$results"
     "${torch_bench[@]}" train --threads "$threads" --plan "$work/$model.plan" \
@@ -89,16 +103,20 @@ done
 
 echo
 echo "== training: medians of $runs runs, threads=$threads, $steps steps (first 3 not timed) =="
-echo "| model | tapegrad tok/s | PyTorch tok/s | tapegrad/PyTorch | tapegrad peak RSS MB | PyTorch peak RSS MB | RSS tapegrad/PyTorch | matmul MFLOP/tok | tapegrad % of sgemm | PyTorch % of sgemm |"
+sgemm=$(grep '^sgemm ' "$results" | field gflops | median)
+echo "sgemm (1920,512)x(512,1536), OpenBLAS, threads=$threads: median $sgemm GFLOP/s over the runs" \
+  "(range $(grep '^sgemm ' "$results" | field gflops | sort -g | sed -n '1p;$p' | paste -sd-))"
+echo "| model | tapegrad tok/s | PyTorch tok/s | tapegrad/PyTorch (per-run median) | tapegrad peak RSS MB (live tensors at most) | PyTorch peak RSS MB | RSS tapegrad/PyTorch | matmul MFLOP/tok | tapegrad % of sgemm | PyTorch % of sgemm |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
 for model in $models; do
   tg_tok=$(lines tapegrad "$model" train | field tok_per_s | median)
   pt_tok=$(lines pytorch "$model" train | field tok_per_s | median)
   tg_rss=$(lines tapegrad "$model" train | field peak_rss_mb | median)
+  tg_live=$(lines tapegrad "$model" train | field host_peak_in_use_mb | median)
   pt_rss=$(lines pytorch "$model" train | field peak_rss_mb | median)
   mflop=$(lines tapegrad "$model" train | field matmul_mflop_per_tok | head -1)
   share() { awk -v t="$1" -v f="$mflop" -v g="$sgemm" 'BEGIN { printf "%.1f", 100 * t * f * 1e6 / (g * 1e9) }'; }
-  echo "| $model | $tg_tok | $pt_tok | $(ratio "$tg_tok" "$pt_tok") | $tg_rss | $pt_rss | $(ratio "$tg_rss" "$pt_rss") | $mflop | $(share "$tg_tok") | $(share "$pt_tok") |"
+  echo "| $model | $tg_tok | $pt_tok | $(ratio "$tg_tok" "$pt_tok") ($(paired_ratio "$model" train tok_per_s)) | $tg_rss ($tg_live) | $pt_rss | $(ratio "$tg_rss" "$pt_rss") | $mflop | $(share "$tg_tok") | $(share "$pt_tok") |"
 done
 
 echo
