@@ -39,7 +39,9 @@ Tensor fixture_mask(const Fixture& fixture) { return tg::ne(fixture_tensor(fixtu
 
 // Copies every parameter of `module` from the fixture tensor of the same name.
 void load_parameters(const tg::nn::Module& module, const Fixture& fixture) {
-  for (const auto& [name, p] : module.named_parameters()) {
+  for (const auto& [name_, p_] : module.named_parameters()) {
+    const auto& name = name_;  // a plain reference: clang 14 cannot capture a structured binding
+    const auto& p = p_;
     const FixtureTensor& t = entry(fixture, name);
     REQUIRE_MESSAGE(p.shape() == t.shape, name << ": module " << p.shape().str() << ", fixture " << t.shape.str());
     for (int64_t i = 0; i < p.numel(); ++i) {

@@ -144,7 +144,9 @@ TEST_CASE("a file written by the hand-made PyTorch writer loads with the expecte
   CHECK(file.metadata == kFixtureMetadata);
   const NamedTensors want = fixture_tensors();
   REQUIRE(file.tensors.size() == want.size());
-  for (const auto& [name, t] : want) {
+  for (const auto& [name_, t_] : want) {
+    const auto& name = name_;  // a plain reference: clang 14 cannot capture a structured binding
+    const auto& t = t_;
     CAPTURE(name);
     const Tensor* got = file.find(name);
     REQUIRE(got != nullptr);
@@ -449,7 +451,9 @@ TEST_CASE("train 3 steps, save, load into a fresh model and optimizer, 3 more ==
       {"AdamW", [](Net& n) { return std::make_unique<optim::AdamW>(n.named_parameters(), optim::AdamWOptions{.lr = 0.05}); }},
       {"SGD", [](Net& n) { return std::make_unique<optim::SGD>(n.parameters(), optim::SGDOptions{.lr = 0.1, .momentum = 0.9, .nesterov = true}); }},
   };
-  for (const auto& [name, make] : optimizers) {
+  for (const auto& [name_, make_] : optimizers) {
+    const auto& name = name_;  // a plain reference: clang 14 cannot capture a structured binding
+    const auto& make = make_;
     CAPTURE(name);
     Net straight(Generator(7));
     auto opt = make(straight);

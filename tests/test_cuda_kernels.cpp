@@ -732,7 +732,9 @@ TEST_CASE("devices: parse_device, a missing GPU index, and ops that mix devices"
       {"copy_into", [&] { kernels::copy_into(h, g); }},
       {"add_into", [&] { kernels::add_into(g, h); }},
   };
-  for (const auto& [op, body] : mixed) {
+  for (const auto& [op_, body_] : mixed) {
+    const auto& op = op_;  // a plain reference: clang 14 cannot capture a structured binding
+    const auto& body = body_;
     CAPTURE(op);
     const std::string message = error_message(body);
     CAPTURE(message);

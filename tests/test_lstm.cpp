@@ -41,7 +41,9 @@ Tensor fixture_lengths(const Fixture& fixture) {
 // the fixture must hold exactly the module's parameters (PyTorch's names).
 void load_parameters(const tg::nn::Module& module, const Fixture& fixture) {
   int loaded = 0;
-  for (const auto& [name, p] : module.named_parameters()) {
+  for (const auto& [name_, p_] : module.named_parameters()) {
+    const auto& name = name_;  // a plain reference: clang 14 cannot capture a structured binding
+    const auto& p = p_;
     const FixtureTensor& t = entry(fixture, name);
     REQUIRE_MESSAGE(p.shape() == t.shape, name << ": module " << p.shape().str() << ", fixture " << t.shape.str());
     tg::kernels::copy_into(tg::from_vector(t.values, t.shape, {DType::f64}), p);

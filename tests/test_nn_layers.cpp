@@ -121,12 +121,16 @@ TEST_CASE("Module: zero_grad drops every gradient") {
   Net net(gen);
   net.eval();
   tg::sum(net.forward(tg::randn({2, 3}, {}, gen))).backward();
-  for (const auto& [name, p] : net.named_parameters()) {
+  for (const auto& [name_, p_] : net.named_parameters()) {
+    const auto& name = name_;  // a plain reference: clang 14 cannot capture a structured binding
+    const auto& p = p_;
     INFO(name);
     CHECK(p.grad().defined());
   }
   net.zero_grad();
-  for (const auto& [name, p] : net.named_parameters()) {
+  for (const auto& [name_, p_] : net.named_parameters()) {
+    const auto& name = name_;  // a plain reference: clang 14 cannot capture a structured binding
+    const auto& p = p_;
     INFO(name);
     CHECK(!p.grad().defined());
   }

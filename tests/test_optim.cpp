@@ -76,7 +76,9 @@ void check_close(const Tensor& got, const std::vector<double>& want, double tole
 // Runs every fixture configuration with parameters of `dtype`; compares after each step.
 void run_fixture_configs(DType dtype, double tolerance) {
   const auto ref = read_reference();
-  for (const auto& [name, make] : configs()) {
+  for (const auto& [name_, make_] : configs()) {
+    const auto& name = name_;  // a plain reference: clang 14 cannot capture a structured binding
+    const auto& make = make_;
     CAPTURE(name);
     Tensor w = from(ref.at("w0"), {2, 3}, dtype).requires_grad_();
     Tensor b = from(ref.at("b0"), {3}, dtype).requires_grad_();

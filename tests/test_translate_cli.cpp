@@ -97,7 +97,9 @@ void check_same_tensors(const std::string& a_path, const std::string& b_path) {
   const tg::SafetensorsContents a = tg::load_safetensors(a_path), b = tg::load_safetensors(b_path);
   REQUIRE(a.tensors.size() == b.tensors.size());
   int compared = 0;
-  for (const auto& [name, ta] : a.tensors) {
+  for (const auto& [name_, ta_] : a.tensors) {
+    const auto& name = name_;  // a plain reference: clang 14 cannot capture a structured binding
+    const auto& ta = ta_;
     const tg::Tensor* tb = b.find(name);
     REQUIRE_MESSAGE(tb != nullptr, name);
     REQUIRE(ta.shape() == tb->shape());

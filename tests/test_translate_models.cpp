@@ -182,7 +182,9 @@ TEST_CASE("teacher-forced logits match PyTorch's implementation of each model") 
     const Fixture fixture = load_fixture("translate_" + kind + ".txt");
     auto model = build(kind, config_of(kind, 9, 8, 3, 4, 0.0), DType::f64, 1);
     int loaded = 0;
-    for (const auto& [name, p] : model->named_parameters()) {
+    for (const auto& [name_, p_] : model->named_parameters()) {
+      const auto& name = name_;  // a plain reference: clang 14 cannot capture a structured binding
+      const auto& p = p_;
       CAPTURE(name);
       const FixtureTensor& t = entry(fixture, name);
       REQUIRE(t.shape == p.shape());
