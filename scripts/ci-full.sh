@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# The full check meant for .ci/run (issue #8), three parts, each printing its
+# The full check .ci/run runs (issue #8), three parts, each printing its
 # own "N passed, N failed":
 #   1. the README's test command (scripts/test.sh): release build, whole suite;
 #   2. the same suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #      (scripts/test.sh --sanitize);
-#   3. a 20-second run of each libFuzzer target (scripts/fuzz.sh, which installs
-#      clang and libclang-rt-14-dev).
+#   3. a 20-second run of each libFuzzer target (scripts/fuzz.sh), built in
+#      part 2's clang build (scripts/setup-sanitize.sh installs clang and
+#      libclang-rt-14-dev).
 # The last line is the total of all three. A part that stops before counting
-# (a build error) counts as 1 failed. It joins .ci/run once a fresh clone's
-# run of it has passed and its time on a 2-core machine has been measured.
+# (a build error) counts as 1 failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export BUILD_DIR=build-ci SANITIZE_BUILD_DIR=build-ci-sanitize FUZZ_BUILD_DIR=build-ci-sanitize  # one build for both
