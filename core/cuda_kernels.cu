@@ -687,10 +687,7 @@ template <typename T, bool amsgrad> struct AdamBody {
 
 void adam_update(const Context& ctx, const Array& param, const Array& grad, const Array& exp_avg,
                  const Array& exp_avg_sq, const Array* max_exp_avg_sq, const AdamStep& step) {
-  Array flat;  // the elements as one contiguous run
-  flat.rank = 1;
-  flat.shape[0] = param.numel();
-  flat.strides[0] = 1;
+  const Array flat = grid(1, param.numel());  // the elements as one contiguous run
   visit_float(param.dtype, [&]<typename T>() {
     const adam::Coefficients<T> c = adam::coefficients<T>(step);
     T* const p = static_cast<T*>(param.data);
@@ -719,10 +716,7 @@ template <typename T> struct DropoutMaskBody {
 }  // namespace
 
 void dropout_mask(const Context& ctx, const Array& out, uint64_t key, double keep, double scale) {
-  Array flat;  // the elements as one contiguous run
-  flat.rank = 1;
-  flat.shape[0] = out.numel();
-  flat.strides[0] = 1;
+  const Array flat = grid(1, out.numel());
   visit_float(out.dtype, [&]<typename T>() {
     map_elements<1>(ctx, {&flat}, DropoutMaskBody<T>{static_cast<T*>(out.data), key, keep, static_cast<T>(scale)});
   });

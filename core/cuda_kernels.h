@@ -84,11 +84,11 @@ void gru_gates(const Context& ctx, const Array& gi, const Array& gh, const Array
 void gru_gates_backward(const Context& ctx, const Array& saved, const Array& gh, const Array& h, const Array& dout,
                         const Array& dgi, const Array& dgh, const Array& dh);
 
-// One Adam step in place (core/adam_update.h), contiguous operands of one
-// shape; v_max null without Amsgrad. One thread per element.
 // out (contiguous float) = random_bits::dropout_scale(key, i, keep, scale).
 void dropout_mask(const Context& ctx, const Array& out, uint64_t key, double keep, double scale);
 
+// One Adam step in place (core/adam_update.h), contiguous operands of one
+// shape; v_max null without Amsgrad. One thread per element.
 void adam_update(const Context& ctx, const Array& param, const Array& grad, const Array& exp_avg,
                  const Array& exp_avg_sq, const Array* max_exp_avg_sq, const AdamStep& step);
 

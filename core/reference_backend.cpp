@@ -1,7 +1,5 @@
 #include "core/reference_backend.h"
 
-#include "core/random_bits.h"
-
 #include <cmath>
 #include <numbers>
 #include <type_traits>

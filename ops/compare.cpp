@@ -10,8 +10,8 @@ namespace tg {
 namespace {
 // y = a (op) b as bool, broadcasting; not recorded.
 Tensor compare(BinaryOp op, const Tensor& a, const Tensor& b) {
-  const ProfileScope profile(binary_op_name(op).data());
   const char* name = binary_op_name(op).data();
+  const ProfileScope profile(name);
   check_defined(a, name, "a");
   check_defined(b, name, "b");
   check_same_kind(a, b, name);
@@ -21,8 +21,9 @@ Tensor compare(BinaryOp op, const Tensor& a, const Tensor& b) {
 }
 
 Tensor compare(BinaryOp op, const Tensor& a, double b) {
-  const ProfileScope profile(binary_op_name(op).data());
-  check_defined(a, binary_op_name(op).data(), "a");
+  const char* name = binary_op_name(op).data();
+  const ProfileScope profile(name);
+  check_defined(a, name, "a");
   return compare(op, a, scalar(b, {a.dtype(), a.device()}));
 }
 }  // namespace

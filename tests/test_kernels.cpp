@@ -841,6 +841,19 @@ static std::vector<uint64_t> splitmix64_stream(uint64_t seed, int64_t n) {
   return out;
 }
 
+// backend.dropout_mask over n elements of dtype, read back as doubles.
+static std::vector<double> dropout_values(Backend& backend, DType dtype, int64_t n, uint64_t key, double p) {
+  // 8 bytes an element hold either dtype; all ones is NaN in both, so an element left unwritten never compares equal.
+  std::vector<uint64_t> storage(n, ~uint64_t{0});
+  backend.dropout_mask(View{storage.data(), dtype, Shape{n}, Strides{1}}, key, p);
+  if (dtype == DType::f64) {
+    const double* values = reinterpret_cast<const double*>(storage.data());
+    return std::vector<double>(values, values + n);
+  }
+  const float* values = reinterpret_cast<const float*>(storage.data());
+  return std::vector<double>(values, values + n);
+}
+
 TEST_CASE("dropout_mask: SplitMix64 draws, the same on cpu and reference, about 1 - p kept") {
   // The published first output of SplitMix64 seeded with 0 (Vigna's splitmix64.c).
   CHECK(splitmix64_stream(0, 1)[0] == 0xE220A8397B1DCDAFull);
@@ -849,16 +862,8 @@ TEST_CASE("dropout_mask: SplitMix64 draws, the same on cpu and reference, about 
     for (const double p : {0.0, 0.2, 0.5, 0.9})
       for (const uint64_t key : {uint64_t{0}, uint64_t{12345}, ~uint64_t{0}}) {
         CAPTURE(dtype_name(dtype)); CAPTURE(p); CAPTURE(key);
-        std::vector<double> cpu_out(n, -1), ref_out(n, -1);
-        std::vector<float> cpu_f(n, -1), ref_f(n, -1);
-        auto view = [&](std::vector<double>& d, std::vector<float>& f) {
-          return dtype == DType::f64 ? View{d.data(), dtype, Shape{n}, Strides{1}} : View{f.data(), dtype, Shape{n}, Strides{1}};
-        };
-        cpu_backend().dropout_mask(view(cpu_out, cpu_f), key, p);
-        reference_backend().dropout_mask(view(ref_out, ref_f), key, p);
-        if (dtype == DType::f32) {
-          for (int64_t i = 0; i < n; ++i) cpu_out[i] = cpu_f[i], ref_out[i] = ref_f[i];
-        }
+        const std::vector<double> cpu_out = dropout_values(cpu_backend(), dtype, n, key, p);
+        const std::vector<double> ref_out = dropout_values(reference_backend(), dtype, n, key, p);
         CHECK(cpu_out == ref_out);
         const std::vector<uint64_t> stream = splitmix64_stream(key, n);
         const double scale = dtype == DType::f32 ? double(float(1 / (1 - p))) : 1 / (1 - p);

@@ -10,9 +10,7 @@
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 source scripts/gpu/env.sh
-out=${OUT:-/tmp/gpu-out}
 work=$(mktemp -d /tmp/gpu-bench.XXXXXX)
-mkdir -p "$out"
 steps=${STEPS:-60}
 runs=${RUNS:-2}
 batches=${BATCHES:-16 64 128}

@@ -5,8 +5,6 @@
 #   scripts/gpu/check.sh [tests|memcheck|all]
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-out=${OUT:-/tmp/gpu-out}
-mkdir -p "$out"
 what=${1:-all}
 source scripts/gpu/env.sh
 

@@ -6,9 +6,7 @@
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 source scripts/gpu/env.sh
-out=${OUT:-/tmp/gpu-out}
 work=$(mktemp -d /tmp/gpu-decode.XXXXXX)
-mkdir -p "$out"
 {
   for model in cho bahdanau; do
     .gpu/bin/bench_seq2seq train --device cuda --model "$model" --steps 40 --warmup 5 \

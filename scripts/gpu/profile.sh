@@ -6,8 +6,6 @@
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 source scripts/gpu/env.sh
-out=${OUT:-/tmp/gpu-out}
-mkdir -p "$out"
 model=${MODEL:-cho}
 batch=${BATCH:-128}
 CUDA_LAUNCH_BLOCKING=1 .gpu/bin/translate train --device cuda --model "$model" --batch-size "$batch" \

@@ -6,9 +6,7 @@
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 source scripts/gpu/env.sh
-out=${OUT:-/tmp/gpu-out}
 run=/tmp/gpu-bahdanau
-mkdir -p "$out"
 tr=(.gpu/bin/translate)
 start=$(date +%s)
 "${tr[@]}" train --device cuda --model bahdanau --epochs "${EPOCHS:-10}" --dropout 0.3 --lr-schedule plateau \
