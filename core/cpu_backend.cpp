@@ -310,20 +310,25 @@ void matmul_typed(const View& a, const View& b, const View& c, double beta) {
 // ---------------------------------------------------------------------------
 // row kernels on contiguous (R, C) data
 
+// The reductions carry `omp simd` so that they (and the exp inside) run a
+// vector at a time: without it the compiler keeps the order of a float sum.
 template <typename T>
 void softmax_row(const T* x, T* y, int64_t cols, bool log) {
   T max = x[0];
-  for (int64_t c = 1; c < cols; ++c) max = std::max(max, x[c]);
+#pragma omp simd reduction(max : max)
+  for (int64_t c = 1; c < cols; ++c) max = x[c] > max ? x[c] : max;
   double sum = 0;
-  for (int64_t c = 0; c < cols; ++c) {
-    const T e = exp_any(T(x[c] - max));
-    if (!log) y[c] = e;
-    sum += e;
-  }
   if (log) {
+#pragma omp simd reduction(+ : sum)
+    for (int64_t c = 0; c < cols; ++c) sum += exp_any(T(x[c] - max));
     const T log_sum = T(std::log(sum));
     for (int64_t c = 0; c < cols; ++c) y[c] = x[c] - max - log_sum;
   } else {
+#pragma omp simd reduction(+ : sum)
+    for (int64_t c = 0; c < cols; ++c) {
+      y[c] = exp_any(T(x[c] - max));
+      sum += y[c];
+    }
     const T scale = T(1.0 / sum);
     for (int64_t c = 0; c < cols; ++c) y[c] *= scale;
   }
@@ -336,6 +341,7 @@ void softmax_backward_row(const T* y, const T* dy, T* dx, int64_t cols, bool log
 #pragma omp simd reduction(+ : sum)
     for (int64_t c = 0; c < cols; ++c) sum += dy[c];
     const T s = T(sum);
+#pragma omp simd
     for (int64_t c = 0; c < cols; ++c) dx[c] += dy[c] - exp_any(y[c]) * s;
   } else {
 #pragma omp simd reduction(+ : sum)

@@ -22,17 +22,37 @@ constexpr size_t kSmallLimit = 4096;        // up to here: multiples of 64 bytes
 constexpr size_t kMapThreshold = 1 << 20;   // from here: mmap / munmap
 constexpr int kClassesPerDoubling = 8;      // above kSmallLimit: waste ≤ 1/8
 
+constexpr size_t kHugePage = 2 << 20;
+
+// Mapped blocks of 2 MiB and more are 2 MiB aligned, whole huge pages long,
+// and advised as huge pages: the first touch of fresh pages then faults once
+// per 2 MiB instead of once per 4 KiB (those faults were a third of a Cho
+// training step's time with 4 KiB pages).
+size_t mapped_length(size_t size) { return size >= kHugePage ? (size + kHugePage - 1) / kHugePage * kHugePage : size; }
+
+void* map_block(size_t size) {
+  const size_t length = mapped_length(size);
+  const size_t slack = size >= kHugePage ? kHugePage : 0;  // room to move the start to a 2 MiB boundary
+  void* mapped = mmap(nullptr, length + slack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mapped == MAP_FAILED) return nullptr;
+  if (slack == 0) return mapped;
+  const auto start = reinterpret_cast<uintptr_t>(mapped);
+  const uintptr_t aligned = (start + kHugePage - 1) / kHugePage * kHugePage;
+  if (aligned > start) munmap(mapped, aligned - start);
+  if (const size_t tail = start + slack - aligned; tail > 0) munmap(reinterpret_cast<void*>(aligned + length), tail);
+  void* ptr = reinterpret_cast<void*>(aligned);
+  madvise(ptr, length, MADV_HUGEPAGE);  // advice only: without it the block still works
+  return ptr;
+}
+
 void* system_allocate(size_t size) {
-  if (size >= kMapThreshold) {
-    void* ptr = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    return ptr == MAP_FAILED ? nullptr : ptr;
-  }
+  if (size >= kMapThreshold) return map_block(size);
   return std::aligned_alloc(kAlignment, size);
 }
 
 void system_free(void* ptr, size_t size) {
   if (size >= kMapThreshold)
-    munmap(ptr, size);
+    munmap(ptr, mapped_length(size));
   else
     std::free(ptr);
 }

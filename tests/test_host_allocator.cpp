@@ -42,10 +42,16 @@ TEST_CASE("a freed block is reused by the next request of its class, without the
   CHECK(b == a);
   CHECK(host_memory_stats().system_allocations == misses);
   tg::host_deallocate(b, 100001);
-  void* big = tg::host_allocate(3 << 20);  // mapped: page aligned, 64-byte aligned
-  CHECK(reinterpret_cast<uintptr_t>(big) % 64 == 0);
+  void* big = tg::host_allocate(3 << 20);  // mapped, on a huge-page (2 MiB) boundary
+  CHECK(reinterpret_cast<uintptr_t>(big) % (2 << 20) == 0);
   std::memset(big, 2, 3 << 20);
   tg::host_deallocate(big, 3 << 20);
+  for (const size_t exact : {size_t(2) << 20, size_t(24) << 20}) {  // whole huge pages long: aligned too
+    void* block = tg::host_allocate(exact);
+    CHECK(reinterpret_cast<uintptr_t>(block) % (2 << 20) == 0);
+    std::memset(block, 3, exact);
+    tg::host_deallocate(block, exact);
+  }
 }
 
 TEST_CASE("training-like churn with changing shapes keeps in-use plus cached within the peak plus 1/8") {
