@@ -1,7 +1,5 @@
 #include "core/backend.h"
 
-#include <cblas.h>
-
 #include <thread>
 
 #include "core/error.h"
@@ -117,9 +115,8 @@ Backend& backend_for(Device device) {
 
 void set_num_threads(int n) {
   if (n < 1) fail("set_num_threads: need at least 1 thread, got {}", n);
-  // OpenBLAS stays single-threaded; the cpu backend splits matrix products
-  // over the thread pool itself (one pool for all kernels).
-  openblas_set_num_threads(1);
+  // OpenBLAS stays single-threaded (CpuBackend's constructor sees to it): the
+  // cpu backend splits matrix products over this pool itself.
   set_pool_threads(n);
 }
 

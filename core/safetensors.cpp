@@ -23,6 +23,19 @@ constexpr uint64_t kMaxHeaderBytes = 100'000'000;  // as the reference implement
 constexpr int kMaxJsonDepth = 16;
 
 // ---- a small strict JSON parser (RFC 8259), enough for the header ----
+//
+// Why not a JSON library (Debian's nlohmann-json3-dev was weighed, issue #10):
+// the header is one flat object of strings, integer arrays and small objects,
+// and the work is in what this reader does beyond parsing. It rejects
+// duplicate keys (nlohmann keeps the last one silently: a second
+// "data_offsets" must not win), bounds nesting (kMaxJsonDepth), keeps a
+// number's digits as written (errors quote them; offsets and dimensions are
+// checked as exact integers below 2^63), and says in our words what was
+// wrong at which byte of the file. With nlohmann each of these is a SAX
+// handler callback, so the code here would barely shrink, and core would
+// compile a header of some 25,000 lines for it. This parser is fuzzed
+// (tests/fuzz/fuzz_safetensors.cpp) and its errors tested one by one
+// (tests/test_checkpoint.cpp).
 
 struct Json {
   enum class Kind { null, boolean, number, string, array, object };
