@@ -15,4 +15,5 @@
 #include "ops/ops.h"
 #include "nn/nn.h"
 #include "optim/optim.h"
+#include "train/train.h"
 #include "data/data.h"

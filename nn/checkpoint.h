@@ -1,18 +1,14 @@
 #pragma once
-// Checkpoints: a module's parameters, and optionally an optimizer's state and
-// a learning-rate schedule's counters, in one safetensors file.
+// Checkpoints of a module: its parameters in one safetensors file.
 //
-//   file tensors   "<parameter name>"            e.g. "encoder.embed.weight"
-//                  "optimizer.<param>.<buffer>"  e.g. "optimizer.encoder.embed.weight.exp_avg"
-//   metadata       "format"         "tapegrad.checkpoint.v1"
-//                  "optimizer.type" "Adam";  "optimizer.lr", "optimizer.<param>.step"
-//                  "schedule.type"  "StepLR"; "schedule.<counter>"
+//   file tensors   "<parameter name>"     e.g. "encoder.embed.weight"
+//   metadata       "format"  "tapegrad.checkpoint.v1"
 //                  and the caller's own string pairs
 //
-// Optimizer parameters are keyed by the optimizer's names: build the optimizer
-// from module.named_parameters() (or the same vector of tensors, numbered) both
-// when saving and when resuming. Numbers are written with the shortest
-// representation that reads back to the same double, so resuming is exact.
+// The same file format carries a training run's optimizer and schedule state
+// (train/checkpoint.h) under the reserved key prefixes "optimizer." and
+// "schedule."; loading a module from such a file reads its parameters and
+// leaves that state alone, so a training checkpoint also serves inference.
 //
 // Loading checks everything before changing anything: with strict (the
 // default) one tg::Error lists every missing key, every unexpected key and
@@ -21,10 +17,12 @@
 // Parameters are overwritten in place, without recording on the tape.
 #include <map>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
+#include "core/safetensors.h"
 #include "nn/module.h"
-#include "optim/lr_schedule.h"
-#include "optim/optimizer.h"
 
 namespace tg::nn {
 
@@ -37,15 +35,43 @@ struct LoadOptions {
 // Writes the module's parameters. Metadata keys "format", "optimizer.*" and
 // "schedule.*" are reserved.
 void save(const Module& module, const std::string& path, const Metadata& metadata = {});
-// Writes parameters, the optimizer's state and, when given, the schedule's counters.
-void save(const Module& module, const optim::Optimizer& optimizer, const std::string& path,
-          const Metadata& metadata = {}, const optim::LRSchedule* schedule = nullptr);
 
 // Reads parameters into `module` (a file's optimizer state is ignored here).
 // Returns the caller's metadata (reserved keys removed).
 Metadata load(Module& module, const std::string& path, LoadOptions options = {});
-// Reads parameters, the optimizer's state and, when given, the schedule's counters.
-Metadata load(Module& module, optim::Optimizer& optimizer, const std::string& path, LoadOptions options = {},
-              optim::LRSchedule* schedule = nullptr);
+
+// ---- the pieces save and load are made of, for files that hold more (train/checkpoint.h) ----
+
+inline constexpr const char* kCheckpointFormat = "tapegrad.checkpoint.v1";
+inline constexpr std::string_view kOptimizerPrefix = "optimizer.";
+inline constexpr std::string_view kSchedulePrefix = "schedule.";
+
+// "format", "optimizer.*" or "schedule.*".
+bool is_reserved_key(const std::string& key);
+
+// The file's contents for the module: its parameters, "format", and the
+// caller's metadata (reserved keys rejected, naming `path`).
+SafetensorsContents checkpoint_contents(const Module& module, const std::string& path, const Metadata& metadata);
+
+// A load whose checks have passed and whose copies are still to be done, so
+// that a caller can check more (an optimizer's state) before anything changes.
+class CheckedLoad {
+ public:
+  // Copies the file's tensors into the parameters (onto their devices).
+  void apply() const;
+  // The caller's metadata of the file (reserved keys removed).
+  const Metadata& metadata() const { return metadata_; }
+
+ private:
+  friend CheckedLoad check_load(const Module&, const SafetensorsContents&, const std::string&, LoadOptions);
+  std::vector<std::pair<Tensor, Tensor>> copies_;  // (parameter, file tensor)
+  Metadata metadata_;
+};
+
+// Checks the file's format and its tensors against the module's parameters
+// (tensors under "optimizer." are not the module's when the file holds an
+// optimizer's state); throws one tg::Error naming `path` and every problem.
+CheckedLoad check_load(const Module& module, const SafetensorsContents& file, const std::string& path,
+                       LoadOptions options);
 
 }  // namespace tg::nn

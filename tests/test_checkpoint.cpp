@@ -472,12 +472,12 @@ TEST_CASE("train 3 steps, save, load into a fresh model and optimizer, 3 more ==
         train_step(first, *opt1, s);
         schedule1.step();
       }
-      nn::save(first, *opt1, path, {{"step", "3"}}, &schedule1);
+      train::save(first, *opt1, path, {{"step", "3"}}, &schedule1);
     }
     Net resumed(Generator(99));
     auto opt2 = make(resumed);
     optim::StepLR schedule2(*opt2, 2, 0.5);
-    const nn::Metadata meta = nn::load(resumed, *opt2, path, {}, &schedule2);
+    const nn::Metadata meta = train::load(resumed, *opt2, path, {}, &schedule2);
     CHECK(meta.at("step") == "3");
     CHECK(schedule2.epoch() == 3);
     CHECK(opt2->lr() == doctest::Approx(opt->lr() * 4));  // epoch 3: base/2; epoch 6: base/8
@@ -501,24 +501,24 @@ TEST_CASE("optimizer state problems are reported when loading") {
   Net net(Generator(1));
   optim::Adam adam(net.named_parameters(), {});
   train_step(net, adam, 0);
-  nn::save(net, adam, dir / "adam.safetensors");
+  train::save(net, adam, dir / "adam.safetensors");
   nn::save(net, dir / "plain.safetensors");
 
   Net other(Generator(2));
   optim::SGD sgd(other.named_parameters(), {.lr = 0.1, .momentum = 0.9});
-  CHECK_THROWS_WITH_AS(nn::load(other, sgd, dir / "adam.safetensors"),
+  CHECK_THROWS_WITH_AS(train::load(other, sgd, dir / "adam.safetensors"),
                        doctest::Contains("the state is of a Adam optimizer, this one is SGD"), Error);
   optim::Adam numbered(other.parameters(), {});  // named "0", "1", ... instead of by module names
-  CHECK_THROWS_WITH_AS(nn::load(other, numbered, dir / "adam.safetensors"),
+  CHECK_THROWS_WITH_AS(train::load(other, numbered, dir / "adam.safetensors"),
                        doctest::Contains("unexpected tensor 'encoder.weight.exp_avg'"), Error);
-  CHECK_THROWS_WITH_AS(nn::load(other, sgd, dir / "plain.safetensors"),
+  CHECK_THROWS_WITH_AS(train::load(other, sgd, dir / "plain.safetensors"),
                        doctest::Contains("the file holds no optimizer state"), Error);
   optim::Adam fresh(other.named_parameters(), {});
   optim::StepLR step_lr(fresh, 3);
-  CHECK_THROWS_WITH_AS(nn::load(other, fresh, dir / "adam.safetensors", {}, &step_lr),
+  CHECK_THROWS_WITH_AS(train::load(other, fresh, dir / "adam.safetensors", {}, &step_lr),
                        doctest::Contains("the file holds no schedule state"), Error);
   CHECK(values(other) != values(net));  // failed loads changed nothing
-  nn::load(other, fresh, dir / "adam.safetensors");
+  train::load(other, fresh, dir / "adam.safetensors");
   CHECK(values(other) == values(net));
   CHECK(fresh.param_state(0).step == 1);
 }
@@ -535,7 +535,7 @@ TEST_CASE("step and epoch counts a checkpoint cannot hold in int64 are errors, n
   train_step(net, adam, 0);
   schedule.step();
   const std::string good = dir / "good.safetensors";
-  nn::save(net, adam, good, {}, &schedule);
+  train::save(net, adam, good, {}, &schedule);
   const SafetensorsContents file = load_safetensors(good);
   // The same file with one metadata value replaced.
   const auto with = [&](const std::string& key, const std::string& value) {
@@ -551,14 +551,14 @@ TEST_CASE("step and epoch counts a checkpoint cannot hold in int64 are errors, n
   optim::StepLR schedule2(adam2, 2, 0.5);
   for (const std::string value : {"1e300", "9223372036854775808", "-1", "nan", "inf", "2.5"}) {
     CAPTURE(value);
-    CHECK_THROWS_WITH_AS(nn::load(other, adam2, with("optimizer.encoder.weight.step", value)),
+    CHECK_THROWS_WITH_AS(train::load(other, adam2, with("optimizer.encoder.weight.step", value)),
                          doctest::Contains("'encoder.weight.step' must be a non-negative integer below 2^63"), Error);
-    CHECK_THROWS_WITH_AS(nn::load(other, adam2, with("schedule.epoch", value), {}, &schedule2),
+    CHECK_THROWS_WITH_AS(train::load(other, adam2, with("schedule.epoch", value), {}, &schedule2),
                          doctest::Contains("StepLR: state 'epoch' must be a non-negative integer below 2^63"), Error);
   }
-  nn::load(other, adam2, with("schedule.epoch", "9223372036854774784"), {}, &schedule2);  // the largest double below 2^63
+  train::load(other, adam2, with("schedule.epoch", "9223372036854774784"), {}, &schedule2);  // the largest double below 2^63
   CHECK(schedule2.epoch() == 9223372036854774784);
-  nn::load(other, adam2, good, {}, &schedule2);
+  train::load(other, adam2, good, {}, &schedule2);
   CHECK(schedule2.epoch() == 1);
   CHECK(adam2.param_state(0).step == 1);
 }
@@ -568,23 +568,23 @@ TEST_CASE("a plateau schedule's counters survive a checkpoint, infinite best inc
   Net net(Generator(1));
   optim::SGD sgd(net.named_parameters(), {.lr = 1.0});
   optim::ReduceLROnPlateau plateau(sgd, {.factor = 0.5, .patience = 1});
-  nn::save(net, sgd, dir / "fresh.safetensors", {}, &plateau);  // best = +inf before any metric
+  train::save(net, sgd, dir / "fresh.safetensors", {}, &plateau);  // best = +inf before any metric
   plateau.step(3.0);
   plateau.step(4.0);  // one bad epoch
-  nn::save(net, sgd, dir / "later.safetensors", {}, &plateau);
+  train::save(net, sgd, dir / "later.safetensors", {}, &plateau);
 
   optim::SGD sgd2(net.named_parameters(), {.lr = 1.0});
   optim::ReduceLROnPlateau restored(sgd2, {.factor = 0.5, .patience = 1});
   restored.step(-1.0);
-  nn::load(net, sgd2, dir / "fresh.safetensors", {}, &restored);
+  train::load(net, sgd2, dir / "fresh.safetensors", {}, &restored);
   CHECK(std::isinf(restored.best()));
-  nn::load(net, sgd2, dir / "later.safetensors", {}, &restored);
+  train::load(net, sgd2, dir / "later.safetensors", {}, &restored);
   CHECK(restored.best() == 3.0);
   CHECK(restored.bad_epochs() == 1);
   restored.step(5.0);  // the second bad epoch exceeds patience 1
   CHECK(sgd2.lr() == 0.5);
   optim::WarmupInverseSqrt warmup(sgd2, 10);
-  CHECK_THROWS_WITH_AS(nn::load(net, sgd2, dir / "later.safetensors", {}, &warmup),
+  CHECK_THROWS_WITH_AS(train::load(net, sgd2, dir / "later.safetensors", {}, &warmup),
                        doctest::Contains("the file holds a ReduceLROnPlateau schedule, this one is WarmupInverseSqrt"),
                        Error);
 }

@@ -649,11 +649,11 @@ TEST_CASE("models returned by unique_ptr: in a vector, trained, saved and loaded
   const std::string path = (std::filesystem::temp_directory_path() /
                             fmt::format("tapegrad_test_factory_{}.safetensors", ::getpid()))
                                .string();
-  nn::save(*models[0], adam, path, {{"note", "factory"}});
+  train::save(*models[0], adam, path, {{"note", "factory"}});
   std::unique_ptr<factory::Classifier> fresh = factory::make_classifier(99);
   optim::Adam fresh_adam(fresh->named_parameters(), {.lr = 0.05});
   CHECK(fresh->embed.weight.to_vector<float>() != models[0]->embed.weight.to_vector<float>());
-  const nn::Metadata meta = nn::load(*fresh, fresh_adam, path);
+  const nn::Metadata meta = train::load(*fresh, fresh_adam, path);
   std::filesystem::remove(path);
   CHECK(meta.at("note") == "factory");
   const auto saved = models[0]->named_parameters(), loaded = fresh->named_parameters();

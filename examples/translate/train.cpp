@@ -175,7 +175,7 @@ TrainResult train(const TrainOptions& options, const TrainHooks& hooks) {
   else if (settings.lr_schedule != "none")
     fail("train: unknown lr schedule '{}' (expected none or plateau)", settings.lr_schedule);
   if (options.resume) {
-    nn::load(*model, adam, last_path, {}, plateau.get());
+    train::load(*model, adam, last_path, {}, plateau.get());
     std::error_code ec;
     if (std::filesystem::exists(csv_path, ec))
       for (const EpochMetrics& m : read_metrics_csv(csv_path))

@@ -180,7 +180,7 @@ void save_model_checkpoint(const std::string& path, const Seq2Seq& model, const 
 
 void save_training_checkpoint(const std::string& path, const Seq2Seq& model, const optim::Optimizer& optimizer,
                               const optim::LRSchedule* schedule, const CheckpointInfo& info) {
-  nn::save(model, optimizer, path, checkpoint_metadata(info), schedule);
+  train::save(model, optimizer, path, checkpoint_metadata(info), schedule);
 }
 
 }  // namespace tg::translate

@@ -1,5 +1,5 @@
 #pragma once
-// A translation checkpoint: one safetensors file (nn/checkpoint.h) holding the
+// A translation checkpoint: one safetensors file (train/checkpoint.h) holding the
 // model's parameters, optionally the optimizer's state, and string metadata
 // enough to rebuild and use the model without the training data:
 //
@@ -16,7 +16,7 @@
 #include <string>
 
 #include "data/vocab.h"
-#include "nn/checkpoint.h"
+#include "train/checkpoint.h"
 #include "optim/lr_schedule.h"
 #include "optim/optimizer.h"
 #include "seq2seq.h"

@@ -1,4 +1,4 @@
-// libFuzzer target: the checkpoint loader (nn/checkpoint.h) on arbitrary
+// libFuzzer target: the checkpoint loaders (nn/ and train/checkpoint.h) on arbitrary
 // files, into a small two-layer model with Adam and a StepLR schedule, as a
 // resumed training run would: parameters alone (strict and not), then with
 // the optimizer's state and the schedule's counters. Every input loads or
@@ -47,6 +47,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try_load(net, [&] { tg::nn::load(net, path, {.strict = false}); });
   tg::optim::Adam adam(net.named_parameters(), {});
   tg::optim::StepLR schedule(adam, 2, 0.5);
-  try_load(net, [&] { tg::nn::load(net, adam, path, {}, &schedule); });
+  try_load(net, [&] { tg::train::load(net, adam, path, {}, &schedule); });
   return 0;
 }

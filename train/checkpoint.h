@@ -1,0 +1,39 @@
+#pragma once
+// Training checkpoints: a module's parameters (nn/checkpoint.h), an
+// optimizer's state and optionally a learning-rate schedule's counters, in
+// one safetensors file, so that a run resumes exactly where it stopped.
+//
+//   file tensors   "<parameter name>"            e.g. "encoder.embed.weight"
+//                  "optimizer.<param>.<buffer>"  e.g. "optimizer.encoder.embed.weight.exp_avg"
+//   metadata       "format"         "tapegrad.checkpoint.v1"
+//                  "optimizer.type" "Adam";  "optimizer.lr", "optimizer.<param>.step"
+//                  "schedule.type"  "StepLR"; "schedule.<counter>"
+//                  and the caller's own string pairs
+//
+// Optimizer parameters are keyed by the optimizer's names: build the optimizer
+// from module.named_parameters() (or the same vector of tensors, numbered) both
+// when saving and when resuming. Numbers are written with the shortest
+// representation that reads back to the same double, so resuming is exact.
+// nn::load reads the parameters of such a file for inference.
+//
+// Loading checks the parameters, the optimizer's state and the schedule's
+// before changing anything (nn/checkpoint.h says how strict works).
+#include <string>
+
+#include "nn/checkpoint.h"
+#include "nn/module.h"
+#include "optim/lr_schedule.h"
+#include "optim/optimizer.h"
+
+namespace tg::train {
+
+// Writes parameters, the optimizer's state and, when given, the schedule's counters.
+void save(const nn::Module& module, const optim::Optimizer& optimizer, const std::string& path,
+          const nn::Metadata& metadata = {}, const optim::LRSchedule* schedule = nullptr);
+
+// Reads parameters, the optimizer's state and, when given, the schedule's
+// counters. Returns the caller's metadata (reserved keys removed).
+nn::Metadata load(nn::Module& module, optim::Optimizer& optimizer, const std::string& path,
+                  nn::LoadOptions options = {}, optim::LRSchedule* schedule = nullptr);
+
+}  // namespace tg::train
