@@ -1,5 +1,6 @@
 #pragma once
-// tapegrad: everything a program needs, in one include.
+// tapegrad: the engine (core, ops, nn, optim, train), in one include.
+// Corpora, tokenizers and BLEU are the text library: tapegrad_text.h.
 #include "core/backend.h"
 #include "core/creation.h"
 #include "core/cuda.h"
@@ -16,4 +17,3 @@
 #include "nn/nn.h"
 #include "optim/optim.h"
 #include "train/train.h"
-#include "data/data.h"

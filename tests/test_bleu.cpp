@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "tapegrad.h"
+#include "tapegrad_text.h"
 #include "test_support.h"
 
 using namespace tg;

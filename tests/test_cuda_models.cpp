@@ -30,6 +30,7 @@
 #include "seq2seq.h"
 #include "cuda_test_main.h"
 #include "tapegrad.h"
+#include "tapegrad_text.h"
 #include "test_support.h"
 #include "translation_checkpoint.h"
 

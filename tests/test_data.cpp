@@ -10,6 +10,7 @@
 #include <set>
 
 #include "tapegrad.h"
+#include "tapegrad_text.h"
 #include "test_support.h"
 
 using namespace tg;

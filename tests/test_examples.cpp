@@ -11,6 +11,7 @@
 
 #include "language_model/language_model.h"
 #include "tapegrad.h"
+#include "tapegrad_text.h"
 #include "test_support.h"
 #include "time_series/time_series.h"
 

@@ -23,6 +23,7 @@
 #include "progress.h"
 #include "svg.h"
 #include "tapegrad.h"
+#include "tapegrad_text.h"
 #include "test_support.h"
 #include "train.h"
 #include "translate_text.h"

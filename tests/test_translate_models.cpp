@@ -23,6 +23,7 @@
 #include "search.h"
 #include "seq2seq.h"
 #include "tapegrad.h"
+#include "tapegrad_text.h"
 #include "test_support.h"
 
 namespace {

@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <tapegrad.h>
+#include <tapegrad_text.h>
 
 #include <string>
 #include <vector>

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <tapegrad.h>
+#include <tapegrad_text.h>
 
 #include <chrono>
 #include <cmath>

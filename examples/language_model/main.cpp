@@ -12,6 +12,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <tapegrad.h>
+#include <tapegrad_text.h>
 
 #include <cstdio>
 #include <string>

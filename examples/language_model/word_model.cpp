@@ -1,6 +1,7 @@
 #include "word_model.h"
 
 #include <tapegrad.h>
+#include <tapegrad_text.h>
 
 namespace tg::examples {
 
