@@ -1,0 +1,108 @@
+"""Checks every #include of the library against the layer table
+(docs/layers.md): a header or source file of a layer may include only the
+layers that the table lets it use. Prints one line per wrong-way include,
+naming file:line, the include and the rule broken, and exits 1 if any.
+
+    python3 tests/layering/check_includes.py SOURCE_ROOT
+"""
+import os
+import re
+import sys
+
+# layer -> the layers its files may include (each includes itself).
+MAY_INCLUDE = {
+    "core": {"core"},
+    "ops": {"core", "ops"},
+    "nn": {"core", "ops", "nn"},
+    "optim": {"core", "optim"},
+    "train": {"core", "ops", "nn", "optim", "train"},
+    "data": {"core", "data"},  # the text library (tapegrad-text)
+    "dist": {"core", "dist"},  # multi-process training (MPI)
+}
+# The umbrella headers at the root, one per installed library.
+UMBRELLAS = {
+    "tapegrad.h": {"core", "ops", "nn", "optim", "train"},
+    "tapegrad_text.h": {"core", "data"},
+}
+# Third-party headers that belong to one part of a layer only: file name
+# prefix -> the files (path prefixes) that may include it.
+PRIVATE_SYSTEM_HEADERS = {
+    "cblas.h": ("core/cpu_backend",),  # OpenBLAS: the cpu backend
+    "openblas": ("core/cpu_backend",),
+    "cuda": ("core/cuda_",),  # CUDA runtime and cuBLAS: the cuda backend
+    "cublas": ("core/cuda_",),
+    "zlib.h": ("data/",),  # gzip corpora: the text library
+}
+SOURCE_SUFFIXES = (".h", ".hpp", ".cpp", ".cc", ".cu", ".cuh", ".inl")
+INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^">]+)[">]')
+
+
+def layer_files(root):
+    for layer in MAY_INCLUDE:
+        top = os.path.join(root, layer)
+        for folder, _, names in os.walk(top):
+            for name in sorted(names):
+                if name.endswith(SOURCE_SUFFIXES):
+                    path = os.path.relpath(os.path.join(folder, name), root)
+                    yield path.replace(os.sep, "/"), MAY_INCLUDE[layer]
+    for name, allowed in UMBRELLAS.items():
+        if os.path.exists(os.path.join(root, name)):
+            yield name, allowed
+
+
+def included_layer(root, path, target):
+    """The top folder an #include "target" in `path` names, or the root file's name."""
+    here = os.path.dirname(path)
+    if "/" not in target and here and os.path.exists(os.path.join(root, here, target)):
+        return here.split("/")[0]  # beside the including file
+    resolved = os.path.normpath(target).replace(os.sep, "/")
+    if resolved.startswith("../"):
+        resolved = os.path.normpath(os.path.join(here, target)).replace(os.sep, "/")
+    return resolved.split("/")[0] if "/" in resolved else resolved
+
+
+def check(root):
+    problems = []
+    scanned = 0
+    for path, allowed in layer_files(root):
+        scanned += 1
+        layer = path.split("/")[0] if "/" in path else path
+        with open(os.path.join(root, path), encoding="utf-8", errors="replace") as f:
+            for number, line in enumerate(f, 1):
+                m = INCLUDE.match(line)
+                if not m:
+                    continue
+                bracket, target = m.groups()
+                closing = ">" if bracket == "<" else '"'
+                where = f"{path}:{number}: #include {bracket}{target}{closing}"
+                if bracket == "<":
+                    for header, owners in PRIVATE_SYSTEM_HEADERS.items():
+                        if target.startswith(header) and not path.startswith(owners):
+                            problems.append(f"{where}: <{header}...> belongs to {' and '.join(owners)} only")
+                    continue
+                to = included_layer(root, path, target)
+                if to in UMBRELLAS:
+                    problems.append(f"{where}: library files include the layers' own headers, not the umbrella {to}")
+                elif to not in MAY_INCLUDE:
+                    problems.append(f"{where}: {to}/ is not a library layer; the library includes only "
+                                    f"{', '.join(sorted(MAY_INCLUDE))}")
+                elif to not in allowed:
+                    problems.append(f"{where}: {layer} may include only {', '.join(sorted(allowed))}, "
+                                    f"not {to} (layer table: docs/layers.md)")
+    return scanned, problems
+
+
+def main():
+    root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..")
+    scanned, problems = check(root)
+    if scanned < 10:
+        print(f"error: only {scanned} library files under {root}: is it the source root?")
+        return 1
+    for p in problems:
+        print(p)
+    print(f"{scanned} files checked against the layer table, {len(problems)} wrong-way includes")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
