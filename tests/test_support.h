@@ -3,7 +3,10 @@
 // scripts in tests/fixtures/, and finding the Multi30k data.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
+#include <functional>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -68,6 +71,53 @@ inline bool have_multi30k() {
   if (std::filesystem::exists(multi30k_dir() + "/val.de.gz")) return true;
   MESSAGE("Multi30k not found in '" << multi30k_dir() << "' (set MULTI30K_DIR): skipping its checks");
   return false;
+}
+
+// Largest |a - b| over all elements; sizes (and shapes, for two tensors) must match.
+inline double max_abs_diff(const std::vector<double>& a, const std::vector<double>& b) {
+  REQUIRE(a.size() == b.size());
+  double worst = 0;
+  for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::abs(a[i] - b[i]));
+  return worst;
+}
+inline double max_abs_diff(const tg::Tensor& a, const std::vector<double>& b) {
+  return max_abs_diff(a.to_vector<double>(), b);
+}
+inline double max_abs_diff(const tg::Tensor& a, const tg::Tensor& b) {
+  REQUIRE(a.shape() == b.shape());
+  return max_abs_diff(a.to_vector<double>(), b.to_vector<double>());
+}
+
+// Largest |t| over all elements.
+inline double max_abs(const tg::Tensor& t) {
+  double m = 0;
+  for (const double v : t.to_vector<double>()) m = std::max(m, std::abs(v));
+  return m;
+}
+
+// A gradcheck must pass; its message says where it did not.
+inline void check_gradcheck(const tg::GradcheckResult& result) {
+  INFO(result.message);
+  CHECK(result.ok);
+}
+inline void check_gradcheck(const std::function<tg::Tensor(const std::vector<tg::Tensor>&)>& f,
+                            const std::vector<tg::Tensor>& inputs) {
+  check_gradcheck(tg::gradcheck(f, inputs));
+}
+
+// Copies every parameter of `module` from the fixture tensor of the same name
+// (PyTorch's names), converting to the parameter's dtype; returns how many.
+inline int load_parameters(const tg::nn::Module& module, const Fixture& fixture) {
+  int loaded = 0;
+  for (const auto& [name_, p_] : module.named_parameters()) {
+    const auto& name = name_;  // a plain reference: clang 14 cannot capture a structured binding
+    const auto& p = p_;
+    const FixtureTensor& t = entry(fixture, name);
+    REQUIRE_MESSAGE(p.shape() == t.shape, name << ": module " << p.shape().str() << ", fixture " << t.shape.str());
+    tg::kernels::copy_into(tg::from_vector(t.values, t.shape, {tg::DType::f64}), p);
+    ++loaded;
+  }
+  return loaded;
 }
 
 }  // namespace test_support
