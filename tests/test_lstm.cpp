@@ -15,7 +15,6 @@
 
 namespace {
 
-using test_support::load_parameters;
 using test_support::max_abs_diff;
 using test_support::check_gradcheck;
 using tg::DType;
@@ -33,47 +32,12 @@ using test_support::FixtureTensor;
 using test_support::entry;
 using test_support::fixture_tensor;
 using test_support::load_fixture;
-
-Tensor fixture_lengths(const Fixture& fixture) {
-  std::vector<int64_t> lengths;
-  for (double v : entry(fixture, "lengths").values) lengths.push_back(static_cast<int64_t>(v));
-  return tg::index_tensor(lengths);
-}
-
-// Loads the module's parameters from a fixture that holds exactly them
-// (every weight_* and bias_* tensor of the fixture is used).
-void load_recurrent_parameters(const tg::nn::Module& module, const Fixture& fixture) {
-  int in_fixture = 0;
-  for (const auto& [name, t] : fixture)
-    if (name.rfind("weight_", 0) == 0 || name.rfind("bias_", 0) == 0) ++in_fixture;
-  CHECK(load_parameters(module, fixture) == in_fixture);
-}
-
-void check_close(const Tensor& actual, const Fixture& fixture, const std::string& name, double tol) {
-  INFO(name);
-  REQUIRE(actual.defined());
-  CHECK(actual.shape() == entry(fixture, name).shape);
-  CHECK(max_abs_diff(actual, entry(fixture, name).values) < tol);
-}
-
-void check_same(const Tensor& a, const Tensor& b, double tol = 0) {
-  REQUIRE(a.shape() == b.shape());
-  CHECK(max_abs_diff(a, b.to_vector<double>()) <= tol);
-}
-
-// Sets the padded steps t >= lengths[b] of a (T, B, ...) tensor to `value`.
-void fill_padding(const Tensor& x, const std::vector<int64_t>& lengths, double value) {
-  for (size_t b = 0; b < lengths.size(); ++b)
-    for (int64_t t = lengths[b]; t < x.size(0); ++t)
-      tg::kernels::fill(tg::select(tg::select(x, 0, t), 0, static_cast<int64_t>(b)), value);
-}
-
-LSTMOptions two_layer_bidirectional() {
-  LSTMOptions options;
-  options.num_layers = 2;
-  options.bidirectional = true;
-  return options;
-}
+using test_support::fixture_lengths;
+using test_support::load_recurrent_parameters;
+using test_support::check_close;
+using test_support::check_same;
+using test_support::fill_padding;
+using test_support::two_layer_bidirectional;
 
 // ---------------------------------------------------------------------------
 // LSTMCell

@@ -120,4 +120,47 @@ inline int load_parameters(const tg::nn::Module& module, const Fixture& fixture)
   return loaded;
 }
 
+// ---- the recurrent models' fixtures (tests/fixtures/make_{gru,lstm}_fixtures.py) ----
+
+inline tg::Tensor fixture_lengths(const Fixture& fixture) {
+  std::vector<int64_t> lengths;
+  for (const double v : entry(fixture, "lengths").values) lengths.push_back(static_cast<int64_t>(v));
+  return tg::index_tensor(lengths);
+}
+
+// Loads the module's parameters from a fixture that holds exactly them
+// (every weight_* and bias_* tensor of the fixture is used).
+inline void load_recurrent_parameters(const tg::nn::Module& module, const Fixture& fixture) {
+  int in_fixture = 0;
+  for (const auto& [name, t] : fixture)
+    if (name.rfind("weight_", 0) == 0 || name.rfind("bias_", 0) == 0) ++in_fixture;
+  CHECK(load_parameters(module, fixture) == in_fixture);
+}
+
+// `actual` has the fixture tensor's shape and lies within tol of it everywhere.
+inline void check_close(const tg::Tensor& actual, const Fixture& fixture, const std::string& name, double tol) {
+  INFO(name);
+  REQUIRE(actual.defined());
+  CHECK(actual.shape() == entry(fixture, name).shape);
+  CHECK(max_abs_diff(actual, entry(fixture, name).values) < tol);
+}
+
+inline void check_same(const tg::Tensor& a, const tg::Tensor& b, double tol = 0) {
+  CHECK(max_abs_diff(a, b) <= tol);
+}
+
+// Sets the padded steps t >= lengths[b] of a (T, B, ...) tensor to `value`.
+inline void fill_padding(const tg::Tensor& x, const std::vector<int64_t>& lengths, double value) {
+  for (size_t b = 0; b < lengths.size(); ++b)
+    for (int64_t t = lengths[b]; t < x.size(0); ++t)
+      tg::kernels::fill(tg::select(tg::select(x, 0, t), 0, static_cast<int64_t>(b)), value);
+}
+
+inline tg::nn::RecurrentOptions two_layer_bidirectional() {
+  tg::nn::RecurrentOptions options;
+  options.num_layers = 2;
+  options.bidirectional = true;
+  return options;
+}
+
 }  // namespace test_support
