@@ -1,7 +1,7 @@
 #include "nn/input_parts.h"
 
 #include "core/error.h"
-#include "ops/add.h"
+#include "ops/linear.h"
 #include "ops/matmul.h"
 #include "ops/slice.h"
 #include "ops/transpose.h"
@@ -26,14 +26,28 @@ InputParts::InputParts(const Tensor& weight, const Tensor& bias, std::vector<int
   }
 }
 
-Tensor InputParts::project(size_t part, const Tensor& x) const {
+void InputParts::check_part(size_t part, const Tensor& x) const {
   if (part >= columns_t_.size())
     fail("InputParts: part {} asked for, the input has {} parts", part, columns_t_.size());
   check_defined(x, "InputParts", "x");
   if (x.ndim() == 0 || x.size(-1) != widths_[part])
     fail("InputParts: part {} must end in its width {}, got {}", part, widths_[part], x.shape().str());
-  const Tensor y = matmul(x, columns_t_[part]);           // (..., w_k) @ (w_k, out) -> (..., out)
-  return part == 0 && bias_.defined() ? y + bias_ : y;  // the bias once, with part 0
+}
+
+Tensor InputParts::project(size_t part, const Tensor& x) const {
+  check_part(part, x);
+  return matmul(x, columns_t_[part]);  // (..., w_k) @ (w_k, out) -> (..., out)
+}
+
+Tensor InputParts::project_with_bias(size_t part, const Tensor& x) const {
+  if (!bias_.defined()) return project(part, x);
+  check_part(part, x);
+  return linear(x, columns_t_[part], bias_);  // x_k W_kᵀ + b, one node
+}
+
+Tensor InputParts::project_onto(size_t part, const Tensor& x, const Tensor& base) const {
+  check_part(part, x);
+  return linear(x, columns_t_[part], base);
 }
 
 }  // namespace tg::nn

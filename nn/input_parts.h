@@ -2,7 +2,7 @@
 // A layer's input projection x Wᵀ + b when x is the concatenation of parts
 // [x_0; x_1; ...] of known widths, computed part by part:
 //
-//   x Wᵀ + b = (x_0 W_0ᵀ + b) + x_1 W_1ᵀ + ...,   W_k = the columns of W that part k meets
+//   x Wᵀ + b = x_0 W_0ᵀ + (x_1 W_1ᵀ + b) + ...,   W_k = the columns of W that part k meets
 //
 // so that each part is projected where it becomes known and at the size it
 // has: a decoder's embeddings for all T steps in one matmul, its encoder
@@ -21,11 +21,18 @@ class InputParts {
   // weight (out, Σ widths), bias (out,) or undefined.
   InputParts(const Tensor& weight, const Tensor& bias, std::vector<int64_t> widths);
 
-  // Part k's share: x_k (..., widths[k]) -> (..., out), with the bias for k = 0.
+  // Part k's share x_k W_kᵀ: x_k (..., widths[k]) -> (..., out).
   Tensor project(size_t part, const Tensor& x) const;
+  // The same plus the bias. Give the bias to exactly one part, the smallest
+  // (a context (B, out) rather than all steps (T, B, out)): one add, on it.
+  Tensor project_with_bias(size_t part, const Tensor& x) const;
+  // x_k W_kᵀ + base in one node (ops/linear.h): base broadcast to (..., out),
+  // e.g. the other parts' shares (B, out) under x_k (T, B, w_k).
+  Tensor project_onto(size_t part, const Tensor& x, const Tensor& base) const;
   size_t size() const { return columns_t_.size(); }
 
  private:
+  void check_part(size_t part, const Tensor& x) const;
   std::vector<Tensor> columns_t_;  // W_kᵀ (widths[k], out), views of the weight made once
   std::vector<int64_t> widths_;
   Tensor bias_;

@@ -4,7 +4,7 @@
 
 #include "core/error.h"
 #include "nn/init.h"
-#include "ops/add.h"
+#include "ops/linear.h"
 #include "ops/matmul.h"
 #include "ops/transpose.h"
 
@@ -29,8 +29,8 @@ Tensor Linear::forward(const Tensor& x) const {
   check_defined(x, "Linear", "x");
   if (x.ndim() == 0 || x.size(-1) != in_features_)
     fail("Linear: input {} must end in in_features={}", x.shape().str(), in_features_);
-  const Tensor y = matmul(x, transpose(weight, 0, 1));  // (..., in) @ (in, out)
-  return bias.defined() ? y + bias : y;
+  const Tensor weight_t = transpose(weight, 0, 1);  // (in, out), a view
+  return bias.defined() ? linear(x, weight_t, bias) : matmul(x, weight_t);  // (..., in) -> (..., out)
 }
 
 }  // namespace tg::nn

@@ -707,6 +707,40 @@ TEST_CASE("matmul: gradients") {
   check_gradcheck([](const Inputs& in) { return tg::matmul(in[0], in[0]); }, {randn64({3, 3}, gen)});
 }
 
+// ---------------------------------------------------------------------------
+// linear: x @ w + b in one node
+
+TEST_CASE("linear: values equal matmul plus bias, on (M, K) and (..., K) inputs") {
+  on_both_backends([] {
+    // [[1, 2], [3, 4]] @ [[5, 6], [7, 8]] + [10, 20] = [[29, 42], [53, 70]]
+    const Tensor x = f32({1, 2, 3, 4}, Shape{2, 2});
+    const Tensor w = f32({5, 6, 7, 8}, Shape{2, 2});
+    const Tensor b = f32({10, 20}, Shape{2});
+    check_values(tg::linear(x, w, b), Shape{2, 2}, {29, 42, 53, 70});
+    // (2, 1, 2) input, transposed w: wᵀ = [[5, 7], [6, 8]]
+    check_values(tg::linear(tg::reshape(x, Shape{2, 1, 2}), tg::transpose(w, 0, 1), b), Shape{2, 1, 2},
+                 {27, 43, 49, 73});
+  });
+}
+
+TEST_CASE("linear: gradients") {
+  tg::Generator gen(21);
+  auto lin = [](const Inputs& in) { return tg::linear(in[0], in[1], in[2]); };
+  check_gradcheck(lin, {randn64({3, 4}, gen), randn64({4, 2}, gen), randn64({2}, gen)});
+  check_gradcheck(lin, {randn64({2, 3, 4}, gen), randn64({4, 5}, gen), randn64({5}, gen)});
+  check_gradcheck(lin, {randn64({2, 3, 4}, gen), randn64({4, 5}, gen), randn64({3, 5}, gen)});  // a (B, N) base
+  // A transposed weight view and a non-contiguous input, as Linear and InputParts pass them.
+  check_gradcheck([](const Inputs& in) { return tg::linear(tg::transpose(in[0], 0, 1), tg::transpose(in[1], 0, 1), in[2]); },
+                  {randn64({4, 3}, gen), randn64({2, 4}, gen), randn64({2}, gen)});
+}
+
+TEST_CASE("linear: errors") {
+  CHECK_THROWS_WITH_AS(tg::linear(tg::zeros({3, 4}), tg::zeros({5, 6}), tg::zeros({6})),
+                       doctest::Contains("linear: x (3, 4) @ w (5, 6)"), tg::Error);
+  CHECK_THROWS_WITH_AS(tg::linear(tg::zeros({3, 4}), tg::zeros({4, 6}), tg::zeros({3, 1, 6})),
+                       doctest::Contains("b (3, 1, 6) does not broadcast to the output (3, 6)"), tg::Error);
+}
+
 TEST_CASE("matmul: errors") {
   CHECK_THROWS_WITH_AS(tg::matmul(tg::zeros({3, 4}), tg::zeros({5, 6})),
                        doctest::Contains("inner dimensions 4 and 5 differ"), tg::Error);

@@ -83,7 +83,7 @@ Tensor BahdanauModel::forward(const data::Batch& batch) const {
   // W_ih [E y; c] + b_ih = ((E y) W_ih^yᵀ + b_ih) + c W_ih^cᵀ:  (T, B, 3H) once, (B, 3H) per step
   const detail::DecoderCell& cell = decoder.cell;  // 4H for an LSTM
   const nn::InputParts input = cell_input_parts();
-  const Tensor gi_y = input.project(0, y);               // (T, B, 3H)
+  const Tensor gi_y = input.project_with_bias(0, y);     // (T, B, 3H)
   const Tensor w_hh_t = cell.weights().weight_hh_t();  // (H, 3H)
 
   std::vector<Tensor> states, contexts;
@@ -93,7 +93,7 @@ Tensor BahdanauModel::forward(const data::Batch& batch) const {
   for (int64_t t = 0; t < T; ++t) {
     const nn::AttentionResult a = decoder.attention(cell.output(state), encoded.keys, encoded.projected_keys,
                                                     encoded.mask);      // c_t (B, 2H) from s_{t-1}
-    const Tensor gi = select(gi_y, 0, t) + input.project(1, a.context);  // (B, 3H)
+    const Tensor gi = input.project_onto(1, a.context, select(gi_y, 0, t));  // (B, 3H)
     state = cell.step(gi, state, w_hh_t);                                // (B, H), or (B, 2H)
     states.push_back(cell.output(state));                                // s_t (B, H)
     contexts.push_back(a.context);
@@ -115,7 +115,7 @@ Step BahdanauModel::step(const Encoded& encoded, const Tensor& prev_tokens, cons
   const nn::AttentionResult a = decoder.attention(decoder.cell.output(hidden), encoded.keys, encoded.projected_keys,
                                                   encoded.mask);                  // c (B, 2H), α (B, S)
   const nn::InputParts input = cell_input_parts();
-  const Tensor gi = input.project(0, y) + input.project(1, a.context);              // (B, 3H)
+  const Tensor gi = input.project_onto(1, a.context, input.project_with_bias(0, y));  // (B, 3H)
   const Tensor state = decoder.cell.step(gi, hidden, decoder.cell.weights().weight_hh_t());  // (B, H) or [h; c]
   const Tensor s = decoder.cell.output(state);                                     // (B, H)
   const Tensor logits = decoder.out(concat({s, a.context, y}, 1));                 // (B, H + 2H + E) -> (B, V)

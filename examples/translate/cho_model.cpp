@@ -83,17 +83,17 @@ Tensor ChoModel::forward(const data::Batch& batch) const {
   return output_logits(concat({s_all, y}, 2), c);          // (T, B, V)
 }
 
-// W_ih [E y; c] + b_ih = ((E y) W_ih^yᵀ + b_ih) + c W_ih^cᵀ: the context's share once per
+// W_ih [E y; c] + b_ih = (E y) W_ih^yᵀ + (c W_ih^cᵀ + b_ih): the context's share once per
 // sentence, broadcast over the steps.  y (T, B, E) or (B, E), c (B, H) -> (T, B, 3H) or (B, 3H)
 Tensor ChoModel::cell_input(const Tensor& y, const Tensor& c) const {
   const nn::InputParts parts = decoder.cell.weights().input_parts({config_.embed, config_.hidden});  // E y | c
-  return parts.project(0, y) + parts.project(1, c);
+  return parts.project_onto(0, y, parts.project_with_bias(1, c));
 }
 
-// W_o [s; E y; c] + b_o = ([s; E y] W_o^{s,y}ᵀ + b_o) + c W_o^cᵀ.  s_y (T, B, H + E) or (B, H + E) -> (.., V)
+// W_o [s; E y; c] + b_o = [s; E y] W_o^{s,y}ᵀ + (c W_o^cᵀ + b_o).  s_y (T, B, H + E) or (B, H + E) -> (.., V)
 Tensor ChoModel::output_logits(const Tensor& s_y, const Tensor& c) const {
   const nn::InputParts parts(decoder.out.weight, decoder.out.bias, {config_.hidden + config_.embed, config_.hidden});
-  return parts.project(0, s_y) + parts.project(1, c);
+  return parts.project_onto(0, s_y, parts.project_with_bias(1, c));
 }
 
 Step ChoModel::step(const Encoded& encoded, const Tensor& prev_tokens, const Tensor& hidden) const {
