@@ -191,13 +191,27 @@ void run_train(const Options& o) {
   TapeScope use_tape(tape);
   double timed_seconds = 0, timed_flops = 0, first_loss = 0, last_loss = 0;
   int64_t timed_tokens = 0;
+  // Where a step's memory goes, at the step whose forward holds the most:
+  // live tensor bytes before it, after the forward (what the tape saved),
+  // after the backward (the gradients), and its (T, B, V) logits.
+  constexpr double mb = 1024.0 * 1024.0;
+  auto in_use_mb = [] { return static_cast<double>(host_memory_stats().in_use_bytes) / mb; };
+  double before_mb = 0, saved_mb = 0, after_backward_mb = 0, logits_mb = 0;
   for (int64_t step = 0; step < o.steps; ++step) {
     const data::Batch& batch = batches[static_cast<size_t>(step)];
     const Clock::time_point start = Clock::now();
     model->reseed(translate::step_seed(o.seed, step));
+    const double before = in_use_mb();
     const Tensor loss = translate::batch_loss(*model, batch);
     const double value = loss.item();
+    const double saved = in_use_mb() - before;
     loss.backward();
+    if (saved > saved_mb) {
+      before_mb = before;
+      saved_mb = saved;
+      after_backward_mb = in_use_mb() - before;
+      logits_mb = static_cast<double>(batch.tgt_in.numel() * config.tgt_vocab * 4) / mb;  // float32 (T, B, V)
+    }
     tape.clear();
     if (o.clip > 0) optim::clip_grad_norm(params, o.clip);
     adam.step();
@@ -214,14 +228,14 @@ void run_train(const Options& o) {
   if (!o.save_path.empty()) nn::save(*model, o.save_path);
   const double tokens = static_cast<double>(timed_tokens);
   const HostMemoryStats memory = host_memory_stats();  // what of the RSS is live tensors, what the allocator keeps
-  constexpr double mb = 1024.0 * 1024.0;
   fmt::print("seq2seq impl=tapegrad model={} mode=train device={} threads={} steps={} warmup={} batch={} dropout={} "
              "tokens={} seconds={:.3f} tok_per_s={:.1f} matmul_mflop_per_tok={:.3f} start_rss_mb={:.1f} peak_rss_mb={:.1f} "
-             "host_peak_in_use_mb={:.1f} host_cached_mb={:.1f} peak_device_mb={:.1f} first_loss={:.8g} last_loss={:.8g}\n",
+             "host_peak_in_use_mb={:.1f} host_cached_mb={:.1f} peak_device_mb={:.1f} first_loss={:.8g} last_loss={:.8g} "
+             "step_before_mb={:.1f} step_saved_mb={:.1f} step_after_backward_mb={:.1f} step_logits_mb={:.1f}\n",
              o.model, device.str(), o.threads, o.steps, o.warmup, o.batch_size, o.dropout, timed_tokens, timed_seconds,
              tokens / timed_seconds, timed_flops / tokens / 1e6, start_rss_mb, peak_rss_mb(),
              static_cast<double>(memory.peak_in_use_bytes) / mb, static_cast<double>(memory.cached_bytes) / mb,
-             peak_device_mb(device), first_loss, last_loss);
+             peak_device_mb(device), first_loss, last_loss, before_mb, saved_mb, after_backward_mb, logits_mb);
 }
 
 // ---- decode ----

@@ -103,6 +103,21 @@ void run_backward(const Node& node, const Tensor& grad) {
 }
 }  // namespace
 
+namespace {
+// The storage of the gradient the running backward function consumes: its
+// node's gradient, dropped right after, held by nothing else. The first
+// accumulate_grad given a view of it (reshape's dx = dy seen in x's shape)
+// adopts that view instead of copying it; later ones copy, so that no two
+// gradients share memory.
+thread_local const Storage* consumed_storage = nullptr;
+
+bool adopt_consumed(const Storage* storage) {
+  if (storage == nullptr || storage != consumed_storage) return false;
+  consumed_storage = nullptr;
+  return true;
+}
+}  // namespace
+
 void Tape::backward(const Tensor& root, const Tensor& seed, BackwardOptions options) {
   TensorImpl& root_impl = root.impl();
   if (root_impl.tape != this || root_impl.node < 0 || root_impl.node >= static_cast<int64_t>(nodes_.size()))
@@ -123,10 +138,15 @@ void Tape::backward(const Tensor& root, const Tensor& seed, BackwardOptions opti
   NoGrad no_grad;  // backward functions compute with raw kernels, nothing records
   for (const int64_t i : reached_from(root_impl.node)) {
     Node& node = nodes_[i];
-    const std::shared_ptr<TensorImpl> grad = node.output.impl().grad;
+    std::shared_ptr<TensorImpl> grad = node.output.impl().grad;
     if (grad != nullptr && node.backward) {
       const ProfileScope profile(node.op, ProfilePhase::backward);
-      run_backward(node, Tensor(grad));
+      const bool consumed = !options.retain_graph && !node.output.impl().retains_grad;
+      if (consumed) node.output.impl().grad.reset();  // release() would drop it next
+      const bool alone = grad.use_count() == 1 && grad->storage.use_count() == 1;
+      consumed_storage = consumed && alone ? grad->storage.get() : nullptr;
+      run_backward(node, Tensor(std::move(grad)));
+      consumed_storage = nullptr;
     }
     if (!options.retain_graph)
       release(node);
@@ -215,8 +235,9 @@ void accumulate_grad(const Tensor& x, Tensor g) {
   if (target.grad == nullptr) {
     // Adopt g when nobody else can see it; otherwise copy, so that a later
     // in-place accumulation cannot change someone else's tensor.
-    const bool sole_owner = g.impl_ptr().use_count() == 1 && g.impl().storage.use_count() == 1 &&
-                            g.is_contiguous() && g.shape() == x.shape();
+    const long storage_owners = g.impl().storage.use_count();
+    const bool sole_owner = g.impl_ptr().use_count() == 1 && g.is_contiguous() && g.shape() == x.shape() &&
+                            (storage_owners == 1 || (storage_owners == 2 && adopt_consumed(g.impl().storage.get())));
     target.grad = sole_owner ? g.impl_ptr() : g.clone().impl_ptr();
     return;
   }

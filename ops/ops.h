@@ -1,6 +1,7 @@
 #pragma once
 // Every op, in one include.
 #include "ops/add.h"
+#include "ops/linear.h"
 #include "ops/matmul.h"
 #include "ops/mean.h"
 #include "ops/reshape.h"

@@ -1,0 +1,50 @@
+#include "ops/linear.h"
+
+#include "core/error.h"
+#include "core/kernels.h"
+#include "core/tape.h"
+#include "ops/reshape.h"
+
+namespace tg {
+
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
+  const ProfileScope profile("linear");
+  check_defined(x, "linear", "x");
+  check_defined(w, "linear", "w");
+  check_defined(b, "linear", "b");
+  check_same_kind(x, w, "linear");
+  check_same_kind(x, b, "linear");
+  check_floating(x, "linear");
+  if (x.ndim() < 1 || w.ndim() != 2 || x.size(-1) != w.size(0))
+    fail("linear: x {} @ w {}: w must be (K, N) with K = x's last size", x.shape().str(), w.shape().str());
+  const int64_t k = w.size(0), n = w.size(1);
+
+  const Tensor x2 = x.contiguous();
+  const int64_t rows = x2.numel() / k;
+  const Shape rows_k{rows, k}, rows_n{rows, n};
+  const Tensor x2d = make_view(x2, rows_k, contiguous_strides(rows_k), x2.offset());  // (M, K)
+  Shape out_shape = x.shape();
+  out_shape[out_shape.size() - 1] = n;
+  if (broadcast_shapes(b.shape(), out_shape, "linear") != out_shape)
+    fail("linear: b {} does not broadcast to the output {}", b.shape().str(), out_shape.str());
+  Tensor y = kernels::empty_like(x, out_shape);
+  const Tensor y2d = make_view(y, rows_n, contiguous_strides(rows_n), y.offset());  // (M, N)
+  kernels::copy_into(b, y);                                  // y = b, broadcast
+  kernels::matmul2d_into(x2d, w, y2d, /*accumulate=*/true);  // y += x @ w
+
+  record("linear", {&x, &w, &b}, y, [x, w, b, x2d, rows_n](const Tensor& dy) {
+    const Tensor g = dy.contiguous();
+    const Tensor dy2d = make_view(g, rows_n, contiguous_strides(rows_n), g.offset());  // (M, N)
+    if (x.requires_grad()) {
+      const Tensor dx = grad_buffer(x);  // contiguous, x's shape
+      const Shape rows_k{rows_n[0], w.size(0)};
+      kernels::matmul2d_into(dy2d, permuted_view(w, {1, 0}), make_view(dx, rows_k, contiguous_strides(rows_k), dx.offset()),
+                             true);  // dX += dY Wᵀ
+    }
+    if (w.requires_grad()) kernels::matmul2d_into(permuted_view(x2d, {1, 0}), dy2d, grad_buffer(w), true);  // dW += Xᵀ dY
+    if (b.requires_grad()) accumulate_grad(b, g);  // summed to b's shape
+  });
+  return y;
+}
+
+}  // namespace tg
