@@ -10,6 +10,7 @@
 
 #include "core/cpu_loops.h"
 #include "core/cpu_math.h"
+#include "core/dispatch.h"
 #include "core/error.h"
 #include "core/kernel_checks.h"
 #include "core/random_bits.h"
@@ -26,48 +27,9 @@ using cpu::exp_any;
 // ---------------------------------------------------------------------------
 // dtype dispatch and argument checks
 
-// Calls fn.template operator()<T>() with T the C++ type of a float dtype.
-template <typename Fn>
-void visit_float(DType dtype, std::string_view op, Fn&& fn) {
-  switch (dtype) {
-    case DType::f32: return fn.template operator()<float>();
-    case DType::f64: return fn.template operator()<double>();
-    default: fail("{}: expected float32 or float64, got {}", op, dtype_name(dtype));
-  }
-}
-
-// Same, for every dtype.
-template <typename Fn>
-void visit_any(DType dtype, Fn&& fn) {
-  switch (dtype) {
-    case DType::f32: return fn.template operator()<float>();
-    case DType::f64: return fn.template operator()<double>();
-    case DType::i64: return fn.template operator()<int64_t>();
-    case DType::boolean: return fn.template operator()<bool>();
-  }
-  fail("cpu backend: unknown dtype {}", static_cast<int>(dtype));
-}
-
-// Value conversion between element types; anything non-zero is true.
-template <typename To, typename From>
-To convert(From v) {
-  if constexpr (std::is_same_v<To, bool>)
-    return v != From(0);
-  else
-    return static_cast<To>(v);
-}
-
 // Index i of a 1-D int64 view, through its stride.
 int64_t index_at(const View& index, int64_t i) { return index.as<const int64_t>()[i * index.strides[0]]; }
 
-// Throws unless every index lies in [0, rows); checked before any thread starts.
-void check_indices(std::string_view op, const View& index, int64_t rows) {
-  for (int64_t i = 0; i < index.numel(); ++i) {
-    const int64_t k = index_at(index, i);
-    if (k < 0 || k >= rows)
-      fail("{}: index {} at row {} is out of range for a table of {} rows", op, k, i, rows);
-  }
-}
 
 // ---------------------------------------------------------------------------
 // elementwise
@@ -351,13 +313,6 @@ void softmax_backward_row(const T* y, const T* dy, T* dx, int64_t cols, bool log
   }
 }
 
-void check_targets(std::string_view op, const View& target, int64_t ignore_index, int64_t classes) {
-  for (int64_t i = 0; i < target.numel(); ++i) {
-    const int64_t t = index_at(target, i);
-    if (t != ignore_index && (t < 0 || t >= classes))
-      fail("{}: target {} at row {} is out of range for {} classes", op, t, i, classes);
-  }
-}
 
 }  // namespace
 
@@ -366,7 +321,7 @@ void check_targets(std::string_view op, const View& target, int64_t ignore_index
 
 void CpuBackend::fill(const View& out, double value) {
   visit_any(out.dtype, [&]<typename T>() {
-    const T v = convert<T>(value);
+    const T v = convert_element<T>(value);
     map_elements<T>(out, [v](T& o) { o = v; });
   });
 }
@@ -375,7 +330,7 @@ void CpuBackend::copy(const View& src, const View& out) {
   checks::copy_args(src, out);
   visit_any(src.dtype, [&]<typename S>() {
     visit_any(out.dtype, [&]<typename D>() {
-      map_elements<D, S>(out, [](D& o, S s) { o = convert<D>(s); }, src);
+      map_elements<D, S>(out, [](D& o, S s) { o = convert_element<D>(s); }, src);
     });
   });
 }
@@ -417,7 +372,7 @@ void CpuBackend::matmul(const View& a, const View& b, const View& c, double beta
 
 void CpuBackend::gather_rows(const View& table, const View& index, const View& out) {
   checks::gather_rows_args(table, index, out);
-  check_indices("gather_rows", index, table.shape[0]);
+  checks::indices_in_range("gather_rows", index, table.shape[0]);
   const int64_t rows = index.shape[0], cols = table.shape[1];
   visit_any(table.dtype, [&]<typename T>() {
     const T* t = table.as<const T>();
@@ -436,7 +391,7 @@ void CpuBackend::gather_rows(const View& table, const View& index, const View& o
 
 void CpuBackend::scatter_add_rows(const View& src, const View& index, const View& table) {
   checks::scatter_add_rows_args(src, index, table);
-  check_indices("scatter_add_rows", index, table.shape[0]);
+  checks::indices_in_range("scatter_add_rows", index, table.shape[0]);
   const int64_t rows = index.shape[0], cols = table.shape[1];
   visit_float(table.dtype, "scatter_add_rows", [&]<typename T>() {
     const T* s = src.as<const T>();
@@ -483,7 +438,7 @@ void CpuBackend::nll(const View& logp, const View& target, int64_t ignore_index,
                      const View& loss) {
   checks::nll_args(logp, target, loss);
   const int64_t rows = logp.shape[0], classes = logp.shape[1];
-  check_targets("nll", target, ignore_index, classes);
+  checks::targets_in_range("nll", target, ignore_index, classes);
   visit_float(logp.dtype, "nll", [&]<typename T>() {
     const T* lp = logp.as<const T>();
     T* out = loss.as<T>();
@@ -511,7 +466,7 @@ void CpuBackend::nll_backward(const View& target, int64_t ignore_index, double s
                               const View& dloss, const View& dlogp) {
   checks::nll_backward_args(target, dloss, dlogp);
   const int64_t rows = dlogp.shape[0], classes = dlogp.shape[1];
-  check_targets("nll_backward", target, ignore_index, classes);
+  checks::targets_in_range("nll_backward", target, ignore_index, classes);
   visit_float(dlogp.dtype, "nll_backward", [&]<typename T>() {
     const T* dl = dloss.as<const T>();
     T* grad = dlogp.as<T>();

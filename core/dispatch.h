@@ -37,6 +37,9 @@
 // - Inside backward, recording is off; any tg::Error thrown there reaches the
 //   caller of backward() as "<op> backward: ..." (the op name given to record).
 // - Check the result with tg::gradcheck on float64 inputs (core/gradcheck.h).
+#include <cstdint>
+#include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "core/dtype.h"
@@ -49,12 +52,31 @@ namespace tg {
 // naming `op`: "softsign: expected a float32 or float64 tensor, got int64".
 // A generic lambda `[&]<typename T>() { ... }` is the usual fn.
 template <typename Fn>
-decltype(auto) visit_float(DType dtype, const char* op, Fn&& fn) {
+decltype(auto) visit_float(DType dtype, std::string_view op, Fn&& fn) {
   switch (dtype) {
     case DType::f32: return std::forward<Fn>(fn).template operator()<float>();
     case DType::f64: return std::forward<Fn>(fn).template operator()<double>();
     default: fail("{}: expected a float32 or float64 tensor, got {}", op, dtype_name(dtype));
   }
+}
+
+// The same for every dtype: float, double, int64_t or bool.
+template <typename Fn>
+decltype(auto) visit_any(DType dtype, Fn&& fn) {
+  switch (dtype) {
+    case DType::i64: return std::forward<Fn>(fn).template operator()<int64_t>();
+    case DType::boolean: return std::forward<Fn>(fn).template operator()<bool>();
+    default: return visit_float(dtype, "visit_any", std::forward<Fn>(fn));
+  }
+}
+
+// An element converted to another element type; anything non-zero is true.
+template <typename To, typename From>
+To convert_element(From v) {
+  if constexpr (std::is_same_v<To, bool>)
+    return v != From(0);
+  else
+    return static_cast<To>(v);
 }
 
 }  // namespace tg

@@ -214,4 +214,23 @@ int64_t dropout_mask_args(const View& out, double p) {
   return out.numel();
 }
 
+namespace {
+int64_t index_value(const View& index, int64_t i) { return index.as<const int64_t>()[i * index.strides[0]]; }
+}  // namespace
+
+void indices_in_range(std::string_view op, const View& index, int64_t rows) {
+  for (int64_t i = 0; i < index.numel(); ++i) {
+    const int64_t k = index_value(index, i);
+    if (k < 0 || k >= rows) fail("{}: index {} at row {} is out of range for a table of {} rows", op, k, i, rows);
+  }
+}
+
+void targets_in_range(std::string_view op, const View& target, int64_t ignore_index, int64_t classes) {
+  for (int64_t i = 0; i < target.numel(); ++i) {
+    const int64_t t = index_value(target, i);
+    if (t != ignore_index && (t < 0 || t >= classes))
+      fail("{}: target {} at row {} is out of range for {} classes", op, t, i, classes);
+  }
+}
+
 }  // namespace tg::checks

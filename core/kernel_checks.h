@@ -46,4 +46,10 @@ int64_t adam_update_args(const View& param, const View& grad, const View& exp_av
 // out contiguous float, p in [0, 1); returns the element count.
 int64_t dropout_mask_args(const View& out, double p);
 
+// The values of host index views (read through their stride), checked before
+// a kernel runs: every index of the 1-D int64 `index` in [0, rows); every
+// target in [0, classes) or equal to ignore_index.
+void indices_in_range(std::string_view op, const View& index, int64_t rows);
+void targets_in_range(std::string_view op, const View& target, int64_t ignore_index, int64_t classes);
+
 }  // namespace tg::checks

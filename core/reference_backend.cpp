@@ -5,6 +5,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "core/dispatch.h"
 #include "core/error.h"
 #include "core/kernel_checks.h"
 #include "core/random_bits.h"
@@ -43,21 +44,6 @@ T& at(const View& v, int64_t i) {
   return v.as<T>()[i * v.strides[0]];
 }
 
-// Calls fn.template operator()<T>() with T the C++ type of dtype.
-template <typename Fn>
-void visit_float(DType dtype, std::string_view op, Fn&& fn) {
-  if (dtype == DType::f32) return fn.template operator()<float>();
-  if (dtype == DType::f64) return fn.template operator()<double>();
-  fail("{}: expected float32 or float64, got {}", op, dtype_name(dtype));
-}
-
-template <typename Fn>
-void visit_any(DType dtype, Fn&& fn) {
-  if (dtype == DType::i64) return fn.template operator()<int64_t>();
-  if (dtype == DType::boolean) return fn.template operator()<bool>();
-  visit_float(dtype, "reference", fn);
-}
-
 void expect(bool ok, std::string_view op, std::string_view what) {
   if (!ok) fail("{}: {}", op, what);
 }
@@ -66,31 +52,6 @@ void expect_like(std::string_view op, const View& v, const View& like, DType dty
   if (!(v.shape == like.shape) || v.dtype != dtype)
     fail("{}: got a {} {} operand where {} {} was expected", op, dtype_name(v.dtype),
          v.shape.str(), dtype_name(dtype), like.shape.str());
-}
-
-void expect_targets(std::string_view op, const View& target, int64_t ignore_index, int64_t classes) {
-  for (int64_t i = 0; i < target.numel(); ++i) {
-    const int64_t t = at<int64_t>(target, i);
-    if (t != ignore_index && (t < 0 || t >= classes))
-      fail("{}: target {} at row {} is out of range for {} classes", op, t, i, classes);
-  }
-}
-
-void expect_indices(std::string_view op, const View& index, int64_t rows) {
-  for (int64_t i = 0; i < index.numel(); ++i) {
-    const int64_t k = at<int64_t>(index, i);
-    if (k < 0 || k >= rows)
-      fail("{}: index {} at row {} is out of range for a table of {} rows", op, k, i, rows);
-  }
-}
-
-// Converts a value to another element type; anything non-zero is true.
-template <typename To, typename From>
-To convert(From v) {
-  if constexpr (std::is_same_v<To, bool>)
-    return v != From(0);
-  else
-    return static_cast<To>(v);
 }
 
 // y = f(x) for a unary op with scalar s.
@@ -165,7 +126,7 @@ bool compare(BinaryOp op, T a, T b) {
 // out[i] = value
 void ReferenceBackend::fill(const View& out, double value) {
   visit_any(out.dtype, [&]<typename T>() {
-    for_each_index(out.shape, [&](const Index& i) { at<T>(out, i) = convert<T>(value); });
+    for_each_index(out.shape, [&](const Index& i) { at<T>(out, i) = convert_element<T>(value); });
   });
 }
 
@@ -174,7 +135,7 @@ void ReferenceBackend::copy(const View& src, const View& out) {
   expect(src.shape == out.shape, "copy", "src and out shapes differ");
   visit_any(src.dtype, [&]<typename S>() {
     visit_any(out.dtype, [&]<typename D>() {
-      for_each_index(out.shape, [&](const Index& i) { at<D>(out, i) = convert<D>(at<S>(src, i)); });
+      for_each_index(out.shape, [&](const Index& i) { at<D>(out, i) = convert_element<D>(at<S>(src, i)); });
     });
   });
 }
@@ -286,7 +247,7 @@ void ReferenceBackend::gather_rows(const View& table, const View& index, const V
          "gather_rows", "expected table (V, D) and int64 index (N)");
   expect(out.shape == Shape{index.shape[0], table.shape[1]} && out.dtype == table.dtype,
          "gather_rows", "out must be (N, D) of table's dtype");
-  expect_indices("gather_rows", index, table.shape[0]);
+  checks::indices_in_range("gather_rows", index, table.shape[0]);
   visit_any(table.dtype, [&]<typename T>() {
     for_each_index(out.shape, [&](const Index& i) {
       at<T>(out, i) = at<T>(table, Index{at<int64_t>(index, i[0]), i[1]});
@@ -300,7 +261,7 @@ void ReferenceBackend::scatter_add_rows(const View& src, const View& index, cons
          "scatter_add_rows", "expected table (V, D) and int64 index (N)");
   expect(src.shape == Shape{index.shape[0], table.shape[1]} && src.dtype == table.dtype,
          "scatter_add_rows", "src must be (N, D) of table's dtype");
-  expect_indices("scatter_add_rows", index, table.shape[0]);
+  checks::indices_in_range("scatter_add_rows", index, table.shape[0]);
   visit_float(table.dtype, "scatter_add_rows", [&]<typename T>() {
     for_each_index(src.shape, [&](const Index& i) {
       at<T>(table, Index{at<int64_t>(index, i[0]), i[1]}) += at<T>(src, i);
@@ -358,7 +319,7 @@ void ReferenceBackend::nll(const View& logp, const View& target, int64_t ignore_
   const int64_t rows = logp.shape[0], classes = logp.shape[1];
   expect(target.shape == Shape{rows} && target.dtype == DType::i64, "nll", "target must be int64 (N)");
   expect(loss.shape == Shape{rows} && loss.dtype == logp.dtype, "nll", "loss must be (N) of logp's dtype");
-  expect_targets("nll", target, ignore_index, classes);
+  checks::targets_in_range("nll", target, ignore_index, classes);
   visit_float(logp.dtype, "nll", [&]<typename T>() {
     for (int64_t i = 0; i < rows; ++i) {
       const int64_t t = at<int64_t>(target, i);
@@ -383,7 +344,7 @@ void ReferenceBackend::nll_backward(const View& target, int64_t ignore_index, do
          "target must be int64 (N)");
   expect(dloss.shape == Shape{rows} && dloss.dtype == dlogp.dtype, "nll_backward",
          "dloss must be (N) of dlogp's dtype");
-  expect_targets("nll_backward", target, ignore_index, classes);
+  checks::targets_in_range("nll_backward", target, ignore_index, classes);
   visit_float(dlogp.dtype, "nll_backward", [&]<typename T>() {
     for (int64_t i = 0; i < rows; ++i) {
       const int64_t t = at<int64_t>(target, i);

@@ -115,15 +115,6 @@ class NoGrad {
   bool previous_;
 };
 
-// True when an op with these inputs must be recorded.
-inline bool should_record(const Tensor& a) { return grad_enabled() && a.requires_grad(); }
-inline bool should_record(const Tensor& a, const Tensor& b) {
-  return grad_enabled() && (a.requires_grad() || b.requires_grad());
-}
-inline bool should_record(const Tensor& a, const Tensor& b, const Tensor& c) {
-  return grad_enabled() && (a.requires_grad() || b.requires_grad() || c.requires_grad());
-}
-
 // Records `output = op(inputs)` on the current tape when any input requires
 // grad and recording is on; otherwise does nothing (the lambda is dropped).
 template <typename Fn>

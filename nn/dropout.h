@@ -1,14 +1,14 @@
 #pragma once
 #include <cstdint>
 
-#include "core/generator.h"
+#include "nn/dropout_stream.h"
 #include "nn/module.h"
 
 namespace tg::nn {
 
 // In training mode y = x ⊙ m / (1 - p), m ~ Bernoulli(1 - p) per element; in
-// evaluation mode y = x. The masks come from the module's own generator,
-// seeded at construction, so a run is reproducible and independent of other
+// evaluation mode y = x. The masks come from the module's own stream
+// (nn/dropout_stream.h), seeded at construction, so a run is reproducible and independent of other
 // random draws.
 class Dropout : public Module {
  public:
@@ -20,11 +20,11 @@ class Dropout : public Module {
   double p() const { return p_; }
 
  protected:
-  void reseed_own(uint64_t seed) override { gen_.seed_with(seed); }
+  void reseed_own(uint64_t seed) override { stream_.seed_with(seed); }
 
  private:
   double p_;
-  mutable Generator gen_;  // advances with every training-mode forward
+  DropoutStream stream_;  // advanced by every training-mode forward
 };
 
 }  // namespace tg::nn

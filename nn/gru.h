@@ -19,17 +19,14 @@
 #include <vector>
 
 #include "core/generator.h"
+#include "nn/dropout_stream.h"
 #include "nn/module.h"
+#include "nn/recurrent_options.h"
+#include "nn/recurrent_weights.h"
 
 namespace tg::nn {
 
-struct GRUOptions {
-  int num_layers = 1;
-  bool bias = true;
-  bool bidirectional = false;
-  double dropout = 0;  // on each layer's output except the last, in training mode
-  bool batch_first = false;
-};
+using GRUOptions = RecurrentOptions;
 
 struct GRUOutput {
   Tensor output;  // (T, B, D·H), or (B, T, D·H) with batch_first; directions concatenated
@@ -37,12 +34,7 @@ struct GRUOutput {
 };
 
 // One layer-direction's parameters (a GRUCell's, under GRU's names).
-struct GRUWeights {
-  Tensor weight_ih;  // (3H, I_k), rows r | z | n
-  Tensor weight_hh;  // (3H, H), rows r | z | n
-  Tensor bias_ih;    // (3H,), undefined without bias
-  Tensor bias_hh;    // (3H,), undefined without bias
-};
+using GRUWeights = RecurrentWeights;  // G = 3, rows r | z | n
 
 class GRU : public Module {
  public:
@@ -54,6 +46,8 @@ class GRU : public Module {
 
   // x (T, B, I) (or (B, T, I) with batch_first); h0 (L·D, B, H) or undefined
   // (zeros); lengths int64 (B,) with values in 1..T, or undefined (all T).
+  // Const for the parameters; in training mode with dropout between layers it
+  // advances the module's DropoutStream.
   GRUOutput forward(const Tensor& x, const Tensor& h0 = {}, const Tensor& lengths = {}) const;
   GRUOutput operator()(const Tensor& x, const Tensor& h0 = {}, const Tensor& lengths = {}) const {
     return forward(x, h0, lengths);
@@ -68,13 +62,13 @@ class GRU : public Module {
   const GRUWeights& weights(int layer, int direction = 0) const;
 
  protected:
-  void reseed_own(uint64_t seed) override { dropout_gen_.seed_with(seed); }
+  void reseed_own(uint64_t seed) override { dropout_stream_.seed_with(seed); }
 
  private:
   int64_t input_size_, hidden_size_;
   GRUOptions options_;
   std::vector<GRUWeights> weights_;  // layer * D + direction; never resized after registration
-  mutable Generator dropout_gen_;   // the module's own stream for inter-layer dropout
+  DropoutStream dropout_stream_;  // the module's own stream for inter-layer dropout
 };
 
 }  // namespace tg::nn

@@ -1,9 +1,7 @@
 #include "nn/gru_cell.h"
 
-#include <cmath>
 
 #include "core/error.h"
-#include "nn/init.h"
 #include "ops/add.h"
 #include "ops/gru_gates.h"
 #include "ops/matmul.h"
@@ -29,25 +27,11 @@ Tensor gru_step(const Tensor& gi, const Tensor& h, const Tensor& weight_hh_t, co
   return gru_gates(gi, gh, h);               // (B, H): the gate arithmetic, fused (ops/gru_gates.h)
 }
 
-GRUCell::GRUCell(int64_t input_size, int64_t hidden_size, bool with_bias, DType dtype, Generator& gen)
-    : input_size_(input_size), hidden_size_(hidden_size) {
-  if (input_size <= 0 || hidden_size <= 0)
-    fail("GRUCell: sizes must be positive, got input_size={} hidden_size={}", input_size, hidden_size);
-  const double bound = 1.0 / std::sqrt(static_cast<double>(hidden_size));
-  weight_ih = Tensor::empty({3 * hidden_size, input_size}, {dtype});   // (3H, I)
-  weight_hh = Tensor::empty({3 * hidden_size, hidden_size}, {dtype});  // (3H, H)
-  init::uniform_(weight_ih, -bound, bound, gen);
-  init::uniform_(weight_hh, -bound, bound, gen);
-  register_parameter("weight_ih", weight_ih);
-  register_parameter("weight_hh", weight_hh);
-  if (with_bias) {
-    bias_ih = Tensor::empty({3 * hidden_size}, {dtype});  // (3H,)
-    bias_hh = Tensor::empty({3 * hidden_size}, {dtype});  // (3H,)
-    init::uniform_(bias_ih, -bound, bound, gen);
-    init::uniform_(bias_hh, -bound, bound, gen);
-    register_parameter("bias_ih", bias_ih);
-    register_parameter("bias_hh", bias_hh);
-  }
+GRUCell::GRUCell(int64_t input_size, int64_t hidden_size, LayerOptions options, Generator& gen)
+    : RecurrentWeights(make("GRUCell", 3, input_size, hidden_size, options, gen)),
+      input_size_(input_size),
+      hidden_size_(hidden_size) {
+  for (const auto& [name, parameter] : named()) register_parameter(name, *parameter);
 }
 
 Tensor GRUCell::input_projection(const Tensor& x) const {

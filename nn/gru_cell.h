@@ -14,7 +14,9 @@
 // input projection gi = x W_ihᵀ + b_ih of every time step in one large matmul
 // and do only the recurrent product h W_hhᵀ inside the time loop.
 #include "core/generator.h"
+#include "nn/layer_options.h"
 #include "nn/module.h"
+#include "nn/recurrent_weights.h"
 
 namespace tg::nn {
 
@@ -24,13 +26,14 @@ namespace tg::nn {
 // gi and h may be strided views (a time step of a larger tensor).
 Tensor gru_step(const Tensor& gi, const Tensor& h, const Tensor& weight_hh_t, const Tensor& bias_hh);
 
-class GRUCell : public Module {
+// Its parameters are the RecurrentWeights members (nn/recurrent_weights.h), G = 3:
+//   weight_ih (3H, I), weight_hh (3H, H), bias_ih (3H,), bias_hh (3H,), rows r | z | n.
+class GRUCell : public Module, public RecurrentWeights {
  public:
-  GRUCell(int64_t input_size, int64_t hidden_size, bool bias = true, DType dtype = DType::f32,
-          Generator& gen = default_generator());
+  GRUCell(int64_t input_size, int64_t hidden_size, LayerOptions options = {}, Generator& gen = default_generator());
   // With bias, float32, and a generator of one's own.
   GRUCell(int64_t input_size, int64_t hidden_size, Generator& gen)
-      : GRUCell(input_size, hidden_size, true, DType::f32, gen) {}
+      : GRUCell(input_size, hidden_size, {}, gen) {}
 
   // x (B, I), h (B, H) -> h' (B, H)
   Tensor forward(const Tensor& x, const Tensor& h) const;
@@ -44,11 +47,6 @@ class GRUCell : public Module {
   std::string type_name() const override { return "GRUCell"; }
   int64_t input_size() const { return input_size_; }
   int64_t hidden_size() const { return hidden_size_; }
-
-  Tensor weight_ih;  // (3H, I), rows r | z | n
-  Tensor weight_hh;  // (3H, H), rows r | z | n
-  Tensor bias_ih;    // (3H,), undefined when built without bias
-  Tensor bias_hh;    // (3H,), undefined when built without bias
 
  private:
   void check_hidden(const Tensor& h, int64_t batch, const char* what) const;

@@ -10,16 +10,16 @@
 
 namespace tg::nn {
 
-Linear::Linear(int64_t in_features, int64_t out_features, bool with_bias, DType dtype, Generator& gen)
+Linear::Linear(int64_t in_features, int64_t out_features, LayerOptions options, Generator& gen)
     : in_features_(in_features), out_features_(out_features) {
   if (in_features <= 0 || out_features <= 0)
     fail("Linear: sizes must be positive, got in_features={} out_features={}", in_features, out_features);
   const double bound = 1.0 / std::sqrt(static_cast<double>(in_features));
-  weight = Tensor::empty({out_features, in_features}, {dtype});
+  weight = Tensor::empty({out_features, in_features}, {options.dtype});
   init::uniform_(weight, -bound, bound, gen);
   register_parameter("weight", weight);
-  if (with_bias) {
-    bias = Tensor::empty({out_features}, {dtype});
+  if (options.bias) {
+    bias = Tensor::empty({out_features}, {options.dtype});
     init::uniform_(bias, -bound, bound, gen);
     register_parameter("bias", bias);
   }

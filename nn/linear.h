@@ -1,5 +1,6 @@
 #pragma once
 #include "core/generator.h"
+#include "nn/layer_options.h"
 #include "nn/module.h"
 
 namespace tg::nn {
@@ -8,11 +9,10 @@ namespace tg::nn {
 // weight (out, in), bias (out,), both U(±1/√in) as in PyTorch.
 class Linear : public Module {
  public:
-  Linear(int64_t in_features, int64_t out_features, bool bias = true, DType dtype = DType::f32,
+  Linear(int64_t in_features, int64_t out_features, LayerOptions options = {},
          Generator& gen = default_generator());
-  // The defaults above with a generator of one's own.
-  Linear(int64_t in_features, int64_t out_features, Generator& gen)
-      : Linear(in_features, out_features, true, DType::f32, gen) {}
+  // With bias, float32, and a generator of one's own.
+  Linear(int64_t in_features, int64_t out_features, Generator& gen) : Linear(in_features, out_features, {}, gen) {}
   Tensor forward(const Tensor& x) const;
   Tensor operator()(const Tensor& x) const { return forward(x); }
   std::string type_name() const override { return "Linear"; }

@@ -1,11 +1,9 @@
 #include "nn/lstm.h"
 
-#include <cmath>
 #include <string>
 
 #include "core/creation.h"
 #include "core/error.h"
-#include "nn/init.h"
 #include "nn/lstm_cell.h"
 #include "nn/recurrent.h"
 #include "ops/add.h"
@@ -50,31 +48,17 @@ LSTM::LSTM(int64_t input_size, int64_t hidden_size, LSTMOptions options, DType d
     fail("LSTM: dropout must be in [0, 1), got {}", options.dropout);
 
   const int directions = num_directions();
-  const int64_t H = hidden_size;
-  const double bound = 1.0 / std::sqrt(static_cast<double>(H));
   weights_.resize(static_cast<size_t>(options.num_layers) * directions);  // fixed from here on
   for (int layer = 0; layer < options.num_layers; ++layer) {
-    const int64_t layer_input = layer == 0 ? input_size : H * directions;  // I_k
+    const int64_t layer_input = layer == 0 ? input_size : hidden_size * directions;  // I_k
     for (int direction = 0; direction < directions; ++direction) {
       LSTMWeights& w = weights_[layer * directions + direction];
+      w = RecurrentWeights::make("LSTM", 4, layer_input, hidden_size, {options.bias, dtype}, gen);
       const std::string suffix = "_l" + std::to_string(layer) + (direction == 1 ? "_reverse" : "");
-      w.weight_ih = Tensor::empty({4 * H, layer_input}, {dtype});  // (4H, I_k)
-      w.weight_hh = Tensor::empty({4 * H, H}, {dtype});            // (4H, H)
-      init::uniform_(w.weight_ih, -bound, bound, gen);
-      init::uniform_(w.weight_hh, -bound, bound, gen);
-      register_parameter("weight_ih" + suffix, w.weight_ih);
-      register_parameter("weight_hh" + suffix, w.weight_hh);
-      if (options.bias) {
-        w.bias_ih = Tensor::empty({4 * H}, {dtype});  // (4H,)
-        w.bias_hh = Tensor::empty({4 * H}, {dtype});  // (4H,)
-        init::uniform_(w.bias_ih, -bound, bound, gen);
-        init::uniform_(w.bias_hh, -bound, bound, gen);
-        register_parameter("bias_ih" + suffix, w.bias_ih);
-        register_parameter("bias_hh" + suffix, w.bias_hh);
-      }
+      for (const auto& [name, parameter] : w.named(suffix)) register_parameter(name, *parameter);
     }
   }
-  dropout_gen_.seed_with(gen.next_u64());  // reproducible from the construction generator
+  dropout_stream_.seed_with(gen.next_u64());  // reproducible from the construction generator
 }
 
 const LSTMWeights& LSTM::weights(int layer, int direction) const {
@@ -107,7 +91,7 @@ LSTMOutput LSTM::forward(const Tensor& x, const Tensor& h0, const Tensor& c0, co
     final_c.push_back(last.c);
   };
   const Tensor top = detail::run_layers(x, options_.num_layers, directions, sizes, options_.dropout,
-                                        is_training(), dropout_gen_, run);
+                                        is_training(), dropout_stream_.advance(), run);
 
   LSTMOutput result;
   result.output = padded ? detail::zero_padded_outputs(padding, top, sizes) : top;  // 0 at padded steps

@@ -18,17 +18,14 @@
 #include <vector>
 
 #include "core/generator.h"
+#include "nn/dropout_stream.h"
 #include "nn/module.h"
+#include "nn/recurrent_options.h"
+#include "nn/recurrent_weights.h"
 
 namespace tg::nn {
 
-struct LSTMOptions {
-  int num_layers = 1;
-  bool bias = true;
-  bool bidirectional = false;
-  double dropout = 0;  // on each layer's output except the last, in training mode
-  bool batch_first = false;
-};
+using LSTMOptions = RecurrentOptions;
 
 struct LSTMOutput {
   Tensor output;  // (T, B, D·H), or (B, T, D·H) with batch_first; directions concatenated
@@ -37,12 +34,7 @@ struct LSTMOutput {
 };
 
 // One layer-direction's parameters (an LSTMCell's, under LSTM's names).
-struct LSTMWeights {
-  Tensor weight_ih;  // (4H, I_k), rows i | f | g | o
-  Tensor weight_hh;  // (4H, H), rows i | f | g | o
-  Tensor bias_ih;    // (4H,), undefined without bias
-  Tensor bias_hh;    // (4H,), undefined without bias
-};
+using LSTMWeights = RecurrentWeights;  // G = 4, rows i | f | g | o
 
 class LSTM : public Module {
  public:
@@ -54,6 +46,8 @@ class LSTM : public Module {
 
   // x (T, B, I) (or (B, T, I) with batch_first); h0, c0 (L·D, B, H) or
   // undefined (zeros); lengths int64 (B,) with values in 1..T, or undefined (all T).
+  // Const for the parameters; in training mode with dropout between layers it
+  // advances the module's DropoutStream.
   LSTMOutput forward(const Tensor& x, const Tensor& h0 = {}, const Tensor& c0 = {},
                      const Tensor& lengths = {}) const;
   LSTMOutput operator()(const Tensor& x, const Tensor& h0 = {}, const Tensor& c0 = {},
@@ -70,13 +64,13 @@ class LSTM : public Module {
   const LSTMWeights& weights(int layer, int direction = 0) const;
 
  protected:
-  void reseed_own(uint64_t seed) override { dropout_gen_.seed_with(seed); }
+  void reseed_own(uint64_t seed) override { dropout_stream_.seed_with(seed); }
 
  private:
   int64_t input_size_, hidden_size_;
   LSTMOptions options_;
   std::vector<LSTMWeights> weights_;  // layer * D + direction; never resized after registration
-  mutable Generator dropout_gen_;    // the module's own stream for inter-layer dropout
+  DropoutStream dropout_stream_;  // the module's own stream for inter-layer dropout
 };
 
 }  // namespace tg::nn

@@ -1,9 +1,7 @@
 #include "nn/lstm_cell.h"
 
-#include <cmath>
 
 #include "core/error.h"
-#include "nn/init.h"
 #include "ops/add.h"
 #include "ops/matmul.h"
 #include "ops/mul.h"
@@ -42,25 +40,11 @@ LSTMState lstm_step(const Tensor& gi, const LSTMState& state, const Tensor& weig
   return next;
 }
 
-LSTMCell::LSTMCell(int64_t input_size, int64_t hidden_size, bool with_bias, DType dtype, Generator& gen)
-    : input_size_(input_size), hidden_size_(hidden_size) {
-  if (input_size <= 0 || hidden_size <= 0)
-    fail("LSTMCell: sizes must be positive, got input_size={} hidden_size={}", input_size, hidden_size);
-  const double bound = 1.0 / std::sqrt(static_cast<double>(hidden_size));
-  weight_ih = Tensor::empty({4 * hidden_size, input_size}, {dtype});   // (4H, I)
-  weight_hh = Tensor::empty({4 * hidden_size, hidden_size}, {dtype});  // (4H, H)
-  init::uniform_(weight_ih, -bound, bound, gen);
-  init::uniform_(weight_hh, -bound, bound, gen);
-  register_parameter("weight_ih", weight_ih);
-  register_parameter("weight_hh", weight_hh);
-  if (with_bias) {
-    bias_ih = Tensor::empty({4 * hidden_size}, {dtype});  // (4H,)
-    bias_hh = Tensor::empty({4 * hidden_size}, {dtype});  // (4H,)
-    init::uniform_(bias_ih, -bound, bound, gen);
-    init::uniform_(bias_hh, -bound, bound, gen);
-    register_parameter("bias_ih", bias_ih);
-    register_parameter("bias_hh", bias_hh);
-  }
+LSTMCell::LSTMCell(int64_t input_size, int64_t hidden_size, LayerOptions options, Generator& gen)
+    : RecurrentWeights(make("LSTMCell", 4, input_size, hidden_size, options, gen)),
+      input_size_(input_size),
+      hidden_size_(hidden_size) {
+  for (const auto& [name, parameter] : named()) register_parameter(name, *parameter);
 }
 
 Tensor LSTMCell::input_projection(const Tensor& x) const {

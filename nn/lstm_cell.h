@@ -18,7 +18,9 @@
 // arithmetic is composed from ops (slice, sigmoid, tanh, mul, add); there is
 // no fused kernel.
 #include "core/generator.h"
+#include "nn/layer_options.h"
 #include "nn/module.h"
+#include "nn/recurrent_weights.h"
 
 namespace tg::nn {
 
@@ -34,13 +36,14 @@ struct LSTMState {
 // gi and the states may be strided views (a time step of a larger tensor).
 LSTMState lstm_step(const Tensor& gi, const LSTMState& state, const Tensor& weight_hh_t, const Tensor& bias_hh);
 
-class LSTMCell : public Module {
+// Its parameters are the RecurrentWeights members (nn/recurrent_weights.h), G = 4:
+//   weight_ih (4H, I), weight_hh (4H, H), bias_ih (4H,), bias_hh (4H,), rows i | f | g | o.
+class LSTMCell : public Module, public RecurrentWeights {
  public:
-  LSTMCell(int64_t input_size, int64_t hidden_size, bool bias = true, DType dtype = DType::f32,
-           Generator& gen = default_generator());
+  LSTMCell(int64_t input_size, int64_t hidden_size, LayerOptions options = {}, Generator& gen = default_generator());
   // With bias, float32, and a generator of one's own.
   LSTMCell(int64_t input_size, int64_t hidden_size, Generator& gen)
-      : LSTMCell(input_size, hidden_size, true, DType::f32, gen) {}
+      : LSTMCell(input_size, hidden_size, {}, gen) {}
 
   // x (B, I), state h, c (B, H) -> (h', c') (B, H) each. PyTorch: cell(x, (h, c)).
   LSTMState forward(const Tensor& x, const LSTMState& state) const;
@@ -54,11 +57,6 @@ class LSTMCell : public Module {
   std::string type_name() const override { return "LSTMCell"; }
   int64_t input_size() const { return input_size_; }
   int64_t hidden_size() const { return hidden_size_; }
-
-  Tensor weight_ih;  // (4H, I), rows i | f | g | o
-  Tensor weight_hh;  // (4H, H), rows i | f | g | o
-  Tensor bias_ih;    // (4H,), undefined when built without bias
-  Tensor bias_hh;    // (4H,), undefined when built without bias
 
  private:
   void check_state(const Tensor& s, int64_t batch, const char* what) const;

@@ -17,7 +17,7 @@ LuongAttention::LuongAttention(int64_t query_size, int64_t key_size, LuongScore 
           "(use LuongScore::general to score across sizes)",
           query_size, key_size);
   } else {
-    proj.emplace(key_size, query_size, false, dtype, gen);
+    proj.emplace(key_size, query_size, LayerOptions{.bias = false, .dtype = dtype}, gen);
     register_module("proj", *proj);
   }
 }

@@ -18,6 +18,8 @@
 
 namespace {
 
+using test_support::load_parameters;
+using test_support::check_gradcheck;
 using tg::DType;
 using tg::Shape;
 using tg::Tensor;
@@ -36,22 +38,6 @@ using test_support::load_fixture;
 
 // Mask stored as 0/1 -> bool, true = valid.
 Tensor fixture_mask(const Fixture& fixture) { return tg::ne(fixture_tensor(fixture, "mask", DType::f64), 0.0); }
-
-// Copies every parameter of `module` from the fixture tensor of the same name.
-void load_parameters(const tg::nn::Module& module, const Fixture& fixture) {
-  for (const auto& [name_, p_] : module.named_parameters()) {
-    const auto& name = name_;  // a plain reference: clang 14 cannot capture a structured binding
-    const auto& p = p_;
-    const FixtureTensor& t = entry(fixture, name);
-    REQUIRE_MESSAGE(p.shape() == t.shape, name << ": module " << p.shape().str() << ", fixture " << t.shape.str());
-    for (int64_t i = 0; i < p.numel(); ++i) {
-      if (p.dtype() == DType::f32)
-        p.data<float>()[i] = static_cast<float>(t.values[i]);
-      else
-        p.data<double>()[i] = t.values[i];
-    }
-  }
-}
 
 // |got - expected| <= tol (1 + |expected|) elementwise.
 void check_close(const Tensor& got, const FixtureTensor& expected, double tol, const std::string& what) {
@@ -119,8 +105,7 @@ void check_grad(const Attention& attention, const Tensor& query, const Tensor& k
     const AttentionResult r = attention(in[0], in[1], mask);
     return tg::concat({r.context, r.weights}, 1);
   };
-  const tg::GradcheckResult r = tg::gradcheck(f, inputs);
-  CHECK_MESSAGE(r.ok, r.message);
+  check_gradcheck(f, inputs);
 }
 
 std::vector<std::string> parameter_names(const tg::nn::Module& m) {

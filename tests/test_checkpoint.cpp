@@ -351,7 +351,7 @@ namespace {
 
 struct Net : nn::Module {
   nn::Linear encoder, decoder;
-  explicit Net(Generator&& gen) : encoder(3, 4, true, DType::f32, gen), decoder(4, 2, true, DType::f32, gen) {
+  explicit Net(Generator&& gen) : encoder(3, 4, {.dtype = DType::f32}, gen), decoder(4, 2, {.dtype = DType::f32}, gen) {
     register_module("encoder", encoder);
     register_module("decoder", decoder);
   }

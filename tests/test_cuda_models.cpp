@@ -72,14 +72,27 @@ struct Twins {
   std::unique_ptr<M> cpu, gpu;
 };
 
-// M(args..., dtype, gen): every module here takes its dtype and generator last.
-template <typename M, typename... Args>
-Twins<M> twins(uint64_t seed, DType dtype, const Args&... args) {
+// Two modules made by make(gen) from generators with the same seed; the second moved to the GPU.
+template <typename M, typename Make>
+Twins<M> twins_from(uint64_t seed, Make make) {
   tg::Generator gen_cpu(seed), gen_gpu(seed);
-  Twins<M> t{std::make_unique<M>(args..., dtype, gen_cpu), std::make_unique<M>(args..., dtype, gen_gpu)};
+  Twins<M> t{make(gen_cpu), make(gen_gpu)};
   t.gpu->to(kGpu);
   CHECK(t.gpu->device() == (t.gpu->parameters().empty() ? tg::Device::cpu() : kGpu));
   return t;
+}
+
+// M(args..., dtype, gen)
+template <typename M, typename... Args>
+Twins<M> twins(uint64_t seed, DType dtype, const Args&... args) {
+  return twins_from<M>(seed, [&](tg::Generator& gen) { return std::make_unique<M>(args..., dtype, gen); });
+}
+
+// M(args..., LayerOptions{.dtype = dtype}, gen): Linear and the cells.
+template <typename M, typename... Args>
+Twins<M> layer_twins(uint64_t seed, DType dtype, const Args&... args) {
+  return twins_from<M>(
+      seed, [&](tg::Generator& gen) { return std::make_unique<M>(args..., tg::nn::LayerOptions{.dtype = dtype}, gen); });
 }
 
 // Both modules have the same parameters, the GPU's on the GPU, with the same
@@ -260,7 +273,7 @@ struct TempFile {
 // A small model made of two Linear layers, for the optimizer test.
 struct Mlp : tg::nn::Module {
   tg::nn::Linear first, second;
-  Mlp(DType dtype, tg::Generator& gen) : first(6, 8, true, dtype, gen), second(8, 3, true, dtype, gen) {
+  Mlp(DType dtype, tg::Generator& gen) : first(6, 8, {.dtype = dtype}, gen), second(8, 3, {.dtype = dtype}, gen) {
     register_module("first", first);
     register_module("second", second);
   }
@@ -275,7 +288,7 @@ struct Mlp : tg::nn::Module {
 TEST_CASE("Linear: values and gradients, batched input") {
   for (DType dtype : kDTypes) {
     CAPTURE(tg::dtype_name(dtype));
-    const auto m = twins<tg::nn::Linear>(1, dtype, int64_t(7), int64_t(5), true);
+    const auto m = layer_twins<tg::nn::Linear>(1, dtype, int64_t(7), int64_t(5));
     tg::Generator gen(2);
     check_twins<tg::nn::Linear>(m, {random_input({3, 4, 7}, dtype, gen)},
                                 [](const tg::nn::Linear& l, const std::vector<Tensor>& in) {
@@ -301,7 +314,7 @@ TEST_CASE("Embedding: repeated ids and a padding row") {
 TEST_CASE("GRUCell: one step, gradients of the parameters, x and h") {
   for (DType dtype : kDTypes) {
     CAPTURE(tg::dtype_name(dtype));
-    const auto m = twins<tg::nn::GRUCell>(4, dtype, int64_t(5), int64_t(7), true);
+    const auto m = layer_twins<tg::nn::GRUCell>(4, dtype, int64_t(5), int64_t(7));
     tg::Generator gen(5);
     check_twins<tg::nn::GRUCell>(m, {random_input({4, 5}, dtype, gen), random_input({4, 7}, dtype, gen)},
                                  [](const tg::nn::GRUCell& cell, const std::vector<Tensor>& in) {

@@ -17,6 +17,8 @@
 
 namespace {
 
+using test_support::max_abs_diff;
+using test_support::check_gradcheck;
 using tg::DType;
 using tg::Shape;
 using tg::Tensor;
@@ -31,77 +33,19 @@ using test_support::FixtureTensor;
 using test_support::entry;
 using test_support::fixture_tensor;
 using test_support::load_fixture;
-
-Tensor fixture_lengths(const Fixture& fixture) {
-  std::vector<int64_t> lengths;
-  for (double v : entry(fixture, "lengths").values) lengths.push_back(static_cast<int64_t>(v));
-  return tg::index_tensor(lengths);
-}
-
-// Copies every parameter of `module` from the fixture tensor of the same name;
-// the fixture must hold exactly the module's parameters (PyTorch's names).
-void load_parameters(const tg::nn::Module& module, const Fixture& fixture) {
-  int loaded = 0;
-  for (const auto& [name_, p_] : module.named_parameters()) {
-    const auto& name = name_;  // a plain reference: clang 14 cannot capture a structured binding
-    const auto& p = p_;
-    const FixtureTensor& t = entry(fixture, name);
-    REQUIRE_MESSAGE(p.shape() == t.shape, name << ": module " << p.shape().str() << ", fixture " << t.shape.str());
-    tg::kernels::copy_into(tg::from_vector(t.values, t.shape, {DType::f64}), p);
-    ++loaded;
-  }
-  int in_fixture = 0;
-  for (const auto& [name, t] : fixture)
-    if (name.rfind("weight_", 0) == 0 || name.rfind("bias_", 0) == 0) ++in_fixture;
-  CHECK(loaded == in_fixture);
-}
-
-// Largest |a - b| over all elements; shapes must match.
-double max_diff(const Tensor& a, const std::vector<double>& b) {
-  const std::vector<double> av = a.to_vector<double>();
-  REQUIRE(av.size() == b.size());
-  double worst = 0;
-  for (size_t i = 0; i < av.size(); ++i) worst = std::max(worst, std::abs(av[i] - b[i]));
-  return worst;
-}
-
-void check_close(const Tensor& actual, const Fixture& fixture, const std::string& name, double tol) {
-  INFO(name);
-  REQUIRE(actual.defined());
-  CHECK(actual.shape() == entry(fixture, name).shape);
-  CHECK(max_diff(actual, entry(fixture, name).values) < tol);
-}
-
-void check_same(const Tensor& a, const Tensor& b, double tol = 0) {
-  REQUIRE(a.shape() == b.shape());
-  CHECK(max_diff(a, b.to_vector<double>()) <= tol);
-}
-
-void check_gradcheck(const tg::GradcheckResult& result) {
-  INFO(result.message);
-  CHECK(result.ok);
-}
-
-// A tensor of `shape` whose values are `value` at the padded steps t >= lengths[b] of a (T, B, ...) tensor.
-void fill_padding(const Tensor& x, const std::vector<int64_t>& lengths, double value) {
-  for (size_t b = 0; b < lengths.size(); ++b)
-    for (int64_t t = lengths[b]; t < x.size(0); ++t)
-      tg::kernels::fill(tg::select(tg::select(x, 0, t), 0, static_cast<int64_t>(b)), value);
-}
-
-GRUOptions two_layer_bidirectional() {
-  GRUOptions options;
-  options.num_layers = 2;
-  options.bidirectional = true;
-  return options;
-}
+using test_support::fixture_lengths;
+using test_support::load_recurrent_parameters;
+using test_support::check_close;
+using test_support::check_same;
+using test_support::fill_padding;
+using test_support::two_layer_bidirectional;
 
 // ---------------------------------------------------------------------------
 // GRUCell
 
 TEST_CASE("GRUCell: parameters have PyTorch's names, shapes and init bound") {
   tg::Generator gen(3);
-  GRUCell cell(5, 7, true, DType::f32, gen);
+  GRUCell cell(5, 7, {.dtype = DType::f32}, gen);
   const auto params = cell.named_parameters();
   REQUIRE(params.size() == 4);
   CHECK(params[0].first == "weight_ih");
@@ -119,7 +63,7 @@ TEST_CASE("GRUCell: parameters have PyTorch's names, shapes and init bound") {
     CHECK(largest <= bound);
     CHECK(largest > 0.5 * bound);  // spread over the range, not a constant
   }
-  GRUCell no_bias(5, 7, false);
+  GRUCell no_bias(5, 7, {.bias = false});
   CHECK(no_bias.named_parameters().size() == 2);
   CHECK(!no_bias.bias_ih.defined());
   CHECK(cell.parameter_count() == 21 * 5 + 21 * 7 + 2 * 21);
@@ -128,8 +72,8 @@ TEST_CASE("GRUCell: parameters have PyTorch's names, shapes and init bound") {
 TEST_CASE("GRUCell: values and gradients match PyTorch") {
   const Fixture fixture = load_fixture("gru_cell.txt");
   SUBCASE("float64, with gradients") {
-    GRUCell cell(3, 4, true, DType::f64);
-    load_parameters(cell, fixture);
+    GRUCell cell(3, 4, {.dtype = DType::f64});
+    load_recurrent_parameters(cell, fixture);
     const Tensor x = fixture_tensor(fixture, "x", DType::f64, true);
     const Tensor h = fixture_tensor(fixture, "h", DType::f64, true);
     const Tensor h_next = cell(x, h);
@@ -140,8 +84,8 @@ TEST_CASE("GRUCell: values and gradients match PyTorch") {
     for (const auto& [name, p] : cell.named_parameters()) check_close(p.grad(), fixture, "grad." + name, 1e-10);
   }
   SUBCASE("float32") {
-    GRUCell cell(3, 4, true, DType::f32);
-    load_parameters(cell, fixture);
+    GRUCell cell(3, 4, {.dtype = DType::f32});
+    load_recurrent_parameters(cell, fixture);
     const Tensor h_next = cell(fixture_tensor(fixture, "x", DType::f32), fixture_tensor(fixture, "h", DType::f32));
     CHECK(h_next.dtype() == DType::f32);
     check_close(h_next, fixture, "h_next", 1e-5);
@@ -151,7 +95,7 @@ TEST_CASE("GRUCell: values and gradients match PyTorch") {
 TEST_CASE("GRUCell: a hand-worked step") {
   // I = H = 1, weights w_ih = (a_r, a_z, a_n), w_hh = (c_r, c_z, c_n), no bias:
   //   r = σ(a_r x + c_r h), z = σ(a_z x + c_z h), n = tanh(a_n x + r c_n h), h' = (1-z) n + z h
-  GRUCell cell(1, 1, false, DType::f64);
+  GRUCell cell(1, 1, {.bias = false, .dtype = DType::f64});
   tg::kernels::copy_into(tg::tensor({0.5, -1.0, 2.0}, {3, 1}), cell.weight_ih);
   tg::kernels::copy_into(tg::tensor({1.5, 0.25, -0.75}, {3, 1}), cell.weight_hh);
   const double x = 0.8, h = -0.6;
@@ -165,7 +109,7 @@ TEST_CASE("GRUCell: a hand-worked step") {
 
 TEST_CASE("GRUCell: input_projection + step equals forward") {
   tg::Generator gen(4);
-  GRUCell cell(3, 5, true, DType::f64, gen);
+  GRUCell cell(3, 5, {.dtype = DType::f64}, gen);
   const Tensor x = tg::randn({2, 3}, {DType::f64}, gen), h = tg::randn({2, 5}, {DType::f64}, gen);
   const Tensor gi = cell.input_projection(x);
   CHECK(gi.shape() == Shape{2, 15});
@@ -178,7 +122,7 @@ TEST_CASE("GRUCell: float64 gradient check over inputs and parameters") {
   for (const bool bias : {true, false}) {
     INFO("bias " << bias);
     tg::Generator gen(5);
-    GRUCell cell(3, 2, bias, DType::f64, gen);
+    GRUCell cell(3, 2, {.bias = bias, .dtype = DType::f64}, gen);
     const Tensor x = tg::randn({2, 3}, {DType::f64}, gen).requires_grad_();
     const Tensor h = tg::randn({2, 2}, {DType::f64}, gen).requires_grad_();
     Inputs inputs{x, h};
@@ -236,7 +180,7 @@ TEST_CASE("GRU: packed, unsorted, two-layer bidirectional batch matches PyTorch"
   const Tensor lengths = fixture_lengths(fixture);
   SUBCASE("float64, with gradients of inputs, h0 and every parameter") {
     GRU gru(3, 4, two_layer_bidirectional(), DType::f64);
-    load_parameters(gru, fixture);
+    load_recurrent_parameters(gru, fixture);
     const Tensor x = fixture_tensor(fixture, "x", DType::f64, true);
     const Tensor h0 = fixture_tensor(fixture, "h0", DType::f64, true);
     const GRUOutput out = gru(x, h0, lengths);
@@ -251,7 +195,7 @@ TEST_CASE("GRU: packed, unsorted, two-layer bidirectional batch matches PyTorch"
   }
   SUBCASE("float32") {
     GRU gru(3, 4, two_layer_bidirectional(), DType::f32);
-    load_parameters(gru, fixture);
+    load_recurrent_parameters(gru, fixture);
     const GRUOutput out =
         gru(fixture_tensor(fixture, "x", DType::f32), fixture_tensor(fixture, "h0", DType::f32), lengths);
     CHECK(out.output.dtype() == DType::f32);
@@ -262,7 +206,7 @@ TEST_CASE("GRU: packed, unsorted, two-layer bidirectional batch matches PyTorch"
     GRUOptions options = two_layer_bidirectional();
     options.batch_first = true;
     GRU gru(3, 4, options, DType::f64);
-    load_parameters(gru, fixture);
+    load_recurrent_parameters(gru, fixture);
     const Tensor x_tb = fixture_tensor(fixture, "x", DType::f64);
     const Tensor x_bt = tg::transpose(x_tb, 0, 1).contiguous().requires_grad_();  // (B, T, I)
     const Tensor h0 = fixture_tensor(fixture, "h0", DType::f64);
@@ -332,7 +276,7 @@ TEST_CASE("GRU: lengths of all T equal no lengths, and zero h0 equals no h0") {
 TEST_CASE("GRU: a single unidirectional layer equals GRUCell steps") {
   tg::Generator gen(8);
   GRU gru(3, 4, {}, DType::f64, gen);
-  GRUCell cell(3, 4, true, DType::f64, gen);
+  GRUCell cell(3, 4, {.dtype = DType::f64}, gen);
   const auto& w = gru.weights(0);
   for (auto [from, to] : {std::pair{w.weight_ih, cell.weight_ih}, {w.weight_hh, cell.weight_hh},
                           {w.bias_ih, cell.bias_ih}, {w.bias_hh, cell.bias_hh}})
@@ -415,11 +359,11 @@ TEST_CASE("GRU: dropout between layers in training mode only, reproducible") {
   const GRUOutput train_a = a(x), train_b = b(x);
   check_same(train_a.output, train_b.output);  // the same seed, the same masks
   const GRUOutput again = a(x);
-  CHECK(max_diff(again.output, train_a.output.to_vector<double>()) > 1e-6);  // fresh masks each call
+  CHECK(max_abs_diff(again.output, train_a.output.to_vector<double>()) > 1e-6);  // fresh masks each call
   a.eval();
   const GRUOutput eval1 = a(x), eval2 = a(x);
   check_same(eval1.output, eval2.output);
-  CHECK(max_diff(eval1.output, train_a.output.to_vector<double>()) > 1e-6);
+  CHECK(max_abs_diff(eval1.output, train_a.output.to_vector<double>()) > 1e-6);
   // With one layer there is no dropout at all, training or not.
   GRUOptions single;
   single.dropout = 0.5;

@@ -16,9 +16,12 @@
 
 #include "core/cuda.h"
 #include "tapegrad.h"
+#include "test_support.h"
 
 namespace {
 
+using test_support::check_gradcheck;
+using test_support::max_abs;
 using tg::DType;
 using tg::Shape;
 using tg::Tensor;
@@ -37,17 +40,6 @@ void check_values(const Tensor& t, const std::vector<double>& expected, double t
   }
 }
 
-void check_gradcheck(const tg::GradcheckResult& result) {
-  INFO(result.message);
-  CHECK(result.ok);
-}
-
-double max_abs(const Tensor& t) {
-  double m = 0;
-  for (double v : t.to_vector<double>()) m = std::max(m, std::abs(v));
-  return m;
-}
-
 // ---------------------------------------------------------------------------
 // Module
 
@@ -55,7 +47,7 @@ struct Block : Module {
   Linear proj;
   Dropout drop;
   Tensor scale;
-  explicit Block(tg::Generator& gen) : proj(3, 4, true, DType::f32, gen), drop(0.5) {
+  explicit Block(tg::Generator& gen) : proj(3, 4, {.dtype = DType::f32}, gen), drop(0.5) {
     scale = tg::ones({4});
     register_parameter("scale", scale);
     register_module("proj", proj);
@@ -68,7 +60,7 @@ struct Block : Module {
 struct Net : Module {
   Block block;
   Linear head;
-  explicit Net(tg::Generator& gen) : block(gen), head(4, 2, false, DType::f32, gen) {
+  explicit Net(tg::Generator& gen) : block(gen), head(4, 2, {.bias = false, .dtype = DType::f32}, gen) {
     register_module("block", block);
     register_module("head", head);
   }
@@ -252,7 +244,7 @@ TEST_CASE("Module: registration errors") {
 // Linear
 
 TEST_CASE("Linear: values computed by hand, with and without bias") {
-  Linear with_bias(2, 3, true, DType::f64), no_bias(2, 3, false, DType::f64);
+  Linear with_bias(2, 3, {.dtype = DType::f64}), no_bias(2, 3, {.bias = false, .dtype = DType::f64});
   const Tensor w = tg::tensor({1.0, 2.0, 3.0, 4.0, 5.0, 6.0}, {3, 2});  // (out, in)
   tg::kernels::copy_into(w, with_bias.weight);
   tg::kernels::copy_into(w, no_bias.weight);
@@ -271,7 +263,7 @@ TEST_CASE("Linear: values computed by hand, with and without bias") {
 
 TEST_CASE("Linear: init is U(±1/√in) and reproducible") {
   tg::Generator g1(5), g2(5);
-  Linear a(16, 8, true, DType::f32, g1), b(16, 8, true, DType::f32, g2);
+  Linear a(16, 8, {.dtype = DType::f32}, g1), b(16, 8, {.dtype = DType::f32}, g2);
   CHECK(a.weight.to_vector<float>() == b.weight.to_vector<float>());
   CHECK(a.weight.shape() == Shape{8, 16});
   CHECK(a.bias.shape() == Shape{8});
@@ -283,7 +275,7 @@ TEST_CASE("Linear: init is U(±1/√in) and reproducible") {
 
 TEST_CASE("Linear: float64 gradient check over input, weight and bias") {
   tg::Generator gen(6);
-  Linear lin(3, 2, true, DType::f64, gen);
+  Linear lin(3, 2, {.dtype = DType::f64}, gen);
   const Tensor x = tg::randn({2, 2, 3}, {DType::f64}, gen).requires_grad_();
   check_gradcheck(tg::gradcheck([&](const Inputs& in) { return lin(in[0]); }, {x, lin.weight, lin.bias}));
 }
@@ -488,9 +480,9 @@ TEST_CASE("a generator can be passed without spelling out the dtype") {
     }
   };
   Generator g1(5), g2(5);
-  same_parameters(nn::Linear(3, 2, g1), nn::Linear(3, 2, true, DType::f32, g2));
+  same_parameters(nn::Linear(3, 2, g1), nn::Linear(3, 2, {.dtype = DType::f32}, g2));
   same_parameters(nn::Embedding(7, 4, g1), nn::Embedding(7, 4, -1, DType::f32, g2));
-  same_parameters(nn::GRUCell(3, 5, g1), nn::GRUCell(3, 5, true, DType::f32, g2));
+  same_parameters(nn::GRUCell(3, 5, g1), nn::GRUCell(3, 5, {.dtype = DType::f32}, g2));
   same_parameters(nn::GRU(3, 5, nn::GRUOptions{}, g1), nn::GRU(3, 5, nn::GRUOptions{}, DType::f32, g2));
   same_parameters(nn::AdditiveAttention(4, 6, 5, g1), nn::AdditiveAttention(4, 6, 5, DType::f32, g2));
   same_parameters(nn::LuongAttention(4, 4, nn::LuongScore::general, g1),
@@ -572,9 +564,9 @@ TEST_CASE("Sequential: runs its layers in order, PyTorch's names, gradients flow
   using namespace tg;
   tg::Generator gen(7);
   nn::Sequential mlp;
-  nn::Linear& first = mlp.push_back<nn::Linear>(3, 4, true, DType::f64, gen);
+  nn::Linear& first = mlp.push_back<nn::Linear>(3, 4, nn::LayerOptions{.dtype = DType::f64}, gen);
   mlp.push_back<nn::Tanh>();
-  nn::Linear& last = mlp.push_back(std::make_unique<nn::Linear>(4, 2, true, DType::f64, gen));
+  nn::Linear& last = mlp.push_back(std::make_unique<nn::Linear>(4, 2, nn::LayerOptions{.dtype = DType::f64}, gen));
   CHECK(mlp.size() == 3);
   CHECK(mlp.type_name() == "Sequential");
   std::vector<std::string> names;

@@ -8,9 +8,11 @@
 #include <vector>
 
 #include "tapegrad.h"
+#include "test_support.h"
 
 namespace {
 
+using test_support::check_gradcheck;
 using tg::Shape;
 using tg::Tensor;
 using Inputs = std::vector<Tensor>;
@@ -44,11 +46,6 @@ void on_both_backends(const std::function<void()>& body) {
   }
 }
 
-void check_grad(const std::function<Tensor(const Inputs&)>& f, const Inputs& inputs) {
-  const tg::GradcheckResult r = tg::gradcheck(f, inputs);
-  CHECK_MESSAGE(r.ok, r.message);
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -68,12 +65,12 @@ TEST_CASE("add: values, broadcasting and scalars") {
 
 TEST_CASE("add: gradients") {
   tg::Generator gen(1);
-  check_grad([](const Inputs& in) { return in[0] + in[1]; }, {randn64({2, 3}, gen), randn64({3}, gen)});
-  check_grad([](const Inputs& in) { return in[0] + in[1]; }, {randn64({2, 1, 3}, gen), randn64({4, 1}, gen)});
-  check_grad([](const Inputs& in) { return tg::transpose(in[0], 0, 1) + in[1]; },
+  check_gradcheck([](const Inputs& in) { return in[0] + in[1]; }, {randn64({2, 3}, gen), randn64({3}, gen)});
+  check_gradcheck([](const Inputs& in) { return in[0] + in[1]; }, {randn64({2, 1, 3}, gen), randn64({4, 1}, gen)});
+  check_gradcheck([](const Inputs& in) { return tg::transpose(in[0], 0, 1) + in[1]; },
              {randn64({3, 2}, gen), randn64({2, 3}, gen)});
-  check_grad([](const Inputs& in) { return in[0] + 1.5; }, {randn64({4}, gen)});
-  check_grad([](const Inputs& in) { return in[0] + in[0]; }, {randn64({3}, gen)});
+  check_gradcheck([](const Inputs& in) { return in[0] + 1.5; }, {randn64({4}, gen)});
+  check_gradcheck([](const Inputs& in) { return in[0] + in[0]; }, {randn64({3}, gen)});
 
   // Used twice: the contributions accumulate (d(x + x)/dx = 2).
   const Tensor x = f32_grad({1, 2}, Shape{2});
@@ -100,12 +97,12 @@ TEST_CASE("sub: values, broadcasting and scalars") {
 
 TEST_CASE("sub: gradients") {
   tg::Generator gen(2);
-  check_grad([](const Inputs& in) { return in[0] - in[1]; }, {randn64({2, 3}, gen), randn64({3}, gen)});
-  check_grad([](const Inputs& in) { return in[0] - in[1]; }, {randn64({3, 1}, gen), randn64({1, 4}, gen)});
-  check_grad([](const Inputs& in) { return in[0] - tg::transpose(in[1], 0, 1); },
+  check_gradcheck([](const Inputs& in) { return in[0] - in[1]; }, {randn64({2, 3}, gen), randn64({3}, gen)});
+  check_gradcheck([](const Inputs& in) { return in[0] - in[1]; }, {randn64({3, 1}, gen), randn64({1, 4}, gen)});
+  check_gradcheck([](const Inputs& in) { return in[0] - tg::transpose(in[1], 0, 1); },
              {randn64({2, 3}, gen), randn64({3, 2}, gen)});
-  check_grad([](const Inputs& in) { return in[0] - 2.0; }, {randn64({4}, gen)});
-  check_grad([](const Inputs& in) { return 2.0 - in[0]; }, {randn64({4}, gen)});
+  check_gradcheck([](const Inputs& in) { return in[0] - 2.0; }, {randn64({4}, gen)});
+  check_gradcheck([](const Inputs& in) { return 2.0 - in[0]; }, {randn64({4}, gen)});
 
   // d(a - b)/db = -1, summed over the broadcast rows.
   const Tensor a = f32_grad({1, 2, 3, 4}, Shape{2, 2});
@@ -135,12 +132,12 @@ TEST_CASE("mul: values, broadcasting and scalars") {
 
 TEST_CASE("mul: gradients") {
   tg::Generator gen(3);
-  check_grad([](const Inputs& in) { return in[0] * in[1]; }, {randn64({2, 3}, gen), randn64({3}, gen)});
-  check_grad([](const Inputs& in) { return in[0] * in[1]; }, {randn64({2, 1, 3}, gen), randn64({4, 1}, gen)});
-  check_grad([](const Inputs& in) { return tg::transpose(in[0], 0, 1) * in[1]; },
+  check_gradcheck([](const Inputs& in) { return in[0] * in[1]; }, {randn64({2, 3}, gen), randn64({3}, gen)});
+  check_gradcheck([](const Inputs& in) { return in[0] * in[1]; }, {randn64({2, 1, 3}, gen), randn64({4, 1}, gen)});
+  check_gradcheck([](const Inputs& in) { return tg::transpose(in[0], 0, 1) * in[1]; },
              {randn64({3, 2}, gen), randn64({2, 1}, gen)});
-  check_grad([](const Inputs& in) { return in[0] * in[0]; }, {randn64({5}, gen)});
-  check_grad([](const Inputs& in) { return in[0] * -1.5; }, {randn64({4}, gen)});
+  check_gradcheck([](const Inputs& in) { return in[0] * in[0]; }, {randn64({5}, gen)});
+  check_gradcheck([](const Inputs& in) { return in[0] * -1.5; }, {randn64({4}, gen)});
 
   // d(a ⊙ b)/da = b, d/db = a summed over rows.
   const Tensor a = f32_grad({1, 2, 3, 4}, Shape{2, 2});
@@ -168,13 +165,13 @@ TEST_CASE("div: values, broadcasting and scalars") {
 
 TEST_CASE("div: gradients") {
   tg::Generator gen(4);
-  check_grad([](const Inputs& in) { return in[0] / in[1]; }, {randn64({2, 3}, gen), positive64({3}, gen)});
-  check_grad([](const Inputs& in) { return in[0] / in[1]; }, {randn64({3, 1}, gen), positive64({1, 2}, gen)});
-  check_grad([](const Inputs& in) { return in[0] / tg::transpose(in[1], 0, 1); },
+  check_gradcheck([](const Inputs& in) { return in[0] / in[1]; }, {randn64({2, 3}, gen), positive64({3}, gen)});
+  check_gradcheck([](const Inputs& in) { return in[0] / in[1]; }, {randn64({3, 1}, gen), positive64({1, 2}, gen)});
+  check_gradcheck([](const Inputs& in) { return in[0] / tg::transpose(in[1], 0, 1); },
              {randn64({2, 3}, gen), positive64({3, 2}, gen)});
-  check_grad([](const Inputs& in) { return in[0] / in[0]; }, {positive64({3}, gen)});
-  check_grad([](const Inputs& in) { return in[0] / 3.0; }, {randn64({4}, gen)});
-  check_grad([](const Inputs& in) { return 3.0 / in[0]; }, {positive64({4}, gen)});
+  check_gradcheck([](const Inputs& in) { return in[0] / in[0]; }, {positive64({3}, gen)});
+  check_gradcheck([](const Inputs& in) { return in[0] / 3.0; }, {randn64({4}, gen)});
+  check_gradcheck([](const Inputs& in) { return 3.0 / in[0]; }, {positive64({4}, gen)});
 
   // y = a / b at a = 3, b = 2: dy/da = 1/b = 0.5, dy/db = -a/b² = -0.75.
   const Tensor a = f32_grad({3}, Shape{1});
@@ -203,8 +200,8 @@ TEST_CASE("neg: values and gradient") {
     check_values(-x, Shape{3}, {-1, 2, 0});
   });
   tg::Generator gen(5);
-  check_grad([](const Inputs& in) { return -in[0]; }, {randn64({2, 3}, gen)});
-  check_grad([](const Inputs& in) { return tg::neg(tg::transpose(in[0], 0, 1)); }, {randn64({2, 3}, gen)});
+  check_gradcheck([](const Inputs& in) { return -in[0]; }, {randn64({2, 3}, gen)});
+  check_gradcheck([](const Inputs& in) { return tg::neg(tg::transpose(in[0], 0, 1)); }, {randn64({2, 3}, gen)});
 }
 
 TEST_CASE("exp: values and gradient") {
@@ -212,8 +209,8 @@ TEST_CASE("exp: values and gradient") {
     check_values(tg::exp(f32({0, 1, -1, static_cast<float>(kLn2)}, Shape{4})), Shape{4}, {1, M_E, 1 / M_E, 2});
   });
   tg::Generator gen(6);
-  check_grad([](const Inputs& in) { return tg::exp(in[0]); }, {randn64({2, 3}, gen)});
-  check_grad([](const Inputs& in) { return tg::exp(tg::transpose(in[0], 0, 1)); }, {randn64({2, 3}, gen)});
+  check_gradcheck([](const Inputs& in) { return tg::exp(in[0]); }, {randn64({2, 3}, gen)});
+  check_gradcheck([](const Inputs& in) { return tg::exp(tg::transpose(in[0], 0, 1)); }, {randn64({2, 3}, gen)});
   // d eˣ/dx = eˣ: at x = ln 2 it is 2.
   const Tensor x = f32_grad({float(kLn2)}, Shape{1});
   tg::sum(tg::exp(x)).backward();
@@ -229,8 +226,8 @@ TEST_CASE("log: values, gradient and domain") {
     CHECK(std::isnan(edge[1]));
   });
   tg::Generator gen(7);
-  check_grad([](const Inputs& in) { return tg::log(in[0]); }, {positive64({2, 3}, gen)});
-  check_grad([](const Inputs& in) { return tg::log(tg::transpose(in[0], 0, 1)); }, {positive64({2, 3}, gen)});
+  check_gradcheck([](const Inputs& in) { return tg::log(in[0]); }, {positive64({2, 3}, gen)});
+  check_gradcheck([](const Inputs& in) { return tg::log(tg::transpose(in[0], 0, 1)); }, {positive64({2, 3}, gen)});
   const Tensor x = f32_grad({4}, Shape{1});
   tg::sum(tg::log(x)).backward();
   check_values(x.grad(), Shape{1}, {0.25});
@@ -241,8 +238,8 @@ TEST_CASE("log: values, gradient and domain") {
 TEST_CASE("sqrt: values and gradient") {
   on_both_backends([] { check_values(tg::sqrt(f32({4, 9, 0.25, 0}, Shape{4})), Shape{4}, {2, 3, 0.5, 0}); });
   tg::Generator gen(8);
-  check_grad([](const Inputs& in) { return tg::sqrt(in[0]); }, {positive64({2, 3}, gen)});
-  check_grad([](const Inputs& in) { return tg::sqrt(tg::transpose(in[0], 0, 1)); }, {positive64({2, 3}, gen)});
+  check_gradcheck([](const Inputs& in) { return tg::sqrt(in[0]); }, {positive64({2, 3}, gen)});
+  check_gradcheck([](const Inputs& in) { return tg::sqrt(tg::transpose(in[0], 0, 1)); }, {positive64({2, 3}, gen)});
   // d√x/dx = 1/(2√x): at x = 4 it is 0.25.
   const Tensor x = f32_grad({4}, Shape{1});
   tg::sum(tg::sqrt(x)).backward();
@@ -258,10 +255,10 @@ TEST_CASE("pow: values and gradient") {
     check_values(tg::pow(x, 0), Shape{3}, {1, 1, 1});
   });
   tg::Generator gen(9);
-  check_grad([](const Inputs& in) { return tg::pow(in[0], 3); }, {randn64({2, 3}, gen)});
-  check_grad([](const Inputs& in) { return tg::pow(in[0], 2.5); }, {positive64({2, 3}, gen)});
-  check_grad([](const Inputs& in) { return tg::pow(in[0], -1); }, {positive64({4}, gen)});
-  check_grad([](const Inputs& in) { return tg::pow(tg::transpose(in[0], 0, 1), 2); }, {randn64({2, 3}, gen)});
+  check_gradcheck([](const Inputs& in) { return tg::pow(in[0], 3); }, {randn64({2, 3}, gen)});
+  check_gradcheck([](const Inputs& in) { return tg::pow(in[0], 2.5); }, {positive64({2, 3}, gen)});
+  check_gradcheck([](const Inputs& in) { return tg::pow(in[0], -1); }, {positive64({4}, gen)});
+  check_gradcheck([](const Inputs& in) { return tg::pow(tg::transpose(in[0], 0, 1), 2); }, {randn64({2, 3}, gen)});
   // d x³/dx = 3x²: at x = 2 it is 12.
   const Tensor x = f32_grad({2}, Shape{1});
   tg::sum(tg::pow(x, 3)).backward();
@@ -275,8 +272,8 @@ TEST_CASE("sigmoid: values and gradient") {
                  {0.5, 0.75, 0.25, 1, 0});
   });
   tg::Generator gen(10);
-  check_grad([](const Inputs& in) { return tg::sigmoid(in[0]); }, {randn64({2, 3}, gen)});
-  check_grad([](const Inputs& in) { return tg::sigmoid(tg::transpose(in[0], 0, 1)); }, {randn64({2, 3}, gen)});
+  check_gradcheck([](const Inputs& in) { return tg::sigmoid(in[0]); }, {randn64({2, 3}, gen)});
+  check_gradcheck([](const Inputs& in) { return tg::sigmoid(tg::transpose(in[0], 0, 1)); }, {randn64({2, 3}, gen)});
   // σ' = σ(1 - σ): at ln 3 it is 0.75 · 0.25.
   const Tensor x = f32_grad({float(kLn3)}, Shape{1});
   tg::sum(tg::sigmoid(x)).backward();
@@ -286,8 +283,8 @@ TEST_CASE("sigmoid: values and gradient") {
 TEST_CASE("relu: values and gradient") {
   on_both_backends([] { check_values(tg::relu(f32({-1, 0.5, 2, -0.25}, Shape{4})), Shape{4}, {0, 0.5, 2, 0}); });
   tg::Generator gen(11);
-  check_grad([](const Inputs& in) { return tg::relu(in[0]); }, {randn64({3, 4}, gen)});
-  check_grad([](const Inputs& in) { return tg::relu(tg::transpose(in[0], 0, 1)); }, {randn64({3, 4}, gen)});
+  check_gradcheck([](const Inputs& in) { return tg::relu(in[0]); }, {randn64({3, 4}, gen)});
+  check_gradcheck([](const Inputs& in) { return tg::relu(tg::transpose(in[0], 0, 1)); }, {randn64({3, 4}, gen)});
   const Tensor x = f32_grad({-1, 0.5, 2, -0.25}, Shape{4});
   tg::sum(tg::relu(x)).backward();
   check_values(x.grad(), Shape{4}, {0, 1, 1, 0});
@@ -299,8 +296,8 @@ TEST_CASE("tanh: values and gradient") {
     check_values(tg::tanh(f32({0, float(kLn2), float(-kLn2), 50}, Shape{4})), Shape{4}, {0, 0.6, -0.6, 1});
   });
   tg::Generator gen(12);
-  check_grad([](const Inputs& in) { return tg::tanh(in[0]); }, {randn64({2, 3}, gen)});
-  check_grad([](const Inputs& in) { return tg::tanh(tg::transpose(in[0], 0, 1)); }, {randn64({2, 3}, gen)});
+  check_gradcheck([](const Inputs& in) { return tg::tanh(in[0]); }, {randn64({2, 3}, gen)});
+  check_gradcheck([](const Inputs& in) { return tg::tanh(tg::transpose(in[0], 0, 1)); }, {randn64({2, 3}, gen)});
   // tanh' = 1 - tanh²: at ln 2 it is 1 - 0.36.
   const Tensor x = f32_grad({float(kLn2)}, Shape{1});
   tg::sum(tg::tanh(x)).backward();
@@ -311,7 +308,7 @@ TEST_CASE("tanh: values and gradient") {
 
 TEST_CASE("unary ops compose: x·σ(x) - exp(log x)/√x²") {
   tg::Generator gen(13);
-  check_grad(
+  check_gradcheck(
       [](const Inputs& in) {
         const Tensor& x = in[0];
         return x * tg::sigmoid(x) - tg::exp(tg::log(x)) / tg::sqrt(tg::pow(x, 2));
@@ -337,10 +334,10 @@ TEST_CASE("sum: values") {
 
 TEST_CASE("sum: gradients") {
   tg::Generator gen(14);
-  check_grad([](const Inputs& in) { return tg::sum(in[0]); }, {randn64({2, 3}, gen)});
-  check_grad([](const Inputs& in) { return tg::sum(in[0], {1}); }, {randn64({2, 3, 4}, gen)});
-  check_grad([](const Inputs& in) { return tg::sum(in[0], {0, 2}, true); }, {randn64({2, 3, 4}, gen)});
-  check_grad([](const Inputs& in) { return tg::sum(tg::transpose(in[0], 0, 2), {-1}); }, {randn64({2, 3, 4}, gen)});
+  check_gradcheck([](const Inputs& in) { return tg::sum(in[0]); }, {randn64({2, 3}, gen)});
+  check_gradcheck([](const Inputs& in) { return tg::sum(in[0], {1}); }, {randn64({2, 3, 4}, gen)});
+  check_gradcheck([](const Inputs& in) { return tg::sum(in[0], {0, 2}, true); }, {randn64({2, 3, 4}, gen)});
+  check_gradcheck([](const Inputs& in) { return tg::sum(tg::transpose(in[0], 0, 2), {-1}); }, {randn64({2, 3, 4}, gen)});
   const Tensor x = f32_grad({1, 2, 3, 4}, Shape{2, 2});
   tg::sum(tg::sum(x, {0}) * f32({1, 10}, Shape{2})).backward();
   check_values(x.grad(), Shape{2, 2}, {1, 10, 1, 10});
@@ -362,9 +359,9 @@ TEST_CASE("mean: values, gradients and errors") {
     check_values(tg::mean(x, {0}, true), Shape{1, 3}, {2.5, 3.5, 4.5});
   });
   tg::Generator gen(15);
-  check_grad([](const Inputs& in) { return tg::mean(in[0]); }, {randn64({2, 3}, gen)});
-  check_grad([](const Inputs& in) { return tg::mean(in[0], {0, 2}); }, {randn64({2, 3, 4}, gen)});
-  check_grad([](const Inputs& in) { return tg::mean(tg::transpose(in[0], 0, 1), {1}, true); },
+  check_gradcheck([](const Inputs& in) { return tg::mean(in[0]); }, {randn64({2, 3}, gen)});
+  check_gradcheck([](const Inputs& in) { return tg::mean(in[0], {0, 2}); }, {randn64({2, 3, 4}, gen)});
+  check_gradcheck([](const Inputs& in) { return tg::mean(tg::transpose(in[0], 0, 1), {1}, true); },
              {randn64({3, 2}, gen)});
   const Tensor x = f32_grad({1, 2, 3, 4}, Shape{4});
   tg::mean(x).backward();
@@ -406,13 +403,13 @@ TEST_CASE("max: gradient goes to the first argmax only") {
 
 TEST_CASE("max: gradcheck") {
   tg::Generator gen(16);
-  check_grad([](const Inputs& in) { return tg::max(in[0], 1).values; }, {randn64({3, 4}, gen)});
-  check_grad([](const Inputs& in) { return tg::max(in[0], 0).values; }, {randn64({3, 4}, gen)});
-  check_grad([](const Inputs& in) { return tg::max(in[0], 1, true).values; }, {randn64({2, 3, 4}, gen)});
-  check_grad([](const Inputs& in) { return tg::max(in[0], -1).values; }, {randn64({2, 3, 4}, gen)});
-  check_grad([](const Inputs& in) { return tg::max(tg::transpose(in[0], 0, 2), 1).values; },
+  check_gradcheck([](const Inputs& in) { return tg::max(in[0], 1).values; }, {randn64({3, 4}, gen)});
+  check_gradcheck([](const Inputs& in) { return tg::max(in[0], 0).values; }, {randn64({3, 4}, gen)});
+  check_gradcheck([](const Inputs& in) { return tg::max(in[0], 1, true).values; }, {randn64({2, 3, 4}, gen)});
+  check_gradcheck([](const Inputs& in) { return tg::max(in[0], -1).values; }, {randn64({2, 3, 4}, gen)});
+  check_gradcheck([](const Inputs& in) { return tg::max(tg::transpose(in[0], 0, 2), 1).values; },
              {randn64({2, 3, 4}, gen)});
-  check_grad([](const Inputs& in) { return tg::max(in[0], 0).values; }, {randn64({5}, gen)});
+  check_gradcheck([](const Inputs& in) { return tg::max(in[0], 0).values; }, {randn64({5}, gen)});
 }
 
 TEST_CASE("max: errors") {
@@ -471,17 +468,17 @@ TEST_CASE("softmax and log_softmax: gradcheck") {
     auto f = [log](int axis) {
       return [log, axis](const Inputs& in) { return log ? tg::log_softmax(in[0], axis) : tg::softmax(in[0], axis); };
     };
-    check_grad(f(-1), {randn64({3, 4}, gen)});
-    check_grad(f(0), {randn64({3, 4}, gen)});
-    check_grad(f(1), {randn64({2, 3, 4}, gen)});
-    check_grad(f(0), {randn64({5}, gen)});
-    check_grad(
+    check_gradcheck(f(-1), {randn64({3, 4}, gen)});
+    check_gradcheck(f(0), {randn64({3, 4}, gen)});
+    check_gradcheck(f(1), {randn64({2, 3, 4}, gen)});
+    check_gradcheck(f(0), {randn64({5}, gen)});
+    check_gradcheck(
         [log](const Inputs& in) {
           const Tensor xt = tg::transpose(in[0], 0, 1);
           return log ? tg::log_softmax(xt, -1) : tg::softmax(xt, -1);
         },
         {randn64({4, 3}, gen)});
-    check_grad(
+    check_gradcheck(
         [log](const Inputs& in) {
           const Tensor xt = tg::transpose(in[0], 0, 2);
           return log ? tg::log_softmax(xt, 1) : tg::softmax(xt, 1);
@@ -592,14 +589,14 @@ TEST_CASE("cross_entropy: gradcheck") {
       CAPTURE(eps);
       CAPTURE(static_cast<int>(reduction));
       const tg::CrossEntropyOptions options{.label_smoothing = eps, .reduction = reduction};
-      check_grad([&](const Inputs& in) { return tg::cross_entropy(in[0], target, options); },
+      check_gradcheck([&](const Inputs& in) { return tg::cross_entropy(in[0], target, options); },
                  {randn64({6, 5}, gen)});
       // Transposed (non-contiguous) logits.
-      check_grad([&](const Inputs& in) { return tg::cross_entropy(tg::transpose(in[0], 0, 1), target, options); },
+      check_gradcheck([&](const Inputs& in) { return tg::cross_entropy(tg::transpose(in[0], 0, 1), target, options); },
                  {randn64({5, 6}, gen)});
       // (N, T, C) = (2, 3, 5).
       const Tensor target3 = tg::index_tensor({0, 4, -100, 2, 1, 3}, Shape{2, 3});
-      check_grad([&](const Inputs& in) { return tg::cross_entropy(in[0], target3, options); },
+      check_gradcheck([&](const Inputs& in) { return tg::cross_entropy(in[0], target3, options); },
                  {randn64({2, 3, 5}, gen)});
     }
   }
@@ -645,10 +642,10 @@ TEST_CASE("mse_loss: values, gradients and errors") {
 
   tg::Generator gen(19);
   for (tg::Reduction reduction : {tg::Reduction::mean, tg::Reduction::sum, tg::Reduction::none}) {
-    check_grad([reduction](const Inputs& in) { return tg::mse_loss(in[0], in[1], reduction); },
+    check_gradcheck([reduction](const Inputs& in) { return tg::mse_loss(in[0], in[1], reduction); },
                {randn64({3, 4}, gen), randn64({3, 4}, gen)});
   }
-  check_grad([](const Inputs& in) { return tg::mse_loss(tg::transpose(in[0], 0, 1), in[1]); },
+  check_gradcheck([](const Inputs& in) { return tg::mse_loss(tg::transpose(in[0], 0, 1), in[1]); },
              {randn64({4, 3}, gen), randn64({3, 4}, gen)});
 
   CHECK_THROWS_WITH_AS(tg::mse_loss(tg::zeros({3, 2}), tg::zeros({2, 3})),
@@ -691,23 +688,23 @@ TEST_CASE("matmul: values") {
 TEST_CASE("matmul: gradients") {
   tg::Generator gen(20);
   auto mm = [](const Inputs& in) { return tg::matmul(in[0], in[1]); };
-  check_grad(mm, {randn64({3, 4}, gen), randn64({4, 2}, gen)});
-  check_grad(mm, {randn64({2, 3, 4}, gen), randn64({2, 4, 5}, gen)});
-  check_grad(mm, {randn64({2, 3, 4}, gen), randn64({4, 5}, gen)});   // (B, M, K) @ (K, N)
-  check_grad(mm, {randn64({3, 4}, gen), randn64({2, 4, 5}, gen)});   // (M, K) @ (B, K, N)
-  check_grad(mm, {randn64({2, 1, 3, 4}, gen), randn64({3, 4, 2}, gen)});  // batch broadcast
-  check_grad(mm, {randn64({1, 3, 4}, gen), randn64({2, 4, 2}, gen)});
+  check_gradcheck(mm, {randn64({3, 4}, gen), randn64({4, 2}, gen)});
+  check_gradcheck(mm, {randn64({2, 3, 4}, gen), randn64({2, 4, 5}, gen)});
+  check_gradcheck(mm, {randn64({2, 3, 4}, gen), randn64({4, 5}, gen)});   // (B, M, K) @ (K, N)
+  check_gradcheck(mm, {randn64({3, 4}, gen), randn64({2, 4, 5}, gen)});   // (M, K) @ (B, K, N)
+  check_gradcheck(mm, {randn64({2, 1, 3, 4}, gen), randn64({3, 4, 2}, gen)});  // batch broadcast
+  check_gradcheck(mm, {randn64({1, 3, 4}, gen), randn64({2, 4, 2}, gen)});
   // Transposed views on either side, and a non-contiguous batched left operand.
-  check_grad([](const Inputs& in) { return tg::matmul(tg::transpose(in[0], 0, 1), in[1]); },
+  check_gradcheck([](const Inputs& in) { return tg::matmul(tg::transpose(in[0], 0, 1), in[1]); },
              {randn64({4, 3}, gen), randn64({4, 2}, gen)});
-  check_grad([](const Inputs& in) { return tg::matmul(in[0], tg::transpose(in[1], 0, 1)); },
+  check_gradcheck([](const Inputs& in) { return tg::matmul(in[0], tg::transpose(in[1], 0, 1)); },
              {randn64({3, 4}, gen), randn64({2, 4}, gen)});
-  check_grad([](const Inputs& in) { return tg::matmul(tg::transpose(in[0], 1, 2), in[1]); },
+  check_gradcheck([](const Inputs& in) { return tg::matmul(tg::transpose(in[0], 1, 2), in[1]); },
              {randn64({2, 4, 3}, gen), randn64({4, 2}, gen)});
-  check_grad([](const Inputs& in) { return tg::matmul(tg::transpose(in[0], 0, 1), tg::transpose(in[1], 1, 2)); },
+  check_gradcheck([](const Inputs& in) { return tg::matmul(tg::transpose(in[0], 0, 1), tg::transpose(in[1], 1, 2)); },
              {randn64({3, 2, 4}, gen), randn64({2, 5, 4}, gen)});
   // The same tensor on both sides: x @ x.
-  check_grad([](const Inputs& in) { return tg::matmul(in[0], in[0]); }, {randn64({3, 3}, gen)});
+  check_gradcheck([](const Inputs& in) { return tg::matmul(in[0], in[0]); }, {randn64({3, 3}, gen)});
 }
 
 TEST_CASE("matmul: errors") {
@@ -732,7 +729,7 @@ TEST_CASE("abs: values and gradient") {
   tg::sum(tg::abs(x)).backward();
   check_values(x.grad(), Shape{3}, {-1, 0, 1});
   tg::Generator gen(31);
-  check_grad([](const Inputs& in) { return tg::abs(in[0]); }, {randn64({3, 4}, gen)});
+  check_gradcheck([](const Inputs& in) { return tg::abs(in[0]); }, {randn64({3, 4}, gen)});
   CHECK_THROWS_WITH_AS(tg::abs(tg::index_tensor({1})), doctest::Contains("abs: needs a float32 or float64"), tg::Error);
 }
 
@@ -747,7 +744,7 @@ TEST_CASE("erf: values from tables, odd, gradient 2/sqrt(pi) e^(-x^2)") {
   tg::sum(tg::erf(x)).backward();
   check_values(x.grad(), Shape{1}, {1.1283791670955126}, 1e-6);  // 2/√π
   tg::Generator gen(37);
-  check_grad([](const Inputs& in) { return tg::erf(in[0]); }, {randn64({3, 4}, gen)});
+  check_gradcheck([](const Inputs& in) { return tg::erf(in[0]); }, {randn64({3, 4}, gen)});
   CHECK_THROWS_WITH_AS(tg::erf(tg::index_tensor({1})), doctest::Contains("erf: needs a float32 or float64"), tg::Error);
 }
 
@@ -763,8 +760,8 @@ TEST_CASE("clamp: values, optional bounds, gradient 1 inside and on a bound, 0 o
   tg::sum(tg::clamp(x, -1.0, 1.0)).backward();
   check_values(x.grad(), Shape{6}, {0, 1, 1, 1, 1, 0});
   tg::Generator gen(32);
-  check_grad([](const Inputs& in) { return tg::clamp(in[0], -0.7, 0.9); }, {randn64({4, 5}, gen)});
-  check_grad([](const Inputs& in) { return tg::clamp(in[0], std::nullopt, 0.3); }, {randn64({7}, gen)});
+  check_gradcheck([](const Inputs& in) { return tg::clamp(in[0], -0.7, 0.9); }, {randn64({4, 5}, gen)});
+  check_gradcheck([](const Inputs& in) { return tg::clamp(in[0], std::nullopt, 0.3); }, {randn64({7}, gen)});
   CHECK_THROWS_WITH_AS(tg::clamp(tg::zeros({2, 3}), 1.0, -1.0),
                        doctest::Contains("clamp: min 1 is above max -1 (x (2, 3))"), tg::Error);
   CHECK_THROWS_WITH_AS(tg::clamp(tg::index_tensor({1}), 0.0, 1.0), doctest::Contains("clamp"), tg::Error);
@@ -783,7 +780,7 @@ TEST_CASE("log1p: values (small x kept accurate) and gradient") {
   tg::sum(tg::log1p(x)).backward();
   check_values(x.grad(), Shape{3}, {1, 0.5, 0.25});
   tg::Generator gen(33);
-  check_grad([](const Inputs& in) { return tg::log1p(in[0]); }, {positive64({3, 4}, gen)});
+  check_gradcheck([](const Inputs& in) { return tg::log1p(in[0]); }, {positive64({3, 4}, gen)});
 }
 
 TEST_CASE("softplus: values, beta, threshold and gradient") {
@@ -799,8 +796,8 @@ TEST_CASE("softplus: values, beta, threshold and gradient") {
   tg::sum(tg::softplus(x)).backward();
   check_values(x.grad(), Shape{2}, {0.5, 1});  // σ(0), and 1 above the threshold
   tg::Generator gen(34);
-  check_grad([](const Inputs& in) { return tg::softplus(in[0]); }, {randn64({3, 4}, gen)});
-  check_grad([](const Inputs& in) { return tg::softplus(in[0], 3, 2); }, {randn64({10}, gen)});
+  check_gradcheck([](const Inputs& in) { return tg::softplus(in[0]); }, {randn64({3, 4}, gen)});
+  check_gradcheck([](const Inputs& in) { return tg::softplus(in[0], 3, 2); }, {randn64({10}, gen)});
   CHECK_THROWS_WITH_AS(tg::softplus(tg::zeros({2}), 0), doctest::Contains("softplus: beta must be nonzero"), tg::Error);
 }
 
@@ -824,8 +821,8 @@ TEST_CASE("gelu: exact (erf) and tanh forms, values and gradient") {
   tg::sum(tg::gelu(x) + tg::gelu(x, tg::GeluApproximation::tanh)).backward();
   check_values(x.grad(), Shape{1}, {1});
   tg::Generator gen(35);
-  check_grad([](const Inputs& in) { return tg::gelu(in[0]); }, {randn64({4, 5}, gen)});
-  check_grad([](const Inputs& in) { return tg::gelu(in[0], tg::GeluApproximation::tanh); }, {randn64({4, 5}, gen)});
+  check_gradcheck([](const Inputs& in) { return tg::gelu(in[0]); }, {randn64({4, 5}, gen)});
+  check_gradcheck([](const Inputs& in) { return tg::gelu(in[0], tg::GeluApproximation::tanh); }, {randn64({4, 5}, gen)});
   CHECK_THROWS_WITH_AS(tg::gelu(tg::index_tensor({1})), doctest::Contains("gelu"), tg::Error);
 }
 
@@ -848,9 +845,9 @@ TEST_CASE("min: values, indices, ties and gradient") {
   tg::sum(tg::min(x, 1).values * f32({1, 10}, Shape{2})).backward();
   check_values(x.grad(), Shape{2, 3}, {1, 0, 0, 0, 10, 0});
   tg::Generator gen(36);
-  check_grad([](const Inputs& in) { return tg::min(in[0], 1).values; }, {randn64({3, 4}, gen)});
-  check_grad([](const Inputs& in) { return tg::min(in[0], 0, true).values; }, {randn64({2, 3, 4}, gen)});
-  check_grad([](const Inputs& in) { return tg::min(tg::transpose(in[0], 0, 2), -1).values; }, {randn64({2, 3, 4}, gen)});
+  check_gradcheck([](const Inputs& in) { return tg::min(in[0], 1).values; }, {randn64({3, 4}, gen)});
+  check_gradcheck([](const Inputs& in) { return tg::min(in[0], 0, true).values; }, {randn64({2, 3, 4}, gen)});
+  check_gradcheck([](const Inputs& in) { return tg::min(tg::transpose(in[0], 0, 2), -1).values; }, {randn64({2, 3, 4}, gen)});
   CHECK_THROWS_WITH_AS(tg::min(tg::scalar(1.0), 0), doctest::Contains("min: needs a tensor with at least one dimension"),
                        tg::Error);
   CHECK_THROWS_WITH_AS(tg::min(tg::zeros({2, 0}), 1), doctest::Contains("min: over axis 1 of size 0 (shape (2, 0))"),

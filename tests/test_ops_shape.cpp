@@ -8,9 +8,11 @@
 #include <vector>
 
 #include "tapegrad.h"
+#include "test_support.h"
 
 namespace {
 
+using test_support::check_gradcheck;
 using tg::Shape;
 using tg::Tensor;
 
@@ -29,12 +31,6 @@ void check_values(const Tensor& t, const Shape& shape, const std::vector<double>
   REQUIRE(got.size() == expected.size());
   for (size_t i = 0; i < got.size(); ++i)
     CHECK_MESSAGE(got[i] == doctest::Approx(expected[i]), "element ", i);
-}
-
-void check_gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f,
-                     const std::vector<Tensor>& inputs) {
-  const tg::GradcheckResult r = tg::gradcheck(f, inputs);
-  CHECK_MESSAGE(r.ok, r.message);
 }
 
 // Runs `body` under the cpu backend and again under the reference backend.

@@ -3,7 +3,10 @@
 // scripts in tests/fixtures/, and finding the Multi30k data.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
+#include <functional>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -68,6 +71,96 @@ inline bool have_multi30k() {
   if (std::filesystem::exists(multi30k_dir() + "/val.de.gz")) return true;
   MESSAGE("Multi30k not found in '" << multi30k_dir() << "' (set MULTI30K_DIR): skipping its checks");
   return false;
+}
+
+// Largest |a - b| over all elements; sizes (and shapes, for two tensors) must match.
+inline double max_abs_diff(const std::vector<double>& a, const std::vector<double>& b) {
+  REQUIRE(a.size() == b.size());
+  double worst = 0;
+  for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::abs(a[i] - b[i]));
+  return worst;
+}
+inline double max_abs_diff(const tg::Tensor& a, const std::vector<double>& b) {
+  return max_abs_diff(a.to_vector<double>(), b);
+}
+inline double max_abs_diff(const tg::Tensor& a, const tg::Tensor& b) {
+  REQUIRE(a.shape() == b.shape());
+  return max_abs_diff(a.to_vector<double>(), b.to_vector<double>());
+}
+
+// Largest |t| over all elements.
+inline double max_abs(const tg::Tensor& t) {
+  double m = 0;
+  for (const double v : t.to_vector<double>()) m = std::max(m, std::abs(v));
+  return m;
+}
+
+// A gradcheck must pass; its message says where it did not.
+inline void check_gradcheck(const tg::GradcheckResult& result) {
+  INFO(result.message);
+  CHECK(result.ok);
+}
+inline void check_gradcheck(const std::function<tg::Tensor(const std::vector<tg::Tensor>&)>& f,
+                            const std::vector<tg::Tensor>& inputs) {
+  check_gradcheck(tg::gradcheck(f, inputs));
+}
+
+// Copies every parameter of `module` from the fixture tensor of the same name
+// (PyTorch's names), converting to the parameter's dtype; returns how many.
+inline int load_parameters(const tg::nn::Module& module, const Fixture& fixture) {
+  int loaded = 0;
+  for (const auto& [name_, p_] : module.named_parameters()) {
+    const auto& name = name_;  // a plain reference: clang 14 cannot capture a structured binding
+    const auto& p = p_;
+    const FixtureTensor& t = entry(fixture, name);
+    REQUIRE_MESSAGE(p.shape() == t.shape, name << ": module " << p.shape().str() << ", fixture " << t.shape.str());
+    tg::kernels::copy_into(tg::from_vector(t.values, t.shape, {tg::DType::f64}), p);
+    ++loaded;
+  }
+  return loaded;
+}
+
+// ---- the recurrent models' fixtures (tests/fixtures/make_{gru,lstm}_fixtures.py) ----
+
+inline tg::Tensor fixture_lengths(const Fixture& fixture) {
+  std::vector<int64_t> lengths;
+  for (const double v : entry(fixture, "lengths").values) lengths.push_back(static_cast<int64_t>(v));
+  return tg::index_tensor(lengths);
+}
+
+// Loads the module's parameters from a fixture that holds exactly them
+// (every weight_* and bias_* tensor of the fixture is used).
+inline void load_recurrent_parameters(const tg::nn::Module& module, const Fixture& fixture) {
+  int in_fixture = 0;
+  for (const auto& [name, t] : fixture)
+    if (name.rfind("weight_", 0) == 0 || name.rfind("bias_", 0) == 0) ++in_fixture;
+  CHECK(load_parameters(module, fixture) == in_fixture);
+}
+
+// `actual` has the fixture tensor's shape and lies within tol of it everywhere.
+inline void check_close(const tg::Tensor& actual, const Fixture& fixture, const std::string& name, double tol) {
+  INFO(name);
+  REQUIRE(actual.defined());
+  CHECK(actual.shape() == entry(fixture, name).shape);
+  CHECK(max_abs_diff(actual, entry(fixture, name).values) < tol);
+}
+
+inline void check_same(const tg::Tensor& a, const tg::Tensor& b, double tol = 0) {
+  CHECK(max_abs_diff(a, b) <= tol);
+}
+
+// Sets the padded steps t >= lengths[b] of a (T, B, ...) tensor to `value`.
+inline void fill_padding(const tg::Tensor& x, const std::vector<int64_t>& lengths, double value) {
+  for (size_t b = 0; b < lengths.size(); ++b)
+    for (int64_t t = lengths[b]; t < x.size(0); ++t)
+      tg::kernels::fill(tg::select(tg::select(x, 0, t), 0, static_cast<int64_t>(b)), value);
+}
+
+inline tg::nn::RecurrentOptions two_layer_bidirectional() {
+  tg::nn::RecurrentOptions options;
+  options.num_layers = 2;
+  options.bidirectional = true;
+  return options;
 }
 
 }  // namespace test_support

@@ -27,6 +27,8 @@
 
 namespace {
 
+using test_support::max_abs_diff;
+using test_support::max_abs;
 using tg::DType;
 using tg::Shape;
 using tg::Tensor;
@@ -68,20 +70,6 @@ Tensor batch_loss(const Seq2Seq& model, const Batch& batch) {
   const Tensor logits = model.forward(batch);  // (T, B, V)
   const int64_t V = logits.size(2);
   return tg::cross_entropy(tg::reshape(logits, Shape{-1, V}), tg::reshape(batch.tgt_out, Shape{-1}), options);
-}
-
-double max_abs_diff(const Tensor& a, const Tensor& b) {
-  REQUIRE(a.shape() == b.shape());
-  const std::vector<double> x = a.to_vector<double>(), y = b.to_vector<double>();
-  double m = 0;
-  for (size_t i = 0; i < x.size(); ++i) m = std::max(m, std::abs(x[i] - y[i]));
-  return m;
-}
-
-double max_abs(const Tensor& a) {
-  double m = 0;
-  for (double x : a.to_vector<double>()) m = std::max(m, std::abs(x));
-  return m;
 }
 
 // Sentences of ids in 4..vocab-1 (no specials), of the given lengths.

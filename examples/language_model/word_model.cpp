@@ -30,7 +30,7 @@ WordModel::WordModel(const WordModelConfig& config, uint64_t seed)
       embed(config.vocab, config.embed, data::Vocab::pad_id, DType::f32, init_gen_),
       dropout(config.dropout, seed ^ 0xD50BULL),
       gru(config.embed, config.hidden, gru_options(config), DType::f32, init_gen_),
-      out(config.hidden, config.vocab, true, DType::f32, init_gen_) {
+      out(config.hidden, config.vocab, {.dtype = DType::f32}, init_gen_) {
   register_module("embed", embed);
   register_module("dropout", dropout);
   register_module("gru", gru);

@@ -17,7 +17,7 @@ namespace {
 struct SeriesModel : nn::Module {
   nn::GRU gru;
   nn::Linear out;
-  SeriesModel(int64_t hidden, Generator& gen) : gru(1, hidden, {}, DType::f32, gen), out(hidden, 1, true, DType::f32, gen) {
+  SeriesModel(int64_t hidden, Generator& gen) : gru(1, hidden, {}, DType::f32, gen), out(hidden, 1, {.dtype = DType::f32}, gen) {
     register_module("gru", gru);
     register_module("out", out);
   }
@@ -200,7 +200,7 @@ TimeSeriesReport train_time_series(const std::vector<double>& series, const Time
   report.heldout_mse = mse(series, heldout_targets, predicted);
   for (size_t i = 0; i < heldout_targets.size(); ++i) {
     const int64_t t = heldout_targets[i];
-    report.predictions.push_back({t, series[t], predicted[i], series[t - 1]});
+    report.predictions.push_back({.index = t, .actual = series[t], .predicted = predicted[i], .baseline = series[t - 1]});
   }
   return report;
 }

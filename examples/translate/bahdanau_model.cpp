@@ -30,7 +30,7 @@ void check_attention_inputs(const Encoded& encoded) {
 BahdanauEncoder::BahdanauEncoder(const ModelConfig& c, DType dtype, Generator& gen)
     : embed(c.src_vocab, c.embed, data::Vocab::pad_id, dtype, gen),
       dropout(c.dropout, gen.next_u64()),
-      rnn(c.cell, c.embed, c.hidden, true, dtype, gen) {
+      rnn(c.cell, c.embed, c.hidden, {.bidirectional = true}, dtype, gen) {
   register_module("embed", embed);
   register_module("dropout", dropout);
   register_module(rnn.name(), rnn.module());
@@ -39,10 +39,10 @@ BahdanauEncoder::BahdanauEncoder(const ModelConfig& c, DType dtype, Generator& g
 BahdanauDecoder::BahdanauDecoder(const ModelConfig& c, DType dtype, Generator& gen)
     : embed(c.tgt_vocab, c.embed, data::Vocab::pad_id, dtype, gen),
       dropout(c.dropout, gen.next_u64()),
-      init_state(2 * c.hidden, c.hidden, true, dtype, gen),
+      init_state(2 * c.hidden, c.hidden, {.dtype = dtype}, gen),
       attention(c.hidden, 2 * c.hidden, c.hidden, dtype, gen),
       cell(c.cell, c.embed + 2 * c.hidden, c.hidden, dtype, gen),
-      out(c.hidden + 2 * c.hidden + c.embed, c.tgt_vocab, true, dtype, gen) {
+      out(c.hidden + 2 * c.hidden + c.embed, c.tgt_vocab, {.dtype = dtype}, gen) {
   register_module("embed", embed);
   register_module("dropout", dropout);
   register_module("init_state", init_state);
@@ -77,16 +77,14 @@ Encoded BahdanauModel::encode(const Tensor& src, const Tensor& src_lengths, cons
 Tensor BahdanauModel::forward(const data::Batch& batch) const {
   detail::check_target(batch, "BahdanauModel");
   const Encoded encoded = encode(batch.src, batch.src_lengths, batch.src_mask);
-  const int64_t E = config_.embed, H = config_.hidden;
   const int64_t T = batch.tgt_in.size(0);
 
   const Tensor y = decoder.dropout(decoder.embed(batch.tgt_in));  // E y_{t-1} for all t: (T, B, E)
   // W_ih [E y; c] + b_ih = ((E y) W_ih^yᵀ + b_ih) + c W_ih^cᵀ:  (T, B, 3H) once, (B, 3H) per step
-  const detail::DecoderCell& cell = decoder.cell;                                // 4H for an LSTM
-  const Tensor& w_ih = cell.weight_ih();                                         // (3H, E + 2H)
-  const Tensor gi_y = matmul(y, detail::columns_t(w_ih, 0, E)) + cell.bias_ih();  // (T, B, 3H)
-  const Tensor w_ih_c_t = detail::columns_t(w_ih, E, E + 2 * H);                  // (2H, 3H)
-  const Tensor w_hh_t = cell.weight_hh_t();                                       // (H, 3H)
+  const detail::DecoderCell& cell = decoder.cell;  // 4H for an LSTM
+  const nn::InputParts input = cell_input_parts();
+  const Tensor gi_y = input.project(0, y);               // (T, B, 3H)
+  const Tensor w_hh_t = cell.weights().weight_hh_t();  // (H, 3H)
 
   std::vector<Tensor> states, contexts;
   states.reserve(static_cast<size_t>(T));
@@ -95,7 +93,7 @@ Tensor BahdanauModel::forward(const data::Batch& batch) const {
   for (int64_t t = 0; t < T; ++t) {
     const nn::AttentionResult a = decoder.attention(cell.output(state), encoded.keys, encoded.projected_keys,
                                                     encoded.mask);      // c_t (B, 2H) from s_{t-1}
-    const Tensor gi = select(gi_y, 0, t) + matmul(a.context, w_ih_c_t);  // (B, 3H)
+    const Tensor gi = select(gi_y, 0, t) + input.project(1, a.context);  // (B, 3H)
     state = cell.step(gi, state, w_hh_t);                                // (B, H), or (B, 2H)
     states.push_back(cell.output(state));                                // s_t (B, H)
     contexts.push_back(a.context);
@@ -104,13 +102,21 @@ Tensor BahdanauModel::forward(const data::Batch& batch) const {
   return decoder.out(concat({stack(states, 0), stack(contexts, 0), y}, 2));
 }
 
+// The decoder cell's input [E y; c] by parts: embeddings (all steps at once in
+// forward) and the attention context (per step).
+nn::InputParts BahdanauModel::cell_input_parts() const {
+  return decoder.cell.weights().input_parts({config_.embed, 2 * config_.hidden});  // E y | c
+}
+
 Step BahdanauModel::step(const Encoded& encoded, const Tensor& prev_tokens, const Tensor& hidden) const {
   detail::check_step(encoded, prev_tokens, hidden, decoder.cell.state_size(), "BahdanauModel");
   check_attention_inputs(encoded);
   const Tensor y = decoder.dropout(decoder.embed(prev_tokens));  // (B, E)
   const nn::AttentionResult a = decoder.attention(decoder.cell.output(hidden), encoded.keys, encoded.projected_keys,
                                                   encoded.mask);                  // c (B, 2H), α (B, S)
-  const Tensor state = decoder.cell(concat({y, a.context}, 1), hidden);            // (B, E + 2H) -> (B, H) or [h; c]
+  const nn::InputParts input = cell_input_parts();
+  const Tensor gi = input.project(0, y) + input.project(1, a.context);              // (B, 3H)
+  const Tensor state = decoder.cell.step(gi, hidden, decoder.cell.weights().weight_hh_t());  // (B, H) or [h; c]
   const Tensor s = decoder.cell.output(state);                                     // (B, H)
   const Tensor logits = decoder.out(concat({s, a.context, y}, 1));                 // (B, H + 2H + E) -> (B, V)
   Step result;

@@ -28,6 +28,7 @@
 #include "nn/additive_attention.h"
 #include "nn/dropout.h"
 #include "nn/embedding.h"
+#include "nn/input_parts.h"
 #include "nn/linear.h"
 #include "model_parts.h"
 #include "seq2seq.h"
@@ -70,6 +71,7 @@ class BahdanauModel : public Seq2Seq {
   BahdanauDecoder decoder;
 
  private:
+  nn::InputParts cell_input_parts() const;
   ModelConfig config_;
 };
 

@@ -24,7 +24,7 @@ const ModelConfig& checked(const ModelConfig& config) {
 ChoEncoder::ChoEncoder(const ModelConfig& c, DType dtype, Generator& gen)
     : embed(c.src_vocab, c.embed, data::Vocab::pad_id, dtype, gen),
       dropout(c.dropout, gen.next_u64()),
-      rnn(c.cell, c.embed, c.hidden, false, dtype, gen) {
+      rnn(c.cell, c.embed, c.hidden, {}, dtype, gen) {
   register_module("embed", embed);
   register_module("dropout", dropout);
   register_module(rnn.name(), rnn.module());
@@ -33,9 +33,9 @@ ChoEncoder::ChoEncoder(const ModelConfig& c, DType dtype, Generator& gen)
 ChoDecoder::ChoDecoder(const ModelConfig& c, DType dtype, Generator& gen)
     : embed(c.tgt_vocab, c.embed, data::Vocab::pad_id, dtype, gen),
       dropout(c.dropout, gen.next_u64()),
-      init_state(c.hidden, c.hidden, true, dtype, gen),
+      init_state(c.hidden, c.hidden, {.dtype = dtype}, gen),
       cell(c.cell, c.embed + c.hidden, c.hidden, dtype, gen),
-      out(c.hidden + c.embed + c.hidden, c.tgt_vocab, true, dtype, gen) {
+      out(c.hidden + c.embed + c.hidden, c.tgt_vocab, {.dtype = dtype}, gen) {
   register_module("embed", embed);
   register_module("dropout", dropout);
   register_module("init_state", init_state);
@@ -66,17 +66,12 @@ Tensor ChoModel::forward(const data::Batch& batch) const {
   detail::check_target(batch, "ChoModel");
   const Encoded encoded = encode(batch.src, batch.src_lengths, batch.src_mask);
   const Tensor& c = encoded.context;  // (B, H)
-  const int64_t E = config_.embed, H = config_.hidden;
   const int64_t T = batch.tgt_in.size(0);
 
   const Tensor y = decoder.dropout(decoder.embed(batch.tgt_in));  // E y_{t-1} for all t: (T, B, E)
-  // W_ih [E y; c] + b_ih = (E y) W_ih^yᵀ + (c W_ih^cᵀ + b_ih):  (T, B, 3H) + (B, 3H)  (4H for an LSTM)
   const detail::DecoderCell& cell = decoder.cell;
-  const Tensor& w_ih = cell.weight_ih();                                                // (3H, E + H)
-  const Tensor gi_c = matmul(c, detail::columns_t(w_ih, E, E + H)) + cell.bias_ih();  // (B, 3H)
-  const Tensor gi = matmul(y, detail::columns_t(w_ih, 0, E)) + gi_c;                  // (T, B, 3H)
-
-  const Tensor w_hh_t = cell.weight_hh_t();  // (H, 3H), once
+  const Tensor gi = cell_input(y, c);                     // (T, B, 3H) (4H for an LSTM), all steps at once
+  const Tensor w_hh_t = cell.weights().weight_hh_t();  // (H, 3H), once
   std::vector<Tensor> states;
   states.reserve(static_cast<size_t>(T));
   Tensor s = encoded.initial_hidden;  // (B, H), or [h; c] (B, 2H)
@@ -85,11 +80,20 @@ Tensor ChoModel::forward(const data::Batch& batch) const {
     states.push_back(cell.output(s));            // s_t (B, H)
   }
   const Tensor s_all = decoder.dropout(stack(states, 0));  // (T, B, H)
+  return output_logits(concat({s_all, y}, 2), c);          // (T, B, V)
+}
 
-  // W_o [s; E y; c] + b_o = [s; E y] W_o^{s,y}ᵀ + (c W_o^cᵀ + b_o):  (T, B, V) + (B, V)
-  const Tensor& w_out = decoder.out.weight;                                                 // (V, H + E + H)
-  const Tensor out_c = matmul(c, detail::columns_t(w_out, H + E, H + E + H)) + decoder.out.bias;  // (B, V)
-  return matmul(concat({s_all, y}, 2), detail::columns_t(w_out, 0, H + E)) + out_c;                // (T, B, V)
+// W_ih [E y; c] + b_ih = ((E y) W_ih^yᵀ + b_ih) + c W_ih^cᵀ: the context's share once per
+// sentence, broadcast over the steps.  y (T, B, E) or (B, E), c (B, H) -> (T, B, 3H) or (B, 3H)
+Tensor ChoModel::cell_input(const Tensor& y, const Tensor& c) const {
+  const nn::InputParts parts = decoder.cell.weights().input_parts({config_.embed, config_.hidden});  // E y | c
+  return parts.project(0, y) + parts.project(1, c);
+}
+
+// W_o [s; E y; c] + b_o = ([s; E y] W_o^{s,y}ᵀ + b_o) + c W_o^cᵀ.  s_y (T, B, H + E) or (B, H + E) -> (.., V)
+Tensor ChoModel::output_logits(const Tensor& s_y, const Tensor& c) const {
+  const nn::InputParts parts(decoder.out.weight, decoder.out.bias, {config_.hidden + config_.embed, config_.hidden});
+  return parts.project(0, s_y) + parts.project(1, c);
 }
 
 Step ChoModel::step(const Encoded& encoded, const Tensor& prev_tokens, const Tensor& hidden) const {
@@ -97,9 +101,9 @@ Step ChoModel::step(const Encoded& encoded, const Tensor& prev_tokens, const Ten
   check_defined(encoded.context, "ChoModel", "encoded.context");
   const Tensor& c = encoded.context;                             // (B, H)
   const Tensor y = decoder.dropout(decoder.embed(prev_tokens));  // (B, E)
-  const Tensor state = decoder.cell(concat({y, c}, 1), hidden);  // (B, E + H) -> (B, H), or [h; c] (B, 2H)
-  const Tensor s = decoder.cell.output(state);                    // (B, H)
-  const Tensor logits = decoder.out(concat({decoder.dropout(s), y, c}, 1));  // (B, H + E + H) -> (B, V)
+  const Tensor state = decoder.cell.step(cell_input(y, c), hidden, decoder.cell.weights().weight_hh_t());  // (B, H) or [h; c]
+  const Tensor s = decoder.cell.output(state);                               // (B, H)
+  const Tensor logits = output_logits(concat({decoder.dropout(s), y}, 1), c);  // (B, V)
   Step result;
   result.log_probs = log_softmax(logits, -1);  // (B, V)
   result.hidden = state;

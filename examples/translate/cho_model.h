@@ -24,6 +24,7 @@
 #include "core/generator.h"
 #include "nn/dropout.h"
 #include "nn/embedding.h"
+#include "nn/input_parts.h"
 #include "nn/linear.h"
 #include "model_parts.h"
 #include "seq2seq.h"
@@ -64,6 +65,9 @@ class ChoModel : public Seq2Seq {
   ChoDecoder decoder;
 
  private:
+  // The two products forward and step share: the cell's input projection and the output layer.
+  Tensor cell_input(const Tensor& y, const Tensor& c) const;
+  Tensor output_logits(const Tensor& s_y, const Tensor& c) const;
   ModelConfig config_;
 };
 

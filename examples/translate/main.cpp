@@ -150,161 +150,201 @@ int run_translate(const std::string& checkpoint, const std::vector<std::string>&
   return 0;
 }
 
+// --threads and --device, which every command takes.
+struct RunOptions {
+  int threads = 2;
+  std::string device = "cpu";
+
+  void add_to(CLI::App* cmd) {
+    cmd->add_option("--threads", threads, "threads for kernels and OpenBLAS")
+        ->check(CLI::Range(1, 256))
+        ->capture_default_str();
+    cmd->add_option("--device", device, "where the model runs: cpu, cuda or cuda:N (an NVIDIA GPU)")
+        ->capture_default_str();
+  }
+};
+
+// Each subcommand: its options (CLI11 keeps references to the fields, so a
+// command object stays where main made it) and what it runs.
+struct TrainCommand {
+  CLI::App* cmd;
+  tr::TrainOptions options;
+
+  TrainCommand(CLI::App& app, RunOptions& run) {
+    cmd = app.add_subcommand("train", "train a model; Ctrl-C stops and saves, --resume continues");
+    tr::TrainOptions& opt = options;
+    opt.model.kind = "bahdanau";
+    cmd->add_option("--model", opt.model.kind, "cho or bahdanau")
+        ->check(CLI::IsMember({"cho", "bahdanau"}))
+        ->capture_default_str();
+    cmd->add_option("--cell", opt.model.cell, "the encoder's and decoder's recurrent cell: gru or lstm")
+        ->check(CLI::IsMember({"gru", "lstm"}))
+        ->capture_default_str();
+    cmd->add_option("--embed", opt.model.embed, "embedding size")->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("--hidden", opt.model.hidden, "hidden (GRU or LSTM state) size")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    cmd->add_option("--dropout", opt.model.dropout, "dropout probability")
+        ->check(CLI::Range(0.0, 0.99))
+        ->capture_default_str();
+    cmd->add_option("--epochs", opt.epochs, "epochs to train (in all, counting resumed ones)")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    cmd->add_option("--batch-size", opt.settings.batch_size, "sentence pairs per batch")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    cmd->add_option("--lr", opt.lr, "Adam learning rate")->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("--clip", opt.settings.clip, "gradient norm clipping (0: none)")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
+    cmd->add_option("--seed", opt.settings.seed, "seed for initialisation, batch order and dropout")
+        ->capture_default_str();
+    cmd->add_option("--data-dir", opt.data_dir,
+                    "Multi30k directory (default: $MULTI30K_DIR, else ../shared/data/multi30k, else data/multi30k)");
+    cmd->add_option("--checkpoint-dir", opt.checkpoint_dir,
+                    "where checkpoints and metrics go (default runs/<model>, runs/<model>-lstm with --cell lstm)");
+    cmd->add_flag("--resume", opt.resume, "continue from <checkpoint-dir>/last.safetensors");
+    cmd->add_option("--min-freq", opt.settings.min_freq, "vocabulary: tokens seen fewer times become <unk>")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    cmd->add_option("--max-len", opt.settings.max_len, "drop training pairs with a side longer than this (tokens)")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    cmd->add_option("--lr-schedule", opt.settings.lr_schedule,
+                    "none, or plateau: halve the lr after 2 epochs without a better validation BLEU")
+        ->check(CLI::IsMember({"none", "plateau"}))
+        ->capture_default_str();
+    cmd->add_option("--limit-train", opt.settings.limit_train, "use the first N training pairs (0: all)")
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--limit-val", opt.limit_val, "use the first N validation pairs (0: all)")
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--max-steps", opt.max_steps, "stop (and save, resumably) after N optimizer steps in all")
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_flag("--profile", opt.profile,
+                  "time every op of the training steps and print a table (by op: calls, forward and backward "
+                  "time, bytes allocated) when training ends or stops");
+    cmd->add_option("--profile-warmup", opt.profile_warmup, "steps left out of --profile at the start")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
+    cmd->add_option("--eval-beam", opt.eval_beam, "beam size for the per-epoch validation BLEU (1: greedy)")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    run.add_to(cmd);
+  }
+
+  int run(tg::Device device) {
+    if (options.resume)
+      for (const char* name : {"--embed", "--hidden", "--dropout", "--batch-size", "--lr", "--clip", "--seed",
+                               "--min-freq", "--max-len", "--lr-schedule", "--limit-train"})
+        if (cmd->count(name) > 0)
+          fmt::print(stderr, "note: {} is ignored with --resume (the checkpoint's value is used)\n", name);
+    install_interrupt_handler();
+    options.device = device;
+    tr::TrainHooks hooks;
+    hooks.stop = &stop_flag();
+    hooks.terminal = tr::is_terminal(STDOUT_FILENO);
+    tr::train(options, hooks);
+    return 0;
+  }
+};
+
+// The beam options eval and translate share.
+struct SearchOptions {
+  int64_t beam = 1;
+  double length_penalty = 1.0;
+
+  void add_to(CLI::App* cmd) {
+    cmd->add_option("--beam", beam, "beam size (1: greedy)")->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("--length-penalty", length_penalty, "α: beam scores are log p / length^α")
+        ->check(CLI::Range(0.0, 5.0))
+        ->capture_default_str();
+  }
+};
+
+struct EvalCommand {
+  CLI::App* cmd;
+  std::string checkpoint, out_path;
+  EvalInput input;
+  SearchOptions search;
+
+  EvalCommand(CLI::App& app, RunOptions& run) {
+    cmd = app.add_subcommand(
+        "eval", "translate a Multi30k split, or any German file with English references, and print BLEU");
+    input.split = "test_2016_flickr";
+    cmd->add_option("--checkpoint", checkpoint, "a checkpoint written by train")->required();
+    CLI::Option* split_option = cmd->add_option("--split", input.split, "val or test_2016_flickr")
+                                    ->check(CLI::IsMember({"val", "test_2016_flickr"}))
+                                    ->capture_default_str();
+    CLI::Option* src_option = cmd->add_option(
+        "--src", input.src_path, "raw German sentences, one per line, plain or .gz (with --ref; instead of --split)");
+    CLI::Option* ref_option = cmd->add_option("--ref", input.ref_path,
+                                              "raw English references, line i for line i of --src, plain or .gz");
+    src_option->needs(ref_option)->excludes(split_option);
+    ref_option->needs(src_option)->excludes(split_option);
+    search.add_to(cmd);
+    cmd->add_option("--out", out_path,
+                    "hypotheses file (default: beside the checkpoint, <split>.hyps.en, or for --src news.de.gz "
+                    "news.hyps.en)");
+    cmd->add_option("--data-dir", input.data_dir, "Multi30k directory (as for train)");
+    cmd->add_option("--limit", input.limit, "use the first N sentences (0: all)")->check(CLI::NonNegativeNumber);
+    run.add_to(cmd);
+  }
+
+  int run(tg::Device device) const {
+    return run_eval(checkpoint, input, search.beam, search.length_penalty, out_path, device);
+  }
+};
+
+struct TranslateCommand {
+  CLI::App* cmd;
+  std::string checkpoint, svg_path;
+  std::vector<std::string> sentences;
+  SearchOptions search;
+  int64_t max_tokens = tr::kMaxSentenceTokens;
+
+  TranslateCommand(CLI::App& app, RunOptions& run) {
+    cmd = app.add_subcommand("translate",
+                             "translate German sentences (arguments, else one per line on standard input)");
+    cmd->footer(
+        "Standard input is read to its end and checked before anything is translated: a line that is not UTF-8 is "
+        "refused, naming the line and byte (status 1). Output line i is the translation of input line i; an empty "
+        "(or white-space) input line gets an empty output line. An empty sentence given as an argument is an "
+        "error.");
+    cmd->add_option("--checkpoint", checkpoint, "a checkpoint written by train")->required();
+    search.add_to(cmd);
+    cmd->add_option("--attention-svg", svg_path,
+                    "draw each sentence's attention alignment to FILE (FILE-N.svg for several)");
+    cmd->add_option("--max-tokens", max_tokens, "refuse sentences longer than this many tokens")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    cmd->add_option("sentences", sentences, "German sentences");
+    run.add_to(cmd);
+  }
+
+  int run(tg::Device device) const {
+    return run_translate(checkpoint, sentences, search.beam, search.length_penalty, svg_path, max_tokens, device);
+  }
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"German→English translation on Multi30k: Cho et al. 2014's RNN encoder–decoder and Bahdanau et al. "
                "2014's attention model."};
   app.require_subcommand(1);
-  int threads = 2;
-  std::string device_name = "cpu";
-  auto add_run_options = [&](CLI::App* cmd) {
-    cmd->add_option("--threads", threads, "threads for kernels and OpenBLAS")
-        ->check(CLI::Range(1, 256))
-        ->capture_default_str();
-    cmd->add_option("--device", device_name, "where the model runs: cpu, cuda or cuda:N (an NVIDIA GPU)")
-        ->capture_default_str();
-  };
-
-  // ---- train ----
-  CLI::App* train_cmd = app.add_subcommand("train", "train a model; Ctrl-C stops and saves, --resume continues");
-  tr::TrainOptions opt;
-  opt.model.kind = "bahdanau";
-  train_cmd->add_option("--model", opt.model.kind, "cho or bahdanau")
-      ->check(CLI::IsMember({"cho", "bahdanau"}))
-      ->capture_default_str();
-  train_cmd->add_option("--cell", opt.model.cell, "the encoder's and decoder's recurrent cell: gru or lstm")
-      ->check(CLI::IsMember({"gru", "lstm"}))
-      ->capture_default_str();
-  train_cmd->add_option("--embed", opt.model.embed, "embedding size")->check(CLI::PositiveNumber)->capture_default_str();
-  train_cmd->add_option("--hidden", opt.model.hidden, "hidden (GRU or LSTM state) size")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  train_cmd->add_option("--dropout", opt.model.dropout, "dropout probability")
-      ->check(CLI::Range(0.0, 0.99))
-      ->capture_default_str();
-  train_cmd->add_option("--epochs", opt.epochs, "epochs to train (in all, counting resumed ones)")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  train_cmd->add_option("--batch-size", opt.settings.batch_size, "sentence pairs per batch")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  train_cmd->add_option("--lr", opt.lr, "Adam learning rate")->check(CLI::PositiveNumber)->capture_default_str();
-  train_cmd->add_option("--clip", opt.settings.clip, "gradient norm clipping (0: none)")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  train_cmd->add_option("--seed", opt.settings.seed, "seed for initialisation, batch order and dropout")
-      ->capture_default_str();
-  train_cmd->add_option("--data-dir", opt.data_dir,
-                        "Multi30k directory (default: $MULTI30K_DIR, else ../shared/data/multi30k, else data/multi30k)");
-  train_cmd->add_option("--checkpoint-dir", opt.checkpoint_dir,
-                        "where checkpoints and metrics go (default runs/<model>, runs/<model>-lstm with --cell lstm)");
-  train_cmd->add_flag("--resume", opt.resume, "continue from <checkpoint-dir>/last.safetensors");
-  train_cmd->add_option("--min-freq", opt.settings.min_freq, "vocabulary: tokens seen fewer times become <unk>")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  train_cmd->add_option("--max-len", opt.settings.max_len, "drop training pairs with a side longer than this (tokens)")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  train_cmd->add_option("--lr-schedule", opt.settings.lr_schedule,
-                        "none, or plateau: halve the lr after 2 epochs without a better validation BLEU")
-      ->check(CLI::IsMember({"none", "plateau"}))
-      ->capture_default_str();
-  train_cmd->add_option("--limit-train", opt.settings.limit_train, "use the first N training pairs (0: all)")
-      ->check(CLI::NonNegativeNumber);
-  train_cmd->add_option("--limit-val", opt.limit_val, "use the first N validation pairs (0: all)")
-      ->check(CLI::NonNegativeNumber);
-  train_cmd->add_option("--max-steps", opt.max_steps, "stop (and save, resumably) after N optimizer steps in all")
-      ->check(CLI::NonNegativeNumber);
-  train_cmd->add_flag("--profile", opt.profile,
-                      "time every op of the training steps and print a table (by op: calls, forward and backward "
-                      "time, bytes allocated) when training ends or stops");
-  train_cmd->add_option("--profile-warmup", opt.profile_warmup, "steps left out of --profile at the start")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  train_cmd->add_option("--eval-beam", opt.eval_beam, "beam size for the per-epoch validation BLEU (1: greedy)")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-
-  add_run_options(train_cmd);
-
-  // ---- eval ----
-  CLI::App* eval_cmd = app.add_subcommand(
-      "eval", "translate a Multi30k split, or any German file with English references, and print BLEU");
-  std::string checkpoint, out_path;
-  EvalInput eval_input;
-  eval_input.split = "test_2016_flickr";
-  int64_t beam = 1, max_tokens = tr::kMaxSentenceTokens;
-  double length_penalty = 1.0;
-  eval_cmd->add_option("--checkpoint", checkpoint, "a checkpoint written by train")->required();
-  CLI::Option* split_option = eval_cmd->add_option("--split", eval_input.split, "val or test_2016_flickr")
-                                  ->check(CLI::IsMember({"val", "test_2016_flickr"}))
-                                  ->capture_default_str();
-  CLI::Option* src_option =
-      eval_cmd->add_option("--src", eval_input.src_path,
-                           "raw German sentences, one per line, plain or .gz (with --ref; instead of --split)");
-  CLI::Option* ref_option = eval_cmd->add_option(
-      "--ref", eval_input.ref_path, "raw English references, line i for line i of --src, plain or .gz");
-  src_option->needs(ref_option)->excludes(split_option);
-  ref_option->needs(src_option)->excludes(split_option);
-  eval_cmd->add_option("--beam", beam, "beam size (1: greedy)")->check(CLI::PositiveNumber)->capture_default_str();
-  eval_cmd->add_option("--length-penalty", length_penalty, "α: beam scores are log p / length^α")
-      ->check(CLI::Range(0.0, 5.0))
-      ->capture_default_str();
-  eval_cmd->add_option("--out", out_path,
-                       "hypotheses file (default: beside the checkpoint, <split>.hyps.en, or for --src news.de.gz "
-                       "news.hyps.en)");
-  eval_cmd->add_option("--data-dir", eval_input.data_dir, "Multi30k directory (as for train)");
-  eval_cmd->add_option("--limit", eval_input.limit, "use the first N sentences (0: all)")
-      ->check(CLI::NonNegativeNumber);
-
-  add_run_options(eval_cmd);
-
-  // ---- translate ----
-  CLI::App* translate_cmd =
-      app.add_subcommand("translate", "translate German sentences (arguments, else one per line on standard input)");
-  translate_cmd->footer(
-      "Standard input is read to its end and checked before anything is translated: a line that is not UTF-8 is "
-      "refused, naming the line and byte (status 1). Output line i is the translation of input line i; an empty (or "
-      "white-space) input line gets an empty output line. An empty sentence given as an argument is an error.");
-  std::vector<std::string> sentences;
-  std::string svg_path;
-  translate_cmd->add_option("--checkpoint", checkpoint, "a checkpoint written by train")->required();
-  translate_cmd->add_option("--beam", beam, "beam size (1: greedy)")->check(CLI::PositiveNumber)->capture_default_str();
-  translate_cmd->add_option("--length-penalty", length_penalty, "α: beam scores are log p / length^α")
-      ->check(CLI::Range(0.0, 5.0))
-      ->capture_default_str();
-  translate_cmd->add_option("--attention-svg", svg_path,
-                            "draw each sentence's attention alignment to FILE (FILE-N.svg for several)");
-  translate_cmd->add_option("--max-tokens", max_tokens, "refuse sentences longer than this many tokens")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  translate_cmd->add_option("sentences", sentences, "German sentences");
-  add_run_options(translate_cmd);
-
+  RunOptions run;
+  TrainCommand train(app, run);
+  EvalCommand eval(app, run);
+  TranslateCommand translate(app, run);
   CLI11_PARSE(app, argc, argv);
-  tg::set_num_threads(threads);
+  tg::set_num_threads(run.threads);
 
   try {
-    const tg::Device device = tg::parse_device(device_name);
+    const tg::Device device = tg::parse_device(run.device);
     tg::device_backend(device);  // an unusable device fails here, before any data is read
-    if (*train_cmd) {
-      if (opt.resume)
-        for (const char* name : {"--model", "--embed", "--hidden", "--dropout", "--batch-size", "--lr", "--clip",
-                                 "--seed", "--min-freq", "--max-len", "--lr-schedule", "--limit-train"})
-          if (train_cmd->count(name) > 0 && std::string(name) != "--model")
-            fmt::print(stderr, "note: {} is ignored with --resume (the checkpoint's value is used)\n", name);
-      install_interrupt_handler();
-      opt.device = device;
-      tr::TrainHooks hooks;
-      hooks.stop = &stop_flag();
-      hooks.terminal = tr::is_terminal(STDOUT_FILENO);
-      tr::train(opt, hooks);
-      return 0;
-    }
-    if (*eval_cmd) return run_eval(checkpoint, eval_input, beam, length_penalty, out_path, device);
-    if (*translate_cmd)
-      return run_translate(checkpoint, sentences, beam, length_penalty, svg_path, max_tokens, device);
+    if (*train.cmd) return train.run(device);
+    if (*eval.cmd) return eval.run(device);
+    if (*translate.cmd) return translate.run(device);
   } catch (const std::exception& e) {
     std::fflush(stdout);
     fmt::print(stderr, "error: {}\n", e.what());

@@ -4,7 +4,6 @@
 #include "core/error.h"
 #include "ops/concat.h"
 #include "ops/slice.h"
-#include "ops/transpose.h"
 
 namespace tg::translate::detail {
 
@@ -56,22 +55,12 @@ void check_step(const Encoded& encoded, const Tensor& prev_tokens, const Tensor&
     fail("{}: hidden must be ({}, {}), got {}", model, B, hidden_size, hidden.shape().str());
 }
 
-// W[:, begin:end]ᵀ: (out, in) -> (end - begin, out)
-Tensor columns_t(const Tensor& weight, int64_t begin, int64_t end) {
-  return transpose(slice(weight, 1, begin, end), 0, 1);
-}
-
-EncoderRNN::EncoderRNN(const std::string& cell, int64_t input_size, int64_t hidden_size, bool bidirectional,
-                       DType dtype, Generator& gen) {
-  if (cell == "lstm") {
-    nn::LSTMOptions options;
-    options.bidirectional = bidirectional;
+EncoderRNN::EncoderRNN(const std::string& cell, int64_t input_size, int64_t hidden_size,
+                       nn::RecurrentOptions options, DType dtype, Generator& gen) {
+  if (cell == "lstm")
     lstm = std::make_unique<nn::LSTM>(input_size, hidden_size, options, dtype, gen);
-  } else {
-    nn::GRUOptions options;
-    options.bidirectional = bidirectional;
+  else
     gru = std::make_unique<nn::GRU>(input_size, hidden_size, options, dtype, gen);
-  }
 }
 
 nn::Module& EncoderRNN::module() const {
@@ -88,9 +77,9 @@ nn::GRUOutput EncoderRNN::operator()(const Tensor& x, const Tensor& lengths) con
 DecoderCell::DecoderCell(const std::string& cell, int64_t input_size, int64_t hidden_size, DType dtype,
                          Generator& gen) {
   if (cell == "lstm")
-    lstm = std::make_unique<nn::LSTMCell>(input_size, hidden_size, true, dtype, gen);
+    lstm = std::make_unique<nn::LSTMCell>(input_size, hidden_size, nn::LayerOptions{.dtype = dtype}, gen);
   else
-    gru = std::make_unique<nn::GRUCell>(input_size, hidden_size, true, dtype, gen);
+    gru = std::make_unique<nn::GRUCell>(input_size, hidden_size, nn::LayerOptions{.dtype = dtype}, gen);
 }
 
 nn::Module& DecoderCell::module() const {
@@ -98,9 +87,10 @@ nn::Module& DecoderCell::module() const {
   return *lstm;
 }
 
-const Tensor& DecoderCell::weight_ih() const { return gru ? gru->weight_ih : lstm->weight_ih; }
-const Tensor& DecoderCell::bias_ih() const { return gru ? gru->bias_ih : lstm->bias_ih; }
-Tensor DecoderCell::weight_hh_t() const { return transpose(gru ? gru->weight_hh : lstm->weight_hh, 0, 1); }
+const nn::RecurrentWeights& DecoderCell::weights() const {
+  if (gru) return *gru;
+  return *lstm;
+}
 int64_t DecoderCell::hidden_size() const { return gru ? gru->hidden_size() : lstm->hidden_size(); }
 int64_t DecoderCell::state_size() const { return gru ? hidden_size() : 2 * hidden_size(); }
 
@@ -119,11 +109,6 @@ Tensor DecoderCell::step(const Tensor& gi, const Tensor& state, const Tensor& we
   const nn::LSTMState next =
       nn::lstm_step(gi, {slice(state, 1, 0, H), slice(state, 1, H, 2 * H)}, weight_hh_t, lstm->bias_hh);
   return concat({next.h, next.c}, 1);  // [h; c] (B, 2H)
-}
-
-Tensor DecoderCell::operator()(const Tensor& x, const Tensor& state) const {
-  const Tensor gi = gru ? gru->input_projection(x) : lstm->input_projection(x);  // (B, G·H)
-  return step(gi, state, weight_hh_t());
 }
 
 }  // namespace tg::translate::detail

@@ -28,10 +28,6 @@ void check_target(const data::Batch& batch, const char* model);
 void check_step(const Encoded& encoded, const Tensor& prev_tokens, const Tensor& hidden, int64_t hidden_size,
                 const char* model);
 
-// The columns begin..end of a weight (out, in), transposed for x @ Wᵀ:
-// (end - begin, out), a view (no copy); gradients flow back into `weight`.
-Tensor columns_t(const Tensor& weight, int64_t begin, int64_t end);
-
 // ---- the recurrent cell, GRU or LSTM (ModelConfig::cell) ----
 // A model holds the GRU or the LSTM version of its encoder network and decoder
 // cell and registers it under the name "gru" or "lstm", so a GRU model's
@@ -39,7 +35,7 @@ Tensor columns_t(const Tensor& weight, int64_t begin, int64_t end);
 
 // The encoder's network: exactly one of the two is set.
 struct EncoderRNN {
-  EncoderRNN(const std::string& cell, int64_t input_size, int64_t hidden_size, bool bidirectional, DType dtype,
+  EncoderRNN(const std::string& cell, int64_t input_size, int64_t hidden_size, nn::RecurrentOptions options, DType dtype,
              Generator& gen);
   std::unique_ptr<nn::GRU> gru;
   std::unique_ptr<nn::LSTM> lstm;
@@ -59,9 +55,8 @@ struct DecoderCell {
   nn::Module& module() const;
   const char* name() const { return gru ? "gru" : "lstm"; }
 
-  const Tensor& weight_ih() const;  // (G·H, I), G = 3 (GRU) or 4 (LSTM)
-  const Tensor& bias_ih() const;    // (G·H,)
-  Tensor weight_hh_t() const;       // W_hhᵀ (H, G·H), a view
+  // The cell's parameters: input_parts() for gi = x W_ihᵀ + b_ih, weight_hh_t() for the steps.
+  const nn::RecurrentWeights& weights() const;
   int64_t hidden_size() const;      // H
   int64_t state_size() const;       // H, or 2H for an LSTM
 
@@ -71,8 +66,6 @@ struct DecoderCell {
   Tensor output(const Tensor& state) const;
   // The next state from gi (B, G·H) = x W_ihᵀ + b_ih and weight_hh_t (gru_step or lstm_step).
   Tensor step(const Tensor& gi, const Tensor& state, const Tensor& weight_hh_t) const;
-  // The next state from the cell's input x (B, I).
-  Tensor operator()(const Tensor& x, const Tensor& state) const;
 };
 
 }  // namespace tg::translate::detail

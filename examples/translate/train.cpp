@@ -108,40 +108,66 @@ std::vector<EpochMetrics> read_metrics_csv(const std::string& path) {
       }
     }
     if (v.size() != 8) fail("'{}' line {}: expected 8 columns, got {}", path, i + 1, v.size());
-    metrics.push_back({static_cast<int64_t>(v[0]), static_cast<int64_t>(v[1]), v[2], v[3], v[4], v[5], v[6], v[7]});
+    metrics.push_back({.epoch = static_cast<int64_t>(v[0]),
+                       .step = static_cast<int64_t>(v[1]),
+                       .train_loss = v[2],
+                       .val_loss = v[3],
+                       .val_ppl = v[4],
+                       .val_bleu = v[5],
+                       .lr = v[6],
+                       .seconds = v[7]});  // the columns of metrics_csv
   }
   return metrics;
 }
 
-TrainResult train(const TrainOptions& options, const TrainHooks& hooks) {
-  TrainResult result;
-  // runs/cho, runs/bahdanau; runs/cho-lstm, runs/bahdanau-lstm with the LSTM cell
-  const std::string default_dir = "runs/" + options.model.kind + (options.model.cell == "lstm" ? "-lstm" : "");
-  const std::string dir = options.checkpoint_dir.empty() ? default_dir : options.checkpoint_dir;
-  result.checkpoint_dir = dir;
-  const std::string last_path = dir + "/last.safetensors", best_path = dir + "/best.safetensors";
-  const std::string csv_path = dir + "/metrics.csv", svg_path = dir + "/curve.svg";
-  const std::string data_dir = resolve_data_dir(options.data_dir);
-  if (options.epochs < 1) fail("train: --epochs must be at least 1, got {}", options.epochs);
+namespace {
 
-  // ---- what the run is: fresh from the options, or the checkpoint's ----
+// Where a run keeps its files: runs/cho, runs/bahdanau; runs/cho-lstm,
+// runs/bahdanau-lstm with the LSTM cell; or --checkpoint-dir.
+struct RunFiles {
+  std::string dir, last, best, metrics_csv, curve_svg;
+
+  explicit RunFiles(const TrainOptions& options) {
+    const std::string default_dir = "runs/" + options.model.kind + (options.model.cell == "lstm" ? "-lstm" : "");
+    dir = options.checkpoint_dir.empty() ? default_dir : options.checkpoint_dir;
+    last = dir + "/last.safetensors";
+    best = dir + "/best.safetensors";
+    metrics_csv = dir + "/metrics.csv";
+    curve_svg = dir + "/curve.svg";
+  }
+};
+
+// What the run is: fresh from the options, or the checkpoint's (vocabularies
+// are filled in by load_training_data for a fresh run).
+CheckpointInfo start_or_resume(const TrainOptions& options, const RunFiles& files) {
   CheckpointInfo info;
-  if (options.resume) {
-    std::error_code ec;
-    if (!std::filesystem::exists(last_path, ec))
-      fail("cannot resume: '{}' does not exist (train without --resume first, or pass the --checkpoint-dir "
-           "of the run)",
-           last_path);
-    info = read_checkpoint_info(last_path);
-  } else {
+  if (!options.resume) {
     info.config = options.model;
     info.settings = options.settings;
+    return info;
   }
-  const TrainSettings& settings = info.settings;
-  TrainPosition& pos = info.position;
+  std::error_code ec;
+  if (!std::filesystem::exists(files.last, ec))
+    fail("cannot resume: '{}' does not exist (train without --resume first, or pass the --checkpoint-dir of the run)",
+         files.last);
+  return read_checkpoint_info(files.last);
+}
 
-  // ---- data ----
-  const SplitText train_text = read_split(data_dir, "train", settings.limit_train, false);
+struct TrainingData {
+  std::string dir;
+  std::vector<data::Example> train;
+  std::vector<data::Example> val;
+  std::vector<std::vector<int64_t>> val_sources;
+  std::vector<std::string> val_references;  // tokenized target lines, for BLEU
+};
+
+// Reads and encodes the training and validation pairs; builds the
+// vocabularies from the training text when the run is fresh.
+TrainingData load_training_data(const TrainOptions& options, CheckpointInfo& info, const TrainHooks& hooks) {
+  TrainingData data;
+  data.dir = resolve_data_dir(options.data_dir);
+  const TrainSettings& settings = info.settings;
+  const SplitText train_text = read_split(data.dir, "train", settings.limit_train, false);
   const std::vector<std::vector<std::string>> train_src = split_all(train_text.src_tok);
   const std::vector<std::vector<std::string>> train_tgt = split_all(train_text.tgt_tok);
   if (!options.resume) {
@@ -150,193 +176,270 @@ TrainResult train(const TrainOptions& options, const TrainHooks& hooks) {
     info.config.src_vocab = info.src_vocab.size();
     info.config.tgt_vocab = info.tgt_vocab.size();
   }
-  std::vector<data::Example> examples = data::encode_pairs(train_src, train_tgt, info.src_vocab, info.tgt_vocab);
-  const int64_t dropped = data::drop_long_examples(examples, settings.max_len);
-  if (examples.empty()) fail("train: no training pairs left in '{}' after dropping those over --max-len {}", data_dir,
-                             settings.max_len);
-  const SplitText val_text = read_split(data_dir, "val", options.limit_val, false);
-  const std::vector<data::Example> val_examples =
-      data::encode_pairs(split_all(val_text.src_tok), split_all(val_text.tgt_tok), info.src_vocab, info.tgt_vocab);
-  std::vector<std::vector<int64_t>> val_sources;
-  for (const data::Example& e : val_examples) val_sources.push_back(e.src);
+  data.train = data::encode_pairs(train_src, train_tgt, info.src_vocab, info.tgt_vocab);
+  const int64_t dropped = data::drop_long_examples(data.train, settings.max_len);
+  if (data.train.empty())
+    fail("train: no training pairs left in '{}' after dropping those over --max-len {}", data.dir, settings.max_len);
+  const SplitText val_text = read_split(data.dir, "val", options.limit_val, false);
+  data.val = data::encode_pairs(split_all(val_text.src_tok), split_all(val_text.tgt_tok), info.src_vocab,
+                                info.tgt_vocab);
+  for (const data::Example& e : data.val) data.val_sources.push_back(e.src);
+  data.val_references = val_text.tgt_tok;
   say(hooks, "data: {} ({} training pairs, {} dropped for having more than {} tokens; {} validation pairs)\n",
-      data_dir, examples.size(), dropped, settings.max_len, val_examples.size());
+      data.dir, data.train.size(), dropped, settings.max_len, data.val.size());
   say(hooks, "vocabularies: de {} tokens, en {} tokens (min-freq {})\n", info.src_vocab.size(),
       info.tgt_vocab.size(), settings.min_freq);
+  return data;
+}
 
-  // ---- model, optimizer, schedule; restored when resuming ----
-  std::unique_ptr<Seq2Seq> model = make_model(info.config, settings.seed);  // on the cpu: same weights anywhere
-  model->to(options.device);
-  optim::AdamOptions adam_options;
-  adam_options.lr = options.lr;
-  optim::Adam adam(model->named_parameters(), adam_options);
-  std::unique_ptr<optim::ReduceLROnPlateau> plateau;
-  if (settings.lr_schedule == "plateau") plateau = std::make_unique<optim::ReduceLROnPlateau>(adam, plateau_options());
-  else if (settings.lr_schedule != "none")
-    fail("train: unknown lr schedule '{}' (expected none or plateau)", settings.lr_schedule);
-  if (options.resume) {
-    nn::load(*model, adam, last_path, {}, plateau.get());
+// One training run: the model, its optimizer and schedule, and the loop over
+// epochs and batches. Each step of the loop is a method named for what it does.
+class Training {
+ public:
+  Training(const TrainOptions& options, const TrainHooks& hooks)
+      : options_(options),
+        hooks_(hooks),
+        files_(options),
+        info_(start_or_resume(options, files_)),
+        data_(load_training_data(options, info_, hooks)),
+        model_(on_device(make_model(info_.config, settings().seed), options.device)),  // made on the cpu: same weights anywhere
+        adam_(model_->named_parameters(), adam_options(options)),
+        plateau_(make_schedule(settings(), adam_)),
+        params_(model_->parameters()),
+        profile_(options.profile, options.profile_warmup) {
+    result_.checkpoint_dir = files_.dir;
+    if (options.resume) restore();
+    else std::filesystem::create_directories(files_.dir);
+    say(hooks_,
+        "model: {} (cell {}, embed {}, hidden {}, dropout {}), {} parameters on {}; batch size {}, lr {}, seed {}\n",
+        info_.config.kind, info_.config.cell, info_.config.embed, info_.config.hidden, info_.config.dropout,
+        model_->parameter_count(), options.device.str(), settings().batch_size, adam_.lr(), settings().seed);
+  }
+
+  TrainResult run() {
+    if (options_.max_steps > 0 && position().step >= options_.max_steps) {
+      say(hooks_, "already at step {} (--max-steps {}): nothing to do\n", position().step, options_.max_steps);
+      result_.steps = position().step;
+      return result_;
+    }
+    if (position().epoch >= options_.epochs)
+      say(hooks_, "nothing to train: epoch {} of --epochs {} is finished already (raise --epochs to go on)\n",
+          position().epoch, options_.epochs);
+    Tape tape;
+    TapeScope use_tape(tape);
+    for (int64_t epoch = position().epoch; epoch < options_.epochs; ++epoch) {
+      const std::vector<std::vector<int64_t>> plan = data::plan_epoch(data_.train, batch_options(), uint64_t(epoch));
+      if (!train_epoch(epoch, plan, tape)) return finish(/*stopped=*/true);
+      end_epoch(epoch);
+      if (stop_requested()) {
+        report_stop(static_cast<int64_t>(plan.size()));
+        return finish(/*stopped=*/true);
+      }
+    }
+    say(hooks_, "done: {} steps; best validation BLEU {:.2f} in {}; curve in {}\n", position().step,
+        position().best_bleu, files_.best, files_.curve_svg);
+    return finish(/*stopped=*/false);
+  }
+
+ private:
+  static std::unique_ptr<Seq2Seq> on_device(std::unique_ptr<Seq2Seq> model, Device device) {
+    model->to(device);
+    return model;
+  }
+
+  static optim::AdamOptions adam_options(const TrainOptions& options) {
+    optim::AdamOptions adam;
+    adam.lr = options.lr;
+    return adam;
+  }
+
+  static std::unique_ptr<optim::ReduceLROnPlateau> make_schedule(const TrainSettings& settings, optim::Adam& adam) {
+    if (settings.lr_schedule == "plateau") return std::make_unique<optim::ReduceLROnPlateau>(adam, plateau_options());
+    if (settings.lr_schedule != "none")
+      fail("train: unknown lr schedule '{}' (expected none or plateau)", settings.lr_schedule);
+    return nullptr;
+  }
+
+  const TrainSettings& settings() const { return info_.settings; }
+  TrainPosition& position() { return info_.position; }
+
+  data::BatchOptions batch_options() const {
+    data::BatchOptions batching;
+    batching.batch_size = settings().batch_size;
+    batching.seed = settings().seed;
+    return batching;
+  }
+
+  // Model, optimizer and schedule from last.safetensors; the metrics of the
+  // epochs finished before it from metrics.csv.
+  void restore() {
+    const TrainPosition& pos = position();
+    nn::load(*model_, adam_, files_.last, {}, plateau_.get());
     std::error_code ec;
-    if (std::filesystem::exists(csv_path, ec))
-      for (const EpochMetrics& m : read_metrics_csv(csv_path))
-        if (m.epoch <= pos.epoch) result.metrics.push_back(m);  // epochs finished before the checkpoint
-    say(hooks, "resuming from {}: epoch {}, batch {} done, step {} (model, seed, batch size, max-len, min-freq, "
-               "limit-train, clip, schedule and lr come from the checkpoint)\n",
-        last_path, pos.epoch + 1, pos.batch, pos.step);
-  } else {
-    std::filesystem::create_directories(dir);
-  }
-  say(hooks,
-      "model: {} (cell {}, embed {}, hidden {}, dropout {}), {} parameters on {}; batch size {}, lr {}, seed {}\n",
-      info.config.kind, info.config.cell, info.config.embed, info.config.hidden, info.config.dropout,
-      model->parameter_count(), options.device.str(), settings.batch_size, adam.lr(), settings.seed);
-
-  const std::vector<Tensor> params = model->parameters();
-  data::BatchOptions batch_options;
-  batch_options.batch_size = settings.batch_size;
-  batch_options.seed = settings.seed;
-
-  auto stop_report = [&](int64_t batches_in_epoch) {
-    say(hooks, "stopped at epoch {}, batch {}/{} (step {}); saved {}\n", pos.epoch + 1, pos.batch, batches_in_epoch,
-        pos.step, last_path);
-    say(hooks, "resume with: translate train --resume --checkpoint-dir {} --data-dir {} --epochs {}\n", dir,
-        data_dir, options.epochs);
-  };
-  if (options.max_steps > 0 && pos.step >= options.max_steps) {
-    say(hooks, "already at step {} (--max-steps {}): nothing to do\n", pos.step, options.max_steps);
-    result.steps = pos.step;
-    return result;
+    if (std::filesystem::exists(files_.metrics_csv, ec))
+      for (const EpochMetrics& m : read_metrics_csv(files_.metrics_csv))
+        if (m.epoch <= pos.epoch) result_.metrics.push_back(m);
+    saved_step_ = pos.step;
+    say(hooks_, "resuming from {}: epoch {}, batch {} done, step {} (model, seed, batch size, max-len, min-freq, "
+                "limit-train, clip, schedule and lr come from the checkpoint)\n",
+        files_.last, pos.epoch + 1, pos.batch, pos.step);
   }
 
-  if (pos.epoch >= options.epochs)
-    say(hooks, "nothing to train: epoch {} of --epochs {} is finished already (raise --epochs to go on)\n",
-        pos.epoch, options.epochs);
+  bool stop_requested() const { return hooks_.stop != nullptr && hooks_.stop->load(); }
 
-  // The step of the last training checkpoint this run can go back to (-1: none yet).
-  int64_t saved_step = options.resume ? pos.step : -1;
-  auto check_before_save = [&]() {
-    if (!all_finite(params))
-      fail("training stopped at epoch {}, step {}: the parameters are not finite (inf or nan) and were not saved; {}",
-           pos.epoch + 1, pos.step, last_good(last_path, saved_step));
-  };
-
-  StepProfile step_profile(options.profile, options.profile_warmup);
-  auto finish_profile = [&]() {
-    write_raw(hooks, step_profile.report());
-    result.profile = step_profile.rows();
-    result.profiled_steps = step_profile.profiled_steps();
-  };
-
-  Tape tape;
-  TapeScope use_tape(tape);
-  for (int64_t epoch = pos.epoch; epoch < options.epochs; ++epoch) {
-    const std::vector<std::vector<int64_t>> plan = data::plan_epoch(examples, batch_options, static_cast<uint64_t>(epoch));
+  // The batches of one epoch from position().batch on. Returns false when
+  // training stopped (flag or --max-steps) after saving last.safetensors.
+  bool train_epoch(int64_t epoch, const std::vector<std::vector<int64_t>>& plan, Tape& tape) {
     const int64_t total = static_cast<int64_t>(plan.size());
-    ProgressLine bar(epoch + 1, total, hooks.terminal);
-    const Clock::time_point start = Clock::now();
-    const double seconds_before = pos.epoch_seconds;
+    ProgressLine bar(epoch + 1, total, hooks_.terminal);
+    epoch_start_ = Clock::now();
+    const double seconds_before = position().epoch_seconds;
     int64_t session_batches = 0, session_tokens = 0;
-
-    for (int64_t b = pos.batch; b < total; ++b) {
-      step_profile.begin_step();
-      const data::Batch batch = data::make_batch(examples, plan[static_cast<size_t>(b)]).to(options.device);
-      model->train();
-      model->reseed(step_seed(settings.seed, pos.step));  // dropout masks depend on (seed, step) only
-      const Tensor loss = batch_loss(*model, batch);
-      // The loss and the gradient norm are read back every step anyway; checking them costs nothing more.
-      auto stop_if_non_finite = [&](const char* what, double value) {
-        if (std::isfinite(value)) return;
-        write_raw(hooks, bar.finish());
-        fail("training stopped at epoch {}, step {}: the {} is {}; this step's update was not applied and nothing "
-             "was saved; {}",
-             epoch + 1, pos.step + 1, what, std::isnan(value) ? "nan" : value > 0 ? "inf" : "-inf",
-             last_good(last_path, saved_step));
-      };
-      const double loss_value = loss.item();
-      stop_if_non_finite("loss", loss_value);
-      loss.backward();
-      tape.clear();
-      if (hooks.after_backward) hooks.after_backward(pos.step + 1, params);
-      if (settings.clip > 0) stop_if_non_finite("gradient norm", optim::clip_grad_norm(params, settings.clip));
-      adam.step();
-      adam.zero_grad();
-      step_profile.end_step();
-
-      ++pos.step;
+    for (int64_t b = position().batch; b < total; ++b) {
+      const data::Batch batch = data::make_batch(data_.train, plan[static_cast<size_t>(b)]).to(options_.device);
+      const double loss = train_step(batch, tape, epoch, bar);
+      TrainPosition& pos = position();
       pos.batch = b + 1;
-      pos.epoch_loss_sum += loss_value * static_cast<double>(batch.num_tgt_tokens);
+      pos.epoch_loss_sum += loss * static_cast<double>(batch.num_tgt_tokens);
       pos.epoch_tokens += batch.num_tgt_tokens;
       ++session_batches;
       session_tokens += batch.num_tgt_tokens;
-      result.losses.push_back(loss_value);
-      if (hooks.on_step) hooks.on_step(pos.step, loss_value);
 
-      const double elapsed = seconds_since(start);
+      const double elapsed = seconds_since(epoch_start_);
       const double eta = elapsed / static_cast<double>(session_batches) * static_cast<double>(total - b - 1);
       const double running_loss = pos.epoch_loss_sum / static_cast<double>(pos.epoch_tokens);
       const double tokens_per_s = static_cast<double>(session_tokens) / std::max(elapsed, 1e-9);
       const std::string progress = bar.update(b + 1, running_loss, tokens_per_s, eta);
-      write_raw(hooks, progress);
+      write_raw(hooks_, progress);
 
-      const bool stop_now = (hooks.stop != nullptr && hooks.stop->load()) ||
-                            (options.max_steps > 0 && pos.step >= options.max_steps);
-      if (stop_now) {
-        if (!hooks.terminal && progress.empty())  // the plain log shows where the run stopped
-          write_raw(hooks, bar.text(b + 1, running_loss, tokens_per_s, eta) + "\n");
-        write_raw(hooks, bar.finish());
-        pos.epoch_seconds = seconds_before + seconds_since(start);
-        check_before_save();
-        save_training_checkpoint(last_path, *model, adam, plateau.get(), info);
-        stop_report(total);
-        finish_profile();
-        result.stopped = true;
-        result.steps = pos.step;
-        return result;
+      if (stop_requested() || (options_.max_steps > 0 && pos.step >= options_.max_steps)) {
+        if (!hooks_.terminal && progress.empty())  // the plain log shows where the run stopped
+          write_raw(hooks_, bar.text(b + 1, running_loss, tokens_per_s, eta) + "\n");
+        write_raw(hooks_, bar.finish());
+        pos.epoch_seconds = seconds_before + seconds_since(epoch_start_);
+        save_last();
+        report_stop(total);
+        return false;
       }
     }
-    write_raw(hooks, bar.finish());
-    check_before_save();
+    write_raw(hooks_, bar.finish());
+    return true;
+  }
 
-    // ---- end of epoch: validation, checkpoints, metrics ----
+  // Forward, backward, clipping and the update of one batch; returns its loss.
+  double train_step(const data::Batch& batch, Tape& tape, int64_t epoch, ProgressLine& bar) {
+    profile_.begin_step();
+    const int64_t step = position().step;
+    model_->train();
+    model_->reseed(step_seed(settings().seed, step));  // dropout masks depend on (seed, step) only
+    const Tensor loss = batch_loss(*model_, batch);
+    // The loss and the gradient norm are read back every step anyway; checking them costs nothing more.
+    auto stop_if_non_finite = [&](const char* what, double value) {
+      if (std::isfinite(value)) return;
+      write_raw(hooks_, bar.finish());
+      fail("training stopped at epoch {}, step {}: the {} is {}; this step's update was not applied and nothing "
+           "was saved; {}",
+           epoch + 1, step + 1, what, std::isnan(value) ? "nan" : value > 0 ? "inf" : "-inf",
+           last_good(files_.last, saved_step_));
+    };
+    const double loss_value = loss.item();
+    stop_if_non_finite("loss", loss_value);
+    loss.backward();
+    tape.clear();
+    if (hooks_.after_backward) hooks_.after_backward(step + 1, params_);
+    if (settings().clip > 0) stop_if_non_finite("gradient norm", optim::clip_grad_norm(params_, settings().clip));
+    adam_.step();
+    adam_.zero_grad();
+    profile_.end_step();
+
+    position().step = step + 1;
+    result_.losses.push_back(loss_value);
+    if (hooks_.on_step) hooks_.on_step(step + 1, loss_value);
+    return loss_value;
+  }
+
+  // Validation loss, perplexity and BLEU; best.safetensors when BLEU improved,
+  // last.safetensors, metrics.csv and curve.svg always.
+  void end_epoch(int64_t epoch) {
+    check_finite_before_save();
+    TrainPosition& pos = position();
     EpochMetrics m;
     m.epoch = epoch + 1;
     m.step = pos.step;
     m.train_loss = pos.epoch_tokens == 0 ? 0.0 : pos.epoch_loss_sum / static_cast<double>(pos.epoch_tokens);
-    m.val_loss = corpus_loss(*model, val_examples, settings.batch_size);
+    m.val_loss = corpus_loss(*model_, data_.val, settings().batch_size);
     m.val_ppl = std::exp(m.val_loss);
     std::vector<std::string> hyps;
     for (const std::vector<std::string>& tokens :
-         translate_ids(*model, val_sources, info.tgt_vocab, options.eval_beam, 1.0, settings.batch_size))
+         translate_ids(*model_, data_.val_sources, info_.tgt_vocab, options_.eval_beam, 1.0, settings().batch_size))
       hyps.push_back(join_tokens(tokens));
-    m.val_bleu = data::multi_bleu(hyps, val_text.tgt_tok).score;
-    m.lr = adam.lr();
-    m.seconds = seconds_before + seconds_since(start);
-    result.metrics.push_back(m);
-    if (plateau) plateau->step(m.val_bleu);
+    m.val_bleu = data::multi_bleu(hyps, data_.val_references).score;
+    m.lr = adam_.lr();
+    m.seconds = pos.epoch_seconds + seconds_since(epoch_start_);  // training and validation
+    result_.metrics.push_back(m);
+    if (plateau_) plateau_->step(m.val_bleu);
 
     const bool improved = m.val_bleu > pos.best_bleu;
-    pos = TrainPosition{epoch + 1, 0, pos.step, improved ? m.val_bleu : pos.best_bleu, 0, 0, 0};
-    if (improved) save_model_checkpoint(best_path, *model, info);
-    save_training_checkpoint(last_path, *model, adam, plateau.get(), info);
-    saved_step = pos.step;
-    write_text_file(csv_path, metrics_csv(result.metrics));
-    write_text_file(svg_path, curve_svg(result.metrics));
-    say(hooks, "epoch {}: train loss {:.4f}, val loss {:.4f}, val ppl {:.2f}, val BLEU {:.2f}{}, lr {}, {}\n",
+    pos = TrainPosition{.epoch = epoch + 1, .batch = 0, .step = pos.step,
+                        .best_bleu = improved ? m.val_bleu : pos.best_bleu};  // the next epoch's sums start at 0
+    if (improved) save_model_checkpoint(files_.best, *model_, info_);
+    save_last();
+    write_text_file(files_.metrics_csv, metrics_csv(result_.metrics));
+    write_text_file(files_.curve_svg, curve_svg(result_.metrics));
+    say(hooks_, "epoch {}: train loss {:.4f}, val loss {:.4f}, val ppl {:.2f}, val BLEU {:.2f}{}, lr {}, {}\n",
         m.epoch, m.train_loss, m.val_loss, m.val_ppl, m.val_bleu, improved ? " (best)" : "", m.lr,
         format_duration(m.seconds));
-    if (hooks.stop != nullptr && hooks.stop->load()) {
-      stop_report(total);
-      finish_profile();
-      result.stopped = true;
-      result.steps = pos.step;
-      return result;
-    }
   }
-  say(hooks, "done: {} steps; best validation BLEU {:.2f} in {}; curve in {}\n", pos.step, pos.best_bleu, best_path,
-      svg_path);
-  finish_profile();
-  result.steps = pos.step;
-  return result;
+
+  void check_finite_before_save() const {
+    if (!all_finite(params_))
+      fail("training stopped at epoch {}, step {}: the parameters are not finite (inf or nan) and were not saved; {}",
+           info_.position.epoch + 1, info_.position.step, last_good(files_.last, saved_step_));
+  }
+
+  void save_last() {
+    check_finite_before_save();
+    save_training_checkpoint(files_.last, *model_, adam_, plateau_.get(), info_);
+    saved_step_ = position().step;
+  }
+
+  void report_stop(int64_t batches_in_epoch) {
+    const TrainPosition& pos = position();
+    say(hooks_, "stopped at epoch {}, batch {}/{} (step {}); saved {}\n", pos.epoch + 1, pos.batch, batches_in_epoch,
+        pos.step, files_.last);
+    say(hooks_, "resume with: translate train --resume --checkpoint-dir {} --data-dir {} --epochs {}\n", files_.dir,
+        data_.dir, options_.epochs);
+  }
+
+  TrainResult finish(bool stopped) {
+    write_raw(hooks_, profile_.report());
+    result_.profile = profile_.rows();
+    result_.profiled_steps = profile_.profiled_steps();
+    result_.stopped = stopped;
+    result_.steps = position().step;
+    return std::move(result_);
+  }
+
+  const TrainOptions& options_;
+  const TrainHooks& hooks_;
+  RunFiles files_;
+  CheckpointInfo info_;
+  TrainingData data_;
+  std::unique_ptr<Seq2Seq> model_;
+  optim::Adam adam_;
+  std::unique_ptr<optim::ReduceLROnPlateau> plateau_;
+  std::vector<Tensor> params_;
+  StepProfile profile_;
+  Clock::time_point epoch_start_;  // when this run began the current epoch
+  int64_t saved_step_ = -1;  // the step of the last training checkpoint this run can go back to; -1: none yet
+  TrainResult result_;
+};
+
+}  // namespace
+
+TrainResult train(const TrainOptions& options, const TrainHooks& hooks) {
+  if (options.epochs < 1) fail("train: --epochs must be at least 1, got {}", options.epochs);
+  return Training(options, hooks).run();
 }
 
 }  // namespace tg::translate

@@ -14,7 +14,7 @@
 
 struct XorNet : tg::nn::Module {
   tg::nn::Linear hidden, out;
-  explicit XorNet(tg::Generator& gen) : hidden(2, 8, true, tg::DType::f32, gen), out(8, 1, true, tg::DType::f32, gen) {
+  explicit XorNet(tg::Generator& gen) : hidden(2, 8, {.dtype = tg::DType::f32}, gen), out(8, 1, {.dtype = tg::DType::f32}, gen) {
     register_module("hidden", hidden);
     register_module("out", out);
   }

@@ -10,7 +10,7 @@ namespace {
 
 struct Net : tg::nn::Module {
   tg::Generator gen{1};  // declared first: the layers draw from it
-  tg::nn::Linear encoder{2, 3, true, tg::DType::f32, gen}, decoder{3, 1, true, tg::DType::f32, gen};
+  tg::nn::Linear encoder{2, 3, {.dtype = tg::DType::f32}, gen}, decoder{3, 1, {.dtype = tg::DType::f32}, gen};
   Net() {
     register_module("encoder", encoder);
     register_module("decoder", decoder);

@@ -1,0 +1,34 @@
+#pragma once
+// A layer's input projection x Wᵀ + b when x is the concatenation of parts
+// [x_0; x_1; ...] of known widths, computed part by part:
+//
+//   x Wᵀ + b = (x_0 W_0ᵀ + b) + x_1 W_1ᵀ + ...,   W_k = the columns of W that part k meets
+//
+// so that each part is projected where it becomes known and at the size it
+// has: a decoder's embeddings for all T steps in one matmul, its encoder
+// context (B, H) once and broadcast over the steps, an attention context at
+// each step. No concatenation is formed. Used with Linear (weight, bias) and
+// with the recurrent cells (weight_ih, bias_ih; nn/recurrent_weights.h).
+#include <cstdint>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace tg::nn {
+
+class InputParts {
+ public:
+  // weight (out, Σ widths), bias (out,) or undefined.
+  InputParts(const Tensor& weight, const Tensor& bias, std::vector<int64_t> widths);
+
+  // Part k's share: x_k (..., widths[k]) -> (..., out), with the bias for k = 0.
+  Tensor project(size_t part, const Tensor& x) const;
+  size_t size() const { return columns_t_.size(); }
+
+ private:
+  std::vector<Tensor> columns_t_;  // W_kᵀ (widths[k], out), views of the weight made once
+  std::vector<int64_t> widths_;
+  Tensor bias_;
+};
+
+}  // namespace tg::nn
