@@ -1,5 +1,6 @@
-// When one rank fails, all stop: tests/dist_worker.cpp under mpirun (paths
-// from tests/meson.build in MPIRUN, MPIRUN_ARGS and DIST_WORKER), each run
+// When one rank fails, all stop: tests/dist_worker.cpp, and `translate train`
+// with another batch size on one rank, under mpirun (paths from
+// tests/meson.build in MPIRUN, MPIRUN_ARGS, DIST_WORKER and TRANSLATE), each run
 // bounded by timeout(1) (exit code 124), so a hang fails the test instead of
 // blocking it.
 #include <doctest/doctest.h>
@@ -8,8 +9,11 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <sys/wait.h>
+
+#include "test_support.h"
 
 namespace {
 
@@ -25,11 +29,10 @@ std::string env(const char* name) {
   return value;
 }
 
-// Runs the worker on `ranks` ranks with `mode`; the whole job gets at most `limit` seconds.
-Run run_worker(int ranks, const std::string& mode, int limit, const std::string& extra_env = "") {
+// Runs `mpirun <MPIRUN_ARGS> <job>`; the whole job gets at most `limit` seconds.
+Run run_mpi(const std::string& job, int limit, const std::string& extra_env = "") {
   const std::string command = extra_env + " timeout -k 10 " + std::to_string(limit) + " " + env("MPIRUN") + " " +
-                              env("MPIRUN_ARGS") + " -np " + std::to_string(ranks) + " " + env("DIST_WORKER") + " " +
-                              mode + " 2>&1";
+                              env("MPIRUN_ARGS") + " " + job + " 2>&1";
   const auto start = std::chrono::steady_clock::now();
   Run run;
   FILE* pipe = popen(command.c_str(), "r");
@@ -40,6 +43,11 @@ Run run_worker(int ranks, const std::string& mode, int limit, const std::string&
   run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return run;
+}
+
+// The worker on `ranks` ranks with `mode`.
+Run run_worker(int ranks, const std::string& mode, int limit, const std::string& extra_env = "") {
+  return run_mpi("-np " + std::to_string(ranks) + " " + env("DIST_WORKER") + " " + mode, limit, extra_env);
 }
 
 int count(const std::string& text, const std::string& part) {
@@ -90,4 +98,21 @@ TEST_CASE("a rank that hangs: the others give up after TAPEGRAD_DIST_TIMEOUT and
                           "the other ranks") == 1);
   CHECK(count(run.output, "finished") == 0);
   CHECK(run.seconds < 30);
+}
+
+TEST_CASE("translate train with another --batch-size on one rank: both ranks stop, naming the setting") {
+  if (!test_support::have_multi30k()) return;
+  const std::string dir = std::filesystem::temp_directory_path() / "tapegrad_dist_mismatch";
+  const std::string common = " train --model cho --embed 8 --hidden 8 --limit-train 200 --limit-val 20 --epochs 1 "
+                             "--threads 1 --data-dir " + test_support::multi30k_dir() + " --checkpoint-dir " + dir;
+  // MPMD: rank 0 runs the first command line, rank 1 the second.
+  const Run run = run_mpi("-np 1 " + env("TRANSLATE") + common + " --batch-size 64 : -np 1 " + env("TRANSLATE") +
+                              common + " --batch-size 32",
+                          120);
+  INFO(run.output);
+  CHECK(run.exit_code == 1);
+  CHECK(count(run.output, "ranks disagree on the training setup: rank 1 has batch-size: 32, rank 0 has batch-size: 64; "
+                          "every rank must run the same program with the same options and data") == 2);
+  CHECK(count(run.output, "epoch 1:") == 0);  // no training happened
+  std::filesystem::remove_all(dir);
 }
