@@ -324,7 +324,9 @@ class Training {
       const std::string progress = bar.update(b + 1, running_loss, tokens_per_s, eta);
       write_raw(hooks_, progress);
 
-      if (step.stop || (options_.max_steps > 0 && pos.step >= options_.max_steps)) {
+      // One rank reads the flag after the step; several agree on it with the step's loss.
+      const bool stop = ranks_.active() ? step.stop : stop_requested();
+      if (stop || (options_.max_steps > 0 && pos.step >= options_.max_steps)) {
         if (!hooks_.terminal && progress.empty())  // the plain log shows where the run stopped
           write_raw(hooks_, bar.text(b + 1, running_loss, tokens_per_s, eta) + "\n");
         write_raw(hooks_, bar.finish());
@@ -340,7 +342,7 @@ class Training {
 
   struct StepOutcome {
     double loss = 0;    // the whole batch's (summed over the ranks)
-    bool stop = false;  // the stop flag was set (on any rank)
+    bool stop = false;  // several ranks: the stop flag was set on one of them before the backward pass
   };
 
   // Forward, backward, clipping and the update of one batch (this rank's
