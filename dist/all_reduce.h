@@ -3,7 +3,7 @@
 // ranks, bit for bit the same on every rank.
 //
 // Tensors are laid end to end in one flat host buffer (dist/flat_buffer.h)
-// and reduced in buckets of bucket_bytes, all in flight at once: a few large
+// and reduced in buckets of bucket_bytes, two in flight at a time: a few large
 // messages instead of one call per tensor (the Bahdanau model has 20 tensors,
 // 82 MB of float32 gradients). The buffer stays allocated between steps.
 #include <cstddef>
