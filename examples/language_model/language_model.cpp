@@ -10,6 +10,12 @@
 #include <filesystem>
 #include <limits>
 
+#include "dist/agreement.h"
+#include "dist/all_reduce.h"
+#include "dist/broadcast.h"
+#include "dist/dist.h"
+#include "dist/shard.h"
+
 namespace tg::examples {
 
 namespace {
@@ -77,6 +83,53 @@ double evaluate_perplexity(WordModel& model, const std::vector<data::Example>& e
     tokens += batch.num_tgt_tokens;
   }
   return std::exp(nll / static_cast<double>(tokens));
+}
+
+// Data-parallel training (several MPI ranks, tg::dist): every rank plans the
+// same global batches and takes its share (dist::rank_share). Its loss is
+// the share's Σ −log P over the global batch's target count T, so the sum of
+// the ranks' gradients, which every rank then holds, is the gradient of the
+// whole batch's mean. Returns the share's loss (the ranks' sum is the batch's).
+double share_forward_backward(WordModel& model, const std::vector<data::Example>& train,
+                              const std::vector<int64_t>& global_batch, int64_t global_tokens,
+                              dist::AllReducer& reducer) {
+  const std::vector<int64_t> share = dist::rank_share(global_batch, dist::rank(), dist::world_size());
+  double value = 0;
+  if (!share.empty()) {  // a batch smaller than the world leaves some ranks nothing
+    const data::Batch batch = data::make_batch(train, share).to(model.device());
+    const Tensor loss = batch_nll(model, batch, Reduction::sum) / static_cast<double>(global_tokens);
+    loss.backward();
+    value = loss.item();
+  }
+  reducer.reduce_gradients(model.parameters());
+  return value;
+}
+
+// Before training on several ranks: the same setup everywhere (else every
+// rank stops, naming the difference), rank 0's weights, and dropout masks of
+// each rank's own.
+void start_ranks(const LanguageModelOptions& o, const data::Vocab& vocab, int64_t train_sentences, WordModel& model) {
+  if (dist::world_size() == 1) return;
+  dist::Fingerprint f;  // one entry per setting, so that a difference names it
+  f.add("embed", o.model.embed);
+  f.add("hidden", o.model.hidden);
+  f.add("layers", int64_t{o.model.layers});
+  f.add("dropout", o.model.dropout);
+  f.add("epochs", int64_t{o.epochs});
+  f.add("batch-size", o.batch_size);
+  f.add("lr", o.lr);
+  f.add("clip", o.clip);
+  f.add("seed", std::to_string(o.seed));
+  f.add("max-steps", o.max_steps);
+  f.add("min-freq", o.min_freq);
+  f.add("training sentences", train_sentences);
+  f.add_hashed("vocabulary", vocab.tokens());
+  f.add_shapes("parameters", model.named_parameters());
+  dist::check_same_on_all_ranks(f, "the language model's setup");
+  if (model.device() != Device::cpu())
+    fail("language_model under MPI trains on the cpu; the model is on {} (leave out --device)", model.device().str());
+  dist::broadcast(model.parameters());
+  model.reseed(o.seed + 0x9E3779B97F4A7C15ULL * static_cast<uint64_t>(dist::rank()));
 }
 
 void check_options(const LanguageModelOptions& o) {
@@ -160,13 +213,17 @@ LanguageModelReport train_language_model(const LanguageModelOptions& o) {
   lm.model = std::make_unique<WordModel>(config, o.seed);  // on the cpu: the same weights on every device
   WordModel& model = *lm.model;
   model.to(o.device);
-  if (o.log) {
+  const bool root = dist::is_root();  // several ranks: only rank 0 logs and saves
+  const bool several = dist::world_size() > 1;
+  if (o.log && root) {
     o.log(fmt::format("data: {} training sentences ({} tokens), {} validation sentences ({} tokens), from {}",
                       report.train_sentences, report.train_tokens, report.val_sentences, report.val_tokens, dir));
     o.log(fmt::format("vocabulary: {} words (min freq {}, specials included)", lm.vocab.size(), o.min_freq));
     o.log(model.summary());
   }
 
+  start_ranks(o, lm.vocab, report.train_sentences, model);
+  dist::AllReducer reducer;
   optim::Adam adam(model.named_parameters(), {.lr = o.lr});
   data::BatchOptions batching;
   batching.batch_size = o.batch_size;
@@ -183,29 +240,39 @@ LanguageModelReport train_language_model(const LanguageModelOptions& o) {
     double nll = 0;
     int64_t tokens = 0;
     for (const std::vector<int64_t>& indices : plan) {
-      const data::Batch batch = data::make_batch(train, indices).to(o.device);
-      const Tensor loss = batch_nll(model, batch, Reduction::mean);
-      loss.backward();
+      double value = 0;
+      int64_t batch_tokens = 0;
+      if (several) {
+        for (const int64_t i : indices) batch_tokens += static_cast<int64_t>(train[static_cast<size_t>(i)].tgt.size()) + 1;
+        value = share_forward_backward(model, train, indices, batch_tokens, reducer);
+      } else {
+        const data::Batch batch = data::make_batch(train, indices).to(o.device);
+        const Tensor loss = batch_nll(model, batch, Reduction::mean);
+        loss.backward();
+        value = loss.item();
+        batch_tokens = batch.num_tgt_tokens;
+      }
       if (o.clip > 0) optim::clip_grad_norm(adam.parameters(), o.clip);
       adam.step();
       adam.zero_grad();
-      const double value = loss.item();
+      if (several) value = dist::all_reduce_sum(value);
       report.train_loss_per_step.push_back(value);
-      nll += value * static_cast<double>(batch.num_tgt_tokens);
-      tokens += batch.num_tgt_tokens;
+      nll += value * static_cast<double>(batch_tokens);
+      tokens += batch_tokens;
       ++result.steps;
       ++step;
-      if (o.log && o.log_every > 0 && result.steps % o.log_every == 0)
+      if (o.log && root && o.log_every > 0 && result.steps % o.log_every == 0)
         o.log(fmt::format("epoch {} step {:5d}/{}  loss {:.4f}  {:.0f} tokens/s", epoch, result.steps, plan.size(),
                           nll / static_cast<double>(tokens), static_cast<double>(tokens) / elapsed()));
       if (step == o.max_steps) break;
     }
     result.seconds = elapsed();
     result.train_loss = nll / static_cast<double>(tokens);
-    result.val_perplexity = evaluate_perplexity(model, val, 128);
+    // Rank 0 validates; the others wait for its figure, which decides the best epoch on every rank.
+    result.val_perplexity = dist::broadcast_value(root ? evaluate_perplexity(model, val, 128) : 0.0);
     report.epochs.push_back(result);
     const bool improved = result.val_perplexity < best;
-    if (o.log)
+    if (o.log && root)
       o.log(fmt::format("epoch {}/{}  train loss {:.4f} (ppl {:.2f})  val perplexity {:.2f}  {:.1f} s{}", epoch,
                         o.epochs, result.train_loss, std::exp(result.train_loss), result.val_perplexity,
                         result.seconds, improved ? "  (best so far)" : ""));
@@ -214,7 +281,7 @@ LanguageModelReport train_language_model(const LanguageModelOptions& o) {
       report.best_epoch = epoch;
       best_parameters.clear();
       for (const Tensor& p : model.parameters()) best_parameters.push_back(p.clone());
-      if (!o.save_path.empty()) {
+      if (!o.save_path.empty() && root) {
         save_language_model(lm, o.save_path, best, epoch);
         if (o.log) o.log(fmt::format("saved {}", o.save_path));
       }

@@ -5,6 +5,8 @@
 //   language_model --load lm.safetensors --generate "a man"      sample a continuation
 //   language_model --limit-train 2000 --epochs 1 --generate "two dogs" --temperature 0
 //   language_model --device cuda --save lm.safetensors          train on an NVIDIA GPU
+//   mpirun -np 4 language_model --batch-size 256 --save lm.safetensors
+//                               4 processes, each a quarter of every batch (docs/distributed.md)
 //
 // Training reports the loss as it goes and, per epoch, the validation
 // perplexity: exp of the mean negative log-likelihood of every validation
@@ -17,6 +19,8 @@
 #include <cstdio>
 #include <string>
 
+#include "dist/dist.h"
+#include "dist/run.h"
 #include "language_model.h"
 
 int main(int argc, char** argv) {
@@ -64,7 +68,8 @@ int main(int argc, char** argv) {
     fmt::print("{}\n", line);
     std::fflush(stdout);
   };
-  try {
+  // Under mpirun every rank trains its share of each batch; rank 0 prints.
+  return tg::dist::run_ranks(argc, argv, [&]() {
     if (threads > 0) tg::set_num_threads(threads);
     options.device = tg::parse_device(device_name);
     tg::device_backend(options.device);  // an unusable device fails here, before any data is read
@@ -79,6 +84,7 @@ int main(int argc, char** argv) {
     tg::examples::LanguageModelReport report;
     if (!lm) {
       report = tg::examples::train_language_model(options);
+      if (!tg::dist::is_root()) return 0;
       fmt::print("best validation perplexity {:.2f} (epoch {})\n", report.val_perplexity, report.best_epoch);
       lm = &report.trained;
     }
@@ -93,9 +99,6 @@ int main(int argc, char** argv) {
         fmt::print("{}\n", tg::data::detokenize(words, "en"));
       }
     }
-  } catch (const tg::Error& e) {
-    fmt::print(stderr, "error: {}\n", e.what());
-    return 1;
-  }
-  return 0;
+    return 0;
+  });
 }

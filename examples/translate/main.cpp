@@ -7,6 +7,8 @@
 //   translate eval --checkpoint runs/bahdanau/best.safetensors --split test_2016_flickr --beam 5
 //   translate eval --checkpoint runs/bahdanau/best.safetensors --src news.de.gz --ref news.en.gz
 //   translate translate --checkpoint runs/bahdanau/best.safetensors "Ein Mann fährt Fahrrad."
+//   mpirun -np 4 translate train --model bahdanau --batch-size 256
+//                                4 processes, each a quarter of every batch (docs/distributed.md)
 //
 // See docs/translate.md.
 #include <CLI/CLI.hpp>
@@ -24,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "dist/run.h"
 #include "evaluate.h"
 #include "progress.h"
 #include "train.h"
@@ -340,16 +343,14 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   tg::set_num_threads(run.threads);
 
-  try {
+  // Under mpirun, train shares each batch among the ranks; a rank that fails
+  // ends them all (dist/run.h).
+  return tg::dist::run_ranks(argc, argv, [&]() {
     const tg::Device device = tg::parse_device(run.device);
     tg::device_backend(device);  // an unusable device fails here, before any data is read
     if (*train.cmd) return train.run(device);
     if (*eval.cmd) return eval.run(device);
     if (*translate.cmd) return translate.run(device);
-  } catch (const std::exception& e) {
-    std::fflush(stdout);
-    fmt::print(stderr, "error: {}\n", e.what());
-    return 1;
-  }
-  return 0;
+    return 0;
+  });
 }

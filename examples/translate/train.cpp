@@ -11,6 +11,8 @@
 #include "core/error.h"
 #include "core/generator.h"
 #include "core/tape.h"
+#include "data_parallel.h"
+#include "dist/dist.h"
 #include "data/batching.h"
 #include "data/bleu.h"
 #include "data/corpus.h"
@@ -194,6 +196,8 @@ TrainingData load_training_data(const TrainOptions& options, CheckpointInfo& inf
 
 // One training run: the model, its optimizer and schedule, and the loop over
 // epochs and batches. Each step of the loop is a method named for what it does.
+// Under mpirun each rank trains on its share of every batch (data_parallel.h);
+// rank 0 alone validates and writes files.
 class Training {
  public:
   Training(const TrainOptions& options, const TrainHooks& hooks)
@@ -209,7 +213,12 @@ class Training {
         profile_(options.profile, options.profile_warmup) {
     result_.checkpoint_dir = files_.dir;
     if (options.resume) restore();
-    else std::filesystem::create_directories(files_.dir);
+    else if (ranks_.is_root()) std::filesystem::create_directories(files_.dir);
+    ranks_.start(training_fingerprint(info_, *model_, options.epochs, options.lr, options.max_steps,
+                                      static_cast<int64_t>(data_.train.size())),
+                 params_);
+    if (ranks_.active())
+      say(hooks_, "data parallel: {} ranks, each about 1/{} of every batch\n", ranks_.world_size(), ranks_.world_size());
     say(hooks_,
         "model: {} (cell {}, embed {}, hidden {}, dropout {}), {} parameters on {}; batch size {}, lr {}, seed {}\n",
         info_.config.kind, info_.config.cell, info_.config.embed, info_.config.hidden, info_.config.dropout,
@@ -231,7 +240,7 @@ class Training {
       const std::vector<std::vector<int64_t>> plan = data::plan_epoch(data_.train, batch_options(), uint64_t(epoch));
       if (!train_epoch(epoch, plan, tape)) return finish(/*stopped=*/true);
       end_epoch(epoch);
-      if (stop_requested()) {
+      if (ranks_.any(stop_requested())) {
         report_stop(static_cast<int64_t>(plan.size()));
         return finish(/*stopped=*/true);
       }
@@ -296,14 +305,17 @@ class Training {
     const double seconds_before = position().epoch_seconds;
     int64_t session_batches = 0, session_tokens = 0;
     for (int64_t b = position().batch; b < total; ++b) {
-      const data::Batch batch = data::make_batch(data_.train, plan[static_cast<size_t>(b)]).to(options_.device);
-      const double loss = train_step(batch, tape, epoch, bar);
+      // One rank: the whole batch. Several: this rank's share (maybe none), counted against the whole batch's tokens.
+      const BatchShare share = ranks_.share(data_.train, plan[static_cast<size_t>(b)]);
+      const data::Batch batch =
+          share.indices.empty() ? data::Batch{} : data::make_batch(data_.train, share.indices).to(options_.device);
+      const StepOutcome step = train_step(batch, share.global_tokens, tape, epoch, bar);
       TrainPosition& pos = position();
       pos.batch = b + 1;
-      pos.epoch_loss_sum += loss * static_cast<double>(batch.num_tgt_tokens);
-      pos.epoch_tokens += batch.num_tgt_tokens;
+      pos.epoch_loss_sum += step.loss * static_cast<double>(share.global_tokens);
+      pos.epoch_tokens += share.global_tokens;
       ++session_batches;
-      session_tokens += batch.num_tgt_tokens;
+      session_tokens += share.global_tokens;
 
       const double elapsed = seconds_since(epoch_start_);
       const double eta = elapsed / static_cast<double>(session_batches) * static_cast<double>(total - b - 1);
@@ -312,7 +324,9 @@ class Training {
       const std::string progress = bar.update(b + 1, running_loss, tokens_per_s, eta);
       write_raw(hooks_, progress);
 
-      if (stop_requested() || (options_.max_steps > 0 && pos.step >= options_.max_steps)) {
+      // One rank reads the flag after the step; several agree on it with the step's loss.
+      const bool stop = ranks_.active() ? step.stop : stop_requested();
+      if (stop || (options_.max_steps > 0 && pos.step >= options_.max_steps)) {
         if (!hooks_.terminal && progress.empty())  // the plain log shows where the run stopped
           write_raw(hooks_, bar.text(b + 1, running_loss, tokens_per_s, eta) + "\n");
         write_raw(hooks_, bar.finish());
@@ -326,13 +340,22 @@ class Training {
     return true;
   }
 
-  // Forward, backward, clipping and the update of one batch; returns its loss.
-  double train_step(const data::Batch& batch, Tape& tape, int64_t epoch, ProgressLine& bar) {
+  struct StepOutcome {
+    double loss = 0;    // the whole batch's (summed over the ranks)
+    bool stop = false;  // several ranks: the stop flag was set on one of them before the backward pass
+  };
+
+  // Forward, backward, clipping and the update of one batch (this rank's
+  // share of it, `global_tokens` target tokens in the whole batch).
+  StepOutcome train_step(const data::Batch& batch, int64_t global_tokens, Tape& tape, int64_t epoch,
+                         ProgressLine& bar) {
     profile_.begin_step();
     const int64_t step = position().step;
     model_->train();
-    model_->reseed(step_seed(settings().seed, step));  // dropout masks depend on (seed, step) only
-    const Tensor loss = batch_loss(*model_, batch);
+    model_->reseed(rank_seed(step_seed(settings().seed, step), ranks_.rank()));  // masks depend on (seed, step, rank)
+    const Tensor loss = batch.size() == 0  ? Tensor()
+                        : ranks_.active() ? share_loss(*model_, batch, global_tokens)
+                                          : batch_loss(*model_, batch);
     // The loss and the gradient norm are read back every step anyway; checking them costs nothing more.
     auto stop_if_non_finite = [&](const char* what, double value) {
       if (std::isfinite(value)) return;
@@ -342,10 +365,12 @@ class Training {
            epoch + 1, step + 1, what, std::isnan(value) ? "nan" : value > 0 ? "inf" : "-inf",
            last_good(files_.last, saved_step_));
     };
-    const double loss_value = loss.item();
+    const DataParallel::Agreed agreed = ranks_.agree(loss.defined() ? loss.item() : 0.0, stop_requested());
+    const double loss_value = agreed.loss;
     stop_if_non_finite("loss", loss_value);
-    loss.backward();
+    if (loss.defined()) loss.backward();
     tape.clear();
+    ranks_.reduce_gradients(params_);  // every rank: the sum of all ranks' gradients
     if (hooks_.after_backward) hooks_.after_backward(step + 1, params_);
     if (settings().clip > 0) stop_if_non_finite("gradient norm", optim::clip_grad_norm(params_, settings().clip));
     adam_.step();
@@ -355,25 +380,21 @@ class Training {
     position().step = step + 1;
     result_.losses.push_back(loss_value);
     if (hooks_.on_step) hooks_.on_step(step + 1, loss_value);
-    return loss_value;
+    return {loss_value, agreed.stop};
   }
 
   // Validation loss, perplexity and BLEU; best.safetensors when BLEU improved,
   // last.safetensors, metrics.csv and curve.svg always.
+  // Several ranks: rank 0 validates while the others wait for its BLEU.
   void end_epoch(int64_t epoch) {
-    check_finite_before_save();
+    if (ranks_.is_root()) check_finite_before_save();
     TrainPosition& pos = position();
     EpochMetrics m;
     m.epoch = epoch + 1;
     m.step = pos.step;
     m.train_loss = pos.epoch_tokens == 0 ? 0.0 : pos.epoch_loss_sum / static_cast<double>(pos.epoch_tokens);
-    m.val_loss = corpus_loss(*model_, data_.val, settings().batch_size);
-    m.val_ppl = std::exp(m.val_loss);
-    std::vector<std::string> hyps;
-    for (const std::vector<std::string>& tokens :
-         translate_ids(*model_, data_.val_sources, info_.tgt_vocab, options_.eval_beam, 1.0, settings().batch_size))
-      hyps.push_back(join_tokens(tokens));
-    m.val_bleu = data::multi_bleu(hyps, data_.val_references).score;
+    if (ranks_.is_root()) validate(m);
+    m.val_bleu = ranks_.share_bleu(m.val_bleu);  // the schedule and the best checkpoint follow it on every rank
     m.lr = adam_.lr();
     m.seconds = pos.epoch_seconds + seconds_since(epoch_start_);  // training and validation
     result_.metrics.push_back(m);
@@ -382,13 +403,25 @@ class Training {
     const bool improved = m.val_bleu > pos.best_bleu;
     pos = TrainPosition{.epoch = epoch + 1, .batch = 0, .step = pos.step,
                         .best_bleu = improved ? m.val_bleu : pos.best_bleu};  // the next epoch's sums start at 0
-    if (improved) save_model_checkpoint(files_.best, *model_, info_);
+    if (improved && ranks_.is_root()) save_model_checkpoint(files_.best, *model_, info_);
     save_last();
-    write_text_file(files_.metrics_csv, metrics_csv(result_.metrics));
-    write_text_file(files_.curve_svg, curve_svg(result_.metrics));
+    if (ranks_.is_root()) {
+      write_text_file(files_.metrics_csv, metrics_csv(result_.metrics));
+      write_text_file(files_.curve_svg, curve_svg(result_.metrics));
+    }
     say(hooks_, "epoch {}: train loss {:.4f}, val loss {:.4f}, val ppl {:.2f}, val BLEU {:.2f}{}, lr {}, {}\n",
         m.epoch, m.train_loss, m.val_loss, m.val_ppl, m.val_bleu, improved ? " (best)" : "", m.lr,
         format_duration(m.seconds));
+  }
+
+  void validate(EpochMetrics& m) {
+    m.val_loss = corpus_loss(*model_, data_.val, settings().batch_size);
+    m.val_ppl = std::exp(m.val_loss);
+    std::vector<std::string> hyps;
+    for (const std::vector<std::string>& tokens :
+         translate_ids(*model_, data_.val_sources, info_.tgt_vocab, options_.eval_beam, 1.0, settings().batch_size))
+      hyps.push_back(join_tokens(tokens));
+    m.val_bleu = data::multi_bleu(hyps, data_.val_references).score;
   }
 
   void check_finite_before_save() const {
@@ -398,8 +431,10 @@ class Training {
   }
 
   void save_last() {
-    check_finite_before_save();
-    save_training_checkpoint(files_.last, *model_, adam_, plateau_.get(), info_);
+    if (ranks_.is_root()) {
+      check_finite_before_save();
+      save_training_checkpoint(files_.last, *model_, adam_, plateau_.get(), info_);
+    }
     saved_step_ = position().step;
   }
 
@@ -413,6 +448,11 @@ class Training {
 
   TrainResult finish(bool stopped) {
     write_raw(hooks_, profile_.report());
+    if (profile_.enabled() && ranks_.reduce_calls() > 0)  // every step of this run, warm-up included
+      say(hooks_, "all-reduce of the gradients on rank 0 (waiting for slower ranks included): {:.2f} ms per step over "
+                  "{} steps, {} buckets of at most {} MiB\n",
+          1e3 * ranks_.reduce_seconds() / static_cast<double>(ranks_.reduce_calls()), ranks_.reduce_calls(),
+          ranks_.buckets_per_call(), dist::kDefaultBucketBytes >> 20);
     result_.profile = profile_.rows();
     result_.profiled_steps = profile_.profiled_steps();
     result_.stopped = stopped;
@@ -422,6 +462,7 @@ class Training {
 
   const TrainOptions& options_;
   const TrainHooks& hooks_;
+  DataParallel ranks_;  // this process's place among the MPI ranks (a world of one without mpirun)
   RunFiles files_;
   CheckpointInfo info_;
   TrainingData data_;
@@ -439,7 +480,9 @@ class Training {
 
 TrainResult train(const TrainOptions& options, const TrainHooks& hooks) {
   if (options.epochs < 1) fail("train: --epochs must be at least 1, got {}", options.epochs);
-  return Training(options, hooks).run();
+  TrainHooks own_hooks = hooks;
+  if (!dist::is_root()) own_hooks.out = nullptr;  // under mpirun only rank 0 prints
+  return Training(options, own_hooks).run();
 }
 
 }  // namespace tg::translate

@@ -1,0 +1,11 @@
+#pragma once
+// Which dtypes each collective takes (mean needs a floating type).
+#include <vector>
+
+#include "core/dtype.h"
+#include "dist/all_reduce.h"
+
+namespace tg::dist::detail {
+const std::vector<DType>& reducible_dtypes(ReduceOp op);
+const std::vector<DType>& broadcastable_dtypes();
+}  // namespace tg::dist::detail

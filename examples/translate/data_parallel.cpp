@@ -1,0 +1,108 @@
+#include "data_parallel.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+
+#include "core/generator.h"
+#include "dist/broadcast.h"
+#include "dist/dist.h"
+#include "data/vocab.h"
+#include "dist/shard.h"
+#include "ops/cross_entropy.h"
+#include "ops/reshape.h"
+#include "ops/div.h"
+
+namespace tg::translate {
+
+BatchShare batch_share(const std::vector<data::Example>& examples, const std::vector<int64_t>& global_batch, int rank,
+                       int world_size) {
+  BatchShare share;
+  share.indices = dist::rank_share(global_batch, rank, world_size);
+  for (const int64_t i : global_batch) share.global_tokens += static_cast<int64_t>(examples[static_cast<size_t>(i)].tgt.size()) + 1;
+  return share;
+}
+
+Tensor share_loss(const Seq2Seq& model, const data::Batch& batch, int64_t global_tokens) {
+  if (global_tokens < batch.num_tgt_tokens)
+    fail("share_loss: the global batch has {} target tokens, fewer than this share's {}", global_tokens,
+         batch.num_tgt_tokens);
+  CrossEntropyOptions options;
+  options.ignore_index = data::Vocab::pad_id;
+  options.reduction = Reduction::sum;
+  const Tensor logits = model.forward(batch);  // (T, B, V)
+  const int64_t V = logits.size(2);
+  const Tensor sum = cross_entropy(reshape(logits, Shape{-1, V}), reshape(batch.tgt_out, Shape{-1}), options);
+  return sum / static_cast<double>(global_tokens);
+}
+
+uint64_t rank_seed(uint64_t step_seed, int rank) {
+  if (rank == 0) return step_seed;
+  Generator mixer(step_seed ^ (0xD1B54A32D192ED03ULL * static_cast<uint64_t>(rank)));
+  return mixer.next_u64();
+}
+
+dist::Fingerprint training_fingerprint(const CheckpointInfo& info, const Seq2Seq& model, int64_t epochs, double lr,
+                                       int64_t max_steps, int64_t training_pairs) {
+  dist::Fingerprint f;  // one entry per setting, so that a difference names it
+  const ModelConfig& c = info.config;
+  f.add("model", c.kind);
+  f.add("cell", c.cell);
+  f.add("embed", c.embed);
+  f.add("hidden", c.hidden);
+  f.add("dropout", c.dropout);
+  const TrainSettings& s = info.settings;
+  f.add("seed", std::to_string(s.seed));
+  f.add("batch-size", s.batch_size);
+  f.add("max-len", s.max_len);
+  f.add("min-freq", s.min_freq);
+  f.add("limit-train", s.limit_train);
+  f.add("clip", s.clip);
+  f.add("lr-schedule", s.lr_schedule);
+  f.add("epochs", epochs);
+  f.add("lr", lr);
+  f.add("max-steps", max_steps);
+  f.add("training pairs", training_pairs);  // after --max-len; the directory may differ between machines
+  f.add_hashed("source vocabulary", info.src_vocab.tokens());
+  f.add_hashed("target vocabulary", info.tgt_vocab.tokens());
+  const TrainPosition& p = info.position;
+  f.add("position", fmt::format("epoch {} batch {} step {}", p.epoch, p.batch, p.step));
+  f.add_shapes("parameters", model.named_parameters());
+  return f;
+}
+
+DataParallel::DataParallel() : rank_(dist::rank()), world_(dist::world_size()) {}
+
+void DataParallel::start(const dist::Fingerprint& fingerprint, const std::vector<Tensor>& params) {
+  if (!active()) return;
+  dist::check_same_on_all_ranks(fingerprint);
+  for (const Tensor& p : params)
+    if (p.device() != Device::cpu())
+      fail("translate train under MPI trains on the cpu; the model is on {} (leave out --device)", p.device().str());
+  dist::broadcast(params);
+}
+
+BatchShare DataParallel::share(const std::vector<data::Example>& examples,
+                               const std::vector<int64_t>& global_batch) const {
+  return batch_share(examples, global_batch, rank_, world_);
+}
+
+DataParallel::Agreed DataParallel::agree(double share_loss_value, bool stop_requested) {
+  if (!active()) return {share_loss_value, stop_requested};
+  const std::vector<double> sums = dist::all_reduce_sum(std::vector<double>{share_loss_value, stop_requested ? 1.0 : 0.0});
+  return {sums[0], sums[1] > 0};
+}
+
+void DataParallel::reduce_gradients(const std::vector<Tensor>& params) {
+  if (!active()) return;
+  const auto start = std::chrono::steady_clock::now();
+  reducer_.reduce_gradients(params);
+  reduce_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ++reduce_calls_;
+}
+
+double DataParallel::share_bleu(double bleu) const { return active() ? dist::broadcast_value(bleu, 0) : bleu; }
+
+bool DataParallel::any(bool flag) const { return active() ? dist::all_reduce_sum(flag ? 1.0 : 0.0) > 0 : flag; }
+
+}  // namespace tg::translate
