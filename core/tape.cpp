@@ -116,6 +116,16 @@ bool adopt_consumed(const Storage* storage) {
   consumed_storage = nullptr;
   return true;
 }
+
+// Sets consumed_storage for one backward function and clears it however that
+// function ends (a throwing one must not leave a pointer that a later storage
+// at the same address could match).
+struct ConsumedScope {
+  explicit ConsumedScope(const Storage* storage) { consumed_storage = storage; }
+  ~ConsumedScope() { consumed_storage = nullptr; }
+  ConsumedScope(const ConsumedScope&) = delete;
+  ConsumedScope& operator=(const ConsumedScope&) = delete;
+};
 }  // namespace
 
 void Tape::backward(const Tensor& root, const Tensor& seed, BackwardOptions options) {
@@ -144,9 +154,8 @@ void Tape::backward(const Tensor& root, const Tensor& seed, BackwardOptions opti
       const bool consumed = !options.retain_graph && !node.output.impl().retains_grad;
       if (consumed) node.output.impl().grad.reset();  // release() would drop it next
       const bool alone = grad.use_count() == 1 && grad->storage.use_count() == 1;
-      consumed_storage = consumed && alone ? grad->storage.get() : nullptr;
+      const ConsumedScope consuming(consumed && alone ? grad->storage.get() : nullptr);
       run_backward(node, Tensor(std::move(grad)));
-      consumed_storage = nullptr;
     }
     if (!options.retain_graph)
       release(node);
