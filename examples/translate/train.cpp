@@ -404,7 +404,7 @@ class Training {
     pos = TrainPosition{.epoch = epoch + 1, .batch = 0, .step = pos.step,
                         .best_bleu = improved ? m.val_bleu : pos.best_bleu};  // the next epoch's sums start at 0
     if (improved && ranks_.is_root()) save_model_checkpoint(files_.best, *model_, info_);
-    save_last();
+    write_last();  // the parameters were checked above, before validation
     if (ranks_.is_root()) {
       write_text_file(files_.metrics_csv, metrics_csv(result_.metrics));
       write_text_file(files_.curve_svg, curve_svg(result_.metrics));
@@ -430,11 +430,14 @@ class Training {
            info_.position.epoch + 1, info_.position.step, last_good(files_.last, saved_step_));
   }
 
+  // last.safetensors after checking the parameters are finite.
   void save_last() {
-    if (ranks_.is_root()) {
-      check_finite_before_save();
-      save_training_checkpoint(files_.last, *model_, adam_, plateau_.get(), info_);
-    }
+    if (ranks_.is_root()) check_finite_before_save();
+    write_last();
+  }
+
+  void write_last() {
+    if (ranks_.is_root()) save_training_checkpoint(files_.last, *model_, adam_, plateau_.get(), info_);
     saved_step_ = position().step;
   }
 
