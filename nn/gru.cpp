@@ -6,11 +6,8 @@
 #include "core/error.h"
 #include "nn/gru_cell.h"
 #include "nn/recurrent.h"
-#include "ops/add.h"
-#include "ops/matmul.h"
 #include "ops/select.h"
 #include "ops/stack.h"
-#include "ops/transpose.h"
 
 namespace tg::nn {
 
@@ -22,9 +19,8 @@ namespace {
 Tensor run_direction(const Tensor& input, const GRUWeights& w, Tensor h, bool reverse, int time_axis,
                      const detail::Padding* padding, std::vector<Tensor>& states) {
   const int64_t steps = input.size(time_axis);
-  Tensor gi_all = matmul(input, transpose(w.weight_ih, 0, 1));  // (.., .., I_k) @ (I_k, 3H): one matmul
-  if (w.bias_ih.defined()) gi_all = gi_all + w.bias_ih;           // (.., .., 3H) + (3H,)
-  const Tensor weight_hh_t = transpose(w.weight_hh, 0, 1);        // (H, 3H), once per sequence
+  const Tensor gi_all = w.project_input(input);  // (.., .., I_k) -> (.., .., 3H): one matmul
+  const Tensor weight_hh_t = w.weight_hh_t();     // (H, 3H), once per sequence
   states.assign(steps, Tensor());
   for (int64_t i = 0; i < steps; ++i) {
     const int64_t t = reverse ? steps - 1 - i : i;

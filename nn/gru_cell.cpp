@@ -5,7 +5,6 @@
 #include "ops/add.h"
 #include "ops/gru_gates.h"
 #include "ops/matmul.h"
-#include "ops/transpose.h"
 
 namespace tg::nn {
 
@@ -38,12 +37,11 @@ Tensor GRUCell::input_projection(const Tensor& x) const {
   check_defined(x, "GRUCell", "x");
   if (x.ndim() == 0 || x.size(-1) != input_size_)
     fail("GRUCell: input {} must end in input_size={}", x.shape().str(), input_size_);
-  const Tensor gi = matmul(x, transpose(weight_ih, 0, 1));  // (..., I) @ (I, 3H) -> (..., 3H)
-  return bias_ih.defined() ? gi + bias_ih : gi;             // (..., 3H) + (3H,)
+  return project_input(x);  // (..., I) -> (..., 3H)
 }
 
 Tensor GRUCell::step(const Tensor& gi, const Tensor& h) const {
-  return gru_step(gi, h, transpose(weight_hh, 0, 1), bias_hh);  // W_hhᵀ: (H, 3H)
+  return gru_step(gi, h, weight_hh_t(), bias_hh);  // W_hhᵀ: (H, 3H)
 }
 
 void GRUCell::check_hidden(const Tensor& h, int64_t batch, const char* what) const {

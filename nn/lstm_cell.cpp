@@ -8,7 +8,6 @@
 #include "ops/sigmoid.h"
 #include "ops/slice.h"
 #include "ops/tanh.h"
-#include "ops/transpose.h"
 
 namespace tg::nn {
 
@@ -51,12 +50,11 @@ Tensor LSTMCell::input_projection(const Tensor& x) const {
   check_defined(x, "LSTMCell", "x");
   if (x.ndim() == 0 || x.size(-1) != input_size_)
     fail("LSTMCell: input {} must end in input_size={}", x.shape().str(), input_size_);
-  const Tensor gi = matmul(x, transpose(weight_ih, 0, 1));  // (..., I) @ (I, 4H) -> (..., 4H)
-  return bias_ih.defined() ? gi + bias_ih : gi;             // (..., 4H) + (4H,)
+  return project_input(x);  // (..., I) -> (..., 4H)
 }
 
 LSTMState LSTMCell::step(const Tensor& gi, const LSTMState& state) const {
-  return lstm_step(gi, state, transpose(weight_hh, 0, 1), bias_hh);  // W_hhᵀ: (H, 4H)
+  return lstm_step(gi, state, weight_hh_t(), bias_hh);  // W_hhᵀ: (H, 4H)
 }
 
 void LSTMCell::check_state(const Tensor& s, int64_t batch, const char* what) const {

@@ -4,6 +4,8 @@
 
 #include "core/error.h"
 #include "nn/init.h"
+#include "ops/add.h"
+#include "ops/matmul.h"
 #include "ops/transpose.h"
 
 namespace tg::nn {
@@ -26,6 +28,11 @@ RecurrentWeights RecurrentWeights::make(const char* model, int64_t gates, int64_
     init::uniform_(w.bias_hh, -bound, bound, gen);
   }
   return w;
+}
+
+Tensor RecurrentWeights::project_input(const Tensor& x) const {
+  const Tensor gi = matmul(x, transpose(weight_ih, 0, 1));  // (..., I) @ (I, G·H) -> (..., G·H)
+  return bias_ih.defined() ? gi + bias_ih : gi;             // (..., G·H) + (G·H,)
 }
 
 Tensor RecurrentWeights::weight_hh_t() const { return transpose(weight_hh, 0, 1); }

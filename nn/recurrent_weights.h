@@ -35,6 +35,8 @@ struct RecurrentWeights {
   // gi = x W_ihᵀ + b_ih for an input x = [x_0; x_1; ...] of these widths,
   // projected part by part (nn/input_parts.h).
   InputParts input_parts(std::vector<int64_t> widths) const { return InputParts(weight_ih, bias_ih, std::move(widths)); }
+  // gi = x W_ihᵀ + b_ih: x (..., I) -> (..., G·H), e.g. all time steps at once.
+  Tensor project_input(const Tensor& x) const;
   // W_hhᵀ (H, G·H), a view: made once before a loop over time steps.
   Tensor weight_hh_t() const;
 };

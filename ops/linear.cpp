@@ -3,7 +3,6 @@
 #include "core/error.h"
 #include "core/kernels.h"
 #include "core/tape.h"
-#include "ops/reshape.h"
 
 namespace tg {
 
