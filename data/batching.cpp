@@ -106,6 +106,12 @@ std::vector<std::vector<int64_t>> plan_eval(const std::vector<Example>& examples
   return batches;
 }
 
+int64_t target_tokens(const std::vector<Example>& examples, const std::vector<int64_t>& indices) {
+  int64_t tokens = 0;
+  for (const int64_t i : indices) tokens += static_cast<int64_t>(examples[static_cast<size_t>(i)].tgt.size()) + 1;
+  return tokens;
+}
+
 Batch make_batch(const std::vector<Example>& examples, const std::vector<int64_t>& indices, int64_t pad_id,
                  int64_t bos_id, int64_t eos_id) {
   if (indices.empty()) fail("make_batch: no examples given; expected at least one index");

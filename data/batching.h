@@ -61,6 +61,10 @@ std::vector<std::vector<int64_t>> plan_epoch(const std::vector<Example>& example
 // Evaluation order: all examples once, longest source first (ties in corpus order).
 std::vector<std::vector<int64_t>> plan_eval(const std::vector<Example>& examples, int64_t batch_size);
 
+// The target tokens make_batch counts for these examples (each target and its
+// <eos>: Batch::num_tgt_tokens), without making the batch.
+int64_t target_tokens(const std::vector<Example>& examples, const std::vector<int64_t>& indices);
+
 // The tensors of one batch; rows in the order of `indices`.
 Batch make_batch(const std::vector<Example>& examples, const std::vector<int64_t>& indices,
                  int64_t pad_id = Vocab::pad_id, int64_t bos_id = Vocab::bos_id, int64_t eos_id = Vocab::eos_id);

@@ -243,7 +243,7 @@ LanguageModelReport train_language_model(const LanguageModelOptions& o) {
       double value = 0;
       int64_t batch_tokens = 0;
       if (several) {
-        for (const int64_t i : indices) batch_tokens += static_cast<int64_t>(train[static_cast<size_t>(i)].tgt.size()) + 1;
+        batch_tokens = data::target_tokens(train, indices);
         value = share_forward_backward(model, train, indices, batch_tokens, reducer);
       } else {
         const data::Batch batch = data::make_batch(train, indices).to(o.device);

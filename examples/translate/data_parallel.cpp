@@ -7,10 +7,8 @@
 #include "core/generator.h"
 #include "dist/broadcast.h"
 #include "dist/dist.h"
-#include "data/vocab.h"
 #include "dist/shard.h"
-#include "ops/cross_entropy.h"
-#include "ops/reshape.h"
+#include "evaluate.h"
 #include "ops/div.h"
 
 namespace tg::translate {
@@ -19,7 +17,7 @@ BatchShare batch_share(const std::vector<data::Example>& examples, const std::ve
                        int world_size) {
   BatchShare share;
   share.indices = dist::rank_share(global_batch, rank, world_size);
-  for (const int64_t i : global_batch) share.global_tokens += static_cast<int64_t>(examples[static_cast<size_t>(i)].tgt.size()) + 1;
+  share.global_tokens = data::target_tokens(examples, global_batch);
   return share;
 }
 
@@ -27,13 +25,7 @@ Tensor share_loss(const Seq2Seq& model, const data::Batch& batch, int64_t global
   if (global_tokens < batch.num_tgt_tokens)
     fail("share_loss: the global batch has {} target tokens, fewer than this share's {}", global_tokens,
          batch.num_tgt_tokens);
-  CrossEntropyOptions options;
-  options.ignore_index = data::Vocab::pad_id;
-  options.reduction = Reduction::sum;
-  const Tensor logits = model.forward(batch);  // (T, B, V)
-  const int64_t V = logits.size(2);
-  const Tensor sum = cross_entropy(reshape(logits, Shape{-1, V}), reshape(batch.tgt_out, Shape{-1}), options);
-  return sum / static_cast<double>(global_tokens);
+  return target_cross_entropy(model, batch, Reduction::sum) / static_cast<double>(global_tokens);
 }
 
 uint64_t rank_seed(uint64_t step_seed, int rank) {

@@ -89,12 +89,17 @@ CorpusEvaluation evaluate_text(Seq2Seq& model, const data::Vocab& src_vocab, con
   return result;
 }
 
-Tensor batch_loss(const Seq2Seq& model, const data::Batch& batch) {
+Tensor target_cross_entropy(const Seq2Seq& model, const data::Batch& batch, Reduction reduction) {
   CrossEntropyOptions options;
   options.ignore_index = data::Vocab::pad_id;
+  options.reduction = reduction;
   const Tensor logits = model.forward(batch);  // (T, B, V)
   const int64_t V = logits.size(2);
-  return cross_entropy(reshape(logits, Shape{-1, V}), reshape(batch.tgt_out, Shape{-1}), options);  // mean over real tokens
+  return cross_entropy(reshape(logits, Shape{-1, V}), reshape(batch.tgt_out, Shape{-1}), options);
+}
+
+Tensor batch_loss(const Seq2Seq& model, const data::Batch& batch) {
+  return target_cross_entropy(model, batch, Reduction::mean);  // mean over real tokens
 }
 
 double corpus_loss(Seq2Seq& model, const std::vector<data::Example>& examples, int64_t batch_size) {

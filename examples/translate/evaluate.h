@@ -9,6 +9,7 @@
 #include "data/batching.h"
 #include "data/bleu.h"
 #include "data/vocab.h"
+#include "ops/loss.h"
 #include "seq2seq.h"
 
 namespace tg::translate {
@@ -51,6 +52,8 @@ CorpusEvaluation evaluate_text(Seq2Seq& model, const data::Vocab& src_vocab, con
 // batch.num_tgt_tokens target tokens): the training loss. The batch must be
 // on the model's device (Batch::to).
 Tensor batch_loss(const Seq2Seq& model, const data::Batch& batch);
+// The same cross entropy with another reduction (sum: data-parallel shares).
+Tensor target_cross_entropy(const Seq2Seq& model, const data::Batch& batch, Reduction reduction);
 
 // The mean loss per target token over `examples` in evaluation mode; batches
 // go to the model's device.
