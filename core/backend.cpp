@@ -69,6 +69,13 @@ void Backend::nll_backward(const View& target, int64_t ignore_index, double smoo
                            const View& dloss, const View& dlogp) {
   fallback().nll_backward(target, ignore_index, smoothing, dloss, dlogp);
 }
+void Backend::additive_score(const View& keys, const View& query, const View& v, const View& score) {
+  fallback().additive_score(keys, query, v, score);
+}
+void Backend::additive_score_backward(const View& keys, const View& query, const View& v, const View& dscore,
+                                      const View* dkeys, const View* dquery, const View* dv) {
+  fallback().additive_score_backward(keys, query, v, dscore, dkeys, dquery, dv);
+}
 void Backend::gru_gates(const View& gi, const View& gh, const View& h, const View& out, const View& saved) {
   fallback().gru_gates(gi, gh, h, out, saved);
 }

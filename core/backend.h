@@ -106,6 +106,17 @@ class Backend {
   virtual void gru_gates_backward(const View& saved, const View& gh, const View& h, const View& dout,
                                   const View& dgi, const View& dgh, const View& dh);
 
+  // Additive attention scores (ops/additive_score.h), without keeping the
+  // (B, S, A) sum: projected keys k (B, S, A), projected query q (B, A), v (A),
+  // last axes unit-strided, score (B, S):
+  //   score_bs = Σ_a v_a tanh(k_bsa + q_ba)
+  virtual void additive_score(const View& keys, const View& query, const View& v, const View& score);
+  // Given dscore (B, S), recomputes t = tanh(k + q) and accumulates (+=):
+  //   dk_bsa += dscore_bs v_a (1 - t_bsa²),  dq_ba += Σ_s dk's term,  dv_a += Σ_bs dscore_bs t_bsa
+  // Any of dkeys, dquery, dv may be null (no gradient wanted).
+  virtual void additive_score_backward(const View& keys, const View& query, const View& v, const View& dscore,
+                                       const View* dkeys, const View* dquery, const View* dv);
+
   // One Adam step in place over a parameter (formulas in core/adam_update.h):
   // param, grad, exp_avg, exp_avg_sq and max_exp_avg_sq (Amsgrad; null
   // without) share shape and float dtype and are contiguous.

@@ -31,6 +31,9 @@ class CpuBackend final : public Backend {
   void gru_gates(const View& gi, const View& gh, const View& h, const View& out, const View& saved) override;
   void gru_gates_backward(const View& saved, const View& gh, const View& h, const View& dout, const View& dgi,
                           const View& dgh, const View& dh) override;
+  void additive_score(const View& keys, const View& query, const View& v, const View& score) override;
+  void additive_score_backward(const View& keys, const View& query, const View& v, const View& dscore,
+                               const View* dkeys, const View* dquery, const View* dv) override;
   void adam_update(const View& param, const View& grad, const View& exp_avg, const View& exp_avg_sq,
                    const View* max_exp_avg_sq, const AdamStep& step) override;
   void dropout_mask(const View& out, uint64_t key, double p) override;

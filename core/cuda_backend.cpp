@@ -150,6 +150,21 @@ class CudaBackend final : public Backend {
                                      array(dgh), array(dh));
     check_launch("gru_gates_backward");
   }
+  void additive_score(const View& keys, const View& query, const View& v, const View& score) override {
+    checks::additive_score_args(keys, query, v, score);
+    cuda_kernels::additive_score(context(), array(keys), array(query), array(v), array(score));
+    check_launch("additive_score");
+  }
+  void additive_score_backward(const View& keys, const View& query, const View& v, const View& dscore,
+                               const View* dkeys, const View* dquery, const View* dv) override {
+    checks::additive_score_backward_args(keys, query, v, dscore, dkeys, dquery, dv);
+    Array dkeys_array, dquery_array, dv_array;
+    auto array_or_null = [&](const View* view, Array& slot) { return view ? &(slot = array(*view)) : nullptr; };
+    cuda_kernels::additive_score_backward(context(), array(keys), array(query), array(v), array(dscore),
+                                          array_or_null(dkeys, dkeys_array), array_or_null(dquery, dquery_array),
+                                          array_or_null(dv, dv_array));
+    check_launch("additive_score_backward");
+  }
   void adam_update(const View& param, const View& grad, const View& exp_avg, const View& exp_avg_sq,
                    const View* max_exp_avg_sq, const AdamStep& step) override {
     checks::adam_update_args(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq);

@@ -84,6 +84,14 @@ void gru_gates(const Context& ctx, const Array& gi, const Array& gh, const Array
 void gru_gates_backward(const Context& ctx, const Array& saved, const Array& gh, const Array& h, const Array& dout,
                         const Array& dgi, const Array& dgh, const Array& dh);
 
+// Additive attention scores (formulas in core/backend.h); last axes
+// unit-strided. Forward: one thread per (b, s). Backward: one thread per
+// element of each gradient asked for (null: not wanted), summing over s (dquery)
+// or over b and s (dv) in order, so results do not depend on scheduling.
+void additive_score(const Context& ctx, const Array& keys, const Array& query, const Array& v, const Array& score);
+void additive_score_backward(const Context& ctx, const Array& keys, const Array& query, const Array& v,
+                             const Array& dscore, const Array* dkeys, const Array* dquery, const Array* dv);
+
 // out (contiguous float) = random_bits::dropout_scale(key, i, keep, scale).
 void dropout_mask(const Context& ctx, const Array& out, uint64_t key, double keep, double scale);
 

@@ -1,5 +1,6 @@
 #include "core/kernel_checks.h"
 
+#include <tuple>
 #include <utility>
 
 #include "core/error.h"
@@ -189,6 +190,50 @@ GruSizes gru_gates_args(const View& gi, const View& gh, const View& h, const Vie
 GruSizes gru_gates_backward_args(const View& saved, const View& gh, const View& h, const View& dout,
                                  const View& dgi, const View& dgh, const View& dh) {
   return gru_operands("gru_gates_backward", h, {&saved, &gh, &dgi, &dgh}, {&dout, &dh});
+}
+
+namespace {
+void unit_last_stride(std::string_view op, std::string_view what, const View& v) {
+  if (v.shape.size() > 0 && v.shape[v.shape.size() - 1] > 1 && v.strides[v.shape.size() - 1] != 1)
+    fail("{}: {} needs a unit stride on its last axis, got shape {} with strides {}", op, what, v.shape.str(),
+         v.strides.str());
+}
+
+AttentionSizes additive_operands(std::string_view op, const View& keys, const View& query, const View& v,
+                                 const View& score) {
+  rank(op, "keys", keys, 3);
+  floating(op, keys);
+  const int64_t batch = keys.shape[0], source = keys.shape[1], attention = keys.shape[2];
+  shape(op, "query", query, Shape{batch, attention});
+  shape(op, "v", v, Shape{attention});
+  shape(op, "score", score, Shape{batch, source});
+  const std::pair<const View*, std::string_view> operands[] = {
+      {&keys, "keys"}, {&query, "query"}, {&v, "v"}, {&score, "score"}};
+  for (const auto& [operand, what] : operands) {
+    dtype(op, what, *operand, keys.dtype);
+    unit_last_stride(op, what, *operand);
+  }
+  return {batch, source, attention};
+}
+}  // namespace
+
+AttentionSizes additive_score_args(const View& keys, const View& query, const View& v, const View& score) {
+  return additive_operands("additive_score", keys, query, v, score);
+}
+
+AttentionSizes additive_score_backward_args(const View& keys, const View& query, const View& v, const View& dscore,
+                                            const View* dkeys, const View* dquery, const View* dv) {
+  constexpr std::string_view op = "additive_score_backward";
+  const AttentionSizes sizes = additive_operands(op, keys, query, v, dscore);
+  const std::tuple<const View*, const View*, std::string_view> gradients[] = {
+      {dkeys, &keys, "dkeys"}, {dquery, &query, "dquery"}, {dv, &v, "dv"}};
+  for (const auto& [gradient, like, what] : gradients) {
+    if (gradient == nullptr) continue;
+    shape(op, what, *gradient, like->shape);
+    dtype(op, what, *gradient, keys.dtype);
+    unit_last_stride(op, what, *gradient);
+  }
+  return sizes;
 }
 
 int64_t adam_update_args(const View& param, const View& grad, const View& exp_avg, const View& exp_avg_sq,

@@ -40,6 +40,14 @@ struct GruSizes {
 GruSizes gru_gates_args(const View& gi, const View& gh, const View& h, const View& out, const View& saved);
 GruSizes gru_gates_backward_args(const View& saved, const View& gh, const View& h, const View& dout,
                                  const View& dgi, const View& dgh, const View& dh);
+// Both return (B, S, A); operands of the keys' dtype, last axes unit-strided,
+// gradients (any may be null) shaped like their operands.
+struct AttentionSizes {
+  int64_t batch, source, attention;
+};
+AttentionSizes additive_score_args(const View& keys, const View& query, const View& v, const View& score);
+AttentionSizes additive_score_backward_args(const View& keys, const View& query, const View& v, const View& dscore,
+                                            const View* dkeys, const View* dquery, const View* dv);
 // Returns the element count.
 int64_t adam_update_args(const View& param, const View& grad, const View& exp_avg, const View& exp_avg_sq,
                          const View* max_exp_avg_sq);

@@ -395,6 +395,42 @@ void ReferenceBackend::gru_gates_backward(const View& saved, const View& gh, con
   });
 }
 
+// Additive attention scores, one (b, s, a) at a time, straight from the
+// formulas in core/backend.h.
+void ReferenceBackend::additive_score(const View& keys, const View& query, const View& v, const View& score) {
+  const auto [batch, source, attention] = checks::additive_score_args(keys, query, v, score);
+  visit_float(keys.dtype, "additive_score",
+              [&, batch = batch, source = source, attention = attention]<typename T>() {
+                for (int64_t b = 0; b < batch; ++b)
+                  for (int64_t s = 0; s < source; ++s) {
+                    T sum = 0;
+                    for (int64_t a = 0; a < attention; ++a)
+                      sum += at<T>(v, Index{a}) * std::tanh(at<T>(keys, Index{b, s, a}) + at<T>(query, Index{b, a}));
+                    at<T>(score, Index{b, s}) = sum;
+                  }
+              });
+}
+
+void ReferenceBackend::additive_score_backward(const View& keys, const View& query, const View& v,
+                                               const View& dscore, const View* dkeys, const View* dquery,
+                                               const View* dv) {
+  const auto [batch, source, attention] =
+      checks::additive_score_backward_args(keys, query, v, dscore, dkeys, dquery, dv);
+  visit_float(keys.dtype, "additive_score_backward",
+              [&, batch = batch, source = source, attention = attention]<typename T>() {
+                for (int64_t b = 0; b < batch; ++b)
+                  for (int64_t s = 0; s < source; ++s)
+                    for (int64_t a = 0; a < attention; ++a) {
+                      const T t = std::tanh(at<T>(keys, Index{b, s, a}) + at<T>(query, Index{b, a}));
+                      const T g = at<T>(dscore, Index{b, s});
+                      const T dsum = g * at<T>(v, Index{a}) * (T(1) - t * t);
+                      if (dkeys != nullptr) at<T>(*dkeys, Index{b, s, a}) += dsum;
+                      if (dquery != nullptr) at<T>(*dquery, Index{b, a}) += dsum;
+                      if (dv != nullptr) at<T>(*dv, Index{a}) += g * t;
+                    }
+              });
+}
+
 namespace {
 struct StdMath {
   template <class T> static T sqrt(T x) { return std::sqrt(x); }

@@ -1,9 +1,8 @@
 #include "nn/additive_attention.h"
 
 #include "core/error.h"
-#include "ops/add.h"
+#include "ops/additive_score.h"
 #include "ops/reshape.h"
-#include "ops/tanh.h"
 
 namespace tg::nn {
 
@@ -34,12 +33,12 @@ Tensor AdditiveAttention::project_keys(const Tensor& keys) const {
   return key_proj(keys);
 }
 
-// score = v(tanh(W_k h + b_k + W_q s)):  (B, S, A) + (B, 1, A) -> (B, S, A) -> (B, S, 1) -> (B, S)
+// score_bj = vᵀ tanh(W_k h_j + b_k + W_q s_b), one fused op (ops/additive_score.h):
+// projected keys (B, S, A), projected query (B, A), v (A) -> scores (B, S)
 AttentionResult AdditiveAttention::forward(const Tensor& query, const Tensor& keys, const Tensor& projected_keys,
                                            const Tensor& mask) const {
   check_inputs(query, keys, projected_keys, mask);
-  const Tensor projected_query = unsqueeze(query_proj(query), 1);  // (B, 1, A)
-  const Tensor scores = squeeze(v(tg::tanh(projected_keys + projected_query)), 2);
+  const Tensor scores = additive_score(projected_keys, query_proj(query), flatten(v.weight));
   return attend(scores, keys, mask);
 }
 

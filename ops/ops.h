@@ -10,6 +10,7 @@
 #include "ops/transpose.h"
 // Elementwise maths, reductions and losses.
 #include "ops/abs.h"
+#include "ops/additive_score.h"
 #include "ops/argmax.h"
 #include "ops/argmin.h"
 #include "ops/clamp.h"

@@ -443,3 +443,88 @@ TEST_CASE("LuongAttention: dot needs equal sizes; inputs are checked like additi
   CHECK_THROWS_WITH_AS(general(tg::randn({2, 6}, {}, gen), keys, length_mask({0, 5}, 5)),
                        Contains("LuongAttention: mask row 0 has no valid position"), tg::Error);
 }
+
+// ---------------------------------------------------------------------------
+// the fused score op of AdditiveAttention (ops/additive_score.h)
+
+namespace {
+// The same score written with separate ops: Σ_a v_a tanh(keys + query)  (B, S)
+Tensor composed_additive_score(const Tensor& keys, const Tensor& query, const Tensor& v) {
+  return tg::sum(tg::tanh(keys + tg::unsqueeze(query, 1)) * v, {2});
+}
+}  // namespace
+
+TEST_CASE("additive_score: fused values and gradients equal the composed ops, on both host backends") {
+  using test_support::max_abs_diff;
+  for (const char* backend : {"cpu", "reference"}) {
+    CAPTURE(backend);
+    tg::HostBackendScope scope(std::string_view(backend) == "cpu" ? tg::cpu_backend() : tg::reference_backend());
+    tg::Generator gen(12);
+    const int64_t B = 3, S = 5, A = 9;
+    // keys as a transposed view (S, B, A) -> (B, S, A): strided rows.
+    const Tensor keys_sba = tg::randn({S, B, A}, f64_grad(), gen);
+    const Tensor query = tg::randn({B, A}, f64_grad(), gen), v = tg::randn({A}, f64_grad(), gen);
+    const Tensor seed = tg::randn({B, S}, {DType::f64}, gen);
+    std::vector<std::vector<double>> grads[2];
+    Tensor values[2];
+    for (int k = 0; k < 2; ++k) {
+      for (const Tensor* t : {&keys_sba, &query, &v}) t->set_grad(Tensor());
+      const Tensor keys = tg::transpose(keys_sba, 0, 1);
+      // Two decoder steps on the same keys, one backward: their gradients add up in one buffer.
+      Tensor loss = tg::zeros({}, {DType::f64});
+      for (int step = 0; step < 2; ++step) {
+        const Tensor q = step == 0 ? query : query * 0.5;
+        values[k] = k == 0 ? tg::additive_score(keys, q, v) : composed_additive_score(keys, q, v);
+        loss = loss + tg::sum(values[k] * seed);
+      }
+      loss.backward();
+      for (const Tensor* t : {&keys_sba, &query, &v}) grads[k].push_back(t->grad().to_vector<double>());
+    }
+    CHECK(max_abs_diff(values[0], values[1]) < 1e-13);
+    for (size_t t = 0; t < 3; ++t) CHECK(max_abs_diff(grads[0][t], grads[1][t]) < 1e-12);
+
+    check_gradcheck([](const Inputs& x) { return tg::additive_score(x[0], x[1], x[2]); },
+                    {tg::randn({2, 4, 6}, f64_grad(), gen), tg::randn({2, 6}, f64_grad(), gen),
+                     tg::randn({6}, f64_grad(), gen)});
+    // An input without gradient: only the others receive one.
+    const Tensor fixed_keys = tg::randn({2, 3, 4}, {DType::f64}, gen);
+    const Tensor q = tg::randn({2, 4}, f64_grad(), gen), w = tg::randn({4}, f64_grad(), gen);
+    tg::sum(tg::additive_score(fixed_keys, q, w)).backward();
+    CHECK(!fixed_keys.grad().defined());
+    CHECK(q.grad().defined());
+    CHECK(w.grad().defined());
+  }
+}
+
+TEST_CASE("additive_score: float32 on cpu matches the reference backend, vector lengths not a multiple of 8") {
+  tg::Generator gen(4);
+  const Tensor keys = tg::normal({4, 11, 37}, 0, 2, {DType::f32}, gen).requires_grad_();
+  const Tensor query = tg::normal({4, 37}, 0, 2, {DType::f32}, gen).requires_grad_();
+  const Tensor v = tg::normal({37}, 0, 1, {DType::f32}, gen).requires_grad_();
+  const Tensor seed = tg::normal({4, 11}, 0, 1, {DType::f32}, gen);
+  std::vector<std::vector<float>> results[2];
+  for (int k = 0; k < 2; ++k) {
+    tg::HostBackendScope scope(k == 0 ? tg::cpu_backend() : tg::reference_backend());
+    for (const Tensor* t : {&keys, &query, &v}) t->set_grad(Tensor());
+    const Tensor score = tg::additive_score(keys, query, v);
+    score.backward(seed);
+    results[k] = {score.to_vector<float>(), keys.grad().to_vector<float>(), query.grad().to_vector<float>(),
+                  v.grad().to_vector<float>()};
+  }
+  for (size_t r = 0; r < 4; ++r) {
+    CAPTURE(r);
+    for (size_t i = 0; i < results[0][r].size(); ++i)
+      CHECK(results[0][r][i] == doctest::Approx(results[1][r][i]).epsilon(1e-4).scale(1));
+  }
+}
+
+TEST_CASE("additive_score: wrong shapes and dtypes name what was expected and got") {
+  const Tensor keys = tg::zeros({2, 3, 4}), query = tg::zeros({2, 4}), v = tg::zeros({4});
+  CHECK_THROWS_WITH_AS(tg::additive_score(tg::zeros({2, 4}), query, v),
+                       doctest::Contains("keys must be (B, S, A), got (2, 4)"), tg::Error);
+  CHECK_THROWS_WITH_AS(tg::additive_score(keys, tg::zeros({3, 4}), v),
+                       doctest::Contains("query must be (B, A) = (2, 4) for keys (2, 3, 4), got (3, 4)"), tg::Error);
+  CHECK_THROWS_WITH_AS(tg::additive_score(keys, query, tg::zeros({1, 4})),
+                       doctest::Contains("v must be (A,) = (4,) for keys (2, 3, 4), got (1, 4)"), tg::Error);
+  CHECK_THROWS_AS(tg::additive_score(keys, query.to(DType::f64), v), tg::Error);
+}

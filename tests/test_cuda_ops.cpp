@@ -463,3 +463,14 @@ TEST_CASE("dropout: the same seed draws the same mask on both devices; gradient"
 }
 
 int main(int argc, char** argv) { return run_cuda_test_program(argc, argv); }
+
+// ---------------------------------------------------------------------------
+// fused ops
+
+TEST_CASE("additive_score: a (B, S, A) step, keys as a strided view, one input needing no gradient") {
+  tg::Generator gen(23);
+  check_op([](const Inputs& in) { return tg::additive_score(in[0], in[1], in[2]); },
+           {randn64({3, 5, 7}, gen), randn64({3, 7}, gen), randn64({7}, gen)});
+  check_op([](const Inputs& in) { return tg::additive_score(tg::transpose(in[0], 0, 1), in[1], in[2]); },
+           {randn64({4, 2, 6}, gen), randn64({2, 6}, gen), tg::randn({6}, {tg::DType::f64}, gen)});
+}

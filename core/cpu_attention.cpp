@@ -1,0 +1,85 @@
+// The cpu backend's additive attention scores (formulas in core/backend.h).
+// One row (b, s) reads A keys and writes one score, so nothing of size
+// (B, S, A) is stored: backward recomputes tanh instead of keeping it. Each
+// row's loop over a vectorises (vectorised tanh of core/cpu_math.h).
+#include <vector>
+
+#include "core/cpu_backend.h"
+#include "core/cpu_loops.h"
+#include "core/cpu_math.h"
+#include "core/kernel_checks.h"
+
+namespace tg {
+
+namespace {
+template <typename Fn> void visit_attention_float(DType dtype, Fn&& fn) {
+  if (dtype == DType::f64) return fn.template operator()<double>();
+  return fn.template operator()<float>();
+}
+}  // namespace
+
+void CpuBackend::additive_score(const View& keys, const View& query, const View& v, const View& score) {
+  const auto [batch, source, attention] = checks::additive_score_args(keys, query, v, score);
+  visit_attention_float(keys.dtype, [&, batch = batch, source = source, attention = attention]<typename T>() {
+    const T* __restrict v_row = v.as<const T>();
+    cpu::parallel_ranges(batch * source, batch * source * attention * 4, [&](int64_t begin, int64_t end) {
+      for (int64_t row = begin; row < end; ++row) {
+        const int64_t b = row / source, s = row % source;
+        const T* __restrict k = keys.as<const T>() + b * keys.strides[0] + s * keys.strides[1];
+        const T* __restrict q = query.as<const T>() + b * query.strides[0];
+        T sum = 0;
+#pragma omp simd reduction(+ : sum)
+        for (int64_t a = 0; a < attention; ++a) sum += v_row[a] * cpu::tanh_any(T(k[a] + q[a]));
+        score.as<T>()[b * score.strides[0] + s * score.strides[1]] = sum;
+      }
+    });
+  });
+}
+
+// Split over b, so that dquery's row b has one writer; dv is summed from
+// per-b partial rows in order (the same result for any thread count).
+void CpuBackend::additive_score_backward(const View& keys, const View& query, const View& v, const View& dscore,
+                                         const View* dkeys, const View* dquery, const View* dv) {
+  const auto [batch, source, attention] =
+      checks::additive_score_backward_args(keys, query, v, dscore, dkeys, dquery, dv);
+  visit_attention_float(keys.dtype, [&, batch = batch, source = source, attention = attention]<typename T>() {
+    std::vector<T> dv_rows(dv != nullptr ? batch * attention : 0, T(0));  // (B, A) partial sums of dv
+    std::vector<T> scratch_rows(dquery == nullptr ? batch * attention : 0);  // stands in for an unwanted dquery
+    const T* __restrict v_row = v.as<const T>();
+    cpu::parallel_ranges(batch, batch * source * attention * 6, [&](int64_t begin, int64_t end) {
+      for (int64_t b = begin; b < end; ++b) {
+        const T* __restrict q = query.as<const T>() + b * query.strides[0];
+        T* __restrict dq = dquery != nullptr ? dquery->as<T>() + b * dquery->strides[0] : &scratch_rows[b * attention];
+        T* __restrict dv_b = dv != nullptr ? &dv_rows[b * attention] : nullptr;
+        for (int64_t s = 0; s < source; ++s) {
+          const T* __restrict k = keys.as<const T>() + b * keys.strides[0] + s * keys.strides[1];
+          const T g = dscore.as<const T>()[b * dscore.strides[0] + s * dscore.strides[1]];
+          T* __restrict dk = dkeys != nullptr ? dkeys->as<T>() + b * dkeys->strides[0] + s * dkeys->strides[1] : nullptr;
+          if (dk != nullptr && dv_b != nullptr) {
+#pragma omp simd
+            for (int64_t a = 0; a < attention; ++a) {
+              const T t = cpu::tanh_any(T(k[a] + q[a]));
+              const T dsum = g * v_row[a] * (T(1) - t * t);
+              dk[a] += dsum, dq[a] += dsum, dv_b[a] += g * t;
+            }
+          } else {
+#pragma omp simd
+            for (int64_t a = 0; a < attention; ++a) {
+              const T t = cpu::tanh_any(T(k[a] + q[a]));
+              const T dsum = g * v_row[a] * (T(1) - t * t);
+              if (dk != nullptr) dk[a] += dsum;
+              dq[a] += dsum;
+              if (dv_b != nullptr) dv_b[a] += g * t;
+            }
+          }
+        }
+      }
+    });
+    if (dv == nullptr) return;
+    T* const out = dv->as<T>();
+    for (int64_t b = 0; b < batch; ++b)
+      for (int64_t a = 0; a < attention; ++a) out[a * dv->strides[0]] += dv_rows[b * attention + a];
+  });
+}
+
+}  // namespace tg

@@ -1,0 +1,60 @@
+#include "ops/additive_score.h"
+
+#include "core/error.h"
+#include "core/kernels.h"
+#include "core/tape.h"
+
+namespace tg {
+
+namespace {
+// The kernels read the last axis with unit stride.
+Tensor unit_last_axis(const Tensor& t) {
+  return t.size(-1) == 1 || t.strides()[t.ndim() - 1] == 1 ? t : t.contiguous();
+}
+
+void check_operands(const Tensor& keys, const Tensor& query, const Tensor& v) {
+  check_defined(keys, "additive_score", "keys");
+  check_defined(query, "additive_score", "query");
+  check_defined(v, "additive_score", "v");
+  check_same_kind(query, keys, "additive_score");
+  check_same_kind(v, keys, "additive_score");
+  check_floating(keys, "additive_score");
+  if (keys.ndim() != 3) fail("additive_score: keys must be (B, S, A), got {}", keys.shape().str());
+  const int64_t batch = keys.size(0), attention = keys.size(2);
+  if (!(query.shape() == Shape{batch, attention}))
+    fail("additive_score: query must be (B, A) = ({}, {}) for keys {}, got {}", batch, attention,
+         keys.shape().str(), query.shape().str());
+  if (!(v.shape() == Shape{attention}))
+    fail("additive_score: v must be (A,) = ({},) for keys {}, got {}", attention, keys.shape().str(),
+         v.shape().str());
+}
+}  // namespace
+
+// Forward: score_bs = Σ_a v_a t_bsa with t = tanh(keys + query) never stored.
+// Backward (g = dL/dscore), t recomputed:
+//   dkeys_bsa  += g_bs v_a (1 - t_bsa²)
+//   dquery_ba  += Σ_s g_bs v_a (1 - t_bsa²)
+//   dv_a       += Σ_bs g_bs t_bsa
+Tensor additive_score(const Tensor& keys_in, const Tensor& query_in, const Tensor& v_in) {
+  const ProfileScope profile("additive_score");
+  check_operands(keys_in, query_in, v_in);
+  const Tensor keys = unit_last_axis(keys_in), query = unit_last_axis(query_in), v = unit_last_axis(v_in);
+  Tensor score = kernels::empty_like(keys, Shape{keys.size(0), keys.size(1)});
+  backend_for(keys.device()).additive_score(keys.view(), query.view(), v.view(), score.view());
+  record("additive_score", {&keys_in, &query_in, &v_in}, score,
+         [keys_in, query_in, v_in, keys, query, v](const Tensor& dscore_in) {
+           const Tensor dscore = unit_last_axis(dscore_in);
+           // The gradient buffers themselves: every step adds into the keys' one.
+           auto buffer = [](const Tensor& x) { return x.requires_grad() ? grad_buffer(x) : Tensor(); };
+           const Tensor dkeys = buffer(keys_in), dquery = buffer(query_in), dv = buffer(v_in);
+           auto view_or_null = [](const Tensor& t, View& slot) { return t.defined() ? &(slot = t.view()) : nullptr; };
+           View dkeys_view, dquery_view, dv_view;
+           backend_for(keys.device())
+               .additive_score_backward(keys.view(), query.view(), v.view(), dscore.view(),
+                                        view_or_null(dkeys, dkeys_view), view_or_null(dquery, dquery_view),
+                                        view_or_null(dv, dv_view));
+         });
+  return score;
+}
+
+}  // namespace tg
