@@ -8,22 +8,38 @@
 #include "core/tape.h"
 #include "ops/mul.h"
 #include "ops/reshape.h"
-#include "ops/softmax.h"
 #include "ops/sum.h"
 
 namespace tg {
 
 namespace {
 
-// loss_i = -(1-ε) logp[i, t_i] - ε/C Σ_c logp[i, c]  (0 for ignored rows);
-//   dlogp[i, c] += dloss_i · -((1-ε)[c = t_i] + ε/C)
-// logp (R, C) contiguous, target int64 (R) -> loss (R)
-Tensor nll(const Tensor& logp, const Tensor& target, int64_t ignore_index, double smoothing) {
-  const ProfileScope profile("nll");
-  Tensor loss = kernels::nll_rows(logp, target, ignore_index, smoothing);
-  record("nll", {&logp}, loss, [logp, target, ignore_index, smoothing](const Tensor& dloss) {
-    // logp is the contiguous output of log_softmax, so its gradient buffer is too.
-    kernels::nll_rows_backward(target, ignore_index, smoothing, dloss.contiguous(), grad_buffer(logp));
+// One node from logits to per-row losses, saving nothing but a handle to the
+// logits (kept alive by the op that made them anyway):
+//   logp = log_softmax(logits)   (a temporary of forward, then dropped)
+//   loss_i = -(1-ε) logp[i, t_i] - ε/C Σ_c logp[i, c]   (0 for ignored rows)
+// Backward recomputes logp into one (R, C) buffer and turns it, in place,
+// into the gradient, which then becomes the logits' gradient without a copy:
+//   dlogits[i, c] = dloss_i [t_i ≠ ignore] e^logp[i, c] - dloss_i ((1-ε)[c = t_i] + ε/C)
+// (the log-softmax backward dlogp - e^logp Σ_c dlogp, with Σ_c dlogp = -dloss_i).
+// logits (R, C), target int64 (R) -> loss (R)
+Tensor log_softmax_nll(const Tensor& logits, const Tensor& target, int64_t ignore_index, double smoothing) {
+  const ProfileScope profile("log_softmax_nll");
+  Tensor loss = kernels::nll_rows(kernels::softmax_rows(logits.contiguous(), true), target, ignore_index, smoothing);
+  record("log_softmax_nll", {&logits}, loss, [logits, target, ignore_index, smoothing](const Tensor& dloss_in) {
+    const Tensor dloss = dloss_in.contiguous();
+    const Tensor gradient = kernels::softmax_rows(logits.contiguous(), true);  // logp, about to become dlogits
+    Backend& backend = backend_for(logits.device());
+    backend.unary(UnaryOp::exp, gradient.view(), gradient.view(), 0);  // softmax, in place
+    // scale_i = dloss_i [t_i ≠ ignore], broadcast along the row
+    const Tensor ignored = full(Shape{}, static_cast<double>(ignore_index), {DType::f64, target.device()});
+    const Tensor valid = kernels::binary(BinaryOp::ne, target.to(DType::f64), ignored).to(dloss.dtype());
+    const Tensor scale = kernels::binary(BinaryOp::mul, dloss, valid);
+    const int64_t rows = gradient.size(0), cols = gradient.size(1);
+    const Tensor scale_rows = make_view(scale, Shape{rows, cols}, Strides{1, 0}, scale.offset());
+    backend.binary(BinaryOp::mul, gradient.view(), scale_rows.view(), gradient.view());
+    kernels::nll_rows_backward(target, ignore_index, smoothing, dloss, gradient);
+    accumulate_grad(logits, gradient);
   });
   return loss;
 }
@@ -38,8 +54,7 @@ double count_valid(const Tensor& target, int64_t ignore_index) {
 
 }  // namespace
 
-// Composed: logp = log_softmax(logits) (one node), loss = nll(logp, target) (one
-// node), then the reduction. The gradient through both nodes is
+// log_softmax_nll (one node, above), then the reduction. The gradient is
 //   dlogits = (softmax - (1-ε)·onehot(t) - ε/C) · dloss.
 Tensor cross_entropy(const Tensor& logits, const Tensor& target, CrossEntropyOptions options) {
   const ProfileScope profile("cross_entropy");
@@ -70,10 +85,9 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, CrossEntropyOpt
   const Shape rows_shape{target.numel()};
   const Tensor target_rows = make_view(target_flat, rows_shape, contiguous_strides(rows_shape), target_flat.offset());
 
-  const Tensor logp = log_softmax(logits_rows, -1);
   Tensor loss;
   try {
-    loss = nll(logp, target_rows, options.ignore_index, eps);
+    loss = log_softmax_nll(logits_rows, target_rows, options.ignore_index, eps);
   } catch (const Error& e) {  // e.g. a target out of range; say which call it was
     fail("cross_entropy: logits {}, target {}: {}", logits.shape().str(), target.shape().str(), e.what());
   }
