@@ -299,24 +299,54 @@ def select_rows(enc, rows):
     return {k: v.index_select(0, rows) for k, v in enc.items()}
 
 
+def block_count(open_count, B):
+    """search.cpp's block_count: a power of two up to 8, then a multiple of 8, at most B."""
+    blocks = 1
+    while blocks < open_count and blocks < 8:
+        blocks *= 2
+    if open_count > 8:
+        blocks = (open_count + 7) // 8 * 8
+    return min(blocks, B)
+
+
 def greedy_decode(model, b, max_len):
-    """examples/translate/search.h's greedy_decode: token lists in batch order."""
+    """examples/translate/search.h's greedy_decode: token lists in batch order. As there, when the open
+    sentences fit in fewer rows (block_count) the state shrinks to them, idle rows repeating the first."""
     enc = model.encode(b["src"], b["src_lengths"], b["src_mask"])
-    B = b["src"].shape[1]
-    prev, hidden = torch.full((B,), BOS, dtype=torch.int64, device=b["src"].device), enc["initial_hidden"]
+    B, device = b["src"].shape[1], b["src"].device
+    ids = lambda values: torch.tensor(values, dtype=torch.int64, device=device)
     tokens, finished = [[] for _ in range(B)], [False] * B
+    row_of, blocks = list(range(B)), B  # row_of[s]: the state row of open sentence s
+    laid_out, prev, hidden = enc, torch.full((B,), BOS, dtype=torch.int64, device=device), enc["initial_hidden"]
     for _ in range(max_len):
-        log_probs, hidden = model.step(enc, prev, hidden)
-        prev = log_probs.argmax(1)
-        for i, token in enumerate(prev.tolist()):
-            if finished[i]:
+        log_probs, new_hidden = model.step(laid_out, prev, hidden)
+        best = log_probs.argmax(1).tolist()
+        open_sentences = []
+        for s in range(B):
+            if finished[s]:
                 continue
+            token = best[row_of[s]]
             if token == EOS:
-                finished[i] = True
+                finished[s] = True
             else:
-                tokens[i].append(token)
-        if all(finished):
+                tokens[s].append(token)
+                open_sentences.append(s)
+        if not open_sentences:
             break
+        needed = block_count(len(open_sentences), B)
+        if needed < blocks:
+            rows = [row_of[s] for s in open_sentences] + [0] * (needed - len(open_sentences))
+            sentences = open_sentences + [open_sentences[0]] * (needed - len(open_sentences))
+            hidden = new_hidden.index_select(0, ids(rows))
+            laid_out = select_rows(enc, ids(sentences))
+            row_of = {s: k for k, s in enumerate(open_sentences)}
+            blocks = needed
+        else:
+            hidden = new_hidden
+        prev_rows = [PAD] * blocks
+        for s in open_sentences:
+            prev_rows[row_of[s]] = tokens[s][-1]
+        prev = ids(prev_rows)
     return tokens
 
 

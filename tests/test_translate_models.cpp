@@ -15,6 +15,7 @@
 #include <map>
 #include <numeric>
 #include <sstream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -588,6 +589,42 @@ TEST_CASE("batched beam search: beam 1 is greedy_decode; attention only when ask
     const std::vector<tg::translate::Hypothesis> plain =
         tg::translate::beam_search(*model, batch.src, batch.src_lengths, batch.src_mask, 3, 10);
     for (const tg::translate::Hypothesis& h : plain) CHECK(!h.attention.defined());
+  }
+}
+
+TEST_CASE("greedy search: a batch whose sentences end at different steps gives each sentence's own result") {
+  // The batch's state shrinks as sentences finish (24 -> 16 -> 8 -> ... rows);
+  // every sentence must decode as it does alone.
+  const Corpus corpus = small_corpus(64);
+  const Batch batch = batch_of(corpus.examples);
+  for (const std::string& kind : kKinds) {
+    CAPTURE(kind);
+    auto model = tg::translate::make_model(config_of(kind, corpus.src_vocab, corpus.tgt_vocab, 16, 32, 0.0), 5);
+    train(*model, batch, 40, 1e-2);
+    const std::vector<Example> first(corpus.examples.begin(), corpus.examples.begin() + 24);
+    const Batch many = batch_of(first);
+    const int64_t max_len = 14;
+    const std::vector<tg::translate::Hypothesis> together =
+        tg::translate::greedy_decode(*model, many.src, many.src_lengths, many.src_mask, max_len, true);
+    REQUIRE(together.size() == first.size());
+    std::set<int64_t> end_steps;
+    std::vector<int64_t> lengths;  // the steps each sentence took
+    for (size_t i = 0; i < first.size(); ++i) {
+      CAPTURE(i);
+      const Batch one = batch_of({first[i]});
+      const tg::translate::Hypothesis alone =
+          tg::translate::greedy_decode(*model, one.src, one.src_lengths, one.src_mask, max_len, true).front();
+      CHECK(together[i].tokens == alone.tokens);
+      CHECK(together[i].finished == alone.finished);
+      CHECK(together[i].log_prob == doctest::Approx(alone.log_prob).epsilon(1e-5));
+      if (kind == "bahdanau") CHECK(max_abs_diff(together[i].attention, alone.attention) < 1e-5);
+      if (alone.finished) end_steps.insert(alone.length());
+      lengths.push_back(alone.length());
+    }
+    MESSAGE(kind << ": sentences ended at " << end_steps.size() << " different steps");
+    // The state shrank (24 -> 16 rows) once 8 sentences had ended while others went on.
+    const int64_t last = *std::max_element(lengths.begin(), lengths.end());
+    CHECK(std::count_if(lengths.begin(), lengths.end(), [&](int64_t n) { return n < last; }) >= 8);
   }
 }
 

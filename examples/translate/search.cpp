@@ -255,6 +255,9 @@ double normalized_score(double log_prob, int64_t length, double length_penalty) 
   return log_prob / std::pow(static_cast<double>(length), length_penalty);
 }
 
+// Rows are laid out as beam search's with one hypothesis per sentence: when the
+// sentences still open fit in fewer blocks (block_count), the state shrinks to
+// them, so finished sentences stop costing a row of every product.
 std::vector<Hypothesis> greedy_decode(Seq2Seq& model, const Tensor& src, const Tensor& src_lengths,
                                       const Tensor& src_mask, int64_t max_len, bool with_attention) {
   check_max_len(max_len, "greedy_decode");
@@ -262,34 +265,51 @@ std::vector<Hypothesis> greedy_decode(Seq2Seq& model, const Tensor& src, const T
   EvalScope eval(model);
   const Encoded encoded = model.encode(src, src_lengths, src_mask);  // checks the shapes
   const int64_t S = src.size(0), B = src.size(1);
+  const Device device = src.device();
   const std::vector<int64_t> lengths = src_lengths.to_vector<int64_t>();
 
   std::vector<Hypothesis> hyps(static_cast<size_t>(B));
   std::vector<std::vector<float>> rows(static_cast<size_t>(B));  // attention, row-major per sentence
-  Tensor prev = full({B}, static_cast<double>(Vocab::bos_id), {DType::i64, src.device()});  // (B)
-  Tensor hidden = encoded.initial_hidden;                                     // (B, H)
-  int64_t open = B;
-  for (int64_t t = 0; t < max_len && open > 0; ++t) {
-    const Step step = model.step(encoded, prev, hidden);
-    const MaxResult best = max(step.log_probs, 1);  // (B) values and argmax (first on ties)
+  Layout layout = first_layout(B);
+  Encoded laid_out = encoded;              // row r holds the encoding of layout.sentence[r]
+  Tensor hidden = encoded.initial_hidden;  // (N, H), or (N, 2H) with an LSTM cell
+  for (int64_t t = 0; t < max_len; ++t) {
+    const int64_t N = layout.rows();
+    std::vector<int64_t> prev(static_cast<size_t>(N), Vocab::pad_id);  // (N) idle rows read <pad>
+    for (int64_t b = 0; b < B; ++b)
+      if (!hyps[b].finished) prev[layout.first[b]] = hyps[b].tokens.empty() ? Vocab::bos_id : hyps[b].tokens.back();
+    const Step step = model.step(laid_out, ids_on(prev, Shape{N}, device), hidden);
+    const MaxResult best = max(step.log_probs, 1);  // (N) values and argmax (first on ties)
     const std::vector<int64_t> tokens = best.indices.to_vector<int64_t>();
     const std::vector<double> log_probs = best.values.to_vector<double>();
     std::vector<float> attention;
-    if (with_attention && step.attention.defined()) attention = step.attention.to_vector<float>();  // (B, S)
+    if (with_attention && step.attention.defined()) attention = step.attention.to_vector<float>();  // (N, S)
+    std::vector<int64_t> open;  // the sentences still decoding
     for (int64_t b = 0; b < B; ++b) {
       Hypothesis& h = hyps[b];
       if (h.finished) continue;
-      h.log_prob += log_probs[b];
-      if (!attention.empty()) append_row(attention, b, S, lengths[b], rows[b]);
-      if (tokens[b] == Vocab::eos_id) {
+      const int64_t r = layout.first[b];
+      h.log_prob += log_probs[r];
+      if (!attention.empty()) append_row(attention, r, S, lengths[b], rows[b]);
+      if (tokens[r] == Vocab::eos_id) {
         h.finished = true;
-        --open;
       } else {
-        h.tokens.push_back(tokens[b]);
+        h.tokens.push_back(tokens[r]);
+        open.push_back(b);
       }
     }
-    prev = best.indices;
-    hidden = step.hidden;
+    if (open.empty()) break;
+    const int64_t blocks = block_count(static_cast<int64_t>(open.size()), B);
+    if (blocks >= layout.blocks) {
+      hidden = step.hidden;
+      continue;
+    }
+    const Layout next = block_layout(open, blocks, 1, B);
+    std::vector<int64_t> source(static_cast<size_t>(next.rows()), 0);  // next row <- this row (idle rows: row 0)
+    for (int64_t b : open) source[next.first[b]] = layout.first[b];
+    hidden = index_select(step.hidden, 0, ids_on(source, Shape{next.rows()}, device));
+    laid_out = select_rows(encoded, ids_on(next.sentence, Shape{next.rows()}, device));
+    layout = next;
   }
   if (with_attention)
     for (int64_t b = 0; b < B; ++b)
