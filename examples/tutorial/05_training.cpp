@@ -202,10 +202,14 @@ int main() {
   }
   // [/tutorial:batches]
 
-  const int64_t E = 16, H = 32, N = 30, M = 30;
+  // [tutorial:make-model]
+  const int64_t E = 16, H = 32, N = 30, M = 30;  // embedding and state sizes; steps before and after the stop
   const tg::optim::AdamOptions adam_options{.lr = 1e-2};
   tg::Generator gen(5);
   Translator model(src_vocab.size(), tgt_vocab.size(), E, H, gen);
+  fmt::print("vocabularies: {} German ids, {} English ids; the model has {} parameters\n", src_vocab.size(),
+             tgt_vocab.size(), model.parameter_count());
+  // [/tutorial:make-model]
 
   // [tutorial:padding]
   // Padding ignored: the padded batch's summed loss equals the sum of its
