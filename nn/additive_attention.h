@@ -3,7 +3,8 @@
 //   score_bj = vᵀ tanh(W_k h_j + b_k + W_q s_b)
 //   α_b = softmax_j(score_b) (padded positions masked), context_b = Σ_j α_bj h_j
 // keys h (B, S, Kd), query s (B, Qd); see nn/attention.h for the mask convention
-// (true = valid) and the shared interface.
+// (true = valid) and the shared interface. The score is one fused op
+// (ops/additive_score.h): no (B, S, A) tensor stays on the tape per step.
 #include "core/generator.h"
 #include "nn/attention.h"
 #include "nn/linear.h"
