@@ -1,6 +1,7 @@
 #include "ops/cross_entropy.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "core/creation.h"
 #include "core/error.h"
@@ -28,7 +29,7 @@ Tensor log_softmax_nll(const Tensor& logits, const Tensor& target, int64_t ignor
   Tensor loss = kernels::nll_rows(kernels::softmax_rows(logits.contiguous(), true), target, ignore_index, smoothing);
   record("log_softmax_nll", {&logits}, loss, [logits, target, ignore_index, smoothing](const Tensor& dloss_in) {
     const Tensor dloss = dloss_in.contiguous();
-    const Tensor gradient = kernels::softmax_rows(logits.contiguous(), true);  // logp, about to become dlogits
+    Tensor gradient = kernels::softmax_rows(logits.contiguous(), true);  // logp, about to become dlogits
     Backend& backend = backend_for(logits.device());
     backend.unary(UnaryOp::exp, gradient.view(), gradient.view(), 0);  // softmax, in place
     // scale_i = dloss_i [t_i ≠ ignore], broadcast along the row
@@ -39,7 +40,7 @@ Tensor log_softmax_nll(const Tensor& logits, const Tensor& target, int64_t ignor
     const Tensor scale_rows = make_view(scale, Shape{rows, cols}, Strides{1, 0}, scale.offset());
     backend.binary(BinaryOp::mul, gradient.view(), scale_rows.view(), gradient.view());
     kernels::nll_rows_backward(target, ignore_index, smoothing, dloss, gradient);
-    accumulate_grad(logits, gradient);
+    accumulate_grad(logits, std::move(gradient));  // adopted as the logits' gradient, not copied
   });
   return loss;
 }
