@@ -7,20 +7,14 @@
 #include "core/cpu_backend.h"
 #include "core/cpu_loops.h"
 #include "core/cpu_math.h"
+#include "core/dispatch.h"
 #include "core/kernel_checks.h"
 
 namespace tg {
 
-namespace {
-template <typename Fn> void visit_attention_float(DType dtype, Fn&& fn) {
-  if (dtype == DType::f64) return fn.template operator()<double>();
-  return fn.template operator()<float>();
-}
-}  // namespace
-
 void CpuBackend::additive_score(const View& keys, const View& query, const View& v, const View& score) {
   const auto [batch, source, attention] = checks::additive_score_args(keys, query, v, score);
-  visit_attention_float(keys.dtype, [&, batch = batch, source = source, attention = attention]<typename T>() {
+  visit_float(keys.dtype, "additive_score", [&, batch = batch, source = source, attention = attention]<typename T>() {
     const T* __restrict v_row = v.as<const T>();
     cpu::parallel_ranges(batch * source, batch * source * attention * 4, [&](int64_t begin, int64_t end) {
       for (int64_t row = begin; row < end; ++row) {
@@ -42,19 +36,22 @@ void CpuBackend::additive_score_backward(const View& keys, const View& query, co
                                          const View* dkeys, const View* dquery, const View* dv) {
   const auto [batch, source, attention] =
       checks::additive_score_backward_args(keys, query, v, dscore, dkeys, dquery, dv);
-  visit_attention_float(keys.dtype, [&, batch = batch, source = source, attention = attention]<typename T>() {
+  constexpr const char* op = "additive_score_backward";
+  visit_float(keys.dtype, op, [&, batch = batch, source = source, attention = attention]<typename T>() {
     std::vector<T> dv_rows(dv != nullptr ? batch * attention : 0, T(0));  // (B, A) partial sums of dv
     std::vector<T> scratch_rows(dquery == nullptr ? batch * attention : 0);  // stands in for an unwanted dquery
     const T* __restrict v_row = v.as<const T>();
     cpu::parallel_ranges(batch, batch * source * attention * 6, [&](int64_t begin, int64_t end) {
       for (int64_t b = begin; b < end; ++b) {
         const T* __restrict q = query.as<const T>() + b * query.strides[0];
-        T* __restrict dq = dquery != nullptr ? dquery->as<T>() + b * dquery->strides[0] : &scratch_rows[b * attention];
+        T* __restrict dq =
+            dquery != nullptr ? dquery->as<T>() + b * dquery->strides[0] : &scratch_rows[b * attention];
         T* __restrict dv_b = dv != nullptr ? &dv_rows[b * attention] : nullptr;
         for (int64_t s = 0; s < source; ++s) {
           const T* __restrict k = keys.as<const T>() + b * keys.strides[0] + s * keys.strides[1];
           const T g = dscore.as<const T>()[b * dscore.strides[0] + s * dscore.strides[1]];
-          T* __restrict dk = dkeys != nullptr ? dkeys->as<T>() + b * dkeys->strides[0] + s * dkeys->strides[1] : nullptr;
+          T* __restrict dk =
+              dkeys != nullptr ? dkeys->as<T>() + b * dkeys->strides[0] + s * dkeys->strides[1] : nullptr;
           if (dk != nullptr && dv_b != nullptr) {
 #pragma omp simd
             for (int64_t a = 0; a < attention; ++a) {
