@@ -15,6 +15,12 @@ namespace tg {
 
 namespace {
 
+// 1 where target_i is not ignore_index, else 0: (R) of `dtype`, compared in float64.
+Tensor valid_targets(const Tensor& target, int64_t ignore_index, DType dtype) {
+  const Tensor ignored = full(Shape{}, static_cast<double>(ignore_index), {DType::f64, target.device()});
+  return kernels::binary(BinaryOp::ne, target.to(DType::f64), ignored).to(dtype);
+}
+
 // One node from logits to per-row losses, saving nothing but a handle to the
 // logits (kept alive by the op that made them anyway):
 //   logp = log_softmax(logits)   (a temporary of forward, then dropped)
@@ -33,9 +39,7 @@ Tensor log_softmax_nll(const Tensor& logits, const Tensor& target, int64_t ignor
     Backend& backend = backend_for(logits.device());
     backend.unary(UnaryOp::exp, gradient.view(), gradient.view(), 0);  // softmax, in place
     // scale_i = dloss_i [t_i ≠ ignore], broadcast along the row
-    const Tensor ignored = full(Shape{}, static_cast<double>(ignore_index), {DType::f64, target.device()});
-    const Tensor valid = kernels::binary(BinaryOp::ne, target.to(DType::f64), ignored).to(dloss.dtype());
-    const Tensor scale = kernels::binary(BinaryOp::mul, dloss, valid);
+    const Tensor scale = kernels::binary(BinaryOp::mul, dloss, valid_targets(target, ignore_index, dloss.dtype()));
     const int64_t rows = gradient.size(0), cols = gradient.size(1);
     const Tensor scale_rows = make_view(scale, Shape{rows, cols}, Strides{1, 0}, scale.offset());
     backend.binary(BinaryOp::mul, gradient.view(), scale_rows.view(), gradient.view());
@@ -48,9 +52,7 @@ Tensor log_softmax_nll(const Tensor& logits, const Tensor& target, int64_t ignor
 // The number of targets that are not ignore_index, counted with kernels in float64.
 double count_valid(const Tensor& target, int64_t ignore_index) {
   if (target.numel() == 0) return 0;
-  const Tensor ignored = full(Shape{}, static_cast<double>(ignore_index), {DType::f64, target.device()});
-  const Tensor valid = kernels::binary(BinaryOp::ne, target.to(DType::f64), ignored).to(DType::f64);
-  return kernels::reduce(ReduceOp::sum, valid, 0).item();
+  return kernels::reduce(ReduceOp::sum, valid_targets(target, ignore_index, DType::f64), 0).item();
 }
 
 }  // namespace
