@@ -9,8 +9,9 @@
 #      tapegrad/PyTorch (of the medians, and the median of the per-run ratios),
 #      and the share of the sgemm limit (matmul FLOPs per target token × tok/s
 #      ÷ the median sgemm FLOP/s);
-#   3. per model, greedy and beam decoding with the weights tapegrad trained,
-#      sentences/s of both sides and how many outputs are identical.
+#   3. per model, RUNS alternating runs of greedy and beam decoding with the
+#      weights tapegrad trained: medians of sentences/s of both sides, the
+#      ratios, and how many outputs are identical.
 # Works from any directory. Environment knobs (defaults in brackets):
 #   BUILD_DIR [build]  THREADS [2]  RUNS [3]  STEPS [100]  MODELS ["cho bahdanau"]
 #   SENTENCES [1000] (greedy)  BEAM_SENTENCES [200]  PYTHON [/usr/bin/python3]
@@ -93,12 +94,15 @@ for model in $models; do
   done
 
   echo
-  echo "== $model: decoding with the weights tapegrad trained ($sentences sentences greedy, $beam_sentences beam) =="
-  "$tg_bench" decode --model "$model" --threads "$threads" --weights "$work/$model-trained.safetensors" \
-    --sentences "$sentences" --beam-sentences "$beam_sentences" --plan "$work/$model-decode.plan" \
-    --outputs "$work/$model-outputs.txt" | tee -a "$results"
-  "${torch_bench[@]}" decode --threads "$threads" --plan "$work/$model-decode.plan" \
-    --weights "$work/$model-trained.safetensors" --compare "$work/$model-outputs.txt" | tee -a "$results"
+  echo "== $model: decoding with the weights tapegrad trained ($sentences sentences greedy, $beam_sentences beam)," \
+    "$runs alternating runs each =="
+  for ((i = 1; i <= runs; i++)); do
+    "$tg_bench" decode --model "$model" --threads "$threads" --weights "$work/$model-trained.safetensors" \
+      --sentences "$sentences" --beam-sentences "$beam_sentences" --plan "$work/$model-decode.plan" \
+      --outputs "$work/$model-outputs.txt" | tee -a "$results"
+    "${torch_bench[@]}" decode --threads "$threads" --plan "$work/$model-decode.plan" \
+      --weights "$work/$model-trained.safetensors" --compare "$work/$model-outputs.txt" | tee -a "$results"
+  done
 done
 
 echo
@@ -120,16 +124,16 @@ for model in $models; do
 done
 
 echo
-echo "== decoding: sentences/s, threads=$threads =="
-echo "| model | search | sentences | tapegrad sent/s | PyTorch sent/s | tapegrad/PyTorch | identical outputs |"
+echo "== decoding: sentences/s, medians of $runs runs, threads=$threads =="
+echo "| model | search | sentences | tapegrad sent/s | PyTorch sent/s | tapegrad/PyTorch (per-run median) | identical outputs (runs) |"
 echo "|---|---|---|---|---|---|---|"
 for model in $models; do
   for mode in greedy beam5; do
     tg=$(lines tapegrad "$model" "$mode" | field sent_per_s | median)
     pt=$(lines pytorch "$model" "$mode" | field sent_per_s | median)
     n=$(lines tapegrad "$model" "$mode" | field sentences | head -1)
-    same=$(lines pytorch "$model" "$mode" | field identical_to_tapegrad | head -1)
-    echo "| $model | $mode | $n | $tg | $pt | $(ratio "$tg" "$pt") | $same |"
+    same=$(lines pytorch "$model" "$mode" | field identical_to_tapegrad | sort -u | paste -sd,)  # one figure when every run agrees
+    echo "| $model | $mode | $n | $tg | $pt | $(ratio "$tg" "$pt") ($(paired_ratio "$model" "$mode" sent_per_s)) | $same |"
   done
 done
 echo
