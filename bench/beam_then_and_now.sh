@@ -51,7 +51,7 @@ for ((run = 1; run <= runs; run++)); do
   cmp -s "$work/now.$run.en" "$work/then.$run.en" && same=yes || same=no
   echo "run=$run identical_hypotheses=$same" | tee -a "$results"
 done
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+source bench/median.sh
 now=$(grep 'side=now' "$results" | grep -o 'seconds=[0-9.]*' | cut -d= -f2 | median)
 then_s=$(grep 'side=then' "$results" | grep -o 'seconds=[0-9.]*' | cut -d= -f2 | median)
 echo "beam $beam on $split, $threads threads, medians of $runs: now $now s, $then_rev $then_s s," \

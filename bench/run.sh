@@ -40,18 +40,14 @@ done
 values() {
   grep "^op_overhead impl=$1 size=$2 " "$results" | sed 's/.*us_per_op=//' || true
 }
-median() {
-  sort -g | awk '{ v[NR] = $1 } END {
-    if (NR == 0) { print "-"; exit }
-    if (NR % 2) printf "%.3f\n", v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
+source bench/median.sh
 
 echo
 echo "== op overhead: median microseconds per recorded op (forward + backward), threads=$threads =="
 printf '%6s %12s %12s %18s\n' size tapegrad pytorch "tapegrad/pytorch"
 for size in $(grep -o 'size=[0-9]*' "$results" | sort -u -t= -k2 -n | cut -d= -f2); do
-  tg=$(values tapegrad "$size" | median)
-  pt=$(values pytorch "$size" | median)
+  tg=$(values tapegrad "$size" | median3)
+  pt=$(values pytorch "$size" | median3)
   ratio=$(awk -v a="$tg" -v b="$pt" 'BEGIN { if (b == "-" || b == 0) print "-"; else printf "%.3f", a / b }')
   printf '%6s %12s %12s %18s\n' "$size" "$tg" "$pt" "$ratio"
 done

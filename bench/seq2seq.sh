@@ -45,11 +45,7 @@ results="$work/results.txt"
 
 # The value of key=... in the lines on stdin, one per line.
 field() { grep -o " $1=[^ ]*" | cut -d= -f2 || true; }
-median() {
-  sort -g | awk '{ v[NR] = $1 } END {
-    if (NR == 0) { print "-"; exit }
-    if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
+source bench/median.sh
 lines() { grep "^seq2seq impl=$1 model=$2 mode=$3 " "$results" || true; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == "-" || b == 0) print "-"; else printf "%.3f", a / b }'; }
 
@@ -63,7 +59,7 @@ measure_sgemm() {
 # Median over the runs of tapegrad's figure / PyTorch's figure of the same run (robust to load drifting between runs).
 paired_ratio() {
   paste <(lines tapegrad "$1" "$2" | field "$3") <(lines pytorch "$1" "$2" | field "$3") |
-    awk '$2 > 0 { print $1 / $2 }' | median | awk '{ if ($1 == "-") print; else printf "%.3f\n", $1 }'
+    awk '$2 > 0 { print $1 / $2 }' | median3
 }
 
 echo "== machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(date '+%Y-%m-%d %H:%M') =="
