@@ -44,16 +44,16 @@ for ((run = 1; run <= runs; run++)); do
     out="$work/$side.$run.en"
     log=$("${binary[$side]}" eval --checkpoint "$checkpoint" --split "$split" --beam "$beam" --threads "$threads" \
       --out "$out" 2>&1)
-    seconds=$(grep -o 'hypotheses to .* (\([0-9.]*\) s)' <<<"$log" | grep -o '([0-9.]* s)' | tr -d '(s )')
+    seconds=$(sed -n 's/^wrote .* hypotheses to .* (\([0-9.]*\) s)$/\1/p' <<<"$log")
     bleu=$(grep -m1 -o 'BLEU = [0-9.]*' <<<"$log" | cut -d' ' -f3)
     echo "run=$run side=$side load=$(cut -d' ' -f1 /proc/loadavg) seconds=$seconds bleu=$bleu" | tee -a "$results"
   done
   cmp -s "$work/now.$run.en" "$work/then.$run.en" && same=yes || same=no
   echo "run=$run identical_hypotheses=$same" | tee -a "$results"
 done
-source bench/median.sh
-now=$(grep 'side=now' "$results" | grep -o 'seconds=[0-9.]*' | cut -d= -f2 | median)
-then_s=$(grep 'side=then' "$results" | grep -o 'seconds=[0-9.]*' | cut -d= -f2 | median)
+source bench/stats.sh  # field, median, ratio
+now=$(grep 'side=now' "$results" | field seconds | median)
+then_s=$(grep 'side=then' "$results" | field seconds | median)
 echo "beam $beam on $split, $threads threads, medians of $runs: now $now s, $then_rev $then_s s," \
-  "$(awk -v a="$then_s" -v b="$now" 'BEGIN { printf "%.2f", a / b }')x faster;" \
+  "$(ratio "$then_s" "$now")x faster;" \
   "identical hypotheses in $(grep -c 'identical_hypotheses=yes' "$results")/$runs runs"

@@ -40,7 +40,7 @@ done
 values() {
   grep "^op_overhead impl=$1 size=$2 " "$results" | sed 's/.*us_per_op=//' || true
 }
-source bench/median.sh
+source bench/stats.sh  # median3, ratio
 
 echo
 echo "== op overhead: median microseconds per recorded op (forward + backward), threads=$threads =="
@@ -48,8 +48,7 @@ printf '%6s %12s %12s %18s\n' size tapegrad pytorch "tapegrad/pytorch"
 for size in $(grep -o 'size=[0-9]*' "$results" | sort -u -t= -k2 -n | cut -d= -f2); do
   tg=$(values tapegrad "$size" | median3)
   pt=$(values pytorch "$size" | median3)
-  ratio=$(awk -v a="$tg" -v b="$pt" 'BEGIN { if (b == "-" || b == 0) print "-"; else printf "%.3f", a / b }')
-  printf '%6s %12s %12s %18s\n' "$size" "$tg" "$pt" "$ratio"
+  printf '%6s %12s %12s %18s\n' "$size" "$tg" "$pt" "$(ratio "$tg" "$pt")"
 done
 
 echo

@@ -43,11 +43,8 @@ torch_bench=(env OMP_NUM_THREADS="$threads" "$python" bench/seq2seq_torch.py)
 results="$work/results.txt"
 : >"$results"
 
-# The value of key=... in the lines on stdin, one per line.
-field() { grep -o " $1=[^ ]*" | cut -d= -f2 || true; }
-source bench/median.sh
+source bench/stats.sh  # field, median, median3, ratio
 lines() { grep "^seq2seq impl=$1 model=$2 mode=$3 " "$results" || true; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == "-" || b == 0) print "-"; else printf "%.3f", a / b }'; }
 
 # The machine's sgemm GFLOP/s now: OpenBLAS directly on (64·30, 512) x (512, 1536), appended to the results.
 measure_sgemm() {
