@@ -41,6 +41,19 @@ enum class BinaryOp : uint8_t {
 };
 inline bool is_comparison(BinaryOp op) { return op >= BinaryOp::eq; }
 
+// Which of x and y = f(x) a unary derivative df reads (the others ignore both):
+// what the op saves for backward.
+enum class UnaryReads : uint8_t { nothing, x, y };
+constexpr UnaryReads unary_derivative_reads(UnaryOp op) {
+  switch (op) {
+    case UnaryOp::exp: case UnaryOp::sqrt: case UnaryOp::tanh: case UnaryOp::sigmoid: return UnaryReads::y;
+    case UnaryOp::log: case UnaryOp::relu: case UnaryOp::abs: case UnaryOp::erf: case UnaryOp::pow_scalar:
+      return UnaryReads::x;
+    case UnaryOp::neg: case UnaryOp::mul_scalar: case UnaryOp::add_scalar: return UnaryReads::nothing;
+  }
+  return UnaryReads::nothing;
+}
+
 namespace elementwise {
 
 template <UnaryOp op> struct Unary;

@@ -4,6 +4,12 @@
 
 namespace tg::kernels {
 
+namespace {
+// Every kernel that writes into a tensor it did not allocate says so: a value
+// saved for backward then sees that its memory changed (core/saved.h).
+void mark_written(const Tensor& t) { t.impl().storage->bump_version(); }
+}  // namespace
+
 Tensor empty_like(const Tensor& like, const Shape& shape) { return empty_like(like, shape, like.dtype()); }
 
 Tensor empty_like(const Tensor& like, const Shape& shape, DType dtype) {
@@ -16,7 +22,10 @@ Tensor zeros_like(const Tensor& like) {
   return out;
 }
 
-void fill(const Tensor& out, double value) { backend_for(out.device()).fill(out.view(), value); }
+void fill(const Tensor& out, double value) {
+  mark_written(out);
+  backend_for(out.device()).fill(out.view(), value);
+}
 
 namespace {
 // src read as dst's shape (broadcasting via stride 0).
@@ -32,11 +41,13 @@ void copy_into(const Tensor& src, const Tensor& dst) {
   if (src.device() != dst.device())
     fail("copy: source on {} and destination on {}", src.device().str(), dst.device().str());
   broadcast_shapes(src.shape(), dst.shape(), "copy");
+  mark_written(dst);
   backend_for(dst.device()).copy(broadcast_view(src, dst.shape()), dst.view());
 }
 
 void add_into(const Tensor& dst, const Tensor& src) {
   check_same_kind(dst, src, "add_into");
+  mark_written(dst);
   const View d = dst.view();
   backend_for(dst.device()).binary(BinaryOp::add, d, broadcast_view(src, dst.shape()), d);
 }
@@ -49,6 +60,7 @@ Tensor unary(UnaryOp op, const Tensor& x, double scalar) {
 
 void unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& dy,
                     const Tensor& dx, double scalar) {
+  mark_written(dx);
   backend_for(dx.device()).unary_backward(op, x.view(), y.view(), dy.view(), dx.view(), scalar);
 }
 
@@ -99,6 +111,7 @@ Tensor sum_to_shape(const Tensor& g, const Shape& shape) {
 }
 
 void matmul_into(const Tensor& a, const Tensor& b, const Tensor& c, bool accumulate) {
+  mark_written(c);
   backend_for(c.device()).matmul(a.view(), b.view(), c.view(), accumulate ? 1.0 : 0.0);
 }
 
@@ -114,6 +127,7 @@ View as_batch_of_one(const Tensor& t) {
 }  // namespace
 
 void matmul2d_into(const Tensor& a, const Tensor& b, const Tensor& c, bool accumulate) {
+  mark_written(c);
   backend_for(c.device()).matmul(as_batch_of_one(a), as_batch_of_one(b), as_batch_of_one(c), accumulate ? 1.0 : 0.0);
 }
 
@@ -124,6 +138,7 @@ Tensor gather_rows(const Tensor& table, const Tensor& index) {
 }
 
 void scatter_add_rows(const Tensor& src, const Tensor& index, const Tensor& table) {
+  mark_written(table);
   backend_for(table.device()).scatter_add_rows(src.view(), index.view(), table.view());
 }
 
@@ -134,6 +149,7 @@ Tensor softmax_rows(const Tensor& x, bool log) {
 }
 
 void softmax_rows_backward(const Tensor& y, const Tensor& dy, const Tensor& dx, bool log) {
+  mark_written(dx);
   backend_for(dx.device()).softmax_backward(y.view(), dy.view(), dx.view(), log);
 }
 
@@ -145,6 +161,7 @@ Tensor nll_rows(const Tensor& logp, const Tensor& target, int64_t ignore_index, 
 
 void nll_rows_backward(const Tensor& target, int64_t ignore_index, double smoothing, const Tensor& dloss,
                        const Tensor& dlogp) {
+  mark_written(dlogp);
   backend_for(dlogp.device()).nll_backward(target.view(), ignore_index, smoothing, dloss.view(), dlogp.view());
 }
 
@@ -153,6 +170,8 @@ void adam_update(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
   for (const Tensor* t : {&grad, &exp_avg, &exp_avg_sq, max_exp_avg_sq})
     if (t != nullptr && t->device() != param.device())
       fail("adam_update: parameter on {} and an operand on {}", param.device().str(), t->device().str());
+  for (const Tensor* t : {&param, &exp_avg, &exp_avg_sq, max_exp_avg_sq})
+    if (t != nullptr) mark_written(*t);
   View v_max;
   if (max_exp_avg_sq != nullptr) v_max = max_exp_avg_sq->view();
   backend_for(param.device())

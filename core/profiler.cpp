@@ -29,6 +29,8 @@ struct OpCounts {
   int64_t calls[kPhases] = {0, 0};
   int64_t self_ns[kPhases] = {0, 0};
   size_t bytes[kPhases] = {0, 0};
+  size_t saved_bytes = 0;
+  int64_t saved_calls = 0;
 };
 
 // An op running now: its time so far and the time its nested ops took.
@@ -93,6 +95,12 @@ void count_allocation(size_t nbytes) {
   state->rows[top.row].bytes[top.phase] += nbytes;
 }
 
+void count_saved(const char* op, size_t nbytes) {
+  OpCounts& counts = active_profile->rows[active_profile->row_for(op)];
+  counts.saved_bytes += nbytes;
+  counts.saved_calls += 1;
+}
+
 }  // namespace detail
 
 Profiler::Profiler() : state_(std::make_unique<detail::ProfileState>()) { resume(); }
@@ -140,6 +148,8 @@ std::vector<ProfileRow> Profiler::report() const {
     row.backward_seconds += static_cast<double>(c.self_ns[1]) * 1e-9;
     row.forward_bytes += c.bytes[0];
     row.backward_bytes += c.bytes[1];
+    row.saved_bytes += c.saved_bytes;
+    row.saved_calls += c.saved_calls;
   }
   std::sort(rows.begin(), rows.end(), [](const ProfileRow& a, const ProfileRow& b) {
     if (a.total_seconds() != b.total_seconds()) return a.total_seconds() > b.total_seconds();
@@ -147,8 +157,6 @@ std::vector<ProfileRow> Profiler::report() const {
   });
   return rows;
 }
-
-namespace {
 
 std::string format_bytes(size_t bytes) {
   if (bytes == 0) return "0";
@@ -158,6 +166,8 @@ std::string format_bytes(size_t bytes) {
   if (b < 1024.0 * 1024 * 1024) return fmt::format("{:.1f} MiB", b / (1024.0 * 1024));
   return fmt::format("{:.2f} GiB", b / (1024.0 * 1024 * 1024));
 }
+
+namespace {
 
 std::string format_share(double seconds, double wall) {
   return wall > 0 ? fmt::format("{:.1f}%", 100 * seconds / wall) : "-";
@@ -176,26 +186,27 @@ std::string Profiler::format_table(size_t max_rows) const {
     all.backward_seconds += r.backward_seconds;
     all.forward_bytes += r.forward_bytes;
     all.backward_bytes += r.backward_bytes;
+    all.saved_bytes += r.saved_bytes;
   }
   const size_t shown = max_rows > 0 ? std::min(max_rows, rows.size()) : rows.size();
   size_t name_width = std::string_view("outside ops").size();
   for (size_t i = 0; i < shown; ++i) name_width = std::max(name_width, rows[i].op.size());
 
-  // op | fwd calls | fwd ms | bwd calls | bwd ms | total ms | % of wall | fwd alloc | bwd alloc
+  // op | fwd calls | fwd ms | bwd calls | bwd ms | total ms | % of wall | fwd alloc | bwd alloc | saved
   auto line = [&](std::string_view op, std::string fc, std::string fs, std::string bc, std::string bs,
-                  std::string ts, std::string share, std::string fb, std::string bb) {
-    return fmt::format("{:<{}}  {:>9}  {:>10}  {:>9}  {:>10}  {:>10}  {:>6}  {:>10}  {:>10}\n", op, name_width, fc,
-                       fs, bc, bs, ts, share, fb, bb);
+                  std::string ts, std::string share, std::string fb, std::string bb, std::string saved) {
+    return fmt::format("{:<{}}  {:>9}  {:>10}  {:>9}  {:>10}  {:>10}  {:>6}  {:>10}  {:>10}  {:>10}\n", op, name_width,
+                       fc, fs, bc, bs, ts, share, fb, bb, saved);
   };
   auto ms = [](double seconds) { return fmt::format("{:.1f}", seconds * 1e3); };
   auto row_line = [&](const ProfileRow& r) {
     return line(r.op, std::to_string(r.forward_calls), ms(r.forward_seconds), std::to_string(r.backward_calls),
                 ms(r.backward_seconds), ms(r.total_seconds()), format_share(r.total_seconds(), wall),
-                format_bytes(r.forward_bytes), format_bytes(r.backward_bytes));
+                format_bytes(r.forward_bytes), format_bytes(r.backward_bytes), format_bytes(r.saved_bytes));
   };
 
   std::string table = line("op", "fwd calls", "fwd ms", "bwd calls", "bwd ms", "total ms", "wall", "fwd alloc",
-                           "bwd alloc");
+                           "bwd alloc", "saved");
   const std::string rule(table.size() - 1, '-');
   table += rule + "\n";
   for (size_t i = 0; i < shown; ++i) table += row_line(rows[i]);
@@ -204,8 +215,8 @@ std::string Profiler::format_table(size_t max_rows) const {
   table += row_line(all);
   const double outside = std::max(0.0, wall - all.total_seconds());
   table += line("outside ops", "", "", "", "", ms(outside), format_share(outside, wall),
-                format_bytes(bytes_outside_ops()), "");
-  table += line("wall", "", "", "", "", ms(wall), format_share(wall, wall), "", "");
+                format_bytes(bytes_outside_ops()), "", "");
+  table += line("wall", "", "", "", "", ms(wall), format_share(wall, wall), "", "", "");
   return table;
 }
 

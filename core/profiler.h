@@ -16,6 +16,8 @@
 //   any op it calls included, is charged to it.
 // - bytes: Storage allocated (host and device) while an op's own code, not a
 //   nested op's, runs. Views allocate nothing.
+// - saved: the bytes the op's nodes saved for backward when recorded
+//   (Node::saved_bytes: the memory a graph keeps until backward reads it).
 // - wall time: from construction to now (or to stop()), paused intervals left
 //   out. Time outside ops (optimizer steps, data loading, freeing the tape)
 //   is the difference.
@@ -43,6 +45,8 @@ struct ProfileRow {
   double backward_seconds = 0;  // self time of the op's backward functions
   size_t forward_bytes = 0;     // Storage allocated by the forward's own code
   size_t backward_bytes = 0;    // ... and by the backward functions
+  size_t saved_bytes = 0;       // kept for backward by the nodes it recorded
+  int64_t saved_calls = 0;      // nodes recorded
   double total_seconds() const { return forward_seconds + backward_seconds; }
   size_t total_bytes() const { return forward_bytes + backward_bytes; }
 };
@@ -58,6 +62,7 @@ extern constinit thread_local ProfileState* active_profile;
 ProfileState* enter_op(const char* op, ProfilePhase phase, size_t& depth);
 void exit_op(ProfileState* state, size_t depth);
 void count_allocation(size_t nbytes);
+void count_saved(const char* op, size_t nbytes);
 }  // namespace detail
 
 // Times the code from here to the end of the enclosing block as `op` (a
@@ -86,6 +91,15 @@ inline void profile_allocation(size_t nbytes) {
   if (detail::active_profile != nullptr) [[unlikely]]
     detail::count_allocation(nbytes);
 }
+
+// Called by the tape for every node it records.
+inline void profile_saved(const char* op, size_t nbytes) {
+  if (detail::active_profile != nullptr) [[unlikely]]
+    detail::count_saved(op, nbytes);
+}
+
+// "0", "512 B", "64.0 KiB", "1.5 MiB", "2.00 GiB".
+std::string format_bytes(size_t bytes);
 
 // Profiles the ops of the thread that constructs it until stop() or
 // destruction. A profiler started while another is active on the thread takes

@@ -4,6 +4,7 @@
 // the per-step churn of temporaries reuses memory instead of paging fresh
 // memory in on every step.
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 
 #include "core/device.h"
@@ -22,10 +23,17 @@ class Storage {
   size_t nbytes() const { return nbytes_; }
   Device device() const { return device_; }
 
+  // Counts the in-place writes to this memory (every kernel that writes into
+  // an existing tensor bumps it), so that a value saved for backward can tell
+  // that it was changed after it was saved (core/saved.h).
+  uint64_t version() const { return version_; }
+  void bump_version() { ++version_; }
+
  private:
   void* data_ = nullptr;
   size_t nbytes_ = 0;
   Device device_;
+  uint64_t version_ = 0;
 };
 
 }  // namespace tg

@@ -6,6 +6,7 @@
 #include <functional>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "core/error.h"
 #include "core/kernels.h"
@@ -34,31 +35,93 @@ NoGrad::~NoGrad() { recording = previous_; }
 
 Tape::~Tape() { clear(); }
 
-void Tape::record(const char* op, std::vector<Tensor> inputs, Tensor& output, BackwardFn backward) {
-  if (nodes_.size() >= collect_at_) collect_garbage();
+GradSlot::~GradSlot() {
+  if (tape != nullptr) tape->output_dropped(node);
+}
+
+std::shared_ptr<GradSlot> slot_of(const Tensor& t) { return t.requires_grad() ? t.impl().autograd : nullptr; }
+
+size_t Node::saved_bytes() const {
+  size_t bytes = 0;
+  for (size_t i = 0; i < saved.size(); ++i) {
+    bool counted = false;  // mul(x, x) saves x twice: one storage
+    for (size_t j = 0; j < i; ++j) counted = counted || saved[j].storage_id() == saved[i].storage_id();
+    if (!counted) bytes += saved[i].bytes();
+  }
+  return bytes;
+}
+
+size_t Tape::saved_bytes() const {
+  std::unordered_set<const void*> seen;
+  size_t bytes = 0;
+  for (const Node& node : nodes_) {
+    if (!node.live) continue;
+    for (const Saved& value : node.saved)
+      if (value.defined() && seen.insert(value.storage_id()).second) bytes += value.bytes();
+  }
+  return bytes;
+}
+
+void Tape::record(const char* op, std::vector<std::shared_ptr<GradSlot>> inputs, Tensor& output,
+                  std::vector<Saved> saved, BackwardFn backward) {
+  TensorImpl& out = output.impl();
+  if (out.autograd != nullptr && (out.autograd->requires_grad || out.autograd->node >= 0))
+    fail("{}: the op's result already has a gradient slot (an input returned as the result?); "
+         "return a new tensor or a view", op);
+  if (nodes_.size() >= compact_at_) compact();
+  const int64_t index = static_cast<int64_t>(nodes_.size());
+  auto slot = std::make_shared<GradSlot>(out.shape, out.dtype, output.device());
+  slot->requires_grad = true;
+  slot->tape = this;
+  slot->node = index;
   Node& node = nodes_.emplace_back();
   node.op = op;
   node.inputs = std::move(inputs);
-  TensorImpl& out = output.impl();
-  out.requires_grad = true;
-  out.tape = this;
-  out.node = static_cast<int64_t>(nodes_.size()) - 1;
-  node.output = output;
+  node.output = slot;
+  node.saved = std::move(saved);
+  std::erase_if(node.saved, [](const Saved& value) { return !value.defined(); });  // save_if gave nothing
   node.backward = std::move(backward);
+  node.live = true;
+  out.autograd = std::move(slot);
   ++live_;
+  profile_saved(op, node.saved_bytes());
 }
 
 void Tape::release(Node& node) {
-  if (!node.output.defined()) return;
-  TensorImpl& out = node.output.impl();
-  out.tape = nullptr;
-  out.node = -1;
-  out.graph_freed = true;
-  if (!out.retains_grad) out.grad.reset();
-  node.inputs.clear();
-  node.output = Tensor();
-  node.backward = nullptr;
+  if (!node.live) return;
+  if (const std::shared_ptr<GradSlot> out = node.output.lock()) {
+    out->tape = nullptr;
+    out->node = -1;
+    out->graph_freed = true;
+    if (!out->retains_grad) out->grad.reset();
+  }
+  node.live = false;
   --live_;
+  // Last: dropping the inputs' slots may drop earlier nodes' outputs, which
+  // output_dropped queues while releasing_ is set.
+  node.output.reset();
+  node.saved.clear();
+  node.backward = nullptr;
+  node.inputs.clear();
+}
+
+void Tape::output_dropped(int64_t index) {
+  dropped_.push_back(index);
+  if (!releasing_) release_dropped();
+}
+
+void Tape::release_dropped() {
+  releasing_ = true;
+  // A chain of a thousand nodes is released in this loop, not in a thousand
+  // nested destructor calls.
+  while (!dropped_.empty()) {
+    const int64_t i = dropped_.back();
+    dropped_.pop_back();
+    if (i >= 0 && i < static_cast<int64_t>(nodes_.size()) && nodes_[i].live && nodes_[i].output.expired())
+      release(nodes_[i]);
+  }
+  releasing_ = false;
+  trim();
 }
 
 std::vector<int64_t> Tape::reached_from(int64_t root) {
@@ -68,12 +131,11 @@ std::vector<int64_t> Tape::reached_from(int64_t root) {
   while (!pending.empty()) {
     const Node& node = nodes_[pending.back()];
     pending.pop_back();
-    for (const Tensor& input : node.inputs) {
-      const TensorImpl& in = input.impl();
-      if (in.tape != this || in.node < 0 || nodes_[in.node].visit == pass) continue;
-      nodes_[in.node].visit = pass;
-      reached.push_back(in.node);
-      pending.push_back(in.node);
+    for (const std::shared_ptr<GradSlot>& in : node.inputs) {
+      if (in->tape != this || in->node < 0 || !nodes_[in->node].live || nodes_[in->node].visit == pass) continue;
+      nodes_[in->node].visit = pass;
+      reached.push_back(in->node);
+      pending.push_back(in->node);
     }
   }
   // A node's index is larger than its inputs' (recording order), so
@@ -89,6 +151,8 @@ namespace {
 // kept; one that starts with a bare "backward: " (accumulate_grad) gets the
 // op's name in front of that.
 void run_backward(const Node& node, const Tensor& grad) {
+  for (const Saved& value : node.saved)
+    if (value.changed()) fail("{} backward: {}", node.op, value.changed_message());
   try {
     node.backward(grad);
   } catch (const Error& e) {
@@ -128,9 +192,20 @@ struct ConsumedScope {
 };
 }  // namespace
 
+namespace {
+// Sets a flag for a scope and clears it however the scope ends.
+struct FlagScope {
+  explicit FlagScope(bool& flag) : flag_(flag) { flag_ = true; }
+  ~FlagScope() { flag_ = false; }
+  FlagScope(const FlagScope&) = delete;
+  FlagScope& operator=(const FlagScope&) = delete;
+  bool& flag_;
+};
+}  // namespace
+
 void Tape::backward(const Tensor& root, const Tensor& seed, BackwardOptions options) {
-  TensorImpl& root_impl = root.impl();
-  if (root_impl.tape != this || root_impl.node < 0 || root_impl.node >= static_cast<int64_t>(nodes_.size()))
+  const GradSlot& root_slot = root.slot();
+  if (root_slot.tape != this || root_slot.node < 0 || root_slot.node >= static_cast<int64_t>(nodes_.size()))
     fail("backward: the tensor was not recorded on this tape");
   Tensor grad_seed = seed;
   if (!grad_seed.defined()) {
@@ -145,24 +220,34 @@ void Tape::backward(const Tensor& root, const Tensor& seed, BackwardOptions opti
   }
   accumulate_grad(root, grad_seed);
 
-  NoGrad no_grad;  // backward functions compute with raw kernels, nothing records
-  for (const int64_t i : reached_from(root_impl.node)) {
-    Node& node = nodes_[i];
-    std::shared_ptr<TensorImpl> grad = node.output.impl().grad;
-    if (grad != nullptr && node.backward) {
-      const ProfileScope profile(node.op, ProfilePhase::backward);
-      const bool consumed = !options.retain_graph && !node.output.impl().retains_grad;
-      if (consumed) node.output.impl().grad.reset();  // release() would drop it next
-      const bool alone = grad.use_count() == 1 && grad->storage.use_count() == 1;
-      const ConsumedScope consuming(consumed && alone ? grad->storage.get() : nullptr);
-      run_backward(node, Tensor(std::move(grad)));
+  const std::vector<int64_t> order = reached_from(root_slot.node);
+  // The reached nodes' output slots, held for the pass: releasing a node drops
+  // its inputs' slots, and each must keep its gradient until its node's turn.
+  std::vector<std::shared_ptr<GradSlot>> outputs;
+  outputs.reserve(order.size());
+  for (const int64_t i : order) outputs.push_back(nodes_[i].output.lock());
+  {
+    NoGrad no_grad;  // backward functions compute with raw kernels, nothing records
+    const FlagScope releasing(releasing_);
+    for (size_t k = 0; k < order.size(); ++k) {
+      Node& node = nodes_[order[k]];
+      GradSlot& out = *outputs[k];
+      std::shared_ptr<TensorImpl> grad = out.grad;
+      if (grad != nullptr && node.backward) {
+        const ProfileScope profile(node.op, ProfilePhase::backward);
+        const bool consumed = !options.retain_graph && !out.retains_grad;
+        if (consumed) out.grad.reset();  // release() would drop it next
+        const bool alone = grad.use_count() == 1 && grad->storage.use_count() == 1;
+        const ConsumedScope consuming(consumed && alone ? grad->storage.get() : nullptr);
+        run_backward(node, Tensor(std::move(grad)));
+      }
+      if (!options.retain_graph)
+        release(node);
+      else if (!out.retains_grad)
+        out.grad.reset();  // a later backward starts from zero
     }
-    if (!options.retain_graph)
-      release(node);
-    else if (!node.output.impl().retains_grad)
-      node.output.impl().grad.reset();  // a later backward starts from zero
   }
-  if (!options.retain_graph) trim();
+  release_dropped();
 }
 
 void Tape::trim() {
@@ -170,57 +255,60 @@ void Tape::trim() {
     nodes_.clear();  // the usual end of a training step: the next starts afresh
     return;
   }
-  while (!nodes_.empty() && !nodes_.back().output.defined()) nodes_.pop_back();
+  while (!nodes_.empty() && !nodes_.back().live) nodes_.pop_back();
 }
 
-void Tape::collect_garbage() {
-  // Latest first: releasing a node drops its hold on its inputs, which may
-  // leave an earlier node unreachable in turn.
-  for (int64_t i = static_cast<int64_t>(nodes_.size()) - 1; i >= 0; --i) {
-    Node& node = nodes_[i];
-    if (node.output.defined() && node.output.impl_ptr().use_count() == 1) release(node);
-  }
-  // Close the gaps, keeping the recording order, and renumber the outputs.
+void Tape::compact() {
   size_t kept = 0;
   for (Node& node : nodes_) {
-    if (!node.output.defined()) continue;
-    node.output.impl().node = static_cast<int64_t>(kept);
+    if (!node.live) continue;
+    if (const std::shared_ptr<GradSlot> out = node.output.lock()) out->node = static_cast<int64_t>(kept);
     if (&nodes_[kept] != &node) nodes_[kept] = std::move(node);
     ++kept;
   }
   nodes_.resize(kept);
-  collect_at_ = std::max<size_t>(4096, 2 * kept);
+  compact_at_ = std::max<size_t>(4096, 2 * kept);
 }
 
 void Tape::clear() {
   for (Node& node : nodes_) {
-    if (!node.output.defined()) continue;
-    TensorImpl& out = node.output.impl();
-    out.tape = nullptr;
-    out.node = -1;
-    out.graph_freed = true;
+    if (!node.live) continue;
+    if (const std::shared_ptr<GradSlot> out = node.output.lock()) {
+      out->tape = nullptr;
+      out->node = -1;
+      out->graph_freed = true;
+    }
   }
+  const FlagScope releasing(releasing_);
   nodes_.clear();
   live_ = 0;
+  dropped_.clear();
 }
 
 std::string Tape::to_dot() const {
   std::string dot = "digraph tape {\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n";
-  std::unordered_map<const TensorImpl*, std::string> names;
-  auto tensor_name = [&](const Tensor& t) {
-    auto [it, inserted] = names.try_emplace(t.impl_ptr().get(), fmt::format("t{}", names.size()));
+  std::unordered_map<const GradSlot*, std::string> names;
+  auto tensor_name = [&](const GradSlot& t) {
+    auto [it, inserted] = names.try_emplace(&t, fmt::format("t{}", names.size()));
     if (inserted) {
-      const char* kind = t.is_leaf() ? "leaf" : "";
-      dot += fmt::format("  {} [shape=ellipse, label=\"{} {}\"];\n", it->second, kind, t.shape().str());
+      const char* kind = t.node < 0 ? "leaf" : "";
+      dot += fmt::format("  {} [shape=ellipse, label=\"{} {}\"];\n", it->second, kind, t.shape.str());
     }
     return it->second;
   };
   for (size_t i = 0; i < nodes_.size(); ++i) {
     const Node& node = nodes_[i];
-    if (!node.output.defined()) continue;
-    dot += fmt::format("  op{} [shape=box, style=filled, fillcolor=lightblue, label=\"{}\"];\n", i, node.op);
-    for (const Tensor& input : node.inputs) dot += fmt::format("  {} -> op{};\n", tensor_name(input), i);
-    dot += fmt::format("  op{} -> {};\n", i, tensor_name(node.output));
+    const std::shared_ptr<GradSlot> output = node.output.lock();
+    if (!node.live || output == nullptr) continue;
+    // The box says what backward will read: "tanh\nsaved y (64, 256) float32\n64.0 KiB".
+    std::string label = node.op;
+    for (const Saved& value : node.saved)
+      if (value.defined()) label += "\\nsaved " + value.describe();
+    if (!node.saved.empty()) label += fmt::format("\\n{}", format_bytes(node.saved_bytes()));
+    dot += fmt::format("  op{} [shape=box, style=filled, fillcolor=lightblue, label=\"{}\"];\n", i, label);
+    for (const std::shared_ptr<GradSlot>& input : node.inputs)
+      dot += fmt::format("  {} -> op{};\n", tensor_name(*input), i);
+    dot += fmt::format("  op{} -> {};\n", i, tensor_name(*output));
   }
   return dot + "}\n";
 }
@@ -228,24 +316,23 @@ std::string Tape::to_dot() const {
 namespace {
 // A gradient arriving at a tensor whose node an earlier backward released
 // could go no further: the user asked for a graph that is gone.
-void check_graph_kept(const TensorImpl& target) {
+void check_graph_kept(const GradSlot& target) {
   if (target.graph_freed && !target.retains_grad)  // graph_freed implies node == -1
     fail("backward: a tensor on the path was produced by a graph already freed by an earlier "
          "backward (pass {{.retain_graph = true}} to the first backward)");
 }
 }  // namespace
 
-void accumulate_grad(const Tensor& x, Tensor g) {
-  TensorImpl& target = x.impl();
+void accumulate_grad(GradSlot& target, Tensor g) {
   check_graph_kept(target);
-  if (g.shape() != x.shape()) g = kernels::sum_to_shape(g, x.shape());
-  if (g.dtype() != x.dtype())
-    fail("backward: gradient dtype {} for a tensor of dtype {}", dtype_name(g.dtype()), dtype_name(x.dtype()));
+  if (g.shape() != target.shape) g = kernels::sum_to_shape(g, target.shape);
+  if (g.dtype() != target.dtype)
+    fail("backward: gradient dtype {} for a tensor of dtype {}", dtype_name(g.dtype()), dtype_name(target.dtype));
   if (target.grad == nullptr) {
     // Adopt g when nobody else can see it; otherwise copy, so that a later
     // in-place accumulation cannot change someone else's tensor.
     const long storage_owners = g.impl().storage.use_count();
-    const bool sole_owner = g.impl_ptr().use_count() == 1 && g.is_contiguous() && g.shape() == x.shape() &&
+    const bool sole_owner = g.impl_ptr().use_count() == 1 && g.is_contiguous() && g.shape() == target.shape &&
                             (storage_owners == 1 || (storage_owners == 2 && adopt_consumed(g.impl().storage.get())));
     target.grad = sole_owner ? g.impl_ptr() : g.clone().impl_ptr();
     return;
@@ -253,11 +340,18 @@ void accumulate_grad(const Tensor& x, Tensor g) {
   kernels::add_into(Tensor(target.grad), g);
 }
 
-Tensor grad_buffer(const Tensor& x) {
-  TensorImpl& target = x.impl();
+void accumulate_grad(const Tensor& x, Tensor g) { accumulate_grad(x.slot(), std::move(g)); }
+
+Tensor grad_buffer(GradSlot& target) {
   check_graph_kept(target);
-  if (target.grad == nullptr) target.grad = kernels::zeros_like(x).impl_ptr();
+  if (target.grad == nullptr) {
+    Tensor zeros = Tensor::empty(target.shape, {target.dtype, target.device});
+    kernels::fill(zeros, 0);
+    target.grad = zeros.impl_ptr();
+  }
   return Tensor(target.grad);
 }
+
+Tensor grad_buffer(const Tensor& x) { return grad_buffer(x.slot()); }
 
 }  // namespace tg

@@ -1,16 +1,25 @@
 #pragma once
-// The tape: every op on tensors that require grad appends a Node (its inputs,
-// its output, the values it saved and its backward function) in execution
+// The tape: every op on tensors that require grad appends a Node in execution
 // order. backward(loss) seeds d loss = 1 and walks, latest first, the nodes
 // that loss reaches through their inputs.
+//
+// What a node holds (and so what a graph keeps alive):
+// - its inputs' gradient slots (core/grad_slot.h): where their gradients go,
+//   not their data;
+// - a link to its output's slot that does not own it;
+// - the values its derivative reads, as an explicit list of Saved values
+//   (core/saved.h): tanh saves y, mul the operands the other side needs, add
+//   nothing. A saved output is kept as data without its slot, so no node keeps
+//   its own result reachable.
 //
 // What stays recorded, and when it is freed:
 // - backward releases the nodes it ran (their saved values go), unless
 //   retain_graph; nodes it did not reach stay, so another loss recorded on the
 //   same tape can still be back-propagated.
-// - A graph that no backward can reach any more (nobody but the tape holds its
-//   output, e.g. a metric computed outside NoGrad and then dropped) is freed
-//   the next time the tape grows past a threshold, in record().
+// - A graph nobody can reach any more is freed at once: when the last handle
+//   to a node's output goes (and no later node uses it), the slot tells the
+//   tape, which releases that node; releasing it drops its inputs' slots, and
+//   so on back. A metric computed outside NoGrad and dropped costs nothing.
 // - When no node is left the tape empties, keeping its capacity.
 // - Backward functions run with recording off (inside NoGrad): they compute
 //   with kernels, and nothing they do lands on the tape.
@@ -19,12 +28,15 @@
 // overwrite: a tensor used twice receives the sum of both contributions.
 //
 // A Tape is an ordinary object: make one per model or thread and select it with
-// TapeScope, or use the per-thread default tape. Nothing is global.
+// TapeScope, or use the per-thread default tape. Nothing is global. Tensors
+// recorded on a tape must be dropped on the thread that owns it.
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/profiler.h"  // ops open a ProfileScope beside their record()
+#include "core/saved.h"
 #include "core/tensor.h"
 
 namespace tg {
@@ -33,11 +45,16 @@ namespace tg {
 using BackwardFn = std::function<void(const Tensor& grad_output)>;
 
 struct Node {
-  const char* op = "";          // op name, for to_dot and error messages
-  std::vector<Tensor> inputs;   // those that require grad
-  Tensor output;                // owns the gradient slot of the op's result; undefined once released
-  BackwardFn backward;          // captures the values the op saved
-  uint64_t visit = 0;           // the backward pass that last reached it
+  const char* op = "";                             // op name, for to_dot and error messages
+  std::vector<std::shared_ptr<GradSlot>> inputs;   // slots of the inputs that require grad
+  std::weak_ptr<GradSlot> output;                  // the result's slot; expires when nobody can reach it
+  std::vector<Saved> saved;                        // what the backward function reads
+  BackwardFn backward;
+  bool live = false;                               // recorded and not yet released
+  uint64_t visit = 0;                              // the backward pass that last reached it
+
+  // Bytes of memory the saved values keep alive, each storage counted once.
+  size_t saved_bytes() const;
 };
 
 class Tape {
@@ -47,9 +64,10 @@ class Tape {
   Tape(const Tape&) = delete;
   Tape& operator=(const Tape&) = delete;
 
-  // Appends a node producing `output` from `inputs` (only inputs that require
-  // grad are kept). Marks output as requiring grad. Called by ops.
-  void record(const char* op, std::vector<Tensor> inputs, Tensor& output, BackwardFn backward);
+  // Appends a node producing `output` from the inputs' slots, saving `saved`.
+  // Gives output a slot that requires grad and points here. Called by record().
+  void record(const char* op, std::vector<std::shared_ptr<GradSlot>> inputs, Tensor& output,
+              std::vector<Saved> saved, BackwardFn backward);
 
   // Back-propagates from `root` seeded with `seed` (ones when undefined; then
   // root must hold one element) through the nodes `root` reaches, and only
@@ -65,28 +83,39 @@ class Tape {
   size_t size() const { return nodes_.size(); }
   size_t live_nodes() const { return live_; }
   const std::vector<Node>& nodes() const { return nodes_; }
+  // Bytes the live nodes' saved values keep alive (a storage saved by several
+  // nodes counted once): the memory backward is waiting to read.
+  size_t saved_bytes() const;
 
-  // Graphviz source of the recorded graph: ops as boxes, tensors as ellipses
-  // labelled with shapes.
+  // Graphviz source of the recorded graph: ops as boxes labelled with what
+  // they saved and its size, tensors as ellipses labelled with shapes.
   std::string to_dot() const;
+
+  // Called by a node's output slot as it goes: nobody can reach the node's
+  // result any more, so it is released (and the nodes only it used, in turn).
+  void output_dropped(int64_t node);
 
   // The tape ops record onto on this thread.
   static Tape& current();
 
  private:
   void release(Node& node);
+  // Releases the nodes whose output slots went while releasing_ held them back.
+  void release_dropped();
   // Indices of the live nodes `root` reaches, highest (latest) first.
   std::vector<int64_t> reached_from(int64_t root);
-  // Releases nodes that no backward can reach any more (nobody but the tape
-  // holds their output), then closes the gaps released nodes leave.
-  void collect_garbage();
+  // Closes the gaps released nodes leave when the array has grown past a
+  // threshold, keeping the recording order.
+  void compact();
   // Drops released nodes at the end, or all of them when none is live.
   void trim();
 
   std::vector<Node> nodes_;
-  size_t live_ = 0;            // nodes not yet released
-  uint64_t pass_ = 0;          // numbers backward passes, for Node::visit
-  size_t collect_at_ = 4096;   // node count at which record() collects garbage
+  size_t live_ = 0;               // nodes not yet released
+  uint64_t pass_ = 0;             // numbers backward passes, for Node::visit
+  size_t compact_at_ = 4096;      // node count at which record() compacts
+  bool releasing_ = false;        // a release is running: queue, don't recurse
+  std::vector<int64_t> dropped_;  // nodes whose output went meanwhile
 };
 
 // Records onto `tape` instead of the current one while in scope.
@@ -115,36 +144,59 @@ class NoGrad {
   bool previous_;
 };
 
+// The slot of `t` when it requires grad, else null: what a backward function
+// holds of an input to route its gradient, without keeping its data.
+std::shared_ptr<GradSlot> slot_of(const Tensor& t);
+
 // Records `output = op(inputs)` on the current tape when any input requires
 // grad and recording is on; otherwise does nothing (the lambda is dropped).
+// `saved` lists the values the backward function captured (core/saved.h):
+//   record("tanh", {&x}, y, {y_saved}, [dx = slot_of(x), y_saved](const Tensor& dy) { ... });
 template <typename Fn>
-void record(const char* op, std::initializer_list<const Tensor*> inputs, Tensor& output,
+void record(const char* op, std::initializer_list<const Tensor*> inputs, Tensor& output, std::vector<Saved> saved,
             Fn&& backward) {
   if (!grad_enabled()) return;
-  std::vector<Tensor> needing_grad;
+  std::vector<std::shared_ptr<GradSlot>> needing_grad;
   for (const Tensor* t : inputs)
-    if (t->requires_grad()) needing_grad.push_back(*t);
+    if (t->requires_grad()) needing_grad.push_back(t->impl().autograd);
   if (!needing_grad.empty())
-    Tape::current().record(op, std::move(needing_grad), output, BackwardFn(std::forward<Fn>(backward)));
+    Tape::current().record(op, std::move(needing_grad), output, std::move(saved),
+                           BackwardFn(std::forward<Fn>(backward)));
 }
 // The same for ops with a variable number of inputs (concat, stack).
 template <typename Fn>
-void record(const char* op, const std::vector<Tensor>& inputs, Tensor& output, Fn&& backward) {
+void record(const char* op, const std::vector<Tensor>& inputs, Tensor& output, std::vector<Saved> saved,
+            Fn&& backward) {
   if (!grad_enabled()) return;
-  std::vector<Tensor> needing_grad;
+  std::vector<std::shared_ptr<GradSlot>> needing_grad;
   for (const Tensor& t : inputs)
-    if (t.requires_grad()) needing_grad.push_back(t);
+    if (t.requires_grad()) needing_grad.push_back(t.impl().autograd);
   if (!needing_grad.empty())
-    Tape::current().record(op, std::move(needing_grad), output, BackwardFn(std::forward<Fn>(backward)));
+    Tape::current().record(op, std::move(needing_grad), output, std::move(saved),
+                           BackwardFn(std::forward<Fn>(backward)));
+}
+// A backward function that saves nothing through Saved: one that captures
+// tensors itself (a user's op: `[x]` keeps x's data and slot until backward)
+// or reads none. Never capture the output tensor: that is a cycle (its slot
+// keeps the node, the node keeps it); save it with save_if instead.
+template <typename Fn>
+void record(const char* op, std::initializer_list<const Tensor*> inputs, Tensor& output, Fn&& backward) {
+  record(op, inputs, output, std::vector<Saved>{}, std::forward<Fn>(backward));
+}
+template <typename Fn>
+void record(const char* op, const std::vector<Tensor>& inputs, Tensor& output, Fn&& backward) {
+  record(op, inputs, output, std::vector<Saved>{}, std::forward<Fn>(backward));
 }
 
 // ---- used inside backward functions ----
 
 // x.grad += g, where g may have x's shape or one x broadcasts to (it is then
 // summed back to x's shape). Takes ownership of g when nobody else holds it.
+void accumulate_grad(GradSlot& x, Tensor g);
 void accumulate_grad(const Tensor& x, Tensor g);
 // x's gradient buffer, created as zeros when missing; for kernels that
 // accumulate in place (dx += ...).
+Tensor grad_buffer(GradSlot& x);
 Tensor grad_buffer(const Tensor& x);
 
 }  // namespace tg

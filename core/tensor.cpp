@@ -30,25 +30,32 @@ int64_t Tensor::size(int i) const { return impl().shape[normalize_axis(i, ndim()
 
 bool Tensor::is_contiguous() const { return view().is_contiguous(); }
 
+GradSlot& Tensor::slot() const {
+  TensorImpl& t = impl();
+  if (t.autograd == nullptr) t.autograd = std::make_shared<GradSlot>(t.shape, t.dtype, device());
+  return *t.autograd;
+}
+
 Tensor& Tensor::requires_grad_(bool value) {
   if (value && !is_floating(dtype()))
     fail("requires_grad: only floating tensors can require gradients, got {}", dtype_name(dtype()));
   if (!is_leaf()) fail("requires_grad: can only be set on a leaf tensor, not on an op's result");
-  impl().requires_grad = value;
+  if (value || impl().autograd != nullptr) slot().requires_grad = value;
   return *this;
 }
 
-Tensor Tensor::grad() const { return Tensor(impl().grad); }
+Tensor Tensor::grad() const { return impl().autograd ? Tensor(impl().autograd->grad) : Tensor(); }
 
 void Tensor::set_grad(const Tensor& g) const {
   if (g.defined() && (g.shape() != shape() || g.dtype() != dtype()))
     fail("set_grad: gradient {} {} does not match tensor {} {}", g.shape().str(),
          dtype_name(g.dtype()), shape().str(), dtype_name(dtype()));
-  impl().grad = g.impl_ptr();
+  if (!g.defined() && impl().autograd == nullptr) return;
+  slot().grad = g.impl_ptr();
 }
 
 Tensor& Tensor::retain_grad() {
-  impl().retains_grad = true;
+  slot().retains_grad = true;
   return *this;
 }
 
@@ -57,11 +64,12 @@ void Tensor::backward(BackwardOptions options) const { backward(Tensor(), option
 void Tensor::backward(const Tensor& seed, BackwardOptions options) const {
   if (!requires_grad())
     fail("backward: the tensor does not require grad (no input of the ops that made it required grad)");
-  if (impl().graph_freed)
+  const GradSlot& s = *impl().autograd;
+  if (s.graph_freed)
     fail("backward: the graph of this tensor was freed by an earlier backward "
          "(pass {{.retain_graph = true}} to the first backward to keep it)");
-  if (impl().tape == nullptr) fail("backward: called on a leaf tensor; there is nothing to differentiate");
-  impl().tape->backward(*this, seed, options);
+  if (s.tape == nullptr) fail("backward: called on a leaf tensor; there is nothing to differentiate");
+  s.tape->backward(*this, seed, options);
 }
 
 Tensor Tensor::detach() const {

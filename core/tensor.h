@@ -4,8 +4,9 @@
 // views. A Tensor is a handle: copies share the same data and gradient.
 //
 // Autograd: a tensor that requires grad and is produced by an op while
-// gradients are recorded remembers its node on the tape; `backward()` runs
-// the tape in reverse. Leaves (tensors made by the user) keep their `grad()`.
+// gradients are recorded has a gradient slot (core/grad_slot.h) that remembers
+// its node on the tape; `backward()` runs the tape in reverse. Leaves (tensors
+// made by the user) keep their `grad()`.
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
@@ -14,6 +15,7 @@
 #include "core/backend.h"
 #include "core/device.h"
 #include "core/dtype.h"
+#include "core/grad_slot.h"
 #include "core/shape.h"
 #include "core/storage.h"
 
@@ -37,12 +39,9 @@ struct TensorImpl {
   Shape shape;
   Strides strides;  // in elements
   DType dtype = DType::f32;
-  bool requires_grad = false;
-  bool retains_grad = false;
-  bool graph_freed = false;  // its node was released by an earlier backward
-  std::shared_ptr<TensorImpl> grad;
-  Tape* tape = nullptr;  // the tape holding the node that produced it
-  int64_t node = -1;     // index of that node, -1 for leaves and constants
+  // Autograd state (core/grad_slot.h), null for a tensor that never needed a
+  // gradient; a view made with make_view or detach() starts without one.
+  std::shared_ptr<GradSlot> autograd;
 };
 
 class Tensor {
@@ -65,7 +64,7 @@ class Tensor {
   int64_t offset() const { return impl().offset; }
 
   // ---- autograd ----
-  bool requires_grad() const { return impl().requires_grad; }
+  bool requires_grad() const { return impl().autograd != nullptr && impl().autograd->requires_grad; }
   // Marks a leaf as needing gradients (floating dtypes only). Returns *this.
   Tensor& requires_grad_(bool value = true);
   // Accumulated gradient; undefined until a backward reaches this tensor.
@@ -73,7 +72,7 @@ class Tensor {
   void set_grad(const Tensor& g) const;
   // Keeps the gradient of a non-leaf after backward (for inspection).
   Tensor& retain_grad();
-  bool is_leaf() const { return impl().node < 0; }
+  bool is_leaf() const { return impl().autograd == nullptr || impl().autograd->node < 0; }
   // Runs backward from this scalar (seeded with d self = 1) on its tape,
   // through the nodes it reaches: other graphs on the tape stay usable.
   //   loss.backward();  loss.backward({.retain_graph = true});
@@ -82,6 +81,8 @@ class Tensor {
   void backward(const Tensor& seed, BackwardOptions options = {}) const;
   // The same data, cut off from the tape (no gradient flows through).
   Tensor detach() const;
+  // This tensor's gradient slot, made when missing (for ops and the tape).
+  GradSlot& slot() const;
 
   // ---- data ----
   // Pointer to the first element; requires matching dtype and host memory.

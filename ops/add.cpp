@@ -10,9 +10,9 @@ namespace tg {
 Tensor add(const Tensor& a, const Tensor& b) {
   const ProfileScope profile("add");
   Tensor y = kernels::binary(BinaryOp::add, a, b);
-  record("add", {&a, &b}, y, [a, b](const Tensor& dy) {
-    if (a.requires_grad()) accumulate_grad(a, dy);
-    if (b.requires_grad()) accumulate_grad(b, dy);
+  record("add", {&a, &b}, y, [da = slot_of(a), db = slot_of(b)](const Tensor& dy) {  // saves nothing
+    if (da) accumulate_grad(*da, dy);
+    if (db) accumulate_grad(*db, dy);
   });
   return y;
 }

@@ -41,12 +41,18 @@ Tensor additive_score(const Tensor& keys_in, const Tensor& query_in, const Tenso
   const Tensor keys = unit_last_axis(keys_in), query = unit_last_axis(query_in), v = unit_last_axis(v_in);
   Tensor score = kernels::empty_like(keys, Shape{keys.size(0), keys.size(1)});
   backend_for(keys.device()).additive_score(keys.view(), query.view(), v.view(), score.view());
-  record("additive_score", {&keys_in, &query_in, &v_in}, score,
-         [keys_in, query_in, v_in, keys, query, v](const Tensor& dscore_in) {
+  // Every derivative reads all three (t is recomputed from keys and query).
+  const bool needed = keys_in.requires_grad() || query_in.requires_grad() || v_in.requires_grad();
+  const Saved keys_saved = save_if(needed, "keys", keys), query_saved = save_if(needed, "query", query),
+              v_saved = save_if(needed, "v", v);
+  record("additive_score", {&keys_in, &query_in, &v_in}, score, {keys_saved, query_saved, v_saved},
+         [dkeys_slot = slot_of(keys_in), dquery_slot = slot_of(query_in), dv_slot = slot_of(v_in), keys_saved,
+          query_saved, v_saved](const Tensor& dscore_in) {
+           const Tensor &keys = keys_saved.get(), &query = query_saved.get(), &v = v_saved.get();
            const Tensor dscore = unit_last_axis(dscore_in);
            // The gradient buffers themselves: every step adds into the keys' one.
-           auto buffer = [](const Tensor& x) { return x.requires_grad() ? grad_buffer(x) : Tensor(); };
-           const Tensor dkeys = buffer(keys_in), dquery = buffer(query_in), dv = buffer(v_in);
+           auto buffer = [](const std::shared_ptr<GradSlot>& x) { return x ? grad_buffer(*x) : Tensor(); };
+           const Tensor dkeys = buffer(dkeys_slot), dquery = buffer(dquery_slot), dv = buffer(dv_slot);
            auto view_or_null = [](const Tensor& t, View& slot) { return t.defined() ? &(slot = t.view()) : nullptr; };
            View dkeys_view, dquery_view, dv_view;
            backend_for(keys.device())

@@ -16,12 +16,14 @@ Tensor clamp(const Tensor& x, std::optional<double> lo, std::optional<double> hi
   if (lo) y = kernels::binary(BinaryOp::maximum, y, detail::constant_like(x, *lo));
   if (hi) y = kernels::binary(BinaryOp::minimum, y, detail::constant_like(x, *hi));
   if (!lo && !hi) y = x.clone();
-  record("clamp", {&x}, y, [x, lo, hi](const Tensor& dy) {
+  const Saved x_saved = save_if(x.requires_grad(), "x", x);
+  record("clamp", {&x}, y, {x_saved}, [dx = slot_of(x), x_saved, lo, hi](const Tensor& dy) {
+    const Tensor& x = x_saved.get();
     const Tensor zero = detail::constant_like(dy, 0);
     Tensor g = dy;  // dy where x is inside [lo, hi], 0 where it was clamped
     if (lo) g = kernels::where(kernels::binary(BinaryOp::ge, x, detail::constant_like(x, *lo)), g, zero);
     if (hi) g = kernels::where(kernels::binary(BinaryOp::le, x, detail::constant_like(x, *hi)), g, zero);
-    accumulate_grad(x, g);
+    accumulate_grad(*dx, g);
   });
   return y;
 }

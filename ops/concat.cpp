@@ -36,7 +36,7 @@ Tensor concat(const std::vector<Tensor>& inputs, int axis) {
   Tensor y = kernels::empty_like(first, shape);
   // Each input's place in y, kept only for the inputs that need a gradient.
   struct Part {
-    Tensor x;
+    std::shared_ptr<GradSlot> dx;
     int64_t start, length;
   };
   std::vector<Part> parts;
@@ -44,11 +44,11 @@ Tensor concat(const std::vector<Tensor>& inputs, int axis) {
   for (const Tensor& x : inputs) {
     const int64_t length = x.shape()[a];
     kernels::copy_into(x, detail::slice_view(y, a, start, length, 1));
-    if (x.requires_grad()) parts.push_back({x, start, length});
+    if (x.requires_grad()) parts.push_back({slot_of(x), start, length});
     start += length;
   }
-  record("concat", inputs, y, [parts = std::move(parts), a](const Tensor& dy) {
-    for (const Part& p : parts) accumulate_grad(p.x, detail::slice_view(dy, a, p.start, p.length, 1));
+  record("concat", inputs, y, [parts = std::move(parts), a](const Tensor& dy) {  // saves nothing
+    for (const Part& p : parts) accumulate_grad(*p.dx, detail::slice_view(dy, a, p.start, p.length, 1));
   });
   return y;
 }

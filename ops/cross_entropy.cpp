@@ -21,8 +21,8 @@ Tensor valid_targets(const Tensor& target, int64_t ignore_index, DType dtype) {
   return kernels::binary(BinaryOp::ne, target.to(DType::f64), ignored).to(dtype);
 }
 
-// One node from logits to per-row losses, saving nothing but a handle to the
-// logits (kept alive by the op that made them anyway):
+// One node from logits to per-row losses, saving only the logits (kept alive
+// by the op that made them anyway, when that op saves them) and the targets:
 //   logp = log_softmax(logits)   (a temporary of forward, then dropped)
 //   loss_i = -(1-ε) logp[i, t_i] - ε/C Σ_c logp[i, c]   (0 for ignored rows)
 // Backward recomputes logp into one (R, C) buffer and turns it, in place,
@@ -33,7 +33,11 @@ Tensor valid_targets(const Tensor& target, int64_t ignore_index, DType dtype) {
 Tensor log_softmax_nll(const Tensor& logits, const Tensor& target, int64_t ignore_index, double smoothing) {
   const ProfileScope profile("log_softmax_nll");
   Tensor loss = kernels::nll_rows(kernels::softmax_rows(logits.contiguous(), true), target, ignore_index, smoothing);
-  record("log_softmax_nll", {&logits}, loss, [logits, target, ignore_index, smoothing](const Tensor& dloss_in) {
+  const Saved logits_saved = save_if(logits.requires_grad(), "logits", logits),
+              target_saved = save_if(logits.requires_grad(), "target", target);
+  record("log_softmax_nll", {&logits}, loss, {logits_saved, target_saved},
+         [dlogits = slot_of(logits), logits_saved, target_saved, ignore_index, smoothing](const Tensor& dloss_in) {
+    const Tensor &logits = logits_saved.get(), &target = target_saved.get();
     const Tensor dloss = dloss_in.contiguous();
     Tensor gradient = kernels::softmax_rows(logits.contiguous(), true);  // logp, about to become dlogits
     Backend& backend = backend_for(logits.device());
@@ -44,7 +48,7 @@ Tensor log_softmax_nll(const Tensor& logits, const Tensor& target, int64_t ignor
     const Tensor scale_rows = make_view(scale, Shape{rows, cols}, Strides{1, 0}, scale.offset());
     backend.binary(BinaryOp::mul, gradient.view(), scale_rows.view(), gradient.view());
     kernels::nll_rows_backward(target, ignore_index, smoothing, dloss, gradient);
-    accumulate_grad(logits, std::move(gradient));  // adopted as the logits' gradient, not copied
+    accumulate_grad(*dlogits, std::move(gradient));  // adopted as the logits' gradient, not copied
   });
   return loss;
 }

@@ -12,14 +12,17 @@ Tensor div(const Tensor& a, const Tensor& b) {
   check_same_kind(a, b, "div");
   check_floating(a, "div");
   Tensor y = kernels::binary(BinaryOp::div, a, b);
-  record("div", {&a, &b}, y, [a, b, y](const Tensor& dy) {
-    const Tensor g = kernels::binary(BinaryOp::div, dy, b);  // broadcast shape
-    if (b.requires_grad()) {
-      const Tensor gy = kernels::binary(BinaryOp::mul, g, y);
-      accumulate_grad(b, kernels::unary(UnaryOp::neg, gy));
-    }
-    if (a.requires_grad()) accumulate_grad(a, g);
-  });
+  const Saved b_saved = save_if(a.requires_grad() || b.requires_grad(), "b", b);  // both read b
+  const Saved y_saved = save_if(b.requires_grad(), "y", y);                      // db reads y
+  record("div", {&a, &b}, y, {b_saved, y_saved},
+         [da = slot_of(a), db = slot_of(b), b_saved, y_saved](const Tensor& dy) {
+           const Tensor g = kernels::binary(BinaryOp::div, dy, b_saved.get());  // broadcast shape
+           if (db) {
+             const Tensor gy = kernels::binary(BinaryOp::mul, g, y_saved.get());
+             accumulate_grad(*db, kernels::unary(UnaryOp::neg, gy));
+           }
+           if (da) accumulate_grad(*da, g);
+         });
   return y;
 }
 
@@ -34,9 +37,10 @@ Tensor div(double s, const Tensor& x) {
   Tensor numerator = kernels::empty_like(x, Shape{});
   kernels::fill(numerator, s);
   Tensor y = kernels::binary(BinaryOp::div, numerator, x);
-  record("rdiv_scalar", {&x}, y, [x, y](const Tensor& dy) {
-    const Tensor g = kernels::binary(BinaryOp::div, kernels::binary(BinaryOp::mul, dy, y), x);
-    accumulate_grad(x, kernels::unary(UnaryOp::neg, g));
+  const Saved x_saved = save_if(x.requires_grad(), "x", x), y_saved = save_if(x.requires_grad(), "y", y);
+  record("rdiv_scalar", {&x}, y, {x_saved, y_saved}, [dx = slot_of(x), x_saved, y_saved](const Tensor& dy) {
+    const Tensor g = kernels::binary(BinaryOp::div, kernels::binary(BinaryOp::mul, dy, y_saved.get()), x_saved.get());
+    accumulate_grad(*dx, kernels::unary(UnaryOp::neg, g));
   });
   return y;
 }

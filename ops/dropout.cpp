@@ -20,8 +20,10 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator& gen) {
   // scale = m / (1 - p): an element is kept when its uniform draw u < 1 - p.
   const Tensor scale = kernels::dropout_mask(x.shape(), {x.dtype(), x.device()}, gen.next_u64(), p);
   Tensor y = kernels::binary(BinaryOp::mul, x, scale);
-  record("dropout", {&x}, y,
-         [x, scale](const Tensor& dy) { accumulate_grad(x, kernels::binary(BinaryOp::mul, dy, scale)); });
+  const Saved mask = save_if(x.requires_grad(), "mask", scale);
+  record("dropout", {&x}, y, {mask}, [dx = slot_of(x), mask](const Tensor& dy) {
+    accumulate_grad(*dx, kernels::binary(BinaryOp::mul, dy, mask.get()));
+  });
   return y;
 }
 

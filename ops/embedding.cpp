@@ -36,10 +36,11 @@ Tensor embedding(const Tensor& table, const Tensor& index, int64_t padding_idx) 
   out_shape.push_back(table.shape()[1]);
   Tensor y = make_view(rows, out_shape, contiguous_strides(out_shape), rows.offset());
 
-  record("embedding", {&table}, y, [table, flat, padding_idx](const Tensor& dy) {
-    if (!table.requires_grad()) return;
+  const Saved index_saved = save_if(table.requires_grad(), "index", flat);
+  record("embedding", {&table}, y, {index_saved}, [dtable = slot_of(table), index_saved, padding_idx](const Tensor& dy) {
+    const Tensor& flat = index_saved.get();
     const Tensor dy_c = dy.contiguous();
-    const Shape rows_shape{flat.numel(), table.shape()[1]};
+    const Shape rows_shape{flat.numel(), dtable->shape[1]};
     Tensor dy_rows = make_view(dy_c, rows_shape, contiguous_strides(rows_shape), dy_c.offset());
     if (padding_idx >= 0) {
       // Zero the rows that look up the padding entry: keep (N, 1) = index != padding_idx.
@@ -50,7 +51,7 @@ Tensor embedding(const Tensor& table, const Tensor& index, int64_t padding_idx) 
           scalar(static_cast<double>(padding_idx), {DType::f64, flat.device()}));
       dy_rows = kernels::where(keep, dy_rows, scalar(0, {dy.dtype(), dy.device()}));
     }
-    detail::scatter_add_rows("embedding", dy_rows, flat, grad_buffer(table));
+    detail::scatter_add_rows("embedding", dy_rows, flat, grad_buffer(*dtable));
   });
   return y;
 }

@@ -38,7 +38,8 @@ Tensor expand_view(const char* op, const Tensor& x, const Shape& shape) {
     }
   }
   Tensor y = make_view(x, target, strides, x.offset());
-  record(op, {&x}, y, [x](const Tensor& dy) { accumulate_grad(x, dy); });  // accumulate_grad sums back to x.shape
+  // Saves nothing; accumulate_grad sums dy back to x's shape.
+  record(op, {&x}, y, [dx = slot_of(x)](const Tensor& dy) { accumulate_grad(*dx, dy); });
   return y;
 }
 

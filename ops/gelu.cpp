@@ -30,9 +30,11 @@ Tensor gelu(const Tensor& x, GeluApproximation approximate) {
     // y = x·Φ(x);  dx += dy · (Φ(x) + x·φ(x))
     const Tensor cdf = normal_cdf(x);
     Tensor y = mul(x, cdf);
-    record("gelu", {&x}, y, [x, cdf](const Tensor& dy) {
+    const Saved x_saved = save_if(x.requires_grad(), "x", x), cdf_saved = save_if(x.requires_grad(), "cdf", cdf);
+    record("gelu", {&x}, y, {x_saved, cdf_saved}, [dx = slot_of(x), x_saved, cdf_saved](const Tensor& dy) {
+      const Tensor& x = x_saved.get();
       const Tensor pdf = mul(apply(UnaryOp::exp, mul(mul(x, x), -0.5)), 1 / std::sqrt(2 * std::numbers::pi));
-      accumulate_grad(x, mul(dy, add(cdf, mul(x, pdf))));
+      accumulate_grad(*dx, mul(dy, add(cdf_saved.get(), mul(x, pdf))));
     });
     return y;
   }
@@ -40,11 +42,14 @@ Tensor gelu(const Tensor& x, GeluApproximation approximate) {
   const Tensor x2 = mul(x, x);
   const Tensor t = apply(UnaryOp::tanh, mul(mul(x, add(mul(x2, kCubic), 1.0)), kTanhScale));
   Tensor y = mul(mul(x, 0.5), add(t, 1.0));
-  record("gelu", {&x}, y, [x, x2, t](const Tensor& dy) {
+  const bool needed = x.requires_grad();
+  const Saved x_saved = save_if(needed, "x", x), x2_saved = save_if(needed, "x2", x2), t_saved = save_if(needed, "t", t);
+  record("gelu", {&x}, y, {x_saved, x2_saved, t_saved}, [dx = slot_of(x), x_saved, x2_saved, t_saved](const Tensor& dy) {
+    const Tensor &x = x_saved.get(), &t = t_saved.get();
     const Tensor one_minus_t2 = add(mul(mul(t, t), -1), 1.0);
-    const Tensor inner_slope = mul(add(mul(x2, 3 * kCubic), 1.0), kTanhScale);
+    const Tensor inner_slope = mul(add(mul(x2_saved.get(), 3 * kCubic), 1.0), kTanhScale);
     const Tensor slope = add(mul(add(t, 1.0), 0.5), mul(mul(mul(x, 0.5), one_minus_t2), inner_slope));
-    accumulate_grad(x, mul(dy, slope));
+    accumulate_grad(*dx, mul(dy, slope));
   });
   return y;
 }

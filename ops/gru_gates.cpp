@@ -36,17 +36,24 @@ Tensor gru_gates(const Tensor& gi_in, const Tensor& gh_in, const Tensor& h_in) {
   Tensor out = kernels::empty_like(h, h.shape());
   const Tensor saved = kernels::empty_like(h, gates);
   backend_for(h.device()).gru_gates(gi.view(), gh.view(), h.view(), out.view(), saved.view());
-  record("gru_gates", {&gi_in, &gh_in, &h_in}, out, [gi_in, gh_in, h_in, gh, h, saved](const Tensor& dy_in) {
-    const Tensor dy = unit_columns(dy_in);
-    const Tensor dgi = kernels::empty_like(saved, saved.shape());
-    const Tensor dgh = kernels::empty_like(saved, saved.shape());
-    const Tensor dh = kernels::empty_like(h, h.shape());
-    backend_for(h.device())
-        .gru_gates_backward(saved.view(), gh.view(), h.view(), dy.view(), dgi.view(), dgh.view(), dh.view());
-    if (gi_in.requires_grad()) accumulate_grad(gi_in, dgi);
-    if (gh_in.requires_grad()) accumulate_grad(gh_in, dgh);
-    if (h_in.requires_grad()) accumulate_grad(h_in, dh);
-  });
+  // The backward kernel reads the gates, gh (for gh_n) and h, whichever input needs a gradient.
+  const bool needed = gi_in.requires_grad() || gh_in.requires_grad() || h_in.requires_grad();
+  const Saved gates_saved = save_if(needed, "gates", saved), gh_saved = save_if(needed, "gh", gh),
+              h_saved = save_if(needed, "h", h);
+  record("gru_gates", {&gi_in, &gh_in, &h_in}, out, {gates_saved, gh_saved, h_saved},
+         [dgi_slot = slot_of(gi_in), dgh_slot = slot_of(gh_in), dh_slot = slot_of(h_in), gates_saved, gh_saved,
+          h_saved](const Tensor& dy_in) {
+           const Tensor &gates = gates_saved.get(), &gh = gh_saved.get(), &h = h_saved.get();
+           const Tensor dy = unit_columns(dy_in);
+           const Tensor dgi = kernels::empty_like(gates, gates.shape());
+           const Tensor dgh = kernels::empty_like(gates, gates.shape());
+           const Tensor dh = kernels::empty_like(h, h.shape());
+           backend_for(h.device())
+               .gru_gates_backward(gates.view(), gh.view(), h.view(), dy.view(), dgi.view(), dgh.view(), dh.view());
+           if (dgi_slot) accumulate_grad(*dgi_slot, dgi);
+           if (dgh_slot) accumulate_grad(*dgh_slot, dgh);
+           if (dh_slot) accumulate_grad(*dh_slot, dh);
+         });
   return out;
 }
 

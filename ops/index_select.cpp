@@ -78,14 +78,16 @@ Tensor index_select(const Tensor& x, int axis, const Tensor& index) {
   const Tensor gathered = make_view(rows, moved_shape, contiguous_strides(moved_shape), rows.offset());
   Tensor y = a == 0 ? gathered : detail::move_axis(gathered, 0, a).contiguous();
 
-  record("index_select", {&x}, y, [x, a, index](const Tensor& dy) {
+  const Saved index_saved = save_if(x.requires_grad(), "index", index);
+  record("index_select", {&x}, y, {index_saved}, [dx_slot = slot_of(x), a, index_saved](const Tensor& dy) {
+    const Tensor& index = index_saved.get();
     const Tensor dy_rows = as_rows(detail::move_axis(dy, a, 0));
-    const Tensor dx = grad_buffer(x);
+    const Tensor dx = grad_buffer(*dx_slot);
     if (a == 0) {
       detail::scatter_add_rows("index_select", dy_rows, index, as_rows(dx));
       return;
     }
-    const Tensor moved_dx = kernels::zeros_like(detail::move_axis(x, a, 0));
+    const Tensor moved_dx = kernels::zeros_like(detail::move_axis(dx, a, 0));
     detail::scatter_add_rows("index_select", dy_rows, index, as_rows(moved_dx));
     kernels::add_into(dx, detail::move_axis(moved_dx, 0, a));
   });

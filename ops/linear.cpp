@@ -31,18 +31,20 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
   kernels::copy_into(b, y);                                  // y = b, broadcast
   kernels::matmul2d_into(x2d, w, y2d, /*accumulate=*/true);  // y += x @ w
 
-  record("linear", {&x, &w, &b}, y, [x, w, b, x2d, rows_n](const Tensor& dy) {
-    const Tensor g = dy.contiguous();
-    const Tensor dy2d = make_view(g, rows_n, contiguous_strides(rows_n), g.offset());  // (M, N)
-    if (x.requires_grad()) {
-      const Tensor dx = grad_buffer(x);  // contiguous, x's shape
-      const Shape rows_k{rows_n[0], w.size(0)};
-      kernels::matmul2d_into(dy2d, permuted_view(w, {1, 0}), make_view(dx, rows_k, contiguous_strides(rows_k), dx.offset()),
-                             true);  // dX += dY Wᵀ
-    }
-    if (w.requires_grad()) kernels::matmul2d_into(permuted_view(x2d, {1, 0}), dy2d, grad_buffer(w), true);  // dW += Xᵀ dY
-    if (b.requires_grad()) accumulate_grad(b, g);  // summed to b's shape
-  });
+  const Saved x_saved = save_if(w.requires_grad(), "x", x2d);  // dW reads X
+  const Saved w_saved = save_if(x.requires_grad(), "w", w);    // dX reads W; db reads nothing
+  record("linear", {&x, &w, &b}, y, {x_saved, w_saved},
+         [dx_slot = slot_of(x), dw = slot_of(w), db = slot_of(b), x_saved, w_saved, rows_k, rows_n](const Tensor& dy) {
+           const Tensor g = dy.contiguous();
+           const Tensor dy2d = make_view(g, rows_n, contiguous_strides(rows_n), g.offset());  // (M, N)
+           if (dx_slot) {
+             const Tensor dx = grad_buffer(*dx_slot);  // contiguous, x's shape
+             kernels::matmul2d_into(dy2d, permuted_view(w_saved.get(), {1, 0}),
+                                    make_view(dx, rows_k, contiguous_strides(rows_k), dx.offset()), true);  // dX += dY Wᵀ
+           }
+           if (dw) kernels::matmul2d_into(permuted_view(x_saved.get(), {1, 0}), dy2d, grad_buffer(*dw), true);  // dW += Xᵀ dY
+           if (db) accumulate_grad(*db, g);  // summed to b's shape
+         });
   return y;
 }
 

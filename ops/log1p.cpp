@@ -14,7 +14,10 @@ Tensor log1p(const Tensor& x) {
   check_defined(x, "log1p", "x");
   check_floating(x, "log1p");
   Tensor y = detail::log1p_values(x);
-  record("log1p", {&x}, y, [x](const Tensor& dy) { accumulate_grad(x, detail::div(dy, detail::add(x, 1.0))); });
+  const Saved x_saved = save_if(x.requires_grad(), "x", x);
+  record("log1p", {&x}, y, {x_saved}, [dx = slot_of(x), x_saved](const Tensor& dy) {
+    accumulate_grad(*dx, detail::div(dy, detail::add(x_saved.get(), 1.0)));
+  });
   return y;
 }
 

@@ -21,8 +21,9 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
     fail("masked_fill: mask {} does not broadcast to x {} (the result keeps x's shape)", mask.shape().str(),
          x.shape().str());
   Tensor y = kernels::where(mask, scalar(value, {x.dtype(), x.device()}), x);
-  record("masked_fill", {&x}, y, [x, mask](const Tensor& dy) {
-    accumulate_grad(x, kernels::where(mask, scalar(0, {dy.dtype(), dy.device()}), dy));
+  const Saved mask_saved = save_if(x.requires_grad(), "mask", mask);
+  record("masked_fill", {&x}, y, {mask_saved}, [dx = slot_of(x), mask_saved](const Tensor& dy) {
+    accumulate_grad(*dx, kernels::where(mask_saved.get(), scalar(0, {dy.dtype(), dy.device()}), dy));
   });
   return y;
 }

@@ -53,18 +53,19 @@ void batched_product(const Tensor& a, const Tensor& b, const Tensor& out, bool a
   kernels::matmul_into(a, b, make_view(out, shape3, contiguous_strides(shape3), out.offset()), accumulate);
 }
 
-// d(operand) for one side: product of the given 3-D views, summed to `like`'s shape.
-void accumulate_operand_grad(const Tensor& like, const Tensor& left, const Tensor& right, const Shape& batch) {
+// d(operand) for one side: product of the given 3-D views, summed to the operand's shape.
+void accumulate_operand_grad(GradSlot& operand, const Tensor& left, const Tensor& right, const Shape& batch) {
+  const Shape& shape = operand.shape;
   Shape full = batch;
-  full.push_back(like.shape()[like.ndim() - 2]);
-  full.push_back(like.shape()[like.ndim() - 1]);
-  if (full == like.shape()) {
-    batched_product(left, right, grad_buffer(like), /*accumulate=*/true);
+  full.push_back(shape[shape.size() - 2]);
+  full.push_back(shape[shape.size() - 1]);
+  if (full == shape) {
+    batched_product(left, right, grad_buffer(operand), /*accumulate=*/true);
     return;
   }
-  Tensor g = kernels::empty_like(like, full);
+  Tensor g = kernels::empty_like(left, full);
   batched_product(left, right, g, false);
-  accumulate_grad(like, g);
+  accumulate_grad(operand, g);
 }
 
 }  // namespace
@@ -84,10 +85,13 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   if (a.ndim() == 2 && b.ndim() == 2) {
     Tensor c = kernels::empty_like(a, Shape{m, n});
     kernels::matmul2d_into(a, b, c, false);
-    record("matmul", {&a, &b}, c, [a, b](const Tensor& dc) {
-      if (a.requires_grad()) kernels::matmul2d_into(dc, transpose_view(b), grad_buffer(a), true);  // dA += dC Bᵀ
-      if (b.requires_grad()) kernels::matmul2d_into(transpose_view(a), dc, grad_buffer(b), true);  // dB += Aᵀ dC
-    });
+    const Saved a_saved = save_if(b.requires_grad(), "a", a);  // dB reads A
+    const Saved b_saved = save_if(a.requires_grad(), "b", b);  // dA reads B
+    record("matmul", {&a, &b}, c, {a_saved, b_saved},
+           [da = slot_of(a), db = slot_of(b), a_saved, b_saved](const Tensor& dc) {
+             if (da) kernels::matmul2d_into(dc, transpose_view(b_saved.get()), grad_buffer(*da), true);  // dA += dC Bᵀ
+             if (db) kernels::matmul2d_into(transpose_view(a_saved.get()), dc, grad_buffer(*db), true);  // dB += Aᵀ dC
+           });
     return c;
   }
 
@@ -109,11 +113,14 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   const Tensor a3 = as_batched(a, batch), b3 = as_batched(b, batch);
   batched_product(a3, b3, c, false);
 
-  record("matmul", {&a, &b}, c, [a, b, a3, b3, batch](const Tensor& dc) {
-    const Tensor dc3 = as_batched(dc, batch);
-    if (a.requires_grad()) accumulate_operand_grad(a, dc3, swap_last(b3), batch);  // dA = dC @ Bᵀ
-    if (b.requires_grad()) accumulate_operand_grad(b, swap_last(a3), dc3, batch);  // dB = Aᵀ @ dC
-  });
+  const Saved a_saved = save_if(b.requires_grad(), "a", a3);  // dB reads A (its batched view)
+  const Saved b_saved = save_if(a.requires_grad(), "b", b3);  // dA reads B
+  record("matmul", {&a, &b}, c, {a_saved, b_saved},
+         [da = slot_of(a), db = slot_of(b), a_saved, b_saved, batch](const Tensor& dc) {
+           const Tensor dc3 = as_batched(dc, batch);
+           if (da) accumulate_operand_grad(*da, dc3, swap_last(b_saved.get()), batch);  // dA = dC @ Bᵀ
+           if (db) accumulate_operand_grad(*db, swap_last(a_saved.get()), dc3, batch);  // dB = Aᵀ @ dC
+         });
   return c;
 }
 

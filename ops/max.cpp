@@ -44,18 +44,20 @@ MaxResult max(const Tensor& x, int axis, bool keepdim) {
   const Tensor values_kept = kernels::reduce(ReduceOp::max, x, a, &indices);  // axis kept, size 1
   MaxResult result{keepdim ? values_kept : drop_axis(values_kept, a), keepdim ? indices : drop_axis(indices, a)};
 
-  record("max", {&x}, result.values, [x, a, indices, keepdim](const Tensor& dy) {
-    const int64_t n = x.shape()[a];
+  const Saved indices_saved = save_if(x.requires_grad(), "indices", indices);
+  record("max", {&x}, result.values, {indices_saved}, [dx = slot_of(x), a, indices_saved, keepdim](const Tensor& dy) {
+    const Shape& x_shape = dx->shape;
+    const int64_t n = x_shape[a];
     Shape position_shape;
-    for (int i = 0; i < x.ndim(); ++i) position_shape.push_back(i == a ? n : 1);
-    const Tensor positions = arange(n, {DType::f64, x.device()});
+    for (int i = 0; i < x_shape.size(); ++i) position_shape.push_back(i == a ? n : 1);
+    const Tensor positions = arange(n, {DType::f64, dx->device});
     const Tensor mask = kernels::binary(BinaryOp::eq, make_view(positions, position_shape,
                                                                 contiguous_strides(position_shape), positions.offset()),
-                                        indices.to(DType::f64));  // bool, x's shape
-    Tensor zero = kernels::empty_like(x, Shape{});
+                                        indices_saved.get().to(DType::f64));  // bool, x's shape
+    Tensor zero = kernels::empty_like(dy, Shape{});
     kernels::fill(zero, 0);
     const Tensor dy_kept = keepdim ? dy : insert_axis(dy, a);
-    accumulate_grad(x, kernels::where(mask, dy_kept, zero));
+    accumulate_grad(*dx, kernels::where(mask, dy_kept, zero));
   });
   return result;
 }

@@ -12,10 +12,13 @@ Tensor mul(const Tensor& a, const Tensor& b) {
   check_same_kind(a, b, "mul");
   check_floating(a, "mul");
   Tensor y = kernels::binary(BinaryOp::mul, a, b);
-  record("mul", {&a, &b}, y, [a, b](const Tensor& dy) {
-    if (a.requires_grad()) accumulate_grad(a, kernels::binary(BinaryOp::mul, dy, b));
-    if (b.requires_grad()) accumulate_grad(b, kernels::binary(BinaryOp::mul, dy, a));
-  });
+  const Saved a_saved = save_if(b.requires_grad(), "a", a);  // db reads a
+  const Saved b_saved = save_if(a.requires_grad(), "b", b);  // da reads b
+  record("mul", {&a, &b}, y, {a_saved, b_saved},
+         [da = slot_of(a), db = slot_of(b), a_saved, b_saved](const Tensor& dy) {
+           if (da) accumulate_grad(*da, kernels::binary(BinaryOp::mul, dy, b_saved.get()));
+           if (db) accumulate_grad(*db, kernels::binary(BinaryOp::mul, dy, a_saved.get()));
+         });
   return y;
 }
 

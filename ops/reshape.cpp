@@ -39,9 +39,9 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
   const Shape target = resolve_shape(x.shape(), shape);
   const Tensor source = x.contiguous();
   Tensor y = make_view(source, target, contiguous_strides(target), source.offset());
-  record("reshape", {&x}, y, [x](const Tensor& dy) {
+  record("reshape", {&x}, y, [dx = slot_of(x)](const Tensor& dy) {  // saves nothing
     const Tensor g = dy.contiguous();
-    accumulate_grad(x, make_view(g, x.shape(), contiguous_strides(x.shape()), g.offset()));
+    accumulate_grad(*dx, make_view(g, dx->shape, contiguous_strides(dx->shape), g.offset()));
   });
   return y;
 }

@@ -30,8 +30,8 @@ Tensor select(const Tensor& x, int axis, int64_t index) {
   if (index < 0) index += n;
 
   Tensor y = detail::select_view(x, a, index);
-  record("select", {&x}, y, [x, a, index](const Tensor& dy) {
-    kernels::add_into(detail::select_view(grad_buffer(x), a, index), dy);
+  record("select", {&x}, y, [dx = slot_of(x), a, index](const Tensor& dy) {  // saves nothing
+    kernels::add_into(detail::select_view(grad_buffer(*dx), a, index), dy);
   });
   return y;
 }

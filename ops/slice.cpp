@@ -34,8 +34,8 @@ Tensor slice(const Tensor& x, int axis, int64_t start, int64_t end, int64_t step
   const int64_t length = end > start ? (end - start + step - 1) / step : 0;
 
   Tensor y = detail::slice_view(x, a, start, length, step);
-  record("slice", {&x}, y, [x, a, start, length, step](const Tensor& dy) {
-    kernels::add_into(detail::slice_view(grad_buffer(x), a, start, length, step), dy);
+  record("slice", {&x}, y, [dx = slot_of(x), a, start, length, step](const Tensor& dy) {  // saves nothing
+    kernels::add_into(detail::slice_view(grad_buffer(*dx), a, start, length, step), dy);
   });
   return y;
 }

@@ -42,10 +42,12 @@ Tensor softmax_along(const char* name, const Tensor& x, int axis, bool log) {
   const Tensor y_rows = kernels::softmax_rows(x_rows, log);  // contiguous, axis last
   Tensor y = last ? y_rows : permuted_view(y_rows, inverse);
 
-  record(name, {&x}, y, [x, y_rows, log, last, order, inverse](const Tensor& dy) {
+  const Saved y_saved = save_if(x.requires_grad(), "y", y_rows);  // both derivatives read y only
+  record(name, {&x}, y, {y_saved}, [dx_slot = slot_of(x), y_saved, log, last, order, inverse](const Tensor& dy) {
+    const Tensor& y_rows = y_saved.get();
     const Tensor dy_rows = (last ? dy : permuted_view(dy, order)).contiguous();
     if (last) {  // accumulate straight into x's gradient buffer when it is contiguous
-      const Tensor dx = grad_buffer(x);
+      const Tensor dx = grad_buffer(*dx_slot);
       if (dx.is_contiguous()) {
         kernels::softmax_rows_backward(y_rows, dy_rows, dx, log);
         return;
@@ -53,7 +55,7 @@ Tensor softmax_along(const char* name, const Tensor& x, int axis, bool log) {
     }
     const Tensor dx_rows = kernels::zeros_like(y_rows);
     kernels::softmax_rows_backward(y_rows, dy_rows, dx_rows, log);
-    accumulate_grad(x, last ? dx_rows : permuted_view(dx_rows, inverse));
+    accumulate_grad(*dx_slot, last ? dx_rows : permuted_view(dx_rows, inverse));
   });
   return y;
 }

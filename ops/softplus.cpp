@@ -16,8 +16,10 @@ Tensor softplus(const Tensor& x, double beta, double threshold) {
   const Tensor linear = kernels::binary(BinaryOp::gt, bx, detail::constant_like(x, threshold));  // bool
   const Tensor smooth = detail::mul(detail::log1p_values(detail::apply(UnaryOp::exp, bx)), 1 / beta);
   Tensor y = kernels::where(linear, x, smooth);
-  record("softplus", {&x}, y, [x, bx, linear](const Tensor& dy) {
-    accumulate_grad(x, kernels::where(linear, dy, detail::mul(dy, detail::apply(UnaryOp::sigmoid, bx))));
+  const Saved bx_saved = save_if(x.requires_grad(), "bx", bx), linear_saved = save_if(x.requires_grad(), "linear", linear);
+  record("softplus", {&x}, y, {bx_saved, linear_saved}, [dx = slot_of(x), bx_saved, linear_saved](const Tensor& dy) {
+    const Tensor sigmoid = detail::apply(UnaryOp::sigmoid, bx_saved.get());
+    accumulate_grad(*dx, kernels::where(linear_saved.get(), dy, detail::mul(dy, sigmoid)));
   });
   return y;
 }

@@ -30,13 +30,13 @@ Tensor stack(const std::vector<Tensor>& inputs, int axis) {
   Shape shape = first.shape();
   shape.insert(a, static_cast<int64_t>(inputs.size()));
   Tensor y = kernels::empty_like(first, shape);
-  std::vector<std::pair<Tensor, int64_t>> needs_grad;  // (input, its index along axis)
+  std::vector<std::pair<std::shared_ptr<GradSlot>, int64_t>> needs_grad;  // (input's slot, its index along axis)
   for (size_t i = 0; i < inputs.size(); ++i) {
     kernels::copy_into(inputs[i], detail::select_view(y, a, static_cast<int64_t>(i)));
-    if (inputs[i].requires_grad()) needs_grad.emplace_back(inputs[i], static_cast<int64_t>(i));
+    if (inputs[i].requires_grad()) needs_grad.emplace_back(slot_of(inputs[i]), static_cast<int64_t>(i));
   }
-  record("stack", inputs, y, [needs_grad = std::move(needs_grad), a](const Tensor& dy) {
-    for (const auto& [x, i] : needs_grad) accumulate_grad(x, detail::select_view(dy, a, i));
+  record("stack", inputs, y, [needs_grad = std::move(needs_grad), a](const Tensor& dy) {  // saves nothing
+    for (const auto& [dx, i] : needs_grad) accumulate_grad(*dx, detail::select_view(dy, a, i));
   });
   return y;
 }

@@ -12,9 +12,9 @@ Tensor sub(const Tensor& a, const Tensor& b) {
   check_same_kind(a, b, "sub");
   check_floating(a, "sub");
   Tensor y = kernels::binary(BinaryOp::sub, a, b);
-  record("sub", {&a, &b}, y, [a, b](const Tensor& dy) {
-    if (a.requires_grad()) accumulate_grad(a, dy);
-    if (b.requires_grad()) accumulate_grad(b, kernels::unary(UnaryOp::neg, dy));
+  record("sub", {&a, &b}, y, [da = slot_of(a), db = slot_of(b)](const Tensor& dy) {  // saves nothing
+    if (da) accumulate_grad(*da, dy);
+    if (db) accumulate_grad(*db, kernels::unary(UnaryOp::neg, dy));
   });
   return y;
 }

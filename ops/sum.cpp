@@ -45,9 +45,9 @@ Tensor sum(const Tensor& x, const std::vector<int>& axes, bool keepdim) {
   }
   const Shape kept_shape = kept.shape();
   Tensor y = make_view(kept, out_shape, contiguous_strides(out_shape), kept.offset());
-  record("sum", {&x}, y, [x, kept_shape](const Tensor& dy) {
+  record("sum", {&x}, y, [dx = slot_of(x), kept_shape](const Tensor& dy) {  // saves nothing
     const Tensor g = dy.contiguous();
-    kernels::add_into(grad_buffer(x), make_view(g, kept_shape, contiguous_strides(kept_shape), g.offset()));
+    kernels::add_into(grad_buffer(*dx), make_view(g, kept_shape, contiguous_strides(kept_shape), g.offset()));
   });
   return y;
 }

@@ -18,7 +18,9 @@ Tensor permute(const Tensor& x, const std::vector<int>& dims) {
     inverse[resolved[i]] = static_cast<int>(i);
   }
   Tensor y = permuted_view(x, resolved);
-  record("permute", {&x}, y, [x, inverse](const Tensor& dy) { accumulate_grad(x, permuted_view(dy, inverse)); });
+  record("permute", {&x}, y, [dx = slot_of(x), inverse](const Tensor& dy) {  // saves nothing
+    accumulate_grad(*dx, permuted_view(dy, inverse));
+  });
   return y;
 }
 

@@ -10,8 +10,17 @@ Tensor unary_op(const char* name, UnaryOp op, const Tensor& x, double scalar) {
   check_defined(x, name, "x");
   check_floating(x, name);
   Tensor y = kernels::unary(op, x, scalar);
-  record(name, {&x}, y, [x, y, op, scalar](const Tensor& dy) {
-    kernels::unary_backward(op, x, y, dy, grad_buffer(x), scalar);
+  // f' reads x (log, relu, ...), y (exp, tanh, ...) or neither (neg, the scalar ops).
+  const UnaryReads reads = unary_derivative_reads(op);
+  const bool needed = x.requires_grad();
+  const Saved value = reads == UnaryReads::x   ? save_if(needed, "x", x)
+                      : reads == UnaryReads::y ? save_if(needed, "y", y)
+                                               : Saved();
+  record(name, {&x}, y, {value}, [dx = slot_of(x), value, op, scalar](const Tensor& dy) {
+    // The kernel takes both x and y and reads only the saved one; it is given
+    // that one (or dy, of the same shape, when it reads neither) for both.
+    const Tensor& read = value.defined() ? value.get() : dy;
+    kernels::unary_backward(op, read, read, dy, grad_buffer(*dx), scalar);
   });
   return y;
 }

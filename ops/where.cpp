@@ -19,10 +19,11 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   if (cond.device() != a.device())
     fail("where: cond is on {} but a is on {}", cond.device().str(), a.device().str());
   Tensor y = kernels::where(cond, a, b);
-  record("where", {&a, &b}, y, [cond, a, b](const Tensor& dy) {
+  const Saved cond_saved = save_if(a.requires_grad() || b.requires_grad(), "cond", cond);
+  record("where", {&a, &b}, y, {cond_saved}, [da = slot_of(a), db = slot_of(b), cond_saved](const Tensor& dy) {
     const Tensor zero = scalar(0, {dy.dtype(), dy.device()});
-    if (a.requires_grad()) accumulate_grad(a, kernels::where(cond, dy, zero));
-    if (b.requires_grad()) accumulate_grad(b, kernels::where(cond, zero, dy));
+    if (da) accumulate_grad(*da, kernels::where(cond_saved.get(), dy, zero));
+    if (db) accumulate_grad(*db, kernels::where(cond_saved.get(), zero, dy));
   });
   return y;
 }

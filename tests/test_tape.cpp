@@ -93,7 +93,8 @@ TEST_CASE("NoGrad records nothing and restores recording after the scope") {
     CHECK(tape.size() == 0);
   }
   CHECK(grad_enabled());
-  CHECK(tanh(w).requires_grad());
+  const Tensor recorded = tanh(w);  // held: a result nobody holds is released at once
+  CHECK(recorded.requires_grad());
   CHECK(tape.size() == 1);
 }
 
@@ -168,7 +169,7 @@ TEST_CASE("to_dot draws ops and tensors") {
   const Tensor y = tanh(w);
   const std::string dot = tape.to_dot();
   CHECK(dot.find("digraph") != std::string::npos);
-  CHECK(dot.find("label=\"tanh\"") != std::string::npos);
+  CHECK(dot.find("label=\"tanh\\nsaved y (2, 3) float32\\n24 B\"") != std::string::npos);  // what backward reads
   CHECK(dot.find("(2, 3)") != std::string::npos);
   CHECK(dot.find("->") != std::string::npos);
 }

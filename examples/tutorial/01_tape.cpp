@@ -21,7 +21,10 @@ int main() {
   // [tutorial:nodes]
   for (size_t i = 0; i < tape.nodes().size(); ++i) {
     const tg::Node& node = tape.nodes()[i];
-    fmt::print("node {}: {} of {} input(s) -> {}\n", i, node.op, node.inputs.size(), node.output.shape().str());
+    fmt::print("node {}: {} of {} input(s) -> {}; saves", i, node.op, node.inputs.size(),
+               node.output.lock()->shape.str());
+    for (const tg::Saved& value : node.saved) fmt::print(" [{}]", value.describe());
+    fmt::print(" ({} bytes)\n", node.saved_bytes());  // what its backward will read
   }
   std::FILE* dot = std::fopen("tape.dot", "w");  // render with: dot -Tsvg tape.dot -o tape.svg
   if (dot != nullptr) {
