@@ -9,7 +9,8 @@ namespace tg {
 // y = x * m / (1 - p), m ~ Bernoulli(1 - p);  dx += dy * m / (1 - p).
 // The mask is drawn where x lives, from one 64-bit key taken from `gen`
 // (core/random_bits.h), so a GPU never waits for host random numbers and every
-// backend draws the same mask for the same key.
+// backend draws the same mask for the same key. Backward draws it again from
+// the key: the node saves 8 bytes instead of a mask the size of x.
 Tensor dropout(const Tensor& x, double p, bool training, Generator& gen) {
   const ProfileScope profile("dropout");
   check_defined(x, "dropout", "x");
@@ -18,11 +19,13 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator& gen) {
   if (!training || p == 0) return x;
 
   // scale = m / (1 - p): an element is kept when its uniform draw u < 1 - p.
-  const Tensor scale = kernels::dropout_mask(x.shape(), {x.dtype(), x.device()}, gen.next_u64(), p);
+  const uint64_t key = gen.next_u64();
+  const TensorOptions options{x.dtype(), x.device()};
+  const Tensor scale = kernels::dropout_mask(x.shape(), options, key, p);
   Tensor y = kernels::binary(BinaryOp::mul, x, scale);
-  const Saved mask = save_if(x.requires_grad(), "mask", scale);
-  record("dropout", {&x}, y, {mask}, [dx = slot_of(x), mask](const Tensor& dy) {
-    accumulate_grad(*dx, kernels::binary(BinaryOp::mul, dy, mask.get()));
+  record("dropout", {&x}, y, [dx = slot_of(x), options, key, p](const Tensor& dy) {  // saves the key only
+    const Tensor scale = kernels::dropout_mask(dx->shape, options, key, p);
+    accumulate_grad(*dx, kernels::binary(BinaryOp::mul, dy, scale));
   });
   return y;
 }

@@ -126,8 +126,8 @@ const std::vector<SavedCase>& saved_cases() {
       {"where", [](const Inputs& in) { return where(in.mask, in.x, in.y); }, {"cond"}},
       {"max", [](const Inputs& in) { return max(in.x, 1).values; }, {"indices"}},
       {"min", [](const Inputs& in) { return min(in.x, 1).values; }, {"indices"}},
-      {"dropout", [](const Inputs& in) { return dropout(in.x, 0.5, true); }, {"mask"}},
-      {"gru_gates", [](const Inputs& in) { return gru_gates(in.gates, in.gates * 0.5, in.h); }, {"gates", "gh", "h"}},
+      {"dropout", [](const Inputs& in) { return dropout(in.x, 0.5, true); }, {}},  // the mask is drawn again
+      {"gru_gates", [](const Inputs& in) { return gru_gates(in.gates, in.gates * 0.5, in.h); }, {"gates", "h"}},
       {"additive_score", [](const Inputs& in) { return additive_score(in.keys, in.query, in.v); },
        {"keys", "query", "v"}},
   };
