@@ -32,6 +32,8 @@ TapeScope::~TapeScope() { current_tape = previous_; }
 bool grad_enabled() { return recording; }
 NoGrad::NoGrad() : previous_(recording) { recording = false; }
 NoGrad::~NoGrad() { recording = previous_; }
+EnableGrad::EnableGrad() : previous_(recording) { recording = true; }
+EnableGrad::~EnableGrad() { recording = previous_; }
 
 Tape::~Tape() { clear(); }
 
@@ -124,10 +126,15 @@ void Tape::release_dropped() {
   trim();
 }
 
-std::vector<int64_t> Tape::reached_from(int64_t root) {
+std::vector<int64_t> Tape::reached_from(const std::vector<int64_t>& roots) {
   const uint64_t pass = ++pass_;
-  std::vector<int64_t> reached{root}, pending{root};
-  nodes_[root].visit = pass;
+  std::vector<int64_t> reached, pending;
+  for (const int64_t root : roots) {
+    if (nodes_[root].visit == pass) continue;
+    nodes_[root].visit = pass;
+    reached.push_back(root);
+    pending.push_back(root);
+  }
   while (!pending.empty()) {
     const Node& node = nodes_[pending.back()];
     pending.pop_back();
@@ -204,23 +211,38 @@ struct FlagScope {
 }  // namespace
 
 void Tape::backward(const Tensor& root, const Tensor& seed, BackwardOptions options) {
-  const GradSlot& root_slot = root.slot();
-  if (root_slot.tape != this || root_slot.node < 0 || root_slot.node >= static_cast<int64_t>(nodes_.size()))
-    fail("backward: the tensor was not recorded on this tape");
-  Tensor grad_seed = seed;
-  if (!grad_seed.defined()) {
-    if (root.numel() != 1)
-      fail("backward: the root has shape {}; give a seed gradient of that shape or reduce it "
-           "to one element first (e.g. sum or mean)", root.shape().str());
-    grad_seed = kernels::empty_like(root, root.shape());
-    kernels::fill(grad_seed, 1.0);
-  } else if (grad_seed.shape() != root.shape()) {
-    fail("backward: seed gradient of shape {} for a root of shape {}", grad_seed.shape().str(),
-         root.shape().str());
-  }
-  accumulate_grad(root, grad_seed);
+  backward(std::vector<Tensor>{root}, std::vector<Tensor>{seed}, options);
+}
 
-  const std::vector<int64_t> order = reached_from(root_slot.node);
+void Tape::backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& seeds, BackwardOptions options) {
+  if (roots.size() != seeds.size())
+    fail("backward: {} roots and {} seed gradients; give one seed per root (undefined for ones)", roots.size(),
+         seeds.size());
+  // Every root checked before any gradient is touched.
+  std::vector<int64_t> root_nodes;
+  std::vector<Tensor> grad_seeds;
+  for (size_t i = 0; i < roots.size(); ++i) {
+    const Tensor& root = roots[i];
+    const GradSlot& root_slot = root.slot();
+    if (root_slot.tape != this || root_slot.node < 0 || root_slot.node >= static_cast<int64_t>(nodes_.size()))
+      fail("backward: the tensor was not recorded on this tape");
+    Tensor grad_seed = seeds[i];
+    if (!grad_seed.defined()) {
+      if (root.numel() != 1)
+        fail("backward: the root has shape {}; give a seed gradient of that shape or reduce it "
+             "to one element first (e.g. sum or mean)", root.shape().str());
+      grad_seed = kernels::empty_like(root, root.shape());
+      kernels::fill(grad_seed, 1.0);
+    } else if (grad_seed.shape() != root.shape()) {
+      fail("backward: seed gradient of shape {} for a root of shape {}", grad_seed.shape().str(),
+           root.shape().str());
+    }
+    root_nodes.push_back(root_slot.node);
+    grad_seeds.push_back(std::move(grad_seed));
+  }
+  for (size_t i = 0; i < roots.size(); ++i) accumulate_grad(roots[i], std::move(grad_seeds[i]));
+
+  const std::vector<int64_t> order = reached_from(root_nodes);
   // The reached nodes' output slots, held for the pass: releasing a node drops
   // its inputs' slots, and each must keep its gradient until its node's turn.
   std::vector<std::shared_ptr<GradSlot>> outputs;

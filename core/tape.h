@@ -74,6 +74,9 @@ class Tape {
   // those: the cost is that subgraph's, and other graphs recorded on the tape
   // stay usable. Without retain_graph the reached nodes are released.
   void backward(const Tensor& root, const Tensor& seed = {}, BackwardOptions options = {});
+  // Several roots in one pass, each seeded with its own gradient (same shape
+  // as its root): a node reached from two roots runs once, with the sum.
+  void backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& seeds, BackwardOptions options = {});
 
   // Drops every node and its saved values; keeps the node array's capacity so
   // a training loop does not reallocate it each step.
@@ -102,8 +105,8 @@ class Tape {
   void release(Node& node);
   // Releases the nodes whose output slots went while releasing_ held them back.
   void release_dropped();
-  // Indices of the live nodes `root` reaches, highest (latest) first.
-  std::vector<int64_t> reached_from(int64_t root);
+  // Indices of the live nodes the roots reach, highest (latest) first.
+  std::vector<int64_t> reached_from(const std::vector<int64_t>& roots);
   // Closes the gaps released nodes leave when the array has grown past a
   // threshold, keeping the recording order.
   void compact();
@@ -131,7 +134,8 @@ class TapeScope {
 };
 
 // Gradient recording for this thread. NoGrad turns it off in its scope
-// (inference, evaluation, optimizer updates).
+// (inference, evaluation, optimizer updates); EnableGrad turns it back on
+// (a backward function that records a graph of its own: tg::checkpoint).
 bool grad_enabled();
 class NoGrad {
  public:
@@ -139,6 +143,16 @@ class NoGrad {
   ~NoGrad();
   NoGrad(const NoGrad&) = delete;
   NoGrad& operator=(const NoGrad&) = delete;
+
+ private:
+  bool previous_;
+};
+class EnableGrad {
+ public:
+  EnableGrad();
+  ~EnableGrad();
+  EnableGrad(const EnableGrad&) = delete;
+  EnableGrad& operator=(const EnableGrad&) = delete;
 
  private:
   bool previous_;

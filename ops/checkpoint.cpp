@@ -1,0 +1,137 @@
+#include "ops/checkpoint.h"
+
+#include <memory>
+#include <utility>
+
+#include "core/error.h"
+#include "core/kernels.h"
+#include "core/tape.h"
+#include "ops/reshape.h"
+#include "ops/slice.h"
+
+namespace tg {
+
+namespace {
+
+void check_outputs(const std::vector<Tensor>& outputs, const char* when) {
+  if (outputs.empty()) fail("checkpoint: fn returned no tensor {}", when);
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    if (!outputs[i].defined()) fail("checkpoint: fn's output {} is an undefined tensor {}", i, when);
+    check_floating(outputs[i], "checkpoint");
+    check_same_kind(outputs[0], outputs[i], "checkpoint (fn's outputs)");
+  }
+}
+
+// What the node's backward needs: fn, its inputs as data, where their
+// gradients go, the random streams' states, and the outputs' shapes.
+struct Recompute {
+  CheckpointFn fn;
+  std::vector<Saved> inputs;
+  std::vector<std::shared_ptr<GradSlot>> input_slots;  // null where an input needs no gradient
+  std::vector<std::pair<Generator*, Generator>> streams;  // (stream, its state when the forward began)
+  std::vector<Shape> shapes;                              // the outputs', in order
+  std::vector<int64_t> offsets;                           // each output's place in the node's flat output
+
+  void operator()(const Tensor& doutput) const {
+    // The inputs again, as data with the originals' gradient slots: the
+    // recomputed graph sends its gradients straight into the inputs'.
+    std::vector<Tensor> again;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      Tensor input = inputs[i].get().detach();
+      input.impl().autograd = input_slots[i];
+      again.push_back(std::move(input));
+    }
+    std::vector<Generator> now;
+    for (const auto& [stream, at_forward] : streams) {
+      now.push_back(*stream);
+      *stream = at_forward;
+    }
+    Tape tape;
+    std::vector<Tensor> outputs;
+    {
+      const TapeScope scope(tape);
+      const EnableGrad record;
+      outputs = fn(again);
+    }
+    for (size_t i = 0; i < streams.size(); ++i) *streams[i].first = now[i];
+    check_outputs(outputs, "when run again in backward");
+    if (outputs.size() != shapes.size())
+      fail("checkpoint: fn returned {} outputs when run again in backward, {} the first time; it must compute "
+           "the same thing from the same inputs", outputs.size(), shapes.size());
+    std::vector<Tensor> roots, seeds;
+    for (size_t k = 0; k < outputs.size(); ++k) {
+      if (outputs[k].shape() != shapes[k])
+        fail("checkpoint: fn's output {} has shape {} when run again in backward, {} the first time", k,
+             outputs[k].shape().str(), shapes[k].str());
+      if (!outputs[k].requires_grad()) continue;  // depends on nothing trainable
+      const Tensor flat = doutput.contiguous();
+      roots.push_back(outputs[k]);
+      seeds.push_back(shapes.size() == 1 ? doutput
+                                         : make_view(flat, shapes[k], contiguous_strides(shapes[k]),
+                                                     flat.offset() + offsets[k]));
+    }
+    if (!roots.empty()) tape.backward(roots, seeds);
+  }
+};
+
+}  // namespace
+
+std::vector<Tensor> checkpoint(const CheckpointFn& fn, const std::vector<Tensor>& inputs,
+                               const CheckpointOptions& options) {
+  const ProfileScope profile("checkpoint");
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (!inputs[i].defined()) fail("checkpoint: input {} is an undefined tensor", i);
+  Recompute recompute{fn, {}, {}, {}, {}, {}};
+  for (Generator* stream : options.generators) {
+    if (stream == nullptr) fail("checkpoint: a generator in options.generators is null");
+    recompute.streams.emplace_back(stream, *stream);
+  }
+  std::vector<Tensor> outputs;
+  {
+    NoGrad no_grad;  // nothing inside is recorded: its intermediates go as soon as fn is done with them
+    outputs = fn(inputs);
+  }
+  check_outputs(outputs, "");
+  if (!grad_enabled()) return outputs;
+
+  // The node's output: the one output, or one flat buffer holding them all.
+  Tensor flat;
+  int64_t total = 0;
+  for (const Tensor& out : outputs) {
+    recompute.shapes.push_back(out.shape());
+    recompute.offsets.push_back(total);
+    total += out.numel();
+  }
+  if (outputs.size() == 1) {
+    flat = outputs[0].detach();  // a handle of its own, without any slot fn's result had
+  } else {
+    flat = kernels::empty_like(outputs[0], Shape{total});
+    for (size_t k = 0; k < outputs.size(); ++k)
+      kernels::copy_into(outputs[k], make_view(flat, outputs[k].shape(), contiguous_strides(outputs[k].shape()),
+                                               flat.offset() + recompute.offsets[k]));
+  }
+  // Saves its inputs, and nothing fn computed. Recorded even when no input
+  // requires grad: fn's own parameters may.
+  std::vector<Saved> saved;
+  std::vector<std::shared_ptr<GradSlot>> needing_grad;
+  for (const Tensor& input : inputs) {
+    saved.emplace_back("input", input);
+    recompute.input_slots.push_back(slot_of(input));
+    if (input.requires_grad()) needing_grad.push_back(input.impl().autograd);
+  }
+  recompute.inputs = saved;
+  Tape::current().record("checkpoint", std::move(needing_grad), flat, std::move(saved), std::move(recompute));
+  if (outputs.size() == 1) return {flat};
+
+  // Recorded views of the buffer (slice and reshape save nothing): their
+  // gradients gather into the buffer's, which the node's backward splits.
+  std::vector<Tensor> views;
+  int64_t offset = 0;
+  for (const Tensor& out : outputs) {
+    views.push_back(reshape(slice(flat, 0, offset, offset + out.numel()), out.shape()));
+    offset += out.numel();
+  }
+  return views;
+}
+
+}  // namespace tg
