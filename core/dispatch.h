@@ -13,7 +13,9 @@
 //       T* out = y.data<T>("softsign");
 //       for (int64_t i = 0; i < xc.numel(); ++i) out[i] = in[i] / (1 + std::abs(in[i]));
 //     });
-//     tg::record("softsign", {&x}, y, [x, xc](const tg::Tensor& dy) {
+//     const tg::Saved x_saved = tg::save_if(x.requires_grad(), "x", xc);  // what backward reads
+//     tg::record("softsign", {&x}, y, {x_saved}, [dx_slot = tg::slot_of(x), x_saved](const tg::Tensor& dy) {
+//       const tg::Tensor& xc = x_saved.get();                // fails if xc was changed in place since
 //       const tg::Tensor dyc = dy.contiguous();
 //       tg::Tensor dx = tg::Tensor::empty(xc.shape(), {.dtype = xc.dtype()});
 //       tg::visit_float(xc.dtype(), "softsign", [&]<typename T>() {
@@ -21,7 +23,7 @@
 //         T* d = dx.data<T>("softsign");
 //         for (int64_t i = 0; i < xc.numel(); ++i) d[i] = g[i] / ((1 + std::abs(in[i])) * (1 + std::abs(in[i])));
 //       });
-//       tg::accumulate_grad(x, dx);                   // into x itself, not xc; accumulates (+=)
+//       tg::accumulate_grad(*dx_slot, dx);            // into x's gradient, not xc's; accumulates (+=)
 //     });
 //     return y;
 //   }

@@ -39,7 +39,9 @@ tg::Tensor softsign(const tg::Tensor& x) {
     T* out = y.data<T>("softsign");
     for (int64_t i = 0; i < xc.numel(); ++i) out[i] = in[i] / (1 + std::abs(in[i]));
   });
-  tg::record("softsign", {&x}, y, [x, xc](const tg::Tensor& dy) {
+  const tg::Saved x_saved = tg::save_if(x.requires_grad(), "x", xc);  // what the derivative reads
+  tg::record("softsign", {&x}, y, {x_saved}, [dx_slot = tg::slot_of(x), x_saved](const tg::Tensor& dy) {
+    const tg::Tensor& xc = x_saved.get();
     const tg::Tensor dyc = dy.contiguous();
     tg::Tensor dx = tg::Tensor::empty(xc.shape(), {.dtype = xc.dtype()});
     tg::visit_float(xc.dtype(), "softsign", [&]<typename T>() {
@@ -50,7 +52,7 @@ tg::Tensor softsign(const tg::Tensor& x) {
         d[i] = g[i] / (s * s);
       }
     });
-    tg::accumulate_grad(x, dx);  // backward accumulates, into x itself (not its copy xc)
+    tg::accumulate_grad(*dx_slot, dx);  // backward accumulates, into x's gradient (not its copy xc's)
   });
   return y;
 }

@@ -20,8 +20,13 @@ tg::Tensor silu(const tg::Tensor& x, Derivative derivative = Derivative::right) 
     T* out = y.data<T>("silu");
     for (int64_t i = 0; i < xc.numel(); ++i) out[i] = in[i] / (1 + std::exp(-in[i]));
   });
-  // The backward function: given dL/dy, accumulate (+=) dL/dx into x's gradient.
-  tg::record("silu", {&x}, y, [x, xc, derivative](const tg::Tensor& dy) {
+  // What the backward reads, saved as data: x (row-major). Listed in record, so
+  // the node shows it and an in-place change to it before backward is caught.
+  const tg::Saved x_saved = tg::save_if(x.requires_grad(), "x", xc);
+  // The backward function: given dL/dy, accumulate (+=) dL/dx into x's gradient,
+  // through x's gradient slot (where its gradient goes, without its data).
+  tg::record("silu", {&x}, y, {x_saved}, [dx_slot = tg::slot_of(x), x_saved, derivative](const tg::Tensor& dy) {
+    const tg::Tensor& xc = x_saved.get();
     const tg::Tensor dyc = dy.contiguous();
     tg::Tensor dx = tg::Tensor::empty(xc.shape(), {.dtype = xc.dtype()});
     tg::visit_float(xc.dtype(), "silu", [&]<typename T>() {
@@ -32,7 +37,7 @@ tg::Tensor silu(const tg::Tensor& x, Derivative derivative = Derivative::right) 
         d[i] = g[i] * (derivative == Derivative::wrong ? s : s * (1 + in[i] * (1 - s)));  // wrong: a term lost
       }
     });
-    tg::accumulate_grad(x, dx);
+    tg::accumulate_grad(*dx_slot, dx);
   });
   return y;
 }

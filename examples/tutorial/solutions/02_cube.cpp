@@ -11,7 +11,9 @@ tg::Tensor cube(const tg::Tensor& x) {
     T* out = y.data<T>("cube");
     for (int64_t i = 0; i < xc.numel(); ++i) out[i] = in[i] * in[i] * in[i];
   });
-  tg::record("cube", {&x}, y, [x, xc](const tg::Tensor& dy) {
+  const tg::Saved x_saved = tg::save_if(x.requires_grad(), "x", xc);  // d(x³)/dx reads x
+  tg::record("cube", {&x}, y, {x_saved}, [dx_slot = tg::slot_of(x), x_saved](const tg::Tensor& dy) {
+    const tg::Tensor& xc = x_saved.get();
     const tg::Tensor dyc = dy.contiguous();
     tg::Tensor dx = tg::Tensor::empty(xc.shape(), {.dtype = xc.dtype()});
     tg::visit_float(xc.dtype(), "cube", [&]<typename T>() {
@@ -19,7 +21,7 @@ tg::Tensor cube(const tg::Tensor& x) {
       T* d = dx.data<T>("cube");
       for (int64_t i = 0; i < xc.numel(); ++i) d[i] = 3 * in[i] * in[i] * g[i];  // d(x³)/dx = 3x²
     });
-    tg::accumulate_grad(x, dx);
+    tg::accumulate_grad(*dx_slot, dx);
   });
   return y;
 }
