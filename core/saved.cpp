@@ -8,7 +8,10 @@
 namespace tg {
 
 Saved::Saved(const char* name, const Tensor& value)
-    : value_(value.detach()), version_(value.impl().storage->version()), name_(name) {}
+    : value_(value.detach()),
+      version_(value.impl().storage->version()),
+      name_(name),
+      leaf_(value.requires_grad() && value.is_leaf()) {}
 
 bool Saved::changed() const { return defined() && value_.impl().storage->version() != version_; }
 
@@ -30,7 +33,8 @@ const void* Saved::storage_id() const { return defined() ? value_.impl().storage
 
 std::string Saved::describe() const {
   if (!defined()) return fmt::format("{} (not saved)", name_);
-  return fmt::format("{} {} {}", name_, value_.shape().str(), dtype_name(value_.dtype()));
+  return fmt::format("{} {} {}{}", name_, value_.shape().str(), dtype_name(value_.dtype()),
+                     leaf_ ? " (leaf)" : "");
 }
 
 Saved save_if(bool needed, const char* name, const Tensor& value) {

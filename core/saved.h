@@ -35,6 +35,9 @@ class Saved {
   std::string changed_message() const;
   // Bytes of the memory it keeps alive (its storage, which a view shares).
   size_t bytes() const;
+  // Whether it is a leaf that requires grad (a parameter, a user's input):
+  // memory its owner keeps anyway, so saving it costs nothing.
+  bool is_leaf() const { return leaf_; }
   const void* storage_id() const;  // to count a storage saved twice once
   // "y (64, 256) float32", for errors and to_dot.
   std::string describe() const;
@@ -43,6 +46,7 @@ class Saved {
   Tensor value_;
   uint64_t version_ = 0;
   const char* name_ = "";
+  bool leaf_ = false;
 };
 
 // A Saved value of `value` when `needed` and gradients are being recorded,

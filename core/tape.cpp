@@ -43,15 +43,21 @@ GradSlot::~GradSlot() {
 
 std::shared_ptr<GradSlot> slot_of(const Tensor& t) { return t.requires_grad() ? t.impl().autograd : nullptr; }
 
-size_t Node::saved_bytes() const {
+namespace {
+size_t distinct_bytes(const std::vector<Saved>& saved, bool parameters) {
   size_t bytes = 0;
   for (size_t i = 0; i < saved.size(); ++i) {
+    if (!parameters && saved[i].is_leaf()) continue;
     bool counted = false;  // mul(x, x) saves x twice: one storage
     for (size_t j = 0; j < i; ++j) counted = counted || saved[j].storage_id() == saved[i].storage_id();
     if (!counted) bytes += saved[i].bytes();
   }
   return bytes;
 }
+}  // namespace
+
+size_t Node::saved_bytes() const { return distinct_bytes(saved, true); }
+size_t Node::activation_bytes() const { return distinct_bytes(saved, false); }
 
 size_t Tape::saved_bytes() const {
   std::unordered_set<const void*> seen;
@@ -86,7 +92,7 @@ void Tape::record(const char* op, std::vector<std::shared_ptr<GradSlot>> inputs,
   node.live = true;
   out.autograd = std::move(slot);
   ++live_;
-  profile_saved(op, node.saved_bytes());
+  profile_saved(op, node.activation_bytes());
 }
 
 void Tape::release(Node& node) {

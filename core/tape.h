@@ -53,8 +53,12 @@ struct Node {
   bool live = false;                               // recorded and not yet released
   uint64_t visit = 0;                              // the backward pass that last reached it
 
-  // Bytes of memory the saved values keep alive, each storage counted once.
+  // Bytes of memory the saved values keep alive, each storage counted once;
+  // activation_bytes() leaves out leaves that require grad (parameters, kept
+  // by their module anyway):
+  // what the profiler's "saved" column adds up.
   size_t saved_bytes() const;
+  size_t activation_bytes() const;
 };
 
 class Tape {

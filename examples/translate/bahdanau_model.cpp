@@ -31,6 +31,7 @@ BahdanauEncoder::BahdanauEncoder(const ModelConfig& c, DType dtype, Generator& g
     : embed(c.src_vocab, c.embed, data::Vocab::pad_id, dtype, gen),
       dropout(c.dropout, gen.next_u64()),
       rnn(c.cell, c.embed, c.hidden, {.bidirectional = true}, dtype, gen) {
+  rnn.recompute = c.checkpoint_encoder;
   register_module("embed", embed);
   register_module("dropout", dropout);
   register_module(rnn.name(), rnn.module());

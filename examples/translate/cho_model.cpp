@@ -25,6 +25,7 @@ ChoEncoder::ChoEncoder(const ModelConfig& c, DType dtype, Generator& gen)
     : embed(c.src_vocab, c.embed, data::Vocab::pad_id, dtype, gen),
       dropout(c.dropout, gen.next_u64()),
       rnn(c.cell, c.embed, c.hidden, {}, dtype, gen) {
+  rnn.recompute = c.checkpoint_encoder;
   register_module("embed", embed);
   register_module("dropout", dropout);
   register_module(rnn.name(), rnn.module());

@@ -191,6 +191,9 @@ struct TrainCommand {
     cmd->add_option("--dropout", opt.model.dropout, "dropout probability")
         ->check(CLI::Range(0.0, 0.99))
         ->capture_default_str();
+    cmd->add_flag("--checkpoint-encoder", opt.model.checkpoint_encoder,
+                  "keep none of the encoder's activations between forward and backward; run it again in "
+                  "backward (less memory, more compute)");
     cmd->add_option("--epochs", opt.epochs, "epochs to train (in all, counting resumed ones)")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();

@@ -2,6 +2,8 @@
 
 #include "core/creation.h"
 #include "core/error.h"
+#include "core/tape.h"
+#include "ops/checkpoint.h"
 #include "ops/concat.h"
 #include "ops/slice.h"
 
@@ -69,6 +71,18 @@ nn::Module& EncoderRNN::module() const {
 }
 
 nn::GRUOutput EncoderRNN::operator()(const Tensor& x, const Tensor& lengths) const {
+  if (!recompute || !grad_enabled()) return run(x, lengths);
+  // The recurrence has no dropout of its own: no random stream to set back.
+  const std::vector<Tensor> out = checkpoint(
+      [this](const std::vector<Tensor>& in) {
+        const nn::GRUOutput again = run(in[0], in[1]);
+        return std::vector<Tensor>{again.output, again.h_n};
+      },
+      {x, lengths});
+  return {out[0], out[1]};
+}
+
+nn::GRUOutput EncoderRNN::run(const Tensor& x, const Tensor& lengths) const {
   if (gru) return (*gru)(x, {}, lengths);
   const nn::LSTMOutput run = (*lstm)(x, {}, {}, lengths);
   return {run.output, run.h_n};

@@ -42,7 +42,13 @@ struct EncoderRNN {
   nn::Module& module() const;  // the one that is set
   const char* name() const { return gru ? "gru" : "lstm"; }
   // x (S, B, E), lengths (B) -> output (S, B, D·H) (0 at padding) and h_n (D, B, H); an LSTM's c_n is not used.
+  // With `recompute` (ModelConfig::checkpoint_encoder) and gradients on, the
+  // recurrence runs under tg::checkpoint: only x and lengths are kept.
   nn::GRUOutput operator()(const Tensor& x, const Tensor& lengths) const;
+  bool recompute = false;
+
+ private:
+  nn::GRUOutput run(const Tensor& x, const Tensor& lengths) const;
 };
 
 // The decoder's cell: exactly one of the two is set. The decoder state is one

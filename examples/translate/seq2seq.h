@@ -21,6 +21,10 @@ struct ModelConfig {
   int64_t embed = 256;
   int64_t hidden = 512;
   double dropout = 0.2;
+  // Memory for compute: the encoder's recurrence keeps nothing between the
+  // forward and backward and runs again in backward (tg::checkpoint). Not a
+  // property of the weights: not written to checkpoints.
+  bool checkpoint_encoder = false;
 };
 
 // What the encoder hands the decoder for one source batch.

@@ -152,7 +152,9 @@ CheckpointInfo start_or_resume(const TrainOptions& options, const RunFiles& file
   if (!std::filesystem::exists(files.last, ec))
     fail("cannot resume: '{}' does not exist (train without --resume first, or pass the --checkpoint-dir of the run)",
          files.last);
-  return read_checkpoint_info(files.last);
+  info = read_checkpoint_info(files.last);
+  info.config.checkpoint_encoder = options.model.checkpoint_encoder;  // how to train, not what is trained
+  return info;
 }
 
 struct TrainingData {
