@@ -21,27 +21,27 @@ Tensor valid_targets(const Tensor& target, int64_t ignore_index, DType dtype) {
   return kernels::binary(BinaryOp::ne, target.to(DType::f64), ignored).to(dtype);
 }
 
-// One node from logits to per-row losses, saving only the logits (kept alive
-// by the op that made them anyway, when that op saves them) and the targets:
-//   logp = log_softmax(logits)   (a temporary of forward, then dropped)
+// One node from logits to per-row losses, saving the log-probabilities (the
+// size of the logits, which it does not keep) and the targets:
+//   logp = log_softmax(logits)
 //   loss_i = -(1-ε) logp[i, t_i] - ε/C Σ_c logp[i, c]   (0 for ignored rows)
-// Backward recomputes logp into one (R, C) buffer and turns it, in place,
-// into the gradient, which then becomes the logits' gradient without a copy:
+// Backward turns e^logp, in a new (R, C) buffer, into the gradient in place,
+// which then becomes the logits' gradient without a copy:
 //   dlogits[i, c] = dloss_i [t_i ≠ ignore] e^logp[i, c] - dloss_i ((1-ε)[c = t_i] + ε/C)
 // (the log-softmax backward dlogp - e^logp Σ_c dlogp, with Σ_c dlogp = -dloss_i).
 // logits (R, C), target int64 (R) -> loss (R)
 Tensor log_softmax_nll(const Tensor& logits, const Tensor& target, int64_t ignore_index, double smoothing) {
   const ProfileScope profile("log_softmax_nll");
-  Tensor loss = kernels::nll_rows(kernels::softmax_rows(logits.contiguous(), true), target, ignore_index, smoothing);
-  const Saved logits_saved = save_if(logits.requires_grad(), "logits", logits),
+  const Tensor logp = kernels::softmax_rows(logits.contiguous(), true);
+  Tensor loss = kernels::nll_rows(logp, target, ignore_index, smoothing);
+  const Saved logp_saved = save_if(logits.requires_grad(), "logp", logp),
               target_saved = save_if(logits.requires_grad(), "target", target);
-  record("log_softmax_nll", {&logits}, loss, {logits_saved, target_saved},
-         [dlogits = slot_of(logits), logits_saved, target_saved, ignore_index, smoothing](const Tensor& dloss_in) {
-    const Tensor &logits = logits_saved.get(), &target = target_saved.get();
+  record("log_softmax_nll", {&logits}, loss, {logp_saved, target_saved},
+         [dlogits = slot_of(logits), logp_saved, target_saved, ignore_index, smoothing](const Tensor& dloss_in) {
+    const Tensor &logp = logp_saved.get(), &target = target_saved.get();
     const Tensor dloss = dloss_in.contiguous();
-    Tensor gradient = kernels::softmax_rows(logits.contiguous(), true);  // logp, about to become dlogits
-    Backend& backend = backend_for(logits.device());
-    backend.unary(UnaryOp::exp, gradient.view(), gradient.view(), 0);  // softmax, in place
+    Tensor gradient = kernels::unary(UnaryOp::exp, logp);  // softmax, about to become dlogits
+    Backend& backend = backend_for(logp.device());
     // scale_i = dloss_i [t_i ≠ ignore], broadcast along the row
     const Tensor scale = kernels::binary(BinaryOp::mul, dloss, valid_targets(target, ignore_index, dloss.dtype()));
     const int64_t rows = gradient.size(0), cols = gradient.size(1);

@@ -31,7 +31,7 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
   kernels::copy_into(b, y);                                  // y = b, broadcast
   kernels::matmul2d_into(x2d, w, y2d, /*accumulate=*/true);  // y += x @ w
 
-  const Saved x_saved = save_if(w.requires_grad(), "x", x2d);  // dW reads X
+  const Saved x_saved = save_if(w.requires_grad(), "x", x2);   // dW reads X (x itself when contiguous)
   const Saved w_saved = save_if(x.requires_grad(), "w", w);    // dX reads W; db reads nothing
   record("linear", {&x, &w, &b}, y, {x_saved, w_saved},
          [dx_slot = slot_of(x), dw = slot_of(w), db = slot_of(b), x_saved, w_saved, rows_k, rows_n](const Tensor& dy) {
@@ -42,7 +42,11 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
              kernels::matmul2d_into(dy2d, permuted_view(w_saved.get(), {1, 0}),
                                     make_view(dx, rows_k, contiguous_strides(rows_k), dx.offset()), true);  // dX += dY Wᵀ
            }
-           if (dw) kernels::matmul2d_into(permuted_view(x_saved.get(), {1, 0}), dy2d, grad_buffer(*dw), true);  // dW += Xᵀ dY
+           if (dw) {
+             const Tensor& x2 = x_saved.get();
+             const Tensor x2d = make_view(x2, rows_k, contiguous_strides(rows_k), x2.offset());  // (M, K)
+             kernels::matmul2d_into(permuted_view(x2d, {1, 0}), dy2d, grad_buffer(*dw), true);  // dW += Xᵀ dY
+           }
            if (db) accumulate_grad(*db, g);  // summed to b's shape
          });
   return y;

@@ -108,7 +108,7 @@ const std::vector<SavedCase>& saved_cases() {
       {"softmax", [](const Inputs& in) { return softmax(in.x, -1); }, {"y"}},
       {"softmax, axis 0", [](const Inputs& in) { return softmax(in.x, 0); }, {"y"}},
       {"log_softmax", [](const Inputs& in) { return log_softmax(in.x, -1); }, {"y"}},
-      {"cross_entropy", [](const Inputs& in) { return cross_entropy(in.x, in.target); }, {"logits", "target"}},
+      {"cross_entropy", [](const Inputs& in) { return cross_entropy(in.x, in.target); }, {"logp", "target"}},
       {"mse_loss", [](const Inputs& in) { return mse_loss(in.x, in.y); }, {"a", "b"}},
       {"sum over an axis", [](const Inputs& in) { return sum(in.x, {0}); }, {}},
       {"mean", [](const Inputs& in) { return mean(in.x); }, {}},
