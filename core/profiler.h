@@ -16,9 +16,10 @@
 //   any op it calls included, is charged to it.
 // - bytes: Storage allocated (host and device) while an op's own code, not a
 //   nested op's, runs. Views allocate nothing.
-// - saved: the bytes the op's nodes saved for backward when recorded, beyond
-//   parameters (Node::activation_bytes: the memory a graph keeps until
-//   backward reads it; a parameter is kept by its module anyway).
+// - saved: the bytes the op's nodes made the tape keep for backward: each
+//   saved storage counted once, by the first live node that saved it, and
+//   leaves that require grad (parameters, kept by their module anyway) left
+//   out. A step's column adds up to what its forward left for backward.
 // - wall time: from construction to now (or to stop()), paused intervals left
 //   out. Time outside ops (optimizer steps, data loading, freeing the tape)
 //   is the difference.

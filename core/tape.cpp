@@ -6,7 +6,6 @@
 #include <functional>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "core/error.h"
 #include "core/kernels.h"
@@ -43,31 +42,35 @@ GradSlot::~GradSlot() {
 
 std::shared_ptr<GradSlot> slot_of(const Tensor& t) { return t.requires_grad() ? t.impl().autograd : nullptr; }
 
-namespace {
-size_t distinct_bytes(const std::vector<Saved>& saved, bool parameters) {
+size_t Node::saved_bytes() const {
   size_t bytes = 0;
   for (size_t i = 0; i < saved.size(); ++i) {
-    if (!parameters && saved[i].is_leaf()) continue;
     bool counted = false;  // mul(x, x) saves x twice: one storage
     for (size_t j = 0; j < i; ++j) counted = counted || saved[j].storage_id() == saved[i].storage_id();
     if (!counted) bytes += saved[i].bytes();
   }
   return bytes;
 }
-}  // namespace
 
-size_t Node::saved_bytes() const { return distinct_bytes(saved, true); }
-size_t Node::activation_bytes() const { return distinct_bytes(saved, false); }
-
-size_t Tape::saved_bytes() const {
-  std::unordered_set<const void*> seen;
-  size_t bytes = 0;
-  for (const Node& node : nodes_) {
-    if (!node.live) continue;
-    for (const Saved& value : node.saved)
-      if (value.defined() && seen.insert(value.storage_id()).second) bytes += value.bytes();
+size_t Tape::count_saved(const Node& node, int direction) {
+  size_t new_bytes = 0;
+  for (size_t i = 0; i < node.saved.size(); ++i) {
+    const Saved& value = node.saved[i];
+    bool repeated = false;  // mul(x, x) saves x twice
+    for (size_t j = 0; j < i; ++j) repeated = repeated || node.saved[j].storage_id() == value.storage_id();
+    if (repeated) continue;
+    if (direction > 0) {
+      if (saved_storages_[value.storage_id()]++ > 0) continue;
+      saved_bytes_ += value.bytes();
+      if (!value.is_leaf()) new_bytes += value.bytes();
+    } else {
+      const auto it = saved_storages_.find(value.storage_id());
+      if (it == saved_storages_.end() || --it->second > 0) continue;
+      saved_storages_.erase(it);
+      saved_bytes_ -= value.bytes();
+    }
   }
-  return bytes;
+  return new_bytes;
 }
 
 void Tape::record(const char* op, std::vector<std::shared_ptr<GradSlot>> inputs, Tensor& output,
@@ -92,7 +95,8 @@ void Tape::record(const char* op, std::vector<std::shared_ptr<GradSlot>> inputs,
   node.live = true;
   out.autograd = std::move(slot);
   ++live_;
-  profile_saved(op, node.activation_bytes());
+  // The profiler's "saved": what this node newly makes the tape keep.
+  profile_saved(op, count_saved(node, +1));
 }
 
 void Tape::release(Node& node) {
@@ -105,6 +109,7 @@ void Tape::release(Node& node) {
   }
   node.live = false;
   --live_;
+  count_saved(node, -1);
   // Last: dropping the inputs' slots may drop earlier nodes' outputs, which
   // output_dropped queues while releasing_ is set.
   node.output.reset();
@@ -311,6 +316,8 @@ void Tape::clear() {
   nodes_.clear();
   live_ = 0;
   dropped_.clear();
+  saved_storages_.clear();
+  saved_bytes_ = 0;
 }
 
 std::string Tape::to_dot() const {

@@ -32,6 +32,7 @@
 // recorded on a tape must be dropped on the thread that owns it.
 #include <functional>
 #include <memory>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -53,12 +54,8 @@ struct Node {
   bool live = false;                               // recorded and not yet released
   uint64_t visit = 0;                              // the backward pass that last reached it
 
-  // Bytes of memory the saved values keep alive, each storage counted once;
-  // activation_bytes() leaves out leaves that require grad (parameters, kept
-  // by their module anyway):
-  // what the profiler's "saved" column adds up.
+  // Bytes of memory the saved values keep alive, each storage counted once.
   size_t saved_bytes() const;
-  size_t activation_bytes() const;
 };
 
 class Tape {
@@ -92,7 +89,7 @@ class Tape {
   const std::vector<Node>& nodes() const { return nodes_; }
   // Bytes the live nodes' saved values keep alive (a storage saved by several
   // nodes counted once): the memory backward is waiting to read.
-  size_t saved_bytes() const;
+  size_t saved_bytes() const { return saved_bytes_; }
 
   // Graphviz source of the recorded graph: ops as boxes labelled with what
   // they saved and its size, tensors as ellipses labelled with shapes.
@@ -123,6 +120,13 @@ class Tape {
   size_t compact_at_ = 4096;      // node count at which record() compacts
   bool releasing_ = false;        // a release is running: queue, don't recurse
   std::vector<int64_t> dropped_;  // nodes whose output went meanwhile
+  // Each storage the live nodes saved, with how many of them saved it, and
+  // the bytes of all of them: a storage saved by 30 steps counts once.
+  std::unordered_map<const void*, size_t> saved_storages_;
+  size_t saved_bytes_ = 0;
+  // Counts `node`'s saved storages in (+1) or out (-1); returns the bytes of
+  // those it is the first to save, leaves that require grad left out.
+  size_t count_saved(const Node& node, int direction);
 };
 
 // Records onto `tape` instead of the current one while in scope.
