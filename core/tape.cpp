@@ -264,6 +264,7 @@ void Tape::backward(const std::vector<Tensor>& roots, const std::vector<Tensor>&
     const FlagScope releasing(releasing_);
     for (size_t k = 0; k < order.size(); ++k) {
       Node& node = nodes_[order[k]];
+      if (outputs[k] == nullptr) continue;  // cannot happen: the root is held, the others by their users
       GradSlot& out = *outputs[k];
       std::shared_ptr<TensorImpl> grad = out.grad;
       if (grad != nullptr && node.backward) {
