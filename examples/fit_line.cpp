@@ -9,14 +9,12 @@ int main() {
 
   tg::Tensor w = tg::zeros({1, 1}).requires_grad_();
   tg::Tensor b = tg::zeros({1}).requires_grad_();
+  tg::optim::SGD sgd({w, b}, {.lr = 0.1});  // p -= 0.1 * dL/dp
   for (int step = 0; step < 200; ++step) {
     const tg::Tensor loss = tg::mse_loss(tg::matmul(x, w) + b, y);
     loss.backward();  // walks the tape in reverse; w.grad() and b.grad() fill in
-    tg::NoGrad no_grad;
-    for (tg::Tensor* p : {&w, &b}) {
-      tg::kernels::add_into(*p, p->grad() * -0.1);  // p -= 0.1 * dL/dp
-      p->set_grad(tg::Tensor());
-    }
+    sgd.step();
+    sgd.zero_grad();
     if (step % 50 == 0) fmt::print("step {:3d}  loss {:.4f}\n", step, loss.item());
   }
   fmt::print("w = {}\nb = {}\n", w, b);
