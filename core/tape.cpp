@@ -42,23 +42,28 @@ GradSlot::~GradSlot() {
 
 std::shared_ptr<GradSlot> slot_of(const Tensor& t) { return t.requires_grad() ? t.impl().autograd : nullptr; }
 
+namespace {
+// Whether saved[i] is the first value of the list on its storage: mul(x, x)
+// saves x twice, and that is one storage.
+bool first_on_its_storage(const std::vector<Saved>& saved, size_t i) {
+  for (size_t j = 0; j < i; ++j)
+    if (saved[j].storage_id() == saved[i].storage_id()) return false;
+  return true;
+}
+}  // namespace
+
 size_t Node::saved_bytes() const {
   size_t bytes = 0;
-  for (size_t i = 0; i < saved.size(); ++i) {
-    bool counted = false;  // mul(x, x) saves x twice: one storage
-    for (size_t j = 0; j < i; ++j) counted = counted || saved[j].storage_id() == saved[i].storage_id();
-    if (!counted) bytes += saved[i].bytes();
-  }
+  for (size_t i = 0; i < saved.size(); ++i)
+    if (first_on_its_storage(saved, i)) bytes += saved[i].bytes();
   return bytes;
 }
 
 size_t Tape::count_saved(const Node& node, int direction) {
   size_t new_bytes = 0;
   for (size_t i = 0; i < node.saved.size(); ++i) {
+    if (!first_on_its_storage(node.saved, i)) continue;
     const Saved& value = node.saved[i];
-    bool repeated = false;  // mul(x, x) saves x twice
-    for (size_t j = 0; j < i; ++j) repeated = repeated || node.saved[j].storage_id() == value.storage_id();
-    if (repeated) continue;
     if (direction > 0) {
       if (saved_storages_[value.storage_id()]++ > 0) continue;
       saved_bytes_ += value.bytes();
@@ -338,8 +343,7 @@ std::string Tape::to_dot() const {
     if (!node.live || output == nullptr) continue;
     // The box says what backward will read: "tanh\nsaved y (64, 256) float32\n64.0 KiB".
     std::string label = node.op;
-    for (const Saved& value : node.saved)
-      if (value.defined()) label += "\\nsaved " + value.describe();
+    for (const Saved& value : node.saved) label += "\\nsaved " + value.describe();  // record() drops undefined ones
     if (!node.saved.empty()) label += fmt::format("\\n{}", format_bytes(node.saved_bytes()));
     dot += fmt::format("  op{} [shape=box, style=filled, fillcolor=lightblue, label=\"{}\"];\n", i, label);
     for (const std::shared_ptr<GradSlot>& input : node.inputs)

@@ -13,6 +13,11 @@ namespace tg {
 
 namespace {
 
+// Output `shape` at `offset` of the flat buffer `flat`, as a plain view.
+Tensor part_of(const Tensor& flat, const Shape& shape, int64_t offset) {
+  return make_view(flat, shape, contiguous_strides(shape), flat.offset() + offset);
+}
+
 void check_outputs(const std::vector<Tensor>& outputs, const char* when) {
   if (outputs.empty()) fail("checkpoint: fn returned no tensor {}", when);
   for (size_t i = 0; i < outputs.size(); ++i) {
@@ -58,17 +63,15 @@ struct Recompute {
     if (outputs.size() != shapes.size())
       fail("checkpoint: fn returned {} outputs when run again in backward, {} the first time; it must compute "
            "the same thing from the same inputs", outputs.size(), shapes.size());
+    const Tensor flat = shapes.size() == 1 ? doutput : doutput.contiguous();
     std::vector<Tensor> roots, seeds;
     for (size_t k = 0; k < outputs.size(); ++k) {
       if (outputs[k].shape() != shapes[k])
         fail("checkpoint: fn's output {} has shape {} when run again in backward, {} the first time", k,
              outputs[k].shape().str(), shapes[k].str());
       if (!outputs[k].requires_grad()) continue;  // depends on nothing trainable
-      const Tensor flat = doutput.contiguous();
       roots.push_back(outputs[k]);
-      seeds.push_back(shapes.size() == 1 ? doutput
-                                         : make_view(flat, shapes[k], contiguous_strides(shapes[k]),
-                                                     flat.offset() + offsets[k]));
+      seeds.push_back(shapes.size() == 1 ? flat : part_of(flat, shapes[k], offsets[k]));
     }
     if (!roots.empty()) tape.backward(roots, seeds);
   }
@@ -107,8 +110,7 @@ std::vector<Tensor> checkpoint(const CheckpointFn& fn, const std::vector<Tensor>
   } else {
     flat = kernels::empty_like(outputs[0], Shape{total});
     for (size_t k = 0; k < outputs.size(); ++k)
-      kernels::copy_into(outputs[k], make_view(flat, outputs[k].shape(), contiguous_strides(outputs[k].shape()),
-                                               flat.offset() + recompute.offsets[k]));
+      kernels::copy_into(outputs[k], part_of(flat, outputs[k].shape(), recompute.offsets[k]));
   }
   // Saves its inputs, and nothing fn computed. Recorded even when no input
   // requires grad: fn's own parameters may.
@@ -117,20 +119,18 @@ std::vector<Tensor> checkpoint(const CheckpointFn& fn, const std::vector<Tensor>
   for (const Tensor& input : inputs) {
     saved.emplace_back("input", input);
     recompute.input_slots.push_back(slot_of(input));
-    if (input.requires_grad()) needing_grad.push_back(input.impl().autograd);
+    if (recompute.input_slots.back() != nullptr) needing_grad.push_back(recompute.input_slots.back());
   }
   recompute.inputs = saved;
+  const std::vector<int64_t> offsets = recompute.offsets;  // recompute moves into the node
   Tape::current().record("checkpoint", std::move(needing_grad), flat, std::move(saved), std::move(recompute));
   if (outputs.size() == 1) return {flat};
 
   // Recorded views of the buffer (slice and reshape save nothing): their
   // gradients gather into the buffer's, which the node's backward splits.
   std::vector<Tensor> views;
-  int64_t offset = 0;
-  for (const Tensor& out : outputs) {
-    views.push_back(reshape(slice(flat, 0, offset, offset + out.numel()), out.shape()));
-    offset += out.numel();
-  }
+  for (size_t k = 0; k < outputs.size(); ++k)
+    views.push_back(reshape(slice(flat, 0, offsets[k], offsets[k] + outputs[k].numel()), outputs[k].shape()));
   return views;
 }
 
