@@ -11,7 +11,7 @@
 #include <chrono>
 #include <vector>
 
-#include "core/thread_pool.h"
+#include "backends/cpu/thread_pool.h"
 #include "dist/all_reduce.h"
 #include "dist/dist.h"
 #include "dist/run.h"

@@ -18,11 +18,12 @@
 // _rn intrinsics forbid it.
 //
 // Nothing here includes a tapegrad or CUDA header, so nvcc compiles it too.
+#include "core/adam_step.h"
 #include "core/elementwise.h"  // TG_HOST_DEVICE
 
 // GCC contracts a·b + c into an FMA across statements once this is inlined
 // (-ffp-contract=fast is its default in C++): a loop calling adam::element is
-// compiled with -ffp-contract=off (core/cpu_adam.cpp, see core/meson.build)
+// compiled with -ffp-contract=off (backends/cpu/cpu_adam.cpp, see core/meson.build)
 // or carries TG_NO_FP_CONTRACT (the reference loop; the attribute keeps
 // libm's sqrt from inlining, so the fast loop uses the file flag instead).
 // Clang contracts only within one expression, and mul/add below keep each
@@ -36,16 +37,6 @@
 #endif
 
 namespace tg {
-
-// The per-parameter scalars of one Adam step, in double.
-struct AdamStep {
-  double beta1 = 0.9, beta2 = 0.999;
-  double step_size = 1e-3;             // lr / bc₁
-  double sqrt_bias_correction2 = 1;    // √bc₂
-  double eps = 1e-8;
-  double weight_decay = 0;             // L2, added to the gradient (Adam)
-  double param_scale = 1;              // decoupled decay 1 − lr·wd (AdamW)
-};
 
 namespace adam {
 

@@ -1,10 +1,8 @@
 #include "core/backend.h"
 
-#include <thread>
-
+#include "core/backend_registry.h"
+#include "core/device_module.h"
 #include "core/error.h"
-#include "core/thread_pool.h"
-
 
 namespace tg {
 
@@ -22,13 +20,14 @@ std::string_view binary_op_name(BinaryOp op) {
   return names[static_cast<int>(op)];
 }
 
-// Defaults: memory hooks belong to non-host devices; kernels fall back to cpu.
+// Defaults: memory hooks belong to non-host devices; kernels fall back to the
+// default host backend.
 void* Backend::allocate(size_t) { fail("backend {}: has no device memory of its own", name()); }
 void Backend::deallocate(void*, size_t) { fail("backend {}: has no device memory", name()); }
 void Backend::copy_to_host(const void*, void*, size_t) { fail("backend {}: host memory only", name()); }
 void Backend::copy_from_host(const void*, void*, size_t) { fail("backend {}: host memory only", name()); }
 
-Backend& Backend::fallback() { return cpu_backend(); }
+Backend& Backend::fallback() { return default_host_backend(); }
 
 void Backend::fill(const View& out, double value) { fallback().fill(out, value); }
 void Backend::copy(const View& src, const View& out) { fallback().copy(src, out); }
@@ -94,17 +93,10 @@ thread_local Backend* selected_host_backend = nullptr;
 }  // namespace
 
 Backend& host_backend() {
-  return selected_host_backend != nullptr ? *selected_host_backend : cpu_backend();
+  return selected_host_backend != nullptr ? *selected_host_backend : default_host_backend();
 }
 
-void set_host_backend(std::string_view name) {
-  if (name == "cpu")
-    selected_host_backend = &cpu_backend();
-  else if (name == "reference")
-    selected_host_backend = &reference_backend();
-  else
-    fail("set_host_backend: unknown backend '{}' (expected 'cpu' or 'reference')", name);
-}
+void set_host_backend(std::string_view name) { selected_host_backend = &host_backend_named(name); }
 
 HostBackendScope::HostBackendScope(Backend& backend) : previous_(selected_host_backend) {
   selected_host_backend = &backend;
@@ -113,7 +105,10 @@ HostBackendScope::~HostBackendScope() { selected_host_backend = previous_; }
 
 Backend& device_backend(Device device) {
   if (device.is_host()) return host_backend();
-  return cuda_backend(device.index);
+  std::string why;
+  DeviceModule* module = find_device_module(device.kind, &why);
+  if (module == nullptr) fail("device {}: {}", device.str(), why);
+  return module->backend(device.index);
 }
 
 Backend& backend_for(Device device) {
@@ -122,11 +117,9 @@ Backend& backend_for(Device device) {
 
 void set_num_threads(int n) {
   if (n < 1) fail("set_num_threads: need at least 1 thread, got {}", n);
-  // OpenBLAS stays single-threaded (CpuBackend's constructor sees to it): the
-  // cpu backend splits matrix products over this pool itself.
-  set_pool_threads(n);
+  for (const std::string& name : host_backend_names()) host_backend_named(name).set_num_threads(n);
 }
 
-int num_threads() { return pool_threads(); }
+int num_threads() { return default_host_backend().num_threads(); }
 
 }  // namespace tg

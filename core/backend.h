@@ -7,15 +7,19 @@
 // elements. A stride of 0 repeats an element (broadcasting). Kernels that
 // write `out` never resize it; kernels whose comment says "+=" accumulate.
 //
-// Backends that serve host memory: `cpu` (OpenBLAS, both cores) and
-// `reference` (plain loops, the readable definition of every kernel).
-// A backend overriding only some kernels falls back to `cpu` for the rest.
+// Backends live in backends/, each its own library, and register themselves
+// (core/backend_registry.h); nothing in core/ names one. Host memory is
+// served by `cpu` (backends/cpu: OpenBLAS, both cores) or `reference`
+// (backends/reference: plain loops, the readable definition of every
+// kernel); a host backend overriding only some kernels falls back to the
+// default host backend (the highest-ranked registered, cpu) for the rest.
+// GPU memory by `cuda` (backends/cuda), a module loaded on first use.
 #include <cstdint>
 #include <string_view>
 
 #include "core/device.h"
 #include "core/dtype.h"
-#include "core/adam_update.h"
+#include "core/adam_step.h"
 #include "core/elementwise.h"
 #include "core/shape.h"
 
@@ -123,30 +127,31 @@ class Backend {
   virtual void adam_update(const View& param, const View& grad, const View& exp_avg, const View& exp_avg_sq,
                            const View* max_exp_avg_sq, const AdamStep& step);
 
+  // Threads this backend's host kernels use (host backends with a pool).
+  virtual void set_num_threads(int /*n*/) {}
+  virtual int num_threads() const { return 1; }
+
   // Dropout's factors (ops/dropout.h), out contiguous float: element i is
   // 1 / (1 - p) where random_bits::uniform(key, i) < 1 - p, else 0
   // (core/random_bits.h), the same values on every backend.
   virtual void dropout_mask(const View& out, uint64_t key, double p);
 
  protected:
-  // The backend that runs kernels this one does not override (cpu).
+  // The backend that runs kernels this one does not override: the default
+  // host backend (core/backend_registry.h). Device backends override it to fail.
   virtual Backend& fallback();
 };
 
 // The backend running kernels for tensors on `device`: for host memory, the
-// selected host backend (cpu unless changed); else that device's backend.
+// selected host backend (default unless changed); else that device's backend,
+// loading its module on first use.
 Backend& backend_for(Device device);
-// The backend owning memory of a non-host device (throws if not built in).
+// The backend owning memory of a non-host device (throws naming what is
+// missing when its module or the device cannot be had).
 Backend& device_backend(Device device);
 
-Backend& cpu_backend();
-Backend& reference_backend();
-// The backend of GPU `index` (core/cuda_backend.cpp); throws when CUDA was
-// not built in, no GPU is found, or the index is past the last GPU.
-Backend& cuda_backend(int index);
-
-// Selects the backend that runs host kernels on this thread ("cpu" or
-// "reference"); throws naming the known ones for an unknown name.
+// Selects the backend that runs host kernels on this thread by its registered
+// name ("cpu", "reference"); throws naming the registered ones for another.
 void set_host_backend(std::string_view name);
 Backend& host_backend();
 

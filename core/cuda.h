@@ -1,9 +1,10 @@
 #pragma once
 // The CUDA device, as seen from code that includes no CUDA header. Every
-// function here exists in every build: without the CUDA backend (built with
-// -Dcuda=disabled, or where no nvcc was found) `is_built()` is false,
-// `device_count()` is 0, and placing a tensor on Device::cuda() throws a
-// tg::Error saying so.
+// function here exists in every build; the work is done by the CUDA backend
+// module, loaded the first time one of them (or a cuda tensor) needs it.
+// Without the module (built with -Dcuda=disabled, or where no nvcc was
+// found) `is_built()` is false, `device_count()` is 0, and placing a tensor
+// on Device::cuda() throws a tg::Error naming the files tried.
 #include <cstddef>
 #include <string>
 
@@ -11,7 +12,8 @@
 
 namespace tg::cuda {
 
-// True when this tapegrad was compiled with the CUDA backend.
+// True when the CUDA backend module (libtapegrad-cuda.so, core/device_module.h)
+// is found and loads: asking loads it.
 bool is_built();
 // Number of GPUs the CUDA runtime sees; 0 when not built, no driver or no GPU.
 int device_count();

@@ -72,6 +72,13 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
   return out;
 }
 
+void binary_into(BinaryOp op, const Tensor& a, const Tensor& b) {
+  check_same_kind(a, b, binary_op_name(op).data());
+  mark_written(a);
+  const View out = a.view();
+  backend_for(a.device()).binary(op, out, broadcast_view(b, a.shape()), out);
+}
+
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   check_same_kind(a, b, "where");
   if (cond.dtype() != DType::boolean)
@@ -177,6 +184,36 @@ void adam_update(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
   backend_for(param.device())
       .adam_update(param.view(), grad.view(), exp_avg.view(), exp_avg_sq.view(), max_exp_avg_sq ? &v_max : nullptr,
                    step);
+}
+
+void gru_gates(const Tensor& gi, const Tensor& gh, const Tensor& h, const Tensor& out, const Tensor& saved) {
+  mark_written(out), mark_written(saved);
+  backend_for(h.device()).gru_gates(gi.view(), gh.view(), h.view(), out.view(), saved.view());
+}
+
+void gru_gates_backward(const Tensor& saved, const Tensor& gh, const Tensor& h, const Tensor& dout,
+                        const Tensor& dgi, const Tensor& dgh, const Tensor& dh) {
+  for (const Tensor* t : {&dgi, &dgh, &dh}) mark_written(*t);
+  backend_for(h.device())
+      .gru_gates_backward(saved.view(), gh.view(), h.view(), dout.view(), dgi.view(), dgh.view(), dh.view());
+}
+
+void additive_score(const Tensor& keys, const Tensor& query, const Tensor& v, const Tensor& score) {
+  mark_written(score);
+  backend_for(keys.device()).additive_score(keys.view(), query.view(), v.view(), score.view());
+}
+
+void additive_score_backward(const Tensor& keys, const Tensor& query, const Tensor& v, const Tensor& dscore,
+                             const Tensor& dkeys, const Tensor& dquery, const Tensor& dv) {
+  View views[3];
+  const View* wanted[3] = {};
+  int i = 0;
+  for (const Tensor* t : {&dkeys, &dquery, &dv}) {
+    if (t->defined()) mark_written(*t), views[i] = t->view(), wanted[i] = &views[i];
+    ++i;
+  }
+  backend_for(keys.device())
+      .additive_score_backward(keys.view(), query.view(), v.view(), dscore.view(), wanted[0], wanted[1], wanted[2]);
 }
 
 Tensor dropout_mask(const Shape& shape, TensorOptions options, uint64_t key, double p) {

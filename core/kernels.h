@@ -25,6 +25,8 @@ void unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& 
 // a (op) b with broadcasting; comparisons give bool.
 Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b);
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+// a = a (op) b in place, b broadcast to a's shape.
+void binary_into(BinaryOp op, const Tensor& a, const Tensor& b);
 
 // Reduction over one axis, keeping it with size 1.
 Tensor reduce(ReduceOp op, const Tensor& x, int axis, Tensor* argmax = nullptr);
@@ -55,6 +57,17 @@ void nll_rows_backward(const Tensor& target, int64_t ignore_index, double smooth
 // Amsgrad. All on one device, same shape and float dtype, contiguous.
 void adam_update(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
                  const Tensor* max_exp_avg_sq, const AdamStep& step);
+
+// The fused kernels (formulas in core/backend.h); operands as the backend
+// wants them (the ops in ops/gru_gates.cpp and ops/additive_score.cpp
+// arrange that), outputs written with "=", except where "+=" is said.
+void gru_gates(const Tensor& gi, const Tensor& gh, const Tensor& h, const Tensor& out, const Tensor& saved);
+void gru_gates_backward(const Tensor& saved, const Tensor& gh, const Tensor& h, const Tensor& dout,
+                        const Tensor& dgi, const Tensor& dgh, const Tensor& dh);
+void additive_score(const Tensor& keys, const Tensor& query, const Tensor& v, const Tensor& score);
+// dkeys, dquery, dv += (each may be undefined: no gradient wanted).
+void additive_score_backward(const Tensor& keys, const Tensor& query, const Tensor& v, const Tensor& dscore,
+                             const Tensor& dkeys, const Tensor& dquery, const Tensor& dv);
 
 // Dropout's factors, a new contiguous tensor: 1 / (1 - p) where draw i of the
 // stream `key` keeps element i (core/random_bits.h), else 0.

@@ -40,7 +40,7 @@ Tensor additive_score(const Tensor& keys_in, const Tensor& query_in, const Tenso
   check_operands(keys_in, query_in, v_in);
   const Tensor keys = unit_last_axis(keys_in), query = unit_last_axis(query_in), v = unit_last_axis(v_in);
   Tensor score = kernels::empty_like(keys, Shape{keys.size(0), keys.size(1)});
-  backend_for(keys.device()).additive_score(keys.view(), query.view(), v.view(), score.view());
+  kernels::additive_score(keys, query, v, score);
   // Every derivative reads all three (t is recomputed from keys and query).
   const bool needed = keys_in.requires_grad() || query_in.requires_grad() || v_in.requires_grad();
   const Saved keys_saved = save_if(needed, "keys", keys), query_saved = save_if(needed, "query", query),
@@ -53,12 +53,7 @@ Tensor additive_score(const Tensor& keys_in, const Tensor& query_in, const Tenso
            // The gradient buffers themselves: every step adds into the keys' one.
            auto buffer = [](const std::shared_ptr<GradSlot>& x) { return x ? grad_buffer(*x) : Tensor(); };
            const Tensor dkeys = buffer(dkeys_slot), dquery = buffer(dquery_slot), dv = buffer(dv_slot);
-           auto view_or_null = [](const Tensor& t, View& slot) { return t.defined() ? &(slot = t.view()) : nullptr; };
-           View dkeys_view, dquery_view, dv_view;
-           backend_for(keys.device())
-               .additive_score_backward(keys.view(), query.view(), v.view(), dscore.view(),
-                                        view_or_null(dkeys, dkeys_view), view_or_null(dquery, dquery_view),
-                                        view_or_null(dv, dv_view));
+           kernels::additive_score_backward(keys, query, v, dscore, dkeys, dquery, dv);
          });
   return score;
 }

@@ -41,12 +41,11 @@ Tensor log_softmax_nll(const Tensor& logits, const Tensor& target, int64_t ignor
     const Tensor &logp = logp_saved.get(), &target = target_saved.get();
     const Tensor dloss = dloss_in.contiguous();
     Tensor gradient = kernels::unary(UnaryOp::exp, logp);  // softmax, about to become dlogits
-    Backend& backend = backend_for(logp.device());
     // scale_i = dloss_i [t_i ≠ ignore], broadcast along the row
     const Tensor scale = kernels::binary(BinaryOp::mul, dloss, valid_targets(target, ignore_index, dloss.dtype()));
     const int64_t rows = gradient.size(0), cols = gradient.size(1);
     const Tensor scale_rows = make_view(scale, Shape{rows, cols}, Strides{1, 0}, scale.offset());
-    backend.binary(BinaryOp::mul, gradient.view(), scale_rows.view(), gradient.view());
+    kernels::binary_into(BinaryOp::mul, gradient, scale_rows);
     kernels::nll_rows_backward(target, ignore_index, smoothing, dloss, gradient);
     accumulate_grad(*dlogits, std::move(gradient));  // adopted as the logits' gradient, not copied
   });

@@ -30,6 +30,7 @@
 #include <utility>
 #include <vector>
 
+#include "backends/cpu/cpu_backend.h"
 #include "cuda_test_main.h"
 #include "tapegrad.h"
 

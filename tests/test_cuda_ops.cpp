@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/cpu/cpu_backend.h"
 #include "cuda_test_main.h"
 #include "tapegrad.h"
 

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "backends/cpu/cpu_backend.h"
+#include "backends/reference/reference_backend.h"
 #include "tapegrad.h"
 #include "test_support.h"
 

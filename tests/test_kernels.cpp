@@ -11,10 +11,10 @@
 #include <vector>
 
 #include "core/backend.h"
-#include "core/cpu_backend.h"
-#include "core/cpu_math.h"
+#include "backends/cpu/cpu_backend.h"
+#include "backends/cpu/cpu_math.h"
 #include "core/error.h"
-#include "core/reference_backend.h"
+#include "backends/reference/reference_backend.h"
 
 namespace {
 

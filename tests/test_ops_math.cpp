@@ -7,6 +7,8 @@
 #include <functional>
 #include <vector>
 
+#include "backends/cpu/cpu_backend.h"
+#include "backends/reference/reference_backend.h"
 #include "tapegrad.h"
 #include "test_support.h"
 

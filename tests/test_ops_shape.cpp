@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/reference/reference_backend.h"
 #include "tapegrad.h"
 #include "test_support.h"
 

@@ -10,6 +10,8 @@
 #include <memory>
 #include <sstream>
 
+#include "backends/cpu/cpu_backend.h"
+#include "backends/reference/reference_backend.h"
 #include "tapegrad.h"
 
 using namespace tg;

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include "backends/reference/reference_backend.h"
 #include "tapegrad.h"
 
 using namespace tg;

@@ -6,7 +6,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/thread_pool.h"
+#include "backends/cpu/thread_pool.h"
 
 namespace {
 // Counts how often each index of [0, n) was visited by one parallel_for.

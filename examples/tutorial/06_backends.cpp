@@ -7,6 +7,7 @@
 // (relative 1e-5), our backend's kernel was never called, or the profile does
 // not count one fused GRU step per time step.
 #include <fmt/format.h>
+#include <backends/reference/reference_backend.h>  // tg::reference_backend()
 #include <tapegrad.h>
 
 #include <algorithm>

@@ -9,9 +9,15 @@ import os
 import re
 import sys
 
-# layer -> the layers its files may include (each includes itself).
+# layer -> the layers its files may include (each includes itself). A layer
+# is a top folder, or a folder under backends/: each backend is a layer of
+# its own, so that the engine (core) includes no backend and no backend
+# includes another.
 MAY_INCLUDE = {
     "core": {"core"},
+    "backends/reference": {"core", "backends/reference"},
+    "backends/cpu": {"core", "backends/cpu"},
+    "backends/cuda": {"core", "backends/cuda"},
     "ops": {"core", "ops"},
     "nn": {"core", "ops", "nn"},
     "optim": {"core", "optim"},
@@ -27,14 +33,26 @@ UMBRELLAS = {
 # Third-party headers that belong to one part of a layer only: file name
 # prefix -> the files (path prefixes) that may include it.
 PRIVATE_SYSTEM_HEADERS = {
-    "cblas.h": ("core/cpu_backend",),  # OpenBLAS: the cpu backend
-    "openblas": ("core/cpu_backend",),
-    "cuda": ("core/cuda_",),  # CUDA runtime and cuBLAS: the cuda backend
-    "cublas": ("core/cuda_",),
+    "cblas.h": ("backends/cpu/",),  # OpenBLAS: the cpu backend
+    "openblas": ("backends/cpu/",),
+    "cuda": ("backends/cuda/",),  # CUDA runtime and cuBLAS: the cuda backend
+    "cublas": ("backends/cuda/",),
+    "dlfcn.h": ("core/device_module.cpp",),  # dlopen: device modules are loaded there only
     "zlib.h": ("data/",),  # gzip corpora: the text library
 }
 SOURCE_SUFFIXES = (".h", ".hpp", ".cpp", ".cc", ".cu", ".cuh", ".inl")
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^">]+)[">]')
+
+
+def layer_of(path):
+    """The layer a path (relative to the root, "/"-separated) belongs to: the
+    longest layer name that is a folder prefix of it, else its top folder."""
+    best = None
+    for layer in MAY_INCLUDE:
+        if path == layer or path.startswith(layer + "/"):
+            if best is None or len(layer) > len(best):
+                best = layer
+    return best if best is not None else path.split("/")[0]
 
 
 def layer_files(root):
@@ -51,14 +69,14 @@ def layer_files(root):
 
 
 def included_layer(root, path, target):
-    """The top folder an #include "target" in `path` names, or the root file's name."""
+    """The layer an #include "target" in `path` names, or the root file's name."""
     here = os.path.dirname(path)
     if "/" not in target and here and os.path.exists(os.path.join(root, here, target)):
-        return here.split("/")[0]  # beside the including file
+        return layer_of(here + "/" + target)  # beside the including file
     resolved = os.path.normpath(target).replace(os.sep, "/")
     if resolved.startswith("../"):
         resolved = os.path.normpath(os.path.join(here, target)).replace(os.sep, "/")
-    return resolved.split("/")[0] if "/" in resolved else resolved
+    return layer_of(resolved) if "/" in resolved else resolved
 
 
 def check(root):
@@ -66,7 +84,7 @@ def check(root):
     scanned = 0
     for path, allowed in layer_files(root):
         scanned += 1
-        layer = path.split("/")[0] if "/" in path else path
+        layer = layer_of(path) if "/" in path else path
         with open(os.path.join(root, path), encoding="utf-8", errors="replace") as f:
             for number, line in enumerate(f, 1):
                 m = INCLUDE.match(line)

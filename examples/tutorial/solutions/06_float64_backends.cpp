@@ -5,6 +5,7 @@
 // backend's tanh and sigmoid are the standard library's, so the difference
 // must shrink to about 1e-16. Exits 1 if it exceeds 1e-12.
 #include <fmt/format.h>
+#include <backends/reference/reference_backend.h>  // tg::reference_backend()
 #include <tapegrad.h>
 
 #include <algorithm>

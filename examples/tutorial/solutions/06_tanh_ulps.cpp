@@ -1,9 +1,10 @@
 // Chapter 6, exercise 2: how accurate is the cpu backend's vectorised float32
-// tanh (core/cpu_math.h, a polynomial and e^x built from exponent bits)
+// tanh (backends/cpu/cpu_math.h, a polynomial and e^x built from exponent bits)
 // against the reference backend's std::tanh? One million inputs over
 // [-10, 10], the distance counted in ulps (floats between the two results).
 // Exits 1 if it is more than 4 ulps anywhere: "a few ulp", as cpu_math.h says.
 #include <fmt/format.h>
+#include <backends/reference/reference_backend.h>  // tg::reference_backend()
 #include <tapegrad.h>
 
 #include <algorithm>

@@ -1,15 +1,15 @@
 #pragma once
-// The reference backend: every kernel written as its definition, in plain
-// loops over multi-indices; no threads, no BLAS, no tricks. It is slow on
-// purpose: tests run the cpu backend against it, and a new backend can be
-// checked against it the same way.
+// The fast host backend: strided elementwise loops that vectorise and split
+// large tensors across the thread pool (backends/cpu/thread_pool.h), OpenBLAS for matmul.
+// Its results match the reference backend's up to floating-point rounding.
 #include "core/backend.h"
 
 namespace tg {
 
-class ReferenceBackend final : public Backend {
+class CpuBackend final : public Backend {
  public:
-  std::string_view name() const override { return "reference"; }
+  CpuBackend();
+  std::string_view name() const override { return "cpu"; }
 
   void fill(const View& out, double value) override;
   void copy(const View& src, const View& out) override;
@@ -37,6 +37,13 @@ class ReferenceBackend final : public Backend {
   void adam_update(const View& param, const View& grad, const View& exp_avg, const View& exp_avg_sq,
                    const View* max_exp_avg_sq, const AdamStep& step) override;
   void dropout_mask(const View& out, uint64_t key, double p) override;
+  // OpenBLAS stays single-threaded (the constructor sees to it): matrix
+  // products are split over this backend's thread pool (thread_pool.h).
+  void set_num_threads(int n) override;
+  int num_threads() const override;
 };
+
+// The one cpu backend, registered as "cpu", the default host backend.
+Backend& cpu_backend();
 
 }  // namespace tg

@@ -25,7 +25,7 @@
 
 #include "core/backend.h"
 
-#include "core/thread_pool.h"
+#include "backends/cpu/thread_pool.h"
 
 namespace tg::cpu {
 

@@ -1,12 +1,12 @@
 // The cpu backend's additive attention scores (formulas in core/backend.h).
 // One row (b, s) reads A keys and writes one score, so nothing of size
 // (B, S, A) is stored: backward recomputes tanh instead of keeping it. Each
-// row's loop over a vectorises (vectorised tanh of core/cpu_math.h).
+// row's loop over a vectorises (vectorised tanh of backends/cpu/cpu_math.h).
 #include <vector>
 
-#include "core/cpu_backend.h"
-#include "core/cpu_loops.h"
-#include "core/cpu_math.h"
+#include "backends/cpu/cpu_backend.h"
+#include "backends/cpu/cpu_loops.h"
+#include "backends/cpu/cpu_math.h"
 #include "core/dispatch.h"
 #include "core/kernel_checks.h"
 

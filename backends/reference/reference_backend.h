@@ -1,15 +1,15 @@
 #pragma once
-// The fast host backend: strided elementwise loops that vectorise and split
-// large tensors across the thread pool (core/thread_pool.h), OpenBLAS for matmul.
-// Its results match the reference backend's up to floating-point rounding.
+// The reference backend: every kernel written as its definition, in plain
+// loops over multi-indices; no threads, no BLAS, no tricks. It is slow on
+// purpose: tests run the cpu backend against it, and a new backend can be
+// checked against it the same way.
 #include "core/backend.h"
 
 namespace tg {
 
-class CpuBackend final : public Backend {
+class ReferenceBackend final : public Backend {
  public:
-  CpuBackend();
-  std::string_view name() const override { return "cpu"; }
+  std::string_view name() const override { return "reference"; }
 
   void fill(const View& out, double value) override;
   void copy(const View& src, const View& out) override;
@@ -38,5 +38,9 @@ class CpuBackend final : public Backend {
                    const View* max_exp_avg_sq, const AdamStep& step) override;
   void dropout_mask(const View& out, uint64_t key, double p) override;
 };
+
+// The one reference backend, registered as "reference".
+Backend& reference_backend();
+
 
 }  // namespace tg

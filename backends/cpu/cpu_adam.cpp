@@ -3,9 +3,9 @@
 // loop reading p, g, m, v (and v̂) once and writing them back, where the
 // composed kernels made ten passes and five temporaries.
 #include "core/adam_update.h"
-#include "core/cpu_backend.h"
-#include "core/cpu_loops.h"
-#include "core/cpu_math.h"
+#include "backends/cpu/cpu_backend.h"
+#include "backends/cpu/cpu_loops.h"
+#include "backends/cpu/cpu_math.h"
 #include "core/error.h"
 #include "core/kernel_checks.h"
 

@@ -11,8 +11,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/backend.h"
 #include "core/cuda.h"
-#include "core/cuda_kernels.h"
+#include "backends/cuda/cuda_kernels.h"
 
 namespace tg::cuda_detail {
 
@@ -57,8 +58,16 @@ struct GpuDevice {
   void synchronize();
 };
 
+// GPUs the CUDA runtime sees; 0, with the reason in *reason, when none.
+int count_devices(std::string* reason);
+
 // The GPU of that index, set up on first use; throws when CUDA finds no GPU
 // or the index is past the last one.
 GpuDevice& gpu(int index);
 
 }  // namespace tg::cuda_detail
+
+namespace tg {
+// The backend of GPU `index` (cuda_backend.cpp); throws for a missing GPU.
+Backend& cuda_backend(int index);
+}  // namespace tg

@@ -1,4 +1,4 @@
-// The CUDA kernels behind the CUDA backend. Each launcher (core/cuda_kernels.h)
+// The CUDA kernels behind the CUDA backend. Each launcher (backends/cuda/cuda_kernels.h)
 // queues work on the stream it is given and returns at once.
 //
 // Elementwise kernels share one strided engine: the operands' dimensions are
@@ -11,7 +11,7 @@
 #include <cfloat>
 #include <cmath>
 
-#include "core/cuda_kernels.h"
+#include "backends/cuda/cuda_kernels.h"
 #include "core/random_bits.h"
 
 namespace tg::cuda_kernels {

@@ -1,6 +1,6 @@
 #pragma once
-// Launchers of the CUDA kernels (core/cuda_kernels.cu). The CUDA backend
-// (core/cuda_backend.cpp) checks the arguments, turns Views into Arrays and
+// Launchers of the CUDA kernels (backends/cuda/cuda_kernels.cu). The CUDA backend
+// (backends/cuda/cuda_backend.cpp) checks the arguments, turns Views into Arrays and
 // calls these; each queues its kernels on the context's stream and returns
 // without waiting. Plain structs only, so that nvcc compiles this file
 // without tapegrad's other headers.

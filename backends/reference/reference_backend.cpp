@@ -1,10 +1,12 @@
-#include "core/reference_backend.h"
+#include "backends/reference/reference_backend.h"
 
 #include <cmath>
 #include <numbers>
 #include <type_traits>
 #include <vector>
 
+#include "core/adam_update.h"
+#include "core/backend_registry.h"
 #include "core/dispatch.h"
 #include "core/error.h"
 #include "core/kernel_checks.h"
@@ -467,5 +469,9 @@ Backend& reference_backend() {
   static ReferenceBackend backend;
   return backend;
 }
+
+namespace {
+const RegisterHostBackend registered("reference", 0, &reference_backend);
+}  // namespace
 
 }  // namespace tg

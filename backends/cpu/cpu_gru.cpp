@@ -3,9 +3,9 @@
 // gates of one row are three contiguous blocks of H). The arithmetic follows
 // the composed ops of nn/gru_cell.cpp's earlier form in the same order, so the
 // forward values are the ones those ops gave.
-#include "core/cpu_backend.h"
-#include "core/cpu_loops.h"
-#include "core/cpu_math.h"
+#include "backends/cpu/cpu_backend.h"
+#include "backends/cpu/cpu_loops.h"
+#include "backends/cpu/cpu_math.h"
 #include "core/error.h"
 #include "core/kernel_checks.h"
 

@@ -1,4 +1,4 @@
-#include "core/cpu_backend.h"
+#include "backends/cpu/cpu_backend.h"
 
 #include <cblas.h>
 
@@ -8,8 +8,9 @@
 #include <type_traits>
 #include <vector>
 
-#include "core/cpu_loops.h"
-#include "core/cpu_math.h"
+#include "backends/cpu/cpu_loops.h"
+#include "backends/cpu/cpu_math.h"
+#include "core/backend_registry.h"
 #include "core/dispatch.h"
 #include "core/error.h"
 #include "core/kernel_checks.h"
@@ -35,7 +36,7 @@ int64_t index_at(const View& index, int64_t i) { return index.as<const int64_t>(
 // elementwise
 
 // One loop per kernel; the function itself comes from core/elementwise.h,
-// evaluated with CpuMath (core/cpu_math.h). visit_unary / visit_binary pick
+// evaluated with CpuMath (backends/cpu/cpu_math.h). visit_unary / visit_binary pick
 // the functor once per call, so each loop is specialised and vectorises.
 
 // out = f(x, s)
@@ -517,9 +518,17 @@ void CpuBackend::dropout_mask(const View& out, uint64_t key, double p) {
   });
 }
 
+void CpuBackend::set_num_threads(int n) { set_pool_threads(n); }
+int CpuBackend::num_threads() const { return pool_threads(); }
+
 Backend& cpu_backend() {
   static CpuBackend backend;
   return backend;
 }
+
+namespace {
+// Ranked above reference: the default host backend (core/backend_registry.h).
+const RegisterHostBackend registered("cpu", 100, &cpu_backend);
+}  // namespace
 
 }  // namespace tg

@@ -1,10 +1,9 @@
-// The GPU state of the CUDA backend: devices, streams, the caching allocator
-// and the functions of core/cuda.h that are not kernels.
+// The GPU state of the CUDA backend: devices, streams and the caching allocator.
 #include <atomic>
 #include <bit>
 #include <memory>
 
-#include "core/cuda_device.h"
+#include "backends/cuda/cuda_device.h"
 #include "core/error.h"
 
 namespace tg {
@@ -86,6 +85,7 @@ cuda::MemoryStats CachingAllocator::stats() {
 
 namespace {
 thread_local int current_device = -1;
+}  // namespace
 
 int count_devices(std::string* reason) {
   int count = 0;
@@ -98,7 +98,6 @@ int count_devices(std::string* reason) {
   if (count == 0 && reason != nullptr) *reason = "no CUDA device: the driver reports 0 GPUs";
   return count;
 }
-}  // namespace
 
 GpuDevice::GpuDevice(int i) : index(i), allocator(i) {
   make_current();
@@ -159,25 +158,4 @@ GpuDevice& gpu(int index) {
 
 }  // namespace cuda_detail
 
-namespace cuda {
-
-namespace {
-std::atomic<bool> tf32_allowed{false};
-}
-
-bool is_built() { return true; }
-int device_count() { return cuda_detail::count_devices(nullptr); }
-bool is_available() { return device_count() > 0; }
-std::string unavailable_reason() {
-  std::string reason;
-  cuda_detail::count_devices(&reason);
-  return reason;
-}
-void synchronize(Device device) { cuda_detail::gpu(device.index).synchronize(); }
-void set_allow_tf32(bool allow) { tf32_allowed = allow; }
-bool allow_tf32() { return tf32_allowed; }
-MemoryStats memory_stats(Device device) { return cuda_detail::gpu(device.index).allocator.stats(); }
-void release_cached(Device device) { cuda_detail::gpu(device.index).allocator.release_cached(); }
-
-}  // namespace cuda
 }  // namespace tg

@@ -1,14 +1,13 @@
 // The CUDA backend: the Backend interface on one GPU. Each kernel checks its
 // arguments (core/kernel_checks.h, shared with the host backends), queues its
 // work on the device's stream and returns; only copies to the host wait.
-// Matrix products go to cuBLAS; everything else to core/cuda_kernels.cu.
+// Matrix products go to cuBLAS; everything else to backends/cuda/cuda_kernels.cu.
 #include <climits>
 
 #include "core/backend.h"
-#include "core/cuda_device.h"
+#include "backends/cuda/cuda_device.h"
 #include "core/error.h"
 #include "core/kernel_checks.h"
-#include "core/tensor.h"
 
 namespace tg {
 
@@ -47,6 +46,26 @@ struct BlasOperand {
   bool transposed_storage = false;  // stored column-major, i.e. as (rows, cols) with rs == 1
   int64_t ld = 0;
   int64_t batch_stride = 0;
+};
+
+// Device memory for the length of one kernel call, from the device's cache.
+class Scratch {
+ public:
+  Scratch() = default;
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  ~Scratch() {
+    if (data_ != nullptr) device_->allocator.deallocate(data_, nbytes_);
+  }
+  void* allocate(GpuDevice& device, size_t nbytes) {
+    device_ = &device, nbytes_ = nbytes;
+    return data_ = device.allocator.allocate(nbytes);
+  }
+
+ private:
+  GpuDevice* device_ = nullptr;
+  void* data_ = nullptr;
+  size_t nbytes_ = 0;
 };
 
 class CudaBackend final : public Backend {
@@ -194,13 +213,13 @@ class CudaBackend final : public Backend {
 
   // Describes (rows, cols) strided as cuBLAS reads it, packing it into
   // `scratch` (a contiguous copy) when neither stride is 1.
-  BlasOperand operand(const View& v, Tensor* scratch);
+  BlasOperand operand(const View& v, Scratch* scratch);
 
   int index_;
   std::string name_;
 };
 
-BlasOperand CudaBackend::operand(const View& v, Tensor* scratch) {
+BlasOperand CudaBackend::operand(const View& v, Scratch* scratch) {
   const int64_t rows = v.shape[1], cols = v.shape[2], rs = v.strides[1], cs = v.strides[2];
   BlasOperand op;
   op.data = v.data;
@@ -212,9 +231,10 @@ BlasOperand CudaBackend::operand(const View& v, Tensor* scratch) {
     op.transposed_storage = true;
     op.ld = cols == 1 ? rows : cs;
   } else {
-    *scratch = Tensor::empty(v.shape, {v.dtype, Device::cuda(index_)});
-    copy(v, scratch->view());
-    op.data = scratch->view().data;
+    View packed{scratch->allocate(device(), static_cast<size_t>(v.numel()) * dtype_size(v.dtype)), v.dtype, v.shape,
+                contiguous_strides(v.shape)};
+    copy(v, packed);
+    op.data = packed.data;
     op.ld = cols;
     op.batch_stride = v.shape[0] == 1 ? 0 : rows * cols;
   }
@@ -232,7 +252,7 @@ void CudaBackend::matmul(const View& a, const View& b, const View& c, double bet
     if (beta == 0) fill(c, 0);
     return;
   }
-  Tensor a_scratch, b_scratch;
+  Scratch a_scratch, b_scratch;
   const BlasOperand ao = operand(a, &a_scratch), bo = operand(b, &b_scratch);
   for (int64_t v : {m, n, k, ao.ld, bo.ld, batch}) blas_int(v, "a matrix extent or stride");
   GpuDevice& d = device();
