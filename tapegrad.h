@@ -1,15 +1,15 @@
 #pragma once
-// tapegrad: the engine (core, ops, nn, optim, train), in one include.
-// Corpora, tokenizers and BLEU are the text library: tapegrad_text.h.
-#include "core/backend.h"
+// tapegrad: the API of the engine (tensors, the tape, ops, modules,
+// optimizers, training checkpoints), in one include. Corpora, tokenizers and
+// BLEU are the text library: tapegrad_text.h. The machinery for writing new
+// ops and backends (tg::kernels, dtype dispatch, the Backend interface and
+// its registry, the host backends) is tapegrad_kernels.h.
 #include "core/creation.h"
 #include "core/cuda.h"
-#include "core/dispatch.h"
 #include "core/error.h"
 #include "core/format.h"
 #include "core/generator.h"
 #include "core/gradcheck.h"
-#include "core/kernels.h"
 #include "core/safetensors.h"
 #include "core/tape.h"
 #include "core/tensor.h"

@@ -145,6 +145,8 @@ Tensor Tensor::clone() const {
   return out;
 }
 
+void Tensor::copy_(const Tensor& src) const { kernels::copy_into(src, *this); }
+
 Tensor Tensor::to(DType target) const {
   if (target == dtype()) return *this;
   Tensor out = Tensor::empty(shape(), {target, device()});

@@ -106,6 +106,10 @@ class Tensor {
   Tensor to_host() const { return to(Device::cpu()); }
   // Deep copy, not recorded.
   Tensor clone() const;
+  // Overwrites this tensor's elements with src's (broadcast to this shape,
+  // dtype converted, same device), in place and not recorded: how parameters
+  // are set, as PyTorch's `with torch.no_grad(): p.copy_(src)`.
+  void copy_(const Tensor& src) const;
 
   // The View the backend kernels see.
   View view() const;

@@ -32,7 +32,7 @@
 
 #include "backends/cpu/cpu_backend.h"
 #include "cuda_test_main.h"
-#include "tapegrad.h"
+#include "tapegrad_kernels.h"
 
 namespace {
 

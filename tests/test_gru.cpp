@@ -14,7 +14,7 @@
 
 #include "backends/cpu/cpu_backend.h"
 #include "backends/reference/reference_backend.h"
-#include "tapegrad.h"
+#include "tapegrad_kernels.h"
 #include "test_support.h"
 
 namespace {

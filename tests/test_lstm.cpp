@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "tapegrad.h"
+#include "tapegrad_kernels.h"
 #include "test_support.h"
 
 namespace {

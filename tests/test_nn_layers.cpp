@@ -246,9 +246,9 @@ TEST_CASE("Module: registration errors") {
 TEST_CASE("Linear: values computed by hand, with and without bias") {
   Linear with_bias(2, 3, {.dtype = DType::f64}), no_bias(2, 3, {.bias = false, .dtype = DType::f64});
   const Tensor w = tg::tensor({1.0, 2.0, 3.0, 4.0, 5.0, 6.0}, {3, 2});  // (out, in)
-  tg::kernels::copy_into(w, with_bias.weight);
-  tg::kernels::copy_into(w, no_bias.weight);
-  tg::kernels::copy_into(tg::tensor({0.5, -1.0, 2.0}), with_bias.bias);
+  with_bias.weight.copy_(w);
+  no_bias.weight.copy_(w);
+  with_bias.bias.copy_(tg::tensor({0.5, -1.0, 2.0}));
   const Tensor x = tg::tensor({1.0, -1.0, 2.0, 0.5}, {2, 2});
   // x Wᵀ: row 0 = (1-2, 3-4, 5-6) = (-1, -1, -1); row 1 = (2+1, 6+2, 10+3) = (3, 8, 13)
   check_values(no_bias(x), {-1, -1, -1, 3, 8, 13});

@@ -12,7 +12,7 @@
 
 #include "backends/cpu/cpu_backend.h"
 #include "backends/reference/reference_backend.h"
-#include "tapegrad.h"
+#include "tapegrad_kernels.h"
 
 using namespace tg;
 using namespace tg::optim;

@@ -5,7 +5,7 @@
 #include <map>
 #include <thread>
 
-#include "tapegrad.h"
+#include "tapegrad_kernels.h"
 
 using namespace tg;
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "tapegrad.h"
+#include "tapegrad_kernels.h"
 
 using namespace tg;
 

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "tapegrad.h"
+#include "tapegrad_kernels.h"
 
 namespace test_support {
 

@@ -3,7 +3,7 @@
 
 #include <thread>
 
-#include "tapegrad.h"
+#include "tapegrad_kernels.h"
 
 using namespace tg;
 

@@ -17,7 +17,7 @@
 // accuracy is below --min-accuracy, or the reloaded model predicts differently.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
-#include <tapegrad.h>
+#include <tapegrad_kernels.h>  // tg::visit_float, for the custom op below
 
 #include <cmath>
 #include <cstdio>

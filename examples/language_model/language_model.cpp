@@ -291,7 +291,7 @@ LanguageModelReport train_language_model(const LanguageModelOptions& o) {
   const std::vector<Tensor> parameters = model.parameters();
   NoGrad no_grad;
   for (size_t i = 0; i < parameters.size() && !best_parameters.empty(); ++i)
-    kernels::copy_into(best_parameters[i], parameters[i]);
+    parameters[i].copy_(best_parameters[i]);
   report.val_perplexity = best;
   model.eval();
   return report;

@@ -3,7 +3,7 @@
 // with gradcheck; then the same op with a wrong derivative, which gradcheck
 // must catch. Exits 1 if the right one fails or the wrong one passes.
 #include <fmt/format.h>
-#include <tapegrad.h>
+#include <tapegrad_kernels.h>  // tg::visit_float and tg::kernels, for writing ops
 
 #include <cmath>
 

@@ -65,10 +65,10 @@ int main() {
   // [tutorial:check-padded]
   // nn::GRU with the cell's weights and the lengths gives the same final states.
   tg::nn::GRU gru(I, H, {}, tg::DType::f64, gen);
-  tg::kernels::copy_into(cell.weight_ih, gru.weights(0).weight_ih);
-  tg::kernels::copy_into(cell.weight_hh, gru.weights(0).weight_hh);
-  tg::kernels::copy_into(cell.bias_ih, gru.weights(0).bias_ih);
-  tg::kernels::copy_into(cell.bias_hh, gru.weights(0).bias_hh);
+  gru.weights(0).weight_ih.copy_(cell.weight_ih);
+  gru.weights(0).weight_hh.copy_(cell.weight_hh);
+  gru.weights(0).bias_ih.copy_(cell.bias_ih);
+  gru.weights(0).bias_hh.copy_(cell.bias_hh);
   const tg::Tensor h_n = tg::select(gru(xs, {}, tg::index_tensor(lengths)).h_n, 0, 0);  // (B, H)
   const double padded_diff = max_abs_diff(state, h_n);
   fmt::print("padded batch: largest difference of the final states from nn::GRU {:.1e}\n", padded_diff);

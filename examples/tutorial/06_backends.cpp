@@ -8,7 +8,7 @@
 // not count one fused GRU step per time step.
 #include <fmt/format.h>
 #include <backends/reference/reference_backend.h>  // tg::reference_backend()
-#include <tapegrad.h>
+#include <tapegrad_kernels.h>  // tg::visit_float and tg::kernels, for writing ops
 
 #include <algorithm>
 #include <chrono>

@@ -1,7 +1,7 @@
 // Chapter 2, exercise: cube(x) = x³ as an op of one's own (dx += 3x²·dy),
 // checked with gradcheck. Exits 1 if the check fails.
 #include <fmt/format.h>
-#include <tapegrad.h>
+#include <tapegrad_kernels.h>  // tg::visit_float and tg::kernels, for writing ops
 
 tg::Tensor cube(const tg::Tensor& x) {
   const tg::Tensor xc = x.contiguous();

@@ -5,7 +5,7 @@
 // Exits 1 if the kernel never ran or the weights, context or gradients
 // differ from cpu's by more than 1e-5 relative (float32).
 #include <fmt/format.h>
-#include <tapegrad.h>
+#include <tapegrad_kernels.h>  // tg::visit_float and tg::kernels, for writing ops
 
 #include <algorithm>
 #include <cmath>
