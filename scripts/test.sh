@@ -2,7 +2,9 @@
 # Builds tapegrad and runs every test program through `meson test`, then
 # prints the total: "N passed, N failed" (doctest cases; other programs count one).
 #
-#   scripts/test.sh              release build in $BUILD_DIR (default build)
+#   scripts/test.sh              release build in $BUILD_DIR (default build;
+#                                $MESON_OPTIONS, e.g. -Dcuda=enabled, are
+#                                given to `meson setup`)
 #   scripts/test.sh --sanitize   AddressSanitizer + UndefinedBehaviorSanitizer
 #                                build in $SANITIZE_BUILD_DIR (default
 #                                build-sanitize), CPU only; any report fails the
@@ -30,7 +32,7 @@ if $sanitize; then
   test_args=(--timeout-multiplier 4)
 else
   build=${BUILD_DIR:-build}
-  setup=()
+  read -r -a setup <<<"${MESON_OPTIONS:-}"
   test_args=()
 fi
 [ -f "$build/build.ninja" ] || meson setup "$build" "${setup[@]}" || exit 1
