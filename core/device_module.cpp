@@ -20,7 +20,7 @@ std::string_view kind_name(DeviceKind kind) { return kind == DeviceKind::cuda ? 
 std::filesystem::path engine_folder() {
   Dl_info info{};
   if (dladdr(reinterpret_cast<void*>(&find_device_module), &info) == 0 || info.dli_fname == nullptr) return {};
-  return std::filesystem::path(info.dli_fname).parent_path();
+  return std::filesystem::path(info.dli_fname).lexically_normal().parent_path();
 }
 
 struct LoadedModule {
