@@ -12,7 +12,7 @@
 #include <chrono>
 #include <vector>
 
-#include "seq2seq.h"
+#include "seq2seq/seq2seq.h"
 #include "tapegrad.h"
 
 int main(int argc, char** argv) {

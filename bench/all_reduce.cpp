@@ -15,7 +15,7 @@
 #include "dist/all_reduce.h"
 #include "dist/dist.h"
 #include "dist/run.h"
-#include "seq2seq.h"
+#include "seq2seq/seq2seq.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Gradient all-reduce of the Bahdanau model between MPI ranks"};

@@ -24,7 +24,7 @@
 //             output         2·T·B·(3H+E)·V
 #include <cstdint>
 
-#include "seq2seq.h"
+#include "seq2seq/seq2seq.h"
 
 namespace tg::bench {
 

@@ -25,9 +25,9 @@
 
 #include <unistd.h>  // getpid
 
-#include "bahdanau_model.h"
-#include "cho_model.h"
-#include "seq2seq.h"
+#include "seq2seq/bahdanau_model.h"
+#include "seq2seq/cho_model.h"
+#include "seq2seq/seq2seq.h"
 #include "cuda_test_main.h"
 #include "tapegrad.h"
 #include "tapegrad_text.h"

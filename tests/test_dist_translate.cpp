@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "bahdanau_model.h"
-#include "cho_model.h"
+#include "seq2seq/bahdanau_model.h"
+#include "seq2seq/cho_model.h"
 #include "data_parallel.h"
 #include "dist/all_reduce.h"
 #include "dist/broadcast.h"

@@ -21,7 +21,7 @@
 
 #include "evaluate.h"
 #include "progress.h"
-#include "svg.h"
+#include "seq2seq/svg.h"
 #include "tapegrad.h"
 #include "tapegrad_text.h"
 #include "test_support.h"

@@ -1,4 +1,4 @@
-// The translation models (examples/translate): Cho et al. 2014 and Bahdanau
+// The translation models (seq2seq/): Cho et al. 2014 and Bahdanau
 // et al. 2014. Teacher-forced logits against PyTorch
 // (tests/fixtures/make_translate_fixtures.py), float64 gradient checks of the
 // loss, the source mask, the batched training path against encode + step,
@@ -19,10 +19,10 @@
 #include <string>
 #include <vector>
 
-#include "bahdanau_model.h"
-#include "cho_model.h"
-#include "search.h"
-#include "seq2seq.h"
+#include "seq2seq/bahdanau_model.h"
+#include "seq2seq/cho_model.h"
+#include "seq2seq/search.h"
+#include "seq2seq/seq2seq.h"
 #include "tapegrad.h"
 #include "tapegrad_text.h"
 #include "test_support.h"

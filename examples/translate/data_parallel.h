@@ -15,7 +15,7 @@
 #include "data/batching.h"
 #include "dist/agreement.h"
 #include "dist/all_reduce.h"
-#include "seq2seq.h"
+#include "seq2seq/seq2seq.h"
 #include "translation_checkpoint.h"
 
 namespace tg::translate {

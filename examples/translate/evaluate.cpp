@@ -11,7 +11,7 @@
 #include "data/tokenizer.h"
 #include "ops/cross_entropy.h"
 #include "ops/reshape.h"
-#include "search.h"
+#include "seq2seq/search.h"
 
 namespace tg::translate {
 

@@ -10,7 +10,7 @@
 #include "data/bleu.h"
 #include "data/vocab.h"
 #include "ops/loss.h"
-#include "seq2seq.h"
+#include "seq2seq/seq2seq.h"
 
 namespace tg::translate {
 

@@ -27,8 +27,8 @@
 #include <vector>
 
 #include "core/profiler.h"
-#include "seq2seq.h"
-#include "svg.h"
+#include "seq2seq/seq2seq.h"
+#include "seq2seq/svg.h"
 #include "translation_checkpoint.h"
 
 namespace tg::translate {

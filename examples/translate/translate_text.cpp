@@ -9,8 +9,8 @@
 #include "data/tokenizer.h"
 #include "data/utf8.h"
 #include "evaluate.h"
-#include "search.h"
-#include "svg.h"
+#include "seq2seq/search.h"
+#include "seq2seq/svg.h"
 
 namespace tg::translate {
 

@@ -19,7 +19,7 @@
 #include "train/checkpoint.h"
 #include "optim/lr_schedule.h"
 #include "optim/optimizer.h"
-#include "seq2seq.h"
+#include "seq2seq/seq2seq.h"
 
 namespace tg::translate {
 

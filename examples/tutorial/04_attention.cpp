@@ -3,7 +3,7 @@
 // nn::AdditiveAttention (values and gradients, float64, 1e-12); padded source
 // positions must get weight exactly 0 and their keys gradient exactly 0. The
 // weights are printed and drawn as an SVG heatmap (attention_weights.svg) by
-// the translate program's drawing code. Exits 1 if a claim does not hold.
+// the translation library's drawing code (seq2seq/svg.h). Exits 1 if a claim does not hold.
 #include <fmt/format.h>
 #include <tapegrad.h>
 
@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "svg.h"  // examples/translate: the alignment heatmap `translate --attention-svg` draws
+#include "seq2seq/svg.h"  // the alignment heatmap `translate --attention-svg` draws
 
 // [tutorial:attention]
 // score_bj = vᵀ tanh(W_k h_j + b_k + W_q s_b),  α_b = softmax_j(score_b) over valid j,

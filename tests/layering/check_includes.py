@@ -24,6 +24,7 @@ MAY_INCLUDE = {
     "train": {"core", "ops", "nn", "optim", "train"},
     "data": {"core", "data"},  # the text library (tapegrad-text)
     "dist": {"core", "dist"},  # multi-process training (MPI)
+    "seq2seq": {"core", "ops", "nn", "data", "seq2seq"},  # the translation models
 }
 # The umbrella headers at the root, one per installed library.
 UMBRELLAS = {

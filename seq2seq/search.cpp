@@ -1,4 +1,4 @@
-#include "search.h"
+#include "seq2seq/search.h"
 
 #include <algorithm>
 #include <cmath>
@@ -8,7 +8,7 @@
 #include "core/error.h"
 #include "core/tape.h"
 #include "data/vocab.h"
-#include "model_parts.h"
+#include "seq2seq/model_parts.h"
 #include "ops/compare.h"
 #include "ops/index_select.h"
 #include "ops/max.h"

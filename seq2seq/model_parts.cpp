@@ -1,4 +1,4 @@
-#include "model_parts.h"
+#include "seq2seq/model_parts.h"
 
 #include "core/creation.h"
 #include "core/error.h"

@@ -26,8 +26,8 @@
 #include "nn/embedding.h"
 #include "nn/input_parts.h"
 #include "nn/linear.h"
-#include "model_parts.h"
-#include "seq2seq.h"
+#include "seq2seq/model_parts.h"
+#include "seq2seq/seq2seq.h"
 
 namespace tg::translate {
 

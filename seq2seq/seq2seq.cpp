@@ -1,7 +1,7 @@
-#include "seq2seq.h"
+#include "seq2seq/seq2seq.h"
 
-#include "bahdanau_model.h"
-#include "cho_model.h"
+#include "seq2seq/bahdanau_model.h"
+#include "seq2seq/cho_model.h"
 #include "core/error.h"
 #include "core/generator.h"
 #include "ops/index_select.h"

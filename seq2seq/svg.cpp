@@ -1,4 +1,4 @@
-#include "svg.h"
+#include "seq2seq/svg.h"
 
 #include <fmt/format.h>
 

@@ -1,8 +1,8 @@
-#include "bahdanau_model.h"
+#include "seq2seq/bahdanau_model.h"
 
 #include "core/error.h"
 #include "data/vocab.h"
-#include "model_parts.h"
+#include "seq2seq/model_parts.h"
 #include "ops/add.h"
 #include "ops/concat.h"
 #include "ops/matmul.h"

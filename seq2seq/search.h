@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "core/tensor.h"
-#include "seq2seq.h"
+#include "seq2seq/seq2seq.h"
 
 namespace tg::translate {
 

@@ -1,6 +1,6 @@
 #pragma once
-// Checks and small pieces both translation models share (internal to the
-// translate examples; not part of the Seq2Seq interface).
+// Checks and small pieces both translation models share (internal to
+// seq2seq/; not part of the Seq2Seq interface).
 #include <cstdint>
 #include <memory>
 
@@ -10,7 +10,7 @@
 #include "nn/gru_cell.h"
 #include "nn/lstm.h"
 #include "nn/lstm_cell.h"
-#include "seq2seq.h"
+#include "seq2seq/seq2seq.h"
 
 namespace tg::translate::detail {
 
