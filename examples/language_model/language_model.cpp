@@ -11,10 +11,7 @@
 #include <limits>
 
 #include "dist/agreement.h"
-#include "dist/all_reduce.h"
-#include "dist/broadcast.h"
-#include "dist/dist.h"
-#include "dist/shard.h"
+#include "dist/data_parallel.h"
 
 namespace tg::examples {
 
@@ -85,15 +82,15 @@ double evaluate_perplexity(WordModel& model, const std::vector<data::Example>& e
   return std::exp(nll / static_cast<double>(tokens));
 }
 
-// Data-parallel training (several MPI ranks, tg::dist): every rank plans the
-// same global batches and takes its share (dist::rank_share). Its loss is
-// the share's Σ −log P over the global batch's target count T, so the sum of
-// the ranks' gradients, which every rank then holds, is the gradient of the
-// whole batch's mean. Returns the share's loss (the ranks' sum is the batch's).
+// Data-parallel training (several MPI ranks, dist/data_parallel.h): every
+// rank plans the same global batches and takes its share. Its loss is the
+// share's Σ −log P over the global batch's target count T, so the sum of the
+// ranks' gradients, which every rank then holds, is the gradient of the whole
+// batch's mean. Returns the share's loss (the ranks' sum is the batch's).
 double share_forward_backward(WordModel& model, const std::vector<data::Example>& train,
                               const std::vector<int64_t>& global_batch, int64_t global_tokens,
-                              dist::AllReducer& reducer) {
-  const std::vector<int64_t> share = dist::rank_share(global_batch, dist::rank(), dist::world_size());
+                              dist::DataParallel& ranks) {
+  const std::vector<int64_t> share = ranks.share(global_batch);
   double value = 0;
   if (!share.empty()) {  // a batch smaller than the world leaves some ranks nothing
     const data::Batch batch = data::make_batch(train, share).to(model.device());
@@ -101,15 +98,16 @@ double share_forward_backward(WordModel& model, const std::vector<data::Example>
     loss.backward();
     value = loss.item();
   }
-  reducer.reduce_gradients(model.parameters());
+  ranks.reduce_gradients(model.parameters());
   return value;
 }
 
 // Before training on several ranks: the same setup everywhere (else every
 // rank stops, naming the difference), rank 0's weights, and dropout masks of
 // each rank's own.
-void start_ranks(const LanguageModelOptions& o, const data::Vocab& vocab, int64_t train_sentences, WordModel& model) {
-  if (dist::world_size() == 1) return;
+void start_ranks(const LanguageModelOptions& o, const data::Vocab& vocab, int64_t train_sentences, WordModel& model,
+                 dist::DataParallel& ranks) {
+  if (!ranks.active()) return;
   dist::Fingerprint f;  // one entry per setting, so that a difference names it
   f.add("embed", o.model.embed);
   f.add("hidden", o.model.hidden);
@@ -125,11 +123,8 @@ void start_ranks(const LanguageModelOptions& o, const data::Vocab& vocab, int64_
   f.add("training sentences", train_sentences);
   f.add_hashed("vocabulary", vocab.tokens());
   f.add_shapes("parameters", model.named_parameters());
-  dist::check_same_on_all_ranks(f, "the language model's setup");
-  if (model.device() != Device::cpu())
-    fail("language_model under MPI trains on the cpu; the model is on {} (leave out --device)", model.device().str());
-  dist::broadcast(model.parameters());
-  model.reseed(o.seed + 0x9E3779B97F4A7C15ULL * static_cast<uint64_t>(dist::rank()));
+  ranks.start(f, model.parameters(), "language_model", "the language model's setup");
+  model.reseed(o.seed + 0x9E3779B97F4A7C15ULL * static_cast<uint64_t>(ranks.rank()));
 }
 
 void check_options(const LanguageModelOptions& o) {
@@ -213,8 +208,9 @@ LanguageModelReport train_language_model(const LanguageModelOptions& o) {
   lm.model = std::make_unique<WordModel>(config, o.seed);  // on the cpu: the same weights on every device
   WordModel& model = *lm.model;
   model.to(o.device);
-  const bool root = dist::is_root();  // several ranks: only rank 0 logs and saves
-  const bool several = dist::world_size() > 1;
+  dist::DataParallel ranks;  // this process's place among the MPI ranks (a world of one without mpirun)
+  const bool root = ranks.is_root();  // several ranks: only rank 0 logs and saves
+  const bool several = ranks.active();
   if (o.log && root) {
     o.log(fmt::format("data: {} training sentences ({} tokens), {} validation sentences ({} tokens), from {}",
                       report.train_sentences, report.train_tokens, report.val_sentences, report.val_tokens, dir));
@@ -222,8 +218,7 @@ LanguageModelReport train_language_model(const LanguageModelOptions& o) {
     o.log(model.summary());
   }
 
-  start_ranks(o, lm.vocab, report.train_sentences, model);
-  dist::AllReducer reducer;
+  start_ranks(o, lm.vocab, report.train_sentences, model, ranks);
   optim::Adam adam(model.named_parameters(), {.lr = o.lr});
   data::BatchOptions batching;
   batching.batch_size = o.batch_size;
@@ -244,7 +239,7 @@ LanguageModelReport train_language_model(const LanguageModelOptions& o) {
       int64_t batch_tokens = 0;
       if (several) {
         batch_tokens = data::target_tokens(train, indices);
-        value = share_forward_backward(model, train, indices, batch_tokens, reducer);
+        value = share_forward_backward(model, train, indices, batch_tokens, ranks);
       } else {
         const data::Batch batch = data::make_batch(train, indices).to(o.device);
         const Tensor loss = batch_nll(model, batch, Reduction::mean);
@@ -255,7 +250,7 @@ LanguageModelReport train_language_model(const LanguageModelOptions& o) {
       if (o.clip > 0) optim::clip_grad_norm(adam.parameters(), o.clip);
       adam.step();
       adam.zero_grad();
-      if (several) value = dist::all_reduce_sum(value);
+      if (several) value = ranks.agree(value).loss;  // the whole batch's
       report.train_loss_per_step.push_back(value);
       nll += value * static_cast<double>(batch_tokens);
       tokens += batch_tokens;
@@ -269,7 +264,7 @@ LanguageModelReport train_language_model(const LanguageModelOptions& o) {
     result.seconds = elapsed();
     result.train_loss = nll / static_cast<double>(tokens);
     // Rank 0 validates; the others wait for its figure, which decides the best epoch on every rank.
-    result.val_perplexity = dist::broadcast_value(root ? evaluate_perplexity(model, val, 128) : 0.0);
+    result.val_perplexity = ranks.root_value(root ? evaluate_perplexity(model, val, 128) : 0.0);
     report.epochs.push_back(result);
     const bool improved = result.val_perplexity < best;
     if (o.log && root)
