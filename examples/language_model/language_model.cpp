@@ -6,7 +6,6 @@
 
 #include <chrono>
 #include <cmath>
-#include <cstdlib>
 #include <filesystem>
 #include <limits>
 
@@ -181,15 +180,9 @@ int64_t choose(const Tensor& logits, double temperature, Generator& gen) {
 
 }  // namespace
 
-std::string default_data_dir() {
-  if (const char* env = std::getenv("MULTI30K_DIR"); env && *env) return env;
-  if (std::filesystem::is_directory("../shared/data/multi30k")) return "../shared/data/multi30k";
-  return "data/multi30k";
-}
-
 LanguageModelReport train_language_model(const LanguageModelOptions& o) {
   check_options(o);
-  const std::string dir = o.data_dir.empty() ? default_data_dir() : o.data_dir;
+  const std::string dir = data::find_multi30k_dir(o.data_dir);
   const auto train_sentences = read_sentences(dir, kTrainFile, o.limit_train);
   const auto val_sentences = read_sentences(dir, kValFile, 0);
 

@@ -17,6 +17,7 @@
 #include "data/batching.h"
 #include "data/bleu.h"
 #include "data/corpus.h"
+#include "data/multi30k_dir.h"
 #include "data/tokenizer.h"
 #include "evaluate.h"
 #include "optim/adam.h"
@@ -170,7 +171,7 @@ struct TrainingData {
 // vocabularies from the training text when the run is fresh.
 TrainingData load_training_data(const TrainOptions& options, CheckpointInfo& info, const TrainHooks& hooks) {
   TrainingData data;
-  data.dir = resolve_data_dir(options.data_dir);
+  data.dir = data::find_multi30k_dir(options.data_dir);
   const TrainSettings& settings = info.settings;
   const SplitText train_text = read_split(data.dir, "train", settings.limit_train, false);
   const std::vector<std::vector<std::string>> train_src = split_all(train_text.src_tok);
