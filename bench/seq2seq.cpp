@@ -50,6 +50,7 @@
 #include "core/storage.h"
 #include "core/tape.h"
 #include "data/batching.h"
+#include "data/multi30k_dir.h"
 #include "data/tokenizer.h"
 #include "data/vocab.h"
 #include "evaluate.h"
@@ -72,7 +73,7 @@ struct Options {
   std::string model = "bahdanau";
   int threads = 2;
   std::string device = "cpu";  // cpu, cuda or cuda:N
-  std::string data_dir;  // "" = resolve_data_dir's default
+  std::string data_dir;  // "" = data::find_multi30k_dir's search
   uint64_t seed = 1;
   int64_t embed = 256, hidden = 512;
   // train
@@ -122,7 +123,7 @@ std::vector<std::vector<std::string>> split_all(const std::vector<std::string>& 
 
 Corpus load_corpus(const std::string& data_dir) {
   const translate::TrainSettings settings;  // min_freq 2, max_len 50, all pairs
-  const translate::SplitText text = translate::read_split(translate::resolve_data_dir(data_dir), "train", settings.limit_train, false);
+  const translate::SplitText text = translate::read_split(data::find_multi30k_dir(data_dir), "train", settings.limit_train, false);
   const auto src = split_all(text.src_tok), tgt = split_all(text.tgt_tok);
   Corpus corpus;
   corpus.src_vocab = data::Vocab::build(src, settings.min_freq);
@@ -265,7 +266,7 @@ void run_decode(const Options& o) {
   model->to(device);
   model->eval();
 
-  const translate::SplitText test = translate::read_split(translate::resolve_data_dir(o.data_dir),
+  const translate::SplitText test = translate::read_split(data::find_multi30k_dir(o.data_dir),
                                                           "test_2016_flickr", o.sentences, false);
   std::vector<data::Example> sources(test.src_tok.size());
   for (size_t i = 0; i < sources.size(); ++i)
@@ -326,7 +327,7 @@ void add_common(CLI::App* cmd, Options& o) {
   cmd->add_option("--model", o.model, "cho or bahdanau")->check(CLI::IsMember({"cho", "bahdanau"}))->capture_default_str();
   cmd->add_option("--threads", o.threads, "threads for kernels and OpenBLAS")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--device", o.device, "cpu, cuda or cuda:N")->capture_default_str();
-  cmd->add_option("--data-dir", o.data_dir, "Multi30k directory (default: $MULTI30K_DIR, ../shared/data/multi30k)");
+  cmd->add_option("--data-dir", o.data_dir, "Multi30k directory (default: data::find_multi30k_dir's search)");
   cmd->add_option("--seed", o.seed, "model initialisation, batch plan and dropout seed")->capture_default_str();
   cmd->add_option("--embed", o.embed, "embedding size E")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--hidden", o.hidden, "hidden size H")->check(CLI::PositiveNumber)->capture_default_str();

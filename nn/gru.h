@@ -1,7 +1,8 @@
 #pragma once
 // GRU: a multi-layer, optionally bidirectional gated recurrent network over a
 // whole (padded) batch of sequences, with PyTorch's parameter names, shapes and
-// results. Each layer and direction runs the GRUCell equations (nn/gru_cell.h):
+// results. Each layer and direction runs the GRUCell equations (nn/gru_cell.h,
+// gates r | z | n, G = 3):
 //
 //   gi_t = x_t W_ihᵀ + b_ih                  all t in one matmul: (T·B, I) @ (I, 3H)
 //   h_t  = gru_step(gi_t, h_{t-1})           per step only (B, H) @ (H, 3H)
@@ -16,13 +17,11 @@
 // and its output is 0, as PyTorch's pack_padded_sequence + pad_packed_sequence
 // give. The reverse direction runs t = T-1 .. 0, so carrying the (initial)
 // state over the padding starts it at each sequence's own last token.
-#include <vector>
-
+//
+// The layers, directions, dropout and time loop are RecurrentNetwork's
+// (nn/recurrent_network.h); this file adds the cell step and the state h.
 #include "core/generator.h"
-#include "nn/dropout_stream.h"
-#include "nn/module.h"
-#include "nn/recurrent_options.h"
-#include "nn/recurrent_weights.h"
+#include "nn/recurrent_network.h"
 
 namespace tg::nn {
 
@@ -36,7 +35,7 @@ struct GRUOutput {
 // One layer-direction's parameters (a GRUCell's, under GRU's names).
 using GRUWeights = RecurrentWeights;  // G = 3, rows r | z | n
 
-class GRU : public Module {
+class GRU : public RecurrentNetwork {
  public:
   GRU(int64_t input_size, int64_t hidden_size, GRUOptions options = {}, DType dtype = DType::f32,
       Generator& gen = default_generator());
@@ -54,21 +53,11 @@ class GRU : public Module {
   }
 
   std::string type_name() const override { return "GRU"; }
-  int64_t input_size() const { return input_size_; }
-  int64_t hidden_size() const { return hidden_size_; }
-  const GRUOptions& options() const { return options_; }
-  int num_directions() const { return options_.bidirectional ? 2 : 1; }
-  // The parameters of one layer (0-based) and direction (0 forward, 1 reverse).
-  const GRUWeights& weights(int layer, int direction = 0) const;
 
  protected:
-  void reseed_own(uint64_t seed) override { dropout_stream_.seed_with(seed); }
-
- private:
-  int64_t input_size_, hidden_size_;
-  GRUOptions options_;
-  std::vector<GRUWeights> weights_;  // layer * D + direction; never resized after registration
-  DropoutStream dropout_stream_;  // the module's own stream for inter-layer dropout
+  // {h} -> {h'}: gru_step (nn/gru_cell.h).
+  CellState step(const Tensor& gi, const CellState& state, const Tensor& weight_hh_t,
+                 const Tensor& bias_hh) const override;
 };
 
 }  // namespace tg::nn

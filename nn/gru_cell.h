@@ -15,8 +15,7 @@
 // and do only the recurrent product h W_hhᵀ inside the time loop.
 #include "core/generator.h"
 #include "nn/layer_options.h"
-#include "nn/module.h"
-#include "nn/recurrent_weights.h"
+#include "nn/recurrent_cell.h"
 
 namespace tg::nn {
 
@@ -26,9 +25,11 @@ namespace tg::nn {
 // gi and h may be strided views (a time step of a larger tensor).
 Tensor gru_step(const Tensor& gi, const Tensor& h, const Tensor& weight_hh_t, const Tensor& bias_hh);
 
-// Its parameters are the RecurrentWeights members (nn/recurrent_weights.h), G = 3:
+// Its parameters are the RecurrentWeights members (nn/recurrent_weights.h, made and
+// registered by RecurrentCell), G = 3:
 //   weight_ih (3H, I), weight_hh (3H, H), bias_ih (3H,), bias_hh (3H,), rows r | z | n.
-class GRUCell : public Module, public RecurrentWeights {
+// input_projection(x): gi = x W_ihᵀ + b_ih, (..., I) -> (..., 3H), e.g. all time steps at once.
+class GRUCell : public RecurrentCell {
  public:
   GRUCell(int64_t input_size, int64_t hidden_size, LayerOptions options = {}, Generator& gen = default_generator());
   // With bias, float32, and a generator of one's own.
@@ -39,18 +40,10 @@ class GRUCell : public Module, public RecurrentWeights {
   Tensor forward(const Tensor& x, const Tensor& h) const;
   Tensor operator()(const Tensor& x, const Tensor& h) const { return forward(x, h); }
 
-  // gi = x W_ihᵀ + b_ih;  x (..., I) -> (..., 3H), e.g. all time steps (T, B, I) at once.
-  Tensor input_projection(const Tensor& x) const;
   // h' from gi (B, 3H) = input_projection(x) and h (B, H).
   Tensor step(const Tensor& gi, const Tensor& h) const;
 
   std::string type_name() const override { return "GRUCell"; }
-  int64_t input_size() const { return input_size_; }
-  int64_t hidden_size() const { return hidden_size_; }
-
- private:
-  void check_hidden(const Tensor& h, int64_t batch, const char* what) const;
-  int64_t input_size_, hidden_size_;
 };
 
 }  // namespace tg::nn

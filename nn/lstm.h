@@ -2,7 +2,7 @@
 // LSTM: a multi-layer, optionally bidirectional long short-term memory network
 // over a whole (padded) batch of sequences, with PyTorch's parameter names,
 // shapes and results. Each layer and direction runs the LSTMCell equations
-// (nn/lstm_cell.h, gates i | f | g | o):
+// (nn/lstm_cell.h, gates i | f | g | o, G = 4):
 //
 //   gi_t         = x_t W_ihᵀ + b_ih                all t in one matmul: (T·B, I) @ (I, 4H)
 //   (h_t, c_t)   = lstm_step(gi_t, h_{t-1}, c_{t-1}) per step only (B, H) @ (H, 4H)
@@ -11,17 +11,15 @@
 //   weight_ih_l{k} (4H, I_k), weight_hh_l{k} (4H, H), bias_ih_l{k} (4H,), bias_hh_l{k} (4H,)
 // where I_0 = input_size and I_k = H (or 2H when bidirectional) for k > 0.
 //
-// Padded batches work as for the GRU (nn/recurrent.h): with lengths given,
+// Padded batches work as for the GRU (nn/gru.h): with lengths given,
 // both h and c are carried unchanged over the padded steps t >= lengths[b],
 // the output there is 0, and the reverse direction starts at each sequence's
 // own last token, as PyTorch's pack_padded_sequence + pad_packed_sequence give.
-#include <vector>
-
+//
+// The layers, directions, dropout and time loop are RecurrentNetwork's
+// (nn/recurrent_network.h); this file adds the cell step and the states h, c.
 #include "core/generator.h"
-#include "nn/dropout_stream.h"
-#include "nn/module.h"
-#include "nn/recurrent_options.h"
-#include "nn/recurrent_weights.h"
+#include "nn/recurrent_network.h"
 
 namespace tg::nn {
 
@@ -36,7 +34,7 @@ struct LSTMOutput {
 // One layer-direction's parameters (an LSTMCell's, under LSTM's names).
 using LSTMWeights = RecurrentWeights;  // G = 4, rows i | f | g | o
 
-class LSTM : public Module {
+class LSTM : public RecurrentNetwork {
  public:
   LSTM(int64_t input_size, int64_t hidden_size, LSTMOptions options = {}, DType dtype = DType::f32,
        Generator& gen = default_generator());
@@ -56,21 +54,11 @@ class LSTM : public Module {
   }
 
   std::string type_name() const override { return "LSTM"; }
-  int64_t input_size() const { return input_size_; }
-  int64_t hidden_size() const { return hidden_size_; }
-  const LSTMOptions& options() const { return options_; }
-  int num_directions() const { return options_.bidirectional ? 2 : 1; }
-  // The parameters of one layer (0-based) and direction (0 forward, 1 reverse).
-  const LSTMWeights& weights(int layer, int direction = 0) const;
 
  protected:
-  void reseed_own(uint64_t seed) override { dropout_stream_.seed_with(seed); }
-
- private:
-  int64_t input_size_, hidden_size_;
-  LSTMOptions options_;
-  std::vector<LSTMWeights> weights_;  // layer * D + direction; never resized after registration
-  DropoutStream dropout_stream_;  // the module's own stream for inter-layer dropout
+  // {h, c} -> {h', c'}: lstm_step (nn/lstm_cell.h).
+  CellState step(const Tensor& gi, const CellState& state, const Tensor& weight_hh_t,
+                 const Tensor& bias_hh) const override;
 };
 
 }  // namespace tg::nn

@@ -1,6 +1,5 @@
 #include "nn/lstm_cell.h"
 
-
 #include "core/error.h"
 #include "ops/add.h"
 #include "ops/matmul.h"
@@ -40,33 +39,14 @@ LSTMState lstm_step(const Tensor& gi, const LSTMState& state, const Tensor& weig
 }
 
 LSTMCell::LSTMCell(int64_t input_size, int64_t hidden_size, LayerOptions options, Generator& gen)
-    : RecurrentWeights(make("LSTMCell", 4, input_size, hidden_size, options, gen)),
-      input_size_(input_size),
-      hidden_size_(hidden_size) {
-  for (const auto& [name, parameter] : named()) register_parameter(name, *parameter);
-}
-
-Tensor LSTMCell::input_projection(const Tensor& x) const {
-  check_defined(x, "LSTMCell", "x");
-  if (x.ndim() == 0 || x.size(-1) != input_size_)
-    fail("LSTMCell: input {} must end in input_size={}", x.shape().str(), input_size_);
-  return project_input(x);  // (..., I) -> (..., 4H)
-}
+    : RecurrentCell("LSTMCell", 4, input_size, hidden_size, options, gen) {}
 
 LSTMState LSTMCell::step(const Tensor& gi, const LSTMState& state) const {
   return lstm_step(gi, state, weight_hh_t(), bias_hh);  // W_hhᵀ: (H, 4H)
 }
 
-void LSTMCell::check_state(const Tensor& s, int64_t batch, const char* what) const {
-  check_defined(s, "LSTMCell", what);
-  if (s.ndim() != 2 || s.size(0) != batch || s.size(1) != hidden_size_)
-    fail("LSTMCell: {} must be (B, H) = ({}, {}), got {}", what, batch, hidden_size_, s.shape().str());
-}
-
 LSTMState LSTMCell::forward(const Tensor& x, const LSTMState& state) const {
-  check_defined(x, "LSTMCell", "x");
-  if (x.ndim() != 2 || x.size(1) != input_size_)
-    fail("LSTMCell: x must be (B, I) with I = input_size = {}, got {}", input_size_, x.shape().str());
+  check_input(x);
   check_state(state.h, x.size(0), "h");
   check_state(state.c, x.size(0), "c");
   check_same_kind(x, state.h, "LSTMCell");

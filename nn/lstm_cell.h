@@ -19,8 +19,7 @@
 // no fused kernel.
 #include "core/generator.h"
 #include "nn/layer_options.h"
-#include "nn/module.h"
-#include "nn/recurrent_weights.h"
+#include "nn/recurrent_cell.h"
 
 namespace tg::nn {
 
@@ -36,9 +35,11 @@ struct LSTMState {
 // gi and the states may be strided views (a time step of a larger tensor).
 LSTMState lstm_step(const Tensor& gi, const LSTMState& state, const Tensor& weight_hh_t, const Tensor& bias_hh);
 
-// Its parameters are the RecurrentWeights members (nn/recurrent_weights.h), G = 4:
+// Its parameters are the RecurrentWeights members (nn/recurrent_weights.h, made and
+// registered by RecurrentCell), G = 4:
 //   weight_ih (4H, I), weight_hh (4H, H), bias_ih (4H,), bias_hh (4H,), rows i | f | g | o.
-class LSTMCell : public Module, public RecurrentWeights {
+// input_projection(x): gi = x W_ihᵀ + b_ih, (..., I) -> (..., 4H), e.g. all time steps at once.
+class LSTMCell : public RecurrentCell {
  public:
   LSTMCell(int64_t input_size, int64_t hidden_size, LayerOptions options = {}, Generator& gen = default_generator());
   // With bias, float32, and a generator of one's own.
@@ -49,18 +50,10 @@ class LSTMCell : public Module, public RecurrentWeights {
   LSTMState forward(const Tensor& x, const LSTMState& state) const;
   LSTMState operator()(const Tensor& x, const LSTMState& state) const { return forward(x, state); }
 
-  // gi = x W_ihᵀ + b_ih;  x (..., I) -> (..., 4H), e.g. all time steps (T, B, I) at once.
-  Tensor input_projection(const Tensor& x) const;
   // (h', c') from gi (B, 4H) = input_projection(x) and the state (B, H) each.
   LSTMState step(const Tensor& gi, const LSTMState& state) const;
 
   std::string type_name() const override { return "LSTMCell"; }
-  int64_t input_size() const { return input_size_; }
-  int64_t hidden_size() const { return hidden_size_; }
-
- private:
-  void check_state(const Tensor& s, int64_t batch, const char* what) const;
-  int64_t input_size_, hidden_size_;
 };
 
 }  // namespace tg::nn

@@ -1,8 +1,9 @@
 #pragma once
-// What the sequence models (GRU, LSTM) share: checking a (padded) batch of
-// sequences and its initial states, the per-step masks built from `lengths`,
-// carrying a state unchanged over padding, zeroing padded outputs, and running
-// the stack of layers and directions with dropout between layers.
+// The pieces RecurrentNetwork (nn/recurrent_network.h, the base of GRU and
+// LSTM) is built from: checking a (padded) batch of sequences and its initial
+// states, the per-step masks built from `lengths`, carrying a state unchanged
+// over padding, zeroing padded outputs, and running the stack of layers and
+// directions with dropout between layers.
 //
 // Padded batches: sequence b has lengths[b] valid steps. At steps t >= lengths[b]
 // every state s (h, and c for the LSTM) is carried unchanged,

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Gets Multi30k task 1 (German-English) into DEST (default: data/multi30k in
-# the repository, which git ignores): for train, val and test_2016_flickr, the
-# raw files X.{de,en}.gz and the data set's own preprocessed files
-# X.lc.norm.tok.{de,en}.gz (lowercased, normalized, Moses-tokenized).
+# Gets Multi30k task 1 (German-English) into DEST (default:
+# ${XDG_CACHE_HOME:-$HOME/.cache}/tapegrad/multi30k, outside the source tree,
+# where the programs look for it: data/multi30k_dir.h): for train, val and
+# test_2016_flickr, the raw files X.{de,en}.gz and the data set's own
+# preprocessed files X.lc.norm.tok.{de,en}.gz (lowercased, normalized,
+# Moses-tokenized).
 #
 #   scripts/get_multi30k.sh [DEST]
 #
@@ -19,7 +21,7 @@
 set -uo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-dest=${1:-$repo/data/multi30k}
+dest=${1:-${XDG_CACHE_HOME:-$HOME/.cache}/tapegrad/multi30k}
 base_url=${MULTI30K_URL:-https://raw.githubusercontent.com/multi30k/dataset/master/data/task1}  # MULTI30K_URL: a mirror
 
 # name  lines  sha256 of the uncompressed text

@@ -20,8 +20,8 @@ build=${BUILD_DIR:-build}
 ninja -C "$build" examples/translate/translate
 translate=$repo/$build/examples/translate/translate
 
-scripts/get_multi30k.sh "$repo/data/multi30k"
-data=$repo/data/multi30k
+data=${XDG_CACHE_HOME:-$HOME/.cache}/tapegrad/multi30k  # outside the source tree; the programs look there too
+scripts/get_multi30k.sh "$data"
 run=${DEMO_DIR:-$repo/runs/demo}
 threads=${THREADS:-2}
 echo "== built and got the data in $((SECONDS - start)) s"

@@ -1,6 +1,7 @@
 // The data library: reading corpora, Multi30k's tokenization, vocabularies
-// and batching. Data-set checks read $MULTI30K_DIR (default: the shared copy
-// beside the repository) and are skipped, with a message, when it is absent.
+// and batching, and where Multi30k is. Data-set checks read it where the
+// programs find it ($MULTI30K_DIR, ...; else the shared copy beside the
+// repository) and are skipped, with a message, when it is absent.
 #include <doctest/doctest.h>
 #include <zlib.h>
 
@@ -54,7 +55,80 @@ std::vector<std::vector<std::string>> tokenized(const std::vector<std::string>& 
 // doctest's matcher from a std::string (it copies the text).
 doctest::Contains contains(const std::string& text) { return doctest::Contains(text.c_str()); }
 
+// Sets an environment variable (unsets it for nullptr) until the end of the scope.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    const char* old = std::getenv(name);
+    if (old != nullptr) old_ = old;
+    had_ = old != nullptr;
+    set(value);
+  }
+  ~ScopedEnv() { set(had_ ? old_.c_str() : nullptr); }
+
+ private:
+  void set(const char* value) const {
+    if (value == nullptr) ::unsetenv(name_);
+    else ::setenv(name_, value, 1);
+  }
+  const char* name_;
+  std::string old_;
+  bool had_ = false;
+};
+
+// Works in `dir` until the end of the scope.
+class ScopedCwd {
+ public:
+  explicit ScopedCwd(const std::filesystem::path& dir) : old_(std::filesystem::current_path()) {
+    std::filesystem::current_path(dir);
+  }
+  ~ScopedCwd() { std::filesystem::current_path(old_); }
+
+ private:
+  std::filesystem::path old_;
+};
+
 }  // namespace
+
+// ---------------------------------------------------------------- where Multi30k is
+
+TEST_CASE("find_multi30k_dir: --data-dir, then $MULTI30K_DIR, then the first place that exists; else every place") {
+  TempDir tmp;
+  const std::filesystem::path work = tmp.path / "work" / "checkout";  // the current directory
+  std::filesystem::create_directories(work);
+  ScopedCwd in_work(work);
+  ScopedEnv no_env("MULTI30K_DIR", nullptr);
+  ScopedEnv cache_home("XDG_CACHE_HOME", tmp.file("cache").c_str());
+  const std::string cache = tmp.file("cache") + "/tapegrad/multi30k";
+  CHECK(multi30k_cache_dir() == cache);
+
+  // Nothing anywhere: the error names every place, the extra ones included.
+  CHECK_THROWS_WITH_AS(find_multi30k_dir("", {tmp.file("extra")}),
+                       contains("Multi30k not found: no --data-dir given, $MULTI30K_DIR not set, and none of "
+                                "'../shared/data/multi30k', 'data/multi30k', '" + cache + "', '" + tmp.file("extra") +
+                                "' is a directory"),
+                       Error);
+  // The searched places, each found once the ones before it are missing.
+  std::filesystem::create_directories(tmp.file("extra"));
+  CHECK(find_multi30k_dir("", {tmp.file("extra")}) == tmp.file("extra"));
+  std::filesystem::create_directories(cache);
+  CHECK(find_multi30k_dir("", {tmp.file("extra")}) == cache);
+  std::filesystem::create_directories(work / "data" / "multi30k");
+  CHECK(find_multi30k_dir() == "data/multi30k");
+  std::filesystem::create_directories(tmp.path / "work" / "shared" / "data" / "multi30k");
+  CHECK(find_multi30k_dir() == "../shared/data/multi30k");
+  // An explicit choice is returned as given, even where nothing is (the reader then names the missing file).
+  {
+    ScopedEnv env("MULTI30K_DIR", "/nowhere/env");
+    CHECK(find_multi30k_dir() == "/nowhere/env");
+    CHECK(find_multi30k_dir("/nowhere/flag") == "/nowhere/flag");
+  }
+  CHECK(find_multi30k_dir("/nowhere/flag") == "/nowhere/flag");
+  // Without XDG_CACHE_HOME the cache is under $HOME.
+  ScopedEnv no_cache_home("XDG_CACHE_HOME", nullptr);
+  ScopedEnv home("HOME", "/home/someone");
+  CHECK(multi30k_cache_dir() == "/home/someone/.cache/tapegrad/multi30k");
+}
 
 // ---------------------------------------------------------------- corpus
 

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "data/multi30k_dir.h"
 #include "tapegrad_kernels.h"
 
 namespace test_support {
@@ -60,10 +61,17 @@ inline tg::Tensor fixture_tensor(const Fixture& fixture, const std::string& name
   return tg::from_vector(t.values, t.shape, {dtype, tg::Device::cpu(), requires_grad});
 }
 
-// The Multi30k directory: $MULTI30K_DIR, else ../shared/data/multi30k beside the checkout.
+// The Multi30k directory as the programs find it (tg::data::find_multi30k_dir:
+// $MULTI30K_DIR, ../shared/data/multi30k, data/multi30k, the download cache),
+// then ../shared/data/multi30k beside the checkout, wherever the test runs;
+// "" after saying why when there is none. A program that calls it links tapegrad-text.
 inline std::string multi30k_dir() {
-  const char* env = std::getenv("MULTI30K_DIR");
-  return env ? env : TAPEGRAD_SOURCE_DIR "/../shared/data/multi30k";
+  try {
+    return tg::data::find_multi30k_dir("", {TAPEGRAD_SOURCE_DIR "/../shared/data/multi30k"});
+  } catch (const tg::Error& e) {
+    MESSAGE(e.what());
+    return "";
+  }
 }
 
 // True when the data is there; otherwise says so, and data checks are skipped.

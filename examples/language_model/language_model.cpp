@@ -6,15 +6,11 @@
 
 #include <chrono>
 #include <cmath>
-#include <cstdlib>
 #include <filesystem>
 #include <limits>
 
 #include "dist/agreement.h"
-#include "dist/all_reduce.h"
-#include "dist/broadcast.h"
-#include "dist/dist.h"
-#include "dist/shard.h"
+#include "dist/data_parallel.h"
 
 namespace tg::examples {
 
@@ -85,53 +81,6 @@ double evaluate_perplexity(WordModel& model, const std::vector<data::Example>& e
   return std::exp(nll / static_cast<double>(tokens));
 }
 
-// Data-parallel training (several MPI ranks, tg::dist): every rank plans the
-// same global batches and takes its share (dist::rank_share). Its loss is
-// the share's Σ −log P over the global batch's target count T, so the sum of
-// the ranks' gradients, which every rank then holds, is the gradient of the
-// whole batch's mean. Returns the share's loss (the ranks' sum is the batch's).
-double share_forward_backward(WordModel& model, const std::vector<data::Example>& train,
-                              const std::vector<int64_t>& global_batch, int64_t global_tokens,
-                              dist::AllReducer& reducer) {
-  const std::vector<int64_t> share = dist::rank_share(global_batch, dist::rank(), dist::world_size());
-  double value = 0;
-  if (!share.empty()) {  // a batch smaller than the world leaves some ranks nothing
-    const data::Batch batch = data::make_batch(train, share).to(model.device());
-    const Tensor loss = batch_nll(model, batch, Reduction::sum) / static_cast<double>(global_tokens);
-    loss.backward();
-    value = loss.item();
-  }
-  reducer.reduce_gradients(model.parameters());
-  return value;
-}
-
-// Before training on several ranks: the same setup everywhere (else every
-// rank stops, naming the difference), rank 0's weights, and dropout masks of
-// each rank's own.
-void start_ranks(const LanguageModelOptions& o, const data::Vocab& vocab, int64_t train_sentences, WordModel& model) {
-  if (dist::world_size() == 1) return;
-  dist::Fingerprint f;  // one entry per setting, so that a difference names it
-  f.add("embed", o.model.embed);
-  f.add("hidden", o.model.hidden);
-  f.add("layers", int64_t{o.model.layers});
-  f.add("dropout", o.model.dropout);
-  f.add("epochs", int64_t{o.epochs});
-  f.add("batch-size", o.batch_size);
-  f.add("lr", o.lr);
-  f.add("clip", o.clip);
-  f.add("seed", std::to_string(o.seed));
-  f.add("max-steps", o.max_steps);
-  f.add("min-freq", o.min_freq);
-  f.add("training sentences", train_sentences);
-  f.add_hashed("vocabulary", vocab.tokens());
-  f.add_shapes("parameters", model.named_parameters());
-  dist::check_same_on_all_ranks(f, "the language model's setup");
-  if (model.device() != Device::cpu())
-    fail("language_model under MPI trains on the cpu; the model is on {} (leave out --device)", model.device().str());
-  dist::broadcast(model.parameters());
-  model.reseed(o.seed + 0x9E3779B97F4A7C15ULL * static_cast<uint64_t>(dist::rank()));
-}
-
 void check_options(const LanguageModelOptions& o) {
   if (o.min_freq < 1) fail("language_model: min_freq must be >= 1, got {}", o.min_freq);
   if (o.epochs < 1) fail("language_model: epochs must be >= 1, got {}", o.epochs);
@@ -186,115 +135,215 @@ int64_t choose(const Tensor& logits, double temperature, Generator& gen) {
 
 }  // namespace
 
-std::string default_data_dir() {
-  if (const char* env = std::getenv("MULTI30K_DIR"); env && *env) return env;
-  if (std::filesystem::is_directory("../shared/data/multi30k")) return "../shared/data/multi30k";
-  return "data/multi30k";
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-LanguageModelReport train_language_model(const LanguageModelOptions& o) {
-  check_options(o);
-  const std::string dir = o.data_dir.empty() ? default_data_dir() : o.data_dir;
-  const auto train_sentences = read_sentences(dir, kTrainFile, o.limit_train);
-  const auto val_sentences = read_sentences(dir, kValFile, 0);
-
-  LanguageModelReport report;
-  LanguageModel& lm = report.trained;
-  lm.vocab = data::Vocab::build(train_sentences, o.min_freq);
-  const std::vector<data::Example> train = encode(lm.vocab, train_sentences);
-  const std::vector<data::Example> val = encode(lm.vocab, val_sentences);
-  report.train_sentences = static_cast<int64_t>(train.size());
-  report.val_sentences = static_cast<int64_t>(val.size());
-  for (const auto& e : train) report.train_tokens += static_cast<int64_t>(e.tgt.size()) + 1;  // + <eos>
-  for (const auto& e : val) report.val_tokens += static_cast<int64_t>(e.tgt.size()) + 1;
-
-  WordModelConfig config = o.model;
-  config.vocab = lm.vocab.size();
-  lm.model = std::make_unique<WordModel>(config, o.seed);  // on the cpu: the same weights on every device
-  WordModel& model = *lm.model;
-  model.to(o.device);
-  const bool root = dist::is_root();  // several ranks: only rank 0 logs and saves
-  const bool several = dist::world_size() > 1;
-  if (o.log && root) {
-    o.log(fmt::format("data: {} training sentences ({} tokens), {} validation sentences ({} tokens), from {}",
-                      report.train_sentences, report.train_tokens, report.val_sentences, report.val_tokens, dir));
-    o.log(fmt::format("vocabulary: {} words (min freq {}, specials included)", lm.vocab.size(), o.min_freq));
-    o.log(model.summary());
+// One training run: the data, the model and its optimizer, and the loop over
+// epochs and batches, each step a method named for what it does (as
+// examples/translate/train.cpp's Training). Under mpirun each rank trains on
+// its share of every batch (dist/data_parallel.h); rank 0 alone logs,
+// validates and saves.
+class Training {
+ public:
+  explicit Training(const LanguageModelOptions& o) : o_(o), dir_(data::find_multi30k_dir(o.data_dir)) {
+    read_data();
+    build_model();
+    log_setup();
+    start_ranks();
+    adam_ = std::make_unique<optim::Adam>(model().named_parameters(), optim::AdamOptions{.lr = o.lr});
+    batching_.batch_size = o.batch_size;
+    batching_.seed = o.seed;
   }
 
-  start_ranks(o, lm.vocab, report.train_sentences, model);
-  dist::AllReducer reducer;
-  optim::Adam adam(model.named_parameters(), {.lr = o.lr});
-  data::BatchOptions batching;
-  batching.batch_size = o.batch_size;
-  batching.seed = o.seed;
-  std::vector<Tensor> best_parameters;
-  double best = std::numeric_limits<double>::infinity();
-  int64_t step = 0;
-  model.train();
-  for (int epoch = 1; epoch <= o.epochs && !(o.max_steps > 0 && step >= o.max_steps); ++epoch) {
-    const auto plan = data::plan_epoch(train, batching, static_cast<uint64_t>(epoch - 1));
-    const auto start = std::chrono::steady_clock::now();
-    auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+  LanguageModelReport run() {
+    model().train();
+    for (int epoch = 1; epoch <= o_.epochs && !(o_.max_steps > 0 && step_ >= o_.max_steps); ++epoch)
+      end_epoch(train_epoch(epoch));
+    restore_best();
+    return std::move(report_);
+  }
+
+ private:
+  WordModel& model() { return *report_.trained.model; }
+  bool logging() const { return o_.log && ranks_.is_root(); }  // several ranks: only rank 0 logs
+
+  // Both splits' sentences, encoded with the vocabulary of the training ones, and their counts.
+  void read_data() {
+    const auto train_sentences = read_sentences(dir_, kTrainFile, o_.limit_train);
+    const auto val_sentences = read_sentences(dir_, kValFile, 0);
+    data::Vocab& vocab = report_.trained.vocab;
+    vocab = data::Vocab::build(train_sentences, o_.min_freq);
+    train_ = encode(vocab, train_sentences);
+    val_ = encode(vocab, val_sentences);
+    report_.train_sentences = static_cast<int64_t>(train_.size());
+    report_.val_sentences = static_cast<int64_t>(val_.size());
+    for (const auto& e : train_) report_.train_tokens += static_cast<int64_t>(e.tgt.size()) + 1;  // + <eos>
+    for (const auto& e : val_) report_.val_tokens += static_cast<int64_t>(e.tgt.size()) + 1;
+  }
+
+  void build_model() {
+    WordModelConfig config = o_.model;
+    config.vocab = report_.trained.vocab.size();
+    // Made on the cpu, so that the weights are the same on every device.
+    report_.trained.model = std::make_unique<WordModel>(config, o_.seed);
+    model().to(o_.device);
+  }
+
+  void log_setup() {
+    if (!logging()) return;
+    o_.log(fmt::format("data: {} training sentences ({} tokens), {} validation sentences ({} tokens), from {}",
+                       report_.train_sentences, report_.train_tokens, report_.val_sentences, report_.val_tokens, dir_));
+    o_.log(fmt::format("vocabulary: {} words (min freq {}, specials included)", report_.trained.vocab.size(),
+                       o_.min_freq));
+    o_.log(model().summary());
+  }
+
+  // Before training on several ranks: the same setup everywhere (else every
+  // rank stops, naming the difference), rank 0's weights, and dropout masks of
+  // each rank's own.
+  void start_ranks() {
+    if (!ranks_.active()) return;
+    dist::Fingerprint f;  // one entry per setting, so that a difference names it
+    f.add("embed", o_.model.embed);
+    f.add("hidden", o_.model.hidden);
+    f.add("layers", int64_t{o_.model.layers});
+    f.add("dropout", o_.model.dropout);
+    f.add("epochs", int64_t{o_.epochs});
+    f.add("batch-size", o_.batch_size);
+    f.add("lr", o_.lr);
+    f.add("clip", o_.clip);
+    f.add("seed", std::to_string(o_.seed));
+    f.add("max-steps", o_.max_steps);
+    f.add("min-freq", o_.min_freq);
+    f.add("training sentences", report_.train_sentences);
+    f.add_hashed("vocabulary", report_.trained.vocab.tokens());
+    f.add_shapes("parameters", model().named_parameters());
+    ranks_.start(f, model().parameters(), "language_model", "the language model's setup");
+    model().reseed(o_.seed + 0x9E3779B97F4A7C15ULL * static_cast<uint64_t>(ranks_.rank()));
+  }
+
+  // The batches of one epoch's plan, up to --max-steps in all.
+  EpochResult train_epoch(int epoch) {
+    const auto plan = data::plan_epoch(train_, batching_, static_cast<uint64_t>(epoch - 1));
+    const Clock::time_point start = Clock::now();
     EpochResult result{.epoch = epoch};
     double nll = 0;
     int64_t tokens = 0;
     for (const std::vector<int64_t>& indices : plan) {
-      double value = 0;
-      int64_t batch_tokens = 0;
-      if (several) {
-        batch_tokens = data::target_tokens(train, indices);
-        value = share_forward_backward(model, train, indices, batch_tokens, reducer);
-      } else {
-        const data::Batch batch = data::make_batch(train, indices).to(o.device);
-        const Tensor loss = batch_nll(model, batch, Reduction::mean);
-        loss.backward();
-        value = loss.item();
-        batch_tokens = batch.num_tgt_tokens;
-      }
-      if (o.clip > 0) optim::clip_grad_norm(adam.parameters(), o.clip);
-      adam.step();
-      adam.zero_grad();
-      if (several) value = dist::all_reduce_sum(value);
-      report.train_loss_per_step.push_back(value);
-      nll += value * static_cast<double>(batch_tokens);
-      tokens += batch_tokens;
+      const StepLoss step = train_step(indices);
+      report_.train_loss_per_step.push_back(step.loss);
+      nll += step.loss * static_cast<double>(step.tokens);
+      tokens += step.tokens;
       ++result.steps;
-      ++step;
-      if (o.log && root && o.log_every > 0 && result.steps % o.log_every == 0)
-        o.log(fmt::format("epoch {} step {:5d}/{}  loss {:.4f}  {:.0f} tokens/s", epoch, result.steps, plan.size(),
-                          nll / static_cast<double>(tokens), static_cast<double>(tokens) / elapsed()));
-      if (step == o.max_steps) break;
+      ++step_;
+      if (logging() && o_.log_every > 0 && result.steps % o_.log_every == 0)
+        o_.log(fmt::format("epoch {} step {:5d}/{}  loss {:.4f}  {:.0f} tokens/s", epoch, result.steps, plan.size(),
+                           nll / static_cast<double>(tokens), static_cast<double>(tokens) / seconds_since(start)));
+      if (step_ == o_.max_steps) break;
     }
-    result.seconds = elapsed();
+    result.seconds = seconds_since(start);
     result.train_loss = nll / static_cast<double>(tokens);
+    return result;
+  }
+
+  struct StepLoss {
+    double loss = 0;     // the whole batch's mean cross entropy
+    int64_t tokens = 0;  // the whole batch's target tokens
+  };
+
+  // Forward, backward, clipping and Adam on one global batch.
+  StepLoss train_step(const std::vector<int64_t>& indices) {
+    StepLoss step = ranks_.active() ? share_forward_backward(indices) : forward_backward(indices);
+    if (o_.clip > 0) optim::clip_grad_norm(adam_->parameters(), o_.clip);
+    adam_->step();
+    adam_->zero_grad();
+    if (ranks_.active()) step.loss = ranks_.agree(step.loss).loss;  // Σ of the ranks' share losses
+    return step;
+  }
+
+  // One process: the mean loss over the whole batch's target tokens.
+  StepLoss forward_backward(const std::vector<int64_t>& indices) {
+    const data::Batch batch = data::make_batch(train_, indices).to(o_.device);
+    const Tensor loss = batch_nll(model(), batch, Reduction::mean);
+    loss.backward();
+    return {loss.item(), batch.num_tgt_tokens};
+  }
+
+  // Several ranks: this rank's share's Σ −log P over the global batch's
+  // target count T, so that the sum of the ranks' gradients, which every rank
+  // then holds, is the gradient of the whole batch's mean. The loss returned
+  // is the share's (the ranks' sum is the batch's).
+  StepLoss share_forward_backward(const std::vector<int64_t>& global_batch) {
+    const int64_t global_tokens = data::target_tokens(train_, global_batch);
+    const std::vector<int64_t> share = ranks_.share(global_batch);
+    double value = 0;
+    if (!share.empty()) {  // a batch smaller than the world leaves some ranks nothing
+      const data::Batch batch = data::make_batch(train_, share).to(model().device());
+      const Tensor loss = batch_nll(model(), batch, Reduction::sum) / static_cast<double>(global_tokens);
+      loss.backward();
+      value = loss.item();
+    }
+    ranks_.reduce_gradients(model().parameters());
+    return {value, global_tokens};
+  }
+
+  // Validation perplexity, the epoch's line, and the best weights so far.
+  void end_epoch(EpochResult result) {
     // Rank 0 validates; the others wait for its figure, which decides the best epoch on every rank.
-    result.val_perplexity = dist::broadcast_value(root ? evaluate_perplexity(model, val, 128) : 0.0);
-    report.epochs.push_back(result);
-    const bool improved = result.val_perplexity < best;
-    if (o.log && root)
-      o.log(fmt::format("epoch {}/{}  train loss {:.4f} (ppl {:.2f})  val perplexity {:.2f}  {:.1f} s{}", epoch,
-                        o.epochs, result.train_loss, std::exp(result.train_loss), result.val_perplexity,
-                        result.seconds, improved ? "  (best so far)" : ""));
-    if (improved) {
-      best = result.val_perplexity;
-      report.best_epoch = epoch;
-      best_parameters.clear();
-      for (const Tensor& p : model.parameters()) best_parameters.push_back(p.clone());
-      if (!o.save_path.empty() && root) {
-        save_language_model(lm, o.save_path, best, epoch);
-        if (o.log) o.log(fmt::format("saved {}", o.save_path));
-      }
+    result.val_perplexity = ranks_.root_value(ranks_.is_root() ? evaluate_perplexity(model(), val_, 128) : 0.0);
+    report_.epochs.push_back(result);
+    const bool improved = result.val_perplexity < best_;
+    if (logging())
+      o_.log(fmt::format("epoch {}/{}  train loss {:.4f} (ppl {:.2f})  val perplexity {:.2f}  {:.1f} s{}",
+                         result.epoch, o_.epochs, result.train_loss, std::exp(result.train_loss),
+                         result.val_perplexity, result.seconds, improved ? "  (best so far)" : ""));
+    if (improved) keep_as_best(result);
+  }
+
+  // A copy of the weights, and the checkpoint when --save is given.
+  void keep_as_best(const EpochResult& result) {
+    best_ = result.val_perplexity;
+    report_.best_epoch = result.epoch;
+    best_parameters_.clear();
+    for (const Tensor& p : model().parameters()) best_parameters_.push_back(p.clone());
+    if (!o_.save_path.empty() && ranks_.is_root()) {
+      save_language_model(report_.trained, o_.save_path, best_, result.epoch);
+      if (o_.log) o_.log(fmt::format("saved {}", o_.save_path));
     }
   }
-  // Hand back the best epoch's weights.
-  const std::vector<Tensor> parameters = model.parameters();
-  NoGrad no_grad;
-  for (size_t i = 0; i < parameters.size() && !best_parameters.empty(); ++i)
-    parameters[i].copy_(best_parameters[i]);
-  report.val_perplexity = best;
-  model.eval();
-  return report;
+
+  // Hands back the best epoch's weights, in eval mode.
+  void restore_best() {
+    const std::vector<Tensor> parameters = model().parameters();
+    NoGrad no_grad;
+    for (size_t i = 0; i < parameters.size() && !best_parameters_.empty(); ++i)
+      parameters[i].copy_(best_parameters_[i]);
+    report_.val_perplexity = best_;
+    model().eval();
+  }
+
+  const LanguageModelOptions& o_;
+  dist::DataParallel ranks_;  // this process's place among the MPI ranks (a world of one without mpirun)
+  std::string dir_;
+  LanguageModelReport report_;  // report_.trained holds the vocabulary and the model being trained
+  std::vector<data::Example> train_, val_;
+  std::unique_ptr<optim::Adam> adam_;  // made once the ranks agree on the model
+  data::BatchOptions batching_;
+  std::vector<Tensor> best_parameters_;
+  double best_ = std::numeric_limits<double>::infinity();
+  int64_t step_ = 0;  // updates so far, over all epochs
+};
+
+}  // namespace
+
+LanguageModelReport train_language_model(const LanguageModelOptions& o) {
+  check_options(o);
+  return Training(o).run();
 }
 
 double perplexity(const LanguageModel& lm, const std::vector<std::vector<std::string>>& sentences, int64_t batch_size) {

@@ -19,6 +19,7 @@ namespace tg::examples {
 
 struct LanguageModelOptions {
   std::string data_dir;  // holds train.lc.norm.tok.en.gz and val.lc.norm.tok.en.gz
+                         // ("": data::find_multi30k_dir's search)
   int64_t min_freq = 2;  // words seen fewer times in training become <unk>
   WordModelConfig model;  // vocab is filled in from the data
   int epochs = 5;
@@ -56,11 +57,6 @@ struct LanguageModelReport {
   int64_t train_sentences = 0, train_tokens = 0, val_sentences = 0, val_tokens = 0;
   LanguageModel trained;
 };
-
-// The data directory when none is given: $MULTI30K_DIR, else
-// ../shared/data/multi30k if it exists (relative to the current directory),
-// else data/multi30k.
-std::string default_data_dir();
 
 LanguageModelReport train_language_model(const LanguageModelOptions& options);
 

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cmath>
 #include <fstream>
+#include <memory>
 #include <numbers>
 #include <string_view>
 
@@ -135,75 +136,155 @@ void write_predictions_csv(const std::string& path, const std::vector<TimeSeries
   if (!out.flush()) fail("time_series: writing '{}' failed", path);
 }
 
-TimeSeriesReport train_time_series(const std::vector<double>& series, const TimeSeriesOptions& o) {
-  check_options(o);
-  const int64_t n = static_cast<int64_t>(series.size());
+namespace {
+
+// The first held-out target: split = N - ⌊heldout·N⌋; throws when the series
+// leaves no training target (t >= window, before split) or no held-out one.
+int64_t heldout_start(int64_t n, const TimeSeriesOptions& o) {
   const int64_t split = n - static_cast<int64_t>(std::floor(o.heldout * static_cast<double>(n)));
   if (split - o.window < 1 || n - split < 1)
     fail("time_series: {} values are too few for window {} and held-out share {}: need at least one training "
          "target (index >= window, before {}) and one held-out target",
          n, o.window, o.heldout, split);
+  return split;
+}
 
-  TimeSeriesReport report;
-  // z = (x - mean) / std with the training part's statistics.
-  double sum = 0, sq = 0;
-  for (int64_t t = 0; t < split; ++t) sum += series[t];
-  report.mean = sum / static_cast<double>(split);
-  for (int64_t t = 0; t < split; ++t) sq += (series[t] - report.mean) * (series[t] - report.mean);
-  report.std = std::sqrt(sq / static_cast<double>(split));
-  if (report.std < 1e-12) report.std = 1;  // a constant series: nothing to scale
-  std::vector<double> z(series.size());
-  for (size_t t = 0; t < series.size(); ++t) z[t] = (series[t] - report.mean) / report.std;
+// One training run: the normalised series and its targets, the model and its
+// optimizer, and the loop over epochs and batches, each step a method named
+// for what it does (as examples/translate/train.cpp's Training).
+class Training {
+ public:
+  Training(const std::vector<double>& series, const TimeSeriesOptions& o)
+      : series_(series),
+        o_(o),
+        split_(heldout_start(static_cast<int64_t>(series.size()), o)),
+        z_(normalise()),
+        gen_(o.seed),
+        model_(make_model(o.hidden, gen_, o.device)),
+        adam_(model_->named_parameters(), {.lr = o.lr}) {
+    choose_targets();
+    report_.baseline_mse = baseline_mse();
+  }
 
-  std::vector<int64_t> train_targets, heldout_targets;
-  for (int64_t t = o.window; t < split; ++t) train_targets.push_back(t);
-  for (int64_t t = split; t < n; ++t) heldout_targets.push_back(t);
-  report.train_points = static_cast<int64_t>(train_targets.size());
-  report.heldout_points = static_cast<int64_t>(heldout_targets.size());
+  TimeSeriesReport run() {
+    for (int epoch = 1; epoch <= o_.epochs && !(o_.max_steps > 0 && step_ >= o_.max_steps); ++epoch) {
+      shuffle_order();
+      train_epoch();
+      log_epoch(epoch);
+    }
+    evaluate();
+    return std::move(report_);
+  }
 
-  Generator gen(o.seed);
-  SeriesModel model(o.hidden, gen);  // built on the cpu, so the weights are the same on every device
-  model.to(o.device);
-  optim::Adam adam(model.named_parameters(), {.lr = o.lr});
-  std::vector<int64_t> order = train_targets;
-  double baseline_sum = 0;
-  for (const int64_t t : heldout_targets) baseline_sum += (series[t - 1] - series[t]) * (series[t - 1] - series[t]);
-  report.baseline_mse = baseline_sum / static_cast<double>(heldout_targets.size());
+ private:
+  // Built on the cpu, so the weights are the same on every device, then moved.
+  static std::unique_ptr<SeriesModel> make_model(int64_t hidden, Generator& gen, Device device) {
+    auto model = std::make_unique<SeriesModel>(hidden, gen);
+    model->to(device);
+    return model;
+  }
 
-  int64_t step = 0;
-  for (int epoch = 1; epoch <= o.epochs && !(o.max_steps > 0 && step >= o.max_steps); ++epoch) {
-    for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[gen.below(i)]);  // Fisher-Yates
+  // z = (x - mean) / std with the training part's statistics (x_0 .. x_{split-1}).
+  std::vector<double> normalise() {
+    double sum = 0, sq = 0;
+    for (int64_t t = 0; t < split_; ++t) sum += series_[t];
+    report_.mean = sum / static_cast<double>(split_);
+    for (int64_t t = 0; t < split_; ++t) sq += (series_[t] - report_.mean) * (series_[t] - report_.mean);
+    report_.std = std::sqrt(sq / static_cast<double>(split_));
+    if (report_.std < 1e-12) report_.std = 1;  // a constant series: nothing to scale
+    std::vector<double> z(series_.size());
+    for (size_t t = 0; t < series_.size(); ++t) z[t] = (series_[t] - report_.mean) / report_.std;
+    return z;
+  }
+
+  // Training targets t = window .. split-1, held-out ones t = split .. N-1.
+  void choose_targets() {
+    const int64_t n = static_cast<int64_t>(series_.size());
+    for (int64_t t = o_.window; t < split_; ++t) train_targets_.push_back(t);
+    for (int64_t t = split_; t < n; ++t) heldout_targets_.push_back(t);
+    report_.train_points = static_cast<int64_t>(train_targets_.size());
+    report_.heldout_points = static_cast<int64_t>(heldout_targets_.size());
+    order_ = train_targets_;
+  }
+
+  // The naive forecast x_t = x_{t-1} on the held-out targets.
+  double baseline_mse() const {
+    double sum = 0;
+    for (const int64_t t : heldout_targets_) sum += (series_[t - 1] - series_[t]) * (series_[t - 1] - series_[t]);
+    return sum / static_cast<double>(heldout_targets_.size());
+  }
+
+  void shuffle_order() {
+    for (size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[gen_.below(i)]);  // Fisher-Yates
+  }
+
+  // The batches of one epoch, in order_, up to max_steps updates in all.
+  void train_epoch() {
     double epoch_loss = 0;
     int64_t epoch_steps = 0;
-    for (size_t begin = 0; begin < order.size(); begin += static_cast<size_t>(o.batch_size)) {
-      const size_t end = std::min(order.size(), begin + static_cast<size_t>(o.batch_size));
-      const WindowBatch batch = make_windows(z, order, begin, end, o.window, o.device);
-      const Tensor loss = mse_loss(model.forward(batch.x), batch.y);
-      loss.backward();
-      if (o.clip > 0) optim::clip_grad_norm(adam.parameters(), o.clip);
-      adam.step();
-      adam.zero_grad();
-      report.train_loss_per_step.push_back(loss.item());
-      epoch_loss += loss.item();
+    for (size_t begin = 0; begin < order_.size(); begin += static_cast<size_t>(o_.batch_size)) {
+      const size_t end = std::min(order_.size(), begin + static_cast<size_t>(o_.batch_size));
+      const double loss = train_step(make_windows(z_, order_, begin, end, o_.window, o_.device));
+      report_.train_loss_per_step.push_back(loss);
+      epoch_loss += loss;
       ++epoch_steps;
-      if (++step == o.max_steps) break;
+      if (++step_ == o_.max_steps) break;
     }
-    report.train_loss_per_epoch.push_back(epoch_loss / static_cast<double>(epoch_steps));
-    if (o.log) {
-      const double heldout = mse(series, heldout_targets, predict(model, z, heldout_targets, o.window, report.mean, report.std));
-      o.log(fmt::format("epoch {:3d}/{}  train loss {:.5f} (normalised)  held-out MSE {:.5f}  (naive baseline {:.5f})",
-                        epoch, o.epochs, report.train_loss_per_epoch.back(), heldout, report.baseline_mse));
+    report_.train_loss_per_epoch.push_back(epoch_loss / static_cast<double>(epoch_steps));
+  }
+
+  // Forward, backward, clipping and Adam on one batch; its loss (normalised units).
+  double train_step(const WindowBatch& batch) {
+    const Tensor loss = mse_loss(model_->forward(batch.x), batch.y);
+    loss.backward();
+    if (o_.clip > 0) optim::clip_grad_norm(adam_.parameters(), o_.clip);
+    adam_.step();
+    adam_.zero_grad();
+    return loss.item();
+  }
+
+  // The epoch's line, with the held-out MSE it costs one more pass to compute.
+  void log_epoch(int epoch) {
+    if (!o_.log) return;
+    const double heldout = mse(series_, heldout_targets_, predictions(heldout_targets_));
+    o_.log(fmt::format("epoch {:3d}/{}  train loss {:.5f} (normalised)  held-out MSE {:.5f}  (naive baseline {:.5f})",
+                       epoch, o_.epochs, report_.train_loss_per_epoch.back(), heldout, report_.baseline_mse));
+  }
+
+  std::vector<double> predictions(const std::vector<int64_t>& targets) const {
+    return predict(*model_, z_, targets, o_.window, report_.mean, report_.std);
+  }
+
+  // The trained model's MSEs and its held-out predictions.
+  void evaluate() {
+    report_.train_mse = mse(series_, train_targets_, predictions(train_targets_));
+    const std::vector<double> predicted = predictions(heldout_targets_);
+    report_.heldout_mse = mse(series_, heldout_targets_, predicted);
+    for (size_t i = 0; i < heldout_targets_.size(); ++i) {
+      const int64_t t = heldout_targets_[i];
+      report_.predictions.push_back(
+          {.index = t, .actual = series_[t], .predicted = predicted[i], .baseline = series_[t - 1]});
     }
   }
 
-  report.train_mse = mse(series, train_targets, predict(model, z, train_targets, o.window, report.mean, report.std));
-  const std::vector<double> predicted = predict(model, z, heldout_targets, o.window, report.mean, report.std);
-  report.heldout_mse = mse(series, heldout_targets, predicted);
-  for (size_t i = 0; i < heldout_targets.size(); ++i) {
-    const int64_t t = heldout_targets[i];
-    report.predictions.push_back({.index = t, .actual = series[t], .predicted = predicted[i], .baseline = series[t - 1]});
-  }
-  return report;
+  const std::vector<double>& series_;
+  const TimeSeriesOptions& o_;
+  TimeSeriesReport report_;  // first: normalise() fills its mean and std
+  int64_t split_;            // the first held-out index
+  std::vector<double> z_;    // the normalised series
+  std::vector<int64_t> train_targets_, heldout_targets_;
+  std::vector<int64_t> order_;  // the training targets in this epoch's order
+  Generator gen_;               // initial weights, then each epoch's order
+  std::unique_ptr<SeriesModel> model_;
+  optim::Adam adam_;
+  int64_t step_ = 0;  // updates so far, over all epochs
+};
+
+}  // namespace
+
+TimeSeriesReport train_time_series(const std::vector<double>& series, const TimeSeriesOptions& o) {
+  check_options(o);
+  return Training(series, o).run();
 }
 
 }  // namespace tg::examples

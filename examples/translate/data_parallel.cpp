@@ -2,11 +2,7 @@
 
 #include <fmt/format.h>
 
-#include <chrono>
-
 #include "core/generator.h"
-#include "dist/broadcast.h"
-#include "dist/dist.h"
 #include "dist/shard.h"
 #include "evaluate.h"
 #include "ops/div.h"
@@ -62,39 +58,5 @@ dist::Fingerprint training_fingerprint(const CheckpointInfo& info, const Seq2Seq
   f.add_shapes("parameters", model.named_parameters());
   return f;
 }
-
-DataParallel::DataParallel() : rank_(dist::rank()), world_(dist::world_size()) {}
-
-void DataParallel::start(const dist::Fingerprint& fingerprint, const std::vector<Tensor>& params) {
-  if (!active()) return;
-  dist::check_same_on_all_ranks(fingerprint);
-  for (const Tensor& p : params)
-    if (p.device() != Device::cpu())
-      fail("translate train under MPI trains on the cpu; the model is on {} (leave out --device)", p.device().str());
-  dist::broadcast(params);
-}
-
-BatchShare DataParallel::share(const std::vector<data::Example>& examples,
-                               const std::vector<int64_t>& global_batch) const {
-  return batch_share(examples, global_batch, rank_, world_);
-}
-
-DataParallel::Agreed DataParallel::agree(double share_loss_value, bool stop_requested) {
-  if (!active()) return {share_loss_value, stop_requested};
-  const std::vector<double> sums = dist::all_reduce_sum(std::vector<double>{share_loss_value, stop_requested ? 1.0 : 0.0});
-  return {sums[0], sums[1] > 0};
-}
-
-void DataParallel::reduce_gradients(const std::vector<Tensor>& params) {
-  if (!active()) return;
-  const auto start = std::chrono::steady_clock::now();
-  reducer_.reduce_gradients(params);
-  reduce_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  ++reduce_calls_;
-}
-
-double DataParallel::share_bleu(double bleu) const { return active() ? dist::broadcast_value(bleu, 0) : bleu; }
-
-bool DataParallel::any(bool flag) const { return active() ? dist::all_reduce_sum(flag ? 1.0 : 0.0) > 0 : flag; }
 
 }  // namespace tg::translate

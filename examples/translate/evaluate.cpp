@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <cmath>
-#include <cstdlib>
 #include <filesystem>
 
 #include "core/error.h"
@@ -14,14 +13,6 @@
 #include "seq2seq/search.h"
 
 namespace tg::translate {
-
-std::string resolve_data_dir(const std::string& given) {
-  if (!given.empty()) return given;
-  if (const char* env = std::getenv("MULTI30K_DIR"); env != nullptr && *env != '\0') return env;
-  std::error_code ec;
-  if (std::filesystem::is_directory("../shared/data/multi30k", ec)) return "../shared/data/multi30k";
-  return "data/multi30k";
-}
 
 std::string data_file(const std::string& dir, const std::string& name) {
   const std::string gz = dir + "/" + name + ".gz", plain = dir + "/" + name;

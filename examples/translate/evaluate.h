@@ -14,10 +14,6 @@
 
 namespace tg::translate {
 
-// The data directory: `given` when not empty, else $MULTI30K_DIR, else
-// ../shared/data/multi30k when it exists, else data/multi30k.
-std::string resolve_data_dir(const std::string& given);
-
 // dir/name.gz, or dir/name when only that exists; throws naming both.
 std::string data_file(const std::string& dir, const std::string& name);
 

@@ -93,7 +93,7 @@ int run_eval(const std::string& checkpoint, const EvalInput& input, int64_t beam
   const bool from_files = !input.src_path.empty();
   const tr::SplitText text =
       from_files ? tr::read_parallel_text(input.src_path, input.ref_path, input.limit)
-                 : tr::read_split(tr::resolve_data_dir(input.data_dir), input.split, input.limit, true);
+                 : tr::read_split(tg::data::find_multi30k_dir(input.data_dir), input.split, input.limit, true);
   const std::string name = from_files ? "'" + input.src_path + "'" : input.split;
   fmt::print("translating {} sentences of {} ({}) ...\n", text.src_tok.size(), name,
              beam <= 1 ? std::string("greedy") : fmt::format("beam {}, length penalty {}", beam, length_penalty));
@@ -207,7 +207,8 @@ struct TrainCommand {
     cmd->add_option("--seed", opt.settings.seed, "seed for initialisation, batch order and dropout")
         ->capture_default_str();
     cmd->add_option("--data-dir", opt.data_dir,
-                    "Multi30k directory (default: $MULTI30K_DIR, else ../shared/data/multi30k, else data/multi30k)");
+                    "Multi30k directory (default: $MULTI30K_DIR, else ../shared/data/multi30k, data/multi30k or "
+                    "~/.cache/tapegrad/multi30k, whichever exists first)");
     cmd->add_option("--checkpoint-dir", opt.checkpoint_dir,
                     "where checkpoints and metrics go (default runs/<model>, runs/<model>-lstm with --cell lstm)");
     cmd->add_flag("--resume", opt.resume, "continue from <checkpoint-dir>/last.safetensors");

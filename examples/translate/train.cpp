@@ -12,10 +12,12 @@
 #include "core/generator.h"
 #include "core/tape.h"
 #include "data_parallel.h"
+#include "dist/data_parallel.h"
 #include "dist/dist.h"
 #include "data/batching.h"
 #include "data/bleu.h"
 #include "data/corpus.h"
+#include "data/multi30k_dir.h"
 #include "data/tokenizer.h"
 #include "evaluate.h"
 #include "optim/adam.h"
@@ -169,7 +171,7 @@ struct TrainingData {
 // vocabularies from the training text when the run is fresh.
 TrainingData load_training_data(const TrainOptions& options, CheckpointInfo& info, const TrainHooks& hooks) {
   TrainingData data;
-  data.dir = resolve_data_dir(options.data_dir);
+  data.dir = data::find_multi30k_dir(options.data_dir);
   const TrainSettings& settings = info.settings;
   const SplitText train_text = read_split(data.dir, "train", settings.limit_train, false);
   const std::vector<std::vector<std::string>> train_src = split_all(train_text.src_tok);
@@ -218,7 +220,7 @@ class Training {
     else if (ranks_.is_root()) std::filesystem::create_directories(files_.dir);
     ranks_.start(training_fingerprint(info_, *model_, options.epochs, options.lr, options.max_steps,
                                       static_cast<int64_t>(data_.train.size())),
-                 params_);
+                 params_, "translate train");
     if (ranks_.active())
       say(hooks_, "data parallel: {} ranks, each about 1/{} of every batch\n", ranks_.world_size(), ranks_.world_size());
     say(hooks_,
@@ -308,7 +310,8 @@ class Training {
     int64_t session_batches = 0, session_tokens = 0;
     for (int64_t b = position().batch; b < total; ++b) {
       // One rank: the whole batch. Several: this rank's share (maybe none), counted against the whole batch's tokens.
-      const BatchShare share = ranks_.share(data_.train, plan[static_cast<size_t>(b)]);
+      const BatchShare share =
+          batch_share(data_.train, plan[static_cast<size_t>(b)], ranks_.rank(), ranks_.world_size());
       const data::Batch batch =
           share.indices.empty() ? data::Batch{} : data::make_batch(data_.train, share.indices).to(options_.device);
       const StepOutcome step = train_step(batch, share.global_tokens, tape, epoch, bar);
@@ -367,7 +370,7 @@ class Training {
            epoch + 1, step + 1, what, std::isnan(value) ? "nan" : value > 0 ? "inf" : "-inf",
            last_good(files_.last, saved_step_));
     };
-    const DataParallel::Agreed agreed = ranks_.agree(loss.defined() ? loss.item() : 0.0, stop_requested());
+    const dist::DataParallel::Agreed agreed = ranks_.agree(loss.defined() ? loss.item() : 0.0, stop_requested());
     const double loss_value = agreed.loss;
     stop_if_non_finite("loss", loss_value);
     if (loss.defined()) loss.backward();
@@ -396,7 +399,7 @@ class Training {
     m.step = pos.step;
     m.train_loss = pos.epoch_tokens == 0 ? 0.0 : pos.epoch_loss_sum / static_cast<double>(pos.epoch_tokens);
     if (ranks_.is_root()) validate(m);
-    m.val_bleu = ranks_.share_bleu(m.val_bleu);  // the schedule and the best checkpoint follow it on every rank
+    m.val_bleu = ranks_.root_value(m.val_bleu);  // the schedule and the best checkpoint follow it on every rank
     m.lr = adam_.lr();
     m.seconds = pos.epoch_seconds + seconds_since(epoch_start_);  // training and validation
     result_.metrics.push_back(m);
@@ -467,7 +470,7 @@ class Training {
 
   const TrainOptions& options_;
   const TrainHooks& hooks_;
-  DataParallel ranks_;  // this process's place among the MPI ranks (a world of one without mpirun)
+  dist::DataParallel ranks_;  // this process's place among the MPI ranks (a world of one without mpirun)
   RunFiles files_;
   CheckpointInfo info_;
   TrainingData data_;
