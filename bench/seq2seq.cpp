@@ -7,7 +7,7 @@
 //
 // train: the batches `translate train` would draw in its first epoch
 // (Multi30k, vocabularies with min-freq 2, pairs over 50 tokens dropped,
-// data::plan_epoch with the seed, bucketed batches of --batch-size); the
+// text::plan_epoch with the seed, bucketed batches of --batch-size); the
 // first --steps of them are written to --plan with the model's settings, the
 // initial parameters to --init (safetensors, tapegrad's parameter names), so
 // the PyTorch side sees the same batches and starts from the same weights.
@@ -49,10 +49,10 @@
 #include "core/error.h"
 #include "core/storage.h"
 #include "core/tape.h"
-#include "data/batching.h"
-#include "data/multi30k_dir.h"
-#include "data/tokenizer.h"
-#include "data/vocab.h"
+#include "text/batching.h"
+#include "text/multi30k_dir.h"
+#include "text/tokenizer.h"
+#include "text/vocab.h"
 #include "evaluate.h"
 #include "nn/checkpoint.h"
 #include "optim/adam.h"
@@ -73,7 +73,7 @@ struct Options {
   std::string model = "bahdanau";
   int threads = 2;
   std::string device = "cpu";  // cpu, cuda or cuda:N
-  std::string data_dir;  // "" = data::find_multi30k_dir's search
+  std::string data_dir;  // "" = text::find_multi30k_dir's search
   uint64_t seed = 1;
   int64_t embed = 256, hidden = 512;
   // train
@@ -110,26 +110,26 @@ double peak_rss_mb() {
 
 // The training pairs and vocabularies `translate train` builds with its default settings.
 struct Corpus {
-  data::Vocab src_vocab, tgt_vocab;
-  std::vector<data::Example> train;
+  text::Vocab src_vocab, tgt_vocab;
+  std::vector<text::Example> train;
 };
 
 std::vector<std::vector<std::string>> split_all(const std::vector<std::string>& lines) {
   std::vector<std::vector<std::string>> out;
   out.reserve(lines.size());
-  for (const std::string& line : lines) out.push_back(data::split_tokens(line));
+  for (const std::string& line : lines) out.push_back(text::split_tokens(line));
   return out;
 }
 
 Corpus load_corpus(const std::string& data_dir) {
   const translate::TrainSettings settings;  // min_freq 2, max_len 50, all pairs
-  const translate::SplitText text = translate::read_split(data::find_multi30k_dir(data_dir), "train", settings.limit_train, false);
+  const translate::SplitText text = translate::read_split(text::find_multi30k_dir(data_dir), "train", settings.limit_train, false);
   const auto src = split_all(text.src_tok), tgt = split_all(text.tgt_tok);
   Corpus corpus;
-  corpus.src_vocab = data::Vocab::build(src, settings.min_freq);
-  corpus.tgt_vocab = data::Vocab::build(tgt, settings.min_freq);
-  corpus.train = data::encode_pairs(src, tgt, corpus.src_vocab, corpus.tgt_vocab);
-  data::drop_long_examples(corpus.train, settings.max_len);
+  corpus.src_vocab = text::Vocab::build(src, settings.min_freq);
+  corpus.tgt_vocab = text::Vocab::build(tgt, settings.min_freq);
+  corpus.train = text::encode_pairs(src, tgt, corpus.src_vocab, corpus.tgt_vocab);
+  text::drop_long_examples(corpus.train, settings.max_len);
   return corpus;
 }
 
@@ -167,18 +167,18 @@ bench::PlanConfig plan_config(const Options& o, const translate::ModelConfig& c)
 void run_train(const Options& o) {
   const Corpus corpus = load_corpus(o.data_dir);
   const translate::ModelConfig config = model_config(o, corpus, o.dropout);
-  data::BatchOptions batch_options;
+  text::BatchOptions batch_options;
   batch_options.batch_size = o.batch_size;
   batch_options.seed = o.seed;
-  const std::vector<std::vector<int64_t>> plan = data::plan_epoch(corpus.train, batch_options, 0);
+  const std::vector<std::vector<int64_t>> plan = text::plan_epoch(corpus.train, batch_options, 0);
   if (static_cast<int64_t>(plan.size()) < o.steps)
     fail("bench_seq2seq: --steps {} but the first epoch has only {} batches of {}", o.steps, plan.size(),
          o.batch_size);
-  std::vector<data::Batch> batches;
-  for (int64_t b = 0; b < o.steps; ++b) batches.push_back(data::make_batch(corpus.train, plan[b]));
+  std::vector<text::Batch> batches;
+  for (int64_t b = 0; b < o.steps; ++b) batches.push_back(text::make_batch(corpus.train, plan[b]));
   if (!o.plan_path.empty()) bench::write_train_plan(o.plan_path, plan_config(o, config), batches);
   const Device device = parse_device(o.device);
-  for (data::Batch& batch : batches) batch = batch.to(device);
+  for (text::Batch& batch : batches) batch = batch.to(device);
 
   std::unique_ptr<translate::Seq2Seq> model = translate::make_model(config, o.seed);
   if (!o.init_path.empty()) nn::save(*model, o.init_path);
@@ -201,7 +201,7 @@ void run_train(const Options& o) {
   auto in_use_mb = [] { return static_cast<double>(host_memory_stats().in_use_bytes) / mb; };
   double before_mb = 0, saved_mb = 0, after_backward_mb = 0, logits_mb = 0;
   for (int64_t step = 0; step < o.steps; ++step) {
-    const data::Batch& batch = batches[static_cast<size_t>(step)];
+    const text::Batch& batch = batches[static_cast<size_t>(step)];
     const Clock::time_point start = Clock::now();
     model->reseed(translate::step_seed(o.seed, step));
     const double before = in_use_mb();
@@ -266,24 +266,24 @@ void run_decode(const Options& o) {
   model->to(device);
   model->eval();
 
-  const translate::SplitText test = translate::read_split(data::find_multi30k_dir(o.data_dir),
+  const translate::SplitText test = translate::read_split(text::find_multi30k_dir(o.data_dir),
                                                           "test_2016_flickr", o.sentences, false);
-  std::vector<data::Example> sources(test.src_tok.size());
+  std::vector<text::Example> sources(test.src_tok.size());
   for (size_t i = 0; i < sources.size(); ++i)
-    sources[i].src = corpus.src_vocab.encode(data::split_tokens(test.src_tok[i]));
-  std::vector<data::Batch> batches;
-  for (const std::vector<int64_t>& indices : data::plan_eval(sources, o.batch_size))
-    batches.push_back(data::make_batch(sources, indices));
+    sources[i].src = corpus.src_vocab.encode(text::split_tokens(test.src_tok[i]));
+  std::vector<text::Batch> batches;
+  for (const std::vector<int64_t>& indices : text::plan_eval(sources, o.batch_size))
+    batches.push_back(text::make_batch(sources, indices));
   if (!o.plan_path.empty()) bench::write_decode_plan(o.plan_path, plan_config(o, config), batches);
-  for (data::Batch& batch : batches) batch = batch.to(device);
+  for (text::Batch& batch : batches) batch = batch.to(device);
 
-  auto greedy = [&](const data::Batch& b) {
+  auto greedy = [&](const text::Batch& b) {
     return translate::greedy_decode(*model, b.src, b.src_lengths, b.src_mask, translate::output_limit(b.src.size(0)));
   };
   greedy(batches.front());  // warm-up, untimed
   Clock::time_point start = Clock::now();
   std::vector<std::vector<translate::Hypothesis>> greedy_hyps;
-  for (const data::Batch& b : batches) greedy_hyps.push_back(greedy(b));
+  for (const text::Batch& b : batches) greedy_hyps.push_back(greedy(b));
   const double greedy_seconds = seconds_since(start);
   std::string outputs;
   int64_t greedy_tokens = 0;
@@ -297,16 +297,16 @@ void run_decode(const Options& o) {
   // Beam search over the first beam_count sentences, in the greedy batches (those of them that are among the
   // first beam_count), all sentences of a batch and their beams at once, as `translate eval` searches.
   const int64_t beam_count = o.beam_sentences > 0 ? std::min(o.beam_sentences, std::ssize(sources)) : std::ssize(sources);
-  std::vector<data::Batch> beam_batches;
-  for (const data::Batch& b : batches) {
+  std::vector<text::Batch> beam_batches;
+  for (const text::Batch& b : batches) {
     std::vector<int64_t> kept;
     for (const int64_t i : b.indices)
       if (i < beam_count) kept.push_back(i);
-    if (!kept.empty()) beam_batches.push_back(data::make_batch(sources, kept).to(device));
+    if (!kept.empty()) beam_batches.push_back(text::make_batch(sources, kept).to(device));
   }
   start = Clock::now();
   std::vector<std::vector<translate::Hypothesis>> beam_hyps;
-  for (const data::Batch& b : beam_batches) {
+  for (const text::Batch& b : beam_batches) {
     std::vector<int64_t> max_lens;
     for (const int64_t i : b.indices) max_lens.push_back(translate::output_limit(std::ssize(sources[i].src)));
     beam_hyps.push_back(translate::beam_search(*model, b.src, b.src_lengths, b.src_mask, o.beam, max_lens,
@@ -327,7 +327,7 @@ void add_common(CLI::App* cmd, Options& o) {
   cmd->add_option("--model", o.model, "cho or bahdanau")->check(CLI::IsMember({"cho", "bahdanau"}))->capture_default_str();
   cmd->add_option("--threads", o.threads, "threads for kernels and OpenBLAS")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--device", o.device, "cpu, cuda or cuda:N")->capture_default_str();
-  cmd->add_option("--data-dir", o.data_dir, "Multi30k directory (default: data::find_multi30k_dir's search)");
+  cmd->add_option("--data-dir", o.data_dir, "Multi30k directory (default: text::find_multi30k_dir's search)");
   cmd->add_option("--seed", o.seed, "model initialisation, batch plan and dropout seed")->capture_default_str();
   cmd->add_option("--embed", o.embed, "embedding size E")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--hidden", o.hidden, "hidden size H")->check(CLI::PositiveNumber)->capture_default_str();

@@ -45,10 +45,10 @@ void finish(File file, const std::string& path) {
 
 }  // namespace
 
-void write_train_plan(const std::string& path, const PlanConfig& config, const std::vector<data::Batch>& batches) {
+void write_train_plan(const std::string& path, const PlanConfig& config, const std::vector<text::Batch>& batches) {
   File file = open_for_writing(path);
   write_header(file.get(), "seq2seq-plan", config, batches.size());
-  for (const data::Batch& b : batches) {
+  for (const text::Batch& b : batches) {
     fmt::print(file.get(), "batch {} {} {}\n", b.src.size(0), b.src.size(1), b.tgt_in.size(0));
     for (const Tensor* t : {&b.src, &b.src_lengths, &b.tgt_in, &b.tgt_out})
       write_ids(file.get(), t->to_vector<int64_t>());  // row-major
@@ -56,10 +56,10 @@ void write_train_plan(const std::string& path, const PlanConfig& config, const s
   finish(std::move(file), path);
 }
 
-void write_decode_plan(const std::string& path, const PlanConfig& config, const std::vector<data::Batch>& batches) {
+void write_decode_plan(const std::string& path, const PlanConfig& config, const std::vector<text::Batch>& batches) {
   File file = open_for_writing(path);
   write_header(file.get(), "seq2seq-decode-plan", config, batches.size());
-  for (const data::Batch& b : batches) {
+  for (const text::Batch& b : batches) {
     fmt::print(file.get(), "batch {} {}\n", b.src.size(0), b.src.size(1));
     write_ids(file.get(), b.src.to_vector<int64_t>());
     write_ids(file.get(), b.src_lengths.to_vector<int64_t>());

@@ -23,13 +23,13 @@
 #include <utility>
 #include <vector>
 
-#include "data/batching.h"
+#include "text/batching.h"
 
 namespace tg::bench {
 
 using PlanConfig = std::vector<std::pair<std::string, std::string>>;  // key=value, in order
 
-void write_train_plan(const std::string& path, const PlanConfig& config, const std::vector<data::Batch>& batches);
-void write_decode_plan(const std::string& path, const PlanConfig& config, const std::vector<data::Batch>& batches);
+void write_train_plan(const std::string& path, const PlanConfig& config, const std::vector<text::Batch>& batches);
+void write_decode_plan(const std::string& path, const PlanConfig& config, const std::vector<text::Batch>& batches);
 
 }  // namespace tg::bench

@@ -7,7 +7,7 @@
 //   3. the loss      cross entropy per target token, padding ignored
 //   4. training      bucketed batches, backward, gradient clipping, Adam
 //   5. decoding      greedy, one token per step, batched
-//   6. BLEU          multi-bleu.perl -lc on a split (tg::data::multi_bleu)
+//   6. BLEU          multi-bleu.perl -lc on a split (tg::text::multi_bleu)
 //
 //   attention_translate --steps 500 --threads 2
 //   attention_translate --steps 20 --train-limit 2000 --embed 32 --hidden 32 --eval-limit 100
@@ -47,13 +47,6 @@ struct Options {
 
 // ---- 1. the data ----
 
-std::string find_data_dir(const std::string& given) {
-  if (!given.empty()) return given;
-  if (const char* env = std::getenv("MULTI30K_DIR"); env != nullptr && *env != '\0') return env;
-  if (std::filesystem::is_directory("../shared/data/multi30k")) return "../shared/data/multi30k";
-  return "data/multi30k";
-}
-
 // One split's pairs, as lines of space-separated tokens (lowercased, Moses-tokenized: *.lc.norm.tok.*).
 struct Split {
   std::vector<std::string> de, en;
@@ -62,7 +55,7 @@ struct Split {
 Split read_split(const std::string& dir, const std::string& name, int64_t limit) {
   Split split;
   const std::string stem = dir + "/" + name + ".lc.norm.tok.";
-  for (auto& [de, en] : tg::data::read_parallel(stem + "de.gz", stem + "en.gz")) {
+  for (auto& [de, en] : tg::text::read_parallel(stem + "de.gz", stem + "en.gz")) {
     if (limit > 0 && static_cast<int64_t>(split.de.size()) == limit) break;
     split.de.push_back(std::move(de));
     split.en.push_back(std::move(en));
@@ -72,7 +65,7 @@ Split read_split(const std::string& dir, const std::string& name, int64_t limit)
 
 std::vector<std::vector<std::string>> tokens_of(const std::vector<std::string>& lines) {
   std::vector<std::vector<std::string>> tokens;
-  for (const std::string& line : lines) tokens.push_back(tg::data::split_tokens(line));
+  for (const std::string& line : lines) tokens.push_back(tg::text::split_tokens(line));
   return tokens;
 }
 
@@ -97,8 +90,8 @@ struct AttentionModel : tg::nn::Module {
   tg::nn::Linear out;                      // W_o (V_en, H + 2H + E), b_o
 
   AttentionModel(int64_t de_words, int64_t en_words, const Options& o, tg::Generator& gen)
-      : src_embed(de_words, o.embed, tg::data::Vocab::pad_id, tg::DType::f32, gen),
-        tgt_embed(en_words, o.embed, tg::data::Vocab::pad_id, tg::DType::f32, gen),
+      : src_embed(de_words, o.embed, tg::text::Vocab::pad_id, tg::DType::f32, gen),
+        tgt_embed(en_words, o.embed, tg::text::Vocab::pad_id, tg::DType::f32, gen),
         dropout(o.dropout, gen.next_u64()),
         encoder(o.embed, o.hidden, {.bidirectional = true}, gen),
         init_state(2 * o.hidden, o.hidden, gen),
@@ -127,7 +120,7 @@ struct AttentionModel : tg::nn::Module {
     tg::Tensor s0;              // (B, H)
   };
 
-  Encoded encode(const tg::data::Batch& batch) const {
+  Encoded encode(const tg::text::Batch& batch) const {
     const int64_t S = batch.src.size(0), B = batch.src.size(1), H = encoder.hidden_size();
     const tg::Tensor x = dropout(src_embed(batch.src));                   // (S, B, E)
     const tg::nn::GRUOutput h = encoder(x, {}, batch.src_lengths);         // output (S, B, 2H), h_n (2, B, H)
@@ -163,7 +156,7 @@ struct AttentionModel : tg::nn::Module {
   // Teacher forcing: step t reads the reference word tgt_in[t] (<bos> first), not
   // its own guess. Logits (T, B, V_en), the output layer once for all steps
   // (one large product, and one gradient for W_o instead of T).
-  tg::Tensor forward(const tg::data::Batch& batch) const {
+  tg::Tensor forward(const tg::text::Batch& batch) const {
     const Encoded enc = encode(batch);
     tg::Tensor s = enc.s0;
     std::vector<tg::Tensor> features;
@@ -179,16 +172,16 @@ struct AttentionModel : tg::nn::Module {
 // ---- 3. the loss ----
 // Mean cross entropy over the batch's real target words: logits (T·B, V)
 // against tgt_out (T·B) = y_1 .. y_n <eos>; <pad> positions count for nothing.
-tg::Tensor batch_loss(const AttentionModel& model, const tg::data::Batch& batch) {
+tg::Tensor batch_loss(const AttentionModel& model, const tg::text::Batch& batch) {
   return tg::cross_entropy(tg::flatten(model.forward(batch), 0, 1), tg::flatten(batch.tgt_out),
-                           {.ignore_index = tg::data::Vocab::pad_id});
+                           {.ignore_index = tg::text::Vocab::pad_id});
 }
 
 // ---- 4. training ----
-void train(AttentionModel& model, const std::vector<tg::data::Example>& pairs, const Options& o) {
+void train(AttentionModel& model, const std::vector<tg::text::Example>& pairs, const Options& o) {
   tg::optim::Adam adam(model.named_parameters(), {.lr = o.lr});
   // Each epoch shuffles the pairs, then batches sentences of like length together (less padding).
-  const tg::data::BatchOptions batching{.batch_size = o.batch_size, .seed = o.seed};
+  const tg::text::BatchOptions batching{.batch_size = o.batch_size, .seed = o.seed};
   std::vector<std::vector<int64_t>> epoch_batches;
   size_t next_batch = 0;
   uint64_t epoch = 0;
@@ -197,10 +190,10 @@ void train(AttentionModel& model, const std::vector<tg::data::Example>& pairs, c
   model.train();
   for (int64_t step = 1; step <= o.steps; ++step) {
     if (next_batch == epoch_batches.size()) {
-      epoch_batches = tg::data::plan_epoch(pairs, batching, epoch++);
+      epoch_batches = tg::text::plan_epoch(pairs, batching, epoch++);
       next_batch = 0;
     }
-    const tg::data::Batch batch = tg::data::make_batch(pairs, epoch_batches[next_batch++]);
+    const tg::text::Batch batch = tg::text::make_batch(pairs, epoch_batches[next_batch++]);
     const tg::Tensor loss = batch_loss(model, batch);
     loss.backward();                                                        // every parameter's grad()
     const double norm = tg::optim::clip_grad_norm(model.parameters(), o.clip);  // rescaled to at most o.clip
@@ -221,12 +214,12 @@ void train(AttentionModel& model, const std::vector<tg::data::Example>& pairs, c
 // ---- 5. decoding ----
 // Greedy search: every sentence of the batch takes its most probable next word,
 // feeding it back, until it says <eos> or has max_len words. Word ids per sentence.
-std::vector<std::vector<int64_t>> greedy_decode(const AttentionModel& model, const tg::data::Batch& batch,
+std::vector<std::vector<int64_t>> greedy_decode(const AttentionModel& model, const tg::text::Batch& batch,
                                                 int64_t max_len) {
   tg::NoGrad no_grad;  // nothing to differentiate: no tape
   const AttentionModel::Encoded enc = model.encode(batch);
   const int64_t B = batch.size();
-  tg::Tensor words = tg::index_tensor(std::vector<int64_t>(B, tg::data::Vocab::bos_id));  // (B)
+  tg::Tensor words = tg::index_tensor(std::vector<int64_t>(B, tg::text::Vocab::bos_id));  // (B)
   tg::Tensor s = enc.s0;
   std::vector<std::vector<int64_t>> out(B);
   std::vector<bool> done(B, false);
@@ -237,7 +230,7 @@ std::vector<std::vector<int64_t>> greedy_decode(const AttentionModel& model, con
     const std::vector<int64_t> ids = words.to_vector<int64_t>();
     for (int64_t b = 0; b < B; ++b) {
       if (done[b]) continue;
-      if (ids[b] == tg::data::Vocab::eos_id) {
+      if (ids[b] == tg::text::Vocab::eos_id) {
         done[b] = true;
         --open;
       } else {
@@ -257,21 +250,21 @@ std::string join(const std::vector<std::string>& words) {
 // ---- 6. BLEU ----
 // Translates every German sentence of the split (batches of like length) and
 // scores the output against its English references, as multi-bleu.perl -lc does.
-void evaluate(AttentionModel& model, const Split& split, const tg::data::Vocab& de_vocab,
-              const tg::data::Vocab& en_vocab, const std::string& name) {
+void evaluate(AttentionModel& model, const Split& split, const tg::text::Vocab& de_vocab,
+              const tg::text::Vocab& en_vocab, const std::string& name) {
   model.eval();  // no dropout
-  const std::vector<tg::data::Example> pairs =
-      tg::data::encode_pairs(tokens_of(split.de), tokens_of(split.en), de_vocab, en_vocab);
+  const std::vector<tg::text::Example> pairs =
+      tg::text::encode_pairs(tokens_of(split.de), tokens_of(split.en), de_vocab, en_vocab);
   std::vector<std::string> hypotheses(pairs.size());
-  for (const std::vector<int64_t>& indices : tg::data::plan_eval(pairs, 64)) {
-    const tg::data::Batch batch = tg::data::make_batch(pairs, indices);
+  for (const std::vector<int64_t>& indices : tg::text::plan_eval(pairs, 64)) {
+    const tg::text::Batch batch = tg::text::make_batch(pairs, indices);
     const int64_t max_len = 2 * batch.src.size(0) + 10;  // room for a longer English sentence
     const std::vector<std::vector<int64_t>> ids = greedy_decode(model, batch, max_len);
     for (size_t k = 0; k < indices.size(); ++k) hypotheses[indices[k]] = join(en_vocab.decode(ids[k]));
   }
   for (size_t i = 0; i < std::min<size_t>(3, pairs.size()); ++i)
     fmt::print("  de  {}\n  en  {}\n  mt  {}\n", split.de[i], split.en[i], hypotheses[i]);
-  const tg::data::BleuScore bleu = tg::data::multi_bleu(hypotheses, split.en, /*lowercase=*/true);
+  const tg::text::BleuScore bleu = tg::text::multi_bleu(hypotheses, split.en, /*lowercase=*/true);
   fmt::print("{} BLEU (greedy, {} sentences): {}\n", name, pairs.size(), bleu.str());
 }
 
@@ -298,7 +291,7 @@ int main(int argc, char** argv) {
   tg::set_num_threads(o.threads);
 
   // 1. the data: vocabularies from the training side (words seen once become <unk>).
-  const std::string dir = find_data_dir(o.data_dir);
+  const std::string dir = tg::text::find_multi30k_dir(o.data_dir);  // --data-dir, $MULTI30K_DIR, the usual places
   if (!std::filesystem::exists(dir + "/train.lc.norm.tok.de.gz")) {
     fmt::print(stderr, "Multi30k not found in '{}': expected train.lc.norm.tok.de.gz there "
                "(--data-dir, $MULTI30K_DIR, or scripts/get_multi30k.sh)\n", dir);
@@ -307,9 +300,9 @@ int main(int argc, char** argv) {
   const Split train_split = read_split(dir, "train", o.train_limit);
   const Split eval_split = read_split(dir, o.eval_split, o.eval_limit);
   const auto de_train = tokens_of(train_split.de), en_train = tokens_of(train_split.en);
-  const tg::data::Vocab de_vocab = tg::data::Vocab::build(de_train, 2), en_vocab = tg::data::Vocab::build(en_train, 2);
-  std::vector<tg::data::Example> pairs = tg::data::encode_pairs(de_train, en_train, de_vocab, en_vocab);
-  const int64_t dropped = tg::data::drop_long_examples(pairs, o.max_len);
+  const tg::text::Vocab de_vocab = tg::text::Vocab::build(de_train, 2), en_vocab = tg::text::Vocab::build(en_train, 2);
+  std::vector<tg::text::Example> pairs = tg::text::encode_pairs(de_train, en_train, de_vocab, en_vocab);
+  const int64_t dropped = tg::text::drop_long_examples(pairs, o.max_len);
   fmt::print("data: {} training pairs ({} longer than {} words left out), {} German and {} English words\n",
              pairs.size(), dropped, o.max_len, de_vocab.size(), en_vocab.size());
 

@@ -1,7 +1,7 @@
 #include "seq2seq/bahdanau_model.h"
 
 #include "core/error.h"
-#include "data/vocab.h"
+#include "text/vocab.h"
 #include "seq2seq/model_parts.h"
 #include "ops/add.h"
 #include "ops/concat.h"
@@ -28,7 +28,7 @@ void check_attention_inputs(const Encoded& encoded) {
 }  // namespace
 
 BahdanauEncoder::BahdanauEncoder(const ModelConfig& c, DType dtype, Generator& gen)
-    : embed(c.src_vocab, c.embed, data::Vocab::pad_id, dtype, gen),
+    : embed(c.src_vocab, c.embed, text::Vocab::pad_id, dtype, gen),
       dropout(c.dropout, gen.next_u64()),
       rnn(c.cell, c.embed, c.hidden, {.bidirectional = true}, dtype, gen) {
   rnn.recompute = c.checkpoint_encoder;
@@ -38,7 +38,7 @@ BahdanauEncoder::BahdanauEncoder(const ModelConfig& c, DType dtype, Generator& g
 }
 
 BahdanauDecoder::BahdanauDecoder(const ModelConfig& c, DType dtype, Generator& gen)
-    : embed(c.tgt_vocab, c.embed, data::Vocab::pad_id, dtype, gen),
+    : embed(c.tgt_vocab, c.embed, text::Vocab::pad_id, dtype, gen),
       dropout(c.dropout, gen.next_u64()),
       init_state(2 * c.hidden, c.hidden, {.dtype = dtype}, gen),
       attention(c.hidden, 2 * c.hidden, c.hidden, dtype, gen),
@@ -75,7 +75,7 @@ Encoded BahdanauModel::encode(const Tensor& src, const Tensor& src_lengths, cons
   return encoded;
 }
 
-Tensor BahdanauModel::forward(const data::Batch& batch) const {
+Tensor BahdanauModel::forward(const text::Batch& batch) const {
   detail::check_target(batch, "BahdanauModel");
   const Encoded encoded = encode(batch.src, batch.src_lengths, batch.src_mask);
   const int64_t T = batch.tgt_in.size(0);

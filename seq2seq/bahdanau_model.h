@@ -63,7 +63,7 @@ class BahdanauModel : public Seq2Seq {
 
   const ModelConfig& config() const override { return config_; }
   Encoded encode(const Tensor& src, const Tensor& src_lengths, const Tensor& src_mask) const override;
-  Tensor forward(const data::Batch& batch) const override;
+  Tensor forward(const text::Batch& batch) const override;
   Step step(const Encoded& encoded, const Tensor& prev_tokens, const Tensor& hidden) const override;
   std::string type_name() const override { return "BahdanauModel"; }
 

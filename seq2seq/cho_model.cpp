@@ -1,7 +1,7 @@
 #include "seq2seq/cho_model.h"
 
 #include "core/error.h"
-#include "data/vocab.h"
+#include "text/vocab.h"
 #include "seq2seq/model_parts.h"
 #include "ops/add.h"
 #include "ops/concat.h"
@@ -22,7 +22,7 @@ const ModelConfig& checked(const ModelConfig& config) {
 }  // namespace
 
 ChoEncoder::ChoEncoder(const ModelConfig& c, DType dtype, Generator& gen)
-    : embed(c.src_vocab, c.embed, data::Vocab::pad_id, dtype, gen),
+    : embed(c.src_vocab, c.embed, text::Vocab::pad_id, dtype, gen),
       dropout(c.dropout, gen.next_u64()),
       rnn(c.cell, c.embed, c.hidden, {}, dtype, gen) {
   rnn.recompute = c.checkpoint_encoder;
@@ -32,7 +32,7 @@ ChoEncoder::ChoEncoder(const ModelConfig& c, DType dtype, Generator& gen)
 }
 
 ChoDecoder::ChoDecoder(const ModelConfig& c, DType dtype, Generator& gen)
-    : embed(c.tgt_vocab, c.embed, data::Vocab::pad_id, dtype, gen),
+    : embed(c.tgt_vocab, c.embed, text::Vocab::pad_id, dtype, gen),
       dropout(c.dropout, gen.next_u64()),
       init_state(c.hidden, c.hidden, {.dtype = dtype}, gen),
       cell(c.cell, c.embed + c.hidden, c.hidden, dtype, gen),
@@ -63,7 +63,7 @@ Encoded ChoModel::encode(const Tensor& src, const Tensor& src_lengths, const Ten
   return encoded;
 }
 
-Tensor ChoModel::forward(const data::Batch& batch) const {
+Tensor ChoModel::forward(const text::Batch& batch) const {
   detail::check_target(batch, "ChoModel");
   const Encoded encoded = encode(batch.src, batch.src_lengths, batch.src_mask);
   const Tensor& c = encoded.context;  // (B, H)

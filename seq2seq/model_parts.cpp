@@ -36,7 +36,7 @@ void check_source(const Tensor& src, const Tensor& src_lengths, const Tensor& sr
          dtype_name(src_mask.dtype()), src_mask.shape().str());
 }
 
-void check_target(const data::Batch& batch, const char* model) {
+void check_target(const text::Batch& batch, const char* model) {
   check_defined(batch.tgt_in, model, "tgt_in");
   const Tensor& t = batch.tgt_in;
   if (t.ndim() != 2 || t.dtype() != DType::i64 || t.size(1) != batch.src.size(1))

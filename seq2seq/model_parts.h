@@ -22,7 +22,7 @@ void check_config(const ModelConfig& config, const char* model);
 void check_source(const Tensor& src, const Tensor& src_lengths, const Tensor& src_mask, const char* model);
 
 // Throws unless batch.tgt_in is (T, B) int64 with the source's B.
-void check_target(const data::Batch& batch, const char* model);
+void check_target(const text::Batch& batch, const char* model);
 
 // Throws unless prev_tokens (B) int64 and hidden (B, H) fit an encoding of B sentences.
 void check_step(const Encoded& encoded, const Tensor& prev_tokens, const Tensor& hidden, int64_t hidden_size,

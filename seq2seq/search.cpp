@@ -7,7 +7,7 @@
 #include "core/creation.h"
 #include "core/error.h"
 #include "core/tape.h"
-#include "data/vocab.h"
+#include "text/vocab.h"
 #include "seq2seq/model_parts.h"
 #include "ops/compare.h"
 #include "ops/index_select.h"
@@ -17,7 +17,7 @@ namespace tg::translate {
 
 namespace {
 
-using data::Vocab;
+using text::Vocab;
 
 // Evaluation mode for a scope; the model's previous mode comes back after.
 class EvalScope {
@@ -399,7 +399,7 @@ Hypothesis beam_search(Seq2Seq& model, const std::vector<int64_t>& src, int64_t 
                        double length_penalty) {
   if (src.empty()) fail("beam_search: the source sentence is empty; it needs at least one token");
   const int64_t S = static_cast<int64_t>(src.size());
-  const Device device = model.device();  // the length stays on the host, as in data::Batch
+  const Device device = model.device();  // the length stays on the host, as in text::Batch
   return beam_search(model, ids_on(src, Shape{S, 1}, device), index_tensor({S}, Shape{1}),
                      ne(ones({1, S}, {DType::f64, device}), 0.0), beam_size, max_len, length_penalty, true)
       .front();  // (S, 1), (1), (1, S)

@@ -40,13 +40,13 @@ inline double normalized_score(const Hypothesis& h, double length_penalty) {
 // Greedy search for a padded source batch: at every step each sentence takes
 // its most probable next token (the first on ties), until it emits <eos> or
 // has max_len tokens. src (S, B) int64, src_lengths (B) int64, src_mask (B, S)
-// bool as in data::Batch, src and src_mask on the model's device (Batch::to). Returns one hypothesis per sentence, in batch order;
+// bool as in text::Batch, src and src_mask on the model's device (Batch::to). Returns one hypothesis per sentence, in batch order;
 // with_attention fills their attention matrices.
 std::vector<Hypothesis> greedy_decode(Seq2Seq& model, const Tensor& src, const Tensor& src_lengths,
                                       const Tensor& src_mask, int64_t max_len, bool with_attention = false);
 
 // Beam search, for each sentence of a padded source batch (src (S, B) int64,
-// src_lengths (B) int64 on the host, src_mask (B, S) bool, as in data::Batch,
+// src_lengths (B) int64 on the host, src_mask (B, S) bool, as in text::Batch,
 // src and src_mask on the model's device). Sentence b may take at most
 // max_lens[b] steps (one limit for all in the second form). Returns one
 // hypothesis per sentence, in batch order; with_attention fills their

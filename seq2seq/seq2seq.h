@@ -8,7 +8,7 @@
 #include <string>
 
 #include "core/tensor.h"
-#include "data/batching.h"
+#include "text/batching.h"
 #include "nn/module.h"
 
 namespace tg::translate {
@@ -49,7 +49,7 @@ class Seq2Seq : public nn::Module {
   // Encodes a padded source batch: src (S, B) int64, lengths (B) int64, mask (B, S) bool.
   virtual Encoded encode(const Tensor& src, const Tensor& src_lengths, const Tensor& src_mask) const = 0;
   // Teacher forcing: logits (T, B, V) for a batch whose decoder inputs are tgt_in (T, B).
-  virtual Tensor forward(const data::Batch& batch) const = 0;
+  virtual Tensor forward(const text::Batch& batch) const = 0;
   // One decoding step from the previous tokens (B) int64 and the state (B, H), or (B, 2H) with an LSTM cell.
   virtual Step step(const Encoded& encoded, const Tensor& prev_tokens, const Tensor& hidden) const = 0;
 };

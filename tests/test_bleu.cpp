@@ -12,7 +12,7 @@
 #include "test_support.h"
 
 using namespace tg;
-using namespace tg::data;
+using namespace tg::text;
 
 namespace {
 

@@ -39,9 +39,9 @@ namespace {
 using tg::DType;
 using tg::Shape;
 using tg::Tensor;
-using tg::data::Batch;
-using tg::data::Example;
-using tg::data::Vocab;
+using tg::text::Batch;
+using tg::text::Example;
+using tg::text::Vocab;
 using tg::translate::ModelConfig;
 using tg::translate::Seq2Seq;
 
@@ -186,7 +186,7 @@ std::vector<Example> random_examples(int64_t count, int64_t src_vocab, int64_t t
 Batch batch_of(const std::vector<Example>& examples) {
   std::vector<int64_t> indices(examples.size());
   for (size_t i = 0; i < indices.size(); ++i) indices[i] = static_cast<int64_t>(i);
-  return tg::data::make_batch(examples, indices);
+  return tg::text::make_batch(examples, indices);
 }
 
 ModelConfig config_of(const std::string& kind, int64_t src_vocab, int64_t tgt_vocab, int64_t embed, int64_t hidden,
@@ -228,11 +228,11 @@ Corpus small_corpus(int64_t count) {
   const std::string dir = test_support::multi30k_dir();
   std::vector<std::vector<std::string>> src, tgt;
   if (std::filesystem::exists(dir + "/train.lc.norm.tok.de.gz")) {
-    const std::vector<std::string> de = tg::data::read_lines(dir + "/train.lc.norm.tok.de.gz");
-    const std::vector<std::string> en = tg::data::read_lines(dir + "/train.lc.norm.tok.en.gz");
+    const std::vector<std::string> de = tg::text::read_lines(dir + "/train.lc.norm.tok.de.gz");
+    const std::vector<std::string> en = tg::text::read_lines(dir + "/train.lc.norm.tok.en.gz");
     for (int64_t i = 0; i < count; ++i) {
-      src.push_back(tg::data::split_tokens(de[size_t(i)]));
-      tgt.push_back(tg::data::split_tokens(en[size_t(i)]));
+      src.push_back(tg::text::split_tokens(de[size_t(i)]));
+      tgt.push_back(tg::text::split_tokens(en[size_t(i)]));
     }
   } else {
     MESSAGE("Multi30k not found in '" << dir << "' (set MULTI30K_DIR): training on synthetic pairs instead");
@@ -243,7 +243,7 @@ Corpus small_corpus(int64_t count) {
     }
   }
   Corpus corpus{{}, Vocab::build(src, 2), Vocab::build(tgt, 2)};
-  corpus.examples = tg::data::encode_pairs(src, tgt, corpus.src_vocab, corpus.tgt_vocab);
+  corpus.examples = tg::text::encode_pairs(src, tgt, corpus.src_vocab, corpus.tgt_vocab);
   return corpus;
 }
 
@@ -331,7 +331,7 @@ TEST_CASE("GRU: 2 layers, bidirectional, a padded batch with lengths, h0 given")
   tg::nn::GRUOptions options;
   options.num_layers = 2;
   options.bidirectional = true;
-  const Tensor lengths = tg::index_tensor({7, 3, 5, 1});  // on the host, as data::Batch keeps them
+  const Tensor lengths = tg::index_tensor({7, 3, 5, 1});  // on the host, as text::Batch keeps them
   for (DType dtype : kDTypes) {
     CAPTURE(tg::dtype_name(dtype));
     const auto m = twins<tg::nn::GRU>(6, dtype, int64_t(5), int64_t(6), options);

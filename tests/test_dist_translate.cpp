@@ -26,7 +26,7 @@ namespace {
 
 using tg::DType;
 using tg::Tensor;
-using tg::data::Example;
+using tg::text::Example;
 using tg::translate::ModelConfig;
 using tg::translate::Seq2Seq;
 namespace dist = tg::dist;
@@ -79,10 +79,10 @@ TEST_CASE("N ranks with shares of a batch of 64 make the updates of one process 
     config.hidden = 10;
     config.dropout = 0;
     const std::vector<Example> examples = make_examples(config.src_vocab, config.tgt_vocab);
-    tg::data::BatchOptions batching;
+    tg::text::BatchOptions batching;
     batching.batch_size = 64;
     batching.seed = 5;
-    const std::vector<std::vector<int64_t>> plan = tg::data::plan_epoch(examples, batching, 0);
+    const std::vector<std::vector<int64_t>> plan = tg::text::plan_epoch(examples, batching, 0);
     REQUIRE(plan.size() == 5);
 
     // One process, whole batches (this rank alone, no communication).
@@ -90,7 +90,7 @@ TEST_CASE("N ranks with shares of a batch of 64 make the updates of one process 
     tg::optim::Adam whole_adam(whole->named_parameters(), {.lr = 1e-2});
     std::vector<double> whole_losses;
     for (const std::vector<int64_t>& indices : plan) {
-      const Tensor loss = tg::translate::batch_loss(*whole, tg::data::make_batch(examples, indices));
+      const Tensor loss = tg::translate::batch_loss(*whole, tg::text::make_batch(examples, indices));
       whole_losses.push_back(loss.item());
       loss.backward();
       whole_adam.step();
@@ -107,7 +107,7 @@ TEST_CASE("N ranks with shares of a batch of 64 make the updates of one process 
       const tg::translate::BatchShare share =
           tg::translate::batch_share(examples, plan[step], dist::rank(), dist::world_size());
       CHECK(share.indices.size() >= plan[step].size() / static_cast<size_t>(dist::world_size()));
-      const Tensor loss = tg::translate::share_loss(*model, tg::data::make_batch(examples, share.indices),
+      const Tensor loss = tg::translate::share_loss(*model, tg::text::make_batch(examples, share.indices),
                                                     share.global_tokens);
       CHECK(std::abs(dist::all_reduce_sum(loss.item()) - whole_losses[step]) < 1e-12);
       loss.backward();

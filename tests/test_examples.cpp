@@ -62,8 +62,8 @@ std::string lm_data_dir(const TempDir& fallback) {
   if (std::filesystem::exists(dir + "/train.lc.norm.tok.en.gz") && std::filesystem::exists(dir + "/val.lc.norm.tok.en.gz"))
     return dir;
   MESSAGE("Multi30k not found in '" << dir << "' (set MULTI30K_DIR): training on made-up captions instead");
-  data::write_lines(fallback.file("train.lc.norm.tok.en.gz"), made_up_captions(400, 1));
-  data::write_lines(fallback.file("val.lc.norm.tok.en.gz"), made_up_captions(100, 2));
+  text::write_lines(fallback.file("train.lc.norm.tok.en.gz"), made_up_captions(400, 1));
+  text::write_lines(fallback.file("val.lc.norm.tok.en.gz"), made_up_captions(100, 2));
   return fallback.path.string();
 }
 
@@ -112,10 +112,10 @@ TEST_CASE("language_model: a few updates at tiny sizes lower the loss; perplexit
   CHECK(report.epochs[report.best_epoch - 1].val_perplexity == report.val_perplexity);
 
   {  // the returned model is the best epoch's: its perplexity on the validation set is the reported one
-    const auto val = data::read_lines(o.data_dir + "/val.lc.norm.tok.en.gz");
+    const auto val = text::read_lines(o.data_dir + "/val.lc.norm.tok.en.gz");
     std::vector<std::vector<std::string>> sentences;
     for (const std::string& line : val)
-      if (!data::split_tokens(line).empty()) sentences.push_back(data::split_tokens(line));
+      if (!text::split_tokens(line).empty()) sentences.push_back(text::split_tokens(line));
     CHECK(perplexity(report.trained, sentences) == doctest::Approx(report.val_perplexity).epsilon(1e-6));
   }
 
@@ -159,11 +159,11 @@ TEST_CASE("language_model: a few updates at tiny sizes lower the loss; perplexit
     Tensor bias = lm.model->out.bias;
     const Tensor saved = bias.clone();
     // A huge bias on one word makes it the certain next word; on <eos>, the end.
-    const int64_t word = lm.vocab.id("a") == data::Vocab::unk_id ? 4 : lm.vocab.id("a");
+    const int64_t word = lm.vocab.id("a") == text::Vocab::unk_id ? 4 : lm.vocab.id("a");
     bias.data<float>()[word] += 1000;
     const std::vector<std::string> words = generate(lm, {"a"}, {.temperature = 1, .max_words = 7, .seed = 1});
     CHECK(words == std::vector<std::string>(7, lm.vocab.token(word)));
-    bias.data<float>()[data::Vocab::eos_id] += 3000;
+    bias.data<float>()[text::Vocab::eos_id] += 3000;
     CHECK(generate(lm, {"a"}, {.temperature = 1, .max_words = 7, .seed = 1}).empty());
     CHECK(generate(lm, {"a"}, {.temperature = 0, .max_words = 7}).empty());
     bias.copy_(saved);
@@ -282,7 +282,7 @@ TEST_CASE("time_series: the GRU beats the naive last-value forecast on the built
 
   TempDir tmp("ts_out");
   write_predictions_csv(tmp.file("pred.csv"), r.predictions);
-  const std::vector<std::string> lines = data::read_lines(tmp.file("pred.csv"));
+  const std::vector<std::string> lines = text::read_lines(tmp.file("pred.csv"));
   REQUIRE(lines.size() == 121);
   CHECK(lines[0] == "index,actual,predicted,baseline");
   CHECK(lines[1].rfind("480,", 0) == 0);

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "data/multi30k_dir.h"
+#include "text/multi30k_dir.h"
 #include "tapegrad_kernels.h"
 
 namespace test_support {
@@ -61,13 +61,13 @@ inline tg::Tensor fixture_tensor(const Fixture& fixture, const std::string& name
   return tg::from_vector(t.values, t.shape, {dtype, tg::Device::cpu(), requires_grad});
 }
 
-// The Multi30k directory as the programs find it (tg::data::find_multi30k_dir:
+// The Multi30k directory as the programs find it (tg::text::find_multi30k_dir:
 // $MULTI30K_DIR, ../shared/data/multi30k, data/multi30k, the download cache),
 // then ../shared/data/multi30k beside the checkout, wherever the test runs;
 // "" after saying why when there is none. A program that calls it links tapegrad-text.
 inline std::string multi30k_dir() {
   try {
-    return tg::data::find_multi30k_dir("", {TAPEGRAD_SOURCE_DIR "/../shared/data/multi30k"});
+    return tg::text::find_multi30k_dir("", {TAPEGRAD_SOURCE_DIR "/../shared/data/multi30k"});
   } catch (const tg::Error& e) {
     MESSAGE(e.what());
     return "";

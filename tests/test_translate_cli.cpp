@@ -64,8 +64,8 @@ std::string data_dir() {
       src.push_back(s);
       tgt.push_back(t);
     }
-    tg::data::write_lines(dir + "/" + split + ".lc.norm.tok.de.gz", src);
-    tg::data::write_lines(dir + "/" + split + ".lc.norm.tok.en.gz", tgt);
+    tg::text::write_lines(dir + "/" + split + ".lc.norm.tok.de.gz", src);
+    tg::text::write_lines(dir + "/" + split + ".lc.norm.tok.en.gz", tgt);
   }
   return dir;
 }
@@ -306,8 +306,8 @@ TEST_CASE("translation checkpoint metadata round-trips exactly") {
   info.config.embed = 7;
   info.config.hidden = 9;
   info.config.dropout = 0.1 + 0.2;  // not a short decimal
-  info.src_vocab = tg::data::Vocab::build({{"a", "b", "a", "b"}}, 1);
-  info.tgt_vocab = tg::data::Vocab::build({{"x", "x"}}, 1);
+  info.src_vocab = tg::text::Vocab::build({{"a", "b", "a", "b"}}, 1);
+  info.tgt_vocab = tg::text::Vocab::build({{"x", "x"}}, 1);
   info.config.src_vocab = info.src_vocab.size();
   info.config.tgt_vocab = info.tgt_vocab.size();
   info.settings.seed = 18446744073709551557ULL;
@@ -358,7 +358,7 @@ TEST_CASE("translation checkpoint errors name the file and the problem") {
   fewer[0].pop_back();
   std::string text;
   for (const std::string& t : fewer[0]) text += t + "\n";
-  const tg::data::Vocab smaller = tg::data::Vocab::from_string(text);
+  const tg::text::Vocab smaller = tg::text::Vocab::from_string(text);
   std::map<std::string, std::string> meta = contents.metadata;
   meta["vocab.tgt"] = smaller.to_string();
   meta["model.tgt_vocab"] = std::to_string(smaller.size());
@@ -426,7 +426,7 @@ TEST_CASE("translate: a trained checkpoint translates and draws its attention") 
   const std::string svg = tr::translation_attention_svg(greedy);
   CHECK(well_formed_xml(svg));
   CHECK(svg.find(">straße<") != std::string::npos);
-  CHECK(svg.find(">" + tg::data::unescape_moses(greedy.target_tokens[0]) + "<") != std::string::npos);
+  CHECK(svg.find(">" + tg::text::unescape_moses(greedy.target_tokens[0]) + "<") != std::string::npos);
   // Beam 1 is greedy; a wider beam also gives a translation.
   CHECK(tr::translate_tokens(translator, sources[0], 3, 1.0).text.size() > 0);
 
@@ -609,8 +609,8 @@ TEST_CASE("translate eval --src --ref: raw parallel files are tokenized as Multi
   // what the tokenizer must reproduce), else raw sentences made up here.
   std::vector<std::string> de, en;
   if (fs::exists(data + "/val.de.gz") && fs::exists(data + "/val.en.gz")) {
-    de = tg::data::read_lines(data + "/val.de.gz");
-    en = tg::data::read_lines(data + "/val.en.gz");
+    de = tg::text::read_lines(data + "/val.de.gz");
+    en = tg::text::read_lines(data + "/val.en.gz");
   } else {
     de = {"Ein Mann läuft.", "Ein roter Hund!", "Die Frau, der Hund.",
           "Zwei Männer", "Ein Hund läuft auf der Straße.", "„Rot“ (sehr)"};
@@ -618,15 +618,15 @@ TEST_CASE("translate eval --src --ref: raw parallel files are tokenized as Multi
   }
   de.resize(n);
   en.resize(n);
-  tg::data::write_lines(dir + "/news.de.gz", de);
-  tg::data::write_lines(dir + "/news.en", en);
+  tg::text::write_lines(dir + "/news.de.gz", de);
+  tg::text::write_lines(dir + "/news.en", en);
 
   const tr::SplitText text = tr::read_parallel_text(dir + "/news.de.gz", dir + "/news.en", 0);
   REQUIRE(text.src_tok.size() == n);
   CHECK(text.tgt_raw == en);
   for (size_t i = 0; i < n; ++i) {
-    CHECK(text.src_tok[i] == tg::data::tokenize_line(de[i], "de"));
-    CHECK(text.tgt_tok[i] == tg::data::tokenize_line(en[i], "en"));
+    CHECK(text.src_tok[i] == tg::text::tokenize_line(de[i], "de"));
+    CHECK(text.tgt_tok[i] == tg::text::tokenize_line(en[i], "en"));
   }
   if (fs::exists(data + "/val.de.gz")) {  // the same text as the split's preprocessed files
     const tr::SplitText split = tr::read_split(data, "val", static_cast<int64_t>(n), true);
@@ -641,20 +641,20 @@ TEST_CASE("translate eval --src --ref: raw parallel files are tokenized as Multi
   const tr::CorpusEvaluation result =
       tr::evaluate_text(*translator.model, translator.info.src_vocab, translator.info.tgt_vocab, text, 1, 1.0);
   REQUIRE(result.detokenized.size() == n);
-  CHECK(result.multi.str() == tg::data::multi_bleu(result.tokenized, text.tgt_tok, true).str());
-  CHECK(result.sacre.str() == tg::data::sacre_bleu(result.detokenized, en).str());
+  CHECK(result.multi.str() == tg::text::multi_bleu(result.tokenized, text.tgt_tok, true).str());
+  CHECK(result.sacre.str() == tg::text::sacre_bleu(result.detokenized, en).str());
   CHECK(result.multi.ref_len > 0);
 
   // Errors name the file and line.
-  tg::data::write_lines(dir + "/short.en", {"A man."});
+  tg::text::write_lines(dir + "/short.en", {"A man."});
   CHECK_THROWS_WITH_AS(tr::read_parallel_text(dir + "/news.de.gz", dir + "/short.en", 0),
                        contains("'" + dir + "/news.de.gz' has 6 lines, '" + dir + "/short.en' has 1 lines"),
                        tg::Error);
   tr::write_text_file(dir + "/bad.de", "Ein Hund.\nab\xff\xfe\n");
-  tg::data::write_lines(dir + "/two.en", {"A dog.", "ab"});
+  tg::text::write_lines(dir + "/two.en", {"A dog.", "ab"});
   CHECK_THROWS_WITH_AS(tr::read_parallel_text(dir + "/bad.de", dir + "/two.en", 0),
                        contains(dir + "/bad.de:2: invalid UTF-8 at byte 2 of the line (byte 0xFF)"), tg::Error);
-  tg::data::write_lines(dir + "/empty.de", {"Ein Hund.", " "});
+  tg::text::write_lines(dir + "/empty.de", {"Ein Hund.", " "});
   CHECK_THROWS_WITH_AS(tr::read_parallel_text(dir + "/empty.de", dir + "/two.en", 0),
                        contains(dir + "/empty.de:2: the source line is empty"), tg::Error);
 
@@ -670,10 +670,10 @@ TEST_CASE("translate eval --src --ref: raw parallel files are tokenized as Multi
   CHECK(run.out.find("  " + result.sacre.str() + "\n  signature: nrefs:1|case:mixed|eff:no|tok:13a") !=
         std::string::npos);
   const std::string hyps = (fs::path(trained_checkpoint()).parent_path() / "news.hyps.en").string();
-  CHECK(tg::data::read_lines(hyps) == result.detokenized);
+  CHECK(tg::text::read_lines(hyps) == result.detokenized);
   const ProgramRun out = run_program(program, "eval " + checkpoint + files + " --out '" + dir + "/h.en.gz'");
   CHECK(out.status == 0);
-  CHECK(tg::data::read_lines(dir + "/h.en.gz") == result.detokenized);
+  CHECK(tg::text::read_lines(dir + "/h.en.gz") == result.detokenized);
 
   const ProgramRun only_src = run_program(program, "eval " + checkpoint + " --src '" + dir + "/news.de.gz'");
   CHECK(only_src.status != 0);

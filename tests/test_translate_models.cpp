@@ -34,9 +34,9 @@ using test_support::max_abs;
 using tg::DType;
 using tg::Shape;
 using tg::Tensor;
-using tg::data::Batch;
-using tg::data::Example;
-using tg::data::Vocab;
+using tg::text::Batch;
+using tg::text::Example;
+using tg::text::Vocab;
 using tg::translate::BahdanauModel;
 using tg::translate::ChoModel;
 using tg::translate::ModelConfig;
@@ -97,7 +97,7 @@ std::vector<Example> random_examples(int64_t count, int64_t src_vocab, int64_t t
 Batch batch_of(const std::vector<Example>& examples) {
   std::vector<int64_t> indices(examples.size());
   for (size_t i = 0; i < indices.size(); ++i) indices[i] = static_cast<int64_t>(i);
-  return tg::data::make_batch(examples, indices);
+  return tg::text::make_batch(examples, indices);
 }
 
 // ---------------------------------------------------------------------------
@@ -122,15 +122,15 @@ Corpus small_corpus(int64_t count) {
     corpus.tgt_vocab = 30;
     return corpus;
   }
-  const std::vector<std::string> de = tg::data::read_lines(dir + "/train.lc.norm.tok.de.gz");
-  const std::vector<std::string> en = tg::data::read_lines(dir + "/train.lc.norm.tok.en.gz");
+  const std::vector<std::string> de = tg::text::read_lines(dir + "/train.lc.norm.tok.de.gz");
+  const std::vector<std::string> en = tg::text::read_lines(dir + "/train.lc.norm.tok.en.gz");
   std::vector<std::vector<std::string>> src, tgt;
   for (int64_t i = 0; i < count; ++i) {
-    src.push_back(tg::data::split_tokens(de[i]));
-    tgt.push_back(tg::data::split_tokens(en[i]));
+    src.push_back(tg::text::split_tokens(de[i]));
+    tgt.push_back(tg::text::split_tokens(en[i]));
   }
   const Vocab src_vocab = Vocab::build(src, 2), tgt_vocab = Vocab::build(tgt, 2);
-  corpus.examples = tg::data::encode_pairs(src, tgt, src_vocab, tgt_vocab);
+  corpus.examples = tg::text::encode_pairs(src, tgt, src_vocab, tgt_vocab);
   corpus.src_vocab = src_vocab.size();
   corpus.tgt_vocab = tgt_vocab.size();
   return corpus;

@@ -30,18 +30,18 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   try {
-    const std::vector<std::string> hyps = tg::data::read_lines(hyp_path);
+    const std::vector<std::string> hyps = tg::text::read_lines(hyp_path);
     std::vector<std::vector<std::string>> refs;
     for (const std::string& path : ref_paths) {
-      refs.push_back(tg::data::read_lines(path));
+      refs.push_back(tg::text::read_lines(path));
       if (refs.back().size() != hyps.size())
         tg::fail("bleu: line counts differ: hypothesis file '{}' has {} lines, reference file '{}' has {} lines",
                  hyp_path, hyps.size(), path, refs.back().size());
     }
     if (tokenize == "none") {
-      fmt::print("{}\n", tg::data::multi_bleu(hyps, refs, lowercase).str());
+      fmt::print("{}\n", tg::text::multi_bleu(hyps, refs, lowercase).str());
     } else {
-      const tg::data::BleuScore score = tg::data::sacre_bleu(hyps, refs, {tokenize, lowercase});
+      const tg::text::BleuScore score = tg::text::sacre_bleu(hyps, refs, {tokenize, lowercase});
       fmt::print("{}\n", score.str());
       fmt::print("sacreBLEU-style signature (computed by tapegrad, not by sacreBLEU): {}\n", score.signature);
     }

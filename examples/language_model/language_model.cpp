@@ -27,19 +27,19 @@ std::vector<std::vector<std::string>> read_sentences(const std::string& dir, con
          "$MULTI30K_DIR; scripts/get_multi30k.sh downloads it)",
          path, name, dir);
   std::vector<std::vector<std::string>> sentences;
-  for (const std::string& line : data::read_lines(path)) {
+  for (const std::string& line : text::read_lines(path)) {
     if (limit > 0 && static_cast<int64_t>(sentences.size()) >= limit) break;
-    std::vector<std::string> tokens = data::split_tokens(line);
+    std::vector<std::string> tokens = text::split_tokens(line);
     if (!tokens.empty()) sentences.push_back(std::move(tokens));
   }
   if (sentences.empty()) fail("language_model: '{}' holds no sentences", path);
   return sentences;
 }
 
-// A sentence as a data::Example whose source and target are both the sentence:
+// A sentence as a text::Example whose source and target are both the sentence:
 // make_batch then gives tgt_in = <bos> w1..wn and tgt_out = w1..wn <eos>.
-std::vector<data::Example> encode(const data::Vocab& vocab, const std::vector<std::vector<std::string>>& sentences) {
-  std::vector<data::Example> examples;
+std::vector<text::Example> encode(const text::Vocab& vocab, const std::vector<std::vector<std::string>>& sentences) {
+  std::vector<text::Example> examples;
   examples.reserve(sentences.size());
   for (const auto& s : sentences) {
     std::vector<int64_t> ids = vocab.encode(s);
@@ -49,10 +49,10 @@ std::vector<data::Example> encode(const data::Vocab& vocab, const std::vector<st
 }
 
 // Σ −log P(target) over the batch's real targets: logits (T, B, V), targets (T, B).
-Tensor batch_nll(const WordModel& model, const data::Batch& batch, Reduction reduction) {
+Tensor batch_nll(const WordModel& model, const text::Batch& batch, Reduction reduction) {
   const Tensor logits = model.forward(batch.tgt_in);
   return cross_entropy(reshape(logits, {-1, logits.size(-1)}), reshape(batch.tgt_out, {-1}),
-                       {.ignore_index = data::Vocab::pad_id, .reduction = reduction});
+                       {.ignore_index = text::Vocab::pad_id, .reduction = reduction});
 }
 
 // Sets a module's mode for a scope and restores the previous one.
@@ -68,13 +68,13 @@ class ModeScope {
   bool previous_;
 };
 
-double evaluate_perplexity(WordModel& model, const std::vector<data::Example>& examples, int64_t batch_size) {
+double evaluate_perplexity(WordModel& model, const std::vector<text::Example>& examples, int64_t batch_size) {
   ModeScope eval(model, false);
   NoGrad no_grad;
   double nll = 0;
   int64_t tokens = 0;
-  for (const std::vector<int64_t>& indices : data::plan_eval(examples, batch_size)) {
-    const data::Batch batch = data::make_batch(examples, indices).to(model.device());
+  for (const std::vector<int64_t>& indices : text::plan_eval(examples, batch_size)) {
+    const text::Batch batch = text::make_batch(examples, indices).to(model.device());
     nll += batch_nll(model, batch, Reduction::sum).item();
     tokens += batch.num_tgt_tokens;
   }
@@ -115,9 +115,9 @@ int64_t metadata_int(const std::map<std::string, std::string>& metadata, const s
 int64_t choose(const Tensor& logits, double temperature, Generator& gen) {
   const std::vector<float> l = logits.to_vector<float>();
   auto allowed = [](size_t id) {
-    return id != data::Vocab::pad_id && id != data::Vocab::bos_id && id != data::Vocab::unk_id;
+    return id != text::Vocab::pad_id && id != text::Vocab::bos_id && id != text::Vocab::unk_id;
   };
-  size_t best = data::Vocab::eos_id;
+  size_t best = text::Vocab::eos_id;
   for (size_t i = 0; i < l.size(); ++i)
     if (allowed(i) && l[i] > l[best]) best = i;
   if (temperature == 0) return static_cast<int64_t>(best);
@@ -150,7 +150,7 @@ double seconds_since(Clock::time_point start) {
 // validates and saves.
 class Training {
  public:
-  explicit Training(const LanguageModelOptions& o) : o_(o), dir_(data::find_multi30k_dir(o.data_dir)) {
+  explicit Training(const LanguageModelOptions& o) : o_(o), dir_(text::find_multi30k_dir(o.data_dir)) {
     read_data();
     build_model();
     log_setup();
@@ -176,8 +176,8 @@ class Training {
   void read_data() {
     const auto train_sentences = read_sentences(dir_, kTrainFile, o_.limit_train);
     const auto val_sentences = read_sentences(dir_, kValFile, 0);
-    data::Vocab& vocab = report_.trained.vocab;
-    vocab = data::Vocab::build(train_sentences, o_.min_freq);
+    text::Vocab& vocab = report_.trained.vocab;
+    vocab = text::Vocab::build(train_sentences, o_.min_freq);
     train_ = encode(vocab, train_sentences);
     val_ = encode(vocab, val_sentences);
     report_.train_sentences = static_cast<int64_t>(train_.size());
@@ -229,7 +229,7 @@ class Training {
 
   // The batches of one epoch's plan, up to --max-steps in all.
   EpochResult train_epoch(int epoch) {
-    const auto plan = data::plan_epoch(train_, batching_, static_cast<uint64_t>(epoch - 1));
+    const auto plan = text::plan_epoch(train_, batching_, static_cast<uint64_t>(epoch - 1));
     const Clock::time_point start = Clock::now();
     EpochResult result{.epoch = epoch};
     double nll = 0;
@@ -268,7 +268,7 @@ class Training {
 
   // One process: the mean loss over the whole batch's target tokens.
   StepLoss forward_backward(const std::vector<int64_t>& indices) {
-    const data::Batch batch = data::make_batch(train_, indices).to(o_.device);
+    const text::Batch batch = text::make_batch(train_, indices).to(o_.device);
     const Tensor loss = batch_nll(model(), batch, Reduction::mean);
     loss.backward();
     return {loss.item(), batch.num_tgt_tokens};
@@ -279,11 +279,11 @@ class Training {
   // then holds, is the gradient of the whole batch's mean. The loss returned
   // is the share's (the ranks' sum is the batch's).
   StepLoss share_forward_backward(const std::vector<int64_t>& global_batch) {
-    const int64_t global_tokens = data::target_tokens(train_, global_batch);
+    const int64_t global_tokens = text::target_tokens(train_, global_batch);
     const std::vector<int64_t> share = ranks_.share(global_batch);
     double value = 0;
     if (!share.empty()) {  // a batch smaller than the world leaves some ranks nothing
-      const data::Batch batch = data::make_batch(train_, share).to(model().device());
+      const text::Batch batch = text::make_batch(train_, share).to(model().device());
       const Tensor loss = batch_nll(model(), batch, Reduction::sum) / static_cast<double>(global_tokens);
       loss.backward();
       value = loss.item();
@@ -331,9 +331,9 @@ class Training {
   dist::DataParallel ranks_;  // this process's place among the MPI ranks (a world of one without mpirun)
   std::string dir_;
   LanguageModelReport report_;  // report_.trained holds the vocabulary and the model being trained
-  std::vector<data::Example> train_, val_;
+  std::vector<text::Example> train_, val_;
   std::unique_ptr<optim::Adam> adam_;  // made once the ranks agree on the model
-  data::BatchOptions batching_;
+  text::BatchOptions batching_;
   std::vector<Tensor> best_parameters_;
   double best_ = std::numeric_limits<double>::infinity();
   int64_t step_ = 0;  // updates so far, over all epochs
@@ -367,7 +367,7 @@ LanguageModel load_language_model(const std::string& path, Device device) {
   if (!std::filesystem::exists(path)) fail("language_model: checkpoint '{}' does not exist", path);
   const std::map<std::string, std::string> metadata = load_safetensors(path).metadata;
   LanguageModel lm;
-  lm.vocab = data::Vocab::from_string(metadata_value(metadata, "lm.vocab", path), path + " (lm.vocab)");
+  lm.vocab = text::Vocab::from_string(metadata_value(metadata, "lm.vocab", path), path + " (lm.vocab)");
   WordModelConfig config;
   config.vocab = lm.vocab.size();
   config.embed = metadata_int(metadata, "lm.embed", path);
@@ -390,7 +390,7 @@ std::vector<std::string> generate(const LanguageModel& lm, const std::vector<std
   NoGrad no_grad;
   Generator gen(options.seed);
 
-  std::vector<int64_t> context = {data::Vocab::bos_id};  // <bos> prompt...
+  std::vector<int64_t> context = {text::Vocab::bos_id};  // <bos> prompt...
   for (const int64_t id : lm.vocab.encode(prompt)) context.push_back(id);
   const Device device = model.device();
   auto token = [&](int64_t id) { return from_vector(std::vector<int64_t>{id}, Shape{1}, {DType::i64, device}); };  // (1)
@@ -400,7 +400,7 @@ std::vector<std::string> generate(const LanguageModel& lm, const std::vector<std
   std::vector<std::string> words;
   while (static_cast<int64_t>(words.size()) < options.max_words) {
     const int64_t next = choose(logits, options.temperature, gen);
-    if (next == data::Vocab::eos_id) break;
+    if (next == text::Vocab::eos_id) break;
     words.push_back(lm.vocab.token(next));
     std::tie(logits, state) = model.step(token(next), state);
   }

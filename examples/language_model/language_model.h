@@ -12,14 +12,14 @@
 #include <string>
 #include <vector>
 
-#include "data/vocab.h"
+#include "text/vocab.h"
 #include "word_model.h"
 
 namespace tg::examples {
 
 struct LanguageModelOptions {
   std::string data_dir;  // holds train.lc.norm.tok.en.gz and val.lc.norm.tok.en.gz
-                         // ("": data::find_multi30k_dir's search)
+                         // ("": text::find_multi30k_dir's search)
   int64_t min_freq = 2;  // words seen fewer times in training become <unk>
   WordModelConfig model;  // vocab is filled in from the data
   int epochs = 5;
@@ -37,7 +37,7 @@ struct LanguageModelOptions {
 
 // A model with the vocabulary it was trained with.
 struct LanguageModel {
-  data::Vocab vocab;
+  text::Vocab vocab;
   std::unique_ptr<WordModel> model;
 };
 

@@ -90,14 +90,14 @@ int main(int argc, char** argv) {
       lm = &report.trained;
     }
     if (prompt_given) {
-      const std::vector<std::string> tokens = tg::data::tokenize(prompt, "en");
+      const std::vector<std::string> tokens = tg::text::tokenize(prompt, "en");
       for (const std::string& t : tokens)
         if (!lm->vocab.contains(t)) fmt::print("note: '{}' is not in the vocabulary; the model reads it as <unk>\n", t);
       for (int i = 0; i < samples; ++i) {
         generation.seed = options.seed + static_cast<uint64_t>(i);
         std::vector<std::string> words = tg::examples::generate(*lm, tokens, generation);
         words.insert(words.begin(), tokens.begin(), tokens.end());
-        fmt::print("{}\n", tg::data::detokenize(words, "en"));
+        fmt::print("{}\n", tg::text::detokenize(words, "en"));
       }
     }
     return 0;

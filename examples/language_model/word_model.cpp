@@ -28,7 +28,7 @@ nn::GRUOptions gru_options(const WordModelConfig& c) {
 WordModel::WordModel(const WordModelConfig& config, uint64_t seed)
     : config_(checked(config)),
       init_gen_(seed),
-      embed(config.vocab, config.embed, data::Vocab::pad_id, DType::f32, init_gen_),
+      embed(config.vocab, config.embed, text::Vocab::pad_id, DType::f32, init_gen_),
       dropout(config.dropout, seed ^ 0xD50BULL),
       gru(config.embed, config.hidden, gru_options(config), DType::f32, init_gen_),
       out(config.hidden, config.vocab, {.dtype = DType::f32}, init_gen_) {

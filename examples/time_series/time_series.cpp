@@ -108,7 +108,7 @@ std::vector<double> make_signal(int64_t length, double noise, uint64_t seed) {
 }
 
 std::vector<double> read_series_csv(const std::string& path) {
-  const std::vector<std::string> lines = data::read_lines(path);
+  const std::vector<std::string> lines = text::read_lines(path);
   std::vector<double> values;
   values.reserve(lines.size());
   for (size_t i = 0; i < lines.size(); ++i) {

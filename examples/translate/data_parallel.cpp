@@ -9,15 +9,15 @@
 
 namespace tg::translate {
 
-BatchShare batch_share(const std::vector<data::Example>& examples, const std::vector<int64_t>& global_batch, int rank,
+BatchShare batch_share(const std::vector<text::Example>& examples, const std::vector<int64_t>& global_batch, int rank,
                        int world_size) {
   BatchShare share;
   share.indices = dist::rank_share(global_batch, rank, world_size);
-  share.global_tokens = data::target_tokens(examples, global_batch);
+  share.global_tokens = text::target_tokens(examples, global_batch);
   return share;
 }
 
-Tensor share_loss(const Seq2Seq& model, const data::Batch& batch, int64_t global_tokens) {
+Tensor share_loss(const Seq2Seq& model, const text::Batch& batch, int64_t global_tokens) {
   if (global_tokens < batch.num_tgt_tokens)
     fail("share_loss: the global batch has {} target tokens, fewer than this share's {}", global_tokens,
          batch.num_tgt_tokens);

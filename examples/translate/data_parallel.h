@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "core/tensor.h"
-#include "data/batching.h"
+#include "text/batching.h"
 #include "dist/agreement.h"
 #include "seq2seq/seq2seq.h"
 #include "translation_checkpoint.h"
@@ -24,11 +24,11 @@ struct BatchShare {
 };
 
 // Counted from the examples, which every rank holds: no communication.
-BatchShare batch_share(const std::vector<data::Example>& examples, const std::vector<int64_t>& global_batch, int rank,
+BatchShare batch_share(const std::vector<text::Example>& examples, const std::vector<int64_t>& global_batch, int rank,
                        int world_size);
 
 // Σ token losses of `batch` / global_tokens, padding ignored: L_r above.
-Tensor share_loss(const Seq2Seq& model, const data::Batch& batch, int64_t global_tokens);
+Tensor share_loss(const Seq2Seq& model, const text::Batch& batch, int64_t global_tokens);
 
 // The dropout seed of rank `rank` for a step seeded `step_seed`: each rank
 // draws its own masks, reproducibly; rank 0's are a single process's.

@@ -6,8 +6,8 @@
 
 #include "core/error.h"
 #include "core/tape.h"
-#include "data/corpus.h"
-#include "data/tokenizer.h"
+#include "text/corpus.h"
+#include "text/tokenizer.h"
 #include "ops/cross_entropy.h"
 #include "ops/reshape.h"
 #include "seq2seq/search.h"
@@ -28,13 +28,13 @@ SplitText read_split(const std::string& dir, const std::string& split, int64_t l
   SplitText text;
   const std::string src_path = data_file(dir, split + ".lc.norm.tok.de");
   const std::string tgt_path = data_file(dir, split + ".lc.norm.tok.en");
-  text.src_tok = data::read_lines(src_path);
-  text.tgt_tok = data::read_lines(tgt_path);
+  text.src_tok = text::read_lines(src_path);
+  text.tgt_tok = text::read_lines(tgt_path);
   if (text.src_tok.size() != text.tgt_tok.size())
     fail("'{}' has {} lines but '{}' has {}", src_path, text.src_tok.size(), tgt_path, text.tgt_tok.size());
   if (raw_references) {
     const std::string raw_path = data_file(dir, split + ".en");
-    text.tgt_raw = data::read_lines(raw_path);
+    text.tgt_raw = text::read_lines(raw_path);
     if (text.tgt_raw.size() != text.tgt_tok.size())
       fail("'{}' has {} lines but '{}' has {}", raw_path, text.tgt_raw.size(), tgt_path, text.tgt_tok.size());
   }
@@ -47,60 +47,60 @@ SplitText read_split(const std::string& dir, const std::string& split, int64_t l
 }
 
 SplitText read_parallel_text(const std::string& src_path, const std::string& ref_path, int64_t limit) {
-  std::vector<std::pair<std::string, std::string>> pairs = data::read_parallel(src_path, ref_path);
+  std::vector<std::pair<std::string, std::string>> pairs = text::read_parallel(src_path, ref_path);
   if (limit > 0 && static_cast<size_t>(limit) < pairs.size()) pairs.resize(static_cast<size_t>(limit));
   SplitText text;
   for (size_t i = 0; i < pairs.size(); ++i) {
-    std::string src = data::tokenize_line(pairs[i].first, "de");
-    if (data::split_tokens(src).empty())
+    std::string src = text::tokenize_line(pairs[i].first, "de");
+    if (text::split_tokens(src).empty())
       fail("{}:{}: the source line is empty: expected a German sentence", src_path, i + 1);
     text.src_tok.push_back(std::move(src));
-    text.tgt_tok.push_back(data::tokenize_line(pairs[i].second, "en"));
+    text.tgt_tok.push_back(text::tokenize_line(pairs[i].second, "en"));
     text.tgt_raw.push_back(std::move(pairs[i].second));
   }
   return text;
 }
 
-CorpusEvaluation evaluate_text(Seq2Seq& model, const data::Vocab& src_vocab, const data::Vocab& tgt_vocab,
+CorpusEvaluation evaluate_text(Seq2Seq& model, const text::Vocab& src_vocab, const text::Vocab& tgt_vocab,
                                const SplitText& text, int64_t beam, double length_penalty) {
   if (text.tgt_raw.size() != text.tgt_tok.size())
     fail("evaluate_text: {} raw references for {} tokenized ones", text.tgt_raw.size(), text.tgt_tok.size());
   std::vector<std::vector<int64_t>> sources;
-  for (const std::string& line : text.src_tok) sources.push_back(src_vocab.encode(data::split_tokens(line)));
+  for (const std::string& line : text.src_tok) sources.push_back(src_vocab.encode(text::split_tokens(line)));
   CorpusEvaluation result;
   const auto start = std::chrono::steady_clock::now();
   const std::vector<std::vector<std::string>> hyps = translate_ids(model, sources, tgt_vocab, beam, length_penalty, 64);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   for (const std::vector<std::string>& tokens : hyps) {
     result.tokenized.push_back(join_tokens(tokens));
-    result.detokenized.push_back(data::detokenize(tokens, "en"));
+    result.detokenized.push_back(text::detokenize(tokens, "en"));
   }
-  result.multi = data::multi_bleu(result.tokenized, text.tgt_tok, true);
-  result.sacre = data::sacre_bleu(result.detokenized, text.tgt_raw);
+  result.multi = text::multi_bleu(result.tokenized, text.tgt_tok, true);
+  result.sacre = text::sacre_bleu(result.detokenized, text.tgt_raw);
   return result;
 }
 
-Tensor target_cross_entropy(const Seq2Seq& model, const data::Batch& batch, Reduction reduction) {
+Tensor target_cross_entropy(const Seq2Seq& model, const text::Batch& batch, Reduction reduction) {
   CrossEntropyOptions options;
-  options.ignore_index = data::Vocab::pad_id;
+  options.ignore_index = text::Vocab::pad_id;
   options.reduction = reduction;
   const Tensor logits = model.forward(batch);  // (T, B, V)
   const int64_t V = logits.size(2);
   return cross_entropy(reshape(logits, Shape{-1, V}), reshape(batch.tgt_out, Shape{-1}), options);
 }
 
-Tensor batch_loss(const Seq2Seq& model, const data::Batch& batch) {
+Tensor batch_loss(const Seq2Seq& model, const text::Batch& batch) {
   return target_cross_entropy(model, batch, Reduction::mean);  // mean over real tokens
 }
 
-double corpus_loss(Seq2Seq& model, const std::vector<data::Example>& examples, int64_t batch_size) {
+double corpus_loss(Seq2Seq& model, const std::vector<text::Example>& examples, int64_t batch_size) {
   NoGrad no_grad;
   const bool was_training = model.is_training();
   model.eval();
   double sum = 0;
   int64_t tokens = 0;
-  for (const std::vector<int64_t>& indices : data::plan_eval(examples, batch_size)) {
-    const data::Batch batch = data::make_batch(examples, indices).to(model.device());
+  for (const std::vector<int64_t>& indices : text::plan_eval(examples, batch_size)) {
+    const text::Batch batch = text::make_batch(examples, indices).to(model.device());
     sum += batch_loss(model, batch).item() * static_cast<double>(batch.num_tgt_tokens);
     tokens += batch.num_tgt_tokens;
   }
@@ -111,16 +111,16 @@ double corpus_loss(Seq2Seq& model, const std::vector<data::Example>& examples, i
 int64_t output_limit(int64_t src_len) { return 2 * src_len + 10; }
 
 std::vector<std::vector<std::string>> translate_ids(Seq2Seq& model, const std::vector<std::vector<int64_t>>& sources,
-                                                    const data::Vocab& tgt_vocab, int64_t beam,
+                                                    const text::Vocab& tgt_vocab, int64_t beam,
                                                     double length_penalty, int64_t batch_size) {
   const bool was_training = model.is_training();
   model.eval();
   std::vector<std::vector<std::string>> out(sources.size());
-  std::vector<data::Example> examples(sources.size());
+  std::vector<text::Example> examples(sources.size());
   for (size_t i = 0; i < sources.size(); ++i) examples[i].src = sources[i];
   // Batches of like length (longest first), written back in the order of `sources`.
-  for (const std::vector<int64_t>& indices : data::plan_eval(examples, batch_size)) {
-    const data::Batch batch = data::make_batch(examples, indices).to(model.device());
+  for (const std::vector<int64_t>& indices : text::plan_eval(examples, batch_size)) {
+    const text::Batch batch = text::make_batch(examples, indices).to(model.device());
     std::vector<Hypothesis> hyps;
     if (beam <= 1) {
       const int64_t longest = batch.src.size(0);

@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "core/tensor.h"
-#include "data/batching.h"
-#include "data/bleu.h"
-#include "data/vocab.h"
+#include "text/batching.h"
+#include "text/bleu.h"
+#include "text/vocab.h"
 #include "ops/loss.h"
 #include "seq2seq/seq2seq.h"
 
@@ -25,9 +25,9 @@ struct SplitText {
 SplitText read_split(const std::string& dir, const std::string& split, int64_t limit, bool raw_references);
 
 // Any parallel files (`eval --src FILE --ref FILE`): raw German sources and raw
-// English references, plain or .gz, read with data::read_lines (errors name
+// English references, plain or .gz, read with text::read_lines (errors name
 // the file, line and byte of invalid UTF-8; unequal line counts are refused),
-// then tokenized as Multi30k's preprocessing does (data::tokenize_line, as
+// then tokenized as Multi30k's preprocessing does (text::tokenize_line, as
 // `translate` does), so the result reads as a split's: src_tok, tgt_tok and
 // tgt_raw (the references as given). A source line with no tokens is refused,
 // naming the file and line. limit > 0 keeps the first `limit` pairs.
@@ -38,22 +38,22 @@ SplitText read_parallel_text(const std::string& src_path, const std::string& ref
 // and the sacreBLEU-style 13a figure of the second against text.tgt_raw.
 struct CorpusEvaluation {
   std::vector<std::string> tokenized, detokenized;
-  data::BleuScore multi, sacre;
+  text::BleuScore multi, sacre;
   double seconds = 0;  // decoding time
 };
-CorpusEvaluation evaluate_text(Seq2Seq& model, const data::Vocab& src_vocab, const data::Vocab& tgt_vocab,
+CorpusEvaluation evaluate_text(Seq2Seq& model, const text::Vocab& src_vocab, const text::Vocab& tgt_vocab,
                                const SplitText& text, int64_t beam, double length_penalty);
 
 // Token-level cross entropy of a batch, padding ignored (mean over its
 // batch.num_tgt_tokens target tokens): the training loss. The batch must be
 // on the model's device (Batch::to).
-Tensor batch_loss(const Seq2Seq& model, const data::Batch& batch);
+Tensor batch_loss(const Seq2Seq& model, const text::Batch& batch);
 // The same cross entropy with another reduction (sum: data-parallel shares).
-Tensor target_cross_entropy(const Seq2Seq& model, const data::Batch& batch, Reduction reduction);
+Tensor target_cross_entropy(const Seq2Seq& model, const text::Batch& batch, Reduction reduction);
 
 // The mean loss per target token over `examples` in evaluation mode; batches
 // go to the model's device.
-double corpus_loss(Seq2Seq& model, const std::vector<data::Example>& examples, int64_t batch_size);
+double corpus_loss(Seq2Seq& model, const std::vector<text::Example>& examples, int64_t batch_size);
 
 // The longest output decoding allows for a source of `src_len` tokens.
 int64_t output_limit(int64_t src_len);
@@ -62,7 +62,7 @@ int64_t output_limit(int64_t src_len);
 // batched) or with beam search; returns target tokens (lowercased,
 // Moses-escaped, as in lc.norm.tok) in the order of `sources`.
 std::vector<std::vector<std::string>> translate_ids(Seq2Seq& model, const std::vector<std::vector<int64_t>>& sources,
-                                                    const data::Vocab& tgt_vocab, int64_t beam,
+                                                    const text::Vocab& tgt_vocab, int64_t beam,
                                                     double length_penalty, int64_t batch_size);
 
 std::string join_tokens(const std::vector<std::string>& tokens);

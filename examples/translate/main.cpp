@@ -93,7 +93,7 @@ int run_eval(const std::string& checkpoint, const EvalInput& input, int64_t beam
   const bool from_files = !input.src_path.empty();
   const tr::SplitText text =
       from_files ? tr::read_parallel_text(input.src_path, input.ref_path, input.limit)
-                 : tr::read_split(tg::data::find_multi30k_dir(input.data_dir), input.split, input.limit, true);
+                 : tr::read_split(tg::text::find_multi30k_dir(input.data_dir), input.split, input.limit, true);
   const std::string name = from_files ? "'" + input.src_path + "'" : input.split;
   fmt::print("translating {} sentences of {} ({}) ...\n", text.src_tok.size(), name,
              beam <= 1 ? std::string("greedy") : fmt::format("beam {}, length penalty {}", beam, length_penalty));
@@ -101,7 +101,7 @@ int run_eval(const std::string& checkpoint, const EvalInput& input, int64_t beam
   const tr::CorpusEvaluation result = tr::evaluate_text(*translator.model, translator.info.src_vocab,
                                                         translator.info.tgt_vocab, text, beam, length_penalty);
   if (out_path.empty()) out_path = default_hyps_path(checkpoint, input);
-  tg::data::write_lines(out_path, result.detokenized);
+  tg::text::write_lines(out_path, result.detokenized);
   fmt::print("wrote {} detokenized hypotheses to {} ({:.1f} s)\n", result.detokenized.size(), out_path,
              result.seconds);
   const std::string tokenized_refs =

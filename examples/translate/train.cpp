@@ -14,11 +14,11 @@
 #include "data_parallel.h"
 #include "dist/data_parallel.h"
 #include "dist/dist.h"
-#include "data/batching.h"
-#include "data/bleu.h"
-#include "data/corpus.h"
-#include "data/multi30k_dir.h"
-#include "data/tokenizer.h"
+#include "text/batching.h"
+#include "text/bleu.h"
+#include "text/corpus.h"
+#include "text/multi30k_dir.h"
+#include "text/tokenizer.h"
 #include "evaluate.h"
 #include "optim/adam.h"
 #include "optim/clip_grad.h"
@@ -39,7 +39,7 @@ double seconds_since(Clock::time_point start) {
 std::vector<std::vector<std::string>> split_all(const std::vector<std::string>& lines) {
   std::vector<std::vector<std::string>> out;
   out.reserve(lines.size());
-  for (const std::string& line : lines) out.push_back(data::split_tokens(line));
+  for (const std::string& line : lines) out.push_back(text::split_tokens(line));
   return out;
 }
 
@@ -100,7 +100,7 @@ std::string metrics_csv(const std::vector<EpochMetrics>& metrics) {
 
 std::vector<EpochMetrics> read_metrics_csv(const std::string& path) {
   std::vector<EpochMetrics> metrics;
-  const std::vector<std::string> lines = data::read_lines(path);
+  const std::vector<std::string> lines = text::read_lines(path);
   for (size_t i = 1; i < lines.size(); ++i) {
     std::vector<double> v;
     std::stringstream row(lines[i]);
@@ -161,8 +161,8 @@ CheckpointInfo start_or_resume(const TrainOptions& options, const RunFiles& file
 
 struct TrainingData {
   std::string dir;
-  std::vector<data::Example> train;
-  std::vector<data::Example> val;
+  std::vector<text::Example> train;
+  std::vector<text::Example> val;
   std::vector<std::vector<int64_t>> val_sources;
   std::vector<std::string> val_references;  // tokenized target lines, for BLEU
 };
@@ -171,25 +171,25 @@ struct TrainingData {
 // vocabularies from the training text when the run is fresh.
 TrainingData load_training_data(const TrainOptions& options, CheckpointInfo& info, const TrainHooks& hooks) {
   TrainingData data;
-  data.dir = data::find_multi30k_dir(options.data_dir);
+  data.dir = text::find_multi30k_dir(options.data_dir);
   const TrainSettings& settings = info.settings;
   const SplitText train_text = read_split(data.dir, "train", settings.limit_train, false);
   const std::vector<std::vector<std::string>> train_src = split_all(train_text.src_tok);
   const std::vector<std::vector<std::string>> train_tgt = split_all(train_text.tgt_tok);
   if (!options.resume) {
-    info.src_vocab = data::Vocab::build(train_src, settings.min_freq);
-    info.tgt_vocab = data::Vocab::build(train_tgt, settings.min_freq);
+    info.src_vocab = text::Vocab::build(train_src, settings.min_freq);
+    info.tgt_vocab = text::Vocab::build(train_tgt, settings.min_freq);
     info.config.src_vocab = info.src_vocab.size();
     info.config.tgt_vocab = info.tgt_vocab.size();
   }
-  data.train = data::encode_pairs(train_src, train_tgt, info.src_vocab, info.tgt_vocab);
-  const int64_t dropped = data::drop_long_examples(data.train, settings.max_len);
+  data.train = text::encode_pairs(train_src, train_tgt, info.src_vocab, info.tgt_vocab);
+  const int64_t dropped = text::drop_long_examples(data.train, settings.max_len);
   if (data.train.empty())
     fail("train: no training pairs left in '{}' after dropping those over --max-len {}", data.dir, settings.max_len);
   const SplitText val_text = read_split(data.dir, "val", options.limit_val, false);
-  data.val = data::encode_pairs(split_all(val_text.src_tok), split_all(val_text.tgt_tok), info.src_vocab,
+  data.val = text::encode_pairs(split_all(val_text.src_tok), split_all(val_text.tgt_tok), info.src_vocab,
                                 info.tgt_vocab);
-  for (const data::Example& e : data.val) data.val_sources.push_back(e.src);
+  for (const text::Example& e : data.val) data.val_sources.push_back(e.src);
   data.val_references = val_text.tgt_tok;
   say(hooks, "data: {} ({} training pairs, {} dropped for having more than {} tokens; {} validation pairs)\n",
       data.dir, data.train.size(), dropped, settings.max_len, data.val.size());
@@ -241,7 +241,7 @@ class Training {
     Tape tape;
     TapeScope use_tape(tape);
     for (int64_t epoch = position().epoch; epoch < options_.epochs; ++epoch) {
-      const std::vector<std::vector<int64_t>> plan = data::plan_epoch(data_.train, batch_options(), uint64_t(epoch));
+      const std::vector<std::vector<int64_t>> plan = text::plan_epoch(data_.train, batch_options(), uint64_t(epoch));
       if (!train_epoch(epoch, plan, tape)) return finish(/*stopped=*/true);
       end_epoch(epoch);
       if (ranks_.any(stop_requested())) {
@@ -276,8 +276,8 @@ class Training {
   const TrainSettings& settings() const { return info_.settings; }
   TrainPosition& position() { return info_.position; }
 
-  data::BatchOptions batch_options() const {
-    data::BatchOptions batching;
+  text::BatchOptions batch_options() const {
+    text::BatchOptions batching;
     batching.batch_size = settings().batch_size;
     batching.seed = settings().seed;
     return batching;
@@ -312,8 +312,8 @@ class Training {
       // One rank: the whole batch. Several: this rank's share (maybe none), counted against the whole batch's tokens.
       const BatchShare share =
           batch_share(data_.train, plan[static_cast<size_t>(b)], ranks_.rank(), ranks_.world_size());
-      const data::Batch batch =
-          share.indices.empty() ? data::Batch{} : data::make_batch(data_.train, share.indices).to(options_.device);
+      const text::Batch batch =
+          share.indices.empty() ? text::Batch{} : text::make_batch(data_.train, share.indices).to(options_.device);
       const StepOutcome step = train_step(batch, share.global_tokens, tape, epoch, bar);
       TrainPosition& pos = position();
       pos.batch = b + 1;
@@ -352,7 +352,7 @@ class Training {
 
   // Forward, backward, clipping and the update of one batch (this rank's
   // share of it, `global_tokens` target tokens in the whole batch).
-  StepOutcome train_step(const data::Batch& batch, int64_t global_tokens, Tape& tape, int64_t epoch,
+  StepOutcome train_step(const text::Batch& batch, int64_t global_tokens, Tape& tape, int64_t epoch,
                          ProgressLine& bar) {
     profile_.begin_step();
     const int64_t step = position().step;
@@ -426,7 +426,7 @@ class Training {
     for (const std::vector<std::string>& tokens :
          translate_ids(*model_, data_.val_sources, info_.tgt_vocab, options_.eval_beam, 1.0, settings().batch_size))
       hyps.push_back(join_tokens(tokens));
-    m.val_bleu = data::multi_bleu(hyps, data_.val_references).score;
+    m.val_bleu = text::multi_bleu(hyps, data_.val_references).score;
   }
 
   void check_finite_before_save() const {

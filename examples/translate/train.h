@@ -38,7 +38,7 @@ struct TrainOptions {
   TrainSettings settings;
   int64_t epochs = 10;
   double lr = 1e-3;
-  std::string data_dir;        // "" = data::find_multi30k_dir's search
+  std::string data_dir;        // "" = text::find_multi30k_dir's search
   std::string checkpoint_dir;  // "" = runs/<model kind>
   bool resume = false;         // continue from checkpoint_dir/last.safetensors
   int64_t limit_val = 0;       // 0: the whole validation set

@@ -5,9 +5,9 @@
 
 #include "core/creation.h"
 #include "core/error.h"
-#include "data/corpus.h"
-#include "data/tokenizer.h"
-#include "data/utf8.h"
+#include "text/corpus.h"
+#include "text/tokenizer.h"
+#include "text/utf8.h"
 #include "evaluate.h"
 #include "seq2seq/search.h"
 #include "seq2seq/svg.h"
@@ -18,7 +18,7 @@ std::vector<std::string> read_input_lines(std::istream& in, const std::string& n
   std::vector<std::string> lines;
   for (std::string line; std::getline(in, line);) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    data::check_utf8_line(line, name, lines.size() + 1);
+    text::check_utf8_line(line, name, lines.size() + 1);
     lines.push_back(std::move(line));
   }
   return lines;
@@ -29,10 +29,10 @@ std::vector<std::vector<std::string>> prepare_sources(const std::vector<std::str
                                                       EmptyInput empty) {
   std::vector<std::vector<std::string>> sources;
   for (size_t i = 0; i < inputs.size(); ++i) {
-    if (const auto offset = data::find_invalid_utf8(inputs[i]))
+    if (const auto offset = text::find_invalid_utf8(inputs[i]))
       fail("{} {}: invalid UTF-8 at byte {} (byte 0x{:02X}); expected UTF-8 text", what, i + 1, *offset,
            static_cast<unsigned char>(inputs[i][*offset]));
-    std::vector<std::string> tokens = data::tokenize(inputs[i], "de");
+    std::vector<std::string> tokens = text::tokenize(inputs[i], "de");
     if (tokens.empty() && empty == EmptyInput::refuse) fail("{} {} is empty: expected a German sentence", what, i + 1);
     if (static_cast<int64_t>(tokens.size()) > max_tokens)
       fail("{} {} has {} tokens; the limit is {} (--max-tokens): split it into shorter sentences", what, i + 1,
@@ -46,20 +46,20 @@ std::vector<Translation> translate_sentences(Translator& translator,
                                              const std::vector<std::vector<std::string>>& sources, int64_t beam,
                                              double length_penalty, bool with_attention, int64_t batch_size) {
   std::vector<Translation> out(sources.size());
-  std::vector<data::Example> examples;  // the sentences that have tokens
+  std::vector<text::Example> examples;  // the sentences that have tokens
   std::vector<size_t> place;            // examples[j] is sources[place[j]]
   for (size_t i = 0; i < sources.size(); ++i) {
     out[i].source_tokens = sources[i];
     if (sources[i].empty()) continue;  // stays an empty translation
-    data::Example e;
+    text::Example e;
     e.src = translator.info.src_vocab.encode(sources[i]);
     examples.push_back(std::move(e));
     place.push_back(i);
   }
   if (examples.empty()) return out;
   Seq2Seq& model = *translator.model;
-  for (const std::vector<int64_t>& indices : data::plan_eval(examples, batch_size)) {
-    const data::Batch batch = data::make_batch(examples, indices).to(model.device());
+  for (const std::vector<int64_t>& indices : text::plan_eval(examples, batch_size)) {
+    const text::Batch batch = text::make_batch(examples, indices).to(model.device());
     std::vector<int64_t> max_lens;
     for (int64_t j : indices) max_lens.push_back(output_limit(static_cast<int64_t>(examples[j].src.size())));
     const std::vector<Hypothesis> hyps = beam_search(model, batch.src, batch.src_lengths, batch.src_mask,
@@ -68,7 +68,7 @@ std::vector<Translation> translate_sentences(Translator& translator,
     for (size_t k = 0; k < hyps.size(); ++k) {
       Translation& t = out[place[static_cast<size_t>(indices[k])]];
       t.target_tokens = translator.info.tgt_vocab.decode(hyps[k].tokens);
-      t.text = data::detokenize(t.target_tokens, "en");
+      t.text = text::detokenize(t.target_tokens, "en");
       t.attention = hyps[k].attention;
       t.finished = hyps[k].finished;
     }
@@ -84,8 +84,8 @@ Translation translate_tokens(Translator& translator, const std::vector<std::stri
 std::string translation_attention_svg(const Translation& t) {
   if (!t.attention.defined()) fail("translation_attention_svg: this model has no attention");
   std::vector<std::string> source, target;
-  for (const std::string& s : t.source_tokens) source.push_back(data::unescape_moses(s));
-  for (const std::string& s : t.target_tokens) target.push_back(data::unescape_moses(s));
+  for (const std::string& s : t.source_tokens) source.push_back(text::unescape_moses(s));
+  for (const std::string& s : t.target_tokens) target.push_back(text::unescape_moses(s));
   if (t.finished) target.emplace_back("<eos>");
   // Rows beyond the labels (should not happen) are dropped rather than mislabelled.
   const int64_t rows = std::min<int64_t>(t.attention.size(0), static_cast<int64_t>(target.size()));

@@ -16,7 +16,7 @@ namespace tg::translate {
 inline constexpr int64_t kMaxSentenceTokens = 100;
 
 // The lines of a stream (standard input) without "\n" or "\r\n", each checked
-// to be UTF-8 as data::read_lines checks files: the error names `name`, the
+// to be UTF-8 as text::read_lines checks files: the error names `name`, the
 // 1-based line and the byte ("standard input:2: invalid UTF-8 at byte 0 of
 // the line (byte 0xFF); expected UTF-8 text").
 std::vector<std::string> read_input_lines(std::istream& in, const std::string& name);
@@ -27,7 +27,7 @@ std::vector<std::string> read_input_lines(std::istream& in, const std::string& n
 // stay the translation of line i of input).
 enum class EmptyInput { refuse, keep };
 
-// Tokenizes each input (data::tokenize, lang de). Throws, naming the input as
+// Tokenizes each input (text::tokenize, lang de). Throws, naming the input as
 // "<what> N" (1-based), when one is not UTF-8, is empty or only white space
 // (unless `empty` is keep), or has more than max_tokens tokens: over-long
 // sentences are refused, not truncated.

@@ -120,8 +120,8 @@ CheckpointInfo parse_checkpoint_metadata(const nn::Metadata& metadata, const std
   info.config.dropout = r.real("model.dropout");
   info.config.src_vocab = r.integer("model.src_vocab");
   info.config.tgt_vocab = r.integer("model.tgt_vocab");
-  info.src_vocab = data::Vocab::from_string(r.text("vocab.src"), path + " (vocab.src)");
-  info.tgt_vocab = data::Vocab::from_string(r.text("vocab.tgt"), path + " (vocab.tgt)");
+  info.src_vocab = text::Vocab::from_string(r.text("vocab.src"), path + " (vocab.src)");
+  info.tgt_vocab = text::Vocab::from_string(r.text("vocab.tgt"), path + " (vocab.tgt)");
   if (info.src_vocab.size() != info.config.src_vocab)
     fail("checkpoint '{}': the source vocabulary has {} tokens but model.src_vocab says {}", path,
          info.src_vocab.size(), info.config.src_vocab);

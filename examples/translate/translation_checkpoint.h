@@ -15,7 +15,7 @@
 #include <memory>
 #include <string>
 
-#include "data/vocab.h"
+#include "text/vocab.h"
 #include "train/checkpoint.h"
 #include "optim/lr_schedule.h"
 #include "optim/optimizer.h"
@@ -50,7 +50,7 @@ struct TrainPosition {
 
 struct CheckpointInfo {
   ModelConfig config;
-  data::Vocab src_vocab, tgt_vocab;
+  text::Vocab src_vocab, tgt_vocab;
   TrainSettings settings;
   TrainPosition position;
 };

@@ -34,8 +34,8 @@ struct Translator : tg::nn::Module {
   tg::nn::Linear out;                      // H -> target vocabulary
 
   Translator(int64_t src_vocab, int64_t tgt_vocab, int64_t E, int64_t H, tg::Generator& gen)
-      : src_embed(src_vocab, E, tg::data::Vocab::pad_id, tg::DType::f64, gen),
-        tgt_embed(tgt_vocab, E, tg::data::Vocab::pad_id, tg::DType::f64, gen),
+      : src_embed(src_vocab, E, tg::text::Vocab::pad_id, tg::DType::f64, gen),
+        tgt_embed(tgt_vocab, E, tg::text::Vocab::pad_id, tg::DType::f64, gen),
         dropout(0.1),
         encoder(E, H, {}, tg::DType::f64, gen),
         decoder(E, H, {}, tg::DType::f64, gen),
@@ -50,7 +50,7 @@ struct Translator : tg::nn::Module {
 
   // Teacher forcing: the decoder reads the reference tgt_in = <bos> y1 .. yn,
   // not its own guesses, and step t is scored on predicting tgt_out[t] = y_{t+1}.
-  tg::Tensor forward(const tg::data::Batch& batch) const {
+  tg::Tensor forward(const tg::text::Batch& batch) const {
     const tg::Tensor source = dropout(src_embed(batch.src));                      // (S, B, E)
     const tg::Tensor state = encoder(source, {}, batch.src_lengths).h_n;         // (1, B, H)
     const tg::Tensor target = dropout(tgt_embed(batch.tgt_in));                   // (T, B, E)
@@ -63,22 +63,22 @@ struct Translator : tg::nn::Module {
 // Cross entropy per target token: logits (T, B, V) -> (T·B, V) against
 // tgt_out (T, B) -> (T·B); positions holding <pad> add nothing and are not
 // counted, so mean = (sum over real tokens) / batch.num_tgt_tokens.
-tg::Tensor batch_loss(const Translator& model, const tg::data::Batch& batch,
+tg::Tensor batch_loss(const Translator& model, const tg::text::Batch& batch,
                       tg::Reduction reduction = tg::Reduction::mean) {
   const tg::Tensor logits = tg::flatten(model.forward(batch), 0, 1);
   return tg::cross_entropy(logits, tg::flatten(batch.tgt_out),
-                           {.ignore_index = tg::data::Vocab::pad_id, .reduction = reduction});
+                           {.ignore_index = tg::text::Vocab::pad_id, .reduction = reduction});
 }
 // [/tutorial:loss]
 
 // [tutorial:batch-of-step]
 // The batch of global step `step`. Epoch e's plan depends only on (seed, e),
 // so a resumed run finds its batch without replaying the steps before it.
-tg::data::Batch batch_of_step(const std::vector<tg::data::Example>& examples, const tg::data::BatchOptions& options,
+tg::text::Batch batch_of_step(const std::vector<tg::text::Example>& examples, const tg::text::BatchOptions& options,
                               int64_t step) {
   for (uint64_t epoch = 0;; ++epoch) {
-    const std::vector<std::vector<int64_t>> plan = tg::data::plan_epoch(examples, options, epoch);
-    if (step < static_cast<int64_t>(plan.size())) return tg::data::make_batch(examples, plan[step]);
+    const std::vector<std::vector<int64_t>> plan = tg::text::plan_epoch(examples, options, epoch);
+    if (step < static_cast<int64_t>(plan.size())) return tg::text::make_batch(examples, plan[step]);
     step -= static_cast<int64_t>(plan.size());
   }
 }
@@ -124,8 +124,8 @@ class AdamByHand : public tg::optim::Optimizer {
 constexpr double max_grad_norm = 0.5;  // small for this tiny corpus; translate uses 1
 
 // One optimizer step on the batch of global step `step`; returns the loss.
-double train_step(Translator& model, tg::optim::Optimizer& optimizer, const std::vector<tg::data::Example>& examples,
-                  const tg::data::BatchOptions& batching, int64_t step) {
+double train_step(Translator& model, tg::optim::Optimizer& optimizer, const std::vector<tg::text::Example>& examples,
+                  const tg::text::BatchOptions& batching, int64_t step) {
   model.reseed(static_cast<uint64_t>(step));  // dropout masks from the step number, resumed or not
   const tg::Tensor loss = batch_loss(model, batch_of_step(examples, batching, step));
   loss.backward();                                          // fills every parameter's grad()
@@ -138,7 +138,7 @@ double train_step(Translator& model, tg::optim::Optimizer& optimizer, const std:
 
 // Steps [first, last) of a run; their losses.
 std::vector<double> train(Translator& model, tg::optim::Optimizer& optimizer,
-                          const std::vector<tg::data::Example>& examples, const tg::data::BatchOptions& batching,
+                          const std::vector<tg::text::Example>& examples, const tg::text::BatchOptions& batching,
                           int64_t first, int64_t last) {
   std::vector<double> losses;
   for (int64_t step = first; step < last; ++step) losses.push_back(train_step(model, optimizer, examples, batching, step));
@@ -177,18 +177,18 @@ int main() {
     targets.push_back(words(en));
   }
   // Ids 0-3 are <pad> <bos> <eos> <unk>; min_freq 1 keeps every word.
-  const tg::data::Vocab src_vocab = tg::data::Vocab::build(sources, 1), tgt_vocab = tg::data::Vocab::build(targets, 1);
-  const std::vector<tg::data::Example> examples = tg::data::encode_pairs(sources, targets, src_vocab, tgt_vocab);
+  const tg::text::Vocab src_vocab = tg::text::Vocab::build(sources, 1), tgt_vocab = tg::text::Vocab::build(targets, 1);
+  const std::vector<tg::text::Example> examples = tg::text::encode_pairs(sources, targets, src_vocab, tgt_vocab);
   // [/tutorial:corpus]
 
   // [tutorial:batches]
-  const tg::data::BatchOptions batching{.batch_size = 4, .bucket = true, .seed = 1};
-  const tg::data::BatchOptions unbucketed{.batch_size = 4, .bucket = false, .seed = 1};
+  const tg::text::BatchOptions batching{.batch_size = 4, .bucket = true, .seed = 1};
+  const tg::text::BatchOptions unbucketed{.batch_size = 4, .bucket = false, .seed = 1};
   fmt::print("padding: {:.0f}% of the batch positions in shuffled batches, {:.0f}% bucketed by length\n",
-             100 * tg::data::padding_fraction(examples, tg::data::plan_epoch(examples, unbucketed, 0)),
-             100 * tg::data::padding_fraction(examples, tg::data::plan_epoch(examples, batching, 0)));
+             100 * tg::text::padding_fraction(examples, tg::text::plan_epoch(examples, unbucketed, 0)),
+             100 * tg::text::padding_fraction(examples, tg::text::plan_epoch(examples, batching, 0)));
   // make_batch pads every sentence to the longest; show three of 3, 5 and 8 words.
-  const tg::data::Batch batch = tg::data::make_batch(examples, {0, 4, 11});
+  const tg::text::Batch batch = tg::text::make_batch(examples, {0, 4, 11});
   fmt::print("a batch: src {} (S, B), tgt_in and tgt_out {} (T, B), {} target tokens that count\n",
              batch.src.shape().str(), batch.tgt_in.shape().str(), batch.num_tgt_tokens);
   const std::vector<int64_t> tgt_in = batch.tgt_in.to_vector<int64_t>(), tgt_out = batch.tgt_out.to_vector<int64_t>();
@@ -219,7 +219,7 @@ int main() {
     tg::NoGrad no_grad;
     model.eval();  // no dropout, so both see the same numbers
     together = batch_loss(model, batch, tg::Reduction::sum).item();
-    for (int64_t i : batch.indices) alone += batch_loss(model, tg::data::make_batch(examples, {i}), tg::Reduction::sum).item();
+    for (int64_t i : batch.indices) alone += batch_loss(model, tg::text::make_batch(examples, {i}), tg::Reduction::sum).item();
     model.train();
   }
   fmt::print("summed loss: padded batch {:.12f}, its sentences alone {:.12f}\n", together, alone);

@@ -7,12 +7,12 @@
 // whenever it has 4-grams.
 #include <cmath>
 
-#include "data/bleu.h"
+#include "text/bleu.h"
 #include "fuzz_support.h"
 
 namespace {
 
-void check_range(const tg::data::BleuScore& s) {
+void check_range(const tg::text::BleuScore& s) {
   const auto in = [](double x, double hi) { return x >= 0 && x <= hi + 1e-9; };  // false for NaN
   if (!in(s.score, 100) || !in(s.bp, 1)) fuzz::broken("score or brevity penalty out of range");
   for (int n = 0; n < 4; ++n) {
@@ -21,7 +21,7 @@ void check_range(const tg::data::BleuScore& s) {
   }
 }
 
-bool has_4grams(const tg::data::BleuScore& s) { return s.total[3] > 0; }
+bool has_4grams(const tg::text::BleuScore& s) { return s.total[3] > 0; }
 
 }  // namespace
 
@@ -37,15 +37,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (size_t r = 0; r < sets; ++r)
     refs.emplace_back(lines.begin() + (1 + r) * n, lines.begin() + (2 + r) * n);
 
-  for (const std::string& line : lines) (void)tg::data::tokenize_13a(line);
-  const tg::data::SacreBleuOptions options{.tokenize = tokenize, .lowercase = lowercase};
-  check_range(tg::data::multi_bleu(hyps, refs, lowercase));
-  check_range(tg::data::sacre_bleu(hyps, refs, options));
+  for (const std::string& line : lines) (void)tg::text::tokenize_13a(line);
+  const tg::text::SacreBleuOptions options{.tokenize = tokenize, .lowercase = lowercase};
+  check_range(tg::text::multi_bleu(hyps, refs, lowercase));
+  check_range(tg::text::sacre_bleu(hyps, refs, options));
 
-  const tg::data::BleuScore self = tg::data::multi_bleu(hyps, hyps, lowercase);
+  const tg::text::BleuScore self = tg::text::multi_bleu(hyps, hyps, lowercase);
   check_range(self);
   if (has_4grams(self) && std::abs(self.score - 100) > 1e-9) fuzz::broken("multi_bleu of a corpus against itself is not 100");
-  const tg::data::BleuScore sacre_self = tg::data::sacre_bleu(hyps, hyps, options);
+  const tg::text::BleuScore sacre_self = tg::text::sacre_bleu(hyps, hyps, options);
   check_range(sacre_self);
   if (has_4grams(sacre_self) && std::abs(sacre_self.score - 100) > 1e-9)
     fuzz::broken("sacre_bleu of a corpus against itself is not 100");

@@ -8,15 +8,15 @@
 #include <optional>
 
 #include "core/error.h"
-#include "data/corpus.h"
-#include "data/utf8.h"
+#include "text/corpus.h"
+#include "text/utf8.h"
 #include "fuzz_support.h"
 
 namespace {
 
 std::optional<std::vector<std::string>> read_or_error(const std::string& path) {
   try {
-    return tg::data::read_lines(path);
+    return tg::text::read_lines(path);
   } catch (const tg::Error&) {
     return std::nullopt;
   }
@@ -47,14 +47,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   bool ends_in_cr = false;
   for (const std::string& line : *lines) {
-    if (tg::data::find_invalid_utf8(line)) fuzz::broken("a line read is not UTF-8");
+    if (tg::text::find_invalid_utf8(line)) fuzz::broken("a line read is not UTF-8");
     if (line.find('\n') != std::string::npos) fuzz::broken("a line read holds a line break");
-    if (tg::data::encode_utf8(tg::data::decode_utf8(line)) != line) fuzz::broken("UTF-8 decode/encode changed a line");
+    if (tg::text::encode_utf8(tg::text::decode_utf8(line)) != line) fuzz::broken("UTF-8 decode/encode changed a line");
     ends_in_cr = ends_in_cr || (!line.empty() && line.back() == '\r');
   }
   // A line ending in "\r" loses it when read back ("\r\n" is a line break).
   if (!ends_in_cr) {
-    tg::data::write_lines(round_trip.path(), *lines);
+    tg::text::write_lines(round_trip.path(), *lines);
     if (read_or_error(round_trip.path()) != lines) fuzz::broken("write_lines -> read_lines changed the lines");
   }
   return 0;

@@ -6,7 +6,7 @@
 // tg::Error; a vocabulary that parses writes back to the same text, and
 // every token maps to its id and back.
 #include "core/error.h"
-#include "data/vocab.h"
+#include "text/vocab.h"
 #include "fuzz_support.h"
 #include "translation_checkpoint.h"
 
@@ -19,8 +19,8 @@ size_t count_lines(std::string_view text) {
   return lines + (!text.empty() && text.back() != '\n');
 }
 
-void check_vocab(const tg::data::Vocab& vocab) {
-  const tg::data::Vocab again = tg::data::Vocab::from_string(vocab.to_string());
+void check_vocab(const tg::text::Vocab& vocab) {
+  const tg::text::Vocab again = tg::text::Vocab::from_string(vocab.to_string());
   if (!(again == vocab)) fuzz::broken("Vocab::to_string -> from_string changed the vocabulary");
   std::vector<std::string> words;
   for (int64_t id = 0; id < vocab.size(); ++id) {
@@ -32,7 +32,7 @@ void check_vocab(const tg::data::Vocab& vocab) {
 
 void check_vocab_text(std::string_view text) {
   try {
-    check_vocab(tg::data::Vocab::from_string(text, "fuzz"));
+    check_vocab(tg::text::Vocab::from_string(text, "fuzz"));
   } catch (const tg::Error&) {
   }
 }
@@ -41,7 +41,7 @@ void check_vocab_text(std::string_view text) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::vector<std::string> pieces = fuzz::split(fuzz::bytes(data, size), '\0');
-  const std::string specials = tg::data::Vocab().to_string();
+  const std::string specials = tg::text::Vocab().to_string();
   const std::string& src = pieces[0];
   const std::string& tgt = pieces.size() > 1 ? pieces[1] : specials;
   check_vocab_text(src);

@@ -22,14 +22,14 @@ MAY_INCLUDE = {
     "nn": {"core", "ops", "nn"},
     "optim": {"core", "optim"},
     "train": {"core", "ops", "nn", "optim", "train"},
-    "data": {"core", "data"},  # the text library (tapegrad-text)
+    "text": {"core", "text"},  # the text library (tapegrad-text)
     "dist": {"core", "dist"},  # multi-process training (MPI)
-    "seq2seq": {"core", "ops", "nn", "data", "seq2seq"},  # the translation models
+    "seq2seq": {"core", "ops", "nn", "text", "seq2seq"},  # the translation models
 }
 # The umbrella headers at the root, one per installed library.
 UMBRELLAS = {
     "tapegrad.h": {"core", "ops", "nn", "optim", "train"},
-    "tapegrad_text.h": {"core", "data"},
+    "tapegrad_text.h": {"core", "text"},
     "tapegrad_kernels.h": {"core", "backends/cpu", "backends/reference", "tapegrad.h"},
 }
 # Third-party headers that belong to one part of a layer only: file name
@@ -40,7 +40,7 @@ PRIVATE_SYSTEM_HEADERS = {
     "cuda": ("backends/cuda/",),  # CUDA runtime and cuBLAS: the cuda backend
     "cublas": ("backends/cuda/",),
     "dlfcn.h": ("core/device_module.cpp",),  # dlopen: device modules are loaded there only
-    "zlib.h": ("data/",),  # gzip corpora: the text library
+    "zlib.h": ("text/",),  # gzip corpora: the text library
 }
 SOURCE_SUFFIXES = (".h", ".hpp", ".cpp", ".cc", ".cu", ".cuh", ".inl")
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^">]+)[">]')

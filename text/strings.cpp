@@ -1,6 +1,6 @@
-#include "data/strings.h"
+#include "text/strings.h"
 
-namespace tg::data {
+namespace tg::text {
 
 void replace_all(std::string& s, std::string_view from, std::string_view to) {
   std::string out;
@@ -14,4 +14,4 @@ void replace_all(std::string& s, std::string_view from, std::string_view to) {
   s = std::move(out);
 }
 
-}  // namespace tg::data
+}  // namespace tg::text

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace tg::data {
+namespace tg::text {
 
 // Byte offset of the first malformed sequence (bad lead byte, truncated or
 // overlong sequence, surrogate, above U+10FFFF), or nullopt when `s` is valid.
@@ -33,4 +33,4 @@ char32_t to_lower(char32_t c);
 // The whole string lower-cased code point by code point (İ becomes "i̇", as Perl's lc does).
 std::string lowercase(std::string_view utf8);
 
-}  // namespace tg::data
+}  // namespace tg::text

@@ -1,6 +1,6 @@
-#include "data/utf8.h"
+#include "text/utf8.h"
 
-namespace tg::data {
+namespace tg::text {
 
 namespace {
 
@@ -160,4 +160,4 @@ std::string lowercase(std::string_view utf8) {
   return encode_utf8(out);
 }
 
-}  // namespace tg::data
+}  // namespace tg::text

@@ -1,11 +1,11 @@
-#include "data/nonbreaking_prefixes.h"
+#include "text/nonbreaking_prefixes.h"
 
 #include <sstream>
 
 #include "core/error.h"
-#include "data/utf8.h"
+#include "text/utf8.h"
 
-namespace tg::data {
+namespace tg::text {
 
 namespace {
 
@@ -62,4 +62,4 @@ const std::unordered_map<std::u32string, PrefixKind>& nonbreaking_prefixes(std::
   fail("nonbreaking_prefixes: no list for language '{}'; expected 'de' or 'en'", lang);
 }
 
-}  // namespace tg::data
+}  // namespace tg::text

@@ -1,4 +1,4 @@
-#include "data/batching.h"
+#include "text/batching.h"
 
 #include <algorithm>
 #include <numeric>
@@ -7,7 +7,7 @@
 #include "core/error.h"
 #include "core/generator.h"
 
-namespace tg::data {
+namespace tg::text {
 
 namespace {
 
@@ -193,4 +193,4 @@ std::vector<Example> encode_pairs(const std::vector<std::vector<std::string>>& s
   return examples;
 }
 
-}  // namespace tg::data
+}  // namespace tg::text

@@ -1,11 +1,11 @@
-#include "data/multi30k_dir.h"
+#include "text/multi30k_dir.h"
 
 #include <cstdlib>
 #include <filesystem>
 
 #include "core/error.h"
 
-namespace tg::data {
+namespace tg::text {
 
 namespace {
 
@@ -43,4 +43,4 @@ std::string find_multi30k_dir(const std::string& flag, const std::vector<std::st
        tried, here.string(), multi30k_cache_dir().empty() ? "$XDG_CACHE_HOME/tapegrad/multi30k" : multi30k_cache_dir());
 }
 
-}  // namespace tg::data
+}  // namespace tg::text

@@ -6,11 +6,11 @@
 #include <string_view>
 #include <unordered_map>
 
-namespace tg::data {
+namespace tg::text {
 
 enum class PrefixKind { always = 1, numeric_only = 2 };  // numeric_only: only before a digit
 
 // The prefix table for "de" or "en"; throws for other languages.
 const std::unordered_map<std::u32string, PrefixKind>& nonbreaking_prefixes(std::string_view lang);
 
-}  // namespace tg::data
+}  // namespace tg::text

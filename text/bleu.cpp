@@ -1,15 +1,15 @@
-#include "data/bleu.h"
+#include "text/bleu.h"
 
 #include <algorithm>
 #include <cmath>
 #include <map>
 
 #include "core/error.h"
-#include "data/tokenizer.h"
-#include "data/utf8.h"
-#include "data/strings.h"
+#include "text/tokenizer.h"
+#include "text/utf8.h"
+#include "text/strings.h"
 
-namespace tg::data {
+namespace tg::text {
 
 namespace {
 
@@ -247,4 +247,4 @@ BleuScore sacre_bleu(const std::vector<std::string>& hypotheses, const std::vect
   return sacre_bleu(hypotheses, std::vector<std::vector<std::string>>{references}, options);
 }
 
-}  // namespace tg::data
+}  // namespace tg::text

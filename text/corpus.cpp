@@ -1,4 +1,4 @@
-#include "data/corpus.h"
+#include "text/corpus.h"
 
 #include <zlib.h>
 
@@ -7,9 +7,9 @@
 #include <memory>
 
 #include "core/error.h"
-#include "data/utf8.h"
+#include "text/utf8.h"
 
-namespace tg::data {
+namespace tg::text {
 
 namespace {
 
@@ -100,4 +100,4 @@ std::vector<std::pair<std::string, std::string>> read_parallel(const std::string
   return pairs;
 }
 
-}  // namespace tg::data
+}  // namespace tg::text

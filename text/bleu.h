@@ -23,7 +23,7 @@
 #include <string_view>
 #include <vector>
 
-namespace tg::data {
+namespace tg::text {
 
 struct BleuScore {
   double score = 0;                    // 0..100
@@ -60,4 +60,4 @@ BleuScore sacre_bleu(const std::vector<std::string>& hypotheses, const std::vect
 // single spaces.
 std::string tokenize_13a(std::string_view line);
 
-}  // namespace tg::data
+}  // namespace tg::text

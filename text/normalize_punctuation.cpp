@@ -4,10 +4,10 @@
 #include <functional>
 
 #include "core/error.h"
-#include "data/tokenizer.h"
-#include "data/strings.h"
+#include "text/tokenizer.h"
+#include "text/strings.h"
 
-namespace tg::data {
+namespace tg::text {
 
 namespace {
 
@@ -160,4 +160,4 @@ std::string normalize_punctuation(std::string_view line, std::string_view lang) 
   return s;
 }
 
-}  // namespace tg::data
+}  // namespace tg::text

@@ -1,16 +1,16 @@
 // tokenizer.perl's default path (no -a, -x, -penn, -no-escape), rule by rule,
 // on code points with Perl's Unicode classes (data/utf8.h). Each s///g is a
 // left-to-right scan whose matches do not overlap, as Perl's are.
-#include "data/tokenizer.h"
+#include "text/tokenizer.h"
 
 #include <algorithm>
 #include <functional>
 
 #include "core/error.h"
-#include "data/nonbreaking_prefixes.h"
-#include "data/utf8.h"
+#include "text/nonbreaking_prefixes.h"
+#include "text/utf8.h"
 
-namespace tg::data {
+namespace tg::text {
 
 namespace {
 
@@ -249,4 +249,4 @@ std::vector<std::string> tokenize(std::string_view raw, std::string_view lang) {
   return split_tokens(tokenize_line(raw, lang));
 }
 
-}  // namespace tg::data
+}  // namespace tg::text

@@ -4,11 +4,11 @@
 #include <map>
 
 #include "core/error.h"
-#include "data/tokenizer.h"
-#include "data/utf8.h"
-#include "data/strings.h"
+#include "text/tokenizer.h"
+#include "text/utf8.h"
+#include "text/strings.h"
 
-namespace tg::data {
+namespace tg::text {
 
 namespace {
 
@@ -99,4 +99,4 @@ std::string detokenize(const std::vector<std::string>& tokens, std::string_view 
   return result;
 }
 
-}  // namespace tg::data
+}  // namespace tg::text

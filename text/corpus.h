@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-namespace tg::data {
+namespace tg::text {
 
 // The lines of `path` without their "\n" (and without a "\r" before it). A file
 // ending in "\n" has no empty last line. ".gz" files are inflated; any file
@@ -28,4 +28,4 @@ void check_utf8_line(const std::string& line, const std::string& name, size_t li
 std::vector<std::pair<std::string, std::string>> read_parallel(const std::string& src_path,
                                                                const std::string& tgt_path);
 
-}  // namespace tg::data
+}  // namespace tg::text

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-namespace tg::data {
+namespace tg::text {
 
 // normalize-punctuation.perl -l lang: Unicode quotes and dashes to ASCII,
 // spaces around brackets and before : ; ? ! %, "quote," order per language.
@@ -37,4 +37,4 @@ std::string unescape_moses(std::string_view token);
 // n't) attached to the left. Returns the sentence as one string.
 std::string detokenize(const std::vector<std::string>& tokens, std::string_view lang);
 
-}  // namespace tg::data
+}  // namespace tg::text

@@ -9,7 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
-namespace tg::data {
+namespace tg::text {
 
 class Vocab {
  public:
@@ -52,4 +52,4 @@ class Vocab {
   std::unordered_map<std::string, int64_t> ids_;
 };
 
-}  // namespace tg::data
+}  // namespace tg::text

@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-namespace tg::data {
+namespace tg::text {
 
 std::string find_multi30k_dir(const std::string& flag = "", const std::vector<std::string>& more_places = {});
 
@@ -25,4 +25,4 @@ std::string find_multi30k_dir(const std::string& flag = "", const std::vector<st
 // "" when neither variable is set.
 std::string multi30k_cache_dir();
 
-}  // namespace tg::data
+}  // namespace tg::text

@@ -1,13 +1,13 @@
-#include "data/vocab.h"
+#include "text/vocab.h"
 
 #include <algorithm>
 #include <fstream>
 #include <sstream>
 
 #include "core/error.h"
-#include "data/utf8.h"
+#include "text/utf8.h"
 
-namespace tg::data {
+namespace tg::text {
 
 Vocab::Vocab() {
   for (const std::string_view special : {pad_token, bos_token, eos_token, unk_token}) add(std::string(special));
@@ -122,4 +122,4 @@ Vocab Vocab::load(const std::string& path) {
   return from_string(text.str(), path);
 }
 
-}  // namespace tg::data
+}  // namespace tg::text

@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "core/tensor.h"
-#include "data/vocab.h"
+#include "text/vocab.h"
 
-namespace tg::data {
+namespace tg::text {
 
 // One encoded sentence pair, without <bos>/<eos>.
 struct Example {
@@ -78,4 +78,4 @@ std::vector<Example> encode_pairs(const std::vector<std::vector<std::string>>& s
                                   const std::vector<std::vector<std::string>>& targets, const Vocab& src_vocab,
                                   const Vocab& tgt_vocab);
 
-}  // namespace tg::data
+}  // namespace tg::text
