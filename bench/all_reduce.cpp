@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "backends/cpu/thread_pool.h"
-#include "dist/all_reduce.h"
-#include "dist/dist.h"
-#include "dist/run.h"
+#include "distributed/all_reduce.h"
+#include "distributed/distributed.h"
+#include "distributed/run.h"
 #include "seq2seq/seq2seq.h"
 
 int main(int argc, char** argv) {
@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
   app.add_option("--bucket-mib", bucket_mib, "bucket size in MiB")->check(CLI::Range(1, 1024))->capture_default_str();
   app.add_option("--repeats", repeats, "timed calls")->check(CLI::Range(1, 1000))->capture_default_str();
   CLI11_PARSE(app, argc, argv);
-  return tg::dist::run_ranks(argc, argv, [&]() {
+  return tg::distributed::run_ranks(argc, argv, [&]() {
     tg::set_num_threads(1);  // no kernel threads beside the ranks
     tg::translate::ModelConfig config;  // embed 256, hidden 512
     config.src_vocab = 7853;            // Multi30k with --min-freq 2
@@ -35,19 +35,19 @@ int main(int argc, char** argv) {
       grads.push_back(p.clone());
       elements += p.numel();
     }
-    tg::dist::AllReducer reducer(static_cast<size_t>(bucket_mib) << 20);
+    tg::distributed::AllReducer reducer(static_cast<size_t>(bucket_mib) << 20);
     std::vector<double> ms;
     for (int64_t i = 0; i < repeats + 2; ++i) {  // two warm-up calls
-      tg::dist::barrier();
+      tg::distributed::barrier();
       const auto start = std::chrono::steady_clock::now();
-      reducer.reduce(grads, tg::dist::ReduceOp::sum);
+      reducer.reduce(grads, tg::distributed::ReduceOp::sum);
       if (i >= 2) ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
     }
     std::sort(ms.begin(), ms.end());
-    if (tg::dist::is_root())
+    if (tg::distributed::is_root())
       fmt::print("{} ranks, {} tensors, {:.1f}M float32 ({:.1f} MB), buckets of {} MiB ({} calls): median {:.1f} ms, "
                  "min {:.1f} ms over {} calls\n",
-                 tg::dist::world_size(), grads.size(), elements / 1e6, elements * 4 / 1e6, bucket_mib,
+                 tg::distributed::world_size(), grads.size(), elements / 1e6, elements * 4 / 1e6, bucket_mib,
                  reducer.buckets_last_call(), ms[ms.size() / 2], ms.front(), ms.size());
     return 0;
   });

@@ -31,7 +31,7 @@ fi
 # -gline-tables-only: file and line in every report, a fraction of -g's compile and link time.
 # -Dmpi=disabled: Open MPI's plugins leak at MPI_Finalize, from libraries
 # unloaded by then, so LeakSanitizer can neither be satisfied nor suppressed
-# by name; tg::dist's tests run in the release build, and here report
+# by name; tg::distributed's tests run in the release build, and here report
 # themselves skipped.
 CC=clang CXX=clang++ meson setup "$build" --buildtype=debugoptimized -Dfuzz=true -Dcuda=disabled -Dmpi=disabled \
   -Db_sanitize=address,undefined -Db_lundef=false \

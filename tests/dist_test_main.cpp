@@ -5,11 +5,11 @@
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
-#include "dist/dist.h"
+#include "distributed/distributed.h"
 
 int main(int argc, char** argv) {
-  tg::dist::Session session(argc, argv);
+  tg::distributed::Session session(argc, argv);
   doctest::Context context(argc, argv);
-  if (!tg::dist::is_root()) context.setOption("minimal", true);
+  if (!tg::distributed::is_root()) context.setOption("minimal", true);
   return context.run();
 }

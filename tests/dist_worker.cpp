@@ -14,34 +14,34 @@
 #include <thread>
 
 #include "core/creation.h"
-#include "dist/agreement.h"
-#include "dist/all_reduce.h"
-#include "dist/dist.h"
-#include "dist/run.h"
+#include "distributed/agreement.h"
+#include "distributed/all_reduce.h"
+#include "distributed/distributed.h"
+#include "distributed/run.h"
 
-namespace dist = tg::dist;
+namespace distributed = tg::distributed;
 
 int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "";
-  return dist::run_ranks(argc, argv, [&]() {
+  return distributed::run_ranks(argc, argv, [&]() {
     if (mode == "mismatch") {
-      dist::Fingerprint f;
+      distributed::Fingerprint f;
       f.add("model", "cho");
-      f.add("batch_size", int64_t{dist::rank() == dist::world_size() - 1 ? 32 : 64});
-      dist::check_same_on_all_ranks(f);
+      f.add("batch_size", int64_t{distributed::rank() == distributed::world_size() - 1 ? 32 : 64});
+      distributed::check_same_on_all_ranks(f);
       fmt::print("finished\n");
       return 0;
     }
     if (mode != "throw" && mode != "kill" && mode != "hang") tg::fail("dist_worker: unknown mode '{}'", mode);
     const tg::Tensor gradient = tg::ones({100000});
-    dist::AllReducer reducer(65536);
+    distributed::AllReducer reducer(65536);
     for (int step = 0; step < 1000; ++step) {
-      if (dist::rank() == 1 && step == 20) {
+      if (distributed::rank() == 1 && step == 20) {
         if (mode == "throw") tg::fail("rank 1 failed on purpose at step {}", step);
         if (mode == "kill") std::raise(SIGKILL);
         if (mode == "hang") std::this_thread::sleep_for(std::chrono::hours(1));
       }
-      reducer.reduce({gradient}, dist::ReduceOp::mean);
+      reducer.reduce({gradient}, distributed::ReduceOp::mean);
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     fmt::print("finished\n");

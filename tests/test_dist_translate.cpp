@@ -2,7 +2,7 @@
 // (tests/meson.build starts this program as 2 and as 3 MPI ranks). In float64
 // with dropout 0, every rank trains on its share of each global batch of 64
 // sentence pairs of different lengths (examples/translate/data_parallel.h:
-// share_loss, dist::AllReducer) for 5 Adam steps; meanwhile each rank also
+// share_loss, distributed::AllReducer) for 5 Adam steps; meanwhile each rank also
 // trains, alone, a second copy of the model on the whole batches. The two
 // must agree to 1e-12, and every rank must hold the same bits of parameters
 // and Adam state.
@@ -16,9 +16,9 @@
 #include "seq2seq/bahdanau_model.h"
 #include "seq2seq/cho_model.h"
 #include "data_parallel.h"
-#include "dist/all_reduce.h"
-#include "dist/broadcast.h"
-#include "dist/dist.h"
+#include "distributed/all_reduce.h"
+#include "distributed/broadcast.h"
+#include "distributed/distributed.h"
 #include "evaluate.h"
 #include "tapegrad.h"
 
@@ -29,7 +29,7 @@ using tg::Tensor;
 using tg::text::Example;
 using tg::translate::ModelConfig;
 using tg::translate::Seq2Seq;
-namespace dist = tg::dist;
+namespace distributed = tg::distributed;
 
 std::unique_ptr<Seq2Seq> build(const ModelConfig& config, uint64_t seed) {
   tg::Generator gen(seed);
@@ -56,7 +56,7 @@ std::vector<Example> make_examples(int64_t src_vocab, int64_t tgt_vocab) {
 bool same_bytes_on_all_ranks(const Tensor& t) {
   const std::vector<double> mine = t.to_vector<double>();
   const std::string bytes(reinterpret_cast<const char*>(mine.data()), mine.size() * sizeof(double));
-  return dist::all_reduce_sum(dist::broadcast_string(bytes, 0) == bytes ? 0.0 : 1.0) == 0;
+  return distributed::all_reduce_sum(distributed::broadcast_string(bytes, 0) == bytes ? 0.0 : 1.0) == 0;
 }
 
 double max_abs_diff(const Tensor& a, const Tensor& b) {
@@ -99,17 +99,17 @@ TEST_CASE("N ranks with shares of a batch of 64 make the updates of one process 
 
     // Every rank its share; rank 0's initial weights everywhere (another seed
     // on the other ranks, so the broadcast has to work).
-    std::unique_ptr<Seq2Seq> model = build(config, dist::rank() == 0 ? 11 : 12 + static_cast<uint64_t>(dist::rank()));
-    dist::broadcast(model->parameters());
+    std::unique_ptr<Seq2Seq> model = build(config, distributed::rank() == 0 ? 11 : 12 + static_cast<uint64_t>(distributed::rank()));
+    distributed::broadcast(model->parameters());
     tg::optim::Adam adam(model->named_parameters(), {.lr = 1e-2});
-    dist::AllReducer reducer(1000);  // small buckets: tensors straddle them
+    distributed::AllReducer reducer(1000);  // small buckets: tensors straddle them
     for (size_t step = 0; step < plan.size(); ++step) {
       const tg::translate::BatchShare share =
-          tg::translate::batch_share(examples, plan[step], dist::rank(), dist::world_size());
-      CHECK(share.indices.size() >= plan[step].size() / static_cast<size_t>(dist::world_size()));
+          tg::translate::batch_share(examples, plan[step], distributed::rank(), distributed::world_size());
+      CHECK(share.indices.size() >= plan[step].size() / static_cast<size_t>(distributed::world_size()));
       const Tensor loss = tg::translate::share_loss(*model, tg::text::make_batch(examples, share.indices),
                                                     share.global_tokens);
-      CHECK(std::abs(dist::all_reduce_sum(loss.item()) - whole_losses[step]) < 1e-12);
+      CHECK(std::abs(distributed::all_reduce_sum(loss.item()) - whole_losses[step]) < 1e-12);
       loss.backward();
       reducer.reduce_gradients(model->parameters());
       adam.step();
@@ -146,5 +146,5 @@ TEST_CASE("batch_share: the ranks' shares cover the global batch once; its token
   CHECK(seen == std::vector<int64_t>{6, 2, 0, 5, 3});
   CHECK(tg::translate::batch_share(examples, {4}, 1, 2).indices.empty());  // smaller than the world
   CHECK_THROWS_WITH_AS(tg::translate::batch_share(examples, global, 2, 2),
-                       "dist::rank_share: rank 2 of 2 ranks; expected 0 <= rank < ranks", tg::Error);
+                       "distributed::rank_share: rank 2 of 2 ranks; expected 0 <= rank < ranks", tg::Error);
 }

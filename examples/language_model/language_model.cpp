@@ -9,8 +9,8 @@
 #include <filesystem>
 #include <limits>
 
-#include "dist/agreement.h"
-#include "dist/data_parallel.h"
+#include "distributed/agreement.h"
+#include "distributed/data_parallel.h"
 
 namespace tg::examples {
 
@@ -146,7 +146,7 @@ double seconds_since(Clock::time_point start) {
 // One training run: the data, the model and its optimizer, and the loop over
 // epochs and batches, each step a method named for what it does (as
 // examples/translate/train.cpp's Training). Under mpirun each rank trains on
-// its share of every batch (dist/data_parallel.h); rank 0 alone logs,
+// its share of every batch (distributed/data_parallel.h); rank 0 alone logs,
 // validates and saves.
 class Training {
  public:
@@ -208,7 +208,7 @@ class Training {
   // each rank's own.
   void start_ranks() {
     if (!ranks_.active()) return;
-    dist::Fingerprint f;  // one entry per setting, so that a difference names it
+    distributed::Fingerprint f;  // one entry per setting, so that a difference names it
     f.add("embed", o_.model.embed);
     f.add("hidden", o_.model.hidden);
     f.add("layers", int64_t{o_.model.layers});
@@ -328,7 +328,7 @@ class Training {
   }
 
   const LanguageModelOptions& o_;
-  dist::DataParallel ranks_;  // this process's place among the MPI ranks (a world of one without mpirun)
+  distributed::DataParallel ranks_;  // this process's place among the MPI ranks (a world of one without mpirun)
   std::string dir_;
   LanguageModelReport report_;  // report_.trained holds the vocabulary and the model being trained
   std::vector<text::Example> train_, val_;

@@ -19,8 +19,8 @@
 #include <cstdio>
 #include <string>
 
-#include "dist/dist.h"
-#include "dist/run.h"
+#include "distributed/distributed.h"
+#include "distributed/run.h"
 #include "language_model.h"
 
 int main(int argc, char** argv) {
@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
   };
   // Under mpirun every rank trains its share of each batch; rank 0 prints.
-  return tg::dist::run_ranks(argc, argv, [&]() {
+  return tg::distributed::run_ranks(argc, argv, [&]() {
     if (threads > 0) tg::set_num_threads(threads);
     options.device = tg::parse_device(device_name);
     tg::device_backend(options.device);  // an unusable device fails here, before any data is read
@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
     tg::examples::LanguageModelReport report;
     if (!lm) {
       report = tg::examples::train_language_model(options);
-      if (!tg::dist::is_root()) return 0;
+      if (!tg::distributed::is_root()) return 0;
       fmt::print("best validation perplexity {:.2f} (epoch {})\n", report.val_perplexity, report.best_epoch);
       lm = &report.trained;
     }

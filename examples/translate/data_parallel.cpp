@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/generator.h"
-#include "dist/shard.h"
+#include "distributed/shard.h"
 #include "evaluate.h"
 #include "ops/div.h"
 
@@ -12,7 +12,7 @@ namespace tg::translate {
 BatchShare batch_share(const std::vector<text::Example>& examples, const std::vector<int64_t>& global_batch, int rank,
                        int world_size) {
   BatchShare share;
-  share.indices = dist::rank_share(global_batch, rank, world_size);
+  share.indices = distributed::rank_share(global_batch, rank, world_size);
   share.global_tokens = text::target_tokens(examples, global_batch);
   return share;
 }
@@ -30,9 +30,9 @@ uint64_t rank_seed(uint64_t step_seed, int rank) {
   return mixer.next_u64();
 }
 
-dist::Fingerprint training_fingerprint(const CheckpointInfo& info, const Seq2Seq& model, int64_t epochs, double lr,
+distributed::Fingerprint training_fingerprint(const CheckpointInfo& info, const Seq2Seq& model, int64_t epochs, double lr,
                                        int64_t max_steps, int64_t training_pairs) {
-  dist::Fingerprint f;  // one entry per setting, so that a difference names it
+  distributed::Fingerprint f;  // one entry per setting, so that a difference names it
   const ModelConfig& c = info.config;
   f.add("model", c.kind);
   f.add("cell", c.cell);

@@ -2,7 +2,7 @@
 // What data-parallel training (`mpirun -np N translate train`) needs to know
 // of a translation model: a share's examples and token count, its loss, the
 // ranks' dropout seeds and the setup they must agree on. The step's
-// communication itself is dist::DataParallel's (dist/data_parallel.h), which
+// communication itself is distributed::DataParallel's (distributed/data_parallel.h), which
 // examples/language_model uses too; its header explains the share loss
 //   L_r = Σ_{t in share r} ℓ_t / T,   T = Σ_r T_r   (target tokens, padding excluded).
 #include <cstdint>
@@ -11,7 +11,7 @@
 
 #include "core/tensor.h"
 #include "text/batching.h"
-#include "dist/agreement.h"
+#include "distributed/agreement.h"
 #include "seq2seq/seq2seq.h"
 #include "translation_checkpoint.h"
 
@@ -38,7 +38,7 @@ uint64_t rank_seed(uint64_t step_seed, int rank);
 // fix the batches, the vocabularies, the position (when resuming), the
 // parameters' names and shapes, and the options that steer the loop. Not
 // the data directory's path, which may differ between machines.
-dist::Fingerprint training_fingerprint(const CheckpointInfo& info, const Seq2Seq& model, int64_t epochs, double lr,
+distributed::Fingerprint training_fingerprint(const CheckpointInfo& info, const Seq2Seq& model, int64_t epochs, double lr,
                                        int64_t max_steps, int64_t training_pairs);
 
 }  // namespace tg::translate

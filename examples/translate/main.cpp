@@ -26,7 +26,7 @@
 #include <string>
 #include <vector>
 
-#include "dist/run.h"
+#include "distributed/run.h"
 #include "evaluate.h"
 #include "progress.h"
 #include "train.h"
@@ -348,8 +348,8 @@ int main(int argc, char** argv) {
   tg::set_num_threads(run.threads);
 
   // Under mpirun, train shares each batch among the ranks; a rank that fails
-  // ends them all (dist/run.h).
-  return tg::dist::run_ranks(argc, argv, [&]() {
+  // ends them all (distributed/run.h).
+  return tg::distributed::run_ranks(argc, argv, [&]() {
     const tg::Device device = tg::parse_device(run.device);
     tg::device_backend(device);  // an unusable device fails here, before any data is read
     if (*train.cmd) return train.run(device);

@@ -12,8 +12,8 @@
 #include "core/generator.h"
 #include "core/tape.h"
 #include "data_parallel.h"
-#include "dist/data_parallel.h"
-#include "dist/dist.h"
+#include "distributed/data_parallel.h"
+#include "distributed/distributed.h"
 #include "text/batching.h"
 #include "text/bleu.h"
 #include "text/corpus.h"
@@ -370,7 +370,7 @@ class Training {
            epoch + 1, step + 1, what, std::isnan(value) ? "nan" : value > 0 ? "inf" : "-inf",
            last_good(files_.last, saved_step_));
     };
-    const dist::DataParallel::Agreed agreed = ranks_.agree(loss.defined() ? loss.item() : 0.0, stop_requested());
+    const distributed::DataParallel::Agreed agreed = ranks_.agree(loss.defined() ? loss.item() : 0.0, stop_requested());
     const double loss_value = agreed.loss;
     stop_if_non_finite("loss", loss_value);
     if (loss.defined()) loss.backward();
@@ -460,7 +460,7 @@ class Training {
       say(hooks_, "all-reduce of the gradients on rank 0 (waiting for slower ranks included): {:.2f} ms per step over "
                   "{} steps, {} buckets of at most {} MiB\n",
           1e3 * ranks_.reduce_seconds() / static_cast<double>(ranks_.reduce_calls()), ranks_.reduce_calls(),
-          ranks_.buckets_per_call(), dist::kDefaultBucketBytes >> 20);
+          ranks_.buckets_per_call(), distributed::kDefaultBucketBytes >> 20);
     result_.profile = profile_.rows();
     result_.profiled_steps = profile_.profiled_steps();
     result_.stopped = stopped;
@@ -470,7 +470,7 @@ class Training {
 
   const TrainOptions& options_;
   const TrainHooks& hooks_;
-  dist::DataParallel ranks_;  // this process's place among the MPI ranks (a world of one without mpirun)
+  distributed::DataParallel ranks_;  // this process's place among the MPI ranks (a world of one without mpirun)
   RunFiles files_;
   CheckpointInfo info_;
   TrainingData data_;
@@ -489,7 +489,7 @@ class Training {
 TrainResult train(const TrainOptions& options, const TrainHooks& hooks) {
   if (options.epochs < 1) fail("train: --epochs must be at least 1, got {}", options.epochs);
   TrainHooks own_hooks = hooks;
-  if (!dist::is_root()) own_hooks.out = nullptr;  // under mpirun only rank 0 prints
+  if (!distributed::is_root()) own_hooks.out = nullptr;  // under mpirun only rank 0 prints
   return Training(options, own_hooks).run();
 }
 

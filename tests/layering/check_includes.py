@@ -23,7 +23,7 @@ MAY_INCLUDE = {
     "optim": {"core", "optim"},
     "train": {"core", "ops", "nn", "optim", "train"},
     "text": {"core", "text"},  # the text library (tapegrad-text)
-    "dist": {"core", "dist"},  # multi-process training (MPI)
+    "distributed": {"core", "distributed"},  # data-parallel training across processes (MPI)
     "seq2seq": {"core", "ops", "nn", "text", "seq2seq"},  # the translation models
 }
 # The umbrella headers at the root, one per installed library.

@@ -2,7 +2,7 @@
 // All-reduce: every rank ends with the elementwise sum (or mean) over all
 // ranks, bit for bit the same on every rank.
 //
-// Tensors are laid end to end in one flat host buffer (dist/flat_buffer.h)
+// Tensors are laid end to end in one flat host buffer (distributed/flat_buffer.h)
 // and reduced in buckets of bucket_bytes, two in flight at a time: a few large
 // messages instead of one call per tensor (the Bahdanau model has 20 tensors,
 // 82 MB of float32 gradients). The buffer stays allocated between steps.
@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "core/tensor.h"
-#include "dist/flat_buffer.h"
+#include "distributed/flat_buffer.h"
 
-namespace tg::dist {
+namespace tg::distributed {
 
 enum class ReduceOp { sum, mean };
 
@@ -47,4 +47,4 @@ double all_reduce_sum(double value);
 int64_t all_reduce_sum(int64_t value);
 std::vector<double> all_reduce_sum(const std::vector<double>& values);
 
-}  // namespace tg::dist
+}  // namespace tg::distributed

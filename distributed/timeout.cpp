@@ -2,9 +2,9 @@
 #include <cstdlib>
 #include <string>
 
-#include "dist/dist.h"
+#include "distributed/distributed.h"
 
-namespace tg::dist {
+namespace tg::distributed {
 
 namespace {
 
@@ -29,8 +29,8 @@ double& timeout_storage() {
 double timeout_seconds() { return timeout_storage(); }
 
 void set_timeout_seconds(double seconds) {
-  if (!(seconds > 0)) fail("dist::set_timeout_seconds: expected a positive number of seconds, got {}", seconds);
+  if (!(seconds > 0)) fail("distributed::set_timeout_seconds: expected a positive number of seconds, got {}", seconds);
   timeout_storage() = seconds;
 }
 
-}  // namespace tg::dist
+}  // namespace tg::distributed

@@ -13,7 +13,7 @@
 
 #include "core/tensor.h"
 
-namespace tg::dist {
+namespace tg::distributed {
 
 class Fingerprint {
  public:
@@ -46,4 +46,4 @@ std::string first_difference(const Fingerprint& reference, const Fingerprint& mi
 // Parses Fingerprint::text() back (rank 0's arrives as text).
 Fingerprint parse_fingerprint(const std::string& text);
 
-}  // namespace tg::dist
+}  // namespace tg::distributed

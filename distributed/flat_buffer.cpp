@@ -1,4 +1,4 @@
-#include "dist/flat_buffer.h"
+#include "distributed/flat_buffer.h"
 
 #include <algorithm>
 #include <cstring>
@@ -6,7 +6,7 @@
 
 #include "core/error.h"
 
-namespace tg::dist {
+namespace tg::distributed {
 
 namespace {
 
@@ -88,4 +88,4 @@ std::vector<Bucket> FlatBuffer::buckets(size_t bucket_bytes) const {
   return out;
 }
 
-}  // namespace tg::dist
+}  // namespace tg::distributed

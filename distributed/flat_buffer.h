@@ -9,7 +9,7 @@
 #include "core/dtype.h"
 #include "core/tensor.h"
 
-namespace tg::dist {
+namespace tg::distributed {
 
 // A slice of the buffer, in elements.
 struct Bucket {
@@ -36,4 +36,4 @@ class FlatBuffer {
   size_t elements_ = 0;
 };
 
-}  // namespace tg::dist
+}  // namespace tg::distributed

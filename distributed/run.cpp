@@ -1,13 +1,13 @@
-#include "dist/run.h"
+#include "distributed/run.h"
 
 #include <fmt/format.h>
 
 #include <cstdio>
 #include <exception>
 
-#include "dist/dist.h"
+#include "distributed/distributed.h"
 
-namespace tg::dist {
+namespace tg::distributed {
 
 int run_ranks(int& argc, char**& argv, const std::function<int()>& body) {
   std::string failure;
@@ -33,4 +33,4 @@ int run_ranks(int& argc, char**& argv, const std::function<int()>& body) {
   return 1;
 }
 
-}  // namespace tg::dist
+}  // namespace tg::distributed

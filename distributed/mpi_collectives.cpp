@@ -3,13 +3,13 @@
 #include <fmt/format.h>
 #include <mpi.h>
 
-#include "dist/all_reduce.h"
-#include "dist/broadcast.h"
-#include "dist/dist.h"
-#include "dist/dtypes.h"
-#include "dist/mpi_wait.h"
+#include "distributed/all_reduce.h"
+#include "distributed/broadcast.h"
+#include "distributed/distributed.h"
+#include "distributed/dtypes.h"
+#include "distributed/mpi_wait.h"
 
-namespace tg::dist {
+namespace tg::distributed {
 
 namespace {
 
@@ -62,7 +62,7 @@ void all_reduce_in_place(T* values, int count, MPI_Datatype type, std::string_vi
 }  // namespace
 
 void AllReducer::reduce(const std::vector<Tensor>& tensors, ReduceOp op) {
-  buffer_.lay_out(tensors, "dist::all_reduce", detail::reducible_dtypes(op));
+  buffer_.lay_out(tensors, "distributed::all_reduce", detail::reducible_dtypes(op));
   buckets_last_call_ = 0;
   if (world_size() == 1 || buffer_.elements() == 0) return;
   buffer_.pack(tensors);
@@ -92,10 +92,10 @@ std::vector<double> all_reduce_sum(const std::vector<double>& values) {
 }
 
 void broadcast(const std::vector<Tensor>& tensors, int root, size_t bucket_bytes) {
-  if (root < 0 || root >= world_size()) fail("dist::broadcast: root {} is not a rank of 0..{}", root, world_size() - 1);
+  if (root < 0 || root >= world_size()) fail("distributed::broadcast: root {} is not a rank of 0..{}", root, world_size() - 1);
   AllReducer check_bucket(bucket_bytes);  // validates bucket_bytes like all_reduce
   FlatBuffer buffer;
-  buffer.lay_out(tensors, "dist::broadcast", detail::broadcastable_dtypes());
+  buffer.lay_out(tensors, "distributed::broadcast", detail::broadcastable_dtypes());
   if (world_size() == 1 || buffer.elements() == 0) return;
   if (rank() == root) buffer.pack(tensors);
   const MPI_Datatype type = mpi_type(buffer.dtype());
@@ -125,4 +125,4 @@ std::string broadcast_string(const std::string& text, int root) {
   return out;
 }
 
-}  // namespace tg::dist
+}  // namespace tg::distributed

@@ -1,14 +1,14 @@
-#include "dist/agreement.h"
+#include "distributed/agreement.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <sstream>
 
-#include "dist/broadcast.h"
-#include "dist/dist.h"
+#include "distributed/broadcast.h"
+#include "distributed/distributed.h"
 
-namespace tg::dist {
+namespace tg::distributed {
 
 uint64_t fnv1a(std::string_view bytes, uint64_t hash) {
   for (const char c : bytes) {
@@ -90,4 +90,4 @@ void check_same_on_all_ranks(const Fingerprint& mine, std::string_view what) {
                                     what, message, count > 1 ? fmt::format(" ({} ranks differ)", count) : ""));
 }
 
-}  // namespace tg::dist
+}  // namespace tg::distributed

@@ -18,16 +18,16 @@
 //   root_value(v), any(flag)     at an epoch's end: rank 0's figure, a shared flag
 //
 // In a world of one every call does what one process does and sends nothing.
-// Needs only core's tensors, so it lives in dist/ beside the collectives.
+// Needs only core's tensors, so it lives in distributed/ beside the collectives.
 #include <cstdint>
 #include <string_view>
 #include <vector>
 
 #include "core/tensor.h"
-#include "dist/agreement.h"
-#include "dist/all_reduce.h"
+#include "distributed/agreement.h"
+#include "distributed/all_reduce.h"
 
-namespace tg::dist {
+namespace tg::distributed {
 
 class DataParallel {
  public:
@@ -68,4 +68,4 @@ class DataParallel {
   int64_t reduce_calls_ = 0;
 };
 
-}  // namespace tg::dist
+}  // namespace tg::distributed

@@ -1,4 +1,4 @@
-// tg::dist without MPI (-Dmpi=disabled, or no Open MPI found): a world of one
+// tg::distributed without MPI (-Dmpi=disabled, or no Open MPI found): a world of one
 // rank, in which every collective checks its arguments and returns.
 #include <fmt/format.h>
 
@@ -6,12 +6,12 @@
 #include <cstdlib>
 #include <string>
 
-#include "dist/all_reduce.h"
-#include "dist/broadcast.h"
-#include "dist/dist.h"
-#include "dist/dtypes.h"
+#include "distributed/all_reduce.h"
+#include "distributed/broadcast.h"
+#include "distributed/distributed.h"
+#include "distributed/dtypes.h"
 
-namespace tg::dist {
+namespace tg::distributed {
 
 Session::Session(int& /*argc*/, char**& /*argv*/) {
   // Started by mpirun -np N on a build without MPI: N copies would each train
@@ -39,7 +39,7 @@ void abort_job(std::string_view message) {
 }
 
 void AllReducer::reduce(const std::vector<Tensor>& tensors, ReduceOp op) {
-  buffer_.lay_out(tensors, "dist::all_reduce", detail::reducible_dtypes(op));
+  buffer_.lay_out(tensors, "distributed::all_reduce", detail::reducible_dtypes(op));
   buckets_last_call_ = 0;
 }
 
@@ -48,13 +48,13 @@ int64_t all_reduce_sum(int64_t value) { return value; }
 std::vector<double> all_reduce_sum(const std::vector<double>& values) { return values; }
 
 void broadcast(const std::vector<Tensor>& tensors, int root, size_t bucket_bytes) {
-  if (root != 0) fail("dist::broadcast: root {} is not a rank of 0..0", root);
+  if (root != 0) fail("distributed::broadcast: root {} is not a rank of 0..0", root);
   AllReducer check_bucket(bucket_bytes);
   FlatBuffer buffer;
-  buffer.lay_out(tensors, "dist::broadcast", detail::broadcastable_dtypes());
+  buffer.lay_out(tensors, "distributed::broadcast", detail::broadcastable_dtypes());
 }
 
 double broadcast_value(double value, int /*root*/) { return value; }
 std::string broadcast_string(const std::string& text, int /*root*/) { return text; }
 
-}  // namespace tg::dist
+}  // namespace tg::distributed

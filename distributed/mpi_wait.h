@@ -7,10 +7,10 @@
 #include <string_view>
 #include <vector>
 
-namespace tg::dist::detail {
+namespace tg::distributed::detail {
 
 // Waits until every request is complete. Past timeout_seconds() it prints
 // what it waited for and calls MPI_Abort, which ends every rank.
 void wait_all(std::vector<MPI_Request>& requests, std::string_view what);
 
-}  // namespace tg::dist::detail
+}  // namespace tg::distributed::detail

@@ -8,8 +8,8 @@
 // Without MPI, or in a world of one, both print the message and return 1.
 #include <functional>
 
-namespace tg::dist {
+namespace tg::distributed {
 
 int run_ranks(int& argc, char**& argv, const std::function<int()>& body);
 
-}  // namespace tg::dist
+}  // namespace tg::distributed

@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "core/tensor.h"
-#include "dist/all_reduce.h"
+#include "distributed/all_reduce.h"
 
-namespace tg::dist {
+namespace tg::distributed {
 
 // Overwrites `tensors` on every rank with the root's, in buckets of
 // bucket_bytes through one flat buffer. Same requirements as all_reduce (any
@@ -19,4 +19,4 @@ void broadcast(const std::vector<Tensor>& tensors, int root = 0, size_t bucket_b
 double broadcast_value(double value, int root = 0);
 std::string broadcast_string(const std::string& text, int root = 0);
 
-}  // namespace tg::dist
+}  // namespace tg::distributed

@@ -1,20 +1,20 @@
 // What the MPI and single-process all-reduce share: the reducer's settings,
 // gradients, the one-off call. AllReducer::reduce itself is in
 // mpi_collectives.cpp or single_process.cpp.
-#include "dist/all_reduce.h"
+#include "distributed/all_reduce.h"
 
 #include <climits>
 
 #include "core/creation.h"
 #include "core/error.h"
-#include "dist/dtypes.h"
+#include "distributed/dtypes.h"
 
-namespace tg::dist {
+namespace tg::distributed {
 
 AllReducer::AllReducer(size_t bucket_bytes) : bucket_bytes_(bucket_bytes) {
   // One MPI call takes an int count of elements.
   if (bucket_bytes < 8 || bucket_bytes > size_t{INT_MAX})
-    fail("dist::AllReducer: bucket_bytes must be in [8, {}], got {}", INT_MAX, bucket_bytes);
+    fail("distributed::AllReducer: bucket_bytes must be in [8, {}], got {}", INT_MAX, bucket_bytes);
 }
 
 void AllReducer::reduce_gradients(const std::vector<Tensor>& params, ReduceOp op) {
@@ -51,4 +51,4 @@ const std::vector<DType>& broadcastable_dtypes() {
 }
 }  // namespace detail
 
-}  // namespace tg::dist
+}  // namespace tg::distributed

@@ -1,15 +1,15 @@
-#include "dist/data_parallel.h"
+#include "distributed/data_parallel.h"
 
 #include <chrono>
 
 #include "core/error.h"
-#include "dist/broadcast.h"
-#include "dist/dist.h"
-#include "dist/shard.h"
+#include "distributed/broadcast.h"
+#include "distributed/distributed.h"
+#include "distributed/shard.h"
 
-namespace tg::dist {
+namespace tg::distributed {
 
-DataParallel::DataParallel() : rank_(dist::rank()), world_(dist::world_size()) {}
+DataParallel::DataParallel() : rank_(distributed::rank()), world_(distributed::world_size()) {}
 
 void DataParallel::start(const Fingerprint& fingerprint, const std::vector<Tensor>& params, std::string_view program,
                          std::string_view setup) {
@@ -43,4 +43,4 @@ double DataParallel::root_value(double value) const { return active() ? broadcas
 
 bool DataParallel::any(bool flag) const { return active() ? all_reduce_sum(flag ? 1.0 : 0.0) > 0 : flag; }
 
-}  // namespace tg::dist
+}  // namespace tg::distributed

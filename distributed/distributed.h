@@ -1,11 +1,11 @@
 #pragma once
-// tg::dist: data-parallel training over MPI (Open MPI), a small layer above
+// tg::distributed: data-parallel training over MPI (Open MPI), a small layer above
 // core that programs use (nn and optim know nothing of it).
 //
 //   int main(int argc, char** argv) {
-//     tg::dist::Session session(argc, argv);     // MPI_Init under mpirun, else one process
+//     tg::distributed::Session session(argc, argv);     // MPI_Init under mpirun, else one process
 //     ...                                        // every rank builds the same model
-//     tg::dist::broadcast(model.parameters());   // rank 0's initial weights everywhere
+//     tg::distributed::broadcast(model.parameters());   // rank 0's initial weights everywhere
 //     loss.backward();
 //     reducer.reduce_gradients(params);          // sum of the ranks' gradients, bucketed
 //     adam.step();                               // same input on every rank -> same update
@@ -23,7 +23,7 @@
 
 #include "core/error.h"
 
-namespace tg::dist {
+namespace tg::distributed {
 
 // Initialises MPI when the process was started by an MPI launcher (mpirun,
 // srun: its environment names a rank) and finalises it at the end of scope.
@@ -61,4 +61,4 @@ class CollectiveError : public Error {
   using Error::Error;
 };
 
-}  // namespace tg::dist
+}  // namespace tg::distributed

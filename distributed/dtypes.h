@@ -3,9 +3,9 @@
 #include <vector>
 
 #include "core/dtype.h"
-#include "dist/all_reduce.h"
+#include "distributed/all_reduce.h"
 
-namespace tg::dist::detail {
+namespace tg::distributed::detail {
 const std::vector<DType>& reducible_dtypes(ReduceOp op);
 const std::vector<DType>& broadcastable_dtypes();
-}  // namespace tg::dist::detail
+}  // namespace tg::distributed::detail

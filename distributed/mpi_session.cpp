@@ -5,10 +5,10 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "dist/dist.h"
-#include "dist/mpi_wait.h"
+#include "distributed/distributed.h"
+#include "distributed/mpi_wait.h"
 
-namespace tg::dist {
+namespace tg::distributed {
 
 namespace {
 
@@ -34,7 +34,7 @@ bool launched_by_mpi() {
 }  // namespace
 
 Session::Session(int& argc, char**& argv) {
-  if (world().running) fail("dist::Session: MPI is initialised already (one Session per program)");
+  if (world().running) fail("distributed::Session: MPI is initialised already (one Session per program)");
   if (!launched_by_mpi()) return;  // a world of one, without MPI
   int provided = 0;
   // Only the main thread calls MPI; the cpu backend's pool never does.
@@ -70,4 +70,4 @@ void abort_job(std::string_view message) {
   std::exit(1);
 }
 
-}  // namespace tg::dist
+}  // namespace tg::distributed

@@ -1,4 +1,4 @@
-#include "dist/mpi_wait.h"
+#include "distributed/mpi_wait.h"
 
 #include <fmt/format.h>
 
@@ -6,9 +6,9 @@
 #include <chrono>
 #include <thread>
 
-#include "dist/dist.h"
+#include "distributed/distributed.h"
 
-namespace tg::dist::detail {
+namespace tg::distributed::detail {
 
 void wait_all(std::vector<MPI_Request>& requests, std::string_view what) {
   using Clock = std::chrono::steady_clock;
@@ -32,4 +32,4 @@ void wait_all(std::vector<MPI_Request>& requests, std::string_view what) {
   }
 }
 
-}  // namespace tg::dist::detail
+}  // namespace tg::distributed::detail

@@ -9,12 +9,12 @@
 
 #include "core/error.h"
 
-namespace tg::dist {
+namespace tg::distributed {
 
 template <typename T>
 std::vector<T> rank_share(const std::vector<T>& batch, int rank, int world_size) {
   if (world_size < 1 || rank < 0 || rank >= world_size)
-    fail("dist::rank_share: rank {} of {} ranks; expected 0 <= rank < ranks", rank, world_size);
+    fail("distributed::rank_share: rank {} of {} ranks; expected 0 <= rank < ranks", rank, world_size);
   std::vector<T> share;
   share.reserve(batch.size() / static_cast<size_t>(world_size) + 1);
   for (size_t i = static_cast<size_t>(rank); i < batch.size(); i += static_cast<size_t>(world_size))
@@ -22,4 +22,4 @@ std::vector<T> rank_share(const std::vector<T>& batch, int rank, int world_size)
   return share;
 }
 
-}  // namespace tg::dist
+}  // namespace tg::distributed
