@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "evaluate.h"
-#include "progress.h"
+#include "train/progress.h"
 #include "seq2seq/svg.h"
 #include "tapegrad.h"
 #include "tapegrad_text.h"
@@ -461,7 +461,7 @@ TEST_CASE("translate: a trained checkpoint translates and draws its attention") 
 // Progress line
 
 TEST_CASE("progress line: in place on a terminal, plain periodic lines otherwise") {
-  tr::ProgressLine plain(2, 120, false, 50);
+  tg::train::ProgressLine plain(2, 120, false, 50);
   CHECK(plain.update(1, 5.0, 1000, 60) == "");
   CHECK(plain.update(49, 5.0, 1000, 60) == "");
   const std::string at_50 = plain.update(50, 4.25, 1234, 125);
@@ -476,7 +476,7 @@ TEST_CASE("progress line: in place on a terminal, plain periodic lines otherwise
   CHECK(plain.update(120, 4.0, 1000, 0).back() == '\n');  // the end always prints
   CHECK(plain.finish() == "");
 
-  tr::ProgressLine tty(2, 120, true, 50);
+  tg::train::ProgressLine tty(2, 120, true, 50);
   const std::string first = tty.update(1, 5.0, 100000, 3700);
   CHECK(first.front() == '\r');
   CHECK(first.find('\n') == std::string::npos);
@@ -486,7 +486,7 @@ TEST_CASE("progress line: in place on a terminal, plain periodic lines otherwise
   CHECK(second.size() == first.size());
   CHECK(tty.finish() == "\n");
   CHECK(tty.finish() == "");
-  CHECK(tr::format_duration(-1) == "?");
+  CHECK(tg::train::format_duration(-1) == "?");
 }
 
 // ---------------------------------------------------------------------------

@@ -1,3 +1,5 @@
 #pragma once
-// What sits above both modules and optimizers, in one include.
+// What trains: the training checkpoint (modules and optimizers in one file)
+// and the progress line, in one include.
 #include "train/checkpoint.h"
+#include "train/progress.h"

@@ -28,7 +28,7 @@
 
 #include "distributed/run.h"
 #include "evaluate.h"
-#include "progress.h"
+#include "train/progress.h"
 #include "train.h"
 #include "translate_text.h"
 #include "translation_checkpoint.h"
@@ -250,7 +250,7 @@ struct TrainCommand {
     options.device = device;
     tr::TrainHooks hooks;
     hooks.stop = &stop_flag();
-    hooks.terminal = tr::is_terminal(STDOUT_FILENO);
+    hooks.terminal = tg::train::is_terminal(STDOUT_FILENO);
     tr::train(options, hooks);
     return 0;
   }

@@ -23,7 +23,7 @@
 #include "optim/adam.h"
 #include "optim/clip_grad.h"
 #include "optim/lr_schedule.h"
-#include "progress.h"
+#include "train/progress.h"
 #include "step_profile.h"
 
 namespace tg::translate {
@@ -304,7 +304,7 @@ class Training {
   // training stopped (flag or --max-steps) after saving last.safetensors.
   bool train_epoch(int64_t epoch, const std::vector<std::vector<int64_t>>& plan, Tape& tape) {
     const int64_t total = static_cast<int64_t>(plan.size());
-    ProgressLine bar(epoch + 1, total, hooks_.terminal);
+    train::ProgressLine bar(epoch + 1, total, hooks_.terminal);
     epoch_start_ = Clock::now();
     const double seconds_before = position().epoch_seconds;
     int64_t session_batches = 0, session_tokens = 0;
@@ -353,7 +353,7 @@ class Training {
   // Forward, backward, clipping and the update of one batch (this rank's
   // share of it, `global_tokens` target tokens in the whole batch).
   StepOutcome train_step(const text::Batch& batch, int64_t global_tokens, Tape& tape, int64_t epoch,
-                         ProgressLine& bar) {
+                         train::ProgressLine& bar) {
     profile_.begin_step();
     const int64_t step = position().step;
     model_->train();
@@ -416,7 +416,7 @@ class Training {
     }
     say(hooks_, "epoch {}: train loss {:.4f}, val loss {:.4f}, val ppl {:.2f}, val BLEU {:.2f}{}, lr {}, {}\n",
         m.epoch, m.train_loss, m.val_loss, m.val_ppl, m.val_bleu, improved ? " (best)" : "", m.lr,
-        format_duration(m.seconds));
+        train::format_duration(m.seconds));
   }
 
   void validate(EpochMetrics& m) {

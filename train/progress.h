@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-namespace tg::translate {
+namespace tg::train {
 
 // Whether `fd` is a terminal (isatty).
 bool is_terminal(int fd);
@@ -36,4 +36,4 @@ class ProgressLine {
   size_t last_width_ = 0;
 };
 
-}  // namespace tg::translate
+}  // namespace tg::train

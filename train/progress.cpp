@@ -1,4 +1,4 @@
-#include "progress.h"
+#include "train/progress.h"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
-namespace tg::translate {
+namespace tg::train {
 
 bool is_terminal(int fd) { return ::isatty(fd) == 1; }
 
@@ -51,4 +51,4 @@ std::string ProgressLine::finish() {
   return "\n";
 }
 
-}  // namespace tg::translate
+}  // namespace tg::train
