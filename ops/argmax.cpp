@@ -1,6 +1,6 @@
 #include "ops/argmax.h"
 
-#include "ops/arg_reduce.h"
+#include "ops/detail/arg_reduce.h"
 
 namespace tg {
 // y = argmax_axis x (first on ties); not recorded

@@ -1,6 +1,6 @@
 #include "ops/argmin.h"
 
-#include "ops/arg_reduce.h"
+#include "ops/detail/arg_reduce.h"
 
 namespace tg {
 // y = argmin_axis x = argmax_axis (−x) (first on ties); not recorded

@@ -1,6 +1,6 @@
 #include "ops/broadcast_to.h"
 
-#include "ops/expand_view.h"
+#include "ops/detail/expand_view.h"
 
 namespace tg {
 // y = x broadcast to `shape` (stride 0 where grown);  dx += dy summed over the broadcast dimensions

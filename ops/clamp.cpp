@@ -2,7 +2,7 @@
 
 #include "core/error.h"
 #include "core/tape.h"
-#include "ops/compose.h"
+#include "ops/detail/compose.h"
 
 namespace tg {
 

@@ -1,6 +1,6 @@
 #include "ops/expand.h"
 
-#include "ops/expand_view.h"
+#include "ops/detail/expand_view.h"
 
 namespace tg {
 // y = x viewed with `shape` (stride 0 where grown);  dx += dy summed over the grown dimensions

@@ -4,7 +4,7 @@
 #include <numbers>
 
 #include "core/tape.h"
-#include "ops/compose.h"
+#include "ops/detail/compose.h"
 
 namespace tg {
 

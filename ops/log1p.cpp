@@ -1,7 +1,7 @@
 #include "ops/log1p.h"
 
 #include "core/tape.h"
-#include "ops/compose.h"
+#include "ops/detail/compose.h"
 
 namespace tg {
 

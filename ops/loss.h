@@ -1,6 +1,6 @@
 #pragma once
-// Shared by the losses (cross_entropy, mse_loss): how per-element losses are
-// reduced to the result.
+// How the losses (cross_entropy, mse_loss) reduce per-element losses to the
+// result (the reducing itself: ops/detail/reduce_loss.h).
 #include "core/tensor.h"
 
 namespace tg {
@@ -10,10 +10,5 @@ enum class Reduction {
   sum,   // the sum
   none,  // the per-element losses, unreduced
 };
-
-namespace detail {
-// loss reduced by `reduction` (mean and sum recorded through the mean / sum ops).
-Tensor reduce_loss(const Tensor& loss, Reduction reduction);
-}  // namespace detail
 
 }  // namespace tg

@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/profiler.h"
+#include "ops/detail/reduce_loss.h"
 #include "ops/mul.h"
 #include "ops/sub.h"
 

@@ -2,9 +2,11 @@
 
 #include "core/kernels.h"
 #include "core/tape.h"
-#include "ops/unary.h"
+#include "ops/detail/unary.h"
 
 namespace tg {
+// f and f' as the cpu and CUDA backends compute them: Unary<UnaryOp::mul_scalar> in
+// core/elementwise.h (the reference backend's plain switch is the independent check).
 
 // y = a ⊙ b;  da += dy ⊙ b, db += dy ⊙ a   (accumulate_grad sums broadcast dims away)
 Tensor mul(const Tensor& a, const Tensor& b) {

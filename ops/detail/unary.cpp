@@ -1,4 +1,4 @@
-#include "ops/unary.h"
+#include "ops/detail/unary.h"
 
 #include "core/kernels.h"
 #include "core/tape.h"

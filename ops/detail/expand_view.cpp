@@ -1,4 +1,4 @@
-#include "ops/expand_view.h"
+#include "ops/detail/expand_view.h"
 
 #include "core/error.h"
 #include "core/tape.h"

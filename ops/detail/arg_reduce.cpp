@@ -1,4 +1,4 @@
-#include "ops/arg_reduce.h"
+#include "ops/detail/arg_reduce.h"
 
 #include "core/error.h"
 #include "core/profiler.h"

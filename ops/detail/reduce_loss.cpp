@@ -1,4 +1,4 @@
-#include "ops/loss.h"
+#include "ops/detail/reduce_loss.h"
 
 #include "ops/mean.h"
 #include "ops/sum.h"
