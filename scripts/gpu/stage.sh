@@ -19,11 +19,14 @@ mkdir -p "$dest/bin" "$dest/lib" "$dest/data"
 for p in "${programs[@]}"; do
   [[ -x "$build/$p" ]] && cp "$build/$p" "$dest/bin/"
 done
-cp -L "$build/libtapegrad.so" "$dest/lib/"
+cp -L "$build/libtapegrad.so" "$build/libtapegrad-text.so" "$dest/lib/"
+# The CUDA backend module: the engine looks for it beside libtapegrad.so.
+cp -L "$build/libtapegrad-cuda.so" "$dest/lib/" ||
+  { echo "stage: $build has no libtapegrad-cuda.so (configure it with -Dcuda=enabled)" >&2; exit 1; }
 # Shared libraries the programs load, less the ones every GPU machine has.
-ldd "$dest"/bin/* "$dest/lib/libtapegrad.so" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }' | sort -u |
+LD_LIBRARY_PATH="$dest/lib" ldd "$dest"/bin/* "$dest"/lib/libtapegrad*.so | awk '$2 == "=>" && $3 ~ /^\// { print $3 }' | sort -u |
   grep -vE '/(libc|libm|libdl|librt|libpthread|ld-linux[^/]*|libstdc\+\+|libgcc_s|libcuda|libcudart|libcublas|libcublasLt)\.so' |
-  while read -r lib; do cp -L "$lib" "$dest/lib/"; done
+  while read -r lib; do [[ -e "$dest/lib/$(basename "$lib")" ]] || cp -L "$lib" "$dest/lib/"; done
 cp "$data"/*.gz "$dest/data/"
 cp bench/seq2seq_torch.py "$dest/" 2>/dev/null || true
 du -sh "$dest"
