@@ -68,7 +68,9 @@ LoadedModule load(DeviceKind kind) {
 
 std::mutex modules_mutex;
 LoadedModule loaded_cuda;
-std::atomic<bool> cuda_loaded{false};
+// loaded_cuda.module once it loaded: read without the lock, because every
+// kernel on a cuda tensor asks for its backend through here.
+std::atomic<DeviceModule*> cuda_module{nullptr};
 
 }  // namespace
 
@@ -77,10 +79,11 @@ DeviceModule* find_device_module(DeviceKind kind, std::string* why) {
     if (why != nullptr) *why = fmt::format("device kind {} has no backend module", kind_name(kind));
     return nullptr;
   }
+  if (DeviceModule* module = cuda_module.load(std::memory_order_acquire)) return module;
   std::lock_guard lock(modules_mutex);
   if (!loaded_cuda.tried) {
     loaded_cuda = load(kind);
-    cuda_loaded = loaded_cuda.module != nullptr;
+    cuda_module.store(loaded_cuda.module, std::memory_order_release);
   }
   if (loaded_cuda.module == nullptr && why != nullptr) *why = loaded_cuda.error;
   return loaded_cuda.module;
@@ -93,7 +96,7 @@ DeviceModule& device_module(DeviceKind kind) {
   return *module;
 }
 
-bool device_module_loaded(DeviceKind kind) { return kind == DeviceKind::cuda && cuda_loaded; }
+bool device_module_loaded(DeviceKind kind) { return kind == DeviceKind::cuda && cuda_module != nullptr; }
 
 // core/cuda.h, on top of the module. The TF32 switch is the engine's own
 // setting, so that setting it loads nothing; the module reads it.
