@@ -7,7 +7,12 @@
 //   tests/test_cuda_ops.cpp  the GPU against the cpu backend.
 // Inputs are float64 cpu leaves that require grad; a harness copies them to
 // its device.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "tapegrad.h"
@@ -25,6 +30,24 @@ tg::Device table_device();
 void check_op(const Fn& f, const Inputs& inputs);
 // A result without a gradient (a mask, indices): equal to the reference exactly.
 void check_value(const Fn& f, const Inputs& inputs);
+
+// max |got - want| <= tol · max(1, max |want|), NaN matching NaN; both
+// undefined also matches. `label` names the two sides ("gpu - cpu").
+inline void check_equal(const tg::Tensor& got, const tg::Tensor& want, const std::string& what, const char* label,
+                        double tol = 1e-12) {
+  INFO(what);
+  REQUIRE(got.defined() == want.defined());
+  if (!want.defined()) return;
+  REQUIRE(got.shape() == want.shape());
+  const std::vector<double> g = got.to_vector<double>(), w = want.to_vector<double>();
+  double worst = 0, scale = 1;
+  for (size_t i = 0; i < w.size(); ++i) {
+    scale = std::max(scale, std::abs(w[i]));
+    if (!(std::isnan(g[i]) && std::isnan(w[i]))) worst = std::max(worst, std::abs(g[i] - w[i]));
+  }
+  INFO("max |", label, "| = ", worst, " at scale ", scale);
+  CHECK(worst <= tol * scale);
+}
 
 // tg::gradcheck over the inputs that require grad, the others held constant.
 inline tg::GradcheckResult gradcheck_wanted(const Fn& f, const Inputs& inputs) {

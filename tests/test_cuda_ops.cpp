@@ -12,10 +12,6 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
-#include <algorithm>
-#include <cmath>
-#include <string>
-
 #include "cuda_test_main.h"
 #include "op_table.h"
 #include "tapegrad_kernels.h"
@@ -27,22 +23,6 @@ namespace {
 using tg::Tensor;
 
 const tg::Device kGpu = tg::Device::cuda(0);
-
-// max |got - want| <= tol · max(1, max |want|); both undefined also matches.
-void check_equal(const Tensor& got, const Tensor& want, const std::string& what, double tol = 1e-12) {
-  INFO(what);
-  REQUIRE(got.defined() == want.defined());
-  if (!want.defined()) return;
-  REQUIRE(got.shape() == want.shape());
-  const std::vector<double> g = got.to_vector<double>(), w = want.to_vector<double>();
-  double worst = 0, scale = 1;
-  for (size_t i = 0; i < w.size(); ++i) {
-    scale = std::max(scale, std::abs(w[i]));
-    if (!(std::isnan(g[i]) && std::isnan(w[i]))) worst = std::max(worst, std::abs(g[i] - w[i]));
-  }
-  INFO("max |gpu - cpu| = ", worst, " at scale ", scale);
-  CHECK(worst <= tol * scale);
-}
 
 // Copies of the inputs on the GPU; leaves that require grad where the originals do.
 Inputs to_gpu(const Inputs& inputs) {
@@ -74,7 +54,7 @@ void check_op(const Fn& f, const Inputs& inputs) {
     for (const Tensor& x : *set) x.set_grad(Tensor());
   const Tensor want = on_cpu(f, inputs), got = f(gpu_inputs);
   CHECK(got.device() == kGpu);
-  check_equal(got, want, "value");
+  check_equal(got, want, "value", "gpu - cpu");
   tg::Generator gen(99);
   const Tensor seed = tg::randn(want.shape(), {want.dtype()}, gen);
   {
@@ -83,13 +63,13 @@ void check_op(const Fn& f, const Inputs& inputs) {
   }
   got.backward(seed.to(kGpu));
   for (size_t i = 0; i < inputs.size(); ++i)
-    check_equal(gpu_inputs[i].grad(), inputs[i].grad(), fmt::format("gradient of input {}", i));
+    check_equal(gpu_inputs[i].grad(), inputs[i].grad(), fmt::format("gradient of input {}", i), "gpu - cpu");
 }
 
 void check_value(const Fn& f, const Inputs& inputs) {
   const Tensor got = f(to_gpu(inputs));
   CHECK(got.device() == kGpu);
-  check_equal(got, on_cpu(f, inputs), "value", 0);
+  check_equal(got, on_cpu(f, inputs), "value", "gpu - cpu", 0);
 }
 
 }  // namespace op_table
