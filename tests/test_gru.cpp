@@ -1,14 +1,11 @@
-// GRUCell and GRU: forward values and gradients against PyTorch fixtures
-// (tests/fixtures/make_gru_fixtures.py: nn.GRUCell, and nn.GRU over a packed,
-// unsorted, padded batch with two bidirectional layers), float64 gradient
-// checks, the padding guarantees (padded steps leave the state alone and give
-// zero outputs), layouts, dropout between layers, and the error messages.
+// GRUCell and the fused gate op: forward values and gradients against
+// PyTorch fixtures (tests/fixtures/make_recurrent_fixtures.py: nn.GRUCell), a
+// hand-worked step, float64 gradient checks and the error messages; gru_gates
+// against the same equations composed from ops, on both host backends. The
+// GRU network shares its cases with the LSTM: test_recurrent_networks.cpp.
 #include <doctest/doctest.h>
 
 #include <cmath>
-#include <fstream>
-#include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -19,28 +16,19 @@
 
 namespace {
 
-using test_support::max_abs_diff;
 using test_support::check_gradcheck;
 using tg::DType;
 using tg::Shape;
 using tg::Tensor;
-using tg::nn::GRU;
 using tg::nn::GRUCell;
-using tg::nn::GRUOptions;
-using tg::nn::GRUOutput;
 using Inputs = std::vector<Tensor>;
 
 using test_support::Fixture;
-using test_support::FixtureTensor;
-using test_support::entry;
 using test_support::fixture_tensor;
 using test_support::load_fixture;
-using test_support::fixture_lengths;
 using test_support::load_recurrent_parameters;
 using test_support::check_close;
 using test_support::check_same;
-using test_support::fill_padding;
-using test_support::two_layer_bidirectional;
 
 // ---------------------------------------------------------------------------
 // GRUCell
@@ -143,261 +131,6 @@ TEST_CASE("GRUCell: errors name what was expected and what was got") {
   CHECK_THROWS_WITH_AS(GRUCell(0, 4), doctest::Contains("input_size=0"), tg::Error);
   CHECK_THROWS_WITH_AS(tg::nn::gru_step(tg::zeros({2, 11}), h, tg::zeros({4, 12}), Tensor()),
                        doctest::Contains("(2, 12), got (2, 11)"), tg::Error);
-}
-
-// ---------------------------------------------------------------------------
-// GRU
-
-TEST_CASE("GRU: parameter names and shapes follow PyTorch") {
-  GRU gru(3, 4, two_layer_bidirectional());
-  const auto params = gru.named_parameters();
-  const Fixture fixture = load_fixture("gru_packed.txt");
-  const std::vector<std::string> expected = {
-      "weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
-      "weight_ih_l0_reverse", "weight_hh_l0_reverse", "bias_ih_l0_reverse", "bias_hh_l0_reverse",
-      "weight_ih_l1", "weight_hh_l1", "bias_ih_l1", "bias_hh_l1",
-      "weight_ih_l1_reverse", "weight_hh_l1_reverse", "bias_ih_l1_reverse", "bias_hh_l1_reverse"};
-  REQUIRE(params.size() == expected.size());
-  for (size_t i = 0; i < expected.size(); ++i) {
-    CHECK(params[i].first == expected[i]);
-    CHECK(params[i].second.shape() == entry(fixture, expected[i]).shape);  // PyTorch's shapes
-  }
-  CHECK(gru.weights(1, 1).weight_ih.shape() == Shape{12, 8});
-  CHECK(gru.weights(1, 1).weight_ih.is_same(params[12].second));
-  CHECK_THROWS_WITH_AS(gru.weights(2, 0), doctest::Contains("2 layer(s)"), tg::Error);
-
-  GRUOptions plain;
-  plain.bias = false;
-  plain.num_layers = 2;
-  GRU gru_plain(3, 4, plain);
-  CHECK(gru_plain.named_parameters().size() == 4);
-  CHECK(gru_plain.weights(1).weight_ih.shape() == Shape{12, 4});
-  const std::string summary = gru.summary();
-  CHECK(summary.find("weight_hh_l1_reverse") != std::string::npos);
-  CHECK(summary.find("GRU") != std::string::npos);
-}
-
-TEST_CASE("GRU: packed, unsorted, two-layer bidirectional batch matches PyTorch") {
-  const Fixture fixture = load_fixture("gru_packed.txt");
-  const Tensor lengths = fixture_lengths(fixture);
-  SUBCASE("float64, with gradients of inputs, h0 and every parameter") {
-    GRU gru(3, 4, two_layer_bidirectional(), DType::f64);
-    load_recurrent_parameters(gru, fixture);
-    const Tensor x = fixture_tensor(fixture, "x", DType::f64, true);
-    const Tensor h0 = fixture_tensor(fixture, "h0", DType::f64, true);
-    const GRUOutput out = gru(x, h0, lengths);
-    check_close(out.output, fixture, "output", 1e-10);
-    check_close(out.h_n, fixture, "h_n", 1e-10);
-    const Tensor loss = tg::sum(out.output * fixture_tensor(fixture, "loss_output", DType::f64)) +
-                        tg::sum(out.h_n * fixture_tensor(fixture, "loss_h_n", DType::f64));
-    loss.backward();
-    check_close(x.grad(), fixture, "grad.x", 1e-10);
-    check_close(h0.grad(), fixture, "grad.h0", 1e-10);
-    for (const auto& [name, p] : gru.named_parameters()) check_close(p.grad(), fixture, "grad." + name, 1e-10);
-  }
-  SUBCASE("float32") {
-    GRU gru(3, 4, two_layer_bidirectional(), DType::f32);
-    load_recurrent_parameters(gru, fixture);
-    const GRUOutput out =
-        gru(fixture_tensor(fixture, "x", DType::f32), fixture_tensor(fixture, "h0", DType::f32), lengths);
-    CHECK(out.output.dtype() == DType::f32);
-    check_close(out.output, fixture, "output", 1e-5);
-    check_close(out.h_n, fixture, "h_n", 1e-5);
-  }
-  SUBCASE("batch_first gives the same numbers in (B, T, ·) layout") {
-    GRUOptions options = two_layer_bidirectional();
-    options.batch_first = true;
-    GRU gru(3, 4, options, DType::f64);
-    load_recurrent_parameters(gru, fixture);
-    const Tensor x_tb = fixture_tensor(fixture, "x", DType::f64);
-    const Tensor x_bt = tg::transpose(x_tb, 0, 1).contiguous().requires_grad_();  // (B, T, I)
-    const Tensor h0 = fixture_tensor(fixture, "h0", DType::f64);
-    const GRUOutput out = gru(x_bt, h0, lengths);
-    REQUIRE(out.output.shape() == Shape{3, 5, 8});
-    check_close(tg::transpose(out.output, 0, 1), fixture, "output", 1e-10);
-    check_close(out.h_n, fixture, "h_n", 1e-10);
-    const Tensor loss_output_bt = tg::transpose(fixture_tensor(fixture, "loss_output", DType::f64), 0, 1);
-    const Tensor loss = tg::sum(out.output * loss_output_bt) +
-                        tg::sum(out.h_n * fixture_tensor(fixture, "loss_h_n", DType::f64));
-    loss.backward();
-    check_close(tg::transpose(x_bt.grad(), 0, 1), fixture, "grad.x", 1e-10);
-    // a non-contiguous (B, T, I) view works too
-    const GRUOutput from_view = gru(tg::transpose(x_tb, 0, 1), h0, lengths);
-    check_same(from_view.output, out.output, 1e-14);
-  }
-}
-
-TEST_CASE("GRU: padded steps leave the state alone and give zero outputs") {
-  tg::Generator gen(6);
-  GRU gru(2, 3, two_layer_bidirectional(), DType::f64, gen);
-  // The sequence alone: T = 2, B = 1.
-  const Tensor seq = tg::randn({2, 1, 2}, {DType::f64}, gen);
-  const GRUOutput alone = gru(seq);
-  // The same sequence as sequence 1 of a batch padded to T = 5 with garbage.
-  Tensor batch = tg::randn({5, 3, 2}, {DType::f64}, gen);
-  tg::kernels::copy_into(tg::select(seq, 1, 0), tg::select(tg::slice(batch, 0, 0, 2), 1, 1));
-  const std::vector<int64_t> lengths = {5, 2, 4};
-  fill_padding(batch, lengths, 1e3);
-  batch.requires_grad_();
-  const GRUOutput padded = gru(batch, Tensor(), tg::index_tensor(lengths));
-
-  check_same(tg::select(padded.h_n, 1, 1), tg::select(alone.h_n, 1, 0), 1e-14);
-  check_same(tg::slice(tg::select(padded.output, 1, 1), 0, 0, 2), tg::select(alone.output, 1, 0), 1e-14);
-  // outputs at padded steps are exactly zero; valid ones are not
-  for (size_t b = 0; b < lengths.size(); ++b)
-    for (int64_t t = 0; t < 5; ++t) {
-      const Tensor row = tg::select(tg::select(padded.output, 0, t), 0, static_cast<int64_t>(b));
-      double largest = 0;
-      for (double v : row.to_vector<double>()) largest = std::max(largest, std::abs(v));
-      if (t >= lengths[b]) CHECK(largest == 0);
-      else CHECK(largest > 0);
-    }
-  // and the garbage receives no gradient
-  (tg::sum(padded.output * padded.output) + tg::sum(padded.h_n)).backward();
-  for (size_t b = 0; b < lengths.size(); ++b)
-    for (int64_t t = lengths[b]; t < 5; ++t)
-      for (double v : tg::select(tg::select(batch.grad(), 0, t), 0, static_cast<int64_t>(b)).to_vector<double>())
-        CHECK(v == 0);
-}
-
-TEST_CASE("GRU: lengths of all T equal no lengths, and zero h0 equals no h0") {
-  tg::Generator gen(7);
-  GRU gru(3, 4, two_layer_bidirectional(), DType::f64, gen);
-  const Tensor x = tg::randn({4, 2, 3}, {DType::f64}, gen);
-  const GRUOutput plain = gru(x);
-  const GRUOutput full = gru(x, tg::zeros({4, 2, 4}, {DType::f64}), tg::index_tensor({4, 4}));
-  check_same(full.output, plain.output);
-  check_same(full.h_n, plain.h_n);
-  CHECK(plain.output.shape() == Shape{4, 2, 8});
-  CHECK(plain.h_n.shape() == Shape{4, 2, 4});
-  // h_n holds the last step of the forward direction and step 0 of the reverse one (top layer).
-  check_same(tg::select(plain.h_n, 0, 2), tg::slice(tg::select(plain.output, 0, 3), 1, 0, 4));
-  check_same(tg::select(plain.h_n, 0, 3), tg::slice(tg::select(plain.output, 0, 0), 1, 4, 8));
-}
-
-TEST_CASE("GRU: a single unidirectional layer equals GRUCell steps") {
-  tg::Generator gen(8);
-  GRU gru(3, 4, {}, DType::f64, gen);
-  GRUCell cell(3, 4, {.dtype = DType::f64}, gen);
-  const auto& w = gru.weights(0);
-  for (auto [from, to] : {std::pair{w.weight_ih, cell.weight_ih}, {w.weight_hh, cell.weight_hh},
-                          {w.bias_ih, cell.bias_ih}, {w.bias_hh, cell.bias_hh}})
-    tg::kernels::copy_into(from, to);
-  const Tensor x = tg::randn({3, 2, 3}, {DType::f64}, gen);
-  const Tensor h0 = tg::randn({1, 2, 4}, {DType::f64}, gen);
-  const std::vector<int64_t> lengths = {3, 2};
-  const GRUOutput out = gru(x, h0, tg::index_tensor(lengths));
-  // sequence 0 runs all 3 steps; sequence 1 stops after 2
-  Tensor h = tg::select(h0, 0, 0);
-  std::vector<Tensor> states;
-  for (int64_t t = 0; t < 3; ++t) {
-    h = cell(tg::select(x, 0, t), h);
-    states.push_back(h);
-  }
-  for (int64_t t = 0; t < 3; ++t)
-    check_same(tg::select(tg::select(out.output, 0, t), 0, 0), tg::select(states[t], 0, 0), 1e-14);
-  check_same(tg::select(tg::select(out.output, 0, 1), 0, 1), tg::select(states[1], 0, 1), 1e-14);
-  check_same(tg::select(tg::select(out.h_n, 0, 0), 0, 0), tg::select(states[2], 0, 0), 1e-14);
-  check_same(tg::select(tg::select(out.h_n, 0, 0), 0, 1), tg::select(states[1], 0, 1), 1e-14);
-}
-
-TEST_CASE("GRU: bias = false equals zero biases") {
-  tg::Generator gen(9);
-  GRUOptions with_bias = two_layer_bidirectional();
-  GRUOptions without = with_bias;
-  without.bias = false;
-  GRU a(2, 3, with_bias, DType::f64, gen), b(2, 3, without, DType::f64, gen);
-  for (int layer = 0; layer < 2; ++layer)
-    for (int d = 0; d < 2; ++d) {
-      tg::kernels::copy_into(b.weights(layer, d).weight_ih, a.weights(layer, d).weight_ih);
-      tg::kernels::copy_into(b.weights(layer, d).weight_hh, a.weights(layer, d).weight_hh);
-      tg::nn::init::zeros_(a.weights(layer, d).bias_ih);
-      tg::nn::init::zeros_(a.weights(layer, d).bias_hh);
-    }
-  const Tensor x = tg::randn({3, 2, 2}, {DType::f64}, gen);
-  const Tensor lengths = tg::index_tensor({1, 3});
-  check_same(a(x, {}, lengths).output, b(x, {}, lengths).output, 1e-14);
-  check_same(a(x, {}, lengths).h_n, b(x, {}, lengths).h_n, 1e-14);
-}
-
-TEST_CASE("GRU: float64 gradient check, two bidirectional layers over a padded batch") {
-  for (const bool batch_first : {false, true}) {
-    INFO("batch_first " << batch_first);
-    tg::Generator gen(10);
-    GRUOptions options = two_layer_bidirectional();
-    options.batch_first = batch_first;
-    GRU gru(2, 2, options, DType::f64, gen);
-    const Tensor x = tg::randn(batch_first ? Shape{2, 3, 2} : Shape{3, 2, 2}, {DType::f64}, gen).requires_grad_();
-    const Tensor h0 = tg::randn({4, 2, 2}, {DType::f64}, gen).requires_grad_();
-    const Tensor lengths = tg::index_tensor({3, 2});
-    Inputs inputs{x, h0};
-    for (const Tensor& p : gru.parameters()) inputs.push_back(p);
-    // output and h_n both enter the checked function
-    auto f = [&](const Inputs& in) {
-      const GRUOutput out = gru(in[0], in[1], lengths);
-      return tg::concat({tg::flatten(out.output), tg::flatten(out.h_n)}, 0);
-    };
-    check_gradcheck(tg::gradcheck(f, inputs));
-  }
-}
-
-TEST_CASE("GRU: unidirectional gradient check without h0 or lengths") {
-  tg::Generator gen(11);
-  GRUOptions options;
-  options.num_layers = 2;
-  GRU gru(2, 3, options, DType::f64, gen);
-  const Tensor x = tg::randn({3, 2, 2}, {DType::f64}, gen).requires_grad_();
-  Inputs inputs{x};
-  for (const Tensor& p : gru.parameters()) inputs.push_back(p);
-  check_gradcheck(tg::gradcheck([&](const Inputs& in) { return gru(in[0]).output; }, inputs));
-}
-
-TEST_CASE("GRU: dropout between layers in training mode only, reproducible") {
-  GRUOptions options = two_layer_bidirectional();
-  options.dropout = 0.5;
-  tg::Generator gen_a(12), gen_b(12);
-  GRU a(3, 4, options, DType::f64, gen_a), b(3, 4, options, DType::f64, gen_b);
-  const Tensor x = tg::randn({4, 2, 3}, {DType::f64}, gen_a);
-  const GRUOutput train_a = a(x), train_b = b(x);
-  check_same(train_a.output, train_b.output);  // the same seed, the same masks
-  const GRUOutput again = a(x);
-  CHECK(max_abs_diff(again.output, train_a.output.to_vector<double>()) > 1e-6);  // fresh masks each call
-  a.eval();
-  const GRUOutput eval1 = a(x), eval2 = a(x);
-  check_same(eval1.output, eval2.output);
-  CHECK(max_abs_diff(eval1.output, train_a.output.to_vector<double>()) > 1e-6);
-  // With one layer there is no dropout at all, training or not.
-  GRUOptions single;
-  single.dropout = 0.5;
-  GRU one(3, 4, single, DType::f64);
-  const GRUOutput t1 = one(x);
-  one.eval();
-  check_same(one(x).output, t1.output);
-}
-
-TEST_CASE("GRU: errors name what was expected and what was got") {
-  GRU gru(3, 4, two_layer_bidirectional());
-  const Tensor x = tg::zeros({5, 2, 3});
-  CHECK_THROWS_WITH_AS(gru(tg::zeros({5, 3})), doctest::Contains("rank 3 (T, B, I), got shape (5, 3)"), tg::Error);
-  CHECK_THROWS_WITH_AS(gru(tg::zeros({5, 2, 6})), doctest::Contains("input_size = 3, got 6"), tg::Error);
-  CHECK_THROWS_WITH_AS(gru(x, tg::zeros({2, 2, 4})), doctest::Contains("(L·D, B, H) = (4, 2, 4), got (2, 2, 4)"),
-                       tg::Error);
-  CHECK_THROWS_WITH_AS(gru(x, {}, tg::zeros({2})), doctest::Contains("lengths must be int64, got float32"),
-                       tg::Error);
-  CHECK_THROWS_WITH_AS(gru(x, {}, tg::index_tensor({5, 5, 5})), doctest::Contains("(B,) = (2,), got (3,)"),
-                       tg::Error);
-  CHECK_THROWS_WITH_AS(gru(x, {}, tg::index_tensor({5, 6})), doctest::Contains("lengths[1] = 6"), tg::Error);
-  CHECK_THROWS_WITH_AS(gru(x, {}, tg::index_tensor({0, 5})), doctest::Contains("1..T = 1..5"), tg::Error);
-  CHECK_THROWS_WITH_AS(gru(tg::zeros({5, 2, 3}, {DType::f64})), doctest::Contains("x is float64"), tg::Error);
-  GRUOptions bad;
-  bad.num_layers = 0;
-  CHECK_THROWS_WITH_AS(GRU(3, 4, bad), doctest::Contains("num_layers must be at least 1, got 0"), tg::Error);
-  bad.num_layers = 1;
-  bad.dropout = 1.0;
-  CHECK_THROWS_WITH_AS(GRU(3, 4, bad), doctest::Contains("dropout must be in [0, 1), got 1"), tg::Error);
-  GRUOptions batch_first;
-  batch_first.batch_first = true;
-  CHECK_THROWS_WITH_AS(GRU(3, 4, batch_first)(tg::zeros({2, 3})), doctest::Contains("(B, T, I)"), tg::Error);
 }
 
 }  // namespace
