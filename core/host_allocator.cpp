@@ -119,6 +119,9 @@ size_t host_size_class(size_t nbytes) {
 }
 
 void* host_allocate(size_t nbytes) {
+  // No machine has 2^62 bytes; refusing here also keeps the size class from wrapping.
+  if (nbytes > (size_t{1} << 62))
+    fail("out of host memory: could not allocate {} bytes (more than any machine has)", nbytes);
   const size_t size = host_size_class(nbytes);
   HostCache& cache = host_cache();
   std::lock_guard lock(cache.mutex);

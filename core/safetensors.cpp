@@ -11,6 +11,7 @@
 #include <fstream>
 #include <tuple>
 
+#include "core/crc32.h"
 #include "core/error.h"
 
 namespace tg {
@@ -415,6 +416,64 @@ std::string json_string(std::string_view s) {
   return out + "\"";
 }
 
+std::string_view raw_bytes(const Tensor& host_contiguous) {
+  return {static_cast<const char*>(host_contiguous.view().data), host_contiguous.numel() * dtype_size(host_contiguous.dtype())};
+}
+
+// The writer keeps a CRC-32 of each tensor's bytes, "crc32:<name>", and of the
+// other metadata, "crc32:__metadata__" (every key and value, each ended by a
+// NUL, in key order), so that a flipped bit or an edited vocabulary line is
+// reported on reading instead of changing what the file means.
+constexpr std::string_view kChecksumPrefix = "crc32:";
+
+std::string hex32(uint32_t v) { return fmt::format("{:08x}", v); }
+
+uint32_t metadata_crc32(const std::map<std::string, std::string>& metadata) {
+  uint32_t crc = 0;
+  for (const auto& [key, value] : metadata) {
+    if (key.starts_with(kChecksumPrefix)) continue;
+    crc = crc32(std::string_view(key.c_str(), key.size() + 1), crc);
+    crc = crc32(std::string_view(value.c_str(), value.size() + 1), crc);
+  }
+  return crc;
+}
+
+// Checks the checksums a file carries and removes them from its metadata.
+// A file without them (written by another program) is taken as it is.
+void verify_checksums(SafetensorsContents& contents, const std::string& source) {
+  std::map<std::string, std::string> checksums;
+  for (auto it = contents.metadata.begin(); it != contents.metadata.end();)
+    if (it->first.starts_with(kChecksumPrefix)) {
+      checksums[it->first.substr(kChecksumPrefix.size())] = it->second;
+      it = contents.metadata.erase(it);
+    } else {
+      ++it;
+    }
+  if (checksums.empty()) return;
+  const auto damaged = [&](const std::string& what, const std::string& stored, uint32_t computed) {
+    fail("safetensors \"{}\": {} fails its CRC-32 check (stored {}, computed {}): the file was changed or damaged "
+         "after it was written",
+         source, what, stored, hex32(computed));
+  };
+  const auto stored_metadata = checksums.find("__metadata__");
+  if (stored_metadata == checksums.end())
+    fail("safetensors \"{}\": the file has tensor checksums but no \"{}__metadata__\"", source, kChecksumPrefix);
+  const uint32_t computed = metadata_crc32(contents.metadata);
+  if (stored_metadata->second != hex32(computed)) damaged("the metadata", stored_metadata->second, computed);
+  checksums.erase(stored_metadata);
+  for (const auto& [name, t] : contents.tensors) {
+    const auto stored = checksums.find(name);
+    if (stored == checksums.end())
+      fail("safetensors \"{}\": tensor \"{}\" has no checksum where every other part has one", source, name);
+    const uint32_t crc = crc32(raw_bytes(t));
+    if (stored->second != hex32(crc)) damaged(fmt::format("tensor \"{}\"", name), stored->second, crc);
+    checksums.erase(stored);
+  }
+  if (!checksums.empty())
+    fail("safetensors \"{}\": a checksum names \"{}\", which is not a tensor of the file", source,
+         checksums.begin()->first);
+}
+
 // Host, contiguous copies of the tensors and the padded header, after checking names.
 std::pair<std::string, NamedTensors> make_header(const NamedTensors& tensors,
                                                  const std::map<std::string, std::string>& metadata) {
@@ -428,11 +487,20 @@ std::pair<std::string, NamedTensors> make_header(const NamedTensors& tensors,
       if (tensors[j].first == name) fail("save_safetensors: two tensors are named \"{}\"", name);
     host.emplace_back(name, t.to(Device::cpu()).contiguous());
   }
+  std::map<std::string, std::string> with_checksums;
+  for (const auto& [key, value] : metadata) {
+    if (key.starts_with(kChecksumPrefix))
+      fail("save_safetensors: metadata key \"{}\" is reserved (the writer's checksums are \"{}<name>\")", key,
+           kChecksumPrefix);
+    with_checksums[key] = value;
+  }
+  with_checksums[std::string(kChecksumPrefix) + "__metadata__"] = hex32(metadata_crc32(metadata));
+  for (const auto& [name, t] : host) with_checksums[std::string(kChecksumPrefix) + name] = hex32(crc32(raw_bytes(t)));
   std::string header = "{";
-  if (!metadata.empty()) {
+  {
     header += "\"__metadata__\":{";
     bool first = true;
-    for (const auto& [key, value] : metadata) {
+    for (const auto& [key, value] : with_checksums) {
       header += fmt::format("{}{}:{}", first ? "" : ",", json_string(key), json_string(value));
       first = false;
     }
@@ -451,10 +519,6 @@ std::pair<std::string, NamedTensors> make_header(const NamedTensors& tensors,
   header += "}";
   header.append((8 - header.size() % 8) % 8, ' ');
   return {std::move(header), std::move(host)};
-}
-
-std::string_view raw_bytes(const Tensor& host_contiguous) {
-  return {static_cast<const char*>(host_contiguous.view().data), host_contiguous.numel() * dtype_size(host_contiguous.dtype())};
 }
 
 }  // namespace
@@ -529,6 +593,7 @@ SafetensorsContents parse_safetensors(std::string_view bytes, const std::string&
     if (!src.empty()) std::memcpy(t.view().data, src.data(), src.size());
     out.tensors.emplace_back(e.name, std::move(t));
   }
+  verify_checksums(out, source);
   return out;
 }
 

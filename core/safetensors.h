@@ -12,7 +12,12 @@
 // strict: every structural problem (bad JSON, unknown dtype, a size that does
 // not match the shape, offsets out of range, overlapping, leaving gaps or
 // trailing bytes) is a tg::Error naming the file and the problem, and nothing
-// is read out of bounds. Writing goes to "<path>.tmp", is flushed to disk,
+// is read out of bounds. The writer adds a CRC-32 (core/crc32.h) of each
+// tensor's bytes and of the other metadata to the metadata ("crc32:<name>",
+// "crc32:__metadata__"); the reader checks them when a file has them (files
+// of other writers have none) and removes them, so a flipped bit or an edited
+// metadata line is an error naming the tensor instead of a changed model.
+// Writing goes to "<path>.tmp", is flushed to disk,
 // then renamed over <path>, so a failed or interrupted write never leaves a
 // half-written file at <path>.
 #include <map>

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cstdint>
+
 #include "core/error.h"
 
 namespace tg {
@@ -34,8 +36,14 @@ void Shape::erase(int pos) {
 }
 
 int64_t Shape::numel() const {
+  // Checked: a product past int64 would wrap to a small or zero count.
   int64_t n = 1;
-  for (int i = 0; i < rank_; ++i) n *= dims_[i];
+  bool overflow = false;
+  for (int i = 0; i < rank_; ++i) {
+    if (dims_[i] == 0) return 0;
+    overflow = overflow || __builtin_mul_overflow(n, dims_[i], &n);
+  }
+  if (overflow) fail("shape {}: the number of elements overflows int64 (at most {})", str(), INT64_MAX);
   return n;
 }
 

@@ -11,8 +11,11 @@ namespace tg {
 Tensor Tensor::empty(const Shape& shape, TensorOptions options) {
   for (int64_t d : shape)
     if (d < 0) fail("empty: negative dimension in shape {}", shape.str());
+  size_t nbytes = 0;
+  if (__builtin_mul_overflow(static_cast<size_t>(shape.numel()), dtype_size(options.dtype), &nbytes))
+    fail("empty: shape {} of {} needs more bytes than a size_t holds", shape.str(), dtype_name(options.dtype));
   auto impl = std::make_shared<TensorImpl>();
-  impl->storage = std::make_shared<Storage>(shape.numel() * dtype_size(options.dtype), options.device);
+  impl->storage = std::make_shared<Storage>(nbytes, options.device);
   impl->shape = shape;
   impl->strides = contiguous_strides(shape);
   impl->dtype = options.dtype;

@@ -27,6 +27,7 @@
 #include <limits>
 #include <string>
 #include <vector>
+#include "examples/cli_checks.h"
 
 struct Options {
   std::string data_dir;      // "" = $MULTI30K_DIR, else ../shared/data/multi30k, else data/multi30k
@@ -274,20 +275,21 @@ int main(int argc, char** argv) {
   app.add_option("--data-dir", o.data_dir, "Multi30k directory (default: $MULTI30K_DIR, else "
                  "../shared/data/multi30k if present, else data/multi30k)");
   app.add_option("--train-limit", o.train_limit, "only the first N training pairs (0: all)")->capture_default_str();
-  app.add_option("--steps", o.steps, "optimizer steps")->capture_default_str()->check(CLI::PositiveNumber);
-  app.add_option("--batch-size", o.batch_size, "sentence pairs per step")->capture_default_str()->check(CLI::PositiveNumber);
-  app.add_option("--embed", o.embed, "word vector size E")->capture_default_str()->check(CLI::PositiveNumber);
-  app.add_option("--hidden", o.hidden, "GRU state size H")->capture_default_str()->check(CLI::PositiveNumber);
-  app.add_option("--dropout", o.dropout, "dropout on the embeddings")->capture_default_str()->check(CLI::Range(0.0, 0.95));
-  app.add_option("--lr", o.lr, "Adam learning rate")->capture_default_str()->check(CLI::PositiveNumber);
-  app.add_option("--clip", o.clip, "max gradient norm")->capture_default_str()->check(CLI::PositiveNumber);
-  app.add_option("--log-every", o.log_every, "a loss line every N steps")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--steps", o.steps, "optimizer steps")->capture_default_str()->check(cli_checks::positive());
+  app.add_option("--batch-size", o.batch_size, "sentence pairs per step")->capture_default_str()->check(cli_checks::positive());
+  app.add_option("--embed", o.embed, "word vector size E")->capture_default_str()->check(cli_checks::positive());
+  app.add_option("--hidden", o.hidden, "GRU state size H")->capture_default_str()->check(cli_checks::positive());
+  app.add_option("--dropout", o.dropout, "dropout on the embeddings")->capture_default_str()->check(cli_checks::between(0.0, 0.95));
+  app.add_option("--lr", o.lr, "Adam learning rate")->capture_default_str()->check(cli_checks::positive());
+  app.add_option("--clip", o.clip, "max gradient norm")->capture_default_str()->check(cli_checks::positive());
+  app.add_option("--log-every", o.log_every, "a loss line every N steps")->capture_default_str()->check(cli_checks::positive());
   app.add_option("--eval-split", o.eval_split, "split scored with BLEU")->capture_default_str()
       ->check(CLI::IsMember({"val", "test_2016_flickr"}));
   app.add_option("--eval-limit", o.eval_limit, "only its first N pairs (0: all)")->capture_default_str();
   app.add_option("--threads", o.threads, "threads for kernels and OpenBLAS")->capture_default_str()->check(CLI::Range(1, 1024));
   app.add_option("--seed", o.seed, "seed of the weights, dropout and batch order")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  cli_checks::note_if_more_threads_than_cores(o.threads);
   tg::set_num_threads(o.threads);
 
   // 1. the data: vocabularies from the training side (words seen once become <unk>).

@@ -1,5 +1,7 @@
 #include "nn/checkpoint.h"
 
+#include <cmath>
+
 #include "core/error.h"
 #include "core/kernels.h"
 #include "core/tape.h"
@@ -14,6 +16,25 @@ std::string key_list(const std::vector<std::string>& keys) {
   std::string out;
   for (size_t i = 0; i < keys.size(); ++i) out += fmt::format("{}{}", i ? ", " : "", keys[i]);
   return out;
+}
+
+// "holds 3 non-finite values (nan at element 17 first)", or "" when all are finite.
+template <typename T>
+std::string non_finite_values(const Tensor& host) {
+  const T* values = host.data<T>();
+  const int64_t n = host.numel();
+  int64_t count = 0, first = -1;
+  for (int64_t i = 0; i < n; ++i)
+    if (!std::isfinite(values[i]) && count++ == 0) first = i;
+  if (count == 0) return {};
+  return fmt::format("holds {} non-finite value{} of {} ({} at element {} first)", count, count == 1 ? "" : "s", n,
+                     std::isnan(values[first]) ? "nan" : values[first] > 0 ? "inf" : "-inf", first);
+}
+
+std::string non_finite_values(const Tensor& t) {
+  if (t.dtype() != DType::f32 && t.dtype() != DType::f64) return {};
+  const Tensor host = t.device().is_host() && t.is_contiguous() ? t : t.to(Device::cpu()).contiguous();
+  return t.dtype() == DType::f32 ? non_finite_values<float>(host) : non_finite_values<double>(host);
 }
 
 // Matches the file's module tensors against the module; throws listing every
@@ -34,6 +55,8 @@ std::vector<std::pair<Tensor, Tensor>> match_parameters(const Module& module, co
     } else if (t->dtype() != p.dtype()) {
       mismatches.push_back(fmt::format("dtype mismatch: {} is {} in the file, {} in the model", name,
                                        dtype_name(t->dtype()), dtype_name(p.dtype())));
+    } else if (const std::string bad = options.allow_non_finite ? "" : non_finite_values(*t); !bad.empty()) {
+      mismatches.push_back(fmt::format("{} {}", name, bad));
     } else {
       copies.emplace_back(p, *t);
     }

@@ -12,7 +12,7 @@
 //
 // Loading checks everything before changing anything: with strict (the
 // default) one tg::Error lists every missing key, every unexpected key and
-// every shape or dtype mismatch. Without strict, missing and unexpected keys
+// every shape or dtype mismatch, and every parameter holding NaN or inf. Without strict, missing and unexpected keys
 // are allowed (as PyTorch's strict=False) but mismatches are still errors.
 // Parameters are overwritten in place, without recording on the tape.
 #include <map>
@@ -30,6 +30,9 @@ using Metadata = std::map<std::string, std::string>;
 
 struct LoadOptions {
   bool strict = true;
+  // A parameter holding NaN or ±inf is refused, naming it: such a file comes
+  // from a diverged run or a damaged file, and would give silent garbage.
+  bool allow_non_finite = false;
 };
 
 // Writes the module's parameters. Metadata keys "format", "optimizer.*" and

@@ -139,6 +139,38 @@ TEST_CASE("safetensors round trip: every dtype, scalars, empty tensors, views, m
   CHECK(serialize_safetensors(tensors, metadata) == bytes);
 }
 
+TEST_CASE("a changed bit or metadata line of a written file is reported by its CRC-32 (issue #23)") {
+  CHECK(crc32("123456789") == 0xCBF43926u);  // the standard check value
+  CHECK(crc32("6789", crc32("12345")) == crc32("123456789"));
+  TempDir dir;
+  const Tensor weight = tensor({0.5f, -1.25f, 3.0f, 8.0f}, {2, 2});
+  const std::map<std::string, std::string> metadata = {{"tgt_vocab", "<pad>\n<unk>\nman\ndog\n"}, {"epoch", "3"}};
+  const std::string path = dir / "w.safetensors";
+  save_safetensors(path, {{"decoder.out.weight", weight}}, metadata);
+  const std::string bytes = read_bytes(path);
+  const SafetensorsContents intact = parse_safetensors(bytes, "intact");
+  CHECK(intact.metadata == metadata);  // the checksums are the writer's and the reader's business
+  const size_t data_start = bytes.size() - 16;  // four float32 values end the file
+  const auto flipped = [&](size_t byte, int bit) {
+    std::string b = bytes;
+    b[byte] = static_cast<char>(b[byte] ^ (1 << bit));
+    return b;
+  };
+  CHECK_THROWS_WITH_AS(parse_safetensors(flipped(data_start + 4, 0), "w"),  // the lowest mantissa bit of -1.25
+                       doctest::Contains("tensor \"decoder.out.weight\" fails its CRC-32 check"), Error);
+  CHECK_THROWS_WITH_AS(parse_safetensors(flipped(data_start + 11, 6), "w"),  // an exponent bit of 3.0
+                       doctest::Contains("the file was changed or damaged after it was written"), Error);
+  // Two vocabulary lines swapped: the header keeps its length and stays valid JSON.
+  std::string swapped = bytes;
+  const size_t at = swapped.find("man\\u000adog");  // how the writer escapes a line break
+  REQUIRE(at != std::string::npos);
+  swapped.replace(at, 12, "dog\\u000aman");
+  CHECK_THROWS_WITH_AS(parse_safetensors(swapped, "w"), doctest::Contains("the metadata fails its CRC-32 check"),
+                       Error);
+  CHECK_THROWS_WITH_AS(save_safetensors(dir / "x.safetensors", {{"a", weight}}, {{"crc32:a", "0"}}),
+                       doctest::Contains("reserved"), Error);
+}
+
 TEST_CASE("a file written by the hand-made PyTorch writer loads with the expected values") {
   const SafetensorsContents file = load_safetensors(TAPEGRAD_SOURCE_DIR "/tests/fixtures/torch_tensors.safetensors");
   CHECK(file.metadata == kFixtureMetadata);
@@ -399,6 +431,22 @@ TEST_CASE("a module round trip restores every parameter in place, unrecorded") {
   CHECK(file.find("decoder.bias") != nullptr);
   CHECK_THROWS_WITH_AS(nn::save(a, dir / "x.safetensors", {{"optimizer.lr", "1"}}),
                        doctest::Contains("metadata key \"optimizer.lr\" is reserved"), Error);
+}
+
+TEST_CASE("a checkpoint whose parameters hold nan or inf is refused, naming them (issue #23)") {
+  TempDir dir;
+  Net a(Generator(1)), b(Generator(2));
+  const auto before = values(b);
+  a.decoder.weight.copy_(full({2, 4}, std::nan("")));       // every value nan
+  a.encoder.bias.copy_(tensor({0.5f, INFINITY, 1.0f, 2.0f}, {4}));  // one inf
+  nn::save(a, dir / "nan.safetensors");
+  CHECK_THROWS_WITH_AS(nn::load(b, dir / "nan.safetensors"),
+                       doctest::Contains("decoder.weight holds 8 non-finite values of 8 (nan at element 0 first)"), Error);
+  CHECK_THROWS_WITH_AS(nn::load(b, dir / "nan.safetensors"),
+                       doctest::Contains("encoder.bias holds 1 non-finite value of 4 (inf at element 1 first)"), Error);
+  CHECK(values(b) == before);  // nothing was changed
+  nn::load(b, dir / "nan.safetensors", {.allow_non_finite = true});  // asked for: loads as it is
+  CHECK(std::isnan(b.decoder.weight.to_vector<float>()[0]));
 }
 
 TEST_CASE("strict loading names every missing and unexpected key and every mismatch at once") {

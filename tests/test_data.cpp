@@ -158,6 +158,34 @@ TEST_CASE("read_lines reads plain and gzip files alike, long lines included") {
   CHECK(all == "a\nb\n");
 }
 
+TEST_CASE("read_lines rejects a truncated or corrupted gzip stream instead of reading part of it (issue #23)") {
+  TempDir tmp;
+  std::string text;
+  for (int i = 0; i < 2000; ++i) text += fmt::format("ein mann im anzug und zylinder, satz {}\n", i);
+  write_gz_bytes(tmp.file("full.gz"), text);
+  std::ifstream in(tmp.file("full.gz"), std::ios::binary);
+  const std::string gz((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  REQUIRE(read_lines(tmp.file("full.gz")).size() == 2000);
+  // Cut anywhere after the header, in the data or in the 8-byte trailer (CRC-32, length).
+  for (const size_t keep : {gz.size() / 2, gz.size() - 9, gz.size() - 4, gz.size() - 1}) {
+    CAPTURE(keep);
+    write_bytes(tmp.file("cut.gz"), gz.substr(0, keep));
+    CHECK_THROWS_WITH_AS(read_lines(tmp.file("cut.gz")), contains("the gzip stream is truncated"), tg::Error);
+  }
+  // A flipped bit in the compressed data or in the stored CRC.
+  for (const size_t at : {gz.size() / 2, gz.size() - 6}) {
+    CAPTURE(at);
+    std::string flipped = gz;
+    flipped[at] = static_cast<char>(flipped[at] ^ 0x10);
+    write_bytes(tmp.file("flipped.gz"), flipped);
+    CHECK_THROWS_WITH_AS(read_lines(tmp.file("flipped.gz")), contains("flipped.gz"), tg::Error);
+  }
+  // Two parallel files cut at the same place are not a smaller corpus.
+  write_bytes(tmp.file("cut.de.gz"), gz.substr(0, gz.size() / 3));
+  write_bytes(tmp.file("cut.en.gz"), gz.substr(0, gz.size() / 3));
+  CHECK_THROWS_WITH_AS(read_parallel(tmp.file("cut.de.gz"), tmp.file("cut.en.gz")), contains("truncated"), tg::Error);
+}
+
 TEST_CASE("read_lines rejects invalid UTF-8 naming file, line and byte") {
   TempDir tmp;
   write_bytes(tmp.file("bad.txt"), "fine\nab\xFF" "cd\n");

@@ -236,6 +236,11 @@ TEST_CASE("time_series: CSV reading takes an optional header and names file and 
   CHECK_THROWS_WITH_AS(read_series_csv(two), contains(two + ":2: expected one column holding a number, got '3,4'"), Error);
   const std::string inf = write("inf.csv", "1\ninf\n");
   CHECK_THROWS_WITH_AS(read_series_csv(inf), contains(inf + ":2: expected a finite number, got 'inf'"), Error);
+  // Finite in double but beyond float32, where the model computes (issue #23: a held-out MSE of inf, exit 0).
+  const std::string huge = write("huge.csv", "1\n2\n-5e38\n");
+  CHECK_THROWS_WITH_AS(read_series_csv(huge), contains(huge + ":3: -5e38 is beyond float32's range (±3.402823e+38)"),
+                       Error);
+  CHECK(read_series_csv(write("edge.csv", "3.4e38\n-3.4e38\n")).size() == 2);
   const std::string empty = write("empty.csv", "value\n\n");
   CHECK_THROWS_WITH_AS(read_series_csv(empty), contains(empty + ": expected one number per line, got no numbers"), Error);
 }

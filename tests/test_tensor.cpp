@@ -91,6 +91,24 @@ TEST_CASE("element access and data checks give clear errors") {
   CHECK_THROWS_WITH_AS(index_tensor({1, 2}).requires_grad_(), doctest::Contains("only floating tensors"), Error);
 }
 
+TEST_CASE("sizes whose product overflows are an error, not a wrapped count (issue #23)") {
+  // 2^32 · 2^32 = 2^64 wrapped to 0: zeros() made an empty tensor and sum() then crashed.
+  const int64_t big = int64_t{1} << 32;
+  CHECK_THROWS_WITH_AS(zeros({big, big}),
+                       doctest::Contains("shape (4294967296, 4294967296): the number of elements overflows int64"),
+                       Error);
+  CHECK_THROWS_WITH_AS(Shape({big, big, 2}).numel(), doctest::Contains("overflows int64"), Error);
+  // elements fit in int64 but their bytes do not fit in size_t
+  CHECK_THROWS_WITH_AS(zeros({int64_t{1} << 31, int64_t{1} << 31}, {DType::f64}),
+                       doctest::Contains("needs more bytes than a size_t holds"), Error);
+  // far more than any machine: a clear error from the allocator, not a crash
+  CHECK_THROWS_WITH_AS(zeros({int64_t{1} << 31, int64_t{1} << 30}), doctest::Contains("out of host memory"), Error);
+  // a zero dimension makes any product 0
+  CHECK(Shape({0, big, big}).numel() == 0);
+  CHECK(zeros({0, big, big}).numel() == 0);
+  CHECK(sum(zeros({0, big}), {1}).shape() == Shape{0});
+}
+
 TEST_CASE("mixing dtypes is an error naming both") {
   const Tensor a = zeros({2}), b = zeros({2}, {DType::f64});
   CHECK_THROWS_WITH_AS(a + b, doctest::Contains("dtypes differ: float32 and float64"), Error);

@@ -8,6 +8,7 @@
 #include <doctest/doctest.h>
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cmath>
@@ -21,6 +22,7 @@
 
 #include "evaluate.h"
 #include "train/progress.h"
+#include "train/run_directory.h"
 #include "seq2seq/svg.h"
 #include "tapegrad.h"
 #include "tapegrad_text.h"
@@ -669,7 +671,8 @@ TEST_CASE("translate eval --src --ref: raw parallel files are tokenized as Multi
                      "Multi30k's lc.norm.tok):\n  " + result.multi.str() + "\n") != std::string::npos);
   CHECK(run.out.find("  " + result.sacre.str() + "\n  signature: nrefs:1|case:mixed|eff:no|tok:13a") !=
         std::string::npos);
-  const std::string hyps = (fs::path(trained_checkpoint()).parent_path() / "news.hyps.en").string();
+  // named for the checkpoint, the input and the search
+  const std::string hyps = (fs::path(trained_checkpoint()).parent_path() / "best.news.greedy.hyps.en").string();
   CHECK(tg::text::read_lines(hyps) == result.detokenized);
   const ProgramRun out = run_program(program, "eval " + checkpoint + files + " --out '" + dir + "/h.en.gz'");
   CHECK(out.status == 0);
@@ -778,4 +781,125 @@ TEST_CASE("translate train: a non-finite loss or gradient norm stops before the 
   CHECK(run.err == "error: training stopped at epoch 1, step 2: the loss is nan; this step's update was not applied "
                    "and nothing was saved; no checkpoint was written yet\n");
   CHECK_FALSE(fs::exists(dir + "/huge_lr/last.safetensors"));
+}
+
+// ---------------------------------------------------------------------------
+// Issue #23: nothing the user saved is overwritten, nothing runs away.
+
+TEST_CASE("translate train: a run folder is claimed: a finished run is kept, a second run is refused, SIGTERM saves") {
+  const std::string program = translate_program();
+  if (program.empty()) return;
+  const std::string dir = temp_dir("run_folder");
+  const auto tiny_in = [&](const std::string& folder) {
+    return "train --model cho --embed 8 --hidden 8 --batch-size 16 --limit-train 64 --limit-val 4 --data-dir '" +
+           data_dir() + "' --checkpoint-dir '" + folder + "'";
+  };
+  const std::string tiny = tiny_in(dir + "/run") + " --epochs 1";
+  const ProgramRun first = run_program(program, tiny);
+  REQUIRE_MESSAGE(first.status == 0, first.err);
+  const std::string last_before = read_file(dir + "/run/last.safetensors");
+  const std::string metrics_before = read_file(dir + "/run/metrics.csv");
+
+  // A new run on the folder of a finished one: refused, nothing touched.
+  const ProgramRun again = run_program(program, tiny + " --seed 3");
+  CHECK(again.status == 1);
+  CHECK(again.err.find("holds a run already (last.safetensors, best.safetensors, metrics.csv, curve.svg); continue it "
+                       "with --resume, replace it with --overwrite") != std::string::npos);
+  CHECK(read_file(dir + "/run/last.safetensors") == last_before);
+  CHECK(read_file(dir + "/run/metrics.csv") == metrics_before);
+  // --overwrite replaces it; with --resume it is a usage error.
+  const ProgramRun overwrite = run_program(program, tiny + " --seed 3 --overwrite");
+  CHECK_MESSAGE(overwrite.status == 0, overwrite.err);
+  CHECK(read_file(dir + "/run/last.safetensors") != last_before);
+  CHECK(run_program(program, tiny + " --overwrite --resume").status != 0);
+
+  // While one run holds the folder, a second is refused at once, naming the first's pid.
+  {
+    tg::train::RunDirectory held(dir + "/run", {.resume = true});
+    const ProgramRun second = run_program(program, tiny_in(dir + "/run") + " --resume --epochs 2");
+    CHECK(second.status == 1);
+    CHECK(second.err.find("another run (pid " + std::to_string(::getpid()) + ") is writing to '" + dir + "/run'") !=
+          std::string::npos);
+  }
+  CHECK(run_program(program, tiny_in(dir + "/run") + " --resume --epochs 2").status == 0);  // released with the holder
+
+  // A folder that cannot be made is reported before any data is read.
+  tr::write_text_file(dir + "/a_file", "x");
+  const ProgramRun unwritable = run_program(program, tiny_in(dir + "/a_file/run"));
+  CHECK(unwritable.status == 1);
+  CHECK(unwritable.err.find("cannot create the run folder '" + dir + "/a_file/run'") != std::string::npos);
+  CHECK(unwritable.out.find("data:") == std::string::npos);
+  if (::geteuid() != 0) {  // root writes anywhere: the permission check only means something for a user
+    fs::create_directories(dir + "/read_only");
+    fs::permissions(dir + "/read_only", fs::perms::owner_read | fs::perms::owner_exec);
+    const ProgramRun denied = run_program(program, tiny_in(dir + "/read_only"));
+    CHECK(denied.status == 1);
+    CHECK(denied.err.find("cannot write in the run folder") != std::string::npos);
+    fs::permissions(dir + "/read_only", fs::perms::owner_all);
+  }
+
+  // SIGTERM, as a scheduler sends before it kills a job: the run saves and stops, as for Ctrl-C.
+  const std::string term_dir = dir + "/term";
+  const std::string script =
+      "'" + program + "' train --model cho --embed 8 --hidden 8 --batch-size 4 --limit-train 2000 --limit-val 4 "
+      "--epochs 50 --data-dir '" + data_dir() + "' --checkpoint-dir '" + term_dir + "' > '" + dir + "/term.out' 2> '" +
+      dir + "/term.err' & pid=$!; i=0; while [ ! -s '" + term_dir + "/.lock' ] && [ $i -lt 600 ]; do sleep 0.05; "
+      "i=$((i+1)); done; sleep 0.5; kill -TERM $pid; wait $pid; echo $? > '" + dir + "/term.status'";
+  REQUIRE(std::system(script.c_str()) == 0);
+  CHECK(read_file(dir + "/term.status") == "0\n");
+  CHECK(read_file(dir + "/term.err").find("terminated (SIGTERM): stopping after this batch and saving") !=
+        std::string::npos);
+  CHECK(read_file(dir + "/term.out").find("stopped at epoch ") != std::string::npos);
+  CHECK(fs::exists(term_dir + "/last.safetensors"));
+  CHECK(tg::load_safetensors(term_dir + "/last.safetensors").metadata.count("train.step") == 1);
+}
+
+TEST_CASE("translate eval and the option parser: inputs are never overwritten, runaway work is refused") {
+  const std::string program = translate_program();
+  if (program.empty()) return;
+  const std::string dir = temp_dir("eval_guards");
+  tg::text::write_lines(dir + "/news.de", {"Ein Hund läuft.", "Eine Frau."});
+  tg::text::write_lines(dir + "/news.en", {"A dog runs.", "A woman."});
+  const std::string checkpoint = "--checkpoint '" + trained_checkpoint() + "'";
+  const std::string files = " --src '" + dir + "/news.de' --ref '" + dir + "/news.en'";
+  for (const std::string& target : {"news.de", "news.en"}) {
+    const ProgramRun onto = run_program(program, "eval " + checkpoint + files + " --out '" + dir + "/" + target + "'");
+    CHECK(onto.status == 1);
+    CHECK(onto.err.find("the hypotheses would overwrite it") != std::string::npos);
+  }
+  CHECK(tg::text::read_lines(dir + "/news.de") == std::vector<std::string>{"Ein Hund läuft.", "Eine Frau."});
+  // Default names say what made them: a beam search does not replace the greedy file.
+  const std::string folder = fs::path(trained_checkpoint()).parent_path().string();
+  REQUIRE(run_program(program, "eval " + checkpoint + files).status == 0);
+  REQUIRE(run_program(program, "eval " + checkpoint + files + " --beam 3").status == 0);
+  CHECK(fs::exists(folder + "/best.news.greedy.hyps.en"));
+  CHECK(fs::exists(folder + "/best.news.beam3.hyps.en"));
+
+  // A source line far longer than a sentence, and a beam far larger than useful: refused before decoding.
+  std::string long_line;
+  for (int i = 0; i < 5000; ++i) long_line += "hund ";
+  tg::text::write_lines(dir + "/long.de", {"Ein Hund.", long_line});
+  tg::text::write_lines(dir + "/long.en", {"A dog.", "dogs"});
+  const std::string long_files = " --src '" + dir + "/long.de' --ref '" + dir + "/long.en'";
+  const ProgramRun too_long = run_program(program, "eval " + checkpoint + long_files);
+  CHECK(too_long.status == 1);
+  CHECK(too_long.err.find("line 2 of '" + dir + "/long.de' has 5000 tokens; the limit is 100 (--max-tokens)") !=
+        std::string::npos);
+  CHECK(run_program(program, "eval " + checkpoint + long_files + " --max-tokens 5000 --limit 1").status == 0);
+  const ProgramRun huge_beam = run_program(program, "eval " + checkpoint + files + " --beam 100000");
+  CHECK(huge_beam.status == 1);
+  CHECK(huge_beam.err.find("--beam 100000 is more than --max-beam 100") != std::string::npos);
+  CHECK(run_program(program, "translate " + checkpoint + " --beam 101 'Ein Hund.'").status == 1);
+
+  // The option parser's messages: a readable bound, the unknown command named, too many threads noted.
+  const ProgramRun zero_epochs = run_program(program, "train --epochs 0");
+  CHECK(zero_epochs.status != 0);
+  CHECK(zero_epochs.err.find("--epochs: must be positive, got 0") != std::string::npos);
+  CHECK(zero_epochs.err.size() < 200);  // no 309-digit bound
+  const ProgramRun fly = run_program(program, "fly");
+  CHECK(fly.status == 2);
+  CHECK(fly.err.find("unknown command 'fly': expected one of train, eval, translate") != std::string::npos);
+  const ProgramRun threads = run_program(program, "translate " + checkpoint + " --threads 1000 'Ein Hund.'");
+  CHECK(threads.status == 0);
+  CHECK(threads.err.find("warning: --threads 1000 is more than the") != std::string::npos);
 }

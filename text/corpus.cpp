@@ -68,10 +68,14 @@ std::vector<std::string> read_lines(const std::string& path) {
       p = stop + 1;
     }
   }
+  // gzread ends quietly at a cut-off stream: zlib reports it only as Z_BUF_ERROR
+  // ("unexpected end of file"), before the trailer's CRC and length are checked.
   int code = 0;
-  gzerror(file.get(), &code);
-  if (code != Z_OK && code != Z_BUF_ERROR)
-    fail("read_lines: '{}': corrupt gzip data after {} lines", path, lines.size());
+  const char* message = gzerror(file.get(), &code);
+  if (code == Z_BUF_ERROR)
+    fail("read_lines: '{}': the gzip stream is truncated ({}) after {} complete lines; the file is incomplete",
+         path, message, lines.size());
+  if (code != Z_OK) fail("read_lines: '{}': corrupt gzip data after {} lines: {}", path, lines.size(), message);
   if (!line.empty()) finish_line(line, path, lines);
   return lines;
 }

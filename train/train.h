@@ -1,5 +1,6 @@
 #pragma once
-// What trains: the training checkpoint (modules and optimizers in one file)
-// and the progress line, in one include.
+// What trains: the training checkpoint (modules and optimizers in one file),
+// the progress line and the run folder's claim, in one include.
 #include "train/checkpoint.h"
 #include "train/progress.h"
+#include "train/run_directory.h"

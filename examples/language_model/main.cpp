@@ -22,6 +22,7 @@
 #include "distributed/distributed.h"
 #include "distributed/run.h"
 #include "language_model.h"
+#include "examples/cli_checks.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Word-level GRU language model on Multi30k English: trains, reports validation perplexity, and "
@@ -44,9 +45,9 @@ int main(int argc, char** argv) {
   app.add_option("--hidden", options.model.hidden, "GRU state size")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{8192}));
   app.add_option("--layers", options.model.layers, "GRU layers")->capture_default_str()->check(CLI::Range(1, 16));
   app.add_option("--dropout", options.model.dropout, "dropout on embeddings and GRU outputs")
-      ->capture_default_str()->check(CLI::Range(0.0, 0.95));
-  app.add_option("--lr", options.lr, "Adam learning rate")->capture_default_str()->check(CLI::Range(1e-8, 10.0));
-  app.add_option("--clip", options.clip, "max gradient norm (0: off)")->capture_default_str()->check(CLI::Range(0.0, 1e6));
+      ->capture_default_str()->check(cli_checks::between(0.0, 0.95));
+  app.add_option("--lr", options.lr, "Adam learning rate")->capture_default_str()->check(cli_checks::between(1e-8, 10.0));
+  app.add_option("--clip", options.clip, "max gradient norm (0: off)")->capture_default_str()->check(cli_checks::between(0.0, 1e6));
   app.add_option("--seed", options.seed, "seed of weights, dropout, batch order and sampling")->capture_default_str();
   app.add_option("--threads", threads, "threads for kernels and OpenBLAS (0: all cores)")->capture_default_str()->check(CLI::Range(0, 1024));
   app.add_option("--limit-train", options.limit_train, "use only the first N training sentences (0: all)")
@@ -59,7 +60,7 @@ int main(int argc, char** argv) {
   app.add_option("--load", load_path, "load this checkpoint instead of training")->check(CLI::ExistingFile);
   auto* generate_opt = app.add_option("--generate", prompt, "continue this prompt (e.g. \"a man\") after training or loading");
   app.add_option("--temperature", generation.temperature, "sampling temperature (0: greedy)")
-      ->capture_default_str()->check(CLI::Range(0.0, 100.0));
+      ->capture_default_str()->check(cli_checks::between(0.0, 100.0));
   app.add_option("--max-words", generation.max_words, "most words to generate")->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{10000}));
   app.add_option("--samples", samples, "how many continuations to sample")->capture_default_str()->check(CLI::Range(1, 1000));
   CLI11_PARSE(app, argc, argv);
@@ -71,6 +72,7 @@ int main(int argc, char** argv) {
   };
   // Under mpirun every rank trains its share of each batch; rank 0 prints.
   return tg::distributed::run_ranks(argc, argv, [&]() {
+    cli_checks::note_if_more_threads_than_cores(threads);
     if (threads > 0) tg::set_num_threads(threads);
     options.device = tg::parse_device(device_name);
     tg::device_backend(options.device);  // an unusable device fails here, before any data is read

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "time_series.h"
+#include "examples/cli_checks.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"GRU regression on a time series: windows of past values predict the next value; reports held-out "
@@ -30,15 +31,15 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   app.add_option("--length", length, "points of the built-in signal")->capture_default_str()->check(CLI::Range(int64_t{2}, int64_t{10'000'000}));
   app.add_option("--noise", noise, "standard deviation of the built-in signal's Gaussian noise")
-      ->capture_default_str()->check(CLI::Range(0.0, 1e6));
+      ->capture_default_str()->check(cli_checks::between(0.0, 1e6));
   app.add_option("--signal-seed", signal_seed, "seed of the built-in signal's noise")->capture_default_str();
   app.add_option("--window", options.window, "past values per prediction")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1000000}));
   app.add_option("--hidden", options.hidden, "GRU state size")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{8192}));
   app.add_option("--epochs", options.epochs, "passes over the training windows")->capture_default_str()->check(CLI::Range(1, 1000000));
   app.add_option("--batch-size", options.batch_size, "windows per update")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1000000}));
-  app.add_option("--lr", options.lr, "Adam learning rate")->capture_default_str()->check(CLI::Range(1e-8, 10.0));
-  app.add_option("--clip", options.clip, "max gradient norm (0: off)")->capture_default_str()->check(CLI::Range(0.0, 1e6));
-  app.add_option("--heldout", options.heldout, "share of the series held out at its end")->capture_default_str()->check(CLI::Range(0.01, 0.99));
+  app.add_option("--lr", options.lr, "Adam learning rate")->capture_default_str()->check(cli_checks::between(1e-8, 10.0));
+  app.add_option("--clip", options.clip, "max gradient norm (0: off)")->capture_default_str()->check(cli_checks::between(0.0, 1e6));
+  app.add_option("--heldout", options.heldout, "share of the series held out at its end")->capture_default_str()->check(cli_checks::between(0.01, 0.99));
   app.add_option("--seed", options.seed, "seed of the initial weights and batch order")->capture_default_str();
   app.add_option("--threads", threads, "threads for kernels and OpenBLAS (0: all cores; this small model runs best on 1)")->capture_default_str()->check(CLI::Range(0, 1024));
   app.add_option("--device", device_name, "where the model runs: cpu, cuda or cuda:N (an NVIDIA GPU)")
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
   };
   try {
+    cli_checks::note_if_more_threads_than_cores(threads);
     if (threads > 0) tg::set_num_threads(threads);
     options.device = tg::parse_device(device_name);
     tg::device_backend(options.device);  // an unusable device fails here, before any work

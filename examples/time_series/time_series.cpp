@@ -6,6 +6,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <fstream>
 #include <memory>
 #include <numbers>
@@ -116,6 +117,10 @@ std::vector<double> read_series_csv(const std::string& path) {
     if (field.empty()) continue;
     double value = 0;
     if (parse_number(field, value)) {
+      // The model computes in float32: a larger value would become inf there.
+      if (std::abs(value) > std::numeric_limits<float>::max())
+        fail("{}:{}: {} is beyond float32's range (±{:.7g}), in which the model computes; rescale the series", path,
+             i + 1, field, std::numeric_limits<float>::max());
       values.push_back(value);
     } else if (i > 0) {  // line 1 may be a header
       const bool columns = field.find_first_of(",;\t") != std::string_view::npos;

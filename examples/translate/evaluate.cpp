@@ -110,6 +110,16 @@ double corpus_loss(Seq2Seq& model, const std::vector<text::Example>& examples, i
 
 int64_t output_limit(int64_t src_len) { return 2 * src_len + 10; }
 
+void check_source_lengths(const SplitText& text, const std::string& name, int64_t max_tokens) {
+  for (size_t i = 0; i < text.src_tok.size(); ++i) {
+    const size_t tokens = text::split_tokens(text.src_tok[i]).size();
+    if (static_cast<int64_t>(tokens) > max_tokens)
+      fail("eval: line {} of {} has {} tokens; the limit is {} (--max-tokens): decoding time grows with the square "
+           "of the length, so split the line, or raise --max-tokens",
+           i + 1, name, tokens, max_tokens);
+  }
+}
+
 std::vector<std::vector<std::string>> translate_ids(Seq2Seq& model, const std::vector<std::vector<int64_t>>& sources,
                                                     const text::Vocab& tgt_vocab, int64_t beam,
                                                     double length_penalty, int64_t batch_size) {

@@ -33,6 +33,12 @@ SplitText read_split(const std::string& dir, const std::string& split, int64_t l
 // naming the file and line. limit > 0 keeps the first `limit` pairs.
 SplitText read_parallel_text(const std::string& src_path, const std::string& ref_path, int64_t limit);
 
+// Refuses a source line of more than max_tokens tokens, naming `name` and the
+// line: decoding time grows with the square of a sentence's length (attention
+// over the source at each of up to output_limit steps), so one runaway line
+// (a file without line breaks) would run for hours.
+void check_source_lengths(const SplitText& text, const std::string& name, int64_t max_tokens);
+
 // Decoding a SplitText and scoring it: the hypotheses tokenized (lc.norm.tok
 // style) and detokenized, multi-bleu -lc of the first against text.tgt_tok,
 // and the sacreBLEU-style 13a figure of the second against text.tgt_raw.

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "distributed/run.h"
+#include "examples/cli_checks.h"
 #include "evaluate.h"
 #include "train/progress.h"
 #include "train.h"
@@ -37,9 +38,11 @@ namespace {
 
 namespace tr = tg::translate;
 
-// Ctrl-C: the first sets the flag the training loop polls at each batch
-// boundary; the second exits at once. (A signal handler can reach only
-// objects with static storage; these live inside functions, not at file scope.)
+// Ctrl-C (SIGINT) or SIGTERM (what a scheduler sends before it kills a job):
+// the first sets the flag the training loop polls at each batch boundary, so
+// the run saves and stops; the second exits at once. (A signal handler can
+// reach only objects with static storage; these live inside functions, not at
+// file scope.)
 std::atomic<bool>& stop_flag() {
   static std::atomic<bool> flag{false};
   return flag;
@@ -49,20 +52,24 @@ std::atomic<int>& interrupt_count() {
   return count;
 }
 
-extern "C" void on_interrupt(int) {
-  if (interrupt_count().fetch_add(1) >= 1) _exit(130);
+extern "C" void on_stop_signal(int signal) {
+  if (interrupt_count().fetch_add(1) >= 1) _exit(128 + signal);
   stop_flag().store(true);
-  const char message[] = "\ninterrupted: stopping after this batch and saving (Ctrl-C again to quit at once)\n";
-  [[maybe_unused]] const ssize_t n = write(STDERR_FILENO, message, sizeof(message) - 1);
+  const char interrupted[] = "\ninterrupted: stopping after this batch and saving (Ctrl-C again to quit at once)\n";
+  const char terminated[] = "\nterminated (SIGTERM): stopping after this batch and saving (a second SIGTERM quits at once)\n";
+  const bool is_term = signal == SIGTERM;
+  [[maybe_unused]] const ssize_t n = write(STDERR_FILENO, is_term ? terminated : interrupted,
+                                           (is_term ? sizeof(terminated) : sizeof(interrupted)) - 1);
 }
 
-void install_interrupt_handler() {
+void install_stop_handler() {
   stop_flag();
   interrupt_count();  // constructed before the handler can run
   struct sigaction action {};
-  action.sa_handler = on_interrupt;
+  action.sa_handler = on_stop_signal;
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
 }
 
 // What `eval` reads: a Multi30k split, or any pair of raw parallel files.
@@ -73,10 +80,13 @@ struct EvalInput {
   int64_t limit = 0;
 };
 
-// Where the hypotheses go by default: beside the checkpoint, named after the
-// split, or after the source file without ".gz" and ".de" ("news.de.gz" ->
-// "news.hyps.en").
-std::string default_hyps_path(const std::string& checkpoint, const EvalInput& input) {
+// Where the hypotheses go by default: beside the checkpoint, named for the
+// checkpoint, the input and the search, so that runs of different searches or
+// checkpoints never replace each other's files:
+//   best.safetensors, --split test_2016_flickr, --beam 5  ->  best.test_2016_flickr.beam5.hyps.en
+//   last.safetensors, --src news.de.gz, greedy            ->  last.news.greedy.hyps.en
+std::string default_hyps_path(const std::string& checkpoint, const EvalInput& input, int64_t beam,
+                              double length_penalty) {
   std::string stem = input.split;
   if (!input.src_path.empty()) {
     stem = std::filesystem::path(input.src_path).filename().string();
@@ -84,26 +94,45 @@ std::string default_hyps_path(const std::string& checkpoint, const EvalInput& in
       if (stem.size() > suffix.size() && stem.compare(stem.size() - suffix.size(), suffix.size(), suffix) == 0)
         stem.resize(stem.size() - suffix.size());
   }
-  return (std::filesystem::path(checkpoint).parent_path() / (stem + ".hyps.en")).string();
+  std::string search = beam <= 1 ? "greedy" : fmt::format("beam{}", beam);
+  if (beam > 1 && length_penalty != 1.0) search += fmt::format("-lp{}", length_penalty);
+  const std::filesystem::path path(checkpoint);
+  return (path.parent_path() / (path.stem().string() + "." + stem + "." + search + ".hyps.en")).string();
+}
+
+// The hypotheses must not land on a file the command reads.
+void check_output_path(const std::string& out_path, const std::vector<std::pair<std::string, std::string>>& inputs) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  for (const auto& [flag, path] : inputs) {
+    if (path.empty()) continue;
+    const bool same = fs::exists(out_path, ec) ? fs::equivalent(out_path, path, ec)
+                                               : fs::weakly_canonical(out_path, ec) == fs::weakly_canonical(path, ec);
+    if (same) tg::fail("eval: --out '{}' is the {} file; the hypotheses would overwrite it: choose another --out", out_path, flag);
+  }
 }
 
 int run_eval(const std::string& checkpoint, const EvalInput& input, int64_t beam, double length_penalty,
-             std::string out_path, tg::Device device) {
+             std::string out_path, int64_t max_tokens, tg::Device device) {
+  if (out_path.empty()) out_path = default_hyps_path(checkpoint, input, beam, length_penalty);
+  check_output_path(out_path, {{"--checkpoint", checkpoint}, {"--src", input.src_path}, {"--ref", input.ref_path}});
   tr::Translator translator = tr::load_translator(checkpoint, device);
   const bool from_files = !input.src_path.empty();
   const tr::SplitText text =
       from_files ? tr::read_parallel_text(input.src_path, input.ref_path, input.limit)
                  : tr::read_split(tg::text::find_multi30k_dir(input.data_dir), input.split, input.limit, true);
   const std::string name = from_files ? "'" + input.src_path + "'" : input.split;
+  tr::check_source_lengths(text, name, max_tokens);
   fmt::print("translating {} sentences of {} ({}) ...\n", text.src_tok.size(), name,
              beam <= 1 ? std::string("greedy") : fmt::format("beam {}, length penalty {}", beam, length_penalty));
   std::fflush(stdout);
   const tr::CorpusEvaluation result = tr::evaluate_text(*translator.model, translator.info.src_vocab,
                                                         translator.info.tgt_vocab, text, beam, length_penalty);
-  if (out_path.empty()) out_path = default_hyps_path(checkpoint, input);
+  std::error_code ec;
+  const bool replacing = std::filesystem::exists(out_path, ec);
   tg::text::write_lines(out_path, result.detokenized);
-  fmt::print("wrote {} detokenized hypotheses to {} ({:.1f} s)\n", result.detokenized.size(), out_path,
-             result.seconds);
+  fmt::print("wrote {} detokenized hypotheses to {}{} ({:.1f} s)\n", result.detokenized.size(), out_path,
+             replacing ? " (replacing the file that was there)" : "", result.seconds);
   const std::string tokenized_refs =
       from_files ? fmt::format("'{}' tokenized as Multi30k's lc.norm.tok", input.ref_path)
                  : input.split + ".lc.norm.tok.en";
@@ -160,8 +189,8 @@ struct RunOptions {
   std::string device = "cpu";
 
   void add_to(CLI::App* cmd) {
-    cmd->add_option("--threads", threads, "threads for kernels and OpenBLAS")
-        ->check(CLI::Range(1, 256))
+    cmd->add_option("--threads", threads, "threads for kernels and OpenBLAS (more than the cores only slows down)")
+        ->check(cli_checks::between(1, 1024))
         ->capture_default_str();
     cmd->add_option("--device", device, "where the model runs: cpu, cuda or cuda:N (an NVIDIA GPU)")
         ->capture_default_str();
@@ -175,7 +204,7 @@ struct TrainCommand {
   tr::TrainOptions options;
 
   TrainCommand(CLI::App& app, RunOptions& run) {
-    cmd = app.add_subcommand("train", "train a model; Ctrl-C stops and saves, --resume continues");
+    cmd = app.add_subcommand("train", "train a model; Ctrl-C or SIGTERM stops and saves, --resume continues");
     tr::TrainOptions& opt = options;
     opt.model.kind = "bahdanau";
     cmd->add_option("--model", opt.model.kind, "cho or bahdanau")
@@ -184,25 +213,25 @@ struct TrainCommand {
     cmd->add_option("--cell", opt.model.cell, "the encoder's and decoder's recurrent cell: gru or lstm")
         ->check(CLI::IsMember({"gru", "lstm"}))
         ->capture_default_str();
-    cmd->add_option("--embed", opt.model.embed, "embedding size")->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("--embed", opt.model.embed, "embedding size")->check(cli_checks::positive())->capture_default_str();
     cmd->add_option("--hidden", opt.model.hidden, "hidden (GRU or LSTM state) size")
-        ->check(CLI::PositiveNumber)
+        ->check(cli_checks::positive())
         ->capture_default_str();
     cmd->add_option("--dropout", opt.model.dropout, "dropout probability")
-        ->check(CLI::Range(0.0, 0.99))
+        ->check(cli_checks::between(0, 0.99))
         ->capture_default_str();
     cmd->add_flag("--checkpoint-encoder", opt.model.checkpoint_encoder,
                   "keep none of the encoder's activations between forward and backward; run it again in "
                   "backward (less memory, more compute)");
     cmd->add_option("--epochs", opt.epochs, "epochs to train (in all, counting resumed ones)")
-        ->check(CLI::PositiveNumber)
+        ->check(cli_checks::positive())
         ->capture_default_str();
     cmd->add_option("--batch-size", opt.settings.batch_size, "sentence pairs per batch")
-        ->check(CLI::PositiveNumber)
+        ->check(cli_checks::positive())
         ->capture_default_str();
-    cmd->add_option("--lr", opt.lr, "Adam learning rate")->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("--lr", opt.lr, "Adam learning rate")->check(cli_checks::positive())->capture_default_str();
     cmd->add_option("--clip", opt.settings.clip, "gradient norm clipping (0: none)")
-        ->check(CLI::NonNegativeNumber)
+        ->check(cli_checks::non_negative())
         ->capture_default_str();
     cmd->add_option("--seed", opt.settings.seed, "seed for initialisation, batch order and dropout")
         ->capture_default_str();
@@ -212,30 +241,34 @@ struct TrainCommand {
     cmd->add_option("--checkpoint-dir", opt.checkpoint_dir,
                     "where checkpoints and metrics go (default runs/<model>, runs/<model>-lstm with --cell lstm)");
     cmd->add_flag("--resume", opt.resume, "continue from <checkpoint-dir>/last.safetensors");
+    cmd->add_flag("--overwrite", opt.overwrite,
+                  "start afresh in a checkpoint folder that holds a run, removing its checkpoints and metrics "
+                  "(without it, such a folder is refused)")
+        ->excludes("--resume");
     cmd->add_option("--min-freq", opt.settings.min_freq, "vocabulary: tokens seen fewer times become <unk>")
-        ->check(CLI::PositiveNumber)
+        ->check(cli_checks::positive())
         ->capture_default_str();
     cmd->add_option("--max-len", opt.settings.max_len, "drop training pairs with a side longer than this (tokens)")
-        ->check(CLI::PositiveNumber)
+        ->check(cli_checks::positive())
         ->capture_default_str();
     cmd->add_option("--lr-schedule", opt.settings.lr_schedule,
                     "none, or plateau: halve the lr after 2 epochs without a better validation BLEU")
         ->check(CLI::IsMember({"none", "plateau"}))
         ->capture_default_str();
     cmd->add_option("--limit-train", opt.settings.limit_train, "use the first N training pairs (0: all)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(cli_checks::non_negative());
     cmd->add_option("--limit-val", opt.limit_val, "use the first N validation pairs (0: all)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(cli_checks::non_negative());
     cmd->add_option("--max-steps", opt.max_steps, "stop (and save, resumably) after N optimizer steps in all")
-        ->check(CLI::NonNegativeNumber);
+        ->check(cli_checks::non_negative());
     cmd->add_flag("--profile", opt.profile,
                   "time every op of the training steps and print a table (by op: calls, forward and backward "
                   "time, bytes allocated) when training ends or stops");
     cmd->add_option("--profile-warmup", opt.profile_warmup, "steps left out of --profile at the start")
-        ->check(CLI::NonNegativeNumber)
+        ->check(cli_checks::non_negative())
         ->capture_default_str();
     cmd->add_option("--eval-beam", opt.eval_beam, "beam size for the per-epoch validation BLEU (1: greedy)")
-        ->check(CLI::PositiveNumber)
+        ->check(cli_checks::positive())
         ->capture_default_str();
     run.add_to(cmd);
   }
@@ -246,7 +279,7 @@ struct TrainCommand {
                                "--min-freq", "--max-len", "--lr-schedule", "--limit-train"})
         if (cmd->count(name) > 0)
           fmt::print(stderr, "note: {} is ignored with --resume (the checkpoint's value is used)\n", name);
-    install_interrupt_handler();
+    install_stop_handler();
     options.device = device;
     tr::TrainHooks hooks;
     hooks.stop = &stop_flag();
@@ -260,12 +293,26 @@ struct TrainCommand {
 struct SearchOptions {
   int64_t beam = 1;
   double length_penalty = 1.0;
+  int64_t max_beam = 100;
 
   void add_to(CLI::App* cmd) {
-    cmd->add_option("--beam", beam, "beam size (1: greedy)")->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("--beam", beam, "beam size (1: greedy)")->check(cli_checks::positive())->capture_default_str();
     cmd->add_option("--length-penalty", length_penalty, "α: beam scores are log p / length^α")
-        ->check(CLI::Range(0.0, 5.0))
+        ->check(cli_checks::between(0, 5))
         ->capture_default_str();
+    cmd->add_option("--max-beam", max_beam,
+                    "refuse a --beam above this: each step keeps beam × vocabulary scores per sentence")
+        ->check(cli_checks::positive())
+        ->capture_default_str();
+  }
+
+  // After parsing: a beam the machine cannot hold is refused before any work.
+  void check() const {
+    if (beam > max_beam)
+      tg::fail("--beam {} is more than --max-beam {}: each decoding step scores beam × vocabulary candidates per "
+               "sentence (with a 10,000-word vocabulary, {:.1f} GB of float32 for this beam); raise --max-beam to "
+               "allow it",
+               beam, max_beam, static_cast<double>(beam) * 1e4 * 4 / 1e9);
   }
 };
 
@@ -274,6 +321,7 @@ struct EvalCommand {
   std::string checkpoint, out_path;
   EvalInput input;
   SearchOptions search;
+  int64_t max_tokens = tr::kMaxSentenceTokens;
 
   EvalCommand(CLI::App& app, RunOptions& run) {
     cmd = app.add_subcommand(
@@ -294,12 +342,16 @@ struct EvalCommand {
                     "hypotheses file (default: beside the checkpoint, <split>.hyps.en, or for --src news.de.gz "
                     "news.hyps.en)");
     cmd->add_option("--data-dir", input.data_dir, "Multi30k directory (as for train)");
-    cmd->add_option("--limit", input.limit, "use the first N sentences (0: all)")->check(CLI::NonNegativeNumber);
+    cmd->add_option("--limit", input.limit, "use the first N sentences (0: all)")->check(cli_checks::non_negative());
+    cmd->add_option("--max-tokens", max_tokens, "refuse source lines longer than this many tokens")
+        ->check(cli_checks::positive())
+        ->capture_default_str();
     run.add_to(cmd);
   }
 
   int run(tg::Device device) const {
-    return run_eval(checkpoint, input, search.beam, search.length_penalty, out_path, device);
+    search.check();
+    return run_eval(checkpoint, input, search.beam, search.length_penalty, out_path, max_tokens, device);
   }
 };
 
@@ -323,13 +375,14 @@ struct TranslateCommand {
     cmd->add_option("--attention-svg", svg_path,
                     "draw each sentence's attention alignment to FILE (FILE-N.svg for several)");
     cmd->add_option("--max-tokens", max_tokens, "refuse sentences longer than this many tokens")
-        ->check(CLI::PositiveNumber)
+        ->check(cli_checks::positive())
         ->capture_default_str();
     cmd->add_option("sentences", sentences, "German sentences");
     run.add_to(cmd);
   }
 
   int run(tg::Device device) const {
+    search.check();
     return run_translate(checkpoint, sentences, search.beam, search.length_penalty, svg_path, max_tokens, device);
   }
 };
@@ -344,7 +397,12 @@ int main(int argc, char** argv) {
   TrainCommand train(app, run);
   EvalCommand eval(app, run);
   TranslateCommand translate(app, run);
+  if (const std::string unknown = cli_checks::unknown_command(app, argc, argv); !unknown.empty()) {
+    fmt::print(stderr, "{}\n", unknown);
+    return 2;
+  }
   CLI11_PARSE(app, argc, argv);
+  cli_checks::note_if_more_threads_than_cores(run.threads);
   tg::set_num_threads(run.threads);
 
   // Under mpirun, train shares each batch among the ranks; a rank that fails

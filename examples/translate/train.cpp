@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include "core/error.h"
@@ -24,6 +25,7 @@
 #include "optim/clip_grad.h"
 #include "optim/lr_schedule.h"
 #include "train/progress.h"
+#include "train/run_directory.h"
 #include "step_profile.h"
 
 namespace tg::translate {
@@ -141,6 +143,18 @@ struct RunFiles {
   }
 };
 
+// Rank 0 claims the run folder (the only rank that writes there); others hold nothing.
+std::optional<train::RunDirectory> claim_run_directory(const TrainOptions& options, const RunFiles& files,
+                                                       const distributed::DataParallel& ranks) {
+  if (!ranks.is_root()) return std::nullopt;
+  train::RunDirectoryOptions claim;
+  claim.resume = options.resume;
+  claim.overwrite = options.overwrite;
+  claim.run_files = {"last.safetensors", "best.safetensors", "metrics.csv", "curve.svg"};
+  claim.program = "translate train";
+  return std::make_optional<train::RunDirectory>(files.dir, claim);
+}
+
 // What the run is: fresh from the options, or the checkpoint's (vocabularies
 // are filled in by load_training_data for a fresh run).
 CheckpointInfo start_or_resume(const TrainOptions& options, const RunFiles& files) {
@@ -208,6 +222,7 @@ class Training {
       : options_(options),
         hooks_(hooks),
         files_(options),
+        run_dir_(claim_run_directory(options, files_, ranks_)),
         info_(start_or_resume(options, files_)),
         data_(load_training_data(options, info_, hooks)),
         model_(on_device(make_model(info_.config, settings().seed), options.device)),  // made on the cpu: same weights anywhere
@@ -217,7 +232,6 @@ class Training {
         profile_(options.profile, options.profile_warmup) {
     result_.checkpoint_dir = files_.dir;
     if (options.resume) restore();
-    else if (ranks_.is_root()) std::filesystem::create_directories(files_.dir);
     ranks_.start(training_fingerprint(info_, *model_, options.epochs, options.lr, options.max_steps,
                                       static_cast<int64_t>(data_.train.size())),
                  params_, "translate train");
@@ -472,6 +486,7 @@ class Training {
   const TrainHooks& hooks_;
   distributed::DataParallel ranks_;  // this process's place among the MPI ranks (a world of one without mpirun)
   RunFiles files_;
+  std::optional<train::RunDirectory> run_dir_;  // rank 0: the folder, locked for this run
   CheckpointInfo info_;
   TrainingData data_;
   std::unique_ptr<Seq2Seq> model_;

@@ -7,7 +7,11 @@
 // (model only) when BLEU improves, last.safetensors (model + optimizer +
 // position) always, metrics.csv and curve.svg beside them.
 //
-// Stopping (the stop flag, set by Ctrl-C, or max_steps) happens at a batch
+// The checkpoint folder is claimed before anything else (train/run_directory.h):
+// locked against a second run, checked writable, and, for a fresh run,
+// refused when it holds a run already unless `overwrite`.
+//
+// Stopping (the stop flag, set by Ctrl-C or SIGTERM, or max_steps) happens at a batch
 // boundary and writes last.safetensors with the exact position; resuming from
 // it replays the same epoch plan (plan_epoch(seed, epoch)), skips the batches
 // done, and restores the optimizer, so the losses continue exactly as an
@@ -41,6 +45,7 @@ struct TrainOptions {
   std::string data_dir;        // "" = text::find_multi30k_dir's search
   std::string checkpoint_dir;  // "" = runs/<model kind>
   bool resume = false;         // continue from checkpoint_dir/last.safetensors
+  bool overwrite = false;      // a fresh run may replace the run found in checkpoint_dir (else: refused)
   int64_t limit_val = 0;       // 0: the whole validation set
   int64_t max_steps = 0;       // > 0: stop once this many optimizer steps are done in all
   int64_t eval_beam = 1;       // beam for the per-epoch validation BLEU; 1 = greedy

@@ -15,11 +15,7 @@
 namespace {
 
 std::optional<std::vector<std::string>> read_or_error(const std::string& path) {
-  try {
-    return tg::text::read_lines(path);
-  } catch (const tg::Error&) {
-    return std::nullopt;
-  }
+  return fuzz::value_or_error([&] { return tg::text::read_lines(path); });
 }
 
 void write_gzip(const std::string& path, std::string_view content) {

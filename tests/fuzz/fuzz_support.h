@@ -9,9 +9,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "core/error.h"
 
 namespace fuzz {
 
@@ -44,6 +47,17 @@ class ScratchFile {
  private:
   std::string path_;
 };
+
+// f()'s value, or nullopt when f throws tg::Error: a clear error is an
+// outcome the library allows; anything else (a crash, another exception) is not.
+template <typename F>
+auto value_or_error(F&& f) -> std::optional<decltype(f())> {
+  try {
+    return f();
+  } catch (const tg::Error&) {
+    return std::nullopt;
+  }
+}
 
 // `text` cut at every `separator` (n separators give n + 1 pieces).
 inline std::vector<std::string> split(std::string_view text, char separator) {

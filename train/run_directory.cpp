@@ -1,0 +1,77 @@
+#include "train/run_directory.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <string_view>
+
+#include "core/error.h"
+
+namespace tg::train {
+
+namespace {
+
+// The pid written in the lock file by its holder, or "" when unreadable.
+std::string lock_holder(int fd) {
+  char text[32] = {};
+  const ssize_t n = pread(fd, text, sizeof(text) - 1, 0);
+  std::string pid(text, n > 0 ? static_cast<size_t>(n) : 0);
+  while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+  return pid;
+}
+
+}  // namespace
+
+RunDirectory::RunDirectory(const std::string& dir, const RunDirectoryOptions& options) : dir_(dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) fail("{}: cannot create the run folder '{}': {}", options.program, dir, ec.message());
+  if (!fs::is_directory(dir, ec)) fail("{}: '{}' exists and is not a folder", options.program, dir);
+
+  const std::string lock_path = (fs::path(dir) / ".lock").string();
+  lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd_ < 0)
+    fail("{}: cannot write in the run folder '{}' ({}: {}); checkpoints could not be saved there: choose another "
+         "folder or make it writable",
+         options.program, dir, lock_path, std::strerror(errno));
+  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    const int error = errno;
+    const std::string holder = lock_holder(lock_fd_);
+    ::close(lock_fd_);
+    lock_fd_ = -1;
+    if (error == EWOULDBLOCK)
+      fail("{}: another run{} is writing to '{}'; wait for it to end, or choose another folder", options.program,
+           holder.empty() ? std::string() : " (pid " + holder + ")", dir);
+    fail("{}: cannot lock '{}': {}", options.program, lock_path, std::strerror(error));
+  }
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(lock_fd_, 0) != 0 || ::pwrite(lock_fd_, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size()))
+    fail("{}: cannot write in the run folder '{}' ({}: {})", options.program, dir, lock_path, std::strerror(errno));
+
+  if (options.resume) return;
+  std::vector<std::string> present;
+  for (const std::string& name : options.run_files)
+    if (fs::exists(fs::path(dir) / name, ec)) present.push_back(name);
+  if (present.empty()) return;
+  if (!options.overwrite) {
+    std::string list;
+    for (const std::string& name : present) list += (list.empty() ? "" : ", ") + name;
+    fail("{}: '{}' holds a run already ({}); continue it with {}, replace it with {}, or choose another folder",
+         options.program, dir, list, options.resume_flag, options.overwrite_flag);
+  }
+  for (const std::string& name : present) {
+    fs::remove(fs::path(dir) / name, ec);
+    if (ec) fail("{}: cannot remove '{}' to start again: {}", options.program, (fs::path(dir) / name).string(), ec.message());
+  }
+}
+
+RunDirectory::~RunDirectory() {
+  if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the lock; the file stays, empty of meaning
+}
+
+}  // namespace tg::train
