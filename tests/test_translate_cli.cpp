@@ -891,6 +891,21 @@ TEST_CASE("translate eval and the option parser: inputs are never overwritten, r
   CHECK(huge_beam.err.find("--beam 100000 is more than --max-beam 100") != std::string::npos);
   CHECK(run_program(program, "translate " + checkpoint + " --beam 101 'Ein Hund.'").status == 1);
 
+  // A checkpoint whose output layer holds a nan (written with valid checksums) is refused, not translated to "".
+  tg::SafetensorsContents nan_file = tg::load_safetensors(trained_checkpoint());
+  bool planted = false;
+  for (auto& [name, t] : nan_file.tensors)
+    if (name == "decoder.out.weight") {
+      t.data<float>()[5] = NAN;
+      planted = true;
+    }
+  REQUIRE(planted);
+  tg::save_safetensors(dir + "/nan.safetensors", nan_file.tensors, nan_file.metadata);
+  const ProgramRun nan_run = run_program(program, "translate --checkpoint '" + dir + "/nan.safetensors' 'Ein Hund.'");
+  CHECK(nan_run.status == 1);
+  CHECK(nan_run.err.find("decoder.out.weight holds 1 non-finite value") != std::string::npos);
+  CHECK(nan_run.out.empty());
+
   // The option parser's messages: a readable bound, the unknown command named, too many threads noted.
   const ProgramRun zero_epochs = run_program(program, "train --epochs 0");
   CHECK(zero_epochs.status != 0);
