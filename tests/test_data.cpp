@@ -443,3 +443,105 @@ TEST_CASE("bucketing wastes less on padding than plain shuffling on Multi30k tra
   CHECK(bucketed < shuffled / 4);
   CHECK(bucketed < 0.1);
 }
+
+// ---------------------------------------------------------------- subwords
+
+namespace {
+
+// What SentencePiece's normaliser does to Multi30k's text: white space runs
+// become one space, none at the ends (NFKC leaves these sentences alone).
+std::string collapse_spaces(const std::string& s) {
+  std::string out;
+  for (const char c : s) {
+    if (c == ' ' && (out.empty() || out.back() == ' ')) continue;
+    out += c;
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+// Training sentences: Multi30k's raw English (punctuation normalised) when present, else made-up ones.
+std::vector<std::string> subword_sentences(const std::string& split, size_t count) {
+  std::vector<std::string> lines;
+  if (have_multi30k()) {
+    for (const std::string& line : read_lines(multi30k_dir() + "/" + split + ".en.gz")) {
+      lines.push_back(normalize_punctuation(line, "en"));
+      if (lines.size() == count) break;
+    }
+    return lines;
+  }
+  const std::vector<std::string> words = {"A", "man", "dog", "runs", "on", "the", "street", "in", "red", "jacket",
+                                          "Two", "women", "are", "sitting", "at", "table", "."};
+  Generator gen(split == "train" ? 1 : 2);
+  for (size_t i = 0; i < std::min<size_t>(count, 400); ++i) {
+    std::string s;
+    for (uint64_t k = 0, n = 3 + gen.below(9); k < n; ++k) s += (k ? " " : "") + words[gen.below(words.size())];
+    lines.push_back(s);
+  }
+  return lines;
+}
+
+}  // namespace
+
+TEST_CASE("SubwordModel: deterministic, specials at 0-3, every training sentence round trips") {
+  const std::vector<std::string> sentences = subword_sentences("train", 5000);
+  SubwordOptions options;
+  options.vocab_size = have_multi30k() ? 800 : 60;
+  const SubwordModel a = SubwordModel::train(sentences, options), b = SubwordModel::train(sentences, options);
+  CHECK(a.bytes() == b.bytes());  // the same sentences and options give the same model
+  CHECK(a.size() == options.vocab_size);
+  const std::vector<std::string> pieces = a.pieces();
+  CHECK(std::vector<std::string>(pieces.begin(), pieces.begin() + 4) ==
+        std::vector<std::string>{"<pad>", "<bos>", "<eos>", "<unk>"});
+  int mismatches = 0;
+  for (const std::string& s : sentences) {
+    const std::vector<std::string> encoded = a.encode(s);
+    CHECK_FALSE(encoded.empty());
+    if (a.decode(encoded) != collapse_spaces(s) && ++mismatches <= 3) CHECK_MESSAGE(false, "round trip: " << s);
+  }
+  CHECK(mismatches == 0);
+  // Reloaded from its bytes it is the same model.
+  const SubwordModel again = SubwordModel::from_bytes(a.bytes(), "test");
+  CHECK(again.encode(sentences[0]) == a.encode(sentences[0]));
+  CHECK_THROWS_WITH_AS(SubwordModel::from_bytes("not a model", "bytes.model"),
+                       doctest::Contains("bytes.model is not a SentencePiece model"), Error);
+  options.model_type = "bpe";
+  CHECK(SubwordModel::train(sentences, options).size() == options.vocab_size);
+  options.model_type = "wordpiece";
+  CHECK_THROWS_WITH_AS(SubwordModel::train(sentences, options), doctest::Contains("unigram or bpe, got 'wordpiece'"),
+                       Error);
+}
+
+TEST_CASE("SubwordModel: encoding equals the spm_encode program's on the validation set, piece for piece") {
+  TempDir tmp;
+  SubwordOptions options;
+  options.vocab_size = have_multi30k() ? 800 : 60;
+  const SubwordModel model = SubwordModel::train(subword_sentences("train", 5000), options);
+  {
+    std::ofstream out(tmp.file("m.model"), std::ios::binary);
+    out << model.bytes();
+  }
+  const std::vector<std::string> val = subword_sentences("val", 1014);
+  write_lines(tmp.file("val.txt"), val);
+  const std::string command = "spm_encode --model='" + tmp.file("m.model") + "' --output_format=piece < '" +
+                              tmp.file("val.txt") + "' > '" + tmp.file("val.pieces") + "'";
+  REQUIRE_MESSAGE(std::system(command.c_str()) == 0, "spm_encode (Debian's sentencepiece) must be installed");
+  const std::vector<std::string> theirs = read_lines(tmp.file("val.pieces"));
+  REQUIRE(theirs.size() == val.size());
+  for (size_t i = 0; i < val.size(); ++i) {
+    CAPTURE(val[i]);
+    CHECK(model.encode(val[i]) == split_tokens(theirs[i]));
+  }
+}
+
+TEST_CASE("base64 round trips any bytes and names what is wrong") {
+  CHECK(base64_encode("foobar") == "Zm9vYmFy");
+  CHECK(base64_encode("fooba") == "Zm9vYmE=");
+  CHECK(base64_encode("foob") == "Zm9vYg==");
+  CHECK(base64_encode("") == "");
+  std::string bytes;
+  for (int i = 0; i < 1000; ++i) bytes += static_cast<char>((i * 37 + i / 7) & 0xFF);
+  for (size_t n : {0, 1, 2, 3, 999, 1000}) CHECK(base64_decode(base64_encode(bytes.substr(0, n)), "t") == bytes.substr(0, n));
+  CHECK_THROWS_WITH_AS(base64_decode("Zm9", "vocab"), doctest::Contains("base64 in vocab: length 3"), Error);
+  CHECK_THROWS_WITH_AS(base64_decode("Zm!v", "vocab"), doctest::Contains("unexpected character at offset 2"), Error);
+}

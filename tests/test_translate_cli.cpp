@@ -406,20 +406,20 @@ TEST_CASE("translation checkpoint errors name the file and the problem") {
 // Input sentences
 
 TEST_CASE("translate: input lines are tokenized, and empty or over-long ones refused") {
-  const auto sources = tr::prepare_sources({"Ein Mann fährt Fahrrad.", "Zwei Hunde!"}, "line", 100);
+  const auto sources = tr::prepare_sources(tr::TextCodec::words(), {"Ein Mann fährt Fahrrad.", "Zwei Hunde!"}, "line", 100);
   REQUIRE(sources.size() == 2);
   CHECK(sources[0] == std::vector<std::string>{"ein", "mann", "fährt", "fahrrad", "."});
-  CHECK_THROWS_WITH_AS(tr::prepare_sources({"Ein Hund.", "", "Eine Katze."}, "line", 100),
+  CHECK_THROWS_WITH_AS(tr::prepare_sources(tr::TextCodec::words(), {"Ein Hund.", "", "Eine Katze."}, "line", 100),
                        contains("line 2 is empty"), tg::Error);
-  CHECK_THROWS_WITH_AS(tr::prepare_sources({"  \t "}, "line", 100), contains("line 1 is empty"), tg::Error);
-  CHECK_THROWS_WITH_AS(tr::prepare_sources({"a b c d e f"}, "sentence", 4),
+  CHECK_THROWS_WITH_AS(tr::prepare_sources(tr::TextCodec::words(), {"  \t "}, "line", 100), contains("line 1 is empty"), tg::Error);
+  CHECK_THROWS_WITH_AS(tr::prepare_sources(tr::TextCodec::words(), {"a b c d e f"}, "sentence", 4),
                        contains("sentence 1 has 6 tokens; the limit is 4"), tg::Error);
 }
 
 TEST_CASE("translate: a trained checkpoint translates and draws its attention") {
   tr::Translator translator = tr::load_translator(trained_checkpoint());
   CHECK_FALSE(translator.model->is_training());
-  const auto sources = tr::prepare_sources({"Ein Mann läuft auf der Straße."}, "line", 100);
+  const auto sources = tr::prepare_sources(tr::TextCodec::words(), {"Ein Mann läuft auf der Straße."}, "line", 100);
   const tr::Translation greedy = tr::translate_tokens(translator, sources[0], 1, 1.0);
   CHECK_FALSE(greedy.target_tokens.empty());
   CHECK_FALSE(greedy.text.empty());
@@ -434,7 +434,7 @@ TEST_CASE("translate: a trained checkpoint translates and draws its attention") 
 
   // Sentences searched in batches of like length come back in input order, each
   // as if alone; an empty one gets an empty translation.
-  const auto several = tr::prepare_sources({"Ein Hund.", "", "Zwei Männer spielen Fußball auf einer Wiese.",
+  const auto several = tr::prepare_sources(tr::TextCodec::words(), {"Ein Hund.", "", "Zwei Männer spielen Fußball auf einer Wiese.",
                                             "Eine Frau liest.", "Kinder."},
                                            "line", 100, tr::EmptyInput::keep);
   for (int64_t beam : {1, 3}) {
@@ -641,7 +641,8 @@ TEST_CASE("translate eval --src --ref: raw parallel files are tokenized as Multi
   // Both figures, as for a split: the same as scoring the hypotheses by hand.
   tr::Translator translator = tr::load_translator(trained_checkpoint());
   const tr::CorpusEvaluation result =
-      tr::evaluate_text(*translator.model, translator.info.src_vocab, translator.info.tgt_vocab, text, 1, 1.0);
+      tr::evaluate_text(*translator.model, translator.info.codec, translator.info.src_vocab, translator.info.tgt_vocab,
+                        text, 1, 1.0);
   REQUIRE(result.detokenized.size() == n);
   CHECK(result.multi.str() == tg::text::multi_bleu(result.tokenized, text.tgt_tok, true).str());
   CHECK(result.sacre.str() == tg::text::sacre_bleu(result.detokenized, en).str());
@@ -701,12 +702,12 @@ TEST_CASE("translate translate on standard input: invalid UTF-8 refused, empty l
                        contains("standard input:2: invalid UTF-8 at byte 0 of the line (byte 0xFF); expected UTF-8 "
                                 "text"),
                        tg::Error);
-  const auto kept = tr::prepare_sources({"Ein Hund.", "", " \t", "Zwei."}, "line", 100, tr::EmptyInput::keep);
+  const auto kept = tr::prepare_sources(tr::TextCodec::words(), {"Ein Hund.", "", " \t", "Zwei."}, "line", 100, tr::EmptyInput::keep);
   REQUIRE(kept.size() == 4);
   CHECK(kept[1].empty());
   CHECK(kept[2].empty());
   CHECK(kept[3] == std::vector<std::string>{"zwei", "."});
-  CHECK_THROWS_WITH_AS(tr::prepare_sources({"Ein Hund.", "x\xc3"}, "sentence", 100),
+  CHECK_THROWS_WITH_AS(tr::prepare_sources(tr::TextCodec::words(), {"Ein Hund.", "x\xc3"}, "sentence", 100),
                        contains("sentence 2: invalid UTF-8 at byte 1 (byte 0xC3)"), tg::Error);
 
   const std::string program = translate_program();
@@ -917,4 +918,75 @@ TEST_CASE("translate eval and the option parser: inputs are never overwritten, r
   const ProgramRun threads = run_program(program, "translate " + checkpoint + " --threads 1000 'Ein Hund.'");
   CHECK(threads.status == 0);
   CHECK(threads.err.find("warning: --threads 1000 is more than the") != std::string::npos);
+}
+
+// ---------------------------------------------------------------------------
+// Issue #24: subword vocabularies.
+
+TEST_CASE("translate train --vocab subword: models in the checkpoint, exact resume, cased detokenized output") {
+  if (!fs::exists(data_dir() + "/train.de.gz")) {
+    MESSAGE("no raw Multi30k files in '" << data_dir() << "': the subword checks need them");
+    return;
+  }
+  const int64_t total = 13;
+  const auto subword_options = [](const std::string& dir) {
+    tr::TrainOptions o = tiny_options("bahdanau", dir);
+    o.vocab = "subword";
+    o.subword.vocab_size = 300;
+    o.settings.label_smoothing = 0.1;
+    return o;
+  };
+  const std::string dir_a = temp_dir("subword_a");
+  tr::TrainOptions a = subword_options(dir_a);
+  a.max_steps = total;
+  const tr::TrainResult full = tr::train(a, silent());
+  REQUIRE(full.losses.size() == static_cast<size_t>(total));
+
+  const std::string dir_b = temp_dir("subword_b");
+  tr::TrainOptions b = subword_options(dir_b);
+  b.max_steps = 5;
+  const tr::TrainResult first = tr::train(b, silent());
+  b.max_steps = total;
+  b.resume = true;
+  b.subword.vocab_size = 999;  // ignored on resume: the checkpoint's models are used
+  const tr::TrainResult second = tr::train(b, silent());
+  std::vector<double> joined = first.losses;
+  joined.insert(joined.end(), second.losses.begin(), second.losses.end());
+  CHECK(joined == full.losses);
+  check_same_tensors(dir_a + "/last.safetensors", dir_b + "/last.safetensors");
+
+  // The checkpoint is self-contained: the models, their pieces as vocabularies, the smoothing.
+  const tr::CheckpointInfo info = tr::read_checkpoint_info(dir_b + "/last.safetensors");
+  REQUIRE(info.codec.is_subword());
+  CHECK(info.src_vocab.size() == 300);
+  CHECK(info.codec.target_model().pieces() == info.tgt_vocab.tokens());
+  CHECK(info.settings.label_smoothing == 0.1);
+  // A checkpoint written back from what was read is the same file's content.
+  const tg::SafetensorsContents file = tg::load_safetensors(dir_b + "/last.safetensors");
+  CHECK(tr::checkpoint_metadata(info).at("subword.src") == file.metadata.at("subword.src"));
+
+  // Output: cased and detokenized by the target model; the tokenized form for multi-bleu is lowercase.
+  tr::Translator translator = tr::load_translator(dir_b + "/last.safetensors");
+  const std::vector<std::string> pieces = info.codec.target_tokens("A man rides a bike, fast.");
+  CHECK(info.codec.target_text(pieces) == "A man rides a bike, fast.");
+  CHECK(info.codec.target_tokenized(pieces) == "a man rides a bike , fast .");
+  CHECK(info.codec.display("\xE2\x96\x81Mann") == "Mann");
+  CHECK(info.codec.display("t") == "\xC2\xB7t");
+  const tr::Translation t = tr::translate_sentences(
+      translator, tr::prepare_sources(info.codec, {"Ein Mann fährt Fahrrad."}, "sentence", 100), 1, 1.0, true)[0];
+  CHECK(t.text == info.codec.target_text(t.target_tokens));
+  const std::string svg = tr::translation_attention_svg(t, info.codec);
+  CHECK(svg.find("\xE2\x96\x81") == std::string::npos);  // pieces shown without SentencePiece's marks
+
+  // eval on a split scores the decoded sentences; a corrupted model in the checkpoint is refused by name.
+  const tr::SplitText val = tr::read_split(data_dir(), "val", 8, true);
+  const tr::CorpusEvaluation result =
+      tr::evaluate_text(*translator.model, info.codec, info.src_vocab, info.tgt_vocab, val, 1, 1.0);
+  REQUIRE(result.detokenized.size() == 8);
+  for (size_t i = 0; i < 8; ++i) CHECK(result.tokenized[i] == tg::text::tokenize_line(result.detokenized[i], "en"));
+  tg::nn::Metadata broken = tr::checkpoint_metadata(info);
+  broken["subword.tgt"] = broken["subword.src"];  // German pieces are not the English vocabulary
+  CHECK_THROWS_WITH_AS(tr::parse_checkpoint_metadata(broken, "x.safetensors"),
+                       contains("checkpoint 'x.safetensors' (subword.tgt): its 300 pieces are not the 300 tokens"),
+                       tg::Error);
 }

@@ -6,6 +6,7 @@
 #include "text/corpus.h"
 #include "text/multi30k_dir.h"
 #include "text/nonbreaking_prefixes.h"
+#include "text/subword.h"
 #include "text/tokenizer.h"
 #include "text/utf8.h"
 #include "text/vocab.h"

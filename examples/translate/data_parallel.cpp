@@ -17,11 +17,11 @@ BatchShare batch_share(const std::vector<text::Example>& examples, const std::ve
   return share;
 }
 
-Tensor share_loss(const Seq2Seq& model, const text::Batch& batch, int64_t global_tokens) {
+Tensor share_loss(const Seq2Seq& model, const text::Batch& batch, int64_t global_tokens, double label_smoothing) {
   if (global_tokens < batch.num_tgt_tokens)
     fail("share_loss: the global batch has {} target tokens, fewer than this share's {}", global_tokens,
          batch.num_tgt_tokens);
-  return target_cross_entropy(model, batch, Reduction::sum) / static_cast<double>(global_tokens);
+  return target_cross_entropy(model, batch, Reduction::sum, label_smoothing) / static_cast<double>(global_tokens);
 }
 
 uint64_t rank_seed(uint64_t step_seed, int rank) {
@@ -43,6 +43,7 @@ distributed::Fingerprint training_fingerprint(const CheckpointInfo& info, const 
   f.add("seed", std::to_string(s.seed));
   f.add("batch-size", s.batch_size);
   f.add("max-len", s.max_len);
+  f.add("label-smoothing", s.label_smoothing);
   f.add("min-freq", s.min_freq);
   f.add("limit-train", s.limit_train);
   f.add("clip", s.clip);

@@ -28,7 +28,7 @@ BatchShare batch_share(const std::vector<text::Example>& examples, const std::ve
                        int world_size);
 
 // Σ token losses of `batch` / global_tokens, padding ignored: L_r above.
-Tensor share_loss(const Seq2Seq& model, const text::Batch& batch, int64_t global_tokens);
+Tensor share_loss(const Seq2Seq& model, const text::Batch& batch, int64_t global_tokens, double label_smoothing = 0);
 
 // The dropout seed of rank `rank` for a step seeded `step_seed`: each rank
 // draws its own masks, reproducibly; rank 0's are a single process's.

@@ -24,7 +24,7 @@ std::string data_file(const std::string& dir, const std::string& name) {
        gz, plain);
 }
 
-SplitText read_split(const std::string& dir, const std::string& split, int64_t limit, bool raw_references) {
+SplitText read_split(const std::string& dir, const std::string& split, int64_t limit, bool raw) {
   SplitText text;
   const std::string src_path = data_file(dir, split + ".lc.norm.tok.de");
   const std::string tgt_path = data_file(dir, split + ".lc.norm.tok.en");
@@ -32,17 +32,16 @@ SplitText read_split(const std::string& dir, const std::string& split, int64_t l
   text.tgt_tok = text::read_lines(tgt_path);
   if (text.src_tok.size() != text.tgt_tok.size())
     fail("'{}' has {} lines but '{}' has {}", src_path, text.src_tok.size(), tgt_path, text.tgt_tok.size());
-  if (raw_references) {
-    const std::string raw_path = data_file(dir, split + ".en");
-    text.tgt_raw = text::read_lines(raw_path);
-    if (text.tgt_raw.size() != text.tgt_tok.size())
-      fail("'{}' has {} lines but '{}' has {}", raw_path, text.tgt_raw.size(), tgt_path, text.tgt_tok.size());
-  }
-  if (limit > 0 && static_cast<size_t>(limit) < text.src_tok.size()) {
-    text.src_tok.resize(static_cast<size_t>(limit));
-    text.tgt_tok.resize(static_cast<size_t>(limit));
-    if (raw_references) text.tgt_raw.resize(static_cast<size_t>(limit));
-  }
+  if (raw)
+    for (const auto& [lines, lang] : {std::pair{&text.src_raw, "de"}, {&text.tgt_raw, "en"}}) {
+      const std::string raw_path = data_file(dir, split + "." + lang);
+      *lines = text::read_lines(raw_path);
+      if (lines->size() != text.tgt_tok.size())
+        fail("'{}' has {} lines but '{}' has {}", raw_path, lines->size(), tgt_path, text.tgt_tok.size());
+    }
+  if (limit > 0 && static_cast<size_t>(limit) < text.src_tok.size())
+    for (std::vector<std::string>* lines : {&text.src_tok, &text.tgt_tok, &text.src_raw, &text.tgt_raw})
+      if (!lines->empty()) lines->resize(static_cast<size_t>(limit));
   return text;
 }
 
@@ -56,32 +55,58 @@ SplitText read_parallel_text(const std::string& src_path, const std::string& ref
       fail("{}:{}: the source line is empty: expected a German sentence", src_path, i + 1);
     text.src_tok.push_back(std::move(src));
     text.tgt_tok.push_back(text::tokenize_line(pairs[i].second, "en"));
+    text.src_raw.push_back(std::move(pairs[i].first));
     text.tgt_raw.push_back(std::move(pairs[i].second));
   }
   return text;
 }
 
-CorpusEvaluation evaluate_text(Seq2Seq& model, const text::Vocab& src_vocab, const text::Vocab& tgt_vocab,
-                               const SplitText& text, int64_t beam, double length_penalty) {
+std::vector<std::vector<std::string>> source_token_lists(const TextCodec& codec, const SplitText& text) {
+  std::vector<std::vector<std::string>> lists;
+  if (!codec.is_subword()) {
+    for (const std::string& line : text.src_tok) lists.push_back(text::split_tokens(line));
+  } else {
+    if (text.src_raw.size() != text.src_tok.size()) fail("source_token_lists: subwords need the raw source lines");
+    for (const std::string& line : text.src_raw) lists.push_back(codec.source_tokens(line));
+  }
+  return lists;
+}
+
+std::vector<std::vector<std::string>> target_token_lists(const TextCodec& codec, const SplitText& text) {
+  std::vector<std::vector<std::string>> lists;
+  if (!codec.is_subword()) {
+    for (const std::string& line : text.tgt_tok) lists.push_back(text::split_tokens(line));
+  } else {
+    if (text.tgt_raw.size() != text.tgt_tok.size()) fail("target_token_lists: subwords need the raw target lines");
+    for (const std::string& line : text.tgt_raw) lists.push_back(codec.target_tokens(line));
+  }
+  return lists;
+}
+
+CorpusEvaluation evaluate_text(Seq2Seq& model, const TextCodec& codec, const text::Vocab& src_vocab,
+                               const text::Vocab& tgt_vocab, const SplitText& text, int64_t beam,
+                               double length_penalty) {
   if (text.tgt_raw.size() != text.tgt_tok.size())
     fail("evaluate_text: {} raw references for {} tokenized ones", text.tgt_raw.size(), text.tgt_tok.size());
   std::vector<std::vector<int64_t>> sources;
-  for (const std::string& line : text.src_tok) sources.push_back(src_vocab.encode(text::split_tokens(line)));
+  for (const std::vector<std::string>& tokens : source_token_lists(codec, text)) sources.push_back(src_vocab.encode(tokens));
   CorpusEvaluation result;
   const auto start = std::chrono::steady_clock::now();
   const std::vector<std::vector<std::string>> hyps = translate_ids(model, sources, tgt_vocab, beam, length_penalty, 64);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   for (const std::vector<std::string>& tokens : hyps) {
-    result.tokenized.push_back(join_tokens(tokens));
-    result.detokenized.push_back(text::detokenize(tokens, "en"));
+    result.tokenized.push_back(codec.target_tokenized(tokens));
+    result.detokenized.push_back(codec.target_text(tokens));
   }
   result.multi = text::multi_bleu(result.tokenized, text.tgt_tok, true);
   result.sacre = text::sacre_bleu(result.detokenized, text.tgt_raw);
   return result;
 }
 
-Tensor target_cross_entropy(const Seq2Seq& model, const text::Batch& batch, Reduction reduction) {
+Tensor target_cross_entropy(const Seq2Seq& model, const text::Batch& batch, Reduction reduction,
+                            double label_smoothing) {
   CrossEntropyOptions options;
+  options.label_smoothing = label_smoothing;
   options.ignore_index = text::Vocab::pad_id;
   options.reduction = reduction;
   const Tensor logits = model.forward(batch);  // (T, B, V)
@@ -89,8 +114,8 @@ Tensor target_cross_entropy(const Seq2Seq& model, const text::Batch& batch, Redu
   return cross_entropy(reshape(logits, Shape{-1, V}), reshape(batch.tgt_out, Shape{-1}), options);
 }
 
-Tensor batch_loss(const Seq2Seq& model, const text::Batch& batch) {
-  return target_cross_entropy(model, batch, Reduction::mean);  // mean over real tokens
+Tensor batch_loss(const Seq2Seq& model, const text::Batch& batch, double label_smoothing) {
+  return target_cross_entropy(model, batch, Reduction::mean, label_smoothing);  // mean over real tokens
 }
 
 double corpus_loss(Seq2Seq& model, const std::vector<text::Example>& examples, int64_t batch_size) {
@@ -110,14 +135,13 @@ double corpus_loss(Seq2Seq& model, const std::vector<text::Example>& examples, i
 
 int64_t output_limit(int64_t src_len) { return 2 * src_len + 10; }
 
-void check_source_lengths(const SplitText& text, const std::string& name, int64_t max_tokens) {
-  for (size_t i = 0; i < text.src_tok.size(); ++i) {
-    const size_t tokens = text::split_tokens(text.src_tok[i]).size();
-    if (static_cast<int64_t>(tokens) > max_tokens)
+void check_source_lengths(const std::vector<std::vector<std::string>>& sources, const std::string& name,
+                          int64_t max_tokens) {
+  for (size_t i = 0; i < sources.size(); ++i)
+    if (static_cast<int64_t>(sources[i].size()) > max_tokens)
       fail("eval: line {} of {} has {} tokens; the limit is {} (--max-tokens): decoding time grows with the square "
            "of the length, so split the line, or raise --max-tokens",
-           i + 1, name, tokens, max_tokens);
-  }
+           i + 1, name, sources[i].size(), max_tokens);
 }
 
 std::vector<std::vector<std::string>> translate_ids(Seq2Seq& model, const std::vector<std::vector<int64_t>>& sources,

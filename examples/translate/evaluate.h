@@ -11,6 +11,7 @@
 #include "text/vocab.h"
 #include "ops/loss.h"
 #include "seq2seq/seq2seq.h"
+#include "text_codec.h"
 
 namespace tg::translate {
 
@@ -18,18 +19,20 @@ namespace tg::translate {
 std::string data_file(const std::string& dir, const std::string& name);
 
 // One split's text: the lc.norm.tok German and English lines and, when asked
-// for, the raw English references. limit > 0 keeps the first `limit` pairs.
+// for, the raw (cased, untokenized) German and English lines, which subword
+// models read and the cased BLEU scores against. limit > 0 keeps the first
+// `limit` pairs.
 struct SplitText {
-  std::vector<std::string> src_tok, tgt_tok, tgt_raw;
+  std::vector<std::string> src_tok, tgt_tok, src_raw, tgt_raw;
 };
-SplitText read_split(const std::string& dir, const std::string& split, int64_t limit, bool raw_references);
+SplitText read_split(const std::string& dir, const std::string& split, int64_t limit, bool raw);
 
 // Any parallel files (`eval --src FILE --ref FILE`): raw German sources and raw
 // English references, plain or .gz, read with text::read_lines (errors name
 // the file, line and byte of invalid UTF-8; unequal line counts are refused),
 // then tokenized as Multi30k's preprocessing does (text::tokenize_line, as
-// `translate` does), so the result reads as a split's: src_tok, tgt_tok and
-// tgt_raw (the references as given). A source line with no tokens is refused,
+// `translate` does), so the result reads as a split's: src_tok, tgt_tok, and
+// src_raw, tgt_raw as given. A source line with no tokens is refused,
 // naming the file and line. limit > 0 keeps the first `limit` pairs.
 SplitText read_parallel_text(const std::string& src_path, const std::string& ref_path, int64_t limit);
 
@@ -37,7 +40,14 @@ SplitText read_parallel_text(const std::string& src_path, const std::string& ref
 // line: decoding time grows with the square of a sentence's length (attention
 // over the source at each of up to output_limit steps), so one runaway line
 // (a file without line breaks) would run for hours.
-void check_source_lengths(const SplitText& text, const std::string& name, int64_t max_tokens);
+void check_source_lengths(const std::vector<std::vector<std::string>>& sources, const std::string& name,
+                          int64_t max_tokens);
+
+// The token lists a model with `codec` reads for a split's sources (words:
+// src_tok; subwords: the pieces of src_raw) and learns for its targets
+// (words: tgt_tok; subwords: the pieces of tgt_raw).
+std::vector<std::vector<std::string>> source_token_lists(const TextCodec& codec, const SplitText& text);
+std::vector<std::vector<std::string>> target_token_lists(const TextCodec& codec, const SplitText& text);
 
 // Decoding a SplitText and scoring it: the hypotheses tokenized (lc.norm.tok
 // style) and detokenized, multi-bleu -lc of the first against text.tgt_tok,
@@ -47,15 +57,18 @@ struct CorpusEvaluation {
   text::BleuScore multi, sacre;
   double seconds = 0;  // decoding time
 };
-CorpusEvaluation evaluate_text(Seq2Seq& model, const text::Vocab& src_vocab, const text::Vocab& tgt_vocab,
-                               const SplitText& text, int64_t beam, double length_penalty);
+CorpusEvaluation evaluate_text(Seq2Seq& model, const TextCodec& codec, const text::Vocab& src_vocab,
+                               const text::Vocab& tgt_vocab, const SplitText& text, int64_t beam,
+                               double length_penalty);
 
 // Token-level cross entropy of a batch, padding ignored (mean over its
 // batch.num_tgt_tokens target tokens): the training loss. The batch must be
 // on the model's device (Batch::to).
-Tensor batch_loss(const Seq2Seq& model, const text::Batch& batch);
+// label_smoothing ε > 0 trains against (1-ε)·one-hot + ε/V (validation keeps ε = 0).
+Tensor batch_loss(const Seq2Seq& model, const text::Batch& batch, double label_smoothing = 0);
 // The same cross entropy with another reduction (sum: data-parallel shares).
-Tensor target_cross_entropy(const Seq2Seq& model, const text::Batch& batch, Reduction reduction);
+Tensor target_cross_entropy(const Seq2Seq& model, const text::Batch& batch, Reduction reduction,
+                            double label_smoothing = 0);
 
 // The mean loss per target token over `examples` in evaluation mode; batches
 // go to the model's device.

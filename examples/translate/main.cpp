@@ -122,12 +122,13 @@ int run_eval(const std::string& checkpoint, const EvalInput& input, int64_t beam
       from_files ? tr::read_parallel_text(input.src_path, input.ref_path, input.limit)
                  : tr::read_split(tg::text::find_multi30k_dir(input.data_dir), input.split, input.limit, true);
   const std::string name = from_files ? "'" + input.src_path + "'" : input.split;
-  tr::check_source_lengths(text, name, max_tokens);
+  tr::check_source_lengths(tr::source_token_lists(translator.info.codec, text), name, max_tokens);
   fmt::print("translating {} sentences of {} ({}) ...\n", text.src_tok.size(), name,
              beam <= 1 ? std::string("greedy") : fmt::format("beam {}, length penalty {}", beam, length_penalty));
   std::fflush(stdout);
-  const tr::CorpusEvaluation result = tr::evaluate_text(*translator.model, translator.info.src_vocab,
-                                                        translator.info.tgt_vocab, text, beam, length_penalty);
+  const tr::CorpusEvaluation result =
+      tr::evaluate_text(*translator.model, translator.info.codec, translator.info.src_vocab, translator.info.tgt_vocab,
+                        text, beam, length_penalty);
   std::error_code ec;
   const bool replacing = std::filesystem::exists(out_path, ec);
   tg::text::write_lines(out_path, result.detokenized);
@@ -139,9 +140,10 @@ int run_eval(const std::string& checkpoint, const EvalInput& input, int64_t beam
   const std::string raw_refs = from_files ? fmt::format("'{}'", input.ref_path) : input.split + ".en";
   fmt::print("multi-bleu.perl -lc (tokenized, lowercased, against {}):\n  {}\n", tokenized_refs,
              result.multi.str());
-  fmt::print("sacreBLEU-style, computed by tapegrad (detokenized output against the raw, cased {}; the model "
-             "writes lowercase):\n  {}\n  signature: {}\n",
-             raw_refs, result.sacre.str(), result.sacre.signature);
+  fmt::print("sacreBLEU-style, computed by tapegrad (detokenized output against the raw, cased {}{}):\n  {}\n  "
+             "signature: {}\n",
+             raw_refs, translator.info.codec.is_subword() ? "" : "; the model writes lowercase", result.sacre.str(),
+             result.sacre.signature);
   return 0;
 }
 
@@ -154,8 +156,8 @@ int run_translate(const std::string& checkpoint, const std::vector<std::string>&
   const std::vector<std::string> inputs =
       from_arguments ? sentences : tr::read_input_lines(std::cin, "standard input");
   const std::vector<std::vector<std::string>> sources =
-      from_arguments ? tr::prepare_sources(inputs, "sentence", max_tokens)
-                     : tr::prepare_sources(inputs, "line", max_tokens, tr::EmptyInput::keep);
+      from_arguments ? tr::prepare_sources(translator.info.codec, inputs, "sentence", max_tokens)
+                     : tr::prepare_sources(translator.info.codec, inputs, "line", max_tokens, tr::EmptyInput::keep);
   const bool has_attention = translator.info.config.kind != "cho";
   if (!svg_path.empty() && !has_attention)
     fmt::print(stderr, "note: the {} model has no attention, so there is no alignment to draw (--attention-svg "
@@ -174,7 +176,7 @@ int run_translate(const std::string& checkpoint, const std::vector<std::string>&
       fmt::print("{}\n", t.text);  // an empty line of the stream gets an empty line
       if (with_attention && !t.source_tokens.empty()) {
         const std::string path = tr::indexed_path(svg_path, i + 1, count);
-        tr::write_text_file(path, tr::translation_attention_svg(t));
+        tr::write_text_file(path, tr::translation_attention_svg(t, translator.info.codec));
         fmt::print(stderr, "attention for sentence {} written to {}\n", i + 1, path);
       }
     }
@@ -245,6 +247,22 @@ struct TrainCommand {
                   "start afresh in a checkpoint folder that holds a run, removing its checkpoints and metrics "
                   "(without it, such a folder is refused)")
         ->excludes("--resume");
+    cmd->add_option("--vocab", opt.vocab,
+                    "word: the lc.norm.tok words (lowercase output); subword: SentencePiece pieces of the raw, cased "
+                    "text (cased, detokenized output, no <unk>)")
+        ->check(CLI::IsMember({"word", "subword"}))
+        ->capture_default_str();
+    cmd->add_option("--vocab-size", opt.subword.vocab_size, "subword: pieces per model, specials included")
+        ->check(cli_checks::between(8, 1000000))
+        ->capture_default_str();
+    cmd->add_option("--subword-type", opt.subword.model_type, "subword: SentencePiece's unigram or bpe")
+        ->check(CLI::IsMember({"unigram", "bpe"}))
+        ->capture_default_str();
+    cmd->add_flag("--joint-vocab", opt.joint_subword, "subword: one model for German and English (else one each)");
+    cmd->add_option("--label-smoothing", opt.settings.label_smoothing,
+                    "ε: train against (1-ε)·one-hot + ε/V (validation loss and perplexity keep ε = 0)")
+        ->check(cli_checks::between(0, 0.5))
+        ->capture_default_str();
     cmd->add_option("--min-freq", opt.settings.min_freq, "vocabulary: tokens seen fewer times become <unk>")
         ->check(cli_checks::positive())
         ->capture_default_str();
@@ -276,7 +294,8 @@ struct TrainCommand {
   int run(tg::Device device) {
     if (options.resume)
       for (const char* name : {"--embed", "--hidden", "--dropout", "--batch-size", "--lr", "--clip", "--seed",
-                               "--min-freq", "--max-len", "--lr-schedule", "--limit-train"})
+                               "--min-freq", "--max-len", "--lr-schedule", "--limit-train", "--vocab", "--vocab-size",
+                               "--subword-type", "--joint-vocab", "--label-smoothing"})
         if (cmd->count(name) > 0)
           fmt::print(stderr, "note: {} is ignored with --resume (the checkpoint's value is used)\n", name);
     install_stop_handler();

@@ -181,34 +181,74 @@ struct TrainingData {
   std::vector<std::string> val_references;  // tokenized target lines, for BLEU
 };
 
+// The subword models of a fresh run, trained on the raw training sentences
+// after the data set's punctuation normalisation.
+TextCodec train_subword_codec(const SplitText& train_text, const TrainOptions& options, const TrainHooks& hooks) {
+  std::vector<std::string> de, en;
+  for (const std::string& line : train_text.src_raw) de.push_back(text::normalize_punctuation(line, "de"));
+  for (const std::string& line : train_text.tgt_raw) en.push_back(text::normalize_punctuation(line, "en"));
+  const auto start = Clock::now();
+  if (options.joint_subword) {
+    std::vector<std::string> both = de;
+    both.insert(both.end(), en.begin(), en.end());
+    const text::SubwordModel joint = text::SubwordModel::train(both, options.subword);
+    say(hooks, "subword: one joint {} model of {} pieces ({:.1f} s)\n", options.subword.model_type, joint.size(),
+        seconds_since(start));
+    return TextCodec::subwords(joint, joint);
+  }
+  TextCodec codec = TextCodec::subwords(text::SubwordModel::train(de, options.subword),
+                                        text::SubwordModel::train(en, options.subword));
+  say(hooks, "subword: {} models of {} (de) and {} (en) pieces ({:.1f} s)\n", options.subword.model_type,
+      codec.source_model().size(), codec.target_model().size(), seconds_since(start));
+  return codec;
+}
+
+// A vocabulary whose ids are a subword model's, piece for piece.
+text::Vocab subword_vocab(const text::SubwordModel& model) {
+  std::string lines;
+  for (const std::string& piece : model.pieces()) lines += piece + "\n";
+  return text::Vocab::from_string(lines, "the subword model's pieces");
+}
+
 // Reads and encodes the training and validation pairs; builds the
-// vocabularies from the training text when the run is fresh.
+// vocabularies (words, or subword models) from the training text when the run is fresh.
 TrainingData load_training_data(const TrainOptions& options, CheckpointInfo& info, const TrainHooks& hooks) {
   TrainingData data;
   data.dir = text::find_multi30k_dir(options.data_dir);
   const TrainSettings& settings = info.settings;
-  const SplitText train_text = read_split(data.dir, "train", settings.limit_train, false);
-  const std::vector<std::vector<std::string>> train_src = split_all(train_text.src_tok);
-  const std::vector<std::vector<std::string>> train_tgt = split_all(train_text.tgt_tok);
+  if (!options.resume && options.vocab != "word" && options.vocab != "subword")
+    fail("train: --vocab must be word or subword, got '{}'", options.vocab);
+  const bool subword = options.resume ? info.codec.is_subword() : options.vocab == "subword";
+  const SplitText train_text = read_split(data.dir, "train", settings.limit_train, subword);
   if (!options.resume) {
-    info.src_vocab = text::Vocab::build(train_src, settings.min_freq);
-    info.tgt_vocab = text::Vocab::build(train_tgt, settings.min_freq);
+    if (subword) {
+      info.codec = train_subword_codec(train_text, options, hooks);
+      info.src_vocab = subword_vocab(info.codec.source_model());
+      info.tgt_vocab = subword_vocab(info.codec.target_model());
+    } else {
+      info.src_vocab = text::Vocab::build(split_all(train_text.src_tok), settings.min_freq);
+      info.tgt_vocab = text::Vocab::build(split_all(train_text.tgt_tok), settings.min_freq);
+    }
     info.config.src_vocab = info.src_vocab.size();
     info.config.tgt_vocab = info.tgt_vocab.size();
   }
-  data.train = text::encode_pairs(train_src, train_tgt, info.src_vocab, info.tgt_vocab);
+  data.train = text::encode_pairs(source_token_lists(info.codec, train_text), target_token_lists(info.codec, train_text),
+                                  info.src_vocab, info.tgt_vocab);
   const int64_t dropped = text::drop_long_examples(data.train, settings.max_len);
   if (data.train.empty())
     fail("train: no training pairs left in '{}' after dropping those over --max-len {}", data.dir, settings.max_len);
-  const SplitText val_text = read_split(data.dir, "val", options.limit_val, false);
-  data.val = text::encode_pairs(split_all(val_text.src_tok), split_all(val_text.tgt_tok), info.src_vocab,
-                                info.tgt_vocab);
+  const SplitText val_text = read_split(data.dir, "val", options.limit_val, subword);
+  data.val = text::encode_pairs(source_token_lists(info.codec, val_text), target_token_lists(info.codec, val_text),
+                                info.src_vocab, info.tgt_vocab);
   for (const text::Example& e : data.val) data.val_sources.push_back(e.src);
   data.val_references = val_text.tgt_tok;
   say(hooks, "data: {} ({} training pairs, {} dropped for having more than {} tokens; {} validation pairs)\n",
       data.dir, data.train.size(), dropped, settings.max_len, data.val.size());
-  say(hooks, "vocabularies: de {} tokens, en {} tokens (min-freq {})\n", info.src_vocab.size(),
-      info.tgt_vocab.size(), settings.min_freq);
+  if (subword)
+    say(hooks, "vocabularies: subword, de {} pieces, en {} pieces\n", info.src_vocab.size(), info.tgt_vocab.size());
+  else
+    say(hooks, "vocabularies: de {} tokens, en {} tokens (min-freq {})\n", info.src_vocab.size(),
+        info.tgt_vocab.size(), settings.min_freq);
   return data;
 }
 
@@ -373,8 +413,8 @@ class Training {
     model_->train();
     model_->reseed(rank_seed(step_seed(settings().seed, step), ranks_.rank()));  // masks depend on (seed, step, rank)
     const Tensor loss = batch.size() == 0  ? Tensor()
-                        : ranks_.active() ? share_loss(*model_, batch, global_tokens)
-                                          : batch_loss(*model_, batch);
+                        : ranks_.active() ? share_loss(*model_, batch, global_tokens, settings().label_smoothing)
+                                          : batch_loss(*model_, batch, settings().label_smoothing);
     // The loss and the gradient norm are read back every step anyway; checking them costs nothing more.
     auto stop_if_non_finite = [&](const char* what, double value) {
       if (std::isfinite(value)) return;
@@ -439,7 +479,7 @@ class Training {
     std::vector<std::string> hyps;
     for (const std::vector<std::string>& tokens :
          translate_ids(*model_, data_.val_sources, info_.tgt_vocab, options_.eval_beam, 1.0, settings().batch_size))
-      hyps.push_back(join_tokens(tokens));
+      hyps.push_back(info_.codec.target_tokenized(tokens));  // lc.norm.tok style, as the references
     m.val_bleu = text::multi_bleu(hyps, data_.val_references).score;
   }
 

@@ -33,6 +33,7 @@
 #include "core/profiler.h"
 #include "seq2seq/seq2seq.h"
 #include "seq2seq/svg.h"
+#include "text/subword.h"
 #include "translation_checkpoint.h"
 
 namespace tg::translate {
@@ -40,6 +41,12 @@ namespace tg::translate {
 struct TrainOptions {
   ModelConfig model;  // kind, embed, hidden, dropout (vocabulary sizes come from the data)
   TrainSettings settings;
+  // Vocabularies of a fresh run (a resumed run keeps its checkpoint's): "word"
+  // (the lc.norm.tok words) or "subword" (SentencePiece models trained on the
+  // raw training text, one per language or one `joint_subword` model for both).
+  std::string vocab = "word";
+  text::SubwordOptions subword;
+  bool joint_subword = false;
   int64_t epochs = 10;
   double lr = 1e-3;
   std::string data_dir;        // "" = text::find_multi30k_dir's search

@@ -24,7 +24,7 @@ std::vector<std::string> read_input_lines(std::istream& in, const std::string& n
   return lines;
 }
 
-std::vector<std::vector<std::string>> prepare_sources(const std::vector<std::string>& inputs,
+std::vector<std::vector<std::string>> prepare_sources(const TextCodec& codec, const std::vector<std::string>& inputs,
                                                       const std::string& what, int64_t max_tokens,
                                                       EmptyInput empty) {
   std::vector<std::vector<std::string>> sources;
@@ -32,7 +32,9 @@ std::vector<std::vector<std::string>> prepare_sources(const std::vector<std::str
     if (const auto offset = text::find_invalid_utf8(inputs[i]))
       fail("{} {}: invalid UTF-8 at byte {} (byte 0x{:02X}); expected UTF-8 text", what, i + 1, *offset,
            static_cast<unsigned char>(inputs[i][*offset]));
-    std::vector<std::string> tokens = text::tokenize(inputs[i], "de");
+    // White space alone is no sentence, whatever pieces a subword model makes of it.
+    const bool blank = text::tokenize(inputs[i], "de").empty();
+    std::vector<std::string> tokens = blank ? std::vector<std::string>{} : codec.source_tokens(inputs[i]);
     if (tokens.empty() && empty == EmptyInput::refuse) fail("{} {} is empty: expected a German sentence", what, i + 1);
     if (static_cast<int64_t>(tokens.size()) > max_tokens)
       fail("{} {} has {} tokens; the limit is {} (--max-tokens): split it into shorter sentences", what, i + 1,
@@ -68,7 +70,7 @@ std::vector<Translation> translate_sentences(Translator& translator,
     for (size_t k = 0; k < hyps.size(); ++k) {
       Translation& t = out[place[static_cast<size_t>(indices[k])]];
       t.target_tokens = translator.info.tgt_vocab.decode(hyps[k].tokens);
-      t.text = text::detokenize(t.target_tokens, "en");
+      t.text = translator.info.codec.target_text(t.target_tokens);
       t.attention = hyps[k].attention;
       t.finished = hyps[k].finished;
     }
@@ -81,11 +83,11 @@ Translation translate_tokens(Translator& translator, const std::vector<std::stri
   return translate_sentences(translator, {source_tokens}, beam, length_penalty, true).front();
 }
 
-std::string translation_attention_svg(const Translation& t) {
+std::string translation_attention_svg(const Translation& t, const TextCodec& codec) {
   if (!t.attention.defined()) fail("translation_attention_svg: this model has no attention");
   std::vector<std::string> source, target;
-  for (const std::string& s : t.source_tokens) source.push_back(text::unescape_moses(s));
-  for (const std::string& s : t.target_tokens) target.push_back(text::unescape_moses(s));
+  for (const std::string& s : t.source_tokens) source.push_back(codec.display(s));
+  for (const std::string& s : t.target_tokens) target.push_back(codec.display(s));
   if (t.finished) target.emplace_back("<eos>");
   // Rows beyond the labels (should not happen) are dropped rather than mislabelled.
   const int64_t rows = std::min<int64_t>(t.attention.size(0), static_cast<int64_t>(target.size()));

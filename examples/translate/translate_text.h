@@ -27,18 +27,18 @@ std::vector<std::string> read_input_lines(std::istream& in, const std::string& n
 // stay the translation of line i of input).
 enum class EmptyInput { refuse, keep };
 
-// Tokenizes each input (text::tokenize, lang de). Throws, naming the input as
+// Tokenizes each input (the codec's source_tokens: words or subword pieces). Throws, naming the input as
 // "<what> N" (1-based), when one is not UTF-8, is empty or only white space
 // (unless `empty` is keep), or has more than max_tokens tokens: over-long
 // sentences are refused, not truncated.
-std::vector<std::vector<std::string>> prepare_sources(const std::vector<std::string>& inputs,
+std::vector<std::vector<std::string>> prepare_sources(const TextCodec& codec, const std::vector<std::string>& inputs,
                                                       const std::string& what, int64_t max_tokens,
                                                       EmptyInput empty = EmptyInput::refuse);
 
 struct Translation {
-  std::vector<std::string> source_tokens;  // lc.norm.tok German tokens
-  std::vector<std::string> target_tokens;  // lc.norm.tok English tokens
-  std::string text;                        // detokenized English
+  std::vector<std::string> source_tokens;  // German tokens: lc.norm.tok words or subword pieces
+  std::vector<std::string> target_tokens;  // English tokens, likewise
+  std::string text;                        // detokenized English (cased with subwords)
   Tensor attention;  // (steps, S): steps = target tokens (+1 for <eos> when finished); undefined for Cho
   bool finished = true;  // ended with <eos> rather than at the length limit
 };
@@ -58,7 +58,7 @@ Translation translate_tokens(Translator& translator, const std::vector<std::stri
                              double length_penalty);
 
 // The attention figure of a translation (source words across, target words down).
-std::string translation_attention_svg(const Translation& translation);
+std::string translation_attention_svg(const Translation& translation, const TextCodec& codec = TextCodec::words());
 
 // `path` for one sentence; with several, the 1-based index before the
 // extension: "align.svg" -> "align-2.svg".

@@ -69,7 +69,7 @@ nn::Metadata checkpoint_metadata(const CheckpointInfo& info) {
   const ModelConfig& c = info.config;
   const TrainSettings& s = info.settings;
   const TrainPosition& p = info.position;
-  return {
+  nn::Metadata metadata = {
       {"translate.format", kCheckpointFormat},
       {"model.kind", c.kind},
       {"model.cell", c.cell},
@@ -80,10 +80,12 @@ nn::Metadata checkpoint_metadata(const CheckpointInfo& info) {
       {"model.tgt_vocab", fmt::format("{}", c.tgt_vocab)},
       {"vocab.src", info.src_vocab.to_string()},
       {"vocab.tgt", info.tgt_vocab.to_string()},
+      {"vocab.kind", info.codec.kind()},
       {"train.seed", fmt::format("{}", s.seed)},
       {"train.batch_size", fmt::format("{}", s.batch_size)},
       {"train.max_len", fmt::format("{}", s.max_len)},
       {"train.min_freq", fmt::format("{}", s.min_freq)},
+      {"train.label_smoothing", number(s.label_smoothing)},
       {"train.limit_train", fmt::format("{}", s.limit_train)},
       {"train.clip", number(s.clip)},
       {"train.lr_schedule", s.lr_schedule},
@@ -95,7 +97,26 @@ nn::Metadata checkpoint_metadata(const CheckpointInfo& info) {
       {"train.epoch_tokens", fmt::format("{}", p.epoch_tokens)},
       {"train.epoch_seconds", number(p.epoch_seconds)},
   };
+  if (info.codec.is_subword()) {
+    metadata["subword.src"] = text::base64_encode(info.codec.source_model().bytes());
+    metadata["subword.tgt"] = text::base64_encode(info.codec.target_model().bytes());
+  }
+  return metadata;
 }
+
+namespace {
+
+// The subword model under `key`, checked to give exactly the vocabulary's tokens.
+text::SubwordModel read_subword_model(const MetadataReader& r, const std::string& key, const text::Vocab& vocab,
+                                      const std::string& path) {
+  const std::string source = "checkpoint '" + path + "' (" + key + ")";
+  text::SubwordModel model = text::SubwordModel::from_bytes(text::base64_decode(r.text(key), source), source);
+  if (model.pieces() != vocab.tokens())
+    fail("{}: its {} pieces are not the {} tokens of the vocabulary, id for id", source, model.size(), vocab.size());
+  return model;
+}
+
+}  // namespace
 
 CheckpointInfo parse_checkpoint_metadata(const nn::Metadata& metadata, const std::string& path) {
   const auto format = metadata.find("translate.format");
@@ -128,8 +149,16 @@ CheckpointInfo parse_checkpoint_metadata(const nn::Metadata& metadata, const std
   if (info.tgt_vocab.size() != info.config.tgt_vocab)
     fail("checkpoint '{}': the target vocabulary has {} tokens but model.tgt_vocab says {}", path,
          info.tgt_vocab.size(), info.config.tgt_vocab);
+  // Checkpoints written before subwords hold word vocabularies.
+  const std::string kind = metadata.count("vocab.kind") > 0 ? r.text("vocab.kind") : "word";
+  if (kind == "subword")
+    info.codec = TextCodec::subwords(read_subword_model(r, "subword.src", info.src_vocab, path),
+                                     read_subword_model(r, "subword.tgt", info.tgt_vocab, path));
+  else if (kind != "word")
+    fail("checkpoint '{}': unknown vocabulary kind '{}' (expected word or subword)", path, kind);
   TrainSettings& s = info.settings;
   s.seed = r.unsigned_integer("train.seed");
+  s.label_smoothing = metadata.count("train.label_smoothing") > 0 ? r.real("train.label_smoothing") : 0.0;
   s.batch_size = r.integer("train.batch_size");
   s.max_len = r.integer("train.max_len");
   s.min_freq = r.integer("train.min_freq");

@@ -7,6 +7,9 @@
 //   model.kind/cell/embed/hidden/dropout/src_vocab/tgt_vocab    the ModelConfig
 //                      (model.cell is "gru" or "lstm"; "gru" when missing, as in older files)
 //   vocab.src, vocab.tgt                                   Vocab::to_string()
+//   vocab.kind         "word" (also when missing, as in older files) or "subword"
+//   subword.src, subword.tgt   with subwords: the SentencePiece models, base64
+//                      (their pieces are vocab.src / vocab.tgt, id for id)
 //   train.*            settings that fix the run (seed, batch size, max-len,
 //                      min-freq, limit-train, clip) and its position: the
 //                      epoch in progress, batches of it done, global step,
@@ -16,6 +19,7 @@
 #include <string>
 
 #include "text/vocab.h"
+#include "text_codec.h"
 #include "train/checkpoint.h"
 #include "optim/lr_schedule.h"
 #include "optim/optimizer.h"
@@ -31,6 +35,7 @@ struct TrainSettings {
   int64_t batch_size = 64;
   int64_t max_len = 50;
   int64_t min_freq = 2;
+  double label_smoothing = 0;  // ε of the training loss (cross_entropy's label smoothing)
   int64_t limit_train = 0;  // 0: all pairs
   double clip = 1.0;
   std::string lr_schedule = "none";
@@ -50,6 +55,7 @@ struct TrainPosition {
 
 struct CheckpointInfo {
   ModelConfig config;
+  TextCodec codec = TextCodec::words();  // how text becomes tokens: words, or subwords with their models
   text::Vocab src_vocab, tgt_vocab;
   TrainSettings settings;
   TrainPosition position;

@@ -41,6 +41,7 @@ PRIVATE_SYSTEM_HEADERS = {
     "cublas": ("backends/cuda/",),
     "dlfcn.h": ("core/device_module.cpp",),  # dlopen: device modules are loaded there only
     "zlib.h": ("text/",),  # gzip corpora: the text library
+    "sentencepiece": ("text/subword.cpp",),  # SentencePiece: subword vocabularies, behind text/subword.h
 }
 SOURCE_SUFFIXES = (".h", ".hpp", ".cpp", ".cc", ".cu", ".cuh", ".inl")
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^">]+)[">]')

@@ -1,0 +1,47 @@
+#pragma once
+// How a translation model's text becomes tokens, and its output text again.
+//
+//   word     the data set's preprocessing (lowercase, normalise punctuation,
+//            Moses tokenizer), one vocabulary entry per word, rare words <unk>;
+//            the output is lowercase, detokenized by the Moses rules.
+//   subword  the data set's punctuation normalisation on the raw, cased text,
+//            then SentencePiece pieces (text/subword.h); the output is the
+//            pieces decoded: cased and detokenized, no <unk> for rare words.
+//
+// Either way the BLEU figures stay comparable with the word models' and with
+// papers: the hypothesis is scored cased and detokenized (sacreBLEU-style 13a)
+// against the raw references, and lowercased and tokenized like lc.norm.tok
+// (multi-bleu -lc) against the data set's lc.norm.tok references.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "text/subword.h"
+
+namespace tg::translate {
+
+class TextCodec {
+ public:
+  static TextCodec words();
+  static TextCodec subwords(text::SubwordModel source, text::SubwordModel target);
+
+  bool is_subword() const { return source_model_.has_value(); }
+  const char* kind() const { return is_subword() ? "subword" : "word"; }
+  const text::SubwordModel& source_model() const;
+  const text::SubwordModel& target_model() const;
+
+  std::vector<std::string> source_tokens(std::string_view raw_german) const;
+  std::vector<std::string> target_tokens(std::string_view raw_english) const;
+  // The sentence the model wrote: cased for subwords, lowercase for words.
+  std::string target_text(const std::vector<std::string>& tokens) const;
+  // The same sentence as an lc.norm.tok line, for multi-bleu -lc.
+  std::string target_tokenized(const std::vector<std::string>& tokens) const;
+  // A token as a reader sees it in an attention plot ("▁Mann" -> "Mann", "&amp;" -> "&").
+  std::string display(const std::string& token) const;
+
+ private:
+  std::optional<text::SubwordModel> source_model_, target_model_;
+};
+
+}  // namespace tg::translate
