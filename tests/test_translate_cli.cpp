@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "average.h"
 #include "evaluate.h"
 #include "train/progress.h"
 #include "train/run_directory.h"
@@ -988,5 +989,86 @@ TEST_CASE("translate train --vocab subword: models in the checkpoint, exact resu
   broken["subword.tgt"] = broken["subword.src"];  // German pieces are not the English vocabulary
   CHECK_THROWS_WITH_AS(tr::parse_checkpoint_metadata(broken, "x.safetensors"),
                        contains("checkpoint 'x.safetensors' (subword.tgt): its 300 pieces are not the 300 tokens"),
+                       tg::Error);
+}
+
+TEST_CASE("translate average: N copies give the checkpoint back; two give their mean; other models are refused") {
+  const std::string dir = temp_dir("average");
+  const std::string one = trained_checkpoint();
+  tr::average_checkpoints({one, one, one}, dir + "/three.safetensors");
+  const tg::SafetensorsContents original = tg::load_safetensors(one), averaged = tg::load_safetensors(dir + "/three.safetensors");
+  int compared = 0;
+  for (const auto& [name, t] : averaged.tensors) {
+    const tg::Tensor* o = original.find(name);
+    REQUIRE_MESSAGE(o != nullptr, name);
+    CHECK_MESSAGE(o->to_vector<float>() == t.to_vector<float>(), name);  // bit for bit
+    ++compared;
+  }
+  CHECK(compared > 10);
+  CHECK(tr::read_checkpoint_info(dir + "/three.safetensors").src_vocab == tr::read_checkpoint_info(one).src_vocab);
+
+  // Two checkpoints of one run: the mean, element by element.
+  const std::string run = temp_dir("average_run");
+  tr::TrainOptions o = tiny_options("cho", run);
+  o.epochs = 2;
+  o.keep_epochs = true;
+  tr::train(o, silent());
+  tr::average_checkpoints({run + "/epoch-1.safetensors", run + "/epoch-2.safetensors"}, dir + "/mean.safetensors");
+  const tg::SafetensorsContents e1 = tg::load_safetensors(run + "/epoch-1.safetensors"),
+                                e2 = tg::load_safetensors(run + "/epoch-2.safetensors"),
+                                mean = tg::load_safetensors(dir + "/mean.safetensors");
+  const std::vector<float> a = e1.find("decoder.out.weight")->to_vector<float>(),
+                           b = e2.find("decoder.out.weight")->to_vector<float>(),
+                           m = mean.find("decoder.out.weight")->to_vector<float>();
+  REQUIRE(a.size() == m.size());
+  for (size_t i = 0; i < a.size(); i += 97)
+    CHECK(m[i] == static_cast<float>((static_cast<double>(a[i]) + static_cast<double>(b[i])) / 2));
+  CHECK(a != b);
+
+  CHECK_THROWS_WITH_AS(tr::average_checkpoints({one, run + "/epoch-1.safetensors"}, dir + "/x.safetensors"),
+                       contains("is not a checkpoint of the model of"), tg::Error);
+  CHECK_THROWS_WITH_AS(tr::average_checkpoints({one}, one), contains("is one of the checkpoints being averaged"),
+                       tg::Error);
+}
+
+TEST_CASE("ensembles: of one model or of copies it translates as the model; of two it averages log-probabilities") {
+  const std::string one = trained_checkpoint();
+  tr::Translator single = tr::load_translator(one);
+  const std::vector<std::string> sentences = {"Ein Mann fährt Fahrrad.", "Zwei Hunde spielen im Schnee.",
+                                              "Eine Frau mit einem roten Hut."};
+  const auto sources = tr::prepare_sources(single.info.codec, sentences, "sentence", 100);
+  for (const int64_t beam : {1, 3}) {
+    CAPTURE(beam);
+    const auto expected = tr::translate_sentences(single, sources, beam, 1.0, false);
+    for (const size_t copies : {1, 2}) {
+      tr::Translator ensemble = tr::load_translators(std::vector<std::string>(copies, one));
+      const auto got = tr::translate_sentences(ensemble, sources, beam, 1.0, false);
+      for (size_t i = 0; i < sentences.size(); ++i) CHECK(got[i].target_tokens == expected[i].target_tokens);
+    }
+  }
+  // Two different models: one step's scores are the mean of theirs.
+  const std::string dir = temp_dir("ensemble");
+  tr::TrainOptions o = tiny_options("bahdanau", dir);
+  o.epochs = 1;
+  o.settings.seed = 99;
+  tr::train(o, silent());
+  tr::Translator other = tr::load_translator(dir + "/best.safetensors");
+  tr::Translator pair = tr::load_translators({one, dir + "/best.safetensors"});
+  const std::vector<tg::text::Example> examples = {{single.info.src_vocab.encode(sources[0]), {}}};
+  const tg::text::Batch batch = tg::text::make_batch(examples, {0});
+  tg::NoGrad no_grad;
+  const tr::Encoded e1 = single.model->encode(batch.src, batch.src_lengths, batch.src_mask);
+  const tr::Encoded e2 = other.model->encode(batch.src, batch.src_lengths, batch.src_mask);
+  const tr::Encoded both = pair.model->encode(batch.src, batch.src_lengths, batch.src_mask);
+  const tg::Tensor bos = tg::index_tensor({tg::text::Vocab::bos_id});
+  const tr::Step s1 = single.model->step(e1, bos, e1.initial_hidden), s2 = other.model->step(e2, bos, e2.initial_hidden);
+  const tr::Step s = pair.model->step(both, bos, both.initial_hidden);
+  const std::vector<float> a = s1.log_probs.to_vector<float>(), b = s2.log_probs.to_vector<float>(),
+                           m = s.log_probs.to_vector<float>();
+  REQUIRE(a.size() == m.size());
+  for (size_t i = 0; i < a.size(); ++i) CHECK(m[i] == doctest::Approx((a[i] + b[i]) / 2).epsilon(1e-6));
+  CHECK(a != b);
+  CHECK(s.hidden.size(1) == s1.hidden.size(1) + s2.hidden.size(1));
+  CHECK_THROWS_WITH_AS(tr::load_translators({one, temp_dir("none") + "/x.safetensors"}), contains("does not exist"),
                        tg::Error);
 }

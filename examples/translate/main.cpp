@@ -7,6 +7,7 @@
 //   translate eval --checkpoint runs/bahdanau/best.safetensors --split test_2016_flickr --beam 5
 //   translate eval --checkpoint runs/bahdanau/best.safetensors --src news.de.gz --ref news.en.gz
 //   translate translate --checkpoint runs/bahdanau/best.safetensors "Ein Mann fährt Fahrrad."
+//   translate average runs/b/epoch-8.safetensors runs/b/epoch-9.safetensors --out runs/b/avg.safetensors
 //   mpirun -np 4 translate train --model bahdanau --batch-size 256
 //                                4 processes, each a quarter of every batch (docs/distributed.md)
 //
@@ -28,6 +29,7 @@
 
 #include "distributed/run.h"
 #include "examples/cli_checks.h"
+#include "average.h"
 #include "evaluate.h"
 #include "train/progress.h"
 #include "train.h"
@@ -85,7 +87,7 @@ struct EvalInput {
 // checkpoints never replace each other's files:
 //   best.safetensors, --split test_2016_flickr, --beam 5  ->  best.test_2016_flickr.beam5.hyps.en
 //   last.safetensors, --src news.de.gz, greedy            ->  last.news.greedy.hyps.en
-std::string default_hyps_path(const std::string& checkpoint, const EvalInput& input, int64_t beam,
+std::string default_hyps_path(const std::vector<std::string>& checkpoints, const EvalInput& input, int64_t beam,
                               double length_penalty) {
   std::string stem = input.split;
   if (!input.src_path.empty()) {
@@ -96,8 +98,9 @@ std::string default_hyps_path(const std::string& checkpoint, const EvalInput& in
   }
   std::string search = beam <= 1 ? "greedy" : fmt::format("beam{}", beam);
   if (beam > 1 && length_penalty != 1.0) search += fmt::format("-lp{}", length_penalty);
-  const std::filesystem::path path(checkpoint);
-  return (path.parent_path() / (path.stem().string() + "." + stem + "." + search + ".hyps.en")).string();
+  const std::filesystem::path path(checkpoints.front());
+  const std::string models = path.stem().string() + (checkpoints.size() > 1 ? fmt::format("+{}", checkpoints.size() - 1) : "");
+  return (path.parent_path() / (models + "." + stem + "." + search + ".hyps.en")).string();
 }
 
 // The hypotheses must not land on a file the command reads.
@@ -112,11 +115,14 @@ void check_output_path(const std::string& out_path, const std::vector<std::pair<
   }
 }
 
-int run_eval(const std::string& checkpoint, const EvalInput& input, int64_t beam, double length_penalty,
+int run_eval(const std::vector<std::string>& checkpoints, const EvalInput& input, int64_t beam, double length_penalty,
              std::string out_path, int64_t max_tokens, tg::Device device) {
-  if (out_path.empty()) out_path = default_hyps_path(checkpoint, input, beam, length_penalty);
-  check_output_path(out_path, {{"--checkpoint", checkpoint}, {"--src", input.src_path}, {"--ref", input.ref_path}});
-  tr::Translator translator = tr::load_translator(checkpoint, device);
+  if (out_path.empty()) out_path = default_hyps_path(checkpoints, input, beam, length_penalty);
+  std::vector<std::pair<std::string, std::string>> inputs = {{"--src", input.src_path}, {"--ref", input.ref_path}};
+  for (const std::string& checkpoint : checkpoints) inputs.emplace_back("--checkpoint", checkpoint);
+  check_output_path(out_path, inputs);
+  tr::Translator translator = tr::load_translators(checkpoints, device);
+  if (checkpoints.size() > 1) fmt::print("an ensemble of {} models\n", checkpoints.size());
   const bool from_files = !input.src_path.empty();
   const tr::SplitText text =
       from_files ? tr::read_parallel_text(input.src_path, input.ref_path, input.limit)
@@ -149,9 +155,9 @@ int run_eval(const std::string& checkpoint, const EvalInput& input, int64_t beam
 
 // Sentences from the arguments, else lines of standard input. A stream is
 // answered line for line: an empty input line gets an empty output line.
-int run_translate(const std::string& checkpoint, const std::vector<std::string>& sentences, int64_t beam,
+int run_translate(const std::vector<std::string>& checkpoints, const std::vector<std::string>& sentences, int64_t beam,
                   double length_penalty, const std::string& svg_path, int64_t max_tokens, tg::Device device) {
-  tr::Translator translator = tr::load_translator(checkpoint, device);
+  tr::Translator translator = tr::load_translators(checkpoints, device);
   const bool from_arguments = !sentences.empty();
   const std::vector<std::string> inputs =
       from_arguments ? sentences : tr::read_input_lines(std::cin, "standard input");
@@ -285,6 +291,8 @@ struct TrainCommand {
     cmd->add_option("--profile-warmup", opt.profile_warmup, "steps left out of --profile at the start")
         ->check(cli_checks::non_negative())
         ->capture_default_str();
+    cmd->add_flag("--keep-epochs", opt.keep_epochs,
+                  "also keep each epoch's model as epoch-N.safetensors (for translate average)");
     cmd->add_option("--eval-beam", opt.eval_beam, "beam size for the per-epoch validation BLEU (1: greedy)")
         ->check(cli_checks::positive())
         ->capture_default_str();
@@ -337,7 +345,8 @@ struct SearchOptions {
 
 struct EvalCommand {
   CLI::App* cmd;
-  std::string checkpoint, out_path;
+  std::vector<std::string> checkpoints;
+  std::string out_path;
   EvalInput input;
   SearchOptions search;
   int64_t max_tokens = tr::kMaxSentenceTokens;
@@ -346,7 +355,11 @@ struct EvalCommand {
     cmd = app.add_subcommand(
         "eval", "translate a Multi30k split, or any German file with English references, and print BLEU");
     input.split = "test_2016_flickr";
-    cmd->add_option("--checkpoint", checkpoint, "a checkpoint written by train")->required();
+    cmd->add_option("--checkpoint", checkpoints,
+                    "a checkpoint written by train (or average); several (--checkpoint a --checkpoint b) decode as "
+                    "an ensemble, averaging their log-probabilities at each step")
+        ->required()
+        ->allow_extra_args(false);  // one path per --checkpoint: the sentences follow
     CLI::Option* split_option = cmd->add_option("--split", input.split, "val or test_2016_flickr")
                                     ->check(CLI::IsMember({"val", "test_2016_flickr"}))
                                     ->capture_default_str();
@@ -370,13 +383,14 @@ struct EvalCommand {
 
   int run(tg::Device device) const {
     search.check();
-    return run_eval(checkpoint, input, search.beam, search.length_penalty, out_path, max_tokens, device);
+    return run_eval(checkpoints, input, search.beam, search.length_penalty, out_path, max_tokens, device);
   }
 };
 
 struct TranslateCommand {
   CLI::App* cmd;
-  std::string checkpoint, svg_path;
+  std::vector<std::string> checkpoints;
+  std::string svg_path;
   std::vector<std::string> sentences;
   SearchOptions search;
   int64_t max_tokens = tr::kMaxSentenceTokens;
@@ -389,7 +403,11 @@ struct TranslateCommand {
         "refused, naming the line and byte (status 1). Output line i is the translation of input line i; an empty "
         "(or white-space) input line gets an empty output line. An empty sentence given as an argument is an "
         "error.");
-    cmd->add_option("--checkpoint", checkpoint, "a checkpoint written by train")->required();
+    cmd->add_option("--checkpoint", checkpoints,
+                    "a checkpoint written by train (or average); several (--checkpoint a --checkpoint b) decode as "
+                    "an ensemble, averaging their log-probabilities at each step")
+        ->required()
+        ->allow_extra_args(false);  // one path per --checkpoint: the sentences follow
     search.add_to(cmd);
     cmd->add_option("--attention-svg", svg_path,
                     "draw each sentence's attention alignment to FILE (FILE-N.svg for several)");
@@ -402,7 +420,27 @@ struct TranslateCommand {
 
   int run(tg::Device device) const {
     search.check();
-    return run_translate(checkpoint, sentences, search.beam, search.length_penalty, svg_path, max_tokens, device);
+    return run_translate(checkpoints, sentences, search.beam, search.length_penalty, svg_path, max_tokens, device);
+  }
+};
+
+struct AverageCommand {
+  CLI::App* cmd;
+  std::vector<std::string> checkpoints;
+  std::string out_path;
+
+  explicit AverageCommand(CLI::App& app) {
+    cmd = app.add_subcommand("average",
+                             "average the parameters of checkpoints of one model (e.g. the last epochs of a run "
+                             "trained with --keep-epochs) into one checkpoint");
+    cmd->add_option("checkpoints", checkpoints, "checkpoints of one model")->required();
+    cmd->add_option("--out", out_path, "the averaged checkpoint to write")->required();
+  }
+
+  int run() const {
+    tr::average_checkpoints(checkpoints, out_path);
+    fmt::print("wrote the average of {} checkpoints to {}\n", checkpoints.size(), out_path);
+    return 0;
   }
 };
 
@@ -416,6 +454,7 @@ int main(int argc, char** argv) {
   TrainCommand train(app, run);
   EvalCommand eval(app, run);
   TranslateCommand translate(app, run);
+  AverageCommand average(app);
   if (const std::string unknown = cli_checks::unknown_command(app, argc, argv); !unknown.empty()) {
     fmt::print(stderr, "{}\n", unknown);
     return 2;
@@ -432,6 +471,7 @@ int main(int argc, char** argv) {
     if (*train.cmd) return train.run(device);
     if (*eval.cmd) return eval.run(device);
     if (*translate.cmd) return translate.run(device);
+    if (*average.cmd) return average.run();
     return 0;
   });
 }

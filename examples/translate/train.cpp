@@ -151,6 +151,11 @@ std::optional<train::RunDirectory> claim_run_directory(const TrainOptions& optio
   claim.resume = options.resume;
   claim.overwrite = options.overwrite;
   claim.run_files = {"last.safetensors", "best.safetensors", "metrics.csv", "curve.svg"};
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(files.dir, ec)) {  // --keep-epochs' files
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with("epoch-") && name.ends_with(".safetensors")) claim.run_files.push_back(name);
+  }
   claim.program = "translate train";
   return std::make_optional<train::RunDirectory>(files.dir, claim);
 }
@@ -463,6 +468,8 @@ class Training {
     pos = TrainPosition{.epoch = epoch + 1, .batch = 0, .step = pos.step,
                         .best_bleu = improved ? m.val_bleu : pos.best_bleu};  // the next epoch's sums start at 0
     if (improved && ranks_.is_root()) save_model_checkpoint(files_.best, *model_, info_);
+    if (options_.keep_epochs && ranks_.is_root())
+      save_model_checkpoint(files_.dir + fmt::format("/epoch-{}.safetensors", epoch + 1), *model_, info_);
     write_last();  // the parameters were checked above, before validation
     if (ranks_.is_root()) {
       write_text_file(files_.metrics_csv, metrics_csv(result_.metrics));

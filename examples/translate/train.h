@@ -56,6 +56,7 @@ struct TrainOptions {
   int64_t limit_val = 0;       // 0: the whole validation set
   int64_t max_steps = 0;       // > 0: stop once this many optimizer steps are done in all
   int64_t eval_beam = 1;       // beam for the per-epoch validation BLEU; 1 = greedy
+  bool keep_epochs = false;    // also write epoch-N.safetensors (model only) after each epoch, for averaging
   Device device = Device::cpu();  // where the model trains; not in the checkpoint, so a run may resume elsewhere
   // Profile the ops of the training steps (tg::Profiler), leaving out the
   // first profile_warmup steps of this run (caches, allocator, thread pool

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "seq2seq/ensemble.h"
 #include "core/safetensors.h"
 
 namespace tg::translate {
@@ -201,6 +202,28 @@ Translator load_translator(const std::string& path, Device device) {
   nn::load(*t.model, path);  // strict: every parameter present, shapes checked; copied to the device
   t.model->eval();
   return t;
+}
+
+Translator load_translators(const std::vector<std::string>& paths, Device device) {
+  if (paths.empty()) fail("no checkpoint given");
+  if (paths.size() == 1) return load_translator(paths[0], device);
+  Translator ensemble;
+  std::vector<std::unique_ptr<Seq2Seq>> members;
+  for (const std::string& path : paths) {
+    Translator t = load_translator(path, device);
+    if (members.empty()) {
+      ensemble.info = t.info;
+    } else if (!(t.info.src_vocab == ensemble.info.src_vocab) || !(t.info.tgt_vocab == ensemble.info.tgt_vocab) ||
+               t.info.codec.is_subword() != ensemble.info.codec.is_subword()) {
+      fail("ensemble: '{}' does not share the vocabularies of '{}'; an ensemble's models must read and write the "
+           "same tokens",
+           path, paths[0]);
+    }
+    members.push_back(std::move(t.model));
+  }
+  ensemble.model = std::make_unique<Ensemble>(std::move(members));
+  ensemble.model->eval();
+  return ensemble;
 }
 
 void save_model_checkpoint(const std::string& path, const Seq2Seq& model, const CheckpointInfo& info) {

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "text/vocab.h"
 #include "text_codec.h"
@@ -79,6 +80,12 @@ struct Translator {
 // read_checkpoint_info, then the model with the file's parameters on
 // `device`, in eval mode. Checkpoints do not depend on the device that wrote them.
 Translator load_translator(const std::string& path, Device device = Device::cpu());
+
+// Several checkpoints decoded as one ensemble (seq2seq/ensemble.h: the mean of
+// their log-probabilities at each step); one path is load_translator. The
+// checkpoints must share vocabularies (and subword models) and model kind;
+// `info` is the first's.
+Translator load_translators(const std::vector<std::string>& paths, Device device = Device::cpu());
 
 // Model parameters only (best.safetensors), or with the optimizer (and the
 // schedule's counters) for resuming (last.safetensors).
