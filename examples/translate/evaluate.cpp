@@ -61,26 +61,30 @@ SplitText read_parallel_text(const std::string& src_path, const std::string& ref
   return text;
 }
 
-std::vector<std::vector<std::string>> source_token_lists(const TextCodec& codec, const SplitText& text) {
+namespace {
+
+// Words: the lc.norm.tok lines split; subwords: the codec's pieces of the raw lines.
+template <typename Encode>
+std::vector<std::vector<std::string>> token_lists(const std::vector<std::string>& tokenized,
+                                                  const std::vector<std::string>& raw, bool subword, Encode encode,
+                                                  const char* side) {
   std::vector<std::vector<std::string>> lists;
-  if (!codec.is_subword()) {
-    for (const std::string& line : text.src_tok) lists.push_back(text::split_tokens(line));
-  } else {
-    if (text.src_raw.size() != text.src_tok.size()) fail("source_token_lists: subwords need the raw source lines");
-    for (const std::string& line : text.src_raw) lists.push_back(codec.source_tokens(line));
-  }
+  if (subword && raw.size() != tokenized.size()) fail("{}_token_lists: subwords need the raw {} lines", side, side);
+  for (size_t i = 0; i < tokenized.size(); ++i)
+    lists.push_back(subword ? encode(raw[i]) : text::split_tokens(tokenized[i]));
   return lists;
 }
 
+}  // namespace
+
+std::vector<std::vector<std::string>> source_token_lists(const TextCodec& codec, const SplitText& text) {
+  return token_lists(text.src_tok, text.src_raw, codec.is_subword(),
+                     [&](const std::string& raw) { return codec.source_tokens(raw); }, "source");
+}
+
 std::vector<std::vector<std::string>> target_token_lists(const TextCodec& codec, const SplitText& text) {
-  std::vector<std::vector<std::string>> lists;
-  if (!codec.is_subword()) {
-    for (const std::string& line : text.tgt_tok) lists.push_back(text::split_tokens(line));
-  } else {
-    if (text.tgt_raw.size() != text.tgt_tok.size()) fail("target_token_lists: subwords need the raw target lines");
-    for (const std::string& line : text.tgt_raw) lists.push_back(codec.target_tokens(line));
-  }
-  return lists;
+  return token_lists(text.tgt_tok, text.tgt_raw, codec.is_subword(),
+                     [&](const std::string& raw) { return codec.target_tokens(raw); }, "target");
 }
 
 CorpusEvaluation evaluate_text(Seq2Seq& model, const TextCodec& codec, const text::Vocab& src_vocab,
