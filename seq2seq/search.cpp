@@ -51,14 +51,14 @@ void append_row(const std::vector<float>& attention, int64_t b, int64_t source, 
 }
 
 // The hypothesis with the best normalized score (the first on ties); hyps not empty.
-size_t best_index(const std::vector<Hypothesis>& hyps, double length_penalty) {
+size_t best_index(const std::vector<Hypothesis>& hyps, LengthPenalty length_penalty) {
   size_t best = 0;
   for (size_t k = 1; k < hyps.size(); ++k)
     if (normalized_score(hyps[k], length_penalty) > normalized_score(hyps[best], length_penalty)) best = k;
   return best;
 }
 
-double best_score(const std::vector<Hypothesis>& hyps, double length_penalty) {
+double best_score(const std::vector<Hypothesis>& hyps, LengthPenalty length_penalty) {
   return normalized_score(hyps[best_index(hyps, length_penalty)], length_penalty);
 }
 
@@ -66,9 +66,10 @@ void check_max_len(int64_t max_len, const char* op) {
   if (max_len < 1) fail("{}: max_len must be at least 1, got {}", op, max_len);
 }
 
-void check_beam_settings(int64_t beam_size, double length_penalty) {
+void check_beam_settings(int64_t beam_size, LengthPenalty length_penalty) {
   if (beam_size < 1) fail("beam_search: beam_size must be at least 1, got {}", beam_size);
-  if (!(length_penalty >= 0)) fail("beam_search: length_penalty must be >= 0, got {}", length_penalty);
+  if (!(length_penalty.alpha >= 0))
+    fail("beam_search: length_penalty α must be >= 0, got {}", length_penalty.alpha);
 }
 
 // ---- beam search (search.h describes the algorithm) ----
@@ -154,7 +155,7 @@ struct BeamRows {
 // the stop rule, or the cut at max_len after step t. Returns, per new open
 // hypothesis, the one it extends (its place in the old beam).
 std::vector<int64_t> advance(SentenceBeam& s, const std::vector<Extension>& ranked, int64_t V, const BeamRows& rows,
-                             int64_t beam_size, double length_penalty, int64_t t) {
+                             int64_t beam_size, LengthPenalty length_penalty, int64_t t) {
   auto finish = [&](const Partial& p, bool ended) {
     Hypothesis h;
     h.tokens = p.tokens;
@@ -250,9 +251,14 @@ Layout block_layout(const std::vector<int64_t>& open, int64_t blocks, int64_t be
 
 }  // namespace
 
-double normalized_score(double log_prob, int64_t length, double length_penalty) {
-  if (length <= 0 || length_penalty == 0) return log_prob;
-  return log_prob / std::pow(static_cast<double>(length), length_penalty);
+double normalized_score(double log_prob, int64_t length, LengthPenalty length_penalty) {
+  if (length <= 0 || length_penalty.alpha == 0) return log_prob;
+  const double n = static_cast<double>(length);
+  return log_prob / std::pow(length_penalty.gnmt ? (5 + n) / 6 : n, length_penalty.alpha);
+}
+
+std::string LengthPenalty::str() const {
+  return gnmt ? fmt::format("gnmt α {}", alpha) : fmt::format("length^{}", alpha);
 }
 
 // Rows are laid out as beam search's with one hypothesis per sentence: when the
@@ -319,7 +325,7 @@ std::vector<Hypothesis> greedy_decode(Seq2Seq& model, const Tensor& src, const T
 
 std::vector<Hypothesis> beam_search(Seq2Seq& model, const Tensor& src, const Tensor& src_lengths,
                                     const Tensor& src_mask, int64_t beam_size, const std::vector<int64_t>& max_lens,
-                                    double length_penalty, bool with_attention) {
+                                    LengthPenalty length_penalty, bool with_attention) {
   check_beam_settings(beam_size, length_penalty);
   detail::check_source(src, src_lengths, src_mask, "beam_search");
   const int64_t S = src.size(0), B = src.size(1);
@@ -388,7 +394,7 @@ std::vector<Hypothesis> beam_search(Seq2Seq& model, const Tensor& src, const Ten
 
 std::vector<Hypothesis> beam_search(Seq2Seq& model, const Tensor& src, const Tensor& src_lengths,
                                     const Tensor& src_mask, int64_t beam_size, int64_t max_len,
-                                    double length_penalty, bool with_attention) {
+                                    LengthPenalty length_penalty, bool with_attention) {
   check_max_len(max_len, "beam_search");
   detail::check_source(src, src_lengths, src_mask, "beam_search");
   return beam_search(model, src, src_lengths, src_mask, beam_size, std::vector<int64_t>(src.size(1), max_len),
@@ -396,7 +402,7 @@ std::vector<Hypothesis> beam_search(Seq2Seq& model, const Tensor& src, const Ten
 }
 
 Hypothesis beam_search(Seq2Seq& model, const std::vector<int64_t>& src, int64_t beam_size, int64_t max_len,
-                       double length_penalty) {
+                       LengthPenalty length_penalty) {
   if (src.empty()) fail("beam_search: the source sentence is empty; it needs at least one token");
   const int64_t S = static_cast<int64_t>(src.size());
   const Device device = model.device();  // the length stays on the host, as in text::Batch

@@ -31,9 +31,20 @@ struct Hypothesis {
   int64_t length() const { return static_cast<int64_t>(tokens.size()) + (finished ? 1 : 0); }
 };
 
-// log_prob / length^α (see above); length 0 gives log_prob.
-double normalized_score(double log_prob, int64_t length, double length_penalty);
-inline double normalized_score(const Hypothesis& h, double length_penalty) {
+// How beam search ranks finished hypotheses of different lengths |Y|:
+//   power (default)  log p / |Y|^α                      α = 0: raw log p
+//   gnmt             log p / ((5 + |Y|) / 6)^α          Wu et al. 2016 (GNMT), eq. 14
+// A plain number converts to the power form with that α.
+struct LengthPenalty {
+  double alpha = 1.0;
+  bool gnmt = false;
+  LengthPenalty(double a = 1.0, bool use_gnmt = false) : alpha(a), gnmt(use_gnmt) {}  // NOLINT: implicit from α
+  std::string str() const;  // "length^1", "gnmt α 0.6"
+};
+
+// log_prob / lp(length) (see LengthPenalty); length 0 gives log_prob.
+double normalized_score(double log_prob, int64_t length, LengthPenalty length_penalty);
+inline double normalized_score(const Hypothesis& h, LengthPenalty length_penalty) {
   return normalized_score(h.log_prob, h.length(), length_penalty);
 }
 
@@ -83,15 +94,15 @@ std::vector<Hypothesis> greedy_decode(Seq2Seq& model, const Tensor& src, const T
 // rounding of batched products.
 std::vector<Hypothesis> beam_search(Seq2Seq& model, const Tensor& src, const Tensor& src_lengths,
                                     const Tensor& src_mask, int64_t beam_size, const std::vector<int64_t>& max_lens,
-                                    double length_penalty = 1.0, bool with_attention = false);
+                                    LengthPenalty length_penalty = 1.0, bool with_attention = false);
 std::vector<Hypothesis> beam_search(Seq2Seq& model, const Tensor& src, const Tensor& src_lengths,
                                     const Tensor& src_mask, int64_t beam_size, int64_t max_len,
-                                    double length_penalty = 1.0, bool with_attention = false);
+                                    LengthPenalty length_penalty = 1.0, bool with_attention = false);
 
 // Beam search for one source sentence `src` (token ids, no <bos>/<eos>), on
 // the model's device: the batched search with B = 1, attention included when
 // the model has it.
 Hypothesis beam_search(Seq2Seq& model, const std::vector<int64_t>& src, int64_t beam_size, int64_t max_len,
-                       double length_penalty = 1.0);
+                       LengthPenalty length_penalty = 1.0);
 
 }  // namespace tg::translate

@@ -677,7 +677,7 @@ TEST_CASE("batched beam search: bad arguments name what was expected") {
   CHECK_THROWS_WITH_AS(search(2, {5, 0, 5}, 1.0), doctest::Contains("beam_search: max_len must be at least 1, got 0"),
                        tg::Error);
   CHECK_THROWS_WITH_AS(search(2, {5, 5, 5}, -0.5),
-                       doctest::Contains("beam_search: length_penalty must be >= 0, got -0.5"), tg::Error);
+                       doctest::Contains("beam_search: length_penalty α must be >= 0, got -0.5"), tg::Error);
   CHECK_THROWS_WITH_AS(tg::translate::beam_search(*model, batch.src, batch.src_lengths, batch.src_mask, 2, 0),
                        doctest::Contains("beam_search: max_len must be at least 1, got 0"), tg::Error);
   const std::string empty_message = "beam_search: src_lengths[1] must be in [1, " + std::to_string(S) +
@@ -700,6 +700,14 @@ TEST_CASE("normalized_score divides by length^alpha") {
   h.finished = true;
   CHECK(h.length() == 3);
   CHECK(tg::translate::normalized_score(h, 1.0) == doctest::Approx(-1.0));
+  // GNMT's form: log p / ((5 + |Y|) / 6)^α; |Y| = 7 gives the divisor 2^α.
+  using tg::translate::LengthPenalty;
+  CHECK(tg::translate::normalized_score(-6.0, 7, LengthPenalty(1.0, true)) == doctest::Approx(-3.0));
+  CHECK(tg::translate::normalized_score(-8.0, 7, LengthPenalty(2.0, true)) == doctest::Approx(-2.0));
+  CHECK(tg::translate::normalized_score(-6.0, 1, LengthPenalty(0.6, true)) == doctest::Approx(-6.0));  // |Y| = 1: 1
+  CHECK(tg::translate::normalized_score(-6.0, 7, LengthPenalty(0.0, true)) == -6.0);
+  CHECK(LengthPenalty(0.6, true).str() == "gnmt α 0.6");
+  CHECK(LengthPenalty(1.0).str() == "length^1");
 }
 
 TEST_CASE("select_rows repeats rows of every defined tensor of an encoding") {

@@ -89,7 +89,7 @@ std::vector<std::vector<std::string>> target_token_lists(const TextCodec& codec,
 
 CorpusEvaluation evaluate_text(Seq2Seq& model, const TextCodec& codec, const text::Vocab& src_vocab,
                                const text::Vocab& tgt_vocab, const SplitText& text, int64_t beam,
-                               double length_penalty) {
+                               LengthPenalty length_penalty) {
   if (text.tgt_raw.size() != text.tgt_tok.size())
     fail("evaluate_text: {} raw references for {} tokenized ones", text.tgt_raw.size(), text.tgt_tok.size());
   std::vector<std::vector<int64_t>> sources;
@@ -150,7 +150,7 @@ void check_source_lengths(const std::vector<std::vector<std::string>>& sources, 
 
 std::vector<std::vector<std::string>> translate_ids(Seq2Seq& model, const std::vector<std::vector<int64_t>>& sources,
                                                     const text::Vocab& tgt_vocab, int64_t beam,
-                                                    double length_penalty, int64_t batch_size) {
+                                                    LengthPenalty length_penalty, int64_t batch_size) {
   const bool was_training = model.is_training();
   model.eval();
   std::vector<std::vector<std::string>> out(sources.size());

@@ -10,6 +10,7 @@
 #include "text/bleu.h"
 #include "text/vocab.h"
 #include "ops/loss.h"
+#include "seq2seq/search.h"
 #include "seq2seq/seq2seq.h"
 #include "text_codec.h"
 
@@ -59,7 +60,7 @@ struct CorpusEvaluation {
 };
 CorpusEvaluation evaluate_text(Seq2Seq& model, const TextCodec& codec, const text::Vocab& src_vocab,
                                const text::Vocab& tgt_vocab, const SplitText& text, int64_t beam,
-                               double length_penalty);
+                               LengthPenalty length_penalty);
 
 // Token-level cross entropy of a batch, padding ignored (mean over its
 // batch.num_tgt_tokens target tokens): the training loss. The batch must be
@@ -82,7 +83,7 @@ int64_t output_limit(int64_t src_len);
 // Moses-escaped, as in lc.norm.tok) in the order of `sources`.
 std::vector<std::vector<std::string>> translate_ids(Seq2Seq& model, const std::vector<std::vector<int64_t>>& sources,
                                                     const text::Vocab& tgt_vocab, int64_t beam,
-                                                    double length_penalty, int64_t batch_size);
+                                                    LengthPenalty length_penalty, int64_t batch_size);
 
 std::string join_tokens(const std::vector<std::string>& tokens);
 

@@ -88,7 +88,7 @@ struct EvalInput {
 //   best.safetensors, --split test_2016_flickr, --beam 5  ->  best.test_2016_flickr.beam5.hyps.en
 //   last.safetensors, --src news.de.gz, greedy            ->  last.news.greedy.hyps.en
 std::string default_hyps_path(const std::vector<std::string>& checkpoints, const EvalInput& input, int64_t beam,
-                              double length_penalty) {
+                              tr::LengthPenalty length_penalty) {
   std::string stem = input.split;
   if (!input.src_path.empty()) {
     stem = std::filesystem::path(input.src_path).filename().string();
@@ -97,7 +97,8 @@ std::string default_hyps_path(const std::vector<std::string>& checkpoints, const
         stem.resize(stem.size() - suffix.size());
   }
   std::string search = beam <= 1 ? "greedy" : fmt::format("beam{}", beam);
-  if (beam > 1 && length_penalty != 1.0) search += fmt::format("-lp{}", length_penalty);
+  if (beam > 1 && (length_penalty.alpha != 1.0 || length_penalty.gnmt))
+    search += fmt::format("-{}{}", length_penalty.gnmt ? "gnmt" : "lp", length_penalty.alpha);
   const std::filesystem::path path(checkpoints.front());
   const std::string models = path.stem().string() + (checkpoints.size() > 1 ? fmt::format("+{}", checkpoints.size() - 1) : "");
   return (path.parent_path() / (models + "." + stem + "." + search + ".hyps.en")).string();
@@ -115,7 +116,7 @@ void check_output_path(const std::string& out_path, const std::vector<std::pair<
   }
 }
 
-int run_eval(const std::vector<std::string>& checkpoints, const EvalInput& input, int64_t beam, double length_penalty,
+int run_eval(const std::vector<std::string>& checkpoints, const EvalInput& input, int64_t beam, tr::LengthPenalty length_penalty,
              std::string out_path, int64_t max_tokens, tg::Device device) {
   if (out_path.empty()) out_path = default_hyps_path(checkpoints, input, beam, length_penalty);
   std::vector<std::pair<std::string, std::string>> inputs = {{"--src", input.src_path}, {"--ref", input.ref_path}};
@@ -130,7 +131,7 @@ int run_eval(const std::vector<std::string>& checkpoints, const EvalInput& input
   const std::string name = from_files ? "'" + input.src_path + "'" : input.split;
   tr::check_source_lengths(tr::source_token_lists(translator.info.codec, text), name, max_tokens);
   fmt::print("translating {} sentences of {} ({}) ...\n", text.src_tok.size(), name,
-             beam <= 1 ? std::string("greedy") : fmt::format("beam {}, length penalty {}", beam, length_penalty));
+             beam <= 1 ? std::string("greedy") : fmt::format("beam {}, length penalty {}", beam, length_penalty.str()));
   std::fflush(stdout);
   const tr::CorpusEvaluation result =
       tr::evaluate_text(*translator.model, translator.info.codec, translator.info.src_vocab, translator.info.tgt_vocab,
@@ -156,7 +157,7 @@ int run_eval(const std::vector<std::string>& checkpoints, const EvalInput& input
 // Sentences from the arguments, else lines of standard input. A stream is
 // answered line for line: an empty input line gets an empty output line.
 int run_translate(const std::vector<std::string>& checkpoints, const std::vector<std::string>& sentences, int64_t beam,
-                  double length_penalty, const std::string& svg_path, int64_t max_tokens, tg::Device device) {
+                  tr::LengthPenalty length_penalty, const std::string& svg_path, int64_t max_tokens, tg::Device device) {
   tr::Translator translator = tr::load_translators(checkpoints, device);
   const bool from_arguments = !sentences.empty();
   const std::vector<std::string> inputs =
@@ -319,19 +320,27 @@ struct TrainCommand {
 // The beam options eval and translate share.
 struct SearchOptions {
   int64_t beam = 1;
-  double length_penalty = 1.0;
+  double alpha = 1.0;
+  std::string penalty_form = "power";
   int64_t max_beam = 100;
 
   void add_to(CLI::App* cmd) {
     cmd->add_option("--beam", beam, "beam size (1: greedy)")->check(cli_checks::positive())->capture_default_str();
-    cmd->add_option("--length-penalty", length_penalty, "α: beam scores are log p / length^α")
+    cmd->add_option("--length-penalty", alpha,
+                    "α: beam scores are log p / length^α (or, with --length-penalty-form gnmt, log p / ((5 + "
+                    "length) / 6)^α)")
         ->check(cli_checks::between(0, 5))
         ->capture_default_str();
     cmd->add_option("--max-beam", max_beam,
                     "refuse a --beam above this: each step keeps beam × vocabulary scores per sentence")
         ->check(cli_checks::positive())
         ->capture_default_str();
+    cmd->add_option("--length-penalty-form", penalty_form, "power: length^α; gnmt: ((5 + length) / 6)^α (Wu et al. 2016)")
+        ->check(CLI::IsMember({"power", "gnmt"}))
+        ->capture_default_str();
   }
+
+  tr::LengthPenalty length_penalty() const { return {alpha, penalty_form == "gnmt"}; }
 
   // After parsing: a beam the machine cannot hold is refused before any work.
   void check() const {
@@ -383,7 +392,7 @@ struct EvalCommand {
 
   int run(tg::Device device) const {
     search.check();
-    return run_eval(checkpoints, input, search.beam, search.length_penalty, out_path, max_tokens, device);
+    return run_eval(checkpoints, input, search.beam, search.length_penalty(), out_path, max_tokens, device);
   }
 };
 
@@ -420,7 +429,7 @@ struct TranslateCommand {
 
   int run(tg::Device device) const {
     search.check();
-    return run_translate(checkpoints, sentences, search.beam, search.length_penalty, svg_path, max_tokens, device);
+    return run_translate(checkpoints, sentences, search.beam, search.length_penalty(), svg_path, max_tokens, device);
   }
 };
 

@@ -46,7 +46,7 @@ std::vector<std::vector<std::string>> prepare_sources(const TextCodec& codec, co
 
 std::vector<Translation> translate_sentences(Translator& translator,
                                              const std::vector<std::vector<std::string>>& sources, int64_t beam,
-                                             double length_penalty, bool with_attention, int64_t batch_size) {
+                                             LengthPenalty length_penalty, bool with_attention, int64_t batch_size) {
   std::vector<Translation> out(sources.size());
   std::vector<text::Example> examples;  // the sentences that have tokens
   std::vector<size_t> place;            // examples[j] is sources[place[j]]
@@ -79,7 +79,7 @@ std::vector<Translation> translate_sentences(Translator& translator,
 }
 
 Translation translate_tokens(Translator& translator, const std::vector<std::string>& source_tokens, int64_t beam,
-                             double length_penalty) {
+                             LengthPenalty length_penalty) {
   return translate_sentences(translator, {source_tokens}, beam, length_penalty, true).front();
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/tensor.h"
+#include "seq2seq/search.h"
 #include "translation_checkpoint.h"
 
 namespace tg::translate {
@@ -51,11 +52,11 @@ struct Translation {
 // (models with attention only).
 std::vector<Translation> translate_sentences(Translator& translator,
                                              const std::vector<std::vector<std::string>>& sources, int64_t beam,
-                                             double length_penalty, bool with_attention, int64_t batch_size = 64);
+                                             LengthPenalty length_penalty, bool with_attention, int64_t batch_size = 64);
 
 // One tokenized sentence, its attention included: translate_sentences of one.
 Translation translate_tokens(Translator& translator, const std::vector<std::string>& source_tokens, int64_t beam,
-                             double length_penalty);
+                             LengthPenalty length_penalty);
 
 // The attention figure of a translation (source words across, target words down).
 std::string translation_attention_svg(const Translation& translation, const TextCodec& codec = TextCodec::words());
