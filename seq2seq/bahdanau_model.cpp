@@ -1,5 +1,6 @@
 #include "seq2seq/bahdanau_model.h"
 
+#include "core/creation.h"
 #include "core/error.h"
 #include "text/vocab.h"
 #include "seq2seq/model_parts.h"
@@ -43,13 +44,22 @@ BahdanauDecoder::BahdanauDecoder(const ModelConfig& c, DType dtype, Generator& g
       init_state(2 * c.hidden, c.hidden, {.dtype = dtype}, gen),
       attention(c.hidden, 2 * c.hidden, c.hidden, dtype, gen),
       cell(c.cell, c.embed + 2 * c.hidden, c.hidden, dtype, gen),
-      out(c.hidden + 2 * c.hidden + c.embed, c.tgt_vocab, {.dtype = dtype}, gen) {
+      out(c.hidden + 2 * c.hidden + c.embed, c.tie_embeddings ? c.embed : c.tgt_vocab, {.dtype = dtype}, gen),
+      tied(c.tie_embeddings) {
   register_module("embed", embed);
   register_module("dropout", dropout);
   register_module("init_state", init_state);
   register_module("attention", attention);
   register_module(cell.name(), cell.module());
   register_module("out", out);
+  if (tied) {
+    out_bias = zeros({c.tgt_vocab}, {dtype}).requires_grad_();
+    register_parameter("out_bias", out_bias);
+  }
+}
+
+Tensor BahdanauDecoder::logits(const Tensor& features) const {
+  return detail::output_logits(out, features, tied ? embed.weight : Tensor(), out_bias);
 }
 
 BahdanauModel::BahdanauModel(const ModelConfig& config, DType dtype, Generator& gen)
@@ -100,7 +110,7 @@ Tensor BahdanauModel::forward(const text::Batch& batch) const {
     contexts.push_back(a.context);
   }
   // One output product for all steps: [s; c; E y] (T, B, H + 2H + E) -> (T, B, V)
-  return decoder.out(concat({stack(states, 0), stack(contexts, 0), y}, 2));
+  return decoder.logits(concat({stack(states, 0), stack(contexts, 0), y}, 2));
 }
 
 // The decoder cell's input [E y; c] by parts: embeddings (all steps at once in
@@ -119,7 +129,7 @@ Step BahdanauModel::step(const Encoded& encoded, const Tensor& prev_tokens, cons
   const Tensor gi = input.project_onto(1, a.context, input.project_with_bias(0, y));  // (B, 3H)
   const Tensor state = decoder.cell.step(gi, hidden, decoder.cell.weights().weight_hh_t());  // (B, H) or [h; c]
   const Tensor s = decoder.cell.output(state);                                     // (B, H)
-  const Tensor logits = decoder.out(concat({s, a.context, y}, 1));                 // (B, H + 2H + E) -> (B, V)
+  const Tensor logits = decoder.logits(concat({s, a.context, y}, 1));              // (B, H + 2H + E) -> (B, V)
   Step result;
   result.log_probs = log_softmax(logits, -1);  // (B, V)
   result.hidden = state;

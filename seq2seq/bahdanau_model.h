@@ -8,6 +8,8 @@
 //             c_t, α_t = attention(s_{t-1}, h, mask)   additive: vᵀ tanh(W_k h_j + W_q s)
 //             s_t = GRUCell([E y_{t-1}; c_t], s_{t-1})  input (B, E + 2H)
 //             logits_t = W_o [s_t; c_t; E y_{t-1}] + b_o   (B, H + 2H + E) -> (B, V)
+//   tied      logits_t = (W_o [s_t; c_t; E y_{t-1}] + b_o) E_tgtᵀ + b_v   W_o (E, H + 2H + E)
+//             (config.tie_embeddings; Press & Wolf 2017)
 //
 // With config.cell = "lstm" the encoder is a bidirectional LSTM and the decoder
 // an LSTMCell (parameters "lstm.*", weight_ih (4H, ·)); s_t above is the
@@ -54,7 +56,13 @@ struct BahdanauDecoder : nn::Module {
   nn::Linear init_state;            // W_s (H, 2H), b_s (H,):  s_0 = tanh(W_s [h→_last; h←_first] + b_s)
   nn::AdditiveAttention attention;  // query H, keys 2H, attention size H
   detail::DecoderCell cell;         // "gru" (or "lstm"): weight_ih (3H (4H), E + 2H), columns E y | c
-  nn::Linear out;                   // weight (V_tgt, H + 2H + E), columns s | c | E y
+  nn::Linear out;                   // weight (V_tgt, H + 2H + E), columns s | c | E y;
+                                    // tied embeddings: (E, H + 2H + E), then E_tgtᵀ
+  Tensor out_bias;                  // tied embeddings only: b_v (V_tgt,), the logits' bias
+  bool tied = false;
+
+  // logits (..., V) from [s; c; E y] (..., H + 2H + E), tied or not (detail::output_logits).
+  Tensor logits(const Tensor& features) const;
 };
 
 class BahdanauModel : public Seq2Seq {

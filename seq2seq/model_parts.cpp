@@ -1,10 +1,16 @@
 #include "seq2seq/model_parts.h"
 
+#include <string_view>
+
 #include "core/creation.h"
 #include "core/error.h"
 #include "core/tape.h"
 #include "ops/checkpoint.h"
+#include "ops/add.h"
 #include "ops/concat.h"
+#include "ops/matmul.h"
+#include "ops/reshape.h"
+#include "ops/transpose.h"
 #include "ops/slice.h"
 
 namespace tg::translate::detail {
@@ -19,6 +25,8 @@ void check_config(const ModelConfig& config, const char* model) {
     fail("{}: embed and hidden must be positive, got embed={} hidden={}", model, config.embed, config.hidden);
   if (!(config.dropout >= 0 && config.dropout < 1))
     fail("{}: dropout must be in [0, 1), got {}", model, config.dropout);
+  if (config.tie_embeddings && std::string_view(model) != "BahdanauModel")
+    fail("{}: tied embeddings are implemented for the bahdanau model only", model);
 }
 
 void check_source(const Tensor& src, const Tensor& src_lengths, const Tensor& src_mask, const char* model) {
@@ -123,6 +131,18 @@ Tensor DecoderCell::step(const Tensor& gi, const Tensor& state, const Tensor& we
   const nn::LSTMState next =
       nn::lstm_step(gi, {slice(state, 1, 0, H), slice(state, 1, H, 2 * H)}, weight_hh_t, lstm->bias_hh);
   return concat({next.h, next.c}, 1);  // [h; c] (B, 2H)
+}
+
+Tensor output_logits(const nn::Linear& out, const Tensor& features, const Tensor& tied_embedding,
+                     const Tensor& tied_bias) {
+  const Tensor projected = out(features);  // (..., V) untied; (..., E) tied
+  if (!tied_embedding.defined()) return projected;
+  Shape shape = projected.shape();
+  const int64_t E = shape[shape.size() - 1];
+  const Tensor rows = reshape(projected, Shape{-1, E});                            // (N, E): one product
+  const Tensor logits = matmul(rows, transpose(tied_embedding, 0, 1)) + tied_bias;  // (N, E) @ (E, V) + (V,)
+  shape[shape.size() - 1] = tied_embedding.size(0);
+  return reshape(logits, shape);  // (..., V)
 }
 
 }  // namespace tg::translate::detail

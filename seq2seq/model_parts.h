@@ -7,6 +7,7 @@
 #include "core/generator.h"
 #include "core/tensor.h"
 #include "nn/gru.h"
+#include "nn/linear.h"
 #include "nn/gru_cell.h"
 #include "nn/lstm.h"
 #include "nn/lstm_cell.h"
@@ -73,5 +74,12 @@ struct DecoderCell {
   // The next state from gi (B, G·H) = x W_ihᵀ + b_ih and weight_hh_t (gru_step or lstm_step).
   Tensor step(const Tensor& gi, const Tensor& state, const Tensor& weight_hh_t) const;
 };
+
+// ---- the output layer ----
+// logits (N, V) from features (N, F): out(x) when untied; with tied
+// embeddings out maps to the embedding size E and the target embedding's
+// transpose to the vocabulary:  (W_o x + b_o) E_tgtᵀ + b_v,  E_tgt (V, E), b_v (V,).
+Tensor output_logits(const nn::Linear& out, const Tensor& features, const Tensor& tied_embedding,
+                     const Tensor& tied_bias);
 
 }  // namespace tg::translate::detail

@@ -21,6 +21,9 @@ struct ModelConfig {
   int64_t embed = 256;
   int64_t hidden = 512;
   double dropout = 0.2;
+  // Bahdanau only: the target embedding E_tgt (V, E) doubles as the output
+  // matrix (Press & Wolf 2017): logits = (W_o [s; c; E y] + b_o) E_tgtᵀ + b_v.
+  bool tie_embeddings = false;
   // Memory for compute: the encoder's recurrence keeps nothing between the
   // forward and backward and runs again in backward (tg::checkpoint). Not a
   // property of the weights: not written to checkpoints.

@@ -1072,3 +1072,21 @@ TEST_CASE("ensembles: of one model or of copies it translates as the model; of t
   CHECK_THROWS_WITH_AS(tr::load_translators({one, temp_dir("none") + "/x.safetensors"}), contains("does not exist"),
                        tg::Error);
 }
+
+TEST_CASE("translate train --tie-embeddings: the checkpoint says so and loads; older checkpoints read as untied") {
+  const std::string dir = temp_dir("tied");
+  tr::TrainOptions o = tiny_options("bahdanau", dir);
+  o.epochs = 1;
+  o.model.tie_embeddings = true;
+  tr::train(o, silent());
+  const tr::CheckpointInfo info = tr::read_checkpoint_info(dir + "/best.safetensors");
+  CHECK(info.config.tie_embeddings);
+  tr::Translator t = tr::load_translator(dir + "/best.safetensors");
+  CHECK(!tr::translate_sentences(t, {{"ein", "hund", "."}}, 1, 1.0, false)[0].target_tokens.empty());
+  tg::nn::Metadata old = tr::checkpoint_metadata(tr::read_checkpoint_info(trained_checkpoint()));
+  old.erase("model.tie_embeddings");
+  CHECK_FALSE(tr::parse_checkpoint_metadata(old, "old.safetensors").config.tie_embeddings);
+  old["model.tie_embeddings"] = "yes";
+  CHECK_THROWS_WITH_AS(tr::parse_checkpoint_metadata(old, "old.safetensors"),
+                       contains("model.tie_embeddings must be true or false, got 'yes'"), tg::Error);
+}

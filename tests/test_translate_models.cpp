@@ -863,3 +863,52 @@ TEST_CASE("cell lstm: a few Adam steps on Multi30k pairs reduce the loss") {
 }
 
 }  // namespace
+
+// ---------------------------------------------------------------------------
+// Tied embeddings (issue #24): the target embedding doubles as the output matrix.
+
+TEST_CASE("tied embeddings: logits = (W_o x + b_o) E_tgtᵀ + b_v, gradients reach E_tgt from both uses") {
+  ModelConfig config = config_of("bahdanau", 9, 8, 3, 4, 0.0);
+  config.tie_embeddings = true;
+  auto model = build("bahdanau", config, DType::f64, 3);
+  std::map<std::string, Tensor> p;
+  for (const auto& [name, t] : model->named_parameters()) p[name] = t;
+  CHECK(p.at("decoder.out.weight").shape() == Shape{3, 4 + 8 + 3});  // (E, H + 2H + E)
+  CHECK(p.at("decoder.out_bias").shape() == Shape{8});             // (V,)
+  ModelConfig untied = config;
+  untied.tie_embeddings = false;
+  CHECK(build("bahdanau", untied, DType::f64, 3)->named_parameters().size() + 1 == model->named_parameters().size());
+
+  // The logits by hand from the layer's parts.
+  std::vector<Example> examples(2);
+  examples[0] = {{4, 5, 6}, {5, 6}};
+  examples[1] = {{6, 4}, {4}};
+  const Batch batch = batch_of(examples);
+  auto& bahdanau = dynamic_cast<BahdanauModel&>(*model);
+  tg::Generator gen(5);
+  tg::kernels::copy_into(tg::randn({8}, {DType::f64}, gen), p.at("decoder.out_bias"));
+  const Tensor features = tg::randn({5, 15}, {DType::f64}, gen);
+  const Tensor by_hand = tg::matmul(bahdanau.decoder.out(features), tg::transpose(p.at("decoder.embed.weight"), 0, 1)) +
+                         p.at("decoder.out_bias");
+  CHECK(max_abs_diff(bahdanau.decoder.logits(features), by_hand.to_vector<double>()) < 1e-14);
+
+  // float64 gradient check through both uses of E_tgt, and the bias.
+  const std::vector<Tensor> inputs = {p.at("decoder.embed.weight"), p.at("decoder.out.weight"),
+                                      p.at("decoder.out_bias"), p.at("decoder.gru.weight_ih")};
+  const tg::GradcheckResult result =
+      tg::gradcheck([&](const std::vector<Tensor>&) { return batch_loss(*model, batch); }, inputs);
+  CHECK_MESSAGE(result.ok, result.message);
+
+  // encode + step equals the teacher-forced path.
+  tg::NoGrad no_grad;
+  const Tensor expected = tg::log_softmax(model->forward(batch), -1);
+  const tg::translate::Encoded encoded = model->encode(batch.src, batch.src_lengths, batch.src_mask);
+  const tg::translate::Step step = model->step(encoded, tg::select(batch.tgt_in, 0, 0).contiguous(),
+                                               encoded.initial_hidden);
+  CHECK(max_abs_diff(step.log_probs, tg::select(expected, 0, 0)) < 1e-12);
+
+  ModelConfig cho = config_of("cho", 9, 8, 3, 4, 0.0);
+  cho.tie_embeddings = true;
+  CHECK_THROWS_WITH_AS(build("cho", cho, DType::f64, 3), doctest::Contains("tied embeddings are implemented for the bahdanau"),
+                       tg::Error);
+}

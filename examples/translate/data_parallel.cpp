@@ -36,6 +36,7 @@ distributed::Fingerprint training_fingerprint(const CheckpointInfo& info, const 
   const ModelConfig& c = info.config;
   f.add("model", c.kind);
   f.add("cell", c.cell);
+  f.add("tie-embeddings", std::string_view(c.tie_embeddings ? "true" : "false"));
   f.add("embed", c.embed);
   f.add("hidden", c.hidden);
   f.add("dropout", c.dropout);

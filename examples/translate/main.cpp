@@ -229,6 +229,9 @@ struct TrainCommand {
     cmd->add_option("--dropout", opt.model.dropout, "dropout probability")
         ->check(cli_checks::between(0, 0.99))
         ->capture_default_str();
+    cmd->add_flag("--tie-embeddings", opt.model.tie_embeddings,
+                  "bahdanau: the target embedding doubles as the output matrix (Press & Wolf 2017); logits = "
+                  "(W_o [s; c; E y] + b_o) E_tgtᵀ + b_v");
     cmd->add_flag("--checkpoint-encoder", opt.model.checkpoint_encoder,
                   "keep none of the encoder's activations between forward and backward; run it again in "
                   "backward (less memory, more compute)");
@@ -304,7 +307,7 @@ struct TrainCommand {
     if (options.resume)
       for (const char* name : {"--embed", "--hidden", "--dropout", "--batch-size", "--lr", "--clip", "--seed",
                                "--min-freq", "--max-len", "--lr-schedule", "--limit-train", "--vocab", "--vocab-size",
-                               "--subword-type", "--joint-vocab", "--label-smoothing"})
+                               "--subword-type", "--joint-vocab", "--label-smoothing", "--tie-embeddings"})
         if (cmd->count(name) > 0)
           fmt::print(stderr, "note: {} is ignored with --resume (the checkpoint's value is used)\n", name);
     install_stop_handler();

@@ -283,9 +283,9 @@ class Training {
     if (ranks_.active())
       say(hooks_, "data parallel: {} ranks, each about 1/{} of every batch\n", ranks_.world_size(), ranks_.world_size());
     say(hooks_,
-        "model: {} (cell {}, embed {}, hidden {}, dropout {}), {} parameters on {}; batch size {}, lr {}, seed {}\n",
+        "model: {} (cell {}, embed {}, hidden {}, dropout {}{}), {} parameters on {}; batch size {}, lr {}, seed {}\n",
         info_.config.kind, info_.config.cell, info_.config.embed, info_.config.hidden, info_.config.dropout,
-        model_->parameter_count(), options.device.str(), settings().batch_size, adam_.lr(), settings().seed);
+        info_.config.tie_embeddings ? ", tied embeddings" : "", model_->parameter_count(), options.device.str(), settings().batch_size, adam_.lr(), settings().seed);
   }
 
   TrainResult run() {

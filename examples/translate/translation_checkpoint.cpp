@@ -74,6 +74,7 @@ nn::Metadata checkpoint_metadata(const CheckpointInfo& info) {
       {"translate.format", kCheckpointFormat},
       {"model.kind", c.kind},
       {"model.cell", c.cell},
+      {"model.tie_embeddings", c.tie_embeddings ? "true" : "false"},
       {"model.embed", fmt::format("{}", c.embed)},
       {"model.hidden", fmt::format("{}", c.hidden)},
       {"model.dropout", number(c.dropout)},
@@ -137,6 +138,10 @@ CheckpointInfo parse_checkpoint_metadata(const nn::Metadata& metadata, const std
   info.config.cell = metadata.count("model.cell") > 0 ? r.text("model.cell") : "gru";
   if (info.config.cell != "gru" && info.config.cell != "lstm")
     fail("checkpoint '{}': unknown model cell '{}' (expected gru or lstm)", path, info.config.cell);
+  const std::string tie = metadata.count("model.tie_embeddings") > 0 ? r.text("model.tie_embeddings") : "false";
+  if (tie != "true" && tie != "false")
+    fail("checkpoint '{}': model.tie_embeddings must be true or false, got '{}'", path, tie);
+  info.config.tie_embeddings = tie == "true";
   info.config.embed = r.integer("model.embed");
   info.config.hidden = r.integer("model.hidden");
   info.config.dropout = r.real("model.dropout");
@@ -190,7 +195,10 @@ CheckpointInfo read_checkpoint_info(const std::string& path) {
   CheckpointInfo info = parse_checkpoint_metadata(contents.metadata, path);
   check_rows(contents, path, "encoder.embed.weight", info.src_vocab.size(), "source", info.src_vocab.size());
   check_rows(contents, path, "decoder.embed.weight", info.tgt_vocab.size(), "target", info.tgt_vocab.size());
-  check_rows(contents, path, "decoder.out.weight", info.tgt_vocab.size(), "target", info.tgt_vocab.size());
+  if (info.config.tie_embeddings)  // the output matrix is the target embedding; b_v has a row per token
+    check_rows(contents, path, "decoder.out_bias", info.tgt_vocab.size(), "target", info.tgt_vocab.size());
+  else
+    check_rows(contents, path, "decoder.out.weight", info.tgt_vocab.size(), "target", info.tgt_vocab.size());
   return info;
 }
 
