@@ -51,7 +51,7 @@ struct BahdanauDecoder : nn::Module {
   BahdanauDecoder(const ModelConfig& config, DType dtype, Generator& gen);
   std::string type_name() const override { return "BahdanauDecoder"; }
 
-  nn::Embedding embed;              // weight (V_tgt, E), row <pad> zero
+  nn::Embedding embed;              // weight (V_tgt, E), row <pad> zero; tied: N(0, 1/E) rows
   nn::Dropout dropout;              // on the embeddings
   nn::Linear init_state;            // W_s (H, 2H), b_s (H,):  s_0 = tanh(W_s [h→_last; h←_first] + b_s)
   nn::AdditiveAttention attention;  // query H, keys 2H, attention size H
