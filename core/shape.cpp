@@ -64,7 +64,9 @@ Strides contiguous_strides(const Shape& shape) {
   int64_t step = 1;
   for (int i = shape.size() - 1; i >= 0; --i) {
     strides[i] = step;
-    step *= shape[i];
+    // Only a shape with a 0 dimension (no elements, numel checked) can overflow here; its strides are
+    // never used to reach an element, so the builtin's wrapped product (defined, unlike `*=`) will do.
+    __builtin_mul_overflow(step, shape[i], &step);
   }
   return strides;
 }

@@ -998,7 +998,9 @@ TEST_CASE("translate average: N copies give the checkpoint back; two give their 
   tr::average_checkpoints({one, one, one}, dir + "/three.safetensors");
   const tg::SafetensorsContents original = tg::load_safetensors(one), averaged = tg::load_safetensors(dir + "/three.safetensors");
   int compared = 0;
-  for (const auto& [name, t] : averaged.tensors) {
+  for (const auto& entry : averaged.tensors) {  // no structured binding: clang 14 cannot capture one in CHECK
+    const std::string& name = entry.first;
+    const tg::Tensor& t = entry.second;
     const tg::Tensor* o = original.find(name);
     REQUIRE_MESSAGE(o != nullptr, name);
     CHECK_MESSAGE(o->to_vector<float>() == t.to_vector<float>(), name);  // bit for bit
