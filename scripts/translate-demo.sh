@@ -27,9 +27,11 @@ threads=${THREADS:-2}
 echo "== built and got the data in $((SECONDS - start)) s"
 
 # A small model (embed 128, hidden 256: 8.7M parameters) on all 29,000 pairs.
+# --overwrite: running the demo again trains it afresh in its own folder
+# (train refuses a folder holding a run without it).
 "$translate" train --model bahdanau --embed 128 --hidden 256 --dropout 0.2 \
   --epochs "${DEMO_EPOCHS:-3}" --batch-size 64 --lr 2e-3 --seed 1 --threads "$threads" \
-  --data-dir "$data" --checkpoint-dir "$run"
+  --data-dir "$data" --checkpoint-dir "$run" --overwrite
 
 "$translate" eval --checkpoint "$run/best.safetensors" --split test_2016_flickr --threads "$threads" \
   --data-dir "$data" --out "$run/test_2016_flickr.hyps.en"
