@@ -9,6 +9,6 @@ source scripts/gpu/env.sh
 model=${MODEL:-cho}
 batch=${BATCH:-128}
 CUDA_LAUNCH_BLOCKING=1 .gpu/bin/translate train --device cuda --model "$model" --batch-size "$batch" \
-  --max-steps "${STEPS:-25}" --profile --profile-warmup 5 --checkpoint-dir "/tmp/profile-$model-$batch" \
+  --max-steps "${STEPS:-25}" --profile --profile-warmup 5 --checkpoint-dir "/tmp/profile-$model-$batch" --overwrite \
   >"$out/profile_${model}_$batch.txt" 2>&1
 grep -v '^\s*step' "$out/profile_${model}_$batch.txt" | head -45

@@ -10,7 +10,7 @@ run=/tmp/gpu-bahdanau
 tr=(.gpu/bin/translate)
 start=$(date +%s)
 "${tr[@]}" train --device cuda --model bahdanau --epochs "${EPOCHS:-10}" --dropout 0.3 --lr-schedule plateau \
-  --checkpoint-dir "$run" 2>&1 | tee "$out/train10.log" | grep -v '^\s*step' | tail -40
+  --checkpoint-dir "$run" --overwrite 2>&1 | tee "$out/train10.log" | grep -v '^\s*step' | tail -40
 echo "training wall-clock: $(( $(date +%s) - start )) s" | tee -a "$out/train10.log"
 cp "$run/metrics.csv" "$out/" 2>/dev/null
 for beam in 1 5; do
