@@ -33,7 +33,8 @@ inline CLI::Validator bounded(double low, bool strict, double high, const std::s
       [=](std::string& input) -> std::string {
         const double v = parsed_number(input);
         if (std::isnan(v)) return fmt::format("expected a number, got '{}'", input);
-        if (strict ? !(v > low) : !(v >= low) || v > high) return fmt::format("must be {}, got {}", description, input);
+        const bool too_low = strict ? !(v > low) : !(v >= low);
+        if (too_low || v > high) return fmt::format("must be {}, got {}", description, input);
         return {};
       },
       description);

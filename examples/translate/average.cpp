@@ -15,8 +15,7 @@ std::string model_difference(const CheckpointInfo& a, const CheckpointInfo& b) {
   if (x.kind != y.kind || x.cell != y.cell || x.embed != y.embed || x.hidden != y.hidden)
     return fmt::format("the model differs ({} {} embed {} hidden {} vs {} {} embed {} hidden {})", x.kind, x.cell,
                        x.embed, x.hidden, y.kind, y.cell, y.embed, y.hidden);
-  if (!(a.src_vocab == b.src_vocab) || !(a.tgt_vocab == b.tgt_vocab)) return "the vocabularies differ";
-  if (a.codec.is_subword() != b.codec.is_subword()) return "one has word, the other subword vocabularies";
+  if (!same_vocabularies(a, b)) return "the vocabularies differ (tokens, or word against subword)";
   return {};
 }
 

@@ -174,13 +174,4 @@ std::vector<std::vector<std::string>> translate_ids(Seq2Seq& model, const std::v
   return out;
 }
 
-std::string join_tokens(const std::vector<std::string>& tokens) {
-  std::string s;
-  for (const std::string& t : tokens) {
-    if (!s.empty()) s += ' ';
-    s += t;
-  }
-  return s;
-}
-
 }  // namespace tg::translate

@@ -85,6 +85,4 @@ std::vector<std::vector<std::string>> translate_ids(Seq2Seq& model, const std::v
                                                     const text::Vocab& tgt_vocab, int64_t beam,
                                                     LengthPenalty length_penalty, int64_t batch_size);
 
-std::string join_tokens(const std::vector<std::string>& tokens);
-
 }  // namespace tg::translate

@@ -320,6 +320,15 @@ struct TrainCommand {
   }
 };
 
+// The checkpoints eval and translate read: one model, or several decoded as an ensemble.
+void add_checkpoints_option(CLI::App* cmd, std::vector<std::string>& checkpoints) {
+  cmd->add_option("--checkpoint", checkpoints,
+                  "a checkpoint written by train (or average); several (--checkpoint a --checkpoint b) decode as "
+                  "an ensemble, averaging their log-probabilities at each step")
+      ->required()
+      ->allow_extra_args(false);  // one path per --checkpoint: the sentences follow
+}
+
 // The beam options eval and translate share.
 struct SearchOptions {
   int64_t beam = 1;
@@ -367,11 +376,7 @@ struct EvalCommand {
     cmd = app.add_subcommand(
         "eval", "translate a Multi30k split, or any German file with English references, and print BLEU");
     input.split = "test_2016_flickr";
-    cmd->add_option("--checkpoint", checkpoints,
-                    "a checkpoint written by train (or average); several (--checkpoint a --checkpoint b) decode as "
-                    "an ensemble, averaging their log-probabilities at each step")
-        ->required()
-        ->allow_extra_args(false);  // one path per --checkpoint: the sentences follow
+    add_checkpoints_option(cmd, checkpoints);
     CLI::Option* split_option = cmd->add_option("--split", input.split, "val or test_2016_flickr")
                                     ->check(CLI::IsMember({"val", "test_2016_flickr"}))
                                     ->capture_default_str();
@@ -415,11 +420,7 @@ struct TranslateCommand {
         "refused, naming the line and byte (status 1). Output line i is the translation of input line i; an empty "
         "(or white-space) input line gets an empty output line. An empty sentence given as an argument is an "
         "error.");
-    cmd->add_option("--checkpoint", checkpoints,
-                    "a checkpoint written by train (or average); several (--checkpoint a --checkpoint b) decode as "
-                    "an ensemble, averaging their log-probabilities at each step")
-        ->required()
-        ->allow_extra_args(false);  // one path per --checkpoint: the sentences follow
+    add_checkpoints_option(cmd, checkpoints);
     search.add_to(cmd);
     cmd->add_option("--attention-svg", svg_path,
                     "draw each sentence's attention alignment to FILE (FILE-N.svg for several)");

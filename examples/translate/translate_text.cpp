@@ -32,8 +32,9 @@ std::vector<std::vector<std::string>> prepare_sources(const TextCodec& codec, co
     if (const auto offset = text::find_invalid_utf8(inputs[i]))
       fail("{} {}: invalid UTF-8 at byte {} (byte 0x{:02X}); expected UTF-8 text", what, i + 1, *offset,
            static_cast<unsigned char>(inputs[i][*offset]));
-    // White space alone is no sentence, whatever pieces a subword model makes of it.
-    const bool blank = text::tokenize(inputs[i], "de").empty();
+    // White space alone is no sentence, whatever pieces a subword model makes of it: the word
+    // tokenizer decides (for a word codec, the source tokens are that tokenizer's).
+    const bool blank = codec.is_subword() && text::tokenize(inputs[i], "de").empty();
     std::vector<std::string> tokens = blank ? std::vector<std::string>{} : codec.source_tokens(inputs[i]);
     if (tokens.empty() && empty == EmptyInput::refuse) fail("{} {} is empty: expected a German sentence", what, i + 1);
     if (static_cast<int64_t>(tokens.size()) > max_tokens)

@@ -212,6 +212,10 @@ Translator load_translator(const std::string& path, Device device) {
   return t;
 }
 
+bool same_vocabularies(const CheckpointInfo& a, const CheckpointInfo& b) {
+  return a.src_vocab == b.src_vocab && a.tgt_vocab == b.tgt_vocab && a.codec.is_subword() == b.codec.is_subword();
+}
+
 Translator load_translators(const std::vector<std::string>& paths, Device device) {
   if (paths.empty()) fail("no checkpoint given");
   if (paths.size() == 1) return load_translator(paths[0], device);
@@ -221,8 +225,7 @@ Translator load_translators(const std::vector<std::string>& paths, Device device
     Translator t = load_translator(path, device);
     if (members.empty()) {
       ensemble.info = t.info;
-    } else if (!(t.info.src_vocab == ensemble.info.src_vocab) || !(t.info.tgt_vocab == ensemble.info.tgt_vocab) ||
-               t.info.codec.is_subword() != ensemble.info.codec.is_subword()) {
+    } else if (!same_vocabularies(t.info, ensemble.info)) {
       fail("ensemble: '{}' does not share the vocabularies of '{}'; an ensemble's models must read and write the "
            "same tokens",
            path, paths[0]);

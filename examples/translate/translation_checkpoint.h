@@ -81,6 +81,10 @@ struct Translator {
 // `device`, in eval mode. Checkpoints do not depend on the device that wrote them.
 Translator load_translator(const std::string& path, Device device = Device::cpu());
 
+// Whether two checkpoints read and write the same tokens: equal vocabularies
+// and the same kind (word or subword).
+bool same_vocabularies(const CheckpointInfo& a, const CheckpointInfo& b);
+
 // Several checkpoints decoded as one ensemble (seq2seq/ensemble.h: the mean of
 // their log-probabilities at each step); one path is load_translator. The
 // checkpoints must share vocabularies (and subword models) and model kind;
