@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <numbers>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -246,6 +247,65 @@ TEST_CASE("translate train: a different seed gives different losses (the resume 
   b.checkpoint_dir = temp_dir("seed_2");
   b.settings.seed = 8;
   CHECK(tr::train(a, silent()).losses != tr::train(b, silent()).losses);
+}
+
+TEST_CASE("translate train --lr-schedule cosine: per-step lr with warm-up, its length fixed at the start, exact resume") {
+  const double base_lr = 0.01, min_lr = 1e-4;
+  const int64_t warmup = 3, steps = 16;  // 2 epochs of 8 batches
+  auto cosine_options = [&](const std::string& dir) {
+    tr::TrainOptions o = tiny_options("bahdanau", dir);
+    o.epochs = 2;
+    o.lr = base_lr;
+    o.settings.lr_schedule = "cosine";
+    o.settings.warmup_steps = warmup;
+    o.settings.min_lr = min_lr;
+    return o;
+  };
+  auto expected_lr = [&](int64_t t) {  // after t updates
+    if (t < warmup) return base_lr * static_cast<double>(t + 1) / warmup;
+    const double progress = static_cast<double>(t - warmup) / static_cast<double>(steps - warmup);
+    return min_lr + (base_lr - min_lr) * (1 + std::cos(std::numbers::pi * progress)) / 2;
+  };
+  const std::string dir_a = temp_dir("cosine_a");
+  const tr::TrainResult full = tr::train(cosine_options(dir_a), silent());
+  REQUIRE(full.metrics.size() == 2);
+  CHECK(full.metrics[0].lr == doctest::Approx(expected_lr(8)).epsilon(1e-12));
+  CHECK(full.metrics[1].lr == doctest::Approx(min_lr).epsilon(1e-12));  // the end of the cosine
+  const tr::CheckpointInfo last = tr::read_checkpoint_info(dir_a + "/last.safetensors");
+  CHECK(last.settings.lr_schedule == "cosine");
+  CHECK(last.settings.schedule_steps == steps);
+  CHECK(last.settings.warmup_steps == warmup);
+  CHECK(last.settings.min_lr == min_lr);
+
+  // Stopped in the warm-up, resumed with more --epochs: the cosine keeps its 16 steps.
+  const std::string dir_b = temp_dir("cosine_b");
+  tr::TrainOptions b = cosine_options(dir_b);
+  b.max_steps = 2;
+  const tr::TrainResult first = tr::train(b, silent());
+  REQUIRE(first.losses.size() == 2);
+  b.max_steps = steps;
+  b.epochs = 3;
+  b.resume = true;
+  const tr::TrainResult second = tr::train(b, silent());
+  std::vector<double> joined = first.losses;
+  joined.insert(joined.end(), second.losses.begin(), second.losses.end());
+  CHECK(joined == full.losses);
+  check_same_tensors(dir_a + "/last.safetensors", dir_b + "/last.safetensors");
+  CHECK(tr::read_checkpoint_info(dir_b + "/last.safetensors").settings.schedule_steps == steps);
+
+  // The schedule changes the run; inverse-sqrt needs a warm-up; a warm-up as long as the run is refused.
+  tr::TrainOptions flat = cosine_options(temp_dir("cosine_flat"));
+  flat.settings.lr_schedule = "none";
+  flat.max_steps = 4;
+  const tr::TrainResult flat_run = tr::train(flat, silent());
+  CHECK(std::vector<double>(full.losses.begin(), full.losses.begin() + 4) != flat_run.losses);
+  tr::TrainOptions no_warmup = cosine_options(temp_dir("inverse_sqrt"));
+  no_warmup.settings.lr_schedule = "inverse-sqrt";
+  no_warmup.settings.warmup_steps = 0;
+  CHECK_THROWS_WITH(tr::train(no_warmup, silent()), doctest::Contains("needs --warmup-steps >= 1"));
+  tr::TrainOptions too_long = cosine_options(temp_dir("cosine_long_warmup"));
+  too_long.settings.warmup_steps = 16;
+  CHECK_THROWS_WITH(tr::train(too_long, silent()), doctest::Contains("leaves no steps for the cosine"));
 }
 
 TEST_CASE("translate train: epoch outputs beside the checkpoint") {

@@ -49,6 +49,9 @@ distributed::Fingerprint training_fingerprint(const CheckpointInfo& info, const 
   f.add("limit-train", s.limit_train);
   f.add("clip", s.clip);
   f.add("lr-schedule", s.lr_schedule);
+  f.add("warmup-steps", s.warmup_steps);
+  f.add("min-lr", s.min_lr);
+  f.add("schedule-steps", s.schedule_steps);
   f.add("epochs", epochs);
   f.add("lr", lr);
   f.add("max-steps", max_steps);

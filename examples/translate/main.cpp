@@ -280,8 +280,17 @@ struct TrainCommand {
         ->check(cli_checks::positive())
         ->capture_default_str();
     cmd->add_option("--lr-schedule", opt.settings.lr_schedule,
-                    "none, or plateau: halve the lr after 2 epochs without a better validation BLEU")
-        ->check(CLI::IsMember({"none", "plateau"}))
+                    "none; plateau: halve the lr after 2 epochs without a better validation BLEU; cosine: from --lr "
+                    "down to --min-lr at the end of --epochs, per step; inverse-sqrt: lr·min(t/W, √(W/t)) with "
+                    "W = --warmup-steps")
+        ->check(CLI::IsMember({"none", "plateau", "cosine", "inverse-sqrt"}))
+        ->capture_default_str();
+    cmd->add_option("--warmup-steps", opt.settings.warmup_steps,
+                    "cosine and inverse-sqrt: raise the lr linearly over the first N steps")
+        ->check(cli_checks::non_negative())
+        ->capture_default_str();
+    cmd->add_option("--min-lr", opt.settings.min_lr, "cosine: the lr it ends at")
+        ->check(cli_checks::non_negative())
         ->capture_default_str();
     cmd->add_option("--limit-train", opt.settings.limit_train, "use the first N training pairs (0: all)")
         ->check(cli_checks::non_negative());

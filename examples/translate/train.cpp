@@ -272,7 +272,7 @@ class Training {
         data_(load_training_data(options, info_, hooks)),
         model_(on_device(make_model(info_.config, settings().seed), options.device)),  // made on the cpu: same weights anywhere
         adam_(model_->named_parameters(), adam_options(options)),
-        plateau_(make_schedule(settings(), adam_)),
+        schedule_(make_schedule()),
         params_(model_->parameters()),
         profile_(options.profile, options.profile_warmup) {
     result_.checkpoint_dir = files_.dir;
@@ -325,11 +325,40 @@ class Training {
     return adam;
   }
 
-  static std::unique_ptr<optim::ReduceLROnPlateau> make_schedule(const TrainSettings& settings, optim::Adam& adam) {
-    if (settings.lr_schedule == "plateau") return std::make_unique<optim::ReduceLROnPlateau>(adam, plateau_options());
-    if (settings.lr_schedule != "none")
-      fail("train: unknown lr schedule '{}' (expected none or plateau)", settings.lr_schedule);
-    return nullptr;
+  // The lr schedule of settings().lr_schedule. A new cosine run fixes its
+  // length here (--epochs × batches per epoch, less the warm-up) and keeps it
+  // on resume, so raising --epochs later does not bend the curve already run.
+  std::unique_ptr<optim::LRSchedule> make_schedule() {
+    TrainSettings& s = info_.settings;
+    const std::string& name = s.lr_schedule;
+    if (name == "none") return nullptr;
+    if (name == "plateau") return std::make_unique<optim::ReduceLROnPlateau>(adam_, plateau_options());
+    if (name == "inverse-sqrt") {
+      if (s.warmup_steps < 1) fail("train: --lr-schedule inverse-sqrt needs --warmup-steps >= 1, got {}", s.warmup_steps);
+      return std::make_unique<optim::WarmupInverseSqrt>(adam_, s.warmup_steps);
+    }
+    if (name == "cosine") {
+      if (s.schedule_steps == 0) {
+        const int64_t batches = static_cast<int64_t>(text::plan_epoch(data_.train, batch_options(), 0).size());
+        s.schedule_steps = options_.epochs * batches;
+      }
+      if (s.schedule_steps <= s.warmup_steps)
+        fail("train: --warmup-steps {} leaves no steps for the cosine ({} steps in {} epochs)", s.warmup_steps,
+             s.schedule_steps, options_.epochs);
+      return std::make_unique<optim::CosineAnnealingLR>(adam_, s.schedule_steps - s.warmup_steps, s.min_lr,
+                                                        s.warmup_steps);
+    }
+    fail("train: unknown lr schedule '{}' (expected none, plateau, cosine or inverse-sqrt)", name);
+  }
+
+  // Per-step schedules move after every update; plateau after each validation.
+  void schedule_after_step() {
+    if (auto* cosine = dynamic_cast<optim::CosineAnnealingLR*>(schedule_.get())) cosine->step();
+    if (auto* inverse_sqrt = dynamic_cast<optim::WarmupInverseSqrt*>(schedule_.get())) inverse_sqrt->step();
+  }
+
+  void schedule_after_epoch(double val_bleu) {
+    if (auto* plateau = dynamic_cast<optim::ReduceLROnPlateau*>(schedule_.get())) plateau->step(val_bleu);
   }
 
   const TrainSettings& settings() const { return info_.settings; }
@@ -346,7 +375,7 @@ class Training {
   // epochs finished before it from metrics.csv.
   void restore() {
     const TrainPosition& pos = position();
-    tg::train::load(*model_, adam_, files_.last, {}, plateau_.get());
+    tg::train::load(*model_, adam_, files_.last, {}, schedule_.get());
     std::error_code ec;
     if (std::filesystem::exists(files_.metrics_csv, ec))
       for (const EpochMetrics& m : read_metrics_csv(files_.metrics_csv))
@@ -439,6 +468,7 @@ class Training {
     if (settings().clip > 0) stop_if_non_finite("gradient norm", optim::clip_grad_norm(params_, settings().clip));
     adam_.step();
     adam_.zero_grad();
+    schedule_after_step();
     profile_.end_step();
 
     position().step = step + 1;
@@ -462,7 +492,7 @@ class Training {
     m.lr = adam_.lr();
     m.seconds = pos.epoch_seconds + seconds_since(epoch_start_);  // training and validation
     result_.metrics.push_back(m);
-    if (plateau_) plateau_->step(m.val_bleu);
+    schedule_after_epoch(m.val_bleu);
 
     const bool improved = m.val_bleu > pos.best_bleu;
     pos = TrainPosition{.epoch = epoch + 1, .batch = 0, .step = pos.step,
@@ -503,7 +533,7 @@ class Training {
   }
 
   void write_last() {
-    if (ranks_.is_root()) save_training_checkpoint(files_.last, *model_, adam_, plateau_.get(), info_);
+    if (ranks_.is_root()) save_training_checkpoint(files_.last, *model_, adam_, schedule_.get(), info_);
     saved_step_ = position().step;
   }
 
@@ -538,7 +568,7 @@ class Training {
   TrainingData data_;
   std::unique_ptr<Seq2Seq> model_;
   optim::Adam adam_;
-  std::unique_ptr<optim::ReduceLROnPlateau> plateau_;
+  std::unique_ptr<optim::LRSchedule> schedule_;
   std::vector<Tensor> params_;
   StepProfile profile_;
   Clock::time_point epoch_start_;  // when this run began the current epoch

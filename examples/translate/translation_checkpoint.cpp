@@ -91,6 +91,9 @@ nn::Metadata checkpoint_metadata(const CheckpointInfo& info) {
       {"train.limit_train", fmt::format("{}", s.limit_train)},
       {"train.clip", number(s.clip)},
       {"train.lr_schedule", s.lr_schedule},
+      {"train.warmup_steps", fmt::format("{}", s.warmup_steps)},
+      {"train.min_lr", number(s.min_lr)},
+      {"train.schedule_steps", fmt::format("{}", s.schedule_steps)},
       {"train.epoch", fmt::format("{}", p.epoch)},
       {"train.batch", fmt::format("{}", p.batch)},
       {"train.step", fmt::format("{}", p.step)},
@@ -171,6 +174,10 @@ CheckpointInfo parse_checkpoint_metadata(const nn::Metadata& metadata, const std
   s.limit_train = r.integer("train.limit_train");
   s.clip = r.real("train.clip");
   s.lr_schedule = r.text("train.lr_schedule");
+  // Checkpoints older than the per-step schedules have none of these.
+  if (metadata.count("train.warmup_steps") > 0) s.warmup_steps = r.integer("train.warmup_steps");
+  if (metadata.count("train.min_lr") > 0) s.min_lr = r.real("train.min_lr");
+  if (metadata.count("train.schedule_steps") > 0) s.schedule_steps = r.integer("train.schedule_steps");
   TrainPosition& p = info.position;
   p.epoch = r.integer("train.epoch");
   p.batch = r.integer("train.batch");

@@ -39,7 +39,10 @@ struct TrainSettings {
   double label_smoothing = 0;  // ε of the training loss (cross_entropy's label smoothing)
   int64_t limit_train = 0;  // 0: all pairs
   double clip = 1.0;
-  std::string lr_schedule = "none";
+  std::string lr_schedule = "none";  // none, plateau (per epoch), cosine or inverse-sqrt (per step)
+  int64_t warmup_steps = 0;          // cosine, inverse-sqrt: linear warm-up over the first steps
+  double min_lr = 0;                 // cosine: the lr at its end
+  int64_t schedule_steps = 0;        // cosine: its length in steps, fixed when the run starts (--epochs × batches)
 };
 
 // Where a run stands. A checkpoint written at a batch boundary says: epoch
