@@ -124,7 +124,7 @@ std::pair<double, double> range_of(const std::vector<double>& values, bool from_
 }  // namespace
 
 std::string curve_svg(const std::vector<EpochMetrics>& metrics) {
-  constexpr double W = 640, H = 560;
+  constexpr double W = 640, H = 580;
   std::vector<double> epochs, train, val, bleu;
   for (const EpochMetrics& m : metrics) {
     epochs.push_back(static_cast<double>(m.epoch));
@@ -141,50 +141,68 @@ std::string curve_svg(const std::vector<EpochMetrics>& metrics) {
   std::vector<double> losses = train;
   losses.insert(losses.end(), val.begin(), val.end());
   const auto [loss_lo, loss_hi] = range_of(losses, false);
-  const auto [bleu_lo, bleu_hi] = range_of(bleu, true);
-  const Panel top{80, 50, 520, 220, x_lo, x_hi, loss_lo, loss_hi};
-  const Panel bottom{80, 340, 520, 150, x_lo, x_hi, bleu_lo, bleu_hi};
+  const auto [bleu_lo, bleu_hi] = range_of(bleu, false);  // BLEU's own range: from 0, the changes late in training flatten
+  const Panel top{80, 60, 520, 220, x_lo, x_hi, loss_lo, loss_hi};
+  const Panel bottom{80, 370, 520, 150, x_lo, x_hi, bleu_lo, bleu_hi};
 
   std::string s = fmt::format(
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\" "
       "font-family=\"sans-serif\" font-size=\"12\">\n"
       "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-      "<text x=\"{}\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">Training curve</text>\n",
+      "<text x=\"{}\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">Training curve</text>\n",
       W, H, W, H, W / 2);
+  // Legends sit above their panels, where no point can be.
   s += axes(top, x_ticks, nice_ticks(loss_lo, loss_hi), "epoch", "loss (per target token)");
   s += series(top, epochs, train, "#1f77b4");
   s += series(top, epochs, val, "#d62728");
-  s += legend_entry(top.left + top.width - 140, top.top + 16, "#1f77b4", "train loss");
-  s += legend_entry(top.left + top.width - 140, top.top + 34, "#d62728", "validation loss");
+  s += legend_entry(top.left, top.top - 12, "#1f77b4", "train loss");
+  s += legend_entry(top.left + 130, top.top - 12, "#d62728", "validation loss");
   s += axes(bottom, x_ticks, nice_ticks(bleu_lo, bleu_hi, 4), "epoch", "BLEU");
   s += series(bottom, epochs, bleu, "#2ca02c");
-  s += legend_entry(bottom.left + 12, bottom.top + 16, "#2ca02c", "validation BLEU");
+  s += legend_entry(bottom.left, bottom.top - 12, "#2ca02c", "validation BLEU");
+  // The best epoch (the one best.safetensors holds): a ring on its point, a dashed line through both panels.
+  const auto best = std::max_element(bleu.begin(), bleu.end());
+  if (best != bleu.end() && std::isfinite(*best)) {
+    const size_t i = static_cast<size_t>(best - bleu.begin());
+    const double x = bottom.px(epochs[i]);
+    s += fmt::format(
+        "<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" stroke=\"#888\" stroke-dasharray=\"4 3\"/>\n"
+        "<circle cx=\"{0:.1f}\" cy=\"{3:.1f}\" r=\"7\" fill=\"none\" stroke=\"#2ca02c\" stroke-width=\"2\"/>\n"
+        "<text x=\"{4:.1f}\" y=\"{5:.1f}\">best: {6:.2f} at epoch {7}</text>\n",
+        x, top.top, bottom.top + bottom.height, bottom.py(bleu[i]), bottom.left + 170, bottom.top - 8, bleu[i],
+        metrics[i].epoch);
+  }
   s += "</svg>\n";
   return s;
 }
 
 std::string attention_svg(const std::vector<std::string>& source_words, const std::vector<std::string>& target_words,
-                          const Tensor& weights) {
+                          const Tensor& weights, const std::string& title) {
   const int64_t rows = static_cast<int64_t>(target_words.size());
   const int64_t cols = static_cast<int64_t>(source_words.size());
   if (weights.ndim() != 2 || weights.size(0) != rows || weights.size(1) != cols)
     fail("attention_svg: weights must be (targets, sources) = ({}, {}), got {}", rows, cols, weights.shape().str());
   const std::vector<double> w = weights.contiguous().to_vector<double>();
-  constexpr double cell = 28, char_width = 7.5;
+  constexpr double cell = 28, char_width = 7.5, title_height = 30, scale_width = 70;
   size_t longest_src = 1, longest_tgt = 1;
   for (const std::string& s : source_words) longest_src = std::max(longest_src, s.size());
   for (const std::string& t : target_words) longest_tgt = std::max(longest_tgt, t.size());
   const double left = 16 + char_width * static_cast<double>(longest_tgt);
   // Source labels run up and to the right at 60°: L characters rise L·w·sin 60° and reach L·w·cos 60° right.
-  const double top = 16 + char_width * static_cast<double>(longest_src) * 0.87;
-  const double width = left + cell * static_cast<double>(cols) + 16 + char_width * static_cast<double>(longest_src) * 0.5;
-  const double height = top + cell * static_cast<double>(rows) + 16;
+  const double top = title_height + 16 + char_width * static_cast<double>(longest_src) * 0.87;
+  const double grid_right = left + cell * static_cast<double>(cols);
+  const double width = std::max({grid_right + 16 + char_width * static_cast<double>(longest_src) * 0.5,
+                                 grid_right + scale_width, 24 + 8.5 * static_cast<double>(title.size())});
+  const double grid_height = cell * static_cast<double>(rows);
+  const double bar_height = std::max(grid_height, 120.0);
+  const double height = top + bar_height + 34;
 
   std::string s = fmt::format(
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{:.0f}\" height=\"{:.0f}\" viewBox=\"0 0 {:.0f} {:.0f}\" "
       "font-family=\"sans-serif\" font-size=\"13\">\n"
-      "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
-      width, height, width, height);
+      "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+      "<text x=\"12\" y=\"22\" font-size=\"15\">{}</text>\n",
+      width, height, width, height, xml_escape(title));
   for (int64_t j = 0; j < cols; ++j) {
     const double x = left + cell * (static_cast<double>(j) + 0.5), y = top - 6;
     s += fmt::format("<text x=\"{0:.1f}\" y=\"{1:.1f}\" transform=\"rotate(-60 {0:.1f} {1:.1f})\">{2}</text>\n", x,
@@ -203,6 +221,19 @@ std::string attention_svg(const std::vector<std::string>& source_words, const st
           left + cell * static_cast<double>(j), top + cell * static_cast<double>(i), cell, cell, grey, grey, grey, v);
     }
   }
+  // The colour scale: black (weight 0) at the bottom to white (1) at the top, framed so white shows.
+  const double bar_x = grid_right + 20;
+  s += fmt::format(
+      "<defs><linearGradient id=\"weight-scale\" x1=\"0\" y1=\"1\" x2=\"0\" y2=\"0\">"
+      "<stop offset=\"0\" stop-color=\"rgb(0,0,0)\"/><stop offset=\"1\" stop-color=\"rgb(255,255,255)\"/>"
+      "</linearGradient></defs>\n"
+      "<rect class=\"scale\" x=\"{0:.1f}\" y=\"{1:.1f}\" width=\"14\" height=\"{2:.1f}\" fill=\"url(#weight-scale)\" "
+      "stroke=\"#333\"/>\n"
+      "<text x=\"{3:.1f}\" y=\"{4:.1f}\">1</text>\n"
+      "<text x=\"{3:.1f}\" y=\"{5:.1f}\">0.5</text>\n"
+      "<text x=\"{3:.1f}\" y=\"{6:.1f}\">0</text>\n"
+      "<text x=\"{0:.1f}\" y=\"{7:.1f}\">weight</text>\n",
+      bar_x, top, bar_height, bar_x + 18, top + 9, top + bar_height / 2 + 4, top + bar_height, top + bar_height + 20);
   s += "</svg>\n";
   return s;
 }

@@ -25,14 +25,17 @@ std::string xml_escape(std::string_view text);
 std::vector<double> nice_ticks(double lo, double hi, int count = 5);
 
 // Two panels over the epochs: train and validation loss above, validation
-// BLEU below, each with ticks, labels and a legend.
+// BLEU below (its axis spans the values, not from 0), each with ticks, labels
+// and a legend above it; the best validation BLEU is ringed and its epoch
+// marked by a dashed line.
 std::string curve_svg(const std::vector<EpochMetrics>& metrics);
 
 // The alignment matrix of Bahdanau et al.'s figure 3: source words across the
 // top, target words down the side, one cell per (target, source) pair with
-// grey level = weight (black 0, white 1). weights: (targets, sources) float.
+// grey level = weight (black 0, white 1, shown by a colour scale at the
+// right), `title` above it. weights: (targets, sources) float.
 std::string attention_svg(const std::vector<std::string>& source_words, const std::vector<std::string>& target_words,
-                          const Tensor& weights);
+                          const Tensor& weights, const std::string& title = "Attention weights");
 
 // Writes `text` to `path`; throws naming the path when it cannot.
 void write_text_file(const std::string& path, const std::string& text);

@@ -486,9 +486,16 @@ TEST_CASE("translate: a trained checkpoint translates and draws its attention") 
   CHECK_FALSE(greedy.text.empty());
   REQUIRE(greedy.attention.defined());
   CHECK(greedy.attention.size(1) == static_cast<int64_t>(sources[0].size()));
-  const std::string svg = tr::translation_attention_svg(greedy);
+  const std::string svg = tr::translation_attention_svg(greedy, translator);
   CHECK(well_formed_xml(svg));
   CHECK(svg.find(">straße<") != std::string::npos);
+  CHECK(svg.find(">Where each English word looked in the German sentence<") != std::string::npos);
+  // A word outside the vocabulary is drawn as what the model read.
+  const auto unknown = tr::prepare_sources(tr::TextCodec::words(), {"Ein Mann läuft nach Quxlingen."}, "line", 100);
+  REQUIRE_FALSE(translator.info.src_vocab.contains("quxlingen"));
+  const std::string unknown_svg = tr::translation_attention_svg(tr::translate_tokens(translator, unknown[0], 1, 1.0), translator);
+  CHECK(unknown_svg.find(">&lt;unk&gt; (quxlingen)<") != std::string::npos);
+  CHECK(unknown_svg.find(">mann<") != std::string::npos);
   CHECK(svg.find(">" + tg::text::unescape_moses(greedy.target_tokens[0]) + "<") != std::string::npos);
   // Beam 1 is greedy; a wider beam also gives a translation.
   CHECK(tr::translate_tokens(translator, sources[0], 3, 1.0).text.size() > 0);
@@ -567,7 +574,11 @@ TEST_CASE("attention SVG: words escaped, one cell per pair, grey levels") {
   CHECK(svg.find("dog&apos;s") != std::string::npos);
   CHECK(svg.find("&lt;eos&gt;") != std::string::npos);
   CHECK(svg.find(">hund<") != std::string::npos);
-  CHECK(count_of(svg, "<rect") == 1 + 9);  // background + cells
+  CHECK(count_of(svg, "<rect") == 1 + 9 + 1);  // background + cells + colour scale
+  CHECK(svg.find(">Attention weights<") != std::string::npos);  // the default title
+  CHECK(svg.find("url(#weight-scale)") != std::string::npos);
+  CHECK(svg.find(">weight<") != std::string::npos);
+  CHECK(tr::attention_svg(src, tgt, w, "Mine & yours").find(">Mine &amp; yours<") != std::string::npos);
   CHECK(svg.find("rgb(255,255,255)\"><title>1.000") != std::string::npos);
   CHECK(svg.find("rgb(128,128,128)") != std::string::npos);
   CHECK_THROWS_WITH_AS(tr::attention_svg(src, {"a"}, w),
@@ -583,7 +594,24 @@ TEST_CASE("curve SVG: both panels, labels, legend, escaped") {
   for (const char* word : {"train loss", "validation loss", "validation BLEU", "epoch", "BLEU", "Training curve"})
     CHECK_MESSAGE(svg.find(word) != std::string::npos, word);
   CHECK(count_of(svg, "<polyline") == 3);
-  CHECK(count_of(svg, "<circle") == 9);
+  CHECK(count_of(svg, "<circle") == 9 + 1);  // the points and the ring on the best BLEU
+  CHECK(svg.find(">best: 14.10 at epoch 3<") != std::string::npos);
+  // Legends above their panels (the frames' tops: the 2nd and 3rd rects), not on the lines.
+  auto y_of_text = [&](const std::string& label) {
+    const size_t at = svg.find(">" + label + "<");
+    const size_t y = svg.rfind(" y=\"", at);
+    return std::stod(svg.substr(y + 4));
+  };
+  auto frame_top = [&](int n) {  // n-th <rect ... fill="none"
+    size_t at = 0;
+    for (int i = 0; i < n; ++i) at = svg.find("fill=\"none\" stroke=\"#333\"", at + 1);
+    const size_t y = svg.rfind(" y=\"", at);
+    return std::stod(svg.substr(y + 4));
+  };
+  CHECK(y_of_text("train loss") < frame_top(1));
+  CHECK(y_of_text("validation loss") < frame_top(1));
+  CHECK(y_of_text("validation BLEU") < frame_top(2));
+  CHECK(svg.find(">0</text>") == std::string::npos);  // the BLEU axis spans 3.2–14.1, not from 0
   CHECK(well_formed_xml(tr::curve_svg({})));  // no epochs yet: still a document
   CHECK(tr::xml_escape("a<b>&\"'") == "a&lt;b&gt;&amp;&quot;&apos;");
   CHECK_FALSE(well_formed_xml("<svg><text>a & b</text></svg>"));  // the checker itself rejects raw '&'
@@ -1036,7 +1064,7 @@ TEST_CASE("translate train --vocab subword: models in the checkpoint, exact resu
   const tr::Translation t = tr::translate_sentences(
       translator, tr::prepare_sources(info.codec, {"Ein Mann fährt Fahrrad."}, "sentence", 100), 1, 1.0, true)[0];
   CHECK(t.text == info.codec.target_text(t.target_tokens));
-  const std::string svg = tr::translation_attention_svg(t, info.codec);
+  const std::string svg = tr::translation_attention_svg(t, translator);
   CHECK(svg.find("\xE2\x96\x81") == std::string::npos);  // pieces shown without SentencePiece's marks
 
   // eval on a split scores the decoded sentences; a corrupted model in the checkpoint is refused by name.

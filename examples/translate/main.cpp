@@ -183,7 +183,7 @@ int run_translate(const std::vector<std::string>& checkpoints, const std::vector
       fmt::print("{}\n", t.text);  // an empty line of the stream gets an empty line
       if (with_attention && !t.source_tokens.empty()) {
         const std::string path = tr::indexed_path(svg_path, i + 1, count);
-        tr::write_text_file(path, tr::translation_attention_svg(t, translator.info.codec));
+        tr::write_text_file(path, tr::translation_attention_svg(t, translator));
         fmt::print(stderr, "attention for sentence {} written to {}\n", i + 1, path);
       }
     }

@@ -84,10 +84,12 @@ Translation translate_tokens(Translator& translator, const std::vector<std::stri
   return translate_sentences(translator, {source_tokens}, beam, length_penalty, true).front();
 }
 
-std::string translation_attention_svg(const Translation& t, const TextCodec& codec) {
+std::string translation_attention_svg(const Translation& t, const Translator& translator) {
   if (!t.attention.defined()) fail("translation_attention_svg: this model has no attention");
+  const TextCodec& codec = translator.info.codec;
   std::vector<std::string> source, target;
-  for (const std::string& s : t.source_tokens) source.push_back(codec.display(s));
+  for (const std::string& s : t.source_tokens)
+    source.push_back(translator.info.src_vocab.contains(s) ? codec.display(s) : "<unk> (" + codec.display(s) + ")");
   for (const std::string& s : t.target_tokens) target.push_back(codec.display(s));
   if (t.finished) target.emplace_back("<eos>");
   // Rows beyond the labels (should not happen) are dropped rather than mislabelled.
@@ -95,7 +97,8 @@ std::string translation_attention_svg(const Translation& t, const TextCodec& cod
   target.resize(static_cast<size_t>(rows));
   const std::vector<float> all = t.attention.contiguous().to_vector<float>();
   const std::vector<float> kept(all.begin(), all.begin() + rows * t.attention.size(1));
-  return attention_svg(source, target, from_vector(kept, Shape{rows, t.attention.size(1)}, {DType::f32}));
+  return attention_svg(source, target, from_vector(kept, Shape{rows, t.attention.size(1)}, {DType::f32}),
+                       "Where each English word looked in the German sentence");
 }
 
 std::string indexed_path(const std::string& path, int64_t index, int64_t count) {

@@ -58,8 +58,10 @@ std::vector<Translation> translate_sentences(Translator& translator,
 Translation translate_tokens(Translator& translator, const std::vector<std::string>& source_tokens, int64_t beam,
                              LengthPenalty length_penalty);
 
-// The attention figure of a translation (source words across, target words down).
-std::string translation_attention_svg(const Translation& translation, const TextCodec& codec = TextCodec::words());
+// The attention figure of a translation (source words across, target words
+// down), labelled as the model read them: a source word outside the
+// translator's vocabulary shows as "<unk> (word)".
+std::string translation_attention_svg(const Translation& translation, const Translator& translator);
 
 // `path` for one sentence; with several, the 1-based index before the
 // extension: "align.svg" -> "align-2.svg".
