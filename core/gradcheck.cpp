@@ -28,7 +28,16 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
     if (!x.requires_grad() || !x.is_leaf()) fail("gradcheck: inputs must be leaves that require grad");
     if (!x.is_contiguous()) fail("gradcheck: inputs must be contiguous");
   }
-  // Analytic gradients through the tape, on a tape of our own.
+  // Analytic gradients through the tape, on a tape of our own, into cleared
+  // .grad()s; the caller's gradients come back however this returns.
+  struct RestoreGrads {
+    const std::vector<Tensor>& inputs;
+    std::vector<Tensor> saved;
+    ~RestoreGrads() {
+      for (size_t i = 0; i < inputs.size(); ++i) inputs[i].set_grad(saved[i]);
+    }
+  } restore{inputs, {}};
+  for (const Tensor& x : inputs) restore.saved.push_back(x.grad());
   Tape tape;
   TapeScope scope(tape);
   for (const Tensor& x : inputs) x.set_grad(Tensor());

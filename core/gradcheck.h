@@ -26,7 +26,8 @@ struct GradcheckResult {
 };
 
 // `inputs` must be float64 leaves with requires_grad set; they are perturbed
-// in place and restored.
+// in place and restored. Their .grad()s are left as they were (as PyTorch's
+// gradcheck does): the analytic gradients are computed and dropped.
 GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f,
                           const std::vector<Tensor>& inputs, GradcheckOptions options = {});
 

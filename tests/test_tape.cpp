@@ -192,6 +192,23 @@ TEST_CASE("gradcheck catches a wrong gradient") {
   CHECK_THROWS_WITH_AS(gradcheck(wrong_square, {ones({2}).requires_grad_()}), doctest::Contains("float64"), Error);
 }
 
+TEST_CASE("gradcheck leaves the inputs' .grad() as it found them") {
+  auto square = [](const std::vector<Tensor>& in) { return mul(in[0], in[0]); };
+  Generator gen(3);
+  const Tensor x = randn({4}, {DType::f64, Device::cpu(), true}, gen);
+  CHECK(gradcheck(square, {x}).ok);
+  CHECK_FALSE(x.grad().defined());  // undefined before, undefined after
+  const Tensor mine = full({4}, 0.25, {DType::f64});
+  x.set_grad(mine);
+  CHECK(gradcheck(square, {x}).ok);
+  CHECK(x.grad().is_same(mine));  // the same tensor, not a copy
+  CHECK(x.grad().to_vector<double>() == std::vector<double>(4, 0.25));
+  // Also when the function throws.
+  auto throws = [](const std::vector<Tensor>&) -> Tensor { fail("user function failed"); };
+  CHECK_THROWS_WITH_AS(gradcheck(throws, {x}), doctest::Contains("user function failed"), Error);
+  CHECK(x.grad().is_same(mine));
+}
+
 // Two losses recorded on one tape whose graphs share no node: each backward
 // runs and frees only its own graph (issue #8).
 TEST_CASE("two independent losses on one tape: both orders") {
