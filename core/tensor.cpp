@@ -99,7 +99,7 @@ double Tensor::item() const {
 double Tensor::at_flat(int64_t linear_index) const {
   if (linear_index < 0 || linear_index >= numel())
     fail("at: position {} is out of range for {} elements", linear_index, numel());
-  const Tensor host = device().is_host() ? *this : to(Device::cpu());
+  const Tensor host = device().is_host() ? *this : detach().to(Device::cpu());
   int64_t position = host.offset();
   for (int i = host.ndim() - 1; i >= 0; --i) {
     position += (linear_index % host.shape()[i]) * host.strides()[i];
@@ -129,7 +129,7 @@ double Tensor::at(std::initializer_list<int64_t> index) const {
 }
 
 template <typename T> std::vector<T> Tensor::to_vector() const {
-  const Tensor host = to(Device::cpu()).to(dtype_of<T>()).contiguous();
+  const Tensor host = detach().to(Device::cpu()).to(dtype_of<T>()).contiguous();
   const T* p = host.data<T>();
   return std::vector<T>(p, p + host.numel());
 }
@@ -139,12 +139,41 @@ template std::vector<int64_t> Tensor::to_vector<int64_t>() const;
 
 Tensor Tensor::contiguous() const {
   if (is_contiguous()) return *this;
-  return clone();
+  return detach().clone();
 }
 
+namespace {
+// The copies themselves, never recorded.
+Tensor copy_as(const Tensor& x, DType dtype) {
+  Tensor out = Tensor::empty(x.shape(), {dtype, x.device()});
+  kernels::copy_into(x, out);
+  return out;
+}
+
+Tensor copy_to_device(const Tensor& x, Device target) {
+  const Tensor src = x.contiguous();
+  Tensor out = Tensor::empty(x.shape(), {x.dtype(), target});
+  const size_t nbytes = x.numel() * dtype_size(x.dtype());
+  const char* src_bytes = static_cast<const char*>(src.impl().storage->data()) + src.offset() * dtype_size(x.dtype());
+  char* dst_bytes = static_cast<char*>(out.impl().storage->data());
+  if (x.device().is_host() && target.is_host())
+    std::memcpy(dst_bytes, src_bytes, nbytes);
+  else if (x.device().is_host())
+    device_backend(target).copy_from_host(src_bytes, dst_bytes, nbytes);
+  else if (target.is_host())
+    device_backend(x.device()).copy_to_host(src_bytes, dst_bytes, nbytes);
+  else
+    return copy_to_device(copy_to_device(x, Device::cpu()), target);
+  return out;
+}
+}  // namespace
+
+// clone, to(dtype) and to(device) are recorded as PyTorch's are: the gradient
+// flows back unchanged, converted to the input's dtype or copied to its device.
+// Casts to an integer or bool dtype end the graph (nothing to differentiate).
 Tensor Tensor::clone() const {
-  Tensor out = Tensor::empty(shape(), {dtype(), device()});
-  kernels::copy_into(*this, out);
+  Tensor out = copy_as(*this, dtype());
+  record("clone", {this}, out, [dx = slot_of(*this)](const Tensor& dy) { accumulate_grad(*dx, dy); });
   return out;
 }
 
@@ -152,26 +181,20 @@ void Tensor::copy_(const Tensor& src) const { kernels::copy_into(src, *this); }
 
 Tensor Tensor::to(DType target) const {
   if (target == dtype()) return *this;
-  Tensor out = Tensor::empty(shape(), {target, device()});
-  kernels::copy_into(*this, out);
+  Tensor out = copy_as(*this, target);
+  if (is_floating(dtype()) && is_floating(target))
+    record("to_dtype", {this}, out, [dx = slot_of(*this), source = dtype()](const Tensor& dy) {
+      accumulate_grad(*dx, copy_as(dy, source));
+    });
   return out;
 }
 
 Tensor Tensor::to(Device target) const {
   if (target == device()) return *this;
-  const Tensor src = contiguous();
-  Tensor out = Tensor::empty(shape(), {dtype(), target});
-  const size_t nbytes = numel() * dtype_size(dtype());
-  const char* src_bytes = static_cast<const char*>(src.impl().storage->data()) + src.offset() * dtype_size(dtype());
-  char* dst_bytes = static_cast<char*>(out.impl().storage->data());
-  if (device().is_host() && target.is_host())
-    std::memcpy(dst_bytes, src_bytes, nbytes);
-  else if (device().is_host())
-    device_backend(target).copy_from_host(src_bytes, dst_bytes, nbytes);
-  else if (target.is_host())
-    device_backend(device()).copy_to_host(src_bytes, dst_bytes, nbytes);
-  else
-    return to(Device::cpu()).to(target);
+  Tensor out = copy_to_device(*this, target);
+  record("to_device", {this}, out, [dx = slot_of(*this), source = device()](const Tensor& dy) {
+    accumulate_grad(*dx, copy_to_device(dy, source));
+  });
   return out;
 }
 

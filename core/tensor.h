@@ -98,13 +98,18 @@ class Tensor {
   // All elements in row-major order, converted to T.
   template <typename T> std::vector<T> to_vector() const;
 
-  // Contiguous copy (or *this when already contiguous). Not recorded.
+  // Contiguous copy (or *this when already contiguous). Not recorded: ops
+  // read strided inputs, so a model seldom needs it; clone() is the recorded copy.
   Tensor contiguous() const;
-  // Copy converted to another dtype / moved to another device. Not recorded.
+  // Copy converted to another dtype / moved to another device (or *this when
+  // it is there already). Recorded, as in PyTorch: the gradient comes back
+  // converted to this tensor's dtype / copied to its device. A cast to int64
+  // or bool is not differentiable and ends the graph. detach() first for a
+  // copy outside the graph.
   Tensor to(DType dtype) const;
   Tensor to(Device device) const;
   Tensor to_host() const { return to(Device::cpu()); }
-  // Deep copy, not recorded.
+  // Deep copy; recorded (the gradient passes through unchanged).
   Tensor clone() const;
   // Overwrites this tensor's elements with src's (broadcast to this shape,
   // dtype converted, same device), in place and not recorded: how parameters

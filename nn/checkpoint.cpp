@@ -33,7 +33,7 @@ std::string non_finite_values(const Tensor& host) {
 
 std::string non_finite_values(const Tensor& t) {
   if (t.dtype() != DType::f32 && t.dtype() != DType::f64) return {};
-  const Tensor host = t.device().is_host() && t.is_contiguous() ? t : t.to(Device::cpu()).contiguous();
+  const Tensor host = t.device().is_host() && t.is_contiguous() ? t : t.detach().to(Device::cpu()).contiguous();
   return t.dtype() == DType::f32 ? non_finite_values<float>(host) : non_finite_values<double>(host);
 }
 

@@ -35,7 +35,7 @@ std::vector<Move> copies_on(const std::vector<Tensor>& tensors, Device device) {
     if (!t.defined() || t.device() == device) return;
     for (const Move& m : moves)
       if (m.tensor.is_same(t)) return;
-    moves.push_back({t, t.to(device)});
+    moves.push_back({t, t.detach().to(device)});  // a parameter moves as a leaf, not through the tape
   };
   for (const Tensor& p : tensors) {
     add(p);

@@ -15,7 +15,7 @@ Tensor clamp(const Tensor& x, std::optional<double> lo, std::optional<double> hi
   Tensor y = x;
   if (lo) y = kernels::binary(BinaryOp::maximum, y, detail::constant_like(x, *lo));
   if (hi) y = kernels::binary(BinaryOp::minimum, y, detail::constant_like(x, *hi));
-  if (!lo && !hi) y = x.clone();
+  if (!lo && !hi) y = x.detach().clone();  // recorded below as clamp
   const Saved x_saved = save_if(x.requires_grad(), "x", x);
   record("clamp", {&x}, y, {x_saved}, [dx = slot_of(x), x_saved, lo, hi](const Tensor& dy) {
     const Tensor& x = x_saved.get();

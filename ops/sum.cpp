@@ -36,7 +36,7 @@ Tensor sum(const Tensor& x, const std::vector<int>& axes, bool keepdim) {
   const std::vector<int> resolved = resolve_axes(axes, x.ndim(), "sum");
   Tensor kept = x;
   for (int a : resolved) kept = kernels::reduce(ReduceOp::sum, kept, a);
-  if (resolved.empty()) kept = x.clone();
+  if (resolved.empty()) kept = x.detach().clone();  // recorded below as sum
   Shape out_shape;
   for (int i = 0; i < x.ndim(); ++i) {
     const bool reduced = std::binary_search(resolved.begin(), resolved.end(), i);

@@ -23,7 +23,7 @@ using tg::Tensor;
 Inputs copies(const Inputs& inputs) {
   Inputs out;
   for (const Tensor& x : inputs) {
-    Tensor c = x.clone();
+    Tensor c = x.detach().clone();
     if (x.requires_grad()) c.requires_grad_();
     out.push_back(c);
   }

@@ -328,7 +328,7 @@ TEST_CASE("optimizer state round trip in memory continues exactly") {
   CHECK(state.scalars.at("0.step") == 3);
   CHECK(state.tensors.size() == 3);  // exp_avg, exp_avg_sq, max_exp_avg_sq
 
-  Tensor resumed = w3.clone().requires_grad_();
+  Tensor resumed = w3.detach().clone().requires_grad_();
   AdamW second({resumed}, {.lr = 0.5, .amsgrad = true});  // lr comes from the state
   second.load_state(state);
   CHECK(second.lr() == 0.05);

@@ -192,6 +192,34 @@ TEST_CASE("gradcheck catches a wrong gradient") {
   CHECK_THROWS_WITH_AS(gradcheck(wrong_square, {ones({2}).requires_grad_()}), doctest::Contains("float64"), Error);
 }
 
+TEST_CASE("clone and to(dtype) are recorded; casts to int64 end the graph; contiguous and detach are not") {
+  Generator gen(5);
+  const Tensor x = randn({3, 2}, {DType::f64, Device::cpu(), true}, gen);
+  CHECK(gradcheck([](const std::vector<Tensor>& in) { return mul(in[0].clone(), in[0]); }, {x}).ok);
+  CHECK(gradcheck([](const std::vector<Tensor>& in) { return mul(in[0].to(DType::f32).to(DType::f64), in[0]); }, {x},
+                  {.eps = 1e-3, .atol = 1e-4, .rtol = 1e-3})
+            .ok);  // through float32: coarser differences
+
+  // Mixed precision's cast: a float32 leaf, computed in float64; the gradient arrives in float32.
+  const Tensor w = randn({4}, {DType::f32, Device::cpu(), true}, gen);
+  const Tensor w64 = w.to(DType::f64);
+  CHECK(w64.requires_grad());
+  sum(mul(w64, w64)).backward();
+  REQUIRE(w.grad().defined());
+  CHECK(w.grad().dtype() == DType::f32);
+  const std::vector<double> wv = w.to_vector<double>(), gv = w.grad().to_vector<double>();
+  for (size_t i = 0; i < wv.size(); ++i) CHECK(gv[i] == doctest::Approx(2 * wv[i]).epsilon(1e-6));
+
+  CHECK(x.to(DType::f64).is_same(x));  // already there: the tensor itself
+  CHECK_FALSE(x.to(DType::i64).requires_grad());
+  CHECK_FALSE(x.detach().clone().requires_grad());
+  CHECK_FALSE(transpose(x, 0, 1).contiguous().requires_grad());  // documented: not recorded
+  {
+    NoGrad no_grad;
+    CHECK_FALSE(x.clone().requires_grad());
+  }
+}
+
 TEST_CASE("gradcheck leaves the inputs' .grad() as it found them") {
   auto square = [](const std::vector<Tensor>& in) { return mul(in[0], in[0]); };
   Generator gen(3);
