@@ -15,12 +15,12 @@ int64_t checked_attention_size(int64_t query_size, int64_t key_size, int64_t att
 }
 }  // namespace
 
-AdditiveAttention::AdditiveAttention(int64_t query_size, int64_t key_size, int64_t attention_size, DType dtype,
-                                     Generator& gen)
-    : Attention(query_size, key_size, dtype),
-      query_proj(query_size, checked_attention_size(query_size, key_size, attention_size), {.bias = false, .dtype = dtype}, gen),
-      key_proj(key_size, attention_size, {.dtype = dtype}, gen),
-      v(attention_size, 1, {.bias = false, .dtype = dtype}, gen),
+AdditiveAttention::AdditiveAttention(int64_t query_size, int64_t key_size, int64_t attention_size,
+                                     ModuleOptions options, Generator& gen)
+    : Attention(query_size, key_size, options.dtype),
+      query_proj(query_size, checked_attention_size(query_size, key_size, attention_size), {.bias = false, .dtype = options.dtype}, gen),
+      key_proj(key_size, attention_size, {.dtype = options.dtype}, gen),
+      v(attention_size, 1, {.bias = false, .dtype = options.dtype}, gen),
       attention_size_(attention_size) {
   register_module("query_proj", query_proj);
   register_module("key_proj", key_proj);

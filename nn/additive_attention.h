@@ -13,11 +13,15 @@ namespace tg::nn {
 
 class AdditiveAttention : public Attention {
  public:
-  AdditiveAttention(int64_t query_size, int64_t key_size, int64_t attention_size, DType dtype = DType::f32,
+  AdditiveAttention(int64_t query_size, int64_t key_size, int64_t attention_size, ModuleOptions options = {},
                     Generator& gen = default_generator());
-  // float32, with a generator of one's own.
+  // Defaults, with a generator of one's own.
   AdditiveAttention(int64_t query_size, int64_t key_size, int64_t attention_size, Generator& gen)
-      : AdditiveAttention(query_size, key_size, attention_size, DType::f32, gen) {}
+      : AdditiveAttention(query_size, key_size, attention_size, ModuleOptions{}, gen) {}
+  // The older form, the dtype as an argument.
+  AdditiveAttention(int64_t query_size, int64_t key_size, int64_t attention_size, DType dtype,
+                    Generator& gen = default_generator())
+      : AdditiveAttention(query_size, key_size, attention_size, ModuleOptions{.dtype = dtype}, gen) {}
 
   // W_k h + b_k: keys (B, S, Kd) -> (B, S, A)
   Tensor project_keys(const Tensor& keys) const override;

@@ -28,6 +28,7 @@
 #include <string>
 
 #include "core/dtype.h"
+#include "nn/layer_options.h"
 #include "nn/module.h"
 
 namespace tg::nn {
@@ -75,6 +76,7 @@ class Attention : public Module {
   // Masked softmax of scores (B, S) and the weighted sum of keys (B, S, Kd).
   // mask already checked.
   static AttentionResult attend(const Tensor& scores, const Tensor& keys, const Tensor& mask);
+  void dtype_changed(DType dtype) override { dtype_ = dtype; }
 
  private:
   int64_t query_size_, key_size_;

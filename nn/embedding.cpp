@@ -8,8 +8,10 @@
 
 namespace tg::nn {
 
-Embedding::Embedding(int64_t num_embeddings, int64_t dim, int64_t padding_idx, DType dtype, Generator& gen)
-    : num_embeddings_(num_embeddings), dim_(dim), padding_idx_(padding_idx) {
+Embedding::Embedding(int64_t num_embeddings, int64_t dim, EmbeddingOptions options, Generator& gen)
+    : num_embeddings_(num_embeddings), dim_(dim), padding_idx_(options.padding_idx) {
+  const int64_t padding_idx = options.padding_idx;
+  const DType dtype = options.dtype;
   if (num_embeddings <= 0 || dim <= 0)
     fail("Embedding: sizes must be positive, got num_embeddings={} dim={}", num_embeddings, dim);
   if (padding_idx < -1 || padding_idx >= num_embeddings)

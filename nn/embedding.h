@@ -1,5 +1,6 @@
 #pragma once
 #include "core/generator.h"
+#include "nn/layer_options.h"
 #include "nn/module.h"
 
 namespace tg::nn {
@@ -10,11 +11,14 @@ namespace tg::nn {
 // at zero and receives no gradient, so it stays zero; -1 means no padding row.
 class Embedding : public Module {
  public:
-  Embedding(int64_t num_embeddings, int64_t dim, int64_t padding_idx = -1, DType dtype = DType::f32,
+  Embedding(int64_t num_embeddings, int64_t dim, EmbeddingOptions options = {},
             Generator& gen = default_generator());
-  // No padding row, float32, with a generator of one's own.
-  Embedding(int64_t num_embeddings, int64_t dim, Generator& gen)
-      : Embedding(num_embeddings, dim, -1, DType::f32, gen) {}
+  // Defaults, with a generator of one's own.
+  Embedding(int64_t num_embeddings, int64_t dim, Generator& gen) : Embedding(num_embeddings, dim, {}, gen) {}
+  // The older form: padding row and dtype as arguments.
+  Embedding(int64_t num_embeddings, int64_t dim, int64_t padding_idx, DType dtype = DType::f32,
+            Generator& gen = default_generator())
+      : Embedding(num_embeddings, dim, {.padding_idx = padding_idx, .dtype = dtype}, gen) {}
   Tensor forward(const Tensor& index) const;
   Tensor operator()(const Tensor& index) const { return forward(index); }
   std::string type_name() const override { return "Embedding"; }

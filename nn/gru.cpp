@@ -6,8 +6,8 @@
 
 namespace tg::nn {
 
-GRU::GRU(int64_t input_size, int64_t hidden_size, GRUOptions options, DType dtype, Generator& gen)
-    : RecurrentNetwork("GRU", 3, input_size, hidden_size, options, dtype, gen) {}
+GRU::GRU(int64_t input_size, int64_t hidden_size, GRUOptions options, Generator& gen)
+    : RecurrentNetwork("GRU", 3, input_size, hidden_size, options, options.dtype, gen) {}
 
 RecurrentNetwork::CellState GRU::step(const Tensor& gi, const CellState& state, const Tensor& weight_hh_t,
                                       const Tensor& bias_hh) const {

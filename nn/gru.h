@@ -37,11 +37,10 @@ using GRUWeights = RecurrentWeights;  // G = 3, rows r | z | n
 
 class GRU : public RecurrentNetwork {
  public:
-  GRU(int64_t input_size, int64_t hidden_size, GRUOptions options = {}, DType dtype = DType::f32,
-      Generator& gen = default_generator());
-  // float32, with a generator of one's own.
-  GRU(int64_t input_size, int64_t hidden_size, GRUOptions options, Generator& gen)
-      : GRU(input_size, hidden_size, options, DType::f32, gen) {}
+  GRU(int64_t input_size, int64_t hidden_size, GRUOptions options = {}, Generator& gen = default_generator());
+  // The older form, the dtype as an argument (it replaces options.dtype).
+  GRU(int64_t input_size, int64_t hidden_size, GRUOptions options, DType dtype, Generator& gen = default_generator())
+      : GRU(input_size, hidden_size, with_dtype(options, dtype), gen) {}
 
   // x (T, B, I) (or (B, T, I) with batch_first); h0 (L·D, B, H) or undefined
   // (zeros); lengths int64 (B,) with values in 1..T, or undefined (all T).

@@ -1,12 +1,32 @@
 #pragma once
+#include <cstdint>
+
 #include "core/dtype.h"
 
 namespace tg::nn {
 
-// How a layer makes its parameters: with a bias or not, and in which dtype.
-// Reads at the call site: Linear(4, 2, {.bias = false, .dtype = DType::f64}, gen).
+// Every module takes its parameters' dtype in its options struct, as `.dtype`
+// (float32 unless said), so the same call shape works for all of them:
+//   Linear(4, 2, {.bias = false, .dtype = DType::f64}, gen)
+//   GRU(32, 16, {.num_layers = 2, .dtype = DType::f64})
+//   Embedding(100, 8, {.padding_idx = 0, .dtype = DType::f64})
+//   AdditiveAttention(16, 32, 10, {.dtype = DType::f64})
+// and Module::to(DType) converts a built model.
+
+// Linear, GRUCell, LSTMCell: with a bias or not, and in which dtype.
 struct LayerOptions {
   bool bias = true;
+  DType dtype = DType::f32;
+};
+
+// Modules whose only choice is the dtype (the attention modules).
+struct ModuleOptions {
+  DType dtype = DType::f32;
+};
+
+// Embedding: the padding row (-1: none) and the dtype.
+struct EmbeddingOptions {
+  int64_t padding_idx = -1;
   DType dtype = DType::f32;
 };
 

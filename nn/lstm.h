@@ -36,11 +36,10 @@ using LSTMWeights = RecurrentWeights;  // G = 4, rows i | f | g | o
 
 class LSTM : public RecurrentNetwork {
  public:
-  LSTM(int64_t input_size, int64_t hidden_size, LSTMOptions options = {}, DType dtype = DType::f32,
-       Generator& gen = default_generator());
-  // float32, with a generator of one's own.
-  LSTM(int64_t input_size, int64_t hidden_size, LSTMOptions options, Generator& gen)
-      : LSTM(input_size, hidden_size, options, DType::f32, gen) {}
+  LSTM(int64_t input_size, int64_t hidden_size, LSTMOptions options = {}, Generator& gen = default_generator());
+  // The older form, the dtype as an argument (it replaces options.dtype).
+  LSTM(int64_t input_size, int64_t hidden_size, LSTMOptions options, DType dtype, Generator& gen = default_generator())
+      : LSTM(input_size, hidden_size, with_dtype(options, dtype), gen) {}
 
   // x (T, B, I) (or (B, T, I) with batch_first); h0, c0 (L·D, B, H) or
   // undefined (zeros); lengths int64 (B,) with values in 1..T, or undefined (all T).

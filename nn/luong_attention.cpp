@@ -6,8 +6,9 @@
 
 namespace tg::nn {
 
-LuongAttention::LuongAttention(int64_t query_size, int64_t key_size, LuongScore score, DType dtype, Generator& gen)
-    : Attention(query_size, key_size, dtype), score_(score) {
+LuongAttention::LuongAttention(int64_t query_size, int64_t key_size, LuongScore score, ModuleOptions options,
+                               Generator& gen)
+    : Attention(query_size, key_size, options.dtype), score_(score) {
   if (query_size <= 0 || key_size <= 0)
     fail("LuongAttention: sizes must be positive, got query_size={} key_size={}", query_size, key_size);
   if (score == LuongScore::dot) {
@@ -17,7 +18,7 @@ LuongAttention::LuongAttention(int64_t query_size, int64_t key_size, LuongScore 
           "(use LuongScore::general to score across sizes)",
           query_size, key_size);
   } else {
-    proj.emplace(key_size, query_size, LayerOptions{.bias = false, .dtype = dtype}, gen);
+    proj.emplace(key_size, query_size, LayerOptions{.bias = false, .dtype = options.dtype}, gen);
     register_module("proj", *proj);
   }
 }

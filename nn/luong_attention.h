@@ -17,11 +17,15 @@ enum class LuongScore { dot, general };
 
 class LuongAttention : public Attention {
  public:
-  LuongAttention(int64_t query_size, int64_t key_size, LuongScore score = LuongScore::dot, DType dtype = DType::f32,
+  LuongAttention(int64_t query_size, int64_t key_size, LuongScore score = LuongScore::dot, ModuleOptions options = {},
                  Generator& gen = default_generator());
-  // float32, with a generator of one's own.
+  // Defaults, with a generator of one's own.
   LuongAttention(int64_t query_size, int64_t key_size, LuongScore score, Generator& gen)
-      : LuongAttention(query_size, key_size, score, DType::f32, gen) {}
+      : LuongAttention(query_size, key_size, score, ModuleOptions{}, gen) {}
+  // The older form, the dtype as an argument.
+  LuongAttention(int64_t query_size, int64_t key_size, LuongScore score, DType dtype,
+                 Generator& gen = default_generator())
+      : LuongAttention(query_size, key_size, score, ModuleOptions{.dtype = dtype}, gen) {}
 
   // dot: the keys themselves (B, S, Kd);  general: W_a h (B, S, Qd)
   Tensor project_keys(const Tensor& keys) const override;

@@ -13,29 +13,36 @@ void check_name(const std::string& name, const char* what) {
     fail("Module: {} name '{}' must be non-empty and contain no '.'", what, name);
 }
 
-// Points `t`'s TensorImpl at `moved`'s memory (a copy of its data elsewhere).
-// Shape, dtype, requires_grad and the handle itself stay.
+// Points `t`'s TensorImpl at `moved`'s memory (a copy of its data on another
+// device or in another dtype), and its gradient slot at the new device and
+// dtype. Shape, requires_grad and the handle itself stay.
 void adopt_storage(const Tensor& t, const Tensor& moved) {
   TensorImpl& impl = t.impl();
   impl.storage = moved.impl().storage;
   impl.offset = moved.offset();
   impl.strides = moved.strides();
+  impl.dtype = moved.dtype();
+  if (impl.autograd) {
+    impl.autograd->dtype = moved.dtype();
+    impl.autograd->device = moved.device();
+  }
 }
 
-// One parameter's (or gradient's) copy on the target device, before the swap.
+// One parameter's (or gradient's) copy on the target device or in the target dtype, before the swap.
 struct Move {
   Tensor tensor, moved;
 };
 
-// Copies of every tensor of `tensors` not yet on `device`, each handle once
-// (tied parameters appear twice in named_parameters), gradients included.
-std::vector<Move> copies_on(const std::vector<Tensor>& tensors, Device device) {
+// Copies of every tensor of `tensors` (gradients included) that `needs_copy`,
+// made by `copy`, each handle once (tied parameters appear twice in named_parameters).
+template <typename Needs, typename Copy>
+std::vector<Move> copies_of(const std::vector<Tensor>& tensors, Needs needs_copy, Copy copy) {
   std::vector<Move> moves;
   auto add = [&](const Tensor& t) {
-    if (!t.defined() || t.device() == device) return;
+    if (!t.defined() || !needs_copy(t)) return;
     for (const Move& m : moves)
       if (m.tensor.is_same(t)) return;
-    moves.push_back({t, t.detach().to(device)});  // a parameter moves as a leaf, not through the tape
+    moves.push_back({t, copy(t.detach())});  // a parameter moves as a leaf, not through the tape
   };
   for (const Tensor& p : tensors) {
     add(p);
@@ -96,7 +103,25 @@ void Module::zero_grad() {
 
 void Module::to(Device device) {
   // Copy everything first, then swap: a failed copy leaves the module as it was.
-  for (const Move& m : copies_on(parameters(), device)) adopt_storage(m.tensor, m.moved);
+  const auto moves = copies_of(
+      parameters(), [&](const Tensor& t) { return t.device() != device; },
+      [&](const Tensor& t) { return t.to(device); });
+  for (const Move& m : moves) adopt_storage(m.tensor, m.moved);
+}
+
+void Module::to(DType dtype) {
+  if (!is_floating(dtype))
+    fail("{}.to: parameters must be float32 or float64, got {}", type_name(), dtype_name(dtype));
+  const auto moves = copies_of(
+      parameters(), [&](const Tensor& t) { return t.dtype() != dtype; },
+      [&](const Tensor& t) { return t.to(dtype); });
+  for (const Move& m : moves) adopt_storage(m.tensor, m.moved);
+  tell_dtype(dtype);
+}
+
+void Module::tell_dtype(DType dtype) {
+  dtype_changed(dtype);
+  for (auto& [name, child] : children_) child->tell_dtype(dtype);
 }
 
 Device Module::device() const {

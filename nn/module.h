@@ -66,6 +66,11 @@ class Module {
   //   model.to(tg::parse_device("cuda"));
   //   tg::optim::Adam adam(model.named_parameters(), {.lr = 1e-3});
   void to(Device device);
+  // Converts every parameter of this module and its children (and their
+  // gradients) to a floating `dtype`, in place as to(Device) does: handles,
+  // requires_grad and names stay, so build, convert, then make the optimizer.
+  //   GRU gru(32, 16);  gru.to(DType::f64);
+  void to(DType dtype);
   // The device of the first parameter; cpu for a module without parameters.
   Device device() const;
 
@@ -83,6 +88,8 @@ class Module {
  protected:
   // Modules that own a Generator override this to reseed it.
   virtual void reseed_own(uint64_t /*seed*/) {}
+  // Modules that keep a dtype of their own (beside their parameters') follow to(DType) here.
+  virtual void dtype_changed(DType /*dtype*/) {}
 
   // Registers a parameter member: marks it as requiring grad, keyed by `name`.
   Tensor& register_parameter(std::string name, Tensor& parameter);
@@ -95,6 +102,7 @@ class Module {
  private:
   void add_child(std::string name, Module& child);
   void collect(const std::string& prefix, std::vector<std::pair<std::string, Tensor>>& out) const;
+  void tell_dtype(DType dtype);  // dtype_changed here and in every child
 
   std::vector<std::pair<std::string, Tensor*>> parameters_;
   std::vector<std::pair<std::string, Module*>> children_;

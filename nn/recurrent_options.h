@@ -1,6 +1,8 @@
 #pragma once
 // The options of the sequence models GRU and LSTM (nn/gru.h, nn/lstm.h).
 
+#include "core/dtype.h"
+
 namespace tg::nn {
 
 struct RecurrentOptions {
@@ -9,6 +11,13 @@ struct RecurrentOptions {
   bool bidirectional = false;
   double dropout = 0;  // on each layer's output except the last, in training mode
   bool batch_first = false;
+  DType dtype = DType::f32;  // of the parameters
 };
+
+// `options` with `dtype` (for the older constructors that take it apart).
+inline RecurrentOptions with_dtype(RecurrentOptions options, DType dtype) {
+  options.dtype = dtype;
+  return options;
+}
 
 }  // namespace tg::nn

@@ -489,6 +489,80 @@ TEST_CASE("a generator can be passed without spelling out the dtype") {
                   nn::LuongAttention(4, 4, nn::LuongScore::general, DType::f32, g2));
 }
 
+TEST_CASE("every module takes its dtype as .dtype in its options; the older argument forms give the same") {
+  using namespace tg;
+  const DType f64 = DType::f64;
+  auto all_f64_and_same = [](const nn::Module& a, const nn::Module& b) {
+    const auto pa = a.named_parameters(), pb = b.named_parameters();
+    REQUIRE(pa.size() == pb.size());
+    REQUIRE_FALSE(pa.empty());
+    for (size_t i = 0; i < pa.size(); ++i) {
+      CHECK(pa[i].first == pb[i].first);
+      CHECK(pa[i].second.dtype() == DType::f64);
+      CHECK(pa[i].second.to_vector<double>() == pb[i].second.to_vector<double>());
+    }
+  };
+  Generator g1(9), g2(9);
+  all_f64_and_same(nn::Linear(3, 2, {.dtype = f64}, g1), nn::Linear(3, 2, {.bias = true, .dtype = f64}, g2));
+  all_f64_and_same(nn::GRUCell(3, 5, {.dtype = f64}, g1), nn::GRUCell(3, 5, {.dtype = f64}, g2));
+  all_f64_and_same(nn::GRU(32, 16, {.dtype = f64}, g1), nn::GRU(32, 16, {}, f64, g2));
+  all_f64_and_same(nn::LSTM(8, 4, {.num_layers = 2, .dtype = f64}, g1), nn::LSTM(8, 4, {.num_layers = 2}, f64, g2));
+  all_f64_and_same(nn::Embedding(10, 4, {.padding_idx = 0, .dtype = f64}, g1), nn::Embedding(10, 4, 0, f64, g2));
+  all_f64_and_same(nn::AdditiveAttention(4, 6, 5, {.dtype = f64}, g1), nn::AdditiveAttention(4, 6, 5, f64, g2));
+  all_f64_and_same(nn::LuongAttention(4, 6, nn::LuongScore::general, {.dtype = f64}, g1),
+                   nn::LuongAttention(4, 6, nn::LuongScore::general, f64, g2));
+  CHECK(nn::Embedding(10, 4, {.padding_idx = 0}).weight.to_vector<float>()[0] == 0.0f);  // the padding row
+}
+
+TEST_CASE("Module::to(DType): parameters and gradients converted in place, handles kept, attention follows") {
+  using namespace tg;
+  struct Tagger : nn::Module {
+    nn::Embedding embed{12, 6};
+    nn::GRU gru{6, 8};
+    nn::LuongAttention attention{8, 8};  // dot score: no parameters, a dtype of its own
+    nn::Linear out{8, 12};
+    Tagger() {
+      register_module("embed", embed);
+      register_module("gru", gru);
+      register_module("attention", attention);
+      register_module("out", out);
+    }
+  } model;
+  const auto before = model.named_parameters();
+  std::vector<std::vector<double>> values;
+  for (const auto& [name, p] : before) values.push_back(p.to_vector<double>());
+  model.out.weight.set_grad(ones(model.out.weight.shape()));
+
+  model.to(DType::f64);
+  const auto after = model.named_parameters();
+  REQUIRE(after.size() == before.size());
+  for (size_t i = 0; i < after.size(); ++i) {
+    CAPTURE(after[i].first);
+    CHECK(after[i].second.is_same(before[i].second));  // the same handle: an optimizer made earlier sees it
+    CHECK(after[i].second.dtype() == DType::f64);
+    CHECK(after[i].second.requires_grad());
+    CHECK(after[i].second.to_vector<double>() == values[i]);  // float32 values are exact in float64
+  }
+  CHECK(model.out.weight.grad().dtype() == DType::f64);
+  CHECK(model.attention.dtype() == DType::f64);
+
+  // It runs in float64 and trains: a loss and gradients in float64.
+  const Tensor tokens = reshape(index_tensor({1, 2, 3, 4, 5, 6}), Shape{3, 2});
+  const Tensor states = model.gru(model.embed(tokens)).output;  // (3, 2, 8)
+  const Tensor query = select(states, 0, 2);                     // (2, 8)
+  const Tensor context = model.attention(query, transpose(states, 0, 1)).context;
+  const Tensor loss = sum(model.out(context));
+  CHECK(loss.dtype() == DType::f64);
+  model.zero_grad();
+  loss.backward();
+  CHECK(model.gru.named_parameters()[0].second.grad().dtype() == DType::f64);
+
+  model.to(DType::f32);  // and back, bit for bit
+  for (size_t i = 0; i < after.size(); ++i) CHECK(model.named_parameters()[i].second.to_vector<double>() == values[i]);
+  CHECK_THROWS_WITH_AS(model.to(DType::i64), doctest::Contains("parameters must be float32 or float64, got int64"),
+                       Error);
+}
+
 TEST_CASE("named_parameters: own parameters first, then children, as the header says") {
   using namespace tg;
   struct Net : nn::Module {
