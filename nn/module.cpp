@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <unordered_set>
+
 #include "core/error.h"
 #include "core/generator.h"
 
@@ -75,8 +77,12 @@ void Module::collect(const std::string& prefix, std::vector<std::pair<std::strin
 }
 
 std::vector<std::pair<std::string, Tensor>> Module::named_parameters() const {
+  std::vector<std::pair<std::string, Tensor>> all;
+  collect("", all);
   std::vector<std::pair<std::string, Tensor>> out;
-  collect("", out);
+  std::unordered_set<const TensorImpl*> seen;
+  for (auto& named : all)
+    if (seen.insert(&named.second.impl()).second) out.push_back(std::move(named));
   return out;
 }
 

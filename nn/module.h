@@ -39,6 +39,9 @@ class Module {
   // child's (recursively, the same way) in the order the children were
   // registered, wherever their registration fell among the parameters'.
   // Checkpoints are keyed by name, so only optimizers see this order.
+  // A tensor held under two names (tied weights: `out.weight = embed.weight;`)
+  // is listed once, under the name met first, as PyTorch's named_parameters():
+  // parameter_count, optimizers, checkpoints and to() all see it once.
   std::vector<std::pair<std::string, Tensor>> named_parameters() const;
   std::vector<Tensor> parameters() const;
   std::vector<std::pair<std::string, Module*>> named_children() const { return children_; }

@@ -563,6 +563,44 @@ TEST_CASE("Module::to(DType): parameters and gradients converted in place, handl
                        Error);
 }
 
+TEST_CASE("tied weights: a tensor under two names is one parameter to the listing, the count, Adam and checkpoints") {
+  using namespace tg;
+  struct TiedLM : nn::Module {
+    nn::Embedding embed{10, 5};
+    nn::Linear out{5, 10};  // weight (10, 5): the embedding's shape
+    TiedLM() {
+      register_module("embed", embed);
+      register_module("out", out);
+      out.weight = embed.weight;  // tie, as in PyTorch: out.weight = embed.weight
+    }
+    Tensor forward(const Tensor& tokens) const { return out(embed(tokens)); }
+  } model;
+  const auto named = model.named_parameters();
+  REQUIRE(named.size() == 2);
+  CHECK(named[0].first == "embed.weight");  // the name met first
+  CHECK(named[1].first == "out.bias");
+  CHECK(model.parameter_count() == 50 + 10);
+  CHECK(model.summary().find("out.weight") == std::string::npos);
+
+  // Adam takes the list as it is; the update sees the gradient of both uses.
+  optim::Adam adam(model.named_parameters(), {.lr = 0.1});
+  const std::vector<float> before = model.embed.weight.to_vector<float>();
+  const Tensor loss = sum(model.forward(index_tensor({1, 2, 3})));
+  loss.backward();
+  adam.step();
+  CHECK(model.out.weight.is_same(model.embed.weight));
+  CHECK(model.embed.weight.to_vector<float>() != before);
+
+  // A checkpoint holds the tensor once and loads back into both uses.
+  const std::string path = (std::filesystem::temp_directory_path() / fmt::format("tg_tied_{}.safetensors", getpid())).string();
+  nn::save(model, path);
+  TiedLM other;
+  nn::load(other, path);
+  CHECK(other.embed.weight.to_vector<float>() == model.embed.weight.to_vector<float>());
+  CHECK(other.out.weight.is_same(other.embed.weight));
+  std::filesystem::remove(path);
+}
+
 TEST_CASE("named_parameters: own parameters first, then children, as the header says") {
   using namespace tg;
   struct Net : nn::Module {
