@@ -57,8 +57,15 @@ Adam::Adam(std::vector<std::pair<std::string, Tensor>> named_params, AdamOptions
   check_adam_options(options_, "Adam");
 }
 
+Adam::Adam(std::vector<ParamGroup> groups, AdamOptions options)
+    : Optimizer(std::move(groups), options.lr, "Adam"), options_(options) {
+  check_adam_options(options_, "Adam");
+}
+
 void Adam::update(const Tensor& param, const Tensor& grad, ParamState& state) {
-  adam_update(param, grad, state, lr(), options_, WeightDecay::l2);
+  AdamOptions group = options_;
+  group.weight_decay = weight_decay_for(state, options_.weight_decay);
+  adam_update(param, grad, state, lr_for(state), group, WeightDecay::l2);
 }
 
 }  // namespace tg::optim

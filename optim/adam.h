@@ -22,6 +22,7 @@ class Adam : public Optimizer {
  public:
   Adam(std::vector<Tensor> params, AdamOptions options = {});
   Adam(std::vector<std::pair<std::string, Tensor>> named_params, AdamOptions options = {});
+  Adam(std::vector<ParamGroup> groups, AdamOptions options = {});  // see optimizer.h
   std::string type_name() const override { return "Adam"; }
   const AdamOptions& options() const { return options_; }
 

@@ -15,8 +15,15 @@ AdamW::AdamW(std::vector<std::pair<std::string, Tensor>> named_params, AdamWOpti
   check_adam_options(adam_, "AdamW");
 }
 
+AdamW::AdamW(std::vector<ParamGroup> groups, AdamWOptions options)
+    : Optimizer(std::move(groups), options.lr, "AdamW"), options_(options), adam_(as_adam(options)) {
+  check_adam_options(adam_, "AdamW");
+}
+
 void AdamW::update(const Tensor& param, const Tensor& grad, ParamState& state) {
-  adam_update(param, grad, state, lr(), adam_, WeightDecay::decoupled);  // p·(1 − lr·wd), then Adam
+  AdamOptions group = adam_;
+  group.weight_decay = weight_decay_for(state, adam_.weight_decay);
+  adam_update(param, grad, state, lr_for(state), group, WeightDecay::decoupled);  // p·(1 − lr·wd), then Adam
 }
 
 }  // namespace tg::optim

@@ -20,6 +20,7 @@ class AdamW : public Optimizer {
  public:
   AdamW(std::vector<Tensor> params, AdamWOptions options = {});
   AdamW(std::vector<std::pair<std::string, Tensor>> named_params, AdamWOptions options = {});
+  AdamW(std::vector<ParamGroup> groups, AdamWOptions options = {});  // see optimizer.h
   std::string type_name() const override { return "AdamW"; }
   const AdamWOptions& options() const { return options_; }
 

@@ -9,8 +9,26 @@
 namespace tg::optim {
 
 Optimizer::Optimizer(std::vector<std::pair<std::string, Tensor>> named_params, double lr, const char* op)
-    : op_(op), lr_(lr) {
+    : Optimizer(std::vector<ParamGroup>{ParamGroup{std::move(named_params), {}, {}}}, lr, op) {}
+
+Optimizer::Optimizer(std::vector<ParamGroup> groups, double lr, const char* op)
+    : op_(op), lr_(lr), initial_lr_(lr) {
   if (!(lr >= 0)) fail("{}: lr must be >= 0, got {}", op, lr);
+  std::vector<std::pair<std::string, Tensor>> named_params;
+  std::vector<size_t> group_of;
+  for (size_t g = 0; g < groups.size(); ++g) {
+    ParamGroup& group = groups[g];
+    if (group.params.empty() && groups.size() > 1) fail("{}: parameter group {} is empty", op, g);
+    if (group.lr && !(*group.lr >= 0)) fail("{}: parameter group {}: lr must be >= 0, got {}", op, g, *group.lr);
+    if (group.weight_decay && !(*group.weight_decay >= 0))
+      fail("{}: parameter group {}: weight_decay must be >= 0, got {}", op, g, *group.weight_decay);
+    for (auto& named : group.params) {
+      named_params.push_back(std::move(named));
+      group_of.push_back(g);
+    }
+    group.params.clear();
+    groups_.push_back(std::move(group));
+  }
   if (named_params.empty()) fail("{}: got an empty parameter list", op);
   for (size_t i = 0; i < named_params.size(); ++i) {
     const auto& [name, p] = named_params[i];
@@ -24,12 +42,21 @@ Optimizer::Optimizer(std::vector<std::pair<std::string, Tensor>> named_params, d
         fail("{}: parameter {} ('{}') is the same tensor as parameter {} ('{}'); pass each parameter once",
              op, i, name, j, named_params[j].first);
       if (named_params[j].first == name)
-        fail("{}: parameters {} and {} are both named '{}'", op, j, i, name);
+        fail("{}: parameters {} and {} are both named '{}'{}", op, j, i, name,
+             groups_.size() > 1 ? " (split the whole model's named_parameters() into the groups, so names stay unique)"
+                                : "");
     }
     params_.push_back(p);
     names_.push_back(name);
   }
   states_.resize(params_.size());
+  for (size_t i = 0; i < states_.size(); ++i) states_[i].group = group_of[i];
+}
+
+double Optimizer::group_lr(size_t group) const {
+  const std::optional<double>& own = groups_.at(group).lr;
+  if (!own) return lr_;
+  return initial_lr_ > 0 ? *own * (lr_ / initial_lr_) : *own;
 }
 
 std::vector<std::pair<std::string, Tensor>> Optimizer::number(std::vector<Tensor> params) {
@@ -64,6 +91,7 @@ OptimizerState Optimizer::state() const {
   for (size_t i = 0; i < params_.size(); ++i) {
     if (states_[i].step == 0 && states_[i].buffers.empty()) continue;
     out.scalars[names_[i] + ".step"] = static_cast<double>(states_[i].step);
+    if (groups_.size() > 1) out.scalars[names_[i] + ".group"] = static_cast<double>(states_[i].group);
     for (const auto& [buffer, t] : states_[i].buffers) out.tensors.emplace_back(names_[i] + "." + buffer, t.clone());
   }
   return out;
@@ -88,6 +116,7 @@ void Optimizer::load_state(const OptimizerState& state) {
   };
   const std::vector<std::string> known = buffer_names();
   std::vector<ParamState> loaded(params_.size());
+  for (size_t i = 0; i < loaded.size(); ++i) loaded[i].group = states_[i].group;
   double lr = lr_;
   for (const auto& [key, value] : state.scalars) {
     if (key == "lr") {
@@ -97,6 +126,12 @@ void Optimizer::load_state(const OptimizerState& state) {
     }
     const auto [name, field] = split_key(key);
     const int64_t i = index_of(name);
+    if (i >= 0 && field == "group") {
+      if (value != static_cast<double>(states_[i].group))
+        problems.push_back(fmt::format("parameter '{}' was in group {} when saved, is in group {} here", name, value,
+                                       states_[i].group));
+      continue;
+    }
     if (i < 0 || field != "step") {
       problems.push_back(fmt::format("unexpected scalar '{}'", key));
     } else if (!(value >= 0 && value < 0x1p63) || value != std::floor(value)) {  // 2^63: beyond int64_t

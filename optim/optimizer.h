@@ -10,9 +10,20 @@
 //   opt.zero_grad();
 //
 // Parameters are updated in place, so the module (or whoever else holds the
-// tensors) sees the new values. There are no parameter groups: one lr for all.
+// tensors) sees the new values.
+//
+// Parameter groups (PyTorch's param_groups): each group may set its own lr
+// and weight decay; unset ones take the optimizer's options. Split the
+// model's named_parameters() so names stay unique across groups:
+//   std::vector<std::pair<std::string, tg::Tensor>> decayed, biases;
+//   for (auto& [name, p] : model.named_parameters()) (name.ends_with("bias") ? biases : decayed).emplace_back(name, p);
+//   tg::optim::Adam opt({{.params = decayed}, {.params = biases, .weight_decay = 0}}, {.lr = 1e-3, .weight_decay = 1e-4});
+// A schedule's set_lr(x) scales every group alike: a group that set its own
+// lr runs at that lr · x / (the optimizer's lr at construction), as PyTorch's
+// schedules scale each group from its initial lr.
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,6 +38,13 @@ namespace tg::optim {
 struct ParamState {
   int64_t step = 0;
   std::map<std::string, Tensor> buffers;
+  size_t group = 0;  // the parameter group it belongs to (not part of a checkpoint's state)
+};
+
+struct ParamGroup {
+  std::vector<std::pair<std::string, Tensor>> params;
+  std::optional<double> lr;            // unset: the optimizer's lr
+  std::optional<double> weight_decay;  // unset: the optimizer's weight_decay
 };
 
 // The optimizer's state as named tensors and scalars, for checkpoints:
@@ -52,8 +70,10 @@ class Optimizer {
   void zero_grad();
 
   double lr() const { return lr_; }
-  // Schedules call this; throws for a negative lr.
+  // Schedules call this; throws for a negative lr. Groups with an lr of their own follow in proportion.
   void set_lr(double lr);
+  size_t group_count() const { return groups_.size(); }
+  double group_lr(size_t group) const;
 
   const std::vector<Tensor>& parameters() const { return params_; }
   const std::vector<std::string>& parameter_names() const { return names_; }
@@ -63,15 +83,24 @@ class Optimizer {
   // Snapshot of the state (the tensors are copies) and its inverse. load_state
   // checks everything first and reports every problem in one tg::Error: wrong
   // optimizer type, unknown parameter names or buffers, shape or dtype
-  // mismatches. It restores lr and every parameter's step and buffers;
-  // the other hyperparameters stay as constructed.
+  // mismatches, a parameter in another group than when saved. It restores
+  // lr and every parameter's step and buffers; the other hyperparameters
+  // (the groups' own lr and weight decay included) stay as constructed.
   OptimizerState state() const;
   void load_state(const OptimizerState& state);
 
  protected:
   // `op` names the optimizer in errors ("Adam: lr must be >= 0, got -1").
   Optimizer(std::vector<std::pair<std::string, Tensor>> named_params, double lr, const char* op);
+  Optimizer(std::vector<ParamGroup> groups, double lr, const char* op);
   static std::vector<std::pair<std::string, Tensor>> number(std::vector<Tensor> params);
+
+  // The lr and weight decay of the group of a parameter with `state`, for
+  // update(); `optimizer_decay` is the optimizer's own weight_decay option.
+  double lr_for(const ParamState& state) const { return group_lr(state.group); }
+  double weight_decay_for(const ParamState& state, double optimizer_decay) const {
+    return groups_.at(state.group).weight_decay.value_or(optimizer_decay);
+  }
 
   // Applies one update to `param` given its gradient; `state.step` has already
   // been incremented. Runs under NoGrad.
@@ -85,7 +114,9 @@ class Optimizer {
   std::vector<Tensor> params_;
   std::vector<std::string> names_;
   std::vector<ParamState> states_;
+  std::vector<ParamGroup> groups_;  // their lr and weight_decay (params left empty)
   double lr_;
+  double initial_lr_;  // the constructor's lr: groups' own lrs scale with lr_ / initial_lr_
 };
 
 }  // namespace tg::optim

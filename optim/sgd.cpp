@@ -25,10 +25,14 @@ SGD::SGD(std::vector<Tensor> params, SGDOptions options) : SGD(number(std::move(
 SGD::SGD(std::vector<std::pair<std::string, Tensor>> named_params, SGDOptions options)
     : Optimizer(std::move(named_params), checked(options).lr, "SGD"), options_(options) {}
 
+SGD::SGD(std::vector<ParamGroup> groups, SGDOptions options)
+    : Optimizer(std::move(groups), checked(options).lr, "SGD"), options_(options) {}
+
 void SGD::update(const Tensor& param, const Tensor& grad, ParamState& state) {
   const SGDOptions& o = options_;
   Tensor d = grad;
-  if (o.weight_decay != 0) d = axpy(d, o.weight_decay, param);  // g + wd·p
+  const double weight_decay = weight_decay_for(state, o.weight_decay);
+  if (weight_decay != 0) d = axpy(d, weight_decay, param);  // g + wd·p
   if (o.momentum != 0) {
     Tensor& buf = state.buffers["momentum_buffer"];
     if (!buf.defined()) {
@@ -39,7 +43,7 @@ void SGD::update(const Tensor& param, const Tensor& grad, ParamState& state) {
     }
     d = o.nesterov ? axpy(d, o.momentum, buf) : buf;  // g + μ·b  or  b
   }
-  axpy_(param, -lr(), d);  // p −= lr·g
+  axpy_(param, -lr_for(state), d);  // p −= lr·g
 }
 
 }  // namespace tg::optim

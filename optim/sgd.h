@@ -22,6 +22,7 @@ class SGD : public Optimizer {
  public:
   SGD(std::vector<Tensor> params, SGDOptions options);
   SGD(std::vector<std::pair<std::string, Tensor>> named_params, SGDOptions options);
+  SGD(std::vector<ParamGroup> groups, SGDOptions options);  // see optimizer.h
   std::string type_name() const override { return "SGD"; }
   const SGDOptions& options() const { return options_; }
 

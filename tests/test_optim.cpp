@@ -108,6 +108,109 @@ TEST_CASE("SGD, Adam and AdamW follow PyTorch's trajectories (float64, both back
   }
 }
 
+namespace {
+// GROUPED in make_optim_fixtures.py: w in group 0, b in group 1.
+using GroupedFactory = std::function<std::unique_ptr<Optimizer>(const Tensor& w, const Tensor& b)>;
+std::map<std::string, GroupedFactory> grouped_configs() {
+  auto groups = [](const Tensor& w, const Tensor& b, ParamGroup first, ParamGroup second) {
+    first.params = {{"w", w}};
+    second.params = {{"b", b}};
+    return std::vector<ParamGroup>{first, second};
+  };
+  return {
+      {"sgd_groups",
+       [=](const Tensor& w, const Tensor& b) {
+         return std::make_unique<SGD>(groups(w, b, {.weight_decay = 0.05}, {.lr = 0.02}),
+                                      SGDOptions{.lr = 0.1, .momentum = 0.9});
+       }},
+      {"adam_groups",
+       [=](const Tensor& w, const Tensor& b) {
+         return std::make_unique<Adam>(groups(w, b, {.lr = 0.05, .weight_decay = 0.1}, {}),
+                                       AdamOptions{.lr = 0.01, .weight_decay = 0.01});
+       }},
+      {"adamw_groups",
+       [=](const Tensor& w, const Tensor& b) {
+         return std::make_unique<AdamW>(groups(w, b, {.weight_decay = 0.0}, {.lr = 0.003}), AdamWOptions{.lr = 0.01});
+       }},
+  };
+}
+}  // namespace
+
+TEST_CASE("parameter groups: own lr and weight decay follow PyTorch's param_groups, a StepLR scaling each group") {
+  const auto ref = read_reference();
+  for (const auto& [name_, make_] : grouped_configs()) {
+    const auto& name = name_;
+    const auto& make = make_;
+    CAPTURE(name);
+    Tensor w = from(ref.at("w0"), {2, 3}, DType::f64).requires_grad_();
+    Tensor b = from(ref.at("b0"), {3}, DType::f64).requires_grad_();
+    const std::unique_ptr<Optimizer> opt = make(w, b);
+    REQUIRE(opt->group_count() == 2);
+    StepLR schedule(*opt, 2, 0.5);
+    for (int k = 1; k <= 5; ++k) {
+      w.set_grad(from(ref.at(fmt::format("grad.w.{}", k)), {2, 3}, DType::f64));
+      const std::string grad_b = fmt::format("grad.b.{}", k);
+      b.set_grad(ref.count(grad_b) ? from(ref.at(grad_b), {3}, DType::f64) : Tensor());
+      opt->step();
+      schedule.step();
+      check_close(w, ref.at(fmt::format("{}.w.{}", name, k)), 1e-12, fmt::format("{} w step {}", name, k));
+      check_close(b, ref.at(fmt::format("{}.b.{}", name, k)), 1e-12, fmt::format("{} b step {}", name, k));
+    }
+  }
+}
+
+TEST_CASE("parameter groups: a state round trip continues exactly; a parameter moved to another group is refused") {
+  const auto ref = read_reference();
+  const GroupedFactory make = grouped_configs().at("adam_groups");
+  auto run = [&](const Tensor& w, const Tensor& b, Optimizer& opt, StepLR& schedule, int from_step, int to_step) {
+    for (int k = from_step; k <= to_step; ++k) {
+      w.set_grad(from(ref.at(fmt::format("grad.w.{}", k)), {2, 3}, DType::f64));
+      const std::string grad_b = fmt::format("grad.b.{}", k);
+      b.set_grad(ref.count(grad_b) ? from(ref.at(grad_b), {3}, DType::f64) : Tensor());
+      opt.step();
+      schedule.step();
+    }
+  };
+  Tensor w1 = from(ref.at("w0"), {2, 3}, DType::f64).requires_grad_();
+  Tensor b1 = from(ref.at("b0"), {3}, DType::f64).requires_grad_();
+  const auto whole = make(w1, b1);
+  StepLR whole_schedule(*whole, 2, 0.5);
+  run(w1, b1, *whole, whole_schedule, 1, 5);
+
+  Tensor w2 = from(ref.at("w0"), {2, 3}, DType::f64).requires_grad_();
+  Tensor b2 = from(ref.at("b0"), {3}, DType::f64).requires_grad_();
+  const auto first = make(w2, b2);
+  StepLR first_schedule(*first, 2, 0.5);
+  run(w2, b2, *first, first_schedule, 1, 3);
+  const OptimizerState saved = first->state();
+  CHECK(saved.scalars.at("w.group") == 0);
+  CHECK(saved.scalars.at("b.group") == 1);
+  const auto saved_schedule = first_schedule.state();
+
+  const auto second = make(w2, b2);  // a fresh optimizer over the same tensors, as after loading a checkpoint
+  StepLR second_schedule(*second, 2, 0.5);
+  second->load_state(saved);
+  second_schedule.load_state(saved_schedule);
+  CHECK(second->group_lr(0) == first->group_lr(0));
+  CHECK(second->group_lr(1) == first->group_lr(1));
+  run(w2, b2, *second, second_schedule, 4, 5);
+  CHECK(w2.to_vector<double>() == w1.to_vector<double>());  // bit for bit
+  CHECK(b2.to_vector<double>() == b1.to_vector<double>());
+
+  // The same names in swapped groups: refused, naming the parameter and both groups.
+  std::vector<ParamGroup> swapped{{.params = {{"b", b2}}}, {.params = {{"w", w2}}, .lr = 0.05}};
+  Adam other(swapped, AdamOptions{.lr = 0.01});
+  CHECK_THROWS_WITH_AS(other.load_state(saved), doctest::Contains("parameter 'w' was in group 0 when saved, is in group 1 here"),
+                       Error);
+  // Names must stay unique across groups; bad group settings are named.
+  CHECK_THROWS_WITH_AS(Adam(std::vector<ParamGroup>{{.params = {{"weight", w2}}}, {.params = {{"weight", b2}}}}),
+                       doctest::Contains("both named 'weight' (split the whole model's named_parameters()"), Error);
+  CHECK_THROWS_WITH_AS(Adam(std::vector<ParamGroup>{{.params = {{"w", w2}}, .lr = -1}}),
+                       doctest::Contains("parameter group 0: lr must be >= 0, got -1"), Error);
+  CHECK_THROWS_WITH_AS(Adam(std::vector<ParamGroup>{{.params = {{"w", w2}}}, {}}),
+                       doctest::Contains("parameter group 1 is empty"), Error);
+}
+
 TEST_CASE("float32 parameters follow the same trajectories to float32 precision") {
   run_fixture_configs(DType::f32, 2e-5);
 }
