@@ -42,7 +42,7 @@ std::string non_finite_values(const Tensor& t) {
 std::vector<std::pair<Tensor, Tensor>> match_parameters(const Module& module, const SafetensorsContents& file,
                                                         bool skip_optimizer, const std::string& path,
                                                         LoadOptions options) {
-  const auto params = module.named_parameters();
+  const auto params = module.state_dict();  // parameters and buffers
   std::vector<std::string> missing, unexpected, mismatches;
   std::vector<std::pair<Tensor, Tensor>> copies;
   for (const auto& [name, p] : params) {
@@ -95,7 +95,7 @@ SafetensorsContents checkpoint_contents(const Module& module, const std::string&
     contents.metadata[key] = value;
   }
   contents.metadata["format"] = kCheckpointFormat;
-  for (const auto& [name, p] : module.named_parameters()) contents.tensors.emplace_back(name, p);
+  for (const auto& [name, p] : module.state_dict()) contents.tensors.emplace_back(name, p);
   return contents;
 }
 

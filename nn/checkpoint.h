@@ -1,7 +1,7 @@
 #pragma once
-// Checkpoints of a module: its parameters in one safetensors file.
+// Checkpoints of a module: its parameters and buffers (state_dict()) in one safetensors file.
 //
-//   file tensors   "<parameter name>"     e.g. "encoder.embed.weight"
+//   file tensors   "<parameter or buffer name>"  e.g. "encoder.embed.weight"
 //   metadata       "format"  "tapegrad.checkpoint.v1"
 //                  and the caller's own string pairs
 //
@@ -35,11 +35,11 @@ struct LoadOptions {
   bool allow_non_finite = false;
 };
 
-// Writes the module's parameters. Metadata keys "format", "optimizer.*" and
+// Writes the module's parameters and buffers. Metadata keys "format", "optimizer.*" and
 // "schedule.*" are reserved.
 void save(const Module& module, const std::string& path, const Metadata& metadata = {});
 
-// Reads parameters into `module` (a file's optimizer state is ignored here).
+// Reads parameters and buffers into `module` (a file's optimizer state is ignored here).
 // Returns the caller's metadata (reserved keys removed).
 Metadata load(Module& module, const std::string& path, LoadOptions options = {});
 

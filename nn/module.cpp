@@ -54,20 +54,39 @@ std::vector<Move> copies_of(const std::vector<Tensor>& tensors, Needs needs_copy
 }
 }  // namespace
 
+// Parameters, buffers and children share one namespace, as in PyTorch.
+void Module::check_unused(const std::string& name, const char* what) const {
+  check_name(name, what);
+  auto taken = [&](const auto& registered, const std::string& kind) {
+    for (const auto& entry : registered)
+      if (entry.first == name)
+        fail("Module: {} '{}' is registered twice{}", what, name, kind == what ? "" : " (first as a " + kind + ")");
+  };
+  taken(parameters_, "parameter");
+  taken(buffers_, "buffer");
+  taken(children_, "child module");
+}
+
 Tensor& Module::register_parameter(std::string name, Tensor& parameter) {
-  check_name(name, "parameter");
+  check_unused(name, "parameter");
   check_defined(parameter, "register_parameter", name.c_str());
-  for (const auto& [existing, _] : parameters_)
-    if (existing == name) fail("Module: parameter '{}' is registered twice", name);
   if (!parameter.requires_grad()) parameter.requires_grad_();
   parameters_.emplace_back(std::move(name), &parameter);
   return parameter;
 }
 
+Tensor& Module::register_buffer(std::string name, Tensor& buffer) {
+  check_unused(name, "buffer");
+  check_defined(buffer, "register_buffer", name.c_str());
+  if (buffer.requires_grad())
+    fail("Module: buffer '{}' requires grad; a trained tensor is a parameter (register_parameter), a buffer is not "
+         "trained (detach() it)", name);
+  buffers_.emplace_back(std::move(name), &buffer);
+  return buffer;
+}
+
 void Module::add_child(std::string name, Module& child) {
-  check_name(name, "module");
-  for (const auto& [existing, _] : children_)
-    if (existing == name) fail("Module: child module '{}' is registered twice", name);
+  check_unused(name, "child module");
   children_.emplace_back(std::move(name), &child);
 }
 
@@ -76,14 +95,38 @@ void Module::collect(const std::string& prefix, std::vector<std::pair<std::strin
   for (const auto& [name, child] : children_) child->collect(prefix + name + ".", out);
 }
 
-std::vector<std::pair<std::string, Tensor>> Module::named_parameters() const {
-  std::vector<std::pair<std::string, Tensor>> all;
-  collect("", all);
+namespace {
+// Each tensor once, under the first name it was met by.
+std::vector<std::pair<std::string, Tensor>> first_names(std::vector<std::pair<std::string, Tensor>> all) {
   std::vector<std::pair<std::string, Tensor>> out;
   std::unordered_set<const TensorImpl*> seen;
   for (auto& named : all)
     if (seen.insert(&named.second.impl()).second) out.push_back(std::move(named));
   return out;
+}
+}  // namespace
+
+std::vector<std::pair<std::string, Tensor>> Module::named_parameters() const {
+  std::vector<std::pair<std::string, Tensor>> all;
+  collect("", all);
+  return first_names(std::move(all));
+}
+
+void Module::collect_buffers(const std::string& prefix, std::vector<std::pair<std::string, Tensor>>& out) const {
+  for (const auto& [name, tensor] : buffers_) out.emplace_back(prefix + name, *tensor);
+  for (const auto& [name, child] : children_) child->collect_buffers(prefix + name + ".", out);
+}
+
+std::vector<std::pair<std::string, Tensor>> Module::named_buffers() const {
+  std::vector<std::pair<std::string, Tensor>> all;
+  collect_buffers("", all);
+  return first_names(std::move(all));
+}
+
+std::vector<std::pair<std::string, Tensor>> Module::state_dict() const {
+  std::vector<std::pair<std::string, Tensor>> all = named_parameters();
+  for (auto& named : named_buffers()) all.push_back(std::move(named));
+  return all;
 }
 
 std::vector<Tensor> Module::parameters() const {
@@ -107,10 +150,16 @@ void Module::zero_grad() {
   for (auto& [name, tensor] : named_parameters()) tensor.set_grad(Tensor());
 }
 
+std::vector<Tensor> Module::state_tensors() const {
+  std::vector<Tensor> out;
+  for (const auto& [name, t] : state_dict()) out.push_back(t);
+  return out;
+}
+
 void Module::to(Device device) {
   // Copy everything first, then swap: a failed copy leaves the module as it was.
   const auto moves = copies_of(
-      parameters(), [&](const Tensor& t) { return t.device() != device; },
+      state_tensors(), [&](const Tensor& t) { return t.device() != device; },
       [&](const Tensor& t) { return t.to(device); });
   for (const Move& m : moves) adopt_storage(m.tensor, m.moved);
 }
@@ -119,7 +168,7 @@ void Module::to(DType dtype) {
   if (!is_floating(dtype))
     fail("{}.to: parameters must be float32 or float64, got {}", type_name(), dtype_name(dtype));
   const auto moves = copies_of(
-      parameters(), [&](const Tensor& t) { return t.dtype() != dtype; },
+      state_tensors(), [&](const Tensor& t) { return is_floating(t.dtype()) && t.dtype() != dtype; },
       [&](const Tensor& t) { return t.to(dtype); });
   for (const Move& m : moves) adopt_storage(m.tensor, m.moved);
   tell_dtype(dtype);

@@ -44,6 +44,12 @@ class Module {
   // parameter_count, optimizers, checkpoints and to() all see it once.
   std::vector<std::pair<std::string, Tensor>> named_parameters() const;
   std::vector<Tensor> parameters() const;
+  // Buffers: tensors a module keeps that are not trained (running statistics,
+  // fixed masks, counters), named and ordered as the parameters are. They go
+  // into checkpoints and move with to(); optimizers never see them.
+  std::vector<std::pair<std::string, Tensor>> named_buffers() const;
+  // What a checkpoint holds: named_parameters(), then named_buffers().
+  std::vector<std::pair<std::string, Tensor>> state_dict() const;
   std::vector<std::pair<std::string, Module*>> named_children() const { return children_; }
   int64_t parameter_count() const;
 
@@ -55,7 +61,7 @@ class Module {
   // Drops every parameter's gradient (the next backward starts from zero).
   void zero_grad();
 
-  // Moves every parameter of this module and its children to `device`, in
+  // Moves every parameter and buffer of this module and its children to `device`, in
   // place: each parameter keeps its Tensor handle (only its storage changes),
   // so whoever holds the parameters, an optimizer made before or after, sees
   // them on the new device. requires_grad stays; a gradient moves along.
@@ -70,7 +76,7 @@ class Module {
   //   tg::optim::Adam adam(model.named_parameters(), {.lr = 1e-3});
   void to(Device device);
   // Converts every parameter of this module and its children (and their
-  // gradients) to a floating `dtype`, in place as to(Device) does: handles,
+  // gradients, and the floating buffers) to a floating `dtype`, in place as to(Device) does: handles,
   // requires_grad and names stay, so build, convert, then make the optimizer.
   //   GRU gru(32, 16);  gru.to(DType::f64);
   void to(DType dtype);
@@ -96,6 +102,10 @@ class Module {
 
   // Registers a parameter member: marks it as requiring grad, keyed by `name`.
   Tensor& register_parameter(std::string name, Tensor& parameter);
+  // Registers a buffer member (any dtype; it must not require grad), keyed by
+  // `name`, which it shares with no parameter or child:
+  //   Tensor running_mean = zeros({C});  ...  register_buffer("running_mean", running_mean);
+  Tensor& register_buffer(std::string name, Tensor& buffer);
   // Registers a child module member, keyed by `name`.
   template <typename M> M& register_module(std::string name, M& child) {
     add_child(std::move(name), child);
@@ -105,9 +115,13 @@ class Module {
  private:
   void add_child(std::string name, Module& child);
   void collect(const std::string& prefix, std::vector<std::pair<std::string, Tensor>>& out) const;
+  void collect_buffers(const std::string& prefix, std::vector<std::pair<std::string, Tensor>>& out) const;
+  void check_unused(const std::string& name, const char* what) const;
+  std::vector<Tensor> state_tensors() const;  // the parameters, then the buffers
   void tell_dtype(DType dtype);  // dtype_changed here and in every child
 
   std::vector<std::pair<std::string, Tensor*>> parameters_;
+  std::vector<std::pair<std::string, Tensor*>> buffers_;
   std::vector<std::pair<std::string, Module*>> children_;
   bool training_ = true;
 };

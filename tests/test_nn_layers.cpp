@@ -601,6 +601,65 @@ TEST_CASE("tied weights: a tensor under two names is one parameter to the listin
   std::filesystem::remove(path);
 }
 
+TEST_CASE("buffers: registered, saved and loaded, moved by to(); never trained") {
+  using namespace tg;
+  struct Normalizer : nn::Module {
+    nn::Linear proj{3, 3};
+    Tensor running_mean = zeros({3});                       // float: follows to(DType)
+    Tensor seen = index_tensor({0});                         // int64 counter: keeps its dtype
+    Tensor keep = from_vector(std::vector<float>{1, 0, 1}, Shape{3}, {}).to(DType::boolean);  // a fixed mask
+    Normalizer() {
+      register_module("proj", proj);
+      register_buffer("running_mean", running_mean);
+      register_buffer("seen", seen);
+      register_buffer("keep", keep);
+    }
+  } model;
+  const auto buffers = model.named_buffers();
+  REQUIRE(buffers.size() == 3);
+  CHECK(buffers[0].first == "running_mean");
+  CHECK(model.named_parameters().size() == 2);  // proj.weight, proj.bias only
+  CHECK(model.state_dict().size() == 5);
+  CHECK_FALSE(model.running_mean.requires_grad());
+
+  // Saved and loaded with the parameters.
+  kernels::fill(model.running_mean, 0.5);
+  kernels::fill(model.seen, 7);
+  const std::string path = (std::filesystem::temp_directory_path() / fmt::format("tg_buffers_{}.safetensors", getpid())).string();
+  nn::save(model, path);
+  Normalizer other;
+  nn::load(other, path);
+  CHECK(other.running_mean.to_vector<double>() == std::vector<double>(3, 0.5));
+  CHECK(other.seen.to_vector<int64_t>() == std::vector<int64_t>{7});
+  CHECK(other.keep.to_vector<double>() == std::vector<double>{1, 0, 1});
+
+  // A file without a buffer is refused by name (strict), as a missing parameter is.
+  struct Plain : nn::Module {
+    nn::Linear proj{3, 3};
+    Plain() { register_module("proj", proj); }
+  } plain;
+  nn::save(plain, path);
+  CHECK_THROWS_WITH_AS(nn::load(other, path), doctest::Contains("3 missing keys: running_mean, seen, keep"), Error);
+  std::filesystem::remove(path);
+
+  // to(DType) converts floating buffers only.
+  model.to(DType::f64);
+  CHECK(model.running_mean.dtype() == DType::f64);
+  CHECK(model.seen.dtype() == DType::i64);
+  CHECK(model.keep.dtype() == DType::boolean);
+
+  // A buffer does not require grad and shares no name.
+  struct Bad : nn::Module {
+    Tensor w = zeros({2});
+    explicit Bad(int which) {
+      if (which == 0) w.requires_grad_(), register_buffer("w", w);
+      if (which == 1) register_parameter("w", w), register_buffer("w", w);
+    }
+  };
+  CHECK_THROWS_WITH_AS(Bad(0), doctest::Contains("buffer 'w' requires grad"), Error);
+  CHECK_THROWS_WITH_AS(Bad(1), doctest::Contains("buffer 'w' is registered twice (first as a parameter)"), Error);
+}
+
 TEST_CASE("named_parameters: own parameters first, then children, as the header says") {
   using namespace tg;
   struct Net : nn::Module {
