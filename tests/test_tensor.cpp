@@ -2,6 +2,8 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <sstream>
+
 #include "backends/reference/reference_backend.h"
 #include "tapegrad.h"
 
@@ -117,10 +119,30 @@ TEST_CASE("mixing dtypes is an error naming both") {
 TEST_CASE("printing shows values, shape and dtype, eliding long dimensions") {
   const Tensor t = tensor({1.f, 2.f, 3.f, 4.f}, {2, 2});
   CHECK(fmt::format("{}", t) == "tensor([[1.0000, 2.0000], [3.0000, 4.0000]], shape=(2, 2), dtype=float32)");
-  const std::string long_text = fmt::format("{}", arange(100, {DType::i64}));
-  CHECK(long_text == "tensor([0, 1, 2, ..., 97, 98, 99], shape=(100,), dtype=int64)");
+  const std::string long_text = fmt::format("{}", arange(2000, {DType::i64}));
+  CHECK(long_text == "tensor([0, 1, 2, ..., 1997, 1998, 1999], shape=(2000,), dtype=int64)");
   CHECK(fmt::format("{}", scalar(2.0)) == "tensor(2.0000, shape=(), dtype=float32)");
   CHECK(fmt::format("{}", tensor({1.f}, {}, true)).find("requires_grad") != std::string::npos);
+  // Up to 1000 elements nothing is hidden: a (1, 8) row shows its 8 values.
+  CHECK(fmt::format("{}", reshape(arange(8, {DType::i64}), Shape{1, 8})) ==
+        "tensor([[0, 1, 2, 3, 4, 5, 6, 7]], shape=(1, 8), dtype=int64)");
+  // Values that 4 decimals would lose switch to scientific notation, as in PyTorch.
+  CHECK(format_values(tensor({1e-7f, 1.f})) == "[1.0000e-07, 1.0000e+00]");
+  CHECK(format_values(tensor({0.5f, 0.25f})) == "[0.5000, 0.2500]");
+  CHECK(format_values(tensor({0.f, -2.f})) == "[0.0000, -2.0000]");
+  CHECK(format_values(tensor({1.f, NAN, INFINITY})) == "[1.0000, nan, inf]");
+  // std::cout << t, and print options for the whole program.
+  std::ostringstream out;
+  out << tensor({1.5f}, {1});
+  CHECK(out.str() == "tensor([1.5000], shape=(1,), dtype=float32)");
+  const PrintOptions saved = print_options();
+  set_print_options({.precision = 8});
+  CHECK(format_values(tensor({1.f / 3}, {1}).to(DType::f64)) == "[0.33333334]");  // the float32 value, 8 decimals
+  set_print_options({.threshold = 4, .edge_items = 1});
+  CHECK(format_values(arange(6, {DType::i64})) == "[0, ..., 5]");
+  set_print_options(saved);
+  CHECK_THROWS_WITH_AS(set_print_options({.precision = -1}), doctest::Contains("precision must be in 0..17, got -1"),
+                       Error);
 }
 
 TEST_CASE("host memory is recycled by the caching allocator") {
