@@ -111,6 +111,9 @@ class Tensor {
   Tensor to_host() const { return to(Device::cpu()); }
   // Deep copy; recorded (the gradient passes through unchanged).
   Tensor clone() const;
+  // x[i] = select(x, 0, i) (ops/select.h, defined there): a view of entry i
+  // of the first dimension, recorded; a negative i counts from the end.
+  Tensor operator[](int64_t index) const;
   // Overwrites this tensor's elements with src's (broadcast to this shape,
   // dtype converted, same device), in place and not recorded: how parameters
   // are set, as PyTorch's `with torch.no_grad(): p.copy_(src)`.

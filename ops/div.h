@@ -12,4 +12,7 @@ Tensor div(double s, const Tensor& x);
 inline Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
 inline Tensor operator/(const Tensor& x, double s) { return div(x, s); }
 inline Tensor operator/(double s, const Tensor& x) { return div(s, x); }
+// x /= y rebinds x to x / y, as operator+= does (ops/add.h).
+inline Tensor& operator/=(Tensor& x, const Tensor& y) { return x = div(x, y); }
+inline Tensor& operator/=(Tensor& x, double s) { return x = div(x, s); }
 }  // namespace tg

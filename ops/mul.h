@@ -9,4 +9,7 @@ Tensor mul(const Tensor& x, double s);
 inline Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
 inline Tensor operator*(const Tensor& x, double s) { return mul(x, s); }
 inline Tensor operator*(double s, const Tensor& x) { return mul(x, s); }
+// x *= y rebinds x to x * y, as operator+= does (ops/add.h).
+inline Tensor& operator*=(Tensor& x, const Tensor& y) { return x = mul(x, y); }
+inline Tensor& operator*=(Tensor& x, double s) { return x = mul(x, s); }
 }  // namespace tg

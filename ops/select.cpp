@@ -17,6 +17,8 @@ Tensor select_view(const Tensor& t, int axis, int64_t index) {
 }
 }  // namespace detail
 
+Tensor Tensor::operator[](int64_t index) const { return select(*this, 0, index); }
+
 // y = x[..., index, ...];  dx[..., index, ...] += dy
 Tensor select(const Tensor& x, int axis, int64_t index) {
   const ProfileScope profile("select");

@@ -220,6 +220,33 @@ TEST_CASE("clone and to(dtype) are recorded; casts to int64 end the graph; conti
   }
 }
 
+TEST_CASE("operators: +=, -=, *=, /= rebind and record; x[i] selects; x > 0.0 compares") {
+  Generator gen(11);
+  const Tensor x = randn({3, 2}, {DType::f64, Device::cpu(), true}, gen);
+  CHECK(gradcheck(
+            [](const std::vector<Tensor>& in) {
+              Tensor total = in[0] * 2.0;
+              total += in[0];
+              total -= 0.5;
+              total *= in[0];
+              total /= 4.0;
+              return total;  // (3x − 0.5) · x / 4
+            },
+            {x})
+            .ok);
+  Tensor total = zeros({2}, {DType::f64});
+  const Tensor before = total;
+  total += x[1];  // a row, as a recorded view
+  CHECK(total.requires_grad());
+  CHECK(before.to_vector<double>() == std::vector<double>{0, 0});  // rebinding, not an in-place write
+  CHECK(x[-1].to_vector<double>() == select(x, 0, 2).to_vector<double>());
+  CHECK(gradcheck([](const std::vector<Tensor>& in) { return in[0][2] * in[0][0]; }, {x}).ok);
+  CHECK((x > 0.0).dtype() == DType::boolean);
+  CHECK((x > 0.0).to_vector<double>() == gt(x, 0.0).to_vector<double>());
+  CHECK((x <= x[0]).to_vector<double>() == le(x, x[0]).to_vector<double>());
+  CHECK_THROWS_WITH_AS(x[3], doctest::Contains("index 3 is out of range for dimension 0 of size 3"), Error);
+}
+
 TEST_CASE("gradcheck leaves the inputs' .grad() as it found them") {
   auto square = [](const std::vector<Tensor>& in) { return mul(in[0], in[0]); };
   Generator gen(3);
