@@ -2,6 +2,7 @@
 
 #include "core/kernels.h"
 #include "core/tape.h"
+#include "ops/detail/integer_arith.h"
 #include "ops/detail/unary.h"
 
 namespace tg {
@@ -10,6 +11,7 @@ namespace tg {
 
 // y = a + b;  da += dy, db += dy   (accumulate_grad sums broadcast dims away)
 Tensor add(const Tensor& a, const Tensor& b) {
+  if (detail::both_int64(a, b)) return detail::integer_binary("add", BinaryOp::add, a, b);
   const ProfileScope profile("add");
   Tensor y = kernels::binary(BinaryOp::add, a, b);
   record("add", {&a, &b}, y, [da = slot_of(a), db = slot_of(b)](const Tensor& dy) {  // saves nothing
@@ -20,6 +22,9 @@ Tensor add(const Tensor& a, const Tensor& b) {
 }
 
 // y = x + s;  dx += dy
-Tensor add(const Tensor& x, double s) { return detail::unary_op("add_scalar", UnaryOp::add_scalar, x, s); }
+Tensor add(const Tensor& x, double s) {
+  if (x.dtype() == DType::i64) return detail::integer_scalar("add_scalar", BinaryOp::add, x, s);
+  return detail::unary_op("add_scalar", UnaryOp::add_scalar, x, s);
+}
 
 }  // namespace tg

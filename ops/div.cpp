@@ -2,6 +2,7 @@
 
 #include "core/kernels.h"
 #include "core/tape.h"
+#include "ops/detail/integer_arith.h"
 #include "ops/detail/unary.h"
 
 namespace tg {
@@ -10,6 +11,7 @@ namespace tg {
 
 // y = a / b;  da += g, db += -g ⊙ y  with g = dy / b   (y = a / b, so a / b² = y / b)
 Tensor div(const Tensor& a, const Tensor& b) {
+  if (detail::both_int64(a, b)) return detail::integer_binary("div", BinaryOp::div, a, b);
   const ProfileScope profile("div");
   check_same_kind(a, b, "div");
   check_floating(a, "div");
@@ -29,10 +31,14 @@ Tensor div(const Tensor& a, const Tensor& b) {
 }
 
 // y = x / s = x * (1/s);  dx += dy / s
-Tensor div(const Tensor& x, double s) { return detail::unary_op("div_scalar", UnaryOp::mul_scalar, x, 1.0 / s); }
+Tensor div(const Tensor& x, double s) {
+  if (x.dtype() == DType::i64) return detail::integer_scalar("div_scalar", BinaryOp::div, x, s);
+  return detail::unary_op("div_scalar", UnaryOp::mul_scalar, x, 1.0 / s);
+}
 
 // y = s / x;  dx += -dy ⊙ y / x
 Tensor div(double s, const Tensor& x) {
+  if (x.dtype() == DType::i64) return detail::integer_scalar("rdiv_scalar", BinaryOp::div, x, s, true);
   const ProfileScope profile("rdiv_scalar");
   check_defined(x, "rdiv_scalar", "x");
   check_floating(x, "rdiv_scalar");

@@ -2,6 +2,7 @@
 
 #include "core/kernels.h"
 #include "core/tape.h"
+#include "ops/detail/integer_arith.h"
 #include "ops/detail/unary.h"
 
 namespace tg {
@@ -10,6 +11,7 @@ namespace tg {
 
 // y = a ⊙ b;  da += dy ⊙ b, db += dy ⊙ a   (accumulate_grad sums broadcast dims away)
 Tensor mul(const Tensor& a, const Tensor& b) {
+  if (detail::both_int64(a, b)) return detail::integer_binary("mul", BinaryOp::mul, a, b);
   const ProfileScope profile("mul");
   check_same_kind(a, b, "mul");
   check_floating(a, "mul");
@@ -25,6 +27,9 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 }
 
 // y = x * s;  dx += dy * s
-Tensor mul(const Tensor& x, double s) { return detail::unary_op("mul_scalar", UnaryOp::mul_scalar, x, s); }
+Tensor mul(const Tensor& x, double s) {
+  if (x.dtype() == DType::i64) return detail::integer_scalar("mul_scalar", BinaryOp::mul, x, s);
+  return detail::unary_op("mul_scalar", UnaryOp::mul_scalar, x, s);
+}
 
 }  // namespace tg

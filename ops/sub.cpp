@@ -2,6 +2,7 @@
 
 #include "core/kernels.h"
 #include "core/tape.h"
+#include "ops/detail/integer_arith.h"
 #include "ops/detail/unary.h"
 
 namespace tg {
@@ -10,6 +11,7 @@ namespace tg {
 
 // y = a - b;  da += dy, db += -dy   (accumulate_grad sums broadcast dims away)
 Tensor sub(const Tensor& a, const Tensor& b) {
+  if (detail::both_int64(a, b)) return detail::integer_binary("sub", BinaryOp::sub, a, b);
   const ProfileScope profile("sub");
   check_same_kind(a, b, "sub");
   check_floating(a, "sub");
@@ -22,10 +24,14 @@ Tensor sub(const Tensor& a, const Tensor& b) {
 }
 
 // y = x - s = x + (-s);  dx += dy
-Tensor sub(const Tensor& x, double s) { return detail::unary_op("sub_scalar", UnaryOp::add_scalar, x, -s); }
+Tensor sub(const Tensor& x, double s) {
+  if (x.dtype() == DType::i64) return detail::integer_scalar("sub_scalar", BinaryOp::sub, x, s);
+  return detail::unary_op("sub_scalar", UnaryOp::add_scalar, x, -s);
+}
 
 // y = s - x = (-x) + s;  dx += -dy   (two elementwise nodes: neg, then add_scalar)
 Tensor sub(double s, const Tensor& x) {
+  if (x.dtype() == DType::i64) return detail::integer_scalar("rsub_scalar", BinaryOp::sub, x, s, true);
   return detail::unary_op("rsub_scalar", UnaryOp::add_scalar, detail::unary_op("neg", UnaryOp::neg, x), s);
 }
 

@@ -247,6 +247,24 @@ TEST_CASE("operators: +=, -=, *=, /= rebind and record; x[i] selects; x > 0.0 co
   CHECK_THROWS_WITH_AS(x[3], doctest::Contains("index 3 is out of range for dimension 0 of size 3"), Error);
 }
 
+TEST_CASE("int64 arithmetic: exact, broadcast, floor division, refusals") {
+  const Tensor lengths = index_tensor({7, 12, -5, 1});
+  CHECK((lengths / 2).to_vector<int64_t>() == std::vector<int64_t>{3, 6, -3, 0});  // floor, as Python's //
+  CHECK((lengths / 2).dtype() == DType::i64);
+  CHECK(((lengths + 2 * 1 - 3) / 2 + 1).to_vector<int64_t>() == std::vector<int64_t>{4, 6, -2, 1});  // conv output lengths
+  CHECK((lengths * 3 - lengths).to_vector<int64_t>() == std::vector<int64_t>{14, 24, -10, 2});
+  CHECK((10 - lengths).to_vector<int64_t>() == std::vector<int64_t>{3, -2, 15, 9});
+  CHECK((100 / lengths).to_vector<int64_t>() == std::vector<int64_t>{14, 8, -20, 100});
+  const Tensor big = index_tensor({(int64_t{1} << 53) + 1});  // beyond float64's exact integers: still exact
+  CHECK((big + 1).to_vector<int64_t>() == std::vector<int64_t>{(int64_t{1} << 53) + 2});
+  const Tensor column = reshape(index_tensor({1, 2}), Shape{2, 1});
+  CHECK((column * index_tensor({10, 20, 30})).to_vector<int64_t>() == std::vector<int64_t>{10, 20, 30, 20, 40, 60});
+  CHECK_THROWS_WITH_AS(lengths / 0, doctest::Contains("div_scalar: int64 division by zero"), Error);
+  CHECK_THROWS_WITH_AS(lengths * 0.5, doctest::Contains("not a whole number; convert the tensor first"), Error);
+  CHECK_THROWS_WITH_AS(index_tensor({int64_t{1} << 62}) * 4, doctest::Contains("int64 overflow"), Error);
+  CHECK_THROWS_WITH_AS(lengths + zeros({4}), doctest::Contains("dtypes differ"), Error);
+}
+
 TEST_CASE("gradcheck leaves the inputs' .grad() as it found them") {
   auto square = [](const std::vector<Tensor>& in) { return mul(in[0], in[0]); };
   Generator gen(3);
