@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <cxxabi.h>
+
+#include <cstdlib>
+#include <typeinfo>
 #include <unordered_set>
 
 #include "core/error.h"
@@ -188,6 +192,17 @@ void Module::reseed(uint64_t seed) {
   Generator mixer(seed);  // splitmix-seeded: distinct, well-spread child seeds
   reseed_own(mixer.next_u64());
   for (auto& [name, child] : children_) child->reseed(mixer.next_u64());
+}
+
+std::string Module::type_name() const {
+  const char* mangled = typeid(*this).name();
+  int status = 0;
+  char* demangled = abi::__cxa_demangle(mangled, nullptr, nullptr, &status);
+  std::string name = status == 0 && demangled != nullptr ? demangled : mangled;
+  std::free(demangled);
+  // "tg::nn::Foo" and a local class "f()::Foo" -> "Foo"; leave template arguments as they are.
+  const size_t cut = name.rfind("::", name.find('<'));
+  return cut == std::string::npos ? name : name.substr(cut + 2);
 }
 
 std::string Module::summary() const {

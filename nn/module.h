@@ -91,8 +91,10 @@ class Module {
 
   // A table of parameter names, shapes and counts, with the total.
   std::string summary() const;
-  // The module's kind, shown in summaries ("Linear", "GRU", ...).
-  virtual std::string type_name() const { return "Module"; }
+  // The module's kind, shown in summaries ("Linear", "GRU", ...). By default
+  // the C++ class name without its namespaces (a user's `struct Tagger` shows
+  // as "Tagger"); override to name it otherwise.
+  virtual std::string type_name() const;
 
  protected:
   // Modules that own a Generator override this to reseed it.

@@ -12,7 +12,10 @@ struct CrossEntropyOptions {
   Reduction reduction = Reduction::mean;
 };
 
-// Cross entropy of class logits against integer targets (PyTorch semantics):
+// Cross entropy of class logits against integer targets, as PyTorch's
+// F.cross_entropy with one difference in layout: the classes are the LAST
+// dimension here (PyTorch puts them second, (N, C, T); pass its logits
+// through transpose(logits, 1, 2) to port code):
 //   logits (N, C), target int64 (N)         -> loss per row (N)
 //   logits (N, T, C), target int64 (N, T)   -> loss per position (N, T)
 //   logp = log_softmax(logits) over C

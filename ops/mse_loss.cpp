@@ -1,5 +1,7 @@
 #include "ops/mse_loss.h"
 
+#include <fmt/format.h>
+
 #include "core/error.h"
 #include "core/profiler.h"
 #include "ops/detail/reduce_loss.h"
@@ -16,9 +18,17 @@ Tensor mse_loss(const Tensor& a, const Tensor& b, Reduction reduction) {
   check_defined(b, "mse_loss", "b");
   check_same_kind(a, b, "mse_loss");
   check_floating(a, "mse_loss");
-  if (a.shape() != b.shape())
-    fail("mse_loss: input {} and target {}: shapes differ (broadcast explicitly if intended)", a.shape().str(),
-         b.shape().str());
+  if (a.shape() != b.shape()) {
+    std::string pytorch = "they do not broadcast either";
+    try {
+      pytorch = fmt::format("PyTorch would broadcast them to {} (with a warning), which is seldom what was meant",
+                            broadcast_shapes(a.shape(), b.shape(), "mse_loss").str());
+    } catch (const Error&) {
+    }
+    fail("mse_loss: input {} and target {}: shapes differ; {}. Reshape one to the other's shape "
+         "(reshape(target, input.shape())), or broadcast_to both if a broadcast is meant",
+         a.shape().str(), b.shape().str(), pytorch);
+  }
   const Tensor d = a - b;
   return detail::reduce_loss(d * d, reduction);
 }

@@ -581,6 +581,8 @@ TEST_CASE("tied weights: a tensor under two names is one parameter to the listin
   CHECK(named[1].first == "out.bias");
   CHECK(model.parameter_count() == 50 + 10);
   CHECK(model.summary().find("out.weight") == std::string::npos);
+  CHECK(model.summary().rfind("TiedLM\n", 0) == 0);  // a user's class is named by its C++ name
+  CHECK(model.out.type_name() == "Linear");
 
   // Adam takes the list as it is; the update sees the gradient of both uses.
   optim::Adam adam(model.named_parameters(), {.lr = 0.1});

@@ -654,7 +654,11 @@ TEST_CASE("mse_loss: values, gradients and errors") {
              {randn64({4, 3}, gen), randn64({3, 4}, gen)});
 
   CHECK_THROWS_WITH_AS(tg::mse_loss(tg::zeros({3, 2}), tg::zeros({2, 3})),
-                       doctest::Contains("mse_loss: input (3, 2) and target (2, 3): shapes differ"), tg::Error);
+                       doctest::Contains("mse_loss: input (3, 2) and target (2, 3): shapes differ; they do not broadcast either"),
+                       tg::Error);
+  // The trap PyTorch falls into with a warning: (100, 1) against (100,) would become (100, 100).
+  CHECK_THROWS_WITH_AS(tg::mse_loss(tg::zeros({100, 1}), tg::zeros({100})),
+                       doctest::Contains("PyTorch would broadcast them to (100, 100) (with a warning)"), tg::Error);
   CHECK_THROWS_WITH_AS(tg::mse_loss(tg::zeros({2}), tg::zeros({2}, {tg::DType::f64})),
                        doctest::Contains("mse_loss: dtypes differ"), tg::Error);
 }
