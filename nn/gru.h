@@ -42,7 +42,8 @@ class GRU : public RecurrentNetwork {
   GRU(int64_t input_size, int64_t hidden_size, GRUOptions options, DType dtype, Generator& gen = default_generator())
       : GRU(input_size, hidden_size, with_dtype(options, dtype), gen) {}
 
-  // x (T, B, I) (or (B, T, I) with batch_first); h0 (L·D, B, H) or undefined
+  // x (T, B, I) (or (B, T, I) with batch_first), or one unbatched sequence (T, I)
+  // with h0 (L·D, H), giving output (T, D·H) and h_n (L·D, H), as PyTorch; h0 (L·D, B, H) or undefined
   // (zeros); lengths int64 (B,) with values in 1..T, or undefined (all T).
   // Const for the parameters; in training mode with dropout between layers it
   // advances the module's DropoutStream.

@@ -41,7 +41,8 @@ class LSTM : public RecurrentNetwork {
   LSTM(int64_t input_size, int64_t hidden_size, LSTMOptions options, DType dtype, Generator& gen = default_generator())
       : LSTM(input_size, hidden_size, with_dtype(options, dtype), gen) {}
 
-  // x (T, B, I) (or (B, T, I) with batch_first); h0, c0 (L·D, B, H) or
+  // x (T, B, I) (or (B, T, I) with batch_first), or one unbatched sequence (T, I)
+  // with states (L·D, H), giving output (T, D·H) and (L·D, H) states, as PyTorch; h0, c0 (L·D, B, H) or
   // undefined (zeros); lengths int64 (B,) with values in 1..T, or undefined (all T).
   // Const for the parameters; in training mode with dropout between layers it
   // advances the module's DropoutStream.

@@ -20,7 +20,9 @@ SequenceBatch check_sequences(const char* model, const Tensor& x, int64_t input_
                               bool batch_first) {
   check_defined(x, model, "x");
   const char* layout = batch_first ? "(B, T, I)" : "(T, B, I)";
-  if (x.ndim() != 3) fail("{}: x must have rank 3 {}, got shape {}", model, layout, x.shape().str());
+  if (x.ndim() != 3)
+    fail("{}: x must have rank 3 {} (or 2, one unbatched sequence (T, I)), got shape {}", model, layout,
+         x.shape().str());
   check_floating(x, model);
   if (x.size(2) != input_size)
     fail("{}: x {} must have feature size I = input_size = {}, got {}", model, x.shape().str(), input_size,

@@ -6,6 +6,7 @@
 #include "core/creation.h"
 #include "core/error.h"
 #include "nn/recurrent.h"
+#include "ops/reshape.h"
 #include "ops/select.h"
 #include "ops/stack.h"
 
@@ -60,8 +61,32 @@ RecurrentNetwork::CellState RecurrentNetwork::run_direction(const Tensor& input,
   return state;
 }
 
+// An unbatched sequence x (T, I) with states (L·D, H), as PyTorch accepts
+// (batch_first or not): run as a batch of one, then drop the batch axis.
 RecurrentNetwork::Run RecurrentNetwork::run(const Tensor& x, const std::vector<InitialState>& initial,
                                             const Tensor& lengths) const {
+  if (!x.defined() || x.ndim() != 2) return run_batched(x, initial, lengths);
+  if (lengths.defined())
+    fail("{}: lengths are for a padded batch; the unbatched input {} (T, input_size) has none", model_,
+         x.shape().str());
+  std::vector<InitialState> batched = initial;
+  for (InitialState& s0 : batched) {
+    if (!s0.value.defined()) continue;
+    if (s0.value.ndim() != 2)
+      fail("{}: with an unbatched input {}, {} must be unbatched too, (num_layers·directions, H) = ({}, {}); got {}",
+           model_, x.shape().str(), s0.name, options_.num_layers * num_directions(), hidden_size_,
+           s0.value.shape().str());
+    s0.value = unsqueeze(s0.value, 1);
+  }
+  const int batch_axis = options_.batch_first ? 0 : 1;
+  Run result = run_batched(unsqueeze(x, batch_axis), batched, lengths);
+  result.output = squeeze(result.output, batch_axis);  // (T, D·H)
+  for (Tensor& s : result.final_states) s = squeeze(s, 1);  // (L·D, H)
+  return result;
+}
+
+RecurrentNetwork::Run RecurrentNetwork::run_batched(const Tensor& x, const std::vector<InitialState>& initial,
+                                                    const Tensor& lengths) const {
   const detail::SequenceBatch sizes =
       detail::check_sequences(model_, x, input_size_, weights_[0].weight_ih.dtype(), options_.batch_first);
   const int64_t batch = sizes.batch;

@@ -71,11 +71,13 @@ class RecurrentNetwork : public Module {
   // initial state per carried state, lengths int64 (B,) with values in 1..T or
   // undefined (all T). Const for the parameters; in training mode with dropout
   // between layers it advances the module's DropoutStream.
+  // x may also be one unbatched sequence (T, I) with unbatched states (L·D, H).
   Run run(const Tensor& x, const std::vector<InitialState>& initial, const Tensor& lengths) const;
 
   void reseed_own(uint64_t seed) override { dropout_stream_.seed_with(seed); }
 
  private:
+  Run run_batched(const Tensor& x, const std::vector<InitialState>& initial, const Tensor& lengths) const;
   // One layer in one direction over all steps: input (T, B, I_k) or
   // (B, T, I_k) (time on `time_axis`), contiguous; the initial state (B, H)
   // each -> outputs[t] = h_t (B, H) for every t; returns the final state.

@@ -196,6 +196,29 @@ TEST_CASE_TEMPLATE(
   }
 }
 
+TEST_CASE_TEMPLATE("recurrent network: an unbatched sequence (T, I) is a batch of one without its batch axis", Case,
+                   GRUCase, LSTMCase) {
+  tg::Generator gen(16);
+  for (const bool batch_first : {false, true}) {
+    CAPTURE(batch_first);
+    tg::nn::RecurrentOptions options = two_layer_bidirectional();
+    options.batch_first = batch_first;
+    typename Case::Network net(2, 3, options, DType::f64, gen);
+    const Tensor seq = tg::randn({4, 2}, {DType::f64}, gen);  // (T, I)
+    const Tensors initial = random_states<Case>({4, 3}, gen);  // (L·D, H)
+    Tensors initial_batched;
+    for (const Tensor &s : initial) initial_batched.push_back(tg::unsqueeze(s, 1));
+    const Tensors alone = Case::run(net, seq, initial);
+    const Tensors batch = Case::run(net, tg::unsqueeze(seq, batch_first ? 0 : 1), initial_batched);
+    CHECK(alone[0].shape() == Shape{4, 6});
+    check_same(alone[0], tg::squeeze(batch[0], batch_first ? 0 : 1), 0);
+    for (size_t s = 1; s < alone.size(); ++s) {
+      CHECK(alone[s].shape() == Shape{4, 3});
+      check_same(alone[s], tg::squeeze(batch[s], 1), 0);
+    }
+  }
+}
+
 TEST_CASE_TEMPLATE(
     "recurrent network: a padded sequence gives the same result "
     "alone or in a batch",
@@ -380,14 +403,21 @@ TEST_CASE_TEMPLATE(
 
 TEST_CASE_TEMPLATE("recurrent network: errors name what was expected and what was got", Case, GRUCase, LSTMCase) {
   using Network = typename Case::Network;
+  tg::Generator gen(3);
   const std::string name = Case::name;
   Network net(3, 4, two_layer_bidirectional());
   const Tensor x = tg::zeros({5, 2, 3});
   const auto run = [&](const Tensor &input, const Tensors &initial = {}, const Tensor &lengths = {}) {
     return Case::run(net, input, initial, lengths);
   };
-  CHECK_THROWS_WITH_AS(run(tg::zeros({5, 3})),
-                       doctest::Contains((name + ": x must have rank 3 (T, B, I), got shape (5, 3)").c_str()),
+  CHECK_THROWS_WITH_AS(run(tg::zeros({5})),
+                       doctest::Contains((name + ": x must have rank 3 (T, B, I) (or 2, one unbatched sequence (T, I)), "
+                                                 "got shape (5,)").c_str()),
+                       tg::Error);
+  CHECK_THROWS_WITH_AS(run(tg::zeros({5, 3}), {}, tg::index_tensor({5})),
+                       doctest::Contains("lengths are for a padded batch; the unbatched input (5, 3)"), tg::Error);
+  CHECK_THROWS_WITH_AS(run(tg::zeros({5, 3}), random_states<Case>({4, 1, 4}, gen)),
+                       doctest::Contains("must be unbatched too, (num_layers·directions, H) = (4, 4); got (4, 1, 4)"),
                        tg::Error);
   CHECK_THROWS_WITH_AS(run(tg::zeros({5, 2, 6})), doctest::Contains("input_size = 3, got 6"), tg::Error);
   // each initial state wrong in turn, the others right
@@ -415,6 +445,6 @@ TEST_CASE_TEMPLATE("recurrent network: errors name what was expected and what wa
                        tg::Error);
   tg::nn::RecurrentOptions batch_first;
   batch_first.batch_first = true;
-  CHECK_THROWS_WITH_AS(Case::run(Network(3, 4, batch_first), tg::zeros({2, 3})), doctest::Contains("(B, T, I)"),
+  CHECK_THROWS_WITH_AS(Case::run(Network(3, 4, batch_first), tg::zeros({2, 3, 1, 1})), doctest::Contains("(B, T, I)"),
                        tg::Error);
 }
