@@ -58,54 +58,98 @@ double count_valid(const Tensor& target, int64_t ignore_index) {
   return kernels::reduce(ReduceOp::sum, valid_targets(target, ignore_index, DType::f64), 0).item();
 }
 
+
+// One node from log-probabilities to per-row losses, saving only the targets:
+//   loss_i = -logp[i, t_i] (0 for ignored rows);  dlogp[i, c] = -dloss_i [c = t_i]
+// logp (R, C), target int64 (R) -> loss (R)
+Tensor nll_rows(const Tensor& logp, const Tensor& target, int64_t ignore_index) {
+  const ProfileScope profile("nll_rows");
+  Tensor loss = kernels::nll_rows(logp.contiguous(), target, ignore_index, 0.0);
+  const Saved target_saved = save_if(logp.requires_grad(), "target", target);
+  record("nll_rows", {&logp}, loss, {target_saved},
+         [dlogp = slot_of(logp), target_saved, ignore_index, shape = logp.shape()](const Tensor& dloss) {
+           Tensor gradient = kernels::empty_like(dloss, shape);
+           kernels::fill(gradient, 0);
+           kernels::nll_rows_backward(target_saved.get(), ignore_index, 0.0, dloss.contiguous(), gradient);
+           accumulate_grad(*dlogp, std::move(gradient));
+         });
+  return loss;
+}
+
+// The checks cross_entropy and nll_loss share, and their (R, C) rows and (R) targets.
+struct ClassRows {
+  Tensor scores, target;
+};
+
+ClassRows class_rows(const char* op, const char* what, const Tensor& scores, const Tensor& target,
+                     const CrossEntropyOptions& options) {
+  check_defined(scores, op, what);
+  check_defined(target, op, "target");
+  check_floating(scores, op);
+  if (target.dtype() != DType::i64)
+    fail("{}: target must hold int64 class indices, got {}", op, dtype_name(target.dtype()));
+  if (scores.device() != target.device())
+    fail("{}: {} on {} and target on {}", op, what, scores.device().str(), target.device().str());
+  if (scores.ndim() != 2 && scores.ndim() != 3)
+    fail("{}: {} must be (N, C) or (N, T, C), got {}", op, what, scores.shape().str());
+  if (target.ndim() != scores.ndim() - 1)
+    fail("{}: {} {} need target of rank {}, got target {}", op, what, scores.shape().str(), scores.ndim() - 1,
+         target.shape().str());
+  for (int i = 0; i < target.ndim(); ++i)
+    if (target.shape()[i] != scores.shape()[i])
+      fail("{}: {} {} and target {}: {} differ", op, what, scores.shape().str(), target.shape().str(),
+           i == 0 ? "batch sizes" : "sequence lengths");
+  const int64_t classes = scores.size(-1);
+  if (classes == 0) fail("{}: {} {} have no classes", op, what, scores.shape().str());
+  const double eps = options.label_smoothing;
+  if (!(eps >= 0 && eps <= 1)) fail("{}: label_smoothing must be in [0, 1], got {}", op, eps);
+  // (N, T, C) -> (N·T, C) rows; targets likewise.
+  const Tensor target_flat = target.contiguous();
+  const Shape rows_shape{target.numel()};
+  return {scores.ndim() == 2 ? scores : reshape(scores, Shape{-1, classes}),
+          make_view(target_flat, rows_shape, contiguous_strides(rows_shape), target_flat.offset())};
+}
+
+// Per-row losses reduced as asked; mean is over the non-ignored targets, and
+// all ignored gives 0 (every row's loss is 0).
+Tensor reduce_rows(const Tensor& loss, const Tensor& target, const Tensor& target_rows, const CrossEntropyOptions& options) {
+  switch (options.reduction) {
+    case Reduction::none: return target.ndim() == 1 ? loss : reshape(loss, target.shape());
+    case Reduction::sum: return sum(loss);
+    case Reduction::mean: break;
+  }
+  const double count = count_valid(target_rows, options.ignore_index);
+  return sum(loss) * (1.0 / std::max(count, 1.0));
+}
+
 }  // namespace
 
 // log_softmax_nll (one node, above), then the reduction. The gradient is
 //   dlogits = (softmax - (1-ε)·onehot(t) - ε/C) · dloss.
 Tensor cross_entropy(const Tensor& logits, const Tensor& target, CrossEntropyOptions options) {
   const ProfileScope profile("cross_entropy");
-  check_defined(logits, "cross_entropy", "logits");
-  check_defined(target, "cross_entropy", "target");
-  check_floating(logits, "cross_entropy");
-  if (target.dtype() != DType::i64)
-    fail("cross_entropy: target must hold int64 class indices, got {}", dtype_name(target.dtype()));
-  if (logits.device() != target.device())
-    fail("cross_entropy: logits on {} and target on {}", logits.device().str(), target.device().str());
-  if (logits.ndim() != 2 && logits.ndim() != 3)
-    fail("cross_entropy: logits must be (N, C) or (N, T, C), got {}", logits.shape().str());
-  if (target.ndim() != logits.ndim() - 1)
-    fail("cross_entropy: logits {} need target of rank {}, got target {}", logits.shape().str(), logits.ndim() - 1,
-         target.shape().str());
-  for (int i = 0; i < target.ndim(); ++i)
-    if (target.shape()[i] != logits.shape()[i])
-      fail("cross_entropy: logits {} and target {}: {} differ", logits.shape().str(), target.shape().str(),
-           i == 0 ? "batch sizes" : "sequence lengths");
-  const int64_t classes = logits.size(-1);
-  if (classes == 0) fail("cross_entropy: logits {} have no classes", logits.shape().str());
-  const double eps = options.label_smoothing;
-  if (!(eps >= 0 && eps <= 1)) fail("cross_entropy: label_smoothing must be in [0, 1], got {}", eps);
-
-  // (N, T, C) -> (N·T, C) rows; targets likewise.
-  const Tensor logits_rows = logits.ndim() == 2 ? logits : reshape(logits, Shape{-1, classes});
-  const Tensor target_flat = target.contiguous();
-  const Shape rows_shape{target.numel()};
-  const Tensor target_rows = make_view(target_flat, rows_shape, contiguous_strides(rows_shape), target_flat.offset());
-
+  const ClassRows rows = class_rows("cross_entropy", "logits", logits, target, options);
   Tensor loss;
   try {
-    loss = log_softmax_nll(logits_rows, target_rows, options.ignore_index, eps);
+    loss = log_softmax_nll(rows.scores, rows.target, options.ignore_index, options.label_smoothing);
   } catch (const Error& e) {  // e.g. a target out of range; say which call it was
     fail("cross_entropy: logits {}, target {}: {}", logits.shape().str(), target.shape().str(), e.what());
   }
+  return reduce_rows(loss, target, rows.target, options);
+}
 
-  switch (options.reduction) {
-    case Reduction::none: return logits.ndim() == 2 ? loss : reshape(loss, target.shape());
-    case Reduction::sum: return sum(loss);
-    case Reduction::mean: break;
+Tensor nll_loss(const Tensor& log_probs, const Tensor& target, CrossEntropyOptions options) {
+  const ProfileScope profile("nll_loss");
+  if (options.label_smoothing != 0)
+    fail("nll_loss: label_smoothing is cross_entropy's option; got {}", options.label_smoothing);
+  const ClassRows rows = class_rows("nll_loss", "log_probs", log_probs, target, options);
+  Tensor loss;
+  try {
+    loss = nll_rows(rows.scores, rows.target, options.ignore_index);
+  } catch (const Error& e) {
+    fail("nll_loss: log_probs {}, target {}: {}", log_probs.shape().str(), target.shape().str(), e.what());
   }
-  // Mean over the non-ignored targets; all ignored gives 0 (every row's loss is 0).
-  const double count = count_valid(target_rows, options.ignore_index);
-  return sum(loss) * (1.0 / std::max(count, 1.0));
+  return reduce_rows(loss, target, rows.target, options);
 }
 
 }  // namespace tg

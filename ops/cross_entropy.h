@@ -28,4 +28,11 @@ struct CrossEntropyOptions {
 // Targets outside [0, C) other than ignore_index throw tg::Error.
 Tensor cross_entropy(const Tensor& logits, const Tensor& target, CrossEntropyOptions options = {});
 
+// The negative log-likelihood of log-probabilities, what cross_entropy applies
+// after log_softmax: PyTorch's F.nll_loss (without class weights), the classes
+// last as above. Same shapes, ignore_index and reductions as cross_entropy;
+// label_smoothing must stay 0 (it is cross_entropy's).
+//   loss_i = -logp[i, t_i]  (0 where t_i = ignore_index);  dlogp[i, c] = -dloss_i [c = t_i]
+Tensor nll_loss(const Tensor& log_probs, const Tensor& target, CrossEntropyOptions options = {});
+
 }  // namespace tg

@@ -1,0 +1,34 @@
+#include "ops/logsumexp.h"
+
+#include <cmath>
+
+#include "core/error.h"
+#include "core/kernels.h"
+#include "core/profiler.h"
+#include "ops/abs.h"
+#include "ops/add.h"
+#include "ops/compare.h"
+#include "ops/exp.h"
+#include "ops/log.h"
+#include "ops/max.h"
+#include "ops/reshape.h"
+#include "ops/sub.h"
+#include "ops/sum.h"
+#include "ops/where.h"
+
+namespace tg {
+
+// Recorded through its parts: d/dx [m + log Σ e^(x−m)] = e^(x−m) / Σ e^(x−m) with m constant.
+Tensor logsumexp(const Tensor& x, int axis, bool keepdim) {
+  const ProfileScope profile("logsumexp");
+  check_defined(x, "logsumexp", "x");
+  check_floating(x, "logsumexp");
+  if (x.ndim() == 0) fail("logsumexp: x is a scalar (shape ()); it needs an axis to reduce");
+  Tensor m = max(x, axis, true).values.detach();  // (…, 1, …)
+  // An infinite maximum would give ∞ − ∞ = nan: shift such a slice by 0 instead (log Σ e^x is then ±∞ as it should).
+  m = where(eq(abs(m), INFINITY), kernels::zeros_like(m), m);
+  const Tensor y = add(log(sum(exp(sub(x, m)), {axis}, true)), m);
+  return keepdim ? y : squeeze(y, axis);
+}
+
+}  // namespace tg

@@ -1,0 +1,35 @@
+#include "ops/var.h"
+
+#include "core/error.h"
+#include "core/profiler.h"
+#include "core/shape.h"
+#include "ops/mean.h"
+#include "ops/mul.h"
+#include "ops/sqrt.h"
+#include "ops/sub.h"
+#include "ops/sum.h"
+
+namespace tg {
+
+// Recorded through its parts (mean, sub, mul, sum).
+Tensor var(const Tensor& x, int axis, int64_t correction, bool keepdim) {
+  const ProfileScope profile("var");
+  check_defined(x, "var", "x");
+  check_floating(x, "var");
+  if (x.ndim() == 0) fail("var: x is a scalar (shape ()); it needs an axis to reduce");
+  const int a = normalize_axis(axis, x.ndim(), "var");
+  const int64_t n = x.shape()[a];
+  if (correction < 0) fail("var: correction must be >= 0, got {}", correction);
+  if (n - correction <= 0)
+    fail("var: {} element{} along axis {} of {} leave no degrees of freedom with correction {}", n, n == 1 ? "" : "s",
+         a, x.shape().str(), correction);
+  const Tensor centred = sub(x, mean(x, {a}, true));
+  return mul(sum(mul(centred, centred), {a}, keepdim), 1.0 / static_cast<double>(n - correction));
+}
+
+Tensor std(const Tensor& x, int axis, int64_t correction, bool keepdim) {
+  const ProfileScope profile("std");
+  return sqrt(var(x, axis, correction, keepdim));
+}
+
+}  // namespace tg
