@@ -498,6 +498,12 @@ TEST_CASE("train 3 steps, save, load into a fresh model and optimizer, 3 more ==
       {"Adam", [](Net& n) { return std::make_unique<optim::Adam>(n.named_parameters(), optim::AdamOptions{.lr = 0.05, .weight_decay = 0.01, .amsgrad = true}); }},
       {"AdamW", [](Net& n) { return std::make_unique<optim::AdamW>(n.named_parameters(), optim::AdamWOptions{.lr = 0.05}); }},
       {"SGD", [](Net& n) { return std::make_unique<optim::SGD>(n.parameters(), optim::SGDOptions{.lr = 0.1, .momentum = 0.9, .nesterov = true}); }},
+      {"AdamW_groups", [](Net& n) {  // parameter groups: their membership travels in the file
+         const auto named = n.named_parameters();
+         std::vector<optim::ParamGroup> groups{{.params = {named[0]}, .lr = 0.1, .weight_decay = 0.0},
+                                               {.params = {named.begin() + 1, named.end()}}};
+         return std::make_unique<optim::AdamW>(groups, optim::AdamWOptions{.lr = 0.05});
+       }},
   };
   for (const auto& [name_, make_] : optimizers) {
     const auto& name = name_;  // a plain reference: clang 14 cannot capture a structured binding
