@@ -243,4 +243,11 @@ void check_floating(const Tensor& t, const char* op) {
     fail("{}: needs a float32 or float64 tensor, got {}", op, dtype_name(t.dtype()));
 }
 
+int check_floating_axis(const Tensor& x, int axis, const char* op) {
+  check_defined(x, op, "x");
+  check_floating(x, op);
+  if (x.ndim() == 0) fail("{}: x is a scalar (shape ()); it needs an axis", op);
+  return normalize_axis(axis, x.ndim(), op);
+}
+
 }  // namespace tg

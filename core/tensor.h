@@ -143,5 +143,9 @@ void check_defined(const Tensor& t, const char* op, const char* argument);
 void check_same_kind(const Tensor& a, const Tensor& b, const char* op);
 // Throws unless `t` has a floating dtype.
 void check_floating(const Tensor& t, const char* op);
+// For ops along one axis of a float tensor: x (argument "x") defined,
+// floating, of rank ≥ 1, and `axis` in range; returns it normalized
+// (negative counts from the end).
+int check_floating_axis(const Tensor& x, int axis, const char* op);
 
 }  // namespace tg

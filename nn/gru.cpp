@@ -7,7 +7,7 @@
 namespace tg::nn {
 
 GRU::GRU(int64_t input_size, int64_t hidden_size, GRUOptions options, Generator& gen)
-    : RecurrentNetwork("GRU", 3, input_size, hidden_size, options, options.dtype, gen) {}
+    : RecurrentNetwork("GRU", 3, input_size, hidden_size, options, gen) {}
 
 RecurrentNetwork::CellState GRU::step(const Tensor& gi, const CellState& state, const Tensor& weight_hh_t,
                                       const Tensor& bias_hh) const {

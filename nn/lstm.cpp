@@ -7,7 +7,7 @@
 namespace tg::nn {
 
 LSTM::LSTM(int64_t input_size, int64_t hidden_size, LSTMOptions options, Generator& gen)
-    : RecurrentNetwork("LSTM", 4, input_size, hidden_size, options, options.dtype, gen) {}
+    : RecurrentNetwork("LSTM", 4, input_size, hidden_size, options, gen) {}
 
 RecurrentNetwork::CellState LSTM::step(const Tensor& gi, const CellState& state, const Tensor& weight_hh_t,
                                        const Tensor& bias_hh) const {

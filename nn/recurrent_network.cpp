@@ -13,7 +13,7 @@
 namespace tg::nn {
 
 RecurrentNetwork::RecurrentNetwork(const char* model, int64_t gates, int64_t input_size, int64_t hidden_size,
-                                   RecurrentOptions options, DType dtype, Generator& gen)
+                                   RecurrentOptions options, Generator& gen)
     : model_(model), input_size_(input_size), hidden_size_(hidden_size), options_(options) {
   if (input_size <= 0 || hidden_size <= 0)
     fail("{}: sizes must be positive, got input_size={} hidden_size={}", model, input_size, hidden_size);
@@ -27,7 +27,7 @@ RecurrentNetwork::RecurrentNetwork(const char* model, int64_t gates, int64_t inp
     const int64_t layer_input = layer == 0 ? input_size : hidden_size * directions;  // I_k
     for (int direction = 0; direction < directions; ++direction) {
       RecurrentWeights& w = weights_[layer * directions + direction];
-      w = RecurrentWeights::make(model, gates, layer_input, hidden_size, {options.bias, dtype}, gen);
+      w = RecurrentWeights::make(model, gates, layer_input, hidden_size, {options.bias, options.dtype}, gen);
       const std::string suffix = "_l" + std::to_string(layer) + (direction == 1 ? "_reverse" : "");
       for (const auto& [name, parameter] : w.named(suffix)) register_parameter(name, *parameter);
     }

@@ -59,7 +59,7 @@ class RecurrentNetwork : public Module {
 
   // `model` names the subclass in errors ("GRU"); G = `gates` row blocks.
   RecurrentNetwork(const char* model, int64_t gates, int64_t input_size, int64_t hidden_size,
-                   RecurrentOptions options, DType dtype, Generator& gen);
+                   RecurrentOptions options, Generator& gen);  // parameters in options.dtype
 
   // One step of the cell: gi (B, G·H) = x_t W_ihᵀ + b_ih, the state (B, H)
   // each, weight_hh_t = W_hhᵀ (H, G·H) made once per sequence, bias_hh (G·H,)

@@ -5,7 +5,6 @@
 #include "core/creation.h"
 #include "core/error.h"
 #include "core/profiler.h"
-#include "core/shape.h"
 #include "ops/matmul.h"
 #include "ops/transpose.h"
 
@@ -14,10 +13,7 @@ namespace tg {
 // Recorded through matmul (dx = dy Uᵀ: the reversed cumulative sum).
 Tensor cumsum(const Tensor& x, int dim) {
   const ProfileScope profile("cumsum");
-  check_defined(x, "cumsum", "x");
-  check_floating(x, "cumsum");
-  if (x.ndim() == 0) fail("cumsum: x is a scalar (shape ()); it needs a dimension");
-  const int d = normalize_axis(dim, x.ndim(), "cumsum");
+  const int d = check_floating_axis(x, dim, "cumsum");
   const int64_t n = x.size(d);
   std::vector<double> upper(static_cast<size_t>(n * n), 0.0);
   for (int64_t j = 0; j < n; ++j)

@@ -105,11 +105,7 @@ Tensor einsum(const std::string& equation, const std::vector<Tensor>& operands) 
   if (xs.size() == 1) return arrange(sum_out(xs[0], out), out);
 
   // Letters one operand has alone and the output lacks: summed first.
-  auto needed = [&](size_t self) {
-    std::string keep = out + xs[1 - self].labels;
-    return keep;
-  };
-  const Labelled a = sum_out(xs[0], needed(0)), b = sum_out(xs[1], needed(1));
+  const Labelled a = sum_out(xs[0], out + xs[1].labels), b = sum_out(xs[1], out + xs[0].labels);
   std::string batch, contract, left, right;
   for (char c : a.labels) {
     const bool shared = b.labels.find(c) != std::string::npos, kept = out.find(c) != std::string::npos;

@@ -21,14 +21,12 @@ namespace tg {
 // Recorded through its parts: d/dx [m + log Σ e^(x−m)] = e^(x−m) / Σ e^(x−m) with m constant.
 Tensor logsumexp(const Tensor& x, int axis, bool keepdim) {
   const ProfileScope profile("logsumexp");
-  check_defined(x, "logsumexp", "x");
-  check_floating(x, "logsumexp");
-  if (x.ndim() == 0) fail("logsumexp: x is a scalar (shape ()); it needs an axis to reduce");
-  Tensor m = max(x, axis, true).values.detach();  // (…, 1, …)
+  const int a = check_floating_axis(x, axis, "logsumexp");
+  Tensor m = max(x, a, true).values.detach();  // (…, 1, …)
   // An infinite maximum would give ∞ − ∞ = nan: shift such a slice by 0 instead (log Σ e^x is then ±∞ as it should).
   m = where(eq(abs(m), INFINITY), kernels::zeros_like(m), m);
-  const Tensor y = add(log(sum(exp(sub(x, m)), {axis}, true)), m);
-  return keepdim ? y : squeeze(y, axis);
+  const Tensor y = add(log(sum(exp(sub(x, m)), {a}, true)), m);
+  return keepdim ? y : squeeze(y, a);
 }
 
 }  // namespace tg

@@ -8,7 +8,6 @@
 #include "core/creation.h"
 #include "core/error.h"
 #include "core/profiler.h"
-#include "core/shape.h"
 #include "ops/gather.h"
 #include "ops/index_select.h"
 
@@ -16,10 +15,7 @@ namespace tg {
 
 TopK topk(const Tensor& x, int64_t k, int dim, bool largest) {
   const ProfileScope profile("topk");
-  check_defined(x, "topk", "x");
-  check_floating(x, "topk");
-  if (x.ndim() == 0) fail("topk: x is a scalar (shape ()); it needs a dimension");
-  const int d = normalize_axis(dim, x.ndim(), "topk");
+  const int d = check_floating_axis(x, dim, "topk");
   const int64_t n = x.size(d);
   if (k < 0 || k > n) fail("topk: k = {} must be in 0..{} (dimension {} of x {})", k, n, d, x.shape().str());
   // Rows along dim, last: (rows, n) on the host.

@@ -2,7 +2,6 @@
 
 #include "core/error.h"
 #include "core/profiler.h"
-#include "core/shape.h"
 #include "ops/mean.h"
 #include "ops/mul.h"
 #include "ops/sqrt.h"
@@ -14,10 +13,7 @@ namespace tg {
 // Recorded through its parts (mean, sub, mul, sum).
 Tensor var(const Tensor& x, int axis, int64_t correction, bool keepdim) {
   const ProfileScope profile("var");
-  check_defined(x, "var", "x");
-  check_floating(x, "var");
-  if (x.ndim() == 0) fail("var: x is a scalar (shape ()); it needs an axis to reduce");
-  const int a = normalize_axis(axis, x.ndim(), "var");
+  const int a = check_floating_axis(x, axis, "var");
   const int64_t n = x.shape()[a];
   if (correction < 0) fail("var: correction must be >= 0, got {}", correction);
   if (n - correction <= 0)
