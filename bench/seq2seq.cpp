@@ -194,6 +194,7 @@ void run_train(const Options& o) {
   TapeScope use_tape(tape);
   double timed_seconds = 0, timed_flops = 0, first_loss = 0, last_loss = 0;
   int64_t timed_tokens = 0;
+  size_t system_allocations_before_timing = 0;  // host allocator misses: fresh memory, faulted in on first touch
   // Where a step's memory goes, at the step whose forward holds the most:
   // live tensor bytes before it, after the forward (what the tape saved),
   // after the backward (the gradients), and its (T, B, V) logits.
@@ -223,6 +224,7 @@ void run_train(const Options& o) {
     const double seconds = seconds_since(start);
     if (step == 0) first_loss = value;
     last_loss = value;
+    if (step + 1 == o.warmup) system_allocations_before_timing = host_memory_stats().system_allocations;
     if (step < o.warmup) continue;
     timed_seconds += seconds;
     timed_tokens += batch.num_tgt_tokens;
@@ -233,11 +235,12 @@ void run_train(const Options& o) {
   const HostMemoryStats memory = host_memory_stats();  // what of the RSS is live tensors, what the allocator keeps
   fmt::print("seq2seq impl=tapegrad model={} mode=train device={} threads={} steps={} warmup={} batch={} dropout={} checkpoint_encoder={} "
              "tokens={} seconds={:.3f} tok_per_s={:.1f} matmul_mflop_per_tok={:.3f} start_rss_mb={:.1f} peak_rss_mb={:.1f} "
-             "host_peak_in_use_mb={:.1f} host_cached_mb={:.1f} peak_device_mb={:.1f} first_loss={:.8g} last_loss={:.8g} "
+             "host_peak_in_use_mb={:.1f} host_cached_mb={:.1f} host_misses_per_step={:.1f} peak_device_mb={:.1f} first_loss={:.8g} last_loss={:.8g} "
              "step_before_mb={:.1f} step_saved_mb={:.1f} step_after_backward_mb={:.1f} step_logits_mb={:.1f}\n",
              o.model, device.str(), o.threads, o.steps, o.warmup, o.batch_size, o.dropout, o.checkpoint_encoder, timed_tokens, timed_seconds,
              tokens / timed_seconds, timed_flops / tokens / 1e6, start_rss_mb, peak_rss_mb(),
              static_cast<double>(memory.peak_in_use_bytes) / mb, static_cast<double>(memory.cached_bytes) / mb,
+             static_cast<double>(memory.system_allocations - system_allocations_before_timing) / static_cast<double>(o.steps - o.warmup),
              peak_device_mb(device), first_loss, last_loss, before_mb, saved_mb, after_backward_mb, logits_mb);
 }
 

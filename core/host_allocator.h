@@ -6,6 +6,9 @@
 // lists by size class (multiples of 64 bytes up to 4 KiB, then eight classes
 // per power of two, so a block is at most 12.5% larger than asked), and the
 // next request of the same class reuses one without touching the system.
+// A request of 1 MiB or more whose class has none takes the smallest cached
+// block up to four times its size (the whole block counts as in use), since
+// fresh memory costs a page fault per page on first touch.
 //
 // The cache never holds more than the demand has shown it needs: on a miss,
 // when what is handed out plus what is cached would pass the peak ever handed

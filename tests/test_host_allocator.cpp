@@ -54,6 +54,29 @@ TEST_CASE("a freed block is reused by the next request of its class, without the
   }
 }
 
+TEST_CASE("a mapped request that misses its class takes a cached block up to four times larger") {
+  tg::host_release_cached();
+  const size_t in_use = host_memory_stats().in_use_bytes;
+  void* big = tg::host_allocate(10 << 20);
+  tg::host_deallocate(big, 10 << 20);
+  const size_t misses = host_memory_stats().system_allocations;
+  void* smaller = tg::host_allocate(3 << 20);  // 3 MiB: the 10 MiB block, no fresh memory
+  CHECK(smaller == big);
+  CHECK(host_memory_stats().system_allocations == misses);
+  CHECK(host_memory_stats().in_use_bytes == in_use + host_size_class(10 << 20));  // counts the whole block
+  tg::host_deallocate(smaller, 3 << 20);
+  CHECK(host_memory_stats().in_use_bytes == in_use);
+  void* again = tg::host_allocate(10 << 20);  // back in its own class
+  CHECK(again == big);
+  CHECK(host_memory_stats().system_allocations == misses);
+  tg::host_deallocate(again, 10 << 20);
+  void* tiny = tg::host_allocate(2 << 20);  // more than four times smaller: a fresh block
+  CHECK(tiny != big);
+  CHECK(host_memory_stats().system_allocations == misses + 1);
+  tg::host_deallocate(tiny, 2 << 20);
+  tg::host_release_cached();
+}
+
 TEST_CASE("training-like churn with changing shapes keeps in-use plus cached within the peak plus 1/8") {
   tg::host_release_cached();
   std::mt19937 rng(7);
