@@ -34,18 +34,25 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
   const Saved x_saved = save_if(w.requires_grad(), "x", x2);   // dW reads X (x itself when contiguous)
   const Saved w_saved = save_if(x.requires_grad(), "w", w);    // dX reads W; db reads nothing
   record("linear", {&x, &w, &b}, y, {x_saved, w_saved},
-         [dx_slot = slot_of(x), dw = slot_of(w), db = slot_of(b), x_saved, w_saved, rows_k, rows_n](const Tensor& dy) {
+         [dx_slot = slot_of(x), dw = slot_of(w), db = slot_of(b), x_saved, w_saved, rows_k, rows_n,
+          w_strides = w.strides()](const Tensor& dy) {
            const Tensor g = dy.contiguous();
            const Tensor dy2d = make_view(g, rows_n, contiguous_strides(rows_n), g.offset());  // (M, N)
            if (dx_slot) {
-             const Tensor dx = grad_buffer(*dx_slot);  // contiguous, x's shape
+             const GradTarget dx = grad_target(*dx_slot);  // contiguous, x's shape
              kernels::matmul2d_into(dy2d, permuted_view(w_saved.get(), {1, 0}),
-                                    make_view(dx, rows_k, contiguous_strides(rows_k), dx.offset()), true);  // dX += dY Wᵀ
+                                    make_view(dx.buffer, rows_k, contiguous_strides(rows_k), dx.buffer.offset()),
+                                    dx.accumulate);  // dX += dY Wᵀ
            }
            if (dw) {
              const Tensor& x2 = x_saved.get();
              const Tensor x2d = make_view(x2, rows_k, contiguous_strides(rows_k), x2.offset());  // (M, K)
-             kernels::matmul2d_into(permuted_view(x2d, {1, 0}), dy2d, grad_buffer(*dw), true);  // dW += Xᵀ dY
+             const GradTarget target = grad_target(*dw, w_strides);  // Wᵀ's gradient in Wᵀ's layout (W's memory)
+             if (target.buffer.is_contiguous())
+               kernels::matmul2d_into(permuted_view(x2d, {1, 0}), dy2d, target.buffer, target.accumulate);  // dW += Xᵀ dY
+             else
+               kernels::matmul2d_into(permuted_view(dy2d, {1, 0}), x2d, permuted_view(target.buffer, {1, 0}),
+                                      target.accumulate);  // dWᵀ += dYᵀ X
            }
            if (db) accumulate_grad(*db, g);  // summed to b's shape
          });

@@ -53,6 +53,17 @@ void batched_product(const Tensor& a, const Tensor& b, const Tensor& out, bool a
   kernels::matmul_into(a, b, make_view(out, shape3, contiguous_strides(shape3), out.offset()), accumulate);
 }
 
+// d(operand) (+)= left @ right for a 2-D operand with `strides`, in the
+// layout grad_target picks: contiguous, or the operand's transposed one (a
+// weight's transpose Wᵀ), then written as rightᵀ @ leftᵀ into its memory.
+void add_product_grad(GradSlot& operand, const Strides& strides, const Tensor& left, const Tensor& right) {
+  const GradTarget target = grad_target(operand, strides);
+  if (target.buffer.is_contiguous())
+    kernels::matmul2d_into(left, right, target.buffer, target.accumulate);
+  else
+    kernels::matmul2d_into(transpose_view(right), transpose_view(left), transpose_view(target.buffer), target.accumulate);
+}
+
 // d(operand) for one side: product of the given 3-D views, summed to the operand's shape.
 void accumulate_operand_grad(GradSlot& operand, const Tensor& left, const Tensor& right, const Shape& batch) {
   const Shape& shape = operand.shape;
@@ -60,7 +71,8 @@ void accumulate_operand_grad(GradSlot& operand, const Tensor& left, const Tensor
   full.push_back(shape[shape.size() - 2]);
   full.push_back(shape[shape.size() - 1]);
   if (full == shape) {
-    batched_product(left, right, grad_buffer(operand), /*accumulate=*/true);
+    const GradTarget target = grad_target(operand);
+    batched_product(left, right, target.buffer, target.accumulate);
     return;
   }
   Tensor g = kernels::empty_like(left, full);
@@ -88,9 +100,10 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     const Saved a_saved = save_if(b.requires_grad(), "a", a);  // dB reads A
     const Saved b_saved = save_if(a.requires_grad(), "b", b);  // dA reads B
     record("matmul", {&a, &b}, c, {a_saved, b_saved},
-           [da = slot_of(a), db = slot_of(b), a_saved, b_saved](const Tensor& dc) {
-             if (da) kernels::matmul2d_into(dc, transpose_view(b_saved.get()), grad_buffer(*da), true);  // dA += dC Bᵀ
-             if (db) kernels::matmul2d_into(transpose_view(a_saved.get()), dc, grad_buffer(*db), true);  // dB += Aᵀ dC
+           [da = slot_of(a), db = slot_of(b), a_saved, b_saved, a_strides = a.strides(),
+            b_strides = b.strides()](const Tensor& dc) {
+             if (da) add_product_grad(*da, a_strides, dc, transpose_view(b_saved.get()));  // dA += dC Bᵀ
+             if (db) add_product_grad(*db, b_strides, transpose_view(a_saved.get()), dc);  // dB += Aᵀ dC
            });
     return c;
   }

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "tapegrad_kernels.h"
+#include "test_support.h"
 
 using namespace tg;
 
@@ -462,4 +463,37 @@ TEST_CASE("errors thrown inside a backward function carry the op's name") {
     record("thrower", {&w}, y, [](const Tensor&) { throw std::runtime_error("not ours"); });
     CHECK_THROWS_WITH_AS(sum(y).backward(), "not ours", std::runtime_error);
   }
+}
+
+TEST_CASE("a product's gradient for a weight's transpose (or a transposed slice) reaches the weight contiguous") {
+  // The products write Wᵀ's gradient in Wᵀ's dimension order (grad_target), so the transpose's backward
+  // hands W a contiguous tensor. The values must equal those of the same expression over contiguous
+  // copies of the parts (plain buffers all the way), whichever path each use takes.
+  Generator gen(5);
+  const TensorOptions f64{.dtype = DType::f64};
+  const Tensor x = randn({6, 4}, f64, gen), x2 = randn({6, 4}, f64, gen), seed = randn({6, 3}, f64, gen);
+  const Tensor b = randn({3}, f64, gen);
+  // y = x P + b + x2 P + 1 (R Pᵀ R)[0]: P (4, 3) is used by linear, by matmul (accumulating into its
+  // transposed buffer) and transposed back as a left operand; R (3, 3) twice.
+  auto expression = [&](const Tensor& p, const Tensor& r) {
+    const Tensor term = select(matmul(matmul(r, transpose(p, 0, 1)), p), 0, 0);  // (3,)
+    return sum((linear(x, p, b) + matmul(x2, p) + term) * seed);
+  };
+  const Tensor w = randn({3, 7}, f64, gen).requires_grad_();  // (out 3, in 4 + 3): two column parts
+  Tensor p_copy, r_copy;
+  {
+    NoGrad no_grad;
+    p_copy = transpose(slice(w, 1, 0, 4), 0, 1).contiguous().requires_grad_();
+    r_copy = transpose(slice(w, 1, 4, 7), 0, 1).contiguous().requires_grad_();
+  }
+  Tape tape;
+  TapeScope scope(tape);
+  expression(transpose(slice(w, 1, 0, 4), 0, 1), transpose(slice(w, 1, 4, 7), 0, 1)).backward();
+  expression(p_copy, r_copy).backward();
+  REQUIRE(w.grad().is_contiguous());
+  CHECK(test_support::max_abs_diff(transpose(slice(w.grad(), 1, 0, 4), 0, 1), p_copy.grad()) < 1e-12);
+  CHECK(test_support::max_abs_diff(transpose(slice(w.grad(), 1, 4, 7), 0, 1), r_copy.grad()) < 1e-12);
+  CHECK(gradcheck([&](const std::vector<Tensor>& in) {
+    return expression(transpose(slice(in[0], 1, 0, 4), 0, 1), transpose(slice(in[0], 1, 4, 7), 0, 1));
+  }, {w}).ok);
 }
