@@ -8,6 +8,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "backends/cpu/cpu_gemm.h"
 #include "backends/cpu/cpu_loops.h"
 #include "backends/cpu/cpu_math.h"
 #include "core/backend_registry.h"
@@ -249,6 +250,23 @@ void matmul_typed(const View& a, const View& b, const View& c, double beta) {
     blas_int(extent, "a matrix extent or stride");
   const int threads = pool_threads();
   const int64_t flops = batch * m * n * k;
+  const int64_t work = flops / cpu::kFlopsPerElement;
+  if constexpr (std::is_same_v<T, float>) {
+    if (cpu::use_own_sgemm() && (beta == 0 || beta == 1)) {
+      auto product = [&](int64_t i) {
+        cpu::own_sgemm(m, n, k, {a.as<const float>() + i * a.strides[0], a.strides[1], a.strides[2]},
+                       {b.as<const float>() + i * b.strides[0], b.strides[1], b.strides[2]}, c.as<float>() + i * m * n,
+                       n, beta == 1);
+      };
+      if (batch >= threads)  // one product per thread at a time (each then runs serially)
+        cpu::parallel_ranges(batch, work, [&](int64_t begin, int64_t end) {
+          for (int64_t i = begin; i < end; ++i) product(i);
+        });
+      else
+        for (int64_t i = 0; i < batch; ++i) product(i);  // each split over the threads
+      return;
+    }
+  }
   // c[i][r0:r1, c0:c1] (+)= a[i][r0:r1, :] @ b[i][:, c0:c1]
   auto block = [&](int64_t i, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
     BlasMatrix<T> am, bm;
@@ -256,7 +274,6 @@ void matmul_typed(const View& a, const View& b, const View& c, double beta) {
     bm.set(b.as<const T>() + i * b.strides[0] + c0 * b.strides[2], k, c1 - c0, b.strides[1], b.strides[2]);
     gemm(am, bm, c.as<T>() + i * m * n + r0 * n + c0, r1 - r0, c1 - c0, k, T(beta), n);
   };
-  const int64_t work = flops / cpu::kFlopsPerElement;
   if (batch >= threads) {
     cpu::parallel_ranges(batch, work, [&](int64_t begin, int64_t end) {
       for (int64_t i = begin; i < end; ++i) block(i, 0, m, 0, n);

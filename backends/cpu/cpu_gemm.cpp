@@ -1,0 +1,178 @@
+#include "backends/cpu/cpu_gemm.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <string_view>
+#include <vector>
+
+#include "backends/cpu/cpu_loops.h"
+#include "backends/cpu/thread_pool.h"
+
+namespace tg::cpu {
+
+#if defined(__AVX512F__)
+#define TG_OWN_SGEMM 1
+#endif
+
+#ifdef TG_OWN_SGEMM
+
+namespace {
+
+// Register tile: kRows rows of C by two 16-float vectors of columns, 24
+// accumulators of the 32 registers, so each k step loads two vectors of B and
+// kRows values of A for 2 · kRows FMAs.
+constexpr int kWidth = 16;
+constexpr int kRows = 12;
+constexpr int kCols = 2 * kWidth;    // a panel: columns of B the tile covers
+constexpr int64_t kDepth = 256;      // k per block: one panel's block (kDepth · kCols floats) stays in L1
+constexpr int64_t kPanelsAtOnce = 8;  // panels packed per block: 8 · 32 KiB (AVX-512) in L2
+
+using Vec = float __attribute__((vector_size(kWidth * sizeof(float))));
+
+Vec load(const float* p) {
+  Vec v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+void store(float* p, const Vec& v) { std::memcpy(p, &v, sizeof v); }
+
+// c[0:R, 0:cols] (+)= a[0:R, 0:depth] @ panel, panel row kk = kCols values of B's row kk.
+template <int R>
+void tile(const float* a, int64_t a_rs, int64_t a_cs, const float* panel, int64_t depth, float* c, int64_t ldc,
+          int cols, bool add) {
+  Vec lo[R], hi[R];
+  for (int r = 0; r < R; ++r) lo[r] = hi[r] = Vec{};
+  for (int64_t kk = 0; kk < depth; ++kk) {
+    const Vec b0 = load(panel + kk * kCols), b1 = load(panel + kk * kCols + kWidth);
+    for (int r = 0; r < R; ++r) {
+      const float av = a[r * a_rs + kk * a_cs];
+      lo[r] += av * b0;
+      hi[r] += av * b1;
+    }
+  }
+  if (cols == kCols) {
+    for (int r = 0; r < R; ++r) {
+      float* row = c + r * ldc;
+      if (add) {
+        lo[r] += load(row);
+        hi[r] += load(row + kWidth);
+      }
+      store(row, lo[r]);
+      store(row + kWidth, hi[r]);
+    }
+    return;
+  }
+  for (int r = 0; r < R; ++r) {  // the last panel, narrower than the tile
+    float values[kCols];
+    store(values, lo[r]);
+    store(values + kWidth, hi[r]);
+    float* row = c + r * ldc;
+    for (int j = 0; j < cols; ++j) row[j] = add ? row[j] + values[j] : values[j];
+  }
+}
+
+template <int... R>
+void tile_rows(int rows, std::integer_sequence<int, R...>, const float* a, int64_t a_rs, int64_t a_cs,
+               const float* panel, int64_t depth, float* c, int64_t ldc, int cols, bool add) {
+  ((rows == R + 1 ? tile<R + 1>(a, a_rs, a_cs, panel, depth, c, ldc, cols, add) : void()), ...);
+}
+
+// Copies B[k0:k0+depth, panel p's columns] for `panels` panels from `first`, zero past column n.
+void pack(const MatrixF32& b, int64_t n, int64_t k0, int64_t depth, int64_t first, int64_t panels, float* out) {
+  for (int64_t q = 0; q < panels; ++q) {
+    const int64_t col0 = (first + q) * kCols, cols = std::min<int64_t>(kCols, n - col0);
+    float* dst = out + q * depth * kCols;
+    for (int64_t kk = 0; kk < depth; ++kk) {
+      const float* src = b.data + (k0 + kk) * b.row_stride + col0 * b.col_stride;
+      float* d = dst + kk * kCols;
+      if (b.col_stride == 1) {
+        std::memcpy(d, src, static_cast<size_t>(cols) * sizeof(float));
+      } else {
+        for (int64_t j = 0; j < cols; ++j) d[j] = src[j * b.col_stride];
+      }
+      std::fill(d + cols, d + kCols, 0.0f);
+    }
+  }
+}
+
+// A thread's scratch for packed panels, 64-byte aligned, grown as needed.
+float* panel_buffer(size_t floats) {
+  thread_local std::vector<float> buffer;
+  if (buffer.size() < floats + 16) buffer.resize(floats + 16);
+  auto address = reinterpret_cast<uintptr_t>(buffer.data());
+  return reinterpret_cast<float*>((address + 63) / 64 * 64);
+}
+
+// C rows [r0, r1) × panels [p0, p1).
+void gemm_part(int64_t n, int64_t k, const MatrixF32& a, const MatrixF32& b, float* c, int64_t ldc, bool accumulate,
+               int64_t r0, int64_t r1, int64_t p0, int64_t p1) {
+  float* packed = panel_buffer(static_cast<size_t>(kPanelsAtOnce * kDepth * kCols));
+  for (int64_t first = p0; first < p1; first += kPanelsAtOnce) {
+    const int64_t panels = std::min(kPanelsAtOnce, p1 - first);
+    for (int64_t k0 = 0; k0 < k; k0 += kDepth) {
+      const int64_t depth = std::min(kDepth, k - k0);
+      pack(b, n, k0, depth, first, panels, packed);
+      const bool add = accumulate || k0 > 0;
+      for (int64_t i = r0; i < r1; i += kRows) {
+        const int rows = static_cast<int>(std::min<int64_t>(kRows, r1 - i));
+        const float* a_block = a.data + i * a.row_stride + k0 * a.col_stride;
+        for (int64_t q = 0; q < panels; ++q) {
+          const int64_t col0 = (first + q) * kCols;
+          const int cols = static_cast<int>(std::min<int64_t>(kCols, n - col0));
+          tile_rows(rows, std::make_integer_sequence<int, kRows>{}, a_block, a.row_stride, a.col_stride,
+                    packed + q * depth * kCols, depth, c + i * ldc + col0, ldc, cols, add);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+bool use_own_sgemm() {
+  static const bool own = [] {
+    const char* choice = std::getenv("TG_SGEMM");
+    if (choice != nullptr && std::string_view(choice) == "own") return true;
+    if (choice != nullptr && std::string_view(choice) == "openblas") return false;
+    const std::string_view core = openblas_get_corename();
+    return core != "SkylakeX" && core != "Cooperlake" && core != "SapphireRapids";
+  }();
+  return own;
+}
+
+void own_sgemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, float* c, int64_t ldc, bool accumulate) {
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    if (!accumulate)
+      for (int64_t i = 0; i < m; ++i) std::fill_n(c + i * ldc, n, 0.0f);
+    return;
+  }
+  const int64_t panels = (n + kCols - 1) / kCols, row_blocks = (m + kRows - 1) / kRows;
+  const int threads = pool_threads();
+  const bool parallel = threads > 1 && m * n * k / kFlopsPerElement >= kParallelThreshold;
+  if (!parallel) {
+    gemm_part(n, k, a, b, c, ldc, accumulate, 0, m, 0, panels);
+  } else if (panels >= 2 * threads || panels >= row_blocks) {
+    // Split the columns: each thread packs only its own panels of B and reads all of A.
+    parallel_for(panels, threads, [&](int64_t begin, int64_t end) {
+      gemm_part(n, k, a, b, c, ldc, accumulate, 0, m, begin, end);
+    });
+  } else {
+    // Few columns, many rows (dX = dY W with a narrow W): split the rows; each thread packs all of B.
+    parallel_for(row_blocks, threads, [&](int64_t begin, int64_t end) {
+      gemm_part(n, k, a, b, c, ldc, accumulate, begin * kRows, std::min(end * kRows, m), 0, panels);
+    });
+  }
+}
+
+#else  // no AVX-512 target: OpenBLAS does every product
+
+bool use_own_sgemm() { return false; }
+void own_sgemm(int64_t, int64_t, int64_t, MatrixF32, MatrixF32, float*, int64_t, bool) {}
+
+#endif
+
+}  // namespace tg::cpu

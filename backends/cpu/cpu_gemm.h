@@ -1,0 +1,32 @@
+#pragma once
+// Float32 matrix products with a micro-kernel of our own, for processors
+// whose vector units OpenBLAS 0.3.21 does not use in full: it runs its
+// Haswell (AVX2) kernel on AVX-512 machines such as AMD's Zen 4 and 5, where
+// this kernel, 512 bits wide, is 1.4-1.7x faster on the translation models'
+// shapes (bench/README.md, issue #25).
+//
+//   C (M, N) = A (M, K) @ B (K, N)  [+ C when accumulate]
+//
+// Any strides for A and B (a transposed operand is read in place: A
+// directly, B while it is copied into panels); C row-major with rows ldc
+// apart. Each C element is one sum over k in increasing order, whatever the
+// thread count, so the result does not depend on how the work is split.
+#include <cstdint>
+
+namespace tg::cpu {
+
+// Whether float32 products use this kernel: when the build targets AVX-512
+// (-march=native on such a machine) and OpenBLAS runs a narrower kernel here
+// (its core is not SkylakeX, Cooperlake or SapphireRapids). TG_SGEMM=own or
+// TG_SGEMM=openblas in the environment decides instead (own only in an
+// AVX-512 build); read once.
+bool use_own_sgemm();
+
+struct MatrixF32 {
+  const float* data;
+  int64_t row_stride, col_stride;
+};
+
+void own_sgemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, float* c, int64_t ldc, bool accumulate);
+
+}  // namespace tg::cpu
