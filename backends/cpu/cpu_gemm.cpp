@@ -98,10 +98,11 @@ void pack(const MatrixF32& b, int64_t n, int64_t k0, int64_t depth, int64_t firs
   }
 }
 
-// A thread's scratch for packed panels, 64-byte aligned, grown as needed.
-float* panel_buffer(size_t floats) {
-  thread_local std::vector<float> buffer;
-  if (buffer.size() < floats + 16) buffer.resize(floats + 16);
+// A thread's scratch (0: packed panels, 1: a transposed product's block), 64-byte aligned, grown as needed.
+float* scratch(int which, int64_t floats) {
+  thread_local std::vector<float> buffers[2];
+  std::vector<float>& buffer = buffers[which];
+  if (buffer.size() < static_cast<size_t>(floats) + 16) buffer.resize(static_cast<size_t>(floats) + 16);
   auto address = reinterpret_cast<uintptr_t>(buffer.data());
   return reinterpret_cast<float*>((address + 63) / 64 * 64);
 }
@@ -109,7 +110,7 @@ float* panel_buffer(size_t floats) {
 // C rows [r0, r1) × panels [p0, p1).
 void gemm_part(int64_t n, int64_t k, const MatrixF32& a, const MatrixF32& b, float* c, int64_t ldc, bool accumulate,
                int64_t r0, int64_t r1, int64_t p0, int64_t p1) {
-  float* packed = panel_buffer(static_cast<size_t>(kPanelsAtOnce * kDepth * kCols));
+  float* packed = scratch(0, kPanelsAtOnce * kDepth * kCols);
   for (int64_t first = p0; first < p1; first += kPanelsAtOnce) {
     const int64_t panels = std::min(kPanelsAtOnce, p1 - first);
     for (int64_t k0 = 0; k0 < k; k0 += kDepth) {
@@ -127,6 +128,45 @@ void gemm_part(int64_t n, int64_t k, const MatrixF32& a, const MatrixF32& b, flo
         }
       }
     }
+  }
+}
+
+struct Product {
+  int64_t m, n, k;
+  MatrixF32 a, b;
+};
+
+// Rows [r0, r1) × panels [p0, p1) of T = Bᵀ Aᵀ (product `t`), computed into a
+// scratch block, then added into C = Tᵀ: C[panel columns of T, r0:r1].
+void transposed_part(const Product& t, float* c, int64_t ldc, bool accumulate, int64_t r0, int64_t r1, int64_t p0,
+                     int64_t p1) {
+  const int64_t c0 = p0 * kCols, c1 = std::min(p1 * kCols, t.n), rows = r1 - r0, cols = c1 - c0;
+  float* block = scratch(1, rows * cols);  // T[r0:r1, c0:c1], row-major
+  const MatrixF32 a{t.a.data + r0 * t.a.row_stride, t.a.row_stride, t.a.col_stride};
+  const MatrixF32 b{t.b.data + c0 * t.b.col_stride, t.b.row_stride, t.b.col_stride};
+  gemm_part(cols, t.k, a, b, block, cols, false, 0, rows, 0, p1 - p0);
+  for (int64_t i = 0; i < cols; ++i) {  // C row c0 + i = T column c0 + i
+    float* out = c + (c0 + i) * ldc + r0;
+    for (int64_t j = 0; j < rows; ++j) out[j] = accumulate ? out[j] + block[j * cols + i] : block[j * cols + i];
+  }
+}
+
+// Runs part(r0, r1, p0, p1) over the product's rows and 32-column panels,
+// split over the pool's threads when it is large enough.
+template <typename Part>
+void split(const Product& p, const Part& part) {
+  const int64_t panels = (p.n + kCols - 1) / kCols, row_blocks = (p.m + kRows - 1) / kRows;
+  const int threads = pool_threads();
+  if (threads == 1 || p.m * p.n * p.k / kFlopsPerElement < kParallelThreshold) {
+    part(0, p.m, 0, panels);
+  } else if (panels >= 2 * threads || panels >= row_blocks) {
+    // Split the columns: each thread packs only its own panels of B and reads all of A.
+    parallel_for(panels, threads, [&](int64_t begin, int64_t end) { part(0, p.m, begin, end); });
+  } else {
+    // Few columns, many rows: split the rows; each thread packs all of B.
+    parallel_for(row_blocks, threads, [&](int64_t begin, int64_t end) {
+      part(begin * kRows, std::min(end * kRows, p.m), 0, panels);
+    });
   }
 }
 
@@ -150,22 +190,18 @@ void own_sgemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, float*
       for (int64_t i = 0; i < m; ++i) std::fill_n(c + i * ldc, n, 0.0f);
     return;
   }
-  const int64_t panels = (n + kCols - 1) / kCols, row_blocks = (m + kRows - 1) / kRows;
-  const int threads = pool_threads();
-  const bool parallel = threads > 1 && m * n * k / kFlopsPerElement >= kParallelThreshold;
-  if (!parallel) {
-    gemm_part(n, k, a, b, c, ldc, accumulate, 0, m, 0, panels);
-  } else if (panels >= 2 * threads || panels >= row_blocks) {
-    // Split the columns: each thread packs only its own panels of B and reads all of A.
-    parallel_for(panels, threads, [&](int64_t begin, int64_t end) {
-      gemm_part(n, k, a, b, c, ldc, accumulate, 0, m, begin, end);
-    });
-  } else {
-    // Few columns, many rows (dX = dY W with a narrow W): split the rows; each thread packs all of B.
-    parallel_for(row_blocks, threads, [&](int64_t begin, int64_t end) {
-      gemm_part(n, k, a, b, c, ldc, accumulate, begin * kRows, std::min(end * kRows, m), 0, panels);
-    });
+  if (4 * m <= n) {
+    // Few rows against a wide B (a decoder step against the output layer, h W_hhᵀ): B is read in place as
+    // the A of T = Bᵀ Aᵀ and only A's few rows are packed, instead of copying all of B into panels on
+    // every call; C = Tᵀ.
+    const Product t{n, m, k, {b.data, b.col_stride, b.row_stride}, {a.data, a.col_stride, a.row_stride}};
+    split(t, [&](int64_t r0, int64_t r1, int64_t p0, int64_t p1) { transposed_part(t, c, ldc, accumulate, r0, r1, p0, p1); });
+    return;
   }
+  const Product p{m, n, k, a, b};
+  split(p, [&](int64_t r0, int64_t r1, int64_t p0, int64_t p1) {
+    gemm_part(n, k, a, b, c, ldc, accumulate, r0, r1, p0, p1);
+  });
 }
 
 #else  // no AVX-512 target: OpenBLAS does every product
