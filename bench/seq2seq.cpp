@@ -51,6 +51,7 @@
 #include "core/tape.h"
 #include "text/batching.h"
 #include "text/multi30k_dir.h"
+#include "text/subword.h"
 #include "text/tokenizer.h"
 #include "text/vocab.h"
 #include "evaluate.h"
@@ -61,6 +62,7 @@
 #include "seq2seq/seq2seq.h"
 #include "seq2seq_flops.h"
 #include "seq2seq_plan.h"
+#include "text_codec.h"
 #include "train.h"
 #include "translation_checkpoint.h"
 
@@ -76,6 +78,9 @@ struct Options {
   std::string data_dir;  // "" = text::find_multi30k_dir's search
   uint64_t seed = 1;
   int64_t embed = 256, hidden = 512;
+  std::string vocab = "word";  // word, or subword: one joint SentencePiece unigram model, as `translate train --vocab subword --joint-vocab`
+  int64_t vocab_size = 8000;
+  bool tie_embeddings = false;
   // train
   int64_t steps = 100, batch_size = 64, warmup = 3;
   double dropout = 0.2, lr = 1e-3, clip = 1.0;
@@ -108,26 +113,41 @@ double peak_rss_mb() {
   return static_cast<double>(usage.ru_maxrss) / 1024.0;
 }
 
-// The training pairs and vocabularies `translate train` builds with its default settings.
+// The training pairs and vocabularies `translate train` builds with its default
+// settings (word), or with `--vocab subword --joint-vocab --vocab-size N`.
 struct Corpus {
   text::Vocab src_vocab, tgt_vocab;
+  translate::TextCodec codec = translate::TextCodec::words();
   std::vector<text::Example> train;
 };
 
-std::vector<std::vector<std::string>> split_all(const std::vector<std::string>& lines) {
-  std::vector<std::vector<std::string>> out;
-  out.reserve(lines.size());
-  for (const std::string& line : lines) out.push_back(text::split_tokens(line));
-  return out;
+// A vocabulary whose ids are a subword model's, piece for piece (as train.cpp builds it).
+text::Vocab subword_vocab(const text::SubwordModel& model) {
+  std::string lines;
+  for (const std::string& piece : model.pieces()) lines += piece + "\n";
+  return text::Vocab::from_string(lines, "the subword model's pieces");
 }
 
-Corpus load_corpus(const std::string& data_dir) {
+Corpus load_corpus(const Options& o) {
   const translate::TrainSettings settings;  // min_freq 2, max_len 50, all pairs
-  const translate::SplitText text = translate::read_split(text::find_multi30k_dir(data_dir), "train", settings.limit_train, false);
-  const auto src = split_all(text.src_tok), tgt = split_all(text.tgt_tok);
+  const bool subword = o.vocab == "subword";
+  const translate::SplitText text = translate::read_split(text::find_multi30k_dir(o.data_dir), "train", settings.limit_train, subword);
   Corpus corpus;
-  corpus.src_vocab = text::Vocab::build(src, settings.min_freq);
-  corpus.tgt_vocab = text::Vocab::build(tgt, settings.min_freq);
+  if (subword) {  // deterministic: the train and decode runs train the same model
+    std::vector<std::string> both;
+    for (const std::string& line : text.src_raw) both.push_back(text::normalize_punctuation(line, "de"));
+    for (const std::string& line : text.tgt_raw) both.push_back(text::normalize_punctuation(line, "en"));
+    text::SubwordOptions options;
+    options.vocab_size = o.vocab_size;
+    const text::SubwordModel joint = text::SubwordModel::train(both, options);
+    corpus.codec = translate::TextCodec::subwords(joint, joint);
+    corpus.src_vocab = corpus.tgt_vocab = subword_vocab(joint);
+  }
+  const auto src = translate::source_token_lists(corpus.codec, text), tgt = translate::target_token_lists(corpus.codec, text);
+  if (!subword) {
+    corpus.src_vocab = text::Vocab::build(src, settings.min_freq);
+    corpus.tgt_vocab = text::Vocab::build(tgt, settings.min_freq);
+  }
   corpus.train = text::encode_pairs(src, tgt, corpus.src_vocab, corpus.tgt_vocab);
   text::drop_long_examples(corpus.train, settings.max_len);
   return corpus;
@@ -143,6 +163,7 @@ translate::ModelConfig model_config(const Options& o, const Corpus& corpus, doub
   config.hidden = o.hidden;
   config.dropout = dropout;
   config.checkpoint_encoder = o.checkpoint_encoder;
+  config.tie_embeddings = o.tie_embeddings;
   return config;
 }
 
@@ -153,6 +174,8 @@ bench::PlanConfig plan_config(const Options& o, const translate::ModelConfig& c)
           {"tgt_vocab", fmt::to_string(c.tgt_vocab)},
           {"embed", fmt::to_string(c.embed)},
           {"hidden", fmt::to_string(c.hidden)},
+          {"vocab", o.vocab},
+          {"tie_embeddings", c.tie_embeddings ? "1" : "0"},
           {"dropout", fmt::to_string(c.dropout)},
           {"lr", fmt::to_string(o.lr)},
           {"clip", fmt::to_string(o.clip)},
@@ -165,7 +188,7 @@ bench::PlanConfig plan_config(const Options& o, const translate::ModelConfig& c)
 // ---- train ----
 
 void run_train(const Options& o) {
-  const Corpus corpus = load_corpus(o.data_dir);
+  const Corpus corpus = load_corpus(o);
   const translate::ModelConfig config = model_config(o, corpus, o.dropout);
   text::BatchOptions batch_options;
   batch_options.batch_size = o.batch_size;
@@ -233,11 +256,11 @@ void run_train(const Options& o) {
   if (!o.save_path.empty()) nn::save(*model, o.save_path);
   const double tokens = static_cast<double>(timed_tokens);
   const HostMemoryStats memory = host_memory_stats();  // what of the RSS is live tensors, what the allocator keeps
-  fmt::print("seq2seq impl=tapegrad model={} mode=train device={} threads={} steps={} warmup={} batch={} dropout={} checkpoint_encoder={} "
+  fmt::print("seq2seq impl=tapegrad model={} mode=train device={} threads={} vocab={} tied={} steps={} warmup={} batch={} dropout={} checkpoint_encoder={} "
              "tokens={} seconds={:.3f} tok_per_s={:.1f} matmul_mflop_per_tok={:.3f} start_rss_mb={:.1f} peak_rss_mb={:.1f} "
              "host_peak_in_use_mb={:.1f} host_cached_mb={:.1f} host_misses_per_step={:.1f} peak_device_mb={:.1f} first_loss={:.8g} last_loss={:.8g} "
              "step_before_mb={:.1f} step_saved_mb={:.1f} step_after_backward_mb={:.1f} step_logits_mb={:.1f}\n",
-             o.model, device.str(), o.threads, o.steps, o.warmup, o.batch_size, o.dropout, o.checkpoint_encoder, timed_tokens, timed_seconds,
+             o.model, device.str(), o.threads, o.vocab, o.tie_embeddings, o.steps, o.warmup, o.batch_size, o.dropout, o.checkpoint_encoder, timed_tokens, timed_seconds,
              tokens / timed_seconds, timed_flops / tokens / 1e6, start_rss_mb, peak_rss_mb(),
              static_cast<double>(memory.peak_in_use_bytes) / mb, static_cast<double>(memory.cached_bytes) / mb,
              static_cast<double>(memory.system_allocations - system_allocations_before_timing) / static_cast<double>(o.steps - o.warmup),
@@ -261,7 +284,7 @@ void print_decode(const Options& o, const char* mode, int64_t sentences, double 
 
 void run_decode(const Options& o) {
   if (o.weights_path.empty()) fail("bench_seq2seq decode: --weights FILE is required (bench_seq2seq train --save)");
-  const Corpus corpus = load_corpus(o.data_dir);
+  const Corpus corpus = load_corpus(o);
   const translate::ModelConfig config = model_config(o, corpus, 0.0);
   std::unique_ptr<translate::Seq2Seq> model = translate::make_model(config, o.seed);
   nn::load(*model, o.weights_path);
@@ -269,11 +292,11 @@ void run_decode(const Options& o) {
   model->to(device);
   model->eval();
 
-  const translate::SplitText test = translate::read_split(text::find_multi30k_dir(o.data_dir),
-                                                          "test_2016_flickr", o.sentences, false);
-  std::vector<text::Example> sources(test.src_tok.size());
-  for (size_t i = 0; i < sources.size(); ++i)
-    sources[i].src = corpus.src_vocab.encode(text::split_tokens(test.src_tok[i]));
+  const translate::SplitText test = translate::read_split(text::find_multi30k_dir(o.data_dir), "test_2016_flickr",
+                                                          o.sentences, corpus.codec.is_subword());
+  const auto source_tokens = translate::source_token_lists(corpus.codec, test);
+  std::vector<text::Example> sources(source_tokens.size());
+  for (size_t i = 0; i < sources.size(); ++i) sources[i].src = corpus.src_vocab.encode(source_tokens[i]);
   std::vector<text::Batch> batches;
   for (const std::vector<int64_t>& indices : text::plan_eval(sources, o.batch_size))
     batches.push_back(text::make_batch(sources, indices));
@@ -334,6 +357,11 @@ void add_common(CLI::App* cmd, Options& o) {
   cmd->add_option("--seed", o.seed, "model initialisation, batch plan and dropout seed")->capture_default_str();
   cmd->add_option("--embed", o.embed, "embedding size E")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--hidden", o.hidden, "hidden size H")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--vocab", o.vocab, "word, or subword (one joint SentencePiece unigram model)")
+      ->check(CLI::IsMember({"word", "subword"}))->capture_default_str();
+  cmd->add_option("--vocab-size", o.vocab_size, "subword: pieces, specials included")->check(CLI::Range(8, 1000000))
+      ->capture_default_str();
+  cmd->add_flag("--tie-embeddings", o.tie_embeddings, "bahdanau: the target embedding doubles as the output matrix");
   cmd->add_option("--plan", o.plan_path, "write the exact batches here for bench/seq2seq_torch.py");
   cmd->add_option("--batch-size", o.batch_size, "sentences per batch")->check(CLI::PositiveNumber)->capture_default_str();
 }

@@ -4,17 +4,21 @@
 #   1. per model, a pairing check: dropout 0, 5 steps on both sides, the
 #      first losses must agree (same model, same batches);
 #   2. per model, RUNS alternating training runs of each side, each pair after
-#      a measurement of the machine's sgemm GFLOP/s (OpenBLAS directly on
-#      (64·30, 512) x (512, 1536)); medians of tok/s and peak RSS, the ratios
-#      tapegrad/PyTorch (of the medians, and the median of the per-run ratios),
-#      and the share of the sgemm limit (matmul FLOPs per target token × tok/s
-#      ÷ the median sgemm FLOP/s);
+#      a measurement of the machine's sgemm GFLOP/s on (64·30, 512) x (512, 1536):
+#      OpenBLAS directly, and tg::matmul (its own AVX-512 kernel where it has
+#      one, backends/cpu/cpu_gemm.h); the limit is the faster of the two.
+#      Medians of tok/s and peak RSS, the ratios tapegrad/PyTorch (of the
+#      medians, and the median of the per-run ratios), and the shares of the
+#      sgemm limit and of OpenBLAS's sgemm (matmul FLOPs per target token ×
+#      tok/s ÷ the median GFLOP/s);
 #   3. per model, RUNS alternating runs of greedy and beam decoding with the
 #      weights tapegrad trained: medians of sentences/s of both sides, the
 #      ratios, and how many outputs are identical.
 # Works from any directory. Environment knobs (defaults in brackets):
 #   BUILD_DIR [build]  THREADS [2]  RUNS [3]  STEPS [100]  MODELS ["cho bahdanau"]
 #   SENTENCES [1000] (greedy)  BEAM_SENTENCES [200]  PYTHON [/usr/bin/python3]
+#   VOCAB [word] (or subword: one joint SentencePiece unigram model of VOCAB_SIZE [8000] pieces)
+#   TIE [0] (1: bahdanau's output layer through the target embedding, as the subword models train; Cho stays untied)
 #   WORK [a new temporary directory; plans, weights and logs stay there]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -27,6 +31,7 @@ models=${MODELS:-cho bahdanau}
 sentences=${SENTENCES:-1000}
 beam_sentences=${BEAM_SENTENCES:-200}
 python=${PYTHON:-/usr/bin/python3}
+vocab_flags=(--vocab "${VOCAB:-word}" --vocab-size "${VOCAB_SIZE:-8000}")
 work=${WORK:-$(mktemp -d /tmp/seq2seq-bench.XXXXXX)}
 mkdir -p "$work"
 
@@ -46,12 +51,15 @@ results="$work/results.txt"
 source bench/stats.sh  # field, median, median3, ratio
 lines() { grep "^seq2seq impl=$1 model=$2 mode=$3 " "$results" || true; }
 
-# The machine's sgemm GFLOP/s now: OpenBLAS directly on (64·30, 512) x (512, 1536), appended to the results.
+# The machine's sgemm GFLOP/s now on (64·30, 512) x (512, 1536): OpenBLAS directly, tg::matmul, and the
+# faster of the two (the limit), appended to the results.
 measure_sgemm() {
-  local gflops
-  gflops=$("$build_dir/bench/bench_matmul" --threads "$threads" --reps 5 --mkn 1920 512 1536 | grep '^matmul' |
-    field openblas_gflops)
-  echo "sgemm threads=$threads load=$(cut -d' ' -f1 /proc/loadavg) gflops=$gflops" | tee -a "$results"
+  local line openblas own
+  line=$("$build_dir/bench/bench_matmul" --threads "$threads" --reps 5 --mkn 1920 512 1536 | grep '^matmul')
+  openblas=$(echo "$line" | field openblas_gflops)
+  own=$(echo "$line" | field tapegrad_gflops)
+  echo "sgemm threads=$threads load=$(cut -d' ' -f1 /proc/loadavg) openblas_gflops=$openblas tapegrad_gflops=$own" \
+    "gflops=$(awk -v a="$openblas" -v b="$own" 'BEGIN { print (a > b ? a : b) }')" | tee -a "$results"
 }
 # Median over the runs of tapegrad's figure / PyTorch's figure of the same run (robust to load drifting between runs).
 paired_ratio() {
@@ -62,9 +70,11 @@ paired_ratio() {
 echo "== machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(date '+%Y-%m-%d %H:%M') =="
 
 for model in $models; do
+  model_flags=("${vocab_flags[@]}")
+  if [[ "${TIE:-0}" == 1 && "$model" == bahdanau ]]; then model_flags+=(--tie-embeddings); fi
   echo
   echo "== $model: pairing check (dropout 0, 5 steps) =="
-  "$tg_bench" train --model "$model" --threads "$threads" --steps 5 --warmup 1 --dropout 0 \
+  "$tg_bench" train --model "$model" "${model_flags[@]}" --threads "$threads" --steps 5 --warmup 1 --dropout 0 \
     --plan "$work/$model-check.plan" --init "$work/$model-check-init.safetensors" | tee -a "$work/check.txt"
   "${torch_bench[@]}" train --threads "$threads" --plan "$work/$model-check.plan" \
     --init "$work/$model-check-init.safetensors" | tee -a "$work/check.txt"
@@ -80,7 +90,7 @@ for model in $models; do
   echo "== $model: training, $runs alternating runs each, $steps steps, threads=$threads =="
   for ((i = 1; i <= runs; i++)); do
     measure_sgemm
-    "$tg_bench" train --model "$model" --threads "$threads" --steps "$steps" --plan "$work/$model.plan" \
+    "$tg_bench" train --model "$model" "${model_flags[@]}" --threads "$threads" --steps "$steps" --plan "$work/$model.plan" \
       --init "$work/$model-init.safetensors" --save "$work/$model-trained.safetensors" | tee -a "$results"
     "${torch_bench[@]}" train --threads "$threads" --plan "$work/$model.plan" \
       --init "$work/$model-init.safetensors" | tee -a "$results"
@@ -90,7 +100,7 @@ for model in $models; do
   echo "== $model: decoding with the weights tapegrad trained ($sentences sentences greedy, $beam_sentences beam)," \
     "$runs alternating runs each =="
   for ((i = 1; i <= runs; i++)); do
-    "$tg_bench" decode --model "$model" --threads "$threads" --weights "$work/$model-trained.safetensors" \
+    "$tg_bench" decode --model "$model" "${model_flags[@]}" --threads "$threads" --weights "$work/$model-trained.safetensors" \
       --sentences "$sentences" --beam-sentences "$beam_sentences" --plan "$work/$model-decode.plan" \
       --outputs "$work/$model-outputs.txt" | tee -a "$results"
     "${torch_bench[@]}" decode --threads "$threads" --plan "$work/$model-decode.plan" \
@@ -101,10 +111,15 @@ done
 echo
 echo "== training: medians of $runs runs, threads=$threads, $steps steps (first 3 not timed) =="
 sgemm=$(grep '^sgemm ' "$results" | field gflops | median)
-echo "sgemm (1920,512)x(512,1536), OpenBLAS, threads=$threads: median $sgemm GFLOP/s over the runs" \
-  "(range $(grep '^sgemm ' "$results" | field gflops | sort -g | sed -n '1p;$p' | paste -sd-))"
-echo "| model | tapegrad tok/s | PyTorch tok/s | tapegrad/PyTorch (per-run median) | tapegrad peak RSS MB (live tensors at most) | PyTorch peak RSS MB | RSS tapegrad/PyTorch | matmul MFLOP/tok | tapegrad % of sgemm | PyTorch % of sgemm |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+openblas=$(grep '^sgemm ' "$results" | field openblas_gflops | median)
+own=$(grep '^sgemm ' "$results" | field tapegrad_gflops | median)
+echo "sgemm (1920,512)x(512,1536), threads=$threads, medians over the runs: OpenBLAS $openblas GFLOP/s" \
+  "(range $(grep '^sgemm ' "$results" | field openblas_gflops | sort -g | sed -n '1p;$p' | paste -sd-))," \
+  "tg::matmul $own (range $(grep '^sgemm ' "$results" | field tapegrad_gflops | sort -g | sed -n '1p;$p' | paste -sd-));" \
+  "the limit (the faster, per run): $sgemm"
+echo "vocabulary: ${VOCAB:-word}$([[ "${VOCAB:-word}" == subword ]] && echo " (${VOCAB_SIZE:-8000} pieces, joint)"), tied: ${TIE:-0}"
+echo "| model | tapegrad tok/s | PyTorch tok/s | tapegrad/PyTorch (per-run median) | tapegrad peak RSS MB (live tensors at most) | PyTorch peak RSS MB | RSS tapegrad/PyTorch | matmul MFLOP/tok | tapegrad % of sgemm limit | PyTorch % of sgemm limit | tapegrad % of OpenBLAS sgemm | PyTorch % of OpenBLAS sgemm |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 for model in $models; do
   tg_tok=$(lines tapegrad "$model" train | field tok_per_s | median)
   pt_tok=$(lines pytorch "$model" train | field tok_per_s | median)
@@ -112,8 +127,8 @@ for model in $models; do
   tg_live=$(lines tapegrad "$model" train | field host_peak_in_use_mb | median)
   pt_rss=$(lines pytorch "$model" train | field peak_rss_mb | median)
   mflop=$(lines tapegrad "$model" train | field matmul_mflop_per_tok | head -1)
-  share() { awk -v t="$1" -v f="$mflop" -v g="$sgemm" 'BEGIN { printf "%.1f", 100 * t * f * 1e6 / (g * 1e9) }'; }
-  echo "| $model | $tg_tok | $pt_tok | $(ratio "$tg_tok" "$pt_tok") ($(paired_ratio "$model" train tok_per_s)) | $tg_rss ($tg_live) | $pt_rss | $(ratio "$tg_rss" "$pt_rss") | $mflop | $(share "$tg_tok") | $(share "$pt_tok") |"
+  share() { awk -v t="$1" -v f="$mflop" -v g="$2" 'BEGIN { printf "%.1f", 100 * t * f * 1e6 / (g * 1e9) }'; }
+  echo "| $model | $tg_tok | $pt_tok | $(ratio "$tg_tok" "$pt_tok") ($(paired_ratio "$model" train tok_per_s)) | $tg_rss ($tg_live) | $pt_rss | $(ratio "$tg_rss" "$pt_rss") | $mflop | $(share "$tg_tok" "$sgemm") | $(share "$pt_tok" "$sgemm") | $(share "$tg_tok" "$openblas") | $(share "$pt_tok" "$openblas") |"
 done
 
 echo

@@ -16,13 +16,14 @@ double cho_forward(double S, double B, double T, double E, double H, double V) {
   return encoder + initial + input + recurrence + output;
 }
 
-double bahdanau_forward(double S, double B, double T, double E, double H, double V) {
+double bahdanau_forward(double S, double B, double T, double E, double H, double V, bool tied) {
   const double encoder = 2 * (2 * S * B * E * 3 * H + 2 * S * B * H * 3 * H);
   const double keys_and_initial = 2 * B * S * 2 * H * H + 2 * B * 2 * H * H;
   const double input = 2 * T * B * E * 3 * H + T * 2 * B * 2 * H * 3 * H;
   const double attention = T * (2 * B * H * H + 2 * B * S * H + 2 * B * S * 2 * H);
   const double recurrence = 2 * T * B * H * 3 * H;
-  const double output = 2 * T * B * (3 * H + E) * V;
+  // Tied: [s; c; E y] -> E, then E -> V through the embedding matrix.
+  const double output = tied ? 2 * T * B * (3 * H + E) * E + 2 * T * B * E * V : 2 * T * B * (3 * H + E) * V;
   return encoder + keys_and_initial + input + attention + recurrence + output;
 }
 
@@ -34,7 +35,7 @@ double training_step_matmul_flops(const translate::ModelConfig& c, int64_t S, in
   const double e = static_cast<double>(c.embed), h = static_cast<double>(c.hidden);
   const double v = static_cast<double>(c.tgt_vocab);
   if (c.kind == "cho") return 3 * cho_forward(s, b, t, e, h, v);
-  if (c.kind == "bahdanau") return 3 * bahdanau_forward(s, b, t, e, h, v);
+  if (c.kind == "bahdanau") return 3 * bahdanau_forward(s, b, t, e, h, v, c.tie_embeddings);
   fail("training_step_matmul_flops: unknown model kind '{}'; known kinds: cho, bahdanau", c.kind);
 }
 

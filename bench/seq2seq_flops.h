@@ -21,7 +21,7 @@
 //             decoder input  2·T·B·E·3H + T · 2·B·2H·3H     (E y once, c_t per step)
 //             attention      T · (2·B·H·H + 2·B·S·H + 2·B·S·2H)   query, scores vᵀ, context
 //             recurrence     2·T·B·H·3H
-//             output         2·T·B·(3H+E)·V
+//             output         2·T·B·(3H+E)·V, tied: 2·T·B·(3H+E)·E + 2·T·B·E·V
 #include <cstdint>
 
 #include "seq2seq/seq2seq.h"

@@ -132,7 +132,7 @@ class AdditiveAttention(nn.Module):
 
 
 class Decoder(nn.Module):
-    def __init__(self, vocab, embed, hidden, context, out_in, dropout, attention):
+    def __init__(self, vocab, embed, hidden, context, out_in, dropout, attention, tied=False):
         super().__init__()
         self.embed = nn.Embedding(vocab, embed, padding_idx=PAD)
         self.dropout = nn.Dropout(dropout)
@@ -140,7 +140,15 @@ class Decoder(nn.Module):
         if attention:
             self.attention = AdditiveAttention(hidden, context, hidden)
         self.gru = nn.GRUCell(embed + context, hidden)  # weight_ih columns E y | c
-        self.out = nn.Linear(out_in, vocab)
+        # Tied (Press & Wolf 2017, seq2seq/bahdanau_model.h): out projects to E, the embedding matrix to V.
+        self.tied = tied
+        self.out = nn.Linear(out_in, embed if tied else vocab)
+        if tied:
+            self.out_bias = nn.Parameter(torch.zeros(vocab))
+
+    def logits(self, features):
+        projected = self.out(features)
+        return F.linear(projected, self.embed.weight, self.out_bias) if self.tied else projected
 
 
 class ChoModel(nn.Module):
@@ -191,7 +199,8 @@ class BahdanauModel(nn.Module):
         super().__init__()
         self.E, self.H = c["embed"], c["hidden"]
         self.encoder = Encoder(c["src_vocab"], self.E, self.H, True, c["dropout"])
-        self.decoder = Decoder(c["tgt_vocab"], self.E, self.H, 2 * self.H, 3 * self.H + self.E, c["dropout"], True)
+        self.decoder = Decoder(c["tgt_vocab"], self.E, self.H, 2 * self.H, 3 * self.H + self.E, c["dropout"], True,
+                               c["tied"])
 
     def encode(self, src, lengths, mask):
         outputs, h_n = self.encoder(src, lengths)
@@ -212,7 +221,7 @@ class BahdanauModel(nn.Module):
             s = gru_step(gi_y_t + F.linear(context, w_ih_c), s, d.gru.weight_hh, d.gru.bias_hh)
             states.append(s)
             contexts.append(context)
-        return d.out(torch.cat([torch.stack(states), torch.stack(contexts), y], 2))  # (T, B, V)
+        return d.logits(torch.cat([torch.stack(states), torch.stack(contexts), y], 2))  # (T, B, V)
 
     def step(self, enc, prev, hidden):
         d = self.decoder
@@ -220,13 +229,16 @@ class BahdanauModel(nn.Module):
         context, _ = d.attention(hidden, enc["keys"], enc["projected_keys"], enc["mask"])
         s = gru_step(F.linear(torch.cat([y, context], 1), d.gru.weight_ih, d.gru.bias_ih), hidden,
                      d.gru.weight_hh, d.gru.bias_hh)
-        logits = d.out(torch.cat([s, context, y], 1))
+        logits = d.logits(torch.cat([s, context, y], 1))
         return torch.log_softmax(logits, -1), s
 
 
 def make_model(config, dropout=None):
     c = {k: int(config[k]) for k in ("src_vocab", "tgt_vocab", "embed", "hidden")}
     c["dropout"] = float(config["dropout"]) if dropout is None else dropout
+    c["tied"] = config.get("tie_embeddings", "0") == "1"
+    if c["tied"] and config["model"] != "bahdanau":
+        raise SystemExit("tie_embeddings=1 is built for the bahdanau model only")
     if config.get("cell", "gru") != "gru":
         raise SystemExit(f"only the GRU cell is built here, got cell={config['cell']}")
     return {"cho": ChoModel, "bahdanau": BahdanauModel}[config["model"]](c)
