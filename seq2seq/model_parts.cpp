@@ -8,6 +8,7 @@
 #include "ops/checkpoint.h"
 #include "ops/add.h"
 #include "ops/concat.h"
+#include "ops/linear.h"
 #include "ops/matmul.h"
 #include "ops/reshape.h"
 #include "ops/transpose.h"
@@ -140,7 +141,7 @@ Tensor output_logits(const nn::Linear& out, const Tensor& features, const Tensor
   Shape shape = projected.shape();
   const int64_t E = shape[shape.size() - 1];
   const Tensor rows = reshape(projected, Shape{-1, E});                            // (N, E): one product
-  const Tensor logits = matmul(rows, transpose(tied_embedding, 0, 1)) + tied_bias;  // (N, E) @ (E, V) + (V,)
+  const Tensor logits = linear(rows, transpose(tied_embedding, 0, 1), tied_bias);  // (N, E) @ (E, V) + (V,), one node
   shape[shape.size() - 1] = tied_embedding.size(0);
   return reshape(logits, shape);  // (..., V)
 }

@@ -532,7 +532,7 @@ TEST_CASE("matmul: shapes, transposes, packing, batch broadcast and beta") {
   // (one panel, many rows), and computed transposed (few rows against a wide b: Cᵀ = bᵀ aᵀ).
   const Dims dims[] = {{1, 1, 1, 1}, {1, 2, 3, 4}, {3, 7, 33, 5}, {2, 65, 130, 33},
                        {4, 1, 7, 65}, {2, 33, 1, 3}, {2, 3, 0, 4}, {2, 0, 5, 3},
-                       {1, 80, 280, 300}, {1, 240, 300, 30}, {1, 26, 280, 290}};
+                       {1, 130, 280, 300}, {1, 240, 300, 30}, {1, 26, 280, 290}};
   const MatLayout layouts[] = {MatLayout::row_major, MatLayout::transposed, MatLayout::sliced,
                                MatLayout::batch_broadcast};
   for (DType dtype : kFloatTypes)

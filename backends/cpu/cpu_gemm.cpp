@@ -190,10 +190,10 @@ void own_sgemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, float*
       for (int64_t i = 0; i < m; ++i) std::fill_n(c + i * ldc, n, 0.0f);
     return;
   }
-  if (4 * m <= n) {
-    // Few rows against a wide B (a decoder step against the output layer, h W_hhᵀ): B is read in place as
-    // the A of T = Bᵀ Aᵀ and only A's few rows are packed, instead of copying all of B into panels on
-    // every call; C = Tᵀ.
+  if (m * (k + 2 * n) < k * n) {
+    // Few rows against a large B (a decoder step against the output layer, h W_hhᵀ): B is read in place as
+    // the A of T = Bᵀ Aᵀ and only A's rows are packed (k·m copies instead of k·n), then T is added into
+    // C = Tᵀ, a strided pass over m·n that costs about two copies an element.
     const Product t{n, m, k, {b.data, b.col_stride, b.row_stride}, {a.data, a.col_stride, a.row_stride}};
     split(t, [&](int64_t r0, int64_t r1, int64_t p0, int64_t p1) { transposed_part(t, c, ldc, accumulate, r0, r1, p0, p1); });
     return;
