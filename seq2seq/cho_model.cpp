@@ -1,6 +1,7 @@
 #include "seq2seq/cho_model.h"
 
 #include "core/error.h"
+#include "core/tape.h"
 #include "text/vocab.h"
 #include "seq2seq/model_parts.h"
 #include "ops/add.h"
@@ -60,6 +61,10 @@ Encoded ChoModel::encode(const Tensor& src, const Tensor& src_lengths, const Ten
   encoded.mask = src_mask;                                               // (B, S)
   const Tensor s0 = tg::tanh(decoder.init_state(encoded.context));  // s_0 (B, H)
   encoded.initial_hidden = decoder.cell.initial_state(s0);          // s_0, or [s_0; 0] (B, 2H) for an LSTM
+  if (!grad_enabled()) {  // decoding: the context's shares once, not at every step
+    encoded.context_input = cell_input_parts().project_with_bias(1, encoded.context);  // (B, 3H)
+    encoded.context_output = output_parts().project_with_bias(1, encoded.context);     // (B, V)
+  }
   return encoded;
 }
 
@@ -71,7 +76,7 @@ Tensor ChoModel::forward(const text::Batch& batch) const {
 
   const Tensor y = decoder.dropout(decoder.embed(batch.tgt_in));  // E y_{t-1} for all t: (T, B, E)
   const detail::DecoderCell& cell = decoder.cell;
-  const Tensor gi = cell_input(y, c);                     // (T, B, 3H) (4H for an LSTM), all steps at once
+  const Tensor gi = cell_input(y, cell_input_parts().project_with_bias(1, c));  // (T, B, 3H) (4H for an LSTM), all steps
   const Tensor w_hh_t = cell.weights().weight_hh_t();  // (H, 3H), once
   std::vector<Tensor> states;
   states.reserve(static_cast<size_t>(T));
@@ -81,20 +86,28 @@ Tensor ChoModel::forward(const text::Batch& batch) const {
     states.push_back(cell.output(s));            // s_t (B, H)
   }
   const Tensor s_all = decoder.dropout(stack(states, 0));  // (T, B, H)
-  return output_logits(concat({s_all, y}, 2), c);          // (T, B, V)
+  return output_logits(concat({s_all, y}, 2), output_parts().project_with_bias(1, c));  // (T, B, V)
 }
 
 // W_ih [E y; c] + b_ih = (E y) W_ih^yᵀ + (c W_ih^cᵀ + b_ih): the context's share once per
-// sentence, broadcast over the steps.  y (T, B, E) or (B, E), c (B, H) -> (T, B, 3H) or (B, 3H)
-Tensor ChoModel::cell_input(const Tensor& y, const Tensor& c) const {
-  const nn::InputParts parts = decoder.cell.weights().input_parts({config_.embed, config_.hidden});  // E y | c
-  return parts.project_onto(0, y, parts.project_with_bias(1, c));
+// sentence, broadcast over the steps.
+nn::InputParts ChoModel::cell_input_parts() const {
+  return decoder.cell.weights().input_parts({config_.embed, config_.hidden});  // E y | c
 }
 
-// W_o [s; E y; c] + b_o = [s; E y] W_o^{s,y}ᵀ + (c W_o^cᵀ + b_o).  s_y (T, B, H + E) or (B, H + E) -> (.., V)
-Tensor ChoModel::output_logits(const Tensor& s_y, const Tensor& c) const {
-  const nn::InputParts parts(decoder.out.weight, decoder.out.bias, {config_.hidden + config_.embed, config_.hidden});
-  return parts.project_onto(0, s_y, parts.project_with_bias(1, c));
+// W_o [s; E y; c] + b_o = [s; E y] W_o^{s,y}ᵀ + (c W_o^cᵀ + b_o).
+nn::InputParts ChoModel::output_parts() const {
+  return nn::InputParts(decoder.out.weight, decoder.out.bias, {config_.hidden + config_.embed, config_.hidden});
+}
+
+// y (T, B, E) or (B, E), context_share (B, 3H) -> (T, B, 3H) or (B, 3H)
+Tensor ChoModel::cell_input(const Tensor& y, const Tensor& context_share) const {
+  return cell_input_parts().project_onto(0, y, context_share);
+}
+
+// s_y (T, B, H + E) or (B, H + E), context_share (B, V) -> (.., V)
+Tensor ChoModel::output_logits(const Tensor& s_y, const Tensor& context_share) const {
+  return output_parts().project_onto(0, s_y, context_share);
 }
 
 Step ChoModel::step(const Encoded& encoded, const Tensor& prev_tokens, const Tensor& hidden) const {
@@ -102,9 +115,12 @@ Step ChoModel::step(const Encoded& encoded, const Tensor& prev_tokens, const Ten
   check_defined(encoded.context, "ChoModel", "encoded.context");
   const Tensor& c = encoded.context;                             // (B, H)
   const Tensor y = decoder.dropout(decoder.embed(prev_tokens));  // (B, E)
-  const Tensor state = decoder.cell.step(cell_input(y, c), hidden, decoder.cell.weights().weight_hh_t());  // (B, H) or [h; c]
-  const Tensor s = decoder.cell.output(state);                               // (B, H)
-  const Tensor logits = output_logits(concat({decoder.dropout(s), y}, 1), c);  // (B, V)
+  const bool shared = encoded.context_input.defined() && encoded.context_output.defined();
+  const Tensor context_input = shared ? encoded.context_input : cell_input_parts().project_with_bias(1, c);
+  const Tensor context_output = shared ? encoded.context_output : output_parts().project_with_bias(1, c);
+  const Tensor state = decoder.cell.step(cell_input(y, context_input), hidden, decoder.cell.weights().weight_hh_t());  // (B, H) or [h; c]
+  const Tensor s = decoder.cell.output(state);                                            // (B, H)
+  const Tensor logits = output_logits(concat({decoder.dropout(s), y}, 1), context_output);  // (B, V)
   Step result;
   result.log_probs = log_softmax(logits, -1);  // (B, V)
   result.hidden = state;

@@ -65,9 +65,13 @@ class ChoModel : public Seq2Seq {
   ChoDecoder decoder;
 
  private:
-  // The two products forward and step share: the cell's input projection and the output layer.
-  Tensor cell_input(const Tensor& y, const Tensor& c) const;
-  Tensor output_logits(const Tensor& s_y, const Tensor& c) const;
+  // The two products forward and step share, the cell's input projection and
+  // the output layer, each split into the fixed context's share (once per
+  // sentence) and the share of what changes every step.
+  nn::InputParts cell_input_parts() const;
+  nn::InputParts output_parts() const;
+  Tensor cell_input(const Tensor& y, const Tensor& context_share) const;
+  Tensor output_logits(const Tensor& s_y, const Tensor& context_share) const;
   ModelConfig config_;
 };
 

@@ -26,6 +26,8 @@ Encoded select_rows(const Encoded& encoded, const Tensor& rows) {
   picked.context = pick(encoded.context);
   picked.mask = pick(encoded.mask);
   picked.initial_hidden = pick(encoded.initial_hidden);
+  picked.context_input = pick(encoded.context_input);
+  picked.context_output = pick(encoded.context_output);
   return picked;
 }
 

@@ -37,6 +37,10 @@ struct Encoded {
   Tensor context;         // (B, C) the fixed summary c (Cho); undefined for Bahdanau
   Tensor mask;            // (B, S) bool, true on real source tokens
   Tensor initial_hidden;  // (B, H) decoder state before the first step; (B, 2H) [h; c] with an LSTM cell
+  // Cho, when encoded for decoding (no gradient): the fixed context's share of
+  // every step's products, computed once: c W_ih^cᵀ + b_ih (B, 3H) (4H for an
+  // LSTM) and c W_o^cᵀ + b_o (B, V). Undefined otherwise; step computes them.
+  Tensor context_input, context_output;
 };
 
 // One decoder step's result.

@@ -710,6 +710,36 @@ TEST_CASE("normalized_score divides by length^alpha") {
   CHECK(LengthPenalty(1.0).str() == "length^1");
 }
 
+TEST_CASE("Cho: the context's shares encoded once for decoding give the steps computed without them, bit for bit") {
+  const Batch batch = batch_of(random_examples(4, 13, 11, 6, 7, 3));
+  auto model = tg::translate::make_model(config_of("cho", 13, 11, 5, 6, 0.0), 4);
+  model->eval();
+  tg::translate::Encoded with_grad;
+  {
+    tg::Tape tape;
+    tg::TapeScope scope(tape);
+    with_grad = model->encode(batch.src, batch.src_lengths, batch.src_mask);  // training: no shares
+  }
+  CHECK_FALSE(with_grad.context_input.defined());
+  tg::NoGrad no_grad;
+  const tg::translate::Encoded shared = model->encode(batch.src, batch.src_lengths, batch.src_mask);
+  REQUIRE(shared.context_input.defined());
+  CHECK(shared.context_input.shape() == Shape{4, 18});  // (B, 3H)
+  CHECK(shared.context_output.shape() == Shape{4, 11});  // (B, V)
+  tg::translate::Encoded plain = shared;
+  plain.context_input = plain.context_output = Tensor();
+  Tensor hidden_shared = shared.initial_hidden, hidden_plain = plain.initial_hidden;
+  Tensor prev = tg::index_tensor({1, 1, 1, 1}, Shape{4});
+  for (int t = 0; t < 4; ++t) {
+    const tg::translate::Step a = model->step(shared, prev, hidden_shared), b = model->step(plain, prev, hidden_plain);
+    CHECK(max_abs_diff(a.log_probs, b.log_probs) == 0);
+    CHECK(max_abs_diff(a.hidden, b.hidden) == 0);
+    hidden_shared = a.hidden;
+    hidden_plain = b.hidden;
+    prev = tg::argmax(a.log_probs, 1);
+  }
+}
+
 TEST_CASE("select_rows repeats rows of every defined tensor of an encoding") {
   const Batch batch = batch_of(random_examples(3, 13, 11, 5, 5, 2));
   for (const std::string& kind : kKinds) {
@@ -724,6 +754,8 @@ TEST_CASE("select_rows repeats rows of every defined tensor of an encoding") {
     CHECK(max_abs_diff(tg::select(r.initial_hidden, 0, 2), tg::select(e.initial_hidden, 0, 0)) == 0);
     CHECK(r.keys.defined() == (kind == "bahdanau"));
     CHECK(r.context.defined() == (kind == "cho"));
+    CHECK(r.context_output.defined() == (kind == "cho"));
+    if (kind == "cho") CHECK(max_abs_diff(tg::select(r.context_output, 0, 0), tg::select(e.context_output, 0, 2)) == 0);
     if (kind == "bahdanau") {
       CHECK(max_abs_diff(tg::select(r.projected_keys, 0, 0), tg::select(e.projected_keys, 0, 2)) == 0);
       CHECK(max_abs_diff(tg::select(r.mask, 0, 2), tg::select(e.mask, 0, 0)) == 0);
