@@ -526,13 +526,14 @@ TEST_CASE("matmul: shapes, transposes, packing, batch broadcast and beta") {
   struct Dims {
     int64_t batch, m, k, n;
   };
-  // The last three (float32, plain or transposed operands) reach the float32 kernel's blocks
-  // (backends/cpu/cpu_gemm.h, where this build uses it): k past one 256-deep block, more than 8 panels of 32
-  // columns with a narrow last one, 12-row tiles and a remainder; split over the threads by columns, by rows
-  // (one panel, many rows), and computed transposed (few rows against a wide b: Cᵀ = bᵀ aᵀ).
+  // The last four reach the float32 kernel's blocks (backends/cpu/cpu_gemm.h, where this build uses it):
+  // computed transposed (few rows against a wide b: Cᵀ = bᵀ aᵀ) in 1152-row blocks; then (float32, plain or
+  // transposed operands) k past one 256-deep block, more than 8 panels of 32 columns with a narrow last one,
+  // 12-row tiles and a remainder, split over the threads by columns, by rows (one panel, many rows), and
+  // transposed.
   const Dims dims[] = {{1, 1, 1, 1}, {1, 2, 3, 4}, {3, 7, 33, 5}, {2, 65, 130, 33},
                        {4, 1, 7, 65}, {2, 33, 1, 3}, {2, 3, 0, 4}, {2, 0, 5, 3},
-                       {1, 130, 280, 300}, {1, 240, 300, 30}, {1, 26, 280, 290}};
+                       {1, 3, 40, 2500}, {1, 130, 280, 300}, {1, 240, 300, 30}, {1, 26, 280, 290}};
   const MatLayout layouts[] = {MatLayout::row_major, MatLayout::transposed, MatLayout::sliced,
                                MatLayout::batch_broadcast};
   for (DType dtype : kFloatTypes)

@@ -140,14 +140,18 @@ struct Product {
 // scratch block, then added into C = Tᵀ: C[panel columns of T, r0:r1].
 void transposed_part(const Product& t, float* c, int64_t ldc, bool accumulate, int64_t r0, int64_t r1, int64_t p0,
                      int64_t p1) {
-  const int64_t c0 = p0 * kCols, c1 = std::min(p1 * kCols, t.n), rows = r1 - r0, cols = c1 - c0;
-  float* block = scratch(1, rows * cols);  // T[r0:r1, c0:c1], row-major
-  const MatrixF32 a{t.a.data + r0 * t.a.row_stride, t.a.row_stride, t.a.col_stride};
-  const MatrixF32 b{t.b.data + c0 * t.b.col_stride, t.b.row_stride, t.b.col_stride};
-  gemm_part(cols, t.k, a, b, block, cols, false, 0, rows, 0, p1 - p0);
-  for (int64_t i = 0; i < cols; ++i) {  // C row c0 + i = T column c0 + i
-    float* out = c + (c0 + i) * ldc + r0;
-    for (int64_t j = 0; j < rows; ++j) out[j] = accumulate ? out[j] + block[j * cols + i] : block[j * cols + i];
+  constexpr int64_t kRowsAtOnce = 96 * kRows;  // bounds the scratch block: 1152 rows of T
+  const int64_t c0 = p0 * kCols, c1 = std::min(p1 * kCols, t.n), cols = c1 - c0;
+  for (int64_t first = r0; first < r1; first += kRowsAtOnce) {
+    const int64_t rows = std::min(kRowsAtOnce, r1 - first);
+    float* block = scratch(1, rows * cols);  // T[first:first+rows, c0:c1], row-major
+    const MatrixF32 a{t.a.data + first * t.a.row_stride, t.a.row_stride, t.a.col_stride};
+    const MatrixF32 b{t.b.data + c0 * t.b.col_stride, t.b.row_stride, t.b.col_stride};
+    gemm_part(cols, t.k, a, b, block, cols, false, 0, rows, 0, p1 - p0);
+    for (int64_t i = 0; i < cols; ++i) {  // C row c0 + i = T column c0 + i
+      float* out = c + (c0 + i) * ldc + first;
+      for (int64_t j = 0; j < rows; ++j) out[j] = accumulate ? out[j] + block[j * cols + i] : block[j * cols + i];
+    }
   }
 }
 
