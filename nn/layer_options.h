@@ -30,4 +30,21 @@ struct EmbeddingOptions {
   DType dtype = DType::f32;
 };
 
+// Conv1d: torch.nn.Conv1d's keywords after the kernel size.
+struct Conv1dOptions {
+  int64_t stride = 1;
+  int64_t padding = 0;
+  int64_t dilation = 1;
+  int64_t groups = 1;
+  bool bias = true;
+  DType dtype = DType::f32;
+};
+
+// LayerNorm: ε and whether it has a learned scale and shift.
+struct LayerNormOptions {
+  double eps = 1e-5;
+  bool elementwise_affine = true;
+  DType dtype = DType::f32;
+};
+
 }  // namespace tg::nn

@@ -30,6 +30,7 @@
 #include "ops/binary_cross_entropy.h"
 #include "ops/logsumexp.h"
 #include "ops/var.h"
+#include "ops/layer_norm.h"
 #include "ops/mul.h"
 #include "ops/neg.h"
 #include "ops/pow.h"
@@ -59,3 +60,4 @@
 #include "ops/slice.h"
 #include "ops/stack.h"
 #include "ops/where.h"
+#include "ops/conv1d.h"

@@ -1,0 +1,16 @@
+#pragma once
+#include <cstdint>
+
+#include "core/tensor.h"
+
+namespace tg {
+// Layer normalisation (Ba et al. 2016), as torch.nn.functional.layer_norm:
+// over the last dims of x given by `normalized_shape` (D elements per row),
+//   y = (x − μ) / √(σ² + ε) ⊙ weight + bias,   μ = mean, σ² = the biased variance (÷ D)
+// weight and bias have normalized_shape (either may be undefined: no scale,
+// no shift). Recorded through its parts (mean, sub, mul, sqrt, div, add), so
+// every backend runs it; the gradient is theirs:
+//   dx = (g − mean(g) − x̂ ⊙ mean(g ⊙ x̂)) / √(σ² + ε),  g = dy ⊙ weight,  x̂ = (x − μ)/√(σ² + ε)
+Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight = Tensor(),
+                  const Tensor& bias = Tensor(), double eps = 1e-5);
+}  // namespace tg
