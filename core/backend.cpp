@@ -75,6 +75,10 @@ void Backend::additive_score_backward(const View& keys, const View& query, const
                                       const View* dkeys, const View* dquery, const View* dv) {
   fallback().additive_score_backward(keys, query, v, dscore, dkeys, dquery, dv);
 }
+void Backend::ctc_loss(const View& log_probs, const View& targets, const View& input_lengths,
+                       const View& target_lengths, int64_t blank, const View& loss, const View* grad) {
+  fallback().ctc_loss(log_probs, targets, input_lengths, target_lengths, blank, loss, grad);
+}
 void Backend::gru_gates(const View& gi, const View& gh, const View& h, const View& out, const View& saved) {
   fallback().gru_gates(gi, gh, h, out, saved);
 }

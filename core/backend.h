@@ -121,6 +121,17 @@ class Backend {
   virtual void additive_score_backward(const View& keys, const View& query, const View& v, const View& dscore,
                                        const View* dkeys, const View* dquery, const View* dv);
 
+  // CTC (Graves et al. 2006; the recursion in core/ctc_recursion.h), sequence
+  // b of B: log_probs (T, B, C) contiguous, targets int64 (B, S) contiguous
+  // (row b's first target_lengths[b] labels), input_lengths and
+  // target_lengths int64 (B), every length already checked, blank in [0, C):
+  //   loss[b] = −ln Σ_{alignments π of targets[b] in input_lengths[b] steps} Π_t e^log_probs[t, b, π_t]
+  //   grad[t, b, c] = ∂loss[b]/∂log_probs[t, b, c]   (0 for t ≥ input_lengths[b])
+  // A sequence no alignment fits gets loss +inf and gradient 0. grad may be
+  // null (no gradient wanted); loss (B).
+  virtual void ctc_loss(const View& log_probs, const View& targets, const View& input_lengths,
+                        const View& target_lengths, int64_t blank, const View& loss, const View* grad);
+
   // One Adam step in place over a parameter (formulas in core/adam_update.h):
   // param, grad, exp_avg, exp_avg_sq and max_exp_avg_sq (Amsgrad; null
   // without) share shape and float dtype and are contiguous.

@@ -198,6 +198,16 @@ void gru_gates_backward(const Tensor& saved, const Tensor& gh, const Tensor& h, 
       .gru_gates_backward(saved.view(), gh.view(), h.view(), dout.view(), dgi.view(), dgh.view(), dh.view());
 }
 
+void ctc_loss(const Tensor& log_probs, const Tensor& targets, const Tensor& input_lengths,
+              const Tensor& target_lengths, int64_t blank, const Tensor& loss, const Tensor& grad) {
+  mark_written(loss);
+  if (grad.defined()) mark_written(grad);
+  const View grad_view = grad.defined() ? grad.view() : View{};
+  backend_for(log_probs.device())
+      .ctc_loss(log_probs.view(), targets.view(), input_lengths.view(), target_lengths.view(), blank, loss.view(),
+                grad.defined() ? &grad_view : nullptr);
+}
+
 void additive_score(const Tensor& keys, const Tensor& query, const Tensor& v, const Tensor& score) {
   mark_written(score);
   backend_for(keys.device()).additive_score(keys.view(), query.view(), v.view(), score.view());

@@ -69,6 +69,11 @@ void additive_score(const Tensor& keys, const Tensor& query, const Tensor& v, co
 void additive_score_backward(const Tensor& keys, const Tensor& query, const Tensor& v, const Tensor& dscore,
                              const Tensor& dkeys, const Tensor& dquery, const Tensor& dv);
 
+// CTC losses (B) and, when grad is defined, ∂loss/∂log_probs (T, B, C), on
+// log_probs' device; arguments as core/backend.h says.
+void ctc_loss(const Tensor& log_probs, const Tensor& targets, const Tensor& input_lengths,
+              const Tensor& target_lengths, int64_t blank, const Tensor& loss, const Tensor& grad);
+
 // Dropout's factors, a new contiguous tensor: 1 / (1 - p) where draw i of the
 // stream `key` keeps element i (core/random_bits.h), else 0.
 Tensor dropout_mask(const Shape& shape, TensorOptions options, uint64_t key, double p);

@@ -41,7 +41,7 @@ inline Fixture load_fixture(const std::string& file) {
     std::vector<int64_t> sizes(rank);
     for (int64_t& s : sizes) h >> s;
     FixtureTensor t{tg::Shape(sizes), {}};
-    for (double x; v >> x;) t.values.push_back(x);
+    for (std::string word; v >> word;) t.values.push_back(std::stod(word));  // stod reads "inf" and "nan" too
     REQUIRE_MESSAGE(static_cast<int64_t>(t.values.size()) == t.shape.numel(), name << " in " << file);
     fixture[name] = std::move(t);
   }

@@ -34,6 +34,8 @@ class ReferenceBackend final : public Backend {
   void additive_score(const View& keys, const View& query, const View& v, const View& score) override;
   void additive_score_backward(const View& keys, const View& query, const View& v, const View& dscore,
                                const View* dkeys, const View* dquery, const View* dv) override;
+  void ctc_loss(const View& log_probs, const View& targets, const View& input_lengths, const View& target_lengths,
+                int64_t blank, const View& loss, const View* grad) override;
   void adam_update(const View& param, const View& grad, const View& exp_avg, const View& exp_avg_sq,
                    const View* max_exp_avg_sq, const AdamStep& step) override;
   void dropout_mask(const View& out, uint64_t key, double p) override;
