@@ -23,6 +23,7 @@ MAY_INCLUDE = {
     "optim": {"core", "optim"},
     "train": {"core", "ops", "nn", "optim", "train"},
     "text": {"core", "text"},  # the text library (tapegrad-text)
+    "audio": {"core", "audio"},  # the audio library (tapegrad-audio)
     "distributed": {"core", "distributed"},  # data-parallel training across processes (MPI)
     "seq2seq": {"core", "ops", "nn", "text", "seq2seq"},  # the translation models
 }
@@ -30,6 +31,7 @@ MAY_INCLUDE = {
 UMBRELLAS = {
     "tapegrad.h": {"core", "ops", "nn", "optim", "train"},
     "tapegrad_text.h": {"core", "text"},
+    "tapegrad_audio.h": {"core", "audio"},
     "tapegrad_kernels.h": {"core", "backends/cpu", "backends/reference", "tapegrad.h"},
 }
 # Third-party headers that belong to one part of a layer only: file name
@@ -42,6 +44,8 @@ PRIVATE_SYSTEM_HEADERS = {
     "dlfcn.h": ("core/device_module.cpp",),  # dlopen: device modules are loaded there only
     "zlib.h": ("text/",),  # gzip corpora: the text library
     "sentencepiece": ("text/subword.cpp",),  # SentencePiece: subword vocabularies, behind text/subword.h
+    "sndfile.h": ("audio/audio_file.cpp",),  # libsndfile: audio files, behind audio/audio_file.h
+    "fftw3.h": ("audio/features.cpp",),  # FFTW: the spectra of audio/features.h
 }
 SOURCE_SUFFIXES = (".h", ".hpp", ".cpp", ".cc", ".cu", ".cuh", ".inl")
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^">]+)[">]')

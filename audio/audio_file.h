@@ -1,0 +1,23 @@
+#pragma once
+// Reading and writing audio with libsndfile (Debian's libsndfile1): WAV,
+// FLAC, Ogg and the other formats it knows, so no codec is hand-written here.
+#include <string>
+#include <vector>
+
+namespace tg::audio {
+
+// Mono samples in [-1, 1] and their rate.
+struct Audio {
+  std::vector<float> samples;
+  int sample_rate = 0;
+  double seconds() const { return sample_rate > 0 ? static_cast<double>(samples.size()) / sample_rate : 0.0; }
+};
+
+// Reads a file; several channels are averaged to one. Errors name the file
+// and libsndfile's reason ("... is not a sound file libsndfile can read: ...").
+Audio read_audio(const std::string& path);
+// Writes 16-bit PCM WAV; refuses an empty rate and samples outside [-1, 1]
+// that would clip (naming the first).
+void write_wav(const std::string& path, const Audio& audio);
+
+}  // namespace tg::audio

@@ -1,0 +1,134 @@
+#include "audio/features.h"
+
+#include <fftw3.h>
+
+#include <cmath>
+#include <memory>
+#include <mutex>
+#include <numbers>
+
+#include "core/creation.h"
+#include "core/error.h"
+
+namespace tg::audio {
+
+namespace {
+
+double hz_to_mel(double hz) { return 2595.0 * std::log10(1.0 + hz / 700.0); }
+double mel_to_hz(double mel) { return 700.0 * (std::pow(10.0, mel / 2595.0) - 1.0); }
+
+void check_options(int sample_rate, const MelOptions& o) {
+  if (sample_rate < 1) fail("log_mel: the sample rate must be positive, got {}", sample_rate);
+  if (o.n_fft < 2 || o.win_length < 1 || o.win_length > o.n_fft || o.hop_length < 1 || o.n_mels < 1)
+    fail("log_mel: need n_fft >= 2, 1 <= win_length <= n_fft, hop_length >= 1, n_mels >= 1; got n_fft={} "
+         "win_length={} hop_length={} n_mels={}", o.n_fft, o.win_length, o.hop_length, o.n_mels);
+  const double f_max = o.f_max > 0 ? o.f_max : sample_rate / 2.0;
+  if (!(o.f_min >= 0 && o.f_min < f_max && f_max <= sample_rate / 2.0))
+    fail("log_mel: need 0 <= f_min < f_max <= {} Hz (half the sample rate), got f_min={} f_max={}",
+         sample_rate / 2.0, o.f_min, f_max);
+  if (!(o.floor > 0)) fail("log_mel: floor must be positive, got {}", o.floor);
+}
+
+// n_mels + 2 frequencies (Hz) evenly spaced in mel from f_min to f_max.
+std::vector<double> mel_points(int sample_rate, const MelOptions& o) {
+  const double f_max = o.f_max > 0 ? o.f_max : sample_rate / 2.0;
+  const double lo = hz_to_mel(o.f_min), hi = hz_to_mel(f_max);
+  std::vector<double> points(static_cast<size_t>(o.n_mels + 2));
+  for (size_t i = 0; i < points.size(); ++i)
+    points[i] = mel_to_hz(lo + (hi - lo) * static_cast<double>(i) / static_cast<double>(o.n_mels + 1));
+  return points;
+}
+
+// FFTW plans are not thread-safe to make; executing one is.
+std::mutex& planner_mutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
+}  // namespace
+
+std::vector<double> mel_centres(int sample_rate, const MelOptions& options) {
+  check_options(sample_rate, options);
+  const std::vector<double> points = mel_points(sample_rate, options);
+  return {points.begin() + 1, points.end() - 1};
+}
+
+std::vector<float> mel_filters(int sample_rate, const MelOptions& o) {
+  check_options(sample_rate, o);
+  const std::vector<double> points = mel_points(sample_rate, o);
+  const int64_t bins = o.n_fft / 2 + 1;
+  std::vector<float> filters(static_cast<size_t>(bins * o.n_mels), 0.0f);
+  for (int64_t k = 0; k < bins; ++k) {
+    const double hz = static_cast<double>(k) * sample_rate / static_cast<double>(o.n_fft);
+    for (int64_t m = 0; m < o.n_mels; ++m) {
+      const double left = points[m], centre = points[m + 1], right = points[m + 2];
+      const double up = (hz - left) / (centre - left), down = (right - hz) / (right - centre);
+      filters[static_cast<size_t>(k * o.n_mels + m)] = static_cast<float>(std::max(0.0, std::min(up, down)));
+    }
+  }
+  return filters;
+}
+
+Tensor log_mel(const Audio& audio, const MelOptions& o) {
+  check_options(audio.sample_rate, o);
+  const int64_t n = static_cast<int64_t>(audio.samples.size());
+  const int64_t frames = n < o.win_length ? 0 : (n - o.win_length) / o.hop_length + 1;
+  const int64_t bins = o.n_fft / 2 + 1;
+  const std::vector<float> filters = mel_filters(audio.sample_rate, o);
+  std::vector<float> window(static_cast<size_t>(o.win_length));
+  for (int64_t i = 0; i < o.win_length; ++i)  // periodic Hann, as torch.hann_window's default
+    window[i] = static_cast<float>(0.5 - 0.5 * std::cos(2 * std::numbers::pi * static_cast<double>(i) / o.win_length));
+
+  struct FreeFloats {
+    void operator()(void* p) const { fftwf_free(p); }
+  };
+  std::unique_ptr<float, FreeFloats> input(fftwf_alloc_real(static_cast<size_t>(o.n_fft)));
+  std::unique_ptr<fftwf_complex, FreeFloats> spectrum(fftwf_alloc_complex(static_cast<size_t>(bins)));
+  fftwf_plan plan;
+  {
+    std::lock_guard lock(planner_mutex());
+    plan = fftwf_plan_dft_r2c_1d(static_cast<int>(o.n_fft), input.get(), spectrum.get(), FFTW_ESTIMATE);
+  }
+  if (plan == nullptr) fail("log_mel: FFTW could not plan a transform of {} points", o.n_fft);
+
+  std::vector<float> out(static_cast<size_t>(frames * o.n_mels));
+  std::vector<double> power(static_cast<size_t>(bins));
+  for (int64_t f = 0; f < frames; ++f) {
+    const float* frame = audio.samples.data() + f * o.hop_length;
+    for (int64_t i = 0; i < o.n_fft; ++i) input.get()[i] = i < o.win_length ? frame[i] * window[i] : 0.0f;
+    fftwf_execute(plan);
+    for (int64_t k = 0; k < bins; ++k) {
+      const double re = spectrum.get()[k][0], im = spectrum.get()[k][1];
+      power[k] = re * re + im * im;
+    }
+    for (int64_t m = 0; m < o.n_mels; ++m) {
+      double energy = 0;
+      for (int64_t k = 0; k < bins; ++k) energy += power[k] * filters[static_cast<size_t>(k * o.n_mels + m)];
+      out[static_cast<size_t>(f * o.n_mels + m)] = static_cast<float>(std::log(std::max(energy, o.floor)));
+    }
+  }
+  {
+    std::lock_guard lock(planner_mutex());
+    fftwf_destroy_plan(plan);
+  }
+  return from_vector(out, Shape{frames, o.n_mels}, {DType::f32});
+}
+
+Tensor normalize_utterance(const Tensor& features) {
+  check_defined(features, "normalize_utterance", "features");
+  if (features.ndim() != 2) fail("normalize_utterance: features must be (frames, channels), got {}", features.shape().str());
+  const int64_t frames = features.size(0), channels = features.size(1);
+  std::vector<double> values = features.to_vector<double>();
+  for (int64_t c = 0; c < channels; ++c) {
+    double mean = 0, square = 0;
+    for (int64_t f = 0; f < frames; ++f) mean += values[f * channels + c];
+    mean /= std::max<int64_t>(frames, 1);
+    for (int64_t f = 0; f < frames; ++f) square += (values[f * channels + c] - mean) * (values[f * channels + c] - mean);
+    const double std = std::sqrt(square / std::max<int64_t>(frames, 1));
+    for (int64_t f = 0; f < frames; ++f)
+      values[f * channels + c] = std > 1e-12 ? (values[f * channels + c] - mean) / std : 0.0;
+  }
+  return from_vector(values, features.shape(), {features.dtype(), features.device()});
+}
+
+}  // namespace tg::audio

@@ -1,0 +1,121 @@
+// The audio library (issue #26): WAV files through libsndfile, log-mel
+// features through FFTW against an independent NumPy computation
+// (tests/fixtures/make_audio_fixtures.py -> log_mel.txt), a pure tone's
+// energy in the mel band around its frequency, per-utterance normalisation,
+// and errors that name the file or the argument.
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <numbers>
+#include <string>
+#include <vector>
+
+#include "tapegrad.h"
+#include "tapegrad_audio.h"
+#include "test_support.h"
+
+using namespace test_support;
+using tg::audio::Audio;
+using tg::audio::MelOptions;
+
+namespace {
+
+std::string temp_path(const std::string& name) {
+  return "/tmp/tapegrad_test_audio_" + std::to_string(getpid()) + "_" + name;
+}
+
+Audio tone(double hz, int rate, int64_t count, double amplitude = 0.5) {
+  Audio a;
+  a.sample_rate = rate;
+  for (int64_t n = 0; n < count; ++n)
+    a.samples.push_back(static_cast<float>(amplitude * std::sin(2 * std::numbers::pi * hz * n / rate)));
+  return a;
+}
+
+}  // namespace
+
+TEST_CASE("write_wav then read_audio gives the samples back to 16-bit precision") {
+  const std::string path = temp_path("tone.wav");
+  const Audio written = tone(440, 16000, 1600);
+  tg::audio::write_wav(path, written);
+  const Audio read = tg::audio::read_audio(path);
+  CHECK(read.sample_rate == 16000);
+  REQUIRE(read.samples.size() == written.samples.size());
+  double worst = 0;
+  for (size_t i = 0; i < read.samples.size(); ++i)
+    worst = std::max(worst, std::abs(static_cast<double>(read.samples[i] - written.samples[i])));
+  CHECK(worst <= 1.0 / 32768);
+  CHECK(read.seconds() == doctest::Approx(0.1));
+  std::remove(path.c_str());
+}
+
+TEST_CASE("log_mel equals an independent NumPy computation of the same features") {
+  Audio a;
+  a.sample_rate = 16000;
+  for (int n = 0; n < 4800; ++n)
+    a.samples.push_back(static_cast<float>(0.5 * std::sin(2 * std::numbers::pi * 440 * n / 16000.0) +
+                                           0.25 * std::sin(2 * std::numbers::pi * 3000 * n / 16000.0) +
+                                           0.1 * (n % 97) / 97.0 - 0.05));
+  const MelOptions options{.n_fft = 512, .win_length = 400, .hop_length = 160, .n_mels = 40, .f_min = 20, .f_max = 7600};
+  const tg::Tensor features = tg::audio::log_mel(a, options);
+  const Fixture fixture = load_fixture("log_mel.txt");
+  const FixtureTensor& want = entry(fixture, "features");
+  REQUIRE(features.shape() == want.shape);  // (28, 40): ⌊(4800 − 400) / 160⌋ + 1 frames
+  const std::vector<double> got = features.to_vector<double>();
+  double worst = 0;
+  for (size_t i = 0; i < got.size(); ++i) worst = std::max(worst, std::abs(got[i] - want.values[i]));
+  CHECK(worst < 1e-3);  // log energies; float32 FFT against float64
+  const std::vector<double> centres = tg::audio::mel_centres(16000, options);
+  const FixtureTensor& want_centres = entry(fixture, "centres");
+  for (size_t m = 0; m < centres.size(); ++m) CHECK(centres[m] == doctest::Approx(want_centres.values[m]).epsilon(1e-12));
+}
+
+TEST_CASE("a pure tone's energy lands in the mel band around its frequency") {
+  const MelOptions options;  // 400-point FFT, 80 mels up to 8 kHz
+  const std::vector<double> centres = tg::audio::mel_centres(16000, options);
+  for (const double hz : {300.0, 1000.0, 2500.0, 6000.0}) {
+    CAPTURE(hz);
+    const tg::Tensor features = tg::audio::log_mel(tone(hz, 16000, 8000), options);
+    const std::vector<double> frame = tg::select(features, 0, 10).to_vector<double>();
+    const size_t loudest = static_cast<size_t>(std::max_element(frame.begin(), frame.end()) - frame.begin());
+    // The band whose centre is nearest the tone, or a neighbour (a tone between two centres feeds both).
+    size_t nearest = 0;
+    for (size_t m = 0; m < centres.size(); ++m)
+      if (std::abs(centres[m] - hz) < std::abs(centres[nearest] - hz)) nearest = m;
+    CHECK(std::abs(static_cast<long>(loudest) - static_cast<long>(nearest)) <= 1);
+    CHECK(frame[loudest] > frame[(loudest + 40) % frame.size()] + 10);  // far bands are e^10 quieter
+  }
+}
+
+TEST_CASE("normalize_utterance: each channel to mean 0 and std 1; a constant channel to 0") {
+  const tg::Tensor f = tg::tensor({1.0, 5.0, 2.0, 5.0, 3.0, 5.0, 6.0, 5.0}, tg::Shape{4, 2});
+  const std::vector<double> n = tg::audio::normalize_utterance(f).to_vector<double>();
+  double mean = 0, square = 0;
+  for (int i = 0; i < 4; ++i) mean += n[i * 2];
+  for (int i = 0; i < 4; ++i) square += n[i * 2] * n[i * 2];
+  CHECK(mean == doctest::Approx(0).scale(1));
+  CHECK(square / 4 == doctest::Approx(1));
+  for (int i = 0; i < 4; ++i) CHECK(n[i * 2 + 1] == 0.0);
+}
+
+TEST_CASE("audio errors name the file or the argument") {
+  CHECK_THROWS_WITH_AS(tg::audio::read_audio("/nonexistent/x.wav"),
+                       doctest::Contains("/nonexistent/x.wav is not a sound file libsndfile can read"), tg::Error);
+  const std::string text = temp_path("not_audio.wav");
+  std::ofstream(text) << "these are not samples\n";
+  CHECK_THROWS_WITH_AS(tg::audio::read_audio(text), doctest::Contains("is not a sound file libsndfile can read"),
+                       tg::Error);
+  std::remove(text.c_str());
+  Audio loud = tone(440, 16000, 10, 1.5);
+  CHECK_THROWS_WITH_AS(tg::audio::write_wav(temp_path("loud.wav"), loud), doctest::Contains("samples must be in [-1, 1]"),
+                       tg::Error);
+  CHECK_THROWS_WITH_AS(tg::audio::log_mel(tone(440, 16000, 1000), {.n_fft = 256, .win_length = 400}),
+                       doctest::Contains("1 <= win_length <= n_fft"), tg::Error);
+  CHECK_THROWS_WITH_AS(tg::audio::log_mel(tone(440, 16000, 1000), {.f_max = 9000}),
+                       doctest::Contains("f_max <= 8000 Hz (half the sample rate)"), tg::Error);
+  CHECK(tg::audio::log_mel(tone(440, 16000, 100)).shape() == tg::Shape{0, 80});  // shorter than one window
+}
