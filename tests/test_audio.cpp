@@ -2,15 +2,20 @@
 // features through FFTW against an independent NumPy computation
 // (tests/fixtures/make_audio_fixtures.py -> log_mel.txt), a pure tone's
 // energy in the mel band around its frequency, per-utterance normalisation,
-// and errors that name the file or the argument.
+// errors that name the file or the argument, and the synthesized corpus
+// (scripts/synthesize-speech.sh --tiny).
 #include <doctest/doctest.h>
 
 #include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <map>
 #include <numbers>
+#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -118,4 +123,44 @@ TEST_CASE("audio errors name the file or the argument") {
   CHECK_THROWS_WITH_AS(tg::audio::log_mel(tone(440, 16000, 1000), {.f_max = 9000}),
                        doctest::Contains("f_max <= 8000 Hz (half the sample rate)"), tg::Error);
   CHECK(tg::audio::log_mel(tone(440, 16000, 100)).shape() == tg::Shape{0, 80});  // shorter than one window
+}
+
+TEST_CASE("scripts/synthesize-speech.sh --tiny: 8/2/2 utterances, readable 16 kHz WAVs, test voices unseen in training") {
+  if (std::system("command -v espeak-ng >/dev/null && command -v sox >/dev/null") != 0) {
+    MESSAGE("espeak-ng or sox missing (scripts/install-deps.sh installs them): skipping the synthesis check");
+    return;
+  }
+  const std::string dir = temp_path("corpus"), text = temp_path("sentences.txt");
+  {
+    std::ofstream out(text);
+    for (int i = 0; i < 14; ++i) out << "A dog number " << i << " runs across the green field, doesn't it?\n";
+    out << "12 34\n";  // no letters: dropped
+  }
+  const std::string command = std::string("bash ") + TAPEGRAD_SOURCE_DIR + "/scripts/synthesize-speech.sh --tiny --jobs 2 --text " +
+                              text + " " + dir + " >/dev/null";
+  REQUIRE(std::system(command.c_str()) == 0);
+  std::map<std::string, std::set<std::string>> variants;  // split -> voice variants used
+  std::map<std::string, int> counts;
+  for (const std::string split : {"train", "val", "test"}) {
+    std::ifstream tsv(dir + "/" + split + ".tsv");
+    for (std::string line; std::getline(tsv, line);) {
+      std::vector<std::string> fields;
+      std::stringstream row(line);
+      for (std::string field; std::getline(row, field, '\t');) fields.push_back(field);
+      REQUIRE(fields.size() == 5);
+      CHECK(fields[1].find_first_not_of("abcdefghijklmnopqrstuvwxyz' ") == std::string::npos);
+      CHECK(fields[1].find("doesn't") != std::string::npos);
+      variants[split].insert(fields[2].substr(fields[2].find('+') + 1));
+      const Audio audio = tg::audio::read_audio(dir + "/" + fields[0]);
+      CHECK(audio.sample_rate == 16000);
+      CHECK(audio.seconds() > 1.0);
+      ++counts[split];
+    }
+  }
+  CHECK(counts["train"] == 8);
+  CHECK(counts["val"] == 2);
+  CHECK(counts["test"] == 2);
+  for (const std::string& v : variants["test"]) CHECK(variants["train"].count(v) == 0);
+  for (const std::string& v : variants["val"]) CHECK(variants["train"].count(v) == 0);
+  std::system(("rm -rf " + dir + " " + text).c_str());
 }
