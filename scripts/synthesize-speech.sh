@@ -97,10 +97,10 @@ synthesize() {  # one plan line
   local wav="$out/$split_name/$index.wav" raw="$out/$split_name/$index.raw.wav"
   espeak-ng -v "$voice" -s "$speed" -p "$pitch" -w "$raw" -- "$spoken"
   if [[ -n "$noise" ]]; then
-    sox -m "$raw" <(sox "$raw" -p synth whitenoise vol "$noise") -r 16000 -b 16 "$wav" 2>/dev/null ||
-      sox -m "$raw" "|sox $raw -p synth whitenoise vol $noise" -r 16000 -b 16 "$wav"
+    sox -V1 -m "$raw" <(sox -V1 "$raw" -p synth whitenoise vol "$noise") -r 16000 -b 16 "$wav" 2>/dev/null ||
+      sox -V1 -m "$raw" "|sox -V1 $raw -p synth whitenoise vol $noise" -r 16000 -b 16 "$wav"
   else
-    sox "$raw" -r 16000 -b 16 "$wav"
+    sox -V1 "$raw" -r 16000 -b 16 "$wav"
   fi
   rm -f "$raw"
 }

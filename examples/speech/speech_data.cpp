@@ -1,0 +1,158 @@
+#include "speech_data.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "audio/audio_file.h"
+#include "core/creation.h"
+#include "core/error.h"
+#include "ops/reshape.h"
+#include "ops/transpose.h"
+
+namespace speech {
+
+namespace {
+const std::string kAlphabet = " 'abcdefghijklmnopqrstuvwxyz";  // ids 1 … 28
+
+std::vector<std::string> chars_of(const std::string& s) {
+  std::vector<std::string> out;
+  for (const char c : s) out.emplace_back(1, c);
+  return out;
+}
+
+std::vector<std::string> words_of(const std::string& s) {
+  std::vector<std::string> out;
+  std::istringstream in(s);
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+}  // namespace
+
+std::vector<int64_t> encode_text(const std::string& text) {
+  std::vector<int64_t> ids;
+  for (const char c : text) {
+    const size_t at = kAlphabet.find(c);
+    if (at == std::string::npos)
+      tg::fail("speech: '{}' in \"{}\" is not a character the recogniser writes (a-z, space, apostrophe)", c, text);
+    ids.push_back(static_cast<int64_t>(at) + 1);
+  }
+  return ids;
+}
+
+std::string decode_ids(const std::vector<int64_t>& ids) {
+  std::string text;
+  for (const int64_t id : ids)
+    if (id >= 1 && id < kClasses) text += kAlphabet[static_cast<size_t>(id - 1)];
+  return text;
+}
+
+tg::audio::MelOptions mel_options() { return {.n_fft = 400, .win_length = 400, .hop_length = 160, .n_mels = 80}; }
+
+tg::Tensor features_of(const std::string& wav_path) {
+  const tg::audio::Audio audio = tg::audio::read_audio(wav_path);
+  if (audio.sample_rate != 16000)
+    tg::fail("speech: {} is sampled at {} Hz; the recogniser reads 16 kHz (scripts/synthesize-speech.sh writes it)",
+             wav_path, audio.sample_rate);
+  return tg::audio::normalize_utterance(tg::audio::log_mel(audio, mel_options()));
+}
+
+std::vector<Utterance> read_split(const std::string& dir, const std::string& split, int64_t limit) {
+  const std::string tsv = dir + "/" + split + ".tsv";
+  std::ifstream in(tsv);
+  if (!in) tg::fail("speech: cannot read {} (make a corpus with scripts/synthesize-speech.sh {})", tsv, dir);
+  std::vector<Utterance> out;
+  int64_t line_number = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++line_number;
+    if (limit > 0 && static_cast<int64_t>(out.size()) >= limit) break;
+    std::vector<std::string> fields;
+    std::stringstream row(line);
+    for (std::string field; std::getline(row, field, '\t');) fields.push_back(field);
+    if (fields.size() < 2) tg::fail("speech: {}:{}: expected 'path<TAB>transcript[<TAB>voice...]', got \"{}\"", tsv, line_number, line);
+    Utterance u;
+    u.path = dir + "/" + fields[0];
+    u.text = fields[1];
+    u.voice = fields.size() > 2 ? fields[2] : "";
+    try {
+      u.labels = encode_text(u.text);
+      u.features = features_of(u.path);
+    } catch (const tg::Error& e) {
+      tg::fail("speech: {}:{}: {}", tsv, line_number, e.what());
+    }
+    if (u.features.size(0) < 8) tg::fail("speech: {}:{}: {} is shorter than 8 frames", tsv, line_number, u.path);
+    out.push_back(std::move(u));
+  }
+  if (out.empty()) tg::fail("speech: {} holds no utterances", tsv);
+  return out;
+}
+
+std::vector<std::vector<size_t>> plan_batches(const std::vector<Utterance>& data, int64_t batch_size, uint64_t seed) {
+  std::vector<size_t> order(data.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return data[a].features.size(0) < data[b].features.size(0); });
+  std::vector<std::vector<size_t>> batches;
+  for (size_t i = 0; i < order.size(); i += static_cast<size_t>(batch_size))
+    batches.emplace_back(order.begin() + i, order.begin() + std::min(order.size(), i + static_cast<size_t>(batch_size)));
+  if (seed != 0) std::shuffle(batches.begin(), batches.end(), std::mt19937_64(seed));
+  return batches;
+}
+
+Batch make_batch(const std::vector<Utterance>& data, const std::vector<size_t>& indices) {
+  Batch batch;
+  batch.indices = indices;
+  const int64_t B = static_cast<int64_t>(indices.size());
+  const int64_t mels = data[indices[0]].features.size(1);
+  int64_t longest = 0, longest_text = 0;
+  for (const size_t i : indices) {
+    longest = std::max(longest, data[i].features.size(0));
+    longest_text = std::max(longest_text, static_cast<int64_t>(data[i].labels.size()));
+  }
+  std::vector<float> padded(static_cast<size_t>(B * longest * mels), 0.0f);  // (B, T, mels)
+  std::vector<int64_t> labels(static_cast<size_t>(B * std::max<int64_t>(longest_text, 1)), 1);
+  for (int64_t b = 0; b < B; ++b) {
+    const Utterance& u = data[indices[b]];
+    const std::vector<float> f = u.features.to_vector<float>();
+    std::copy(f.begin(), f.end(), padded.begin() + b * longest * mels);
+    batch.frames.push_back(u.features.size(0));
+    std::copy(u.labels.begin(), u.labels.end(), labels.begin() + b * std::max<int64_t>(longest_text, 1));
+    batch.target_lengths.push_back(static_cast<int64_t>(u.labels.size()));
+  }
+  batch.features = tg::transpose(tg::from_vector(padded, tg::Shape{B, longest, mels}, {tg::DType::f32}), 1, 2).contiguous();
+  batch.targets = tg::from_vector(labels, tg::Shape{B, std::max<int64_t>(longest_text, 1)}, {tg::DType::i64});
+  return batch;
+}
+
+int64_t edit_distance(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  std::vector<int64_t> row(b.size() + 1), next(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = static_cast<int64_t>(j);
+  for (size_t i = 1; i <= a.size(); ++i) {
+    next[0] = static_cast<int64_t>(i);
+    for (size_t j = 1; j <= b.size(); ++j)
+      next[j] = std::min({row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    std::swap(row, next);
+  }
+  return row[b.size()];
+}
+
+ErrorRates error_rates(const std::vector<std::string>& hypotheses, const std::vector<std::string>& references) {
+  if (hypotheses.size() != references.size())
+    tg::fail("error_rates: {} hypotheses for {} references", hypotheses.size(), references.size());
+  ErrorRates r;
+  for (size_t i = 0; i < references.size(); ++i) {
+    r.char_edits += edit_distance(chars_of(hypotheses[i]), chars_of(references[i]));
+    r.chars += static_cast<int64_t>(references[i].size());
+    const std::vector<std::string> ref_words = words_of(references[i]);
+    r.word_edits += edit_distance(words_of(hypotheses[i]), ref_words);
+    r.words += static_cast<int64_t>(ref_words.size());
+  }
+  r.cer = r.chars > 0 ? static_cast<double>(r.char_edits) / static_cast<double>(r.chars) : 0;
+  r.wer = r.words > 0 ? static_cast<double>(r.word_edits) / static_cast<double>(r.words) : 0;
+  return r;
+}
+
+}  // namespace speech

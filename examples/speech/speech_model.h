@@ -1,0 +1,60 @@
+#pragma once
+// The recogniser: a convolutional front-end that halves the frame rate,
+// bidirectional GRU layers, a linear layer to the 29 characters, trained with
+// CTC (DeepSpeech 2's shape, small):
+//
+//   features (B, 80, T)                      log-mel, normalised per utterance
+//   Conv1d 80→C, k 5, stride 2, ReLU         (B, C, T'), T' = ⌊(T − 1) / 2⌋ + 1
+//   Conv1d C→C, k 5, ReLU                    (B, C, T')
+//   LayerNorm over C, as (T', B, C)
+//   GRU, bidirectional, L layers             (T', B, 2H), zero past each length
+//   Dropout, Linear 2H → 29, log_softmax     (T', B, 29) log-probabilities
+#include <cstdint>
+#include <vector>
+
+#include "core/generator.h"
+#include "nn/conv1d.h"
+#include "nn/dropout.h"
+#include "nn/gru.h"
+#include "nn/layer_norm.h"
+#include "nn/linear.h"
+#include "nn/module.h"
+
+namespace speech {
+
+struct ModelConfig {
+  int64_t mels = 80, channels = 256, hidden = 256, layers = 3;
+  double dropout = 0.1;
+};
+
+class Recognizer : public tg::nn::Module {
+ public:
+  Recognizer(const ModelConfig& config, tg::Generator& gen);
+  // features (B, mels, T), frames per utterance -> log-probabilities (T', B, 29);
+  // out_frames gets each utterance's T'.
+  tg::Tensor forward(const tg::Tensor& features, const std::vector<int64_t>& frames,
+                     std::vector<int64_t>& out_frames) const;
+  std::string type_name() const override { return "Recognizer"; }
+  const ModelConfig& config() const { return config_; }
+  // Frames after the front-end (stride 2, padding 2, 5 taps).
+  static int64_t frames_after(int64_t frames) { return (frames - 1) / 2 + 1; }
+
+  tg::nn::Conv1d conv1, conv2;
+  tg::nn::LayerNorm norm;
+  tg::nn::GRU rnn;
+  tg::nn::Dropout dropout;
+  tg::nn::Linear out;
+
+ private:
+  ModelConfig config_;
+};
+
+// CTC decoding of one utterance's log-probabilities (T', 29):
+// greedy: the most likely class per frame, repeats merged, blanks dropped;
+// prefix beam search (Hannun et al. 2014, no language model): the `width`
+// most likely label prefixes, each summed over the alignments that spell it.
+std::vector<int64_t> greedy_decode(const std::vector<float>& log_probs, int64_t frames, int64_t classes);
+std::vector<int64_t> prefix_beam_decode(const std::vector<float>& log_probs, int64_t frames, int64_t classes,
+                                        int64_t width);
+
+}  // namespace speech
