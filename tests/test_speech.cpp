@@ -14,6 +14,7 @@
 
 #include "speech_data.h"
 #include "speech_model.h"
+#include "speech_svg.h"
 #include "tapegrad.h"
 
 namespace {
@@ -51,6 +52,18 @@ TEST_CASE("CTC decoding: repeats merge, blanks separate, prefix beam search agre
   CHECK(speech::decode_ids(speech::greedy_decode(mixed, 2, speech::kClasses)) == "a");
   // "b": 0.25·0.6 + 0.25·0.4 + 0.35·0.4 = 0.39 beats "a": 0.4·0.6 = 0.24 and "ab": 0.4·0.4 = 0.16.
   CHECK(speech::decode_ids(speech::prefix_beam_decode(mixed, 2, speech::kClasses, 8)) == "b");
+}
+
+TEST_CASE("the alignment picture places each character where the greedy path emits it") {
+  const std::vector<int64_t> a = speech::encode_text("a"), b = speech::encode_text("b");
+  const std::vector<float> rows = peaked({a[0], a[0], speech::kBlank, b[0]});
+  const std::string svg = speech::alignment_svg(tg::zeros({8, 4}), rows, 4, 2, "\"ab\"");
+  CHECK(svg.find("<svg") == 0);
+  CHECK(svg.find("&quot;ab&quot;") != std::string::npos);  // the title, escaped
+  // 'a' at output frame 0 (input frames 0-1), 'b' at output frame 3 (input frames 6-7): x = 50 + (2t + 0.5)·3.
+  CHECK(svg.find("x=\"51.5\" y=\"48\" font-size=\"13\" text-anchor=\"middle\" fill=\"#c03030\">a<") != std::string::npos);
+  CHECK(svg.find("x=\"69.5\" y=\"48\" font-size=\"13\" text-anchor=\"middle\" fill=\"#c03030\">b<") != std::string::npos);
+  CHECK(svg.find(">a<", svg.find(">a<") + 1) == std::string::npos);  // the repeated 'a' frame is one character
 }
 
 TEST_CASE("edit distance and error rates") {

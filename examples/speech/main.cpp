@@ -4,7 +4,7 @@
 //
 //   speech train --data DIR [--epochs 12] [--checkpoint-dir runs/speech]
 //   speech eval --data DIR [--split test] [--beam 8] [--checkpoint runs/speech/best.safetensors]
-//   speech transcribe FILE.wav [--checkpoint runs/speech/best.safetensors]
+//   speech transcribe FILE.wav [--checkpoint runs/speech/best.safetensors] [--svg picture.svg]
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -18,6 +18,8 @@
 
 #include "speech_data.h"
 #include "speech_model.h"
+#include "speech_svg.h"
+#include "seq2seq/svg.h"
 #include "core/safetensors.h"
 #include "tapegrad.h"
 
@@ -27,7 +29,7 @@ using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 struct Options {
-  std::string data, split = "test", checkpoint_dir = "runs/speech", checkpoint, wav;
+  std::string data, split = "test", checkpoint_dir = "runs/speech", checkpoint, wav, svg;
   int64_t epochs = 12, batch_size = 32, limit = 0, beam = 8, threads = 2, channels = 256, hidden = 256, layers = 3;
   double lr = 1e-3, clip = 5.0, dropout = 0.1;
   uint64_t seed = 1;
@@ -178,8 +180,13 @@ void transcribe(const Options& o) {
   std::vector<int64_t> frames;
   const tg::Tensor log_probs = model->forward(batch, {features.size(0)}, frames);
   const std::vector<float> rows = tg::select(log_probs, 1, 0).contiguous().to_vector<float>();
-  fmt::print("{}\n", speech::decode_ids(o.beam > 1 ? speech::prefix_beam_decode(rows, frames[0], speech::kClasses, o.beam)
-                                                   : speech::greedy_decode(rows, frames[0], speech::kClasses)));
+  const std::string text = speech::decode_ids(o.beam > 1 ? speech::prefix_beam_decode(rows, frames[0], speech::kClasses, o.beam)
+                                                         : speech::greedy_decode(rows, frames[0], speech::kClasses));
+  fmt::print("{}\n", text);
+  if (!o.svg.empty()) {
+    tg::translate::write_text_file(o.svg, speech::alignment_svg(features, rows, frames[0], 2, "\u201c" + text + "\u201d"));
+    std::fprintf(stderr, "speech: wrote %s\n", o.svg.c_str());
+  }
 }
 
 }  // namespace
@@ -208,6 +215,7 @@ int main(int argc, char** argv) {
   CLI::App* transcribe_cmd = app.add_subcommand("transcribe", "write the text of a 16 kHz WAV file");
   transcribe_cmd->add_option("wav", o.wav, "the audio file")->required();
   transcribe_cmd->add_option("--beam", o.beam, "prefix beam width (1: greedy)")->check(CLI::PositiveNumber)->capture_default_str();
+  transcribe_cmd->add_option("--svg", o.svg, "also draw the spectrogram with the characters where CTC emits them");
   for (CLI::App* cmd : {train_cmd, eval_cmd, transcribe_cmd}) {
     cmd->add_option("--threads", o.threads, "threads")->check(CLI::PositiveNumber)->capture_default_str();
     cmd->add_option("--limit", o.limit, "use the first N utterances of each split (0: all)");
