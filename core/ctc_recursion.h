@@ -21,6 +21,8 @@
 #include <limits>
 #include <vector>
 
+#include "core/backend.h"
+
 namespace tg::ctc {
 
 inline double log_add(double a, double b) {
@@ -86,6 +88,25 @@ double ctc_sequence(const LogProb& log_probs, int64_t steps, int64_t classes, co
     }
   }
   return loss;
+}
+
+// Sequence b of a batch as Backend::ctc_loss lays it out (core/backend.h):
+// its loss, and its gradient column (zero past its steps) when grad is set.
+template <typename T>
+void ctc_batch_item(const View& log_probs, const View& targets, const View& input_lengths, const View& target_lengths,
+                    int64_t blank, const View& loss, const View* grad, int64_t b) {
+  const int64_t steps = input_lengths.as<const int64_t>()[b * input_lengths.strides[0]];
+  const int64_t count = target_lengths.as<const int64_t>()[b * target_lengths.strides[0]];
+  const T* lp = log_probs.as<const T>() + b * log_probs.strides[1];
+  auto log_prob = [&](int64_t t, int64_t c) { return double(lp[t * log_probs.strides[0] + c * log_probs.strides[2]]); };
+  T* g = grad != nullptr ? grad->as<T>() + b * grad->strides[1] : nullptr;
+  auto grad_at = [&](int64_t t, int64_t c) -> T& { return g[t * grad->strides[0] + c * grad->strides[2]]; };
+  const double l = ctc_sequence<T>(log_prob, steps, log_probs.shape[2], targets.as<const int64_t>() + b * targets.strides[0],
+                                   count, blank, grad != nullptr ? &grad_at : nullptr);
+  loss.as<T>()[b * loss.strides[0]] = T(l);
+  if (grad != nullptr)
+    for (int64_t t = steps; t < log_probs.shape[0]; ++t)
+      for (int64_t c = 0; c < log_probs.shape[2]; ++c) grad_at(t, c) = T(0);
 }
 
 }  // namespace tg::ctc

@@ -404,21 +404,8 @@ void ReferenceBackend::gru_gates_backward(const View& saved, const View& gh, con
 void ReferenceBackend::ctc_loss(const View& log_probs, const View& targets, const View& input_lengths,
                                 const View& target_lengths, int64_t blank, const View& loss, const View* grad) {
   visit_float(log_probs.dtype, "ctc_loss", [&]<typename T>() {
-    const int64_t B = log_probs.shape[1], C = log_probs.shape[2];
-    for (int64_t b = 0; b < B; ++b) {
-      const int64_t steps = input_lengths.as<const int64_t>()[b * input_lengths.strides[0]];
-      const int64_t count = target_lengths.as<const int64_t>()[b * target_lengths.strides[0]];
-      const T* lp = log_probs.as<const T>() + b * log_probs.strides[1];
-      auto log_prob = [&](int64_t t, int64_t c) { return double(lp[t * log_probs.strides[0] + c * log_probs.strides[2]]); };
-      T* g = grad != nullptr ? grad->as<T>() + b * grad->strides[1] : nullptr;
-      auto grad_at = [&](int64_t t, int64_t c) -> T& { return g[t * grad->strides[0] + c * grad->strides[2]]; };
-      const double l = ctc::ctc_sequence<T>(log_prob, steps, C, targets.as<const int64_t>() + b * targets.strides[0],
-                                            count, blank, grad != nullptr ? &grad_at : nullptr);
-      loss.as<T>()[b * loss.strides[0]] = T(l);
-      if (grad != nullptr)
-        for (int64_t t = steps; t < log_probs.shape[0]; ++t)
-          for (int64_t c = 0; c < C; ++c) grad_at(t, c) = T(0);
-    }
+    for (int64_t b = 0; b < log_probs.shape[1]; ++b)
+      ctc::ctc_batch_item<T>(log_probs, targets, input_lengths, target_lengths, blank, loss, grad, b);
   });
 }
 
