@@ -56,8 +56,10 @@ TEST_CASE("ctc_loss equals PyTorch's: every reduction, with and without zero_inf
     const Tensor targets = ids(c.name + ".targets"), il = ids(c.name + ".input_lengths"), tl = ids(c.name + ".target_lengths");
     const std::pair<const char*, Reduction> reductions[] = {
         {"none", Reduction::none}, {"sum", Reduction::sum}, {"mean", Reduction::mean}};
-    for (const auto& [suffix, reduction] : reductions)
+    for (const auto& named : reductions)  // not a structured binding: clang 14 cannot capture one in CAPTURE
       for (const bool zero_inf : {false, true}) {
+        const char* suffix = named.first;
+        const Reduction reduction = named.second;
         CAPTURE(suffix);
         CAPTURE(zero_inf);
         const Tensor log_probs = tg::log_softmax(fixture_tensor(fixture(), c.name + ".logits", DType::f64), -1);
