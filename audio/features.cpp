@@ -70,11 +70,10 @@ std::vector<float> mel_filters(int sample_rate, const MelOptions& o) {
 }
 
 Tensor log_mel(const Audio& audio, const MelOptions& o) {
-  check_options(audio.sample_rate, o);
+  const std::vector<float> filters = mel_filters(audio.sample_rate, o);  // checks the options first
   const int64_t n = static_cast<int64_t>(audio.samples.size());
   const int64_t frames = n < o.win_length ? 0 : (n - o.win_length) / o.hop_length + 1;
   const int64_t bins = o.n_fft / 2 + 1;
-  const std::vector<float> filters = mel_filters(audio.sample_rate, o);
   std::vector<float> window(static_cast<size_t>(o.win_length));
   for (int64_t i = 0; i < o.win_length; ++i)  // periodic Hann, as torch.hann_window's default
     window[i] = static_cast<float>(0.5 - 0.5 * std::cos(2 * std::numbers::pi * static_cast<double>(i) / o.win_length));

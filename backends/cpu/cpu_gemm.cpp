@@ -14,10 +14,6 @@
 namespace tg::cpu {
 
 #if defined(__AVX512F__)
-#define TG_OWN_SGEMM 1
-#endif
-
-#ifdef TG_OWN_SGEMM
 
 namespace {
 

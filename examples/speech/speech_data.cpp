@@ -113,17 +113,18 @@ Batch make_batch(const std::vector<Utterance>& data, const std::vector<size_t>& 
     longest_text = std::max(longest_text, static_cast<int64_t>(data[i].labels.size()));
   }
   std::vector<float> padded(static_cast<size_t>(B * longest * mels), 0.0f);  // (B, T, mels)
-  std::vector<int64_t> labels(static_cast<size_t>(B * std::max<int64_t>(longest_text, 1)), 1);
+  const int64_t label_columns = std::max<int64_t>(longest_text, 1);  // (B, 0) would be an empty target matrix
+  std::vector<int64_t> labels(static_cast<size_t>(B * label_columns), 1);
   for (int64_t b = 0; b < B; ++b) {
     const Utterance& u = data[indices[b]];
     const std::vector<float> f = u.features.to_vector<float>();
     std::copy(f.begin(), f.end(), padded.begin() + b * longest * mels);
     batch.frames.push_back(u.features.size(0));
-    std::copy(u.labels.begin(), u.labels.end(), labels.begin() + b * std::max<int64_t>(longest_text, 1));
+    std::copy(u.labels.begin(), u.labels.end(), labels.begin() + b * label_columns);
     batch.target_lengths.push_back(static_cast<int64_t>(u.labels.size()));
   }
   batch.features = tg::transpose(tg::from_vector(padded, tg::Shape{B, longest, mels}, {tg::DType::f32}), 1, 2).contiguous();
-  batch.targets = tg::from_vector(labels, tg::Shape{B, std::max<int64_t>(longest_text, 1)}, {tg::DType::i64});
+  batch.targets = tg::from_vector(labels, tg::Shape{B, label_columns}, {tg::DType::i64});
   return batch;
 }
 

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "core/creation.h"
+#include "core/ctc_recursion.h"  // tg::ctc::log_add
 #include "ops/relu.h"
 #include "ops/softmax.h"
 #include "ops/transpose.h"
@@ -51,13 +52,6 @@ std::vector<int64_t> greedy_decode(const std::vector<float>& log_probs, int64_t 
   return labels;
 }
 
-namespace {
-double log_add(double a, double b) {
-  if (a == -std::numeric_limits<double>::infinity()) return b;
-  if (b == -std::numeric_limits<double>::infinity()) return a;
-  return std::max(a, b) + std::log1p(std::exp(-std::abs(a - b)));
-}
-}  // namespace
 
 std::vector<int64_t> prefix_beam_decode(const std::vector<float>& log_probs, int64_t frames, int64_t classes,
                                         int64_t width) {
@@ -65,7 +59,7 @@ std::vector<int64_t> prefix_beam_decode(const std::vector<float>& log_probs, int
   constexpr float kPrune = -9.2f;  // ln 1e-4
   struct Score {
     double blank = none, label = none;  // ending in a blank / in its last label
-    double total() const { return log_add(blank, label); }
+    double total() const { return tg::ctc::log_add(blank, label); }
   };
   std::map<std::vector<int64_t>, Score> beams{{{}, Score{0.0, none}}};
   for (int64_t t = 0; t < frames; ++t) {
@@ -73,9 +67,9 @@ std::vector<int64_t> prefix_beam_decode(const std::vector<float>& log_probs, int
     std::map<std::vector<int64_t>, Score> next;
     for (const auto& [prefix, score] : beams) {
       Score& same = next[prefix];
-      same.blank = log_add(same.blank, score.total() + row[kBlank]);  // a blank keeps the prefix
+      same.blank = tg::ctc::log_add(same.blank, score.total() + row[kBlank]);  // a blank keeps the prefix
       if (!prefix.empty())  // the last label again, merged
-        same.label = log_add(same.label, score.label + row[prefix.back()]);
+        same.label = tg::ctc::log_add(same.label, score.label + row[prefix.back()]);
       for (int64_t c = 1; c < classes; ++c) {
         if (row[c] < kPrune) continue;  // a label this unlikely here cannot lead a beam
         std::vector<int64_t> longer = prefix;
@@ -83,7 +77,7 @@ std::vector<int64_t> prefix_beam_decode(const std::vector<float>& log_probs, int
         // A repeat of the last label extends only across a blank.
         const double from = !prefix.empty() && prefix.back() == c ? score.blank : score.total();
         Score& grown = next[longer];
-        grown.label = log_add(grown.label, from + row[c]);
+        grown.label = tg::ctc::log_add(grown.label, from + row[c]);
       }
     }
     std::vector<std::pair<double, std::vector<int64_t>>> ranked;
