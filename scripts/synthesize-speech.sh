@@ -14,20 +14,28 @@
 #     --noise LEVEL   mix in white noise of this amplitude (e.g. 0.01; default none)
 #     --jobs N        parallel synthesizers (default: the number of cores)
 #     --seed N        speeds and pitches (default 1)
+#     --voices SET    training voices: "many" (default: the numbered variants
+#                     and 40 named ones) or "numbered" (m1-m5 f1-f3 only)
+#     --perturb F     training audio resampled by a factor drawn in [1-F, 1+F]
+#                     (sox speed: tempo and formants move together, as a longer
+#                     or shorter vocal tract; default 0.1; 0: none)
 #     --tiny          12 sentences: 8 train, 2 val, 2 test (for tests)
 #
 # Voices are an espeak-ng accent and a variant ("en-gb-scotland+m3"). The
 # variants are split three ways, so that no test (or validation) voice ever
-# speaks in training: train m1 m2 m3 m4 m5 f1 f2 f3 (× 8 accents),
-# validation m6 f4, test m7 f5 (× the same accents).
+# speaks in training: train m1 m2 m3 m4 m5 f1 f2 f3 and the named variants
+# below (× 8 accents), validation m6 f4, test m7 f5 (× the same accents).
+# Validation and test audio is never perturbed, and does not change with
+# --voices or --perturb.
 #
 # Writes OUT_DIR/{train,val,test}/NNNNNN.wav and OUT_DIR/{train,val,test}.tsv,
 # one line per utterance: the WAV's path (relative to OUT_DIR), its transcript
 # (lowercase letters, space and apostrophe: what the recogniser writes), the
-# voice, the speed (words per minute) and the pitch (0-99), tab-separated.
+# voice, the speed (words per minute), the pitch (0-99) and the perturbation
+# factor (1: none), tab-separated.
 set -euo pipefail
 
-text="" lines=8000 n_val=300 n_test=500 noise="" jobs=$(nproc) seed=1 out=""
+text="" lines=8000 n_val=300 n_test=500 noise="" jobs=$(nproc) seed=1 voices=many perturb=0.1 out=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --text) text=$2; shift 2 ;;
@@ -37,8 +45,10 @@ while [[ $# -gt 0 ]]; do
     --noise) noise=$2; shift 2 ;;
     --jobs) jobs=$2; shift 2 ;;
     --seed) seed=$2; shift 2 ;;
+    --voices) voices=$2; shift 2 ;;
+    --perturb) perturb=$2; shift 2 ;;
     --tiny) lines=12; n_val=2; n_test=2; shift ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
     -*) echo "synthesize-speech: unknown option $1 (see --help)" >&2; exit 2 ;;
     *) out=$1; shift ;;
   esac
@@ -63,18 +73,31 @@ if [[ ! -r "$text" ]]; then echo "synthesize-speech: cannot read $text" >&2; exi
 
 accents=(en-us en-gb en-gb-scotland en-gb-x-gbclan en-gb-x-rp en-gb-x-gbcwmd en-029 en-us-nyc)
 train_variants=(m1 m2 m3 m4 m5 f1 f2 f3)
+# Named variants that sound like people (not whisper, croak or the robots);
+# none is a copy of a validation or test variant.
+named_variants=(Alex Alicia Andrea Andy Annie Denis Gene Henrique Hugo Jacky Lee Marco Mario Michael Mike
+  Nguyen adam anika antonio aunty belinda benjamin boris caleb ed iven john kaukovalta klatt klatt2 klatt3
+  linda m8 max norbert pablo quincy shelby steph travis)
+case "$voices" in
+  many) train_variants+=("${named_variants[@]}") ;;
+  numbered) ;;
+  *) echo "synthesize-speech: --voices is many or numbered, got '$voices'" >&2; exit 2 ;;
+esac
+if ! awk -v f="$perturb" 'BEGIN { exit !(f ~ /^[0-9.]+$/ && f + 0 < 0.5) }'; then
+  echo "synthesize-speech: --perturb is a factor in [0, 0.5), got '$perturb'" >&2; exit 2
+fi
 val_variants=(m6 f4)
 test_variants=(m7 f5)
 
 mkdir -p "$out/train" "$out/val" "$out/test"
 plan="$out/plan.tsv"
-# The plan: one line per sentence kept, "split index voice speed pitch spoken transcript",
+# The plan: one line per sentence kept, "split index voice speed pitch factor spoken transcript",
 # drawn deterministically from the seed (awk's srand), test and validation sentences first.
 # (No pipefail here: reading only the first lines ends gzip with SIGPIPE.)
 set +o pipefail
 { if [[ "$text" == *.gz ]]; then gzip -dc -- "$text"; else cat -- "$text"; fi; } |
   { if [[ "$lines" -gt 0 ]]; then head -n "$lines"; else cat; fi; } |
-  awk -v seed="$seed" -v n_val="$n_val" -v n_test="$n_test" \
+  awk -v seed="$seed" -v n_val="$n_val" -v n_test="$n_test" -v perturb="$perturb" \
       -v accents="${accents[*]}" -v train="${train_variants[*]}" -v val="${val_variants[*]}" -v test="${test_variants[*]}" '
     BEGIN { srand(seed); na = split(accents, A, " "); nt = split(train, TR, " "); nv = split(val, VA, " "); ns = split(test, TE, " "); FS = "\n" }
     {
@@ -87,20 +110,23 @@ set +o pipefail
       else { split_name = "train"; variant = TR[1 + int(rand() * nt)] }
       voice = A[1 + int(rand() * na)] "+" variant
       speed = 140 + int(rand() * 60); pitch = 30 + int(rand() * 40)
-      printf "%s\t%06d\t%s\t%d\t%d\t%s\t%s\n", split_name, k, voice, speed, pitch, spoken, t
+      factor = split_name == "train" && perturb > 0 ? sprintf("%.3f", 1 - perturb + 2 * perturb * rand()) : "1"
+      printf "%s\t%06d\t%s\t%d\t%d\t%s\t%s\t%s\n", split_name, k, voice, speed, pitch, factor, spoken, t
     }' >"$plan"
 set -o pipefail
 if [[ ! -s "$plan" ]]; then echo "synthesize-speech: no sentence with letters in $text" >&2; exit 1; fi
 
 synthesize() {  # one plan line
-  IFS=$'\t' read -r split_name index voice speed pitch spoken _ <<<"$1"
+  IFS=$'\t' read -r split_name index voice speed pitch factor spoken _ <<<"$1"
   local wav="$out/$split_name/$index.wav" raw="$out/$split_name/$index.raw.wav"
+  local effects=(rate 16000)
+  if [[ "$factor" != 1 ]]; then effects=(speed "$factor" rate 16000); fi
   espeak-ng -v "$voice" -s "$speed" -p "$pitch" -w "$raw" -- "$spoken"
   if [[ -n "$noise" ]]; then
-    sox -V1 -m "$raw" <(sox -V1 "$raw" -p synth whitenoise vol "$noise") -r 16000 -b 16 "$wav" 2>/dev/null ||
-      sox -V1 -m "$raw" "|sox -V1 $raw -p synth whitenoise vol $noise" -r 16000 -b 16 "$wav"
+    sox -R -V1 -m "$raw" <(sox -R -V1 "$raw" -p synth whitenoise vol "$noise") -b 16 "$wav" "${effects[@]}" 2>/dev/null ||
+      sox -R -V1 -m "$raw" "|sox -R -V1 $raw -p synth whitenoise vol $noise" -b 16 "$wav" "${effects[@]}"
   else
-    sox -V1 "$raw" -r 16000 -b 16 "$wav"
+    sox -R -V1 "$raw" -b 16 "$wav" "${effects[@]}"
   fi
   rm -f "$raw"
 }
@@ -109,7 +135,7 @@ export out noise
 tr '\n' '\0' <"$plan" | xargs -0 -P "$jobs" -I{} bash -c 'synthesize "$1"' _ {}
 
 for split_name in train val test; do
-  awk -F'\t' -v s="$split_name" '$1 == s { printf "%s/%s.wav\t%s\t%s\t%s\t%s\n", s, $2, $7, $3, $4, $5 }' "$plan" \
+  awk -F'\t' -v s="$split_name" '$1 == s { printf "%s/%s.wav\t%s\t%s\t%s\t%s\t%s\n", s, $2, $8, $3, $4, $5, $6 }' "$plan" \
     >"$out/$split_name.tsv"
 done
 rm -f "$plan"

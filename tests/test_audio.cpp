@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <numbers>
 #include <set>
@@ -125,7 +126,8 @@ TEST_CASE("audio errors name the file or the argument") {
   CHECK(tg::audio::log_mel(tone(440, 16000, 100)).shape() == tg::Shape{0, 80});  // shorter than one window
 }
 
-TEST_CASE("scripts/synthesize-speech.sh --tiny: 8/2/2 utterances, readable 16 kHz WAVs, test voices unseen in training") {
+TEST_CASE("scripts/synthesize-speech.sh --tiny: 8/2/2 utterances, readable 16 kHz WAVs, test voices unseen in training, "
+          "perturbed training audio, test audio the same whatever the training options") {
   if (std::system("command -v espeak-ng >/dev/null && command -v sox >/dev/null") != 0) {
     MESSAGE("espeak-ng or sox missing (scripts/install-deps.sh installs them): skipping the synthesis check");
     return;
@@ -147,7 +149,10 @@ TEST_CASE("scripts/synthesize-speech.sh --tiny: 8/2/2 utterances, readable 16 kH
       std::vector<std::string> fields;
       std::stringstream row(line);
       for (std::string field; std::getline(row, field, '\t');) fields.push_back(field);
-      REQUIRE(fields.size() == 5);
+      REQUIRE(fields.size() == 6);
+      const double factor = std::stod(fields[5]);  // sox speed: training only, in [0.9, 1.1] by default
+      if (split == "train") CHECK((factor >= 0.9 && factor <= 1.1));
+      else CHECK(fields[5] == "1");
       CHECK(fields[1].find_first_not_of("abcdefghijklmnopqrstuvwxyz' ") == std::string::npos);
       CHECK(fields[1].find("doesn't") != std::string::npos);
       variants[split].insert(fields[2].substr(fields[2].find('+') + 1));
@@ -162,5 +167,18 @@ TEST_CASE("scripts/synthesize-speech.sh --tiny: 8/2/2 utterances, readable 16 kH
   CHECK(counts["test"] == 2);
   for (const std::string& v : variants["test"]) CHECK(variants["train"].count(v) == 0);
   for (const std::string& v : variants["val"]) CHECK(variants["train"].count(v) == 0);
-  std::system(("rm -rf " + dir + " " + text).c_str());
+  // The same sentences with the numbered training voices and no perturbation:
+  // the test split, its transcripts, voices and audio, is byte for byte the same.
+  const std::string other = temp_path("corpus2");
+  REQUIRE(std::system((std::string("bash ") + TAPEGRAD_SOURCE_DIR + "/scripts/synthesize-speech.sh --tiny --jobs 2 --voices numbered " +
+                       "--perturb 0 --text " + text + " " + other + " >/dev/null").c_str()) == 0);
+  auto bytes = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  CHECK(bytes(dir + "/test.tsv") == bytes(other + "/test.tsv"));
+  CHECK(bytes(dir + "/test/000000.wav") == bytes(other + "/test/000000.wav"));
+  CHECK(bytes(dir + "/test/000000.wav").size() > 30000);
+  CHECK(bytes(dir + "/train.tsv") != bytes(other + "/train.tsv"));
+  std::system(("rm -rf " + dir + " " + other + " " + text).c_str());
 }

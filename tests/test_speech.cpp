@@ -1,18 +1,23 @@
 // The speech recogniser's parts (examples/speech, issue #26): characters,
-// CTC decoding (greedy and prefix beam search) on hand-made log-probabilities,
-// edit distances and error rates, and on a tiny synthesized corpus
+// CTC decoding (greedy and prefix beam search, with and without the character
+// language model) on hand-made log-probabilities, the language model's
+// probabilities, SpecAugment's masks, edit distances, error rates and their
+// substitutions/deletions/insertions, and on a tiny synthesized corpus
 // (scripts/synthesize-speech.sh --tiny): features, batches, a few training
 // steps whose CTC loss falls, a checkpoint that gives the same log-probabilities.
 #include <doctest/doctest.h>
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
+#include "char_lm.h"
 #include "speech_data.h"
+#include "speech_decode.h"
 #include "speech_model.h"
 #include "speech_svg.h"
 #include "tapegrad.h"
@@ -71,11 +76,114 @@ TEST_CASE("edit distance and error rates") {
   CHECK(speech::edit_distance({}, {"x", "y"}) == 2);
   CHECK(speech::edit_distance({"k", "i", "t", "t", "e", "n"}, {"s", "i", "t", "t", "i", "n", "g"}) == 3);
   const speech::ErrorRates r = speech::error_rates({"a dog runs", "the cat"}, {"a dog ran", "the cat"});
-  CHECK(r.char_edits == 2);  // "runs" -> "ran": a substitution and a deletion
+  CHECK(r.char_edits.total() == 2);  // hypothesis "runs" for "ran": a substitution and an insertion
+  CHECK(r.char_edits.substitutions == 1);
+  CHECK(r.char_edits.insertions == 1);
   CHECK(r.chars == 16);
-  CHECK(r.word_edits == 1);
+  CHECK(r.word_edits.total() == 1);
+  CHECK(r.word_edits.substitutions == 1);
   CHECK(r.words == 5);
   CHECK(r.wer == doctest::Approx(0.2));
+  // Hypothesis "a cat" for "the big cat": one substitution (a/the), one deletion (big).
+  const speech::Edits words = speech::align({"a", "cat"}, {"the", "big", "cat"});
+  CHECK(words.substitutions == 1);
+  CHECK(words.deletions == 1);
+  CHECK(words.insertions == 0);
+  const speech::Edits added = speech::align({"x", "y", "z"}, {"y"});
+  CHECK(added.insertions == 2);
+  CHECK(added.total() == 2);
+}
+
+TEST_CASE("character language model: Witten-Bell probabilities by hand, normalised, errors named") {
+  speech::CharLM lm(2);  // bigrams
+  lm.add("ab");
+  lm.add("ab");
+  // After 'a': C(a b) = 2, C(a) = 2, N(a) = 1; the unigram level: 'b' seen 2 times of 6 ("^"-contexts
+  // excluded: the empty context saw a, b, $ twice each), N = 3; uniform 1/29 below it.
+  const double unigram_b = (2 + 3 / 29.0) / (6 + 3);
+  CHECK(std::exp(lm.log_prob("a", 'b')) == doctest::Approx((2 + 1 * unigram_b) / (2 + 1)).epsilon(1e-12));
+  const double unigram_z = (0 + 3 / 29.0) / (6 + 3);
+  CHECK(std::exp(lm.log_prob("a", 'z')) == doctest::Approx(1 * unigram_z / 3).epsilon(1e-12));
+  // A context never seen ("z") backs off to the unigram level.
+  CHECK(std::exp(lm.log_prob("xz", 'b')) == doctest::Approx(unigram_b).epsilon(1e-12));
+  // Every context's distribution sums to one over the 29 symbols, at several orders.
+  speech::CharLM big(5);
+  for (const char* sentence : {"a dog runs", "a dog sits", "two dogs run", "it's a cat"}) big.add(sentence);
+  for (const char* context : {"", "a d", "a dog", "zzzz", " run", "it'"}) {
+    double sum = std::exp(big.log_prob(context, speech::CharLM::kEnd));
+    for (const char c : std::string(" 'abcdefghijklmnopqrstuvwxyz")) sum += std::exp(big.log_prob(context, c));
+    CAPTURE(context);
+    CHECK(sum == doctest::Approx(1.0).epsilon(1e-12));
+  }
+  CHECK(big.log_prob("a do", 'g') > big.log_prob("a do", 'x'));
+  CHECK_THROWS_WITH_AS(big.add("Dog"), doctest::Contains("'D' in \"Dog\" is not a character"), tg::Error);
+  CHECK_THROWS_WITH_AS(speech::CharLM(0), doctest::Contains("order must be at least 1, got 0"), tg::Error);
+}
+
+TEST_CASE("prefix beam search with the language model: the model settles what the sounds leave open") {
+  // Frames that say "ca?": the third frame is torn between 't' (0.45) and 'r' (0.55).
+  const std::vector<int64_t> c = speech::encode_text("c"), a = speech::encode_text("a");
+  const std::vector<int64_t> t = speech::encode_text("t"), r = speech::encode_text("r");
+  std::vector<float> rows = peaked({c[0], a[0], t[0]});
+  for (int64_t k = 0; k < speech::kClasses; ++k) rows[2 * speech::kClasses + k] = std::log(1e-6f);
+  rows[2 * speech::kClasses + t[0]] = std::log(0.45f);
+  rows[2 * speech::kClasses + r[0]] = std::log(0.55f);
+  CHECK(speech::decode_ids(speech::prefix_beam_decode(rows, 3, speech::kClasses, 8)) == "car");
+  speech::CharLM lm(4);
+  for (int i = 0; i < 5; ++i) lm.add("cat");
+  lm.add("car");
+  const speech::LMFusion fusion{.lm = &lm, .weight = 0.5, .bonus = 0.0};
+  CHECK(speech::decode_ids(speech::prefix_beam_decode(rows, 3, speech::kClasses, 8, fusion)) == "cat");
+  // Weight 0 is CTC alone.
+  CHECK(speech::decode_ids(speech::prefix_beam_decode(rows, 3, speech::kClasses, 8, {.lm = &lm, .weight = 0, .bonus = 0})) ==
+        "car");
+}
+
+TEST_CASE("SpecAugment: masks are zero bands and spans inside each utterance, drawn from the seed") {
+  speech::Batch batch;
+  batch.features = tg::ones({2, 20, 50});  // (B, mels, T)
+  batch.frames = {50, 30};
+  const speech::SpecAugment options{.freq_masks = 1, .freq_width = 6, .time_masks = 1, .time_width = 8, .time_ratio = 0.2};
+  speech::Batch again = batch;
+  speech::spec_augment(batch, options, 7);
+  speech::spec_augment(again, options, 7);
+  const std::vector<float> x = batch.features.to_vector<float>();
+  CHECK(x == again.features.to_vector<float>());
+  int64_t zeros_seen = 0;
+  for (int64_t b = 0; b < 2; ++b) {
+    const int64_t frames = batch.frames[static_cast<size_t>(b)];
+    std::vector<int64_t> zero_channels, zero_frames;
+    for (int64_t m = 0; m < 20; ++m) {
+      bool all = true;
+      for (int64_t t = 0; t < frames; ++t) all = all && x[static_cast<size_t>((b * 20 + m) * 50 + t)] == 0.0f;
+      if (all) zero_channels.push_back(m);
+    }
+    for (int64_t t = 0; t < 50; ++t) {
+      bool all = true;
+      for (int64_t m = 0; m < 20; ++m) all = all && x[static_cast<size_t>((b * 20 + m) * 50 + t)] == 0.0f;
+      if (all) zero_frames.push_back(t);
+    }
+    CHECK(zero_channels.size() <= 6);
+    // Time masks stay inside the utterance and are at most 20% of it (and 8 frames).
+    CHECK(static_cast<int64_t>(zero_frames.size()) <= std::min<int64_t>(8, frames / 5));
+    for (const int64_t t : zero_frames) CHECK(t < frames);
+    // Every zero lies in a masked channel or frame.
+    for (int64_t m = 0; m < 20; ++m)
+      for (int64_t t = 0; t < 50; ++t)
+        if (x[static_cast<size_t>((b * 20 + m) * 50 + t)] == 0.0f) {
+          ++zeros_seen;
+          const bool in_band = std::find(zero_channels.begin(), zero_channels.end(), m) != zero_channels.end();
+          const bool in_span = std::find(zero_frames.begin(), zero_frames.end(), t) != zero_frames.end();
+          CHECK((in_band || in_span));
+        }
+  }
+  CHECK(zeros_seen > 0);
+  speech::Batch other = again;
+  speech::spec_augment(other, options, 8);
+  CHECK(other.features.to_vector<float>() != x);
+  speech::Batch untouched = again;
+  speech::spec_augment(untouched, {.freq_masks = 0, .time_masks = 0}, 7);
+  CHECK(untouched.features.to_vector<float>() == again.features.to_vector<float>());
 }
 
 TEST_CASE("the recogniser on a tiny synthesized corpus: its CTC loss falls; a checkpoint gives the same output") {

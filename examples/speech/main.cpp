@@ -3,7 +3,7 @@
 // speech_data.h; docs/speech.md has the whole pipeline).
 //
 //   speech train --data DIR [--epochs 12] [--checkpoint-dir runs/speech]
-//   speech eval --data DIR [--split test] [--beam 8] [--checkpoint runs/speech/best.safetensors]
+//   speech eval --data DIR [--split test] [--beam 8] [--lm-order 8] [--checkpoint runs/speech/best.safetensors]
 //   speech transcribe FILE.wav [--checkpoint runs/speech/best.safetensors] [--svg picture.svg]
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -11,12 +11,15 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "char_lm.h"
 #include "speech_data.h"
+#include "speech_decode.h"
 #include "speech_model.h"
 #include "speech_svg.h"
 #include "seq2seq/svg.h"
@@ -32,6 +35,11 @@ struct Options {
   std::string data, split = "test", checkpoint_dir = "runs/speech", checkpoint, wav, svg;
   int64_t epochs = 12, batch_size = 32, limit = 0, beam = 8, threads = 2, channels = 256, hidden = 256, layers = 3;
   double lr = 1e-3, clip = 5.0, dropout = 0.1;
+  std::string schedule = "cosine", lm_text;
+  int64_t lm_order = 0;
+  double lm_weight = 0.5, lm_bonus = 1.0;
+  int64_t warmup = 300;
+  speech::SpecAugment augment;
   uint64_t seed = 1;
   bool resume = false;
 };
@@ -60,11 +68,13 @@ std::unique_ptr<speech::Recognizer> load_model(const std::string& path) {
   return model;
 }
 
-// Transcripts of a split, greedy and (width > 1) prefix beam search.
+// Transcripts of a split, greedy and (width > 1) prefix beam search, without
+// and (fusion.lm) with the language model.
 struct Decoded {
-  std::vector<std::string> greedy, beam, references;
+  std::vector<std::string> greedy, beam, fused, references;
 };
-Decoded decode_split(const speech::Recognizer& model, const std::vector<speech::Utterance>& data, int64_t width) {
+Decoded decode_split(const speech::Recognizer& model, const std::vector<speech::Utterance>& data, int64_t width,
+                     const speech::LMFusion& fusion = {}) {
   tg::NoGrad no_grad;
   Decoded d;
   for (const std::vector<size_t>& indices : speech::plan_batches(data, 32, 0)) {
@@ -75,6 +85,8 @@ Decoded decode_split(const speech::Recognizer& model, const std::vector<speech::
       const std::vector<float> rows = tg::select(log_probs, 0, static_cast<int64_t>(b)).to_vector<float>();
       d.greedy.push_back(speech::decode_ids(speech::greedy_decode(rows, frames[b], speech::kClasses)));
       if (width > 1) d.beam.push_back(speech::decode_ids(speech::prefix_beam_decode(rows, frames[b], speech::kClasses, width)));
+      if (fusion.lm)
+        d.fused.push_back(speech::decode_ids(speech::prefix_beam_decode(rows, frames[b], speech::kClasses, width, fusion)));
       d.references.push_back(data[indices[b]].text);
     }
   }
@@ -92,18 +104,26 @@ void train(const Options& o) {
   tg::optim::AdamOptions adam_options;
   adam_options.lr = o.lr;
   tg::optim::Adam adam(model.named_parameters(), adam_options);
+  // Cosine from lr down to lr/20 over the whole run, after a linear warm-up.
+  const int64_t steps_per_epoch = static_cast<int64_t>(speech::plan_batches(train_set, o.batch_size, 0).size());
+  std::unique_ptr<tg::optim::CosineAnnealingLR> cosine;
+  if (o.schedule == "cosine")
+    cosine = std::make_unique<tg::optim::CosineAnnealingLR>(
+        adam, std::max<int64_t>(1, o.epochs * steps_per_epoch - o.warmup), o.lr / 20, o.warmup);
   std::filesystem::create_directories(o.checkpoint_dir);
   const std::string last = o.checkpoint_dir + "/last.safetensors", best_path = o.checkpoint_dir + "/best.safetensors";
   int64_t first_epoch = 1;
   double best_cer = 2.0;
   if (o.resume) {
-    const tg::nn::Metadata meta = tg::train::load(model, adam, last);
+    const tg::nn::Metadata meta = tg::train::load(model, adam, last, {}, cosine.get());
     first_epoch = std::stoll(meta.at("epoch")) + 1;
     best_cer = std::stod(meta.at("best_cer"));
     fmt::print("resumed from {} after epoch {}\n", last, first_epoch - 1);
   }
-  fmt::print("model: {} parameters (conv {}, GRU {}x{} bidirectional), batch {}, lr {}, threads {}\n",
-             model.parameter_count(), o.channels, o.layers, o.hidden, o.batch_size, o.lr, o.threads);
+  fmt::print("model: {} parameters (conv {}, GRU {}x{} bidirectional), batch {}, lr {} ({}), threads {}\n",
+             model.parameter_count(), o.channels, o.layers, o.hidden, o.batch_size, o.lr, o.schedule, o.threads);
+  fmt::print("SpecAugment: {} frequency masks of up to {} channels, {} time masks of up to {} frames ({:.0f}% of each)\n",
+             o.augment.freq_masks, o.augment.freq_width, o.augment.time_masks, o.augment.time_width, 100 * o.augment.time_ratio);
   const std::vector<tg::Tensor> params = model.parameters();
   for (int64_t epoch = first_epoch; epoch <= o.epochs; ++epoch) {
     const Clock::time_point epoch_start = Clock::now();
@@ -112,7 +132,8 @@ void train(const Options& o) {
     int64_t steps = 0, frames_seen = 0;
     const auto plan = speech::plan_batches(train_set, o.batch_size, o.seed * 1000 + static_cast<uint64_t>(epoch));
     for (const std::vector<size_t>& indices : plan) {
-      const speech::Batch batch = speech::make_batch(train_set, indices);
+      speech::Batch batch = speech::make_batch(train_set, indices);
+      speech::spec_augment(batch, o.augment, o.seed * 7919 + static_cast<uint64_t>(epoch * 100000 + steps));
       model.reseed(o.seed * 1000003 + static_cast<uint64_t>(epoch * 100000 + steps));
       tg::Tape tape;
       tg::TapeScope scope(tape);
@@ -125,11 +146,12 @@ void train(const Options& o) {
       tg::optim::clip_grad_norm(params, o.clip);
       adam.step();
       adam.zero_grad();
+      if (cosine) cosine->step();
       ++steps;
       for (const int64_t f : batch.frames) frames_seen += f;
       if (steps % 50 == 0)
-        fmt::print("  epoch {} step {}/{} loss {:.4f} ({:.0f} frames/s)\n", epoch, steps, plan.size(), loss_sum / steps,
-                   static_cast<double>(frames_seen) / seconds_since(epoch_start));
+        fmt::print("  epoch {} step {}/{} loss {:.4f} lr {:.2e} ({:.0f} frames/s)\n", epoch, steps, plan.size(),
+                   loss_sum / steps, adam.lr(), static_cast<double>(frames_seen) / seconds_since(epoch_start));
       std::fflush(stdout);
     }
     const double train_seconds = seconds_since(epoch_start);
@@ -140,7 +162,7 @@ void train(const Options& o) {
     meta["epoch"] = std::to_string(epoch);
     best_cer = std::min(best_cer, rates.cer);
     meta["best_cer"] = std::to_string(best_cer);
-    tg::train::save(model, adam, last, meta);
+    tg::train::save(model, adam, last, meta, cosine.get());
     if (rates.cer <= best_cer) tg::nn::save(model, best_path, config_metadata(model.config()));
     fmt::print("epoch {} loss {:.4f} val CER {:.2f}% WER {:.2f}% (greedy) train {:.0f} s ({:.0f} frames/s), {:.0f} s in all\n",
                epoch, loss_sum / steps, 100 * rates.cer, 100 * rates.wer, train_seconds,
@@ -149,27 +171,62 @@ void train(const Options& o) {
   }
 }
 
+// The language model of --lm-order: the training transcripts of the corpus,
+// or the lines of --lm-text.
+std::unique_ptr<speech::CharLM> language_model(const Options& o) {
+  if (o.lm_order == 0) return nullptr;
+  auto lm = std::make_unique<speech::CharLM>(o.lm_order);
+  std::vector<std::string> lines;
+  if (o.lm_text.empty()) {
+    lines = speech::read_transcripts(o.data, "train");
+  } else {
+    std::ifstream in(o.lm_text);
+    if (!in) tg::fail("speech: cannot read --lm-text {}", o.lm_text);
+    for (std::string line; std::getline(in, line);)
+      if (const std::string t = speech::normalize_transcript(line); !t.empty()) lines.push_back(t);
+  }
+  for (const std::string& line : lines) lm->add(line);
+  fmt::print("language model: characters, order {}, from {} sentences of {}; weight {}, bonus {}\n", o.lm_order,
+             lines.size(), o.lm_text.empty() ? o.data + "/train.tsv" : o.lm_text, o.lm_weight, o.lm_bonus);
+  return lm;
+}
+
+void print_rates(const std::string& name, const speech::ErrorRates& r) {
+  auto share = [](int64_t edits, int64_t length) { return 100.0 * static_cast<double>(edits) / static_cast<double>(length); };
+  fmt::print("  {:30s} CER {:5.2f}% (sub {:.2f} del {:.2f} ins {:.2f})  WER {:5.2f}% (sub {:.2f} del {:.2f} ins {:.2f})\n",
+             name, 100 * r.cer, share(r.char_edits.substitutions, r.chars), share(r.char_edits.deletions, r.chars),
+             share(r.char_edits.insertions, r.chars), 100 * r.wer, share(r.word_edits.substitutions, r.words),
+             share(r.word_edits.deletions, r.words), share(r.word_edits.insertions, r.words));
+}
+
 void evaluate(const Options& o) {
   const auto model = load_model(o.checkpoint);
+  const std::unique_ptr<speech::CharLM> lm = language_model(o);
   const Clock::time_point start = Clock::now();
   const std::vector<speech::Utterance> data = speech::read_split(o.data, o.split, o.limit);
-  const Decoded d = decode_split(*model, data, o.beam);
-  const speech::ErrorRates greedy = speech::error_rates(d.greedy, d.references);
-  fmt::print("{} ({} utterances): greedy CER {:.2f}% WER {:.2f}%", o.split, data.size(), 100 * greedy.cer, 100 * greedy.wer);
-  if (o.beam > 1) {
-    const speech::ErrorRates beam = speech::error_rates(d.beam, d.references);
-    fmt::print(", prefix beam {} CER {:.2f}% WER {:.2f}%", o.beam, 100 * beam.cer, 100 * beam.wer);
-  }
-  fmt::print(" ({:.1f} s)\n", seconds_since(start));
-  // Per voice, the greedy CER: where the errors come from.
-  std::map<std::string, std::pair<std::vector<std::string>, std::vector<std::string>>> by_voice;
+  const Decoded d = decode_split(*model, data, o.beam, {.lm = lm.get(), .weight = o.lm_weight, .bonus = o.lm_bonus});
+  fmt::print("{} ({} utterances, {:.1f} s); edits per 100 reference characters / words:\n", o.split, data.size(),
+             seconds_since(start));
+  print_rates("greedy", speech::error_rates(d.greedy, d.references));
+  if (o.beam > 1) print_rates(fmt::format("prefix beam {}", o.beam), speech::error_rates(d.beam, d.references));
+  if (lm) print_rates(fmt::format("prefix beam {} + LM", o.beam), speech::error_rates(d.fused, d.references));
+  // Per voice, the character error rates: where the errors come from.
+  struct Voice {
+    std::vector<std::string> greedy, fused, references;
+  };
+  std::map<std::string, Voice> by_voice;
   for (size_t i = 0; i < data.size(); ++i) {
-    by_voice[data[i].voice].first.push_back(d.greedy[i]);
-    by_voice[data[i].voice].second.push_back(d.references[i]);
+    Voice& v = by_voice[data[i].voice];
+    v.greedy.push_back(d.greedy[i]);
+    if (lm) v.fused.push_back(d.fused[i]);
+    v.references.push_back(d.references[i]);
   }
-  for (const auto& [voice, pairs] : by_voice)
-    fmt::print("  {:24s} {:4d} utterances, greedy CER {:.2f}%\n", voice, pairs.first.size(),
-               100 * speech::error_rates(pairs.first, pairs.second).cer);
+  for (const auto& [voice, v] : by_voice) {
+    fmt::print("  {:24s} {:4d} utterances, greedy CER {:.2f}%", voice, v.references.size(),
+               100 * speech::error_rates(v.greedy, v.references).cer);
+    if (lm) fmt::print(", with LM {:.2f}%", 100 * speech::error_rates(v.fused, v.references).cer);
+    fmt::print("\n");
+  }
 }
 
 void transcribe(const Options& o) {
@@ -205,6 +262,16 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--channels", o.channels, "convolution channels")->check(CLI::PositiveNumber)->capture_default_str();
   train_cmd->add_option("--hidden", o.hidden, "GRU hidden size per direction")->check(CLI::PositiveNumber)->capture_default_str();
   train_cmd->add_option("--layers", o.layers, "GRU layers")->check(CLI::PositiveNumber)->capture_default_str();
+  train_cmd->add_option("--schedule", o.schedule, "learning rate: cosine (to lr/20, after --warmup steps) or constant")
+      ->check(CLI::IsMember({"cosine", "constant"}))->capture_default_str();
+  train_cmd->add_option("--warmup", o.warmup, "linear warm-up steps of the cosine schedule")->check(CLI::NonNegativeNumber)->capture_default_str();
+  train_cmd->add_option("--freq-masks", o.augment.freq_masks, "SpecAugment frequency masks per utterance (0: none)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  train_cmd->add_option("--freq-width", o.augment.freq_width, "widest frequency mask, in mel channels")->check(CLI::NonNegativeNumber)->capture_default_str();
+  train_cmd->add_option("--time-masks", o.augment.time_masks, "SpecAugment time masks per utterance (0: none)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  train_cmd->add_option("--time-width", o.augment.time_width, "widest time mask, in frames (and at most 10% of the utterance)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
   train_cmd->add_option("--seed", o.seed, "initialisation, batch order and dropout")->capture_default_str();
   train_cmd->add_option("--checkpoint-dir", o.checkpoint_dir, "where last.safetensors and best.safetensors go")->capture_default_str();
   train_cmd->add_flag("--resume", o.resume, "continue from <checkpoint-dir>/last.safetensors");
@@ -212,6 +279,11 @@ int main(int argc, char** argv) {
   eval_cmd->add_option("--data", o.data, "corpus folder")->required();
   eval_cmd->add_option("--split", o.split, "train, val or test")->capture_default_str();
   eval_cmd->add_option("--beam", o.beam, "prefix beam width (1: greedy only)")->check(CLI::PositiveNumber)->capture_default_str();
+  eval_cmd->add_option("--lm-order", o.lm_order, "also search with a character n-gram model of this order (0: none)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  eval_cmd->add_option("--lm-text", o.lm_text, "the language model's text, a sentence a line (default: DIR/train.tsv's transcripts)");
+  eval_cmd->add_option("--lm-weight", o.lm_weight, "weight of the language model's log-probability")->capture_default_str();
+  eval_cmd->add_option("--lm-bonus", o.lm_bonus, "score added per character (balances the model's cost of each)")->capture_default_str();
   CLI::App* transcribe_cmd = app.add_subcommand("transcribe", "write the text of a 16 kHz WAV file");
   transcribe_cmd->add_option("wav", o.wav, "the audio file")->required();
   transcribe_cmd->add_option("--beam", o.beam, "prefix beam width (1: greedy)")->check(CLI::PositiveNumber)->capture_default_str();

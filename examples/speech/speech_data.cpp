@@ -60,33 +60,63 @@ tg::Tensor features_of(const std::string& wav_path) {
   return tg::audio::normalize_utterance(tg::audio::log_mel(audio, mel_options()));
 }
 
-std::vector<Utterance> read_split(const std::string& dir, const std::string& split, int64_t limit) {
+namespace {
+// Calls row(line number, fields) for each line of DIR/<split>.tsv, at most `limit` (0: all).
+template <typename Row>
+void read_tsv(const std::string& dir, const std::string& split, int64_t limit, Row row) {
   const std::string tsv = dir + "/" + split + ".tsv";
   std::ifstream in(tsv);
   if (!in) tg::fail("speech: cannot read {} (make a corpus with scripts/synthesize-speech.sh {})", tsv, dir);
-  std::vector<Utterance> out;
   int64_t line_number = 0;
-  for (std::string line; std::getline(in, line);) {
+  for (std::string line; std::getline(in, line) && (limit <= 0 || line_number < limit);) {
     ++line_number;
-    if (limit > 0 && static_cast<int64_t>(out.size()) >= limit) break;
     std::vector<std::string> fields;
-    std::stringstream row(line);
-    for (std::string field; std::getline(row, field, '\t');) fields.push_back(field);
+    std::stringstream cells(line);
+    for (std::string field; std::getline(cells, field, '\t');) fields.push_back(field);
     if (fields.size() < 2) tg::fail("speech: {}:{}: expected 'path<TAB>transcript[<TAB>voice...]', got \"{}\"", tsv, line_number, line);
+    try {
+      row(fields);
+    } catch (const tg::Error& e) {
+      tg::fail("speech: {}:{}: {}", tsv, line_number, e.what());
+    }
+  }
+  if (line_number == 0) tg::fail("speech: {} holds no utterances", tsv);
+}
+}  // namespace
+
+std::vector<Utterance> read_split(const std::string& dir, const std::string& split, int64_t limit) {
+  std::vector<Utterance> out;
+  read_tsv(dir, split, limit, [&](const std::vector<std::string>& fields) {
     Utterance u;
     u.path = dir + "/" + fields[0];
     u.text = fields[1];
     u.voice = fields.size() > 2 ? fields[2] : "";
-    try {
-      u.labels = encode_text(u.text);
-      u.features = features_of(u.path);
-    } catch (const tg::Error& e) {
-      tg::fail("speech: {}:{}: {}", tsv, line_number, e.what());
-    }
-    if (u.features.size(0) < 8) tg::fail("speech: {}:{}: {} is shorter than 8 frames", tsv, line_number, u.path);
+    u.labels = encode_text(u.text);
+    u.features = features_of(u.path);
+    if (u.features.size(0) < 8) tg::fail("{} is shorter than 8 frames", u.path);
     out.push_back(std::move(u));
+  });
+  return out;
+}
+
+std::vector<std::string> read_transcripts(const std::string& dir, const std::string& split) {
+  std::vector<std::string> out;
+  read_tsv(dir, split, 0, [&](const std::vector<std::string>& fields) {
+    encode_text(fields[1]);  // checks its characters
+    out.push_back(fields[1]);
+  });
+  return out;
+}
+
+std::string normalize_transcript(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    const char lower = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    const bool kept = lower == '\'' || (lower >= 'a' && lower <= 'z');
+    if (kept) out += lower;
+    else if (!out.empty() && out.back() != ' ') out += ' ';
   }
-  if (out.empty()) tg::fail("speech: {} holds no utterances", tsv);
+  if (!out.empty() && out.back() == ' ') out.pop_back();
   return out;
 }
 
@@ -128,31 +158,70 @@ Batch make_batch(const std::vector<Utterance>& data, const std::vector<size_t>& 
   return batch;
 }
 
-int64_t edit_distance(const std::vector<std::string>& a, const std::vector<std::string>& b) {
-  std::vector<int64_t> row(b.size() + 1), next(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = static_cast<int64_t>(j);
-  for (size_t i = 1; i <= a.size(); ++i) {
-    next[0] = static_cast<int64_t>(i);
-    for (size_t j = 1; j <= b.size(); ++j)
-      next[j] = std::min({row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    std::swap(row, next);
+void spec_augment(Batch& batch, const SpecAugment& options, uint64_t seed) {
+  if (options.freq_masks == 0 && options.time_masks == 0) return;
+  const int64_t B = batch.features.size(0), mels = batch.features.size(1), T = batch.features.size(2);
+  std::vector<float> x = batch.features.to_vector<float>();  // (B, mels, T)
+  std::mt19937_64 rng(seed);
+  auto draw = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+  for (int64_t b = 0; b < B; ++b) {
+    float* u = x.data() + b * mels * T;
+    const int64_t frames = batch.frames[static_cast<size_t>(b)];
+    for (int64_t m = 0; m < options.freq_masks; ++m) {
+      const int64_t width = draw(0, std::min(options.freq_width, mels)), start = draw(0, mels - width);
+      std::fill(u + start * T, u + (start + width) * T, 0.0f);
+    }
+    const int64_t longest = std::min(options.time_width, static_cast<int64_t>(options.time_ratio * static_cast<double>(frames)));
+    for (int64_t m = 0; m < options.time_masks; ++m) {
+      const int64_t width = draw(0, longest), start = draw(0, frames - width);
+      for (int64_t c = 0; c < mels; ++c) std::fill(u + c * T + start, u + c * T + start + width, 0.0f);
+    }
   }
-  return row[b.size()];
+  batch.features = tg::from_vector(x, batch.features.shape(), {tg::DType::f32});
 }
+
+Edits align(const std::vector<std::string>& hypothesis, const std::vector<std::string>& reference) {
+  const size_t n = hypothesis.size(), m = reference.size();
+  std::vector<int64_t> cost((n + 1) * (m + 1));  // cost[i][j]: first i hypothesis tokens to first j reference ones
+  auto at = [&](size_t i, size_t j) -> int64_t& { return cost[i * (m + 1) + j]; };
+  for (size_t i = 0; i <= n; ++i) at(i, 0) = static_cast<int64_t>(i);
+  for (size_t j = 0; j <= m; ++j) at(0, j) = static_cast<int64_t>(j);
+  for (size_t i = 1; i <= n; ++i)
+    for (size_t j = 1; j <= m; ++j)
+      at(i, j) = std::min({at(i - 1, j) + 1, at(i, j - 1) + 1,
+                           at(i - 1, j - 1) + (hypothesis[i - 1] == reference[j - 1] ? 0 : 1)});
+  Edits edits;
+  for (size_t i = n, j = m; i > 0 || j > 0;) {
+    if (i > 0 && j > 0 && at(i, j) == at(i - 1, j - 1) + (hypothesis[i - 1] == reference[j - 1] ? 0 : 1)) {
+      if (hypothesis[i - 1] != reference[j - 1]) ++edits.substitutions;
+      --i, --j;
+    } else if (i > 0 && at(i, j) == at(i - 1, j) + 1) {
+      ++edits.insertions, --i;
+    } else {
+      ++edits.deletions, --j;
+    }
+  }
+  return edits;
+}
+
+int64_t edit_distance(const std::vector<std::string>& a, const std::vector<std::string>& b) { return align(a, b).total(); }
 
 ErrorRates error_rates(const std::vector<std::string>& hypotheses, const std::vector<std::string>& references) {
   if (hypotheses.size() != references.size())
     tg::fail("error_rates: {} hypotheses for {} references", hypotheses.size(), references.size());
   ErrorRates r;
+  auto add = [](Edits& sum, const Edits& e) {
+    sum.substitutions += e.substitutions, sum.deletions += e.deletions, sum.insertions += e.insertions;
+  };
   for (size_t i = 0; i < references.size(); ++i) {
-    r.char_edits += edit_distance(chars_of(hypotheses[i]), chars_of(references[i]));
+    add(r.char_edits, align(chars_of(hypotheses[i]), chars_of(references[i])));
     r.chars += static_cast<int64_t>(references[i].size());
     const std::vector<std::string> ref_words = words_of(references[i]);
-    r.word_edits += edit_distance(words_of(hypotheses[i]), ref_words);
+    add(r.word_edits, align(words_of(hypotheses[i]), ref_words));
     r.words += static_cast<int64_t>(ref_words.size());
   }
-  r.cer = r.chars > 0 ? static_cast<double>(r.char_edits) / static_cast<double>(r.chars) : 0;
-  r.wer = r.words > 0 ? static_cast<double>(r.word_edits) / static_cast<double>(r.words) : 0;
+  r.cer = r.chars > 0 ? static_cast<double>(r.char_edits.total()) / static_cast<double>(r.chars) : 0;
+  r.wer = r.words > 0 ? static_cast<double>(r.word_edits.total()) / static_cast<double>(r.words) : 0;
   return r;
 }
 

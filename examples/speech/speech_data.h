@@ -29,6 +29,11 @@ tg::audio::MelOptions mel_options();
 tg::Tensor features_of(const std::string& wav_path);
 // OUT_DIR/<split>.tsv and its WAVs (at most `limit` lines, 0: all); errors name file:line.
 std::vector<Utterance> read_split(const std::string& dir, const std::string& split, int64_t limit = 0);
+// Only the transcripts of DIR/<split>.tsv.
+std::vector<std::string> read_transcripts(const std::string& dir, const std::string& split);
+// Any text as the recogniser writes it, as the corpus script does: lowercase;
+// what is not a letter or an apostrophe becomes one space; no space at the ends.
+std::string normalize_transcript(const std::string& text);
 
 struct Batch {
   tg::Tensor features;                 // (B, n_mels, T) zero-padded, for the convolution
@@ -42,12 +47,31 @@ struct Batch {
 std::vector<std::vector<size_t>> plan_batches(const std::vector<Utterance>& data, int64_t batch_size, uint64_t seed);
 Batch make_batch(const std::vector<Utterance>& data, const std::vector<size_t>& indices);
 
-// Levenshtein distance between two sequences.
+// SpecAugment's masks (Park et al. 2019, without time warping), for training:
+// per utterance, `freq_masks` bands of up to `freq_width` mel channels and
+// `time_masks` spans of up to min(`time_width`, `time_ratio` × its frames)
+// frames, each width and start drawn uniformly, set to 0 (the normalised mean).
+struct SpecAugment {
+  int64_t freq_masks = 2, freq_width = 15, time_masks = 2, time_width = 25;
+  double time_ratio = 0.1;
+};
+void spec_augment(Batch& batch, const SpecAugment& options, uint64_t seed);
+
+// The fewest substitutions, deletions (reference tokens the hypothesis lacks)
+// and insertions (hypothesis tokens the reference lacks) that turn the
+// hypothesis into the reference (Levenshtein); among equally short alignments
+// the one the backtrace meets first (substitutions, then insertions).
+struct Edits {
+  int64_t substitutions = 0, deletions = 0, insertions = 0;
+  int64_t total() const { return substitutions + deletions + insertions; }
+};
+Edits align(const std::vector<std::string>& hypothesis, const std::vector<std::string>& reference);
 int64_t edit_distance(const std::vector<std::string>& a, const std::vector<std::string>& b);
 // Character and word error rates over pairs (hypothesis, reference): edits ÷ reference length.
 struct ErrorRates {
   double cer = 0, wer = 0;
-  int64_t char_edits = 0, chars = 0, word_edits = 0, words = 0;
+  Edits char_edits, word_edits;
+  int64_t chars = 0, words = 0;
 };
 ErrorRates error_rates(const std::vector<std::string>& hypotheses, const std::vector<std::string>& references);
 

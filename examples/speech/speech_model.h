@@ -49,12 +49,4 @@ class Recognizer : public tg::nn::Module {
   ModelConfig config_;
 };
 
-// CTC decoding of one utterance's log-probabilities (T', 29):
-// greedy: the most likely class per frame, repeats merged, blanks dropped;
-// prefix beam search (Hannun et al. 2014, no language model): the `width`
-// most likely label prefixes, each summed over the alignments that spell it.
-std::vector<int64_t> greedy_decode(const std::vector<float>& log_probs, int64_t frames, int64_t classes);
-std::vector<int64_t> prefix_beam_decode(const std::vector<float>& log_probs, int64_t frames, int64_t classes,
-                                        int64_t width);
-
 }  // namespace speech
