@@ -89,22 +89,19 @@ Tensor ctc_loss(const Tensor& log_probs_in, const Tensor& targets, const Tensor&
   const Tensor labels = padded_targets(batched || targets.ndim() != 1 ? targets : reshape(targets, Shape{1, -1}),
                                        counts, C, blank);
 
-  // The kernel runs on the host; a device tensor is copied over and its results back.
-  const Device device = log_probs.device(), host = Device::cpu();
-  const Tensor lp_host = log_probs.detach().to(host).contiguous();
-  const TensorOptions on_host{log_probs.dtype(), host};
-  Tensor loss_host = Tensor::empty(Shape{B}, on_host);
-  const Tensor grad_host = log_probs.requires_grad() ? Tensor::empty(log_probs.shape(), on_host) : Tensor();
-  kernels::ctc_loss(lp_host, labels, index_tensor(steps, Shape{B}), index_tensor(counts, Shape{B}), blank, loss_host,
-                    grad_host);
+  // The kernel runs where log_probs lives; the labels and lengths go there too.
+  const Device device = log_probs.device();
+  const Tensor lp = log_probs.detach().contiguous();
+  const TensorOptions options{log_probs.dtype(), device};
+  Tensor loss = Tensor::empty(Shape{B}, options);
+  const Tensor grad = log_probs.requires_grad() ? Tensor::empty(log_probs.shape(), options) : Tensor();
+  kernels::ctc_loss(lp, labels.to(device), index_tensor(steps, Shape{B}).to(device),
+                    index_tensor(counts, Shape{B}).to(device), blank, loss, grad);
   if (zero_infinity) {
-    std::vector<double> values = loss_host.to_vector<double>();
-    for (double& v : values)
-      if (std::isinf(v)) v = 0;
-    loss_host = from_vector(values, Shape{B}, on_host);
+    const Tensor infinite = kernels::binary(BinaryOp::eq, loss, full(Shape{B}, INFINITY, options));
+    loss = kernels::where(infinite, full(Shape{B}, 0.0, options), loss);
   }
-  Tensor loss = loss_host.to(device);
-  const Saved grad_saved = save_if(log_probs.requires_grad(), "grad", grad_host.defined() ? grad_host.to(device) : Tensor());
+  const Saved grad_saved = save_if(log_probs.requires_grad(), "grad", grad);
   record("ctc_loss", {&log_probs}, loss, {grad_saved}, [dlp = slot_of(log_probs), grad_saved](const Tensor& dloss) {
     const Tensor& grad = grad_saved.get();  // (T, B, C)
     const Tensor d = dloss.contiguous();

@@ -668,6 +668,55 @@ TEST_CASE("nll and nll_backward: ignore_index, label smoothing, broadcast dloss"
           }
 }
 
+TEST_CASE("ctc_loss: loss and gradient equal the cpu's; repeats, blank not 0, infeasible, long targets") {
+  std::mt19937 rng(17);
+  struct Case {
+    int64_t T, B, C, S, blank;
+    bool infeasible;
+  };
+  // S = 200: 401 positions, more than one per thread of a block.
+  for (const Case c : {Case{1, 1, 2, 1, 0, false}, Case{12, 3, 5, 4, 0, false}, Case{30, 4, 7, 6, 3, false},
+                       Case{9, 2, 4, 6, 0, true}, Case{450, 2, 29, 200, 0, false}, Case{5, 3, 4, 0, 1, false}})
+    for (DType dtype : kFloatTypes)
+      for (bool with_grad : {true, false}) {
+        INFO(describe(dtype_name(dtype), c.T, c.B, c.C, c.S, c.blank, c.infeasible, with_grad));
+        std::uniform_real_distribution<double> uniform(-4, 0);
+        std::vector<double> lp(size_t(c.T * c.B * c.C));
+        for (double& v : lp) v = uniform(rng);
+        std::vector<int64_t> labels(size_t(std::max<int64_t>(c.B * c.S, 1)), 1 - c.blank % 2), steps, counts;
+        std::uniform_int_distribution<int64_t> label(0, c.C - 2);
+        for (int64_t b = 0; b < c.B; ++b) {
+          for (int64_t j = 0; j < c.S; ++j) {
+            const int64_t l = label(rng);
+            labels[size_t(b * c.S + j)] = l >= c.blank ? l + 1 : l;  // skip the blank
+          }
+          if (c.S >= 2) labels[size_t(b * c.S + 1)] = labels[size_t(b * c.S)];  // a repeat
+          // Infeasible: 6 labels with repeats cannot fit in fewer steps than labels.
+          steps.push_back(c.infeasible && b == 0 ? 3 : c.T - b % 2);
+          counts.push_back(std::max<int64_t>(0, c.S - b % 3));
+        }
+        const Tensor log_probs = from_vector(lp, Shape{c.T, c.B, c.C}, {dtype});
+        const Tensor targets = from_vector(labels, Shape{c.B, std::max<int64_t>(c.S, 1)}, {DType::i64});
+        const Tensor in_lengths = from_vector(steps, Shape{c.B}, {DType::i64});
+        const Tensor out_lengths = from_vector(counts, Shape{c.B}, {DType::i64});
+        Tensor loss_cpu = Tensor::empty(Shape{c.B}, {dtype}), grad_cpu;
+        Tensor loss_gpu = Tensor::empty(Shape{c.B}, {dtype, kGpu}), grad_gpu;
+        if (with_grad) {
+          grad_cpu = Tensor::empty(log_probs.shape(), {dtype});
+          grad_gpu = full(log_probs.shape(), NAN, {dtype, kGpu});  // every element must be written
+        }
+        {
+          HostBackendScope scope(cpu());
+          kernels::ctc_loss(log_probs, targets, in_lengths, out_lengths, c.blank, loss_cpu, grad_cpu);
+        }
+        kernels::ctc_loss(log_probs.to(kGpu), targets.to(kGpu), in_lengths.to(kGpu), out_lengths.to(kGpu), c.blank,
+                          loss_gpu, grad_gpu);
+        check_close(loss_gpu, loss_cpu, tolerance(dtype, double(c.T)), "loss");
+        if (c.infeasible) CHECK(std::isinf(loss_gpu.to_vector<double>()[0]));
+        if (with_grad) check_close(grad_gpu, grad_cpu, tolerance(dtype), "gradient");
+      }
+}
+
 // ---------------------------------------------------------------------------
 // devices, errors, memory
 

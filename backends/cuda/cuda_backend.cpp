@@ -193,6 +193,17 @@ class CudaBackend final : public Backend {
                               max_exp_avg_sq ? &v_max : nullptr, step);
     check_launch("adam_update");
   }
+  void ctc_loss(const View& log_probs, const View& targets, const View& input_lengths, const View& target_lengths,
+                int64_t blank, const View& loss, const View* grad) override {
+    const int64_t T = log_probs.shape[0], B = log_probs.shape[1], L = 2 * targets.shape[1] + 1;
+    Scratch scratch;  // α and β of every sequence
+    auto* alpha_beta = static_cast<double*>(scratch.allocate(device(), static_cast<size_t>(2 * B * T * L) * sizeof(double)));
+    Array g;
+    if (grad != nullptr) g = array(*grad);
+    cuda_kernels::ctc_loss(context(), array(log_probs), array(targets), array(input_lengths), array(target_lengths),
+                           blank, array(loss), grad != nullptr ? &g : nullptr, alpha_beta);
+    check_launch("ctc_loss");
+  }
   void dropout_mask(const View& out, uint64_t key, double p) override {
     checks::dropout_mask_args(out, p);
     cuda_kernels::dropout_mask(context(), array(out), key, 1 - p, 1 / (1 - p));

@@ -92,6 +92,11 @@ void additive_score(const Context& ctx, const Array& keys, const Array& query, c
 void additive_score_backward(const Context& ctx, const Array& keys, const Array& query, const Array& v,
                              const Array& dscore, const Array* dkeys, const Array* dquery, const Array* dv);
 
+// CTC loss and its gradient (core/backend.h's ctc_loss; backends/cuda/cuda_ctc.cu):
+// one block per sequence; scratch holds 2·B·T·(2S + 1) doubles (α and β).
+void ctc_loss(const Context& ctx, const Array& log_probs, const Array& targets, const Array& input_lengths,
+              const Array& target_lengths, int64_t blank, const Array& loss, const Array* grad, double* scratch);
+
 // out (contiguous float) = random_bits::dropout_scale(key, i, keep, scale).
 void dropout_mask(const Context& ctx, const Array& out, uint64_t key, double keep, double scale);
 
