@@ -2,7 +2,7 @@
 // (scripts/synthesize-speech.sh; the model in speech_model.h, the data in
 // speech_data.h; docs/speech.md has the whole pipeline).
 //
-//   speech train --data DIR [--epochs 12] [--checkpoint-dir runs/speech]
+//   speech train --data DIR [--epochs 12] [--checkpoint-dir runs/speech] [--device cuda]
 //   speech eval --data DIR [--split test] [--beam 8] [--lm-order 8] [--checkpoint runs/speech/best.safetensors]
 //   speech transcribe FILE.wav [--checkpoint runs/speech/best.safetensors] [--svg picture.svg]
 #include <CLI/CLI.hpp>
@@ -32,7 +32,7 @@ using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 struct Options {
-  std::string data, split = "test", checkpoint_dir = "runs/speech", checkpoint, wav, svg;
+  std::string data, split = "test", checkpoint_dir = "runs/speech", checkpoint, wav, svg, device = "cpu";
   int64_t epochs = 12, batch_size = 32, limit = 0, beam = 8, threads = 2, channels = 256, hidden = 256, layers = 3;
   double lr = 1e-3, clip = 5.0, dropout = 0.1;
   std::string schedule = "cosine", lm_text;
@@ -53,7 +53,7 @@ tg::nn::Metadata config_metadata(const speech::ModelConfig& c) {
           {"layers", std::to_string(c.layers)}, {"dropout", std::to_string(c.dropout)}};
 }
 
-std::unique_ptr<speech::Recognizer> load_model(const std::string& path) {
+std::unique_ptr<speech::Recognizer> load_model(const std::string& path, tg::Device device) {
   const std::map<std::string, std::string> meta = tg::load_safetensors(path).metadata;  // the config keys
   auto get = [&](const char* key) {
     const auto it = meta.find(key);
@@ -64,6 +64,7 @@ std::unique_ptr<speech::Recognizer> load_model(const std::string& path) {
   auto model = std::make_unique<speech::Recognizer>(
       speech::ModelConfig{.channels = get("channels"), .hidden = get("hidden"), .layers = get("layers")}, gen);
   tg::nn::load(*model, path);
+  model->to(device);
   model->eval();
   return model;
 }
@@ -80,7 +81,8 @@ Decoded decode_split(const speech::Recognizer& model, const std::vector<speech::
   for (const std::vector<size_t>& indices : speech::plan_batches(data, 32, 0)) {
     const speech::Batch batch = speech::make_batch(data, indices);
     std::vector<int64_t> frames;
-    const tg::Tensor log_probs = tg::permute(model.forward(batch.features, batch.frames, frames), {1, 0, 2}).contiguous();
+    const tg::Tensor on_device = model.forward(batch.features.to(model.out.weight.device()), batch.frames, frames);
+    const tg::Tensor log_probs = tg::permute(on_device.to(tg::Device::cpu()), {1, 0, 2}).contiguous();
     for (size_t b = 0; b < indices.size(); ++b) {
       const std::vector<float> rows = tg::select(log_probs, 0, static_cast<int64_t>(b)).to_vector<float>();
       d.greedy.push_back(speech::decode_ids(speech::greedy_decode(rows, frames[b], speech::kClasses)));
@@ -93,7 +95,7 @@ Decoded decode_split(const speech::Recognizer& model, const std::vector<speech::
   return d;
 }
 
-void train(const Options& o) {
+void train(const Options& o, tg::Device device) {
   const Clock::time_point start = Clock::now();
   const std::vector<speech::Utterance> train_set = speech::read_split(o.data, "train", o.limit);
   const std::vector<speech::Utterance> val_set = speech::read_split(o.data, "val", o.limit > 0 ? o.limit : 0);
@@ -101,6 +103,7 @@ void train(const Options& o) {
              seconds_since(start));
   tg::Generator gen(o.seed);
   speech::Recognizer model(model_config(o), gen);
+  model.to(device);
   tg::optim::AdamOptions adam_options;
   adam_options.lr = o.lr;
   tg::optim::Adam adam(model.named_parameters(), adam_options);
@@ -120,8 +123,9 @@ void train(const Options& o) {
     best_cer = std::stod(meta.at("best_cer"));
     fmt::print("resumed from {} after epoch {}\n", last, first_epoch - 1);
   }
-  fmt::print("model: {} parameters (conv {}, GRU {}x{} bidirectional), batch {}, lr {} ({}), threads {}\n",
-             model.parameter_count(), o.channels, o.layers, o.hidden, o.batch_size, o.lr, o.schedule, o.threads);
+  fmt::print("model: {} parameters (conv {}, GRU {}x{} bidirectional), batch {}, lr {} ({}), on {}, threads {}\n",
+             model.parameter_count(), o.channels, o.layers, o.hidden, o.batch_size, o.lr, o.schedule, device.str(),
+             o.threads);
   fmt::print("SpecAugment: {} frequency masks of up to {} channels, {} time masks of up to {} frames ({:.0f}% of each)\n",
              o.augment.freq_masks, o.augment.freq_width, o.augment.time_masks, o.augment.time_width, 100 * o.augment.time_ratio);
   const std::vector<tg::Tensor> params = model.parameters();
@@ -138,7 +142,7 @@ void train(const Options& o) {
       tg::Tape tape;
       tg::TapeScope scope(tape);
       std::vector<int64_t> frames;
-      const tg::Tensor log_probs = model.forward(batch.features, batch.frames, frames);
+      const tg::Tensor log_probs = model.forward(batch.features.to(device), batch.frames, frames);
       const tg::Tensor loss = tg::ctc_loss(log_probs, batch.targets, frames, batch.target_lengths, speech::kBlank,
                                            tg::Reduction::mean, true);
       loss_sum += loss.item();
@@ -199,8 +203,8 @@ void print_rates(const std::string& name, const speech::ErrorRates& r) {
              share(r.word_edits.deletions, r.words), share(r.word_edits.insertions, r.words));
 }
 
-void evaluate(const Options& o) {
-  const auto model = load_model(o.checkpoint);
+void evaluate(const Options& o, tg::Device device) {
+  const auto model = load_model(o.checkpoint, device);
   const std::unique_ptr<speech::CharLM> lm = language_model(o);
   const Clock::time_point start = Clock::now();
   const std::vector<speech::Utterance> data = speech::read_split(o.data, o.split, o.limit);
@@ -229,13 +233,13 @@ void evaluate(const Options& o) {
   }
 }
 
-void transcribe(const Options& o) {
-  const auto model = load_model(o.checkpoint);
+void transcribe(const Options& o, tg::Device device) {
+  const auto model = load_model(o.checkpoint, device);
   tg::NoGrad no_grad;
   const tg::Tensor features = speech::features_of(o.wav);  // (T, 80)
   const tg::Tensor batch = tg::unsqueeze(tg::transpose(features, 0, 1).contiguous(), 0);  // (1, 80, T)
   std::vector<int64_t> frames;
-  const tg::Tensor log_probs = model->forward(batch, {features.size(0)}, frames);
+  const tg::Tensor log_probs = model->forward(batch.to(device), {features.size(0)}, frames).to(tg::Device::cpu());
   const std::vector<float> rows = tg::select(log_probs, 1, 0).contiguous().to_vector<float>();
   const std::string text = speech::decode_ids(o.beam > 1 ? speech::prefix_beam_decode(rows, frames[0], speech::kClasses, o.beam)
                                                          : speech::greedy_decode(rows, frames[0], speech::kClasses));
@@ -291,17 +295,21 @@ int main(int argc, char** argv) {
   for (CLI::App* cmd : {train_cmd, eval_cmd, transcribe_cmd}) {
     cmd->add_option("--threads", o.threads, "threads")->check(CLI::PositiveNumber)->capture_default_str();
     cmd->add_option("--limit", o.limit, "use the first N utterances of each split (0: all)");
+    cmd->add_option("--device", o.device, "where the model runs: cpu, cuda or cuda:N (an NVIDIA GPU)")->capture_default_str();
   }
   for (CLI::App* cmd : {eval_cmd, transcribe_cmd})
     cmd->add_option("--checkpoint", o.checkpoint, "model file")->default_val("runs/speech/best.safetensors");
   CLI11_PARSE(app, argc, argv);
   try {
     tg::set_num_threads(static_cast<int>(o.threads));
-    if (train_cmd->parsed()) train(o);
-    else if (eval_cmd->parsed()) evaluate(o);
-    else transcribe(o);
+    const tg::Device device = tg::parse_device(o.device);
+    tg::device_backend(device);  // an unusable device fails here, before any data is read
+    if (train_cmd->parsed()) train(o, device);
+    else if (eval_cmd->parsed()) evaluate(o, device);
+    else transcribe(o, device);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "speech: %s\n", e.what());
+    const std::string message = e.what();
+    std::fprintf(stderr, "%s%s\n", message.starts_with("speech: ") ? "" : "speech: ", message.c_str());
     return 1;
   }
   return 0;
