@@ -596,3 +596,80 @@ TEST_CASE("Adam and AdamW equal the composed kernels bit for bit, float32 and fl
             }
           }
 }
+
+TEST_CASE("GradScaler: an overflow skips the step and halves the scale; good steps equal unscaled ones and grow it") {
+  using tg::train::GradScaler;
+  const tg::Tensor start = tg::from_vector(std::vector<float>{0.5f, -1.0f, 2.0f}, tg::Shape{3}, {tg::DType::f32});
+  tg::Tensor p = start.clone().requires_grad_(), twin = start.clone().requires_grad_();
+  tg::optim::SGD sgd({p}, {.lr = 0.1}), plain({twin}, {.lr = 0.1});
+  GradScaler scaler({.init_scale = 65536.0, .growth_interval = 3});
+  auto loss_of = [](const tg::Tensor& w, float c) {
+    return tg::sum(tg::mul(w, tg::from_vector(std::vector<float>{c, 2 * c, -c}, tg::Shape{3}, {tg::DType::f32})));
+  };
+  // Gradient c · S = 1e35 · 2¹⁶ overflows float32: skipped, parameters untouched, scale halved.
+  {
+    tg::Tape tape;
+    tg::TapeScope scope(tape);
+    scaler.scale(loss_of(p, 1e35f)).backward();
+  }
+  CHECK_FALSE(scaler.step(sgd));
+  scaler.update();
+  CHECK(p.detach().to_vector<float>() == start.to_vector<float>());
+  CHECK(scaler.scale_value() == 32768.0);
+  CHECK(scaler.good_steps() == 0);
+  sgd.zero_grad();
+  // Three good steps: each equals the unscaled optimizer's bit for bit (S is a power of 2); then S doubles.
+  for (int step = 0; step < 3; ++step) {
+    {
+      tg::Tape tape;
+      tg::TapeScope scope(tape);
+      scaler.scale(loss_of(p, 3.0f)).backward();
+      loss_of(twin, 3.0f).backward();
+    }
+    scaler.unscale(sgd);  // as before clip_grad_norm: the gradients are the plain ones now
+    CHECK(p.grad().to_vector<float>() == twin.grad().to_vector<float>());
+    CHECK(scaler.step(sgd));
+    plain.step();
+    scaler.update();
+    sgd.zero_grad();
+    plain.zero_grad();
+    CHECK(p.detach().to_vector<float>() == twin.detach().to_vector<float>());
+  }
+  CHECK(scaler.scale_value() == 65536.0);
+  CHECK(scaler.good_steps() == 0);
+  // A NaN gradient is caught too.
+  p.set_grad(tg::from_vector(std::vector<float>{1.0f, NAN, 0.0f}, tg::Shape{3}, {tg::DType::f32}));
+  CHECK_FALSE(scaler.step(sgd));
+  scaler.update();
+  CHECK(scaler.scale_value() == 32768.0);
+  // Checkpoint state round-trips.
+  GradScaler restored;
+  restored.load_state(scaler.state());
+  CHECK(restored.scale_value() == 32768.0);
+  CHECK_THROWS_WITH_AS(restored.load_state({{"scale", 2.0}}), doctest::Contains("missing 'good_steps'"), tg::Error);
+}
+
+TEST_CASE("GradScaler: call order, options and the disabled scaler") {
+  using tg::train::GradScaler;
+  tg::Tensor p = tg::ones({2}).requires_grad_();
+  tg::optim::SGD sgd({p}, {.lr = 0.5});
+  GradScaler scaler;
+  p.set_grad(tg::ones({2}));
+  scaler.unscale(sgd);
+  CHECK_THROWS_WITH_AS(scaler.unscale(sgd), doctest::Contains("already unscaled"), tg::Error);
+  CHECK(scaler.step(sgd));
+  CHECK_THROWS_WITH_AS(scaler.step(sgd), doctest::Contains("already stepped; call update() first"), tg::Error);
+  scaler.update();
+  CHECK_THROWS_WITH_AS(scaler.update(), doctest::Contains("call step() first"), tg::Error);
+  CHECK_THROWS_WITH_AS(GradScaler({.init_scale = 0}), doctest::Contains("init_scale must be positive"), tg::Error);
+  CHECK_THROWS_WITH_AS(GradScaler({.growth_factor = 1}), doctest::Contains("growth_factor must be > 1"), tg::Error);
+  CHECK_THROWS_WITH_AS(GradScaler({.backoff_factor = 1}), doctest::Contains("backoff_factor must be in (0, 1)"), tg::Error);
+  CHECK_THROWS_WITH_AS(GradScaler({.growth_interval = 0}), doctest::Contains("growth_interval must be >= 1"), tg::Error);
+  GradScaler off({.enabled = false});
+  const tg::Tensor loss = tg::sum(p);
+  CHECK(off.scale(loss).is_same(loss));
+  p.set_grad(tg::from_vector(std::vector<float>{INFINITY, 1.0f}, tg::Shape{2}, {tg::DType::f32}));
+  CHECK(off.step(sgd));  // disabled: no check, always steps
+  off.update();
+  CHECK(off.scale_value() == 65536.0);
+}

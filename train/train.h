@@ -1,6 +1,7 @@
 #pragma once
 // What trains: the training checkpoint (modules and optimizers in one file),
-// the progress line and the run folder's claim, in one include.
+// loss scaling for float16, the progress line and the run folder's claim, in one include.
 #include "train/checkpoint.h"
+#include "train/grad_scaler.h"
 #include "train/progress.h"
 #include "train/run_directory.h"

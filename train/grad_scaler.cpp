@@ -1,0 +1,85 @@
+#include "train/grad_scaler.h"
+
+#include <cmath>
+
+#include "core/error.h"
+#include "core/kernels.h"
+#include "core/tape.h"
+#include "ops/mul.h"
+#include "optim/update_kernels.h"
+
+namespace tg::train {
+
+namespace {
+// max |g| as a host double: inf or NaN when any element is (max propagates NaN).
+double largest_magnitude(const Tensor& g) {
+  const Tensor flat = g.contiguous();
+  const Tensor row = make_view(flat, Shape{flat.numel()}, Strides{1}, flat.offset());
+  return kernels::reduce(ReduceOp::max, kernels::unary(UnaryOp::abs, row), 0).item();
+}
+}  // namespace
+
+GradScaler::GradScaler(GradScalerOptions options) : options_(options), scale_(options.init_scale) {
+  if (!(options.init_scale > 0) || !std::isfinite(options.init_scale))
+    fail("GradScaler: init_scale must be positive and finite, got {}", options.init_scale);
+  if (!(options.growth_factor > 1)) fail("GradScaler: growth_factor must be > 1, got {}", options.growth_factor);
+  if (!(options.backoff_factor > 0 && options.backoff_factor < 1))
+    fail("GradScaler: backoff_factor must be in (0, 1), got {}", options.backoff_factor);
+  if (options.growth_interval < 1) fail("GradScaler: growth_interval must be >= 1, got {}", options.growth_interval);
+}
+
+Tensor GradScaler::scale(const Tensor& loss) const {
+  check_defined(loss, "GradScaler::scale", "loss");
+  if (!options_.enabled) return loss;
+  return mul(loss, scale_);
+}
+
+void GradScaler::unscale(optim::Optimizer& optimizer) {
+  if (stage_ != Stage::ready) fail("GradScaler::unscale: already unscaled (or stepped) since the last update()");
+  stage_ = Stage::unscaled;
+  found_non_finite_ = false;
+  if (!options_.enabled) return;
+  NoGrad no_grad;
+  for (const Tensor& p : optimizer.parameters()) {
+    const Tensor g = p.grad();
+    if (!g.defined() || g.numel() == 0) continue;
+    if (!std::isfinite(largest_magnitude(g))) found_non_finite_ = true;
+    optim::scale_(g, 1.0 / scale_);
+  }
+}
+
+bool GradScaler::step(optim::Optimizer& optimizer) {
+  if (stage_ == Stage::stepped) fail("GradScaler::step: already stepped; call update() first");
+  if (stage_ == Stage::ready) unscale(optimizer);
+  stage_ = Stage::stepped;
+  if (found_non_finite_) return false;
+  optimizer.step();
+  return true;
+}
+
+void GradScaler::update() {
+  if (stage_ != Stage::stepped) fail("GradScaler::update: call step() first");
+  stage_ = Stage::ready;
+  if (!options_.enabled) return;
+  if (found_non_finite_) {
+    scale_ *= options_.backoff_factor;
+    good_steps_ = 0;
+  } else if (++good_steps_ == options_.growth_interval) {
+    scale_ *= options_.growth_factor;
+    good_steps_ = 0;
+  }
+}
+
+std::map<std::string, double> GradScaler::state() const {
+  return {{"scale", scale_}, {"good_steps", static_cast<double>(good_steps_)}};
+}
+
+void GradScaler::load_state(const std::map<std::string, double>& state) {
+  for (const char* key : {"scale", "good_steps"})
+    if (!state.count(key)) fail("GradScaler::load_state: missing '{}'", key);
+  scale_ = state.at("scale");
+  good_steps_ = static_cast<int64_t>(state.at("good_steps"));
+  stage_ = Stage::ready;
+}
+
+}  // namespace tg::train
