@@ -50,22 +50,30 @@ uint16_t nearest_bfloat16(float x) {
   return below < above ? down : above < below ? up : (down % 2 == 0 ? down : up);
 }
 
-}  // namespace
-
-TEST_CASE("float16: every bit pattern converts to float32 and back unchanged") {
+// Every bit pattern of H converts to float32 and back unchanged; a NaN (all
+// `exponent` bits set, some `fraction` bit set) stays a quiet NaN
+// (`quiet_nan` bits set) of the same sign.
+template <typename H>
+void check_round_trip(uint16_t exponent, uint16_t fraction, uint16_t quiet_nan) {
   for (uint32_t b = 0; b < 65536; ++b) {
     const uint16_t bits = static_cast<uint16_t>(b);
-    const float f = static_cast<float>(float16::from_bits(bits));
-    const uint16_t back = float16(f).bits;
+    const float f = static_cast<float>(H::from_bits(bits));
+    const uint16_t back = H(f).bits;
     CAPTURE(bits);
-    if ((bits & 0x7c00) == 0x7c00 && (bits & 0x3ff) != 0) {  // NaN: still NaN, same sign, quiet
+    if ((bits & exponent) == exponent && (bits & fraction) != 0) {
       CHECK(std::isnan(f));
-      CHECK((back & 0x7e00) == 0x7e00);
+      CHECK((back & quiet_nan) == quiet_nan);
       CHECK((back & 0x8000) == (bits & 0x8000));
     } else {
       CHECK(back == bits);
     }
   }
+}
+
+}  // namespace
+
+TEST_CASE("float16: every bit pattern converts to float32 and back unchanged") {
+  check_round_trip<float16>(0x7c00, 0x3ff, 0x7e00);
   CHECK(static_cast<float>(float16::from_bits(0x0001)) == std::ldexp(1.0f, -24));
   CHECK(static_cast<float>(float16::from_bits(0x03ff)) == 1023 * std::ldexp(1.0f, -24));
   CHECK(static_cast<float>(float16::from_bits(0x7bff)) == 65504.0f);
@@ -105,19 +113,7 @@ TEST_CASE("float16: rounding equals the nearest value, ties to even, over midpoi
 }
 
 TEST_CASE("bfloat16: every bit pattern round-trips; rounding to nearest, ties to even") {
-  for (uint32_t b = 0; b < 65536; ++b) {
-    const uint16_t bits = static_cast<uint16_t>(b);
-    const float f = static_cast<float>(bfloat16::from_bits(bits));
-    const uint16_t back = bfloat16(f).bits;
-    CAPTURE(bits);
-    if ((bits & 0x7f80) == 0x7f80 && (bits & 0x7f) != 0) {
-      CHECK(std::isnan(f));
-      CHECK((back & 0x7fc0) == 0x7fc0);
-      CHECK((back & 0x8000) == (bits & 0x8000));
-    } else {
-      CHECK(back == bits);
-    }
-  }
+  check_round_trip<bfloat16>(0x7f80, 0x7f, 0x7fc0);
   std::mt19937 rng(4);
   std::uniform_int_distribution<uint32_t> any(0, 0xffffffffu);
   for (int i = 0; i < 200000; ++i) {

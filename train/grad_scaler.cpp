@@ -11,11 +11,11 @@
 namespace tg::train {
 
 namespace {
-// max |g| as a host double: inf or NaN when any element is (max propagates NaN).
-double largest_magnitude(const Tensor& g) {
+// max |g| as a one-element tensor on g's device: inf or NaN when any element is (max propagates NaN).
+Tensor largest_magnitude(const Tensor& g) {
   const Tensor flat = g.contiguous();
   const Tensor row = make_view(flat, Shape{flat.numel()}, Strides{1}, flat.offset());
-  return kernels::reduce(ReduceOp::max, kernels::unary(UnaryOp::abs, row), 0).item();
+  return kernels::reduce(ReduceOp::max, kernels::unary(UnaryOp::abs, row), 0).to(DType::f64);
 }
 }  // namespace
 
@@ -40,12 +40,16 @@ void GradScaler::unscale(optim::Optimizer& optimizer) {
   found_non_finite_ = false;
   if (!options_.enabled) return;
   NoGrad no_grad;
+  // The largest magnitude over all gradients, kept where they are and read back once (on a GPU a read waits).
+  Tensor largest;
   for (const Tensor& p : optimizer.parameters()) {
     const Tensor g = p.grad();
     if (!g.defined() || g.numel() == 0) continue;
-    if (!std::isfinite(largest_magnitude(g))) found_non_finite_ = true;
+    const Tensor m = largest_magnitude(g);
+    largest = largest.defined() ? kernels::binary(BinaryOp::maximum, largest, m.to(largest.device())) : m;
     optim::scale_(g, 1.0 / scale_);
   }
+  found_non_finite_ = largest.defined() && !std::isfinite(largest.item());
 }
 
 bool GradScaler::step(optim::Optimizer& optimizer) {

@@ -12,7 +12,7 @@
 //   scaler.step(adam);                 // unscales (if not yet) and steps unless non-finite
 //   scaler.update();                   // S ← S·backoff after a skipped step; S·growth after an interval of good ones
 //
-// The check reads one number per gradient back to the host (max |g|).
+// The check reads one number per step back to the host (max |g| over all gradients).
 #include <cstdint>
 #include <map>
 #include <string>

@@ -3,12 +3,14 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "speech_data.h"
 
 namespace speech {
 
 namespace {
 constexpr char kStart = '^';
-constexpr double kSymbols = 29;  // space, apostrophe, a–z, end
+// Space, apostrophe, a–z and the end: as many as the recogniser's classes (the end where it has the blank).
+constexpr double kSymbols = static_cast<double>(kClasses);
 }  // namespace
 
 CharLM::CharLM(int64_t order) : order_(order) {
@@ -16,9 +18,7 @@ CharLM::CharLM(int64_t order) : order_(order) {
 }
 
 void CharLM::add(const std::string& sentence) {
-  for (const char c : sentence)
-    if (!(c == ' ' || c == '\'' || (c >= 'a' && c <= 'z')))
-      tg::fail("CharLM: '{}' in \"{}\" is not a character the recogniser writes (a-z, space, apostrophe)", c, sentence);
+  encode_text(sentence);  // throws naming a character the recogniser does not write
   const std::string padded = std::string(static_cast<size_t>(order_ - 1), kStart) + sentence + kEnd;
   for (size_t at = static_cast<size_t>(order_ - 1); at < padded.size(); ++at)
     for (int64_t length = 0; length < order_; ++length) {  // every context of the character at `at`

@@ -108,7 +108,7 @@ void train(const Options& o, tg::Device device) {
   adam_options.lr = o.lr;
   tg::optim::Adam adam(model.named_parameters(), adam_options);
   // Cosine from lr down to lr/20 over the whole run, after a linear warm-up.
-  const int64_t steps_per_epoch = static_cast<int64_t>(speech::plan_batches(train_set, o.batch_size, 0).size());
+  const int64_t steps_per_epoch = (static_cast<int64_t>(train_set.size()) + o.batch_size - 1) / o.batch_size;
   std::unique_ptr<tg::optim::CosineAnnealingLR> cosine;
   if (o.schedule == "cosine")
     cosine = std::make_unique<tg::optim::CosineAnnealingLR>(

@@ -61,7 +61,8 @@ tg::Tensor features_of(const std::string& wav_path) {
 }
 
 namespace {
-// Calls row(line number, fields) for each line of DIR/<split>.tsv, at most `limit` (0: all).
+// Calls row(fields) for each line of DIR/<split>.tsv, at most `limit` lines (0: all); an error
+// row throws comes back naming the file and line.
 template <typename Row>
 void read_tsv(const std::string& dir, const std::string& split, int64_t limit, Row row) {
   const std::string tsv = dir + "/" + split + ".tsv";
