@@ -10,6 +10,7 @@
 #include "core/format.h"
 #include "core/generator.h"
 #include "core/gradcheck.h"
+#include "core/matmul_precision.h"
 #include "core/crc32.h"
 #include "core/safetensors.h"
 #include "core/tape.h"

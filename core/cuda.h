@@ -26,11 +26,6 @@ std::string unavailable_reason();
 // (item(), to_vector(), a copy to the host) waits by itself; this is for timing.
 void synchronize(Device device = Device::cuda());
 
-// float32 matrix products may use TF32 tensor cores (10-bit mantissa inputs):
-// off by default, so float32 results match the cpu backend to float32 rounding.
-void set_allow_tf32(bool allow);
-bool allow_tf32();
-
 // Device memory held by the caching allocator of one GPU.
 struct MemoryStats {
   size_t in_use_bytes = 0;       // handed to tensors and not yet returned

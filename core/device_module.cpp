@@ -98,13 +98,8 @@ DeviceModule& device_module(DeviceKind kind) {
 
 bool device_module_loaded(DeviceKind kind) { return kind == DeviceKind::cuda && cuda_module != nullptr; }
 
-// core/cuda.h, on top of the module. The TF32 switch is the engine's own
-// setting, so that setting it loads nothing; the module reads it.
+// core/cuda.h, on top of the module.
 namespace cuda {
-
-namespace {
-std::atomic<bool> tf32_allowed{false};
-}
 
 bool is_built() { return find_device_module(DeviceKind::cuda, nullptr) != nullptr; }
 int device_count() {
@@ -118,8 +113,6 @@ std::string unavailable_reason() {
   return module != nullptr ? module->unavailable_reason() : why;
 }
 void synchronize(Device device) { device_module(DeviceKind::cuda).synchronize(device.index); }
-void set_allow_tf32(bool allow) { tf32_allowed = allow; }
-bool allow_tf32() { return tf32_allowed; }
 MemoryStats memory_stats(Device device) { return device_module(DeviceKind::cuda).memory_stats(device.index); }
 void release_cached(Device device) {
   if (device_module_loaded(DeviceKind::cuda)) device_module(DeviceKind::cuda).release_cached(device.index);

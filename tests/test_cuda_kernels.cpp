@@ -478,7 +478,7 @@ Operand random_matrix(DType dtype, int64_t batch, int64_t rows, int64_t cols, Ma
 }
 
 TEST_CASE("matmul: shapes, transposes, packing, batch broadcast, beta 0 and 1, K = 0") {
-  cuda::set_allow_tf32(false);
+  const MatmulPrecisionGuard exact(MatmulPrecision::fp32);
   std::mt19937 rng(10);
   struct Dims {
     int64_t batch, m, k, n;
@@ -504,25 +504,27 @@ TEST_CASE("matmul: shapes, transposes, packing, batch broadcast, beta 0 and 1, K
           }
 }
 
-TEST_CASE("matmul: TF32 only when asked for, and float64 never") {
+TEST_CASE("matmul: each precision equals the cpu's product of the same rounded inputs; float64 never rounds") {
   std::mt19937 rng(11);
-  for (bool tf32 : {false, true}) {
-    CAPTURE(tf32);
-    cuda::set_allow_tf32(tf32);
-    CHECK(cuda::allow_tf32() == tf32);
+  for (MatmulPrecision precision :
+       {MatmulPrecision::fp32, MatmulPrecision::tf32, MatmulPrecision::bf16, MatmulPrecision::fp16}) {
+    CAPTURE(matmul_precision_name(precision));
+    const MatmulPrecisionGuard guard(precision);
     for (DType dtype : kFloatTypes) {
       CAPTURE(dtype_name(dtype));
       const Operand a = random_matrix(dtype, 2, 65, 257, MatLayout::row_major, rng);
       const Operand b = random_matrix(dtype, 2, 257, 33, MatLayout::transposed, rng);
       const Operand c = random_operand(dtype, Shape{2, 65, 33}, Layout::contiguous, rng);
-      cpu().matmul(a.host(), b.host(), c.host(), 0);
+      cpu().matmul(a.host(), b.host(), c.host(), 0);  // rounds as core/matmul_precision.h says
       gpu().matmul(a.device(), b.device(), c.device(), 0);
-      // TF32 keeps 10 mantissa bits of each input: about 1e-3 relative per
-      // product, so a sum of 257 products of values in [-1, 1] stays within 0.1.
-      check_same(c, tf32 && dtype == DType::f32 ? Tolerance{1e-2, 0.1} : tolerance(dtype, 10.0 * 257));
+      // Same rounded inputs, exact products: only the summation order differs,
+      // unless cuBLAS rounds its inputs otherwise than to nearest (then each of
+      // the 257 products of values in [-1, 1] is off by at most 2^-f, f the
+      // format's fraction bits: 2^-7 for bf16, so 0.1 bounds the sum).
+      const bool rounded = dtype == DType::f32 && precision != MatmulPrecision::fp32;
+      check_same(c, rounded ? Tolerance{1e-2, 0.1} : tolerance(dtype, 10.0 * 257));
     }
   }
-  cuda::set_allow_tf32(false);
 }
 
 // ---------------------------------------------------------------------------

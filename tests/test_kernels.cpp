@@ -14,6 +14,7 @@
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/cpu_math.h"
 #include "core/error.h"
+#include "core/matmul_precision.h"
 #include "backends/reference/reference_backend.h"
 
 namespace {
@@ -565,6 +566,63 @@ TEST_CASE("matmul: a hand-computed 2x2 product") {
     check_values(c, {19, 22, 43, 50});
     backend->matmul(a.view(), b.view(), c.view(), 1);
     check_values(c, {38, 44, 86, 100});
+  }
+}
+
+TEST_CASE("matmul precision: tf32 rounds to 10 fraction bits, nearest, ties to even; inf and NaN stay") {
+  CHECK(round_to_tf32(1.0f + 0x1p-11f) == 1.0f);                  // tie, down to the even 1
+  CHECK(round_to_tf32(1.0f + 3 * 0x1p-11f) == 1.0f + 0x1p-9f);    // tie, up to the even neighbour
+  CHECK(round_to_tf32(1.0f + 0x1p-11f + 0x1p-20f) == 1.0f + 0x1p-10f);  // past the tie
+  CHECK(round_to_tf32(-(1.0f + 0x1p-12f)) == -1.0f);
+  CHECK(std::isinf(round_to_tf32(0x1.fffffep127f)));              // rounds past the largest: inf
+  CHECK(std::isinf(round_to_tf32(INFINITY)));
+  CHECK(std::isnan(round_to_tf32(NAN)));
+  CHECK(round_to_precision(1.0f + 0x1p-9f, MatmulPrecision::bf16) == 1.0f);  // bf16 keeps 7 bits
+  CHECK(round_to_precision(70000.0f, MatmulPrecision::fp16) == INFINITY);     // past float16's range
+  CHECK(round_to_precision(70000.0f, MatmulPrecision::bf16) == 70144.0f);
+  CHECK(parse_matmul_precision("bf16") == MatmulPrecision::bf16);
+  CHECK_THROWS_WITH_AS(parse_matmul_precision("half", "--precision"),
+                       "--precision: expected fp32, tf32, bf16 or fp16, got 'half'", tg::Error);
+}
+
+TEST_CASE("matmul precision: cpu and reference multiply the rounded inputs exactly; float64 is never rounded") {
+  std::mt19937 rng(12);
+  for (MatmulPrecision precision :
+       {MatmulPrecision::fp32, MatmulPrecision::tf32, MatmulPrecision::bf16, MatmulPrecision::fp16}) {
+    const MatmulPrecisionGuard guard(precision);
+    for (DType dtype : kFloatTypes)
+      for (MatLayout lb : {MatLayout::row_major, MatLayout::transposed, MatLayout::batch_broadcast}) {
+        INFO(describe(matmul_precision_name(precision), dtype_name(dtype), int(lb)));
+        const int64_t batch = 2, m = 13, k = 300, n = 40;
+        const Array a = make_matrix(dtype, batch, m, k, MatLayout::sliced, rng);
+        const Array b = make_matrix(dtype, batch, k, n, lb, rng);
+        const Array c_before = random_array(dtype, Shape{batch, m, n}, Layout::contiguous, rng);
+        Array c_cpu = c_before, c_ref = c_before;
+        cpu().matmul(a.view(), b.view(), c_cpu.view(), 1);
+        ref().matmul(a.view(), b.view(), c_ref.view(), 1);
+        // Independently: inputs rounded here, products and sums in double.
+        const bool rounds = dtype == DType::f32 && precision != MatmulPrecision::fp32;
+        auto input = [&](double v) { return rounds ? double(round_to_precision(float(v), precision)) : v; };
+        double farthest_from_rounded = 0, farthest_from_unrounded = 0;
+        for (int64_t i = 0; i < batch; ++i)
+          for (int64_t r = 0; r < m; ++r)
+            for (int64_t c = 0; c < n; ++c) {
+              double rounded = c_before.get({i, r, c}), unrounded = rounded;
+              for (int64_t j = 0; j < k; ++j) {
+                rounded += input(a.get({i, r, j})) * input(b.get({i, j, c}));
+                unrounded += a.get({i, r, j}) * b.get({i, j, c});
+              }
+              for (const Array* got : {&c_cpu, &c_ref}) {
+                farthest_from_rounded = std::max(farthest_from_rounded, std::abs(got->get({i, r, c}) - rounded));
+                farthest_from_unrounded = std::max(farthest_from_unrounded, std::abs(got->get({i, r, c}) - unrounded));
+              }
+            }
+        // float32 sums of 300 terms in [-1, 1]: within 1e-4; float64 within 1e-12.
+        CHECK(farthest_from_rounded < (dtype == DType::f64 ? 1e-12 : 1e-4));
+        // bf16 keeps 7 fraction bits: products move by ~1e-3, so some sum visibly does.
+        if (rounds && precision == MatmulPrecision::bf16) CHECK(farthest_from_unrounded > 1e-3);
+        if (!rounds) CHECK(farthest_from_unrounded == farthest_from_rounded);
+      }
   }
 }
 

@@ -15,6 +15,7 @@
 #include "core/dispatch.h"
 #include "core/error.h"
 #include "core/kernel_checks.h"
+#include "core/matmul_precision.h"
 #include "core/random_bits.h"
 
 namespace tg {
@@ -399,8 +400,29 @@ void CpuBackend::reduce(ReduceOp op, const View& x, int axis, const View& out, c
   visit_float(x.dtype, "reduce", [&]<typename T>() { reduce_typed<T>(op, x, axis, out, arg); });
 }
 
+namespace {
+
+// x's elements rounded to the precision, row-major in `buffer`.
+View rounded_copy(const View& x, MatmulPrecision precision, std::vector<float>& buffer) {
+  buffer.resize(x.numel());
+  const View copy{buffer.data(), DType::f32, x.shape, contiguous_strides(x.shape)};
+  map_elements<float, float>(copy, [precision](float& o, float v) { o = round_to_precision(v, precision); }, x);
+  return copy;
+}
+
+}  // namespace
+
+// A float32 product at a reduced precision multiplies rounded copies of its
+// inputs: the same sums of the same exactly representable products as
+// tensor cores form, at the cost of one pass over each input.
 void CpuBackend::matmul(const View& a, const View& b, const View& c, double beta) {
   checks::matmul_args(a, b, c, beta);
+  if (const MatmulPrecision precision = matmul_precision();
+      a.dtype == DType::f32 && precision != MatmulPrecision::fp32) {
+    std::vector<float> a_buffer, b_buffer;
+    matmul_typed<float>(rounded_copy(a, precision, a_buffer), rounded_copy(b, precision, b_buffer), c, beta);
+    return;
+  }
   visit_float(a.dtype, "matmul", [&]<typename T>() { matmul_typed<T>(a, b, c, beta); });
 }
 

@@ -8,6 +8,7 @@
 #include "backends/cuda/cuda_device.h"
 #include "core/error.h"
 #include "core/kernel_checks.h"
+#include "core/matmul_precision.h"
 
 namespace tg {
 
@@ -253,6 +254,17 @@ BlasOperand CudaBackend::operand(const View& v, Scratch* scratch) {
   return op;
 }
 
+// Tensor cores round float32 inputs to the format core/matmul_precision.h names.
+cublasComputeType_t float32_compute(MatmulPrecision p) {
+  switch (p) {
+    case MatmulPrecision::fp32: return CUBLAS_COMPUTE_32F;
+    case MatmulPrecision::tf32: return CUBLAS_COMPUTE_32F_FAST_TF32;
+    case MatmulPrecision::bf16: return CUBLAS_COMPUTE_32F_FAST_16BF;
+    case MatmulPrecision::fp16: return CUBLAS_COMPUTE_32F_FAST_16F;
+  }
+  return CUBLAS_COMPUTE_32F;
+}
+
 // Row-major c = a @ b is column-major cᵀ = bᵀ aᵀ: cuBLAS gets b as its first
 // operand and a as its second, m = N, n = M.
 void CudaBackend::matmul(const View& a, const View& b, const View& c, double beta) {
@@ -275,8 +287,7 @@ void CudaBackend::matmul(const View& a, const View& b, const View& c, double bet
   const double alpha64 = 1, beta64 = beta;
   const float alpha32 = 1, beta32 = static_cast<float>(beta);
   const cudaDataType_t type = f64 ? CUDA_R_64F : CUDA_R_32F;
-  const cublasComputeType_t compute =
-      f64 ? CUBLAS_COMPUTE_64F : (cuda::allow_tf32() ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F);
+  const cublasComputeType_t compute = f64 ? CUBLAS_COMPUTE_64F : float32_compute(matmul_precision());
   const void* alpha = f64 ? static_cast<const void*>(&alpha64) : &alpha32;
   const void* beta_ptr = f64 ? static_cast<const void*>(&beta64) : &beta32;
   check(cublasGemmStridedBatchedEx(d.blas, op_first, op_second, int(n), int(m), int(k), alpha, bo.data, type,

@@ -11,6 +11,7 @@
 #include "core/dispatch.h"
 #include "core/error.h"
 #include "core/kernel_checks.h"
+#include "core/matmul_precision.h"
 #include "core/random_bits.h"
 
 namespace tg {
@@ -224,7 +225,8 @@ void ReferenceBackend::reduce(ReduceOp op, const View& x, int axis, const View& 
   });
 }
 
-// c[b, m, n] = Σ_k a[b, m, k] * b[b, k, n] + beta * c[b, m, n]   (accumulated in double)
+// c[b, m, n] = Σ_k r(a[b, m, k]) * r(b[b, k, n]) + beta * c[b, m, n]   (accumulated in double)
+// r rounds float32 inputs to the matmul precision (core/matmul_precision.h).
 void ReferenceBackend::matmul(const View& a, const View& b, const View& c, double beta) {
   expect(a.shape.size() == 3 && b.shape.size() == 3 && c.shape.size() == 3, "matmul",
          "a, b and c must have rank 3");
@@ -233,11 +235,16 @@ void ReferenceBackend::matmul(const View& a, const View& b, const View& c, doubl
     fail("matmul: {} @ {} -> {}: expected a (B, M, K), b (B, K, N), c (B, M, N)", a.shape.str(),
          b.shape.str(), c.shape.str());
   expect(a.dtype == b.dtype && a.dtype == c.dtype, "matmul", "a, b and c dtypes differ");
+  const MatmulPrecision precision = matmul_precision();
   visit_float(a.dtype, "matmul", [&]<typename T>() {
+    auto input = [&](T v) -> double {
+      if constexpr (std::is_same_v<T, float>) return round_to_precision(v, precision);
+      return v;
+    };
     for_each_index(c.shape, [&](const Index& i) {
       double sum = 0;
       for (int64_t k = 0; k < inner; ++k)
-        sum += double(at<T>(a, Index{i[0], i[1], k})) * at<T>(b, Index{i[0], k, i[2]});
+        sum += input(at<T>(a, Index{i[0], i[1], k})) * input(at<T>(b, Index{i[0], k, i[2]}));
       T& out = at<T>(c, i);
       out = beta == 0 ? T(sum) : T(sum + beta * out);
     });
