@@ -181,6 +181,29 @@ TEST_CASE("language_model: max_steps stops training early; the epoch in progress
   CHECK(std::isfinite(report.val_perplexity));
 }
 
+TEST_CASE("language_model --precision: rounded products move the losses a little; fp16 scales the loss") {
+  TempDir tmp("lm_precision");
+  LanguageModelOptions o = tiny_lm_options(lm_data_dir(tmp));
+  o.max_steps = 5;
+  const LanguageModelReport fp32 = train_language_model(o);
+  CHECK(fp32.loss_scale == 0);
+  for (const std::string precision : {"bf16", "fp16"}) {
+    CAPTURE(precision);
+    o.precision = precision;
+    const LanguageModelReport rounded = train_language_model(o);
+    REQUIRE(rounded.train_loss_per_step.size() == 5);
+    CHECK(rounded.train_loss_per_step != fp32.train_loss_per_step);
+    for (size_t i = 0; i < 5; ++i)
+      CHECK(std::abs(rounded.train_loss_per_step[i] - fp32.train_loss_per_step[i]) < 0.01 * fp32.train_loss_per_step[i]);
+    CHECK(rounded.skipped_steps == 0);
+    CHECK(rounded.loss_scale == (precision == "fp16" ? 65536.0 : 0.0));
+  }
+  CHECK(matmul_precision() == MatmulPrecision::fp32);
+  o.precision = "fp64";
+  CHECK_THROWS_WITH_AS(train_language_model(o),
+                       contains("language_model: precision: expected fp32, tf32, bf16 or fp16, got 'fp64'"), Error);
+}
+
 TEST_CASE("WordModel: step-by-step decoding gives the same logits as the whole-sequence forward") {
   WordModelConfig c{.vocab = 11, .embed = 5, .hidden = 7, .layers = 2, .dropout = 0.2};
   WordModel model(c, 9);

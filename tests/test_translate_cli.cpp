@@ -374,8 +374,23 @@ TEST_CASE("translation checkpoint metadata round-trips exactly") {
   info.config.src_vocab = info.src_vocab.size();
   info.config.tgt_vocab = info.tgt_vocab.size();
   info.settings.seed = 18446744073709551557ULL;
-  info.position = {3, 17, 1234, 27.123456789012345, 1.0 / 3.0, 999, 12.5};
+  info.settings.precision = "bf16";
+  info.position = {3, 17, 1234, 27.123456789012345, 1.0 / 3.0, 999, 12.5, 4096.0, 77};
   const tr::CheckpointInfo back = tr::parse_checkpoint_metadata(tr::checkpoint_metadata(info), "mem");
+  CHECK(back.settings.precision == "bf16");
+  CHECK(back.position.loss_scale == 4096.0);
+  CHECK(back.position.loss_scale_good_steps == 77);
+  // A checkpoint from before mixed precision: float32 products, no scaler state.
+  tg::nn::Metadata older = tr::checkpoint_metadata(info);
+  for (const char* key : {"train.precision", "train.loss_scale", "train.loss_scale_good_steps"}) older.erase(key);
+  const tr::CheckpointInfo old_back = tr::parse_checkpoint_metadata(older, "old");
+  CHECK(old_back.settings.precision == "fp32");
+  CHECK(old_back.position.loss_scale == 0);
+  tg::nn::Metadata bad = tr::checkpoint_metadata(info);
+  bad["train.precision"] = "fp8";
+  CHECK_THROWS_WITH_AS(tr::parse_checkpoint_metadata(bad, "bad.safetensors"),
+                       "checkpoint 'bad.safetensors': train.precision: expected fp32, tf32, bf16 or fp16, got 'fp8'",
+                       tg::Error);
   CHECK(back.config.kind == "cho");
   CHECK(back.config.dropout == info.config.dropout);
   CHECK(back.src_vocab == info.src_vocab);
@@ -871,6 +886,70 @@ TEST_CASE("translate train: a non-finite loss or gradient norm stops before the 
   CHECK(run.err == "error: training stopped at epoch 1, step 2: the loss is nan; this step's update was not applied "
                    "and nothing was saved; no checkpoint was written yet\n");
   CHECK_FALSE(fs::exists(dir + "/huge_lr/last.safetensors"));
+}
+
+TEST_CASE("translate train --precision: rounded products move the losses a little; fp16 skips overflowing steps and "
+          "resumes with its loss scale") {
+  // The losses of 6 steps, checking that the checkpoint names the precision.
+  auto losses_at = [](const std::string& precision) {
+    const std::string dir = temp_dir("precision_" + precision);
+    tr::TrainOptions o = tiny_options("bahdanau", dir);
+    o.settings.precision = precision;
+    o.max_steps = 6;
+    const std::vector<double> losses = tr::train(o, silent()).losses;
+    CHECK(tr::read_checkpoint_info(dir + "/last.safetensors").settings.precision == precision);
+    return losses;
+  };
+  const std::vector<double> fp32 = losses_at("fp32");
+  for (const std::string precision : {"tf32", "bf16", "fp16"}) {
+    CAPTURE(precision);
+    const std::vector<double> rounded = losses_at(precision);
+    REQUIRE(rounded.size() == fp32.size());
+    CHECK(rounded != fp32);  // the products did round
+    for (size_t i = 0; i < fp32.size(); ++i) CHECK(std::abs(rounded[i] - fp32[i]) < 0.01 * fp32[i]);
+  }
+  CHECK(tg::matmul_precision() == tg::MatmulPrecision::fp32);  // training restored the setting
+
+  // fp16: an inf gradient at step 3 skips that update (the parameters stay), halves the scale, and training goes on.
+  const std::string dir_a = temp_dir("fp16_overflow_a");
+  tr::TrainOptions a = tiny_options("cho", dir_a);
+  a.settings.precision = "fp16";
+  a.max_steps = 6;
+  std::vector<std::vector<double>> seen;  // parameters 0 as backward left them, steps 3 and 4
+  tr::TrainHooks hooks = silent();
+  hooks.after_backward = [&](int64_t step, const std::vector<tg::Tensor>& params) {
+    if (step == 3 || step == 4) seen.push_back(params[0].to_vector<double>());
+    if (step == 3) params[0].set_grad(tg::full(params[0].shape(), INFINITY, {params[0].dtype()}));
+  };
+  const tr::TrainResult full = tr::train(a, hooks);
+  REQUIRE(full.losses.size() == 6);
+  REQUIRE(seen.size() == 2);
+  CHECK(seen[0] == seen[1]);  // step 3 changed nothing
+  const tr::CheckpointInfo info = tr::read_checkpoint_info(dir_a + "/last.safetensors");
+  CHECK(info.position.loss_scale == 32768.0);  // 2¹⁶, halved once
+  CHECK(info.position.loss_scale_good_steps == 3);
+
+  // Stopped after step 4 and resumed: the same losses, and the halved scale carried over.
+  const std::string dir_b = temp_dir("fp16_overflow_b");
+  tr::TrainOptions b = tiny_options("cho", dir_b);
+  b.settings.precision = "fp16";
+  b.max_steps = 4;
+  hooks.after_backward = [](int64_t step, const std::vector<tg::Tensor>& params) {
+    if (step == 3) params[0].set_grad(tg::full(params[0].shape(), INFINITY, {params[0].dtype()}));
+  };
+  std::vector<double> joined = tr::train(b, hooks).losses;
+  CHECK(tr::read_checkpoint_info(dir_b + "/last.safetensors").position.loss_scale == 32768.0);
+  b.resume = true;
+  b.max_steps = 6;
+  b.settings.precision = "fp32";  // ignored on resume: the checkpoint's precision is used
+  const std::vector<double> rest = tr::train(b, silent()).losses;
+  joined.insert(joined.end(), rest.begin(), rest.end());
+  CHECK(joined == full.losses);
+  const tr::CheckpointInfo resumed = tr::read_checkpoint_info(dir_b + "/last.safetensors");
+  CHECK(resumed.settings.precision == "fp16");
+  CHECK(resumed.position.loss_scale == 32768.0);
+  CHECK(resumed.position.loss_scale_good_steps == 3);
+  check_same_tensors(dir_a + "/last.safetensors", dir_b + "/last.safetensors");
 }
 
 // ---------------------------------------------------------------------------

@@ -88,6 +88,7 @@ void check_options(const LanguageModelOptions& o) {
   if (!(o.lr > 0)) fail("language_model: lr must be > 0, got {}", o.lr);
   if (!(o.clip >= 0)) fail("language_model: clip must be >= 0, got {}", o.clip);
   if (o.limit_train < 0) fail("language_model: limit_train must be >= 0, got {}", o.limit_train);
+  parse_matmul_precision(o.precision, "language_model: precision");
 }
 
 std::string metadata_value(const std::map<std::string, std::string>& metadata, const std::string& key,
@@ -150,7 +151,11 @@ double seconds_since(Clock::time_point start) {
 // validates and saves.
 class Training {
  public:
-  explicit Training(const LanguageModelOptions& o) : o_(o), dir_(text::find_multi30k_dir(o.data_dir)) {
+  explicit Training(const LanguageModelOptions& o)
+      : o_(o),
+        dir_(text::find_multi30k_dir(o.data_dir)),
+        precision_(parse_matmul_precision(o.precision)),
+        scaler_({.enabled = precision_ == MatmulPrecision::fp16}) {
     read_data();
     build_model();
     log_setup();
@@ -162,8 +167,12 @@ class Training {
 
   LanguageModelReport run() {
     model().train();
-    for (int epoch = 1; epoch <= o_.epochs && !(o_.max_steps > 0 && step_ >= o_.max_steps); ++epoch)
-      end_epoch(train_epoch(epoch));
+    {
+      const MatmulPrecisionGuard products(precision_);  // training and validation
+      for (int epoch = 1; epoch <= o_.epochs && !(o_.max_steps > 0 && step_ >= o_.max_steps); ++epoch)
+        end_epoch(train_epoch(epoch));
+    }
+    report_.loss_scale = scaler_.enabled() ? scaler_.scale_value() : 0.0;
     restore_best();
     return std::move(report_);
   }
@@ -217,6 +226,7 @@ class Training {
     f.add("batch-size", o_.batch_size);
     f.add("lr", o_.lr);
     f.add("clip", o_.clip);
+    f.add("precision", o_.precision);
     f.add("seed", std::to_string(o_.seed));
     f.add("max-steps", o_.max_steps);
     f.add("min-freq", o_.min_freq);
@@ -259,8 +269,10 @@ class Training {
   // Forward, backward, clipping and Adam on one global batch.
   StepLoss train_step(const std::vector<int64_t>& indices) {
     StepLoss step = ranks_.active() ? share_forward_backward(indices) : forward_backward(indices);
+    scaler_.unscale(*adam_);  // ÷ S (fp16), noting an inf or NaN gradient
     if (o_.clip > 0) optim::clip_grad_norm(adam_->parameters(), o_.clip);
-    adam_->step();
+    if (!scaler_.step(*adam_)) ++report_.skipped_steps;
+    scaler_.update();
     adam_->zero_grad();
     if (ranks_.active()) step.loss = ranks_.agree(step.loss).loss;  // Σ of the ranks' share losses
     return step;
@@ -270,7 +282,7 @@ class Training {
   StepLoss forward_backward(const std::vector<int64_t>& indices) {
     const text::Batch batch = text::make_batch(train_, indices).to(o_.device);
     const Tensor loss = batch_nll(model(), batch, Reduction::mean);
-    loss.backward();
+    scaler_.scale(loss).backward();
     return {loss.item(), batch.num_tgt_tokens};
   }
 
@@ -285,7 +297,7 @@ class Training {
     if (!share.empty()) {  // a batch smaller than the world leaves some ranks nothing
       const text::Batch batch = text::make_batch(train_, share).to(model().device());
       const Tensor loss = batch_nll(model(), batch, Reduction::sum) / static_cast<double>(global_tokens);
-      loss.backward();
+      scaler_.scale(loss).backward();
       value = loss.item();
     }
     ranks_.reduce_gradients(model().parameters());
@@ -299,9 +311,12 @@ class Training {
     report_.epochs.push_back(result);
     const bool improved = result.val_perplexity < best_;
     if (logging())
-      o_.log(fmt::format("epoch {}/{}  train loss {:.4f} (ppl {:.2f})  val perplexity {:.2f}  {:.1f} s{}",
+      o_.log(fmt::format("epoch {}/{}  train loss {:.4f} (ppl {:.2f})  val perplexity {:.2f}  {:.1f} s{}{}",
                          result.epoch, o_.epochs, result.train_loss, std::exp(result.train_loss),
-                         result.val_perplexity, result.seconds, improved ? "  (best so far)" : ""));
+                         result.val_perplexity, result.seconds, improved ? "  (best so far)" : "",
+                         scaler_.enabled() ? fmt::format("  loss scale {}, {} steps skipped", scaler_.scale_value(),
+                                                         report_.skipped_steps)
+                                           : ""));
     if (improved) keep_as_best(result);
   }
 
@@ -337,6 +352,8 @@ class Training {
   std::vector<Tensor> best_parameters_;
   double best_ = std::numeric_limits<double>::infinity();
   int64_t step_ = 0;  // updates so far, over all epochs
+  MatmulPrecision precision_;
+  train::GradScaler scaler_;  // fp16 only; otherwise scale/unscale do nothing and every step steps
 };
 
 }  // namespace

@@ -32,6 +32,10 @@ struct LanguageModelOptions {
   std::string save_path;    // when set, the best checkpoint by validation perplexity
   int64_t log_every = 100;  // a progress line every N updates
   Device device = Device::cpu();  // where the model and its batches live
+  // Matrix products on inputs rounded to fp32 (none), tf32, bf16 or fp16
+  // (core/matmul_precision.h), during training and validation; fp16 adds
+  // dynamic loss scaling (train/grad_scaler.h).
+  std::string precision = "fp32";
   std::function<void(const std::string&)> log;  // progress lines; none when empty
 };
 
@@ -55,6 +59,8 @@ struct LanguageModelReport {
   double val_perplexity = 0;  // of the best epoch, whose weights `trained` holds
   int best_epoch = 0;
   int64_t train_sentences = 0, train_tokens = 0, val_sentences = 0, val_tokens = 0;
+  int64_t skipped_steps = 0;  // fp16: updates skipped because a gradient overflowed
+  double loss_scale = 0;      // fp16: the scale at the end (0 otherwise)
   LanguageModel trained;
 };
 

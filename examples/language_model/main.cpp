@@ -56,6 +56,10 @@ int main(int argc, char** argv) {
   app.add_option("--log-every", options.log_every, "a progress line every N updates")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1000000}));
   app.add_option("--device", device_name, "where the model runs: cpu, cuda or cuda:N (an NVIDIA GPU)")
       ->capture_default_str();
+  app.add_option("--precision", options.precision,
+                 "matrix products on inputs rounded to fp32 (none), tf32, bf16 or fp16, accumulating in float32; "
+                 "fp16 adds dynamic loss scaling")
+      ->capture_default_str()->check(CLI::IsMember({"fp32", "tf32", "bf16", "fp16"}));
   app.add_option("--save", options.save_path, "save the best checkpoint (by validation perplexity) here");
   app.add_option("--load", load_path, "load this checkpoint instead of training")->check(CLI::ExistingFile);
   auto* generate_opt = app.add_option("--generate", prompt, "continue this prompt (e.g. \"a man\") after training or loading");

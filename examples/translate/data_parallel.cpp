@@ -52,6 +52,7 @@ distributed::Fingerprint training_fingerprint(const CheckpointInfo& info, const 
   f.add("warmup-steps", s.warmup_steps);
   f.add("min-lr", s.min_lr);
   f.add("schedule-steps", s.schedule_steps);
+  f.add("precision", s.precision);
   f.add("epochs", epochs);
   f.add("lr", lr);
   f.add("max-steps", max_steps);

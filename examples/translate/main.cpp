@@ -247,6 +247,12 @@ struct TrainCommand {
         ->capture_default_str();
     cmd->add_option("--seed", opt.settings.seed, "seed for initialisation, batch order and dropout")
         ->capture_default_str();
+    cmd->add_option("--precision", opt.settings.precision,
+                    "matrix products (forward and backward) on inputs rounded to fp32 (none), tf32, bf16 or fp16, "
+                    "accumulating in float32; weights, optimizer, softmax and loss stay float32; fp16 adds dynamic "
+                    "loss scaling (steps with inf/NaN gradients skipped)")
+        ->check(CLI::IsMember({"fp32", "tf32", "bf16", "fp16"}))
+        ->capture_default_str();
     cmd->add_option("--data-dir", opt.data_dir,
                     "Multi30k directory (default: $MULTI30K_DIR, else ../shared/data/multi30k, data/multi30k or "
                     "~/.cache/tapegrad/multi30k, whichever exists first)");
@@ -316,7 +322,8 @@ struct TrainCommand {
     if (options.resume)
       for (const char* name : {"--embed", "--hidden", "--dropout", "--batch-size", "--lr", "--clip", "--seed",
                                "--min-freq", "--max-len", "--lr-schedule", "--limit-train", "--vocab", "--vocab-size",
-                               "--subword-type", "--joint-vocab", "--label-smoothing", "--tie-embeddings"})
+                               "--subword-type", "--joint-vocab", "--label-smoothing", "--tie-embeddings",
+                               "--precision"})
         if (cmd->count(name) > 0)
           fmt::print(stderr, "note: {} is ignored with --resume (the checkpoint's value is used)\n", name);
     install_stop_handler();

@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/generator.h"
+#include "core/matmul_precision.h"
 #include "core/tape.h"
 #include "data_parallel.h"
 #include "distributed/data_parallel.h"
@@ -24,6 +25,7 @@
 #include "optim/adam.h"
 #include "optim/clip_grad.h"
 #include "optim/lr_schedule.h"
+#include "train/grad_scaler.h"
 #include "train/progress.h"
 #include "train/run_directory.h"
 #include "step_profile.h"
@@ -274,7 +276,9 @@ class Training {
         adam_(model_->named_parameters(), adam_options(options)),
         schedule_(make_schedule()),
         params_(model_->parameters()),
-        profile_(options.profile, options.profile_warmup) {
+        profile_(options.profile, options.profile_warmup),
+        precision_(parse_matmul_precision(settings().precision, "train: --precision")),
+        scaler_({.enabled = precision_ == MatmulPrecision::fp16}) {
     result_.checkpoint_dir = files_.dir;
     if (options.resume) restore();
     ranks_.start(training_fingerprint(info_, *model_, options.epochs, options.lr, options.max_steps,
@@ -299,6 +303,7 @@ class Training {
           position().epoch, options_.epochs);
     Tape tape;
     TapeScope use_tape(tape);
+    const MatmulPrecisionGuard products(precision_);  // training and validation
     for (int64_t epoch = position().epoch; epoch < options_.epochs; ++epoch) {
       const std::vector<std::vector<int64_t>> plan = text::plan_epoch(data_.train, batch_options(), uint64_t(epoch));
       if (!train_epoch(epoch, plan, tape)) return finish(/*stopped=*/true);
@@ -376,6 +381,8 @@ class Training {
   void restore() {
     const TrainPosition& pos = position();
     tg::train::load(*model_, adam_, files_.last, {}, schedule_.get());
+    if (scaler_.enabled() && pos.loss_scale > 0)
+      scaler_.load_state({{"scale", pos.loss_scale}, {"good_steps", double(pos.loss_scale_good_steps)}});
     std::error_code ec;
     if (std::filesystem::exists(files_.metrics_csv, ec))
       for (const EpochMetrics& m : read_metrics_csv(files_.metrics_csv))
@@ -461,12 +468,17 @@ class Training {
     const distributed::DataParallel::Agreed agreed = ranks_.agree(loss.defined() ? loss.item() : 0.0, stop_requested());
     const double loss_value = agreed.loss;
     stop_if_non_finite("loss", loss_value);
-    if (loss.defined()) loss.backward();
+    if (loss.defined()) scaler_.scale(loss).backward();  // fp16: loss · S, so small gradients survive 16 bits
     tape.clear();
     ranks_.reduce_gradients(params_);  // every rank: the sum of all ranks' gradients
     if (hooks_.after_backward) hooks_.after_backward(step + 1, params_);
-    if (settings().clip > 0) stop_if_non_finite("gradient norm", optim::clip_grad_norm(params_, settings().clip));
-    adam_.step();
+    scaler_.unscale(adam_);  // ÷ S (fp16), noting an inf or NaN gradient
+    if (settings().clip > 0) {
+      const double norm = optim::clip_grad_norm(params_, settings().clip);
+      if (!scaler_.enabled()) stop_if_non_finite("gradient norm", norm);  // fp16: the scaler skips the step
+    }
+    if (!scaler_.step(adam_)) ++skipped_steps_;
+    scaler_.update();
     adam_.zero_grad();
     schedule_after_step();
     profile_.end_step();
@@ -505,9 +517,11 @@ class Training {
       write_text_file(files_.metrics_csv, metrics_csv(result_.metrics));
       write_text_file(files_.curve_svg, curve_svg(result_.metrics));
     }
-    say(hooks_, "epoch {}: train loss {:.4f}, val loss {:.4f}, val ppl {:.2f}, val BLEU {:.2f}{}, lr {}, {}\n",
+    say(hooks_, "epoch {}: train loss {:.4f}, val loss {:.4f}, val ppl {:.2f}, val BLEU {:.2f}{}, lr {}, {}{}\n",
         m.epoch, m.train_loss, m.val_loss, m.val_ppl, m.val_bleu, improved ? " (best)" : "", m.lr,
-        train::format_duration(m.seconds));
+        train::format_duration(m.seconds),
+        scaler_.enabled() ? fmt::format("; loss scale {}, {} steps skipped so far", scaler_.scale_value(), skipped_steps_)
+                          : "");
   }
 
   void validate(EpochMetrics& m) {
@@ -533,6 +547,8 @@ class Training {
   }
 
   void write_last() {
+    position().loss_scale = scaler_.enabled() ? scaler_.scale_value() : 0.0;
+    position().loss_scale_good_steps = scaler_.good_steps();
     if (ranks_.is_root()) save_training_checkpoint(files_.last, *model_, adam_, schedule_.get(), info_);
     saved_step_ = position().step;
   }
@@ -574,6 +590,9 @@ class Training {
   Clock::time_point epoch_start_;  // when this run began the current epoch
   int64_t saved_step_ = -1;  // the step of the last training checkpoint this run can go back to; -1: none yet
   TrainResult result_;
+  MatmulPrecision precision_;
+  train::GradScaler scaler_;  // fp16 only; otherwise scale/unscale do nothing and every step steps
+  int64_t skipped_steps_ = 0;  // fp16: steps whose gradients overflowed, in this run
 };
 
 }  // namespace

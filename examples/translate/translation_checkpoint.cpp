@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "core/matmul_precision.h"
 #include "seq2seq/ensemble.h"
 #include "core/safetensors.h"
 
@@ -94,6 +95,9 @@ nn::Metadata checkpoint_metadata(const CheckpointInfo& info) {
       {"train.warmup_steps", fmt::format("{}", s.warmup_steps)},
       {"train.min_lr", number(s.min_lr)},
       {"train.schedule_steps", fmt::format("{}", s.schedule_steps)},
+      {"train.precision", s.precision},
+      {"train.loss_scale", number(p.loss_scale)},
+      {"train.loss_scale_good_steps", fmt::format("{}", p.loss_scale_good_steps)},
       {"train.epoch", fmt::format("{}", p.epoch)},
       {"train.batch", fmt::format("{}", p.batch)},
       {"train.step", fmt::format("{}", p.step)},
@@ -178,6 +182,9 @@ CheckpointInfo parse_checkpoint_metadata(const nn::Metadata& metadata, const std
   if (metadata.count("train.warmup_steps") > 0) s.warmup_steps = r.integer("train.warmup_steps");
   if (metadata.count("train.min_lr") > 0) s.min_lr = r.real("train.min_lr");
   if (metadata.count("train.schedule_steps") > 0) s.schedule_steps = r.integer("train.schedule_steps");
+  // Older still than mixed precision: float32 products.
+  if (metadata.count("train.precision") > 0) s.precision = r.text("train.precision");
+  parse_matmul_precision(s.precision, fmt::format("checkpoint '{}': train.precision", path));
   TrainPosition& p = info.position;
   p.epoch = r.integer("train.epoch");
   p.batch = r.integer("train.batch");
@@ -186,6 +193,9 @@ CheckpointInfo parse_checkpoint_metadata(const nn::Metadata& metadata, const std
   p.epoch_loss_sum = r.real("train.epoch_loss_sum");
   p.epoch_tokens = r.integer("train.epoch_tokens");
   p.epoch_seconds = r.real("train.epoch_seconds");
+  if (metadata.count("train.loss_scale") > 0) p.loss_scale = r.real("train.loss_scale");
+  if (metadata.count("train.loss_scale_good_steps") > 0)
+    p.loss_scale_good_steps = r.integer("train.loss_scale_good_steps");
   return info;
 }
 

@@ -43,6 +43,7 @@ struct TrainSettings {
   int64_t warmup_steps = 0;          // cosine, inverse-sqrt: linear warm-up over the first steps
   double min_lr = 0;                 // cosine: the lr at its end
   int64_t schedule_steps = 0;        // cosine: its length in steps, fixed when the run starts (--epochs × batches)
+  std::string precision = "fp32";    // of the matrix products: fp32, tf32, bf16 or fp16 (with loss scaling)
 };
 
 // Where a run stands. A checkpoint written at a batch boundary says: epoch
@@ -55,6 +56,8 @@ struct TrainPosition {
   double epoch_loss_sum = 0;  // Σ loss · target tokens over the epoch's done batches
   int64_t epoch_tokens = 0;   // Σ target tokens over them
   double epoch_seconds = 0;   // training time spent in the epoch so far
+  double loss_scale = 0;      // precision fp16: the loss scaler's scale and good steps in a row (0: not started)
+  int64_t loss_scale_good_steps = 0;
 };
 
 struct CheckpointInfo {
