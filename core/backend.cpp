@@ -91,6 +91,7 @@ void Backend::adam_update(const View& param, const View& grad, const View& exp_a
   fallback().adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step);
 }
 void Backend::dropout_mask(const View& out, uint64_t key, double p) { fallback().dropout_mask(out, key, p); }
+void Backend::topk_rows(const View& x, bool largest, const View& indices) { fallback().topk_rows(x, largest, indices); }
 
 namespace {
 thread_local Backend* selected_host_backend = nullptr;

@@ -132,6 +132,11 @@ class Backend {
   virtual void ctc_loss(const View& log_probs, const View& targets, const View& input_lengths,
                         const View& target_lengths, int64_t blank, const View& loss, const View* grad);
 
+  // indices[r, j] = the column of row r's (j+1)-th entry in core/topk_order.h's
+  // order (largest first, or smallest first; NaN largest; ties: lower column):
+  // x (R, n) float, any strides; indices (R, k) int64 contiguous, k <= n.
+  virtual void topk_rows(const View& x, bool largest, const View& indices);
+
   // One Adam step in place over a parameter (formulas in core/adam_update.h):
   // param, grad, exp_avg, exp_avg_sq and max_exp_avg_sq (Amsgrad; null
   // without) share shape and float dtype and are contiguous.

@@ -259,6 +259,17 @@ int64_t dropout_mask_args(const View& out, double p) {
   return out.numel();
 }
 
+void topk_rows_args(const View& x, const View& indices) {
+  rank("topk_rows", "x", x, 2);
+  rank("topk_rows", "indices", indices, 2);
+  floating("topk_rows", x);
+  dtype("topk_rows", "indices", indices, DType::i64);
+  contiguous("topk_rows", "indices", indices);
+  if (indices.shape[0] != x.shape[0] || indices.shape[1] > x.shape[1])
+    fail("topk_rows: indices {} for x {}: expected (R, k) with k <= n for x (R, n)", indices.shape.str(),
+         x.shape.str());
+}
+
 namespace {
 int64_t index_value(const View& index, int64_t i) { return index.as<const int64_t>()[i * index.strides[0]]; }
 }  // namespace

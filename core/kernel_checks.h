@@ -53,6 +53,8 @@ int64_t adam_update_args(const View& param, const View& grad, const View& exp_av
                          const View* max_exp_avg_sq);
 // out contiguous float, p in [0, 1); returns the element count.
 int64_t dropout_mask_args(const View& out, double p);
+// x (R, n) float, indices (R, k) int64 contiguous with k <= n.
+void topk_rows_args(const View& x, const View& indices);
 
 // The values of host index views (read through their stride), checked before
 // a kernel runs: every index of the 1-D int64 `index` in [0, rows); every

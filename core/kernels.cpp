@@ -226,6 +226,12 @@ void additive_score_backward(const Tensor& keys, const Tensor& query, const Tens
       .additive_score_backward(keys.view(), query.view(), v.view(), dscore.view(), wanted[0], wanted[1], wanted[2]);
 }
 
+Tensor topk_rows(const Tensor& x, int64_t k, bool largest) {
+  Tensor indices = empty_like(x, Shape{x.size(0), k}, DType::i64);
+  backend_for(x.device()).topk_rows(x.view(), largest, indices.view());
+  return indices;
+}
+
 Tensor dropout_mask(const Shape& shape, TensorOptions options, uint64_t key, double p) {
   Tensor mask = Tensor::empty(shape, options);
   backend_for(options.device).dropout_mask(mask.view(), key, p);

@@ -74,6 +74,10 @@ void additive_score_backward(const Tensor& keys, const Tensor& query, const Tens
 void ctc_loss(const Tensor& log_probs, const Tensor& targets, const Tensor& input_lengths,
               const Tensor& target_lengths, int64_t blank, const Tensor& loss, const Tensor& grad);
 
+// The columns of each row's k first entries in top-k order (core/topk_order.h):
+// x (R, n) float, any strides -> int64 (R, k) on x's device.
+Tensor topk_rows(const Tensor& x, int64_t k, bool largest);
+
 // Dropout's factors, a new contiguous tensor: 1 / (1 - p) where draw i of the
 // stream `key` keeps element i (core/random_bits.h), else 0.
 Tensor dropout_mask(const Shape& shape, TensorOptions options, uint64_t key, double p);

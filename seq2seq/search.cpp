@@ -11,7 +11,10 @@
 #include "seq2seq/model_parts.h"
 #include "ops/compare.h"
 #include "ops/index_select.h"
+#include "ops/add.h"
 #include "ops/max.h"
+#include "ops/reshape.h"
+#include "ops/topk.h"
 
 namespace tg::translate {
 
@@ -102,43 +105,35 @@ bool ranks_before(const Extension& a, const Extension& b) {
   return a.score > b.score || (a.score == b.score && a.index < b.index);
 }
 
-// The step's log-probabilities (N, V) on the host, float32 or float64 as computed.
-Tensor host_scores(const Tensor& log_probs) {
-  const Tensor host = log_probs.to_host();
-  return (host.dtype() == DType::f32 ? host : host.to(DType::f64)).contiguous();
-}
-
-// Adds to `out` the `count` best extensions of one hypothesis, in rank order:
-// row holds its V log-probabilities, base its log_prob, i its place in its beam.
-template <typename T>
-void best_of_row(const T* row, int64_t V, double base, int64_t i, int64_t count, std::vector<Extension>& out) {
-  const auto begin = static_cast<std::ptrdiff_t>(out.size());
-  for (int64_t v = 0; v < V; ++v) {
-    const Extension e{base + static_cast<double>(row[v]), i * V + v};
-    if (static_cast<int64_t>(out.size()) - begin == count) {
-      if (!ranks_before(e, out.back())) continue;  // the common case: one comparison
-      out.pop_back();
-    }
-    out.insert(std::upper_bound(out.begin() + begin, out.end(), e, ranks_before), e);
+// Each block's best `count` extensions, ranked where the state lives. A
+// block's rows (1 per sentence at the first step, K after) are one row of
+// (rows per block · V) candidates: log_probs (N, V) in float64 plus each row's
+// hypothesis log_prob (-inf on idle rows, which so rank last), so candidate
+// i·V + v of a block is Extension index i·V + v. Top-k picks on the device
+// and 2 × blocks × count numbers come back instead of N × V.
+struct RankedBlocks {
+  int64_t count = 0;           // per block: min(count asked, rows per block · V)
+  std::vector<int64_t> index;  // (blocks, count)
+  std::vector<double> score;   // (blocks, count)
+  // Block b's ranked extensions of its first `alive` rows, in rank order.
+  std::vector<Extension> of_block(int64_t b, int64_t alive, int64_t V) const {
+    std::vector<Extension> ranked;
+    for (int64_t j = b * count; j < (b + 1) * count; ++j)
+      if (index[j] / V < alive) ranked.push_back({score[j], index[j]});
+    return ranked;
   }
-}
+};
 
-// The best min(count, n·V) extensions of a sentence's n open hypotheses, in
-// rank order; its rows of log_probs (N, V) start at `first`. Each hypothesis
-// contributes its own best `count`, which holds the sentence's best `count`.
-std::vector<Extension> rank_extensions(const Tensor& log_probs, int64_t first, const std::vector<Partial>& alive,
-                                       int64_t count) {
-  const int64_t V = log_probs.size(1);
-  std::vector<Extension> ranked;
-  for (size_t i = 0; i < alive.size(); ++i) {
-    const int64_t r = first + static_cast<int64_t>(i);
-    if (log_probs.dtype() == DType::f32)
-      best_of_row(log_probs.data<float>() + r * V, V, alive[i].log_prob, static_cast<int64_t>(i), count, ranked);
-    else
-      best_of_row(log_probs.data<double>() + r * V, V, alive[i].log_prob, static_cast<int64_t>(i), count, ranked);
-  }
-  std::sort(ranked.begin(), ranked.end(), ranks_before);
-  if (static_cast<int64_t>(ranked.size()) > count) ranked.resize(static_cast<size_t>(count));
+RankedBlocks rank_blocks(const Tensor& log_probs, const std::vector<double>& row_log_probs, int64_t blocks,
+                         int64_t count) {
+  const int64_t N = log_probs.size(0), V = log_probs.size(1), candidates = N / blocks * V;
+  const Tensor base = from_vector(row_log_probs, Shape{N, 1}, {DType::f64, log_probs.device()});
+  const Tensor scores = reshape(add(log_probs.to(DType::f64), base), {blocks, candidates});
+  RankedBlocks ranked;
+  ranked.count = std::min(count, candidates);
+  const TopK best = topk(scores, ranked.count, 1);
+  ranked.index = best.indices.to_vector<int64_t>();
+  ranked.score = best.values.to_vector<double>();
   return ranked;
 }
 
@@ -359,8 +354,12 @@ std::vector<Hypothesis> beam_search(Seq2Seq& model, const Tensor& src, const Ten
         prev[layout.first[b] + i] = tokens.empty() ? Vocab::bos_id : tokens.back();
       }
     const Step step = model.step(repeated, ids_on(prev, Shape{N}, device), hidden);
-    const Tensor log_probs = host_scores(step.log_probs);  // (N, V)
-    std::vector<float> attention;                          // (N, S) row-major
+    std::vector<double> row_log_probs(static_cast<size_t>(N), -INFINITY);  // idle rows: -inf
+    for (int64_t b = 0; b < B; ++b)
+      for (size_t i = 0; i < sentences[b].alive.size(); ++i) row_log_probs[layout.first[b] + i] = sentences[b].alive[i].log_prob;
+    const int64_t V = step.log_probs.size(1), rows_per_block = N / layout.blocks;
+    const RankedBlocks ranked = rank_blocks(step.log_probs, row_log_probs, layout.blocks, 2 * beam_size);
+    std::vector<float> attention;  // (N, S) row-major
     if (with_attention && step.attention.defined()) attention = step.attention.to_vector<float>();
 
     std::vector<std::vector<int64_t>> parents(static_cast<size_t>(B));  // per new hypothesis, the one it extends
@@ -370,8 +369,8 @@ std::vector<Hypothesis> beam_search(Seq2Seq& model, const Tensor& src, const Ten
       if (s.done()) continue;
       const int64_t first = layout.first[b];
       const BeamRows rows{first, attention.empty() ? nullptr : attention.data(), S};
-      parents[b] = advance(s, rank_extensions(log_probs, first, s.alive, 2 * beam_size), log_probs.size(1), rows,
-                           beam_size, length_penalty, t);
+      const int64_t alive = static_cast<int64_t>(s.alive.size());
+      parents[b] = advance(s, ranked.of_block(first / rows_per_block, alive, V), V, rows, beam_size, length_penalty, t);
       if (!s.done()) open.push_back(b);
     }
     if (open.empty()) break;

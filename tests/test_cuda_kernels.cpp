@@ -670,6 +670,27 @@ TEST_CASE("nll and nll_backward: ignore_index, label smoothing, broadcast dloss"
           }
 }
 
+TEST_CASE("topk_rows: the cpu's columns exactly; ties, NaN, strided rows, beam-search sizes") {
+  std::mt19937 rng(21);
+  for (DType dtype : kFloatTypes)
+    for (Layout layout : {Layout::contiguous, Layout::transposed})
+      for (const Shape& shape : {Shape{1, 1}, Shape{3, 7}, Shape{64, 300}, Shape{8, 29605}})
+        for (bool largest : {true, false}) {
+          Operand x = random_operand(dtype, shape, layout, rng, -3, 3, /*whole=*/shape[1] < 1000);  // ties
+          if (shape[1] > 4) {
+            cpu().fill(make_view(x.host_base, Shape{1}, Strides{1}, x.offset + 2 * x.strides[1]).view(), NAN);
+            x.upload();
+          }
+          for (int64_t k : {int64_t{1}, std::min<int64_t>(10, shape[1]), std::min<int64_t>(300, shape[1])}) {
+            INFO(describe(dtype_name(dtype), shape.str(), largest, k));
+            Operand idx = random_operand(DType::i64, Shape{shape[0], k}, Layout::contiguous, rng);
+            cpu().topk_rows(x.host(), largest, idx.host());
+            gpu().topk_rows(x.device(), largest, idx.device());
+            check_same(idx);
+          }
+        }
+}
+
 TEST_CASE("ctc_loss: loss and gradient equal the cpu's; repeats, blank not 0, infeasible, long targets") {
   std::mt19937 rng(17);
   struct Case {

@@ -15,6 +15,7 @@
 #include "backends/cpu/cpu_math.h"
 #include "core/error.h"
 #include "core/matmul_precision.h"
+#include "core/topk_order.h"
 #include "backends/reference/reference_backend.h"
 
 namespace {
@@ -623,6 +624,60 @@ TEST_CASE("matmul precision: cpu and reference multiply the rounded inputs exact
         if (rounds && precision == MatmulPrecision::bf16) CHECK(farthest_from_unrounded > 1e-3);
         if (!rounds) CHECK(farthest_from_unrounded == farthest_from_rounded);
       }
+  }
+}
+
+TEST_CASE("topk_rows: cpu equals reference; value order, NaN largest, ties by column, strided rows") {
+  std::mt19937 rng(13);
+  for (DType dtype : kFloatTypes)
+    for (Layout layout : {Layout::contiguous, Layout::transposed, Layout::sliced})
+      for (const Shape& shape : {Shape{1, 1}, Shape{3, 7}, Shape{5, 300}, Shape{64, 129}})
+        for (bool largest : {true, false}) {
+          Array x = make_array(dtype, shape, layout);
+          randomize(x, rng, -3, 3, /*whole=*/true);  // whole numbers: many ties
+          if (shape[1] > 4) {  // a NaN and infinities in row 0
+            x.view().dtype == DType::f32 ? void(x.view().as<float>()[x.strides[1] * 2] = NAN)
+                                         : void(x.view().as<double>()[x.strides[1] * 2] = NAN);
+          }
+          for (int64_t k : {int64_t{0}, int64_t{1}, std::min<int64_t>(10, shape[1]), shape[1]}) {
+            INFO(describe(dtype_name(dtype), layout_name(layout), shape.str(), largest, k));
+            Array got = make_array(DType::i64, Shape{shape[0], k}), want = got;
+            cpu().topk_rows(x.view(), largest, got.view());
+            ref().topk_rows(x.view(), largest, want.view());
+            check_close(got, want);
+            // The rows' order holds: each picked entry ranks before the next, and before every entry not picked.
+            for (int64_t r = 0; r < shape[0]; ++r) {
+              std::vector<bool> picked(static_cast<size_t>(shape[1]), false);
+              for (int64_t j = 0; j < k; ++j) picked[static_cast<size_t>(got.get({r, j}))] = true;
+              for (int64_t j = 0; j + 1 < k; ++j) {
+                const int64_t a = int64_t(got.get({r, j})), b = int64_t(got.get({r, j + 1}));
+                CHECK(topk_ranks_before(x.get({r, a}), a, x.get({r, b}), b, largest));
+              }
+              if (k > 0)
+                for (int64_t c = 0; c < shape[1]; ++c)
+                  if (!picked[static_cast<size_t>(c)]) {
+                    const int64_t last = int64_t(got.get({r, k - 1}));
+                    CHECK(topk_ranks_before(x.get({r, last}), last, x.get({r, c}), c, largest));
+                  }
+            }
+          }
+        }
+}
+
+TEST_CASE("topk_rows: hand-computed rows and argument errors") {
+  const Array x = array_of(DType::f64, Shape{2, 5}, {1, 3, 3, NAN, -INFINITY, 0, 0, 0, 0, 0});
+  for (Backend* backend : {&cpu(), &ref()}) {
+    INFO(describe(backend->name()));
+    Array idx = make_array(DType::i64, Shape{2, 4});
+    backend->topk_rows(x.view(), true, idx.view());
+    check_values(idx, {3, 1, 2, 0, 0, 1, 2, 3});  // NaN first, the tie 3 = 3 by column; all-equal rows in column order
+    backend->topk_rows(x.view(), false, idx.view());
+    check_values(idx, {4, 0, 1, 2, 0, 1, 2, 3});
+    Array too_many = make_array(DType::i64, Shape{2, 6});
+    CHECK_THROWS_WITH_AS(backend->topk_rows(x.view(), true, too_many.view()),
+                         "topk_rows: indices (2, 6) for x (2, 5): expected (R, k) with k <= n for x (R, n)", tg::Error);
+    Array wrong = make_array(DType::f64, Shape{2, 2});
+    CHECK_THROWS_AS(backend->topk_rows(x.view(), true, wrong.view()), tg::Error);
   }
 }
 

@@ -39,6 +39,7 @@ class CpuBackend final : public Backend {
   void adam_update(const View& param, const View& grad, const View& exp_avg, const View& exp_avg_sq,
                    const View* max_exp_avg_sq, const AdamStep& step) override;
   void dropout_mask(const View& out, uint64_t key, double p) override;
+  void topk_rows(const View& x, bool largest, const View& indices) override;
   // OpenBLAS stays single-threaded (the constructor sees to it): matrix
   // products are split over this backend's thread pool (thread_pool.h).
   void set_num_threads(int n) override;

@@ -205,6 +205,12 @@ class CudaBackend final : public Backend {
                            blank, array(loss), grad != nullptr ? &g : nullptr, alpha_beta);
     check_launch("ctc_loss");
   }
+  void topk_rows(const View& x, bool largest, const View& indices) override {
+    checks::topk_rows_args(x, indices);
+    if (x.shape[0] > INT_MAX) fail("topk_rows: {} rows exceed a launch's blocks", x.shape[0]);
+    cuda_kernels::topk_rows(context(), array(x), largest, array(indices));
+    check_launch("topk_rows");
+  }
   void dropout_mask(const View& out, uint64_t key, double p) override {
     checks::dropout_mask_args(out, p);
     cuda_kernels::dropout_mask(context(), array(out), key, 1 - p, 1 / (1 - p));

@@ -97,6 +97,10 @@ void additive_score_backward(const Context& ctx, const Array& keys, const Array&
 void ctc_loss(const Context& ctx, const Array& log_probs, const Array& targets, const Array& input_lengths,
               const Array& target_lengths, int64_t blank, const Array& loss, const Array* grad, double* scratch);
 
+// indices (R, k) = each row's first k columns in top-k order (core/topk_order.h),
+// x (R, n) float (backends/cuda/cuda_topk.cu): one block per row, k passes.
+void topk_rows(const Context& ctx, const Array& x, bool largest, const Array& indices);
+
 // out (contiguous float) = random_bits::dropout_scale(key, i, keep, scale).
 void dropout_mask(const Context& ctx, const Array& out, uint64_t key, double keep, double scale);
 

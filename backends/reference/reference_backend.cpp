@@ -1,5 +1,6 @@
 #include "backends/reference/reference_backend.h"
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 #include <type_traits>
@@ -13,6 +14,7 @@
 #include "core/kernel_checks.h"
 #include "core/matmul_precision.h"
 #include "core/random_bits.h"
+#include "core/topk_order.h"
 
 namespace tg {
 
@@ -490,5 +492,21 @@ Backend& reference_backend() {
 namespace {
 const RegisterHostBackend registered("reference", 0, &reference_backend);
 }  // namespace
+
+// Each row sorted in topk order (core/topk_order.h); its first k columns kept.
+void ReferenceBackend::topk_rows(const View& x, bool largest, const View& indices) {
+  checks::topk_rows_args(x, indices);
+  const int64_t n = x.shape[1], k = indices.shape[1];
+  visit_float(x.dtype, "topk_rows", [&]<typename T>() {
+    std::vector<int64_t> order(static_cast<size_t>(n));
+    for (int64_t r = 0; r < x.shape[0]; ++r) {
+      for (int64_t c = 0; c < n; ++c) order[c] = c;
+      std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+        return topk_ranks_before(at<T>(x, Index{r, a}), a, at<T>(x, Index{r, b}), b, largest);
+      });
+      for (int64_t j = 0; j < k; ++j) indices.as<int64_t>()[r * k + j] = order[j];
+    }
+  });
+}
 
 }  // namespace tg
