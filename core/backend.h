@@ -78,6 +78,8 @@ class Backend {
                       const View* argmax);
   // c = a @ b + beta * c, batched: a (B, M, K), b (B, K, N), c (B, M, N).
   // a and b may be strided (a transpose is a stride swap); beta is 0 or 1.
+  // a and b float16 or bfloat16: products and sums in float32 (or wider), c
+  // of their dtype or float32.
   virtual void matmul(const View& a, const View& b, const View& c, double beta);
   // out[i, :] = table[index[i], :]; table (V, D), index int64 (N), out (N, D).
   virtual void gather_rows(const View& table, const View& index, const View& out);

@@ -46,6 +46,7 @@
 
 #include "core/dtype.h"
 #include "core/error.h"
+#include "core/half.h"
 
 namespace tg {
 
@@ -62,21 +63,34 @@ decltype(auto) visit_float(DType dtype, std::string_view op, Fn&& fn) {
   }
 }
 
-// The same for every dtype: float, double, int64_t or bool.
+// The same for every dtype: float, double, int64_t, bool, float16 or
+// bfloat16 (for kernels that only move elements, or convert them with
+// convert_element).
 template <typename Fn>
 decltype(auto) visit_any(DType dtype, Fn&& fn) {
   switch (dtype) {
     case DType::i64: return std::forward<Fn>(fn).template operator()<int64_t>();
     case DType::boolean: return std::forward<Fn>(fn).template operator()<bool>();
+    case DType::f16: return std::forward<Fn>(fn).template operator()<float16>();
+    case DType::bf16: return std::forward<Fn>(fn).template operator()<bfloat16>();
     default: return visit_float(dtype, "visit_any", std::forward<Fn>(fn));
   }
 }
 
+template <typename T>
+constexpr bool is_half_type = std::is_same_v<T, float16> || std::is_same_v<T, bfloat16>;
+
 // An element converted to another element type; anything non-zero is true.
+// 16-bit floats go through float32 (so float64 → float16 rounds twice, as
+// PyTorch's cast does).
 template <typename To, typename From>
 To convert_element(From v) {
-  if constexpr (std::is_same_v<To, bool>)
+  if constexpr (is_half_type<From>)
+    return convert_element<To>(static_cast<float>(v));
+  else if constexpr (std::is_same_v<To, bool>)
     return v != From(0);
+  else if constexpr (is_half_type<To>)
+    return To(static_cast<float>(v));
   else
     return static_cast<To>(v);
 }

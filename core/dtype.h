@@ -1,14 +1,19 @@
 #pragma once
 // Element types. float32 is the working type; float64 exists so gradient
 // checks are exact enough; int64 holds indices (token ids, targets); boolean
-// (one byte) holds masks.
+// (one byte) holds masks. float16 and bfloat16 (core/half.h) store: they cast
+// to and from every other type, print, save and load, fill, select (where,
+// gather_rows) and feed matrix products (accumulated in float32); other
+// kernels ask for float32 or float64.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
+#include "core/half.h"
+
 namespace tg {
 
-enum class DType : uint8_t { f32, f64, i64, boolean };
+enum class DType : uint8_t { f32, f64, i64, boolean, f16, bf16 };
 
 constexpr size_t dtype_size(DType t) {
   switch (t) {
@@ -16,6 +21,8 @@ constexpr size_t dtype_size(DType t) {
     case DType::f64: return 8;
     case DType::i64: return 8;
     case DType::boolean: return 1;
+    case DType::f16:
+    case DType::bf16: return 2;
   }
   return 0;
 }
@@ -26,11 +33,15 @@ constexpr std::string_view dtype_name(DType t) {
     case DType::f64: return "float64";
     case DType::i64: return "int64";
     case DType::boolean: return "bool";
+    case DType::f16: return "float16";
+    case DType::bf16: return "bfloat16";
   }
   return "?";
 }
 
+// The types kernels compute in (float32, float64), and the 16-bit storage ones.
 constexpr bool is_floating(DType t) { return t == DType::f32 || t == DType::f64; }
+constexpr bool is_half(DType t) { return t == DType::f16 || t == DType::bf16; }
 
 // The C++ type behind a DType, and back.
 template <typename T> constexpr DType dtype_of();
@@ -38,5 +49,7 @@ template <> constexpr DType dtype_of<float>() { return DType::f32; }
 template <> constexpr DType dtype_of<double>() { return DType::f64; }
 template <> constexpr DType dtype_of<int64_t>() { return DType::i64; }
 template <> constexpr DType dtype_of<bool>() { return DType::boolean; }
+template <> constexpr DType dtype_of<float16>() { return DType::f16; }
+template <> constexpr DType dtype_of<bfloat16>() { return DType::bf16; }
 
 }  // namespace tg

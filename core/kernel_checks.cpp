@@ -91,9 +91,9 @@ void matmul_args(const View& a, const View& b, const View& c, double beta) {
     fail("matmul: {} @ {} -> {}: expected a (B, M, K), b (B, K, N), c (B, M, N)", as.str(), bs.str(),
          c.shape.str());
   dtype("matmul", "b", b, a.dtype);
-  dtype("matmul", "c", c, a.dtype);
+  if (!is_half(a.dtype) || c.dtype != DType::f32) dtype("matmul", "c", c, a.dtype);  // 16-bit: c may be float32
   contiguous("matmul", "c", c);
-  floating("matmul", a);
+  if (!is_half(a.dtype)) floating("matmul", a);
   if (beta != 0 && beta != 1) fail("matmul: beta must be 0 or 1, got {}", beta);
 }
 

@@ -90,6 +90,8 @@ template float* Tensor::data<float>(const char*) const;
 template double* Tensor::data<double>(const char*) const;
 template int64_t* Tensor::data<int64_t>(const char*) const;
 template bool* Tensor::data<bool>(const char*) const;
+template float16* Tensor::data<float16>(const char*) const;
+template bfloat16* Tensor::data<bfloat16>(const char*) const;
 
 double Tensor::item() const {
   if (numel() != 1) fail("item: tensor of shape {} has {} elements, expected 1", shape().str(), numel());
@@ -111,6 +113,8 @@ double Tensor::at_flat(int64_t linear_index) const {
     case DType::f64: return static_cast<const double*>(base)[position];
     case DType::i64: return static_cast<double>(static_cast<const int64_t*>(base)[position]);
     case DType::boolean: return static_cast<const uint8_t*>(base)[position] != 0 ? 1.0 : 0.0;
+    case DType::f16: return static_cast<float>(static_cast<const float16*>(base)[position]);
+    case DType::bf16: return static_cast<float>(static_cast<const bfloat16*>(base)[position]);
   }
   return 0;
 }
@@ -136,6 +140,8 @@ template <typename T> std::vector<T> Tensor::to_vector() const {
 template std::vector<float> Tensor::to_vector<float>() const;
 template std::vector<double> Tensor::to_vector<double>() const;
 template std::vector<int64_t> Tensor::to_vector<int64_t>() const;
+template std::vector<float16> Tensor::to_vector<float16>() const;
+template std::vector<bfloat16> Tensor::to_vector<bfloat16>() const;
 
 Tensor Tensor::contiguous() const {
   if (is_contiguous()) return *this;
@@ -170,7 +176,8 @@ Tensor copy_to_device(const Tensor& x, Device target) {
 
 // clone, to(dtype) and to(device) are recorded as PyTorch's are: the gradient
 // flows back unchanged, converted to the input's dtype or copied to its device.
-// Casts to an integer or bool dtype end the graph (nothing to differentiate).
+// Casts to an integer or bool dtype end the graph (nothing to differentiate);
+// casts between float types (16-bit ones included) pass the gradient back.
 Tensor Tensor::clone() const {
   Tensor out = copy_as(*this, dtype());
   record("clone", {this}, out, [dx = slot_of(*this)](const Tensor& dy) { accumulate_grad(*dx, dy); });
@@ -182,7 +189,8 @@ void Tensor::copy_(const Tensor& src) const { kernels::copy_into(src, *this); }
 Tensor Tensor::to(DType target) const {
   if (target == dtype()) return *this;
   Tensor out = copy_as(*this, target);
-  if (is_floating(dtype()) && is_floating(target))
+  auto differentiable = [](DType t) { return is_floating(t) || is_half(t); };
+  if (differentiable(dtype()) && differentiable(target))
     record("to_dtype", {this}, out, [dx = slot_of(*this), source = dtype()](const Tensor& dy) {
       accumulate_grad(*dx, copy_as(dy, source));
     });

@@ -46,7 +46,7 @@ const std::vector<DType>& reducible_dtypes(ReduceOp op) {
   return op == ReduceOp::mean ? floating : numeric;
 }
 const std::vector<DType>& broadcastable_dtypes() {
-  static const std::vector<DType> all = {DType::f32, DType::f64, DType::i64, DType::boolean};
+  static const std::vector<DType> all = {DType::f32, DType::f64, DType::i64, DType::boolean, DType::f16, DType::bf16};
   return all;
 }
 }  // namespace detail

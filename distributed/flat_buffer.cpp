@@ -16,6 +16,8 @@ std::byte* raw_data(const Tensor& t) {
     case DType::f64: return reinterpret_cast<std::byte*>(t.data<double>());
     case DType::i64: return reinterpret_cast<std::byte*>(t.data<int64_t>());
     case DType::boolean: return reinterpret_cast<std::byte*>(t.data<bool>());
+    case DType::f16: return reinterpret_cast<std::byte*>(t.data<float16>());
+    case DType::bf16: return reinterpret_cast<std::byte*>(t.data<bfloat16>());
   }
   return nullptr;
 }

@@ -205,7 +205,7 @@ const std::vector<Shape> kShapes = {Shape{},          Shape{1},         Shape{7}
                                     Shape{65, 1, 3},  Shape{2, 3, 4, 5}, Shape{3, 40, 70}, Shape{130, 300},
                                     Shape{4, 33, 7, 65}, Shape{2, 0, 3}};
 constexpr DType kFloatTypes[] = {DType::f32, DType::f64};
-constexpr DType kAllTypes[] = {DType::f32, DType::f64, DType::i64, DType::boolean};
+constexpr DType kAllTypes[] = {DType::f32, DType::f64, DType::i64, DType::boolean, DType::f16, DType::bf16};
 
 // Large shapes in every combination of layouts would repeat the small cases
 // slowly; they get a few representative ones.
@@ -668,6 +668,22 @@ TEST_CASE("nll and nll_backward: ignore_index, label smoothing, broadcast dloss"
             gpu().nll_backward(target.device(), ignore, smoothing, dloss.device(), dlogp.device());
             check_same(dlogp, tolerance(dtype));
           }
+}
+
+TEST_CASE("matmul: float16 and bfloat16 inputs, c float32 or 16-bit, as the cpu's") {
+  std::mt19937 rng(22);
+  for (DType half : {DType::f16, DType::bf16})
+    for (DType c_dtype : {DType::f32, half})
+      for (MatLayout lb : {MatLayout::row_major, MatLayout::transposed, MatLayout::sliced}) {
+        INFO(describe(dtype_name(half), dtype_name(c_dtype), mat_layout_name(lb)));
+        const Operand a = random_matrix(half, 2, 65, 257, MatLayout::row_major, rng);
+        const Operand b = random_matrix(half, 2, 257, 33, lb, rng);
+        const Operand c = random_operand(c_dtype, Shape{2, 65, 33}, Layout::contiguous, rng);
+        cpu().matmul(a.host(), b.host(), c.host(), 1);
+        gpu().matmul(a.device(), b.device(), c.device(), 1);
+        // Exact products summed in float32 in another order; a 16-bit c may round the other way once.
+        check_same(c, c_dtype == DType::f32 ? Tolerance{1e-5, 1e-4} : Tolerance{half == DType::f16 ? 2e-3 : 1.6e-2, 1e-3});
+      }
 }
 
 TEST_CASE("topk_rows: the cpu's columns exactly; ties, NaN, strided rows, beam-search sizes") {

@@ -68,6 +68,8 @@ struct Array {
       case DType::f64: return v.as<double>()[at];
       case DType::i64: return double(v.as<int64_t>()[at]);
       case DType::boolean: return v.as<bool>()[at] ? 1 : 0;
+      case DType::f16: return float(v.as<float16>()[at]);
+      case DType::bf16: return float(v.as<bfloat16>()[at]);
     }
     return 0;
   }
@@ -119,6 +121,8 @@ void randomize(Array& a, std::mt19937& rng, double lo = -1, double hi = 1, bool 
       case DType::f64: reinterpret_cast<double*>(base)[i] = v; break;
       case DType::i64: reinterpret_cast<int64_t*>(base)[i] = int64_t(std::round(v * 1000)); break;
       case DType::boolean: reinterpret_cast<bool*>(base)[i] = v > (lo + hi) / 2; break;
+      case DType::f16: reinterpret_cast<float16*>(base)[i] = float16(float(v)); break;
+      case DType::bf16: reinterpret_cast<bfloat16*>(base)[i] = bfloat16(float(v)); break;
     }
   }
 }
@@ -140,6 +144,8 @@ Array array_of(DType dtype, const Shape& shape, const std::vector<double>& value
       case DType::f64: v.as<double>()[i] = values[i]; break;
       case DType::i64: v.as<int64_t>()[i] = int64_t(values[i]); break;
       case DType::boolean: v.as<bool>()[i] = values[i] != 0; break;
+      case DType::f16: v.as<float16>()[i] = float16(float(values[i])); break;
+      case DType::bf16: v.as<bfloat16>()[i] = bfloat16(float(values[i])); break;
     }
   }
   return a;
@@ -218,7 +224,7 @@ const std::vector<Shape> kShapes = {Shape{},        Shape{1},        Shape{7},
                                     Shape{2, 3, 4, 5}, Shape{3, 40, 70}, Shape{130, 300},
                                     Shape{4, 33, 7, 65}, Shape{2, 0, 3}};
 constexpr DType kFloatTypes[] = {DType::f32, DType::f64};
-constexpr DType kAllTypes[] = {DType::f32, DType::f64, DType::i64, DType::boolean};
+constexpr DType kAllTypes[] = {DType::f32, DType::f64, DType::i64, DType::boolean, DType::f16, DType::bf16};
 
 // Large shapes take the threaded path; testing them in every combination of
 // layouts would only repeat the small cases slowly, so they get a few.
@@ -624,6 +630,70 @@ TEST_CASE("matmul precision: cpu and reference multiply the rounded inputs exact
         if (rounds && precision == MatmulPrecision::bf16) CHECK(farthest_from_unrounded > 1e-3);
         if (!rounds) CHECK(farthest_from_unrounded == farthest_from_rounded);
       }
+  }
+}
+
+TEST_CASE("matmul: float16 and bfloat16 inputs, sums in float32, c float32 or 16-bit") {
+  std::mt19937 rng(14);
+  for (DType half : {DType::f16, DType::bf16})
+    for (DType c_dtype : {DType::f32, half})
+      for (double beta : {0.0, 1.0}) {
+        INFO(describe(dtype_name(half), dtype_name(c_dtype), beta));
+        const int64_t batch = 2, m = 9, k = 200, n = 33;
+        const Array a = make_matrix(half, batch, m, k, MatLayout::sliced, rng);
+        const Array b = make_matrix(half, batch, k, n, MatLayout::transposed, rng);
+        const Array c_before = random_array(c_dtype, Shape{batch, m, n}, Layout::contiguous, rng);
+        Array c_cpu = c_before, c_ref = c_before;
+        cpu().matmul(a.view(), b.view(), c_cpu.view(), beta);
+        ref().matmul(a.view(), b.view(), c_ref.view(), beta);
+        // The exact product of the stored 16-bit values, rounded once to c's type at most.
+        const double c_ulp = c_dtype == DType::f32 ? 1e-4 : half == DType::f16 ? 0.05 : 0.4;  // |sum| < ~20
+        double farthest = 0;
+        for (int64_t i = 0; i < batch; ++i)
+          for (int64_t r = 0; r < m; ++r)
+            for (int64_t c = 0; c < n; ++c) {
+              double want = beta * c_before.get({i, r, c});
+              for (int64_t j = 0; j < k; ++j) want += a.get({i, r, j}) * b.get({i, j, c});
+              for (const Array* got : {&c_cpu, &c_ref}) farthest = std::max(farthest, std::abs(got->get({i, r, c}) - want));
+            }
+        CHECK(farthest < c_ulp);
+        CHECK(farthest > 0);  // not exact: a float32 or 16-bit result of 200 products
+      }
+  // Mixed inputs are refused, naming the dtypes.
+  const Array a = make_matrix(DType::bf16, 1, 2, 2, MatLayout::row_major, rng);
+  const Array b = make_matrix(DType::f16, 1, 2, 2, MatLayout::row_major, rng);
+  Array c = make_array(DType::f32, Shape{1, 2, 2});
+  for (Backend* backend : {&cpu(), &ref()}) CHECK_THROWS_AS(backend->matmul(a.view(), b.view(), c.view(), 0), tg::Error);
+  Array c64 = make_array(DType::f64, Shape{1, 2, 2});
+  for (Backend* backend : {&cpu(), &ref()}) CHECK_THROWS_AS(backend->matmul(a.view(), a.view(), c64.view(), 0), tg::Error);
+}
+
+TEST_CASE("copy: hand-computed conversions to and from float16 and bfloat16") {
+  for (Backend* backend : {&cpu(), &ref()}) {
+    INFO(describe(backend->name()));
+    // ties to even; float16's largest finite and the first value rounding to inf; NaN; a subnormal
+    const Array f = array_of(DType::f64, Shape{6}, {1 + 0x1p-11, 1 + 3 * 0x1p-11, 65504, 65520, NAN, 0x1p-24});
+    Array h = make_array(DType::f16, Shape{6});
+    backend->copy(f.view(), h.view());
+    CHECK(h.get({0}) == 1.0);
+    CHECK(h.get({1}) == 1 + 0x1p-9);
+    CHECK(h.get({2}) == 65504);
+    CHECK(std::isinf(h.get({3})));
+    CHECK(std::isnan(h.get({4})));
+    CHECK(h.get({5}) == 0x1p-24);
+    Array bf = make_array(DType::bf16, Shape{6});
+    backend->copy(f.view(), bf.view());
+    CHECK(bf.get({0}) == 1.0);
+    CHECK(bf.get({2}) == 65536);  // 65504 = 1.9990234375 · 2¹⁵: bfloat16 keeps 7 bits
+    CHECK(bf.get({3}) == 65536);
+    CHECK(bf.get({5}) == 0x1p-24);  // bfloat16 has float32's range
+    Array i = make_array(DType::i64, Shape{6});
+    const Array h2 = array_of(DType::f16, Shape{6}, {2.5, -2.5, 0, 1, 3, 7});
+    backend->copy(h2.view(), i.view());
+    check_values(i, {2, -2, 0, 1, 3, 7});  // truncation toward zero
+    Array b = make_array(DType::boolean, Shape{6});
+    backend->copy(h2.view(), b.view());
+    check_values(b, {1, 1, 0, 1, 1, 1});
   }
 }
 

@@ -82,6 +82,28 @@ TEST_CASE("dtype and device conversion") {
   CHECK_THROWS_WITH_AS(t.to(Device::cuda()), doctest::Contains("cuda:0"), Error);
 }
 
+TEST_CASE("float16 and bfloat16 tensors: casts round to nearest even, print, and pass gradients back") {
+  const Tensor t = tensor({1.0f + 0x1p-11f, 65520.f, 0.1f});
+  const Tensor h = t.to(DType::f16), b = t.to(DType::bf16);
+  CHECK(h.dtype() == DType::f16);
+  CHECK(h.to_vector<double>() == std::vector<double>{1.0, INFINITY, 0.0999755859375});
+  CHECK(b.to_vector<double>() == std::vector<double>{1.0, 65536.0, 0.10009765625});
+  CHECK(h.at({2}) == 0.0999755859375);
+  CHECK(h.to_vector<float16>()[0].bits == 0x3c00);
+  CHECK(b.to_vector<bfloat16>()[2].bits == 0x3dcd);
+  CHECK(fmt::format("{}", tensor({1.5f, -2.f}).to(DType::bf16)) == "tensor([1.5000, -2.0000], shape=(2,), dtype=bfloat16)");
+  CHECK(fmt::format("{}", full({2}, 3.0, {DType::f16})) == "tensor([3.0000, 3.0000], shape=(2,), dtype=float16)");
+  // The cast is recorded: the gradient comes back rounded to 16 bits, then as float32.
+  const Tensor x = tensor({0.1f, 3.f}, {2}, true);
+  const Tensor y = x.to(DType::bf16).to(DType::f32);
+  sum(mul(y, y)).backward();
+  CHECK(x.grad().dtype() == DType::f32);
+  CHECK(x.grad().to_vector<double>() == std::vector<double>{0.2001953125, 6.0});  // 2 · bf16(0.1), exact in bf16
+  // They store; arithmetic asks for float32 or float64, naming the op.
+  CHECK_THROWS_WITH_AS(add(h, h), doctest::Contains("expected float32 or float64, got float16"), Error);
+  CHECK_THROWS_WITH_AS(Tensor(b).requires_grad_(), doctest::Contains("got bfloat16"), Error);
+}
+
 TEST_CASE("element access and data checks give clear errors") {
   const Tensor t = zeros({2, 3});
   CHECK_THROWS_WITH_AS(t.at({2, 0}), doctest::Contains("index 2 is out of range for dimension 0 of size 2"), Error);

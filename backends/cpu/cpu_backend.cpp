@@ -402,11 +402,15 @@ void CpuBackend::reduce(ReduceOp op, const View& x, int axis, const View& out, c
 
 namespace {
 
-// x's elements rounded to the precision, row-major in `buffer`.
-View rounded_copy(const View& x, MatmulPrecision precision, std::vector<float>& buffer) {
+// x (float32, rounded to the precision, or 16-bit, converted exactly) as
+// float32, row-major in `buffer`.
+View float32_copy(const View& x, MatmulPrecision precision, std::vector<float>& buffer) {
   buffer.resize(x.numel());
   const View copy{buffer.data(), DType::f32, x.shape, contiguous_strides(x.shape)};
-  map_elements<float, float>(copy, [precision](float& o, float v) { o = round_to_precision(v, precision); }, x);
+  visit_any(x.dtype, [&]<typename T>() {
+    map_elements<float, T>(
+        copy, [precision](float& o, T v) { o = round_to_precision(convert_element<float>(v), precision); }, x);
+  });
   return copy;
 }
 
@@ -414,13 +418,22 @@ View rounded_copy(const View& x, MatmulPrecision precision, std::vector<float>& 
 
 // A float32 product at a reduced precision multiplies rounded copies of its
 // inputs: the same sums of the same exactly representable products as
-// tensor cores form, at the cost of one pass over each input.
+// tensor cores form, at the cost of one pass over each input. 16-bit inputs
+// are converted to float32 the same way (exactly), the product taken in
+// float32 and, for a 16-bit c, rounded once at the end.
 void CpuBackend::matmul(const View& a, const View& b, const View& c, double beta) {
   checks::matmul_args(a, b, c, beta);
-  if (const MatmulPrecision precision = matmul_precision();
-      a.dtype == DType::f32 && precision != MatmulPrecision::fp32) {
-    std::vector<float> a_buffer, b_buffer;
-    matmul_typed<float>(rounded_copy(a, precision, a_buffer), rounded_copy(b, precision, b_buffer), c, beta);
+  const MatmulPrecision precision = a.dtype == DType::f32 ? matmul_precision() : MatmulPrecision::fp32;
+  if (is_half(a.dtype) || precision != MatmulPrecision::fp32) {
+    std::vector<float> a_buffer, b_buffer, c_buffer;
+    const View af = float32_copy(a, precision, a_buffer), bf = float32_copy(b, precision, b_buffer);
+    if (c.dtype == DType::f32) return matmul_typed<float>(af, bf, c, beta);
+    // A 16-bit c: the float32 product in a buffer (holding c when beta = 1), rounded once into c.
+    c_buffer.resize(c.numel());
+    const View cf{c_buffer.data(), DType::f32, c.shape, c.strides};
+    if (beta != 0) copy(c, cf);
+    matmul_typed<float>(af, bf, cf, beta);
+    copy(cf, c);
     return;
   }
   visit_float(a.dtype, "matmul", [&]<typename T>() { matmul_typed<T>(a, b, c, beta); });

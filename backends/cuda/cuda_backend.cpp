@@ -260,6 +260,15 @@ BlasOperand CudaBackend::operand(const View& v, Scratch* scratch) {
   return op;
 }
 
+cudaDataType_t blas_type(DType t) {
+  switch (t) {
+    case DType::f64: return CUDA_R_64F;
+    case DType::f16: return CUDA_R_16F;
+    case DType::bf16: return CUDA_R_16BF;
+    default: return CUDA_R_32F;
+  }
+}
+
 // Tensor cores round float32 inputs to the format core/matmul_precision.h names.
 cublasComputeType_t float32_compute(MatmulPrecision p) {
   switch (p) {
@@ -292,13 +301,15 @@ void CudaBackend::matmul(const View& a, const View& b, const View& c, double bet
   const bool f64 = a.dtype == DType::f64;
   const double alpha64 = 1, beta64 = beta;
   const float alpha32 = 1, beta32 = static_cast<float>(beta);
-  const cudaDataType_t type = f64 ? CUDA_R_64F : CUDA_R_32F;
-  const cublasComputeType_t compute = f64 ? CUBLAS_COMPUTE_64F : float32_compute(matmul_precision());
+  const cudaDataType_t input = blas_type(a.dtype), output = blas_type(c.dtype);
+  // 16-bit inputs: float32 products and sums, as on the host.
+  const cublasComputeType_t compute =
+      f64 ? CUBLAS_COMPUTE_64F : is_half(a.dtype) ? CUBLAS_COMPUTE_32F : float32_compute(matmul_precision());
   const void* alpha = f64 ? static_cast<const void*>(&alpha64) : &alpha32;
   const void* beta_ptr = f64 ? static_cast<const void*>(&beta64) : &beta32;
-  check(cublasGemmStridedBatchedEx(d.blas, op_first, op_second, int(n), int(m), int(k), alpha, bo.data, type,
-                                   int(bo.ld), bo.batch_stride, ao.data, type, int(ao.ld), ao.batch_stride, beta_ptr,
-                                   c.data, type, int(n), m * n, int(batch), compute, CUBLAS_GEMM_DEFAULT),
+  check(cublasGemmStridedBatchedEx(d.blas, op_first, op_second, int(n), int(m), int(k), alpha, bo.data, input,
+                                   int(bo.ld), bo.batch_stride, ao.data, input, int(ao.ld), ao.batch_stride, beta_ptr,
+                                   c.data, output, int(n), m * n, int(batch), compute, CUBLAS_GEMM_DEFAULT),
         "cublasGemmStridedBatchedEx");
 }
 

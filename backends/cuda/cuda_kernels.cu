@@ -6,6 +6,8 @@
 // become 1-D), then each thread turns a linear index into one offset per
 // operand. The functions themselves come from core/elementwise.h, shared with
 // the cpu backend.
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
 #include <cfloat>
@@ -40,10 +42,19 @@ struct GpuMath {
   __device__ static double erf(double x) { return ::erf(x); }
 };
 
-// Value conversion between element types; anything non-zero is true.
+template <typename T>
+constexpr bool is_half_v = std::is_same_v<T, __half> || std::is_same_v<T, __nv_bfloat16>;
+
+// Value conversion between element types; anything non-zero is true. 16-bit
+// floats go through float32, rounding to nearest even (core/dispatch.h's
+// convert_element).
 template <typename To, typename From> __device__ To convert(From v) {
-  if constexpr (std::is_same_v<To, bool>)
+  if constexpr (is_half_v<From>)
+    return convert<To>(static_cast<float>(v));
+  else if constexpr (std::is_same_v<To, bool>)
     return v != From(0);
+  else if constexpr (is_half_v<To>)
+    return To(static_cast<float>(v));
   else
     return static_cast<To>(v);
 }
@@ -55,6 +66,8 @@ template <typename Fn> void visit_any(DType dtype, Fn&& fn) {
     case DType::f64: return fn.template operator()<double>();
     case DType::i64: return fn.template operator()<int64_t>();
     case DType::boolean: return fn.template operator()<bool>();
+    case DType::f16: return fn.template operator()<__half>();
+    case DType::bf16: return fn.template operator()<__nv_bfloat16>();
   }
 }
 template <typename Fn> void visit_float(DType dtype, Fn&& fn) {

@@ -236,21 +236,30 @@ void ReferenceBackend::matmul(const View& a, const View& b, const View& c, doubl
   if (!(a.shape == Shape{batch, rows, inner}) || !(b.shape == Shape{batch, inner, cols}))
     fail("matmul: {} @ {} -> {}: expected a (B, M, K), b (B, K, N), c (B, M, N)", a.shape.str(),
          b.shape.str(), c.shape.str());
-  expect(a.dtype == b.dtype && a.dtype == c.dtype, "matmul", "a, b and c dtypes differ");
+  checks::matmul_args(a, b, c, beta);
   const MatmulPrecision precision = matmul_precision();
-  visit_float(a.dtype, "matmul", [&]<typename T>() {
+  auto product = [&]<typename T, typename C>() {
     auto input = [&](T v) -> double {
       if constexpr (std::is_same_v<T, float>) return round_to_precision(v, precision);
-      return v;
+      return convert_element<double>(v);
     };
     for_each_index(c.shape, [&](const Index& i) {
       double sum = 0;
       for (int64_t k = 0; k < inner; ++k)
         sum += input(at<T>(a, Index{i[0], i[1], k})) * input(at<T>(b, Index{i[0], k, i[2]}));
-      T& out = at<T>(c, i);
-      out = beta == 0 ? T(sum) : T(sum + beta * out);
+      C& out = at<C>(c, i);
+      out = convert_element<C>(beta == 0 ? sum : sum + beta * convert_element<double>(out));
     });
-  });
+  };
+  if (is_half(a.dtype))  // 16-bit inputs, c of their dtype or float32
+    visit_any(a.dtype, [&]<typename T>() {
+      if constexpr (is_half_type<T>) {
+        if (c.dtype == DType::f32) product.template operator()<T, float>();
+        else product.template operator()<T, T>();
+      }
+    });
+  else
+    visit_float(a.dtype, "matmul", [&]<typename T>() { product.template operator()<T, T>(); });
 }
 
 // out[i, :] = table[index[i], :]
