@@ -47,6 +47,7 @@
 #include "core/cuda.h"
 #include "core/device.h"
 #include "core/error.h"
+#include "core/matmul_precision.h"
 #include "core/storage.h"
 #include "core/tape.h"
 #include "text/batching.h"
@@ -62,6 +63,7 @@
 #include "seq2seq/seq2seq.h"
 #include "seq2seq_flops.h"
 #include "seq2seq_plan.h"
+#include "train/grad_scaler.h"
 #include "text_codec.h"
 #include "train.h"
 #include "translation_checkpoint.h"
@@ -85,6 +87,7 @@ struct Options {
   int64_t steps = 100, batch_size = 64, warmup = 3;
   double dropout = 0.2, lr = 1e-3, clip = 1.0;
   bool checkpoint_encoder = false;
+  std::string precision = "fp32";  // matrix products: fp32, tf32, bf16 or fp16 (with loss scaling)
   std::string init_path, save_path;
   // decode
   std::string weights_path, outputs_path;
@@ -212,6 +215,9 @@ void run_train(const Options& o) {
   const std::vector<Tensor> params = model->parameters();
   model->train();
 
+  const MatmulPrecision precision = parse_matmul_precision(o.precision, "--precision");
+  const MatmulPrecisionGuard products(precision);
+  tg::train::GradScaler scaler({.enabled = precision == MatmulPrecision::fp16});
   const double start_rss_mb = peak_rss_mb();  // libraries, corpus, batches, model: before any step
   Tape tape;
   TapeScope use_tape(tape);
@@ -232,7 +238,7 @@ void run_train(const Options& o) {
     const Tensor loss = translate::batch_loss(*model, batch);
     const double value = loss.item();
     const double saved = in_use_mb() - before;
-    loss.backward();
+    scaler.scale(loss).backward();
     if (saved > saved_mb) {
       before_mb = before;
       saved_mb = saved;
@@ -240,8 +246,10 @@ void run_train(const Options& o) {
       logits_mb = static_cast<double>(batch.tgt_in.numel() * config.tgt_vocab * 4) / mb;  // float32 (T, B, V)
     }
     tape.clear();
+    scaler.unscale(adam);
     if (o.clip > 0) optim::clip_grad_norm(params, o.clip);
-    adam.step();
+    scaler.step(adam);
+    scaler.update();
     adam.zero_grad();
     wait_for(device);
     const double seconds = seconds_since(start);
@@ -256,11 +264,11 @@ void run_train(const Options& o) {
   if (!o.save_path.empty()) nn::save(*model, o.save_path);
   const double tokens = static_cast<double>(timed_tokens);
   const HostMemoryStats memory = host_memory_stats();  // what of the RSS is live tensors, what the allocator keeps
-  fmt::print("seq2seq impl=tapegrad model={} mode=train device={} threads={} vocab={} tied={} steps={} warmup={} batch={} dropout={} checkpoint_encoder={} "
+  fmt::print("seq2seq impl=tapegrad model={} mode=train device={} precision={} threads={} vocab={} tied={} steps={} warmup={} batch={} dropout={} checkpoint_encoder={} "
              "tokens={} seconds={:.3f} tok_per_s={:.1f} matmul_mflop_per_tok={:.3f} start_rss_mb={:.1f} peak_rss_mb={:.1f} "
              "host_peak_in_use_mb={:.1f} host_cached_mb={:.1f} host_misses_per_step={:.1f} peak_device_mb={:.1f} first_loss={:.8g} last_loss={:.8g} "
              "step_before_mb={:.1f} step_saved_mb={:.1f} step_after_backward_mb={:.1f} step_logits_mb={:.1f}\n",
-             o.model, device.str(), o.threads, o.vocab, o.tie_embeddings, o.steps, o.warmup, o.batch_size, o.dropout, o.checkpoint_encoder, timed_tokens, timed_seconds,
+             o.model, device.str(), o.precision, o.threads, o.vocab, o.tie_embeddings, o.steps, o.warmup, o.batch_size, o.dropout, o.checkpoint_encoder, timed_tokens, timed_seconds,
              tokens / timed_seconds, timed_flops / tokens / 1e6, start_rss_mb, peak_rss_mb(),
              static_cast<double>(memory.peak_in_use_bytes) / mb, static_cast<double>(memory.cached_bytes) / mb,
              static_cast<double>(memory.system_allocations - system_allocations_before_timing) / static_cast<double>(o.steps - o.warmup),
@@ -380,6 +388,9 @@ int main(int argc, char** argv) {
   train->add_option("--dropout", o.dropout, "dropout p")->check(CLI::Range(0.0, 0.99))->capture_default_str();
   train->add_option("--lr", o.lr, "Adam learning rate")->check(CLI::PositiveNumber)->capture_default_str();
   train->add_option("--clip", o.clip, "gradient norm clip (0: none)")->check(CLI::NonNegativeNumber)->capture_default_str();
+  train->add_option("--precision", o.precision, "matrix products: fp32, tf32, bf16 or fp16 (with loss scaling)")
+      ->check(CLI::IsMember({"fp32", "tf32", "bf16", "fp16"}))
+      ->capture_default_str();
   train->add_option("--init", o.init_path, "write the initial parameters here (safetensors)");
   train->add_option("--save", o.save_path, "write the trained parameters here (safetensors)");
   CLI::App* decode = app.add_subcommand("decode", "time greedy and beam search over test_2016_flickr");

@@ -27,6 +27,7 @@ Run with Debian's Python, which has torch:
 Output, one line per result, as bench_seq2seq's with impl=pytorch.
 """
 import argparse
+import contextlib
 import json
 import resource
 import time
@@ -281,24 +282,37 @@ def run_train(args):
     params = list(model.parameters())
     adam = torch.optim.Adam(params, lr=float(config["lr"]))
     clip, warmup = float(config["clip"]), int(config["warmup"])
+    # --precision: tf32 allows TF32 products; bf16 and fp16 run forward and loss under torch.autocast
+    # (fp16 with a GradScaler), the peers of bench_seq2seq train --precision.
+    torch.backends.cuda.matmul.allow_tf32 = args.precision == "tf32"
+    half = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(args.precision)
+    if hasattr(torch.amp, "GradScaler"):
+        scaler = torch.amp.GradScaler(device.type, enabled=args.precision == "fp16")
+    else:  # torch before 2.3 (Debian's): the CUDA one, which turns itself off without a GPU
+        scaler = torch.cuda.amp.GradScaler(enabled=args.precision == "fp16" and device.type == "cuda")
     start_rss_mb = peak_rss_mb()  # interpreter, torch, batches, model: before any step
     timed_seconds, timed_tokens, losses = 0.0, 0, []
     for step, b in enumerate(batches):
         start = time.perf_counter()
-        logits = model(b["src"], b["src_lengths"], b["src_mask"], b["tgt_in"])  # (T, B, V)
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), b["tgt_out"].reshape(-1), ignore_index=PAD)
+        with torch.autocast(device.type, dtype=half) if half else contextlib.nullcontext():
+            logits = model(b["src"], b["src_lengths"], b["src_mask"], b["tgt_in"])  # (T, B, V)
+            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), b["tgt_out"].reshape(-1),
+                                   ignore_index=PAD)
         losses.append(loss.item())
-        loss.backward()
+        scaler.scale(loss).backward()
+        scaler.unscale_(adam)
         if clip > 0:
             torch.nn.utils.clip_grad_norm_(params, clip)
-        adam.step()
+        scaler.step(adam)
+        scaler.update()
         adam.zero_grad(set_to_none=True)
         wait_for(device)
         seconds = time.perf_counter() - start
         if step >= warmup:
             timed_seconds += seconds
             timed_tokens += int((b["tgt_out"] != PAD).sum())
-    print(f"seq2seq impl=pytorch model={config['model']} mode=train device={device} threads={args.threads} steps={len(batches)} "
+    print(f"seq2seq impl=pytorch model={config['model']} mode=train device={device} precision={args.precision} "
+          f"threads={args.threads} steps={len(batches)} "
           f"warmup={warmup} batch={batches[0]['src'].shape[1]} dropout={config['dropout']} tokens={timed_tokens} "
           f"seconds={timed_seconds:.3f} tok_per_s={timed_tokens / timed_seconds:.1f} "
           f"start_rss_mb={start_rss_mb:.1f} peak_rss_mb={peak_rss_mb():.1f} peak_device_mb={peak_device_mb(device):.1f} first_loss={losses[0]:.8g} last_loss={losses[-1]:.8g}", flush=True)
@@ -529,6 +543,8 @@ def main():
     train = sub.add_parser("train", help="train on bench_seq2seq's batch plan from its initial weights")
     train.add_argument("--plan", required=True, help="bench_seq2seq train --plan")
     train.add_argument("--init", required=True, help="bench_seq2seq train --init")
+    train.add_argument("--precision", default="fp32", choices=["fp32", "tf32", "bf16", "fp16"],
+                       help="fp32; tf32 products; bf16 or fp16 autocast (fp16 with a GradScaler)")
     decode = sub.add_parser("decode", help="greedy and beam search on bench_seq2seq's decoding plan")
     decode.add_argument("--plan", required=True, help="bench_seq2seq decode --plan")
     decode.add_argument("--weights", required=True, help="the parameters bench_seq2seq decoded with")
