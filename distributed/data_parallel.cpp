@@ -16,8 +16,9 @@ void DataParallel::start(const Fingerprint& fingerprint, const std::vector<Tenso
   if (!active()) return;
   check_same_on_all_ranks(fingerprint, setup);
   for (const Tensor& p : params)
-    if (p.device() != Device::cpu())
-      fail("{} under MPI trains on the cpu; the model is on {} (leave out --device)", program, p.device().str());
+    if (p.device() != params.front().device())
+      fail("{} under MPI: the model's parameters are on {} and {}; expected one device", program,
+           params.front().device().str(), p.device().str());
   broadcast(params);
 }
 

@@ -39,7 +39,8 @@ class DataParallel {
 
   // Before the first step: every rank agrees on `fingerprint` (else
   // CollectiveError on all, naming `setup`), and takes rank 0's parameters,
-  // which must be on the cpu (`program` names the caller in that error).
+  // which must be on one device: the cpu, or a GPU (the collectives stage them
+  // through host memory); `program` names the caller in that error.
   void start(const Fingerprint& fingerprint, const std::vector<Tensor>& params, std::string_view program,
              std::string_view setup = "the training setup");
   // This rank's items of a global batch: possibly none, for a batch smaller than the world.

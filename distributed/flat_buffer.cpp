@@ -4,22 +4,22 @@
 #include <cstring>
 #include <string>
 
+#include "core/backend.h"
 #include "core/error.h"
 
 namespace tg::distributed {
 
 namespace {
 
-std::byte* raw_data(const Tensor& t) {
-  switch (t.dtype()) {
-    case DType::f32: return reinterpret_cast<std::byte*>(t.data<float>());
-    case DType::f64: return reinterpret_cast<std::byte*>(t.data<double>());
-    case DType::i64: return reinterpret_cast<std::byte*>(t.data<int64_t>());
-    case DType::boolean: return reinterpret_cast<std::byte*>(t.data<bool>());
-    case DType::f16: return reinterpret_cast<std::byte*>(t.data<float16>());
-    case DType::bf16: return reinterpret_cast<std::byte*>(t.data<bfloat16>());
-  }
-  return nullptr;
+// A contiguous tensor's bytes to or from the buffer. On a GPU they are staged
+// through the (host) buffer: MPI is not assumed to read device memory.
+void copy_to_buffer(const Tensor& t, std::byte* dst, size_t n) {
+  if (t.device().is_host()) std::memcpy(dst, t.view().data, n);
+  else device_backend(t.device()).copy_to_host(t.view().data, dst, n);
+}
+void copy_from_buffer(const std::byte* src, const Tensor& t, size_t n) {
+  if (t.device().is_host()) std::memcpy(t.view().data, src, n);
+  else device_backend(t.device()).copy_from_host(src, t.view().data, n);
 }
 
 std::string dtype_list(const std::vector<DType>& dtypes) {
@@ -35,9 +35,9 @@ void FlatBuffer::lay_out(const std::vector<Tensor>& tensors, const char* op, con
   for (size_t i = 0; i < tensors.size(); ++i) {
     const Tensor& t = tensors[i];
     if (!t.defined()) fail("{}: tensor {} of {} is undefined", op, i, tensors.size());
-    if (t.device() != Device::cpu())
-      fail("{}: tensor {} {} is on {}; the collectives take host tensors (copy with .to_host())", op, i,
-           t.shape().str(), t.device().str());
+    if (t.device() != tensors[0].device())
+      fail("{}: tensor {} {} is on {} but tensor 0 is on {}; pass tensors of one device per call", op, i,
+           t.shape().str(), t.device().str(), tensors[0].device().str());
     if (!t.is_contiguous()) fail("{}: tensor {} {} is not contiguous (pass .contiguous())", op, i, t.shape().str());
     if (std::find(allowed.begin(), allowed.end(), t.dtype()) == allowed.end())
       fail("{}: tensor {} {} is {}; expected {}", op, i, t.shape().str(), dtype_name(t.dtype()), dtype_list(allowed));
@@ -55,7 +55,7 @@ void FlatBuffer::pack(const std::vector<Tensor>& tensors) {
   size_t at = 0;
   for (const Tensor& t : tensors) {
     const size_t n = static_cast<size_t>(t.numel()) * dtype_size(dtype_);
-    if (n > 0) std::memcpy(bytes_.data() + at, raw_data(t), n);
+    if (n > 0) copy_to_buffer(t, bytes_.data() + at, n);
     at += n;
   }
 }
@@ -64,7 +64,7 @@ void FlatBuffer::unpack(const std::vector<Tensor>& tensors) {
   size_t at = 0;
   for (const Tensor& t : tensors) {
     const size_t n = static_cast<size_t>(t.numel()) * dtype_size(dtype_);
-    if (n > 0) std::memcpy(raw_data(t), bytes_.data() + at, n);
+    if (n > 0) copy_from_buffer(bytes_.data() + at, t, n);
     at += n;
   }
 }

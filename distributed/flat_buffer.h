@@ -1,7 +1,9 @@
 #pragma once
 // Tensors of one dtype laid end to end in one host buffer, cut into buckets
 // of at most bucket_bytes (at element boundaries, so a tensor may straddle
-// two buckets): what the collectives send, a few MB per call.
+// two buckets): what the collectives send, a few MB per call. Tensors on a
+// GPU are staged through it (copied to the host and back), so MPI needs no
+// CUDA support.
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -19,7 +21,7 @@ struct Bucket {
 
 class FlatBuffer {
  public:
-  // Checks `tensors` (defined, on the host, contiguous, one dtype in
+  // Checks `tensors` (defined, on one device, contiguous, one dtype in
   // `allowed`) and sizes the buffer for them; `op` names the caller in errors.
   void lay_out(const std::vector<Tensor>& tensors, const char* op, const std::vector<DType>& allowed);
   void pack(const std::vector<Tensor>& tensors);    // tensors -> buffer

@@ -15,6 +15,7 @@
 #include "distributed/all_reduce.h"
 #include "distributed/broadcast.h"
 #include "distributed/distributed.h"
+#include "distributed/rank_device.h"
 #include "tapegrad.h"
 
 namespace {
@@ -175,6 +176,10 @@ TEST_CASE("broadcast: every rank ends with the root's tensors, from any root, an
     distributed::broadcast({d}, root);
     distributed::broadcast({i}, root, 16);
     distributed::broadcast({b, empty}, root);
+    // 16-bit floats travel as their bits.
+    const Tensor h = rank_tensor(11, DType::f32, distributed::rank()).to(DType::bf16);
+    distributed::broadcast({h}, root);
+    for (int64_t k = 0; k < 11; ++k) CHECK(h.at_flat(k) == value_at(root, k));
     for (int64_t k = 0; k < 1003; ++k) REQUIRE(f.at_flat(k) == value_at(root, k));
     for (int64_t k = 0; k < 7; ++k) CHECK(d.at_flat(k) == value_at(root, k));
     for (int64_t k = 0; k < 5; ++k) CHECK(i.at_flat(k) == value_at(root, k));
@@ -184,6 +189,22 @@ TEST_CASE("broadcast: every rank ends with the root's tensors, from any root, an
   const std::string text = distributed::broadcast_string(distributed::rank() == 0 ? "from the root" : "not this", 0);
   CHECK(text == "from the root");
   CHECK(distributed::broadcast_string(distributed::rank() == 0 ? "" : "x", 0).empty());
+}
+
+TEST_CASE("rank_device: cuda spreads the ranks over the GPUs; cuda:N and cpu are the same on every rank") {
+  CHECK(distributed::rank_device("cpu") == tg::Device::cpu());
+  CHECK(distributed::rank_device("cuda:3") == tg::Device::cuda(3));
+  const int gpus = tg::cuda::device_count();
+  const tg::Device spread = distributed::rank_device("cuda");
+  CHECK(spread.kind == tg::DeviceKind::cuda);
+  if (gpus > 0 && std::getenv("OMPI_COMM_WORLD_LOCAL_RANK") != nullptr)
+    CHECK(spread.index == std::atoi(std::getenv("OMPI_COMM_WORLD_LOCAL_RANK")) % gpus);
+  else if (gpus > 0)
+    CHECK(spread.index == distributed::rank() % gpus);
+  else
+    CHECK(spread.index == 0);  // no GPU: device_backend says why when it is used
+  CHECK_THROWS_WITH_AS(distributed::rank_device("gpu"), "device: unknown device 'gpu' (expected cpu, cuda or cuda:N)",
+                       tg::Error);
 }
 
 TEST_CASE("fingerprints: equal ones pass; a difference on one rank stops every rank, naming it") {

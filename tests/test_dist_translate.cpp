@@ -5,11 +5,14 @@
 // share_loss, distributed::AllReducer) for 5 Adam steps; meanwhile each rank also
 // trains, alone, a second copy of the model on the whole batches. The two
 // must agree to 1e-12, and every rank must hold the same bits of parameters
-// and Adam state.
+// and Adam state. TAPEGRAD_TEST_DEVICE=cuda runs the ranks on the GPUs
+// (distributed::rank_device: several ranks may share one), the gradients
+// staged through host buffers; scripts/gpu/check.sh does so where a GPU is.
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -19,6 +22,7 @@
 #include "distributed/all_reduce.h"
 #include "distributed/broadcast.h"
 #include "distributed/distributed.h"
+#include "distributed/rank_device.h"
 #include "evaluate.h"
 #include "tapegrad.h"
 
@@ -31,10 +35,20 @@ using tg::translate::ModelConfig;
 using tg::translate::Seq2Seq;
 namespace distributed = tg::distributed;
 
+// Where the ranks train: the cpu, or TAPEGRAD_TEST_DEVICE's device for this rank.
+tg::Device test_device() {
+  const char* text = std::getenv("TAPEGRAD_TEST_DEVICE");
+  return text == nullptr ? tg::Device::cpu() : distributed::rank_device(text);
+}
+
+// Made on the cpu (the same weights anywhere), then moved to the test device.
 std::unique_ptr<Seq2Seq> build(const ModelConfig& config, uint64_t seed) {
   tg::Generator gen(seed);
-  if (config.kind == "cho") return std::make_unique<tg::translate::ChoModel>(config, DType::f64, gen);
-  return std::make_unique<tg::translate::BahdanauModel>(config, DType::f64, gen);
+  std::unique_ptr<Seq2Seq> model;
+  if (config.kind == "cho") model = std::make_unique<tg::translate::ChoModel>(config, DType::f64, gen);
+  else model = std::make_unique<tg::translate::BahdanauModel>(config, DType::f64, gen);
+  model->to(test_device());
+  return model;
 }
 
 // 320 pairs, sources and targets of 1 to 12 tokens, the same on every rank.
@@ -90,7 +104,7 @@ TEST_CASE("N ranks with shares of a batch of 64 make the updates of one process 
     tg::optim::Adam whole_adam(whole->named_parameters(), {.lr = 1e-2});
     std::vector<double> whole_losses;
     for (const std::vector<int64_t>& indices : plan) {
-      const Tensor loss = tg::translate::batch_loss(*whole, tg::text::make_batch(examples, indices));
+      const Tensor loss = tg::translate::batch_loss(*whole, tg::text::make_batch(examples, indices).to(test_device()));
       whole_losses.push_back(loss.item());
       loss.backward();
       whole_adam.step();
@@ -107,8 +121,8 @@ TEST_CASE("N ranks with shares of a batch of 64 make the updates of one process 
       const tg::translate::BatchShare share =
           tg::translate::batch_share(examples, plan[step], distributed::rank(), distributed::world_size());
       CHECK(share.indices.size() >= plan[step].size() / static_cast<size_t>(distributed::world_size()));
-      const Tensor loss = tg::translate::share_loss(*model, tg::text::make_batch(examples, share.indices),
-                                                    share.global_tokens);
+      const Tensor loss = tg::translate::share_loss(
+          *model, tg::text::make_batch(examples, share.indices).to(test_device()), share.global_tokens);
       CHECK(std::abs(distributed::all_reduce_sum(loss.item()) - whole_losses[step]) < 1e-12);
       loss.backward();
       reducer.reduce_gradients(model->parameters());

@@ -20,6 +20,7 @@
 #include <string>
 
 #include "distributed/distributed.h"
+#include "distributed/rank_device.h"
 #include "distributed/run.h"
 #include "language_model.h"
 #include "examples/cli_checks.h"
@@ -78,7 +79,7 @@ int main(int argc, char** argv) {
   return tg::distributed::run_ranks(argc, argv, [&]() {
     cli_checks::note_if_more_threads_than_cores(threads);
     if (threads > 0) tg::set_num_threads(threads);
-    options.device = tg::parse_device(device_name);
+    options.device = tg::distributed::rank_device(device_name);
     tg::device_backend(options.device);  // an unusable device fails here, before any data is read
     tg::examples::LanguageModel loaded;
     const tg::examples::LanguageModel* lm = nullptr;

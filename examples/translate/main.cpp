@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "distributed/rank_device.h"
 #include "distributed/run.h"
 #include "examples/cli_checks.h"
 #include "average.h"
@@ -201,7 +202,9 @@ struct RunOptions {
     cmd->add_option("--threads", threads, "threads for kernels and OpenBLAS (more than the cores only slows down)")
         ->check(cli_checks::between(1, 1024))
         ->capture_default_str();
-    cmd->add_option("--device", device, "where the model runs: cpu, cuda or cuda:N (an NVIDIA GPU)")
+    cmd->add_option("--device", device,
+                    "where the model runs: cpu, cuda or cuda:N (an NVIDIA GPU); under mpirun, cuda puts rank r of a "
+                    "machine on GPU r mod the GPUs it has")
         ->capture_default_str();
   }
 };
@@ -495,7 +498,7 @@ int main(int argc, char** argv) {
   // Under mpirun, train shares each batch among the ranks; a rank that fails
   // ends them all (distributed/run.h).
   return tg::distributed::run_ranks(argc, argv, [&]() {
-    const tg::Device device = tg::parse_device(run.device);
+    const tg::Device device = tg::distributed::rank_device(run.device);  // mpirun: "cuda" spreads ranks over the GPUs
     tg::device_backend(device);  // an unusable device fails here, before any data is read
     if (*train.cmd) return train.run(device);
     if (*eval.cmd) return eval.run(device);

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs on a GPU machine, over what scripts/gpu/stage.sh staged in .gpu/:
 # the device, the three CUDA test programs, then the same under
-# compute-sanitizer memcheck. Logs go to $OUT (or /tmp/gpu-out).
-#   scripts/gpu/check.sh [tests|memcheck|all]
+# compute-sanitizer memcheck, then (where the machine has Open MPI's mpirun)
+# data-parallel training on 2 ranks sharing the GPU equal to one process.
+# Logs go to $OUT (or /tmp/gpu-out).
+#   scripts/gpu/check.sh [tests|memcheck|ranks|all]
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 what=${1:-all}
@@ -28,6 +30,18 @@ if [[ $what == memcheck || $what == all ]]; then
     tail -4 "$out/memcheck_$t.log"
     summary+=("memcheck $t rc=$rc $(( $(date +%s) - start ))s: $(grep -E 'ERROR SUMMARY|LEAK SUMMARY' "$out/memcheck_$t.log" | tr '\n' ' ')")
   done
+fi
+if [[ $what == ranks || $what == all ]]; then
+  if command -v mpirun >/dev/null && [[ -x .gpu/bin/test_dist_translate ]]; then
+    start=$(date +%s)
+    TAPEGRAD_TEST_DEVICE=cuda timeout "${TEST_TIMEOUT:-240}" mpirun --allow-run-as-root --oversubscribe -np 2 \
+      .gpu/bin/test_dist_translate >"$out/dist_translate_cuda.log" 2>&1
+    rc=$?
+    tail -4 "$out/dist_translate_cuda.log"
+    summary+=("2 ranks on the GPU rc=$rc $(( $(date +%s) - start ))s: $(grep -E '^\[doctest\] (test cases|assertions)' "$out/dist_translate_cuda.log" | tr '\n' ' ')")
+  else
+    summary+=("2 ranks on the GPU: not run (no mpirun here, or test_dist_translate not staged)")
+  fi
 fi
 echo "==== summary"
 printf '%s\n' "${summary[@]}" | tee "$out/summary.txt"

@@ -11,7 +11,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 build=${1:-build-gpu}
 dest=${2:-.gpu}
 data=${MULTI30K_DIR:-../shared/data/multi30k}
-programs=(tests/test_cuda_kernels tests/test_cuda_ops tests/test_cuda_models
+programs=(tests/test_cuda_kernels tests/test_cuda_ops tests/test_cuda_models tests/test_dist_translate
           examples/translate/translate bench/bench_seq2seq)
 
 rm -rf "$dest"
