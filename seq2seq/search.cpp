@@ -14,6 +14,7 @@
 #include "ops/add.h"
 #include "ops/max.h"
 #include "ops/reshape.h"
+#include "ops/stack.h"
 #include "ops/topk.h"
 
 namespace tg::translate {
@@ -258,15 +259,18 @@ std::string LengthPenalty::str() const {
 
 // Rows are laid out as beam search's with one hypothesis per sentence: when the
 // sentences still open fit in fewer blocks (block_count), the state shrinks to
-// them, so finished sentences stop costing a row of every product.
+// them (at a check), so finished sentences stop costing a row of every product.
 std::vector<Hypothesis> greedy_decode(Seq2Seq& model, const Tensor& src, const Tensor& src_lengths,
-                                      const Tensor& src_mask, int64_t max_len, bool with_attention) {
+                                      const Tensor& src_mask, int64_t max_len, bool with_attention,
+                                      int64_t check_every) {
   check_max_len(max_len, "greedy_decode");
+  if (check_every < 0) fail("greedy_decode: check_every must be >= 0, got {}", check_every);
   NoGrad no_grad;
   EvalScope eval(model);
   const Encoded encoded = model.encode(src, src_lengths, src_mask);  // checks the shapes
   const int64_t S = src.size(0), B = src.size(1);
   const Device device = src.device();
+  if (check_every == 0) check_every = device.is_host() ? 1 : 8;
   const std::vector<int64_t> lengths = src_lengths.to_vector<int64_t>();
 
   std::vector<Hypothesis> hyps(static_cast<size_t>(B));
@@ -274,41 +278,46 @@ std::vector<Hypothesis> greedy_decode(Seq2Seq& model, const Tensor& src, const T
   Layout layout = first_layout(B);
   Encoded laid_out = encoded;              // row r holds the encoding of layout.sentence[r]
   Tensor hidden = encoded.initial_hidden;  // (N, H), or (N, 2H) with an LSTM cell
+  Tensor prev = ids_on(std::vector<int64_t>(static_cast<size_t>(B), Vocab::bos_id), Shape{B}, device);  // (N)
+  std::vector<Tensor> tokens_since, log_probs_since, attention_since;  // per step since the last check: (N)
   for (int64_t t = 0; t < max_len; ++t) {
-    const int64_t N = layout.rows();
-    std::vector<int64_t> prev(static_cast<size_t>(N), Vocab::pad_id);  // (N) idle rows read <pad>
-    for (int64_t b = 0; b < B; ++b)
-      if (!hyps[b].finished) prev[layout.first[b]] = hyps[b].tokens.empty() ? Vocab::bos_id : hyps[b].tokens.back();
-    const Step step = model.step(laid_out, ids_on(prev, Shape{N}, device), hidden);
+    const Step step = model.step(laid_out, prev, hidden);
     const MaxResult best = max(step.log_probs, 1);  // (N) values and argmax (first on ties)
-    const std::vector<int64_t> tokens = best.indices.to_vector<int64_t>();
-    const std::vector<double> log_probs = best.values.to_vector<double>();
-    std::vector<float> attention;
-    if (with_attention && step.attention.defined()) attention = step.attention.to_vector<float>();  // (N, S)
+    tokens_since.push_back(best.indices);
+    log_probs_since.push_back(best.values.to(DType::f64));
+    if (with_attention && step.attention.defined()) attention_since.push_back(step.attention);
+    prev = best.indices;
+    hidden = step.hidden;
+    if (static_cast<int64_t>(tokens_since.size()) < check_every && t + 1 < max_len) continue;
+
+    // The check: the steps since the last one, read at once, sentence by sentence in step order.
+    const int64_t steps = static_cast<int64_t>(tokens_since.size()), N = layout.rows();
+    const std::vector<int64_t> tokens = stack(tokens_since).to_vector<int64_t>();          // (steps, N)
+    const std::vector<double> log_probs = stack(log_probs_since).to_vector<double>();     // (steps, N)
+    const std::vector<float> attention =
+        attention_since.empty() ? std::vector<float>() : stack(attention_since).to_vector<float>();  // (steps, N, S)
+    tokens_since.clear(), log_probs_since.clear(), attention_since.clear();
     std::vector<int64_t> open;  // the sentences still decoding
     for (int64_t b = 0; b < B; ++b) {
       Hypothesis& h = hyps[b];
-      if (h.finished) continue;
       const int64_t r = layout.first[b];
-      h.log_prob += log_probs[r];
-      if (!attention.empty()) append_row(attention, r, S, lengths[b], rows[b]);
-      if (tokens[r] == Vocab::eos_id) {
-        h.finished = true;
-      } else {
-        h.tokens.push_back(tokens[r]);
-        open.push_back(b);
+      for (int64_t k = 0; k < steps && !h.finished; ++k) {
+        h.log_prob += log_probs[k * N + r];
+        if (!attention.empty()) append_row(attention, k * N + r, S, lengths[b], rows[b]);
+        if (tokens[k * N + r] == Vocab::eos_id) h.finished = true;
+        else h.tokens.push_back(tokens[k * N + r]);
       }
+      if (!h.finished) open.push_back(b);
     }
     if (open.empty()) break;
     const int64_t blocks = block_count(static_cast<int64_t>(open.size()), B);
-    if (blocks >= layout.blocks) {
-      hidden = step.hidden;
-      continue;
-    }
+    if (blocks >= layout.blocks) continue;
     const Layout next = block_layout(open, blocks, 1, B);
     std::vector<int64_t> source(static_cast<size_t>(next.rows()), 0);  // next row <- this row (idle rows: row 0)
     for (int64_t b : open) source[next.first[b]] = layout.first[b];
-    hidden = index_select(step.hidden, 0, ids_on(source, Shape{next.rows()}, device));
+    const Tensor moved = ids_on(source, Shape{next.rows()}, device);
+    hidden = index_select(hidden, 0, moved);
+    prev = index_select(prev, 0, moved);
     laid_out = select_rows(encoded, ids_on(next.sentence, Shape{next.rows()}, device));
     layout = next;
   }

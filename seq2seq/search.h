@@ -53,8 +53,15 @@ inline double normalized_score(const Hypothesis& h, LengthPenalty length_penalty
 // has max_len tokens. src (S, B) int64, src_lengths (B) int64, src_mask (B, S)
 // bool as in text::Batch, src and src_mask on the model's device (Batch::to). Returns one hypothesis per sentence, in batch order;
 // with_attention fills their attention matrices.
+//
+// The chosen tokens stay on the device and feed the next step there; the
+// host reads them, finds the sentences that ended and shrinks the state every
+// `check_every` steps (0: every step on the cpu, every 8 on a GPU, where each
+// read waits for the device). Rows of sentences that ended in between go on
+// decoding unread.
 std::vector<Hypothesis> greedy_decode(Seq2Seq& model, const Tensor& src, const Tensor& src_lengths,
-                                      const Tensor& src_mask, int64_t max_len, bool with_attention = false);
+                                      const Tensor& src_mask, int64_t max_len, bool with_attention = false,
+                                      int64_t check_every = 0);
 
 // Beam search, for each sentence of a padded source batch (src (S, B) int64,
 // src_lengths (B) int64 on the host, src_mask (B, S) bool, as in text::Batch,

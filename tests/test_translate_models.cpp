@@ -659,6 +659,24 @@ TEST_CASE("greedy search: a batch whose sentences end at different steps gives e
     // The state shrank (24 -> 16 rows) once 8 sentences had ended while others went on.
     const int64_t last = *std::max_element(lengths.begin(), lengths.end());
     CHECK(std::count_if(lengths.begin(), lengths.end(), [&](int64_t n) { return n < last; }) >= 8);
+
+    // Reading the tokens every k steps (as on a GPU) changes nothing: the same tokens, sums and attention.
+    for (int64_t check_every : {2, 3, 8, 100}) {
+      CAPTURE(check_every);
+      const std::vector<tg::translate::Hypothesis> lazy = tg::translate::greedy_decode(
+          *model, many.src, many.src_lengths, many.src_mask, max_len, true, check_every);
+      REQUIRE(lazy.size() == together.size());
+      for (size_t i = 0; i < lazy.size(); ++i) {
+        CAPTURE(i);
+        CHECK(lazy[i].tokens == together[i].tokens);
+        CHECK(lazy[i].finished == together[i].finished);
+        CHECK(lazy[i].log_prob == together[i].log_prob);
+        if (kind == "bahdanau") CHECK(max_abs_diff(lazy[i].attention, together[i].attention) == 0);
+      }
+    }
+    CHECK_THROWS_WITH_AS(
+        tg::translate::greedy_decode(*model, many.src, many.src_lengths, many.src_mask, max_len, false, -1),
+        "greedy_decode: check_every must be >= 0, got -1", tg::Error);
   }
 }
 
