@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "core/creation.h"
 #include "core/error.h"
 #include "core/kernels.h"
 #include "core/tape.h"
@@ -17,13 +18,11 @@ Tensor sum_of_squares(const Tensor& g) {
   const Tensor squares = kernels::binary(BinaryOp::mul, row, row);
   return kernels::reduce(ReduceOp::sum, squares, 0).to(DType::f64);
 }
-}  // namespace
 
-double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
+// Σ over the gradients of Σ g², on their device (undefined when none has a
+// gradient); `grads` receives the gradients.
+Tensor squared_norm(const std::vector<Tensor>& params, double max_norm, std::vector<Tensor>& grads) {
   if (!(max_norm >= 0)) fail("clip_grad_norm: max_norm must be >= 0, got {}", max_norm);
-  NoGrad no_grad;
-  std::vector<Tensor> grads;
-  // Summed where the gradients are and read back once: on a GPU each read waits for it.
   Tensor total;
   for (const Tensor& p : params) {
     check_defined(p, "clip_grad_norm", "parameter");
@@ -33,11 +32,38 @@ double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
     const Tensor squares = sum_of_squares(g);
     total = total.defined() ? kernels::binary(BinaryOp::add, total, squares.to(total.device())) : squares;
   }
+  return total;
+}
+
+}  // namespace
+
+double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
+  NoGrad no_grad;
+  std::vector<Tensor> grads;
+  const Tensor total = squared_norm(params, max_norm, grads);  // read back once: on a GPU each read waits
   const double norm = std::sqrt(total.defined() ? total.item() : 0.0);
   if (!std::isfinite(norm)) return norm;
   const double coefficient = max_norm / (norm + 1e-6);
   if (coefficient < 1)
     for (const Tensor& g : grads) scale_(g, coefficient);
+  return norm;
+}
+
+Tensor clip_grad_norm_async(const std::vector<Tensor>& params, double max_norm) {
+  NoGrad no_grad;
+  std::vector<Tensor> grads;
+  const Tensor total = squared_norm(params, max_norm, grads);
+  if (!total.defined()) return scalar(0.0, {DType::f64});
+  const Tensor total_scalar = make_view(total, Shape{}, Strides{}, total.offset());
+  const Tensor norm = kernels::unary(UnaryOp::sqrt, total_scalar);  // float64, on the gradients' device
+  auto constant = [&](double v) { return full({}, v, {DType::f64, norm.device()}); };
+  const Tensor one = constant(1);
+  // factor = min(1, max_norm / (n + 1e-6)), and 1 where n is not finite (there n − n is NaN, not 0)
+  const Tensor coefficient =
+      kernels::binary(BinaryOp::div, constant(max_norm), kernels::unary(UnaryOp::add_scalar, norm, 1e-6));
+  const Tensor finite = kernels::binary(BinaryOp::eq, kernels::binary(BinaryOp::sub, norm, norm), constant(0));
+  const Tensor factor = kernels::where(finite, kernels::binary(BinaryOp::minimum, coefficient, one), one);
+  for (const Tensor& g : grads) kernels::binary_into(BinaryOp::mul, g, factor.to(g.dtype()).to(g.device()));
   return norm;
 }
 

@@ -15,4 +15,10 @@ namespace tg::optim {
 
 double clip_grad_norm(const std::vector<Tensor>& params, double max_norm);
 
+// The same clipping with nothing read back (on a GPU a read waits for the
+// device): returns n as a float64 scalar tensor on the gradients' device and
+// multiplies them there by min(1, max_norm / (n + 1e-6)), or by 1 when n is not
+// finite. The gradients come out bit for bit as clip_grad_norm leaves them.
+Tensor clip_grad_norm_async(const std::vector<Tensor>& params, double max_norm);
+
 }  // namespace tg::optim

@@ -343,6 +343,45 @@ TEST_CASE("clip_grad_norm scales by max_norm / (norm + 1e-6) and returns the nor
   CHECK_THROWS_WITH_AS(clip_grad_norm({a}, -1.0), doctest::Contains("max_norm must be >= 0, got -1"), Error);
 }
 
+TEST_CASE("clip_grad_norm_async leaves the gradients bit for bit as clip_grad_norm, reading nothing back") {
+  for (const DType dtype : {DType::f32, DType::f64})
+    for (const double max_norm : {0.5, 1e6}) {  // clipping, and not
+      for (const double poison : {0.0, double(INFINITY), double(NAN)}) {
+        CAPTURE(dtype_name(dtype));
+        CAPTURE(max_norm);
+        CAPTURE(poison);
+        auto make = [&](uint64_t seed) {  // the same parameters and gradients for both
+          Generator g(seed);
+          std::vector<Tensor> params;
+          for (const Shape& shape : {Shape{3, 5}, Shape{7}, Shape{2, 2, 2}}) {
+            Tensor p = randn(shape, {dtype}, g).requires_grad_();
+            p.set_grad(randn(shape, {dtype}, g));
+            params.push_back(p);
+          }
+          params.push_back(tensor({1.0}, {1}).to(dtype).requires_grad_());  // no gradient
+          return params;
+        };
+        std::vector<Tensor> host = make(5), device = make(5);
+        if (poison != 0)
+          for (std::vector<Tensor>* ps : {&host, &device})
+            (*ps)[1].set_grad(full((*ps)[1].shape(), poison, {dtype}));
+        const double norm = clip_grad_norm(host, max_norm);
+        const Tensor norm_tensor = clip_grad_norm_async(device, max_norm);
+        CHECK(norm_tensor.shape() == Shape{});
+        CHECK(norm_tensor.dtype() == DType::f64);
+        const double got = norm_tensor.item();
+        CHECK((got == norm || (std::isnan(got) && std::isnan(norm))));
+        for (size_t i = 0; i + 1 < host.size(); ++i) {
+          const std::vector<double> a = host[i].grad().to_vector<double>(), b = device[i].grad().to_vector<double>();
+          for (size_t j = 0; j < a.size(); ++j) CHECK((a[j] == b[j] || (std::isnan(a[j]) && std::isnan(b[j]))));
+        }
+        CHECK_FALSE(device.back().grad().defined());
+      }
+    }
+  CHECK(clip_grad_norm_async({}, 1.0).item() == 0.0);
+  CHECK_THROWS_WITH_AS(clip_grad_norm_async({}, -1.0), doctest::Contains("max_norm must be >= 0, got -1"), Error);
+}
+
 TEST_CASE("StepLR: lr = base · γ^⌊epoch / step_size⌋") {
   Tensor p = tensor({1.0}, {1}, true);
   SGD sgd({p}, {.lr = 1.0});

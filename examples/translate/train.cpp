@@ -12,7 +12,10 @@
 #include "core/error.h"
 #include "core/generator.h"
 #include "core/matmul_precision.h"
+#include "core/creation.h"
 #include "core/tape.h"
+#include "ops/reshape.h"
+#include "ops/stack.h"
 #include "data_parallel.h"
 #include "distributed/data_parallel.h"
 #include "distributed/distributed.h"
@@ -465,18 +468,18 @@ class Training {
            epoch + 1, step + 1, what, std::isnan(value) ? "nan" : value > 0 ? "inf" : "-inf",
            last_good(files_.last, saved_step_));
     };
-    const distributed::DataParallel::Agreed agreed = ranks_.agree(loss.defined() ? loss.item() : 0.0, stop_requested());
-    const double loss_value = agreed.loss;
-    stop_if_non_finite("loss", loss_value);
     if (loss.defined()) scaler_.scale(loss).backward();  // fp16: loss · S, so small gradients survive 16 bits
     tape.clear();
     ranks_.reduce_gradients(params_);  // every rank: the sum of all ranks' gradients
     if (hooks_.after_backward) hooks_.after_backward(step + 1, params_);
     scaler_.unscale(adam_);  // ÷ S (fp16), noting an inf or NaN gradient
-    if (settings().clip > 0) {
-      const double norm = optim::clip_grad_norm(params_, settings().clip);
-      if (!scaler_.enabled()) stop_if_non_finite("gradient norm", norm);  // fp16: the scaler skips the step
-    }
+    const Tensor norm = clip_gradients();
+    // The step's one read, before the update: the loss and the norm together.
+    const std::vector<double> read = read_together({loss, norm});
+    const distributed::DataParallel::Agreed agreed = ranks_.agree(read[0], stop_requested());
+    const double loss_value = agreed.loss;
+    stop_if_non_finite("loss", loss_value);
+    if (norm.defined() && !scaler_.enabled()) stop_if_non_finite("gradient norm", read[1]);  // fp16: the scaler skips
     if (!scaler_.step(adam_)) ++skipped_steps_;
     scaler_.update();
     adam_.zero_grad();
@@ -487,6 +490,26 @@ class Training {
     result_.losses.push_back(loss_value);
     if (hooks_.on_step) hooks_.on_step(step + 1, loss_value);
     return {loss_value, agreed.stop};
+  }
+
+  // Clips to --clip (none: undefined) and returns the norm before clipping. On
+  // a GPU it is computed and applied there, read later with the loss (each
+  // read waits for the device); on the cpu, where a read costs nothing,
+  // clip_grad_norm's read saves a pass over the gradients when none is needed.
+  Tensor clip_gradients() {
+    if (settings().clip <= 0) return Tensor();
+    if (options_.device.is_host()) return scalar(optim::clip_grad_norm(params_, settings().clip), {DType::f64});
+    return optim::clip_grad_norm_async(params_, settings().clip);
+  }
+
+  // One-element tensors on the model's device (undefined: 0) read back in one copy.
+  std::vector<double> read_together(const std::vector<Tensor>& scalars) const {
+    NoGrad no_grad;
+    std::vector<Tensor> values;
+    for (const Tensor& s : scalars)
+      values.push_back(s.defined() ? reshape(s.detach(), Shape{}).to(DType::f64)
+                                   : scalar(0.0, {DType::f64, options_.device}));
+    return stack(values).to_vector<double>();
   }
 
   // Validation loss, perplexity and BLEU; best.safetensors when BLEU improved,
