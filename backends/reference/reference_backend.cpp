@@ -230,13 +230,8 @@ void ReferenceBackend::reduce(ReduceOp op, const View& x, int axis, const View& 
 // c[b, m, n] = Σ_k r(a[b, m, k]) * r(b[b, k, n]) + beta * c[b, m, n]   (accumulated in double)
 // r rounds float32 inputs to the matmul precision (core/matmul_precision.h).
 void ReferenceBackend::matmul(const View& a, const View& b, const View& c, double beta) {
-  expect(a.shape.size() == 3 && b.shape.size() == 3 && c.shape.size() == 3, "matmul",
-         "a, b and c must have rank 3");
-  const int64_t batch = c.shape[0], rows = c.shape[1], cols = c.shape[2], inner = a.shape[2];
-  if (!(a.shape == Shape{batch, rows, inner}) || !(b.shape == Shape{batch, inner, cols}))
-    fail("matmul: {} @ {} -> {}: expected a (B, M, K), b (B, K, N), c (B, M, N)", a.shape.str(),
-         b.shape.str(), c.shape.str());
   checks::matmul_args(a, b, c, beta);
+  const int64_t inner = a.shape[2];
   const MatmulPrecision precision = matmul_precision();
   auto product = [&]<typename T, typename C>() {
     auto input = [&](T v) -> double {
