@@ -445,7 +445,7 @@ class Training {
 
   struct StepOutcome {
     double loss = 0;    // the whole batch's (summed over the ranks)
-    bool stop = false;  // several ranks: the stop flag was set on one of them before the backward pass
+    bool stop = false;  // several ranks: the stop flag was set on one of them by the end of the step
   };
 
   // Forward, backward, clipping and the update of one batch (this rank's
