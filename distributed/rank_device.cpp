@@ -1,7 +1,6 @@
 #include "distributed/rank_device.h"
 
 #include <cstdlib>
-#include <string>
 
 #include "core/cuda.h"
 #include "distributed/distributed.h"

@@ -63,7 +63,9 @@ Tensor clip_grad_norm_async(const std::vector<Tensor>& params, double max_norm) 
       kernels::binary(BinaryOp::div, constant(max_norm), kernels::unary(UnaryOp::add_scalar, norm, 1e-6));
   const Tensor finite = kernels::binary(BinaryOp::eq, kernels::binary(BinaryOp::sub, norm, norm), constant(0));
   const Tensor factor = kernels::where(finite, kernels::binary(BinaryOp::minimum, coefficient, one), one);
-  for (const Tensor& g : grads) kernels::binary_into(BinaryOp::mul, g, factor.to(g.dtype()).to(g.device()));
+  // Cast once for the usual case of one dtype and device (to() returns the tensor itself when it matches).
+  const Tensor factor_like = factor.to(grads.front().dtype()).to(grads.front().device());
+  for (const Tensor& g : grads) kernels::binary_into(BinaryOp::mul, g, factor_like.to(g.dtype()).to(g.device()));
   return norm;
 }
 

@@ -88,7 +88,6 @@ void check_options(const LanguageModelOptions& o) {
   if (!(o.lr > 0)) fail("language_model: lr must be > 0, got {}", o.lr);
   if (!(o.clip >= 0)) fail("language_model: clip must be >= 0, got {}", o.clip);
   if (o.limit_train < 0) fail("language_model: limit_train must be >= 0, got {}", o.limit_train);
-  parse_matmul_precision(o.precision, "language_model: precision");
 }
 
 std::string metadata_value(const std::map<std::string, std::string>& metadata, const std::string& key,
@@ -154,7 +153,7 @@ class Training {
   explicit Training(const LanguageModelOptions& o)
       : o_(o),
         dir_(text::find_multi30k_dir(o.data_dir)),
-        precision_(parse_matmul_precision(o.precision)),
+        precision_(parse_matmul_precision(o.precision, "language_model: precision")),
         scaler_({.enabled = precision_ == MatmulPrecision::fp16}) {
     read_data();
     build_model();
