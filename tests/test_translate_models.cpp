@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/cpu/cpu_gemm.h"
 #include "seq2seq/bahdanau_model.h"
 #include "seq2seq/cho_model.h"
 #include "seq2seq/search.h"
@@ -308,7 +309,7 @@ TEST_CASE("checkpoint_encoder: the same loss and gradients bit for bit, dropout 
   examples[2] = {{9, 9, 5, 4}, {8}};
   const Batch batch = batch_of(examples);
   for (const std::string& kind : kKinds)
-    for (const std::string& cell : {"gru", "lstm"}) {
+    for (const std::string cell : {"gru", "lstm"}) {
       CAPTURE(kind);
       CAPTURE(cell);
       std::vector<std::vector<float>> grads[2];
@@ -661,6 +662,12 @@ TEST_CASE("greedy search: a batch whose sentences end at different steps gives e
     CHECK(std::count_if(lengths.begin(), lengths.end(), [&](int64_t n) { return n < last; }) >= 8);
 
     // Reading the tokens every k steps (as on a GPU) changes nothing: the same tokens, sums and attention.
+    // The lazy search keeps rows the eager one has already dropped, so its products have more rows. Where
+    // float32 products promise each row's result whatever the row count (tg::cpu::row_independent_products:
+    // the cpu's own kernel) the results are equal bit for bit; on OpenBLAS a row may round differently
+    // with the row count, and they are equal to float32 rounding (the tolerance of decoding alone above).
+    const bool exact = tg::cpu::row_independent_products();
+    MESSAGE(kind << ": float32 products " << (exact ? "row-independent: exact" : "on OpenBLAS: to 1e-5"));
     for (int64_t check_every : {2, 3, 8, 100}) {
       CAPTURE(check_every);
       const std::vector<tg::translate::Hypothesis> lazy = tg::translate::greedy_decode(
@@ -670,8 +677,13 @@ TEST_CASE("greedy search: a batch whose sentences end at different steps gives e
         CAPTURE(i);
         CHECK(lazy[i].tokens == together[i].tokens);
         CHECK(lazy[i].finished == together[i].finished);
-        CHECK(lazy[i].log_prob == together[i].log_prob);
-        if (kind == "bahdanau") CHECK(max_abs_diff(lazy[i].attention, together[i].attention) == 0);
+        if (exact) {
+          CHECK(lazy[i].log_prob == together[i].log_prob);
+          if (kind == "bahdanau") CHECK(max_abs_diff(lazy[i].attention, together[i].attention) == 0);
+        } else {
+          CHECK(lazy[i].log_prob == doctest::Approx(together[i].log_prob).epsilon(1e-5));
+          if (kind == "bahdanau") CHECK(max_abs_diff(lazy[i].attention, together[i].attention) < 1e-5);
+        }
       }
     }
     CHECK_THROWS_WITH_AS(

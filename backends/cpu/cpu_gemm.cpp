@@ -10,8 +10,22 @@
 
 #include "backends/cpu/cpu_loops.h"
 #include "backends/cpu/thread_pool.h"
+#include "core/error.h"
 
 namespace tg::cpu {
+
+namespace {
+// TG_SGEMM: "own", "openblas" or "" (unset: chosen by the processor).
+std::string_view sgemm_choice() {
+  const char* choice = std::getenv("TG_SGEMM");
+  const std::string_view value = choice == nullptr ? "" : choice;
+  if (!value.empty() && value != "own" && value != "openblas")
+    fail("TG_SGEMM must be own or openblas (or unset), got '{}'", value);
+  return value;
+}
+}  // namespace
+
+bool row_independent_products() { return use_own_sgemm(); }
 
 #if defined(__AVX512F__)
 
@@ -174,9 +188,9 @@ void split(const Product& p, const Part& part) {
 
 bool use_own_sgemm() {
   static const bool own = [] {
-    const char* choice = std::getenv("TG_SGEMM");
-    if (choice != nullptr && std::string_view(choice) == "own") return true;
-    if (choice != nullptr && std::string_view(choice) == "openblas") return false;
+    const std::string_view choice = sgemm_choice();
+    if (choice == "own") return true;
+    if (choice == "openblas") return false;
     const std::string_view core = openblas_get_corename();
     return core != "SkylakeX" && core != "Cooperlake" && core != "SapphireRapids";
   }();
@@ -206,8 +220,15 @@ void own_sgemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, float*
 
 #else  // no AVX-512 target: OpenBLAS does every product
 
-bool use_own_sgemm() { return false; }
-void own_sgemm(int64_t, int64_t, int64_t, MatrixF32, MatrixF32, float*, int64_t, bool) {}
+bool use_own_sgemm() {
+  if (sgemm_choice() == "own")
+    fail("TG_SGEMM=own: this build has no AVX-512 target (the own kernel is built with -march=native on an "
+         "AVX-512 processor); unset TG_SGEMM or set it to openblas");
+  return false;
+}
+void own_sgemm(int64_t, int64_t, int64_t, MatrixF32, MatrixF32, float*, int64_t, bool) {
+  fail("own_sgemm: this build has no AVX-512 target; float32 products run on OpenBLAS here");
+}
 
 #endif
 
