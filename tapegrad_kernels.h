@@ -1,6 +1,7 @@
 #pragma once
 // For writing ops and backends, beyond the API of tapegrad.h: the
-// tensor-level kernel calls ops are made of (tg::kernels), dtype dispatch,
+// tensor-level kernel calls ops are made of (tg::kernels), the fused kernel
+// families and their table (kernels/, core/kernel_table.h), dtype dispatch,
 // the Backend interface with its registry, and the two host backends
 // (docs/custom_ops.md and tutorial chapter 6 show them in use).
 #include "backends/cpu/cpu_backend.h"
@@ -8,5 +9,13 @@
 #include "core/backend.h"
 #include "core/backend_registry.h"
 #include "core/dispatch.h"
+#include "core/kernel_table.h"
 #include "core/kernels.h"
+#include "kernels/adam/adam.h"
+#include "kernels/attention/additive_score.h"
+#include "kernels/ctc/ctc_loss.h"
+#include "kernels/dropout/dropout_mask.h"
+#include "kernels/gru/gru.h"
+#include "kernels/nll/nll.h"
+#include "kernels/topk/topk_rows.h"
 #include "tapegrad.h"

@@ -27,72 +27,42 @@ void Backend::deallocate(void*, size_t) { fail("backend {}: has no device memory
 void Backend::copy_to_host(const void*, void*, size_t) { fail("backend {}: host memory only", name()); }
 void Backend::copy_from_host(const void*, void*, size_t) { fail("backend {}: host memory only", name()); }
 
-Backend& Backend::fallback() { return default_host_backend(); }
+Backend& Backend::fallback(std::string_view kernel) {
+  if (has_device_memory()) fail("backend {}: kernel {} is not implemented", name(), kernel);
+  return default_host_backend();
+}
 
-void Backend::fill(const View& out, double value) { fallback().fill(out, value); }
-void Backend::copy(const View& src, const View& out) { fallback().copy(src, out); }
+void Backend::fill(const View& out, double value) { fallback("fill").fill(out, value); }
+void Backend::copy(const View& src, const View& out) { fallback("copy").copy(src, out); }
 void Backend::unary(UnaryOp op, const View& x, const View& out, double s) {
-  fallback().unary(op, x, out, s);
+  fallback("unary").unary(op, x, out, s);
 }
 void Backend::unary_backward(UnaryOp op, const View& x, const View& y, const View& dy,
                              const View& dx, double s) {
-  fallback().unary_backward(op, x, y, dy, dx, s);
+  fallback("unary_backward").unary_backward(op, x, y, dy, dx, s);
 }
 void Backend::binary(BinaryOp op, const View& a, const View& b, const View& out) {
-  fallback().binary(op, a, b, out);
+  fallback("binary").binary(op, a, b, out);
 }
 void Backend::where(const View& cond, const View& a, const View& b, const View& out) {
-  fallback().where(cond, a, b, out);
+  fallback("where").where(cond, a, b, out);
 }
 void Backend::reduce(ReduceOp op, const View& x, int axis, const View& out, const View* argmax) {
-  fallback().reduce(op, x, axis, out, argmax);
+  fallback("reduce").reduce(op, x, axis, out, argmax);
 }
 void Backend::matmul(const View& a, const View& b, const View& c, double beta) {
-  fallback().matmul(a, b, c, beta);
+  fallback("matmul").matmul(a, b, c, beta);
 }
 void Backend::gather_rows(const View& table, const View& index, const View& out) {
-  fallback().gather_rows(table, index, out);
+  fallback("gather_rows").gather_rows(table, index, out);
 }
 void Backend::scatter_add_rows(const View& src, const View& index, const View& table) {
-  fallback().scatter_add_rows(src, index, table);
+  fallback("scatter_add_rows").scatter_add_rows(src, index, table);
 }
-void Backend::softmax(const View& x, const View& out, bool log) { fallback().softmax(x, out, log); }
+void Backend::softmax(const View& x, const View& out, bool log) { fallback("softmax").softmax(x, out, log); }
 void Backend::softmax_backward(const View& y, const View& dy, const View& dx, bool log) {
-  fallback().softmax_backward(y, dy, dx, log);
+  fallback("softmax_backward").softmax_backward(y, dy, dx, log);
 }
-void Backend::nll(const View& logp, const View& target, int64_t ignore_index, double smoothing,
-                  const View& loss) {
-  fallback().nll(logp, target, ignore_index, smoothing, loss);
-}
-void Backend::nll_backward(const View& target, int64_t ignore_index, double smoothing,
-                           const View& dloss, const View& dlogp) {
-  fallback().nll_backward(target, ignore_index, smoothing, dloss, dlogp);
-}
-void Backend::additive_score(const View& keys, const View& query, const View& v, const View& score) {
-  fallback().additive_score(keys, query, v, score);
-}
-void Backend::additive_score_backward(const View& keys, const View& query, const View& v, const View& dscore,
-                                      const View* dkeys, const View* dquery, const View* dv) {
-  fallback().additive_score_backward(keys, query, v, dscore, dkeys, dquery, dv);
-}
-void Backend::ctc_loss(const View& log_probs, const View& targets, const View& input_lengths,
-                       const View& target_lengths, int64_t blank, const View& loss, const View* grad) {
-  fallback().ctc_loss(log_probs, targets, input_lengths, target_lengths, blank, loss, grad);
-}
-void Backend::gru_gates(const View& gi, const View& gh, const View& h, const View& out, const View& saved) {
-  fallback().gru_gates(gi, gh, h, out, saved);
-}
-void Backend::gru_gates_backward(const View& saved, const View& gh, const View& h, const View& dout,
-                                 const View& dgi, const View& dgh, const View& dh) {
-  fallback().gru_gates_backward(saved, gh, h, dout, dgi, dgh, dh);
-}
-void Backend::adam_update(const View& param, const View& grad, const View& exp_avg, const View& exp_avg_sq,
-                          const View* max_exp_avg_sq, const AdamStep& step) {
-  fallback().adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step);
-}
-void Backend::dropout_mask(const View& out, uint64_t key, double p) { fallback().dropout_mask(out, key, p); }
-void Backend::topk_rows(const View& x, bool largest, const View& indices) { fallback().topk_rows(x, largest, indices); }
-
 namespace {
 thread_local Backend* selected_host_backend = nullptr;
 }  // namespace

@@ -14,27 +14,18 @@
 // kernel); a host backend overriding only some kernels falls back to the
 // default host backend (the highest-ranked registered, cpu) for the rest.
 // GPU memory by `cuda` (backends/cuda), a module loaded on first use.
+//
+// Fused kernels (the GRU step, additive attention, CTC, top-k, Adam, dropout
+// masks, NLL) are not here: each family lives in its own folder of kernels/
+// and keys its bodies by backend in a table (core/kernel_table.h).
 #include <cstdint>
 #include <string_view>
 
 #include "core/device.h"
-#include "core/dtype.h"
-#include "core/adam_step.h"
 #include "core/elementwise.h"
-#include "core/shape.h"
+#include "core/view.h"
 
 namespace tg {
-
-struct View {
-  void* data = nullptr;  // first element, offset already applied
-  DType dtype = DType::f32;
-  Shape shape;
-  Strides strides;  // in elements
-
-  int64_t numel() const { return shape.numel(); }
-  bool is_contiguous() const;
-  template <typename T> T* as() const { return static_cast<T*>(data); }
-};
 
 // UnaryOp and BinaryOp, with each function's definition, live in
 // core/elementwise.h.
@@ -45,6 +36,10 @@ enum class ReduceOp : uint8_t { sum, max };
 
 class Backend {
  public:
+  // Where a backend's tensors live: host memory (the host backends: cpu,
+  // reference, your own), or a device's own (cuda).
+  enum class Memory : uint8_t { host, device };
+  explicit Backend(Memory memory = Memory::host) : memory_(memory) {}
   virtual ~Backend() = default;
   virtual std::string_view name() const = 0;
 
@@ -92,72 +87,20 @@ class Backend {
   // dx += y * (dy - Σ dy*y)   (softmax)
   // dx += dy - e^y * Σ dy     (log softmax, y = log-probabilities)
   virtual void softmax_backward(const View& y, const View& dy, const View& dx, bool log);
-  // Negative log-likelihood per row of log-probabilities logp (N, C), targets
-  // int64 (N), label smoothing ε: loss_i = -(1-ε) logp[i, t_i] - ε/C Σ_c logp[i, c];
-  // rows whose target is ignore_index get 0. loss (N).
-  virtual void nll(const View& logp, const View& target, int64_t ignore_index, double smoothing,
-                   const View& loss);
-  // dlogp[i, c] += dloss_i * -((1-ε)[c = t_i] + ε/C), 0 for ignored rows.
-  virtual void nll_backward(const View& target, int64_t ignore_index, double smoothing,
-                            const View& dloss, const View& dlogp);
-
-  // Fused GRU step (ops/gru_gates.h), row b of B, column j of H, unit column
-  // strides; gi, gh (B, 3H) with gates r | z | n, h and out (B, H):
-  //   r = σ(gi_r + gh_r)   z = σ(gi_z + gh_z)   n = tanh(gi_n + r ⊙ gh_n)
-  //   out = n + z ⊙ (h - n)                      saved (B, 3H) = [r | z | n]
-  virtual void gru_gates(const View& gi, const View& gh, const View& h, const View& out, const View& saved);
-  // Given dout (B, H), writes (=, no accumulation):
-  //   dh = dout ⊙ z,  a_n = dout (1 - z)(1 - n²),  a_z = dout (h - n) z(1 - z),
-  //   a_r = a_n gh_n r(1 - r);   dgi = [a_r | a_z | a_n],  dgh = [a_r | a_z | a_n ⊙ r]
-  virtual void gru_gates_backward(const View& saved, const View& gh, const View& h, const View& dout,
-                                  const View& dgi, const View& dgh, const View& dh);
-
-  // Additive attention scores (ops/additive_score.h), without keeping the
-  // (B, S, A) sum: projected keys k (B, S, A), projected query q (B, A), v (A),
-  // last axes unit-strided, score (B, S):
-  //   score_bs = Σ_a v_a tanh(k_bsa + q_ba)
-  virtual void additive_score(const View& keys, const View& query, const View& v, const View& score);
-  // Given dscore (B, S), recomputes t = tanh(k + q) and accumulates (+=):
-  //   dk_bsa += dscore_bs v_a (1 - t_bsa²),  dq_ba += Σ_s dk's term,  dv_a += Σ_bs dscore_bs t_bsa
-  // Any of dkeys, dquery, dv may be null (no gradient wanted).
-  virtual void additive_score_backward(const View& keys, const View& query, const View& v, const View& dscore,
-                                       const View* dkeys, const View* dquery, const View* dv);
-
-  // CTC (Graves et al. 2006; the recursion in core/ctc_recursion.h), sequence
-  // b of B: log_probs (T, B, C) contiguous, targets int64 (B, S) contiguous
-  // (row b's first target_lengths[b] labels), input_lengths and
-  // target_lengths int64 (B), every length already checked, blank in [0, C):
-  //   loss[b] = −ln Σ_{alignments π of targets[b] in input_lengths[b] steps} Π_t e^log_probs[t, b, π_t]
-  //   grad[t, b, c] = ∂loss[b]/∂log_probs[t, b, c]   (0 for t ≥ input_lengths[b])
-  // A sequence no alignment fits gets loss +inf and gradient 0. grad may be
-  // null (no gradient wanted); loss (B).
-  virtual void ctc_loss(const View& log_probs, const View& targets, const View& input_lengths,
-                        const View& target_lengths, int64_t blank, const View& loss, const View* grad);
-
-  // indices[r, j] = the column of row r's (j+1)-th entry in core/topk_order.h's
-  // order (largest first, or smallest first; NaN largest; ties: lower column):
-  // x (R, n) float, any strides; indices (R, k) int64 contiguous, k <= n.
-  virtual void topk_rows(const View& x, bool largest, const View& indices);
-
-  // One Adam step in place over a parameter (formulas in core/adam_update.h):
-  // param, grad, exp_avg, exp_avg_sq and max_exp_avg_sq (Amsgrad; null
-  // without) share shape and float dtype and are contiguous.
-  virtual void adam_update(const View& param, const View& grad, const View& exp_avg, const View& exp_avg_sq,
-                           const View* max_exp_avg_sq, const AdamStep& step);
-
   // Threads this backend's host kernels use (host backends with a pool).
   virtual void set_num_threads(int /*n*/) {}
   virtual int num_threads() const { return 1; }
 
-  // Dropout's factors (ops/dropout.h), out contiguous float: element i is
-  // 1 / (1 - p) where random_bits::uniform(key, i) < 1 - p, else 0
-  // (core/random_bits.h), the same values on every backend.
-  virtual void dropout_mask(const View& out, uint64_t key, double p);
+ bool has_device_memory() const { return memory_ == Memory::device; }
 
  protected:
-  // The backend that runs kernels this one does not override: the default
-  // host backend (core/backend_registry.h). Device backends override it to fail.
-  virtual Backend& fallback();
+  // The backend that runs primitives this one does not override: on a host
+  // backend the default host backend (core/backend_registry.h); a device
+  // backend fails, naming the kernel it lacks.
+  Backend& fallback(std::string_view kernel);
+
+ private:
+  Memory memory_;
 };
 
 // The backend running kernels for tensors on `device`: for host memory, the

@@ -4,11 +4,7 @@
 
 namespace tg::kernels {
 
-namespace {
-// Every kernel that writes into a tensor it did not allocate says so: a value
-// saved for backward then sees that its memory changed (core/saved.h).
 void mark_written(const Tensor& t) { t.impl().storage->bump_version(); }
-}  // namespace
 
 Tensor empty_like(const Tensor& like, const Shape& shape) { return empty_like(like, shape, like.dtype()); }
 
@@ -158,84 +154,6 @@ Tensor softmax_rows(const Tensor& x, bool log) {
 void softmax_rows_backward(const Tensor& y, const Tensor& dy, const Tensor& dx, bool log) {
   mark_written(dx);
   backend_for(dx.device()).softmax_backward(y.view(), dy.view(), dx.view(), log);
-}
-
-Tensor nll_rows(const Tensor& logp, const Tensor& target, int64_t ignore_index, double smoothing) {
-  Tensor loss = empty_like(logp, Shape{logp.shape()[0]});
-  backend_for(logp.device()).nll(logp.view(), target.view(), ignore_index, smoothing, loss.view());
-  return loss;
-}
-
-void nll_rows_backward(const Tensor& target, int64_t ignore_index, double smoothing, const Tensor& dloss,
-                       const Tensor& dlogp) {
-  mark_written(dlogp);
-  backend_for(dlogp.device()).nll_backward(target.view(), ignore_index, smoothing, dloss.view(), dlogp.view());
-}
-
-void adam_update(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
-                 const Tensor* max_exp_avg_sq, const AdamStep& step) {
-  for (const Tensor* t : {&grad, &exp_avg, &exp_avg_sq, max_exp_avg_sq})
-    if (t != nullptr && t->device() != param.device())
-      fail("adam_update: parameter on {} and an operand on {}", param.device().str(), t->device().str());
-  for (const Tensor* t : {&param, &exp_avg, &exp_avg_sq, max_exp_avg_sq})
-    if (t != nullptr) mark_written(*t);
-  View v_max;
-  if (max_exp_avg_sq != nullptr) v_max = max_exp_avg_sq->view();
-  backend_for(param.device())
-      .adam_update(param.view(), grad.view(), exp_avg.view(), exp_avg_sq.view(), max_exp_avg_sq ? &v_max : nullptr,
-                   step);
-}
-
-void gru_gates(const Tensor& gi, const Tensor& gh, const Tensor& h, const Tensor& out, const Tensor& saved) {
-  mark_written(out), mark_written(saved);
-  backend_for(h.device()).gru_gates(gi.view(), gh.view(), h.view(), out.view(), saved.view());
-}
-
-void gru_gates_backward(const Tensor& saved, const Tensor& gh, const Tensor& h, const Tensor& dout,
-                        const Tensor& dgi, const Tensor& dgh, const Tensor& dh) {
-  for (const Tensor* t : {&dgi, &dgh, &dh}) mark_written(*t);
-  backend_for(h.device())
-      .gru_gates_backward(saved.view(), gh.view(), h.view(), dout.view(), dgi.view(), dgh.view(), dh.view());
-}
-
-void ctc_loss(const Tensor& log_probs, const Tensor& targets, const Tensor& input_lengths,
-              const Tensor& target_lengths, int64_t blank, const Tensor& loss, const Tensor& grad) {
-  mark_written(loss);
-  if (grad.defined()) mark_written(grad);
-  const View grad_view = grad.defined() ? grad.view() : View{};
-  backend_for(log_probs.device())
-      .ctc_loss(log_probs.view(), targets.view(), input_lengths.view(), target_lengths.view(), blank, loss.view(),
-                grad.defined() ? &grad_view : nullptr);
-}
-
-void additive_score(const Tensor& keys, const Tensor& query, const Tensor& v, const Tensor& score) {
-  mark_written(score);
-  backend_for(keys.device()).additive_score(keys.view(), query.view(), v.view(), score.view());
-}
-
-void additive_score_backward(const Tensor& keys, const Tensor& query, const Tensor& v, const Tensor& dscore,
-                             const Tensor& dkeys, const Tensor& dquery, const Tensor& dv) {
-  View views[3];
-  const View* wanted[3] = {};
-  int i = 0;
-  for (const Tensor* t : {&dkeys, &dquery, &dv}) {
-    if (t->defined()) mark_written(*t), views[i] = t->view(), wanted[i] = &views[i];
-    ++i;
-  }
-  backend_for(keys.device())
-      .additive_score_backward(keys.view(), query.view(), v.view(), dscore.view(), wanted[0], wanted[1], wanted[2]);
-}
-
-Tensor topk_rows(const Tensor& x, int64_t k, bool largest) {
-  Tensor indices = empty_like(x, Shape{x.size(0), k}, DType::i64);
-  backend_for(x.device()).topk_rows(x.view(), largest, indices.view());
-  return indices;
-}
-
-Tensor dropout_mask(const Shape& shape, TensorOptions options, uint64_t key, double p) {
-  Tensor mask = Tensor::empty(shape, options);
-  backend_for(options.device).dropout_mask(mask.view(), key, p);
-  return mask;
 }
 
 }  // namespace tg::kernels

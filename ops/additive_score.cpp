@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "core/kernels.h"
 #include "core/tape.h"
+#include "kernels/attention/additive_score.h"
 
 namespace tg {
 
@@ -40,7 +41,7 @@ Tensor additive_score(const Tensor& keys_in, const Tensor& query_in, const Tenso
   check_operands(keys_in, query_in, v_in);
   const Tensor keys = unit_last_axis(keys_in), query = unit_last_axis(query_in), v = unit_last_axis(v_in);
   Tensor score = kernels::empty_like(keys, Shape{keys.size(0), keys.size(1)});
-  kernels::additive_score(keys, query, v, score);
+  kernels::additive_score(backend_for(keys.device()), {keys.view(), query.view(), v.view(), score.view()});
   // Every derivative reads all three (t is recomputed from keys and query).
   const bool needed = keys_in.requires_grad() || query_in.requires_grad() || v_in.requires_grad();
   const Saved keys_saved = save_if(needed, "keys", keys), query_saved = save_if(needed, "query", query),
@@ -53,7 +54,14 @@ Tensor additive_score(const Tensor& keys_in, const Tensor& query_in, const Tenso
            // The gradient buffers themselves: every step adds into the keys' one.
            auto buffer = [](const std::shared_ptr<GradSlot>& x) { return x ? grad_buffer(*x) : Tensor(); };
            const Tensor dkeys = buffer(dkeys_slot), dquery = buffer(dquery_slot), dv = buffer(dv_slot);
-           kernels::additive_score_backward(keys, query, v, dscore, dkeys, dquery, dv);
+           auto wanted = [](const Tensor& d) {  // written in place: saved values see it
+             if (!d.defined()) return View{};
+             kernels::mark_written(d);
+             return d.view();
+           };
+           kernels::additive_score_backward(backend_for(keys.device()),
+                                            {keys.view(), query.view(), v.view(), dscore.view(), wanted(dkeys),
+                                             wanted(dquery), wanted(dv)});
          });
   return score;
 }

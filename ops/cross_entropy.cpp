@@ -7,11 +7,26 @@
 #include "core/error.h"
 #include "core/kernels.h"
 #include "core/tape.h"
+#include "kernels/nll/nll.h"
 #include "ops/mul.h"
 #include "ops/reshape.h"
 #include "ops/sum.h"
 
 namespace tg {
+
+namespace {
+// The fused NLL kernels (kernels/nll/nll.h) on tensors.
+Tensor nll_loss_rows(const Tensor& logp, const Tensor& target, int64_t ignore_index, double smoothing) {
+  Tensor loss = kernels::empty_like(logp, Shape{logp.shape()[0]});
+  kernels::nll(backend_for(logp.device()), {logp.view(), target.view(), ignore_index, smoothing, loss.view()});
+  return loss;
+}
+void nll_loss_rows_backward(const Tensor& target, int64_t ignore_index, double smoothing, const Tensor& dloss,
+                            const Tensor& dlogp) {
+  kernels::mark_written(dlogp);
+  kernels::nll_backward(backend_for(dlogp.device()), {target.view(), ignore_index, smoothing, dloss.view(), dlogp.view()});
+}
+}  // namespace
 
 namespace {
 
@@ -33,7 +48,7 @@ Tensor valid_targets(const Tensor& target, int64_t ignore_index, DType dtype) {
 Tensor log_softmax_nll(const Tensor& logits, const Tensor& target, int64_t ignore_index, double smoothing) {
   const ProfileScope profile("log_softmax_nll");
   const Tensor logp = kernels::softmax_rows(logits.contiguous(), true);
-  Tensor loss = kernels::nll_rows(logp, target, ignore_index, smoothing);
+  Tensor loss = nll_loss_rows(logp, target, ignore_index, smoothing);
   const Saved logp_saved = save_if(logits.requires_grad(), "logp", logp),
               target_saved = save_if(logits.requires_grad(), "target", target);
   record("log_softmax_nll", {&logits}, loss, {logp_saved, target_saved},
@@ -46,7 +61,7 @@ Tensor log_softmax_nll(const Tensor& logits, const Tensor& target, int64_t ignor
     const int64_t rows = gradient.size(0), cols = gradient.size(1);
     const Tensor scale_rows = make_view(scale, Shape{rows, cols}, Strides{1, 0}, scale.offset());
     kernels::binary_into(BinaryOp::mul, gradient, scale_rows);
-    kernels::nll_rows_backward(target, ignore_index, smoothing, dloss, gradient);
+    nll_loss_rows_backward(target, ignore_index, smoothing, dloss, gradient);
     accumulate_grad(*dlogits, std::move(gradient));  // adopted as the logits' gradient, not copied
   });
   return loss;
@@ -64,13 +79,13 @@ double count_valid(const Tensor& target, int64_t ignore_index) {
 // logp (R, C), target int64 (R) -> loss (R)
 Tensor nll_rows(const Tensor& logp, const Tensor& target, int64_t ignore_index) {
   const ProfileScope profile("nll_rows");
-  Tensor loss = kernels::nll_rows(logp.contiguous(), target, ignore_index, 0.0);
+  Tensor loss = nll_loss_rows(logp.contiguous(), target, ignore_index, 0.0);
   const Saved target_saved = save_if(logp.requires_grad(), "target", target);
   record("nll_rows", {&logp}, loss, {target_saved},
          [dlogp = slot_of(logp), target_saved, ignore_index, shape = logp.shape()](const Tensor& dloss) {
            Tensor gradient = kernels::empty_like(dloss, shape);
            kernels::fill(gradient, 0);
-           kernels::nll_rows_backward(target_saved.get(), ignore_index, 0.0, dloss.contiguous(), gradient);
+           nll_loss_rows_backward(target_saved.get(), ignore_index, 0.0, dloss.contiguous(), gradient);
            accumulate_grad(*dlogp, std::move(gradient));
          });
   return loss;

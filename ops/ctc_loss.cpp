@@ -8,6 +8,7 @@
 #include "core/kernels.h"
 #include "core/profiler.h"
 #include "core/tape.h"
+#include "kernels/ctc/ctc_loss.h"
 #include "ops/mean.h"
 #include "ops/mul.h"
 #include "ops/reshape.h"
@@ -95,8 +96,10 @@ Tensor ctc_loss(const Tensor& log_probs_in, const Tensor& targets, const Tensor&
   const TensorOptions options{log_probs.dtype(), device};
   Tensor loss = Tensor::empty(Shape{B}, options);
   const Tensor grad = log_probs.requires_grad() ? Tensor::empty(log_probs.shape(), options) : Tensor();
-  kernels::ctc_loss(lp, labels.to(device), index_tensor(steps, Shape{B}).to(device),
-                    index_tensor(counts, Shape{B}).to(device), blank, loss, grad);
+  const Tensor labels_there = labels.to(device), steps_there = index_tensor(steps, Shape{B}).to(device),
+               counts_there = index_tensor(counts, Shape{B}).to(device);
+  kernels::ctc_loss(backend_for(device), {lp.view(), labels_there.view(), steps_there.view(), counts_there.view(),
+                                          blank, loss.view(), grad.defined() ? grad.view() : View{}});
   if (zero_infinity) {
     const Tensor infinite = kernels::binary(BinaryOp::eq, loss, full(Shape{B}, INFINITY, options));
     loss = kernels::where(infinite, full(Shape{B}, 0.0, options), loss);

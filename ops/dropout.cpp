@@ -3,8 +3,18 @@
 #include "core/error.h"
 #include "core/kernels.h"
 #include "core/tape.h"
+#include "kernels/dropout/dropout_mask.h"
 
 namespace tg {
+
+namespace {
+// Dropout's factors (kernels/dropout/dropout_mask.h), a new contiguous tensor.
+Tensor dropout_factors(const Shape& shape, TensorOptions options, uint64_t key, double p) {
+  Tensor mask = Tensor::empty(shape, options);
+  kernels::dropout_mask(backend_for(options.device), {mask.view(), key, p});
+  return mask;
+}
+}  // namespace
 
 // y = x * m / (1 - p), m ~ Bernoulli(1 - p);  dx += dy * m / (1 - p).
 // The mask is drawn where x lives, from one 64-bit key taken from `gen`
@@ -21,10 +31,10 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator& gen) {
   // scale = m / (1 - p): an element is kept when its uniform draw u < 1 - p.
   const uint64_t key = gen.next_u64();
   const TensorOptions options{x.dtype(), x.device()};
-  const Tensor scale = kernels::dropout_mask(x.shape(), options, key, p);
+  const Tensor scale = dropout_factors(x.shape(), options, key, p);
   Tensor y = kernels::binary(BinaryOp::mul, x, scale);
   record("dropout", {&x}, y, [dx = slot_of(x), options, key, p](const Tensor& dy) {  // saves the key only
-    const Tensor scale = kernels::dropout_mask(dx->shape, options, key, p);
+    const Tensor scale = dropout_factors(dx->shape, options, key, p);
     accumulate_grad(*dx, kernels::binary(BinaryOp::mul, dy, scale));
   });
   return y;

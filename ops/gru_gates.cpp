@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "core/kernels.h"
 #include "core/tape.h"
+#include "kernels/gru/gru.h"
 #include "ops/slice.h"
 
 namespace tg {
@@ -44,7 +45,7 @@ Tensor gru_gates(const Tensor& gi_in, const Tensor& gh_in, const Tensor& h_in) {
   const Tensor buffer = kernels::empty_like(h, Shape{batch, 4 * hidden});  // [r | z | n | gh_n]
   const Strides row_of_four{4 * hidden, 1};
   const Tensor rzn = make_view(buffer, gates, row_of_four, buffer.offset());
-  kernels::gru_gates(gi, gh, h, out, rzn);
+  kernels::gru_gates(backend_for(h.device()), {gi.view(), gh.view(), h.view(), out.view(), rzn.view()});
   const bool needed = gi_in.requires_grad() || gh_in.requires_grad() || h_in.requires_grad();
   if (!needed || !grad_enabled()) return out;
   kernels::copy_into(detail::slice_view(gh, 1, 2 * hidden, hidden, 1), detail::slice_view(buffer, 1, 3 * hidden, hidden, 1));
@@ -59,7 +60,8 @@ Tensor gru_gates(const Tensor& gi_in, const Tensor& gh_in, const Tensor& h_in) {
            const Tensor dgi = kernels::empty_like(gates, gates.shape());
            const Tensor dgh = kernels::empty_like(gates, gates.shape());
            const Tensor dh = kernels::empty_like(h, h.shape());
-           kernels::gru_gates_backward(gates, gh_n_at_n, h, dy, dgi, dgh, dh);
+           kernels::gru_gates_backward(backend_for(h.device()), {gates.view(), gh_n_at_n.view(), h.view(), dy.view(),
+                                                                 dgi.view(), dgh.view(), dh.view()});
            if (dgi_slot) accumulate_grad(*dgi_slot, dgi);
            if (dgh_slot) accumulate_grad(*dgh_slot, dgh);
            if (dh_slot) accumulate_grad(*dh_slot, dh);

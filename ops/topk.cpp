@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "core/kernels.h"
 #include "core/profiler.h"
+#include "kernels/topk/topk_rows.h"
 #include "ops/gather.h"
 #include "ops/index_select.h"
 #include "ops/reshape.h"
@@ -19,7 +20,9 @@ TopK topk(const Tensor& x, int64_t k, int dim, bool largest) {
   const int64_t rows = n == 0 ? 0 : last.numel() / n;
   Shape moved = last.shape();
   moved[moved.size() - 1] = k;
-  const Tensor picked = kernels::topk_rows(reshape(last, {rows, n}), k, largest);  // (rows, k)
+  const Tensor table = reshape(last, {rows, n});
+  const Tensor picked = kernels::empty_like(table, Shape{rows, k}, DType::i64);  // (rows, k)
+  kernels::topk_rows(backend_for(table.device()), {table.view(), largest, picked.view()});
   TopK result;
   result.indices = detail::move_axis(reshape(picked, moved), x.ndim() - 1, d).contiguous();
   result.values = gather(x, d, result.indices);

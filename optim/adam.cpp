@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "core/kernels.h"
+#include "kernels/adam/adam.h"
 
 namespace tg::optim {
 
@@ -45,7 +46,14 @@ void adam_update(const Tensor& param, const Tensor& grad, ParamState& state, dou
   const Tensor targets[] = {param, m, v, v_max ? *v_max : Tensor()};
   Tensor work[4];
   for (int i = 0; i < 4; ++i) work[i] = targets[i].defined() ? targets[i].contiguous() : Tensor();
-  kernels::adam_update(work[0], grad.contiguous(), work[1], work[2], v_max ? &work[3] : nullptr, step);
+  const Tensor g = grad.contiguous();
+  for (const Tensor& t : {g, work[1], work[2], work[3]})
+    if (t.defined() && t.device() != param.device())
+      fail("adam_update: parameter on {} and an operand on {}", param.device().str(), t.device().str());
+  for (const Tensor& t : work)
+    if (t.defined()) kernels::mark_written(t);
+  kernels::adam_update(backend_for(param.device()), {work[0].view(), g.view(), work[1].view(), work[2].view(),
+                                                     v_max ? work[3].view() : View{}, step});
   for (int i = 0; i < 4; ++i)
     if (targets[i].defined() && !work[i].is_same(targets[i])) kernels::copy_into(work[i], targets[i]);
 }

@@ -623,8 +623,8 @@ TEST_CASE("adam_update: with and without amsgrad and weight decay, odd and large
           const Operand v = random_operand(dtype, shape, Layout::contiguous, rng, 0, 1e-3);
           const Operand v_max = random_operand(dtype, shape, Layout::contiguous, rng, 0, 1e-3);
           const View v_max_host = v_max.host(), v_max_device = v_max.device();
-          cpu().adam_update(p.host(), g.host(), m.host(), v.host(), amsgrad ? &v_max_host : nullptr, step);
-          gpu().adam_update(p.device(), g.device(), m.device(), v.device(), amsgrad ? &v_max_device : nullptr, step);
+          kernels::adam_update(cpu(), {p.host(), g.host(), m.host(), v.host(), amsgrad ? v_max_host : View{}, step});
+          kernels::adam_update(gpu(), {p.device(), g.device(), m.device(), v.device(), amsgrad ? v_max_device : View{}, step});
           for (const Operand* out : {&p, &m, &v, &v_max}) check_same(*out, tolerance(dtype));
         }
 }
@@ -637,8 +637,8 @@ TEST_CASE("dropout_mask: the same mask as the cpu, bit for bit") {
         INFO(describe(dtype_name(dtype), shape.str(), p));
         const uint64_t key = (uint64_t(rng()) << 32) | rng();
         const Operand mask = random_operand(dtype, shape, Layout::contiguous, rng);
-        cpu().dropout_mask(mask.host(), key, p);
-        gpu().dropout_mask(mask.device(), key, p);
+        kernels::dropout_mask(cpu(), {mask.host(), key, p});
+        kernels::dropout_mask(gpu(), {mask.device(), key, p});
         check_same(mask);
       }
 }
@@ -657,15 +657,15 @@ TEST_CASE("nll and nll_backward: ignore_index, label smoothing, broadcast dloss"
             const Operand target = index_operand(targets);
             const Operand logp = random_operand(dtype, Shape{rows, classes}, Layout::contiguous, rng, -5, 0);
             const Operand loss = random_operand(dtype, Shape{rows}, Layout::contiguous, rng);
-            cpu().nll(logp.host(), target.host(), ignore, smoothing, loss.host());
-            gpu().nll(logp.device(), target.device(), ignore, smoothing, loss.device());
+            kernels::nll(cpu(), {logp.host(), target.host(), ignore, smoothing, loss.host()});
+            kernels::nll(gpu(), {logp.device(), target.device(), ignore, smoothing, loss.device()});
             check_same(loss, tolerance(dtype, 10.0 * classes));
 
             const Operand dloss = random_operand(dtype, Shape{rows},
                                                  broadcast_dloss ? Layout::broadcast : Layout::contiguous, rng);
             const Operand dlogp = random_operand(dtype, Shape{rows, classes}, Layout::contiguous, rng);
-            cpu().nll_backward(target.host(), ignore, smoothing, dloss.host(), dlogp.host());
-            gpu().nll_backward(target.device(), ignore, smoothing, dloss.device(), dlogp.device());
+            kernels::nll_backward(cpu(), {target.host(), ignore, smoothing, dloss.host(), dlogp.host()});
+            kernels::nll_backward(gpu(), {target.device(), ignore, smoothing, dloss.device(), dlogp.device()});
             check_same(dlogp, tolerance(dtype));
           }
 }
@@ -700,8 +700,8 @@ TEST_CASE("topk_rows: the cpu's columns exactly; ties, NaN, strided rows, beam-s
           for (int64_t k : {int64_t{1}, std::min<int64_t>(10, shape[1]), std::min<int64_t>(300, shape[1])}) {
             INFO(describe(dtype_name(dtype), shape.str(), largest, k));
             Operand idx = random_operand(DType::i64, Shape{shape[0], k}, Layout::contiguous, rng);
-            cpu().topk_rows(x.host(), largest, idx.host());
-            gpu().topk_rows(x.device(), largest, idx.device());
+            kernels::topk_rows(cpu(), {x.host(), largest, idx.host()});
+            kernels::topk_rows(gpu(), {x.device(), largest, idx.device()});
             check_same(idx);
           }
         }
@@ -746,10 +746,13 @@ TEST_CASE("ctc_loss: loss and gradient equal the cpu's; repeats, blank not 0, in
         }
         {
           HostBackendScope scope(cpu());
-          kernels::ctc_loss(log_probs, targets, in_lengths, out_lengths, c.blank, loss_cpu, grad_cpu);
+          kernels::ctc_loss(cpu(), {log_probs.view(), targets.view(), in_lengths.view(), out_lengths.view(), c.blank,
+                                    loss_cpu.view(), grad_cpu.defined() ? grad_cpu.view() : View{}});
         }
-        kernels::ctc_loss(log_probs.to(kGpu), targets.to(kGpu), in_lengths.to(kGpu), out_lengths.to(kGpu), c.blank,
-                          loss_gpu, grad_gpu);
+        const Tensor lp_gpu = log_probs.to(kGpu), targets_gpu = targets.to(kGpu), in_gpu = in_lengths.to(kGpu),
+                     out_gpu = out_lengths.to(kGpu);
+        kernels::ctc_loss(backend_for(kGpu), {lp_gpu.view(), targets_gpu.view(), in_gpu.view(), out_gpu.view(), c.blank,
+                                              loss_gpu.view(), grad_gpu.defined() ? grad_gpu.view() : View{}});
         check_close(loss_gpu, loss_cpu, tolerance(dtype, double(c.T)), "loss");
         if (c.infeasible) CHECK(std::isinf(loss_gpu.to_vector<double>()[0]));
         if (with_grad) check_close(grad_gpu, grad_cpu, tolerance(dtype), "gradient");

@@ -15,7 +15,11 @@
 #include "backends/cpu/cpu_math.h"
 #include "core/error.h"
 #include "core/matmul_precision.h"
-#include "core/topk_order.h"
+#include "kernels/adam/adam.h"
+#include "kernels/dropout/dropout_mask.h"
+#include "kernels/nll/nll.h"
+#include "kernels/topk/topk_rows.h"
+#include "kernels/topk/topk_order.h"
 #include "backends/reference/reference_backend.h"
 
 namespace {
@@ -712,8 +716,8 @@ TEST_CASE("topk_rows: cpu equals reference; value order, NaN largest, ties by co
           for (int64_t k : {int64_t{0}, int64_t{1}, std::min<int64_t>(10, shape[1]), shape[1]}) {
             INFO(describe(dtype_name(dtype), layout_name(layout), shape.str(), largest, k));
             Array got = make_array(DType::i64, Shape{shape[0], k}), want = got;
-            cpu().topk_rows(x.view(), largest, got.view());
-            ref().topk_rows(x.view(), largest, want.view());
+            kernels::topk_rows(cpu(), {x.view(), largest, got.view()});
+            kernels::topk_rows(ref(), {x.view(), largest, want.view()});
             check_close(got, want);
             // The rows' order holds: each picked entry ranks before the next, and before every entry not picked.
             for (int64_t r = 0; r < shape[0]; ++r) {
@@ -739,15 +743,15 @@ TEST_CASE("topk_rows: hand-computed rows and argument errors") {
   for (Backend* backend : {&cpu(), &ref()}) {
     INFO(describe(backend->name()));
     Array idx = make_array(DType::i64, Shape{2, 4});
-    backend->topk_rows(x.view(), true, idx.view());
+    kernels::topk_rows(*backend, {x.view(), true, idx.view()});
     check_values(idx, {3, 1, 2, 0, 0, 1, 2, 3});  // NaN first, the tie 3 = 3 by column; all-equal rows in column order
-    backend->topk_rows(x.view(), false, idx.view());
+    kernels::topk_rows(*backend, {x.view(), false, idx.view()});
     check_values(idx, {4, 0, 1, 2, 0, 1, 2, 3});
     Array too_many = make_array(DType::i64, Shape{2, 6});
-    CHECK_THROWS_WITH_AS(backend->topk_rows(x.view(), true, too_many.view()),
+    CHECK_THROWS_WITH_AS(kernels::topk_rows(*backend, {x.view(), true, too_many.view()}),
                          "topk_rows: indices (2, 6) for x (2, 5): expected (R, k) with k <= n for x (R, n)", tg::Error);
     Array wrong = make_array(DType::f64, Shape{2, 2});
-    CHECK_THROWS_AS(backend->topk_rows(x.view(), true, wrong.view()), tg::Error);
+    CHECK_THROWS_AS(kernels::topk_rows(*backend, {x.view(), true, wrong.view()}), tg::Error);
   }
 }
 
@@ -855,8 +859,8 @@ TEST_CASE("nll and nll_backward: ignore_index, smoothing, broadcast dloss") {
             const Array target = index_array(targets);
             const Array logp = random_array(dtype, Shape{rows, classes}, Layout::contiguous, rng, -5, 0);
             Array loss_cpu = make_array(dtype, Shape{rows}), loss_ref = loss_cpu;
-            cpu().nll(logp.view(), target.view(), ignore, smoothing, loss_cpu.view());
-            ref().nll(logp.view(), target.view(), ignore, smoothing, loss_ref.view());
+            kernels::nll(cpu(), {logp.view(), target.view(), ignore, smoothing, loss_cpu.view()});
+            kernels::nll(ref(), {logp.view(), target.view(), ignore, smoothing, loss_ref.view()});
             check_close(loss_cpu, loss_ref, tolerance(dtype, 10));
             CHECK(loss_cpu.get({0}) == 0);  // row 0 is ignored
 
@@ -864,8 +868,8 @@ TEST_CASE("nll and nll_backward: ignore_index, smoothing, broadcast dloss") {
                 dtype, Shape{rows}, broadcast_dloss ? Layout::broadcast : Layout::contiguous, rng);
             Array d_cpu = random_array(dtype, Shape{rows, classes}, Layout::contiguous, rng);
             Array d_ref = d_cpu;
-            cpu().nll_backward(target.view(), ignore, smoothing, dloss.view(), d_cpu.view());
-            ref().nll_backward(target.view(), ignore, smoothing, dloss.view(), d_ref.view());
+            kernels::nll_backward(cpu(), {target.view(), ignore, smoothing, dloss.view(), d_cpu.view()});
+            kernels::nll_backward(ref(), {target.view(), ignore, smoothing, dloss.view(), d_ref.view()});
             check_close(d_cpu, d_ref, tolerance(dtype));
           }
 }
@@ -878,13 +882,13 @@ TEST_CASE("nll: hand-computed loss and gradient") {
   for (Backend* backend : {&cpu(), &ref()}) {
     INFO(describe(backend->name()));
     Array loss = make_array(DType::f64, Shape{2});
-    backend->nll(logp.view(), target.view(), -1, 0, loss.view());
+    kernels::nll(*backend, {logp.view(), target.view(), -1, 0, loss.view()});
     check_values(loss, {2, 0}, 1e-12);
-    backend->nll(logp.view(), target.view(), -1, 0.2, loss.view());
+    kernels::nll(*backend, {logp.view(), target.view(), -1, 0.2, loss.view()});
     check_values(loss, {1.9, 0}, 1e-12);
     const Array dloss = array_of(DType::f64, Shape{2}, {1, 1});
     Array dlogp = make_array(DType::f64, Shape{2, 2});
-    backend->nll_backward(target.view(), -1, 0.2, dloss.view(), dlogp.view());
+    kernels::nll_backward(*backend, {target.view(), -1, 0.2, dloss.view(), dlogp.view()});
     check_values(dlogp, {-0.1, -0.9, 0, 0}, 1e-12);
   }
 }
@@ -906,10 +910,10 @@ TEST_CASE("errors name the bad index, target or dtype") {
                          tg::Error);
     CHECK_THROWS_WITH_AS(backend->scatter_add_rows(out.view(), index.view(), table.view()),
                          doctest::Contains("index 4 at row 1"), tg::Error);
-    CHECK_THROWS_WITH_AS(backend->nll(logp.view(), target.view(), -100, 0, loss.view()),
+    CHECK_THROWS_WITH_AS(kernels::nll(*backend, {logp.view(), target.view(), -100, 0, loss.view()}),
                          doctest::Contains("nll: target 3 at row 1 is out of range for 3 classes"),
                          tg::Error);
-    CHECK_THROWS_WITH_AS(backend->nll_backward(target.view(), -100, 0, loss.view(), logp.view()),
+    CHECK_THROWS_WITH_AS(kernels::nll_backward(*backend, {target.view(), -100, 0, loss.view(), logp.view()}),
                          doctest::Contains("target 3 at row 1"), tg::Error);
     const Array ints = make_array(DType::i64, Shape{2});
     Array ints_out = make_array(DType::i64, Shape{2});
@@ -1003,7 +1007,7 @@ TEST_CASE("adam_update: cpu equals the reference bit for bit, with and without a
               views.push_back(View{words[k].data(), dtype, Shape{n}, Strides{1}});
             }
             if (backend != nullptr)
-              backend->adam_update(views[0], views[1], views[2], views[3], amsgrad ? &views[4] : nullptr, step);
+              kernels::adam_update(*backend, {views[0], views[1], views[2], views[3], amsgrad ? views[4] : View{}, step});
             return words;
           };
           const auto fast = run(&cpu_backend());
@@ -1036,7 +1040,7 @@ static std::vector<uint64_t> splitmix64_stream(uint64_t seed, int64_t n) {
 static std::vector<double> dropout_values(Backend& backend, DType dtype, int64_t n, uint64_t key, double p) {
   // 8 bytes an element hold either dtype; all ones is NaN in both, so an element left unwritten never compares equal.
   std::vector<uint64_t> storage(n, ~uint64_t{0});
-  backend.dropout_mask(View{storage.data(), dtype, Shape{n}, Strides{1}}, key, p);
+  kernels::dropout_mask(backend, {View{storage.data(), dtype, Shape{n}, Strides{1}}, key, p});
   if (dtype == DType::f64) {
     const double* values = reinterpret_cast<const double*>(storage.data());
     return std::vector<double>(values, values + n);
@@ -1070,9 +1074,9 @@ TEST_CASE("dropout_mask: SplitMix64 draws, the same on cpu and reference, about 
       }
   std::vector<float> out(4);
   const View v{out.data(), DType::f32, Shape{4}, Strides{1}};
-  CHECK_THROWS_WITH_AS(cpu_backend().dropout_mask(v, 1, 1.0), "dropout_mask: p must be in [0, 1), got 1", Error);
+  CHECK_THROWS_WITH_AS(kernels::dropout_mask(cpu_backend(), {v, 1, 1.0}), "dropout_mask: p must be in [0, 1), got 1", Error);
   const View strided{out.data(), DType::f32, Shape{2}, Strides{2}};
-  CHECK_THROWS_AS(reference_backend().dropout_mask(strided, 1, 0.5), Error);
+  CHECK_THROWS_AS(kernels::dropout_mask(reference_backend(), {strided, 1, 0.5}), Error);
 }
 
 TEST_CASE("adam_update: argument errors name the operand") {
@@ -1085,13 +1089,13 @@ TEST_CASE("adam_update: argument errors name the operand") {
   const View transposed{b.data(), DType::f32, Shape{2, 3}, Strides{1, 2}};
   const AdamStep step;
   for (Backend* backend : {&cpu_backend(), &reference_backend()}) {
-    CHECK_THROWS_WITH_AS(backend->adam_update(p, wide, g, g, nullptr, step),
+    CHECK_THROWS_WITH_AS(kernels::adam_update(*backend, {p, wide, g, g, View{}, step}),
                          "adam_update: grad has shape (3, 2), expected (2, 3)", Error);
-    CHECK_THROWS_WITH_AS(backend->adam_update(p, g, f64, g, nullptr, step),
+    CHECK_THROWS_WITH_AS(kernels::adam_update(*backend, {p, g, f64, g, View{}, step}),
                          "adam_update: exp_avg must be float32, got float64", Error);
-    CHECK_THROWS_WITH_AS(backend->adam_update(p, g, g, transposed, nullptr, step),
+    CHECK_THROWS_WITH_AS(kernels::adam_update(*backend, {p, g, g, transposed, View{}, step}),
                          doctest::Contains("adam_update: exp_avg_sq must be contiguous"), Error);
-    CHECK_THROWS_WITH_AS(backend->adam_update(p, g, g, g, &wide, step),
+    CHECK_THROWS_WITH_AS(kernels::adam_update(*backend, {p, g, g, g, wide, step}),
                          "adam_update: max_exp_avg_sq has shape (3, 2), expected (2, 3)", Error);
   }
 }

@@ -16,7 +16,6 @@
 #include "core/error.h"
 #include "core/kernel_checks.h"
 #include "core/matmul_precision.h"
-#include "core/random_bits.h"
 
 namespace tg {
 
@@ -503,72 +502,7 @@ void CpuBackend::softmax_backward(const View& y, const View& dy, const View& dx,
   });
 }
 
-void CpuBackend::nll(const View& logp, const View& target, int64_t ignore_index, double smoothing,
-                     const View& loss) {
-  checks::nll_args(logp, target, loss);
-  const int64_t rows = logp.shape[0], classes = logp.shape[1];
-  checks::targets_in_range("nll", target, ignore_index, classes);
-  visit_float(logp.dtype, "nll", [&]<typename T>() {
-    const T* lp = logp.as<const T>();
-    T* out = loss.as<T>();
-    const int64_t work = smoothing != 0 ? rows * classes : rows;
-    parallel_ranges(rows, work, [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i) {
-        const int64_t t = index_at(target, i);
-        const T* row = lp + i * classes;
-        double l = 0;
-        if (t != ignore_index) {
-          l = -(1 - smoothing) * row[t];
-          if (smoothing != 0) {  // skipped at ε = 0 so that a log 0 elsewhere stays harmless
-            double sum = 0;
-            for (int64_t c = 0; c < classes; ++c) sum += row[c];
-            l -= smoothing / double(classes) * sum;
-          }
-        }
-        out[i * loss.strides[0]] = T(l);
-      }
-    });
-  });
-}
-
-void CpuBackend::nll_backward(const View& target, int64_t ignore_index, double smoothing,
-                              const View& dloss, const View& dlogp) {
-  checks::nll_backward_args(target, dloss, dlogp);
-  const int64_t rows = dlogp.shape[0], classes = dlogp.shape[1];
-  checks::targets_in_range("nll_backward", target, ignore_index, classes);
-  visit_float(dlogp.dtype, "nll_backward", [&]<typename T>() {
-    const T* dl = dloss.as<const T>();
-    T* grad = dlogp.as<T>();
-    const int64_t work = smoothing != 0 ? rows * classes : rows;
-    parallel_ranges(rows, work, [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i) {
-        const int64_t t = index_at(target, i);
-        if (t == ignore_index) continue;
-        const double g = dl[i * dloss.strides[0]];
-        T* row = grad + i * classes;
-        if (smoothing != 0) {
-          const T spread = T(-g * smoothing / double(classes));
-          for (int64_t c = 0; c < classes; ++c) row[c] += spread;
-        }
-        row[t] += T(-g * (1 - smoothing));
-      }
-    });
-  });
-}
-
 CpuBackend::CpuBackend() { openblas_set_num_threads(1); }
-
-void CpuBackend::dropout_mask(const View& out, uint64_t key, double p) {
-  const int64_t n = checks::dropout_mask_args(out, p);
-  visit_float(out.dtype, "dropout_mask", [&]<typename T>() {
-    T* const values = out.as<T>();
-    const double keep = 1 - p;
-    const T scale = T(1 / keep);
-    parallel_ranges(n, n, [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i) values[i] = random_bits::dropout_scale(key, i, keep, scale);
-    });
-  });
-}
 
 void CpuBackend::set_num_threads(int n) { set_pool_threads(n); }
 int CpuBackend::num_threads() const { return pool_threads(); }

@@ -6,6 +6,7 @@
 
 #include "core/backend.h"
 #include "backends/cuda/cuda_device.h"
+#include "backends/cuda/cuda_launch.h"
 #include "core/error.h"
 #include "core/kernel_checks.h"
 #include "core/matmul_precision.h"
@@ -17,21 +18,10 @@ namespace {
 using cuda_detail::check;
 using cuda_detail::GpuDevice;
 using cuda_kernels::Array;
+using cuda_kernels::array;
+using cuda_kernels::check_launch;
 
-Array array(const View& v) {
-  Array a;
-  a.data = v.data;
-  a.dtype = v.dtype;
-  a.rank = v.shape.size();
-  for (int d = 0; d < a.rank; ++d) a.shape[d] = v.shape[d], a.strides[d] = v.strides[d];
-  return a;
-}
 
-// Fails with the launch error of the kernel just queued, if any.
-void check_launch(const char* kernel) {
-  const cudaError_t status = cudaGetLastError();
-  if (status != cudaSuccess) fail("cuda: launching {} failed: {}", kernel, cudaGetErrorString(status));
-}
 
 int blas_int(int64_t v, std::string_view what) {
   if (v > INT_MAX) fail("matmul: {} = {} exceeds what cuBLAS can index", what, v);
@@ -71,7 +61,7 @@ class Scratch {
 
 class CudaBackend final : public Backend {
  public:
-  explicit CudaBackend(int index) : index_(index), name_(fmt::format("cuda:{}", index)) {}
+  explicit CudaBackend(int index) : Backend(Memory::device), index_(index), name_(fmt::format("cuda:{}", index)) {}
   std::string_view name() const override { return name_; }
 
   void* allocate(size_t nbytes) override { return device().allocator.allocate(nbytes); }
@@ -146,80 +136,10 @@ class CudaBackend final : public Backend {
     cuda_kernels::softmax_backward(context(), array(y), array(dy), array(dx), rows, cols, log);
     check_launch("softmax_backward");
   }
-  void nll(const View& logp, const View& target, int64_t ignore_index, double smoothing,
-           const View& loss) override {
-    checks::nll_args(logp, target, loss);
-    cuda_kernels::nll(context(), array(logp), array(target), ignore_index, smoothing, array(loss));
-    check_launch("nll");
-  }
-  void nll_backward(const View& target, int64_t ignore_index, double smoothing, const View& dloss,
-                    const View& dlogp) override {
-    checks::nll_backward_args(target, dloss, dlogp);
-    cuda_kernels::nll_backward(context(), array(target), ignore_index, smoothing, array(dloss), array(dlogp));
-    check_launch("nll_backward");
-  }
-  void gru_gates(const View& gi, const View& gh, const View& h, const View& out, const View& saved) override {
-    checks::gru_gates_args(gi, gh, h, out, saved);
-    cuda_kernels::gru_gates(context(), array(gi), array(gh), array(h), array(out), array(saved));
-    check_launch("gru_gates");
-  }
-  void gru_gates_backward(const View& saved, const View& gh, const View& h, const View& dout, const View& dgi,
-                          const View& dgh, const View& dh) override {
-    checks::gru_gates_backward_args(saved, gh, h, dout, dgi, dgh, dh);
-    cuda_kernels::gru_gates_backward(context(), array(saved), array(gh), array(h), array(dout), array(dgi),
-                                     array(dgh), array(dh));
-    check_launch("gru_gates_backward");
-  }
-  void additive_score(const View& keys, const View& query, const View& v, const View& score) override {
-    checks::additive_score_args(keys, query, v, score);
-    cuda_kernels::additive_score(context(), array(keys), array(query), array(v), array(score));
-    check_launch("additive_score");
-  }
-  void additive_score_backward(const View& keys, const View& query, const View& v, const View& dscore,
-                               const View* dkeys, const View* dquery, const View* dv) override {
-    checks::additive_score_backward_args(keys, query, v, dscore, dkeys, dquery, dv);
-    Array dkeys_array, dquery_array, dv_array;
-    auto array_or_null = [&](const View* view, Array& slot) { return view ? &(slot = array(*view)) : nullptr; };
-    cuda_kernels::additive_score_backward(context(), array(keys), array(query), array(v), array(dscore),
-                                          array_or_null(dkeys, dkeys_array), array_or_null(dquery, dquery_array),
-                                          array_or_null(dv, dv_array));
-    check_launch("additive_score_backward");
-  }
-  void adam_update(const View& param, const View& grad, const View& exp_avg, const View& exp_avg_sq,
-                   const View* max_exp_avg_sq, const AdamStep& step) override {
-    checks::adam_update_args(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq);
-    Array v_max;
-    if (max_exp_avg_sq != nullptr) v_max = array(*max_exp_avg_sq);
-    cuda_kernels::adam_update(context(), array(param), array(grad), array(exp_avg), array(exp_avg_sq),
-                              max_exp_avg_sq ? &v_max : nullptr, step);
-    check_launch("adam_update");
-  }
-  void ctc_loss(const View& log_probs, const View& targets, const View& input_lengths, const View& target_lengths,
-                int64_t blank, const View& loss, const View* grad) override {
-    const int64_t T = log_probs.shape[0], B = log_probs.shape[1], L = 2 * targets.shape[1] + 1;
-    Scratch scratch;  // α and β of every sequence
-    auto* alpha_beta = static_cast<double*>(scratch.allocate(device(), static_cast<size_t>(2 * B * T * L) * sizeof(double)));
-    Array g;
-    if (grad != nullptr) g = array(*grad);
-    cuda_kernels::ctc_loss(context(), array(log_probs), array(targets), array(input_lengths), array(target_lengths),
-                           blank, array(loss), grad != nullptr ? &g : nullptr, alpha_beta);
-    check_launch("ctc_loss");
-  }
-  void topk_rows(const View& x, bool largest, const View& indices) override {
-    checks::topk_rows_args(x, indices);
-    if (x.shape[0] > INT_MAX) fail("topk_rows: {} rows exceed a launch's blocks", x.shape[0]);
-    cuda_kernels::topk_rows(context(), array(x), largest, array(indices));
-    check_launch("topk_rows");
-  }
-  void dropout_mask(const View& out, uint64_t key, double p) override {
-    checks::dropout_mask_args(out, p);
-    cuda_kernels::dropout_mask(context(), array(out), key, 1 - p, 1 / (1 - p));
-    check_launch("dropout_mask");
-  }
 
- protected:
-  // Host kernels cannot read device memory: every kernel is overridden above.
-  Backend& fallback() override { fail("backend {}: kernel not implemented on the GPU", name_); }
+  // The stream and error slot kernels are queued with (the families' CUDA
+  // bodies reach it through cuda_kernels::context_of).
+  cuda_kernels::Context context() { return device().context(); }
 
  private:
   GpuDevice& device() {
@@ -227,7 +147,6 @@ class CudaBackend final : public Backend {
     d.make_current();
     return d;
   }
-  cuda_kernels::Context context() { return device().context(); }
 
   // Describes (rows, cols) strided as cuBLAS reads it, packing it into
   // `scratch` (a contiguous copy) when neither stride is 1.
@@ -324,5 +243,25 @@ Backend& cuda_backend(int index) {
   if ((*backends)[index] == nullptr) (*backends)[index] = std::make_unique<CudaBackend>(index);
   return *(*backends)[index];
 }
+
+namespace cuda_kernels {
+
+// The kernel families' side of backends/cuda/cuda_launch.h.
+Context context_of(Backend& backend) { return static_cast<CudaBackend&>(backend).context(); }
+
+void check_launch(const char* kernel) {
+  const cudaError_t status = cudaGetLastError();
+  if (status != cudaSuccess) fail("cuda: launching {} failed: {}", kernel, cudaGetErrorString(status));
+}
+
+void check_blocks(const char* kernel, int64_t n) {
+  if (n > INT_MAX) fail("{}: {} rows exceed a launch's blocks", kernel, n);
+}
+
+DeviceScratch::DeviceScratch(Backend& backend, size_t nbytes)
+    : backend_(backend), nbytes_(nbytes), data_(backend.allocate(nbytes)) {}
+DeviceScratch::~DeviceScratch() { backend_.deallocate(data_, nbytes_); }
+
+}  // namespace cuda_kernels
 
 }  // namespace tg

@@ -6,7 +6,6 @@
 // without tapegrad's other headers.
 #include <cstdint>
 
-#include "core/adam_update.h"
 #include "core/dtype.h"
 #include "core/elementwise.h"
 
@@ -70,43 +69,5 @@ void scatter_add_rows(const Context& ctx, const Array& src, const Array& index, 
 void softmax(const Context& ctx, const Array& x, const Array& out, int64_t rows, int64_t cols, bool log);
 void softmax_backward(const Context& ctx, const Array& y, const Array& dy, const Array& dx, int64_t rows,
                       int64_t cols, bool log);
-// loss_i = -(1-ε) logp[i, t_i] - ε/C Σ_c logp[i, c]; 0 where t_i = ignore_index.
-void nll(const Context& ctx, const Array& logp, const Array& target, int64_t ignore_index, double smoothing,
-         const Array& loss);
-// dlogp[i, c] += dloss_i * -((1-ε)[c = t_i] + ε/C)
-void nll_backward(const Context& ctx, const Array& target, int64_t ignore_index, double smoothing,
-                  const Array& dloss, const Array& dlogp);
-
-// Fused GRU step (formulas in core/backend.h); rows may be strided, columns
-// unit-strided; one thread per (b, j).
-void gru_gates(const Context& ctx, const Array& gi, const Array& gh, const Array& h, const Array& out,
-               const Array& saved);
-void gru_gates_backward(const Context& ctx, const Array& saved, const Array& gh, const Array& h, const Array& dout,
-                        const Array& dgi, const Array& dgh, const Array& dh);
-
-// Additive attention scores (formulas in core/backend.h); last axes
-// unit-strided. Forward: one thread per (b, s). Backward: one thread per
-// element of each gradient asked for (null: not wanted), summing over s (dquery)
-// or over b and s (dv) in order, so results do not depend on scheduling.
-void additive_score(const Context& ctx, const Array& keys, const Array& query, const Array& v, const Array& score);
-void additive_score_backward(const Context& ctx, const Array& keys, const Array& query, const Array& v,
-                             const Array& dscore, const Array* dkeys, const Array* dquery, const Array* dv);
-
-// CTC loss and its gradient (core/backend.h's ctc_loss; backends/cuda/cuda_ctc.cu):
-// one block per sequence; scratch holds 2·B·T·(2S + 1) doubles (α and β).
-void ctc_loss(const Context& ctx, const Array& log_probs, const Array& targets, const Array& input_lengths,
-              const Array& target_lengths, int64_t blank, const Array& loss, const Array* grad, double* scratch);
-
-// indices (R, k) = each row's first k columns in top-k order (core/topk_order.h),
-// x (R, n) float (backends/cuda/cuda_topk.cu): one block per row, k passes.
-void topk_rows(const Context& ctx, const Array& x, bool largest, const Array& indices);
-
-// out (contiguous float) = random_bits::dropout_scale(key, i, keep, scale).
-void dropout_mask(const Context& ctx, const Array& out, uint64_t key, double keep, double scale);
-
-// One Adam step in place (core/adam_update.h), contiguous operands of one
-// shape; v_max null without Amsgrad. One thread per element.
-void adam_update(const Context& ctx, const Array& param, const Array& grad, const Array& exp_avg,
-                 const Array& exp_avg_sq, const Array* max_exp_avg_sq, const AdamStep& step);
 
 }  // namespace tg::cuda_kernels

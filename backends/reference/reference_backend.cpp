@@ -6,15 +6,11 @@
 #include <type_traits>
 #include <vector>
 
-#include "core/adam_update.h"
 #include "core/backend_registry.h"
-#include "core/ctc_recursion.h"
 #include "core/dispatch.h"
 #include "core/error.h"
 #include "core/kernel_checks.h"
 #include "core/matmul_precision.h"
-#include "core/random_bits.h"
-#include "core/topk_order.h"
 
 namespace tg {
 
@@ -327,167 +323,6 @@ void ReferenceBackend::softmax_backward(const View& y, const View& dy, const Vie
   });
 }
 
-// loss_i = -(1-ε) logp[i, t_i] - ε/C Σ_c logp[i, c]; 0 where t_i = ignore_index.
-// The ε term is skipped at ε = 0, so a -inf log-probability elsewhere is harmless.
-void ReferenceBackend::nll(const View& logp, const View& target, int64_t ignore_index,
-                           double smoothing, const View& loss) {
-  expect(logp.shape.size() == 2 && logp.is_contiguous(), "nll", "logp must be contiguous (N, C)");
-  const int64_t rows = logp.shape[0], classes = logp.shape[1];
-  expect(target.shape == Shape{rows} && target.dtype == DType::i64, "nll", "target must be int64 (N)");
-  expect(loss.shape == Shape{rows} && loss.dtype == logp.dtype, "nll", "loss must be (N) of logp's dtype");
-  checks::targets_in_range("nll", target, ignore_index, classes);
-  visit_float(logp.dtype, "nll", [&]<typename T>() {
-    for (int64_t i = 0; i < rows; ++i) {
-      const int64_t t = at<int64_t>(target, i);
-      double l = 0;
-      if (t != ignore_index) {
-        l = -(1 - smoothing) * at<T>(logp, Index{i, t});
-        if (smoothing != 0)
-          for (int64_t c = 0; c < classes; ++c) l -= smoothing / classes * at<T>(logp, Index{i, c});
-      }
-      at<T>(loss, i) = T(l);
-    }
-  });
-}
-
-// dlogp[i, c] += dloss_i * -((1-ε) [c = t_i] + ε/C); nothing for ignored rows.
-void ReferenceBackend::nll_backward(const View& target, int64_t ignore_index, double smoothing,
-                                    const View& dloss, const View& dlogp) {
-  expect(dlogp.shape.size() == 2 && dlogp.is_contiguous(), "nll_backward",
-         "dlogp must be contiguous (N, C)");
-  const int64_t rows = dlogp.shape[0], classes = dlogp.shape[1];
-  expect(target.shape == Shape{rows} && target.dtype == DType::i64, "nll_backward",
-         "target must be int64 (N)");
-  expect(dloss.shape == Shape{rows} && dloss.dtype == dlogp.dtype, "nll_backward",
-         "dloss must be (N) of dlogp's dtype");
-  checks::targets_in_range("nll_backward", target, ignore_index, classes);
-  visit_float(dlogp.dtype, "nll_backward", [&]<typename T>() {
-    for (int64_t i = 0; i < rows; ++i) {
-      const int64_t t = at<int64_t>(target, i);
-      if (t == ignore_index) continue;
-      for (int64_t c = 0; c < classes; ++c) {
-        const double weight = (c == t ? 1 - smoothing : 0) + smoothing / classes;
-        at<T>(dlogp, Index{i, c}) += T(-at<T>(dloss, i) * weight);
-      }
-    }
-  });
-}
-
-// The GRU gates, one (b, j) at a time, straight from the formulas in
-// core/backend.h. Gates r | z | n are columns j, H + j, 2H + j.
-void ReferenceBackend::gru_gates(const View& gi, const View& gh, const View& h, const View& out,
-                                 const View& saved) {
-  const auto [batch, hidden] = checks::gru_gates_args(gi, gh, h, out, saved);
-  // Init-captures: clang 14 (the fuzz build) cannot capture structured bindings.
-  visit_float(h.dtype, "gru_gates", [&, batch = batch, hidden = hidden]<typename T>() {
-    for (int64_t b = 0; b < batch; ++b)
-      for (int64_t j = 0; j < hidden; ++j) {
-        const Index r_at{b, j}, z_at{b, hidden + j}, n_at{b, 2 * hidden + j}, h_at{b, j};
-        const T r = T(1) / (T(1) + std::exp(-(at<T>(gi, r_at) + at<T>(gh, r_at))));
-        const T z = T(1) / (T(1) + std::exp(-(at<T>(gi, z_at) + at<T>(gh, z_at))));
-        const T n = std::tanh(at<T>(gi, n_at) + r * at<T>(gh, n_at));
-        at<T>(out, h_at) = n + z * (at<T>(h, h_at) - n);
-        at<T>(saved, r_at) = r, at<T>(saved, z_at) = z, at<T>(saved, n_at) = n;
-      }
-  });
-}
-
-void ReferenceBackend::gru_gates_backward(const View& saved, const View& gh, const View& h, const View& dout,
-                                          const View& dgi, const View& dgh, const View& dh) {
-  const auto [batch, hidden] = checks::gru_gates_backward_args(saved, gh, h, dout, dgi, dgh, dh);
-  visit_float(h.dtype, "gru_gates_backward", [&, batch = batch, hidden = hidden]<typename T>() {
-    for (int64_t b = 0; b < batch; ++b)
-      for (int64_t j = 0; j < hidden; ++j) {
-        const Index r_at{b, j}, z_at{b, hidden + j}, n_at{b, 2 * hidden + j}, h_at{b, j};
-        const T r = at<T>(saved, r_at), z = at<T>(saved, z_at), n = at<T>(saved, n_at);
-        const T g = at<T>(dout, h_at);
-        const T a_n = g * (T(1) - z) * (T(1) - n * n);
-        const T a_z = g * (at<T>(h, h_at) - n) * z * (T(1) - z);
-        const T a_r = a_n * at<T>(gh, n_at) * r * (T(1) - r);
-        at<T>(dh, h_at) = g * z;
-        at<T>(dgi, r_at) = a_r, at<T>(dgi, z_at) = a_z, at<T>(dgi, n_at) = a_n;
-        at<T>(dgh, r_at) = a_r, at<T>(dgh, z_at) = a_z, at<T>(dgh, n_at) = a_n * r;
-      }
-  });
-}
-
-// Additive attention scores, one (b, s, a) at a time, straight from the
-// formulas in core/backend.h.
-// One sequence after another through the recursion of core/ctc_recursion.h.
-void ReferenceBackend::ctc_loss(const View& log_probs, const View& targets, const View& input_lengths,
-                                const View& target_lengths, int64_t blank, const View& loss, const View* grad) {
-  visit_float(log_probs.dtype, "ctc_loss", [&]<typename T>() {
-    for (int64_t b = 0; b < log_probs.shape[1]; ++b)
-      ctc::ctc_batch_item<T>(log_probs, targets, input_lengths, target_lengths, blank, loss, grad, b);
-  });
-}
-
-void ReferenceBackend::additive_score(const View& keys, const View& query, const View& v, const View& score) {
-  const auto [batch, source, attention] = checks::additive_score_args(keys, query, v, score);
-  visit_float(keys.dtype, "additive_score",
-              [&, batch = batch, source = source, attention = attention]<typename T>() {
-                for (int64_t b = 0; b < batch; ++b)
-                  for (int64_t s = 0; s < source; ++s) {
-                    T sum = 0;
-                    for (int64_t a = 0; a < attention; ++a)
-                      sum += at<T>(v, Index{a}) * std::tanh(at<T>(keys, Index{b, s, a}) + at<T>(query, Index{b, a}));
-                    at<T>(score, Index{b, s}) = sum;
-                  }
-              });
-}
-
-void ReferenceBackend::additive_score_backward(const View& keys, const View& query, const View& v,
-                                               const View& dscore, const View* dkeys, const View* dquery,
-                                               const View* dv) {
-  const auto [batch, source, attention] =
-      checks::additive_score_backward_args(keys, query, v, dscore, dkeys, dquery, dv);
-  visit_float(keys.dtype, "additive_score_backward",
-              [&, batch = batch, source = source, attention = attention]<typename T>() {
-                for (int64_t b = 0; b < batch; ++b)
-                  for (int64_t s = 0; s < source; ++s)
-                    for (int64_t a = 0; a < attention; ++a) {
-                      const T t = std::tanh(at<T>(keys, Index{b, s, a}) + at<T>(query, Index{b, a}));
-                      const T g = at<T>(dscore, Index{b, s});
-                      const T dsum = g * at<T>(v, Index{a}) * (T(1) - t * t);
-                      if (dkeys != nullptr) at<T>(*dkeys, Index{b, s, a}) += dsum;
-                      if (dquery != nullptr) at<T>(*dquery, Index{b, a}) += dsum;
-                      if (dv != nullptr) at<T>(*dv, Index{a}) += g * t;
-                    }
-              });
-}
-
-namespace {
-struct StdMath {
-  template <class T> static T sqrt(T x) { return std::sqrt(x); }
-};
-
-// Element by element, in order; operands contiguous (checked).
-template <bool amsgrad, typename T>
-TG_NO_FP_CONTRACT void adam_loop(T* p, const T* g, T* m, T* v, T* v_max, int64_t n, const adam::Coefficients<T>& c) {
-  for (int64_t i = 0; i < n; ++i) adam::element<amsgrad, StdMath>(p[i], g[i], m[i], v[i], amsgrad ? v_max[i] : v[i], c);
-}
-}  // namespace
-
-void ReferenceBackend::adam_update(const View& param, const View& grad, const View& exp_avg, const View& exp_avg_sq,
-                                   const View* max_exp_avg_sq, const AdamStep& step) {
-  const int64_t n = checks::adam_update_args(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq);
-  visit_float(param.dtype, "adam_update", [&]<typename T>() {
-    const adam::Coefficients<T> c = adam::coefficients<T>(step);
-    if (max_exp_avg_sq != nullptr)
-      adam_loop<true>(param.as<T>(), grad.as<const T>(), exp_avg.as<T>(), exp_avg_sq.as<T>(), max_exp_avg_sq->as<T>(), n, c);
-    else
-      adam_loop<false>(param.as<T>(), grad.as<const T>(), exp_avg.as<T>(), exp_avg_sq.as<T>(), static_cast<T*>(nullptr), n, c);
-  });
-}
-
-void ReferenceBackend::dropout_mask(const View& out, uint64_t key, double p) {
-  const int64_t n = checks::dropout_mask_args(out, p);
-  visit_float(out.dtype, "dropout_mask", [&]<typename T>() {
-    T* const values = out.as<T>();
-    for (int64_t i = 0; i < n; ++i) values[i] = random_bits::dropout_scale(key, i, 1 - p, T(1 / (1 - p)));
-  });
-}
-
 Backend& reference_backend() {
   static ReferenceBackend backend;
   return backend;
@@ -496,21 +331,5 @@ Backend& reference_backend() {
 namespace {
 const RegisterHostBackend registered("reference", 0, &reference_backend);
 }  // namespace
-
-// Each row sorted in topk order (core/topk_order.h); its first k columns kept.
-void ReferenceBackend::topk_rows(const View& x, bool largest, const View& indices) {
-  checks::topk_rows_args(x, indices);
-  const int64_t n = x.shape[1], k = indices.shape[1];
-  visit_float(x.dtype, "topk_rows", [&]<typename T>() {
-    std::vector<int64_t> order(static_cast<size_t>(n));
-    for (int64_t r = 0; r < x.shape[0]; ++r) {
-      for (int64_t c = 0; c < n; ++c) order[c] = c;
-      std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
-        return topk_ranks_before(at<T>(x, Index{r, a}), a, at<T>(x, Index{r, b}), b, largest);
-      });
-      for (int64_t j = 0; j < k; ++j) indices.as<int64_t>()[r * k + j] = order[j];
-    }
-  });
-}
 
 }  // namespace tg

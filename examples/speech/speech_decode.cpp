@@ -5,7 +5,7 @@
 #include <map>
 #include <string>
 
-#include "core/ctc_recursion.h"  // tg::ctc::log_add
+#include "kernels/ctc/ctc_recursion.h"  // tg::ctc::log_add
 #include "speech_data.h"
 
 namespace speech {

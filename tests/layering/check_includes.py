@@ -18,9 +18,13 @@ MAY_INCLUDE = {
     "backends/reference": {"core", "backends/reference"},
     "backends/cpu": {"core", "backends/cpu"},
     "backends/cuda": {"core", "backends/cuda"},
-    "ops": {"core", "ops"},
+    # The fused kernel families (kernels/<family>/): checks, tables, reference
+    # bodies; a family's cpu and CUDA bodies are part of those backends
+    # (BACKEND_BODIES below).
+    "kernels": {"core", "kernels"},
+    "ops": {"core", "kernels", "ops"},
     "nn": {"core", "ops", "nn"},
-    "optim": {"core", "optim"},
+    "optim": {"core", "kernels", "optim"},
     "train": {"core", "ops", "nn", "optim", "train"},
     "text": {"core", "text"},  # the text library (tapegrad-text)
     "audio": {"core", "audio"},  # the audio library (tapegrad-audio)
@@ -32,20 +36,26 @@ UMBRELLAS = {
     "tapegrad.h": {"core", "ops", "nn", "optim", "train"},
     "tapegrad_text.h": {"core", "text"},
     "tapegrad_audio.h": {"core", "audio"},
-    "tapegrad_kernels.h": {"core", "backends/cpu", "backends/reference", "tapegrad.h"},
+    "tapegrad_kernels.h": {"core", "kernels", "backends/cpu", "backends/reference", "tapegrad.h"},
 }
 # Third-party headers that belong to one part of a layer only: file name
 # prefix -> the files (path prefixes) that may include it.
 PRIVATE_SYSTEM_HEADERS = {
     "cblas.h": ("backends/cpu/",),  # OpenBLAS: the cpu backend
     "openblas": ("backends/cpu/",),
-    "cuda": ("backends/cuda/",),  # CUDA runtime and cuBLAS: the cuda backend
+    "cuda": ("backends/cuda/", "kernels/"),  # CUDA runtime: the cuda backend and the families' *_cuda.cu bodies
     "cublas": ("backends/cuda/",),
     "dlfcn.h": ("core/device_module.cpp",),  # dlopen: device modules are loaded there only
     "zlib.h": ("text/",),  # gzip corpora: the text library
     "sentencepiece": ("text/subword.cpp",),  # SentencePiece: subword vocabularies, behind text/subword.h
     "sndfile.h": ("audio/audio_file.cpp",),  # libsndfile: audio files, behind audio/audio_file.h
     "fftw3.h": ("audio/features.cpp",),  # FFTW: the spectra of audio/features.h
+}
+# A family's backend bodies, by file name suffix: they sit in kernels/ beside
+# their family but belong to a backend, so they may include it too.
+BACKEND_BODIES = {
+    "_cpu.cpp": {"core", "kernels", "backends/cpu"},
+    "_cuda.cu": {"core", "kernels", "backends/cuda"},
 }
 SOURCE_SUFFIXES = (".h", ".hpp", ".cpp", ".cc", ".cu", ".cuh", ".inl")
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^">]+)[">]')
@@ -69,7 +79,13 @@ def layer_files(root):
             for name in sorted(names):
                 if name.endswith(SOURCE_SUFFIXES):
                     path = os.path.relpath(os.path.join(folder, name), root)
-                    yield path.replace(os.sep, "/"), MAY_INCLUDE[layer]
+                    path = path.replace(os.sep, "/")
+                    allowed = MAY_INCLUDE[layer]
+                    if layer == "kernels":
+                        for suffix, backend_allowed in BACKEND_BODIES.items():
+                            if path.endswith(suffix):
+                                allowed = backend_allowed
+                    yield path, allowed
     for name, allowed in UMBRELLAS.items():
         if os.path.exists(os.path.join(root, name)):
             yield name, allowed

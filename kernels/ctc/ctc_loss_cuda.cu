@@ -1,4 +1,4 @@
-// The CUDA backend's CTC loss: the recursion of core/ctc_recursion.h (its
+// The CUDA backend's CTC loss: the recursion of ctc_recursion.h (its
 // formulas there), one block per sequence. The block's threads share the
 // extended label positions s of one time step and meet at a barrier before
 // the next, so α and β (double, log space, in scratch memory) are computed
@@ -9,11 +9,14 @@
 
 #include <cmath>
 
-#include "backends/cuda/cuda_kernels.h"
+#include "backends/cuda/cuda_launch.h"
+#include "kernels/ctc/ctc_loss.h"
 
-namespace tg::cuda_kernels {
+namespace tg::kernels {
 
 namespace {
+
+using namespace cuda_kernels;
 
 constexpr int kCtcThreads = 256;
 
@@ -98,13 +101,20 @@ __global__ void ctc_kernel(const T* lp, int64_t lp_t, int64_t lp_b, int64_t lp_c
   }
 }
 
-}  // namespace
-
-void ctc_loss(const Context& ctx, const Array& log_probs, const Array& targets, const Array& input_lengths,
-              const Array& target_lengths, int64_t blank, const Array& loss, const Array* grad, double* scratch) {
+// Scratch holds α and β of every sequence: 2·B·T·(2S + 1) doubles.
+void ctc_cuda(Backend& backend, const CtcLossArgs& args) {
+  const Context ctx = context_of(backend);
+  const Array log_probs = array(args.log_probs), targets = array(args.targets),
+              input_lengths = array(args.input_lengths), target_lengths = array(args.target_lengths),
+              loss = array(args.loss), grad_array = array(args.grad);
+  const Array* grad = args.grad.data != nullptr ? &grad_array : nullptr;
+  const int64_t blank = args.blank;
   const int64_t T_max = log_probs.shape[0], B = log_probs.shape[1], C = log_probs.shape[2];
   const int64_t L_max = 2 * targets.shape[1] + 1;
   if (B == 0) return;
+  check_blocks("ctc_loss", B);
+  DeviceScratch alpha_beta(backend, static_cast<size_t>(2 * B * T_max * L_max) * sizeof(double));
+  double* scratch = static_cast<double*>(alpha_beta.data());
   double* alpha = scratch;
   double* beta = scratch + B * T_max * L_max;
   auto launch = [&]<typename T>() {
@@ -118,6 +128,11 @@ void ctc_loss(const Context& ctx, const Array& log_probs, const Array& targets, 
   };
   if (log_probs.dtype == DType::f64) launch.template operator()<double>();
   else launch.template operator()<float>();
+  check_launch("ctc_loss");
 }
 
-}  // namespace tg::cuda_kernels
+const RegisterKernel cuda_ctc(ctc_loss_table(), "cuda", &ctc_cuda);
+
+}  // namespace
+
+}  // namespace tg::kernels

@@ -1,7 +1,7 @@
 #pragma once
 // The order top-k selection ranks a row's entries in (torch.topk's): by value,
 // largest first (or smallest first), NaN counting as the largest value, and
-// the lower index first on ties. backends/cuda/cuda_topk.cu repeats it in
+// the lower index first on ties. topk_rows_cuda.cu repeats it in
 // device code.
 #include <cmath>
 #include <cstdint>

@@ -1,27 +1,25 @@
-// The cpu backend's fused GRU step (formulas in core/backend.h): rows are
+// The cpu backend's fused GRU step (formulas in gru.h): rows are
 // split over the thread pool, and each row's loops over j vectorise (the
 // gates of one row are three contiguous blocks of H). The arithmetic follows
 // the composed ops of nn/gru_cell.cpp's earlier form in the same order, so the
 // forward values are the ones those ops gave.
-#include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/cpu_loops.h"
 #include "backends/cpu/cpu_math.h"
-#include "core/error.h"
-#include "core/kernel_checks.h"
+#include "core/dtype.h"
+#include "kernels/gru/gru.h"
 
-namespace tg {
+namespace tg::kernels {
 
 namespace {
 template <typename Fn> void visit_gru_float(DType dtype, Fn&& fn) {
   if (dtype == DType::f64) return fn.template operator()<double>();
   return fn.template operator()<float>();
 }
-}  // namespace
 
-void CpuBackend::gru_gates(const View& gi, const View& gh, const View& h, const View& out, const View& saved) {
-  const auto [batch, hidden] = checks::gru_gates_args(gi, gh, h, out, saved);
-  // Init-captures: clang 14 (the fuzz build) cannot capture structured bindings.
-  visit_gru_float(h.dtype, [&, batch = batch, hidden = hidden]<typename T>() {
+void gates_cpu(Backend&, const GruGatesArgs& a) {
+  const View &gi = a.gi, &gh = a.gh, &h = a.h, &out = a.out, &saved = a.saved;
+  const int64_t batch = h.shape[0], hidden = h.shape[1];
+  visit_gru_float(h.dtype, [&]<typename T>() {
     cpu::parallel_ranges(batch, batch * hidden * 3, [&](int64_t begin, int64_t end) {
       for (int64_t b = begin; b < end; ++b) {
         const T* __restrict gi_row = gi.as<const T>() + b * gi.strides[0];
@@ -42,10 +40,10 @@ void CpuBackend::gru_gates(const View& gi, const View& gh, const View& h, const 
   });
 }
 
-void CpuBackend::gru_gates_backward(const View& saved, const View& gh, const View& h, const View& dout,
-                                    const View& dgi, const View& dgh, const View& dh) {
-  const auto [batch, hidden] = checks::gru_gates_backward_args(saved, gh, h, dout, dgi, dgh, dh);
-  visit_gru_float(h.dtype, [&, batch = batch, hidden = hidden]<typename T>() {
+void gates_backward_cpu(Backend&, const GruGatesBackwardArgs& a) {
+  const View &saved = a.saved, &gh = a.gh, &h = a.h, &dout = a.dout, &dgi = a.dgi, &dgh = a.dgh, &dh = a.dh;
+  const int64_t batch = h.shape[0], hidden = h.shape[1];
+  visit_gru_float(h.dtype, [&]<typename T>() {
     cpu::parallel_ranges(batch, batch * hidden * 6, [&](int64_t begin, int64_t end) {
       for (int64_t b = begin; b < end; ++b) {
         // Operands never overlap (fresh outputs), so the loop may vectorise.
@@ -73,4 +71,9 @@ void CpuBackend::gru_gates_backward(const View& saved, const View& gh, const Vie
   });
 }
 
-}  // namespace tg
+const RegisterKernel cpu_gates(gru_gates_table(), "cpu", &gates_cpu);
+const RegisterKernel cpu_gates_backward(gru_gates_backward_table(), "cpu", &gates_backward_cpu);
+
+}  // namespace
+
+}  // namespace tg::kernels

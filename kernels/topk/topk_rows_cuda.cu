@@ -1,4 +1,4 @@
-// The CUDA backend's top-k of each row (core/backend.h's topk_rows): one
+// The CUDA backend's top-k of each row (topk_rows.h): one
 // block per row and k passes; pass j finds, by a block-wide reduction, the
 // entry ranking first among those ranking after pass j − 1's pick. The order
 // needs no mask and no sort, and the result is the host's exactly; the work
@@ -7,15 +7,18 @@
 
 #include <cmath>
 
-#include "backends/cuda/cuda_kernels.h"
+#include "backends/cuda/cuda_launch.h"
+#include "kernels/topk/topk_rows.h"
 
-namespace tg::cuda_kernels {
+namespace tg::kernels {
 
 namespace {
 
+using namespace cuda_kernels;
+
 constexpr int kTopkThreads = 256;
 
-// core/topk_order.h's order, in device code: by value (largest or smallest
+// kernels/topk/topk_order.h's order, in device code: by value (largest or smallest
 // first), NaN counting as the largest, the lower column first on ties.
 template <typename T>
 __device__ bool ranks_before(T va, int64_t a, T vb, int64_t b, bool largest) {
@@ -65,11 +68,13 @@ __global__ void topk_kernel(const T* x, int64_t row_stride, int64_t col_stride, 
   }
 }
 
-}  // namespace
-
-void topk_rows(const Context& ctx, const Array& x, bool largest, const Array& indices) {
+void topk_cuda(Backend& backend, const TopkRowsArgs& args) {
+  const Context ctx = context_of(backend);
+  const Array x = array(args.x), indices = array(args.indices);
+  const bool largest = args.largest;
   const int64_t rows = x.shape[0], n = x.shape[1], k = indices.shape[1];
   if (rows == 0 || k == 0) return;
+  check_blocks("topk_rows", rows);
   auto launch = [&]<typename T>() {
     topk_kernel<T><<<static_cast<unsigned>(rows), kTopkThreads, 0, ctx.stream>>>(
         static_cast<const T*>(x.data), x.strides[0], x.strides[1], n, k, largest,
@@ -77,6 +82,11 @@ void topk_rows(const Context& ctx, const Array& x, bool largest, const Array& in
   };
   if (x.dtype == DType::f64) launch.template operator()<double>();
   else launch.template operator()<float>();
+  check_launch("topk_rows");
 }
 
-}  // namespace tg::cuda_kernels
+const RegisterKernel cuda_topk(topk_rows_table(), "cuda", &topk_cuda);
+
+}  // namespace
+
+}  // namespace tg::kernels

@@ -1,20 +1,19 @@
-// The cpu backend's fused Adam step (core/adam_update.h): the elements are
+// The cpu backend's fused Adam step (adam_update.h): the elements are
 // split into chunks over the thread pool and each chunk is one vectorised
 // loop reading p, g, m, v (and v̂) once and writing them back, where the
 // composed kernels made ten passes and five temporaries.
-#include "core/adam_update.h"
-#include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/cpu_loops.h"
 #include "backends/cpu/cpu_math.h"
 #include "core/error.h"
-#include "core/kernel_checks.h"
+#include "kernels/adam/adam.h"
+#include "kernels/adam/adam_update.h"
 
-namespace tg {
+namespace tg::kernels {
 
 namespace {
 
 // Elements [begin, end). This file is compiled with -ffp-contract=off and
-// -fno-math-errno (core/meson.build): no FMAs, and sqrt without its errno
+// -fno-math-errno (kernels/meson.build): no FMAs, and sqrt without its errno
 // branch, so the loop vectorises.
 template <bool amsgrad, typename T>
 void adam_range(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v,
@@ -36,11 +35,11 @@ void adam_typed(const View& param, const View& grad, const View& exp_avg, const 
   cpu::parallel_ranges(n, n, [&](int64_t begin, int64_t end) { adam_range<amsgrad>(p, g, m, v, v_max, begin, end, c); });
 }
 
-}  // namespace
-
-void CpuBackend::adam_update(const View& param, const View& grad, const View& exp_avg, const View& exp_avg_sq,
-                             const View* max_exp_avg_sq, const AdamStep& step) {
-  const int64_t n = checks::adam_update_args(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq);
+void adam_cpu(Backend&, const AdamArgs& a) {
+  const View &param = a.param, &grad = a.grad, &exp_avg = a.exp_avg, &exp_avg_sq = a.exp_avg_sq;
+  const View* max_exp_avg_sq = a.max_exp_avg_sq.data != nullptr ? &a.max_exp_avg_sq : nullptr;
+  const int64_t n = param.numel();
+  const AdamStep& step = a.step;
   auto run = [&]<typename T>() {
     if (max_exp_avg_sq != nullptr)
       adam_typed<true, T>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, n, step);
@@ -54,4 +53,8 @@ void CpuBackend::adam_update(const View& param, const View& grad, const View& ex
   }
 }
 
-}  // namespace tg
+const RegisterKernel cpu_adam(adam_update_table(), "cpu", &adam_cpu);
+
+}  // namespace
+
+}  // namespace tg::kernels

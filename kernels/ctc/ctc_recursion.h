@@ -1,6 +1,6 @@
 #pragma once
 // The CTC forward-backward recursion for one sequence (Graves et al. 2006,
-// in log space), shared by the host backends' ctc_loss kernels: the
+// in log space), shared by the host bodies of ctc_loss.h: the
 // reference backend runs it sequence after sequence, the cpu backend splits
 // the batch over its threads. Sums are taken in double.
 //
@@ -21,7 +21,7 @@
 #include <limits>
 #include <vector>
 
-#include "core/backend.h"
+#include "core/view.h"
 
 namespace tg::ctc {
 

@@ -1,20 +1,22 @@
-// The cpu backend's additive attention scores (formulas in core/backend.h).
+// The cpu backend's additive attention scores (formulas in additive_score.h).
 // One row (b, s) reads A keys and writes one score, so nothing of size
 // (B, S, A) is stored: backward recomputes tanh instead of keeping it. Each
 // row's loop over a vectorises (vectorised tanh of backends/cpu/cpu_math.h).
 #include <vector>
 
-#include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/cpu_loops.h"
 #include "backends/cpu/cpu_math.h"
 #include "core/dispatch.h"
-#include "core/kernel_checks.h"
+#include "kernels/attention/additive_score.h"
 
-namespace tg {
+namespace tg::kernels {
 
-void CpuBackend::additive_score(const View& keys, const View& query, const View& v, const View& score) {
-  const auto [batch, source, attention] = checks::additive_score_args(keys, query, v, score);
-  visit_float(keys.dtype, "additive_score", [&, batch = batch, source = source, attention = attention]<typename T>() {
+namespace {
+
+void score_cpu(Backend&, const AdditiveScoreArgs& args) {
+  const View &keys = args.keys, &query = args.query, &v = args.v, &score = args.score;
+  const int64_t batch = keys.shape[0], source = keys.shape[1], attention = keys.shape[2];
+  visit_float(keys.dtype, "additive_score", [&]<typename T>() {
     const T* __restrict v_row = v.as<const T>();
     cpu::parallel_ranges(batch * source, batch * source * attention * 4, [&](int64_t begin, int64_t end) {
       for (int64_t row = begin; row < end; ++row) {
@@ -32,12 +34,13 @@ void CpuBackend::additive_score(const View& keys, const View& query, const View&
 
 // Split over b, so that dquery's row b has one writer; dv is summed from
 // per-b partial rows in order (the same result for any thread count).
-void CpuBackend::additive_score_backward(const View& keys, const View& query, const View& v, const View& dscore,
-                                         const View* dkeys, const View* dquery, const View* dv) {
-  const auto [batch, source, attention] =
-      checks::additive_score_backward_args(keys, query, v, dscore, dkeys, dquery, dv);
-  constexpr const char* op = "additive_score_backward";
-  visit_float(keys.dtype, op, [&, batch = batch, source = source, attention = attention]<typename T>() {
+void score_backward_cpu(Backend&, const AdditiveScoreBackwardArgs& args) {
+  const View &keys = args.keys, &query = args.query, &v = args.v, &dscore = args.dscore;
+  const View* dkeys = args.dkeys.data != nullptr ? &args.dkeys : nullptr;
+  const View* dquery = args.dquery.data != nullptr ? &args.dquery : nullptr;
+  const View* dv = args.dv.data != nullptr ? &args.dv : nullptr;
+  const int64_t batch = keys.shape[0], source = keys.shape[1], attention = keys.shape[2];
+  visit_float(keys.dtype, "additive_score_backward", [&]<typename T>() {
     std::vector<T> dv_rows(dv != nullptr ? batch * attention : 0, T(0));  // (B, A) partial sums of dv
     std::vector<T> scratch_rows(dquery == nullptr ? batch * attention : 0);  // stands in for an unwanted dquery
     const T* __restrict v_row = v.as<const T>();
@@ -79,4 +82,9 @@ void CpuBackend::additive_score_backward(const View& keys, const View& query, co
   });
 }
 
-}  // namespace tg
+const RegisterKernel cpu_score(additive_score_table(), "cpu", &score_cpu);
+const RegisterKernel cpu_score_backward(additive_score_backward_table(), "cpu", &score_backward_cpu);
+
+}  // namespace
+
+}  // namespace tg::kernels

@@ -1,4 +1,4 @@
-// The cpu backend's top-k of each row (core/backend.h's topk_rows): for small
+// The cpu backend's top-k of each row (topk_rows.h): for small
 // k (beam search's 2K) one pass keeping the best k in order, else a partial
 // sort, O(n log k); rows split over the thread pool (each row writes only its
 // own indices).
@@ -6,20 +6,20 @@
 #include <numeric>
 #include <vector>
 
-#include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/cpu_loops.h"
 #include "core/dispatch.h"
-#include "core/kernel_checks.h"
-#include "core/topk_order.h"
+#include "kernels/topk/topk_order.h"
+#include "kernels/topk/topk_rows.h"
 
-namespace tg {
+namespace tg::kernels {
 
 namespace {
-constexpr int64_t kInsertionLimit = 64;  // up to this k: a sorted list of the best so far; beyond: partial_sort
-}  // namespace
 
-void CpuBackend::topk_rows(const View& x, bool largest, const View& indices) {
-  checks::topk_rows_args(x, indices);
+constexpr int64_t kInsertionLimit = 64;  // up to this k: a sorted list of the best so far; beyond: partial_sort
+
+void topk_cpu(Backend&, const TopkRowsArgs& a) {
+  const View &x = a.x, &indices = a.indices;
+  const bool largest = a.largest;
   const int64_t rows = x.shape[0], n = x.shape[1], k = indices.shape[1];
   if (k == 0) return;
   visit_float(x.dtype, "topk_rows", [&]<typename T>() {
@@ -50,4 +50,8 @@ void CpuBackend::topk_rows(const View& x, bool largest, const View& indices) {
   });
 }
 
-}  // namespace tg
+const RegisterKernel cpu_topk(topk_rows_table(), "cpu", &topk_cpu);
+
+}  // namespace
+
+}  // namespace tg::kernels

@@ -18,12 +18,12 @@
 // _rn intrinsics forbid it.
 //
 // Nothing here includes a tapegrad or CUDA header, so nvcc compiles it too.
-#include "core/adam_step.h"
+#include "kernels/adam/adam.h"
 #include "core/elementwise.h"  // TG_HOST_DEVICE
 
 // GCC contracts a·b + c into an FMA across statements once this is inlined
 // (-ffp-contract=fast is its default in C++): a loop calling adam::element is
-// compiled with -ffp-contract=off (backends/cpu/cpu_adam.cpp, see core/meson.build)
+// compiled with -ffp-contract=off (kernels/adam/adam_cpu.cpp, see kernels/meson.build)
 // or carries TG_NO_FP_CONTRACT (the reference loop; the attribute keeps
 // libm's sqrt from inlining, so the fast loop uses the file flag instead).
 // Clang contracts only within one expression, and mul/add below keep each
