@@ -4,7 +4,9 @@
 // hand-computed values that check the reference itself, and error cases.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <map>
 #include <cstring>
 #include <random>
 #include <string>
@@ -14,6 +16,7 @@
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/cpu_math.h"
 #include "core/error.h"
+#include "core/kernel_table.h"
 #include "core/matmul_precision.h"
 #include "kernels/adam/adam.h"
 #include "kernels/dropout/dropout_mask.h"
@@ -1098,4 +1101,77 @@ TEST_CASE("adam_update: argument errors name the operand") {
     CHECK_THROWS_WITH_AS(kernels::adam_update(*backend, {p, g, g, g, wide, step}),
                          "adam_update: max_exp_avg_sq has shape (3, 2), expected (2, 3)", Error);
   }
+}
+
+// ---------------------------------------------------------------------------
+// the kernel table (core/kernel_table.h): a toy family registered here
+
+namespace {
+// out[i] = 2 x[i]; each body also says who ran it.
+struct ToyArgs {
+  View x, out;
+};
+const char* toy_ran = "";
+void toy_check(const ToyArgs& a) {
+  if (!(a.x.shape == a.out.shape)) fail("toy_double: out {} for x {}", a.out.shape.str(), a.x.shape.str());
+}
+void toy_reference(Backend&, const ToyArgs& a) {
+  toy_ran = "reference";
+  for (int64_t i = 0; i < a.x.numel(); ++i) element<double>(a.out, i) = 2 * element<double>(a.x, i);
+}
+void toy_cpu(Backend&, const ToyArgs& a) {
+  toy_ran = "cpu";
+  for (int64_t i = 0; i < a.x.numel(); ++i) element<double>(a.out, i) = 2 * element<double>(a.x, i);
+}
+KernelTable<ToyArgs>& toy_table() {
+  static KernelTable<ToyArgs> table("toy_double", &toy_check, &toy_reference);
+  return table;
+}
+const RegisterKernel toy_on_cpu(toy_table(), "cpu", &toy_cpu);
+
+class DeviceOnlyBackend final : public Backend {  // device memory, no body of its own
+ public:
+  DeviceOnlyBackend() : Backend(Memory::device) {}
+  std::string_view name() const override { return "toydevice:0"; }
+};
+}  // namespace
+
+TEST_CASE("kernel table: a family registered in a test file runs its cpu body on cpu, the reference elsewhere") {
+  const Array x = array_of(DType::f64, Shape{3}, {1, 2, 3});
+  for (Backend* backend : {&cpu_backend(), &reference_backend()}) {
+    Array out = make_array(DType::f64, Shape{3});
+    toy_table().run(*backend, {x.view(), out.view()});
+    check_values(out, {2, 4, 6});
+    CHECK(std::string(toy_ran) == (backend == &cpu_backend() ? "cpu" : "reference"));
+  }
+  // A host backend of one's own with no body: the reference body, on host memory.
+  FillOnlyBackend own;
+  Array out = make_array(DType::f64, Shape{3});
+  toy_ran = "";
+  toy_table().run(own, {x.view(), out.view()});
+  CHECK(std::string(toy_ran) == "reference");
+  check_values(out, {2, 4, 6});
+  // The check runs once, before any body.
+  Array wrong = make_array(DType::f64, Shape{2});
+  toy_ran = "";
+  CHECK_THROWS_WITH_AS(toy_table().run(cpu_backend(), {x.view(), wrong.view()}), "toy_double: out (2,) for x (3,)", Error);
+  CHECK(std::string(toy_ran).empty());
+  // A device backend without a body fails, naming the kernel and who has one.
+  DeviceOnlyBackend device;
+  CHECK_THROWS_WITH_AS(toy_table().run(device, {x.view(), out.view()}),
+                       "kernel toy_double: not implemented on backend toydevice:0 (bodies: reference, cpu)", Error);
+  CHECK_THROWS_WITH_AS(toy_table().add("cpu", &toy_cpu), "kernel toy_double: a body for backend cpu is registered twice",
+                       Error);
+  // The listing holds it and the library's families, each with its cpu body.
+  std::map<std::string, std::vector<std::string>> listed;
+  for (const KernelListing& k : kernel_tables()) listed[k.name] = k.backends;
+  CHECK(listed["toy_double"] == std::vector<std::string>{"cpu"});
+  for (const char* name : {"nll", "nll_backward", "gru_gates", "gru_gates_backward", "additive_score",
+                           "additive_score_backward", "ctc_loss", "topk_rows", "adam_update", "dropout_mask"}) {
+    CAPTURE(name);
+    REQUIRE(listed.count(name) == 1);
+    CHECK(std::find(listed[name].begin(), listed[name].end(), "cpu") != listed[name].end());
+  }
+  CHECK(backend_kind("cuda:1") == "cuda");
+  CHECK(backend_kind("cpu") == "cpu");
 }
