@@ -31,16 +31,6 @@ void check_attention_inputs(const Encoded& encoded) {
 }
 }  // namespace
 
-BahdanauEncoder::BahdanauEncoder(const ModelConfig& c, DType dtype, Generator& gen)
-    : embed(c.src_vocab, c.embed, text::Vocab::pad_id, dtype, gen),
-      dropout(c.dropout, gen.next_u64()),
-      rnn(c.cell, c.embed, c.hidden, {.bidirectional = true}, dtype, gen) {
-  rnn.recompute = c.checkpoint_encoder;
-  register_module("embed", embed);
-  register_module("dropout", dropout);
-  register_module(rnn.name(), rnn.module());
-}
-
 BahdanauDecoder::BahdanauDecoder(const ModelConfig& c, DType dtype, Generator& gen)
     : embed(c.tgt_vocab, c.embed, text::Vocab::pad_id, dtype, gen),
       dropout(c.dropout, gen.next_u64()),
@@ -70,7 +60,7 @@ Tensor BahdanauDecoder::logits(const Tensor& features) const {
 }
 
 BahdanauModel::BahdanauModel(const ModelConfig& config, DType dtype, Generator& gen)
-    : encoder(checked(config), dtype, gen), decoder(config, dtype, gen), config_(config) {
+    : encoder(checked(config), {.bidirectional = true}, dtype, gen), decoder(config, dtype, gen), config_(config) {
   config_.kind = "bahdanau";
   register_module("encoder", encoder);
   register_module("decoder", decoder);

@@ -37,16 +37,6 @@
 
 namespace tg::translate {
 
-struct BahdanauEncoder : nn::Module {
-  BahdanauEncoder(const ModelConfig& config, DType dtype, Generator& gen);
-  std::string type_name() const override { return "BahdanauEncoder"; }
-
-  nn::Embedding embed;  // weight (V_src, E), row <pad> zero
-  nn::Dropout dropout;  // on the embeddings
-  detail::EncoderRNN rnn;  // "gru" (or "lstm"): E -> 2H, one bidirectional layer
-                           // (weight_ih_l0, weight_ih_l0_reverse, ...)
-};
-
 struct BahdanauDecoder : nn::Module {
   BahdanauDecoder(const ModelConfig& config, DType dtype, Generator& gen);
   std::string type_name() const override { return "BahdanauDecoder"; }
@@ -75,7 +65,7 @@ class BahdanauModel : public Seq2Seq {
   Step step(const Encoded& encoded, const Tensor& prev_tokens, const Tensor& hidden) const override;
   std::string type_name() const override { return "BahdanauModel"; }
 
-  BahdanauEncoder encoder;
+  Encoder encoder;  // bidirectional: E -> 2H
   BahdanauDecoder decoder;
 
  private:

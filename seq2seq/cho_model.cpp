@@ -22,16 +22,6 @@ const ModelConfig& checked(const ModelConfig& config) {
 }
 }  // namespace
 
-ChoEncoder::ChoEncoder(const ModelConfig& c, DType dtype, Generator& gen)
-    : embed(c.src_vocab, c.embed, text::Vocab::pad_id, dtype, gen),
-      dropout(c.dropout, gen.next_u64()),
-      rnn(c.cell, c.embed, c.hidden, {}, dtype, gen) {
-  rnn.recompute = c.checkpoint_encoder;
-  register_module("embed", embed);
-  register_module("dropout", dropout);
-  register_module(rnn.name(), rnn.module());
-}
-
 ChoDecoder::ChoDecoder(const ModelConfig& c, DType dtype, Generator& gen)
     : embed(c.tgt_vocab, c.embed, text::Vocab::pad_id, dtype, gen),
       dropout(c.dropout, gen.next_u64()),
@@ -46,7 +36,7 @@ ChoDecoder::ChoDecoder(const ModelConfig& c, DType dtype, Generator& gen)
 }
 
 ChoModel::ChoModel(const ModelConfig& config, DType dtype, Generator& gen)
-    : encoder(checked(config), dtype, gen), decoder(config, dtype, gen), config_(config) {
+    : encoder(checked(config), {.bidirectional = false}, dtype, gen), decoder(config, dtype, gen), config_(config) {
   config_.kind = "cho";
   register_module("encoder", encoder);
   register_module("decoder", decoder);

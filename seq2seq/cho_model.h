@@ -31,15 +31,6 @@
 
 namespace tg::translate {
 
-struct ChoEncoder : nn::Module {
-  ChoEncoder(const ModelConfig& config, DType dtype, Generator& gen);
-  std::string type_name() const override { return "ChoEncoder"; }
-
-  nn::Embedding embed;  // weight (V_src, E), row <pad> zero
-  nn::Dropout dropout;  // on the embeddings
-  detail::EncoderRNN rnn;  // "gru" (or "lstm"): E -> H, one layer, one direction
-};
-
 struct ChoDecoder : nn::Module {
   ChoDecoder(const ModelConfig& config, DType dtype, Generator& gen);
   std::string type_name() const override { return "ChoDecoder"; }
@@ -61,7 +52,7 @@ class ChoModel : public Seq2Seq {
   Step step(const Encoded& encoded, const Tensor& prev_tokens, const Tensor& hidden) const override;
   std::string type_name() const override { return "ChoModel"; }
 
-  ChoEncoder encoder;
+  Encoder encoder;  // one direction: E -> H
   ChoDecoder decoder;
 
  private:

@@ -13,6 +13,7 @@
 #include "ops/reshape.h"
 #include "ops/transpose.h"
 #include "ops/slice.h"
+#include "text/vocab.h"
 
 namespace tg::translate::detail {
 
@@ -147,3 +148,18 @@ Tensor output_logits(const nn::Linear& out, const Tensor& features, const Tensor
 }
 
 }  // namespace tg::translate::detail
+
+namespace tg::translate {
+
+Encoder::Encoder(const ModelConfig& c, EncoderOptions options, DType dtype, Generator& gen)
+    : bidirectional(options.bidirectional),
+      embed(c.src_vocab, c.embed, text::Vocab::pad_id, dtype, gen),
+      dropout(c.dropout, gen.next_u64()),
+      rnn(c.cell, c.embed, c.hidden, {.bidirectional = options.bidirectional}, dtype, gen) {
+  rnn.recompute = c.checkpoint_encoder;
+  register_module("embed", embed);
+  register_module("dropout", dropout);
+  register_module(rnn.name(), rnn.module());
+}
+
+}  // namespace tg::translate

@@ -6,6 +6,8 @@
 
 #include "core/generator.h"
 #include "core/tensor.h"
+#include "nn/dropout.h"
+#include "nn/embedding.h"
 #include "nn/gru.h"
 #include "nn/linear.h"
 #include "nn/gru_cell.h"
@@ -51,6 +53,31 @@ struct EncoderRNN {
  private:
   nn::GRUOutput run(const Tensor& x, const Tensor& lengths) const;
 };
+
+}  // namespace tg::translate::detail
+
+namespace tg::translate {
+
+struct EncoderOptions {
+  bool bidirectional = false;  // Bahdanau's annotations [h→; h←] (2H); Cho's one direction (H)
+};
+
+// The source side of both models: embeddings, dropout on them, one recurrent
+// layer E -> H (or 2H, bidirectional), registered as embed, dropout and
+// gru/lstm (weight_ih_l0, and weight_ih_l0_reverse when bidirectional).
+struct Encoder : nn::Module {
+  Encoder(const ModelConfig& config, EncoderOptions options, DType dtype, Generator& gen);
+  std::string type_name() const override { return bidirectional ? "BidirectionalEncoder" : "Encoder"; }
+
+  bool bidirectional;
+  nn::Embedding embed;  // weight (V_src, E), row <pad> zero
+  nn::Dropout dropout;  // on the embeddings
+  detail::EncoderRNN rnn;  // "gru" (or "lstm"): E -> H or 2H
+};
+
+}  // namespace tg::translate
+
+namespace tg::translate::detail {
 
 // The decoder's cell: exactly one of the two is set. The decoder state is one
 // tensor, s (B, H) for a GRU and [h; c] (B, 2H) for an LSTM, so that search

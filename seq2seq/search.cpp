@@ -102,9 +102,6 @@ struct Extension {
   double score;
   int64_t index;
 };
-bool ranks_before(const Extension& a, const Extension& b) {
-  return a.score > b.score || (a.score == b.score && a.index < b.index);
-}
 
 // Each block's best `count` extensions, ranked where the state lives. A
 // block's rows (1 per sentence at the first step, K after) are one row of

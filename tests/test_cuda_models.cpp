@@ -32,6 +32,7 @@
 #include "tapegrad.h"
 #include "tapegrad_text.h"
 #include "test_support.h"
+#include "translation_helpers.h"
 #include "translation_checkpoint.h"
 
 namespace {
@@ -44,6 +45,7 @@ using tg::text::Example;
 using tg::text::Vocab;
 using tg::translate::ModelConfig;
 using tg::translate::Seq2Seq;
+using namespace translation_helpers;
 
 const tg::Device kGpu = tg::Device::cuda(0);
 constexpr DType kDTypes[] = {DType::f64, DType::f32};
@@ -169,99 +171,6 @@ Tensor length_mask(const std::vector<int64_t>& lengths, int64_t positions) {
 
 // ---------------------------------------------------------------------------
 // translation models
-
-// Sentences of ids in 4..vocab-1 (no specials) of random lengths up to the maxima.
-std::vector<Example> random_examples(int64_t count, int64_t src_vocab, int64_t tgt_vocab, int64_t max_src,
-                                     int64_t max_tgt, uint64_t seed) {
-  tg::Generator gen(seed);
-  auto below = [&](int64_t n) { return static_cast<int64_t>(gen.uniform() * double(n)); };
-  std::vector<Example> examples(static_cast<size_t>(count));
-  for (Example& e : examples) {
-    for (int64_t j = 1 + below(max_src); j > 0; --j) e.src.push_back(4 + below(src_vocab - 4));
-    for (int64_t j = 1 + below(max_tgt); j > 0; --j) e.tgt.push_back(4 + below(tgt_vocab - 4));
-  }
-  return examples;
-}
-
-Batch batch_of(const std::vector<Example>& examples) {
-  std::vector<int64_t> indices(examples.size());
-  for (size_t i = 0; i < indices.size(); ++i) indices[i] = static_cast<int64_t>(i);
-  return tg::text::make_batch(examples, indices);
-}
-
-ModelConfig config_of(const std::string& kind, int64_t src_vocab, int64_t tgt_vocab, int64_t embed, int64_t hidden,
-                      double dropout) {
-  ModelConfig c;
-  c.kind = kind;
-  c.src_vocab = src_vocab;
-  c.tgt_vocab = tgt_vocab;
-  c.embed = embed;
-  c.hidden = hidden;
-  c.dropout = dropout;
-  return c;
-}
-
-std::unique_ptr<Seq2Seq> build(const ModelConfig& config, DType dtype, uint64_t seed) {
-  tg::Generator gen(seed);
-  if (config.kind == "cho") return std::make_unique<tg::translate::ChoModel>(config, dtype, gen);
-  return std::make_unique<tg::translate::BahdanauModel>(config, dtype, gen);
-}
-
-// Token-level cross entropy of a batch, padding ignored: the training loss.
-// `batch` must be on the model's device.
-Tensor batch_loss(const Seq2Seq& model, const Batch& batch) {
-  tg::CrossEntropyOptions options;
-  options.ignore_index = Vocab::pad_id;
-  const Tensor logits = model.forward(batch);  // (T, B, V)
-  const int64_t V = logits.size(2);
-  return tg::cross_entropy(tg::reshape(logits, Shape{-1, V}), tg::reshape(batch.tgt_out, Shape{-1}), options);
-}
-
-// The first `count` Multi30k training pairs with vocabularies built from them
-// (min_freq 2); synthetic sentences when the data is missing.
-struct Corpus {
-  std::vector<Example> examples;
-  Vocab src_vocab, tgt_vocab;
-};
-
-Corpus small_corpus(int64_t count) {
-  const std::string dir = test_support::multi30k_dir();
-  std::vector<std::vector<std::string>> src, tgt;
-  if (std::filesystem::exists(dir + "/train.lc.norm.tok.de.gz")) {
-    const std::vector<std::string> de = tg::text::read_lines(dir + "/train.lc.norm.tok.de.gz");
-    const std::vector<std::string> en = tg::text::read_lines(dir + "/train.lc.norm.tok.en.gz");
-    for (int64_t i = 0; i < count; ++i) {
-      src.push_back(tg::text::split_tokens(de[size_t(i)]));
-      tgt.push_back(tg::text::split_tokens(en[size_t(i)]));
-    }
-  } else {
-    MESSAGE("Multi30k not found in '" << dir << "' (set MULTI30K_DIR): training on synthetic pairs instead");
-    for (const Example& e : random_examples(count, 40, 30, 10, 10, 7)) {
-      src.emplace_back(), tgt.emplace_back();
-      for (int64_t id : e.src) src.back().push_back(fmt::format("s{}", id));
-      for (int64_t id : e.tgt) tgt.back().push_back(fmt::format("t{}", id));
-    }
-  }
-  Corpus corpus{{}, Vocab::build(src, 2), Vocab::build(tgt, 2)};
-  corpus.examples = tg::text::encode_pairs(src, tgt, corpus.src_vocab, corpus.tgt_vocab);
-  return corpus;
-}
-
-// Adam steps on one batch (on the model's device); the losses before each step.
-std::vector<double> train(Seq2Seq& model, const Batch& batch, int steps, double lr) {
-  tg::optim::AdamOptions options;
-  options.lr = lr;
-  tg::optim::Adam adam(model.named_parameters(), options);
-  std::vector<double> losses;
-  for (int i = 0; i < steps; ++i) {
-    const Tensor loss = batch_loss(model, batch);
-    losses.push_back(loss.item());
-    loss.backward();
-    adam.step();
-    adam.zero_grad();
-  }
-  return losses;
-}
 
 // A file in the temporary directory, removed when the scope ends.
 struct TempFile {

@@ -1031,7 +1031,7 @@ TEST_CASE("translate eval and the option parser: inputs are never overwritten, r
   tg::text::write_lines(dir + "/news.en", {"A dog runs.", "A woman."});
   const std::string checkpoint = "--checkpoint '" + trained_checkpoint() + "'";
   const std::string files = " --src '" + dir + "/news.de' --ref '" + dir + "/news.en'";
-  for (const std::string& target : {"news.de", "news.en"}) {
+  for (const std::string target : {"news.de", "news.en"}) {
     const ProgramRun onto = run_program(program, "eval " + checkpoint + files + " --out '" + dir + "/" + target + "'");
     CHECK(onto.status == 1);
     CHECK(onto.err.find("the hypotheses would overwrite it") != std::string::npos);

@@ -27,6 +27,7 @@
 #include "tapegrad.h"
 #include "tapegrad_text.h"
 #include "test_support.h"
+#include "translation_helpers.h"
 
 namespace {
 
@@ -42,116 +43,17 @@ using tg::translate::BahdanauModel;
 using tg::translate::ChoModel;
 using tg::translate::ModelConfig;
 using tg::translate::Seq2Seq;
+using namespace translation_helpers;
 
 const std::vector<std::string> kKinds = {"cho", "bahdanau"};
 
 // ---------------------------------------------------------------------------
 // helpers
 
-std::unique_ptr<Seq2Seq> build(const std::string& kind, const ModelConfig& config, DType dtype, uint64_t seed) {
-  tg::Generator gen(seed);
-  if (kind == "cho") return std::make_unique<ChoModel>(config, dtype, gen);
-  return std::make_unique<BahdanauModel>(config, dtype, gen);
-}
-
-ModelConfig config_of(const std::string& kind, int64_t src_vocab, int64_t tgt_vocab, int64_t embed, int64_t hidden,
-                      double dropout) {
-  ModelConfig c;
-  c.kind = kind;
-  c.src_vocab = src_vocab;
-  c.tgt_vocab = tgt_vocab;
-  c.embed = embed;
-  c.hidden = hidden;
-  c.dropout = dropout;
-  return c;
-}
-
-// Token-level cross entropy of a batch, padding ignored: the training loss.
-Tensor batch_loss(const Seq2Seq& model, const Batch& batch) {
-  tg::CrossEntropyOptions options;
-  options.ignore_index = Vocab::pad_id;
-  const Tensor logits = model.forward(batch);  // (T, B, V)
-  const int64_t V = logits.size(2);
-  return tg::cross_entropy(tg::reshape(logits, Shape{-1, V}), tg::reshape(batch.tgt_out, Shape{-1}), options);
-}
-
-// Sentences of ids in 4..vocab-1 (no specials), of the given lengths.
-std::vector<Example> random_examples(int64_t count, int64_t src_vocab, int64_t tgt_vocab, int64_t max_src,
-                                     int64_t max_tgt, uint64_t seed) {
-  tg::Generator gen(seed);
-  const std::vector<double> u = tg::uniform({count, 2 + max_src + max_tgt}, 0, 1, {DType::f64}, gen)
-                                    .to_vector<double>();
-  std::vector<Example> examples;
-  const int64_t row = 2 + max_src + max_tgt;
-  for (int64_t i = 0; i < count; ++i) {
-    const double* r = u.data() + i * row;
-    Example e;
-    const int64_t src_len = 1 + static_cast<int64_t>(r[0] * max_src), tgt_len = 1 + static_cast<int64_t>(r[1] * max_tgt);
-    for (int64_t j = 0; j < src_len; ++j) e.src.push_back(4 + static_cast<int64_t>(r[2 + j] * (src_vocab - 4)));
-    for (int64_t j = 0; j < tgt_len; ++j)
-      e.tgt.push_back(4 + static_cast<int64_t>(r[2 + max_src + j] * (tgt_vocab - 4)));
-    examples.push_back(std::move(e));
-  }
-  return examples;
-}
-
-Batch batch_of(const std::vector<Example>& examples) {
-  std::vector<int64_t> indices(examples.size());
-  for (size_t i = 0; i < indices.size(); ++i) indices[i] = static_cast<int64_t>(i);
-  return tg::text::make_batch(examples, indices);
-}
-
 // ---------------------------------------------------------------------------
 // Multi30k: the first pairs of the tokenized training set, or none
 
 using test_support::multi30k_dir;
-
-struct Corpus {
-  std::vector<Example> examples;
-  int64_t src_vocab = 0, tgt_vocab = 0;
-};
-
-// The first `count` pairs of Multi30k's train.lc.norm.tok with vocabularies
-// built from them (min_freq 2); synthetic pairs when the data is missing.
-Corpus small_corpus(int64_t count) {
-  const std::string dir = multi30k_dir();
-  Corpus corpus;
-  if (!std::filesystem::exists(dir + "/train.lc.norm.tok.de.gz")) {
-    MESSAGE("Multi30k not found in '" << dir << "' (set MULTI30K_DIR): training on synthetic pairs instead");
-    corpus.examples = random_examples(count, 40, 30, 10, 10, 7);
-    corpus.src_vocab = 40;
-    corpus.tgt_vocab = 30;
-    return corpus;
-  }
-  const std::vector<std::string> de = tg::text::read_lines(dir + "/train.lc.norm.tok.de.gz");
-  const std::vector<std::string> en = tg::text::read_lines(dir + "/train.lc.norm.tok.en.gz");
-  std::vector<std::vector<std::string>> src, tgt;
-  for (int64_t i = 0; i < count; ++i) {
-    src.push_back(tg::text::split_tokens(de[i]));
-    tgt.push_back(tg::text::split_tokens(en[i]));
-  }
-  const Vocab src_vocab = Vocab::build(src, 2), tgt_vocab = Vocab::build(tgt, 2);
-  corpus.examples = tg::text::encode_pairs(src, tgt, src_vocab, tgt_vocab);
-  corpus.src_vocab = src_vocab.size();
-  corpus.tgt_vocab = tgt_vocab.size();
-  return corpus;
-}
-
-// Adam steps on one batch; returns the losses before each step.
-std::vector<double> train(Seq2Seq& model, const Batch& batch, int steps, double lr) {
-  tg::optim::AdamOptions options;
-  options.lr = lr;
-  tg::optim::Adam adam(model.named_parameters(), options);
-  std::vector<double> losses;
-  for (int i = 0; i < steps; ++i) {
-    const Tensor loss = batch_loss(model, batch);
-    losses.push_back(loss.item());
-    loss.backward();
-    adam.step();
-    adam.zero_grad();
-  }
-  return losses;
-}
 
 using test_support::Fixture;
 using test_support::FixtureTensor;
@@ -171,7 +73,7 @@ TEST_CASE("teacher-forced logits match PyTorch's implementation of each model") 
   for (const std::string& kind : kKinds) {
     CAPTURE(kind);
     const Fixture fixture = load_fixture("translate_" + kind + ".txt");
-    auto model = build(kind, config_of(kind, 9, 8, 3, 4, 0.0), DType::f64, 1);
+    auto model = build(config_of(kind, 9, 8, 3, 4, 0.0), DType::f64, 1);
     int loaded = 0;
     for (const auto& [name_, p_] : model->named_parameters()) {
       const auto& name = name_;  // a plain reference: clang 14 cannot capture a structured binding
@@ -286,7 +188,7 @@ TEST_CASE("float64 gradient check of the teacher-forced loss") {
   REQUIRE(batch.tgt_in.shape() == Shape{3, 2});
   for (const std::string& kind : kKinds) {
     CAPTURE(kind);
-    auto model = build(kind, config_of(kind, 7, 7, 3, 4, 0.0), DType::f64, 9);
+    auto model = build(config_of(kind, 7, 7, 3, 4, 0.0), DType::f64, 9);
     std::map<std::string, Tensor> p;
     for (const auto& [name, t] : model->named_parameters()) p[name] = t;
     std::vector<Tensor> inputs = {p.at("decoder.out.weight"), p.at("encoder.gru.weight_ih_l0"),
@@ -319,7 +221,7 @@ TEST_CASE("checkpoint_encoder: the same loss and gradients bit for bit, dropout 
         ModelConfig config = config_of(kind, 11, 11, 8, 12, 0.3);
         config.cell = cell;
         config.checkpoint_encoder = recompute == 1;
-        auto model = build(kind, config, DType::f32, 5);
+        auto model = build(config, DType::f32, 5);
         model->train();
         model->reseed(77);
         tg::Tape tape;
@@ -364,11 +266,11 @@ TEST_CASE("a few Adam steps on Multi30k pairs reduce the loss") {
   const Batch batch = batch_of(corpus.examples);
   for (const std::string& kind : kKinds) {
     CAPTURE(kind);
-    auto model = tg::translate::make_model(config_of(kind, corpus.src_vocab, corpus.tgt_vocab, 16, 32, 0.1), 3);
+    auto model = tg::translate::make_model(config_of(kind, corpus.src_vocab.size(), corpus.tgt_vocab.size(), 16, 32, 0.1), 3);
     const std::vector<double> losses = train(*model, batch, 25, 1e-2);
     MESSAGE(kind << ": loss " << losses.front() << " -> " << losses.back());
     CHECK(std::isfinite(losses.back()));
-    CHECK(losses.front() > std::log(static_cast<double>(corpus.tgt_vocab)) * 0.8);  // starts near chance
+    CHECK(losses.front() > std::log(static_cast<double>(corpus.tgt_vocab.size())) * 0.8);  // starts near chance
     CHECK(losses.back() < 0.75 * losses.front());
   }
 }
@@ -378,7 +280,7 @@ TEST_CASE("beam search: beam 1 is greedy search; wider beams score at least as w
   const Batch batch = batch_of(corpus.examples);
   for (const std::string& kind : kKinds) {
     CAPTURE(kind);
-    auto model = tg::translate::make_model(config_of(kind, corpus.src_vocab, corpus.tgt_vocab, 16, 32, 0.1), 3);
+    auto model = tg::translate::make_model(config_of(kind, corpus.src_vocab.size(), corpus.tgt_vocab.size(), 16, 32, 0.1), 3);
     train(*model, batch, 40, 1e-2);
     REQUIRE(model->is_training());
 
@@ -634,7 +536,7 @@ TEST_CASE("greedy search: a batch whose sentences end at different steps gives e
   const Batch batch = batch_of(corpus.examples);
   for (const std::string& kind : kKinds) {
     CAPTURE(kind);
-    auto model = tg::translate::make_model(config_of(kind, corpus.src_vocab, corpus.tgt_vocab, 16, 32, 0.0), 5);
+    auto model = tg::translate::make_model(config_of(kind, corpus.src_vocab.size(), corpus.tgt_vocab.size(), 16, 32, 0.0), 5);
     train(*model, batch, 40, 1e-2);
     const std::vector<Example> first(corpus.examples.begin(), corpus.examples.begin() + 24);
     const Batch many = batch_of(first);
@@ -898,7 +800,7 @@ TEST_CASE("cell lstm: float64 gradient check of the teacher-forced loss") {
   const Batch batch = batch_of(examples);
   for (const std::string& kind : kKinds) {
     CAPTURE(kind);
-    auto model = build(kind, lstm_config(kind, 7, 7, 3, 4, 0.0), DType::f64, 9);
+    auto model = build(lstm_config(kind, 7, 7, 3, 4, 0.0), DType::f64, 9);
     std::map<std::string, Tensor> p;
     for (const auto& [name, t] : model->named_parameters()) p[name] = t;
     std::vector<Tensor> inputs = {p.at("encoder.lstm.weight_ih_l0"), p.at("decoder.lstm.weight_ih"),
@@ -915,11 +817,11 @@ TEST_CASE("cell lstm: a few Adam steps on Multi30k pairs reduce the loss") {
   const Batch batch = batch_of(corpus.examples);
   for (const std::string& kind : kKinds) {
     CAPTURE(kind);
-    auto model = tg::translate::make_model(lstm_config(kind, corpus.src_vocab, corpus.tgt_vocab, 16, 32, 0.1), 3);
+    auto model = tg::translate::make_model(lstm_config(kind, corpus.src_vocab.size(), corpus.tgt_vocab.size(), 16, 32, 0.1), 3);
     const std::vector<double> losses = train(*model, batch, 25, 1e-2);
     MESSAGE(kind << " lstm: loss " << losses.front() << " -> " << losses.back());
     CHECK(std::isfinite(losses.back()));
-    CHECK(losses.front() > std::log(static_cast<double>(corpus.tgt_vocab)) * 0.8);  // starts near chance
+    CHECK(losses.front() > std::log(static_cast<double>(corpus.tgt_vocab.size())) * 0.8);  // starts near chance
     CHECK(losses.back() < 0.75 * losses.front());
   }
 }
@@ -932,14 +834,14 @@ TEST_CASE("cell lstm: a few Adam steps on Multi30k pairs reduce the loss") {
 TEST_CASE("tied embeddings: logits = (W_o x + b_o) E_tgtᵀ + b_v, gradients reach E_tgt from both uses") {
   ModelConfig config = config_of("bahdanau", 9, 8, 3, 4, 0.0);
   config.tie_embeddings = true;
-  auto model = build("bahdanau", config, DType::f64, 3);
+  auto model = build(config, DType::f64, 3);
   std::map<std::string, Tensor> p;
   for (const auto& [name, t] : model->named_parameters()) p[name] = t;
   CHECK(p.at("decoder.out.weight").shape() == Shape{3, 4 + 8 + 3});  // (E, H + 2H + E)
   CHECK(p.at("decoder.out_bias").shape() == Shape{8});             // (V,)
   ModelConfig untied = config;
   untied.tie_embeddings = false;
-  CHECK(build("bahdanau", untied, DType::f64, 3)->named_parameters().size() + 1 == model->named_parameters().size());
+  CHECK(build(untied, DType::f64, 3)->named_parameters().size() + 1 == model->named_parameters().size());
 
   // The logits by hand from the layer's parts.
   std::vector<Example> examples(2);
@@ -971,6 +873,6 @@ TEST_CASE("tied embeddings: logits = (W_o x + b_o) E_tgtᵀ + b_v, gradients rea
 
   ModelConfig cho = config_of("cho", 9, 8, 3, 4, 0.0);
   cho.tie_embeddings = true;
-  CHECK_THROWS_WITH_AS(build("cho", cho, DType::f64, 3), doctest::Contains("tied embeddings are implemented for the bahdanau"),
+  CHECK_THROWS_WITH_AS(build(cho, DType::f64, 3), doctest::Contains("tied embeddings are implemented for the bahdanau"),
                        tg::Error);
 }
