@@ -14,9 +14,10 @@
 #include <string_view>
 #include <vector>
 
-#include "core/backend.h"
 
 namespace tg {
+
+class Backend;
 
 struct RegisterHostBackend {
   RegisterHostBackend(std::string_view name, int rank, Backend& (*get)());

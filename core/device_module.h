@@ -11,11 +11,12 @@
 // DeviceModule.
 #include <string>
 
-#include "core/backend.h"
 #include "core/cuda.h"
 #include "core/device.h"
 
 namespace tg {
+
+class Backend;
 
 class DeviceModule {
  public:

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
-#include "core/tape.h"
+#include "core/grad_mode.h"
 
 namespace tg {
 

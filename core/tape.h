@@ -37,6 +37,8 @@
 #include <vector>
 
 #include "core/profiler.h"  // ops open a ProfileScope beside their record()
+#include "core/grad_buffers.h"
+#include "core/grad_mode.h"
 #include "core/saved.h"
 #include "core/tensor.h"
 
@@ -141,30 +143,6 @@ class TapeScope {
   Tape* previous_;
 };
 
-// Gradient recording for this thread. NoGrad turns it off in its scope
-// (inference, evaluation, optimizer updates); EnableGrad turns it back on
-// (a backward function that records a graph of its own: tg::checkpoint).
-bool grad_enabled();
-class NoGrad {
- public:
-  NoGrad();
-  ~NoGrad();
-  NoGrad(const NoGrad&) = delete;
-  NoGrad& operator=(const NoGrad&) = delete;
-
- private:
-  bool previous_;
-};
-class EnableGrad {
- public:
-  EnableGrad();
-  ~EnableGrad();
-  EnableGrad(const EnableGrad&) = delete;
-  EnableGrad& operator=(const EnableGrad&) = delete;
-
- private:
-  bool previous_;
-};
 
 // The slot of `t` when it requires grad, else null: what a backward function
 // holds of an input to route its gradient, without keeping its data.
@@ -210,30 +188,11 @@ void record(const char* op, const std::vector<Tensor>& inputs, Tensor& output, F
   record(op, inputs, output, std::vector<Saved>{}, std::forward<Fn>(backward));
 }
 
-// ---- used inside backward functions ----
 
-// x.grad += g, where g may have x's shape or one x broadcasts to (it is then
-// summed back to x's shape). Takes ownership of g when nobody else holds it.
-void accumulate_grad(GradSlot& x, Tensor g);
-void accumulate_grad(const Tensor& x, Tensor g);
-// x's gradient buffer, contiguous, created as zeros when missing; for
-// kernels that accumulate in place (dx += ...).
-Tensor grad_buffer(GradSlot& x);
-Tensor grad_buffer(const Tensor& x);
-
-// Where a kernel that computes a whole gradient (a product) writes it: into
-// the slot's buffer, adding (accumulate), or, when the slot has none yet,
-// into a new uninitialized one it must overwrite (no zero fill, no extra
-// read). The buffer is contiguous, or, when x's `strides` are given and
-// order x's dimensions otherwise in memory (a weight's transpose Wᵀ, or the
-// transpose of a slice of W), dense in that order: the transpose's backward
-// then hands W (or the slice) a contiguous gradient, without a transposing
-// copy. Leaves' gradients stay contiguous.
-struct GradTarget {
-  Tensor buffer;
-  bool accumulate = false;
-};
-GradTarget grad_target(GradSlot& x);
-GradTarget grad_target(GradSlot& x, const Strides& strides);
+namespace detail {
+// Whether `storage` is that of the gradient the running backward function
+// consumes, seen for the first time (accumulate_grad may then adopt it).
+bool adopt_consumed(const Storage* storage);
+}  // namespace detail
 
 }  // namespace tg

@@ -3,8 +3,6 @@
 #include <cstring>
 
 #include "core/error.h"
-#include "core/kernels.h"
-#include "core/tape.h"
 
 namespace tg {
 
@@ -60,19 +58,6 @@ void Tensor::set_grad(const Tensor& g) const {
 Tensor& Tensor::retain_grad() {
   slot().retains_grad = true;
   return *this;
-}
-
-void Tensor::backward(BackwardOptions options) const { backward(Tensor(), options); }
-
-void Tensor::backward(const Tensor& seed, BackwardOptions options) const {
-  if (!requires_grad())
-    fail("backward: the tensor does not require grad (no input of the ops that made it required grad)");
-  const GradSlot& s = *impl().autograd;
-  if (s.graph_freed)
-    fail("backward: the graph of this tensor was freed by an earlier backward "
-         "(pass {{.retain_graph = true}} to the first backward to keep it)");
-  if (s.tape == nullptr) fail("backward: called on a leaf tensor; there is nothing to differentiate");
-  s.tape->backward(*this, seed, options);
 }
 
 Tensor Tensor::detach() const {
@@ -142,69 +127,6 @@ template std::vector<double> Tensor::to_vector<double>() const;
 template std::vector<int64_t> Tensor::to_vector<int64_t>() const;
 template std::vector<float16> Tensor::to_vector<float16>() const;
 template std::vector<bfloat16> Tensor::to_vector<bfloat16>() const;
-
-Tensor Tensor::contiguous() const {
-  if (is_contiguous()) return *this;
-  return detach().clone();
-}
-
-namespace {
-// The copies themselves, never recorded.
-Tensor copy_as(const Tensor& x, DType dtype) {
-  Tensor out = Tensor::empty(x.shape(), {dtype, x.device()});
-  kernels::copy_into(x, out);
-  return out;
-}
-
-Tensor copy_to_device(const Tensor& x, Device target) {
-  const Tensor src = x.contiguous();
-  Tensor out = Tensor::empty(x.shape(), {x.dtype(), target});
-  const size_t nbytes = x.numel() * dtype_size(x.dtype());
-  const char* src_bytes = static_cast<const char*>(src.impl().storage->data()) + src.offset() * dtype_size(x.dtype());
-  char* dst_bytes = static_cast<char*>(out.impl().storage->data());
-  if (x.device().is_host() && target.is_host())
-    std::memcpy(dst_bytes, src_bytes, nbytes);
-  else if (x.device().is_host())
-    device_backend(target).copy_from_host(src_bytes, dst_bytes, nbytes);
-  else if (target.is_host())
-    device_backend(x.device()).copy_to_host(src_bytes, dst_bytes, nbytes);
-  else
-    return copy_to_device(copy_to_device(x, Device::cpu()), target);
-  return out;
-}
-}  // namespace
-
-// clone, to(dtype) and to(device) are recorded as PyTorch's are: the gradient
-// flows back unchanged, converted to the input's dtype or copied to its device.
-// Casts to an integer or bool dtype end the graph (nothing to differentiate);
-// casts between float types (16-bit ones included) pass the gradient back.
-Tensor Tensor::clone() const {
-  Tensor out = copy_as(*this, dtype());
-  record("clone", {this}, out, [dx = slot_of(*this)](const Tensor& dy) { accumulate_grad(*dx, dy); });
-  return out;
-}
-
-void Tensor::copy_(const Tensor& src) const { kernels::copy_into(src, *this); }
-
-Tensor Tensor::to(DType target) const {
-  if (target == dtype()) return *this;
-  Tensor out = copy_as(*this, target);
-  auto differentiable = [](DType t) { return is_floating(t) || is_half(t); };
-  if (differentiable(dtype()) && differentiable(target))
-    record("to_dtype", {this}, out, [dx = slot_of(*this), source = dtype()](const Tensor& dy) {
-      accumulate_grad(*dx, copy_as(dy, source));
-    });
-  return out;
-}
-
-Tensor Tensor::to(Device target) const {
-  if (target == device()) return *this;
-  Tensor out = copy_to_device(*this, target);
-  record("to_device", {this}, out, [dx = slot_of(*this), source = device()](const Tensor& dy) {
-    accumulate_grad(*dx, copy_to_device(dy, source));
-  });
-  return out;
-}
 
 View Tensor::view() const {
   const TensorImpl& t = impl();

@@ -57,6 +57,39 @@ BACKEND_BODIES = {
     "_cpu.cpp": {"core", "kernels", "backends/cpu"},
     "_cuda.cu": {"core", "kernels", "backends/cuda"},
 }
+# Inside core, the engine's own order, lowest first: a core file may include
+# core files of its level or below. A file is named by its stem, or by its
+# name where a header and its source sit at different levels (a declaration
+# below the tape, its definition above it).
+CORE_LEVELS = [
+    # words every part uses
+    {"error", "dtype", "half", "shape", "device", "elementwise", "view", "random_bits", "matmul_precision",
+     "profiler", "host_allocator", "cuda", "generator", "dispatch", "grad_mode", "kernel_table.h"},
+    # where backends are found
+    {"backend_registry", "device_module"},
+    # the backend interface, its checks and the kernel tables, storage
+    {"backend", "kernel_checks", "kernel_table.cpp", "storage"},
+    # tensors and their autograd slot
+    {"tensor", "grad_slot.h", "grad_buffers.h"},
+    # tensor-level calls of the primitive kernels
+    {"kernels"},
+    # the tape and what backward keeps and writes
+    {"saved", "tape", "grad_slot.cpp", "grad_buffers.cpp", "tensor_methods"},
+    # built on all of them
+    {"creation", "format", "gradcheck"},
+]
+
+
+def core_level(path):
+    """The level of a core file (CORE_LEVELS), or None when it is not listed."""
+    name = path.split("/")[-1]
+    stem = name.rsplit(".", 1)[0]
+    for level, names in enumerate(CORE_LEVELS):
+        if name in names or stem in names:
+            return level
+    return None
+
+
 SOURCE_SUFFIXES = (".h", ".hpp", ".cpp", ".cc", ".cu", ".cuh", ".inl")
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^">]+)[">]')
 
@@ -122,6 +155,15 @@ def check(root):
                             problems.append(f"{where}: <{header}...> belongs to {' and '.join(owners)} only")
                     continue
                 to = included_layer(root, path, target)
+                if layer == "core" and to == "core":
+                    here, there = core_level(path), core_level(os.path.normpath(target).replace(os.sep, "/"))
+                    if here is None or there is None:
+                        unlisted = path if here is None else target
+                        problems.append(f"{where}: {unlisted} has no level in CORE_LEVELS (tests/layering/check_includes.py)")
+                    elif there > here:
+                        problems.append(f"{where}: inside core, level {here} ({path.split('/')[-1]}) may not include "
+                                        f"level {there} (CORE_LEVELS, lowest first)")
+                    continue
                 if to in UMBRELLAS and to not in allowed:
                     problems.append(f"{where}: library files include the layers' own headers, not the umbrella {to}")
                 elif to in UMBRELLAS:
