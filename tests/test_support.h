@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "text/multi30k_dir.h"
+#include "data/text/multi30k_dir.h"
 #include "tapegrad_kernels.h"
 
 namespace test_support {

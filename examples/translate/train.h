@@ -33,7 +33,7 @@
 #include "core/profiler.h"
 #include "seq2seq/seq2seq.h"
 #include "seq2seq/svg.h"
-#include "text/subword.h"
+#include "data/text/subword.h"
 #include "translation_checkpoint.h"
 
 namespace tg::translate {

@@ -5,9 +5,9 @@
 
 #include "core/creation.h"
 #include "core/error.h"
-#include "text/corpus.h"
-#include "text/tokenizer.h"
-#include "text/utf8.h"
+#include "data/text/corpus.h"
+#include "data/text/tokenizer.h"
+#include "data/text/utf8.h"
 #include "evaluate.h"
 #include "seq2seq/search.h"
 #include "seq2seq/svg.h"

@@ -1,4 +1,4 @@
-#include "text/multi30k_dir.h"
+#include "data/text/multi30k_dir.h"
 
 #include <cstdlib>
 #include <filesystem>
