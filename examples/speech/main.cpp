@@ -23,7 +23,7 @@
 #include "speech_model.h"
 #include "speech_svg.h"
 #include "seq2seq/svg.h"
-#include "core/safetensors.h"
+#include "io/safetensors.h"
 #include "tapegrad.h"
 
 namespace {

@@ -16,13 +16,14 @@ import sys
 # only the one it uses.
 MAY_INCLUDE = {
     "core": {"core"},
+    "io": {"core", "io"},  # files: safetensors, CRC-32
     "backends/reference": {"core", "backends/reference"},
     "backends/cpu": {"core", "backends/cpu"},
     "backends/cuda": {"core", "backends/cuda"},
     "ops": {"core", "ops"},
-    "nn": {"core", "ops", "nn"},
+    "nn": {"core", "ops", "io", "nn"},
     "optim": {"core", "optim"},
-    "train": {"core", "ops", "nn", "optim", "train"},
+    "train": {"core", "io", "ops", "nn", "optim", "train"},
     "data/text": {"core", "data/text"},  # the text library (tapegrad-text)
     "data/audio": {"core", "data/audio"},  # the audio library (tapegrad-audio)
     "distributed": {"core", "distributed"},  # data-parallel training across processes (MPI)
@@ -30,7 +31,7 @@ MAY_INCLUDE = {
 }
 # The umbrella headers at the root, one per installed library.
 UMBRELLAS = {
-    "tapegrad.h": {"core", "ops", "nn", "optim", "train"},
+    "tapegrad.h": {"core", "io", "ops", "nn", "optim", "train"},
     "tapegrad_text.h": {"core", "data/text"},
     "tapegrad_audio.h": {"core", "data/audio"},
     "tapegrad_kernels.h": {"core", "backends/cpu", "backends/reference", "tapegrad.h"},
