@@ -15,6 +15,7 @@
 #include "core/tensor.h"
 #include "io/crc32.h"
 #include "io/safetensors.h"
+#include "io/text_file.h"
 #include "ops/ops.h"
 #include "nn/nn.h"
 #include "optim/optim.h"

@@ -56,6 +56,7 @@
 #include "data/text/tokenizer.h"
 #include "data/text/vocab.h"
 #include "evaluate.h"
+#include "io/text_file.h"
 #include "nn/checkpoint.h"
 #include "optim/adam.h"
 #include "optim/clip_grad.h"
@@ -354,7 +355,7 @@ void run_decode(const Options& o) {
       outputs += ids_line("beam", beam_batches[k].indices[i], beam_hyps[k][i].tokens);
     }
   print_decode(o, fmt::format("beam{}", o.beam).c_str(), beam_count, beam_seconds, beam_tokens);
-  if (!o.outputs_path.empty()) translate::write_text_file(o.outputs_path, outputs);
+  if (!o.outputs_path.empty()) tg::write_text_file(o.outputs_path, outputs);
 }
 
 void add_common(CLI::App* cmd, Options& o) {

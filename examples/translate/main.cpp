@@ -30,6 +30,7 @@
 #include "distributed/rank_device.h"
 #include "distributed/run.h"
 #include "examples/cli_checks.h"
+#include "io/text_file.h"
 #include "average.h"
 #include "evaluate.h"
 #include "train/progress.h"
@@ -184,7 +185,7 @@ int run_translate(const std::vector<std::string>& checkpoints, const std::vector
       fmt::print("{}\n", t.text);  // an empty line of the stream gets an empty line
       if (with_attention && !t.source_tokens.empty()) {
         const std::string path = tr::indexed_path(svg_path, i + 1, count);
-        tr::write_text_file(path, tr::translation_attention_svg(t, translator));
+        tg::write_text_file(path, tr::translation_attention_svg(t, translator));
         fmt::print(stderr, "attention for sentence {} written to {}\n", i + 1, path);
       }
     }

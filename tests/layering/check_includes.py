@@ -28,6 +28,7 @@ MAY_INCLUDE = {
     "data/audio": {"core", "data/audio"},  # the audio library (tapegrad-audio)
     "distributed": {"core", "distributed"},  # data-parallel training across processes (MPI)
     "seq2seq": {"core", "ops", "nn", "data/text", "seq2seq"},  # the translation models
+    "plot": {"core", "plot"},  # SVG charts (training curve, attention alignment)
 }
 # The umbrella headers at the root, one per installed library.
 UMBRELLAS = {
