@@ -2,8 +2,8 @@
 // resumption, checkpoint and input errors, the progress line, the SVG writers,
 // metrics.csv, eval on any parallel files, standard input, non-finite
 // training (the last three also through the program itself). Training runs
-// use tiny models on the first pairs of Multi30k ($MULTI30K_DIR or
-// ../shared/data/multi30k), or on a small synthetic corpus in the same file
+// use tiny models on the first pairs of Multi30k ($MULTI30K_DIR, else the
+// download cache), or on a small synthetic corpus in the same file
 // layout when the data is not there.
 #include <doctest/doctest.h>
 

@@ -23,24 +23,16 @@ std::string multi30k_cache_dir() {
   return cache.empty() ? "" : cache + "/tapegrad/multi30k";
 }
 
-std::string find_multi30k_dir(const std::string& flag, const std::vector<std::string>& more_places) {
+std::string find_multi30k_dir(const std::string& flag) {
   if (!flag.empty()) return flag;
   if (const std::string env = environment("MULTI30K_DIR"); !env.empty()) return env;
-
-  std::vector<std::string> places = {"../shared/data/multi30k", "data/multi30k"};
-  if (const std::string cache = multi30k_cache_dir(); !cache.empty()) places.push_back(cache);
-  places.insert(places.end(), more_places.begin(), more_places.end());
+  const std::string cache = multi30k_cache_dir();
   std::error_code ec;
-  for (const std::string& place : places)
-    if (std::filesystem::is_directory(place, ec)) return place;
-
-  std::string tried;
-  for (const std::string& place : places) tried += (tried.empty() ? "'" : ", '") + place + "'";
-  const std::filesystem::path here = std::filesystem::current_path(ec);
-  fail("Multi30k not found: no --data-dir given, $MULTI30K_DIR not set, and none of {} is a directory (relative "
-       "ones from '{}'); run scripts/get_multi30k.sh, which puts it in '{}', or name the directory with --data-dir "
-       "or $MULTI30K_DIR",
-       tried, here.string(), multi30k_cache_dir().empty() ? "$XDG_CACHE_HOME/tapegrad/multi30k" : multi30k_cache_dir());
+  if (!cache.empty() && std::filesystem::is_directory(cache, ec)) return cache;
+  fail("Multi30k not found: no --data-dir given, $MULTI30K_DIR not set, and the download cache '{}' is not a "
+       "directory; run scripts/get_multi30k.sh, which puts it there, or name the directory with --data-dir or "
+       "$MULTI30K_DIR",
+       cache.empty() ? "$XDG_CACHE_HOME/tapegrad/multi30k" : cache);
 }
 
 }  // namespace tg::text

@@ -4,22 +4,20 @@
 //
 //   1. `flag`, a program's --data-dir, when not empty;
 //   2. $MULTI30K_DIR, when set and not empty;
-//   3. ../shared/data/multi30k, from the current directory;
-//   4. data/multi30k, from the current directory (where scripts/get_multi30k.sh
-//      put it before it moved out of the source tree);
-//   5. multi30k_cache_dir(), where scripts/get_multi30k.sh puts it now;
-//   6. `more_places`, in order (the tests add the shared copy beside the
-//      source tree, wherever they run from).
+//   3. multi30k_cache_dir(), where scripts/get_multi30k.sh puts it.
+//
+// The library knows no place of any particular checkout or machine: the
+// scripts (scripts/test.sh, scripts/translate-demo.sh) name a local copy
+// through $MULTI30K_DIR.
 //
 // An explicit choice (1 or 2) is returned as given, never second-guessed: the
-// reader's error then names the file it lacks. Of the others, the first that
-// is a directory is returned; when none is, tg::Error lists every place tried.
+// reader's error then names the file it lacks. The cache is returned when it
+// is a directory; otherwise tg::Error says what was tried and how to get it.
 #include <string>
-#include <vector>
 
 namespace tg::text {
 
-std::string find_multi30k_dir(const std::string& flag = "", const std::vector<std::string>& more_places = {});
+std::string find_multi30k_dir(const std::string& flag = "");
 
 // ${XDG_CACHE_HOME:-$HOME/.cache}/tapegrad/multi30k, as the scripts spell it;
 // "" when neither variable is set.

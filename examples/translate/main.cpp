@@ -258,8 +258,8 @@ struct TrainCommand {
         ->check(CLI::IsMember({"fp32", "tf32", "bf16", "fp16"}))
         ->capture_default_str();
     cmd->add_option("--data-dir", opt.data_dir,
-                    "Multi30k directory (default: $MULTI30K_DIR, else ../shared/data/multi30k, data/multi30k or "
-                    "~/.cache/tapegrad/multi30k, whichever exists first)");
+                    "Multi30k directory (default: $MULTI30K_DIR, else ~/.cache/tapegrad/multi30k, where "
+                    "scripts/get_multi30k.sh puts it)");
     cmd->add_option("--checkpoint-dir", opt.checkpoint_dir,
                     "where checkpoints and metrics go (default runs/<model>, runs/<model>-lstm with --cell lstm)");
     cmd->add_flag("--resume", opt.resume, "continue from <checkpoint-dir>/last.safetensors");
