@@ -69,7 +69,7 @@ inline std::string multi30k_dir() {
   try {
     return tg::text::find_multi30k_dir();
   } catch (const tg::Error& e) {
-    MESSAGE(e.what());
+    MESSAGE(std::string(e.what()));
     return "";
   }
 }
