@@ -16,7 +16,7 @@ import sys
 # only the one it uses.
 MAY_INCLUDE = {
     "core": {"core"},
-    "io": {"core", "io"},  # files: safetensors, CRC-32
+    "io": {"core", "io"},  # files: safetensors, CRC-32, whole text files
     "backends/reference": {"core", "backends/reference"},
     "backends/cpu": {"core", "backends/cpu"},
     "backends/cuda": {"core", "backends/cuda"},
