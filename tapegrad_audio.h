@@ -1,4 +1,4 @@
 #pragma once
 // The audio library (tapegrad-audio): audio files and log-mel features.
-#include "audio/audio_file.h"
-#include "audio/features.h"
+#include "data/audio/audio_file.h"
+#include "data/audio/features.h"

@@ -2,4 +2,4 @@
 // tapegrad-text: corpora (plain or .gz), the Moses tokenizer and detokenizer,
 // vocabularies, bucketed batching and BLEU, in one include. A library of its
 // own (pkg-config tapegrad-text) on top of the engine's core.
-#include "text/text.h"
+#include "data/text/text.h"

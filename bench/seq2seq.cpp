@@ -50,12 +50,13 @@
 #include "core/matmul_precision.h"
 #include "core/storage.h"
 #include "core/tape.h"
-#include "text/batching.h"
-#include "text/multi30k_dir.h"
-#include "text/subword.h"
-#include "text/tokenizer.h"
-#include "text/vocab.h"
+#include "data/text/batching.h"
+#include "data/text/multi30k_dir.h"
+#include "data/text/subword.h"
+#include "data/text/tokenizer.h"
+#include "data/text/vocab.h"
 #include "evaluate.h"
+#include "io/text_file.h"
 #include "nn/checkpoint.h"
 #include "optim/adam.h"
 #include "optim/clip_grad.h"
@@ -354,7 +355,7 @@ void run_decode(const Options& o) {
       outputs += ids_line("beam", beam_batches[k].indices[i], beam_hyps[k][i].tokens);
     }
   print_decode(o, fmt::format("beam{}", o.beam).c_str(), beam_count, beam_seconds, beam_tokens);
-  if (!o.outputs_path.empty()) translate::write_text_file(o.outputs_path, outputs);
+  if (!o.outputs_path.empty()) tg::write_text_file(o.outputs_path, outputs);
 }
 
 void add_common(CLI::App* cmd, Options& o) {

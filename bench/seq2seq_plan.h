@@ -23,7 +23,7 @@
 #include <utility>
 #include <vector>
 
-#include "text/batching.h"
+#include "data/text/batching.h"
 
 namespace tg::bench {
 

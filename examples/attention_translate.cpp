@@ -30,7 +30,7 @@
 #include "examples/cli_checks.h"
 
 struct Options {
-  std::string data_dir;      // "" = $MULTI30K_DIR, else ../shared/data/multi30k, else data/multi30k
+  std::string data_dir;      // "" = $MULTI30K_DIR, else the download cache
   int64_t train_limit = 0;   // > 0: only the first N training pairs
   int64_t max_len = 50;      // training pairs with a longer side are left out
   int64_t embed = 128, hidden = 256;
@@ -273,7 +273,7 @@ int main(int argc, char** argv) {
   Options o;
   CLI::App app{"Bahdanau et al. 2014's attention model on Multi30k German->English: trains, then prints BLEU."};
   app.add_option("--data-dir", o.data_dir, "Multi30k directory (default: $MULTI30K_DIR, else "
-                 "../shared/data/multi30k if present, else data/multi30k)");
+                 "~/.cache/tapegrad/multi30k, where scripts/get_multi30k.sh puts it)");
   app.add_option("--train-limit", o.train_limit, "only the first N training pairs (0: all)")->capture_default_str();
   app.add_option("--steps", o.steps, "optimizer steps")->capture_default_str()->check(cli_checks::positive());
   app.add_option("--batch-size", o.batch_size, "sentence pairs per step")->capture_default_str()->check(cli_checks::positive());
@@ -293,7 +293,7 @@ int main(int argc, char** argv) {
   tg::set_num_threads(o.threads);
 
   // 1. the data: vocabularies from the training side (words seen once become <unk>).
-  const std::string dir = tg::text::find_multi30k_dir(o.data_dir);  // --data-dir, $MULTI30K_DIR, the usual places
+  const std::string dir = tg::text::find_multi30k_dir(o.data_dir);  // --data-dir, $MULTI30K_DIR, the download cache
   if (!std::filesystem::exists(dir + "/train.lc.norm.tok.de.gz")) {
     fmt::print(stderr, "Multi30k not found in '{}': expected train.lc.norm.tok.de.gz there "
                "(--data-dir, $MULTI30K_DIR, or scripts/get_multi30k.sh)\n", dir);

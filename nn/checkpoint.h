@@ -21,7 +21,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/safetensors.h"
+#include "io/safetensors.h"
 #include "nn/module.h"
 
 namespace tg::nn {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Gets Multi30k task 1 (German-English) into DEST (default:
 # ${XDG_CACHE_HOME:-$HOME/.cache}/tapegrad/multi30k, outside the source tree,
-# where the programs look for it: data/multi30k_dir.h): for train, val and
+# where the programs look for it: data/text/multi30k_dir.h): for train, val and
 # test_2016_flickr, the raw files X.{de,en}.gz and the data set's own
 # preprocessed files X.lc.norm.tok.{de,en}.gz (lowercased, normalized,
 # Moses-tokenized).

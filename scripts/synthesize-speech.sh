@@ -61,7 +61,7 @@ for tool in espeak-ng sox; do
   fi
 done
 if [[ -z "$text" ]]; then
-  for dir in "${MULTI30K_DIR:-}" "$(dirname "$0")/../../shared/data/multi30k" data/multi30k "$HOME/.cache/tapegrad/multi30k"; do
+  for dir in "${MULTI30K_DIR:-}" "$(dirname "$0")/../../shared/data/multi30k" "${XDG_CACHE_HOME:-$HOME/.cache}/tapegrad/multi30k"; do
     if [[ -n "$dir" && -f "$dir/train.en.gz" ]]; then text="$dir/train.en.gz"; break; fi
   done
   if [[ -z "$text" ]]; then

@@ -21,6 +21,13 @@ build=${BUILD_DIR:-build}
 ninja -C "$build" examples/translate/translate
 translate=$repo/$build/examples/translate/translate
 
+# An offline copy beside the checkout stands in for $MULTI30K_DIR when it is
+# unset: scripts/get_multi30k.sh copies it when the download fails, and the
+# programs read it when not given --data-dir.
+if [ -z "${MULTI30K_DIR:-}" ] && [ -d "$repo/../shared/data/multi30k" ]; then
+  MULTI30K_DIR=$(cd "$repo/../shared/data/multi30k" && pwd)
+  export MULTI30K_DIR
+fi
 data=${XDG_CACHE_HOME:-$HOME/.cache}/tapegrad/multi30k  # outside the source tree; the programs look there too
 scripts/get_multi30k.sh "$data"
 run=${DEMO_DIR:-$repo/runs/demo}

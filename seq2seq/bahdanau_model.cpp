@@ -4,7 +4,7 @@
 
 #include "core/creation.h"
 #include "core/error.h"
-#include "text/vocab.h"
+#include "data/text/vocab.h"
 #include "seq2seq/model_parts.h"
 #include "ops/add.h"
 #include "ops/concat.h"

@@ -2,7 +2,7 @@
 
 #include "core/error.h"
 #include "core/tape.h"
-#include "text/vocab.h"
+#include "data/text/vocab.h"
 #include "seq2seq/model_parts.h"
 #include "ops/add.h"
 #include "ops/concat.h"

@@ -13,7 +13,7 @@
 #include "ops/reshape.h"
 #include "ops/transpose.h"
 #include "ops/slice.h"
-#include "text/vocab.h"
+#include "data/text/vocab.h"
 
 namespace tg::translate::detail {
 

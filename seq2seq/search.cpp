@@ -7,7 +7,7 @@
 #include "core/creation.h"
 #include "core/error.h"
 #include "core/tape.h"
-#include "text/vocab.h"
+#include "data/text/vocab.h"
 #include "seq2seq/model_parts.h"
 #include "ops/compare.h"
 #include "ops/index_select.h"

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "core/tensor.h"
-#include "text/batching.h"
+#include "data/text/batching.h"
 #include "nn/module.h"
 
 namespace tg::translate {

@@ -13,8 +13,10 @@ import sys
 
 def main():
     program, source_root = sys.argv[1], sys.argv[2]
-    # As tests/test_support.h: $MULTI30K_DIR, else ../shared/data/multi30k beside the checkout.
-    data_dir = os.environ.get("MULTI30K_DIR") or os.path.join(source_root, "..", "shared", "data", "multi30k")
+    # As the programs (data/text/multi30k_dir.h): $MULTI30K_DIR (scripts/test.sh sets it to the shared copy
+    # beside the checkout), else the download cache.
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    data_dir = os.environ.get("MULTI30K_DIR") or os.path.join(cache, "tapegrad", "multi30k")
     if not os.path.exists(os.path.join(data_dir, "train.lc.norm.tok.de.gz")):
         print(f"SKIP: Multi30k not found in '{data_dir}' (set MULTI30K_DIR)")
         return 77

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "text/multi30k_dir.h"
+#include "data/text/multi30k_dir.h"
 #include "tapegrad_kernels.h"
 
 namespace test_support {
@@ -62,14 +62,14 @@ inline tg::Tensor fixture_tensor(const Fixture& fixture, const std::string& name
 }
 
 // The Multi30k directory as the programs find it (tg::text::find_multi30k_dir:
-// $MULTI30K_DIR, ../shared/data/multi30k, data/multi30k, the download cache),
-// then ../shared/data/multi30k beside the checkout, wherever the test runs;
-// "" after saying why when there is none. A program that calls it links tapegrad-text.
+// $MULTI30K_DIR, else the download cache; scripts/test.sh sets $MULTI30K_DIR
+// to the shared copy beside the checkout when there is one), "" after saying
+// why when there is none. A program that calls it links tapegrad-text.
 inline std::string multi30k_dir() {
   try {
-    return tg::text::find_multi30k_dir("", {TAPEGRAD_SOURCE_DIR "/../shared/data/multi30k"});
+    return tg::text::find_multi30k_dir();
   } catch (const tg::Error& e) {
-    MESSAGE(e.what());
+    MESSAGE(std::string(e.what()));
     return "";
   }
 }

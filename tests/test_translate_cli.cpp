@@ -2,8 +2,8 @@
 // resumption, checkpoint and input errors, the progress line, the SVG writers,
 // metrics.csv, eval on any parallel files, standard input, non-finite
 // training (the last three also through the program itself). Training runs
-// use tiny models on the first pairs of Multi30k ($MULTI30K_DIR or
-// ../shared/data/multi30k), or on a small synthetic corpus in the same file
+// use tiny models on the first pairs of Multi30k ($MULTI30K_DIR, else the
+// download cache), or on a small synthetic corpus in the same file
 // layout when the data is not there.
 #include <doctest/doctest.h>
 
@@ -25,7 +25,8 @@
 #include "evaluate.h"
 #include "train/progress.h"
 #include "train/run_directory.h"
-#include "seq2seq/svg.h"
+#include "io/text_file.h"
+#include "plot/svg.h"
 #include "tapegrad.h"
 #include "tapegrad_text.h"
 #include "test_support.h"
@@ -318,7 +319,7 @@ TEST_CASE("translate train: epoch outputs beside the checkpoint") {
   CHECK(r.steps == 16);
   for (const char* f : {"best.safetensors", "last.safetensors", "metrics.csv", "curve.svg"})
     CHECK_MESSAGE(fs::exists(dir + "/" + f), f);
-  const std::vector<tr::EpochMetrics> m = tr::read_metrics_csv(dir + "/metrics.csv");
+  const std::vector<tg::plot::EpochMetrics> m = tr::read_metrics_csv(dir + "/metrics.csv");
   REQUIRE(m.size() == 2);
   CHECK(m[1].epoch == 2);
   CHECK(m[1].step == 16);
@@ -409,7 +410,7 @@ TEST_CASE("translation checkpoint errors name the file and the problem") {
   CHECK_THROWS_WITH_AS(tr::load_translator(missing), contains(missing), tg::Error);
 
   const std::string garbage = dir + "/garbage.safetensors";
-  tr::write_text_file(garbage, "this is not a safetensors file at all");
+  tg::write_text_file(garbage, "this is not a safetensors file at all");
   CHECK_THROWS_WITH_AS(tr::read_checkpoint_info(garbage),
                        contains("'" + garbage + "' is not a readable safetensors file"), tg::Error);
 
@@ -581,7 +582,7 @@ TEST_CASE("attention SVG: words escaped, one cell per pair, grey levels") {
   const std::vector<std::string> src = {"ein", "<b>&", "hund"};
   const std::vector<std::string> tgt = {"a", "dog's", "<eos>"};
   const tg::Tensor w = tg::from_vector(std::vector<float>{1, 0, 0, 0, 0.5f, 0.5f, 0, 0, 1}, tg::Shape{3, 3}, {});
-  const std::string svg = tr::attention_svg(src, tgt, w);
+  const std::string svg = tg::plot::attention_svg(src, tgt, w);
   CHECK(well_formed_xml(svg));
   CHECK(svg.rfind("<svg", 0) == 0);
   CHECK(svg.find("&lt;b&gt;&amp;") != std::string::npos);
@@ -593,18 +594,18 @@ TEST_CASE("attention SVG: words escaped, one cell per pair, grey levels") {
   CHECK(svg.find(">Attention weights<") != std::string::npos);  // the default title
   CHECK(svg.find("url(#weight-scale)") != std::string::npos);
   CHECK(svg.find(">weight<") != std::string::npos);
-  CHECK(tr::attention_svg(src, tgt, w, "Mine & yours").find(">Mine &amp; yours<") != std::string::npos);
+  CHECK(tg::plot::attention_svg(src, tgt, w, "Mine & yours").find(">Mine &amp; yours<") != std::string::npos);
   CHECK(svg.find("rgb(255,255,255)\"><title>1.000") != std::string::npos);
   CHECK(svg.find("rgb(128,128,128)") != std::string::npos);
-  CHECK_THROWS_WITH_AS(tr::attention_svg(src, {"a"}, w),
+  CHECK_THROWS_WITH_AS(tg::plot::attention_svg(src, {"a"}, w),
                        contains("weights must be (targets, sources) = (1, 3), got (3, 3)"), tg::Error);
 }
 
 TEST_CASE("curve SVG: both panels, labels, legend, escaped") {
-  std::vector<tr::EpochMetrics> m = {{1, 100, 5.1, 4.8, 121.5, 3.2, 1e-3, 60},
+  std::vector<tg::plot::EpochMetrics> m = {{1, 100, 5.1, 4.8, 121.5, 3.2, 1e-3, 60},
                                      {2, 200, 4.2, 4.1, 60.3, 9.8, 1e-3, 61},
                                      {3, 300, 3.6, 3.9, 49.4, 14.1, 5e-4, 59}};
-  const std::string svg = tr::curve_svg(m);
+  const std::string svg = tg::plot::curve_svg(m);
   CHECK(well_formed_xml(svg));
   for (const char* word : {"train loss", "validation loss", "validation BLEU", "epoch", "BLEU", "Training curve"})
     CHECK_MESSAGE(svg.find(word) != std::string::npos, word);
@@ -627,31 +628,31 @@ TEST_CASE("curve SVG: both panels, labels, legend, escaped") {
   CHECK(y_of_text("validation loss") < frame_top(1));
   CHECK(y_of_text("validation BLEU") < frame_top(2));
   CHECK(svg.find(">0</text>") == std::string::npos);  // the BLEU axis spans 3.2–14.1, not from 0
-  CHECK(well_formed_xml(tr::curve_svg({})));  // no epochs yet: still a document
-  CHECK(tr::xml_escape("a<b>&\"'") == "a&lt;b&gt;&amp;&quot;&apos;");
+  CHECK(well_formed_xml(tg::plot::curve_svg({})));  // no epochs yet: still a document
+  CHECK(tg::plot::xml_escape("a<b>&\"'") == "a&lt;b&gt;&amp;&quot;&apos;");
   CHECK_FALSE(well_formed_xml("<svg><text>a & b</text></svg>"));  // the checker itself rejects raw '&'
   CHECK_FALSE(well_formed_xml("<svg><text>a</svg>"));
-  const std::vector<double> ticks = tr::nice_ticks(0.3, 4.7, 5);
+  const std::vector<double> ticks = tg::plot::nice_ticks(0.3, 4.7, 5);
   CHECK(ticks == std::vector<double>{1, 2, 3, 4});
 }
 
 TEST_CASE("metrics.csv round-trips; indexed attention paths") {
   const std::string dir = temp_dir("metrics");
-  const std::vector<tr::EpochMetrics> m = {{1, 454, 4.5, 3.9, 49.4, 12.25, 0.001, 600.5},
+  const std::vector<tg::plot::EpochMetrics> m = {{1, 454, 4.5, 3.9, 49.4, 12.25, 0.001, 600.5},
                                            {2, 908, 3.25, 3.5, 33.1, 20.5, 0.0005, 610}};
-  tr::write_text_file(dir + "/metrics.csv", tr::metrics_csv(m));
-  const std::vector<tr::EpochMetrics> back = tr::read_metrics_csv(dir + "/metrics.csv");
+  tg::write_text_file(dir + "/metrics.csv", tr::metrics_csv(m));
+  const std::vector<tg::plot::EpochMetrics> back = tr::read_metrics_csv(dir + "/metrics.csv");
   REQUIRE(back.size() == 2);
   CHECK(back[1].step == 908);
   CHECK(back[1].val_bleu == 20.5);
   CHECK(back[1].lr == 0.0005);
   CHECK(tr::metrics_csv(m).rfind("epoch,step,train_loss,val_loss,val_ppl,val_bleu,lr,seconds\n", 0) == 0);
-  tr::write_text_file(dir + "/bad.csv", "epoch,step\n1,2\n");
+  tg::write_text_file(dir + "/bad.csv", "epoch,step\n1,2\n");
   CHECK_THROWS_WITH_AS(tr::read_metrics_csv(dir + "/bad.csv"), contains("expected 8 columns, got 2"),
                        tg::Error);
   CHECK(tr::indexed_path("out/align.svg", 2, 3) == "out/align-2.svg");
   CHECK(tr::indexed_path("align.svg", 1, 1) == "align.svg");
-  CHECK_THROWS_WITH_AS(tr::write_text_file(dir + "/no/such/dir/x.svg", "x"),
+  CHECK_THROWS_WITH_AS(tg::write_text_file(dir + "/no/such/dir/x.svg", "x"),
                        contains("cannot open '" + dir + "/no/such/dir/x.svg' for writing"), tg::Error);
 }
 
@@ -688,7 +689,7 @@ struct ProgramRun {
 ProgramRun run_program(const std::string& program, const std::string& arguments, const std::string& input = "") {
   const std::string dir = temp_dir("program_run");
   const std::string in = dir + "/in", out = dir + "/out", err = dir + "/err";
-  tr::write_text_file(in, input);
+  tg::write_text_file(in, input);
   const int raw = std::system(
       ("'" + program + "' " + arguments + " < '" + in + "' > '" + out + "' 2> '" + err + "'").c_str());
   ProgramRun run;
@@ -757,7 +758,7 @@ TEST_CASE("translate eval --src --ref: raw parallel files are tokenized as Multi
   CHECK_THROWS_WITH_AS(tr::read_parallel_text(dir + "/news.de.gz", dir + "/short.en", 0),
                        contains("'" + dir + "/news.de.gz' has 6 lines, '" + dir + "/short.en' has 1 lines"),
                        tg::Error);
-  tr::write_text_file(dir + "/bad.de", "Ein Hund.\nab\xff\xfe\n");
+  tg::write_text_file(dir + "/bad.de", "Ein Hund.\nab\xff\xfe\n");
   tg::text::write_lines(dir + "/two.en", {"A dog.", "ab"});
   CHECK_THROWS_WITH_AS(tr::read_parallel_text(dir + "/bad.de", dir + "/two.en", 0),
                        contains(dir + "/bad.de:2: invalid UTF-8 at byte 2 of the line (byte 0xFF)"), tg::Error);
@@ -993,7 +994,7 @@ TEST_CASE("translate train: a run folder is claimed: a finished run is kept, a s
   CHECK(run_program(program, tiny_in(dir + "/run") + " --resume --epochs 2").status == 0);  // released with the holder
 
   // A folder that cannot be made is reported before any data is read.
-  tr::write_text_file(dir + "/a_file", "x");
+  tg::write_text_file(dir + "/a_file", "x");
   const ProgramRun unwritable = run_program(program, tiny_in(dir + "/a_file/run"));
   CHECK(unwritable.status == 1);
   CHECK(unwritable.err.find("cannot create the run folder '" + dir + "/a_file/run'") != std::string::npos);

@@ -6,7 +6,7 @@
 #include <map>
 
 #include "core/error.h"
-#include "core/safetensors.h"
+#include "io/safetensors.h"
 
 namespace tg::train {
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "text/vocab.h"
+#include "data/text/vocab.h"
 #include "word_model.h"
 
 namespace tg::examples {

@@ -36,8 +36,7 @@ int main(int argc, char** argv) {
   std::string device_name = "cpu";
   app.add_option("--data-dir", options.data_dir,
                  "directory holding train.lc.norm.tok.en.gz and val.lc.norm.tok.en.gz "
-                 "(default: $MULTI30K_DIR, else ../shared/data/multi30k, data/multi30k or ~/.cache/tapegrad/multi30k, "
-                 "whichever exists first)");
+                 "(default: $MULTI30K_DIR, else ~/.cache/tapegrad/multi30k, where scripts/get_multi30k.sh puts it)");
   app.add_option("--min-freq", options.min_freq, "words seen fewer times in training become <unk>")
       ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1000000}));
   app.add_option("--epochs", options.epochs, "passes over the training sentences")->capture_default_str()->check(CLI::Range(1, 10000));

@@ -22,8 +22,8 @@
 #include "speech_decode.h"
 #include "speech_model.h"
 #include "speech_svg.h"
-#include "seq2seq/svg.h"
-#include "core/safetensors.h"
+#include "io/safetensors.h"
+#include "io/text_file.h"
 #include "tapegrad.h"
 
 namespace {
@@ -245,7 +245,7 @@ void transcribe(const Options& o, tg::Device device) {
                                                          : speech::greedy_decode(rows, frames[0], speech::kClasses));
   fmt::print("{}\n", text);
   if (!o.svg.empty()) {
-    tg::translate::write_text_file(o.svg, speech::alignment_svg(features, rows, frames[0], 2, "\u201c" + text + "\u201d"));
+    tg::write_text_file(o.svg, speech::alignment_svg(features, rows, frames[0], 2, "\u201c" + text + "\u201d"));
     std::fprintf(stderr, "speech: wrote %s\n", o.svg.c_str());
   }
 }

@@ -7,7 +7,7 @@
 #include <random>
 #include <sstream>
 
-#include "audio/audio_file.h"
+#include "data/audio/audio_file.h"
 #include "core/creation.h"
 #include "core/error.h"
 #include "ops/reshape.h"

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "audio/features.h"
+#include "data/audio/features.h"
 #include "core/tensor.h"
 
 namespace speech {

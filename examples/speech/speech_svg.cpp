@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "seq2seq/svg.h"  // xml_escape
+#include "plot/svg.h"  // xml_escape
 #include "speech_data.h"
 
 namespace speech {
@@ -21,7 +21,7 @@ std::string alignment_svg(const tg::Tensor& features, const std::vector<float>& 
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{:.0f}\" height=\"{:.0f}\" font-family=\"sans-serif\">\n"
       "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
       "<text x=\"{}\" y=\"20\" font-size=\"14\">{}</text>\n",
-      width, height, kLeft, tg::translate::xml_escape(title));
+      width, height, kLeft, tg::plot::xml_escape(title));
   // The spectrogram, low channels at the bottom; two mel channels per rect row to keep the file small.
   for (int64_t t = 0; t < frames; ++t)
     for (int64_t m = 0; m < mels; m += 2) {
@@ -42,7 +42,7 @@ std::string alignment_svg(const tg::Tensor& features, const std::vector<float>& 
       const std::string c = decode_ids({best});
       svg += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1:.0f}\" x2=\"{0:.1f}\" y2=\"{2:.0f}\" stroke=\"#c03030\" stroke-width=\"1\"/>\n"
                          "<text x=\"{0:.1f}\" y=\"{3:.0f}\" font-size=\"13\" text-anchor=\"middle\" fill=\"#c03030\">{4}</text>\n",
-                         x, kTop - 18, kTop + mels * kPixel, kTop - 22, c == " " ? "␣" : tg::translate::xml_escape(c));
+                         x, kTop - 18, kTop + mels * kPixel, kTop - 22, c == " " ? "␣" : tg::plot::xml_escape(c));
     }
     previous = best;
   }

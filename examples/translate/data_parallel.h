@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "core/tensor.h"
-#include "text/batching.h"
+#include "data/text/batching.h"
 #include "distributed/agreement.h"
 #include "seq2seq/seq2seq.h"
 #include "translation_checkpoint.h"

@@ -6,8 +6,8 @@
 
 #include "core/error.h"
 #include "core/tape.h"
-#include "text/corpus.h"
-#include "text/tokenizer.h"
+#include "data/text/corpus.h"
+#include "data/text/tokenizer.h"
 #include "ops/cross_entropy.h"
 #include "ops/reshape.h"
 #include "seq2seq/search.h"

@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "core/tensor.h"
-#include "text/batching.h"
-#include "text/bleu.h"
-#include "text/vocab.h"
+#include "data/text/batching.h"
+#include "data/text/bleu.h"
+#include "data/text/vocab.h"
 #include "ops/loss.h"
 #include "seq2seq/search.h"
 #include "seq2seq/seq2seq.h"

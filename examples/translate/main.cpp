@@ -30,6 +30,7 @@
 #include "distributed/rank_device.h"
 #include "distributed/run.h"
 #include "examples/cli_checks.h"
+#include "io/text_file.h"
 #include "average.h"
 #include "evaluate.h"
 #include "train/progress.h"
@@ -184,7 +185,7 @@ int run_translate(const std::vector<std::string>& checkpoints, const std::vector
       fmt::print("{}\n", t.text);  // an empty line of the stream gets an empty line
       if (with_attention && !t.source_tokens.empty()) {
         const std::string path = tr::indexed_path(svg_path, i + 1, count);
-        tr::write_text_file(path, tr::translation_attention_svg(t, translator));
+        tg::write_text_file(path, tr::translation_attention_svg(t, translator));
         fmt::print(stderr, "attention for sentence {} written to {}\n", i + 1, path);
       }
     }
@@ -257,8 +258,8 @@ struct TrainCommand {
         ->check(CLI::IsMember({"fp32", "tf32", "bf16", "fp16"}))
         ->capture_default_str();
     cmd->add_option("--data-dir", opt.data_dir,
-                    "Multi30k directory (default: $MULTI30K_DIR, else ../shared/data/multi30k, data/multi30k or "
-                    "~/.cache/tapegrad/multi30k, whichever exists first)");
+                    "Multi30k directory (default: $MULTI30K_DIR, else ~/.cache/tapegrad/multi30k, where "
+                    "scripts/get_multi30k.sh puts it)");
     cmd->add_option("--checkpoint-dir", opt.checkpoint_dir,
                     "where checkpoints and metrics go (default runs/<model>, runs/<model>-lstm with --cell lstm)");
     cmd->add_flag("--resume", opt.resume, "continue from <checkpoint-dir>/last.safetensors");

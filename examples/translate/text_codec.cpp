@@ -1,7 +1,7 @@
 #include "text_codec.h"
 
 #include "core/error.h"
-#include "text/tokenizer.h"
+#include "data/text/tokenizer.h"
 
 namespace tg::translate {
 

@@ -5,7 +5,7 @@
 //            Moses tokenizer), one vocabulary entry per word, rare words <unk>;
 //            the output is lowercase, detokenized by the Moses rules.
 //   subword  the data set's punctuation normalisation on the raw, cased text,
-//            then SentencePiece pieces (text/subword.h); the output is the
+//            then SentencePiece pieces (data/text/subword.h); the output is the
 //            pieces decoded: cased and detokenized, no <unk> for rare words.
 //
 // Either way the BLEU figures stay comparable with the word models' and with
@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-#include "text/subword.h"
+#include "data/text/subword.h"
 
 namespace tg::translate {
 

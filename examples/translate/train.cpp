@@ -19,12 +19,13 @@
 #include "data_parallel.h"
 #include "distributed/data_parallel.h"
 #include "distributed/distributed.h"
-#include "text/batching.h"
-#include "text/bleu.h"
-#include "text/corpus.h"
-#include "text/multi30k_dir.h"
-#include "text/tokenizer.h"
+#include "data/text/batching.h"
+#include "data/text/bleu.h"
+#include "data/text/corpus.h"
+#include "data/text/multi30k_dir.h"
+#include "data/text/tokenizer.h"
 #include "evaluate.h"
+#include "io/text_file.h"
 #include "optim/adam.h"
 #include "optim/clip_grad.h"
 #include "optim/lr_schedule.h"
@@ -97,16 +98,16 @@ uint64_t step_seed(uint64_t seed, int64_t step) {
   return mixer.next_u64();
 }
 
-std::string metrics_csv(const std::vector<EpochMetrics>& metrics) {
+std::string metrics_csv(const std::vector<plot::EpochMetrics>& metrics) {
   std::string s = "epoch,step,train_loss,val_loss,val_ppl,val_bleu,lr,seconds\n";
-  for (const EpochMetrics& m : metrics)
+  for (const plot::EpochMetrics& m : metrics)
     s += fmt::format("{},{},{:.6f},{:.6f},{:.4f},{:.4f},{},{:.2f}\n", m.epoch, m.step, m.train_loss, m.val_loss,
                      m.val_ppl, m.val_bleu, m.lr, m.seconds);
   return s;
 }
 
-std::vector<EpochMetrics> read_metrics_csv(const std::string& path) {
-  std::vector<EpochMetrics> metrics;
+std::vector<plot::EpochMetrics> read_metrics_csv(const std::string& path) {
+  std::vector<plot::EpochMetrics> metrics;
   const std::vector<std::string> lines = text::read_lines(path);
   for (size_t i = 1; i < lines.size(); ++i) {
     std::vector<double> v;
@@ -388,7 +389,7 @@ class Training {
       scaler_.load_state({{"scale", pos.loss_scale}, {"good_steps", double(pos.loss_scale_good_steps)}});
     std::error_code ec;
     if (std::filesystem::exists(files_.metrics_csv, ec))
-      for (const EpochMetrics& m : read_metrics_csv(files_.metrics_csv))
+      for (const plot::EpochMetrics& m : read_metrics_csv(files_.metrics_csv))
         if (m.epoch <= pos.epoch) result_.metrics.push_back(m);
     saved_step_ = pos.step;
     say(hooks_, "resuming from {}: epoch {}, batch {} done, step {} (model, seed, batch size, max-len, min-freq, "
@@ -518,7 +519,7 @@ class Training {
   void end_epoch(int64_t epoch) {
     if (ranks_.is_root()) check_finite_before_save();
     TrainPosition& pos = position();
-    EpochMetrics m;
+    plot::EpochMetrics m;
     m.epoch = epoch + 1;
     m.step = pos.step;
     m.train_loss = pos.epoch_tokens == 0 ? 0.0 : pos.epoch_loss_sum / static_cast<double>(pos.epoch_tokens);
@@ -538,7 +539,7 @@ class Training {
     write_last();  // the parameters were checked above, before validation
     if (ranks_.is_root()) {
       write_text_file(files_.metrics_csv, metrics_csv(result_.metrics));
-      write_text_file(files_.curve_svg, curve_svg(result_.metrics));
+      write_text_file(files_.curve_svg, plot::curve_svg(result_.metrics));
     }
     say(hooks_, "epoch {}: train loss {:.4f}, val loss {:.4f}, val ppl {:.2f}, val BLEU {:.2f}{}, lr {}, {}{}\n",
         m.epoch, m.train_loss, m.val_loss, m.val_ppl, m.val_bleu, improved ? " (best)" : "", m.lr,
@@ -547,7 +548,7 @@ class Training {
                           : "");
   }
 
-  void validate(EpochMetrics& m) {
+  void validate(plot::EpochMetrics& m) {
     m.val_loss = corpus_loss(*model_, data_.val, settings().batch_size);
     m.val_ppl = std::exp(m.val_loss);
     std::vector<std::string> hyps;

@@ -32,8 +32,8 @@
 
 #include "core/profiler.h"
 #include "seq2seq/seq2seq.h"
-#include "seq2seq/svg.h"
-#include "text/subword.h"
+#include "data/text/subword.h"
+#include "plot/svg.h"  // plot::EpochMetrics, a row of metrics.csv
 #include "translation_checkpoint.h"
 
 namespace tg::translate {
@@ -79,7 +79,7 @@ struct TrainResult {
   int64_t steps = 0;           // the global step count at the end
   bool stopped = false;        // stopped early (flag or max_steps) with last.safetensors written
   std::string checkpoint_dir;
-  std::vector<EpochMetrics> metrics;  // every epoch finished so far (from metrics.csv on resume)
+  std::vector<plot::EpochMetrics> metrics;  // every epoch finished so far (from metrics.csv on resume)
   std::vector<ProfileRow> profile;    // with options.profile: per op, over profiled_steps steps
   int64_t profiled_steps = 0;
 };
@@ -90,7 +90,7 @@ TrainResult train(const TrainOptions& options, const TrainHooks& hooks = {});
 uint64_t step_seed(uint64_t seed, int64_t step);
 
 // metrics.csv: header and rows, and reading them back (for resuming).
-std::string metrics_csv(const std::vector<EpochMetrics>& metrics);
-std::vector<EpochMetrics> read_metrics_csv(const std::string& path);
+std::string metrics_csv(const std::vector<plot::EpochMetrics>& metrics);
+std::vector<plot::EpochMetrics> read_metrics_csv(const std::string& path);
 
 }  // namespace tg::translate

@@ -5,12 +5,12 @@
 
 #include "core/creation.h"
 #include "core/error.h"
-#include "text/corpus.h"
-#include "text/tokenizer.h"
-#include "text/utf8.h"
+#include "data/text/corpus.h"
+#include "data/text/tokenizer.h"
+#include "data/text/utf8.h"
 #include "evaluate.h"
+#include "plot/svg.h"
 #include "seq2seq/search.h"
-#include "seq2seq/svg.h"
 
 namespace tg::translate {
 
@@ -97,7 +97,7 @@ std::string translation_attention_svg(const Translation& t, const Translator& tr
   target.resize(static_cast<size_t>(rows));
   const std::vector<float> all = t.attention.contiguous().to_vector<float>();
   const std::vector<float> kept(all.begin(), all.begin() + rows * t.attention.size(1));
-  return attention_svg(source, target, from_vector(kept, Shape{rows, t.attention.size(1)}, {DType::f32}),
+  return plot::attention_svg(source, target, from_vector(kept, Shape{rows, t.attention.size(1)}, {DType::f32}),
                        "Where each English word looked in the German sentence");
 }
 

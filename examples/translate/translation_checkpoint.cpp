@@ -8,8 +8,8 @@
 
 #include "core/error.h"
 #include "core/matmul_precision.h"
+#include "io/safetensors.h"
 #include "seq2seq/ensemble.h"
-#include "core/safetensors.h"
 
 namespace tg::translate {
 

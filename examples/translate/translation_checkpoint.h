@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "text/vocab.h"
+#include "data/text/vocab.h"
 #include "text_codec.h"
 #include "train/checkpoint.h"
 #include "optim/lr_schedule.h"

@@ -3,7 +3,7 @@
 // nn::AdditiveAttention (values and gradients, float64, 1e-12); padded source
 // positions must get weight exactly 0 and their keys gradient exactly 0. The
 // weights are printed and drawn as an SVG heatmap (attention_weights.svg) by
-// the translation library's drawing code (seq2seq/svg.h). Exits 1 if a claim does not hold.
+// the drawing code the programs share (plot/svg.h). Exits 1 if a claim does not hold.
 #include <fmt/format.h>
 #include <tapegrad.h>
 
@@ -13,7 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "seq2seq/svg.h"  // the alignment heatmap `translate --attention-svg` draws
+#include "io/text_file.h"
+#include "plot/svg.h"  // the alignment heatmap `translate --attention-svg` draws
 
 // [tutorial:attention]
 // score_bj = vᵀ tanh(W_k h_j + b_k + W_q s_b),  α_b = softmax_j(score_b) over valid j,
@@ -118,7 +119,7 @@ int main() {
   // sentence (there: per target word), one column per source position, white = 1.
   const std::vector<std::string> columns{"h1", "h2", "h3", "h4", "h5"};
   const std::vector<std::string> rows{"5 tokens", "3 tokens", "2 tokens"};
-  tg::translate::write_text_file("attention_weights.svg", tg::translate::attention_svg(columns, rows, mine.weights));
+  tg::write_text_file("attention_weights.svg", tg::plot::attention_svg(columns, rows, mine.weights));
   fmt::print("heatmap written to attention_weights.svg\n");
   // [/tutorial:heatmap]
 

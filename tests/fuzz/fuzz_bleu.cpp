@@ -1,4 +1,4 @@
-// libFuzzer target: the BLEU scorers (data/bleu.h) on arbitrary lines. The
+// libFuzzer target: the BLEU scorers (data/text/bleu.h) on arbitrary lines. The
 // first byte picks the options (bits 0-1: 1 to 3 reference sets; bit 2:
 // lowercase; bit 3: sacre_bleu's tokenizer "none" instead of "13a"); the
 // rest, cut at "\n", gives the hypotheses then each reference set, equally
@@ -7,7 +7,7 @@
 // whenever it has 4-grams.
 #include <cmath>
 
-#include "text/bleu.h"
+#include "data/text/bleu.h"
 #include "fuzz_support.h"
 
 namespace {

@@ -1,4 +1,4 @@
-// libFuzzer target: the corpus reader (data/corpus.h) on arbitrary file
+// libFuzzer target: the corpus reader (data/text/corpus.h) on arbitrary file
 // contents, plain and gzip-compressed. Every input reads or throws tg::Error;
 // what reads is valid UTF-8 without line breaks, decodes and encodes back to
 // itself, reads the same from the gzip-compressed file, and survives
@@ -8,8 +8,8 @@
 #include <optional>
 
 #include "core/error.h"
-#include "text/corpus.h"
-#include "text/utf8.h"
+#include "data/text/corpus.h"
+#include "data/text/utf8.h"
 #include "fuzz_support.h"
 
 namespace {

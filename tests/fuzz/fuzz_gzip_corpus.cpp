@@ -1,4 +1,4 @@
-// libFuzzer target: the corpus reader (text/corpus.h) on gzip streams that
+// libFuzzer target: the corpus reader (data/text/corpus.h) on gzip streams that
 // were cut short or had bytes changed. The input is five control bytes and a
 // text; the text is compressed, then the stream is cut at a point the first
 // two bytes pick (or kept whole) and one byte after the 10-byte header is
@@ -10,7 +10,7 @@
 #include <optional>
 
 #include "core/error.h"
-#include "text/corpus.h"
+#include "data/text/corpus.h"
 #include "fuzz_support.h"
 
 namespace {

@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "core/error.h"
-#include "core/safetensors.h"
+#include "io/safetensors.h"
 #include "fuzz_support.h"
 
 namespace {

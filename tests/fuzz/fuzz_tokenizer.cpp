@@ -1,10 +1,10 @@
-// libFuzzer target: Multi30k's tokenizer and the detokenizer (data/tokenizer.h)
+// libFuzzer target: Multi30k's tokenizer and the detokenizer (data/text/tokenizer.h)
 // on arbitrary lines. The first byte picks the language (even: de, odd: en),
 // the rest is the line. Nothing may crash or throw; on valid UTF-8 every
 // stage gives valid UTF-8, tokenize() agrees with tokenize_line(), and the
 // detokenizer's output has no leading, trailing or doubled spaces.
-#include "text/tokenizer.h"
-#include "text/utf8.h"
+#include "data/text/tokenizer.h"
+#include "data/text/utf8.h"
 #include "fuzz_support.h"
 
 namespace {

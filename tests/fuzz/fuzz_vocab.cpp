@@ -1,12 +1,12 @@
 // libFuzzer target: vocabularies as a translation checkpoint stores them
-// (data/vocab.h, examples/translate/translation_checkpoint.h). The input, cut
+// (data/text/vocab.h, examples/translate/translation_checkpoint.h). The input, cut
 // at NUL bytes, gives the "vocab.src" text, the "vocab.tgt" text and then
 // "key=value" pairs that replace other metadata of a valid checkpoint;
 // parse_checkpoint_metadata reads it all. Every input parses or throws
 // tg::Error; a vocabulary that parses writes back to the same text, and
 // every token maps to its id and back.
 #include "core/error.h"
-#include "text/vocab.h"
+#include "data/text/vocab.h"
 #include "fuzz_support.h"
 #include "translation_checkpoint.h"
 

@@ -10,11 +10,13 @@ import re
 import sys
 
 # layer -> the layers its files may include (each includes itself). A layer
-# is a top folder, or a folder under backends/: each backend is a layer of
-# its own, so that the engine (core) includes no backend and no backend
-# includes another.
+# is a top folder, or a folder under backends/ or data/: each backend is a
+# layer of its own, so that the engine (core) includes no backend and no
+# backend includes another; each data library too, so that a program links
+# only the one it uses.
 MAY_INCLUDE = {
     "core": {"core"},
+    "io": {"core", "io"},  # files: safetensors, CRC-32, whole text files
     "backends/reference": {"core", "backends/reference"},
     "backends/cpu": {"core", "backends/cpu"},
     "backends/cuda": {"core", "backends/cuda"},
@@ -23,19 +25,20 @@ MAY_INCLUDE = {
     # (BACKEND_BODIES below).
     "kernels": {"core", "kernels"},
     "ops": {"core", "kernels", "ops"},
-    "nn": {"core", "ops", "nn"},
+    "nn": {"core", "ops", "io", "nn"},
     "optim": {"core", "kernels", "optim"},
-    "train": {"core", "ops", "nn", "optim", "train"},
-    "text": {"core", "text"},  # the text library (tapegrad-text)
-    "audio": {"core", "audio"},  # the audio library (tapegrad-audio)
+    "train": {"core", "io", "ops", "nn", "optim", "train"},
+    "data/text": {"core", "data/text"},  # the text library (tapegrad-text)
+    "data/audio": {"core", "data/audio"},  # the audio library (tapegrad-audio)
     "distributed": {"core", "distributed"},  # data-parallel training across processes (MPI)
-    "seq2seq": {"core", "ops", "nn", "text", "seq2seq"},  # the translation models
+    "seq2seq": {"core", "ops", "nn", "data/text", "seq2seq"},  # the translation models
+    "plot": {"core", "plot"},  # SVG charts (training curve, attention alignment)
 }
 # The umbrella headers at the root, one per installed library.
 UMBRELLAS = {
-    "tapegrad.h": {"core", "ops", "nn", "optim", "train"},
-    "tapegrad_text.h": {"core", "text"},
-    "tapegrad_audio.h": {"core", "audio"},
+    "tapegrad.h": {"core", "io", "ops", "nn", "optim", "train"},
+    "tapegrad_text.h": {"core", "data/text"},
+    "tapegrad_audio.h": {"core", "data/audio"},
     "tapegrad_kernels.h": {"core", "kernels", "backends/cpu", "backends/reference", "tapegrad.h"},
 }
 # Third-party headers that belong to one part of a layer only: file name
@@ -46,10 +49,10 @@ PRIVATE_SYSTEM_HEADERS = {
     "cuda": ("backends/cuda/", "kernels/"),  # CUDA runtime: the cuda backend and the families' *_cuda.cu bodies
     "cublas": ("backends/cuda/",),
     "dlfcn.h": ("core/device_module.cpp",),  # dlopen: device modules are loaded there only
-    "zlib.h": ("text/",),  # gzip corpora: the text library
-    "sentencepiece": ("text/subword.cpp",),  # SentencePiece: subword vocabularies, behind text/subword.h
-    "sndfile.h": ("audio/audio_file.cpp",),  # libsndfile: audio files, behind audio/audio_file.h
-    "fftw3.h": ("audio/features.cpp",),  # FFTW: the spectra of audio/features.h
+    "zlib.h": ("data/text/",),  # gzip corpora: the text library
+    "sentencepiece": ("data/text/subword.cpp",),  # SentencePiece: subword vocabularies, behind data/text/subword.h
+    "sndfile.h": ("data/audio/audio_file.cpp",),  # libsndfile: audio files, behind data/audio/audio_file.h
+    "fftw3.h": ("data/audio/features.cpp",),  # FFTW: the spectra of data/audio/features.h
 }
 # A family's backend bodies, by file name suffix: they sit in kernels/ beside
 # their family but belong to a backend, so they may include it too.

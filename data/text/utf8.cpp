@@ -1,4 +1,4 @@
-#include "text/utf8.h"
+#include "data/text/utf8.h"
 
 namespace tg::text {
 

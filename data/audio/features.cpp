@@ -1,4 +1,4 @@
-#include "audio/features.h"
+#include "data/audio/features.h"
 
 #include <fftw3.h>
 

@@ -1,4 +1,4 @@
-#include "text/batching.h"
+#include "data/text/batching.h"
 
 #include <algorithm>
 #include <numeric>

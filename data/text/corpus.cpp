@@ -1,4 +1,4 @@
-#include "text/corpus.h"
+#include "data/text/corpus.h"
 
 #include <zlib.h>
 
@@ -7,7 +7,7 @@
 #include <memory>
 
 #include "core/error.h"
-#include "text/utf8.h"
+#include "data/text/utf8.h"
 
 namespace tg::text {
 

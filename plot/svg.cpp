@@ -1,14 +1,13 @@
-#include "seq2seq/svg.h"
+#include "plot/svg.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 
 #include "core/error.h"
 
-namespace tg::translate {
+namespace tg::plot {
 
 std::string xml_escape(std::string_view text) {
   std::string out;
@@ -238,12 +237,4 @@ std::string attention_svg(const std::vector<std::string>& source_words, const st
   return s;
 }
 
-void write_text_file(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) fail("cannot open '{}' for writing", path);
-  out << text;
-  out.close();
-  if (!out) fail("cannot write '{}'", path);
-}
-
-}  // namespace tg::translate
+}  // namespace tg::plot

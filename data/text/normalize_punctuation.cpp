@@ -4,8 +4,8 @@
 #include <functional>
 
 #include "core/error.h"
-#include "text/tokenizer.h"
-#include "text/strings.h"
+#include "data/text/tokenizer.h"
+#include "data/text/strings.h"
 
 namespace tg::text {
 

@@ -12,7 +12,7 @@
 // strict: every structural problem (bad JSON, unknown dtype, a size that does
 // not match the shape, offsets out of range, overlapping, leaving gaps or
 // trailing bytes) is a tg::Error naming the file and the problem, and nothing
-// is read out of bounds. The writer adds a CRC-32 (core/crc32.h) of each
+// is read out of bounds. The writer adds a CRC-32 (io/crc32.h) of each
 // tensor's bytes and of the other metadata to the metadata ("crc32:<name>",
 // "crc32:__metadata__"); the reader checks them when a file has them (files
 // of other writers have none) and removes them, so a flipped bit or an edited

@@ -1,11 +1,11 @@
-#include "text/vocab.h"
+#include "data/text/vocab.h"
 
 #include <algorithm>
 #include <fstream>
 #include <sstream>
 
 #include "core/error.h"
-#include "text/utf8.h"
+#include "data/text/utf8.h"
 
 namespace tg::text {
 

@@ -1,4 +1,4 @@
-#include "core/safetensors.h"
+#include "io/safetensors.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -11,7 +11,7 @@
 #include <fstream>
 #include <tuple>
 
-#include "core/crc32.h"
+#include "io/crc32.h"
 #include "core/error.h"
 
 namespace tg {

@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "audio/audio_file.h"
+#include "data/audio/audio_file.h"
 #include "core/tensor.h"
 
 namespace tg::audio {

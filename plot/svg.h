@@ -1,6 +1,9 @@
 #pragma once
 // Hand-written SVG: the training curve and an attention alignment matrix.
-// Both return the whole document as a string; write_text_file puts it on disk.
+// Both return the whole document as a string; tg::write_text_file
+// (io/text_file.h) puts it on disk. Programs draw with it (translate, speech,
+// the tutorial), so it is a room of its own rather than part of a model's
+// library.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -8,7 +11,7 @@
 
 #include "core/tensor.h"
 
-namespace tg::translate {
+namespace tg::plot {
 
 // One row of metrics.csv.
 struct EpochMetrics {
@@ -37,7 +40,4 @@ std::string curve_svg(const std::vector<EpochMetrics>& metrics);
 std::string attention_svg(const std::vector<std::string>& source_words, const std::vector<std::string>& target_words,
                           const Tensor& weights, const std::string& title = "Attention weights");
 
-// Writes `text` to `path`; throws naming the path when it cannot.
-void write_text_file(const std::string& path, const std::string& text);
-
-}  // namespace tg::translate
+}  // namespace tg::plot

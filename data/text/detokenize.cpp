@@ -4,9 +4,9 @@
 #include <map>
 
 #include "core/error.h"
-#include "text/tokenizer.h"
-#include "text/utf8.h"
-#include "text/strings.h"
+#include "data/text/tokenizer.h"
+#include "data/text/utf8.h"
+#include "data/text/strings.h"
 
 namespace tg::text {
 

@@ -1,4 +1,4 @@
-#include "audio/audio_file.h"
+#include "data/audio/audio_file.h"
 
 #include <sndfile.h>
 

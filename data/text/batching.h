@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "core/tensor.h"
-#include "text/vocab.h"
+#include "data/text/vocab.h"
 
 namespace tg::text {
 

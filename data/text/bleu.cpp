@@ -1,13 +1,13 @@
-#include "text/bleu.h"
+#include "data/text/bleu.h"
 
 #include <algorithm>
 #include <cmath>
 #include <map>
 
 #include "core/error.h"
-#include "text/tokenizer.h"
-#include "text/utf8.h"
-#include "text/strings.h"
+#include "data/text/tokenizer.h"
+#include "data/text/utf8.h"
+#include "data/text/strings.h"
 
 namespace tg::text {
 

@@ -1,14 +1,14 @@
 // tokenizer.perl's default path (no -a, -x, -penn, -no-escape), rule by rule,
-// on code points with Perl's Unicode classes (data/utf8.h). Each s///g is a
+// on code points with Perl's Unicode classes (data/text/utf8.h). Each s///g is a
 // left-to-right scan whose matches do not overlap, as Perl's are.
-#include "text/tokenizer.h"
+#include "data/text/tokenizer.h"
 
 #include <algorithm>
 #include <functional>
 
 #include "core/error.h"
-#include "text/nonbreaking_prefixes.h"
-#include "text/utf8.h"
+#include "data/text/nonbreaking_prefixes.h"
+#include "data/text/utf8.h"
 
 namespace tg::text {
 

@@ -1,9 +1,9 @@
-#include "text/nonbreaking_prefixes.h"
+#include "data/text/nonbreaking_prefixes.h"
 
 #include <sstream>
 
 #include "core/error.h"
-#include "text/utf8.h"
+#include "data/text/utf8.h"
 
 namespace tg::text {
 

@@ -1,4 +1,4 @@
-#include "text/subword.h"
+#include "data/text/subword.h"
 
 #include <sentencepiece_processor.h>
 #include <sentencepiece_trainer.h>

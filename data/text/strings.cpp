@@ -1,4 +1,4 @@
-#include "text/strings.h"
+#include "data/text/strings.h"
 
 namespace tg::text {
 
