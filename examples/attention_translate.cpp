@@ -263,8 +263,13 @@ void evaluate(AttentionModel& model, const Split& split, const tg::text::Vocab& 
     const std::vector<std::vector<int64_t>> ids = greedy_decode(model, batch, max_len);
     for (size_t k = 0; k < indices.size(); ++k) hypotheses[indices[k]] = join(en_vocab.decode(ids[k]));
   }
+  // Shown as text (Moses' escapes such as &apos; undone); scored as tokens.
+  auto readable = [](const std::string& tokens, const char* lang) {
+    return tg::text::detokenize(tg::text::split_tokens(tokens), lang);
+  };
   for (size_t i = 0; i < std::min<size_t>(3, pairs.size()); ++i)
-    fmt::print("  de  {}\n  en  {}\n  mt  {}\n", split.de[i], split.en[i], hypotheses[i]);
+    fmt::print("  de  {}\n  en  {}\n  mt  {}\n", readable(split.de[i], "de"), readable(split.en[i], "en"),
+               readable(hypotheses[i], "en"));
   const tg::text::BleuScore bleu = tg::text::multi_bleu(hypotheses, split.en, /*lowercase=*/true);
   fmt::print("{} BLEU (greedy, {} sentences): {}\n", name, pairs.size(), bleu.str());
 }

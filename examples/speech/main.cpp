@@ -95,82 +95,126 @@ Decoded decode_split(const speech::Recognizer& model, const std::vector<speech::
   return d;
 }
 
+// What training carries from epoch to epoch: the model, its optimizer and
+// schedule, where the run goes on from, and the best validation CER so far.
+struct Training {
+  Training(const Options& o, tg::Device device, int64_t steps_per_epoch)
+      : gen(o.seed), model(model_config(o), gen) {
+    model.to(device);  // before the optimizer takes the parameters
+    adam = std::make_unique<tg::optim::Adam>(model.named_parameters(), adam_options(o));
+    // Cosine from lr down to lr/20 over the whole run, after a linear warm-up.
+    if (o.schedule == "cosine")
+      cosine = std::make_unique<tg::optim::CosineAnnealingLR>(
+          *adam, std::max<int64_t>(1, o.epochs * steps_per_epoch - o.warmup), o.lr / 20, o.warmup);
+  }
+  static tg::optim::AdamOptions adam_options(const Options& o) {
+    tg::optim::AdamOptions options;
+    options.lr = o.lr;
+    return options;
+  }
+
+  tg::Generator gen;
+  speech::Recognizer model;
+  std::unique_ptr<tg::optim::Adam> adam;
+  std::unique_ptr<tg::optim::CosineAnnealingLR> cosine;
+  int64_t first_epoch = 1;
+  double best_cer = 2.0;
+};
+
+// Picks up `last` of the checkpoint folder: parameters, optimizer, schedule, epoch and best CER.
+void resume(Training& t, const std::string& last) {
+  const tg::nn::Metadata meta = tg::train::load(t.model, *t.adam, last, {}, t.cosine.get());
+  t.first_epoch = std::stoll(meta.at("epoch")) + 1;
+  t.best_cer = std::stod(meta.at("best_cer"));
+  fmt::print("resumed from {} after epoch {}\n", last, t.first_epoch - 1);
+}
+
+// One update on one batch (SpecAugment, dropout seeded by epoch and step); returns the mean CTC loss.
+double train_step(Training& t, const Options& o, const std::vector<speech::Utterance>& train_set,
+                  const std::vector<size_t>& indices, int64_t epoch, int64_t step, tg::Device device,
+                  int64_t& frames_seen) {
+  speech::Batch batch = speech::make_batch(train_set, indices);
+  speech::spec_augment(batch, o.augment, o.seed * 7919 + static_cast<uint64_t>(epoch * 100000 + step));
+  t.model.reseed(o.seed * 1000003 + static_cast<uint64_t>(epoch * 100000 + step));
+  tg::Tape tape;
+  tg::TapeScope scope(tape);
+  std::vector<int64_t> frames;
+  const tg::Tensor log_probs = t.model.forward(batch.features.to(device), batch.frames, frames);
+  const tg::Tensor loss = tg::ctc_loss(log_probs, batch.targets, frames, batch.target_lengths, speech::kBlank,
+                                       tg::Reduction::mean, true);
+  const double value = loss.item();
+  loss.backward();
+  tg::optim::clip_grad_norm(t.model.parameters(), o.clip);
+  t.adam->step();
+  t.adam->zero_grad();
+  if (t.cosine) t.cosine->step();
+  for (const int64_t f : batch.frames) frames_seen += f;
+  return value;
+}
+
+struct EpochTotals {
+  double loss_sum = 0;
+  int64_t steps = 0, frames_seen = 0;
+  double seconds = 0;
+};
+
+// Every batch of the training set once, in the epoch's shuffled order, with a progress line every 50 steps.
+EpochTotals train_epoch(Training& t, const Options& o, const std::vector<speech::Utterance>& train_set, int64_t epoch,
+                        tg::Device device) {
+  const Clock::time_point epoch_start = Clock::now();
+  t.model.train();
+  EpochTotals totals;
+  const auto plan = speech::plan_batches(train_set, o.batch_size, o.seed * 1000 + static_cast<uint64_t>(epoch));
+  for (const std::vector<size_t>& indices : plan) {
+    totals.loss_sum += train_step(t, o, train_set, indices, epoch, totals.steps, device, totals.frames_seen);
+    ++totals.steps;
+    if (totals.steps % 50 == 0)
+      fmt::print("  epoch {} step {}/{} loss {:.4f} lr {:.2e} ({:.0f} frames/s)\n", epoch, totals.steps, plan.size(),
+                 totals.loss_sum / totals.steps, t.adam->lr(),
+                 static_cast<double>(totals.frames_seen) / seconds_since(epoch_start));
+    std::fflush(stdout);
+  }
+  totals.seconds = seconds_since(epoch_start);
+  return totals;
+}
+
+// Greedy CER/WER on the validation set; saves `last` (to resume) and, at a new best CER, `best`.
+speech::ErrorRates validate_and_save(Training& t, const std::vector<speech::Utterance>& val_set, int64_t epoch,
+                                     const std::string& last, const std::string& best_path) {
+  t.model.eval();
+  const Decoded val = decode_split(t.model, val_set, 1);
+  const speech::ErrorRates rates = speech::error_rates(val.greedy, val.references);
+  tg::nn::Metadata meta = config_metadata(t.model.config());
+  meta["epoch"] = std::to_string(epoch);
+  t.best_cer = std::min(t.best_cer, rates.cer);
+  meta["best_cer"] = std::to_string(t.best_cer);
+  tg::train::save(t.model, *t.adam, last, meta, t.cosine.get());
+  if (rates.cer <= t.best_cer) tg::nn::save(t.model, best_path, config_metadata(t.model.config()));
+  return rates;
+}
+
 void train(const Options& o, tg::Device device) {
   const Clock::time_point start = Clock::now();
   const std::vector<speech::Utterance> train_set = speech::read_split(o.data, "train", o.limit);
   const std::vector<speech::Utterance> val_set = speech::read_split(o.data, "val", o.limit > 0 ? o.limit : 0);
   fmt::print("data: {} train, {} val utterances from {} (features {:.1f} s)\n", train_set.size(), val_set.size(), o.data,
              seconds_since(start));
-  tg::Generator gen(o.seed);
-  speech::Recognizer model(model_config(o), gen);
-  model.to(device);
-  tg::optim::AdamOptions adam_options;
-  adam_options.lr = o.lr;
-  tg::optim::Adam adam(model.named_parameters(), adam_options);
-  // Cosine from lr down to lr/20 over the whole run, after a linear warm-up.
   const int64_t steps_per_epoch = (static_cast<int64_t>(train_set.size()) + o.batch_size - 1) / o.batch_size;
-  std::unique_ptr<tg::optim::CosineAnnealingLR> cosine;
-  if (o.schedule == "cosine")
-    cosine = std::make_unique<tg::optim::CosineAnnealingLR>(
-        adam, std::max<int64_t>(1, o.epochs * steps_per_epoch - o.warmup), o.lr / 20, o.warmup);
+  Training t(o, device, steps_per_epoch);
   std::filesystem::create_directories(o.checkpoint_dir);
   const std::string last = o.checkpoint_dir + "/last.safetensors", best_path = o.checkpoint_dir + "/best.safetensors";
-  int64_t first_epoch = 1;
-  double best_cer = 2.0;
-  if (o.resume) {
-    const tg::nn::Metadata meta = tg::train::load(model, adam, last, {}, cosine.get());
-    first_epoch = std::stoll(meta.at("epoch")) + 1;
-    best_cer = std::stod(meta.at("best_cer"));
-    fmt::print("resumed from {} after epoch {}\n", last, first_epoch - 1);
-  }
+  if (o.resume) resume(t, last);
   fmt::print("model: {} parameters (conv {}, GRU {}x{} bidirectional), batch {}, lr {} ({}), on {}, threads {}\n",
-             model.parameter_count(), o.channels, o.layers, o.hidden, o.batch_size, o.lr, o.schedule, device.str(),
+             t.model.parameter_count(), o.channels, o.layers, o.hidden, o.batch_size, o.lr, o.schedule, device.str(),
              o.threads);
   fmt::print("SpecAugment: {} frequency masks of up to {} channels, {} time masks of up to {} frames ({:.0f}% of each)\n",
              o.augment.freq_masks, o.augment.freq_width, o.augment.time_masks, o.augment.time_width, 100 * o.augment.time_ratio);
-  const std::vector<tg::Tensor> params = model.parameters();
-  for (int64_t epoch = first_epoch; epoch <= o.epochs; ++epoch) {
-    const Clock::time_point epoch_start = Clock::now();
-    model.train();
-    double loss_sum = 0;
-    int64_t steps = 0, frames_seen = 0;
-    const auto plan = speech::plan_batches(train_set, o.batch_size, o.seed * 1000 + static_cast<uint64_t>(epoch));
-    for (const std::vector<size_t>& indices : plan) {
-      speech::Batch batch = speech::make_batch(train_set, indices);
-      speech::spec_augment(batch, o.augment, o.seed * 7919 + static_cast<uint64_t>(epoch * 100000 + steps));
-      model.reseed(o.seed * 1000003 + static_cast<uint64_t>(epoch * 100000 + steps));
-      tg::Tape tape;
-      tg::TapeScope scope(tape);
-      std::vector<int64_t> frames;
-      const tg::Tensor log_probs = model.forward(batch.features.to(device), batch.frames, frames);
-      const tg::Tensor loss = tg::ctc_loss(log_probs, batch.targets, frames, batch.target_lengths, speech::kBlank,
-                                           tg::Reduction::mean, true);
-      loss_sum += loss.item();
-      loss.backward();
-      tg::optim::clip_grad_norm(params, o.clip);
-      adam.step();
-      adam.zero_grad();
-      if (cosine) cosine->step();
-      ++steps;
-      for (const int64_t f : batch.frames) frames_seen += f;
-      if (steps % 50 == 0)
-        fmt::print("  epoch {} step {}/{} loss {:.4f} lr {:.2e} ({:.0f} frames/s)\n", epoch, steps, plan.size(),
-                   loss_sum / steps, adam.lr(), static_cast<double>(frames_seen) / seconds_since(epoch_start));
-      std::fflush(stdout);
-    }
-    const double train_seconds = seconds_since(epoch_start);
-    model.eval();
-    const Decoded val = decode_split(model, val_set, 1);
-    const speech::ErrorRates rates = speech::error_rates(val.greedy, val.references);
-    tg::nn::Metadata meta = config_metadata(model.config());
-    meta["epoch"] = std::to_string(epoch);
-    best_cer = std::min(best_cer, rates.cer);
-    meta["best_cer"] = std::to_string(best_cer);
-    tg::train::save(model, adam, last, meta, cosine.get());
-    if (rates.cer <= best_cer) tg::nn::save(model, best_path, config_metadata(model.config()));
+  for (int64_t epoch = t.first_epoch; epoch <= o.epochs; ++epoch) {
+    const EpochTotals totals = train_epoch(t, o, train_set, epoch, device);
+    const speech::ErrorRates rates = validate_and_save(t, val_set, epoch, last, best_path);
     fmt::print("epoch {} loss {:.4f} val CER {:.2f}% WER {:.2f}% (greedy) train {:.0f} s ({:.0f} frames/s), {:.0f} s in all\n",
-               epoch, loss_sum / steps, 100 * rates.cer, 100 * rates.wer, train_seconds,
-               static_cast<double>(frames_seen) / train_seconds, seconds_since(start));
+               epoch, totals.loss_sum / totals.steps, 100 * rates.cer, 100 * rates.wer, totals.seconds,
+               static_cast<double>(totals.frames_seen) / totals.seconds, seconds_since(start));
     std::fflush(stdout);
   }
 }
