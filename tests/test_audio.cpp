@@ -11,6 +11,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -124,6 +126,49 @@ TEST_CASE("audio errors name the file or the argument") {
   CHECK_THROWS_WITH_AS(tg::audio::log_mel(tone(440, 16000, 1000), {.f_max = 9000}),
                        doctest::Contains("f_max <= 8000 Hz (half the sample rate)"), tg::Error);
   CHECK(tg::audio::log_mel(tone(440, 16000, 100)).shape() == tg::Shape{0, 80});  // shorter than one window
+}
+
+namespace {
+// A mono 32-bit float WAV (format 3) holding `samples` exactly, written by hand
+// so that values write_wav refuses (NaN, inf, beyond float) can be stored.
+void write_float_wav(const std::string& path, const std::vector<float>& samples) {
+  auto u32 = [](uint32_t v) { return std::string{char(v), char(v >> 8), char(v >> 16), char(v >> 24)}; };
+  auto u16 = [](uint16_t v) { return std::string{char(v), char(v >> 8)}; };
+  const uint32_t data_bytes = static_cast<uint32_t>(samples.size() * 4);
+  std::string bytes = "RIFF" + u32(36 + data_bytes) + "WAVE" + "fmt " + u32(16) + u16(3) + u16(1) + u32(16000) +
+                      u32(64000) + u16(4) + u16(32) + "data" + u32(data_bytes);
+  std::string payload(data_bytes, '\0');
+  std::memcpy(payload.data(), samples.data(), data_bytes);
+  std::ofstream(path, std::ios::binary) << bytes + payload;
+}
+}  // namespace
+
+TEST_CASE("read_audio refuses non-finite samples and a data chunk longer than the file, naming file and place") {
+  const std::string finite = temp_path("finite.wav");
+  write_float_wav(finite, {0.0f, 0.5f, -0.25f, 1.5f});  // beyond [-1, 1] is allowed in a float file
+  const Audio audio = tg::audio::read_audio(finite);
+  CHECK(audio.samples == std::vector<float>{0.0f, 0.5f, -0.25f, 1.5f});
+  for (const float bad : {NAN, INFINITY, -INFINITY}) {
+    CAPTURE(bad);
+    const std::string path = temp_path("bad_sample.wav");
+    write_float_wav(path, {0.1f, 0.2f, bad, 0.3f});
+    CHECK_THROWS_WITH_AS(tg::audio::read_audio(path),
+                         doctest::Contains((path + ": sample 2 (at 0.000 s) is ").c_str()), tg::Error);
+    CHECK_THROWS_WITH_AS(tg::audio::read_audio(path), doctest::Contains("audio samples must be finite numbers"),
+                         tg::Error);
+    std::remove(path.c_str());
+  }
+  // A 16-bit WAV cut in half: its data chunk still claims every sample.
+  const std::string whole = temp_path("whole.wav");
+  tg::audio::write_wav(whole, tone(440, 16000, 16000, 0.5));
+  const auto size = std::filesystem::file_size(whole);
+  CHECK(tg::audio::read_audio(whole).samples.size() == 16000);
+  std::filesystem::resize_file(whole, size / 2);
+  CHECK_THROWS_WITH_AS(tg::audio::read_audio(whole), doctest::Contains((whole + " is truncated or damaged: its data chunk").c_str()),
+                       tg::Error);
+  CHECK_THROWS_WITH_AS(tg::audio::read_audio(whole), doctest::Contains("claims 32000 bytes"), tg::Error);
+  std::remove(whole.c_str());
+  std::remove(finite.c_str());
 }
 
 TEST_CASE("scripts/synthesize-speech.sh --tiny: 8/2/2 utterances, readable 16 kHz WAVs, test voices unseen in training, "

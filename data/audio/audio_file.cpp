@@ -3,7 +3,11 @@
 #include <sndfile.h>
 
 #include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <fstream>
 #include <memory>
+#include <string>
 
 #include "core/error.h"
 
@@ -14,6 +18,41 @@ struct CloseSoundFile {
   void operator()(SNDFILE* file) const { sf_close(file); }
 };
 using SoundFile = std::unique_ptr<SNDFILE, CloseSoundFile>;
+
+uint32_t little_endian_u32(const char* p) {
+  const auto* b = reinterpret_cast<const unsigned char*>(p);
+  return uint32_t(b[0]) | uint32_t(b[1]) << 8 | uint32_t(b[2]) << 16 | uint32_t(b[3]) << 24;
+}
+
+// A RIFF/WAVE file's chunks against its size: libsndfile reads a data chunk
+// that claims more bytes than the file holds as the part that is there, so
+// a truncated recording would pass for a short one. Each chunk is an id, a
+// 32-bit little-endian size and the bytes (padded to even); the walk stops at
+// the data chunk. Other formats (and RF64) are left to libsndfile.
+void check_wave_chunks(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) return;  // libsndfile has opened it; a race with a deletion is its to report
+  const int64_t file_size = static_cast<int64_t>(in.tellg());
+  char header[12];
+  in.seekg(0);
+  if (!in.read(header, 12) || std::memcmp(header, "RIFF", 4) != 0 || std::memcmp(header + 8, "WAVE", 4) != 0) return;
+  int64_t offset = 12;
+  char chunk[8];
+  while (offset + 8 <= file_size) {
+    in.seekg(offset);
+    if (!in.read(chunk, 8)) return;
+    const int64_t size = little_endian_u32(chunk + 4);
+    const int64_t available = file_size - offset - 8;
+    if (std::memcmp(chunk, "data", 4) == 0) {
+      if (size > available)
+        fail("read_audio: {} is truncated or damaged: its data chunk at byte {} claims {} bytes, but the file holds "
+             "{} after the chunk header",
+             path, offset, size, available);
+      return;
+    }
+    offset += 8 + size + (size % 2);
+  }
+}
 }  // namespace
 
 Audio read_audio(const std::string& path) {
@@ -22,6 +61,7 @@ Audio read_audio(const std::string& path) {
   if (!file) fail("read_audio: {} is not a sound file libsndfile can read: {}", path, sf_strerror(nullptr));
   if (info.channels < 1 || info.samplerate < 1)
     fail("read_audio: {} has {} channels at {} Hz", path, info.channels, info.samplerate);
+  if ((info.format & SF_FORMAT_TYPEMASK) == SF_FORMAT_WAV) check_wave_chunks(path);
   std::vector<float> interleaved(static_cast<size_t>(info.frames) * static_cast<size_t>(info.channels));
   const sf_count_t read = sf_readf_float(file.get(), interleaved.data(), info.frames);
   if (read != info.frames)
@@ -33,7 +73,13 @@ Audio read_audio(const std::string& path) {
   for (sf_count_t i = 0; i < info.frames; ++i) {
     double sum = 0;
     for (int c = 0; c < info.channels; ++c) sum += interleaved[static_cast<size_t>(i * info.channels + c)];
-    audio.samples[static_cast<size_t>(i)] = static_cast<float>(sum / info.channels);
+    const float sample = static_cast<float>(sum / info.channels);
+    // A float file may hold NaN, inf or values beyond float's range: refused
+    // here, before features turn them into silence or garbage.
+    if (!std::isfinite(sample))
+      fail("read_audio: {}: sample {} (at {:.3f} s) is {}; audio samples must be finite numbers", path, i,
+           static_cast<double>(i) / info.samplerate, sample);
+    audio.samples[static_cast<size_t>(i)] = sample;
   }
   return audio;
 }

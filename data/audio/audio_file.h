@@ -14,7 +14,9 @@ struct Audio {
 };
 
 // Reads a file; several channels are averaged to one. Errors name the file
-// and libsndfile's reason ("... is not a sound file libsndfile can read: ...").
+// and libsndfile's reason ("... is not a sound file libsndfile can read: ..."),
+// a WAV whose data chunk claims more bytes than the file holds, and the first
+// sample that is not a finite number (NaN, inf, or beyond float's range).
 Audio read_audio(const std::string& path);
 // Writes 16-bit PCM WAV; refuses an empty rate and samples outside [-1, 1]
 // that would clip (naming the first).
