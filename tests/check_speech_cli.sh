@@ -62,4 +62,38 @@ printf 'not a model' >"$dir/bad.safetensors"
 check_error "$dir/bad.safetensors" "$speech" transcribe "$dir/corpus/test/000000.wav" --checkpoint "$dir/bad.safetensors"
 check_error "cannot read --lm-text $dir/none.txt" "$speech" eval --data "$dir/corpus" --lm-order 3 --lm-text "$dir/none.txt" \
   --checkpoint "$dir/ck/best.safetensors"
+# Audio shorter than one analysis window (25 ms), and checkpoints whose
+# numbers are not numbers (edited, the CRC-32 recomputed so that only the value is wrong).
+python3 - "$dir" <<'PY' || fail "could not write the short WAV and the edited checkpoints"
+import json, struct, sys, zlib
+d = sys.argv[1]
+data = b"\0\0" * 300
+open(f"{d}/short.wav", "wb").write(b"RIFF" + struct.pack("<I", 36 + len(data)) + b"WAVE" + b"fmt " +
+    struct.pack("<IHHIIHH", 16, 1, 1, 16000, 32000, 2, 16) + b"data" + struct.pack("<I", len(data)) + data)
+def edit(src, dst, key, value):
+    raw = open(src, "rb").read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8:8 + n])
+    meta = header["__metadata__"]
+    if value is None: del meta[key]
+    else: meta[key] = value
+    crc = 0
+    for k in sorted(meta):
+        if k.startswith("crc32:"): continue
+        crc = zlib.crc32(k.encode() + b"\0", crc)
+        crc = zlib.crc32(meta[k].encode() + b"\0", crc)
+    meta["crc32:__metadata__"] = f"{crc:08x}"
+    text = json.dumps(header).encode()
+    open(dst, "wb").write(struct.pack("<Q", len(text)) + text + raw[8 + n:])
+edit(f"{d}/ck/best.safetensors", f"{d}/abc.safetensors", "channels", "abc")
+edit(f"{d}/ck/last.safetensors", f"{d}/ck2_last.safetensors", "epoch", None)
+PY
+check_error "$dir/short.wav holds 300 samples (18.8 ms); the recogniser needs at least 400 (25 ms at 16 kHz)" \
+  "$speech" transcribe "$dir/short.wav" --checkpoint "$dir/ck/best.safetensors"
+check_error "$dir/abc.safetensors: metadata 'channels' is 'abc', not a number" \
+  "$speech" transcribe "$dir/corpus/test/000000.wav" --checkpoint "$dir/abc.safetensors"
+mkdir -p "$dir/ck2" && mv "$dir/ck2_last.safetensors" "$dir/ck2/last.safetensors"
+check_error "$dir/ck2/last.safetensors has no 'epoch' in its metadata" \
+  "$speech" train --data "$dir/corpus" --epochs 3 --resume --channels 16 --hidden 16 --layers 1 --batch-size 4 \
+  --warmup 2 --threads 1 --checkpoint-dir "$dir/ck2"
 echo "speech CLI: train, resume, eval (+LM), transcribe, errors: ok"

@@ -9,6 +9,8 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -53,13 +55,28 @@ tg::nn::Metadata config_metadata(const speech::ModelConfig& c) {
           {"layers", std::to_string(c.layers)}, {"dropout", std::to_string(c.dropout)}};
 }
 
+// A number of a checkpoint's metadata, whole and finite, or an error naming
+// the file, the key and what it holds.
+double metadata_number(const std::map<std::string, std::string>& meta, const std::string& key, const std::string& path) {
+  const auto it = meta.find(key);
+  if (it == meta.end()) tg::fail("{} has no '{}' in its metadata; it is not a recogniser checkpoint", path, key);
+  const std::string& text = it->second;
+  char* end = nullptr;
+  const double value = text.empty() ? NAN : std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(value))
+    tg::fail("{}: metadata '{}' is '{}', not a number", path, key, text);
+  return value;
+}
+int64_t metadata_integer(const std::map<std::string, std::string>& meta, const std::string& key, const std::string& path) {
+  const double value = metadata_number(meta, key, path);
+  if (value != std::floor(value) || std::abs(value) > 1e15)
+    tg::fail("{}: metadata '{}' is '{}', not a whole number", path, key, meta.at(key));
+  return static_cast<int64_t>(value);
+}
+
 std::unique_ptr<speech::Recognizer> load_model(const std::string& path, tg::Device device) {
   const std::map<std::string, std::string> meta = tg::load_safetensors(path).metadata;  // the config keys
-  auto get = [&](const char* key) {
-    const auto it = meta.find(key);
-    if (it == meta.end()) tg::fail("speech: {} has no '{}' in its metadata; it is not a recogniser checkpoint", path, key);
-    return std::stoll(it->second);
-  };
+  auto get = [&](const char* key) { return metadata_integer(meta, key, path); };
   tg::Generator gen(1);
   auto model = std::make_unique<speech::Recognizer>(
       speech::ModelConfig{.channels = get("channels"), .hidden = get("hidden"), .layers = get("layers")}, gen);
@@ -124,8 +141,8 @@ struct Training {
 // Picks up `last` of the checkpoint folder: parameters, optimizer, schedule, epoch and best CER.
 void resume(Training& t, const std::string& last) {
   const tg::nn::Metadata meta = tg::train::load(t.model, *t.adam, last, {}, t.cosine.get());
-  t.first_epoch = std::stoll(meta.at("epoch")) + 1;
-  t.best_cer = std::stod(meta.at("best_cer"));
+  t.first_epoch = metadata_integer(meta, "epoch", last) + 1;
+  t.best_cer = metadata_number(meta, "best_cer", last);
   fmt::print("resumed from {} after epoch {}\n", last, t.first_epoch - 1);
 }
 

@@ -57,7 +57,12 @@ tg::Tensor features_of(const std::string& wav_path) {
   if (audio.sample_rate != 16000)
     tg::fail("speech: {} is sampled at {} Hz; the recogniser reads 16 kHz (scripts/synthesize-speech.sh writes it)",
              wav_path, audio.sample_rate);
-  return tg::audio::normalize_utterance(tg::audio::log_mel(audio, mel_options()));
+  const tg::audio::MelOptions mel = mel_options();
+  if (static_cast<int64_t>(audio.samples.size()) < mel.win_length)
+    tg::fail("speech: {} holds {} samples ({:.1f} ms); the recogniser needs at least {} ({:.0f} ms at 16 kHz), one "
+             "analysis window",
+             wav_path, audio.samples.size(), 1000.0 * audio.seconds(), mel.win_length, 1000.0 * mel.win_length / 16000);
+  return tg::audio::normalize_utterance(tg::audio::log_mel(audio, mel));
 }
 
 namespace {
