@@ -130,6 +130,31 @@ TEST_CASE("language_model: a few updates at tiny sizes lower the loss; perplexit
     CHECK(generate(loaded, {"a", "man"}, g) == generate(report.trained, {"a", "man"}, g));
   }
 
+  {  // a second run onto the saved checkpoint is refused before training unless told (#38 defect 4); the file stays
+    auto bytes = [](const std::string& path) {
+      std::ifstream in(path, std::ios::binary);
+      return std::string(std::istreambuf_iterator<char>(in), {});
+    };
+    const std::string saved = bytes(o.save_path);
+    CHECK_THROWS_WITH_AS(train_language_model(o),
+                         doctest::Contains(("language_model: --save '" + o.save_path +
+                                            "' already exists; pass --overwrite to replace it")
+                                               .c_str()),
+                         tg::Error);
+    CHECK(bytes(o.save_path) == saved);
+    LanguageModelOptions again = o;
+    again.overwrite = true;
+    again.epochs = 1;
+    again.max_steps = 2;
+    CHECK(train_language_model(again).epochs.size() == 1);
+    CHECK_THROWS_WITH_AS(train_language_model([&] {
+                           LanguageModelOptions o2 = o;
+                           o2.save_path = "/nonexistent/lm.safetensors";
+                           return o2;
+                         }()),
+                         doctest::Contains("the folder '/nonexistent' does not exist"), tg::Error);
+  }
+
   {  // generation: at most max_words, reproducible from the seed, no special tokens
     const LanguageModel& lm = report.trained;
     std::set<std::vector<std::string>> distinct;

@@ -1038,6 +1038,23 @@ TEST_CASE("translate eval and the option parser: inputs are never overwritten, r
     CHECK(onto.err.find("the hypotheses would overwrite it") != std::string::npos);
   }
   CHECK(tg::text::read_lines(dir + "/news.de") == std::vector<std::string>{"Ein Hund läuft.", "Eine Frau."});
+  // An --out no file can be written to is refused before decoding (#38 defect 19), naming the folder.
+  const ProgramRun nowhere = run_program(program, "eval " + checkpoint + files + " --out /nonexistent/x");
+  CHECK(nowhere.status == 1);
+  CHECK(nowhere.err.find("--out '/nonexistent/x': the folder '/nonexistent' does not exist") != std::string::npos);
+  CHECK(nowhere.out.find("translating") == std::string::npos);
+  // average --out onto a checkpoint that exists (here a run's best) is refused without --overwrite (defect 4).
+  const std::string kept = dir + "/best.safetensors";
+  fs::copy_file(trained_checkpoint(), kept);
+  const std::string before = read_file(kept);
+  const std::string average = "average '" + trained_checkpoint() + "' '" + trained_checkpoint() + "' --out '" + kept + "'";
+  const ProgramRun refused = run_program(program, average);
+  CHECK(refused.status == 1);
+  CHECK(refused.err.find("--out '" + kept + "' already exists; pass --overwrite to replace it") != std::string::npos);
+  CHECK(read_file(kept) == before);
+  const ProgramRun replaced = run_program(program, average + " --overwrite");
+  CHECK(replaced.status == 0);
+  CHECK(replaced.out.find("wrote the average of 2 checkpoints to") != std::string::npos);
   // Default names say what made them: a beam search does not replace the greedy file.
   const std::string folder = fs::path(trained_checkpoint()).parent_path().string();
   REQUIRE(run_program(program, "eval " + checkpoint + files).status == 0);

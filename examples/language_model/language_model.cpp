@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "distributed/agreement.h"
+#include "examples/cli_checks.h"
 #include "distributed/data_parallel.h"
 
 namespace tg::examples {
@@ -82,6 +83,7 @@ double evaluate_perplexity(WordModel& model, const std::vector<text::Example>& e
 }
 
 void check_options(const LanguageModelOptions& o) {
+  if (!o.save_path.empty()) cli_checks::check_output_file(o.save_path, "language_model: --save", o.overwrite);
   if (o.min_freq < 1) fail("language_model: min_freq must be >= 1, got {}", o.min_freq);
   if (o.epochs < 1) fail("language_model: epochs must be >= 1, got {}", o.epochs);
   if (o.batch_size < 1) fail("language_model: batch size must be >= 1, got {}", o.batch_size);

@@ -30,6 +30,7 @@ struct LanguageModelOptions {
   int64_t limit_train = 0;  // > 0: only the first N training sentences
   int64_t max_steps = 0;    // > 0: stop after N updates (the epoch in progress is then evaluated)
   std::string save_path;    // when set, the best checkpoint by validation perplexity
+  bool overwrite = false;   // let save_path replace a file that exists (refused otherwise, before training)
   int64_t log_every = 100;  // a progress line every N updates
   Device device = Device::cpu();  // where the model and its batches live
   // Matrix products on inputs rounded to fp32 (none), tf32, bf16 or fp16

@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
                  "fp16 adds dynamic loss scaling")
       ->capture_default_str()->check(CLI::IsMember({"fp32", "tf32", "bf16", "fp16"}));
   app.add_option("--save", options.save_path, "save the best checkpoint (by validation perplexity) here");
+  app.add_flag("--overwrite", options.overwrite, "let --save replace a file that exists (refused otherwise)");
   app.add_option("--load", load_path, "load this checkpoint instead of training")->check(CLI::ExistingFile);
   auto* generate_opt = app.add_option("--generate", prompt, "continue this prompt (e.g. \"a man\") after training or loading");
   app.add_option("--temperature", generation.temperature, "sampling temperature (0: greedy)")

@@ -124,6 +124,7 @@ int run_eval(const std::vector<std::string>& checkpoints, const EvalInput& input
   std::vector<std::pair<std::string, std::string>> inputs = {{"--src", input.src_path}, {"--ref", input.ref_path}};
   for (const std::string& checkpoint : checkpoints) inputs.emplace_back("--checkpoint", checkpoint);
   check_output_path(out_path, inputs);
+  cli_checks::check_output_file(out_path, "--out", true);  // before decoding: hypotheses replace an older file
   tr::Translator translator = tr::load_translators(checkpoints, device);
   if (checkpoints.size() > 1) fmt::print("an ensemble of {} models\n", checkpoints.size());
   const bool from_files = !input.src_path.empty();
@@ -461,6 +462,7 @@ struct AverageCommand {
   CLI::App* cmd;
   std::vector<std::string> checkpoints;
   std::string out_path;
+  bool overwrite = false;
 
   explicit AverageCommand(CLI::App& app) {
     cmd = app.add_subcommand("average",
@@ -468,11 +470,13 @@ struct AverageCommand {
                              "trained with --keep-epochs) into one checkpoint");
     cmd->add_option("checkpoints", checkpoints, "checkpoints of one model")->required();
     cmd->add_option("--out", out_path, "the averaged checkpoint to write")->required();
+    cmd->add_flag("--overwrite", overwrite, "replace --out if it exists (refused otherwise)");
   }
 
   int run() const {
+    cli_checks::check_output_file(out_path, "--out", overwrite);
     tr::average_checkpoints(checkpoints, out_path);
-    fmt::print("wrote the average of {} checkpoints to {}\n", checkpoints.size(), out_path);
+    fmt::print("wrote the average of {} checkpoint{} to {}\n", checkpoints.size(), checkpoints.size() == 1 ? "" : "s", out_path);
     return 0;
   }
 };
