@@ -44,6 +44,8 @@ for t in "${targets[@]}"; do
   rm -rf "$corpus"
   mkdir -p "$corpus"
   cp tests/fuzz/corpus/"$t"/* "$corpus"/
+  # Audio seeds are made, not committed.
+  [ "$t" = fuzz_wav ] && python3 tests/fuzz/make_wav_seeds.py "$corpus"
   case "$t" in
     fuzz_safetensors|fuzz_checkpoint) dict=tests/fuzz/safetensors.dict ;;
     *) dict=tests/fuzz/text.dict ;;
