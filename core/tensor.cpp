@@ -1,7 +1,5 @@
 #include "core/tensor.h"
 
-#include <cstring>
-
 #include "core/error.h"
 
 namespace tg {

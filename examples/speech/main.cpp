@@ -119,6 +119,7 @@ struct Training {
       : gen(o.seed), model(model_config(o), gen) {
     model.to(device);  // before the optimizer takes the parameters
     adam = std::make_unique<tg::optim::Adam>(model.named_parameters(), adam_options(o));
+    params = model.parameters();
     // Cosine from lr down to lr/20 over the whole run, after a linear warm-up.
     if (o.schedule == "cosine")
       cosine = std::make_unique<tg::optim::CosineAnnealingLR>(
@@ -133,6 +134,7 @@ struct Training {
   tg::Generator gen;
   speech::Recognizer model;
   std::unique_ptr<tg::optim::Adam> adam;
+  std::vector<tg::Tensor> params;  // what clipping reads every step
   std::unique_ptr<tg::optim::CosineAnnealingLR> cosine;
   int64_t first_epoch = 1;
   double best_cer = 2.0;
@@ -161,7 +163,7 @@ double train_step(Training& t, const Options& o, const std::vector<speech::Utter
                                        tg::Reduction::mean, true);
   const double value = loss.item();
   loss.backward();
-  tg::optim::clip_grad_norm(t.model.parameters(), o.clip);
+  tg::optim::clip_grad_norm(t.params, o.clip);
   t.adam->step();
   t.adam->zero_grad();
   if (t.cosine) t.cosine->step();

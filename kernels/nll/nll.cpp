@@ -9,26 +9,24 @@ namespace tg::kernels {
 
 namespace {
 
-void check_nll(const NllArgs& a) {
-  checks::rank("nll", "logp", a.logp, 2);
-  checks::contiguous("nll", "logp", a.logp);
-  checks::floating("nll", a.logp);
-  const int64_t rows = a.logp.shape[0];
-  checks::shape("nll", "target", a.target, Shape{rows});
-  checks::dtype("nll", "target", a.target, DType::i64);
-  checks::shape("nll", "loss", a.loss, Shape{rows});
-  checks::dtype("nll", "loss", a.loss, a.logp.dtype);
+// Both kernels: a contiguous float (N, C) matrix, int64 targets (N) and one
+// value per row (N) of the matrix's dtype.
+void check_rows(const char* op, const char* matrix_name, const View& matrix, const View& target,
+                const char* per_row_name, const View& per_row) {
+  checks::rank(op, matrix_name, matrix, 2);
+  checks::contiguous(op, matrix_name, matrix);
+  checks::floating(op, matrix);
+  const int64_t rows = matrix.shape[0];
+  checks::shape(op, "target", target, Shape{rows});
+  checks::dtype(op, "target", target, DType::i64);
+  checks::shape(op, per_row_name, per_row, Shape{rows});
+  checks::dtype(op, per_row_name, per_row, matrix.dtype);
 }
 
+void check_nll(const NllArgs& a) { check_rows("nll", "logp", a.logp, a.target, "loss", a.loss); }
+
 void check_nll_backward(const NllBackwardArgs& a) {
-  checks::rank("nll_backward", "dlogp", a.dlogp, 2);
-  checks::contiguous("nll_backward", "dlogp", a.dlogp);
-  checks::floating("nll_backward", a.dlogp);
-  const int64_t rows = a.dlogp.shape[0];
-  checks::shape("nll_backward", "target", a.target, Shape{rows});
-  checks::dtype("nll_backward", "target", a.target, DType::i64);
-  checks::shape("nll_backward", "dloss", a.dloss, Shape{rows});
-  checks::dtype("nll_backward", "dloss", a.dloss, a.dlogp.dtype);
+  check_rows("nll_backward", "dlogp", a.dlogp, a.target, "dloss", a.dloss);
 }
 
 void nll_reference(Backend&, const NllArgs& a) {
