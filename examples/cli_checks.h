@@ -38,6 +38,14 @@ inline void check_output_file(const std::string& path, const char* flag, bool ov
     tg::fail("{} '{}': cannot write there (permission denied)", flag, path);
 }
 
+// "512 bytes", "4.0 MB", "1.2 GB": a size for messages.
+inline std::string format_bytes(double bytes) {
+  if (bytes < 1e3) return fmt::format("{:.0f} bytes", bytes);
+  if (bytes < 1e6) return fmt::format("{:.1f} kB", bytes / 1e3);
+  if (bytes < 1e9) return fmt::format("{:.1f} MB", bytes / 1e6);
+  return fmt::format("{:.1f} GB", bytes / 1e9);
+}
+
 // The number a validator was given, or nullopt-like NaN when it is not one.
 inline double parsed_number(const std::string& input) {
   try {

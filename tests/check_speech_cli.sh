@@ -19,20 +19,81 @@ expect() {  # expect TEXT FILE: FILE holds TEXT
   grep -qF -- "$1" "$2" || { cat "$2"; fail "expected '$1' in the output above"; }
 }
 
+# check_error: exit status 1 and a message naming what is wrong.
+check_error() {  # check_error TEXT COMMAND...
+  local text=$1
+  shift
+  "$@" >"$dir/error.out" 2>&1
+  local status=$?
+  [[ $status -eq 1 ]] || { cat "$dir/error.out"; fail "expected exit status 1, got $status: $*"; }
+  expect "$text" "$dir/error.out"
+}
+
 printf '%s\n' "a dog runs" "a cat sits" "two men walk" "the boy plays ball" "a girl swims" "men ride bikes" \
   "a red car" "the sun is up" "birds fly high" "kids eat cake" "it's raining" "a big tree" >"$dir/text.txt"
 bash "$source/scripts/synthesize-speech.sh" --tiny --jobs 2 --text "$dir/text.txt" "$dir/corpus" >/dev/null ||
   fail "synthesize-speech.sh --tiny"
-small=(--channels 16 --hidden 16 --layers 1 --batch-size 4 --warmup 2 --threads 1 --checkpoint-dir "$dir/ck")
+tiny=(--channels 16 --hidden 16 --layers 1 --batch-size 4 --warmup 2 --threads 1)
+small=("${tiny[@]}" --checkpoint-dir "$dir/ck")
 
 "$speech" train --data "$dir/corpus" --epochs 2 "${small[@]}" >"$dir/train.log" 2>&1 || { cat "$dir/train.log"; fail "train"; }
 expect "SpecAugment: 2 frequency masks" "$dir/train.log"
-expect "epoch 2 loss" "$dir/train.log"
-[[ -f "$dir/ck/last.safetensors" && -f "$dir/ck/best.safetensors" ]] || fail "train wrote no checkpoints"
-"$speech" train --data "$dir/corpus" --epochs 3 --resume "${small[@]}" >"$dir/resume.log" 2>&1 || { cat "$dir/resume.log"; fail "resume"; }
-expect "resumed from $dir/ck/last.safetensors after epoch 2" "$dir/resume.log"
-expect "epoch 3 loss" "$dir/resume.log"
-grep -q "^epoch 1 " "$dir/resume.log" && fail "a resumed run trained epoch 1 again"
+expect "epoch 2: train loss" "$dir/train.log"
+[[ -f "$dir/ck/last.safetensors" && -f "$dir/ck/best.safetensors" && -f "$dir/ck/metrics.csv" ]] ||
+  fail "train wrote no checkpoints"
+# The run's own settings on resume: a differing one given is said, not used.
+"$speech" train --data "$dir/corpus" --epochs 3 --resume "${small[@]}" --seed 5 --lr 0.01 >"$dir/resume.log" 2>&1 ||
+  { cat "$dir/resume.log"; fail "resume"; }
+expect "note: --seed 5 differs from the run's 1; the run's is used" "$dir/resume.log"
+expect "note: --lr 0.01 differs from the run's 0.001; the run's is used" "$dir/resume.log"
+expect "lr 0.001 (cosine), seed 1" "$dir/resume.log"
+expect "resumed from $dir/ck/last.safetensors: epoch 3, batch 0 done, step 4" "$dir/resume.log"
+expect "epoch 3: train loss" "$dir/resume.log"
+grep -q "^epoch 1" "$dir/resume.log" && fail "a resumed run trained epoch 1 again"
+"$speech" train --data "$dir/corpus" --epochs 3 --resume "${small[@]}" >"$dir/nothing.log" 2>&1 ||
+  { cat "$dir/nothing.log"; fail "resume with nothing left"; }
+expect "nothing to train: 3 epochs of --epochs 3 finished already (raise --epochs to go on)" "$dir/nothing.log"
+
+# A finished run is not replaced unasked; --overwrite starts again.
+sum=$(md5sum <"$dir/ck/last.safetensors")
+"$speech" train --data "$dir/corpus" --epochs 1 "${small[@]}" >"$dir/again.log" 2>&1 && fail "a second train on a finished run ran"
+expect "holds a run already (last.safetensors, best.safetensors, metrics.csv); continue it with --resume, replace it with --overwrite" "$dir/again.log"
+[[ $(md5sum <"$dir/ck/last.safetensors") == "$sum" ]] || fail "a refused train changed last.safetensors"
+
+# SIGTERM: the batch finishes, last is saved with its position, the resume
+# command is printed; a second training on the folder meanwhile is refused.
+"$speech" train --data "$dir/corpus" --epochs 400 "${tiny[@]}" --checkpoint-dir "$dir/sig" >"$dir/sig.log" 2>&1 &
+pid=$!
+for _ in $(seq 600); do grep -q "epoch 1  \[" "$dir/sig.log" 2>/dev/null && break; sleep 0.1; done
+"$speech" train --data "$dir/corpus" --epochs 1 "${tiny[@]}" --checkpoint-dir "$dir/sig" >"$dir/twice.log" 2>&1 &&
+  fail "a second training on a folder in use ran"
+expect "another run (pid $pid) is writing to '$dir/sig'" "$dir/twice.log"
+kill -TERM "$pid"
+wait "$pid" || { cat "$dir/sig.log"; fail "SIGTERM: exit status $?"; }
+expect "terminated (SIGTERM): stopping after this batch and saving" "$dir/sig.log"
+expect "saved $dir/sig/last.safetensors" "$dir/sig.log"
+expect "resume with: speech train --data $dir/corpus --checkpoint-dir $dir/sig --epochs 400 --resume" "$dir/sig.log"
+[[ -f "$dir/sig/last.safetensors" ]] || fail "SIGTERM saved nothing"
+
+# A state holding nan (an optimizer buffer edited, its CRC-32 written anew)
+# is refused on resume, and the file is left as it was.
+python3 - "$dir/sig/last.safetensors" <<'PY' || fail "could not edit last.safetensors"
+import json, struct, sys, zlib
+path = sys.argv[1]
+raw = bytearray(open(path, "rb").read())
+n = struct.unpack("<Q", raw[:8])[0]
+header = json.loads(raw[8:8 + n])
+name = next(k for k in header if k.endswith(".exp_avg_sq"))
+begin, end = (8 + n + offset for offset in header[name]["data_offsets"])
+raw[begin:begin + 4] = struct.pack("<f", float("nan"))
+header["__metadata__"]["crc32:" + name] = f"{zlib.crc32(bytes(raw[begin:end])):08x}"
+text = json.dumps(header).encode()
+open(path, "wb").write(struct.pack("<Q", len(text)) + text + bytes(raw[8 + n:]))
+PY
+sum=$(md5sum <"$dir/sig/last.safetensors")
+check_error "holds a non-finite value (element 0 is nan); a training state with nan or inf cannot be resumed" \
+  "$speech" train --data "$dir/corpus" --epochs 400 "${tiny[@]}" --checkpoint-dir "$dir/sig" --resume
+[[ $(md5sum <"$dir/sig/last.safetensors") == "$sum" ]] || fail "a refused resume changed last.safetensors"
 
 "$speech" eval --data "$dir/corpus" --split val --beam 4 --lm-order 4 --checkpoint "$dir/ck/best.safetensors" \
   --threads 1 >"$dir/eval.log" 2>&1 || { cat "$dir/eval.log"; fail "eval"; }
@@ -47,15 +108,7 @@ expect "(sub " "$dir/eval.log"
 grep -q "[^a-z' ]" "$dir/text.out" && fail "transcribe wrote characters outside a-z, space, apostrophe: $(cat "$dir/text.out")"
 head -c 4 "$dir/picture.svg" | grep -q "<svg" || fail "no SVG written"
 
-# Errors: exit status 1 and a message naming what is wrong.
-check_error() {  # check_error TEXT COMMAND...
-  local text=$1
-  shift
-  "$@" >"$dir/error.out" 2>&1
-  local status=$?
-  [[ $status -eq 1 ]] || { cat "$dir/error.out"; fail "expected exit status 1, got $status: $*"; }
-  expect "$text" "$dir/error.out"
-}
+# Errors:
 check_error "cannot read $dir/none/test.tsv" "$speech" eval --data "$dir/none" --checkpoint "$dir/ck/best.safetensors"
 check_error "$dir/missing.wav" "$speech" transcribe "$dir/missing.wav" --checkpoint "$dir/ck/best.safetensors"
 printf 'not a model' >"$dir/bad.safetensors"
@@ -86,14 +139,14 @@ def edit(src, dst, key, value):
     text = json.dumps(header).encode()
     open(dst, "wb").write(struct.pack("<Q", len(text)) + text + raw[8 + n:])
 edit(f"{d}/ck/best.safetensors", f"{d}/abc.safetensors", "channels", "abc")
-edit(f"{d}/ck/last.safetensors", f"{d}/ck2_last.safetensors", "epoch", None)
+edit(f"{d}/ck/last.safetensors", f"{d}/ck2_last.safetensors", "run.epoch", None)
 PY
 check_error "$dir/short.wav holds 300 samples (18.8 ms); the recogniser needs at least 400 (25 ms at 16 kHz)" \
   "$speech" transcribe "$dir/short.wav" --checkpoint "$dir/ck/best.safetensors"
 check_error "$dir/abc.safetensors: metadata 'channels' is 'abc', not a number" \
   "$speech" transcribe "$dir/corpus/test/000000.wav" --checkpoint "$dir/abc.safetensors"
 mkdir -p "$dir/ck2" && mv "$dir/ck2_last.safetensors" "$dir/ck2/last.safetensors"
-check_error "$dir/ck2/last.safetensors has no 'epoch' in its metadata" \
+check_error "$dir/ck2/last.safetensors has no 'run.epoch' in its metadata" \
   "$speech" train --data "$dir/corpus" --epochs 3 --resume --channels 16 --hidden 16 --layers 1 --batch-size 4 \
   --warmup 2 --threads 1 --checkpoint-dir "$dir/ck2"
 echo "speech CLI: train, resume, eval (+LM), transcribe, errors: ok"

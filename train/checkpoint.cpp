@@ -2,11 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <map>
+#include <optional>
 
 #include "core/error.h"
 #include "io/safetensors.h"
+#include "train/finite.h"
 
 namespace tg::train {
 
@@ -17,12 +20,27 @@ bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(
 // The shortest text that reads back as the same double.
 std::string number_text(double v) { return fmt::format("{}", v); }
 
-double parse_number(const std::string& text, const std::string& key, const std::string& path) {
+// The number `text` holds whole, or nullopt.
+std::optional<double> whole_number(const std::string& text) {
   char* end = nullptr;
-  const double v = std::strtod(text.c_str(), &end);
-  if (text.empty() || end != text.c_str() + text.size())
-    fail("load \"{}\": metadata \"{}\" should be a number, got \"{}\"", path, key, text);
+  const double v = text.empty() ? 0 : std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size()) return std::nullopt;
   return v;
+}
+
+double parse_number(const std::string& text, const std::string& key, const std::string& path) {
+  const std::optional<double> v = whole_number(text);
+  if (!v) fail("load \"{}\": metadata \"{}\" should be a number, got \"{}\"", path, key, text);
+  return *v;  // its owner checks its range (a plateau's best may be inf)
+}
+
+// Every tensor of a training file finite, else an error naming the first that is not.
+void check_finite(const SafetensorsContents& file, const std::string& path) {
+  for (const auto& [name, t] : file.tensors)
+    if (const std::string where = first_non_finite(t); !where.empty())
+      fail("load \"{}\": \"{}\" holds a non-finite value ({}); a training state with nan or inf cannot be resumed: "
+           "go back to an earlier checkpoint, or start again",
+           path, name, where);
 }
 
 optim::OptimizerState read_optimizer_state(const SafetensorsContents& file, const std::string& path) {
@@ -33,6 +51,9 @@ optim::OptimizerState read_optimizer_state(const SafetensorsContents& file, cons
   for (const auto& [key, value] : file.metadata)
     if (starts_with(key, nn::kOptimizerPrefix) && key != "optimizer.type")
       state.scalars[key.substr(nn::kOptimizerPrefix.size())] = parse_number(value, key, path);
+  if (const auto lr = state.scalars.find("lr"); lr != state.scalars.end() && !std::isfinite(lr->second))
+    fail("load \"{}\": the optimizer's lr is {}; a training state with nan or inf cannot be resumed", path,
+         file.metadata.at("optimizer.lr"));
   for (const auto& [name, t] : file.tensors)
     if (starts_with(name, nn::kOptimizerPrefix)) state.tensors.emplace_back(name.substr(nn::kOptimizerPrefix.size()), t);
   return state;
@@ -75,6 +96,7 @@ void save(const nn::Module& module, const optim::Optimizer& optimizer, const std
 nn::Metadata load(nn::Module& module, optim::Optimizer& optimizer, const std::string& path, nn::LoadOptions options,
                   optim::LRSchedule* schedule) {
   const SafetensorsContents file = load_safetensors(path);
+  check_finite(file, path);
   const nn::CheckedLoad parameters = nn::check_load(module, file, path, options);
   const optim::OptimizerState state = read_optimizer_state(file, path);
   const std::map<std::string, double> schedule_state =
@@ -87,6 +109,20 @@ nn::Metadata load(nn::Module& module, optim::Optimizer& optimizer, const std::st
   if (schedule != nullptr) schedule->load_state(schedule_state);
   parameters.apply();
   return parameters.metadata();
+}
+
+double metadata_number(const nn::Metadata& metadata, const std::string& key, const std::string& path) {
+  const auto it = metadata.find(key);
+  if (it == metadata.end()) fail("{} has no '{}' in its metadata", path, key);
+  const std::optional<double> v = whole_number(it->second);
+  if (!v || !std::isfinite(*v)) fail("{}: metadata '{}' is '{}', not a number", path, key, it->second);
+  return *v;
+}
+
+int64_t metadata_integer(const nn::Metadata& metadata, const std::string& key, const std::string& path) {
+  const double v = metadata_number(metadata, key, path);
+  if (v != std::floor(v) || std::abs(v) > 9e15) fail("{}: metadata '{}' is '{}', not a whole number", path, key, metadata.at(key));
+  return static_cast<int64_t>(v);
 }
 
 }  // namespace tg::train

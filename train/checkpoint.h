@@ -17,7 +17,9 @@
 // nn::load reads the parameters of such a file for inference.
 //
 // Loading checks the parameters, the optimizer's state and the schedule's
-// before changing anything (nn/checkpoint.h says how strict works).
+// before changing anything (nn/checkpoint.h says how strict works), and
+// refuses a file holding a non-finite value (nan, inf) in any of them: a run
+// never resumes from a state it could not have saved.
 #include <string>
 
 #include "nn/checkpoint.h"
@@ -35,5 +37,12 @@ void save(const nn::Module& module, const optim::Optimizer& optimizer, const std
 // counters. Returns the caller's metadata (reserved keys removed).
 nn::Metadata load(nn::Module& module, optim::Optimizer& optimizer, const std::string& path,
                   nn::LoadOptions options = {}, optim::LRSchedule* schedule = nullptr);
+
+// A number of a checkpoint's metadata: the whole text a finite number, else
+// an error naming the file, the key and what it holds ("... has no 'epoch' in
+// its metadata", "... metadata 'channels' is 'abc', not a number").
+double metadata_number(const nn::Metadata& metadata, const std::string& key, const std::string& path);
+// The same, a whole number.
+int64_t metadata_integer(const nn::Metadata& metadata, const std::string& key, const std::string& path);
 
 }  // namespace tg::train

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 namespace tg::train {
 
@@ -17,9 +18,9 @@ std::string format_duration(double seconds) {
   return fmt::format("{}:{:02d}", s / 60, s % 60);
 }
 
-ProgressLine::ProgressLine(int64_t epoch, int64_t total_batches, bool terminal, int64_t every)
+ProgressLine::ProgressLine(int64_t epoch, int64_t total_batches, bool terminal, int64_t every, std::string unit)
     : epoch_(epoch), total_(std::max<int64_t>(total_batches, 1)), every_(std::max<int64_t>(every, 1)),
-      terminal_(terminal) {}
+      terminal_(terminal), unit_(std::move(unit)) {}
 
 std::string ProgressLine::text(int64_t done, double loss, double tokens_per_s, double eta_s) const {
   constexpr int64_t width = 20;
@@ -28,8 +29,8 @@ std::string ProgressLine::text(int64_t done, double loss, double tokens_per_s, d
   if (filled < width) bar += '>';
   bar.resize(static_cast<size_t>(width), ' ');
   const int digits = static_cast<int>(fmt::format("{}", total_).size());
-  return fmt::format("epoch {}  [{}]  {:>{}}/{}  loss {:.4f}  {:.0f} tok/s  ETA {}", epoch_, bar, done, digits,
-                     total_, loss, tokens_per_s, format_duration(eta_s));
+  return fmt::format("epoch {}  [{}]  {:>{}}/{}  loss {:.4f}  {:.0f} {}/s  ETA {}", epoch_, bar, done, digits,
+                     total_, loss, tokens_per_s, unit_, format_duration(eta_s));
 }
 
 std::string ProgressLine::update(int64_t done, double loss, double tokens_per_s, double eta_s) {

@@ -17,11 +17,12 @@ std::string format_duration(double seconds);
 
 class ProgressLine {
  public:
-  ProgressLine(int64_t epoch, int64_t total_batches, bool terminal, int64_t every = 50);
+  // unit: what the speed counts ("tok" for tokens, "frames").
+  ProgressLine(int64_t epoch, int64_t total_batches, bool terminal, int64_t every = 50, std::string unit = "tok");
 
   // The text to write after batch `done` (1-based count of the epoch's batches
   // done), or "" when nothing is due. loss: the running mean so far;
-  // tokens_per_s: target tokens per second; eta_s: seconds left in the epoch.
+  // tokens_per_s: units per second (target tokens by default); eta_s: seconds left in the epoch.
   std::string update(int64_t done, double loss, double tokens_per_s, double eta_s);
   // What ends the bar: "\n" on a terminal after an update, else "".
   std::string finish();
@@ -32,6 +33,7 @@ class ProgressLine {
  private:
   int64_t epoch_, total_, every_;
   bool terminal_;
+  std::string unit_;
   bool open_ = false;  // a "\r" line is on screen
   size_t last_width_ = 0;
 };

@@ -1,9 +1,11 @@
 #include "train/run_directory.h"
 
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -22,6 +24,13 @@ std::string lock_holder(int fd) {
   std::string pid(text, n > 0 ? static_cast<size_t>(n) : 0);
   while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
   return pid;
+}
+
+// The place of the first of options.run_files `name` matches: the order files are listed in.
+size_t pattern_rank(const RunDirectoryOptions& options, const std::string& name) {
+  for (size_t i = 0; i < options.run_files.size(); ++i)
+    if (::fnmatch(options.run_files[i].c_str(), name.c_str(), 0) == 0) return i;
+  return options.run_files.size();
 }
 
 }  // namespace
@@ -49,14 +58,37 @@ RunDirectory::RunDirectory(const std::string& dir, const RunDirectoryOptions& op
            holder.empty() ? std::string() : " (pid " + holder + ")", dir);
     fail("{}: cannot lock '{}': {}", options.program, lock_path, std::strerror(error));
   }
+  try {
+    check_run_files(options);
+  } catch (...) {
+    ::close(lock_fd_);  // a refused claim holds nothing
+    lock_fd_ = -1;
+    throw;
+  }
+}
+
+void RunDirectory::check_run_files(const RunDirectoryOptions& options) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const std::string& dir = dir_;
+  const std::string lock_path = (fs::path(dir) / ".lock").string();
   const std::string pid = std::to_string(::getpid()) + "\n";
   if (::ftruncate(lock_fd_, 0) != 0 || ::pwrite(lock_fd_, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size()))
     fail("{}: cannot write in the run folder '{}' ({}: {})", options.program, dir, lock_path, std::strerror(errno));
 
   if (options.resume) return;
   std::vector<std::string> present;
-  for (const std::string& name : options.run_files)
-    if (fs::exists(fs::path(dir) / name, ec)) present.push_back(name);
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    for (const std::string& pattern : options.run_files)
+      if (::fnmatch(pattern.c_str(), name.c_str(), 0) == 0) {
+        present.push_back(name);
+        break;
+      }
+  }
+  std::sort(present.begin(), present.end(), [&](const std::string& a, const std::string& b) {
+    return pattern_rank(options, a) < pattern_rank(options, b) || (pattern_rank(options, a) == pattern_rank(options, b) && a < b);
+  });
   if (present.empty()) return;
   if (!options.overwrite) {
     std::string list;

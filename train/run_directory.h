@@ -19,7 +19,7 @@ namespace tg::train {
 struct RunDirectoryOptions {
   bool resume = false;     // the run continues the folder's own files
   bool overwrite = false;  // a fresh run may replace the folder's files
-  std::vector<std::string> run_files;  // names inside the folder that make up a run
+  std::vector<std::string> run_files;  // names inside the folder that make up a run; shell patterns ("epoch-*.safetensors")
   std::string program = "train";       // names the program in errors ("translate train")
   std::string overwrite_flag = "--overwrite", resume_flag = "--resume";
 };
@@ -34,6 +34,9 @@ class RunDirectory {
   const std::string& dir() const { return dir_; }
 
  private:
+  // After the lock: the pid written, and a fresh run's refusal or removal of the old run's files.
+  void check_run_files(const RunDirectoryOptions& options);
+
   std::string dir_;
   int lock_fd_ = -1;
 };

@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "ops/reshape.h"
 #include "ops/transpose.h"
+#include "speech_model.h"  // Recognizer::frames_after
 
 namespace speech {
 
@@ -32,12 +33,22 @@ std::vector<std::string> words_of(const std::string& s) {
 }
 }  // namespace
 
+// The whole UTF-8 character starting at text[at] (one byte when it is not valid UTF-8).
+std::string character_at(const std::string& text, size_t at) {
+  const unsigned char lead = static_cast<unsigned char>(text[at]);
+  const size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3 : (lead >> 3) == 0x1E ? 4 : 1;
+  for (size_t k = 1; k < length; ++k)
+    if (at + k >= text.size() || (static_cast<unsigned char>(text[at + k]) >> 6) != 0x2) return text.substr(at, 1);
+  return text.substr(at, length);
+}
+
 std::vector<int64_t> encode_text(const std::string& text) {
   std::vector<int64_t> ids;
-  for (const char c : text) {
-    const size_t at = kAlphabet.find(c);
+  for (size_t i = 0; i < text.size(); ++i) {
+    const size_t at = kAlphabet.find(text[i]);
     if (at == std::string::npos)
-      tg::fail("speech: '{}' in \"{}\" is not a character the recogniser writes (a-z, space, apostrophe)", c, text);
+      tg::fail("'{}' in \"{}\" is not a character the recogniser writes (a-z, space, apostrophe)", character_at(text, i),
+               text);
     ids.push_back(static_cast<int64_t>(at) + 1);
   }
   return ids;
@@ -52,17 +63,27 @@ std::string decode_ids(const std::vector<int64_t>& ids) {
 
 tg::audio::MelOptions mel_options() { return {.n_fft = 400, .win_length = 400, .hop_length = 160, .n_mels = 80}; }
 
-tg::Tensor features_of(const std::string& wav_path) {
+tg::Tensor features_of(const std::string& wav_path, double max_seconds) {
   const tg::audio::Audio audio = tg::audio::read_audio(wav_path);
   if (audio.sample_rate != 16000)
-    tg::fail("speech: {} is sampled at {} Hz; the recogniser reads 16 kHz (scripts/synthesize-speech.sh writes it)",
-             wav_path, audio.sample_rate);
+    tg::fail("{} is sampled at {} Hz; the recogniser reads 16 kHz (scripts/synthesize-speech.sh writes it)", wav_path,
+             audio.sample_rate);
+  if (max_seconds > 0 && audio.seconds() > max_seconds)
+    tg::fail("{} lasts {:.1f} s, more than --max-seconds {} (a batch pads every utterance to its longest): cut it, "
+             "leave it out, or raise --max-seconds",
+             wav_path, audio.seconds(), max_seconds);
   const tg::audio::MelOptions mel = mel_options();
   if (static_cast<int64_t>(audio.samples.size()) < mel.win_length)
-    tg::fail("speech: {} holds {} samples ({:.1f} ms); the recogniser needs at least {} ({:.0f} ms at 16 kHz), one "
-             "analysis window",
+    tg::fail("{} holds {} samples ({:.1f} ms); the recogniser needs at least {} ({:.0f} ms at 16 kHz), one analysis "
+             "window",
              wav_path, audio.samples.size(), 1000.0 * audio.seconds(), mel.win_length, 1000.0 * mel.win_length / 16000);
   return tg::audio::normalize_utterance(tg::audio::log_mel(audio, mel));
+}
+
+int64_t ctc_frames_needed(const std::vector<int64_t>& labels) {
+  int64_t needed = static_cast<int64_t>(labels.size());
+  for (size_t i = 1; i < labels.size(); ++i) needed += labels[i] == labels[i - 1];  // a blank between repeats
+  return needed;
 }
 
 namespace {
@@ -72,34 +93,46 @@ template <typename Row>
 void read_tsv(const std::string& dir, const std::string& split, int64_t limit, Row row) {
   const std::string tsv = dir + "/" + split + ".tsv";
   std::ifstream in(tsv);
-  if (!in) tg::fail("speech: cannot read {} (make a corpus with scripts/synthesize-speech.sh {})", tsv, dir);
+  if (!in) tg::fail("cannot read {} (make a corpus with scripts/synthesize-speech.sh {})", tsv, dir);
   int64_t line_number = 0;
   for (std::string line; std::getline(in, line) && (limit <= 0 || line_number < limit);) {
     ++line_number;
+    if (line_number == 1 && line.starts_with("\xEF\xBB\xBF")) line.erase(0, 3);  // a byte-order mark, as editors write
+    if (!line.empty() && line.back() == '\r') line.pop_back();                     // a file from Windows
     std::vector<std::string> fields;
     std::stringstream cells(line);
     for (std::string field; std::getline(cells, field, '\t');) fields.push_back(field);
-    if (fields.size() < 2) tg::fail("speech: {}:{}: expected 'path<TAB>transcript[<TAB>voice...]', got \"{}\"", tsv, line_number, line);
+    if (fields.size() < 2) tg::fail("{}:{}: expected 'path<TAB>transcript[<TAB>voice...]', got \"{}\"", tsv, line_number, line);
     try {
       row(fields);
     } catch (const tg::Error& e) {
-      tg::fail("speech: {}:{}: {}", tsv, line_number, e.what());
+      tg::fail("{}:{}: {}", tsv, line_number, e.what());
     }
   }
-  if (line_number == 0) tg::fail("speech: {} holds no utterances", tsv);
+  if (line_number == 0) tg::fail("{} holds no utterances", tsv);
 }
 }  // namespace
 
-std::vector<Utterance> read_split(const std::string& dir, const std::string& split, int64_t limit) {
+std::vector<Utterance> read_split(const std::string& dir, const std::string& split, const ReadOptions& options) {
   std::vector<Utterance> out;
-  read_tsv(dir, split, limit, [&](const std::vector<std::string>& fields) {
+  read_tsv(dir, split, options.limit, [&](const std::vector<std::string>& fields) {
     Utterance u;
     u.path = dir + "/" + fields[0];
     u.text = fields[1];
     u.voice = fields.size() > 2 ? fields[2] : "";
     u.labels = encode_text(u.text);
-    u.features = features_of(u.path);
+    if (u.labels.empty() && split != "train")
+      tg::fail("the transcript of {} is empty: error rates are counted per reference character, so {} cannot score it; "
+               "give its text or leave the line out",
+               u.path, split);
+    u.features = features_of(u.path, options.max_seconds);
     if (u.features.size(0) < 8) tg::fail("{} is shorter than 8 frames", u.path);
+    const int64_t frames = Recognizer::frames_after(u.features.size(0)), needed = ctc_frames_needed(u.labels);
+    if (needed > frames)
+      tg::fail("the transcript of {} ({} characters, {} output frames needed with the blanks between repeated "
+               "letters) is longer than the audio allows ({:.2f} s give {} output frames): no CTC alignment fits; check "
+               "that the line's audio and text belong together",
+               u.path, u.labels.size(), needed, static_cast<double>(u.features.size(0)) / 100.0, frames);
     out.push_back(std::move(u));
   });
   return out;
@@ -226,6 +259,9 @@ ErrorRates error_rates(const std::vector<std::string>& hypotheses, const std::ve
     add(r.word_edits, align(words_of(hypotheses[i]), ref_words));
     r.words += static_cast<int64_t>(ref_words.size());
   }
+  if (r.chars == 0)
+    tg::fail("error_rates: the {} references hold no characters; a rate per reference character is not defined",
+             references.size());
   r.cer = r.chars > 0 ? static_cast<double>(r.char_edits.total()) / static_cast<double>(r.chars) : 0;
   r.wer = r.words > 0 ? static_cast<double>(r.word_edits.total()) / static_cast<double>(r.words) : 0;
   return r;

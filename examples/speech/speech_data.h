@@ -14,7 +14,7 @@ namespace speech {
 // Class 0 is CTC's blank; then space, apostrophe, a–z: 29 classes.
 inline constexpr int64_t kBlank = 0;
 inline constexpr int64_t kClasses = 29;
-// "a cat's" -> ids; throws naming the character outside the set.
+// "a cat's" -> ids; throws naming the (whole UTF-8) character outside the set.
 std::vector<int64_t> encode_text(const std::string& text);
 std::string decode_ids(const std::vector<int64_t>& ids);
 
@@ -26,9 +26,19 @@ struct Utterance {
 
 // The features the recogniser reads: 80 log-mel channels, 25 ms every 10 ms at 16 kHz.
 tg::audio::MelOptions mel_options();
-tg::Tensor features_of(const std::string& wav_path);
-// OUT_DIR/<split>.tsv and its WAVs (at most `limit` lines, 0: all); errors name file:line.
-std::vector<Utterance> read_split(const std::string& dir, const std::string& split, int64_t limit = 0);
+// max_seconds > 0: longer audio is refused, naming the file.
+tg::Tensor features_of(const std::string& wav_path, double max_seconds = 0);
+// The output frames CTC needs to spell `labels`: one each, and a blank between repeated labels.
+int64_t ctc_frames_needed(const std::vector<int64_t>& labels);
+
+struct ReadOptions {
+  int64_t limit = 0;       // at most this many lines (0: all)
+  double max_seconds = 0;  // > 0: longer audio is refused by name (a batch pads to its longest)
+};
+// DIR/<split>.tsv and its WAVs; errors name file:line. Refused: a transcript
+// no CTC alignment fits in its audio, an empty one outside "train" (nothing
+// to score against), audio over max_seconds. A byte-order mark is skipped.
+std::vector<Utterance> read_split(const std::string& dir, const std::string& split, const ReadOptions& options = {});
 // Only the transcripts of DIR/<split>.tsv.
 std::vector<std::string> read_transcripts(const std::string& dir, const std::string& split);
 // Any text as the recogniser writes it, as the corpus script does: lowercase;

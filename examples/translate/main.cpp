@@ -19,8 +19,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -34,6 +32,7 @@
 #include "average.h"
 #include "evaluate.h"
 #include "train/progress.h"
+#include "train/stop_signal.h"
 #include "train.h"
 #include "translate_text.h"
 #include "translation_checkpoint.h"
@@ -41,40 +40,6 @@
 namespace {
 
 namespace tr = tg::translate;
-
-// Ctrl-C (SIGINT) or SIGTERM (what a scheduler sends before it kills a job):
-// the first sets the flag the training loop polls at each batch boundary, so
-// the run saves and stops; the second exits at once. (A signal handler can
-// reach only objects with static storage; these live inside functions, not at
-// file scope.)
-std::atomic<bool>& stop_flag() {
-  static std::atomic<bool> flag{false};
-  return flag;
-}
-std::atomic<int>& interrupt_count() {
-  static std::atomic<int> count{0};
-  return count;
-}
-
-extern "C" void on_stop_signal(int signal) {
-  if (interrupt_count().fetch_add(1) >= 1) _exit(128 + signal);
-  stop_flag().store(true);
-  const char interrupted[] = "\ninterrupted: stopping after this batch and saving (Ctrl-C again to quit at once)\n";
-  const char terminated[] = "\nterminated (SIGTERM): stopping after this batch and saving (a second SIGTERM quits at once)\n";
-  const bool is_term = signal == SIGTERM;
-  [[maybe_unused]] const ssize_t n = write(STDERR_FILENO, is_term ? terminated : interrupted,
-                                           (is_term ? sizeof(terminated) : sizeof(interrupted)) - 1);
-}
-
-void install_stop_handler() {
-  stop_flag();
-  interrupt_count();  // constructed before the handler can run
-  struct sigaction action {};
-  action.sa_handler = on_stop_signal;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
-}
 
 // What `eval` reads: a Multi30k split, or any pair of raw parallel files.
 struct EvalInput {
@@ -331,10 +296,10 @@ struct TrainCommand {
                                "--precision"})
         if (cmd->count(name) > 0)
           fmt::print(stderr, "note: {} is ignored with --resume (the checkpoint's value is used)\n", name);
-    install_stop_handler();
+    tg::train::install_stop_signals();  // Ctrl-C or SIGTERM: the batch finishes, last is saved
     options.device = device;
     tr::TrainHooks hooks;
-    hooks.stop = &stop_flag();
+    hooks.stop = &tg::train::stop_flag();
     hooks.terminal = tg::train::is_terminal(STDOUT_FILENO);
     tr::train(options, hooks);
     return 0;
@@ -379,9 +344,9 @@ struct SearchOptions {
   void check() const {
     if (beam > max_beam)
       tg::fail("--beam {} is more than --max-beam {}: each decoding step scores beam × vocabulary candidates per "
-               "sentence (with a 10,000-word vocabulary, {:.1f} GB of float32 for this beam); raise --max-beam to "
+               "sentence (with a 10,000-word vocabulary, {} of float32 for this beam); raise --max-beam to "
                "allow it",
-               beam, max_beam, static_cast<double>(beam) * 1e4 * 4 / 1e9);
+               beam, max_beam, cli_checks::format_bytes(static_cast<double>(beam) * 1e4 * 4));
   }
 };
 

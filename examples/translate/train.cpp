@@ -29,6 +29,7 @@
 #include "optim/adam.h"
 #include "optim/clip_grad.h"
 #include "optim/lr_schedule.h"
+#include "train/finite.h"
 #include "train/grad_scaler.h"
 #include "train/progress.h"
 #include "train/run_directory.h"
@@ -73,14 +74,6 @@ optim::PlateauOptions plateau_options() {
   o.factor = 0.5;
   o.patience = 1;
   return o;
-}
-
-// Whether every parameter is finite; read back once per checkpoint, not per step.
-bool all_finite(const std::vector<Tensor>& params) {
-  for (const Tensor& p : params)
-    for (const double v : p.to_vector<double>())
-      if (!std::isfinite(v)) return false;
-  return true;
 }
 
 // Where a run can go back to after a non-finite value.
@@ -156,12 +149,9 @@ std::optional<train::RunDirectory> claim_run_directory(const TrainOptions& optio
   train::RunDirectoryOptions claim;
   claim.resume = options.resume;
   claim.overwrite = options.overwrite;
-  claim.run_files = {"last.safetensors", "best.safetensors", "metrics.csv", "curve.svg"};
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(files.dir, ec)) {  // --keep-epochs' files
-    const std::string name = entry.path().filename().string();
-    if (name.starts_with("epoch-") && name.ends_with(".safetensors")) claim.run_files.push_back(name);
-  }
+  // --keep-epochs' files and eval's hypotheses beside the checkpoints belong to the run too.
+  claim.run_files = {"last.safetensors", "best.safetensors", "metrics.csv", "curve.svg", "epoch-*.safetensors",
+                     "*.hyps.en"};
   claim.program = "translate train";
   return std::make_optional<train::RunDirectory>(files.dir, claim);
 }
@@ -466,7 +456,7 @@ class Training {
       write_raw(hooks_, bar.finish());
       fail("training stopped at epoch {}, step {}: the {} is {}; this step's update was not applied and nothing "
            "was saved; {}",
-           epoch + 1, step + 1, what, std::isnan(value) ? "nan" : value > 0 ? "inf" : "-inf",
+           epoch + 1, step + 1, what, train::non_finite_name(value),
            last_good(files_.last, saved_step_));
     };
     if (loss.defined()) scaler_.scale(loss).backward();  // fp16: loss · S, so small gradients survive 16 bits
@@ -559,7 +549,7 @@ class Training {
   }
 
   void check_finite_before_save() const {
-    if (!all_finite(params_))
+    if (!train::all_finite(params_))  // read back once per checkpoint, not per step
       fail("training stopped at epoch {}, step {}: the parameters are not finite (inf or nan) and were not saved; {}",
            info_.position.epoch + 1, info_.position.step, last_good(files_.last, saved_step_));
   }

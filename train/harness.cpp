@@ -1,0 +1,263 @@
+#include "train/harness.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "core/error.h"
+#include "core/grad_mode.h"
+#include "io/safetensors.h"
+#include "io/text_file.h"
+#include "train/checkpoint.h"
+#include "train/finite.h"
+#include "train/progress.h"
+#include "train/stop_signal.h"
+
+namespace tg::train {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+void write_position(const Position& p, nn::Metadata& metadata) {
+  metadata["run.epoch"] = std::to_string(p.epoch);
+  metadata["run.batch"] = std::to_string(p.batch);
+  metadata["run.step"] = std::to_string(p.step);
+  metadata["run.loss_sum"] = fmt::format("{}", p.loss_sum);  // shortest exact text: the epoch's loss resumes exactly
+  metadata["run.loss_weight"] = fmt::format("{}", p.loss_weight);
+  metadata["run.seconds"] = fmt::format("{}", p.seconds);
+  if (p.best) metadata["run.best"] = fmt::format("{}", *p.best);
+}
+
+Position read_position(const nn::Metadata& metadata, const std::string& path) {
+  Position p;
+  p.epoch = metadata_integer(metadata, "run.epoch", path);
+  p.batch = metadata_integer(metadata, "run.batch", path);
+  p.step = metadata_integer(metadata, "run.step", path);
+  p.loss_sum = metadata_number(metadata, "run.loss_sum", path);
+  p.loss_weight = metadata_number(metadata, "run.loss_weight", path);
+  p.seconds = metadata_number(metadata, "run.seconds", path);
+  if (metadata.contains("run.best")) p.best = metadata_number(metadata, "run.best", path);
+  if (p.epoch < 0 || p.batch < 0 || p.step < 0 || p.loss_weight < 0)
+    fail("{}: the run's position (epoch {}, batch {}, step {}) is not one a run reaches", path, p.epoch, p.batch, p.step);
+  return p;
+}
+
+// The rows of metrics.csv (header first) of the epochs up to `epochs`, from a resumed run's file.
+std::vector<std::string> kept_metrics(const std::string& path, int64_t epochs) {
+  std::vector<std::string> rows;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);)
+    if (rows.empty() || std::atoll(line.c_str()) <= epochs) rows.push_back(line);
+  return rows;
+}
+
+}  // namespace
+
+Harness::Harness(HarnessOptions options) : options_(std::move(options)) {
+  if (options_.epochs < 1) fail("{}: --epochs must be at least 1, got {}", options_.program, options_.epochs);
+  if (options_.dir.empty()) {
+    if (options_.resume) fail("{}: --resume needs the run's folder", options_.program);
+    return;
+  }
+  RunDirectoryOptions claim{.resume = options_.resume,
+                            .overwrite = options_.overwrite,
+                            .run_files = {"last.safetensors", "best.safetensors", "metrics.csv"},
+                            .program = options_.program};
+  run_dir_.emplace(options_.dir, claim);
+  std::error_code ec;
+  if (options_.resume && !std::filesystem::exists(last_path(), ec))
+    fail("{}: cannot resume: '{}' does not exist (train without --resume first, or give the run's folder)",
+         options_.program, last_path());
+}
+
+std::string Harness::last_path() const { return options_.dir + "/last.safetensors"; }
+std::string Harness::best_path() const { return options_.dir + "/best.safetensors"; }
+
+void Harness::say(const std::string& text) const {
+  if (options_.out == nullptr || text.empty()) return;
+  std::fputs(text.c_str(), options_.out);
+  std::fflush(options_.out);
+}
+
+void Harness::restore_settings(RunSettings& settings) {
+  settings_ = &settings;
+  if (!options_.resume) return;
+  const nn::Metadata metadata = load_safetensors(last_path()).metadata;
+  for (const std::string& note : settings.restore_from(metadata, last_path())) say("note: " + note + "\n");
+}
+
+bool Harness::stop_requested() const {
+  return (options_.stop != nullptr ? options_.stop : &stop_flag())->load();
+}
+
+std::string Harness::last_good() const {
+  if (saved_step_ < 0) return "no checkpoint was written yet";
+  return fmt::format("the last good checkpoint is '{}' (step {}); resume from it with --resume, or start again with "
+                     "a smaller --lr",
+                     last_path(), saved_step_);
+}
+
+HarnessResult Harness::run(TrainingJob& job) {
+  HarnessResult result;
+  if (options_.resume) {
+    const nn::Metadata metadata = load(job.module(), job.optimizer(), last_path(), {}, job.schedule());
+    position_ = read_position(metadata, last_path());
+    saved_step_ = position_.step;
+    say(fmt::format("resumed from {}: epoch {}, batch {} done, step {}\n", last_path(), position_.epoch + 1,
+                    position_.batch, position_.step));
+  }
+  if (position_.epoch >= options_.epochs) {
+    say(fmt::format("nothing to train: {} epoch{} of --epochs {} finished already (raise --epochs to go on)\n",
+                    position_.epoch, position_.epoch == 1 ? "" : "s", options_.epochs));
+  } else if (options_.max_steps > 0 && position_.step >= options_.max_steps) {
+    say(fmt::format("nothing to train: step {} reached --max-steps {} already\n", position_.step, options_.max_steps));
+  }
+  Tape tape;
+  TapeScope use_tape(tape);
+  while (position_.epoch < options_.epochs && !(options_.max_steps > 0 && position_.step >= options_.max_steps)) {
+    if (!train_epoch(job, job.plan_epoch(position_.epoch), result, tape)) {
+      result.stopped = true;
+      break;
+    }
+    end_epoch(job, result);
+    if (stop_requested()) {  // the signal came during validation: the epoch is saved whole
+      say(fmt::format("stopped after epoch {} (step {}); saved {}\nresume with: {}\n", position_.epoch,
+                      position_.step, last_path(), options_.resume_command));
+      result.stopped = true;
+      break;
+    }
+  }
+  result.position = position_;
+  return result;
+}
+
+// The batches of the epoch from position_.batch on; false when a stop saved the run mid-epoch.
+bool Harness::train_epoch(TrainingJob& job, int64_t batches, HarnessResult& result, Tape& tape) {
+  const int64_t epoch = position_.epoch;
+  ProgressLine bar(epoch + 1, batches, options_.terminal, options_.log_every, options_.unit);
+  const Clock::time_point start = Clock::now();
+  const double seconds_before = position_.seconds;
+  double session_weight = 0;
+  int64_t session_batches = 0;
+  job.module().train();
+  for (int64_t b = position_.batch; b < batches; ++b) {
+    const StepResult step = job.forward_backward(epoch, b);
+    tape.clear();
+    guard_step(step);
+    job.update();
+    ++position_.step;
+    position_.batch = b + 1;
+    position_.loss_sum += step.loss * step.weight;
+    position_.loss_weight += step.weight;
+    result.losses.push_back(step.loss);
+    session_weight += step.weight;
+    ++session_batches;
+
+    const double elapsed = seconds_since(start);
+    const double eta = elapsed / static_cast<double>(session_batches) * static_cast<double>(batches - b - 1);
+    const double running = position_.loss_sum / position_.loss_weight;
+    const std::string progress = bar.update(b + 1, running, session_weight / std::max(elapsed, 1e-9), eta);
+    say(progress);
+    const bool last_batch = b + 1 == batches;
+    if (!last_batch && (stop_requested() || (options_.max_steps > 0 && position_.step >= options_.max_steps))) {
+      if (!options_.terminal && progress.empty())
+        say(bar.text(b + 1, running, session_weight / std::max(elapsed, 1e-9), eta) + "\n");
+      say(bar.finish());
+      position_.seconds = seconds_before + seconds_since(start);
+      if (options_.dir.empty()) {
+        say(fmt::format("stopped at epoch {}, batch {}/{} (step {}); nothing saved (no run folder)\n", epoch + 1,
+                        position_.batch, batches, position_.step));
+        return false;
+      }
+      save_last(job);
+      say(fmt::format("stopped at epoch {}, batch {}/{} (step {}); saved {}\nresume with: {}\n", epoch + 1,
+                      position_.batch, batches, position_.step, last_path(), options_.resume_command));
+      return false;
+    }
+  }
+  say(bar.finish());
+  position_.seconds = seconds_before + seconds_since(start);
+  return true;
+}
+
+void Harness::guard_step(const StepResult& step) const {
+  auto stop_if_non_finite = [&](const char* what, double value) {
+    if (std::isfinite(value)) return;
+    fail("{}: training stopped at epoch {}, step {}: the {} is {}; this step's update was not applied and nothing was "
+         "saved; {}",
+         options_.program, position_.epoch + 1, position_.step + 1, what, non_finite_name(value), last_good());
+  };
+  stop_if_non_finite("loss", step.loss);
+  if (step.grad_norm) stop_if_non_finite("gradient norm", *step.grad_norm);
+}
+
+// Validation, then last (always), best (when the score improved), metrics.csv and the epoch's line.
+void Harness::end_epoch(TrainingJob& job, HarnessResult& result) {
+  EpochRecord record;
+  record.epoch = position_.epoch + 1;
+  record.step = position_.step;
+  record.train_loss = position_.loss_weight > 0 ? position_.loss_sum / position_.loss_weight : 0.0;
+  record.lr = job.optimizer().lr();
+  const Clock::time_point start = Clock::now();
+  {
+    NoGrad no_grad;
+    record.score = job.validate(position_.epoch);
+  }
+  job.module().train();
+  record.seconds = position_.seconds + seconds_since(start);
+  const bool scored = std::isfinite(record.score.score);
+  const bool improved = scored && (!position_.best || record.score.score < *position_.best);
+  position_ = Position{.epoch = position_.epoch + 1, .step = position_.step,
+                       .best = improved ? std::optional<double>(record.score.score) : position_.best};
+  if (!options_.dir.empty()) {
+    save_last(job);
+    if (improved) save_best(job, record);
+    write_metrics(record);
+  }
+  result.epochs.push_back(record);
+  say(fmt::format("epoch {}: train loss {:.4f}, {}{}, lr {:.3g}, {}\n", record.epoch, record.train_loss,
+                  record.score.summary, improved ? " (best)" : scored ? "" : " (not a number: not compared)",
+                  record.lr, format_duration(record.seconds)));
+}
+
+void Harness::save_last(TrainingJob& job) {
+  if (!all_finite(job.module().parameters()))
+    fail("{}: training stopped at epoch {}, step {}: the parameters are not finite (inf or nan) and were not saved; {}",
+         options_.program, position_.epoch + 1, position_.step, last_good());
+  nn::Metadata metadata = job.model_metadata();
+  write_position(position_, metadata);
+  if (settings_ != nullptr) settings_->write_to(metadata);
+  save(job.module(), job.optimizer(), last_path(), metadata, job.schedule());
+  saved_step_ = position_.step;
+}
+
+void Harness::save_best(TrainingJob& job, const EpochRecord& record) {
+  nn::Metadata metadata = job.model_metadata();
+  metadata["epoch"] = std::to_string(record.epoch);
+  for (const auto& [name, value] : record.score.values) metadata[name] = fmt::format("{}", value);
+  nn::save(job.module(), best_path(), metadata);  // its parameters were checked by save_last just before
+}
+
+void Harness::write_metrics(const EpochRecord& record) {
+  const std::string path = options_.dir + "/metrics.csv";
+  std::vector<std::string> rows = kept_metrics(path, record.epoch - 1);
+  if (rows.empty()) {
+    std::string header = "epoch,step,train_loss";
+    for (const auto& [name, value] : record.score.values) header += "," + name;
+    rows.push_back(header + ",lr,seconds");
+  }
+  std::string row = fmt::format("{},{},{:.6f}", record.epoch, record.step, record.train_loss);
+  for (const auto& [name, value] : record.score.values) row += fmt::format(",{:.6f}", value);
+  rows.push_back(row + fmt::format(",{},{:.2f}", record.lr, record.seconds));
+  std::string text;
+  for (const std::string& r : rows) text += r + "\n";
+  write_text_file(path, text);
+}
+
+}  // namespace tg::train
