@@ -1,10 +1,12 @@
 // The speech recogniser's parts (examples/speech, issue #26): characters,
 // CTC decoding (greedy and prefix beam search, with and without the character
-// language model) on hand-made log-probabilities, the language model's
-// probabilities, SpecAugment's masks, edit distances, error rates and their
-// substitutions/deletions/insertions, and on a tiny synthesized corpus
-// (scripts/synthesize-speech.sh --tiny): features, batches, a few training
-// steps whose CTC loss falls, a checkpoint that gives the same log-probabilities.
+// language model) on hand-made log-probabilities and against the search it
+// replaced on random ones, 30 minutes of frames decoded in linear time, the
+// language model's probabilities, SpecAugment's masks, edit distances, error
+// rates and their substitutions/deletions/insertions, and on a tiny
+// synthesized corpus (scripts/synthesize-speech.sh --tiny): features, batches,
+// a few training steps whose CTC loss falls, a checkpoint that gives the same
+// log-probabilities.
 #include <doctest/doctest.h>
 
 #include <unistd.h>
@@ -12,10 +14,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
+#include <map>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "char_lm.h"
+#include "kernels/ctc/ctc_recursion.h"  // tg::ctc::log_add
 #include "speech_data.h"
 #include "speech_decode.h"
 #include "speech_model.h"
@@ -31,6 +37,95 @@ std::vector<float> peaked(const std::vector<int64_t>& classes_per_frame) {
     for (int64_t k = 0; k < speech::kClasses; ++k)
       rows.push_back(static_cast<float>(std::log(k == c ? 0.9 : 0.1 / (speech::kClasses - 1))));
   return rows;
+}
+
+// Log-softmax rows (frames, 29) of random logits N(0, scale²): a small scale
+// leaves every label likely, a large one one or two, so pruning at ln 1e-4
+// both keeps and drops labels. With `few`, only the blank and three labels
+// are likely: repeats, and prefixes reached two ways, are frequent.
+std::vector<float> random_rows(int64_t frames, double scale, bool few, std::mt19937_64& rng) {
+  std::normal_distribution<double> normal(0.0, scale);
+  std::uniform_int_distribution<int64_t> label(1, speech::kClasses - 1);
+  std::vector<float> rows;
+  std::vector<double> logits(speech::kClasses);
+  const std::vector<int64_t> likely{speech::kBlank, label(rng), label(rng), label(rng)};
+  for (int64_t t = 0; t < frames; ++t) {
+    for (int64_t c = 0; c < speech::kClasses; ++c) {
+      const bool unlikely = few && std::find(likely.begin(), likely.end(), c) == likely.end();
+      logits[static_cast<size_t>(c)] = normal(rng) - (unlikely ? 12.0 : 0.0);
+    }
+    double sum = 0;
+    const double top = *std::max_element(logits.begin(), logits.end());
+    for (const double z : logits) sum += std::exp(z - top);
+    for (const double z : logits) rows.push_back(static_cast<float>(z - top - std::log(sum)));
+  }
+  return rows;
+}
+
+// The prefix beam search before issue #38 defect 11, kept as the reference the
+// trie version must agree with: each prefix a std::vector key of a std::map,
+// copied and compared per frame and class, so a frame costs O(prefix length)
+// and a decode O(frames²).
+std::string reference_context_of(const std::vector<int64_t>& prefix, const speech::CharLM& lm) {
+  const size_t keep = std::min(prefix.size(), static_cast<size_t>(lm.order() - 1));
+  return speech::decode_ids(std::vector<int64_t>(prefix.end() - static_cast<std::ptrdiff_t>(keep), prefix.end()));
+}
+
+std::vector<int64_t> reference_prefix_beam_decode(const std::vector<float>& log_probs, int64_t frames, int64_t classes,
+                                                  int64_t width, const speech::LMFusion& fusion = {}) {
+  constexpr double none = -std::numeric_limits<double>::infinity();
+  constexpr float kPrune = -9.2f;  // ln 1e-4
+  struct Score {
+    double blank = none, label = none;  // CTC: ending in a blank / in its last label
+    double lm = 0;                      // weight · ln P_lm(prefix) + bonus · |prefix|
+    double ctc() const { return tg::ctc::log_add(blank, label); }
+    double total() const { return ctc() + lm; }
+  };
+  std::map<std::vector<int64_t>, Score> beams{{{}, Score{0.0, none, 0}}};
+  for (int64_t t = 0; t < frames; ++t) {
+    const float* row = log_probs.data() + t * classes;
+    std::map<std::vector<int64_t>, Score> next;
+    for (const auto& [prefix, score] : beams) {
+      Score& same = next.try_emplace(prefix, Score{none, none, score.lm}).first->second;
+      same.blank = tg::ctc::log_add(same.blank, score.ctc() + row[speech::kBlank]);  // a blank keeps the prefix
+      if (!prefix.empty())  // the last label again, merged
+        same.label = tg::ctc::log_add(same.label, score.label + row[prefix.back()]);
+      const std::string context = fusion.lm ? reference_context_of(prefix, *fusion.lm) : std::string();
+      for (int64_t c = 1; c < classes; ++c) {
+        if (row[c] < kPrune) continue;  // a label this unlikely here cannot lead a beam
+        std::vector<int64_t> longer = prefix;
+        longer.push_back(c);
+        auto [it, fresh] = next.try_emplace(longer, Score{none, none, 0});
+        Score& grown = it->second;
+        if (fresh && fusion.lm)
+          grown.lm = score.lm + fusion.weight * fusion.lm->log_prob(context, speech::decode_ids({c})[0]) + fusion.bonus;
+        // A repeat of the last label extends only across a blank.
+        const double from = !prefix.empty() && prefix.back() == c ? score.blank : score.ctc();
+        grown.label = tg::ctc::log_add(grown.label, from + row[c]);
+      }
+    }
+    std::vector<std::pair<double, std::vector<int64_t>>> ranked;
+    for (const auto& [prefix, score] : next) ranked.emplace_back(score.total(), prefix);
+    const size_t keep = std::min(ranked.size(), static_cast<size_t>(width));
+    std::partial_sort(ranked.begin(), ranked.begin() + keep, ranked.end(),
+                      [](const auto& a, const auto& b) { return a.first > b.first; });
+    beams.clear();
+    for (size_t i = 0; i < keep; ++i) beams[ranked[i].second] = next[ranked[i].second];
+  }
+  auto final_score = [&](const std::pair<const std::vector<int64_t>, Score>& beam) {
+    if (!fusion.lm) return beam.second.total();
+    return beam.second.total() +
+           fusion.weight * fusion.lm->log_prob(reference_context_of(beam.first, *fusion.lm), speech::CharLM::kEnd);
+  };
+  const auto best = std::max_element(beams.begin(), beams.end(),
+                                     [&](const auto& a, const auto& b) { return final_score(a) < final_score(b); });
+  return best->first;
+}
+
+// Output frames of `minutes` of audio: 100 feature frames a second (hop 160
+// at 16 kHz), then the front-end's stride 2.
+int64_t output_frames(int64_t minutes) {
+  return speech::Recognizer::frames_after(minutes * 60 * 16000 / speech::mel_options().hop_length);
 }
 
 }  // namespace
@@ -137,6 +232,58 @@ TEST_CASE("prefix beam search with the language model: the model settles what th
   // Weight 0 is CTC alone.
   CHECK(speech::decode_ids(speech::prefix_beam_decode(rows, 3, speech::kClasses, 8, {.lm = &lm, .weight = 0, .bonus = 0})) ==
         "car");
+}
+
+TEST_CASE("prefix beam search on a trie gives the reference's ids: random rows, widths 1-16, with and without an LM") {
+  std::vector<speech::CharLM> lms;
+  for (const int64_t order : {1, 2, 3, 5}) {
+    lms.emplace_back(order);
+    for (const char* sentence : {"a dog runs", "a dog sits", "two dogs run", "it's a cat", "the cat's ball", "zoo"})
+      lms.back().add(sentence);
+  }
+  std::mt19937_64 rng(38);
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  int64_t unlike_greedy = 0;
+  constexpr int64_t kTrials = 300;
+  for (int64_t trial = 0; trial < kTrials; ++trial) {
+    const int64_t width = 1 + trial % 16;
+    const int64_t frames = 1 + static_cast<int64_t>(rng() % 200);
+    const double scale = 0.5 + 7.5 * uniform(rng);
+    const bool few = trial % 3 == 0;
+    const std::vector<float> rows = random_rows(frames, scale, few, rng);
+    speech::LMFusion fusion;
+    if (trial % 5 != 0) {  // four in five with a language model, of each order in turn
+      const speech::CharLM& lm = lms[static_cast<size_t>(trial) % lms.size()];
+      fusion = {.lm = &lm, .weight = 1.5 * uniform(rng), .bonus = 3 * uniform(rng) - 1};
+    }
+    CAPTURE(trial);
+    CAPTURE(width);
+    CAPTURE(frames);
+    CAPTURE(scale);
+    CAPTURE(few);
+    CAPTURE(fusion.lm ? fusion.lm->order() : 0);
+    const std::vector<int64_t> ids = speech::prefix_beam_decode(rows, frames, speech::kClasses, width, fusion);
+    CHECK(ids == reference_prefix_beam_decode(rows, frames, speech::kClasses, width, fusion));
+    if (ids != speech::greedy_decode(rows, frames, speech::kClasses)) ++unlike_greedy;
+  }
+  // The rows are not so clear that the search has nothing to do.
+  CHECK(unlike_greedy > kTrials / 4);
+  CHECK_THROWS_WITH_AS(speech::prefix_beam_decode(random_rows(3, 1.0, false, rng), 3, speech::kClasses, 0),
+                       doctest::Contains("the beam width must be at least 1, got 0"), tg::Error);
+}
+
+TEST_CASE("prefix beam search costs the same per frame however long the prefixes: 30 minutes of audio at width 8") {
+  // Regression (issue #38 defect 11): the reference, copying each prefix per
+  // frame and class, took 7 s on the first minute of these rows, 28 s on two
+  // and 63 s on three: about 6,000 s on thirty, far past this program's 300 s
+  // test timeout. The trie takes under half a second.
+  const int64_t frames = output_frames(30);
+  REQUIRE(frames == 90000);
+  std::mt19937_64 rng(11);
+  const std::vector<float> rows = random_rows(frames, 3.0, false, rng);
+  const std::vector<int64_t> ids = speech::prefix_beam_decode(rows, frames, speech::kClasses, 8);
+  CHECK(ids.size() > static_cast<size_t>(frames / 2));  // random rows spell a label most frames: long prefixes
+  CHECK(std::all_of(ids.begin(), ids.end(), [](int64_t id) { return id > speech::kBlank && id < speech::kClasses; }));
 }
 
 TEST_CASE("SpecAugment: masks are zero bands and spans inside each utterance, drawn from the seed") {
