@@ -149,4 +149,40 @@ mkdir -p "$dir/ck2" && mv "$dir/ck2_last.safetensors" "$dir/ck2/last.safetensors
 check_error "$dir/ck2/last.safetensors has no 'run.epoch' in its metadata" \
   "$speech" train --data "$dir/corpus" --epochs 3 --resume --channels 16 --hidden 16 --layers 1 --batch-size 4 \
   --warmup 2 --threads 1 --checkpoint-dir "$dir/ck2"
+
+# The corpus checked when it is read (#38: 7, 8, 13, 20): a copy of the tiny
+# corpus's WAVs under edited TSVs.
+bad="$dir/bad" && mkdir -p "$bad" && ln -s "$dir/corpus/train" "$dir/corpus/val" "$dir/corpus/test" "$bad/"
+cp "$dir/corpus/train.tsv" "$dir/corpus/val.tsv" "$bad/"
+first=$(head -n 1 "$dir/corpus/val.tsv" | cut -f 1)
+train_bad() {  # train_bad TEXT: training on $bad fails naming TEXT, before any step
+  check_error "$1" "$speech" train --data "$bad" --epochs 1 "${tiny[@]}" --checkpoint-dir "$dir/bad_run" --overwrite
+}
+printf '%s\t%s\tv\n' "$first" "$(printf 'a%.0s' $(seq 400))" >>"$bad/train.tsv"
+train_bad "train.tsv:9: the transcript of $bad/$first (400 characters, 799 output frames needed with the blanks between repeated letters) is longer than the audio allows"
+cp "$dir/corpus/train.tsv" "$bad/train.tsv"
+printf '%s\t\tv\n' "$first" >>"$bad/val.tsv"
+train_bad "val.tsv:3: the transcript of $bad/$first is empty: error rates are counted per reference character"
+cp "$dir/corpus/val.tsv" "$bad/val.tsv"
+check_error "more than --max-seconds 0.1 (a batch pads every utterance to its longest)" \
+  "$speech" train --data "$bad" --epochs 1 "${tiny[@]}" --checkpoint-dir "$dir/bad_run" --overwrite --max-seconds 0.1
+printf '%s\t%s\tv\n' "$first" "über alles" >>"$bad/train.tsv"
+train_bad "train.tsv:9: 'ü' in \"über alles\" is not a character the recogniser writes"
+grep -q "speech: speech:" "$dir/error.out" && fail "the prefix is doubled: $(cat "$dir/error.out")"
+{ printf '\xef\xbb\xbf'; cat "$dir/corpus/train.tsv"; } >"$bad/train.tsv"  # a byte-order mark, as editors write
+"$speech" train --data "$bad" --epochs 1 "${tiny[@]}" --checkpoint-dir "$dir/bom_run" >"$dir/bom.log" 2>&1 ||
+  { cat "$dir/bom.log"; fail "a TSV starting with a byte-order mark was refused"; }
+
+# Options out of range are refused before any work (#38: 12, 20).
+check_option() {  # check_option TEXT ARGS...: a usage error naming TEXT
+  "$speech" "${@:2}" >"$dir/option.out" 2>&1 && fail "accepted: ${*:2}"
+  expect "$1" "$dir/option.out"
+}
+ck="$dir/ck/best.safetensors"
+check_error "--beam 100000 is more than --max-beam 100" "$speech" eval --data "$dir/corpus" --beam 100000 --checkpoint "$ck"
+check_option "--lm-order: must be between 0 and 20, got 500" eval --data "$dir/corpus" --lm-order 500 --checkpoint "$ck"
+check_option "--threads: must be between 1 and 1024, got 100000" eval --data "$dir/corpus" --threads 100000 --checkpoint "$ck"
+check_option "--lm-weight: expected a number, got 'nan'" eval --data "$dir/corpus" --lm-weight nan --checkpoint "$ck"
+check_option "--lm-bonus: must be between -100 and 100, got inf" eval --data "$dir/corpus" --lm-bonus inf --checkpoint "$ck"
+check_option "--limit: must be between 0 and 1000000000000, got -3" eval --data "$dir/corpus" --limit -3 --checkpoint "$ck"
 echo "speech CLI: train, resume, eval (+LM), transcribe, errors: ok"
