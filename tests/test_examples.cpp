@@ -206,6 +206,40 @@ TEST_CASE("language_model: max_steps stops training early; the epoch in progress
   CHECK(std::isfinite(report.val_perplexity));
 }
 
+TEST_CASE("language_model on the harness: a run folder, a stop resumed to the same weights, a finished run kept") {
+  TempDir tmp("lm_harness");
+  const std::string data = lm_data_dir(tmp);
+  LanguageModelOptions whole = tiny_lm_options(data);
+  whole.checkpoint_dir = tmp.file("whole");
+  const LanguageModelReport uninterrupted = train_language_model(whole);
+  REQUIRE(uninterrupted.epochs.size() == 2);
+  CHECK(std::filesystem::exists(whole.checkpoint_dir + "/best.safetensors"));
+  CHECK(load_language_model(whole.checkpoint_dir + "/best.safetensors").vocab == uninterrupted.trained.vocab);
+
+  LanguageModelOptions stopped = tiny_lm_options(data);
+  stopped.checkpoint_dir = tmp.file("stopped");
+  stopped.max_steps = 17;  // in epoch 2: stopped and saved resumably
+  const LanguageModelReport first = train_language_model(stopped);
+  CHECK(first.train_loss_per_step.size() == 17);
+  CHECK(first.epochs.size() == 1);
+  LanguageModelOptions resumed = stopped;
+  resumed.max_steps = 0;
+  resumed.resume = true;
+  resumed.lr = 0.5;  // given differently: the run's own is used
+  const LanguageModelReport second =
+      train_language_model(resumed, [](const std::string& flag) { return flag == "--lr"; });
+  const std::vector<double>& all = uninterrupted.train_loss_per_step;
+  REQUIRE(second.train_loss_per_step.size() == all.size() - 17);
+  CHECK(std::equal(second.train_loss_per_step.begin(), second.train_loss_per_step.end(), all.begin() + 17));
+  REQUIRE(second.epochs.size() == 1);
+  CHECK(second.epochs[0].val_perplexity == uninterrupted.epochs[1].val_perplexity);  // bit for bit
+
+  CHECK_THROWS_WITH_AS(train_language_model(whole), contains("holds a run already"), Error);
+  LanguageModelOptions no_folder = resumed;
+  no_folder.checkpoint_dir.clear();
+  CHECK_THROWS_WITH_AS(train_language_model(no_folder), contains("--resume needs the run's folder"), Error);
+}
+
 TEST_CASE("language_model --precision: rounded products move the losses a little; fp16 scales the loss") {
   TempDir tmp("lm_precision");
   LanguageModelOptions o = tiny_lm_options(lm_data_dir(tmp));

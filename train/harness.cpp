@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "core/generator.h"
 #include "core/grad_mode.h"
 #include "io/safetensors.h"
 #include "io/text_file.h"
@@ -58,6 +59,12 @@ std::vector<std::string> kept_metrics(const std::string& path, int64_t epochs) {
 }
 
 }  // namespace
+
+uint64_t batch_seed(uint64_t seed, int64_t epoch, int64_t batch) {
+  Generator mixer(seed ^ (0x9E3779B97F4A7C15ULL * static_cast<uint64_t>(epoch + 1)) ^
+                  (0xBF58476D1CE4E5B9ULL * static_cast<uint64_t>(batch + 1)));
+  return mixer.next_u64();
+}
 
 Harness::Harness(HarnessOptions options) : options_(std::move(options)) {
   if (options_.epochs < 1) fail("{}: --epochs must be at least 1, got {}", options_.program, options_.epochs);
@@ -126,7 +133,7 @@ HarnessResult Harness::run(TrainingJob& job) {
       break;
     }
     end_epoch(job, result);
-    if (stop_requested()) {  // the signal came during validation: the epoch is saved whole
+    if (job.agree_stop(stop_requested())) {  // the signal came during validation: the epoch is saved whole
       say(fmt::format("stopped after epoch {} (step {}); saved {}\nresume with: {}\n", position_.epoch,
                       position_.step, last_path(), options_.resume_command));
       result.stopped = true;
@@ -165,7 +172,10 @@ bool Harness::train_epoch(TrainingJob& job, int64_t batches, HarnessResult& resu
     const std::string progress = bar.update(b + 1, running, session_weight / std::max(elapsed, 1e-9), eta);
     say(progress);
     const bool last_batch = b + 1 == batches;
-    if (!last_batch && (stop_requested() || (options_.max_steps > 0 && position_.step >= options_.max_steps))) {
+    const bool stop = job.agree_stop(stop_requested());  // several processes: all agree, every batch
+    const bool at_max_steps = options_.max_steps > 0 && position_.step >= options_.max_steps;
+    if (at_max_steps && options_.max_steps_ends_epoch) break;
+    if (!last_batch && (stop || at_max_steps)) {
       if (!options_.terminal && progress.empty())
         say(bar.text(b + 1, running, session_weight / std::max(elapsed, 1e-9), eta) + "\n");
       say(bar.finish());
@@ -202,6 +212,8 @@ void Harness::end_epoch(TrainingJob& job, HarnessResult& result) {
   EpochRecord record;
   record.epoch = position_.epoch + 1;
   record.step = position_.step;
+  record.steps = position_.batch;
+  record.train_seconds = position_.seconds;
   record.train_loss = position_.loss_weight > 0 ? position_.loss_sum / position_.loss_weight : 0.0;
   record.lr = job.optimizer().lr();
   const Clock::time_point start = Clock::now();
@@ -220,6 +232,7 @@ void Harness::end_epoch(TrainingJob& job, HarnessResult& result) {
     if (improved) save_best(job, record);
     write_metrics(record);
   }
+  record.best = improved;
   result.epochs.push_back(record);
   say(fmt::format("epoch {}: train loss {:.4f}, {}{}, lr {:.3g}, {}\n", record.epoch, record.train_loss,
                   record.score.summary, improved ? " (best)" : scored ? "" : " (not a number: not compared)",

@@ -76,6 +76,9 @@ class TrainingJob {
   virtual void update() = 0;
   // After epoch `epoch` (0-based): validation, in eval mode (the harness sets train mode again).
   virtual EpochScore validate(int64_t epoch) = 0;
+  // Several processes training one model: whether any of them was asked to
+  // stop (all must stop at the same batch). One process: its own flag.
+  virtual bool agree_stop(bool stop) { return stop; }
 };
 
 struct HarnessOptions {
@@ -85,6 +88,7 @@ struct HarnessOptions {
   bool overwrite = false;         // a fresh run may replace the folder's run
   int64_t epochs = 1;             // in all, counting resumed ones
   int64_t max_steps = 0;          // > 0: stop (and save, resumably) once this many updates are done in all
+  bool max_steps_ends_epoch = false;  // max_steps ends the epoch in progress instead: validated and saved as done
   std::string resume_command;     // printed on a stop ("speech train --data d --checkpoint-dir runs/speech --resume")
   std::string unit = "tok";       // what StepResult::weight counts, in the progress line ("frames/s")
   int64_t log_every = 50;         // a plain progress line every N batches (not a terminal)
@@ -104,8 +108,10 @@ struct Position {
 };
 
 struct EpochRecord {
-  int64_t epoch = 0, step = 0;  // 1-based epoch; updates in all at its end
-  double train_loss = 0, lr = 0, seconds = 0;
+  int64_t epoch = 0, step = 0, steps = 0;  // 1-based epoch; updates in all at its end, and in it
+  double train_loss = 0, lr = 0;
+  double train_seconds = 0, seconds = 0;   // training; training and validation
+  bool best = false;                       // its score was the best so far
   EpochScore score;
 };
 
@@ -115,6 +121,10 @@ struct HarnessResult {
   std::vector<double> losses;           // every step this call ran
   std::vector<EpochRecord> epochs;      // the epochs this call finished
 };
+
+// A seed for the random draws of one batch (dropout masks, augmentation):
+// the same whether or not the run was stopped and resumed in between.
+uint64_t batch_seed(uint64_t seed, int64_t epoch, int64_t batch);
 
 class Harness {
  public:

@@ -33,6 +33,11 @@ bool parse_double(const std::string& text, double& out) {
 
 }  // namespace
 
+void RunSettings::bind(const std::string& flag, int& variable, bool given) {
+  entries_.push_back({flag, [&variable] { return std::to_string(variable); },
+                      [&variable](const std::string& t) { return parse_integer(t, variable); }, given});
+}
+
 void RunSettings::bind(const std::string& flag, int64_t& variable, bool given) {
   entries_.push_back({flag, [&variable] { return std::to_string(variable); },
                       [&variable](const std::string& t) { return parse_integer(t, variable); }, given});

@@ -22,6 +22,7 @@ namespace tg::train {
 class RunSettings {
  public:
   // `given`: set on this command line (only those are compared on resume).
+  void bind(const std::string& flag, int& variable, bool given = false);
   void bind(const std::string& flag, int64_t& variable, bool given = false);
   void bind(const std::string& flag, uint64_t& variable, bool given = false);
   void bind(const std::string& flag, double& variable, bool given = false);

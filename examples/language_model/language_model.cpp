@@ -12,6 +12,8 @@
 #include "distributed/agreement.h"
 #include "examples/cli_checks.h"
 #include "distributed/data_parallel.h"
+#include "distributed/distributed.h"
+#include "train/train.h"
 
 namespace tg::examples {
 
@@ -83,7 +85,8 @@ double evaluate_perplexity(WordModel& model, const std::vector<text::Example>& e
 }
 
 void check_options(const LanguageModelOptions& o) {
-  if (!o.save_path.empty()) cli_checks::check_output_file(o.save_path, "language_model: --save", o.overwrite);
+  // A resumed run replaces its own --save file as it improves.
+  if (!o.save_path.empty()) cli_checks::check_output_file(o.save_path, "language_model: --save", o.overwrite || o.resume);
   if (o.min_freq < 1) fail("language_model: min_freq must be >= 1, got {}", o.min_freq);
   if (o.epochs < 1) fail("language_model: epochs must be >= 1, got {}", o.epochs);
   if (o.batch_size < 1) fail("language_model: batch size must be >= 1, got {}", o.batch_size);
@@ -98,18 +101,6 @@ std::string metadata_value(const std::map<std::string, std::string>& metadata, c
   if (it == metadata.end())
     fail("language_model: '{}' is not a language-model checkpoint: its metadata has no \"{}\"", path, key);
   return it->second;
-}
-
-int64_t metadata_int(const std::map<std::string, std::string>& metadata, const std::string& key,
-                     const std::string& path) {
-  const std::string text = metadata_value(metadata, key, path);
-  try {
-    size_t used = 0;
-    const int64_t value = std::stoll(text, &used);
-    if (used == text.size()) return value;
-  } catch (const std::exception&) {
-  }
-  fail("language_model: '{}': metadata \"{}\" should be an integer, got \"{}\"", path, key, text);
 }
 
 // The next word's id from logits (1, V): the most likely one (temperature 0)
@@ -139,20 +130,25 @@ int64_t choose(const Tensor& logits, double temperature, Generator& gen) {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
+// The settings that make a run what it is, kept in last.safetensors and restored on --resume.
+void bind_settings(LanguageModelOptions& o, train::RunSettings& settings, const std::function<bool(const std::string&)>& given) {
+  for (auto [flag, value] : {std::pair{"--min-freq", &o.min_freq}, {"--batch-size", &o.batch_size},
+                             {"--limit-train", &o.limit_train}, {"--embed", &o.model.embed}, {"--hidden", &o.model.hidden}})
+    settings.bind(flag, *value, given(flag));
+  settings.bind("--layers", o.model.layers, given("--layers"));
+  for (auto [flag, value] : {std::pair{"--lr", &o.lr}, {"--clip", &o.clip}, {"--dropout", &o.model.dropout}})
+    settings.bind(flag, *value, given(flag));
+  settings.bind("--seed", o.seed, given("--seed"));
+  settings.bind("--precision", o.precision, given("--precision"));
 }
 
-// One training run: the data, the model and its optimizer, and the loop over
-// epochs and batches, each step a method named for what it does (as
-// examples/translate/train.cpp's Training). Under mpirun each rank trains on
-// its share of every batch (distributed/data_parallel.h); rank 0 alone logs,
-// validates and saves.
-class Training {
+// One training run on the harness (train/harness.h): the data, the model and
+// its optimizer, each step a method named for what it does. Under mpirun each
+// rank trains on its share of every batch (distributed/data_parallel.h);
+// rank 0 alone logs, validates and saves.
+class LanguageModelJob : public train::TrainingJob {
  public:
-  explicit Training(const LanguageModelOptions& o)
+  explicit LanguageModelJob(const LanguageModelOptions& o)
       : o_(o),
         dir_(text::find_multi30k_dir(o.data_dir)),
         precision_(parse_matmul_precision(o.precision, "language_model: precision")),
@@ -166,15 +162,66 @@ class Training {
     batching_.seed = o.seed;
   }
 
-  LanguageModelReport run() {
-    model().train();
-    {
-      const MatmulPrecisionGuard products(precision_);  // training and validation
-      for (int epoch = 1; epoch <= o_.epochs && !(o_.max_steps > 0 && step_ >= o_.max_steps); ++epoch)
-        end_epoch(train_epoch(epoch));
-    }
+  nn::Module& module() override { return model(); }
+  optim::Optimizer& optimizer() override { return *adam_; }
+  nn::Metadata model_metadata() const override { return language_model_metadata(report_.trained); }
+  bool is_root() const { return ranks_.is_root(); }
+  MatmulPrecision precision() const { return precision_; }
+
+  int64_t plan_epoch(int64_t epoch) override {
+    plan_ = text::plan_epoch(train_, batching_, static_cast<uint64_t>(epoch));
+    return static_cast<int64_t>(plan_.size());
+  }
+
+  // Forward, backward and clipping of one global batch; fp16 scales the loss and unscales the gradients.
+  train::StepResult forward_backward(int64_t epoch, int64_t batch) override {
+    const std::vector<int64_t>& indices = plan_[static_cast<size_t>(batch)];
+    // Dropout masks from (seed, epoch, batch, rank): a resumed run draws the same ones.
+    model().reseed(train::batch_seed(o_.seed, epoch, batch) + 0x9E3779B97F4A7C15ULL * static_cast<uint64_t>(ranks_.rank()));
+    StepLoss step = ranks_.active() ? share_forward_backward(indices) : forward_backward(indices);
+    scaler_.unscale(*adam_);  // ÷ S (fp16), noting an inf or NaN gradient
+    std::optional<double> norm;
+    if (o_.clip > 0) norm = optim::clip_grad_norm(adam_->parameters(), o_.clip);
+    if (scaler_.enabled()) norm.reset();  // fp16: an overflowing gradient is the scaler's to skip, not an error
+    if (ranks_.active()) step.loss = ranks_.agree(step.loss).loss;  // Σ of the ranks' share losses
+    report_.train_loss_per_step.push_back(step.loss);
+    return {.loss = step.loss, .weight = static_cast<double>(step.tokens), .grad_norm = norm};
+  }
+
+  void update() override {
+    if (!scaler_.step(*adam_)) ++report_.skipped_steps;
+    scaler_.update();
+    adam_->zero_grad();
+  }
+
+  // Rank 0 validates; the others wait for its figure, which decides the best epoch on every rank.
+  train::EpochScore validate(int64_t epoch) override {
+    const double ppl = ranks_.root_value(ranks_.is_root() ? evaluate_perplexity(model(), val_, 128) : 0.0);
+    if (ppl < best_) keep_as_best(ppl, static_cast<int>(epoch + 1));
+    return {.score = ppl,
+            .values = {{"val_ppl", ppl}},
+            .summary = fmt::format("val perplexity {:.2f}{}", ppl,
+                                   scaler_.enabled() ? fmt::format(", loss scale {}, {} steps skipped",
+                                                                   scaler_.scale_value(), report_.skipped_steps)
+                                                     : "")};
+  }
+
+  bool agree_stop(bool stop) override { return ranks_.active() ? ranks_.any(stop) : stop; }
+
+  // The report of a run the harness ended: the best epoch's weights, in eval mode.
+  LanguageModelReport finish(const train::HarnessResult& result) {
+    for (const train::EpochRecord& r : result.epochs)
+      report_.epochs.push_back({.epoch = static_cast<int>(r.epoch),
+                                .steps = r.steps,
+                                .train_loss = r.train_loss,
+                                .val_perplexity = r.score.score,
+                                .seconds = r.train_seconds});
     report_.loss_scale = scaler_.enabled() ? scaler_.scale_value() : 0.0;
-    restore_best();
+    const std::vector<Tensor> parameters = model().parameters();
+    NoGrad no_grad;
+    for (size_t i = 0; i < parameters.size() && !best_parameters_.empty(); ++i) parameters[i].copy_(best_parameters_[i]);
+    report_.val_perplexity = best_parameters_.empty() ? 0.0 : best_;
+    model().eval();
     return std::move(report_);
   }
 
@@ -214,8 +261,7 @@ class Training {
   }
 
   // Before training on several ranks: the same setup everywhere (else every
-  // rank stops, naming the difference), rank 0's weights, and dropout masks of
-  // each rank's own.
+  // rank stops, naming the difference) and rank 0's weights.
   void start_ranks() {
     if (!ranks_.active()) return;
     distributed::Fingerprint f;  // one entry per setting, so that a difference names it
@@ -235,49 +281,12 @@ class Training {
     f.add_hashed("vocabulary", report_.trained.vocab.tokens());
     f.add_shapes("parameters", model().named_parameters());
     ranks_.start(f, model().parameters(), "language_model", "the language model's setup");
-    model().reseed(o_.seed + 0x9E3779B97F4A7C15ULL * static_cast<uint64_t>(ranks_.rank()));
-  }
-
-  // The batches of one epoch's plan, up to --max-steps in all.
-  EpochResult train_epoch(int epoch) {
-    const auto plan = text::plan_epoch(train_, batching_, static_cast<uint64_t>(epoch - 1));
-    const Clock::time_point start = Clock::now();
-    EpochResult result{.epoch = epoch};
-    double nll = 0;
-    int64_t tokens = 0;
-    for (const std::vector<int64_t>& indices : plan) {
-      const StepLoss step = train_step(indices);
-      report_.train_loss_per_step.push_back(step.loss);
-      nll += step.loss * static_cast<double>(step.tokens);
-      tokens += step.tokens;
-      ++result.steps;
-      ++step_;
-      if (logging() && o_.log_every > 0 && result.steps % o_.log_every == 0)
-        o_.log(fmt::format("epoch {} step {:5d}/{}  loss {:.4f}  {:.0f} tokens/s", epoch, result.steps, plan.size(),
-                           nll / static_cast<double>(tokens), static_cast<double>(tokens) / seconds_since(start)));
-      if (step_ == o_.max_steps) break;
-    }
-    result.seconds = seconds_since(start);
-    result.train_loss = nll / static_cast<double>(tokens);
-    return result;
   }
 
   struct StepLoss {
     double loss = 0;     // the whole batch's mean cross entropy
     int64_t tokens = 0;  // the whole batch's target tokens
   };
-
-  // Forward, backward, clipping and Adam on one global batch.
-  StepLoss train_step(const std::vector<int64_t>& indices) {
-    StepLoss step = ranks_.active() ? share_forward_backward(indices) : forward_backward(indices);
-    scaler_.unscale(*adam_);  // ÷ S (fp16), noting an inf or NaN gradient
-    if (o_.clip > 0) optim::clip_grad_norm(adam_->parameters(), o_.clip);
-    if (!scaler_.step(*adam_)) ++report_.skipped_steps;
-    scaler_.update();
-    adam_->zero_grad();
-    if (ranks_.active()) step.loss = ranks_.agree(step.loss).loss;  // Σ of the ranks' share losses
-    return step;
-  }
 
   // One process: the mean loss over the whole batch's target tokens.
   StepLoss forward_backward(const std::vector<int64_t>& indices) {
@@ -305,42 +314,18 @@ class Training {
     return {value, global_tokens};
   }
 
-  // Validation perplexity, the epoch's line, and the best weights so far.
-  void end_epoch(EpochResult result) {
-    // Rank 0 validates; the others wait for its figure, which decides the best epoch on every rank.
-    result.val_perplexity = ranks_.root_value(ranks_.is_root() ? evaluate_perplexity(model(), val_, 128) : 0.0);
-    report_.epochs.push_back(result);
-    const bool improved = result.val_perplexity < best_;
-    if (logging())
-      o_.log(fmt::format("epoch {}/{}  train loss {:.4f} (ppl {:.2f})  val perplexity {:.2f}  {:.1f} s{}{}",
-                         result.epoch, o_.epochs, result.train_loss, std::exp(result.train_loss),
-                         result.val_perplexity, result.seconds, improved ? "  (best so far)" : "",
-                         scaler_.enabled() ? fmt::format("  loss scale {}, {} steps skipped", scaler_.scale_value(),
-                                                         report_.skipped_steps)
-                                           : ""));
-    if (improved) keep_as_best(result);
-  }
-
   // A copy of the weights, and the checkpoint when --save is given.
-  void keep_as_best(const EpochResult& result) {
-    best_ = result.val_perplexity;
-    report_.best_epoch = result.epoch;
+  void keep_as_best(double ppl, int epoch) {
+    best_ = ppl;
+    report_.best_epoch = epoch;
     best_parameters_.clear();
     for (const Tensor& p : model().parameters()) best_parameters_.push_back(p.clone());
     if (!o_.save_path.empty() && ranks_.is_root()) {
-      save_language_model(report_.trained, o_.save_path, best_, result.epoch);
+      if (!train::all_finite(best_parameters_))
+        fail("language_model: the parameters are not finite (inf or nan); '{}' was not written", o_.save_path);
+      save_language_model(report_.trained, o_.save_path, best_, epoch);
       if (o_.log) o_.log(fmt::format("saved {}", o_.save_path));
     }
-  }
-
-  // Hands back the best epoch's weights, in eval mode.
-  void restore_best() {
-    const std::vector<Tensor> parameters = model().parameters();
-    NoGrad no_grad;
-    for (size_t i = 0; i < parameters.size() && !best_parameters_.empty(); ++i)
-      parameters[i].copy_(best_parameters_[i]);
-    report_.val_perplexity = best_;
-    model().eval();
   }
 
   const LanguageModelOptions& o_;
@@ -350,18 +335,42 @@ class Training {
   std::vector<text::Example> train_, val_;
   std::unique_ptr<optim::Adam> adam_;  // made once the ranks agree on the model
   text::BatchOptions batching_;
+  std::vector<std::vector<int64_t>> plan_;  // the epoch's batches
   std::vector<Tensor> best_parameters_;
   double best_ = std::numeric_limits<double>::infinity();
-  int64_t step_ = 0;  // updates so far, over all epochs
   MatmulPrecision precision_;
   train::GradScaler scaler_;  // fp16 only; otherwise scale/unscale do nothing and every step steps
 };
 
 }  // namespace
 
-LanguageModelReport train_language_model(const LanguageModelOptions& o) {
+LanguageModelReport train_language_model(const LanguageModelOptions& options,
+                                         const std::function<bool(const std::string&)>& given) {
+  LanguageModelOptions o = options;
   check_options(o);
-  return Training(o).run();
+  const bool root = distributed::is_root();
+  if (o.resume && distributed::world_size() > 1)
+    fail("language_model: --resume under mpirun is not supported yet; resume on one process");
+  train::install_stop_signals();
+  // The folder first (rank 0's): a run in progress, a finished run or a folder that cannot be written is refused
+  // before any data is read.
+  train::Harness harness({.program = "language_model",
+                          .dir = root ? o.checkpoint_dir : std::string(),
+                          .resume = o.resume,
+                          .overwrite = o.overwrite,
+                          .epochs = o.epochs,
+                          .max_steps = o.max_steps,
+                          .max_steps_ends_epoch = o.checkpoint_dir.empty(),  // nothing to resume: evaluate what was trained
+                          .resume_command = fmt::format("language_model --checkpoint-dir {} --epochs {} --resume",
+                                                        o.checkpoint_dir, o.epochs),
+                          .log_every = o.log_every,
+                          .out = o.log && root ? stdout : nullptr});
+  train::RunSettings settings;
+  bind_settings(o, settings, given ? given : [](const std::string&) { return false; });
+  harness.restore_settings(settings);
+  LanguageModelJob job(o);
+  const MatmulPrecisionGuard products(job.precision());  // training and validation
+  return job.finish(harness.run(job));
 }
 
 double perplexity(const LanguageModel& lm, const std::vector<std::vector<std::string>>& sentences, int64_t batch_size) {
@@ -369,16 +378,20 @@ double perplexity(const LanguageModel& lm, const std::vector<std::vector<std::st
   return evaluate_perplexity(*lm.model, encode(lm.vocab, sentences), batch_size);
 }
 
-void save_language_model(const LanguageModel& lm, const std::string& path, double val_perplexity, int epoch) {
+nn::Metadata language_model_metadata(const LanguageModel& lm) {
   const WordModelConfig& c = lm.model->config();
-  nn::save(*lm.model, path,
-           {{"lm.vocab", lm.vocab.to_string()},
-            {"lm.embed", std::to_string(c.embed)},
-            {"lm.hidden", std::to_string(c.hidden)},
-            {"lm.layers", std::to_string(c.layers)},
-            {"lm.dropout", fmt::format("{}", c.dropout)},
-            {"lm.val_perplexity", fmt::format("{}", val_perplexity)},
-            {"lm.epoch", std::to_string(epoch)}});
+  return {{"lm.vocab", lm.vocab.to_string()},
+          {"lm.embed", std::to_string(c.embed)},
+          {"lm.hidden", std::to_string(c.hidden)},
+          {"lm.layers", std::to_string(c.layers)},
+          {"lm.dropout", fmt::format("{}", c.dropout)}};
+}
+
+void save_language_model(const LanguageModel& lm, const std::string& path, double val_perplexity, int epoch) {
+  nn::Metadata metadata = language_model_metadata(lm);
+  metadata["lm.val_perplexity"] = fmt::format("{}", val_perplexity);
+  metadata["lm.epoch"] = std::to_string(epoch);
+  nn::save(*lm.model, path, metadata);
 }
 
 LanguageModel load_language_model(const std::string& path, Device device) {
@@ -388,9 +401,9 @@ LanguageModel load_language_model(const std::string& path, Device device) {
   lm.vocab = text::Vocab::from_string(metadata_value(metadata, "lm.vocab", path), path + " (lm.vocab)");
   WordModelConfig config;
   config.vocab = lm.vocab.size();
-  config.embed = metadata_int(metadata, "lm.embed", path);
-  config.hidden = metadata_int(metadata, "lm.hidden", path);
-  config.layers = static_cast<int>(metadata_int(metadata, "lm.layers", path));
+  config.embed = train::metadata_integer(metadata, "lm.embed", path);
+  config.hidden = train::metadata_integer(metadata, "lm.hidden", path);
+  config.layers = static_cast<int>(train::metadata_integer(metadata, "lm.layers", path));
   config.dropout = 0;  // only used in training
   lm.model = std::make_unique<WordModel>(config, 0);
   lm.model->to(device);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "data/text/vocab.h"
+#include "nn/checkpoint.h"
 #include "word_model.h"
 
 namespace tg::examples {
@@ -28,9 +29,14 @@ struct LanguageModelOptions {
   double clip = 1.0;      // max gradient norm (0: off)
   uint64_t seed = 1;      // weights, dropout masks and batch order
   int64_t limit_train = 0;  // > 0: only the first N training sentences
-  int64_t max_steps = 0;    // > 0: stop after N updates (the epoch in progress is then evaluated)
+  int64_t max_steps = 0;    // > 0: stop after N updates in all: with a checkpoint_dir resumably, else the
+                            // epoch in progress is evaluated as the last
   std::string save_path;    // when set, the best checkpoint by validation perplexity
-  bool overwrite = false;   // let save_path replace a file that exists (refused otherwise, before training)
+  // The run folder (train/harness.h): last.safetensors (resumable; Ctrl-C and
+  // SIGTERM save it), best.safetensors, metrics.csv. "": nothing but save_path is written.
+  std::string checkpoint_dir;
+  bool resume = false;      // continue checkpoint_dir's run, with its own settings
+  bool overwrite = false;   // let save_path, or the run in checkpoint_dir, be replaced (refused otherwise, before training)
   int64_t log_every = 100;  // a progress line every N updates
   Device device = Device::cpu();  // where the model and its batches live
   // Matrix products on inputs rounded to fp32 (none), tf32, bf16 or fp16
@@ -65,13 +71,18 @@ struct LanguageModelReport {
   LanguageModel trained;
 };
 
-LanguageModelReport train_language_model(const LanguageModelOptions& options);
+// Trains on the harness (train/harness.h). `given(flag)`: whether the command
+// line set a flag, so that a resumed run says when one differs from the run's.
+LanguageModelReport train_language_model(const LanguageModelOptions& options,
+                                         const std::function<bool(const std::string&)>& given = {});
 
 // exp(mean −log P) over every target token of `sentences` (tokenized).
 double perplexity(const LanguageModel& lm, const std::vector<std::vector<std::string>>& sentences,
                   int64_t batch_size = 128);
 
-// Checkpoints: the parameters with the vocabulary and sizes in the metadata.
+// Checkpoints: the parameters with the vocabulary and sizes in the metadata
+// (language_model_metadata), which a run folder's last and best hold too.
+nn::Metadata language_model_metadata(const LanguageModel& lm);
 void save_language_model(const LanguageModel& lm, const std::string& path, double val_perplexity, int epoch);
 // The model comes back on `device`; checkpoints do not depend on the device that wrote them.
 LanguageModel load_language_model(const std::string& path, Device device = Device::cpu());

@@ -2,6 +2,7 @@
 // English side of Multi30k, then text sampled from a prompt.
 //
 //   language_model --threads 2 --save lm.safetensors            train; keep the best epoch
+//   language_model --checkpoint-dir runs/lm                      a run folder: Ctrl-C saves, --resume continues
 //   language_model --load lm.safetensors --generate "a man"      sample a continuation
 //   language_model --limit-train 2000 --epochs 1 --generate "two dogs" --temperature 0
 //   language_model --device cuda --save lm.safetensors          train on an NVIDIA GPU
@@ -61,7 +62,13 @@ int main(int argc, char** argv) {
                  "fp16 adds dynamic loss scaling")
       ->capture_default_str()->check(CLI::IsMember({"fp32", "tf32", "bf16", "fp16"}));
   app.add_option("--save", options.save_path, "save the best checkpoint (by validation perplexity) here");
-  app.add_flag("--overwrite", options.overwrite, "let --save replace a file that exists (refused otherwise)");
+  app.add_option("--checkpoint-dir", options.checkpoint_dir,
+                 "the run's folder: last.safetensors (Ctrl-C or SIGTERM saves it; --resume continues), "
+                 "best.safetensors, metrics.csv");
+  app.add_flag("--resume", options.resume, "continue the run in --checkpoint-dir, with its own settings");
+  app.add_flag("--overwrite", options.overwrite,
+               "let --save replace a file that exists, or a new run replace the one in --checkpoint-dir (refused "
+               "otherwise)");
   app.add_option("--load", load_path, "load this checkpoint instead of training")->check(CLI::ExistingFile);
   auto* generate_opt = app.add_option("--generate", prompt, "continue this prompt (e.g. \"a man\") after training or loading");
   app.add_option("--temperature", generation.temperature, "sampling temperature (0: greedy)")
@@ -91,7 +98,9 @@ int main(int argc, char** argv) {
     }
     tg::examples::LanguageModelReport report;
     if (!lm) {
-      report = tg::examples::train_language_model(options);
+      if (options.resume && options.checkpoint_dir.empty())
+        tg::fail("language_model: --resume needs the run's --checkpoint-dir");
+      report = tg::examples::train_language_model(options, [&](const std::string& flag) { return app.count(flag) > 0; });
       if (!tg::distributed::is_root()) return 0;
       fmt::print("best validation perplexity {:.2f} (epoch {})\n", report.val_perplexity, report.best_epoch);
       lm = &report.trained;
