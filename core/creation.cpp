@@ -9,18 +9,22 @@ namespace tg {
 
 namespace {
 // Builds on the host (random draws are made there), then moves to the device.
+// `draw(draws)` gives one value; the generator is locked once for the whole fill.
 template <typename Draw>
-Tensor host_filled(const Shape& shape, TensorOptions options, Draw draw) {
+Tensor host_filled(const Shape& shape, TensorOptions options, Generator& gen, Draw draw) {
   if (!is_floating(options.dtype))
     fail("random tensors need a float dtype, got {}", dtype_name(options.dtype));
   Tensor host = Tensor::empty(shape, {options.dtype, Device::cpu()});
   const int64_t n = host.numel();
-  if (options.dtype == DType::f32) {
-    float* p = host.data<float>();
-    for (int64_t i = 0; i < n; ++i) p[i] = static_cast<float>(draw());
-  } else {
-    double* p = host.data<double>();
-    for (int64_t i = 0; i < n; ++i) p[i] = draw();
+  {
+    Generator::Locked draws = gen.lock();
+    if (options.dtype == DType::f32) {
+      float* p = host.data<float>();
+      for (int64_t i = 0; i < n; ++i) p[i] = static_cast<float>(draw(draws));
+    } else {
+      double* p = host.data<double>();
+      for (int64_t i = 0; i < n; ++i) p[i] = draw(draws);
+    }
   }
   Tensor out = host.to(options.device);
   if (options.requires_grad) out.requires_grad_();
@@ -48,16 +52,16 @@ Tensor arange(double start, double end, double step, TensorOptions options) {
 }
 
 Tensor randn(const Shape& shape, TensorOptions options, Generator& gen) {
-  return host_filled(shape, options, [&] { return gen.normal(); });
+  return host_filled(shape, options, gen, [](auto& draws) { return draws.normal(); });
 }
 
 Tensor normal(const Shape& shape, double mean, double std, TensorOptions options, Generator& gen) {
-  return host_filled(shape, options, [&] { return mean + std * gen.normal(); });
+  return host_filled(shape, options, gen, [&](auto& draws) { return mean + std * draws.normal(); });
 }
 
 Tensor uniform(const Shape& shape, double low, double high, TensorOptions options, Generator& gen) {
   if (!(low <= high)) fail("uniform: low {} must not exceed high {}", low, high);
-  return host_filled(shape, options, [&] { return low + (high - low) * gen.uniform(); });
+  return host_filled(shape, options, gen, [&](auto& draws) { return low + (high - low) * draws.uniform(); });
 }
 
 template <typename T>

@@ -37,7 +37,10 @@ void orthogonal_(const Tensor& t, double gain, Generator& gen) {
   const bool tall = rows >= cols;
   const int64_t n = tall ? rows : cols, k = tall ? cols : rows;
   std::vector<double> q(n * k);  // column j at q[j*n .. j*n+n)
-  for (double& v : q) v = gen.normal();
+  {
+    Generator::Locked draws = gen.lock();
+    for (double& v : q) v = draws.normal();
+  }
   for (int64_t j = 0; j < k; ++j) {
     double* qj = &q[j * n];
     for (int pass = 0; pass < 2; ++pass)  // twice: classical Gram-Schmidt loses orthogonality once

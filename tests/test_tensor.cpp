@@ -2,7 +2,10 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <map>
 #include <sstream>
+#include <thread>
 
 #include "backends/reference/reference_backend.h"
 #include "tapegrad.h"
@@ -52,6 +55,68 @@ TEST_CASE("random tensors are reproducible from a seed and have the right moment
   CHECK(lo >= -2.0);
   CHECK(hi < 3.0);
   CHECK(std::abs(usum / 10000 - 0.5) < 0.05);  // mean of U(-2, 3) is 0.5
+}
+
+// After manual_seed(seed), eight normals drawn on a thread started for them.
+std::vector<double> drawn_on_new_thread(uint64_t seed) {
+  manual_seed(seed);
+  std::vector<double> values;
+  std::thread([&] { values = randn({8}, {DType::f64}).to_vector<double>(); }).join();
+  return values;
+}
+
+TEST_CASE("manual_seed reaches every thread: one default generator for the process") {
+  manual_seed(7);
+  const std::vector<double> on_main = randn({8}, {DType::f64}).to_vector<double>();
+  // A new thread used to start its own generator from a fixed seed, whatever manual_seed said.
+  CHECK(drawn_on_new_thread(7) == on_main);
+  CHECK(drawn_on_new_thread(7) == drawn_on_new_thread(7));  // the same seed twice, the same values twice
+  CHECK(drawn_on_new_thread(8) != drawn_on_new_thread(7));
+  manual_seed(8);
+  CHECK(drawn_on_new_thread(8) == randn({8}, {DType::f64}).to_vector<double>());
+
+  // Draws on another thread continue the one stream where the main thread left it.
+  manual_seed(7);
+  std::vector<double> in_turn = randn({4}, {DType::f64}).to_vector<double>();
+  std::thread([&] {
+    for (double v : randn({4}, {DType::f64}).to_vector<double>()) in_turn.push_back(v);
+  }).join();
+  CHECK(in_turn == on_main);
+}
+
+TEST_CASE("threads filling tensors from the default generator at once share one stream, unbroken") {
+  // Each uniform(0, 1) value is one 64-bit draw, so the fills, taken together,
+  // must be the seeded stream's first threads * fills * size values, each
+  // exactly once, and each fill one contiguous run of it (a fill holds the lock).
+  const int threads = 8, fills = 50, size = 64;
+  manual_seed(11);
+  std::vector<std::vector<double>> drawn(threads * fills);
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t)
+    workers.emplace_back([&, t] {
+      for (int f = 0; f < fills; ++f)
+        drawn[t * fills + f] = uniform({size}, 0, 1, {DType::f64}).to_vector<double>();
+    });
+  for (std::thread& w : workers) w.join();
+
+  Generator stream(11);
+  std::map<double, int64_t> place;  // value -> its index in the stream
+  for (int64_t i = 0; i < int64_t{threads} * fills * size; ++i) place[stream.uniform()] = i;
+  REQUIRE(place.size() == size_t{threads} * fills * size);  // 53-bit values: a repeat would be a 1e-8 event
+
+  auto index_of = [&](double v) {
+    const auto it = place.find(v);
+    return it == place.end() ? int64_t{-1} : it->second;
+  };
+  std::vector<int64_t> starts;
+  for (const std::vector<double>& fill : drawn) {
+    const int64_t start = index_of(fill[0]);
+    REQUIRE(start >= 0);
+    for (int i = 1; i < size; ++i) REQUIRE(index_of(fill[i]) == start + i);
+    starts.push_back(start);
+  }
+  std::sort(starts.begin(), starts.end());
+  for (size_t k = 0; k < starts.size(); ++k) CHECK(starts[k] == int64_t(k) * size);  // no run drawn twice, none lost
 }
 
 TEST_CASE("views share storage: reshape, transpose, slice through strides") {
