@@ -375,6 +375,30 @@ TEST_CASE("time_series: the GRU beats the naive last-value forecast on the built
   CHECK(lines[1].rfind("480,", 0) == 0);
 }
 
+TEST_CASE("time_series on the harness: a stop resumed to the same losses; another series refused on resume") {
+  TempDir tmp("ts_harness");
+  const std::vector<double> signal = make_signal(300, 0.1, 7);
+  TimeSeriesOptions o;
+  o.window = 8;
+  o.hidden = 8;
+  o.epochs = 3;
+  const TimeSeriesReport whole = train_time_series(signal, o);  // no folder: nothing saved
+  o.checkpoint_dir = tmp.file("run");
+  o.max_steps = 11;  // 7 batches an epoch: stopped in epoch 2
+  CHECK(train_time_series(signal, o).train_loss_per_step.size() == 11);
+  CHECK(std::filesystem::exists(o.checkpoint_dir + "/last.safetensors"));
+  o.max_steps = 0;
+  o.resume = true;
+  const TimeSeriesReport rest = train_time_series(signal, o);
+  REQUIRE(rest.train_loss_per_step.size() == whole.train_loss_per_step.size() - 11);
+  CHECK(std::equal(rest.train_loss_per_step.begin(), rest.train_loss_per_step.end(), whole.train_loss_per_step.begin() + 11));
+  CHECK(rest.heldout_mse == whole.heldout_mse);  // the same model, bit for bit
+  o.epochs = 4;
+  CHECK_THROWS_WITH_AS(train_time_series(make_signal(300, 0.1, 8), o),
+                       contains("time_series: the run in '" + o.checkpoint_dir + "' trained on another series (300 values"),
+                       Error);
+}
+
 TEST_CASE("time_series: max_steps, a series too short for its window, and bad options") {
   TimeSeriesOptions o;
   o.max_steps = 3;

@@ -4,6 +4,7 @@
 //   time_series                          the built-in noisy sum of sines
 //   time_series --csv prices.csv --window 30 --out predictions.csv
 //   time_series --device cuda            the same on an NVIDIA GPU
+//   time_series --checkpoint-dir runs/ts a run folder: Ctrl-C saves, --resume continues
 //
 // The last 20% of the series is held out; the model sees only the values
 // before each held-out point (the true ones: one-step-ahead forecasts).
@@ -45,6 +46,13 @@ int main(int argc, char** argv) {
   app.add_option("--device", device_name, "where the model runs: cpu, cuda or cuda:N (an NVIDIA GPU)")
       ->capture_default_str();
   app.add_option("--out", out_path, "write index,actual,predicted,baseline of the held-out points to this CSV");
+  app.add_option("--max-steps", options.max_steps, "stop after N updates in all (0: no limit)")
+      ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{1000000000}));
+  app.add_option("--checkpoint-dir", options.checkpoint_dir,
+                 "the run's folder: last.safetensors (Ctrl-C or SIGTERM saves it; --resume continues), "
+                 "best.safetensors, metrics.csv (default: none, nothing saved)");
+  app.add_flag("--resume", options.resume, "continue the run in --checkpoint-dir (on the same series)");
+  app.add_flag("--overwrite", options.overwrite, "let a new run replace the one in --checkpoint-dir");
   CLI11_PARSE(app, argc, argv);
 
   options.log = [](const std::string& line) {
@@ -60,7 +68,12 @@ int main(int argc, char** argv) {
         csv_path.empty() ? tg::examples::make_signal(length, noise, signal_seed) : tg::examples::read_series_csv(csv_path);
     fmt::print("series: {} values from {}; window {}, {:.0f}% held out\n", series.size(),
                csv_path.empty() ? "the built-in signal" : csv_path, options.window, options.heldout * 100);
-    const tg::examples::TimeSeriesReport report = tg::examples::train_time_series(series, options);
+    if (options.resume && options.checkpoint_dir.empty()) tg::fail("time_series: --resume needs the run's --checkpoint-dir");
+    options.resume_command = fmt::format("time_series {}--checkpoint-dir {} --epochs {} --resume",
+                                         csv_path.empty() ? "" : "--csv " + csv_path + " ", options.checkpoint_dir,
+                                         options.epochs);
+    const tg::examples::TimeSeriesReport report =
+        tg::examples::train_time_series(series, options, [&](const std::string& flag) { return app.count(flag) > 0; });
     fmt::print("training targets {}, held-out targets {} (normalised with mean {:.4g}, std {:.4g})\n",
                report.train_points, report.heldout_points, report.mean, report.std);
     fmt::print("train MSE     {:.6g}\n", report.train_mse);

@@ -4,7 +4,11 @@
 #include <tapegrad.h>
 #include <tapegrad_text.h>
 
+#include "train/train.h"
+
 #include <charconv>
+#include <cstring>
+#include <optional>
 #include <cmath>
 #include <limits>
 #include <fstream>
@@ -154,12 +158,23 @@ int64_t heldout_start(int64_t n, const TimeSeriesOptions& o) {
   return split;
 }
 
-// One training run: the normalised series and its targets, the model and its
-// optimizer, and the loop over epochs and batches, each step a method named
-// for what it does (as examples/translate/train.cpp's Training).
-class Training {
+// A fingerprint of the series a run trains on: its length and an FNV-1a hash
+// of its values' bits, so that resuming on another series is refused.
+std::string series_fingerprint(const std::vector<double>& series) {
+  uint64_t hash = 0xcbf29ce484222325ULL;
+  for (const double v : series) {
+    uint64_t bits = 0;
+    std::memcpy(&bits, &v, sizeof bits);
+    for (int k = 0; k < 8; ++k) hash = (hash ^ ((bits >> (8 * k)) & 0xff)) * 0x100000001b3ULL;
+  }
+  return fmt::format("{} values, fnv1a {:016x}", series.size(), hash);
+}
+
+// One training run on the harness (train/harness.h): the normalised series and
+// its targets, the model and its optimizer; each step a method named for what it does.
+class SeriesJob : public train::TrainingJob {
  public:
-  Training(const std::vector<double>& series, const TimeSeriesOptions& o)
+  SeriesJob(const std::vector<double>& series, const TimeSeriesOptions& o)
       : series_(series),
         o_(o),
         split_(heldout_start(static_cast<int64_t>(series.size()), o)),
@@ -171,12 +186,49 @@ class Training {
     report_.baseline_mse = baseline_mse();
   }
 
-  TimeSeriesReport run() {
-    for (int epoch = 1; epoch <= o_.epochs && !(o_.max_steps > 0 && step_ >= o_.max_steps); ++epoch) {
-      shuffle_order();
-      train_epoch();
-      log_epoch(epoch);
-    }
+  nn::Module& module() override { return *model_; }
+  optim::Optimizer& optimizer() override { return adam_; }
+  nn::Metadata model_metadata() const override {
+    return {{"window", std::to_string(o_.window)}, {"hidden", std::to_string(o_.hidden)},
+            {"mean", fmt::format("{}", report_.mean)}, {"std", fmt::format("{}", report_.std)}};
+  }
+
+  // The training targets in an order drawn from (seed, epoch): a resumed run replays it.
+  int64_t plan_epoch(int64_t epoch) override {
+    order_ = train_targets_;
+    Generator shuffle(train::batch_seed(o_.seed, epoch, -1));
+    for (size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[shuffle.below(i)]);  // Fisher-Yates
+    return (static_cast<int64_t>(order_.size()) + o_.batch_size - 1) / o_.batch_size;
+  }
+
+  train::StepResult forward_backward(int64_t, int64_t batch) override {
+    const size_t begin = static_cast<size_t>(batch * o_.batch_size);
+    const size_t end = std::min(order_.size(), begin + static_cast<size_t>(o_.batch_size));
+    const WindowBatch windows = make_windows(z_, order_, begin, end, o_.window, o_.device);
+    const Tensor loss = mse_loss(model_->forward(windows.x), windows.y);
+    loss.backward();
+    std::optional<double> norm;
+    if (o_.clip > 0) norm = optim::clip_grad_norm(adam_.parameters(), o_.clip);
+    return {.loss = loss.item(), .weight = static_cast<double>(end - begin), .grad_norm = norm};
+  }
+
+  void update() override {
+    adam_.step();
+    adam_.zero_grad();
+  }
+
+  // The held-out MSE, in x's units, against the naive forecast's.
+  train::EpochScore validate(int64_t) override {
+    const double heldout = mse(series_, heldout_targets_, predictions(heldout_targets_));
+    return {.score = heldout,
+            .values = {{"heldout_mse", heldout}},
+            .summary = fmt::format("held-out MSE {:.5f} (naive baseline {:.5f})", heldout, report_.baseline_mse)};
+  }
+
+  // The report of the model as training left it: MSEs, predictions, the losses.
+  TimeSeriesReport finish(const train::HarnessResult& result) {
+    report_.train_loss_per_step = result.losses;
+    for (const train::EpochRecord& r : result.epochs) report_.train_loss_per_epoch.push_back(r.train_loss);
     evaluate();
     return std::move(report_);
   }
@@ -209,7 +261,6 @@ class Training {
     for (int64_t t = split_; t < n; ++t) heldout_targets_.push_back(t);
     report_.train_points = static_cast<int64_t>(train_targets_.size());
     report_.heldout_points = static_cast<int64_t>(heldout_targets_.size());
-    order_ = train_targets_;
   }
 
   // The naive forecast x_t = x_{t-1} on the held-out targets.
@@ -217,43 +268,6 @@ class Training {
     double sum = 0;
     for (const int64_t t : heldout_targets_) sum += (series_[t - 1] - series_[t]) * (series_[t - 1] - series_[t]);
     return sum / static_cast<double>(heldout_targets_.size());
-  }
-
-  void shuffle_order() {
-    for (size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[gen_.below(i)]);  // Fisher-Yates
-  }
-
-  // The batches of one epoch, in order_, up to max_steps updates in all.
-  void train_epoch() {
-    double epoch_loss = 0;
-    int64_t epoch_steps = 0;
-    for (size_t begin = 0; begin < order_.size(); begin += static_cast<size_t>(o_.batch_size)) {
-      const size_t end = std::min(order_.size(), begin + static_cast<size_t>(o_.batch_size));
-      const double loss = train_step(make_windows(z_, order_, begin, end, o_.window, o_.device));
-      report_.train_loss_per_step.push_back(loss);
-      epoch_loss += loss;
-      ++epoch_steps;
-      if (++step_ == o_.max_steps) break;
-    }
-    report_.train_loss_per_epoch.push_back(epoch_loss / static_cast<double>(epoch_steps));
-  }
-
-  // Forward, backward, clipping and Adam on one batch; its loss (normalised units).
-  double train_step(const WindowBatch& batch) {
-    const Tensor loss = mse_loss(model_->forward(batch.x), batch.y);
-    loss.backward();
-    if (o_.clip > 0) optim::clip_grad_norm(adam_.parameters(), o_.clip);
-    adam_.step();
-    adam_.zero_grad();
-    return loss.item();
-  }
-
-  // The epoch's line, with the held-out MSE it costs one more pass to compute.
-  void log_epoch(int epoch) {
-    if (!o_.log) return;
-    const double heldout = mse(series_, heldout_targets_, predictions(heldout_targets_));
-    o_.log(fmt::format("epoch {:3d}/{}  train loss {:.5f} (normalised)  held-out MSE {:.5f}  (naive baseline {:.5f})",
-                       epoch, o_.epochs, report_.train_loss_per_epoch.back(), heldout, report_.baseline_mse));
   }
 
   std::vector<double> predictions(const std::vector<int64_t>& targets) const {
@@ -279,17 +293,46 @@ class Training {
   std::vector<double> z_;    // the normalised series
   std::vector<int64_t> train_targets_, heldout_targets_;
   std::vector<int64_t> order_;  // the training targets in this epoch's order
-  Generator gen_;               // initial weights, then each epoch's order
+  Generator gen_;               // the initial weights
   std::unique_ptr<SeriesModel> model_;
   optim::Adam adam_;
-  int64_t step_ = 0;  // updates so far, over all epochs
 };
 
 }  // namespace
 
-TimeSeriesReport train_time_series(const std::vector<double>& series, const TimeSeriesOptions& o) {
+TimeSeriesReport train_time_series(const std::vector<double>& series, const TimeSeriesOptions& options,
+                                   const std::function<bool(const std::string&)>& given) {
+  TimeSeriesOptions o = options;
   check_options(o);
-  return Training(series, o).run();
+  train::install_stop_signals();
+  train::Harness harness({.program = "time_series",
+                          .dir = o.checkpoint_dir,
+                          .resume = o.resume,
+                          .overwrite = o.overwrite,
+                          .epochs = o.epochs,
+                          .max_steps = o.max_steps,
+                          .max_steps_ends_epoch = o.checkpoint_dir.empty(),
+                          .resume_command = o.resume_command,
+                          .unit = "windows",
+                          .log_every = 1000,
+                          .out = o.log ? stdout : nullptr});
+  train::RunSettings settings;
+  auto is_given = [&](const std::string& flag) { return given && given(flag); };
+  for (auto [flag, value] : {std::pair{"--window", &o.window}, {"--hidden", &o.hidden}, {"--batch-size", &o.batch_size}})
+    settings.bind(flag, *value, is_given(flag));
+  for (auto [flag, value] : {std::pair{"--lr", &o.lr}, {"--clip", &o.clip}, {"--heldout", &o.heldout}})
+    settings.bind(flag, *value, is_given(flag));
+  settings.bind("--seed", o.seed, is_given("--seed"));
+  const std::string fingerprint = series_fingerprint(series);
+  std::string run_series = fingerprint;
+  settings.bind("series", run_series);
+  harness.restore_settings(settings);
+  if (run_series != fingerprint)
+    fail("time_series: the run in '{}' trained on another series ({}), not this one ({}); give the run's series, or "
+         "start a new run",
+         o.checkpoint_dir, run_series, fingerprint);
+  SeriesJob job(series, o);
+  return job.finish(harness.run(job));
 }
 
 }  // namespace tg::examples

@@ -27,7 +27,12 @@ struct TimeSeriesOptions {
   double clip = 1.0;        // max gradient norm (0: no clipping)
   double heldout = 0.2;     // share of the series, at its end, held out
   uint64_t seed = 0;        // initial weights and batch order
-  int64_t max_steps = 0;    // > 0: stop after this many updates (tests)
+  int64_t max_steps = 0;    // > 0: stop after this many updates in all (with a checkpoint_dir resumably)
+  // The run folder (train/harness.h): last.safetensors (resumable; Ctrl-C and
+  // SIGTERM save it), best.safetensors (lowest held-out MSE), metrics.csv. "": nothing saved.
+  std::string checkpoint_dir;
+  bool resume = false, overwrite = false;
+  std::string resume_command;  // printed when a signal stops the run
   Device device = Device::cpu();  // where the model and its batches live
   std::function<void(const std::string&)> log;  // progress lines; none when empty
 };
@@ -60,8 +65,12 @@ std::vector<double> read_series_csv(const std::string& path);
 // index,actual,predicted,baseline: one line per held-out point, after a header.
 void write_predictions_csv(const std::string& path, const std::vector<TimeSeriesPrediction>& predictions);
 
-// Trains on `series` as described above; throws tg::Error for bad options or a
-// series too short for the window and split.
-TimeSeriesReport train_time_series(const std::vector<double>& series, const TimeSeriesOptions& options);
+// Trains on `series` as described above, on the harness (train/harness.h);
+// throws tg::Error for bad options or a series too short for the window and
+// split. `given(flag)`: whether the command line set a flag (a resumed run
+// says when one differs from the run's; the series must be the run's).
+// The report is of the model as training left it (the last epoch's).
+TimeSeriesReport train_time_series(const std::vector<double>& series, const TimeSeriesOptions& options,
+                                   const std::function<bool(const std::string&)>& given = {});
 
 }  // namespace tg::examples
