@@ -1216,6 +1216,17 @@ TEST_CASE("translate average: N copies give the checkpoint back; two give their 
                        contains("is not a checkpoint of the model of"), tg::Error);
   CHECK_THROWS_WITH_AS(tr::average_checkpoints({one}, one), contains("is one of the checkpoints being averaged"),
                        tg::Error);
+
+  // A tied and an untied model (#38 defect 18): the difference is named, not a failed broadcast.
+  tr::CheckpointInfo tied = tr::read_checkpoint_info(one);
+  REQUIRE_FALSE(tied.config.tie_embeddings);
+  tied.config.tie_embeddings = true;
+  const std::unique_ptr<tr::Seq2Seq> tied_model = tr::make_model(tied.config, 1);
+  tr::save_model_checkpoint(dir + "/tied.safetensors", *tied_model, tied);
+  CHECK_THROWS_WITH_AS(tr::average_checkpoints({one, dir + "/tied.safetensors"}, dir + "/x.safetensors"),
+                       contains("the first does not tie its target embedding to the output layer (--tie-embeddings), "
+                                "this one does"),
+                       tg::Error);
 }
 
 TEST_CASE("ensembles: of one model or of copies it translates as the model; of two it averages log-probabilities") {

@@ -15,6 +15,9 @@ std::string model_difference(const CheckpointInfo& a, const CheckpointInfo& b) {
   if (x.kind != y.kind || x.cell != y.cell || x.embed != y.embed || x.hidden != y.hidden)
     return fmt::format("the model differs ({} {} embed {} hidden {} vs {} {} embed {} hidden {})", x.kind, x.cell,
                        x.embed, x.hidden, y.kind, y.cell, y.embed, y.hidden);
+  if (x.tie_embeddings != y.tie_embeddings)
+    return fmt::format("the first {} its target embedding to the output layer (--tie-embeddings), this one {}",
+                       x.tie_embeddings ? "ties" : "does not tie", y.tie_embeddings ? "does" : "does not");
   if (!same_vocabularies(a, b)) return "the vocabularies differ (tokens, or word against subword)";
   return {};
 }
@@ -40,6 +43,9 @@ void average_checkpoints(const std::vector<std::string>& paths, const std::strin
     for (size_t i = 0; i < params.size(); ++i) {
       const Tensor* t = file.find(params[i].first);
       if (t == nullptr) fail("average: '{}' has no parameter '{}'", path, params[i].first);
+      if (t->shape() != params[i].second.shape())
+        fail("average: '{}' holds '{}' of shape {}, the model of '{}' has {}: not the same model", path,
+             params[i].first, t->shape().str(), paths[0], params[i].second.shape().str());
       sums[i] = sums[i] + t->to(DType::f64);
     }
   }
