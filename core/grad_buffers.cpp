@@ -14,6 +14,9 @@ namespace {
 // A gradient arriving at a tensor whose node an earlier backward released
 // could go no further: the user asked for a graph that is gone.
 void check_graph_kept(const GradSlot& target) {
+  if (target.graph_cleared && !target.retains_grad)
+    fail("backward: a tensor on the path was recorded on a tape that was cleared or destroyed (its scope ended) "
+         "before this backward; call backward while the tape lives");
   if (target.graph_freed && !target.retains_grad)  // graph_freed implies node == -1
     fail("backward: a tensor on the path was produced by a graph already freed by an earlier "
          "backward (pass {{.retain_graph = true}} to the first backward)");

@@ -34,7 +34,8 @@ struct GradSlot {
   Device device;
   bool requires_grad = false;
   bool retains_grad = false;
-  bool graph_freed = false;  // its node was released by an earlier backward
+  bool graph_freed = false;   // its node was released by an earlier backward, or by graph_cleared
+  bool graph_cleared = false;  // ... by the tape's clear() or its destruction, not by a backward
   std::shared_ptr<TensorImpl> grad;
   Tape* tape = nullptr;  // the tape holding the node that produced it
   int64_t node = -1;     // index of that node, -1 for leaves and constants

@@ -25,6 +25,9 @@ void contiguous(std::string_view op, std::string_view what, const View& v) {
 }
 
 void floating(std::string_view op, const View& v) {
+  if (is_half(v.dtype))
+    fail("{}: {} tensors are for storage and matrix products; this op computes in float32 or float64: convert "
+         "with .to(DType::f32) first", op, dtype_name(v.dtype));
   if (!is_floating(v.dtype)) fail("{}: expected float32 or float64, got {}", op, dtype_name(v.dtype));
 }
 
@@ -49,7 +52,7 @@ void binary_args(BinaryOp op, const View& a, const View& b, const View& out) {
   shape("binary", "b", b, out.shape);
   dtype("binary", "b", b, a.dtype);
   dtype("binary", "out", out, is_comparison(op) ? DType::boolean : a.dtype);
-  floating("binary", a);
+  floating(binary_op_name(op), a);  // the public op's name, as the user called it
 }
 
 void where_args(const View& cond, const View& a, const View& b, const View& out) {

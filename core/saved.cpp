@@ -15,10 +15,10 @@ Saved::Saved(const char* name, const Tensor& value)
 
 bool Saved::changed() const { return defined() && value_.impl().storage->version() != version_; }
 
-std::string Saved::changed_message() const {
+std::string Saved::changed_message(std::string_view name) const {
   return fmt::format("the saved value {} was changed in place after the op saved it (its memory was written "
                      "{} time(s) since); change a copy (clone()) instead, or change it after backward",
-                     describe(), value_.impl().storage->version() - version_);
+                     describe(name), value_.impl().storage->version() - version_);
 }
 
 const Tensor& Saved::get() const {
@@ -31,10 +31,10 @@ size_t Saved::bytes() const { return defined() ? value_.impl().storage->nbytes()
 
 const void* Saved::storage_id() const { return defined() ? value_.impl().storage.get() : nullptr; }
 
-std::string Saved::describe() const {
-  if (!defined()) return fmt::format("{} (not saved)", name_);
-  return fmt::format("{} {} {}{}", name_, value_.shape().str(), dtype_name(value_.dtype()),
-                     leaf_ ? " (leaf)" : "");
+std::string Saved::describe(std::string_view name) const {
+  if (!defined()) return fmt::format("{} (not saved)", name.empty() ? std::string_view(name_) : name);
+  if (!name.empty()) return fmt::format("{} {}{}", name, dtype_name(value_.dtype()), leaf_ ? " (leaf)" : "");  // with its shape
+  return fmt::format("{} {} {}{}", name_, value_.shape().str(), dtype_name(value_.dtype()), leaf_ ? " (leaf)" : "");
 }
 
 Saved save_if(bool needed, const char* name, const Tensor& value) {

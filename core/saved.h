@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "core/tensor.h"
 
@@ -32,7 +33,9 @@ class Saved {
   const Tensor& get() const;
   // Whether that happened, and what to tell the user when it did.
   bool changed() const;
-  std::string changed_message() const;
+  // `name`: what the user's op calls the value, with its shape ("weight (6, 3, 1)"), shown instead of the
+  // inner op's name and the shape it saved.
+  std::string changed_message(std::string_view name = {}) const;
   // Bytes of the memory it keeps alive (its storage, which a view shares).
   size_t bytes() const;
   // Whether it is a leaf that requires grad (a parameter, a user's input):
@@ -40,7 +43,7 @@ class Saved {
   bool is_leaf() const { return leaf_; }
   const void* storage_id() const;  // to count a storage saved twice once
   // "y (64, 256) float32", for errors and to_dot.
-  std::string describe() const;
+  std::string describe(std::string_view name = {}) const;
 
  private:
   Tensor value_;

@@ -86,6 +86,7 @@ void Tape::record(const char* op, std::vector<std::shared_ptr<GradSlot>> inputs,
   node.saved = std::move(saved);
   std::erase_if(node.saved, [](const Saved& value) { return !value.defined(); });  // save_if gave nothing
   node.backward = std::move(backward);
+  node.public_op = current_public_op();
   node.live = true;
   out.autograd = std::move(slot);
   ++live_;
@@ -163,8 +164,13 @@ namespace {
 // kept; one that starts with a bare "backward: " (accumulate_grad) gets the
 // op's name in front of that.
 void run_backward(const Node& node, const Tensor& grad) {
-  for (const Saved& value : node.saved)
-    if (value.changed()) fail("{} backward: {}", node.op, value.changed_message());
+  for (const Saved& value : node.saved) {
+    if (!value.changed()) continue;
+    if (node.public_op != nullptr)  // part of an op the user called: name it, and the input by its name there
+      fail("{} backward (its {}): {}", node.public_op->op, node.op,
+           value.changed_message(node.public_op->name_of(value.storage_id())));
+    fail("{} backward: {}", node.op, value.changed_message());
+  }
   try {
     node.backward(grad);
   } catch (const Error& e) {
@@ -307,6 +313,7 @@ void Tape::clear() {
       out->tape = nullptr;
       out->node = -1;
       out->graph_freed = true;
+      out->graph_cleared = true;
     }
   }
   const FlagScope releasing(releasing_);

@@ -39,6 +39,7 @@
 #include "core/profiler.h"  // ops open a ProfileScope beside their record()
 #include "core/grad_buffers.h"
 #include "core/grad_mode.h"
+#include "core/public_op.h"
 #include "core/saved.h"
 #include "core/tensor.h"
 
@@ -52,6 +53,7 @@ struct Node {
   std::vector<std::shared_ptr<GradSlot>> inputs;   // slots of the inputs that require grad
   std::weak_ptr<GradSlot> output;                  // the result's slot; expires when nobody can reach it
   std::vector<Saved> saved;                        // what the backward function reads
+  std::shared_ptr<const PublicOp> public_op;       // the op the user called, when this one is part of it
   BackwardFn backward;
   bool live = false;                               // recorded and not yet released
   uint64_t visit = 0;                              // the backward pass that last reached it

@@ -167,6 +167,9 @@ void check_same_kind(const Tensor& a, const Tensor& b, const char* op) {
 }
 
 void check_floating(const Tensor& t, const char* op) {
+  if (is_half(t.dtype()))
+    fail("{}: {} tensors are for storage and matrix products; this op computes in float32 or float64: convert "
+         "with .to(DType::f32) first", op, dtype_name(t.dtype()));
   if (!is_floating(t.dtype()))
     fail("{}: needs a float32 or float64 tensor, got {}", op, dtype_name(t.dtype()));
 }

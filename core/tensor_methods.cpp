@@ -17,6 +17,9 @@ void Tensor::backward(const Tensor& seed, BackwardOptions options) const {
   if (!requires_grad())
     fail("backward: the tensor does not require grad (no input of the ops that made it required grad)");
   const GradSlot& s = *impl().autograd;
+  if (s.graph_cleared)
+    fail("backward: the graph of this tensor is gone: the tape that recorded it was cleared or destroyed (its "
+         "scope ended) before this backward; call backward while the tape lives");
   if (s.graph_freed)
     fail("backward: the graph of this tensor was freed by an earlier backward "
          "(pass {{.retain_graph = true}} to the first backward to keep it)");

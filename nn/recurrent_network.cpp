@@ -5,6 +5,8 @@
 
 #include "core/creation.h"
 #include "core/error.h"
+#include "core/grad_mode.h"
+#include "core/public_op.h"
 #include "nn/recurrent.h"
 #include "ops/reshape.h"
 #include "ops/select.h"
@@ -65,6 +67,13 @@ RecurrentNetwork::CellState RecurrentNetwork::run_direction(const Tensor& input,
 // (batch_first or not): run as a batch of one, then drop the batch axis.
 RecurrentNetwork::Run RecurrentNetwork::run(const Tensor& x, const std::vector<InitialState>& initial,
                                             const Tensor& lengths) const {
+  // Its products and gate kernels are the GRU's (LSTM's) in backward's errors, its weights named as here.
+  std::vector<std::pair<std::string, Tensor>> named;
+  if (grad_enabled()) {
+    named = named_parameters();
+    named.emplace_back("x", x);
+  }
+  const PublicOpScope scope(model_, named);
   if (!x.defined() || x.ndim() != 2) return run_batched(x, initial, lengths);
   if (lengths.defined())
     fail("{}: lengths are for a padded batch; the unbatched input {} (T, input_size) has none", model_,

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "core/error.h"
+#include "core/grad_buffers.h"
 #include "core/kernels.h"
 #include "core/tape.h"
 #include "ops/reshape.h"
@@ -70,8 +71,13 @@ struct Recompute {
         fail("checkpoint: fn's output {} has shape {} when run again in backward, {} the first time", k,
              outputs[k].shape().str(), shapes[k].str());
       if (!outputs[k].requires_grad()) continue;  // depends on nothing trainable
+      const Tensor seed = shapes.size() == 1 ? flat : part_of(flat, shapes[k], offsets[k]);
+      if (outputs[k].slot().tape != &tape) {  // an input (or a tensor from outside) returned as it is: fn computed
+        accumulate_grad(outputs[k], seed);     // nothing on it, so its gradient is the output's
+        continue;
+      }
       roots.push_back(outputs[k]);
-      seeds.push_back(shapes.size() == 1 ? flat : part_of(flat, shapes[k], offsets[k]));
+      seeds.push_back(seed);
     }
     if (!roots.empty()) tape.backward(roots, seeds);
   }

@@ -5,6 +5,7 @@
 #include "core/creation.h"
 #include "core/error.h"
 #include "core/profiler.h"
+#include "core/public_op.h"
 #include "ops/concat.h"
 #include "ops/linear.h"
 #include "ops/matmul.h"
@@ -38,6 +39,7 @@ Tensor conv1d_group(const Tensor& x, const Tensor& weight, const Tensor& bias, i
 Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias, int64_t stride, int64_t padding,
               int64_t dilation, int64_t groups) {
   const ProfileScope profile("conv1d");
+  const PublicOpScope scope("conv1d", {{"x", x}, {"weight", weight}, {"bias", bias}});  // names its inner ops' errors
   check_defined(x, "conv1d", "x");
   check_defined(weight, "conv1d", "weight");
   check_same_kind(x, weight, "conv1d");

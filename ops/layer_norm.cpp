@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/profiler.h"
+#include "core/public_op.h"
 #include "ops/add.h"
 #include "ops/div.h"
 #include "ops/mean.h"
@@ -23,6 +24,7 @@ void check_affine(const Tensor& t, const Shape& normalized_shape, const Tensor& 
 
 Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight, const Tensor& bias, double eps) {
   const ProfileScope profile("layer_norm");
+  const PublicOpScope scope("layer_norm", {{"x", x}, {"weight", weight}, {"bias", bias}});  // names its inner ops' errors
   check_defined(x, "layer_norm", "x");
   check_floating(x, "layer_norm");
   const int dims = static_cast<int>(normalized_shape.size());

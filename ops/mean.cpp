@@ -13,6 +13,7 @@ namespace tg {
 Tensor mean(const Tensor& x) {
   const ProfileScope profile("mean");
   check_defined(x, "mean", "x");
+  check_floating(x, "mean");
   if (x.numel() == 0) fail("mean: of an empty tensor of shape {}", x.shape().str());
   return detail::unary_op("mean", UnaryOp::mul_scalar, sum(x), 1.0 / static_cast<double>(x.numel()));
 }
@@ -20,6 +21,7 @@ Tensor mean(const Tensor& x) {
 Tensor mean(const Tensor& x, const std::vector<int>& axes, bool keepdim) {
   const ProfileScope profile("mean");
   check_defined(x, "mean", "x");
+  check_floating(x, "mean");
   int64_t n = 1;
   for (int a : axes) n *= x.shape()[normalize_axis(a, x.ndim(), "mean")];
   if (n == 0) fail("mean: over empty axes of shape {}", x.shape().str());

@@ -126,3 +126,21 @@ TEST_CASE("checkpoint says what went wrong") {
                        "(2, 3) the first time",
                        Error);
 }
+
+TEST_CASE("checkpoint of a function that returns its input: the gradient passes through (#38 defect 17)") {
+  Tape tape;
+  TapeScope scope(tape);
+  const Tensor x = randn({3}, {.dtype = DType::f64, .requires_grad = true});
+  const Tensor w = randn({3}, {.dtype = DType::f64, .requires_grad = true});
+  const std::vector<Tensor> out =
+      checkpoint([](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0], mul(in[0], in[1])}; }, {x, w});
+  sum(add(out[0], out[1])).backward();  // d/dx = 1 + w, d/dw = x
+  const std::vector<double> xs = x.to_vector<double>(), ws = w.to_vector<double>();
+  for (size_t i = 0; i < 3; ++i) {
+    CHECK(x.grad().to_vector<double>()[i] == doctest::Approx(1 + ws[i]));
+    CHECK(w.grad().to_vector<double>()[i] == doctest::Approx(xs[i]));
+  }
+  const Tensor z = randn({2}, {.dtype = DType::f64, .requires_grad = true});
+  sum(checkpoint([](const std::vector<Tensor>& in) { return in; }, {z})[0]).backward();
+  CHECK(z.grad().to_vector<double>() == std::vector<double>{1.0, 1.0});
+}

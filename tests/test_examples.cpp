@@ -2,6 +2,7 @@
 // examples/language_model (on the first sentences of Multi30k English, or on
 // a small generated corpus when the data is absent) and examples/time_series.
 #include <doctest/doctest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
@@ -27,7 +28,8 @@ struct TempDir {
   std::filesystem::path path;
   explicit TempDir(const std::string& tag) {
     path = std::filesystem::temp_directory_path() /
-           ("tapegrad_test_examples_" + tag + "_" + std::to_string(reinterpret_cast<uintptr_t>(this)));
+           ("tapegrad_test_examples_" + tag + "_" + std::to_string(::getpid()) + "_" +
+            std::to_string(reinterpret_cast<uintptr_t>(this)));
     std::filesystem::remove_all(path);
     std::filesystem::create_directories(path);
   }

@@ -282,6 +282,42 @@ TEST_CASE("a saved value changed in place makes backward fail, naming the op and
   }
 }
 
+TEST_CASE("a saved value changed inside conv1d, layer_norm or a GRU names that op and its input (#38 defect 16)") {
+  Tape tape;
+  TapeScope scope(tape);
+  SUBCASE("conv1d's weight") {
+    const Tensor x = randn({1, 3, 8}, {.requires_grad = true});
+    const Tensor w = randn({6, 3, 1}, {.requires_grad = true});
+    const Tensor loss = sum(conv1d(x, w, Tensor(), 1, 0, 1, 1));
+    w.copy_(zeros({6, 3, 1}));
+    CHECK(contains(backward_error(loss), "conv1d backward (its matmul): the saved value weight (6, 3, 1) float32 was "
+                                         "changed in place"));
+  }
+  SUBCASE("layer_norm's weight") {
+    const Tensor x = randn({2, 4}, {.requires_grad = true});
+    const Tensor w = ones({4}, {.requires_grad = true});
+    const Tensor loss = sum(mul(layer_norm(x, {4}, w, Tensor(), 1e-5), x));
+    w.copy_(zeros({4}));
+    CHECK(contains(backward_error(loss), "layer_norm backward (its mul): the saved value weight (4,) float32"));
+  }
+  SUBCASE("a GRU's weight, by its parameter name") {
+    nn::GRU gru(3, 4);
+    const Tensor x = randn({5, 2, 3}, {.requires_grad = true});
+    const Tensor loss = sum(gru(x).output);
+    const Tensor weight_hh = gru.named_parameters()[1].second;
+    REQUIRE(gru.named_parameters()[1].first == "weight_hh_l0");
+    weight_hh.copy_(zeros(weight_hh.shape()));
+    CHECK(contains(backward_error(loss), "GRU backward (its matmul): the saved value weight_hh_l0 (12, 4) float32"));
+  }
+  SUBCASE("a linear's operand, as before: linear is the op called") {
+    const Tensor x = randn({2, 3}, {.requires_grad = true});
+    const Tensor w = randn({3, 4}, {.requires_grad = true});
+    const Tensor loss = sum(linear(x, w, zeros({4})));
+    w.copy_(zeros({3, 4}));
+    CHECK(contains(backward_error(loss), "linear backward: the saved value w (3, 4) float32 (leaf)"));
+  }
+}
+
 TEST_CASE("an in-place change to a value no node saved still back-propagates") {
   Tape tape;
   TapeScope scope(tape);

@@ -497,3 +497,24 @@ TEST_CASE("a product's gradient for a weight's transpose (or a transposed slice)
     return expression(transpose(slice(in[0], 1, 0, 4), 0, 1), transpose(slice(in[0], 1, 4, 7), 0, 1));
   }, {w}).ok);
 }
+
+TEST_CASE("backward after the tape is gone says so, not retain_graph (#38 defect 17)") {
+  const Tensor x = randn({3}, {.requires_grad = true});
+  Tensor loss;
+  {
+    Tape tape;
+    TapeScope scope(tape);
+    loss = sum(mul(x, x));
+  }
+  CHECK_THROWS_WITH_AS(loss.backward(),
+                       doctest::Contains("backward: the graph of this tensor is gone: the tape that recorded it was "
+                                         "cleared or destroyed"),
+                       Error);
+  Tape tape;
+  TapeScope scope(tape);
+  const Tensor y = mul(x, x);
+  const Tensor twice = sum(y);
+  twice.backward();
+  CHECK_THROWS_WITH_AS(twice.backward(), doctest::Contains("freed by an earlier backward (pass {.retain_graph = true}"),
+                       Error);
+}

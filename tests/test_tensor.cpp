@@ -164,8 +164,14 @@ TEST_CASE("float16 and bfloat16 tensors: casts round to nearest even, print, and
   sum(mul(y, y)).backward();
   CHECK(x.grad().dtype() == DType::f32);
   CHECK(x.grad().to_vector<double>() == std::vector<double>{0.2001953125, 6.0});  // 2 · bf16(0.1), exact in bf16
-  // They store; arithmetic asks for float32 or float64, naming the op.
-  CHECK_THROWS_WITH_AS(add(h, h), doctest::Contains("expected float32 or float64, got float16"), Error);
+  // They store; arithmetic asks for float32 or float64, naming the op the user called and the cause (#38 defect 17).
+  CHECK_THROWS_WITH_AS(add(h, h),
+                       doctest::Contains("add: float16 tensors are for storage and matrix products; this op computes in "
+                                         "float32 or float64: convert with .to(DType::f32) first"),
+                       Error);
+  CHECK_THROWS_WITH_AS(mul(Tensor(b), Tensor(b)), doctest::Contains("mul: bfloat16 tensors are for storage"), Error);
+  CHECK_THROWS_WITH_AS(mean(h), doctest::Contains("mean: float16 tensors are for storage"), Error);
+  CHECK_THROWS_WITH_AS(sum(h), doctest::Contains("sum: float16 tensors are for storage"), Error);
   CHECK_THROWS_WITH_AS(Tensor(b).requires_grad_(), doctest::Contains("got bfloat16"), Error);
 }
 

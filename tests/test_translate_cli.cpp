@@ -41,7 +41,8 @@ namespace tr = tg::translate;
 
 // A fresh empty directory under the system's temporary directory.
 std::string temp_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("tapegrad_translate_cli_" + name);
+  // The pid keeps two runs apart: meson runs translate_cli and its *_own/*_openblas variants side by side.
+  const fs::path dir = fs::temp_directory_path() / ("tapegrad_translate_cli_" + std::to_string(::getpid()) + "_" + name);
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir.string();
@@ -977,10 +978,13 @@ TEST_CASE("translate train: a run folder is claimed: a finished run is kept, a s
                        "with --resume, replace it with --overwrite") != std::string::npos);
   CHECK(read_file(dir + "/run/last.safetensors") == last_before);
   CHECK(read_file(dir + "/run/metrics.csv") == metrics_before);
-  // --overwrite replaces it; with --resume it is a usage error.
+  // --overwrite replaces it, eval's hypotheses beside the old checkpoints included (#38 defect 21);
+  // with --resume it is a usage error.
+  tg::write_text_file(dir + "/run/best.test_2016_flickr.greedy.hyps.en", "the old run's\n");
   const ProgramRun overwrite = run_program(program, tiny + " --seed 3 --overwrite");
   CHECK_MESSAGE(overwrite.status == 0, overwrite.err);
   CHECK(read_file(dir + "/run/last.safetensors") != last_before);
+  CHECK_FALSE(std::filesystem::exists(dir + "/run/best.test_2016_flickr.greedy.hyps.en"));
   CHECK(run_program(program, tiny + " --overwrite --resume").status != 0);
 
   // While one run holds the folder, a second is refused at once, naming the first's pid.
@@ -1076,7 +1080,9 @@ TEST_CASE("translate eval and the option parser: inputs are never overwritten, r
   const ProgramRun huge_beam = run_program(program, "eval " + checkpoint + files + " --beam 100000");
   CHECK(huge_beam.status == 1);
   CHECK(huge_beam.err.find("--beam 100000 is more than --max-beam 100") != std::string::npos);
-  CHECK(run_program(program, "translate " + checkpoint + " --beam 101 'Ein Hund.'").status == 1);
+  const ProgramRun just_over = run_program(program, "translate " + checkpoint + " --beam 101 'Ein Hund.'");
+  CHECK(just_over.status == 1);
+  CHECK(just_over.err.find("(with a 10,000-word vocabulary, 4.0 MB of float32 for this beam)") != std::string::npos);
 
   // A checkpoint whose output layer holds a nan (written with valid checksums) is refused, not translated to "".
   tg::SafetensorsContents nan_file = tg::load_safetensors(trained_checkpoint());

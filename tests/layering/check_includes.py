@@ -78,7 +78,7 @@ CORE_LEVELS = [
     # tensor-level calls of the primitive kernels
     {"kernels"},
     # the tape and what backward keeps and writes
-    {"saved", "tape", "grad_slot.cpp", "grad_buffers.cpp", "tensor_methods"},
+    {"saved", "tape", "public_op", "grad_slot.cpp", "grad_buffers.cpp", "tensor_methods"},
     # built on all of them
     {"creation", "format", "gradcheck"},
 ]
