@@ -885,8 +885,8 @@ TEST_CASE("translate train: a non-finite loss or gradient norm stops before the 
       program, "train --model cho --embed 8 --hidden 8 --batch-size 16 --limit-train 64 --limit-val 4 --lr 1e30 "
                "--data-dir '" + o.data_dir + "' --checkpoint-dir '" + dir + "/huge_lr'");
   CHECK(run.status == 1);
-  CHECK(run.err == "error: training stopped at epoch 1, step 2: the loss is nan; this step's update was not applied "
-                   "and nothing was saved; no checkpoint was written yet\n");
+  CHECK(run.err == "error: translate train: training stopped at epoch 1, step 2: the loss is nan; this step's update "
+                   "was not applied and nothing was saved; no checkpoint was written yet\n");
   CHECK_FALSE(fs::exists(dir + "/huge_lr/last.safetensors"));
 }
 

@@ -25,7 +25,7 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
-void write_position(const Position& p, nn::Metadata& metadata) {
+void write_run_position(const Position& p, nn::Metadata& metadata) {
   metadata["run.epoch"] = std::to_string(p.epoch);
   metadata["run.batch"] = std::to_string(p.batch);
   metadata["run.step"] = std::to_string(p.step);
@@ -35,7 +35,7 @@ void write_position(const Position& p, nn::Metadata& metadata) {
   if (p.best) metadata["run.best"] = fmt::format("{}", *p.best);
 }
 
-Position read_position(const nn::Metadata& metadata, const std::string& path) {
+Position read_run_position(const nn::Metadata& metadata, const std::string& path) {
   Position p;
   p.epoch = metadata_integer(metadata, "run.epoch", path);
   p.batch = metadata_integer(metadata, "run.batch", path);
@@ -60,6 +60,16 @@ std::vector<std::string> kept_metrics(const std::string& path, int64_t epochs) {
 
 }  // namespace
 
+nn::Metadata TrainingJob::checkpoint_metadata(const Position& position) const {
+  nn::Metadata metadata = model_metadata();
+  write_run_position(position, metadata);
+  return metadata;
+}
+
+Position TrainingJob::read_position(const nn::Metadata& metadata, const std::string& path) const {
+  return read_run_position(metadata, path);
+}
+
 uint64_t batch_seed(uint64_t seed, int64_t epoch, int64_t batch) {
   Generator mixer(seed ^ (0x9E3779B97F4A7C15ULL * static_cast<uint64_t>(epoch + 1)) ^
                   (0xBF58476D1CE4E5B9ULL * static_cast<uint64_t>(batch + 1)));
@@ -72,9 +82,10 @@ Harness::Harness(HarnessOptions options) : options_(std::move(options)) {
     if (options_.resume) fail("{}: --resume needs the run's folder", options_.program);
     return;
   }
+  if (!options_.writer) return;
   RunDirectoryOptions claim{.resume = options_.resume,
                             .overwrite = options_.overwrite,
-                            .run_files = {"last.safetensors", "best.safetensors", "metrics.csv"},
+                            .run_files = options_.run_files,
                             .program = options_.program};
   run_dir_.emplace(options_.dir, claim);
   std::error_code ec;
@@ -106,7 +117,7 @@ bool Harness::stop_requested() const {
 std::string Harness::last_good() const {
   if (saved_step_ < 0) return "no checkpoint was written yet";
   return fmt::format("the last good checkpoint is '{}' (step {}); resume from it with --resume, or start again with "
-                     "a smaller --lr",
+                     "a smaller --lr or with --clip",
                      last_path(), saved_step_);
 }
 
@@ -114,8 +125,9 @@ HarnessResult Harness::run(TrainingJob& job) {
   HarnessResult result;
   if (options_.resume) {
     const nn::Metadata metadata = load(job.module(), job.optimizer(), last_path(), {}, job.schedule());
-    position_ = read_position(metadata, last_path());
+    position_ = job.read_position(metadata, last_path());
     saved_step_ = position_.step;
+    job.on_resume(position_, metadata);
     say(fmt::format("resumed from {}: epoch {}, batch {} done, step {}\n", last_path(), position_.epoch + 1,
                     position_.batch, position_.step));
   }
@@ -171,16 +183,15 @@ bool Harness::train_epoch(TrainingJob& job, int64_t batches, HarnessResult& resu
     const double running = position_.loss_sum / position_.loss_weight;
     const std::string progress = bar.update(b + 1, running, session_weight / std::max(elapsed, 1e-9), eta);
     say(progress);
-    const bool last_batch = b + 1 == batches;
     const bool stop = job.agree_stop(stop_requested());  // several processes: all agree, every batch
     const bool at_max_steps = options_.max_steps > 0 && position_.step >= options_.max_steps;
     if (at_max_steps && options_.max_steps_ends_epoch) break;
-    if (!last_batch && (stop || at_max_steps)) {
+    if (stop || at_max_steps) {  // after the epoch's last batch too: a resumed run validates it
       if (!options_.terminal && progress.empty())
         say(bar.text(b + 1, running, session_weight / std::max(elapsed, 1e-9), eta) + "\n");
       say(bar.finish());
       position_.seconds = seconds_before + seconds_since(start);
-      if (options_.dir.empty()) {
+      if (!writes()) {
         say(fmt::format("stopped at epoch {}, batch {}/{} (step {}); nothing saved (no run folder)\n", epoch + 1,
                         position_.batch, batches, position_.step));
         return false;
@@ -209,6 +220,7 @@ void Harness::guard_step(const StepResult& step) const {
 
 // Validation, then last (always), best (when the score improved), metrics.csv and the epoch's line.
 void Harness::end_epoch(TrainingJob& job, HarnessResult& result) {
+  check_parameters(job);  // before validating: nothing is measured or saved of non-finite parameters
   EpochRecord record;
   record.epoch = position_.epoch + 1;
   record.step = position_.step;
@@ -227,31 +239,36 @@ void Harness::end_epoch(TrainingJob& job, HarnessResult& result) {
   const bool improved = scored && (!position_.best || record.score.score < *position_.best);
   position_ = Position{.epoch = position_.epoch + 1, .step = position_.step,
                        .best = improved ? std::optional<double>(record.score.score) : position_.best};
-  if (!options_.dir.empty()) {
+  if (writes()) {
     save_last(job);
     if (improved) save_best(job, record);
     write_metrics(record);
   }
   record.best = improved;
   result.epochs.push_back(record);
-  say(fmt::format("epoch {}: train loss {:.4f}, {}{}, lr {:.3g}, {}\n", record.epoch, record.train_loss,
+  say(fmt::format("epoch {}: train loss {:.4f}, {}{}, lr {:.6g}, {}{}\n", record.epoch, record.train_loss,
                   record.score.summary, improved ? " (best)" : scored ? "" : " (not a number: not compared)",
-                  record.lr, format_duration(record.seconds)));
+                  record.lr, format_duration(record.seconds),
+                  record.score.note.empty() ? "" : "; " + record.score.note));
+  job.after_epoch(record);
 }
 
-void Harness::save_last(TrainingJob& job) {
+void Harness::check_parameters(TrainingJob& job) const {
   if (!all_finite(job.module().parameters()))
     fail("{}: training stopped at epoch {}, step {}: the parameters are not finite (inf or nan) and were not saved; {}",
          options_.program, position_.epoch + 1, position_.step, last_good());
-  nn::Metadata metadata = job.model_metadata();
-  write_position(position_, metadata);
+}
+
+void Harness::save_last(TrainingJob& job) {
+  check_parameters(job);
+  nn::Metadata metadata = job.checkpoint_metadata(position_);
   if (settings_ != nullptr) settings_->write_to(metadata);
   save(job.module(), job.optimizer(), last_path(), metadata, job.schedule());
   saved_step_ = position_.step;
 }
 
 void Harness::save_best(TrainingJob& job, const EpochRecord& record) {
-  nn::Metadata metadata = job.model_metadata();
+  nn::Metadata metadata = job.model_metadata();  // written after last: a job's own format holds the position
   metadata["epoch"] = std::to_string(record.epoch);
   for (const auto& [name, value] : record.score.values) metadata[name] = fmt::format("{}", value);
   nn::save(job.module(), best_path(), metadata);  // its parameters were checked by save_last just before

@@ -58,43 +58,7 @@ struct EpochScore {
   double score = 0;
   std::vector<std::pair<std::string, double>> values;  // e.g. {"val_cer", 0.12}, {"val_wer", 0.3}
   std::string summary;                                 // for the epoch's line: "val CER 12.00% WER 30.00%"
-};
-
-class TrainingJob {
- public:
-  virtual ~TrainingJob() = default;
-  virtual nn::Module& module() = 0;
-  virtual optim::Optimizer& optimizer() = 0;
-  virtual optim::LRSchedule* schedule() { return nullptr; }
-  // What a reader needs to rebuild the model (sizes), written into last and best.
-  virtual nn::Metadata model_metadata() const { return {}; }
-  // The number of batches of epoch `epoch` (0-based), planning them; the same plan for the same epoch.
-  virtual int64_t plan_epoch(int64_t epoch) = 0;
-  // Forward and backward of batch `batch` of the planned epoch, clipping included; no update yet.
-  virtual StepResult forward_backward(int64_t epoch, int64_t batch) = 0;
-  // The update the gradients call for: the optimizer's step, zero_grad, a per-step schedule.
-  virtual void update() = 0;
-  // After epoch `epoch` (0-based): validation, in eval mode (the harness sets train mode again).
-  virtual EpochScore validate(int64_t epoch) = 0;
-  // Several processes training one model: whether any of them was asked to
-  // stop (all must stop at the same batch). One process: its own flag.
-  virtual bool agree_stop(bool stop) { return stop; }
-};
-
-struct HarnessOptions {
-  std::string program = "train";  // names the program in messages ("speech train")
-  std::string dir;                // the run folder; "": nothing is saved (signals and the guard still hold)
-  bool resume = false;            // continue dir/last.safetensors
-  bool overwrite = false;         // a fresh run may replace the folder's run
-  int64_t epochs = 1;             // in all, counting resumed ones
-  int64_t max_steps = 0;          // > 0: stop (and save, resumably) once this many updates are done in all
-  bool max_steps_ends_epoch = false;  // max_steps ends the epoch in progress instead: validated and saved as done
-  std::string resume_command;     // printed on a stop ("speech train --data d --checkpoint-dir runs/speech --resume")
-  std::string unit = "tok";       // what StepResult::weight counts, in the progress line ("frames/s")
-  int64_t log_every = 50;         // a plain progress line every N batches (not a terminal)
-  bool terminal = false;          // the progress bar rewritten in place ("\r")
-  std::FILE* out = stdout;        // progress and reports; nullptr: silent
-  const std::atomic<bool>* stop = nullptr;  // nullptr: the SIGINT/SIGTERM flag of train/stop_signal.h
+  std::string note;                                    // after the line's duration: "loss scale 1024, 3 steps skipped"
 };
 
 // Where a run is; saved in last.safetensors as "run.<field>".
@@ -113,6 +77,55 @@ struct EpochRecord {
   double train_seconds = 0, seconds = 0;   // training; training and validation
   bool best = false;                       // its score was the best so far
   EpochScore score;
+};
+
+class TrainingJob {
+ public:
+  virtual ~TrainingJob() = default;
+  virtual nn::Module& module() = 0;
+  virtual optim::Optimizer& optimizer() = 0;
+  virtual optim::LRSchedule* schedule() { return nullptr; }
+  // What a reader needs to rebuild the model (sizes), written into last and best.
+  virtual nn::Metadata model_metadata() const { return {}; }
+  // What last.safetensors holds besides the state: by default model_metadata()
+  // and the position as "run.<field>". A program with a checkpoint format of
+  // its own (translate's "train.*") writes and reads the position itself.
+  virtual nn::Metadata checkpoint_metadata(const Position& position) const;
+  virtual Position read_position(const nn::Metadata& metadata, const std::string& path) const;
+  // After a resume's load: what the job keeps beside the position (a loss scaler's state).
+  virtual void on_resume(const Position& /*position*/, const nn::Metadata& /*metadata*/) {}
+  // After an epoch's files and line: files of the program's own (a curve, a copy per epoch).
+  virtual void after_epoch(const EpochRecord& /*record*/) {}
+  // The number of batches of epoch `epoch` (0-based), planning them; the same plan for the same epoch.
+  virtual int64_t plan_epoch(int64_t epoch) = 0;
+  // Forward and backward of batch `batch` of the planned epoch, clipping included; no update yet.
+  virtual StepResult forward_backward(int64_t epoch, int64_t batch) = 0;
+  // The update the gradients call for: the optimizer's step, zero_grad, a per-step schedule.
+  virtual void update() = 0;
+  // After epoch `epoch` (0-based): validation, in eval mode (the harness sets train mode again).
+  virtual EpochScore validate(int64_t epoch) = 0;
+  // Several processes training one model: whether any of them was asked to
+  // stop (all must stop at the same batch). One process: its own flag.
+  virtual bool agree_stop(bool stop) { return stop; }
+};
+
+struct HarnessOptions {
+  std::string program = "train";  // names the program in messages ("speech train")
+  std::string dir;                // the run folder; "": nothing is saved (signals and the guard still hold)
+  bool writer = true;             // false: resume reads dir, but it is neither claimed nor written (MPI ranks > 0)
+  bool resume = false;            // continue dir/last.safetensors
+  bool overwrite = false;         // a fresh run may replace the folder's run
+  int64_t epochs = 1;             // in all, counting resumed ones
+  int64_t max_steps = 0;          // > 0: stop (and save, resumably) once this many updates are done in all
+  bool max_steps_ends_epoch = false;  // max_steps ends the epoch in progress instead: validated and saved as done
+  std::string resume_command;     // printed on a stop ("speech train --data d --checkpoint-dir runs/speech --resume")
+  std::string unit = "tok";       // what StepResult::weight counts, in the progress line ("frames/s")
+  int64_t log_every = 50;         // a plain progress line every N batches (not a terminal)
+  bool terminal = false;          // the progress bar rewritten in place ("\r")
+  std::FILE* out = stdout;        // progress and reports; nullptr: silent
+  const std::atomic<bool>* stop = nullptr;  // nullptr: the SIGINT/SIGTERM flag of train/stop_signal.h
+  // The folder's files that make up a run (shell patterns): a fresh run refuses them, --overwrite removes them.
+  std::vector<std::string> run_files = {"last.safetensors", "best.safetensors", "metrics.csv"};
 };
 
 struct HarnessResult {
@@ -140,9 +153,13 @@ class Harness {
 
   std::string last_path() const;
   std::string best_path() const;
+  // When the command is known only once the data is found (translate's --data-dir).
+  void set_resume_command(std::string command) { options_.resume_command = std::move(command); }
 
  private:
   bool stop_requested() const;
+  bool writes() const { return !options_.dir.empty() && options_.writer; }
+  void check_parameters(TrainingJob& job) const;
   bool train_epoch(TrainingJob& job, int64_t batches, HarnessResult& result, Tape& tape);
   void end_epoch(TrainingJob& job, HarnessResult& result);
   void guard_step(const StepResult& step) const;

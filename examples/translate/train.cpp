@@ -13,7 +13,6 @@
 #include "core/generator.h"
 #include "core/matmul_precision.h"
 #include "core/creation.h"
-#include "core/tape.h"
 #include "ops/reshape.h"
 #include "ops/stack.h"
 #include "data_parallel.h"
@@ -29,10 +28,8 @@
 #include "optim/adam.h"
 #include "optim/clip_grad.h"
 #include "optim/lr_schedule.h"
-#include "train/finite.h"
 #include "train/grad_scaler.h"
-#include "train/progress.h"
-#include "train/run_directory.h"
+#include "train/harness.h"
 #include "step_profile.h"
 
 namespace tg::translate {
@@ -76,12 +73,10 @@ optim::PlateauOptions plateau_options() {
   return o;
 }
 
-// Where a run can go back to after a non-finite value.
-std::string last_good(const std::string& last_path, int64_t saved_step) {
-  if (saved_step < 0) return "no checkpoint was written yet";
-  return fmt::format("the last good checkpoint is '{}' (step {}); resume from it with --resume, or start again with a "
-                     "smaller --lr or with --clip",
-                     last_path, saved_step);
+// No stop flag given (a library caller): the run goes to its end.
+const std::atomic<bool>& never_stop() {
+  static const std::atomic<bool> flag{false};
+  return flag;
 }
 
 }  // namespace
@@ -141,20 +136,6 @@ struct RunFiles {
     curve_svg = dir + "/curve.svg";
   }
 };
-
-// Rank 0 claims the run folder (the only rank that writes there); others hold nothing.
-std::optional<train::RunDirectory> claim_run_directory(const TrainOptions& options, const RunFiles& files,
-                                                       const distributed::DataParallel& ranks) {
-  if (!ranks.is_root()) return std::nullopt;
-  train::RunDirectoryOptions claim;
-  claim.resume = options.resume;
-  claim.overwrite = options.overwrite;
-  // --keep-epochs' files and eval's hypotheses beside the checkpoints belong to the run too.
-  claim.run_files = {"last.safetensors", "best.safetensors", "metrics.csv", "curve.svg", "epoch-*.safetensors",
-                     "*.hyps.en"};
-  claim.program = "translate train";
-  return std::make_optional<train::RunDirectory>(files.dir, claim);
-}
 
 // What the run is: fresh from the options, or the checkpoint's (vocabularies
 // are filled in by load_training_data for a fresh run).
@@ -253,17 +234,20 @@ TrainingData load_training_data(const TrainOptions& options, CheckpointInfo& inf
   return data;
 }
 
-// One training run: the model, its optimizer and schedule, and the loop over
-// epochs and batches. Each step of the loop is a method named for what it does.
+// One training run as the harness drives it (train/harness.h): the model, its
+// optimizer and schedule, each part of a step a method named for what it does.
 // Under mpirun each rank trains on its share of every batch (data_parallel.h);
-// rank 0 alone validates and writes files.
-class Training {
+// rank 0 alone validates and writes files. The checkpoint keeps translate's own
+// format ("train.*", translation_checkpoint.h), which eval, average and
+// ensembles read.
+class TranslateJob : public train::TrainingJob {
  public:
-  Training(const TrainOptions& options, const TrainHooks& hooks)
+  TranslateJob(const TrainOptions& options, const TrainHooks& hooks, distributed::DataParallel& ranks,
+               const RunFiles& files)
       : options_(options),
         hooks_(hooks),
-        files_(options),
-        run_dir_(claim_run_directory(options, files_, ranks_)),
+        ranks_(ranks),
+        files_(files),
         info_(start_or_resume(options, files_)),
         data_(load_training_data(options, info_, hooks)),
         model_(on_device(make_model(info_.config, settings().seed), options.device)),  // made on the cpu: same weights anywhere
@@ -273,8 +257,6 @@ class Training {
         profile_(options.profile, options.profile_warmup),
         precision_(parse_matmul_precision(settings().precision, "train: --precision")),
         scaler_({.enabled = precision_ == MatmulPrecision::fp16}) {
-    result_.checkpoint_dir = files_.dir;
-    if (options.resume) restore();
     ranks_.start(training_fingerprint(info_, *model_, options.epochs, options.lr, options.max_steps,
                                       static_cast<int64_t>(data_.train.size())),
                  params_, "translate train");
@@ -283,33 +265,157 @@ class Training {
     say(hooks_,
         "model: {} (cell {}, embed {}, hidden {}, dropout {}{}), {} parameters on {}; batch size {}, lr {}, seed {}\n",
         info_.config.kind, info_.config.cell, info_.config.embed, info_.config.hidden, info_.config.dropout,
-        info_.config.tie_embeddings ? ", tied embeddings" : "", model_->parameter_count(), options.device.str(), settings().batch_size, adam_.lr(), settings().seed);
+        info_.config.tie_embeddings ? ", tied embeddings" : "", model_->parameter_count(), options.device.str(),
+        settings().batch_size, adam_.lr(), settings().seed);
   }
 
-  TrainResult run() {
-    if (options_.max_steps > 0 && position().step >= options_.max_steps) {
-      say(hooks_, "already at step {} (--max-steps {}): nothing to do\n", position().step, options_.max_steps);
-      result_.steps = position().step;
-      return result_;
+  nn::Module& module() override { return *model_; }
+  optim::Optimizer& optimizer() override { return adam_; }
+  optim::LRSchedule* schedule() override { return schedule_.get(); }
+  MatmulPrecision precision() const { return precision_; }
+  const std::string& data_dir() const { return data_.dir; }
+
+  // translate's own format: the model, vocabularies, settings and (in last) the position as "train.*".
+  nn::Metadata model_metadata() const override { return translate::checkpoint_metadata(info_); }
+  nn::Metadata checkpoint_metadata(const train::Position& p) const override {
+    CheckpointInfo info = info_;
+    info.position = {.epoch = p.epoch,
+                     .batch = p.batch,
+                     .step = p.step,
+                     .best_bleu = p.best ? -*p.best : -1.0,
+                     .epoch_loss_sum = p.loss_sum,
+                     .epoch_tokens = static_cast<int64_t>(p.loss_weight),
+                     .epoch_seconds = p.seconds,
+                     .loss_scale = scaler_.enabled() ? scaler_.scale_value() : 0.0,
+                     .loss_scale_good_steps = scaler_.good_steps()};
+    info_.position = info.position;  // best.safetensors, written next, carries it too
+    return translate::checkpoint_metadata(info);
+  }
+  train::Position read_position(const nn::Metadata& metadata, const std::string& path) const override {
+    const TrainPosition p = parse_checkpoint_metadata(metadata, path).position;
+    return {.epoch = p.epoch,
+            .batch = p.batch,
+            .step = p.step,
+            .loss_sum = p.epoch_loss_sum,
+            .loss_weight = static_cast<double>(p.epoch_tokens),
+            .seconds = p.epoch_seconds,
+            .best = p.best_bleu >= 0 ? std::optional<double>(-p.best_bleu) : std::nullopt};  // lower is better
+  }
+  void on_resume(const train::Position& p, const nn::Metadata&) override {
+    const TrainPosition& pos = info_.position;  // read from the same file by start_or_resume
+    if (scaler_.enabled() && pos.loss_scale > 0)
+      scaler_.load_state({{"scale", pos.loss_scale}, {"good_steps", double(pos.loss_scale_good_steps)}});
+    step_ = p.step;
+  }
+
+  int64_t plan_epoch(int64_t epoch) override {
+    plan_ = text::plan_epoch(data_.train, batch_options(), static_cast<uint64_t>(epoch));
+    return static_cast<int64_t>(plan_.size());
+  }
+
+  // Forward and backward of one batch (this rank's share of it), the gradients
+  // summed over the ranks, unscaled (fp16) and clipped; the loss and the norm
+  // read back together, the stop flag agreed with them.
+  train::StepResult forward_backward(int64_t, int64_t b) override {
+    profile_.begin_step();
+    // One rank: the whole batch. Several: this rank's share (maybe none), counted against the whole batch's tokens.
+    const BatchShare share = batch_share(data_.train, plan_[static_cast<size_t>(b)], ranks_.rank(), ranks_.world_size());
+    const text::Batch batch =
+        share.indices.empty() ? text::Batch{} : text::make_batch(data_.train, share.indices).to(options_.device);
+    model_->train();
+    model_->reseed(rank_seed(step_seed(settings().seed, step_), ranks_.rank()));  // masks depend on (seed, step, rank)
+    const Tensor loss = batch.size() == 0  ? Tensor()
+                        : ranks_.active() ? share_loss(*model_, batch, share.global_tokens, settings().label_smoothing)
+                                          : batch_loss(*model_, batch, settings().label_smoothing);
+    if (loss.defined()) scaler_.scale(loss).backward();  // fp16: loss · S, so small gradients survive 16 bits
+    ranks_.reduce_gradients(params_);                    // every rank: the sum of all ranks' gradients
+    if (hooks_.after_backward) hooks_.after_backward(step_ + 1, params_);
+    scaler_.unscale(adam_);  // ÷ S (fp16), noting an inf or NaN gradient
+    const Tensor norm = clip_gradients();
+    const std::vector<double> read = read_together({loss, norm});  // the step's one read, before the update
+    const distributed::DataParallel::Agreed agreed = ranks_.agree(read[0], stop_requested());
+    step_stop_ = agreed.stop;
+    last_loss_ = agreed.loss;
+    std::optional<double> checked_norm;
+    if (norm.defined() && !scaler_.enabled()) checked_norm = read[1];  // fp16: the scaler skips an overflow
+    return {.loss = agreed.loss, .weight = static_cast<double>(share.global_tokens), .grad_norm = checked_norm};
+  }
+
+  void update() override {
+    if (!scaler_.step(adam_)) ++skipped_steps_;
+    scaler_.update();
+    adam_.zero_grad();
+    schedule_after_step();
+    profile_.end_step();
+    ++step_;
+    if (hooks_.on_step) hooks_.on_step(step_, last_loss_);
+  }
+
+  // One process: the flag as it is now. Several: after a step, the flag agreed
+  // with its loss (one all-reduce); after an epoch, agreed anew.
+  bool agree_stop(bool stop) override {
+    if (!ranks_.active()) return stop;
+    if (step_stop_) {
+      const bool agreed = *step_stop_;
+      step_stop_.reset();
+      return agreed;
     }
-    if (position().epoch >= options_.epochs)
-      say(hooks_, "nothing to train: epoch {} of --epochs {} is finished already (raise --epochs to go on)\n",
-          position().epoch, options_.epochs);
-    Tape tape;
-    TapeScope use_tape(tape);
-    const MatmulPrecisionGuard products(precision_);  // training and validation
-    for (int64_t epoch = position().epoch; epoch < options_.epochs; ++epoch) {
-      const std::vector<std::vector<int64_t>> plan = text::plan_epoch(data_.train, batch_options(), uint64_t(epoch));
-      if (!train_epoch(epoch, plan, tape)) return finish(/*stopped=*/true);
-      end_epoch(epoch);
-      if (ranks_.any(stop_requested())) {
-        report_stop(static_cast<int64_t>(plan.size()));
-        return finish(/*stopped=*/true);
-      }
+    return ranks_.any(stop);
+  }
+
+  // Validation loss, perplexity and BLEU (rank 0; the others wait for its
+  // BLEU, which the schedule and the best checkpoint follow on every rank).
+  train::EpochScore validate(int64_t) override {
+    double val_loss = 0, val_ppl = 0, bleu = 0;
+    if (ranks_.is_root()) {
+      val_loss = corpus_loss(*model_, data_.val, settings().batch_size);
+      val_ppl = std::exp(val_loss);
+      std::vector<std::string> hyps;
+      for (const std::vector<std::string>& tokens :
+           translate_ids(*model_, data_.val_sources, info_.tgt_vocab, options_.eval_beam, 1.0, settings().batch_size))
+        hyps.push_back(info_.codec.target_tokenized(tokens));  // lc.norm.tok style, as the references
+      bleu = text::multi_bleu(hyps, data_.val_references).score;
     }
-    say(hooks_, "done: {} steps; best validation BLEU {:.2f} in {}; curve in {}\n", position().step,
-        position().best_bleu, files_.best, files_.curve_svg);
-    return finish(/*stopped=*/false);
+    bleu = ranks_.root_value(bleu);
+    schedule_after_epoch(bleu);
+    return {.score = -bleu,  // the harness keeps the lowest
+            .values = {{"val_loss", val_loss}, {"val_ppl", val_ppl}, {"val_bleu", bleu}},
+            .summary = fmt::format("val loss {:.4f}, val ppl {:.2f}, val BLEU {:.2f}", val_loss, val_ppl, bleu),
+            .note = scaler_.enabled()
+                        ? fmt::format("loss scale {}, {} steps skipped so far", scaler_.scale_value(), skipped_steps_)
+                        : ""};
+  }
+
+  // --keep-epochs' copy, and the curve of every epoch so far.
+  void after_epoch(const train::EpochRecord& record) override {
+    if (!ranks_.is_root()) return;
+    if (options_.keep_epochs)
+      save_model_checkpoint(files_.dir + fmt::format("/epoch-{}.safetensors", record.epoch), *model_, info_);
+    write_text_file(files_.curve_svg, plot::curve_svg(read_metrics_csv(files_.metrics_csv)));
+  }
+
+  TrainResult finish(const train::HarnessResult& run) {
+    TrainResult result;
+    result.losses = run.losses;
+    result.steps = run.position.step;
+    result.stopped = run.stopped;
+    result.checkpoint_dir = files_.dir;
+    std::error_code ec;
+    if (ranks_.is_root() && std::filesystem::exists(files_.metrics_csv, ec))
+      for (const plot::EpochMetrics& m : read_metrics_csv(files_.metrics_csv))
+        if (m.epoch <= run.position.epoch) result.metrics.push_back(m);
+    write_raw(hooks_, profile_.report());
+    if (profile_.enabled() && ranks_.reduce_calls() > 0)  // every step of this run, warm-up included
+      say(hooks_, "all-reduce of the gradients on rank 0 (waiting for slower ranks included): {:.2f} ms per step over "
+                  "{} steps, {} buckets of at most {} MiB\n",
+          1e3 * ranks_.reduce_seconds() / static_cast<double>(ranks_.reduce_calls()), ranks_.reduce_calls(),
+          ranks_.buckets_per_call(), distributed::kDefaultBucketBytes >> 20);
+    result.profile = profile_.rows();
+    result.profiled_steps = profile_.profiled_steps();
+    if (!run.stopped && !run.epochs.empty() && run.position.best)
+      say(hooks_, "done: {} steps; best validation BLEU {:.2f} in {}; curve in {}\n", run.position.step,
+          -*run.position.best, files_.best, files_.curve_svg);
+    return result;
   }
 
  private:
@@ -361,7 +467,6 @@ class Training {
   }
 
   const TrainSettings& settings() const { return info_.settings; }
-  TrainPosition& position() { return info_.position; }
 
   text::BatchOptions batch_options() const {
     text::BatchOptions batching;
@@ -370,118 +475,7 @@ class Training {
     return batching;
   }
 
-  // Model, optimizer and schedule from last.safetensors; the metrics of the
-  // epochs finished before it from metrics.csv.
-  void restore() {
-    const TrainPosition& pos = position();
-    tg::train::load(*model_, adam_, files_.last, {}, schedule_.get());
-    if (scaler_.enabled() && pos.loss_scale > 0)
-      scaler_.load_state({{"scale", pos.loss_scale}, {"good_steps", double(pos.loss_scale_good_steps)}});
-    std::error_code ec;
-    if (std::filesystem::exists(files_.metrics_csv, ec))
-      for (const plot::EpochMetrics& m : read_metrics_csv(files_.metrics_csv))
-        if (m.epoch <= pos.epoch) result_.metrics.push_back(m);
-    saved_step_ = pos.step;
-    say(hooks_, "resuming from {}: epoch {}, batch {} done, step {} (model, seed, batch size, max-len, min-freq, "
-                "limit-train, clip, schedule and lr come from the checkpoint)\n",
-        files_.last, pos.epoch + 1, pos.batch, pos.step);
-  }
-
   bool stop_requested() const { return hooks_.stop != nullptr && hooks_.stop->load(); }
-
-  // The batches of one epoch from position().batch on. Returns false when
-  // training stopped (flag or --max-steps) after saving last.safetensors.
-  bool train_epoch(int64_t epoch, const std::vector<std::vector<int64_t>>& plan, Tape& tape) {
-    const int64_t total = static_cast<int64_t>(plan.size());
-    train::ProgressLine bar(epoch + 1, total, hooks_.terminal);
-    epoch_start_ = Clock::now();
-    const double seconds_before = position().epoch_seconds;
-    int64_t session_batches = 0, session_tokens = 0;
-    for (int64_t b = position().batch; b < total; ++b) {
-      // One rank: the whole batch. Several: this rank's share (maybe none), counted against the whole batch's tokens.
-      const BatchShare share =
-          batch_share(data_.train, plan[static_cast<size_t>(b)], ranks_.rank(), ranks_.world_size());
-      const text::Batch batch =
-          share.indices.empty() ? text::Batch{} : text::make_batch(data_.train, share.indices).to(options_.device);
-      const StepOutcome step = train_step(batch, share.global_tokens, tape, epoch, bar);
-      TrainPosition& pos = position();
-      pos.batch = b + 1;
-      pos.epoch_loss_sum += step.loss * static_cast<double>(share.global_tokens);
-      pos.epoch_tokens += share.global_tokens;
-      ++session_batches;
-      session_tokens += share.global_tokens;
-
-      const double elapsed = seconds_since(epoch_start_);
-      const double eta = elapsed / static_cast<double>(session_batches) * static_cast<double>(total - b - 1);
-      const double running_loss = pos.epoch_loss_sum / static_cast<double>(pos.epoch_tokens);
-      const double tokens_per_s = static_cast<double>(session_tokens) / std::max(elapsed, 1e-9);
-      const std::string progress = bar.update(b + 1, running_loss, tokens_per_s, eta);
-      write_raw(hooks_, progress);
-
-      // One rank reads the flag after the step; several agree on it with the step's loss.
-      const bool stop = ranks_.active() ? step.stop : stop_requested();
-      if (stop || (options_.max_steps > 0 && pos.step >= options_.max_steps)) {
-        if (!hooks_.terminal && progress.empty())  // the plain log shows where the run stopped
-          write_raw(hooks_, bar.text(b + 1, running_loss, tokens_per_s, eta) + "\n");
-        write_raw(hooks_, bar.finish());
-        pos.epoch_seconds = seconds_before + seconds_since(epoch_start_);
-        save_last();
-        report_stop(total);
-        return false;
-      }
-    }
-    write_raw(hooks_, bar.finish());
-    return true;
-  }
-
-  struct StepOutcome {
-    double loss = 0;    // the whole batch's (summed over the ranks)
-    bool stop = false;  // several ranks: the stop flag was set on one of them by the end of the step
-  };
-
-  // Forward, backward, clipping and the update of one batch (this rank's
-  // share of it, `global_tokens` target tokens in the whole batch).
-  StepOutcome train_step(const text::Batch& batch, int64_t global_tokens, Tape& tape, int64_t epoch,
-                         train::ProgressLine& bar) {
-    profile_.begin_step();
-    const int64_t step = position().step;
-    model_->train();
-    model_->reseed(rank_seed(step_seed(settings().seed, step), ranks_.rank()));  // masks depend on (seed, step, rank)
-    const Tensor loss = batch.size() == 0  ? Tensor()
-                        : ranks_.active() ? share_loss(*model_, batch, global_tokens, settings().label_smoothing)
-                                          : batch_loss(*model_, batch, settings().label_smoothing);
-    // The loss and the gradient norm are read back every step anyway; checking them costs nothing more.
-    auto stop_if_non_finite = [&](const char* what, double value) {
-      if (std::isfinite(value)) return;
-      write_raw(hooks_, bar.finish());
-      fail("training stopped at epoch {}, step {}: the {} is {}; this step's update was not applied and nothing "
-           "was saved; {}",
-           epoch + 1, step + 1, what, train::non_finite_name(value),
-           last_good(files_.last, saved_step_));
-    };
-    if (loss.defined()) scaler_.scale(loss).backward();  // fp16: loss · S, so small gradients survive 16 bits
-    tape.clear();
-    ranks_.reduce_gradients(params_);  // every rank: the sum of all ranks' gradients
-    if (hooks_.after_backward) hooks_.after_backward(step + 1, params_);
-    scaler_.unscale(adam_);  // ÷ S (fp16), noting an inf or NaN gradient
-    const Tensor norm = clip_gradients();
-    // The step's one read, before the update: the loss and the norm together.
-    const std::vector<double> read = read_together({loss, norm});
-    const distributed::DataParallel::Agreed agreed = ranks_.agree(read[0], stop_requested());
-    const double loss_value = agreed.loss;
-    stop_if_non_finite("loss", loss_value);
-    if (norm.defined() && !scaler_.enabled()) stop_if_non_finite("gradient norm", read[1]);  // fp16: the scaler skips
-    if (!scaler_.step(adam_)) ++skipped_steps_;
-    scaler_.update();
-    adam_.zero_grad();
-    schedule_after_step();
-    profile_.end_step();
-
-    position().step = step + 1;
-    result_.losses.push_back(loss_value);
-    if (hooks_.on_step) hooks_.on_step(step + 1, loss_value);
-    return {loss_value, agreed.stop};
-  }
 
   // Clips to --clip (none: undefined) and returns the norm before clipping. On
   // a GPU it is computed and applied there, read later with the loss (each
@@ -503,107 +497,21 @@ class Training {
     return stack(values).to_vector<double>();
   }
 
-  // Validation loss, perplexity and BLEU; best.safetensors when BLEU improved,
-  // last.safetensors, metrics.csv and curve.svg always.
-  // Several ranks: rank 0 validates while the others wait for its BLEU.
-  void end_epoch(int64_t epoch) {
-    if (ranks_.is_root()) check_finite_before_save();
-    TrainPosition& pos = position();
-    plot::EpochMetrics m;
-    m.epoch = epoch + 1;
-    m.step = pos.step;
-    m.train_loss = pos.epoch_tokens == 0 ? 0.0 : pos.epoch_loss_sum / static_cast<double>(pos.epoch_tokens);
-    if (ranks_.is_root()) validate(m);
-    m.val_bleu = ranks_.root_value(m.val_bleu);  // the schedule and the best checkpoint follow it on every rank
-    m.lr = adam_.lr();
-    m.seconds = pos.epoch_seconds + seconds_since(epoch_start_);  // training and validation
-    result_.metrics.push_back(m);
-    schedule_after_epoch(m.val_bleu);
-
-    const bool improved = m.val_bleu > pos.best_bleu;
-    pos = TrainPosition{.epoch = epoch + 1, .batch = 0, .step = pos.step,
-                        .best_bleu = improved ? m.val_bleu : pos.best_bleu};  // the next epoch's sums start at 0
-    if (improved && ranks_.is_root()) save_model_checkpoint(files_.best, *model_, info_);
-    if (options_.keep_epochs && ranks_.is_root())
-      save_model_checkpoint(files_.dir + fmt::format("/epoch-{}.safetensors", epoch + 1), *model_, info_);
-    write_last();  // the parameters were checked above, before validation
-    if (ranks_.is_root()) {
-      write_text_file(files_.metrics_csv, metrics_csv(result_.metrics));
-      write_text_file(files_.curve_svg, plot::curve_svg(result_.metrics));
-    }
-    say(hooks_, "epoch {}: train loss {:.4f}, val loss {:.4f}, val ppl {:.2f}, val BLEU {:.2f}{}, lr {}, {}{}\n",
-        m.epoch, m.train_loss, m.val_loss, m.val_ppl, m.val_bleu, improved ? " (best)" : "", m.lr,
-        train::format_duration(m.seconds),
-        scaler_.enabled() ? fmt::format("; loss scale {}, {} steps skipped so far", scaler_.scale_value(), skipped_steps_)
-                          : "");
-  }
-
-  void validate(plot::EpochMetrics& m) {
-    m.val_loss = corpus_loss(*model_, data_.val, settings().batch_size);
-    m.val_ppl = std::exp(m.val_loss);
-    std::vector<std::string> hyps;
-    for (const std::vector<std::string>& tokens :
-         translate_ids(*model_, data_.val_sources, info_.tgt_vocab, options_.eval_beam, 1.0, settings().batch_size))
-      hyps.push_back(info_.codec.target_tokenized(tokens));  // lc.norm.tok style, as the references
-    m.val_bleu = text::multi_bleu(hyps, data_.val_references).score;
-  }
-
-  void check_finite_before_save() const {
-    if (!train::all_finite(params_))  // read back once per checkpoint, not per step
-      fail("training stopped at epoch {}, step {}: the parameters are not finite (inf or nan) and were not saved; {}",
-           info_.position.epoch + 1, info_.position.step, last_good(files_.last, saved_step_));
-  }
-
-  // last.safetensors after checking the parameters are finite.
-  void save_last() {
-    if (ranks_.is_root()) check_finite_before_save();
-    write_last();
-  }
-
-  void write_last() {
-    position().loss_scale = scaler_.enabled() ? scaler_.scale_value() : 0.0;
-    position().loss_scale_good_steps = scaler_.good_steps();
-    if (ranks_.is_root()) save_training_checkpoint(files_.last, *model_, adam_, schedule_.get(), info_);
-    saved_step_ = position().step;
-  }
-
-  void report_stop(int64_t batches_in_epoch) {
-    const TrainPosition& pos = position();
-    say(hooks_, "stopped at epoch {}, batch {}/{} (step {}); saved {}\n", pos.epoch + 1, pos.batch, batches_in_epoch,
-        pos.step, files_.last);
-    say(hooks_, "resume with: translate train --resume --checkpoint-dir {} --data-dir {} --epochs {}\n", files_.dir,
-        data_.dir, options_.epochs);
-  }
-
-  TrainResult finish(bool stopped) {
-    write_raw(hooks_, profile_.report());
-    if (profile_.enabled() && ranks_.reduce_calls() > 0)  // every step of this run, warm-up included
-      say(hooks_, "all-reduce of the gradients on rank 0 (waiting for slower ranks included): {:.2f} ms per step over "
-                  "{} steps, {} buckets of at most {} MiB\n",
-          1e3 * ranks_.reduce_seconds() / static_cast<double>(ranks_.reduce_calls()), ranks_.reduce_calls(),
-          ranks_.buckets_per_call(), distributed::kDefaultBucketBytes >> 20);
-    result_.profile = profile_.rows();
-    result_.profiled_steps = profile_.profiled_steps();
-    result_.stopped = stopped;
-    result_.steps = position().step;
-    return std::move(result_);
-  }
-
   const TrainOptions& options_;
   const TrainHooks& hooks_;
-  distributed::DataParallel ranks_;  // this process's place among the MPI ranks (a world of one without mpirun)
-  RunFiles files_;
-  std::optional<train::RunDirectory> run_dir_;  // rank 0: the folder, locked for this run
-  CheckpointInfo info_;
+  distributed::DataParallel& ranks_;
+  const RunFiles& files_;
+  mutable CheckpointInfo info_;  // its position follows the harness's at each save
   TrainingData data_;
   std::unique_ptr<Seq2Seq> model_;
   optim::Adam adam_;
   std::unique_ptr<optim::LRSchedule> schedule_;
   std::vector<Tensor> params_;
   StepProfile profile_;
-  Clock::time_point epoch_start_;  // when this run began the current epoch
-  int64_t saved_step_ = -1;  // the step of the last training checkpoint this run can go back to; -1: none yet
-  TrainResult result_;
+  std::vector<std::vector<int64_t>> plan_;  // the epoch's batches
+  int64_t step_ = 0;                        // updates in all (the harness's position, followed)
+  std::optional<bool> step_stop_;           // the stop flag agreed with the last step's loss, until read
+  double last_loss_ = 0;
   MatmulPrecision precision_;
   train::GradScaler scaler_;  // fp16 only; otherwise scale/unscale do nothing and every step steps
   int64_t skipped_steps_ = 0;  // fp16: steps whose gradients overflowed, in this run
@@ -615,7 +523,30 @@ TrainResult train(const TrainOptions& options, const TrainHooks& hooks) {
   if (options.epochs < 1) fail("train: --epochs must be at least 1, got {}", options.epochs);
   TrainHooks own_hooks = hooks;
   if (!distributed::is_root()) own_hooks.out = nullptr;  // under mpirun only rank 0 prints
-  return Training(options, own_hooks).run();
+  distributed::DataParallel ranks;  // this process's place among the MPI ranks (a world of one without mpirun)
+  const RunFiles files(options);
+  // The folder first (rank 0 claims it; the others only read it on --resume): a run in progress, a finished run or
+  // a folder that cannot be written is refused before any data is read.
+  train::HarnessOptions run{.program = "translate train",
+                            .dir = files.dir,
+                            .writer = ranks.is_root(),
+                            .resume = options.resume,
+                            .overwrite = options.overwrite,
+                            .epochs = options.epochs,
+                            .max_steps = options.max_steps,
+                            .unit = "tok",
+                            .terminal = hooks.terminal,
+                            .out = own_hooks.out,
+                            .stop = hooks.stop != nullptr ? hooks.stop : &never_stop(),
+                            // --keep-epochs' files and eval's hypotheses belong to the run too
+                            .run_files = {"last.safetensors", "best.safetensors", "metrics.csv", "curve.svg",
+                                          "epoch-*.safetensors", "*.hyps.en"}};
+  train::Harness harness(run);
+  TranslateJob job(options, own_hooks, ranks, files);
+  harness.set_resume_command(fmt::format("translate train --resume --checkpoint-dir {} --data-dir {} --epochs {}",
+                                         files.dir, job.data_dir(), options.epochs));
+  const MatmulPrecisionGuard products(job.precision());  // training and validation
+  return job.finish(harness.run(job));
 }
 
 }  // namespace tg::translate

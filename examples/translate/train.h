@@ -7,22 +7,18 @@
 // (model only) when BLEU improves, last.safetensors (model + optimizer +
 // position) always, metrics.csv and curve.svg beside them.
 //
-// The checkpoint folder is claimed before anything else (train/run_directory.h):
-// locked against a second run, checked writable, and, for a fresh run,
-// refused when it holds a run already unless `overwrite`.
-//
-// Stopping (the stop flag, set by Ctrl-C or SIGTERM, or max_steps) happens at a batch
-// boundary and writes last.safetensors with the exact position; resuming from
-// it replays the same epoch plan (plan_epoch(seed, epoch)), skips the batches
-// done, and restores the optimizer, so the losses continue exactly as an
-// uninterrupted run's.
-//
-// A non-finite loss or gradient norm (the two numbers each step reads back
-// anyway) stops training with an error naming the epoch, the step and the last
-// good checkpoint, before that step's update and without saving. With --clip 0
-// no norm is computed, so a non-finite gradient is caught as a non-finite loss
-// at the next step, or as non-finite parameters when a checkpoint is about to
-// be written: no checkpoint ever holds them.
+// It runs on the training harness (train/harness.h), as every program that
+// trains: the checkpoint folder is claimed before anything else (locked
+// against a second run, checked writable, and, for a fresh run, refused when
+// it holds a run already unless `overwrite`); stopping (the stop flag, set by
+// Ctrl-C or SIGTERM, or max_steps) happens at a batch boundary and writes
+// last.safetensors with the exact position, and resuming replays the same
+// epoch plan (plan_epoch(seed, epoch)), skips the batches done and restores
+// the optimizer, so the losses continue exactly as an uninterrupted run's; a
+// non-finite loss or gradient norm (the two numbers each step reads back
+// anyway) stops training before that step's update, naming the epoch, the
+// step and the last good checkpoint; parameters are checked before every save.
+// The checkpoints keep translate's own format (translation_checkpoint.h).
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
