@@ -60,6 +60,11 @@ sum=$(md5sum <"$dir/ck/last.safetensors")
 expect "holds a run already (last.safetensors, best.safetensors, metrics.csv); continue it with --resume, replace it with --overwrite" "$dir/again.log"
 [[ $(md5sum <"$dir/ck/last.safetensors") == "$sum" ]] || fail "a refused train changed last.safetensors"
 
+# A folder that cannot be made is reported before the corpus is read.
+printf 'x' >"$dir/a_file"
+check_error "speech train: cannot create the run folder '$dir/a_file/run'" \
+  "$speech" train --data "$dir/none" --epochs 1 "${tiny[@]}" --checkpoint-dir "$dir/a_file/run"
+
 # SIGTERM: the batch finishes, last is saved with its position, the resume
 # command is printed; a second training on the folder meanwhile is refused.
 "$speech" train --data "$dir/corpus" --epochs 400 "${tiny[@]}" --checkpoint-dir "$dir/sig" >"$dir/sig.log" 2>&1 &
