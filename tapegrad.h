@@ -13,6 +13,7 @@
 #include "core/matmul_precision.h"
 #include "core/tape.h"
 #include "core/tensor.h"
+#include "core/threads.h"
 #include "io/crc32.h"
 #include "io/safetensors.h"
 #include "io/text_file.h"

@@ -10,7 +10,8 @@ bool View::is_contiguous() const { return strides == contiguous_strides(shape) |
 
 std::string_view unary_op_name(UnaryOp op) {
   constexpr std::string_view names[] = {"neg",  "exp",  "log", "sqrt",       "tanh",       "sigmoid",
-                                        "relu", "abs", "erf", "pow_scalar", "mul_scalar", "add_scalar"};
+                                        "relu", "abs", "erf", "pow_scalar", "mul_scalar", "add_scalar",
+                                        "sin",  "cos"};
   return names[static_cast<int>(op)];
 }
 

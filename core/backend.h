@@ -22,6 +22,7 @@
 #include <string_view>
 
 #include "core/device.h"
+#include "core/threads.h"  // set_num_threads, num_threads
 #include "core/elementwise.h"
 #include "core/view.h"
 
@@ -127,9 +128,5 @@ class HostBackendScope {
  private:
   Backend* previous_;
 };
-
-// Threads used by host kernels and OpenBLAS (default: all cores).
-void set_num_threads(int n);
-int num_threads();
 
 }  // namespace tg

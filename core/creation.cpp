@@ -98,4 +98,11 @@ Tensor index_tensor(const std::vector<int64_t>& values, const Shape& shape) {
 
 Tensor scalar(double value, TensorOptions options) { return full(Shape{}, value, options); }
 
+Tensor zeros_like(const Tensor& x) { return full_like(x, 0.0); }
+Tensor ones_like(const Tensor& x) { return full_like(x, 1.0); }
+Tensor full_like(const Tensor& x, double value) {
+  check_defined(x, "full_like", "x");
+  return full(x.shape(), value, {x.dtype(), x.device()});
+}
+
 }  // namespace tg

@@ -12,6 +12,10 @@ namespace tg {
 Tensor zeros(const Shape& shape, TensorOptions options = {});
 Tensor ones(const Shape& shape, TensorOptions options = {});
 Tensor full(const Shape& shape, double value, TensorOptions options = {});
+// Of x's shape, dtype and device (no gradient), as torch.zeros_like and friends.
+Tensor zeros_like(const Tensor& x);
+Tensor ones_like(const Tensor& x);
+Tensor full_like(const Tensor& x, double value);
 // 0, 1, ..., n-1 (and start, start+step, ... below end).
 Tensor arange(int64_t n, TensorOptions options = {});
 Tensor arange(double start, double end, double step, TensorOptions options = {});

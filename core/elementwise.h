@@ -33,6 +33,8 @@ enum class UnaryOp : uint8_t {
   pow_scalar,  // y = x^s
   mul_scalar,  // y = x * s
   add_scalar,  // y = x + s
+  sin,         // y = sin x
+  cos,         // y = cos x
 };
 
 enum class BinaryOp : uint8_t {
@@ -48,6 +50,7 @@ constexpr UnaryReads unary_derivative_reads(UnaryOp op) {
   switch (op) {
     case UnaryOp::exp: case UnaryOp::sqrt: case UnaryOp::tanh: case UnaryOp::sigmoid: return UnaryReads::y;
     case UnaryOp::log: case UnaryOp::relu: case UnaryOp::abs: case UnaryOp::erf: case UnaryOp::pow_scalar:
+    case UnaryOp::sin: case UnaryOp::cos:
       return UnaryReads::x;
     case UnaryOp::neg: case UnaryOp::mul_scalar: case UnaryOp::add_scalar: return UnaryReads::nothing;
   }
@@ -95,6 +98,14 @@ template <> struct Unary<UnaryOp::erf> {  // y = erf x;  dy/dx = 2/√π · e^(-
   template <class M, class T> TG_HOST_DEVICE static T df(T x, T, T) {
     return T(1.1283791670955126) * M::exp(-x * x);
   }
+};
+template <> struct Unary<UnaryOp::sin> {  // y = sin x;  dy/dx = cos x
+  template <class M, class T> TG_HOST_DEVICE static T f(T x, T) { return M::sin(x); }
+  template <class M, class T> TG_HOST_DEVICE static T df(T x, T, T) { return M::cos(x); }
+};
+template <> struct Unary<UnaryOp::cos> {  // y = cos x;  dy/dx = -sin x
+  template <class M, class T> TG_HOST_DEVICE static T f(T x, T) { return M::cos(x); }
+  template <class M, class T> TG_HOST_DEVICE static T df(T x, T, T) { return -M::sin(x); }
 };
 template <> struct Unary<UnaryOp::pow_scalar> {  // y = x^s
   template <class M, class T> TG_HOST_DEVICE static T f(T x, T s) { return s == T(2) ? x * x : M::pow(x, s); }
@@ -166,6 +177,8 @@ template <class Fn> void visit_unary(UnaryOp op, Fn&& fn) {
     case UnaryOp::pow_scalar: return fn.template operator()<Unary<UnaryOp::pow_scalar>>();
     case UnaryOp::mul_scalar: return fn.template operator()<Unary<UnaryOp::mul_scalar>>();
     case UnaryOp::add_scalar: return fn.template operator()<Unary<UnaryOp::add_scalar>>();
+    case UnaryOp::sin: return fn.template operator()<Unary<UnaryOp::sin>>();
+    case UnaryOp::cos: return fn.template operator()<Unary<UnaryOp::cos>>();
   }
 }
 

@@ -10,6 +10,7 @@ namespace tg::nn {
 
 Conv1d::Conv1d(int64_t in_channels, int64_t out_channels, int64_t kernel_size, Conv1dOptions options, Generator& gen)
     : options_(options) {
+  check_parameter_dtype(options.dtype, "Conv1d");
   if (in_channels <= 0 || out_channels <= 0 || kernel_size <= 0)
     fail("Conv1d: sizes must be positive, got in_channels={} out_channels={} kernel_size={}", in_channels,
          out_channels, kernel_size);

@@ -10,6 +10,7 @@ namespace tg::nn {
 
 Embedding::Embedding(int64_t num_embeddings, int64_t dim, EmbeddingOptions options, Generator& gen)
     : num_embeddings_(num_embeddings), dim_(dim), padding_idx_(options.padding_idx) {
+  check_parameter_dtype(options.dtype, "Embedding");
   const int64_t padding_idx = options.padding_idx;
   const DType dtype = options.dtype;
   if (num_embeddings <= 0 || dim <= 0)

@@ -8,6 +8,7 @@ namespace tg::nn {
 
 LayerNorm::LayerNorm(Shape normalized_shape, LayerNormOptions options)
     : normalized_shape_(std::move(normalized_shape)), eps_(options.eps) {
+  check_parameter_dtype(options.dtype, "LayerNorm");
   if (normalized_shape_.size() == 0 || normalized_shape_.numel() == 0)
     fail("LayerNorm: normalized_shape must name at least one dim and one element, got {}", normalized_shape_.str());
   if (!(options.eps >= 0)) fail("LayerNorm: eps must be >= 0, got {}", options.eps);

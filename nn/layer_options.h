@@ -13,6 +13,11 @@ namespace tg::nn {
 //   AdditiveAttention(16, 32, 10, {.dtype = DType::f64})
 // and Module::to(DType) converts a built model.
 
+// Parameters are float32 or float64. A 16-bit dtype is refused by the layer's
+// name with the way to 16 bits that works: products in bf16/fp16 through a
+// matmul precision (core/matmul_precision.h), storage through .to() on a copy.
+void check_parameter_dtype(DType dtype, const char* layer);
+
 // Linear, GRUCell, LSTMCell: with a bias or not, and in which dtype.
 struct LayerOptions {
   bool bias = true;

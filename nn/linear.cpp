@@ -10,8 +10,17 @@
 
 namespace tg::nn {
 
+void check_parameter_dtype(DType dtype, const char* layer) {
+  if (is_half(dtype))
+    fail("{}: {} parameters are not supported: build it in float32 (or float64); 16-bit products come from a matmul "
+         "precision (MatmulPrecisionGuard, core/matmul_precision.h), 16-bit storage from .to(DType::{}) on a copy",
+         layer, dtype_name(dtype), dtype == DType::bf16 ? "bf16" : "f16");
+  if (!is_floating(dtype)) fail("{}: parameters must be float32 or float64, got {}", layer, dtype_name(dtype));
+}
+
 Linear::Linear(int64_t in_features, int64_t out_features, LayerOptions options, Generator& gen)
     : in_features_(in_features), out_features_(out_features) {
+  check_parameter_dtype(options.dtype, "Linear");
   if (in_features <= 0 || out_features <= 0)
     fail("Linear: sizes must be positive, got in_features={} out_features={}", in_features, out_features);
   const double bound = 1.0 / std::sqrt(static_cast<double>(in_features));

@@ -9,6 +9,7 @@ namespace tg::nn {
 LuongAttention::LuongAttention(int64_t query_size, int64_t key_size, LuongScore score, ModuleOptions options,
                                Generator& gen)
     : Attention(query_size, key_size, options.dtype), score_(score) {
+  check_parameter_dtype(options.dtype, "LuongAttention");
   if (query_size <= 0 || key_size <= 0)
     fail("LuongAttention: sizes must be positive, got query_size={} key_size={}", query_size, key_size);
   if (score == LuongScore::dot) {

@@ -17,6 +17,7 @@ namespace tg::nn {
 RecurrentNetwork::RecurrentNetwork(const char* model, int64_t gates, int64_t input_size, int64_t hidden_size,
                                    RecurrentOptions options, Generator& gen)
     : model_(model), input_size_(input_size), hidden_size_(hidden_size), options_(options) {
+  check_parameter_dtype(options.dtype, model);
   if (input_size <= 0 || hidden_size <= 0)
     fail("{}: sizes must be positive, got input_size={} hidden_size={}", model, input_size, hidden_size);
   if (options.num_layers < 1) fail("{}: num_layers must be at least 1, got {}", model, options.num_layers);

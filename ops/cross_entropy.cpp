@@ -110,10 +110,16 @@ ClassRows class_rows(const char* op, const char* what, const Tensor& scores, con
   if (target.ndim() != scores.ndim() - 1)
     fail("{}: {} {} need target of rank {}, got target {}", op, what, scores.shape().str(), scores.ndim() - 1,
          target.shape().str());
+  // PyTorch's layout (N, C, T) with target (N, T): the classes are in the middle.
+  if (scores.ndim() == 3 && target.shape()[0] == scores.shape()[0] && target.shape()[1] == scores.shape()[2] &&
+      target.shape()[1] != scores.shape()[1])
+    fail("{}: {} {} with target {} looks like PyTorch's (N, C, T) layout; here the classes go last, (N, T, C): "
+         "pass transpose({}, 1, 2)",
+         op, what, scores.shape().str(), target.shape().str(), what);
   for (int i = 0; i < target.ndim(); ++i)
     if (target.shape()[i] != scores.shape()[i])
-      fail("{}: {} {} and target {}: {} differ", op, what, scores.shape().str(), target.shape().str(),
-           i == 0 ? "batch sizes" : "sequence lengths");
+      fail("{}: {} {} and target {}: {} differ (the classes go last: (N, C) or (N, T, C))", op, what,
+           scores.shape().str(), target.shape().str(), i == 0 ? "batch sizes" : "sequence lengths");
   const int64_t classes = scores.size(-1);
   if (classes == 0) fail("{}: {} {} have no classes", op, what, scores.shape().str());
   const double eps = options.label_smoothing;

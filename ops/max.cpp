@@ -1,5 +1,6 @@
 #include "ops/max.h"
 
+#include "ops/reshape.h"
 #include "core/creation.h"
 #include "core/error.h"
 #include "core/kernels.h"
@@ -60,6 +61,13 @@ MaxResult max(const Tensor& x, int axis, bool keepdim) {
     accumulate_grad(*dx, kernels::where(mask, dy_kept, zero));
   });
   return result;
+}
+
+
+Tensor max(const Tensor& x) {
+  check_defined(x, "max", "x");
+  if (x.numel() == 0) fail("max: of an empty tensor of shape {}: it has no largest element", x.shape().str());
+  return max(reshape(x, Shape{x.numel()}), 0).values;
 }
 
 }  // namespace tg

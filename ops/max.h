@@ -12,5 +12,8 @@ struct MaxResult {
 // (ties: the first index).   dx += dy at the argmax position, 0 elsewhere.
 // indices carry no gradient.
 MaxResult max(const Tensor& x, int axis, bool keepdim = false);
+// The largest element (a scalar), as torch.max(x). dx += dy at the first
+// maximum in row-major order (PyTorch shares it among tied maxima).
+Tensor max(const Tensor& x);
 
 }  // namespace tg

@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/profiler.h"
+#include "ops/reshape.h"
 #include "ops/max.h"
 #include "ops/neg.h"
 
@@ -20,6 +21,13 @@ MinResult min(const Tensor& x, int axis, bool keepdim) {
   if (x.shape()[a] == 0) fail("min: over axis {} of size 0 (shape {}) has no value", a, x.shape().str());
   const MaxResult negated = max(neg(x), a, keepdim);
   return {neg(negated.values), negated.indices};
+}
+
+
+Tensor min(const Tensor& x) {
+  check_defined(x, "min", "x");
+  if (x.numel() == 0) fail("min: of an empty tensor of shape {}: it has no smallest element", x.shape().str());
+  return min(reshape(x, Shape{x.numel()}), 0).values;
 }
 
 }  // namespace tg

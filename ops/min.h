@@ -12,5 +12,8 @@ struct MinResult {
 // (ties: the first index).   dx += dy at the argmin position, 0 elsewhere.
 // indices carry no gradient.
 MinResult min(const Tensor& x, int axis, bool keepdim = false);
+// The smallest element (a scalar), as torch.min(x). dx += dy at the first
+// minimum in row-major order (PyTorch shares it among tied minima).
+Tensor min(const Tensor& x);
 
 }  // namespace tg

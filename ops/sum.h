@@ -8,4 +8,7 @@ namespace tg {
 Tensor sum(const Tensor& x);
 // y = Σ x over `axes` (negative counts from the end); keepdim keeps them as size 1.
 Tensor sum(const Tensor& x, const std::vector<int>& axes, bool keepdim = false);
+// One axis, as torch.sum(x, 1): sum(x, 1) is sum(x, {1}). (No axes at all,
+// which sums nothing, is written sum(x, std::vector<int>{}).)
+inline Tensor sum(const Tensor& x, int axis, bool keepdim = false) { return sum(x, std::vector<int>{axis}, keepdim); }
 }  // namespace tg

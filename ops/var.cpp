@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/profiler.h"
+#include "ops/reshape.h"
 #include "ops/mean.h"
 #include "ops/mul.h"
 #include "ops/sqrt.h"
@@ -26,6 +27,18 @@ Tensor var(const Tensor& x, int axis, int64_t correction, bool keepdim) {
 Tensor std(const Tensor& x, int axis, int64_t correction, bool keepdim) {
   const ProfileScope profile("std");
   return sqrt(var(x, axis, correction, keepdim));
+}
+
+
+// Over every element: the flat tensor's variance along its one axis.
+Tensor var(const Tensor& x) {
+  check_defined(x, "var", "x");
+  return var(reshape(x, Shape{x.numel()}), 0);
+}
+
+Tensor std(const Tensor& x) {
+  check_defined(x, "std", "x");
+  return std(reshape(x, Shape{x.numel()}), 0);
 }
 
 }  // namespace tg

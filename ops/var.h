@@ -11,4 +11,7 @@ namespace tg {
 Tensor var(const Tensor& x, int axis, int64_t correction = 1, bool keepdim = false);
 // std = √var (same arguments).   dx += dy ⊙ (x − mean) / ((n − correction) · std)
 Tensor std(const Tensor& x, int axis, int64_t correction = 1, bool keepdim = false);
+// Over every element (a scalar), unbiased, as x.var() and x.std().
+Tensor var(const Tensor& x);
+Tensor std(const Tensor& x);
 }  // namespace tg

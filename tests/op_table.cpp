@@ -71,6 +71,10 @@ TEST_CASE("unary ops (neg ... gelu, clamp): plain and on a transposed view") {
       {"gelu tanh", [](const Tensor& x) { return tg::gelu(x, tg::GeluApproximation::tanh); }, false},
       {"clamp", [](const Tensor& x) { return tg::clamp(x, -0.7, 0.9); }, false},
       {"clamp above", [](const Tensor& x) { return tg::clamp(x, std::nullopt, 0.3); }, false},
+      {"sin", [](const Tensor& x) { return tg::sin(x); }, false},
+      {"cos", [](const Tensor& x) { return tg::cos(x); }, false},
+      {"rsqrt", [](const Tensor& x) { return tg::rsqrt(x); }, true},
+      {"silu", [](const Tensor& x) { return tg::silu(x); }, false},
   };
   tg::Generator gen(2);
   for (const Unary& op : ops) {

@@ -282,7 +282,7 @@ TEST_CASE("copy: every pair of layouts") {
 constexpr UnaryOp kUnaryOps[] = {UnaryOp::neg,  UnaryOp::exp,        UnaryOp::log,
                                  UnaryOp::sqrt, UnaryOp::tanh,       UnaryOp::sigmoid,
                                  UnaryOp::relu, UnaryOp::abs,        UnaryOp::erf, UnaryOp::pow_scalar,
-                                 UnaryOp::mul_scalar, UnaryOp::add_scalar};
+                                 UnaryOp::mul_scalar, UnaryOp::add_scalar, UnaryOp::sin, UnaryOp::cos};
 
 TEST_CASE("unary and unary_backward: every op, dtype, shape and layout") {
   std::mt19937 rng(4);

@@ -317,7 +317,7 @@ TEST_CASE("copy: hand-computed conversions") {
 constexpr UnaryOp kUnaryOps[] = {UnaryOp::neg,  UnaryOp::exp,        UnaryOp::log,
                                  UnaryOp::sqrt, UnaryOp::tanh,       UnaryOp::sigmoid,
                                  UnaryOp::relu, UnaryOp::abs,        UnaryOp::erf, UnaryOp::pow_scalar,
-                                 UnaryOp::mul_scalar, UnaryOp::add_scalar};
+                                 UnaryOp::mul_scalar, UnaryOp::add_scalar, UnaryOp::sin, UnaryOp::cos};
 
 bool needs_positive(UnaryOp op) {
   return op == UnaryOp::log || op == UnaryOp::sqrt || op == UnaryOp::pow_scalar;
@@ -365,6 +365,8 @@ TEST_CASE("unary_backward: hand-computed derivatives") {
                {UnaryOp::relu, 0, x, 1},
                {UnaryOp::abs, 0, x, 1},
                {UnaryOp::erf, 0, 0.52049987781304654, 0.87878257893544476},  // erf' = 2/√π e^(-x²)
+               {UnaryOp::sin, 0, std::sin(x), std::cos(x)},
+               {UnaryOp::cos, 0, std::cos(x), -std::sin(x)},
                {UnaryOp::neg, 0, -x, -1}};
   for (Backend* backend : {&cpu(), &ref()})
     for (const auto& c : cases) {

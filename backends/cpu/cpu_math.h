@@ -80,6 +80,8 @@ struct CpuMath {
   template <class T> static T pow(T x, T p) { return std::pow(x, p); }
   template <class T> static T abs(T x) { return std::abs(x); }
   template <class T> static T erf(T x) { return std::erf(x); }
+  template <class T> static T sin(T x) { return std::sin(x); }
+  template <class T> static T cos(T x) { return std::cos(x); }
 };
 
 }  // namespace tg::cpu

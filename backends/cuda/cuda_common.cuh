@@ -36,6 +36,10 @@ struct GpuMath {
   __device__ static double abs(double x) { return fabs(x); }
   __device__ static float erf(float x) { return erff(x); }
   __device__ static double erf(double x) { return ::erf(x); }
+  __device__ static float sin(float x) { return sinf(x); }
+  __device__ static double sin(double x) { return ::sin(x); }
+  __device__ static float cos(float x) { return cosf(x); }
+  __device__ static double cos(double x) { return ::cos(x); }
 };
 
 template <typename T>

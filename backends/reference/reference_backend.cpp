@@ -72,6 +72,8 @@ T unary_value(UnaryOp op, T x, T s) {
     case UnaryOp::pow_scalar: return std::pow(x, s);
     case UnaryOp::mul_scalar: return x * s;
     case UnaryOp::add_scalar: return x + s;
+    case UnaryOp::sin: return std::sin(x);
+    case UnaryOp::cos: return std::cos(x);
   }
   fail("unary: unknown op {}", static_cast<int>(op));
 }
@@ -92,6 +94,8 @@ T unary_derivative(UnaryOp op, T x, T y, T s) {
     case UnaryOp::pow_scalar: return s * std::pow(x, s - T(1));
     case UnaryOp::mul_scalar: return s;
     case UnaryOp::add_scalar: return T(1);
+    case UnaryOp::sin: return std::cos(x);   // (sin x)' = cos x
+    case UnaryOp::cos: return -std::sin(x);  // (cos x)' = -sin x
   }
   fail("unary_backward: unknown op {}", static_cast<int>(op));
 }

@@ -12,7 +12,7 @@
 //   x (...) -> y (...);  dx += dy ⊙ σ(x)·(1 + x·(1 - σ(x)))
 enum class Derivative { right, wrong };  // wrong: for seeing what gradcheck says
 
-tg::Tensor silu(const tg::Tensor& x, Derivative derivative = Derivative::right) {
+tg::Tensor my_silu(const tg::Tensor& x, Derivative derivative = Derivative::right) {
   const tg::Tensor xc = x.contiguous();  // row-major: data<T>() is numel() consecutive values
   tg::Tensor y = tg::Tensor::empty(x.shape(), {.dtype = x.dtype()});
   tg::visit_float(x.dtype(), "silu", [&]<typename T>() {
@@ -47,17 +47,17 @@ int main() {
   // [tutorial:gradcheck]
   tg::Generator gen(7);
   const tg::Tensor x = tg::randn({3, 4}, {.dtype = tg::DType::f64, .requires_grad = true}, gen);
-  const tg::GradcheckResult right = tg::gradcheck([](const std::vector<tg::Tensor>& in) { return silu(in[0]); }, {x});
+  const tg::GradcheckResult right = tg::gradcheck([](const std::vector<tg::Tensor>& in) { return my_silu(in[0]); }, {x});
   fmt::print("silu: gradcheck {} (largest error {:.2e})\n", right.ok ? "passed" : "FAILED", right.max_abs_error);
   const tg::GradcheckResult wrong =
-      tg::gradcheck([](const std::vector<tg::Tensor>& in) { return silu(in[0], Derivative::wrong); }, {x});
+      tg::gradcheck([](const std::vector<tg::Tensor>& in) { return my_silu(in[0], Derivative::wrong); }, {x});
   fmt::print("silu with a wrong derivative: gradcheck {}\n  {}\n", wrong.ok ? "passed" : "failed", wrong.message);
   // [/tutorial:gradcheck]
 
   // [tutorial:use]
-  // The op composes with the library's: a tiny model y = sum(silu(x W)).
+  // The op composes with the library's: a tiny model y = sum(my_silu(x W)).
   const tg::Tensor w = tg::randn({4, 2}, {.dtype = tg::DType::f64, .requires_grad = true}, gen);
-  const tg::Tensor loss = tg::sum(silu(tg::matmul(x, w)));
+  const tg::Tensor loss = tg::sum(my_silu(tg::matmul(x, w)));
   loss.backward();
   fmt::print("loss {:.6f}, |dL/dW| summed {:.6f}\n", loss.item(), tg::sum(tg::abs(w.grad())).item());
   // [/tutorial:use]
