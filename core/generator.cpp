@@ -1,7 +1,14 @@
 #include "core/generator.h"
 
+#include <fmt/format.h>
+
+#include <charconv>
 #include <cmath>
+#include <cstring>
 #include <numbers>
+#include <sstream>
+
+#include "core/error.h"
 
 namespace tg {
 
@@ -88,5 +95,43 @@ Generator& default_generator() {
 }
 
 void manual_seed(uint64_t seed) { default_generator().seed_with(seed); }
+
+std::string Generator::get_state() const {
+  const Stream s = snapshot();
+  uint64_t spare = 0;
+  std::memcpy(&spare, &s.spare_normal, sizeof spare);
+  return fmt::format("xoshiro256** {:016x} {:016x} {:016x} {:016x} {}", s.state[0], s.state[1], s.state[2], s.state[3],
+                     s.has_spare_normal ? fmt::format("{:016x}", spare) : std::string("-"));
+}
+
+void Generator::set_state(const std::string& text) {
+  std::istringstream in(text);
+  std::string name, words[5];
+  in >> name >> words[0] >> words[1] >> words[2] >> words[3] >> words[4];
+  auto bad = [&](const std::string& why) {
+    fail("Generator::set_state: '{}' is not a generator state ({}); expected 'xoshiro256** w0 w1 w2 w3 spare', as "
+         "get_state writes it",
+         text, why);
+  };
+  if (name != "xoshiro256**") bad("it names no xoshiro256** stream");
+  std::string rest;
+  if (words[4].empty() || (in >> rest)) bad("expected 6 fields");
+  Stream s;
+  auto hex = [&](const std::string& w) {
+    uint64_t v = 0;
+    const auto [end, ec] = std::from_chars(w.data(), w.data() + w.size(), v, 16);
+    if (ec != std::errc() || end != w.data() + w.size() || w.size() != 16) bad("'" + w + "' is not 16 hex digits");
+    return v;
+  };
+  for (int i = 0; i < 4; ++i) s.state[i] = hex(words[i]);
+  if ((s.state[0] | s.state[1] | s.state[2] | s.state[3]) == 0) bad("an all-zero state never leaves zero");
+  s.has_spare_normal = words[4] != "-";
+  if (s.has_spare_normal) {
+    const uint64_t bits = hex(words[4]);
+    std::memcpy(&s.spare_normal, &bits, sizeof bits);
+  }
+  const std::lock_guard guard(mutex_);
+  stream_ = s;
+}
 
 }  // namespace tg

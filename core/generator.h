@@ -8,6 +8,7 @@
 // unbroken run of the stream and costs one lock, not one per number.
 #include <cstdint>
 #include <mutex>
+#include <string>
 
 namespace tg {
 
@@ -30,6 +31,12 @@ class Generator {
   class Locked;
   // Holds the lock for a run of draws: `Generator::Locked draws = gen.lock();`.
   Locked lock();
+
+  // The whole state as text, "xoshiro256** w0 w1 w2 w3 spare" (hex words; the
+  // cached normal's bits or "-"), and back, as torch.Generator's get_state and
+  // set_state: a checkpoint keeps it so a resumed run draws the same numbers.
+  std::string get_state() const;
+  void set_state(const std::string& state);  // throws naming what is wrong
 
  private:
   // The stream itself, unguarded.

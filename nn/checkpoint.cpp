@@ -84,14 +84,16 @@ std::vector<std::pair<Tensor, Tensor>> match_parameters(const Module& module, co
 }  // namespace
 
 bool is_reserved_key(const std::string& key) {
-  return key == "format" || starts_with(key, kOptimizerPrefix) || starts_with(key, kSchedulePrefix);
+  return key == "format" || starts_with(key, kOptimizerPrefix) || starts_with(key, kSchedulePrefix) ||
+         starts_with(key, "scaler.") || starts_with(key, "generator.");
 }
 
 SafetensorsContents checkpoint_contents(const Module& module, const std::string& path, const Metadata& metadata) {
   SafetensorsContents contents;
   for (const auto& [key, value] : metadata) {
     if (is_reserved_key(key))
-      fail("save \"{}\": metadata key \"{}\" is reserved (format, optimizer.*, schedule.*)", path, key);
+      fail("save \"{}\": metadata key \"{}\" is reserved (format, optimizer.*, schedule.*, scaler.*, generator.*)", path,
+           key);
     contents.metadata[key] = value;
   }
   contents.metadata["format"] = kCheckpointFormat;

@@ -36,7 +36,7 @@ struct LoadOptions {
 };
 
 // Writes the module's parameters and buffers. Metadata keys "format", "optimizer.*" and
-// "schedule.*" are reserved.
+// "schedule.*", "scaler.*" and "generator.*" are reserved.
 void save(const Module& module, const std::string& path, const Metadata& metadata = {});
 
 // Reads parameters and buffers into `module` (a file's optimizer state is ignored here).

@@ -787,3 +787,58 @@ TEST_CASE("a process killed while saving leaves the previous checkpoint loadable
   CHECK(loaded_generation(path) == previous + 1);
   CHECK_FALSE(fs::exists(tmp));
 }
+
+TEST_CASE("train::save keeps the loss scaler and named random streams: a resumed run draws and scales as before (#39)") {
+  TempDir dir;
+  Generator gen(7);
+  nn::Linear model(3, 2, gen);
+  optim::Adam adam(model.named_parameters(), {});
+  train::GradScaler scaler({.init_scale = 1024, .growth_interval = 3});
+  scaler.load_state({{"scale", 256.0}, {"good_steps", 2.0}});
+  Generator shuffle(11), augment(12);
+  for (int i = 0; i < 5; ++i) shuffle.next_u64(), augment.normal();  // normal() leaves a cached second value
+  const std::string path = dir / "last.safetensors";
+  train::save(model, adam, path, {}, nullptr, {.scaler = &scaler, .generators = {{"shuffle", &shuffle}, {"augment", &augment}}});
+  std::vector<double> expected;
+  for (int i = 0; i < 4; ++i) expected.push_back(static_cast<double>(shuffle.next_u64() % 1000) + augment.normal());
+
+  Generator other(1);
+  nn::Linear fresh(3, 2, other);
+  optim::Adam fresh_adam(fresh.named_parameters(), {});
+  train::GradScaler fresh_scaler({.init_scale = 1024, .growth_interval = 3});
+  Generator fresh_shuffle(99), fresh_augment(98);
+  train::load(fresh, fresh_adam, path, {}, nullptr,
+              {.scaler = &fresh_scaler, .generators = {{"shuffle", &fresh_shuffle}, {"augment", &fresh_augment}}});
+  CHECK(fresh_scaler.scale_value() == 256.0);
+  CHECK(fresh_scaler.state().at("good_steps") == 2.0);
+  std::vector<double> got;
+  for (int i = 0; i < 4; ++i) got.push_back(static_cast<double>(fresh_shuffle.next_u64() % 1000) + fresh_augment.normal());
+  CHECK(got == expected);  // the cached normal included
+
+  // Asked for what the file does not hold: named, nothing changed.
+  Generator missing(5);
+  const std::string before = missing.get_state();
+  CHECK_THROWS_WITH_AS(train::load(fresh, fresh_adam, path, {}, nullptr, {.generators = {{"dropout", &missing}}}),
+                       doctest::Contains("holds no state of the random stream 'dropout' (generator.dropout)"), Error);
+  CHECK(missing.get_state() == before);
+  const std::string plain = dir / "plain.safetensors";
+  train::save(model, adam, plain);
+  CHECK_THROWS_WITH_AS(train::load(fresh, fresh_adam, plain, {}, nullptr, {.scaler = &fresh_scaler}),
+                       doctest::Contains("holds no loss-scaler state"), Error);
+  // The names are reserved: a caller's own "generator.x" key is refused on save.
+  CHECK_THROWS_WITH_AS(train::save(model, adam, plain, {{"generator.x", "1"}}), doctest::Contains("is reserved"), Error);
+}
+
+TEST_CASE("Generator::get_state and set_state: a round trip, and text that is not a state named") {
+  Generator a(3);
+  a.normal();  // a cached second value
+  const std::string state = a.get_state();
+  CHECK(state.starts_with("xoshiro256** "));
+  Generator b(4);
+  b.set_state(state);
+  for (int i = 0; i < 5; ++i) CHECK(a.normal() == b.normal());
+  CHECK_THROWS_WITH_AS(b.set_state("mt19937 1 2 3 4 -"), doctest::Contains("names no xoshiro256** stream"), Error);
+  CHECK_THROWS_WITH_AS(b.set_state("xoshiro256** 1 2 3 4 -"), doctest::Contains("is not 16 hex digits"), Error);
+  CHECK_THROWS_WITH_AS(b.set_state("xoshiro256** 0000000000000000 0000000000000000 0000000000000000 0000000000000000 -"),
+                       doctest::Contains("all-zero state"), Error);
+}

@@ -75,7 +75,7 @@ std::map<std::string, double> read_schedule_state(const SafetensorsContents& fil
 }  // namespace
 
 void save(const nn::Module& module, const optim::Optimizer& optimizer, const std::string& path,
-          const nn::Metadata& metadata, const optim::LRSchedule* schedule) {
+          const nn::Metadata& metadata, const optim::LRSchedule* schedule, const ExtraState& extra) {
   SafetensorsContents contents = nn::checkpoint_contents(module, path, metadata);
   for (const auto& [name, p] : contents.tensors)
     if (starts_with(name, nn::kOptimizerPrefix))
@@ -90,23 +90,52 @@ void save(const nn::Module& module, const optim::Optimizer& optimizer, const std
     for (const auto& [key, value] : schedule->state())
       contents.metadata[std::string(nn::kSchedulePrefix) + key] = number_text(value);
   }
+  if (extra.scaler != nullptr)
+    for (const auto& [key, value] : extra.scaler->state()) contents.metadata["scaler." + key] = number_text(value);
+  for (const auto& [name, generator] : extra.generators) contents.metadata["generator." + name] = generator->get_state();
   save_safetensors(path, contents.tensors, contents.metadata);  // writes host copies: the file does not depend on the device
 }
 
 nn::Metadata load(nn::Module& module, optim::Optimizer& optimizer, const std::string& path, nn::LoadOptions options,
-                  optim::LRSchedule* schedule) {
+                  optim::LRSchedule* schedule, const ExtraState& extra) {
   const SafetensorsContents file = load_safetensors(path);
   check_finite(file, path);
   const nn::CheckedLoad parameters = nn::check_load(module, file, path, options);
   const optim::OptimizerState state = read_optimizer_state(file, path);
   const std::map<std::string, double> schedule_state =
       schedule != nullptr ? read_schedule_state(file, *schedule, path) : std::map<std::string, double>{};
+  std::map<std::string, double> scaler_state;
+  if (extra.scaler != nullptr) {
+    for (const auto& [key, value] : file.metadata)
+      if (starts_with(key, "scaler.")) scaler_state[key.substr(7)] = parse_number(value, key, path);
+    if (scaler_state.empty()) fail("load \"{}\": the file holds no loss-scaler state (scaler.*)", path);
+  }
+  if (extra.scaler != nullptr) {
+    GradScaler probe = *extra.scaler;  // checked on a copy: nothing changes before everything is checked
+    try {
+      probe.load_state(scaler_state);
+    } catch (const Error& e) {
+      fail("load \"{}\": {}", path, e.what());
+    }
+  }
+  for (const auto& [name, generator] : extra.generators) {
+    const auto it = file.metadata.find("generator." + name);
+    if (it == file.metadata.end())
+      fail("load \"{}\": the file holds no state of the random stream '{}' (generator.{})", path, name, name);
+    try {
+      Generator().set_state(it->second);
+    } catch (const Error& e) {
+      fail("load \"{}\": generator.{}: {}", path, name, e.what());
+    }
+  }
   try {
     optimizer.load_state(state);
   } catch (const Error& e) {
     fail("load \"{}\": {}", path, e.what());
   }
   if (schedule != nullptr) schedule->load_state(schedule_state);
+  if (extra.scaler != nullptr) extra.scaler->load_state(scaler_state);
+  for (const auto& [name, generator] : extra.generators) generator->set_state(file.metadata.at("generator." + name));
   parameters.apply();
   return parameters.metadata();
 }

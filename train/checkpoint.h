@@ -21,22 +21,38 @@
 // refuses a file holding a non-finite value (nan, inf) in any of them: a run
 // never resumes from a state it could not have saved.
 #include <string>
+#include <utility>
+#include <vector>
+
+#include "core/generator.h"
 
 #include "nn/checkpoint.h"
 #include "nn/module.h"
 #include "optim/lr_schedule.h"
 #include "optim/optimizer.h"
+#include "train/grad_scaler.h"
 
 namespace tg::train {
 
-// Writes parameters, the optimizer's state and, when given, the schedule's counters.
+// What else a run draws on and must find again when it resumes:
+//   metadata   "scaler.<key>"     the loss scaler's scale and good steps (fp16)
+//              "generator.<name>" a random stream drawn outside the model (Generator::get_state)
+struct ExtraState {
+  GradScaler* scaler = nullptr;
+  std::vector<std::pair<std::string, Generator*>> generators;  // (name, stream)
+};
+
+// Writes parameters, the optimizer's state and, when given, the schedule's
+// counters and the extra state.
 void save(const nn::Module& module, const optim::Optimizer& optimizer, const std::string& path,
-          const nn::Metadata& metadata = {}, const optim::LRSchedule* schedule = nullptr);
+          const nn::Metadata& metadata = {}, const optim::LRSchedule* schedule = nullptr,
+          const ExtraState& extra = {});
 
 // Reads parameters, the optimizer's state and, when given, the schedule's
-// counters. Returns the caller's metadata (reserved keys removed).
+// counters and the extra state (each must be in the file, else an error names
+// it). Returns the caller's metadata (reserved keys removed).
 nn::Metadata load(nn::Module& module, optim::Optimizer& optimizer, const std::string& path,
-                  nn::LoadOptions options = {}, optim::LRSchedule* schedule = nullptr);
+                  nn::LoadOptions options = {}, optim::LRSchedule* schedule = nullptr, const ExtraState& extra = {});
 
 // A number of a checkpoint's metadata: the whole text a finite number, else
 // an error naming the file, the key and what it holds ("... has no 'epoch' in
