@@ -31,6 +31,7 @@
 #include "ops/logsumexp.h"
 #include "ops/var.h"
 #include "ops/layer_norm.h"
+#include "ops/ctc_decode.h"
 #include "ops/ctc_loss.h"
 #include "ops/mul.h"
 #include "ops/neg.h"

@@ -156,3 +156,39 @@ TEST_CASE("ctc_loss: float32, unbatched (T, C), and errors that name what was ex
   CHECK_THROWS_WITH_AS(tg::ctc_loss(batch, labels, std::vector<int64_t>{6}, two),
                        doctest::Contains("input_lengths must be int64 (2), one per sequence"), tg::Error);
 }
+
+namespace {
+// A language model over 3 labels that likes label 2 after label 1, for the decoder's hook.
+struct LikesTwoAfterOne : tg::CtcLabelScorer {
+  int64_t context_size() const override { return 1; }
+  double score(const std::vector<int64_t>& context, int64_t label) const override {
+    return !context.empty() && context.back() == 1 && label == 2 ? std::log(0.9) : std::log(0.05);
+  }
+  double end_score(const std::vector<int64_t>&) const override { return 0; }
+};
+}  // namespace
+
+TEST_CASE("ctc_greedy_decode and ctc_prefix_beam_decode in the library (#39): tensors, a language model hook, errors") {
+  // 4 frames over {blank, 1, 2, 3}: greedy reads 1, 1, blank, 3 -> [1, 3].
+  const std::vector<double> p = {0.1, 0.8, 0.05, 0.05,  0.1, 0.8, 0.05, 0.05,  0.7, 0.1, 0.1, 0.1,
+                                 0.1, 0.05, 0.4, 0.45};
+  std::vector<double> logp;
+  for (const double v : p) logp.push_back(std::log(v));
+  const tg::Tensor rows = tg::tensor(logp, {4, 4});
+  CHECK(tg::ctc_greedy_decode(rows) == std::vector<int64_t>{1, 3});
+  CHECK(tg::ctc_greedy_decode(rows, 2) == std::vector<int64_t>{1});  // the first 2 frames only
+  CHECK(tg::ctc_prefix_beam_decode(rows, {.width = 8}) == std::vector<int64_t>{1, 3});
+  // The language model turns the last, nearly tied frame from 3 to 2 (after 1).
+  const LikesTwoAfterOne lm;
+  CHECK(tg::ctc_prefix_beam_decode(rows, {.width = 8, .lm = &lm, .lm_weight = 1.0, .bonus = 0}) ==
+        std::vector<int64_t>{1, 2});
+  // A different blank: class 0 is a label then.
+  CHECK(tg::ctc_greedy_decode(rows, -1, 2) == std::vector<int64_t>{1, 0, 3});
+  CHECK_THROWS_WITH_AS(tg::ctc_greedy_decode(rows, -1, 4), doctest::Contains("blank 4 is not one of the 4 classes"),
+                       tg::Error);
+  CHECK_THROWS_WITH_AS(tg::ctc_prefix_beam_decode(rows, {.width = 0}),
+                       doctest::Contains("the beam width must be at least 1, got 0"), tg::Error);
+  CHECK_THROWS_WITH_AS(tg::ctc_greedy_decode(rows, 9), doctest::Contains("frames 9 is more than the 4 rows"), tg::Error);
+  CHECK_THROWS_WITH_AS(tg::ctc_greedy_decode(tg::ones({2, 3, 4})), doctest::Contains("must be (T, C), one sequence"),
+                       tg::Error);
+}

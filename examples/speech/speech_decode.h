@@ -1,5 +1,7 @@
 #pragma once
-// CTC decoding of one utterance's log-probabilities (T', classes), row-major.
+// CTC decoding of one utterance's log-probabilities (T', classes), row-major:
+// the library's (ops/ctc_decode.h) with the recogniser's blank and its
+// character language model.
 //
 // greedy: the most likely class per frame, repeats merged, blanks dropped.
 // prefix beam search (Hannun et al. 2014): the `width` best label prefixes,
