@@ -2,6 +2,11 @@
 // ModuleList: a variable number of child modules, added at run time and
 // registered under their positions "0", "1", ..., so a list held as member
 // "blocks" gives parameter names "blocks.0.weight", "blocks.1.weight", ...
+// ModuleListOf<Layer> holds Layers only and hands them back as Layer&, so a
+// loop reads as PyTorch's `for layer in self.layers: x = layer(x)`:
+//
+//   tg::nn::ModuleListOf<tg::nn::Linear> layers;
+//   for (const tg::nn::Linear& layer : layers) x = tg::relu(layer(x));
 // The list owns its modules (std::unique_ptr); their addresses never change,
 // which is what registration needs.
 //
@@ -39,12 +44,13 @@
 
 namespace tg::nn {
 
-class ModuleList : public Module {
-  using Items = std::vector<std::unique_ptr<Module>>;
+template <std::derived_from<Module> Element>
+class ModuleListOf : public Module {
+  using Items = std::vector<std::unique_ptr<Element>>;
 
  public:
   // Appends a module built elsewhere; the list takes ownership. Returns it.
-  template <std::derived_from<Module> M> M& push_back(std::unique_ptr<M> module) {
+  template <std::derived_from<Element> M> M& push_back(std::unique_ptr<M> module) {
     if (module == nullptr) fail("ModuleList: push_back of a null module (position {})", items_.size());
     M& added = *module;
     items_.push_back(std::move(module));
@@ -52,7 +58,7 @@ class ModuleList : public Module {
     return added;
   }
   // Builds an M from `args` in place: list.push_back<Linear>(4, 8). Returns it.
-  template <std::derived_from<Module> M, typename... Args>
+  template <std::derived_from<Element> M = Element, typename... Args>
     requires std::constructible_from<M, Args...>
   M& push_back(Args&&... args) {
     return push_back(std::make_unique<M>(std::forward<Args>(args)...));
@@ -61,7 +67,10 @@ class ModuleList : public Module {
   size_t size() const { return items_.size(); }
   bool empty() const { return items_.empty(); }
   // The module at position i; throws for i >= size().
-  Module& operator[](size_t i) const;
+  Element& operator[](size_t i) const {
+    if (i >= items_.size()) fail("ModuleList: index {} is out of range for a list of {} modules", i, items_.size());
+    return *items_[i];
+  }
   // The module at position i as an M; throws when it is of another kind.
   template <std::derived_from<Module> M> M& at(size_t i) const {
     Module& m = (*this)[i];
@@ -69,18 +78,18 @@ class ModuleList : public Module {
     fail("ModuleList: module {} is a {}, not the type asked for", i, m.type_name());
   }
 
-  // Iterates the modules in order, as Module&.
+  // Iterates the modules in order, as Element&.
   class iterator {
    public:
     using iterator_category = std::forward_iterator_tag;
-    using value_type = Module;
+    using value_type = Element;
     using difference_type = std::ptrdiff_t;
-    using pointer = Module*;
-    using reference = Module&;
+    using pointer = Element*;
+    using reference = Element&;
     iterator() = default;
-    explicit iterator(Items::const_iterator it) : it_(it) {}
-    Module& operator*() const { return **it_; }
-    Module* operator->() const { return it_->get(); }
+    explicit iterator(typename Items::const_iterator it) : it_(it) {}
+    Element& operator*() const { return **it_; }
+    Element* operator->() const { return it_->get(); }
     iterator& operator++() {
       ++it_;
       return *this;
@@ -93,7 +102,7 @@ class ModuleList : public Module {
     bool operator==(const iterator&) const = default;
 
    private:
-    Items::const_iterator it_;
+    typename Items::const_iterator it_;
   };
   iterator begin() const { return iterator(items_.begin()); }
   iterator end() const { return iterator(items_.end()); }
@@ -103,5 +112,8 @@ class ModuleList : public Module {
  private:
   Items items_;
 };
+
+// Any modules, each handed back as Module& (at<M>(i) for its own type).
+using ModuleList = ModuleListOf<Module>;
 
 }  // namespace tg::nn

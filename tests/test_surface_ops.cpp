@@ -156,3 +156,26 @@ TEST_CASE("small things a PyTorch user met (#39 item 9): a 16-bit layer and PyTo
   CHECK(tg::cross_entropy(tg::transpose(logits, 1, 2), target).defined());
   tg::set_num_threads(tg::num_threads());  // found through tapegrad.h (core/threads.h)
 }
+
+TEST_CASE("ModuleListOf<Layer> hands its layers back typed, under the same names as ModuleList (#39 item 6)") {
+  struct Deep : tg::nn::Module {
+    tg::nn::ModuleListOf<tg::nn::Linear> layers;
+    Deep() {
+      for (int i = 0; i < 3; ++i) layers.push_back(4, 4);  // Linear(4, 4), no type named
+      register_module("layers", layers);
+    }
+    Tensor forward(Tensor x) const {
+      for (const tg::nn::Linear& layer : layers) x = tg::relu(layer(x));  // as PyTorch's `for layer in self.layers`
+      return x;
+    }
+  };
+  Deep model;
+  CHECK(model.forward(tg::ones({2, 4})).shape() == tg::Shape{2, 4});
+  CHECK(model.layers[2].out_features() == 4);
+  CHECK(model.named_parameters()[0].first == "layers.0.weight");
+  CHECK(model.named_parameters().size() == 6);
+  tg::nn::ModuleList any;  // still any modules, Module& each
+  any.push_back<tg::nn::Linear>(2, 2);
+  CHECK(any.at<tg::nn::Linear>(0).in_features() == 2);
+  CHECK_THROWS_WITH_AS(model.layers[3], doctest::Contains("index 3 is out of range for a list of 3 modules"), tg::Error);
+}
