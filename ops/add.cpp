@@ -4,13 +4,17 @@
 #include "core/tape.h"
 #include "ops/detail/integer_arith.h"
 #include "ops/detail/unary.h"
+#include "ops/result_type.h"
 
 namespace tg {
 // f and f' as the cpu and CUDA backends compute them: Unary<UnaryOp::add_scalar> in
 // core/elementwise.h (the reference backend's plain switch is the independent check).
 
 // y = a + b;  da += dy, db += dy   (accumulate_grad sums broadcast dims away)
-Tensor add(const Tensor& a, const Tensor& b) {
+Tensor add(const Tensor& a_in, const Tensor& b_in) {
+  const std::pair<Tensor, Tensor> operands = promoted(a_in, b_in);  // PyTorch's type promotion (ops/result_type.h)
+  const Tensor& a = operands.first;
+  const Tensor& b = operands.second;
   if (detail::both_int64(a, b)) return detail::integer_binary("add", BinaryOp::add, a, b);
   const ProfileScope profile("add");
   Tensor y = kernels::binary(BinaryOp::add, a, b);

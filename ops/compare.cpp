@@ -4,12 +4,16 @@
 #include "core/error.h"
 #include "core/profiler.h"
 #include "core/kernels.h"
+#include "ops/result_type.h"
 
 namespace tg {
 
 namespace {
 // y = a (op) b as bool, broadcasting; not recorded.
-Tensor compare(BinaryOp op, const Tensor& a, const Tensor& b) {
+Tensor compare(BinaryOp op, const Tensor& a_in, const Tensor& b_in) {
+  const std::pair<Tensor, Tensor> operands = promoted(a_in, b_in);  // PyTorch's type promotion (ops/result_type.h)
+  const Tensor& a = operands.first;
+  const Tensor& b = operands.second;
   const char* name = binary_op_name(op).data();
   const ProfileScope profile(name);
   check_defined(a, name, "a");

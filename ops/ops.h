@@ -63,6 +63,7 @@
 #include "ops/stack.h"
 #include "ops/where.h"
 #include "ops/conv1d.h"
+#include "ops/result_type.h"
 #include "ops/flip.h"
 #include "ops/repeat_interleave.h"
 #include "ops/rsqrt.h"

@@ -4,11 +4,15 @@
 #include "core/error.h"
 #include "core/kernels.h"
 #include "core/tape.h"
+#include "ops/result_type.h"
 
 namespace tg {
 
 // y = cond ? a : b;  da += cond ? dy : 0,  db += cond ? 0 : dy   (summed to each shape)
-Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
+Tensor where(const Tensor& cond, const Tensor& a_in, const Tensor& b_in) {
+  const std::pair<Tensor, Tensor> operands = promoted(a_in, b_in);  // PyTorch's type promotion (ops/result_type.h)
+  const Tensor& a = operands.first;
+  const Tensor& b = operands.second;
   const ProfileScope profile("where");
   check_defined(cond, "where", "cond");
   check_defined(a, "where", "a");

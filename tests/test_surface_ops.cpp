@@ -179,3 +179,41 @@ TEST_CASE("ModuleListOf<Layer> hands its layers back typed, under the same names
   CHECK(any.at<tg::nn::Linear>(0).in_features() == 2);
   CHECK_THROWS_WITH_AS(model.layers[3], doctest::Contains("index 3 is out of range for a list of 3 modules"), tg::Error);
 }
+
+TEST_CASE("type promotion follows torch.result_type for every pair of dtypes, dimensioned or zero-dim (#39 item 5)") {
+  const DType order[] = {DType::f32, DType::f64, DType::i64, DType::boolean, DType::f16, DType::bf16};
+  const FixtureTensor& table = entry(fixture(), "result_type");
+  const tg::Shape shapes[] = {tg::Shape{2}, tg::Shape{}};
+  for (int i = 0; i < 6; ++i)
+    for (int j = 0; j < 6; ++j)
+      for (int da = 0; da < 2; ++da)
+        for (int db = 0; db < 2; ++db) {
+          const Tensor a = tg::zeros(shapes[da], {order[i]}), b = tg::zeros(shapes[db], {order[j]});
+          const DType want = order[static_cast<int>(table.values[static_cast<size_t>(((i * 6 + j) * 2 + da) * 2 + db)])];
+          CAPTURE(tg::dtype_name(order[i]));
+          CAPTURE(tg::dtype_name(order[j]));
+          CAPTURE(da);
+          CAPTURE(db);
+          CHECK(tg::dtype_name(tg::result_type(a, b)) == tg::dtype_name(want));
+        }
+}
+
+TEST_CASE("mixed dtypes compute in the result type; each operand's gradient comes back in its own dtype") {
+  const Tensor a = tg::tensor({1.5f, 2.0f}, {2}, true);                        // float32
+  const Tensor b = tg::ones({2}, {.dtype = DType::f64, .requires_grad = true});  // float64
+  const Tensor y = a * b + a;
+  CHECK(y.dtype() == DType::f64);
+  tg::sum(y).backward();
+  CHECK(a.grad().dtype() == DType::f32);
+  CHECK(a.grad().to_vector<double>() == std::vector<double>{2, 2});
+  CHECK(b.grad().to_vector<double>() == std::vector<double>{1.5, 2});
+  // A zero-dim float64 does not widen a float32 tensor; an int64 tensor meets a float as the float.
+  CHECK((a + tg::scalar(1.0, {DType::f64})).dtype() == DType::f32);
+  CHECK((tg::index_tensor({1, 2}) + a).dtype() == DType::f32);
+  CHECK((tg::index_tensor({1, 2}) + a).to_vector<float>() == std::vector<float>{2.5f, 4.0f});
+  // bool with int64 is int64 (the exact integer path); comparisons and where promote too.
+  const Tensor mask = tg::gt(a, 1.8);
+  CHECK((mask + tg::index_tensor({5, 5})).to_vector<int64_t>() == std::vector<int64_t>{5, 6});
+  CHECK(tg::lt(tg::index_tensor({1, 3}), a).to(DType::f64).to_vector<double>() == std::vector<double>{1, 0});
+  CHECK(tg::where(mask, a, tg::zeros({2}, {DType::f64})).dtype() == DType::f64);
+}

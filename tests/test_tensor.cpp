@@ -204,9 +204,10 @@ TEST_CASE("sizes whose product overflows are an error, not a wrapped count (issu
   CHECK(sum(zeros({0, big}), {1}).shape() == Shape{0});
 }
 
-TEST_CASE("mixing dtypes is an error naming both") {
+TEST_CASE("mixing dtypes promotes as PyTorch does (ops/result_type.h); devices still must match") {
   const Tensor a = zeros({2}), b = zeros({2}, {DType::f64});
-  CHECK_THROWS_WITH_AS(a + b, doctest::Contains("dtypes differ: float32 and float64"), Error);
+  CHECK((a + b).dtype() == DType::f64);
+  CHECK_THROWS_WITH_AS(check_same_kind(a, b, "op"), doctest::Contains("dtypes differ: float32 and float64"), Error);
 }
 
 TEST_CASE("printing shows values, shape and dtype, eliding long dimensions") {
