@@ -146,8 +146,9 @@ HarnessResult Harness::run(TrainingJob& job) {
     }
     end_epoch(job, result);
     if (job.agree_stop(stop_requested())) {  // the signal came during validation: the epoch is saved whole
-      say(fmt::format("stopped after epoch {} (step {}); saved {}\nresume with: {}\n", position_.epoch,
-                      position_.step, last_path(), options_.resume_command));
+      say(fmt::format("stopped after epoch {} (step {}); {}\n", position_.epoch, position_.step,
+                      writes() ? fmt::format("saved {}\nresume with: {}", last_path(), options_.resume_command)
+                               : std::string("nothing saved (no run folder)")));
       result.stopped = true;
       break;
     }
