@@ -1,5 +1,7 @@
 #include "speech_decode.h"
 
+#include <string>
+
 #include "ops/ctc_decode.h"
 #include "speech_data.h"
 
@@ -11,17 +13,25 @@ namespace {
 // prefix's end in, ln P(character) out.
 class CharScorer : public tg::CtcLabelScorer {
  public:
-  explicit CharScorer(const CharLM& lm) : lm_(lm) {}
+  explicit CharScorer(const CharLM& lm) : lm_(lm) {
+    for (int64_t c = 0; c < kClasses; ++c) symbols_ += c == kBlank ? ' ' : decode_ids({c})[0];
+  }
   int64_t context_size() const override { return lm_.order() - 1; }
   double score(const std::vector<int64_t>& context, int64_t label) const override {
-    return lm_.log_prob(decode_ids(context), decode_ids({label})[0]);
+    return lm_.log_prob(text_of(context), symbols_[static_cast<size_t>(label)]);
   }
   double end_score(const std::vector<int64_t>& context) const override {
-    return lm_.log_prob(decode_ids(context), CharLM::kEnd);
+    return lm_.log_prob(text_of(context), CharLM::kEnd);
   }
 
  private:
+  std::string text_of(const std::vector<int64_t>& labels) const {
+    std::string text;
+    for (const int64_t label : labels) text += symbols_[static_cast<size_t>(label)];
+    return text;
+  }
   const CharLM& lm_;
+  std::string symbols_;  // the character of each class (the blank never occurs in a prefix)
 };
 
 }  // namespace
