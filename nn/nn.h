@@ -17,4 +17,5 @@
 #include "nn/luong_attention.h"
 #include "nn/module.h"
 #include "nn/module_list.h"
+#include "nn/multihead_attention.h"
 #include "nn/sequential.h"

@@ -64,6 +64,7 @@
 #include "ops/where.h"
 #include "ops/conv1d.h"
 #include "ops/result_type.h"
+#include "ops/scaled_dot_product_attention.h"
 #include "ops/flip.h"
 #include "ops/repeat_interleave.h"
 #include "ops/rsqrt.h"

@@ -1,0 +1,149 @@
+#include "nn/multihead_attention.h"
+
+#include <cmath>
+#include <limits>
+
+#include "core/creation.h"
+#include "core/error.h"
+#include "core/grad_mode.h"
+#include "nn/init.h"
+#include "ops/add.h"
+#include "ops/dropout.h"
+#include "ops/masked_fill.h"
+#include "ops/matmul.h"
+#include "ops/mean.h"
+#include "ops/mul.h"
+#include "ops/reshape.h"
+#include "ops/slice.h"
+#include "ops/softmax.h"
+#include "ops/transpose.h"
+#include "ops/triangle.h"
+
+namespace tg::nn {
+
+namespace {
+
+// x (T, N, in) @ wᵀ + b -> (T, N, out)
+Tensor project(const Tensor& x, const Tensor& w, const Tensor& b) {
+  const Tensor y = matmul(x, transpose(w, 0, 1));
+  return b.defined() ? add(y, b) : y;
+}
+
+}  // namespace
+
+MultiheadAttention::MultiheadAttention(int64_t embed_dim, int64_t num_heads, MultiheadAttentionOptions options,
+                                       Generator& gen)
+    : out_proj(embed_dim > 0 ? embed_dim : 1, embed_dim > 0 ? embed_dim : 1, {.bias = options.bias, .dtype = options.dtype}, gen),
+      embed_dim_(embed_dim),
+      num_heads_(num_heads),
+      kdim_(options.kdim > 0 ? options.kdim : embed_dim),
+      vdim_(options.vdim > 0 ? options.vdim : embed_dim),
+      options_(options) {
+  check_parameter_dtype(options.dtype, "MultiheadAttention");
+  if (embed_dim <= 0 || num_heads <= 0)
+    fail("MultiheadAttention: embed_dim and num_heads must be positive, got {} and {}", embed_dim, num_heads);
+  if (embed_dim % num_heads != 0)
+    fail("MultiheadAttention: embed_dim {} must be divisible by num_heads {}", embed_dim, num_heads);
+  if (!(options.dropout >= 0 && options.dropout < 1))
+    fail("MultiheadAttention: dropout must be in [0, 1), got {}", options.dropout);
+  const TensorOptions weights{options.dtype};
+  if (kdim_ == embed_dim && vdim_ == embed_dim) {
+    in_proj_weight = Tensor::empty({3 * embed_dim, embed_dim}, weights);
+    init::xavier_uniform_(in_proj_weight, 1.0, gen);
+    register_parameter("in_proj_weight", in_proj_weight);
+  } else {
+    q_proj_weight = Tensor::empty({embed_dim, embed_dim}, weights);
+    k_proj_weight = Tensor::empty({embed_dim, kdim_}, weights);
+    v_proj_weight = Tensor::empty({embed_dim, vdim_}, weights);
+    for (Tensor* w : {&q_proj_weight, &k_proj_weight, &v_proj_weight}) init::xavier_uniform_(*w, 1.0, gen);
+    register_parameter("q_proj_weight", q_proj_weight);
+    register_parameter("k_proj_weight", k_proj_weight);
+    register_parameter("v_proj_weight", v_proj_weight);
+  }
+  if (options.bias) {
+    in_proj_bias = zeros({3 * embed_dim}, weights);
+    register_parameter("in_proj_bias", in_proj_bias);
+    NoGrad no_grad;
+    out_proj.bias.copy_(zeros(out_proj.bias.shape(), weights));  // PyTorch starts both biases at 0
+  }
+  register_module("out_proj", out_proj);
+}
+
+MultiheadAttentionOutput MultiheadAttention::forward(const Tensor& query_in, const Tensor& key_in,
+                                                     const Tensor& value_in, const AttentionMasks& masks) const {
+  const char* op = "MultiheadAttention";
+  check_defined(query_in, op, "query");
+  check_defined(key_in, op, "key");
+  check_defined(value_in, op, "value");
+  const bool batched = query_in.ndim() == 3;
+  if (!batched && query_in.ndim() != 2)
+    fail("{}: query must be (L, N, E), (N, L, E) with batch_first, or (L, E), got {}", op, query_in.shape().str());
+  if (key_in.ndim() != query_in.ndim() || value_in.ndim() != query_in.ndim())
+    fail("{}: query {}, key {} and value {} must all be batched (3-D) or all unbatched (2-D)", op,
+         query_in.shape().str(), key_in.shape().str(), value_in.shape().str());
+  // Time-major (T, N, ·) inside, as PyTorch.
+  auto time_major = [&](const Tensor& t) {
+    if (!batched) return unsqueeze(t, 1);
+    return options_.batch_first ? transpose(t, 0, 1) : t;
+  };
+  const Tensor query = time_major(query_in), key = time_major(key_in), value = time_major(value_in);
+  const int64_t L = query.size(0), N = query.size(1), S = key.size(0), E = embed_dim_, H = num_heads_, D = E / H;
+  if (query.size(2) != E) fail("{}: query {} must end in embed_dim {}", op, query_in.shape().str(), E);
+  if (key.size(2) != kdim_ || value.size(2) != vdim_)
+    fail("{}: key {} must end in kdim {} and value {} in vdim {}", op, key_in.shape().str(), kdim_,
+         value_in.shape().str(), vdim_);
+  if (key.size(1) != N || value.size(1) != N || value.size(0) != S)
+    fail("{}: key {} and value {} do not match query {} (batch N = {}, source length S = {})", op,
+         key_in.shape().str(), value_in.shape().str(), query_in.shape().str(), N, S);
+
+  const bool packed = in_proj_weight.defined();
+  auto bias_part = [&](int64_t part) {
+    return in_proj_bias.defined() ? slice(in_proj_bias, 0, part * E, (part + 1) * E) : Tensor();
+  };
+  auto weight_part = [&](int64_t part) { return slice(in_proj_weight, 0, part * E, (part + 1) * E); };
+  const Tensor q = project(query, packed ? weight_part(0) : q_proj_weight, bias_part(0));  // (L, N, E)
+  const Tensor k = project(key, packed ? weight_part(1) : k_proj_weight, bias_part(1));    // (S, N, E)
+  const Tensor v = project(value, packed ? weight_part(2) : v_proj_weight, bias_part(2));  // (S, N, E)
+  // (T, N, E) -> (N, H, T, D)
+  auto heads = [&](const Tensor& t, int64_t T) { return permute(reshape(t, Shape{T, N, H, D}), {1, 2, 0, 3}); };
+  Tensor scores = mul(matmul(heads(q, L), transpose(heads(k, S), 2, 3)), 1.0 / std::sqrt(static_cast<double>(D)));
+  const double minus_inf = -std::numeric_limits<double>::infinity();
+  if (masks.is_causal && masks.attn_mask.defined()) fail("{}: give attn_mask or is_causal, not both", op);
+  if (masks.is_causal) {
+    const Tensor above = triu(ones({L, S}, {DType::f64, query.device()}), 1).to(DType::boolean);
+    scores = masked_fill(scores, above, minus_inf);
+  }
+  if (masks.attn_mask.defined()) {
+    Tensor mask = masks.attn_mask;
+    if (mask.ndim() == 3) {
+      if (mask.shape() != Shape{N * H, L, S})
+        fail("{}: a 3-D attn_mask must be (N·H, L, S) = {}, got {}", op, Shape{N * H, L, S}.str(), mask.shape().str());
+      mask = reshape(mask, Shape{N, H, L, S});
+    } else if (mask.shape() != Shape{L, S}) {
+      fail("{}: attn_mask must be (L, S) = {} or (N·H, L, S), got {}", op, Shape{L, S}.str(), mask.shape().str());
+    }
+    scores = mask.dtype() == DType::boolean ? masked_fill(scores, mask, minus_inf) : add(scores, mask);
+  }
+  if (masks.key_padding_mask.defined()) {
+    const Tensor& pad = masks.key_padding_mask;
+    const Shape want = batched ? Shape{N, S} : Shape{S};
+    if (pad.dtype() != DType::boolean || pad.shape() != want)
+      fail("{}: key_padding_mask must be bool {} (true = ignore that key), got {} {}", op, want.str(),
+           dtype_name(pad.dtype()), pad.shape().str());
+    scores = masked_fill(scores, reshape(pad, Shape{N, 1, 1, S}), minus_inf);
+  }
+  Tensor weights = softmax(scores, -1);  // (N, H, L, S)
+  const Tensor dropped = options_.dropout > 0 && is_training() ? dropout(weights, options_.dropout, true) : weights;
+  const Tensor joined = reshape(permute(matmul(dropped, heads(v, S)), {2, 0, 1, 3}), Shape{L, N, E});  // (L, N, E)
+  Tensor output = out_proj(joined);
+  if (!batched) output = reshape(output, Shape{L, E});
+  else if (options_.batch_first) output = transpose(output, 0, 1);
+  MultiheadAttentionOutput result{output, Tensor()};
+  if (masks.need_weights) {
+    Tensor w = masks.average_attn_weights ? mean(weights, 1) : weights;  // (N, L, S) or (N, H, L, S)
+    result.weights = batched ? w : reshape(w, masks.average_attn_weights ? Shape{L, S} : Shape{H, L, S});
+  }
+  return result;
+}
+
+}  // namespace tg::nn

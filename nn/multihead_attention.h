@@ -1,0 +1,70 @@
+#pragma once
+// Multi-head attention with PyTorch's semantics and parameter names
+// (torch.nn.MultiheadAttention), so a PyTorch state_dict loads by name:
+//
+//   in_proj_weight (3E, E), in_proj_bias (3E)       when kdim = vdim = E
+//   q_proj_weight (E, E), k_proj_weight (E, kdim), v_proj_weight (E, vdim), in_proj_bias (3E) otherwise
+//   out_proj.weight (E, E), out_proj.bias (E)
+//
+//   query (L, N, E), key (S, N, kdim), value (S, N, vdim) -> output (L, N, E)
+//   (N first with batch_first; unbatched (L, E) as well)
+//   heads h = 1..H of size D = E/H:  softmax(q_h k_hᵀ / √D + masks) v_h, joined, then out_proj
+//   key_padding_mask (N, S) bool, true = ignore that key (PyTorch's)
+//   attn_mask (L, S) or (N·H, L, S): bool, true = not allowed; or float, added to the scores
+//   weights: (N, L, S) averaged over heads, or (N, H, L, S) per head; undefined unless need_weights
+// bias_k, bias_v and add_zero_attn are not supported.
+#include <cstdint>
+
+#include "core/generator.h"
+#include "nn/linear.h"
+#include "nn/module.h"
+
+namespace tg::nn {
+
+struct MultiheadAttentionOptions {
+  double dropout = 0;        // on the attention weights, in training
+  bool bias = true;          // in_proj_bias and out_proj.bias
+  int64_t kdim = 0, vdim = 0;  // 0: embed_dim
+  bool batch_first = false;
+  DType dtype = DType::f32;
+};
+
+struct AttentionMasks {
+  Tensor key_padding_mask;  // (N, S) bool, true = ignore; undefined: none
+  Tensor attn_mask;         // (L, S) or (N·H, L, S); bool true = not allowed, or float added; undefined: none
+  bool need_weights = true;
+  bool average_attn_weights = true;
+  bool is_causal = false;   // position i attends to j <= i (with no attn_mask)
+};
+
+struct MultiheadAttentionOutput {
+  Tensor output;   // (L, N, E) ((N, L, E) with batch_first; (L, E) unbatched)
+  Tensor weights;  // (N, L, S) or (N, H, L, S) ((L, S) / (H, L, S) unbatched); undefined unless need_weights
+};
+
+class MultiheadAttention : public Module {
+ public:
+  MultiheadAttention(int64_t embed_dim, int64_t num_heads, MultiheadAttentionOptions options = {},
+                     Generator& gen = default_generator());
+  MultiheadAttentionOutput forward(const Tensor& query, const Tensor& key, const Tensor& value,
+                                   const AttentionMasks& masks = {}) const;
+  MultiheadAttentionOutput operator()(const Tensor& query, const Tensor& key, const Tensor& value,
+                                      const AttentionMasks& masks = {}) const {
+    return forward(query, key, value, masks);
+  }
+  std::string type_name() const override { return "MultiheadAttention"; }
+
+  int64_t embed_dim() const { return embed_dim_; }
+  int64_t num_heads() const { return num_heads_; }
+
+  Tensor in_proj_weight;                              // (3E, E) when kdim = vdim = E
+  Tensor q_proj_weight, k_proj_weight, v_proj_weight;  // otherwise
+  Tensor in_proj_bias;                                // (3E), undefined without bias
+  Linear out_proj;
+
+ private:
+  int64_t embed_dim_, num_heads_, kdim_, vdim_;
+  MultiheadAttentionOptions options_;
+};
+
+}  // namespace tg::nn
