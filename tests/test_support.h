@@ -61,6 +61,26 @@ inline tg::Tensor fixture_tensor(const Fixture& fixture, const std::string& name
   return tg::from_vector(t.values, t.shape, {dtype, tg::Device::cpu(), requires_grad});
 }
 
+// An op against a PyTorch fixture's "<name>.out" and the gradient of Σ out ⊙ "<name>.w"
+// with respect to its input "<first>" ("<name>.grad"), in float64 to 1e-12.
+inline void check_fixture_case(const Fixture& fixture, const std::string& name,
+                               const std::function<tg::Tensor(const tg::Tensor&)>& op, const std::string& first) {
+  CAPTURE(name);
+  const tg::Tensor x = fixture_tensor(fixture, first, tg::DType::f64, true);
+  const tg::Tensor out = op(x);
+  const FixtureTensor& want = entry(fixture, name + ".out");
+  REQUIRE(out.shape() == want.shape);
+  const std::vector<double> got = out.to_vector<double>();
+  for (size_t i = 0; i < got.size(); ++i) CHECK(got[i] == doctest::Approx(want.values[i]).epsilon(1e-12));
+  tg::sum(out * fixture_tensor(fixture, name + ".w", tg::DType::f64)).backward();
+  const std::vector<double> grad = x.grad().to_vector<double>();
+  const FixtureTensor& want_grad = entry(fixture, name + ".grad");
+  REQUIRE(grad.size() == want_grad.values.size());
+  for (size_t i = 0; i < grad.size(); ++i)
+    CHECK(grad[i] == doctest::Approx(want_grad.values[i]).epsilon(1e-12).scale(1.0));
+}
+
+
 // The Multi30k directory as the programs find it (tg::text::find_multi30k_dir:
 // $MULTI30K_DIR, else the download cache; scripts/test.sh sets $MULTI30K_DIR
 // to the shared copy beside the checkout when there is one), "" after saying

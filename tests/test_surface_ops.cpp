@@ -26,21 +26,9 @@ const Fixture& fixture() {
 
 Tensor input(const std::string& name) { return fixture_tensor(fixture(), name, DType::f64); }
 
-// The op's output and the gradient of Σ out ⊙ w with respect to its input, against PyTorch's (1e-12).
+// The op against the fixture's output and gradient (test_support.h).
 void check_case(const std::string& name, const std::function<Tensor(const Tensor&)>& op, const std::string& first) {
-  CAPTURE(name);
-  const Tensor x = fixture_tensor(fixture(), first, DType::f64, true);
-  const Tensor out = op(x);
-  const FixtureTensor& want = entry(fixture(), name + ".out");
-  REQUIRE(out.shape() == want.shape);
-  const std::vector<double> got = out.to_vector<double>();
-  for (size_t i = 0; i < got.size(); ++i) CHECK(got[i] == doctest::Approx(want.values[i]).epsilon(1e-12));
-  tg::sum(out * input(name + ".w")).backward();
-  const std::vector<double> grad = x.grad().to_vector<double>();
-  const FixtureTensor& want_grad = entry(fixture(), name + ".grad");
-  REQUIRE(grad.size() == want_grad.values.size());
-  for (size_t i = 0; i < grad.size(); ++i)
-    CHECK(grad[i] == doctest::Approx(want_grad.values[i]).epsilon(1e-12).scale(1.0));
+  check_fixture_case(fixture(), name, op, first);
 }
 
 // The pieces joined flat, piece i times i + 1 (as the fixture script's `numbered`).
