@@ -87,7 +87,7 @@ MultiheadAttentionOutput MultiheadAttention::forward(const Tensor& query_in, con
     return options_.batch_first ? transpose(t, 0, 1) : t;
   };
   const Tensor query = time_major(query_in), key = time_major(key_in), value = time_major(value_in);
-  const int64_t L = query.size(0), N = query.size(1), S = key.size(0), E = embed_dim_, H = num_heads_, D = E / H;
+  const int64_t L = query.size(0), N = query.size(1), S = key.size(0), E = embed_dim_, H = num_heads_;
   if (query.size(2) != E) fail("{}: query {} must end in embed_dim {}", op, query_in.shape().str(), E);
   if (key.size(2) != kdim_ || value.size(2) != vdim_)
     fail("{}: key {} must end in kdim {} and value {} in vdim {}", op, key_in.shape().str(), kdim_,
@@ -96,21 +96,39 @@ MultiheadAttentionOutput MultiheadAttention::forward(const Tensor& query_in, con
     fail("{}: key {} and value {} do not match query {} (batch N = {}, source length S = {})", op,
          key_in.shape().str(), value_in.shape().str(), query_in.shape().str(), N, S);
 
-  const bool packed = in_proj_weight.defined();
-  auto bias_part = [&](int64_t part) {
-    return in_proj_bias.defined() ? slice(in_proj_bias, 0, part * E, (part + 1) * E) : Tensor();
-  };
-  auto weight_part = [&](int64_t part) { return slice(in_proj_weight, 0, part * E, (part + 1) * E); };
-  const Tensor q = project(query, packed ? weight_part(0) : q_proj_weight, bias_part(0));  // (L, N, E)
-  const Tensor k = project(key, packed ? weight_part(1) : k_proj_weight, bias_part(1));    // (S, N, E)
-  const Tensor v = project(value, packed ? weight_part(2) : v_proj_weight, bias_part(2));  // (S, N, E)
+  const MultiheadAttentionOutput attended =
+      attend(in_projection(query, 0), in_projection(key, 1), in_projection(value, 2), masks, batched);
+  Tensor output = attended.output;  // (L, N, E)
+  if (!batched) output = reshape(output, Shape{L, E});
+  else if (options_.batch_first) output = transpose(output, 0, 1);
+  MultiheadAttentionOutput result{output, Tensor()};
+  if (masks.need_weights) {
+    const Tensor& w = attended.weights;  // (N, L, S) or (N, H, L, S)
+    result.weights = batched ? w : reshape(w, masks.average_attn_weights ? Shape{L, S} : Shape{H, L, S});
+  }
+  return result;
+}
+
+Tensor MultiheadAttention::in_projection(const Tensor& x, int part) const {
+  if (part < 0 || part > 2) fail("MultiheadAttention::in_projection: part must be 0 (q), 1 (k) or 2 (v), got {}", part);
+  const int64_t E = embed_dim_;
+  const Tensor bias = in_proj_bias.defined() ? slice(in_proj_bias, 0, part * E, (part + 1) * E) : Tensor();
+  if (in_proj_weight.defined()) return project(x, slice(in_proj_weight, 0, part * E, (part + 1) * E), bias);
+  const Tensor& w = part == 0 ? q_proj_weight : part == 1 ? k_proj_weight : v_proj_weight;
+  return project(x, w, bias);
+}
+
+MultiheadAttentionOutput MultiheadAttention::attend(const Tensor& q, const Tensor& k, const Tensor& v,
+                                                    const AttentionMasks& masks, bool batched) const {
+  const char* op = "MultiheadAttention";
+  const int64_t L = q.size(0), N = q.size(1), S = k.size(0), E = embed_dim_, H = num_heads_, D = E / H;
   // (T, N, E) -> (N, H, T, D)
   auto heads = [&](const Tensor& t, int64_t T) { return permute(reshape(t, Shape{T, N, H, D}), {1, 2, 0, 3}); };
   Tensor scores = mul(matmul(heads(q, L), transpose(heads(k, S), 2, 3)), 1.0 / std::sqrt(static_cast<double>(D)));
   const double minus_inf = -std::numeric_limits<double>::infinity();
   if (masks.is_causal && masks.attn_mask.defined()) fail("{}: give attn_mask or is_causal, not both", op);
   if (masks.is_causal) {
-    const Tensor above = triu(ones({L, S}, {DType::f64, query.device()}), 1).to(DType::boolean);
+    const Tensor above = triu(ones({L, S}, {DType::f64, q.device()}), 1).to(DType::boolean);
     scores = masked_fill(scores, above, minus_inf);
   }
   if (masks.attn_mask.defined()) {
@@ -132,17 +150,12 @@ MultiheadAttentionOutput MultiheadAttention::forward(const Tensor& query_in, con
            dtype_name(pad.dtype()), pad.shape().str());
     scores = masked_fill(scores, reshape(pad, Shape{N, 1, 1, S}), minus_inf);
   }
-  Tensor weights = softmax(scores, -1);  // (N, H, L, S)
-  const Tensor dropped = options_.dropout > 0 && is_training() ? dropout(weights, options_.dropout, true) : weights;
+  const Tensor weights = softmax(scores, -1);  // (N, H, L, S)
+  const Tensor dropped =
+      options_.dropout > 0 && is_training() ? dropout(weights, options_.dropout, true, dropout_.advance()) : weights;
   const Tensor joined = reshape(permute(matmul(dropped, heads(v, S)), {2, 0, 1, 3}), Shape{L, N, E});  // (L, N, E)
-  Tensor output = out_proj(joined);
-  if (!batched) output = reshape(output, Shape{L, E});
-  else if (options_.batch_first) output = transpose(output, 0, 1);
-  MultiheadAttentionOutput result{output, Tensor()};
-  if (masks.need_weights) {
-    Tensor w = masks.average_attn_weights ? mean(weights, 1) : weights;  // (N, L, S) or (N, H, L, S)
-    result.weights = batched ? w : reshape(w, masks.average_attn_weights ? Shape{L, S} : Shape{H, L, S});
-  }
+  MultiheadAttentionOutput result{out_proj(joined), Tensor()};
+  if (masks.need_weights) result.weights = masks.average_attn_weights ? mean(weights, 1) : weights;
   return result;
 }
 

@@ -16,6 +16,7 @@
 #include <cstdint>
 
 #include "core/generator.h"
+#include "nn/dropout_stream.h"
 #include "nn/linear.h"
 #include "nn/module.h"
 
@@ -54,6 +55,16 @@ class MultiheadAttention : public Module {
   }
   std::string type_name() const override { return "MultiheadAttention"; }
 
+  // The pieces of forward, for callers that cache keys and values (a decoder
+  // stepping one position at a time): x (..., E_in) -> (..., E), the query
+  // (part 0), key (1) or value (2) projection with its bias.
+  Tensor in_projection(const Tensor& x, int part) const;
+  // Attention of projected, time-major q (L, N, E) over k, v (S, N, E), then
+  // out_proj: output (L, N, E), weights as forward's batched ones. `batched`
+  // only says which key_padding_mask shape to expect ((N, S), or (S) when false).
+  MultiheadAttentionOutput attend(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionMasks& masks,
+                                  bool batched = true) const;
+
   int64_t embed_dim() const { return embed_dim_; }
   int64_t num_heads() const { return num_heads_; }
 
@@ -62,9 +73,13 @@ class MultiheadAttention : public Module {
   Tensor in_proj_bias;                                // (3E), undefined without bias
   Linear out_proj;
 
+ protected:
+  void reseed_own(uint64_t seed) override { dropout_.seed_with(seed); }
+
  private:
   int64_t embed_dim_, num_heads_, kdim_, vdim_;
   MultiheadAttentionOptions options_;
+  DropoutStream dropout_;  // the attention weights' masks in training
 };
 
 }  // namespace tg::nn

@@ -19,3 +19,5 @@
 #include "nn/module_list.h"
 #include "nn/multihead_attention.h"
 #include "nn/sequential.h"
+#include "nn/transformer.h"
+#include "nn/transformer_layer.h"
