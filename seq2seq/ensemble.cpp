@@ -98,8 +98,7 @@ Step Ensemble::step(const Encoded& encoded, const Tensor& prev_tokens, const Ten
   }
   Step result;
   result.log_probs = mean_of(log_probs);  // (B, V)
-  std::vector<int64_t> widths;
-  result.hidden = pack(states, 1, widths);  // (B, Σ H_i)
+  result.hidden = pack(states, 1, state_widths_);  // (B, Σ H_i); a Transformer's state grows every step
   if (attentions.front().defined()) result.attention = mean_of(attentions);  // (B, S)
   return result;
 }

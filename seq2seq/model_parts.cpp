@@ -27,8 +27,14 @@ void check_config(const ModelConfig& config, const char* model) {
     fail("{}: embed and hidden must be positive, got embed={} hidden={}", model, config.embed, config.hidden);
   if (!(config.dropout >= 0 && config.dropout < 1))
     fail("{}: dropout must be in [0, 1), got {}", model, config.dropout);
-  if (config.tie_embeddings && std::string_view(model) != "BahdanauModel")
-    fail("{}: tied embeddings are implemented for the bahdanau model only", model);
+  if (config.tie_embeddings && std::string_view(model) == "ChoModel")
+    fail("{}: tied embeddings are implemented for the bahdanau and transformer models only", model);
+  if (std::string_view(model) == "TransformerModel") {
+    if (config.layers <= 0 || config.heads <= 0)
+      fail("{}: layers and heads must be positive, got layers={} heads={}", model, config.layers, config.heads);
+    if (config.embed % config.heads != 0)
+      fail("{}: the model size (embed {}) must be divisible by heads {}", model, config.embed, config.heads);
+  }
 }
 
 void check_source(const Tensor& src, const Tensor& src_lengths, const Tensor& src_mask, const char* model) {

@@ -2,6 +2,7 @@
 
 #include "seq2seq/bahdanau_model.h"
 #include "seq2seq/cho_model.h"
+#include "seq2seq/transformer_model.h"
 #include "core/error.h"
 #include "core/generator.h"
 #include "ops/index_select.h"
@@ -12,7 +13,8 @@ std::unique_ptr<Seq2Seq> make_model(const ModelConfig& config, uint64_t seed) {
   Generator gen(seed);
   if (config.kind == "cho") return std::make_unique<ChoModel>(config, DType::f32, gen);
   if (config.kind == "bahdanau") return std::make_unique<BahdanauModel>(config, DType::f32, gen);
-  fail("make_model: unknown model kind '{}'; known kinds: cho, bahdanau", config.kind);
+  if (config.kind == "transformer") return std::make_unique<TransformerModel>(config, DType::f32, gen);
+  fail("make_model: unknown model kind '{}'; known kinds: cho, bahdanau, transformer", config.kind);
 }
 
 Encoded select_rows(const Encoded& encoded, const Tensor& rows) {

@@ -1,6 +1,7 @@
 #pragma once
-// The interface both translation models implement (Cho et al. 2014's RNN
-// encoder-decoder and Bahdanau et al. 2014's attention model), so that
+// The interface the translation models implement (Cho et al. 2014's RNN
+// encoder-decoder, Bahdanau et al. 2014's attention model and the
+// Transformer of Vaswani et al. 2017), so that
 // training, greedy and beam search and the `translate` program work with
 // either. Tensors are time-major: a source batch is (S, B), targets (T, B).
 #include <cstdint>
@@ -14,15 +15,21 @@
 namespace tg::translate {
 
 struct ModelConfig {
-  std::string kind = "bahdanau";  // "cho" or "bahdanau"
+  std::string kind = "bahdanau";  // "cho", "bahdanau" or "transformer"
   std::string cell = "gru";       // the encoder's and decoder's recurrent cell: "gru" or "lstm"
   int64_t src_vocab = 0;
   int64_t tgt_vocab = 0;
-  int64_t embed = 256;
-  int64_t hidden = 512;
+  int64_t embed = 256;   // the embedding size; the Transformer's d_model
+  int64_t hidden = 512;  // the recurrent state size; the Transformer's feed-forward size
+  // Transformer only: layers of the encoder and of the decoder, attention
+  // heads, pre-norm (norm_first) layers.
+  int64_t layers = 3;
+  int64_t heads = 4;
+  bool norm_first = true;
   double dropout = 0.2;
-  // Bahdanau only: the target embedding E_tgt (V, E) doubles as the output
-  // matrix (Press & Wolf 2017): logits = (W_o [s; c; E y] + b_o) E_tgtᵀ + b_v.
+  // Bahdanau and Transformer: the target embedding E_tgt (V, E) doubles as the output
+  // matrix (Press & Wolf 2017): logits = (W_o [s; c; E y] + b_o) E_tgtᵀ + b_v
+  // (the Transformer: h E_tgtᵀ + b_v).
   bool tie_embeddings = false;
   // Memory for compute: the encoder's recurrence keeps nothing between the
   // forward and backward and runs again in backward (tg::checkpoint). Not a

@@ -179,7 +179,7 @@ size_t count_of(const std::string& s, const std::string& what) {
 // Exact resumption
 
 TEST_CASE("translate train: stopping and resuming gives the uninterrupted run's losses and parameters exactly") {
-  for (const std::string kind : {"bahdanau", "cho"}) {
+  for (const std::string kind : {"bahdanau", "cho", "transformer"}) {
     CAPTURE(kind);
     const int64_t total = 13;  // 8 batches per epoch: crosses an epoch boundary (validation, checkpoints)
 
@@ -401,6 +401,21 @@ TEST_CASE("translation checkpoint metadata round-trips exactly") {
   CHECK(back.position.best_bleu == info.position.best_bleu);
   CHECK(back.position.epoch_loss_sum == info.position.epoch_loss_sum);
   CHECK(back.position.batch == 17);
+
+  // A Transformer's layers, heads and norm placement travel with it.
+  info.config.kind = "transformer";
+  info.config.layers = 5;
+  info.config.heads = 7;
+  info.config.norm_first = false;
+  const tr::CheckpointInfo transformer = tr::parse_checkpoint_metadata(tr::checkpoint_metadata(info), "mem");
+  CHECK(transformer.config.kind == "transformer");
+  CHECK(transformer.config.layers == 5);
+  CHECK(transformer.config.heads == 7);
+  CHECK_FALSE(transformer.config.norm_first);
+  tg::nn::Metadata no_heads = tr::checkpoint_metadata(info);
+  no_heads.erase("model.heads");
+  CHECK_THROWS_WITH_AS(tr::parse_checkpoint_metadata(no_heads, "t.safetensors"), doctest::Contains("model.heads"),
+                       tg::Error);
 }
 
 TEST_CASE("translation checkpoint errors name the file and the problem") {

@@ -22,6 +22,7 @@
 #include "backends/cpu/cpu_gemm.h"
 #include "seq2seq/bahdanau_model.h"
 #include "seq2seq/cho_model.h"
+#include "seq2seq/ensemble.h"
 #include "seq2seq/search.h"
 #include "seq2seq/seq2seq.h"
 #include "tapegrad.h"
@@ -46,6 +47,9 @@ using tg::translate::Seq2Seq;
 using namespace translation_helpers;
 
 const std::vector<std::string> kKinds = {"cho", "bahdanau"};
+// The models searched by greedy_decode and beam_search in the tests below.
+const std::vector<std::string> kSearchKinds = {"cho", "bahdanau", "transformer"};
+bool has_attention(const std::string& kind) { return kind != "cho"; }
 
 // ---------------------------------------------------------------------------
 // helpers
@@ -242,7 +246,7 @@ TEST_CASE("the batched teacher-forced path equals encode + step with the gold pr
   std::vector<Example> examples = random_examples(6, 17, 15, 7, 8, 11);
   const Batch batch = batch_of(examples);
   const int64_t T = batch.tgt_in.size(0);
-  for (const std::string& kind : kKinds) {
+  for (const std::string& kind : kSearchKinds) {
     CAPTURE(kind);
     auto model = tg::translate::make_model(config_of(kind, 17, 15, 8, 12, 0.3), 5);
     model->eval();
@@ -255,7 +259,7 @@ TEST_CASE("the batched teacher-forced path equals encode + step with the gold pr
       const tg::translate::Step step = model->step(encoded, tg::select(batch.tgt_in, 0, t).contiguous(), hidden);
       worst = std::max(worst, max_abs_diff(step.log_probs, tg::select(expected, 0, t)));
       hidden = step.hidden;
-      CHECK(step.attention.defined() == (kind == "bahdanau"));
+      CHECK(step.attention.defined() == has_attention(kind));
     }
     CHECK(worst < 1e-5);
   }
@@ -264,7 +268,7 @@ TEST_CASE("the batched teacher-forced path equals encode + step with the gold pr
 TEST_CASE("a few Adam steps on Multi30k pairs reduce the loss") {
   const Corpus corpus = small_corpus(64);
   const Batch batch = batch_of(corpus.examples);
-  for (const std::string& kind : kKinds) {
+  for (const std::string& kind : kSearchKinds) {
     CAPTURE(kind);
     auto model = tg::translate::make_model(config_of(kind, corpus.src_vocab.size(), corpus.tgt_vocab.size(), 16, 32, 0.1), 3);
     const std::vector<double> losses = train(*model, batch, 25, 1e-2);
@@ -278,7 +282,7 @@ TEST_CASE("a few Adam steps on Multi30k pairs reduce the loss") {
 TEST_CASE("beam search: beam 1 is greedy search; wider beams score at least as well") {
   const Corpus corpus = small_corpus(64);
   const Batch batch = batch_of(corpus.examples);
-  for (const std::string& kind : kKinds) {
+  for (const std::string& kind : kSearchKinds) {
     CAPTURE(kind);
     auto model = tg::translate::make_model(config_of(kind, corpus.src_vocab.size(), corpus.tgt_vocab.size(), 16, 32, 0.1), 3);
     train(*model, batch, 40, 1e-2);
@@ -299,7 +303,7 @@ TEST_CASE("beam search: beam 1 is greedy search; wider beams score at least as w
       CHECK(static_cast<int64_t>(g.tokens.size()) <= max_len);
       CHECK((g.finished || static_cast<int64_t>(g.tokens.size()) == max_len));
       const int64_t S = static_cast<int64_t>(first[i].src.size());
-      if (kind == "bahdanau") {
+      if (has_attention(kind)) {
         REQUIRE(g.attention.defined());
         CHECK(g.attention.shape() == Shape{g.length(), S});
         const Tensor row_sums = tg::sum(g.attention, {1});
@@ -312,7 +316,7 @@ TEST_CASE("beam search: beam 1 is greedy search; wider beams score at least as w
       CHECK(one.tokens == g.tokens);
       CHECK(one.finished == g.finished);
       CHECK(one.log_prob == doctest::Approx(g.log_prob).epsilon(1e-5));
-      if (kind == "bahdanau") CHECK(max_abs_diff(one.attention, g.attention) < 1e-5);
+      if (has_attention(kind)) CHECK(max_abs_diff(one.attention, g.attention) < 1e-5);
 
       for (double alpha : {0.0, 1.0}) {
         CAPTURE(alpha);
@@ -327,7 +331,7 @@ TEST_CASE("beam search: beam 1 is greedy search; wider beams score at least as w
           ++compared;
           if (wide_score > greedy_score + slack) ++wider_better;
         }
-        if (kind == "bahdanau") CHECK(wide.attention.shape() == Shape{wide.length(), S});
+        if (has_attention(kind)) CHECK(wide.attention.shape() == Shape{wide.length(), S});
       }
     }
     MESSAGE(kind << ": beam 5 beat greedy in " << wider_better << " of " << compared << " comparable searches");
@@ -337,7 +341,7 @@ TEST_CASE("beam search: beam 1 is greedy search; wider beams score at least as w
 
 TEST_CASE("beam search with a tiny vocabulary and a short max_len") {
   // V = 5 < 2K candidates at the first step; max_len 3 cuts hypotheses.
-  for (const std::string& kind : kKinds) {
+  for (const std::string& kind : kSearchKinds) {
     CAPTURE(kind);
     auto model = tg::translate::make_model(config_of(kind, 9, 5, 4, 6, 0.0), 8);
     for (int64_t max_len : {1, 3}) {
@@ -347,7 +351,7 @@ TEST_CASE("beam search with a tiny vocabulary and a short max_len") {
       CHECK((h.finished || static_cast<int64_t>(h.tokens.size()) == max_len));
       CHECK(h.log_prob < 0);
       for (int64_t token : h.tokens) CHECK((token >= 0 && token < 5 && token != Vocab::eos_id));
-      if (kind == "bahdanau") CHECK(h.attention.shape() == Shape{h.length(), 3});
+      if (has_attention(kind)) CHECK(h.attention.shape() == Shape{h.length(), 3});
     }
   }
 }
@@ -452,8 +456,9 @@ TEST_CASE("batched beam search equals the one-sentence reference for every sente
   std::vector<int64_t> max_lens;
   for (size_t i = 0; i < examples.size(); ++i) max_lens.push_back(1 + static_cast<int64_t>((5 * i) % 16));
   int finished = 0, cut = 0;  // results that ended with <eos>, and at their limit
-  for (const std::string& kind : kKinds) {
+  for (const std::string& kind : kSearchKinds) {
     for (const std::string cell : {"gru", "lstm"}) {
+      if (kind == "transformer" && cell == "lstm") continue;  // it has no cell
       for (int64_t tgt_vocab : {5, 23}) {
         for (float eos_bias : {0.3f, 0.8f}) {
           CAPTURE(kind);
@@ -482,7 +487,7 @@ TEST_CASE("batched beam search equals the one-sentence reference for every sente
                 CHECK(got.log_prob == doctest::Approx(ref.log_prob).epsilon(1e-5));
                 CHECK(static_cast<int64_t>(got.tokens.size()) <= max_lens[i]);
                 (got.finished ? finished : cut)++;
-                if (kind == "bahdanau") {
+                if (has_attention(kind)) {
                   REQUIRE(got.attention.defined());
                   const int64_t S = static_cast<int64_t>(examples[i].src.size());
                   CHECK(got.attention.shape() == Shape{got.length(), S});  // only the real source columns
@@ -505,7 +510,7 @@ TEST_CASE("batched beam search equals the one-sentence reference for every sente
 TEST_CASE("batched beam search: beam 1 is greedy_decode; attention only when asked for") {
   const std::vector<Example> examples = random_examples(6, 17, 19, 8, 1, 5);
   const Batch batch = batch_of(examples);
-  for (const std::string& kind : kKinds) {
+  for (const std::string& kind : kSearchKinds) {
     CAPTURE(kind);
     auto model = tg::translate::make_model(config_of(kind, 17, 19, 6, 10, 0.0), 4);
     for (int64_t max_len : {1, 4, 12}) {
@@ -520,7 +525,7 @@ TEST_CASE("batched beam search: beam 1 is greedy_decode; attention only when ask
         CHECK(one[i].tokens == greedy[i].tokens);
         CHECK(one[i].finished == greedy[i].finished);
         CHECK(one[i].log_prob == doctest::Approx(greedy[i].log_prob).epsilon(1e-5));
-        if (kind == "bahdanau") CHECK(max_abs_diff(one[i].attention, greedy[i].attention) < 1e-5);
+        if (has_attention(kind)) CHECK(max_abs_diff(one[i].attention, greedy[i].attention) < 1e-5);
       }
     }
     const std::vector<tg::translate::Hypothesis> plain =
@@ -534,7 +539,7 @@ TEST_CASE("greedy search: a batch whose sentences end at different steps gives e
   // every sentence must decode as it does alone.
   const Corpus corpus = small_corpus(64);
   const Batch batch = batch_of(corpus.examples);
-  for (const std::string& kind : kKinds) {
+  for (const std::string& kind : kSearchKinds) {
     CAPTURE(kind);
     auto model = tg::translate::make_model(config_of(kind, corpus.src_vocab.size(), corpus.tgt_vocab.size(), 16, 32, 0.0), 5);
     train(*model, batch, 40, 1e-2);
@@ -554,7 +559,7 @@ TEST_CASE("greedy search: a batch whose sentences end at different steps gives e
       CHECK(together[i].tokens == alone.tokens);
       CHECK(together[i].finished == alone.finished);
       CHECK(together[i].log_prob == doctest::Approx(alone.log_prob).epsilon(1e-5));
-      if (kind == "bahdanau") CHECK(max_abs_diff(together[i].attention, alone.attention) < 1e-5);
+      if (has_attention(kind)) CHECK(max_abs_diff(together[i].attention, alone.attention) < 1e-5);
       if (alone.finished) end_steps.insert(alone.length());
       lengths.push_back(alone.length());
     }
@@ -581,10 +586,10 @@ TEST_CASE("greedy search: a batch whose sentences end at different steps gives e
         CHECK(lazy[i].finished == together[i].finished);
         if (exact) {
           CHECK(lazy[i].log_prob == together[i].log_prob);
-          if (kind == "bahdanau") CHECK(max_abs_diff(lazy[i].attention, together[i].attention) == 0);
+          if (has_attention(kind)) CHECK(max_abs_diff(lazy[i].attention, together[i].attention) == 0);
         } else {
           CHECK(lazy[i].log_prob == doctest::Approx(together[i].log_prob).epsilon(1e-5));
-          if (kind == "bahdanau") CHECK(max_abs_diff(lazy[i].attention, together[i].attention) < 1e-5);
+          if (has_attention(kind)) CHECK(max_abs_diff(lazy[i].attention, together[i].attention) < 1e-5);
         }
       }
     }
@@ -696,9 +701,10 @@ TEST_CASE("select_rows repeats rows of every defined tensor of an encoding") {
 }
 
 TEST_CASE("errors name what was expected and what was got") {
-  ModelConfig bad = config_of("transformer", 13, 11, 5, 6, 0.0);
+  ModelConfig bad = config_of("rnnsearch", 13, 11, 5, 6, 0.0);
   CHECK_THROWS_WITH_AS(tg::translate::make_model(bad, 1),
-                       doctest::Contains("unknown model kind 'transformer'; known kinds: cho, bahdanau"), tg::Error);
+                       doctest::Contains("unknown model kind 'rnnsearch'; known kinds: cho, bahdanau, transformer"),
+                       tg::Error);
   CHECK_THROWS_WITH_AS(tg::translate::make_model(config_of("cho", 13, 11, 0, 6, 0.0), 1),
                        doctest::Contains("ChoModel: embed and hidden must be positive, got embed=0 hidden=6"),
                        tg::Error);
@@ -875,4 +881,76 @@ TEST_CASE("tied embeddings: logits = (W_o x + b_o) E_tgtᵀ + b_v, gradients rea
   cho.tie_embeddings = true;
   CHECK_THROWS_WITH_AS(build(cho, DType::f64, 3), doctest::Contains("tied embeddings are implemented for the bahdanau"),
                        tg::Error);
+}
+
+TEST_CASE("transformer: PyTorch's layer names, gradcheck of the loss, tied output, cached steps, ensembles, errors") {
+  std::vector<Example> examples = random_examples(5, 13, 11, 6, 1, 3);
+  const Batch batch = batch_of(examples);
+  ModelConfig config = config_of("transformer", 13, 11, 4, 6, 0.0);
+  auto model = build(config, DType::f64, 9);
+  std::map<std::string, Tensor> p;
+  for (const auto& [name, t] : model->named_parameters()) p[name] = t;
+  for (const char* name : {"encoder.embed.weight", "encoder.layers.1.self_attn.in_proj_weight", "encoder.norm.weight",
+                           "decoder.layers.0.multihead_attn.out_proj.weight", "decoder.layers.1.linear2.bias",
+                           "decoder.norm.bias", "decoder.out.weight"}) {
+    CAPTURE(name);
+    CHECK(p.count(name) == 1);
+  }
+  CHECK(max_abs(tg::select(p.at("decoder.embed.weight"), 0, Vocab::pad_id)) == 0);  // <pad> row stays 0
+  const tg::GradcheckResult result = tg::gradcheck(
+      [&](const std::vector<Tensor>&) { return batch_loss(*model, batch); },
+      {p.at("encoder.layers.0.self_attn.in_proj_weight"), p.at("decoder.layers.1.multihead_attn.in_proj_weight"),
+       p.at("decoder.layers.0.linear1.weight"), p.at("encoder.norm.weight"), p.at("decoder.out.weight")});
+  CHECK_MESSAGE(result.ok, result.message);
+
+  // Post-norm and tied: the same step-by-step equality as the other models, and the tied gradient.
+  config.norm_first = false;
+  config.tie_embeddings = true;
+  auto tied = tg::translate::make_model(config, 4);
+  std::set<std::string> names;
+  for (const auto& [name, t] : tied->named_parameters()) names.insert(name);
+  CHECK(names.count("decoder.out_bias") == 1);
+  CHECK(names.count("decoder.out.weight") == 0);
+  {
+    tg::NoGrad no_grad;
+    tied->eval();
+    const Tensor expected = tg::log_softmax(tied->forward(batch), -1);  // (T, B, V)
+    const tg::translate::Encoded encoded = tied->encode(batch.src, batch.src_lengths, batch.src_mask);
+    CHECK(encoded.keys.shape() == Shape{5, batch.src.size(0), 2 * 2 * 4});  // (B, S, L·2·d)
+    Tensor hidden = encoded.initial_hidden;
+    CHECK(hidden.shape() == Shape{5, 0});
+    double worst = 0;
+    for (int64_t t = 0; t < batch.tgt_in.size(0); ++t) {
+      const tg::translate::Step step = tied->step(encoded, tg::select(batch.tgt_in, 0, t).contiguous(), hidden);
+      worst = std::max(worst, max_abs_diff(step.log_probs, tg::select(expected, 0, t)));
+      hidden = step.hidden;
+      CHECK(hidden.shape() == Shape{5, (t + 1) * 2 * 2 * 4});  // one more cached position
+    }
+    CHECK(worst < 1e-5);
+    CHECK_THROWS_WITH_AS(tied->step(encoded, tg::index_tensor({4, 4, 4, 4, 4}), tg::zeros({5, 7})),
+                         doctest::Contains("the decoder state must be (B, t·16)"), tg::Error);
+  }
+
+  // An ensemble of two transformers: its states grow as each member's, and beam 1 is its greedy search.
+  std::vector<std::unique_ptr<Seq2Seq>> members;
+  members.push_back(tg::translate::make_model(config_of("transformer", 13, 11, 4, 6, 0.0), 1));
+  members.push_back(tg::translate::make_model(config_of("transformer", 13, 11, 4, 6, 0.0), 2));
+  tg::translate::Ensemble ensemble(std::move(members));
+  const auto greedy = tg::translate::greedy_decode(ensemble, batch.src, batch.src_lengths, batch.src_mask, 7, true);
+  const auto beam = tg::translate::beam_search(ensemble, batch.src, batch.src_lengths, batch.src_mask, 1, 7, 1.0, true);
+  for (size_t i = 0; i < greedy.size(); ++i) {
+    CAPTURE(i);
+    CHECK(beam[i].tokens == greedy[i].tokens);
+    CHECK(beam[i].log_prob == doctest::Approx(greedy[i].log_prob).epsilon(1e-5));
+  }
+
+  ModelConfig uneven = config_of("transformer", 13, 11, 6, 6, 0.0);
+  uneven.heads = 4;
+  CHECK_THROWS_WITH_AS(tg::translate::make_model(uneven, 1),
+                       doctest::Contains("TransformerModel: the model size (embed 6) must be divisible by heads 4"),
+                       tg::Error);
+  uneven.heads = 2;
+  uneven.layers = 0;
+  CHECK_THROWS_WITH_AS(tg::translate::make_model(uneven, 1),
+                       doctest::Contains("layers and heads must be positive, got layers=0 heads=2"), tg::Error);
 }

@@ -7,11 +7,13 @@
 
 #include <filesystem>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "seq2seq/bahdanau_model.h"
 #include "seq2seq/cho_model.h"
+#include "seq2seq/transformer_model.h"
 #include "seq2seq/seq2seq.h"
 #include "tapegrad.h"
 #include "tapegrad_text.h"
@@ -34,6 +36,10 @@ inline ModelConfig config_of(const std::string& kind, int64_t src_vocab, int64_t
   c.embed = embed;
   c.hidden = hidden;
   c.dropout = dropout;
+  if (kind == "transformer") {  // small: 2 layers each side, 2 heads where the size allows
+    c.layers = 2;
+    c.heads = embed % 2 == 0 ? 2 : 1;
+  }
   return c;
 }
 
@@ -41,6 +47,8 @@ inline ModelConfig config_of(const std::string& kind, int64_t src_vocab, int64_t
 inline std::unique_ptr<Seq2Seq> build(const ModelConfig& config, tg::DType dtype, uint64_t seed) {
   tg::Generator gen(seed);
   if (config.kind == "cho") return std::make_unique<tg::translate::ChoModel>(config, dtype, gen);
+  if (config.kind == "transformer") return std::make_unique<tg::translate::TransformerModel>(config, dtype, gen);
+  if (config.kind != "bahdanau") throw std::invalid_argument("build: unknown kind " + config.kind);
   return std::make_unique<tg::translate::BahdanauModel>(config, dtype, gen);
 }
 

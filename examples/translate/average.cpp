@@ -15,6 +15,10 @@ std::string model_difference(const CheckpointInfo& a, const CheckpointInfo& b) {
   if (x.kind != y.kind || x.cell != y.cell || x.embed != y.embed || x.hidden != y.hidden)
     return fmt::format("the model differs ({} {} embed {} hidden {} vs {} {} embed {} hidden {})", x.kind, x.cell,
                        x.embed, x.hidden, y.kind, y.cell, y.embed, y.hidden);
+  if (x.layers != y.layers || x.heads != y.heads || x.norm_first != y.norm_first)
+    return fmt::format("the transformer differs ({} layers, {} heads, {} vs {} layers, {} heads, {})", x.layers,
+                       x.heads, x.norm_first ? "pre-norm" : "post-norm", y.layers, y.heads,
+                       y.norm_first ? "pre-norm" : "post-norm");
   if (x.tie_embeddings != y.tie_embeddings)
     return fmt::format("the first {} its target embedding to the output layer (--tie-embeddings), this one {}",
                        x.tie_embeddings ? "ties" : "does not tie", y.tie_embeddings ? "does" : "does not");

@@ -186,22 +186,32 @@ struct TrainCommand {
     cmd = app.add_subcommand("train", "train a model; Ctrl-C or SIGTERM stops and saves, --resume continues");
     tr::TrainOptions& opt = options;
     opt.model.kind = "bahdanau";
-    cmd->add_option("--model", opt.model.kind, "cho or bahdanau")
-        ->check(CLI::IsMember({"cho", "bahdanau"}))
+    cmd->add_option("--model", opt.model.kind, "cho, bahdanau or transformer")
+        ->check(CLI::IsMember({"cho", "bahdanau", "transformer"}))
         ->capture_default_str();
     cmd->add_option("--cell", opt.model.cell, "the encoder's and decoder's recurrent cell: gru or lstm")
         ->check(CLI::IsMember({"gru", "lstm"}))
         ->capture_default_str();
-    cmd->add_option("--embed", opt.model.embed, "embedding size")->check(cli_checks::positive())->capture_default_str();
-    cmd->add_option("--hidden", opt.model.hidden, "hidden (GRU or LSTM state) size")
+    cmd->add_option("--embed", opt.model.embed, "embedding size (transformer: d_model)")
+        ->check(cli_checks::positive())
+        ->capture_default_str();
+    cmd->add_option("--hidden", opt.model.hidden, "hidden (GRU or LSTM state) size (transformer: the feed-forward size)")
         ->check(cli_checks::positive())
         ->capture_default_str();
     cmd->add_option("--dropout", opt.model.dropout, "dropout probability")
         ->check(cli_checks::between(0, 0.99))
         ->capture_default_str();
+    cmd->add_option("--layers", opt.model.layers, "transformer: encoder layers and decoder layers (each)")
+        ->check(cli_checks::positive())
+        ->capture_default_str();
+    cmd->add_option("--heads", opt.model.heads, "transformer: attention heads (must divide --embed)")
+        ->check(cli_checks::positive())
+        ->capture_default_str();
+    cmd->add_flag("--post-norm{false}", opt.model.norm_first,
+                  "transformer: LayerNorm after each residual sum (Vaswani et al.) instead of before each block");
     cmd->add_flag("--tie-embeddings", opt.model.tie_embeddings,
-                  "bahdanau: the target embedding doubles as the output matrix (Press & Wolf 2017); logits = "
-                  "(W_o [s; c; E y] + b_o) E_tgtᵀ + b_v");
+                  "bahdanau, transformer: the target embedding doubles as the output matrix (Press & Wolf 2017); "
+                  "logits = (W_o [s; c; E y] + b_o) E_tgtᵀ + b_v (transformer: h E_tgtᵀ + b_v)");
     cmd->add_flag("--checkpoint-encoder", opt.model.checkpoint_encoder,
                   "keep none of the encoder's activations between forward and backward; run it again in "
                   "backward (less memory, more compute)");
@@ -292,7 +302,8 @@ struct TrainCommand {
     if (options.resume)
       for (const char* name : {"--embed", "--hidden", "--dropout", "--batch-size", "--lr", "--clip", "--seed",
                                "--min-freq", "--max-len", "--lr-schedule", "--limit-train", "--vocab", "--vocab-size",
-                               "--subword-type", "--joint-vocab", "--label-smoothing", "--tie-embeddings",
+                               "--subword-type", "--joint-vocab", "--label-smoothing", "--tie-embeddings", "--layers",
+                               "--heads", "--post-norm",
                                "--precision"})
         if (cmd->count(name) > 0)
           fmt::print(stderr, "note: {} is ignored with --resume (the checkpoint's value is used)\n", name);

@@ -263,8 +263,13 @@ class TranslateJob : public train::TrainingJob {
     if (ranks_.active())
       say(hooks_, "data parallel: {} ranks, each about 1/{} of every batch\n", ranks_.world_size(), ranks_.world_size());
     say(hooks_,
-        "model: {} (cell {}, embed {}, hidden {}, dropout {}{}), {} parameters on {}; batch size {}, lr {}, seed {}\n",
-        info_.config.kind, info_.config.cell, info_.config.embed, info_.config.hidden, info_.config.dropout,
+        "model: {} ({}, dropout {}{}), {} parameters on {}; batch size {}, lr {}, seed {}\n", info_.config.kind,
+        info_.config.kind == "transformer"
+            ? fmt::format("{} layers, {} heads, d_model {}, feed-forward {}, {}", info_.config.layers,
+                          info_.config.heads, info_.config.embed, info_.config.hidden,
+                          info_.config.norm_first ? "pre-norm" : "post-norm")
+            : fmt::format("cell {}, embed {}, hidden {}", info_.config.cell, info_.config.embed, info_.config.hidden),
+        info_.config.dropout,
         info_.config.tie_embeddings ? ", tied embeddings" : "", model_->parameter_count(), options.device.str(),
         settings().batch_size, adam_.lr(), settings().seed);
   }

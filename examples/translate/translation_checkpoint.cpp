@@ -106,6 +106,11 @@ nn::Metadata checkpoint_metadata(const CheckpointInfo& info) {
       {"train.epoch_tokens", fmt::format("{}", p.epoch_tokens)},
       {"train.epoch_seconds", number(p.epoch_seconds)},
   };
+  if (c.kind == "transformer") {
+    metadata["model.layers"] = fmt::format("{}", c.layers);
+    metadata["model.heads"] = fmt::format("{}", c.heads);
+    metadata["model.norm_first"] = c.norm_first ? "true" : "false";
+  }
   if (info.codec.is_subword()) {
     metadata["subword.src"] = text::base64_encode(info.codec.source_model().bytes());
     metadata["subword.tgt"] = text::base64_encode(info.codec.target_model().bytes());
@@ -139,8 +144,16 @@ CheckpointInfo parse_checkpoint_metadata(const nn::Metadata& metadata, const std
   const MetadataReader r(metadata, path);
   CheckpointInfo info;
   info.config.kind = r.text("model.kind");
-  if (info.config.kind != "cho" && info.config.kind != "bahdanau")
-    fail("checkpoint '{}': unknown model kind '{}' (expected cho or bahdanau)", path, info.config.kind);
+  if (info.config.kind != "cho" && info.config.kind != "bahdanau" && info.config.kind != "transformer")
+    fail("checkpoint '{}': unknown model kind '{}' (expected cho, bahdanau or transformer)", path, info.config.kind);
+  if (info.config.kind == "transformer") {
+    info.config.layers = r.integer("model.layers");
+    info.config.heads = r.integer("model.heads");
+    const std::string norm_first = r.text("model.norm_first");
+    if (norm_first != "true" && norm_first != "false")
+      fail("checkpoint '{}': model.norm_first must be true or false, got '{}'", path, norm_first);
+    info.config.norm_first = norm_first == "true";
+  }
   // Checkpoints written before the cell could be chosen hold GRU models.
   info.config.cell = metadata.count("model.cell") > 0 ? r.text("model.cell") : "gru";
   if (info.config.cell != "gru" && info.config.cell != "lstm")
