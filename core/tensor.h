@@ -114,6 +114,40 @@ class Tensor {
   // x[i] = select(x, 0, i) (ops/select.h, defined there): a view of entry i
   // of the first dimension, recorded; a negative i counts from the end.
   Tensor operator[](int64_t index) const;
+  // ---- common ops as methods, as PyTorch's x.sum(), x.transpose(0, 1) ----
+  // Each forwards to the free function of ops/ (declared in core, defined in
+  // ops/tensor_methods.cpp, above core); both spellings record the same op.
+  Tensor sum() const;                                                 // tg::sum(x)
+  Tensor sum(int axis, bool keepdim = false) const;                   // tg::sum(x, axis)
+  Tensor sum(const std::vector<int>& axes, bool keepdim = false) const;
+  Tensor mean() const;
+  Tensor mean(int axis, bool keepdim = false) const;
+  Tensor mean(const std::vector<int>& axes, bool keepdim = false) const;
+  Tensor max() const;  // whole tensor (tg::max(x, axis) gives values and indices)
+  Tensor min() const;
+  Tensor var() const;  // whole tensor, correction 1
+  Tensor std() const;
+  Tensor argmax(int axis, bool keepdim = false) const;
+  Tensor reshape(const Shape& shape) const;
+  Tensor transpose(int dim0, int dim1) const;
+  Tensor permute(const std::vector<int>& dims) const;
+  Tensor unsqueeze(int axis) const;
+  Tensor squeeze(int axis) const;
+  Tensor flatten(int start = 0, int end = -1) const;
+  Tensor exp() const;
+  Tensor log() const;
+  Tensor tanh() const;
+  Tensor sigmoid() const;
+  Tensor relu() const;
+  Tensor sqrt() const;
+  Tensor abs() const;
+  Tensor neg() const;
+  Tensor pow(double exponent) const;
+  Tensor softmax(int axis) const;
+  Tensor log_softmax(int axis) const;
+  Tensor masked_fill(const Tensor& mask, double value) const;
+  Tensor matmul(const Tensor& other) const;
+
   // Overwrites this tensor's elements with src's (broadcast to this shape,
   // dtype converted, same device), in place and not recorded: how parameters
   // are set, as PyTorch's `with torch.no_grad(): p.copy_(src)`.

@@ -32,6 +32,9 @@ Tensor sum(const Tensor& x) {
 Tensor sum(const Tensor& x, const std::vector<int>& axes, bool keepdim) {
   const ProfileScope profile("sum");
   check_defined(x, "sum", "x");
+  // bool and int64 sum to int64, as PyTorch's (counts: exact below 2^53), never recorded.
+  if (x.dtype() == DType::boolean || x.dtype() == DType::i64)
+    return sum(x.detach().to(DType::f64), axes, keepdim).to(DType::i64);
   check_floating(x, "sum");
   const std::vector<int> resolved = resolve_axes(axes, x.ndim(), "sum");
   Tensor kept = x;

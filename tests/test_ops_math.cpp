@@ -350,8 +350,18 @@ TEST_CASE("sum: errors") {
   const Tensor x = tg::zeros({2, 3});
   CHECK_THROWS_WITH_AS(tg::sum(x, {2}), doctest::Contains("sum"), tg::Error);
   CHECK_THROWS_WITH_AS(tg::sum(x, {1, -1}), doctest::Contains("sum: an axis is listed twice"), tg::Error);
-  CHECK_THROWS_WITH_AS(tg::sum(tg::index_tensor({1, 2})), doctest::Contains("sum: needs a float32 or float64"),
-                       tg::Error);
+  CHECK_THROWS_WITH_AS(tg::sum(tg::index_tensor({1, 2}), {1}), doctest::Contains("sum"), tg::Error);
+}
+
+TEST_CASE("sum of bool and int64 tensors: an int64 count, as PyTorch's") {
+  const Tensor counts = tg::sum(tg::index_tensor({1, 2, 3, 4, 5, 6}, tg::Shape{2, 3}), {1});
+  CHECK(counts.dtype() == tg::DType::i64);
+  CHECK(counts.to_vector<int64_t>() == std::vector<int64_t>{6, 15});
+  const Tensor flags = tg::gt(tg::tensor({0.5f, -1.f, 2.f, 3.f}), 0.0);
+  CHECK(tg::sum(flags).dtype() == tg::DType::i64);
+  CHECK(tg::sum(flags).item() == 3);
+  const Tensor big = tg::index_tensor({int64_t{1} << 52, 1});
+  CHECK(tg::sum(big).to_vector<int64_t>() == std::vector<int64_t>{(int64_t{1} << 52) + 1});
 }
 
 TEST_CASE("mean: values, gradients and errors") {

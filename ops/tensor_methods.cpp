@@ -1,0 +1,58 @@
+// Tensor's op methods (declared in core/tensor.h): each forwards to the free
+// function of ops/, so the two spellings are one op with one definition.
+#include "core/tensor.h"
+#include "ops/abs.h"
+#include "ops/argmax.h"
+#include "ops/exp.h"
+#include "ops/log.h"
+#include "ops/masked_fill.h"
+#include "ops/matmul.h"
+#include "ops/max.h"
+#include "ops/mean.h"
+#include "ops/min.h"
+#include "ops/neg.h"
+#include "ops/pow.h"
+#include "ops/relu.h"
+#include "ops/reshape.h"
+#include "ops/sigmoid.h"
+#include "ops/softmax.h"
+#include "ops/sqrt.h"
+#include "ops/sum.h"
+#include "ops/tanh.h"
+#include "ops/transpose.h"
+#include "ops/var.h"
+
+namespace tg {
+
+Tensor Tensor::sum() const { return tg::sum(*this); }
+Tensor Tensor::sum(int axis, bool keepdim) const { return tg::sum(*this, axis, keepdim); }
+Tensor Tensor::sum(const std::vector<int>& axes, bool keepdim) const { return tg::sum(*this, axes, keepdim); }
+Tensor Tensor::mean() const { return tg::mean(*this); }
+Tensor Tensor::mean(int axis, bool keepdim) const { return tg::mean(*this, axis, keepdim); }
+Tensor Tensor::mean(const std::vector<int>& axes, bool keepdim) const { return tg::mean(*this, axes, keepdim); }
+Tensor Tensor::max() const { return tg::max(*this); }
+Tensor Tensor::min() const { return tg::min(*this); }
+Tensor Tensor::var() const { return tg::var(*this); }
+Tensor Tensor::std() const { return tg::std(*this); }
+Tensor Tensor::argmax(int axis, bool keepdim) const { return tg::argmax(*this, axis, keepdim); }
+Tensor Tensor::reshape(const Shape& shape) const { return tg::reshape(*this, shape); }
+Tensor Tensor::transpose(int dim0, int dim1) const { return tg::transpose(*this, dim0, dim1); }
+Tensor Tensor::permute(const std::vector<int>& dims) const { return tg::permute(*this, dims); }
+Tensor Tensor::unsqueeze(int axis) const { return tg::unsqueeze(*this, axis); }
+Tensor Tensor::squeeze(int axis) const { return tg::squeeze(*this, axis); }
+Tensor Tensor::flatten(int start, int end) const { return tg::flatten(*this, start, end); }
+Tensor Tensor::exp() const { return tg::exp(*this); }
+Tensor Tensor::log() const { return tg::log(*this); }
+Tensor Tensor::tanh() const { return tg::tanh(*this); }
+Tensor Tensor::sigmoid() const { return tg::sigmoid(*this); }
+Tensor Tensor::relu() const { return tg::relu(*this); }
+Tensor Tensor::sqrt() const { return tg::sqrt(*this); }
+Tensor Tensor::abs() const { return tg::abs(*this); }
+Tensor Tensor::neg() const { return tg::neg(*this); }
+Tensor Tensor::pow(double exponent) const { return tg::pow(*this, exponent); }
+Tensor Tensor::softmax(int axis) const { return tg::softmax(*this, axis); }
+Tensor Tensor::log_softmax(int axis) const { return tg::log_softmax(*this, axis); }
+Tensor Tensor::masked_fill(const Tensor& mask, double value) const { return tg::masked_fill(*this, mask, value); }
+Tensor Tensor::matmul(const Tensor& other) const { return tg::matmul(*this, other); }
+
+}  // namespace tg
