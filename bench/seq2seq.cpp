@@ -84,6 +84,8 @@ struct Options {
   std::string vocab = "word";  // word, or subword: one joint SentencePiece unigram model, as `translate train --vocab subword --joint-vocab`
   int64_t vocab_size = 8000;
   bool tie_embeddings = false;
+  int64_t layers = 3, heads = 4;  // transformer
+  bool norm_first = true;
   // train
   int64_t steps = 100, batch_size = 64, warmup = 3;
   double dropout = 0.2, lr = 1e-3, clip = 1.0;
@@ -168,6 +170,9 @@ translate::ModelConfig model_config(const Options& o, const Corpus& corpus, doub
   config.dropout = dropout;
   config.checkpoint_encoder = o.checkpoint_encoder;
   config.tie_embeddings = o.tie_embeddings;
+  config.layers = o.layers;
+  config.heads = o.heads;
+  config.norm_first = o.norm_first;
   return config;
 }
 
@@ -180,6 +185,9 @@ bench::PlanConfig plan_config(const Options& o, const translate::ModelConfig& c)
           {"hidden", fmt::to_string(c.hidden)},
           {"vocab", o.vocab},
           {"tie_embeddings", c.tie_embeddings ? "1" : "0"},
+          {"layers", fmt::to_string(c.layers)},
+          {"heads", fmt::to_string(c.heads)},
+          {"norm_first", c.norm_first ? "1" : "0"},
           {"dropout", fmt::to_string(c.dropout)},
           {"lr", fmt::to_string(o.lr)},
           {"clip", fmt::to_string(o.clip)},
@@ -359,7 +367,9 @@ void run_decode(const Options& o) {
 }
 
 void add_common(CLI::App* cmd, Options& o) {
-  cmd->add_option("--model", o.model, "cho or bahdanau")->check(CLI::IsMember({"cho", "bahdanau"}))->capture_default_str();
+  cmd->add_option("--model", o.model, "cho, bahdanau or transformer")
+      ->check(CLI::IsMember({"cho", "bahdanau", "transformer"}))
+      ->capture_default_str();
   cmd->add_option("--threads", o.threads, "threads for kernels and OpenBLAS")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--device", o.device, "cpu, cuda or cuda:N")->capture_default_str();
   cmd->add_option("--data-dir", o.data_dir, "Multi30k directory (default: text::find_multi30k_dir's search)");
@@ -370,7 +380,12 @@ void add_common(CLI::App* cmd, Options& o) {
       ->check(CLI::IsMember({"word", "subword"}))->capture_default_str();
   cmd->add_option("--vocab-size", o.vocab_size, "subword: pieces, specials included")->check(CLI::Range(8, 1000000))
       ->capture_default_str();
-  cmd->add_flag("--tie-embeddings", o.tie_embeddings, "bahdanau: the target embedding doubles as the output matrix");
+  cmd->add_flag("--tie-embeddings", o.tie_embeddings,
+                "bahdanau, transformer: the target embedding doubles as the output matrix");
+  cmd->add_option("--layers", o.layers, "transformer: layers of the encoder and of the decoder")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--heads", o.heads, "transformer: attention heads")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_flag("--post-norm{false}", o.norm_first, "transformer: LayerNorm after each residual sum");
   cmd->add_option("--plan", o.plan_path, "write the exact batches here for bench/seq2seq_torch.py");
   cmd->add_option("--batch-size", o.batch_size, "sentences per batch")->check(CLI::PositiveNumber)->capture_default_str();
 }

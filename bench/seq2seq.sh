@@ -18,7 +18,10 @@
 #   BUILD_DIR [build]  THREADS [2]  RUNS [3]  STEPS [100]  MODELS ["cho bahdanau"]
 #   SENTENCES [1000] (greedy)  BEAM_SENTENCES [200]  PYTHON [/usr/bin/python3]
 #   VOCAB [word] (or subword: one joint SentencePiece unigram model of VOCAB_SIZE [8000] pieces)
-#   TIE [0] (1: bahdanau's output layer through the target embedding, as the subword models train; Cho stays untied)
+#   TIE [0] (1: bahdanau's and the transformer's output layer through the target embedding; Cho stays untied)
+#   MODELS may name transformer: EMBED [256] (d_model), HIDDEN [1024] (feed-forward), LAYERS [3], HEADS [4]
+#   a side; PyTorch runs torch.nn's TransformerEncoder/DecoderLayer. Training only: torch.nn has no cached
+#   incremental decoding to compare a decoder with.
 #   WORK [a new temporary directory; plans, weights and logs stay there]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -71,7 +74,10 @@ echo "== machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg),
 
 for model in $models; do
   model_flags=("${vocab_flags[@]}")
-  if [[ "${TIE:-0}" == 1 && "$model" == bahdanau ]]; then model_flags+=(--tie-embeddings); fi
+  if [[ "${TIE:-0}" == 1 && "$model" != cho ]]; then model_flags+=(--tie-embeddings); fi
+  if [[ "$model" == transformer ]]; then
+    model_flags+=(--embed "${EMBED:-256}" --hidden "${HIDDEN:-1024}" --layers "${LAYERS:-3}" --heads "${HEADS:-4}")
+  fi
   echo
   echo "== $model: pairing check (dropout 0, 5 steps) =="
   "$tg_bench" train --model "$model" "${model_flags[@]}" --threads "$threads" --steps 5 --warmup 1 --dropout 0 \
@@ -96,6 +102,7 @@ for model in $models; do
       --init "$work/$model-init.safetensors" | tee -a "$results"
   done
 
+  if [[ "$model" == transformer ]]; then continue; fi  # training only (see the header)
   echo
   echo "== $model: decoding with the weights tapegrad trained ($sentences sentences greedy, $beam_sentences beam)," \
     "$runs alternating runs each =="
@@ -136,6 +143,7 @@ echo "== decoding: sentences/s, medians of $runs runs, threads=$threads =="
 echo "| model | search | sentences | tapegrad sent/s | PyTorch sent/s | tapegrad/PyTorch (per-run median) | identical outputs (runs) |"
 echo "|---|---|---|---|---|---|---|"
 for model in $models; do
+  if [[ "$model" == transformer ]]; then continue; fi
   for mode in greedy beam5; do
     tg=$(lines tapegrad "$model" "$mode" | field sent_per_s | median)
     pt=$(lines pytorch "$model" "$mode" | field sent_per_s | median)

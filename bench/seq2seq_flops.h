@@ -22,6 +22,12 @@
 //             attention      T · (2·B·H·H + 2·B·S·H + 2·B·S·2H)   query, scores vᵀ, context
 //             recurrence     2·T·B·H·3H
 //             output         2·T·B·(3H+E)·V, tied: 2·T·B·(3H+E)·E + 2·T·B·E·V
+//   Transformer (E = d the model size, H = F the feed-forward size, L layers a side), per layer:
+//             encoder        2·S·B·d·4d + 2·2·B·S·S·d + 2·S·B·d·F·2   q k v o, q kᵀ and α v, feed-forward
+//             decoder self   2·T·B·d·4d + 2·2·B·T·T·d
+//             decoder cross  2·T·B·d·2d + 2·S·B·d·2d + 2·2·B·T·S·d   q o, k v of the memory, q kᵀ and α v
+//             decoder ff     2·T·B·d·F·2
+//             output (once)  2·T·B·d·V
 #include <cstdint>
 
 #include "seq2seq/seq2seq.h"

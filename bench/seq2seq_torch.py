@@ -29,6 +29,7 @@ Output, one line per result, as bench_seq2seq's with impl=pytorch.
 import argparse
 import contextlib
 import json
+import math
 import resource
 import time
 
@@ -234,12 +235,61 @@ class BahdanauModel(nn.Module):
         return torch.log_softmax(logits, -1), s
 
 
+def sinusoids(length, d):
+    """PE[p, 2i] = sin(p / 10000^(2i/d)), PE[p, 2i+1] = cos(...), computed in float64 as nn::sinusoidal_positions."""
+    position = torch.arange(length, dtype=torch.float64).unsqueeze(1)
+    rate = torch.pow(10000.0, -torch.arange(0, d, 2, dtype=torch.float64) / d)
+    pe = torch.zeros(length, d, dtype=torch.float64)
+    pe[:, 0::2], pe[:, 1::2] = torch.sin(position * rate), torch.cos(position * rate)
+    return pe.float()
+
+
+class TransformerModel(nn.Module):
+    """seq2seq/transformer_model.h with torch.nn's Transformer layers (the same names: encoder.layers.i.*,
+    encoder.norm, decoder.layers.i.*, decoder.norm, encoder/decoder.embed, decoder.out or decoder.out_bias):
+    x = dropout(E[src]·√d + PE), memory = encoder(x, key padding), h = decoder(y, memory, causal, memory
+    key padding), logits = out(h) or h E_tgtᵀ + b_v. Time-major (S, B, d) as tapegrad's."""
+
+    def __init__(self, c):
+        super().__init__()
+        d, F_, L, H = c["embed"], c["hidden"], c["layers"], c["heads"]
+        layer = dict(dim_feedforward=F_, dropout=c["dropout"], norm_first=c["norm_first"])
+        self.d = d
+        self.encoder = nn.TransformerEncoder(nn.TransformerEncoderLayer(d, H, **layer), L, norm=nn.LayerNorm(d),
+                                             enable_nested_tensor=False)
+        self.encoder.embed = nn.Embedding(c["src_vocab"], d, padding_idx=PAD)
+        self.encoder.dropout = nn.Dropout(c["dropout"])
+        self.decoder = nn.TransformerDecoder(nn.TransformerDecoderLayer(d, H, **layer), L, norm=nn.LayerNorm(d))
+        self.decoder.embed = nn.Embedding(c["tgt_vocab"], d, padding_idx=PAD)
+        self.decoder.dropout = nn.Dropout(c["dropout"])
+        self.tied = c["tied"]
+        if self.tied:
+            self.decoder.out_bias = nn.Parameter(torch.zeros(c["tgt_vocab"]))
+        else:
+            self.decoder.out = nn.Linear(d, c["tgt_vocab"])
+        self.register_buffer("pe", sinusoids(512, d), persistent=False)
+
+    def embed(self, side, tokens):
+        return side.dropout(side.embed(tokens) * math.sqrt(self.d) + self.pe[:tokens.shape[0]].unsqueeze(1))
+
+    def forward(self, src, lengths, mask, tgt_in):
+        ignore = ~mask  # (B, S), true = padding
+        memory = self.encoder(self.embed(self.encoder, src), src_key_padding_mask=ignore)
+        T = tgt_in.shape[0]
+        causal = torch.triu(torch.full((T, T), float("-inf"), device=src.device), 1)
+        h = self.decoder(self.embed(self.decoder, tgt_in), memory, tgt_mask=causal, memory_key_padding_mask=ignore)
+        return F.linear(h, self.decoder.embed.weight, self.decoder.out_bias) if self.tied else self.decoder.out(h)
+
+
 def make_model(config, dropout=None):
     c = {k: int(config[k]) for k in ("src_vocab", "tgt_vocab", "embed", "hidden")}
     c["dropout"] = float(config["dropout"]) if dropout is None else dropout
     c["tied"] = config.get("tie_embeddings", "0") == "1"
+    if config["model"] == "transformer":
+        c.update(layers=int(config["layers"]), heads=int(config["heads"]), norm_first=config["norm_first"] == "1")
+        return TransformerModel(c)
     if c["tied"] and config["model"] != "bahdanau":
-        raise SystemExit("tie_embeddings=1 is built for the bahdanau model only")
+        raise SystemExit("tie_embeddings=1 is built for the bahdanau and transformer models only")
     if config.get("cell", "gru") != "gru":
         raise SystemExit(f"only the GRU cell is built here, got cell={config['cell']}")
     return {"cho": ChoModel, "bahdanau": BahdanauModel}[config["model"]](c)
@@ -490,6 +540,9 @@ def identical(ours, theirs):
 
 def run_decode(args):
     config, batches = read_plan(args.plan, "seq2seq-decode-plan")
+    if config["model"] == "transformer":
+        raise SystemExit("decode: the transformer is timed in training only (torch.nn's Transformer has no cached "
+                         "incremental decoding to compare with)")
     device = torch.device(args.device)
     batches = to_device(batches, device)
     model = make_model(config, dropout=0.0)

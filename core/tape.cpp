@@ -166,9 +166,11 @@ namespace {
 void run_backward(const Node& node, const Tensor& grad) {
   for (const Saved& value : node.saved) {
     if (!value.changed()) continue;
-    if (node.public_op != nullptr)  // part of an op the user called: name it, and the input by its name there
-      fail("{} backward (its {}): {}", node.public_op->op, node.op,
-           value.changed_message(node.public_op->name_of(value.storage_id())));
+    if (node.public_op != nullptr) {  // part of an op the user called: name it, and the input by its name there
+      const std::string message = value.changed_message(node.public_op->name_of(value.storage_id()));
+      if (std::string_view(node.public_op->op) == node.op) fail("{} backward: {}", node.op, message);  // one node
+      fail("{} backward (its {}): {}", node.public_op->op, node.op, message);
+    }
     fail("{} backward: {}", node.op, value.changed_message());
   }
   try {

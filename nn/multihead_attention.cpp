@@ -9,6 +9,7 @@
 #include "nn/init.h"
 #include "ops/add.h"
 #include "ops/dropout.h"
+#include "ops/linear.h"
 #include "ops/masked_fill.h"
 #include "ops/matmul.h"
 #include "ops/mean.h"
@@ -23,10 +24,9 @@ namespace tg::nn {
 
 namespace {
 
-// x (T, N, in) @ wᵀ + b -> (T, N, out)
+// x (T, N, in) @ wᵀ + b -> (T, N, out), one node with a bias
 Tensor project(const Tensor& x, const Tensor& w, const Tensor& b) {
-  const Tensor y = matmul(x, transpose(w, 0, 1));
-  return b.defined() ? add(y, b) : y;
+  return b.defined() ? linear(x, transpose(w, 0, 1), b) : matmul(x, transpose(w, 0, 1));
 }
 
 }  // namespace

@@ -2,7 +2,10 @@
 
 #include "core/error.h"
 #include "core/profiler.h"
+#include "core/kernels.h"
 #include "core/public_op.h"
+#include "core/tape.h"
+#include "kernels/norm/layer_norm.h"
 #include "ops/add.h"
 #include "ops/div.h"
 #include "ops/mean.h"
@@ -20,6 +23,57 @@ void check_affine(const Tensor& t, const Shape& normalized_shape, const Tensor& 
   if (t.shape() != normalized_shape)
     fail("layer_norm: {} must have normalized_shape {}, got {}", what, normalized_shape.str(), t.shape().str());
 }
+
+// A vector (D) view of a contiguous weight or its gradient buffer.
+View as_vector(const Tensor& t, int64_t D) {
+  if (!t.defined()) return View{};
+  return make_view(t, Shape{D}, Strides{1}, t.offset()).view();
+}
+
+// The fused kernel family (kernels/norm/layer_norm.h) on host backends: saves
+// x's rows, μ and 1/σ (R each) instead of the composed ops' centred copies.
+Tensor fused_layer_norm(const Tensor& x_in, int64_t D, const Tensor& weight_in, const Tensor& bias_in, double eps) {
+  const Tensor x = reshape(x_in, Shape{-1, D}).contiguous();  // (R, D)
+  const Tensor weight = weight_in.defined() ? weight_in.contiguous() : Tensor();
+  const Tensor bias = bias_in.defined() ? bias_in.contiguous() : Tensor();
+  const int64_t R = x.size(0);
+  Tensor y = kernels::empty_like(x, Shape{R, D});
+  const Tensor mean = kernels::empty_like(x, Shape{R}), rstd = kernels::empty_like(x, Shape{R});
+  Backend& backend = backend_for(x.device());
+  kernels::layer_norm(backend, {x.view(), as_vector(weight, D), as_vector(bias, D), y.view(), mean.view(),
+                                rstd.view(), eps});
+  Tensor out = make_view(y, x_in.shape(), contiguous_strides(x_in.shape()), 0);
+  const bool needed = x_in.requires_grad() || (weight_in.defined() && weight_in.requires_grad()) ||
+                      (bias_in.defined() && bias_in.requires_grad());
+  const Saved x_saved = save_if(needed, "x", x), weight_saved = save_if(needed && weight.defined(), "weight", weight),
+              mean_saved = save_if(needed, "mean", mean), rstd_saved = save_if(needed, "rstd", rstd);
+  std::vector<Tensor> inputs = {x_in};
+  if (weight_in.defined()) inputs.push_back(weight_in);
+  if (bias_in.defined()) inputs.push_back(bias_in);
+  record("layer_norm", inputs, out, {x_saved, weight_saved, mean_saved, rstd_saved},
+         [dx_slot = slot_of(x_in), dw_slot = weight_in.defined() ? slot_of(weight_in) : nullptr,
+          db_slot = bias_in.defined() ? slot_of(bias_in) : nullptr, x_saved, weight_saved, mean_saved, rstd_saved, D,
+          has_weight = weight.defined(), shape = x_in.shape()](const Tensor& dy_in) {
+           const Tensor& x = x_saved.get();
+           const Tensor dy = reshape(dy_in, Shape{-1, D}).contiguous();
+           const Tensor dx = dx_slot ? kernels::empty_like(x, x.shape()) : Tensor();
+           auto buffer = [&](const std::shared_ptr<GradSlot>& slot) {
+             if (!slot) return Tensor();
+             const Tensor b = grad_buffer(*slot);
+             kernels::mark_written(b);
+             return b;
+           };
+           const Tensor dw = buffer(dw_slot), db = buffer(db_slot);
+           kernels::layer_norm_backward(backend_for(x.device()),
+                                        {x.view(), has_weight ? as_vector(weight_saved.get(), D) : View{},
+                                         mean_saved.get().view(),
+                                         rstd_saved.get().view(), dy.view(), dx.defined() ? dx.view() : View{},
+                                         as_vector(dw, D), as_vector(db, D)});
+           if (dx_slot) kernels::add_into(grad_buffer(*dx_slot), make_view(dx, shape, contiguous_strides(shape), 0));
+         });
+  return out;
+}
+
 }  // namespace
 
 Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight, const Tensor& bias, double eps) {
@@ -38,6 +92,8 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
   check_affine(bias, normalized_shape, x, "bias");
   const int64_t D = normalized_shape.numel();
   if (D == 0) fail("layer_norm: normalized_shape {} has no elements", normalized_shape.str());
+
+  if (x.device().is_host()) return fused_layer_norm(x, D, weight, bias, eps);
 
   // (..., D): one row per normalised group.
   Shape rows;

@@ -91,6 +91,41 @@ TEST_CASE("conv1d and layer_norm: float64 gradchecks of every input") {
                       {y, g, h}).ok);
 }
 
+TEST_CASE("layer_norm's fused kernel: the cpu body equals the reference body; its sums do not depend on threads") {
+  tg::Generator gen(12);
+  const tg::TensorOptions f64{.dtype = DType::f64, .requires_grad = true};
+  // 70 rows: more than two of the cpu body's blocks of 32, the last one partial.
+  const Tensor x = tg::randn({7, 10, 24}, f64, gen), w = tg::randn({24}, f64, gen), b = tg::randn({24}, f64, gen);
+  const Tensor seed = tg::randn({7, 10, 24}, {.dtype = DType::f64}, gen);
+  auto run = [&](tg::Backend& backend, bool affine) {
+    tg::HostBackendScope scope(backend);
+    for (const Tensor* t : {&x, &w, &b}) t->set_grad(Tensor());
+    const Tensor y = affine ? tg::layer_norm(x, Shape{24}, w, b) : tg::layer_norm(x, Shape{24});
+    y.backward(seed);
+    std::vector<std::vector<double>> out = {y.to_vector<double>(), x.grad().to_vector<double>()};
+    if (affine) out.push_back(w.grad().to_vector<double>()), out.push_back(b.grad().to_vector<double>());
+    return out;
+  };
+  for (bool affine : {true, false}) {
+    CAPTURE(affine);
+    const auto cpu = run(tg::cpu_backend(), affine), reference = run(tg::reference_backend(), affine);
+    REQUIRE(cpu.size() == reference.size());
+    for (size_t i = 0; i < cpu.size(); ++i)
+      for (size_t j = 0; j < cpu[i].size(); ++j) CHECK(cpu[i][j] == doctest::Approx(reference[i][j]).epsilon(1e-12));
+  }
+  const int threads = tg::num_threads();
+  tg::set_num_threads(1);
+  const auto one = run(tg::cpu_backend(), true);
+  tg::set_num_threads(2);
+  const auto two = run(tg::cpu_backend(), true);
+  tg::set_num_threads(threads);
+  CHECK(two == one);  // bit for bit
+  // Weight without bias, and the gradcheck of that form.
+  const Tensor small = tg::randn({3, 5}, f64, gen), scale = tg::randn({5}, f64, gen);
+  CHECK(tg::gradcheck([](const std::vector<Tensor>& in) { return tg::layer_norm(in[0], Shape{5}, in[1]); },
+                      {small, scale}).ok);
+}
+
 TEST_CASE("nn::Conv1d and nn::LayerNorm: shapes, PyTorch's initialisation, parameter names") {
   tg::Generator gen(3);
   tg::nn::Conv1d conv(8, 16, 5, {.stride = 2, .padding = 2}, gen);
