@@ -11,6 +11,32 @@
 
 namespace tg {
 
+namespace detail {
+
+std::vector<int64_t> index_positions(const Shape& target, int dim, const Tensor& index, bool replace_dim,
+                                     const char* op) {
+  const std::vector<int64_t> picks = index.to_vector<int64_t>();
+  const Strides strides = contiguous_strides(target);
+  std::vector<int64_t> positions(picks.size());
+  std::vector<int64_t> coord(static_cast<size_t>(index.ndim()), 0);
+  for (size_t p = 0; p < picks.size(); ++p) {
+    if (replace_dim && (picks[p] < 0 || picks[p] >= target[dim]))
+      fail("{}: index value {} at position {} is out of range for dimension {} of size {} (x {})", op, picks[p], p, dim,
+           target[dim], target.str());
+    int64_t linear = 0;
+    for (int i = 0; i < index.ndim(); ++i)
+      linear += (replace_dim && i == dim ? picks[p] : coord[static_cast<size_t>(i)]) * strides[i];
+    positions[p] = linear;
+    for (int i = index.ndim() - 1; i >= 0; --i) {  // next coordinate of index, row-major
+      if (++coord[static_cast<size_t>(i)] < index.size(i)) break;
+      coord[static_cast<size_t>(i)] = 0;
+    }
+  }
+  return positions;
+}
+
+}  // namespace detail
+
 // Recorded through reshape and index_select on the flattened x.
 Tensor gather(const Tensor& x, int dim, const Tensor& index) {
   const ProfileScope profile("gather");
@@ -25,23 +51,7 @@ Tensor gather(const Tensor& x, int dim, const Tensor& index) {
     if (i != d && index.size(i) > x.size(i))
       fail("gather: index {} is larger than x {} in dimension {} (only dimension {} may differ freely)",
            index.shape().str(), x.shape().str(), i, d);
-  // Linear positions in x's row-major order: the index's coordinates, with index[p] along dim.
-  const std::vector<int64_t> picks = index.to_vector<int64_t>();
-  const Strides x_strides = contiguous_strides(x.shape());
-  std::vector<int64_t> positions(picks.size());
-  std::vector<int64_t> coord(static_cast<size_t>(index.ndim()), 0);
-  for (size_t p = 0; p < picks.size(); ++p) {
-    if (picks[p] < 0 || picks[p] >= x.size(d))
-      fail("gather: index value {} at position {} is out of range for dimension {} of size {} (x {})", picks[p], p,
-           d, x.size(d), x.shape().str());
-    int64_t linear = 0;
-    for (int i = 0; i < index.ndim(); ++i) linear += (i == d ? picks[p] : coord[static_cast<size_t>(i)]) * x_strides[i];
-    positions[p] = linear;
-    for (int i = index.ndim() - 1; i >= 0; --i) {  // next coordinate of index, row-major
-      if (++coord[static_cast<size_t>(i)] < index.size(i)) break;
-      coord[static_cast<size_t>(i)] = 0;
-    }
-  }
+  const std::vector<int64_t> positions = detail::index_positions(x.shape(), d, index, true, "gather");
   const Tensor where = from_vector(positions, Shape{static_cast<int64_t>(positions.size())}, {DType::i64, x.device()});
   return reshape(index_select(reshape(x, Shape{-1}), 0, where), index.shape());
 }

@@ -1,4 +1,7 @@
 #pragma once
+#include <cstdint>
+#include <vector>
+
 #include "core/tensor.h"
 
 namespace tg {
@@ -10,3 +13,12 @@ namespace tg {
 // values picked and scattered back by index_select's kernels on x's device.
 Tensor gather(const Tensor& x, int dim, const Tensor& index);
 }  // namespace tg
+
+namespace tg::detail {
+// Row-major linear positions in a tensor of shape `target`, one per element
+// of `index` (in index's row-major order): index's own coordinates, with the
+// coordinate along `dim` replaced by the index value when replace_dim (values
+// checked to lie in [0, target[dim]), errors naming `op`).
+std::vector<int64_t> index_positions(const Shape& target, int dim, const Tensor& index, bool replace_dim,
+                                     const char* op);
+}  // namespace tg::detail

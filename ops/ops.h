@@ -52,6 +52,7 @@
 #include "ops/expand.h"
 #include "ops/index_select.h"
 #include "ops/gather.h"
+#include "ops/scatter_add.h"
 #include "ops/topk.h"
 #include "ops/cumsum.h"
 #include "ops/einsum.h"

@@ -85,6 +85,27 @@ TEST_CASE("split, chunk, flip and repeat_interleave equal PyTorch's, values and 
                        tg::Error);
 }
 
+TEST_CASE("scatter_add equals PyTorch's: repeated indices add up, gradients to x and to src; errors") {
+  const Tensor index1 = input("scatter_index1").to(DType::i64), index0 = input("scatter_index0").to(DType::i64);
+  check_case("scatter_add1_src",
+             [&](const Tensor& x) { return tg::scatter_add(tg::zeros({3, 5}, {DType::f64}), 1, index1, x); }, "x");
+  check_case("scatter_add0_x", [&](const Tensor& x) { return tg::scatter_add(x, 0, index0, input("pos")); }, "x");
+  tg::Generator gen(4);
+  const Tensor x = tg::randn({3, 5}, {.dtype = DType::f64, .requires_grad = true}, gen);
+  const Tensor src = tg::randn({3, 5}, {.dtype = DType::f64, .requires_grad = true}, gen);
+  const tg::GradcheckResult r = tg::gradcheck(
+      [&](const std::vector<Tensor>& in) { return tg::scatter_add(in[0], 1, index1, in[1]); }, {x, src});
+  CHECK_MESSAGE(r.ok, r.message);
+  CHECK_THROWS_WITH_AS(tg::scatter_add(x, 1, tg::index_tensor({0, 7, 1}, {1, 3}), src),
+                       doctest::Contains("scatter_add: index value 7 at position 1 is out of range for dimension 1 of "
+                                         "size 5 (x (3, 5))"),
+                       tg::Error);
+  CHECK_THROWS_WITH_AS(tg::scatter_add(x, 0, index1, tg::ones({3, 2}, {DType::f64})),
+                       doctest::Contains("scatter_add: index (3, 4) is larger than src (3, 2) in dimension 1"), tg::Error);
+  CHECK_THROWS_WITH_AS(tg::scatter_add(x, 1, index1.to(DType::f64), src), doctest::Contains("index must be int64"),
+                       tg::Error);
+}
+
 TEST_CASE("whole-tensor var, std, max and min; sum and mean over one axis written as a number") {
   check_case("var_all", [](const Tensor& x) { return tg::var(x); }, "x");
   check_case("std_all", [](const Tensor& x) { return tg::std(x); }, "x");
