@@ -15,6 +15,7 @@
 #include "ops/mean.h"
 #include "ops/mul.h"
 #include "ops/reshape.h"
+#include "ops/scaled_dot_product_attention.h"
 #include "ops/slice.h"
 #include "ops/softmax.h"
 #include "ops/transpose.h"
@@ -124,6 +125,40 @@ MultiheadAttentionOutput MultiheadAttention::attend(const Tensor& q, const Tenso
   const int64_t L = q.size(0), N = q.size(1), S = k.size(0), E = embed_dim_, H = num_heads_, D = E / H;
   // (T, N, E) -> (N, H, T, D)
   auto heads = [&](const Tensor& t, int64_t T) { return permute(reshape(t, Shape{T, N, H, D}), {1, 2, 0, 3}); };
+  if (!masks.need_weights && q.device().is_host() && (q.dtype() == DType::f32 || q.dtype() == DType::f64)) {
+    // The fused kernel: no (N, H, L, S) weights kept (ops/scaled_dot_product_attention.h).
+    detail::FusedAttention fused{.causal = masks.is_causal, .heads = H, .scale = 1.0 / std::sqrt(double(D))};
+    if (masks.is_causal && masks.attn_mask.defined()) fail("{}: give attn_mask or is_causal, not both", op);
+    const double minus_inf = -std::numeric_limits<double>::infinity();
+    auto additive = [&](const Tensor& mask) {  // bool true = not allowed -> −∞; float as it is
+      return mask.dtype() == DType::boolean ? masked_fill(zeros(mask.shape(), {q.dtype(), q.device()}), mask, minus_inf)
+                                            : mask.to(q.dtype());
+    };
+    if (masks.attn_mask.defined()) {
+      const Tensor& mask = masks.attn_mask;
+      if (mask.ndim() == 3 && mask.shape() != Shape{N * H, L, S})
+        fail("{}: a 3-D attn_mask must be (N·H, L, S) = {}, got {}", op, Shape{N * H, L, S}.str(), mask.shape().str());
+      if (mask.ndim() != 3 && mask.shape() != Shape{L, S})
+        fail("{}: attn_mask must be (L, S) = {} or (N·H, L, S), got {}", op, Shape{L, S}.str(), mask.shape().str());
+      fused.bias = reshape(additive(mask), Shape{mask.ndim() == 3 ? N * H : 1, L, S});
+    }
+    if (masks.key_padding_mask.defined()) {
+      const Tensor& pad = masks.key_padding_mask;
+      const Shape want = batched ? Shape{N, S} : Shape{S};
+      if (pad.dtype() != DType::boolean || pad.shape() != want)
+        fail("{}: key_padding_mask must be bool {} (true = ignore that key), got {} {}", op, want.str(),
+             dtype_name(pad.dtype()), pad.shape().str());
+      fused.key_bias = reshape(additive(pad), Shape{N, S});
+    }
+    if (options_.dropout > 0 && is_training()) {
+      fused.dropout = options_.dropout;
+      fused.key = dropout_.advance().next_u64();  // the key ops/dropout.h would draw: the same masks
+    }
+    auto rows = [&](const Tensor& t, int64_t T) { return reshape(heads(t, T), Shape{N * H, T, D}); };
+    const Tensor attended = detail::fused_attention(rows(q, L), rows(k, S), rows(v, S), fused);  // (N·H, L, D)
+    const Tensor joined = reshape(permute(reshape(attended, Shape{N, H, L, D}), {2, 0, 1, 3}), Shape{L, N, E});
+    return {out_proj(joined), Tensor()};
+  }
   Tensor scores = mul(matmul(heads(q, L), transpose(heads(k, S), 2, 3)), 1.0 / std::sqrt(static_cast<double>(D)));
   const double minus_inf = -std::numeric_limits<double>::infinity();
   if (masks.is_causal && masks.attn_mask.defined()) fail("{}: give attn_mask or is_causal, not both", op);

@@ -12,7 +12,9 @@
 //   key_padding_mask (N, S) bool, true = ignore that key (PyTorch's)
 //   attn_mask (L, S) or (N·H, L, S): bool, true = not allowed; or float, added to the scores
 //   weights: (N, L, S) averaged over heads, or (N, H, L, S) per head; undefined unless need_weights
-// bias_k, bias_v and add_zero_attn are not supported.
+// bias_k, bias_v and add_zero_attn are not supported. Without need_weights, on
+// host backends, the heads run in the fused kernel of kernels/dot_attention/
+// (no (N, H, L, S) weights kept; the same dropout masks as the composed form).
 #include <cstdint>
 
 #include "core/generator.h"

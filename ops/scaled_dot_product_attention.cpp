@@ -3,9 +3,15 @@
 #include <cmath>
 #include <limits>
 
+#include "core/creation.h"
 #include "core/error.h"
+#include "core/kernels.h"
+#include "core/tape.h"
+#include "kernels/dot_attention/dot_attention.h"
 #include "core/profiler.h"
 #include "ops/add.h"
+#include "ops/broadcast_to.h"
+#include "ops/reshape.h"
 #include "ops/logical.h"
 #include "ops/masked_fill.h"
 #include "ops/matmul.h"
@@ -13,9 +19,77 @@
 #include "ops/softmax.h"
 #include "ops/transpose.h"
 #include "ops/triangle.h"
-#include "core/creation.h"
 
 namespace tg {
+
+namespace detail {
+
+Tensor fused_attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in, const FusedAttention& o) {
+  const ProfileScope profile("dot_attention");
+  // The kernel reads unit-strided last axes; contiguous() copies only what is not.
+  const Tensor q = q_in.contiguous(), k = k_in.contiguous(), v = v_in.contiguous();
+  const Tensor bias = o.bias.defined() ? o.bias.detach().contiguous() : Tensor();
+  const Tensor key_bias = o.key_bias.defined() ? o.key_bias.detach().contiguous() : Tensor();
+  const int64_t B = q.size(0), L = q.size(1);
+  Tensor out = kernels::empty_like(q, Shape{B, L, v.size(2)});
+  const Tensor lse = kernels::empty_like(q, Shape{B, L});
+  auto args = [bias, key_bias, o](const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out,
+                                  const Tensor& lse) {
+    return kernels::DotAttentionArgs{q.view(),  k.view(),   v.view(),       bias.defined() ? bias.view() : View{},
+                                     key_bias.defined() ? key_bias.view() : View{}, out.view(), lse.view(),
+                                     o.scale,   o.causal,   o.heads,        o.dropout,
+                                     o.key};
+  };
+  kernels::dot_attention(backend_for(q.device()), args(q, k, v, out, lse));
+  const bool needed = q_in.requires_grad() || k_in.requires_grad() || v_in.requires_grad();
+  const Saved q_saved = save_if(needed, "q", q), k_saved = save_if(needed, "k", k), v_saved = save_if(needed, "v", v),
+              out_saved = save_if(needed, "output", out), lse_saved = save_if(needed, "lse", lse);
+  record("dot_attention", {&q_in, &k_in, &v_in}, out, {q_saved, k_saved, v_saved, out_saved, lse_saved},
+         [dq_slot = slot_of(q_in), dk_slot = slot_of(k_in), dv_slot = slot_of(v_in), q_saved, k_saved, v_saved,
+          out_saved, lse_saved, args](const Tensor& dout_in) {
+           const Tensor &q = q_saved.get(), &k = k_saved.get(), &v = v_saved.get();
+           const Tensor dout = dout_in.contiguous();
+           // dq is written whole; dk and dv accumulate: fresh zeros, added to the gradients after.
+           const Tensor dq = dq_slot ? kernels::empty_like(q, q.shape()) : Tensor();
+           const Tensor dk = dk_slot ? kernels::zeros_like(k) : Tensor();
+           const Tensor dv = dv_slot ? kernels::zeros_like(v) : Tensor();
+           auto view_of = [](const Tensor& t) { return t.defined() ? t.view() : View{}; };
+           kernels::dot_attention_backward(backend_for(q.device()),
+                                           {args(q, k, v, out_saved.get(), lse_saved.get()), dout.view(), view_of(dq),
+                                            view_of(dk), view_of(dv)});
+           if (dq_slot) kernels::add_into(grad_buffer(*dq_slot), dq);
+           if (dk_slot) kernels::add_into(grad_buffer(*dk_slot), dk);
+           if (dv_slot) kernels::add_into(grad_buffer(*dv_slot), dv);
+         });
+  return out;
+}
+
+}  // namespace detail
+
+namespace {
+
+// The fused kernel runs on host backends, for q, k, v of one float dtype with
+// the same leading dims and a mask (if any) of that dtype or bool that
+// broadcasts to (..., L, S).
+bool fusable(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask) {
+  if (!q.device().is_host() || !k.device().is_host() || !v.device().is_host()) return false;
+  if (q.numel() == 0 || k.numel() == 0 || v.numel() == 0) return false;
+  if (q.dtype() != k.dtype() || q.dtype() != v.dtype() || (q.dtype() != DType::f32 && q.dtype() != DType::f64))
+    return false;
+  if (q.ndim() != k.ndim() || q.ndim() != v.ndim()) return false;
+  for (int i = 0; i + 2 < q.ndim(); ++i)
+    if (q.size(i) != k.size(i) || q.size(i) != v.size(i)) return false;
+  if (!mask.defined()) return true;
+  if (mask.dtype() != DType::boolean && mask.dtype() != q.dtype()) return false;
+  if (mask.ndim() > q.ndim()) return false;
+  Shape want = q.shape();
+  want[want.size() - 1] = k.size(-2);
+  for (int i = 1; i <= mask.ndim(); ++i)
+    if (mask.size(-i) != 1 && mask.size(-i) != want[want.size() - i]) return false;
+  return true;
+}
+
+}  // namespace
 
 Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& attn_mask,
                                     bool is_causal, double scale) {
@@ -33,6 +107,26 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
     fail("{}: k {} and v {} must share the source length S", op, k.shape().str(), v.shape().str());
   if (is_causal && attn_mask.defined()) fail("{}: give attn_mask or is_causal, not both", op);
   const double s = scale != 0 ? scale : 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
+  if (fusable(q, k, v, attn_mask)) {
+    const int64_t L = q.size(-2), S = k.size(-2);
+    const int64_t B = q.numel() / (L * q.size(-1));  // the leading dims, flattened
+    detail::FusedAttention options{.causal = is_causal, .scale = s};
+    if (attn_mask.defined()) {
+      // bool true = takes part -> 0, else −∞; a float mask is added as it is.
+      const Tensor bias = attn_mask.dtype() == DType::boolean
+                              ? masked_fill(zeros(attn_mask.shape(), {q.dtype(), q.device()}), logical_not(attn_mask),
+                                            -std::numeric_limits<double>::infinity())
+                              : attn_mask;
+      const bool shared = attn_mask.ndim() <= 2;  // the same (L, S) for every batch row
+      Shape full = shared ? Shape{L, S} : q.shape();
+      full[full.size() - 1] = S;
+      options.bias = reshape(broadcast_to(bias, full).contiguous(), Shape{shared ? 1 : B, L, S});
+    }
+    auto rows = [&](const Tensor& t) { return reshape(t, Shape{B, t.size(-2), t.size(-1)}); };
+    Shape out_shape = q.shape();
+    out_shape[out_shape.size() - 1] = v.size(-1);
+    return reshape(detail::fused_attention(rows(q), rows(k), rows(v), options), out_shape);
+  }
   Tensor scores = mul(matmul(q, transpose(k, -2, -1)), s);  // (..., L, S)
   const double minus_inf = -std::numeric_limits<double>::infinity();
   if (is_causal) {

@@ -145,3 +145,63 @@ TEST_CASE("MultiheadAttention: float64 gradcheck through every parameter") {
       [&](const std::vector<Tensor>& in) { return mha(in[0], k, v, {.need_weights = false}).output; }, {q});
   CHECK_MESSAGE(r.ok, r.message);
 }
+
+TEST_CASE("fused attention: the same as the composed form with masks, causal and dropout, keeping less; cpu = reference") {
+  tg::Generator gen(31);
+  const int64_t L = 5, S = 7, N = 3, E = 8, H = 2;
+  tg::nn::MultiheadAttention mha(E, H, {.dropout = 0.3, .dtype = DType::f64}, gen);
+  const Tensor q = tg::randn({L, N, E}, {.dtype = DType::f64, .requires_grad = true}, gen);
+  const Tensor kv = tg::randn({S, N, E}, {.dtype = DType::f64, .requires_grad = true}, gen);
+  const Tensor pad = tg::gt(tg::tensor(std::vector<double>{0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0},
+                                       tg::Shape{N, S}),
+                            0.5);
+  const Tensor float_mask = tg::randn({L, S}, {.dtype = DType::f64}, gen);
+  const Tensor w = tg::randn({L, N, E}, {.dtype = DType::f64}, gen);
+  // need_weights = true takes the composed path, false the fused one; the same reseed gives the same dropout masks.
+  auto run = [&](bool composed, const tg::nn::AttentionMasks& masks, tg::Backend& backend) {
+    tg::HostBackendScope scope(backend);
+    for (const Tensor* t : {&q, &kv}) t->set_grad(Tensor());
+    mha.zero_grad();
+    mha.reseed(5);
+    tg::nn::AttentionMasks m = masks;
+    m.need_weights = composed;
+    tg::Tape tape;
+    tg::TapeScope tape_scope(tape);
+    const Tensor out = mha(q, kv, kv, m).output;
+    const size_t saved = tape.saved_bytes();
+    tg::sum(out * w).backward();
+    return std::make_pair(saved, std::vector<std::vector<double>>{out.to_vector<double>(), q.grad().to_vector<double>(),
+                                                                  kv.grad().to_vector<double>(),
+                                                                  mha.in_proj_weight.grad().to_vector<double>()});
+  };
+  const tg::nn::AttentionMasks cases[] = {
+      {.key_padding_mask = pad},
+      {.attn_mask = float_mask},
+      {.key_padding_mask = pad, .attn_mask = tg::gt(float_mask, 1.0)},
+  };
+  for (bool training : {false, true}) {
+    mha.train(training);
+    for (const tg::nn::AttentionMasks& masks : cases) {
+      CAPTURE(training);
+      const auto [composed_saved, composed] = run(true, masks, tg::cpu_backend());
+      const auto [fused_saved, fused] = run(false, masks, tg::cpu_backend());
+      const auto [reference_saved, reference] = run(false, masks, tg::reference_backend());
+      for (size_t i = 0; i < fused.size(); ++i)
+        for (size_t j = 0; j < fused[i].size(); ++j) {
+          CHECK(fused[i][j] == doctest::Approx(composed[i][j]).epsilon(1e-12));
+          CHECK(fused[i][j] == doctest::Approx(reference[i][j]).epsilon(1e-12));
+        }
+      CHECK(fused_saved < composed_saved);
+    }
+  }
+  // Causal self-attention, the gradcheck of the fused path in training (dropout drawn again from its key).
+  mha.train();
+  const Tensor x = tg::randn({4, 2, E}, {.dtype = DType::f64, .requires_grad = true}, gen);
+  const tg::GradcheckResult r = tg::gradcheck(
+      [&](const std::vector<Tensor>& in) {
+        mha.reseed(9);
+        return mha(in[0], in[0], in[0], {.need_weights = false, .is_causal = true}).output;
+      },
+      {x});
+  CHECK_MESSAGE(r.ok, r.message);
+}
