@@ -30,6 +30,23 @@ Tensor project(const Tensor& x, const Tensor& w, const Tensor& b) {
   return b.defined() ? linear(x, transpose(w, 0, 1), b) : matmul(x, transpose(w, 0, 1));
 }
 
+// The masks' shapes: attn_mask (L, S) or (N·H, L, S), key_padding_mask bool (N, S) ((S) unbatched).
+void check_masks(const AttentionMasks& masks, const Shape& scores, int64_t batch_heads, const Shape& padding,
+                 const char* op) {
+  if (masks.is_causal && masks.attn_mask.defined()) fail("{}: give attn_mask or is_causal, not both", op);
+  if (const Tensor& mask = masks.attn_mask; mask.defined()) {
+    const Shape per_head{batch_heads, scores[0], scores[1]};
+    if (mask.ndim() == 3 && mask.shape() != per_head)
+      fail("{}: a 3-D attn_mask must be (N·H, L, S) = {}, got {}", op, per_head.str(), mask.shape().str());
+    if (mask.ndim() != 3 && mask.shape() != scores)
+      fail("{}: attn_mask must be (L, S) = {} or (N·H, L, S), got {}", op, scores.str(), mask.shape().str());
+  }
+  const Tensor& pad = masks.key_padding_mask;
+  if (pad.defined() && (pad.dtype() != DType::boolean || pad.shape() != padding))
+    fail("{}: key_padding_mask must be bool {} (true = ignore that key), got {} {}", op, padding.str(),
+         dtype_name(pad.dtype()), pad.shape().str());
+}
+
 }  // namespace
 
 MultiheadAttention::MultiheadAttention(int64_t embed_dim, int64_t num_heads, MultiheadAttentionOptions options,
@@ -123,73 +140,45 @@ MultiheadAttentionOutput MultiheadAttention::attend(const Tensor& q, const Tenso
                                                     const AttentionMasks& masks, bool batched) const {
   const char* op = "MultiheadAttention";
   const int64_t L = q.size(0), N = q.size(1), S = k.size(0), E = embed_dim_, H = num_heads_, D = E / H;
+  check_masks(masks, Shape{L, S}, N * H, batched ? Shape{N, S} : Shape{S}, op);
+  const double scale = 1.0 / std::sqrt(static_cast<double>(D)), minus_inf = -std::numeric_limits<double>::infinity();
+  const bool training_dropout = options_.dropout > 0 && is_training();
   // (T, N, E) -> (N, H, T, D)
   auto heads = [&](const Tensor& t, int64_t T) { return permute(reshape(t, Shape{T, N, H, D}), {1, 2, 0, 3}); };
+  // (N, H, L, D) -> (L, N, E), then out_proj
+  auto joined = [&](const Tensor& t) { return out_proj(reshape(permute(t, {2, 0, 1, 3}), Shape{L, N, E})); };
   if (!masks.need_weights && q.device().is_host() && (q.dtype() == DType::f32 || q.dtype() == DType::f64)) {
     // The fused kernel: no (N, H, L, S) weights kept (ops/scaled_dot_product_attention.h).
-    detail::FusedAttention fused{.causal = masks.is_causal, .heads = H, .scale = 1.0 / std::sqrt(double(D))};
-    if (masks.is_causal && masks.attn_mask.defined()) fail("{}: give attn_mask or is_causal, not both", op);
-    const double minus_inf = -std::numeric_limits<double>::infinity();
+    detail::FusedAttention fused{.causal = masks.is_causal, .heads = H, .scale = scale};
     auto additive = [&](const Tensor& mask) {  // bool true = not allowed -> −∞; float as it is
       return mask.dtype() == DType::boolean ? masked_fill(zeros(mask.shape(), {q.dtype(), q.device()}), mask, minus_inf)
                                             : mask.to(q.dtype());
     };
-    if (masks.attn_mask.defined()) {
-      const Tensor& mask = masks.attn_mask;
-      if (mask.ndim() == 3 && mask.shape() != Shape{N * H, L, S})
-        fail("{}: a 3-D attn_mask must be (N·H, L, S) = {}, got {}", op, Shape{N * H, L, S}.str(), mask.shape().str());
-      if (mask.ndim() != 3 && mask.shape() != Shape{L, S})
-        fail("{}: attn_mask must be (L, S) = {} or (N·H, L, S), got {}", op, Shape{L, S}.str(), mask.shape().str());
-      fused.bias = reshape(additive(mask), Shape{mask.ndim() == 3 ? N * H : 1, L, S});
-    }
-    if (masks.key_padding_mask.defined()) {
-      const Tensor& pad = masks.key_padding_mask;
-      const Shape want = batched ? Shape{N, S} : Shape{S};
-      if (pad.dtype() != DType::boolean || pad.shape() != want)
-        fail("{}: key_padding_mask must be bool {} (true = ignore that key), got {} {}", op, want.str(),
-             dtype_name(pad.dtype()), pad.shape().str());
-      fused.key_bias = reshape(additive(pad), Shape{N, S});
-    }
-    if (options_.dropout > 0 && is_training()) {
+    if (masks.attn_mask.defined())
+      fused.bias = reshape(additive(masks.attn_mask), Shape{masks.attn_mask.ndim() == 3 ? N * H : 1, L, S});
+    if (masks.key_padding_mask.defined()) fused.key_bias = reshape(additive(masks.key_padding_mask), Shape{N, S});
+    if (training_dropout) {
       fused.dropout = options_.dropout;
       fused.key = dropout_.advance().next_u64();  // the key ops/dropout.h would draw: the same masks
     }
     auto rows = [&](const Tensor& t, int64_t T) { return reshape(heads(t, T), Shape{N * H, T, D}); };
     const Tensor attended = detail::fused_attention(rows(q, L), rows(k, S), rows(v, S), fused);  // (N·H, L, D)
-    const Tensor joined = reshape(permute(reshape(attended, Shape{N, H, L, D}), {2, 0, 1, 3}), Shape{L, N, E});
-    return {out_proj(joined), Tensor()};
+    return {joined(reshape(attended, Shape{N, H, L, D})), Tensor()};
   }
-  Tensor scores = mul(matmul(heads(q, L), transpose(heads(k, S), 2, 3)), 1.0 / std::sqrt(static_cast<double>(D)));
-  const double minus_inf = -std::numeric_limits<double>::infinity();
-  if (masks.is_causal && masks.attn_mask.defined()) fail("{}: give attn_mask or is_causal, not both", op);
+  Tensor scores = mul(matmul(heads(q, L), transpose(heads(k, S), 2, 3)), scale);  // (N, H, L, S)
   if (masks.is_causal) {
-    const Tensor above = triu(ones({L, S}, {DType::f64, q.device()}), 1).to(DType::boolean);
+    const Tensor above = triu(ones({L, S}, {DType::f64, q.device()}), 1).to(DType::boolean);  // j > i
     scores = masked_fill(scores, above, minus_inf);
   }
   if (masks.attn_mask.defined()) {
-    Tensor mask = masks.attn_mask;
-    if (mask.ndim() == 3) {
-      if (mask.shape() != Shape{N * H, L, S})
-        fail("{}: a 3-D attn_mask must be (N·H, L, S) = {}, got {}", op, Shape{N * H, L, S}.str(), mask.shape().str());
-      mask = reshape(mask, Shape{N, H, L, S});
-    } else if (mask.shape() != Shape{L, S}) {
-      fail("{}: attn_mask must be (L, S) = {} or (N·H, L, S), got {}", op, Shape{L, S}.str(), mask.shape().str());
-    }
+    const Tensor mask = masks.attn_mask.ndim() == 3 ? reshape(masks.attn_mask, Shape{N, H, L, S}) : masks.attn_mask;
     scores = mask.dtype() == DType::boolean ? masked_fill(scores, mask, minus_inf) : add(scores, mask);
   }
-  if (masks.key_padding_mask.defined()) {
-    const Tensor& pad = masks.key_padding_mask;
-    const Shape want = batched ? Shape{N, S} : Shape{S};
-    if (pad.dtype() != DType::boolean || pad.shape() != want)
-      fail("{}: key_padding_mask must be bool {} (true = ignore that key), got {} {}", op, want.str(),
-           dtype_name(pad.dtype()), pad.shape().str());
-    scores = masked_fill(scores, reshape(pad, Shape{N, 1, 1, S}), minus_inf);
-  }
+  if (masks.key_padding_mask.defined())
+    scores = masked_fill(scores, reshape(masks.key_padding_mask, Shape{N, 1, 1, S}), minus_inf);
   const Tensor weights = softmax(scores, -1);  // (N, H, L, S)
-  const Tensor dropped =
-      options_.dropout > 0 && is_training() ? dropout(weights, options_.dropout, true, dropout_.advance()) : weights;
-  const Tensor joined = reshape(permute(matmul(dropped, heads(v, S)), {2, 0, 1, 3}), Shape{L, N, E});  // (L, N, E)
-  MultiheadAttentionOutput result{out_proj(joined), Tensor()};
+  const Tensor dropped = training_dropout ? dropout(weights, options_.dropout, true, dropout_.advance()) : weights;
+  MultiheadAttentionOutput result{joined(matmul(dropped, heads(v, S))), Tensor()};
   if (masks.need_weights) result.weights = masks.average_attn_weights ? mean(weights, 1) : weights;
   return result;
 }

@@ -27,13 +27,7 @@ Tensor input(const std::string& name, bool requires_grad = false) {
 }
 bool has(const std::string& name) { return fixture().count(name) > 0; }
 
-void check_close(const Tensor& got, const std::string& name) {
-  CAPTURE(name);
-  const FixtureTensor& want = entry(fixture(), name);
-  REQUIRE(got.shape() == want.shape);
-  const std::vector<double> g = got.to_vector<double>();
-  for (size_t i = 0; i < g.size(); ++i) CHECK(g[i] == doctest::Approx(want.values[i]).epsilon(1e-12).scale(1.0));
-}
+void check_close(const Tensor& got, const std::string& name) { check_fixture_close(fixture(), got, name); }
 
 struct Case {
   const char* name;

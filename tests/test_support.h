@@ -63,6 +63,16 @@ inline tg::Tensor fixture_tensor(const Fixture& fixture, const std::string& name
 
 // An op against a PyTorch fixture's "<name>.out" and the gradient of Σ out ⊙ "<name>.w"
 // with respect to its input "<first>" ("<name>.grad"), in float64 to 1e-12.
+// got against the fixture's tensor `name`: the same shape, every value to `epsilon` (relative, scale 1).
+inline void check_fixture_close(const Fixture& fixture, const tg::Tensor& got, const std::string& name,
+                                double epsilon = 1e-12) {
+  CAPTURE(name);
+  const FixtureTensor& want = entry(fixture, name);
+  REQUIRE(got.shape() == want.shape);
+  const std::vector<double> g = got.to_vector<double>();
+  for (size_t i = 0; i < g.size(); ++i) CHECK(g[i] == doctest::Approx(want.values[i]).epsilon(epsilon).scale(1.0));
+}
+
 inline void check_fixture_case(const Fixture& fixture, const std::string& name,
                                const std::function<tg::Tensor(const tg::Tensor&)>& op, const std::string& first) {
   CAPTURE(name);

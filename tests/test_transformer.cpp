@@ -29,13 +29,7 @@ Tensor input(const std::string& name, bool requires_grad = false) {
 }
 Tensor bool_input(const std::string& name) { return input(name).to(DType::boolean); }
 
-void check_close(const Tensor& got, const std::string& name) {
-  CAPTURE(name);
-  const FixtureTensor& want = entry(fixture(), name);
-  REQUIRE(got.shape() == want.shape);
-  const std::vector<double> g = got.to_vector<double>();
-  for (size_t i = 0; i < g.size(); ++i) CHECK(g[i] == doctest::Approx(want.values[i]).epsilon(1e-12).scale(1.0));
-}
+void check_close(const Tensor& got, const std::string& name) { check_fixture_close(fixture(), got, name); }
 
 // Copies PyTorch's parameters in by name: every one of ours must be in the fixture.
 void load_by_name(const tg::nn::Module& module, const std::string& prefix) {
