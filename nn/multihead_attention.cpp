@@ -147,7 +147,8 @@ MultiheadAttentionOutput MultiheadAttention::attend(const Tensor& q, const Tenso
   auto heads = [&](const Tensor& t, int64_t T) { return permute(reshape(t, Shape{T, N, H, D}), {1, 2, 0, 3}); };
   // (N, H, L, D) -> (L, N, E), then out_proj
   auto joined = [&](const Tensor& t) { return out_proj(reshape(permute(t, {2, 0, 1, 3}), Shape{L, N, E})); };
-  if (!masks.need_weights && q.device().is_host() && (q.dtype() == DType::f32 || q.dtype() == DType::f64)) {
+  if (!masks.need_weights && q.device().is_host() && (q.dtype() == DType::f32 || q.dtype() == DType::f64) &&
+      detail::fused_attention_pays(L, S, D, D)) {
     // The fused kernel: no (N, H, L, S) weights kept (ops/scaled_dot_product_attention.h).
     detail::FusedAttention fused{.causal = masks.is_causal, .heads = H, .scale = scale};
     auto additive = [&](const Tensor& mask) {  // bool true = not allowed -> −∞; float as it is

@@ -14,7 +14,9 @@
 //   weights: (N, L, S) averaged over heads, or (N, H, L, S) per head; undefined unless need_weights
 // bias_k, bias_v and add_zero_attn are not supported. Without need_weights, on
 // host backends, the heads run in the fused kernel of kernels/dot_attention/
-// (no (N, H, L, S) weights kept; the same dropout masks as the composed form).
+// where it keeps less (ops/scaled_dot_product_attention.h's rule: long
+// sequences): no (N, H, L, S) weights kept, the same dropout masks as the
+// composed form.
 #include <cstdint>
 
 #include "core/generator.h"

@@ -22,7 +22,19 @@
 
 namespace tg {
 
+namespace {
+thread_local AttentionPath current_path = AttentionPath::automatic;
+}  // namespace
+
+AttentionPathScope::AttentionPathScope(AttentionPath path) : previous_(current_path) { current_path = path; }
+AttentionPathScope::~AttentionPathScope() { current_path = previous_; }
+
 namespace detail {
+
+bool fused_attention_pays(int64_t L, int64_t S, int64_t E, int64_t Ev) {
+  if (current_path != AttentionPath::automatic) return current_path == AttentionPath::fused;
+  return L * S > L * E + S * E + S * Ev + L * Ev;  // the weights outweigh the copies the fused node keeps
+}
 
 Tensor fused_attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in, const FusedAttention& o) {
   const ProfileScope profile("dot_attention");
@@ -74,6 +86,7 @@ namespace {
 bool fusable(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask) {
   if (!q.device().is_host() || !k.device().is_host() || !v.device().is_host()) return false;
   if (q.numel() == 0 || k.numel() == 0 || v.numel() == 0) return false;
+  if (!detail::fused_attention_pays(q.size(-2), k.size(-2), q.size(-1), v.size(-1))) return false;
   if (q.dtype() != k.dtype() || q.dtype() != v.dtype() || (q.dtype() != DType::f32 && q.dtype() != DType::f64))
     return false;
   if (q.ndim() != k.ndim() || q.ndim() != v.ndim()) return false;

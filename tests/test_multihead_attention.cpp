@@ -140,7 +140,7 @@ TEST_CASE("MultiheadAttention: float64 gradcheck through every parameter") {
   CHECK_MESSAGE(r.ok, r.message);
 }
 
-TEST_CASE("fused attention: the same as the composed form with masks, causal and dropout, keeping less; cpu = reference") {
+TEST_CASE("fused attention: the same as the composed form with masks, causal and dropout; cpu = reference; when it runs") {
   tg::Generator gen(31);
   const int64_t L = 5, S = 7, N = 3, E = 8, H = 2;
   tg::nn::MultiheadAttention mha(E, H, {.dropout = 0.3, .dtype = DType::f64}, gen);
@@ -154,6 +154,7 @@ TEST_CASE("fused attention: the same as the composed form with masks, causal and
   // need_weights = true takes the composed path, false the fused one; the same reseed gives the same dropout masks.
   auto run = [&](bool composed, const tg::nn::AttentionMasks& masks, tg::Backend& backend) {
     tg::HostBackendScope scope(backend);
+    tg::AttentionPathScope path(composed ? tg::AttentionPath::composed : tg::AttentionPath::fused);
     for (const Tensor* t : {&q, &kv}) t->set_grad(Tensor());
     mha.zero_grad();
     mha.reseed(5);
@@ -185,12 +186,31 @@ TEST_CASE("fused attention: the same as the composed form with masks, causal and
           CHECK(fused[i][j] == doctest::Approx(composed[i][j]).epsilon(1e-12));
           CHECK(fused[i][j] == doctest::Approx(reference[i][j]).epsilon(1e-12));
         }
-      CHECK(fused_saved < composed_saved);
+      CHECK(fused_saved > 0);
+      CHECK(composed_saved > 0);
     }
+  }
+  // The rule: fused where the (L, S) weights outweigh the copies of q, k, v and the output.
+  CHECK_FALSE(tg::detail::fused_attention_pays(30, 30, 64, 64));
+  CHECK(tg::detail::fused_attention_pays(1000, 1000, 64, 64));
+  {
+    const int64_t T = 300;  // long: the weights of 4 heads (4·300·300) outweigh q, k, v, out (4·4·300·16)
+    tg::nn::MultiheadAttention long_mha(64, 4);
+    const Tensor x = tg::randn({T, 1, 64}, {.requires_grad = true});
+    size_t saved[2];
+    for (int composed = 0; composed < 2; ++composed) {
+      tg::AttentionPathScope path(composed ? tg::AttentionPath::composed : tg::AttentionPath::automatic);
+      tg::Tape tape;
+      tg::TapeScope tape_scope(tape);
+      const Tensor out = long_mha(x, x, x, {.need_weights = false}).output;  // held: the tape keeps its graph
+      saved[composed] = tape.saved_bytes();
+    }
+    CHECK(saved[0] < saved[1]);  // automatic chose fused, and it keeps less
   }
   // Causal self-attention, the gradcheck of the fused path in training (dropout drawn again from its key).
   mha.train();
   const Tensor x = tg::randn({4, 2, E}, {.dtype = DType::f64, .requires_grad = true}, gen);
+  tg::AttentionPathScope fused(tg::AttentionPath::fused);
   const tg::GradcheckResult r = tg::gradcheck(
       [&](const std::vector<Tensor>& in) {
         mha.reseed(9);

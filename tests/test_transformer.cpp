@@ -111,17 +111,20 @@ TEST_CASE("TransformerDecoderLayer equals PyTorch's: causal self-attention, memo
   }
 }
 
-TEST_CASE("nn::Transformer equals torch.nn.Transformer: names, masks, output and gradients") {
-  tg::nn::Transformer model({.d_model = 8,
-                             .nhead = 2,
-                             .num_encoder_layers = 2,
-                             .num_decoder_layers = 2,
-                             .layer = layer_options(16, false, false, "relu")});
-  int64_t parameters = 0;
-  for (auto& [name, p] : model.named_parameters()) {
-    CAPTURE(name);
-    CHECK(fixture().count("transformer." + name) == 1);  // every name is PyTorch's
-    ++parameters;
+TEST_CASE("nn::Transformer equals torch.nn.Transformer: names, masks, output and gradients, on both attention paths") {
+  for (tg::AttentionPath path : {tg::AttentionPath::composed, tg::AttentionPath::fused}) {
+    CAPTURE(static_cast<int>(path));
+    tg::AttentionPathScope scope(path);
+    tg::nn::Transformer model({.d_model = 8,
+                               .nhead = 2,
+                               .num_encoder_layers = 2,
+                               .num_decoder_layers = 2,
+                               .layer = layer_options(16, false, false, "relu")});
+    int64_t parameters = 0;
+    for (auto& [name, p] : model.named_parameters()) {
+      CAPTURE(name);
+      CHECK(fixture().count("transformer." + name) == 1);  // every name is PyTorch's
+      ++parameters;
   }
   CHECK(parameters == 2 * 12 + 2 * 18 + 4);  // encoder layers, decoder layers, two final norms
   load_by_name(model, "transformer");
@@ -134,6 +137,7 @@ TEST_CASE("nn::Transformer equals torch.nn.Transformer: names, masks, output and
   check_close(src.grad(), "transformer.grad.src");
   check_close(tgt.grad(), "transformer.grad.tgt");
   check_parameter_grads(model, "transformer");
+  }
 }
 
 TEST_CASE("square_subsequent_mask and sinusoidal_positions equal PyTorch's") {
