@@ -1309,3 +1309,52 @@ TEST_CASE("translate train --tie-embeddings: the checkpoint says so and loads; o
   CHECK_THROWS_WITH_AS(tr::parse_checkpoint_metadata(old, "old.safetensors"),
                        contains("model.tie_embeddings must be true or false, got 'yes'"), tg::Error);
 }
+
+TEST_CASE("translate with a transformer: train, translate with attention, beam, eval, average, ensemble, post-norm") {
+  const std::string dir = temp_dir("transformer_cli");
+  tr::TrainOptions o = tiny_options("transformer", dir);
+  o.model.layers = 2;
+  o.model.heads = 3;
+  o.model.tie_embeddings = true;
+  o.epochs = 2;
+  o.keep_epochs = true;
+  const tr::TrainResult trained = tr::train(o, silent());
+  CHECK(trained.metrics.size() == 2);
+  const tr::CheckpointInfo info = tr::read_checkpoint_info(dir + "/best.safetensors");
+  CHECK(info.config.kind == "transformer");
+  CHECK(info.config.layers == 2);
+  CHECK(info.config.heads == 3);
+  CHECK(info.config.norm_first);
+  tr::Translator translator = tr::load_translator(dir + "/best.safetensors");
+  const auto sources = tr::prepare_sources(tr::TextCodec::words(), {"Ein Mann läuft.", "Zwei Hunde spielen im Park."},
+                                           "line", 100);
+  for (int64_t beam : {1, 3}) {
+    CAPTURE(beam);
+    const std::vector<tr::Translation> batched = tr::translate_sentences(translator, sources, beam, 1.0, true, 2);
+    for (size_t i = 0; i < sources.size(); ++i) {
+      REQUIRE(batched[i].attention.defined());  // the last decoder layer's attention over the source
+      CHECK(batched[i].attention.size(1) == static_cast<int64_t>(sources[i].size()));
+      CHECK(batched[i].target_tokens == tr::translate_tokens(translator, sources[i], beam, 1.0).target_tokens);
+    }
+    CHECK(well_formed_xml(tr::translation_attention_svg(batched[0], translator)));
+  }
+  const tr::SplitText val = tr::read_split(data_dir(), "val", 8, true);
+  const tr::CorpusEvaluation result = tr::evaluate_text(*translator.model, info.codec, info.src_vocab, info.tgt_vocab,
+                                                        val, 2, 1.0);
+  CHECK(result.detokenized.size() == 8);
+  // Averaging two epochs, and an ensemble of the two.
+  tr::average_checkpoints({dir + "/epoch-1.safetensors", dir + "/epoch-2.safetensors"}, dir + "/mean.safetensors");
+  CHECK(tr::read_checkpoint_info(dir + "/mean.safetensors").config.layers == 2);
+  tr::Translator pair = tr::load_translators({dir + "/epoch-1.safetensors", dir + "/epoch-2.safetensors"});
+  CHECK(tr::translate_sentences(pair, sources, 3, 1.0, false).size() == 2);
+  // A post-norm transformer of other sizes is another model: averaging refuses it.
+  const std::string post = temp_dir("transformer_post");
+  tr::TrainOptions p = tiny_options("transformer", post);
+  p.model.norm_first = false;
+  p.epochs = 1;
+  tr::train(p, silent());
+  CHECK_FALSE(tr::read_checkpoint_info(post + "/best.safetensors").config.norm_first);
+  CHECK_THROWS_WITH_AS(tr::average_checkpoints({dir + "/best.safetensors", post + "/best.safetensors"},
+                                               dir + "/x.safetensors"),
+                       contains("is not a checkpoint of the model of"), tg::Error);
+}
