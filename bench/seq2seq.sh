@@ -138,6 +138,11 @@ for model in $models; do
   echo "| $model | $tg_tok | $pt_tok | $(ratio "$tg_tok" "$pt_tok") ($(paired_ratio "$model" train tok_per_s)) | $tg_rss ($tg_live) | $pt_rss | $(ratio "$tg_rss" "$pt_rss") | $mflop | $(share "$tg_tok" "$sgemm") | $(share "$pt_tok" "$sgemm") | $(share "$tg_tok" "$openblas") | $(share "$pt_tok" "$openblas") |"
 done
 
+if [[ " $models " == " transformer " ]]; then
+  echo
+  echo "(plans, weights, outputs and logs in $work)"
+  exit 0
+fi
 echo
 echo "== decoding: sentences/s, medians of $runs runs, threads=$threads =="
 echo "| model | search | sentences | tapegrad sent/s | PyTorch sent/s | tapegrad/PyTorch (per-run median) | identical outputs (runs) |"
