@@ -100,8 +100,8 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
   for (int i = 0; i < x.ndim() - dims; ++i) rows.push_back(x.shape()[i]);
   rows.push_back(D);
   const Tensor xr = reshape(x, rows);
-  const Tensor centred = sub(xr, mean(xr, {-1}, true));                           // x − μ
-  const Tensor variance = mean(mul(centred, centred), {-1}, true);                // σ² (biased)
+  const Tensor centred = sub(xr, mean(xr, -1, true));                           // x − μ
+  const Tensor variance = mean(mul(centred, centred), -1, true);                // σ² (biased)
   Tensor y = div(centred, sqrt(add(variance, eps)));                             // x̂
   if (weight.defined()) y = mul(y, reshape(weight, Shape{D}));
   if (bias.defined()) y = add(y, reshape(bias, Shape{D}));

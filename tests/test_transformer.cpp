@@ -121,7 +121,8 @@ TEST_CASE("nn::Transformer equals torch.nn.Transformer: names, masks, output and
                                .num_decoder_layers = 2,
                                .layer = layer_options(16, false, false, "relu")});
     int64_t parameters = 0;
-    for (auto& [name, p] : model.named_parameters()) {
+    for (const auto& named : model.named_parameters()) {  // no structured binding: clang 14 cannot capture one
+      const std::string& name = named.first;
       CAPTURE(name);
       CHECK(fixture().count("transformer." + name) == 1);  // every name is PyTorch's
       ++parameters;
