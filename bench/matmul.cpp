@@ -15,6 +15,9 @@
 // (--settle-ms) so that the other side's thread pool, which spins for a
 // while after its last job, is asleep and does not steal the cores.
 //
+// --precision bf16 times tapegrad's bfloat16 products (float32 sums) against
+// OpenBLAS's float32 ones; rel_diff then shows bfloat16's rounding.
+//
 // Output, one line per shape:
 //   matmul shape=(64,64)x(64,64) tapegrad_gflops=.. openblas_gflops=.. ratio=.. rel_diff=..
 #include <cblas.h>
@@ -40,6 +43,7 @@ struct Config {
   int threads = 2;
   int settle_ms = 100;  // pause after switching sides, so the other side's spinning threads sleep
   std::vector<int64_t> mkn;  // one problem (M K N) instead of the default list
+  std::string precision = "fp32";  // tapegrad's side: tg::MatmulPrecision (bf16: the AVX512-BF16 kernel where built)
 };
 
 // A (m, k) @ B (k, n)
@@ -90,6 +94,7 @@ Result compare(const Problem& p, const Config& cfg) {
   auto time_tapegrad = [&](int iterations) {
     tg::set_num_threads(cfg.threads);
     std::this_thread::sleep_for(settle);
+    const tg::MatmulPrecisionGuard precision(tg::parse_matmul_precision(cfg.precision, "--precision"));
     return seconds_for(iterations, [&] { tg::Tensor out = tg::matmul(a, b); });
   };
   auto time_openblas = [&](int iterations) {
@@ -104,7 +109,10 @@ Result compare(const Problem& p, const Config& cfg) {
   // Same answer from both (sanity), then warm caches and thread pools.
   time_openblas(1);
   tg::set_num_threads(cfg.threads);
-  const std::vector<float> got = tg::matmul(a, b).to_vector<float>();
+  const std::vector<float> got = [&] {
+    const tg::MatmulPrecisionGuard precision(tg::parse_matmul_precision(cfg.precision, "--precision"));
+    return tg::matmul(a, b).to_vector<float>();
+  }();
   double max_diff = 0, max_ref = 0;
   for (size_t i = 0; i < got.size(); ++i) {
     max_diff = std::max(max_diff, std::abs(static_cast<double>(got[i]) - c_data[i]));
@@ -140,13 +148,16 @@ int main(int argc, char** argv) {
   app.add_option("--threads", cfg.threads, "Threads for kernels and OpenBLAS")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--settle-ms", cfg.settle_ms, "Pause before each timed block, after switching sides")->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_option("--mkn", cfg.mkn, "Only this problem: M K N for (M, K) x (K, N)")->expected(3)->check(CLI::PositiveNumber);
+  app.add_option("--precision", cfg.precision, "tapegrad's product precision: fp32, tf32, bf16 or fp16 (OpenBLAS: float32)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   const std::vector<Problem> problems =
       cfg.mkn.empty() ? default_problems() : std::vector<Problem>{{cfg.mkn[0], cfg.mkn[1], cfg.mkn[2]}};
 
   tg::set_num_threads(cfg.threads);
   tg::NoGrad no_grad;
-  fmt::print("# matmul, float32, forward only, threads={} (both sides), reps={}: median GFLOP/s\n", cfg.threads, cfg.reps);
+  fmt::print("# matmul, forward only, tapegrad at precision {} (OpenBLAS float32), threads={} (both sides), reps={}: "
+             "median GFLOP/s\n", cfg.precision, cfg.threads, cfg.reps);
   fmt::print("# {:<24} {:>10} {:>10} {:>7}\n", "shape (M,K)x(K,N)", "tapegrad", "OpenBLAS", "ratio");
   for (const Problem& p : problems) {
     const Result r = compare(p, cfg);

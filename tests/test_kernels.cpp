@@ -14,6 +14,7 @@
 
 #include "core/backend.h"
 #include "backends/cpu/cpu_backend.h"
+#include "backends/cpu/cpu_gemm.h"
 #include "backends/cpu/cpu_math.h"
 #include "core/error.h"
 #include "core/kernel_table.h"
@@ -640,6 +641,82 @@ TEST_CASE("matmul precision: cpu and reference multiply the rounded inputs exact
         if (!rounds) CHECK(farthest_from_unrounded == farthest_from_rounded);
       }
   }
+}
+
+TEST_CASE("matmul precision bf16: the AVX512-BF16 kernel on every blocking path and remainder, within the summation bound") {
+  if (!tg::cpu::bf16_products_built()) {
+    MESSAGE("skipped: this build has no AVX512-BF16 target (bf16 products round copies and run in float32 here, "
+            "which the test above checks)");
+    return;
+  }
+  std::mt19937 rng(15);
+  struct Dims {
+    int64_t batch, m, k, n;
+  };
+  // Odd k (a last pair with one value), k past one 256-deep block, more than 8 panels with a narrow last one,
+  // 12-row tiles and a remainder, the transposed form (few rows against a wide b), split by columns and by rows.
+  const Dims dims[] = {{1, 1, 1, 1},   {2, 3, 5, 7},      {3, 13, 33, 40},  {1, 130, 281, 300},
+                       {1, 3, 41, 2500}, {1, 240, 300, 30}, {2, 26, 257, 290}, {4, 1, 7, 65}};
+  const MatmulPrecisionGuard guard(MatmulPrecision::bf16);
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    for (const Dims& d : dims)
+      for (MatLayout la : {MatLayout::row_major, MatLayout::transposed, MatLayout::sliced})
+        for (MatLayout lb : {MatLayout::row_major, MatLayout::transposed, MatLayout::batch_broadcast})
+          for (double beta : {0.0, 1.0}) {
+            INFO(describe(threads, d.batch, d.m, d.k, d.n, int(la), int(lb), beta));
+            const Array a = make_matrix(DType::f32, d.batch, d.m, d.k, la, rng);
+            const Array b = make_matrix(DType::f32, d.batch, d.k, d.n, lb, rng);
+            const Array c_before = random_array(DType::f32, Shape{d.batch, d.m, d.n}, Layout::contiguous, rng);
+            Array c = c_before;
+            if (beta == 0) cpu().fill(c.view(), NAN);  // beta = 0 must ignore what c held
+            cpu().matmul(a.view(), b.view(), c.view(), beta);
+            // Independently: the inputs rounded to bfloat16 here, products and sums in double; a float32 sum of
+            // n terms is within n·2⁻²⁴·Σ|term| of the exact one, whatever the order.
+            auto bf16 = [](double v) { return double(float(tg::bfloat16(float(v)))); };
+            double worst = 0;  // the largest error as a share of its bound
+            for (int64_t i = 0; i < d.batch; ++i)
+              for (int64_t r = 0; r < d.m; ++r)
+                for (int64_t col = 0; col < d.n; ++col) {
+                  double exact = beta == 1 ? c_before.get({i, r, col}) : 0, magnitude = std::abs(exact);
+                  for (int64_t j = 0; j < d.k; ++j) {
+                    const double term = bf16(a.get({i, r, j})) * bf16(b.get({i, j, col}));
+                    exact += term;
+                    magnitude += std::abs(term);
+                  }
+                  const double bound = double(d.k + 1) * 0x1p-24 * magnitude + 1e-30;
+                  worst = std::max(worst, std::abs(c.get({i, r, col}) - exact) / bound);
+                }
+            CHECK(worst <= 1.0);
+          }
+  }
+  set_num_threads(2);
+}
+
+TEST_CASE("matmul precision bf16: the AVX512-BF16 kernel gives the same bits on 1 and 2 threads and for a row alone") {
+  if (!tg::cpu::bf16_products_built()) {
+    MESSAGE("skipped: this build has no AVX512-BF16 target");
+    return;
+  }
+  std::mt19937 rng(16);
+  const MatmulPrecisionGuard guard(MatmulPrecision::bf16);
+  const int64_t m = 64, k = 520, n = 700;
+  const Array a = make_matrix(DType::f32, 1, m, k, MatLayout::row_major, rng);
+  const Array b = make_matrix(DType::f32, 1, k, n, MatLayout::transposed, rng);
+  Array one = random_array(DType::f32, Shape{1, m, n}, Layout::contiguous, rng), two = one;
+  set_num_threads(1);
+  cpu().matmul(a.view(), b.view(), one.view(), 0);
+  set_num_threads(2);
+  cpu().matmul(a.view(), b.view(), two.view(), 0);
+  CHECK(std::memcmp(one.view().data, two.view().data, sizeof(float) * m * n) == 0);
+  // Row 5 alone (a decoder step of one sentence) equals row 5 of the batch.
+  Array a_row = a;  // row 5 of a, shape (1, 1, k)
+  a_row.shape = Shape{1, 1, k};
+  a_row.strides = Strides{k, k, 1};
+  a_row.offset = 5 * k;
+  Array row = random_array(DType::f32, Shape{1, 1, n}, Layout::contiguous, rng);
+  cpu().matmul(a_row.view(), b.view(), row.view(), 0);
+  for (int64_t col = 0; col < n; ++col) CHECK(row.get({0, 0, col}) == two.get({0, 5, col}));
 }
 
 TEST_CASE("matmul: float16 and bfloat16 inputs, sums in float32, c float32 or 16-bit") {

@@ -233,6 +233,24 @@ void gemm(const BlasMatrix<double>& a, const BlasMatrix<double>& b, double* c, i
               BlasInt(a.ld), b.data, BlasInt(b.ld), beta, c, BlasInt(ldc));
 }
 
+// c[i] = a[i] @ b[i] (+ c[i] when beta = 1) for every i of the batch on one of
+// the own kernels (own_sgemm, own_bf16gemm): `product` is the kernel.
+template <typename Product>
+void own_products(const View& a, const View& b, const View& c, double beta, Product product) {
+  const int64_t batch = c.shape[0], m = c.shape[1], n = c.shape[2], k = a.shape[2];
+  auto one = [&](int64_t i) {
+    product(m, n, k, {a.as<const float>() + i * a.strides[0], a.strides[1], a.strides[2]},
+            {b.as<const float>() + i * b.strides[0], b.strides[1], b.strides[2]}, c.as<float>() + i * m * n, n,
+            beta == 1);
+  };
+  if (batch >= pool_threads())  // one product per thread at a time (each then runs serially)
+    cpu::parallel_ranges(batch, batch * m * n * k / cpu::kFlopsPerElement, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) one(i);
+    });
+  else
+    for (int64_t i = 0; i < batch; ++i) one(i);  // each split over the threads
+}
+
 // OpenBLAS itself runs single-threaded (see CpuBackend's constructor): the
 // cores are shared out here through the thread pool like in every other
 // kernel, so one pool serves all work instead of two spinning against each
@@ -252,20 +270,7 @@ void matmul_typed(const View& a, const View& b, const View& c, double beta) {
   const int64_t flops = batch * m * n * k;
   const int64_t work = flops / cpu::kFlopsPerElement;
   if constexpr (std::is_same_v<T, float>) {
-    if (cpu::use_own_sgemm() && (beta == 0 || beta == 1)) {
-      auto product = [&](int64_t i) {
-        cpu::own_sgemm(m, n, k, {a.as<const float>() + i * a.strides[0], a.strides[1], a.strides[2]},
-                       {b.as<const float>() + i * b.strides[0], b.strides[1], b.strides[2]}, c.as<float>() + i * m * n,
-                       n, beta == 1);
-      };
-      if (batch >= threads)  // one product per thread at a time (each then runs serially)
-        cpu::parallel_ranges(batch, work, [&](int64_t begin, int64_t end) {
-          for (int64_t i = begin; i < end; ++i) product(i);
-        });
-      else
-        for (int64_t i = 0; i < batch; ++i) product(i);  // each split over the threads
-      return;
-    }
+    if (cpu::use_own_sgemm() && (beta == 0 || beta == 1)) return own_products(a, b, c, beta, cpu::own_sgemm);
   }
   // c[i][r0:r1, c0:c1] (+)= a[i][r0:r1, :] @ b[i][:, c0:c1]
   auto block = [&](int64_t i, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
@@ -415,14 +420,20 @@ View float32_copy(const View& x, MatmulPrecision precision, std::vector<float>& 
 
 }  // namespace
 
-// A float32 product at a reduced precision multiplies rounded copies of its
-// inputs: the same sums of the same exactly representable products as
-// tensor cores form, at the cost of one pass over each input. 16-bit inputs
+// A float32 product at bf16 precision runs on the AVX512-BF16 kernel where the
+// build has it (cpu_gemm.h: inputs rounded while packed, twice float32's
+// multiply-adds per instruction). Otherwise a product at a reduced precision
+// multiplies rounded copies of its inputs: the same sums of the same exactly
+// representable products as tensor cores form, at the cost of one pass over
+// each input. 16-bit inputs
 // are converted to float32 the same way (exactly), the product taken in
 // float32 and, for a 16-bit c, rounded once at the end.
 void CpuBackend::matmul(const View& a, const View& b, const View& c, double beta) {
   checks::matmul_args(a, b, c, beta);
   const MatmulPrecision precision = a.dtype == DType::f32 ? matmul_precision() : MatmulPrecision::fp32;
+  if (precision == MatmulPrecision::bf16 && c.dtype == DType::f32 && cpu::bf16_products_built() &&
+      (beta == 0 || beta == 1))
+    return own_products(a, b, c, beta, cpu::own_bf16gemm);  // rounds while it packs
   if (is_half(a.dtype) || precision != MatmulPrecision::fp32) {
     std::vector<float> a_buffer, b_buffer, c_buffer;
     const View af = float32_copy(a, precision, a_buffer), bf = float32_copy(b, precision, b_buffer);

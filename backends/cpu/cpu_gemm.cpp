@@ -1,6 +1,7 @@
 #include "backends/cpu/cpu_gemm.h"
 
 #include <cblas.h>
+#include <immintrin.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -11,6 +12,7 @@
 #include "backends/cpu/cpu_loops.h"
 #include "backends/cpu/thread_pool.h"
 #include "core/error.h"
+#include "core/half.h"
 
 namespace tg::cpu {
 
@@ -33,7 +35,7 @@ namespace {
 
 // Register tile: kRows rows of C by two 16-float vectors of columns, 24
 // accumulators of the 32 registers, so each k step loads two vectors of B and
-// kRows values of A for 2 · kRows FMAs.
+// kRows values of A for 2 · kRows multiply-adds.
 constexpr int kWidth = 16;
 constexpr int kRows = 12;
 constexpr int kCols = 2 * kWidth;    // a panel: columns of B the tile covers
@@ -49,92 +51,195 @@ Vec load(const float* p) {
 }
 void store(float* p, const Vec& v) { std::memcpy(p, &v, sizeof v); }
 
-// c[0:R, 0:cols] (+)= a[0:R, 0:depth] @ panel, panel row kk = kCols values of B's row kk.
+// A thread's scratch buffer `which` of `count` T, 64-byte aligned, grown as needed.
+template <typename T>
+T* scratch(int which, int64_t count) {
+  thread_local std::vector<T> buffers[2];
+  std::vector<T>& buffer = buffers[which];
+  const size_t slack = 64 / sizeof(T);
+  if (buffer.size() < static_cast<size_t>(count) + slack) buffer.resize(static_cast<size_t>(count) + slack);
+  auto address = reinterpret_cast<uintptr_t>(buffer.data());
+  return reinterpret_cast<T*>((address + 63) / 64 * 64);
+}
+
+// Writes a tile's accumulators to c[0:R, 0:cols] (adding what c holds when `add`).
 template <int R>
-void tile(const float* a, int64_t a_rs, int64_t a_cs, const float* panel, int64_t depth, float* c, int64_t ldc,
-          int cols, bool add) {
-  Vec lo[R], hi[R];
-  for (int r = 0; r < R; ++r) lo[r] = hi[r] = Vec{};
-  for (int64_t kk = 0; kk < depth; ++kk) {
-    const Vec b0 = load(panel + kk * kCols), b1 = load(panel + kk * kCols + kWidth);
-    for (int r = 0; r < R; ++r) {
-      const float av = a[r * a_rs + kk * a_cs];
-      lo[r] += av * b0;
-      hi[r] += av * b1;
+void store_tile(const Vec (&lo)[R], const Vec (&hi)[R], float* c, int64_t ldc, int cols, bool add) {
+  for (int r = 0; r < R; ++r) {
+    float* row = c + r * ldc;
+    if (cols == kCols) {
+      store(row, add ? lo[r] + load(row) : lo[r]);
+      store(row + kWidth, add ? hi[r] + load(row + kWidth) : hi[r]);
+      continue;
     }
-  }
-  if (cols == kCols) {
-    for (int r = 0; r < R; ++r) {
-      float* row = c + r * ldc;
-      if (add) {
-        lo[r] += load(row);
-        hi[r] += load(row + kWidth);
-      }
-      store(row, lo[r]);
-      store(row + kWidth, hi[r]);
-    }
-    return;
-  }
-  for (int r = 0; r < R; ++r) {  // the last panel, narrower than the tile
-    float values[kCols];
+    float values[kCols];  // the last panel, narrower than the tile
     store(values, lo[r]);
     store(values + kWidth, hi[r]);
-    float* row = c + r * ldc;
     for (int j = 0; j < cols; ++j) row[j] = add ? row[j] + values[j] : values[j];
   }
 }
 
-template <int... R>
-void tile_rows(int rows, std::integer_sequence<int, R...>, const float* a, int64_t a_rs, int64_t a_cs,
-               const float* panel, int64_t depth, float* c, int64_t ldc, int cols, bool add) {
-  ((rows == R + 1 ? tile<R + 1>(a, a_rs, a_cs, panel, depth, c, ldc, cols, add) : void()), ...);
-}
+// float32 products: A read in place, B packed as is.
+struct F32Format {
+  using Packed = float;  // a packed panel row: kCols values of one row of B
+  static constexpr int64_t kStep = 1;  // k values per packed row
+  struct Operand {  // A's rows for a tile
+    const float* data;
+    int64_t row_stride, col_stride;
+  };
 
-// Copies B[k0:k0+depth, panel p's columns] for `panels` panels from `first`, zero past column n.
-void pack(const MatrixF32& b, int64_t n, int64_t k0, int64_t depth, int64_t first, int64_t panels, float* out) {
-  for (int64_t q = 0; q < panels; ++q) {
-    const int64_t col0 = (first + q) * kCols, cols = std::min<int64_t>(kCols, n - col0);
-    float* dst = out + q * depth * kCols;
-    for (int64_t kk = 0; kk < depth; ++kk) {
-      const float* src = b.data + (k0 + kk) * b.row_stride + col0 * b.col_stride;
-      float* d = dst + kk * kCols;
-      if (b.col_stride == 1) {
-        std::memcpy(d, src, static_cast<size_t>(cols) * sizeof(float));
-      } else {
-        for (int64_t j = 0; j < cols; ++j) d[j] = src[j * b.col_stride];
+  // Copies B[k0:k0+depth, panel p's columns] for `panels` panels from `first`, zero past column n.
+  static void pack_b(const MatrixF32& b, int64_t n, int64_t k0, int64_t depth, int64_t first, int64_t panels,
+                     Packed* out) {
+    for (int64_t q = 0; q < panels; ++q) {
+      const int64_t col0 = (first + q) * kCols, cols = std::min<int64_t>(kCols, n - col0);
+      float* dst = out + q * depth * kCols;
+      for (int64_t kk = 0; kk < depth; ++kk) {
+        const float* src = b.data + (k0 + kk) * b.row_stride + col0 * b.col_stride;
+        float* d = dst + kk * kCols;
+        if (b.col_stride == 1) {
+          std::memcpy(d, src, static_cast<size_t>(cols) * sizeof(float));
+        } else {
+          for (int64_t j = 0; j < cols; ++j) d[j] = src[j * b.col_stride];
+        }
+        std::fill(d + cols, d + kCols, 0.0f);
       }
-      std::fill(d + cols, d + kCols, 0.0f);
     }
   }
-}
+  static Operand pack_a(const float* a, int64_t row_stride, int64_t col_stride, int, int64_t) {
+    return {a, row_stride, col_stride};
+  }
+  // c[0:R, 0:cols] (+)= a[0:R, 0:depth] @ panel, panel row kk = kCols values of B's row kk.
+  template <int R>
+  static void tile(const Operand& a, const Packed* panel, int64_t depth, float* c, int64_t ldc, int cols, bool add) {
+    Vec lo[R], hi[R];
+    for (int r = 0; r < R; ++r) lo[r] = hi[r] = Vec{};
+    for (int64_t kk = 0; kk < depth; ++kk) {
+      const Vec b0 = load(panel + kk * kCols), b1 = load(panel + kk * kCols + kWidth);
+      for (int r = 0; r < R; ++r) {
+        const float av = a.data[r * a.row_stride + kk * a.col_stride];
+        lo[r] += av * b0;
+        hi[r] += av * b1;
+      }
+    }
+    store_tile(lo, hi, c, ldc, cols, add);
+  }
+};
 
-// A thread's scratch (0: packed panels, 1: a transposed product's block), 64-byte aligned, grown as needed.
-float* scratch(int which, int64_t floats) {
-  thread_local std::vector<float> buffers[2];
-  std::vector<float>& buffer = buffers[which];
-  if (buffer.size() < static_cast<size_t>(floats) + 16) buffer.resize(static_cast<size_t>(floats) + 16);
-  auto address = reinterpret_cast<uintptr_t>(buffer.data());
-  return reinterpret_cast<float*>((address + 63) / 64 * 64);
+#if defined(__AVX512BF16__)
+// bfloat16 products with float32 sums (vdpbf16ps): both operands rounded to
+// bfloat16 (nearest, ties to even) while they are packed, as pairs of
+// consecutive k in one 32-bit word (the even k in the low half), so that one
+// instruction adds a[k]·b[k] + a[k+1]·b[k+1] into each of 16 float32 sums:
+// twice the multiply-adds of a float32 FMA per instruction. The instruction
+// treats subnormal inputs and results as zero.
+struct Bf16Format {
+  using Packed = uint32_t;  // a packed panel row: kCols pairs (B[k, j], B[k+1, j])
+  static constexpr int64_t kStep = 2;
+  struct Operand {  // A's rows for a tile as pairs, `pairs` words a row
+    const uint32_t* data;
+    int64_t pairs;
+  };
+
+  static uint32_t pair(float even, float odd) {
+    return uint32_t{bfloat16::from_float(even)} | uint32_t{bfloat16::from_float(odd)} << 16;
+  }
+  // 16 pairs (even[j], odd[j]) from two rows of 16 floats each.
+  static __m512i pairs_of(__m512 even, __m512 odd) {
+    // cvtne2ps_pbh puts odd's 16 values in the high half, even's in the low; the permutation interleaves them.
+    static const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8,
+                                                       23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    return _mm512_permutexvar_epi16(interleave, reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(odd, even)));
+  }
+  static void pack_b(const MatrixF32& b, int64_t n, int64_t k0, int64_t depth, int64_t first, int64_t panels,
+                     Packed* out) {
+    const int64_t pairs = (depth + 1) / 2;
+    for (int64_t q = 0; q < panels; ++q) {
+      const int64_t col0 = (first + q) * kCols, cols = std::min<int64_t>(kCols, n - col0);
+      uint32_t* dst = out + q * pairs * kCols;
+      for (int64_t p = 0; p < pairs; ++p) {
+        const float* even = b.data + (k0 + 2 * p) * b.row_stride + col0 * b.col_stride;
+        const bool has_odd = 2 * p + 1 < depth;  // an odd depth's last pair multiplies a zero
+        uint32_t* d = dst + p * kCols;
+        int64_t j = 0;
+        if (b.col_stride == 1 && has_odd)
+          for (; j + kWidth <= cols; j += kWidth)
+            _mm512_storeu_si512(d + j, pairs_of(_mm512_loadu_ps(even + j), _mm512_loadu_ps(even + b.row_stride + j)));
+        for (; j < cols; ++j)
+          d[j] = pair(even[j * b.col_stride], has_odd ? even[b.row_stride + j * b.col_stride] : 0.0f);
+        std::fill(d + cols, d + kCols, 0u);
+      }
+    }
+  }
+  // A[0:rows, 0:depth] as pairs in the thread's scratch.
+  static Operand pack_a(const float* a, int64_t row_stride, int64_t col_stride, int rows, int64_t depth) {
+    const int64_t pairs = (depth + 1) / 2;
+    uint32_t* out = scratch<uint32_t>(1, rows * pairs);
+    for (int r = 0; r < rows; ++r) {
+      const float* row = a + r * row_stride;
+      uint32_t* d = out + r * pairs;
+      int64_t p = 0;
+      if (col_stride == 1)  // consecutive k are already pairs: 32 values to 16 words at a time
+        for (; 2 * p + 2 * kWidth <= depth; p += kWidth)
+          _mm512_storeu_si512(d + p, reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(_mm512_loadu_ps(row + 2 * p + kWidth),
+                                                                                   _mm512_loadu_ps(row + 2 * p))));
+      for (; p < pairs; ++p)
+        d[p] = pair(row[2 * p * col_stride], 2 * p + 1 < depth ? row[(2 * p + 1) * col_stride] : 0.0f);
+    }
+    return {out, pairs};
+  }
+  template <int R>
+  static void tile(const Operand& a, const Packed* panel, int64_t depth, float* c, int64_t ldc, int cols, bool add) {
+    __m512 lo[R], hi[R];
+    for (int r = 0; r < R; ++r) lo[r] = hi[r] = _mm512_setzero_ps();
+    const int64_t pairs = (depth + 1) / 2;
+    for (int64_t p = 0; p < pairs; ++p) {
+      const auto b0 = reinterpret_cast<__m512bh>(_mm512_loadu_si512(panel + p * kCols));
+      const auto b1 = reinterpret_cast<__m512bh>(_mm512_loadu_si512(panel + p * kCols + kWidth));
+      for (int r = 0; r < R; ++r) {
+        const auto av = reinterpret_cast<__m512bh>(_mm512_set1_epi32(static_cast<int>(a.data[r * a.pairs + p])));
+        lo[r] = _mm512_dpbf16_ps(lo[r], av, b0);
+        hi[r] = _mm512_dpbf16_ps(hi[r], av, b1);
+      }
+    }
+    Vec lo_v[R], hi_v[R];
+    for (int r = 0; r < R; ++r) {
+      std::memcpy(&lo_v[r], &lo[r], sizeof(Vec));
+      std::memcpy(&hi_v[r], &hi[r], sizeof(Vec));
+    }
+    store_tile(lo_v, hi_v, c, ldc, cols, add);
+  }
+};
+#endif
+
+template <typename Format, int... R>
+void tile_rows(int rows, std::integer_sequence<int, R...>, const typename Format::Operand& a,
+               const typename Format::Packed* panel, int64_t depth, float* c, int64_t ldc, int cols, bool add) {
+  ((rows == R + 1 ? Format::template tile<R + 1>(a, panel, depth, c, ldc, cols, add) : void()), ...);
 }
 
 // C rows [r0, r1) × panels [p0, p1).
+template <typename Format>
 void gemm_part(int64_t n, int64_t k, const MatrixF32& a, const MatrixF32& b, float* c, int64_t ldc, bool accumulate,
                int64_t r0, int64_t r1, int64_t p0, int64_t p1) {
-  float* packed = scratch(0, kPanelsAtOnce * kDepth * kCols);
+  using Packed = typename Format::Packed;
+  const int64_t packed_depth = (kDepth + Format::kStep - 1) / Format::kStep;  // packed rows of a full block
+  Packed* packed = scratch<Packed>(0, kPanelsAtOnce * packed_depth * kCols);
   for (int64_t first = p0; first < p1; first += kPanelsAtOnce) {
     const int64_t panels = std::min(kPanelsAtOnce, p1 - first);
     for (int64_t k0 = 0; k0 < k; k0 += kDepth) {
-      const int64_t depth = std::min(kDepth, k - k0);
-      pack(b, n, k0, depth, first, panels, packed);
+      const int64_t depth = std::min(kDepth, k - k0), rows_per_panel = (depth + Format::kStep - 1) / Format::kStep;
+      Format::pack_b(b, n, k0, depth, first, panels, packed);
       const bool add = accumulate || k0 > 0;
       for (int64_t i = r0; i < r1; i += kRows) {
         const int rows = static_cast<int>(std::min<int64_t>(kRows, r1 - i));
-        const float* a_block = a.data + i * a.row_stride + k0 * a.col_stride;
+        const auto a_tile = Format::pack_a(a.data + i * a.row_stride + k0 * a.col_stride, a.row_stride, a.col_stride,
+                                           rows, depth);
         for (int64_t q = 0; q < panels; ++q) {
           const int64_t col0 = (first + q) * kCols;
           const int cols = static_cast<int>(std::min<int64_t>(kCols, n - col0));
-          tile_rows(rows, std::make_integer_sequence<int, kRows>{}, a_block, a.row_stride, a.col_stride,
-                    packed + q * depth * kCols, depth, c + i * ldc + col0, ldc, cols, add);
+          tile_rows<Format>(rows, std::make_integer_sequence<int, kRows>{}, a_tile, packed + q * rows_per_panel * kCols,
+                            depth, c + i * ldc + col0, ldc, cols, add);
         }
       }
     }
@@ -148,16 +253,17 @@ struct Product {
 
 // Rows [r0, r1) × panels [p0, p1) of T = Bᵀ Aᵀ (product `t`), computed into a
 // scratch block, then added into C = Tᵀ: C[panel columns of T, r0:r1].
+template <typename Format>
 void transposed_part(const Product& t, float* c, int64_t ldc, bool accumulate, int64_t r0, int64_t r1, int64_t p0,
                      int64_t p1) {
   constexpr int64_t kRowsAtOnce = 96 * kRows;  // bounds the scratch block: 1152 rows of T
   const int64_t c0 = p0 * kCols, c1 = std::min(p1 * kCols, t.n), cols = c1 - c0;
   for (int64_t first = r0; first < r1; first += kRowsAtOnce) {
     const int64_t rows = std::min(kRowsAtOnce, r1 - first);
-    float* block = scratch(1, rows * cols);  // T[first:first+rows, c0:c1], row-major
+    float* block = scratch<float>(1, rows * cols);  // T[first:first+rows, c0:c1], row-major
     const MatrixF32 a{t.a.data + first * t.a.row_stride, t.a.row_stride, t.a.col_stride};
     const MatrixF32 b{t.b.data + c0 * t.b.col_stride, t.b.row_stride, t.b.col_stride};
-    gemm_part(cols, t.k, a, b, block, cols, false, 0, rows, 0, p1 - p0);
+    gemm_part<Format>(cols, t.k, a, b, block, cols, false, 0, rows, 0, p1 - p0);
     for (int64_t i = 0; i < cols; ++i) {  // C row c0 + i = T column c0 + i
       float* out = c + (c0 + i) * ldc + first;
       for (int64_t j = 0; j < rows; ++j) out[j] = accumulate ? out[j] + block[j * cols + i] : block[j * cols + i];
@@ -184,6 +290,32 @@ void split(const Product& p, const Part& part) {
   }
 }
 
+// C (M, N) (+)= A @ B in the format's arithmetic.
+template <typename Format>
+void gemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, float* c, int64_t ldc, bool accumulate) {
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    if (!accumulate)
+      for (int64_t i = 0; i < m; ++i) std::fill_n(c + i * ldc, n, 0.0f);
+    return;
+  }
+  if (Format::kStep == 1 && m * (k + 2 * n) < k * n) {
+    // Few rows against a large B (a decoder step against the output layer, h W_hhᵀ): B is read in place as
+    // the A of T = Bᵀ Aᵀ and only A's rows are packed (k·m copies instead of k·n), then T is added into
+    // C = Tᵀ, a strided pass over m·n that costs about two copies an element. (bfloat16 products convert
+    // all of B either way, and packing it as B is the faster conversion.)
+    const Product t{n, m, k, {b.data, b.col_stride, b.row_stride}, {a.data, a.col_stride, a.row_stride}};
+    split(t, [&](int64_t r0, int64_t r1, int64_t p0, int64_t p1) {
+      transposed_part<Format>(t, c, ldc, accumulate, r0, r1, p0, p1);
+    });
+    return;
+  }
+  const Product p{m, n, k, a, b};
+  split(p, [&](int64_t r0, int64_t r1, int64_t p0, int64_t p1) {
+    gemm_part<Format>(n, k, a, b, c, ldc, accumulate, r0, r1, p0, p1);
+  });
+}
+
 }  // namespace
 
 bool use_own_sgemm() {
@@ -198,25 +330,15 @@ bool use_own_sgemm() {
 }
 
 void own_sgemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, float* c, int64_t ldc, bool accumulate) {
-  if (m == 0 || n == 0) return;
-  if (k == 0) {
-    if (!accumulate)
-      for (int64_t i = 0; i < m; ++i) std::fill_n(c + i * ldc, n, 0.0f);
-    return;
-  }
-  if (m * (k + 2 * n) < k * n) {
-    // Few rows against a large B (a decoder step against the output layer, h W_hhᵀ): B is read in place as
-    // the A of T = Bᵀ Aᵀ and only A's rows are packed (k·m copies instead of k·n), then T is added into
-    // C = Tᵀ, a strided pass over m·n that costs about two copies an element.
-    const Product t{n, m, k, {b.data, b.col_stride, b.row_stride}, {a.data, a.col_stride, a.row_stride}};
-    split(t, [&](int64_t r0, int64_t r1, int64_t p0, int64_t p1) { transposed_part(t, c, ldc, accumulate, r0, r1, p0, p1); });
-    return;
-  }
-  const Product p{m, n, k, a, b};
-  split(p, [&](int64_t r0, int64_t r1, int64_t p0, int64_t p1) {
-    gemm_part(n, k, a, b, c, ldc, accumulate, r0, r1, p0, p1);
-  });
+  gemm<F32Format>(m, n, k, a, b, c, ldc, accumulate);
 }
+
+#if defined(__AVX512BF16__)
+bool bf16_products_built() { return true; }
+void own_bf16gemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, float* c, int64_t ldc, bool accumulate) {
+  gemm<Bf16Format>(m, n, k, a, b, c, ldc, accumulate);
+}
+#endif
 
 #else  // no AVX-512 target: OpenBLAS does every product
 
@@ -230,6 +352,13 @@ void own_sgemm(int64_t, int64_t, int64_t, MatrixF32, MatrixF32, float*, int64_t,
   fail("own_sgemm: this build has no AVX-512 target; float32 products run on OpenBLAS here");
 }
 
+#endif
+
+#if !defined(__AVX512BF16__)
+bool bf16_products_built() { return false; }
+void own_bf16gemm(int64_t, int64_t, int64_t, MatrixF32, MatrixF32, float*, int64_t, bool) {
+  fail("own_bf16gemm: this build has no AVX512-BF16 target; bf16 products round their inputs and run in float32 here");
+}
 #endif
 
 }  // namespace tg::cpu

@@ -36,4 +36,14 @@ struct MatrixF32 {
 
 void own_sgemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, float* c, int64_t ldc, bool accumulate);
 
+// bfloat16 products of float32 matrices on AVX512-BF16 (vdpbf16ps): the same
+// blocking and promises as own_sgemm, each input rounded to bfloat16 (nearest,
+// ties to even) as it is packed, products summed in float32 two k at a time,
+// subnormal inputs and sums read as zero (the instruction's rule). What
+// MatmulPrecision::bf16 runs on the cpu backend where the build targets
+// AVX512-BF16 (bf16_products_built); elsewhere it rounds copies of the inputs
+// and multiplies them in float32, twice as slowly as float32 itself.
+bool bf16_products_built();
+void own_bf16gemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, float* c, int64_t ldc, bool accumulate);
+
 }  // namespace tg::cpu
