@@ -3,17 +3,23 @@
 # PyTorch, on identical batches and initial weights (bench/README.md explains):
 #   1. per model, a pairing check: dropout 0, 5 steps on both sides, the
 #      first losses must agree (same model, same batches);
-#   2. per model, RUNS alternating training runs of each side, each pair after
-#      a measurement of the machine's sgemm GFLOP/s on (64·30, 512) x (512, 1536):
+#   2. per model, RUNS rounds of training runs, each round after a measurement
+#      of the machine's sgemm GFLOP/s on (64·30, 512) x (512, 1536), then
+#      tapegrad at THREADS and at 1 thread, then PyTorch in every configuration
+#      of bench/torch_configs.sh (1..THREADS threads, OMP_WAIT_POLICY default
+#      and passive); the comparison is with PyTorch's best configuration (the
+#      highest median), thread for thread with its best at 1 thread, and, as
+#      the old column, with PyTorch at THREADS threads (default policy). The
+#      sgemm measurement:
 #      OpenBLAS directly, and tg::matmul (its own AVX-512 kernel where it has
 #      one, backends/cpu/cpu_gemm.h); the limit is the faster of the two.
 #      Medians of tok/s and peak RSS, the ratios tapegrad/PyTorch (of the
 #      medians, and the median of the per-run ratios), and the shares of the
 #      sgemm limit and of OpenBLAS's sgemm (matmul FLOPs per target token ×
 #      tok/s ÷ the median GFLOP/s);
-#   3. per model, RUNS alternating runs of greedy and beam decoding with the
-#      weights tapegrad trained: medians of sentences/s of both sides, the
-#      ratios, and how many outputs are identical.
+#   3. per model, RUNS rounds of greedy and beam decoding with the weights
+#      tapegrad trained, the sides and configurations as in training: medians
+#      of sentences/s, the ratios, and how many outputs are identical.
 # Works from any directory. Environment knobs (defaults in brackets):
 #   BUILD_DIR [build]  THREADS [2]  RUNS [3]  STEPS [100]  MODELS ["cho bahdanau"]
 #   SENTENCES [1000] (greedy)  BEAM_SENTENCES [200]  PYTHON [/usr/bin/python3]
@@ -47,12 +53,29 @@ if ! "$python" -c 'import torch' 2>/dev/null; then
   exit 1
 fi
 tg_bench="$build_dir/bench/bench_seq2seq"
-torch_bench=(env OMP_NUM_THREADS="$threads" "$python" bench/seq2seq_torch.py)
+torch_bench=("$python" bench/seq2seq_torch.py)
+source bench/torch_configs.sh  # torch_configs, config_threads, config_env, best_config
+mapfile -t configs < <(torch_configs "$threads")
+# Runs one side's bench command in a configuration and appends its result lines, tagged config=..., to the results.
+run_tagged() {
+  local config=$1; shift
+  "$@" | sed "/^seq2seq /s/\$/ config=$config/" | tee -a "$results"
+}
+# PyTorch's bench in configuration $1 with the arguments after it (its --threads from the configuration).
+run_torch() {
+  local config=$1; shift
+  # shellcheck disable=SC2046  # config_env's words are separate assignments
+  run_tagged "$config" env $(config_env "$config") "${torch_bench[@]}" "$@" --threads "$(config_threads "$config")"
+}
+tg_configs=("tg-t$threads")
+if ((threads > 1)); then tg_configs+=(tg-t1); fi
 results="$work/results.txt"
 : >"$results"
 
 source bench/stats.sh  # field, median, median3, ratio
 lines() { grep "^seq2seq impl=$1 model=$2 mode=$3 " "$results" || true; }
+# The lines of one configuration: lines IMPL MODEL MODE | in_config CONFIG.
+in_config() { grep " config=$1\$" || true; }
 
 # The machine's sgemm GFLOP/s now on (64·30, 512) x (512, 1536): OpenBLAS directly, tg::matmul, and the
 # faster of the two (the limit), appended to the results.
@@ -64,11 +87,44 @@ measure_sgemm() {
   echo "sgemm threads=$threads load=$(cut -d' ' -f1 /proc/loadavg) openblas_gflops=$openblas tapegrad_gflops=$own" \
     "gflops=$(awk -v a="$openblas" -v b="$own" 'BEGIN { print (a > b ? a : b) }')" | tee -a "$results"
 }
-# Median over the runs of tapegrad's figure / PyTorch's figure of the same run (robust to load drifting between runs).
+# paired_ratio MODEL MODE KEY TG_CONFIG PT_CONFIG: the median over the rounds of tapegrad's figure / PyTorch's
+# figure of the same round (robust to load drifting between rounds).
 paired_ratio() {
-  paste <(lines tapegrad "$1" "$2" | field "$3") <(lines pytorch "$1" "$2" | field "$3") |
+  paste <(lines tapegrad "$1" "$2" | in_config "$4" | field "$3") <(lines pytorch "$1" "$2" | in_config "$5" | field "$3") |
     awk '$2 > 0 { print $1 / $2 }' | median3
 }
+# config_median IMPL MODEL MODE CONFIG KEY: the median of KEY over one configuration's runs.
+config_median() { lines "$1" "$2" "$3" | in_config "$4" | field "$5" | median; }
+# compare MODEL MODE KEY: table cells "tg | PyTorch best (config) | ratio (paired) | tg at 1 | PyTorch best at 1
+# (config) | ratio (paired) | PyTorch at THREADS default | ratio (paired)".
+compare() {
+  local model=$1 mode=$2 key=$3 tg pt best best1 tg1 pt1 ptn cells
+  best=$(lines pytorch "$model" "$mode" | best_config '*' "$key")
+  best1=$(lines pytorch "$model" "$mode" | best_config 't1-*' "$key")
+  tg=$(config_median tapegrad "$model" "$mode" "tg-t$threads" "$key")
+  pt=$(config_median pytorch "$model" "$mode" "$best" "$key")
+  cells="$tg | $pt ($best) | $(ratio "$tg" "$pt") ($(paired_ratio "$model" "$mode" "$key" "tg-t$threads" "$best"))"
+  if ((threads > 1)); then
+    tg1=$(config_median tapegrad "$model" "$mode" tg-t1 "$key")
+    pt1=$(config_median pytorch "$model" "$mode" "$best1" "$key")
+    ptn=$(config_median pytorch "$model" "$mode" "t$threads-default" "$key")
+    cells+=" | $tg1 | $pt1 ($best1) | $(ratio "$tg1" "$pt1") ($(paired_ratio "$model" "$mode" "$key" tg-t1 "$best1"))"
+    cells+=" | $ptn | $(ratio "$tg" "$ptn") ($(paired_ratio "$model" "$mode" "$key" "tg-t$threads" "t$threads-default"))"
+  fi
+  echo "$cells"
+}
+# The header cells that go with compare's, after $1 (tok/s or sent/s).
+compare_header() {
+  local unit=$1
+  printf '%s' "tapegrad $unit ($threads threads) | PyTorch $unit at its best (configuration) | tapegrad/PyTorch best (per-round median)"
+  if ((threads > 1)); then
+    printf '%s' " | tapegrad $unit at 1 thread | PyTorch $unit at its best at 1 thread | thread for thread (per-round median)"
+    printf '%s' " | PyTorch $unit at $threads threads, default policy | tapegrad/PyTorch at $threads threads (per-round median)"
+  fi
+  echo
+}
+# A markdown separator row of $1 cells.
+separator() { printf '|'; for ((c = 0; c < $1; c++)); do printf -- '---|'; done; echo; }
 
 echo "== machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(date '+%Y-%m-%d %H:%M') =="
 
@@ -82,7 +138,7 @@ for model in $models; do
   echo "== $model: pairing check (dropout 0, 5 steps) =="
   "$tg_bench" train --model "$model" "${model_flags[@]}" --threads "$threads" --steps 5 --warmup 1 --dropout 0 \
     --plan "$work/$model-check.plan" --init "$work/$model-check-init.safetensors" | tee -a "$work/check.txt"
-  "${torch_bench[@]}" train --threads "$threads" --plan "$work/$model-check.plan" \
+  OMP_NUM_THREADS="$threads" "${torch_bench[@]}" train --threads "$threads" --plan "$work/$model-check.plan" \
     --init "$work/$model-check-init.safetensors" | tee -a "$work/check.txt"
   for key in first_loss last_loss; do
     tg=$(grep "impl=tapegrad model=$model " "$work/check.txt" | tail -1 | field "$key")
@@ -93,13 +149,18 @@ for model in $models; do
   done
 
   echo
-  echo "== $model: training, $runs alternating runs each, $steps steps, threads=$threads =="
+  echo "== $model: training, $runs rounds, $steps steps: tapegrad at ${tg_configs[*]#tg-}, PyTorch at ${configs[*]} =="
   for ((i = 1; i <= runs; i++)); do
     measure_sgemm
-    "$tg_bench" train --model "$model" "${model_flags[@]}" --threads "$threads" --steps "$steps" --plan "$work/$model.plan" \
-      --init "$work/$model-init.safetensors" --save "$work/$model-trained.safetensors" | tee -a "$results"
-    "${torch_bench[@]}" train --threads "$threads" --plan "$work/$model.plan" \
-      --init "$work/$model-init.safetensors" | tee -a "$results"
+    run_tagged "tg-t$threads" "$tg_bench" train --model "$model" "${model_flags[@]}" --threads "$threads" --steps "$steps" \
+      --plan "$work/$model.plan" --init "$work/$model-init.safetensors" --save "$work/$model-trained.safetensors"
+    if ((threads > 1)); then
+      run_tagged tg-t1 "$tg_bench" train --model "$model" "${model_flags[@]}" --threads 1 --steps "$steps" \
+        --plan "$work/$model.plan" --init "$work/$model-init.safetensors"
+    fi
+    for config in "${configs[@]}"; do
+      run_torch "$config" train --plan "$work/$model.plan" --init "$work/$model-init.safetensors"
+    done
   done
 
   if [[ "$model" == transformer ]]; then continue; fi  # training only (see the header)
@@ -107,11 +168,17 @@ for model in $models; do
   echo "== $model: decoding with the weights tapegrad trained ($sentences sentences greedy, $beam_sentences beam)," \
     "$runs alternating runs each =="
   for ((i = 1; i <= runs; i++)); do
-    "$tg_bench" decode --model "$model" "${model_flags[@]}" --threads "$threads" --weights "$work/$model-trained.safetensors" \
-      --sentences "$sentences" --beam-sentences "$beam_sentences" --plan "$work/$model-decode.plan" \
-      --outputs "$work/$model-outputs.txt" | tee -a "$results"
-    "${torch_bench[@]}" decode --threads "$threads" --plan "$work/$model-decode.plan" \
-      --weights "$work/$model-trained.safetensors" --compare "$work/$model-outputs.txt" | tee -a "$results"
+    for tg_config in "${tg_configs[@]}"; do
+      outputs=$work/$model-outputs.txt
+      if [[ "$tg_config" != "tg-t$threads" ]]; then outputs=$work/$model-outputs-1.txt; fi
+      run_tagged "$tg_config" "$tg_bench" decode --model "$model" "${model_flags[@]}" --threads "$(config_threads "${tg_config#tg-}")" \
+        --weights "$work/$model-trained.safetensors" --sentences "$sentences" --beam-sentences "$beam_sentences" \
+        --plan "$work/$model-decode.plan" --outputs "$outputs"
+    done
+    for config in "${configs[@]}"; do
+      run_torch "$config" decode --plan "$work/$model-decode.plan" --weights "$work/$model-trained.safetensors" \
+        --compare "$work/$model-outputs.txt"
+    done
   done
 done
 
@@ -125,17 +192,35 @@ echo "sgemm (1920,512)x(512,1536), threads=$threads, medians over the runs: Open
   "tg::matmul $own (range $(grep '^sgemm ' "$results" | field tapegrad_gflops | sort -g | sed -n '1p;$p' | paste -sd-));" \
   "the limit (the faster, per run): $sgemm"
 echo "vocabulary: ${VOCAB:-word}$([[ "${VOCAB:-word}" == subword ]] && echo " (${VOCAB_SIZE:-8000} pieces, joint)"), tied: ${TIE:-0}"
-echo "| model | tapegrad tok/s | PyTorch tok/s | tapegrad/PyTorch (per-run median) | tapegrad peak RSS MB (live tensors at most) | PyTorch peak RSS MB | RSS tapegrad/PyTorch | matmul MFLOP/tok | tapegrad % of sgemm limit | PyTorch % of sgemm limit | tapegrad % of OpenBLAS sgemm | PyTorch % of OpenBLAS sgemm |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "PyTorch configurations: t<threads>-<OMP_WAIT_POLICY default or passive>; its best is the highest median"
+ncells=$(( threads > 1 ? 9 : 4 ))
+echo "| model | $(compare_header tok/s) |"
+separator "$ncells"
 for model in $models; do
-  tg_tok=$(lines tapegrad "$model" train | field tok_per_s | median)
-  pt_tok=$(lines pytorch "$model" train | field tok_per_s | median)
-  tg_rss=$(lines tapegrad "$model" train | field peak_rss_mb | median)
-  tg_live=$(lines tapegrad "$model" train | field host_peak_in_use_mb | median)
-  pt_rss=$(lines pytorch "$model" train | field peak_rss_mb | median)
+  echo "| $model | $(compare "$model" train tok_per_s) |"
+done
+echo
+echo "Memory and the sgemm limit (tapegrad at $threads threads; PyTorch at its best configuration):"
+echo "| model | tapegrad peak RSS MB (live tensors at most) | PyTorch peak RSS MB | RSS tapegrad/PyTorch | matmul MFLOP/tok | tapegrad % of sgemm limit | PyTorch % of sgemm limit | tapegrad % of OpenBLAS sgemm | PyTorch % of OpenBLAS sgemm |"
+separator 9
+for model in $models; do
+  best=$(lines pytorch "$model" train | best_config '*' tok_per_s)
+  tg_tok=$(config_median tapegrad "$model" train "tg-t$threads" tok_per_s)
+  pt_tok=$(config_median pytorch "$model" train "$best" tok_per_s)
+  tg_rss=$(config_median tapegrad "$model" train "tg-t$threads" peak_rss_mb)
+  tg_live=$(config_median tapegrad "$model" train "tg-t$threads" host_peak_in_use_mb)
+  pt_rss=$(config_median pytorch "$model" train "$best" peak_rss_mb)
   mflop=$(lines tapegrad "$model" train | field matmul_mflop_per_tok | head -1)
   share() { awk -v t="$1" -v f="$mflop" -v g="$2" 'BEGIN { printf "%.1f", 100 * t * f * 1e6 / (g * 1e9) }'; }
-  echo "| $model | $tg_tok | $pt_tok | $(ratio "$tg_tok" "$pt_tok") ($(paired_ratio "$model" train tok_per_s)) | $tg_rss ($tg_live) | $pt_rss | $(ratio "$tg_rss" "$pt_rss") | $mflop | $(share "$tg_tok" "$sgemm") | $(share "$pt_tok" "$sgemm") | $(share "$tg_tok" "$openblas") | $(share "$pt_tok" "$openblas") |"
+  echo "| $model | $tg_rss ($tg_live) | $pt_rss | $(ratio "$tg_rss" "$pt_rss") | $mflop | $(share "$tg_tok" "$sgemm") | $(share "$pt_tok" "$sgemm") | $(share "$tg_tok" "$openblas") | $(share "$pt_tok" "$openblas") |"
+done
+echo
+echo "Every configuration's median (tok/s):"
+for model in $models; do
+  row="$model:"
+  for c in "${tg_configs[@]}"; do row+=" $c $(config_median tapegrad "$model" train "$c" tok_per_s)"; done
+  for c in "${configs[@]}"; do row+=" $c $(config_median pytorch "$model" train "$c" tok_per_s)"; done
+  echo "$row"
 done
 
 if [[ " $models " == " transformer " ]]; then
@@ -144,17 +229,26 @@ if [[ " $models " == " transformer " ]]; then
   exit 0
 fi
 echo
-echo "== decoding: sentences/s, medians of $runs runs, threads=$threads =="
-echo "| model | search | sentences | tapegrad sent/s | PyTorch sent/s | tapegrad/PyTorch (per-run median) | identical outputs (runs) |"
-echo "|---|---|---|---|---|---|---|"
+echo "== decoding: sentences/s, medians of $runs rounds =="
+echo "| model | search | sentences | $(compare_header sent/s) | identical outputs (runs, all PyTorch configurations) |"
+separator $((ncells + 3))
 for model in $models; do
   if [[ "$model" == transformer ]]; then continue; fi
   for mode in greedy beam5; do
-    tg=$(lines tapegrad "$model" "$mode" | field sent_per_s | median)
-    pt=$(lines pytorch "$model" "$mode" | field sent_per_s | median)
     n=$(lines tapegrad "$model" "$mode" | field sentences | head -1)
     same=$(lines pytorch "$model" "$mode" | field identical_to_tapegrad | sort -u | paste -sd,)  # one figure when every run agrees
-    echo "| $model | $mode | $n | $tg | $pt | $(ratio "$tg" "$pt") ($(paired_ratio "$model" "$mode" sent_per_s)) | $same |"
+    echo "| $model | $mode | $n | $(compare "$model" "$mode" sent_per_s) | $same |"
+  done
+done
+echo
+echo "Every configuration's median (sent/s):"
+for model in $models; do
+  if [[ "$model" == transformer ]]; then continue; fi
+  for mode in greedy beam5; do
+    row="$model $mode:"
+    for c in "${tg_configs[@]}"; do row+=" $c $(config_median tapegrad "$model" "$mode" "$c" sent_per_s)"; done
+    for c in "${configs[@]}"; do row+=" $c $(config_median pytorch "$model" "$mode" "$c" sent_per_s)"; done
+    echo "$row"
   done
 done
 echo
