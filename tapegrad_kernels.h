@@ -16,6 +16,7 @@
 #include "kernels/ctc/ctc_loss.h"
 #include "kernels/dropout/dropout_mask.h"
 #include "kernels/gru/gru.h"
+#include "kernels/int8/int8_linear.h"
 #include "kernels/nll/nll.h"
 #include "kernels/topk/topk_rows.h"
 #include "tapegrad.h"

@@ -43,7 +43,8 @@ struct Config {
   int threads = 2;
   int settle_ms = 100;  // pause after switching sides, so the other side's spinning threads sleep
   std::vector<int64_t> mkn;  // one problem (M K N) instead of the default list
-  std::string precision = "fp32";  // tapegrad's side: tg::MatmulPrecision (bf16: the AVX512-BF16 kernel where built)
+  std::string precision = "fp32";  // tapegrad's side: tg::MatmulPrecision (bf16: the AVX512-BF16 kernel where built),
+                                   // or int8: tg::Int8Linear with Bᵀ as its weight (quantized once, outside the timing)
 };
 
 // A (m, k) @ B (k, n)
@@ -91,11 +92,16 @@ Result compare(const Problem& p, const Config& cfg) {
   // Each side with its threading configured; tapegrad's may keep OpenBLAS
   // single-threaded and split the product itself.
   const auto settle = std::chrono::milliseconds(cfg.settle_ms);
+  const bool int8 = cfg.precision == "int8";
+  const tg::Int8Linear int8_layer = int8 ? tg::Int8Linear::quantize(tg::transpose(b, 0, 1).contiguous()) : tg::Int8Linear();
+  const tg::MatmulPrecision float_precision =
+      int8 ? tg::MatmulPrecision::fp32 : tg::parse_matmul_precision(cfg.precision, "--precision");
+  auto product = [&] { return int8 ? int8_layer(a) : tg::matmul(a, b); };
   auto time_tapegrad = [&](int iterations) {
     tg::set_num_threads(cfg.threads);
     std::this_thread::sleep_for(settle);
-    const tg::MatmulPrecisionGuard precision(tg::parse_matmul_precision(cfg.precision, "--precision"));
-    return seconds_for(iterations, [&] { tg::Tensor out = tg::matmul(a, b); });
+    const tg::MatmulPrecisionGuard precision(float_precision);
+    return seconds_for(iterations, [&] { tg::Tensor out = product(); });
   };
   auto time_openblas = [&](int iterations) {
     openblas_set_num_threads(cfg.threads);
@@ -110,8 +116,8 @@ Result compare(const Problem& p, const Config& cfg) {
   time_openblas(1);
   tg::set_num_threads(cfg.threads);
   const std::vector<float> got = [&] {
-    const tg::MatmulPrecisionGuard precision(tg::parse_matmul_precision(cfg.precision, "--precision"));
-    return tg::matmul(a, b).to_vector<float>();
+    const tg::MatmulPrecisionGuard precision(float_precision);
+    return product().to_vector<float>();
   }();
   double max_diff = 0, max_ref = 0;
   for (size_t i = 0; i < got.size(); ++i) {
@@ -148,7 +154,7 @@ int main(int argc, char** argv) {
   app.add_option("--threads", cfg.threads, "Threads for kernels and OpenBLAS")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--settle-ms", cfg.settle_ms, "Pause before each timed block, after switching sides")->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_option("--mkn", cfg.mkn, "Only this problem: M K N for (M, K) x (K, N)")->expected(3)->check(CLI::PositiveNumber);
-  app.add_option("--precision", cfg.precision, "tapegrad's product precision: fp32, tf32, bf16 or fp16 (OpenBLAS: float32)")
+  app.add_option("--precision", cfg.precision, "tapegrad's product precision: fp32, tf32, bf16, fp16, or int8 (Int8Linear; OpenBLAS: float32)")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   const std::vector<Problem> problems =

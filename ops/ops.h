@@ -30,6 +30,7 @@
 #include "ops/binary_cross_entropy.h"
 #include "ops/logsumexp.h"
 #include "ops/var.h"
+#include "ops/int8_linear.h"
 #include "ops/layer_norm.h"
 #include "ops/ctc_decode.h"
 #include "ops/ctc_loss.h"

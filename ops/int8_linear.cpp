@@ -1,0 +1,52 @@
+#include "ops/int8_linear.h"
+
+#include "core/error.h"
+#include "core/grad_mode.h"
+#include "core/kernels.h"
+#include "core/profiler.h"
+#include "ops/reshape.h"
+
+namespace tg {
+
+namespace {
+void check_host_float32(const Tensor& t, const char* what) {
+  if (!t.device().is_host() || t.dtype() != DType::f32)
+    fail("Int8Linear: {} must be a float32 host tensor, got {} on {}", what, dtype_name(t.dtype()), t.device().str());
+}
+}  // namespace
+
+Int8Linear Int8Linear::quantize(const Tensor& weight, const Tensor& bias) {
+  check_host_float32(weight, "the weight");
+  if (weight.ndim() != 2) fail("Int8Linear: the weight must be (out, in), got {}", weight.shape().str());
+  Int8Linear layer;
+  layer.weight_ = std::make_shared<const kernels::Int8Rows>(kernels::quantize_rows(weight.view()));
+  if (bias.defined()) {
+    check_host_float32(bias, "the bias");
+    if (bias.shape() != Shape{weight.size(0)})
+      fail("Int8Linear: the bias must be ({}) for a weight {}, got {}", weight.size(0), weight.shape().str(),
+           bias.shape().str());
+    layer.bias_ = bias.detach().contiguous();
+  }
+  return layer;
+}
+
+Tensor Int8Linear::operator()(const Tensor& x_in) const {
+  const ProfileScope profile("int8_linear");
+  if (!defined()) fail("Int8Linear: not quantized (make one with Int8Linear::quantize)");
+  check_host_float32(x_in, "x");
+  if (grad_enabled() && x_in.requires_grad())
+    fail("Int8Linear: no gradient through int8 products (they are for inference): call it under tg::NoGrad or "
+         "with an x that does not require grad");
+  const int64_t K = in_features(), N = out_features();
+  if (x_in.ndim() == 0 || x_in.size(-1) != K)
+    fail("Int8Linear: x {} against a weight ({}, {}): expected x (..., {})", x_in.shape().str(), N, K, K);
+  const Tensor x = reshape(x_in, Shape{-1, K}).contiguous();  // (M, K)
+  Tensor y = kernels::empty_like(x, Shape{x.size(0), N});
+  kernels::int8_linear(backend_for(x.device()),
+                       {x.view(), weight_.get(), bias_.defined() ? bias_.view() : View{}, y.view()});
+  Shape shape = x_in.shape();
+  shape[shape.size() - 1] = N;
+  return reshape(y, shape);
+}
+
+}  // namespace tg

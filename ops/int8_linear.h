@@ -1,0 +1,38 @@
+#pragma once
+// A linear layer with int8 weights, for decoding (issue #40): PyTorch's
+// quantize_dynamic for one Linear. The weight W (N, K) is quantized once, per
+// row; each call quantizes x's rows and sums in int32 (kernels/int8/):
+//   y_ij = t_i s_j Σ_k p_ik q_jk + b_j,   x (..., K) -> y (..., N), float32
+// About 4x less weight memory and, on AVX512-VNNI, four products per byte
+// lane an instruction. No gradient: quantized products are for inference, so
+// a call that would record one (grad mode on and x requiring grad) throws.
+// Host tensors only (no CUDA body).
+#include <cstdint>
+#include <memory>
+
+#include "core/tensor.h"
+#include "kernels/int8/int8_linear.h"
+
+namespace tg {
+
+class Int8Linear {
+ public:
+  Int8Linear() = default;
+  // weight (N, K) float32, bias (N) float32 or undefined. Throws on a
+  // non-finite weight, naming its row and column.
+  static Int8Linear quantize(const Tensor& weight, const Tensor& bias = {});
+
+  Tensor operator()(const Tensor& x) const;
+
+  bool defined() const { return weight_ != nullptr; }
+  int64_t in_features() const { return weight_ ? weight_->cols : 0; }
+  int64_t out_features() const { return weight_ ? weight_->rows : 0; }
+  const kernels::Int8Rows& weight() const { return *weight_; }
+  const Tensor& bias() const { return bias_; }
+
+ private:
+  std::shared_ptr<const kernels::Int8Rows> weight_;  // shared by copies: it never changes
+  Tensor bias_;
+};
+
+}  // namespace tg

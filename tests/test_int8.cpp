@@ -1,0 +1,156 @@
+// Int8 products for decoding (issue #40): kernels/int8/ (quantizers, the cpu
+// body against the reference body, bit for bit) and tg::Int8Linear (against
+// the float32 product within the quantization's error bound, errors).
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "backends/cpu/cpu_backend.h"
+#include "backends/reference/reference_backend.h"
+#include "tapegrad.h"
+#include "test_support.h"
+
+using tg::DType;
+using tg::Shape;
+using tg::Tensor;
+
+namespace {
+
+Tensor uniform(Shape shape, std::mt19937& rng, double scale = 1) {
+  std::uniform_real_distribution<float> u(-1, 1);
+  std::vector<float> values(static_cast<size_t>(shape.numel()));
+  for (float& v : values) v = static_cast<float>(scale) * u(rng);
+  return tg::tensor(values, shape);
+}
+
+std::vector<float> run_kernel(tg::Backend& backend, const Tensor& x, const tg::kernels::Int8Rows& w, const Tensor& bias) {
+  Tensor y = tg::zeros({x.size(0), w.rows});
+  tg::kernels::int8_linear(backend, {x.view(), &w, bias.defined() ? bias.view() : tg::View{}, y.view()});
+  return y.to_vector<float>();
+}
+
+}  // namespace
+
+TEST_CASE("quantize_rows: per-row scales, codes in [-127, 127], round to nearest, a zero row") {
+  const Tensor w = tg::tensor(std::vector<float>{1.0f, -0.5f, 0.25f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, -3.0f, 1.5f, 0.01f, 3.0f},
+                              Shape{3, 4});
+  const tg::kernels::Int8Rows q = tg::kernels::quantize_rows(w.view());
+  CHECK(q.rows == 3);
+  CHECK(q.cols == 4);
+  CHECK(q.scales[0] == doctest::Approx(1.0 / 127));
+  CHECK(q.scales[1] == 1.0f);  // a zero row keeps scale 1 (codes 0)
+  CHECK(q.scales[2] == doctest::Approx(3.0 / 127));
+  CHECK(q.code(0, 0) == 127);
+  CHECK(q.code(0, 1) == -64);  // -63.5 rounds to the even -64
+  CHECK(q.code(0, 2) == 32);   // 31.75
+  CHECK(q.code(2, 0) == -127);
+  CHECK(q.code(2, 2) == 0);    // 0.42
+  CHECK(q.code(2, 3) == 127);
+  CHECK(q.sums[0] == 127 - 64 + 32);
+  CHECK(q.sums[1] == 0);
+  Tensor bad = tg::zeros({2, 3});
+  bad.data<float>()[4] = NAN;
+  CHECK_THROWS_WITH_AS(tg::kernels::quantize_rows(bad.view()),
+                       "quantize_rows: weight[1, 1] is nan: only finite weights can be quantized", tg::Error);
+}
+
+TEST_CASE("int8_linear: the cpu body equals the reference body bit for bit on every tile and remainder") {
+  std::mt19937 rng(40);
+  tg::set_num_threads(2);
+  struct Dims {
+    int64_t m, k, n;
+  };
+  // K not a multiple of 4, N past several 32-column panels with a narrow last one, M past a 12-row tile.
+  const Dims dims[] = {{1, 1, 1}, {3, 5, 7}, {12, 64, 32}, {13, 130, 95}, {40, 257, 300}, {64, 512, 1000}, {5, 1024, 33}};
+  for (const Dims& d : dims)
+    for (bool with_bias : {false, true}) {
+      INFO("m=" << d.m << " k=" << d.k << " n=" << d.n << " bias=" << with_bias);
+      const Tensor x = uniform({d.m, d.k}, rng, 3), w = uniform({d.n, d.k}, rng, 0.2);
+      const Tensor bias = with_bias ? uniform({d.n}, rng) : Tensor();
+      const tg::kernels::Int8Rows q = tg::kernels::quantize_rows(w.view());
+      const std::vector<float> cpu = run_kernel(tg::cpu_backend(), x, q, bias);
+      const std::vector<float> ref = run_kernel(tg::reference_backend(), x, q, bias);
+      CHECK(std::memcmp(cpu.data(), ref.data(), cpu.size() * sizeof(float)) == 0);
+    }
+}
+
+TEST_CASE("Int8Linear: within the quantization's bound of the float32 product; batch shapes; bias") {
+  std::mt19937 rng(41);
+  const int64_t B = 3, T = 4, K = 300, N = 70;
+  const Tensor x = uniform({B, T, K}, rng, 2), w = uniform({N, K}, rng, 0.1), bias = uniform({N}, rng);
+  const tg::Int8Linear layer = tg::Int8Linear::quantize(w, bias);
+  CHECK(layer.in_features() == K);
+  CHECK(layer.out_features() == N);
+  const tg::NoGrad no_grad;
+  const Tensor got = layer(x);
+  CHECK(got.shape() == Shape{B, T, N});
+  const Tensor exact = tg::linear(x, tg::transpose(w, 0, 1), bias);  // linear takes w (K, N)
+  // |x w - x̂ ŵ| <= Σ_k |x_k| s/2 + |w_k| t/2 + t s/4 for x̂ = t p, ŵ = s q (half a step each), plus float rounding.
+  const std::vector<float> xs = x.to_vector<float>(), ws = w.to_vector<float>(), g = got.to_vector<float>(),
+                           e = exact.to_vector<float>();
+  double worst = 0;  // the largest error as a share of its bound
+  for (int64_t r = 0; r < B * T; ++r) {
+    double largest = 0;
+    for (int64_t k = 0; k < K; ++k) largest = std::max(largest, double(std::abs(xs[r * K + k])));
+    const double t = largest / 127;
+    for (int64_t j = 0; j < N; ++j) {
+      double w_largest = 0, bound = 0;
+      for (int64_t k = 0; k < K; ++k) w_largest = std::max(w_largest, double(std::abs(ws[j * K + k])));
+      const double s = w_largest / 127;
+      for (int64_t k = 0; k < K; ++k) bound += std::abs(xs[r * K + k]) * s / 2 + std::abs(ws[j * K + k]) * t / 2 + t * s / 4;
+      worst = std::max(worst, std::abs(double(g[r * N + j]) - e[r * N + j]) / (bound + 1e-5));
+    }
+  }
+  CHECK(worst <= 1.0);
+  CHECK(worst > 0.001);  // the product did go through int8: it is not the float32 one
+  // A quantized product of a row is the same alone and in a batch (rows are quantized one by one).
+  const Tensor row = layer(tg::select(tg::select(x, 0, 1), 0, 2));  // x[1, 2] (K)
+  const std::vector<float> alone = row.to_vector<float>();
+  for (int64_t j = 0; j < N; ++j) CHECK(alone[j] == g[(1 * T + 2) * N + j]);
+}
+
+TEST_CASE("Int8Linear: a non-finite input row comes out NaN, the other rows do not") {
+  std::mt19937 rng(42);
+  const Tensor w = uniform({5, 8}, rng);
+  Tensor x = uniform({3, 8}, rng);
+  x.data<float>()[8 + 3] = INFINITY;  // row 1
+  const tg::NoGrad no_grad;
+  const std::vector<float> y = tg::Int8Linear::quantize(w)(x).to_vector<float>();
+  for (int64_t j = 0; j < 5; ++j) {
+    CHECK(std::isfinite(y[j]));
+    CHECK(std::isnan(y[5 + j]));
+    CHECK(std::isfinite(y[10 + j]));
+  }
+}
+
+TEST_CASE("Int8Linear: errors name what was expected and what was got") {
+  std::mt19937 rng(43);
+  const Tensor w = uniform({4, 6}, rng);
+  const tg::Int8Linear layer = tg::Int8Linear::quantize(w);
+  const tg::NoGrad no_grad;
+  CHECK_THROWS_WITH_AS(layer(tg::zeros({2, 5})), "Int8Linear: x (2, 5) against a weight (4, 6): expected x (..., 6)",
+                       tg::Error);
+  CHECK_THROWS_WITH_AS(layer(tg::zeros({2, 6}, {DType::f64})),
+                       "Int8Linear: x must be a float32 host tensor, got float64 on cpu", tg::Error);
+  CHECK_THROWS_WITH_AS(tg::Int8Linear::quantize(w, tg::zeros({5})),
+                       "Int8Linear: the bias must be (4) for a weight (4, 6), got (5,)", tg::Error);
+  CHECK_THROWS_WITH_AS(tg::Int8Linear::quantize(tg::zeros({6})), "Int8Linear: the weight must be (out, in), got (6,)",
+                       tg::Error);
+  CHECK_THROWS_WITH_AS(tg::Int8Linear()(tg::zeros({2, 6})),
+                       "Int8Linear: not quantized (make one with Int8Linear::quantize)", tg::Error);
+}
+
+TEST_CASE("Int8Linear: no gradient: a call that would record one throws") {
+  std::mt19937 rng(44);
+  const tg::Int8Linear layer = tg::Int8Linear::quantize(uniform({4, 6}, rng));
+  const Tensor x = uniform({2, 6}, rng).requires_grad_();
+  CHECK_THROWS_WITH_AS(layer(x),
+                       "Int8Linear: no gradient through int8 products (they are for inference): call it under "
+                       "tg::NoGrad or with an x that does not require grad",
+                       tg::Error);
+  const tg::NoGrad no_grad;
+  CHECK(layer(x).shape() == Shape{2, 4});
+}
