@@ -126,12 +126,19 @@ Step BahdanauModel::step(const Encoded& encoded, const Tensor& prev_tokens, cons
   const Tensor gi = input.project_onto(1, a.context, input.project_with_bias(0, y));  // (B, 3H)
   const Tensor state = decoder.cell.step(gi, hidden, decoder.cell.weights().weight_hh_t());  // (B, H) or [h; c]
   const Tensor s = decoder.cell.output(state);                                     // (B, H)
-  const Tensor logits = decoder.logits(concat({s, a.context, y}, 1));              // (B, H + 2H + E) -> (B, V)
+  const Tensor features = concat({s, a.context, y}, 1);                            // (B, H + 2H + E)
+  const Tensor logits = decoder.int8_out.defined() ? detail::output_logits(decoder.int8_out, features)
+                                                   : decoder.logits(features);    // (B, V)
   Step result;
   result.log_probs = log_softmax(logits, -1);  // (B, V)
   result.hidden = state;
   result.attention = a.weights;
   return result;
+}
+
+void BahdanauModel::quantize_for_decoding() {
+  decoder.int8_out = detail::quantize_output(decoder.out, decoder.tied ? decoder.embed.weight : Tensor(),
+                                             decoder.out_bias);
 }
 
 }  // namespace tg::translate

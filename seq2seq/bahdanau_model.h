@@ -53,6 +53,8 @@ struct BahdanauDecoder : nn::Module {
 
   // logits (..., V) from [s; c; E y] (..., H + 2H + E), tied or not (detail::output_logits).
   Tensor logits(const Tensor& features) const;
+  // The output layer with int8 weights once quantized for decoding; step() uses it then.
+  detail::Int8OutputLayer int8_out;
 };
 
 class BahdanauModel : public Seq2Seq {
@@ -64,6 +66,8 @@ class BahdanauModel : public Seq2Seq {
   Tensor forward(const text::Batch& batch) const override;
   Step step(const Encoded& encoded, const Tensor& prev_tokens, const Tensor& hidden) const override;
   std::string type_name() const override { return "BahdanauModel"; }
+  void quantize_for_decoding() override;
+  bool quantized_for_decoding() const override { return decoder.int8_out.defined(); }
 
   Encoder encoder;  // bidirectional: E -> 2H
   BahdanauDecoder decoder;

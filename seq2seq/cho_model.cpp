@@ -8,6 +8,7 @@
 #include "ops/concat.h"
 #include "ops/matmul.h"
 #include "ops/select.h"
+#include "ops/slice.h"
 #include "ops/softmax.h"
 #include "ops/stack.h"
 #include "ops/tanh.h"
@@ -110,11 +111,19 @@ Step ChoModel::step(const Encoded& encoded, const Tensor& prev_tokens, const Ten
   const Tensor context_output = shared ? encoded.context_output : output_parts().project_with_bias(1, c);
   const Tensor state = decoder.cell.step(cell_input(y, context_input), hidden, decoder.cell.weights().weight_hh_t());  // (B, H) or [h; c]
   const Tensor s = decoder.cell.output(state);                                            // (B, H)
-  const Tensor logits = output_logits(concat({decoder.dropout(s), y}, 1), context_output);  // (B, V)
+  const Tensor s_y = concat({decoder.dropout(s), y}, 1);                                   // (B, H + E)
+  const Tensor logits = int8_out_.defined() ? add(int8_out_(s_y), context_output)       // (B, V)
+                                            : output_logits(s_y, context_output);
   Step result;
   result.log_probs = log_softmax(logits, -1);  // (B, V)
   result.hidden = state;
   return result;
+}
+
+void ChoModel::quantize_for_decoding() {
+  // The step's share of the output layer, W_o^{s,y} = W_o[:, :H + E]; the context's share is computed once per
+  // sentence in float32 (encode).
+  int8_out_ = Int8Linear::quantize(slice(decoder.out.weight, 1, 0, config_.hidden + config_.embed));
 }
 
 }  // namespace tg::translate

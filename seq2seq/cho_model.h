@@ -26,6 +26,7 @@
 #include "nn/embedding.h"
 #include "nn/input_parts.h"
 #include "nn/linear.h"
+#include "ops/int8_linear.h"
 #include "seq2seq/model_parts.h"
 #include "seq2seq/seq2seq.h"
 
@@ -51,6 +52,8 @@ class ChoModel : public Seq2Seq {
   Tensor forward(const text::Batch& batch) const override;
   Step step(const Encoded& encoded, const Tensor& prev_tokens, const Tensor& hidden) const override;
   std::string type_name() const override { return "ChoModel"; }
+  void quantize_for_decoding() override;
+  bool quantized_for_decoding() const override { return int8_out_.defined(); }
 
   Encoder encoder;  // one direction: E -> H
   ChoDecoder decoder;
@@ -64,6 +67,7 @@ class ChoModel : public Seq2Seq {
   Tensor cell_input(const Tensor& y, const Tensor& context_share) const;
   Tensor output_logits(const Tensor& s_y, const Tensor& context_share) const;
   ModelConfig config_;
+  Int8Linear int8_out_;  // W_o^{s,y} (V, H + E) with int8 weights, once quantized for decoding
 };
 
 }  // namespace tg::translate

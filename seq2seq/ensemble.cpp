@@ -103,4 +103,10 @@ Step Ensemble::step(const Encoded& encoded, const Tensor& prev_tokens, const Ten
   return result;
 }
 
+void Ensemble::quantize_for_decoding() {
+  for (const std::unique_ptr<Seq2Seq>& member : members_) member->quantize_for_decoding();
+}
+
+bool Ensemble::quantized_for_decoding() const { return members_.front()->quantized_for_decoding(); }
+
 }  // namespace tg::translate

@@ -27,6 +27,8 @@ class Ensemble : public Seq2Seq {
   Tensor forward(const text::Batch& batch) const override;
   Step step(const Encoded& encoded, const Tensor& prev_tokens, const Tensor& hidden) const override;
   std::string type_name() const override { return "Ensemble"; }
+  void quantize_for_decoding() override;  // every member
+  bool quantized_for_decoding() const override;
 
   size_t size() const { return members_.size(); }
 

@@ -153,6 +153,18 @@ Tensor output_logits(const nn::Linear& out, const Tensor& features, const Tensor
   return reshape(logits, shape);  // (..., V)
 }
 
+Int8OutputLayer quantize_output(const nn::Linear& out, const Tensor& tied_embedding, const Tensor& tied_bias) {
+  Int8OutputLayer layer;
+  layer.out = Int8Linear::quantize(out.weight, out.bias);
+  if (tied_embedding.defined()) layer.tied = Int8Linear::quantize(tied_embedding, tied_bias);  // (V, E): rows are words
+  return layer;
+}
+
+Tensor output_logits(const Int8OutputLayer& layer, const Tensor& features) {
+  const Tensor projected = layer.out(features);  // (..., V) untied; (..., E) tied
+  return layer.tied.defined() ? layer.tied(projected) : projected;
+}
+
 }  // namespace tg::translate::detail
 
 namespace tg::translate {

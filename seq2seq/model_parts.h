@@ -13,6 +13,7 @@
 #include "nn/gru_cell.h"
 #include "nn/lstm.h"
 #include "nn/lstm_cell.h"
+#include "ops/int8_linear.h"
 #include "seq2seq/seq2seq.h"
 
 namespace tg::translate::detail {
@@ -108,5 +109,14 @@ struct DecoderCell {
 // transpose to the vocabulary:  (W_o x + b_o) E_tgtᵀ + b_v,  E_tgt (V, E), b_v (V,).
 Tensor output_logits(const nn::Linear& out, const Tensor& features, const Tensor& tied_embedding,
                      const Tensor& tied_bias);
+
+// The same output layer with int8 weights, for decoding (Seq2Seq::quantize_for_decoding):
+// out's weight, and with tied embeddings E_tgt (V, E) as the second product's weight.
+struct Int8OutputLayer {
+  Int8Linear out, tied;  // tied: undefined when untied
+  bool defined() const { return out.defined(); }
+};
+Int8OutputLayer quantize_output(const nn::Linear& out, const Tensor& tied_embedding, const Tensor& tied_bias);
+Tensor output_logits(const Int8OutputLayer& layer, const Tensor& features);
 
 }  // namespace tg::translate::detail

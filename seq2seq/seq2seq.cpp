@@ -17,6 +17,10 @@ std::unique_ptr<Seq2Seq> make_model(const ModelConfig& config, uint64_t seed) {
   fail("make_model: unknown model kind '{}'; known kinds: cho, bahdanau, transformer", config.kind);
 }
 
+void Seq2Seq::quantize_for_decoding() {
+  fail("{}: no int8 decoding for this model (quantize_for_decoding is not implemented)", type_name());
+}
+
 Encoded select_rows(const Encoded& encoded, const Tensor& rows) {
   check_defined(rows, "select_rows", "rows");
   if (rows.ndim() != 1 || rows.dtype() != DType::i64)

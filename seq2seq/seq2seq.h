@@ -66,6 +66,15 @@ class Seq2Seq : public nn::Module {
   virtual Tensor forward(const text::Batch& batch) const = 0;
   // One decoding step from the previous tokens (B) int64 and the state (B, H), or (B, 2H) with an LSTM cell.
   virtual Step step(const Encoded& encoded, const Tensor& prev_tokens, const Tensor& hidden) const = 0;
+
+  // Decoding with int8 weights (issue #40): quantizes, once, the output
+  // layer's products (per row; tg::Int8Linear), which step() then runs with
+  // int8 weights and inputs quantized per row. forward() (training and
+  // validation loss) keeps float32. A snapshot: after changing the weights,
+  // call it again. The default throws, naming the model.
+  virtual void quantize_for_decoding();
+  // Whether step() runs quantized products.
+  virtual bool quantized_for_decoding() const { return false; }
 };
 
 // The model of config.kind, initialised from `seed`.

@@ -167,11 +167,17 @@ Step TransformerModel::step(const Encoded& encoded, const Tensor& prev_tokens, c
   }
   const Tensor out = decoder.norm ? (*decoder.norm)(x) : x;
   Step result;
-  result.log_probs = log_softmax(decoder.logits(reshape(out, Shape{N, d})), -1);  // (N, V)
+  const Tensor h = reshape(out, Shape{N, d});
+  result.log_probs = log_softmax(decoder.int8_logits.defined() ? decoder.int8_logits(h) : decoder.logits(h), -1);  // (N, V)
   const Tensor position = reshape(transpose(concat(appended, 2), 0, 1), Shape{N, width});  // (N, L·2·d)
   result.hidden = t == 0 ? position : concat({hidden, position}, 1);                     // (N, (t + 1)·L·2·d)
   result.attention = attention;
   return result;
+}
+
+void TransformerModel::quantize_for_decoding() {
+  decoder.int8_logits = decoder.out ? Int8Linear::quantize(decoder.out->weight, decoder.out->bias)
+                                    : Int8Linear::quantize(decoder.embed.weight, decoder.out_bias);  // (V, d) rows
 }
 
 }  // namespace tg::translate

@@ -27,6 +27,7 @@
 #include "nn/dropout.h"
 #include "nn/embedding.h"
 #include "nn/linear.h"
+#include "ops/int8_linear.h"
 #include "nn/transformer.h"
 #include "seq2seq/seq2seq.h"
 
@@ -48,6 +49,8 @@ struct TransformerTarget : nn::TransformerDecoder {
   Tensor out_bias;                  // tied only: b_v (V_tgt,)
   // logits (..., V) from decoder outputs (..., d).
   Tensor logits(const Tensor& h) const;
+  // The output layer (E_tgt, or out's weight) with int8 weights once quantized for decoding; step() uses it then.
+  Int8Linear int8_logits;
 };
 
 class TransformerModel : public Seq2Seq {
@@ -59,6 +62,8 @@ class TransformerModel : public Seq2Seq {
   Tensor forward(const text::Batch& batch) const override;
   Step step(const Encoded& encoded, const Tensor& prev_tokens, const Tensor& hidden) const override;
   std::string type_name() const override { return "TransformerModel"; }
+  void quantize_for_decoding() override;
+  bool quantized_for_decoding() const override { return decoder.int8_logits.defined(); }
 
   TransformerSource encoder;
   TransformerTarget decoder;

@@ -677,6 +677,58 @@ TEST_CASE("Cho: the context's shares encoded once for decoding give the steps co
   }
 }
 
+TEST_CASE("int8 decoding: steps near float32's for every model, forward unchanged, ensembles, models without it") {
+  const Batch batch = batch_of(random_examples(5, 23, 29, 6, 7, 8));
+  struct Case {
+    const char* kind;
+    bool tied;
+  };
+  for (const Case c : {Case{"cho", false}, Case{"bahdanau", false}, Case{"bahdanau", true}, Case{"transformer", true},
+                       Case{"transformer", false}}) {
+    CAPTURE(c.kind);
+    CAPTURE(c.tied);
+    ModelConfig config = config_of(c.kind, 23, 29, 16, 24, 0.0);
+    config.tie_embeddings = c.tied;
+    auto model = tg::translate::make_model(config, 9);
+    model->eval();
+    tg::NoGrad no_grad;
+    const Tensor logits_before = model->forward(batch);
+    const tg::translate::Encoded encoded = model->encode(batch.src, batch.src_lengths, batch.src_mask);
+    const Tensor prev = tg::index_tensor({1, 5, 7, 1, 9}, Shape{5});
+    const tg::translate::Step exact = model->step(encoded, prev, encoded.initial_hidden);
+    CHECK_FALSE(model->quantized_for_decoding());
+    model->quantize_for_decoding();
+    CHECK(model->quantized_for_decoding());
+    const tg::translate::Step quantized = model->step(encoded, prev, encoded.initial_hidden);
+    // Only the output layer is quantized: the state is float32's, the log-probabilities move a little.
+    CHECK(max_abs_diff(quantized.hidden, exact.hidden) == 0);
+    const double moved = max_abs_diff(quantized.log_probs, exact.log_probs);
+    CHECK(moved > 0);
+    CHECK(moved < 0.02);
+    CHECK(max_abs_diff(model->forward(batch), logits_before) == 0);  // training keeps float32
+    // A search runs on it.
+    CHECK(tg::translate::greedy_decode(*model, batch.src, batch.src_lengths, batch.src_mask, 6).size() == 5);
+  }
+  // An ensemble quantizes every member.
+  std::vector<std::unique_ptr<Seq2Seq>> members;
+  members.push_back(tg::translate::make_model(config_of("bahdanau", 23, 29, 16, 24, 0.0), 1));
+  members.push_back(tg::translate::make_model(config_of("bahdanau", 23, 29, 16, 24, 0.0), 2));
+  Seq2Seq* second = members[1].get();
+  tg::translate::Ensemble ensemble(std::move(members));
+  ensemble.quantize_for_decoding();
+  CHECK(ensemble.quantized_for_decoding());
+  CHECK(second->quantized_for_decoding());
+  // A model of one's own without int8 decoding says so.
+  struct Plain : tg::translate::BahdanauModel {
+    using BahdanauModel::BahdanauModel;
+    void quantize_for_decoding() override { Seq2Seq::quantize_for_decoding(); }
+    std::string type_name() const override { return "MyModel"; }
+  };
+  Plain plain(config_of("bahdanau", 23, 29, 16, 24, 0.0));
+  CHECK_THROWS_WITH_AS(plain.quantize_for_decoding(),
+                       "MyModel: no int8 decoding for this model (quantize_for_decoding is not implemented)", tg::Error);
+}
+
 TEST_CASE("select_rows repeats rows of every defined tensor of an encoding") {
   const Batch batch = batch_of(random_examples(3, 13, 11, 5, 5, 2));
   for (const std::string& kind : kKinds) {

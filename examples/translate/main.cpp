@@ -49,13 +49,64 @@ struct EvalInput {
   int64_t limit = 0;
 };
 
+// The search options eval and translate share.
+struct SearchOptions {
+  int64_t beam = 1;
+  double alpha = 1.0;
+  std::string penalty_form = "power";
+  int64_t max_beam = 100;
+  std::string quantize = "none";
+
+  void add_to(CLI::App* cmd) {
+    cmd->add_option("--beam", beam, "beam size (1: greedy)")->check(cli_checks::positive())->capture_default_str();
+    cmd->add_option("--length-penalty", alpha,
+                    "α: beam scores are log p / length^α (or, with --length-penalty-form gnmt, log p / ((5 + "
+                    "length) / 6)^α)")
+        ->check(cli_checks::between(0, 5))
+        ->capture_default_str();
+    cmd->add_option("--max-beam", max_beam,
+                    "refuse a --beam above this: each step keeps beam × vocabulary scores per sentence")
+        ->check(cli_checks::positive())
+        ->capture_default_str();
+    cmd->add_option("--length-penalty-form", penalty_form, "power: length^α; gnmt: ((5 + length) / 6)^α (Wu et al. 2016)")
+        ->check(CLI::IsMember({"power", "gnmt"}))
+        ->capture_default_str();
+    cmd->add_option("--quantize", quantize,
+                    "int8: decode with the output layer's weights quantized to int8 per row (inputs per row at run "
+                    "time, sums in int32; about 4x less weight memory, faster on AVX512-VNNI; docs/performance.md)")
+        ->check(CLI::IsMember({"none", "int8"}))
+        ->capture_default_str();
+  }
+
+  // The translator ready for this search: quantized when asked.
+  void prepare(tr::Translator& translator) const {
+    if (quantize != "int8") return;
+    translator.model->quantize_for_decoding();
+    fmt::print(stderr, "decoding with int8 output-layer weights (--quantize int8)\n");
+  }
+
+  tr::LengthPenalty length_penalty() const { return {alpha, penalty_form == "gnmt"}; }
+
+  // After parsing: a beam the machine cannot hold is refused before any work.
+  void check() const {
+    if (beam > max_beam)
+      tg::fail("--beam {} is more than --max-beam {}: each decoding step scores beam × vocabulary candidates per "
+               "sentence (with a 10,000-word vocabulary, {} of float32 for this beam); raise --max-beam to "
+               "allow it",
+               beam, max_beam, cli_checks::format_bytes(static_cast<double>(beam) * 1e4 * 4));
+  }
+};
+
 // Where the hypotheses go by default: beside the checkpoint, named for the
 // checkpoint, the input and the search, so that runs of different searches or
 // checkpoints never replace each other's files:
 //   best.safetensors, --split test_2016_flickr, --beam 5  ->  best.test_2016_flickr.beam5.hyps.en
 //   last.safetensors, --src news.de.gz, greedy            ->  last.news.greedy.hyps.en
-std::string default_hyps_path(const std::vector<std::string>& checkpoints, const EvalInput& input, int64_t beam,
-                              tr::LengthPenalty length_penalty) {
+//   best.safetensors, --split val, greedy, --quantize int8 ->  best.val.greedy-int8.hyps.en
+std::string default_hyps_path(const std::vector<std::string>& checkpoints, const EvalInput& input,
+                              const SearchOptions& options) {
+  const int64_t beam = options.beam;
+  const tr::LengthPenalty length_penalty = options.length_penalty();
   std::string stem = input.split;
   if (!input.src_path.empty()) {
     stem = std::filesystem::path(input.src_path).filename().string();
@@ -66,6 +117,7 @@ std::string default_hyps_path(const std::vector<std::string>& checkpoints, const
   std::string search = beam <= 1 ? "greedy" : fmt::format("beam{}", beam);
   if (beam > 1 && (length_penalty.alpha != 1.0 || length_penalty.gnmt))
     search += fmt::format("-{}{}", length_penalty.gnmt ? "gnmt" : "lp", length_penalty.alpha);
+  if (options.quantize != "none") search += "-" + options.quantize;
   const std::filesystem::path path(checkpoints.front());
   const std::string models = path.stem().string() + (checkpoints.size() > 1 ? fmt::format("+{}", checkpoints.size() - 1) : "");
   return (path.parent_path() / (models + "." + stem + "." + search + ".hyps.en")).string();
@@ -83,14 +135,17 @@ void check_output_path(const std::string& out_path, const std::vector<std::pair<
   }
 }
 
-int run_eval(const std::vector<std::string>& checkpoints, const EvalInput& input, int64_t beam, tr::LengthPenalty length_penalty,
+int run_eval(const std::vector<std::string>& checkpoints, const EvalInput& input, const SearchOptions& search,
              std::string out_path, int64_t max_tokens, tg::Device device) {
-  if (out_path.empty()) out_path = default_hyps_path(checkpoints, input, beam, length_penalty);
+  const int64_t beam = search.beam;
+  const tr::LengthPenalty length_penalty = search.length_penalty();
+  if (out_path.empty()) out_path = default_hyps_path(checkpoints, input, search);
   std::vector<std::pair<std::string, std::string>> inputs = {{"--src", input.src_path}, {"--ref", input.ref_path}};
   for (const std::string& checkpoint : checkpoints) inputs.emplace_back("--checkpoint", checkpoint);
   check_output_path(out_path, inputs);
   cli_checks::check_output_file(out_path, "--out", true);  // before decoding: hypotheses replace an older file
   tr::Translator translator = tr::load_translators(checkpoints, device);
+  search.prepare(translator);
   if (checkpoints.size() > 1) fmt::print("an ensemble of {} models\n", checkpoints.size());
   const bool from_files = !input.src_path.empty();
   const tr::SplitText text =
@@ -124,9 +179,12 @@ int run_eval(const std::vector<std::string>& checkpoints, const EvalInput& input
 
 // Sentences from the arguments, else lines of standard input. A stream is
 // answered line for line: an empty input line gets an empty output line.
-int run_translate(const std::vector<std::string>& checkpoints, const std::vector<std::string>& sentences, int64_t beam,
-                  tr::LengthPenalty length_penalty, const std::string& svg_path, int64_t max_tokens, tg::Device device) {
+int run_translate(const std::vector<std::string>& checkpoints, const std::vector<std::string>& sentences,
+                  const SearchOptions& search, const std::string& svg_path, int64_t max_tokens, tg::Device device) {
+  const int64_t beam = search.beam;
+  const tr::LengthPenalty length_penalty = search.length_penalty();
   tr::Translator translator = tr::load_translators(checkpoints, device);
+  search.prepare(translator);
   const bool from_arguments = !sentences.empty();
   const std::vector<std::string> inputs =
       from_arguments ? sentences : tr::read_input_lines(std::cin, "standard input");
@@ -326,41 +384,6 @@ void add_checkpoints_option(CLI::App* cmd, std::vector<std::string>& checkpoints
       ->allow_extra_args(false);  // one path per --checkpoint: the sentences follow
 }
 
-// The beam options eval and translate share.
-struct SearchOptions {
-  int64_t beam = 1;
-  double alpha = 1.0;
-  std::string penalty_form = "power";
-  int64_t max_beam = 100;
-
-  void add_to(CLI::App* cmd) {
-    cmd->add_option("--beam", beam, "beam size (1: greedy)")->check(cli_checks::positive())->capture_default_str();
-    cmd->add_option("--length-penalty", alpha,
-                    "α: beam scores are log p / length^α (or, with --length-penalty-form gnmt, log p / ((5 + "
-                    "length) / 6)^α)")
-        ->check(cli_checks::between(0, 5))
-        ->capture_default_str();
-    cmd->add_option("--max-beam", max_beam,
-                    "refuse a --beam above this: each step keeps beam × vocabulary scores per sentence")
-        ->check(cli_checks::positive())
-        ->capture_default_str();
-    cmd->add_option("--length-penalty-form", penalty_form, "power: length^α; gnmt: ((5 + length) / 6)^α (Wu et al. 2016)")
-        ->check(CLI::IsMember({"power", "gnmt"}))
-        ->capture_default_str();
-  }
-
-  tr::LengthPenalty length_penalty() const { return {alpha, penalty_form == "gnmt"}; }
-
-  // After parsing: a beam the machine cannot hold is refused before any work.
-  void check() const {
-    if (beam > max_beam)
-      tg::fail("--beam {} is more than --max-beam {}: each decoding step scores beam × vocabulary candidates per "
-               "sentence (with a 10,000-word vocabulary, {} of float32 for this beam); raise --max-beam to "
-               "allow it",
-               beam, max_beam, cli_checks::format_bytes(static_cast<double>(beam) * 1e4 * 4));
-  }
-};
-
 struct EvalCommand {
   CLI::App* cmd;
   std::vector<std::string> checkpoints;
@@ -397,7 +420,7 @@ struct EvalCommand {
 
   int run(tg::Device device) const {
     search.check();
-    return run_eval(checkpoints, input, search.beam, search.length_penalty(), out_path, max_tokens, device);
+    return run_eval(checkpoints, input, search, out_path, max_tokens, device);
   }
 };
 
@@ -430,7 +453,7 @@ struct TranslateCommand {
 
   int run(tg::Device device) const {
     search.check();
-    return run_translate(checkpoints, sentences, search.beam, search.length_penalty(), svg_path, max_tokens, device);
+    return run_translate(checkpoints, sentences, search, svg_path, max_tokens, device);
   }
 };
 
