@@ -25,7 +25,10 @@
 // batches go to --plan, every output to --outputs ("greedy|beam <index>
 // <ids>") for the PyTorch side to compare with. Output limit per sentence:
 // evaluate.cpp's output_limit (2·source length + 10; greedy: of the batch's
-// longest source). One untimed greedy batch warms up first.
+// longest source). One untimed greedy batch warms up first. With
+// --quantize int8 both searches run again after Seq2Seq::quantize_for_decoding
+// (modes greedy-int8 and beam5-int8, outputs "greedy-int8|beam-int8", and
+// identical_to_fp32=N/M: how many equal the float32 pass's).
 //
 // Output, one line per result:
 //   seq2seq impl=tapegrad model=bahdanau mode=train threads=2 ... tok_per_s=.. peak_rss_mb=.. first_loss=.. last_loss=..
@@ -39,6 +42,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -97,6 +101,7 @@ struct Options {
   int64_t sentences = 1000, beam_sentences = 0;  // beam: 0 = as many as --sentences
   int64_t beam = 5;
   double length_penalty = 1.0;
+  std::string quantize = "none";  // int8: after the float32 searches, the same with int8 output layers
   std::string plan_path;
 };
 
@@ -292,11 +297,12 @@ std::string ids_line(const char* kind, int64_t index, const std::vector<int64_t>
   return line + "\n";
 }
 
-void print_decode(const Options& o, const char* mode, int64_t sentences, double seconds, int64_t out_tokens) {
+void print_decode(const Options& o, const char* mode, int64_t sentences, double seconds, int64_t out_tokens,
+                  const std::string& extra = "") {
   fmt::print("seq2seq impl=tapegrad model={} mode={} device={} threads={} sentences={} seconds={:.3f} sent_per_s={:.2f} "
-             "out_tokens={} peak_rss_mb={:.1f}\n",
+             "out_tokens={} peak_rss_mb={:.1f}{}\n",
              o.model, mode, o.device, o.threads, sentences, seconds, static_cast<double>(sentences) / seconds, out_tokens,
-             peak_rss_mb());
+             peak_rss_mb(), extra);
 }
 
 void run_decode(const Options& o) {
@@ -320,25 +326,8 @@ void run_decode(const Options& o) {
   if (!o.plan_path.empty()) bench::write_decode_plan(o.plan_path, plan_config(o, config), batches);
   for (text::Batch& batch : batches) batch = batch.to(device);
 
-  auto greedy = [&](const text::Batch& b) {
-    return translate::greedy_decode(*model, b.src, b.src_lengths, b.src_mask, translate::output_limit(b.src.size(0)));
-  };
-  greedy(batches.front());  // warm-up, untimed
-  Clock::time_point start = Clock::now();
-  std::vector<std::vector<translate::Hypothesis>> greedy_hyps;
-  for (const text::Batch& b : batches) greedy_hyps.push_back(greedy(b));
-  const double greedy_seconds = seconds_since(start);
-  std::string outputs;
-  int64_t greedy_tokens = 0;
-  for (size_t k = 0; k < batches.size(); ++k)
-    for (size_t i = 0; i < greedy_hyps[k].size(); ++i) {
-      greedy_tokens += std::ssize(greedy_hyps[k][i].tokens);
-      outputs += ids_line("greedy", batches[k].indices[i], greedy_hyps[k][i].tokens);
-    }
-  print_decode(o, "greedy", std::ssize(sources), greedy_seconds, greedy_tokens);
-
-  // Beam search over the first beam_count sentences, in the greedy batches (those of them that are among the
-  // first beam_count), all sentences of a batch and their beams at once, as `translate eval` searches.
+  // Beam search runs over the first beam_count sentences, in the greedy batches (those of them that are among
+  // the first beam_count), all sentences of a batch and their beams at once, as `translate eval` searches.
   const int64_t beam_count = o.beam_sentences > 0 ? std::min(o.beam_sentences, std::ssize(sources)) : std::ssize(sources);
   std::vector<text::Batch> beam_batches;
   for (const text::Batch& b : batches) {
@@ -347,22 +336,51 @@ void run_decode(const Options& o) {
       if (i < beam_count) kept.push_back(i);
     if (!kept.empty()) beam_batches.push_back(text::make_batch(sources, kept).to(device));
   }
-  start = Clock::now();
-  std::vector<std::vector<translate::Hypothesis>> beam_hyps;
-  for (const text::Batch& b : beam_batches) {
-    std::vector<int64_t> max_lens;
-    for (const int64_t i : b.indices) max_lens.push_back(translate::output_limit(std::ssize(sources[i].src)));
-    beam_hyps.push_back(translate::beam_search(*model, b.src, b.src_lengths, b.src_mask, o.beam, max_lens,
-                                               o.length_penalty));
-  }
-  const double beam_seconds = seconds_since(start);
-  int64_t beam_tokens = 0;
-  for (size_t k = 0; k < beam_batches.size(); ++k)
-    for (size_t i = 0; i < beam_hyps[k].size(); ++i) {
-      beam_tokens += std::ssize(beam_hyps[k][i].tokens);
-      outputs += ids_line("beam", beam_batches[k].indices[i], beam_hyps[k][i].tokens);
+  std::string outputs;
+  std::map<std::string, std::vector<std::vector<int64_t>>> first_pass;  // "greedy"/"beam" -> outputs in order
+  // Times greedy and beam search; `suffix` ("" or "-int8") names the pass in the result lines and outputs.
+  auto timed_pass = [&](const std::string& suffix) {
+    auto greedy = [&](const text::Batch& b) {
+      return translate::greedy_decode(*model, b.src, b.src_lengths, b.src_mask, translate::output_limit(b.src.size(0)));
+    };
+    auto record = [&](const std::string& kind, const std::vector<text::Batch>& from,
+                      const std::vector<std::vector<translate::Hypothesis>>& hyps) {
+      int64_t tokens = 0, same = 0, count = 0;
+      for (size_t k = 0; k < from.size(); ++k)
+        for (size_t i = 0; i < hyps[k].size(); ++i) {
+          tokens += std::ssize(hyps[k][i].tokens);
+          outputs += ids_line((kind + suffix).c_str(), from[k].indices[i], hyps[k][i].tokens);
+          if (suffix.empty()) first_pass[kind].push_back(hyps[k][i].tokens);
+          else same += first_pass[kind][static_cast<size_t>(count)] == hyps[k][i].tokens;
+          ++count;
+        }
+      return std::pair{tokens, suffix.empty() ? std::string() : fmt::format(" identical_to_fp32={}/{}", same, count)};
+    };
+    greedy(batches.front());  // warm-up, untimed
+    Clock::time_point start = Clock::now();
+    std::vector<std::vector<translate::Hypothesis>> greedy_hyps;
+    for (const text::Batch& b : batches) greedy_hyps.push_back(greedy(b));
+    const double greedy_seconds = seconds_since(start);
+    const auto [greedy_tokens, greedy_same] = record("greedy", batches, greedy_hyps);
+    print_decode(o, ("greedy" + suffix).c_str(), std::ssize(sources), greedy_seconds, greedy_tokens, greedy_same);
+
+    start = Clock::now();
+    std::vector<std::vector<translate::Hypothesis>> beam_hyps;
+    for (const text::Batch& b : beam_batches) {
+      std::vector<int64_t> max_lens;
+      for (const int64_t i : b.indices) max_lens.push_back(translate::output_limit(std::ssize(sources[i].src)));
+      beam_hyps.push_back(translate::beam_search(*model, b.src, b.src_lengths, b.src_mask, o.beam, max_lens,
+                                                 o.length_penalty));
     }
-  print_decode(o, fmt::format("beam{}", o.beam).c_str(), beam_count, beam_seconds, beam_tokens);
+    const double beam_seconds = seconds_since(start);
+    const auto [beam_tokens, beam_same] = record("beam", beam_batches, beam_hyps);
+    print_decode(o, fmt::format("beam{}{}", o.beam, suffix).c_str(), beam_count, beam_seconds, beam_tokens, beam_same);
+  };
+  timed_pass("");
+  if (o.quantize == "int8") {  // the same searches again with int8 output layers (translate --quantize int8)
+    model->quantize_for_decoding();
+    timed_pass("-int8");
+  }
   if (!o.outputs_path.empty()) tg::write_text_file(o.outputs_path, outputs);
 }
 
@@ -417,6 +435,10 @@ int main(int argc, char** argv) {
   decode->add_option("--beam-sentences", o.beam_sentences, "beam search on the first N of them (0: all)")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
   decode->add_option("--beam", o.beam, "beam size")->check(CLI::PositiveNumber)->capture_default_str();
+  decode->add_option("--quantize", o.quantize,
+                     "int8: time the searches again with int8 output layers (modes greedy-int8, beam5-int8)")
+      ->check(CLI::IsMember({"none", "int8"}))
+      ->capture_default_str();
   decode->add_option("--length-penalty", o.length_penalty, "α: beam scores are log p / length^α")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 

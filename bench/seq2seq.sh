@@ -28,6 +28,13 @@
 #   MODELS may name transformer: EMBED [256] (d_model), HIDDEN [1024] (feed-forward), LAYERS [3], HEADS [4]
 #   a side; PyTorch runs torch.nn's TransformerEncoder/DecoderLayer. Training only: torch.nn has no cached
 #   incremental decoding to compare a decoder with.
+#   PRECISION [fp32] (bf16: the timed training runs of both sides in bfloat16 products, tapegrad's
+#   --precision bf16 against PyTorch's torch.autocast("cpu", dtype=torch.bfloat16); fp16, tf32 likewise)
+#   REPORT_ONLY [0] (1: run nothing, print the tables from WORK's results.txt, e.g. of a run cut short)
+#   DECODE_ONLY [0] (1: no pairing check and no training: decode with an earlier run's trained weights, WORK
+#   naming that run's folder)
+#   QUANTIZE [none] (int8: decoding runs again with int8 output layers on both sides, modes greedy-int8 and
+#   beam5-int8: tapegrad's --quantize int8 against PyTorch's quantize_dynamic, per-channel, on the same layers)
 #   WORK [a new temporary directory; plans, weights and logs stay there]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -41,6 +48,10 @@ sentences=${SENTENCES:-1000}
 beam_sentences=${BEAM_SENTENCES:-200}
 python=${PYTHON:-/usr/bin/python3}
 vocab_flags=(--vocab "${VOCAB:-word}" --vocab-size "${VOCAB_SIZE:-8000}")
+quantize=${QUANTIZE:-none}
+precision=${PRECISION:-fp32}
+decode_modes="greedy beam5"
+if [[ "$quantize" == int8 ]]; then decode_modes+=" greedy-int8 beam5-int8"; fi
 work=${WORK:-$(mktemp -d /tmp/seq2seq-bench.XXXXXX)}
 mkdir -p "$work"
 
@@ -67,10 +78,12 @@ run_torch() {
   # shellcheck disable=SC2046  # config_env's words are separate assignments
   run_tagged "$config" env $(config_env "$config") "${torch_bench[@]}" "$@" --threads "$(config_threads "$config")"
 }
+ncells=$(( threads > 1 ? 9 : 4 ))  # the cells of compare_header's part of a table row, and the model's
 tg_configs=("tg-t$threads")
 if ((threads > 1)); then tg_configs+=(tg-t1); fi
 results="$work/results.txt"
-: >"$results"
+report_only=${REPORT_ONLY:-0}
+if [[ "$report_only" != 1 ]]; then : >"$results"; fi
 
 source bench/stats.sh  # field, median, median3, ratio
 lines() { grep "^seq2seq impl=$1 model=$2 mode=$3 " "$results" || true; }
@@ -129,39 +142,50 @@ separator() { printf '|'; for ((c = 0; c < $1; c++)); do printf -- '---|'; done;
 echo "== machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(date '+%Y-%m-%d %H:%M') =="
 
 for model in $models; do
+  if [[ "$report_only" == 1 ]]; then continue; fi  # the tables only, from WORK's results.txt
   model_flags=("${vocab_flags[@]}")
   if [[ "${TIE:-0}" == 1 && "$model" != cho ]]; then model_flags+=(--tie-embeddings); fi
   if [[ "$model" == transformer ]]; then
     model_flags+=(--embed "${EMBED:-256}" --hidden "${HIDDEN:-1024}" --layers "${LAYERS:-3}" --heads "${HEADS:-4}")
   fi
-  echo
-  echo "== $model: pairing check (dropout 0, 5 steps) =="
-  "$tg_bench" train --model "$model" "${model_flags[@]}" --threads "$threads" --steps 5 --warmup 1 --dropout 0 \
-    --plan "$work/$model-check.plan" --init "$work/$model-check-init.safetensors" | tee -a "$work/check.txt"
-  OMP_NUM_THREADS="$threads" "${torch_bench[@]}" train --threads "$threads" --plan "$work/$model-check.plan" \
-    --init "$work/$model-check-init.safetensors" | tee -a "$work/check.txt"
-  for key in first_loss last_loss; do
-    tg=$(grep "impl=tapegrad model=$model " "$work/check.txt" | tail -1 | field "$key")
-    pt=$(grep "impl=pytorch model=$model " "$work/check.txt" | tail -1 | field "$key")
-    awk -v k="$key" -v a="$tg" -v b="$pt" 'BEGIN {
-      d = (a - b) / b; if (d < 0) d = -d
-      printf "%s: tapegrad %s, pytorch %s, relative difference %.2e\n", k, a, b, d }'
-  done
-
-  echo
-  echo "== $model: training, $runs rounds, $steps steps: tapegrad at ${tg_configs[*]#tg-}, PyTorch at ${configs[*]} =="
-  for ((i = 1; i <= runs; i++)); do
-    measure_sgemm
-    run_tagged "tg-t$threads" "$tg_bench" train --model "$model" "${model_flags[@]}" --threads "$threads" --steps "$steps" \
-      --plan "$work/$model.plan" --init "$work/$model-init.safetensors" --save "$work/$model-trained.safetensors"
-    if ((threads > 1)); then
-      run_tagged tg-t1 "$tg_bench" train --model "$model" "${model_flags[@]}" --threads 1 --steps "$steps" \
-        --plan "$work/$model.plan" --init "$work/$model-init.safetensors"
+  if [[ "${DECODE_ONLY:-0}" == 1 ]]; then
+    if [[ ! -f "$work/$model-trained.safetensors" ]]; then
+      echo "error: DECODE_ONLY=1 decodes with an earlier run's $work/$model-trained.safetensors, which is not there;" \
+        "give that run's WORK" >&2
+      exit 1
     fi
-    for config in "${configs[@]}"; do
-      run_torch "$config" train --plan "$work/$model.plan" --init "$work/$model-init.safetensors"
+  else
+    echo
+    echo "== $model: pairing check (dropout 0, 5 steps) =="
+    "$tg_bench" train --model "$model" "${model_flags[@]}" --threads "$threads" --steps 5 --warmup 1 --dropout 0 \
+      --plan "$work/$model-check.plan" --init "$work/$model-check-init.safetensors" | tee -a "$work/check.txt"
+    OMP_NUM_THREADS="$threads" "${torch_bench[@]}" train --threads "$threads" --plan "$work/$model-check.plan" \
+      --init "$work/$model-check-init.safetensors" | tee -a "$work/check.txt"
+    for key in first_loss last_loss; do
+      tg=$(grep "impl=tapegrad model=$model " "$work/check.txt" | tail -1 | field "$key")
+      pt=$(grep "impl=pytorch model=$model " "$work/check.txt" | tail -1 | field "$key")
+      awk -v k="$key" -v a="$tg" -v b="$pt" 'BEGIN {
+        d = (a - b) / b; if (d < 0) d = -d
+        printf "%s: tapegrad %s, pytorch %s, relative difference %.2e\n", k, a, b, d }'
     done
-  done
+
+    echo
+    echo "== $model: training, $runs rounds, $steps steps: tapegrad at ${tg_configs[*]#tg-}, PyTorch at ${configs[*]} =="
+    for ((i = 1; i <= runs; i++)); do
+      measure_sgemm
+      run_tagged "tg-t$threads" "$tg_bench" train --model "$model" "${model_flags[@]}" --precision "$precision" \
+        --threads "$threads" --steps "$steps" \
+        --plan "$work/$model.plan" --init "$work/$model-init.safetensors" --save "$work/$model-trained.safetensors"
+      if ((threads > 1)); then
+        run_tagged tg-t1 "$tg_bench" train --model "$model" "${model_flags[@]}" --precision "$precision" \
+          --threads 1 --steps "$steps" \
+          --plan "$work/$model.plan" --init "$work/$model-init.safetensors"
+      fi
+      for config in "${configs[@]}"; do
+        run_torch "$config" train --plan "$work/$model.plan" --init "$work/$model-init.safetensors" --precision "$precision"
+      done
+    done
+  fi
 
   if [[ "$model" == transformer ]]; then continue; fi  # training only (see the header)
   echo
@@ -173,55 +197,56 @@ for model in $models; do
       if [[ "$tg_config" != "tg-t$threads" ]]; then outputs=$work/$model-outputs-1.txt; fi
       run_tagged "$tg_config" "$tg_bench" decode --model "$model" "${model_flags[@]}" --threads "$(config_threads "${tg_config#tg-}")" \
         --weights "$work/$model-trained.safetensors" --sentences "$sentences" --beam-sentences "$beam_sentences" \
-        --plan "$work/$model-decode.plan" --outputs "$outputs"
+        --plan "$work/$model-decode.plan" --outputs "$outputs" --quantize "$quantize"
     done
     for config in "${configs[@]}"; do
       run_torch "$config" decode --plan "$work/$model-decode.plan" --weights "$work/$model-trained.safetensors" \
-        --compare "$work/$model-outputs.txt"
+        --compare "$work/$model-outputs.txt" --quantize "$quantize"
     done
   done
 done
 
-echo
-echo "== training: medians of $runs runs, threads=$threads, $steps steps (first 3 not timed) =="
-sgemm=$(grep '^sgemm ' "$results" | field gflops | median)
-openblas=$(grep '^sgemm ' "$results" | field openblas_gflops | median)
-own=$(grep '^sgemm ' "$results" | field tapegrad_gflops | median)
-echo "sgemm (1920,512)x(512,1536), threads=$threads, medians over the runs: OpenBLAS $openblas GFLOP/s" \
-  "(range $(grep '^sgemm ' "$results" | field openblas_gflops | sort -g | sed -n '1p;$p' | paste -sd-))," \
-  "tg::matmul $own (range $(grep '^sgemm ' "$results" | field tapegrad_gflops | sort -g | sed -n '1p;$p' | paste -sd-));" \
-  "the limit (the faster, per run): $sgemm"
-echo "vocabulary: ${VOCAB:-word}$([[ "${VOCAB:-word}" == subword ]] && echo " (${VOCAB_SIZE:-8000} pieces, joint)"), tied: ${TIE:-0}"
-echo "PyTorch configurations: t<threads>-<OMP_WAIT_POLICY default or passive>; its best is the highest median"
-ncells=$(( threads > 1 ? 9 : 4 ))
-echo "| model | $(compare_header tok/s) |"
-separator "$ncells"
-for model in $models; do
-  echo "| $model | $(compare "$model" train tok_per_s) |"
-done
-echo
-echo "Memory and the sgemm limit (tapegrad at $threads threads; PyTorch at its best configuration):"
-echo "| model | tapegrad peak RSS MB (live tensors at most) | PyTorch peak RSS MB | RSS tapegrad/PyTorch | matmul MFLOP/tok | tapegrad % of sgemm limit | PyTorch % of sgemm limit | tapegrad % of OpenBLAS sgemm | PyTorch % of OpenBLAS sgemm |"
-separator 9
-for model in $models; do
-  best=$(lines pytorch "$model" train | best_config '*' tok_per_s)
-  tg_tok=$(config_median tapegrad "$model" train "tg-t$threads" tok_per_s)
-  pt_tok=$(config_median pytorch "$model" train "$best" tok_per_s)
-  tg_rss=$(config_median tapegrad "$model" train "tg-t$threads" peak_rss_mb)
-  tg_live=$(config_median tapegrad "$model" train "tg-t$threads" host_peak_in_use_mb)
-  pt_rss=$(config_median pytorch "$model" train "$best" peak_rss_mb)
-  mflop=$(lines tapegrad "$model" train | field matmul_mflop_per_tok | head -1)
-  share() { awk -v t="$1" -v f="$mflop" -v g="$2" 'BEGIN { printf "%.1f", 100 * t * f * 1e6 / (g * 1e9) }'; }
-  echo "| $model | $tg_rss ($tg_live) | $pt_rss | $(ratio "$tg_rss" "$pt_rss") | $mflop | $(share "$tg_tok" "$sgemm") | $(share "$pt_tok" "$sgemm") | $(share "$tg_tok" "$openblas") | $(share "$pt_tok" "$openblas") |"
-done
-echo
-echo "Every configuration's median (tok/s):"
-for model in $models; do
-  row="$model:"
-  for c in "${tg_configs[@]}"; do row+=" $c $(config_median tapegrad "$model" train "$c" tok_per_s)"; done
-  for c in "${configs[@]}"; do row+=" $c $(config_median pytorch "$model" train "$c" tok_per_s)"; done
-  echo "$row"
-done
+if [[ "${DECODE_ONLY:-0}" != 1 ]]; then
+  echo
+  echo "== training: medians of $runs runs, threads=$threads, $steps steps (first 3 not timed), precision $precision =="
+  sgemm=$(grep '^sgemm ' "$results" | field gflops | median)
+  openblas=$(grep '^sgemm ' "$results" | field openblas_gflops | median)
+  own=$(grep '^sgemm ' "$results" | field tapegrad_gflops | median)
+  echo "sgemm (1920,512)x(512,1536), threads=$threads, medians over the runs: OpenBLAS $openblas GFLOP/s" \
+    "(range $(grep '^sgemm ' "$results" | field openblas_gflops | sort -g | sed -n '1p;$p' | paste -sd-))," \
+    "tg::matmul $own (range $(grep '^sgemm ' "$results" | field tapegrad_gflops | sort -g | sed -n '1p;$p' | paste -sd-));" \
+    "the limit (the faster, per run): $sgemm"
+  echo "vocabulary: ${VOCAB:-word}$([[ "${VOCAB:-word}" == subword ]] && echo " (${VOCAB_SIZE:-8000} pieces, joint)"), tied: ${TIE:-0}"
+  echo "PyTorch configurations: t<threads>-<OMP_WAIT_POLICY default or passive>; its best is the highest median"
+  echo "| model | $(compare_header tok/s) |"
+  separator "$ncells"
+  for model in $models; do
+    echo "| $model | $(compare "$model" train tok_per_s) |"
+  done
+  echo
+  echo "Memory and the sgemm limit (tapegrad at $threads threads; PyTorch at its best configuration):"
+  echo "| model | tapegrad peak RSS MB (live tensors at most) | PyTorch peak RSS MB | RSS tapegrad/PyTorch | matmul MFLOP/tok | tapegrad % of sgemm limit | PyTorch % of sgemm limit | tapegrad % of OpenBLAS sgemm | PyTorch % of OpenBLAS sgemm |"
+  separator 9
+  for model in $models; do
+    best=$(lines pytorch "$model" train | best_config '*' tok_per_s)
+    tg_tok=$(config_median tapegrad "$model" train "tg-t$threads" tok_per_s)
+    pt_tok=$(config_median pytorch "$model" train "$best" tok_per_s)
+    tg_rss=$(config_median tapegrad "$model" train "tg-t$threads" peak_rss_mb)
+    tg_live=$(config_median tapegrad "$model" train "tg-t$threads" host_peak_in_use_mb)
+    pt_rss=$(config_median pytorch "$model" train "$best" peak_rss_mb)
+    mflop=$(lines tapegrad "$model" train | field matmul_mflop_per_tok | head -1)
+    share() { awk -v t="$1" -v f="$mflop" -v g="$2" 'BEGIN { printf "%.1f", 100 * t * f * 1e6 / (g * 1e9) }'; }
+    echo "| $model | $tg_rss ($tg_live) | $pt_rss | $(ratio "$tg_rss" "$pt_rss") | $mflop | $(share "$tg_tok" "$sgemm") | $(share "$pt_tok" "$sgemm") | $(share "$tg_tok" "$openblas") | $(share "$pt_tok" "$openblas") |"
+  done
+  echo
+  echo "Every configuration's median (tok/s):"
+  for model in $models; do
+    row="$model:"
+    for c in "${tg_configs[@]}"; do row+=" $c $(config_median tapegrad "$model" train "$c" tok_per_s)"; done
+    for c in "${configs[@]}"; do row+=" $c $(config_median pytorch "$model" train "$c" tok_per_s)"; done
+    echo "$row"
+  done
+fi
 
 if [[ " $models " == " transformer " ]]; then
   echo
@@ -234,17 +259,36 @@ echo "| model | search | sentences | $(compare_header sent/s) | identical output
 separator $((ncells + 3))
 for model in $models; do
   if [[ "$model" == transformer ]]; then continue; fi
-  for mode in greedy beam5; do
+  for mode in $decode_modes; do
     n=$(lines tapegrad "$model" "$mode" | field sentences | head -1)
     same=$(lines pytorch "$model" "$mode" | field identical_to_tapegrad | sort -u | paste -sd,)  # one figure when every run agrees
+    if [[ "$mode" == *-int8 ]]; then
+      same+="; tapegrad int8 = its float32: $(lines tapegrad "$model" "$mode" | field identical_to_fp32 | sort -u | paste -sd,)"
+    fi
     echo "| $model | $mode | $n | $(compare "$model" "$mode" sent_per_s) | $same |"
   done
 done
+if [[ "$quantize" == int8 ]]; then
+  echo
+  echo "int8 against float32, each side its own (medians, sent/s):"
+  for model in $models; do
+    if [[ "$model" == transformer ]]; then continue; fi
+    for mode in greedy beam5; do
+      tg32=$(config_median tapegrad "$model" "$mode" "tg-t$threads" sent_per_s)
+      tg8=$(config_median tapegrad "$model" "$mode-int8" "tg-t$threads" sent_per_s)
+      best32=$(lines pytorch "$model" "$mode" | best_config '*' sent_per_s)
+      best8=$(lines pytorch "$model" "$mode-int8" | best_config '*' sent_per_s)
+      echo "$model $mode: tapegrad int8/float32 $(ratio "$tg8" "$tg32") ($tg8 / $tg32);" \
+        "PyTorch int8/float32 at their best $(ratio "$(config_median pytorch "$model" "$mode-int8" "$best8" sent_per_s)" \
+        "$(config_median pytorch "$model" "$mode" "$best32" sent_per_s)") ($best8, $best32)"
+    done
+  done
+fi
 echo
 echo "Every configuration's median (sent/s):"
 for model in $models; do
   if [[ "$model" == transformer ]]; then continue; fi
-  for mode in greedy beam5; do
+  for mode in $decode_modes; do
     row="$model $mode:"
     for c in "${tg_configs[@]}"; do row+=" $c $(config_median tapegrad "$model" "$mode" "$c" sent_per_s)"; done
     for c in "${configs[@]}"; do row+=" $c $(config_median pytorch "$model" "$mode" "$c" sent_per_s)"; done

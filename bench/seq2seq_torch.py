@@ -150,7 +150,11 @@ class Decoder(nn.Module):
 
     def logits(self, features):
         projected = self.out(features)
-        return F.linear(projected, self.embed.weight, self.out_bias) if self.tied else projected
+        if not self.tied:
+            return projected
+        if hasattr(self, "tied_out"):  # quantized for decoding (quantize_output_layers)
+            return self.tied_out(projected)
+        return F.linear(projected, self.embed.weight, self.out_bias)
 
 
 class ChoModel(nn.Module):
@@ -551,33 +555,54 @@ def run_decode(args):
     model.eval()
     reference = read_outputs(args.compare) if args.compare else {}
     K, alpha = int(config["beam"]), float(config["length_penalty"])
-    with torch.no_grad():
-        limit = lambda b: 2 * b["src"].shape[0] + 10  # evaluate.cpp's output_limit of the longest source
-        greedy_decode(model, batches[0], limit(batches[0]))  # warm-up, untimed
-        start = time.perf_counter()
-        greedy = {}
-        for b in batches:
-            for index, tokens in zip(b["indices"], greedy_decode(model, b, limit(b))):
-                greedy[index] = tokens
-        seconds = time.perf_counter() - start
-        print_decode(config, args, "greedy", len(greedy), seconds, sum(map(len, greedy.values())),
-                     identical(greedy, reference.get("greedy")))
 
-        # Beam search on the sentences tapegrad searched (all, or its --beam-sentences), in the same batches.
-        wanted = set(reference["beam"]) if "beam" in reference else None
-        start = time.perf_counter()
-        beams = {}
-        for b in batches:
-            keep = [k for k, i in enumerate(b["indices"]) if wanted is None or i in wanted]
-            if not keep:
-                continue
-            sub = sub_batch(b, keep)
-            max_lens = [2 * int(n) + 10 for n in sub["src_lengths"]]  # output_limit of each source
-            for index, tokens in zip(sub["indices"], beam_search(model, sub, K, max_lens, alpha)):
-                beams[index] = tokens
-        seconds = time.perf_counter() - start
-        print_decode(config, args, f"beam{K}", len(beams), seconds, sum(map(len, beams.values())),
-                     identical(beams, reference.get("beam")))
+    def timed_pass(model, suffix):
+        """Greedy, then beam search; `suffix` ("" or "-int8") names the pass as bench_seq2seq names it."""
+        with torch.no_grad():
+            limit = lambda b: 2 * b["src"].shape[0] + 10  # evaluate.cpp's output_limit of the longest source
+            greedy_decode(model, batches[0], limit(batches[0]))  # warm-up, untimed
+            start = time.perf_counter()
+            greedy = {}
+            for b in batches:
+                for index, tokens in zip(b["indices"], greedy_decode(model, b, limit(b))):
+                    greedy[index] = tokens
+            seconds = time.perf_counter() - start
+            print_decode(config, args, "greedy" + suffix, len(greedy), seconds, sum(map(len, greedy.values())),
+                         identical(greedy, reference.get("greedy" + suffix)))
+
+            # Beam search on the sentences tapegrad searched (all, or its --beam-sentences), in the same batches.
+            wanted = set(reference["beam"]) if "beam" in reference else None
+            start = time.perf_counter()
+            beams = {}
+            for b in batches:
+                keep = [k for k, i in enumerate(b["indices"]) if wanted is None or i in wanted]
+                if not keep:
+                    continue
+                sub = sub_batch(b, keep)
+                max_lens = [2 * int(n) + 10 for n in sub["src_lengths"]]  # output_limit of each source
+                for index, tokens in zip(sub["indices"], beam_search(model, sub, K, max_lens, alpha)):
+                    beams[index] = tokens
+            seconds = time.perf_counter() - start
+            print_decode(config, args, f"beam{K}{suffix}", len(beams), seconds, sum(map(len, beams.values())),
+                         identical(beams, reference.get("beam" + suffix)))
+
+    timed_pass(model, "")
+    if args.quantize == "int8":
+        timed_pass(quantize_output_layers(model), "-int8")
+
+
+def quantize_output_layers(model):
+    """The peer of tapegrad's --quantize int8 (Seq2Seq::quantize_for_decoding): PyTorch's quantize_dynamic with
+    per-channel (per output row) int8 weights on the output layer's products (decoder.out, and with tied
+    embeddings E_tgt as a Linear of its own); inputs are quantized at run time by fbgemm, the rest stays float32."""
+    d = model.decoder
+    names = {"decoder.out"}
+    if getattr(d, "tied", False):
+        d.tied_out = nn.Linear(d.embed.embedding_dim, d.embed.num_embeddings)
+        d.tied_out.weight, d.tied_out.bias = d.embed.weight, d.out_bias
+        names.add("decoder.tied_out")
+    qconfig = torch.ao.quantization.per_channel_dynamic_qconfig
+    return torch.ao.quantization.quantize_dynamic(model, {name: qconfig for name in names}, dtype=torch.qint8)
 
 
 def sub_batch(b, keep):
@@ -602,6 +627,8 @@ def main():
     decode.add_argument("--plan", required=True, help="bench_seq2seq decode --plan")
     decode.add_argument("--weights", required=True, help="the parameters bench_seq2seq decoded with")
     decode.add_argument("--compare", help="bench_seq2seq decode --outputs: count identical outputs")
+    decode.add_argument("--quantize", default="none", choices=["none", "int8"],
+                        help="int8: the searches again with quantize_dynamic on the output layers (modes *-int8)")
     for p in (train, decode):
         p.add_argument("--threads", type=int, default=2, help="intra-op threads")
         p.add_argument("--device", default="cpu", help="cpu or cuda")
