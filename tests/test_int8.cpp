@@ -51,6 +51,12 @@ TEST_CASE("quantize_rows: per-row scales, codes in [-127, 127], round to nearest
   CHECK(q.code(2, 3) == 127);
   CHECK(q.sums[0] == 127 - 64 + 32);
   CHECK(q.sums[1] == 0);
+  // A row whose largest value is so small that its step underflows quantizes to zeros (scale 1), not to NaN.
+  Tensor tiny = tg::zeros({1, 3});
+  tiny.data<float>()[1] = 1e-44f;
+  const tg::kernels::Int8Rows q_tiny = tg::kernels::quantize_rows(tiny.view());
+  CHECK(q_tiny.scales[0] == 1.0f);
+  CHECK(q_tiny.code(0, 1) == 0);
   Tensor bad = tg::zeros({2, 3});
   bad.data<float>()[4] = NAN;
   CHECK_THROWS_WITH_AS(tg::kernels::quantize_rows(bad.view()),

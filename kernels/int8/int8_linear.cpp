@@ -14,6 +14,12 @@ namespace {
 
 constexpr int64_t kMaxDepth = 65535;  // 65,535 · 255 · 127 < 2³¹: the VNNI body's unsigned sums fit int32
 
+// largest / 127, or 1 for a row of zeros or of values so small that the step underflows (codes 0).
+float scale_for(float largest) {
+  const float scale = largest / 127.0f;
+  return scale > 0 ? scale : 1.0f;
+}
+
 int8_t quantize(float value, float scale) {
   return static_cast<int8_t>(std::clamp(std::nearbyint(value / scale), -127.0f, 127.0f));
 }
@@ -67,7 +73,7 @@ float quantize_row(const float* x, int64_t k, int8_t* codes) {
     std::fill_n(codes, k, int8_t{0});
     return NAN;
   }
-  const float scale = largest == 0 ? 1.0f : largest / 127.0f;
+  const float scale = scale_for(largest);
   for (int64_t kk = 0; kk < k; ++kk) codes[kk] = quantize(x[kk], scale);
   return scale;
 }
@@ -92,7 +98,7 @@ Int8Rows quantize_rows(const View& weight) {
       if (!std::isfinite(v)) fail("{}: weight[{}, {}] is {}: only finite weights can be quantized", op, j, k, v);
       largest = std::max(largest, std::abs(v));
     }
-    const float scale = largest == 0 ? 1.0f : largest / 127.0f;
+    const float scale = scale_for(largest);
     w.scales[j] = scale;
     int32_t sum = 0;
     for (int64_t k = 0; k < w.cols; ++k) {

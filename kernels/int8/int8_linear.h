@@ -1,7 +1,7 @@
 #pragma once
 // Products with int8 weights for decoding (ops/int8_linear.h), as PyTorch's
 // quantize_dynamic and CTranslate2 compute them:
-//   weight W (N, K) quantized per row:  s_j = max_k |W_jk| / 127 (1 for a zero row),
+//   weight W (N, K) quantized per row:  s_j = max_k |W_jk| / 127 (1 where that is 0),
 //                                       q_jk = round(W_jk / s_j) in [-127, 127]
 //   input x (M, K) quantized per row at run time, the same way:  t_i, p_ik
 //   y_ij = t_i s_j Σ_k p_ik q_jk (+ b_j)        the sum exact, in int32; (t_i s_j) times the
