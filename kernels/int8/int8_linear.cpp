@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "core/error.h"
 #include "core/kernel_checks.h"
@@ -90,23 +91,18 @@ Int8Rows quantize_rows(const View& weight) {
   w.codes.assign(static_cast<size_t>(panels * w.quads() * Int8Rows::kPanel * Int8Rows::kQuad), 0);
   w.scales.resize(static_cast<size_t>(w.rows));
   w.sums.resize(static_cast<size_t>(w.rows));
-  auto at = [&](int64_t j, int64_t k) { return weight.as<const float>()[j * weight.strides[0] + k * weight.strides[1]]; };
+  std::vector<float> row(static_cast<size_t>(w.cols));  // W's row j, unit-strided for quantize_row
+  std::vector<int8_t> q(static_cast<size_t>(w.cols));
   for (int64_t j = 0; j < w.rows; ++j) {
-    float largest = 0;
     for (int64_t k = 0; k < w.cols; ++k) {
-      const float v = at(j, k);
-      if (!std::isfinite(v)) fail("{}: weight[{}, {}] is {}: only finite weights can be quantized", op, j, k, v);
-      largest = std::max(largest, std::abs(v));
+      row[k] = weight.as<const float>()[j * weight.strides[0] + k * weight.strides[1]];
+      if (!std::isfinite(row[k])) fail("{}: weight[{}, {}] is {}: only finite weights can be quantized", op, j, k, row[k]);
     }
-    const float scale = scale_for(largest);
-    w.scales[j] = scale;
+    w.scales[j] = quantize_row(row.data(), w.cols, q.data());
     int32_t sum = 0;
     for (int64_t k = 0; k < w.cols; ++k) {
-      const int8_t q = quantize(at(j, k), scale);
-      w.codes[static_cast<size_t>(((j / Int8Rows::kPanel) * w.quads() + k / Int8Rows::kQuad) * Int8Rows::kPanel *
-                                      Int8Rows::kQuad +
-                                  (j % Int8Rows::kPanel) * Int8Rows::kQuad + k % Int8Rows::kQuad)] = q;
-      sum += q;
+      w.codes[w.index(j, k)] = q[k];
+      sum += q[k];
     }
     w.sums[j] = sum;
   }

@@ -28,10 +28,12 @@ struct Int8Rows {
   std::vector<int32_t> sums;    // Σ_k q_jk (N): the VNNI body's unsigned-input correction
 
   int64_t quads() const { return (cols + kQuad - 1) / kQuad; }
-  int8_t code(int64_t j, int64_t k) const {
-    return codes[static_cast<size_t>(((j / kPanel) * quads() + k / kQuad) * kPanel * kQuad + (j % kPanel) * kQuad +
-                                     k % kQuad)];
+  // Where q_jk sits in `codes`.
+  size_t index(int64_t j, int64_t k) const {
+    return static_cast<size_t>(((j / kPanel) * quads() + k / kQuad) * kPanel * kQuad + (j % kPanel) * kQuad +
+                               k % kQuad);
   }
+  int8_t code(int64_t j, int64_t k) const { return codes[index(j, k)]; }
 };
 
 // W (N, K) float32 on the host, any strides, quantized per row. Throws on a
