@@ -28,7 +28,8 @@
 // longest source). One untimed greedy batch warms up first. With
 // --quantize int8 both searches run again after Seq2Seq::quantize_for_decoding
 // (modes greedy-int8 and beam5-int8, outputs "greedy-int8|beam-int8", and
-// identical_to_fp32=N/M: how many equal the float32 pass's).
+// identical_to_fp32=N/M: how many equal the float32 pass's). --profile prints
+// each timed search's op profile (tg::Profiler: self time per op) to stderr.
 //
 // Output, one line per result:
 //   seq2seq impl=tapegrad model=bahdanau mode=train threads=2 ... tok_per_s=.. peak_rss_mb=.. first_loss=.. last_loss=..
@@ -44,6 +45,7 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,6 +54,7 @@
 #include "core/device.h"
 #include "core/error.h"
 #include "core/matmul_precision.h"
+#include "core/profiler.h"
 #include "core/storage.h"
 #include "core/tape.h"
 #include "data/text/batching.h"
@@ -102,6 +105,7 @@ struct Options {
   int64_t beam = 5;
   double length_penalty = 1.0;
   std::string quantize = "none";  // int8: after the float32 searches, the same with int8 output layers
+  bool profile = false;  // decode: each search's op profile (tg::Profiler) to stderr
   std::string plan_path;
 };
 
@@ -357,13 +361,22 @@ void run_decode(const Options& o) {
       return std::pair{tokens, suffix.empty() ? std::string() : fmt::format(" identical_to_fp32={}/{}", same, count)};
     };
     greedy(batches.front());  // warm-up, untimed
+    std::optional<Profiler> profiler;
+    auto print_profile = [&](const std::string& search) {
+      if (!profiler) return;
+      profiler->stop();
+      fmt::print(stderr, "profile {}{}:\n{}\n", search, suffix, profiler->format_table());
+    };
+    if (o.profile) profiler.emplace();
     Clock::time_point start = Clock::now();
     std::vector<std::vector<translate::Hypothesis>> greedy_hyps;
     for (const text::Batch& b : batches) greedy_hyps.push_back(greedy(b));
     const double greedy_seconds = seconds_since(start);
+    print_profile("greedy");
     const auto [greedy_tokens, greedy_same] = record("greedy", batches, greedy_hyps);
     print_decode(o, ("greedy" + suffix).c_str(), std::ssize(sources), greedy_seconds, greedy_tokens, greedy_same);
 
+    if (o.profile) profiler.emplace();
     start = Clock::now();
     std::vector<std::vector<translate::Hypothesis>> beam_hyps;
     for (const text::Batch& b : beam_batches) {
@@ -373,6 +386,7 @@ void run_decode(const Options& o) {
                                                  o.length_penalty));
     }
     const double beam_seconds = seconds_since(start);
+    print_profile(fmt::format("beam{}", o.beam));
     const auto [beam_tokens, beam_same] = record("beam", beam_batches, beam_hyps);
     print_decode(o, fmt::format("beam{}{}", o.beam, suffix).c_str(), beam_count, beam_seconds, beam_tokens, beam_same);
   };
@@ -439,6 +453,7 @@ int main(int argc, char** argv) {
                      "int8: time the searches again with int8 output layers (modes greedy-int8, beam5-int8)")
       ->check(CLI::IsMember({"none", "int8"}))
       ->capture_default_str();
+  decode->add_flag("--profile", o.profile, "print each search's op profile (tg::Profiler) to stderr");
   decode->add_option("--length-penalty", o.length_penalty, "α: beam scores are log p / length^α")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 

@@ -33,8 +33,9 @@
 #   REPORT_ONLY [0] (1: run nothing, print the tables from WORK's results.txt, e.g. of a run cut short)
 #   DECODE_ONLY [0] (1: no pairing check and no training: decode with an earlier run's trained weights, WORK
 #   naming that run's folder)
-#   QUANTIZE [none] (int8: decoding runs again with int8 output layers on both sides, modes greedy-int8 and
-#   beam5-int8: tapegrad's --quantize int8 against PyTorch's quantize_dynamic, per-channel, on the same layers)
+#   QUANTIZE [none] (int8: decoding runs again with int8 weights on both sides, modes greedy-int8 and
+#   beam5-int8: tapegrad's --quantize int8 against PyTorch's quantize_dynamic on the same layers: output layer,
+#   attention W_q, decoder cell, encoder GRU)
 #   WORK [a new temporary directory; plans, weights and logs stay there]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

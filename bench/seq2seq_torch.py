@@ -100,6 +100,14 @@ def gru_step(gi, h, weight_hh, bias_hh):
     return (1 - z) * n + z * h
 
 
+def cell_step(cell, x, h):
+    """The decoder's GRUCell on x = [E y; c] (B, E + C): gru_step on its float weights, or, once
+    quantize_for_decoding has made it a dynamically quantized GRUCell, the cell itself (int8 products)."""
+    if isinstance(cell, nn.GRUCell):
+        return gru_step(F.linear(x, cell.weight_ih, cell.bias_ih), h, cell.weight_hh, cell.bias_hh)
+    return cell(x, h)
+
+
 class Encoder(nn.Module):
     """embed (V_src, E), gru: E -> H (one direction, Cho) or 2H (bidirectional, Bahdanau)."""
 
@@ -152,7 +160,7 @@ class Decoder(nn.Module):
         projected = self.out(features)
         if not self.tied:
             return projected
-        if hasattr(self, "tied_out"):  # quantized for decoding (quantize_output_layers)
+        if hasattr(self, "tied_out"):  # quantized for decoding (quantize_for_decoding)
             return self.tied_out(projected)
         return F.linear(projected, self.embed.weight, self.out_bias)
 
@@ -191,8 +199,7 @@ class ChoModel(nn.Module):
     def step(self, enc, prev, hidden):
         d, c = self.decoder, enc["context"]
         y = d.dropout(d.embed(prev))  # (B, E)
-        s = gru_step(F.linear(torch.cat([y, c], 1), d.gru.weight_ih, d.gru.bias_ih), hidden, d.gru.weight_hh,
-                     d.gru.bias_hh)
+        s = cell_step(d.gru, torch.cat([y, c], 1), hidden)
         logits = d.out(torch.cat([d.dropout(s), y, c], 1))
         return torch.log_softmax(logits, -1), s
 
@@ -233,8 +240,7 @@ class BahdanauModel(nn.Module):
         d = self.decoder
         y = d.dropout(d.embed(prev))  # (B, E)
         context, _ = d.attention(hidden, enc["keys"], enc["projected_keys"], enc["mask"])
-        s = gru_step(F.linear(torch.cat([y, context], 1), d.gru.weight_ih, d.gru.bias_ih), hidden,
-                     d.gru.weight_hh, d.gru.bias_hh)
+        s = cell_step(d.gru, torch.cat([y, context], 1), hidden)
         logits = d.logits(torch.cat([s, context, y], 1))
         return torch.log_softmax(logits, -1), s
 
@@ -588,21 +594,28 @@ def run_decode(args):
 
     timed_pass(model, "")
     if args.quantize == "int8":
-        timed_pass(quantize_output_layers(model), "-int8")
+        timed_pass(quantize_for_decoding(model), "-int8")
 
 
-def quantize_output_layers(model):
-    """The peer of tapegrad's --quantize int8 (Seq2Seq::quantize_for_decoding): PyTorch's quantize_dynamic with
-    per-channel (per output row) int8 weights on the output layer's products (decoder.out, and with tied
-    embeddings E_tgt as a Linear of its own); inputs are quantized at run time by fbgemm, the rest stays float32."""
+def quantize_for_decoding(model):
+    """The peer of tapegrad's --quantize int8 (Seq2Seq::quantize_for_decoding): PyTorch's quantize_dynamic on the
+    decoder step's products: the output layer (decoder.out, and with tied embeddings E_tgt as a Linear of its own)
+    and Bahdanau's attention W_q with per-channel (per output row) int8 weights, the recurrent models' decoder
+    GRUCell and encoder GRU with per-tensor int8 weights (the only kind quantize_dynamic has for recurrent layers);
+    inputs are quantized at run time, the rest stays float32. The Transformer: its output layer only, as tapegrad's."""
     d = model.decoder
-    names = {"decoder.out"}
+    per_channel = {"decoder.out"}
     if getattr(d, "tied", False):
         d.tied_out = nn.Linear(d.embed.embedding_dim, d.embed.num_embeddings)
         d.tied_out.weight, d.tied_out.bias = d.embed.weight, d.out_bias
-        names.add("decoder.tied_out")
-    qconfig = torch.ao.quantization.per_channel_dynamic_qconfig
-    return torch.ao.quantization.quantize_dynamic(model, {name: qconfig for name in names}, dtype=torch.qint8)
+        per_channel.add("decoder.tied_out")
+    spec = {name: torch.ao.quantization.per_channel_dynamic_qconfig for name in per_channel}
+    if hasattr(d, "attention") and hasattr(d.attention, "query_proj"):
+        spec["decoder.attention.query_proj"] = torch.ao.quantization.per_channel_dynamic_qconfig
+    if isinstance(getattr(d, "gru", None), nn.GRUCell):
+        spec["decoder.gru"] = torch.ao.quantization.default_dynamic_qconfig
+        spec["encoder.gru"] = torch.ao.quantization.default_dynamic_qconfig
+    return torch.ao.quantization.quantize_dynamic(model, spec, dtype=torch.qint8)
 
 
 def sub_batch(b, keep):
@@ -628,7 +641,7 @@ def main():
     decode.add_argument("--weights", required=True, help="the parameters bench_seq2seq decoded with")
     decode.add_argument("--compare", help="bench_seq2seq decode --outputs: count identical outputs")
     decode.add_argument("--quantize", default="none", choices=["none", "int8"],
-                        help="int8: the searches again with quantize_dynamic on the output layers (modes *-int8)")
+                        help="int8: the searches again with quantize_dynamic on the decoder step's products (modes *-int8)")
     for p in (train, decode):
         p.add_argument("--threads", type=int, default=2, help="intra-op threads")
         p.add_argument("--device", default="cpu", help="cpu or cuda")

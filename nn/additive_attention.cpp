@@ -42,4 +42,16 @@ AttentionResult AdditiveAttention::forward(const Tensor& query, const Tensor& ke
   return attend(scores, keys, mask);
 }
 
+AttentionResult AdditiveAttention::forward_projected(const Tensor& projected_query, const Tensor& keys,
+                                                     const Tensor& projected_keys, const Tensor& mask) const {
+  check_keys(keys);
+  check_defined(projected_query, "AdditiveAttention", "projected_query");
+  if (projected_query.ndim() != 2 || projected_query.size(0) != keys.size(0) || projected_query.size(1) != attention_size_)
+    fail("AdditiveAttention: projected_query must be ({}, {}) for keys {}, got {}", keys.size(0), attention_size_,
+         keys.shape().str(), projected_query.shape().str());
+  check_projected_keys_and_mask(keys, projected_keys, mask);
+  const Tensor scores = additive_score(projected_keys, projected_query, flatten(v.weight));
+  return attend(scores, keys, mask);
+}
+
 }  // namespace tg::nn

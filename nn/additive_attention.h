@@ -28,6 +28,10 @@ class AdditiveAttention : public Attention {
   using Attention::forward;
   AttentionResult forward(const Tensor& query, const Tensor& keys, const Tensor& projected_keys,
                           const Tensor& mask) const override;
+  // The same from a query projected elsewhere: projected_query (B, A) = W_q s
+  // (decoding computes it with int8 weights).
+  AttentionResult forward_projected(const Tensor& projected_query, const Tensor& keys, const Tensor& projected_keys,
+                                    const Tensor& mask) const;
   int64_t projected_size() const override { return attention_size_; }
   int64_t attention_size() const { return attention_size_; }
   std::string type_name() const override { return "AdditiveAttention"; }

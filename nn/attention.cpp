@@ -30,7 +30,7 @@ void Attention::check_inputs(const Tensor& query, const Tensor& keys, const Tens
                              const Tensor& mask) const {
   const std::string name = type_name();
   check_keys(keys);
-  const int64_t batch = keys.size(0), source = keys.size(1);
+  const int64_t batch = keys.size(0);
   check_defined(query, name.c_str(), "query");
   if (query.ndim() != 2) fail("{}: query must be (batch, {}), got {}", name, query_size_, query.shape().str());
   if (query.size(1) != query_size_) fail("{}: query {} but query_size is {}", name, query.shape().str(), query_size_);
@@ -38,7 +38,13 @@ void Attention::check_inputs(const Tensor& query, const Tensor& keys, const Tens
     fail("{}: query {} and keys {} have different batch sizes", name, query.shape().str(), keys.shape().str());
   if (query.dtype() != dtype_)
     fail("{}: query is {} but the module is {}", name, dtype_name(query.dtype()), dtype_name(dtype_));
+  check_projected_keys_and_mask(keys, projected_keys, mask);
+}
 
+void Attention::check_projected_keys_and_mask(const Tensor& keys, const Tensor& projected_keys,
+                                              const Tensor& mask) const {
+  const std::string name = type_name();
+  const int64_t batch = keys.size(0), source = keys.size(1);
   check_defined(projected_keys, name.c_str(), "projected_keys");
   const Shape expected_projected{batch, source, projected_size()};
   if (!(projected_keys.shape() == expected_projected))

@@ -73,6 +73,8 @@ class Attention : public Module {
   // and dtype. The message starts with type_name().
   void check_keys(const Tensor& keys) const;
   void check_inputs(const Tensor& query, const Tensor& keys, const Tensor& projected_keys, const Tensor& mask) const;
+  // check_inputs' second half: projected_keys and mask against keys (already checked).
+  void check_projected_keys_and_mask(const Tensor& keys, const Tensor& projected_keys, const Tensor& mask) const;
   // Masked softmax of scores (B, S) and the weighted sum of keys (B, S, Kd).
   // mask already checked.
   static AttentionResult attend(const Tensor& scores, const Tensor& keys, const Tensor& mask);

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "nn/gru_cell.h"
+#include "ops/gru_gates.h"
 
 namespace tg::nn {
 
@@ -12,6 +13,10 @@ GRU::GRU(int64_t input_size, int64_t hidden_size, GRUOptions options, Generator&
 RecurrentNetwork::CellState GRU::step(const Tensor& gi, const CellState& state, const Tensor& weight_hh_t,
                                       const Tensor& bias_hh) const {
   return {gru_step(gi, state[0], weight_hh_t, bias_hh)};  // h' (B, H)
+}
+
+RecurrentNetwork::CellState GRU::step_from_products(const Tensor& gi, const Tensor& gh, const CellState& state) const {
+  return {gru_gates(gi, gh, state[0])};  // h' (B, H)
 }
 
 GRUOutput GRU::forward(const Tensor& x, const Tensor& h0, const Tensor& lengths) const {

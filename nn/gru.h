@@ -58,6 +58,7 @@ class GRU : public RecurrentNetwork {
   // {h} -> {h'}: gru_step (nn/gru_cell.h).
   CellState step(const Tensor& gi, const CellState& state, const Tensor& weight_hh_t,
                  const Tensor& bias_hh) const override;
+  CellState step_from_products(const Tensor& gi, const Tensor& gh, const CellState& state) const override;
 };
 
 }  // namespace tg::nn

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "nn/lstm_cell.h"
+#include "ops/add.h"
 
 namespace tg::nn {
 
@@ -12,6 +13,12 @@ LSTM::LSTM(int64_t input_size, int64_t hidden_size, LSTMOptions options, Generat
 RecurrentNetwork::CellState LSTM::step(const Tensor& gi, const CellState& state, const Tensor& weight_hh_t,
                                        const Tensor& bias_hh) const {
   const LSTMState next = lstm_step(gi, {state[0], state[1]}, weight_hh_t, bias_hh);
+  return {next.h, next.c};  // (B, H) each
+}
+
+RecurrentNetwork::CellState LSTM::step_from_products(const Tensor& gi, const Tensor& gh,
+                                                     const CellState& state) const {
+  const LSTMState next = lstm_gates(gi + gh, state[1]);
   return {next.h, next.c};  // (B, H) each
 }
 

@@ -59,6 +59,7 @@ class LSTM : public RecurrentNetwork {
   // {h, c} -> {h', c'}: lstm_step (nn/lstm_cell.h).
   CellState step(const Tensor& gi, const CellState& state, const Tensor& weight_hh_t,
                  const Tensor& bias_hh) const override;
+  CellState step_from_products(const Tensor& gi, const Tensor& gh, const CellState& state) const override;
 };
 
 }  // namespace tg::nn

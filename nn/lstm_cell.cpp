@@ -28,13 +28,23 @@ LSTMState lstm_step(const Tensor& gi, const LSTMState& state, const Tensor& weig
 
   Tensor gates = gi + matmul(state.h, weight_hh_t);  // (B, 4H) + (B, H) @ (H, 4H)
   if (bias_hh.defined()) gates = gates + bias_hh;    // (B, 4H) + (4H,)
+  return lstm_gates(gates, state.c);
+}
+
+LSTMState lstm_gates(const Tensor& gates, const Tensor& c) {
+  check_defined(gates, "lstm_gates", "gates");
+  check_defined(c, "lstm_gates", "c");
+  const int64_t H = c.ndim() == 2 ? c.size(1) : 0;
+  if (c.ndim() != 2 || gates.ndim() != 2 || gates.size(0) != c.size(0) || gates.size(1) != 4 * H)
+    fail("lstm_gates: gates must be (B, 4H) for c (B, H), got gates {} and c {}", gates.shape().str(),
+         c.shape().str());
   const Tensor i = sigmoid(slice(gates, 1, 0, H));          // (B, H) input gate
   const Tensor f = sigmoid(slice(gates, 1, H, 2 * H));      // (B, H) forget gate
   const Tensor g = tanh(slice(gates, 1, 2 * H, 3 * H));     // (B, H) candidate cell
   const Tensor o = sigmoid(slice(gates, 1, 3 * H, 4 * H));  // (B, H) output gate
   LSTMState next;
-  next.c = f * state.c + i * g;  // c' = f ⊙ c + i ⊙ g
-  next.h = o * tanh(next.c);     // h' = o ⊙ tanh(c')
+  next.c = f * c + i * g;     // c' = f ⊙ c + i ⊙ g
+  next.h = o * tanh(next.c);  // h' = o ⊙ tanh(c')
   return next;
 }
 

@@ -35,6 +35,11 @@ struct LSTMState {
 // gi and the states may be strided views (a time step of a larger tensor).
 LSTMState lstm_step(const Tensor& gi, const LSTMState& state, const Tensor& weight_hh_t, const Tensor& bias_hh);
 
+// The gate arithmetic alone, from gates (B, 4H) = gi + h W_hhᵀ + b_hh (i | f | g | o)
+// and c (B, H): (h', c'). lstm_step ends with it; a caller with its own
+// recurrent product (int8 decoding) starts here.
+LSTMState lstm_gates(const Tensor& gates, const Tensor& c);
+
 // Its parameters are the RecurrentWeights members (nn/recurrent_weights.h, made and
 // registered by RecurrentCell), G = 4:
 //   weight_ih (4H, I), weight_hh (4H, H), bias_ih (4H,), bias_hh (4H,), rows i | f | g | o.

@@ -45,18 +45,27 @@ const RecurrentWeights& RecurrentNetwork::weights(int layer, int direction) cons
   return weights_[layer * num_directions() + direction];
 }
 
+void RecurrentNetwork::quantize_for_inference() {
+  std::vector<Int8Weights> quantized;
+  for (const RecurrentWeights& w : weights_)
+    quantized.push_back({Int8Linear::quantize(w.weight_ih, w.bias_ih), Int8Linear::quantize(w.weight_hh, w.bias_hh)});
+  int8_weights_ = std::move(quantized);
+}
+
 RecurrentNetwork::CellState RecurrentNetwork::run_direction(const Tensor& input, const RecurrentWeights& w,
-                                                            CellState state, bool reverse, int time_axis,
-                                                            const detail::Padding* padding,
+                                                            const Int8Weights* int8, CellState state, bool reverse,
+                                                            int time_axis, const detail::Padding* padding,
                                                             std::vector<Tensor>& outputs) const {
   const int64_t steps = input.size(time_axis);
-  const Tensor gi_all = w.project_input(input);  // (.., .., I_k) -> (.., .., G·H): one matmul
-  const Tensor weight_hh_t = w.weight_hh_t();     // (H, G·H), once per sequence
+  // (.., .., I_k) -> (.., .., G·H): one product for all steps
+  const Tensor gi_all = int8 != nullptr ? int8->input(input) : w.project_input(input);
+  const Tensor weight_hh_t = int8 != nullptr ? Tensor() : w.weight_hh_t();  // (H, G·H), once per sequence
   outputs.assign(steps, Tensor());
   for (int64_t i = 0; i < steps; ++i) {
     const int64_t t = reverse ? steps - 1 - i : i;
     const Tensor gi = select(gi_all, time_axis, t);  // (B, G·H), a view
-    const CellState next = step(gi, state, weight_hh_t, w.bias_hh);
+    const CellState next = int8 != nullptr ? step_from_products(gi, int8->recurrent(state[0]), state)
+                                           : step(gi, state, weight_hh_t, w.bias_hh);
     for (size_t k = 0; k < state.size(); ++k)
       state[k] = detail::carry_over_padding(padding, t, next[k], state[k]);  // unchanged over padding
     outputs[t] = state[0];
@@ -113,7 +122,8 @@ RecurrentNetwork::Run RecurrentNetwork::run_batched(const Tensor& x, const std::
     CellState state;  // s0[index] (B, H), or zeros
     for (const InitialState& s0 : initial)
       state.push_back(s0.value.defined() ? select(s0.value, 0, index) : zeros({batch, H}, {x.dtype(), x.device()}));
-    state = run_direction(input, weights_[index], std::move(state), reverse, sizes.time_axis,
+    const Int8Weights* int8 = quantized_for_inference() ? &int8_weights_[static_cast<size_t>(index)] : nullptr;
+    state = run_direction(input, weights_[index], int8, std::move(state), reverse, sizes.time_axis,
                           padded ? &padding : nullptr, outputs);
     for (size_t k = 0; k < state.size(); ++k) finals[k].push_back(state[k]);
   };

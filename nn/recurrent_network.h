@@ -23,6 +23,7 @@
 #include "nn/module.h"
 #include "nn/recurrent_options.h"
 #include "nn/recurrent_weights.h"
+#include "ops/int8_linear.h"
 
 namespace tg::nn {
 
@@ -38,6 +39,16 @@ class RecurrentNetwork : public Module {
   int num_directions() const { return options_.bidirectional ? 2 : 1; }
   // The parameters of one layer (0-based) and direction (0 forward, 1 reverse).
   const RecurrentWeights& weights(int layer, int direction = 0) const;
+
+  // Inference with int8 weights, as PyTorch's quantize_dynamic does for
+  // nn.GRU and nn.LSTM: quantizes, once, each layer-direction's W_ih with b_ih
+  // and W_hh with b_hh per row (tg::Int8Linear); forward() then runs both
+  // products with int8 weights and inputs quantized per row at run time, the
+  // gate arithmetic in float32. A snapshot: quantize again after changing the
+  // weights. No gradient: a forward that would record one throws. Float32
+  // weights on the host.
+  void quantize_for_inference();
+  bool quantized_for_inference() const { return !int8_weights_.empty(); }
 
  protected:
   // The states a cell carries from step to step, each (B, H), h first (it is
@@ -66,6 +77,8 @@ class RecurrentNetwork : public Module {
   // or undefined -> the next state.
   virtual CellState step(const Tensor& gi, const CellState& state, const Tensor& weight_hh_t,
                          const Tensor& bias_hh) const = 0;
+  // The same from both products made elsewhere (int8): gh (B, G·H) = h W_hhᵀ + b_hh.
+  virtual CellState step_from_products(const Tensor& gi, const Tensor& gh, const CellState& state) const = 0;
 
   // The whole forward pass: x (T, B, I) (or (B, T, I) with batch_first), one
   // initial state per carried state, lengths int64 (B,) with values in 1..T or
@@ -81,13 +94,19 @@ class RecurrentNetwork : public Module {
   // One layer in one direction over all steps: input (T, B, I_k) or
   // (B, T, I_k) (time on `time_axis`), contiguous; the initial state (B, H)
   // each -> outputs[t] = h_t (B, H) for every t; returns the final state.
-  CellState run_direction(const Tensor& input, const RecurrentWeights& w, CellState state, bool reverse,
-                          int time_axis, const detail::Padding* padding, std::vector<Tensor>& outputs) const;
+  // Its products in int8 once quantized for inference.
+  struct Int8Weights {
+    Int8Linear input, recurrent;  // W_ih with b_ih, W_hh with b_hh
+  };
+  CellState run_direction(const Tensor& input, const RecurrentWeights& w, const Int8Weights* int8, CellState state,
+                          bool reverse, int time_axis, const detail::Padding* padding,
+                          std::vector<Tensor>& outputs) const;
 
   const char* model_;
   int64_t input_size_, hidden_size_;
   RecurrentOptions options_;
   std::vector<RecurrentWeights> weights_;  // layer * D + direction; never resized after registration
+  std::vector<Int8Weights> int8_weights_;  // the same order, once quantized for inference; else empty
   DropoutStream dropout_stream_;  // the module's own stream for inter-layer dropout
 };
 

@@ -120,15 +120,22 @@ Step BahdanauModel::step(const Encoded& encoded, const Tensor& prev_tokens, cons
   detail::check_step(encoded, prev_tokens, hidden, decoder.cell.state_size(), "BahdanauModel");
   check_attention_inputs(encoded);
   const Tensor y = decoder.dropout(decoder.embed(prev_tokens));  // (B, E)
-  const nn::AttentionResult a = decoder.attention(decoder.cell.output(hidden), encoded.keys, encoded.projected_keys,
-                                                  encoded.mask);                  // c (B, 2H), α (B, S)
-  const nn::InputParts input = cell_input_parts();
-  const Tensor gi = input.project_onto(1, a.context, input.project_with_bias(0, y));  // (B, 3H)
-  const Tensor state = decoder.cell.step(gi, hidden, decoder.cell.weights().weight_hh_t());  // (B, H) or [h; c]
-  const Tensor s = decoder.cell.output(state);                                     // (B, H)
-  const Tensor features = concat({s, a.context, y}, 1);                            // (B, H + 2H + E)
-  const Tensor logits = decoder.int8_out.defined() ? detail::output_logits(decoder.int8_out, features)
-                                                   : decoder.logits(features);    // (B, V)
+  const detail::DecoderCell& cell = decoder.cell;
+  const Tensor query = cell.output(hidden);  // s_{t-1} (B, H)
+  Tensor state, logits;
+  nn::AttentionResult a;
+  if (quantized_for_decoding()) {  // every product of the step with int8 weights
+    a = decoder.attention.forward_projected(decoder.int8_query(query), encoded.keys, encoded.projected_keys,
+                                            encoded.mask);                            // c (B, 2H), α (B, S)
+    state = cell.quantized_step(cell.quantized_input(concat({y, a.context}, 1), Tensor()), hidden);
+    logits = detail::output_logits(decoder.int8_out, concat({cell.output(state), a.context, y}, 1));  // (B, V)
+  } else {
+    a = decoder.attention(query, encoded.keys, encoded.projected_keys, encoded.mask);
+    const nn::InputParts input = cell_input_parts();
+    const Tensor gi = input.project_onto(1, a.context, input.project_with_bias(0, y));  // (B, 3H)
+    state = cell.step(gi, hidden, cell.weights().weight_hh_t());                        // (B, H) or [h; c]
+    logits = decoder.logits(concat({cell.output(state), a.context, y}, 1));  // [s; c; E y] (B, H + 2H + E) -> (B, V)
+  }
   Step result;
   result.log_probs = log_softmax(logits, -1);  // (B, V)
   result.hidden = state;
@@ -139,6 +146,9 @@ Step BahdanauModel::step(const Encoded& encoded, const Tensor& prev_tokens, cons
 void BahdanauModel::quantize_for_decoding() {
   decoder.int8_out = detail::quantize_output(decoder.out, decoder.tied ? decoder.embed.weight : Tensor(),
                                              decoder.out_bias);
+  decoder.int8_query = Int8Linear::quantize(decoder.attention.query_proj.weight);  // W_q (H, H), no bias
+  decoder.cell.quantize_for_decoding(config_.embed + 2 * config_.hidden, true);   // W_ih on [E y; c], b_ih
+  encoder.rnn.quantize_for_inference();                                          // both directions
 }
 
 }  // namespace tg::translate

@@ -53,8 +53,10 @@ struct BahdanauDecoder : nn::Module {
 
   // logits (..., V) from [s; c; E y] (..., H + 2H + E), tied or not (detail::output_logits).
   Tensor logits(const Tensor& features) const;
-  // The output layer with int8 weights once quantized for decoding; step() uses it then.
+  // The step's products with int8 weights once quantized for decoding (the
+  // output layer, W_q of the attention, the cell's W_ih and W_hh); step() uses them then.
   detail::Int8OutputLayer int8_out;
+  Int8Linear int8_query;
 };
 
 class BahdanauModel : public Seq2Seq {

@@ -109,11 +109,13 @@ Step ChoModel::step(const Encoded& encoded, const Tensor& prev_tokens, const Ten
   const bool shared = encoded.context_input.defined() && encoded.context_output.defined();
   const Tensor context_input = shared ? encoded.context_input : cell_input_parts().project_with_bias(1, c);
   const Tensor context_output = shared ? encoded.context_output : output_parts().project_with_bias(1, c);
-  const Tensor state = decoder.cell.step(cell_input(y, context_input), hidden, decoder.cell.weights().weight_hh_t());  // (B, H) or [h; c]
-  const Tensor s = decoder.cell.output(state);                                            // (B, H)
-  const Tensor s_y = concat({decoder.dropout(s), y}, 1);                                   // (B, H + E)
-  const Tensor logits = int8_out_.defined() ? add(int8_out_(s_y), context_output)       // (B, V)
-                                            : output_logits(s_y, context_output);
+  const detail::DecoderCell& cell = decoder.cell;
+  const bool quantized = quantized_for_decoding();  // every product of the step with int8 weights
+  const Tensor state = quantized ? cell.quantized_step(cell.quantized_input(y, context_input), hidden)
+                                 : cell.step(cell_input(y, context_input), hidden, cell.weights().weight_hh_t());  // (B, H) or [h; c]
+  const Tensor s_y = concat({decoder.dropout(cell.output(state)), y}, 1);        // (B, H + E)
+  const Tensor logits = quantized ? add(int8_out_(s_y), context_output)         // (B, V)
+                                  : output_logits(s_y, context_output);
   Step result;
   result.log_probs = log_softmax(logits, -1);  // (B, V)
   result.hidden = state;
@@ -124,6 +126,8 @@ void ChoModel::quantize_for_decoding() {
   // The step's share of the output layer, W_o^{s,y} = W_o[:, :H + E]; the context's share is computed once per
   // sentence in float32 (encode).
   int8_out_ = Int8Linear::quantize(slice(decoder.out.weight, 1, 0, config_.hidden + config_.embed));
+  decoder.cell.quantize_for_decoding(config_.embed, false);  // W_ih^y; the context's share (with b_ih) per sentence
+  encoder.rnn.quantize_for_inference();
 }
 
 }  // namespace tg::translate

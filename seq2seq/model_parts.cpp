@@ -8,6 +8,7 @@
 #include "ops/checkpoint.h"
 #include "ops/add.h"
 #include "ops/concat.h"
+#include "ops/gru_gates.h"
 #include "ops/linear.h"
 #include "ops/matmul.h"
 #include "ops/reshape.h"
@@ -138,6 +139,32 @@ Tensor DecoderCell::step(const Tensor& gi, const Tensor& state, const Tensor& we
   const int64_t H = hidden_size();
   const nn::LSTMState next =
       nn::lstm_step(gi, {slice(state, 1, 0, H), slice(state, 1, H, 2 * H)}, weight_hh_t, lstm->bias_hh);
+  return concat({next.h, next.c}, 1);  // [h; c] (B, 2H)
+}
+
+void EncoderRNN::quantize_for_inference() {
+  if (gru) gru->quantize_for_inference();
+  if (lstm) lstm->quantize_for_inference();
+}
+
+void DecoderCell::quantize_for_decoding(int64_t input_columns, bool with_input_bias) {
+  const nn::RecurrentWeights& w = weights();
+  int8_input = Int8Linear::quantize(slice(w.weight_ih, 1, 0, input_columns), with_input_bias ? w.bias_ih : Tensor());
+  int8_recurrent = Int8Linear::quantize(w.weight_hh, w.bias_hh);  // (G·H, H): rows are gate units
+}
+
+Tensor DecoderCell::quantized_input(const Tensor& x, const Tensor& base) const {
+  if (!quantized_for_decoding()) fail("DecoderCell: quantized_input before quantize_for_decoding");
+  const Tensor gi = int8_input(x);  // (B, G·H)
+  return base.defined() ? gi + base : gi;
+}
+
+Tensor DecoderCell::quantized_step(const Tensor& gi, const Tensor& state) const {
+  if (!quantized_for_decoding()) fail("DecoderCell: quantized_step before quantize_for_decoding");
+  const Tensor h = output(state);     // (B, H)
+  const Tensor gh = int8_recurrent(h);  // (B, G·H) = h W_hhᵀ + b_hh
+  if (gru) return gru_gates(gi, gh, h);
+  const nn::LSTMState next = nn::lstm_gates(gi + gh, slice(state, 1, hidden_size(), 2 * hidden_size()));
   return concat({next.h, next.c}, 1);  // [h; c] (B, 2H)
 }
 

@@ -50,6 +50,8 @@ struct EncoderRNN {
   // recurrence runs under tg::checkpoint: only x and lengths are kept.
   nn::GRUOutput operator()(const Tensor& x, const Tensor& lengths) const;
   bool recompute = false;
+  // int8 products from now on (nn::RecurrentNetwork::quantize_for_inference).
+  void quantize_for_inference();
 
  private:
   nn::GRUOutput run(const Tensor& x, const Tensor& lengths) const;
@@ -101,6 +103,21 @@ struct DecoderCell {
   Tensor output(const Tensor& state) const;
   // The next state from gi (B, G·H) = x W_ihᵀ + b_ih and weight_hh_t (gru_step or lstm_step).
   Tensor step(const Tensor& gi, const Tensor& state, const Tensor& weight_hh_t) const;
+
+  // Decoding with int8 weights (Seq2Seq::quantize_for_decoding): quantizes
+  // W_ih[:, :input_columns] (with b_ih when `with_input_bias`) and W_hh with b_hh,
+  // per row (tg::Int8Linear). A model gives the columns its step feeds through
+  // this product: all of [E y; c] for Bahdanau, E y alone for Cho (whose
+  // context share, bias included, is computed once per sentence).
+  void quantize_for_decoding(int64_t input_columns, bool with_input_bias);
+  bool quantized_for_decoding() const { return int8_recurrent.defined(); }
+  // gi = x W_ih[:, :input_columns]ᵀ (+ b_ih) (+ base): x (B, input_columns), base (B, G·H) or undefined.
+  Tensor quantized_input(const Tensor& x, const Tensor& base) const;
+  // The next state with gh = h W_hhᵀ + b_hh in int8 (the gate arithmetic as step's).
+  Tensor quantized_step(const Tensor& gi, const Tensor& state) const;
+
+ private:
+  Int8Linear int8_input, int8_recurrent;
 };
 
 // ---- the output layer ----

@@ -67,11 +67,15 @@ class Seq2Seq : public nn::Module {
   // One decoding step from the previous tokens (B) int64 and the state (B, H), or (B, 2H) with an LSTM cell.
   virtual Step step(const Encoded& encoded, const Tensor& prev_tokens, const Tensor& hidden) const = 0;
 
-  // Decoding with int8 weights (issue #40): quantizes, once, the output
-  // layer's products (per row; tg::Int8Linear), which step() then runs with
-  // int8 weights and inputs quantized per row. forward() (training and
-  // validation loss) keeps float32. A snapshot: after changing the weights,
-  // call it again. The default throws, naming the model.
+  // Decoding with int8 weights (issue #40): quantizes, once, the weights of
+  // the products decoding runs (per row; tg::Int8Linear), which then run with
+  // int8 weights and inputs quantized per row. The Transformer: step()'s
+  // output layer. The recurrent models: step()'s output layer, the cell's
+  // W_ih and W_hh and Bahdanau's attention W_q, and the encoder's recurrent
+  // network (nn::RecurrentNetwork::quantize_for_inference), which forward()
+  // shares with encode(): their forward() then gives int8 logits, and training
+  // throws (no gradient through int8 products). A snapshot: after changing
+  // the weights, call it again. The default throws, naming the model.
   virtual void quantize_for_decoding();
   // Whether step() runs quantized products.
   virtual bool quantized_for_decoding() const { return false; }

@@ -112,6 +112,14 @@ expect "(sub " "$dir/eval.log"
 [[ $(wc -l <"$dir/text.out") -eq 1 ]] || fail "transcribe printed $(wc -l <"$dir/text.out") lines, expected 1"
 grep -q "[^a-z' ]" "$dir/text.out" && fail "transcribe wrote characters outside a-z, space, apostrophe: $(cat "$dir/text.out")"
 head -c 4 "$dir/picture.svg" | grep -q "<svg" || fail "no SVG written"
+# int8 recurrent layers (--quantize int8): the same kind of answer, and the program says so.
+"$speech" transcribe "$dir/corpus/test/000000.wav" --checkpoint "$dir/ck/best.safetensors" --quantize int8 \
+  >"$dir/int8.out" 2>"$dir/int8.err" || { cat "$dir/int8.err"; fail "transcribe --quantize int8"; }
+expect "int8 weights in the recurrent layers (--quantize int8)" "$dir/int8.err"
+[[ $(wc -l <"$dir/int8.out") -eq 1 ]] || fail "transcribe --quantize int8 printed $(wc -l <"$dir/int8.out") lines"
+"$speech" eval --data "$dir/corpus" --split val --beam 2 --checkpoint "$dir/ck/best.safetensors" --quantize int8 \
+  --threads 1 >"$dir/eval_int8.log" 2>&1 || { cat "$dir/eval_int8.log"; fail "eval --quantize int8"; }
+expect "prefix beam 2 " "$dir/eval_int8.log"
 
 # Errors:
 check_error "cannot read $dir/none/test.tsv" "$speech" eval --data "$dir/none" --checkpoint "$dir/ck/best.safetensors"

@@ -336,6 +336,15 @@ TEST_CASE("attention: projected keys computed once give what the convenience ove
   // Dot scores use the keys themselves.
   const Tensor keys = tg::randn({2, 4, 4}, {}, gen);
   CHECK(dot.project_keys(keys).to_vector<float>() == keys.to_vector<float>());
+  // Additive attention from a query projected elsewhere (int8 decoding projects it with int8 weights).
+  const Tensor query = tg::randn({2, 3}, {}, gen);
+  const AttentionResult direct = additive.forward(query, keys, additive.project_keys(keys), mask);
+  const AttentionResult projected =
+      additive.forward_projected(additive.query_proj(query), keys, additive.project_keys(keys), mask);
+  CHECK(projected.context.to_vector<float>() == direct.context.to_vector<float>());
+  CHECK(projected.weights.to_vector<float>() == direct.weights.to_vector<float>());
+  CHECK_THROWS_WITH_AS(additive.forward_projected(query, keys, additive.project_keys(keys), mask),
+                       "AdditiveAttention: projected_query must be (2, 5) for keys (2, 4, 4), got (2, 3)", tg::Error);
 }
 
 TEST_CASE("AdditiveAttention: gradients through reused projected keys add up over decoder steps") {

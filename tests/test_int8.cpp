@@ -163,3 +163,65 @@ TEST_CASE("Int8Linear: no gradient: a call that would record one throws") {
   const tg::NoGrad no_grad;
   CHECK(layer(x).shape() == Shape{2, 4});
 }
+
+TEST_CASE("GRU/LSTM quantize_for_inference: int8 products as composed by hand, near float32, padding kept") {
+  std::mt19937 rng(17);
+  tg::NoGrad no_grad;
+  // One layer, one direction: exactly Int8Linear(W_ih, b_ih) over all steps, then per step
+  // Int8Linear(W_hh, b_hh) and the GRU's gate arithmetic.
+  tg::Generator gen(3);
+  tg::nn::GRU gru(5, 7, {}, gen);
+  const Tensor x = uniform({4, 3, 5}, rng);  // (T, B, I)
+  const tg::nn::GRUOutput exact = gru(x);
+  CHECK_FALSE(gru.quantized_for_inference());
+  gru.quantize_for_inference();
+  CHECK(gru.quantized_for_inference());
+  const tg::nn::GRUOutput quantized = gru(x);
+  const tg::nn::RecurrentWeights& w = gru.weights(0);
+  const tg::Int8Linear input = tg::Int8Linear::quantize(w.weight_ih, w.bias_ih);
+  const tg::Int8Linear recurrent = tg::Int8Linear::quantize(w.weight_hh, w.bias_hh);
+  const Tensor gi = input(x);  // (T, B, 3H)
+  Tensor h = tg::zeros({3, 7});
+  for (int64_t t = 0; t < 4; ++t) {
+    h = tg::gru_gates(tg::select(gi, 0, t), recurrent(h), h);
+    CHECK(tg::select(quantized.output, 0, t).to_vector<float>() == h.to_vector<float>());
+  }
+  const double moved = tg::max(tg::abs(quantized.output - exact.output)).item();
+  CHECK(moved > 0);
+  CHECK(moved < 0.03);
+
+  // Two bidirectional layers with padding, GRU and LSTM: near float32, zero past each length, and h_n
+  // the forward direction's state at the last real step.
+  const Tensor lengths = tg::index_tensor({6, 2, 4}, Shape{3});
+  const Tensor padded = uniform({6, 3, 5}, rng);
+  tg::nn::GRU deep_gru(5, 8, {.num_layers = 2, .bidirectional = true}, gen);
+  tg::nn::LSTM deep_lstm(5, 8, {.num_layers = 2, .bidirectional = true}, gen);
+  const tg::nn::GRUOutput gru_exact = deep_gru(padded, {}, lengths);
+  const tg::nn::LSTMOutput lstm_exact = deep_lstm(padded, {}, {}, lengths);
+  deep_gru.quantize_for_inference();
+  deep_lstm.quantize_for_inference();
+  const tg::nn::GRUOutput gru_int8 = deep_gru(padded, {}, lengths);
+  const tg::nn::LSTMOutput lstm_int8 = deep_lstm(padded, {}, {}, lengths);
+  for (const auto& [name, out, ref, h_n] :
+       {std::tuple{"GRU", gru_int8.output, gru_exact.output, gru_int8.h_n},
+        std::tuple{"LSTM", lstm_int8.output, lstm_exact.output, lstm_int8.h_n}}) {
+    CAPTURE(name);
+    const double diff = tg::max(tg::abs(out - ref)).item();
+    CHECK(diff > 0);
+    CHECK(diff < 0.05);
+    CHECK(tg::select(tg::select(out, 1, 1), 0, 3).to_vector<float>() == std::vector<float>(16, 0.0f));  // t = 3 >= 2
+    // h_n[2] is layer 1's forward state; at sentence 1 it is the output at its last real step, t = 1.
+    CHECK(tg::select(tg::select(h_n, 0, 2), 0, 1).to_vector<float>() ==
+          tg::slice(tg::select(tg::select(out, 0, 1), 0, 1), 0, 0, 8).to_vector<float>());
+  }
+
+  // Training through it is refused; a float64 network cannot be quantized.
+  {
+    tg::EnableGrad grad;
+    const Tensor x_grad = uniform({4, 3, 5}, rng).requires_grad_();
+    CHECK_THROWS_WITH_AS(gru(x_grad), doctest::Contains("no gradient through int8 products"), tg::Error);
+  }
+  tg::nn::GRU f64(5, 7, {.dtype = DType::f64}, gen);
+  CHECK_THROWS_WITH_AS(f64.quantize_for_inference(), doctest::Contains("must be a float32 host tensor, got float64"),
+                       tg::Error);
+}

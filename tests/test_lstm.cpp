@@ -117,6 +117,13 @@ TEST_CASE("LSTMCell: input_projection + step equals forward") {
   const LSTMState direct = tg::nn::lstm_step(gi, state, tg::transpose(cell.weight_hh, 0, 1), cell.bias_hh);
   check_same(direct.h, b.h);
   check_same(direct.c, b.c);
+  // The gate arithmetic alone, from gates a caller computed (int8 decoding does its own products).
+  const Tensor gates = gi + tg::matmul(state.h, tg::transpose(cell.weight_hh, 0, 1)) + cell.bias_hh;
+  const LSTMState from_gates = tg::nn::lstm_gates(gates, state.c);
+  check_same(from_gates.h, b.h);
+  check_same(from_gates.c, b.c);
+  CHECK_THROWS_WITH_AS(tg::nn::lstm_gates(tg::slice(gates, 1, 0, 19), state.c),
+                       "lstm_gates: gates must be (B, 4H) for c (B, H), got gates (2, 19) and c (2, 5)", tg::Error);
 }
 
 TEST_CASE("LSTMCell: float64 gradient check over inputs, both states and parameters") {

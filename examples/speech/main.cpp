@@ -40,7 +40,7 @@ double seconds_since(Clock::time_point start) { return std::chrono::duration<dou
 struct Options {
   std::string data, split = "test", checkpoint, wav, svg;
   int64_t limit = 0, beam = 8, max_beam = 100, threads = 2;
-  std::string lm_text;
+  std::string lm_text, quantize = "none";
   int64_t lm_order = 0;
   double lm_weight = 0.5, lm_bonus = 1.0, max_seconds = 0;
 };
@@ -48,7 +48,7 @@ struct Options {
 // The largest --lm-order: a context of 19 characters already spans three or four words.
 constexpr int64_t kMaxLmOrder = 20;
 
-std::unique_ptr<speech::Recognizer> load_model(const std::string& path, tg::Device device) {
+std::unique_ptr<speech::Recognizer> load_model(const std::string& path, tg::Device device, const std::string& quantize) {
   const std::map<std::string, std::string> meta = tg::load_safetensors(path).metadata;  // the config keys
   auto get = [&](const char* key) { return tg::train::metadata_integer(meta, key, path); };
   tg::Generator gen(1);
@@ -57,6 +57,11 @@ std::unique_ptr<speech::Recognizer> load_model(const std::string& path, tg::Devi
   tg::nn::load(*model, path);
   model->to(device);
   model->eval();
+  if (quantize == "int8") {
+    if (!device.is_host()) tg::fail("speech: --quantize int8 runs on the cpu (no int8 products on {})", device.str());
+    model->quantize_for_inference();
+    std::fprintf(stderr, "speech: int8 weights in the recurrent layers (--quantize int8)\n");
+  }
   return model;
 }
 
@@ -89,7 +94,7 @@ void print_rates(const std::string& name, const speech::ErrorRates& r) {
 }
 
 void evaluate(const Options& o, tg::Device device) {
-  const auto model = load_model(o.checkpoint, device);
+  const auto model = load_model(o.checkpoint, device, o.quantize);
   const std::unique_ptr<speech::CharLM> lm = language_model(o);
   const Clock::time_point start = Clock::now();
   const std::vector<speech::Utterance> data =
@@ -120,7 +125,7 @@ void evaluate(const Options& o, tg::Device device) {
 }
 
 void transcribe(const Options& o, tg::Device device) {
-  const auto model = load_model(o.checkpoint, device);
+  const auto model = load_model(o.checkpoint, device, o.quantize);
   tg::NoGrad no_grad;
   const tg::Tensor features = speech::features_of(o.wav, o.max_seconds);  // (T, 80)
   const tg::Tensor batch = tg::unsqueeze(tg::transpose(features, 0, 1).contiguous(), 0);  // (1, 80, T)
@@ -202,6 +207,11 @@ int main(int argc, char** argv) {
     cmd->add_option("--max-seconds", o.max_seconds, "refuse audio longer than this (0: any length)")
         ->check(cli_checks::between(0, 1e6))->capture_default_str();
     cmd->add_option("--checkpoint", o.checkpoint, "model file")->default_val("runs/speech/best.safetensors");
+    cmd->add_option("--quantize", o.quantize,
+                    "int8: the recurrent layers' weights quantized to int8 per row (inputs per row at run time, sums "
+                    "in int32; faster on AVX512-VNNI; docs/performance.md)")
+        ->check(CLI::IsMember({"none", "int8"}))
+        ->capture_default_str();
   }
   std::string device_name = "cpu";
   for (CLI::App* cmd : {train_cmd, eval_cmd, transcribe_cmd}) {

@@ -35,6 +35,10 @@ class Recognizer : public tg::nn::Module {
   tg::Tensor forward(const tg::Tensor& features, const std::vector<int64_t>& frames,
                      std::vector<int64_t>& out_frames) const;
   std::string type_name() const override { return "Recognizer"; }
+  // Inference with int8 weights in the recurrent layers (their W_ih and W_hh
+  // per row, inputs per row at run time: nn::RecurrentNetwork::quantize_for_inference),
+  // the products that dominate; the convolutions and the output layer stay float32.
+  void quantize_for_inference() { rnn.quantize_for_inference(); }
   const ModelConfig& config() const { return config_; }
   // Frames after the front-end (stride 2, padding 2, 5 taps).
   static int64_t frames_after(int64_t frames) { return (frames - 1) / 2 + 1; }

@@ -72,8 +72,9 @@ struct SearchOptions {
         ->check(CLI::IsMember({"power", "gnmt"}))
         ->capture_default_str();
     cmd->add_option("--quantize", quantize,
-                    "int8: decode with the output layer's weights quantized to int8 per row (inputs per row at run "
-                    "time, sums in int32; about 4x less weight memory, faster on AVX512-VNNI; docs/performance.md)")
+                    "int8: decode with int8 weights, per row (inputs per row at run time, sums in int32): the output "
+                    "layer, and in the recurrent models the decoder cell, the attention's query and the encoder; "
+                    "faster on AVX512-VNNI, about 4x less weight memory (docs/performance.md)")
         ->check(CLI::IsMember({"none", "int8"}))
         ->capture_default_str();
   }
@@ -82,7 +83,7 @@ struct SearchOptions {
   void prepare(tr::Translator& translator) const {
     if (quantize != "int8") return;
     translator.model->quantize_for_decoding();
-    fmt::print(stderr, "decoding with int8 output-layer weights (--quantize int8)\n");
+    fmt::print(stderr, "decoding with int8 weights (--quantize int8)\n");
   }
 
   tr::LengthPenalty length_penalty() const { return {alpha, penalty_form == "gnmt"}; }
