@@ -202,10 +202,16 @@ TEST_CASE("GRU/LSTM quantize_for_inference: int8 products as composed by hand, n
   deep_lstm.quantize_for_inference();
   const tg::nn::GRUOutput gru_int8 = deep_gru(padded, {}, lengths);
   const tg::nn::LSTMOutput lstm_int8 = deep_lstm(padded, {}, {}, lengths);
-  for (const auto& [name, out, ref, h_n] :
-       {std::tuple{"GRU", gru_int8.output, gru_exact.output, gru_int8.h_n},
-        std::tuple{"LSTM", lstm_int8.output, lstm_exact.output, lstm_int8.h_n}}) {
-    CAPTURE(name);
+  struct Run {
+    const char* name;
+    Tensor out, ref, h_n;
+  };
+  for (const Run& run : {Run{"GRU", gru_int8.output, gru_exact.output, gru_int8.h_n},
+                         Run{"LSTM", lstm_int8.output, lstm_exact.output, lstm_int8.h_n}}) {
+    CAPTURE(run.name);
+    const Tensor& out = run.out;
+    const Tensor& ref = run.ref;
+    const Tensor& h_n = run.h_n;
     const double diff = tg::max(tg::abs(out - ref)).item();
     CHECK(diff > 0);
     CHECK(diff < 0.05);
