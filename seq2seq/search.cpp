@@ -324,9 +324,13 @@ std::vector<Hypothesis> greedy_decode(Seq2Seq& model, const Tensor& src, const T
   return hyps;
 }
 
-std::vector<Hypothesis> beam_search(Seq2Seq& model, const Tensor& src, const Tensor& src_lengths,
-                                    const Tensor& src_mask, int64_t beam_size, const std::vector<int64_t>& max_lens,
-                                    LengthPenalty length_penalty, bool with_attention) {
+namespace {
+
+// The search beam_search describes; returns each sentence's finished hypotheses, in the order they finished.
+std::vector<std::vector<Hypothesis>> search_beams(Seq2Seq& model, const Tensor& src, const Tensor& src_lengths,
+                                                  const Tensor& src_mask, int64_t beam_size,
+                                                  const std::vector<int64_t>& max_lens, LengthPenalty length_penalty,
+                                                  bool with_attention) {
   check_beam_settings(beam_size, length_penalty);
   detail::check_source(src, src_lengths, src_mask, "beam_search");
   const int64_t S = src.size(0), B = src.size(1);
@@ -391,10 +395,39 @@ std::vector<Hypothesis> beam_search(Seq2Seq& model, const Tensor& src, const Ten
     if (relayout) repeated = select_rows(encoded, ids_on(next.sentence, Shape{next.rows()}, device));
     layout = next;
   }
+  std::vector<std::vector<Hypothesis>> finished;
+  finished.reserve(static_cast<size_t>(B));
+  for (SentenceBeam& s : sentences) finished.push_back(std::move(s.finished));
+  return finished;
+}
+
+}  // namespace
+
+std::vector<Hypothesis> beam_search(Seq2Seq& model, const Tensor& src, const Tensor& src_lengths,
+                                    const Tensor& src_mask, int64_t beam_size, const std::vector<int64_t>& max_lens,
+                                    LengthPenalty length_penalty, bool with_attention) {
+  std::vector<std::vector<Hypothesis>> finished =
+      search_beams(model, src, src_lengths, src_mask, beam_size, max_lens, length_penalty, with_attention);
   std::vector<Hypothesis> best;
-  best.reserve(static_cast<size_t>(B));
-  for (SentenceBeam& s : sentences) best.push_back(std::move(s.finished[best_index(s.finished, length_penalty)]));
+  best.reserve(finished.size());
+  for (std::vector<Hypothesis>& f : finished) best.push_back(std::move(f[best_index(f, length_penalty)]));
   return best;
+}
+
+std::vector<std::vector<Hypothesis>> beam_search_n_best(Seq2Seq& model, const Tensor& src, const Tensor& src_lengths,
+                                                        const Tensor& src_mask, int64_t beam_size,
+                                                        const std::vector<int64_t>& max_lens,
+                                                        LengthPenalty length_penalty, bool with_attention) {
+  std::vector<std::vector<Hypothesis>> finished =
+      search_beams(model, src, src_lengths, src_mask, beam_size, max_lens, length_penalty, with_attention);
+  for (std::vector<Hypothesis>& f : finished) {
+    // Best first; ties keep the order of finishing, so the first is beam_search's choice.
+    std::stable_sort(f.begin(), f.end(), [&](const Hypothesis& a, const Hypothesis& b) {
+      return normalized_score(a, length_penalty) > normalized_score(b, length_penalty);
+    });
+    if (static_cast<int64_t>(f.size()) > beam_size) f.resize(static_cast<size_t>(beam_size));
+  }
+  return finished;
 }
 
 std::vector<Hypothesis> beam_search(Seq2Seq& model, const Tensor& src, const Tensor& src_lengths,

@@ -106,6 +106,15 @@ std::vector<Hypothesis> beam_search(Seq2Seq& model, const Tensor& src, const Ten
                                     const Tensor& src_mask, int64_t beam_size, int64_t max_len,
                                     LengthPenalty length_penalty = 1.0, bool with_attention = false);
 
+// The same search, returning each sentence's n best: its finished hypotheses
+// ranked by normalized_score, best first (on ties, the first to finish first,
+// so the front is beam_search's result), at most beam_size of them.
+std::vector<std::vector<Hypothesis>> beam_search_n_best(Seq2Seq& model, const Tensor& src, const Tensor& src_lengths,
+                                                        const Tensor& src_mask, int64_t beam_size,
+                                                        const std::vector<int64_t>& max_lens,
+                                                        LengthPenalty length_penalty = 1.0,
+                                                        bool with_attention = false);
+
 // Beam search for one source sentence `src` (token ids, no <bos>/<eos>), on
 // the model's device: the batched search with B = 1, attention included when
 // the model has it.

@@ -30,6 +30,7 @@
 #include "tapegrad.h"
 #include "tapegrad_text.h"
 #include "test_support.h"
+#include "tiny_translation.h"
 #include "train.h"
 #include "translate_text.h"
 #include "translation_checkpoint.h"
@@ -38,68 +39,13 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace tr = tg::translate;
-
-// A fresh empty directory under the system's temporary directory.
-std::string temp_dir(const std::string& name) {
-  // The pid keeps two runs apart: meson runs translate_cli and its *_own/*_openblas variants side by side.
-  const fs::path dir = fs::temp_directory_path() / ("tapegrad_translate_cli_" + std::to_string(::getpid()) + "_" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir.string();
-}
-
-// The Multi30k directory, or a synthetic corpus with the same file names.
-std::string data_dir() {
-  const std::string real = test_support::multi30k_dir();
-  if (fs::exists(real + "/train.lc.norm.tok.de.gz") && fs::exists(real + "/val.lc.norm.tok.en.gz")) return real;
-  MESSAGE("Multi30k not found in '" << real << "': training on a synthetic corpus");
-  const std::string dir = temp_dir("synthetic_data");
-  const std::vector<std::string> de = {"ein", "mann", "hund", "frau", "läuft", "auf", "der", "straße", "rot", "."};
-  const std::vector<std::string> en = {"a", "man", "dog", "woman", "runs", "on", "the", "street", "red", "."};
-  tg::Generator gen(11);
-  for (const auto& [split, count] : {std::pair<std::string, int>{"train", 160}, {"val", 20}}) {
-    std::vector<std::string> src, tgt;
-    for (int i = 0; i < count; ++i) {
-      std::string s, t;
-      const uint64_t n = 2 + gen.below(8);
-      for (uint64_t k = 0; k < n; ++k) {
-        const uint64_t w = gen.below(de.size());
-        s += (k ? " " : "") + de[w];
-        t += (k ? " " : "") + en[w];
-      }
-      src.push_back(s);
-      tgt.push_back(t);
-    }
-    tg::text::write_lines(dir + "/" + split + ".lc.norm.tok.de.gz", src);
-    tg::text::write_lines(dir + "/" + split + ".lc.norm.tok.en.gz", tgt);
-    tg::text::write_lines(dir + "/" + split + ".de.gz", src);  // the raw side (subwords, sacreBLEU) reads the same text
-    tg::text::write_lines(dir + "/" + split + ".en.gz", tgt);
-  }
-  return dir;
-}
-
-tr::TrainOptions tiny_options(const std::string& kind, const std::string& checkpoint_dir) {
-  tr::TrainOptions o;
-  o.model.kind = kind;
-  o.model.embed = 12;
-  o.model.hidden = 16;
-  o.model.dropout = 0.3;
-  o.settings.seed = 7;
-  o.settings.batch_size = 16;
-  o.settings.limit_train = 128;
-  o.settings.max_len = 50;
-  o.epochs = 3;
-  o.limit_val = 12;
-  o.data_dir = data_dir();
-  o.checkpoint_dir = checkpoint_dir;
-  return o;
-}
-
-tr::TrainHooks silent() {
-  tr::TrainHooks hooks;
-  hooks.out = nullptr;
-  return hooks;
-}
+using tiny_translation::data_dir;
+using tiny_translation::read_file;
+using tiny_translation::silent;
+using tiny_translation::temp_dir;
+using tiny_translation::tiny_options;
+using tiny_translation::trained_checkpoint;
+using tiny_translation::translate_program;
 
 // Every tensor of two safetensors files (parameters and optimizer state) is bit-identical.
 void check_same_tensors(const std::string& a_path, const std::string& b_path) {
@@ -118,18 +64,6 @@ void check_same_tensors(const std::string& a_path, const std::string& b_path) {
   CHECK(compared > 10);
   CHECK(a.metadata.at("train.step") == b.metadata.at("train.step"));
   CHECK(a.metadata.at("optimizer.lr") == b.metadata.at("optimizer.lr"));
-}
-
-// A trained tiny checkpoint, made once for the tests that need one.
-const std::string& trained_checkpoint() {
-  static const std::string path = [] {
-    const std::string dir = temp_dir("trained");
-    tr::TrainOptions o = tiny_options("bahdanau", dir);
-    o.epochs = 1;
-    tr::train(o, silent());
-    return dir + "/best.safetensors";
-  }();
-  return path;
 }
 
 // Minimal well-formedness check: tags balance and nest, '&' starts an entity,
@@ -680,23 +614,6 @@ TEST_CASE("metrics.csv round-trips; indexed attention paths") {
 // this test)
 
 namespace {
-
-// The translate program built beside this test (<build>/examples/translate/translate), or "" when it is not there.
-std::string translate_program() {
-  std::error_code ec;
-  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  const fs::path program = self.parent_path().parent_path() / "examples" / "translate" / "translate";
-  if (ec || !fs::exists(program)) {
-    MESSAGE("the translate program is not built beside this test (" << program.string() << "): skipping its checks");
-    return "";
-  }
-  return program.string();
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
 struct ProgramRun {
   int status = -1;

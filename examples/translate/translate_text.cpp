@@ -47,7 +47,10 @@ std::vector<std::vector<std::string>> prepare_sources(const TextCodec& codec, co
 
 std::vector<Translation> translate_sentences(Translator& translator,
                                              const std::vector<std::vector<std::string>>& sources, int64_t beam,
-                                             LengthPenalty length_penalty, bool with_attention, int64_t batch_size) {
+                                             LengthPenalty length_penalty, bool with_attention, int64_t batch_size,
+                                             int64_t n_best) {
+  if (n_best < 1 || n_best > std::max<int64_t>(beam, 1))
+    fail("translate_sentences: n_best must be in [1, beam = {}], got {}", std::max<int64_t>(beam, 1), n_best);
   std::vector<Translation> out(sources.size());
   std::vector<text::Example> examples;  // the sentences that have tokens
   std::vector<size_t> place;            // examples[j] is sources[place[j]]
@@ -65,15 +68,24 @@ std::vector<Translation> translate_sentences(Translator& translator,
     const text::Batch batch = text::make_batch(examples, indices).to(model.device());
     std::vector<int64_t> max_lens;
     for (int64_t j : indices) max_lens.push_back(output_limit(static_cast<int64_t>(examples[j].src.size())));
-    const std::vector<Hypothesis> hyps = beam_search(model, batch.src, batch.src_lengths, batch.src_mask,
-                                                     std::max<int64_t>(beam, 1), max_lens, length_penalty,
-                                                     with_attention);
-    for (size_t k = 0; k < hyps.size(); ++k) {
+    const std::vector<std::vector<Hypothesis>> ranked = beam_search_n_best(
+        model, batch.src, batch.src_lengths, batch.src_mask, std::max<int64_t>(beam, 1), max_lens, length_penalty,
+        with_attention);
+    for (size_t k = 0; k < ranked.size(); ++k) {
       Translation& t = out[place[static_cast<size_t>(indices[k])]];
-      t.target_tokens = translator.info.tgt_vocab.decode(hyps[k].tokens);
+      const Hypothesis& best = ranked[k].front();
+      t.target_tokens = translator.info.tgt_vocab.decode(best.tokens);
       t.text = translator.info.codec.target_text(t.target_tokens);
-      t.attention = hyps[k].attention;
-      t.finished = hyps[k].finished;
+      t.attention = best.attention;
+      t.finished = best.finished;
+      t.score = normalized_score(best, length_penalty);
+      for (size_t a = 1; a < ranked[k].size() && static_cast<int64_t>(a) < n_best; ++a) {
+        Alternative alt;
+        alt.target_tokens = translator.info.tgt_vocab.decode(ranked[k][a].tokens);
+        alt.text = translator.info.codec.target_text(alt.target_tokens);
+        alt.score = normalized_score(ranked[k][a], length_penalty);
+        t.alternatives.push_back(std::move(alt));
+      }
     }
   }
   return out;

@@ -36,12 +36,21 @@ std::vector<std::vector<std::string>> prepare_sources(const TextCodec& codec, co
                                                       const std::string& what, int64_t max_tokens,
                                                       EmptyInput empty = EmptyInput::refuse);
 
+// One of the beam's other finished hypotheses (translate_sentences' n_best).
+struct Alternative {
+  std::vector<std::string> target_tokens;
+  std::string text;
+  double score = 0;  // normalized_score: log p / lp(length)
+};
+
 struct Translation {
   std::vector<std::string> source_tokens;  // German tokens: lc.norm.tok words or subword pieces
   std::vector<std::string> target_tokens;  // English tokens, likewise
   std::string text;                        // detokenized English (cased with subwords)
   Tensor attention;  // (steps, S): steps = target tokens (+1 for <eos> when finished); undefined for Cho
   bool finished = true;  // ended with <eos> rather than at the length limit
+  double score = 0;      // normalized_score of the chosen hypothesis: log p / lp(length)
+  std::vector<Alternative> alternatives;  // the next best, best first: up to n_best - 1
 };
 
 // Beam search (beam <= 1: beam 1, which is greedy search) for tokenized
@@ -49,10 +58,12 @@ struct Translation {
 // translations come back in the order of `sources`, each searched with its
 // own length limit (output_limit) exactly as if alone. An empty token list
 // gets an empty translation (text ""). with_attention fills `attention`
-// (models with attention only).
+// (models with attention only); n_best (1..beam) > 1 fills `alternatives`
+// with the beam's next best finished hypotheses (beam_search_n_best).
 std::vector<Translation> translate_sentences(Translator& translator,
                                              const std::vector<std::vector<std::string>>& sources, int64_t beam,
-                                             LengthPenalty length_penalty, bool with_attention, int64_t batch_size = 64);
+                                             LengthPenalty length_penalty, bool with_attention, int64_t batch_size = 64,
+                                             int64_t n_best = 1);
 
 // One tokenized sentence, its attention included: translate_sentences of one.
 Translation translate_tokens(Translator& translator, const std::vector<std::string>& source_tokens, int64_t beam,

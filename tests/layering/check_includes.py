@@ -34,6 +34,7 @@ MAY_INCLUDE = {
     "distributed": {"core", "distributed"},  # data-parallel training across processes (MPI)
     "seq2seq": {"core", "ops", "nn", "data/text", "seq2seq"},  # the translation models
     "plot": {"core", "plot"},  # SVG charts (training curve, attention alignment)
+    "serve": {"core", "serve"},  # HTTP serving: routes, limits, batching, stop signals
 }
 # The umbrella headers at the root, one per installed library.
 UMBRELLAS = {
@@ -54,6 +55,7 @@ PRIVATE_SYSTEM_HEADERS = {
     "sentencepiece": ("data/text/subword.cpp",),  # SentencePiece: subword vocabularies, behind data/text/subword.h
     "sndfile.h": ("data/audio/audio_file.cpp",),  # libsndfile: audio files, behind data/audio/audio_file.h
     "fftw3.h": ("data/audio/features.cpp",),  # FFTW: the spectra of data/audio/features.h
+    "httplib.h": ("serve/http_server.cpp",),  # cpp-httplib: behind serve/http_server.h
 }
 # A family's backend bodies, by file name suffix: they sit in kernels/ beside
 # their family but belong to a backend, so they may include it too.

@@ -1,0 +1,25 @@
+#pragma once
+// SIGTERM and SIGINT for a server: instead of dying mid-request, it calls
+// on_signal once, from a thread of its own (where stopping the server is
+// safe, unlike in a signal handler, which only notes the signal). The
+// default actions come back when it is destroyed. One at a time.
+#include <atomic>
+#include <functional>
+#include <thread>
+
+namespace tg::serve {
+
+class StopSignals {
+ public:
+  // on_signal(name): "SIGTERM" or "SIGINT".
+  explicit StopSignals(std::function<void(const char*)> on_signal);
+  ~StopSignals();
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+
+ private:
+  std::atomic<bool> done_ = false;
+  std::thread waiter_;
+};
+
+}  // namespace tg::serve

@@ -1,0 +1,326 @@
+// `translate serve` (issue #41) as a client meets it: the program on a
+// loopback port with a tiny trained model; every endpoint in both formats,
+// answers equal to the translator's own for the same search however requests
+// are batched, alternatives and the attention, each bad input and limit with
+// its status and message, the API key, a slow client dropped, the queue
+// full, and SIGTERM with requests in flight (all answered, exit 0).
+#include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <httplib.h>
+
+#include <chrono>
+#include <future>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <thread>
+
+#include "tiny_translation.h"
+#include "translate_text.h"
+#include "translation_checkpoint.h"
+
+extern char** environ;
+
+namespace {
+
+using nlohmann::json;
+using namespace tiny_translation;
+
+// `translate serve` started with extra flags on a free port; stopped (SIGTERM) when destroyed.
+class Server {
+ public:
+  explicit Server(const std::vector<std::string>& flags) {
+    const std::string program = translate_program();
+    REQUIRE(!program.empty());
+    dir_ = temp_dir("serve_" + std::to_string(counter_++));
+    std::vector<std::string> args = {program, "serve", "--checkpoint", trained_checkpoint(), "--port", "0",
+                                     "--threads", "1"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, (dir_ + "/out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, 2, (dir_ + "/err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    REQUIRE(posix_spawn(&pid_, program.c_str(), &actions, nullptr, argv.data(), environ) == 0);
+    posix_spawn_file_actions_destroy(&actions);
+    const std::regex serving(R"(on http://127\.0\.0\.1:(\d+))");
+    for (int i = 0; i < 600 && port_ == 0; ++i) {  // up to a minute to load and bind
+      std::smatch m;
+      const std::string out = read_file(dir_ + "/out");
+      if (std::regex_search(out, m, serving)) port_ = std::stoi(m[1]);
+      else std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      int status = 0;
+      if (port_ == 0 && waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        FAIL("translate serve exited: " << read_file(dir_ + "/err"));
+      }
+    }
+    REQUIRE_MESSAGE(port_ > 0, read_file(dir_ + "/err"));
+  }
+  ~Server() {
+    if (pid_ > 0) stop();
+  }
+  // SIGTERM; the exit status.
+  int stop() {
+    kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  httplib::Client client() const {
+    httplib::Client c("127.0.0.1", port_);
+    c.set_read_timeout(60);
+    return c;
+  }
+  int port() const { return port_; }
+  std::string out() const { return read_file(dir_ + "/out"); }
+  std::string err() const { return read_file(dir_ + "/err"); }
+
+ private:
+  static inline int counter_ = 0;
+  std::string dir_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+struct Answer {
+  int status = 0;
+  json body;
+  std::string retry_after;
+};
+
+Answer post(const Server& server, const std::string& path, const std::string& body,
+            const std::string& content_type = "application/json", const httplib::Headers& headers = {}) {
+  httplib::Client c = server.client();
+  const httplib::Result r = c.Post(path.c_str(), headers, body, content_type.c_str());
+  REQUIRE_MESSAGE(r, "POST " << path << " " << body.substr(0, 80) << ": " << httplib::to_string(r.error()));
+  Answer a;
+  a.status = r->status;
+  a.body = json::parse(r->body, nullptr, false);
+  a.retry_after = r->get_header_value("Retry-After");
+  return a;
+}
+
+Answer get(const Server& server, const std::string& path) {
+  httplib::Client c = server.client();
+  const httplib::Result r = c.Get(path.c_str());
+  REQUIRE(r);
+  return {r->status, json::parse(r->body, nullptr, false), ""};
+}
+
+void check_error(const Answer& a, int status, const std::string& message) {
+  CHECK(a.status == status);
+  REQUIRE(a.body.is_object());
+  CHECK_MESSAGE(a.body.value("error", "").find(message) != std::string::npos, a.body.dump());
+}
+
+// German sentences of the validation split, as a user would send them.
+std::vector<std::string> some_sentences(size_t count) {
+  const std::string dir = data_dir();
+  std::vector<std::string> lines = tg::text::read_lines(dir + "/val.lc.norm.tok.de.gz");
+  lines.resize(std::min(count, lines.size()));
+  return lines;
+}
+
+// What the translator itself answers (translate_sentences, the search of translate eval and translate translate).
+std::vector<std::string> expected_translations(const std::vector<std::string>& sentences, int64_t beam) {
+  tr::Translator t = tr::load_translator(trained_checkpoint());
+  const auto sources = tr::prepare_sources(t.info.codec, sentences, "sentence", 100, tr::EmptyInput::keep);
+  std::vector<std::string> texts;
+  for (const tr::Translation& x : tr::translate_sentences(t, sources, beam, 1.0, false)) texts.push_back(x.text);
+  return texts;
+}
+
+}  // namespace
+
+TEST_CASE("translate serve: endpoints, both formats, answers equal the translator's however requests are batched") {
+  Server server({"--beam", "3", "--max-batch", "8", "--max-wait-ms", "20"});
+  const Answer health = get(server, "/health");
+  CHECK(health.status == 200);
+  CHECK(health.body["status"] == "ok");
+  const Answer models = get(server, "/models");
+  REQUIRE(models.status == 200);
+  REQUIRE(models.body.is_array());
+  const json& model = models.body[0];
+  CHECK(model["kind"] == "bahdanau");
+  CHECK(model["source"] == "de");
+  CHECK(model["target"] == "en");
+  CHECK(model["parameters"].get<int64_t>() > 1000);
+  CHECK(model["vocabulary"]["target"].get<int64_t>() > 4);
+  CHECK(model["beam"] == 3);
+  CHECK(model.contains("validation_bleu"));
+  {
+    httplib::Client c = server.client();
+    const httplib::Result page = c.Get("/");
+    REQUIRE(page);
+    CHECK(page->status == 200);
+    CHECK(page->get_header_value("Content-Type").find("text/html") == 0);
+    CHECK(page->body.find("<canvas id=\"heatmap\"") != std::string::npos);
+  }
+
+  // 24 sentences in 12 concurrent requests of two: batched together by the server, each answer is
+  // what the translator gives for that sentence.
+  const std::vector<std::string> sentences = some_sentences(24);
+  const std::vector<std::string> expected = expected_translations(sentences, 3);
+  std::vector<std::future<Answer>> answers;
+  for (size_t i = 0; i < sentences.size(); i += 2)
+    answers.push_back(std::async(std::launch::async, [&, i] {
+      return post(server, "/translate", json{{"q", {sentences[i], sentences[i + 1]}}, {"source", "de"}, {"target", "en"}}.dump());
+    }));
+  for (size_t k = 0; k < answers.size(); ++k) {
+    const Answer a = answers[k].get();
+    REQUIRE(a.status == 200);
+    CHECK(a.body["translatedText"][0] == expected[2 * k]);
+    CHECK(a.body["translatedText"][1] == expected[2 * k + 1]);
+    CHECK_FALSE(a.body.contains("alternatives"));
+  }
+
+  // A string in, a string out; unknown fields are ignored; alternatives and attention when asked.
+  const Answer one = post(server, "/translate",
+                          json{{"q", sentences[0]}, {"source", "auto"}, {"alternatives", 2}, {"attention", true},
+                               {"client", "test"}}.dump());
+  REQUIRE(one.status == 200);
+  CHECK(one.body["translatedText"] == expected[0]);
+  CHECK(one.body["alternatives"].size() <= 2);
+  CHECK(one.body["alternatives"].size() >= 1);
+  for (const json& alt : one.body["alternatives"]) CHECK(alt != one.body["translatedText"]);
+  const json& att = one.body["attention"];
+  REQUIRE(att.is_object());
+  CHECK(att["weights"].size() == att["target"].size());
+  for (const json& row : att["weights"]) {
+    CHECK(row.size() == att["source"].size());
+    double sum = 0;
+    for (const json& w : row) sum += w.get<double>();
+    CHECK(sum == doctest::Approx(1.0).epsilon(1e-4));
+  }
+  // An empty sentence gets an empty answer.
+  const Answer empty = post(server, "/translate", json{{"q", ""}}.dump());
+  CHECK(empty.status == 200);
+  CHECK(empty.body["translatedText"] == "");
+
+  // OpenNMT-py's format: n_best answers per sentence, best first, with scores and the hard alignment.
+  const Answer onmt = post(server, "/translator/translate",
+                           json::array({{{"src", sentences[1]}, {"id", 0}, {"n_best", 2}, {"align", true}},
+                                        {{"src", sentences[2]}, {"id", 0}}}).dump());
+  REQUIRE(onmt.status == 200);
+  REQUIRE(onmt.body.is_array());
+  const json& results = onmt.body[0];
+  REQUIRE(results.size() >= 3);
+  CHECK(results[0]["src"] == sentences[1]);
+  CHECK(results[0]["tgt"] == expected[1]);
+  CHECK(results[0]["n_best"] == 2);
+  CHECK(results[0]["pred_score"].get<double>() <= 0);
+  CHECK(results[0]["pred_score"].get<double>() >= results[1]["pred_score"].get<double>());
+  CHECK(std::regex_match(results[0]["align"][0].get<std::string>(), std::regex(R"((\d+-\d+)( \d+-\d+)*)")));
+  // The request's n_best (the largest asked) applies to each of its sentences: the second's best follows the
+  // first's entries.
+  const auto second = std::find_if(results.begin(), results.end(), [&](const json& r) { return r["src"] == sentences[2]; });
+  REQUIRE(second != results.end());
+  CHECK((*second)["tgt"] == expected[2]);
+
+  CHECK(server.stop() == 0);
+  CHECK(server.out().find("stopped") != std::string::npos);
+}
+
+TEST_CASE("translate serve: bad input and limits answer their status with a message naming the problem") {
+  Server server({"--beam", "2", "--max-sentences", "3", "--max-tokens", "6", "--max-body-bytes", "2000"});
+  check_error(post(server, "/translate", "{\"q\": "), 400, "invalid JSON body");
+  check_error(post(server, "/translate", "q=hallo", "application/x-www-form-urlencoded"), 400,
+              "expected Content-Type application/json, got 'application/x-www-form-urlencoded'");
+  check_error(post(server, "/translate", "{\"q\": \"ein \xff hund\"}"), 400, "invalid JSON body");
+  check_error(post(server, "/translate", "\"ein hund\""), 400, "expected a JSON object or array, got string");
+  check_error(post(server, "/translate", "{\"text\": \"ein hund\"}"), 400, "\"q\" is missing");
+  check_error(post(server, "/translate", "{\"q\": 7}"), 400, "\"q\" must be a string or a list of strings, got number");
+  check_error(post(server, "/translate", "{\"q\": \"ein hund\", \"source\": \"fr\"}"), 400,
+              "this model translates de to en; \"source\" 'fr' is not de");
+  check_error(post(server, "/translate", "{\"q\": \"ein hund\", \"target\": \"de\"}"), 400, "\"target\" 'de' is not en");
+  check_error(post(server, "/translate", "{\"q\": \"ein hund\", \"format\": \"html\"}"), 400, "\"format\" 'html'");
+  check_error(post(server, "/translate", "{\"q\": \"ein hund\", \"alternatives\": 2}"), 400,
+              "\"alternatives\" must be between 0 and 1 (the server's --beam 2)");
+  check_error(post(server, "/translate", "{\"q\": \"ein hund\", \"alternatives\": \"two\"}"), 400,
+              "\"alternatives\" must be an integer, got \"two\"");
+  check_error(post(server, "/translate", "{\"q\": [\"a\", \"b\", \"c\", \"d\"]}"), 400,
+              "4 sentences in one request; the limit is 3 (--max-sentences)");
+  check_error(post(server, "/translate", "{\"q\": []}"), 400, "\"q\" holds no sentence");
+  check_error(post(server, "/translate", "{\"q\": [\"ok\", \"ein mann und eine frau gehen auf der straße\"]}"), 400,
+              "q 2 has 9 tokens; the limit is 6");
+  check_error(post(server, "/translate", json{{"q", std::string(3000, 'a')}}.dump()), 413, "too large");
+  check_error(post(server, "/translator/translate", "[{\"src\": \"ein hund\", \"id\": 7}]"), 400,
+              "no model with id 7; this server has model 0");
+  check_error(post(server, "/translator/translate", "[{\"text\": \"ein hund\"}]"), 400,
+              "each item must be an object with a string \"src\"");
+  check_error(post(server, "/translator/translate", "{\"src\": \"ein hund\"}"), 400, "expected a JSON list");
+  check_error(get(server, "/nothing"), 404, "no route GET /nothing");
+  // Still answering after all that.
+  CHECK(post(server, "/translate", "{\"q\": \"ein hund\"}").status == 200);
+}
+
+TEST_CASE("translate serve: the API key, the queue full, a slow client dropped") {
+  {
+    Server server({"--api-key", "s3cret"});
+    check_error(post(server, "/translate", "{\"q\": \"ein hund\"}"), 403, "an API key is required");
+    check_error(post(server, "/translate", "{\"q\": \"ein hund\", \"api_key\": \"guess\"}"), 403, "invalid API key");
+    CHECK(post(server, "/translate", "{\"q\": \"ein hund\", \"api_key\": \"s3cret\"}").status == 200);
+    CHECK(post(server, "/translator/translate", "[{\"src\": \"ein hund\"}]", "application/json",
+               {{"X-API-Key", "s3cret"}}).status == 200);
+    CHECK(get(server, "/health").status == 200);  // GET routes need no key
+  }
+  {
+    // Two sentences cannot queue where one may wait: 503 with Retry-After.
+    Server server({"--max-queue", "1"});
+    const Answer full = post(server, "/translate", "{\"q\": [\"ein hund\", \"eine katze\"]}");
+    check_error(full, 503, "busy: the queue is full");
+    CHECK(full.retry_after == "1");
+    CHECK(post(server, "/translate", "{\"q\": \"ein hund\"}").status == 200);
+  }
+  {
+    // A client sending a byte every 0.3 s is dropped after --request-timeout 1, and others are still answered.
+    Server server({"--request-timeout", "1"});
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<uint16_t>(server.port()));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    const std::string request = "POST /translate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n";
+    const auto start = std::chrono::steady_clock::now();
+    bool dropped = false;
+    for (const char c : request) {
+      if (send(fd, &c, 1, MSG_NOSIGNAL) != 1) {
+        dropped = true;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    }
+    char byte;
+    if (!dropped) dropped = recv(fd, &byte, 1, 0) <= 0;
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    close(fd);
+    CHECK(dropped);
+    CHECK(seconds < 5);
+    CHECK(post(server, "/translate", "{\"q\": \"ein hund\"}").status == 200);
+  }
+}
+
+TEST_CASE("translate serve: SIGTERM answers the requests in flight, then exits 0") {
+  Server server({"--max-wait-ms", "1500", "--max-batch", "64"});
+  const std::vector<std::string> sentences = some_sentences(3);
+  std::vector<std::future<Answer>> answers;
+  for (const std::string& s : sentences)
+    answers.push_back(std::async(std::launch::async, [&server, s] { return post(server, "/translate", json{{"q", s}}.dump()); }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));  // the requests wait for their batch
+  std::future<int> status = std::async(std::launch::async, [&] { return server.stop(); });
+  for (std::future<Answer>& a : answers) CHECK(a.get().status == 200);
+  CHECK(status.get() == 0);
+  CHECK(server.err().find("SIGTERM: finishing the requests in flight") != std::string::npos);
+}
