@@ -38,7 +38,7 @@ struct ServerOptions {
   std::chrono::seconds request_timeout{10};       // to receive a whole request
   std::chrono::seconds write_timeout{10};         // per write of the answer
   std::chrono::seconds keep_alive_timeout{5};     // an idle connection is closed after it
-  int threads = 16;                               // connections served at once
+  int threads = 64;                               // connections served at once (each kept-alive one holds a thread)
   std::string api_key;                            // non-empty: POST routes require it
 };
 

@@ -1,0 +1,111 @@
+// bench_serve_load: a load test of `translate serve` (issue #41). --clients
+// threads send --requests POST /translate requests in all, each of one to
+// five consecutive sentences of a text file (a seeded draw), over kept-alive
+// connections, as fast as answers come. Prints the errors, the latency
+// percentiles, sentences/s, and the server's resident memory (read from
+// /proc/<--server-pid>/status) after the first thousand requests and at the end:
+//
+//   serve_load clients=64 requests=20000 errors=0 sentences=60012 seconds=.. sent_per_s=..
+//     p50_ms=.. p95_ms=.. p99_ms=.. rss_first_mb=.. rss_last_mb=..
+//
+// bench/serve_load.sh starts the server, runs this at 1, 16 and 64 clients
+// and the offline `translate eval` of the same sentences to compare.
+#include <httplib.h>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "data/text/corpus.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double rss_mb(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;  // kB
+  return 0;
+}
+
+double percentile(std::vector<double> values, double p) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  const size_t i = std::min(values.size() - 1, static_cast<size_t>(p / 100.0 * static_cast<double>(values.size())));
+  return values[i];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"load test of translate serve"};
+  std::string host = "127.0.0.1", text_path;
+  int port = 8080, clients = 64, server_pid = 0;
+  int64_t requests = 20000, seed = 1;
+  app.add_option("--host", host)->capture_default_str();
+  app.add_option("--port", port)->required();
+  app.add_option("--text", text_path, "sentences, one a line (plain or .gz)")->required();
+  app.add_option("--clients", clients)->capture_default_str();
+  app.add_option("--requests", requests)->capture_default_str();
+  app.add_option("--server-pid", server_pid, "read its resident memory");
+  app.add_option("--seed", seed)->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  const std::vector<std::string> lines = tg::text::read_lines(text_path);
+  std::atomic<int64_t> next = 0, errors = 0, sentences = 0, done = 0;
+  std::mutex mutex;
+  std::vector<double> latencies_ms;
+  double rss_first = 0;
+  std::string first_error;
+  const Clock::time_point start = Clock::now();
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c)
+    threads.emplace_back([&, c] {
+      httplib::Client client(host, port);
+      client.set_keep_alive(true);
+      client.set_read_timeout(120);
+      std::mt19937_64 rng(static_cast<uint64_t>(seed) * 1000 + static_cast<uint64_t>(c));
+      std::vector<double> mine;
+      while (next.fetch_add(1) < requests) {
+        const size_t count = 1 + rng() % 5, first = rng() % (lines.size() - count);
+        const nlohmann::json body = {{"q", std::vector<std::string>(lines.begin() + static_cast<long>(first),
+                                                                    lines.begin() + static_cast<long>(first + count))}};
+        const Clock::time_point sent = Clock::now();
+        const httplib::Result r = client.Post("/translate", body.dump(), "application/json");
+        mine.push_back(std::chrono::duration<double, std::milli>(Clock::now() - sent).count());
+        if (!r || r->status != 200) {
+          ++errors;
+          const std::lock_guard lock(mutex);
+          if (first_error.empty()) first_error = r ? fmt::format("{} {}", r->status, r->body) : httplib::to_string(r.error());
+        } else {
+          sentences += static_cast<int64_t>(count);
+        }
+        if (++done == 1000 && server_pid > 0) {
+          const std::lock_guard lock(mutex);
+          rss_first = rss_mb(server_pid);
+        }
+      }
+      const std::lock_guard lock(mutex);
+      latencies_ms.insert(latencies_ms.end(), mine.begin(), mine.end());
+    });
+  for (std::thread& t : threads) t.join();
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  fmt::print("serve_load clients={} requests={} errors={} sentences={} seconds={:.2f} sent_per_s={:.1f} p50_ms={:.1f} "
+             "p95_ms={:.1f} p99_ms={:.1f} rss_first_mb={:.1f} rss_last_mb={:.1f}\n",
+             clients, requests, errors.load(), sentences.load(), seconds, static_cast<double>(sentences) / seconds,
+             percentile(latencies_ms, 50), percentile(latencies_ms, 95), percentile(latencies_ms, 99), rss_first,
+             server_pid > 0 ? rss_mb(server_pid) : 0.0);
+  if (!first_error.empty()) fmt::print(stderr, "first error: {}\n", first_error);
+  return errors > 0 ? 1 : 0;
+}

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The load test of issue #41: `translate serve` with CHECKPOINT under 1, 16
+# and 64 concurrent clients (bench_serve_load: requests of one to five
+# consecutive test_2016_flickr sentences), against the offline `translate
+# eval` of the same 1,000 sentences with the same search. Prints one line per
+# load and a table: errors, latency p50/p95/p99, sentences/s and its share of
+# the offline rate, p99 at 16 clients against one client's, and the server's
+# resident memory after the first thousand requests and at the end.
+#
+#   CHECKPOINT=runs/demo/best.safetensors bash bench/serve_load.sh
+#
+# Knobs: BUILD_DIR [build]  BEAM [5]  THREADS [2]  REQUESTS [20000] (64 clients; 16 clients: a quarter, one
+# client: 300)  MAX_BATCH [32]  MAX_WAIT_MS [5]  QUANTIZE [none]  PORT [18080]
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+build=${BUILD_DIR:-build}
+checkpoint=${CHECKPOINT:?CHECKPOINT=path/to/best.safetensors}
+beam=${BEAM:-5}
+threads=${THREADS:-2}
+requests=${REQUESTS:-20000}
+port=${PORT:-18080}
+data=${MULTI30K_DIR:-../shared/data/multi30k}
+text="$data/test_2016_flickr.de.gz"
+[ -f "$text" ] || { echo "no $text: set MULTI30K_DIR" >&2; exit 1; }
+work=$(mktemp -d)
+trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
+
+echo "== processor: $(lscpu | sed -n 's/^Model name: *//p'), family $(lscpu | sed -n 's/^CPU family: *//p') model $(lscpu | sed -n 's/^Model: *//p'), $(nproc) cores"
+echo "== offline: translate eval of test_2016_flickr, beam $beam, $threads threads"
+"$build/examples/translate/translate" eval --checkpoint "$checkpoint" --src "$text" --ref "$data/test_2016_flickr.en.gz" \
+  --beam "$beam" --threads "$threads" --quantize "${QUANTIZE:-none}" --out "$work/offline.en" | tee "$work/offline.log" |
+  grep "wrote"
+offline_seconds=$(sed -n 's/.*(\([0-9.]*\) s)$/\1/p' "$work/offline.log")
+offline_rate=$(python3 -c "print(round(1000 / $offline_seconds, 1))")
+echo "offline: 1000 sentences in $offline_seconds s = $offline_rate sent/s"
+
+"$build/examples/translate/translate" serve --checkpoint "$checkpoint" --beam "$beam" --threads "$threads" \
+  --port "$port" --max-batch "${MAX_BATCH:-32}" --max-wait-ms "${MAX_WAIT_MS:-5}" --quantize "${QUANTIZE:-none}" \
+  --connections 80 --max-queue 100000 >"$work/server.log" 2>&1 &
+server=$!
+for _ in $(seq 100); do grep -q "serving" "$work/server.log" && break; sleep 0.2; done
+grep "serving" "$work/server.log"
+load() {  # load CLIENTS REQUESTS
+  "$build/bench/bench_serve_load" --port "$port" --text "$text" --clients "$1" --requests "$2" --server-pid "$server" |
+    tee -a "$work/load.txt"
+}
+load 1 300
+load 16 $((requests / 4))
+load 64 "$requests"
+kill -TERM "$server"
+wait "$server" || true
+python3 - "$work/load.txt" "$offline_rate" <<'PY'
+import re, sys
+rows = [dict(re.findall(r"(\w+)=([\d.]+)", line)) for line in open(sys.argv[1])]
+offline = float(sys.argv[2])
+one = next(r for r in rows if r["clients"] == "1")
+print("\n| clients | requests | errors | p50 ms | p95 ms | p99 ms | sentences/s | of offline | RSS after 1,000 / at the end (MB) |")
+print("|---|---|---|---|---|---|---|---|---|")
+for r in rows:
+    print(f"| {r['clients']} | {r['requests']} | {r['errors']} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | "
+          f"{r['sent_per_s']} | {float(r['sent_per_s']) / offline:.2f} | {r['rss_first_mb']} / {r['rss_last_mb']} |")
+sixteen = next(r for r in rows if r["clients"] == "16")
+print(f"\np99 at 16 clients / p50 at one client: {float(sixteen['p99_ms']) / float(one['p50_ms']):.2f} "
+      f"(one client's p99 {one['p99_ms']} ms); offline {offline} sent/s")
+PY
