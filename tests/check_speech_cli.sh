@@ -121,6 +121,40 @@ expect "int8 weights in the recurrent layers (--quantize int8)" "$dir/int8.err"
   --threads 1 >"$dir/eval_int8.log" 2>&1 || { cat "$dir/eval_int8.log"; fail "eval --quantize int8"; }
 expect "prefix beam 2 " "$dir/eval_int8.log"
 
+# speech serve: POST /transcribe answers what transcribe prints for the same clip (greedy), with the
+# characters' times; bad bodies are 400 naming the problem; SIGTERM stops it cleanly.
+"$speech" transcribe "$dir/corpus/test/000000.wav" --checkpoint "$dir/ck/best.safetensors" --beam 1 \
+  >"$dir/greedy.out" 2>/dev/null || fail "transcribe --beam 1"
+"$speech" serve --checkpoint "$dir/ck/best.safetensors" --port 0 --threads 1 >"$dir/serve.out" 2>"$dir/serve.err" &
+server=$!
+for _ in $(seq 300); do grep -q "on http://127.0.0.1:" "$dir/serve.out" 2>/dev/null && break; sleep 0.1; done
+port=$(sed -n 's|.*on http://127.0.0.1:\([0-9]*\).*|\1|p' "$dir/serve.out")
+[[ -n "$port" ]] || { cat "$dir/serve.err"; fail "speech serve did not start"; }
+curl -s -H 'Content-Type: audio/wav' --data-binary @"$dir/corpus/test/000000.wav" "http://127.0.0.1:$port/transcribe" \
+  >"$dir/served.json" || fail "POST /transcribe"
+python3 - "$dir/served.json" "$dir/greedy.out" <<'PY' || fail "POST /transcribe's answer"
+import json, sys
+answer = json.load(open(sys.argv[1]))
+expected = open(sys.argv[2]).read().rstrip("\n")
+assert answer["text"] == expected, (answer, expected)
+assert answer["seconds"] > 0
+times = [s["time"] for s in answer["segments"]]
+assert times == sorted(times) and all(0 <= t <= answer["seconds"] for t in times), answer
+assert "".join(s["char"] for s in answer["segments"]).replace(" ", "") != "" or expected.strip() == ""
+PY
+curl -s -H 'Content-Type: audio/wav' --data-binary 'not audio' "http://127.0.0.1:$port/transcribe" >"$dir/bad.json"
+expect '"error"' "$dir/bad.json"
+expect 'the clip' "$dir/bad.json"
+curl -s -H 'Content-Type: audio/wav' --data-binary '' "http://127.0.0.1:$port/transcribe" >"$dir/empty.json"
+expect 'the body is empty' "$dir/empty.json"
+curl -s "http://127.0.0.1:$port/models" >"$dir/models.json"
+expect '"kind":"ctc"' "$dir/models.json"
+curl -s "http://127.0.0.1:$port/" >"$dir/page.html"
+expect '<canvas id="alignment"' "$dir/page.html"
+kill -TERM "$server"
+wait "$server" || fail "speech serve: exit status $? after SIGTERM"
+expect "stopped" "$dir/serve.out"
+
 # Errors:
 check_error "cannot read $dir/none/test.tsv" "$speech" eval --data "$dir/none" --checkpoint "$dir/ck/best.safetensors"
 check_error "$dir/missing.wav" "$speech" transcribe "$dir/missing.wav" --checkpoint "$dir/ck/best.safetensors"
@@ -198,4 +232,4 @@ check_option "--threads: must be between 1 and 1024, got 100000" eval --data "$d
 check_option "--lm-weight: expected a number, got 'nan'" eval --data "$dir/corpus" --lm-weight nan --checkpoint "$ck"
 check_option "--lm-bonus: must be between -100 and 100, got inf" eval --data "$dir/corpus" --lm-bonus inf --checkpoint "$ck"
 check_option "--limit: must be between 0 and 1000000000000, got -3" eval --data "$dir/corpus" --limit -3 --checkpoint "$ck"
-echo "speech CLI: train, resume, eval (+LM), transcribe, errors: ok"
+echo "speech CLI: train, resume, eval (+LM), transcribe, serve, errors: ok"

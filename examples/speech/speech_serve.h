@@ -1,0 +1,34 @@
+#pragma once
+// `speech serve` (issue #41): a loaded recogniser answers HTTP requests, the
+// clips of concurrent requests run through the model as one padded batch
+// (serve/batch_queue.h), on serve/http_server.h's limits:
+//   POST /transcribe   the audio as the body (WAV, or any format libsndfile reads; 16 kHz)
+//                      -> {"text", "seconds", "segments": [{"char", "time"}]}: each character at the
+//                      time CTC emits it (the first frame of its run on the greedy path)
+//   POST /transcribe/spectrogram   the same, with the log-mel features the model read (the page draws them)
+//   GET /models, GET /health, GET / (a page: upload or record a clip, the transcript, the alignment)
+// docs/serving.md has the details.
+#include <cstdint>
+#include <string>
+
+#include "core/device.h"
+#include "serve/batch_queue.h"
+#include "serve/http_server.h"
+
+namespace speech {
+
+struct ServeOptions {
+  std::string checkpoint;
+  tg::Device device = tg::Device::cpu();
+  tg::serve::ServerOptions server{.max_body_bytes = 16 << 20};  // 30 s of 16 kHz WAV is under 1 MB; other formats more
+  tg::serve::BatchOptions batching{.max_batch = 8};
+  int64_t beam = 1;             // prefix beam width for the text (the segments follow the greedy path)
+  std::string quantize = "none";
+  double max_seconds = 30;      // longer clips: 400
+};
+
+// Loads the model, binds, prints "serving ... on http://host:port", answers
+// until SIGTERM or SIGINT, then finishes the requests in flight and returns 0.
+int run_server(const ServeOptions& options);
+
+}  // namespace speech
