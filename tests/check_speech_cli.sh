@@ -151,6 +151,12 @@ curl -s "http://127.0.0.1:$port/models" >"$dir/models.json"
 expect '"kind":"ctc"' "$dir/models.json"
 curl -s "http://127.0.0.1:$port/" >"$dir/page.html"
 expect '<canvas id="alignment"' "$dir/page.html"
+# The page in headless Chromium: upload the clip, read the transcript (skipped without chromium).
+python3 "$source/tests/check_speech_page.py" "http://127.0.0.1:$port/" "$dir/corpus/test/000000.wav" \
+  "$(cat "$dir/greedy.out")" >"$dir/page.log" 2>&1
+page_status=$?
+[[ $page_status -eq 0 || $page_status -eq 77 ]] || { cat "$dir/page.log"; fail "the speech page in a browser"; }
+cat "$dir/page.log"
 kill -TERM "$server"
 wait "$server" || fail "speech serve: exit status $? after SIGTERM"
 expect "stopped" "$dir/serve.out"
