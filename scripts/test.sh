@@ -37,7 +37,9 @@ if $sanitize; then
   export TAPEGRAD_SANITIZE=1
   export ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:abort_on_error=1:detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:abort_on_error=1:print_stacktrace=1}
-  test_args=(--timeout-multiplier 4)
+  # The reruns on the other product path and the long training example are left out: minutes each under
+  # the sanitizers for code the rest of the suite runs sanitized (tests/meson.build, examples/meson.build).
+  test_args=(--timeout-multiplier 4 --no-suite product_paths --no-suite long_training)
 else
   build=${BUILD_DIR:-build}
   read -r -a setup <<<"${MESON_OPTIONS:-}"

@@ -189,7 +189,7 @@ nlohmann::json parse_json_body(const std::string& body, const std::string& conte
   nlohmann::json json;
   try {
     json = nlohmann::json::parse(body);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for a number that overflows
     // e.what(): "[json.exception.parse_error.101] parse error at line 1, column 2: syntax error ..."
     std::string what = e.what();
     if (const size_t at = what.find("] "); at != std::string::npos) what = what.substr(at + 2);

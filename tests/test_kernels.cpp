@@ -674,13 +674,23 @@ TEST_CASE("matmul precision bf16: the AVX512-BF16 kernel on every blocking path 
             // Independently: the inputs rounded to bfloat16 here, products and sums in double; a float32 sum of
             // n terms is within n·2⁻²⁴·Σ|term| of the exact one, whatever the order.
             auto bf16 = [](double v) { return double(float(tg::bfloat16(float(v)))); };
+            // The rounded inputs read once, dense: (batch, m, k) and (batch, n, k).
+            std::vector<double> a_r(static_cast<size_t>(d.batch * d.m * d.k)), b_t(static_cast<size_t>(d.batch * d.n * d.k));
+            for (int64_t i = 0; i < d.batch; ++i)
+              for (int64_t j = 0; j < d.k; ++j) {
+                for (int64_t r = 0; r < d.m; ++r) a_r[static_cast<size_t>((i * d.m + r) * d.k + j)] = bf16(a.get({i, r, j}));
+                for (int64_t col = 0; col < d.n; ++col)
+                  b_t[static_cast<size_t>((i * d.n + col) * d.k + j)] = bf16(b.get({i, j, col}));
+              }
             double worst = 0;  // the largest error as a share of its bound
             for (int64_t i = 0; i < d.batch; ++i)
               for (int64_t r = 0; r < d.m; ++r)
                 for (int64_t col = 0; col < d.n; ++col) {
                   double exact = beta == 1 ? c_before.get({i, r, col}) : 0, magnitude = std::abs(exact);
+                  const double* ar = a_r.data() + (i * d.m + r) * d.k;
+                  const double* bc = b_t.data() + (i * d.n + col) * d.k;
                   for (int64_t j = 0; j < d.k; ++j) {
-                    const double term = bf16(a.get({i, r, j})) * bf16(b.get({i, j, col}));
+                    const double term = ar[j] * bc[j];
                     exact += term;
                     magnitude += std::abs(term);
                   }

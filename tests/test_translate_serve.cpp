@@ -235,6 +235,7 @@ TEST_CASE("translate serve: endpoints, both formats, answers equal the translato
 TEST_CASE("translate serve: bad input and limits answer their status with a message naming the problem") {
   Server server({"--beam", "2", "--max-sentences", "3", "--max-tokens", "6", "--max-body-bytes", "2000"});
   check_error(post(server, "/translate", "{\"q\": "), 400, "invalid JSON body");
+  check_error(post(server, "/translate", "{\"alternatives\": 1e999999}"), 400, "invalid JSON body: number overflow");  // found by fuzz_serve_request
   check_error(post(server, "/translate", "q=hallo", "application/x-www-form-urlencoded"), 400,
               "expected Content-Type application/json, got 'application/x-www-form-urlencoded'");
   check_error(post(server, "/translate", "{\"q\": \"ein \xff hund\"}"), 400, "invalid JSON body");
