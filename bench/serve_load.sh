@@ -10,7 +10,7 @@
 #   CHECKPOINT=runs/demo/best.safetensors bash bench/serve_load.sh
 #
 # Knobs: BUILD_DIR [build]  BEAM [5]  THREADS [2]  REQUESTS [20000] (64 clients; 16 clients: a quarter, one
-# client: 300)  MAX_BATCH [32]  MAX_WAIT_MS [5]  QUANTIZE [none]  PORT [18080]
+# client: 300)  MAX_BATCH [64]  MAX_WAIT_MS [5]  QUANTIZE [none]  PORT [18080]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 build=${BUILD_DIR:-build}
@@ -35,7 +35,7 @@ offline_rate=$(python3 -c "print(round(1000 / $offline_seconds, 1))")
 echo "offline: 1000 sentences in $offline_seconds s = $offline_rate sent/s"
 
 "$build/examples/translate/translate" serve --checkpoint "$checkpoint" --beam "$beam" --threads "$threads" \
-  --port "$port" --max-batch "${MAX_BATCH:-32}" --max-wait-ms "${MAX_WAIT_MS:-5}" --quantize "${QUANTIZE:-none}" \
+  --port "$port" --max-batch "${MAX_BATCH:-64}" --max-wait-ms "${MAX_WAIT_MS:-5}" --quantize "${QUANTIZE:-none}" \
   --connections 80 --max-queue 100000 >"$work/server.log" 2>&1 &
 server=$!
 for _ in $(seq 100); do grep -q "serving" "$work/server.log" && break; sleep 0.2; done
