@@ -5,11 +5,13 @@
 // percentiles, sentences/s, and the server's resident memory (read from
 // /proc/<--server-pid>/status) after the first thousand requests and at the end:
 //
-//   serve_load clients=64 requests=20000 errors=0 sentences=60012 seconds=.. sent_per_s=..
+//   serve_load clients=64 requests=20000 errors=0 items=60012 seconds=.. items_per_s=..  (items: sentences or clips)
 //     p50_ms=.. p95_ms=.. p99_ms=.. rss_first_mb=.. rss_last_mb=..
 //
 // bench/serve_load.sh starts the server, runs this at 1, 16 and 64 clients
 // and the offline `translate eval` of the same sentences to compare.
+// With --wav-dir, each request is instead one clip of that folder (a seeded
+// draw) sent as the body of POST /transcribe to `speech serve`.
 #include <httplib.h>
 
 #include <CLI/CLI.hpp>
@@ -18,7 +20,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -55,14 +59,30 @@ int main(int argc, char** argv) {
   int64_t requests = 20000, seed = 1;
   app.add_option("--host", host)->capture_default_str();
   app.add_option("--port", port)->required();
-  app.add_option("--text", text_path, "sentences, one a line (plain or .gz)")->required();
+  std::string wav_dir;
+  app.add_option("--text", text_path, "sentences, one a line (plain or .gz)");
+  app.add_option("--wav-dir", wav_dir, "instead: POST /transcribe with the folder's .wav files as bodies");
   app.add_option("--clients", clients)->capture_default_str();
   app.add_option("--requests", requests)->capture_default_str();
   app.add_option("--server-pid", server_pid, "read its resident memory");
   app.add_option("--seed", seed)->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
-  const std::vector<std::string> lines = tg::text::read_lines(text_path);
+  if (text_path.empty() == wav_dir.empty()) {
+    fmt::print(stderr, "bench_serve_load: give --text or --wav-dir\n");
+    return 2;
+  }
+  std::vector<std::string> lines, clips;
+  if (!text_path.empty()) lines = tg::text::read_lines(text_path);
+  for (const auto& entry : std::filesystem::directory_iterator(wav_dir.empty() ? "." : wav_dir)) {
+    if (wav_dir.empty() || entry.path().extension() != ".wav") continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    clips.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  if (!wav_dir.empty() && clips.empty()) {
+    fmt::print(stderr, "bench_serve_load: no .wav files in {}\n", wav_dir);
+    return 2;
+  }
   std::atomic<int64_t> next = 0, errors = 0, sentences = 0, done = 0;
   std::mutex mutex;
   std::vector<double> latencies_ms;
@@ -78,11 +98,18 @@ int main(int argc, char** argv) {
       std::mt19937_64 rng(static_cast<uint64_t>(seed) * 1000 + static_cast<uint64_t>(c));
       std::vector<double> mine;
       while (next.fetch_add(1) < requests) {
-        const size_t count = 1 + rng() % 5, first = rng() % (lines.size() - count);
-        const nlohmann::json body = {{"q", std::vector<std::string>(lines.begin() + static_cast<long>(first),
-                                                                    lines.begin() + static_cast<long>(first + count))}};
+        // A request: one to five sentences, or one clip.
+        const size_t count = clips.empty() ? 1 + rng() % 5 : 1;
+        std::string body = clips.empty() ? "" : clips[rng() % clips.size()];
+        if (clips.empty()) {
+          const size_t first = rng() % (lines.size() - count);
+          body = nlohmann::json{{"q", std::vector<std::string>(lines.begin() + static_cast<long>(first),
+                                                               lines.begin() + static_cast<long>(first + count))}}
+                     .dump();
+        }
         const Clock::time_point sent = Clock::now();
-        const httplib::Result r = client.Post("/translate", body.dump(), "application/json");
+        const httplib::Result r = clips.empty() ? client.Post("/translate", body, "application/json")
+                                                : client.Post("/transcribe", body, "audio/wav");
         mine.push_back(std::chrono::duration<double, std::milli>(Clock::now() - sent).count());
         if (!r || r->status != 200) {
           ++errors;
@@ -101,7 +128,7 @@ int main(int argc, char** argv) {
     });
   for (std::thread& t : threads) t.join();
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  fmt::print("serve_load clients={} requests={} errors={} sentences={} seconds={:.2f} sent_per_s={:.1f} p50_ms={:.1f} "
+  fmt::print("serve_load clients={} requests={} errors={} items={} seconds={:.2f} items_per_s={:.1f} p50_ms={:.1f} "
              "p95_ms={:.1f} p99_ms={:.1f} rss_first_mb={:.1f} rss_last_mb={:.1f}\n",
              clients, requests, errors.load(), sentences.load(), seconds, static_cast<double>(sentences) / seconds,
              percentile(latencies_ms, 50), percentile(latencies_ms, 95), percentile(latencies_ms, 99), rss_first,

@@ -58,7 +58,7 @@ print("\n| clients | requests | errors | p50 ms | p95 ms | p99 ms | sentences/s 
 print("|---|---|---|---|---|---|---|---|---|")
 for r in rows:
     print(f"| {r['clients']} | {r['requests']} | {r['errors']} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | "
-          f"{r['sent_per_s']} | {float(r['sent_per_s']) / offline:.2f} | {r['rss_first_mb']} / {r['rss_last_mb']} |")
+          f"{r['items_per_s']} | {float(r['items_per_s']) / offline:.2f} | {r['rss_first_mb']} / {r['rss_last_mb']} |")
 sixteen = next(r for r in rows if r["clients"] == "16")
 print(f"\np99 at 16 clients / p50 at one client: {float(sixteen['p99_ms']) / float(one['p50_ms']):.2f} "
       f"(one client's p99 {one['p99_ms']} ms); offline {offline} sent/s")
