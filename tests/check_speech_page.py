@@ -3,12 +3,16 @@
 tests/check_speech_cli.sh runs it against its server: headless Chromium
 (tests/webdriver.py) opens the page, uploads a synthesized clip through the
 file input, and the transcript shown must equal EXPECTED and the alignment
-over the spectrogram must draw. Exits 77 (skipped) without chromium or chromedriver.
+over the spectrogram must draw. Then the recording path: Chromium's fake
+microphone plays the same clip, the page records two seconds of it,
+resamples them to 16 kHz, sends a WAV, and must show a transcript and draw
+its alignment without an error. Exits 77 (skipped) without chromium or chromedriver.
 
     check_speech_page.py URL WAV EXPECTED_TEXT
 """
 import os
 import sys
+import time
 
 from webdriver import Browser, WebDriverError
 
@@ -26,10 +30,26 @@ def main():
             shown = b.text("#transcript")
             if shown != expected:
                 raise WebDriverError(f"the page shows {shown!r}, expected {expected!r} (status {b.text('#status')!r})")
+        microphone = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+                      f"--use-file-for-fake-audio-capture={wav}"]
+        with Browser(microphone) as b:
+            b.open(url)
+            b.click("#record")
+            b.wait_for("the recording to start", lambda: b.text("#record") == "Stop" or b.text("#status"), 20)
+            if b.text("#status"):
+                raise WebDriverError(f"recording did not start: {b.text('#status')!r}")
+            time.sleep(2)
+            b.click("#record")
+            b.wait_for("the recorded clip's alignment", lambda: b.attribute("#alignment", "data-drawn") == "yes"
+                       or b.text("#status"))
+            if b.text("#status"):
+                raise WebDriverError(f"the recorded clip was refused: {b.text('#status')!r}")
+            recorded = b.text("#transcript")
     except WebDriverError as e:
         print(f"FAIL: {e}")
         return 1
-    print(f"speech page: uploaded {os.path.basename(wav)}, read {shown!r}, drew the alignment: ok")
+    print(f"speech page: uploaded {os.path.basename(wav)}, read {shown!r}, drew the alignment; recorded 2 s from "
+          f"a fake microphone, read {recorded!r}, drew its alignment: ok")
     return 0
 
 

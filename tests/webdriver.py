@@ -39,6 +39,9 @@ def call(method, url, body=None, timeout=60):
 
 
 class Browser:
+    def __init__(self, extra_args=()):
+        self.extra_args = list(extra_args)  # more Chromium switches (a fake microphone)
+
     @staticmethod
     def available():
         return shutil.which("chromium") is not None and shutil.which("chromedriver") is not None
@@ -52,7 +55,7 @@ class Browser:
         self.wait_for("chromedriver", lambda: self._ready(base), seconds=30)
         options = {"binary": shutil.which("chromium"),
                    "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                            f"--user-data-dir={self.profile}"]}
+                            f"--user-data-dir={self.profile}"] + self.extra_args}
         session = call("POST", base + "/session", {"capabilities": {"alwaysMatch": {"goog:chromeOptions": options}}})
         self.session = f"{base}/session/{session['value']['sessionId']}"
         return self
