@@ -49,17 +49,4 @@ load 16 $((requests / 4))
 load 64 "$requests"
 kill -TERM "$server"
 wait "$server" || true
-python3 - "$work/load.txt" "$offline_rate" <<'PY'
-import re, sys
-rows = [dict(re.findall(r"(\w+)=([\d.]+)", line)) for line in open(sys.argv[1])]
-offline = float(sys.argv[2])
-one = next(r for r in rows if r["clients"] == "1")
-print("\n| clients | requests | errors | p50 ms | p95 ms | p99 ms | sentences/s | of offline | RSS after 1,000 / at the end (MB) |")
-print("|---|---|---|---|---|---|---|---|---|")
-for r in rows:
-    print(f"| {r['clients']} | {r['requests']} | {r['errors']} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | "
-          f"{r['items_per_s']} | {float(r['items_per_s']) / offline:.2f} | {r['rss_first_mb']} / {r['rss_last_mb']} |")
-sixteen = next(r for r in rows if r["clients"] == "16")
-print(f"\np99 at 16 clients / p50 at one client: {float(sixteen['p99_ms']) / float(one['p50_ms']):.2f} "
-      f"(one client's p99 {one['p99_ms']} ms); offline {offline} sent/s")
-PY
+python3 bench/serve_load_table.py "$work/load.txt" "$offline_rate" sentences

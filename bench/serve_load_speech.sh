@@ -40,14 +40,4 @@ for clients in 1 16 64; do
 done
 kill -TERM "$server"
 wait "$server" || true
-python3 - "$work/load.txt" "$offline_rate" <<'PY'
-import re, sys
-rows = [dict(re.findall(r"(\w+)=([\d.]+)", line)) for line in open(sys.argv[1])]
-offline = float(sys.argv[2])
-print("\n| clients | requests | errors | p50 ms | p95 ms | p99 ms | clips/s | of offline | RSS after 1,000 / at the end (MB) |")
-print("|---|---|---|---|---|---|---|---|---|")
-for r in rows:
-    print(f"| {r['clients']} | {r['requests']} | {r['errors']} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | "
-          f"{r['items_per_s']} | {float(r['items_per_s']) / offline:.2f} | {r['rss_first_mb']} / {r['rss_last_mb']} |")
-print(f"offline {offline} clips/s")
-PY
+python3 bench/serve_load_table.py "$work/load.txt" "$offline_rate" clips

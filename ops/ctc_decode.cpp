@@ -73,16 +73,23 @@ class PrefixTrie {
 
 }  // namespace
 
-std::vector<int64_t> ctc_greedy_decode(const float* log_probs, int64_t frames, int64_t classes, int64_t blank) {
-  check_decode_args("ctc_greedy_decode", frames, classes, blank);
-  std::vector<int64_t> labels;
+std::vector<CtcEmission> ctc_greedy_emissions(const float* log_probs, int64_t frames, int64_t classes, int64_t blank) {
+  check_decode_args("ctc_greedy_emissions", frames, classes, blank);
+  std::vector<CtcEmission> emissions;
   int64_t previous = blank;
   for (int64_t t = 0; t < frames; ++t) {
     const float* row = log_probs + t * classes;
     const int64_t best = std::max_element(row, row + classes) - row;
-    if (best != blank && best != previous) labels.push_back(best);
+    if (best != blank && best != previous) emissions.push_back({t, best});
     previous = best;
   }
+  return emissions;
+}
+
+std::vector<int64_t> ctc_greedy_decode(const float* log_probs, int64_t frames, int64_t classes, int64_t blank) {
+  check_decode_args("ctc_greedy_decode", frames, classes, blank);
+  std::vector<int64_t> labels;
+  for (const CtcEmission& e : ctc_greedy_emissions(log_probs, frames, classes, blank)) labels.push_back(e.label);
   return labels;
 }
 

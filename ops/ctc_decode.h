@@ -48,6 +48,12 @@ std::vector<int64_t> ctc_prefix_beam_decode(const Tensor& log_probs, const CtcBe
 
 // The same on host rows (row-major frames × classes) a caller holds already.
 std::vector<int64_t> ctc_greedy_decode(const float* rows, int64_t frames, int64_t classes, int64_t blank = 0);
+// Where the greedy path emits: each of ctc_greedy_decode's labels with the
+// frame its run starts (an alignment to draw or to time characters by).
+struct CtcEmission {
+  int64_t frame, label;
+};
+std::vector<CtcEmission> ctc_greedy_emissions(const float* rows, int64_t frames, int64_t classes, int64_t blank = 0);
 std::vector<int64_t> ctc_prefix_beam_decode(const float* rows, int64_t frames, int64_t classes,
                                             const CtcBeamOptions& options);
 

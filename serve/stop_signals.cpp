@@ -3,6 +3,9 @@
 #include <signal.h>
 
 #include <chrono>
+#include <cstdio>
+
+#include "serve/http_server.h"
 
 namespace tg::serve {
 
@@ -35,6 +38,17 @@ StopSignals::~StopSignals() {
   waiter_.join();
   signal(SIGTERM, SIG_DFL);
   signal(SIGINT, SIG_DFL);
+}
+
+void serve_until_signal(HttpServer& server, const std::function<std::string(int port)>& banner) {
+  const int port = server.bind();
+  const StopSignals signals([&](const char* name) {
+    std::fprintf(stderr, "%s: finishing the requests in flight, then stopping\n", name);
+    server.stop();
+  });
+  std::printf("%s\n", banner(port).c_str());
+  std::fflush(stdout);
+  server.serve();
 }
 
 }  // namespace tg::serve

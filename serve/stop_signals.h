@@ -5,6 +5,7 @@
 // default actions come back when it is destroyed. One at a time.
 #include <atomic>
 #include <functional>
+#include <string>
 #include <thread>
 
 namespace tg::serve {
@@ -21,5 +22,12 @@ class StopSignals {
   std::atomic<bool> done_ = false;
   std::thread waiter_;
 };
+
+class HttpServer;
+
+// A server's life as the programs run it: binds `server`, prints the line
+// banner(port) gives, answers requests until SIGTERM or SIGINT (said on
+// stderr), and returns once the requests in flight are answered.
+void serve_until_signal(HttpServer& server, const std::function<std::string(int port)>& banner);
 
 }  // namespace tg::serve

@@ -177,6 +177,12 @@ TEST_CASE("ctc_greedy_decode and ctc_prefix_beam_decode in the library (#39): te
   const tg::Tensor rows = tg::tensor(logp, {4, 4});
   CHECK(tg::ctc_greedy_decode(rows) == std::vector<int64_t>{1, 3});
   CHECK(tg::ctc_greedy_decode(rows, 2) == std::vector<int64_t>{1});  // the first 2 frames only
+  // Where they are emitted: 1 at frame 0 (its run of two starts there), 3 at frame 3.
+  const std::vector<float> host = rows.to_vector<float>();
+  const std::vector<tg::CtcEmission> emissions = tg::ctc_greedy_emissions(host.data(), 4, 4);
+  REQUIRE(emissions.size() == 2);
+  CHECK((emissions[0].frame == 0 && emissions[0].label == 1));
+  CHECK((emissions[1].frame == 3 && emissions[1].label == 3));
   CHECK(tg::ctc_prefix_beam_decode(rows, {.width = 8}) == std::vector<int64_t>{1, 3});
   // The language model turns the last, nearly tied frame from 3 to 2 (after 1).
   const LikesTwoAfterOne lm;

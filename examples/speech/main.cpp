@@ -49,23 +49,6 @@ struct Options {
 // The largest --lm-order: a context of 19 characters already spans three or four words.
 constexpr int64_t kMaxLmOrder = 20;
 
-std::unique_ptr<speech::Recognizer> load_model(const std::string& path, tg::Device device, const std::string& quantize) {
-  const std::map<std::string, std::string> meta = tg::load_safetensors(path).metadata;  // the config keys
-  auto get = [&](const char* key) { return tg::train::metadata_integer(meta, key, path); };
-  tg::Generator gen(1);
-  auto model = std::make_unique<speech::Recognizer>(
-      speech::ModelConfig{.channels = get("channels"), .hidden = get("hidden"), .layers = get("layers")}, gen);
-  tg::nn::load(*model, path);
-  model->to(device);
-  model->eval();
-  if (quantize == "int8") {
-    if (!device.is_host()) tg::fail("speech: --quantize int8 runs on the cpu (no int8 products on {})", device.str());
-    model->quantize_for_inference();
-    std::fprintf(stderr, "speech: int8 weights in the recurrent layers (--quantize int8)\n");
-  }
-  return model;
-}
-
 // The language model of --lm-order: the training transcripts of the corpus,
 // or the lines of --lm-text.
 std::unique_ptr<speech::CharLM> language_model(const Options& o) {
@@ -95,7 +78,7 @@ void print_rates(const std::string& name, const speech::ErrorRates& r) {
 }
 
 void evaluate(const Options& o, tg::Device device) {
-  const auto model = load_model(o.checkpoint, device, o.quantize);
+  const auto model = speech::load_recognizer(o.checkpoint, device, o.quantize);
   const std::unique_ptr<speech::CharLM> lm = language_model(o);
   const Clock::time_point start = Clock::now();
   const std::vector<speech::Utterance> data =
@@ -126,7 +109,7 @@ void evaluate(const Options& o, tg::Device device) {
 }
 
 void transcribe(const Options& o, tg::Device device) {
-  const auto model = load_model(o.checkpoint, device, o.quantize);
+  const auto model = speech::load_recognizer(o.checkpoint, device, o.quantize);
   tg::NoGrad no_grad;
   const tg::Tensor features = speech::features_of(o.wav, o.max_seconds);  // (T, 80)
   const tg::Tensor batch = tg::unsqueeze(tg::transpose(features, 0, 1).contiguous(), 0);  // (1, 80, T)

@@ -40,6 +40,10 @@ std::vector<int64_t> greedy_decode(const std::vector<float>& log_probs, int64_t 
   return tg::ctc_greedy_decode(log_probs.data(), frames, classes, kBlank);
 }
 
+std::vector<tg::CtcEmission> greedy_emissions(const std::vector<float>& log_probs, int64_t frames, int64_t classes) {
+  return tg::ctc_greedy_emissions(log_probs.data(), frames, classes, kBlank);
+}
+
 std::vector<int64_t> prefix_beam_decode(const std::vector<float>& log_probs, int64_t frames, int64_t classes,
                                         int64_t width, const LMFusion& fusion) {
   if (fusion.lm == nullptr)

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "char_lm.h"
+#include "ops/ctc_decode.h"
 
 namespace speech {
 
@@ -22,6 +23,8 @@ struct LMFusion {
 };
 
 std::vector<int64_t> greedy_decode(const std::vector<float>& log_probs, int64_t frames, int64_t classes);
+// The greedy path's characters with the output frame where each run starts (tg::ctc_greedy_emissions).
+std::vector<tg::CtcEmission> greedy_emissions(const std::vector<float>& log_probs, int64_t frames, int64_t classes);
 std::vector<int64_t> prefix_beam_decode(const std::vector<float>& log_probs, int64_t frames, int64_t classes,
                                         int64_t width, const LMFusion& fusion = {});
 

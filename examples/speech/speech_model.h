@@ -10,6 +10,8 @@
 //   GRU, bidirectional, L layers             (T', B, 2H), zero past each length
 //   Dropout, Linear 2H → 29, log_softmax     (T', B, 29) log-probabilities
 #include <cstdint>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "core/generator.h"
@@ -52,5 +54,11 @@ class Recognizer : public tg::nn::Module {
  private:
   ModelConfig config_;
 };
+
+// A recogniser checkpoint (its config from the metadata, then its parameters)
+// on `device`, in eval mode; quantize "int8" runs its recurrent layers with
+// int8 weights (host only; says so on stderr). Errors name the file.
+std::unique_ptr<Recognizer> load_recognizer(const std::string& path, tg::Device device,
+                                            const std::string& quantize = "none");
 
 }  // namespace speech

@@ -6,19 +6,16 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
+#include <numeric>
 
 #include "core/error.h"
 #include "core/grad_mode.h"
-#include "io/safetensors.h"
-#include "ops/reshape.h"
 #include "serve/stop_signals.h"
 #include "speech_data.h"
 #include "speech_decode.h"
 #include "speech_model.h"
 #include "speech_page.h"
 #include "tapegrad.h"
-#include "train/checkpoint.h"
 
 namespace speech {
 
@@ -28,10 +25,6 @@ using nlohmann::json;
 using tg::serve::HttpError;
 
 constexpr double kSecondsPerOutputFrame = 0.02;  // 10 ms hop, stride 2 in the front-end
-
-struct Clip {
-  tg::Tensor features;  // (frames, mels)
-};
 
 struct Transcript {
   std::string text;
@@ -63,7 +56,9 @@ tg::Tensor features_of_bytes(const std::string& body, double max_seconds) {
 class SpeechService {
  public:
   explicit SpeechService(const ServeOptions& o)
-      : options_(o), model_(load(o)), queue_([this](const std::vector<Clip>& clips) { return run_batch(clips); }, o.batching) {}
+      : options_(o),
+        model_(load_recognizer(o.checkpoint, o.device, o.quantize)),
+        queue_([this](const std::vector<Utterance>& clips) { return run_batch(clips); }, o.batching) {}
 
   void add_routes(tg::serve::HttpServer& server) {
     server.post_body("/transcribe", [this](const std::string& body, const std::string&) { return transcribe(body, false); });
@@ -71,12 +66,10 @@ class SpeechService {
       return transcribe(body, true);
     });
     server.get_json("/models", [this] {
-      int64_t parameters = 0;
-      for (const auto& [name, p] : model_->named_parameters()) parameters += p.numel();
       const ModelConfig& c = model_->config();
       return json::array({{{"id", 0}, {"name", std::filesystem::path(options_.checkpoint).stem().string()},
                            {"kind", "ctc"}, {"channels", c.channels}, {"hidden", c.hidden}, {"layers", c.layers},
-                           {"classes", kClasses}, {"sample_rate", 16000}, {"parameters", parameters},
+                           {"classes", kClasses}, {"sample_rate", 16000}, {"parameters", model_->parameter_count()},
                            {"beam", options_.beam}, {"quantize", options_.quantize}}});
     });
     server.get_json("/health", [this] {
@@ -87,55 +80,27 @@ class SpeechService {
   void stop() { queue_.stop(); }
 
  private:
-  static std::unique_ptr<Recognizer> load(const ServeOptions& o) {
-    const std::map<std::string, std::string> meta = tg::load_safetensors(o.checkpoint).metadata;
-    auto get = [&](const char* key) { return tg::train::metadata_integer(meta, key, o.checkpoint); };
-    tg::Generator gen(1);
-    auto model = std::make_unique<Recognizer>(
-        ModelConfig{.channels = get("channels"), .hidden = get("hidden"), .layers = get("layers")}, gen);
-    tg::nn::load(*model, o.checkpoint);
-    model->to(o.device);
-    model->eval();
-    if (o.quantize == "int8") model->quantize_for_inference();
-    return model;
-  }
-
-  // One padded batch through the model; each clip's text and the characters' times.
-  std::vector<Transcript> run_batch(const std::vector<Clip>& clips) {
+  // One padded batch through the model (make_batch, as eval pads its batches); each clip's text and the
+  // characters' times.
+  std::vector<Transcript> run_batch(const std::vector<Utterance>& clips) {
     const tg::NoGrad no_grad;
-    const int64_t B = static_cast<int64_t>(clips.size()), mels = clips[0].features.size(1);
-    int64_t longest = 0;
-    std::vector<int64_t> frames;
-    for (const Clip& c : clips) {
-      frames.push_back(c.features.size(0));
-      longest = std::max(longest, c.features.size(0));
-    }
-    std::vector<float> padded(static_cast<size_t>(B * mels * longest), 0.0f);  // (B, mels, T), zero past each end
-    for (int64_t b = 0; b < B; ++b) {
-      const std::vector<float> f = clips[static_cast<size_t>(b)].features.contiguous().to_vector<float>();  // (T_b, mels)
-      for (int64_t t = 0; t < frames[static_cast<size_t>(b)]; ++t)
-        for (int64_t m = 0; m < mels; ++m) padded[static_cast<size_t>((b * mels + m) * longest + t)] = f[static_cast<size_t>(t * mels + m)];
-    }
+    std::vector<size_t> all(clips.size());
+    std::iota(all.begin(), all.end(), size_t{0});
+    const Batch batch = make_batch(clips, all);  // features (B, mels, T), zero past each end
     std::vector<int64_t> out_frames;
     const tg::Tensor log_probs =
-        model_->forward(tg::tensor(padded, tg::Shape{B, mels, longest}).to(options_.device), frames, out_frames)
-            .to(tg::Device::cpu());  // (T', B, 29)
+        model_->forward(batch.features.to(options_.device), batch.frames, out_frames).to(tg::Device::cpu());  // (T', B, 29)
     std::vector<Transcript> out;
-    for (int64_t b = 0; b < B; ++b) {
-      const std::vector<float> rows = tg::select(log_probs, 1, b).contiguous().to_vector<float>();  // (T', 29)
-      const int64_t n = out_frames[static_cast<size_t>(b)];
+    for (size_t b = 0; b < clips.size(); ++b) {
+      const std::vector<float> rows =
+          tg::select(log_probs, 1, static_cast<int64_t>(b)).contiguous().to_vector<float>();  // (T', 29)
+      const int64_t n = out_frames[b];
       Transcript t;
-      t.seconds = static_cast<double>(frames[static_cast<size_t>(b)]) * 0.01;
+      t.seconds = static_cast<double>(batch.frames[b]) * 0.01;
       t.text = decode_ids(options_.beam > 1 ? prefix_beam_decode(rows, n, kClasses, options_.beam)
                                             : greedy_decode(rows, n, kClasses));
-      int64_t previous = kBlank;
-      for (int64_t f = 0; f < n; ++f) {  // the greedy path: a character where its run starts
-        const auto row = rows.begin() + f * kClasses;
-        const int64_t best = std::max_element(row, row + kClasses) - row;
-        if (best != kBlank && best != previous)
-          t.segments.push_back({{"char", decode_ids({best})}, {"time", static_cast<double>(f) * kSecondsPerOutputFrame}});
-        previous = best;
-      }
+      for (const tg::CtcEmission& e : greedy_emissions(rows, n, kClasses))
+        t.segments.push_back({{"char", decode_ids({e.label})}, {"time", static_cast<double>(e.frame) * kSecondsPerOutputFrame}});
       out.push_back(std::move(t));
     }
     return out;
@@ -143,7 +108,8 @@ class SpeechService {
 
   json transcribe(const std::string& body, bool with_spectrogram) {
     if (body.empty()) throw HttpError(400, "the body is empty: send the audio (a 16 kHz WAV) as the request body");
-    Clip clip{features_of_bytes(body, options_.max_seconds)};
+    Utterance clip;  // features only: no path, text or labels
+    clip.features = features_of_bytes(body, options_.max_seconds);
     const Transcript t = queue_.submit({clip}).get().front();
     json answer = {{"text", t.text}, {"seconds", t.seconds}, {"segments", t.segments}};
     if (with_spectrogram) {  // (frames, mels) row-major, normalised log-mel
@@ -155,7 +121,7 @@ class SpeechService {
 
   const ServeOptions& options_;
   std::unique_ptr<Recognizer> model_;
-  tg::serve::BatchQueue<Clip, Transcript> queue_;
+  tg::serve::BatchQueue<Utterance, Transcript> queue_;
 };
 
 }  // namespace
@@ -164,15 +130,10 @@ int run_server(const ServeOptions& options) {
   SpeechService service(options);
   tg::serve::HttpServer server(options.server);
   service.add_routes(server);
-  const int port = server.bind();
-  const tg::serve::StopSignals signals([&](const char* name) {
-    std::fprintf(stderr, "%s: finishing the requests in flight, then stopping\n", name);
-    server.stop();
+  tg::serve::serve_until_signal(server, [&](int port) {
+    return fmt::format("serving {} on http://{}:{} (batches of up to {} clips, {} ms wait)", options.checkpoint,
+                       options.server.host, port, options.batching.max_batch, options.batching.max_wait.count());
   });
-  fmt::print("serving {} on http://{}:{} (batches of up to {} clips, {} ms wait)\n", options.checkpoint,
-             options.server.host, port, options.batching.max_batch, options.batching.max_wait.count());
-  std::fflush(stdout);
-  server.serve();
   service.stop();
   fmt::print("stopped\n");
   return 0;

@@ -6,6 +6,7 @@
 
 #include "plot/svg.h"  // xml_escape
 #include "speech_data.h"
+#include "speech_decode.h"
 
 namespace speech {
 
@@ -33,18 +34,12 @@ std::string alignment_svg(const tg::Tensor& features, const std::vector<float>& 
                          kLeft + t * kPixel, kTop + (mels - m - rows) * kPixel, kPixel, rows * kPixel, grey, grey, grey);
     }
   // The characters where the greedy CTC path starts emitting them.
-  int64_t previous = kBlank;
-  for (int64_t t = 0; t < out_frames; ++t) {
-    const float* row = log_probs.data() + t * kClasses;
-    const int64_t best = std::max_element(row, row + kClasses) - row;
-    if (best != kBlank && best != previous) {
-      const double x = kLeft + (static_cast<double>(t * stride) + 0.5) * kPixel;
-      const std::string c = decode_ids({best});
-      svg += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1:.0f}\" x2=\"{0:.1f}\" y2=\"{2:.0f}\" stroke=\"#c03030\" stroke-width=\"1\"/>\n"
-                         "<text x=\"{0:.1f}\" y=\"{3:.0f}\" font-size=\"13\" text-anchor=\"middle\" fill=\"#c03030\">{4}</text>\n",
-                         x, kTop - 18, kTop + mels * kPixel, kTop - 22, c == " " ? "␣" : tg::plot::xml_escape(c));
-    }
-    previous = best;
+  for (const tg::CtcEmission& e : greedy_emissions(log_probs, out_frames, kClasses)) {
+    const double x = kLeft + (static_cast<double>(e.frame * stride) + 0.5) * kPixel;
+    const std::string c = decode_ids({e.label});
+    svg += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1:.0f}\" x2=\"{0:.1f}\" y2=\"{2:.0f}\" stroke=\"#c03030\" stroke-width=\"1\"/>\n"
+                       "<text x=\"{0:.1f}\" y=\"{3:.0f}\" font-size=\"13\" text-anchor=\"middle\" fill=\"#c03030\">{4}</text>\n",
+                       x, kTop - 18, kTop + mels * kPixel, kTop - 22, c == " " ? "␣" : tg::plot::xml_escape(c));
   }
   svg += fmt::format("<text x=\"{:.0f}\" y=\"{:.0f}\" font-size=\"11\">time → (a column is a 10 ms frame)</text>\n",
                      kLeft, kTop + mels * kPixel + 20);

@@ -62,12 +62,13 @@ class TranslationService {
         queue_([this](const std::vector<SentenceJob>& jobs) { return run_batch(jobs); }, o.batching) {
     if (o.quantize == "int8") translator_.model->quantize_for_decoding();
     has_attention_ = translator_.info.config.kind != "cho";
+    models_ = describe_models();
   }
 
   void add_routes(serve::HttpServer& server) {
     server.post_json("/translate", [this](const json& body) { return libretranslate(body); });
     server.post_json("/translator/translate", [this](const json& body) { return opennmt(body); });
-    server.get_json("/models", [this] { return models(); });
+    server.get_json("/models", [this] { return models_; });
     server.get_json("/health", [this] {
       return json{{"status", "ok"}, {"waiting_sentences", queue_.waiting()}, {"batches", queue_.batches_run()}};
     });
@@ -156,10 +157,9 @@ class TranslationService {
     return json::array({results});
   }
 
-  json models() const {
+  // What GET /models answers, made once (it reads every checkpoint's metadata).
+  json describe_models() const {
     const CheckpointInfo& info = translator_.info;
-    int64_t parameters = 0;
-    for (const auto& [name, p] : translator_.model->named_parameters()) parameters += p.numel();
     json members = json::array();
     for (const std::string& path : options_.checkpoints) {
       const CheckpointInfo member = read_checkpoint_info(path);
@@ -177,7 +177,7 @@ class TranslationService {
                           {{"kind", info.codec.is_subword() ? "subword" : "word"},
                            {"source", info.src_vocab.size()},
                            {"target", info.tgt_vocab.size()}}},
-                         {"parameters", parameters},
+                         {"parameters", translator_.model->parameter_count()},
                          {"validation_bleu", members[0]["validation_bleu"]},
                          {"checkpoints", members},
                          {"beam", options_.beam},
@@ -187,6 +187,7 @@ class TranslationService {
   const ServeOptions& options_;
   Translator translator_;
   bool has_attention_ = false;
+  json models_;
   serve::BatchQueue<SentenceJob, Translation> queue_;
 };
 
@@ -196,16 +197,12 @@ int run_server(const ServeOptions& options) {
   TranslationService service(options);
   serve::HttpServer server(options.server);
   service.add_routes(server);
-  const int port = server.bind();
-  const serve::StopSignals signals([&](const char* name) {
-    std::fprintf(stderr, "%s: finishing the requests in flight, then stopping\n", name);
-    server.stop();
+  serve::serve_until_signal(server, [&](int port) {
+    return fmt::format("serving {} ({}) on http://{}:{} (beam {}, batches of up to {} sentences, {} ms wait)",
+                       options.checkpoints.front(), options.checkpoints.size() > 1 ? "an ensemble" : "one model",
+                       options.server.host, port, options.beam, options.batching.max_batch,
+                       options.batching.max_wait.count());
   });
-  fmt::print("serving {} ({}) on http://{}:{} (beam {}, batches of up to {} sentences, {} ms wait)\n",
-             options.checkpoints.front(), options.checkpoints.size() > 1 ? "an ensemble" : "one model",
-             options.server.host, port, options.beam, options.batching.max_batch, options.batching.max_wait.count());
-  std::fflush(stdout);
-  server.serve();
   service.stop();
   fmt::print("stopped\n");
   return 0;
