@@ -28,6 +28,7 @@
 #include "speech_svg.h"
 #include "speech_train.h"
 #include "examples/cli_checks.h"
+#include "examples/serve_flags.h"
 #include "io/safetensors.h"
 #include "io/text_file.h"
 #include "tapegrad.h"
@@ -198,7 +199,6 @@ int main(int argc, char** argv) {
         ->capture_default_str();
   }
   speech::ServeOptions serve_options;
-  int64_t max_wait_ms = 5, request_timeout_s = 30;
   CLI::App* serve_cmd = app.add_subcommand(
       "serve", "answer POST /transcribe (a WAV body) over HTTP, with a page at /; SIGTERM or Ctrl-C finishes the "
                "requests in flight and stops (docs/serving.md)");
@@ -209,23 +209,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"none", "int8"}))->capture_default_str();
   serve_cmd->add_option("--max-seconds", serve_options.max_seconds, "refuse longer clips (400)")
       ->check(cli_checks::between(0.1, 3600))->capture_default_str();
-  serve_cmd->add_option("--host", serve_options.server.host, "address to listen on (127.0.0.1: this machine only)")
-      ->capture_default_str();
-  serve_cmd->add_option("--port", serve_options.server.port, "port (0: any free one, printed)")
-      ->check(cli_checks::between(0, 65535))->capture_default_str();
-  serve_cmd->add_option("--api-key", serve_options.server.api_key, "require this key (header X-API-Key); 403 without");
-  serve_cmd->add_option("--max-batch", serve_options.batching.max_batch, "clips run together at most")
-      ->check(cli_checks::between(1, 1024))->capture_default_str();
-  serve_cmd->add_option("--max-wait-ms", max_wait_ms, "how long a clip waits for others to fill its batch")
-      ->check(cli_checks::between(0, 10000))->capture_default_str();
-  serve_cmd->add_option("--max-queue", serve_options.batching.max_queue, "clips waiting at most (503 beyond)")
-      ->check(cli_checks::between(1, 1e6))->capture_default_str();
-  serve_cmd->add_option("--max-body-bytes", serve_options.server.max_body_bytes, "refuse larger bodies (413)")
-      ->check(cli_checks::between(64, 1e9))->capture_default_str();
-  serve_cmd->add_option("--request-timeout", request_timeout_s, "seconds for a request to arrive whole")
-      ->check(cli_checks::between(1, 3600))->capture_default_str();
-  serve_cmd->add_option("--connections", serve_options.server.threads, "connections served at once")
-      ->check(cli_checks::between(1, 4096))->capture_default_str();
+  serve_flags::add_to(serve_cmd, serve_options.server, serve_options.batching,
+                      {.item = "clip", .items = "clips", .max_batch_limit = 1024, .max_queue_limit = 1e6,
+                       .api_key_help = "require this key (header X-API-Key); 403 without"});
   std::string device_name = "cpu";
   for (CLI::App* cmd : {train_cmd, eval_cmd, transcribe_cmd, serve_cmd}) {
     cmd->add_option("--threads", o.threads, "threads (more than the cores only slows down)")
@@ -245,8 +231,6 @@ int main(int argc, char** argv) {
       speech::train(t, [&](const std::string& flag) { return train_cmd->count(flag) > 0; });
     } else if (serve_cmd->parsed()) {
       serve_options.device = device;
-      serve_options.batching.max_wait = std::chrono::milliseconds(max_wait_ms);
-      serve_options.server.request_timeout = std::chrono::seconds(request_timeout_s);
       return speech::run_server(serve_options);
     } else {
       check_search(o);

@@ -20,7 +20,8 @@ namespace speech {
 struct ServeOptions {
   std::string checkpoint;
   tg::Device device = tg::Device::cpu();
-  tg::serve::ServerOptions server{.max_body_bytes = 16 << 20};  // 30 s of 16 kHz WAV is under 1 MB; other formats more
+  // 30 s of 16 kHz WAV is under 1 MB, other formats more; a clip's upload may take longer than a sentence's.
+  tg::serve::ServerOptions server{.max_body_bytes = 16 << 20, .request_timeout = std::chrono::seconds(30)};
   tg::serve::BatchOptions batching{.max_batch = 16};  // 16: 0.96 of offline throughput under 64 clients, 8: 0.72
   int64_t beam = 1;             // prefix beam width for the text (the segments follow the greedy path)
   std::string quantize = "none";

@@ -28,6 +28,7 @@
 #include "distributed/rank_device.h"
 #include "distributed/run.h"
 #include "examples/cli_checks.h"
+#include "examples/serve_flags.h"
 #include "io/text_file.h"
 #include "average.h"
 #include "evaluate.h"
@@ -486,7 +487,6 @@ struct ServeCommand {
   CLI::App* cmd;
   tr::ServeOptions options;
   SearchOptions search;
-  int64_t max_wait_ms = 5, request_timeout_s = 10;
 
   ServeCommand(CLI::App& app, RunOptions& run) {
     cmd = app.add_subcommand("serve",
@@ -495,37 +495,15 @@ struct ServeCommand {
     add_checkpoints_option(cmd, options.checkpoints);
     search.beam = 5;
     search.add_to(cmd);
-    tg::serve::ServerOptions& server = options.server;
-    cmd->add_option("--host", server.host, "address to listen on (127.0.0.1: this machine only)")->capture_default_str();
-    cmd->add_option("--port", server.port, "port (0: any free one, printed)")
-        ->check(cli_checks::between(0, 65535))
-        ->capture_default_str();
-    cmd->add_option("--api-key", server.api_key,
-                    "require this key in POST requests (the body's \"api_key\" or the X-API-Key header); 403 without");
-    cmd->add_option("--max-batch", options.batching.max_batch, "sentences decoded together at most")
-        ->check(cli_checks::between(1, 4096))
-        ->capture_default_str();
-    cmd->add_option("--max-wait-ms", max_wait_ms, "how long a sentence waits for others to fill its batch")
-        ->check(cli_checks::between(0, 10000))
-        ->capture_default_str();
-    cmd->add_option("--max-queue", options.batching.max_queue, "sentences waiting at most (503 with Retry-After beyond)")
-        ->check(cli_checks::between(1, 1e7))
-        ->capture_default_str();
+    serve_flags::add_to(cmd, options.server, options.batching,
+                        {.item = "sentence", .items = "sentences", .max_batch_limit = 4096, .max_queue_limit = 1e7,
+                         .api_key_help = "require this key in POST requests (the body's \"api_key\" or the "
+                                         "X-API-Key header); 403 without"});
     cmd->add_option("--max-tokens", options.max_tokens, "refuse sentences longer than this many tokens (400)")
         ->check(cli_checks::positive())
         ->capture_default_str();
     cmd->add_option("--max-sentences", options.max_sentences, "refuse requests with more sentences (400)")
         ->check(cli_checks::between(1, 1e6))
-        ->capture_default_str();
-    cmd->add_option("--max-body-bytes", server.max_body_bytes, "refuse larger request bodies (413)")
-        ->check(cli_checks::between(64, 1e9))
-        ->capture_default_str();
-    cmd->add_option("--request-timeout", request_timeout_s,
-                    "seconds for a request to arrive whole; slower clients are dropped")
-        ->check(cli_checks::between(1, 3600))
-        ->capture_default_str();
-    cmd->add_option("--connections", server.threads, "connections served at once")
-        ->check(cli_checks::between(1, 4096))
         ->capture_default_str();
     run.add_to(cmd);
   }
@@ -536,8 +514,6 @@ struct ServeCommand {
     options.length_penalty = search.length_penalty();
     options.quantize = search.quantize;
     options.device = device;
-    options.batching.max_wait = std::chrono::milliseconds(max_wait_ms);
-    options.server.request_timeout = std::chrono::seconds(request_timeout_s);
     return tr::run_server(options);
   }
 };
