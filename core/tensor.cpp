@@ -38,7 +38,12 @@ GradSlot& Tensor::slot() const {
 Tensor& Tensor::requires_grad_(bool value) {
   if (value && !is_floating(dtype()))
     fail("requires_grad: only floating tensors can require gradients, got {}", dtype_name(dtype()));
-  if (!is_leaf()) fail("requires_grad: can only be set on a leaf tensor, not on an op's result");
+  // As PyTorch: an op's result already requires grad, so asking again changes nothing; only turning it off
+  // is refused (the result is part of the graph), detach() makes the leaf that was meant.
+  if (!is_leaf()) {
+    if (value) return *this;
+    fail("requires_grad: an op's result cannot stop requiring grad; detach() gives a tensor that does not");
+  }
   if (value || impl().autograd != nullptr) slot().requires_grad = value;
   return *this;
 }

@@ -556,12 +556,22 @@ TEST_CASE("gather_rows and scatter_add_rows: repeated indices, strided tables, o
         }
 }
 
-TEST_CASE("scatter_add_rows is deterministic: two runs give the same bits") {
+// The sum a serial loop over the rows gives, in T: table[k, :] += src[i, :] for i = 0, 1, …
+template <typename T>
+std::vector<T> serial_scatter_add(const std::vector<int64_t>& index, const std::vector<T>& src,
+                                  std::vector<T> table, int64_t cols) {
+  for (size_t i = 0; i < index.size(); ++i)
+    for (int64_t j = 0; j < cols; ++j) table[size_t(index[i] * cols + j)] += src[i * size_t(cols) + size_t(j)];
+  return table;
+}
+
+TEST_CASE("scatter_add_rows is deterministic: two runs give the same bits, a serial loop's") {
   std::mt19937 rng(13);
   for (DType dtype : kFloatTypes) {
     CAPTURE(dtype_name(dtype));
     // 40000 rows into 7: every table row receives thousands of additions.
-    const Operand index = index_operand(random_indices(40000, 7, rng));
+    const std::vector<int64_t> ids = random_indices(40000, 7, rng);
+    const Operand index = index_operand(ids);
     const Operand src = random_operand(dtype, Shape{40000, 33}, Layout::contiguous, rng);
     const Operand start = random_operand(dtype, Shape{7, 33}, Layout::contiguous, rng);
     std::vector<Tensor> results;
@@ -572,9 +582,32 @@ TEST_CASE("scatter_add_rows is deterministic: two runs give the same bits") {
     }
     const size_t bytes = size_t(results[0].numel()) * dtype_size(dtype);
     CHECK(std::memcmp(results[0].view().data, results[1].view().data, bytes) == 0);
+    // Each table row's additions arrive in ascending row order, as in a serial loop.
+    if (dtype == DType::f32)
+      CHECK(results[0].to_vector<float>() == serial_scatter_add(ids, src.host_base.to_vector<float>(),
+                                                                start.host_base.to_vector<float>(), 33));
+    if (dtype == DType::f64)
+      CHECK(results[0].to_vector<double>() == serial_scatter_add(ids, src.host_base.to_vector<double>(),
+                                                                 start.host_base.to_vector<double>(), 33));
     // And it is the sum the cpu computes.
     cpu().scatter_add_rows(src.host(), index.host(), start.host());
     check_close(results[0], start.host_base, tolerance(dtype, 40000.0 / 7 * 4), "scatter_add_rows");
+  }
+}
+
+TEST_CASE("scatter_add_rows: an index outside the table is reported with its row when the host next waits") {
+  for (const int64_t bad : {int64_t{9}, int64_t{-1}}) {
+    CAPTURE(bad);
+    const Operand index = index_operand({0, 2, bad, 2});
+    const Tensor src = full(Shape{4, 5}, 1.0, {DType::f32, kGpu});
+    const Tensor table = full(Shape{3, 5}, 0.0, {DType::f32, kGpu});
+    gpu().scatter_add_rows(src.view(), index.device(), table.view());
+    const std::string message =
+        fmt::format("scatter_add_rows: index {} at row 2 is out of range for a table of 3 rows (found on cuda:0)", bad);
+    CHECK_THROWS_WITH_AS(table.to_host(), doctest::Contains(message.c_str()), tg::Error);
+    // The rows with good indices were added.
+    CHECK(table.to_host().to_vector<float>() ==
+          std::vector<float>{1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2});
   }
 }
 
@@ -722,7 +755,8 @@ TEST_CASE("ctc_loss: loss and gradient equal the cpu's; repeats, blank not 0, in
         std::uniform_real_distribution<double> uniform(-4, 0);
         std::vector<double> lp(size_t(c.T * c.B * c.C));
         for (double& v : lp) v = uniform(rng);
-        std::vector<int64_t> labels(size_t(std::max<int64_t>(c.B * c.S, 1)), 1 - c.blank % 2), steps, counts;
+        const int64_t width = std::max<int64_t>(c.S, 1);  // S = 0: one unread column
+        std::vector<int64_t> labels(size_t(c.B * width), 1 - c.blank % 2), steps, counts;
         std::uniform_int_distribution<int64_t> label(0, c.C - 2);
         for (int64_t b = 0; b < c.B; ++b) {
           for (int64_t j = 0; j < c.S; ++j) {
@@ -735,7 +769,7 @@ TEST_CASE("ctc_loss: loss and gradient equal the cpu's; repeats, blank not 0, in
           counts.push_back(std::max<int64_t>(0, c.S - b % 3));
         }
         const Tensor log_probs = from_vector(lp, Shape{c.T, c.B, c.C}, {dtype});
-        const Tensor targets = from_vector(labels, Shape{c.B, std::max<int64_t>(c.S, 1)}, {DType::i64});
+        const Tensor targets = from_vector(labels, Shape{c.B, width}, {DType::i64});
         const Tensor in_lengths = from_vector(steps, Shape{c.B}, {DType::i64});
         const Tensor out_lengths = from_vector(counts, Shape{c.B}, {DType::i64});
         Tensor loss_cpu = Tensor::empty(Shape{c.B}, {dtype}), grad_cpu;

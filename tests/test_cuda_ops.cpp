@@ -24,11 +24,12 @@ using tg::Tensor;
 
 const tg::Device kGpu = tg::Device::cuda(0);
 
-// Copies of the inputs on the GPU; leaves that require grad where the originals do.
+// Copies of the inputs on the GPU; leaves that require grad where the originals do (detached first: x.to()
+// of a leaf that requires grad is an op's result, whose gradient is not kept).
 Inputs to_gpu(const Inputs& inputs) {
   Inputs out;
   for (const Tensor& x : inputs) {
-    Tensor g = x.to(kGpu);
+    Tensor g = x.detach().to(kGpu);
     if (x.requires_grad()) g.requires_grad_();
     out.push_back(g);
   }

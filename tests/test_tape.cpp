@@ -221,6 +221,23 @@ TEST_CASE("clone and to(dtype) are recorded; casts to int64 end the graph; conti
   }
 }
 
+TEST_CASE("requires_grad_ on an op's result: turning it on changes nothing, turning it off is refused (as PyTorch)") {
+  Generator gen(6);
+  const Tensor x = randn({3}, {DType::f64, Device::cpu(), true}, gen);
+  Tensor moved = x.to(DType::f32);  // an op's result, as x.to(device) is
+  CHECK_FALSE(moved.is_leaf());
+  moved.requires_grad_();
+  CHECK_FALSE(moved.is_leaf());
+  CHECK(moved.requires_grad());
+  CHECK_THROWS_WITH_AS(moved.requires_grad_(false), doctest::Contains("detach()"), Error);
+  // The copy whose own gradient is kept: detach first, then ask for it.
+  Tensor leaf = x.detach().to(DType::f32).requires_grad_();
+  CHECK(leaf.is_leaf());
+  sum(mul(leaf, leaf)).backward();
+  CHECK(leaf.grad().defined());
+  CHECK_FALSE(x.grad().defined());
+}
+
 TEST_CASE("operators: +=, -=, *=, /= rebind and record; x[i] selects; x > 0.0 compares") {
   Generator gen(11);
   const Tensor x = randn({3, 2}, {DType::f64, Device::cpu(), true}, gen);

@@ -3,6 +3,7 @@
 // work on the device's stream and returns; only copies to the host wait.
 // Matrix products go to cuBLAS; everything else to backends/cuda/cuda_kernels.cu.
 #include <climits>
+#include <cstdint>
 
 #include "core/backend.h"
 #include "backends/cuda/cuda_device.h"
@@ -123,7 +124,12 @@ class CudaBackend final : public Backend {
   }
   void scatter_add_rows(const View& src, const View& index, const View& table) override {
     checks::scatter_add_rows_args(src, index, table);
-    cuda_kernels::scatter_add_rows(context(), array(src), array(index), array(table));
+    const int64_t rows = index.shape[0], table_rows = table.shape[0];
+    if (rows > INT_MAX || table_rows >= int64_t{UINT32_MAX})
+      fail("scatter_add_rows: {} rows into a table of {} rows: the GPU's sort indexes at most {} rows into {}", rows,
+           table_rows, INT_MAX, UINT32_MAX - 1);
+    const cuda_kernels::DeviceScratch scratch(*this, cuda_kernels::scatter_add_rows_scratch_bytes(rows, table_rows));
+    cuda_kernels::scatter_add_rows(context(), array(src), array(index), array(table), scratch.data());
     check_launch("scatter_add_rows");
   }
   void softmax(const View& x, const View& out, bool log) override {

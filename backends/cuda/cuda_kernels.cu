@@ -286,38 +286,6 @@ void gather_rows(const Context& ctx, const Array& table, const Array& index, con
   });
 }
 
-namespace {
-// One thread per column walks the rows in order: a repeated index adds in the
-// same order every run, so the result is deterministic.
-template <typename T>
-__global__ void scatter_add_kernel(const T* src, int64_t s0, int64_t s1, const int64_t* index, int64_t is, T* table,
-                                   int64_t t0, int64_t t1, int64_t rows, int64_t cols, int64_t table_rows,
-                                   DeviceError* error) {
-  const int64_t j = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
-  if (j >= cols) return;
-  for (int64_t i = 0; i < rows; ++i) {
-    const int64_t k = index[i * is];
-    if (k < 0 || k >= table_rows) {
-      if (j == 0) report(error, DeviceErrorCode::scatter_index, k, i, table_rows);
-      continue;
-    }
-    table[k * t0 + j * t1] += src[i * s0 + j * s1];
-  }
-}
-}  // namespace
-
-void scatter_add_rows(const Context& ctx, const Array& src, const Array& index, const Array& table) {
-  const int64_t rows = index.shape[0], cols = table.shape[1];
-  if (rows * cols == 0) return;
-  visit_float(table.dtype, [&]<typename T>() {
-    const int threads = 64;
-    scatter_add_kernel<T><<<blocks_for(cols, threads), threads, 0, ctx.stream>>>(
-        static_cast<const T*>(src.data), src.strides[0], src.strides[1], static_cast<const int64_t*>(index.data),
-        index.strides[0], static_cast<T*>(table.data), table.strides[0], table.strides[1], rows, cols,
-        table.shape[0], ctx.error);
-  });
-}
-
 void softmax(const Context& ctx, const Array& x, const Array& out, int64_t rows, int64_t cols, bool log) {
   if (rows * cols == 0) return;
   visit_float(x.dtype, [&]<typename T>() {

@@ -4,16 +4,17 @@
 # compute-sanitizer memcheck, then (where the machine has Open MPI's mpirun)
 # data-parallel training on 2 ranks sharing the GPU equal to one process.
 # Logs go to $OUT (or /tmp/gpu-out).
-#   scripts/gpu/check.sh [tests|memcheck|ranks|all]
+#   CUDA_TESTS ["cuda_kernels cuda_ops cuda_models"] scripts/gpu/check.sh [tests|memcheck|ranks|all]
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 what=${1:-all}
+cuda_tests=${CUDA_TESTS:-cuda_kernels cuda_ops cuda_models}
 source scripts/gpu/env.sh
 
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm --format=csv | tee "$out/gpu.txt"
 summary=()
 if [[ $what == tests || $what == all ]]; then
-  for t in cuda_kernels cuda_ops cuda_models; do
+  for t in $cuda_tests; do
     start=$(date +%s)
     timeout "${TEST_TIMEOUT:-240}" ".gpu/bin/test_$t" >"$out/$t.log" 2>&1
     rc=$?
@@ -22,7 +23,7 @@ if [[ $what == tests || $what == all ]]; then
   done
 fi
 if [[ $what == memcheck || $what == all ]]; then
-  for t in cuda_kernels cuda_ops cuda_models; do
+  for t in $cuda_tests; do
     start=$(date +%s)
     timeout "${MEMCHECK_TIMEOUT:-300}" compute-sanitizer --tool memcheck --error-exitcode 99 \
       ".gpu/bin/test_$t" >"$out/memcheck_$t.log" 2>&1
