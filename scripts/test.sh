@@ -39,7 +39,7 @@ if $sanitize; then
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:abort_on_error=1:print_stacktrace=1}
   # The reruns on the other product path and the long training example are left out: minutes each under
   # the sanitizers for code the rest of the suite runs sanitized (tests/meson.build, examples/meson.build).
-  test_args=(--timeout-multiplier 4 --no-suite product_paths --no-suite long_training)
+  test_args=(--timeout-multiplier 4 --no-suite product_paths --no-suite long_training --no-suite installed)
 else
   build=${BUILD_DIR:-build}
   read -r -a setup <<<"${MESON_OPTIONS:-}"
