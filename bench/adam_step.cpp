@@ -1,4 +1,4 @@
-// Adam::step on the Bahdanau model's parameter set (examples/translate with
+// Adam::step on the Bahdanau model's parameter set (apps/translate with
 // Multi30k-sized vocabularies: about 20M float32 values in 25-odd tensors),
 // gradients drawn once; times `reps` steps after one warm-up step (which
 // creates the moment buffers) and reports the median.
@@ -12,7 +12,7 @@
 #include <chrono>
 #include <vector>
 
-#include "seq2seq/seq2seq.h"
+#include "apps/translate/models/seq2seq.h"
 #include "tapegrad.h"
 
 int main(int argc, char** argv) {

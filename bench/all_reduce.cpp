@@ -15,7 +15,7 @@
 #include "distributed/all_reduce.h"
 #include "distributed/distributed.h"
 #include "distributed/run.h"
-#include "seq2seq/seq2seq.h"
+#include "apps/translate/models/seq2seq.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Gradient all-reduce of the Bahdanau model between MPI ranks"};

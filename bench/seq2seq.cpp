@@ -1,4 +1,4 @@
-// Training and decoding speed of the translation models (examples/translate),
+// Training and decoding speed of the translation models (apps/translate),
 // the tapegrad side of a side-by-side comparison with PyTorch
 // (bench/seq2seq_torch.py; bench/seq2seq.sh runs both and prints the tables).
 //
@@ -62,19 +62,19 @@
 #include "data/text/subword.h"
 #include "data/text/tokenizer.h"
 #include "data/text/vocab.h"
-#include "evaluate.h"
+#include "apps/translate/evaluate.h"
 #include "io/text_file.h"
 #include "nn/checkpoint.h"
 #include "optim/adam.h"
 #include "optim/clip_grad.h"
-#include "seq2seq/search.h"
-#include "seq2seq/seq2seq.h"
+#include "apps/translate/search.h"
+#include "apps/translate/models/seq2seq.h"
 #include "seq2seq_flops.h"
 #include "seq2seq_plan.h"
 #include "train/grad_scaler.h"
-#include "text_codec.h"
-#include "train.h"
-#include "translation_checkpoint.h"
+#include "apps/translate/text_codec.h"
+#include "apps/translate/train.h"
+#include "apps/translate/translation_checkpoint.h"
 
 namespace {
 

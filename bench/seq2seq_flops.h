@@ -30,7 +30,7 @@
 //             output (once)  2·T·B·d·V
 #include <cstdint>
 
-#include "seq2seq/seq2seq.h"
+#include "apps/translate/models/seq2seq.h"
 
 namespace tg::bench {
 

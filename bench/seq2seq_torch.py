@@ -5,7 +5,7 @@ Bahdanau et al. 2014 attention model with GRU cells, written with torch.nn:
 the same parameter names and shapes (so tapegrad's safetensors load with
 strict=True) and the same computation, including tapegrad's batching of
 teacher forcing (the parts that do not depend on s_{t-1} run once for all
-steps; see seq2seq/cho_model.h and bahdanau_model.h), so both sides
+steps; see apps/translate/models/cho_model.h and bahdanau_model.h), so both sides
 do the same matrix products. The encoder is nn.GRU over a packed batch, as
 tapegrad's GRU reproduces. The decoder's GRU step is written out from the
 precomputed input projection, the gate equations of nn/gru_cell.h (ATen's
@@ -15,7 +15,7 @@ CPU GRUCell runs the same elementwise ops).
            (identical initial weights), trains those steps (Adam, clip_grad_norm_,
            dropout p from the plan), times all but the warm-up steps.
   decode:  reads the decoding plan and the weights, runs batched greedy search
-           and a batched beam search with the rules of seq2seq/search.h,
+           and a batched beam search with the rules of apps/translate/search.h,
            and with --compare counts the outputs identical to tapegrad's.
 
 --device cuda runs on the GPU (model and batches on it; source lengths stay on the host, as
@@ -150,7 +150,7 @@ class Decoder(nn.Module):
         if attention:
             self.attention = AdditiveAttention(hidden, context, hidden)
         self.gru = nn.GRUCell(embed + context, hidden)  # weight_ih columns E y | c
-        # Tied (Press & Wolf 2017, seq2seq/bahdanau_model.h): out projects to E, the embedding matrix to V.
+        # Tied (Press & Wolf 2017, apps/translate/models/bahdanau_model.h): out projects to E, the embedding matrix to V.
         self.tied = tied
         self.out = nn.Linear(out_in, embed if tied else vocab)
         if tied:
@@ -166,7 +166,7 @@ class Decoder(nn.Module):
 
 
 class ChoModel(nn.Module):
-    """seq2seq/cho_model.h: c = h_n, s_0 = tanh(W_c c + b_c),
+    """apps/translate/models/cho_model.h: c = h_n, s_0 = tanh(W_c c + b_c),
     s_t = GRUCell([E y_{t-1}; c], s_{t-1}), logits_t = W_o [s_t; E y_{t-1}; c] + b_o."""
 
     def __init__(self, c):
@@ -205,7 +205,7 @@ class ChoModel(nn.Module):
 
 
 class BahdanauModel(nn.Module):
-    """seq2seq/bahdanau_model.h: h = BiGRU(E_src x), s_0 = tanh(W_s [h→_last; h←_first] + b_s),
+    """apps/translate/models/bahdanau_model.h: h = BiGRU(E_src x), s_0 = tanh(W_s [h→_last; h←_first] + b_s),
     c_t = attention(s_{t-1}, h), s_t = GRUCell([E y_{t-1}; c_t], s_{t-1}), logits_t = W_o [s_t; c_t; E y_{t-1}] + b_o."""
 
     def __init__(self, c):
@@ -255,7 +255,7 @@ def sinusoids(length, d):
 
 
 class TransformerModel(nn.Module):
-    """seq2seq/transformer_model.h with torch.nn's Transformer layers (the same names: encoder.layers.i.*,
+    """apps/translate/models/transformer_model.h with torch.nn's Transformer layers (the same names: encoder.layers.i.*,
     encoder.norm, decoder.layers.i.*, decoder.norm, encoder/decoder.embed, decoder.out or decoder.out_bias):
     x = dropout(E[src]·√d + PE), memory = encoder(x, key padding), h = decoder(y, memory, causal, memory
     key padding), logits = out(h) or h E_tgtᵀ + b_v. Time-major (S, B, d) as tapegrad's."""
@@ -396,7 +396,7 @@ def block_count(open_count, B):
 
 
 def greedy_decode(model, b, max_len):
-    """seq2seq/search.h's greedy_decode: token lists in batch order. As there, when the open
+    """apps/translate/search.h's greedy_decode: token lists in batch order. As there, when the open
     sentences fit in fewer rows (block_count) the state shrinks to them, idle rows repeating the first."""
     enc = model.encode(b["src"], b["src_lengths"], b["src_mask"])
     B, device = b["src"].shape[1], b["src"].device

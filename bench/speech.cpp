@@ -1,4 +1,4 @@
-// Training speed of the speech recogniser (examples/speech), the tapegrad
+// Training speed of the speech recogniser (apps/speech), the tapegrad
 // side of a comparison with PyTorch (bench/speech_torch.py; bench/speech.sh
 // runs both). Both sides build the same batches from one formula, so no
 // file passes between them:
@@ -18,7 +18,7 @@
 #include <cmath>
 #include <vector>
 
-#include "speech_model.h"
+#include "apps/speech/speech_model.h"
 #include "tapegrad.h"
 
 int main(int argc, char** argv) {

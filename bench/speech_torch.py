@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The PyTorch twin of bench/speech.cpp: the same recogniser (examples/speech/speech_model.h:
+"""The PyTorch twin of bench/speech.cpp: the same recogniser (apps/speech/speech_model.h:
 Conv1d 80->256 k5 s2 + ReLU, Conv1d k5 + ReLU, LayerNorm, 3-layer bidirectional nn.GRU 256
 over packed sequences, Linear to 29, log_softmax, nn.CTCLoss mean with zero_infinity), the
 same batches from the same formula, Adam, clipping at 5; frames/s of the timed steps.

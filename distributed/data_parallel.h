@@ -1,6 +1,6 @@
 #pragma once
 // One data-parallel training step's communication, as every program that
-// trains on several ranks takes it (examples/translate, examples/language_model).
+// trains on several ranks takes it (apps/translate, apps/language_model).
 //
 // Every rank plans the same global batches and trains on its share of each
 // (rank_share). The loss of a share is the sum of its token losses over the

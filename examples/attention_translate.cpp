@@ -13,7 +13,7 @@
 //   attention_translate --steps 20 --train-limit 2000 --embed 32 --hidden 32 --eval-limit 100
 //
 // The full product on the same model (checkpoints, resume, beam search, MPI,
-// profiling) is the `translate` program (docs/translate.md) on the seq2seq/
+// profiling) is the `translate` program (docs/translate.md) on the apps/translate
 // library; this is the one to read first.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -72,7 +72,7 @@ std::vector<std::vector<std::string>> tokens_of(const std::vector<std::string>& 
 
 // ---- 2. the model ----
 // Bahdanau, Cho & Bengio 2014 in the layout of the PyTorch tutorial most
-// readers know (bentrevett/pytorch-seq2seq, part 3); seq2seq/bahdanau_model.h
+// readers know (bentrevett/pytorch-seq2seq, part 3); apps/translate/models/bahdanau_model.h
 // is the same model written for speed. Time-major: src (S, B), tgt (T, B).
 //
 //   encoder    h_j = [h→_j; h←_j] = BiGRU(E_de x)_j                  (S, B, 2H)

@@ -17,26 +17,12 @@
 #include <thread>
 
 #include "core/error.h"
+#include "train/run_directory.h"
 
 namespace cli_checks {
 
-// A file the program will write, checked before any work so that a typo
-// costs nothing and nothing saved is lost: its folder must exist and be
-// writable, and a file already there is replaced only when `overwrite`.
-//   check_output_file("runs/avg.safetensors", "--out", overwrite)
-inline void check_output_file(const std::string& path, const char* flag, bool overwrite) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  const fs::path parent = fs::path(path).parent_path().empty() ? fs::path(".") : fs::path(path).parent_path();
-  if (!fs::is_directory(parent, ec))
-    tg::fail("{} '{}': the folder '{}' does not exist", flag, path, parent.string());
-  if (fs::is_directory(path, ec)) tg::fail("{} '{}' is a folder; give a file name", flag, path);
-  const bool exists = fs::exists(path, ec);
-  if (exists && !overwrite)
-    tg::fail("{} '{}' already exists; pass --overwrite to replace it, or choose another file", flag, path);
-  if (::access(parent.c_str(), W_OK) != 0 || (exists && ::access(path.c_str(), W_OK) != 0))
-    tg::fail("{} '{}': cannot write there (permission denied)", flag, path);
-}
+// A file the program will write, checked before any work (train/run_directory.h).
+using tg::train::check_output_file;
 
 // "512 bytes", "4.0 MB", "1.2 GB": a size for messages.
 inline std::string format_bytes(double bytes) {

@@ -25,15 +25,15 @@
 
 #include <unistd.h>  // getpid
 
-#include "seq2seq/bahdanau_model.h"
-#include "seq2seq/cho_model.h"
-#include "seq2seq/seq2seq.h"
+#include "apps/translate/models/bahdanau_model.h"
+#include "apps/translate/models/cho_model.h"
+#include "apps/translate/models/seq2seq.h"
 #include "cuda_test_main.h"
 #include "tapegrad.h"
 #include "tapegrad_text.h"
 #include "test_support.h"
 #include "translation_helpers.h"
-#include "translation_checkpoint.h"
+#include "apps/translate/translation_checkpoint.h"
 
 namespace {
 

@@ -1,7 +1,7 @@
 // Data-parallel training of the translation models equals one process
 // (tests/meson.build starts this program as 2 and as 3 MPI ranks). In float64
 // with dropout 0, every rank trains on its share of each global batch of 64
-// sentence pairs of different lengths (examples/translate/data_parallel.h:
+// sentence pairs of different lengths (apps/translate/data_parallel.h:
 // share_loss, distributed::AllReducer) for 5 Adam steps; meanwhile each rank also
 // trains, alone, a second copy of the model on the whole batches. The two
 // must agree to 1e-12, and every rank must hold the same bits of parameters
@@ -16,14 +16,14 @@
 #include <string>
 #include <vector>
 
-#include "seq2seq/bahdanau_model.h"
-#include "seq2seq/cho_model.h"
-#include "data_parallel.h"
+#include "apps/translate/models/bahdanau_model.h"
+#include "apps/translate/models/cho_model.h"
+#include "apps/translate/data_parallel.h"
 #include "distributed/all_reduce.h"
 #include "distributed/broadcast.h"
 #include "distributed/distributed.h"
 #include "distributed/rank_device.h"
-#include "evaluate.h"
+#include "apps/translate/evaluate.h"
 #include "tapegrad.h"
 
 namespace {

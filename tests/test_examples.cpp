@@ -10,11 +10,11 @@
 #include <numeric>
 #include <set>
 
-#include "language_model/language_model.h"
+#include "apps/language_model/language_model.h"
 #include "tapegrad.h"
 #include "tapegrad_text.h"
 #include "test_support.h"
-#include "time_series/time_series.h"
+#include "apps/time_series/time_series.h"
 
 using namespace tg;
 using namespace tg::examples;

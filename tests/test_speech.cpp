@@ -1,4 +1,4 @@
-// The speech recogniser's parts (examples/speech, issue #26): characters,
+// The speech recogniser's parts (apps/speech): characters,
 // CTC decoding (greedy and prefix beam search, with and without the character
 // language model) on hand-made log-probabilities and against the search it
 // replaced on random ones, 30 minutes of frames decoded in linear time, the
@@ -20,12 +20,12 @@
 #include <string>
 #include <vector>
 
-#include "char_lm.h"
+#include "apps/speech/char_lm.h"
 #include "kernels/ctc/ctc_recursion.h"  // tg::ctc::log_add
-#include "speech_data.h"
-#include "speech_decode.h"
-#include "speech_model.h"
-#include "speech_svg.h"
+#include "apps/speech/speech_data.h"
+#include "apps/speech/speech_decode.h"
+#include "apps/speech/speech_model.h"
+#include "apps/speech/speech_svg.h"
 #include "tapegrad.h"
 
 namespace {

@@ -1,4 +1,4 @@
-// The `translate` program's pieces (examples/translate): exact checkpoint
+// The `translate` program's pieces (apps/translate): exact checkpoint
 // resumption, checkpoint and input errors, the progress line, the SVG writers,
 // metrics.csv, eval on any parallel files, standard input, non-finite
 // training (the last three also through the program itself). Training runs
@@ -21,8 +21,8 @@
 #include <string>
 #include <vector>
 
-#include "average.h"
-#include "evaluate.h"
+#include "apps/translate/average.h"
+#include "apps/translate/evaluate.h"
 #include "train/progress.h"
 #include "train/run_directory.h"
 #include "io/text_file.h"
@@ -31,9 +31,9 @@
 #include "tapegrad_text.h"
 #include "test_support.h"
 #include "tiny_translation.h"
-#include "train.h"
-#include "translate_text.h"
-#include "translation_checkpoint.h"
+#include "apps/translate/train.h"
+#include "apps/translate/translate_text.h"
+#include "apps/translate/translation_checkpoint.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-// The translation models (seq2seq/): Cho et al. 2014 and Bahdanau
+// The translation models (apps/translate/models/): Cho et al. 2014 and Bahdanau
 // et al. 2014. Teacher-forced logits against PyTorch
 // (tests/fixtures/make_translate_fixtures.py), float64 gradient checks of the
 // loss, the source mask, the batched training path against encode + step,
@@ -20,11 +20,11 @@
 #include <vector>
 
 #include "backends/cpu/cpu_gemm.h"
-#include "seq2seq/bahdanau_model.h"
-#include "seq2seq/cho_model.h"
-#include "seq2seq/ensemble.h"
-#include "seq2seq/search.h"
-#include "seq2seq/seq2seq.h"
+#include "apps/translate/models/bahdanau_model.h"
+#include "apps/translate/models/cho_model.h"
+#include "apps/translate/models/ensemble.h"
+#include "apps/translate/search.h"
+#include "apps/translate/models/seq2seq.h"
 #include "tapegrad.h"
 #include "tapegrad_text.h"
 #include "test_support.h"
@@ -568,13 +568,10 @@ TEST_CASE("greedy search: a batch whose sentences end at different steps gives e
     const int64_t last = *std::max_element(lengths.begin(), lengths.end());
     CHECK(std::count_if(lengths.begin(), lengths.end(), [&](int64_t n) { return n < last; }) >= 8);
 
-    // Reading the tokens every k steps (as on a GPU) changes nothing: the same tokens, sums and attention.
-    // The lazy search keeps rows the eager one has already dropped, so its products have more rows. Where
-    // float32 products promise each row's result whatever the row count (tg::cpu::row_independent_products:
-    // the cpu's own kernel) the results are equal bit for bit; on OpenBLAS a row may round differently
-    // with the row count, and they are equal to float32 rounding (the tolerance of decoding alone above).
-    const bool exact = tg::cpu::row_independent_products();
-    MESSAGE(kind << ": float32 products " << (exact ? "row-independent: exact" : "on OpenBLAS: to 1e-5"));
+    // Reading the tokens every k steps (as on a GPU) changes nothing: the same tokens, and the same sums and
+    // attention to float32 rounding. The lazy search keeps rows the eager one has already dropped, so its
+    // products have more rows, and a product's path (the cpu's own kernel reads a few rows against a large
+    // weight transposed) and its rounding may change with the row count.
     for (int64_t check_every : {2, 3, 8, 100}) {
       CAPTURE(check_every);
       const std::vector<tg::translate::Hypothesis> lazy = tg::translate::greedy_decode(
@@ -584,13 +581,8 @@ TEST_CASE("greedy search: a batch whose sentences end at different steps gives e
         CAPTURE(i);
         CHECK(lazy[i].tokens == together[i].tokens);
         CHECK(lazy[i].finished == together[i].finished);
-        if (exact) {
-          CHECK(lazy[i].log_prob == together[i].log_prob);
-          if (has_attention(kind)) CHECK(max_abs_diff(lazy[i].attention, together[i].attention) == 0);
-        } else {
-          CHECK(lazy[i].log_prob == doctest::Approx(together[i].log_prob).epsilon(1e-5));
-          if (has_attention(kind)) CHECK(max_abs_diff(lazy[i].attention, together[i].attention) < 1e-5);
-        }
+        CHECK(lazy[i].log_prob == doctest::Approx(together[i].log_prob).epsilon(1e-5));
+        if (has_attention(kind)) CHECK(max_abs_diff(lazy[i].attention, together[i].attention) < 1e-5);
       }
     }
     CHECK_THROWS_WITH_AS(

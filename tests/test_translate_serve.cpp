@@ -23,8 +23,8 @@
 #include <thread>
 
 #include "tiny_translation.h"
-#include "translate_text.h"
-#include "translation_checkpoint.h"
+#include "apps/translate/translate_text.h"
+#include "apps/translate/translation_checkpoint.h"
 
 extern char** environ;
 

@@ -15,7 +15,7 @@
 #include "tapegrad.h"
 #include "tapegrad_text.h"
 #include "test_support.h"
-#include "train.h"
+#include "apps/translate/train.h"
 
 namespace tiny_translation {
 

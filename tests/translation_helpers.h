@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "seq2seq/bahdanau_model.h"
-#include "seq2seq/cho_model.h"
-#include "seq2seq/transformer_model.h"
-#include "seq2seq/seq2seq.h"
+#include "apps/translate/models/bahdanau_model.h"
+#include "apps/translate/models/cho_model.h"
+#include "apps/translate/models/transformer_model.h"
+#include "apps/translate/models/seq2seq.h"
 #include "tapegrad.h"
 #include "tapegrad_text.h"
 #include "test_support.h"

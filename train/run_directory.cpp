@@ -106,4 +106,17 @@ RunDirectory::~RunDirectory() {
   if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the lock; the file stays, empty of meaning
 }
 
+void check_output_file(const std::string& path, const std::string& flag, bool overwrite) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path parent = fs::path(path).parent_path().empty() ? fs::path(".") : fs::path(path).parent_path();
+  if (!fs::is_directory(parent, ec)) fail("{} '{}': the folder '{}' does not exist", flag, path, parent.string());
+  if (fs::is_directory(path, ec)) fail("{} '{}' is a folder; give a file name", flag, path);
+  const bool exists = fs::exists(path, ec);
+  if (exists && !overwrite)
+    fail("{} '{}' already exists; pass --overwrite to replace it, or choose another file", flag, path);
+  if (::access(parent.c_str(), W_OK) != 0 || (exists && ::access(path.c_str(), W_OK) != 0))
+    fail("{} '{}': cannot write there (permission denied)", flag, path);
+}
+
 }  // namespace tg::train

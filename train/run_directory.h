@@ -41,4 +41,10 @@ class RunDirectory {
   int lock_fd_ = -1;
 };
 
+// A file a program or run will write, checked before any work so that a typo
+// costs nothing and nothing saved is lost: its folder must exist and be
+// writable, and a file already there is replaced only when `overwrite`.
+//   check_output_file("runs/avg.safetensors", "--out", overwrite)
+void check_output_file(const std::string& path, const std::string& flag, bool overwrite);
+
 }  // namespace tg::train

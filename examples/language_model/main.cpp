@@ -23,7 +23,7 @@
 #include "distributed/distributed.h"
 #include "distributed/rank_device.h"
 #include "distributed/run.h"
-#include "language_model.h"
+#include "apps/language_model/language_model.h"
 #include "examples/cli_checks.h"
 
 int main(int argc, char** argv) {

@@ -19,14 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "char_lm.h"
-#include "speech_data.h"
-#include "speech_decode.h"
-#include "speech_eval.h"
-#include "speech_model.h"
-#include "speech_serve.h"
-#include "speech_svg.h"
-#include "speech_train.h"
+#include "apps/speech/speech.h"
 #include "examples/cli_checks.h"
 #include "examples/serve_flags.h"
 #include "io/safetensors.h"

@@ -15,7 +15,7 @@
 #include <cstdio>
 #include <string>
 
-#include "time_series.h"
+#include "apps/time_series/time_series.h"
 #include "examples/cli_checks.h"
 
 int main(int argc, char** argv) {

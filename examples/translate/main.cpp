@@ -30,14 +30,9 @@
 #include "examples/cli_checks.h"
 #include "examples/serve_flags.h"
 #include "io/text_file.h"
-#include "average.h"
-#include "evaluate.h"
+#include "apps/translate/translate.h"
 #include "train/progress.h"
 #include "train/stop_signal.h"
-#include "train.h"
-#include "serve.h"
-#include "translate_text.h"
-#include "translation_checkpoint.h"
 
 namespace {
 

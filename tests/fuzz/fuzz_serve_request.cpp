@@ -1,12 +1,12 @@
 // libFuzzer target: the requests `translate serve` reads (issue #41). The
 // input, cut at its first NUL, gives the Content-Type header and the body;
 // the first byte also picks the server's beam (1..8). parse_json_body, then
-// both formats' parsers (examples/translate/serve_requests.h), must return or
+// both formats' parsers (apps/translate/serve/serve_requests.h), must return or
 // throw serve::HttpError 400 with a message, never anything else; what they
 // return keeps to the limits they promise.
 #include "fuzz_support.h"
 #include "serve/http_server.h"
-#include "serve_requests.h"
+#include "apps/translate/serve/serve_requests.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view input = fuzz::bytes(data, size);

@@ -1,5 +1,5 @@
 // libFuzzer target: vocabularies as a translation checkpoint stores them
-// (data/text/vocab.h, examples/translate/translation_checkpoint.h). The input, cut
+// (data/text/vocab.h, apps/translate/translation_checkpoint.h). The input, cut
 // at NUL bytes, gives the "vocab.src" text, the "vocab.tgt" text and then
 // "key=value" pairs that replace other metadata of a valid checkpoint;
 // parse_checkpoint_metadata reads it all. Every input parses or throws
@@ -8,7 +8,7 @@
 #include "core/error.h"
 #include "data/text/vocab.h"
 #include "fuzz_support.h"
-#include "translation_checkpoint.h"
+#include "apps/translate/translation_checkpoint.h"
 
 namespace {
 

@@ -39,7 +39,7 @@ PROGRAMS = [
      ["--ref", "{run}/ref.txt", "--hyp", "{run}/ref.txt"], "BLEU = 100.00"),
     ("audio_tone (tapegrad-audio)", ["tests/installed/audio_tone.cpp"], ["tapegrad-audio"], ["{run}/tone.wav"], ""),
 ]
-TUTORIAL_PACKAGES = {"05_training.cpp": ["tapegrad", "tapegrad-text"], "04_attention.cpp": None}  # None: not a user's build yet
+TUTORIAL_PACKAGES = {"05_training.cpp": ["tapegrad", "tapegrad-text"]}  # the rest: tapegrad alone
 
 
 def run(cmd, timeout=600, **kw):
@@ -138,10 +138,8 @@ def main():
 
         programs = list(PROGRAMS)
         for path in sorted((source / "examples/tutorial").rglob("*.cpp")):
-            needs = TUTORIAL_PACKAGES.get(path.name, ["tapegrad"])
-            if needs is not None:
-                programs.append((f"tutorial {path.relative_to(source / 'examples/tutorial')}",
-                                 [str(path.relative_to(source))], needs, [], ""))
+            programs.append((f"tutorial {path.relative_to(source / 'examples/tutorial')}",
+                             [str(path.relative_to(source))], TUTORIAL_PACKAGES.get(path.name, ["tapegrad"]), [], ""))
 
         with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
             results = list(pool.map(check_header, headers)) + list(pool.map(check_program, programs))

@@ -15,6 +15,8 @@ import sys
 # layer of its own, so that the engine (core) includes no backend and no
 # backend includes another; each data library too, so that a program links
 # only the one it uses.
+# The engine's layers, which tapegrad.h gathers.
+ENGINE = {"core", "io", "ops", "nn", "optim", "train"}
 MAY_INCLUDE = {
     "core": {"core"},
     "io": {"core", "io"},  # files: safetensors, CRC-32, whole text files
@@ -32,10 +34,20 @@ MAY_INCLUDE = {
     "data/text": {"core", "data/text"},  # the text library (tapegrad-text)
     "data/audio": {"core", "data/audio"},  # the audio library (tapegrad-audio)
     "distributed": {"core", "distributed"},  # data-parallel training across processes (MPI)
-    "seq2seq": {"core", "ops", "nn", "data/text", "seq2seq"},  # the translation models
     "plot": {"core", "plot"},  # SVG charts (training curve, attention alignment)
     "serve": {"core", "serve"},  # HTTP serving: routes, limits, batching, stop signals
+    # The applications (apps/<app>/): each on the engine, the data library it reads and the shared
+    # layers it needs; no app includes another.
+    "apps/translate": ENGINE | {"data/text", "distributed", "serve", "plot", "apps/translate", "tapegrad.h", "tapegrad_text.h"},
+    "apps/speech": ENGINE | {"data/audio", "serve", "plot", "apps/speech", "tapegrad.h", "tapegrad_audio.h"},
+    "apps/language_model": ENGINE | {"data/text", "distributed", "apps/language_model", "tapegrad.h", "tapegrad_text.h"},
+    "apps/time_series": ENGINE | {"data/text", "apps/time_series", "tapegrad.h", "tapegrad_text.h"},
 }
+# The programs (examples/): the engine and data libraries as installed, the
+# layers programs share (distributed runs, serving, charts), their own
+# helpers (examples/*.h), and an application only through its public header
+# apps/<app>/<app>.h.
+EXAMPLES_MAY_INCLUDE = ENGINE | {"kernels", "data/text", "data/audio", "distributed", "serve", "plot", "examples"}
 # The umbrella headers at the root, one per installed library.
 UMBRELLAS = {
     "tapegrad.h": {"core", "io", "ops", "nn", "optim", "train"},
@@ -183,9 +195,39 @@ def check(root):
     return scanned, problems
 
 
+def check_examples(root):
+    """Wrong-way includes of the programs in examples/ (EXAMPLES_MAY_INCLUDE)."""
+    problems = []
+    for folder, _, names in os.walk(os.path.join(root, "examples")):
+        for name in sorted(names):
+            if not name.endswith(SOURCE_SUFFIXES):
+                continue
+            path = os.path.relpath(os.path.join(folder, name), root).replace(os.sep, "/")
+            with open(os.path.join(root, path), encoding="utf-8", errors="replace") as f:
+                for number, line in enumerate(f, 1):
+                    m = INCLUDE.match(line)
+                    if not m or m.group(1) == "<":
+                        continue
+                    target = m.group(2)
+                    where = f"{path}:{number}: #include \"{target}\""
+                    to = included_layer(root, path, target)
+                    if to in UMBRELLAS:
+                        continue
+                    if to.startswith("apps/"):
+                        app = to.split("/")[1]
+                        if os.path.normpath(target).replace(os.sep, "/") != f"apps/{app}/{app}.h":
+                            problems.append(f"{where}: a program includes an application through its public header "
+                                            f"apps/{app}/{app}.h only")
+                    elif to not in EXAMPLES_MAY_INCLUDE:
+                        problems.append(f"{where}: a program may include only {', '.join(sorted(EXAMPLES_MAY_INCLUDE))}, "
+                                        f"the umbrella headers and the apps' public headers, not {to}")
+    return problems
+
+
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..")
     scanned, problems = check(root)
+    problems += check_examples(root)
     if scanned < 10:
         print(f"error: only {scanned} library files under {root}: is it the source root?")
         return 1

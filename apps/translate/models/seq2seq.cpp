@@ -1,0 +1,40 @@
+#include "apps/translate/models/seq2seq.h"
+
+#include "apps/translate/models/bahdanau_model.h"
+#include "apps/translate/models/cho_model.h"
+#include "apps/translate/models/transformer_model.h"
+#include "core/error.h"
+#include "core/generator.h"
+#include "ops/index_select.h"
+
+namespace tg::translate {
+
+std::unique_ptr<Seq2Seq> make_model(const ModelConfig& config, uint64_t seed) {
+  Generator gen(seed);
+  if (config.kind == "cho") return std::make_unique<ChoModel>(config, DType::f32, gen);
+  if (config.kind == "bahdanau") return std::make_unique<BahdanauModel>(config, DType::f32, gen);
+  if (config.kind == "transformer") return std::make_unique<TransformerModel>(config, DType::f32, gen);
+  fail("make_model: unknown model kind '{}'; known kinds: cho, bahdanau, transformer", config.kind);
+}
+
+void Seq2Seq::quantize_for_decoding() {
+  fail("{}: no int8 decoding for this model (quantize_for_decoding is not implemented)", type_name());
+}
+
+Encoded select_rows(const Encoded& encoded, const Tensor& rows) {
+  check_defined(rows, "select_rows", "rows");
+  if (rows.ndim() != 1 || rows.dtype() != DType::i64)
+    fail("select_rows: rows must be int64 (N,), got {} {}", dtype_name(rows.dtype()), rows.shape().str());
+  auto pick = [&](const Tensor& t) { return t.defined() ? index_select(t, 0, rows) : Tensor(); };  // (N, ...)
+  Encoded picked;
+  picked.keys = pick(encoded.keys);
+  picked.projected_keys = pick(encoded.projected_keys);
+  picked.context = pick(encoded.context);
+  picked.mask = pick(encoded.mask);
+  picked.initial_hidden = pick(encoded.initial_hidden);
+  picked.context_input = pick(encoded.context_input);
+  picked.context_output = pick(encoded.context_output);
+  return picked;
+}
+
+}  // namespace tg::translate

@@ -1,0 +1,106 @@
+#pragma once
+// A translation checkpoint: one safetensors file (train/checkpoint.h) holding the
+// model's parameters, optionally the optimizer's state, and string metadata
+// enough to rebuild and use the model without the training data:
+//
+//   translate.format   "tapegrad.translate.v1"
+//   model.kind/cell/embed/hidden/dropout/src_vocab/tgt_vocab    the ModelConfig
+//                      (model.cell is "gru" or "lstm"; "gru" when missing, as in older files)
+//   vocab.src, vocab.tgt                                   Vocab::to_string()
+//   vocab.kind         "word" (also when missing, as in older files) or "subword"
+//   subword.src, subword.tgt   with subwords: the SentencePiece models, base64
+//                      (their pieces are vocab.src / vocab.tgt, id for id)
+//   train.*            settings that fix the run (seed, batch size, max-len,
+//                      min-freq, limit-train, clip) and its position: the
+//                      epoch in progress, batches of it done, global step,
+//                      best BLEU so far, the epoch's loss and token sums
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "data/text/vocab.h"
+#include "apps/translate/text_codec.h"
+#include "train/checkpoint.h"
+#include "optim/lr_schedule.h"
+#include "optim/optimizer.h"
+#include "apps/translate/models/seq2seq.h"
+
+namespace tg::translate {
+
+inline constexpr const char* kCheckpointFormat = "tapegrad.translate.v1";
+
+// What fixes a training run's sequence of batches, dropout masks and updates.
+struct TrainSettings {
+  uint64_t seed = 1;
+  int64_t batch_size = 64;
+  int64_t max_len = 50;
+  int64_t min_freq = 2;
+  double label_smoothing = 0;  // ε of the training loss (cross_entropy's label smoothing)
+  int64_t limit_train = 0;  // 0: all pairs
+  double clip = 1.0;
+  std::string lr_schedule = "none";  // none, plateau (per epoch), cosine or inverse-sqrt (per step)
+  int64_t warmup_steps = 0;          // cosine, inverse-sqrt: linear warm-up over the first steps
+  double min_lr = 0;                 // cosine: the lr at its end
+  int64_t schedule_steps = 0;        // cosine: its length in steps, fixed when the run starts (--epochs × batches)
+  std::string precision = "fp32";    // of the matrix products: fp32, tf32, bf16 or fp16 (with loss scaling)
+};
+
+// Where a run stands. A checkpoint written at a batch boundary says: epoch
+// `epoch` (0-based) is in progress and its first `batch` batches are done.
+struct TrainPosition {
+  int64_t epoch = 0;
+  int64_t batch = 0;
+  int64_t step = 0;           // optimizer steps done in all
+  double best_bleu = -1;      // best validation BLEU so far; -1 before the first validation
+  double epoch_loss_sum = 0;  // Σ loss · target tokens over the epoch's done batches
+  int64_t epoch_tokens = 0;   // Σ target tokens over them
+  double epoch_seconds = 0;   // training time spent in the epoch so far
+  double loss_scale = 0;      // precision fp16: the loss scaler's scale and good steps in a row (0: not started)
+  int64_t loss_scale_good_steps = 0;
+};
+
+struct CheckpointInfo {
+  ModelConfig config;
+  TextCodec codec = TextCodec::words();  // how text becomes tokens: words, or subwords with their models
+  text::Vocab src_vocab, tgt_vocab;
+  TrainSettings settings;
+  TrainPosition position;
+};
+
+// The metadata pairs of `info` and the inverse; parse names `path` in errors.
+nn::Metadata checkpoint_metadata(const CheckpointInfo& info);
+CheckpointInfo parse_checkpoint_metadata(const nn::Metadata& metadata, const std::string& path);
+
+// Reads and checks a checkpoint's metadata and parameter shapes without
+// building the model. Errors name the path: missing file, not a safetensors
+// file, not a translation checkpoint (format tag missing or unknown), a
+// vocabulary whose size does not match the parameters.
+CheckpointInfo read_checkpoint_info(const std::string& path);
+
+struct Translator {
+  CheckpointInfo info;
+  std::unique_ptr<Seq2Seq> model;
+};
+
+// read_checkpoint_info, then the model with the file's parameters on
+// `device`, in eval mode. Checkpoints do not depend on the device that wrote them.
+Translator load_translator(const std::string& path, Device device = Device::cpu());
+
+// Whether two checkpoints read and write the same tokens: equal vocabularies
+// and the same kind (word or subword).
+bool same_vocabularies(const CheckpointInfo& a, const CheckpointInfo& b);
+
+// Several checkpoints decoded as one ensemble (apps/translate/models/ensemble.h: the mean of
+// their log-probabilities at each step); one path is load_translator. The
+// checkpoints must share vocabularies (and subword models) and model kind;
+// `info` is the first's.
+Translator load_translators(const std::vector<std::string>& paths, Device device = Device::cpu());
+
+// Model parameters only (best.safetensors), or with the optimizer (and the
+// schedule's counters) for resuming (last.safetensors).
+void save_model_checkpoint(const std::string& path, const Seq2Seq& model, const CheckpointInfo& info);
+void save_training_checkpoint(const std::string& path, const Seq2Seq& model, const optim::Optimizer& optimizer,
+                              const optim::LRSchedule* schedule, const CheckpointInfo& info);
+
+}  // namespace tg::translate
