@@ -1,4 +1,4 @@
-// bench_serve_load: a load test of `translate serve` (issue #41). --clients
+// bench_serve_load: a load test of `translate serve`. --clients
 // threads send --requests POST /translate requests in all, each of one to
 // five consecutive sentences of a text file (a seeded draw), over kept-alive
 // connections, as fast as answers come. Prints the errors, the latency

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The load test of issue #41: `translate serve` with CHECKPOINT under 1, 16
+# The load test of `translate serve`: with CHECKPOINT under 1, 16
 # and 64 concurrent clients (bench_serve_load: requests of one to five
 # consecutive test_2016_flickr sentences), against the offline `translate
 # eval` of the same 1,000 sentences with the same search. Prints one line per

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The load test of `speech serve` (issue #41): test-voice clips synthesized
+# The load test of `speech serve`: test-voice clips synthesized
 # from Multi30k captions (scripts/synthesize-speech.sh), posted one per
 # request by 1, 16 and 64 concurrent clients (bench_serve_load --wav-dir),
 # against the offline `speech eval` (greedy) of the same clips. Without

@@ -1,5 +1,5 @@
 // Decoding speed of the speech recogniser's prefix beam search
-// (apps/speech/speech_decode.cpp, issue #38 defect 11) on 1, 3 and 30
+// (apps/speech/speech_decode.cpp) on 1, 3 and 30
 // minutes of audio's worth of random log-probabilities: 50 frames a second,
 // the rate after the front-end's stride. The rows are log-softmax of logits
 // N(0, scale²), seeded, so most frames spell a new label and the prefixes grow

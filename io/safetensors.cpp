@@ -25,7 +25,7 @@ constexpr int kMaxJsonDepth = 16;
 
 // ---- a small strict JSON parser (RFC 8259), enough for the header ----
 //
-// Why not a JSON library (Debian's nlohmann-json3-dev was weighed, issue #10):
+// Why not a JSON library (Debian's nlohmann-json3-dev was weighed):
 // the header is one flat object of strings, integer arrays and small objects,
 // and the work is in what this reader does beyond parsing. It rejects
 // duplicate keys (nlohmann keeps the last one silently: a second

@@ -1,5 +1,5 @@
 #pragma once
-// A linear layer with int8 weights, for decoding (issue #40): PyTorch's
+// A linear layer with int8 weights, for decoding: PyTorch's
 // quantize_dynamic for one Linear. The weight W (N, K) is quantized once, per
 // row; each call quantizes x's rows and sums in int32 (kernels/int8/):
 //   y_ij = t_i s_j Σ_k p_ik q_jk + b_j,   x (..., K) -> y (..., N), float32

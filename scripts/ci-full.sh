@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The full check .ci/run runs (issue #8), three parts, each printing its
+# The full check .ci/run runs, three parts, each printing its
 # own "N passed, N failed":
 #   1. the README's test command (scripts/test.sh): release build, whole suite;
 #   2. the same suite under AddressSanitizer + UndefinedBehaviorSanitizer

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Fault cases against a built tree, as a reliability engineer runs them
-# (issue #38): trainings of `speech` and `translate` stopped by SIGTERM, SIGINT
+# Fault cases against a built tree, as a reliability engineer runs them:
+# trainings of `speech` and `translate` stopped by SIGTERM, SIGINT
 # and kill -9 at random moments, then resumed to the end; each end must equal
 # an uninterrupted run's, tensor for tensor (bit for bit). Plus a second
 # training on a finished run, two at once, and a double signal.

@@ -1,5 +1,5 @@
 #pragma once
-// Dynamic batching for a server (issue #41): the items of requests that
+// Dynamic batching for a server: the items of requests that
 // arrive together (sentences, audio clips) run as one batch on one worker
 // thread, and each request is answered as soon as all of its items are done.
 //

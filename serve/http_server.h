@@ -1,5 +1,5 @@
 #pragma once
-// The HTTP side of a model server (issue #41), on cpp-httplib (Debian's
+// The HTTP side of a model server, on cpp-httplib (Debian's
 // libcpp-httplib-dev) with JSON from nlohmann-json: routes whose handlers
 // take and return JSON, and the limits every route gets:
 //   - bodies above max_body_bytes: 413; a JSON route's body must be a JSON

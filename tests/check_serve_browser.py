@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The page of `translate serve` in a real browser (issue #41): headless
+"""The page of `translate serve` in a real browser: headless
 Chromium driven through WebDriver (tests/webdriver.py; Debian's chromium and
 chromium-driver). Trains a tiny model, starts the server on a free port,
 types a German sentence into the page, presses the button, and checks that

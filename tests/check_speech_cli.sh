@@ -203,7 +203,7 @@ check_error "$dir/ck2/last.safetensors has no 'run.epoch' in its metadata" \
   "$speech" train --data "$dir/corpus" --epochs 3 --resume --channels 16 --hidden 16 --layers 1 --batch-size 4 \
   --warmup 2 --threads 1 --checkpoint-dir "$dir/ck2"
 
-# The corpus checked when it is read (#38: 7, 8, 13, 20): a copy of the tiny
+# The corpus checked when it is read: a copy of the tiny
 # corpus's WAVs under edited TSVs.
 bad="$dir/bad" && mkdir -p "$bad" && ln -s "$dir/corpus/train" "$dir/corpus/val" "$dir/corpus/test" "$bad/"
 cp "$dir/corpus/train.tsv" "$dir/corpus/val.tsv" "$bad/"
@@ -226,7 +226,7 @@ grep -q "speech: speech:" "$dir/error.out" && fail "the prefix is doubled: $(cat
 "$speech" train --data "$bad" --epochs 1 "${tiny[@]}" --checkpoint-dir "$dir/bom_run" >"$dir/bom.log" 2>&1 ||
   { cat "$dir/bom.log"; fail "a TSV starting with a byte-order mark was refused"; }
 
-# Options out of range are refused before any work (#38: 12, 20).
+# Options out of range are refused before any work.
 check_option() {  # check_option TEXT ARGS...: a usage error naming TEXT
   "$speech" "${@:2}" >"$dir/option.out" 2>&1 && fail "accepted: ${*:2}"
   expect "$1" "$dir/option.out"

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The page of `speech serve` in a real browser (issue #41), as
+"""The page of `speech serve` in a real browser, as
 tests/check_speech_cli.sh runs it against its server: headless Chromium
 (tests/webdriver.py) opens the page, uploads a synthesized clip through the
 file input, and the transcript shown must equal EXPECTED and the alignment

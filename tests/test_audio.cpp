@@ -1,4 +1,4 @@
-// The audio library (issue #26): WAV files through libsndfile, log-mel
+// The audio library: WAV files through libsndfile, log-mel
 // features through FFTW against an independent NumPy computation
 // (tests/fixtures/make_audio_fixtures.py -> log_mel.txt), a pure tone's
 // energy in the mel band around its frequency, per-utterance normalisation,

@@ -164,7 +164,7 @@ TEST_CASE("F16 and BF16 tensors of a file written elsewhere load bit for bit") {
   CHECK(serialize_safetensors({{"h", *file.find("h")}}, {}).find(R"("dtype":"F16")") != std::string::npos);
 }
 
-TEST_CASE("a changed bit or metadata line of a written file is reported by its CRC-32 (issue #23)") {
+TEST_CASE("a changed bit or metadata line of a written file is reported by its CRC-32") {
   CHECK(crc32("123456789") == 0xCBF43926u);  // the standard check value
   CHECK(crc32("6789", crc32("12345")) == crc32("123456789"));
   TempDir dir;
@@ -458,7 +458,7 @@ TEST_CASE("a module round trip restores every parameter in place, unrecorded") {
                        doctest::Contains("metadata key \"optimizer.lr\" is reserved"), Error);
 }
 
-TEST_CASE("a checkpoint whose parameters hold nan or inf is refused, naming them (issue #23)") {
+TEST_CASE("a checkpoint whose parameters hold nan or inf is refused, naming them") {
   TempDir dir;
   Net a(Generator(1)), b(Generator(2));
   const auto before = values(b);
@@ -788,7 +788,7 @@ TEST_CASE("a process killed while saving leaves the previous checkpoint loadable
   CHECK_FALSE(fs::exists(tmp));
 }
 
-TEST_CASE("train::save keeps the loss scaler and named random streams: a resumed run draws and scales as before (#39)") {
+TEST_CASE("train::save keeps the loss scaler and named random streams: a resumed run draws and scales as before") {
   TempDir dir;
   Generator gen(7);
   nn::Linear model(3, 2, gen);

@@ -127,7 +127,7 @@ TEST_CASE("checkpoint says what went wrong") {
                        Error);
 }
 
-TEST_CASE("checkpoint of a function that returns its input: the gradient passes through (#38 defect 17)") {
+TEST_CASE("checkpoint of a function that returns its input: the gradient passes through") {
   Tape tape;
   TapeScope scope(tape);
   const Tensor x = randn({3}, {.dtype = DType::f64, .requires_grad = true});

@@ -1,4 +1,4 @@
-// ctc_loss (issue #26): losses for every reduction and the gradients reaching
+// ctc_loss: losses for every reduction and the gradients reaching
 // the logits equal PyTorch's (tests/fixtures/make_ctc_fixtures.py -> ctc.txt:
 // padded and concatenated targets, repeated labels, the blank last, an empty
 // target, an infeasible sequence, a long one) to 1e-10 in float64; warp-ctc's
@@ -168,7 +168,7 @@ struct LikesTwoAfterOne : tg::CtcLabelScorer {
 };
 }  // namespace
 
-TEST_CASE("ctc_greedy_decode and ctc_prefix_beam_decode in the library (#39): tensors, a language model hook, errors") {
+TEST_CASE("ctc_greedy_decode and ctc_prefix_beam_decode in the library: tensors, a language model hook, errors") {
   // 4 frames over {blank, 1, 2, 3}: greedy reads 1, 1, blank, 3 -> [1, 3].
   const std::vector<double> p = {0.1, 0.8, 0.05, 0.05,  0.1, 0.8, 0.05, 0.05,  0.7, 0.1, 0.1, 0.1,
                                  0.1, 0.05, 0.4, 0.45};

@@ -155,7 +155,7 @@ TEST_CASE("read_lines reads plain and gzip files alike, long lines included") {
   CHECK(all == "a\nb\n");
 }
 
-TEST_CASE("read_lines rejects a truncated or corrupted gzip stream instead of reading part of it (issue #23)") {
+TEST_CASE("read_lines rejects a truncated or corrupted gzip stream instead of reading part of it") {
   TempDir tmp;
   std::string text;
   for (int i = 0; i < 2000; ++i) text += fmt::format("ein mann im anzug und zylinder, satz {}\n", i);

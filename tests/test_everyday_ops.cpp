@@ -1,4 +1,4 @@
-// The everyday ops of issue #27: logsumexp, var/std, l1 and smooth_l1, binary
+// The everyday ops: logsumexp, var/std, l1 and smooth_l1, binary
 // cross entropy (on probabilities and on logits), nll_loss, gather, topk,
 // cumsum and einsum. Values and gradients equal PyTorch's
 // (tests/fixtures/make_everyday_op_fixtures.py -> everyday_ops.txt) in

@@ -132,7 +132,7 @@ TEST_CASE("language_model: a few updates at tiny sizes lower the loss; perplexit
     CHECK(generate(loaded, {"a", "man"}, g) == generate(report.trained, {"a", "man"}, g));
   }
 
-  {  // a second run onto the saved checkpoint is refused before training unless told (#38 defect 4); the file stays
+  {  // a second run onto the saved checkpoint is refused before training unless told; the file stays
     auto bytes = [](const std::string& path) {
       std::ifstream in(path, std::ios::binary);
       return std::string(std::istreambuf_iterator<char>(in), {});
@@ -320,7 +320,7 @@ TEST_CASE("time_series: CSV reading takes an optional header and names file and 
   CHECK_THROWS_WITH_AS(read_series_csv(two), contains(two + ":2: expected one column holding a number, got '3,4'"), Error);
   const std::string inf = write("inf.csv", "1\ninf\n");
   CHECK_THROWS_WITH_AS(read_series_csv(inf), contains(inf + ":2: expected a finite number, got 'inf'"), Error);
-  // Finite in double but beyond float32, where the model computes (issue #23: a held-out MSE of inf, exit 0).
+  // Finite in double but beyond float32, where the model computes (else a held-out MSE of inf, exit 0).
   const std::string huge = write("huge.csv", "1\n2\n-5e38\n");
   CHECK_THROWS_WITH_AS(read_series_csv(huge), contains(huge + ":3: -5e38 is beyond float32's range (±3.402823e+38)"),
                        Error);

@@ -1,4 +1,4 @@
-// nn::MultiheadAttention and scaled_dot_product_attention (issue #39) against
+// nn::MultiheadAttention and scaled_dot_product_attention against
 // PyTorch in float64 (tests/fixtures/make_attention_block_fixtures.py ->
 // attention_blocks.txt): outputs, attention weights and gradients to 1e-12
 // with PyTorch's parameters loaded by their names; gradchecks; errors.

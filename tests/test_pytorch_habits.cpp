@@ -1,4 +1,4 @@
-// Issue #39's conveniences, used the way a PyTorch user writes them: one small
+// The PyTorch conveniences, used the way a PyTorch user writes them: one small
 // program per habit, each checked against the long spelling or a value worked
 // out independently. If a later change takes a convenience away, this stops compiling.
 //   - methods: x.sum(), x.mean({1}), x.masked_fill(m, v), x.transpose(0, 1), ...

@@ -1,6 +1,6 @@
 // What the tape keeps: each op saves exactly what its derivative reads, a graph
 // nobody can reach is freed at once, and a saved value changed in place makes
-// backward fail instead of giving a wrong gradient (issue #21).
+// backward fail instead of giving a wrong gradient.
 #include <doctest/doctest.h>
 
 #include <cstdlib>
@@ -282,7 +282,7 @@ TEST_CASE("a saved value changed in place makes backward fail, naming the op and
   }
 }
 
-TEST_CASE("a saved value changed inside conv1d, layer_norm or a GRU names that op and its input (#38 defect 16)") {
+TEST_CASE("a saved value changed inside conv1d, layer_norm or a GRU names that op and its input") {
   Tape tape;
   TapeScope scope(tape);
   SUBCASE("conv1d's weight") {

@@ -1,4 +1,4 @@
-// conv1d and layer_norm (issue #26) and their modules: values and gradients
+// conv1d and layer_norm and their modules: values and gradients
 // equal PyTorch's (tests/fixtures/make_signal_op_fixtures.py ->
 // signal_ops.txt) in float64, float64 gradchecks, and errors that name what
 // was expected.

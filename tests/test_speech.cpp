@@ -62,7 +62,7 @@ std::vector<float> random_rows(int64_t frames, double scale, bool few, std::mt19
   return rows;
 }
 
-// The prefix beam search before issue #38 defect 11, kept as the reference the
+// The former prefix beam search, kept as the reference the
 // trie version must agree with: each prefix a std::vector key of a std::map,
 // copied and compared per frame and class, so a frame costs O(prefix length)
 // and a decode O(frames²).
@@ -273,7 +273,7 @@ TEST_CASE("prefix beam search on a trie gives the reference's ids: random rows, 
 }
 
 TEST_CASE("prefix beam search costs the same per frame however long the prefixes: 30 minutes of audio at width 8") {
-  // Regression (issue #38 defect 11): the reference, copying each prefix per
+  // Regression: the reference, copying each prefix per
   // frame and class, took 7 s on the first minute of these rows, 28 s on two
   // and 63 s on three: about 6,000 s on thirty, far past this program's 300 s
   // test timeout. The trie takes under half a second.

@@ -1,4 +1,4 @@
-// The PyTorch surface of issue #39, first part: sin, cos, rsqrt, silu, triu,
+// The PyTorch surface, first part: sin, cos, rsqrt, silu, triu,
 // tril, split, chunk, flip, repeat_interleave, cat, the *_like creators, the
 // whole-tensor var/std/max/min and one-axis sum/mean. Values and gradients
 // equal PyTorch's in float64 (tests/fixtures/make_surface_fixtures.py ->
@@ -151,7 +151,7 @@ TEST_CASE("float64 gradchecks of the new ops") {
   gradcheck_ok([](const Tensor& t) { return tg::min(t); }, x);
 }
 
-TEST_CASE("small things a PyTorch user met (#39 item 9): a 16-bit layer and PyTorch's cross-entropy layout are named") {
+TEST_CASE("small things a PyTorch user met: a 16-bit layer and PyTorch's cross-entropy layout are named") {
   CHECK_THROWS_WITH_AS(tg::nn::Linear(4, 3, {.dtype = DType::bf16}),
                        doctest::Contains("Linear: bfloat16 parameters are not supported: build it in float32"),
                        tg::Error);
@@ -166,7 +166,7 @@ TEST_CASE("small things a PyTorch user met (#39 item 9): a 16-bit layer and PyTo
   tg::set_num_threads(tg::num_threads());  // found through tapegrad.h (core/threads.h)
 }
 
-TEST_CASE("ModuleListOf<Layer> hands its layers back typed, under the same names as ModuleList (#39 item 6)") {
+TEST_CASE("ModuleListOf<Layer> hands its layers back typed, under the same names as ModuleList") {
   struct Deep : tg::nn::Module {
     tg::nn::ModuleListOf<tg::nn::Linear> layers;
     Deep() {
@@ -189,7 +189,7 @@ TEST_CASE("ModuleListOf<Layer> hands its layers back typed, under the same names
   CHECK_THROWS_WITH_AS(model.layers[3], doctest::Contains("index 3 is out of range for a list of 3 modules"), tg::Error);
 }
 
-TEST_CASE("type promotion follows torch.result_type for every pair of dtypes, dimensioned or zero-dim (#39 item 5)") {
+TEST_CASE("type promotion follows torch.result_type for every pair of dtypes, dimensioned or zero-dim") {
   const DType order[] = {DType::f32, DType::f64, DType::i64, DType::boolean, DType::f16, DType::bf16};
   const FixtureTensor& table = entry(fixture(), "result_type");
   const tg::Shape shapes[] = {tg::Shape{2}, tg::Shape{}};

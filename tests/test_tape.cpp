@@ -301,7 +301,7 @@ TEST_CASE("gradcheck leaves the inputs' .grad() as it found them") {
 }
 
 // Two losses recorded on one tape whose graphs share no node: each backward
-// runs and frees only its own graph (issue #8).
+// runs and frees only its own graph.
 TEST_CASE("two independent losses on one tape: both orders") {
   for (const bool b_first : {true, false}) {
     CAPTURE(b_first);
@@ -515,7 +515,7 @@ TEST_CASE("a product's gradient for a weight's transpose (or a transposed slice)
   }, {w}).ok);
 }
 
-TEST_CASE("backward after the tape is gone says so, not retain_graph (#38 defect 17)") {
+TEST_CASE("backward after the tape is gone says so, not retain_graph") {
   const Tensor x = randn({3}, {.requires_grad = true});
   Tensor loss;
   {

@@ -165,7 +165,7 @@ TEST_CASE("float16 and bfloat16 tensors: casts round to nearest even, print, and
   sum(mul(y, y)).backward();
   CHECK(x.grad().dtype() == DType::f32);
   CHECK(x.grad().to_vector<double>() == std::vector<double>{0.2001953125, 6.0});  // 2 · bf16(0.1), exact in bf16
-  // They store; arithmetic asks for float32 or float64, naming the op the user called and the cause (#38 defect 17).
+  // They store; arithmetic asks for float32 or float64, naming the op the user called and the cause.
   CHECK_THROWS_WITH_AS(add(h, h),
                        doctest::Contains("add: float16 tensors are for storage and matrix products; this op computes in "
                                          "float32 or float64: convert with .to(DType::f32) first"),
@@ -187,7 +187,7 @@ TEST_CASE("element access and data checks give clear errors") {
   CHECK_THROWS_WITH_AS(index_tensor({1, 2}).requires_grad_(), doctest::Contains("only floating tensors"), Error);
 }
 
-TEST_CASE("sizes whose product overflows are an error, not a wrapped count (issue #23)") {
+TEST_CASE("sizes whose product overflows are an error, not a wrapped count") {
   // 2^32 · 2^32 = 2^64 wrapped to 0: zeros() made an empty tensor and sum() then crashed.
   const int64_t big = int64_t{1} << 32;
   CHECK_THROWS_WITH_AS(zeros({big, big}),

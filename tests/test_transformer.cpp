@@ -1,5 +1,5 @@
 // nn::TransformerEncoderLayer, TransformerDecoderLayer and nn::Transformer
-// (issue #39) against PyTorch in float64 (tests/fixtures/make_transformer_fixtures.py
+// against PyTorch in float64 (tests/fixtures/make_transformer_fixtures.py
 // -> transformer_blocks.txt): PyTorch's parameters loaded by their names,
 // outputs and gradients to 1e-12, relu/gelu, norm_first both ways, padding and
 // causal masks; square_subsequent_mask and sinusoidal_positions; gradchecks; errors.

@@ -919,7 +919,7 @@ TEST_CASE("translate train --precision bf16: 200 steps within 0.5% of float32's 
 }
 
 // ---------------------------------------------------------------------------
-// Issue #23: nothing the user saved is overwritten, nothing runs away.
+// Nothing the user saved is overwritten, nothing runs away.
 
 TEST_CASE("translate train: a run folder is claimed: a finished run is kept, a second run is refused, SIGTERM saves") {
   const std::string program = translate_program();
@@ -942,7 +942,7 @@ TEST_CASE("translate train: a run folder is claimed: a finished run is kept, a s
                        "with --resume, replace it with --overwrite") != std::string::npos);
   CHECK(read_file(dir + "/run/last.safetensors") == last_before);
   CHECK(read_file(dir + "/run/metrics.csv") == metrics_before);
-  // --overwrite replaces it, eval's hypotheses beside the old checkpoints included (#38 defect 21);
+  // --overwrite replaces it, eval's hypotheses beside the old checkpoints included;
   // with --resume it is a usage error.
   tg::write_text_file(dir + "/run/best.test_2016_flickr.greedy.hyps.en", "the old run's\n");
   const ProgramRun overwrite = run_program(program, tiny + " --seed 3 --overwrite");
@@ -1006,12 +1006,12 @@ TEST_CASE("translate eval and the option parser: inputs are never overwritten, r
     CHECK(onto.err.find("the hypotheses would overwrite it") != std::string::npos);
   }
   CHECK(tg::text::read_lines(dir + "/news.de") == std::vector<std::string>{"Ein Hund läuft.", "Eine Frau."});
-  // An --out no file can be written to is refused before decoding (#38 defect 19), naming the folder.
+  // An --out no file can be written to is refused before decoding, naming the folder.
   const ProgramRun nowhere = run_program(program, "eval " + checkpoint + files + " --out /nonexistent/x");
   CHECK(nowhere.status == 1);
   CHECK(nowhere.err.find("--out '/nonexistent/x': the folder '/nonexistent' does not exist") != std::string::npos);
   CHECK(nowhere.out.find("translating") == std::string::npos);
-  // average --out onto a checkpoint that exists (here a run's best) is refused without --overwrite (defect 4).
+  // average --out onto a checkpoint that exists (here a run's best) is refused without --overwrite.
   const std::string kept = dir + "/best.safetensors";
   fs::copy_file(trained_checkpoint(), kept);
   const std::string before = read_file(kept);
@@ -1077,7 +1077,7 @@ TEST_CASE("translate eval and the option parser: inputs are never overwritten, r
 }
 
 // ---------------------------------------------------------------------------
-// Issue #24: subword vocabularies.
+// Subword vocabularies.
 
 TEST_CASE("translate train --vocab subword: models in the checkpoint, exact resume, cased detokenized output") {
   if (data_dir() != test_support::multi30k_dir() || !fs::exists(data_dir() + "/train.de.gz")) {
@@ -1187,7 +1187,7 @@ TEST_CASE("translate average: N copies give the checkpoint back; two give their 
   CHECK_THROWS_WITH_AS(tr::average_checkpoints({one}, one), contains("is one of the checkpoints being averaged"),
                        tg::Error);
 
-  // A tied and an untied model (#38 defect 18): the difference is named, not a failed broadcast.
+  // A tied and an untied model: the difference is named, not a failed broadcast.
   tr::CheckpointInfo tied = tr::read_checkpoint_info(one);
   REQUIRE_FALSE(tied.config.tie_embeddings);
   tied.config.tie_embeddings = true;

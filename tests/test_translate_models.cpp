@@ -898,7 +898,7 @@ TEST_CASE("cell lstm: a few Adam steps on Multi30k pairs reduce the loss") {
 }  // namespace
 
 // ---------------------------------------------------------------------------
-// Tied embeddings (issue #24): the target embedding doubles as the output matrix.
+// Tied embeddings: the target embedding doubles as the output matrix.
 
 TEST_CASE("tied embeddings: logits = (W_o x + b_o) E_tgtᵀ + b_v, gradients reach E_tgt from both uses") {
   ModelConfig config = config_of("bahdanau", 9, 8, 3, 4, 0.0);

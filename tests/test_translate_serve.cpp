@@ -1,4 +1,4 @@
-// `translate serve` (issue #41) as a client meets it: the program on a
+// `translate serve` as a client meets it: the program on a
 // loopback port with a tiny trained model; every endpoint in both formats,
 // answers equal to the translator's own for the same search however requests
 // are batched, alternatives and the attention, each bad input and limit with

@@ -1,5 +1,5 @@
 #pragma once
-// `speech serve` (issue #41): a loaded recogniser answers HTTP requests, the
+// `speech serve`: a loaded recogniser answers HTTP requests, the
 // clips of concurrent requests run through the model as one padded batch
 // (serve/batch_queue.h), on serve/http_server.h's limits:
 //   POST /transcribe   the audio as the body (WAV, or any format libsndfile reads; 16 kHz)

@@ -3,7 +3,7 @@
 // whose vector units OpenBLAS 0.3.21 does not use in full: it runs its
 // Haswell (AVX2) kernel on AVX-512 machines such as AMD's Zen 4 and 5, where
 // this kernel, 512 bits wide, is 1.4-1.7x faster on the translation models'
-// shapes (bench/README.md, issue #25).
+// shapes (bench/README.md).
 //
 //   C (M, N) = A (M, K) @ B (K, N)  [+ C when accumulate]
 //

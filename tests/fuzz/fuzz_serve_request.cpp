@@ -1,4 +1,4 @@
-// libFuzzer target: the requests `translate serve` reads (issue #41). The
+// libFuzzer target: the requests `translate serve` reads. The
 // input, cut at its first NUL, gives the Content-Type header and the body;
 // the first byte also picks the server's beam (1..8). parse_json_body, then
 // both formats' parsers (apps/translate/serve/serve_requests.h), must return or

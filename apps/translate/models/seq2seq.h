@@ -67,7 +67,7 @@ class Seq2Seq : public nn::Module {
   // One decoding step from the previous tokens (B) int64 and the state (B, H), or (B, 2H) with an LSTM cell.
   virtual Step step(const Encoded& encoded, const Tensor& prev_tokens, const Tensor& hidden) const = 0;
 
-  // Decoding with int8 weights (issue #40): quantizes, once, the weights of
+  // Decoding with int8 weights: quantizes, once, the weights of
   // the products decoding runs (per row; tg::Int8Linear), which then run with
   // int8 weights and inputs quantized per row. The Transformer: step()'s
   // output layer. The recurrent models: step()'s output layer, the cell's

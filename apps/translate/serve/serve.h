@@ -1,5 +1,5 @@
 #pragma once
-// `translate serve` (issue #41): a loaded model (or ensemble) answers HTTP
+// `translate serve`: a loaded model (or ensemble) answers HTTP
 // requests, sentences of concurrent requests decoded together
 // (serve/batch_queue.h), on serve/http_server.h's limits:
 //   POST /translate              LibreTranslate's format: {"q": "..." | ["...", ...], "source": "de" | "auto",
