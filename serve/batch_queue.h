@@ -42,6 +42,12 @@ class QueueFull : public Error {
   using Error::Error;
 };
 
+// submit() of more items than the queue ever holds: no retry can succeed (a server answers 413).
+class RequestTooLarge : public Error {
+ public:
+  using Error::Error;
+};
+
 template <class In, class Out>
 class BatchQueue {
  public:
@@ -69,6 +75,9 @@ class BatchQueue {
       const std::lock_guard lock(mutex_);
       if (stopping_) throw QueueFull("the server is shutting down");
       const int64_t count = static_cast<int64_t>(request->items.size());
+      if (count > options_.max_queue)
+        throw RequestTooLarge(fmt::format("this request has {} items; the queue holds at most {} (--max-queue)", count,
+                                          options_.max_queue));
       if (static_cast<int64_t>(waiting_.size()) + count > options_.max_queue)
         throw QueueFull(fmt::format("the queue is full ({} of {} items waiting, this request has {})", waiting_.size(),
                                     options_.max_queue, count));

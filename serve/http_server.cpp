@@ -33,9 +33,37 @@ std::string lowercase(std::string s) {
 // JSON text of an answer; bytes that are not UTF-8 (a message quoting a bad request) become U+FFFD.
 std::string dump(const nlohmann::json& json) { return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
 
+// `message` cut to kMaxErrorBytes at a UTF-8 character boundary, saying how long it was.
+std::string capped(const std::string& message) {
+  if (message.size() <= kMaxErrorBytes) return message;
+  size_t end = kMaxErrorBytes;
+  while (end > 0 && (static_cast<unsigned char>(message[end]) & 0xC0) == 0x80) --end;  // not inside a character
+  return fmt::format("{}... ({} bytes in all)", message.substr(0, end), message.size());
+}
+
 void answer_error(httplib::Response& res, int status, const std::string& message) {
   res.status = status;
-  res.set_content(dump(nlohmann::json{{"error", message}}), "application/json");
+  res.set_content(dump(nlohmann::json{{"error", capped(message)}}), "application/json");
+}
+
+// Whether the JSON text nests arrays and objects deeper than `limit` (brackets inside strings do not count).
+bool nested_deeper_than(const std::string& text, int limit) {
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (const char c : text) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit) return true;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return false;
 }
 
 // The socket a thread of this process is blocked reading, or -1: from the
@@ -186,6 +214,8 @@ nlohmann::json parse_json_body(const std::string& body, const std::string& conte
   if (type.find("application/json") == std::string::npos)
     throw HttpError(400, fmt::format("expected Content-Type application/json, got '{}'",
                                      content_type.empty() ? std::string("none") : content_type));
+  if (nested_deeper_than(body, kMaxJsonDepth))
+    throw HttpError(400, fmt::format("invalid JSON body: nested deeper than {} levels", kMaxJsonDepth));
   nlohmann::json json;
   try {
     json = nlohmann::json::parse(body);
@@ -209,6 +239,19 @@ HttpServer::HttpServer(ServerOptions options) : options_(std::move(options)), im
   // httplib closes a kept-alive connection after 5 requests by default; a client whose next request is already
   // on its way then reads a closed socket (9 of 20,000 requests in the load test). Keep connections open.
   impl_->set_keep_alive_max_count(100000);
+  impl_->set_tcp_nodelay(true);
+  impl_->set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (req.get_header_value_count("Content-Length") > 1) {
+      const std::string first = req.get_header_value("Content-Length", 0);
+      for (size_t i = 1; i < req.get_header_value_count("Content-Length"); ++i)
+        if (req.get_header_value("Content-Length", i) != first) {
+          res.set_header("Connection", "close");
+          answer_error(res, 400, "two Content-Length headers that differ");
+          return httplib::Server::HandlerResponse::Handled;
+        }
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
   impl_->set_post_routing_handler([this](const httplib::Request&, httplib::Response&) { impl_->request_answered(); });
   // Statuses httplib sets itself (404, 413, 400 for a malformed request) get a JSON body too.
   impl_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
@@ -224,6 +267,8 @@ HttpServer::HttpServer(ServerOptions options) : options_(std::move(options)), im
       std::rethrow_exception(error);
     } catch (const HttpError& e) {
       answer_error(res, e.status(), e.what());
+    } catch (const RequestTooLarge& e) {
+      answer_error(res, 413, e.what());
     } catch (const QueueFull& e) {
       res.set_header("Retry-After", "1");
       answer_error(res, 503, fmt::format("busy: {}; retry later", e.what()));
@@ -238,6 +283,7 @@ HttpServer::HttpServer(ServerOptions options) : options_(std::move(options)), im
 HttpServer::~HttpServer() { stop(); }
 
 void HttpServer::post_json(const std::string& path, JsonHandler handler) {
+  methods_[path].insert("POST");
   impl_->Post(path, [this, handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
     impl_->request_arrived();
     const nlohmann::json body = parse_json_body(req.body, req.get_header_value("Content-Type"));
@@ -254,6 +300,7 @@ void HttpServer::post_json(const std::string& path, JsonHandler handler) {
 }
 
 void HttpServer::post_body(const std::string& path, BodyHandler handler) {
+  methods_[path].insert("POST");
   impl_->Post(path, [this, handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
     impl_->request_arrived();
     if (!options_.api_key.empty() && req.get_header_value("X-API-Key") != options_.api_key)
@@ -263,6 +310,7 @@ void HttpServer::post_body(const std::string& path, BodyHandler handler) {
 }
 
 void HttpServer::get_json(const std::string& path, std::function<nlohmann::json()> handler) {
+  methods_[path].insert("GET");
   impl_->Get(path, [this, handler = std::move(handler)](const httplib::Request&, httplib::Response& res) {
     impl_->request_arrived();
     res.set_content(dump(handler()), "application/json");
@@ -270,6 +318,7 @@ void HttpServer::get_json(const std::string& path, std::function<nlohmann::json(
 }
 
 void HttpServer::get_document(const std::string& path, std::string content_type, std::string body) {
+  methods_[path].insert("GET");
   impl_->Get(path, [this, content_type = std::move(content_type), body = std::move(body)](const httplib::Request&,
                                                                                           httplib::Response& res) {
     impl_->request_arrived();
@@ -277,7 +326,28 @@ void HttpServer::get_document(const std::string& path, std::string content_type,
   });
 }
 
+// Every route's path answers the methods it lacks with 405 and Allow (registered last, so that no route is
+// shadowed).
+void HttpServer::answer_other_methods_with_405() {
+  for (const auto& [path, methods] : methods_) {
+    std::string allow;
+    for (const std::string& m : methods) allow += (allow.empty() ? "" : ", ") + m;
+    auto refuse = [this, allow](const httplib::Request& req, httplib::Response& res) {
+      impl_->request_arrived();
+      res.set_header("Allow", allow);
+      answer_error(res, 405, fmt::format("{} {}: this route answers {}", req.method, req.path, allow));
+    };
+    if (!methods.contains("GET")) impl_->Get(path, refuse);
+    if (!methods.contains("POST")) impl_->Post(path, refuse);
+    impl_->Put(path, refuse);
+    impl_->Delete(path, refuse);
+    impl_->Patch(path, refuse);
+  }
+  methods_.clear();
+}
+
 int HttpServer::bind() {
+  answer_other_methods_with_405();
   if (options_.port == 0) {
     const int port = impl_->bind_to_any_port(options_.host);
     if (port <= 0) fail("cannot listen on {}: no free port", options_.host);

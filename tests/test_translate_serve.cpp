@@ -97,6 +97,7 @@ struct Answer {
   int status = 0;
   json body;
   std::string retry_after;
+  std::string allow;
 };
 
 Answer post(const Server& server, const std::string& path, const std::string& body,
@@ -108,6 +109,7 @@ Answer post(const Server& server, const std::string& path, const std::string& bo
   a.status = r->status;
   a.body = json::parse(r->body, nullptr, false);
   a.retry_after = r->get_header_value("Retry-After");
+  a.allow = r->get_header_value("Allow");
   return a;
 }
 
@@ -115,7 +117,25 @@ Answer get(const Server& server, const std::string& path) {
   httplib::Client c = server.client();
   const httplib::Result r = c.Get(path.c_str());
   REQUIRE(r);
-  return {r->status, json::parse(r->body, nullptr, false), ""};
+  return {r->status, json::parse(r->body, nullptr, false), "", r->get_header_value("Allow")};
+}
+
+// Sends `request` as is on a new connection and returns all the server writes until it closes (or 10 s pass).
+std::string raw_exchange(const Server& server, const std::string& request) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(server.port()));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  timeval timeout{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  REQUIRE(send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size()));
+  std::string answer;
+  char buffer[4096];
+  for (ssize_t n; (n = recv(fd, buffer, sizeof buffer, 0)) > 0;) answer.append(buffer, static_cast<size_t>(n));
+  close(fd);
+  return answer;
 }
 
 void check_error(const Answer& a, int status, const std::string& message) {
@@ -158,6 +178,7 @@ TEST_CASE("translate serve: endpoints, both formats, answers equal the translato
   CHECK(model["parameters"].get<int64_t>() > 1000);
   CHECK(model["vocabulary"]["target"].get<int64_t>() > 4);
   CHECK(model["beam"] == 3);
+  CHECK(models.body.dump().find(trained_checkpoint()) == std::string::npos);  // no folder of the server's machine
   CHECK(model.contains("validation_bleu"));
   {
     httplib::Client c = server.client();
@@ -262,6 +283,18 @@ TEST_CASE("translate serve: bad input and limits answer their status with a mess
               "each item must be an object with a string \"src\"");
   check_error(post(server, "/translator/translate", "{\"src\": \"ein hund\"}"), 400, "expected a JSON list");
   check_error(get(server, "/nothing"), 404, "no route GET /nothing");
+  // A route asked with another method: 405 and Allow.
+  const Answer wrong_get = get(server, "/translate");
+  check_error(wrong_get, 405, "GET /translate: this route answers POST");
+  CHECK(wrong_get.allow == "POST");
+  const Answer wrong_post = post(server, "/health", "{}");
+  check_error(wrong_post, 405, "POST /health: this route answers GET");
+  CHECK(wrong_post.allow == "GET");
+  // An error quoting the request is cut to a few hundred bytes, not echoed whole.
+  const Answer long_source = post(server, "/translate", json{{"q", "ein hund"}, {"source", std::string(1500, 'x')}}.dump());
+  check_error(long_source, 400, "\"source\" 'xxx");
+  CHECK(long_source.body["error"].get<std::string>().size() < 400);
+  CHECK(long_source.body["error"].get<std::string>().find("bytes in all)") != std::string::npos);
   // Still answering after all that.
   CHECK(post(server, "/translate", "{\"q\": \"ein hund\"}").status == 200);
 }
@@ -277,11 +310,12 @@ TEST_CASE("translate serve: the API key, the queue full, a slow client dropped")
     CHECK(get(server, "/health").status == 200);  // GET routes need no key
   }
   {
-    // Two sentences cannot queue where one may wait: 503 with Retry-After.
+    // Two sentences can never queue where one may wait: 413 naming the limit, no Retry-After (a retry cannot
+    // succeed). A queue full for now is 503 with Retry-After (tests/test_batch_queue.cpp).
     Server server({"--max-queue", "1"});
-    const Answer full = post(server, "/translate", "{\"q\": [\"ein hund\", \"eine katze\"]}");
-    check_error(full, 503, "busy: the queue is full");
-    CHECK(full.retry_after == "1");
+    const Answer too_large = post(server, "/translate", "{\"q\": [\"ein hund\", \"eine katze\"]}");
+    check_error(too_large, 413, "this request has 2 items; the queue holds at most 1 (--max-queue)");
+    CHECK(too_large.retry_after.empty());
     CHECK(post(server, "/translate", "{\"q\": \"ein hund\"}").status == 200);
   }
   {
@@ -311,6 +345,27 @@ TEST_CASE("translate serve: the API key, the queue full, a slow client dropped")
     CHECK(seconds < 5);
     CHECK(post(server, "/translate", "{\"q\": \"ein hund\"}").status == 200);
   }
+}
+
+TEST_CASE("translate serve: hostile requests: deep nesting, conflicting Content-Length") {
+  Server server({"--max-body-bytes", "1000000"});
+  // 100,000 nested lists on both routes (60,000 once overflowed the stack of /translator/translate): refused
+  // before parsing, and the server answers on.
+  for (const std::string path : {"/translator/translate", "/translate"}) {
+    CAPTURE(path);
+    check_error(post(server, path, "[{\"src\": " + std::string(100000, '[')), 400,
+                "invalid JSON body: nested deeper than 64 levels");
+    check_error(post(server, path, std::string(65, '[') + std::string(65, ']')), 400, "nested deeper than 64 levels");
+  }
+  // Brackets inside a string do not count.
+  CHECK(post(server, "/translate", json{{"q", "ein hund " + std::string(80, '[')}}.dump()).status == 200);
+  // Two Content-Length headers that differ: 400, and the connection is closed (request smuggling).
+  const std::string answer = raw_exchange(
+      server, "POST /translate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 17\r\n"
+              "Content-Length: 5\r\n\r\n{\"q\": \"ein hund\"}");
+  CHECK_MESSAGE(answer.rfind("HTTP/1.1 400", 0) == 0, answer);
+  CHECK(answer.find("two Content-Length headers that differ") != std::string::npos);
+  CHECK(post(server, "/translate", "{\"q\": \"ein hund\"}").status == 200);
 }
 
 TEST_CASE("translate serve: SIGTERM answers the requests in flight, then exits 0") {

@@ -163,7 +163,7 @@ class TranslationService {
     json members = json::array();
     for (const std::string& path : options_.checkpoints) {
       const CheckpointInfo member = read_checkpoint_info(path);
-      members.push_back({{"checkpoint", path},
+      members.push_back({{"checkpoint", std::filesystem::path(path).filename().string()},  // not the server's folders
                          {"validation_bleu", member.position.best_bleu >= 0 ? json(member.position.best_bleu) : json()},
                          {"epoch", member.position.epoch}});
     }
