@@ -254,7 +254,8 @@ TEST_CASE("translate serve: endpoints, both formats, answers equal the translato
 }
 
 TEST_CASE("translate serve: bad input and limits answer their status with a message naming the problem") {
-  Server server({"--beam", "2", "--max-sentences", "3", "--max-tokens", "6", "--max-body-bytes", "2000"});
+  Server server({"--beam", "2", "--max-sentences", "3", "--max-tokens", "6", "--max-body-bytes", "2000",
+                 "--max-characters", "500"});
   check_error(post(server, "/translate", "{\"q\": "), 400, "invalid JSON body");
   check_error(post(server, "/translate", "{\"alternatives\": 1e999999}"), 400, "invalid JSON body: number overflow");  // found by fuzz_serve_request
   check_error(post(server, "/translate", "q=hallo", "application/x-www-form-urlencoded"), 400,
@@ -277,6 +278,14 @@ TEST_CASE("translate serve: bad input and limits answer their status with a mess
   check_error(post(server, "/translate", "{\"q\": [\"ok\", \"ein mann und eine frau gehen auf der straße\"]}"), 400,
               "q 2 has 9 tokens; the limit is 6");
   check_error(post(server, "/translate", json{{"q", std::string(3000, 'a')}}.dump()), 413, "too large");
+  check_error(post(server, "/translate", json{{"q", {std::string(700, 'a'), "ein hund"}}}.dump()), 400,
+              "708 characters in one request; the limit is 500 (--max-characters)");
+  std::string umlauts;  // characters, not bytes: ä is 2 bytes
+  for (int i = 0; i < 250; ++i) umlauts += "\u00e4";
+  const Answer under = post(server, "/translate", json{{"q", umlauts}}.dump());  // 500 bytes, 250 characters
+  CHECK_MESSAGE(under.body.value("error", "").find("characters") == std::string::npos, under.body.dump());
+  check_error(post(server, "/translate", json{{"q", umlauts + umlauts + "\u00e4"}}.dump()), 400,
+              "501 characters in one request; the limit is 500 (--max-characters)");
   check_error(post(server, "/translator/translate", "[{\"src\": \"ein hund\", \"id\": 7}]"), 400,
               "no model with id 7; this server has model 0");
   check_error(post(server, "/translator/translate", "[{\"text\": \"ein hund\"}]"), 400,

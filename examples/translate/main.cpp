@@ -500,6 +500,10 @@ struct ServeCommand {
     cmd->add_option("--max-sentences", options.max_sentences, "refuse requests with more sentences (400)")
         ->check(cli_checks::between(1, 1e6))
         ->capture_default_str();
+    cmd->add_option("--max-characters", options.max_characters,
+                    "refuse requests whose sentences have more characters in all (400), counted before tokenizing")
+        ->check(cli_checks::between(1, 1e9))
+        ->capture_default_str();
     run.add_to(cmd);
   }
 

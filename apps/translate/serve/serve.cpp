@@ -101,6 +101,14 @@ class TranslationService {
     if (static_cast<int64_t>(texts.size()) > options_.max_sentences)
       throw HttpError(400, fmt::format("{} sentences in one request; the limit is {} (--max-sentences)", texts.size(),
                                        options_.max_sentences));
+    // Characters (UTF-8 lead bytes) before any token is made: a long sentence costs little to count and
+    // much to tokenize (a 1 MB sentence made ~250 MB of tokens before --max-tokens refused it).
+    int64_t characters = 0;
+    for (const std::string& text : texts)
+      for (const char c : text) characters += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    if (characters > options_.max_characters)
+      throw HttpError(400, fmt::format("{} characters in one request; the limit is {} (--max-characters)", characters,
+                                       options_.max_characters));
     std::vector<std::vector<std::string>> sources;
     try {
       sources = prepare_sources(translator_.info.codec, texts, what, options_.max_tokens, EmptyInput::keep);

@@ -31,6 +31,7 @@ struct ServeOptions {
   std::string quantize = "none";  // int8: Seq2Seq::quantize_for_decoding
   int64_t max_tokens = 100;       // per sentence, after tokenization
   int64_t max_sentences = 64;     // per request
+  int64_t max_characters = 50000; // per request, all sentences, counted before tokenizing
 };
 
 // Loads the model, binds, prints "serving ... on http://host:port", answers
