@@ -120,14 +120,20 @@ Answer get(const Server& server, const std::string& path) {
   return {r->status, json::parse(r->body, nullptr, false), "", r->get_header_value("Allow")};
 }
 
-// Sends `request` as is on a new connection and returns all the server writes until it closes (or 10 s pass).
-std::string raw_exchange(const Server& server, const std::string& request) {
+// A plain TCP connection to the server, for requests no client library would send.
+int connect_to(const Server& server) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(static_cast<uint16_t>(server.port()));
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  return fd;
+}
+
+// Sends `request` as is on a new connection and returns all the server writes until it closes (or 10 s pass).
+std::string raw_exchange(const Server& server, const std::string& request) {
+  const int fd = connect_to(server);
   timeval timeout{10, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   REQUIRE(send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size()));
@@ -330,12 +336,7 @@ TEST_CASE("translate serve: the API key, the queue full, a slow client dropped")
   {
     // A client sending a byte every 0.3 s is dropped after --request-timeout 1, and others are still answered.
     Server server({"--request-timeout", "1"});
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(static_cast<uint16_t>(server.port()));
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    const int fd = connect_to(server);
     const std::string request = "POST /translate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n";
     const auto start = std::chrono::steady_clock::now();
     bool dropped = false;

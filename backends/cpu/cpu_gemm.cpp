@@ -27,8 +27,6 @@ std::string_view sgemm_choice() {
 }
 }  // namespace
 
-bool row_independent_products() { return use_own_sgemm(); }
-
 #if defined(__AVX512F__)
 
 namespace {

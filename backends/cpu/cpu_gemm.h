@@ -22,13 +22,6 @@ namespace tg::cpu {
 // AVX-512 build); read once.
 bool use_own_sgemm();
 
-// What float32 products promise about rows: row i of C = A @ B is the same
-// whatever A's other rows and their number on the own kernel (each element
-// one sum over k in order), so decoding a sentence alone or in any batch
-// gives the same bits. OpenBLAS picks its blocking by the shape, so there a
-// row may round differently with the row count (to float32 rounding).
-bool row_independent_products();
-
 struct MatrixF32 {
   const float* data;
   int64_t row_stride, col_stride;

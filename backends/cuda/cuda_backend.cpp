@@ -128,8 +128,9 @@ class CudaBackend final : public Backend {
     if (rows > INT_MAX || table_rows >= int64_t{UINT32_MAX})
       fail("scatter_add_rows: {} rows into a table of {} rows: the GPU's sort indexes at most {} rows into {}", rows,
            table_rows, INT_MAX, UINT32_MAX - 1);
-    const cuda_kernels::DeviceScratch scratch(*this, cuda_kernels::scatter_add_rows_scratch_bytes(rows, table_rows));
-    cuda_kernels::scatter_add_rows(context(), array(src), array(index), array(table), scratch.data());
+    const size_t scratch_bytes = cuda_kernels::scatter_add_rows_scratch_bytes(rows, table_rows);
+    const cuda_kernels::DeviceScratch scratch(*this, scratch_bytes);
+    cuda_kernels::scatter_add_rows(context(), array(src), array(index), array(table), scratch.data(), scratch_bytes);
     check_launch("scatter_add_rows");
   }
   void softmax(const View& x, const View& out, bool log) override {

@@ -65,10 +65,11 @@ void reduce(const Context& ctx, bool is_max, const Array& x, int axis, const Arr
 // out[i, :] = table[index[i], :]
 void gather_rows(const Context& ctx, const Array& table, const Array& index, const Array& out);
 // table[index[i], :] += src[i, :], deterministic: rows are added in order
-// (backends/cuda/cuda_scatter_add.cu). `scratch` holds
+// (backends/cuda/cuda_scatter_add.cu). `scratch` holds `scratch_bytes` =
 // scatter_add_rows_scratch_bytes(rows, table rows) of device memory.
 size_t scatter_add_rows_scratch_bytes(int64_t rows, int64_t table_rows);
-void scatter_add_rows(const Context& ctx, const Array& src, const Array& index, const Array& table, void* scratch);
+void scatter_add_rows(const Context& ctx, const Array& src, const Array& index, const Array& table, void* scratch,
+                      size_t scratch_bytes);
 // Row-wise (log-)softmax of contiguous (rows, cols), and its backward (dx +=).
 void softmax(const Context& ctx, const Array& x, const Array& out, int64_t rows, int64_t cols, bool log);
 void softmax_backward(const Context& ctx, const Array& y, const Array& dy, const Array& dx, int64_t rows,

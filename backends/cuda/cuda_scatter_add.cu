@@ -70,13 +70,15 @@ __global__ void scatter_runs_kernel(const T* src, int64_t s0, int64_t s1, const 
 
 }  // namespace
 
+// Scratch: keys, order, sorted keys, sorted order (one aligned slice each), then the sort's own memory.
 size_t scatter_add_rows_scratch_bytes(int64_t rows, int64_t table_rows) {
   if (rows == 0) return 0;
   return 4 * aligned(size_t(rows) * sizeof(uint32_t)) +
          sort_bytes(rows, key_bits(static_cast<uint32_t>(table_rows)));
 }
 
-void scatter_add_rows(const Context& ctx, const Array& src, const Array& index, const Array& table, void* scratch) {
+void scatter_add_rows(const Context& ctx, const Array& src, const Array& index, const Array& table, void* scratch,
+                      size_t scratch_bytes) {
   const int64_t rows = index.shape[0], cols = table.shape[1], table_rows = table.shape[0];
   if (rows * cols == 0) return;
   const size_t slice = aligned(size_t(rows) * sizeof(uint32_t));
@@ -86,7 +88,7 @@ void scatter_add_rows(const Context& ctx, const Array& src, const Array& index, 
   uint32_t* sorted_keys = reinterpret_cast<uint32_t*>(base + 2 * slice);
   uint32_t* sorted_order = reinterpret_cast<uint32_t*>(base + 3 * slice);
   const int bits = key_bits(static_cast<uint32_t>(table_rows));
-  size_t temp_bytes = sort_bytes(rows, bits);
+  size_t temp_bytes = scratch_bytes - 4 * slice;  // what scatter_add_rows_scratch_bytes asked the sort for
 
   scatter_keys_kernel<<<blocks_for(rows, kThreads), kThreads, 0, ctx.stream>>>(
       static_cast<const int64_t*>(index.data), index.strides[0], rows, table_rows, keys, order, ctx.error);
