@@ -26,7 +26,7 @@ struct Wording {
 };
 
 // --host --port --api-key --max-batch --max-wait-ms --max-queue
-// --max-body-bytes --request-timeout --connections, written straight into
+// --max-body-bytes --request-timeout --rate-limit --connections, written straight into
 // `server` and `batching` (which must outlive the parse).
 inline void add_to(CLI::App* cmd, tg::serve::ServerOptions& server, tg::serve::BatchOptions& batching,
                    const Wording& wording) {
@@ -56,6 +56,10 @@ inline void add_to(CLI::App* cmd, tg::serve::ServerOptions& server, tg::serve::B
          "seconds for a request to arrive whole; slower clients are dropped")
       ->check(between(1, 3600))
       ->default_str(std::to_string(server.request_timeout.count()));
+  cmd->add_option("--rate-limit", server.rate_limit_per_minute,
+                  "requests a minute per client address on the routes that need a key (429 beyond; 0: no limit)")
+      ->check(between(0, 1e9))
+      ->capture_default_str();
   cmd->add_option("--connections", server.threads, "connections served at once")
       ->check(between(1, 4096))
       ->capture_default_str();

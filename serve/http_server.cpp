@@ -1,21 +1,21 @@
 #include "serve/http_server.h"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
-#include <httplib.h>
-
 #include <algorithm>
-#include <atomic>
-#include <cctype>
+#include <cerrno>
 #include <condition_variable>
 #include <deque>
-#include <fstream>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -25,10 +25,9 @@ namespace tg::serve {
 
 namespace {
 
-std::string lowercase(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
+using Clock = std::chrono::steady_clock;
+
+constexpr size_t kMaxWaitingConnections = 1024;  // accepted, waiting for a thread; more are closed at once
 
 // JSON text of an answer; bytes that are not UTF-8 (a message quoting a bad request) become U+FFFD.
 std::string dump(const nlohmann::json& json) { return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
@@ -41,330 +40,377 @@ std::string capped(const std::string& message) {
   return fmt::format("{}... ({} bytes in all)", message.substr(0, end), message.size());
 }
 
-void answer_error(httplib::Response& res, int status, const std::string& message) {
-  res.status = status;
-  res.set_content(dump(nlohmann::json{{"error", capped(message)}}), "application/json");
+bool openai_route(const std::string& path) { return path.rfind("/v1/", 0) == 0; }
+
+int milliseconds_until(Clock::time_point deadline) {
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+  return static_cast<int>(std::clamp<int64_t>(left, 0, 1000));  // wake at least each second
 }
 
-// Whether the JSON text nests arrays and objects deeper than `limit` (brackets inside strings do not count).
-bool nested_deeper_than(const std::string& text, int limit) {
-  int depth = 0;
-  bool in_string = false, escaped = false;
-  for (const char c : text) {
-    if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > limit) return true;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return false;
-}
-
-// The socket a thread of this process is blocked reading, or -1: from the
-// system call it is in (/proc/self/task/TID/syscall: number and arguments).
-// httplib 0.11 as Debian builds it gives no hook that sees a connection's
-// socket, but its pool threads block in select/poll/recv on exactly one.
-int blocked_socket(pid_t tid) {
-#if defined(__x86_64__)
-  std::ifstream in("/proc/self/task/" + std::to_string(tid) + "/syscall");
-  long number = -1;
-  unsigned long arg0 = 0;
-  if (!(in >> number >> std::hex >> arg0)) return -1;
-  int fd = -1;
-  if (number == SYS_read || number == SYS_recvfrom) fd = static_cast<int>(arg0);
-  else if (number == SYS_select || number == SYS_pselect6) fd = static_cast<int>(arg0) - 1;  // nfds = fd + 1
-  else if (number == SYS_poll || number == SYS_ppoll) fd = reinterpret_cast<const pollfd*>(arg0)->fd;  // our memory
-  struct stat st {};
-  if (fd < 0 || fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) return -1;
-  return fd;
-#else
-  (void)tid;
-  return -1;  // elsewhere only httplib's per-read timeout applies
-#endif
-}
-
-// The pool threads serving connections, each with the time its request must
-// have arrived by while it waits for one. A watchdog thread shuts down the
-// socket a late thread is blocked on; its read fails and httplib drops the
-// connection, so a client sending a byte a second cannot hold a thread
-// (httplib's own read timeout is per read).
-class RequestDeadlines {
+// A connection's socket as RequestReader reads it. Waiting for a request's
+// first byte, it gives up after the idle wait or when the server stops
+// (stop_fd readable); from that byte on, the whole request must arrive
+// within request_timeout.
+class SocketSource : public ByteSource {
  public:
-  RequestDeadlines() : watchdog_([this] { watch(); }) {}
-  ~RequestDeadlines() {
-    {
-      const std::lock_guard lock(mutex_);
-      stopping_ = true;
+  SocketSource(int fd, int stop_fd, std::chrono::seconds request_timeout)
+      : fd_(fd), stop_fd_(stop_fd), request_timeout_(request_timeout) {}
+  // The next request has yet to start: wait up to `idle` for its first byte.
+  void await_request(std::chrono::seconds idle) {
+    idle_ = true;
+    deadline_ = Clock::now() + idle;
+  }
+  // The next request's bytes are already buffered (pipelined): its time starts now.
+  void start_request() {
+    idle_ = false;
+    deadline_ = Clock::now() + request_timeout_;
+  }
+  bool fill(std::string& buffer) override {
+    for (;;) {
+      if (Clock::now() >= deadline_) return false;
+      pollfd fds[2] = {{fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
+      const int ready = ::poll(fds, idle_ ? 2 : 1, milliseconds_until(deadline_));
+      if (ready < 0 && errno != EINTR) return false;
+      if (ready <= 0) continue;
+      if (fds[0].revents == 0) {
+        if (idle_ && fds[1].revents != 0) return false;  // stopping: an idle connection closes
+        continue;
+      }
+      char chunk[64 * 1024];
+      const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+      if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (n <= 0) return false;
+      if (idle_) start_request();
+      buffer.append(chunk, static_cast<size_t>(n));
+      return true;
     }
-    wake_.notify_one();
-    watchdog_.join();
-  }
-  // This thread starts reading a request (a new connection, or the next one on a kept-alive one).
-  void arm(std::chrono::seconds timeout) {
-    const std::lock_guard lock(mutex_);
-    entries_[gettid()] = std::chrono::steady_clock::now() + timeout;
-  }
-  // This thread's request has arrived, or its connection is closed.
-  void disarm() {
-    const std::lock_guard lock(mutex_);
-    entries_.erase(gettid());
   }
 
  private:
-  void watch() {
-    std::unique_lock lock(mutex_);
-    while (!stopping_) {
-      wake_.wait_for(lock, std::chrono::milliseconds(100));
-      const auto now = std::chrono::steady_clock::now();
-      for (auto it = entries_.begin(); it != entries_.end();) {
-        const int fd = now > it->second ? blocked_socket(it->first) : -1;
-        if (fd >= 0) {
-          ::shutdown(fd, SHUT_RDWR);
-          it = entries_.erase(it);
-        } else {
-          ++it;
-        }
-      }
-    }
-  }
-
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::map<pid_t, std::chrono::steady_clock::time_point> entries_;  // thread -> deadline
-  bool stopping_ = false;
-  std::thread watchdog_;
+  int fd_, stop_fd_;
+  std::chrono::seconds request_timeout_;
+  bool idle_ = true;
+  Clock::time_point deadline_ = Clock::now();
 };
 
-// httplib's task queue: `threads` threads, each connection's work run with its request deadline armed.
-class DeadlinePool : public httplib::TaskQueue {
+// All of `bytes`, or false when the client stops reading for `timeout` or goes away.
+bool send_all(int fd, std::string_view bytes, std::chrono::seconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (!bytes.empty()) {
+    const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      bytes.remove_prefix(static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return false;
+    if (Clock::now() >= deadline) return false;
+    pollfd out{fd, POLLOUT, 0};
+    ::poll(&out, 1, milliseconds_until(deadline));
+  }
+  return true;
+}
+
+// Closing after an answer while the client may still be sending (a refused body): stop writing, read
+// what is in flight for a moment, then close, so that the client reads the answer rather than a reset.
+void close_gracefully(int fd) {
+  ::shutdown(fd, SHUT_WR);
+  const auto deadline = Clock::now() + std::chrono::milliseconds(500);
+  char sink[16 * 1024];
+  size_t drained = 0;
+  while (Clock::now() < deadline && drained < (4u << 20)) {
+    pollfd in{fd, POLLIN, 0};
+    if (::poll(&in, 1, 100) <= 0) continue;
+    const ssize_t n = ::recv(fd, sink, sizeof sink, 0);
+    if (n <= 0) break;
+    drained += static_cast<size_t>(n);
+  }
+  ::close(fd);
+}
+
+std::string address_of(const sockaddr_storage& address) {
+  char text[INET6_ADDRSTRLEN] = "";
+  if (address.ss_family == AF_INET)
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(address).sin_addr, text, sizeof text);
+  else if (address.ss_family == AF_INET6)
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6&>(address).sin6_addr, text, sizeof text);
+  return text;
+}
+
+// Requests per client address in the last minute, for rate_limit_per_minute.
+class RateLimiter {
  public:
-  DeadlinePool(int threads, RequestDeadlines& deadlines, std::chrono::seconds timeout)
-      : deadlines_(deadlines), timeout_(timeout) {
-    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
-  }
-  void enqueue(std::function<void()> fn) override {
-    {
-      const std::lock_guard lock(mutex_);
-      jobs_.push_back(std::move(fn));
+  explicit RateLimiter(int per_minute) : per_minute_(per_minute) {}
+  // Seconds until this client may ask again, or 0 when this request is counted and may go on.
+  int64_t wait_seconds(const std::string& client) {
+    const std::lock_guard lock(mutex_);
+    const auto now = Clock::now();
+    for (auto it = recent_.begin(); it != recent_.end();) {  // forget the minute past
+      while (!it->second.empty() && now - it->second.front() >= std::chrono::minutes(1)) it->second.pop_front();
+      it = it->second.empty() ? recent_.erase(it) : std::next(it);
     }
-    wake_.notify_one();
-  }
-  void shutdown() override {
-    {
-      const std::lock_guard lock(mutex_);
-      stopping_ = true;
-    }
-    wake_.notify_all();
-    for (std::thread& t : threads_) t.join();
+    std::deque<Clock::time_point>& times = recent_[client];
+    if (static_cast<int>(times.size()) >= per_minute_)
+      return 1 + std::chrono::duration_cast<std::chrono::seconds>(times.front() + std::chrono::minutes(1) - now).count();
+    times.push_back(now);
+    return 0;
   }
 
  private:
-  void work() {
-    for (;;) {
-      std::function<void()> job;
-      {
-        std::unique_lock lock(mutex_);
-        wake_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
-        if (jobs_.empty()) return;  // stopping, nothing left
-        job = std::move(jobs_.front());
-        jobs_.pop_front();
-      }
-      deadlines_.arm(timeout_);
-      job();  // the connection: its requests, until it closes
-      deadlines_.disarm();
-    }
-  }
-
-  RequestDeadlines& deadlines_;
-  std::chrono::seconds timeout_;
+  int per_minute_;
   std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<std::function<void()>> jobs_;
-  bool stopping_ = false;
-  std::vector<std::thread> threads_;
+  std::map<std::string, std::deque<Clock::time_point>> recent_;
+};
+
+struct Route {
+  Handler handler;
+  RouteOptions options;
 };
 
 }  // namespace
 
-class HttpServer::Impl : public httplib::Server {
- public:
-  explicit Impl(const ServerOptions& options) : options_(options) {
-    new_task_queue = [this] { return new DeadlinePool(options_.threads, deadlines, options_.request_timeout); };
-  }
-  RequestDeadlines deadlines;
-
-  // The request has arrived (a handler runs): the deadline no longer applies.
-  void request_arrived() { deadlines.disarm(); }
-  // Answered: the next request on this connection gets a deadline of its own,
-  // after the keep-alive wait for it.
-  void request_answered() { deadlines.arm(options_.request_timeout + options_.keep_alive_timeout); }
-
- private:
-  const ServerOptions& options_;
-};
-
-nlohmann::json parse_json_body(const std::string& body, const std::string& content_type) {
-  const std::string type = lowercase(content_type.substr(0, content_type.find(';')));
-  if (type.find("application/json") == std::string::npos)
-    throw HttpError(400, fmt::format("expected Content-Type application/json, got '{}'",
-                                     content_type.empty() ? std::string("none") : content_type));
-  if (nested_deeper_than(body, kMaxJsonDepth))
-    throw HttpError(400, fmt::format("invalid JSON body: nested deeper than {} levels", kMaxJsonDepth));
-  nlohmann::json json;
-  try {
-    json = nlohmann::json::parse(body);
-  } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for a number that overflows
-    // e.what(): "[json.exception.parse_error.101] parse error at line 1, column 2: syntax error ..."
-    std::string what = e.what();
-    if (const size_t at = what.find("] "); at != std::string::npos) what = what.substr(at + 2);
-    throw HttpError(400, "invalid JSON body: " + what);
-  }
-  if (!json.is_object() && !json.is_array())
-    throw HttpError(400, fmt::format("expected a JSON object or array, got {}", json.type_name()));
-  return json;
+Response json_response(const nlohmann::json& body, int status) {
+  Response r;
+  r.status = status;
+  r.body = dump(body);
+  return r;
 }
+
+Response error_response(const std::string& path, int status, const std::string& message) {
+  if (!openai_route(path)) return json_response({{"error", capped(message)}}, status);
+  // OpenAI's shape: {"error": {"message", "type", "param", "code"}}
+  const char* type = status >= 500 ? "server_error"
+                     : status == 401 || status == 403 ? "authentication_error"
+                     : status == 429 ? "rate_limit_error"
+                                     : "invalid_request_error";
+  const nlohmann::json code = status == 401 ? nlohmann::json("invalid_api_key") : nlohmann::json(nullptr);
+  return json_response({{"error", {{"message", capped(message)}, {"type", type}, {"param", nullptr}, {"code", code}}}},
+                       status);
+}
+
+class HttpServer::Impl {
+ public:
+  explicit Impl(const ServerOptions& options) : limiter(options.rate_limit_per_minute) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) fail("HttpServer: cannot make a pipe");
+    stop_read = fds[0];
+    stop_write = fds[1];
+  }
+  ~Impl() {
+    if (listen_fd >= 0) ::close(listen_fd);
+    ::close(stop_read);
+    ::close(stop_write);
+  }
+
+  std::map<std::string, std::map<std::string, Route>> exact;   // path -> method -> route
+  std::map<std::string, std::map<std::string, Route>> prefix;  // path before '*' -> method -> route
+  RateLimiter limiter;
+  int listen_fd = -1;
+  int stop_read = -1, stop_write = -1;  // a byte in the pipe: stopping (never read, so it stays readable)
+  std::atomic<bool> stopping = false;
+};
 
 HttpServer::HttpServer(ServerOptions options) : options_(std::move(options)), impl_(std::make_unique<Impl>(options_)) {
   if (options_.threads < 1) fail("HttpServer: threads must be positive, got {}", options_.threads);
-  impl_->set_payload_max_length(options_.max_body_bytes);
-  impl_->set_read_timeout(options_.request_timeout);
-  impl_->set_write_timeout(options_.write_timeout);
-  impl_->set_keep_alive_timeout(options_.keep_alive_timeout.count());
-  // httplib closes a kept-alive connection after 5 requests by default; a client whose next request is already
-  // on its way then reads a closed socket (9 of 20,000 requests in the load test). Keep connections open.
-  impl_->set_keep_alive_max_count(100000);
-  impl_->set_tcp_nodelay(true);
-  impl_->set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
-    if (req.get_header_value_count("Content-Length") > 1) {
-      const std::string first = req.get_header_value("Content-Length", 0);
-      for (size_t i = 1; i < req.get_header_value_count("Content-Length"); ++i)
-        if (req.get_header_value("Content-Length", i) != first) {
-          res.set_header("Connection", "close");
-          answer_error(res, 400, "two Content-Length headers that differ");
-          return httplib::Server::HandlerResponse::Handled;
-        }
-    }
-    return httplib::Server::HandlerResponse::Unhandled;
-  });
-  impl_->set_post_routing_handler([this](const httplib::Request&, httplib::Response&) { impl_->request_answered(); });
-  // Statuses httplib sets itself (404, 413, 400 for a malformed request) get a JSON body too.
-  impl_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return;
-    std::string message = fmt::format("HTTP status {}", res.status);
-    if (res.status == 400) message = "malformed HTTP request";
-    if (res.status == 404) message = fmt::format("no route {} {}", req.method, req.path);
-    if (res.status == 413) message = "the request body is too large";
-    answer_error(res, res.status, message);
-  });
-  impl_->set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr error) {
-    try {
-      std::rethrow_exception(error);
-    } catch (const HttpError& e) {
-      answer_error(res, e.status(), e.what());
-    } catch (const RequestTooLarge& e) {
-      answer_error(res, 413, e.what());
-    } catch (const QueueFull& e) {
-      res.set_header("Retry-After", "1");
-      answer_error(res, 503, fmt::format("busy: {}; retry later", e.what()));
-    } catch (const std::exception& e) {
-      answer_error(res, 500, e.what());
-    } catch (...) {
-      answer_error(res, 500, "unknown error");
-    }
-  });
 }
 
 HttpServer::~HttpServer() { stop(); }
 
-void HttpServer::post_json(const std::string& path, JsonHandler handler) {
-  methods_[path].insert("POST");
-  impl_->Post(path, [this, handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
-    impl_->request_arrived();
-    const nlohmann::json body = parse_json_body(req.body, req.get_header_value("Content-Type"));
-    if (!options_.api_key.empty()) {
-      std::string given = req.get_header_value("X-API-Key");
-      if (body.is_object())
-        if (const auto key = body.find("api_key"); key != body.end() && key->is_string()) given = key->get<std::string>();
-      if (given != options_.api_key)
-        throw HttpError(403, given.empty() ? "an API key is required (the body's \"api_key\" or X-API-Key)"
-                                           : "invalid API key");
-    }
-    res.set_content(dump(handler(body)), "application/json");
-  });
+void HttpServer::route(const std::string& method, const std::string& path, Handler handler, RouteOptions options) {
+  auto& table = !path.empty() && path.back() == '*' ? impl_->prefix : impl_->exact;
+  const std::string key = !path.empty() && path.back() == '*' ? path.substr(0, path.size() - 1) : path;
+  table[key][method] = Route{std::move(handler), options};
 }
 
-void HttpServer::post_body(const std::string& path, BodyHandler handler) {
-  methods_[path].insert("POST");
-  impl_->Post(path, [this, handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
-    impl_->request_arrived();
-    if (!options_.api_key.empty() && req.get_header_value("X-API-Key") != options_.api_key)
-      throw HttpError(403, req.has_header("X-API-Key") ? "invalid API key" : "an API key is required (X-API-Key)");
-    res.set_content(dump(handler(req.body, req.get_header_value("Content-Type"))), "application/json");
-  });
+void HttpServer::post_json(const std::string& path, JsonHandler handler) {
+  route("POST", path,
+        [handler = std::move(handler)](const Request&, const BodyFields& body) { return json_response(handler(body.fields)); },
+        {.body = BodyRead::json, .needs_key = true});
 }
 
 void HttpServer::get_json(const std::string& path, std::function<nlohmann::json()> handler) {
-  methods_[path].insert("GET");
-  impl_->Get(path, [this, handler = std::move(handler)](const httplib::Request&, httplib::Response& res) {
-    impl_->request_arrived();
-    res.set_content(dump(handler()), "application/json");
-  });
+  route("GET", path, [handler = std::move(handler)](const Request&, const BodyFields&) { return json_response(handler()); });
 }
 
 void HttpServer::get_document(const std::string& path, std::string content_type, std::string body) {
-  methods_[path].insert("GET");
-  impl_->Get(path, [this, content_type = std::move(content_type), body = std::move(body)](const httplib::Request&,
-                                                                                          httplib::Response& res) {
-    impl_->request_arrived();
-    res.set_content(body, content_type);
-  });
+  Response document;
+  document.content_type = std::move(content_type);
+  document.body = std::move(body);
+  route("GET", path, [document](const Request&, const BodyFields&) { return document; });
 }
 
-// Every route's path answers the methods it lacks with 405 and Allow (registered last, so that no route is
-// shadowed).
-void HttpServer::answer_other_methods_with_405() {
-  for (const auto& [path, methods] : methods_) {
-    std::string allow;
-    for (const std::string& m : methods) allow += (allow.empty() ? "" : ", ") + m;
-    auto refuse = [this, allow](const httplib::Request& req, httplib::Response& res) {
-      impl_->request_arrived();
-      res.set_header("Allow", allow);
-      answer_error(res, 405, fmt::format("{} {}: this route answers {}", req.method, req.path, allow));
-    };
-    if (!methods.contains("GET")) impl_->Get(path, refuse);
-    if (!methods.contains("POST")) impl_->Post(path, refuse);
-    impl_->Put(path, refuse);
-    impl_->Delete(path, refuse);
-    impl_->Patch(path, refuse);
+Response HttpServer::answer(Request& request) {
+  try {
+    const std::map<std::string, Route>* methods = nullptr;
+    if (const auto it = impl_->exact.find(request.path); it != impl_->exact.end()) methods = &it->second;
+    for (const auto& [start, routes] : impl_->prefix)
+      if (!methods && request.path.rfind(start, 0) == 0) methods = &routes;
+    if (!methods) throw HttpError(404, fmt::format("no route {} {}", request.method, request.path));
+    auto route = methods->find(request.method == "HEAD" ? "GET" : request.method);
+    if (route == methods->end()) {
+      std::string allow;
+      for (const auto& [method, unused] : *methods) allow += (allow.empty() ? "" : ", ") + method;
+      if (methods->contains("GET")) allow += ", HEAD";
+      Response refused = error_response(request.path, 405,
+                                        fmt::format("{} {}: this route answers {}", request.method, request.path, allow));
+      refused.headers.emplace_back("Allow", allow);
+      return refused;
+    }
+    const RouteOptions& options = route->second.options;
+    BodyFields fields;
+    if (options.body != BodyRead::raw)
+      fields = parse_body_fields(request.body, request.header("content-type"),
+                                 options.body == BodyRead::json ? BodyKinds::json : BodyKinds::json_or_form);
+    if (options.needs_key && options_.rate_limit_per_minute > 0)
+      if (const int64_t wait = impl_->limiter.wait_seconds(request.remote_address); wait > 0) {
+        Response limited = error_response(
+            request.path, 429,
+            fmt::format("too many requests: the limit is {} a minute per client (--rate-limit)", options_.rate_limit_per_minute));
+        limited.headers.emplace_back("Retry-After", std::to_string(wait));
+        return limited;
+      }
+    if (options.needs_key && !options_.api_key.empty()) {
+      std::string given = request.header("x-api-key");
+      if (const std::string auth = request.header("authorization"); auth.rfind("Bearer ", 0) == 0) given = auth.substr(7);
+      if (fields.fields.is_object())
+        if (const auto key = fields.fields.find("api_key"); key != fields.fields.end() && key->is_string() &&
+                                                            !key->get<std::string>().empty())
+          given = key->get<std::string>();
+      const int status = openai_route(request.path) ? 401 : 403;
+      if (given.empty())
+        throw HttpError(status, "an API key is required (the body's \"api_key\", X-API-Key or Authorization: Bearer)");
+      if (given != options_.api_key) throw HttpError(status, "invalid API key");
+    }
+    return route->second.handler(request, fields);
+  } catch (const HttpError& e) {
+    return error_response(request.path, e.status(), e.what());
+  } catch (const RequestTooLarge& e) {
+    return error_response(request.path, 413, e.what());
+  } catch (const QueueFull& e) {
+    Response busy = error_response(request.path, 503, fmt::format("busy: {}; retry later", e.what()));
+    busy.headers.emplace_back("Retry-After", "1");
+    return busy;
+  } catch (const std::exception& e) {
+    return error_response(request.path, 500, e.what());
   }
-  methods_.clear();
 }
 
 int HttpServer::bind() {
-  answer_other_methods_with_405();
-  if (options_.port == 0) {
-    const int port = impl_->bind_to_any_port(options_.host);
-    if (port <= 0) fail("cannot listen on {}: no free port", options_.host);
-    return port;
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  const std::string port = std::to_string(options_.port);
+  if (::getaddrinfo(options_.host.c_str(), port.c_str(), &hints, &found) != 0 || !found)
+    fail("cannot listen on {}:{}: not an address of this machine", options_.host, options_.port);
+  int fd = -1;
+  for (addrinfo* a = found; a && fd < 0; a = a->ai_next) {
+    fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) continue;
+    const int yes = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    if (::bind(fd, a->ai_addr, a->ai_addrlen) != 0 || ::listen(fd, SOMAXCONN) != 0) {
+      ::close(fd);
+      fd = -1;
+    }
   }
-  if (!impl_->bind_to_port(options_.host, options_.port))
-    fail("cannot listen on {}:{} (in use, or not an address of this machine)", options_.host, options_.port);
-  return options_.port;
+  ::freeaddrinfo(found);
+  if (fd < 0) fail("cannot listen on {}:{} (in use, or not an address of this machine)", options_.host, options_.port);
+  impl_->listen_fd = fd;
+  sockaddr_storage bound{};
+  socklen_t length = sizeof bound;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length);
+  return bound.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6&>(bound).sin6_port)
+                                     : ntohs(reinterpret_cast<sockaddr_in&>(bound).sin_port);
 }
 
 void HttpServer::serve() {
-  if (!stop_requested_) impl_->listen_after_bind();
+  if (impl_->listen_fd < 0) fail("HttpServer::serve: bind() first");
+  std::mutex mutex;
+  std::condition_variable wake;
+  std::deque<std::pair<int, std::string>> waiting;  // accepted connections and their client's address
+  bool done = false;
+  auto serve_connection = [this](int fd, const std::string& client) {
+    SocketSource source(fd, impl_->stop_read, options_.request_timeout);
+    RequestReader reader(source, options_.max_body_bytes);
+    bool first = true, graceful = false;
+    for (;;) {
+      if (reader.has_buffered()) source.start_request();
+      else source.await_request(first ? options_.request_timeout : options_.keep_alive_timeout);
+      first = false;
+      Request request;
+      Response response;
+      bool keep_alive = false;
+      try {
+        const bool read = reader.read(request, [&](const Request& head) {
+          if (head.minor_version >= 1 && head.header("expect") == "100-continue")
+            send_all(fd, "HTTP/1.1 100 Continue\r\n\r\n", options_.write_timeout);
+        });
+        if (!read) break;
+        request.remote_address = client;
+        keep_alive = request.keep_alive();
+        response = answer(request);
+      } catch (const HttpError& e) {  // refused before its end was known: answer, then close
+        response = error_response(request.path, e.status(), e.what());
+        graceful = true;
+      } catch (const Error&) {  // the stream ended or timed out inside a request
+        break;
+      }
+      keep_alive = keep_alive && !graceful && !impl_->stopping;
+      if (!send_all(fd, serialize(response, keep_alive, request.method == "HEAD"), options_.write_timeout)) break;
+      if (!keep_alive) break;
+    }
+    if (graceful) close_gracefully(fd);
+    else ::close(fd);
+  };
+  std::vector<std::thread> threads;
+  for (int i = 0; i < options_.threads; ++i)
+    threads.emplace_back([&] {
+      for (;;) {
+        std::pair<int, std::string> connection;
+        {
+          std::unique_lock lock(mutex);
+          wake.wait(lock, [&] { return done || !waiting.empty(); });
+          if (waiting.empty()) return;
+          connection = std::move(waiting.front());
+          waiting.pop_front();
+        }
+        serve_connection(connection.first, connection.second);
+      }
+    });
+  while (!impl_->stopping) {
+    pollfd fds[2] = {{impl_->listen_fd, POLLIN, 0}, {impl_->stop_read, POLLIN, 0}};
+    if (::poll(fds, 2, -1) < 0 && errno != EINTR) break;
+    if (fds[1].revents != 0) break;
+    if (fds[0].revents == 0) continue;
+    sockaddr_storage address{};
+    socklen_t length = sizeof address;
+    const int fd = ::accept4(impl_->listen_fd, reinterpret_cast<sockaddr*>(&address), &length, SOCK_CLOEXEC);
+    if (fd < 0) continue;  // the client went away, or out of descriptors for now
+    const int yes = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
+    const std::lock_guard lock(mutex);
+    if (waiting.size() >= kMaxWaitingConnections) {
+      ::close(fd);
+      continue;
+    }
+    waiting.emplace_back(fd, address_of(address));
+    wake.notify_one();
+  }
+  ::close(impl_->listen_fd);
+  impl_->listen_fd = -1;
+  {
+    const std::lock_guard lock(mutex);
+    done = true;  // connections already accepted are still served
+  }
+  wake.notify_all();
+  for (std::thread& t : threads) t.join();
 }
 
 void HttpServer::stop() {
-  stop_requested_ = true;
-  impl_->stop();  // nothing when not listening
+  if (impl_->stopping.exchange(true)) return;
+  const char byte = 1;
+  [[maybe_unused]] const ssize_t n = ::write(impl_->stop_write, &byte, 1);
 }
 
 }  // namespace tg::serve

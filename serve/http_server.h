@@ -1,21 +1,31 @@
 #pragma once
-// The HTTP side of a model server, on cpp-httplib (Debian's
-// libcpp-httplib-dev) with JSON from nlohmann-json: routes whose handlers
-// take and return JSON, and the limits every route gets:
-//   - bodies above max_body_bytes: 413; a JSON route's body must be a JSON
-//     object or array sent as Content-Type application/json, else 400 naming what came;
-//   - a request (line, headers and body) must arrive within request_timeout
-//     from its first byte's wait, else the connection is dropped: a client
-//     sending a byte a second cannot hold a thread (httplib's own read timeout
-//     is per read);
-//   - with an API key set, POST routes answer 403 unless the body's "api_key"
-//     (LibreTranslate's field) or the X-API-Key header holds it;
-//   - a handler's HttpError becomes its status with {"error": message};
-//     QueueFull (serve/batch_queue.h) 503 with Retry-After; other exceptions 500;
-//     messages are cut to kMaxErrorBytes;
-//   - a route's path asked with another method: 405 with Allow;
-//   - two Content-Length headers that differ: 400, and the connection closes
-//     (RFC 9112: a request-smuggling risk behind a proxy);
+// The HTTP side of a model server: an HTTP/1.1 server of its own on POSIX
+// sockets (serve/http_message.h reads and writes the messages), JSON from
+// nlohmann-json, routes whose handlers take a request's fields and return an
+// answer, and the limits every route gets:
+//   - a request (head and body) must arrive within request_timeout from its
+//     first byte's wait, else the connection is dropped (a client sending a
+//     byte a second cannot hold a thread); an idle kept-alive connection is
+//     closed after keep_alive_timeout;
+//   - bodies above max_body_bytes: 413, however framed (Content-Length or
+//     chunked), before they are read; "Expect: 100-continue" is answered;
+//   - pipelined requests are answered in order; a client that half-closes
+//     after its request still gets the answer;
+//   - a request refused before its body is known (malformed, too large) is
+//     answered and its connection closed: the next request's start is unknown;
+//   - a route's body is read as JSON, or as JSON or a form
+//     (serve/request_body.h); another content type: 415;
+//   - with an API key set, routes that need one answer 403 (401 with
+//     OpenAI's error shape) unless it comes as the body's "api_key"
+//     (LibreTranslate's field), X-API-Key, or Authorization: Bearer;
+//   - with rate_limit_per_minute set, a client (by address) asking routes that
+//     need a key more often than that in a minute: 429 with Retry-After;
+//   - a handler's HttpError becomes its status; QueueFull (serve/batch_queue.h)
+//     503 with Retry-After; RequestTooLarge 413; other exceptions 500;
+//     messages cut to kMaxErrorBytes. The error body is {"error": message},
+//     or under /v1/ OpenAI's {"error": {"message", "type", "code"}};
+//   - a route's path asked with another method: 405 with Allow; HEAD is
+//     answered as GET without the body;
 //   - answers go out at once (TCP_NODELAY): without it, every answer after the
 //     first on a kept-alive connection waited ~40 ms for the client's delayed ACK.
 // Binds 127.0.0.1 unless told otherwise. stop() (from any thread, e.g. on
@@ -24,18 +34,13 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
-#include <map>
 #include <memory>
-#include <set>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
-#include "core/error.h"
-
-namespace httplib {
-struct Request;
-}
+#include "serve/http_message.h"
+#include "serve/request_body.h"
 
 namespace tg::serve {
 
@@ -44,26 +49,26 @@ struct ServerOptions {
   int port = 8080;                                // 0: any free port (bind() says which)
   size_t max_body_bytes = 1 << 20;
   std::chrono::seconds request_timeout{10};       // to receive a whole request
-  std::chrono::seconds write_timeout{10};         // per write of the answer
+  std::chrono::seconds write_timeout{10};         // to send an answer
   std::chrono::seconds keep_alive_timeout{5};     // an idle connection is closed after it
   int threads = 64;                               // connections served at once (each kept-alive one holds a thread)
-  std::string api_key;                            // non-empty: POST routes require it
+  std::string api_key;                            // non-empty: the routes that need a key require it
+  int rate_limit_per_minute = 0;                  // per client address, on routes that need a key; 0: none
 };
 
-// A request the handler refuses: HTTP status and a message for {"error": ...}.
-class HttpError : public Error {
- public:
-  HttpError(int status, const std::string& message) : Error(message), status_(status) {}
-  int status() const { return status_; }
+// What a route reads of the body before its handler runs.
+enum class BodyRead { raw, json, json_or_form };
 
- private:
-  int status_;
+struct RouteOptions {
+  BodyRead body = BodyRead::raw;
+  bool needs_key = false;  // with ServerOptions::api_key set; counted by the rate limit
 };
 
-// A POST route's handler: the body (a JSON object or array) -> the answer.
+// A route's handler: the request (with its body as sent) and the body's fields
+// (empty for BodyRead::raw) -> the answer.
+using Handler = std::function<Response(const Request&, const BodyFields&)>;
+// A JSON route: the body's fields -> the JSON answer.
 using JsonHandler = std::function<nlohmann::json(const nlohmann::json& body)>;
-// A POST route that reads the raw body (audio): the body, its content type -> the answer.
-using BodyHandler = std::function<nlohmann::json(const std::string& body, const std::string& content_type)>;
 
 class HttpServer {
  public:
@@ -72,10 +77,12 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
+  // `path` ending in '*' matches every path that starts with what comes before it.
+  void route(const std::string& method, const std::string& path, Handler handler, RouteOptions options = {});
+  // POST, a JSON body, needs the key.
   void post_json(const std::string& path, JsonHandler handler);
-  void post_body(const std::string& path, BodyHandler handler);
   void get_json(const std::string& path, std::function<nlohmann::json()> handler);
-  // A fixed document (the page), served as is.
+  // A fixed document (a page), served as is.
   void get_document(const std::string& path, std::string content_type, std::string body);
 
   // Binds host:port; returns the port. Throws naming host:port when it cannot.
@@ -86,26 +93,24 @@ class HttpServer {
   void stop();
   const ServerOptions& options() const { return options_; }
 
+  // The answer to `request` as the routes give it (no socket): what a
+  // connection sends back for a request it has read.
+  Response answer(Request& request);
+
  private:
   class Impl;
   ServerOptions options_;
   std::unique_ptr<Impl> impl_;
-  std::atomic<bool> stop_requested_ = false;
-  std::map<std::string, std::set<std::string>> methods_;  // path -> the methods it answers (the rest: 405)
-  void answer_other_methods_with_405();
 };
 
-// JSON nested deeper than this is refused before it is parsed: a request
-// must never exhaust the server's stack (parsing, copying or freeing it).
-constexpr int kMaxJsonDepth = 64;
 // At most this many bytes of an error message go back (one that quotes the
 // request is cut, at a character boundary).
 constexpr size_t kMaxErrorBytes = 300;
 
-// The JSON body of a POST route, parsed and checked (a JSON object or array,
-// sent as application/json, nested at most kMaxJsonDepth deep); throws
-// HttpError 400 naming the problem.
-// Exposed for the request-parser fuzz target.
-nlohmann::json parse_json_body(const std::string& body, const std::string& content_type);
+// The error body for `status` and `message` as a route under `path` gives it.
+Response error_response(const std::string& path, int status, const std::string& message);
+
+// A JSON answer.
+Response json_response(const nlohmann::json& body, int status = 200);
 
 }  // namespace tg::serve

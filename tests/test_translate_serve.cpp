@@ -16,6 +16,9 @@
 
 #include <httplib.h>
 
+#include <fmt/format.h>
+
+#include <cctype>
 #include <chrono>
 #include <future>
 #include <nlohmann/json.hpp>
@@ -264,23 +267,25 @@ TEST_CASE("translate serve: bad input and limits answer their status with a mess
                  "--max-characters", "500"});
   check_error(post(server, "/translate", "{\"q\": "), 400, "invalid JSON body");
   check_error(post(server, "/translate", "{\"alternatives\": 1e999999}"), 400, "invalid JSON body: number overflow");  // found by fuzz_serve_request
-  check_error(post(server, "/translate", "q=hallo", "application/x-www-form-urlencoded"), 400,
-              "expected Content-Type application/json, got 'application/x-www-form-urlencoded'");
+  check_error(post(server, "/translate", "hallo", "text/plain"), 415,
+              "expected Content-Type application/json, application/x-www-form-urlencoded or multipart/form-data, got "
+              "'text/plain'");
   check_error(post(server, "/translate", "{\"q\": \"ein \xff hund\"}"), 400, "invalid JSON body");
   check_error(post(server, "/translate", "\"ein hund\""), 400, "expected a JSON object or array, got string");
-  check_error(post(server, "/translate", "{\"text\": \"ein hund\"}"), 400, "\"q\" is missing");
-  check_error(post(server, "/translate", "{\"q\": 7}"), 400, "\"q\" must be a string or a list of strings, got number");
+  check_error(post(server, "/translate", "{\"text\": \"ein hund\"}"), 400, "Invalid request: missing q parameter");
+  check_error(post(server, "/translate", "{\"q\": 7}"), 400, "q must be a string or a list of strings, got number");
   check_error(post(server, "/translate", "{\"q\": \"ein hund\", \"source\": \"fr\"}"), 400,
-              "this model translates de to en; \"source\" 'fr' is not de");
-  check_error(post(server, "/translate", "{\"q\": \"ein hund\", \"target\": \"de\"}"), 400, "\"target\" 'de' is not en");
-  check_error(post(server, "/translate", "{\"q\": \"ein hund\", \"format\": \"html\"}"), 400, "\"format\" 'html'");
+              "fr is not supported: this server's languages are de and en (source)");
+  check_error(post(server, "/translate", "{\"q\": \"a dog\", \"source\": \"en\", \"target\": \"de\"}"), 400,
+              "en to de is not supported: this model translates de to en");
+  check_error(post(server, "/translate", "{\"q\": \"ein hund\", \"format\": \"rtf\"}"), 400, "format 'rtf' is not text or html");
   check_error(post(server, "/translate", "{\"q\": \"ein hund\", \"alternatives\": 2}"), 400,
-              "\"alternatives\" must be between 0 and 1 (the server's --beam 2)");
+              "alternatives must be between 0 and 1 (the server's --beam 2)");
   check_error(post(server, "/translate", "{\"q\": \"ein hund\", \"alternatives\": \"two\"}"), 400,
-              "\"alternatives\" must be an integer, got \"two\"");
+              "alternatives parameter is not a number, got \"two\"");
   check_error(post(server, "/translate", "{\"q\": [\"a\", \"b\", \"c\", \"d\"]}"), 400,
               "4 sentences in one request; the limit is 3 (--max-sentences)");
-  check_error(post(server, "/translate", "{\"q\": []}"), 400, "\"q\" holds no sentence");
+  check_error(post(server, "/translate", "{\"q\": []}"), 400, "q holds no text");
   check_error(post(server, "/translate", "{\"q\": [\"ok\", \"ein mann und eine frau gehen auf der straße\"]}"), 400,
               "q 2 has 9 tokens; the limit is 6");
   check_error(post(server, "/translate", json{{"q", std::string(3000, 'a')}}.dump()), 413, "too large");
@@ -304,10 +309,10 @@ TEST_CASE("translate serve: bad input and limits answer their status with a mess
   CHECK(wrong_get.allow == "POST");
   const Answer wrong_post = post(server, "/health", "{}");
   check_error(wrong_post, 405, "POST /health: this route answers GET");
-  CHECK(wrong_post.allow == "GET");
+  CHECK(wrong_post.allow == "GET, HEAD");
   // An error quoting the request is cut to a few hundred bytes, not echoed whole.
   const Answer long_source = post(server, "/translate", json{{"q", "ein hund"}, {"source", std::string(1500, 'x')}}.dump());
-  check_error(long_source, 400, "\"source\" 'xxx");
+  check_error(long_source, 400, "xxxxxxxx");
   CHECK(long_source.body["error"].get<std::string>().size() < 400);
   CHECK(long_source.body["error"].get<std::string>().find("bytes in all)") != std::string::npos);
   // Still answering after all that.
@@ -389,4 +394,105 @@ TEST_CASE("translate serve: SIGTERM answers the requests in flight, then exits 0
   for (std::future<Answer>& a : answers) CHECK(a.get().status == 200);
   CHECK(status.get() == 0);
   CHECK(server.err().find("SIGTERM: finishing the requests in flight") != std::string::npos);
+}
+
+TEST_CASE("translate serve: LibreTranslate's API: form and multipart bodies, languages, detect, files, html") {
+  Server server({"--beam", "3", "--rate-limit", "1000", "--model-id", "7", "--data-dir", data_dir()});
+  const std::vector<std::string> sentences = some_sentences(2);
+  const std::vector<std::string> expected = expected_translations(sentences, 3);
+  // The same request as JSON, as a form (charset given), and as multipart: the same answer.
+  const Answer as_json = post(server, "/translate", json{{"q", sentences[0]}, {"source", "de"}, {"target", "en"},
+                                                          {"alternatives", 1}}.dump());
+  REQUIRE(as_json.status == 200);
+  CHECK(as_json.body["translatedText"] == expected[0]);
+  CHECK(as_json.body["alternatives"].size() == 1);
+  CHECK_FALSE(as_json.body.contains("detectedLanguage"));  // only for source auto
+  std::string encoded;
+  for (const unsigned char c : sentences[0]) encoded += std::isalnum(c) ? std::string(1, static_cast<char>(c)) : fmt::format("%{:02X}", c);
+  const Answer as_form = post(server, "/translate", "q=" + encoded + "&source=de&target=en&alternatives=1",
+                              "application/x-www-form-urlencoded; charset=utf-8");
+  CHECK(as_form.status == 200);
+  CHECK(as_form.body == as_json.body);
+  const std::string multipart = "--b0undary\r\nContent-Disposition: form-data; name=\"q\"\r\n\r\n" + sentences[0] +
+                                "\r\n--b0undary\r\nContent-Disposition: form-data; name=\"alternatives\"\r\n\r\n1\r\n"
+                                "--b0undary\r\nContent-Disposition: form-data; name=\"source\"\r\n\r\nde\r\n--b0undary--\r\n";
+  const Answer as_multipart = post(server, "/translate", multipart, "multipart/form-data; boundary=b0undary");
+  CHECK(as_multipart.status == 200);
+  CHECK(as_multipart.body == as_json.body);
+  // source auto: the detected language with its confidence (0..100); English to English comes back as it was.
+  const Answer detected = post(server, "/translate", json{{"q", {sentences[1], "a man is riding a bike ."}},
+                                                           {"source", "auto"}, {"target", "en"}}.dump());
+  REQUIRE(detected.status == 200);
+  CHECK(detected.body["translatedText"][0] == expected[1]);
+  CHECK(detected.body["translatedText"][1] == "a man is riding a bike .");
+  CHECK(detected.body["detectedLanguage"][0]["language"] == "de");
+  CHECK(detected.body["detectedLanguage"][1]["language"] == "en");
+  CHECK(detected.body["detectedLanguage"][0]["confidence"].get<double>() > 50);
+  CHECK(detected.body["detectedLanguage"][0]["confidence"].get<double>() <= 100);
+  // POST /detect: every language the identifier knows, the likeliest first, confidences summing to 100.
+  const Answer detect = post(server, "/detect", "q=ein+mann+f%C3%A4hrt+mit+dem+fahrrad", "application/x-www-form-urlencoded");
+  REQUIRE(detect.status == 200);
+  REQUIRE(detect.body.size() == 2);
+  CHECK(detect.body[0]["language"] == "de");
+  CHECK(detect.body[0]["confidence"].get<double>() + detect.body[1]["confidence"].get<double>() == doctest::Approx(100).epsilon(0.01));
+  check_error(post(server, "/detect", "{}"), 400, "Invalid request: missing q parameter");
+  // GET and POST /languages, GET /frontend/settings.
+  for (const Answer& languages : {get(server, "/languages"), post(server, "/languages", "")}) {
+    REQUIRE(languages.status == 200);
+    CHECK(languages.body == json::parse(R"([{"code":"de","name":"German","targets":["en"]},
+                                            {"code":"en","name":"English","targets":[]}])"));
+  }
+  const Answer settings = get(server, "/frontend/settings");
+  CHECK(settings.body["charLimit"] == 50000);
+  CHECK(settings.body["keyRequired"] == false);
+  CHECK(settings.body["supportedFilesFormat"] == json({".txt"}));
+  // format html: the text between the tags is translated, the markup kept.
+  const Answer html = post(server, "/translate", json{{"q", "<p class=\"x\">" + sentences[0] + "</p><br/><script>var a = 1;</script>"},
+                                                       {"source", "de"}, {"format", "html"}}.dump());
+  REQUIRE(html.status == 200);
+  std::string escaped;
+  for (const char c : expected[0]) escaped += c == '&' ? "&amp;" : c == '<' ? "&lt;" : c == '>' ? "&gt;" : std::string(1, c);
+  CHECK(html.body["translatedText"] == "<p class=\"x\">" + escaped + "</p><br/><script>var a = 1;</script>");
+  // POST /translate_file: a .txt, each line translated, empty lines kept; downloaded from the URL given.
+  const std::string file = "--f\r\nContent-Disposition: form-data; name=\"file\"; filename=\"notes.txt\"\r\n"
+                           "Content-Type: text/plain\r\n\r\n" + sentences[0] + "\n\n" + sentences[1] +
+                           "\r\n--f\r\nContent-Disposition: form-data; name=\"source\"\r\n\r\nde\r\n"
+                           "--f\r\nContent-Disposition: form-data; name=\"target\"\r\n\r\nen\r\n--f--\r\n";
+  const Answer translated_file = post(server, "/translate_file", file, "multipart/form-data; boundary=f");
+  REQUIRE(translated_file.status == 200);
+  const std::string url = translated_file.body["translatedFileUrl"];
+  const std::string prefix = "http://127.0.0.1:" + std::to_string(server.port()) + "/download_file/";
+  REQUIRE(url.rfind(prefix, 0) == 0);
+  CHECK(url.substr(url.size() - 10) == ".notes.txt");
+  {
+    httplib::Client c = server.client();
+    const httplib::Result download = c.Get(url.substr(url.find("/download_file/")).c_str());
+    REQUIRE(download);
+    CHECK(download->status == 200);
+    CHECK(download->body == expected[0] + "\n\n" + expected[1]);
+    CHECK(download->get_header_value("Content-Disposition") == "attachment; filename=\"notes.txt\"");
+  }
+  check_error(get(server, "/download_file/nothing.txt"), 404, "no such file");
+  check_error(post(server, "/translate_file", "--f\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n\r\nx\r\n--f--\r\n",
+                   "multipart/form-data; boundary=f"), 400, "file format not supported: 'a.pdf'");
+  check_error(post(server, "/translate_file", "source=de", "application/x-www-form-urlencoded"), 400, "missing file parameter");
+  // OpenNMT-py's routes under /translator, the model's id from --model-id.
+  CHECK(get(server, "/translator/health").body == json{{"status", "ok"}});
+  const Answer onmt_models = get(server, "/translator/models");
+  CHECK(onmt_models.body[0]["model_id"] == 7);
+  CHECK(onmt_models.body[0]["loaded"] == true);
+  CHECK(post(server, "/translator/translate", json::array({{{"src", sentences[0]}, {"id", 7}}}).dump()).body[0][0]["tgt"] == expected[0]);
+  check_error(post(server, "/translator/translate", json::array({{{"src", sentences[0]}, {"id", 0}}}).dump()), 400,
+              "no model with id 0; this server has model 7");
+}
+
+TEST_CASE("translate serve: the API key as Bearer, the rate limit per client") {
+  Server server({"--api-key", "s3cret", "--rate-limit", "3"});
+  CHECK(post(server, "/translate", "{\"q\": \"ein hund\"}", "application/json", {{"Authorization", "Bearer s3cret"}}).status == 200);
+  CHECK(post(server, "/translate", "q=ein+hund&api_key=s3cret", "application/x-www-form-urlencoded").status == 200);
+  CHECK(get(server, "/languages").status == 200);  // no key, not counted
+  check_error(post(server, "/detect", "{\"q\": \"ein hund\"}"), 403, "an API key is required");
+  const Answer limited = post(server, "/translate", "{\"q\": \"ein hund\", \"api_key\": \"s3cret\"}");
+  check_error(limited, 429, "too many requests: the limit is 3 a minute per client (--rate-limit)");
+  CHECK(!limited.retry_after.empty());
 }

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "data/audio/audio_file.h"
+#include "data/audio/resample.h"
 #include "core/creation.h"
 #include "core/error.h"
 #include "ops/reshape.h"
@@ -64,14 +65,14 @@ std::string decode_ids(const std::vector<int64_t>& ids) {
 tg::audio::MelOptions mel_options() { return {.n_fft = 400, .win_length = 400, .hop_length = 160, .n_mels = 80}; }
 
 tg::Tensor features_of(const std::string& wav_path, double max_seconds) {
-  const tg::audio::Audio audio = tg::audio::read_audio(wav_path);
-  if (audio.sample_rate != 16000)
-    tg::fail("{} is sampled at {} Hz; the recogniser reads 16 kHz (scripts/synthesize-speech.sh writes it)", wav_path,
-             audio.sample_rate);
-  if (max_seconds > 0 && audio.seconds() > max_seconds)
+  // The length from the header first: an hour of FLAC is a few hundred KB to send and ~400 MB to decode.
+  const tg::audio::AudioInfo info = tg::audio::probe_audio(wav_path);
+  if (max_seconds > 0 && info.seconds() > max_seconds)
     tg::fail("{} lasts {:.1f} s, more than --max-seconds {} (a batch pads every utterance to its longest): cut it, "
              "leave it out, or raise --max-seconds",
-             wav_path, audio.seconds(), max_seconds);
+             wav_path, info.seconds(), max_seconds);
+  // Any rate is heard at 16 kHz (channels were mixed by read_audio).
+  const tg::audio::Audio audio = tg::audio::resample(tg::audio::read_audio(wav_path), 16000);
   const tg::audio::MelOptions mel = mel_options();
   if (static_cast<int64_t>(audio.samples.size()) < mel.win_length)
     tg::fail("{} holds {} samples ({:.1f} ms); the recogniser needs at least {} ({:.0f} ms at 16 kHz), one analysis "

@@ -26,7 +26,8 @@ struct Utterance {
 
 // The features the recogniser reads: 80 log-mel channels, 25 ms every 10 ms at 16 kHz.
 tg::audio::MelOptions mel_options();
-// max_seconds > 0: longer audio is refused, naming the file.
+// Any format libsndfile reads, at any rate (resampled to 16 kHz; channels mixed). max_seconds > 0:
+// longer audio is refused, naming the file, from its header before it is decoded.
 tg::Tensor features_of(const std::string& wav_path, double max_seconds = 0);
 // The output frames CTC needs to spell `labels`: one each, and a blank between repeated labels.
 int64_t ctc_frames_needed(const std::vector<int64_t>& labels);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -15,6 +16,7 @@
 #include "apps/speech/speech_decode.h"
 #include "apps/speech/speech_model.h"
 #include "apps/speech/speech_page.h"
+#include "apps/speech/transcript_formats.h"
 #include "tapegrad.h"
 
 namespace speech {
@@ -28,9 +30,12 @@ constexpr double kSecondsPerOutputFrame = 0.02;  // 10 ms hop, stride 2 in the f
 
 struct Transcript {
   std::string text;
-  json segments = json::array();
+  std::vector<TimedChar> chars;  // the greedy path's characters and when CTC emits them
   double seconds = 0;
 };
+
+// OpenAI's response_format values.
+const char* const kResponseFormats[] = {"json", "text", "srt", "vtt", "verbose_json"};
 
 // The features of an audio file's bytes (through a private temporary file: libsndfile reads paths); a body
 // that is not 16 kHz audio of a usable length is a 400 naming the problem.
@@ -61,13 +66,26 @@ class SpeechService {
         queue_([this](const std::vector<Utterance>& clips) { return run_batch(clips); }, o.batching) {}
 
   void add_routes(tg::serve::HttpServer& server) {
-    server.post_body("/transcribe", [this](const std::string& body, const std::string&) { return transcribe(body, false); });
-    server.post_body("/transcribe/spectrogram", [this](const std::string& body, const std::string&) {
-      return transcribe(body, true);
-    });
+    using tg::serve::BodyFields;
+    using tg::serve::Request;
+    const tg::serve::RouteOptions raw_audio{.body = tg::serve::BodyRead::raw, .needs_key = true};
+    server.route("POST", "/transcribe", [this](const Request& r, const BodyFields&) {
+      return tg::serve::json_response(transcribe_json(r.body, false));
+    }, raw_audio);
+    server.route("POST", "/transcribe/spectrogram", [this](const Request& r, const BodyFields&) {
+      return tg::serve::json_response(transcribe_json(r.body, true));
+    }, raw_audio);
+    // OpenAI's API: every /v1 route needs the key (Authorization: Bearer) when one is set.
+    server.route("POST", "/v1/audio/transcriptions",
+                 [this](const Request&, const BodyFields& b) { return openai_transcription(b); },
+                 {.body = tg::serve::BodyRead::json_or_form, .needs_key = true});
+    server.route("GET", "/v1/models", [this](const Request&, const BodyFields&) {
+      return tg::serve::json_response({{"object", "list"}, {"data", json::array({{{"id", model_name()}, {"object", "model"},
+                                                                                   {"created", 0}, {"owned_by", "tapegrad"}}})}});
+    }, {.needs_key = true});
     server.get_json("/models", [this] {
       const ModelConfig& c = model_->config();
-      return json::array({{{"id", 0}, {"name", std::filesystem::path(options_.checkpoint).stem().string()},
+      return json::array({{{"id", 0}, {"name", model_name()},
                            {"kind", "ctc"}, {"channels", c.channels}, {"hidden", c.hidden}, {"layers", c.layers},
                            {"classes", kClasses}, {"sample_rate", 16000}, {"parameters", model_->parameter_count()},
                            {"beam", options_.beam}, {"quantize", options_.quantize}}});
@@ -80,6 +98,8 @@ class SpeechService {
   void stop() { queue_.stop(); }
 
  private:
+  std::string model_name() const { return std::filesystem::path(options_.checkpoint).stem().string(); }
+
   // One padded batch through the model (make_batch, as eval pads its batches); each clip's text and the
   // characters' times.
   std::vector<Transcript> run_batch(const std::vector<Utterance>& clips) {
@@ -100,23 +120,71 @@ class SpeechService {
       t.text = decode_ids(options_.beam > 1 ? prefix_beam_decode(rows, n, kClasses, options_.beam)
                                             : greedy_decode(rows, n, kClasses));
       for (const tg::CtcEmission& e : greedy_emissions(rows, n, kClasses))
-        t.segments.push_back({{"char", decode_ids({e.label})}, {"time", static_cast<double>(e.frame) * kSecondsPerOutputFrame}});
+        if (const std::string c = decode_ids({e.label}); !c.empty())
+          t.chars.push_back({c.front(), static_cast<double>(e.frame) * kSecondsPerOutputFrame});
       out.push_back(std::move(t));
     }
     return out;
   }
 
-  json transcribe(const std::string& body, bool with_spectrogram) {
-    if (body.empty()) throw HttpError(400, "the body is empty: send the audio (a 16 kHz WAV) as the request body");
+  // The clip's transcript (waits for its batch); the features when asked for.
+  Transcript transcribe(const std::string& audio, tg::Tensor* features = nullptr) {
+    if (audio.empty()) throw HttpError(400, "the body is empty: send a clip (WAV, FLAC, Ogg, ... at any rate)");
     Utterance clip;  // features only: no path, text or labels
-    clip.features = features_of_bytes(body, options_.max_seconds);
-    const Transcript t = queue_.submit({clip}).get().front();
-    json answer = {{"text", t.text}, {"seconds", t.seconds}, {"segments", t.segments}};
+    clip.features = features_of_bytes(audio, options_.max_seconds);
+    if (features) *features = clip.features;
+    return queue_.submit({clip}).get().front();
+  }
+
+  json transcribe_json(const std::string& body, bool with_spectrogram) {
+    tg::Tensor features;
+    const Transcript t = transcribe(body, &features);
+    json segments = json::array();
+    for (const TimedChar& c : t.chars) segments.push_back({{"char", std::string(1, c.c)}, {"time", c.time}});
+    json answer = {{"text", t.text}, {"seconds", t.seconds}, {"segments", segments}};
     if (with_spectrogram) {  // (frames, mels) row-major, normalised log-mel
-      answer["spectrogram"] = {{"frames", clip.features.size(0)}, {"mels", clip.features.size(1)},
-                               {"frame_seconds", 0.01}, {"values", clip.features.contiguous().to_vector<float>()}};
+      answer["spectrogram"] = {{"frames", features.size(0)}, {"mels", features.size(1)},
+                               {"frame_seconds", 0.01}, {"values", features.contiguous().to_vector<float>()}};
     }
     return answer;
+  }
+
+  // OpenAI's POST /v1/audio/transcriptions: multipart with file, model, language, response_format,
+  // timestamp_granularities[]; prompt and temperature are read and have no effect here.
+  tg::serve::Response openai_transcription(const tg::serve::BodyFields& body) {
+    const tg::serve::FormPart* file = body.file("file");
+    if (!file) throw HttpError(400, "missing the file: a multipart part named file, with a filename");
+    const json& fields = body.fields;
+    auto text_field = [&](const char* name, const std::string& fallback) {
+      const auto it = fields.find(name);
+      if (it == fields.end()) return fallback;
+      if (!it->is_string()) throw HttpError(400, fmt::format("{} must be given once, as text", name));
+      return it->get<std::string>();
+    };
+    if (!fields.contains("model")) throw HttpError(400, "you must provide a model parameter (any name: this server has one model)");
+    const std::string language = text_field("language", "en");
+    if (language != "en" && language != "english")
+      throw HttpError(400, fmt::format("language '{}' is not supported: this recogniser hears English (en)", language));
+    const std::string format = text_field("response_format", "json");
+    if (std::find(std::begin(kResponseFormats), std::end(kResponseFormats), format) == std::end(kResponseFormats))
+      throw HttpError(400, fmt::format("response_format '{}' is not one of json, text, srt, verbose_json, vtt", format));
+    bool want_words = false;
+    for (const char* name : {"timestamp_granularities[]", "timestamp_granularities"})
+      if (const auto it = fields.find(name); it != fields.end())
+        for (const json& g : it->is_array() ? *it : json::array({*it})) {
+          if (g != "word" && g != "segment")
+            throw HttpError(400, fmt::format("timestamp_granularities holds {}: expected word or segment", g.dump()));
+          want_words = want_words || g == "word";
+        }
+    const Transcript t = transcribe(file->value);
+    const std::vector<TimedSpan> words = words_of(t.chars, kSecondsPerOutputFrame);
+    const std::vector<TimedSpan> segments = segments_of(words);
+    tg::serve::Response r;
+    if (format == "json") return tg::serve::json_response({{"text", t.text}});
+    if (format == "verbose_json") return tg::serve::json_response(to_verbose_json(t.text, t.seconds, segments, want_words ? &words : nullptr));
+    r.content_type = format == "vtt" ? "text/vtt; charset=utf-8" : "text/plain; charset=utf-8";
+    r.body = format == "text" ? t.text + "\n" : format == "srt" ? to_srt(segments) : to_vtt(segments);
+    return r;
   }
 
   const ServeOptions& options_;

@@ -2,10 +2,15 @@
 // `speech serve`: a loaded recogniser answers HTTP requests, the
 // clips of concurrent requests run through the model as one padded batch
 // (serve/batch_queue.h), on serve/http_server.h's limits:
-//   POST /transcribe   the audio as the body (WAV, or any format libsndfile reads; 16 kHz)
+//   POST /transcribe   the audio as the body (any format libsndfile reads, any rate: resampled to 16 kHz)
 //                      -> {"text", "seconds", "segments": [{"char", "time"}]}: each character at the
 //                      time CTC emits it (the first frame of its run on the greedy path)
 //   POST /transcribe/spectrogram   the same, with the log-mel features the model read (the page draws them)
+//   POST /v1/audio/transcriptions   OpenAI's API: multipart with file, model, language (en),
+//                      response_format json | text | srt | vtt | verbose_json, timestamp_granularities[]
+//                      (word, segment); errors as {"error": {"message", "type", "code"}};
+//                      Authorization: Bearer as the key (transcript_formats.h: the timings)
+//   GET /v1/models     OpenAI's list: the one model
 //   GET /models, GET /health, GET / (a page: upload or record a clip, the transcript, the alignment)
 // docs/serving.md has the details.
 #include <cstdint>

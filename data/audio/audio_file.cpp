@@ -55,6 +55,15 @@ void check_wave_chunks(const std::string& path) {
 }
 }  // namespace
 
+AudioInfo probe_audio(const std::string& path) {
+  SF_INFO info{};
+  SoundFile file(sf_open(path.c_str(), SFM_READ, &info));
+  if (!file) fail("read_audio: {} is not a sound file libsndfile can read: {}", path, sf_strerror(nullptr));
+  if (info.channels < 1 || info.samplerate < 1)
+    fail("read_audio: {} has {} channels at {} Hz", path, info.channels, info.samplerate);
+  return {static_cast<int64_t>(info.frames), info.samplerate, info.channels};
+}
+
 Audio read_audio(const std::string& path) {
   SF_INFO info{};
   SoundFile file(sf_open(path.c_str(), SFM_READ, &info));

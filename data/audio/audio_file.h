@@ -1,6 +1,7 @@
 #pragma once
 // Reading and writing audio with libsndfile (Debian's libsndfile1): WAV,
 // FLAC, Ogg and the other formats it knows, so no codec is hand-written here.
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,16 @@ struct Audio {
 // a WAV whose data chunk claims more bytes than the file holds, and the first
 // sample that is not a finite number (NaN, inf, or beyond float's range).
 Audio read_audio(const std::string& path);
+// What a file's header says, without decoding it: its frames, rate and
+// channels (a server refuses a clip too long before decoding it). Errors as
+// read_audio's.
+struct AudioInfo {
+  int64_t frames = 0;
+  int sample_rate = 0;
+  int channels = 0;
+  double seconds() const { return sample_rate > 0 ? static_cast<double>(frames) / sample_rate : 0.0; }
+};
+AudioInfo probe_audio(const std::string& path);
 // Writes 16-bit PCM WAV; refuses an empty rate and samples outside [-1, 1]
 // that would clip (naming the first).
 void write_wav(const std::string& path, const Audio& audio);

@@ -485,15 +485,15 @@ struct ServeCommand {
 
   ServeCommand(CLI::App& app, RunOptions& run) {
     cmd = app.add_subcommand("serve",
-                             "answer translation requests over HTTP (LibreTranslate's and OpenNMT-py's JSON, a page "
-                             "at /); SIGTERM or Ctrl-C finishes the requests in flight and stops (docs/serving.md)");
+                             "answer translation requests over HTTP (LibreTranslate's API, OpenNMT-py's, a page at /); "
+                             "SIGTERM or Ctrl-C finishes the requests in flight and stops (docs/serving.md)");
     add_checkpoints_option(cmd, options.checkpoints);
     search.beam = 5;
     search.add_to(cmd);
     serve_flags::add_to(cmd, options.server, options.batching,
                         {.item = "sentence", .items = "sentences", .max_batch_limit = 4096, .max_queue_limit = 1e7,
-                         .api_key_help = "require this key in POST requests (the body's \"api_key\" or the "
-                                         "X-API-Key header); 403 without"});
+                         .api_key_help = "require this key in translation requests (the body's \"api_key\", "
+                                         "X-API-Key or Authorization: Bearer); 403 without"});
     cmd->add_option("--max-tokens", options.max_tokens, "refuse sentences longer than this many tokens (400)")
         ->check(cli_checks::positive())
         ->capture_default_str();
@@ -504,6 +504,12 @@ struct ServeCommand {
                     "refuse requests whose sentences have more characters in all (400), counted before tokenizing")
         ->check(cli_checks::between(1, 1e9))
         ->capture_default_str();
+    cmd->add_option("--model-id", options.model_id, "the model's id in OpenNMT-py's routes (/translator/...)")
+        ->check(cli_checks::between(0, 1e9))
+        ->capture_default_str();
+    cmd->add_option("--data-dir", options.data_dir,
+                    "Multi30k, whose German and English training text teaches the language identifier of /detect "
+                    "and \"source\": \"auto\" (default: $MULTI30K_DIR, then the download cache)");
     run.add_to(cmd);
   }
 

@@ -1,15 +1,23 @@
 #pragma once
 // `translate serve`: a loaded model (or ensemble) answers HTTP
 // requests, sentences of concurrent requests decoded together
-// (serve/batch_queue.h), on serve/http_server.h's limits:
-//   POST /translate              LibreTranslate's format: {"q": "..." | ["...", ...], "source": "de" | "auto",
-//                                "target": "en", "format": "text", "alternatives": N, "api_key": K}
-//                                -> {"translatedText": ..., "alternatives": [...]}; with "attention": true
-//                                also the attention weights (models with attention)
-//   POST /translator/translate   OpenNMT-py's format: [{"src": "...", "id": 0, "n_best": N, "align": true}, ...]
-//                                -> [[{"src", "tgt", "n_best", "pred_score", "align"}, ...]]
-//   GET /models, GET /health, GET / (the page: serve_page.h)
-// docs/serving.md has the details and curl examples.
+// (serve/batch_queue.h), on serve/http_server.h's limits. LibreTranslate's
+// API (JSON or form bodies):
+//   POST /translate        {"q": "..." | [...], "source": "de" | "en" | "auto", "target": "en",
+//                          "format": "text" | "html", "alternatives": N, "api_key": K}
+//                          -> {"translatedText", "alternatives", "detectedLanguage" (source auto)};
+//                          with "attention": true (ours) also the attention weights
+//   POST /detect           {"q": "..."} -> [{"language", "confidence"}, ...]
+//   GET|POST /languages    [{"code", "name", "targets"}]
+//   POST /translate_file   multipart: file (.txt), source, target -> {"translatedFileUrl"}
+//   GET /download_file/ID  the translated file
+//   GET /frontend/settings what LibreTranslate's page asks first
+// OpenNMT-py's, under its root:
+//   POST /translator/translate  [{"src": "...", "id": ID, "n_best": N, "align": true}, ...]
+//                               -> [[{"src", "tgt", "n_best", "pred_score", "align"}, ...]]
+//   GET /translator/models, GET /translator/health
+// and GET /models, GET /health, GET / (the page: serve_page.h).
+// docs/serving.md has the details and examples with curl and with clients others wrote.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -32,6 +40,8 @@ struct ServeOptions {
   int64_t max_tokens = 100;       // per sentence, after tokenization
   int64_t max_sentences = 64;     // per request
   int64_t max_characters = 50000; // per request, all sentences, counted before tokenizing
+  int64_t model_id = 0;           // in OpenNMT-py's routes
+  std::string data_dir;           // Multi30k, for the language identifier ("" : $MULTI30K_DIR, then the cache)
 };
 
 // Loads the model, binds, prints "serving ... on http://host:port", answers

@@ -1,0 +1,205 @@
+#include "serve/request_body.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace tg::serve {
+
+namespace {
+
+std::string lowercase(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+// Whether the JSON text nests arrays and objects deeper than `limit` (brackets inside strings do not count).
+bool nested_deeper_than(const std::string& text, int limit) {
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (const char c : text) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit) return true;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return false;
+}
+
+// Form fields as JSON: each name's value a string, a name given more than once a list of strings.
+nlohmann::json fields_of(const std::vector<FormPart>& parts) {
+  nlohmann::json fields = nlohmann::json::object();
+  for (const FormPart& p : parts) {
+    if (!p.filename.empty()) continue;
+    nlohmann::json& slot = fields[p.name];
+    if (slot.is_null()) slot = p.value;
+    else if (slot.is_string()) slot = nlohmann::json::array({slot, p.value});
+    else slot.push_back(p.value);
+  }
+  return fields;
+}
+
+}  // namespace
+
+const FormPart* BodyFields::file(std::string_view name) const {
+  for (const FormPart& f : files)
+    if (f.name == name) return &f;
+  return nullptr;
+}
+
+std::string media_type(std::string_view content_type) {
+  return lowercase(trim(content_type.substr(0, content_type.find(';'))));
+}
+
+std::string header_parameter(std::string_view header, std::string_view name) {
+  // value; key=token; key="quoted \" string"; ...
+  size_t i = header.find(';');
+  while (i != std::string_view::npos && i < header.size()) {
+    ++i;  // past ';'
+    const size_t key_end = header.find_first_of("=;", i);
+    const std::string key = lowercase(trim(header.substr(i, key_end == std::string_view::npos ? key_end : key_end - i)));
+    if (key_end == std::string_view::npos) return "";
+    i = key_end;
+    if (header[i] == ';') continue;  // a key without a value
+    ++i;  // past '='
+    while (i < header.size() && (header[i] == ' ' || header[i] == '\t')) ++i;
+    std::string value;
+    if (i < header.size() && header[i] == '"') {
+      for (++i; i < header.size() && header[i] != '"'; ++i) {
+        if (header[i] == '\\' && i + 1 < header.size()) ++i;
+        value += header[i];
+      }
+      i = header.find(';', i);
+    } else {
+      const size_t end = header.find(';', i);
+      value = trim(header.substr(i, end == std::string_view::npos ? end : end - i));
+      i = end;
+    }
+    if (key == name) return value;
+  }
+  return "";
+}
+
+std::vector<FormPart> parse_urlencoded(std::string_view body) {
+  std::vector<FormPart> parts;
+  while (!body.empty()) {
+    const size_t amp = body.find('&');
+    const std::string_view pair = body.substr(0, amp);
+    if (!pair.empty()) {
+      const size_t eq = pair.find('=');
+      FormPart p;
+      p.name = percent_decode(pair.substr(0, eq), true, "the form body");
+      if (eq != std::string_view::npos) p.value = percent_decode(pair.substr(eq + 1), true, "the form body");
+      parts.push_back(std::move(p));
+    }
+    body = amp == std::string_view::npos ? std::string_view() : body.substr(amp + 1);
+  }
+  return parts;
+}
+
+std::vector<FormPart> parse_multipart(std::string_view body, std::string_view content_type) {
+  const std::string boundary = header_parameter(content_type, "boundary");
+  if (boundary.empty() || boundary.size() > 70)
+    throw HttpError(400, fmt::format("multipart/form-data needs a boundary of 1 to 70 characters, got '{}'",
+                                     boundary.substr(0, 80)));
+  const std::string delimiter = "--" + boundary;
+  // The first delimiter opens the body or follows a line of preamble.
+  size_t at = body.substr(0, delimiter.size()) == delimiter ? 0 : body.find("\r\n" + delimiter);
+  if (at == std::string_view::npos) throw HttpError(400, "multipart body without its boundary line");
+  at += at == 0 ? delimiter.size() : delimiter.size() + 2;
+  std::vector<FormPart> parts;
+  for (;;) {
+    if (body.substr(at, 2) == "--") return parts;  // the closing delimiter
+    while (at < body.size() && (body[at] == ' ' || body[at] == '\t')) ++at;  // transport padding
+    if (body.substr(at, 2) != "\r\n") throw HttpError(400, "multipart boundary line not ended by CRLF");
+    at += 2;
+    if (parts.size() == kMaxFormParts) throw HttpError(400, fmt::format("more than {} parts in a multipart body", kMaxFormParts));
+    FormPart part;
+    bool form_data = false;
+    for (size_t lines = 0;; ++lines) {
+      const size_t end = body.find("\r\n", at);
+      if (end == std::string_view::npos) throw HttpError(400, "multipart part headers not ended by an empty line");
+      const std::string_view line = body.substr(at, end - at);
+      at = end + 2;
+      if (line.empty()) break;
+      if (lines == kMaxPartHeaders) throw HttpError(400, fmt::format("more than {} header lines in a multipart part", kMaxPartHeaders));
+      const size_t colon = line.find(':');
+      if (colon == std::string_view::npos)
+        throw HttpError(400, fmt::format("malformed multipart part header '{}'", line.substr(0, 60)));
+      const std::string name = lowercase(trim(line.substr(0, colon)));
+      const std::string_view value = trim(line.substr(colon + 1));
+      if (name == "content-disposition") {
+        form_data = media_type(value) == "form-data";
+        part.name = header_parameter(value, "name");
+        part.filename = header_parameter(value, "filename");
+      } else if (name == "content-type") {
+        part.content_type = std::string(value);
+      }
+    }
+    if (!form_data) throw HttpError(400, "a multipart part without Content-Disposition: form-data");
+    if (part.name.empty()) throw HttpError(400, "a multipart part without a name");
+    const size_t end = body.find("\r\n" + delimiter, at);
+    if (end == std::string_view::npos)
+      throw HttpError(400, fmt::format("multipart part '{}' is not closed by its boundary", part.name.substr(0, 60)));
+    part.value = body.substr(at, end - at);
+    parts.push_back(std::move(part));
+    at = end + 2 + delimiter.size();
+  }
+}
+
+nlohmann::json parse_json_body(const std::string& body, const std::string& content_type) {
+  if (media_type(content_type) != "application/json")
+    throw HttpError(415, fmt::format("expected Content-Type application/json, got '{}'",
+                                     content_type.empty() ? std::string("none") : content_type));
+  if (nested_deeper_than(body, kMaxJsonDepth))
+    throw HttpError(400, fmt::format("invalid JSON body: nested deeper than {} levels", kMaxJsonDepth));
+  nlohmann::json json;
+  try {
+    json = nlohmann::json::parse(body);
+  } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for a number that overflows
+    // e.what(): "[json.exception.parse_error.101] parse error at line 1, column 2: syntax error ..."
+    std::string what = e.what();
+    if (const size_t at = what.find("] "); at != std::string::npos) what = what.substr(at + 2);
+    throw HttpError(400, "invalid JSON body: " + what);
+  }
+  if (!json.is_object() && !json.is_array())
+    throw HttpError(400, fmt::format("expected a JSON object or array, got {}", json.type_name()));
+  return json;
+}
+
+BodyFields parse_body_fields(const std::string& body, const std::string& content_type, BodyKinds kinds) {
+  const std::string type = media_type(content_type);
+  BodyFields out;
+  if (kinds == BodyKinds::json_or_form && type == "application/x-www-form-urlencoded") {
+    out.fields = fields_of(parse_urlencoded(body));
+  } else if (kinds == BodyKinds::json_or_form && type == "multipart/form-data") {
+    std::vector<FormPart> parts = parse_multipart(body, content_type);
+    out.fields = fields_of(parts);
+    for (FormPart& p : parts)
+      if (!p.filename.empty()) out.files.push_back(std::move(p));
+  } else if (kinds == BodyKinds::json_or_form && type != "application/json") {
+    throw HttpError(415, fmt::format("expected Content-Type application/json, application/x-www-form-urlencoded or "
+                                     "multipart/form-data, got '{}'",
+                                     content_type.empty() ? std::string("none") : content_type));
+  } else {
+    out.fields = parse_json_body(body, content_type);
+  }
+  return out;
+}
+
+}  // namespace tg::serve

@@ -1,0 +1,352 @@
+// serve/: the HTTP/1.1 server the servers share, in process with routes of
+// the test's own, met as hostile and ordinary clients meet it on loopback:
+// pipelined requests, a half-closed connection, chunked bodies over the
+// limit, malformed and conflicting framing (answered, then the connection
+// closed), Expect: 100-continue, HEAD and 405, JSON, form and multipart
+// bodies, the API key in each place it may come, the rate limit, OpenAI's
+// error shape; and the message reader and the form parsers on their own.
+#include <doctest/doctest.h>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <regex>
+#include <thread>
+
+#include "serve/http_server.h"
+
+namespace {
+
+using namespace tg::serve;
+using nlohmann::json;
+
+// An HttpServer on a free loopback port, serving on a thread of its own: POST /echo answers the fields it
+// read (JSON or form, files by name and size), GET /hello a fixed answer, POST /raw the body's size.
+class TestServer {
+ public:
+  explicit TestServer(ServerOptions options = {}) : server_(with_free_port(std::move(options))) {
+    server_.route("POST", "/echo", [](const Request&, const BodyFields& body) {
+      json files = json::object();
+      for (const FormPart& f : body.files)
+        files[f.name] = {{"filename", f.filename}, {"bytes", f.value.size()}, {"content_type", f.content_type}};
+      return json_response({{"fields", body.fields}, {"files", files}});
+    }, {.body = BodyRead::json_or_form, .needs_key = true});
+    server_.route("POST", "/raw", [](const Request& r, const BodyFields&) {
+      return json_response({{"bytes", r.body.size()}});
+    });
+    server_.get_json("/hello", [] { return json{{"hello", "world"}}; });
+    server_.route("GET", "/v1/models", [](const Request&, const BodyFields&) { return json_response({{"data", json::array()}}); },
+                  {.needs_key = true});
+    server_.route("GET", "/files/*", [](const Request& r, const BodyFields&) { return json_response({{"path", r.path}}); });
+    port_ = server_.bind();
+    thread_ = std::thread([this] { server_.serve(); });
+  }
+  ~TestServer() {
+    server_.stop();
+    thread_.join();
+  }
+  int port() const { return port_; }
+  HttpServer& server() { return server_; }
+
+ private:
+  static ServerOptions with_free_port(ServerOptions o) {
+    o.port = 0;
+    o.threads = 4;
+    return o;
+  }
+  HttpServer server_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+int connect_to(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  timeval timeout{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  return fd;
+}
+
+// Sends `request` in one write (then half-closes when asked) and returns all the server writes until it
+// closes, and whether it closed (rather than the 10 s receive timeout passing).
+struct Exchange {
+  std::string bytes;
+  bool closed = false;
+};
+Exchange exchange(int port, const std::string& request, bool half_close = false) {
+  const int fd = connect_to(port);
+  REQUIRE(send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size()));
+  if (half_close) shutdown(fd, SHUT_WR);
+  Exchange out;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = recv(fd, buffer, sizeof buffer, 0)) > 0) out.bytes.append(buffer, static_cast<size_t>(n));
+  out.closed = n == 0;
+  close(fd);
+  return out;
+}
+
+// The answers in a stream of them: status and body of each.
+struct Answer {
+  int status = 0;
+  std::string head;
+  json body;
+};
+std::vector<Answer> answers_in(const std::string& bytes) {
+  std::vector<Answer> out;
+  size_t at = 0;
+  while (at < bytes.size()) {
+    const size_t head_end = bytes.find("\r\n\r\n", at);
+    REQUIRE(head_end != std::string::npos);
+    Answer a;
+    a.head = bytes.substr(at, head_end - at);
+    a.status = std::stoi(a.head.substr(9, 3));
+    std::smatch m;
+    REQUIRE(std::regex_search(a.head, m, std::regex("Content-Length: (\\d+)")));
+    const size_t length = std::stoul(m[1]);
+    a.body = json::parse(bytes.substr(head_end + 4, length), nullptr, false);
+    out.push_back(a);
+    at = head_end + 4 + length;
+  }
+  return out;
+}
+
+std::string post(const std::string& path, const std::string& body, const std::string& type = "application/json",
+                 const std::string& extra_headers = "") {
+  return "POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: " + type + "\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n" + extra_headers + "\r\n" + body;
+}
+
+}  // namespace
+
+TEST_CASE("HTTP server: pipelined requests are answered in order, a half-closed client gets its answer") {
+  TestServer server;
+  // Five requests in one write, the last asking to close.
+  std::string five;
+  for (int i = 0; i < 4; ++i) five += post("/echo", json{{"n", i}}.dump());
+  five += "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  const Exchange e = exchange(server.port(), five);
+  CHECK(e.closed);
+  const std::vector<Answer> answers = answers_in(e.bytes);
+  REQUIRE(answers.size() == 5);
+  for (int i = 0; i < 4; ++i) CHECK(answers[i].body["fields"]["n"] == i);
+  CHECK(answers[4].body["hello"] == "world");
+  // Request, then shutdown(SHUT_WR): answered, then closed.
+  const Exchange half = exchange(server.port(), post("/echo", "{\"q\": \"ein hund\"}"), true);
+  REQUIRE(answers_in(half.bytes).size() == 1);
+  CHECK(answers_in(half.bytes)[0].body["fields"]["q"] == "ein hund");
+  CHECK(half.closed);
+}
+
+TEST_CASE("HTTP server: framing the server refuses is answered, then the connection closed") {
+  ServerOptions options;
+  options.max_body_bytes = 1000;
+  TestServer server(options);
+  auto refused = [&](const std::string& request, int status, const std::string& message) {
+    CAPTURE(request.substr(0, 120));
+    const Exchange e = exchange(server.port(), request + post("/echo", "{}"));  // a second request the server must not read
+    CHECK(e.closed);
+    const std::vector<Answer> answers = answers_in(e.bytes);
+    REQUIRE(answers.size() == 1);
+    CHECK(answers[0].status == status);
+    CHECK_MESSAGE(answers[0].body["error"].get<std::string>().find(message) != std::string::npos, answers[0].body.dump());
+    CHECK(answers[0].head.find("Connection: close") != std::string::npos);
+  };
+  refused("POST /echo HTTP/1.1\r\nContent-Length: -5\r\n\r\n", 400, "Content-Length '-5' is not a length");
+  refused("POST /echo HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", 400, "two Content-Length headers that differ");
+  refused("POST /echo HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", 400,
+          "both Transfer-Encoding and Content-Length");
+  refused("POST /echo HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "only chunked");
+  refused("GARBAGE\r\n\r\n", 400, "malformed request line");
+  refused("GET /hello HTTP/2.0\r\n\r\n", 505, "HTTP/1.1");
+  refused("GET /hello HTTP/1.1\r\nno colon here\r\n\r\n", 400, "malformed header line");
+  refused("GET /hello HTTP/1.1\r\nX: " + std::string(20000, 'a') + "\r\n\r\n", 431, "longer than 16384 bytes");
+  refused("POST /echo HTTP/1.1\r\nContent-Length: 5000\r\n\r\n", 413, "5000 bytes; the limit is 1000");
+  // A chunked body is held to the same limit, refused when its chunks pass it, before the rest is read.
+  std::string chunked = "POST /raw HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (int i = 0; i < 20; ++i) chunked += "100\r\n" + std::string(256, 'a') + "\r\n";
+  refused(chunked + "0\r\n\r\n", 413, "chunks pass the limit of 1000 bytes");
+  refused("POST /raw HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400, "chunk size 'zz' is not hexadecimal");
+  // A chunked body under the limit, with an extension and a trailer, is read whole.
+  const Exchange ok = exchange(server.port(), "POST /raw HTTP/1.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                                              "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nTrailer: x\r\n\r\n");
+  REQUIRE(answers_in(ok.bytes).size() == 1);
+  CHECK(answers_in(ok.bytes)[0].body["bytes"] == 11);
+}
+
+TEST_CASE("HTTP server: Expect 100-continue, HEAD, 404, 405 with Allow, prefix routes") {
+  TestServer server;
+  {
+    const int fd = connect_to(server.port());
+    const std::string head = "POST /raw HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n";
+    REQUIRE(send(fd, head.data(), head.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(head.size()));
+    char buffer[256];
+    const ssize_t n = recv(fd, buffer, sizeof buffer, 0);
+    REQUIRE(n > 0);
+    CHECK(std::string(buffer, static_cast<size_t>(n)) == "HTTP/1.1 100 Continue\r\n\r\n");
+    REQUIRE(send(fd, "abcd", 4, MSG_NOSIGNAL) == 4);
+    const ssize_t m = recv(fd, buffer, sizeof buffer, 0);
+    REQUIRE(m > 0);
+    CHECK(std::string(buffer, static_cast<size_t>(m)).find("{\"bytes\":4}") != std::string::npos);
+    close(fd);
+  }
+  const Exchange head = exchange(server.port(), "HEAD /hello HTTP/1.1\r\nConnection: close\r\n\r\n");
+  CHECK(head.bytes.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+  CHECK(head.bytes.find("Content-Length: 17") != std::string::npos);
+  CHECK(head.bytes.substr(head.bytes.size() - 4) == "\r\n\r\n");  // no body
+  const auto one = [&](const std::string& request) {
+    const std::vector<Answer> a = answers_in(exchange(server.port(), request).bytes);
+    REQUIRE(a.size() == 1);
+    return a[0];
+  };
+  const Answer missing = one("GET /nothing HTTP/1.1\r\nConnection: close\r\n\r\n");
+  CHECK(missing.status == 404);
+  CHECK(missing.body["error"] == "no route GET /nothing");
+  const Answer wrong = one("DELETE /echo HTTP/1.1\r\nConnection: close\r\n\r\n");
+  CHECK(wrong.status == 405);
+  CHECK(wrong.head.find("Allow: POST") != std::string::npos);
+  const Answer file = one("GET /files/a%20b.txt?x=1 HTTP/1.1\r\nConnection: close\r\n\r\n");
+  CHECK(file.body["path"] == "/files/a b.txt");
+  // HTTP/1.0 closes unless asked to keep alive.
+  CHECK(exchange(server.port(), "GET /hello HTTP/1.0\r\n\r\n").closed);
+}
+
+TEST_CASE("HTTP server: JSON, form and multipart bodies; another content type is 415") {
+  TestServer server;
+  const auto echo = [&](const std::string& body, const std::string& type) {
+    const std::vector<Answer> a = answers_in(exchange(server.port(), post("/echo", body, type, "Connection: close\r\n")).bytes);
+    REQUIRE(a.size() == 1);
+    return a[0];
+  };
+  CHECK(echo("{\"q\": [\"a\", \"b\"]}", "application/json; charset=utf-8").body["fields"]["q"] == json({"a", "b"}));
+  const Answer form = echo("q=ein+hund%21&q=%C3%A4&alternatives=2&empty=", "application/x-www-form-urlencoded; charset=UTF-8");
+  CHECK(form.body["fields"]["q"] == json({"ein hund!", "\u00e4"}));
+  CHECK(form.body["fields"]["alternatives"] == "2");
+  CHECK(form.body["fields"]["empty"] == "");
+  CHECK(echo("q=%zz", "application/x-www-form-urlencoded").status == 400);
+  const std::string multipart =
+      std::string("preamble\r\n--XyZ\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nwhisper-1\r\n"
+      "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a;b.wav\"\r\nContent-Type: audio/wav\r\n\r\n") +
+      std::string("RIFF\r\n--Xy\0bytes", 16) + "\r\n--XyZ--\r\nepilogue";
+  const Answer parts = echo(multipart, "multipart/form-data; boundary=\"XyZ\"");
+  CHECK(parts.status == 200);
+  CHECK(parts.body["fields"]["model"] == "whisper-1");
+  CHECK(parts.body["files"]["file"]["filename"] == "a;b.wav");
+  CHECK(parts.body["files"]["file"]["content_type"] == "audio/wav");
+  CHECK(parts.body["files"]["file"]["bytes"] == 16);
+  const Answer unclosed = echo("--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nvalue", "multipart/form-data; boundary=XyZ");
+  CHECK(unclosed.status == 400);
+  CHECK(unclosed.body["error"] == "multipart part 'a' is not closed by its boundary");
+  CHECK(echo("x", "multipart/form-data").body["error"].get<std::string>().find("needs a boundary") != std::string::npos);
+  const Answer text = echo("hallo", "text/plain");
+  CHECK(text.status == 415);
+  CHECK(text.body["error"].get<std::string>().find("got 'text/plain'") != std::string::npos);
+}
+
+TEST_CASE("HTTP server: the API key from the body, X-API-Key or Bearer; OpenAI's error shape; the rate limit") {
+  ServerOptions options;
+  options.api_key = "s3cret";
+  options.rate_limit_per_minute = 7;
+  TestServer server(options);
+  const auto status_of = [&](const std::string& request) {
+    const std::vector<Answer> a = answers_in(exchange(server.port(), request).bytes);
+    REQUIRE(a.size() == 1);
+    return a[0];
+  };
+  const Answer none = status_of(post("/echo", "{}", "application/json", "Connection: close\r\n"));
+  CHECK(none.status == 403);
+  CHECK(none.body["error"].get<std::string>().find("an API key is required") == 0);
+  CHECK(status_of(post("/echo", "{\"api_key\": \"guess\"}", "application/json", "Connection: close\r\n")).status == 403);
+  CHECK(status_of(post("/echo", "{\"api_key\": \"s3cret\"}", "application/json", "Connection: close\r\n")).status == 200);
+  CHECK(status_of(post("/echo", "api_key=s3cret", "application/x-www-form-urlencoded", "Connection: close\r\n")).status == 200);
+  CHECK(status_of(post("/echo", "{}", "application/json", "X-API-Key: s3cret\r\nConnection: close\r\n")).status == 200);
+  CHECK(status_of(post("/echo", "{}", "application/json", "Authorization: Bearer s3cret\r\nConnection: close\r\n")).status == 200);
+  // Under /v1/: 401 and OpenAI's {"error": {"message", "type", "code"}}.
+  const Answer openai = status_of("GET /v1/models HTTP/1.1\r\nAuthorization: Bearer nope\r\nConnection: close\r\n\r\n");
+  CHECK(openai.status == 401);
+  CHECK(openai.body["error"]["message"] == "invalid API key");
+  CHECK(openai.body["error"]["type"] == "authentication_error");
+  CHECK(openai.body["error"]["code"] == "invalid_api_key");
+  // Seven requests to keyed routes from this address this minute, refused ones included (a client guessing
+  // keys is limited too): the next is 429 with Retry-After. Routes without a key are not counted.
+  const Answer limited = status_of(post("/echo", "{\"api_key\": \"s3cret\"}", "application/json", "Connection: close\r\n"));
+  CHECK(limited.status == 429);
+  CHECK(limited.head.find("Retry-After: ") != std::string::npos);
+  CHECK(limited.body["error"].get<std::string>().find("the limit is 7 a minute per client") != std::string::npos);
+  CHECK(status_of("GET /hello HTTP/1.1\r\nConnection: close\r\n\r\n").status == 200);
+}
+
+TEST_CASE("HTTP server: a slow client is dropped after the request timeout; stop() with a kept-alive idle client") {
+  ServerOptions options;
+  options.request_timeout = std::chrono::seconds(1);
+  options.keep_alive_timeout = std::chrono::seconds(30);
+  auto server = std::make_unique<TestServer>(options);
+  const int fd = connect_to(server->port());
+  const std::string request = "POST /raw HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n";
+  const auto start = std::chrono::steady_clock::now();
+  bool dropped = false;
+  for (const char c : request) {
+    if (send(fd, &c, 1, MSG_NOSIGNAL) != 1) {
+      dropped = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  char byte;
+  if (!dropped) dropped = recv(fd, &byte, 1, 0) <= 0;
+  CHECK(dropped);
+  CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < 5);
+  close(fd);
+  // A kept-alive connection waiting for its next request does not hold stop() for the 30 s keep-alive.
+  const int idle = connect_to(server->port());
+  const std::string hello = "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n";
+  REQUIRE(send(idle, hello.data(), hello.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(hello.size()));
+  char buffer[512];
+  REQUIRE(recv(idle, buffer, sizeof buffer, 0) > 0);
+  const auto stopping = std::chrono::steady_clock::now();
+  server.reset();
+  CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - stopping).count() < 3);
+  close(idle);
+}
+
+TEST_CASE("RequestReader: requests cut anywhere read the same; the end of the stream inside one is an Error") {
+  const std::string two = "POST /a?x=1&y=%C3%A4 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
+                          "\r\nGET /b HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n";
+  for (size_t chunk : {1, 2, 7, 4096}) {
+    CAPTURE(chunk);
+    StringSource source(two, chunk);
+    RequestReader reader(source, 100);
+    Request r;
+    REQUIRE(reader.read(r));
+    CHECK(r.method == "POST");
+    CHECK(r.path == "/a");
+    CHECK(r.query.at("y") == "\u00e4");
+    CHECK(r.header("host") == "x");
+    CHECK(r.body == "abc");
+    REQUIRE(reader.read(r));  // the empty line between requests is skipped
+    CHECK(r.path == "/b");
+    CHECK(r.body == "hi");
+    CHECK_FALSE(reader.read(r));
+  }
+  StringSource cut("POST /a HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc");
+  RequestReader reader(cut, 100);
+  Request r;
+  CHECK_THROWS_AS(reader.read(r), tg::Error);
+}
+
+TEST_CASE("form parsers: parameters quoted and not, fields given twice, files apart") {
+  CHECK(header_parameter("multipart/form-data; boundary=abc", "boundary") == "abc");
+  CHECK(header_parameter("form-data; name=\"a\\\"b\"; filename=\"x;y.wav\"", "filename") == "x;y.wav");
+  CHECK(header_parameter("form-data; name=\"a\\\"b\"; filename=\"x;y.wav\"", "name") == "a\"b");
+  CHECK(header_parameter("text/plain; charset", "charset").empty());
+  CHECK(media_type(" Application/JSON ; charset=utf-8") == "application/json");
+  const BodyFields fields = parse_body_fields("a=1&b=2&a=3", "application/x-www-form-urlencoded", BodyKinds::json_or_form);
+  CHECK(fields.fields == json{{"a", {"1", "3"}}, {"b", "2"}});
+  CHECK_THROWS_AS(parse_body_fields("a=1", "application/x-www-form-urlencoded", BodyKinds::json), HttpError);
+}
