@@ -1,4 +1,5 @@
 #pragma once
-// The audio library (tapegrad-audio): audio files and log-mel features.
+// The audio library (tapegrad-audio): audio files, resampling and log-mel features.
 #include "data/audio/audio_file.h"
 #include "data/audio/features.h"
+#include "data/audio/resample.h"

@@ -28,6 +28,8 @@ for arg in "$@"; do
   esac
 done
 scripts/install-deps.sh || exit 1
+# Client libraries others wrote, for tests/check_clients.py; without them that test reports itself skipped.
+$sanitize || scripts/install-clients.sh || echo "client libraries not installed: the clients test will be skipped"
 if $sanitize; then
   # clang, ASan + UBSan (its -fsanitize=undefined includes float-cast-overflow);
   # the same build holds the fuzz targets (scripts/fuzz.sh).
@@ -37,9 +39,10 @@ if $sanitize; then
   export TAPEGRAD_SANITIZE=1
   export ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:abort_on_error=1:detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:abort_on_error=1:print_stacktrace=1}
-  # The reruns on the other product path and the long training example are left out: minutes each under
-  # the sanitizers for code the rest of the suite runs sanitized (tests/meson.build, examples/meson.build).
-  test_args=(--timeout-multiplier 4 --no-suite product_paths --no-suite long_training --no-suite installed)
+  # The reruns on the other product path, the long training example and the npm clients are left out:
+  # minutes each under the sanitizers for code the rest of the suite runs sanitized (tests/meson.build,
+  # examples/meson.build; test_http_server holds the server to the same requests).
+  test_args=(--timeout-multiplier 4 --no-suite product_paths --no-suite long_training --no-suite installed --no-suite clients)
 else
   build=${BUILD_DIR:-build}
   read -r -a setup <<<"${MESON_OPTIONS:-}"

@@ -149,6 +149,55 @@ curl -s -H 'Content-Type: audio/wav' --data-binary '' "http://127.0.0.1:$port/tr
 expect 'the body is empty' "$dir/empty.json"
 curl -s "http://127.0.0.1:$port/models" >"$dir/models.json"
 expect '"kind":"ctc"' "$dir/models.json"
+# OpenAI's POST /v1/audio/transcriptions (multipart, as curl -F sends it): each response_format, its
+# timings parsed; the clip at 8 kHz stereo and as 48 kHz FLAC is resampled, not refused; errors in OpenAI's shape.
+sox "$dir/corpus/test/000000.wav" -r 8000 -c 2 "$dir/clip8k.wav" && sox "$dir/corpus/test/000000.wav" -r 48000 "$dir/clip48k.flac" ||
+  fail "sox: the resampled clips"
+v1="http://127.0.0.1:$port/v1/audio/transcriptions"
+for format in json text srt vtt verbose_json; do
+  curl -s -F "file=@$dir/corpus/test/000000.wav" -F model=whisper-1 -F response_format=$format \
+    -F 'timestamp_granularities[]=word' -F 'timestamp_granularities[]=segment' "$v1" >"$dir/v1.$format" ||
+    fail "POST /v1/audio/transcriptions response_format=$format"
+done
+for clip in clip8k.wav clip48k.flac; do
+  curl -s -F "file=@$dir/$clip" -F model=whisper-1 "$v1" >"$dir/v1.$clip.json" || fail "POST $clip"
+done
+curl -s -F "file=@$dir/corpus/test/000000.wav" -F model=whisper-1 -F response_format=docx "$v1" >"$dir/v1.bad_format"
+curl -s -F "file=@$dir/corpus/test/000000.wav" "$v1" >"$dir/v1.no_model"
+python3 - "$dir" "$dir/greedy.out" <<'PY' || fail "OpenAI's transcription API"
+import json, re, sys
+d, expected = sys.argv[1], open(sys.argv[2]).read().rstrip("\n")
+read = lambda name: open(f"{d}/v1.{name}").read()
+assert json.loads(read("json")) == {"text": expected}, read("json")
+assert read("text") == expected + "\n", read("text")
+verbose = json.loads(read("verbose_json"))
+assert verbose["text"] == expected and verbose["task"] == "transcribe" and verbose["duration"] > 0, verbose
+words, segments = verbose["words"], verbose["segments"]
+assert " ".join(w["word"] for w in words) == " ".join(expected.split()), (words, expected)
+assert all(0 <= w["start"] <= w["end"] <= verbose["duration"] + 0.05 for w in words), words
+def cues(text, mark):  # (start, end, text) of each cue, times in seconds
+    stamp = r"(\d\d):(\d\d):(\d\d)" + re.escape(mark) + r"(\d\d\d)"
+    seconds = lambda m, i: int(m[i]) * 3600 + int(m[i + 1]) * 60 + int(m[i + 2]) + int(m[i + 3]) / 1000
+    return [(seconds(m, 1), seconds(m, 5), m[9]) for m in re.finditer(stamp + " --> " + stamp + r"\n(.*)\n", text)]
+srt, vtt = read("srt"), read("vtt")
+assert vtt.startswith("WEBVTT\n\n"), vtt
+for got in (cues(srt, ","), cues(vtt, ".")):
+    assert [c[2] for c in got] == [s["text"] for s in segments], (got, segments)
+    assert all(abs(c[0] - s["start"]) < 0.001 and abs(c[1] - s["end"]) < 0.001 for c, s in zip(got, segments)), got
+assert srt.count(" --> ") == len(segments) and re.match(r"^1\n", srt or "1\n"), srt
+for clip in ("clip8k.wav", "clip48k.flac"):
+    assert isinstance(json.load(open(f"{d}/v1.{clip}.json"))["text"], str), clip
+bad = json.loads(read("bad_format"))["error"]
+assert bad["type"] == "invalid_request_error" and "response_format 'docx'" in bad["message"], bad
+assert "model parameter" in json.loads(read("no_model"))["error"]["message"], read("no_model")
+PY
+curl -s "http://127.0.0.1:$port/v1/models" >"$dir/v1_models.json"
+expect '"object":"model"' "$dir/v1_models.json"
+# speech transcribe reads them too: any rate, channels mixed.
+for clip in clip8k.wav clip48k.flac; do
+  "$speech" transcribe "$dir/$clip" --checkpoint "$dir/ck/best.safetensors" >/dev/null 2>"$dir/transcribe.err" ||
+    { cat "$dir/transcribe.err"; fail "transcribe $clip"; }
+done
 curl -s "http://127.0.0.1:$port/" >"$dir/page.html"
 expect '<canvas id="alignment"' "$dir/page.html"
 # The page in headless Chromium: upload the clip, read the transcript (skipped without chromium).

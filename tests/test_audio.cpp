@@ -61,6 +61,45 @@ TEST_CASE("write_wav then read_audio gives the samples back to 16-bit precision"
   std::remove(path.c_str());
 }
 
+TEST_CASE("probe_audio reads the header's frames, rate and channels without decoding") {
+  const std::string path = temp_path("probe.wav");
+  tg::audio::write_wav(path, tone(440, 22050, 4410));
+  const tg::audio::AudioInfo info = tg::audio::probe_audio(path);
+  CHECK(info.frames == 4410);
+  CHECK(info.sample_rate == 22050);
+  CHECK(info.channels == 1);
+  CHECK(info.seconds() == doctest::Approx(0.2));
+  std::remove(path.c_str());
+  CHECK_THROWS_WITH_AS(tg::audio::probe_audio(temp_path("missing.wav")), doctest::Contains("missing.wav"), tg::Error);
+}
+
+TEST_CASE("resample: a tone keeps its frequency and amplitude up and down; what the new rate cannot hold is removed") {
+  // Against the tone computed at the new rate (skipping the filter's reach at each end, 16 zero crossings).
+  const auto worst_error = [](const Audio& got, double hz, double amplitude) {
+    double worst = 0;
+    for (size_t n = 200; n + 200 < got.samples.size(); ++n)
+      worst = std::max(worst, std::abs(got.samples[n] - amplitude * std::sin(2 * std::numbers::pi * hz * static_cast<double>(n) / got.sample_rate)));
+    return worst;
+  };
+  for (const auto& [from, to] : std::vector<std::pair<int, int>>{{48000, 16000}, {8000, 16000}, {44100, 16000}, {22050, 16000}}) {
+    CAPTURE(from);
+    const Audio in = tone(1000, from, from);  // 1 s of 1 kHz at 0.5
+    const Audio out = tg::audio::resample(in, to);
+    CHECK(out.sample_rate == to);
+    CHECK(out.samples.size() == static_cast<size_t>(std::ceil(static_cast<double>(in.samples.size()) * to / from)));
+    CHECK(worst_error(out, 1000, 0.5) < 2e-3);
+  }
+  // 12 kHz at 48 kHz is above 16 kHz's Nyquist (8 kHz): removed, not folded back to 4 kHz.
+  const Audio high = tg::audio::resample(tone(12000, 48000, 48000), 16000);
+  double power = 0;
+  for (size_t n = 200; n + 200 < high.samples.size(); ++n) power += high.samples[n] * high.samples[n];
+  CHECK(std::sqrt(power / static_cast<double>(high.samples.size() - 400)) < 1e-3);  // the tone's RMS is 0.35
+  // The same rate gives the same samples.
+  const Audio same = tone(440, 16000, 1000);
+  CHECK(tg::audio::resample(same, 16000).samples == same.samples);
+  CHECK_THROWS_WITH_AS(tg::audio::resample(same, 0), doctest::Contains("rates must be positive"), tg::Error);
+}
+
 TEST_CASE("log_mel equals an independent NumPy computation of the same features") {
   Audio a;
   a.sample_rate = 16000;

@@ -26,6 +26,7 @@
 #include "apps/speech/speech_decode.h"
 #include "apps/speech/speech_model.h"
 #include "apps/speech/speech_svg.h"
+#include "apps/speech/transcript_formats.h"
 #include "tapegrad.h"
 
 namespace {
@@ -389,4 +390,33 @@ TEST_CASE("the recogniser on a tiny synthesized corpus: its CTC loss falls; a ch
   const std::vector<double> b = loaded.forward(batch.features, batch.frames, f2).to_vector<double>();
   CHECK(a == b);
   std::system(("rm -rf " + dir + " " + text).c_str());
+}
+
+TEST_CASE("transcript formats: words from the characters' times, segments at pauses, SubRip and WebVTT timings") {
+  using speech::TimedChar;
+  // "a dog" at 0.10..0.30 s, a pause of 1 s, "runs" at 1.50..1.56 s.
+  const std::vector<TimedChar> chars = {{'a', 0.10}, {' ', 0.14}, {'d', 0.20}, {'o', 0.24}, {'g', 0.30},
+                                        {' ', 0.40}, {'r', 1.50}, {'u', 1.52}, {'n', 1.54}, {'s', 1.56}};
+  const std::vector<speech::TimedSpan> words = speech::words_of(chars, 0.02);
+  REQUIRE(words.size() == 3);
+  CHECK(words[1].text == "dog");
+  CHECK(words[1].start == doctest::Approx(0.20));
+  CHECK(words[1].end == doctest::Approx(0.32));
+  const std::vector<speech::TimedSpan> segments = speech::segments_of(words);
+  REQUIRE(segments.size() == 2);  // the 1.18 s pause is over kSegmentPause
+  CHECK(segments[0].text == "a dog");
+  CHECK(segments[1].text == "runs");
+  CHECK(speech::timestamp(3723.4567, ',') == "01:02:03,457");
+  CHECK(speech::timestamp(0.0, '.') == "00:00:00.000");
+  CHECK(speech::to_srt(segments) == "1\n00:00:00,100 --> 00:00:00,320\na dog\n\n2\n00:00:01,500 --> 00:00:01,580\nruns\n\n");
+  CHECK(speech::to_vtt(segments) == "WEBVTT\n\n00:00:00.100 --> 00:00:00.320\na dog\n\n00:00:01.500 --> 00:00:01.580\nruns\n\n");
+  const nlohmann::json verbose = speech::to_verbose_json("a dog runs", 2.0, segments, &words);
+  CHECK(verbose["segments"].size() == 2);
+  CHECK(verbose["words"][2]["word"] == "runs");
+  CHECK_FALSE(speech::to_verbose_json("a dog runs", 2.0, segments, nullptr).contains("words"));
+  // A segment closes before passing kSegmentSeconds even without a pause.
+  std::vector<TimedChar> long_speech;
+  for (int i = 0; i < 30; ++i) long_speech.insert(long_speech.end(), {{'w', i * 0.5}, {' ', i * 0.5 + 0.1}});
+  for (const speech::TimedSpan& s : speech::segments_of(speech::words_of(long_speech, 0.02)))
+    CHECK(s.end - s.start <= speech::kSegmentSeconds);
 }

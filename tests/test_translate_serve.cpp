@@ -26,6 +26,8 @@
 #include <thread>
 
 #include "tiny_translation.h"
+#include "apps/translate/serve/html_text.h"
+#include "apps/translate/serve/language_id.h"
 #include "apps/translate/translate_text.h"
 #include "apps/translate/translation_checkpoint.h"
 
@@ -495,4 +497,39 @@ TEST_CASE("translate serve: the API key as Bearer, the rate limit per client") {
   const Answer limited = post(server, "/translate", "{\"q\": \"ein hund\", \"api_key\": \"s3cret\"}");
   check_error(limited, 429, "too many requests: the limit is 3 a minute per client (--rate-limit)");
   CHECK(!limited.retry_after.empty());
+}
+
+TEST_CASE("language identifier: Multi30k's validation sentences, German and English, told apart") {
+  tr::LanguageIdentifier identifier;
+  const std::string dir = data_dir();
+  for (const char* language : {"de", "en"})
+    identifier.add(language, tg::text::read_lines(fmt::format("{}/train.{}.gz", dir, language)));
+  CHECK(identifier.languages() == std::vector<std::string>{"de", "en"});
+  for (const char* language : {"de", "en"}) {
+    CAPTURE(language);
+    const std::vector<std::string> val = tg::text::read_lines(fmt::format("{}/val.{}.gz", dir, language));
+    int64_t right = 0;
+    for (const std::string& s : val) right += identifier.detect(s).front().language == language;
+    MESSAGE(std::string(language) << ": " << right << " of " << val.size() << " validation sentences");
+    CHECK(static_cast<double>(right) / static_cast<double>(val.size()) >= 0.99);
+  }
+  const auto guesses = identifier.detect("Zwei Hunde spielen im Schnee.");
+  REQUIRE(guesses.size() == 2);
+  CHECK(guesses[0].language == "de");
+  CHECK(guesses[0].confidence + guesses[1].confidence == doctest::Approx(100).epsilon(0.002));
+  CHECK(tr::LanguageIdentifier().detect("anything").empty());
+}
+
+TEST_CASE("html text: markup kept as it was, text decoded, script and style are markup, joined back escaped") {
+  const std::string html = "<p class=\"a>b\">Ein &amp; zwei</p><!-- x < y --><script>if (a < b) {}</script>"
+                           "a < b &lt; c &#228;&#xE4; &unknown;<br/>";
+  const std::vector<tr::HtmlPiece> pieces = tr::split_html(html);
+  std::vector<std::string> texts;
+  for (const tr::HtmlPiece& p : pieces)
+    if (p.is_text) texts.push_back(p.content);
+  CHECK(texts == std::vector<std::string>{"Ein & zwei", "a < b < c \u00e4\u00e4 &unknown;"});
+  CHECK(tr::join_html(pieces) == "<p class=\"a>b\">Ein &amp; zwei</p><!-- x < y --><script>if (a < b) {}</script>"
+                                 "a &lt; b &lt; c \u00e4\u00e4 &amp;unknown;<br/>");
+  CHECK(tr::split_html("").empty());
+  CHECK(tr::join_html(tr::split_html("<b unclosed")) == "<b unclosed");
 }

@@ -85,10 +85,11 @@ size_t tag_end(const std::string& html, size_t at) {
 
 std::vector<HtmlPiece> split_html(const std::string& html) {
   std::vector<HtmlPiece> pieces;
-  auto add = [&](bool is_text, std::string content) {
+  auto add = [&](bool is_text, const std::string& content) {  // next to a piece of its kind, joined to it
     if (content.empty()) return;
-    if (!pieces.empty() && pieces.back().is_text == is_text && !is_text) pieces.back().content += content;
-    else pieces.push_back({is_text, is_text ? decode_references(content) : std::move(content)});
+    const std::string decoded = is_text ? decode_references(content) : content;
+    if (!pieces.empty() && pieces.back().is_text == is_text) pieces.back().content += decoded;
+    else pieces.push_back({is_text, decoded});
   };
   size_t at = 0;
   while (at < html.size()) {
@@ -99,8 +100,7 @@ std::vector<HtmlPiece> split_html(const std::string& html) {
                       html[open + 1] == '!' || html[open + 1] == '?');
     if (!tag) {
       const size_t stop = open == std::string::npos ? html.size() : open + 1;
-      if (!pieces.empty() && pieces.back().is_text) pieces.back().content += decode_references(html.substr(at, stop - at));
-      else add(true, html.substr(at, stop - at));
+      add(true, html.substr(at, stop - at));
       at = stop;
       continue;
     }
