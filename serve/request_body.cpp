@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 
 namespace tg::serve {
 
@@ -41,11 +42,36 @@ bool nested_deeper_than(const std::string& text, int limit) {
   return false;
 }
 
-// Form fields as JSON: each name's value a string, a name given more than once a list of strings.
+// The byte offset of the first byte that is not part of well-formed UTF-8 (RFC 3629: no overlong forms,
+// no surrogates, nothing past U+10FFFF), or npos.
+size_t invalid_utf8_at(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    size_t n = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return i;
+    uint32_t code = n == 1 ? b : b & (0xFF >> (n + 1));
+    for (size_t k = 1; k < n; ++k) {
+      const auto c = static_cast<unsigned char>(s[i + k]);
+      if ((c & 0xC0) != 0x80) return i;
+      code = (code << 6) | (c & 0x3F);
+    }
+    const uint32_t least[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (code < least[n] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return i;
+    i += n;
+  }
+  return std::string_view::npos;
+}
+
+// Form fields as JSON: each name's value a string, a name given more than once a list of strings. Text
+// fields must be UTF-8 (as JSON's strings are); files are bytes.
 nlohmann::json fields_of(const std::vector<FormPart>& parts) {
   nlohmann::json fields = nlohmann::json::object();
   for (const FormPart& p : parts) {
     if (!p.filename.empty()) continue;
+    for (const std::string* text : {&p.name, &p.value})
+      if (const size_t at = invalid_utf8_at(*text); at != std::string_view::npos)
+        throw HttpError(400, fmt::format("form field {} is not UTF-8 (byte {} of its {})", fields.size() + 1, at,
+                                         text == &p.name ? "name" : "value"));
     nlohmann::json& slot = fields[p.name];
     if (slot.is_null()) slot = p.value;
     else if (slot.is_string()) slot = nlohmann::json::array({slot, p.value});

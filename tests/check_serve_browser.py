@@ -7,7 +7,8 @@ the English answer shown equals the server's own answer for that sentence
 and that the attention heatmap drew. Exits 77 (skipped) when chromium or
 chromedriver is missing.
 
-    check_serve_browser.py TRANSLATE_BINARY SOURCE_DIR [--checkpoint FILE --sentence TEXT --screenshot PNG]
+    check_serve_browser.py TRANSLATE_BINARY SOURCE_DIR [--checkpoint FILE --sentence TEXT --screenshot PNG
+                                                       --width PX --height PX]
 
 The optional arguments serve docs/serving.md's picture: a trained model
 instead of the tiny one, a sentence of one's own, the page saved as a PNG.
@@ -31,6 +32,8 @@ def main():
     parser.add_argument("--checkpoint")
     parser.add_argument("--sentence", default="ein mann fährt mit dem fahrrad .")
     parser.add_argument("--screenshot")
+    parser.add_argument("--width", type=int, default=900)
+    parser.add_argument("--height", type=int, default=760)
     args = parser.parse_args()
     if not Browser.available():
         print("SKIP: chromium or chromedriver missing (scripts/install-deps.sh installs chromium and chromium-driver)")
@@ -68,11 +71,20 @@ def main():
                 raise WebDriverError(f"the page shows {shown!r}, the server answers {expected!r} "
                                      f"(status: {b.text('#status')!r})")
             b.wait_for("the heatmap", lambda: b.attribute("#heatmap", "data-drawn") == "yes")
+            # What the page took from the server: its languages, its character limit; the copy button shown.
+            count = b.text("#count")
+            if count != f"{len(args.sentence)} / 50000 characters":
+                raise WebDriverError(f"the character count reads {count!r}")
+            options = b.property("#source-language", "length")
+            if options != 3:  # detect, German, English
+                raise WebDriverError(f"the source language list has {options} options, expected 3")
+            if b.property("#copy", "hidden"):
+                raise WebDriverError("the copy button is hidden after a translation")
             width = b.property("#heatmap", "width")
             if width < 100:
                 raise WebDriverError(f"the heatmap canvas is {width} pixels wide")
             if args.screenshot:
-                b.screenshot(args.screenshot)
+                b.screenshot(args.screenshot, width=args.width, height=args.height)
         print(f"browser: typed {args.sentence!r}, the page showed {shown!r} and drew the heatmap ({width} px wide): ok")
         return 0
     except WebDriverError as e:

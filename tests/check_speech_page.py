@@ -30,6 +30,14 @@ def main():
             shown = b.text("#transcript")
             if shown != expected:
                 raise WebDriverError(f"the page shows {shown!r}, expected {expected!r} (status {b.text('#status')!r})")
+            # The subtitles it would download: SubRip cues of the same words (or none heard).
+            b.wait_for("the subtitles", lambda: b.text("#srt") or b.text("#status"))
+            srt = b.text("#srt")
+            words = " ".join(line for line in srt.splitlines() if line and not line[0].isdigit())
+            if srt != "(no words heard)" and words.split() != expected.split():
+                raise WebDriverError(f"the subtitles {srt!r} do not hold the transcript {expected!r}")
+            if b.property("#download", "hidden"):
+                raise WebDriverError("the .srt download link is hidden")
         microphone = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
                       f"--use-file-for-fake-audio-capture={wav}"]
         with Browser(microphone) as b:

@@ -230,6 +230,10 @@ TEST_CASE("HTTP server: JSON, form and multipart bodies; another content type is
   CHECK(form.body["fields"]["alternatives"] == "2");
   CHECK(form.body["fields"]["empty"] == "");
   CHECK(echo("q=%zz", "application/x-www-form-urlencoded").status == 400);
+  // Form text is UTF-8 as JSON's strings are (found by fuzz_serve_request: a message quoting it threw).
+  const Answer not_utf8 = echo("q=ok&alternatives=%FF", "application/x-www-form-urlencoded");
+  CHECK(not_utf8.status == 400);
+  CHECK(not_utf8.body["error"] == "form field 2 is not UTF-8 (byte 0 of its value)");
   const std::string multipart =
       std::string("preamble\r\n--XyZ\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nwhisper-1\r\n"
       "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a;b.wav\"\r\nContent-Type: audio/wav\r\n\r\n") +

@@ -2,17 +2,23 @@
 
 namespace speech {
 
-// Element ids a browser test reads: clip (file input), record, transcript, status, alignment (data-drawn="yes").
+// The transcript and alignment from /transcribe/spectrogram, the subtitles it would download from OpenAI's
+// /v1/audio/transcriptions (response_format srt). Element ids a browser test reads: clip (file input),
+// record, transcript, status, alignment (data-drawn="yes"), srt, download.
 const std::string& speech_page() {
   static const std::string page = R"HTML(<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>tapegrad speech</title>
 <style>
   body { font-family: sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
   #transcript { font-size: 1.3rem; margin: 1rem 0; min-height: 1.6rem; }
   #status { color: #a00; min-height: 1.2rem; }
+  #srt { background: #f4f4f4; padding: 0.5rem; white-space: pre-wrap; min-height: 1rem; }
+  label { font-size: 0.9rem; color: #555; }
+  .figure { overflow-x: auto; }
 </style>
 </head>
 <body>
@@ -20,10 +26,13 @@ const std::string& speech_page() {
 <p>
   <input type="file" id="clip" accept="audio/*">
   <button id="record">Record</button>
+  <label>API key <input id="key" size="12"></label>
 </p>
 <div id="transcript"></div>
 <div id="status"></div>
-<canvas id="alignment" width="10" height="10" data-drawn="no"></canvas>
+<div class="figure"><canvas id="alignment" width="10" height="10" data-drawn="no"></canvas></div>
+<h2>Subtitles <a id="download" download="transcript.srt" hidden>download .srt</a></h2>
+<pre id="srt"></pre>
 <script>
 "use strict";
 const $ = (id) => document.getElementById(id);
@@ -53,17 +62,36 @@ function drawAlignment(answer) {
   canvas.dataset.drawn = "yes";
 }
 
+// The SubRip file OpenAI's route gives for the clip.
+async function subtitles(bytes) {
+  const form = new FormData();
+  form.append("file", new Blob([bytes]), "clip.wav");
+  form.append("model", "tapegrad");
+  form.append("response_format", "srt");
+  const headers = $("key").value ? { Authorization: "Bearer " + $("key").value } : {};
+  const response = await fetch("/v1/audio/transcriptions", { method: "POST", headers, body: form });
+  if (!response.ok) throw new Error((await response.json()).error.message);
+  const srt = await response.text();
+  $("srt").textContent = srt || "(no words heard)";
+  $("download").href = URL.createObjectURL(new Blob([srt], { type: "text/plain" }));
+  $("download").hidden = false;
+}
+
 async function send(bytes) {
   $("status").textContent = "";
   $("transcript").textContent = "…";
+  $("srt").textContent = "";
+  $("download").hidden = true;
   $("alignment").dataset.drawn = "no";
   try {
-    const response = await fetch("/transcribe/spectrogram", {
-      method: "POST", headers: { "Content-Type": "audio/wav" }, body: bytes });
+    const headers = { "Content-Type": "audio/wav" };
+    if ($("key").value) headers["X-API-Key"] = $("key").value;
+    const response = await fetch("/transcribe/spectrogram", { method: "POST", headers, body: bytes });
     const answer = await response.json();
     if (!response.ok) throw new Error(answer.error || response.statusText);
     $("transcript").textContent = answer.text;
     drawAlignment(answer);
+    await subtitles(bytes);
   } catch (error) {
     $("transcript").textContent = "";
     $("status").textContent = String(error.message || error);

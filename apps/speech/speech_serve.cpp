@@ -173,7 +173,8 @@ class SpeechService {
       if (const auto it = fields.find(name); it != fields.end())
         for (const json& g : it->is_array() ? *it : json::array({*it})) {
           if (g != "word" && g != "segment")
-            throw HttpError(400, fmt::format("timestamp_granularities holds {}: expected word or segment", g.dump()));
+            throw HttpError(400, fmt::format("timestamp_granularities holds {}: expected word or segment",
+                                             g.dump(-1, ' ', false, json::error_handler_t::replace)));
           want_words = want_words || g == "word";
         }
     const Transcript t = transcribe(file->value);

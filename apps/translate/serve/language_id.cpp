@@ -49,14 +49,15 @@ std::vector<LanguageIdentifier::Guess> LanguageIdentifier::detect(const std::str
   // n-grams counted over all languages (one vocabulary per n).
   std::vector<std::pair<std::string, double>> scores;
   const std::string t = padded(text);
-  for (const auto& [language, c] : counts_) {
+  for (const auto& entry : counts_) {
+    const Counts& c = entry.second;  // a named reference: clang 14 cannot capture a structured binding
     double log_likelihood = 0;
     for_each_gram(t, [&](size_t n, uint32_t gram) {
       const auto it = c.grams[n].find(gram);
       const double count = it == c.grams[n].end() ? 0.0 : static_cast<double>(it->second);
       log_likelihood += std::log((count + 1.0) / static_cast<double>(c.totals[n] + static_cast<int64_t>(vocabulary_[n].size())));
     });
-    scores.emplace_back(language, log_likelihood);
+    scores.emplace_back(entry.first, log_likelihood);
   }
   // Equal priors: the posterior is the softmax of the log-likelihoods.
   double best = -INFINITY;

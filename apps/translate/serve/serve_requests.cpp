@@ -21,12 +21,12 @@ T field(const json& body, const char* name, T fallback) {
   const auto it = body.find(name);
   if (it == body.end() || it->is_null()) return fallback;
   if constexpr (std::is_same_v<T, bool>) {
-    if (!it->is_boolean()) throw HttpError(400, fmt::format("\"{}\" must be true or false, got {}", name, it->dump()));
+    if (!it->is_boolean()) throw HttpError(400, fmt::format("\"{}\" must be true or false, got {}", name, it->dump(-1, ' ', false, json::error_handler_t::replace)));
   } else if constexpr (std::is_integral_v<T>) {
     if (!it->is_number_integer())
-      throw HttpError(400, fmt::format("\"{}\" must be an integer, got {}", name, it->dump()));
+      throw HttpError(400, fmt::format("\"{}\" must be an integer, got {}", name, it->dump(-1, ' ', false, json::error_handler_t::replace)));
   } else {
-    if (!it->is_string()) throw HttpError(400, fmt::format("\"{}\" must be a string, got {}", name, it->dump()));
+    if (!it->is_string()) throw HttpError(400, fmt::format("\"{}\" must be a string, got {}", name, it->dump(-1, ' ', false, json::error_handler_t::replace)));
   }
   return it->get<T>();
 }
@@ -39,7 +39,7 @@ namespace {
 std::string libre_string(const json& body, const char* name, const std::string& fallback) {
   const auto it = body.find(name);
   if (it == body.end() || it->is_null()) return fallback;
-  if (!it->is_string()) throw HttpError(400, fmt::format("Invalid request: {} parameter must be a string, got {}", name, it->dump()));
+  if (!it->is_string()) throw HttpError(400, fmt::format("Invalid request: {} parameter must be a string, got {}", name, it->dump(-1, ' ', false, json::error_handler_t::replace)));
   return it->get<std::string>();
 }
 
@@ -72,7 +72,7 @@ LibreRequest parse_libretranslate(const json& body, int64_t beam) {
                !text.empty() && text.size() < 10 && std::all_of(text.begin(), text.end(), ::isdigit)) {
       r.alternatives = std::stoll(text);
     } else {
-      throw HttpError(400, fmt::format("Invalid request: alternatives parameter is not a number, got {}", alt->dump()));
+      throw HttpError(400, fmt::format("Invalid request: alternatives parameter is not a number, got {}", alt->dump(-1, ' ', false, json::error_handler_t::replace)));
     }
   }
   if (r.alternatives < 0 || r.alternatives > beam - 1)
@@ -80,7 +80,7 @@ LibreRequest parse_libretranslate(const json& body, int64_t beam) {
                                      beam - 1, beam));
   if (const auto att = body.find("attention"); att != body.end() && att->is_string()) {
     if (*att != "true" && *att != "false")
-      throw HttpError(400, fmt::format("\"attention\" must be true or false, got {}", att->dump()));
+      throw HttpError(400, fmt::format("\"attention\" must be true or false, got {}", att->dump(-1, ' ', false, json::error_handler_t::replace)));
     r.attention = *att == "true";
   } else {
     r.attention = field<bool>(body, "attention", false);
@@ -101,7 +101,7 @@ OpenNmtRequest parse_opennmt(const json& body, int64_t beam, int64_t model_id) {
   OpenNmtRequest r;
   for (const json& item : body) {
     if (!item.is_object() || !item.contains("src") || !item["src"].is_string())
-      throw HttpError(400, fmt::format("each item must be an object with a string \"src\", got {}", item.dump()));
+      throw HttpError(400, fmt::format("each item must be an object with a string \"src\", got {}", item.dump(-1, ' ', false, json::error_handler_t::replace)));
     const int64_t id = field<int64_t>(item, "id", model_id);
     if (id != model_id) throw HttpError(400, fmt::format("no model with id {}; this server has model {}", id, model_id));
     const int64_t n_best = field<int64_t>(item, "n_best", 1);
