@@ -6,9 +6,10 @@ file input, and the transcript shown must equal EXPECTED and the alignment
 over the spectrogram must draw. Then the recording path: Chromium's fake
 microphone plays the same clip, the page records two seconds of it,
 resamples them to 16 kHz, sends a WAV, and must show a transcript and draw
-its alignment without an error. Exits 77 (skipped) without chromium or chromedriver.
+its alignment without an error; the page's SubRip subtitles must hold the
+transcript. Exits 77 (skipped) without chromium or chromedriver.
 
-    check_speech_page.py URL WAV EXPECTED_TEXT
+    check_speech_page.py URL WAV EXPECTED_TEXT [--screenshot PNG --width PX --height PX]
 """
 import os
 import sys
@@ -19,6 +20,8 @@ from webdriver import Browser, WebDriverError
 
 def main():
     url, wav, expected = sys.argv[1], os.path.abspath(sys.argv[2]), sys.argv[3]
+    # Optional: --screenshot PNG [--width PX --height PX] saves the page after the upload (docs/serving.md).
+    options = dict(zip(sys.argv[4::2], sys.argv[5::2]))
     if not Browser.available():
         print("SKIP: chromium or chromedriver missing")
         return 77
@@ -38,6 +41,9 @@ def main():
                 raise WebDriverError(f"the subtitles {srt!r} do not hold the transcript {expected!r}")
             if b.property("#download", "hidden"):
                 raise WebDriverError("the .srt download link is hidden")
+            if "--screenshot" in options:
+                b.screenshot(options["--screenshot"], width=int(options.get("--width", 900)),
+                             height=int(options.get("--height", 760)))
         microphone = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
                       f"--use-file-for-fake-audio-capture={wav}"]
         with Browser(microphone) as b:

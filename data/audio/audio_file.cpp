@@ -53,23 +53,27 @@ void check_wave_chunks(const std::string& path) {
     offset += 8 + size + (size % 2);
   }
 }
-}  // namespace
-
-AudioInfo probe_audio(const std::string& path) {
-  SF_INFO info{};
+// The file opened for reading, its header in `info`; errors name the file.
+SoundFile open_sound_file(const std::string& path, SF_INFO& info) {
+  info = SF_INFO{};
   SoundFile file(sf_open(path.c_str(), SFM_READ, &info));
   if (!file) fail("read_audio: {} is not a sound file libsndfile can read: {}", path, sf_strerror(nullptr));
   if (info.channels < 1 || info.samplerate < 1)
     fail("read_audio: {} has {} channels at {} Hz", path, info.channels, info.samplerate);
+  return file;
+}
+
+}  // namespace
+
+AudioInfo probe_audio(const std::string& path) {
+  SF_INFO info;
+  open_sound_file(path, info);
   return {static_cast<int64_t>(info.frames), info.samplerate, info.channels};
 }
 
 Audio read_audio(const std::string& path) {
-  SF_INFO info{};
-  SoundFile file(sf_open(path.c_str(), SFM_READ, &info));
-  if (!file) fail("read_audio: {} is not a sound file libsndfile can read: {}", path, sf_strerror(nullptr));
-  if (info.channels < 1 || info.samplerate < 1)
-    fail("read_audio: {} has {} channels at {} Hz", path, info.channels, info.samplerate);
+  SF_INFO info;
+  const SoundFile file = open_sound_file(path, info);
   if ((info.format & SF_FORMAT_TYPEMASK) == SF_FORMAT_WAV) check_wave_chunks(path);
   std::vector<float> interleaved(static_cast<size_t>(info.frames) * static_cast<size_t>(info.channels));
   const sf_count_t read = sf_readf_float(file.get(), interleaved.data(), info.frames);
