@@ -513,3 +513,63 @@ TEST_CASE("html text: markup kept as it was, text decoded, script and style are 
   CHECK(tr::split_html("").empty());
   CHECK(tr::join_html(tr::split_html("<b unclosed")) == "<b unclosed");
 }
+
+namespace {
+
+// Whether `ours` has the shape of `documented`: the same keys (recursively) with values of the same JSON
+// kind (numbers of any kind alike), arrays judged by their first element.
+bool same_shape(const json& ours, const json& documented, std::string& where) {
+  auto kind = [](const json& j) { return j.is_number() ? std::string("number") : std::string(j.type_name()); };
+  if (kind(ours) != kind(documented)) {
+    where += ": " + kind(ours) + " where the documentation has " + kind(documented);
+    return false;
+  }
+  if (documented.is_object()) {
+    if (ours.size() != documented.size()) {
+      where += ": keys " + ours.dump().substr(0, 200) + " against " + documented.dump();
+      return false;
+    }
+    for (const auto& [key, value] : documented.items()) {
+      std::string at = where + "." + key;
+      if (!ours.contains(key) || !same_shape(ours[key], value, at)) {
+        where = ours.contains(key) ? at : at + ": missing";
+        return false;
+      }
+    }
+  }
+  if (documented.is_array() && !documented.empty() && !ours.empty()) {
+    where += "[0]";
+    return same_shape(ours[0], documented[0], where);
+  }
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("translate serve: answers have the shape of LibreTranslate's documented examples, field by field") {
+  // The examples of docs.libretranslate.com (guides/api_usage) and LibreTranslate's README; ours in German to
+  // English, theirs in other languages: the shapes must match, not the words.
+  Server server({"--beam", "3", "--data-dir", data_dir()});
+  const std::vector<std::pair<Answer, json>> pairs = {
+      {post(server, "/translate", R"({"q": "Hallo!", "source": "de", "target": "en"})"),
+       json::parse(R"({"translatedText": "¡Hola!"})")},
+      {post(server, "/translate", R"({"q": "Hallo!", "source": "auto", "target": "en"})"),
+       json::parse(R"({"detectedLanguage": {"confidence": 90.0, "language": "fr"}, "translatedText": "Hello!"})")},
+      {post(server, "/translate", R"({"q": "<p class=\"green\">Hallo!</p>", "source": "de", "target": "en", "format": "html"})"),
+       json::parse(R"({"translatedText": "<p class=\"green\">¡Hola!</p>"})")},
+      {post(server, "/translate", R"({"q": "Hallo!", "source": "de", "target": "en", "alternatives": 2})"),
+       json::parse(R"({"alternatives": ["¡Qué tal!", "¡Hola!"], "translatedText": "¡Hola!"})")},
+      {post(server, "/detect", R"({"q": "Hallo!"})"), json::parse(R"([{"confidence": 90.0, "language": "fr"}])")},
+      {get(server, "/languages"), json::parse(R"([{"code": "en", "name": "English", "targets": ["it", "pt"]}])")},
+      {post(server, "/translate", R"({"q": "Hallo!", "source": "xx", "target": "en"})"),
+       json::parse(R"({"error": "xx is not supported"})")},
+  };
+  for (const auto& [ours, documented] : pairs) {
+    std::string where = "answer";
+    CHECK_MESSAGE(same_shape(ours.body, documented, where), where << " in " << ours.body.dump().substr(0, 300));
+  }
+  // The HTML answer keeps the documented markup around the translated text.
+  const std::string html = pairs[2].first.body["translatedText"];
+  CHECK(html.rfind("<p class=\"green\">", 0) == 0);
+  CHECK(html.substr(html.size() - 4) == "</p>");
+}
