@@ -147,6 +147,10 @@ expect '"error"' "$dir/bad.json"
 expect 'the clip' "$dir/bad.json"
 curl -s -H 'Content-Type: audio/wav' --data-binary '' "http://127.0.0.1:$port/transcribe" >"$dir/empty.json"
 expect 'the body is empty' "$dir/empty.json"
+# An hour of FLAC (silence: a few KB to send) is refused from its header, before ~230 MB of samples are decoded.
+sox -n -r 16000 -c 1 "$dir/hour.flac" trim 0 3600 || fail "sox: an hour of silence"
+curl -s -H 'Content-Type: audio/flac' --data-binary @"$dir/hour.flac" "http://127.0.0.1:$port/transcribe" >"$dir/hour.json"
+expect 'lasts 3600.0 s, more than --max-seconds 30' "$dir/hour.json"
 curl -s "http://127.0.0.1:$port/models" >"$dir/models.json"
 expect '"kind":"ctc"' "$dir/models.json"
 # OpenAI's POST /v1/audio/transcriptions (multipart, as curl -F sends it): each response_format, its

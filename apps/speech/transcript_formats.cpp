@@ -56,17 +56,22 @@ std::string to_vtt(const std::vector<TimedSpan>& segments) {
   return out;
 }
 
+namespace {
+// Seconds to the millisecond (0.14, not 0.13999999999999999).
+double ms(double seconds) { return std::round(seconds * 1000.0) / 1000.0; }
+}  // namespace
+
 nlohmann::json to_verbose_json(const std::string& text, double duration, const std::vector<TimedSpan>& segments,
                                const std::vector<TimedSpan>* words) {
   nlohmann::json segs = nlohmann::json::array();
   for (size_t i = 0; i < segments.size(); ++i)
-    segs.push_back({{"id", i}, {"seek", 0}, {"start", segments[i].start}, {"end", segments[i].end},
+    segs.push_back({{"id", i}, {"seek", 0}, {"start", ms(segments[i].start)}, {"end", ms(segments[i].end)},
                     {"text", segments[i].text}, {"tokens", nlohmann::json::array()}, {"temperature", 0.0}});
-  nlohmann::json out = {{"task", "transcribe"}, {"language", "english"}, {"duration", duration}, {"text", text},
+  nlohmann::json out = {{"task", "transcribe"}, {"language", "english"}, {"duration", ms(duration)}, {"text", text},
                         {"segments", segs}};
   if (words) {
     nlohmann::json w = nlohmann::json::array();
-    for (const TimedSpan& word : *words) w.push_back({{"word", word.text}, {"start", word.start}, {"end", word.end}});
+    for (const TimedSpan& word : *words) w.push_back({{"word", word.text}, {"start", ms(word.start)}, {"end", ms(word.end)}});
     out["words"] = w;
   }
   return out;
