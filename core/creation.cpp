@@ -41,13 +41,29 @@ Tensor full(const Shape& shape, double value, TensorOptions options) {
 Tensor zeros(const Shape& shape, TensorOptions options) { return full(shape, 0.0, options); }
 Tensor ones(const Shape& shape, TensorOptions options) { return full(shape, 1.0, options); }
 
-Tensor arange(int64_t n, TensorOptions options) { return arange(0, static_cast<double>(n), 1, options); }
+Tensor arange(Scalar end) { return arange(0, end, 1); }
 
-Tensor arange(double start, double end, double step, TensorOptions options) {
-  if (step == 0) fail("arange: step must not be zero");
-  const auto n = static_cast<int64_t>(std::ceil((end - start) / step));
+Tensor arange(Scalar start, Scalar end, Scalar step) {
+  const bool integral = start.is_integral() && end.is_integral() && step.is_integral();
+  return arange(start, end, step, {integral ? DType::i64 : kDefaultFloat});
+}
+
+Tensor arange(Scalar end, TensorOptions options) { return arange(0, end, 1, options); }
+
+Tensor arange(Scalar start, Scalar end, Scalar step, TensorOptions options) {
+  if (step.to_double() == 0) fail("arange: step must not be zero");
+  if (start.is_integral() && end.is_integral() && step.is_integral()) {  // exact: no rounding of the count
+    const int64_t a = start.to_int(), b = end.to_int(), s = step.to_int();
+    const int64_t n = s > 0 ? (b > a ? (b - a + s - 1) / s : 0) : (a > b ? (a - b - s - 1) / -s : 0);
+    std::vector<int64_t> values(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) values[static_cast<size_t>(i)] = a + s * i;
+    if (options.dtype == DType::i64) return from_vector(values, Shape{n}, options);
+    return from_vector(std::vector<double>(values.begin(), values.end()), Shape{n}, options);
+  }
+  const double a = start.to_double(), b = end.to_double(), s = step.to_double();
+  const auto n = static_cast<int64_t>(std::ceil((b - a) / s));
   std::vector<double> values;
-  for (int64_t i = 0; i < std::max<int64_t>(n, 0); ++i) values.push_back(start + step * i);
+  for (int64_t i = 0; i < std::max<int64_t>(n, 0); ++i) values.push_back(a + s * static_cast<double>(i));
   return from_vector(values, Shape{static_cast<int64_t>(values.size())}, options);
 }
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/generator.h"
+#include "core/scalar.h"
 #include "core/tensor.h"
 
 namespace tg {
@@ -16,9 +17,14 @@ Tensor full(const Shape& shape, double value, TensorOptions options = {});
 Tensor zeros_like(const Tensor& x);
 Tensor ones_like(const Tensor& x);
 Tensor full_like(const Tensor& x, double value);
-// 0, 1, ..., n-1 (and start, start+step, ... below end).
-Tensor arange(int64_t n, TensorOptions options = {});
-Tensor arange(double start, double end, double step, TensorOptions options = {});
+// 0, 1, ..., end-1, and start, start+step, ... below end, as torch.arange:
+// int64 when every bound is written as an integer (arange(5)), else the
+// default float type, float32 (arange(0.0, 1.0, 0.25)); with TensorOptions,
+// its dtype.
+Tensor arange(Scalar end);
+Tensor arange(Scalar start, Scalar end, Scalar step = 1);
+Tensor arange(Scalar end, TensorOptions options);
+Tensor arange(Scalar start, Scalar end, Scalar step, TensorOptions options);
 // Standard normal draws (times std, plus mean).
 Tensor randn(const Shape& shape, TensorOptions options = {}, Generator& gen = default_generator());
 Tensor normal(const Shape& shape, double mean, double std, TensorOptions options = {},

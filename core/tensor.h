@@ -16,6 +16,7 @@
 #include "core/device.h"
 #include "core/dtype.h"
 #include "core/grad_slot.h"
+#include "core/scalar.h"
 #include "core/shape.h"
 #include "core/storage.h"
 
@@ -43,6 +44,8 @@ struct TensorImpl {
   // gradient; a view made with make_view or detach() starts without one.
   std::shared_ptr<GradSlot> autograd;
 };
+
+struct TopK;
 
 class Tensor {
  public:
@@ -142,11 +145,20 @@ class Tensor {
   Tensor sqrt() const;
   Tensor abs() const;
   Tensor neg() const;
-  Tensor pow(double exponent) const;
+  Tensor pow(Scalar exponent) const;
   Tensor softmax(int axis) const;
   Tensor log_softmax(int axis) const;
   Tensor masked_fill(const Tensor& mask, double value) const;
   Tensor matmul(const Tensor& other) const;
+  Tensor cumsum(int dim) const;
+  TopK topk(int64_t k, int dim = -1, bool largest = true) const;  // ops/topk.h has TopK
+  Tensor gather(int dim, const Tensor& index) const;
+  Tensor index_select(int dim, const Tensor& index) const;
+  // PyTorch's x.view(shape): a reshape that must share x's memory, so x must
+  // be contiguous (else an error pointing to reshape). view() without
+  // arguments is something else: the View the kernels see, below.
+  Tensor view(const Shape& shape) const;
+  int dim() const { return ndim(); }  // PyTorch's x.dim()
 
   // Overwrites this tensor's elements with src's (broadcast to this shape,
   // dtype converted, same device), in place and not recorded: how parameters

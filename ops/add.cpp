@@ -15,7 +15,7 @@ Tensor add(const Tensor& a_in, const Tensor& b_in) {
   const std::pair<Tensor, Tensor> operands = promoted(a_in, b_in);  // PyTorch's type promotion (ops/result_type.h)
   const Tensor& a = operands.first;
   const Tensor& b = operands.second;
-  if (detail::both_int64(a, b)) return detail::integer_binary("add", BinaryOp::add, a, b);
+  if (a.dtype() == DType::i64 && b.dtype() == DType::i64) return detail::integer_binary("add", BinaryOp::add, a, b);
   const ProfileScope profile("add");
   Tensor y = kernels::binary(BinaryOp::add, a, b);
   record("add", {&a, &b}, y, [da = slot_of(a), db = slot_of(b)](const Tensor& dy) {  // saves nothing
@@ -25,10 +25,13 @@ Tensor add(const Tensor& a_in, const Tensor& b_in) {
   return y;
 }
 
-// y = x + s;  dx += dy
-Tensor add(const Tensor& x, double s) {
-  if (x.dtype() == DType::i64) return detail::integer_scalar("add_scalar", BinaryOp::add, x, s);
-  return detail::unary_op("add_scalar", UnaryOp::add_scalar, x, s);
+// y = x + s;  dx += dy   (an integer tensor: exact with an integral s, else in float32; core/scalar.h)
+Tensor add(const Tensor& x, Scalar s) {
+  if (detail::is_integer(x)) {
+    if (s.is_integral()) return detail::integer_scalar("add_scalar", BinaryOp::add, x, s.to_int());
+    return add(x.to(kDefaultFloat), s);
+  }
+  return detail::unary_op("add_scalar", UnaryOp::add_scalar, x, s.to_double());
 }
 
 }  // namespace tg

@@ -15,7 +15,8 @@ Tensor div(const Tensor& a_in, const Tensor& b_in) {
   const std::pair<Tensor, Tensor> operands = promoted(a_in, b_in);  // PyTorch's type promotion (ops/result_type.h)
   const Tensor& a = operands.first;
   const Tensor& b = operands.second;
-  if (detail::both_int64(a, b)) return detail::integer_binary("div", BinaryOp::div, a, b);
+  // True division, as PyTorch's `/`: integers are divided as the default float type (floor_divide floors).
+  if (detail::both_integer(a, b)) return div(a.to(kDefaultFloat), b.to(kDefaultFloat));
   const ProfileScope profile("div");
   check_same_kind(a, b, "div");
   check_floating(a, "div");
@@ -35,14 +36,15 @@ Tensor div(const Tensor& a_in, const Tensor& b_in) {
 }
 
 // y = x / s = x * (1/s);  dx += dy / s
-Tensor div(const Tensor& x, double s) {
-  if (x.dtype() == DType::i64) return detail::integer_scalar("div_scalar", BinaryOp::div, x, s);
-  return detail::unary_op("div_scalar", UnaryOp::mul_scalar, x, 1.0 / s);
+Tensor div(const Tensor& x, Scalar s) {
+  if (detail::is_integer(x)) return div(x.to(kDefaultFloat), s);
+  return detail::unary_op("div_scalar", UnaryOp::mul_scalar, x, 1.0 / s.to_double());
 }
 
 // y = s / x;  dx += -dy ⊙ y / x
-Tensor div(double s, const Tensor& x) {
-  if (x.dtype() == DType::i64) return detail::integer_scalar("rdiv_scalar", BinaryOp::div, x, s, true);
+Tensor div(Scalar scalar, const Tensor& x) {
+  if (detail::is_integer(x)) return div(scalar, x.to(kDefaultFloat));
+  const double s = scalar.to_double();
   const ProfileScope profile("rdiv_scalar");
   check_defined(x, "rdiv_scalar", "x");
   check_floating(x, "rdiv_scalar");

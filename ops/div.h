@@ -1,4 +1,5 @@
 #pragma once
+#include "core/scalar.h"
 #include "core/tensor.h"
 
 namespace tg {
@@ -6,13 +7,13 @@ namespace tg {
 //   (summed over broadcast dims)
 Tensor div(const Tensor& a, const Tensor& b);
 // y = x / s;  dx += dy / s
-Tensor div(const Tensor& x, double s);
+Tensor div(const Tensor& x, Scalar s);
 // y = s / x;  dx += -dy ⊙ s / x² = -dy ⊙ y / x
-Tensor div(double s, const Tensor& x);
+Tensor div(Scalar s, const Tensor& x);
 inline Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
-inline Tensor operator/(const Tensor& x, double s) { return div(x, s); }
-inline Tensor operator/(double s, const Tensor& x) { return div(s, x); }
+inline Tensor operator/(const Tensor& x, Scalar s) { return div(x, s); }
+inline Tensor operator/(Scalar s, const Tensor& x) { return div(s, x); }
 // x /= y rebinds x to x / y, as operator+= does (ops/add.h).
 inline Tensor& operator/=(Tensor& x, const Tensor& y) { return x = div(x, y); }
-inline Tensor& operator/=(Tensor& x, double s) { return x = div(x, s); }
+inline Tensor& operator/=(Tensor& x, Scalar s) { return x = div(x, s); }
 }  // namespace tg

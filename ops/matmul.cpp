@@ -87,8 +87,23 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   const ProfileScope profile("matmul");
   check_same_kind(a, b, "matmul");
   check_floating(a, "matmul");
-  if (a.ndim() < 2 || b.ndim() < 2)
-    fail("matmul: {} @ {}: both operands need at least 2 dimensions", a.shape().str(), b.shape().str());
+  if (a.ndim() == 0 || b.ndim() == 0)
+    fail("matmul: {} @ {}: both operands need at least 1 dimension (a zero-dim tensor is a scalar: use mul)",
+         a.shape().str(), b.shape().str());
+  // PyTorch's 1-D rules: a vector on the left is a row (1, K), on the right a column (K, 1); that dimension is
+  // dropped from the result. (K) @ (K) is the dot product, zero-dim.
+  if (a.ndim() == 1 || b.ndim() == 1) {
+    if (a.size(-1) != b.size(b.ndim() == 1 ? 0 : -2))
+      fail("matmul: {} @ {}: inner dimensions {} and {} differ", a.shape().str(), b.shape().str(), a.size(-1),
+           b.size(b.ndim() == 1 ? 0 : -2));
+    const Tensor left = a.ndim() == 1 ? reshape(a, Shape{1, a.size(0)}) : a;
+    const Tensor right = b.ndim() == 1 ? reshape(b, Shape{b.size(0), 1}) : b;
+    const Tensor c = matmul(left, right);
+    Shape out = c.shape();  // (..., 1 or M, 1 or N)
+    if (b.ndim() == 1) out.erase(out.size() - 1);
+    if (a.ndim() == 1) out.erase(out.size() - (b.ndim() == 1 ? 1 : 2));
+    return reshape(c, out);
+  }
   const int64_t m = a.size(-2), k = a.size(-1), n = b.size(-1);
   if (b.size(-2) != k)
     fail("matmul: {} @ {}: inner dimensions {} and {} differ", a.shape().str(), b.shape().str(), k, b.size(-2));
@@ -135,6 +150,17 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
            if (db) accumulate_operand_grad(*db, swap_last(a_saved.get()), dc3, batch);  // dB = Aᵀ @ dC
          });
   return c;
+}
+
+Tensor dot(const Tensor& a, const Tensor& b) {
+  if (a.ndim() != 1 || b.ndim() != 1) fail("dot: {} and {}: both must be 1-D", a.shape().str(), b.shape().str());
+  return matmul(a, b);
+}
+
+Tensor mv(const Tensor& matrix, const Tensor& vector) {
+  if (matrix.ndim() != 2 || vector.ndim() != 1)
+    fail("mv: {} and {}: expected a matrix (M, K) and a vector (K)", matrix.shape().str(), vector.shape().str());
+  return matmul(matrix, vector);
 }
 
 }  // namespace tg

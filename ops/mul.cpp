@@ -15,7 +15,7 @@ Tensor mul(const Tensor& a_in, const Tensor& b_in) {
   const std::pair<Tensor, Tensor> operands = promoted(a_in, b_in);  // PyTorch's type promotion (ops/result_type.h)
   const Tensor& a = operands.first;
   const Tensor& b = operands.second;
-  if (detail::both_int64(a, b)) return detail::integer_binary("mul", BinaryOp::mul, a, b);
+  if (a.dtype() == DType::i64 && b.dtype() == DType::i64) return detail::integer_binary("mul", BinaryOp::mul, a, b);
   const ProfileScope profile("mul");
   check_same_kind(a, b, "mul");
   check_floating(a, "mul");
@@ -31,9 +31,12 @@ Tensor mul(const Tensor& a_in, const Tensor& b_in) {
 }
 
 // y = x * s;  dx += dy * s
-Tensor mul(const Tensor& x, double s) {
-  if (x.dtype() == DType::i64) return detail::integer_scalar("mul_scalar", BinaryOp::mul, x, s);
-  return detail::unary_op("mul_scalar", UnaryOp::mul_scalar, x, s);
+Tensor mul(const Tensor& x, Scalar s) {
+  if (detail::is_integer(x)) {
+    if (s.is_integral()) return detail::integer_scalar("mul_scalar", BinaryOp::mul, x, s.to_int());
+    return mul(x.to(kDefaultFloat), s);
+  }
+  return detail::unary_op("mul_scalar", UnaryOp::mul_scalar, x, s.to_double());
 }
 
 }  // namespace tg

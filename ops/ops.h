@@ -66,6 +66,8 @@
 #include "ops/where.h"
 #include "ops/conv1d.h"
 #include "ops/result_type.h"
+#include "ops/rounded_division.h"
+#include "ops/one_hot.h"
 #include "ops/scaled_dot_product_attention.h"
 #include "ops/flip.h"
 #include "ops/repeat_interleave.h"

@@ -1,7 +1,8 @@
 #pragma once
+#include "core/scalar.h"
 #include "core/tensor.h"
 
 namespace tg {
-// y = xˢ (s a double scalar);  dx += dy ⊙ s·xˢ⁻¹
-Tensor pow(const Tensor& x, double s);
+// y = xˢ (s a Scalar scalar);  dx += dy ⊙ s·xˢ⁻¹
+Tensor pow(const Tensor& x, Scalar s);
 }  // namespace tg

@@ -1,5 +1,8 @@
 #include "ops/result_type.h"
 
+#include <vector>
+
+#include "core/creation.h"
 #include "core/error.h"
 
 namespace tg {
@@ -39,6 +42,12 @@ std::pair<Tensor, Tensor> promoted(const Tensor& a, const Tensor& b) {
   if (!a.defined() || !b.defined() || a.dtype() == b.dtype()) return {a, b};
   const DType t = result_type(a, b);
   return {a.dtype() == t ? a : a.to(t), b.dtype() == t ? b : b.to(t)};
+}
+
+Tensor scalar_operand(const Tensor& a, const Scalar& s) {
+  const DType t = scalar_result_type(a.dtype(), s);
+  if (t == DType::i64) return from_vector(std::vector<int64_t>{s.to_int()}, Shape{}, {DType::i64, a.device()});
+  return from_vector(std::vector<double>{s.to_double()}, Shape{}, {t, a.device()});
 }
 
 }  // namespace tg

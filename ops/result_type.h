@@ -12,10 +12,10 @@
 //                         than the dimensioned operand's: float32 (3,) + float64 ()
 //                         is float32, int64 (3,) + float32 () is float32.
 //
-// Where tapegrad differs on purpose: arange(n) gives float32 (PyTorch: int64)
-// and int64 / int64 is floor division (PyTorch: true division, float).
+// With a number instead of a tensor (x + 2, where(c, x, 0.0)): core/scalar.h.
 #include <utility>
 
+#include "core/scalar.h"
 #include "core/tensor.h"
 
 namespace tg {
@@ -25,5 +25,10 @@ DType result_type(const Tensor& a, const Tensor& b);
 
 // a and b in their result type (the same tensors when they already are).
 std::pair<Tensor, Tensor> promoted(const Tensor& a, const Tensor& b);
+
+// The number s as a zero-dim tensor beside `a`: a's device, the dtype
+// `a op s` takes (scalar_result_type), for the ops that take a number where a
+// tensor could be (where, remainder, ...).
+Tensor scalar_operand(const Tensor& a, const Scalar& s);
 
 }  // namespace tg

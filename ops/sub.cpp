@@ -1,5 +1,6 @@
 #include "ops/sub.h"
 
+#include "core/error.h"
 #include "core/kernels.h"
 #include "core/tape.h"
 #include "ops/detail/integer_arith.h"
@@ -15,7 +16,7 @@ Tensor sub(const Tensor& a_in, const Tensor& b_in) {
   const std::pair<Tensor, Tensor> operands = promoted(a_in, b_in);  // PyTorch's type promotion (ops/result_type.h)
   const Tensor& a = operands.first;
   const Tensor& b = operands.second;
-  if (detail::both_int64(a, b)) return detail::integer_binary("sub", BinaryOp::sub, a, b);
+  if (a.dtype() == DType::i64 && b.dtype() == DType::i64) return detail::integer_binary("sub", BinaryOp::sub, a, b);
   const ProfileScope profile("sub");
   check_same_kind(a, b, "sub");
   check_floating(a, "sub");
@@ -28,15 +29,33 @@ Tensor sub(const Tensor& a_in, const Tensor& b_in) {
 }
 
 // y = x - s = x + (-s);  dx += dy
-Tensor sub(const Tensor& x, double s) {
-  if (x.dtype() == DType::i64) return detail::integer_scalar("sub_scalar", BinaryOp::sub, x, s);
-  return detail::unary_op("sub_scalar", UnaryOp::add_scalar, x, -s);
+namespace {
+// PyTorch refuses `-` with a bool tensor; so does tapegrad, saying what to use instead.
+void refuse_bool(const Tensor& x, const char* name) {
+  if (x.dtype() == DType::boolean)
+    fail("{}: a bool tensor cannot be subtracted (PyTorch refuses it too); use logical_xor, or convert it first "
+         "(.to(DType::i64))",
+         name);
+}
+}  // namespace
+
+Tensor sub(const Tensor& x, Scalar s) {
+  refuse_bool(x, "sub_scalar");
+  if (detail::is_integer(x)) {
+    if (s.is_integral()) return detail::integer_scalar("sub_scalar", BinaryOp::sub, x, s.to_int());
+    return sub(x.to(kDefaultFloat), s);
+  }
+  return detail::unary_op("sub_scalar", UnaryOp::add_scalar, x, -s.to_double());
 }
 
 // y = s - x = (-x) + s;  dx += -dy   (two elementwise nodes: neg, then add_scalar)
-Tensor sub(double s, const Tensor& x) {
-  if (x.dtype() == DType::i64) return detail::integer_scalar("rsub_scalar", BinaryOp::sub, x, s, true);
-  return detail::unary_op("rsub_scalar", UnaryOp::add_scalar, detail::unary_op("neg", UnaryOp::neg, x), s);
+Tensor sub(Scalar s, const Tensor& x) {
+  refuse_bool(x, "rsub_scalar");
+  if (detail::is_integer(x)) {
+    if (s.is_integral()) return detail::integer_scalar("rsub_scalar", BinaryOp::sub, x, s.to_int(), true);
+    return sub(s, x.to(kDefaultFloat));
+  }
+  return detail::unary_op("rsub_scalar", UnaryOp::add_scalar, detail::unary_op("neg", UnaryOp::neg, x), s.to_double());
 }
 
 }  // namespace tg

@@ -1,8 +1,13 @@
 // Tensor's op methods (declared in core/tensor.h): each forwards to the free
 // function of ops/, so the two spellings are one op with one definition.
+#include "core/error.h"
 #include "core/tensor.h"
 #include "ops/abs.h"
 #include "ops/argmax.h"
+#include "ops/cumsum.h"
+#include "ops/gather.h"
+#include "ops/index_select.h"
+#include "ops/topk.h"
 #include "ops/exp.h"
 #include "ops/log.h"
 #include "ops/masked_fill.h"
@@ -49,10 +54,21 @@ Tensor Tensor::relu() const { return tg::relu(*this); }
 Tensor Tensor::sqrt() const { return tg::sqrt(*this); }
 Tensor Tensor::abs() const { return tg::abs(*this); }
 Tensor Tensor::neg() const { return tg::neg(*this); }
-Tensor Tensor::pow(double exponent) const { return tg::pow(*this, exponent); }
+Tensor Tensor::pow(Scalar exponent) const { return tg::pow(*this, exponent); }
 Tensor Tensor::softmax(int axis) const { return tg::softmax(*this, axis); }
 Tensor Tensor::log_softmax(int axis) const { return tg::log_softmax(*this, axis); }
 Tensor Tensor::masked_fill(const Tensor& mask, double value) const { return tg::masked_fill(*this, mask, value); }
 Tensor Tensor::matmul(const Tensor& other) const { return tg::matmul(*this, other); }
+Tensor Tensor::cumsum(int dim) const { return tg::cumsum(*this, dim); }
+TopK Tensor::topk(int64_t k, int dim, bool largest) const { return tg::topk(*this, k, dim, largest); }
+Tensor Tensor::gather(int dim, const Tensor& index) const { return tg::gather(*this, dim, index); }
+Tensor Tensor::index_select(int dim, const Tensor& index) const { return tg::index_select(*this, dim, index); }
+Tensor Tensor::view(const Shape& shape) const {
+  if (!is_contiguous())
+    fail("view: a tensor of shape {} and strides {} is not contiguous, so no view of shape {} shares its memory; "
+         "use reshape (which copies when it must)",
+         this->shape().str(), strides().str(), shape.str());
+  return tg::reshape(*this, shape);
+}
 
 }  // namespace tg

@@ -32,4 +32,7 @@ Tensor where(const Tensor& cond, const Tensor& a_in, const Tensor& b_in) {
   return y;
 }
 
+Tensor where(const Tensor& cond, const Tensor& a, Scalar b) { return where(cond, a, scalar_operand(a, b)); }
+Tensor where(const Tensor& cond, Scalar a, const Tensor& b) { return where(cond, scalar_operand(b, a), b); }
+
 }  // namespace tg

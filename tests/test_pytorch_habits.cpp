@@ -72,7 +72,7 @@ TEST_CASE("type promotion: float32 with float64, int64 and bool, as torch.result
   CHECK((i64 * f32).to_vector<float>() == std::vector<float>{1, 2, 3});
   CHECK((f32 * flags).dtype() == DType::f32);
   CHECK((f32 * flags).to_vector<float>() == std::vector<float>{0, 1, 1});
-  CHECK(tg::arange(5).dtype() == DType::f32);  // on purpose (docs/custom_models.md): PyTorch gives int64
+  CHECK(tg::arange(5).dtype() == DType::i64);  // as torch.arange (tests/test_dtype_rules.cpp has every rule)
 }
 
 namespace {

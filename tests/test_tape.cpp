@@ -265,20 +265,22 @@ TEST_CASE("operators: +=, -=, *=, /= rebind and record; x[i] selects; x > 0.0 co
   CHECK_THROWS_WITH_AS(x[3], doctest::Contains("index 3 is out of range for dimension 0 of size 3"), Error);
 }
 
-TEST_CASE("int64 arithmetic: exact, broadcast, floor division, refusals") {
+TEST_CASE("int64 arithmetic: exact, broadcast, true and floor division, refusals") {
   const Tensor lengths = index_tensor({7, 12, -5, 1});
-  CHECK((lengths / 2).to_vector<int64_t>() == std::vector<int64_t>{3, 6, -3, 0});  // floor, as Python's //
-  CHECK((lengths / 2).dtype() == DType::i64);
-  CHECK(((lengths + 2 * 1 - 3) / 2 + 1).to_vector<int64_t>() == std::vector<int64_t>{4, 6, -2, 1});  // conv output lengths
+  CHECK((lengths / 2).to_vector<float>() == std::vector<float>{3.5f, 6, -2.5f, 0.5f});  // true division, as PyTorch's /
+  CHECK((lengths / 2).dtype() == DType::f32);
+  CHECK(floor_divide(lengths, 2).to_vector<int64_t>() == std::vector<int64_t>{3, 6, -3, 0});  // Python's //
+  CHECK(floor_divide(lengths, 2).dtype() == DType::i64);
+  CHECK((floor_divide(lengths + 2 * 1 - 3, 2) + 1).to_vector<int64_t>() == std::vector<int64_t>{4, 6, -2, 1});  // conv output lengths
   CHECK((lengths * 3 - lengths).to_vector<int64_t>() == std::vector<int64_t>{14, 24, -10, 2});
   CHECK((10 - lengths).to_vector<int64_t>() == std::vector<int64_t>{3, -2, 15, 9});
-  CHECK((100 / lengths).to_vector<int64_t>() == std::vector<int64_t>{14, 8, -20, 100});
+  CHECK(floor_divide(index_tensor({100, 100, 100, 100}), lengths).to_vector<int64_t>() == std::vector<int64_t>{14, 8, -20, 100});
   const Tensor big = index_tensor({(int64_t{1} << 53) + 1});  // beyond float64's exact integers: still exact
   CHECK((big + 1).to_vector<int64_t>() == std::vector<int64_t>{(int64_t{1} << 53) + 2});
   const Tensor column = reshape(index_tensor({1, 2}), Shape{2, 1});
   CHECK((column * index_tensor({10, 20, 30})).to_vector<int64_t>() == std::vector<int64_t>{10, 20, 30, 20, 40, 60});
-  CHECK_THROWS_WITH_AS(lengths / 0, doctest::Contains("div_scalar: int64 division by zero"), Error);
-  CHECK_THROWS_WITH_AS(lengths * 0.5, doctest::Contains("not a whole number; convert the tensor first"), Error);
+  CHECK_THROWS_WITH_AS(floor_divide(lengths, 0), doctest::Contains("floor_divide: int64 division by zero"), Error);
+  CHECK((lengths * 0.5).to_vector<float>() == std::vector<float>{3.5f, 6, -2.5f, 0.5f});  // a float number: float32
   CHECK_THROWS_WITH_AS(index_tensor({int64_t{1} << 62}) * 4, doctest::Contains("int64 overflow"), Error);
   CHECK((lengths + zeros({4})).dtype() == DType::f32);  // int64 with float32: float32, as PyTorch
 }

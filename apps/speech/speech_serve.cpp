@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -121,7 +122,7 @@ class SpeechService {
                                             : greedy_decode(rows, n, kClasses));
       for (const tg::CtcEmission& e : greedy_emissions(rows, n, kClasses))
         if (const std::string c = decode_ids({e.label}); !c.empty())
-          t.chars.push_back({c.front(), static_cast<double>(e.frame) * kSecondsPerOutputFrame});
+          t.chars.push_back({c.front(), std::round(static_cast<double>(e.frame) * kSecondsPerOutputFrame * 1000) / 1000});
       out.push_back(std::move(t));
     }
     return out;

@@ -1,6 +1,7 @@
 #include "ops/detail/integer_arith.h"
 
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 #include "core/creation.h"
@@ -20,13 +21,11 @@ int64_t floor_div(int64_t a, int64_t b) {
 
 std::vector<int64_t> host_values(const Tensor& t, const Shape& shape) {
   NoGrad no_grad;
-  return broadcast_to(t, shape).to_vector<int64_t>();
+  const Tensor wide = t.dtype() == DType::i64 ? t : t.to(DType::i64);  // bool: 0 and 1
+  return broadcast_to(wide, shape).to_vector<int64_t>();
 }
-}  // namespace
 
-bool both_int64(const Tensor& a, const Tensor& b) { return a.dtype() == DType::i64 && b.dtype() == DType::i64; }
-
-Tensor integer_binary(const char* name, BinaryOp op, const Tensor& a, const Tensor& b) {
+Tensor integer_binary_rounding(const char* name, BinaryOp op, const Tensor& a, const Tensor& b, bool floor) {
   const ProfileScope profile(name);
   check_same_kind(a, b, name);
   const Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
@@ -40,7 +39,8 @@ Tensor integer_binary(const char* name, BinaryOp op, const Tensor& a, const Tens
       case BinaryOp::mul: overflow = __builtin_mul_overflow(x[i], y[i], &out[i]); break;
       case BinaryOp::div:
         if (y[i] == 0) fail("{}: int64 division by zero (element {} of the broadcast shape {})", name, i, shape.str());
-        out[i] = floor_div(x[i], y[i]);
+        if (x[i] == INT64_MIN && y[i] == -1) overflow = true;
+        else out[i] = floor ? floor_div(x[i], y[i]) : x[i] / y[i];
         break;
       default: fail("{}: not an integer arithmetic op", name);
     }
@@ -48,14 +48,23 @@ Tensor integer_binary(const char* name, BinaryOp op, const Tensor& a, const Tens
   }
   return from_vector(out, shape, {DType::i64, a.device()});
 }
+}  // namespace
 
-Tensor integer_scalar(const char* name, BinaryOp op, const Tensor& x, double s, bool scalar_first) {
-  if (s != std::floor(s) || std::abs(s) >= 0x1p63)
-    fail("{}: an int64 tensor with the scalar {}, which is not a whole number; convert the tensor first "
-         "(x.to(DType::f32))",
-         name, s);
-  const Tensor scalar_tensor = from_vector(std::vector<int64_t>{static_cast<int64_t>(s)}, Shape{}, {DType::i64, x.device()});
-  return scalar_first ? integer_binary(name, op, scalar_tensor, x) : integer_binary(name, op, x, scalar_tensor);
+bool is_integer(const Tensor& t) { return t.dtype() == DType::i64 || t.dtype() == DType::boolean; }
+bool both_integer(const Tensor& a, const Tensor& b) { return is_integer(a) && is_integer(b); }
+
+Tensor integer_binary(const char* name, BinaryOp op, const Tensor& a, const Tensor& b) {
+  return integer_binary_rounding(name, op, a, b, true);
+}
+
+Tensor integer_divide(const char* name, const Tensor& a, const Tensor& b, bool floor) {
+  return integer_binary_rounding(name, BinaryOp::div, a, b, floor);
+}
+
+Tensor integer_scalar(const char* name, BinaryOp op, const Tensor& x, int64_t s, bool scalar_first) {
+  const Tensor scalar_tensor = from_vector(std::vector<int64_t>{s}, Shape{}, {DType::i64, x.device()});
+  const Tensor wide = x.dtype() == DType::i64 ? x : x.to(DType::i64);  // bool: 0 and 1, as PyTorch's bool + 1
+  return scalar_first ? integer_binary(name, op, scalar_tensor, wide) : integer_binary(name, op, wide, scalar_tensor);
 }
 
 }  // namespace tg::detail

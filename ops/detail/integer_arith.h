@@ -1,20 +1,22 @@
 #pragma once
-// Arithmetic on int64 tensors (lengths, counts, indices): exact integer
-// results, broadcasting like the float ops, never recorded (integers have no
-// gradient). Division is floor division, Python's // and torch.div(...,
-// rounding_mode="floor"): PyTorch's `/` would give float, tapegrad keeps int64
-// so `lengths / 2` stays a length; for true division convert with .to(DType::f32).
-// Division by zero is refused. The loops run on the host: a device tensor is
+// Arithmetic on int64 (and bool) tensors (lengths, counts, indices): exact
+// integer results, broadcasting like the float ops, never recorded (integers
+// have no gradient). BinaryOp::div here is floor division (floor_divide,
+// Python's //); `/` on integers is true division and never comes here
+// (ops/div.h). Division by zero is refused. The loops run on the host: a device tensor is
 // copied there and back (int64 tensors are small bookkeeping).
 #include "core/backend.h"
 #include "core/tensor.h"
 
 namespace tg::detail {
 
-bool both_int64(const Tensor& a, const Tensor& b);
+// Both int64 or bool: integer arithmetic (bool with bool too, as PyTorch's int64 result for bool + int).
+bool both_integer(const Tensor& a, const Tensor& b);
+bool is_integer(const Tensor& t);
 // op is add, sub, mul or div.
 Tensor integer_binary(const char* name, BinaryOp op, const Tensor& a, const Tensor& b);
-// The scalar must be a whole number (else: convert the tensor to float first).
-Tensor integer_scalar(const char* name, BinaryOp op, const Tensor& x, double s, bool scalar_first = false);
+Tensor integer_scalar(const char* name, BinaryOp op, const Tensor& x, int64_t s, bool scalar_first = false);
+// Rounded division of integers: floor (Python's //) or toward zero (C's /).
+Tensor integer_divide(const char* name, const Tensor& a, const Tensor& b, bool floor);
 
 }  // namespace tg::detail

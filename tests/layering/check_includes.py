@@ -81,7 +81,7 @@ BACKEND_BODIES = {
 # below the tape, its definition above it).
 CORE_LEVELS = [
     # words every part uses
-    {"error", "dtype", "half", "shape", "device", "threads", "elementwise", "view", "random_bits", "matmul_precision",
+    {"error", "dtype", "scalar", "half", "shape", "device", "threads", "elementwise", "view", "random_bits", "matmul_precision",
      "profiler", "host_allocator", "cuda", "generator", "dispatch", "grad_mode", "kernel_table.h"},
     # where backends are found
     {"backend_registry", "device_module"},

@@ -1,0 +1,196 @@
+// PyTorch's arithmetic type rules, so that code translated from PyTorch
+// computes the same numbers: the dtype of `tensor op number` for every dtype,
+// number kind and promoting op (torch.result_type with a scalar operand);
+// `/` as true division; floor and truncating division, remainder and fmod
+// with their gradients; cumsum of integers and of any rank; matmul's 1-D
+// rules with gradients; arange's dtypes; one_hot; calling a module of your
+// own. Values from tests/fixtures/make_dtype_rule_fixtures.py (Debian's
+// PyTorch) -> dtype_rules.txt, and float64 gradchecks.
+#include <doctest/doctest.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "tapegrad.h"
+#include "test_support.h"
+
+using namespace test_support;
+using tg::DType;
+using tg::Scalar;
+using tg::Tensor;
+
+namespace {
+
+const Fixture& fixture() {
+  static const Fixture loaded = load_fixture("dtype_rules.txt");
+  return loaded;
+}
+
+Tensor f64(const std::string& name, bool requires_grad = false) {
+  return fixture_tensor(fixture(), name, DType::f64, requires_grad);
+}
+Tensor i64(const std::string& name) { return fixture_tensor(fixture(), name, DType::f64).to(DType::i64); }
+
+const DType kOrder[] = {DType::f32, DType::f64, DType::i64, DType::boolean, DType::f16, DType::bf16};
+
+}  // namespace
+
+TEST_CASE("tensor op number: the dtype torch gives, for every dtype, number kind and promoting op") {
+  using Op = std::function<Tensor(const Tensor&, Scalar)>;
+  const std::vector<std::pair<std::string, Op>> ops = {
+      {"add", [](const Tensor& t, Scalar s) { return t + s; }},
+      {"sub", [](const Tensor& t, Scalar s) { return t - s; }},
+      {"rsub", [](const Tensor& t, Scalar s) { return s - t; }},
+      {"mul", [](const Tensor& t, Scalar s) { return t * s; }},
+      {"div", [](const Tensor& t, Scalar s) { return t / s; }},
+      {"rdiv", [](const Tensor& t, Scalar s) { return s / t; }},
+      {"floor_divide", [](const Tensor& t, Scalar s) { return tg::floor_divide(t, s); }},
+      {"remainder", [](const Tensor& t, Scalar s) { return tg::remainder(t, s); }},
+      {"pow", [](const Tensor& t, Scalar s) { return tg::pow(t, s); }},
+      {"where", [](const Tensor& t, Scalar s) { return tg::where(tg::tensor({1.0, 0.0}, {2}).to(DType::boolean), t, s); }},
+  };
+  const FixtureTensor& table = entry(fixture(), "scalar_result_type");
+  const Scalar numbers[] = {2, 0.5};
+  for (size_t k = 0; k < ops.size(); ++k)
+    for (int i = 0; i < 6; ++i)
+      for (int j = 0; j < 2; ++j) {
+        const int code = static_cast<int>(table.values[(k * 6 + static_cast<size_t>(i)) * 2 + static_cast<size_t>(j)]);
+        CAPTURE(ops[k].first);
+        CAPTURE(tg::dtype_name(kOrder[i]));
+        CAPTURE(j == 0 ? "2" : "0.5");
+        // The rule itself, for every dtype (float16 and bfloat16 are storage types here: their arithmetic is
+        // refused, so only the rule is compared for them).
+        const bool promoting = ops[k].first == "add" || ops[k].first == "mul" || ops[k].first == "where";
+        if (code >= 0 && promoting) CHECK(tg::dtype_name(tg::scalar_result_type(kOrder[i], numbers[j])) ==
+                                          tg::dtype_name(kOrder[code]));
+        if (i >= 4) continue;
+        const Tensor t = tg::ones({2}, {kOrder[i]});
+        if (code < 0) {  // PyTorch refuses it (subtracting bools): so do we, with a message
+          CHECK_THROWS_WITH_AS(ops[k].second(t, numbers[j]), doctest::Contains("bool"), tg::Error);
+          continue;
+        }
+        CHECK(tg::dtype_name(ops[k].second(t, numbers[j]).dtype()) == tg::dtype_name(kOrder[code]));
+      }
+}
+
+TEST_CASE("`/` is true division for integers; floor and truncating division, remainder and fmod as PyTorch's") {
+  const Tensor a = i64("a_int"), b = i64("b_int");
+  check_fixture_close(fixture(), a / b, "int_div", 1e-7);
+  CHECK((a / b).dtype() == DType::f32);
+  check_fixture_close(fixture(), a / 2, "int_div_2", 1e-7);
+  const auto exact = [](const Tensor& got, const std::string& name) {  // integers: equal (to 1e-15 of 1)
+    CAPTURE(name);
+    CHECK(got.dtype() == DType::i64);
+    check_fixture_close(fixture(), got, name, 1e-15);
+  };
+  exact(tg::floor_divide(a, b), "int_floor_divide");
+  exact(tg::div(a, b, tg::RoundingMode::trunc), "int_trunc_divide");
+  exact(tg::remainder(a, b), "int_remainder");
+  exact(a % b, "int_remainder");
+  exact(tg::fmod(a, b), "int_fmod");
+  exact(a % 3, "int_remainder_3");
+  CHECK_THROWS_WITH_AS(tg::floor_divide(a, 0), doctest::Contains("int64 division by zero"), tg::Error);
+  CHECK_THROWS_WITH_AS(tg::remainder(a, tg::zeros_like(b)), doctest::Contains("int64 division by zero"), tg::Error);
+  // Floats: the rounded quotients, and remainder / fmod with gradients (the quotient held fixed).
+  const Tensor x = f64("a"), y = f64("b");
+  check_fixture_close(fixture(), tg::floor_divide(x, y), "floor_divide");
+  check_fixture_close(fixture(), tg::div(x, y, tg::RoundingMode::trunc), "trunc_divide");
+  check_fixture_close(fixture(), tg::floor_divide(x, 2), "floor_divide_2");
+  for (const std::string name : {"remainder", "fmod"}) {
+    CAPTURE(name);
+    const Tensor xa = f64("a", true), yb = f64("b", true);
+    const Tensor out = name == "remainder" ? tg::remainder(xa, yb) : tg::fmod(xa, yb);
+    check_fixture_close(fixture(), out, name);
+    tg::sum(out * f64("w")).backward();
+    check_fixture_close(fixture(), xa.grad(), name + ".grad_a");
+    check_fixture_close(fixture(), yb.grad(), name + ".grad_b");
+  }
+  CHECK_FALSE(tg::floor_divide(f64("a", true), 2).requires_grad());  // no gradient through a rounded quotient
+}
+
+TEST_CASE("bool subtraction is refused as PyTorch refuses it; integer powers stay int64") {
+  const Tensor flags = tg::gt(tg::tensor({1.0f, -1.0f}, {2}), 0.0);
+  CHECK_THROWS_WITH_AS(flags - 1, doctest::Contains("sub_scalar: a bool tensor cannot be subtracted"), tg::Error);
+  CHECK((flags + 1).to_vector<int64_t>() == std::vector<int64_t>{2, 1});
+  CHECK_THROWS_AS(flags + flags, tg::Error);  // PyTorch gives bool (a logical or): refused, not something else
+  CHECK_THROWS_AS(tg::ones({2}, {DType::f16}) + 1, tg::Error);  // a storage type: arithmetic refused
+  CHECK(tg::pow(tg::index_tensor({2, 3}), 2).to_vector<int64_t>() == std::vector<int64_t>{4, 9});
+  CHECK(tg::pow(tg::index_tensor({2, 3}), 0.5).dtype() == DType::f32);
+  CHECK_THROWS_WITH_AS(tg::pow(tg::index_tensor({2}), -1), doctest::Contains("negative integer power"), tg::Error);
+  CHECK_THROWS_WITH_AS(tg::pow(tg::index_tensor({int64_t{1} << 40}), 2), doctest::Contains("int64 overflow"), tg::Error);
+}
+
+TEST_CASE("cumsum: integers exactly as int64, 1-D and 3-D floats with the gradient, any dim") {
+  const Tensor ints = tg::index_tensor({3, -1, 4, 1, -5, 9});
+  CHECK(tg::cumsum(ints, 0).dtype() == DType::i64);
+  check_fixture_close(fixture(), tg::cumsum(ints, 0), "cumsum_int", 1e-15);
+  check_fixture_close(fixture(), tg::cumsum(tg::index_tensor({1, 0, 1, 1}).to(DType::boolean), -1), "cumsum_bool", 1e-15);
+  const Tensor v = f64("v", true);
+  const Tensor y = v.cumsum(0);
+  check_fixture_close(fixture(), y, "cumsum_1d");
+  tg::sum(y * f64("wv")).backward();
+  check_fixture_close(fixture(), v.grad(), "cumsum_1d.grad");
+  const Tensor x3 = f64("x3", true);
+  const Tensor y3 = tg::cumsum(x3, 1);
+  check_fixture_close(fixture(), y3, "cumsum_3d");
+  tg::sum(y3 * f64("w3")).backward();
+  check_fixture_close(fixture(), x3.grad(), "cumsum_3d.grad");
+  check_gradcheck([](const std::vector<Tensor>& in) { return tg::cumsum(in[0], -1); }, {f64("x3", true)});
+  check_gradcheck([](const std::vector<Tensor>& in) { return tg::cumsum(in[0], 0); }, {f64("v", true)});
+}
+
+TEST_CASE("matmul's 1-D rules (dot, mv, a vector against a batch), values and gradients as torch.matmul's") {
+  for (const std::string name : {"dot", "mv", "vm_batched", "batched_mv"}) {
+    CAPTURE(name);
+    const Tensor left = f64(name + ".left", true), right = f64(name + ".right", true);
+    const Tensor out = tg::matmul(left, right);
+    check_fixture_close(fixture(), out, name);
+    tg::sum(out * f64(name + ".weight")).backward();
+    check_fixture_close(fixture(), left.grad(), name + ".grad_left");
+    check_fixture_close(fixture(), right.grad(), name + ".grad_right");
+    check_gradcheck([](const std::vector<Tensor>& in) { return tg::matmul(in[0], in[1]); },
+                    {f64(name + ".left", true), f64(name + ".right", true)});
+  }
+  CHECK(tg::dot(f64("dot.left"), f64("dot.right")).ndim() == 0);
+  CHECK(tg::mv(f64("mv.left"), f64("mv.right")).shape() == tg::Shape{3});
+  CHECK_THROWS_WITH_AS(tg::dot(f64("mv.left"), f64("mv.right")), doctest::Contains("dot: (3, 4) and (4,): both must be 1-D"),
+                       tg::Error);
+  CHECK_THROWS_WITH_AS(tg::matmul(f64("dot.left"), tg::zeros({3}, {DType::f64})),
+                       doctest::Contains("inner dimensions 4 and 3 differ"), tg::Error);
+}
+
+TEST_CASE("arange: int64 from integers, float32 from floats; one_hot; x.dim(), x.view(shape)") {
+  const FixtureTensor& codes = entry(fixture(), "arange_dtypes");
+  const DType got[] = {tg::arange(5).dtype(), tg::arange(1, 10, 3).dtype(), tg::arange(0.0, 1.0, 0.25).dtype(),
+                       tg::arange(0, 1.0, 0.25).dtype()};
+  for (size_t i = 0; i < 4; ++i) CHECK(tg::dtype_name(got[i]) == tg::dtype_name(kOrder[static_cast<int>(codes.values[i])]));
+  check_fixture_close(fixture(), tg::arange(1, 10, 3), "arange_1_10_3", 1e-15);
+  check_fixture_close(fixture(), tg::arange(5, -4, -3), "arange_neg", 1e-15);
+  CHECK(tg::arange(5, {DType::f64}).dtype() == DType::f64);  // TensorOptions given: its dtype
+  const Tensor hot = tg::one_hot(tg::reshape(tg::index_tensor({0, 2, 1, 0}), tg::Shape{2, 2}), 4);
+  CHECK(hot.dtype() == DType::i64);
+  check_fixture_close(fixture(), hot, "one_hot", 1e-15);
+  CHECK(tg::one_hot(tg::index_tensor({1, 3})).shape() == tg::Shape{2, 4});
+  CHECK_THROWS_WITH_AS(tg::one_hot(tg::index_tensor({1, 5}), 4), doctest::Contains("index 5 at position 1 is outside [0, 4)"),
+                       tg::Error);
+  const Tensor m = tg::zeros({2, 6});
+  CHECK(m.dim() == 2);
+  CHECK(m.view({3, 4}).shape() == tg::Shape{3, 4});
+  CHECK_THROWS_WITH_AS(m.transpose(0, 1).view({12}), doctest::Contains("not contiguous"), tg::Error);
+}
+
+namespace {
+
+// A module of one's own, called as the built-in ones are (nn::CallableModule).
+struct Doubler : tg::nn::CallableModule<Doubler> {
+  Tensor forward(const Tensor& x, double extra = 0) const { return x * 2 + extra; }
+};
+
+}  // namespace
+
+TEST_CASE("a module of your own is called with model(x), whatever arguments its forward takes") {
+  const Doubler model;
+  CHECK(model(tg::tensor({1.0f, 2.0f}, {2})).to_vector<float>() == std::vector<float>{2, 4});
+  CHECK(model(tg::tensor({1.0f}, {1}), 0.5).to_vector<float>() == std::vector<float>{2.5f});
+}
