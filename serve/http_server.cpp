@@ -386,7 +386,10 @@ void HttpServer::serve() {
     sockaddr_storage address{};
     socklen_t length = sizeof address;
     const int fd = ::accept4(impl_->listen_fd, reinterpret_cast<sockaddr*>(&address), &length, SOCK_CLOEXEC);
-    if (fd < 0) continue;  // the client went away, or out of descriptors for now
+    if (fd < 0) {  // the client went away, or out of descriptors for now: do not spin on the ready socket
+      if (errno == EMFILE || errno == ENFILE) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      continue;
+    }
     const int yes = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
     const std::lock_guard lock(mutex);

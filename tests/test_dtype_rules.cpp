@@ -194,3 +194,26 @@ TEST_CASE("a module of your own is called with model(x), whatever arguments its 
   CHECK(model(tg::tensor({1.0f, 2.0f}, {2})).to_vector<float>() == std::vector<float>{2, 4});
   CHECK(model(tg::tensor({1.0f}, {1}), 0.5).to_vector<float>() == std::vector<float>{2.5f});
 }
+
+TEST_CASE("a tensor-method-heavy PyTorch program, translated line for line, gives PyTorch's values and dtypes") {
+  // make_dtype_rule_fixtures.py has the Python; each line here is its translation, no dtype added.
+  const Tensor x = tg::arange(12).reshape({3, 4});                    // x = torch.arange(12).reshape(3, 4)
+  const Tensor share = x / x.sum(1, true);                            // x / x.sum(1, keepdim=True)
+  const Tensor thirds = tg::eq(x % 3, 0).sum();                       // (x % 3 == 0).sum()
+  const Tensor smooth = x.cumsum(1).to(DType::f32).softmax(-1);       // x.cumsum(1).float().softmax(-1)
+  const Tensor top = smooth.topk(2).indices;                          // smooth.topk(2).indices
+  const Tensor picked = smooth.gather(1, top);                        // smooth.gather(1, top)
+  const Tensor kept = tg::where(picked > 0.3, picked, 0.0);           // torch.where(picked > 0.3, picked, 0.0)
+  const Tensor row_sums = x.to(DType::f32).matmul(tg::ones({4}));     // x.float() @ torch.ones(4)
+  const Tensor scaled = tg::floor_divide(x * 0.5 + 1, 2);             // (x * 0.5 + 1) // 2
+  const Tensor hot = tg::one_hot(tg::floor_divide(tg::select(x, 1, 0), 4), 3);  // F.one_hot(x[:, 0] // 4, 3)
+  const std::vector<std::pair<std::string, Tensor>> results = {
+      {"share", share}, {"thirds", thirds}, {"smooth", smooth}, {"top", top}, {"picked", picked},
+      {"kept", kept},   {"row_sums", row_sums}, {"scaled", scaled}, {"hot", hot}};
+  for (const auto& [name, value] : results) {
+    CAPTURE(name);
+    CHECK(tg::dtype_name(value.dtype()) ==
+          tg::dtype_name(kOrder[static_cast<int>(entry(fixture(), "program." + name + ".dtype").values[0])]));
+    check_fixture_close(fixture(), value, "program." + name, 1e-6);
+  }
+}
