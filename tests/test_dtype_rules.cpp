@@ -210,7 +210,9 @@ TEST_CASE("a tensor-method-heavy PyTorch program, translated line for line, give
   const std::vector<std::pair<std::string, Tensor>> results = {
       {"share", share}, {"thirds", thirds}, {"smooth", smooth}, {"top", top}, {"picked", picked},
       {"kept", kept},   {"row_sums", row_sums}, {"scaled", scaled}, {"hot", hot}};
-  for (const auto& [name, value] : results) {
+  for (const auto& result : results) {
+    const std::string& name = result.first;  // a named reference: clang 14 cannot capture a structured binding
+    const Tensor& value = result.second;
     CAPTURE(name);
     CHECK(tg::dtype_name(value.dtype()) ==
           tg::dtype_name(kOrder[static_cast<int>(entry(fixture(), "program." + name + ".dtype").values[0])]));

@@ -564,7 +564,9 @@ TEST_CASE("translate serve: answers have the shape of LibreTranslate's documente
       {post(server, "/translate", R"({"q": "Hallo!", "source": "xx", "target": "en"})"),
        json::parse(R"({"error": "xx is not supported"})")},
   };
-  for (const auto& [ours, documented] : pairs) {
+  for (const auto& pair : pairs) {
+    const Answer& ours = pair.first;  // named references: clang 14 cannot capture structured bindings
+    const json& documented = pair.second;
     std::string where = "answer";
     CHECK_MESSAGE(same_shape(ours.body, documented, where), where << " in " << ours.body.dump().substr(0, 300));
   }
