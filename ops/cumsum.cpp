@@ -8,6 +8,7 @@
 #include "core/profiler.h"
 #include "ops/add.h"
 #include "ops/concat.h"
+#include "ops/detail/host_tensor.h"
 #include "ops/slice.h"
 
 namespace tg {
@@ -31,7 +32,7 @@ Tensor integer_cumsum(const Tensor& x, int d) {
         out[at] = total;
       }
     }
-  return from_vector(out, x.shape(), {DType::i64, x.device()});
+  return detail::host_tensor(out, x.shape(), {DType::i64, x.device()});
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "core/creation.h"
 #include "core/error.h"
 #include "core/grad_mode.h"
+#include "ops/detail/host_tensor.h"
 #include "ops/detail/integer_arith.h"
 #include "ops/detail/unary.h"
 
@@ -29,7 +30,7 @@ Tensor pow(const Tensor& x, Scalar s) {
       }
       v = result;
     }
-    return from_vector(values, x.shape(), {DType::i64, x.device()});
+    return detail::host_tensor(values, x.shape(), {DType::i64, x.device()});
   }
   return detail::unary_op("pow", UnaryOp::pow_scalar, x, s.to_double());
 }

@@ -4,6 +4,7 @@
 
 #include "core/creation.h"
 #include "core/error.h"
+#include "ops/detail/host_tensor.h"
 
 namespace tg {
 
@@ -46,8 +47,8 @@ std::pair<Tensor, Tensor> promoted(const Tensor& a, const Tensor& b) {
 
 Tensor scalar_operand(const Tensor& a, const Scalar& s) {
   const DType t = scalar_result_type(a.dtype(), s);
-  if (t == DType::i64) return from_vector(std::vector<int64_t>{s.to_int()}, Shape{}, {DType::i64, a.device()});
-  return from_vector(std::vector<double>{s.to_double()}, Shape{}, {t, a.device()});
+  if (t == DType::i64) return detail::host_tensor(std::vector<int64_t>{s.to_int()}, Shape{}, {DType::i64, a.device()});
+  return detail::host_tensor(std::vector<double>{s.to_double()}, Shape{}, {t, a.device()});
 }
 
 }  // namespace tg

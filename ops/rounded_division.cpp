@@ -7,6 +7,7 @@
 #include "core/grad_mode.h"
 #include "core/profiler.h"
 #include "ops/broadcast_to.h"
+#include "ops/detail/host_tensor.h"
 #include "ops/detail/integer_arith.h"
 #include "ops/mul.h"
 #include "ops/result_type.h"
@@ -23,7 +24,7 @@ Tensor rounded_float_quotient(const char* name, const Tensor& a, const Tensor& b
   const std::vector<double> x = broadcast_to(a, shape).to_vector<double>(), y = broadcast_to(b, shape).to_vector<double>();
   std::vector<double> q(x.size());
   for (size_t i = 0; i < q.size(); ++i) q[i] = mode == RoundingMode::floor ? std::floor(x[i] / y[i]) : std::trunc(x[i] / y[i]);
-  return from_vector(q, shape, {a.dtype(), a.device()});
+  return detail::host_tensor(q, shape, {a.dtype(), a.device()});
 }
 
 Tensor rounded_quotient(const char* name, const Tensor& a_in, const Tensor& b_in, RoundingMode mode) {

@@ -2,9 +2,14 @@
 
 #include <algorithm>
 
+#include <vector>
+
+#include "core/creation.h"
 #include "core/error.h"
+#include "core/grad_mode.h"
 #include "core/kernels.h"
 #include "core/tape.h"
+#include "ops/detail/host_tensor.h"
 
 namespace tg {
 
@@ -17,6 +22,32 @@ std::vector<int> resolve_axes(const std::vector<int>& axes, int rank, const char
   if (std::adjacent_find(resolved.begin(), resolved.end()) != resolved.end())
     fail("{}: an axis is listed twice", op);
   return resolved;
+}
+
+// Σ over `axes` of an int64 or bool tensor, exactly, as int64 (overflow refused): on the host, each
+// element added to the output position its kept coordinates name.
+Tensor integer_sum(const Tensor& x, const std::vector<int>& axes, bool keepdim) {
+  const NoGrad no_grad;
+  const std::vector<int64_t> values = (x.dtype() == DType::i64 ? x : x.to(DType::i64)).contiguous().to_vector<int64_t>();
+  Shape kept_shape;  // the input's shape with the summed axes 1
+  for (int i = 0; i < x.ndim(); ++i) kept_shape.push_back(std::binary_search(axes.begin(), axes.end(), i) ? 1 : x.size(i));
+  const Strides out_strides = contiguous_strides(kept_shape);
+  std::vector<int64_t> out(static_cast<size_t>(kept_shape.numel()), 0);
+  std::vector<int64_t> coord(static_cast<size_t>(x.ndim()), 0);
+  for (size_t flat = 0; flat < values.size(); ++flat) {
+    int64_t at = 0;
+    for (int d = 0; d < x.ndim(); ++d) at += (kept_shape[d] == 1 ? 0 : coord[static_cast<size_t>(d)]) * out_strides[d];
+    if (__builtin_add_overflow(out[static_cast<size_t>(at)], values[flat], &out[static_cast<size_t>(at)]))
+      fail("sum: int64 overflow");
+    for (int d = x.ndim() - 1; d >= 0; --d) {  // the next coordinate, row-major
+      if (++coord[static_cast<size_t>(d)] < x.size(d)) break;
+      coord[static_cast<size_t>(d)] = 0;
+    }
+  }
+  Shape out_shape;
+  for (int i = 0; i < x.ndim(); ++i)
+    if (!std::binary_search(axes.begin(), axes.end(), i) || keepdim) out_shape.push_back(kept_shape[i]);
+  return detail::host_tensor(out, out_shape, {DType::i64, x.device()});
 }
 }  // namespace
 
@@ -32,9 +63,9 @@ Tensor sum(const Tensor& x) {
 Tensor sum(const Tensor& x, const std::vector<int>& axes, bool keepdim) {
   const ProfileScope profile("sum");
   check_defined(x, "sum", "x");
-  // bool and int64 sum to int64, as PyTorch's (counts: exact below 2^53), never recorded.
+  // bool and int64 sum to int64 exactly, as PyTorch's, never recorded.
   if (x.dtype() == DType::boolean || x.dtype() == DType::i64)
-    return sum(x.detach().to(DType::f64), axes, keepdim).to(DType::i64);
+    return integer_sum(x, resolve_axes(axes, x.ndim(), "sum"), keepdim);
   check_floating(x, "sum");
   const std::vector<int> resolved = resolve_axes(axes, x.ndim(), "sum");
   Tensor kept = x;

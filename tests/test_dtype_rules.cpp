@@ -8,6 +8,7 @@
 // PyTorch) -> dtype_rules.txt, and float64 gradchecks.
 #include <doctest/doctest.h>
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -119,6 +120,27 @@ TEST_CASE("bool subtraction is refused as PyTorch refuses it; integer powers sta
   CHECK(tg::pow(tg::index_tensor({2, 3}), 0.5).dtype() == DType::f32);
   CHECK_THROWS_WITH_AS(tg::pow(tg::index_tensor({2}), -1), doctest::Contains("negative integer power"), tg::Error);
   CHECK_THROWS_WITH_AS(tg::pow(tg::index_tensor({int64_t{1} << 40}), 2), doctest::Contains("int64 overflow"), tg::Error);
+}
+
+TEST_CASE("a zero-dim tensor with a number stays zero-dim, as PyTorch's") {
+  const Tensor i = tg::index_tensor({5}).reshape(tg::Shape{});
+  CHECK((i + 2).ndim() == 0);
+  CHECK((i / 2).ndim() == 0);
+  CHECK(tg::pow(i, 2).ndim() == 0);
+  CHECK((i % 3).ndim() == 0);
+  CHECK(tg::floor_divide(tg::scalar(7.5), 2).ndim() == 0);
+  CHECK(tg::sum(i).ndim() == 0);
+  CHECK(tg::where(tg::gt(tg::scalar(1.0), 0.0), tg::scalar(2.0), 0.0).ndim() == 0);
+}
+
+TEST_CASE("sum of integers is exact int64, past float64's 2^53") {
+  const Tensor big = tg::index_tensor({(int64_t{1} << 53) + 1, 1});
+  CHECK(tg::sum(big).to_vector<int64_t>() == std::vector<int64_t>{(int64_t{1} << 53) + 2});
+  const Tensor x = tg::arange(12).reshape({2, 3, 2});
+  CHECK(tg::sum(x, {1}, true).shape() == tg::Shape{2, 1, 2});
+  CHECK(tg::sum(x, {0, 2}).to_vector<int64_t>() == std::vector<int64_t>{14, 22, 30});
+  CHECK(tg::gt(x, 4).sum().to_vector<int64_t>() == std::vector<int64_t>{7});  // a bool count
+  CHECK_THROWS_WITH_AS(tg::sum(tg::index_tensor({INT64_MAX, 1})), doctest::Contains("int64 overflow"), tg::Error);
 }
 
 TEST_CASE("cumsum: integers exactly as int64, 1-D and 3-D floats with the gradient, any dim") {

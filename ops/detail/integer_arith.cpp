@@ -9,6 +9,7 @@
 #include "core/profiler.h"
 #include "core/tape.h"
 #include "ops/broadcast_to.h"
+#include "ops/detail/host_tensor.h"
 
 namespace tg::detail {
 
@@ -46,7 +47,7 @@ Tensor integer_binary_rounding(const char* name, BinaryOp op, const Tensor& a, c
     }
     if (overflow) fail("{}: int64 overflow at element {} ({} and {})", name, i, x[i], y[i]);
   }
-  return from_vector(out, shape, {DType::i64, a.device()});
+  return host_tensor(out, shape, {DType::i64, a.device()});
 }
 }  // namespace
 
@@ -62,7 +63,7 @@ Tensor integer_divide(const char* name, const Tensor& a, const Tensor& b, bool f
 }
 
 Tensor integer_scalar(const char* name, BinaryOp op, const Tensor& x, int64_t s, bool scalar_first) {
-  const Tensor scalar_tensor = from_vector(std::vector<int64_t>{s}, Shape{}, {DType::i64, x.device()});
+  const Tensor scalar_tensor = host_tensor(std::vector<int64_t>{s}, Shape{}, {DType::i64, x.device()});
   const Tensor wide = x.dtype() == DType::i64 ? x : x.to(DType::i64);  // bool: 0 and 1, as PyTorch's bool + 1
   return scalar_first ? integer_binary(name, op, scalar_tensor, wide) : integer_binary(name, op, wide, scalar_tensor);
 }
