@@ -68,6 +68,7 @@
 #include "ops/result_type.h"
 #include "ops/rounded_division.h"
 #include "ops/one_hot.h"
+#include "ops/prod.h"
 #include "ops/scaled_dot_product_attention.h"
 #include "ops/flip.h"
 #include "ops/repeat_interleave.h"

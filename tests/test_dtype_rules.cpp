@@ -162,6 +162,29 @@ TEST_CASE("cumsum: integers exactly as int64, 1-D and 3-D floats with the gradie
   check_gradcheck([](const std::vector<Tensor>& in) { return tg::cumsum(in[0], 0); }, {f64("v", true)});
 }
 
+TEST_CASE("prod and cumprod: values and gradients as PyTorch's, rows with one zero and with two; integers exact") {
+  for (const std::string name : {"prod_axis1", "prod_all", "prod_axis0_keep", "cumprod_1"}) {
+    CAPTURE(name);
+    const Tensor x = f64("pm", true);
+    const Tensor y = name == "prod_axis1"        ? tg::prod(x, 1)
+                     : name == "prod_all"        ? tg::prod(x)
+                     : name == "prod_axis0_keep" ? tg::prod(x, 0, true)
+                                                 : tg::cumprod(x, 1);
+    check_fixture_close(fixture(), y, name);
+    tg::sum(y * f64(name + ".weight")).backward();
+    check_fixture_close(fixture(), x.grad(), name + ".grad");
+  }
+  check_gradcheck([](const std::vector<Tensor>& in) { return tg::prod(in[0], 1); }, {f64("pm", true)});
+  check_gradcheck([](const std::vector<Tensor>& in) { return tg::cumprod(in[0], 0); }, {f64("pm", true)});
+  const Tensor ints = tg::index_tensor({2, -3, 4, 5, 1, -2}).reshape({2, 3});
+  CHECK(tg::prod(ints, 1).dtype() == DType::i64);
+  check_fixture_close(fixture(), tg::prod(ints, 1), "prod_int", 1e-15);
+  check_fixture_close(fixture(), tg::cumprod(tg::index_tensor({2, -3, 4, 5}), 0), "cumprod_int", 1e-15);
+  CHECK_THROWS_WITH_AS(tg::prod(tg::index_tensor({int64_t{1} << 40, int64_t{1} << 40})), doctest::Contains("int64 overflow"),
+                       tg::Error);
+  CHECK(tg::prod(tg::zeros({2, 0}), 1).to_vector<float>() == std::vector<float>{1, 1});  // the empty product
+}
+
 TEST_CASE("matmul's 1-D rules (dot, mv, a vector against a batch), values and gradients as torch.matmul's") {
   for (const std::string name : {"dot", "mv", "vm_batched", "batched_mv"}) {
     CAPTURE(name);
