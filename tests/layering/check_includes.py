@@ -67,7 +67,7 @@ PRIVATE_SYSTEM_HEADERS = {
     "sentencepiece": ("data/text/subword.cpp",),  # SentencePiece: subword vocabularies, behind data/text/subword.h
     "sndfile.h": ("data/audio/audio_file.cpp",),  # libsndfile: audio files, behind data/audio/audio_file.h
     "fftw3.h": ("data/audio/features.cpp",),  # FFTW: the spectra of data/audio/features.h
-    "httplib.h": ("serve/http_server.cpp",),  # cpp-httplib: behind serve/http_server.h
+    "httplib.h": ("tests/", "bench/"),  # cpp-httplib's client: tests and the load benchmark only (serve/ has its own server)
 }
 # A family's backend bodies, by file name suffix: they sit in kernels/ beside
 # their family but belong to a backend, so they may include it too.
