@@ -39,8 +39,7 @@ Tensor rounded_quotient(const char* name, const Tensor& a_in, const Tensor& b_in
 // a - q·b with the quotient q fixed: da += dy, db += -q ⊙ dy (by the recorded sub and mul).
 Tensor left_over(const char* name, const Tensor& a, const Tensor& b, RoundingMode mode) {
   const Tensor q = rounded_quotient(name, a.detach(), b.detach(), mode);
-  const auto [pa, pb] = promoted(a, b);
-  return sub(pa, mul(q, pb));  // int64 operands: exact integer arithmetic
+  return sub(a, mul(q, b));  // sub and mul promote as the quotient did; int64 operands: exact integer arithmetic
 }
 
 }  // namespace

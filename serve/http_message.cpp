@@ -21,12 +21,6 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 // A quoted sample of what was sent, for a message (at most 40 bytes).
 std::string sample(std::string_view s) {
   return s.size() <= 40 ? fmt::format("'{}'", s) : fmt::format("'{}...'", s.substr(0, 40));
@@ -103,6 +97,12 @@ uint64_t content_length(const Request& request) {
 }
 
 }  // namespace
+
+std::string lowercase(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
 
 std::string Request::header(std::string_view name) const {
   for (const auto& [n, v] : headers)

@@ -113,6 +113,9 @@ std::string serialize(const Response& response, bool keep_alive, bool head = fal
 // "Not Found" for 404, ...; "" for a status it does not know.
 const char* reason_phrase(int status);
 
+// ASCII letters lowered (header names and tokens, media types, parameters: case-insensitive in HTTP).
+std::string lowercase(std::string_view text);
+
 // %XX and (in a query or form) '+' decoded; a malformed escape is a 400 naming `what`.
 std::string percent_decode(std::string_view text, bool plus_is_space, const char* what);
 

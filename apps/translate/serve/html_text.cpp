@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <string>
+
+#include "data/text/utf8.h"
 
 namespace tg::translate {
 
@@ -13,23 +16,10 @@ std::string lowercase(std::string s) {
   return s;
 }
 
+// One code point as UTF-8 (data/text/utf8.h); NUL, surrogates and values past U+10FFFF become U+FFFD.
 void append_utf8(std::string& out, uint32_t code) {
   if (code == 0 || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) code = 0xFFFD;
-  if (code < 0x80) {
-    out += static_cast<char>(code);
-  } else if (code < 0x800) {
-    out += static_cast<char>(0xC0 | (code >> 6));
-    out += static_cast<char>(0x80 | (code & 0x3F));
-  } else if (code < 0x10000) {
-    out += static_cast<char>(0xE0 | (code >> 12));
-    out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (code & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (code >> 18));
-    out += static_cast<char>(0x80 | ((code >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (code & 0x3F));
-  }
+  out += text::encode_utf8(std::u32string(1, static_cast<char32_t>(code)));
 }
 
 // Character references: the five XML ones, &nbsp; and numeric ones; any other '&' stays as it is.

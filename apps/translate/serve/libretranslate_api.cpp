@@ -92,9 +92,7 @@ class LibreTranslateApi {
         detected.push_back({{"language", guess.language}, {"confidence", guess.confidence}});
         source = guess.language;
       }
-      if (source != request.target && (source != TranslationService::kSource || request.target != TranslationService::kTarget))
-        throw HttpError(400, fmt::format("{} to {} is not supported: this model translates {} to {}", source,
-                                         request.target, TranslationService::kSource, TranslationService::kTarget));
+      check_pair(source, request.target);
       unchanged.push_back(source == request.target);
       if (unchanged.back()) continue;
       for (size_t p = 0; p < documents.back().size(); ++p)
@@ -191,12 +189,9 @@ class LibreTranslateApi {
       if (!lines.back().empty() && lines.back().back() == '\r') lines.back().pop_back();
       at = end + 1;
     }
+    check_pair(source, r.target);
     if (source != r.target) {
-      if (source != TranslationService::kSource || r.target != TranslationService::kTarget)
-        throw HttpError(400, fmt::format("{} to {} is not supported: this model translates {} to {}", source, r.target,
-                                         TranslationService::kSource, TranslationService::kTarget));
-      int64_t characters = 0;  // the whole file against --max-characters, not each group of lines
-      for (const char c : file->value) characters += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+      const int64_t characters = utf8_characters(file->value);  // the whole file against --max-characters, not each group of lines
       if (characters > service_.options().max_characters)
         throw HttpError(400, fmt::format("{} characters in the file; the limit is {} (--max-characters)", characters,
                                          service_.options().max_characters));
@@ -231,6 +226,13 @@ class LibreTranslateApi {
     if (code != TranslationService::kSource && code != TranslationService::kTarget)
       throw HttpError(400, fmt::format("{} is not supported: this server's languages are {} and {} ({})", code,
                                        TranslationService::kSource, TranslationService::kTarget, field));
+  }
+
+  // A text in `source` for `target`: the model's pair, or the same language (answered as it was).
+  static void check_pair(const std::string& source, const std::string& target) {
+    if (source != target && (source != TranslationService::kSource || target != TranslationService::kTarget))
+      throw HttpError(400, fmt::format("{} to {} is not supported: this model translates {} to {}", source, target,
+                                       TranslationService::kSource, TranslationService::kTarget));
   }
 
   // The likeliest language of `text`; the model's source, confidence 0, without an identifier.

@@ -35,6 +35,10 @@ std::unique_ptr<LanguageIdentifier> language_identifier_from(const std::string& 
 
 }  // namespace
 
+int64_t utf8_characters(std::string_view text) {
+  return std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; });
+}
+
 std::string hard_alignment(const Translation& t) {
   if (!t.attention.defined()) return "";
   const int64_t rows = std::min<int64_t>(t.attention.size(0), static_cast<int64_t>(t.target_tokens.size()));
@@ -112,8 +116,7 @@ void TranslationService::check_limits(const std::vector<std::string>& texts) con
   // Characters (UTF-8 lead bytes) before any token is made: a long sentence costs little to count and
   // much to tokenize (a 1 MB sentence made ~250 MB of tokens before --max-tokens refused it).
   int64_t characters = 0;
-  for (const std::string& text : texts)
-    for (const char c : text) characters += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  for (const std::string& text : texts) characters += utf8_characters(text);
   if (characters > options_.max_characters)
     throw HttpError(400, fmt::format("{} characters in one request; the limit is {} (--max-characters)", characters,
                                      options_.max_characters));

@@ -6,6 +6,7 @@
 // opennmt_api.h) are routes over it.
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -57,6 +58,10 @@ class TranslationService {
   std::unique_ptr<LanguageIdentifier> identifier_;
   serve::BatchQueue<SentenceJob, Translation> queue_;
 };
+
+// Characters of UTF-8 text (its lead bytes), as the request limits count them: cheap to count before any
+// token is made.
+int64_t utf8_characters(std::string_view text);
 
 // "src-tgt" pairs, OpenNMT-py's hard alignment: each target token's most attended source token.
 std::string hard_alignment(const Translation& t);
