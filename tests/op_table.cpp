@@ -388,3 +388,43 @@ TEST_CASE("gru_gates: a (B, 3H) step, transposed gate inputs, h needing no gradi
   check_op([](const Inputs& in) { return tg::gru_gates(tg::transpose(in[0], 0, 1), in[1], in[2]); },
            {randn64({6, 2}, gen), randn64({2, 6}, gen), tg::randn({2, 2}, {tg::DType::f64}, gen)});
 }
+
+// ---------------------------------------------------------------------------
+// PyTorch's arithmetic rules (tests/test_dtype_rules.cpp has the values)
+
+TEST_CASE("scans, products, 1-D matmul and the integer ops on every backend") {
+  tg::Generator gen(31);
+  check_op([](const Inputs& in) { return tg::cumsum(in[0], 0); }, {randn64({6}, gen)});
+  check_op([](const Inputs& in) { return tg::cumsum(in[0], 1); }, {randn64({2, 5, 3}, gen)});
+  check_op([](const Inputs& in) { return tg::cumsum(tg::transpose(in[0], 0, 1), -1); }, {randn64({4, 3}, gen)});
+  check_op([](const Inputs& in) { return tg::cumprod(in[0], 1); }, {randn64({3, 5}, gen)});
+  check_op([](const Inputs& in) { return tg::prod(in[0], 0); }, {randn64({4, 3}, gen)});
+  check_op([](const Inputs& in) { return tg::prod(in[0]); }, {randn64({2, 3}, gen)});
+  // A row with one zero and one with two: the gradient without division.
+  check_op([](const Inputs& in) { return tg::cumprod(in[0], 1); },
+           {f64({1.5, 0.0, -2.0, 0.5, 0.0, 3.0, 0.0, 1.25}, {2, 4}).requires_grad_()});
+  check_op([](const Inputs& in) { return tg::dot(in[0], in[1]); }, {randn64({5}, gen), randn64({5}, gen)});
+  check_op([](const Inputs& in) { return tg::mv(in[0], in[1]); }, {randn64({3, 4}, gen), randn64({4}, gen)});
+  check_op([](const Inputs& in) { return tg::matmul(in[0], in[1]); }, {randn64({4}, gen), randn64({2, 4, 3}, gen)});
+
+  // Integers: exact, as int64 (inputs are whole numbers, negative ones included).
+  const Tensor a = f64({-7, 7, -8, 9, 0, -1}, {2, 3}), b = f64({2, -2, 3, 4, -5, 3}, {2, 3});
+  auto ints = [](const Tensor& x) { return x.detach().to(tg::DType::i64); };
+  check_value([&](const Inputs& in) { return tg::floor_divide(ints(in[0]), ints(in[1])); }, {a, b});
+  check_value([&](const Inputs& in) { return tg::div(ints(in[0]), ints(in[1]), tg::RoundingMode::trunc); }, {a, b});
+  check_value([&](const Inputs& in) { return tg::remainder(ints(in[0]), ints(in[1])); }, {a, b});
+  check_value([&](const Inputs& in) { return tg::fmod(ints(in[0]), 3); }, {a});
+  check_value([&](const Inputs& in) { return ints(in[0]) / ints(in[1]); }, {a, b});  // true division: float32
+  check_value([&](const Inputs& in) { return tg::cumsum(ints(in[0]), 1); }, {a});
+  check_value([&](const Inputs& in) { return tg::cumprod(ints(in[0]), 1); }, {a});
+  check_value([&](const Inputs& in) { return ints(in[0]).sum(); }, {a});
+  check_value([&](const Inputs& in) { return tg::one_hot(tg::remainder(ints(in[0]), 10), 10); }, {a});
+  // Floats: floor and truncation, remainder with the divisor's sign, fmod with the dividend's.
+  const Tensor x = f64({-3.5, 3.5, -2.25, 7.0, 0.5, -0.75}, {2, 3});
+  check_value([](const Inputs& in) { return tg::floor_divide(in[0].detach(), 2.0); }, {x});
+  check_value([](const Inputs& in) { return tg::div(in[0].detach(), -1.5, tg::RoundingMode::trunc); }, {x});
+  check_value([](const Inputs& in) { return tg::remainder(in[0].detach(), -2.0); }, {x});
+  check_value([](const Inputs& in) { return tg::fmod(in[0].detach(), 2.0); }, {x});
+  check_value([](const Inputs& in) { return tg::arange(in[0].size(1), {.dtype = tg::DType::i64, .device = in[0].device()}); },
+              {x});
+}
