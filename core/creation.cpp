@@ -108,6 +108,10 @@ Tensor tensor(std::initializer_list<float> values, const Shape& shape, bool requ
 Tensor tensor(std::initializer_list<double> values, const Shape& shape, bool requires_grad) {
   return tensor(std::vector<double>(values), shape, requires_grad);
 }
+Tensor tensor(const std::vector<int64_t>& values, const Shape& shape) { return index_tensor(values, shape); }
+Tensor tensor(std::initializer_list<int> values, const Shape& shape) {
+  return index_tensor(std::vector<int64_t>(values.begin(), values.end()), shape);
+}
 Tensor index_tensor(const std::vector<int64_t>& values, const Shape& shape) {
   return from_vector(values, shape, {DType::i64, Device::cpu(), false});
 }

@@ -42,6 +42,9 @@ Tensor tensor(const std::vector<double>& values, const Shape& shape = {}, bool r
 // tensor({1.f, 2.f}) is float32, tensor({1.0, 2.0}) float64.
 Tensor tensor(std::initializer_list<float> values, const Shape& shape = {}, bool requires_grad = false);
 Tensor tensor(std::initializer_list<double> values, const Shape& shape = {}, bool requires_grad = false);
+// tensor({1, 2, 3}) and a vector of int64_t are int64, as torch.tensor([1, 2, 3]).
+Tensor tensor(const std::vector<int64_t>& values, const Shape& shape = {});
+Tensor tensor(std::initializer_list<int> values, const Shape& shape = {});
 // int64 indices (token ids, targets).
 Tensor index_tensor(const std::vector<int64_t>& values, const Shape& shape = {});
 // A scalar (rank-0) tensor.

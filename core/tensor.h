@@ -154,6 +154,8 @@ class Tensor {
   TopK topk(int64_t k, int dim = -1, bool largest = true) const;  // ops/topk.h has TopK
   Tensor gather(int dim, const Tensor& index) const;
   Tensor index_select(int dim, const Tensor& index) const;
+  std::vector<Tensor> split(int64_t size, int dim = 0) const;  // views, as torch.split
+  std::vector<Tensor> chunk(int64_t chunks, int dim = 0) const;
   // PyTorch's x.view(shape): a reshape that must share x's memory, so x must
   // be contiguous (else an error pointing to reshape). view() without
   // arguments is something else: the View the kernels see, below.

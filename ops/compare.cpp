@@ -24,26 +24,28 @@ Tensor compare(BinaryOp op, const Tensor& a_in, const Tensor& b_in) {
   return kernels::binary(op, a.to(DType::f64), b.to(DType::f64));
 }
 
-Tensor compare(BinaryOp op, const Tensor& a, double b) {
+// The number as a zero-dim operand of the dtype `a op b` takes (int64 tensor
+// and 0.5: float32), which the promotion above then applies.
+Tensor compare(BinaryOp op, const Tensor& a, Scalar b) {
   const char* name = binary_op_name(op).data();
   const ProfileScope profile(name);
   check_defined(a, name, "a");
-  return compare(op, a, scalar(b, {a.dtype(), a.device()}));
+  return compare(op, a, scalar_operand(a, b));
 }
 }  // namespace
 
 // y = (a == b), (a != b), (a < b), (a <= b), (a > b), (a >= b)
 Tensor eq(const Tensor& a, const Tensor& b) { return compare(BinaryOp::eq, a, b); }
-Tensor eq(const Tensor& a, double b) { return compare(BinaryOp::eq, a, b); }
+Tensor eq(const Tensor& a, Scalar b) { return compare(BinaryOp::eq, a, b); }
 Tensor ne(const Tensor& a, const Tensor& b) { return compare(BinaryOp::ne, a, b); }
-Tensor ne(const Tensor& a, double b) { return compare(BinaryOp::ne, a, b); }
+Tensor ne(const Tensor& a, Scalar b) { return compare(BinaryOp::ne, a, b); }
 Tensor lt(const Tensor& a, const Tensor& b) { return compare(BinaryOp::lt, a, b); }
-Tensor lt(const Tensor& a, double b) { return compare(BinaryOp::lt, a, b); }
+Tensor lt(const Tensor& a, Scalar b) { return compare(BinaryOp::lt, a, b); }
 Tensor le(const Tensor& a, const Tensor& b) { return compare(BinaryOp::le, a, b); }
-Tensor le(const Tensor& a, double b) { return compare(BinaryOp::le, a, b); }
+Tensor le(const Tensor& a, Scalar b) { return compare(BinaryOp::le, a, b); }
 Tensor gt(const Tensor& a, const Tensor& b) { return compare(BinaryOp::gt, a, b); }
-Tensor gt(const Tensor& a, double b) { return compare(BinaryOp::gt, a, b); }
+Tensor gt(const Tensor& a, Scalar b) { return compare(BinaryOp::gt, a, b); }
 Tensor ge(const Tensor& a, const Tensor& b) { return compare(BinaryOp::ge, a, b); }
-Tensor ge(const Tensor& a, double b) { return compare(BinaryOp::ge, a, b); }
+Tensor ge(const Tensor& a, Scalar b) { return compare(BinaryOp::ge, a, b); }
 
 }  // namespace tg

@@ -7,6 +7,7 @@
 #include "ops/cumsum.h"
 #include "ops/gather.h"
 #include "ops/index_select.h"
+#include "ops/split.h"
 #include "ops/topk.h"
 #include "ops/exp.h"
 #include "ops/log.h"
@@ -63,6 +64,8 @@ Tensor Tensor::cumsum(int dim) const { return tg::cumsum(*this, dim); }
 TopK Tensor::topk(int64_t k, int dim, bool largest) const { return tg::topk(*this, k, dim, largest); }
 Tensor Tensor::gather(int dim, const Tensor& index) const { return tg::gather(*this, dim, index); }
 Tensor Tensor::index_select(int dim, const Tensor& index) const { return tg::index_select(*this, dim, index); }
+std::vector<Tensor> Tensor::split(int64_t size, int dim) const { return tg::split(*this, size, dim); }
+std::vector<Tensor> Tensor::chunk(int64_t chunks, int dim) const { return tg::chunk(*this, chunks, dim); }
 Tensor Tensor::view(const Shape& shape) const {
   if (!is_contiguous())
     fail("view: a tensor of shape {} and strides {} is not contiguous, so no view of shape {} shares its memory; "

@@ -418,6 +418,7 @@ TEST_CASE("scans, products, 1-D matmul and the integer ops on every backend") {
   check_value([&](const Inputs& in) { return tg::cumsum(ints(in[0]), 1); }, {a});
   check_value([&](const Inputs& in) { return tg::cumprod(ints(in[0]), 1); }, {a});
   check_value([&](const Inputs& in) { return ints(in[0]).sum(); }, {a});
+  check_value([&](const Inputs& in) { return ints(in[0]).abs() - ints(in[1]); }, {a, b});
   check_value([&](const Inputs& in) { return tg::one_hot(tg::remainder(ints(in[0]), 10), 10); }, {a});
   // Floats: floor and truncation, remainder with the divisor's sign, fmod with the dividend's.
   const Tensor x = f64({-3.5, 3.5, -2.25, 7.0, 0.5, -0.75}, {2, 3});

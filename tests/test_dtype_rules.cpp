@@ -234,6 +234,25 @@ struct Doubler : tg::nn::CallableModule<Doubler> {
 
 }  // namespace
 
+TEST_CASE("comparisons with a number promote as PyTorch's: int64 == 0.5 is false, a float32 tensor rounds the number") {
+  const Tensor ints = tg::tensor({0, 1, 2, 16777217});  // int64, as torch.tensor([0, 1, 2, 16777217])
+  CHECK(ints.dtype() == DType::i64);
+  const Tensor flags = tg::tensor(std::vector<double>{1, 0}, {2}).to(DType::boolean);
+  const std::vector<std::pair<std::string, Tensor>> results = {
+      {"int_eq_half", tg::eq(ints, 0.5)},
+      {"int_lt_1_5", ints < 1.5},
+      {"int_eq_2", tg::eq(ints, 2)},
+      {"int_eq_2p24", tg::eq(ints, 16777216.0)},
+      {"f32_eq_2p24_plus_1", tg::eq(tg::tensor(std::vector<float>{16777216.0f}, {1}), 16777217.0)},
+      {"bool_eq_1", tg::eq(flags, 1)},
+      {"bool_lt_half", flags < 0.5}};
+  for (const auto& result : results) {
+    CAPTURE(result.first);
+    CHECK(result.second.dtype() == DType::boolean);
+    check_fixture_close(fixture(), result.second, "compare." + result.first, 1e-12);  // 0 or 1
+  }
+}
+
 TEST_CASE("a module of your own is called with model(x), whatever arguments its forward takes") {
   const Doubler model;
   CHECK(model(tg::tensor({1.0f, 2.0f}, {2})).to_vector<float>() == std::vector<float>{2, 4});
@@ -252,9 +271,12 @@ TEST_CASE("a tensor-method-heavy PyTorch program, translated line for line, give
   const Tensor row_sums = x.to(DType::f32).matmul(tg::ones({4}));     // x.float() @ torch.ones(4)
   const Tensor scaled = tg::floor_divide(x * 0.5 + 1, 2);             // (x * 0.5 + 1) // 2
   const Tensor hot = tg::one_hot(tg::floor_divide(tg::select(x, 1, 0), 4), 3);  // F.one_hot(x[:, 0] // 4, 3)
+  const Tensor distance = (x - 5).abs();                              // (x - 5).abs()
+  const Tensor negated = -tg::select(x, 1, 1);                        // -x[:, 1]
   const std::vector<std::pair<std::string, Tensor>> results = {
       {"share", share}, {"thirds", thirds}, {"smooth", smooth}, {"top", top}, {"picked", picked},
-      {"kept", kept},   {"row_sums", row_sums}, {"scaled", scaled}, {"hot", hot}};
+      {"kept", kept},   {"row_sums", row_sums}, {"scaled", scaled}, {"hot", hot}, {"distance", distance},
+      {"negated", negated}};
   for (const auto& result : results) {
     const std::string& name = result.first;  // a named reference: clang 14 cannot capture a structured binding
     const Tensor& value = result.second;

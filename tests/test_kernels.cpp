@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <map>
 #include <cstring>
@@ -1066,6 +1067,16 @@ TEST_CASE("vectorisable float exp, tanh and sigmoid stay within a few ulp of lib
   CHECK(tg::cpu::tanh_f32(1e-8f) == 1e-8f);
   CHECK(tg::cpu::sigmoid_f32(-200.f) == 0.f);
   CHECK(tg::cpu::sigmoid_f32(200.f) == 1.f);
+}
+
+TEST_CASE("softmax's exp of non-positive arguments gives exp_f32's bits") {
+  int differing = 0;
+  for (float x = 0.f; x > -110.f; x -= 0.000917f)
+    differing += std::bit_cast<uint32_t>(tg::cpu::exp_nonpositive_f32(x)) != std::bit_cast<uint32_t>(tg::cpu::exp_f32(x));
+  for (const float x : {-0.f, -1e-30f, -87.3365447504f, -104.f, -104.5f, -INFINITY})
+    differing += std::bit_cast<uint32_t>(tg::cpu::exp_nonpositive_f32(x)) != std::bit_cast<uint32_t>(tg::cpu::exp_f32(x));
+  CHECK(differing == 0);
+  CHECK(std::isnan(tg::cpu::exp_nonpositive_f32(NAN)));
 }
 
 TEST_CASE("adam_update: cpu equals the reference bit for bit, with and without amsgrad and weight decay") {

@@ -780,7 +780,12 @@ TEST_CASE("abs: values and gradient") {
   check_values(x.grad(), Shape{3}, {-1, 0, 1});
   tg::Generator gen(31);
   check_gradcheck([](const Inputs& in) { return tg::abs(in[0]); }, {randn64({3, 4}, gen)});
-  CHECK_THROWS_WITH_AS(tg::abs(tg::index_tensor({1})), doctest::Contains("abs: needs a float32 or float64"), tg::Error);
+  // int64: exact and int64, as PyTorch's; |INT64_MIN| does not fit, and bool has no abs.
+  const Tensor ints = tg::abs(tg::index_tensor({-3, 0, 7}));
+  CHECK(ints.dtype() == tg::DType::i64);
+  CHECK(ints.to_vector<int64_t>() == std::vector<int64_t>{3, 0, 7});
+  CHECK_THROWS_WITH_AS(tg::abs(tg::index_tensor({INT64_MIN})), doctest::Contains("abs: int64 overflow"), tg::Error);
+  CHECK_THROWS_WITH_AS(tg::abs(tg::index_tensor({1}).to(tg::DType::boolean)), doctest::Contains("abs"), tg::Error);
 }
 
 TEST_CASE("erf: values from tables, odd, gradient 2/sqrt(pi) e^(-x^2)") {

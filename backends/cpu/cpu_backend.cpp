@@ -24,7 +24,7 @@ namespace {
 using cpu::map_elements;
 using cpu::parallel_ranges;
 using cpu::CpuMath;
-using cpu::exp_any;
+using cpu::exp_nonpositive_any;
 
 // ---------------------------------------------------------------------------
 // dtype dispatch and argument checks
@@ -321,13 +321,13 @@ void softmax_row(const T* x, T* y, int64_t cols, bool log) {
   double sum = 0;
   if (log) {
 #pragma omp simd reduction(+ : sum)
-    for (int64_t c = 0; c < cols; ++c) sum += exp_any(T(x[c] - max));
+    for (int64_t c = 0; c < cols; ++c) sum += exp_nonpositive_any(T(x[c] - max));
     const T log_sum = T(std::log(sum));
     for (int64_t c = 0; c < cols; ++c) y[c] = x[c] - max - log_sum;
   } else {
 #pragma omp simd reduction(+ : sum)
     for (int64_t c = 0; c < cols; ++c) {
-      y[c] = exp_any(T(x[c] - max));
+      y[c] = exp_nonpositive_any(T(x[c] - max));
       sum += y[c];
     }
     const T scale = T(1.0 / sum);
@@ -343,7 +343,7 @@ void softmax_backward_row(const T* y, const T* dy, T* dx, int64_t cols, bool log
     for (int64_t c = 0; c < cols; ++c) sum += dy[c];
     const T s = T(sum);
 #pragma omp simd
-    for (int64_t c = 0; c < cols; ++c) dx[c] += dy[c] - exp_any(y[c]) * s;
+    for (int64_t c = 0; c < cols; ++c) dx[c] += dy[c] - exp_nonpositive_any(y[c]) * s;
   } else {
 #pragma omp simd reduction(+ : sum)
     for (int64_t c = 0; c < cols; ++c) sum += double(dy[c]) * y[c];

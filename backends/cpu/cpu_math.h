@@ -14,14 +14,16 @@
 
 namespace tg::cpu {
 
-inline float exp_f32(float x) {
+constexpr float kExpMax = 88.7228391f, kExpMin = -87.3365447504f;  // ln of the largest / smallest normal float
+
+// e^x = 2^n · e^r for x already clamped to [kExpMin, kExpMax]: n = round(x / ln2), r = x - n·ln2.
+struct ExpParts {
+  float er;  // e^r
+  int32_t n;
+};
+inline ExpParts exp_parts(float clamped) {
   constexpr float kLog2e = 1.44269504088896341f;
   constexpr float kLn2Hi = 0.693359375f, kLn2Lo = -2.12194440e-4f;  // ln2 = hi + lo, hi exact in few bits
-  constexpr float kMax = 88.7228391f, kMin = -87.3365447504f;  // ln of the largest / smallest normal float
-  // Ternaries, not fmin/fmax: those are libm calls. NaN clamps to kMin here, so
-  // that converting n to int below is defined; the last line returns the NaN.
-  const float low_clamped = x > kMin ? x : kMin;
-  const float clamped = low_clamped > kMax ? kMax : low_clamped;
   // Round to nearest by adding and removing 1.5·2^23 (floor() would not vectorise).
   constexpr float kRoundMagic = 12582912.0f;
   const float n = (clamped * kLog2e + kRoundMagic) - kRoundMagic;
@@ -32,16 +34,32 @@ inline float exp_f32(float x) {
   p = p * r + 4.1665795894e-2f;
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
-  const float er = p * r * r + r + 1.0f;
+  return {p * r * r + r + 1.0f, static_cast<int32_t>(n)};
+}
+
+inline float exp_f32(float x) {
+  // Ternaries, not fmin/fmax: those are libm calls. NaN clamps to kExpMin here, so
+  // that converting n to int is defined; the last line returns the NaN.
+  const float low_clamped = x > kExpMin ? x : kExpMin;
+  const ExpParts e = exp_parts(low_clamped > kExpMax ? kExpMax : low_clamped);
   // 2^n as two factors 2^half · 2^(n-half): n runs from -126 to 128, past
   // what one exponent field holds at the top end.
-  const int32_t n_int = static_cast<int32_t>(n), half = n_int >> 1;
+  const int32_t half = e.n >> 1;
   const float scale_a = std::bit_cast<float>((half + 127) << 23);
-  const float scale_b = std::bit_cast<float>((n_int - half + 127) << 23);
-  float y = er * scale_a * scale_b;
-  y = x > kMax ? INFINITY : y;
-  y = x < kMin - 17.0f ? 0.0f : y;  // below the denormal range
-  return x != x ? x : y;            // NaN in, NaN out
+  const float scale_b = std::bit_cast<float>((e.n - half + 127) << 23);
+  float y = e.er * scale_a * scale_b;
+  y = x > kExpMax ? INFINITY : y;
+  y = x < kExpMin - 17.0f ? 0.0f : y;  // below the denormal range
+  return x != x ? x : y;               // NaN in, NaN out
+}
+
+// exp_f32 for x ≤ 0 (softmax's x - max, log-softmax's outputs), the same
+// bits: n ≥ -126 fits one exponent field, and nothing overflows.
+inline float exp_nonpositive_f32(float x) {
+  const ExpParts e = exp_parts(x > kExpMin ? x : kExpMin);
+  float y = e.er * std::bit_cast<float>((e.n + 127) << 23);
+  y = x < kExpMin - 17.0f ? 0.0f : y;
+  return x != x ? x : y;
 }
 
 inline float tanh_f32(float x) {
@@ -63,6 +81,8 @@ inline float sigmoid_f32(float x) { return 1.0f / (1.0f + exp_f32(-x)); }
 // The float64 versions are the standard library's.
 inline double exp_any(double x) { return std::exp(x); }
 inline float exp_any(float x) { return exp_f32(x); }
+inline double exp_nonpositive_any(double x) { return std::exp(x); }
+inline float exp_nonpositive_any(float x) { return exp_nonpositive_f32(x); }
 inline double tanh_any(double x) { return std::tanh(x); }
 inline float tanh_any(float x) { return tanh_f32(x); }
 inline double sigmoid_any(double x) { return 1.0 / (1.0 + std::exp(-x)); }

@@ -62,6 +62,18 @@ Tensor integer_divide(const char* name, const Tensor& a, const Tensor& b, bool f
   return integer_binary_rounding(name, BinaryOp::div, a, b, floor);
 }
 
+Tensor integer_unary(const char* name, UnaryOp op, const Tensor& x) {
+  const ProfileScope profile(name);
+  if (x.dtype() != DType::i64) fail("{}: expected an int64 tensor, got {}", name, dtype_name(x.dtype()));
+  if (op != UnaryOp::neg && op != UnaryOp::abs) fail("{}: not an integer unary op", name);
+  std::vector<int64_t> values = host_values(x, x.shape());
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (values[i] == INT64_MIN) fail("{}: int64 overflow at element {} ({})", name, i, values[i]);
+    if (op == UnaryOp::neg || values[i] < 0) values[i] = -values[i];
+  }
+  return host_tensor(values, x.shape(), {DType::i64, x.device()});
+}
+
 Tensor integer_scalar(const char* name, BinaryOp op, const Tensor& x, int64_t s, bool scalar_first) {
   const Tensor scalar_tensor = host_tensor(std::vector<int64_t>{s}, Shape{}, {DType::i64, x.device()});
   const Tensor wide = x.dtype() == DType::i64 ? x : x.to(DType::i64);  // bool: 0 and 1, as PyTorch's bool + 1

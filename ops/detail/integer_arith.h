@@ -16,6 +16,8 @@ bool is_integer(const Tensor& t);
 // op is add, sub, mul or div.
 Tensor integer_binary(const char* name, BinaryOp op, const Tensor& a, const Tensor& b);
 Tensor integer_scalar(const char* name, BinaryOp op, const Tensor& x, int64_t s, bool scalar_first = false);
+// -x or |x| of an int64 tensor (overflow at INT64_MIN refused).
+Tensor integer_unary(const char* name, UnaryOp op, const Tensor& x);
 // Rounded division of integers: floor (Python's //) or toward zero (C's /).
 Tensor integer_divide(const char* name, const Tensor& a, const Tensor& b, bool floor);
 
