@@ -18,6 +18,12 @@
 // --precision bf16 times tapegrad's bfloat16 products (float32 sums) against
 // OpenBLAS's float32 ones; rel_diff then shows bfloat16's rounding.
 //
+// --b parameter makes B a parameter (a leaf that requires grad), whose
+// bfloat16 packing the cpu backend keeps between products; --b parameter_t
+// makes it a parameter's transpose (a recurrent step's h·W_hhᵀ: W (N, K)
+// read as Wᵀ, OpenBLAS with CblasTrans). --b tensor (default) and tensor_t:
+// a plain tensor, packed on every call.
+//
 // Output, one line per shape:
 //   matmul shape=(64,64)x(64,64) tapegrad_gflops=.. openblas_gflops=.. ratio=.. rel_diff=..
 #include <cblas.h>
@@ -45,6 +51,7 @@ struct Config {
   std::vector<int64_t> mkn;  // one problem (M K N) instead of the default list
   std::string precision = "fp32";  // tapegrad's side: tg::MatmulPrecision (bf16: the AVX512-BF16 kernel where built),
                                    // or int8: tg::Int8Linear with Bᵀ as its weight (quantized once, outside the timing)
+  std::string b_operand = "tensor";  // tensor, parameter; tensor_t, parameter_t: the transpose of one
 };
 
 // A (m, k) @ B (k, n)
@@ -82,10 +89,13 @@ struct Result {
 Result compare(const Problem& p, const Config& cfg) {
   tg::Generator gen(42);
   const tg::Tensor a = tg::randn({p.m, p.k}, {}, gen);  // (M, K)
-  const tg::Tensor b = tg::randn({p.k, p.n}, {}, gen);  // (K, N)
+  const bool transposed = cfg.b_operand.ends_with("_t");
+  tg::Tensor stored = transposed ? tg::randn({p.n, p.k}, {}, gen) : tg::randn({p.k, p.n}, {}, gen);
+  if (cfg.b_operand.starts_with("parameter")) stored.requires_grad_();
+  const tg::Tensor b = transposed ? tg::transpose(stored, 0, 1) : stored;  // (K, N)
   const tg::Tensor c = tg::Tensor::empty({p.m, p.n});   // (M, N), reused by the direct call
   const float* a_data = a.data<float>();
-  const float* b_data = b.data<float>();
+  const float* b_data = stored.data<float>();
   float* c_data = c.data<float>();
   const int m = static_cast<int>(p.m), k = static_cast<int>(p.k), n = static_cast<int>(p.n);
 
@@ -107,8 +117,8 @@ Result compare(const Problem& p, const Config& cfg) {
     openblas_set_num_threads(cfg.threads);
     std::this_thread::sleep_for(settle);
     return seconds_for(iterations, [&] {
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a_data, k, b_data, n, 0.0f,
-                  c_data, n);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, transposed ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, a_data, k,
+                  b_data, transposed ? k : n, 0.0f, c_data, n);
     });
   };
 
@@ -156,14 +166,17 @@ int main(int argc, char** argv) {
   app.add_option("--mkn", cfg.mkn, "Only this problem: M K N for (M, K) x (K, N)")->expected(3)->check(CLI::PositiveNumber);
   app.add_option("--precision", cfg.precision, "tapegrad's product precision: fp32, tf32, bf16, fp16, or int8 (Int8Linear; OpenBLAS: float32)")
       ->capture_default_str();
+  app.add_option("--b", cfg.b_operand, "B as a plain tensor or a parameter; _t: its transpose (a step's W_hhᵀ)")
+      ->check(CLI::IsMember({"tensor", "tensor_t", "parameter", "parameter_t"}))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   const std::vector<Problem> problems =
       cfg.mkn.empty() ? default_problems() : std::vector<Problem>{{cfg.mkn[0], cfg.mkn[1], cfg.mkn[2]}};
 
   tg::set_num_threads(cfg.threads);
   tg::NoGrad no_grad;
-  fmt::print("# matmul, forward only, tapegrad at precision {} (OpenBLAS float32), threads={} (both sides), reps={}: "
-             "median GFLOP/s\n", cfg.precision, cfg.threads, cfg.reps);
+  fmt::print("# matmul, forward only, tapegrad at precision {} (OpenBLAS float32), B a {}, threads={} (both sides), "
+             "reps={}: median GFLOP/s\n", cfg.precision, cfg.b_operand, cfg.threads, cfg.reps);
   fmt::print("# {:<24} {:>10} {:>10} {:>7}\n", "shape (M,K)x(K,N)", "tapegrad", "OpenBLAS", "ratio");
   for (const Problem& p : problems) {
     const Result r = compare(p, cfg);

@@ -1,12 +1,19 @@
 #include "core/storage.h"
 
+#include <atomic>
+
 #include "core/backend.h"
 #include "core/host_allocator.h"
 #include "core/profiler.h"
 
 namespace tg {
 
-Storage::Storage(size_t nbytes, Device device) : nbytes_(nbytes), device_(device) {
+namespace {
+std::atomic<uint64_t> next_storage_id{1};
+}  // namespace
+
+Storage::Storage(size_t nbytes, Device device)
+    : nbytes_(nbytes), device_(device), id_(next_storage_id.fetch_add(1, std::memory_order_relaxed)) {
   profile_allocation(nbytes);
   data_ = device.is_host() ? host_allocate(nbytes) : device_backend(device).allocate(nbytes);
 }

@@ -29,11 +29,22 @@ class Storage {
   uint64_t version() const { return version_; }
   void bump_version() { ++version_; }
 
+  // Unique for the process's life (an address is reused, an id never is).
+  uint64_t id() const { return id_; }
+  // Set for a parameter's memory (a leaf that requires grad): a product may
+  // keep what it derives from it (a converted, packed copy) under (id,
+  // version) and use it again until the next in-place write
+  // (backends/cpu/packed_operand_cache.h).
+  bool reusable() const { return reusable_; }
+  void mark_reusable() { reusable_ = true; }
+
  private:
   void* data_ = nullptr;
   size_t nbytes_ = 0;
   Device device_;
   uint64_t version_ = 0;
+  uint64_t id_;
+  bool reusable_ = false;
 };
 
 }  // namespace tg

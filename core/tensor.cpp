@@ -45,6 +45,7 @@ Tensor& Tensor::requires_grad_(bool value) {
     fail("requires_grad: an op's result cannot stop requiring grad; detach() gives a tensor that does not");
   }
   if (value || impl().autograd != nullptr) slot().requires_grad = value;
+  if (value) impl().storage->mark_reusable();
   return *this;
 }
 
@@ -133,8 +134,9 @@ template std::vector<bfloat16> Tensor::to_vector<bfloat16>() const;
 
 View Tensor::view() const {
   const TensorImpl& t = impl();
-  return View{static_cast<char*>(t.storage->data()) + t.offset * dtype_size(t.dtype), t.dtype,
-              t.shape, t.strides};
+  const Storage& storage = *t.storage;
+  return View{static_cast<char*>(storage.data()) + t.offset * dtype_size(t.dtype), t.dtype, t.shape, t.strides,
+              storage.reusable() ? storage.id() : 0, storage.reusable() ? storage.version() : 0};
 }
 
 Tensor make_view(const Tensor& base, const Shape& shape, const Strides& strides, int64_t offset) {

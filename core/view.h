@@ -14,6 +14,10 @@ struct View {
   DType dtype = DType::f32;
   Shape shape;
   Strides strides;  // in elements
+  // A parameter's memory (Storage::reusable): its storage's id and version,
+  // under which a kernel may keep what it derived from the data; 0: not kept.
+  uint64_t storage_id = 0;
+  uint64_t storage_version = 0;
 
   int64_t numel() const { return shape.numel(); }
   bool is_contiguous() const;

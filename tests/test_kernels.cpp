@@ -11,12 +11,14 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "core/backend.h"
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/cpu_gemm.h"
 #include "backends/cpu/cpu_math.h"
+#include "backends/cpu/packed_operand_cache.h"
 #include "core/error.h"
 #include "core/kernel_table.h"
 #include "core/matmul_precision.h"
@@ -644,7 +646,7 @@ TEST_CASE("matmul precision: cpu and reference multiply the rounded inputs exact
   }
 }
 
-TEST_CASE("matmul precision bf16: the AVX512-BF16 kernel on every blocking path and remainder, within the summation bound") {
+TEST_CASE("matmul precision bf16: both AVX512-BF16 kernels (vdpbf16ps, fma on rounded inputs) on every blocking path and remainder, within the summation bound") {
   if (!tg::cpu::bf16_products_built()) {
     MESSAGE("skipped: this build has no AVX512-BF16 target (bf16 products round copies and run in float32 here, "
             "which the test above checks)");
@@ -659,13 +661,16 @@ TEST_CASE("matmul precision bf16: the AVX512-BF16 kernel on every blocking path 
   const Dims dims[] = {{1, 1, 1, 1},   {2, 3, 5, 7},      {3, 13, 33, 40},  {1, 130, 281, 300},
                        {1, 3, 41, 2500}, {1, 240, 300, 30}, {2, 26, 257, 290}, {4, 1, 7, 65}};
   const MatmulPrecisionGuard guard(MatmulPrecision::bf16);
+  const tg::cpu::Bf16Kernel chosen = tg::cpu::bf16_kernel();
+  for (tg::cpu::Bf16Kernel kernel : {tg::cpu::Bf16Kernel::dpbf16, tg::cpu::Bf16Kernel::fma})
   for (int threads : {1, 2}) {
+    tg::cpu::set_bf16_kernel(kernel);
     set_num_threads(threads);
     for (const Dims& d : dims)
       for (MatLayout la : {MatLayout::row_major, MatLayout::transposed, MatLayout::sliced})
         for (MatLayout lb : {MatLayout::row_major, MatLayout::transposed, MatLayout::batch_broadcast})
           for (double beta : {0.0, 1.0}) {
-            INFO(describe(threads, d.batch, d.m, d.k, d.n, int(la), int(lb), beta));
+            INFO(describe(int(kernel), threads, d.batch, d.m, d.k, d.n, int(la), int(lb), beta));
             const Array a = make_matrix(DType::f32, d.batch, d.m, d.k, la, rng);
             const Array b = make_matrix(DType::f32, d.batch, d.k, d.n, lb, rng);
             const Array c_before = random_array(DType::f32, Shape{d.batch, d.m, d.n}, Layout::contiguous, rng);
@@ -701,16 +706,21 @@ TEST_CASE("matmul precision bf16: the AVX512-BF16 kernel on every blocking path 
             CHECK(worst <= 1.0);
           }
   }
+  tg::cpu::set_bf16_kernel(chosen);
   set_num_threads(2);
 }
 
-TEST_CASE("matmul precision bf16: the AVX512-BF16 kernel gives the same bits on 1 and 2 threads and for a row alone") {
+TEST_CASE("matmul precision bf16: both kernels give the same bits on 1 and 2 threads and for a row alone") {
   if (!tg::cpu::bf16_products_built()) {
     MESSAGE("skipped: this build has no AVX512-BF16 target");
     return;
   }
   std::mt19937 rng(16);
   const MatmulPrecisionGuard guard(MatmulPrecision::bf16);
+  const tg::cpu::Bf16Kernel chosen = tg::cpu::bf16_kernel();
+  for (tg::cpu::Bf16Kernel kernel : {tg::cpu::Bf16Kernel::dpbf16, tg::cpu::Bf16Kernel::fma}) {
+  tg::cpu::set_bf16_kernel(kernel);
+  CAPTURE(int(kernel));
   const int64_t m = 64, k = 520, n = 700;
   const Array a = make_matrix(DType::f32, 1, m, k, MatLayout::row_major, rng);
   const Array b = make_matrix(DType::f32, 1, k, n, MatLayout::transposed, rng);
@@ -728,6 +738,64 @@ TEST_CASE("matmul precision bf16: the AVX512-BF16 kernel gives the same bits on 
   Array row = random_array(DType::f32, Shape{1, 1, n}, Layout::contiguous, rng);
   cpu().matmul(a_row.view(), b.view(), row.view(), 0);
   for (int64_t col = 0; col < n; ++col) CHECK(row.get({0, 0, col}) == two.get({0, 5, col}));
+  }
+  tg::cpu::set_bf16_kernel(chosen);
+}
+
+TEST_CASE("matmul precision bf16: a parameter's B is packed once per version, with the bits of packing every time") {
+  if (!tg::cpu::bf16_products_built()) {
+    MESSAGE("skipped: this build has no AVX512-BF16 target");
+    return;
+  }
+  std::mt19937 rng(17);
+  const MatmulPrecisionGuard guard(MatmulPrecision::bf16);
+  tg::cpu::PackedOperandCache& cache = tg::cpu::packed_operand_cache();
+  cache.clear();
+  uint64_t storage_id = uint64_t{1} << 62;  // far from the ids of real storages
+  const tg::cpu::Bf16Kernel chosen = tg::cpu::bf16_kernel();
+  for (tg::cpu::Bf16Kernel kernel : {tg::cpu::Bf16Kernel::dpbf16, tg::cpu::Bf16Kernel::fma})
+  for (int threads : {1, 2}) {
+    tg::cpu::set_bf16_kernel(kernel);
+    set_num_threads(threads);
+    // A recurrent step's shapes (W_hhᵀ as a transposed view, and W_hh itself), odd sizes, several k blocks.
+    for (const std::tuple<int64_t, int64_t, int64_t>& mkn :
+         {std::tuple<int64_t, int64_t, int64_t>{64, 96, 288}, {7, 520, 70}, {13, 33, 1}})
+      for (MatLayout lb : {MatLayout::row_major, MatLayout::transposed, MatLayout::batch_broadcast}) {
+        const int64_t m = std::get<0>(mkn), k = std::get<1>(mkn), n = std::get<2>(mkn);  // no structured binding:
+                                                                                     // clang 14 cannot capture one
+        INFO(describe(int(kernel), threads, m, k, n, int(lb)));
+        const Array a = make_matrix(DType::f32, 2, m, k, MatLayout::row_major, rng);
+        Array b = make_matrix(DType::f32, 2, k, n, lb, rng);
+        auto product = [&](uint64_t id, uint64_t version) {
+          View bv = b.view();
+          bv.storage_id = id;
+          bv.storage_version = version;
+          Array c = random_array(DType::f32, Shape{2, m, n}, Layout::contiguous, rng);
+          cpu().matmul(a.view(), bv, c.view(), 0);
+          return c;
+        };
+        auto same_bits = [&](const Array& x, const Array& y) {
+          return std::memcmp(x.view().data, y.view().data, sizeof(float) * 2 * m * n) == 0;
+        };
+        ++storage_id;
+        const auto before = cache.stats();
+        const Array packed_each_time = product(0, 0);
+        CHECK(cache.stats().misses == before.misses);  // not a parameter: nothing kept
+        CHECK(same_bits(product(storage_id, 1), packed_each_time));
+        CHECK(same_bits(product(storage_id, 1), packed_each_time));
+        const auto after = cache.stats();
+        CHECK(after.hits > before.hits);
+        // Written in place (a new version): the next product reads the new values, not the kept packing.
+        randomize(b, rng);
+        const Array fresh = product(0, 0);
+        CHECK(!same_bits(fresh, packed_each_time));
+        CHECK(same_bits(product(storage_id, 2), fresh));
+        CHECK(cache.stats().entries == after.entries);  // version 1's entry replaced, not kept beside
+      }
+  }
+  tg::cpu::set_bf16_kernel(chosen);
+  set_num_threads(2);
+  cache.clear();
 }
 
 TEST_CASE("matmul: float16 and bfloat16 inputs, sums in float32, c float32 or 16-bit") {

@@ -712,3 +712,38 @@ TEST_CASE("GradScaler: call order, options and the disabled scaler") {
   off.update();
   CHECK(off.scale_value() == 65536.0);
 }
+
+TEST_CASE("bf16 products keep a parameter's packing only until it is written: copy_, an Adam step, SGD") {
+  // The cpu backend packs a parameter's B once per version (backends/cpu/packed_operand_cache.h); a product
+  // after an in-place write must read the new values. A detached clone is not a parameter, so its products
+  // pack every time: the reference bits.
+  const MatmulPrecisionGuard guard(MatmulPrecision::bf16);
+  Generator gen(41);
+  const Tensor w = randn({288, 96}, {}, gen).requires_grad_();  // a GRU's W_hh (3H, H)
+  const Tensor h = randn({64, 96}, {}, gen);
+  auto step_product = [&](const Tensor& weight) {
+    const NoGrad no_grad;
+    return matmul(h, transpose(weight, 0, 1)).to_vector<float>();  // h W_hhᵀ, as a recurrent step
+  };
+  auto unkept = [&] { return step_product(w.detach().clone()); };
+  CHECK(step_product(w) == unkept());
+  CHECK(step_product(w) == unkept());  // the kept packing: the same bits
+  {
+    const NoGrad no_grad;
+    w.copy_(randn({288, 96}, {}, gen));
+  }
+  CHECK(step_product(w) == unkept());
+  for (const std::string name : {"adam", "sgd"}) {
+    CAPTURE(name);
+    std::unique_ptr<Optimizer> optimizer;
+    if (name == "adam") optimizer = std::make_unique<Adam>(std::vector<Tensor>{w}, AdamOptions{.lr = 0.1});
+    else optimizer = std::make_unique<SGD>(std::vector<Tensor>{w}, SGDOptions{.lr = 0.1});
+    const std::vector<float> before = step_product(w);
+    optimizer->zero_grad();
+    sum(matmul(h, transpose(w, 0, 1))).backward();
+    optimizer->step();
+    const std::vector<float> after = step_product(w);
+    CHECK(after != before);
+    CHECK(after == unkept());
+  }
+}

@@ -240,7 +240,8 @@ void own_products(const View& a, const View& b, const View& c, double beta, Prod
   const int64_t batch = c.shape[0], m = c.shape[1], n = c.shape[2], k = a.shape[2];
   auto one = [&](int64_t i) {
     product(m, n, k, {a.as<const float>() + i * a.strides[0], a.strides[1], a.strides[2]},
-            {b.as<const float>() + i * b.strides[0], b.strides[1], b.strides[2]}, c.as<float>() + i * m * n, n,
+            {b.as<const float>() + i * b.strides[0], b.strides[1], b.strides[2], b.storage_id, b.storage_version},
+            c.as<float>() + i * m * n, n,
             beta == 1);
   };
   if (batch >= pool_threads())  // one product per thread at a time (each then runs serially)

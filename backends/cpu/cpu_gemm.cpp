@@ -4,12 +4,15 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <atomic>
+#include <bit>
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
 #include <vector>
 
 #include "backends/cpu/cpu_loops.h"
+#include "backends/cpu/packed_operand_cache.h"
 #include "backends/cpu/thread_pool.h"
 #include "core/error.h"
 #include "core/half.h"
@@ -52,7 +55,7 @@ void store(float* p, const Vec& v) { std::memcpy(p, &v, sizeof v); }
 // A thread's scratch buffer `which` of `count` T, 64-byte aligned, grown as needed.
 template <typename T>
 T* scratch(int which, int64_t count) {
-  thread_local std::vector<T> buffers[2];
+  thread_local std::vector<T> buffers[3];
   std::vector<T>& buffer = buffers[which];
   const size_t slack = 64 / sizeof(T);
   if (buffer.size() < static_cast<size_t>(count) + slack) buffer.resize(static_cast<size_t>(count) + slack);
@@ -81,6 +84,8 @@ void store_tile(const Vec (&lo)[R], const Vec (&hi)[R], float* c, int64_t ldc, i
 struct F32Format {
   using Packed = float;  // a packed panel row: kCols values of one row of B
   static constexpr int64_t kStep = 1;  // k values per packed row
+  static constexpr bool kConverts = false;  // packing B only copies it: nothing worth keeping
+  static constexpr int kId = 0;
   struct Operand {  // A's rows for a tile
     const float* data;
     int64_t row_stride, col_stride;
@@ -125,6 +130,43 @@ struct F32Format {
 };
 
 #if defined(__AVX512BF16__)
+// x rounded to bfloat16 (nearest, ties to even; NaN kept quiet), as a float
+// again: bfloat16::from_float in integer steps the compiler vectorises.
+inline float rounded_to_bf16(float x) {
+  const uint32_t u = std::bit_cast<uint32_t>(x);
+  const uint32_t nearest = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u, quiet_nan = (u | 0x00400000u) & 0xffff0000u;
+  return std::bit_cast<float>((u & 0x7fffffffu) > 0x7f800000u ? quiet_nan : nearest);
+}
+
+// bfloat16 products on float32 multiply-adds: both operands rounded to
+// bfloat16 while they are packed (A too, into the thread's scratch), then
+// F32Format's tile. A product of two bfloat16 values is exact in float32, so
+// this computes what vdpbf16ps computes, summed one k at a time (and
+// subnormals kept), at the float32 kernel's rate: the faster of the two
+// where vdpbf16ps issues at half the rate of vfmadd231ps (bench_instruction_rate).
+struct Bf16OnFmaFormat : F32Format {
+  static constexpr bool kConverts = true;
+  static constexpr int kId = 1;
+  static void pack_b(const MatrixF32& b, int64_t n, int64_t k0, int64_t depth, int64_t first, int64_t panels,
+                     Packed* out) {
+    F32Format::pack_b(b, n, k0, depth, first, panels, out);
+    const int64_t words = panels * depth * kCols;
+    for (int64_t i = 0; i < words; ++i) out[i] = rounded_to_bf16(out[i]);
+  }
+  static Operand pack_a(const float* a, int64_t row_stride, int64_t col_stride, int rows, int64_t depth) {
+    float* out = scratch<float>(2, rows * depth);  // 0: B's panels, 1: transposed_part's block
+    for (int r = 0; r < rows; ++r) {
+      const float* row = a + r * row_stride;
+      float* d = out + r * depth;
+      if (col_stride == 1)
+        for (int64_t j = 0; j < depth; ++j) d[j] = rounded_to_bf16(row[j]);
+      else
+        for (int64_t j = 0; j < depth; ++j) d[j] = rounded_to_bf16(row[j * col_stride]);
+    }
+    return {out, depth, 1};
+  }
+};
+
 // bfloat16 products with float32 sums (vdpbf16ps): both operands rounded to
 // bfloat16 (nearest, ties to even) while they are packed, as pairs of
 // consecutive k in one 32-bit word (the even k in the low half), so that one
@@ -134,6 +176,8 @@ struct F32Format {
 struct Bf16Format {
   using Packed = uint32_t;  // a packed panel row: kCols pairs (B[k, j], B[k+1, j])
   static constexpr int64_t kStep = 2;
+  static constexpr bool kConverts = true;
+  static constexpr int kId = 2;
   struct Operand {  // A's rows for a tile as pairs, `pairs` words a row
     const uint32_t* data;
     int64_t pairs;
@@ -216,18 +260,31 @@ void tile_rows(int rows, std::integer_sequence<int, R...>, const typename Format
   ((rows == R + 1 ? Format::template tile<R + 1>(a, panel, depth, c, ldc, cols, add) : void()), ...);
 }
 
-// C rows [r0, r1) × panels [p0, p1).
+// All of B packed, block after block of kDepth k: block k0 / kDepth starts at
+// (k0 / kDepth) · panels · packed_depth · kCols, panel q of a block at q · (its packed rows) · kCols,
+// as pack_b lays out the panels it is given.
+template <typename Format>
+int64_t packed_block_offset(int64_t n, int64_t k0) {
+  const int64_t panels = (n + kCols - 1) / kCols, packed_depth = (kDepth + Format::kStep - 1) / Format::kStep;
+  return k0 / kDepth * panels * packed_depth * kCols;
+}
+
+// C rows [r0, r1) × panels [p0, p1). `prepacked`: all of B packed already (packed_block_offset's layout).
 template <typename Format>
 void gemm_part(int64_t n, int64_t k, const MatrixF32& a, const MatrixF32& b, float* c, int64_t ldc, bool accumulate,
-               int64_t r0, int64_t r1, int64_t p0, int64_t p1) {
+               int64_t r0, int64_t r1, int64_t p0, int64_t p1, const typename Format::Packed* prepacked = nullptr) {
   using Packed = typename Format::Packed;
   const int64_t packed_depth = (kDepth + Format::kStep - 1) / Format::kStep;  // packed rows of a full block
-  Packed* packed = scratch<Packed>(0, kPanelsAtOnce * packed_depth * kCols);
+  Packed* scratch_panels = prepacked ? nullptr : scratch<Packed>(0, kPanelsAtOnce * packed_depth * kCols);
   for (int64_t first = p0; first < p1; first += kPanelsAtOnce) {
     const int64_t panels = std::min(kPanelsAtOnce, p1 - first);
     for (int64_t k0 = 0; k0 < k; k0 += kDepth) {
       const int64_t depth = std::min(kDepth, k - k0), rows_per_panel = (depth + Format::kStep - 1) / Format::kStep;
-      Format::pack_b(b, n, k0, depth, first, panels, packed);
+      const Packed* packed = scratch_panels;
+      if (prepacked)
+        packed = prepacked + packed_block_offset<Format>(n, k0) + first * rows_per_panel * kCols;
+      else
+        Format::pack_b(b, n, k0, depth, first, panels, scratch_panels);
       const bool add = accumulate || k0 > 0;
       for (int64_t i = r0; i < r1; i += kRows) {
         const int rows = static_cast<int>(std::min<int64_t>(kRows, r1 - i));
@@ -288,6 +345,34 @@ void split(const Product& p, const Part& part) {
   }
 }
 
+// TG_KEEP_PACKED=0 in the environment packs every B on every call (to measure what keeping saves); read once.
+bool keep_packed_parameters() {
+  static const bool keep = [] {
+    const char* value = std::getenv("TG_KEEP_PACKED");
+    return value == nullptr || std::string_view(value) != "0";
+  }();
+  return keep;
+}
+
+// B (K, N) packed whole from the cache, or packed into it (its panels split over the threads).
+template <typename Format>
+std::shared_ptr<const PackedOperandCache::Words> packed_b(int64_t n, int64_t k, const MatrixF32& b) {
+  static_assert(sizeof(typename Format::Packed) == sizeof(uint32_t));
+  const int64_t panels = (n + kCols - 1) / kCols;
+  const int64_t words = packed_block_offset<Format>(n, k + kDepth - 1);  // every block as a full one
+  const PackedKey key{b.storage_id, b.storage_version, b.data, b.row_stride, b.col_stride, k, n, Format::kId};
+  return packed_operand_cache().get(key, static_cast<size_t>(words), [&](uint32_t* words_out) {
+    auto* out = reinterpret_cast<typename Format::Packed*>(words_out);
+    parallel_for(panels, pool_threads(), [&](int64_t begin, int64_t end) {
+      for (int64_t k0 = 0; k0 < k; k0 += kDepth) {
+        const int64_t depth = std::min(kDepth, k - k0), rows_per_panel = (depth + Format::kStep - 1) / Format::kStep;
+        Format::pack_b(b, n, k0, depth, begin, end - begin,
+                       out + packed_block_offset<Format>(n, k0) + begin * rows_per_panel * kCols);
+      }
+    });
+  });
+}
+
 // C (M, N) (+)= A @ B in the format's arithmetic.
 template <typename Format>
 void gemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, float* c, int64_t ldc, bool accumulate) {
@@ -296,6 +381,17 @@ void gemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, float* c, i
     if (!accumulate)
       for (int64_t i = 0; i < m; ++i) std::fill_n(c + i * ldc, n, 0.0f);
     return;
+  }
+  if constexpr (Format::kConverts) {
+    if (b.storage_id != 0 && keep_packed_parameters()) {  // a parameter: its packing is kept until it is written
+      const std::shared_ptr<const PackedOperandCache::Words> packed = packed_b<Format>(n, k, b);
+      const Product p{m, n, k, a, b};
+      split(p, [&](int64_t r0, int64_t r1, int64_t p0, int64_t p1) {
+        gemm_part<Format>(n, k, a, b, c, ldc, accumulate, r0, r1, p0, p1,
+                          reinterpret_cast<const typename Format::Packed*>(packed->data()));
+      });
+      return;
+    }
   }
   if (Format::kStep == 1 && m * (k + 2 * n) < k * n) {
     // Few rows against a large B (a decoder step against the output layer, h W_hhᵀ): B is read in place as
@@ -333,8 +429,34 @@ void own_sgemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, float*
 
 #if defined(__AVX512BF16__)
 bool bf16_products_built() { return true; }
+
+namespace {
+// TG_BF16_KERNEL: "dpbf16", "fma" or unset (chosen by the processor: AMD's Zen 4 and 5 issue vdpbf16ps at
+// vfmadd231ps's rate, twice its flops; Intel's Sapphire and Emerald Rapids at half of it, the same flops as
+// float32 at best, so there the float32 kernel on rounded inputs is the faster).
+Bf16Kernel chosen_bf16_kernel() {
+  const char* choice = std::getenv("TG_BF16_KERNEL");
+  const std::string_view value = choice == nullptr ? "" : choice;
+  if (value == "dpbf16") return Bf16Kernel::dpbf16;
+  if (value == "fma") return Bf16Kernel::fma;
+  if (!value.empty()) fail("TG_BF16_KERNEL must be dpbf16 or fma (or unset), got '{}'", value);
+  __builtin_cpu_init();
+  return __builtin_cpu_is("amd") ? Bf16Kernel::dpbf16 : Bf16Kernel::fma;
+}
+std::atomic<Bf16Kernel>& bf16_kernel_setting() {
+  static std::atomic<Bf16Kernel> kernel{chosen_bf16_kernel()};
+  return kernel;
+}
+}  // namespace
+
+Bf16Kernel bf16_kernel() { return bf16_kernel_setting().load(std::memory_order_relaxed); }
+void set_bf16_kernel(Bf16Kernel kernel) { bf16_kernel_setting().store(kernel, std::memory_order_relaxed); }
+
 void own_bf16gemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, float* c, int64_t ldc, bool accumulate) {
-  gemm<Bf16Format>(m, n, k, a, b, c, ldc, accumulate);
+  if (bf16_kernel() == Bf16Kernel::dpbf16)
+    gemm<Bf16Format>(m, n, k, a, b, c, ldc, accumulate);
+  else
+    gemm<Bf16OnFmaFormat>(m, n, k, a, b, c, ldc, accumulate);
 }
 #endif
 
@@ -354,6 +476,8 @@ void own_sgemm(int64_t, int64_t, int64_t, MatrixF32, MatrixF32, float*, int64_t,
 
 #if !defined(__AVX512BF16__)
 bool bf16_products_built() { return false; }
+Bf16Kernel bf16_kernel() { return Bf16Kernel::fma; }
+void set_bf16_kernel(Bf16Kernel) {}
 void own_bf16gemm(int64_t, int64_t, int64_t, MatrixF32, MatrixF32, float*, int64_t, bool) {
   fail("own_bf16gemm: this build has no AVX512-BF16 target; bf16 products round their inputs and run in float32 here");
 }

@@ -25,18 +25,32 @@ bool use_own_sgemm();
 struct MatrixF32 {
   const float* data;
   int64_t row_stride, col_stride;
+  // A parameter's storage id and version (View's), else 0: bfloat16 products
+  // keep such a B packed between calls (backends/cpu/packed_operand_cache.h).
+  uint64_t storage_id = 0, storage_version = 0;
 };
 
 void own_sgemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, float* c, int64_t ldc, bool accumulate);
 
-// bfloat16 products of float32 matrices on AVX512-BF16 (vdpbf16ps): the same
-// blocking and promises as own_sgemm, each input rounded to bfloat16 (nearest,
-// ties to even) as it is packed, products summed in float32 two k at a time,
-// subnormal inputs and sums read as zero (the instruction's rule). What
-// MatmulPrecision::bf16 runs on the cpu backend where the build targets
-// AVX512-BF16 (bf16_products_built); elsewhere it rounds copies of the inputs
-// and multiplies them in float32, twice as slowly as float32 itself.
+// bfloat16 products of float32 matrices where the build targets AVX512-BF16:
+// the same blocking and promises as own_sgemm, each input rounded to bfloat16
+// (nearest, ties to even) as it is packed, products summed in float32 (with
+// vdpbf16ps two k at a time, subnormal inputs and sums read as zero, the
+// instruction's rule). A B that is a parameter's memory (b.storage_id set)
+// is packed once per version and kept, so that the T steps of a recurrent
+// layer convert W_hh once. What MatmulPrecision::bf16 runs on the cpu backend
+// (bf16_products_built); elsewhere it rounds copies of the inputs and
+// multiplies them in float32, twice as slowly as float32 itself.
 bool bf16_products_built();
+// Which instructions own_bf16gemm multiplies with: vdpbf16ps (two bfloat16
+// products per lane and instruction), or float32 multiply-adds on inputs
+// rounded to bfloat16 while packed (the same products, exact in float32).
+// Chosen by the processor (dpbf16 on AMD, fma on Intel, where vdpbf16ps
+// issues at half vfmadd231ps's rate) or by TG_BF16_KERNEL=dpbf16|fma; the
+// tests set each in turn.
+enum class Bf16Kernel { dpbf16, fma };
+Bf16Kernel bf16_kernel();
+void set_bf16_kernel(Bf16Kernel kernel);
 void own_bf16gemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, float* c, int64_t ldc, bool accumulate);
 
 }  // namespace tg::cpu

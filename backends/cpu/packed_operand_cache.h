@@ -1,0 +1,59 @@
+#pragma once
+// Packed operands kept between products: a weight converted and laid out in
+// a kernel's panels once, then read by every product that uses it until the
+// weight is written again (a recurrent step's h·W_hhᵀ uses the same W_hh T
+// times a sequence; a decoder step the output layer's every step).
+//
+// An entry is keyed by the operand's storage id and version (View's
+// storage_id, storage_version: set only for a parameter's memory) and by its
+// place and layout (data pointer, strides, sizes, format). Any in-place write
+// to the parameter bumps its version, so a stale entry is never found; the
+// entry of the same memory and layout at an older version is replaced (its
+// buffer reused). The least recently used entries go past kCapacityBytes.
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace tg::cpu {
+
+struct PackedKey {
+  uint64_t storage_id = 0, version = 0;
+  const void* data = nullptr;
+  int64_t row_stride = 0, col_stride = 0, rows = 0, cols = 0;
+  int format = 0;  // which kernel's packing
+};
+
+class PackedOperandCache {
+ public:
+  using Words = std::vector<uint32_t>;
+  static constexpr size_t kCapacityBytes = size_t{512} << 20;
+
+  // The packed operand for `key` (key.storage_id ≠ 0): found, or made by
+  // pack(words) into a buffer of `words` words and kept.
+  std::shared_ptr<const Words> get(const PackedKey& key, size_t words, const std::function<void(uint32_t*)>& pack);
+
+  struct Stats {
+    int64_t hits = 0, misses = 0;
+    size_t entries = 0, bytes = 0;
+  };
+  Stats stats() const;
+  void clear();
+
+ private:
+  struct Entry {
+    PackedKey key;
+    std::shared_ptr<Words> words;
+    uint64_t last_use = 0;
+  };
+  mutable std::mutex mutex_;
+  std::vector<Entry> entries_;
+  uint64_t clock_ = 0;
+  Stats stats_;
+};
+
+PackedOperandCache& packed_operand_cache();
+
+}  // namespace tg::cpu

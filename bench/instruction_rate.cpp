@@ -1,0 +1,87 @@
+// The product instructions' rate on one core of this processor: how many
+// vfmadd231ps (16 float32 multiply-adds, 32 flops) and vdpbf16ps (32 bfloat16
+// products summed pairwise into 16 float32, 64 flops) it retires per second,
+// from 12 independent chains each (more than either's latency needs). Their
+// ratio bounds what bfloat16 products can gain over float32 ones with
+// AVX-512 here (AMX's tile instructions are another matter).
+//
+//   bench_instruction_rate [--seconds 1]
+// Output: instruction_rate fma_per_s=.. fma_gflops=.. dpbf16_per_s=.. dpbf16_gflops=.. ratio=..
+#include <immintrin.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+namespace {
+
+constexpr int kChains = 12;
+
+template <typename Body>
+double per_second(double seconds, Body body) {
+  int64_t rounds = 1 << 20, done = 0;
+  const auto start = std::chrono::steady_clock::now();
+  double elapsed = 0;
+  while (elapsed < seconds) {
+    body(rounds);
+    done += rounds;
+    elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+  return static_cast<double>(done) * kChains / elapsed;
+}
+
+// Twelve accumulators held in registers (named, not an array, which the
+// compiler would also store to memory after every step); the empty asm keeps
+// each chain's every step without adding an instruction.
+#define TG_CHAINS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+#define TG_DECLARE(i) __m512 acc##i = _mm512_set1_ps(0.0f);
+#define TG_KEEP(i) , "+v"(acc##i)
+#define TG_FIRST_LANE(i) + _mm512_cvtss_f32(acc##i)
+
+__attribute__((target("avx512f"))) float fma_rounds(int64_t rounds) {
+  TG_CHAINS(TG_DECLARE)
+  const __m512 x = _mm512_set1_ps(0.5f), y = _mm512_set1_ps(0.25f);
+#define TG_FMA(i) acc##i = _mm512_fmadd_ps(acc##i, x, y);
+  for (int64_t r = 0; r < rounds; ++r) {
+    TG_CHAINS(TG_FMA)
+    asm volatile("" : "+v"(acc0) TG_KEEP(1) TG_KEEP(2) TG_KEEP(3) TG_KEEP(4) TG_KEEP(5) TG_KEEP(6) TG_KEEP(7)
+                          TG_KEEP(8) TG_KEEP(9) TG_KEEP(10) TG_KEEP(11));
+  }
+  return 0.0f TG_CHAINS(TG_FIRST_LANE);
+}
+
+__attribute__((target("avx512f,avx512bf16"))) float dpbf16_rounds(int64_t rounds) {
+  TG_CHAINS(TG_DECLARE)
+  const __m512bh x = (__m512bh)_mm512_set1_epi32(0x3f003f00), y = (__m512bh)_mm512_set1_epi32(0x3e803e80);
+#define TG_DPBF16(i) acc##i = _mm512_dpbf16_ps(acc##i, x, y);
+  for (int64_t r = 0; r < rounds; ++r) {
+    TG_CHAINS(TG_DPBF16)
+    asm volatile("" : "+v"(acc0) TG_KEEP(1) TG_KEEP(2) TG_KEEP(3) TG_KEEP(4) TG_KEEP(5) TG_KEEP(6) TG_KEEP(7)
+                          TG_KEEP(8) TG_KEEP(9) TG_KEEP(10) TG_KEEP(11));
+  }
+  return 0.0f TG_CHAINS(TG_FIRST_LANE);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  double seconds = 1;
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::strcmp(argv[i], "--seconds") == 0) seconds = std::atof(argv[i + 1]);
+  if (!__builtin_cpu_supports("avx512f")) {
+    std::printf("instruction_rate: this processor has no AVX-512\n");
+    return 0;
+  }
+  volatile float sink = 0;
+  const double fma = per_second(seconds, [&](int64_t rounds) { sink = sink + fma_rounds(rounds); });
+  if (!__builtin_cpu_supports("avx512bf16")) {
+    std::printf("instruction_rate fma_per_s=%.3g fma_gflops=%.1f (no AVX512-BF16 here)\n", fma, fma * 32 / 1e9);
+    return 0;
+  }
+  const double dp = per_second(seconds, [&](int64_t rounds) { sink = sink + dpbf16_rounds(rounds); });
+  std::printf("instruction_rate fma_per_s=%.3g fma_gflops=%.1f dpbf16_per_s=%.3g dpbf16_gflops=%.1f ratio=%.2f\n", fma,
+              fma * 32 / 1e9, dp, dp * 64 / 1e9, dp * 64 / (fma * 32));
+  return 0;
+}
