@@ -9,7 +9,9 @@
 // place and layout (data pointer, strides, sizes, format). Any in-place write
 // to the parameter bumps its version, so a stale entry is never found; the
 // entry of the same memory and layout at an older version is replaced (its
-// buffer reused). The least recently used entries go past kCapacityBytes.
+// buffer reused). The least recently used entries go past kCapacityBytes;
+// a freed parameter's entries stay until then (clear() drops them all), so
+// training holds one entry per parameter and layout, however many steps.
 #include <cstddef>
 #include <cstdint>
 #include <functional>
