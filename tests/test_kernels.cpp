@@ -646,6 +646,20 @@ TEST_CASE("matmul precision: cpu and reference multiply the rounded inputs exact
   }
 }
 
+namespace {
+// Each bf16 kernel in turn; the guard restores the processor's choice however the scope ends.
+constexpr tg::cpu::Bf16Kernel kBf16Kernels[] = {tg::cpu::Bf16Kernel::dpbf16, tg::cpu::Bf16Kernel::fma};
+struct Bf16KernelGuard {
+  explicit Bf16KernelGuard(tg::cpu::Bf16Kernel kernel) : previous(tg::cpu::bf16_kernel()) {
+    tg::cpu::set_bf16_kernel(kernel);
+  }
+  ~Bf16KernelGuard() { tg::cpu::set_bf16_kernel(previous); }
+  Bf16KernelGuard(const Bf16KernelGuard&) = delete;
+  Bf16KernelGuard& operator=(const Bf16KernelGuard&) = delete;
+  tg::cpu::Bf16Kernel previous;
+};
+}  // namespace
+
 TEST_CASE("matmul precision bf16: both AVX512-BF16 kernels (vdpbf16ps, fma on rounded inputs) on every blocking path and remainder, within the summation bound") {
   if (!tg::cpu::bf16_products_built()) {
     MESSAGE("skipped: this build has no AVX512-BF16 target (bf16 products round copies and run in float32 here, "
@@ -661,10 +675,9 @@ TEST_CASE("matmul precision bf16: both AVX512-BF16 kernels (vdpbf16ps, fma on ro
   const Dims dims[] = {{1, 1, 1, 1},   {2, 3, 5, 7},      {3, 13, 33, 40},  {1, 130, 281, 300},
                        {1, 3, 41, 2500}, {1, 240, 300, 30}, {2, 26, 257, 290}, {4, 1, 7, 65}};
   const MatmulPrecisionGuard guard(MatmulPrecision::bf16);
-  const tg::cpu::Bf16Kernel chosen = tg::cpu::bf16_kernel();
-  for (tg::cpu::Bf16Kernel kernel : {tg::cpu::Bf16Kernel::dpbf16, tg::cpu::Bf16Kernel::fma})
+  for (tg::cpu::Bf16Kernel kernel : kBf16Kernels)
   for (int threads : {1, 2}) {
-    tg::cpu::set_bf16_kernel(kernel);
+    const Bf16KernelGuard use(kernel);
     set_num_threads(threads);
     for (const Dims& d : dims)
       for (MatLayout la : {MatLayout::row_major, MatLayout::transposed, MatLayout::sliced})
@@ -706,7 +719,6 @@ TEST_CASE("matmul precision bf16: both AVX512-BF16 kernels (vdpbf16ps, fma on ro
             CHECK(worst <= 1.0);
           }
   }
-  tg::cpu::set_bf16_kernel(chosen);
   set_num_threads(2);
 }
 
@@ -717,9 +729,8 @@ TEST_CASE("matmul precision bf16: both kernels give the same bits on 1 and 2 thr
   }
   std::mt19937 rng(16);
   const MatmulPrecisionGuard guard(MatmulPrecision::bf16);
-  const tg::cpu::Bf16Kernel chosen = tg::cpu::bf16_kernel();
-  for (tg::cpu::Bf16Kernel kernel : {tg::cpu::Bf16Kernel::dpbf16, tg::cpu::Bf16Kernel::fma}) {
-  tg::cpu::set_bf16_kernel(kernel);
+  for (tg::cpu::Bf16Kernel kernel : kBf16Kernels) {
+  const Bf16KernelGuard use(kernel);
   CAPTURE(int(kernel));
   const int64_t m = 64, k = 520, n = 700;
   const Array a = make_matrix(DType::f32, 1, m, k, MatLayout::row_major, rng);
@@ -739,7 +750,6 @@ TEST_CASE("matmul precision bf16: both kernels give the same bits on 1 and 2 thr
   cpu().matmul(a_row.view(), b.view(), row.view(), 0);
   for (int64_t col = 0; col < n; ++col) CHECK(row.get({0, 0, col}) == two.get({0, 5, col}));
   }
-  tg::cpu::set_bf16_kernel(chosen);
 }
 
 TEST_CASE("matmul precision bf16: a parameter's B is packed once per version, with the bits of packing every time") {
@@ -752,10 +762,9 @@ TEST_CASE("matmul precision bf16: a parameter's B is packed once per version, wi
   tg::cpu::PackedOperandCache& cache = tg::cpu::packed_operand_cache();
   cache.clear();
   uint64_t storage_id = uint64_t{1} << 62;  // far from the ids of real storages
-  const tg::cpu::Bf16Kernel chosen = tg::cpu::bf16_kernel();
-  for (tg::cpu::Bf16Kernel kernel : {tg::cpu::Bf16Kernel::dpbf16, tg::cpu::Bf16Kernel::fma})
+  for (tg::cpu::Bf16Kernel kernel : kBf16Kernels)
   for (int threads : {1, 2}) {
-    tg::cpu::set_bf16_kernel(kernel);
+    const Bf16KernelGuard use(kernel);
     set_num_threads(threads);
     // A recurrent step's shapes (W_hhᵀ as a transposed view, and W_hh itself), odd sizes, several k blocks.
     for (const std::tuple<int64_t, int64_t, int64_t>& mkn :
@@ -793,7 +802,6 @@ TEST_CASE("matmul precision bf16: a parameter's B is packed once per version, wi
         CHECK(cache.stats().entries == after.entries);  // version 1's entry replaced, not kept beside
       }
   }
-  tg::cpu::set_bf16_kernel(chosen);
   set_num_threads(2);
   cache.clear();
 }

@@ -20,8 +20,9 @@ programs=(tests/test_cuda_kernels tests/test_cuda_ops tests/test_cuda_models tes
 # .cu object when a header it includes changes (a changed View layout then
 # reads garbage on the GPU). Refuse objects older than any header.
 oldest_cu=$(find "$build" -name '*.cu.o' -printf '%T@ %p\n' | sort -n | head -1 | cut -d' ' -f2-)
-if [[ -n $oldest_cu ]] && [[ -n $(find core kernels backends ops -name '*.h' -newer "$oldest_cu" | head -1) ]]; then
-  echo "stage: $oldest_cu is older than $(find core kernels backends ops -name '*.h' -newer "$oldest_cu" | head -1);" \
+newer_header=${oldest_cu:+$(find core kernels backends ops -name '*.h' -newer "$oldest_cu" | head -1)}
+if [[ -n $newer_header ]]; then
+  echo "stage: $oldest_cu is older than $newer_header;" \
        "rebuild the CUDA objects: find $build -name '*.cu.o' -delete && ninja -C $build" >&2
   exit 1
 fi
