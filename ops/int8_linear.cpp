@@ -4,6 +4,7 @@
 #include "core/grad_mode.h"
 #include "core/kernels.h"
 #include "core/profiler.h"
+#include "ops/index_select.h"
 #include "ops/reshape.h"
 
 namespace tg {
@@ -27,6 +28,16 @@ Int8Linear Int8Linear::quantize(const Tensor& weight, const Tensor& bias) {
            bias.shape().str());
     layer.bias_ = bias.detach().contiguous();
   }
+  return layer;
+}
+
+Int8Linear Int8Linear::rows(const Tensor& ids) const {
+  if (!defined()) fail("Int8Linear: rows of a layer not quantized (make one with Int8Linear::quantize)");
+  if (ids.ndim() != 1 || ids.dtype() != DType::i64)
+    fail("Int8Linear: rows takes int64 ids (U), got {} {}", dtype_name(ids.dtype()), ids.shape().str());
+  Int8Linear layer;
+  layer.weight_ = std::make_shared<const kernels::Int8Rows>(kernels::select_rows(*weight_, ids.to_vector<int64_t>()));
+  if (bias_.defined()) layer.bias_ = index_select(bias_, 0, ids.to(bias_.device()));
   return layer;
 }
 

@@ -24,6 +24,11 @@ class Int8Linear {
 
   Tensor operator()(const Tensor& x) const;
 
+  // The layer restricted to output rows `ids` (int64 (U), host): y's columns
+  // are those of the full layer's y, bit for bit (the rows were quantized
+  // alone). A vocabulary shortlist's output layer.
+  Int8Linear rows(const Tensor& ids) const;
+
   bool defined() const { return weight_ != nullptr; }
   int64_t in_features() const { return weight_ ? weight_->cols : 0; }
   int64_t out_features() const { return weight_ ? weight_->rows : 0; }

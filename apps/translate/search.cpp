@@ -9,6 +9,7 @@
 #include "core/tape.h"
 #include "data/text/vocab.h"
 #include "apps/translate/models/model_parts.h"
+#include "apps/translate/shortlist.h"
 #include "ops/compare.h"
 #include "ops/index_select.h"
 #include "ops/add.h"
@@ -64,6 +65,15 @@ size_t best_index(const std::vector<Hypothesis>& hyps, LengthPenalty length_pena
 
 double best_score(const std::vector<Hypothesis>& hyps, LengthPenalty length_penalty) {
   return normalized_score(hyps[best_index(hyps, length_penalty)], length_penalty);
+}
+
+// With the model's shortlist: the batch's target ids (ascending), and
+// `encoded` restricted to them; without one, nothing (every id).
+std::vector<int64_t> apply_shortlist(const Seq2Seq& model, const Tensor& src, Encoded& encoded) {
+  if (model.shortlist() == nullptr) return {};
+  std::vector<int64_t> ids = model.shortlist()->vocabulary(src);
+  encoded = model.restrict_output(encoded, ids_on(ids, Shape{static_cast<int64_t>(ids.size())}, src.device()));
+  return ids;
 }
 
 void check_max_len(int64_t max_len, const char* op) {
@@ -147,8 +157,10 @@ struct BeamRows {
 // in <eos> among the first K finish, the others refill the beam up to K; then
 // the stop rule, or the cut at max_len after step t. Returns, per new open
 // hypothesis, the one it extends (its place in the old beam).
+// `columns`: the target id of each log_probs column (a shortlist), or empty (column = id).
 std::vector<int64_t> advance(SentenceBeam& s, const std::vector<Extension>& ranked, int64_t V, const BeamRows& rows,
-                             int64_t beam_size, LengthPenalty length_penalty, int64_t t) {
+                             const std::vector<int64_t>& columns, int64_t beam_size, LengthPenalty length_penalty,
+                             int64_t t) {
   auto finish = [&](const Partial& p, bool ended) {
     Hypothesis h;
     h.tokens = p.tokens;
@@ -160,7 +172,8 @@ std::vector<int64_t> advance(SentenceBeam& s, const std::vector<Extension>& rank
   std::vector<Partial> next;
   std::vector<int64_t> parents;
   for (size_t r = 0; r < ranked.size() && static_cast<int64_t>(next.size()) < beam_size; ++r) {
-    const int64_t i = ranked[r].index / V, token = ranked[r].index % V;
+    const int64_t i = ranked[r].index / V, column = ranked[r].index % V;
+    const int64_t token = columns.empty() ? column : columns[static_cast<size_t>(column)];
     const Partial& parent = s.alive[static_cast<size_t>(i)];
     Partial p;
     p.log_prob = ranked[r].score;
@@ -264,7 +277,9 @@ std::vector<Hypothesis> greedy_decode(Seq2Seq& model, const Tensor& src, const T
   if (check_every < 0) fail("greedy_decode: check_every must be >= 0, got {}", check_every);
   NoGrad no_grad;
   EvalScope eval(model);
-  const Encoded encoded = model.encode(src, src_lengths, src_mask);  // checks the shapes
+  Encoded encoded = model.encode(src, src_lengths, src_mask);  // checks the shapes
+  const std::vector<int64_t> columns = apply_shortlist(model, src, encoded);
+  const Tensor column_ids = columns.empty() ? Tensor() : ids_on(columns, Shape{static_cast<int64_t>(columns.size())}, src.device());
   const int64_t S = src.size(0), B = src.size(1);
   const Device device = src.device();
   if (check_every == 0) check_every = device.is_host() ? 1 : 8;
@@ -280,10 +295,11 @@ std::vector<Hypothesis> greedy_decode(Seq2Seq& model, const Tensor& src, const T
   for (int64_t t = 0; t < max_len; ++t) {
     const Step step = model.step(laid_out, prev, hidden);
     const MaxResult best = max(step.log_probs, 1);  // (N) values and argmax (first on ties)
-    tokens_since.push_back(best.indices);
+    const Tensor chosen = columns.empty() ? best.indices : index_select(column_ids, 0, best.indices);  // token ids
+    tokens_since.push_back(chosen);
     log_probs_since.push_back(best.values.to(DType::f64));
     if (with_attention && step.attention.defined()) attention_since.push_back(step.attention);
-    prev = best.indices;
+    prev = chosen;
     hidden = step.hidden;
     if (static_cast<int64_t>(tokens_since.size()) < check_every && t + 1 < max_len) continue;
 
@@ -345,7 +361,8 @@ std::vector<std::vector<Hypothesis>> search_beams(Seq2Seq& model, const Tensor& 
   NoGrad no_grad;
   EvalScope eval(model);
   const Device device = src.device();
-  const Encoded encoded = model.encode(src, src_lengths, src_mask);  // (B, ...)
+  Encoded encoded = model.encode(src, src_lengths, src_mask);  // (B, ...)
+  const std::vector<int64_t> columns = apply_shortlist(model, src, encoded);
 
   std::vector<SentenceBeam> sentences(static_cast<size_t>(B));
   for (int64_t b = 0; b < B; ++b) {
@@ -380,7 +397,8 @@ std::vector<std::vector<Hypothesis>> search_beams(Seq2Seq& model, const Tensor& 
       const int64_t first = layout.first[b];
       const BeamRows rows{first, attention.empty() ? nullptr : attention.data(), S};
       const int64_t alive = static_cast<int64_t>(s.alive.size());
-      parents[b] = advance(s, ranked.of_block(first / rows_per_block, alive, V), V, rows, beam_size, length_penalty, t);
+      parents[b] = advance(s, ranked.of_block(first / rows_per_block, alive, V), V, rows, columns, beam_size,
+                           length_penalty, t);
       if (!s.done()) open.push_back(b);
     }
     if (open.empty()) break;

@@ -5,6 +5,11 @@
 // dropout) for their duration, restoring its previous mode afterwards; a
 // caller should still call model.eval() once before decoding many batches.
 //
+// With a shortlist on the model (Seq2Seq::use_shortlist), each batch decodes
+// on its union of target ids (Shortlist::vocabulary of its sources): every
+// step's log-probabilities are over those ids alone, and the hypotheses hold
+// vocabulary ids as without one.
+//
 // Scores. A hypothesis y_1 .. y_n (then <eos>, when it finished) has
 //   log_prob = Σ_t log p(y_t | y_<t, x)        (<eos>'s term included when finished)
 //   score    = log_prob / length^α              length = n + 1 when finished, else n

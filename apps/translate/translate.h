@@ -14,6 +14,7 @@
 #include "apps/translate/models/transformer_model.h"
 #include "apps/translate/search.h"
 #include "apps/translate/serve/serve.h"
+#include "apps/translate/shortlist.h"
 #include "apps/translate/step_profile.h"
 #include "apps/translate/text_codec.h"
 #include "apps/translate/train.h"

@@ -7,6 +7,8 @@
 //   translate eval --checkpoint runs/bahdanau/best.safetensors --split test_2016_flickr --beam 5
 //   translate eval --checkpoint runs/bahdanau/best.safetensors --src news.de.gz --ref news.en.gz
 //   translate translate --checkpoint runs/bahdanau/best.safetensors "Ein Mann fährt Fahrrad."
+//   translate shortlist --checkpoint runs/bahdanau/best.safetensors    a vocabulary shortlist for faster decoding
+//   translate eval --checkpoint runs/bahdanau/best.safetensors --shortlist runs/bahdanau/best.shortlist
 //   translate average runs/b/epoch-8.safetensors runs/b/epoch-9.safetensors --out runs/b/avg.safetensors
 //   mpirun -np 4 translate train --model bahdanau --batch-size 256
 //                                4 processes, each a quarter of every batch (docs/distributed.md)
@@ -19,6 +21,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -53,6 +56,7 @@ struct SearchOptions {
   std::string penalty_form = "power";
   int64_t max_beam = 100;
   std::string quantize = "none";
+  std::string shortlist;
 
   void add_to(CLI::App* cmd) {
     cmd->add_option("--beam", beam, "beam size (1: greedy)")->check(cli_checks::positive())->capture_default_str();
@@ -74,13 +78,24 @@ struct SearchOptions {
                     "faster on AVX512-VNNI, about 4x less weight memory (docs/performance.md)")
         ->check(CLI::IsMember({"none", "int8"}))
         ->capture_default_str();
+    cmd->add_option("--shortlist", shortlist,
+                    "decode on a vocabulary shortlist written by `translate shortlist`: each batch's output layer "
+                    "computes only the target words its source words' lists and the most frequent words allow")
+        ->check(CLI::ExistingFile);
   }
 
-  // The translator ready for this search: quantized when asked.
+  // The translator ready for this search: quantized and shortlisted when asked.
   void prepare(tr::Translator& translator) const {
-    if (quantize != "int8") return;
-    translator.model->quantize_for_decoding();
-    fmt::print(stderr, "decoding with int8 weights (--quantize int8)\n");
+    if (quantize == "int8") {
+      translator.model->quantize_for_decoding();
+      fmt::print(stderr, "decoding with int8 weights (--quantize int8)\n");
+    }
+    if (!shortlist.empty()) {
+      tr::use_shortlist_file(translator, shortlist);
+      const tr::ShortlistOptions& o = translator.model->shortlist()->options();
+      fmt::print(stderr, "decoding on the shortlist {} ({} frequent, {} best per source word)\n", shortlist,
+                 o.frequent, o.best);
+    }
   }
 
   tr::LengthPenalty length_penalty() const { return {alpha, penalty_form == "gnmt"}; }
@@ -116,6 +131,7 @@ std::string default_hyps_path(const std::vector<std::string>& checkpoints, const
   if (beam > 1 && (length_penalty.alpha != 1.0 || length_penalty.gnmt))
     search += fmt::format("-{}{}", length_penalty.gnmt ? "gnmt" : "lp", length_penalty.alpha);
   if (options.quantize != "none") search += "-" + options.quantize;
+  if (!options.shortlist.empty()) search += "-shortlist";
   const std::filesystem::path path(checkpoints.front());
   const std::string models = path.stem().string() + (checkpoints.size() > 1 ? fmt::format("+{}", checkpoints.size() - 1) : "");
   return (path.parent_path() / (models + "." + stem + "." + search + ".hyps.en")).string();
@@ -455,6 +471,47 @@ struct TranslateCommand {
   }
 };
 
+struct ShortlistCommand {
+  CLI::App* cmd;
+  std::string checkpoint, out_path, data_dir;
+  tr::ShortlistOptions options;
+  bool overwrite = false;
+
+  explicit ShortlistCommand(CLI::App& app) {
+    cmd = app.add_subcommand("shortlist",
+                             "learn a vocabulary shortlist for decoding (IBM Model 1 on the training pairs): per source "
+                             "word its most likely translations, and the most frequent target words");
+    cmd->add_option("--checkpoint", checkpoint, "the checkpoint whose vocabularies the list is for")
+        ->required()
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--out", out_path, "where to write it (default: beside the checkpoint, <name>.shortlist)");
+    cmd->add_flag("--overwrite", overwrite, "replace --out if it exists (refused otherwise)");
+    cmd->add_option("--data-dir", data_dir, "Multi30k directory (as for train)");
+    cmd->add_option("--frequent", options.frequent, "the most frequent target words, in every batch's list")
+        ->check(cli_checks::between(0, 1e7))
+        ->capture_default_str();
+    cmd->add_option("--best", options.best, "per source word, its most likely translations")
+        ->check(cli_checks::between(1, 1e7))
+        ->capture_default_str();
+    cmd->add_option("--iterations", options.iterations, "EM iterations of IBM Model 1")
+        ->check(cli_checks::between(1, 100))
+        ->capture_default_str();
+  }
+
+  int run() {
+    if (out_path.empty()) out_path = std::filesystem::path(checkpoint).replace_extension(".shortlist").string();
+    cli_checks::check_output_file(out_path, "--out", overwrite);
+    const tr::CheckpointInfo info = tr::read_checkpoint_info(checkpoint);
+    const auto start = std::chrono::steady_clock::now();
+    const tr::Shortlist list = tr::build_shortlist(info, data_dir, options);
+    list.save(out_path);
+    fmt::print("wrote {} ({} source words, {} frequent + up to {} best of {} target words, {:.1f} s)\n", out_path,
+               list.source_size(), list.always().size(), options.best, list.target_size(),
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    return 0;
+  }
+};
+
 struct AverageCommand {
   CLI::App* cmd;
   std::vector<std::string> checkpoints;
@@ -518,6 +575,7 @@ struct ServeCommand {
     options.beam = search.beam;
     options.length_penalty = search.length_penalty();
     options.quantize = search.quantize;
+    options.shortlist = search.shortlist;
     options.device = device;
     return tr::run_server(options);
   }
@@ -533,6 +591,7 @@ int main(int argc, char** argv) {
   TrainCommand train(app, run);
   EvalCommand eval(app, run);
   TranslateCommand translate(app, run);
+  ShortlistCommand shortlist(app);
   AverageCommand average(app);
   ServeCommand serve(app, run);
   if (const std::string unknown = cli_checks::unknown_command(app, argc, argv); !unknown.empty()) {
@@ -551,6 +610,7 @@ int main(int argc, char** argv) {
     if (*train.cmd) return train.run(device);
     if (*eval.cmd) return eval.run(device);
     if (*translate.cmd) return translate.run(device);
+    if (*shortlist.cmd) return shortlist.run();
     if (*average.cmd) return average.run();
     if (*serve.cmd) return serve.run(device);
     return 0;

@@ -109,6 +109,25 @@ Int8Rows quantize_rows(const View& weight) {
   return w;
 }
 
+Int8Rows select_rows(const Int8Rows& weight, const std::vector<int64_t>& ids) {
+  Int8Rows w;
+  w.rows = static_cast<int64_t>(ids.size());
+  w.cols = weight.cols;
+  const int64_t panels = (w.rows + Int8Rows::kPanel - 1) / Int8Rows::kPanel;
+  w.codes.assign(static_cast<size_t>(panels * w.quads() * Int8Rows::kPanel * Int8Rows::kQuad), 0);
+  w.scales.resize(ids.size());
+  w.sums.resize(ids.size());
+  for (int64_t j = 0; j < w.rows; ++j) {
+    const int64_t from = ids[static_cast<size_t>(j)];
+    if (from < 0 || from >= weight.rows)
+      fail("select_rows: row {} is outside the weight's {} rows (ids[{}])", from, weight.rows, j);
+    for (int64_t k = 0; k < w.cols; ++k) w.codes[w.index(j, k)] = weight.code(from, k);
+    w.scales[j] = weight.scales[from];
+    w.sums[j] = weight.sums[from];
+  }
+  return w;
+}
+
 KernelTable<Int8LinearArgs>& int8_linear_table() {
   static KernelTable<Int8LinearArgs> table("int8_linear", &check_int8_linear, &int8_linear_reference);
   return table;

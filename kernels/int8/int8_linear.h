@@ -40,6 +40,11 @@ struct Int8Rows {
 // non-finite weight (naming its row and column) or K above 65,535.
 Int8Rows quantize_rows(const View& weight);
 
+// Rows `ids` of a quantized W, in that order (each in [0, N); repeats
+// allowed): the same codes, scales and sums as quantizing those rows of W.
+// A vocabulary shortlist's output layer is this.
+Int8Rows select_rows(const Int8Rows& weight, const std::vector<int64_t>& ids);
+
 // x's row i quantized: its scale t_i, and p_i (K values) written to `codes`.
 float quantize_row(const float* x, int64_t k, int8_t* codes);
 

@@ -128,19 +128,40 @@ Step BahdanauModel::step(const Encoded& encoded, const Tensor& prev_tokens, cons
     a = decoder.attention.forward_projected(decoder.int8_query(query), encoded.keys, encoded.projected_keys,
                                             encoded.mask);                            // c (B, 2H), α (B, S)
     state = cell.quantized_step(cell.quantized_input(concat({y, a.context}, 1), Tensor()), hidden);
-    logits = detail::output_logits(decoder.int8_out, concat({cell.output(state), a.context, y}, 1));  // (B, V)
+    const Tensor features = concat({cell.output(state), a.context, y}, 1);
+    logits = encoded.shortlist ? detail::restricted_logits(*encoded.shortlist, shortlist_input(features))  // (B, U)
+                               : detail::output_logits(decoder.int8_out, features);                        // (B, V)
   } else {
     a = decoder.attention(query, encoded.keys, encoded.projected_keys, encoded.mask);
     const nn::InputParts input = cell_input_parts();
     const Tensor gi = input.project_onto(1, a.context, input.project_with_bias(0, y));  // (B, 3H)
     state = cell.step(gi, hidden, cell.weights().weight_hh_t());                        // (B, H) or [h; c]
-    logits = decoder.logits(concat({cell.output(state), a.context, y}, 1));  // [s; c; E y] (B, H + 2H + E) -> (B, V)
+    const Tensor features = concat({cell.output(state), a.context, y}, 1);  // [s; c; E y] (B, H + 2H + E)
+    logits = encoded.shortlist ? detail::restricted_logits(*encoded.shortlist, shortlist_input(features))  // (B, U)
+                               : decoder.logits(features);                                                 // (B, V)
   }
   Step result;
   result.log_probs = log_softmax(logits, -1);  // (B, V)
   result.hidden = state;
   result.attention = a.weights;
   return result;
+}
+
+// What the vocabulary's rows multiply: the features themselves, or with tied
+// embeddings their projection W_o [s; c; E y] + b_o (B, E).
+Tensor BahdanauModel::shortlist_input(const Tensor& features) const {
+  if (!decoder.tied) return features;
+  return quantized_for_decoding() ? decoder.int8_out.out(features) : decoder.out(features);
+}
+
+Encoded BahdanauModel::restrict_output(const Encoded& encoded, const Tensor& ids) const {
+  Encoded restricted = encoded;
+  const bool q = quantized_for_decoding();
+  restricted.shortlist = decoder.tied ? detail::restrict_rows(ids, decoder.embed.weight, decoder.out_bias,
+                                                              q ? decoder.int8_out.tied : Int8Linear())
+                                      : detail::restrict_rows(ids, decoder.out.weight, decoder.out.bias,
+                                                              q ? decoder.int8_out.out : Int8Linear());
+  return restricted;
 }
 
 void BahdanauModel::quantize_for_decoding() {

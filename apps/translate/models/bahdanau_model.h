@@ -70,12 +70,14 @@ class BahdanauModel : public Seq2Seq {
   std::string type_name() const override { return "BahdanauModel"; }
   void quantize_for_decoding() override;
   bool quantized_for_decoding() const override { return decoder.int8_out.defined(); }
+  Encoded restrict_output(const Encoded& encoded, const Tensor& ids) const override;
 
   Encoder encoder;  // bidirectional: E -> 2H
   BahdanauDecoder decoder;
 
  private:
   nn::InputParts cell_input_parts() const;
+  Tensor shortlist_input(const Tensor& features) const;
   ModelConfig config_;
 };
 

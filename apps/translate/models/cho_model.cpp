@@ -107,19 +107,35 @@ Step ChoModel::step(const Encoded& encoded, const Tensor& prev_tokens, const Ten
   const Tensor& c = encoded.context;                             // (B, H)
   const Tensor y = decoder.dropout(decoder.embed(prev_tokens));  // (B, E)
   const bool shared = encoded.context_input.defined() && encoded.context_output.defined();
+  const RestrictedOutput* shortlist = encoded.shortlist.get();
+  const nn::InputParts out_parts = shortlist ? restricted_parts(*shortlist) : output_parts();  // rows U or V
   const Tensor context_input = shared ? encoded.context_input : cell_input_parts().project_with_bias(1, c);
-  const Tensor context_output = shared ? encoded.context_output : output_parts().project_with_bias(1, c);
+  const Tensor context_output = shared ? encoded.context_output : out_parts.project_with_bias(1, c);  // (B, U or V)
   const detail::DecoderCell& cell = decoder.cell;
   const bool quantized = quantized_for_decoding();  // every product of the step with int8 weights
   const Tensor state = quantized ? cell.quantized_step(cell.quantized_input(y, context_input), hidden)
                                  : cell.step(cell_input(y, context_input), hidden, cell.weights().weight_hh_t());  // (B, H) or [h; c]
   const Tensor s_y = concat({decoder.dropout(cell.output(state)), y}, 1);        // (B, H + E)
-  const Tensor logits = quantized ? add(int8_out_(s_y), context_output)         // (B, V)
-                                  : output_logits(s_y, context_output);
+  const Tensor logits = quantized ? add(shortlist ? shortlist->int8(s_y) : int8_out_(s_y), context_output)  // (B, U or V)
+                                  : out_parts.project_onto(0, s_y, context_output);
   Step result;
   result.log_probs = log_softmax(logits, -1);  // (B, V)
   result.hidden = state;
   return result;
+}
+
+// The output layer's rows of a shortlist, split as output_parts.
+nn::InputParts ChoModel::restricted_parts(const RestrictedOutput& rows) const {
+  return nn::InputParts(rows.weight, rows.bias, {config_.hidden + config_.embed, config_.hidden});
+}
+
+Encoded ChoModel::restrict_output(const Encoded& encoded, const Tensor& ids) const {
+  Encoded restricted = encoded;
+  // Float rows of all of W_o (the context's share stays float); int8 rows of W_o^{s,y} when quantized.
+  restricted.shortlist = detail::restrict_rows(ids, decoder.out.weight, decoder.out.bias, int8_out_);
+  if (encoded.context_output.defined())
+    restricted.context_output = restricted_parts(*restricted.shortlist).project_with_bias(1, encoded.context);  // (B, U)
+  return restricted;
 }
 
 void ChoModel::quantize_for_decoding() {

@@ -54,6 +54,7 @@ class ChoModel : public Seq2Seq {
   std::string type_name() const override { return "ChoModel"; }
   void quantize_for_decoding() override;
   bool quantized_for_decoding() const override { return int8_out_.defined(); }
+  Encoded restrict_output(const Encoded& encoded, const Tensor& ids) const override;
 
   Encoder encoder;  // one direction: E -> H
   ChoDecoder decoder;
@@ -66,6 +67,7 @@ class ChoModel : public Seq2Seq {
   nn::InputParts output_parts() const;
   Tensor cell_input(const Tensor& y, const Tensor& context_share) const;
   Tensor output_logits(const Tensor& s_y, const Tensor& context_share) const;
+  nn::InputParts restricted_parts(const RestrictedOutput& rows) const;
   ModelConfig config_;
   Int8Linear int8_out_;  // W_o^{s,y} (V, H + E) with int8 weights, once quantized for decoding
 };

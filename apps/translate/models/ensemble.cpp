@@ -76,6 +76,7 @@ Encoded Ensemble::member_encoding(const Encoded& packed, size_t i) const {
   e.context = unpack(packed.context, 1, context_widths_, i);
   e.mask = packed.mask;
   e.initial_hidden = unpack(packed.initial_hidden, 1, state_widths_, i);
+  if (packed.shortlist) e.shortlist = packed.shortlist->members[i];
   return e;
 }
 
@@ -105,6 +106,16 @@ Step Ensemble::step(const Encoded& encoded, const Tensor& prev_tokens, const Ten
 
 void Ensemble::quantize_for_decoding() {
   for (const std::unique_ptr<Seq2Seq>& member : members_) member->quantize_for_decoding();
+}
+
+Encoded Ensemble::restrict_output(const Encoded& encoded, const Tensor& ids) const {
+  auto rows = std::make_shared<RestrictedOutput>();
+  rows->ids = ids;
+  for (size_t i = 0; i < members_.size(); ++i)
+    rows->members.push_back(members_[i]->restrict_output(member_encoding(encoded, i), ids).shortlist);
+  Encoded restricted = encoded;
+  restricted.shortlist = rows;
+  return restricted;
 }
 
 bool Ensemble::quantized_for_decoding() const { return members_.front()->quantized_for_decoding(); }

@@ -29,6 +29,7 @@ class Ensemble : public Seq2Seq {
   std::string type_name() const override { return "Ensemble"; }
   void quantize_for_decoding() override;  // every member
   bool quantized_for_decoding() const override;
+  Encoded restrict_output(const Encoded& encoded, const Tensor& ids) const override;  // every member's rows
 
   size_t size() const { return members_.size(); }
 

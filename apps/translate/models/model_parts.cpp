@@ -9,6 +9,7 @@
 #include "ops/add.h"
 #include "ops/concat.h"
 #include "ops/gru_gates.h"
+#include "ops/index_select.h"
 #include "ops/linear.h"
 #include "ops/matmul.h"
 #include "ops/reshape.h"
@@ -190,6 +191,23 @@ Int8OutputLayer quantize_output(const nn::Linear& out, const Tensor& tied_embedd
 Tensor output_logits(const Int8OutputLayer& layer, const Tensor& features) {
   const Tensor projected = layer.out(features);  // (..., V) untied; (..., E) tied
   return layer.tied.defined() ? layer.tied(projected) : projected;
+}
+
+std::shared_ptr<const RestrictedOutput> restrict_rows(const Tensor& ids, const Tensor& weight, const Tensor& bias,
+                                                      const Int8Linear& int8) {
+  if (ids.ndim() != 1 || ids.dtype() != DType::i64)
+    fail("restrict_output: ids must be int64 (U), got {} {}", dtype_name(ids.dtype()), ids.shape().str());
+  auto rows = std::make_shared<RestrictedOutput>();
+  rows->ids = ids;
+  rows->weight = index_select(weight, 0, ids);  // (U, F); index_select refuses an id outside [0, V)
+  if (bias.defined()) rows->bias = index_select(bias, 0, ids);
+  if (int8.defined()) rows->int8 = int8.rows(ids.to(Device::cpu()));
+  return rows;
+}
+
+Tensor restricted_logits(const RestrictedOutput& rows, const Tensor& x) {
+  if (rows.int8.defined()) return rows.int8(x);
+  return linear(x, transpose(rows.weight, 0, 1), rows.bias);  // (..., F) @ (F, U) + (U)
 }
 
 }  // namespace tg::translate::detail

@@ -136,4 +136,13 @@ struct Int8OutputLayer {
 Int8OutputLayer quantize_output(const nn::Linear& out, const Tensor& tied_embedding, const Tensor& tied_bias);
 Tensor output_logits(const Int8OutputLayer& layer, const Tensor& features);
 
+// ---- a vocabulary shortlist (Seq2Seq::restrict_output) ----
+// Rows `ids` (U) of the product x Wᵀ + b whose rows are the vocabulary: W
+// (V, F), b (V) or undefined, and the rows of its int8 version when defined.
+std::shared_ptr<const RestrictedOutput> restrict_rows(const Tensor& ids, const Tensor& weight, const Tensor& bias,
+                                                      const Int8Linear& int8 = {});
+// logits (..., U) = x W[ids]ᵀ + b[ids] from x (..., F): with the int8 rows when
+// the restriction has them, else float.
+Tensor restricted_logits(const RestrictedOutput& rows, const Tensor& x);
+
 }  // namespace tg::translate::detail

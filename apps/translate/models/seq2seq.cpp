@@ -21,6 +21,10 @@ void Seq2Seq::quantize_for_decoding() {
   fail("{}: no int8 decoding for this model (quantize_for_decoding is not implemented)", type_name());
 }
 
+Encoded Seq2Seq::restrict_output(const Encoded&, const Tensor&) const {
+  fail("{}: no shortlist decoding for this model (restrict_output is not implemented)", type_name());
+}
+
 Encoded select_rows(const Encoded& encoded, const Tensor& rows) {
   check_defined(rows, "select_rows", "rows");
   if (rows.ndim() != 1 || rows.dtype() != DType::i64)
@@ -34,6 +38,7 @@ Encoded select_rows(const Encoded& encoded, const Tensor& rows) {
   picked.initial_hidden = pick(encoded.initial_hidden);
   picked.context_input = pick(encoded.context_input);
   picked.context_output = pick(encoded.context_output);
+  picked.shortlist = encoded.shortlist;  // not per row
   return picked;
 }
 

@@ -7,10 +7,12 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/tensor.h"
 #include "data/text/batching.h"
 #include "nn/module.h"
+#include "ops/int8_linear.h"
 
 namespace tg::translate {
 
@@ -37,6 +39,18 @@ struct ModelConfig {
   bool checkpoint_encoder = false;
 };
 
+class Shortlist;
+
+// The output layer restricted to a vocabulary shortlist for one batch
+// (Seq2Seq::restrict_output): step's log_probs then have U columns, column u
+// standing for target id ids[u], normalised over those U words alone.
+struct RestrictedOutput {
+  Tensor ids;           // (U) int64, ascending, on the model's device
+  Tensor weight, bias;  // rows ids of the product whose rows are the vocabulary: (U, F), (U) or undefined
+  Int8Linear int8;      // the same rows with int8 weights, when the model decodes quantized
+  std::vector<std::shared_ptr<const RestrictedOutput>> members;  // an ensemble's: one per member
+};
+
 // What the encoder hands the decoder for one source batch.
 struct Encoded {
   Tensor keys;            // (B, S, K) encoder outputs to attend over; undefined for Cho
@@ -47,7 +61,10 @@ struct Encoded {
   // Cho, when encoded for decoding (no gradient): the fixed context's share of
   // every step's products, computed once: c W_ih^cᵀ + b_ih (B, 3H) (4H for an
   // LSTM) and c W_o^cᵀ + b_o (B, V). Undefined otherwise; step computes them.
+  // Cho with a shortlist: context_output is (B, U), the shortlist's columns.
   Tensor context_input, context_output;
+  // Decoding on a shortlist: its rows of the output layer; null decodes the whole vocabulary.
+  std::shared_ptr<const RestrictedOutput> shortlist;
 };
 
 // One decoder step's result.
@@ -79,6 +96,22 @@ class Seq2Seq : public nn::Module {
   virtual void quantize_for_decoding();
   // Whether step() runs quantized products.
   virtual bool quantized_for_decoding() const { return false; }
+
+  // Decoding on a vocabulary shortlist: `encoded` with the output layer
+  // restricted to target ids `ids` ((U) int64, ascending, on the model's
+  // device): the rows of its last product (int8 rows too when quantized), and
+  // Cho's per-sentence output share. step() then gives log_probs (B, U).
+  // The default throws, naming the model.
+  virtual Encoded restrict_output(const Encoded& encoded, const Tensor& ids) const;
+
+  // The shortlist greedy and beam search decode on (apps/translate/shortlist.h):
+  // each batch's union of its source tokens' lists; null (the default) decodes
+  // the whole vocabulary.
+  void use_shortlist(std::shared_ptr<const Shortlist> shortlist) { shortlist_ = std::move(shortlist); }
+  const Shortlist* shortlist() const { return shortlist_.get(); }
+
+ private:
+  std::shared_ptr<const Shortlist> shortlist_;
 };
 
 // The model of config.kind, initialised from `seed`.

@@ -168,11 +168,21 @@ Step TransformerModel::step(const Encoded& encoded, const Tensor& prev_tokens, c
   const Tensor out = decoder.norm ? (*decoder.norm)(x) : x;
   Step result;
   const Tensor h = reshape(out, Shape{N, d});
-  result.log_probs = log_softmax(decoder.int8_logits.defined() ? decoder.int8_logits(h) : decoder.logits(h), -1);  // (N, V)
+  const Tensor logits = encoded.shortlist         ? detail::restricted_logits(*encoded.shortlist, h)  // (N, U)
+                        : decoder.int8_logits.defined() ? decoder.int8_logits(h)
+                                                        : decoder.logits(h);  // (N, V)
+  result.log_probs = log_softmax(logits, -1);
   const Tensor position = reshape(transpose(concat(appended, 2), 0, 1), Shape{N, width});  // (N, L·2·d)
   result.hidden = t == 0 ? position : concat({hidden, position}, 1);                     // (N, (t + 1)·L·2·d)
   result.attention = attention;
   return result;
+}
+
+Encoded TransformerModel::restrict_output(const Encoded& encoded, const Tensor& ids) const {
+  Encoded restricted = encoded;
+  restricted.shortlist = decoder.out ? detail::restrict_rows(ids, decoder.out->weight, decoder.out->bias, decoder.int8_logits)
+                                     : detail::restrict_rows(ids, decoder.embed.weight, decoder.out_bias, decoder.int8_logits);
+  return restricted;
 }
 
 void TransformerModel::quantize_for_decoding() {

@@ -64,6 +64,7 @@ class TransformerModel : public Seq2Seq {
   std::string type_name() const override { return "TransformerModel"; }
   void quantize_for_decoding() override;
   bool quantized_for_decoding() const override { return decoder.int8_logits.defined(); }
+  Encoded restrict_output(const Encoded& encoded, const Tensor& ids) const override;
 
   TransformerSource encoder;
   TransformerTarget decoder;

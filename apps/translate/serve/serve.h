@@ -37,6 +37,7 @@ struct ServeOptions {
   int64_t beam = 5;
   LengthPenalty length_penalty = 1.0;
   std::string quantize = "none";  // int8: Seq2Seq::quantize_for_decoding
+  std::string shortlist;          // a `translate shortlist` file to decode on (use_shortlist_file), or none
   int64_t max_tokens = 100;       // per sentence, after tokenization
   int64_t max_sentences = 64;     // per request
   int64_t max_characters = 50000; // per request, all sentences, counted before tokenizing

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "apps/translate/shortlist.h"
 #include "apps/translate/translation_checkpoint.h"
 #include "data/text/multi30k_dir.h"
 #include "data/text/corpus.h"
@@ -70,6 +71,7 @@ TranslationService::TranslationService(const ServeOptions& o)
       identifier_(language_identifier_from(o.data_dir)),
       queue_([this](const std::vector<SentenceJob>& jobs) { return run_batch(jobs); }, o.batching) {
   if (o.quantize == "int8") translator_.model->quantize_for_decoding();
+  if (!o.shortlist.empty()) use_shortlist_file(translator_, o.shortlist);
   has_attention_ = translator_.info.config.kind != "cho";
   models_ = describe_models();
 }
@@ -145,7 +147,8 @@ json TranslationService::describe_models() const {
                        {"validation_bleu", members[0]["validation_bleu"]},
                        {"checkpoints", members},
                        {"beam", options_.beam},
-                       {"quantize", options_.quantize}}});
+                       {"quantize", options_.quantize},
+                       {"shortlist", options_.shortlist.empty() ? json(nullptr) : json(options_.shortlist)}}});
 }
 
 }  // namespace tg::translate
