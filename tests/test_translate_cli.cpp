@@ -1343,3 +1343,46 @@ TEST_CASE("translate eval/translate --quantize int8: most translations equal flo
   CHECK(wrong.status != 0);
   CHECK(wrong.err.find("--quantize") != std::string::npos);
 }
+
+TEST_CASE("translate shortlist, then eval/translate --shortlist: most translations equal the full vocabulary's") {
+  const std::string program = translate_program();
+  if (program.empty()) return;
+  if (!test_support::have_multi30k()) {
+    MESSAGE("skipped: Multi30k not found (the shortlist learns from its training pairs)");
+    return;
+  }
+  const std::string dir = temp_dir("shortlist_eval");
+  const std::string checkpoint = dir + "/best.safetensors";
+  fs::copy_file(trained_checkpoint(), checkpoint);
+  const std::string data = " --data-dir '" + data_dir() + "'";
+  const ProgramRun built = run_program(program, "shortlist --checkpoint '" + checkpoint + "' --best 20" + data);
+  REQUIRE(built.status == 0);
+  const std::string list = dir + "/best.shortlist";  // beside the checkpoint, named for it
+  CHECK(built.out.find("wrote " + list) != std::string::npos);
+  CHECK(fs::exists(list));
+  const ProgramRun again = run_program(program, "shortlist --checkpoint '" + checkpoint + "'" + data);
+  CHECK(again.status != 0);  // an existing list is kept unless --overwrite
+  CHECK(again.err.find("--overwrite") != std::string::npos);
+
+  const std::string common = "eval --checkpoint '" + checkpoint + "' --split val --limit 200" + data;
+  const ProgramRun full = run_program(program, common);
+  const ProgramRun listed = run_program(program, common + " --shortlist '" + list + "'");
+  REQUIRE(full.status == 0);
+  REQUIRE(listed.status == 0);
+  CHECK(listed.err.find("decoding on the shortlist") != std::string::npos);
+  const std::vector<std::string> a = tg::text::read_lines(dir + "/best.val.greedy.hyps.en");
+  const std::vector<std::string> b = tg::text::read_lines(dir + "/best.val.greedy-shortlist.hyps.en");
+  REQUIRE(a.size() == 200);
+  REQUIRE(b.size() == 200);
+  int same = 0;
+  for (size_t i = 0; i < a.size(); ++i) same += a[i] == b[i];
+  MESSAGE("shortlist decoding of the tiny trained model: " << same << " of 200 val translations equal the full vocabulary's");
+  CHECK(same >= 150);
+  const ProgramRun translated =
+      run_program(program, "translate --checkpoint '" + checkpoint + "' --shortlist '" + list + "'", "Ein Mann läuft.\n");
+  CHECK(translated.status == 0);
+  CHECK(lines_of(translated.out).size() == 1);
+  const ProgramRun missing = run_program(program, "translate --checkpoint '" + checkpoint + "' --shortlist nowhere x");
+  CHECK(missing.status != 0);
+  CHECK(missing.err.find("--shortlist") != std::string::npos);
+}

@@ -29,7 +29,7 @@ namespace tg::translate {
 
 struct ShortlistOptions {
   int64_t frequent = 100;  // the most common target tokens, in every batch's list
-  int64_t best = 50;       // per source token, its most likely translations
+  int64_t best = 20;       // per source token, its most likely translations
   int64_t iterations = 5;  // EM iterations of Model 1
 };
 
