@@ -2,6 +2,7 @@
 
 #include <fftw3.h>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <mutex>
@@ -90,6 +91,17 @@ Tensor log_mel(const Audio& audio, const MelOptions& o) {
   }
   if (plan == nullptr) fail("log_mel: FFTW could not plan a transform of {} points", o.n_fft);
 
+  // Each triangular filter is zero outside a few bins: summing only its
+  // nonzero span [first[m], end[m]) skips exact zeros (power ≥ 0, so the sum
+  // is bit for bit the full one) and most of the work.
+  std::vector<int64_t> first(static_cast<size_t>(o.n_mels), 0), end(static_cast<size_t>(o.n_mels), 0);
+  for (int64_t m = 0; m < o.n_mels; ++m) {
+    int64_t lo = bins, hi = 0;
+    for (int64_t k = 0; k < bins; ++k)
+      if (filters[static_cast<size_t>(k * o.n_mels + m)] != 0.0f) lo = std::min(lo, k), hi = k + 1;
+    first[m] = std::min(lo, hi);
+    end[m] = hi;
+  }
   std::vector<float> out(static_cast<size_t>(frames * o.n_mels));
   std::vector<double> power(static_cast<size_t>(bins));
   for (int64_t f = 0; f < frames; ++f) {
@@ -102,7 +114,7 @@ Tensor log_mel(const Audio& audio, const MelOptions& o) {
     }
     for (int64_t m = 0; m < o.n_mels; ++m) {
       double energy = 0;
-      for (int64_t k = 0; k < bins; ++k) energy += power[k] * filters[static_cast<size_t>(k * o.n_mels + m)];
+      for (int64_t k = first[m]; k < end[m]; ++k) energy += power[k] * filters[static_cast<size_t>(k * o.n_mels + m)];
       out[static_cast<size_t>(f * o.n_mels + m)] = static_cast<float>(std::log(std::max(energy, o.floor)));
     }
   }
