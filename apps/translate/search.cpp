@@ -278,8 +278,8 @@ std::vector<Hypothesis> greedy_decode(Seq2Seq& model, const Tensor& src, const T
   NoGrad no_grad;
   EvalScope eval(model);
   Encoded encoded = model.encode(src, src_lengths, src_mask);  // checks the shapes
-  const std::vector<int64_t> columns = apply_shortlist(model, src, encoded);
-  const Tensor column_ids = columns.empty() ? Tensor() : ids_on(columns, Shape{static_cast<int64_t>(columns.size())}, src.device());
+  apply_shortlist(model, src, encoded);
+  const Tensor column_ids = encoded.shortlist ? encoded.shortlist->ids : Tensor();  // (U) on the device, or every id
   const int64_t S = src.size(0), B = src.size(1);
   const Device device = src.device();
   if (check_every == 0) check_every = device.is_host() ? 1 : 8;
@@ -295,7 +295,7 @@ std::vector<Hypothesis> greedy_decode(Seq2Seq& model, const Tensor& src, const T
   for (int64_t t = 0; t < max_len; ++t) {
     const Step step = model.step(laid_out, prev, hidden);
     const MaxResult best = max(step.log_probs, 1);  // (N) values and argmax (first on ties)
-    const Tensor chosen = columns.empty() ? best.indices : index_select(column_ids, 0, best.indices);  // token ids
+    const Tensor chosen = column_ids.defined() ? index_select(column_ids, 0, best.indices) : best.indices;  // token ids
     tokens_since.push_back(chosen);
     log_probs_since.push_back(best.values.to(DType::f64));
     if (with_attention && step.attention.defined()) attention_since.push_back(step.attention);

@@ -19,7 +19,7 @@ namespace tg::translate {
 namespace {
 
 constexpr const char* kFormat = "tapegrad.shortlist.v1";
-constexpr int64_t kSpecials = 4;  // <pad> <bos> <eos> <unk>: ids 0..3 (text::Vocab)
+constexpr int64_t kSpecials = text::Vocab::unk_id + 1;  // <pad> <bos> <eos> <unk>: ids 0..3
 
 uint64_t fingerprint(const text::Vocab& vocab) { return distributed::fnv1a(vocab.to_string()); }
 
@@ -115,15 +115,6 @@ std::vector<int64_t> parse_ids(std::string_view text, int64_t size, const std::s
   return ids;
 }
 
-std::string join(const std::vector<int64_t>& ids) {
-  std::string text;
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (i > 0) text += ' ';
-    text += std::to_string(ids[i]);
-  }
-  return text;
-}
-
 }  // namespace
 
 Shortlist::Shortlist(const text::Vocab& src_vocab, const text::Vocab& tgt_vocab)
@@ -194,8 +185,8 @@ void Shortlist::save(const std::string& path) const {
   std::string text = fmt::format("{}\nvocab.src {} {:016x}\nvocab.tgt {} {:016x}\nfrequent {} best {} iterations {}\n",
                                  kFormat, source_size(), src_fingerprint_, target_size_, tgt_fingerprint_,
                                  options_.frequent, options_.best, options_.iterations);
-  text += "always " + join(always_) + "\n";
-  for (int64_t f = 0; f < source_size(); ++f) text += fmt::format("{}: {}\n", f, join(best_[f]));
+  text += fmt::format("always {}\n", fmt::join(always_, " "));
+  for (int64_t f = 0; f < source_size(); ++f) text += fmt::format("{}: {}\n", f, fmt::join(best_[f], " "));
   write_text_file(path, text);
 }
 
@@ -240,6 +231,22 @@ Shortlist build_shortlist(const CheckpointInfo& info, const std::string& data_di
                                                         info.tgt_vocab);
   text::drop_long_examples(pairs, info.settings.max_len);
   return Shortlist::build(pairs, info.src_vocab, info.tgt_vocab, options);
+}
+
+double mean_batch_vocabulary(const Shortlist& list, const CheckpointInfo& info, const std::string& data_dir,
+                             const std::string& split, int64_t batch) {
+  const SplitText sentences = read_split(text::find_multi30k_dir(data_dir), split, 0, info.codec.is_subword());
+  std::vector<int64_t> batch_ids;
+  double words = 0;
+  int64_t batches = 0, in_batch = 0;
+  for (const std::vector<std::string>& tokens : source_token_lists(info.codec, sentences)) {
+    for (int64_t id : info.src_vocab.encode(tokens)) batch_ids.push_back(id);
+    if (++in_batch == batch) {
+      words += static_cast<double>(list.vocabulary(batch_ids).size()), ++batches;
+      batch_ids.clear(), in_batch = 0;
+    }
+  }
+  return batches > 0 ? words / static_cast<double>(batches) : 0.0;
 }
 
 void use_shortlist_file(Translator& translator, const std::string& path) {

@@ -71,6 +71,12 @@ class Shortlist {
 // its codec, its limit-train and max-len, as training read them.
 Shortlist build_shortlist(const CheckpointInfo& info, const std::string& data_dir, const ShortlistOptions& options);
 
+// What a list keeps: the mean number of target words a batch of `batch`
+// consecutive sentences of a Multi30k split decodes on (0 when the split has
+// fewer than `batch` sentences).
+double mean_batch_vocabulary(const Shortlist& list, const CheckpointInfo& info, const std::string& data_dir,
+                             const std::string& split, int64_t batch);
+
 // Loads `path` for the translator's vocabularies and decodes on it from now on.
 void use_shortlist_file(Translator& translator, const std::string& path);
 

@@ -508,21 +508,9 @@ struct ShortlistCommand {
     fmt::print("wrote {} ({} source words, {} frequent + up to {} best of {} target words, {:.1f} s)\n", out_path,
                list.source_size(), list.always().size(), options.best, list.target_size(),
                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    // What it keeps: the words a batch of validation sentences decodes on.
-    const tr::SplitText val = tr::read_split(tg::text::find_multi30k_dir(data_dir), "val", 0, info.codec.is_subword());
-    std::vector<int64_t> batch_ids;
-    double words = 0;
-    int64_t batches = 0, in_batch = 0;
-    for (const std::vector<std::string>& tokens : tr::source_token_lists(info.codec, val)) {
-      for (int64_t id : info.src_vocab.encode(tokens)) batch_ids.push_back(id);
-      if (++in_batch == 64) {
-        words += static_cast<double>(list.vocabulary(batch_ids).size()), ++batches;
-        batch_ids.clear(), in_batch = 0;
-      }
-    }
-    if (batches > 0)
-      fmt::print("a batch of 64 validation sentences decodes on {:.0f} of {} target words on average\n",
-                 words / static_cast<double>(batches), list.target_size());
+    if (const double words = tr::mean_batch_vocabulary(list, info, data_dir, "val", 64); words > 0)
+      fmt::print("a batch of 64 validation sentences decodes on {:.0f} of {} target words on average\n", words,
+                 list.target_size());
     return 0;
   }
 };

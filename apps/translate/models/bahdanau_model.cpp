@@ -122,24 +122,23 @@ Step BahdanauModel::step(const Encoded& encoded, const Tensor& prev_tokens, cons
   const Tensor y = decoder.dropout(decoder.embed(prev_tokens));  // (B, E)
   const detail::DecoderCell& cell = decoder.cell;
   const Tensor query = cell.output(hidden);  // s_{t-1} (B, H)
-  Tensor state, logits;
+  Tensor state;
   nn::AttentionResult a;
   if (quantized_for_decoding()) {  // every product of the step with int8 weights
     a = decoder.attention.forward_projected(decoder.int8_query(query), encoded.keys, encoded.projected_keys,
                                             encoded.mask);                            // c (B, 2H), α (B, S)
     state = cell.quantized_step(cell.quantized_input(concat({y, a.context}, 1), Tensor()), hidden);
-    const Tensor features = concat({cell.output(state), a.context, y}, 1);
-    logits = encoded.shortlist ? detail::restricted_logits(*encoded.shortlist, shortlist_input(features))  // (B, U)
-                               : detail::output_logits(decoder.int8_out, features);                        // (B, V)
   } else {
     a = decoder.attention(query, encoded.keys, encoded.projected_keys, encoded.mask);
     const nn::InputParts input = cell_input_parts();
     const Tensor gi = input.project_onto(1, a.context, input.project_with_bias(0, y));  // (B, 3H)
     state = cell.step(gi, hidden, cell.weights().weight_hh_t());                        // (B, H) or [h; c]
-    const Tensor features = concat({cell.output(state), a.context, y}, 1);  // [s; c; E y] (B, H + 2H + E)
-    logits = encoded.shortlist ? detail::restricted_logits(*encoded.shortlist, shortlist_input(features))  // (B, U)
-                               : decoder.logits(features);                                                 // (B, V)
   }
+  const Tensor features = concat({cell.output(state), a.context, y}, 1);  // [s; c; E y] (B, H + 2H + E)
+  const Tensor logits =
+      encoded.shortlist           ? detail::restricted_logits(*encoded.shortlist, shortlist_input(features))  // (B, U)
+      : quantized_for_decoding() ? detail::output_logits(decoder.int8_out, features)                         // (B, V)
+                                  : decoder.logits(features);
   Step result;
   result.log_probs = log_softmax(logits, -1);  // (B, V)
   result.hidden = state;

@@ -86,10 +86,12 @@ nn::InputParts ChoModel::cell_input_parts() const {
   return decoder.cell.weights().input_parts({config_.embed, config_.hidden});  // E y | c
 }
 
-// W_o [s; E y; c] + b_o = [s; E y] W_o^{s,y}ᵀ + (c W_o^cᵀ + b_o).
-nn::InputParts ChoModel::output_parts() const {
-  return nn::InputParts(decoder.out.weight, decoder.out.bias, {config_.hidden + config_.embed, config_.hidden});
+// W_o [s; E y; c] + b_o = [s; E y] W_o^{s,y}ᵀ + (c W_o^cᵀ + b_o): of all of W_o's
+// rows, or of a shortlist's (RestrictedOutput).
+nn::InputParts ChoModel::output_parts(const Tensor& weight, const Tensor& bias) const {
+  return nn::InputParts(weight, bias, {config_.hidden + config_.embed, config_.hidden});
 }
+nn::InputParts ChoModel::output_parts() const { return output_parts(decoder.out.weight, decoder.out.bias); }
 
 // y (T, B, E) or (B, E), context_share (B, 3H) -> (T, B, 3H) or (B, 3H)
 Tensor ChoModel::cell_input(const Tensor& y, const Tensor& context_share) const {
@@ -108,7 +110,7 @@ Step ChoModel::step(const Encoded& encoded, const Tensor& prev_tokens, const Ten
   const Tensor y = decoder.dropout(decoder.embed(prev_tokens));  // (B, E)
   const bool shared = encoded.context_input.defined() && encoded.context_output.defined();
   const RestrictedOutput* shortlist = encoded.shortlist.get();
-  const nn::InputParts out_parts = shortlist ? restricted_parts(*shortlist) : output_parts();  // rows U or V
+  const nn::InputParts out_parts = shortlist ? output_parts(shortlist->weight, shortlist->bias) : output_parts();  // rows U or V
   const Tensor context_input = shared ? encoded.context_input : cell_input_parts().project_with_bias(1, c);
   const Tensor context_output = shared ? encoded.context_output : out_parts.project_with_bias(1, c);  // (B, U or V)
   const detail::DecoderCell& cell = decoder.cell;
@@ -124,17 +126,14 @@ Step ChoModel::step(const Encoded& encoded, const Tensor& prev_tokens, const Ten
   return result;
 }
 
-// The output layer's rows of a shortlist, split as output_parts.
-nn::InputParts ChoModel::restricted_parts(const RestrictedOutput& rows) const {
-  return nn::InputParts(rows.weight, rows.bias, {config_.hidden + config_.embed, config_.hidden});
-}
-
 Encoded ChoModel::restrict_output(const Encoded& encoded, const Tensor& ids) const {
   Encoded restricted = encoded;
   // Float rows of all of W_o (the context's share stays float); int8 rows of W_o^{s,y} when quantized.
-  restricted.shortlist = detail::restrict_rows(ids, decoder.out.weight, decoder.out.bias, int8_out_);
+  const std::shared_ptr<const RestrictedOutput> rows =
+      detail::restrict_rows(ids, decoder.out.weight, decoder.out.bias, int8_out_);
+  restricted.shortlist = rows;
   if (encoded.context_output.defined())
-    restricted.context_output = restricted_parts(*restricted.shortlist).project_with_bias(1, encoded.context);  // (B, U)
+    restricted.context_output = output_parts(rows->weight, rows->bias).project_with_bias(1, encoded.context);  // (B, U)
   return restricted;
 }
 

@@ -65,9 +65,9 @@ class ChoModel : public Seq2Seq {
   // sentence) and the share of what changes every step.
   nn::InputParts cell_input_parts() const;
   nn::InputParts output_parts() const;
+  nn::InputParts output_parts(const Tensor& weight, const Tensor& bias) const;
   Tensor cell_input(const Tensor& y, const Tensor& context_share) const;
   Tensor output_logits(const Tensor& s_y, const Tensor& context_share) const;
-  nn::InputParts restricted_parts(const RestrictedOutput& rows) const;
   ModelConfig config_;
   Int8Linear int8_out_;  // W_o^{s,y} (V, H + E) with int8 weights, once quantized for decoding
 };
