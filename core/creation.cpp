@@ -95,6 +95,7 @@ Tensor from_vector(const std::vector<T>& values, const Shape& shape, TensorOptio
 template Tensor from_vector(const std::vector<float>&, const Shape&, TensorOptions);
 template Tensor from_vector(const std::vector<double>&, const Shape&, TensorOptions);
 template Tensor from_vector(const std::vector<int64_t>&, const Shape&, TensorOptions);
+template Tensor from_vector(const std::vector<int8_t>&, const Shape&, TensorOptions);
 
 Tensor tensor(const std::vector<float>& values, const Shape& shape, bool requires_grad) {
   return from_vector(values, shape, {DType::f32, Device::cpu(), requires_grad});

@@ -63,8 +63,8 @@ decltype(auto) visit_float(DType dtype, std::string_view op, Fn&& fn) {
   }
 }
 
-// The same for every dtype: float, double, int64_t, bool, float16 or
-// bfloat16 (for kernels that only move elements, or convert them with
+// The same for every dtype: float, double, int64_t, bool, float16,
+// bfloat16 or int8_t (for kernels that only move elements, or convert them with
 // convert_element).
 template <typename Fn>
 decltype(auto) visit_any(DType dtype, Fn&& fn) {
@@ -73,6 +73,7 @@ decltype(auto) visit_any(DType dtype, Fn&& fn) {
     case DType::boolean: return std::forward<Fn>(fn).template operator()<bool>();
     case DType::f16: return std::forward<Fn>(fn).template operator()<float16>();
     case DType::bf16: return std::forward<Fn>(fn).template operator()<bfloat16>();
+    case DType::i8: return std::forward<Fn>(fn).template operator()<int8_t>();
     default: return visit_float(dtype, "visit_any", std::forward<Fn>(fn));
   }
 }

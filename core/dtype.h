@@ -4,7 +4,10 @@
 // (one byte) holds masks. float16 and bfloat16 (core/half.h) store: they cast
 // to and from every other type, print, save and load, fill, select (where,
 // gather_rows) and feed matrix products (accumulated in float32); other
-// kernels ask for float32 or float64.
+// kernels ask for float32 or float64. int8 stores too (quantized weights'
+// codes, safetensors' I8): cast, print, save and load, fill and select;
+// arithmetic asks for a cast first; in type promotion it is an integer
+// narrower than int64, as PyTorch's.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -13,14 +16,15 @@
 
 namespace tg {
 
-enum class DType : uint8_t { f32, f64, i64, boolean, f16, bf16 };
+enum class DType : uint8_t { f32, f64, i64, boolean, f16, bf16, i8 };
 
 constexpr size_t dtype_size(DType t) {
   switch (t) {
     case DType::f32: return 4;
     case DType::f64: return 8;
     case DType::i64: return 8;
-    case DType::boolean: return 1;
+    case DType::boolean:
+    case DType::i8: return 1;
     case DType::f16:
     case DType::bf16: return 2;
   }
@@ -35,6 +39,7 @@ constexpr std::string_view dtype_name(DType t) {
     case DType::boolean: return "bool";
     case DType::f16: return "float16";
     case DType::bf16: return "bfloat16";
+    case DType::i8: return "int8";
   }
   return "?";
 }
@@ -42,6 +47,8 @@ constexpr std::string_view dtype_name(DType t) {
 // The types kernels compute in (float32, float64), and the 16-bit storage ones.
 constexpr bool is_floating(DType t) { return t == DType::f32 || t == DType::f64; }
 constexpr bool is_half(DType t) { return t == DType::f16 || t == DType::bf16; }
+// Whole numbers: int64, int8 and bool.
+constexpr bool is_integral(DType t) { return t == DType::i64 || t == DType::i8 || t == DType::boolean; }
 
 // The C++ type behind a DType, and back.
 template <typename T> constexpr DType dtype_of();
@@ -51,5 +58,6 @@ template <> constexpr DType dtype_of<int64_t>() { return DType::i64; }
 template <> constexpr DType dtype_of<bool>() { return DType::boolean; }
 template <> constexpr DType dtype_of<float16>() { return DType::f16; }
 template <> constexpr DType dtype_of<bfloat16>() { return DType::bf16; }
+template <> constexpr DType dtype_of<int8_t>() { return DType::i8; }
 
 }  // namespace tg

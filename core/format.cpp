@@ -56,7 +56,7 @@ void append_values(const Tensor& t, int axis, int64_t linear_base, int edge, con
     }
     if (last_axis) {
       const double v = t.at_flat(linear_base + i);
-      if (t.dtype() == DType::i64 || t.dtype() == DType::boolean)
+      if (is_integral(t.dtype()))
         out += fmt::format("{}", static_cast<int64_t>(v));
       else
         out += style(v);
@@ -79,7 +79,7 @@ void set_print_options(const PrintOptions& o) {
 const PrintOptions& print_options() { return options(); }
 
 std::string format_values(const Tensor& t) {
-  const bool integral = t.dtype() == DType::i64 || t.dtype() == DType::boolean;
+  const bool integral = is_integral(t.dtype());
   const FloatStyle style = integral ? FloatStyle{} : style_for(t);
   if (t.ndim() == 0) return integral ? fmt::format("{}", static_cast<int64_t>(t.at_flat(0))) : style(t.at_flat(0));
   const int edge = t.numel() > options().threshold ? options().edge_items : 0;  // 0: show everything

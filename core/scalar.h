@@ -37,11 +37,12 @@ class Scalar {
 };
 
 // The dtype of `tensor op scalar` for add, sub, mul (and the scalar first):
-// a floating tensor keeps its dtype; an integer or bool tensor gives int64
-// with an integral scalar, the default float type with a floating one.
+// a floating tensor keeps its dtype; an integer tensor keeps its own (bool
+// gives int64) with an integral scalar, the default float type with a floating one.
 inline DType scalar_result_type(DType tensor, const Scalar& s) {
-  if (tensor != DType::i64 && tensor != DType::boolean) return tensor;
-  return s.is_integral() ? DType::i64 : kDefaultFloat;
+  if (!is_integral(tensor)) return tensor;
+  if (!s.is_integral()) return kDefaultFloat;
+  return tensor == DType::boolean ? DType::i64 : tensor;  // an int8 tensor stays int8
 }
 
 }  // namespace tg

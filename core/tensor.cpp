@@ -81,6 +81,7 @@ template int64_t* Tensor::data<int64_t>(const char*) const;
 template bool* Tensor::data<bool>(const char*) const;
 template float16* Tensor::data<float16>(const char*) const;
 template bfloat16* Tensor::data<bfloat16>(const char*) const;
+template int8_t* Tensor::data<int8_t>(const char*) const;
 
 double Tensor::item() const {
   if (numel() != 1) fail("item: tensor of shape {} has {} elements, expected 1", shape().str(), numel());
@@ -104,6 +105,7 @@ double Tensor::at_flat(int64_t linear_index) const {
     case DType::boolean: return static_cast<const uint8_t*>(base)[position] != 0 ? 1.0 : 0.0;
     case DType::f16: return static_cast<float>(static_cast<const float16*>(base)[position]);
     case DType::bf16: return static_cast<float>(static_cast<const bfloat16*>(base)[position]);
+    case DType::i8: return static_cast<const int8_t*>(base)[position];
   }
   return 0;
 }
@@ -131,6 +133,7 @@ template std::vector<double> Tensor::to_vector<double>() const;
 template std::vector<int64_t> Tensor::to_vector<int64_t>() const;
 template std::vector<float16> Tensor::to_vector<float16>() const;
 template std::vector<bfloat16> Tensor::to_vector<bfloat16>() const;
+template std::vector<int8_t> Tensor::to_vector<int8_t>() const;
 
 View Tensor::view() const {
   const TensorImpl& t = impl();

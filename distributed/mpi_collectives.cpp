@@ -19,6 +19,7 @@ MPI_Datatype mpi_type(DType dtype) {
     case DType::f64: return MPI_DOUBLE;
     case DType::i64: return MPI_INT64_T;
     case DType::boolean: return MPI_BYTE;
+    case DType::i8: return MPI_INT8_T;
     case DType::f16:
     case DType::bf16: return MPI_UINT16_T;  // moved as bits: broadcast only, never reduced
   }

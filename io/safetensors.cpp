@@ -309,7 +309,7 @@ struct DTypeCode {
 };
 constexpr DTypeCode kDTypes[] = {
     {"F32", DType::f32}, {"F64", DType::f64}, {"I64", DType::i64}, {"BOOL", DType::boolean},
-    {"F16", DType::f16}, {"BF16", DType::bf16}};
+    {"F16", DType::f16}, {"BF16", DType::bf16}, {"I8", DType::i8}};
 
 const char* dtype_code(DType d) {
   for (const auto& [code, dtype] : kDTypes)
@@ -361,7 +361,7 @@ Entry parse_entry(const std::string& name, const Json& j, const std::string& sou
   const auto known = std::find_if(std::begin(kDTypes), std::end(kDTypes),
                                   [&](const DTypeCode& c) { return dtype->text == c.code; });
   if (known == std::end(kDTypes))
-    fail("safetensors \"{}\": tensor \"{}\" has dtype \"{}\"; tapegrad reads F32, F64, I64, BOOL, F16 and BF16", source, name,
+    fail("safetensors \"{}\": tensor \"{}\" has dtype \"{}\"; tapegrad reads F32, F64, I64, BOOL, F16, BF16 and I8", source, name,
          dtype->text);
   e.dtype = known->dtype;
 

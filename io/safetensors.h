@@ -8,7 +8,7 @@
 //             padded with spaces to a multiple of 8
 //   the rest  raw little-endian tensor data; offsets count from its start
 //
-// tapegrad reads and writes the dtypes F32, F64, I64, BOOL, F16 and BF16. Reading is
+// tapegrad reads and writes the dtypes F32, F64, I64, BOOL, F16, BF16 and I8. Reading is
 // strict: every structural problem (bad JSON, unknown dtype, a size that does
 // not match the shape, offsets out of range, overlapping, leaving gaps or
 // trailing bytes) is a tg::Error naming the file and the problem, and nothing

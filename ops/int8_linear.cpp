@@ -1,5 +1,9 @@
 #include "ops/int8_linear.h"
 
+#include <fmt/format.h>
+
+#include <cmath>
+
 #include "core/error.h"
 #include "core/grad_mode.h"
 #include "core/kernels.h"
@@ -15,6 +19,50 @@ void check_host_float32(const Tensor& t, const char* what) {
     fail("Int8Linear: {} must be a float32 host tensor, got {} on {}", what, dtype_name(t.dtype()), t.device().str());
 }
 }  // namespace
+
+Int8Grid quantize_to_grid(const Tensor& weight) {
+  if (weight.dtype() != DType::f32 || weight.ndim() != 2)
+    fail("quantize_to_grid: expected a float32 matrix (N, K), got {} {}", dtype_name(weight.dtype()),
+         weight.shape().str());
+  const Tensor w = weight.detach().to(Device::cpu()).contiguous();
+  const int64_t n = w.size(0), k = w.size(1);
+  Int8Grid grid{Tensor::empty(w.shape(), {DType::i8}), Tensor::empty(Shape{n}, {DType::f32})};
+  const float* values = w.data<float>("quantize_to_grid");
+  int8_t* codes = grid.codes.data<int8_t>("quantize_to_grid");
+  float* scales = grid.scales.data<float>("quantize_to_grid");
+  for (int64_t j = 0; j < n; ++j) {
+    for (int64_t c = 0; c < k; ++c)
+      if (!std::isfinite(values[j * k + c]))
+        fail("quantize_to_grid: weight[{}, {}] is {}: only finite weights can be quantized", j, c, values[j * k + c]);
+    scales[j] = kernels::quantize_row(values + j * k, k, codes + j * k);
+  }
+  return grid;
+}
+
+Tensor dequantize(const Int8Grid& grid, const std::string& what) {
+  const Tensor& codes = grid.codes;
+  const Tensor& scales = grid.scales;
+  if (!codes.defined() || codes.dtype() != DType::i8 || codes.ndim() != 2)
+    fail("{}: expected int8 codes (N, K), got {}", what,
+         codes.defined() ? fmt::format("{} {}", dtype_name(codes.dtype()), codes.shape().str()) : "none");
+  if (!scales.defined() || scales.dtype() != DType::f32 || scales.shape() != Shape{codes.size(0)})
+    fail("{}: expected float32 scales ({}) for codes {}, got {}", what, codes.size(0), codes.shape().str(),
+         scales.defined() ? fmt::format("{} {}", dtype_name(scales.dtype()), scales.shape().str()) : "none");
+  const Tensor q = codes.to(Device::cpu()).contiguous(), s = scales.to(Device::cpu()).contiguous();
+  const int64_t n = q.size(0), k = q.size(1);
+  const int8_t* code = q.data<int8_t>("dequantize");
+  const float* scale = s.data<float>("dequantize");
+  Tensor w = Tensor::empty(q.shape(), {DType::f32});
+  float* out = w.data<float>("dequantize");
+  for (int64_t j = 0; j < n; ++j) {
+    if (!std::isfinite(scale[j]) || !(scale[j] > 0)) fail("{}: scale {} is {}, expected a finite positive number", what, j, scale[j]);
+    for (int64_t c = 0; c < k; ++c) {
+      if (code[j * k + c] == -128) fail("{}: code [{}, {}] is -128, expected [-127, 127]", what, j, c);
+      out[j * k + c] = static_cast<float>(code[j * k + c]) * scale[j];
+    }
+  }
+  return w;
+}
 
 Int8Linear Int8Linear::quantize(const Tensor& weight, const Tensor& bias) {
   check_host_float32(weight, "the weight");

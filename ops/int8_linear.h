@@ -9,11 +9,28 @@
 // Host tensors only (no CUDA body).
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "core/tensor.h"
 #include "kernels/int8/int8_linear.h"
 
 namespace tg {
+
+// A float32 matrix W (N, K) on its per-row int8 grid: codes int8 (N, K) in
+// [-127, 127] and scales float32 (N), W ≈ W' = codes · scale (each row by its
+// own), quantized as Int8Linear::quantize does. The grid is a fixed point
+// (kernels/int8/int8_linear.h): quantizing W' again gives the same codes and
+// scales bit for bit, so W' stored as int8 loses nothing more.
+struct Int8Grid {
+  Tensor codes;   // int8 (N, K)
+  Tensor scales;  // float32 (N)
+};
+
+// W float32 (N, K), finite, host. Throws naming the first non-finite element.
+Int8Grid quantize_to_grid(const Tensor& weight);
+// W' float32 (N, K) on the host. Throws unless codes are int8 (N, K) in
+// [-127, 127] and scales float32 (N), finite and positive; `what` names them.
+Tensor dequantize(const Int8Grid& grid, const std::string& what = "int8 grid");
 
 class Int8Linear {
  public:

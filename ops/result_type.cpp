@@ -10,11 +10,14 @@ namespace tg {
 
 namespace {
 
-int category(DType t) { return t == DType::boolean ? 0 : t == DType::i64 ? 1 : 2; }
+int category(DType t) { return t == DType::boolean ? 0 : is_integral(t) ? 1 : 2; }
 
-// Within floating: bits of precision then range; float16 and bfloat16 meet at float32.
+// Within a category: bits (int8 < int64; float16 = bfloat16 < float32 < float64);
+// float16 and bfloat16 meet at float32.
 int width(DType t) {
   switch (t) {
+    case DType::i8: return 8;
+    case DType::i64: return 64;
     case DType::f16: case DType::bf16: return 16;
     case DType::f32: return 32;
     case DType::f64: return 64;

@@ -4,7 +4,7 @@
 // `/` as true division; floor and truncating division, remainder and fmod
 // with their gradients; cumsum of integers and of any rank; matmul's 1-D
 // rules with gradients; arange's dtypes; one_hot; calling a module of your
-// own. Values from tests/fixtures/make_dtype_rule_fixtures.py (Debian's
+// own; int8 as storage. Values from tests/fixtures/make_dtype_rule_fixtures.py (Debian's
 // PyTorch) -> dtype_rules.txt, and float64 gradchecks.
 #include <doctest/doctest.h>
 
@@ -285,4 +285,18 @@ TEST_CASE("a tensor-method-heavy PyTorch program, translated line for line, give
           tg::dtype_name(kOrder[static_cast<int>(entry(fixture(), "program." + name + ".dtype").values[0])]));
     check_fixture_close(fixture(), value, "program." + name, 1e-6);
   }
+}
+
+TEST_CASE("int8 stores (quantized codes): promotion as PyTorch's; arithmetic asks for a cast") {
+  // torch.promote_types: int8 with int64 -> int64, with bool -> int8, with a float type -> that float type.
+  CHECK(tg::promote_types(DType::i8, DType::i64) == DType::i64);
+  CHECK(tg::promote_types(DType::boolean, DType::i8) == DType::i8);
+  CHECK(tg::promote_types(DType::i8, DType::f16) == DType::f16);
+  CHECK(tg::promote_types(DType::f32, DType::i8) == DType::f32);
+  CHECK(tg::scalar_result_type(DType::i8, Scalar(3)) == DType::i8);  // torch: int8 tensor + 3 stays int8
+  CHECK(tg::scalar_result_type(DType::i8, Scalar(0.5)) == DType::f32);
+  const Tensor q = tg::from_vector(std::vector<int8_t>{1, -2}, tg::Shape{2}, {DType::i8});
+  CHECK_THROWS_WITH_AS(tg::add(q, q), doctest::Contains("got int8"), tg::Error);
+  CHECK(tg::add(q.to(DType::i64), q.to(DType::i64)).to_vector<int64_t>() == std::vector<int64_t>{2, -4});
+  CHECK(tg::add(q, tg::tensor({0.5f, 0.5f}, {2})).to_vector<float>() == std::vector<float>{1.5f, -1.5f});
 }

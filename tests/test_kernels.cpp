@@ -81,6 +81,7 @@ struct Array {
       case DType::boolean: return v.as<bool>()[at] ? 1 : 0;
       case DType::f16: return float(v.as<float16>()[at]);
       case DType::bf16: return float(v.as<bfloat16>()[at]);
+      case DType::i8: return double(v.as<int8_t>()[at]);
     }
     return 0;
   }
@@ -134,6 +135,7 @@ void randomize(Array& a, std::mt19937& rng, double lo = -1, double hi = 1, bool 
       case DType::boolean: reinterpret_cast<bool*>(base)[i] = v > (lo + hi) / 2; break;
       case DType::f16: reinterpret_cast<float16*>(base)[i] = float16(float(v)); break;
       case DType::bf16: reinterpret_cast<bfloat16*>(base)[i] = bfloat16(float(v)); break;
+      case DType::i8: reinterpret_cast<int8_t*>(base)[i] = int8_t(std::clamp(std::round(v * 100), -127.0, 127.0)); break;
     }
   }
 }
@@ -157,6 +159,7 @@ Array array_of(DType dtype, const Shape& shape, const std::vector<double>& value
       case DType::boolean: v.as<bool>()[i] = values[i] != 0; break;
       case DType::f16: v.as<float16>()[i] = float16(float(values[i])); break;
       case DType::bf16: v.as<bfloat16>()[i] = bfloat16(float(values[i])); break;
+      case DType::i8: v.as<int8_t>()[i] = int8_t(values[i]); break;
     }
   }
   return a;
@@ -235,7 +238,7 @@ const std::vector<Shape> kShapes = {Shape{},        Shape{1},        Shape{7},
                                     Shape{2, 3, 4, 5}, Shape{3, 40, 70}, Shape{130, 300},
                                     Shape{4, 33, 7, 65}, Shape{2, 0, 3}};
 constexpr DType kFloatTypes[] = {DType::f32, DType::f64};
-constexpr DType kAllTypes[] = {DType::f32, DType::f64, DType::i64, DType::boolean, DType::f16, DType::bf16};
+constexpr DType kAllTypes[] = {DType::f32, DType::f64, DType::i64, DType::boolean, DType::f16, DType::bf16, DType::i8};
 
 // Large shapes take the threaded path; testing them in every combination of
 // layouts would only repeat the small cases slowly, so they get a few.
@@ -264,7 +267,7 @@ TEST_CASE("fill: every dtype, every writable layout") {
         check_close(out_cpu, out_ref);
         if (shape.numel() > 0)
           CHECK(out_cpu.get(Index(shape.size(), 0)) ==
-                (dtype == DType::i64 ? 2 : dtype == DType::boolean ? 1 : 2.5));
+                (dtype == DType::i64 || dtype == DType::i8 ? 2 : dtype == DType::boolean ? 1 : 2.5));
       }
 }
 

@@ -352,6 +352,20 @@ TEST_CASE("translation checkpoint metadata round-trips exactly") {
   no_heads.erase("model.heads");
   CHECK_THROWS_WITH_AS(tr::parse_checkpoint_metadata(no_heads, "t.safetensors"), doctest::Contains("model.heads"),
                        tg::Error);
+
+  // A joint vocabulary is written once; read back it is both sides'.
+  CHECK(tr::checkpoint_metadata(info).count("vocab.tgt") == 1);
+  info.tgt_vocab = info.src_vocab;
+  info.config.tgt_vocab = info.src_vocab.size();
+  const tg::nn::Metadata joint = tr::checkpoint_metadata(info);
+  CHECK(joint.count("vocab.tgt") == 0);
+  CHECK(joint.at("vocab.shared") == "true");
+  CHECK(tr::parse_checkpoint_metadata(joint, "joint").tgt_vocab == info.src_vocab);
+  tg::nn::Metadata both = joint;
+  both["vocab.tgt"] = joint.at("vocab.src");
+  CHECK_THROWS_WITH_AS(tr::parse_checkpoint_metadata(both, "j.safetensors"),
+                       doctest::Contains("vocab.shared is true but the metadata also holds a target vocabulary"),
+                       tg::Error);
 }
 
 TEST_CASE("translation checkpoint errors name the file and the problem") {
@@ -1342,6 +1356,55 @@ TEST_CASE("translate eval/translate --quantize int8: most translations equal flo
   const ProgramRun wrong = run_program(program, "translate --checkpoint '" + checkpoint + "' --quantize int4 x");
   CHECK(wrong.status != 0);
   CHECK(wrong.err.find("--quantize") != std::string::npos);
+}
+
+TEST_CASE("translate quantize: the int8 checkpoint decodes as --quantize int8 does; training and averaging refuse it") {
+  const std::string program = translate_program();
+  if (program.empty()) return;
+  if (!test_support::have_multi30k()) {
+    MESSAGE("skipped: Multi30k not found (the int8 checkpoint decodes its val split)");
+    return;
+  }
+  const std::string dir = temp_dir("int8_checkpoint");
+  const std::string checkpoint = dir + "/best.safetensors";
+  fs::copy_file(trained_checkpoint(), checkpoint);
+  const ProgramRun quantized = run_program(program, "quantize --checkpoint '" + checkpoint + "'");
+  REQUIRE(quantized.status == 0);
+  const std::string int8_file = dir + "/best.int8.safetensors";  // beside the checkpoint, named for it
+  CHECK(quantized.out.find("wrote " + int8_file) != std::string::npos);
+  MESSAGE(quantized.out);
+  CHECK(fs::file_size(int8_file) < fs::file_size(checkpoint));
+  const ProgramRun again = run_program(program, "quantize --checkpoint '" + checkpoint + "'");
+  CHECK(again.status != 0);  // an existing file is kept unless --overwrite
+  CHECK(again.err.find("--overwrite") != std::string::npos);
+  const ProgramRun onto_itself =
+      run_program(program, "quantize --checkpoint '" + checkpoint + "' --out '" + checkpoint + "' --overwrite");
+  CHECK(onto_itself.status != 0);
+  CHECK(onto_itself.err.find("is the checkpoint being quantized") != std::string::npos);
+
+  for (const std::string search : {"", " --beam 3"}) {
+    CAPTURE(search);
+    const std::string tail = " --split val --limit 100 --data-dir '" + data_dir() + "'" + search;
+    const ProgramRun by_flag = run_program(program, "eval --checkpoint '" + checkpoint + "' --quantize int8" + tail);
+    const ProgramRun by_file = run_program(program, "eval --checkpoint '" + int8_file + "'" + tail);
+    REQUIRE(by_flag.status == 0);
+    REQUIRE(by_file.status == 0);
+    CHECK(by_file.err.find("decoding with int8 weights (an int8 checkpoint)") != std::string::npos);
+    const std::string name = search.empty() ? "greedy" : "beam3";
+    const std::vector<std::string> a = tg::text::read_lines(dir + "/best.val." + name + "-int8.hyps.en");
+    const std::vector<std::string> b = tg::text::read_lines(dir + "/best.int8.val." + name + ".hyps.en");
+    REQUIRE(a.size() == 100);
+    CHECK(a == b);
+  }
+  const ProgramRun averaged =
+      run_program(program, "average '" + int8_file + "' '" + int8_file + "' --out '" + dir + "/avg.safetensors'");
+  CHECK(averaged.status != 0);
+  CHECK(averaged.err.find("holds int8 weights") != std::string::npos);
+  const std::string run_dir = temp_dir("int8_resume");
+  fs::copy_file(int8_file, run_dir + "/last.safetensors");
+  tr::TrainOptions resume = tiny_options("bahdanau", run_dir);
+  resume.resume = true;
+  CHECK_THROWS_WITH_AS(tr::train(resume, silent()), doctest::Contains("cannot resume training from"), tg::Error);
 }
 
 TEST_CASE("translate shortlist, then eval/translate --shortlist: most translations equal the full vocabulary's") {

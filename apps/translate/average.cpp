@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "tapegrad.h"
+#include "apps/translate/int8_checkpoint.h"
 #include "apps/translate/translation_checkpoint.h"
 
 namespace tg::translate {
@@ -41,6 +42,7 @@ void average_checkpoints(const std::vector<std::string>& paths, const std::strin
   for (const auto& [name, p] : params) sums.push_back(zeros(p.shape(), {DType::f64}));
   for (const std::string& path : paths) {
     const CheckpointInfo info = read_checkpoint_info(path);
+    refuse_int8_checkpoint(info, path, "average");
     if (const std::string difference = model_difference(first, info); !difference.empty())
       fail("average: '{}' is not a checkpoint of the model of '{}': {}", path, paths[0], difference);
     const SafetensorsContents file = load_safetensors(path);

@@ -24,6 +24,7 @@
 #include "data/text/multi30k_dir.h"
 #include "data/text/tokenizer.h"
 #include "apps/translate/evaluate.h"
+#include "apps/translate/int8_checkpoint.h"
 #include "io/text_file.h"
 #include "optim/adam.h"
 #include "optim/clip_grad.h"
@@ -151,6 +152,7 @@ CheckpointInfo start_or_resume(const TrainOptions& options, const RunFiles& file
     fail("cannot resume: '{}' does not exist (train without --resume first, or pass the --checkpoint-dir of the run)",
          files.last);
   info = read_checkpoint_info(files.last);
+  refuse_int8_checkpoint(info, files.last, "resume training from");
   info.config.checkpoint_encoder = options.model.checkpoint_encoder;  // how to train, not what is trained
   return info;
 }

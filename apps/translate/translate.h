@@ -7,6 +7,7 @@
 #include "apps/translate/average.h"
 #include "apps/translate/data_parallel.h"
 #include "apps/translate/evaluate.h"
+#include "apps/translate/int8_checkpoint.h"
 #include "apps/translate/models/bahdanau_model.h"
 #include "apps/translate/models/cho_model.h"
 #include "apps/translate/models/ensemble.h"

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/matmul_precision.h"
 #include "io/safetensors.h"
+#include "apps/translate/int8_checkpoint.h"
 #include "apps/translate/models/ensemble.h"
 
 namespace tg::translate {
@@ -82,7 +83,6 @@ nn::Metadata checkpoint_metadata(const CheckpointInfo& info) {
       {"model.src_vocab", fmt::format("{}", c.src_vocab)},
       {"model.tgt_vocab", fmt::format("{}", c.tgt_vocab)},
       {"vocab.src", info.src_vocab.to_string()},
-      {"vocab.tgt", info.tgt_vocab.to_string()},
       {"vocab.kind", info.codec.kind()},
       {"train.seed", fmt::format("{}", s.seed)},
       {"train.batch_size", fmt::format("{}", s.batch_size)},
@@ -111,9 +111,15 @@ nn::Metadata checkpoint_metadata(const CheckpointInfo& info) {
     metadata["model.heads"] = fmt::format("{}", c.heads);
     metadata["model.norm_first"] = c.norm_first ? "true" : "false";
   }
+  if (info.weights != "float32") metadata["translate.weights"] = info.weights;
+  // A joint vocabulary (and subword model) is written once.
+  const bool shared = info.src_vocab == info.tgt_vocab &&
+                      (!info.codec.is_subword() || info.codec.source_model().bytes() == info.codec.target_model().bytes());
+  if (shared) metadata["vocab.shared"] = "true";
+  else metadata["vocab.tgt"] = info.tgt_vocab.to_string();
   if (info.codec.is_subword()) {
     metadata["subword.src"] = text::base64_encode(info.codec.source_model().bytes());
-    metadata["subword.tgt"] = text::base64_encode(info.codec.target_model().bytes());
+    if (!shared) metadata["subword.tgt"] = text::base64_encode(info.codec.target_model().bytes());
   }
   return metadata;
 }
@@ -143,6 +149,11 @@ CheckpointInfo parse_checkpoint_metadata(const nn::Metadata& metadata, const std
          kCheckpointFormat);
   const MetadataReader r(metadata, path);
   CheckpointInfo info;
+  if (metadata.count("translate.weights") > 0) {
+    info.weights = r.text("translate.weights");
+    if (info.weights != "float32" && info.weights != "int8")
+      fail("checkpoint '{}': metadata 'translate.weights' is '{}', expected float32 or int8", path, info.weights);
+  }
   info.config.kind = r.text("model.kind");
   if (info.config.kind != "cho" && info.config.kind != "bahdanau" && info.config.kind != "transformer")
     fail("checkpoint '{}': unknown model kind '{}' (expected cho, bahdanau or transformer)", path, info.config.kind);
@@ -167,8 +178,17 @@ CheckpointInfo parse_checkpoint_metadata(const nn::Metadata& metadata, const std
   info.config.dropout = r.real("model.dropout");
   info.config.src_vocab = r.integer("model.src_vocab");
   info.config.tgt_vocab = r.integer("model.tgt_vocab");
+  // vocab.shared: the target's vocabulary and subword model are the source's (written once).
+  const std::string shared_text = metadata.count("vocab.shared") > 0 ? r.text("vocab.shared") : "false";
+  if (shared_text != "true" && shared_text != "false")
+    fail("checkpoint '{}': vocab.shared must be true or false, got '{}'", path, shared_text);
+  const bool shared = shared_text == "true";
+  if (shared && (metadata.count("vocab.tgt") > 0 || metadata.count("subword.tgt") > 0))
+    fail("checkpoint '{}': vocab.shared is true but the metadata also holds a target vocabulary or subword model",
+         path);
+  const std::string tgt_key = shared ? "vocab.src" : "vocab.tgt", tgt_model_key = shared ? "subword.src" : "subword.tgt";
   info.src_vocab = text::Vocab::from_string(r.text("vocab.src"), path + " (vocab.src)");
-  info.tgt_vocab = text::Vocab::from_string(r.text("vocab.tgt"), path + " (vocab.tgt)");
+  info.tgt_vocab = text::Vocab::from_string(r.text(tgt_key), path + " (" + tgt_key + ")");
   if (info.src_vocab.size() != info.config.src_vocab)
     fail("checkpoint '{}': the source vocabulary has {} tokens but model.src_vocab says {}", path,
          info.src_vocab.size(), info.config.src_vocab);
@@ -179,7 +199,7 @@ CheckpointInfo parse_checkpoint_metadata(const nn::Metadata& metadata, const std
   const std::string kind = metadata.count("vocab.kind") > 0 ? r.text("vocab.kind") : "word";
   if (kind == "subword")
     info.codec = TextCodec::subwords(read_subword_model(r, "subword.src", info.src_vocab, path),
-                                     read_subword_model(r, "subword.tgt", info.tgt_vocab, path));
+                                     read_subword_model(r, tgt_model_key, info.tgt_vocab, path));
   else if (kind != "word")
     fail("checkpoint '{}': unknown vocabulary kind '{}' (expected word or subword)", path, kind);
   TrainSettings& s = info.settings;
@@ -236,6 +256,16 @@ Translator load_translator(const std::string& path, Device device) {
   Translator t;
   t.info = read_checkpoint_info(path);
   t.model = make_model(t.info.config, 0);
+  if (t.info.weights == "int8") {
+    if (!device.is_host())
+      fail("checkpoint '{}' holds int8 weights, which decode on the cpu only (int8 products have no CUDA body); "
+           "decode the float32 checkpoint it was made from on {}",
+           path, device.str());
+    nn::check_load(*t.model, dequantized_contents(load_safetensors(path), path), path, {}).apply();
+    t.model->eval();
+    decode_with_int8_weights(t);
+    return t;
+  }
   t.model->to(device);
   nn::load(*t.model, path);  // strict: every parameter present, shapes checked; copied to the device
   t.model->eval();

@@ -7,7 +7,9 @@
 //   model.kind/cell/embed/hidden/dropout/src_vocab/tgt_vocab    the ModelConfig
 //                      (model.cell is "gru" or "lstm"; "gru" when missing, as in older files)
 //   vocab.src, vocab.tgt                                   Vocab::to_string()
+//   vocab.shared       "true": a joint vocabulary, written once (no vocab.tgt, subword.tgt)
 //   vocab.kind         "word" (also when missing, as in older files) or "subword"
+//   translate.weights  "int8" in an int8 checkpoint (int8_checkpoint.h); float32 when missing
 //   subword.src, subword.tgt   with subwords: the SentencePiece models, base64
 //                      (their pieces are vocab.src / vocab.tgt, id for id)
 //   train.*            settings that fix the run (seed, batch size, max-len,
@@ -61,6 +63,7 @@ struct TrainPosition {
 };
 
 struct CheckpointInfo {
+  std::string weights = "float32";  // "int8": an int8 checkpoint for decoding (int8_checkpoint.h)
   ModelConfig config;
   TextCodec codec = TextCodec::words();  // how text becomes tokens: words, or subwords with their models
   text::Vocab src_vocab, tgt_vocab;

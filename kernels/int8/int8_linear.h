@@ -47,6 +47,11 @@ Int8Rows select_rows(const Int8Rows& weight, const std::vector<int64_t>& ids);
 
 // x's row i quantized: its scale t_i, and p_i (K values) written to `codes`.
 float quantize_row(const float* x, int64_t k, int8_t* codes);
+// A row dequantized, w'_k = q_k · s in float32, quantizes again to the same s
+// and q: its largest magnitude is fl(127 s), and fl(fl(127 s) / 127) = s for
+// s = fl(m / 127), which tests/test_int8_checkpoint.cpp checks for every
+// float m of 2⁻⁶⁷..2⁷²; then fl(q s) / s rounds back to q. So an int8
+// checkpoint's (q, s) decode exactly as the weights they came from.
 
 struct Int8LinearArgs {
   View x;                          // (M, K) float32

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "apps/translate/int8_checkpoint.h"
 #include "apps/translate/shortlist.h"
 #include "apps/translate/translation_checkpoint.h"
 #include "data/text/multi30k_dir.h"
@@ -70,7 +71,7 @@ TranslationService::TranslationService(const ServeOptions& o)
       translator_(load_translators(o.checkpoints, o.device)),
       identifier_(language_identifier_from(o.data_dir)),
       queue_([this](const std::vector<SentenceJob>& jobs) { return run_batch(jobs); }, o.batching) {
-  if (o.quantize == "int8") translator_.model->quantize_for_decoding();
+  if (o.quantize == "int8") decode_with_int8_weights(translator_);
   if (!o.shortlist.empty()) use_shortlist_file(translator_, o.shortlist);
   has_attention_ = translator_.info.config.kind != "cho";
   models_ = describe_models();
@@ -131,7 +132,8 @@ json TranslationService::describe_models() const {
     const CheckpointInfo member = read_checkpoint_info(path);
     members.push_back({{"checkpoint", std::filesystem::path(path).filename().string()},  // not the server's folders
                        {"validation_bleu", member.position.best_bleu >= 0 ? json(member.position.best_bleu) : json()},
-                       {"epoch", member.position.epoch}});
+                       {"epoch", member.position.epoch},
+                       {"weights", member.weights}});
   }
   return json::array({{{"id", options_.model_id},
                        {"name", std::filesystem::path(options_.checkpoints.front()).stem().string()},
@@ -147,7 +149,7 @@ json TranslationService::describe_models() const {
                        {"validation_bleu", members[0]["validation_bleu"]},
                        {"checkpoints", members},
                        {"beam", options_.beam},
-                       {"quantize", options_.quantize},
+                       {"quantize", translator_.model->quantized_for_decoding() ? "int8" : "none"},  // flag or file
                        {"shortlist", options_.shortlist.empty() ? json(nullptr) : json(options_.shortlist)}}});
 }
 
