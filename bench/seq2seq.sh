@@ -64,6 +64,14 @@ if ! "$python" -c 'import torch' 2>/dev/null; then
   echo "error: '$python -c \"import torch\"' failed; the PyTorch side cannot run" >&2
   exit 1
 fi
+# OpenBLAS 0.3.21 falls back to its Prescott (SSE3) kernels on a processor it does not know (Intel Xeon family 6
+# model 207: 43 GFLOP/s sgemm at 2 threads instead of 257): both sides then get the AVX-512 kernels it has, the
+# best setting of PyTorch and of the sgemm limit.
+if [[ -z "${OPENBLAS_CORETYPE:-}" ]] && grep -qw avx512f /proc/cpuinfo &&
+  OPENBLAS_VERBOSE=2 "$python" -c 'import torch; torch.ones(2, 2) @ torch.ones(2, 2)' 2>&1 | grep -q 'Core: Prescott'; then
+  export OPENBLAS_CORETYPE=SkylakeX
+  echo "OpenBLAS does not know this processor (core Prescott): OPENBLAS_CORETYPE=SkylakeX for both sides"
+fi
 tg_bench="$build_dir/bench/bench_seq2seq"
 torch_bench=("$python" bench/seq2seq_torch.py)
 source bench/torch_configs.sh  # torch_configs, config_threads, config_env, best_config

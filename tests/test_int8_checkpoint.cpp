@@ -32,12 +32,6 @@ using tg::translate::ModelConfig;
 using tg::translate::Translator;
 using namespace translation_helpers;
 
-Vocab vocab_of_size(int64_t size, const std::string& prefix) {
-  std::string lines = "<pad>\n<bos>\n<eos>\n<unk>\n";
-  for (int64_t i = 4; i < size; ++i) lines += prefix + std::to_string(i) + "\n";
-  return Vocab::from_string(lines);
-}
-
 std::string temp_path(const std::string& name) {
   return (std::filesystem::temp_directory_path() / ("tapegrad_int8_checkpoint_" + name)).string();
 }

@@ -32,13 +32,6 @@ using tg::translate::Shortlist;
 using tg::translate::ShortlistOptions;
 using namespace translation_helpers;
 
-// A vocabulary of `size` ids: the four specials, then w4, w5, ...
-Vocab vocab_of_size(int64_t size, const std::string& prefix = "w") {
-  std::string lines = "<pad>\n<bos>\n<eos>\n<unk>\n";
-  for (int64_t i = 4; i < size; ++i) lines += prefix + std::to_string(i) + "\n";
-  return Vocab::from_string(lines);
-}
-
 Tensor ids_tensor(const std::vector<int64_t>& ids) {
   return tg::index_tensor(ids, Shape{static_cast<int64_t>(ids.size())});
 }

@@ -81,6 +81,13 @@ inline std::vector<Example> random_examples(int64_t count, int64_t src_vocab, in
   return examples;
 }
 
+// A vocabulary of `size` ids: the four specials, then <prefix>4, <prefix>5, ...
+inline Vocab vocab_of_size(int64_t size, const std::string& prefix = "w") {
+  std::string lines = "<pad>\n<bos>\n<eos>\n<unk>\n";
+  for (int64_t i = 4; i < size; ++i) lines += prefix + std::to_string(i) + "\n";
+  return Vocab::from_string(lines);
+}
+
 inline Batch batch_of(const std::vector<Example>& examples) {
   std::vector<int64_t> indices(examples.size());
   for (size_t i = 0; i < indices.size(); ++i) indices[i] = static_cast<int64_t>(i);
