@@ -1,7 +1,7 @@
 // The cpu backend's additive attention scores (formulas in additive_score.h).
 // One row (b, s) reads A keys and writes one score, so nothing of size
 // (B, S, A) is stored: backward recomputes tanh instead of keeping it. Each
-// row's loop over a vectorises (vectorised tanh of backends/cpu/cpu_math.h).
+// row's loops over a vectorise (vectorised tanh of backends/cpu/cpu_math.h).
 #include <vector>
 
 #include "backends/cpu/cpu_loops.h"
@@ -19,13 +19,18 @@ void score_cpu(Backend&, const AdditiveScoreArgs& args) {
   visit_float(keys.dtype, "additive_score", [&]<typename T>() {
     const T* __restrict v_row = v.as<const T>();
     cpu::parallel_ranges(batch * source, batch * source * attention * 4, [&](int64_t begin, int64_t end) {
+      // tanh first into a row buffer, then the sum: with both in one loop GCC leaves the loop scalar.
+      std::vector<T> tanh_row(static_cast<size_t>(attention));
+      T* __restrict t = tanh_row.data();
       for (int64_t row = begin; row < end; ++row) {
         const int64_t b = row / source, s = row % source;
         const T* __restrict k = keys.as<const T>() + b * keys.strides[0] + s * keys.strides[1];
         const T* __restrict q = query.as<const T>() + b * query.strides[0];
+#pragma omp simd
+        for (int64_t a = 0; a < attention; ++a) t[a] = cpu::tanh_any(T(k[a] + q[a]));
         T sum = 0;
 #pragma omp simd reduction(+ : sum)
-        for (int64_t a = 0; a < attention; ++a) sum += v_row[a] * cpu::tanh_any(T(k[a] + q[a]));
+        for (int64_t a = 0; a < attention; ++a) sum += v_row[a] * t[a];
         score.as<T>()[b * score.strides[0] + s * score.strides[1]] = sum;
       }
     });
