@@ -176,7 +176,8 @@ int main(int argc, char** argv) {
   eval_cmd->add_option("--lm-bonus", o.lm_bonus, "score added per character (balances the model's cost of each)")
       ->check(cli_checks::between(-100, 100))->capture_default_str();
   eval_cmd->add_option("--limit", o.limit, "use the first N utterances of the split (0: all)")->check(cli_checks::between(0, 1e12))->capture_default_str();
-  CLI::App* transcribe_cmd = app.add_subcommand("transcribe", "write the text of a 16 kHz WAV file");
+  CLI::App* transcribe_cmd = app.add_subcommand(
+      "transcribe", "write the text of an audio file (any format libsndfile reads, any rate: resampled to 16 kHz, channels mixed)");
   transcribe_cmd->add_option("wav", o.wav, "the audio file")->required();
   transcribe_cmd->add_option("--svg", o.svg, "also draw the spectrogram with the characters where CTC emits them");
   for (CLI::App* cmd : {eval_cmd, transcribe_cmd}) {
@@ -193,7 +194,7 @@ int main(int argc, char** argv) {
   }
   speech::ServeOptions serve_options;
   CLI::App* serve_cmd = app.add_subcommand(
-      "serve", "answer POST /transcribe (a WAV body) over HTTP, with a page at /; SIGTERM or Ctrl-C finishes the "
+      "serve", "answer POST /transcribe (audio in any format libsndfile reads) and OpenAI's /v1/audio/transcriptions over HTTP, with a page at /; SIGTERM or Ctrl-C finishes the "
                "requests in flight and stops (docs/serving.md)");
   serve_cmd->add_option("--checkpoint", serve_options.checkpoint, "model file")->default_val("runs/speech/best.safetensors");
   serve_cmd->add_option("--beam", serve_options.beam, "prefix beam width for the text (1: greedy)")
