@@ -26,9 +26,6 @@ namespace {
 using tg::DType;
 using tg::Shape;
 using tg::Tensor;
-using tg::text::Batch;
-using tg::text::Vocab;
-using tg::translate::ModelConfig;
 using tg::translate::Translator;
 using namespace translation_helpers;
 

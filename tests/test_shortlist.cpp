@@ -23,11 +23,6 @@ namespace {
 using test_support::max_abs_diff;
 using tg::Shape;
 using tg::Tensor;
-using tg::text::Batch;
-using tg::text::Example;
-using tg::text::Vocab;
-using tg::translate::ModelConfig;
-using tg::translate::Seq2Seq;
 using tg::translate::Shortlist;
 using tg::translate::ShortlistOptions;
 using namespace translation_helpers;

@@ -1,10 +1,11 @@
 #include "apps/translate/int8_checkpoint.h"
 
 #include <set>
+#include <string_view>
 #include <utility>
 
-#include "core/error.h"
 #include "apps/translate/models/ensemble.h"
+#include "core/error.h"
 #include "core/grad_mode.h"
 #include "nn/checkpoint.h"
 #include "ops/int8_linear.h"
@@ -14,10 +15,6 @@ namespace tg::translate {
 namespace {
 
 bool on_int8_grid(const Tensor& parameter) { return parameter.ndim() == 2 && parameter.dtype() == DType::f32; }
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() > suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 }  // namespace
 
@@ -56,9 +53,10 @@ void save_int8_checkpoint(const std::string& path, const Translator& translator)
 SafetensorsContents dequantized_contents(const SafetensorsContents& file, const std::string& path) {
   SafetensorsContents out;
   out.metadata = file.metadata;
+  const std::string_view suffix = kInt8ScaleSuffix;
   for (const auto& [name, t] : file.tensors) {
-    if (ends_with(name, kInt8ScaleSuffix)) {
-      const std::string codes = name.substr(0, name.size() - std::string(kInt8ScaleSuffix).size());
+    if (name.size() > suffix.size() && name.ends_with(suffix)) {
+      const std::string codes = name.substr(0, name.size() - suffix.size());
       const Tensor* c = file.find(codes);
       if (c == nullptr || c->dtype() != DType::i8)
         fail("int8 checkpoint '{}': scales '{}' belong to no int8 tensor '{}'", path, name, codes);

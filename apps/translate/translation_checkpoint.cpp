@@ -263,7 +263,7 @@ Translator load_translator(const std::string& path, Device device) {
            path, device.str());
     nn::check_load(*t.model, dequantized_contents(load_safetensors(path), path), path, {}).apply();
     t.model->eval();
-    decode_with_int8_weights(t);
+    t.model->quantize_for_decoding();  // the weights are on their int8 grid already: they came from it
     return t;
   }
   t.model->to(device);

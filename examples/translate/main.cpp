@@ -140,15 +140,17 @@ std::string default_hyps_path(const std::vector<std::string>& checkpoints, const
   return (path.parent_path() / (models + "." + stem + "." + search + ".hyps.en")).string();
 }
 
-// The hypotheses must not land on a file the command reads.
-void check_output_path(const std::string& out_path, const std::vector<std::pair<std::string, std::string>>& inputs) {
+// What a command writes (`what`) must not land on a file it reads: `inputs` are (flag, path).
+void check_output_path(const std::string& command, const std::string& out_path,
+                       const std::vector<std::pair<std::string, std::string>>& inputs, const std::string& what) {
   namespace fs = std::filesystem;
   std::error_code ec;
   for (const auto& [flag, path] : inputs) {
     if (path.empty()) continue;
     const bool same = fs::exists(out_path, ec) ? fs::equivalent(out_path, path, ec)
                                                : fs::weakly_canonical(out_path, ec) == fs::weakly_canonical(path, ec);
-    if (same) tg::fail("eval: --out '{}' is the {} file; the hypotheses would overwrite it: choose another --out", out_path, flag);
+    if (same)
+      tg::fail("{}: --out '{}' is the {} file; {} would overwrite it: choose another --out", command, out_path, flag, what);
   }
 }
 
@@ -159,7 +161,7 @@ int run_eval(const std::vector<std::string>& checkpoints, const EvalInput& input
   if (out_path.empty()) out_path = default_hyps_path(checkpoints, input, search);
   std::vector<std::pair<std::string, std::string>> inputs = {{"--src", input.src_path}, {"--ref", input.ref_path}};
   for (const std::string& checkpoint : checkpoints) inputs.emplace_back("--checkpoint", checkpoint);
-  check_output_path(out_path, inputs);
+  check_output_path("eval", out_path, inputs, "the hypotheses");
   cli_checks::check_output_file(out_path, "--out", true);  // before decoding: hypotheses replace an older file
   tr::Translator translator = tr::load_translators(checkpoints, device);
   search.prepare(translator);
@@ -538,9 +540,7 @@ struct QuantizeCommand {
   int run() {
     namespace fs = std::filesystem;
     if (out_path.empty()) out_path = fs::path(checkpoint).replace_extension(".int8.safetensors").string();
-    std::error_code ec;
-    if (fs::exists(out_path, ec) && fs::equivalent(out_path, checkpoint, ec))
-      tg::fail("--out '{}' is the checkpoint being quantized; choose another --out", out_path);
+    check_output_path("quantize", out_path, {{"--checkpoint", checkpoint}}, "the int8 checkpoint");
     cli_checks::check_output_file(out_path, "--out", overwrite);
     const tr::Translator translator = tr::load_translator(checkpoint);
     tr::save_int8_checkpoint(out_path, translator);
