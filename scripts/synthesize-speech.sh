@@ -1,54 +1,68 @@
 #!/usr/bin/env bash
-# Synthesizes a speech-recognition corpus with espeak-ng (Debian's espeak-ng;
-# resampling and optional noise with sox): each sentence of a text file
-# spoken by one voice, at a speed and pitch drawn for it, as a 16 kHz mono
-# 16-bit WAV, with its transcript. Nothing of it is committed: the corpus is
-# made from the text whenever it is needed.
+# Synthesizes a speech-recognition corpus from a text file with the speech
+# synthesizers Debian packages: espeak-ng (formant synthesis, many accents and
+# variants), flite (CMU's small engine: diphone and clustergen voices) and
+# festival (diphone and HTS voices). Each sentence is spoken by one voice at a
+# speaking rate drawn for it, then every engine's audio is made alike: 16 kHz
+# mono 16-bit, peak at -3 dBFS, silence at the ends cut and 0.1 s put back.
+# Nothing of it is committed: the corpus is made from the text when needed.
 #
 #   scripts/synthesize-speech.sh [options] OUT_DIR
 #     --text FILE     sentences, one per line (default: Multi30k's English
 #                     training captions, train.en.gz, found as the programs find Multi30k)
 #     --lines N       use the first N lines (default 8000; 0: all)
-#     --val N         sentences spoken by the validation voices (default 300)
-#     --test N        sentences spoken by the test voices (default 500)
+#     --val N         validation sentences (default 300)
+#     --test N        test sentences (default 500)
+#     --engines LIST  the synthesizers to use, comma-separated (default
+#                     espeak-ng,flite,festival; one not installed is skipped, and said)
+#     --hold-out E    the synthesizer kept out of training and validation
+#                     (default festival; none: no heldout split)
 #     --noise LEVEL   mix in white noise of this amplitude (e.g. 0.01; default none)
 #     --jobs N        parallel synthesizers (default: the number of cores)
-#     --seed N        speeds and pitches (default 1)
-#     --voices SET    training voices: "many" (default: the numbered variants
-#                     and 40 named ones) or "numbered" (m1-m5 f1-f3 only)
+#     --seed N        voices, rates and pitches (default 1)
+#     --voices SET    espeak-ng's training voices: "many" (default: the numbered
+#                     variants and 40 named ones) or "numbered" (m1-m5 f1-f3 only)
 #     --perturb F     training audio resampled by a factor drawn in [1-F, 1+F]
-#                     (sox speed: tempo and formants move together, as a longer
-#                     or shorter vocal tract; default 0.1; 0: none)
+#                     (sox speed: tempo and formants move together; default 0.1; 0: none)
 #     --tiny          12 sentences: 8 train, 2 val, 2 test (for tests)
 #
-# Voices are an espeak-ng accent and a variant ("en-gb-scotland+m3"). The
-# variants are split three ways, so that no test (or validation) voice ever
-# speaks in training: train m1 m2 m3 m4 m5 f1 f2 f3 and the named variants
-# below (× 8 accents), validation m6 f4, test m7 f5 (× the same accents).
+# The splits. test: the test sentences read by espeak-ng variants no training
+# or validation sentence is read by (m7, f5). heldout: the same sentences
+# read by the held-out synthesizer's voices, which never speak in training or
+# validation; nor does any voice of another engine made from the same
+# speaker's recordings (flite's kal16 and slt are festival's kal and slt).
+# train and val: each sentence's engine drawn evenly from the others, then a
+# voice of it (espeak-ng: an accent and a variant, "en-gb-scotland+m3";
+# training variants m1-m5, f1-f3 and the named ones, validation m6 and f4).
 # Validation and test audio is never perturbed, and does not change with
 # --voices or --perturb.
 #
-# Writes OUT_DIR/{train,val,test}/NNNNNN.wav and OUT_DIR/{train,val,test}.tsv,
-# one line per utterance: the WAV's path (relative to OUT_DIR), its transcript
-# (lowercase letters, space and apostrophe: what the recogniser writes), the
-# voice, the speed (words per minute), the pitch (0-99) and the perturbation
-# factor (1: none), tab-separated.
+# Writes OUT_DIR/<split>/NNNNNN.wav and OUT_DIR/<split>.tsv, one line per
+# utterance: the WAV's path (relative to OUT_DIR), its transcript (lowercase
+# letters, space and apostrophe: what the recogniser writes), the voice as
+# engine:name ("flite:awb", "espeak-ng:en-us+m3"), the speaking rate (words
+# per minute; flite and festival stretch their own rate by 175 / it), the
+# pitch (espeak-ng's 0-99; "-" for the others) and the perturbation factor
+# (1: none), tab-separated.
 set -euo pipefail
 
 text="" lines=8000 n_val=300 n_test=500 noise="" jobs=$(nproc) seed=1 voices=many perturb=0.1 out=""
+engines="espeak-ng,flite,festival" hold_out=festival
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --text) text=$2; shift 2 ;;
     --lines) lines=$2; shift 2 ;;
     --val) n_val=$2; shift 2 ;;
     --test) n_test=$2; shift 2 ;;
+    --engines) engines=$2; shift 2 ;;
+    --hold-out) hold_out=$2; shift 2 ;;
     --noise) noise=$2; shift 2 ;;
     --jobs) jobs=$2; shift 2 ;;
     --seed) seed=$2; shift 2 ;;
     --voices) voices=$2; shift 2 ;;
     --perturb) perturb=$2; shift 2 ;;
     --tiny) lines=12; n_val=2; n_test=2; shift ;;
-    -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,51p' "$0"; exit 0 ;;
     -*) echo "synthesize-speech: unknown option $1 (see --help)" >&2; exit 2 ;;
     *) out=$1; shift ;;
   esac
@@ -89,17 +103,75 @@ fi
 val_variants=(m6 f4)
 test_variants=(m7 f5)
 
+# The other engines' English voices, each as name:speaker (the recordings it was made from).
+flite_voices=(kal16:kal awb:awb rms:rms slt:slt)
+festival_voices=(kal_diphone:kal ked_diphone:ked cmu_us_slt_arctic_hts:slt)
+festival_has() { compgen -G "/usr/share/festival/voices/*/$1" >/dev/null; }
+available=() # engine:voice:speaker of every engine installed
+IFS=',' read -r -a wanted <<<"$engines"
+for engine in "${wanted[@]}"; do
+  case "$engine" in
+    espeak-ng) ;;
+    flite)
+      if command -v flite >/dev/null; then
+        for v in "${flite_voices[@]}"; do available+=("flite:$v"); done
+      else
+        echo "synthesize-speech: flite is not installed, skipped (apt-get install flite)" >&2
+      fi ;;
+    festival)
+      if command -v festival >/dev/null; then
+        for v in "${festival_voices[@]}"; do
+          if festival_has "${v%%:*}"; then available+=("festival:$v")
+          else echo "synthesize-speech: festival's voice ${v%%:*} is not installed, skipped (apt-get install festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts)" >&2; fi
+        done
+      else
+        echo "synthesize-speech: festival is not installed, skipped (apt-get install festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts)" >&2
+      fi ;;
+    *) echo "synthesize-speech: --engines lists espeak-ng, flite and festival, got '$engine'" >&2; exit 2 ;;
+  esac
+done
+case "$hold_out" in
+  none|espeak-ng|flite|festival) ;;
+  *) echo "synthesize-speech: --hold-out is flite, festival or none, got '$hold_out'" >&2; exit 2 ;;
+esac
+if [[ "$hold_out" == espeak-ng ]]; then
+  echo "synthesize-speech: espeak-ng reads the test split; hold out flite or festival" >&2; exit 2
+fi
+# Held-out voices; training voices of the other engines are those of no held-out speaker.
+held=() others=() held_speakers=" "
+for v in "${available[@]}"; do
+  if [[ "${v%%:*}" == "$hold_out" ]]; then held+=("${v%:*}"); held_speakers+="${v##*:} "; fi
+done
+for v in "${available[@]}"; do
+  if [[ "${v%%:*}" != "$hold_out" && "$held_speakers" != *" ${v##*:} "* ]]; then others+=("${v%:*}"); fi
+done
+if [[ "$hold_out" != none && ${#held[@]} -eq 0 ]]; then
+  echo "synthesize-speech: the held-out synthesizer $hold_out is not available: no heldout split" >&2
+fi
+
 mkdir -p "$out/train" "$out/val" "$out/test"
+[[ ${#held[@]} -gt 0 ]] && mkdir -p "$out/heldout"
 plan="$out/plan.tsv"
-# The plan: one line per sentence kept, "split index voice speed pitch factor spoken transcript",
-# drawn deterministically from the seed (awk's srand), test and validation sentences first.
+# The plan: one line per utterance, "split index engine voice rate pitch factor spoken transcript",
+# drawn deterministically from the seed (awk's srand), test and validation sentences first. Each
+# test sentence draws the same numbers whatever the options, so the test split never changes with them.
 # (No pipefail here: reading only the first lines ends gzip with SIGPIPE.)
 set +o pipefail
 { if [[ "$text" == *.gz ]]; then gzip -dc -- "$text"; else cat -- "$text"; fi; } |
   { if [[ "$lines" -gt 0 ]]; then head -n "$lines"; else cat; fi; } |
   awk -v seed="$seed" -v n_val="$n_val" -v n_test="$n_test" -v perturb="$perturb" \
-      -v accents="${accents[*]}" -v train="${train_variants[*]}" -v val="${val_variants[*]}" -v test="${test_variants[*]}" '
-    BEGIN { srand(seed); na = split(accents, A, " "); nt = split(train, TR, " "); nv = split(val, VA, " "); ns = split(test, TE, " "); FS = "\n" }
+      -v accents="${accents[*]}" -v train="${train_variants[*]}" -v val="${val_variants[*]}" -v test="${test_variants[*]}" \
+      -v held="${held[*]}" -v others="${others[*]}" '
+    BEGIN {
+      srand(seed); FS = "\n"
+      na = split(accents, A, " "); nt = split(train, TR, " "); nv = split(val, VA, " "); ns = split(test, TE, " ")
+      nh = split(held, H, " ")
+      # Engines for training and validation: espeak-ng and each other engine with voices.
+      ne = 1; E[1] = "espeak-ng"
+      no = split(others, O, " ")
+      for (i = 1; i <= no; ++i) { split(O[i], p, ":"); if (!(p[1] in voices_of)) E[++ne] = p[1]; voices_of[p[1]] = voices_of[p[1]] " " p[2] }
+    }
+    function pick(list,   v, n) { n = split(list, v, " "); return v[1 + int(rand() * n)] }
     {
       spoken = $0; gsub(/\t/, " ", spoken)
       t = tolower($0); gsub(/[^a-z\047 ]/, " ", t); gsub(/ +/, " ", t); sub(/^ /, "", t); sub(/ $/, "", t)
@@ -111,17 +183,51 @@ set +o pipefail
       voice = A[1 + int(rand() * na)] "+" variant
       speed = 140 + int(rand() * 60); pitch = 30 + int(rand() * 40)
       factor = split_name == "train" && perturb > 0 ? sprintf("%.3f", 1 - perturb + 2 * perturb * rand()) : "1"
-      printf "%s\t%06d\t%s\t%d\t%d\t%s\t%s\t%s\n", split_name, k, voice, speed, pitch, factor, spoken, t
+      if (split_name == "test") {
+        printf "test\t%06d\tespeak-ng\t%s\t%d\t%d\t1\t%s\t%s\n", k, voice, speed, pitch, spoken, t
+        h = rand()  # drawn whether or not a synthesizer is held out
+        if (nh > 0) { split(H[1 + int(h * nh)], p, ":"); printf "heldout\t%06d\t%s\t%s\t%d\t-\t1\t%s\t%s\n", k, p[1], p[2], speed, spoken, t }
+        next
+      }
+      engine = E[1 + int(rand() * ne)]
+      if (engine == "espeak-ng") printf "%s\t%06d\tespeak-ng\t%s\t%d\t%d\t%s\t%s\t%s\n", split_name, k, voice, speed, pitch, factor, spoken, t
+      else printf "%s\t%06d\t%s\t%s\t%d\t-\t%s\t%s\t%s\n", split_name, k, engine, pick(voices_of[engine]), speed, factor, spoken, t
     }' >"$plan"
 set -o pipefail
 if [[ ! -s "$plan" ]]; then echo "synthesize-speech: no sentence with letters in $text" >&2; exit 1; fi
 
+# festival starts slowly (a third of a second) and synthesizes fast: each job
+# is one festival process reading a Scheme file of its utterances, by voice.
+festival_lines=$(awk -F'\t' '$3 == "festival"' "$plan" | sort -t$'\t' -k4,4 -s)
+if [[ -n "$festival_lines" ]]; then
+  for ((j = 0; j < jobs; ++j)); do
+    awk -F'\t' -v j="$j" -v jobs="$jobs" -v out="$out" '
+      (NR - 1) % jobs == j {
+        if ($4 != voice) { voice = $4; printf "(voice_%s)\n", voice }
+        text = $8; gsub(/\\/, "\\\\", text); gsub(/"/, "\\\"", text)
+        printf "(Parameter.set (quote Duration_Stretch) %.4f)\n", 175 / $5
+        printf "(utt.save.wave (utt.synth (Utterance Text \"%s\")) \"%s/%s/%s.raw.wav\" (quote riff))\n", text, out, $1, $2
+      }' <<<"$festival_lines" >"$out/festival.$j.scm"
+  done
+  for ((j = 0; j < jobs; ++j)); do
+    festival -b "$out/festival.$j.scm" >"$out/festival.$j.log" 2>&1 &
+  done
+  if ! wait; then echo "synthesize-speech: festival failed (see $out/festival.*.log)" >&2; exit 1; fi
+  rm -f "$out"/festival.*.scm "$out"/festival.*.log
+fi
+
 synthesize() {  # one plan line
-  IFS=$'\t' read -r split_name index voice speed pitch factor spoken _ <<<"$1"
+  IFS=$'\t' read -r split_name index engine voice rate pitch factor spoken _ <<<"$1"
   local wav="$out/$split_name/$index.wav" raw="$out/$split_name/$index.raw.wav"
-  local effects=(rate 16000)
-  if [[ "$factor" != 1 ]]; then effects=(speed "$factor" rate 16000); fi
-  espeak-ng -v "$voice" -s "$speed" -p "$pitch" -w "$raw" -- "$spoken"
+  case "$engine" in
+    espeak-ng) espeak-ng -v "$voice" -s "$rate" -p "$pitch" -w "$raw" -- "$spoken" ;;
+    flite) flite -voice "$voice" --setf duration_stretch="$(awk -v r="$rate" 'BEGIN { printf "%.4f", 175 / r }')" \
+             -t "$spoken" -o "$raw" </dev/null 2>/dev/null ;;
+    festival) [[ -s "$raw" ]] || { echo "synthesize-speech: festival wrote no $raw" >&2; return 1; } ;;
+  esac
+  # Every engine alike: 16 kHz, peak at -3 dBFS, silence below -45 dBFS cut at both ends, 0.1 s put back.
+  local effects=(rate 16000 gain -n -3 silence 1 0.02 -45d reverse silence 1 0.02 -45d reverse pad 0.1 0.1)
+  if [[ "$factor" != 1 ]]; then effects=(speed "$factor" "${effects[@]}"); fi
   if [[ -n "$noise" ]]; then
     sox -R -V1 -m "$raw" <(sox -R -V1 "$raw" -p synth whitenoise vol "$noise") -b 16 "$wav" "${effects[@]}" 2>/dev/null ||
       sox -R -V1 -m "$raw" "|sox -R -V1 $raw -p synth whitenoise vol $noise" -b 16 "$wav" "${effects[@]}"
@@ -134,10 +240,15 @@ export -f synthesize
 export out noise
 tr '\n' '\0' <"$plan" | xargs -0 -P "$jobs" -I{} bash -c 'synthesize "$1"' _ {}
 
-for split_name in train val test; do
-  awk -F'\t' -v s="$split_name" '$1 == s { printf "%s/%s.wav\t%s\t%s\t%s\t%s\t%s\n", s, $2, $8, $3, $4, $5, $6 }' "$plan" \
+splits=(train val test)
+[[ ${#held[@]} -gt 0 ]] && splits+=(heldout)
+for split_name in "${splits[@]}"; do
+  awk -F'\t' -v s="$split_name" '$1 == s { printf "%s/%s.wav\t%s\t%s:%s\t%s\t%s\t%s\n", s, $2, $9, $3, $4, $5, $6, $7 }' "$plan" \
     >"$out/$split_name.tsv"
 done
+summary() {  # the utterances of a split per engine
+  awk -F'\t' '{ split($3, p, ":"); n[p[1]]++ } END { s = ""; for (e in n) s = s (s ? ", " : "") n[e] " " e; print s }' "$out/$1.tsv"
+}
 rm -f "$plan"
-echo "synthesize-speech: $(wc -l <"$out/train.tsv") train, $(wc -l <"$out/val.tsv") val, $(wc -l <"$out/test.tsv") test" \
-  "utterances in $out (16 kHz WAV)"
+echo "synthesize-speech: $(wc -l <"$out/train.tsv") train ($(summary train)), $(wc -l <"$out/val.tsv") val, $(wc -l <"$out/test.tsv") test" \
+  "utterances$([[ ${#held[@]} -gt 0 ]] && echo ", $(wc -l <"$out/heldout.tsv") heldout ($hold_out: ${held[*]#*:})") in $out (16 kHz WAV)"

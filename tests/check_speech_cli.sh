@@ -54,6 +54,33 @@ grep -q "^epoch 1" "$dir/resume.log" && fail "a resumed run trained epoch 1 agai
   { cat "$dir/nothing.log"; fail "resume with nothing left"; }
 expect "nothing to train: 3 epochs of --epochs 3 finished already (raise --epochs to go on)" "$dir/nothing.log"
 
+# The audio augmentation: said, kept in the run's settings, and drawn from the seed, so that two
+# epochs straight and the same run stopped after its first epoch (2 steps) and resumed give the same
+# weights, bit for bit.
+augment=(--speed 0.1 --pitch 2 --reverb 0.5 --noise 0.5)
+"$speech" train --data "$dir/corpus" --epochs 2 "${tiny[@]}" "${augment[@]}" --checkpoint-dir "$dir/aug2" >"$dir/aug2.log" 2>&1 ||
+  { cat "$dir/aug2.log"; fail "train with augmentation"; }
+expect "audio augmentation: speed ±10%, pitch ±2 semitones, reverb 50% (RT60 0.2-0.8 s), noise 50% (white/pink/brown, SNR 5-30 dB)" "$dir/aug2.log"
+"$speech" train --data "$dir/corpus" --epochs 2 --max-steps 2 "${tiny[@]}" "${augment[@]}" --checkpoint-dir "$dir/aug1" >"$dir/aug1.log" 2>&1 &&
+  "$speech" train --data "$dir/corpus" --epochs 2 --resume "${tiny[@]}" --checkpoint-dir "$dir/aug1" >"$dir/aug1r.log" 2>&1 ||
+  { cat "$dir/aug1.log" "$dir/aug1r.log"; fail "train with augmentation, resumed"; }
+expect "audio augmentation: speed ±10%, pitch ±2 semitones" "$dir/aug1r.log"
+python3 - "$dir/aug2/last.safetensors" "$dir/aug1/last.safetensors" <<'PY' || fail "a resumed augmented run differs from one run straight"
+import json, struct, sys
+def tensors(path):
+    raw = open(path, "rb").read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8:8 + n])
+    return {k: raw[8 + n + v["data_offsets"][0]:8 + n + v["data_offsets"][1]] for k, v in header.items() if k != "__metadata__"}
+a, b = tensors(sys.argv[1]), tensors(sys.argv[2])
+assert a.keys() == b.keys() and a, (sorted(a), sorted(b))
+differ = [k for k in a if a[k] != b[k]]
+assert not differ, differ
+PY
+"$speech" train --data "$dir/corpus" --epochs 1 "${tiny[@]}" --speed 0.5 --checkpoint-dir "$dir/aug_bad" >"$dir/aug_bad.log" 2>&1 &&
+  fail "--speed 0.5 was taken"
+expect "--speed" "$dir/aug_bad.log"
+
 # A finished run is not replaced unasked; --overwrite starts again.
 sum=$(md5sum <"$dir/ck/last.safetensors")
 "$speech" train --data "$dir/corpus" --epochs 1 "${small[@]}" >"$dir/again.log" 2>&1 && fail "a second train on a finished run ran"
@@ -106,6 +133,17 @@ expect "language model: characters, order 4, from 8 sentences of $dir/corpus/tra
 expect "val (2 utterances" "$dir/eval.log"
 for row in "greedy " "prefix beam 4 " "prefix beam 4 + LM "; do expect "$row" "$dir/eval.log"; done
 expect "(sub " "$dir/eval.log"
+# Rows per synthesizer, then per voice.
+expect "per synthesizer:" "$dir/eval.log"
+expect "per voice:" "$dir/eval.log"
+if [[ -f "$dir/corpus/heldout.tsv" ]]; then
+  "$speech" eval --data "$dir/corpus" --split heldout --beam 1 --checkpoint "$dir/ck/best.safetensors" --threads 1 \
+    >"$dir/heldout.log" 2>&1 || { cat "$dir/heldout.log"; fail "eval --split heldout"; }
+  expect "  festival " "$dir/heldout.log"
+  expect "  festival:" "$dir/heldout.log"
+else
+  echo "note: festival is not installed (scripts/install-deps.sh installs it): no heldout split to evaluate"
+fi
 
 "$speech" transcribe "$dir/corpus/test/000000.wav" --checkpoint "$dir/ck/best.safetensors" --svg "$dir/picture.svg" \
   >"$dir/text.out" 2>"$dir/transcribe.err" || { cat "$dir/transcribe.err"; fail "transcribe"; }

@@ -212,24 +212,32 @@ TEST_CASE("read_audio refuses non-finite samples and a data chunk longer than th
 }
 
 TEST_CASE("scripts/synthesize-speech.sh --tiny: 8/2/2 utterances, readable 16 kHz WAVs, test voices unseen in training, "
-          "perturbed training audio, test audio the same whatever the training options") {
+          "the held-out synthesizer in no split but its own, perturbed training audio, test audio the same whatever the "
+          "training options") {
   if (std::system("command -v espeak-ng >/dev/null && command -v sox >/dev/null") != 0) {
     MESSAGE("espeak-ng or sox missing (scripts/install-deps.sh installs them): skipping the synthesis check");
     return;
   }
+  const bool festival = std::system("command -v festival >/dev/null && ls /usr/share/festival/voices/*/kal_diphone >/dev/null 2>&1") == 0;
+  const bool flite = std::system("command -v flite >/dev/null") == 0;
+  if (!festival || !flite) MESSAGE("flite or festival missing (scripts/install-deps.sh installs them): checking the engines there are");
   const std::string dir = temp_path("corpus"), text = temp_path("sentences.txt");
   {
     std::ofstream out(text);
-    for (int i = 0; i < 14; ++i) out << "A dog number " << i << " runs across the green field, doesn't it?\n";
+    for (int i = 0; i < 14; ++i) out << "A dog number " << i << " runs across the \"green\" field, doesn't it?\n";
     out << "12 34\n";  // no letters: dropped
   }
   const std::string command = std::string("bash ") + TAPEGRAD_SOURCE_DIR + "/scripts/synthesize-speech.sh --tiny --jobs 2 --text " +
-                              text + " " + dir + " >/dev/null";
+                              text + " " + dir + " >/dev/null 2>&1";
   REQUIRE(std::system(command.c_str()) == 0);
-  std::map<std::string, std::set<std::string>> variants;  // split -> voice variants used
+  std::map<std::string, std::set<std::string>> voices;  // split -> voices used (engine:name)
   std::map<std::string, int> counts;
-  for (const std::string split : {"train", "val", "test"}) {
+  for (const std::string split : {"train", "val", "test", "heldout"}) {
     std::ifstream tsv(dir + "/" + split + ".tsv");
+    if (split == "heldout" && !festival) {
+      CHECK_FALSE(tsv.good());  // no held-out synthesizer, no split
+      continue;
+    }
     for (std::string line; std::getline(tsv, line);) {
       std::vector<std::string> fields;
       std::stringstream row(line);
@@ -240,7 +248,12 @@ TEST_CASE("scripts/synthesize-speech.sh --tiny: 8/2/2 utterances, readable 16 kH
       else CHECK(fields[5] == "1");
       CHECK(fields[1].find_first_not_of("abcdefghijklmnopqrstuvwxyz' ") == std::string::npos);
       CHECK(fields[1].find("doesn't") != std::string::npos);
-      variants[split].insert(fields[2].substr(fields[2].find('+') + 1));
+      const std::string engine = fields[2].substr(0, fields[2].find(':'));
+      CHECK((engine == "espeak-ng" || engine == "flite" || engine == "festival"));
+      if (split == "test") CHECK(engine == "espeak-ng");
+      if (split == "heldout") CHECK(engine == "festival");
+      if (split == "train" || split == "val") CHECK(engine != "festival");
+      voices[split].insert(fields[2]);
       const Audio audio = tg::audio::read_audio(dir + "/" + fields[0]);
       CHECK(audio.sample_rate == 16000);
       CHECK(audio.seconds() > 1.0);
@@ -250,8 +263,13 @@ TEST_CASE("scripts/synthesize-speech.sh --tiny: 8/2/2 utterances, readable 16 kH
   CHECK(counts["train"] == 8);
   CHECK(counts["val"] == 2);
   CHECK(counts["test"] == 2);
-  for (const std::string& v : variants["test"]) CHECK(variants["train"].count(v) == 0);
-  for (const std::string& v : variants["val"]) CHECK(variants["train"].count(v) == 0);
+  CHECK(counts["heldout"] == (festival ? 2 : 0));
+  // No test voice speaks in training; nor any espeak-ng validation variant; nor a voice made from the
+  // held-out synthesizer's speakers (flite's kal16 and slt are festival's kal and slt).
+  for (const std::string& v : voices["test"]) CHECK(voices["train"].count(v) == 0);
+  for (const std::string& v : voices["val"])
+    if (v.starts_with("espeak-ng:")) CHECK(voices["train"].count(v) == 0);
+  for (const std::string& v : voices["train"]) CHECK((v != "flite:kal16" && v != "flite:slt"));
   // The same sentences with the numbered training voices and no perturbation:
   // the test split, its transcripts, voices and audio, is byte for byte the same.
   const std::string other = temp_path("corpus2");

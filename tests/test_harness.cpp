@@ -312,6 +312,19 @@ TEST_CASE("harness: the run's settings come back on resume; a given value that d
   int64_t batch = 4;
   more.bind("--batch-size", batch);
   CHECK_THROWS_WITH_AS(harness.restore_settings(more), doctest::Contains("does not record the run's --batch-size"), Error);
+
+  // A flag newer than the run: absent_means gives the value the run had in effect; given, it is compared with it.
+  train::RunSettings newer;
+  double speed = 0.1, pitch = 3;
+  newer.bind("--speed", speed, /*given=*/true);
+  newer.bind("--pitch", pitch, /*given=*/false);
+  newer.absent_means("--speed", "0");
+  newer.absent_means("--pitch", "0");
+  harness.restore_settings(newer);
+  CHECK(speed == 0);
+  CHECK(pitch == 0);
+  CHECK(out.text().find("note: --speed 0.1 differs from the run's 0; the run's is used") != std::string::npos);
+  CHECK_THROWS_WITH_AS(newer.absent_means("--noise", "0"), doctest::Contains("no setting --noise is bound"), Error);
 }
 
 TEST_CASE("harness: resuming a folder without a run, and metadata numbers that are not numbers, are named") {

@@ -71,17 +71,27 @@ std::vector<std::string> RunSettings::restore_from(const nn::Metadata& metadata,
   std::vector<std::string> notes;
   for (const Entry& e : entries_) {
     const auto it = metadata.find(kPrefix + e.flag);
-    if (it == metadata.end())
+    if (it == metadata.end() && e.absent.empty())
       fail("{} does not record the run's {} (metadata '{}{}'): it was not written by this program's harness; start a "
            "new run instead of resuming",
            path, e.flag, kPrefix, e.flag);
+    const std::string saved = it != metadata.end() ? it->second : e.absent;  // absent: a run from before the flag
     const std::string given = e.text();
-    if (!e.set(it->second)) fail("{}: metadata '{}{}' is '{}', not a value of {}", path, kPrefix, e.flag, it->second, e.flag);
+    if (!e.set(saved)) fail("{}: metadata '{}{}' is '{}', not a value of {}", path, kPrefix, e.flag, saved, e.flag);
     if (e.given && given != e.text())
       notes.push_back(fmt::format("{} {} differs from the run's {}; the run's is used (start a new run to change it)",
                                   e.flag, given, e.text()));
   }
   return notes;
+}
+
+void RunSettings::absent_means(const std::string& flag, const std::string& value) {
+  for (Entry& e : entries_)
+    if (e.flag == flag) {
+      e.absent = value;
+      return;
+    }
+  fail("absent_means: no setting {} is bound", flag);
 }
 
 std::string RunSettings::summary() const {

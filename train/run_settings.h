@@ -28,6 +28,10 @@ class RunSettings {
   void bind(const std::string& flag, double& variable, bool given = false);
   void bind(const std::string& flag, std::string& variable, bool given = false);
 
+  // A run saved before `flag` existed ran as if it were `value`: resuming one
+  // sets the variable to it instead of refusing the file (call after bind).
+  void absent_means(const std::string& flag, const std::string& value);
+
   // "setting.<flag>" = the variable's value, for every bound variable.
   void write_to(nn::Metadata& metadata) const;
   // Sets every bound variable from `metadata` (a run's last checkpoint at
@@ -44,6 +48,7 @@ class RunSettings {
     std::function<std::string()> text;           // the variable as saved
     std::function<bool(const std::string&)> set;  // false: not a value of the variable's type
     bool given = false;
+    std::string absent;  // the value of a run saved before the flag existed ("": none, refused)
   };
   std::vector<Entry> entries_;
 };

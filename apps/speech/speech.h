@@ -4,6 +4,7 @@
 // greedy and prefix beam decoding with a character LM, training, evaluation
 // per voice, the spectrogram picture and the service behind `speech serve`.
 // examples/speech/main.cpp is its flags.
+#include "apps/speech/audio_augment.h"
 #include "apps/speech/char_lm.h"
 #include "apps/speech/speech_data.h"
 #include "apps/speech/speech_decode.h"

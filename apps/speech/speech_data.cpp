@@ -64,7 +64,7 @@ std::string decode_ids(const std::vector<int64_t>& ids) {
 
 tg::audio::MelOptions mel_options() { return {.n_fft = 400, .win_length = 400, .hop_length = 160, .n_mels = 80}; }
 
-tg::Tensor features_of(const std::string& wav_path, double max_seconds) {
+tg::audio::Audio audio_of(const std::string& wav_path, double max_seconds) {
   // The length from the header first: an hour of FLAC is a few hundred KB to send and ~400 MB to decode.
   const tg::audio::AudioInfo info = tg::audio::probe_audio(wav_path);
   if (max_seconds > 0 && info.seconds() > max_seconds)
@@ -72,13 +72,24 @@ tg::Tensor features_of(const std::string& wav_path, double max_seconds) {
              "leave it out, or raise --max-seconds",
              wav_path, info.seconds(), max_seconds);
   // Any rate is heard at 16 kHz (channels were mixed by read_audio).
-  const tg::audio::Audio audio = tg::audio::resample(tg::audio::read_audio(wav_path), 16000);
+  tg::audio::Audio audio = tg::audio::resample(tg::audio::read_audio(wav_path), 16000);
   const tg::audio::MelOptions mel = mel_options();
   if (static_cast<int64_t>(audio.samples.size()) < mel.win_length)
     tg::fail("{} holds {} samples ({:.1f} ms); the recogniser needs at least {} ({:.0f} ms at 16 kHz), one analysis "
              "window",
              wav_path, audio.samples.size(), 1000.0 * audio.seconds(), mel.win_length, 1000.0 * mel.win_length / 16000);
-  return tg::audio::normalize_utterance(tg::audio::log_mel(audio, mel));
+  return audio;
+}
+
+tg::Tensor features_of(const tg::audio::Audio& audio) {
+  return tg::audio::normalize_utterance(tg::audio::log_mel(audio, mel_options()));
+}
+
+tg::Tensor features_of(const std::string& wav_path, double max_seconds) { return features_of(audio_of(wav_path, max_seconds)); }
+
+std::string engine_of(const std::string& voice) {
+  const size_t colon = voice.find(':');
+  return colon == std::string::npos ? "espeak-ng" : voice.substr(0, colon);
 }
 
 int64_t ctc_frames_needed(const std::vector<int64_t>& labels) {
@@ -126,7 +137,9 @@ std::vector<Utterance> read_split(const std::string& dir, const std::string& spl
       tg::fail("the transcript of {} is empty: error rates are counted per reference character, so {} cannot score it; "
                "give its text or leave the line out",
                u.path, split);
-    u.features = features_of(u.path, options.max_seconds);
+    u.audio = audio_of(u.path, options.max_seconds);
+    u.features = features_of(u.audio);
+    if (!options.keep_audio) u.audio = {};
     if (u.features.size(0) < 8) tg::fail("{} is shorter than 8 frames", u.path);
     const int64_t frames = Recognizer::frames_after(u.features.size(0)), needed = ctc_frames_needed(u.labels);
     if (needed > frames)
@@ -172,24 +185,29 @@ std::vector<std::vector<size_t>> plan_batches(const std::vector<Utterance>& data
   return batches;
 }
 
-Batch make_batch(const std::vector<Utterance>& data, const std::vector<size_t>& indices) {
+Batch make_batch(const std::vector<Utterance>& data, const std::vector<size_t>& indices,
+                 const std::vector<tg::Tensor>& features) {
+  if (!features.empty() && features.size() != indices.size())
+    tg::fail("make_batch: {} feature matrices for {} utterances", features.size(), indices.size());
+  auto features_of_row = [&](size_t b) -> const tg::Tensor& { return features.empty() ? data[indices[b]].features : features[b]; };
   Batch batch;
   batch.indices = indices;
   const int64_t B = static_cast<int64_t>(indices.size());
-  const int64_t mels = data[indices[0]].features.size(1);
+  const int64_t mels = features_of_row(0).size(1);
   int64_t longest = 0, longest_text = 0;
-  for (const size_t i : indices) {
-    longest = std::max(longest, data[i].features.size(0));
-    longest_text = std::max(longest_text, static_cast<int64_t>(data[i].labels.size()));
+  for (size_t b = 0; b < indices.size(); ++b) {
+    longest = std::max(longest, features_of_row(b).size(0));
+    longest_text = std::max(longest_text, static_cast<int64_t>(data[indices[b]].labels.size()));
   }
   std::vector<float> padded(static_cast<size_t>(B * longest * mels), 0.0f);  // (B, T, mels)
   const int64_t label_columns = std::max<int64_t>(longest_text, 1);  // (B, 0) would be an empty target matrix
   std::vector<int64_t> labels(static_cast<size_t>(B * label_columns), 1);
   for (int64_t b = 0; b < B; ++b) {
     const Utterance& u = data[indices[b]];
-    const std::vector<float> f = u.features.to_vector<float>();
+    const tg::Tensor& row = features_of_row(static_cast<size_t>(b));
+    const std::vector<float> f = row.to_vector<float>();
     std::copy(f.begin(), f.end(), padded.begin() + b * longest * mels);
-    batch.frames.push_back(u.features.size(0));
+    batch.frames.push_back(row.size(0));
     std::copy(u.labels.begin(), u.labels.end(), labels.begin() + b * label_columns);
     batch.target_lengths.push_back(static_cast<int64_t>(u.labels.size()));
   }

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "data/audio/audio_file.h"
 #include "data/audio/features.h"
 #include "core/tensor.h"
 
@@ -22,19 +23,27 @@ struct Utterance {
   std::string path, text, voice;
   tg::Tensor features;  // (frames, n_mels) float32, per-utterance normalised
   std::vector<int64_t> labels;
+  tg::audio::Audio audio;  // the 16 kHz samples, kept with ReadOptions::keep_audio (training's augmentation)
 };
+// The synthesizer of a corpus voice "engine:name" (scripts/synthesize-speech.sh);
+// "espeak-ng" for a voice without one (corpora made by espeak-ng alone).
+std::string engine_of(const std::string& voice);
 
 // The features the recogniser reads: 80 log-mel channels, 25 ms every 10 ms at 16 kHz.
 tg::audio::MelOptions mel_options();
 // Any format libsndfile reads, at any rate (resampled to 16 kHz; channels mixed). max_seconds > 0:
-// longer audio is refused, naming the file, from its header before it is decoded.
+// longer audio is refused, naming the file, from its header before it is decoded; so is
+// audio shorter than one analysis window.
+tg::audio::Audio audio_of(const std::string& wav_path, double max_seconds = 0);
 tg::Tensor features_of(const std::string& wav_path, double max_seconds = 0);
+tg::Tensor features_of(const tg::audio::Audio& audio);
 // The output frames CTC needs to spell `labels`: one each, and a blank between repeated labels.
 int64_t ctc_frames_needed(const std::vector<int64_t>& labels);
 
 struct ReadOptions {
   int64_t limit = 0;       // at most this many lines (0: all)
   double max_seconds = 0;  // > 0: longer audio is refused by name (a batch pads to its longest)
+  bool keep_audio = false;  // keep each utterance's samples (Utterance::audio)
 };
 // DIR/<split>.tsv and its WAVs; errors name file:line. Refused: a transcript
 // no CTC alignment fits in its audio, an empty one outside "train" (nothing
@@ -56,7 +65,9 @@ struct Batch {
 // Batches of up to `batch_size` utterances of similar length (sorted, then
 // shuffled by batch with `seed`; seed 0 keeps the sorted order).
 std::vector<std::vector<size_t>> plan_batches(const std::vector<Utterance>& data, int64_t batch_size, uint64_t seed);
-Batch make_batch(const std::vector<Utterance>& data, const std::vector<size_t>& indices);
+// `features`, when given, replaces each utterance's stored features (one per index: augmented audio's).
+Batch make_batch(const std::vector<Utterance>& data, const std::vector<size_t>& indices,
+                 const std::vector<tg::Tensor>& features = {});
 
 // SpecAugment's masks (Park et al. 2019, without time warping), for training:
 // per utterance, `freq_masks` bands of up to `freq_width` mel channels and

@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <future>
 #include <memory>
+#include <tuple>
 
 #include "core/generator.h"
 #include "core/grad_mode.h"
@@ -38,6 +40,16 @@ void bind_settings(TrainOptions& o, tg::train::RunSettings& settings,
   for (auto [flag, value] : {std::pair{"--lr", &o.lr}, {"--clip", &o.clip}, {"--dropout", &o.dropout},
                              {"--max-seconds", &o.max_seconds}})
     settings.bind(flag, *value, given(flag));
+  // A run saved before the audio augmentation existed had none of it, and the ranges as they are now.
+  AudioAugment& a = o.audio_augment;
+  const AudioAugment defaults;
+  for (auto [flag, value, absent] : {std::tuple{"--speed", &a.speed, 0.0}, {"--pitch", &a.pitch, 0.0}, {"--reverb", &a.reverb, 0.0},
+                                     {"--noise", &a.noise, 0.0}, {"--rt60-low", &a.rt60_low, defaults.rt60_low},
+                                     {"--rt60-high", &a.rt60_high, defaults.rt60_high}, {"--snr-low", &a.snr_low, defaults.snr_low},
+                                     {"--snr-high", &a.snr_high, defaults.snr_high}}) {
+    settings.bind(flag, *value, given(flag));
+    settings.absent_means(flag, fmt::format("{}", absent));
+  }
   settings.bind("--schedule", o.schedule, given("--schedule"));
   settings.bind("--seed", o.seed, given("--seed"));
   settings.bind("schedule-steps", o.schedule_steps);  // fixed when the run starts: more --epochs later keep the curve
@@ -71,11 +83,12 @@ class SpeechJob : public tg::train::TrainingJob {
     return static_cast<int64_t>(plan_.size());
   }
 
-  // SpecAugment and dropout masks seeded by (seed, epoch, batch): a resumed run draws the same ones.
+  // The audio's changes drawn per (seed, epoch, utterance), SpecAugment and dropout masks per (seed, epoch,
+  // batch): a resumed run draws the same ones.
   tg::train::StepResult forward_backward(int64_t epoch, int64_t b) override {
     const std::vector<size_t>& indices = plan_[static_cast<size_t>(b)];
     const uint64_t position = static_cast<uint64_t>((epoch + 1) * 100000 + b);
-    Batch batch = make_batch(train_, indices);
+    Batch batch = make_batch(train_, indices, take_augmented(epoch, b));
     spec_augment(batch, o_.augment, o_.seed * 7919 + position);
     model_.reseed(o_.seed * 1000003 + position);
     std::vector<int64_t> frames;
@@ -86,6 +99,37 @@ class SpeechJob : public tg::train::TrainingJob {
     loss.backward();
     const double norm = tg::optim::clip_grad_norm(params_, o_.clip);
     return {.loss = value, .weight = static_cast<double>(indices.size()), .grad_norm = norm};
+  }
+
+  // Batch b's augmented features: made on a thread beside the previous step when that one was in
+  // this epoch, and the next batch's started there now. They depend only on their seeds, so where
+  // they are made changes no bit; the thread keeps off the pool the step's kernels use.
+  std::vector<tg::Tensor> take_augmented(int64_t epoch, int64_t b) {
+    if (!o_.audio_augment.on()) return {};
+    std::vector<tg::Tensor> features;
+    if (next_.valid() && next_epoch_ == epoch && next_batch_ == b) {
+      features = next_.get();
+    } else {
+      if (next_.valid()) next_.get();  // another position's (a run stopped and resumed in one process)
+      features = augmented_batch(epoch, plan_[static_cast<size_t>(b)]);
+    }
+    if (b + 1 < static_cast<int64_t>(plan_.size())) {
+      next_epoch_ = epoch, next_batch_ = b + 1;
+      next_ = std::async(std::launch::async, [this, epoch, indices = plan_[static_cast<size_t>(b + 1)]] {
+        return augmented_batch(epoch, indices);
+      });
+    }
+    return features;
+  }
+
+  // Each utterance's features from its audio changed as drawn from (seed, epoch, utterance).
+  std::vector<tg::Tensor> augmented_batch(int64_t epoch, const std::vector<size_t>& indices) const {
+    std::vector<tg::Tensor> features;
+    for (const size_t u : indices) {
+      const uint64_t seed = (o_.seed * 1000003 + static_cast<uint64_t>(epoch + 1)) * 1000000007ULL + u;
+      features.push_back(augmented_features(train_[u].audio, o_.audio_augment, seed));
+    }
+    return features;
   }
 
   void update() override {
@@ -113,6 +157,8 @@ class SpeechJob : public tg::train::TrainingJob {
   std::unique_ptr<tg::optim::CosineAnnealingLR> cosine_;
   std::vector<tg::Tensor> params_;  // what clipping reads every step
   std::vector<std::vector<size_t>> plan_;  // the epoch's batches
+  std::future<std::vector<tg::Tensor>> next_;  // the next batch's augmented features, in the making
+  int64_t next_epoch_ = -1, next_batch_ = -1;
 };
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
@@ -136,7 +182,8 @@ void train(TrainOptions& o, const std::function<bool(const std::string&)>& given
 
   const Clock::time_point start = Clock::now();
   const ReadOptions reading{.limit = o.limit, .max_seconds = o.max_seconds};
-  const std::vector<Utterance> train_set = read_split(o.data, "train", reading);
+  const std::vector<Utterance> train_set =
+      read_split(o.data, "train", {.limit = o.limit, .max_seconds = o.max_seconds, .keep_audio = o.audio_augment.on()});
   const std::vector<Utterance> val_set = read_split(o.data, "val", reading);
   fmt::print("data: {} train, {} val utterances from {} (features {:.1f} s)\n", train_set.size(), val_set.size(), o.data,
              seconds_since(start));
@@ -149,6 +196,7 @@ void train(TrainOptions& o, const std::function<bool(const std::string&)>& given
   fmt::print("SpecAugment: {} frequency masks of up to {} channels, {} time masks of up to {} frames ({:.0f}% of each)\n",
              o.augment.freq_masks, o.augment.freq_width, o.augment.time_masks, o.augment.time_width,
              100 * o.augment.time_ratio);
+  fmt::print("audio augmentation: {}\n", describe(o.audio_augment));
   std::fflush(stdout);
   const tg::train::HarnessResult result = harness.run(job);
   if (!result.stopped && !result.epochs.empty())

@@ -3,7 +3,9 @@
 // Ctrl-C/SIGTERM saving a resumable last.safetensors, the non-finite guard,
 // and the run's settings kept and restored on --resume.
 //
-// Every step: SpecAugment and dropout seeded by (seed, epoch, batch), CTC
+// Every step: the audio augmentation (audio_augment.h) drawn per utterance
+// from (seed, epoch, utterance), SpecAugment and dropout seeded by (seed,
+// epoch, batch), CTC
 // loss (mean over the batch), backward, clipping to --clip, Adam, the cosine
 // schedule. Every epoch: greedy CER and WER on the validation split; best is
 // the lowest CER.
@@ -12,6 +14,7 @@
 #include <string>
 
 #include "core/device.h"
+#include "apps/speech/audio_augment.h"
 #include "apps/speech/speech_data.h"
 #include "apps/speech/speech_model.h"
 
@@ -27,6 +30,7 @@ struct TrainOptions {
   std::string schedule = "cosine";
   uint64_t seed = 1;
   SpecAugment augment;
+  AudioAugment audio_augment;
   int64_t schedule_steps = 0;  // the cosine's length, fixed when a run starts (0: --epochs × batches)
   tg::Device device = tg::Device::cpu();
   std::string resume_command;  // printed when a signal stops the run

@@ -5,11 +5,11 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
-#include <mutex>
 #include <numbers>
 
 #include "core/creation.h"
 #include "core/error.h"
+#include "data/audio/fft.h"
 
 namespace tg::audio {
 
@@ -28,6 +28,8 @@ void check_options(int sample_rate, const MelOptions& o) {
     fail("log_mel: need 0 <= f_min < f_max <= {} Hz (half the sample rate), got f_min={} f_max={}",
          sample_rate / 2.0, o.f_min, f_max);
   if (!(o.floor > 0)) fail("log_mel: floor must be positive, got {}", o.floor);
+  if (!(o.time_stretch >= 0.25 && o.time_stretch <= 4))
+    fail("log_mel: time_stretch must be in [0.25, 4], got {}", o.time_stretch);
 }
 
 // n_mels + 2 frequencies (Hz) evenly spaced in mel from f_min to f_max.
@@ -38,12 +40,6 @@ std::vector<double> mel_points(int sample_rate, const MelOptions& o) {
   for (size_t i = 0; i < points.size(); ++i)
     points[i] = mel_to_hz(lo + (hi - lo) * static_cast<double>(i) / static_cast<double>(o.n_mels + 1));
   return points;
-}
-
-// FFTW plans are not thread-safe to make; executing one is.
-std::mutex& planner_mutex() {
-  static std::mutex mutex;
-  return mutex;
 }
 
 }  // namespace
@@ -70,10 +66,27 @@ std::vector<float> mel_filters(int sample_rate, const MelOptions& o) {
   return filters;
 }
 
+namespace {
+// The filters of the last options a thread asked for: training computes the same bank for every utterance.
+const std::vector<float>& cached_filters(int sample_rate, const MelOptions& o) {
+  thread_local int rate = 0;
+  thread_local MelOptions options;
+  thread_local std::vector<float> filters;
+  check_options(sample_rate, o);
+  const bool same = rate == sample_rate && options.n_fft == o.n_fft && options.n_mels == o.n_mels &&
+                    options.f_min == o.f_min && options.f_max == o.f_max;
+  if (!same) filters = mel_filters(sample_rate, o), rate = sample_rate, options = o;
+  return filters;
+}
+}  // namespace
+
 Tensor log_mel(const Audio& audio, const MelOptions& o) {
-  const std::vector<float> filters = mel_filters(audio.sample_rate, o);  // checks the options first
+  const std::vector<float>& filters = cached_filters(audio.sample_rate, o);  // checks the options first
   const int64_t n = static_cast<int64_t>(audio.samples.size());
-  const int64_t frames = n < o.win_length ? 0 : (n - o.win_length) / o.hop_length + 1;
+  const double hop = static_cast<double>(o.hop_length) * o.time_stretch;
+  auto frame_start = [&](int64_t f) { return static_cast<int64_t>(std::llround(static_cast<double>(f) * hop)); };
+  int64_t frames = n < o.win_length ? 0 : static_cast<int64_t>(static_cast<double>(n - o.win_length) / hop) + 1;
+  while (frames > 0 && frame_start(frames - 1) + o.win_length > n) --frames;
   const int64_t bins = o.n_fft / 2 + 1;
   std::vector<float> window(static_cast<size_t>(o.win_length));
   for (int64_t i = 0; i < o.win_length; ++i)  // periodic Hann, as torch.hann_window's default
@@ -86,7 +99,7 @@ Tensor log_mel(const Audio& audio, const MelOptions& o) {
   std::unique_ptr<fftwf_complex, FreeFloats> spectrum(fftwf_alloc_complex(static_cast<size_t>(bins)));
   fftwf_plan plan;
   {
-    std::lock_guard lock(planner_mutex());
+    std::lock_guard lock(detail::fftw_planner_mutex());
     plan = fftwf_plan_dft_r2c_1d(static_cast<int>(o.n_fft), input.get(), spectrum.get(), FFTW_ESTIMATE);
   }
   if (plan == nullptr) fail("log_mel: FFTW could not plan a transform of {} points", o.n_fft);
@@ -105,7 +118,7 @@ Tensor log_mel(const Audio& audio, const MelOptions& o) {
   std::vector<float> out(static_cast<size_t>(frames * o.n_mels));
   std::vector<double> power(static_cast<size_t>(bins));
   for (int64_t f = 0; f < frames; ++f) {
-    const float* frame = audio.samples.data() + f * o.hop_length;
+    const float* frame = audio.samples.data() + frame_start(f);
     for (int64_t i = 0; i < o.n_fft; ++i) input.get()[i] = i < o.win_length ? frame[i] * window[i] : 0.0f;
     fftwf_execute(plan);
     for (int64_t k = 0; k < bins; ++k) {
@@ -115,11 +128,11 @@ Tensor log_mel(const Audio& audio, const MelOptions& o) {
     for (int64_t m = 0; m < o.n_mels; ++m) {
       double energy = 0;
       for (int64_t k = first[m]; k < end[m]; ++k) energy += power[k] * filters[static_cast<size_t>(k * o.n_mels + m)];
-      out[static_cast<size_t>(f * o.n_mels + m)] = static_cast<float>(std::log(std::max(energy, o.floor)));
+      out[static_cast<size_t>(f * o.n_mels + m)] = std::log(static_cast<float>(std::max(energy, o.floor)));
     }
   }
   {
-    std::lock_guard lock(planner_mutex());
+    std::lock_guard lock(detail::fftw_planner_mutex());
     fftwf_destroy_plan(plan);
   }
   return from_vector(out, Shape{frames, o.n_mels}, {DType::f32});

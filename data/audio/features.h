@@ -1,6 +1,6 @@
 #pragma once
 // Log-mel filterbank features, the input of a speech recogniser:
-//   frame f = samples[f·hop, f·hop + win)   (no padding; a last partial frame is dropped)
+//   frame f = samples[s_f, s_f + win), s_f = round(f·hop·stretch)   (no padding; a last partial frame is dropped)
 //   X_f(k) = FFT_n_fft(frame ⊙ hann)(k), k = 0 … n_fft/2   (FFTW3; periodic Hann window of win samples)
 //   E_f(m) = Σ_k |X_f(k)|² H_m(k)                          (power spectrum through the mel filters)
 //   feature[f, m] = ln max(E_f(m), floor)
@@ -24,6 +24,10 @@ struct MelOptions {
   double f_min = 0;
   double f_max = 0;  // 0: half the sample rate
   double floor = 1e-10;
+  // Frames every hop_length × time_stretch samples: > 1 gives fewer frames, as
+  // a faster tempo would, and moves no frequency (training's pitch and tempo
+  // perturbation; 1 for everything else).
+  double time_stretch = 1;
 };
 
 // (frames, n_mels) float32; zero frames for audio shorter than one window.

@@ -83,23 +83,31 @@ void evaluate(const Options& o, tg::Device device) {
   print_rates("greedy", speech::error_rates(d.greedy, d.references));
   if (o.beam > 1) print_rates(fmt::format("prefix beam {}", o.beam), speech::error_rates(d.beam, d.references));
   if (lm) print_rates(fmt::format("prefix beam {} + LM", o.beam), speech::error_rates(d.fused, d.references));
-  // Per voice, the character error rates: where the errors come from.
-  struct Voice {
+  // Per synthesizer, then per voice, the error rates: where the errors come from.
+  struct Group {
     std::vector<std::string> greedy, fused, references;
   };
-  std::map<std::string, Voice> by_voice;
-  for (size_t i = 0; i < data.size(); ++i) {
-    Voice& v = by_voice[data[i].voice];
-    v.greedy.push_back(d.greedy[i]);
-    if (lm) v.fused.push_back(d.fused[i]);
-    v.references.push_back(d.references[i]);
-  }
-  for (const auto& [voice, v] : by_voice) {
-    fmt::print("  {:24s} {:4d} utterances, greedy CER {:.2f}%", voice, v.references.size(),
-               100 * speech::error_rates(v.greedy, v.references).cer);
-    if (lm) fmt::print(", with LM {:.2f}%", 100 * speech::error_rates(v.fused, v.references).cer);
+  std::map<std::string, Group> by_engine, by_voice;
+  for (size_t i = 0; i < data.size(); ++i)
+    for (Group* g : {&by_engine[speech::engine_of(data[i].voice)], &by_voice[data[i].voice]}) {
+      g->greedy.push_back(d.greedy[i]);
+      if (lm) g->fused.push_back(d.fused[i]);
+      g->references.push_back(d.references[i]);
+    }
+  auto print_group = [&](const std::string& name, const Group& g) {
+    const speech::ErrorRates greedy = speech::error_rates(g.greedy, g.references);
+    fmt::print("  {:34s} {:4d} utterances, greedy CER {:.2f}% WER {:.2f}%", name, g.references.size(), 100 * greedy.cer,
+               100 * greedy.wer);
+    if (lm) {
+      const speech::ErrorRates fused = speech::error_rates(g.fused, g.references);
+      fmt::print(", with LM {:.2f}% / {:.2f}%", 100 * fused.cer, 100 * fused.wer);
+    }
     fmt::print("\n");
-  }
+  };
+  fmt::print("per synthesizer:\n");
+  for (const auto& [engine, g] : by_engine) print_group(engine, g);
+  fmt::print("per voice:\n");
+  for (const auto& [voice, g] : by_voice) print_group(voice, g);
 }
 
 void transcribe(const Options& o, tg::Device device) {
@@ -158,6 +166,19 @@ int main(int argc, char** argv) {
       ->check(cli_checks::between(0, 1000))->capture_default_str();
   train_cmd->add_option("--time-width", t.augment.time_width, "widest time mask, in frames (and at most 10% of the utterance)")
       ->check(cli_checks::between(0, 1e6))->capture_default_str();
+  speech::AudioAugment& audio = t.audio_augment;
+  train_cmd->add_option("--speed", audio.speed, "speed perturbation: each utterance played faster or slower by a factor in [1-F, 1+F] (0: off)")
+      ->check(cli_checks::between(0, 0.3))->capture_default_str();
+  train_cmd->add_option("--pitch", audio.pitch, "pitch perturbation, tempo kept: up or down by up to this many semitones (0: off)")
+      ->check(cli_checks::between(0, 6))->capture_default_str();
+  train_cmd->add_option("--reverb", audio.reverb, "share of utterances put in a synthesized room (0: off)")
+      ->check(cli_checks::between(0, 1))->capture_default_str();
+  train_cmd->add_option("--rt60-low", audio.rt60_low, "the rooms' shortest reverberation time (s)")->check(cli_checks::between(0.05, 3))->capture_default_str();
+  train_cmd->add_option("--rt60-high", audio.rt60_high, "the rooms' longest reverberation time (s)")->check(cli_checks::between(0.05, 3))->capture_default_str();
+  train_cmd->add_option("--noise", audio.noise, "share of utterances with white, pink or brown noise added (0: off)")
+      ->check(cli_checks::between(0, 1))->capture_default_str();
+  train_cmd->add_option("--snr-low", audio.snr_low, "the noise's lowest signal-to-noise ratio (dB)")->check(cli_checks::between(-20, 80))->capture_default_str();
+  train_cmd->add_option("--snr-high", audio.snr_high, "the noise's highest signal-to-noise ratio (dB)")->check(cli_checks::between(-20, 80))->capture_default_str();
   train_cmd->add_option("--seed", t.seed, "initialisation, batch order and dropout")->capture_default_str();
   train_cmd->add_option("--limit", t.limit, "use the first N utterances of each split (0: all)")->check(cli_checks::between(0, 1e12))->capture_default_str();
   train_cmd->add_option("--max-seconds", t.max_seconds, "refuse longer audio (a batch pads every utterance to its longest)")
@@ -219,6 +240,9 @@ int main(int argc, char** argv) {
     const tg::Device device = tg::parse_device(device_name);
     tg::device_backend(device);  // an unusable device fails here, before any data is read
     if (train_cmd->parsed()) {
+      if (t.audio_augment.rt60_low > t.audio_augment.rt60_high || t.audio_augment.snr_low > t.audio_augment.snr_high)
+        tg::fail("speech train: --rt60-low {} and --snr-low {} must not exceed --rt60-high {} and --snr-high {}",
+                 t.audio_augment.rt60_low, t.audio_augment.snr_low, t.audio_augment.rt60_high, t.audio_augment.snr_high);
       t.device = device;
       t.resume_command = fmt::format("speech train --data {} --checkpoint-dir {} --epochs {} --resume", t.data,
                                      t.checkpoint_dir, t.epochs);
