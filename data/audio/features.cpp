@@ -1,10 +1,8 @@
 #include "data/audio/features.h"
 
-#include <fftw3.h>
-
 #include <algorithm>
 #include <cmath>
-#include <memory>
+#include <complex>
 #include <numbers>
 
 #include "core/creation.h"
@@ -92,17 +90,8 @@ Tensor log_mel(const Audio& audio, const MelOptions& o) {
   for (int64_t i = 0; i < o.win_length; ++i)  // periodic Hann, as torch.hann_window's default
     window[i] = static_cast<float>(0.5 - 0.5 * std::cos(2 * std::numbers::pi * static_cast<double>(i) / o.win_length));
 
-  struct FreeFloats {
-    void operator()(void* p) const { fftwf_free(p); }
-  };
-  std::unique_ptr<float, FreeFloats> input(fftwf_alloc_real(static_cast<size_t>(o.n_fft)));
-  std::unique_ptr<fftwf_complex, FreeFloats> spectrum(fftwf_alloc_complex(static_cast<size_t>(bins)));
-  fftwf_plan plan;
-  {
-    std::lock_guard lock(detail::fftw_planner_mutex());
-    plan = fftwf_plan_dft_r2c_1d(static_cast<int>(o.n_fft), input.get(), spectrum.get(), FFTW_ESTIMATE);
-  }
-  if (plan == nullptr) fail("log_mel: FFTW could not plan a transform of {} points", o.n_fft);
+  std::vector<float> input(static_cast<size_t>(o.n_fft));
+  std::vector<std::complex<float>> spectrum(static_cast<size_t>(bins));
 
   // Each triangular filter is zero outside a few bins: summing only its
   // nonzero span [first[m], end[m]) skips exact zeros (power ≥ 0, so the sum
@@ -119,10 +108,10 @@ Tensor log_mel(const Audio& audio, const MelOptions& o) {
   std::vector<double> power(static_cast<size_t>(bins));
   for (int64_t f = 0; f < frames; ++f) {
     const float* frame = audio.samples.data() + frame_start(f);
-    for (int64_t i = 0; i < o.n_fft; ++i) input.get()[i] = i < o.win_length ? frame[i] * window[i] : 0.0f;
-    fftwf_execute(plan);
+    for (int64_t i = 0; i < o.n_fft; ++i) input[i] = i < o.win_length ? frame[i] * window[i] : 0.0f;
+    detail::real_fft_into(input.data(), spectrum.data(), o.n_fft);
     for (int64_t k = 0; k < bins; ++k) {
-      const double re = spectrum.get()[k][0], im = spectrum.get()[k][1];
+      const double re = spectrum[k].real(), im = spectrum[k].imag();
       power[k] = re * re + im * im;
     }
     for (int64_t m = 0; m < o.n_mels; ++m) {
@@ -130,10 +119,6 @@ Tensor log_mel(const Audio& audio, const MelOptions& o) {
       for (int64_t k = first[m]; k < end[m]; ++k) energy += power[k] * filters[static_cast<size_t>(k * o.n_mels + m)];
       out[static_cast<size_t>(f * o.n_mels + m)] = std::log(static_cast<float>(std::max(energy, o.floor)));
     }
-  }
-  {
-    std::lock_guard lock(detail::fftw_planner_mutex());
-    fftwf_destroy_plan(plan);
   }
   return from_vector(out, Shape{frames, o.n_mels}, {DType::f32});
 }

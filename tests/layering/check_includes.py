@@ -66,7 +66,7 @@ PRIVATE_SYSTEM_HEADERS = {
     "zlib.h": ("data/text/",),  # gzip corpora: the text library
     "sentencepiece": ("data/text/subword.cpp",),  # SentencePiece: subword vocabularies, behind data/text/subword.h
     "sndfile.h": ("data/audio/audio_file.cpp",),  # libsndfile: audio files, behind data/audio/audio_file.h
-    "fftw3.h": ("data/audio/features.cpp", "data/audio/fft.cpp"),  # FFTW: the spectra of features.h and augment.h
+    "fftw3.h": ("data/audio/fft.cpp",),  # FFTW: the spectra of data/audio/features.h and augment.h
     "httplib.h": ("tests/", "bench/"),  # cpp-httplib's client: tests and the load benchmark only (serve/ has its own server)
 }
 # A family's backend bodies, by file name suffix: they sit in kernels/ beside
