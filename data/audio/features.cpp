@@ -123,11 +123,10 @@ Tensor log_mel(const Audio& audio, const MelOptions& o) {
   return from_vector(out, Shape{frames, o.n_mels}, {DType::f32});
 }
 
-Tensor normalize_utterance(const Tensor& features) {
-  check_defined(features, "normalize_utterance", "features");
-  if (features.ndim() != 2) fail("normalize_utterance: features must be (frames, channels), got {}", features.shape().str());
-  const int64_t frames = features.size(0), channels = features.size(1);
-  std::vector<double> values = features.to_vector<double>();
+namespace {
+// Each column of a (frames, channels) row-major matrix to mean 0 and deviation 1, in double.
+template <typename T>
+std::vector<T> normalized_columns(std::vector<T> values, int64_t frames, int64_t channels) {
   for (int64_t c = 0; c < channels; ++c) {
     double mean = 0, square = 0;
     for (int64_t f = 0; f < frames; ++f) mean += values[f * channels + c];
@@ -135,9 +134,22 @@ Tensor normalize_utterance(const Tensor& features) {
     for (int64_t f = 0; f < frames; ++f) square += (values[f * channels + c] - mean) * (values[f * channels + c] - mean);
     const double std = std::sqrt(square / std::max<int64_t>(frames, 1));
     for (int64_t f = 0; f < frames; ++f)
-      values[f * channels + c] = std > 1e-12 ? (values[f * channels + c] - mean) / std : 0.0;
+      values[f * channels + c] = static_cast<T>(std > 1e-12 ? (values[f * channels + c] - mean) / std : 0.0);
   }
-  return from_vector(values, features.shape(), {features.dtype(), features.device()});
+  return values;
+}
+}  // namespace
+
+Tensor normalize_utterance(const Tensor& features) {
+  check_defined(features, "normalize_utterance", "features");
+  if (features.ndim() != 2) fail("normalize_utterance: features must be (frames, channels), got {}", features.shape().str());
+  const int64_t frames = features.size(0), channels = features.size(1);
+  // float32 stays float32 all the way (no cast kernel: training's feature thread keeps off the pool).
+  if (features.dtype() == DType::f32)
+    return from_vector(normalized_columns(features.to_vector<float>(), frames, channels), features.shape(),
+                       {DType::f32, features.device()});
+  return from_vector(normalized_columns(features.to_vector<double>(), frames, channels), features.shape(),
+                     {features.dtype(), features.device()});
 }
 
 }  // namespace tg::audio
