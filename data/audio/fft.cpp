@@ -22,9 +22,10 @@ std::mutex& fftw_planner_mutex() {
 // which is thread-safe).
 enum class Direction { forward, inverse };
 fftwf_plan cached_plan(Direction direction, int64_t n) {
-  static std::map<std::pair<Direction, int64_t>, fftwf_plan> plans;
+  // Never destroyed: the plans live as long as the process (and stay reachable for LeakSanitizer).
+  static auto* plans = new std::map<std::pair<Direction, int64_t>, fftwf_plan>;
   std::lock_guard lock(fftw_planner_mutex());
-  fftwf_plan& plan = plans[{direction, n}];
+  fftwf_plan& plan = (*plans)[{direction, n}];
   if (plan == nullptr) {
     std::vector<float> real(static_cast<size_t>(n));
     std::vector<std::complex<float>> bins(static_cast<size_t>(n / 2 + 1));
