@@ -7,6 +7,7 @@
 // off leaves the others' draws alone.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 #include <random>
@@ -62,6 +63,12 @@ double band_power(const std::vector<float>& x, double lo, double hi) {
     sum += re * re + im * im;
   }
   return sum;
+}
+
+// The mel channel with the most energy in one frame of (frames, channels) features.
+int64_t loudest_band(const tg::Tensor& features, int64_t frame) {
+  const std::vector<float> row = tg::select(features, 0, frame).to_vector<float>();
+  return std::max_element(row.begin(), row.end()) - row.begin();
 }
 
 }  // namespace
@@ -163,10 +170,6 @@ TEST_CASE("log_mel's time stretch: fewer frames by its factor, the same frequenc
   const tg::Tensor p = tg::audio::log_mel(a, plain), s = tg::audio::log_mel(a, stretched);
   CHECK(p.size(0) == (32000 - 400) / 160 + 1);
   CHECK(s.size(0) == static_cast<int64_t>((32000 - 400) / (160 * 1.25)) + 1);
-  auto loudest_band = [](const tg::Tensor& f, int64_t frame) {
-    const std::vector<float> row = tg::select(f, 0, frame).to_vector<float>();
-    return std::max_element(row.begin(), row.end()) - row.begin();
-  };
   CHECK(loudest_band(p, 10) == loudest_band(s, 10));
   tg::audio::MelOptions one;
   one.time_stretch = 1;
@@ -204,11 +207,7 @@ TEST_CASE("augmented_features: off is features_of; the seed fixes every bit; spe
   uint64_t up = 1;
   while (speech::draw_augment(pitch, up).pitch_semitones < 3) ++up;
   const Audio clean = tone(700, 24000, 0.3);
-  auto loudest_band = [](const tg::Tensor& f) {
-    const std::vector<float> row = tg::select(f, 0, 50).to_vector<float>();
-    return std::max_element(row.begin(), row.end()) - row.begin();
-  };
-  CHECK(loudest_band(speech::augmented_features(clean, pitch, up)) > loudest_band(speech::features_of(clean)));
+  CHECK(loudest_band(speech::augmented_features(clean, pitch, up), 50) > loudest_band(speech::features_of(clean), 50));
 
   // Switching one change off leaves the others' draws as they were.
   const speech::AudioAugment no_noise{.speed = 0.1, .pitch = 2, .reverb = 1, .noise = 0};

@@ -182,8 +182,9 @@ void train(TrainOptions& o, const std::function<bool(const std::string&)>& given
 
   const Clock::time_point start = Clock::now();
   const ReadOptions reading{.limit = o.limit, .max_seconds = o.max_seconds};
-  const std::vector<Utterance> train_set =
-      read_split(o.data, "train", {.limit = o.limit, .max_seconds = o.max_seconds, .keep_audio = o.audio_augment.on()});
+  ReadOptions training = reading;
+  training.keep_audio = o.audio_augment.on();  // the augmentation reads the waveforms every epoch
+  const std::vector<Utterance> train_set = read_split(o.data, "train", training);
   const std::vector<Utterance> val_set = read_split(o.data, "val", reading);
   fmt::print("data: {} train, {} val utterances from {} (features {:.1f} s)\n", train_set.size(), val_set.size(), o.data,
              seconds_since(start));
