@@ -9,12 +9,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <complex>
 #include <numbers>
 #include <random>
 #include <vector>
 
 #include "apps/speech/audio_augment.h"
 #include "apps/speech/speech_data.h"
+#include "data/audio/fft.h"
 #include "tapegrad.h"
 #include "tapegrad_audio.h"
 
@@ -178,6 +180,60 @@ TEST_CASE("log_mel's time stretch: fewer frames by its factor, the same frequenc
   CHECK_THROWS_WITH_AS(tg::audio::log_mel(a, stretched), doctest::Contains("time_stretch must be in [0.25, 4], got 5"), tg::Error);
 }
 
+TEST_CASE("the FFTs: sizes of a few kinds an octave, at most a fifth past n; transforms equal the DFT and invert") {
+  using tg::audio::detail::fft_size_for;
+  for (int64_t n = 1; n <= 200000; n += n < 100 ? 1 : 997) {
+    CAPTURE(n);
+    const int64_t size = fft_size_for(n);
+    int64_t odd = size;
+    while (odd % 2 == 0 && odd > 30) odd /= 2;
+    CHECK(size >= n);
+    if (n <= 16) CHECK((size & (size - 1)) == 0);
+    else CHECK((odd == 16 || odd == 18 || odd == 20 || odd == 24 || odd == 27 || odd == 30));
+    if (n > 16) CHECK(size <= 1.25 * static_cast<double>(n));
+  }
+  std::mt19937_64 rng(3);
+  std::vector<float> x(1100);
+  for (float& v : x) v = std::normal_distribution<float>()(rng);
+  const int64_t size = fft_size_for(1100);
+  REQUIRE(size == 1152);
+  const std::vector<std::complex<float>> spectrum = tg::audio::detail::real_fft(x.data(), 1100, size);
+  REQUIRE(spectrum.size() == static_cast<size_t>(size / 2 + 1));
+  for (const int64_t k : {0, 1, 17, 300, 576}) {
+    std::complex<double> direct = 0;
+    for (int64_t t = 0; t < 1100; ++t) direct += static_cast<double>(x[t]) * std::polar(1.0, -2 * std::numbers::pi * k * t / size);
+    CHECK(std::abs(std::complex<double>(spectrum[k]) - direct) < 1e-3 * std::sqrt(1100.0));
+  }
+  const std::vector<float> back = tg::audio::detail::inverse_real_fft(spectrum, size);
+  for (int64_t t = 0; t < size; ++t) CHECK(back[t] / size == doctest::Approx(t < 1100 ? x[t] : 0.0f).epsilon(1e-4).scale(1));
+}
+
+TEST_CASE("log_mel's frequency warp: the filters' frequencies times the warp below the knee, f_max kept, 1 is plain") {
+  const int rate = 16000;
+  for (const double warp : {0.9, 1.1}) {
+    CAPTURE(warp);
+    tg::audio::MelOptions warped;
+    warped.frequency_warp = warp;
+    const std::vector<double> plain = tg::audio::mel_centres(rate, {}), moved = tg::audio::mel_centres(rate, warped);
+    const double knee = 0.85 * 8000 / std::max(warp, 1.0);
+    for (size_t m = 0; m < plain.size(); ++m) {
+      CAPTURE(m);
+      if (plain[m] <= knee) CHECK(moved[m] == doctest::Approx(plain[m] * warp).epsilon(1e-12));
+      else CHECK((moved[m] > moved[m - 1] && moved[m] < 8000));  // the line to f_max, still rising
+    }
+    // A tone at 1 kHz lands in the band whose warped centre is nearest 1 kHz: the plain band of 1 kHz / warp.
+    const tg::Tensor features = tg::audio::log_mel(tone(1000, 16000), warped);
+    const int64_t band = loudest_band(features, 20);
+    CHECK(std::abs(moved[static_cast<size_t>(band)] - 1000) < 0.6 * (moved[static_cast<size_t>(band) + 1] - moved[static_cast<size_t>(band) - 1]));
+    CHECK(band != loudest_band(tg::audio::log_mel(tone(1000, 16000), {}), 20));
+  }
+  tg::audio::MelOptions one;
+  one.frequency_warp = 1;
+  CHECK(tg::audio::log_mel(tone(440, 8000), one).to_vector<float>() == tg::audio::log_mel(tone(440, 8000), {}).to_vector<float>());
+  one.frequency_warp = 3;
+  CHECK_THROWS_WITH_AS(tg::audio::log_mel(tone(440, 8000), one), doctest::Contains("frequency_warp must be in [0.5, 2], got 3"), tg::Error);
+}
+
 TEST_CASE("augmented_features: off is features_of; the seed fixes every bit; speed moves the frames, pitch the bands") {
   std::mt19937_64 rng(11);
   Audio a = tone(700, 24000, 0.3);
@@ -219,6 +275,22 @@ TEST_CASE("augmented_features: off is features_of; the seed fixes every bit; spe
     CHECK(with.noise);
     CHECK_FALSE(without.noise);
   }
+  // The formant warp is drawn after every other number: switching it on moves none of them.
+  const speech::AudioAugment warped{.speed = 0.1, .pitch = 2, .reverb = 1, .noise = 1, .warp = 0.1};
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    const speech::AugmentDraw with = speech::draw_augment(warped, seed), without = speech::draw_augment(all, seed);
+    CHECK(with.speed == without.speed);
+    CHECK(with.snr_db == without.snr_db);
+    CHECK(with.colour == without.colour);
+    CHECK((with.warp >= 0.9 && with.warp <= 1.1 && with.warp != 1));
+    CHECK(without.warp == 1);
+  }
+  // A warp alone keeps the frames and changes the features (the bands themselves: log_mel's warp test).
+  const speech::AudioAugment warp_only{.warp = 0.2};
+  const tg::Tensor warped_features = speech::augmented_features(a, warp_only, 7);
+  CHECK(warped_features.size(0) == plain.size(0));
+  CHECK(warped_features.to_vector<float>() != plain.to_vector<float>());
+
   // The shares: noise on about half the utterances at 0.5.
   int noisy = 0;
   for (uint64_t seed = 1; seed <= 1000; ++seed) noisy += speech::draw_augment({.noise = 0.5}, seed).noise;

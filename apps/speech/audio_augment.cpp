@@ -26,8 +26,10 @@ AugmentDraw draw_augment(const AudioAugment& o, uint64_t seed) {
   const double reverb = uniform(rng, 0, 1), rt60 = uniform(rng, o.rt60_low, o.rt60_high), ratio = uniform(rng, 0, 10);
   const double noise = uniform(rng, 0, 1), snr = uniform(rng, o.snr_low, o.snr_high);
   const int colour = std::uniform_int_distribution<int>(0, 2)(rng);
+  const double warp = uniform(rng, 1 - o.warp, 1 + o.warp);  // last: the numbers before it are drawn as they were
   if (o.speed > 0) d.speed = speed;
   if (o.pitch > 0) d.pitch_semitones = semitones;
+  if (o.warp > 0) d.warp = warp;
   if (reverb < o.reverb) d.reverb = true, d.rt60 = rt60, d.direct_to_reverb_db = ratio;
   if (noise < o.noise) d.noise = true, d.snr_db = snr, d.colour = colour;
   return d;
@@ -50,6 +52,7 @@ tg::Tensor augmented_features(const tg::audio::Audio& audio, const AudioAugment&
   }
   tg::audio::MelOptions mel = mel_options();
   mel.time_stretch = 1 / pitch;  // the pitch's speed-up undone in time
+  mel.frequency_warp = d.warp;
   return tg::audio::normalize_utterance(tg::audio::log_mel(changed, mel));
 }
 
@@ -61,6 +64,7 @@ std::string describe(const AudioAugment& o) {
   if (o.pitch > 0) add(fmt::format("pitch ±{:g} semitones", o.pitch));
   if (o.reverb > 0) add(fmt::format("reverb {:g}% (RT60 {:g}-{:g} s)", 100 * o.reverb, o.rt60_low, o.rt60_high));
   if (o.noise > 0) add(fmt::format("noise {:g}% (white/pink/brown, SNR {:g}-{:g} dB)", 100 * o.noise, o.snr_low, o.snr_high));
+  if (o.warp > 0) add(fmt::format("formant warp ±{:g}%", 100 * o.warp));
   return s;
 }
 

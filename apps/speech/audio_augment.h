@@ -15,6 +15,9 @@
 //            [rt60_low, rt60_high] s, direct-to-reverberant ratio in [0, 10] dB
 //   noise    with probability `noise`, white, pink or brown noise (evenly) at
 //            an SNR in [snr_low, snr_high] dB
+//   warp     the formants moved by a factor in [1 − warp, 1 + warp], the
+//            pitch kept: the mel filters' frequencies warped (vocal tract
+//            length perturbation, tg::audio::MelOptions::frequency_warp)
 //
 // then the log-mel features, normalised per utterance (SpecAugment's masks
 // come after, on the batch: speech_data.h).
@@ -27,14 +30,14 @@
 namespace speech {
 
 struct AudioAugment {
-  double speed = 0, pitch = 0, reverb = 0, noise = 0;
+  double speed = 0, pitch = 0, reverb = 0, noise = 0, warp = 0;
   double rt60_low = 0.2, rt60_high = 0.8, snr_low = 5, snr_high = 30;
-  bool on() const { return speed > 0 || pitch > 0 || reverb > 0 || noise > 0; }
+  bool on() const { return speed > 0 || pitch > 0 || reverb > 0 || noise > 0 || warp > 0; }
 };
 
 // What one utterance gets, drawn from `seed`.
 struct AugmentDraw {
-  double speed = 1, pitch_semitones = 0;
+  double speed = 1, pitch_semitones = 0, warp = 1;
   bool reverb = false, noise = false;
   double rt60 = 0, direct_to_reverb_db = 0, snr_db = 0;
   int colour = 0;  // tg::audio::NoiseColour

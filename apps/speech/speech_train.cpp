@@ -3,17 +3,18 @@
 #include <fmt/format.h>
 
 #include <chrono>
-#include <future>
 #include <memory>
 #include <tuple>
 
 #include "core/generator.h"
 #include "core/grad_mode.h"
+#include "core/threads.h"
 #include "nn/checkpoint.h"
 #include "ops/ctc_loss.h"
 #include "optim/adam.h"
 #include "optim/clip_grad.h"
 #include "optim/lr_schedule.h"
+#include "apps/speech/shared_work.h"
 #include "apps/speech/speech_eval.h"
 #include "train/harness.h"
 #include "train/stop_signal.h"
@@ -44,7 +45,7 @@ void bind_settings(TrainOptions& o, tg::train::RunSettings& settings,
   AudioAugment& a = o.audio_augment;
   const AudioAugment defaults;
   for (auto [flag, value, absent] : {std::tuple{"--speed", &a.speed, 0.0}, {"--pitch", &a.pitch, 0.0}, {"--reverb", &a.reverb, 0.0},
-                                     {"--noise", &a.noise, 0.0}, {"--rt60-low", &a.rt60_low, defaults.rt60_low},
+                                     {"--noise", &a.noise, 0.0}, {"--warp", &a.warp, 0.0}, {"--rt60-low", &a.rt60_low, defaults.rt60_low},
                                      {"--rt60-high", &a.rt60_high, defaults.rt60_high}, {"--snr-low", &a.snr_low, defaults.snr_low},
                                      {"--snr-high", &a.snr_high, defaults.snr_high}}) {
     settings.bind(flag, *value, given(flag));
@@ -101,35 +102,42 @@ class SpeechJob : public tg::train::TrainingJob {
     return {.loss = value, .weight = static_cast<double>(indices.size()), .grad_norm = norm};
   }
 
-  // Batch b's augmented features: made on a thread beside the previous step when that one was in
-  // this epoch, and the next batch's started there now. They depend only on their seeds, so where
-  // they are made changes no bit; the thread keeps off the pool the step's kernels use.
+  // Batch b's augmented features. The next batch's are started beside the step on one thread at background
+  // priority; when the step needs them, its own thread makes those not yet begun. (A thread beside the
+  // step at the usual priority slowed the step more than the features cost: on two cores the operating
+  // system took turns between it and the kernels' threads.) Each utterance depends only on its seed, so
+  // which thread makes it changes no bit.
   std::vector<tg::Tensor> take_augmented(int64_t epoch, int64_t b) {
     if (!o_.audio_augment.on()) return {};
-    std::vector<tg::Tensor> features;
-    if (next_.valid() && next_epoch_ == epoch && next_batch_ == b) {
-      features = next_.get();
-    } else {
-      if (next_.valid()) next_.get();  // another position's (a run stopped and resumed in one process)
-      features = augmented_batch(epoch, plan_[static_cast<size_t>(b)]);
+    std::unique_ptr<PendingFeatures> now = std::move(next_);
+    if (!now || now->epoch != epoch || now->batch != b) {  // an epoch's first batch, or a resumed run's
+      now.reset();
+      now = start_features(epoch, b, tg::num_threads() - 1, /*background=*/false);
     }
-    if (b + 1 < static_cast<int64_t>(plan_.size())) {
-      next_epoch_ = epoch, next_batch_ = b + 1;
-      next_ = std::async(std::launch::async, [this, epoch, indices = plan_[static_cast<size_t>(b + 1)]] {
-        return augmented_batch(epoch, indices);
-      });
-    }
-    return features;
+    now->work->finish();
+    if (b + 1 < static_cast<int64_t>(plan_.size())) next_ = start_features(epoch, b + 1, 1, /*background=*/true);
+    return std::move(now->features);
   }
 
-  // Each utterance's features from its audio changed as drawn from (seed, epoch, utterance).
-  std::vector<tg::Tensor> augmented_batch(int64_t epoch, const std::vector<size_t>& indices) const {
+  struct PendingFeatures {
+    int64_t epoch, batch;
     std::vector<tg::Tensor> features;
-    for (const size_t u : indices) {
+    std::unique_ptr<SharedWork> work;  // after `features`: stopped before they go
+  };
+
+  // Each utterance's features from its audio changed as drawn from (seed, epoch, utterance).
+  std::unique_ptr<PendingFeatures> start_features(int64_t epoch, int64_t b, int threads, bool background) const {
+    auto pending = std::make_unique<PendingFeatures>();
+    const std::vector<size_t>& indices = plan_[static_cast<size_t>(b)];
+    pending->epoch = epoch, pending->batch = b;
+    pending->features.resize(indices.size());
+    pending->work = std::make_unique<SharedWork>(indices.size(), [this, epoch, indices, out = pending->features.data()](size_t i) {
+      const size_t u = indices[i];
       const uint64_t seed = (o_.seed * 1000003 + static_cast<uint64_t>(epoch + 1)) * 1000000007ULL + u;
-      features.push_back(augmented_features(train_[u].audio, o_.audio_augment, seed));
-    }
-    return features;
+      out[i] = augmented_features(train_[u].audio, o_.audio_augment, seed);
+    });
+    pending->work->start_beside(threads, background);
+    return pending;
   }
 
   void update() override {
@@ -157,8 +165,7 @@ class SpeechJob : public tg::train::TrainingJob {
   std::unique_ptr<tg::optim::CosineAnnealingLR> cosine_;
   std::vector<tg::Tensor> params_;  // what clipping reads every step
   std::vector<std::vector<size_t>> plan_;  // the epoch's batches
-  std::future<std::vector<tg::Tensor>> next_;  // the next batch's augmented features, in the making
-  int64_t next_epoch_ = -1, next_batch_ = -1;
+  std::unique_ptr<PendingFeatures> next_;  // the next batch's augmented features, in the making
 };
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }

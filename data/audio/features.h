@@ -28,6 +28,11 @@ struct MelOptions {
   // a faster tempo would, and moves no frequency (training's pitch and tempo
   // perturbation; 1 for everything else).
   double time_stretch = 1;
+  // Vocal tract length perturbation (Jaitly & Hinton 2013): every filter's
+  // frequencies f × warp up to a knee at 0.85 f_max / max(warp, 1), then a
+  // straight line from there to f_max (which stays): the formants of a
+  // longer (warp > 1) or shorter vocal tract, the pitch unmoved. 1: none.
+  double frequency_warp = 1;
 };
 
 // (frames, n_mels) float32; zero frames for audio shorter than one window.

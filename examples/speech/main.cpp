@@ -171,6 +171,8 @@ int main(int argc, char** argv) {
       ->check(cli_checks::between(0, 0.3))->capture_default_str();
   train_cmd->add_option("--pitch", audio.pitch, "pitch perturbation, tempo kept: up or down by up to this many semitones (0: off)")
       ->check(cli_checks::between(0, 6))->capture_default_str();
+  train_cmd->add_option("--warp", audio.warp, "formant warp, pitch kept: the mel filters' frequencies × a factor in [1-F, 1+F] (vocal tract length perturbation; 0: off)")
+      ->check(cli_checks::between(0, 0.3))->capture_default_str();
   train_cmd->add_option("--reverb", audio.reverb, "share of utterances put in a synthesized room (0: off)")
       ->check(cli_checks::between(0, 1))->capture_default_str();
   train_cmd->add_option("--rt60-low", audio.rt60_low, "the rooms' shortest reverberation time (s)")->check(cli_checks::between(0.05, 3))->capture_default_str();
