@@ -3,16 +3,19 @@
 # off: the same corpus, model, seed and batches, ROUNDS rounds alternating the
 # two, each STEPS updates; the medians of the trainer's utterances per second
 # (its progress line, over the epoch so far) and their ratio. The augmented
-# features of the next batch are made on a thread beside the step
-# (apps/speech/speech_train.cpp), so the ratio says whether that keeps up.
+# features of the next batch are made on a thread beside the step at
+# background priority, the step's own thread making those not yet begun when
+# it needs them (apps/speech/speech_train.cpp), so the ratio says whether
+# that keeps up. The first batches also make the FFT plans of new lengths:
+# fewer steps than the default count them more.
 # Knobs: DATA (a corpus of scripts/synthesize-speech.sh; required) BUILD_DIR [build]
-# ROUNDS [3] STEPS [100] THREADS [2]
+# ROUNDS [3] STEPS [150] THREADS [2]
 # MODEL ["--channels 128 --hidden 128 --layers 2 --batch-size 16"]
 # AUGMENT ["--speed 0.1 --pitch 2 --reverb 0.3 --noise 0.5"]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 data=${DATA:?set DATA to a corpus folder (scripts/synthesize-speech.sh)}
-build_dir=${BUILD_DIR:-build} rounds=${ROUNDS:-3} steps=${STEPS:-100} threads=${THREADS:-2}
+build_dir=${BUILD_DIR:-build} rounds=${ROUNDS:-3} steps=${STEPS:-150} threads=${THREADS:-2}
 model=${MODEL:---channels 128 --hidden 128 --layers 2 --batch-size 16}
 augment=${AUGMENT:---speed 0.1 --pitch 2 --reverb 0.3 --noise 0.5}
 ninja -C "$build_dir" examples/speech >/dev/null

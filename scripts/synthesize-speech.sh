@@ -17,6 +17,11 @@
 #                     espeak-ng,flite,festival; one not installed is skipped, and said)
 #     --hold-out E    the synthesizer kept out of training and validation
 #                     (default festival; none: no heldout split)
+#     --share-speakers  keep in training the other engines' voices made from the
+#                     held-out synthesizer's speakers (flite's kal16 and slt for
+#                     festival): the synthesizer stays unheard, those speakers
+#                     do not (default: left out; festival's ked_diphone is then
+#                     the one held-out voice whose speaker is never heard)
 #     --noise LEVEL   mix in white noise of this amplitude (e.g. 0.01; default none)
 #     --jobs N        parallel synthesizers (default: the number of cores)
 #     --seed N        voices, rates and pitches (default 1)
@@ -47,7 +52,7 @@
 set -euo pipefail
 
 text="" lines=8000 n_val=300 n_test=500 noise="" jobs=$(nproc) seed=1 voices=many perturb=0.1 out=""
-engines="espeak-ng,flite,festival" hold_out=festival
+engines="espeak-ng,flite,festival" hold_out=festival share_speakers=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --text) text=$2; shift 2 ;;
@@ -56,6 +61,7 @@ while [[ $# -gt 0 ]]; do
     --test) n_test=$2; shift 2 ;;
     --engines) engines=$2; shift 2 ;;
     --hold-out) hold_out=$2; shift 2 ;;
+    --share-speakers) share_speakers=1; shift ;;
     --noise) noise=$2; shift 2 ;;
     --jobs) jobs=$2; shift 2 ;;
     --seed) seed=$2; shift 2 ;;
@@ -137,13 +143,13 @@ esac
 if [[ "$hold_out" == espeak-ng ]]; then
   echo "synthesize-speech: espeak-ng reads the test split; hold out flite or festival" >&2; exit 2
 fi
-# Held-out voices; training voices of the other engines are those of no held-out speaker.
+# Held-out voices; training voices of the other engines are those of no held-out speaker (unless shared).
 held=() others=() held_speakers=" "
 for v in "${available[@]}"; do
   if [[ "${v%%:*}" == "$hold_out" ]]; then held+=("${v%:*}"); held_speakers+="${v##*:} "; fi
 done
 for v in "${available[@]}"; do
-  if [[ "${v%%:*}" != "$hold_out" && "$held_speakers" != *" ${v##*:} "* ]]; then others+=("${v%:*}"); fi
+  if [[ "${v%%:*}" != "$hold_out" && ($share_speakers == 1 || "$held_speakers" != *" ${v##*:} "*) ]]; then others+=("${v%:*}"); fi
 done
 if [[ "$hold_out" != none && ${#held[@]} -eq 0 ]]; then
   echo "synthesize-speech: the held-out synthesizer $hold_out is not available: no heldout split" >&2

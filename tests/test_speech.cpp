@@ -131,6 +131,22 @@ int64_t output_frames(int64_t minutes) {
 
 }  // namespace
 
+TEST_CASE("plan_batches: batches of neighbours in the given lengths, every utterance once; seed 0 sorted, a seed shuffles whole batches") {
+  const std::vector<double> lengths = {5, 1, 9, 3, 7, 2, 8, 4, 6, 0};
+  const std::vector<std::vector<size_t>> sorted = speech::plan_batches(lengths, 3, 0);
+  REQUIRE(sorted.size() == 4);
+  CHECK(sorted[0] == std::vector<size_t>{9, 1, 5});
+  CHECK(sorted[1] == std::vector<size_t>{3, 7, 0});
+  CHECK(sorted[2] == std::vector<size_t>{8, 4, 6});
+  CHECK(sorted[3] == std::vector<size_t>{2});
+  std::vector<std::vector<size_t>> shuffled = speech::plan_batches(lengths, 3, 7);
+  CHECK(shuffled == speech::plan_batches(lengths, 3, 7));
+  std::sort(shuffled.begin(), shuffled.end());
+  std::vector<std::vector<size_t>> expected = sorted;
+  std::sort(expected.begin(), expected.end());
+  CHECK(shuffled == expected);
+}
+
 TEST_CASE("characters: encode and decode; a character outside the set is named") {
   const std::vector<int64_t> ids = speech::encode_text("it's a dog");
   CHECK(ids.size() == 10);

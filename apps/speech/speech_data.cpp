@@ -174,10 +174,15 @@ std::string normalize_transcript(const std::string& text) {
 }
 
 std::vector<std::vector<size_t>> plan_batches(const std::vector<Utterance>& data, int64_t batch_size, uint64_t seed) {
-  std::vector<size_t> order(data.size());
+  std::vector<double> lengths;
+  for (const Utterance& u : data) lengths.push_back(static_cast<double>(u.features.size(0)));
+  return plan_batches(lengths, batch_size, seed);
+}
+
+std::vector<std::vector<size_t>> plan_batches(const std::vector<double>& lengths, int64_t batch_size, uint64_t seed) {
+  std::vector<size_t> order(lengths.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return data[a].features.size(0) < data[b].features.size(0); });
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return lengths[a] < lengths[b]; });
   std::vector<std::vector<size_t>> batches;
   for (size_t i = 0; i < order.size(); i += static_cast<size_t>(batch_size))
     batches.emplace_back(order.begin() + i, order.begin() + std::min(order.size(), i + static_cast<size_t>(batch_size)));

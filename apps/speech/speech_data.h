@@ -65,6 +65,8 @@ struct Batch {
 // Batches of up to `batch_size` utterances of similar length (sorted, then
 // shuffled by batch with `seed`; seed 0 keeps the sorted order).
 std::vector<std::vector<size_t>> plan_batches(const std::vector<Utterance>& data, int64_t batch_size, uint64_t seed);
+// The same by given lengths (training's, after the speed drawn for the epoch: a batch pads to its longest).
+std::vector<std::vector<size_t>> plan_batches(const std::vector<double>& lengths, int64_t batch_size, uint64_t seed);
 // `features`, when given, replaces each utterance's stored features (one per index: augmented audio's).
 Batch make_batch(const std::vector<Utterance>& data, const std::vector<size_t>& indices,
                  const std::vector<tg::Tensor>& features = {});

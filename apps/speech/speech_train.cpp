@@ -79,9 +79,24 @@ class SpeechJob : public tg::train::TrainingJob {
   tg::nn::Metadata model_metadata() const override { return config_metadata(model_.config()); }
   int64_t parameter_count() const { return model_.parameter_count(); }
 
+  // Batches of similar length as the epoch plays them: an utterance sped up by s has 1/s of its frames.
   int64_t plan_epoch(int64_t epoch) override {
-    plan_ = plan_batches(train_, o_.batch_size, o_.seed * 1000 + static_cast<uint64_t>(epoch + 1));
+    const uint64_t seed = o_.seed * 1000 + static_cast<uint64_t>(epoch + 1);
+    if (o_.audio_augment.speed > 0) {
+      std::vector<double> lengths;
+      for (size_t u = 0; u < train_.size(); ++u)
+        lengths.push_back(static_cast<double>(train_[u].features.size(0)) /
+                          draw_augment(o_.audio_augment, utterance_seed(epoch, u)).speed);
+      plan_ = plan_batches(lengths, o_.batch_size, seed);
+    } else {
+      plan_ = plan_batches(train_, o_.batch_size, seed);
+    }
     return static_cast<int64_t>(plan_.size());
+  }
+
+  // What utterance u's audio changes are drawn from in an epoch.
+  uint64_t utterance_seed(int64_t epoch, size_t u) const {
+    return (o_.seed * 1000003 + static_cast<uint64_t>(epoch + 1)) * 1000000007ULL + u;
   }
 
   // The audio's changes drawn per (seed, epoch, utterance), SpecAugment and dropout masks per (seed, epoch,
@@ -133,8 +148,7 @@ class SpeechJob : public tg::train::TrainingJob {
     pending->features.resize(indices.size());
     pending->work = std::make_unique<SharedWork>(indices.size(), [this, epoch, indices, out = pending->features.data()](size_t i) {
       const size_t u = indices[i];
-      const uint64_t seed = (o_.seed * 1000003 + static_cast<uint64_t>(epoch + 1)) * 1000000007ULL + u;
-      out[i] = augmented_features(train_[u].audio, o_.audio_augment, seed);
+      out[i] = augmented_features(train_[u].audio, o_.audio_augment, utterance_seed(epoch, u));
     });
     pending->work->start_beside(threads, background);
     return pending;
