@@ -1,10 +1,12 @@
 // Training's audio augmentation, each change checked for what it promises:
 // a speed factor divides the duration and multiplies the frequencies by it;
 // noise has its colour's spectrum and the asked power ratio; a room's impulse
-// response decays and weighs as asked; log_mel's time stretch moves frames,
-// not frequencies; the recogniser's augmented features are its plain ones with
-// everything off, the same bits for the same seed, and each change switched
-// off leaves the others' draws alone.
+// response decays and weighs as asked; the FFTs behind them equal the DFT at
+// the sizes they pick; log_mel's time stretch moves frames, not frequencies,
+// and its frequency warp moves the filters, not the frames; the recogniser's
+// augmented features are its plain ones with everything off, the same bits
+// for the same seed, and each change switched off leaves the others' draws
+// alone.
 #include <doctest/doctest.h>
 
 #include <algorithm>
