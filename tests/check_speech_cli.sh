@@ -57,10 +57,10 @@ expect "nothing to train: 3 epochs of --epochs 3 finished already (raise --epoch
 # The audio augmentation: said, kept in the run's settings, and drawn from the seed, so that two
 # epochs straight and the same run stopped after its first epoch (2 steps) and resumed give the same
 # weights, bit for bit.
-augment=(--speed 0.1 --pitch 2 --reverb 0.5 --noise 0.5)
+augment=(--speed 0.1 --pitch 2 --reverb 0.5 --noise 0.5 --warp 0.1)
 "$speech" train --data "$dir/corpus" --epochs 2 "${tiny[@]}" "${augment[@]}" --checkpoint-dir "$dir/aug2" >"$dir/aug2.log" 2>&1 ||
   { cat "$dir/aug2.log"; fail "train with augmentation"; }
-expect "audio augmentation: speed ±10%, pitch ±2 semitones, reverb 50% (RT60 0.2-0.8 s), noise 50% (white/pink/brown, SNR 5-30 dB)" "$dir/aug2.log"
+expect "audio augmentation: speed ±10%, pitch ±2 semitones, reverb 50% (RT60 0.2-0.8 s), noise 50% (white/pink/brown, SNR 5-30 dB), formant warp ±10%" "$dir/aug2.log"
 "$speech" train --data "$dir/corpus" --epochs 2 --max-steps 2 "${tiny[@]}" "${augment[@]}" --checkpoint-dir "$dir/aug1" >"$dir/aug1.log" 2>&1 &&
   "$speech" train --data "$dir/corpus" --epochs 2 --resume "${tiny[@]}" --checkpoint-dir "$dir/aug1" >"$dir/aug1r.log" 2>&1 ||
   { cat "$dir/aug1.log" "$dir/aug1r.log"; fail "train with augmentation, resumed"; }
