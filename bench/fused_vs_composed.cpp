@@ -5,7 +5,7 @@
 //
 //   additive_score(keys, query, v)       vs  matmul(tanh(keys + query), v)
 //   cross_entropy (log_softmax_nll node) vs  log_softmax, then index_select of each row's target
-//   linear(x, w, b)                      vs  matmul(x, w) + b
+//   linear(x, w, b)                      vs  matmul(x, wᵀ) + b
 //
 // Output, one line per pair and variant (median of --reps forward+backward runs):
 //   fused_vs_composed op=additive_score variant=fused ms=.. saved_mb=..
@@ -102,11 +102,11 @@ int main(int argc, char** argv) {
     return tg::mean(tg::index_select(tg::reshape(logp, {-1}), 0, picked)) * -1.0;
   });
 
-  // The output projection: x (T·B, F) @ w (F, V) + b (V).
+  // The output projection: x (T·B, F) @ wᵀ + b (V), w (V, F).
   const Tensor x = tg::randn({rows, o.features}, trainable, gen);
-  const Tensor w = tg::randn({o.features, o.vocab}, trainable, gen);
+  const Tensor w = tg::randn({o.vocab, o.features}, trainable, gen);
   const Tensor b = tg::randn({o.vocab}, trainable, gen);
   measure("linear", "fused", o, [&] { return tg::sum(tg::linear(x, w, b)); });
-  measure("linear", "composed", o, [&] { return tg::sum(tg::matmul(x, w) + b); });
+  measure("linear", "composed", o, [&] { return tg::sum(tg::matmul(x, tg::transpose(w, 0, 1)) + b); });
   return 0;
 }

@@ -45,7 +45,7 @@ Tensor arange(Scalar end) { return arange(0, end, 1); }
 
 Tensor arange(Scalar start, Scalar end, Scalar step) {
   const bool integral = start.is_integral() && end.is_integral() && step.is_integral();
-  return arange(start, end, step, {integral ? DType::i64 : kDefaultFloat});
+  return arange(start, end, step, {integral ? DType::i64 : default_dtype()});
 }
 
 Tensor arange(Scalar end, TensorOptions options) { return arange(0, end, 1, options); }
@@ -107,7 +107,10 @@ Tensor tensor(std::initializer_list<float> values, const Shape& shape, bool requ
   return tensor(std::vector<float>(values), shape, requires_grad);
 }
 Tensor tensor(std::initializer_list<double> values, const Shape& shape, bool requires_grad) {
-  return tensor(std::vector<double>(values), shape, requires_grad);
+  return from_vector(std::vector<double>(values), shape, {default_dtype(), Device::cpu(), requires_grad});
+}
+Tensor tensor(std::initializer_list<double> values, const Shape& shape, TensorOptions options) {
+  return from_vector(std::vector<double>(values), shape, options);
 }
 Tensor tensor(const std::vector<int64_t>& values, const Shape& shape) { return index_tensor(values, shape); }
 Tensor tensor(std::initializer_list<int> values, const Shape& shape) {

@@ -39,9 +39,15 @@ template <typename T>
 Tensor from_vector(const std::vector<T>& values, const Shape& shape, TensorOptions options);
 Tensor tensor(const std::vector<float>& values, const Shape& shape = {}, bool requires_grad = false);
 Tensor tensor(const std::vector<double>& values, const Shape& shape = {}, bool requires_grad = false);
-// tensor({1.f, 2.f}) is float32, tensor({1.0, 2.0}) float64.
+// tensor({0.5, 1.5}) has the default float type (float32 unless
+// set_default_dtype), as torch.tensor([0.5, 1.5]); tensor({1.f, 2.f}) is
+// float32. A std::vector keeps its element type (double: float64), as
+// torch.from_numpy does.
 Tensor tensor(std::initializer_list<float> values, const Shape& shape = {}, bool requires_grad = false);
 Tensor tensor(std::initializer_list<double> values, const Shape& shape = {}, bool requires_grad = false);
+// With a dtype (and device, requires_grad), as torch.tensor([...], dtype=torch.float64):
+//   tensor({0.5, 1.5}, {2}, {.dtype = DType::f64, .requires_grad = true})
+Tensor tensor(std::initializer_list<double> values, const Shape& shape, TensorOptions options);
 // tensor({1, 2, 3}) and a vector of int64_t are int64, as torch.tensor([1, 2, 3]).
 Tensor tensor(const std::vector<int64_t>& values, const Shape& shape = {});
 Tensor tensor(std::initializer_list<int> values, const Shape& shape = {});

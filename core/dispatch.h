@@ -1,12 +1,12 @@
 #pragma once
 // Writing your own op with raw loops: pick the C++ type for a tensor's dtype
 // (visit_float) and reach its elements as one contiguous host array
-// (contiguous() + data<T>(op)). Everything here is public API; nothing in
+// (contiguous_values() + data<T>(op)). Everything here is public API; nothing in
 // tapegrad needs editing.
 //
 //   // y = x / (1 + |x|);  dx += dy / (1 + |x|)²
 //   tg::Tensor softsign(const tg::Tensor& x) {
-//     const tg::Tensor xc = x.contiguous();           // row-major, offset applied
+//     const tg::Tensor xc = tg::contiguous_values(x);  // row-major, offset applied, off the tape
 //     tg::Tensor y = tg::Tensor::empty(x.shape(), {.dtype = x.dtype()});
 //     tg::visit_float(x.dtype(), "softsign", [&]<typename T>() {
 //       const T* in = xc.data<T>("softsign");          // errors name "softsign"
@@ -16,7 +16,7 @@
 //     const tg::Saved x_saved = tg::save_if(x.requires_grad(), "x", xc);  // what backward reads
 //     tg::record("softsign", {&x}, y, {x_saved}, [dx_slot = tg::slot_of(x), x_saved](const tg::Tensor& dy) {
 //       const tg::Tensor& xc = x_saved.get();                // fails if xc was changed in place since
-//       const tg::Tensor dyc = dy.contiguous();
+//       const tg::Tensor dyc = tg::contiguous_values(dy);
 //       tg::Tensor dx = tg::Tensor::empty(xc.shape(), {.dtype = xc.dtype()});
 //       tg::visit_float(xc.dtype(), "softsign", [&]<typename T>() {
 //         const T *in = xc.data<T>("softsign"), *g = dyc.data<T>("softsign");

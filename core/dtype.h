@@ -50,6 +50,13 @@ constexpr bool is_half(DType t) { return t == DType::f16 || t == DType::bf16; }
 // Whole numbers: int64, int8 and bool.
 constexpr bool is_integral(DType t) { return t == DType::i64 || t == DType::i8 || t == DType::boolean; }
 
+// The default float type, as torch.get_default_dtype / set_default_dtype:
+// float32 until set; what zeros({2}), tensor({0.5, 1.5}), arange(0.0, 1.0, 0.1)
+// and an integer tensor divided give when no dtype is asked for. One for the
+// process. set_default_dtype accepts float32 and float64 (else throws).
+DType default_dtype();
+void set_default_dtype(DType dtype);
+
 // The C++ type behind a DType, and back.
 template <typename T> constexpr DType dtype_of();
 template <> constexpr DType dtype_of<float>() { return DType::f32; }

@@ -94,7 +94,33 @@ Generator& default_generator() {
   return generator;
 }
 
-void manual_seed(uint64_t seed) { default_generator().seed_with(seed); }
+namespace {
+struct StreamSeeds {
+  std::mutex mutex;
+  uint64_t base = 0x5EEDULL;  // the last manual_seed
+  uint64_t handed_out = 0;    // streams since then
+};
+StreamSeeds& stream_seeds() {
+  static StreamSeeds seeds;
+  return seeds;
+}
+}  // namespace
+
+void manual_seed(uint64_t seed) {
+  default_generator().seed_with(seed);
+  StreamSeeds& seeds = stream_seeds();
+  const std::lock_guard guard(seeds.mutex);
+  seeds.base = seed;
+  seeds.handed_out = 0;
+}
+
+uint64_t next_stream_seed() {
+  StreamSeeds& seeds = stream_seeds();
+  const std::lock_guard guard(seeds.mutex);
+  uint64_t mixed = seeds.base ^ (0x9E3779B97F4A7C15ULL * ++seeds.handed_out);
+  splitmix64(mixed);
+  return splitmix64(mixed);  // two rounds: neighbouring k give unrelated seeds
+}
 
 std::string Generator::get_state() const {
   const Stream s = snapshot();

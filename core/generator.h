@@ -78,6 +78,14 @@ class Generator::Locked {
 // follows s, in the order the threads take its lock; a thread that needs a
 // reproducible stream of its own, whatever other threads do, builds its own Generator.
 Generator& default_generator();
+// Seeds the default generator and restarts the module streams (below).
 void manual_seed(uint64_t seed);
+// A seed for a module's own random stream (a Dropout's masks): the k-th
+// stream asked for since manual_seed(s) (or since start, s = 0x5EED) gets a
+// seed that is a function of (s, k) alone. Streams are then independent of
+// each other, the same in every run that seeds and builds its model alike,
+// and nothing is drawn from the default generator, so asking for one moves
+// no parameter's initial value.
+uint64_t next_stream_seed();
 
 }  // namespace tg

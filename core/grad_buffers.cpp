@@ -49,7 +49,7 @@ Tensor grad_buffer(GradSlot& target) {
     kernels::fill(zeros, 0);
     target.grad = zeros.impl_ptr();
   } else if (!Tensor(target.grad).is_contiguous()) {
-    target.grad = Tensor(target.grad).contiguous().impl_ptr();  // one laid out by grad_target(x, layout)
+    target.grad = contiguous_values(Tensor(target.grad)).impl_ptr();  // one laid out by grad_target(x, layout)
   }
   return Tensor(target.grad);
 }

@@ -109,7 +109,7 @@ Tensor sum_to_shape(const Tensor& g, const Shape& shape) {
     if (target == 1 && g.shape()[i] != 1) sum = reduce(ReduceOp::sum, sum, i);
   }
   // Drop the leading broadcast dimensions (now of size 1).
-  sum = sum.contiguous();
+  sum = contiguous_values(sum);
   return make_view(sum, shape, contiguous_strides(shape), sum.offset());
 }
 

@@ -16,9 +16,6 @@
 
 namespace tg {
 
-// The dtype a floating-point result takes when no operand is floating (PyTorch's default dtype).
-constexpr DType kDefaultFloat = DType::f32;
-
 class Scalar {
  public:
   template <std::integral I>
@@ -41,7 +38,7 @@ class Scalar {
 // gives int64) with an integral scalar, the default float type with a floating one.
 inline DType scalar_result_type(DType tensor, const Scalar& s) {
   if (!is_integral(tensor)) return tensor;
-  if (!s.is_integral()) return kDefaultFloat;
+  if (!s.is_integral()) return default_dtype();
   return tensor == DType::boolean ? DType::i64 : tensor;  // an int8 tensor stays int8
 }
 

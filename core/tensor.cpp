@@ -124,7 +124,7 @@ double Tensor::at(std::initializer_list<int64_t> index) const {
 }
 
 template <typename T> std::vector<T> Tensor::to_vector() const {
-  const Tensor host = detach().to(Device::cpu()).to(dtype_of<T>()).contiguous();
+  const Tensor host = contiguous_values(detach().to(Device::cpu()).to(dtype_of<T>()));
   const T* p = host.data<T>();
   return std::vector<T>(p, p + host.numel());
 }

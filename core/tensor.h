@@ -29,7 +29,7 @@ struct BackwardOptions {
 };
 
 struct TensorOptions {
-  DType dtype = DType::f32;
+  DType dtype = default_dtype();  // float32 unless set_default_dtype changed it
   Device device = Device::cpu();
   bool requires_grad = false;
 };
@@ -67,7 +67,8 @@ class Tensor {
   int64_t offset() const { return impl().offset; }
 
   // ---- autograd ----
-  bool requires_grad() const { return impl().autograd != nullptr && impl().autograd->requires_grad; }
+  // False for an undefined tensor (an optional argument left out).
+  bool requires_grad() const { return impl_ && impl_->autograd && impl_->autograd->requires_grad; }
   // Marks a leaf as needing gradients (floating dtypes only). Returns *this.
   Tensor& requires_grad_(bool value = true);
   // Accumulated gradient; undefined until a backward reaches this tensor.
@@ -101,8 +102,9 @@ class Tensor {
   // All elements in row-major order, converted to T.
   template <typename T> std::vector<T> to_vector() const;
 
-  // Contiguous copy (or *this when already contiguous). Not recorded: ops
-  // read strided inputs, so a model seldom needs it; clone() is the recorded copy.
+  // Contiguous copy (or *this when already contiguous), recorded as
+  // PyTorch's: the gradient flows back to this tensor. Kernels that only need
+  // the values laid out in rows call contiguous_values() (below) instead.
   Tensor contiguous() const;
   // Copy converted to another dtype / moved to another device (or *this when
   // it is there already). Recorded, as in PyTorch: the gradient comes back
@@ -177,6 +179,11 @@ class Tensor {
  private:
   std::shared_ptr<TensorImpl> impl_;
 };
+
+// The values of `t` in row-major order from its offset (t itself when
+// contiguous, else a copy), outside the graph: what an op's forward or
+// backward hands its kernels. Users want t.contiguous(), which is recorded.
+Tensor contiguous_values(const Tensor& t);
 
 // A tensor sharing `base`'s storage with its own shape, strides and offset.
 // Not recorded on the tape: ops that create views record themselves.

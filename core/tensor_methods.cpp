@@ -23,13 +23,23 @@ void Tensor::backward(const Tensor& seed, BackwardOptions options) const {
   if (s.graph_freed)
     fail("backward: the graph of this tensor was freed by an earlier backward "
          "(pass {{.retain_graph = true}} to the first backward to keep it)");
-  if (s.tape == nullptr) fail("backward: called on a leaf tensor; there is nothing to differentiate");
+  if (s.tape == nullptr) {  // a leaf: d self / d self = 1, so its gradient gains the seed (PyTorch's rule)
+    if (seed.defined() && seed.shape() != shape())
+      fail("backward: the seed is {} and the tensor {}", seed.shape().str(), shape().str());
+    if (!seed.defined() && numel() != 1)
+      fail("backward: a tensor of {} elements needs a seed of its shape (only a one-element tensor has an implied 1)",
+           numel());
+    Tensor one = Tensor::empty(shape(), {dtype(), device()});
+    kernels::fill(one, 1.0);
+    accumulate_grad(*impl().autograd, seed.defined() ? seed : one);
+    return;
+  }
   s.tape->backward(*this, seed, options);
 }
 
 Tensor Tensor::contiguous() const {
   if (is_contiguous()) return *this;
-  return detach().clone();
+  return clone();  // recorded: the copy's gradient flows back to this view
 }
 
 namespace {
@@ -41,7 +51,7 @@ Tensor copy_as(const Tensor& x, DType dtype) {
 }
 
 Tensor copy_to_device(const Tensor& x, Device target) {
-  const Tensor src = x.contiguous();
+  const Tensor src = contiguous_values(x);
   Tensor out = Tensor::empty(x.shape(), {x.dtype(), target});
   const size_t nbytes = x.numel() * dtype_size(x.dtype());
   const char* src_bytes = static_cast<const char*>(src.impl().storage->data()) + src.offset() * dtype_size(x.dtype());
@@ -57,6 +67,11 @@ Tensor copy_to_device(const Tensor& x, Device target) {
   return out;
 }
 }  // namespace
+
+Tensor contiguous_values(const Tensor& t) {
+  if (t.is_contiguous()) return t;
+  return copy_as(t, t.dtype());
+}
 
 // clone, to(dtype) and to(device) are recorded as PyTorch's are: the gradient
 // flows back unchanged, converted to the input's dtype or copied to its device.

@@ -26,7 +26,7 @@ void AllReducer::reduce_gradients(const std::vector<Tensor>& params, ReduceOp op
       g = zeros(p.shape(), {p.dtype(), p.device()});
       p.set_grad(g);
     } else if (!g.is_contiguous()) {
-      g = g.contiguous();
+      g = contiguous_values(g);
       p.set_grad(g);
     }
     grads.push_back(g);

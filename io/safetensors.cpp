@@ -486,7 +486,7 @@ std::pair<std::string, NamedTensors> make_header(const NamedTensors& tensors,
     if (!t.defined()) fail("save_safetensors: tensor \"{}\" is undefined", name);
     for (size_t j = 0; j < i; ++j)
       if (tensors[j].first == name) fail("save_safetensors: two tensors are named \"{}\"", name);
-    host.emplace_back(name, t.detach().to(Device::cpu()).contiguous());
+    host.emplace_back(name, contiguous_values(t.detach().to(Device::cpu())));
   }
   std::map<std::string, std::string> with_checksums;
   for (const auto& [key, value] : metadata) {

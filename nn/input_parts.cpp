@@ -4,7 +4,6 @@
 #include "ops/linear.h"
 #include "ops/matmul.h"
 #include "ops/slice.h"
-#include "ops/transpose.h"
 
 namespace tg::nn {
 
@@ -21,14 +20,14 @@ InputParts::InputParts(const Tensor& weight, const Tensor& bias, std::vector<int
          weight.shape().str());
   int64_t begin = 0;
   for (const int64_t w : widths_) {
-    columns_t_.push_back(transpose(slice(weight, 1, begin, begin + w), 0, 1));  // W[:, begin:begin+w]ᵀ (w, out)
+    columns_.push_back(slice(weight, 1, begin, begin + w));  // W_k = W[:, begin:begin+w] (out, w)
     begin += w;
   }
 }
 
 void InputParts::check_part(size_t part, const Tensor& x) const {
-  if (part >= columns_t_.size())
-    fail("InputParts: part {} asked for, the input has {} parts", part, columns_t_.size());
+  if (part >= columns_.size())
+    fail("InputParts: part {} asked for, the input has {} parts", part, columns_.size());
   check_defined(x, "InputParts", "x");
   if (x.ndim() == 0 || x.size(-1) != widths_[part])
     fail("InputParts: part {} must end in its width {}, got {}", part, widths_[part], x.shape().str());
@@ -36,18 +35,18 @@ void InputParts::check_part(size_t part, const Tensor& x) const {
 
 Tensor InputParts::project(size_t part, const Tensor& x) const {
   check_part(part, x);
-  return matmul(x, columns_t_[part]);  // (..., w_k) @ (w_k, out) -> (..., out)
+  return linear(x, columns_[part]);  // (..., w_k) @ W_kᵀ -> (..., out)
 }
 
 Tensor InputParts::project_with_bias(size_t part, const Tensor& x) const {
   if (!bias_.defined()) return project(part, x);
   check_part(part, x);
-  return linear(x, columns_t_[part], bias_);  // x_k W_kᵀ + b, one node
+  return linear(x, columns_[part], bias_);  // x_k W_kᵀ + b, one node
 }
 
 Tensor InputParts::project_onto(size_t part, const Tensor& x, const Tensor& base) const {
   check_part(part, x);
-  return linear(x, columns_t_[part], base);
+  return linear(x, columns_[part], base);
 }
 
 }  // namespace tg::nn

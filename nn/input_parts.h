@@ -29,11 +29,11 @@ class InputParts {
   // x_k W_kᵀ + base in one node (ops/linear.h): base broadcast to (..., out),
   // e.g. the other parts' shares (B, out) under x_k (T, B, w_k).
   Tensor project_onto(size_t part, const Tensor& x, const Tensor& base) const;
-  size_t size() const { return columns_t_.size(); }
+  size_t size() const { return columns_.size(); }
 
  private:
   void check_part(size_t part, const Tensor& x) const;
-  std::vector<Tensor> columns_t_;  // W_kᵀ (widths[k], out), views of the weight made once
+  std::vector<Tensor> columns_;  // W_k (out, widths[k]), views of the weight made once
   std::vector<int64_t> widths_;
   Tensor bias_;
 };

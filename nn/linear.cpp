@@ -38,8 +38,7 @@ Tensor Linear::forward(const Tensor& x) const {
   check_defined(x, "Linear", "x");
   if (x.ndim() == 0 || x.size(-1) != in_features_)
     fail("Linear: input {} must end in in_features={}", x.shape().str(), in_features_);
-  const Tensor weight_t = transpose(weight, 0, 1);  // (in, out), a view
-  return bias.defined() ? linear(x, weight_t, bias) : matmul(x, weight_t);  // (..., in) -> (..., out)
+  return linear(x, weight, bias);  // (..., in) -> (..., out)
 }
 
 }  // namespace tg::nn

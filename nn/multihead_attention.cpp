@@ -27,7 +27,7 @@ namespace {
 
 // x (T, N, in) @ wᵀ + b -> (T, N, out), one node with a bias
 Tensor project(const Tensor& x, const Tensor& w, const Tensor& b) {
-  return b.defined() ? linear(x, transpose(w, 0, 1), b) : matmul(x, transpose(w, 0, 1));
+  return linear(x, w, b);
 }
 
 // The masks' shapes: attn_mask (L, S) or (N·H, L, S), key_padding_mask bool (N, S) ((S) unbatched).

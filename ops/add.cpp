@@ -29,7 +29,7 @@ Tensor add(const Tensor& a_in, const Tensor& b_in) {
 Tensor add(const Tensor& x, Scalar s) {
   if (detail::is_integer(x)) {
     if (s.is_integral()) return detail::integer_scalar("add_scalar", BinaryOp::add, x, s.to_int());
-    return add(x.to(kDefaultFloat), s);
+    return add(x.to(default_dtype()), s);
   }
   return detail::unary_op("add_scalar", UnaryOp::add_scalar, x, s.to_double());
 }

@@ -10,7 +10,7 @@ namespace tg {
 namespace {
 // The kernels read the last axis with unit stride.
 Tensor unit_last_axis(const Tensor& t) {
-  return t.size(-1) == 1 || t.strides()[t.ndim() - 1] == 1 ? t : t.contiguous();
+  return t.size(-1) == 1 || t.strides()[t.ndim() - 1] == 1 ? t : contiguous_values(t);
 }
 
 void check_operands(const Tensor& keys, const Tensor& query, const Tensor& v) {

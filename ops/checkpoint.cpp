@@ -64,7 +64,7 @@ struct Recompute {
     if (outputs.size() != shapes.size())
       fail("checkpoint: fn returned {} outputs when run again in backward, {} the first time; it must compute "
            "the same thing from the same inputs", outputs.size(), shapes.size());
-    const Tensor flat = shapes.size() == 1 ? doutput : doutput.contiguous();
+    const Tensor flat = shapes.size() == 1 ? doutput : contiguous_values(doutput);
     std::vector<Tensor> roots, seeds;
     for (size_t k = 0; k < outputs.size(); ++k) {
       if (outputs[k].shape() != shapes[k])

@@ -29,8 +29,7 @@ Tensor conv1d_group(const Tensor& x, const Tensor& weight, const Tensor& bias, i
     taps.push_back(slice(x, 2, start, start + stride * (t_out - 1) + 1, stride));
   }
   const Tensor columns = reshape(permute(stack(taps, 3), {0, 2, 1, 3}), Shape{B * t_out, C * K});  // (B·T_out, C·K)
-  const Tensor w_t = transpose(reshape(weight, Shape{O, C * K}), 0, 1);                           // (C·K, O)
-  const Tensor y = bias.defined() ? linear(columns, w_t, bias) : matmul(columns, w_t);            // (B·T_out, O)
+  const Tensor y = linear(columns, reshape(weight, Shape{O, C * K}), bias);                        // (B·T_out, O)
   return permute(reshape(y, Shape{B, t_out, O}), {0, 2, 1});                                       // (B, O, T_out)
 }
 

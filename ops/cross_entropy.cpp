@@ -47,14 +47,14 @@ Tensor valid_targets(const Tensor& target, int64_t ignore_index, DType dtype) {
 // logits (R, C), target int64 (R) -> loss (R)
 Tensor log_softmax_nll(const Tensor& logits, const Tensor& target, int64_t ignore_index, double smoothing) {
   const ProfileScope profile("log_softmax_nll");
-  const Tensor logp = kernels::softmax_rows(logits.contiguous(), true);
+  const Tensor logp = kernels::softmax_rows(contiguous_values(logits), true);
   Tensor loss = nll_loss_rows(logp, target, ignore_index, smoothing);
   const Saved logp_saved = save_if(logits.requires_grad(), "logp", logp),
               target_saved = save_if(logits.requires_grad(), "target", target);
   record("log_softmax_nll", {&logits}, loss, {logp_saved, target_saved},
          [dlogits = slot_of(logits), logp_saved, target_saved, ignore_index, smoothing](const Tensor& dloss_in) {
     const Tensor &logp = logp_saved.get(), &target = target_saved.get();
-    const Tensor dloss = dloss_in.contiguous();
+    const Tensor dloss = contiguous_values(dloss_in);
     Tensor gradient = kernels::unary(UnaryOp::exp, logp);  // softmax, about to become dlogits
     // scale_i = dloss_i [t_i ≠ ignore], broadcast along the row
     const Tensor scale = kernels::binary(BinaryOp::mul, dloss, valid_targets(target, ignore_index, dloss.dtype()));
@@ -79,13 +79,13 @@ double count_valid(const Tensor& target, int64_t ignore_index) {
 // logp (R, C), target int64 (R) -> loss (R)
 Tensor nll_rows(const Tensor& logp, const Tensor& target, int64_t ignore_index) {
   const ProfileScope profile("nll_rows");
-  Tensor loss = nll_loss_rows(logp.contiguous(), target, ignore_index, 0.0);
+  Tensor loss = nll_loss_rows(contiguous_values(logp), target, ignore_index, 0.0);
   const Saved target_saved = save_if(logp.requires_grad(), "target", target);
   record("nll_rows", {&logp}, loss, {target_saved},
          [dlogp = slot_of(logp), target_saved, ignore_index, shape = logp.shape()](const Tensor& dloss) {
            Tensor gradient = kernels::empty_like(dloss, shape);
            kernels::fill(gradient, 0);
-           nll_loss_rows_backward(target_saved.get(), ignore_index, 0.0, dloss.contiguous(), gradient);
+           nll_loss_rows_backward(target_saved.get(), ignore_index, 0.0, contiguous_values(dloss), gradient);
            accumulate_grad(*dlogp, std::move(gradient));
          });
   return loss;
@@ -125,7 +125,7 @@ ClassRows class_rows(const char* op, const char* what, const Tensor& scores, con
   const double eps = options.label_smoothing;
   if (!(eps >= 0 && eps <= 1)) fail("{}: label_smoothing must be in [0, 1], got {}", op, eps);
   // (N, T, C) -> (N·T, C) rows; targets likewise.
-  const Tensor target_flat = target.contiguous();
+  const Tensor target_flat = contiguous_values(target);
   const Shape rows_shape{target.numel()};
   return {scores.ndim() == 2 ? scores : reshape(scores, Shape{-1, classes}),
           make_view(target_flat, rows_shape, contiguous_strides(rows_shape), target_flat.offset())};

@@ -31,7 +31,7 @@ HostRows host_rows(const char* op, const Tensor& log_probs, int64_t frames) {
   if (log_probs.ndim() != 2) fail("{}: log_probs must be (T, C), one sequence, got {}", op, log_probs.shape().str());
   const int64_t steps = log_probs.size(0);
   if (frames > steps) fail("{}: frames {} is more than the {} rows of log_probs {}", op, frames, steps, log_probs.shape().str());
-  return {log_probs.contiguous().to_vector<float>(), frames < 0 ? steps : frames, log_probs.size(1)};
+  return {contiguous_values(log_probs).to_vector<float>(), frames < 0 ? steps : frames, log_probs.size(1)};
 }
 
 // Every prefix the beam search keeps, shared: node 0 is the empty prefix and

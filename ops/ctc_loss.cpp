@@ -92,7 +92,7 @@ Tensor ctc_loss(const Tensor& log_probs_in, const Tensor& targets, const Tensor&
 
   // The kernel runs where log_probs lives; the labels and lengths go there too.
   const Device device = log_probs.device();
-  const Tensor lp = log_probs.detach().contiguous();
+  const Tensor lp = contiguous_values(log_probs.detach());
   const TensorOptions options{log_probs.dtype(), device};
   Tensor loss = Tensor::empty(Shape{B}, options);
   const Tensor grad = log_probs.requires_grad() ? Tensor::empty(log_probs.shape(), options) : Tensor();
@@ -107,7 +107,7 @@ Tensor ctc_loss(const Tensor& log_probs_in, const Tensor& targets, const Tensor&
   const Saved grad_saved = save_if(log_probs.requires_grad(), "grad", grad);
   record("ctc_loss", {&log_probs}, loss, {grad_saved}, [dlp = slot_of(log_probs), grad_saved](const Tensor& dloss) {
     const Tensor& grad = grad_saved.get();  // (T, B, C)
-    const Tensor d = dloss.contiguous();
+    const Tensor d = contiguous_values(dloss);
     const Tensor per_sequence = make_view(d, grad.shape(), Strides{0, d.strides()[0], 0}, d.offset());
     accumulate_grad(*dlp, kernels::binary(BinaryOp::mul, grad, per_sequence));
   });

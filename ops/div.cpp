@@ -16,7 +16,7 @@ Tensor div(const Tensor& a_in, const Tensor& b_in) {
   const Tensor& a = operands.first;
   const Tensor& b = operands.second;
   // True division, as PyTorch's `/`: integers are divided as the default float type (floor_divide floors).
-  if (detail::both_integer(a, b)) return div(a.to(kDefaultFloat), b.to(kDefaultFloat));
+  if (detail::both_integer(a, b)) return div(a.to(default_dtype()), b.to(default_dtype()));
   const ProfileScope profile("div");
   check_same_kind(a, b, "div");
   check_floating(a, "div");
@@ -37,13 +37,13 @@ Tensor div(const Tensor& a_in, const Tensor& b_in) {
 
 // y = x / s = x * (1/s);  dx += dy / s
 Tensor div(const Tensor& x, Scalar s) {
-  if (detail::is_integer(x)) return div(x.to(kDefaultFloat), s);
+  if (detail::is_integer(x)) return div(x.to(default_dtype()), s);
   return detail::unary_op("div_scalar", UnaryOp::mul_scalar, x, 1.0 / s.to_double());
 }
 
 // y = s / x;  dx += -dy ⊙ y / x
 Tensor div(Scalar scalar, const Tensor& x) {
-  if (detail::is_integer(x)) return div(scalar, x.to(kDefaultFloat));
+  if (detail::is_integer(x)) return div(scalar, x.to(default_dtype()));
   const double s = scalar.to_double();
   const ProfileScope profile("rdiv_scalar");
   check_defined(x, "rdiv_scalar", "x");

@@ -28,7 +28,7 @@ Tensor embedding(const Tensor& table, const Tensor& index, int64_t padding_idx) 
          index.ndim(), index.ndim() + 1, kMaxDims);
 
   // Every index as one column: (N,), N = Π S.
-  const Tensor index_c = index.contiguous();
+  const Tensor index_c = contiguous_values(index);
   const Shape flat_shape{index.numel()};
   const Tensor flat = make_view(index_c, flat_shape, contiguous_strides(flat_shape), index_c.offset());
   const Tensor rows = detail::gather_rows("embedding", table, flat);  // (N, D)
@@ -39,7 +39,7 @@ Tensor embedding(const Tensor& table, const Tensor& index, int64_t padding_idx) 
   const Saved index_saved = save_if(table.requires_grad(), "index", flat);
   record("embedding", {&table}, y, {index_saved}, [dtable = slot_of(table), index_saved, padding_idx](const Tensor& dy) {
     const Tensor& flat = index_saved.get();
-    const Tensor dy_c = dy.contiguous();
+    const Tensor dy_c = contiguous_values(dy);
     const Shape rows_shape{flat.numel(), dtable->shape[1]};
     Tensor dy_rows = make_view(dy_c, rows_shape, contiguous_strides(rows_shape), dy_c.offset());
     if (padding_idx >= 0) {

@@ -23,7 +23,7 @@ Tensor flip(const Tensor& x, const std::vector<int>& axes) {
     for (size_t i = 0; i < reversed.size(); ++i) reversed[i] = static_cast<int64_t>(reversed.size() - 1 - i);
     y = index_select(y, a, index_tensor(reversed).to(x.device()));
   }
-  return axes.empty() ? x.detach().clone() : y;
+  return axes.empty() ? x.clone() : y;  // a copy, as torch.flip(x, []), on the tape
 }
 
 }  // namespace tg

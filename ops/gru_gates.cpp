@@ -10,7 +10,7 @@ namespace tg {
 
 namespace {
 // The kernels read rows through their stride but need unit column stride.
-Tensor unit_columns(const Tensor& t) { return t.strides()[1] == 1 || t.size(1) == 1 ? t : t.contiguous(); }
+Tensor unit_columns(const Tensor& t) { return t.strides()[1] == 1 || t.size(1) == 1 ? t : contiguous_values(t); }
 }  // namespace
 
 // Forward: the kernel also writes [r | z | n] (B, 3H) for backward.

@@ -49,7 +49,7 @@ Tensor move_axis(const Tensor& t, int from, int to) {
 namespace {
 // A contiguous tensor of shape (n, rest...) viewed as the matrix (n, Π rest).
 Tensor as_rows(const Tensor& t) {
-  const Tensor c = t.contiguous();
+  const Tensor c = contiguous_values(t);
   int64_t cols = 1;
   for (int d = 1; d < c.ndim(); ++d) cols *= c.shape()[d];
   const Shape shape{c.shape()[0], cols};
@@ -76,7 +76,7 @@ Tensor index_select(const Tensor& x, int axis, const Tensor& index) {
   Shape moved_shape = moved.shape();
   moved_shape[0] = index.shape()[0];
   const Tensor gathered = make_view(rows, moved_shape, contiguous_strides(moved_shape), rows.offset());
-  Tensor y = a == 0 ? gathered : detail::move_axis(gathered, 0, a).contiguous();
+  Tensor y = a == 0 ? gathered : contiguous_values(detail::move_axis(gathered, 0, a));
 
   const Saved index_saved = save_if(x.requires_grad(), "index", index);
   record("index_select", {&x}, y, {index_saved}, [dx_slot = slot_of(x), a, index_saved](const Tensor& dy) {

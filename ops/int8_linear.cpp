@@ -24,7 +24,7 @@ Int8Grid quantize_to_grid(const Tensor& weight) {
   if (weight.dtype() != DType::f32 || weight.ndim() != 2)
     fail("quantize_to_grid: expected a float32 matrix (N, K), got {} {}", dtype_name(weight.dtype()),
          weight.shape().str());
-  const Tensor w = weight.detach().to(Device::cpu()).contiguous();
+  const Tensor w = contiguous_values(weight.detach().to(Device::cpu()));
   const int64_t n = w.size(0), k = w.size(1);
   Int8Grid grid{Tensor::empty(w.shape(), {DType::i8}), Tensor::empty(Shape{n}, {DType::f32})};
   const float* values = w.data<float>("quantize_to_grid");
@@ -48,7 +48,7 @@ Tensor dequantize(const Int8Grid& grid, const std::string& what) {
   if (!scales.defined() || scales.dtype() != DType::f32 || scales.shape() != Shape{codes.size(0)})
     fail("{}: expected float32 scales ({}) for codes {}, got {}", what, codes.size(0), codes.shape().str(),
          scales.defined() ? fmt::format("{} {}", dtype_name(scales.dtype()), scales.shape().str()) : "none");
-  const Tensor q = codes.to(Device::cpu()).contiguous(), s = scales.to(Device::cpu()).contiguous();
+  const Tensor q = contiguous_values(codes.to(Device::cpu())), s = contiguous_values(scales.to(Device::cpu()));
   const int64_t n = q.size(0), k = q.size(1);
   const int8_t* code = q.data<int8_t>("dequantize");
   const float* scale = s.data<float>("dequantize");
@@ -74,7 +74,7 @@ Int8Linear Int8Linear::quantize(const Tensor& weight, const Tensor& bias) {
     if (bias.shape() != Shape{weight.size(0)})
       fail("Int8Linear: the bias must be ({}) for a weight {}, got {}", weight.size(0), weight.shape().str(),
            bias.shape().str());
-    layer.bias_ = bias.detach().contiguous();
+    layer.bias_ = contiguous_values(bias.detach());
   }
   return layer;
 }
@@ -99,7 +99,7 @@ Tensor Int8Linear::operator()(const Tensor& x_in) const {
   const int64_t K = in_features(), N = out_features();
   if (x_in.ndim() == 0 || x_in.size(-1) != K)
     fail("Int8Linear: x {} against a weight ({}, {}): expected x (..., {})", x_in.shape().str(), N, K, K);
-  const Tensor x = reshape(x_in, Shape{-1, K}).contiguous();  // (M, K)
+  const Tensor x = contiguous_values(reshape(x_in, Shape{-1, K}));  // (M, K)
   Tensor y = kernels::empty_like(x, Shape{x.size(0), N});
   kernels::int8_linear(backend_for(x.device()),
                        {x.view(), weight_.get(), bias_.defined() ? bias_.view() : View{}, y.view()});

@@ -33,9 +33,9 @@ View as_vector(const Tensor& t, int64_t D) {
 // The fused kernel family (kernels/norm/layer_norm.h) on host backends: saves
 // x's rows, μ and 1/σ (R each) instead of the composed ops' centred copies.
 Tensor fused_layer_norm(const Tensor& x_in, int64_t D, const Tensor& weight_in, const Tensor& bias_in, double eps) {
-  const Tensor x = reshape(x_in, Shape{-1, D}).contiguous();  // (R, D)
-  const Tensor weight = weight_in.defined() ? weight_in.contiguous() : Tensor();
-  const Tensor bias = bias_in.defined() ? bias_in.contiguous() : Tensor();
+  const Tensor x = contiguous_values(reshape(x_in, Shape{-1, D}));  // (R, D)
+  const Tensor weight = weight_in.defined() ? contiguous_values(weight_in) : Tensor();
+  const Tensor bias = bias_in.defined() ? contiguous_values(bias_in) : Tensor();
   const int64_t R = x.size(0);
   Tensor y = kernels::empty_like(x, Shape{R, D});
   const Tensor mean = kernels::empty_like(x, Shape{R}), rstd = kernels::empty_like(x, Shape{R});
@@ -55,7 +55,7 @@ Tensor fused_layer_norm(const Tensor& x_in, int64_t D, const Tensor& weight_in, 
           db_slot = bias_in.defined() ? slot_of(bias_in) : nullptr, x_saved, weight_saved, mean_saved, rstd_saved, D,
           has_weight = weight.defined(), shape = x_in.shape()](const Tensor& dy_in) {
            const Tensor& x = x_saved.get();
-           const Tensor dy = reshape(dy_in, Shape{-1, D}).contiguous();
+           const Tensor dy = contiguous_values(reshape(dy_in, Shape{-1, D}));
            const Tensor dx = dx_slot ? kernels::empty_like(x, x.shape()) : Tensor();
            auto buffer = [&](const std::shared_ptr<GradSlot>& slot) {
              if (!slot) return Tensor();

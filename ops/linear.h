@@ -2,10 +2,11 @@
 #include "core/tensor.h"
 
 namespace tg {
-// y = x @ w + b in one node, b written first and the product added onto it
-// (no separate (..., N) tensor for x @ w):
-//   x (..., K), w (K, N) (e.g. a transposed weight view), b broadcast to
-//   (..., N): a bias (N,), or e.g. a per-sentence (B, N) under x (T, B, K)
-//   dx += dy @ wᵀ,  dw += xᵀ @ dy,  db += dy summed to b's shape
-Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b);
+// y = x @ wᵀ + b, as torch.nn.functional.linear, in one node; b is written
+// first and the product added onto it (no separate (..., N) tensor):
+//   x (..., K), w (N, K) (PyTorch's (out, in) layout), b broadcast to
+//   (..., N): a bias (N,), or e.g. a per-sentence (B, N) under x (T, B, K);
+//   b undefined: no bias.
+//   dx += dy @ w,  dw += dyᵀ @ x,  db += dy summed to b's shape
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b = Tensor());
 }  // namespace tg

@@ -34,7 +34,7 @@ Tensor mul(const Tensor& a_in, const Tensor& b_in) {
 Tensor mul(const Tensor& x, Scalar s) {
   if (detail::is_integer(x)) {
     if (s.is_integral()) return detail::integer_scalar("mul_scalar", BinaryOp::mul, x, s.to_int());
-    return mul(x.to(kDefaultFloat), s);
+    return mul(x.to(default_dtype()), s);
   }
   return detail::unary_op("mul_scalar", UnaryOp::mul_scalar, x, s.to_double());
 }

@@ -13,7 +13,7 @@ Tensor one_hot(const Tensor& index, int64_t num_classes) {
   const ProfileScope profile("one_hot");
   check_defined(index, "one_hot", "index");
   if (index.dtype() != DType::i64) fail("one_hot: the index must be int64, got {}", dtype_name(index.dtype()));
-  const std::vector<int64_t> values = index.contiguous().to_vector<int64_t>();
+  const std::vector<int64_t> values = contiguous_values(index).to_vector<int64_t>();
   if (num_classes < 0) {
     if (values.empty()) fail("one_hot: an empty index needs num_classes given");
     num_classes = *std::max_element(values.begin(), values.end()) + 1;

@@ -77,3 +77,5 @@
 #include "ops/sin_cos.h"
 #include "ops/split.h"
 #include "ops/triangle.h"
+// The declared surface: every op above, its PyTorch name and forms.
+#include "ops/op_list.h"

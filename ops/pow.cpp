@@ -16,12 +16,12 @@ namespace tg {
 // y = xˢ;  dx += dy ⊙ s·xˢ⁻¹
 Tensor pow(const Tensor& x, Scalar s) {
   if (detail::is_integer(x)) {
-    if (!s.is_integral()) return pow(x.to(kDefaultFloat), s);
+    if (!s.is_integral()) return pow(x.to(default_dtype()), s);
     // int64 ** non-negative integer stays int64 and exact (as PyTorch's); a negative exponent is refused, as
     // PyTorch refuses it ("Integers to negative integer powers are not allowed").
     if (s.to_int() < 0) fail("pow: an integer tensor to the negative integer power {}; convert it to float first", s.to_int());
     const NoGrad no_grad;
-    std::vector<int64_t> values = (x.dtype() == DType::i64 ? x : x.to(DType::i64)).contiguous().to_vector<int64_t>();
+    std::vector<int64_t> values = contiguous_values((x.dtype() == DType::i64 ? x : x.to(DType::i64))).to_vector<int64_t>();
     for (int64_t& v : values) {
       int64_t result = 1, base = v;
       for (int64_t e = s.to_int(); e > 0; e >>= 1) {  // square and multiply, overflow refused

@@ -37,10 +37,10 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
   const ProfileScope profile("reshape");
   check_defined(x, "reshape", "x");
   const Shape target = resolve_shape(x.shape(), shape);
-  const Tensor source = x.contiguous();
+  const Tensor source = contiguous_values(x);
   Tensor y = make_view(source, target, contiguous_strides(target), source.offset());
   record("reshape", {&x}, y, [dx = slot_of(x)](const Tensor& dy) {  // saves nothing
-    const Tensor g = dy.contiguous();
+    const Tensor g = contiguous_values(dy);
     accumulate_grad(*dx, make_view(g, dx->shape, contiguous_strides(dx->shape), g.offset()));
   });
   return y;

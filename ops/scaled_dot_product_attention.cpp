@@ -39,9 +39,9 @@ bool fused_attention_pays(int64_t L, int64_t S, int64_t E, int64_t Ev) {
 Tensor fused_attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in, const FusedAttention& o) {
   const ProfileScope profile("dot_attention");
   // The kernel reads unit-strided last axes; contiguous() copies only what is not.
-  const Tensor q = q_in.contiguous(), k = k_in.contiguous(), v = v_in.contiguous();
-  const Tensor bias = o.bias.defined() ? o.bias.detach().contiguous() : Tensor();
-  const Tensor key_bias = o.key_bias.defined() ? o.key_bias.detach().contiguous() : Tensor();
+  const Tensor q = contiguous_values(q_in), k = contiguous_values(k_in), v = contiguous_values(v_in);
+  const Tensor bias = o.bias.defined() ? contiguous_values(o.bias.detach()) : Tensor();
+  const Tensor key_bias = o.key_bias.defined() ? contiguous_values(o.key_bias.detach()) : Tensor();
   const int64_t B = q.size(0), L = q.size(1);
   Tensor out = kernels::empty_like(q, Shape{B, L, v.size(2)});
   const Tensor lse = kernels::empty_like(q, Shape{B, L});
@@ -60,7 +60,7 @@ Tensor fused_attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_i
          [dq_slot = slot_of(q_in), dk_slot = slot_of(k_in), dv_slot = slot_of(v_in), q_saved, k_saved, v_saved,
           out_saved, lse_saved, args](const Tensor& dout_in) {
            const Tensor &q = q_saved.get(), &k = k_saved.get(), &v = v_saved.get();
-           const Tensor dout = dout_in.contiguous();
+           const Tensor dout = contiguous_values(dout_in);
            // dq is written whole; dk and dv accumulate: fresh zeros, added to the gradients after.
            const Tensor dq = dq_slot ? kernels::empty_like(q, q.shape()) : Tensor();
            const Tensor dk = dk_slot ? kernels::zeros_like(k) : Tensor();
@@ -133,7 +133,7 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
       const bool shared = attn_mask.ndim() <= 2;  // the same (L, S) for every batch row
       Shape full = shared ? Shape{L, S} : q.shape();
       full[full.size() - 1] = S;
-      options.bias = reshape(broadcast_to(bias, full).contiguous(), Shape{shared ? 1 : B, L, S});
+      options.bias = reshape(contiguous_values(broadcast_to(bias, full)), Shape{shared ? 1 : B, L, S});
     }
     auto rows = [&](const Tensor& t) { return reshape(t, Shape{B, t.size(-2), t.size(-1)}); };
     Shape out_shape = q.shape();

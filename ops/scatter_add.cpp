@@ -50,12 +50,12 @@ Tensor scatter_add(const Tensor& x, int dim, const Tensor& index, const Tensor& 
                                   {DType::i64, device});
   const Tensor from = from_vector(detail::index_positions(src.shape(), d, index, false, "scatter_add"), Shape{n},
                                   {DType::i64, device});
-  Tensor y = x.detach().contiguous().clone();
-  const Tensor src_values = detail::gather_rows("scatter_add", as_column(src.detach().contiguous()), from);  // (n, 1)
+  Tensor y = contiguous_values(x.detach()).clone();
+  const Tensor src_values = detail::gather_rows("scatter_add", as_column(contiguous_values(src.detach())), from);  // (n, 1)
   detail::scatter_add_rows("scatter_add", src_values, into, as_column(y));
   record("scatter_add", {&x, &src}, y,
          [dx_slot = slot_of(x), dsrc_slot = slot_of(src), into, from](const Tensor& dy_in) {
-           const Tensor dy = dy_in.contiguous();
+           const Tensor dy = contiguous_values(dy_in);
            if (dx_slot) kernels::add_into(grad_buffer(*dx_slot), dy);
            if (!dsrc_slot) return;
            const Tensor dsrc = grad_buffer(*dsrc_slot);

@@ -26,7 +26,7 @@ Tensor sequence_mask(const Tensor& lengths, std::optional<int64_t> max_len) {
     if (!values.empty()) steps = std::max<int64_t>(0, *std::max_element(values.begin(), values.end()));
   }
   const Tensor positions = arange(steps, {DType::f64, lengths.device()});
-  const Tensor limits = lengths.to(DType::f64).contiguous();
+  const Tensor limits = contiguous_values(lengths.to(DType::f64));
   return kernels::binary(BinaryOp::lt, make_view(positions, Shape{1, steps}, Strides{0, 1}, positions.offset()),
                          make_view(limits, Shape{batch, 1}, Strides{1, 0}, limits.offset()));
 }

@@ -38,14 +38,14 @@ Tensor softmax_along(const char* name, const Tensor& x, int axis, bool log) {
   const bool last = a == x.ndim() - 1;
   const std::vector<int> order = axis_last_order(x.ndim(), a), inverse = inverse_order(order);
 
-  const Tensor x_rows = last ? x.contiguous() : permuted_view(x, order).contiguous();
+  const Tensor x_rows = last ? contiguous_values(x) : contiguous_values(permuted_view(x, order));
   const Tensor y_rows = kernels::softmax_rows(x_rows, log);  // contiguous, axis last
   Tensor y = last ? y_rows : permuted_view(y_rows, inverse);
 
   const Saved y_saved = save_if(x.requires_grad(), "y", y_rows);  // both derivatives read y only
   record(name, {&x}, y, {y_saved}, [dx_slot = slot_of(x), y_saved, log, last, order, inverse](const Tensor& dy) {
     const Tensor& y_rows = y_saved.get();
-    const Tensor dy_rows = (last ? dy : permuted_view(dy, order)).contiguous();
+    const Tensor dy_rows = contiguous_values((last ? dy : permuted_view(dy, order)));
     if (last) {  // accumulate straight into x's gradient buffer when it is contiguous
       const Tensor dx = grad_buffer(*dx_slot);
       if (dx.is_contiguous()) {

@@ -43,7 +43,7 @@ Tensor sub(const Tensor& x, Scalar s) {
   refuse_bool(x, "sub_scalar");
   if (detail::is_integer(x)) {
     if (s.is_integral()) return detail::integer_scalar("sub_scalar", BinaryOp::sub, x, s.to_int());
-    return sub(x.to(kDefaultFloat), s);
+    return sub(x.to(default_dtype()), s);
   }
   return detail::unary_op("sub_scalar", UnaryOp::add_scalar, x, -s.to_double());
 }
@@ -53,7 +53,7 @@ Tensor sub(Scalar s, const Tensor& x) {
   refuse_bool(x, "rsub_scalar");
   if (detail::is_integer(x)) {
     if (s.is_integral()) return detail::integer_scalar("rsub_scalar", BinaryOp::sub, x, s.to_int(), true);
-    return sub(s, x.to(kDefaultFloat));
+    return sub(s, x.to(default_dtype()));
   }
   return detail::unary_op("rsub_scalar", UnaryOp::add_scalar, detail::unary_op("neg", UnaryOp::neg, x), s.to_double());
 }

@@ -28,7 +28,7 @@ std::vector<int> resolve_axes(const std::vector<int>& axes, int rank, const char
 // element added to the output position its kept coordinates name.
 Tensor integer_sum(const Tensor& x, const std::vector<int>& axes, bool keepdim) {
   const NoGrad no_grad;
-  const std::vector<int64_t> values = (x.dtype() == DType::i64 ? x : x.to(DType::i64)).contiguous().to_vector<int64_t>();
+  const std::vector<int64_t> values = contiguous_values((x.dtype() == DType::i64 ? x : x.to(DType::i64))).to_vector<int64_t>();
   Shape kept_shape;  // the input's shape with the summed axes 1
   for (int i = 0; i < x.ndim(); ++i) kept_shape.push_back(std::binary_search(axes.begin(), axes.end(), i) ? 1 : x.size(i));
   const Strides out_strides = contiguous_strides(kept_shape);
@@ -80,7 +80,7 @@ Tensor sum(const Tensor& x, const std::vector<int>& axes, bool keepdim) {
   const Shape kept_shape = kept.shape();
   Tensor y = make_view(kept, out_shape, contiguous_strides(out_shape), kept.offset());
   record("sum", {&x}, y, [dx = slot_of(x), kept_shape](const Tensor& dy) {  // saves nothing
-    const Tensor g = dy.contiguous();
+    const Tensor g = contiguous_values(dy);
     kernels::add_into(grad_buffer(*dx), make_view(g, kept_shape, contiguous_strides(kept_shape), g.offset()));
   });
   return y;

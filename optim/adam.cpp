@@ -45,8 +45,8 @@ void adam_update(const Tensor& param, const Tensor& grad, ParamState& state, dou
   // updated as contiguous copies and written back.
   const Tensor targets[] = {param, m, v, v_max ? *v_max : Tensor()};
   Tensor work[4];
-  for (int i = 0; i < 4; ++i) work[i] = targets[i].defined() ? targets[i].contiguous() : Tensor();
-  const Tensor g = grad.contiguous();
+  for (int i = 0; i < 4; ++i) work[i] = targets[i].defined() ? contiguous_values(targets[i]) : Tensor();
+  const Tensor g = contiguous_values(grad);
   for (const Tensor& t : {g, work[1], work[2], work[3]})
     if (t.defined() && t.device() != param.device())
       fail("adam_update: parameter on {} and an operand on {}", param.device().str(), t.device().str());

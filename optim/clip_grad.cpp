@@ -13,7 +13,7 @@ namespace tg::optim {
 namespace {
 // Σ g², accumulated in the gradient's dtype, as a float64 scalar on its device.
 Tensor sum_of_squares(const Tensor& g) {
-  const Tensor flat = g.contiguous();
+  const Tensor flat = contiguous_values(g);
   const Tensor row = make_view(flat, Shape{flat.numel()}, Strides{1}, flat.offset());
   const Tensor squares = kernels::binary(BinaryOp::mul, row, row);
   return kernels::reduce(ReduceOp::sum, squares, 0).to(DType::f64);

@@ -181,7 +181,7 @@ std::string attention_svg(const std::vector<std::string>& source_words, const st
   const int64_t cols = static_cast<int64_t>(source_words.size());
   if (weights.ndim() != 2 || weights.size(0) != rows || weights.size(1) != cols)
     fail("attention_svg: weights must be (targets, sources) = ({}, {}), got {}", rows, cols, weights.shape().str());
-  const std::vector<double> w = weights.contiguous().to_vector<double>();
+  const std::vector<double> w = tg::contiguous_values(weights).to_vector<double>();
   constexpr double cell = 28, char_width = 7.5, title_height = 30, scale_width = 70;
   size_t longest_src = 1, longest_tgt = 1;
   for (const std::string& s : source_words) longest_src = std::max(longest_src, s.size());

@@ -204,8 +204,8 @@ TEST_CASE("LuongAttention (dot): a case worked by hand") {
   // keys h_0 = (1, 0), h_1 = (0, 1), h_2 = (5, 5) padded; query s = (2, 0)
   // scores (2, 0, masked) -> α = (e², 1, 0) / (e² + 1); context = α_0 h_0 + α_1 h_1
   const LuongAttention att(2, 2, LuongScore::dot, DType::f64);
-  const Tensor keys = tg::tensor({1.0, 0.0, 0.0, 1.0, 5.0, 5.0}, Shape{1, 3, 2});
-  const Tensor query = tg::tensor({2.0, 0.0}, Shape{1, 2});
+  const Tensor keys = tg::tensor({1.0, 0.0, 0.0, 1.0, 5.0, 5.0}, Shape{1, 3, 2}, {.dtype = tg::DType::f64});
+  const Tensor query = tg::tensor({2.0, 0.0}, Shape{1, 2}, {.dtype = tg::DType::f64});
   const AttentionResult r = att(query, keys, length_mask({2}, 3));
   const double a0 = std::exp(2.0) / (std::exp(2.0) + 1), a1 = 1 / (std::exp(2.0) + 1);
   CHECK(r.weights.shape() == Shape{1, 3});

@@ -140,7 +140,7 @@ TEST_CASE("a pure tone's energy lands in the mel band around its frequency") {
 }
 
 TEST_CASE("normalize_utterance: each channel to mean 0 and std 1; a constant channel to 0") {
-  const tg::Tensor f = tg::tensor({1.0, 5.0, 2.0, 5.0, 3.0, 5.0, 6.0, 5.0}, tg::Shape{4, 2});
+  const tg::Tensor f = tg::tensor({1.0, 5.0, 2.0, 5.0, 3.0, 5.0, 6.0, 5.0}, tg::Shape{4, 2}, {.dtype = tg::DType::f64});
   const std::vector<double> n = tg::audio::normalize_utterance(f).to_vector<double>();
   double mean = 0, square = 0;
   for (int i = 0; i < 4; ++i) mean += n[i * 2];

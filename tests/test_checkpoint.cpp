@@ -87,9 +87,9 @@ struct Tree : nn::Module {
 NamedTensors fixture_tensors() {
   return {
       {"weight", tensor({1.5f, -2.25f, 3.f, 0.125f, -0.f, 1e-3f}, {2, 3})},
-      {"bias", tensor({0.1, -0.2, 1e300}, {3})},
+      {"bias", tensor({0.1, -0.2, 1e300}, {3}, {.dtype = tg::DType::f64})},
       {"index", index_tensor({0, -1, int64_t{1} << 40, 7}, {2, 2})},
-      {"mask", tensor({1.0, 0.0, 0.0, 1.0}, {4}).to(DType::boolean)},
+      {"mask", tensor({1.0, 0.0, 0.0, 1.0}, {4}, {.dtype = tg::DType::f64}).to(DType::boolean)},
       {"scale", scalar(2.5)},
       {"empty", zeros({0, 3}, {DType::f64})},
   };
@@ -109,7 +109,7 @@ TEST_CASE("safetensors round trip: every dtype, scalars, empty tensors, views, m
       {"f32", matrix},
       {"f64", randn({2, 2, 2}, {DType::f64}, gen)},
       {"i64", index_tensor({-5, 0, 9223372036854775807LL}, {3})},
-      {"bool", tensor({1.0, 0.0, 1.0}, {3}).to(DType::boolean)},
+      {"bool", tensor({1.0, 0.0, 1.0}, {3}, {.dtype = tg::DType::f64}).to(DType::boolean)},
       {"scalar", scalar(-7.25, {DType::f64})},
       {"empty", zeros({2, 0}, {DType::f32})},
       {"transposed", permuted_view(matrix, {1, 0})},  // non-contiguous: written in row-major order
@@ -382,7 +382,7 @@ TEST_CASE("reading a missing file names the path") {
 TEST_CASE("a failed write leaves an existing file untouched") {
   TempDir dir;
   const std::string path = dir / "model.safetensors";
-  save_safetensors(path, {{"w", tensor({1.0, 2.0}, {2})}});
+  save_safetensors(path, {{"w", tensor({1.0, 2.0}, {2}, {.dtype = tg::DType::f64})}});
   const std::string good = read_bytes(path);
   SUBCASE("invalid tensor map: checked before any file is opened") {
     CHECK_THROWS_WITH_AS(save_safetensors(path, {{"w", ones({1})}, {"w", ones({2})}}),
@@ -395,7 +395,7 @@ TEST_CASE("a failed write leaves an existing file untouched") {
   }
   SUBCASE("the temporary file cannot be created") {
     fs::create_directory(path + ".tmp");  // fails for every user, root included
-    CHECK_THROWS_WITH_AS(save_safetensors(path, {{"w", tensor({3.0}, {1})}}),
+    CHECK_THROWS_WITH_AS(save_safetensors(path, {{"w", tensor({3.0}, {1}, {.dtype = tg::DType::f64})}}),
                          doctest::Contains(fmt::format("save_safetensors \"{}\": opening \"{}.tmp\" failed", path, path).c_str()),
                          Error);
     fs::remove(path + ".tmp");
@@ -418,7 +418,7 @@ TEST_CASE("a failed write leaves an existing file untouched") {
   }
   CHECK(read_bytes(path) == good);
   CHECK_FALSE(fs::exists(path + ".tmp"));
-  save_safetensors(path, {{"w", tensor({5.0}, {1})}});  // a good write replaces it
+  save_safetensors(path, {{"w", tensor({5.0}, {1}, {.dtype = tg::DType::f64})}});  // a good write replaces it
   CHECK(load_safetensors(path).find("w")->item() == 5.0);
 }
 

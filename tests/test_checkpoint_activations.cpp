@@ -17,7 +17,7 @@ struct Net {
   Generator dropout_stream{21};
   // Three layers' worth of intermediates, with dropout drawn from a stream.
   std::vector<Tensor> operator()(const std::vector<Tensor>& in) {
-    const Tensor h = tanh(linear(in[0], w1, b1));
+    const Tensor h = tanh(linear(in[0], transpose(w1, 0, 1), b1));
     const Tensor d = dropout(h, 0.25, true, dropout_stream);
     const Tensor out = sigmoid(matmul(d, w2));
     return {out, sum(h * h, {1})};  // two outputs

@@ -86,7 +86,7 @@ TEST_CASE("ctc_loss equals PyTorch's: every reduction, with and without zero_inf
 TEST_CASE("ctc_loss: warp-ctc's small case, by hand") {
   // T = 2 steps over 5 classes, labels (1, 2): the one alignment is 1 then 2, so
   // loss = −ln(softmax(a_0)[1] · softmax(a_1)[2]), each factor e^0.6 / (e^0.6 + 4 e^0.1).
-  const Tensor activations = tg::tensor({0.1, 0.6, 0.1, 0.1, 0.1, 0.1, 0.1, 0.6, 0.1, 0.1}, Shape{2, 1, 5});
+  const Tensor activations = tg::tensor({0.1, 0.6, 0.1, 0.1, 0.1, 0.1, 0.1, 0.6, 0.1, 0.1}, Shape{2, 1, 5}, {.dtype = tg::DType::f64});
   const Tensor loss = tg::ctc_loss(tg::log_softmax(activations, -1), tg::index_tensor({1, 2}, Shape{1, 2}),
                                    std::vector<int64_t>{2}, std::vector<int64_t>{2}, 0, Reduction::sum);
   const double p = std::exp(0.6) / (std::exp(0.6) + 4 * std::exp(0.1));

@@ -49,7 +49,7 @@ TEST_CASE("tensor op number: the dtype torch gives, for every dtype, number kind
       {"floor_divide", [](const Tensor& t, Scalar s) { return tg::floor_divide(t, s); }},
       {"remainder", [](const Tensor& t, Scalar s) { return tg::remainder(t, s); }},
       {"pow", [](const Tensor& t, Scalar s) { return tg::pow(t, s); }},
-      {"where", [](const Tensor& t, Scalar s) { return tg::where(tg::tensor({1.0, 0.0}, {2}).to(DType::boolean), t, s); }},
+      {"where", [](const Tensor& t, Scalar s) { return tg::where(tg::tensor({1.0, 0.0}, {2}, {.dtype = tg::DType::f64}).to(DType::boolean), t, s); }},
   };
   const FixtureTensor& table = entry(fixture(), "scalar_result_type");
   const Scalar numbers[] = {2, 0.5};

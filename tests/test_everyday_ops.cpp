@@ -83,12 +83,12 @@ TEST_CASE("float64 gradchecks of the new reductions and losses") {
 
 TEST_CASE("edge values and errors name what was expected") {
   // logsumexp of an infinite slice is infinite, not nan; a large value does not overflow.
-  const Tensor edge = tg::tensor({-INFINITY, -INFINITY, 1000.0, 0.0}, {2, 2}).to(DType::f64);
+  const Tensor edge = tg::tensor({-INFINITY, -INFINITY, 1000.0, 0.0}, {2, 2}, {.dtype = tg::DType::f64}).to(DType::f64);
   const std::vector<double> lse = tg::logsumexp(edge, 1).to_vector<double>();
   CHECK(lse[0] == -INFINITY);
   CHECK(lse[1] == doctest::Approx(1000.0));
   // binary_cross_entropy clamps its logs at −100 as PyTorch does.
-  CHECK(tg::binary_cross_entropy(tg::tensor({0.0}).to(DType::f64), tg::tensor({1.0}).to(DType::f64)).item() == 100.0);
+  CHECK(tg::binary_cross_entropy(tg::tensor({0.0}, {}, {.dtype = tg::DType::f64}).to(DType::f64), tg::tensor({1.0}, {}, {.dtype = tg::DType::f64}).to(DType::f64)).item() == 100.0);
   const Tensor x = tg::zeros({3, 2}, {DType::f64});
   CHECK_THROWS_WITH_AS(tg::var(tg::zeros({1, 2}), 0), doctest::Contains("1 element along axis 0 of (1, 2) leave no degrees of freedom with correction 1"), tg::Error);
   CHECK_THROWS_WITH_AS(tg::l1_loss(x, tg::zeros({2, 3}, {DType::f64})), doctest::Contains("l1_loss: input (3, 2) and target (2, 3): shapes differ"), tg::Error);
@@ -143,7 +143,7 @@ TEST_CASE("gather, topk, cumsum, einsum: gradchecks, ties, NaN and errors") {
                   {randn({2, 3, 4}), randn({4})});
 
   // Ties keep the lower index first; NaN counts as the largest.
-  const Tensor ties = tg::tensor({1.0, 3.0, 3.0, NAN, 0.0}).to(DType::f64);
+  const Tensor ties = tg::tensor({1.0, 3.0, 3.0, NAN, 0.0}, {}, {.dtype = tg::DType::f64}).to(DType::f64);
   CHECK(tg::topk(ties, 3).indices.to_vector<int64_t>() == std::vector<int64_t>{3, 1, 2});
   CHECK(tg::topk(ties, 2, 0, false).indices.to_vector<int64_t>() == std::vector<int64_t>{4, 0});
 

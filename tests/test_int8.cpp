@@ -96,7 +96,7 @@ TEST_CASE("Int8Linear: within the quantization's bound of the float32 product; b
   const tg::NoGrad no_grad;
   const Tensor got = layer(x);
   CHECK(got.shape() == Shape{B, T, N});
-  const Tensor exact = tg::linear(x, tg::transpose(w, 0, 1), bias);  // linear takes w (K, N)
+  const Tensor exact = tg::linear(x, w, bias);  // w (N, K), as F.linear
   // |x w - x̂ ŵ| <= Σ_k |x_k| s/2 + |w_k| t/2 + t s/4 for x̂ = t p, ŵ = s q (half a step each), plus float rounding.
   const std::vector<float> xs = x.to_vector<float>(), ws = w.to_vector<float>(), g = got.to_vector<float>(),
                            e = exact.to_vector<float>();

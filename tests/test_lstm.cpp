@@ -92,14 +92,15 @@ TEST_CASE("LSTMCell: a hand-worked step") {
   //   i = σ(a_i x + u_i h), f = σ(a_f x + u_f h), g = tanh(a_g x + u_g h), o = σ(a_o x + u_o h)
   //   c' = f c + i g,  h' = o tanh(c')
   LSTMCell cell(1, 1, {.bias = false, .dtype = DType::f64});
-  tg::kernels::copy_into(tg::tensor({0.5, -1.0, 2.0, 0.3}, {4, 1}), cell.weight_ih);
-  tg::kernels::copy_into(tg::tensor({1.5, 0.25, -0.75, -0.4}, {4, 1}), cell.weight_hh);
+  tg::kernels::copy_into(tg::tensor({0.5, -1.0, 2.0, 0.3}, {4, 1}, {.dtype = tg::DType::f64}), cell.weight_ih);
+  tg::kernels::copy_into(tg::tensor({1.5, 0.25, -0.75, -0.4}, {4, 1}, {.dtype = tg::DType::f64}), cell.weight_hh);
   const double x = 0.8, h = -0.6, c = 0.9;
   auto sig = [](double v) { return 1 / (1 + std::exp(-v)); };
   const double i = sig(0.5 * x + 1.5 * h), f = sig(-1.0 * x + 0.25 * h);
   const double g = std::tanh(2.0 * x - 0.75 * h), o = sig(0.3 * x - 0.4 * h);
   const double c_next = f * c + i * g, h_next = o * std::tanh(c_next);
-  const LSTMState out = cell(tg::tensor({x}, {1, 1}), {tg::tensor({h}, {1, 1}), tg::tensor({c}, {1, 1})});
+  const tg::TensorOptions f64{.dtype = DType::f64};
+  const LSTMState out = cell(tg::tensor({x}, {1, 1}, f64), {tg::tensor({h}, {1, 1}, f64), tg::tensor({c}, {1, 1}, f64)});
   CHECK(out.c.item() == doctest::Approx(c_next).epsilon(1e-12));
   CHECK(out.h.item() == doctest::Approx(h_next).epsilon(1e-12));
 }

@@ -245,11 +245,11 @@ TEST_CASE("Module: registration errors") {
 
 TEST_CASE("Linear: values computed by hand, with and without bias") {
   Linear with_bias(2, 3, {.dtype = DType::f64}), no_bias(2, 3, {.bias = false, .dtype = DType::f64});
-  const Tensor w = tg::tensor({1.0, 2.0, 3.0, 4.0, 5.0, 6.0}, {3, 2});  // (out, in)
+  const Tensor w = tg::tensor({1.0, 2.0, 3.0, 4.0, 5.0, 6.0}, {3, 2}, {.dtype = tg::DType::f64});  // (out, in)
   with_bias.weight.copy_(w);
   no_bias.weight.copy_(w);
-  with_bias.bias.copy_(tg::tensor({0.5, -1.0, 2.0}));
-  const Tensor x = tg::tensor({1.0, -1.0, 2.0, 0.5}, {2, 2});
+  with_bias.bias.copy_(tg::tensor({0.5, -1.0, 2.0}, {}, {.dtype = tg::DType::f64}));
+  const Tensor x = tg::tensor({1.0, -1.0, 2.0, 0.5}, {2, 2}, {.dtype = tg::DType::f64});
   // x Wᵀ: row 0 = (1-2, 3-4, 5-6) = (-1, -1, -1); row 1 = (2+1, 6+2, 10+3) = (3, 8, 13)
   check_values(no_bias(x), {-1, -1, -1, 3, 8, 13});
   check_values(with_bias(x), {-0.5, -2, 1, 3.5, 7, 15});
@@ -436,6 +436,28 @@ TEST_CASE("Dropout: evaluation is the identity; masks are reproducible from the 
   CHECK(none(x).to_vector<float>() == x.to_vector<float>());
   CHECK(a.parameter_count() == 0);
   CHECK(a.p() == 0.5);
+}
+
+TEST_CASE("Dropout without a seed: each module its own stream, set by tg::manual_seed") {
+  const Tensor x = tg::ones({40, 40});
+  auto masks = [&](uint64_t seed) {
+    tg::manual_seed(seed);
+    const Dropout first(0.5), second(0.5);
+    return std::pair{first(x).to_vector<float>(), second(x).to_vector<float>()};
+  };
+  const auto [a1, a2] = masks(3);
+  CHECK(a1 != a2);  // two modules draw different masks
+  const auto [b1, b2] = masks(3);
+  CHECK(a1 == b1);  // the same seed and construction order: the same masks
+  CHECK(a2 == b2);
+  const auto [c1, c2] = masks(4);
+  CHECK(a1 != c1);  // another seed: other masks
+  // Asking for a module stream draws nothing from the default generator: parameters start as before.
+  tg::manual_seed(5);
+  const std::vector<float> plain = tg::randn({8}).to_vector<float>();
+  tg::manual_seed(5);
+  const Dropout in_between(0.5);
+  CHECK(tg::randn({8}).to_vector<float>() == plain);
 }
 
 TEST_CASE("Dropout: errors") {
@@ -725,7 +747,7 @@ TEST_CASE("ModuleList: children named 0, 1, ..., indexing, iteration, typed acce
 
 TEST_CASE("activation modules compute their ops") {
   using namespace tg;
-  const Tensor x = tensor({-2.0, 0.0, 0.5});
+  const Tensor x = tensor({-2.0, 0.0, 0.5}, {}, {.dtype = tg::DType::f64});
   check_values(nn::Tanh()(x), {std::tanh(-2.0), 0.0, std::tanh(0.5)});
   check_values(nn::ReLU()(x), {0.0, 0.0, 0.5});
   check_values(nn::Sigmoid()(x), {1 / (1 + std::exp(2.0)), 0.5, 1 / (1 + std::exp(-0.5))});
@@ -757,7 +779,7 @@ TEST_CASE("Sequential: runs its layers in order, PyTorch's names, gradients flow
   nn::Sequential outer;
   outer.push_back<nn::Sequential>();
   outer.push_back<nn::ReLU>();
-  check_values(outer(tensor({-1.0, 2.0})), {0.0, 2.0});
+  check_values(outer(tensor({-1.0, 2.0}, {}, {.dtype = tg::DType::f64})), {0.0, 2.0});
   CHECK_THROWS_WITH_AS(mlp[3], doctest::Contains("index 3 is out of range for 3 layers"), tg::Error);
   CHECK_THROWS_WITH_AS(mlp.at<nn::Linear>(1), doctest::Contains("layer 1 is a Tanh"), tg::Error);
   static_assert(nn::UnaryLayer<nn::Linear> && nn::UnaryLayer<nn::Dropout> && nn::UnaryLayer<nn::Sequential>);

@@ -724,36 +724,40 @@ TEST_CASE("matmul: gradients") {
 }
 
 // ---------------------------------------------------------------------------
-// linear: x @ w + b in one node
+// linear: x @ wᵀ + b in one node, w (out, in) as F.linear's
 
-TEST_CASE("linear: values equal matmul plus bias, on (M, K) and (..., K) inputs") {
+TEST_CASE("linear: values equal x @ wᵀ plus bias (F.linear), on (M, K) and (..., K) inputs") {
   on_both_backends([] {
-    // [[1, 2], [3, 4]] @ [[5, 6], [7, 8]] + [10, 20] = [[29, 42], [53, 70]]
+    // [[1, 2], [3, 4]] @ [[5, 6], [7, 8]]ᵀ + [10, 20] = [[27, 43], [49, 73]]
     const Tensor x = f32({1, 2, 3, 4}, Shape{2, 2});
     const Tensor w = f32({5, 6, 7, 8}, Shape{2, 2});
     const Tensor b = f32({10, 20}, Shape{2});
-    check_values(tg::linear(x, w, b), Shape{2, 2}, {29, 42, 53, 70});
-    // (2, 1, 2) input, transposed w: wᵀ = [[5, 7], [6, 8]]
+    check_values(tg::linear(x, w, b), Shape{2, 2}, {27, 43, 49, 73});
+    check_values(tg::linear(x, w), Shape{2, 2}, {17, 23, 39, 53});  // no bias
+    // (2, 1, 2) input, transposed w: w = [[5, 7], [6, 8]]
     check_values(tg::linear(tg::reshape(x, Shape{2, 1, 2}), tg::transpose(w, 0, 1), b), Shape{2, 1, 2},
-                 {27, 43, 49, 73});
+                 {29, 42, 53, 70});
+    // The square case a user of F.linear meets: [1, 1] @ [[1, 0], [1, 2]]ᵀ = [1, 3] (not [2, 2]).
+    check_values(tg::linear(f32({1, 1}, Shape{1, 2}), f32({1, 0, 1, 2}, Shape{2, 2})), Shape{1, 2}, {1, 3});
   });
 }
 
 TEST_CASE("linear: gradients") {
   tg::Generator gen(21);
   auto lin = [](const Inputs& in) { return tg::linear(in[0], in[1], in[2]); };
-  check_gradcheck(lin, {randn64({3, 4}, gen), randn64({4, 2}, gen), randn64({2}, gen)});
-  check_gradcheck(lin, {randn64({2, 3, 4}, gen), randn64({4, 5}, gen), randn64({5}, gen)});
-  check_gradcheck(lin, {randn64({2, 3, 4}, gen), randn64({4, 5}, gen), randn64({3, 5}, gen)});  // a (B, N) base
+  check_gradcheck(lin, {randn64({3, 4}, gen), randn64({2, 4}, gen), randn64({2}, gen)});
+  check_gradcheck(lin, {randn64({2, 3, 4}, gen), randn64({5, 4}, gen), randn64({5}, gen)});
+  check_gradcheck(lin, {randn64({2, 3, 4}, gen), randn64({5, 4}, gen), randn64({3, 5}, gen)});  // a (B, N) base
+  check_gradcheck([](const Inputs& in) { return tg::linear(in[0], in[1]); }, {randn64({3, 4}, gen), randn64({2, 4}, gen)});
   // A transposed weight view and a non-contiguous input, as Linear and InputParts pass them.
   check_gradcheck([](const Inputs& in) { return tg::linear(tg::transpose(in[0], 0, 1), tg::transpose(in[1], 0, 1), in[2]); },
-                  {randn64({4, 3}, gen), randn64({2, 4}, gen), randn64({2}, gen)});
+                  {randn64({4, 3}, gen), randn64({4, 2}, gen), randn64({2}, gen)});
 }
 
 TEST_CASE("linear: errors") {
-  CHECK_THROWS_WITH_AS(tg::linear(tg::zeros({3, 4}), tg::zeros({5, 6}), tg::zeros({6})),
-                       doctest::Contains("linear: x (3, 4) @ w (5, 6)"), tg::Error);
-  CHECK_THROWS_WITH_AS(tg::linear(tg::zeros({3, 4}), tg::zeros({4, 6}), tg::zeros({3, 1, 6})),
+  CHECK_THROWS_WITH_AS(tg::linear(tg::zeros({3, 4}), tg::zeros({4, 6}), tg::zeros({6})),
+                       doctest::Contains("linear: x (3, 4) against w (4, 6): w must be (out_features, in_features) = (N, 4)"), tg::Error);
+  CHECK_THROWS_WITH_AS(tg::linear(tg::zeros({3, 4}), tg::zeros({6, 4}), tg::zeros({3, 1, 6})),
                        doctest::Contains("b (3, 1, 6) does not broadcast to the output (3, 6)"), tg::Error);
 }
 
@@ -791,7 +795,7 @@ TEST_CASE("abs: values and gradient") {
 TEST_CASE("erf: values from tables, odd, gradient 2/sqrt(pi) e^(-x^2)") {
   // erf(0.5), erf(1), erf(2) to 16 digits (Abramowitz & Stegun table 7.1).
   on_both_backends([] {
-    check_values(tg::erf(tg::tensor({0.0, 0.5, 1.0, 2.0, -1.0}, Shape{5})), Shape{5},
+    check_values(tg::erf(tg::tensor({0.0, 0.5, 1.0, 2.0, -1.0}, Shape{5}, {.dtype = tg::DType::f64})), Shape{5},
                  {0, 0.5204998778130465, 0.8427007929497149, 0.9953222650189527, -0.8427007929497149}, 1e-15);
     check_values(tg::erf(f32({1, -1}, Shape{2})), Shape{2}, {0.8427007929497149, -0.8427007929497149}, 1e-6);
   });
@@ -825,11 +829,11 @@ TEST_CASE("clamp: values, optional bounds, gradient 1 inside and on a bound, 0 o
 TEST_CASE("log1p: values (small x kept accurate) and gradient") {
   on_both_backends([] {
     check_values(tg::log1p(f32({0, 1, 3}, Shape{3})), Shape{3}, {0, kLn2, std::log(4.0)});
-    const Tensor tiny = tg::log1p(tg::tensor({1e-10, -1e-12, 1e-300}, Shape{3}));
+    const Tensor tiny = tg::log1p(tg::tensor({1e-10, -1e-12, 1e-300}, Shape{3}, {.dtype = tg::DType::f64}));
     CHECK(tiny.at({0}) == doctest::Approx(std::log1p(1e-10)).epsilon(1e-14));
     CHECK(tiny.at({1}) == doctest::Approx(std::log1p(-1e-12)).epsilon(1e-14));
     CHECK(tiny.at({2}) == 1e-300);
-    CHECK(std::isinf(tg::log1p(tg::tensor({-1.0}, Shape{1})).at({0})));
+    CHECK(std::isinf(tg::log1p(tg::tensor({-1.0}, Shape{1}, {.dtype = tg::DType::f64})).at({0})));
   });
   const Tensor x = f32_grad({0, 1, 3}, Shape{3});
   tg::sum(tg::log1p(x)).backward();
@@ -841,10 +845,10 @@ TEST_CASE("log1p: values (small x kept accurate) and gradient") {
 TEST_CASE("softplus: values, beta, threshold and gradient") {
   on_both_backends([] {
     const double e = std::exp(1.0);
-    check_values(tg::softplus(tg::tensor({0.0, 1.0, -1.0, 30.0, -50.0}, Shape{5})), Shape{5},
+    check_values(tg::softplus(tg::tensor({0.0, 1.0, -1.0, 30.0, -50.0}, Shape{5}, {.dtype = tg::DType::f64})), Shape{5},
                  {kLn2, std::log(1 + e), std::log(1 + 1 / e), 30, std::exp(-50.0)}, 1e-12);
     // beta = 2: log(1 + e^(2x)) / 2; threshold 3: x where 2x > 3.
-    check_values(tg::softplus(tg::tensor({0.0, 1.0, 2.0}, Shape{3}), 2, 3), Shape{3},
+    check_values(tg::softplus(tg::tensor({0.0, 1.0, 2.0}, Shape{3}, {.dtype = tg::DType::f64}), 2, 3), Shape{3},
                  {kLn2 / 2, std::log(1 + e * e) / 2, 2}, 1e-12);
   });
   const Tensor x = f32_grad({0, 25}, Shape{2});

@@ -219,9 +219,9 @@ TEST_CASE("one Adam step by hand") {
   // g = (0.5, -2), lr = 0.1, β = (0.9, 0.999), t = 1:
   //   m = 0.1 g, v = 0.001 g², bias corrections 0.1 and 0.001
   //   p -= 0.1 · (m / 0.1) / (√v / √0.001 + 1e-8) = 0.1 · g / (|g| + 1e-8)
-  Tensor p = tensor({1.0, 1.0}, {2}, true);
+  Tensor p = tensor({1.0, 1.0}, {2}, {.dtype = tg::DType::f64, .requires_grad = true});
   Adam adam({p}, {.lr = 0.1});
-  p.set_grad(tensor({0.5, -2.0}, {2}));
+  p.set_grad(tensor({0.5, -2.0}, {2}, {.dtype = tg::DType::f64}));
   adam.step();
   CHECK(p.at({0}) == doctest::Approx(1 - 0.1 * 0.5 / (0.5 + 1e-8)).epsilon(1e-15));
   CHECK(p.at({1}) == doctest::Approx(1 + 0.1 * 2.0 / (2.0 + 1e-8)).epsilon(1e-15));
@@ -234,12 +234,12 @@ TEST_CASE("one Adam step by hand") {
 
 TEST_CASE("SGD momentum by hand: the buffer starts as the gradient") {
   // b1 = g1 = 1; p1 = 1 - 0.5·1 = 0.5;  b2 = 0.9·1 + 2 = 2.9; p2 = 0.5 - 0.5·2.9 = -0.95
-  Tensor p = tensor({1.0}, {1}, true);
+  Tensor p = tensor({1.0}, {1}, {.dtype = tg::DType::f64, .requires_grad = true});
   SGD sgd({p}, {.lr = 0.5, .momentum = 0.9});
-  p.set_grad(tensor({1.0}, {1}));
+  p.set_grad(tensor({1.0}, {1}, {.dtype = tg::DType::f64}));
   sgd.step();
   CHECK(p.item() == doctest::Approx(0.5));
-  p.set_grad(tensor({2.0}, {1}));
+  p.set_grad(tensor({2.0}, {1}, {.dtype = tg::DType::f64}));
   sgd.step();
   CHECK(p.item() == doctest::Approx(-0.95));
 }
@@ -247,7 +247,7 @@ TEST_CASE("SGD momentum by hand: the buffer starts as the gradient") {
 TEST_CASE("updates are not recorded on the tape and parameters stay leaves") {
   Tape tape;
   TapeScope scope(tape);
-  Tensor w = tensor({1.0, 2.0}, {2}, true);
+  Tensor w = tensor({1.0, 2.0}, {2}, {.dtype = tg::DType::f64, .requires_grad = true});
   sum(w * w).backward();
   tape.clear();
   Adam adam({w}, {});
@@ -261,9 +261,9 @@ TEST_CASE("updates are not recorded on the tape and parameters stay leaves") {
 }
 
 TEST_CASE("parameters without a gradient are skipped; zero_grad drops gradients") {
-  Tensor a = tensor({1.0}, {1}, true), b = tensor({2.0}, {1}, true);
+  Tensor a = tensor({1.0}, {1}, {.dtype = tg::DType::f64, .requires_grad = true}), b = tensor({2.0}, {1}, {.dtype = tg::DType::f64, .requires_grad = true});
   SGD sgd({a, b}, {.lr = 1.0});
-  a.set_grad(tensor({0.25}, {1}));
+  a.set_grad(tensor({0.25}, {1}, {.dtype = tg::DType::f64}));
   sgd.step();
   CHECK(a.item() == 0.75);
   CHECK(b.item() == 2.0);
@@ -275,7 +275,7 @@ TEST_CASE("parameters without a gradient are skipped; zero_grad drops gradients"
 }
 
 TEST_CASE("optimizer arguments are validated") {
-  Tensor p = tensor({1.0}, {1}, true);
+  Tensor p = tensor({1.0}, {1}, {.dtype = tg::DType::f64, .requires_grad = true});
   CHECK_THROWS_WITH_AS(Adam({p}, {.lr = -1}), doctest::Contains("Adam: lr must be >= 0, got -1"), Error);
   CHECK_THROWS_WITH_AS(Adam({p}, {.beta1 = 1.5}), doctest::Contains("Adam: beta1 must be in [0, 1), got 1.5"),
                        Error);
@@ -294,13 +294,13 @@ TEST_CASE("optimizer arguments are validated") {
                        doctest::Contains("SGD: momentum must be >= 0, got -0.9"), Error);
   CHECK_THROWS_WITH_AS(SGD({p}, {.momentum = 0.9}), doctest::Contains("SGD: lr must be given"), Error);
   CHECK_THROWS_WITH_AS(SGD({p}, {.lr = -0.1}), doctest::Contains("SGD: lr must be >= 0, got -0.1"), Error);
-  const Tensor frozen = tensor({1.0, 2.0}, {2});
+  const Tensor frozen = tensor({1.0, 2.0}, {2}, {.dtype = tg::DType::f64});
   CHECK_THROWS_WITH_AS(SGD({p, frozen}, {.lr = 0.1}),
                        doctest::Contains("SGD: parameter 1 ('1', (2,) float64) does not require grad"), Error);
-  CHECK_THROWS_WITH_AS(Adam({p, tensor({3.0}, {1}, true), p}),
+  CHECK_THROWS_WITH_AS(Adam({p, tensor({3.0}, {1}, {.dtype = tg::DType::f64, .requires_grad = true}), p}),
                        doctest::Contains("Adam: parameter 2 ('2') is the same tensor as parameter 0 ('0')"), Error);
   CHECK_THROWS_WITH_AS(Adam(std::vector<Tensor>{}), doctest::Contains("Adam: got an empty parameter list"), Error);
-  Tensor q = tensor({1.0}, {1}, true);
+  Tensor q = tensor({1.0}, {1}, {.dtype = tg::DType::f64, .requires_grad = true});
   CHECK_THROWS_WITH_AS(Adam(std::vector<std::pair<std::string, Tensor>>{{"w", p}, {"w", q}}),
                        doctest::Contains("Adam: parameters 0 and 1 are both named 'w'"), Error);
   SGD sgd({p}, {.lr = 0.1});
@@ -310,9 +310,9 @@ TEST_CASE("optimizer arguments are validated") {
 }
 
 TEST_CASE("clip_grad_norm scales by max_norm / (norm + 1e-6) and returns the norm before clipping") {
-  Tensor a = tensor({3.0, 4.0}, {2}, true), b = tensor({12.0}, {1}, true), c = tensor({5.0}, {1}, true);
-  a.set_grad(tensor({3.0, 4.0}, {2}));
-  b.set_grad(tensor({12.0}, {1}));  // ‖(3, 4, 12)‖ = 13; c has no gradient
+  Tensor a = tensor({3.0, 4.0}, {2}, {.dtype = tg::DType::f64, .requires_grad = true}), b = tensor({12.0}, {1}, {.dtype = tg::DType::f64, .requires_grad = true}), c = tensor({5.0}, {1}, {.dtype = tg::DType::f64, .requires_grad = true});
+  a.set_grad(tensor({3.0, 4.0}, {2}, {.dtype = tg::DType::f64}));
+  b.set_grad(tensor({12.0}, {1}, {.dtype = tg::DType::f64}));  // ‖(3, 4, 12)‖ = 13; c has no gradient
   SUBCASE("above the limit") {
     CHECK(clip_grad_norm({a, b, c}, 6.5) == doctest::Approx(13.0).epsilon(1e-15));
     const double k = 6.5 / (13.0 + 1e-6);
@@ -327,10 +327,10 @@ TEST_CASE("clip_grad_norm scales by max_norm / (norm + 1e-6) and returns the nor
     CHECK(b.grad().at({0}) == 12.0);
   }
   SUBCASE("a non-finite norm is returned and the gradients are left alone") {
-    b.set_grad(tensor({std::numeric_limits<double>::infinity()}, {1}));
+    b.set_grad(tensor({std::numeric_limits<double>::infinity()}, {1}, {.dtype = DType::f64}));
     CHECK(std::isinf(clip_grad_norm({a, b}, 1.0)));
     CHECK(a.grad().at({0}) == 3.0);
-    b.set_grad(tensor({std::nan("")}, {1}));
+    b.set_grad(tensor({std::nan("")}, {1}, {.dtype = DType::f64}));
     CHECK(std::isnan(clip_grad_norm({a, b}, 1.0)));
     CHECK(a.grad().at({1}) == 4.0);
   }
@@ -358,7 +358,7 @@ TEST_CASE("clip_grad_norm_async leaves the gradients bit for bit as clip_grad_no
             p.set_grad(randn(shape, {dtype}, g));
             params.push_back(p);
           }
-          params.push_back(tensor({1.0}, {1}).to(dtype).requires_grad_());  // no gradient
+          params.push_back(tensor({1.0}, {1}, {.dtype = tg::DType::f64}).to(dtype).requires_grad_());  // no gradient
           return params;
         };
         std::vector<Tensor> host = make(5), device = make(5);
@@ -383,7 +383,7 @@ TEST_CASE("clip_grad_norm_async leaves the gradients bit for bit as clip_grad_no
 }
 
 TEST_CASE("StepLR: lr = base · γ^⌊epoch / step_size⌋") {
-  Tensor p = tensor({1.0}, {1}, true);
+  Tensor p = tensor({1.0}, {1}, {.dtype = tg::DType::f64, .requires_grad = true});
   SGD sgd({p}, {.lr = 1.0});
   StepLR schedule(sgd, 3, 0.5);
   CHECK(schedule.lr() == 1.0);
@@ -396,7 +396,7 @@ TEST_CASE("StepLR: lr = base · γ^⌊epoch / step_size⌋") {
 }
 
 TEST_CASE("WarmupInverseSqrt: linear warm-up to the base lr, then base · √(warmup / t)") {
-  Tensor p = tensor({1.0}, {1}, true);
+  Tensor p = tensor({1.0}, {1}, {.dtype = tg::DType::f64, .requires_grad = true});
   SGD sgd({p}, {.lr = 0.8});
   WarmupInverseSqrt schedule(sgd, 4);
   // lr for update t = 1, 2, ...: 0.2, 0.4, 0.6, 0.8, then 0.8·√(4/t)
@@ -413,7 +413,7 @@ TEST_CASE("WarmupInverseSqrt: linear warm-up to the base lr, then base · √(wa
 }
 
 TEST_CASE("ReduceLROnPlateau: patience, relative threshold, cooldown, min_lr") {
-  Tensor p = tensor({1.0}, {1}, true);
+  Tensor p = tensor({1.0}, {1}, {.dtype = tg::DType::f64, .requires_grad = true});
   SGD sgd({p}, {.lr = 1.0});
   ReduceLROnPlateau schedule(
       sgd, {.factor = 0.5, .patience = 2, .threshold = 0.1, .cooldown = 1, .min_lr = 0.2});
@@ -433,7 +433,7 @@ TEST_CASE("ReduceLROnPlateau: patience, relative threshold, cooldown, min_lr") {
 }
 
 TEST_CASE("ReduceLROnPlateau in max mode; a nan metric is a bad epoch") {
-  Tensor p = tensor({1.0}, {1}, true);
+  Tensor p = tensor({1.0}, {1}, {.dtype = tg::DType::f64, .requires_grad = true});
   SGD sgd({p}, {.lr = 1.0});
   ReduceLROnPlateau schedule(sgd, {.mode = PlateauOptions::Mode::max, .patience = 0, .threshold = 0});
   const std::vector<double> metrics = {1, 2, 2, 3, std::nan("")};
@@ -479,16 +479,16 @@ TEST_CASE("optimizer state round trip in memory continues exactly") {
 }
 
 TEST_CASE("load_state reports every problem at once") {
-  Tensor w = tensor({1.0, 2.0}, {2}, true);
+  Tensor w = tensor({1.0, 2.0}, {2}, {.dtype = tg::DType::f64, .requires_grad = true});
   Adam adam({w}, {});
-  w.set_grad(tensor({1.0, 1.0}, {2}));
+  w.set_grad(tensor({1.0, 1.0}, {2}, {.dtype = tg::DType::f64}));
   adam.step();
   OptimizerState state = adam.state();
   state.tensors.emplace_back("0.velocity", zeros({2}, {DType::f64}));
   state.tensors.emplace_back("7.exp_avg", zeros({2}, {DType::f64}));
   state.tensors[0].second = zeros({3}, {DType::f64});
   state.type = "SGD";
-  Tensor v = tensor({1.0, 2.0}, {2}, true);
+  Tensor v = tensor({1.0, 2.0}, {2}, {.dtype = tg::DType::f64, .requires_grad = true});
   Adam other({v}, {});
   CHECK_THROWS_WITH_AS(other.load_state(state), doctest::Contains("the state is of a SGD optimizer, this one is Adam"),
                        Error);
@@ -505,7 +505,7 @@ TEST_CASE("load_state reports every problem at once") {
 }
 
 TEST_CASE("CosineAnnealingLR: eta_min + (base − eta_min)(1 + cos(π t / t_max)) / 2") {
-  Tensor p = tensor({1.0}, {1}, true);
+  Tensor p = tensor({1.0}, {1}, {.dtype = tg::DType::f64, .requires_grad = true});
   SGD sgd({p}, {.lr = 1.0});
   CosineAnnealingLR schedule(sgd, 4, 0.1);
   // By hand: cos(π/4) = √2/2, so t = 1, 3 give 0.1 + 0.45 (1 ± √2/2); t = 2 gives 0.55.
@@ -526,7 +526,7 @@ TEST_CASE("CosineAnnealingLR: eta_min + (base − eta_min)(1 + cos(π t / t_max)
 }
 
 TEST_CASE("CosineAnnealingLR with warm-up: base·(t+1)/W, then the cosine from base") {
-  Tensor p = tensor({1.0}, {1}, true);
+  Tensor p = tensor({1.0}, {1}, {.dtype = tg::DType::f64, .requires_grad = true});
   SGD sgd({p}, {.lr = 0.8});
   CosineAnnealingLR schedule(sgd, 2, 0.0, 2);
   const std::vector<double> want = {0.4, 0.8, 0.8, 0.4, 0.0};
@@ -538,7 +538,7 @@ TEST_CASE("CosineAnnealingLR with warm-up: base·(t+1)/W, then the cosine from b
 }
 
 TEST_CASE("LambdaLR: lr = base · f(t) with t = 0 at construction") {
-  Tensor p = tensor({1.0}, {1}, true);
+  Tensor p = tensor({1.0}, {1}, {.dtype = tg::DType::f64, .requires_grad = true});
   SGD sgd({p}, {.lr = 2.0});
   LambdaLR schedule(sgd, [](int64_t t) { return 1.0 / (1 + t); });
   const std::vector<double> want = {2, 1, 2.0 / 3, 0.5};
@@ -552,7 +552,7 @@ TEST_CASE("LambdaLR: lr = base · f(t) with t = 0 at construction") {
 }
 
 TEST_CASE("CosineAnnealingLR and LambdaLR state round trip continues the sequence") {
-  Tensor p = tensor({1.0}, {1}, true);
+  Tensor p = tensor({1.0}, {1}, {.dtype = tg::DType::f64, .requires_grad = true});
   SGD a({p}, {.lr = 1.0}), b({p}, {.lr = 1.0});
   CosineAnnealingLR first(a, 10, 0.01, 3);
   for (int i = 0; i < 6; ++i) first.step();

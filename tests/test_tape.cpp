@@ -29,8 +29,8 @@ TEST_CASE("gradient of a small expression matches the hand derivation") {
   // L = Σ tanh(w * x + b): dL/dw = x (1 - y²), dL/db = 1 - y²
   Tape tape;
   TapeScope scope(tape);
-  const Tensor w = tensor({0.5}, {}, true), b = tensor({-0.25}, {}, true);
-  const Tensor x = tensor({1.0, 2.0, 3.0});
+  const Tensor w = tensor({0.5}, {}, {.dtype = tg::DType::f64, .requires_grad = true}), b = tensor({-0.25}, {}, {.dtype = tg::DType::f64, .requires_grad = true});
+  const Tensor x = tensor({1.0, 2.0, 3.0}, {}, {.dtype = tg::DType::f64});
   const Tensor loss = sum(tanh(matmul(reshape(x, {3, 1}), reshape(w, {1, 1})) + b));
   loss.backward();
   double dw = 0, db = 0;
@@ -46,7 +46,7 @@ TEST_CASE("gradient of a small expression matches the hand derivation") {
 TEST_CASE("a tensor used twice accumulates both contributions") {
   Tape tape;
   TapeScope scope(tape);
-  const Tensor x = tensor({3.0}, {}, true);
+  const Tensor x = tensor({3.0}, {}, {.dtype = tg::DType::f64, .requires_grad = true});
   // y = x + x  ->  dy/dx = 2
   sum(x + x).backward();
   CHECK(x.grad().item() == 2.0);
@@ -61,12 +61,12 @@ TEST_CASE("a tensor used twice accumulates both contributions") {
 TEST_CASE("passing a gradient through does not alias two inputs' buffers") {
   Tape tape;
   TapeScope scope(tape);
-  const Tensor a = tensor({1.0, 2.0}, {}, true), b = tensor({5.0, 6.0}, {}, true);
+  const Tensor a = tensor({1.0, 2.0}, {}, {.dtype = tg::DType::f64, .requires_grad = true}), b = tensor({5.0, 6.0}, {}, {.dtype = tg::DType::f64, .requires_grad = true});
   const Tensor s = a + b;
-  s.backward(tensor({1.0, 1.0}));
+  s.backward(tensor({1.0, 1.0}, {}, {.dtype = tg::DType::f64}));
   CHECK(a.grad().to_vector<double>() == std::vector<double>{1, 1});
   // Accumulating again into a must not change b's gradient.
-  (a + tensor({0.0, 0.0})).backward(tensor({1.0, 1.0}));
+  (a + tensor({0.0, 0.0}, {}, {.dtype = tg::DType::f64})).backward(tensor({1.0, 1.0}, {}, {.dtype = tg::DType::f64}));
   CHECK(a.grad().to_vector<double>() == std::vector<double>{2, 2});
   CHECK(b.grad().to_vector<double>() == std::vector<double>{1, 1});
 }
@@ -126,7 +126,7 @@ TEST_CASE("a second backward over a freed graph is a clear error") {
 TEST_CASE("retain_graph keeps the graph for a second backward") {
   Tape tape;
   TapeScope scope(tape);
-  const Tensor w = tensor({0.5}, {}, true);
+  const Tensor w = tensor({0.5}, {}, {.dtype = tg::DType::f64, .requires_grad = true});
   const Tensor loss = sum(tanh(w));
   tape.backward(loss, {}, {.retain_graph = true});
   tape.backward(loss);
@@ -134,14 +134,19 @@ TEST_CASE("retain_graph keeps the graph for a second backward") {
   CHECK(w.grad().item() == doctest::Approx(2 * (1 - y * y)));
 }
 
-TEST_CASE("backward errors: no grad, non-scalar root, wrong seed shape, leaf") {
+TEST_CASE("backward errors: no grad, non-scalar root, wrong seed shape; a leaf's backward adds its seed") {
   Tape tape;
   TapeScope scope(tape);
   CHECK_THROWS_WITH_AS(sum(ones({2})).backward(), doctest::Contains("does not require grad"), Error);
   const Tensor w = ones({2}).requires_grad_();
   CHECK_THROWS_WITH_AS(tanh(w).backward(), doctest::Contains("root has shape (2,)"), Error);
   CHECK_THROWS_WITH_AS(tanh(w).backward(ones({3})), doctest::Contains("seed gradient of shape (3,) for a root of shape (2,)"), Error);
-  CHECK_THROWS_WITH_AS(w.backward(), doctest::Contains("leaf"), Error);
+  CHECK_THROWS_WITH_AS(w.backward(), doctest::Contains("a tensor of 2 elements needs a seed of its shape"), Error);
+  // As PyTorch: backward on a leaf adds the seed to its gradient (d w / d w = 1).
+  w.backward(full({2}, 0.5));
+  w.backward(full({2}, 0.25));
+  CHECK(w.grad().to_vector<double>() == std::vector<double>{0.75, 0.75});
+  CHECK_THROWS_WITH_AS(w.backward(ones({3})), doctest::Contains("the seed is (3,) and the tensor (2,)"), Error);
 }
 
 TEST_CASE("two tapes, two threads: graphs do not mix") {
@@ -214,7 +219,7 @@ TEST_CASE("clone and to(dtype) are recorded; casts to int64 end the graph; conti
   CHECK(x.to(DType::f64).is_same(x));  // already there: the tensor itself
   CHECK_FALSE(x.to(DType::i64).requires_grad());
   CHECK_FALSE(x.detach().clone().requires_grad());
-  CHECK_FALSE(transpose(x, 0, 1).contiguous().requires_grad());  // documented: not recorded
+  CHECK(transpose(x, 0, 1).contiguous().requires_grad());  // recorded, as PyTorch's contiguous()
   {
     NoGrad no_grad;
     CHECK_FALSE(x.clone().requires_grad());
@@ -309,7 +314,7 @@ TEST_CASE("two independent losses on one tape: both orders") {
     CAPTURE(b_first);
     Tape tape;
     TapeScope scope(tape);
-    const Tensor w = tensor({1.0, 2.0, 3.0}, {3}, true);
+    const Tensor w = tensor({1.0, 2.0, 3.0}, {3}, {.dtype = tg::DType::f64, .requires_grad = true});
     const Tensor a = sum(w * 2.0);
     const Tensor b = sum(w * w);
     const size_t live = tape.live_nodes();
@@ -331,7 +336,7 @@ TEST_CASE("a shared subgraph: freed by the first backward unless retained") {
   SUBCASE("without retain_graph the second backward through it is an error") {
     Tape tape;
     TapeScope scope(tape);
-    const Tensor w = tensor({0.5, -1.0}, {2}, true);
+    const Tensor w = tensor({0.5, -1.0}, {2}, {.dtype = tg::DType::f64, .requires_grad = true});
     const Tensor shared = tanh(w);
     const Tensor a = sum(shared * 3.0);
     const Tensor b = sum(shared * shared);
@@ -341,7 +346,7 @@ TEST_CASE("a shared subgraph: freed by the first backward unless retained") {
   SUBCASE("with retain_graph both gradients add up") {
     Tape tape;
     TapeScope scope(tape);
-    const Tensor w = tensor({0.5, -1.0}, {2}, true);
+    const Tensor w = tensor({0.5, -1.0}, {2}, {.dtype = tg::DType::f64, .requires_grad = true});
     const Tensor shared = tanh(w);
     const Tensor a = sum(shared * 3.0);
     const Tensor b = sum(shared * shared);
@@ -359,7 +364,7 @@ TEST_CASE("a shared subgraph: freed by the first backward unless retained") {
 TEST_CASE("backward touches only the nodes its root reaches") {
   Tape tape;
   TapeScope scope(tape);
-  const Tensor w = tensor({1.0, 2.0}, {2}, true);
+  const Tensor w = tensor({1.0, 2.0}, {2}, {.dtype = tg::DType::f64, .requires_grad = true});
   const Tensor unrelated = sum(exp(w));  // recorded first, never differentiated here
   const Tensor loss = sum(w * w);
   loss.backward();
@@ -422,7 +427,7 @@ TEST_CASE("visit_float: picks float or double, names the op for other dtypes") {
 }
 
 TEST_CASE("data<T>(op): the error names the caller; data<T>() keeps its message") {
-  const Tensor x = tensor({1.0, 2.0});
+  const Tensor x = tensor({1.0, 2.0}, {}, {.dtype = tg::DType::f64});
   CHECK(x.data<double>("mine") == x.data<double>());
   CHECK_THROWS_WITH_AS(x.data<float>("softsign"), "softsign: tensor holds float64, asked for float32", Error);
   CHECK_THROWS_WITH_AS(x.data<float>(), "data: tensor holds float64, asked for float32", Error);
@@ -431,7 +436,7 @@ TEST_CASE("data<T>(op): the error names the caller; data<T>() keeps its message"
 TEST_CASE("a custom op with raw loops: values, gradcheck, strided input, float32") {
   Tape tape;
   TapeScope scope(tape);
-  const Tensor x = tensor({-3.0, -0.5, 0.0, 0.25, 2.0, 4.0}, {2, 3}, true);
+  const Tensor x = tensor({-3.0, -0.5, 0.0, 0.25, 2.0, 4.0}, {2, 3}, {.dtype = tg::DType::f64, .requires_grad = true});
   const std::vector<double> y = softsign(x).to_vector<double>();
   const std::vector<double> xs = x.to_vector<double>();
   for (size_t i = 0; i < xs.size(); ++i) CHECK(y[i] == doctest::Approx(xs[i] / (1 + std::abs(xs[i]))));
@@ -454,7 +459,7 @@ TEST_CASE("a custom op with raw loops: values, gradcheck, strided input, float32
 TEST_CASE("errors thrown inside a backward function carry the op's name") {
   Tape tape;
   TapeScope scope(tape);
-  const Tensor w = tensor({1.0, 2.0}, {2}, true);
+  const Tensor w = tensor({1.0, 2.0}, {2}, {.dtype = tg::DType::f64, .requires_grad = true});
   SUBCASE("a plain message gets '<op> backward: ' in front") {
     Tensor y = zeros({2}, {.dtype = DType::f64});
     record("my_op", {&w}, y, [](const Tensor&) { fail("the cache is stale"); });
@@ -496,7 +501,7 @@ TEST_CASE("a product's gradient for a weight's transpose (or a transposed slice)
   // transposed buffer) and transposed back as a left operand; R (3, 3) twice.
   auto expression = [&](const Tensor& p, const Tensor& r) {
     const Tensor term = select(matmul(matmul(r, transpose(p, 0, 1)), p), 0, 0);  // (3,)
-    return sum((linear(x, p, b) + matmul(x2, p) + term) * seed);
+    return sum((linear(x, transpose(p, 0, 1), b) + matmul(x2, p) + term) * seed);
   };
   const Tensor w = randn({3, 7}, f64, gen).requires_grad_();  // (out 3, in 4 + 3): two column parts
   Tensor p_copy, r_copy;

@@ -38,6 +38,24 @@ TEST_CASE("creation fills and reports shape and dtype") {
   CHECK(scalar(3.0).item() == 3.0);
 }
 
+TEST_CASE("the default float type: float32, as PyTorch's, settable to float64") {
+  CHECK(default_dtype() == DType::f32);
+  CHECK(tensor({0.5, 1.5}).dtype() == DType::f32);  // torch.tensor([0.5, 1.5]) is float32
+  CHECK(tensor({0.5, 1.5}, {2}, {.dtype = DType::f64}).dtype() == DType::f64);
+  CHECK(tensor(std::vector<double>{0.5}).dtype() == DType::f64);  // a vector keeps its C++ type
+  CHECK((tensor({1, 2}) / 2).dtype() == DType::f32);
+  set_default_dtype(DType::f64);
+  CHECK(tensor({0.5, 1.5}).dtype() == DType::f64);
+  CHECK(zeros({2}).dtype() == DType::f64);
+  CHECK(arange(0.0, 1.0, 0.5).dtype() == DType::f64);
+  CHECK((tensor({1, 2}) * 0.5).dtype() == DType::f64);
+  CHECK(tensor({1, 2}).dtype() == DType::i64);  // integers stay int64
+  CHECK_THROWS_WITH_AS(set_default_dtype(DType::i64), doctest::Contains("must be float32 or float64, got int64"),
+                       Error);
+  set_default_dtype(DType::f32);
+  CHECK(zeros({2}).dtype() == DType::f32);
+}
+
 TEST_CASE("random tensors are reproducible from a seed and have the right moments") {
   Generator a(42), b(42), c(43);
   const Tensor x = randn({10000}, {}, a), y = randn({10000}, {}, b), z = randn({10000}, {}, c);

@@ -13,7 +13,7 @@ namespace tg::train {
 namespace {
 // max |g| as a one-element tensor on g's device: inf or NaN when any element is (max propagates NaN).
 Tensor largest_magnitude(const Tensor& g) {
-  const Tensor flat = g.contiguous();
+  const Tensor flat = contiguous_values(g);
   const Tensor row = make_view(flat, Shape{flat.numel()}, Strides{1}, flat.offset());
   return kernels::reduce(ReduceOp::max, kernels::unary(UnaryOp::abs, row), 0).to(DType::f64);
 }

@@ -17,7 +17,7 @@ Decoded decode_split(const Recognizer& model, const std::vector<Utterance>& data
     const Batch batch = make_batch(data, indices);
     std::vector<int64_t> frames;
     const tg::Tensor on_device = model.forward(batch.features.to(model.out.weight.device()), batch.frames, frames);
-    const tg::Tensor log_probs = tg::permute(on_device.to(tg::Device::cpu()), {1, 0, 2}).contiguous();  // (B, T', 29)
+    const tg::Tensor log_probs = tg::contiguous_values(tg::permute(on_device.to(tg::Device::cpu()), {1, 0, 2}));  // (B, T', 29)
     for (size_t b = 0; b < indices.size(); ++b) {
       const std::vector<float> rows = tg::select(log_probs, 0, static_cast<int64_t>(b)).to_vector<float>();
       const size_t i = indices[b];

@@ -114,7 +114,7 @@ class SpeechService {
     std::vector<Transcript> out;
     for (size_t b = 0; b < clips.size(); ++b) {
       const std::vector<float> rows =
-          tg::select(log_probs, 1, static_cast<int64_t>(b)).contiguous().to_vector<float>();  // (T', 29)
+          tg::contiguous_values(tg::select(log_probs, 1, static_cast<int64_t>(b))).to_vector<float>();  // (T', 29)
       const int64_t n = out_frames[b];
       Transcript t;
       t.seconds = static_cast<double>(batch.frames[b]) * 0.01;
@@ -145,7 +145,7 @@ class SpeechService {
     json answer = {{"text", t.text}, {"seconds", t.seconds}, {"segments", segments}};
     if (with_spectrogram) {  // (frames, mels) row-major, normalised log-mel
       answer["spectrogram"] = {{"frames", features.size(0)}, {"mels", features.size(1)},
-                               {"frame_seconds", 0.01}, {"values", features.contiguous().to_vector<float>()}};
+                               {"frame_seconds", 0.01}, {"values", tg::contiguous_values(features).to_vector<float>()}};
     }
     return answer;
   }

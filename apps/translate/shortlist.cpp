@@ -178,7 +178,7 @@ std::vector<int64_t> Shortlist::vocabulary(const std::vector<int64_t>& source_id
 std::vector<int64_t> Shortlist::vocabulary(const Tensor& src) const {
   check_defined(src, "shortlist", "src");
   if (src.dtype() != DType::i64) fail("shortlist: the source must be int64 token ids, got {}", dtype_name(src.dtype()));
-  return vocabulary(src.contiguous().to_vector<int64_t>());
+  return vocabulary(tg::contiguous_values(src).to_vector<int64_t>());
 }
 
 void Shortlist::save(const std::string& path) const {

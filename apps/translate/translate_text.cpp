@@ -107,7 +107,7 @@ std::string translation_attention_svg(const Translation& t, const Translator& tr
   // Rows beyond the labels (should not happen) are dropped rather than mislabelled.
   const int64_t rows = std::min<int64_t>(t.attention.size(0), static_cast<int64_t>(target.size()));
   target.resize(static_cast<size_t>(rows));
-  const std::vector<float> all = t.attention.contiguous().to_vector<float>();
+  const std::vector<float> all = tg::contiguous_values(t.attention).to_vector<float>();
   const std::vector<float> kept(all.begin(), all.begin() + rows * t.attention.size(1));
   return plot::attention_svg(source, target, from_vector(kept, Shape{rows, t.attention.size(1)}, {DType::f32}),
                        "Where each English word looked in the German sentence");

@@ -32,7 +32,7 @@ namespace {
 
 // y = x / (1 + |x|);  dx += dy / (1 + |x|)²
 tg::Tensor softsign(const tg::Tensor& x) {
-  const tg::Tensor xc = x.contiguous();  // row-major: data<T>() holds numel() values in order
+  const tg::Tensor xc = tg::contiguous_values(x);  // row-major: data<T>() holds numel() values in order
   tg::Tensor y = tg::Tensor::empty(x.shape(), {.dtype = x.dtype()});
   tg::visit_float(x.dtype(), "softsign", [&]<typename T>() {
     const T* in = xc.data<T>("softsign");
@@ -42,7 +42,7 @@ tg::Tensor softsign(const tg::Tensor& x) {
   const tg::Saved x_saved = tg::save_if(x.requires_grad(), "x", xc);  // what the derivative reads
   tg::record("softsign", {&x}, y, {x_saved}, [dx_slot = tg::slot_of(x), x_saved](const tg::Tensor& dy) {
     const tg::Tensor& xc = x_saved.get();
-    const tg::Tensor dyc = dy.contiguous();
+    const tg::Tensor dyc = tg::contiguous_values(dy);
     tg::Tensor dx = tg::Tensor::empty(xc.shape(), {.dtype = xc.dtype()});
     tg::visit_float(xc.dtype(), "softsign", [&]<typename T>() {
       const T *in = xc.data<T>("softsign"), *g = dyc.data<T>("softsign");

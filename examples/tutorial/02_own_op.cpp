@@ -13,7 +13,7 @@
 enum class Derivative { right, wrong };  // wrong: for seeing what gradcheck says
 
 tg::Tensor my_silu(const tg::Tensor& x, Derivative derivative = Derivative::right) {
-  const tg::Tensor xc = x.contiguous();  // row-major: data<T>() is numel() consecutive values
+  const tg::Tensor xc = tg::contiguous_values(x);  // row-major: data<T>() is numel() consecutive values
   tg::Tensor y = tg::Tensor::empty(x.shape(), {.dtype = x.dtype()});
   tg::visit_float(x.dtype(), "silu", [&]<typename T>() {
     const T* in = xc.data<T>("silu");
@@ -27,7 +27,7 @@ tg::Tensor my_silu(const tg::Tensor& x, Derivative derivative = Derivative::righ
   // through x's gradient slot (where its gradient goes, without its data).
   tg::record("silu", {&x}, y, {x_saved}, [dx_slot = tg::slot_of(x), x_saved, derivative](const tg::Tensor& dy) {
     const tg::Tensor& xc = x_saved.get();
-    const tg::Tensor dyc = dy.contiguous();
+    const tg::Tensor dyc = tg::contiguous_values(dy);
     tg::Tensor dx = tg::Tensor::empty(xc.shape(), {.dtype = xc.dtype()});
     tg::visit_float(xc.dtype(), "silu", [&]<typename T>() {
       const T *in = xc.data<T>("silu"), *g = dyc.data<T>("silu");

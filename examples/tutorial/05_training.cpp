@@ -121,7 +121,7 @@ class AdamByHand : public tg::optim::Optimizer {
 // [/tutorial:adam]
 
 // [tutorial:step]
-constexpr double max_grad_norm = 0.5;  // small for this tiny corpus; translate uses 1
+constexpr double max_grad_norm = 0.25;  // small for this tiny corpus; translate uses 1
 
 // One optimizer step on the batch of global step `step`; returns the loss.
 double train_step(Translator& model, tg::optim::Optimizer& optimizer, const std::vector<tg::text::Example>& examples,

@@ -15,7 +15,7 @@ namespace tg::detail {
 
 Tensor integer_scan(const Tensor& x, int d, ScanOp op, bool last_only, const char* name) {
   const NoGrad no_grad;
-  const std::vector<int64_t> values = (x.dtype() == DType::i64 ? x : x.to(DType::i64)).contiguous().to_vector<int64_t>();
+  const std::vector<int64_t> values = contiguous_values((x.dtype() == DType::i64 ? x : x.to(DType::i64))).to_vector<int64_t>();
   int64_t inner = 1;  // elements between two steps along dim
   for (int i = d + 1; i < x.ndim(); ++i) inner *= x.size(i);
   const int64_t n = x.size(d), outer = n * inner == 0 ? 0 : x.numel() / (n * inner);

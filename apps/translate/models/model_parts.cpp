@@ -176,7 +176,7 @@ Tensor output_logits(const nn::Linear& out, const Tensor& features, const Tensor
   Shape shape = projected.shape();
   const int64_t E = shape[shape.size() - 1];
   const Tensor rows = reshape(projected, Shape{-1, E});                            // (N, E): one product
-  const Tensor logits = linear(rows, transpose(tied_embedding, 0, 1), tied_bias);  // (N, E) @ (E, V) + (V,), one node
+  const Tensor logits = linear(rows, tied_embedding, tied_bias);  // (N, E) @ (V, E)ᵀ + (V,), one node
   shape[shape.size() - 1] = tied_embedding.size(0);
   return reshape(logits, shape);  // (..., V)
 }
@@ -207,7 +207,7 @@ std::shared_ptr<const RestrictedOutput> restrict_rows(const Tensor& ids, const T
 
 Tensor restricted_logits(const RestrictedOutput& rows, const Tensor& x) {
   if (rows.int8.defined()) return rows.int8(x);
-  return linear(x, transpose(rows.weight, 0, 1), rows.bias);  // (..., F) @ (F, U) + (U)
+  return linear(x, rows.weight, rows.bias);  // (..., F) @ (U, F)ᵀ + (U)
 }
 
 }  // namespace tg::translate::detail

@@ -69,7 +69,7 @@ TransformerTarget::TransformerTarget(const ModelConfig& c, const nn::Transformer
 
 Tensor TransformerTarget::logits(const Tensor& h) const {
   if (out) return (*out)(h);
-  return linear(h, transpose(embed.weight, 0, 1), out_bias);  // h E_tgtᵀ + b_v
+  return linear(h, embed.weight, out_bias);  // h E_tgtᵀ + b_v
 }
 
 TransformerModel::TransformerModel(const ModelConfig& config, DType dtype, Generator& gen)

@@ -45,7 +45,7 @@ std::string hard_alignment(const Translation& t) {
   if (!t.attention.defined()) return "";
   const int64_t rows = std::min<int64_t>(t.attention.size(0), static_cast<int64_t>(t.target_tokens.size()));
   const int64_t S = t.attention.size(1);
-  const std::vector<float> w = t.attention.contiguous().to_vector<float>();
+  const std::vector<float> w = tg::contiguous_values(t.attention).to_vector<float>();
   std::string pairs;
   for (int64_t i = 0; i < rows; ++i) {
     const auto row = w.begin() + i * S;
@@ -58,7 +58,7 @@ std::string hard_alignment(const Translation& t) {
 json attention_json(const Translation& t) {
   if (!t.attention.defined()) return nullptr;
   const int64_t rows = t.attention.size(0), S = t.attention.size(1);
-  const std::vector<float> w = t.attention.contiguous().to_vector<float>();
+  const std::vector<float> w = tg::contiguous_values(t.attention).to_vector<float>();
   json weights = json::array();
   for (int64_t i = 0; i < rows; ++i) weights.push_back(std::vector<float>(w.begin() + i * S, w.begin() + (i + 1) * S));
   std::vector<std::string> target = t.target_tokens;
