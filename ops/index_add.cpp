@@ -51,7 +51,8 @@ Tensor index_add(const Tensor& x, int dim, const Tensor& index, const Tensor& so
   int64_t inner = 1;
   for (int i = d + 1; i < x.ndim(); ++i) inner *= x.size(i);
   std::vector<int64_t> spread(static_cast<size_t>(source.numel()));
-  for (size_t p = 0; p < spread.size(); ++p) spread[p] = picks[static_cast<size_t>((static_cast<int64_t>(p) / inner) % k)];
+  for (size_t p = 0; p < spread.size(); ++p)
+    spread[p] = picks[static_cast<size_t>((static_cast<int64_t>(p) / inner) % k)];
   const Tensor where = reshape(from_vector(spread, Shape{source.numel()}, {DType::i64, x.device()}), source.shape());
   return scatter_add(x, d, where, alpha == 1 ? source : source * alpha);
 }

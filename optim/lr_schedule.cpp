@@ -217,7 +217,9 @@ void OneCycleLR::apply() {
   const double initial = initial_lr(), minimum = min_lr();
   std::vector<Phase> phases;
   if (options_.three_phase)
-    phases = {{pct * total - 1, initial, max_lr_}, {2 * pct * total - 2, max_lr_, initial}, {total - 1, initial, minimum}};
+    phases = {{pct * total - 1, initial, max_lr_},
+              {2 * pct * total - 2, max_lr_, initial},
+              {total - 1, initial, minimum}};
   else
     phases = {{pct * total - 1, initial, max_lr_}, {total - 1, max_lr_, minimum}};
   const double t = static_cast<double>(step_);

@@ -47,7 +47,9 @@ std::vector<int> reversed_dims(int rank) {
 // dimensions reversed and permuted back (a non-contiguous view of the leaf).
 struct Laid {
   Tensor leaf, seen;
-  Tensor grad() const { return seen.is_same(leaf) ? leaf.grad() : tg::permute(leaf.grad(), reversed_dims(leaf.ndim())); }
+  Tensor grad() const {
+    return seen.is_same(leaf) ? leaf.grad() : tg::permute(leaf.grad(), reversed_dims(leaf.ndim()));
+  }
 };
 
 Laid lay_out(const Tensor& values, bool transposed) {
@@ -93,7 +95,8 @@ void check_exact(const Tensor& got, const std::string& name, DType dtype) {
   const FixtureTensor& want = entry(fixture(), name);
   REQUIRE(got.shape() == want.shape);
   const std::vector<double> g = got.to_vector<double>();
-  for (size_t i = 0; i < g.size(); ++i) CHECK((g[i] == want.values[i] || (std::isnan(g[i]) && std::isnan(want.values[i]))));
+  for (size_t i = 0; i < g.size(); ++i)
+    CHECK((g[i] == want.values[i] || (std::isnan(g[i]) && std::isnan(want.values[i]))));
 }
 
 void gradcheck_ok(const Op& op, const Inputs& inputs) {
