@@ -1,6 +1,8 @@
 #include "core/creation.h"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "core/error.h"
 #include "core/kernels.h"
@@ -127,6 +129,52 @@ Tensor ones_like(const Tensor& x) { return full_like(x, 1.0); }
 Tensor full_like(const Tensor& x, double value) {
   check_defined(x, "full_like", "x");
   return full(x.shape(), value, {x.dtype(), x.device()});
+}
+
+Tensor empty_like(const Tensor& x) {
+  check_defined(x, "empty_like", "x");
+  return Tensor::empty(x.shape(), {x.dtype(), x.device()});
+}
+
+Tensor rand_like(const Tensor& x, Generator& gen) {
+  check_defined(x, "rand_like", "x");
+  if (!is_floating(x.dtype())) fail("rand_like: x must have a float dtype, got {}", dtype_name(x.dtype()));
+  return uniform(x.shape(), 0.0, 1.0, {x.dtype(), x.device()}, gen);
+}
+
+Tensor randn_like(const Tensor& x, Generator& gen) {
+  check_defined(x, "randn_like", "x");
+  if (!is_floating(x.dtype())) fail("randn_like: x must have a float dtype, got {}", dtype_name(x.dtype()));
+  return randn(x.shape(), {x.dtype(), x.device()}, gen);
+}
+
+Tensor randint_like(const Tensor& x, int64_t high, Generator& gen) { return randint_like(x, 0, high, gen); }
+
+Tensor randint_like(const Tensor& x, int64_t low, int64_t high, Generator& gen) {
+  check_defined(x, "randint_like", "x");
+  if (x.dtype() != DType::i64 && !is_floating(x.dtype()))
+    fail("randint_like: x must be int64 or a float dtype, got {}", dtype_name(x.dtype()));
+  if (low >= high) fail("randint_like: low {} must be below high {}", low, high);
+  std::vector<int64_t> values(static_cast<size_t>(x.numel()));
+  {
+    Generator::Locked draws = gen.lock();
+    const auto span = static_cast<uint64_t>(high) - static_cast<uint64_t>(low);
+    for (int64_t& v : values) v = low + static_cast<int64_t>(draws.below(span));
+  }
+  // Built flat, then given x's shape (from_vector reads an empty shape as 1-D).
+  Tensor out = from_vector(values, Shape{x.numel()}, {x.dtype(), x.device()});
+  out.impl().shape = x.shape();
+  out.impl().strides = contiguous_strides(x.shape());
+  return out;
+}
+
+Tensor eye(int64_t n, TensorOptions options) { return eye(n, n, options); }
+
+Tensor eye(int64_t n, int64_t m, TensorOptions options) {
+  if (n < 0 || m < 0) fail("eye: sizes must be >= 0, got n = {}, m = {}", n, m);
+  std::vector<double> values(static_cast<size_t>(n * m), 0.0);
+  for (int64_t i = 0; i < std::min(n, m); ++i) values[static_cast<size_t>(i * m + i)] = 1.0;
+  return from_vector(values, Shape{n, m}, options);
 }
 
 }  // namespace tg

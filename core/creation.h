@@ -17,6 +17,20 @@ Tensor full(const Shape& shape, double value, TensorOptions options = {});
 Tensor zeros_like(const Tensor& x);
 Tensor ones_like(const Tensor& x);
 Tensor full_like(const Tensor& x, double value);
+// Of x's shape, dtype and device, uninitialised, as torch.empty_like.
+Tensor empty_like(const Tensor& x);
+// Of x's shape, dtype (a float one) and device: uniform draws in [0, 1) and
+// standard normal draws, as torch.rand_like and torch.randn_like.
+Tensor rand_like(const Tensor& x, Generator& gen = default_generator());
+Tensor randn_like(const Tensor& x, Generator& gen = default_generator());
+// Of x's shape, dtype (int64 or a float one) and device: integers drawn
+// uniformly from [low, high) (low = 0 when omitted), as torch.randint_like.
+Tensor randint_like(const Tensor& x, int64_t high, Generator& gen = default_generator());
+Tensor randint_like(const Tensor& x, int64_t low, int64_t high, Generator& gen = default_generator());
+// The (n, m) matrix with ones on the diagonal, zeros elsewhere (m = n when
+// omitted), as torch.eye; float32 unless options say otherwise.
+Tensor eye(int64_t n, TensorOptions options = {});
+Tensor eye(int64_t n, int64_t m, TensorOptions options = {});
 // 0, 1, ..., end-1, and start, start+step, ... below end, as torch.arange:
 // int64 when every bound is written as an integer (arange(5)), else the
 // default float type, float32 (arange(0.0, 1.0, 0.25)); with TensorOptions,

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "core/backend.h"
@@ -46,6 +47,7 @@ struct TensorImpl {
 };
 
 struct TopK;
+struct Sorted;
 
 class Tensor {
  public:
@@ -156,6 +158,14 @@ class Tensor {
   TopK topk(int64_t k, int dim = -1, bool largest = true) const;  // ops/topk.h has TopK
   Tensor gather(int dim, const Tensor& index) const;
   Tensor index_select(int dim, const Tensor& index) const;
+  Sorted sort(int dim = -1, bool descending = false, bool stable = false) const;  // ops/sort.h has Sorted
+  Tensor argsort(int dim = -1, bool descending = false, bool stable = false) const;
+  Tensor index_add(int dim, const Tensor& index, const Tensor& source, double alpha = 1) const;  // out of place
+  Tensor repeat(const std::vector<int64_t>& repeats) const;  // x.repeat({2, 3}): tiling, as Tensor.repeat
+  Tensor expand(const Shape& shape) const;                   // a view, -1 keeps a size
+  Tensor clamp(std::optional<double> lo, std::optional<double> hi) const;
+  Tensor clamp_min(double lo) const;
+  Tensor clamp_max(double hi) const;
   std::vector<Tensor> split(int64_t size, int dim = 0) const;  // views, as torch.split
   std::vector<Tensor> chunk(int64_t chunks, int dim = 0) const;
   // PyTorch's x.view(shape): a reshape that must share x's memory, so x must

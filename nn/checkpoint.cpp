@@ -1,5 +1,6 @@
 #include "nn/checkpoint.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.h"
@@ -37,34 +38,89 @@ std::string non_finite_values(const Tensor& t) {
   return t.dtype() == DType::f32 ? non_finite_values<float>(host) : non_finite_values<double>(host);
 }
 
+// "a and b" / "a, b and c"
+std::string and_list(const std::vector<std::string>& names) {
+  std::string out;
+  for (size_t i = 0; i < names.size(); ++i)
+    out += fmt::format("{}{}", i == 0 ? "" : i + 1 == names.size() ? " and " : ", ", names[i]);
+  return out;
+}
+
+// Where two file tensors of one shape and dtype first differ ("" when equal;
+// NaN equals NaN, int64 compared exactly).
+std::string first_difference(const Tensor& a, const Tensor& b) {
+  if (a.dtype() == DType::i64) {
+    const std::vector<int64_t> x = a.to_vector<int64_t>(), y = b.to_vector<int64_t>();
+    for (size_t i = 0; i < x.size(); ++i)
+      if (x[i] != y[i]) return fmt::format("element {}: {} and {}", i, x[i], y[i]);
+    return {};
+  }
+  const std::vector<double> x = a.to_vector<double>(), y = b.to_vector<double>();
+  for (size_t i = 0; i < x.size(); ++i)
+    if (!(x[i] == y[i] || (std::isnan(x[i]) && std::isnan(y[i]))))
+      return fmt::format("element {}: {} and {}", i, x[i], y[i]);
+  return {};
+}
+
 // Matches the file's module tensors against the module; throws listing every
 // problem; returns (parameter, file tensor) pairs to copy.
+//
+// A tied tensor (one tensor under several names, `out.weight = embed.weight;`)
+// is one entry of state_dict() under its first name. A PyTorch state_dict
+// holds it under every name: any of its names in the file serves, and when
+// several are there they must hold the same values (else the tie could not
+// hold both: refused, naming them).
 std::vector<std::pair<Tensor, Tensor>> match_parameters(const Module& module, const SafetensorsContents& file,
                                                         bool skip_optimizer, const std::string& path,
                                                         LoadOptions options) {
-  const auto params = module.state_dict();  // parameters and buffers
+  const auto params = module.state_dict();  // parameters and buffers, each tensor once
+  const auto all_names = module.state_dict_all_names();
   std::vector<std::string> missing, unexpected, mismatches;
   std::vector<std::pair<Tensor, Tensor>> copies;
   for (const auto& [name, p] : params) {
-    const Tensor* t = file.find(name);
-    if (t == nullptr) {
+    std::vector<std::string> names;  // every name of p, its first one first
+    for (const auto& [other, q] : all_names)
+      if (q.is_same(p) && std::find(names.begin(), names.end(), other) == names.end()) names.push_back(other);
+    std::vector<std::pair<std::string, const Tensor*>> found;  // the file's tensors under those names
+    for (const std::string& n : names)
+      if (const Tensor* t = file.find(n)) found.emplace_back(n, t);
+    if (found.empty()) {
       missing.push_back(name);
-    } else if (t->shape() != p.shape()) {
-      mismatches.push_back(fmt::format("shape mismatch: {} is {} in the file, {} in the model", name,
-                                       t->shape().str(), p.shape().str()));
-    } else if (t->dtype() != p.dtype()) {
-      mismatches.push_back(fmt::format("dtype mismatch: {} is {} in the file, {} in the model", name,
-                                       dtype_name(t->dtype()), dtype_name(p.dtype())));
-    } else if (const std::string bad = options.allow_non_finite ? "" : non_finite_values(*t); !bad.empty()) {
-      mismatches.push_back(fmt::format("{} {}", name, bad));
-    } else {
-      copies.emplace_back(p, *t);
+      continue;
     }
+    bool usable = true;
+    for (const auto& [key, t] : found) {
+      if (t->shape() != p.shape()) {
+        mismatches.push_back(fmt::format("shape mismatch: {} is {} in the file, {} in the model", key,
+                                         t->shape().str(), p.shape().str()));
+        usable = false;
+      } else if (t->dtype() != p.dtype()) {
+        mismatches.push_back(fmt::format("dtype mismatch: {} is {} in the file, {} in the model", key,
+                                         dtype_name(t->dtype()), dtype_name(p.dtype())));
+        usable = false;
+      } else if (const std::string bad = options.allow_non_finite ? "" : non_finite_values(*t); !bad.empty()) {
+        mismatches.push_back(fmt::format("{} {}", key, bad));
+        usable = false;
+      }
+    }
+    if (!usable) continue;
+    for (size_t i = 1; i < found.size(); ++i)
+      if (const std::string where = first_difference(*found[0].second, *found[i].second); !where.empty()) {
+        std::vector<std::string> keys;
+        for (const auto& f : found) keys.push_back(f.first);
+        mismatches.push_back(fmt::format(
+            "tied weights differ: {} are one tensor in the model (tied) but {} and {} hold different values in the "
+            "file (first at {})",
+            and_list(keys), found[0].first, found[i].first, where));
+        usable = false;
+        break;
+      }
+    if (usable) copies.emplace_back(p, *found[0].second);
   }
   for (const auto& [name, t] : file.tensors) {
     if (skip_optimizer && starts_with(name, kOptimizerPrefix)) continue;
     bool known = false;
-    for (const auto& [param_name, p] : params) known = known || param_name == name;
+    for (const auto& [param_name, p] : all_names) known = known || param_name == name;
     if (!known) unexpected.push_back(name);
   }
   std::vector<std::string> problems;

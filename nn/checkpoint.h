@@ -15,6 +15,10 @@
 // every shape or dtype mismatch, and every parameter holding NaN or inf. Without strict, missing and unexpected keys
 // are allowed (as PyTorch's strict=False) but mismatches are still errors.
 // Parameters are overwritten in place, without recording on the tape.
+// A tied tensor (one tensor under two names, `out.weight = embed.weight;`) is
+// written once, under its first name; a file that holds it under several of
+// its names (a PyTorch state_dict does) loads when those entries hold the same
+// values, and is refused, naming them, when they differ.
 #include <map>
 #include <string>
 #include <string_view>

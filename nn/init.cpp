@@ -24,10 +24,65 @@ void normal_(const Tensor& t, double mean, double std, Generator& gen) {
 void zeros_(const Tensor& t) { kernels::fill(t, 0.0); }
 void constant_(const Tensor& t, double value) { kernels::fill(t, value); }
 
+Fans calculate_fan_in_and_fan_out(const Tensor& t) {
+  check_defined(t, "calculate_fan_in_and_fan_out", "t");
+  if (t.ndim() < 2)
+    fail("calculate_fan_in_and_fan_out: fans need a tensor of at least 2 dimensions (out, in, ...), got {}",
+         t.shape().str());
+  int64_t receptive = 1;
+  for (int d = 2; d < t.ndim(); ++d) receptive *= t.size(d);
+  return {t.size(1) * receptive, t.size(0) * receptive};
+}
+
+double calculate_gain(Nonlinearity nonlinearity, std::optional<double> param) {
+  switch (nonlinearity) {
+    case Nonlinearity::linear:
+    case Nonlinearity::sigmoid: return 1.0;
+    case Nonlinearity::tanh: return 5.0 / 3.0;
+    case Nonlinearity::relu: return std::sqrt(2.0);
+    case Nonlinearity::leaky_relu: {
+      const double slope = param.value_or(0.01);
+      return std::sqrt(2.0 / (1 + slope * slope));
+    }
+    case Nonlinearity::selu: return 3.0 / 4.0;
+  }
+  fail("calculate_gain: unknown nonlinearity {}", static_cast<int>(nonlinearity));
+}
+
+namespace {
+// std = gain / √fan, or 0 for a tensor with no elements (left alone by the callers).
+double kaiming_std(const Tensor& t, const KaimingOptions& options, const char* op) {
+  if (t.ndim() < 2) fail("{}: needs a tensor of at least 2 dimensions (out, in, ...), got {}", op, t.shape().str());
+  const Fans fans = calculate_fan_in_and_fan_out(t);
+  const int64_t fan = options.mode == FanMode::fan_in ? fans.fan_in : fans.fan_out;
+  return calculate_gain(options.nonlinearity, options.a) / std::sqrt(static_cast<double>(fan));
+}
+double xavier_std(const Tensor& t, double gain, const char* op) {
+  if (t.ndim() < 2) fail("{}: needs a tensor of at least 2 dimensions (out, in, ...), got {}", op, t.shape().str());
+  const Fans fans = calculate_fan_in_and_fan_out(t);
+  return gain * std::sqrt(2.0 / static_cast<double>(fans.fan_in + fans.fan_out));
+}
+}  // namespace
+
+void kaiming_uniform_(const Tensor& t, KaimingOptions options, Generator& gen) {
+  const double std = kaiming_std(t, options, "kaiming_uniform_");
+  if (t.numel() == 0) return;
+  uniform_(t, -std::sqrt(3.0) * std, std::sqrt(3.0) * std, gen);
+}
+
+void kaiming_normal_(const Tensor& t, KaimingOptions options, Generator& gen) {
+  const double std = kaiming_std(t, options, "kaiming_normal_");
+  if (t.numel() == 0) return;
+  normal_(t, 0.0, std, gen);
+}
+
 void xavier_uniform_(const Tensor& t, double gain, Generator& gen) {
-  if (t.ndim() != 2) fail("xavier_uniform_: needs a matrix (fan_out, fan_in), got {}", t.shape().str());
-  const double bound = gain * std::sqrt(6.0 / static_cast<double>(t.size(0) + t.size(1)));
+  const double bound = std::sqrt(3.0) * xavier_std(t, gain, "xavier_uniform_");
   uniform_(t, -bound, bound, gen);
+}
+
+void xavier_normal_(const Tensor& t, double gain, Generator& gen) {
+  normal_(t, 0.0, xavier_std(t, gain, "xavier_normal_"), gen);
 }
 
 void orthogonal_(const Tensor& t, double gain, Generator& gen) {

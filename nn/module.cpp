@@ -133,6 +133,13 @@ std::vector<std::pair<std::string, Tensor>> Module::state_dict() const {
   return all;
 }
 
+std::vector<std::pair<std::string, Tensor>> Module::state_dict_all_names() const {
+  std::vector<std::pair<std::string, Tensor>> all;
+  collect("", all);
+  collect_buffers("", all);
+  return all;
+}
+
 std::vector<Tensor> Module::parameters() const {
   std::vector<Tensor> out;
   for (auto& [name, tensor] : named_parameters()) out.push_back(tensor);

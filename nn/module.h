@@ -50,6 +50,10 @@ class Module {
   std::vector<std::pair<std::string, Tensor>> named_buffers() const;
   // What a checkpoint holds: named_parameters(), then named_buffers().
   std::vector<std::pair<std::string, Tensor>> state_dict() const;
+  // state_dict() with a tied tensor under every name it is registered by
+  // (the keys of PyTorch's state_dict(), which lists `embed.weight` and
+  // `out.weight` both): how loading knows a file's duplicate keys.
+  std::vector<std::pair<std::string, Tensor>> state_dict_all_names() const;
   std::vector<std::pair<std::string, Module*>> named_children() const { return children_; }
   int64_t parameter_count() const;
 

@@ -28,4 +28,7 @@ Tensor clamp(const Tensor& x, std::optional<double> lo, std::optional<double> hi
   return y;
 }
 
+Tensor clamp_min(const Tensor& x, double lo) { return clamp(x, lo, std::nullopt); }
+Tensor clamp_max(const Tensor& x, double hi) { return clamp(x, std::nullopt, hi); }
+
 }  // namespace tg

@@ -77,5 +77,11 @@
 #include "ops/sin_cos.h"
 #include "ops/split.h"
 #include "ops/triangle.h"
+// The everyday surface, second part.
+#include "ops/index_add.h"
+#include "ops/nonzero.h"
+#include "ops/repeat.h"
+#include "ops/sort.h"
+#include "ops/unique.h"
 // The declared surface: every op above, its PyTorch name and forms.
 #include "ops/op_list.h"

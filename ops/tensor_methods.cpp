@@ -3,6 +3,11 @@
 #include "core/error.h"
 #include "core/tensor.h"
 #include "ops/abs.h"
+#include "ops/clamp.h"
+#include "ops/expand.h"
+#include "ops/index_add.h"
+#include "ops/repeat.h"
+#include "ops/sort.h"
 #include "ops/argmax.h"
 #include "ops/cumsum.h"
 #include "ops/gather.h"
@@ -64,6 +69,18 @@ Tensor Tensor::cumsum(int dim) const { return tg::cumsum(*this, dim); }
 TopK Tensor::topk(int64_t k, int dim, bool largest) const { return tg::topk(*this, k, dim, largest); }
 Tensor Tensor::gather(int dim, const Tensor& index) const { return tg::gather(*this, dim, index); }
 Tensor Tensor::index_select(int dim, const Tensor& index) const { return tg::index_select(*this, dim, index); }
+Sorted Tensor::sort(int dim, bool descending, bool stable) const { return tg::sort(*this, dim, descending, stable); }
+Tensor Tensor::argsort(int dim, bool descending, bool stable) const {
+  return tg::argsort(*this, dim, descending, stable);
+}
+Tensor Tensor::index_add(int dim, const Tensor& index, const Tensor& source, double alpha) const {
+  return tg::index_add(*this, dim, index, source, alpha);
+}
+Tensor Tensor::repeat(const std::vector<int64_t>& repeats) const { return tg::repeat(*this, repeats); }
+Tensor Tensor::expand(const Shape& shape) const { return tg::expand(*this, shape); }
+Tensor Tensor::clamp(std::optional<double> lo, std::optional<double> hi) const { return tg::clamp(*this, lo, hi); }
+Tensor Tensor::clamp_min(double lo) const { return tg::clamp_min(*this, lo); }
+Tensor Tensor::clamp_max(double hi) const { return tg::clamp_max(*this, hi); }
 std::vector<Tensor> Tensor::split(int64_t size, int dim) const { return tg::split(*this, size, dim); }
 std::vector<Tensor> Tensor::chunk(int64_t chunks, int dim) const { return tg::chunk(*this, chunks, dim); }
 Tensor Tensor::view(const Shape& shape) const {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <numbers>
+#include <vector>
 
 #include "core/error.h"
 
@@ -190,6 +191,72 @@ std::map<std::string, double> LambdaLR::state() const {
 void LambdaLR::load_state(const std::map<std::string, double>& state) {
   base_lr_ = get(state, "base_lr", "LambdaLR");
   step_ = get_count(state, "step", "LambdaLR");
+  apply();
+}
+
+// ---- OneCycleLR ----
+
+OneCycleLR::OneCycleLR(Optimizer& optimizer, double max_lr, int64_t total_steps, OneCycleOptions options)
+    : LRSchedule(optimizer), max_lr_(max_lr), total_steps_(total_steps), options_(options) {
+  if (total_steps < 1) fail("OneCycleLR: total_steps must be >= 1, got {}", total_steps);
+  if (!(max_lr > 0)) fail("OneCycleLR: max_lr must be > 0, got {}", max_lr);
+  if (!(options.pct_start >= 0 && options.pct_start <= 1))
+    fail("OneCycleLR: pct_start must be in [0, 1], got {}", options.pct_start);
+  if (!(options.div_factor > 0)) fail("OneCycleLR: div_factor must be > 0, got {}", options.div_factor);
+  if (!(options.final_div_factor > 0))
+    fail("OneCycleLR: final_div_factor must be > 0, got {}", options.final_div_factor);
+  base_lr_ = initial_lr();
+  apply();
+}
+
+void OneCycleLR::apply() {
+  struct Phase {
+    double end_step, start_lr, end_lr;
+  };
+  const double total = static_cast<double>(total_steps_), pct = options_.pct_start;
+  const double initial = initial_lr(), minimum = min_lr();
+  std::vector<Phase> phases;
+  if (options_.three_phase)
+    phases = {{pct * total - 1, initial, max_lr_},
+              {2 * pct * total - 2, max_lr_, initial},
+              {total - 1, initial, minimum}};
+  else
+    phases = {{pct * total - 1, initial, max_lr_}, {total - 1, max_lr_, minimum}};
+  const double t = static_cast<double>(step_);
+  double start_step = 0;
+  for (size_t i = 0; i < phases.size(); ++i) {
+    const Phase& phase = phases[i];
+    if (t <= phase.end_step || i + 1 == phases.size()) {
+      // A phase of no length (pct_start · T = 1) is at its end (PyTorch divides by zero there).
+      const double span = phase.end_step - start_step;
+      const double p = span == 0 ? 1.0 : (t - start_step) / span;
+      const double lr = options_.anneal_strategy == OneCycleOptions::Anneal::cos
+                            ? phase.end_lr + (phase.start_lr - phase.end_lr) * (1 + std::cos(std::numbers::pi * p)) / 2
+                            : phase.start_lr + (phase.end_lr - phase.start_lr) * p;
+      optimizer_.set_lr(std::max(lr, 0.0));  // past the end (t = T) a linear anneal would go below 0
+      return;
+    }
+    start_step = phase.end_step;
+  }
+}
+
+void OneCycleLR::step() {
+  if (step_ + 1 > total_steps_)
+    fail("OneCycleLR: step {} is beyond total_steps {} (the schedule ends there; make total_steps larger)", step_ + 1,
+         total_steps_);
+  ++step_;
+  apply();
+}
+
+std::map<std::string, double> OneCycleLR::state() const {
+  return {{"max_lr", max_lr_}, {"step", static_cast<double>(step_)}};
+}
+
+void OneCycleLR::load_state(const std::map<std::string, double>& state) {
+  max_lr_ = get(state, "max_lr", "OneCycleLR");
+  step_ = get_count(state, "step", "OneCycleLR");
+  if (step_ > total_steps_) fail("OneCycleLR: state 'step' {} is beyond total_steps {}", step_, total_steps_);
+  base_lr_ = initial_lr();
   apply();
 }
 

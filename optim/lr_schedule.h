@@ -149,4 +149,45 @@ class LambdaLR : public LRSchedule {
   int64_t step_ = 0;
 };
 
+struct OneCycleOptions {
+  double pct_start = 0.3;  // the share of the steps spent rising to max_lr, in [0, 1]
+  enum class Anneal { cos, linear };
+  Anneal anneal_strategy = Anneal::cos;
+  double div_factor = 25;          // initial_lr = max_lr / div_factor
+  double final_div_factor = 1e4;   // min_lr = initial_lr / final_div_factor
+  bool three_phase = false;        // come back down to initial_lr before the final descent
+};
+
+// The 1cycle policy, as torch.optim.lr_scheduler.OneCycleLR (1.13) without
+// momentum cycling (tapegrad's optimizers fix their momentum / betas at
+// construction). With t = the number of step() calls so far (0 at
+// construction, which sets initial_lr) and T = total_steps:
+//   two phases:    initial_lr → max_lr for t ≤ pct_start·T − 1,  then → min_lr at t = T − 1
+//   three phases:  initial_lr → max_lr (t ≤ pct_start·T − 1) → initial_lr (t ≤ 2·pct_start·T − 2) → min_lr (T − 1)
+// each phase annealed from its start lr s to its end lr e over its steps, p in [0, 1]:
+//   cos: e + (s − e)·(1 + cos(π p)) / 2      linear: s + (e − s)·p
+// The optimizer's lr at construction is not used: max_lr sets the scale
+// (parameter groups with an lr of their own follow in proportion, optimizer.h).
+// Stepping past t = T throws, as PyTorch's does. At t = T (the rate set after
+// the last update, which no update uses) the anneal runs past its end, as
+// PyTorch's; a linear one would go below 0 there and stops at 0 instead.
+class OneCycleLR : public LRSchedule {
+ public:
+  OneCycleLR(Optimizer& optimizer, double max_lr, int64_t total_steps, OneCycleOptions options = {});
+  void step();
+  int64_t step_count() const { return step_; }
+  double initial_lr() const { return max_lr_ / options_.div_factor; }
+  double min_lr() const { return initial_lr() / options_.final_div_factor; }
+  std::string type_name() const override { return "OneCycleLR"; }
+  std::map<std::string, double> state() const override;
+  void load_state(const std::map<std::string, double>& state) override;
+
+ private:
+  void apply();
+  double max_lr_;
+  int64_t total_steps_;
+  OneCycleOptions options_;
+  int64_t step_ = 0;
+};
+
 }  // namespace tg::optim

@@ -429,3 +429,21 @@ TEST_CASE("scans, products, 1-D matmul and the integer ops on every backend") {
   check_value([](const Inputs& in) { return tg::arange(in[0].size(1), {.dtype = tg::DType::i64, .device = in[0].device()}); },
               {x});
 }
+
+TEST_CASE("sort, argsort, index_add, repeat, unique, nonzero: ties, transposed views, repeated indices") {
+  tg::Generator gen(41);
+  const Tensor ties = f64({1, 3, 1, 2, 3, 3, 0, 2}, {2, 4});  // equal values keep their order (stable)
+  check_op([](const Inputs& in) { return tg::sort(in[0], 1, true).values; }, {randn64({3, 4}, gen)});
+  check_op([](const Inputs& in) { return tg::transpose(in[0], 0, 1).sort(-1).values; }, {randn64({4, 3}, gen)});
+  check_value([](const Inputs& in) { return tg::sort(in[0], 1).indices; }, {ties});
+  check_value([](const Inputs& in) { return tg::argsort(tg::transpose(in[0], 0, 1), 0, true); }, {ties});
+  check_op([](const Inputs& in) { return tg::index_add(in[0], 1, on(tg::tensor({2, 0, 2}), in[0]), in[1], 0.5); },
+           {randn64({2, 3}, gen), randn64({2, 3}, gen)});
+  check_op(
+      [](const Inputs& in) { return tg::transpose(in[0], 0, 1).index_add(0, on(tg::tensor({1, 1}), in[0]), in[1]); },
+      {randn64({2, 3}, gen), randn64({2, 2}, gen)});
+  check_op([](const Inputs& in) { return in[0].repeat({2, 1, 3}); }, {randn64({2, 2}, gen)});
+  check_op([](const Inputs& in) { return tg::transpose(in[0], 0, 1).repeat({2, 2}); }, {randn64({3, 2}, gen)});
+  check_value([](const Inputs& in) { return tg::unique(in[0], {.return_counts = true}).counts; }, {ties});
+  check_value([](const Inputs& in) { return tg::nonzero(tg::transpose(in[0], 0, 1)); }, {ties});
+}

@@ -79,7 +79,12 @@ std::map<std::string, Form> forms() {
   f["tanh_empty"] = {"tanh", [](const Inputs& in) { return tanh(in[0]); }, {}};
   f["gelu_tanh"] = {"gelu", [](const Inputs& in) { return gelu(in[0], GeluApproximation::tanh); }, {}};
   f["softplus"] = {"softplus", [](const Inputs& in) { return softplus(in[0], 2, 3); }, {}};
-  f["clamp"] = {"clamp", [](const Inputs& in) { return clamp(in[0], -0.5, 0.7); }, {}};
+  f["clamp"] = {"clamp", [](const Inputs& in) { return clamp(in[0], -0.5, 0.7); },
+                [](const Inputs& in) { return in[0].clamp(-0.5, 0.7); }};
+  f["clamp_min_fn"] = {"clamp_min", [](const Inputs& in) { return clamp_min(in[0], -0.2); },
+                       [](const Inputs& in) { return in[0].clamp_min(-0.2); }};
+  f["clamp_max_fn"] = {"clamp_max", [](const Inputs& in) { return clamp_max(in[0], 0.3); },
+                       [](const Inputs& in) { return in[0].clamp_max(0.3); }};
   f["clamp_min"] = {"clamp", [](const Inputs& in) { return clamp(in[0], -0.2, std::nullopt); }, {}};
   f["clamp_max"] = {"clamp", [](const Inputs& in) { return clamp(in[0], std::nullopt, 0.3); }, {}};
   f["pow2"] = {"pow", [](const Inputs& in) { return pow(in[0], 2); }, [](const Inputs& in) { return in[0].pow(2); }};
@@ -154,6 +159,23 @@ std::map<std::string, Form> forms() {
                   [](const Inputs& in) { return in[0].softmax(1); }};
   f["log_softmax"] = {"log_softmax", [](const Inputs& in) { return log_softmax(in[0], -1); },
                       [](const Inputs& in) { return in[0].log_softmax(-1); }};
+  f["sort"] = {"sort", [](const Inputs& in) {
+                 const Sorted r = sort(in[0], 1);
+                 return joined({r.values, r.indices});
+               }, [](const Inputs& in) {
+                 const Sorted r = in[0].sort(1);
+                 return joined({r.values, r.indices});
+               }};
+  f["sort_descending"] = {"sort", [](const Inputs& in) {
+                            const Sorted r = sort(in[0], 0, true, true);
+                            return joined({r.values, r.indices});
+                          }, {}};
+  f["argsort"] = {"argsort", [](const Inputs& in) { return argsort(in[0], 1); },
+                  [](const Inputs& in) { return in[0].argsort(1); }};
+  f["unique"] = {"unique", [](const Inputs& in) {
+                   const Unique r = unique(in[0], {.return_inverse = true, .return_counts = true});
+                   return joined({r.values, r.inverse, r.counts});
+                 }, {}};
   f["topk"] = {"topk", [](const Inputs& in) {
                  const TopK r = topk(in[0], 2, 1);
                  return joined({r.values, r.indices});
@@ -178,7 +200,8 @@ std::map<std::string, Form> forms() {
                     [](const Inputs& in) { return in[0].transpose(0, 2); }};
   f["permute"] = {"permute", [](const Inputs& in) { return permute(in[0], {2, 0, 1}); },
                   [](const Inputs& in) { return in[0].permute({2, 0, 1}); }};
-  f["expand"] = {"expand", [](const Inputs& in) { return expand(in[0], {2, 3, 4}); }, {}};
+  f["expand"] = {"expand", [](const Inputs& in) { return expand(in[0], {2, 3, 4}); },
+                 [](const Inputs& in) { return in[0].expand({2, 3, 4}); }};
   f["broadcast_to"] = {"broadcast_to", [](const Inputs& in) { return broadcast_to(in[0], {3, 4}); }, {}};
   f["slice"] = {"slice", [](const Inputs& in) { return slice(in[0], 1, 1, 4, 2); }, {}};
   f["select"] = {"select", [](const Inputs& in) { return select(in[0], 1, 2); }, {}};
@@ -204,6 +227,11 @@ std::map<std::string, Form> forms() {
   f["gather"] = {"gather", [](const Inputs& in) { return gather(in[0], 1, in[1]); },
                  [](const Inputs& in) { return in[0].gather(1, in[1]); }};
   f["scatter_add"] = {"scatter_add", [](const Inputs& in) { return scatter_add(in[0], 1, in[1], in[2]); }, {}};
+  f["index_add"] = {"index_add", [](const Inputs& in) { return index_add(in[0], 0, in[1], in[2], 2.0); },
+                    [](const Inputs& in) { return in[0].index_add(0, in[1], in[2], 2.0); }};
+  f["nonzero"] = {"nonzero", [](const Inputs& in) { return nonzero(in[0]); }, {}};
+  f["repeat"] = {"repeat", [](const Inputs& in) { return repeat(in[0], {2, 1, 3}); },
+                 [](const Inputs& in) { return in[0].repeat({2, 1, 3}); }};
   f["one_hot"] = {"one_hot", [](const Inputs& in) { return one_hot(in[0], 5); }, {}};
   f["embedding"] = {"embedding", [](const Inputs& in) { return embedding(in[1], in[0]); }, {}};
   f["embedding_padding"] = {"embedding", [](const Inputs& in) { return embedding(in[1], in[0], 3); }, {}};
@@ -258,6 +286,7 @@ std::map<std::string, Form> forms() {
   f["zeros_like"] = {"zeros_like", [](const Inputs& in) { return zeros_like(in[0]); }, {}};
   f["ones_like"] = {"ones_like", [](const Inputs& in) { return ones_like(in[0]); }, {}};
   f["full_like"] = {"full_like", [](const Inputs& in) { return full_like(in[0], -1.5); }, {}};
+  f["eye"] = {"eye", [](const Inputs&) { return eye(3, 4); }, {}};
   f["arange"] = {"arange", [](const Inputs&) { return arange(5); }, {}};
   f["arange_float"] = {"arange", [](const Inputs&) { return arange(0.0, 1.0, 0.25); }, {}};
   f["tensor_literals"] = {"tensor", [](const Inputs&) { return tensor({0.5, 1.5, -2.0}); }, {}};
@@ -275,6 +304,10 @@ const std::map<std::string, std::string>& exempt() {
       {"checkpoint", "recompute; test_checkpoint_activations checks it equals the plain graph"},
       {"copy_", "in place, returns nothing; test_tensor checks it"},
       {"from_vector", "tensor's body; its cases are tensor's"},
+      {"empty_like", "uninitialised values; test_everyday_surface checks shape, dtype and device"},
+      {"rand_like", "draws from tapegrad's generator; test_everyday_surface checks its range"},
+      {"randn_like", "draws from tapegrad's generator; test_everyday_surface checks its moments"},
+      {"randint_like", "draws from tapegrad's generator; test_everyday_surface checks its range"},
   };
   return reasons;
 }

@@ -297,7 +297,7 @@ TEST_CASE("init: xavier_uniform_ stays within gain·√(6 / (fan_in + fan_out)) 
   CHECK(max_abs(w) <= bound);
   CHECK(max_abs(w) > 0.95 * bound);
   CHECK_THROWS_WITH_AS(tg::nn::init::xavier_uniform_(tg::zeros({3}), 1.0, gen),
-                       doctest::Contains("needs a matrix (fan_out, fan_in), got (3,)"), tg::Error);
+                       doctest::Contains("needs a tensor of at least 2 dimensions (out, in, ...), got (3,)"), tg::Error);
 }
 
 // QᵀQ (cols <= rows) or QQᵀ (rows < cols): the Gram matrix of the shorter side.
