@@ -1,8 +1,10 @@
 // The cpu backend's 2-D pooling (formulas in pool2d.h): the (sample,
 // channel) planes in parallel, each plane's windows in turn, through raw
-// row-major offsets.
+// row-major offsets; each window's inside part found once per call, and the
+// 2x2 stride-2 max pool without padding written out.
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "backends/cpu/cpu_loops.h"
 #include "core/dispatch.h"
@@ -12,51 +14,106 @@ namespace tg::kernels {
 
 namespace {
 
-// The inside part of window o along an axis of extent `size`: k in [k0, k1).
-struct Taps {
-  int64_t k0, k1;
+// The inside part of each window along an axis of extent `size`: its first
+// inside position and how many inside positions it has (step apart).
+struct Inside {
+  std::vector<int64_t> first, count;
 };
-Taps inside(const PoolAxis& axis, int64_t o, int64_t size) {
-  const int64_t first = axis.first[o], step = axis.step;
-  int64_t k0 = 0, k1 = axis.count[o];
-  while (k0 < k1 && first + k0 * step < 0) ++k0;
-  while (k1 > k0 && first + (k1 - 1) * step >= size) --k1;
-  return {k0, k1};
+Inside inside(const PoolAxis& axis, int64_t size) {
+  Inside in;
+  for (int64_t o = 0; o < axis.outputs(); ++o) {
+    const int64_t first = axis.first[o], step = axis.step;
+    int64_t k0 = 0, k1 = axis.count[o];
+    while (k0 < k1 && first + k0 * step < 0) ++k0;
+    while (k1 > k0 && first + (k1 - 1) * step >= size) --k1;
+    in.first.push_back(first + k0 * step);
+    in.count.push_back(k1 - k0);
+  }
+  return in;
+}
+
+// Whether every window of the axis is [2·o, 2·o + 2), inside: the 2x2 stride-2 pool without padding.
+bool pairs(const Inside& in, int64_t step) {
+  for (size_t o = 0; o < in.first.size(); ++o)
+    if (in.first[o] != 2 * static_cast<int64_t>(o) || in.count[o] != 2) return false;
+  return step == 1;
+}
+
+// The running maximum as PyTorch takes it: a later value wins when greater
+// or NaN. Written as selects, not branches: on data, a branch here is a coin
+// toss the processor mispredicts half the time.
+template <typename T>
+inline void take(T v, int64_t at, T& best, int64_t& best_at) {
+  const bool wins = (v > best) | (v != v);
+  best = wins ? v : best;
+  best_at = wins ? at : best_at;
 }
 
 void forward_cpu(Backend&, const Pool2dArgs& a) {
   const int64_t N = a.x.shape[0], H = a.x.shape[1], W = a.x.shape[2];
   const int64_t OH = a.rows.outputs(), OW = a.cols.outputs();
-  const PoolAxis &rows = a.rows, &cols = a.cols;
+  const Inside rows = inside(a.rows, H), cols = inside(a.cols, W);
+  const int64_t rstep = a.rows.step, cstep = a.cols.step;
+  const bool two_by_two = a.mode == PoolMode::max && pairs(rows, rstep) && pairs(cols, cstep);
   visit_float(a.x.dtype, "pool2d", [&]<typename T>() {
     cpu::parallel_ranges(N, N * H * W, [&](int64_t begin, int64_t end) {
       for (int64_t n = begin; n < end; ++n) {
         const T* x = a.x.as<const T>() + n * H * W;
         T* y = a.y.as<T>() + n * OH * OW;
         int64_t* arg = a.mode == PoolMode::max ? a.argmax.as<int64_t>() + n * OH * OW : nullptr;
+        if (two_by_two) {  // the common case: max by selects (vectorised), index of its first occurrence
+          for (int64_t oh = 0; oh < OH; ++oh) {
+            const T* r0 = x + 2 * oh * W;
+            const T* r1 = r0 + W;
+            T* yr = y + oh * OW;
+            int64_t* ar = arg + oh * OW;
+            bool nan = false;
+
+            for (int64_t ow = 0; ow < OW; ++ow) {
+              const T v0 = r0[2 * ow], v1 = r0[2 * ow + 1], v2 = r1[2 * ow], v3 = r1[2 * ow + 1];
+              T m = v1 > v0 ? v1 : v0;
+              m = v2 > m ? v2 : m;
+              m = v3 > m ? v3 : m;
+              int64_t at = W + 1;
+              at = v2 == m ? W : at;
+              at = v1 == m ? 1 : at;
+              at = v0 == m ? 0 : at;
+              yr[ow] = m;
+              ar[ow] = 2 * oh * W + 2 * ow + at;
+              nan |= (v0 != v0) | (v1 != v1) | (v2 != v2) | (v3 != v3);
+            }
+            if (nan)  // rare: redo the row with PyTorch's rule (the last NaN wins)
+              for (int64_t ow = 0; ow < OW; ++ow) {
+                const int64_t at = 2 * oh * W + 2 * ow;
+                T best = r0[2 * ow];
+                int64_t best_at = at;
+                take(r0[2 * ow + 1], at + 1, best, best_at);
+                take(r1[2 * ow], at + W, best, best_at);
+                take(r1[2 * ow + 1], at + W + 1, best, best_at);
+                yr[ow] = best;
+                ar[ow] = best_at;
+              }
+          }
+          continue;
+        }
         for (int64_t oh = 0; oh < OH; ++oh) {
-          const Taps r = inside(rows, oh, H);
           for (int64_t ow = 0; ow < OW; ++ow) {
-            const Taps c = inside(cols, ow, W);
             if (a.mode == PoolMode::max) {
               T best = -std::numeric_limits<T>::infinity();
-              int64_t best_at = (rows.first[oh] + r.k0 * rows.step) * W + cols.first[ow] + c.k0 * cols.step;
-              for (int64_t i = r.k0; i < r.k1; ++i) {
-                const int64_t at = (rows.first[oh] + i * rows.step) * W + cols.first[ow];
-                for (int64_t j = c.k0; j < c.k1; ++j) {
-                  const T v = x[at + j * cols.step];
-                  if (v > best || std::isnan(v)) best = v, best_at = at + j * cols.step;
-                }
+              int64_t best_at = rows.first[oh] * W + cols.first[ow];
+              for (int64_t i = 0; i < rows.count[oh]; ++i) {
+                const int64_t at = (rows.first[oh] + i * rstep) * W + cols.first[ow];
+                for (int64_t j = 0; j < cols.count[ow]; ++j) take(x[at + j * cstep], at + j * cstep, best, best_at);
               }
               y[oh * OW + ow] = best;
               arg[oh * OW + ow] = best_at;
             } else {
               T sum = 0;
-              for (int64_t i = r.k0; i < r.k1; ++i) {
-                const int64_t at = (rows.first[oh] + i * rows.step) * W + cols.first[ow];
-                for (int64_t j = c.k0; j < c.k1; ++j) sum += x[at + j * cols.step];
+              for (int64_t i = 0; i < rows.count[oh]; ++i) {
+                const int64_t at = (rows.first[oh] + i * rstep) * W + cols.first[ow];
+                for (int64_t j = 0; j < cols.count[ow]; ++j) sum += x[at + j * cstep];
               }
-              y[oh * OW + ow] = sum / static_cast<T>(rows.divisor[oh] * cols.divisor[ow]);
+              y[oh * OW + ow] = sum / static_cast<T>(a.rows.divisor[oh] * a.cols.divisor[ow]);
             }
           }
         }
@@ -68,7 +125,8 @@ void forward_cpu(Backend&, const Pool2dArgs& a) {
 void backward_cpu(Backend&, const Pool2dBackwardArgs& a) {
   const int64_t N = a.dx.shape[0], H = a.dx.shape[1], W = a.dx.shape[2];
   const int64_t OH = a.rows.outputs(), OW = a.cols.outputs();
-  const PoolAxis &rows = a.rows, &cols = a.cols;
+  const Inside rows = inside(a.rows, H), cols = inside(a.cols, W);
+  const int64_t rstep = a.rows.step, cstep = a.cols.step;
   visit_float(a.dx.dtype, "pool2d_backward", [&]<typename T>() {
     cpu::parallel_ranges(N, N * H * W, [&](int64_t begin, int64_t end) {
       for (int64_t n = begin; n < end; ++n) {
@@ -80,13 +138,11 @@ void backward_cpu(Backend&, const Pool2dBackwardArgs& a) {
           continue;
         }
         for (int64_t oh = 0; oh < OH; ++oh) {
-          const Taps r = inside(rows, oh, H);
           for (int64_t ow = 0; ow < OW; ++ow) {
-            const Taps c = inside(cols, ow, W);
-            const T share = dy[oh * OW + ow] / static_cast<T>(rows.divisor[oh] * cols.divisor[ow]);
-            for (int64_t i = r.k0; i < r.k1; ++i) {
-              const int64_t at = (rows.first[oh] + i * rows.step) * W + cols.first[ow];
-              for (int64_t j = c.k0; j < c.k1; ++j) dx[at + j * cols.step] += share;
+            const T share = dy[oh * OW + ow] / static_cast<T>(a.rows.divisor[oh] * a.cols.divisor[ow]);
+            for (int64_t i = 0; i < rows.count[oh]; ++i) {
+              const int64_t at = (rows.first[oh] + i * rstep) * W + cols.first[ow];
+              for (int64_t j = 0; j < cols.count[ow]; ++j) dx[at + j * cstep] += share;
             }
           }
         }
