@@ -10,6 +10,7 @@
 // the parameter and buffer names of PyTorch's twin, "batch<i>.x", "batch<i>.labels")
 // for the twin to read. Output, one line:
 //   impl=tapegrad threads=2 batch=128 steps=20 ms_per_step=... img_per_s=... loss_first=... loss_last=...
+//   product_gflop_per_step=... (the matrix products' FLOPs, for the share of the sgemm limit)
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -133,7 +134,11 @@ int main(int argc, char** argv) {
   }
   std::sort(ms.begin(), ms.end());
   const double median = ms[ms.size() / 2];
+  // Multiply-adds of the step's matrix products, ×2: conv1 forward and dweight (x needs no gradient),
+  // conv2 forward, dweight and dx, and the two dense layers' three products each.
+  const double B = static_cast<double>(batch);
+  const double gflop = 2 * B * (2 * 32 * 9 * 784.0 + 3 * 64 * 288 * 196.0 + 3 * 3136 * 128.0 + 3 * 128 * 10.0) / 1e9;
   fmt::print("impl=tapegrad threads={} batch={} steps={} ms_per_step={:.2f} img_per_s={:.1f} loss_first={:.6f} "
-             "loss_last={:.6f}\n",
-             threads, batch, steps, median, 1000.0 * static_cast<double>(batch) / median, loss_first, loss_last);
+             "loss_last={:.6f} product_gflop_per_step={:.3f}\n",
+             threads, batch, steps, median, 1000.0 * B / median, loss_first, loss_last, gflop);
 }
