@@ -9,6 +9,7 @@ namespace tg {
 //   x (B, C, H, W) or (C, H, W) -> (B, C, OH, OW) or (C, OH, OW)
 //   y[b, c, i, j] = max_{p < KH, q < KW} x_pad[b, c, i·sh + p·dh, j·sw + q·dw]   (padding never wins)
 //   dx[b, c, argmax] += dy[b, c, i, j]   (the first maximum of each window, row-major; a NaN wins)
+// A window that dilation steps wholly over the input gives −∞ (as PyTorch) and no gradient.
 // stride defaults to kernel_size; padding at most half the kernel;
 // OH = ⌊(H + 2·ph − dh·(KH − 1) − 1) / sh⌋ + 1 (⌈ ⌉ with ceil_mode, no window starting in the padding).
 // One node (kernels/pool/pool2d.h) saving the argmax indices.

@@ -4,12 +4,14 @@
 // PyTorch's in float64 (tests/fixtures/make_conv_fixtures.py -> conv_ops.txt),
 // also when the input is not contiguous (a permuted copy, a step-2 slice);
 // float64 gradchecks; float32 close to float64; the cpu kernels equal the
-// reference bodies; errors that name what was expected and what was got.
+// reference bodies (also over a sweep of sizes, kernels, strides, paddings
+// and dilations); errors that name what was expected and what was got.
 #include <doctest/doctest.h>
 
 #include <cmath>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -402,5 +404,71 @@ TEST_CASE("the modules equal the functional forms; Conv2d's init is PyTorch's; B
     bare.eval();
     CHECK(bare.state_dict().empty());
     check_fixture_close(fixture(), bare(input("bn4d.x")), "bn4d_bare.out");
+  }
+}
+
+TEST_CASE("conv2d and the pools: the cpu bodies equal the reference bodies over many geometries") {
+  // Kernel, stride, padding and dilation along each axis, against sizes from 1 up: every edge of the
+  // cpu bodies' inside/outside arithmetic (windows starting in the padding, ending past it, strides
+  // that skip the last columns).
+  tg::Generator gen(21);
+  const tg::TensorOptions f64{.dtype = DType::f64, .requires_grad = true};
+  int cases = 0;
+  for (int64_t H : {1, 4, 7})
+    for (int64_t W : {2, 5, 9})
+      for (int64_t k : {1, 2, 3})
+        for (int64_t s : {1, 2, 3})
+          for (int64_t p : {0, 1})
+            for (int64_t d : {1, 2}) {
+              const int64_t reach = d * (k - 1) + 1;
+              const Tensor x = tg::randn({2, 3, H, W}, f64, gen);
+              std::vector<std::pair<std::string, std::function<Tensor(const Tensor&)>>> ops;
+              if (H + 2 * p >= reach && W + 2 * p >= reach) {
+                const Tensor w = tg::randn({4, 3, k, k}, f64, gen);
+                ops.emplace_back("conv2d", [w, s, p, d](const Tensor& t) { return tg::conv2d(t, w, Tensor(), s, p, d); });
+              }
+              if (H + 2 * p >= k && W >= reach) {  // stride (s, 1), padding (p, 0), dilation (1, d), groups 3
+                const Tensor w = tg::randn({3, 1, k, k}, f64, gen);
+                ops.emplace_back("conv2d_rect", [w, s, p, d](const Tensor& t) {
+                  return tg::conv2d(t, w, Tensor(), {s, 1}, {p, 0}, {1, d}, 3);
+                });
+              }
+              if (p <= k / 2 && H + 2 * p >= reach && W + 2 * p >= reach) {
+                for (bool ceil : {false, true}) {
+                  ops.emplace_back("max_pool2d", [=](const Tensor& t) { return tg::max_pool2d(t, k, s, p, d, ceil); });
+                  if (H + 2 * p >= k && W + 2 * p >= k)
+                    ops.emplace_back("avg_pool2d", [=](const Tensor& t) { return tg::avg_pool2d(t, k, s, p, ceil, ceil); });
+                }
+              }
+              ops.emplace_back("adaptive_avg_pool2d", [=](const Tensor& t) { return tg::adaptive_avg_pool2d(t, {k + s, 1 + d}); });
+              for (const auto& named_op : ops) {
+                const std::string& name = named_op.first;
+                const auto& op = named_op.second;
+                CAPTURE(name);
+                const std::string geometry = fmt::format("H={} W={} k={} s={} p={} d={}", H, W, k, s, p, d);
+                CAPTURE(geometry);
+                std::vector<std::vector<double>> got;
+                for (tg::Backend* backend : {&tg::reference_backend(), &tg::cpu_backend()}) {
+                  tg::HostBackendScope scope(*backend);
+                  x.set_grad(Tensor());
+                  const Tensor y = op(x);
+                  tg::sum(y * tg::sin(tg::arange(0, y.numel(), 1, {.dtype = DType::f64}).reshape(y.shape()))).backward();
+                  got.push_back(y.to_vector<double>());
+                  got.push_back(x.grad().to_vector<double>());
+                }
+                CHECK(max_abs_diff(got[0], got[2]) <= 1e-12);
+                CHECK(max_abs_diff(got[1], got[3]) <= 1e-12);
+                ++cases;
+              }
+            }
+  CHECK(cases > 300);
+  // A window that dilation steps wholly over the input (PyTorch: −∞, and indices outside the input): −∞, no gradient.
+  for (tg::Backend* backend : {&tg::reference_backend(), &tg::cpu_backend()}) {
+    tg::HostBackendScope scope(*backend);
+    const Tensor x = tg::randn({1, 1, 1, 2}, f64, gen);
+    const Tensor y = tg::max_pool2d(x, 2, 1, 1, 2);
+    CHECK(y.to_vector<double>() == std::vector<double>(2, -std::numeric_limits<double>::infinity()));
+    tg::sum(y * 0.0).backward();
+    CHECK(x.grad().to_vector<double>() == std::vector<double>{0, 0});
   }
 }

@@ -3,6 +3,7 @@
 #include "kernels/pool/pool2d.h"
 
 #include <cmath>
+#include <limits>
 #include <string_view>
 
 #include "core/dispatch.h"
@@ -63,8 +64,8 @@ void forward_reference(Backend&, const Pool2dArgs& a) {
               sum += v;
               if (best_at < 0 || v > best || std::isnan(v)) best = v, best_at = h * W + w;
             }
-          if (a.mode == PoolMode::max) {
-            element<T>(a.y, n, oh, ow) = static_cast<T>(best);
+          if (a.mode == PoolMode::max) {  // a window wholly in the padding: −∞, no position (PyTorch's value)
+            element<T>(a.y, n, oh, ow) = best_at < 0 ? -std::numeric_limits<T>::infinity() : static_cast<T>(best);
             element<int64_t>(a.argmax, n, oh, ow) = best_at;
           } else {
             element<T>(a.y, n, oh, ow) = static_cast<T>(sum / (a.rows.divisor[oh] * a.cols.divisor[ow]));

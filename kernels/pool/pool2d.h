@@ -8,7 +8,8 @@
 //   x (N, H, W), y (N, OH, OW), contiguous (N = batch · channels)
 //   max: y = max over the window's inside positions (a NaN wins, the last one, as in PyTorch),
 //        argmax[n, oh, ow] = h·W + w of the maximum (the first in row-major order);
-//        dx[n, argmax] += dy
+//        dx[n, argmax] += dy. A window with no inside position (dilation can step over
+//        the whole input) gives −∞, as PyTorch, and argmax −1: no gradient.
 //   avg: y = Σ window / (divisor_r[oh] · divisor_c[ow]);   dx[n, h, w] += dy / divisor, for each window holding (h, w)
 #include <cstdint>
 #include <vector>

@@ -100,7 +100,8 @@ void forward_cpu(Backend&, const Pool2dArgs& a) {
           for (int64_t ow = 0; ow < OW; ++ow) {
             if (a.mode == PoolMode::max) {
               T best = -std::numeric_limits<T>::infinity();
-              int64_t best_at = rows.first[oh] * W + cols.first[ow];
+              const bool empty = rows.count[oh] == 0 || cols.count[ow] == 0;  // wholly in the padding: −∞, argmax −1
+              int64_t best_at = empty ? -1 : rows.first[oh] * W + cols.first[ow];
               for (int64_t i = 0; i < rows.count[oh]; ++i) {
                 const int64_t at = (rows.first[oh] + i * rstep) * W + cols.first[ow];
                 for (int64_t j = 0; j < cols.count[ow]; ++j) take(x[at + j * cstep], at + j * cstep, best, best_at);
@@ -134,7 +135,8 @@ void backward_cpu(Backend&, const Pool2dBackwardArgs& a) {
         const T* dy = a.dy.as<const T>() + n * OH * OW;
         if (a.mode == PoolMode::max) {
           const int64_t* arg = a.argmax.as<const int64_t>() + n * OH * OW;
-          for (int64_t o = 0; o < OH * OW; ++o) dx[arg[o]] += dy[o];
+          for (int64_t o = 0; o < OH * OW; ++o)
+            if (arg[o] >= 0) dx[arg[o]] += dy[o];
           continue;
         }
         for (int64_t oh = 0; oh < OH; ++oh) {
