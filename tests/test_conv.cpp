@@ -462,6 +462,28 @@ TEST_CASE("conv2d and the pools: the cpu bodies equal the reference bodies over 
               }
             }
   CHECK(cases > 300);
+  // Ties (integer values, many equal): every body sends the gradient to the first maximum, as PyTorch.
+  {
+    std::vector<double> values(2 * 3 * 8 * 10);
+    for (double& v : values) v = static_cast<double>(gen.below(3)) - 1;  // -1, 0 or 1
+    const Tensor ties = tg::from_vector(values, {2, 3, 8, 10}, {DType::f64});
+    std::vector<std::vector<double>> got;
+    for (tg::Backend* backend : {&tg::reference_backend(), &tg::cpu_backend()}) {
+      tg::HostBackendScope scope(*backend);
+      const Tensor x = ties.clone().requires_grad_();
+      const Tensor y = tg::max_pool2d(x, 2);
+      tg::sum(y * tg::arange(1, y.numel() + 1, 1, {.dtype = DType::f64}).reshape(y.shape())).backward();
+      got.push_back(y.to_vector<double>());
+      got.push_back(x.grad().to_vector<double>());
+    }
+    CHECK(got[0] == got[2]);
+    CHECK(got[1] == got[3]);
+    // the first maximum of the first window, (0, 0)..(1, 1), row-major, holds the gradient 1
+    const std::vector<double> v = ties.to_vector<double>();
+    const double m = std::max({v[0], v[1], v[10], v[11]});
+    const int64_t first = v[0] == m ? 0 : v[1] == m ? 1 : v[10] == m ? 10 : 11;
+    CHECK(got[3][static_cast<size_t>(first)] == 1);
+  }
   // A window that dilation steps wholly over the input (PyTorch: −∞, and indices outside the input): −∞, no gradient.
   for (tg::Backend* backend : {&tg::reference_backend(), &tg::cpu_backend()}) {
     tg::HostBackendScope scope(*backend);

@@ -61,30 +61,29 @@ void forward_cpu(Backend&, const Pool2dArgs& a) {
         const T* x = a.x.as<const T>() + n * H * W;
         T* y = a.y.as<T>() + n * OH * OW;
         int64_t* arg = a.mode == PoolMode::max ? a.argmax.as<int64_t>() + n * OH * OW : nullptr;
-        if (two_by_two) {  // the common case: max by selects (vectorised), index of its first occurrence
+        if (two_by_two) {  // the common case, vectorised: selects and integer arithmetic, no branches
           for (int64_t oh = 0; oh < OH; ++oh) {
-            const T* r0 = x + 2 * oh * W;
-            const T* r1 = r0 + W;
-            T* yr = y + oh * OW;
-            int64_t* ar = arg + oh * OW;
+            const T* __restrict r0 = x + 2 * oh * W;
+            const T* __restrict r1 = r0 + W;
+            T* __restrict yr = y + oh * OW;
+            int64_t* __restrict ar = arg + oh * OW;
+            const int64_t base = 2 * oh * W;
             bool nan = false;
-
+#pragma omp simd reduction(| : nan)
             for (int64_t ow = 0; ow < OW; ++ow) {
               const T v0 = r0[2 * ow], v1 = r0[2 * ow + 1], v2 = r1[2 * ow], v3 = r1[2 * ow + 1];
-              T m = v1 > v0 ? v1 : v0;
-              m = v2 > m ? v2 : m;
-              m = v3 > m ? v3 : m;
-              int64_t at = W + 1;
-              at = v2 == m ? W : at;
-              at = v1 == m ? 1 : at;
-              at = v0 == m ? 0 : at;
+              const T top = v1 > v0 ? v1 : v0, bottom = v3 > v2 ? v3 : v2;
+              const T m = bottom > top ? bottom : top;
+              // the first of v0, v1, v2, v3 equal to m: offset 0, 1, W or W + 1
+              const int64_t e0 = v0 == m, e1 = v1 == m, e2 = v2 == m;
+              const int64_t f1 = (1 - e0) * e1, f2 = (1 - e0) * (1 - e1) * e2, f3 = (1 - e0) * (1 - e1) * (1 - e2);
               yr[ow] = m;
-              ar[ow] = 2 * oh * W + 2 * ow + at;
+              ar[ow] = base + 2 * ow + f1 + f2 * W + f3 * (W + 1);
               nan |= (v0 != v0) | (v1 != v1) | (v2 != v2) | (v3 != v3);
             }
             if (nan)  // rare: redo the row with PyTorch's rule (the last NaN wins)
               for (int64_t ow = 0; ow < OW; ++ow) {
-                const int64_t at = 2 * oh * W + 2 * ow;
+                const int64_t at = base + 2 * ow;
                 T best = r0[2 * ow];
                 int64_t best_at = at;
                 take(r0[2 * ow + 1], at + 1, best, best_at);
