@@ -43,7 +43,8 @@ Dataset load_split(const std::string& dir, const std::string& split) {
     tg::fail("fashion_mnist: {}/{}-images-idx3-ubyte.gz holds {}x{} images, expected 28x28", dir, split, d.images.rows,
              d.images.cols);
   if (static_cast<int64_t>(d.labels.size()) != d.images.count)
-    tg::fail("fashion_mnist: {} has {} images but {} labels", split, d.images.count, d.labels.size());
+    tg::fail("fashion_mnist: {}/{}-images-idx3-ubyte.gz holds {} images but {}/{}-labels-idx1-ubyte.gz {} labels", dir,
+             split, d.images.count, dir, split, d.labels.size());
   return d;
 }
 
@@ -209,7 +210,14 @@ int main(int argc, char** argv) {
   if (!have_data(o.data)) return 77;
   tg::set_num_threads(o.threads);
   const auto start = std::chrono::steady_clock::now();
-  const Dataset train = load_split(o.data, "train"), test = load_split(o.data, "t10k");
+  Dataset train, test;
+  try {
+    train = load_split(o.data, "train");
+    test = load_split(o.data, "t10k");
+  } catch (const tg::Error& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    return 1;
+  }
   tg::Generator gen(o.seed);
   Net model(o.dropout, gen);
   tg::optim::Adam adam(model.named_parameters(), {.lr = o.lr});
