@@ -41,12 +41,13 @@ Tensor BatchNorm::forward(const Tensor& x) const {
          num_features_);
   const bool tracking = running_mean.defined();
   const bool use_batch = is_training() || !tracking;
-  if (is_training() && tracking) {  // num_batches_tracked += 1 (a counter, not recorded)
+  Tensor y = batch_norm(x, tracking ? running_mean : Tensor(), tracking ? running_var : Tensor(), weight, bias,
+                        use_batch, options_.momentum, options_.eps);
+  if (is_training() && tracking) {  // num_batches_tracked += 1 (a counter, not recorded), once the batch went through
     const NoGrad no_grad;
     kernels::fill(num_batches_tracked, num_batches_tracked.item() + 1);
   }
-  return batch_norm(x, tracking ? running_mean : Tensor(), tracking ? running_var : Tensor(), weight, bias, use_batch,
-                    options_.momentum, options_.eps);
+  return y;
 }
 
 BatchNorm1d::BatchNorm1d(int64_t num_features, BatchNormOptions options)

@@ -49,6 +49,7 @@ void check_args(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2
     fail("conv2d: x is {} but weight is {}{} (convert with .to(dtype))", dtype_name(x.dtype()),
          dtype_name(weight.dtype()), bias.defined() ? fmt::format(" and bias {}", dtype_name(bias.dtype())) : "");
   check_same_kind(x, weight, "conv2d");
+  if (bias.defined()) check_same_kind(x, bias, "conv2d");
   if (x.ndim() != 3 && x.ndim() != 4)
     fail("conv2d: x must be (B, C_in, H, W) or (C_in, H, W), got {}", x.shape().str());
   if (weight.ndim() != 4)
