@@ -9,6 +9,8 @@
 // (Module::train()) a forward normalises with the batch's statistics and
 // updates the running ones; in evaluation mode (eval()) it uses the running
 // ones. Without running statistics it always uses the batch's.
+#include <vector>
+
 #include "nn/layer_options.h"
 #include "nn/module.h"
 
