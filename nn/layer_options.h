@@ -1,7 +1,10 @@
 #pragma once
 #include <cstdint>
 
+#include <optional>
+
 #include "core/dtype.h"
+#include "ops/size2.h"
 
 namespace tg::nn {
 
@@ -49,6 +52,42 @@ struct Conv1dOptions {
 struct LayerNormOptions {
   double eps = 1e-5;
   bool elementwise_affine = true;
+  DType dtype = DType::f32;
+};
+
+// Conv2d: torch.nn.Conv2d's keywords after the kernel size; a number or an (h, w) pair each:
+//   Conv2d(1, 32, 3, {.padding = 1})   Conv2d(32, 64, {3, 5}, {.stride = {2, 1}})
+struct Conv2dOptions {
+  Size2 stride = 1;
+  Size2 padding = 0;
+  Size2 dilation = 1;
+  int64_t groups = 1;
+  bool bias = true;
+  DType dtype = DType::f32;
+};
+
+// MaxPool2d: torch.nn.MaxPool2d's keywords after the kernel size (stride: the kernel size unless given).
+struct MaxPool2dOptions {
+  std::optional<Size2> stride;
+  Size2 padding = 0;
+  Size2 dilation = 1;
+  bool ceil_mode = false;
+};
+
+// AvgPool2d: torch.nn.AvgPool2d's keywords after the kernel size.
+struct AvgPool2dOptions {
+  std::optional<Size2> stride;
+  Size2 padding = 0;
+  bool ceil_mode = false;
+  bool count_include_pad = true;
+};
+
+// BatchNorm1d, BatchNorm2d: torch.nn.BatchNorm*d's keywords after num_features.
+struct BatchNormOptions {
+  double eps = 1e-5;
+  double momentum = 0.1;
+  bool affine = true;               // learned weight (ones) and bias (zeros)
+  bool track_running_stats = true;  // buffers running_mean, running_var, num_batches_tracked
   DType dtype = DType::f32;
 };
 

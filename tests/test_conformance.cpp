@@ -252,6 +252,25 @@ std::map<std::string, Form> forms() {
   f["einsum"] = {"einsum", [](const Inputs& in) { return einsum("bij,jk->bik", {in[0], in[1]}); }, {}};
   f["layer_norm"] = {"layer_norm", [](const Inputs& in) { return layer_norm(in[0], {4}, in[1], in[2]); }, {}};
   f["conv1d"] = {"conv1d", [](const Inputs& in) { return conv1d(in[0], in[1], in[2], 2, 1, 1, 1); }, {}};
+  f["conv2d"] = {"conv2d", [](const Inputs& in) {
+                   return conv2d(in[0], in[1], in[2], Size2{2, 1}, 1, Size2{1, 2}, 2);
+                 }, {}};
+  f["conv2d_unbatched"] = {"conv2d", [](const Inputs& in) { return conv2d(in[0], in[1]); }, {}};
+  f["max_pool2d"] = {"max_pool2d", [](const Inputs& in) { return max_pool2d(in[0], 3, 2, 1); }, {}};
+  f["avg_pool2d"] = {"avg_pool2d", [](const Inputs& in) { return avg_pool2d(in[0], Size2{2, 3}, Size2{2, 1}, 1); }, {}};
+  f["avg_pool2d_exclude_pad"] = {"avg_pool2d", [](const Inputs& in) {
+                                   return avg_pool2d(in[0], 3, 2, 1, true, false);
+                                 }, {}};
+  f["adaptive_avg_pool2d"] = {"adaptive_avg_pool2d", [](const Inputs& in) {
+                                return adaptive_avg_pool2d(in[0], Size2{3, 4});
+                              }, {}};
+  // The running statistics are updated in place: each run gets its own copies.
+  f["batch_norm_training"] = {"batch_norm", [](const Inputs& in) {
+                                return batch_norm(in[0], in[1].clone(), in[2].clone(), in[3], in[4], true);
+                              }, {}};
+  f["batch_norm_eval"] = {"batch_norm", [](const Inputs& in) {
+                            return batch_norm(in[0], in[1], in[2], in[3], in[4], false);
+                          }, {}};
   f["dropout_eval"] = {"dropout", [](const Inputs& in) { return dropout(in[0], 0.5, false); }, {}};
   f["scaled_dot_product_attention"] = {"scaled_dot_product_attention", [](const Inputs& in) {
                                          return scaled_dot_product_attention(in[0], in[1], in[2]);

@@ -1347,7 +1347,8 @@ TEST_CASE("kernel table: a family registered in a test file runs its cpu body on
   CHECK(listed["toy_double"] == std::vector<std::string>{"cpu"});
   for (const char* name : {"nll", "nll_backward", "gru_gates", "gru_gates_backward", "additive_score",
                            "additive_score_backward", "ctc_loss", "topk_rows", "adam_update", "dropout_mask", "layer_norm",
-                           "layer_norm_backward", "dot_attention", "dot_attention_backward"}) {
+                           "layer_norm_backward", "dot_attention", "dot_attention_backward", "im2col", "col2im",
+                           "pool2d", "pool2d_backward", "batch_norm", "batch_norm_backward"}) {
     CAPTURE(name);
     REQUIRE(listed.count(name) == 1);
     CHECK(std::find(listed[name].begin(), listed[name].end(), "cpu") != listed[name].end());
