@@ -4,7 +4,7 @@
 //
 //   x (B, 1, 28, 28) -> Conv2d 1->32 3x3 pad 1 (no bias), BatchNorm2d, max pool 2, ReLU
 //                    -> Conv2d 32->64 3x3 pad 1 (no bias), BatchNorm2d, max pool 2, ReLU
-//                    -> flatten, Dense 3136->128, ReLU, Dense 128->10 -> cross entropy
+//                    -> flatten, Linear 3136->128, ReLU, Linear 128->10 -> cross entropy
 //
 // --init PATH writes the initial weights and the batches (safetensors:
 // the parameter and buffer names of PyTorch's twin, "batch<i>.x", "batch<i>.labels")
@@ -24,23 +24,10 @@
 
 namespace {
 
-// y = x Wᵀ + b with W (out, in), as torch.nn.Linear, written with matmul.
-struct Dense : tg::nn::Module {
-  tg::Tensor weight, bias;  // (out, in), (out)
-  Dense(int64_t in, int64_t out, tg::Generator& gen) {
-    const double bound = 1.0 / std::sqrt(static_cast<double>(in));
-    weight = tg::uniform({out, in}, -bound, bound, {}, gen);
-    bias = tg::uniform({out}, -bound, bound, {}, gen);
-    register_parameter("weight", weight);
-    register_parameter("bias", bias);
-  }
-  tg::Tensor forward(const tg::Tensor& x) const { return tg::matmul(x, tg::transpose(weight, 0, 1)) + bias; }
-};
-
 struct Net : tg::nn::Module {
   tg::nn::Conv2d conv1, conv2;
   tg::nn::BatchNorm2d bn1, bn2;
-  Dense fc1, fc2;
+  tg::nn::Linear fc1, fc2;
   explicit Net(tg::Generator& gen)
       : conv1(1, 32, 3, {.padding = 1, .bias = false}, gen),
         conv2(32, 64, 3, {.padding = 1, .bias = false}, gen),
@@ -58,7 +45,7 @@ struct Net : tg::nn::Module {
   tg::Tensor forward(const tg::Tensor& x) const {
     tg::Tensor h = tg::relu(tg::max_pool2d(bn1(conv1(x)), 2));
     h = tg::relu(tg::max_pool2d(bn2(conv2(h)), 2));
-    return fc2.forward(tg::relu(fc1.forward(tg::flatten(h, 1))));
+    return fc2(tg::relu(fc1(tg::flatten(h, 1))));
   }
 };
 

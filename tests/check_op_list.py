@@ -103,6 +103,23 @@ def op_list(source):
     return entries, members
 
 
+# Differences beyond the ops (modules, optimizers, schedules, loading), kept beside the list's own.
+BEYOND_OPS = [
+    "Random numbers come from tapegrad's generator (xoshiro256**): the same seed gives other numbers than "
+    "PyTorch's, so initial weights, dropout masks and `randn` match PyTorch's in distribution only; fixtures "
+    "load PyTorch's weights to compare.",
+    "`nn::Dropout(p)` without a seed takes its own stream from `tg::manual_seed` (one per module, in construction "
+    "order); PyTorch's dropout draws from the global generator at each call.",
+    "`nn::BatchNorm1d/2d`: `momentum` is a number (no `None`); the modules run on the host backends only.",
+    "`optim::OneCycleLR`: momentum is not cycled (the optimizers fix betas at construction); one `max_lr` for "
+    "all groups, kept in proportion; the rate after the last step stops at 0 instead of going negative.",
+    "`Module::load` of a PyTorch state_dict with tied weights accepts the tied names when their values are equal "
+    "and refuses them otherwise; one of the names is enough.",
+    "`tensor({...})` from a `std::vector<double>` is float64 (as `torch.from_numpy`); from literals it is the "
+    "default float type (as `torch.tensor`).",
+]
+
+
 def render(entries):
     lines = ["# The op list", "",
              "Every public op of tapegrad, printed from its one declaration, `ops/op_list.cpp`",
@@ -125,6 +142,7 @@ def render(entries):
             pytorch = f"`{e['pytorch']}`" if e["pytorch"] else "none"
             lines.append(f"| `{e['name']}` | {pytorch} | {forms} | {BODY[e['body']]} | {e['differs']} |")
         lines.append("")
+    lines += ["## Beyond the ops", ""] + [f"- {d}" for d in BEYOND_OPS] + [""]
     return "\n".join(lines)
 
 

@@ -4,7 +4,7 @@
 //   x (B, 1, 28, 28), normalised
 //   Conv2d 1->32, 3x3, pad 1, BatchNorm2d, max pool 2, ReLU   -> (B, 32, 14, 14)
 //   Conv2d 32->64, 3x3, pad 1, BatchNorm2d, max pool 2, ReLU  -> (B, 64, 7, 7)
-//   flatten, Dense 3136->128, ReLU, Dropout, Dense 128->10   -> logits (B, 10)
+//   flatten, Linear 3136->128, ReLU, Dropout, Linear 128->10   -> logits (B, 10)
 //   loss = cross_entropy(logits, labels); Adam, cosine learning rate
 //
 // (max pool then ReLU equals ReLU then max pool, on a quarter of the values.)
@@ -77,23 +77,10 @@ Batch make_batch(const Dataset& d, const std::vector<int64_t>& order, int64_t be
 
 // ---- the model ----
 
-// y = x Wᵀ + b with W (out, in), as torch.nn.Linear, written with matmul.
-struct Dense : tg::nn::Module {
-  tg::Tensor weight, bias;  // (out, in), (out)
-  Dense(int64_t in, int64_t out, tg::Generator& gen) {
-    const double bound = 1.0 / std::sqrt(static_cast<double>(in));
-    weight = tg::uniform({out, in}, -bound, bound, {}, gen);
-    bias = tg::uniform({out}, -bound, bound, {}, gen);
-    register_parameter("weight", weight);
-    register_parameter("bias", bias);
-  }
-  tg::Tensor forward(const tg::Tensor& x) const { return tg::matmul(x, tg::transpose(weight, 0, 1)) + bias; }
-};
-
 struct Net : tg::nn::Module {
   tg::nn::Conv2d conv1, conv2;
   tg::nn::BatchNorm2d bn1, bn2;
-  Dense fc1, fc2;
+  tg::nn::Linear fc1, fc2;
   tg::nn::Dropout drop;
 
   Net(double dropout, tg::Generator& gen)
@@ -117,8 +104,8 @@ struct Net : tg::nn::Module {
   tg::Tensor forward(const tg::Tensor& x) const {
     tg::Tensor h = tg::relu(tg::max_pool2d(bn1(conv1(x)), 2));  // (B, 32, 14, 14)
     h = tg::relu(tg::max_pool2d(bn2(conv2(h)), 2));             // (B, 64, 7, 7)
-    h = drop(tg::relu(fc1.forward(tg::flatten(h, 1))));         // (B, 128)
-    return fc2.forward(h);
+    h = drop(tg::relu(fc1(tg::flatten(h, 1))));         // (B, 128)
+    return fc2(h);
   }
 };
 
