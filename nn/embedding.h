@@ -16,7 +16,7 @@ class Embedding : public Module {
   // Defaults, with a generator of one's own.
   Embedding(int64_t num_embeddings, int64_t dim, Generator& gen) : Embedding(num_embeddings, dim, {}, gen) {}
   // The older form: padding row and dtype as arguments.
-  Embedding(int64_t num_embeddings, int64_t dim, int64_t padding_idx, DType dtype = DType::f32,
+  Embedding(int64_t num_embeddings, int64_t dim, int64_t padding_idx, DType dtype = default_dtype(),
             Generator& gen = default_generator())
       : Embedding(num_embeddings, dim, {.padding_idx = padding_idx, .dtype = dtype}, gen) {}
   Tensor forward(const Tensor& index) const;

@@ -24,18 +24,18 @@ void check_parameter_dtype(DType dtype, const char* layer);
 // Linear, GRUCell, LSTMCell: with a bias or not, and in which dtype.
 struct LayerOptions {
   bool bias = true;
-  DType dtype = DType::f32;
+  DType dtype = default_dtype();
 };
 
 // Modules whose only choice is the dtype (the attention modules).
 struct ModuleOptions {
-  DType dtype = DType::f32;
+  DType dtype = default_dtype();
 };
 
 // Embedding: the padding row (-1: none) and the dtype.
 struct EmbeddingOptions {
   int64_t padding_idx = -1;
-  DType dtype = DType::f32;
+  DType dtype = default_dtype();
 };
 
 // Conv1d: torch.nn.Conv1d's keywords after the kernel size.
@@ -45,14 +45,14 @@ struct Conv1dOptions {
   int64_t dilation = 1;
   int64_t groups = 1;
   bool bias = true;
-  DType dtype = DType::f32;
+  DType dtype = default_dtype();
 };
 
 // LayerNorm: ε and whether it has a learned scale and shift.
 struct LayerNormOptions {
   double eps = 1e-5;
   bool elementwise_affine = true;
-  DType dtype = DType::f32;
+  DType dtype = default_dtype();
 };
 
 // Conv2d: torch.nn.Conv2d's keywords after the kernel size; a number or an (h, w) pair each:
@@ -63,7 +63,7 @@ struct Conv2dOptions {
   Size2 dilation = 1;
   int64_t groups = 1;
   bool bias = true;
-  DType dtype = DType::f32;
+  DType dtype = default_dtype();
 };
 
 // MaxPool2d: torch.nn.MaxPool2d's keywords after the kernel size (stride: the kernel size unless given).
@@ -88,7 +88,7 @@ struct BatchNormOptions {
   double momentum = 0.1;
   bool affine = true;               // learned weight (ones) and bias (zeros)
   bool track_running_stats = true;  // buffers running_mean, running_var, num_batches_tracked
-  DType dtype = DType::f32;
+  DType dtype = default_dtype();
 };
 
 }  // namespace tg::nn

@@ -31,7 +31,7 @@ struct MultiheadAttentionOptions {
   bool bias = true;          // in_proj_bias and out_proj.bias
   int64_t kdim = 0, vdim = 0;  // 0: embed_dim
   bool batch_first = false;
-  DType dtype = DType::f32;
+  DType dtype = default_dtype();
 };
 
 struct AttentionMasks {

@@ -11,7 +11,7 @@ struct RecurrentOptions {
   bool bidirectional = false;
   double dropout = 0;  // on each layer's output except the last, in training mode
   bool batch_first = false;
-  DType dtype = DType::f32;  // of the parameters
+  DType dtype = default_dtype();  // of the parameters
 };
 
 // `options` with `dtype` (for the older constructors that take it apart).

@@ -35,7 +35,7 @@ struct TransformerLayerOptions {
   double layer_norm_eps = 1e-5;
   bool batch_first = false;
   bool norm_first = false;
-  DType dtype = DType::f32;
+  DType dtype = default_dtype();
 };
 
 // Masks for one attention of a layer.

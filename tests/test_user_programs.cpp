@@ -257,3 +257,63 @@ TEST_CASE("save after 10 steps, resume in a fresh model: PyTorch's 20 losses, an
   tg::optim::StepLR schedule(optimizer, 4, 0.5);
   CHECK(train_steps(straight, optimizer, schedule, x, y, 20) == losses);
 }
+
+namespace {
+
+// The CNN of make_cnn_program_fixtures.py, line for line.
+struct CnnNet : tg::nn::CallableModule<CnnNet> {
+  tg::nn::Conv2d conv1{1, 4, 3, {.padding = 1, .bias = false}};
+  tg::nn::BatchNorm2d bn1{4};
+  tg::nn::MaxPool2d pool{2};
+  tg::nn::Conv2d conv2{4, 6, 3, {.stride = 2, .padding = 1}};
+  tg::nn::AdaptiveAvgPool2d squeeze{{2, 2}};
+  tg::nn::Flatten flatten;
+  tg::nn::Linear fc{24, 3, {.bias = false}};
+  tg::nn::BatchNorm1d bn2{3};
+
+  CnnNet() {
+    register_module("conv1", conv1);
+    register_module("bn1", bn1);
+    register_module("pool", pool);
+    register_module("conv2", conv2);
+    register_module("squeeze", squeeze);
+    register_module("flatten", flatten);
+    register_module("fc", fc);
+    register_module("bn2", bn2);
+  }
+  Tensor forward(const Tensor& x) const {
+    Tensor h = pool(tg::relu(bn1(conv1(x))));
+    h = squeeze(tg::relu(conv2(h)));
+    return bn2(fc(flatten(h)));
+  }
+};
+
+const Fixture& cnn_fixture() {
+  static const Fixture loaded = load_fixture("cnn_program.txt");
+  return loaded;
+}
+
+}  // namespace
+
+TEST_CASE("a small CNN (conv, BatchNorm2d/1d, pools, Flatten, Linear) trained with Adam, translated from PyTorch") {
+  CnnNet net;
+  net.to(DType::f64);
+  for (const auto& [name, p] : net.named_parameters()) p.copy_(fixture_tensor(cnn_fixture(), "cnn.init." + name, DType::f64));
+  const Tensor images = fixture_tensor(cnn_fixture(), "cnn.images", DType::f64);
+  const Tensor labels = fixture_tensor(cnn_fixture(), "cnn.labels", DType::i64);
+  tg::optim::Adam adam(net.named_parameters(), {.lr = 1e-2});
+  std::vector<double> losses;
+  for (int64_t step = 0; step < 8; ++step) {
+    adam.zero_grad();
+    const Tensor loss = tg::cross_entropy(net(images[step % 4]), labels[step % 4]);
+    loss.backward();
+    adam.step();
+    losses.push_back(loss.item());
+  }
+  check_fixture_close(cnn_fixture(), tg::tensor(losses), "cnn.losses", 1e-12);
+  for (const auto& [name, b] : net.named_buffers())
+    if (name.find("running") != std::string::npos) check_fixture_close(cnn_fixture(), b, "cnn.after." + name, 1e-12);
+  net.eval();
+  const tg::NoGrad no_grad;
+  check_fixture_close(cnn_fixture(), net(images[0]), "cnn.eval_logits", 1e-12);
+}
