@@ -542,7 +542,9 @@ TEST_CASE("every conformance case equals PyTorch: values, dtype, gradients, in e
 }
 
 TEST_CASE("method and operator forms equal the function form, gradients included, in every layout") {
-  for (const auto& [c, form] : forms()) {
+  for (const auto& named_form : forms()) {
+    const std::string& c = named_form.first;  // a plain reference: clang 14 cannot capture a structured binding
+    const Form& form = named_form.second;
     if (!form.method) continue;
     CAPTURE(c);
     REQUIRE_MESSAGE(has(c + ".out"), "test_conformance.cpp has form " << c << " that conformance.txt lacks");
@@ -555,7 +557,9 @@ TEST_CASE("method and operator forms equal the function form, gradients included
 TEST_CASE("every listed op with a PyTorch counterpart has conformance cases, and every method form is tried") {
   const std::map<std::string, Form> all = forms();
   std::set<std::string> covered, methods_tried;
-  for (const auto& [c, form] : all) {
+  for (const auto& named_form : all) {
+    const std::string& c = named_form.first;
+    const Form& form = named_form.second;
     CHECK_MESSAGE(has(c + ".out"), "form " << c << " has no case in conformance.txt");
     covered.insert(form.op);
     if (form.method) methods_tried.insert(form.op);
@@ -573,7 +577,8 @@ TEST_CASE("every listed op with a PyTorch counterpart has conformance cases, and
       CHECK_MESSAGE(methods_tried.count(name), name << " has a method or operator form that no conformance case calls");
   }
   CHECK(checked > 100);
-  for (const auto& [name, why] : exempt()) {
+  for (const auto& exemption : exempt()) {
+    const std::string& name = exemption.first;
     const bool listed = std::any_of(tg::op_list().begin(), tg::op_list().end(),
                                     [&](const tg::OpEntry& e) { return e.name == name; });
     CHECK_MESSAGE(listed, "exemption for " << name << ", which the op list lacks");
