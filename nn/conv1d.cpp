@@ -1,6 +1,6 @@
 #include "nn/conv1d.h"
 
-#include <cmath>
+#include <tuple>
 
 #include "core/error.h"
 #include "nn/init.h"
@@ -20,16 +20,10 @@ Conv1d::Conv1d(int64_t in_channels, int64_t out_channels, int64_t kernel_size, C
   if (options.stride < 1 || options.dilation < 1 || options.padding < 0)
     fail("Conv1d: stride and dilation must be >= 1 and padding >= 0, got stride={} padding={} dilation={}",
          options.stride, options.padding, options.dilation);
-  const int64_t fan_in = in_channels / options.groups * kernel_size;
-  const double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
-  weight = Tensor::empty({out_channels, in_channels / options.groups, kernel_size}, {options.dtype});
-  init::uniform_(weight, -bound, bound, gen);
+  std::tie(weight, bias) =
+      init::layer_default({out_channels, in_channels / options.groups, kernel_size}, options.bias, options.dtype, gen);
   register_parameter("weight", weight);
-  if (options.bias) {
-    bias = Tensor::empty({out_channels}, {options.dtype});
-    init::uniform_(bias, -bound, bound, gen);
-    register_parameter("bias", bias);
-  }
+  if (bias.defined()) register_parameter("bias", bias);
 }
 
 Tensor Conv1d::forward(const Tensor& x) const {

@@ -1,6 +1,6 @@
 #include "nn/conv2d.h"
 
-#include <cmath>
+#include <tuple>
 
 #include "core/error.h"
 #include "nn/init.h"
@@ -21,16 +21,10 @@ Conv2d::Conv2d(int64_t in_channels, int64_t out_channels, Size2 kernel_size, Con
       options.padding.h < 0 || options.padding.w < 0)
     fail("Conv2d: stride and dilation must be >= 1 and padding >= 0, got stride={} padding={} dilation={}",
          options.stride.str(), options.padding.str(), options.dilation.str());
-  const int64_t fan_in = in_channels / options.groups * kernel_size.h * kernel_size.w;
-  const double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
-  weight = Tensor::empty({out_channels, in_channels / options.groups, kernel_size.h, kernel_size.w}, {options.dtype});
-  init::uniform_(weight, -bound, bound, gen);
+  std::tie(weight, bias) = init::layer_default(
+      {out_channels, in_channels / options.groups, kernel_size.h, kernel_size.w}, options.bias, options.dtype, gen);
   register_parameter("weight", weight);
-  if (options.bias) {
-    bias = Tensor::empty({out_channels}, {options.dtype});
-    init::uniform_(bias, -bound, bound, gen);
-    register_parameter("bias", bias);
-  }
+  if (bias.defined()) register_parameter("bias", bias);
 }
 
 Tensor Conv2d::forward(const Tensor& x) const {

@@ -3,6 +3,7 @@
 // given generator so that a seed reproduces a model.
 #include <cstdint>
 #include <optional>
+#include <utility>
 
 #include "core/generator.h"
 #include "core/tensor.h"
@@ -51,6 +52,12 @@ void xavier_normal_(const Tensor& t, double gain = 1.0, Generator& gen = default
 // A (rows, cols) matrix with orthonormal rows or columns (QR of a Gaussian
 // matrix, signs fixed), times gain; for recurrent weights. A (3H, H) GRU
 // weight gets one orthogonal (H, H) block per gate when init'd block by block.
+// PyTorch's default for Linear and ConvNd (their reset_parameters): weight
+// of `shape` (out, in / groups, kernel...) drawn U(±1/√fan_in), fan_in the
+// product of shape[1:], then, when `with_bias`, a bias (out) from the same
+// bound (undefined otherwise). The draws in that order. Returns (weight, bias).
+std::pair<Tensor, Tensor> layer_default(const Shape& shape, bool with_bias, DType dtype,
+                                        Generator& gen = default_generator());
 void orthogonal_(const Tensor& t, double gain = 1.0, Generator& gen = default_generator());
 
 }  // namespace tg::nn::init

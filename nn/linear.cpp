@@ -1,6 +1,6 @@
 #include "nn/linear.h"
 
-#include <cmath>
+#include <tuple>
 
 #include "core/error.h"
 #include "nn/init.h"
@@ -23,15 +23,9 @@ Linear::Linear(int64_t in_features, int64_t out_features, LayerOptions options, 
   check_parameter_dtype(options.dtype, "Linear");
   if (in_features <= 0 || out_features <= 0)
     fail("Linear: sizes must be positive, got in_features={} out_features={}", in_features, out_features);
-  const double bound = 1.0 / std::sqrt(static_cast<double>(in_features));
-  weight = Tensor::empty({out_features, in_features}, {options.dtype});
-  init::uniform_(weight, -bound, bound, gen);
+  std::tie(weight, bias) = init::layer_default({out_features, in_features}, options.bias, options.dtype, gen);
   register_parameter("weight", weight);
-  if (options.bias) {
-    bias = Tensor::empty({out_features}, {options.dtype});
-    init::uniform_(bias, -bound, bound, gen);
-    register_parameter("bias", bias);
-  }
+  if (bias.defined()) register_parameter("bias", bias);
 }
 
 Tensor Linear::forward(const Tensor& x) const {
