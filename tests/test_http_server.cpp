@@ -11,11 +11,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
 #include <regex>
+#include <set>
 #include <thread>
 
 #include "serve/http_server.h"
+#include "serve/random_token.h"
 
 namespace {
 
@@ -353,4 +356,25 @@ TEST_CASE("form parsers: parameters quoted and not, fields given twice, files ap
   const BodyFields fields = parse_body_fields("a=1&b=2&a=3", "application/x-www-form-urlencoded", BodyKinds::json_or_form);
   CHECK(fields.fields == json{{"a", {"1", "3"}}, {"b", "2"}});
   CHECK_THROWS_AS(parse_body_fields("a=1", "application/x-www-form-urlencoded", BodyKinds::json), HttpError);
+}
+
+TEST_CASE("random_token: hex from the kernel's generator, every digit equally likely in every place") {
+  CHECK(tg::serve::random_token(16).size() == 32);
+  CHECK(tg::serve::random_token(3).size() == 6);
+  // 4096 tokens of 16 bytes: all distinct; each of the 16 digits in each of the 32 places about 256 times.
+  std::set<std::string> seen;
+  std::vector<std::array<int, 16>> counts(32);
+  for (int i = 0; i < 4096; ++i) {
+    const std::string t = tg::serve::random_token(16);
+    REQUIRE(t.find_first_not_of("0123456789abcdef") == std::string::npos);
+    seen.insert(t);
+    for (size_t p = 0; p < t.size(); ++p) ++counts[p][t[p] <= '9' ? t[p] - '0' : t[p] - 'a' + 10];
+  }
+  CHECK(seen.size() == 4096);
+  // A place's 16 counts: chi-square with 15 degrees of freedom; 60 is beyond its 1e-6 tail.
+  for (const auto& place : counts) {
+    double chi2 = 0;
+    for (const int c : place) chi2 += (c - 256.0) * (c - 256.0) / 256.0;
+    CHECK(chi2 < 60);
+  }
 }

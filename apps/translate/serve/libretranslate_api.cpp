@@ -7,10 +7,11 @@
 #include <deque>
 #include <memory>
 #include <mutex>
-#include <random>
+#include <string>
 
 #include "apps/translate/serve/html_text.h"
 #include "apps/translate/serve/serve_requests.h"
+#include "serve/random_token.h"
 
 namespace tg::translate {
 
@@ -44,7 +45,7 @@ class FileStore {
     std::string safe;
     for (const char c : filename) safe += std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' ? c : '_';
     const std::lock_guard lock(mutex_);
-    const std::string id = fmt::format("{:016x}{:016x}.{}", random_(), random_(), safe.substr(0, 100));
+    const std::string id = serve::random_token(16) + "." + safe.substr(0, 100);  // 128 bits no client can predict
     files_.emplace_back(id, std::move(content));
     if (files_.size() > kKeptFiles) files_.pop_front();
     return id;
@@ -58,7 +59,6 @@ class FileStore {
 
  private:
   std::mutex mutex_;
-  std::mt19937_64 random_{std::random_device{}()};
   std::deque<std::pair<std::string, std::string>> files_;
 };
 
