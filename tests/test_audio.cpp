@@ -5,6 +5,7 @@
 // errors that name the file or the argument, and the synthesized corpus
 // (scripts/synthesize-speech.sh --tiny).
 #include <doctest/doctest.h>
+#include <sndfile.h>
 
 #include <unistd.h>
 
@@ -182,6 +183,47 @@ void write_float_wav(const std::string& path, const std::vector<float>& samples)
   std::ofstream(path, std::ios::binary) << bytes + payload;
 }
 }  // namespace
+
+TEST_CASE("read_audio refuses a rate beyond 384 kHz from the header; decodes long multichannel files block by block") {
+  // A valid 16 kHz WAV whose header is then made to say 10^8 Hz (bytes 24-27 rate, 28-31 bytes per second).
+  const std::string path = temp_path("fast.wav");
+  tg::audio::write_wav(path, tone(440, 16000, 1600, 0.5));
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    const uint32_t rate = 100000000, bytes_per_second = 2 * rate;
+    f.seekp(24);
+    f.write(reinterpret_cast<const char*>(&rate), 4);  // little-endian on the machines this runs on
+    f.write(reinterpret_cast<const char*>(&bytes_per_second), 4);
+  }
+  CHECK_THROWS_WITH_AS(tg::audio::probe_audio(path),
+                       doctest::Contains((path + " says 100000000 Hz; rates above 384000 Hz are refused").c_str()),
+                       tg::Error);
+  CHECK_THROWS_WITH_AS(tg::audio::read_audio(path), doctest::Contains("rates above 384000 Hz are refused"), tg::Error);
+  std::remove(path.c_str());
+  // Three channels, more frames than one decoding block holds: mixed to their mean, every frame there.
+  const std::string multi = temp_path("three.wav");
+  const int64_t frames = 250001;
+  {
+    SF_INFO info{};
+    info.samplerate = 16000;
+    info.channels = 3;
+    info.format = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
+    SNDFILE* out = sf_open(multi.c_str(), SFM_WRITE, &info);
+    REQUIRE(out != nullptr);
+    std::vector<float> interleaved;
+    for (int64_t i = 0; i < frames; ++i)
+      for (const float v : {0.25f, -0.5f, static_cast<float>(i % 7) / 8})
+        interleaved.push_back(v);
+    REQUIRE(sf_writef_float(out, interleaved.data(), frames) == frames);
+    sf_close(out);
+  }
+  const Audio mixed = tg::audio::read_audio(multi);
+  REQUIRE(static_cast<int64_t>(mixed.samples.size()) == frames);
+  for (const int64_t i : {int64_t{0}, int64_t{87380}, int64_t{87381}, frames - 1})
+    CHECK(mixed.samples[static_cast<size_t>(i)] ==
+          doctest::Approx((0.25 - 0.5 + static_cast<double>(i % 7) / 8) / 3).epsilon(1e-6));
+  std::remove(multi.c_str());
+}
 
 TEST_CASE("read_audio refuses non-finite samples and a data chunk longer than the file, naming file and place") {
   const std::string finite = temp_path("finite.wav");

@@ -2,6 +2,7 @@
 
 #include <sndfile.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -60,6 +61,9 @@ SoundFile open_sound_file(const std::string& path, SF_INFO& info) {
   if (!file) fail("read_audio: {} is not a sound file libsndfile can read: {}", path, sf_strerror(nullptr));
   if (info.channels < 1 || info.samplerate < 1)
     fail("read_audio: {} has {} channels at {} Hz", path, info.channels, info.samplerate);
+  // A header may claim any rate; resampling costs time and a table that grow with it.
+  if (info.samplerate > kMaxSampleRate)
+    fail("read_audio: {} says {} Hz; rates above {} Hz are refused", path, info.samplerate, kMaxSampleRate);
   return file;
 }
 
@@ -75,25 +79,33 @@ Audio read_audio(const std::string& path) {
   SF_INFO info;
   const SoundFile file = open_sound_file(path, info);
   if ((info.format & SF_FORMAT_TYPEMASK) == SF_FORMAT_WAV) check_wave_chunks(path);
-  std::vector<float> interleaved(static_cast<size_t>(info.frames) * static_cast<size_t>(info.channels));
-  const sf_count_t read = sf_readf_float(file.get(), interleaved.data(), info.frames);
+  // Decoded a block at a time and mixed to mono as it comes: memory follows
+  // the frames the file really holds, not the count its header claims, and
+  // never frames × channels.
+  const sf_count_t block = std::max<sf_count_t>(1, (sf_count_t{1} << 18) / info.channels);
+  std::vector<float> interleaved(static_cast<size_t>(block) * static_cast<size_t>(info.channels));
+  Audio audio;
+  audio.sample_rate = info.samplerate;
+  sf_count_t read = 0;
+  while (read < info.frames) {
+    const sf_count_t got = sf_readf_float(file.get(), interleaved.data(), std::min(block, info.frames - read));
+    if (got <= 0) break;
+    for (sf_count_t f = 0; f < got; ++f) {
+      double sum = 0;
+      for (int c = 0; c < info.channels; ++c) sum += interleaved[static_cast<size_t>(f * info.channels + c)];
+      const float sample = static_cast<float>(sum / info.channels);
+      // A float file may hold NaN, inf or values beyond float's range: refused
+      // here, before features turn them into silence or garbage.
+      if (!std::isfinite(sample))
+        fail("read_audio: {}: sample {} (at {:.3f} s) is {}; audio samples must be finite numbers", path, read + f,
+             static_cast<double>(read + f) / info.samplerate, sample);
+      audio.samples.push_back(sample);
+    }
+    read += got;
+  }
   if (read != info.frames)
     fail("read_audio: {} is truncated: {} of its {} frames could be read ({})", path, read, info.frames,
          sf_strerror(file.get()));
-  Audio audio;
-  audio.sample_rate = info.samplerate;
-  audio.samples.resize(static_cast<size_t>(info.frames));
-  for (sf_count_t i = 0; i < info.frames; ++i) {
-    double sum = 0;
-    for (int c = 0; c < info.channels; ++c) sum += interleaved[static_cast<size_t>(i * info.channels + c)];
-    const float sample = static_cast<float>(sum / info.channels);
-    // A float file may hold NaN, inf or values beyond float's range: refused
-    // here, before features turn them into silence or garbage.
-    if (!std::isfinite(sample))
-      fail("read_audio: {}: sample {} (at {:.3f} s) is {}; audio samples must be finite numbers", path, i,
-           static_cast<double>(i) / info.samplerate, sample);
-    audio.samples[static_cast<size_t>(i)] = sample;
-  }
   return audio;
 }
 

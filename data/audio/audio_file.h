@@ -7,6 +7,10 @@
 
 namespace tg::audio {
 
+// The highest sample rate read_audio and probe_audio accept (what studio
+// recorders use at most); a header claiming more is refused before decoding.
+inline constexpr int kMaxSampleRate = 384000;
+
 // Mono samples in [-1, 1] and their rate.
 struct Audio {
   std::vector<float> samples;
@@ -17,7 +21,9 @@ struct Audio {
 // Reads a file; several channels are averaged to one. Errors name the file
 // and libsndfile's reason ("... is not a sound file libsndfile can read: ..."),
 // a WAV whose data chunk claims more bytes than the file holds, and the first
-// sample that is not a finite number (NaN, inf, or beyond float's range).
+// sample that is not a finite number (NaN, inf, or beyond float's range),
+// and a rate above kMaxSampleRate. Decodes a block at a time: its memory is
+// the mono samples the file really holds, whatever its header claims.
 Audio read_audio(const std::string& path);
 // What a file's header says, without decoding it: its frames, rate and
 // channels (a server refuses a clip too long before decoding it). Errors as
