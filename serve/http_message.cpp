@@ -182,17 +182,21 @@ bool RequestReader::read(Request& request, const std::function<void(const Reques
     parse_header_line(header, request);
   }
   const uint64_t length = content_length(request);
+  // Any Transfer-Encoding line, an empty one included, decides the framing (RFC 9112 6.3): an empty
+  // first line beside a later "chunked" must not leave the body to Content-Length.
+  const bool has_coding = request.header_count("transfer-encoding") > 0;
   const std::string coding = lowercase(request.header("transfer-encoding"));
-  if (!coding.empty()) {
+  if (has_coding) {
     if (request.header_count("content-length") > 0)
       throw HttpError(400, "both Transfer-Encoding and Content-Length (a request-smuggling risk)");
     if (coding != "chunked" || request.header_count("transfer-encoding") > 1)
-      throw HttpError(501, fmt::format("Transfer-Encoding {} is not supported (only chunked)", sample(coding)));
+      throw HttpError(501, fmt::format("Transfer-Encoding {} is not supported (only chunked, on one line)",
+                                       sample(coding)));
   }
   if (length > max_body_bytes_)
     throw HttpError(413, fmt::format("the request body is too large: {} bytes; the limit is {}", length, max_body_bytes_));
   if (before_body) before_body(request);
-  if (!coding.empty()) read_chunked_body(request);
+  if (has_coding) read_chunked_body(request);
   else read_fixed_body(request, length);
   return true;
 }

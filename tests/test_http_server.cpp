@@ -166,6 +166,13 @@ TEST_CASE("HTTP server: framing the server refuses is answered, then the connect
   refused("POST /echo HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", 400,
           "both Transfer-Encoding and Content-Length");
   refused("POST /echo HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "only chunked");
+  // An empty Transfer-Encoding line first, chunked after it, and a Content-Length: one request, one answer.
+  refused("POST /echo HTTP/1.1\r\nTransfer-Encoding:\r\nTransfer-Encoding: chunked\r\nContent-Length: 39\r\n\r\n"
+          "0\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\n",
+          400, "both Transfer-Encoding and Content-Length");
+  refused("POST /echo HTTP/1.1\r\nTransfer-Encoding:\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 501,
+          "only chunked, on one line");
+  refused("POST /echo HTTP/1.1\r\nTransfer-Encoding:\r\n\r\n", 501, "only chunked");
   refused("GARBAGE\r\n\r\n", 400, "malformed request line");
   refused("GET /hello HTTP/2.0\r\n\r\n", 505, "HTTP/1.1");
   refused("GET /hello HTTP/1.1\r\nno colon here\r\n\r\n", 400, "malformed header line");
