@@ -383,50 +383,6 @@ Tensor value_of(const InputSpec& s, DType float_type) {
   }
 }
 
-enum class Layout { contiguous, transposed, strided };
-
-// An input of the fixture's values in `layout`: `leaf` is what requires grad
-// (and receives the gradient), `input` the (possibly non-contiguous) view of it.
-struct Laid {
-  Tensor leaf, input;
-};
-
-Laid lay_out(const Tensor& values, Layout layout, bool requires_grad) {
-  const int n = values.ndim();
-  Tensor leaf;
-  Tensor input;
-  tg::NoGrad no_grad;
-  if (layout == Layout::transposed && n >= 2) {
-    leaf = tg::transpose(values, 0, n - 1).contiguous();  // memory in the other order
-  } else if (layout == Layout::strided && n >= 1 && values.numel() > 0) {
-    Shape wide = values.shape();
-    wide[n - 1] *= 2;
-    leaf = tg::full(wide, 7.0, {values.dtype()});  // odd positions hold 7, never read
-    tg::slice(leaf, n - 1, 0, wide[n - 1], 2).copy_(values);
-  } else {
-    leaf = values.clone();
-  }
-  if (requires_grad) leaf.requires_grad_();
-  return {leaf, {}};
-}
-
-Tensor view_of(const Laid& laid, const Tensor& values, Layout layout) {
-  const int n = values.ndim();
-  if (layout == Layout::transposed && n >= 2) return tg::transpose(laid.leaf, 0, n - 1);
-  if (layout == Layout::strided && n >= 1 && values.numel() > 0)
-    return tg::slice(laid.leaf, n - 1, 0, laid.leaf.size(n - 1), 2);
-  return laid.leaf;
-}
-
-// The gradient a leaf received, in the fixture input's layout (zeros when none reached it).
-Tensor grad_in_layout(const Laid& laid, const Tensor& values, Layout layout) {
-  const Tensor g = laid.leaf.grad().defined() ? laid.leaf.grad() : tg::zeros_like(laid.leaf);
-  const int n = values.ndim();
-  if (layout == Layout::transposed && n >= 2) return tg::transpose(g, 0, n - 1);
-  if (layout == Layout::strided && n >= 1 && values.numel() > 0) return tg::slice(g, n - 1, 0, g.size(n - 1), 2);
-  return g;
-}
-
 void check_close(const Tensor& got, const std::string& want_name, double tol, const std::string& what) {
   CAPTURE(what);
   const FixtureTensor& want = entry(fixture(), want_name);
@@ -444,13 +400,11 @@ void check_close(const Tensor& got, const std::string& want_name, double tol, co
 // One run of case `c` through `fn` with its inputs in `layout` and floats as `float_type`.
 void run_case(const std::string& c, const Fn& fn, Layout layout, DType float_type, const std::string& label) {
   const std::vector<InputSpec> specs = input_specs(c);
-  std::vector<Tensor> values;
   std::vector<Laid> laid;
   Inputs inputs;
   for (const InputSpec& s : specs) {
-    values.push_back(value_of(s, float_type));
-    laid.push_back(lay_out(values.back(), layout, s.kind == 'f'));
-    inputs.push_back(view_of(laid.back(), values.back(), layout));
+    laid.push_back(lay_out(value_of(s, float_type), layout, s.kind == 'f'));
+    inputs.push_back(laid.back().input);
   }
   const bool f64 = float_type == DType::f64;
   const Tensor out = fn(inputs);
@@ -466,7 +420,8 @@ void run_case(const std::string& c, const Fn& fn, Layout layout, DType float_typ
   tg::sum(out * fixture_value(c + ".w", out.dtype())).backward();
   for (size_t i = 0; i < specs.size(); ++i)
     if (specs[i].kind == 'f')
-      check_close(grad_in_layout(laid[i], values[i], layout), c + ".g" + std::to_string(i), f64 ? 1e-12 : 2e-4,
+      check_close(laid[i].grad().defined() ? laid[i].grad() : tg::zeros_like(laid[i].input), c + ".g" + std::to_string(i),
+                  f64 ? 1e-12 : 2e-4,
                   what + " gradient of input " + std::to_string(i));
 }
 

@@ -36,34 +36,10 @@ const Fixture& fixture() {
 Tensor value(const std::string& name) { return fixture_tensor(fixture(), name, DType::f64); }
 Tensor indices(const std::string& name) { return fixture_tensor(fixture(), name, DType::i64); }
 
-std::vector<int> reversed_dims(int rank) {
-  std::vector<int> dims;
-  for (int d = rank - 1; d >= 0; --d) dims.push_back(d);
-  return dims;
-}
-
-// An input laid out as the op sees it and the leaf its gradient lands in:
-// contiguous (the leaf itself), or the same values stored with the
-// dimensions reversed and permuted back (a non-contiguous view of the leaf).
-struct Laid {
-  Tensor leaf, seen;
-  Tensor grad() const {
-    return seen.is_same(leaf) ? leaf.grad() : tg::permute(leaf.grad(), reversed_dims(leaf.ndim()));
-  }
-};
-
-Laid lay_out(const Tensor& values, bool transposed) {
-  const tg::TensorOptions grad64{DType::f64, tg::Device::cpu(), true};
-  if (!transposed || values.ndim() < 2) {
-    const Tensor leaf = tg::from_vector(values.to_vector<double>(), values.shape(), grad64);
-    return {leaf, leaf};
-  }
-  const std::vector<int> rev = reversed_dims(values.ndim());
-  const Tensor stored = tg::permute(values, rev);
-  const Tensor leaf = tg::from_vector(stored.to_vector<double>(), stored.shape(), grad64);
-  Laid laid{leaf, tg::permute(leaf, rev)};
-  REQUIRE_FALSE(laid.seen.is_contiguous());
-  return laid;
+// An input contiguous, or the same values stored with the dimensions reversed
+// and permuted back (test_support.h's transposed layout), never contiguous then.
+Laid laid_as(const Tensor& values, bool transposed) {
+  return lay_out_checked(values, transposed ? Layout::transposed : Layout::contiguous);
 }
 
 // op(inputs) against "<name>.out", and the gradients of Σ out ⊙ "<name>.w"
@@ -75,8 +51,8 @@ void check_case(const std::string& name, const Op& op, const std::vector<std::st
     std::vector<Laid> laid;
     Inputs seen;
     for (const std::string& in : inputs) {
-      laid.push_back(lay_out(value(in), transposed));
-      seen.push_back(laid.back().seen);
+      laid.push_back(laid_as(value(in), transposed));
+      seen.push_back(laid.back().input);
     }
     const Tensor out = op(seen);
     CHECK(out.dtype() == DType::f64);
@@ -127,7 +103,7 @@ TEST_CASE("sort and argsort equal PyTorch's: values, indices, gradients, stable 
     check_case(name, [&](const Inputs& in) { return tg::sort(in[0], c.dim, c.descending).values; }, {c.input});
     check_case(name, [&](const Inputs& in) { return in[0].sort(c.dim, c.descending, true).values; }, {c.input});
     for (const bool transposed : {false, true}) {
-      const Tensor x = lay_out(value(c.input), transposed).seen;
+      const Tensor x = laid_as(value(c.input), transposed).input;
       const tg::Sorted sorted = tg::sort(x, c.dim, c.descending);
       check_exact(sorted.indices, name + ".indices", DType::i64);
       check_exact(x.sort(c.dim, c.descending).indices, name + ".indices", DType::i64);
@@ -184,7 +160,7 @@ TEST_CASE("sort: gradcheck, and errors naming the dimension") {
 
 TEST_CASE("unique equals torch.unique (dim None): values, inverse, counts; dtypes, layouts, zero-size, zero-dim") {
   for (const bool transposed : {false, true}) {
-    const Tensor x = lay_out(value("repeated"), transposed).seen;
+    const Tensor x = laid_as(value("repeated"), transposed).input;
     const tg::Unique u = tg::unique(x, {.return_inverse = true, .return_counts = true});
     check_exact(u.values, "unique.values", DType::f64);
     check_exact(u.inverse, "unique.inverse", DType::i64);
@@ -215,7 +191,7 @@ TEST_CASE("unique equals torch.unique (dim None): values, inverse, counts; dtype
 
 TEST_CASE("nonzero equals torch.nonzero: (n, ndim) int64, NaN non-zero, layouts, zero-size and zero-dim") {
   for (const bool transposed : {false, true})
-    check_exact(tg::nonzero(lay_out(value("sparse"), transposed).seen), "nonzero.out", DType::i64);
+    check_exact(tg::nonzero(laid_as(value("sparse"), transposed).input), "nonzero.out", DType::i64);
   CHECK(tg::nonzero(tg::tensor({0, 7, 0})).to_vector<int64_t>() == std::vector<int64_t>{1});
   CHECK(tg::nonzero(tg::zeros({0, 3})).shape() == Shape{0, 2});
   CHECK(tg::nonzero(tg::scalar(5.0)).shape() == Shape{1, 0});

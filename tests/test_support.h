@@ -143,6 +143,73 @@ inline void check_gradcheck(const std::function<tg::Tensor(const std::vector<tg:
   check_gradcheck(tg::gradcheck(f, inputs));
 }
 
+// How a test lays an input's values out in memory; the values never change, so
+// an op must give the same results in every layout:
+//   contiguous;
+//   transposed  stored with its dimensions reversed and viewed back (rank >= 2);
+//   strided     every other element of a buffer twice as long in the last
+//               dimension, the elements between holding 7 (rank >= 1, not empty).
+// A tensor a layout does not apply to stays contiguous (Laid::layout says which).
+enum class Layout { contiguous, transposed, strided };
+
+inline const char* layout_name(Layout l) {
+  return l == Layout::contiguous ? "contiguous" : l == Layout::transposed ? "transposed" : "strided";
+}
+
+inline std::vector<int> reversed_dims(int rank) {
+  std::vector<int> dims;
+  for (int d = rank - 1; d >= 0; --d) dims.push_back(d);
+  return dims;
+}
+
+// The leaf a test differentiates, and the input made from it in `layout`.
+struct Laid {
+  tg::Tensor leaf, input;
+  Layout layout = Layout::contiguous;
+
+  // The leaf's gradient seen in the input's layout (undefined when none reached it).
+  tg::Tensor grad() const {
+    const tg::Tensor g = leaf.grad();
+    if (!g.defined()) return g;
+    if (layout == Layout::transposed) return tg::permute(g, reversed_dims(g.ndim()));
+    if (layout == Layout::strided) return tg::slice(g, -1, 0, g.size(-1), 2);
+    return g;
+  }
+};
+
+inline Laid lay_out(const tg::Tensor& values, Layout wanted, bool requires_grad = true) {
+  const int n = values.ndim();
+  Laid laid;
+  laid.layout = (wanted == Layout::transposed && n < 2) || (wanted == Layout::strided && (n < 1 || values.numel() == 0))
+                    ? Layout::contiguous
+                    : wanted;
+  {
+    const tg::NoGrad no_grad;
+    if (laid.layout == Layout::transposed) {
+      laid.leaf = tg::permute(values, reversed_dims(n)).contiguous();
+    } else if (laid.layout == Layout::strided) {
+      tg::Shape wide = values.shape();
+      wide[static_cast<size_t>(n - 1)] *= 2;
+      laid.leaf = tg::full(wide, 7.0, {values.dtype()});
+      tg::slice(laid.leaf, n - 1, 0, wide[static_cast<size_t>(n - 1)], 2).copy_(values);
+    } else {
+      laid.leaf = values.clone();
+    }
+  }
+  if (requires_grad) laid.leaf.requires_grad_();
+  if (laid.layout == Layout::transposed) laid.input = tg::permute(laid.leaf, reversed_dims(n));
+  else if (laid.layout == Layout::strided) laid.input = tg::slice(laid.leaf, n - 1, 0, laid.leaf.size(n - 1), 2);
+  else laid.input = laid.leaf;
+  return laid;
+}
+
+// lay_out, requiring the input to be non-contiguous wherever the layout applied.
+inline Laid lay_out_checked(const tg::Tensor& values, Layout wanted) {
+  Laid laid = lay_out(values, wanted);
+  if (laid.layout != Layout::contiguous) REQUIRE_FALSE(laid.input.is_contiguous());
+  return laid;
+}
+
 // Copies every parameter of `module` from the fixture tensor of the same name
 // (PyTorch's names), converting to the parameter's dtype; returns how many.
 inline int load_parameters(const tg::nn::Module& module, const Fixture& fixture) {
