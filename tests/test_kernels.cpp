@@ -5,12 +5,16 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <bit>
 #include <cmath>
 #include <map>
 #include <cstring>
 #include <random>
+#include <stdexcept>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -807,6 +811,42 @@ TEST_CASE("matmul precision bf16: a parameter's B is packed once per version, wi
   }
   set_num_threads(2);
   cache.clear();
+}
+
+TEST_CASE("packed operand cache: threads asking for one operand at once pack it once and keep one entry") {
+  // The interleaving of a batch sharing one B on two threads: the second asks while the first still packs.
+  tg::cpu::PackedOperandCache cache;
+  const tg::cpu::PackedKey key{.storage_id = 7, .version = 1, .rows = 4, .cols = 4};
+  std::atomic<int> packings{0};
+  std::atomic<bool> second_asking{false};
+  auto pack = [&](uint32_t* words) {
+    ++packings;
+    while (!second_asking) std::this_thread::yield();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the second thread is inside get() by now
+    for (int i = 0; i < 16; ++i) words[i] = static_cast<uint32_t>(i);
+  };
+  std::shared_ptr<const tg::cpu::PackedOperandCache::Words> first, second;
+  std::thread packer([&] { first = cache.get(key, 16, pack); });
+  while (packings == 0) std::this_thread::yield();
+  std::thread asker([&] {
+    second_asking = true;
+    second = cache.get(key, 16, pack);
+  });
+  packer.join();
+  asker.join();
+  CHECK(packings == 1);
+  CHECK(first == second);
+  CHECK((*second)[15] == 15);
+  const auto stats = cache.stats();
+  CHECK(stats.entries == 1);
+  CHECK(stats.misses == 1);
+  CHECK(stats.hits == 1);
+  // A packing that throws leaves no entry; the next ask packs.
+  const tg::cpu::PackedKey other{.storage_id = 8, .version = 1, .rows = 4, .cols = 4};
+  CHECK_THROWS_AS(cache.get(other, 16, [](uint32_t*) { throw std::runtime_error("no"); }), std::runtime_error);
+  CHECK(cache.stats().entries == 1);
+  CHECK((*cache.get(other, 16, [](uint32_t* w) { w[0] = 3; }))[0] == 3);
+  CHECK(cache.stats().entries == 2);
 }
 
 TEST_CASE("matmul: float16 and bfloat16 inputs, sums in float32, c float32 or 16-bit") {

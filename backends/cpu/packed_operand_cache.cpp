@@ -14,39 +14,67 @@ size_t bytes_of(const PackedOperandCache::Words& words) { return words.size() * 
 
 std::shared_ptr<const PackedOperandCache::Words> PackedOperandCache::get(const PackedKey& key, size_t words,
                                                                          const std::function<void(uint32_t*)>& pack) {
+  std::unique_lock lock(mutex_);
   std::shared_ptr<Words> buffer;
-  {
-    const std::lock_guard lock(mutex_);
-    for (auto it = entries_.begin(); it != entries_.end(); ++it) {
-      if (!same_place(it->key, key)) continue;
-      if (it->key.version == key.version) {
-        ++stats_.hits;
-        it->last_use = ++clock_;
-        return it->words;
+  for (;;) {
+    auto it = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return same_place(e.key, key); });
+    if (it == entries_.end()) break;
+    if (it->key.version == key.version) {
+      if (it->packing) {  // another thread packs this very operand: wait for it, then look again
+        packed_.wait(lock);
+        continue;
       }
-      // An older version of the same operand: never read again; its buffer takes the new packing
-      // when no product still reads it.
-      if (it->words.use_count() == 1) buffer = std::move(it->words);
-      stats_.bytes -= buffer ? bytes_of(*buffer) : bytes_of(*it->words);
-      entries_.erase(it);
-      break;
+      ++stats_.hits;
+      it->last_use = ++clock_;
+      return it->words;
     }
-    ++stats_.misses;
+    // An older (or, racing a writer, newer) version of the same operand: replaced. Its buffer takes the new
+    // packing when nothing still reads it; one being packed is left to its packer, who keeps it uncached.
+    if (!it->packing && it->words.use_count() == 1) buffer = std::move(it->words);
+    stats_.bytes -= bytes_of(buffer ? *buffer : *it->words);
+    entries_.erase(it);
+    break;
   }
+  ++stats_.misses;
   if (!buffer) buffer = std::make_shared<Words>();
   buffer->resize(words);
-  pack(buffer->data());
-
-  const std::lock_guard lock(mutex_);
-  entries_.push_back({key, buffer, ++clock_});
+  entries_.push_back({key, buffer, ++clock_, true});
   stats_.bytes += bytes_of(*buffer);
-  while (stats_.bytes > kCapacityBytes && entries_.size() > 1) {
-    const auto oldest = std::min_element(entries_.begin(), entries_.end(),
-                                         [](const Entry& a, const Entry& b) { return a.last_use < b.last_use; });
+  lock.unlock();
+
+  auto finish = [&](bool packed) {
+    const std::lock_guard relock(mutex_);
+    auto mine = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.words == buffer; });
+    if (mine != entries_.end()) {
+      if (packed) {
+        mine->packing = false;
+      } else {
+        stats_.bytes -= bytes_of(*buffer);
+        entries_.erase(mine);
+      }
+    }
+    evict_past_capacity();
+    packed_.notify_all();
+  };
+  try {
+    pack(buffer->data());
+  } catch (...) {
+    finish(false);
+    throw;
+  }
+  finish(true);
+  return buffer;
+}
+
+void PackedOperandCache::evict_past_capacity() {
+  while (stats_.bytes > kCapacityBytes) {
+    auto oldest = entries_.end();
+    for (auto it = entries_.begin(); it != entries_.end(); ++it)
+      if (!it->packing && (oldest == entries_.end() || it->last_use < oldest->last_use)) oldest = it;
+    if (oldest == entries_.end() || entries_.size() == 1) return;  // only entries being packed, or the one just made
     stats_.bytes -= bytes_of(*oldest->words);
     entries_.erase(oldest);
   }
-  return buffer;
 }
 
 PackedOperandCache::Stats PackedOperandCache::stats() const {
@@ -58,8 +86,10 @@ PackedOperandCache::Stats PackedOperandCache::stats() const {
 
 void PackedOperandCache::clear() {
   const std::lock_guard lock(mutex_);
-  entries_.clear();
+  // Entries being packed stay: their packers find and finish them.
+  std::erase_if(entries_, [](const Entry& e) { return !e.packing; });
   stats_ = {};
+  for (const Entry& e : entries_) stats_.bytes += bytes_of(*e.words);
 }
 
 PackedOperandCache& packed_operand_cache() {

@@ -12,6 +12,12 @@
 // buffer reused). The least recently used entries go past kCapacityBytes;
 // a freed parameter's entries stay until then (clear() drops them all), so
 // training holds one entry per parameter and layout, however many steps.
+//
+// One packing per key, whatever the threads: the first thread to miss puts
+// an entry in, marked as being packed, and packs outside the lock; a thread
+// asking for the same key meanwhile waits for that packing instead of making
+// its own (a batch whose matrices share one B asks from every thread at once).
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -34,11 +40,12 @@ class PackedOperandCache {
   static constexpr size_t kCapacityBytes = size_t{512} << 20;
 
   // The packed operand for `key` (key.storage_id ≠ 0): found, or made by
-  // pack(words) into a buffer of `words` words and kept.
+  // pack(words) into a buffer of `words` words and kept. If pack throws, the
+  // entry is dropped and the exception passes on (a waiting thread packs).
   std::shared_ptr<const Words> get(const PackedKey& key, size_t words, const std::function<void(uint32_t*)>& pack);
 
   struct Stats {
-    int64_t hits = 0, misses = 0;
+    int64_t hits = 0, misses = 0;  // a wait for another thread's packing counts as a hit
     size_t entries = 0, bytes = 0;
   };
   Stats stats() const;
@@ -49,8 +56,12 @@ class PackedOperandCache {
     PackedKey key;
     std::shared_ptr<Words> words;
     uint64_t last_use = 0;
+    bool packing = false;  // a thread is filling `words`; readers wait
   };
+  void evict_past_capacity();  // mutex_ held
+
   mutable std::mutex mutex_;
+  std::condition_variable packed_;  // an entry finished packing, or was dropped
   std::vector<Entry> entries_;
   uint64_t clock_ = 0;
   Stats stats_;
