@@ -1,7 +1,8 @@
 #pragma once
 // How many threads the host kernels and OpenBLAS use, as torch.set_num_threads
-// (default: the cores this process may run on). Declared here so it is found
-// by name; defined with the backends (core/backend.cpp).
+// (default: $TG_NUM_THREADS, else the cores this process may run on).
+// Declared here so it is found by name; defined with the backends
+// (core/backend.cpp).
 namespace tg {
 
 void set_num_threads(int n);

@@ -1,12 +1,17 @@
 // The kernel thread pool: every index exactly once, nested and concurrent
-// calls, resizing.
+// calls, resizing, the default from $TG_NUM_THREADS.
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "backends/cpu/thread_pool.h"
+
+#include <sched.h>
+#include <unistd.h>
 
 namespace {
 // Counts how often each index of [0, n) was visited by one parallel_for.
@@ -66,4 +71,26 @@ TEST_CASE("the pool resizes") {
   tg::set_pool_threads(0);  // clamped to the calling thread alone
   CHECK(tg::pool_threads() == 1);
   tg::set_pool_threads(2);
+}
+
+TEST_CASE("the pool's size is $TG_NUM_THREADS when set to a whole number, else the cores") {
+  // The pool starts with the process, so each setting runs this case again in a child of its own.
+  if (const char* want = std::getenv("TG_THREADS_EXPECTED")) {
+    CHECK(tg::pool_threads() == std::atoi(want));
+    return;
+  }
+  const std::string self = "/proc/" + std::to_string(getpid()) + "/exe";
+  auto run = [&](const std::string& setting, int expected) {
+    const std::string command = "TG_THREADS_EXPECTED=" + std::to_string(expected) + " " + setting + " " + self +
+                                " --test-case='the pool*TG_NUM_THREADS*' >/dev/null 2>&1";
+    return std::system(command.c_str());
+  };
+  CHECK(run("TG_NUM_THREADS=3", 3) == 0);
+  CHECK(run("TG_NUM_THREADS=1", 1) == 0);
+  CHECK(run("TG_NUM_THREADS=1", 2) != 0);  // the child's check can fail
+  cpu_set_t allowed;
+  REQUIRE(sched_getaffinity(0, sizeof allowed, &allowed) == 0);
+  for (const char* bad : {"0", "-2", "two", "3x", ""})
+    CHECK(run(std::string("TG_NUM_THREADS='") + bad + "'", CPU_COUNT(&allowed)) == 0);
+  CHECK(run("taskset -c 0", 1) == 0);  // the affinity mask, not the machine's cores
 }

@@ -2,10 +2,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include <sched.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -136,7 +140,18 @@ class ThreadPool {
   bool stopping_ = false;
 };
 
+// $TG_NUM_THREADS (as OMP_NUM_THREADS for PyTorch), else the cores this
+// process may run on (its affinity mask: taskset, a container's cpuset).
 int default_threads() {
+  if (const char* value = std::getenv("TG_NUM_THREADS")) {
+    char* end = nullptr;
+    const long n = std::strtol(value, &end, 10);
+    if (end != value && *end == '\0' && n >= 1 && n <= 1024) return static_cast<int>(n);
+    std::fprintf(stderr, "tapegrad: TG_NUM_THREADS must be a whole number from 1 to 1024, got '%s'; using the cores\n",
+                 value);
+  }
+  cpu_set_t allowed;
+  if (sched_getaffinity(0, sizeof allowed, &allowed) == 0 && CPU_COUNT(&allowed) > 0) return CPU_COUNT(&allowed);
   const unsigned cores = std::thread::hardware_concurrency();
   return cores == 0 ? 1 : static_cast<int>(cores);
 }
