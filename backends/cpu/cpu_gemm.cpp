@@ -30,7 +30,34 @@ std::string_view sgemm_choice() {
 }
 }  // namespace
 
+// The own kernels need AVX-512 (F, BW, DQ and VL; BF16 for vdpbf16ps). A
+// build for such a processor (-march=native on one) compiles them for it. A
+// generic build (-Dportable=true, what a distribution ships) compiles them
+// too, in a region of their own with those instructions enabled, and runs
+// them only where the processor has them (own_kernels_run_here, checked once);
+// functions outside the region never use them. (GCC's target pragma; with
+// clang a generic build leaves them out.)
 #if defined(__AVX512F__)
+#define TG_OWN_KERNELS 1
+#define TG_OWN_KERNELS_CHECKED_AT_RUN_TIME 0
+#if defined(__AVX512BF16__)
+#define TG_BF16_KERNELS 1
+#else
+#define TG_BF16_KERNELS 0
+#endif
+#elif defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define TG_OWN_KERNELS 1
+#define TG_OWN_KERNELS_CHECKED_AT_RUN_TIME 1
+#define TG_BF16_KERNELS 1
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512dq,avx512vl,avx512bf16,fma")
+#else
+#define TG_OWN_KERNELS 0
+#define TG_OWN_KERNELS_CHECKED_AT_RUN_TIME 0
+#define TG_BF16_KERNELS 0
+#endif
+
+#if TG_OWN_KERNELS
 
 namespace {
 
@@ -129,7 +156,7 @@ struct F32Format {
   }
 };
 
-#if defined(__AVX512BF16__)
+#if TG_BF16_KERNELS
 // x rounded to bfloat16 (nearest, ties to even; NaN kept quiet), as a float
 // again: bfloat16::from_float in integer steps the compiler vectorises.
 inline float rounded_to_bf16(float x) {
@@ -412,11 +439,35 @@ void gemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, float* c, i
 
 }  // namespace
 
+#if TG_OWN_KERNELS_CHECKED_AT_RUN_TIME
+#pragma GCC pop_options
+#endif
+
+namespace {
+// Whether this processor has the instructions the own kernels were compiled with.
+bool own_kernels_run_here(bool bf16) {
+  if (!TG_OWN_KERNELS_CHECKED_AT_RUN_TIME) return bf16 ? TG_BF16_KERNELS : true;
+  __builtin_cpu_init();
+  const bool f32 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                   __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+                   __builtin_cpu_supports("fma");
+  return bf16 ? f32 && __builtin_cpu_supports("avx512bf16") : f32;
+}
+}  // namespace
+
 bool use_own_sgemm() {
   static const bool own = [] {
     const std::string_view choice = sgemm_choice();
-    if (choice == "own") return true;
     if (choice == "openblas") return false;
+    if (!own_kernels_run_here(false)) {
+      if (choice == "own")
+        fail("TG_SGEMM=own: this processor has no AVX-512 (F, BW, DQ, VL), which the own kernel needs; unset TG_SGEMM "
+             "or set it to openblas");
+      return false;
+    }
+    if (choice == "own") return true;
+    // OpenBLAS's AVX-512 cores run as fast; any other core here (Haswell's, or Prescott's, which OpenBLAS
+    // 0.3.21 falls back to on an Intel model its table lacks) is slower and rounds differently.
     const std::string_view core = openblas_get_corename();
     return core != "SkylakeX" && core != "Cooperlake" && core != "SapphireRapids";
   }();
@@ -424,11 +475,15 @@ bool use_own_sgemm() {
 }
 
 void own_sgemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, float* c, int64_t ldc, bool accumulate) {
+  if (!own_kernels_run_here(false)) fail("own_sgemm: this processor has no AVX-512 (F, BW, DQ, VL)");
   gemm<F32Format>(m, n, k, a, b, c, ldc, accumulate);
 }
 
-#if defined(__AVX512BF16__)
-bool bf16_products_built() { return true; }
+#if TG_BF16_KERNELS
+bool bf16_products_built() {
+  static const bool here = own_kernels_run_here(true);
+  return here;
+}
 
 namespace {
 // TG_BF16_KERNEL: "dpbf16", "fma" or unset (chosen by the processor: AMD's Zen 4 and 5 issue vdpbf16ps at
@@ -453,6 +508,7 @@ Bf16Kernel bf16_kernel() { return bf16_kernel_setting().load(std::memory_order_r
 void set_bf16_kernel(Bf16Kernel kernel) { bf16_kernel_setting().store(kernel, std::memory_order_relaxed); }
 
 void own_bf16gemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, float* c, int64_t ldc, bool accumulate) {
+  if (!bf16_products_built()) fail("own_bf16gemm: this processor has no AVX512-BF16");
   if (bf16_kernel() == Bf16Kernel::dpbf16)
     gemm<Bf16Format>(m, n, k, a, b, c, ldc, accumulate);
   else
@@ -460,26 +516,26 @@ void own_bf16gemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, flo
 }
 #endif
 
-#else  // no AVX-512 target: OpenBLAS does every product
+#else  // no AVX-512 kernels in this build: OpenBLAS does every product
 
 bool use_own_sgemm() {
   if (sgemm_choice() == "own")
-    fail("TG_SGEMM=own: this build has no AVX-512 target (the own kernel is built with -march=native on an "
-         "AVX-512 processor); unset TG_SGEMM or set it to openblas");
+    fail("TG_SGEMM=own: this build has no own kernel (it needs AVX-512, and GCC for a generic build); unset "
+         "TG_SGEMM or set it to openblas");
   return false;
 }
 void own_sgemm(int64_t, int64_t, int64_t, MatrixF32, MatrixF32, float*, int64_t, bool) {
-  fail("own_sgemm: this build has no AVX-512 target; float32 products run on OpenBLAS here");
+  fail("own_sgemm: this build has no own kernel; float32 products run on OpenBLAS here");
 }
 
 #endif
 
-#if !defined(__AVX512BF16__)
+#if !TG_BF16_KERNELS
 bool bf16_products_built() { return false; }
 Bf16Kernel bf16_kernel() { return Bf16Kernel::fma; }
 void set_bf16_kernel(Bf16Kernel) {}
 void own_bf16gemm(int64_t, int64_t, int64_t, MatrixF32, MatrixF32, float*, int64_t, bool) {
-  fail("own_bf16gemm: this build has no AVX512-BF16 target; bf16 products round their inputs and run in float32 here");
+  fail("own_bf16gemm: this build has no AVX512-BF16 kernel; bf16 products round their inputs and run in float32 here");
 }
 #endif
 

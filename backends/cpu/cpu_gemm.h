@@ -15,11 +15,13 @@
 
 namespace tg::cpu {
 
-// Whether float32 products use this kernel: when the build targets AVX-512
-// (-march=native on such a machine) and OpenBLAS runs a narrower kernel here
-// (its core is not SkylakeX, Cooperlake or SapphireRapids). TG_SGEMM=own or
-// TG_SGEMM=openblas in the environment decides instead (own only in an
-// AVX-512 build); read once.
+// Whether float32 products use this kernel: where the processor has AVX-512
+// (a native build for one, or a generic build by GCC run on one: the kernel
+// is compiled for AVX-512 either way and run only where it can be) and
+// OpenBLAS runs a narrower kernel here (its core is not SkylakeX, Cooperlake
+// or SapphireRapids; OpenBLAS 0.3.21 runs Prescott's on an Intel model its
+// table lacks). TG_SGEMM=own or TG_SGEMM=openblas in the environment decides
+// instead (own only where the kernel can run); read once.
 bool use_own_sgemm();
 
 struct MatrixF32 {
@@ -32,7 +34,8 @@ struct MatrixF32 {
 
 void own_sgemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, float* c, int64_t ldc, bool accumulate);
 
-// bfloat16 products of float32 matrices where the build targets AVX512-BF16:
+// bfloat16 products of float32 matrices where the processor has AVX512-BF16
+// (and the build has the own kernels, as above):
 // the same blocking and promises as own_sgemm, each input rounded to bfloat16
 // (nearest, ties to even) as it is packed, products summed in float32 (with
 // vdpbf16ps two k at a time, subnormal inputs and sums read as zero, the
