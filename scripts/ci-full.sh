@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
-# The full check .ci/run runs, three parts, each printing its
-# own "N passed, N failed":
+# The full check .ci/run runs, five parts, each printing its own
+# "N passed, N failed" and its time:
 #   1. the README's test command (scripts/test.sh): release build, whole suite;
 #   2. the same suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #      (scripts/test.sh --sanitize);
 #   3. a 20-second run of each libFuzzer target (scripts/fuzz.sh), built in
 #      part 2's clang build (scripts/setup-sanitize.sh installs clang and
-#      libclang-rt-14-dev).
-# The last line is the total of all three. A part that stops before counting
+#      libclang-rt-14-dev);
+#   4. the programs that run more than one thread under ThreadSanitizer
+#      (scripts/test.sh --tsan);
+#   5. the portable build (-Dportable=true, what a distribution ships) and
+#      the programs that claim bit-for-bit results (scripts/test.sh --portable).
+# The last line is the total of all five. A part that stops before counting
 # (a build error) counts as 1 failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export BUILD_DIR=build-ci SANITIZE_BUILD_DIR=build-ci-sanitize FUZZ_BUILD_DIR=build-ci-sanitize  # one build for both
-rm -rf "$BUILD_DIR" "$SANITIZE_BUILD_DIR"
+export TSAN_BUILD_DIR=build-ci-tsan PORTABLE_BUILD_DIR=build-ci-portable
+rm -rf "$BUILD_DIR" "$SANITIZE_BUILD_DIR" "$TSAN_BUILD_DIR" "$PORTABLE_BUILD_DIR"
 # Build the CUDA backend module wherever nvcc is installed (it compiles
 # without a GPU; its tests then load it and report themselves skipped), so
 # that a change breaking it never lands. The default build compiles it only
@@ -44,5 +49,8 @@ part() {
 part tests scripts/test.sh
 part sanitize scripts/test.sh --sanitize
 part fuzz scripts/fuzz.sh --seconds 20
+part tsan scripts/test.sh --tsan
+part portable scripts/test.sh --portable
+echo "=== total time: $((SECONDS / 60)) min $((SECONDS % 60)) s"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -8,6 +8,7 @@
 # Installs clang and libclang-rt-14-dev (libFuzzer, the sanitizer runtimes)
 # when missing. Does nothing when BUILD_DIR is configured already.
 #   scripts/setup-sanitize.sh BUILD_DIR
+#   scripts/setup-sanitize.sh --install-only   (clang and the runtimes only: the ThreadSanitizer build's)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 build=${1:?usage: scripts/setup-sanitize.sh BUILD_DIR}
@@ -23,6 +24,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   { $sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"; } || exit 1
 fi
+[ "$build" = --install-only ] && exit 0
 if [ -f "$build/build.ninja" ]; then
   grep -q '"name": "fuzz", "value": true' "$build/meson-info/intro-buildoptions.json" && exit 0
   echo "error: $build was configured before the sanitized build moved to clang with the fuzz targets; remove it (rm -rf $build) and run again" >&2

@@ -11,6 +11,14 @@
 #                                build-sanitize), CPU only; any report fails the
 #                                test that triggered it. TAPEGRAD_SANITIZE=1
 #                                tells the slowest tests to do fewer iterations.
+#   scripts/test.sh --tsan       ThreadSanitizer build in $TSAN_BUILD_DIR (default
+#                                build-tsan), CPU only: the programs that run more
+#                                than one thread (tsan_programs below); any report
+#                                fails the test that triggered it.
+#   scripts/test.sh --portable   the build a distribution ships (-Dportable=true:
+#                                generic x86-64, kernels chosen at run time) in
+#                                $PORTABLE_BUILD_DIR (default build-portable): the
+#                                programs that claim bit-for-bit results.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 # The tests find Multi30k as the programs do, through $MULTI30K_DIR or the
@@ -20,13 +28,61 @@ if [ -z "${MULTI30K_DIR:-}" ] && [ -d ../shared/data/multi30k ]; then
   MULTI30K_DIR=$(cd ../shared/data/multi30k && pwd)
   export MULTI30K_DIR
 fi
-sanitize=false
+mode=release
 for arg in "$@"; do
   case "$arg" in
-    --sanitize) sanitize=true ;;
-    *) echo "usage: scripts/test.sh [--sanitize]" >&2; exit 2 ;;
+    --sanitize) mode=sanitize ;;
+    --tsan) mode=tsan ;;
+    --portable) mode=portable ;;
+    *) echo "usage: scripts/test.sh [--sanitize | --tsan | --portable]" >&2; exit 2 ;;
   esac
 done
+sanitize=false
+[ "$mode" = sanitize ] && sanitize=true
+# The programs that start threads of their own or share the kernel pool between callers: the pool, the packed
+# operand cache, the batch queue and the servers' workers, the speech feature thread beside the step, the
+# tape and profiler across threads, the kernels and ops that split work over the pool.
+tsan_programs=(thread_pool kernels host_allocator batch_queue http_server shared_work speech translate_serve
+  profiler tape tensor host_ops conv translate_models)
+# The programs whose checks claim bit-for-bit results (scripts/soak.sh runs the same list), and the training
+# example whose held-out score follows the float32 products' rounding.
+portable_programs=(kernels translate_models checkpoint harness user_programs examples multihead_attention
+  transformer recurrent_networks speech shared_work audio data)
+if [ "$mode" = tsan ] || [ "$mode" = portable ]; then
+  if [ "$mode" = tsan ]; then
+    build=${TSAN_BUILD_DIR:-build-tsan}
+    programs=("${tsan_programs[@]}")
+    tests=("${programs[@]}")
+    export TAPEGRAD_SANITIZE=1
+    # Reports name both stacks and stop the program; no suppressions: every report so far was ours.
+    export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:history_size=4}
+    configure=(env CC=clang CXX=clang++ meson setup "$build" --buildtype=debugoptimized -Dcuda=disabled -Dmpi=disabled
+      -Db_sanitize=thread -Db_lundef=false "-Dcpp_args=-gline-tables-only")
+    scripts/setup-sanitize.sh --install-only || exit 1
+  else
+    build=${PORTABLE_BUILD_DIR:-build-portable}
+    programs=("${portable_programs[@]}")
+    tests=("${programs[@]}" example_transformer_reverse)
+    configure=(meson setup "$build" -Dportable=true -Dcuda=disabled)
+  fi
+  scripts/install-deps.sh || exit 1
+  [ -f "$build/build.ninja" ] || "${configure[@]}" || exit 1
+  targets=(examples/translate/translate examples/transformer_reverse)
+  for name in "${programs[@]}"; do targets+=("tests/test_$name"); done
+  ninja -C "$build" "${targets[@]}" || exit 1
+  # with their reruns on the other float32 product path, where this machine has both (tests/meson.build)
+  for name in "${programs[@]}"; do
+    for path in own openblas; do
+      meson introspect --tests "$build" | grep -q "\"name\": \"${name}_$path\"" && tests+=("${name}_$path")
+    done
+  done
+  meson test -C "$build" --no-rebuild --print-errorlogs --num-processes 1 --timeout-multiplier 4 "${tests[@]}"
+  status=$?
+  python3 scripts/count_tests.py "$build/meson-logs/testlog.json"
+  counted=$?
+  [ "$status" -eq 0 ] && [ "$counted" -eq 0 ]
+  exit
+fi
 scripts/install-deps.sh || exit 1
 # Client libraries others wrote, for tests/check_clients.py; without them that test reports itself skipped.
 $sanitize || scripts/install-clients.sh || echo "client libraries not installed: the clients test will be skipped"
