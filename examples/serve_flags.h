@@ -57,7 +57,7 @@ inline void add_to(CLI::App* cmd, tg::serve::ServerOptions& server, tg::serve::B
       ->check(between(1, 3600))
       ->default_str(std::to_string(server.request_timeout.count()));
   cmd->add_option("--rate-limit", server.rate_limit_per_minute,
-                  "requests a minute per client address on the routes that need a key (429 beyond; 0: no limit)")
+                  "requests a minute on the routes that need a key, per API key (or per address for requests without it) (429 beyond; 0: no limit)")
       ->check(between(0, 1e9))
       ->capture_default_str();
   cmd->add_option("--connections", server.threads, "connections served at once")

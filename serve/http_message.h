@@ -28,11 +28,16 @@ namespace tg::serve {
 // A request the server refuses: HTTP status and a message for the error body.
 class HttpError : public Error {
  public:
-  HttpError(int status, const std::string& message) : Error(message), status_(status) {}
+  using Headers = std::vector<std::pair<std::string, std::string>>;
+  // `headers` go out with the error answer (a 429's Retry-After).
+  HttpError(int status, const std::string& message, Headers headers = {})
+      : Error(message), status_(status), headers_(std::move(headers)) {}
   int status() const { return status_; }
+  const Headers& headers() const { return headers_; }
 
  private:
   int status_;
+  Headers headers_;
 };
 
 constexpr size_t kMaxHeadBytes = 16 * 1024;

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "serve/batch_queue.h"
+#include "serve/rate_limiter.h"
 
 namespace tg::serve {
 
@@ -136,31 +137,6 @@ std::string address_of(const sockaddr_storage& address) {
   return text;
 }
 
-// Requests per client address in the last minute, for rate_limit_per_minute.
-class RateLimiter {
- public:
-  explicit RateLimiter(int per_minute) : per_minute_(per_minute) {}
-  // Seconds until this client may ask again, or 0 when this request is counted and may go on.
-  int64_t wait_seconds(const std::string& client) {
-    const std::lock_guard lock(mutex_);
-    const auto now = Clock::now();
-    for (auto it = recent_.begin(); it != recent_.end();) {  // forget the minute past
-      while (!it->second.empty() && now - it->second.front() >= std::chrono::minutes(1)) it->second.pop_front();
-      it = it->second.empty() ? recent_.erase(it) : std::next(it);
-    }
-    std::deque<Clock::time_point>& times = recent_[client];
-    if (static_cast<int>(times.size()) >= per_minute_)
-      return 1 + std::chrono::duration_cast<std::chrono::seconds>(times.front() + std::chrono::minutes(1) - now).count();
-    times.push_back(now);
-    return 0;
-  }
-
- private:
-  int per_minute_;
-  std::mutex mutex_;
-  std::map<std::string, std::deque<Clock::time_point>> recent_;
-};
-
 struct Route {
   Handler handler;
   RouteOptions options;
@@ -238,6 +214,39 @@ void HttpServer::get_document(const std::string& path, std::string content_type,
   route("GET", path, [document](const Request&, const BodyFields&) { return document; });
 }
 
+// A keyed route's key, then its rate: the key first, so that requests without it cannot use up the key
+// holder's minute. With a key set, a request that proves it counts against the key; one that does not,
+// against its address (a client guessing keys is limited too); without a key, every request against its
+// address. Throws HttpError (401/403, or 429 with Retry-After).
+void HttpServer::check_key_and_rate(const Request& request, const BodyFields& fields) {
+  auto limit = [&](const std::string& client, const char* per) {
+    if (options_.rate_limit_per_minute <= 0) return;
+    if (const int64_t wait = impl_->limiter.wait_seconds(client); wait > 0)
+      throw HttpError(429, fmt::format("too many requests: the limit is {} a minute per {} (--rate-limit)",
+                                       options_.rate_limit_per_minute, per),
+                      {{"Retry-After", std::to_string(wait)}});
+  };
+  if (options_.api_key.empty()) return limit("address " + request.remote_address, "client");
+  std::string given = request.header("x-api-key");
+  if (const std::string auth = request.header("authorization");
+      auth.size() > 7 && lowercase(auth.substr(0, 7)) == "bearer ")  // the scheme is case-insensitive (RFC 9110 11.1)
+    given = auth.substr(auth.find_first_not_of(' ', 7) == std::string::npos ? auth.size() : auth.find_first_not_of(' ', 7));
+  if (const auto key = request.query.find("api_key"); key != request.query.end() && !key->second.empty())
+    given = key->second;  // LibreTranslate reads ?api_key= too
+  if (fields.fields.is_object())
+    if (const auto key = fields.fields.find("api_key"); key != fields.fields.end() && key->is_string() &&
+                                                        !key->get<std::string>().empty())
+      given = key->get<std::string>();
+  if (given.empty() || given != options_.api_key) {
+    limit("address " + request.remote_address, "client without the key");
+    const int status = openai_route(request.path) ? 401 : 403;
+    if (given.empty())
+      throw HttpError(status, "an API key is required (the body's \"api_key\", ?api_key=, X-API-Key or Authorization: Bearer)");
+    throw HttpError(status, "invalid API key");
+  }
+  limit("key", "API key");
+}
+
 Response HttpServer::answer(Request& request) {
   try {
     const std::map<std::string, Route>* methods = nullptr;
@@ -260,29 +269,12 @@ Response HttpServer::answer(Request& request) {
     if (options.body != BodyRead::raw)
       fields = parse_body_fields(request.body, request.header("content-type"),
                                  options.body == BodyRead::json ? BodyKinds::json : BodyKinds::json_or_form);
-    if (options.needs_key && options_.rate_limit_per_minute > 0)
-      if (const int64_t wait = impl_->limiter.wait_seconds(request.remote_address); wait > 0) {
-        Response limited = error_response(
-            request.path, 429,
-            fmt::format("too many requests: the limit is {} a minute per client (--rate-limit)", options_.rate_limit_per_minute));
-        limited.headers.emplace_back("Retry-After", std::to_string(wait));
-        return limited;
-      }
-    if (options.needs_key && !options_.api_key.empty()) {
-      std::string given = request.header("x-api-key");
-      if (const std::string auth = request.header("authorization"); auth.rfind("Bearer ", 0) == 0) given = auth.substr(7);
-      if (fields.fields.is_object())
-        if (const auto key = fields.fields.find("api_key"); key != fields.fields.end() && key->is_string() &&
-                                                            !key->get<std::string>().empty())
-          given = key->get<std::string>();
-      const int status = openai_route(request.path) ? 401 : 403;
-      if (given.empty())
-        throw HttpError(status, "an API key is required (the body's \"api_key\", X-API-Key or Authorization: Bearer)");
-      if (given != options_.api_key) throw HttpError(status, "invalid API key");
-    }
+    if (options.needs_key) check_key_and_rate(request, fields);
     return route->second.handler(request, fields);
   } catch (const HttpError& e) {
-    return error_response(request.path, e.status(), e.what());
+    Response refused = error_response(request.path, e.status(), e.what());
+    for (const auto& header : e.headers()) refused.headers.push_back(header);
+    return refused;
   } catch (const RequestTooLarge& e) {
     return error_response(request.path, 413, e.what());
   } catch (const QueueFull& e) {

@@ -17,9 +17,13 @@
 //     (serve/request_body.h); another content type: 415;
 //   - with an API key set, routes that need one answer 403 (401 with
 //     OpenAI's error shape) unless it comes as the body's "api_key"
-//     (LibreTranslate's field), X-API-Key, or Authorization: Bearer;
-//   - with rate_limit_per_minute set, a client (by address) asking routes that
-//     need a key more often than that in a minute: 429 with Retry-After;
+//     (LibreTranslate's field), ?api_key=, X-API-Key, or Authorization:
+//     Bearer (the scheme in any case);
+//   - with rate_limit_per_minute set, more requests than that in a minute to
+//     routes that need a key: 429 with Retry-After. The key is checked first:
+//     requests that prove it count against the key, those that do not against
+//     their address (so keyless requests, behind a proxy too, cannot use up
+//     the key holder's minute); without a key set, each address has its own;
 //   - a handler's HttpError becomes its status; QueueFull (serve/batch_queue.h)
 //     503 with Retry-After; RequestTooLarge 413; other exceptions 500;
 //     messages cut to kMaxErrorBytes. The error body is {"error": message},
@@ -98,6 +102,7 @@ class HttpServer {
   Response answer(Request& request);
 
  private:
+  void check_key_and_rate(const Request& request, const BodyFields& fields);
   class Impl;
   ServerOptions options_;
   std::unique_ptr<Impl> impl_;

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "serve/http_server.h"
+#include "serve/rate_limiter.h"
 #include "serve/random_token.h"
 
 namespace {
@@ -287,13 +288,53 @@ TEST_CASE("HTTP server: the API key from the body, X-API-Key or Bearer; OpenAI's
   CHECK(openai.body["error"]["message"] == "invalid API key");
   CHECK(openai.body["error"]["type"] == "authentication_error");
   CHECK(openai.body["error"]["code"] == "invalid_api_key");
-  // Seven requests to keyed routes from this address this minute, refused ones included (a client guessing
-  // keys is limited too): the next is 429 with Retry-After. Routes without a key are not counted.
-  const Answer limited = status_of(post("/echo", "{\"api_key\": \"s3cret\"}", "application/json", "Connection: close\r\n"));
+  // The scheme in any case (RFC 9110 11.1), and ?api_key= as LibreTranslate reads it.
+  CHECK(status_of(post("/echo", "{}", "application/json", "Authorization: bearer s3cret\r\nConnection: close\r\n")).status == 200);
+  CHECK(status_of(post("/echo?api_key=s3cret", "{}", "application/json", "Connection: close\r\n")).status == 200);
+  CHECK(status_of(post("/echo?api_key=nope", "{}", "application/json", "Connection: close\r\n")).status == 403);
+}
+
+TEST_CASE("HTTP server: the key is checked before the rate limit; the key holder's minute is the key's") {
+  ServerOptions options;
+  options.api_key = "s3cret";
+  options.rate_limit_per_minute = 3;
+  TestServer server(options);
+  const auto ask = [&](const std::string& body) {
+    const std::vector<Answer> a =
+        answers_in(exchange(server.port(), post("/echo", body, "application/json", "Connection: close\r\n")).bytes);
+    REQUIRE(a.size() == 1);
+    return a[0];
+  };
+  // Keyless requests from this address (behind a proxy: from anyone) use up the address's minute, not the key's.
+  for (int i = 0; i < 3; ++i) CHECK(ask("{}").status == 403);
+  const Answer guessing = ask("{\"api_key\": \"guess\"}");
+  CHECK(guessing.status == 429);
+  CHECK(guessing.body["error"].get<std::string>().find("per client without the key") != std::string::npos);
+  // The key holder, from the same address, is still answered: three times, then 429 with Retry-After.
+  for (int i = 0; i < 3; ++i) CHECK(ask("{\"api_key\": \"s3cret\"}").status == 200);
+  const Answer limited = ask("{\"api_key\": \"s3cret\"}");
   CHECK(limited.status == 429);
   CHECK(limited.head.find("Retry-After: ") != std::string::npos);
-  CHECK(limited.body["error"].get<std::string>().find("the limit is 7 a minute per client") != std::string::npos);
-  CHECK(status_of("GET /hello HTTP/1.1\r\nConnection: close\r\n\r\n").status == 200);
+  CHECK(limited.body["error"].get<std::string>().find("the limit is 3 a minute per API key") != std::string::npos);
+  const std::vector<Answer> open = answers_in(exchange(server.port(), "GET /hello HTTP/1.1\r\nConnection: close\r\n\r\n").bytes);
+  REQUIRE(open.size() == 1);
+  CHECK(open[0].status == 200);  // routes without a key are not counted
+}
+
+TEST_CASE("rate limiter: a sliding minute per client; old requests leave without a scan of every client") {
+  tg::serve::RateLimiter limiter(2);
+  const auto start = tg::serve::RateLimiter::Clock::now();
+  CHECK(limiter.wait_seconds("a", start) == 0);
+  CHECK(limiter.wait_seconds("a", start + std::chrono::seconds(10)) == 0);
+  CHECK(limiter.wait_seconds("a", start + std::chrono::seconds(20)) == 41);  // the first leaves at 60 s
+  CHECK(limiter.wait_seconds("b", start + std::chrono::seconds(20)) == 0);
+  for (int i = 0; i < 40000; ++i) CHECK_FALSE(limiter.wait_seconds(std::to_string(i) + "c", start + std::chrono::seconds(30)));
+  CHECK(limiter.clients() == 40002);
+  CHECK(limiter.wait_seconds("a", start + std::chrono::seconds(60)) == 0);  // the first has left
+  CHECK(limiter.clients() == 40002);
+  CHECK(limiter.wait_seconds("a", start + std::chrono::seconds(91)) == 0);  // all of the first 31 s have left
+  CHECK(limiter.clients() == 1);  // b and every c gone; a has its two of the last minute
+  CHECK(limiter.wait_seconds("a", start + std::chrono::seconds(92)) == 29);
 }
 
 TEST_CASE("HTTP server: a slow client is dropped after the request timeout; stop() with a kept-alive idle client") {

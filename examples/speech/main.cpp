@@ -228,7 +228,7 @@ int main(int argc, char** argv) {
       ->check(cli_checks::between(0.1, 3600))->capture_default_str();
   serve_flags::add_to(serve_cmd, serve_options.server, serve_options.batching,
                       {.item = "clip", .items = "clips", .max_batch_limit = 1024, .max_queue_limit = 1e6,
-                       .api_key_help = "require this key (header X-API-Key); 403 without"});
+                       .api_key_help = "require this key (Authorization: Bearer, as OpenAI clients send it, X-API-Key or ?api_key=); without it 401 under /v1/, 403 elsewhere"});
   std::string device_name = "cpu";
   for (CLI::App* cmd : {train_cmd, eval_cmd, transcribe_cmd, serve_cmd}) {
     cmd->add_option("--threads", o.threads, "threads (more than the cores only slows down)")

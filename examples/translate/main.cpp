@@ -589,7 +589,7 @@ struct ServeCommand {
     serve_flags::add_to(cmd, options.server, options.batching,
                         {.item = "sentence", .items = "sentences", .max_batch_limit = 4096, .max_queue_limit = 1e7,
                          .api_key_help = "require this key in translation requests (the body's \"api_key\", "
-                                         "X-API-Key or Authorization: Bearer); 403 without"});
+                                         "?api_key=, X-API-Key or Authorization: Bearer); 403 without"});
     cmd->add_option("--max-tokens", options.max_tokens, "refuse sentences longer than this many tokens (400)")
         ->check(cli_checks::positive())
         ->capture_default_str();
