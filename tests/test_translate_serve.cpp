@@ -59,7 +59,7 @@ class Server {
     posix_spawn_file_actions_addopen(&actions, 2, (dir_ + "/err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     REQUIRE(posix_spawn(&pid_, program.c_str(), &actions, nullptr, argv.data(), environ) == 0);
     posix_spawn_file_actions_destroy(&actions);
-    const std::regex serving(R"(on http://127\.0\.0\.1:(\d+))");
+    const std::regex serving(R"(on http://(?:127\.0\.0\.1|\[::1\]|0\.0\.0\.0):(\d+))");
     for (int i = 0; i < 600 && port_ == 0; ++i) {  // up to a minute to load and bind
       std::smatch m;
       const std::string out = read_file(dir_ + "/out");
@@ -76,9 +76,9 @@ class Server {
   ~Server() {
     if (pid_ > 0) stop();
   }
-  // SIGTERM; the exit status.
-  int stop() {
-    kill(pid_, SIGTERM);
+  // SIGTERM (or `signal`); the exit status.
+  int stop(int signal = SIGTERM) {
+    kill(pid_, signal);
     int status = 0;
     waitpid(pid_, &status, 0);
     pid_ = -1;
@@ -378,6 +378,38 @@ TEST_CASE("translate serve: SIGTERM answers the requests in flight, then exits 0
   CHECK(server.err().find("SIGTERM: finishing the requests in flight") != std::string::npos);
 }
 
+TEST_CASE("translate serve: SIGHUP stops it as SIGTERM does; an IPv6 host in brackets; a warning beyond loopback") {
+  {
+    Server server({"--max-wait-ms", "1500"});
+    std::future<Answer> answer =
+        std::async(std::launch::async, [&server] { return post(server, "/translate", json{{"q", "ein hund"}}.dump()); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));  // the request waits for its batch
+    std::future<int> status = std::async(std::launch::async, [&] { return server.stop(SIGHUP); });
+    CHECK(answer.get().status == 200);
+    CHECK(status.get() == 0);
+    CHECK(server.err().find("SIGHUP: finishing the requests in flight") != std::string::npos);
+    CHECK(server.err().find("warning") == std::string::npos);  // loopback: no warning
+  }
+  const int probe = socket(AF_INET6, SOCK_STREAM, 0);
+  sockaddr_in6 loopback6{};
+  loopback6.sin6_family = AF_INET6;
+  loopback6.sin6_addr = in6addr_loopback;
+  const bool has_ipv6 = probe >= 0 && bind(probe, reinterpret_cast<sockaddr*>(&loopback6), sizeof loopback6) == 0;
+  if (probe >= 0) close(probe);
+  if (has_ipv6) {
+    Server server({"--host", "::1"});
+    CHECK(server.out().find("on http://[::1]:" + std::to_string(server.port()) + " ") != std::string::npos);
+    CHECK(server.err().find("warning") == std::string::npos);
+  } else {
+    MESSAGE("no IPv6 loopback here: the bracketed URL is not checked");
+  }
+  Server open({"--host", "0.0.0.0"});
+  CHECK(open.err().find("warning: listening on http://0.0.0.0:" + std::to_string(open.port()) +
+                        " without --api-key") != std::string::npos);
+  Server keyed({"--host", "0.0.0.0", "--api-key", "s3cret"});
+  CHECK(keyed.err().find("warning") == std::string::npos);
+}
+
 TEST_CASE("translate serve: LibreTranslate's API: form and multipart bodies, languages, detect, files, html") {
   Server server({"--beam", "3", "--rate-limit", "1000", "--model-id", "7", "--data-dir", data_dir()});
   const std::vector<std::string> sentences = some_sentences(2);
@@ -468,14 +500,15 @@ TEST_CASE("translate serve: LibreTranslate's API: form and multipart bodies, lan
               "no model with id 0; this server has model 7");
 }
 
-TEST_CASE("translate serve: the API key as Bearer, the rate limit per client") {
+TEST_CASE("translate serve: the API key as Bearer, the rate limit per key") {
   Server server({"--api-key", "s3cret", "--rate-limit", "3"});
   CHECK(post(server, "/translate", "{\"q\": \"ein hund\"}", "application/json", {{"Authorization", "Bearer s3cret"}}).status == 200);
   CHECK(post(server, "/translate", "q=ein+hund&api_key=s3cret", "application/x-www-form-urlencoded").status == 200);
   CHECK(get(server, "/languages").status == 200);  // no key, not counted
-  check_error(post(server, "/detect", "{\"q\": \"ein hund\"}"), 403, "an API key is required");
+  check_error(post(server, "/detect", "{\"q\": \"ein hund\"}"), 403, "an API key is required");  // the address's, not the key's
+  CHECK(post(server, "/translate", "{\"q\": \"ein hund\", \"api_key\": \"s3cret\"}").status == 200);
   const Answer limited = post(server, "/translate", "{\"q\": \"ein hund\", \"api_key\": \"s3cret\"}");
-  check_error(limited, 429, "too many requests: the limit is 3 a minute per client (--rate-limit)");
+  check_error(limited, 429, "too many requests: the limit is 3 a minute per API key (--rate-limit)");
   CHECK(!limited.retry_after.empty());
 }
 

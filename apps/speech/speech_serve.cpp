@@ -201,8 +201,9 @@ int run_server(const ServeOptions& options) {
   tg::serve::HttpServer server(options.server);
   service.add_routes(server);
   tg::serve::serve_until_signal(server, [&](int port) {
-    return fmt::format("serving {} on http://{}:{} (batches of up to {} clips, {} ms wait)", options.checkpoint,
-                       options.server.host, port, options.batching.max_batch, options.batching.max_wait.count());
+    return fmt::format("serving {} on {} (batches of up to {} clips, {} ms wait)", options.checkpoint,
+                       tg::serve::http_url(options.server.host, port), options.batching.max_batch,
+                       options.batching.max_wait.count());
   });
   service.stop();
   fmt::print("stopped\n");

@@ -19,9 +19,9 @@ int run_server(const ServeOptions& options) {
   server.get_json("/health", [&service] { return service.health(); });
   server.get_document("/", "text/html; charset=utf-8", translate_page());
   serve::serve_until_signal(server, [&](int port) {
-    return fmt::format("serving {} ({}) on http://{}:{} (beam {}, batches of up to {} sentences, {} ms wait)",
+    return fmt::format("serving {} ({}) on {} (beam {}, batches of up to {} sentences, {} ms wait)",
                        options.checkpoints.front(), options.checkpoints.size() > 1 ? "an ensemble" : "one model",
-                       options.server.host, port, options.beam, options.batching.max_batch,
+                       serve::http_url(options.server.host, port), options.beam, options.batching.max_batch,
                        options.batching.max_wait.count());
   });
   service.stop();

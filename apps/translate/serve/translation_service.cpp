@@ -150,7 +150,9 @@ json TranslationService::describe_models() const {
                        {"checkpoints", members},
                        {"beam", options_.beam},
                        {"quantize", translator_.model->quantized_for_decoding() ? "int8" : "none"},  // flag or file
-                       {"shortlist", options_.shortlist.empty() ? json(nullptr) : json(options_.shortlist)}}});
+                       {"shortlist", options_.shortlist.empty()  // its file name: the server's folders are not the clients' business
+                                          ? json(nullptr)
+                                          : json(std::filesystem::path(options_.shortlist).filename().string())}}});
 }
 
 }  // namespace tg::translate
