@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <ctime>
 
 namespace tg::serve {
 
@@ -45,14 +46,31 @@ void parse_request_line(std::string_view line, Request& request) {
   if (version.size() != 8 || version.substr(0, 7) != "HTTP/1." || !std::isdigit(static_cast<unsigned char>(version[7])))
     throw HttpError(version.substr(0, 5) == "HTTP/" ? 505 : 400,
                     fmt::format("malformed request line: version {} (this server speaks HTTP/1.1)", sample(version)));
-  if (target.empty() || target.front() != '/' || target.find_first_of(" \t") != std::string_view::npos)
+  std::string_view path_and_query = target;
+  // absolute-form (RFC 9112 3.2.2, what a proxy sends): the authority stands for Host.
+  for (const std::string_view scheme : {"http://", "https://"})
+    if (lowercase(target.substr(0, scheme.size())) == scheme) {
+      const std::string_view rest = target.substr(scheme.size());
+      const size_t slash = rest.find_first_of("/?");
+      request.target_authority = rest.substr(0, slash);
+      if (request.target_authority.empty())
+        throw HttpError(400, fmt::format("malformed request line: target {} names no host", sample(target)));
+      path_and_query = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
+      if (path_and_query.front() == '?') throw HttpError(400, fmt::format("malformed request line: target {}", sample(target)));
+    }
+  if (path_and_query.empty() || path_and_query.front() != '/' || path_and_query.find_first_of(" \t") != std::string_view::npos)
     throw HttpError(400, fmt::format("malformed request line: target {} (expected a path from /)", sample(target)));
   request.method = method;
   request.minor_version = version[7] - '0';
-  const size_t question = target.find('?');
-  request.path = percent_decode(target.substr(0, question), false, "the path");
+  const size_t question = path_and_query.find('?');
+  request.path = percent_decode(path_and_query.substr(0, question), false, "the path");
+  // A control character in the path (sent, or %-encoded) is never a route's; refusing it keeps it out of every
+  // message that quotes the path.
+  if (std::any_of(request.path.begin(), request.path.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; }))
+    throw HttpError(400, "malformed request line: the path holds a control character");
+  const std::string_view target_rest = path_and_query;
   if (question != std::string_view::npos) {
-    std::string_view query = target.substr(question + 1);
+    std::string_view query = target_rest.substr(question + 1);
     while (!query.empty()) {
       const size_t amp = query.find('&');
       const std::string_view pair = query.substr(0, amp);
@@ -96,6 +114,21 @@ uint64_t content_length(const Request& request) {
   return length;
 }
 
+// Host (RFC 9112 3.2): one line, a host[:port] as URIs write it, required of HTTP/1.1; the target's authority
+// stands for it in absolute-form. Its value reaches answers (a file's download URL), so only the characters
+// of a name, an IPv4 or a bracketed IPv6 address and a port pass.
+void check_host(const Request& request) {
+  const size_t lines = request.header_count("host");
+  if (lines > 1) throw HttpError(400, "more than one Host header");
+  if (lines == 0 && request.minor_version >= 1 && request.target_authority.empty())
+    throw HttpError(400, "an HTTP/1.1 request without a Host header");
+  const std::string host = request.target_authority.empty() ? request.header("host") : request.target_authority;
+  const bool allowed = std::all_of(host.begin(), host.end(), [](unsigned char c) {
+    return std::isalnum(c) || std::string_view("-._~:[]").find(static_cast<char>(c)) != std::string_view::npos;
+  });
+  if (!allowed || host.size() > 255) throw HttpError(400, fmt::format("Host {} is not a host[:port]", sample(host)));
+}
+
 }  // namespace
 
 std::string lowercase(std::string_view s) {
@@ -114,10 +147,22 @@ size_t Request::header_count(std::string_view name) const {
   return static_cast<size_t>(std::count_if(headers.begin(), headers.end(), [&](const auto& h) { return h.first == name; }));
 }
 
+bool Request::has_token(std::string_view name, std::string_view token) const {
+  for (const auto& [n, v] : headers) {
+    if (n != name) continue;
+    std::string_view list = v;
+    while (!list.empty()) {
+      const size_t comma = list.find(',');
+      if (lowercase(trim(list.substr(0, comma))) == token) return true;
+      list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+    }
+  }
+  return false;
+}
+
 bool Request::keep_alive() const {
-  const std::string connection = lowercase(header("connection"));
-  if (minor_version == 0) return connection == "keep-alive";
-  return connection.find("close") == std::string::npos;
+  if (minor_version == 0) return has_token("connection", "keep-alive") && header_count("transfer-encoding") == 0;
+  return !has_token("connection", "close");
 }
 
 bool StringSource::fill(std::string& buffer) {
@@ -181,12 +226,16 @@ bool RequestReader::read(Request& request, const std::function<void(const Reques
       throw HttpError(400, "a folded header line (obsolete line folding is refused)");
     parse_header_line(header, request);
   }
+  check_host(request);
   const uint64_t length = content_length(request);
   // Any Transfer-Encoding line, an empty one included, decides the framing (RFC 9112 6.3): an empty
   // first line beside a later "chunked" must not leave the body to Content-Length.
   const bool has_coding = request.header_count("transfer-encoding") > 0;
   const std::string coding = lowercase(request.header("transfer-encoding"));
   if (has_coding) {
+    // An HTTP/1.0 message with Transfer-Encoding has faulty framing (RFC 9112 6.1): refused, the connection closed.
+    if (request.minor_version == 0)
+      throw HttpError(400, "Transfer-Encoding in an HTTP/1.0 request (its framing cannot be trusted)");
     if (request.header_count("content-length") > 0)
       throw HttpError(400, "both Transfer-Encoding and Content-Length (a request-smuggling risk)");
     if (coding != "chunked" || request.header_count("transfer-encoding") > 1)
@@ -257,10 +306,23 @@ const char* reason_phrase(int status) {
   }
 }
 
+std::string http_date(std::chrono::system_clock::time_point when) {
+  // IMF-fixdate (RFC 9110 5.6.7): "Sun, 06 Nov 1994 08:49:37 GMT", always in English and GMT.
+  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  const std::time_t t = std::chrono::system_clock::to_time_t(when);
+  std::tm utc{};
+  gmtime_r(&t, &utc);
+  return fmt::format("{}, {:02} {} {} {:02}:{:02}:{:02} GMT", kDays[utc.tm_wday], utc.tm_mday, kMonths[utc.tm_mon],
+                     utc.tm_year + 1900, utc.tm_hour, utc.tm_min, utc.tm_sec);
+}
+
 std::string serialize(const Response& response, bool keep_alive, bool head) {
   std::string out = fmt::format("HTTP/1.1 {} {}\r\n", response.status, reason_phrase(response.status));
   if (!response.content_type.empty()) out += fmt::format("Content-Type: {}\r\n", response.content_type);
   out += fmt::format("Content-Length: {}\r\n", response.body.size());
+  out += fmt::format("Date: {}\r\n", http_date(std::chrono::system_clock::now()));
   out += keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
   for (const auto& [name, value] : response.headers) out += fmt::format("{}: {}\r\n", name, value);
   out += "\r\n";

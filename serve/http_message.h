@@ -12,6 +12,7 @@
 //   - a body over max_body_bytes, however it is framed: 413, before it is read.
 // A refused request ends its connection: after a framing error the next
 // request's first byte is not known.
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -51,12 +52,15 @@ struct Request {
   int minor_version = 1;                               // HTTP/1.x
   std::string body;                                    // de-chunked
   std::string remote_address;                          // the client's, as the server accepted it
+  std::string target_authority;                        // host[:port] of an absolute-form target, else ""
 
   // The first value of header `name` (lowercase), or "".
   std::string header(std::string_view name) const;
   size_t header_count(std::string_view name) const;
-  // Whether the connection stays open after this request's answer (HTTP/1.1 unless "Connection: close";
-  // HTTP/1.0 only with "Connection: keep-alive").
+  // Whether header `name`'s comma-separated list (every line of it) holds `token` (lowercase), in any case.
+  bool has_token(std::string_view name, std::string_view token) const;
+  // Whether the connection stays open after this request's answer (HTTP/1.1 unless Connection lists
+  // "close"; HTTP/1.0 only when it lists "keep-alive" and the message has no Transfer-Encoding).
   bool keep_alive() const;
 };
 
@@ -114,6 +118,8 @@ class RequestReader {
 // The status line, headers and body of an answer; keep_alive says which
 // Connection header it carries; a HEAD request's answer has no body.
 std::string serialize(const Response& response, bool keep_alive, bool head = false);
+// `when` as HTTP writes dates (IMF-fixdate, RFC 9110 5.6.7): "Sun, 06 Nov 1994 08:49:37 GMT".
+std::string http_date(std::chrono::system_clock::time_point when);
 
 // "Not Found" for 404, ...; "" for a status it does not know.
 const char* reason_phrase(int status);

@@ -335,7 +335,7 @@ void HttpServer::serve() {
       bool keep_alive = false;
       try {
         const bool read = reader.read(request, [&](const Request& head) {
-          if (head.minor_version >= 1 && head.header("expect") == "100-continue")
+          if (head.minor_version >= 1 && lowercase(head.header("expect")) == "100-continue")  // any case (RFC 9110)
             send_all(fd, "HTTP/1.1 100 Continue\r\n\r\n", options_.write_timeout);
         });
         if (!read) break;

@@ -162,30 +162,40 @@ TEST_CASE("HTTP server: framing the server refuses is answered, then the connect
     CHECK_MESSAGE(answers[0].body["error"].get<std::string>().find(message) != std::string::npos, answers[0].body.dump());
     CHECK(answers[0].head.find("Connection: close") != std::string::npos);
   };
-  refused("POST /echo HTTP/1.1\r\nContent-Length: -5\r\n\r\n", 400, "Content-Length '-5' is not a length");
-  refused("POST /echo HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", 400, "two Content-Length headers that differ");
-  refused("POST /echo HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", 400,
+  refused("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n", 400, "Content-Length '-5' is not a length");
+  refused("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", 400, "two Content-Length headers that differ");
+  refused("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", 400,
           "both Transfer-Encoding and Content-Length");
-  refused("POST /echo HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "only chunked");
+  refused("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "only chunked");
   // An empty Transfer-Encoding line first, chunked after it, and a Content-Length: one request, one answer.
-  refused("POST /echo HTTP/1.1\r\nTransfer-Encoding:\r\nTransfer-Encoding: chunked\r\nContent-Length: 39\r\n\r\n"
+  refused("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\r\nTransfer-Encoding: chunked\r\nContent-Length: 39\r\n\r\n"
           "0\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\n",
           400, "both Transfer-Encoding and Content-Length");
-  refused("POST /echo HTTP/1.1\r\nTransfer-Encoding:\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 501,
+  refused("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 501,
           "only chunked, on one line");
-  refused("POST /echo HTTP/1.1\r\nTransfer-Encoding:\r\n\r\n", 501, "only chunked");
+  refused("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\r\n\r\n", 501, "only chunked");
   refused("GARBAGE\r\n\r\n", 400, "malformed request line");
+  // Host (RFC 9112 3.2): required of HTTP/1.1, one line, a host[:port]; its value reaches answers.
+  refused("GET /hello HTTP/1.1\r\n\r\n", 400, "an HTTP/1.1 request without a Host header");
+  refused("GET /hello HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, "more than one Host header");
+  refused("GET /hello HTTP/1.1\r\nHost: x\"><script>\r\n\r\n", 400, "is not a host[:port]");
+  // A control character in the path, sent or %-encoded, is refused, never echoed.
+  refused("GET /a%00b HTTP/1.1\r\nHost: x\r\n\r\n", 400, "the path holds a control character");
+  refused("GET /a\x1b[2Jb HTTP/1.1\r\nHost: x\r\n\r\n", 400, "the path holds a control character");
+  // HTTP/1.0 with Transfer-Encoding: faulty framing (RFC 9112 6.1), refused and closed.
+  refused("POST /echo HTTP/1.0\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n0\r\n\r\n", 400,
+          "Transfer-Encoding in an HTTP/1.0 request");
   refused("GET /hello HTTP/2.0\r\n\r\n", 505, "HTTP/1.1");
-  refused("GET /hello HTTP/1.1\r\nno colon here\r\n\r\n", 400, "malformed header line");
-  refused("GET /hello HTTP/1.1\r\nX: " + std::string(20000, 'a') + "\r\n\r\n", 431, "longer than 16384 bytes");
-  refused("POST /echo HTTP/1.1\r\nContent-Length: 5000\r\n\r\n", 413, "5000 bytes; the limit is 1000");
+  refused("GET /hello HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n", 400, "malformed header line");
+  refused("GET /hello HTTP/1.1\r\nHost: x\r\nX: " + std::string(20000, 'a') + "\r\n\r\n", 431, "longer than 16384 bytes");
+  refused("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n", 413, "5000 bytes; the limit is 1000");
   // A chunked body is held to the same limit, refused when its chunks pass it, before the rest is read.
-  std::string chunked = "POST /raw HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
+  std::string chunked = "POST /raw HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
   for (int i = 0; i < 20; ++i) chunked += "100\r\n" + std::string(256, 'a') + "\r\n";
   refused(chunked + "0\r\n\r\n", 413, "chunks pass the limit of 1000 bytes");
-  refused("POST /raw HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400, "chunk size 'zz' is not hexadecimal");
+  refused("POST /raw HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400, "chunk size 'zz' is not hexadecimal");
   // A chunked body under the limit, with an extension and a trailer, is read whole.
-  const Exchange ok = exchange(server.port(), "POST /raw HTTP/1.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+  const Exchange ok = exchange(server.port(), "POST /raw HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
                                               "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nTrailer: x\r\n\r\n");
   REQUIRE(answers_in(ok.bytes).size() == 1);
   CHECK(answers_in(ok.bytes)[0].body["bytes"] == 11);
@@ -195,7 +205,7 @@ TEST_CASE("HTTP server: Expect 100-continue, HEAD, 404, 405 with Allow, prefix r
   TestServer server;
   {
     const int fd = connect_to(server.port());
-    const std::string head = "POST /raw HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n";
+    const std::string head = "POST /raw HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-Continue\r\n\r\n";
     REQUIRE(send(fd, head.data(), head.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(head.size()));
     char buffer[256];
     const ssize_t n = recv(fd, buffer, sizeof buffer, 0);
@@ -207,7 +217,7 @@ TEST_CASE("HTTP server: Expect 100-continue, HEAD, 404, 405 with Allow, prefix r
     CHECK(std::string(buffer, static_cast<size_t>(m)).find("{\"bytes\":4}") != std::string::npos);
     close(fd);
   }
-  const Exchange head = exchange(server.port(), "HEAD /hello HTTP/1.1\r\nConnection: close\r\n\r\n");
+  const Exchange head = exchange(server.port(), "HEAD /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   CHECK(head.bytes.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
   CHECK(head.bytes.find("Content-Length: 17") != std::string::npos);
   CHECK(head.bytes.substr(head.bytes.size() - 4) == "\r\n\r\n");  // no body
@@ -216,16 +226,34 @@ TEST_CASE("HTTP server: Expect 100-continue, HEAD, 404, 405 with Allow, prefix r
     REQUIRE(a.size() == 1);
     return a[0];
   };
-  const Answer missing = one("GET /nothing HTTP/1.1\r\nConnection: close\r\n\r\n");
+  const Answer missing = one("GET /nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   CHECK(missing.status == 404);
   CHECK(missing.body["error"] == "no route GET /nothing");
-  const Answer wrong = one("DELETE /echo HTTP/1.1\r\nConnection: close\r\n\r\n");
+  const Answer wrong = one("DELETE /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   CHECK(wrong.status == 405);
   CHECK(wrong.head.find("Allow: POST") != std::string::npos);
-  const Answer file = one("GET /files/a%20b.txt?x=1 HTTP/1.1\r\nConnection: close\r\n\r\n");
+  const Answer file = one("GET /files/a%20b.txt?x=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   CHECK(file.body["path"] == "/files/a b.txt");
   // HTTP/1.0 closes unless asked to keep alive.
   CHECK(exchange(server.port(), "GET /hello HTTP/1.0\r\n\r\n").closed);
+  // Connection is a list of tokens in any case: "Keep-Alive, Upgrade" keeps a 1.0 connection open, a token that
+  // merely holds "close" does not close a 1.1 one; "CLOSE" does.
+  // (A second request follows each: answered only if the connection stayed open.)
+  const auto answered = [&](const std::string& request) {
+    return answers_in(exchange(server.port(), request + "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").bytes)
+        .size();
+  };
+  CHECK(answered("GET /hello HTTP/1.0\r\nConnection: Keep-Alive, Upgrade\r\n\r\n") == 2);
+  CHECK(answered("GET /hello HTTP/1.1\r\nHost: x\r\nConnection: closed-captions\r\n\r\n") == 2);
+  CHECK(answered("GET /hello HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, CLOSE\r\n\r\n") == 1);
+  // absolute-form (what a proxy sends): its authority stands for Host.
+  const Answer absolute = one("GET http://example.org:8080/files/a?x=1 HTTP/1.1\r\nConnection: close\r\n\r\n");
+  CHECK(absolute.status == 200);
+  CHECK(absolute.body["path"] == "/files/a");
+  // Every answer carries Date (RFC 9110 6.6.1), in IMF-fixdate.
+  CHECK(std::regex_search(head.bytes, std::regex("\r\nDate: (Mon|Tue|Wed|Thu|Fri|Sat|Sun), \\d\\d [A-Z][a-z]{2} \\d{4} "
+                                                 "\\d\\d:\\d\\d:\\d\\d GMT\r\n")));
+  CHECK(tg::serve::http_date(std::chrono::system_clock::from_time_t(784111777)) == "Sun, 06 Nov 1994 08:49:37 GMT");
 }
 
 TEST_CASE("HTTP server: JSON, form and multipart bodies; another content type is 415") {
@@ -283,7 +311,7 @@ TEST_CASE("HTTP server: the API key from the body, X-API-Key or Bearer; OpenAI's
   CHECK(status_of(post("/echo", "{}", "application/json", "X-API-Key: s3cret\r\nConnection: close\r\n")).status == 200);
   CHECK(status_of(post("/echo", "{}", "application/json", "Authorization: Bearer s3cret\r\nConnection: close\r\n")).status == 200);
   // Under /v1/: 401 and OpenAI's {"error": {"message", "type", "code"}}.
-  const Answer openai = status_of("GET /v1/models HTTP/1.1\r\nAuthorization: Bearer nope\r\nConnection: close\r\n\r\n");
+  const Answer openai = status_of("GET /v1/models HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer nope\r\nConnection: close\r\n\r\n");
   CHECK(openai.status == 401);
   CHECK(openai.body["error"]["message"] == "invalid API key");
   CHECK(openai.body["error"]["type"] == "authentication_error");
@@ -316,7 +344,7 @@ TEST_CASE("HTTP server: the key is checked before the rate limit; the key holder
   CHECK(limited.status == 429);
   CHECK(limited.head.find("Retry-After: ") != std::string::npos);
   CHECK(limited.body["error"].get<std::string>().find("the limit is 3 a minute per API key") != std::string::npos);
-  const std::vector<Answer> open = answers_in(exchange(server.port(), "GET /hello HTTP/1.1\r\nConnection: close\r\n\r\n").bytes);
+  const std::vector<Answer> open = answers_in(exchange(server.port(), "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").bytes);
   REQUIRE(open.size() == 1);
   CHECK(open[0].status == 200);  // routes without a key are not counted
 }
@@ -372,7 +400,7 @@ TEST_CASE("HTTP server: a slow client is dropped after the request timeout; stop
 
 TEST_CASE("RequestReader: requests cut anywhere read the same; the end of the stream inside one is an Error") {
   const std::string two = "POST /a?x=1&y=%C3%A4 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
-                          "\r\nGET /b HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n";
+                          "\r\nGET /b HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n";
   for (size_t chunk : {1, 2, 7, 4096}) {
     CAPTURE(chunk);
     StringSource source(two, chunk);
@@ -389,7 +417,7 @@ TEST_CASE("RequestReader: requests cut anywhere read the same; the end of the st
     CHECK(r.body == "hi");
     CHECK_FALSE(reader.read(r));
   }
-  StringSource cut("POST /a HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc");
+  StringSource cut("POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");
   RequestReader reader(cut, 100);
   Request r;
   CHECK_THROWS_AS(reader.read(r), tg::Error);
