@@ -49,9 +49,9 @@ int milliseconds_until(Clock::time_point deadline) {
 }
 
 // A connection's socket as RequestReader reads it. Waiting for a request's
-// first byte, it gives up after the idle wait or when the server stops
-// (stop_fd readable); from that byte on, the whole request must arrive
-// within request_timeout.
+// first byte, it gives up after the idle wait; from that byte on, the whole
+// request must arrive within request_timeout. Either way it gives up when the
+// server stops (stop_fd readable): requests already read are answered.
 class SocketSource : public ByteSource {
  public:
   SocketSource(int fd, int stop_fd, std::chrono::seconds request_timeout)
@@ -70,13 +70,13 @@ class SocketSource : public ByteSource {
     for (;;) {
       if (Clock::now() >= deadline_) return false;
       pollfd fds[2] = {{fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
-      const int ready = ::poll(fds, idle_ ? 2 : 1, milliseconds_until(deadline_));
+      const int ready = ::poll(fds, 2, milliseconds_until(deadline_));
       if (ready < 0 && errno != EINTR) return false;
       if (ready <= 0) continue;
-      if (fds[0].revents == 0) {
-        if (idle_ && fds[1].revents != 0) return false;  // stopping: an idle connection closes
-        continue;
-      }
+      // Stopping: an idle connection closes, and so does one whose request has not arrived whole (it is not in
+      // flight yet; waiting out its request_timeout, slow clients had held the exit for many seconds).
+      if (fds[1].revents != 0) return false;
+      if (fds[0].revents == 0) continue;
       char chunk[64 * 1024];
       const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
       if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;

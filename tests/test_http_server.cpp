@@ -398,6 +398,24 @@ TEST_CASE("HTTP server: a slow client is dropped after the request timeout; stop
   close(idle);
 }
 
+TEST_CASE("HTTP server: stop() does not wait for slow clients whose requests have not arrived whole") {
+  ServerOptions options;
+  options.threads = 1;  // one at a time: each slow client would have cost its request timeout
+  options.request_timeout = std::chrono::seconds(5);
+  auto server = std::make_unique<TestServer>(options);
+  std::vector<int> slow;
+  for (int i = 0; i < 20; ++i) {
+    slow.push_back(connect_to(server->port()));
+    const std::string part = "POST /raw HTTP/1.1\r\nHost: x\r\nContent-Le";
+    REQUIRE(send(slow.back(), part.data(), part.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(part.size()));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the first is being read
+  const auto stopping = std::chrono::steady_clock::now();
+  server.reset();
+  CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - stopping).count() < 2);  // was 20 x 5 s
+  for (const int fd : slow) close(fd);
+}
+
 TEST_CASE("RequestReader: requests cut anywhere read the same; the end of the stream inside one is an Error") {
   const std::string two = "POST /a?x=1&y=%C3%A4 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
                           "\r\nGET /b HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n";
