@@ -28,6 +28,7 @@
 #include <thread>
 
 #include "tiny_translation.h"
+#include "apps/translate/serve/html_entities.h"
 #include "apps/translate/serve/html_text.h"
 #include "apps/translate/serve/language_id.h"
 #include "apps/translate/translate_text.h"
@@ -545,6 +546,14 @@ TEST_CASE("html text: markup kept as it was, text decoded, script and style are 
                                  "a &lt; b &lt; c \u00e4\u00e4 &amp;unknown;<br/>");
   CHECK(tr::split_html("").empty());
   CHECK(tr::join_html(tr::split_html("<b unclosed")) == "<b unclosed");
+  // HTML's whole table of named references (it had decoded 6 of them: &uuml; came back as &amp;uuml;), the
+  // longest name included; case matters, and a name HTML lacks stays as written.
+  CHECK(tr::html_named_reference_count() == 2125);
+  const std::vector<tr::HtmlPiece> named =
+      tr::split_html("M&uuml;ller &hellip; &euro;5 &Uuml;&Auml; &NotNestedGreaterGreater; &CounterClockwiseContourIntegral; "
+                     "&UUML; &ouml");
+  REQUIRE(named.size() == 1);
+  CHECK(named[0].content == "M\u00fcller \u2026 \u20ac5 \u00dc\u00c4 \u2aa2\u0338 \u2233 &UUML; &ouml");
 }
 
 namespace {

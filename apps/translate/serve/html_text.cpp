@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "apps/translate/serve/html_entities.h"
 #include "data/text/utf8.h"
 
 namespace tg::translate {
@@ -22,14 +23,13 @@ void append_utf8(std::string& out, uint32_t code) {
   out += text::encode_utf8(std::u32string(1, static_cast<char32_t>(code)));
 }
 
-// Character references: the five XML ones, &nbsp; and numeric ones; any other '&' stays as it is.
+// Character references: HTML's named ones (the WHATWG table, html_entities.h) and numeric ones, each
+// ended by ';'; any other '&' stays as it is.
 std::string decode_references(const std::string& text) {
-  static const std::pair<const char*, const char*> named[] = {
-      {"amp", "&"}, {"lt", "<"}, {"gt", ">"}, {"quot", "\""}, {"apos", "'"}, {"nbsp", "\u00a0"}};
   std::string out;
   for (size_t i = 0; i < text.size(); ++i) {
     const size_t semicolon = text[i] == '&' ? text.find(';', i) : std::string::npos;
-    if (semicolon == std::string::npos || semicolon - i > 10) {
+    if (semicolon == std::string::npos || semicolon - i > kLongestReferenceName + 1) {
       out += text[i];
       continue;
     }
@@ -43,12 +43,9 @@ std::string decode_references(const std::string& text) {
         append_utf8(out, static_cast<uint32_t>(std::stoul(digits, nullptr, hex ? 16 : 10)));
         done = true;
       }
-    } else {
-      for (const auto& [n, value] : named)
-        if (name == n) {
-          out += value;
-          done = true;
-        }
+    } else if (const std::string_view value = html_named_reference(name); !value.empty()) {
+      out += value;
+      done = true;
     }
     if (done) i = semicolon;
     else out += text[i];
