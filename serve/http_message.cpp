@@ -321,7 +321,8 @@ std::string http_date(std::chrono::system_clock::time_point when) {
 std::string serialize(const Response& response, bool keep_alive, bool head) {
   std::string out = fmt::format("HTTP/1.1 {} {}\r\n", response.status, reason_phrase(response.status));
   if (!response.content_type.empty()) out += fmt::format("Content-Type: {}\r\n", response.content_type);
-  out += fmt::format("Content-Length: {}\r\n", response.body.size());
+  if (response.status != 204 && response.status != 304)  // those have no body, and say no length (RFC 9110 8.6)
+    out += fmt::format("Content-Length: {}\r\n", response.body.size());
   out += fmt::format("Date: {}\r\n", http_date(std::chrono::system_clock::now()));
   out += keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
   for (const auto& [name, value] : response.headers) out += fmt::format("{}: {}\r\n", name, value);

@@ -248,17 +248,35 @@ void HttpServer::check_key_and_rate(const Request& request, const BodyFields& fi
 }
 
 Response HttpServer::answer(Request& request) {
+  Response response = answer_route(request);
+  if (!options_.cors_origin.empty()) {
+    response.headers.emplace_back("Access-Control-Allow-Origin", options_.cors_origin);
+    if (options_.cors_origin != "*") response.headers.emplace_back("Vary", "Origin");
+  }
+  return response;
+}
+
+Response HttpServer::answer_route(Request& request) {
   try {
     const std::map<std::string, Route>* methods = nullptr;
     if (const auto it = impl_->exact.find(request.path); it != impl_->exact.end()) methods = &it->second;
     for (const auto& [start, routes] : impl_->prefix)
       if (!methods && request.path.rfind(start, 0) == 0) methods = &routes;
     if (!methods) throw HttpError(404, fmt::format("no route {} {}", request.method, request.path));
+    std::string allow;
+    for (const auto& [method, unused] : *methods) allow += (allow.empty() ? "" : ", ") + method;
+    if (methods->contains("GET")) allow += ", HEAD";
+    if (request.method == "OPTIONS" && !options_.cors_origin.empty()) {  // a browser's CORS preflight
+      Response preflight;
+      preflight.status = 204;
+      preflight.content_type.clear();
+      preflight.headers = {{"Access-Control-Allow-Methods", allow},
+                           {"Access-Control-Allow-Headers", "Content-Type, Authorization, X-API-Key"},
+                           {"Access-Control-Max-Age", "600"}};
+      return preflight;
+    }
     auto route = methods->find(request.method == "HEAD" ? "GET" : request.method);
     if (route == methods->end()) {
-      std::string allow;
-      for (const auto& [method, unused] : *methods) allow += (allow.empty() ? "" : ", ") + method;
-      if (methods->contains("GET")) allow += ", HEAD";
       Response refused = error_response(request.path, 405,
                                         fmt::format("{} {}: this route answers {}", request.method, request.path, allow));
       refused.headers.emplace_back("Allow", allow);

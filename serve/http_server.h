@@ -30,6 +30,9 @@
 //     or under /v1/ OpenAI's {"error": {"message", "type", "code"}};
 //   - a route's path asked with another method: 405 with Allow; HEAD is
 //     answered as GET without the body;
+//   - with cors_origin set, every answer carries Access-Control-Allow-Origin
+//     and OPTIONS on a route's path is a CORS preflight (204, the methods and
+//     the headers a client may send: Content-Type, Authorization, X-API-Key);
 //   - answers go out at once (TCP_NODELAY): without it, every answer after the
 //     first on a kept-alive connection waited ~40 ms for the client's delayed ACK.
 // Binds 127.0.0.1 unless told otherwise. stop() (from any thread, e.g. on
@@ -57,7 +60,8 @@ struct ServerOptions {
   std::chrono::seconds keep_alive_timeout{5};     // an idle connection is closed after it
   int threads = 64;                               // connections served at once (each kept-alive one holds a thread)
   std::string api_key;                            // non-empty: the routes that need a key require it
-  int rate_limit_per_minute = 0;                  // per client address, on routes that need a key; 0: none
+  int rate_limit_per_minute = 0;                  // on routes that need a key (per key, or address); 0: none
+  std::string cors_origin;                        // non-empty ("*" or an origin): CORS headers, OPTIONS preflight
 };
 
 // What a route reads of the body before its handler runs.
@@ -102,6 +106,7 @@ class HttpServer {
   Response answer(Request& request);
 
  private:
+  Response answer_route(Request& request);  // answer() before the CORS headers
   void check_key_and_rate(const Request& request, const BodyFields& fields);
   class Impl;
   ServerOptions options_;

@@ -398,6 +398,33 @@ TEST_CASE("HTTP server: a slow client is dropped after the request timeout; stop
   close(idle);
 }
 
+TEST_CASE("HTTP server: CORS behind cors_origin: the header on every answer, OPTIONS as a preflight") {
+  {
+    TestServer plain;  // off by default: no header, OPTIONS is a method no route answers
+    const std::vector<Answer> a = answers_in(exchange(plain.port(), "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").bytes);
+    REQUIRE(a.size() == 1);
+    CHECK(a[0].head.find("Access-Control") == std::string::npos);
+    CHECK(answers_in(exchange(plain.port(), "OPTIONS /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").bytes)[0].status == 405);
+  }
+  ServerOptions options;
+  options.cors_origin = "https://pages.example";
+  TestServer server(options);
+  const Exchange preflight = exchange(server.port(), "OPTIONS /echo HTTP/1.1\r\nHost: x\r\nOrigin: https://pages.example\r\n"
+                                                     "Access-Control-Request-Method: POST\r\nConnection: close\r\n\r\n");
+  CHECK(preflight.bytes.rfind("HTTP/1.1 204 No Content\r\n", 0) == 0);
+  CHECK(preflight.bytes.find("Content-Length") == std::string::npos);  // a 204 has none
+  CHECK(preflight.bytes.find("Access-Control-Allow-Origin: https://pages.example\r\n") != std::string::npos);
+  CHECK(preflight.bytes.find("Access-Control-Allow-Methods: POST\r\n") != std::string::npos);
+  CHECK(preflight.bytes.find("Access-Control-Allow-Headers: Content-Type, Authorization, X-API-Key\r\n") != std::string::npos);
+  const std::vector<Answer> answered = answers_in(exchange(server.port(), post("/echo", "{}", "application/json", "Connection: close\r\n")).bytes);
+  REQUIRE(answered.size() == 1);
+  CHECK(answered[0].head.find("Access-Control-Allow-Origin: https://pages.example") != std::string::npos);
+  const std::vector<Answer> missing = answers_in(exchange(server.port(), "GET /nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").bytes);
+  REQUIRE(missing.size() == 1);
+  CHECK(missing[0].status == 404);
+  CHECK(missing[0].head.find("Access-Control-Allow-Origin") != std::string::npos);  // errors too: a page can read them
+}
+
 TEST_CASE("HTTP server: stop() does not wait for slow clients whose requests have not arrived whole") {
   ServerOptions options;
   options.threads = 1;  // one at a time: each slow client would have cost its request timeout
