@@ -491,6 +491,26 @@ TEST_CASE("translate serve: LibreTranslate's API: form and multipart bodies, lan
   check_error(post(server, "/translate_file", "--f\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n\r\nx\r\n--f--\r\n",
                    "multipart/form-data; boundary=f"), 400, "file format not supported: 'a.pdf'");
   check_error(post(server, "/translate_file", "source=de", "application/x-www-form-urlencoded"), 400, "missing file parameter");
+  // The file must be UTF-8 text whatever the languages: source = target had stored binary unchecked and served it
+  // as UTF-8 text.
+  const auto upload = [](const std::string& filename, const std::string& content, const std::string& source) {
+    return "--f\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + filename + "\"\r\n\r\n" + content +
+           "\r\n--f\r\nContent-Disposition: form-data; name=\"source\"\r\n\r\n" + source +
+           "\r\n--f\r\nContent-Disposition: form-data; name=\"target\"\r\n\r\nen\r\n--f--\r\n";
+  };
+  check_error(post(server, "/translate_file", upload("bin.txt", std::string("\x89PNG\xff\xfe", 6), "en"),
+                   "multipart/form-data; boundary=f"),
+              400, "the file is not UTF-8 text (byte 0)");
+  // A 5,000-character name keeps its .txt in the download's name.
+  const Answer long_name = post(server, "/translate_file", upload(std::string(5000, 'n') + ".txt", "a dog", "en"),
+                                "multipart/form-data; boundary=f");
+  REQUIRE(long_name.status == 200);
+  const std::string long_url = long_name.body["translatedFileUrl"];
+  CHECK(long_url.substr(long_url.size() - 4) == ".txt");
+  CHECK(long_url.size() < 200);
+  // /detect is held to --max-characters too.
+  Server small({"--max-characters", "10", "--data-dir", data_dir()});
+  check_error(post(small, "/detect", json{{"q", "ein hund rennt"}}.dump()), 400, "14 characters to detect; the limit is 10");
   // OpenNMT-py's routes under /translator, the model's id from --model-id.
   CHECK(get(server, "/translator/health").body == json{{"status", "ok"}});
   const Answer onmt_models = get(server, "/translator/models");

@@ -7,10 +7,12 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "apps/translate/serve/html_text.h"
 #include "apps/translate/serve/serve_requests.h"
+#include "data/text/utf8.h"
 #include "serve/random_token.h"
 
 namespace tg::translate {
@@ -44,8 +46,10 @@ class FileStore {
   std::string put(const std::string& filename, std::string content) {
     std::string safe;
     for (const char c : filename) safe += std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' ? c : '_';
+    // At most 100 characters of the name, its end (".txt") kept.
+    if (safe.size() > 100) safe = safe.substr(0, 96) + safe.substr(safe.size() - 4);
     const std::lock_guard lock(mutex_);
-    const std::string id = serve::random_token(16) + "." + safe.substr(0, 100);  // 128 bits no client can predict
+    const std::string id = serve::random_token(16) + "." + safe;  // 128 bits no client can predict
     files_.emplace_back(id, std::move(content));
     if (files_.size() > kKeptFiles) files_.pop_front();
     return id;
@@ -142,6 +146,9 @@ class LibreTranslateApi {
     if (!identifier)
       throw HttpError(501, "no language identifier: the server found no Multi30k training text to learn it from (--data-dir)");
     const std::string text = parse_detect(body);
+    if (const int64_t characters = utf8_characters(text); characters > service_.options().max_characters)
+      throw HttpError(400, fmt::format("{} characters to detect; the limit is {} (--max-characters)", characters,
+                                       service_.options().max_characters));
     json guesses = json::array();
     for (const LanguageIdentifier::Guess& g : identifier->detect(text))
       guesses.push_back({{"language", g.language}, {"confidence", g.confidence}});
@@ -175,6 +182,13 @@ class LibreTranslateApi {
     if (!file) throw HttpError(400, "Invalid request: missing file parameter (a multipart part named file, with a filename)");
     if (file->filename.size() < 4 || file->filename.substr(file->filename.size() - 4) != ".txt")
       throw HttpError(400, fmt::format("Invalid request: file format not supported: '{}' (supported: .txt)", file->filename));
+    // The file is text, and held to --max-characters, whatever the languages (source = target included: its
+    // lines come back as they were, so they must be what a download serves, UTF-8 text).
+    if (const std::optional<size_t> bad = text::find_invalid_utf8(file->value))
+      throw HttpError(400, fmt::format("Invalid request: the file is not UTF-8 text (byte {})", *bad));
+    if (const int64_t characters = utf8_characters(file->value); characters > service_.options().max_characters)
+      throw HttpError(400, fmt::format("{} characters in the file; the limit is {} (--max-characters)", characters,
+                                       service_.options().max_characters));
     json fields = body.fields;
     fields["q"] = "";
     const LibreRequest r = parse_libretranslate(fields, service_.options().beam);
@@ -191,10 +205,6 @@ class LibreTranslateApi {
     }
     check_pair(source, r.target);
     if (source != r.target) {
-      const int64_t characters = utf8_characters(file->value);  // the whole file against --max-characters, not each group of lines
-      if (characters > service_.options().max_characters)
-        throw HttpError(400, fmt::format("{} characters in the file; the limit is {} (--max-characters)", characters,
-                                         service_.options().max_characters));
       const size_t group = static_cast<size_t>(service_.options().max_sentences);
       for (size_t start = 0; start < lines.size(); start += group) {
         const std::vector<std::string> part(lines.begin() + static_cast<std::ptrdiff_t>(start),
@@ -206,7 +216,10 @@ class LibreTranslateApi {
     std::string translated;
     for (size_t i = 0; i < lines.size(); ++i) translated += (i ? "\n" : "") + lines[i];
     const std::string id = files_.put(file->filename, std::move(translated));
-    const std::string host = request.header("host").empty() ? "127.0.0.1" : request.header("host");
+    // Host, checked by the server as a host[:port] (serve/http_message.h); an absolute target's authority first.
+    const std::string host = !request.target_authority.empty() ? request.target_authority
+                             : request.header("host").empty() ? "127.0.0.1"
+                                                              : request.header("host");
     return {{"translatedFileUrl", fmt::format("http://{}/download_file/{}", host, id)}};
   }
 
