@@ -61,7 +61,7 @@ size_t invalid_utf8_at(std::string_view s) {
 nlohmann::json fields_of(const std::vector<FormPart>& parts) {
   nlohmann::json fields = nlohmann::json::object();
   for (const FormPart& p : parts) {
-    if (!p.filename.empty()) continue;
+    if (p.is_file) continue;
     for (const std::string* text : {&p.name, &p.value})
       if (const size_t at = invalid_utf8_at(*text); at != std::string_view::npos)
         throw HttpError(400, fmt::format("form field {} is not UTF-8 (byte {} of its {})", fields.size() + 1, at,
@@ -86,7 +86,8 @@ std::string media_type(std::string_view content_type) {
   return lowercase(trim(content_type.substr(0, content_type.find(';'))));
 }
 
-std::string header_parameter(std::string_view header, std::string_view name) {
+std::string header_parameter(std::string_view header, std::string_view name, bool* present) {
+  if (present) *present = false;
   // value; key=token; key="quoted \" string"; ...
   size_t i = header.find(';');
   while (i != std::string_view::npos && i < header.size()) {
@@ -110,7 +111,10 @@ std::string header_parameter(std::string_view header, std::string_view name) {
       value = trim(header.substr(i, end == std::string_view::npos ? end : end - i));
       i = end;
     }
-    if (key == name) return value;
+    if (key == name) {
+      if (present) *present = true;
+      return value;
+    }
   }
   return "";
 }
@@ -166,7 +170,7 @@ std::vector<FormPart> parse_multipart(std::string_view body, std::string_view co
       if (name == "content-disposition") {
         form_data = media_type(value) == "form-data";
         part.name = header_parameter(value, "name");
-        part.filename = header_parameter(value, "filename");
+        part.filename = header_parameter(value, "filename", &part.is_file);  // filename="" is a file too
       } else if (name == "content-type") {
         part.content_type = std::string(value);
       }
@@ -211,7 +215,7 @@ BodyFields parse_body_fields(const std::string& body, const std::string& content
     std::vector<FormPart> parts = parse_multipart(body, content_type);
     out.fields = fields_of(parts);
     for (FormPart& p : parts)
-      if (!p.filename.empty()) out.files.push_back(std::move(p));
+      if (p.is_file) out.files.push_back(std::move(p));
   } else if (kinds == BodyKinds::json_or_form && type != "application/json") {
     throw HttpError(415, fmt::format("expected Content-Type application/json, application/x-www-form-urlencoded or "
                                      "multipart/form-data, got '{}'",

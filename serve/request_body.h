@@ -27,9 +27,10 @@ constexpr size_t kMaxPartHeaders = 16;
 
 struct FormPart {
   std::string name;
-  std::string filename;      // non-empty: a file
+  std::string filename;      // as sent; may be "" for a file
   std::string content_type;  // the part's own, "" when not given
   std::string value;
+  bool is_file = false;      // its Content-Disposition has a filename parameter (bytes, not a text field)
 };
 
 struct BodyFields {
@@ -53,6 +54,7 @@ std::vector<FormPart> parse_multipart(std::string_view body, std::string_view co
 // "Multipart/Form-Data; boundary=x" -> "multipart/form-data".
 std::string media_type(std::string_view content_type);
 // A parameter of a content type or disposition ("boundary", "name"): unquoted; "" when absent.
-std::string header_parameter(std::string_view header, std::string_view name);
+// `present`, when given, says whether the parameter was there at all (an empty value is still there).
+std::string header_parameter(std::string_view header, std::string_view name, bool* present = nullptr);
 
 }  // namespace tg::serve

@@ -214,6 +214,10 @@ assert json.loads(read("json")) == {"text": expected}, read("json")
 assert read("text") == expected + "\n", read("text")
 verbose = json.loads(read("verbose_json"))
 assert verbose["text"] == expected and verbose["task"] == "transcribe" and verbose["duration"] > 0, verbose
+import wave  # duration: the audio's length (it had been the feature frames' count x 10 ms)
+with wave.open(f"{d}/corpus/test/000000.wav") as clip:
+    length = clip.getnframes() / clip.getframerate()
+assert abs(verbose["duration"] - length) < 0.0015, (verbose["duration"], length)
 words, segments = verbose["words"], verbose["segments"]
 assert " ".join(w["word"] for w in words) == " ".join(expected.split()), (words, expected)
 assert all(0 <= w["start"] <= w["end"] <= verbose["duration"] + 0.05 for w in words), words

@@ -283,6 +283,12 @@ TEST_CASE("HTTP server: JSON, form and multipart bodies; another content type is
   CHECK(parts.body["files"]["file"]["filename"] == "a;b.wav");
   CHECK(parts.body["files"]["file"]["content_type"] == "audio/wav");
   CHECK(parts.body["files"]["file"]["bytes"] == 16);
+  // filename="" is still a file (a browser sends it for a blob): its bytes are not read as a text field.
+  const Answer unnamed = echo("--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\"\r\n\r\n\xff\xfeRIFF\r\n--XyZ--\r\n",
+                              "multipart/form-data; boundary=XyZ");
+  CHECK(unnamed.status == 200);
+  CHECK(unnamed.body["files"]["file"]["bytes"] == 6);
+  CHECK(unnamed.body["files"]["file"]["filename"] == "");
   const Answer unclosed = echo("--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nvalue", "multipart/form-data; boundary=XyZ");
   CHECK(unclosed.status == 400);
   CHECK(unclosed.body["error"] == "multipart part 'a' is not closed by its boundary");

@@ -38,23 +38,44 @@ struct Transcript {
 // OpenAI's response_format values.
 const char* const kResponseFormats[] = {"json", "text", "srt", "vtt", "verbose_json"};
 
+// A private temporary file, removed however its scope ends (an exception of any kind included).
+class TemporaryFile {
+ public:
+  explicit TemporaryFile(const std::string& bytes) {
+    path_ = (std::filesystem::temp_directory_path() / "tapegrad_speech_serve_XXXXXX").string();
+    const int fd = mkstemp(path_.data());
+    if (fd < 0) tg::fail("speech serve: cannot make a temporary file in {}", std::filesystem::temp_directory_path().string());
+    const bool written = ::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size());
+    ::close(fd);
+    if (!written) {
+      std::remove(path_.c_str());
+      tg::fail("speech serve: cannot write a clip to {}", path_);
+    }
+  }
+  ~TemporaryFile() { std::remove(path_.c_str()); }
+  TemporaryFile(const TemporaryFile&) = delete;
+  TemporaryFile& operator=(const TemporaryFile&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+struct Clip {
+  tg::Tensor features;
+  double seconds = 0;  // the audio's own length, before any padding
+};
+
 // The features of an audio file's bytes (through a private temporary file: libsndfile reads paths); a body
-// that is not 16 kHz audio of a usable length is a 400 naming the problem.
-tg::Tensor features_of_bytes(const std::string& body, double max_seconds) {
-  std::string path = (std::filesystem::temp_directory_path() / "tapegrad_speech_serve_XXXXXX").string();
-  const int fd = mkstemp(path.data());
-  if (fd < 0) tg::fail("speech serve: cannot make a temporary file in {}", std::filesystem::temp_directory_path().string());
-  const bool written = ::write(fd, body.data(), body.size()) == static_cast<ssize_t>(body.size());
-  ::close(fd);
+// that is not audio of a usable length is a 400 naming the problem.
+Clip clip_of_bytes(const std::string& body, double max_seconds) {
+  const TemporaryFile file(body);
   try {
-    if (!written) tg::fail("cannot write the clip to {}", path);
-    tg::Tensor features = features_of(path, max_seconds);
-    std::remove(path.c_str());
-    return features;
+    const tg::audio::Audio audio = audio_of(file.path(), max_seconds);
+    return {features_of(audio), audio.seconds()};
   } catch (const tg::Error& e) {
-    std::remove(path.c_str());
     std::string message = e.what();
-    for (size_t at; (at = message.find(path)) != std::string::npos;) message.replace(at, path.size(), "the clip");
+    for (size_t at; (at = message.find(file.path())) != std::string::npos;) message.replace(at, file.path().size(), "the clip");
     throw HttpError(400, message);
   }
 }
@@ -117,7 +138,6 @@ class SpeechService {
           tg::contiguous_values(tg::select(log_probs, 1, static_cast<int64_t>(b))).to_vector<float>();  // (T', 29)
       const int64_t n = out_frames[b];
       Transcript t;
-      t.seconds = static_cast<double>(batch.frames[b]) * 0.01;
       t.text = decode_ids(options_.beam > 1 ? prefix_beam_decode(rows, n, kClasses, options_.beam)
                                             : greedy_decode(rows, n, kClasses));
       for (const tg::CtcEmission& e : greedy_emissions(rows, n, kClasses))
@@ -131,10 +151,13 @@ class SpeechService {
   // The clip's transcript (waits for its batch); the features when asked for.
   Transcript transcribe(const std::string& audio, tg::Tensor* features = nullptr) {
     if (audio.empty()) throw HttpError(400, "the body is empty: send a clip (WAV, FLAC, Ogg, ... at any rate)");
+    const Clip heard = clip_of_bytes(audio, options_.max_seconds);
     Utterance clip;  // features only: no path, text or labels
-    clip.features = features_of_bytes(audio, options_.max_seconds);
+    clip.features = heard.features;
     if (features) *features = clip.features;
-    return queue_.submit({clip}).get().front();
+    Transcript t = queue_.submit({clip}).get().front();
+    t.seconds = heard.seconds;  // the audio's length, not its frames' count x 10 ms
+    return t;
   }
 
   json transcribe_json(const std::string& body, bool with_spectrogram) {
