@@ -26,7 +26,7 @@ struct Wording {
 };
 
 // --host --port --api-key --max-batch --max-wait-ms --max-queue
-// --max-body-bytes --request-timeout --cors --rate-limit --connections, written straight into
+// --max-body-bytes --max-response-bytes --request-timeout --cors --rate-limit --connections, written straight into
 // `server` and `batching` (which must outlive the parse).
 inline void add_to(CLI::App* cmd, tg::serve::ServerOptions& server, tg::serve::BatchOptions& batching,
                    const Wording& wording) {
@@ -56,6 +56,10 @@ inline void add_to(CLI::App* cmd, tg::serve::ServerOptions& server, tg::serve::B
          "seconds for a request to arrive whole; slower clients are dropped")
       ->check(between(1, 3600))
       ->default_str(std::to_string(server.request_timeout.count()));
+  cmd->add_option("--max-response-bytes", server.max_response_bytes,
+                  "refuse (400) a request whose answer would be larger (attention and alternatives grow fast)")
+      ->check(between(1024, 1e10))
+      ->capture_default_str();
   cmd->add_option("--cors", server.cors_origin,
                   "let pages from this origin call the API from a browser ('*': any origin): CORS headers on every "
                   "answer, OPTIONS preflights answered (default: none, same origin only)");

@@ -249,6 +249,11 @@ void HttpServer::check_key_and_rate(const Request& request, const BodyFields& fi
 
 Response HttpServer::answer(Request& request) {
   Response response = answer_route(request);
+  if (response.body.size() > options_.max_response_bytes)  // made, but not sent: one request cannot cost a client's RAM
+    response = error_response(request.path, 400,
+                              fmt::format("the answer would be {} bytes; the limit is {} (--max-response-bytes): ask "
+                                          "for less (fewer sentences, alternatives or no attention)",
+                                          response.body.size(), options_.max_response_bytes));
   if (!options_.cors_origin.empty()) {
     response.headers.emplace_back("Access-Control-Allow-Origin", options_.cors_origin);
     if (options_.cors_origin != "*") response.headers.emplace_back("Vary", "Origin");

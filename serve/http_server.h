@@ -55,6 +55,7 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8080;                                // 0: any free port (bind() says which)
   size_t max_body_bytes = 1 << 20;
+  size_t max_response_bytes = 8 << 20;            // a larger answer is replaced by a 400 saying so
   std::chrono::seconds request_timeout{10};       // to receive a whole request
   std::chrono::seconds write_timeout{10};         // to send an answer
   std::chrono::seconds keep_alive_timeout{5};     // an idle connection is closed after it

@@ -431,6 +431,22 @@ TEST_CASE("HTTP server: CORS behind cors_origin: the header on every answer, OPT
   CHECK(missing[0].head.find("Access-Control-Allow-Origin") != std::string::npos);  // errors too: a page can read them
 }
 
+TEST_CASE("HTTP server: an answer larger than max_response_bytes is replaced by a 400 saying so") {
+  ServerOptions options;
+  options.max_response_bytes = 2000;
+  TestServer server(options);
+  const auto echo = [&](size_t bytes) {
+    const std::string body = "{\"q\": \"" + std::string(bytes, 'a') + "\"}";
+    const std::vector<Answer> a = answers_in(exchange(server.port(), post("/echo", body, "application/json", "Connection: close\r\n")).bytes);
+    REQUIRE(a.size() == 1);
+    return a[0];
+  };
+  CHECK(echo(1000).status == 200);
+  const Answer big = echo(3000);
+  CHECK(big.status == 400);
+  CHECK(big.body["error"].get<std::string>().find("the limit is 2000 (--max-response-bytes)") != std::string::npos);
+}
+
 TEST_CASE("HTTP server: stop() does not wait for slow clients whose requests have not arrived whole") {
   ServerOptions options;
   options.threads = 1;  // one at a time: each slow client would have cost its request timeout
