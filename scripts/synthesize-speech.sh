@@ -222,15 +222,15 @@ if [[ -n "$festival_lines" ]]; then
   rm -f "$out"/festival.*.scm "$out"/festival.*.log
 fi
 
-synthesize() {  # one plan line
+synthesize() {  # one plan line; any step that fails fails the utterance, and so the corpus, naming it
   IFS=$'\t' read -r split_name index engine voice rate pitch factor spoken _ <<<"$1"
   local wav="$out/$split_name/$index.wav" raw="$out/$split_name/$index.raw.wav"
   case "$engine" in
     espeak-ng) espeak-ng -v "$voice" -s "$rate" -p "$pitch" -w "$raw" -- "$spoken" ;;
     flite) flite -voice "$voice" --setf duration_stretch="$(awk -v r="$rate" 'BEGIN { printf "%.4f", 175 / r }')" \
              -t "$spoken" -o "$raw" </dev/null 2>/dev/null ;;
-    festival) [[ -s "$raw" ]] || { echo "synthesize-speech: festival wrote no $raw" >&2; return 1; } ;;
-  esac
+  esac || { echo "synthesize-speech: $engine failed on $split_name/$index (status $?)" >&2; return 1; }
+  [[ -s "$raw" ]] || { echo "synthesize-speech: $engine wrote no audio for $split_name/$index ($raw)" >&2; return 1; }
   # Every engine alike: 16 kHz, peak at -3 dBFS, silence below -45 dBFS cut at both ends, 0.1 s put back.
   local effects=(rate 16000 gain -n -3 silence 1 0.02 -45d reverse silence 1 0.02 -45d reverse pad 0.1 0.1)
   if [[ "$factor" != 1 ]]; then effects=(speed "$factor" "${effects[@]}"); fi
@@ -239,12 +239,16 @@ synthesize() {  # one plan line
       sox -R -V1 -m "$raw" "|sox -R -V1 $raw -p synth whitenoise vol $noise" -b 16 "$wav" "${effects[@]}"
   else
     sox -R -V1 "$raw" -b 16 "$wav" "${effects[@]}"
-  fi
+  fi || { echo "synthesize-speech: sox failed on $split_name/$index (status $?)" >&2; return 1; }
+  [[ -s "$wav" ]] || { echo "synthesize-speech: sox wrote no $wav" >&2; return 1; }
   rm -f "$raw"
 }
 export -f synthesize
 export out noise
-tr '\n' '\0' <"$plan" | xargs -0 -P "$jobs" -I{} bash -c 'synthesize "$1"' _ {}
+if ! tr '\n' '\0' <"$plan" | xargs -0 -P "$jobs" -I{} bash -c 'synthesize "$1"' _ {}; then
+  echo "synthesize-speech: an utterance failed (said above); $out is incomplete" >&2
+  exit 1
+fi
 
 splits=(train val test)
 [[ ${#held[@]} -gt 0 ]] && splits+=(heldout)

@@ -334,5 +334,15 @@ TEST_CASE("scripts/synthesize-speech.sh --tiny: 8/2/2 utterances, readable 16 kH
     CHECK(one.size() > 30000);
   }
   CHECK(bytes(dir + "/train.tsv") != bytes(other + "/train.tsv"));
-  std::system(("rm -rf " + dir + " " + other + " " + text).c_str());
+  // A synthesizer that fails fails the corpus, naming the utterance (a failed step had left a corpus whose
+  // lists name WAVs that were never written, and exited 0).
+  const std::string broken = temp_path("broken"), fake_bin = temp_path("bin");
+  std::system(("mkdir -p " + fake_bin + " && printf '#!/bin/sh\\nexit 3\\n' > " + fake_bin + "/flite && chmod +x " +
+               fake_bin + "/flite").c_str());
+  const std::string failing = "PATH=" + fake_bin + ":$PATH bash " + TAPEGRAD_SOURCE_DIR +
+                              "/scripts/synthesize-speech.sh --tiny --jobs 2 --engines espeak-ng,flite --text " + text +
+                              " " + broken + " >" + broken + ".log 2>&1";
+  CHECK(std::system(failing.c_str()) != 0);
+  CHECK(bytes(broken + ".log").find("flite failed on ") != std::string::npos);
+  std::system(("rm -rf " + dir + " " + other + " " + text + " " + broken + " " + broken + ".log " + fake_bin).c_str());
 }
