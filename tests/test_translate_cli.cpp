@@ -1001,7 +1001,12 @@ TEST_CASE("translate train: a run folder is claimed: a finished run is kept, a s
   CHECK(read_file(dir + "/term.status") == "0\n");
   CHECK(read_file(dir + "/term.err").find("terminated (SIGTERM): stopping after this batch and saving") !=
         std::string::npos);
-  CHECK(read_file(dir + "/term.out").find("stopped at epoch ") != std::string::npos);
+  // Mid-epoch ("stopped at epoch E, batch B/N") or, when the signal lands during validation, after the epoch
+  // ("stopped after epoch E"): where it lands is the scheduler's timing, and both save.
+  const std::string term_out = read_file(dir + "/term.out");
+  CHECK_MESSAGE((term_out.find("stopped at epoch ") != std::string::npos ||
+                 term_out.find("stopped after epoch ") != std::string::npos),
+                term_out.substr(term_out.size() > 400 ? term_out.size() - 400 : 0));
   CHECK(fs::exists(term_dir + "/last.safetensors"));
   CHECK(tg::load_safetensors(term_dir + "/last.safetensors").metadata.count("train.step") == 1);
 }
