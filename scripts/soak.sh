@@ -14,7 +14,7 @@
 #     --build DIR   the built tree (default build; scripts/test.sh makes it)
 #     --seed S      the draws (default: from the clock; printed, so a soak repeats)
 #     --no-load     no competing processes
-#     PROGRAM       test programs by name (default: the list below)
+#     PROGRAM       test programs by name (default: scripts/exact_programs.sh)
 # Logs go to soak-logs/ (failed runs only) and the last line is
 # "soak: N runs, N failed in M min".
 set -uo pipefail
@@ -32,13 +32,8 @@ while [ $# -gt 0 ]; do
     *) programs+=("$1"); shift ;;
   esac
 done
-# The programs with bit-for-bit claims: kernels (a product's bits whatever the threads), translate_models (batched
-# against alone, lazy against eager), checkpoint, harness and user_programs (resume bit for bit), examples (the
-# example programs' runs repeat), multihead_attention and transformer (batched against unbatched, exactly),
-# recurrent_networks, speech and shared_work (features made beside the step), audio (a synthesized corpus is a
-# function of its options and seed), data (batches and shuffles from a seed).
-[ ${#programs[@]} -gt 0 ] || programs=(kernels translate_models checkpoint harness user_programs examples
-  multihead_attention transformer recurrent_networks speech shared_work audio data)
+source scripts/exact_programs.sh
+[ ${#programs[@]} -gt 0 ] || programs=("${exact_programs[@]}")
 for name in "${programs[@]}"; do
   if [ ! -x "$build/tests/test_$name" ]; then
     echo "soak: $build/tests/test_$name is not built (scripts/test.sh builds the suite)" >&2

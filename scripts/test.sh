@@ -44,10 +44,9 @@ sanitize=false
 # tape and profiler across threads, the kernels and ops that split work over the pool.
 tsan_programs=(thread_pool kernels host_allocator batch_queue http_server shared_work speech translate_serve
   profiler tape tensor host_ops conv translate_models)
-# The programs whose checks claim bit-for-bit results (scripts/soak.sh runs the same list), and the training
-# example whose held-out score follows the float32 products' rounding.
-portable_programs=(kernels translate_models checkpoint harness user_programs examples multihead_attention
-  transformer recurrent_networks speech shared_work audio data)
+# The portable build runs the programs whose checks claim bit-for-bit results (as scripts/soak.sh does), and
+# the training example whose held-out score follows the float32 products' rounding.
+source scripts/exact_programs.sh
 if [ "$mode" = tsan ] || [ "$mode" = portable ]; then
   if [ "$mode" = tsan ]; then
     build=${TSAN_BUILD_DIR:-build-tsan}
@@ -61,7 +60,7 @@ if [ "$mode" = tsan ] || [ "$mode" = portable ]; then
     scripts/setup-sanitize.sh --install-only || exit 1
   else
     build=${PORTABLE_BUILD_DIR:-build-portable}
-    programs=("${portable_programs[@]}")
+    programs=("${exact_programs[@]}")
     tests=("${programs[@]}" example_transformer_reverse)
     configure=(meson setup "$build" -Dportable=true -Dcuda=disabled)
   fi

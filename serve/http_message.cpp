@@ -68,9 +68,8 @@ void parse_request_line(std::string_view line, Request& request) {
   // message that quotes the path.
   if (std::any_of(request.path.begin(), request.path.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; }))
     throw HttpError(400, "malformed request line: the path holds a control character");
-  const std::string_view target_rest = path_and_query;
   if (question != std::string_view::npos) {
-    std::string_view query = target_rest.substr(question + 1);
+    std::string_view query = path_and_query.substr(question + 1);
     while (!query.empty()) {
       const size_t amp = query.find('&');
       const std::string_view pair = query.substr(0, amp);
@@ -161,7 +160,7 @@ bool Request::has_token(std::string_view name, std::string_view token) const {
 }
 
 bool Request::keep_alive() const {
-  if (minor_version == 0) return has_token("connection", "keep-alive") && header_count("transfer-encoding") == 0;
+  if (minor_version == 0) return has_token("connection", "keep-alive");
   return !has_token("connection", "close");
 }
 

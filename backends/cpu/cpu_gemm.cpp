@@ -444,14 +444,16 @@ void gemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, float* c, i
 #endif
 
 namespace {
-// Whether this processor has the instructions the own kernels were compiled with.
+// Whether this processor has the instructions the own kernels were compiled with; asked once.
 bool own_kernels_run_here(bool bf16) {
   if (!TG_OWN_KERNELS_CHECKED_AT_RUN_TIME) return bf16 ? TG_BF16_KERNELS : true;
-  __builtin_cpu_init();
-  const bool f32 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                   __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
-                   __builtin_cpu_supports("fma");
-  return bf16 ? f32 && __builtin_cpu_supports("avx512bf16") : f32;
+  static const bool f32 = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma");
+  }();
+  static const bool with_bf16 = f32 && __builtin_cpu_supports("avx512bf16");
+  return bf16 ? with_bf16 : f32;
 }
 }  // namespace
 
@@ -480,10 +482,7 @@ void own_sgemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, float*
 }
 
 #if TG_BF16_KERNELS
-bool bf16_products_built() {
-  static const bool here = own_kernels_run_here(true);
-  return here;
-}
+bool bf16_products_built() { return own_kernels_run_here(true); }
 
 namespace {
 // TG_BF16_KERNEL: "dpbf16", "fma" or unset (chosen by the processor: AMD's Zen 4 and 5 issue vdpbf16ps at
