@@ -1407,7 +1407,9 @@ TEST_CASE("float32 products: where OpenBLAS runs a narrow core (its Prescott fal
   }
   const std::string self = "/proc/" + std::to_string(getpid()) + "/exe";
   auto child = [&](const std::string& settings, bool own) {
-    const std::string command = settings + " TG_EXPECT_OWN_SGEMM=" + (own ? "1" : "0") + " " + self +
+    // Only the settings given: none inherited from this run's environment (a soak sets TG_SGEMM).
+    const std::string command = "env -u TG_SGEMM -u OPENBLAS_CORETYPE " + settings + " TG_EXPECT_OWN_SGEMM=" +
+                                (own ? "1" : "0") + " " + self +
                                 " --test-case='float32 products: where OpenBLAS*' >/dev/null 2>&1";
     return std::system(command.c_str());
   };

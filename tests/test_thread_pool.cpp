@@ -81,7 +81,9 @@ TEST_CASE("the pool's size is $TG_NUM_THREADS when set to a whole number, else t
   }
   const std::string self = "/proc/" + std::to_string(getpid()) + "/exe";
   auto run = [&](const std::string& setting, int expected) {
-    const std::string command = "TG_THREADS_EXPECTED=" + std::to_string(expected) + " " + setting + " " + self +
+    // Only the setting given: no TG_NUM_THREADS inherited from this run's environment.
+    const std::string command = "env -u TG_NUM_THREADS TG_THREADS_EXPECTED=" + std::to_string(expected) + " " +
+                                setting + " " + self +
                                 " --test-case='the pool*TG_NUM_THREADS*' >/dev/null 2>&1";
     return std::system(command.c_str());
   };
