@@ -12,11 +12,13 @@
 //   - a body over max_body_bytes, however it is framed: 413, before it is read.
 // A refused request ends its connection: after a framing error the next
 // request's first byte is not known.
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -53,6 +55,8 @@ struct Request {
   std::string body;                                    // de-chunked
   std::string remote_address;                          // the client's, as the server accepted it
   std::string target_authority;                        // host[:port] of an absolute-form target, else ""
+  // Set by the server once the client has gone (closed or reset) before its answer: work for it can be dropped.
+  std::shared_ptr<std::atomic<bool>> client_gone = std::make_shared<std::atomic<bool>>(false);
 
   // The first value of header `name` (lowercase), or "".
   std::string header(std::string_view name) const;
