@@ -26,7 +26,7 @@ struct Wording {
 };
 
 // --host --port --api-key --max-batch --max-wait-ms --max-queue
-// --max-body-bytes --max-response-bytes --request-timeout --cors --rate-limit --connections, written straight into
+// --max-body-bytes --max-response-bytes --request-timeout --cors --rate-limit --connections --http-threads, written straight into
 // `server` and `batching` (which must outlive the parse).
 inline void add_to(CLI::App* cmd, tg::serve::ServerOptions& server, tg::serve::BatchOptions& batching,
                    const Wording& wording) {
@@ -67,7 +67,10 @@ inline void add_to(CLI::App* cmd, tg::serve::ServerOptions& server, tg::serve::B
                   "requests a minute on the routes that need a key, per API key (or per address for requests without it) (429 beyond; 0: no limit)")
       ->check(between(0, 1e9))
       ->capture_default_str();
-  cmd->add_option("--connections", server.threads, "connections served at once")
+  cmd->add_option("--connections", server.max_connections, "connections open at once at most (idle and slow ones cost a socket, not a thread)")
+      ->check(between(1, 1e6))
+      ->capture_default_str();
+  cmd->add_option("--http-threads", server.threads, "requests answered at once (the server's workers)")
       ->check(between(1, 4096))
       ->capture_default_str();
 }

@@ -1,17 +1,8 @@
 #pragma once
-// HTTP/1.1 messages as the servers read and write them (RFC 9112), apart
-// from sockets so that tests and the fuzz target reach every path: a request
-// is read from a ByteSource (a socket, or a string), its body framed by
-// Content-Length or chunked transfer coding; an answer is written as bytes.
-//
-// What a request may not do, each a HttpError with its status:
-//   - a head (request line and headers) over kMaxHeadBytes: 431;
-//   - a malformed request line or header, a Content-Length that is not one
-//     decimal number (or two that differ), Content-Length with chunked: 400;
-//   - a transfer coding other than chunked: 501;
-//   - a body over max_body_bytes, however it is framed: 413, before it is read.
-// A refused request ends its connection: after a framing error the next
-// request's first byte is not known.
+// HTTP/1.1 messages as the servers read and write them (RFC 9112): the
+// request a connection has read (serve/request_framer.h frames it), the answer
+// and its bytes, and the helpers both use (lowercase, percent-decoding,
+// dates). A refused request is an HttpError carrying its status.
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -73,50 +64,6 @@ struct Response {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // besides Content-Type, Content-Length, Connection
-};
-
-// Where a request's bytes come from. fill() appends at least one byte to
-// `buffer`, or returns false at the end of the stream (or a timeout).
-class ByteSource {
- public:
-  virtual ~ByteSource() = default;
-  virtual bool fill(std::string& buffer) = 0;
-};
-
-// The bytes of a string, `chunk` at a time (a socket's reads arrive in pieces).
-class StringSource : public ByteSource {
- public:
-  explicit StringSource(std::string_view bytes, size_t chunk = 4096) : bytes_(bytes), chunk_(chunk) {}
-  bool fill(std::string& buffer) override;
-
- private:
-  std::string_view bytes_;
-  size_t chunk_;
-};
-
-// Reads requests off one connection; bytes past a request (a pipelined next
-// one) stay buffered for the next read.
-class RequestReader {
- public:
-  RequestReader(ByteSource& source, size_t max_body_bytes) : source_(source), max_body_bytes_(max_body_bytes) {}
-  // The next request into `request`; false when the stream ends before its
-  // first byte. Throws HttpError (above) for a request it refuses, and Error
-  // when the stream ends inside a request. `before_body` runs once the head is
-  // read, before a body is waited for (the server answers "Expect: 100-continue" there).
-  bool read(Request& request, const std::function<void(const Request&)>& before_body = nullptr);
-  // Whether bytes of a next request are already here.
-  bool has_buffered() const { return position_ < buffer_.size(); }
-
- private:
-  bool more();                      // one fill(); drops consumed bytes first
-  std::string_view line(size_t max);  // up to CRLF (or LF), consumed; throws past max
-  void read_fixed_body(Request& request, uint64_t length);
-  void read_chunked_body(Request& request);
-
-  ByteSource& source_;
-  size_t max_body_bytes_;
-  std::string buffer_;
-  size_t position_ = 0;
 };
 
 // The status line, headers and body of an answer; keep_alive says which

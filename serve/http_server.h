@@ -1,12 +1,16 @@
 #pragma once
-// The HTTP side of a model server: an HTTP/1.1 server of its own on POSIX
-// sockets (serve/http_message.h reads and writes the messages), JSON from
-// nlohmann-json, routes whose handlers take a request's fields and return an
-// answer, and the limits every route gets:
+// The HTTP side of a model server: connections event-driven on Boost.Asio
+// (serve/connections.h: an idle or slow connection costs a socket, not a
+// thread), requests framed by Boost.Beast's parser and held to this server's
+// rules (serve/request_framer.h), JSON from nlohmann-json, routes whose
+// handlers take a request's fields and return an answer, made on a pool of
+// `threads` workers, and the limits every route gets:
 //   - a request (head and body) must arrive within request_timeout from its
-//     first byte's wait, else the connection is dropped (a client sending a
-//     byte a second cannot hold a thread); an idle kept-alive connection is
-//     closed after keep_alive_timeout;
+//     first byte, else the connection is dropped (a client sending a byte a
+//     second holds a socket for that long, never a thread); the first request
+//     waits request_timeout for its first byte, a kept-alive connection's next
+//     one keep_alive_timeout; at most max_connections are open (more are
+//     closed at once);
 //   - bodies above max_body_bytes: 413, however framed (Content-Length or
 //     chunked), before they are read; "Expect: 100-continue" is answered;
 //   - pipelined requests are answered in order; a client that half-closes
@@ -36,7 +40,8 @@
 //   - answers go out at once (TCP_NODELAY): without it, every answer after the
 //     first on a kept-alive connection waited ~40 ms for the client's delayed ACK.
 // Binds 127.0.0.1 unless told otherwise. stop() (from any thread, e.g. on
-// SIGTERM) stops accepting; serve() returns once the requests in flight are answered.
+// SIGTERM) stops accepting and closes the connections not being answered;
+// serve() returns once the requests in flight are answered.
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -59,7 +64,8 @@ struct ServerOptions {
   std::chrono::seconds request_timeout{10};       // to receive a whole request
   std::chrono::seconds write_timeout{10};         // to send an answer
   std::chrono::seconds keep_alive_timeout{5};     // an idle connection is closed after it
-  int threads = 64;                               // connections served at once (each kept-alive one holds a thread)
+  int threads = 64;                               // requests answered at once (the workers; reading and writing take none)
+  size_t max_connections = 10000;                 // open at once (idle and slow ones included); capped by open files
   std::string api_key;                            // non-empty: the routes that need a key require it
   int rate_limit_per_minute = 0;                  // on routes that need a key (per key, or address); 0: none
   std::string cors_origin;                        // non-empty ("*" or an origin): CORS headers, OPTIONS preflight
