@@ -42,7 +42,7 @@ sanitize=false
 # The programs that start threads of their own or share the kernel pool between callers: the pool, the packed
 # operand cache, the batch queue and the servers' workers, the speech feature thread beside the step, the
 # tape and profiler across threads, the kernels and ops that split work over the pool.
-tsan_programs=(thread_pool kernels host_allocator batch_queue http_server shared_work speech translate_serve
+tsan_programs=(thread_pool kernels host_allocator batch_queue http_server http_hostile shared_work speech translate_serve
   profiler tape tensor host_ops conv translate_models)
 # The portable build runs the programs whose checks claim bit-for-bit results (as scripts/soak.sh does), and
 # the training example whose held-out score follows the float32 products' rounding.

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -17,6 +18,8 @@ namespace {
 
 namespace http = boost::beast::http;
 using Parser = http::request_parser<http::string_body>;
+
+constexpr size_t kMaxChunkExtensionBytes = 1024;  // ";name=value" after a chunk's size: read, then ignored
 
 // A quoted sample of what was sent, for a message (at most 40 bytes).
 std::string sample(std::string_view s) {
@@ -44,9 +47,27 @@ HttpError refusal(const boost::system::error_code& error, const Parser& parser, 
   if (error == E::bad_transfer_encoding || (error == E::bad_content_length && parser.chunked()))
     return HttpError(400, "both Transfer-Encoding and Content-Length, or chunked given twice (a request-smuggling risk)");
   if (error == E::bad_content_length) return HttpError(400, "Content-Length is not a length in bytes (one decimal number)");
-  if (error == E::bad_chunk || error == E::bad_chunk_extension)
+  if (error == E::bad_chunk_extension)
+    return HttpError(400, fmt::format("a chunk's extensions are malformed or longer than {} bytes", kMaxChunkExtensionBytes));
+  if (error == E::bad_chunk)
     return HttpError(400, "malformed chunk: expected a hexadecimal size line, the chunk's bytes, then CRLF");
   return HttpError(400, fmt::format("malformed request: {}", error.message()));
+}
+
+// Beast's bad_version, told apart: a well-formed version other than 1.0 or 1.1 (505), a request line ending in a
+// bare LF, or a malformed one (400). `request` starts at the request line.
+HttpError version_refusal(std::string_view request) {
+  std::string_view line = request.substr(0, request.find('\n'));
+  const bool crlf = !line.empty() && line.back() == '\r';
+  if (crlf) line.remove_suffix(1);
+  const std::string_view version = line.substr(line.rfind(' ') + 1);
+  const bool well_formed = version.size() == 8 && version.substr(0, 5) == "HTTP/" && std::isdigit(static_cast<unsigned char>(version[5])) &&
+                           version[6] == '.' && std::isdigit(static_cast<unsigned char>(version[7]));
+  if (well_formed && version != "HTTP/1.1" && version != "HTTP/1.0")
+    return HttpError(505, fmt::format("the request line {} names a version other than HTTP/1.0 or 1.1 (this server "
+                                      "speaks HTTP/1.1)", sample(line)));
+  if (well_formed && !crlf) return HttpError(400, "a line that does not end in CRLF");
+  return HttpError(400, fmt::format("malformed request line {}: expected METHOD TARGET HTTP/1.1", sample(line)));
 }
 
 // The target (RFC 9112 3.2): origin-form "/path?query", or absolute-form "http://host/path" (what a proxy sends,
@@ -123,12 +144,18 @@ struct RequestFramer::State {
   std::optional<Parser> parser;
   Request request;
   bool head_returned = false;
+  // Beast reads a chunk's extensions whole, however long, when they have arrived at once: held to a limit here.
+  std::function<void(std::uint64_t, boost::beast::string_view, boost::system::error_code&)> check_chunk_header =
+      [](std::uint64_t, boost::beast::string_view extensions, boost::system::error_code& error) {
+        if (extensions.size() > kMaxChunkExtensionBytes) error = http::error::bad_chunk_extension;
+      };
   size_t prepared = 0;          // the room prepare() last added
 
   void start() {
     parser.emplace();
     parser->header_limit(static_cast<std::uint32_t>(kMaxHeadBytes));
     parser->body_limit(max_body_bytes);
+    parser->on_chunk_header(check_chunk_header);
     request = Request{};
     head_returned = false;
     empty_line_bytes = 0;
@@ -196,10 +223,16 @@ RequestFramer::Progress RequestFramer::parse() {
     const std::string_view from_here = std::string_view(s.buffer).substr(s.position);
     const size_t used = parser.put(boost::asio::const_buffer(s.buffer.data() + s.position, s.buffer.size() - s.position), error);
     s.position += used;
-    if (error == http::error::need_more) return Progress::need_more;
-    if (error == http::error::bad_version && from_here.find("HTTP/") < from_here.find('\n'))
-      throw HttpError(505, fmt::format("the request line {} names a version other than HTTP/1.0 or 1.1 (this server speaks "
-                                       "HTTP/1.1)", sample(from_here.substr(0, from_here.find_first_of("\r\n")))));
+    if (error == http::error::need_more) {
+      // Beast takes body bytes as they come and holds a head to its limit; what it leaves waiting past that is a
+      // chunk's size line (its extensions) or a trailer growing without end: refused before it costs memory.
+      if (s.buffer.size() - s.position > kMaxHeadBytes)
+        throw parser.is_header_done()
+            ? HttpError(400, fmt::format("a chunk size line or trailer longer than {} bytes", kMaxHeadBytes))
+            : HttpError(431, fmt::format("a request head longer than {} bytes", kMaxHeadBytes));
+      return Progress::need_more;
+    }
+    if (error == http::error::bad_version) throw version_refusal(from_here);
     if (error) throw refusal(error, parser, s.max_body_bytes);
     if (parser.is_header_done() && !s.head_returned) {
       s.head_returned = true;
