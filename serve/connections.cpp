@@ -1,5 +1,6 @@
 #include "serve/connections.h"
 
+#include <malloc.h>
 #include <netdb.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -39,6 +40,7 @@ using namespace std::chrono_literals;
 
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 constexpr size_t kReadBytes = 16 * 1024;  // read at a time: what an idle connection's buffer costs
+constexpr auto kIdleBeforeRelease = 500ms;  // no request in flight this long after answering: memory goes back
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 std::string address_of(const tcp::socket& socket) {
@@ -175,8 +177,11 @@ class Connections::Loop {
   asio::awaitable<Response> answer_on_worker(Request& request, tcp::socket& socket) {
     auto watch = std::make_shared<GoneWatch>(GoneWatch{.client_gone = request.client_gone});
     watch_for_gone(socket, watch);
+    ++in_flight;
+    answered_since_release = true;
     Response response = co_await asio::co_spawn(
         *workers, [this, &request]() -> asio::awaitable<Response> { co_return answer(request); }, asio::use_awaitable);
+    --in_flight;
     watch->active = false;
     error_code ignored;
     socket.cancel(ignored);  // the watch's wait
@@ -193,6 +198,22 @@ class Connections::Loop {
       if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) watch->client_gone->store(true);
       else if (n < 0) watch_for_gone(socket, watch);  // woken for nothing
     });
+  }
+
+  // After a burst, what its answers took goes back to the system once nothing is in flight for a moment: the
+  // caches the server was given (options.release_memory: the tensors' allocator), then malloc's free memory in
+  // every arena (the workers' answers are built in their threads' arenas, which glibc otherwise keeps).
+  asio::awaitable<void> release_memory_when_idle() {
+    while (!stopping) {
+      idle_timer.expires_after(kIdleBeforeRelease);
+      co_await idle_timer.async_wait(kUseTuple);
+      if (stopping || in_flight > 0 || !answered_since_release) continue;
+      answered_since_release = false;
+      asio::post(*workers, [release = options.release_memory] {
+        if (release) release();
+        ::malloc_trim(0);
+      });
+    }
   }
 
   // After a refusal the client may still be sending (a body too large): stop writing, read what is in flight for a
@@ -214,6 +235,7 @@ class Connections::Loop {
   void stop_now() {
     error_code ignored;
     acceptor.close(ignored);
+    idle_timer.cancel();
     for (Open& connection : open)
       if (!connection.busy) connection.stream->cancel();
   }
@@ -224,6 +246,9 @@ class Connections::Loop {
   tcp::acceptor acceptor;
   std::optional<asio::thread_pool> workers;
   std::list<Open> open;  // the loop's thread only
+  asio::steady_timer idle_timer{io};
+  int in_flight = 0;                    // requests being answered (the loop's thread only)
+  bool answered_since_release = false;  // the loop's thread only
   size_t connection_limit = 0;
   std::atomic<bool> stopping = false;
 };
@@ -264,13 +289,24 @@ int Connections::bind() {
   return loop_->acceptor.local_endpoint().port();
 }
 
+// glibc's malloc, set for a server whose answers come in bursts: fixed thresholds (by default a freed large block
+// raises both, until each arena keeps megabytes at its top that malloc_trim does not return), and few arenas
+// (by default eight per core, one per worker that ever ran).
+void set_malloc_for_bursts() {
+  ::mallopt(M_MMAP_THRESHOLD, 512 * 1024);  // larger blocks (answers, bodies) are mapped: freeing returns them
+  ::mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
+  ::mallopt(M_ARENA_MAX, 2);
+}
+
 void Connections::serve() {
   Loop& loop = *loop_;
   if (!loop.acceptor.is_open()) fail("HttpServer::serve: bind() first");
+  set_malloc_for_bursts();
   const size_t descriptors = raise_descriptor_limit();
   loop.connection_limit = std::min(loop.options.max_connections, descriptors > 256 ? descriptors - 128 : descriptors / 2);
   loop.workers.emplace(static_cast<size_t>(loop.options.threads));
   asio::co_spawn(loop.io, loop.accept_loop(), asio::detached);
+  asio::co_spawn(loop.io, loop.release_memory_when_idle(), asio::detached);
   loop.io.run();
   loop.workers->join();
 }

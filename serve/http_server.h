@@ -37,6 +37,9 @@
 //   - with cors_origin set, every answer carries Access-Control-Allow-Origin
 //     and OPTIONS on a route's path is a CORS preflight (204, the methods and
 //     the headers a client may send: Content-Type, Authorization, X-API-Key);
+//   - memory a burst took goes back once nothing is in flight for half a
+//     second (ServerOptions::release_memory, then malloc_trim; malloc is set
+//     for bursts when serve() starts: see serve/connections.cpp);
 //   - answers go out at once (TCP_NODELAY): without it, every answer after the
 //     first on a kept-alive connection waited ~40 ms for the client's delayed ACK.
 // Binds 127.0.0.1 unless told otherwise. stop() (from any thread, e.g. on
@@ -69,6 +72,9 @@ struct ServerOptions {
   std::string api_key;                            // non-empty: the routes that need a key require it
   int rate_limit_per_minute = 0;                  // on routes that need a key (per key, or address); 0: none
   std::string cors_origin;                        // non-empty ("*" or an origin): CORS headers, OPTIONS preflight
+  // Run on a worker once no request has been in flight for half a second after some were answered, before
+  // malloc_trim: a program gives back its own caches here (the tensors' allocator's).
+  std::function<void()> release_memory;
 };
 
 // What a route reads of the body before its handler runs.

@@ -91,6 +91,13 @@ class Server {
     return c;
   }
   int port() const { return port_; }
+  // A memory figure of the server's /proc/PID/status in MB: "VmRSS" (resident now) or "VmHWM" (its peak).
+  double memory_mb(const std::string& field) const {
+    const std::string status = read_file("/proc/" + std::to_string(pid_) + "/status");
+    const size_t at = status.find(field + ":");
+    REQUIRE(at != std::string::npos);
+    return std::stod(status.substr(at + field.size() + 1)) / 1024.0;  // kB
+  }
   std::string out() const { return read_file(dir_ + "/out"); }
   std::string err() const { return read_file(dir_ + "/err"); }
 
@@ -636,4 +643,31 @@ TEST_CASE("translate serve: answers have the shape of LibreTranslate's documente
   const std::string html = pairs[2].first.body["translatedText"];
   CHECK(html.rfind("<p class=\"green\">", 0) == 0);
   CHECK(html.substr(html.size() - 4) == "</p>");
+}
+
+TEST_CASE("translate serve: the memory a burst of large answers took goes back once it is idle") {
+  Server server({"--max-batch", "64", "--max-sentences", "200", "--max-queue", "20000"});
+  const std::vector<std::string> sentences = some_sentences(200);
+  const std::string large = json{{"q", sentences}, {"source", "de"}, {"target", "en"}, {"alternatives", 4}, {"attention", true}}.dump();
+  REQUIRE(post(server, "/translate", large).status == 200);  // the model's and the first answer's memory, before
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  const double before = server.memory_mb("VmRSS");
+  std::vector<std::future<int>> burst;
+  for (int client = 0; client < 16; ++client)
+    burst.push_back(std::async(std::launch::async, [&] {
+      int ok = 0;
+      for (int i = 0; i < 4; ++i) ok += post(server, "/translate", large).status == 200;
+      return ok;
+    }));
+  for (std::future<int>& b : burst) CHECK(b.get() == 4);
+  const double peak = server.memory_mb("VmHWM");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // given back half a second after the last answer
+  double after = server.memory_mb("VmRSS");
+  for (int i = 0; i < 35 && after > 2 * before; ++i) {  // a loaded machine: up to 5 s in all
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    after = server.memory_mb("VmRSS");
+  }
+  MESSAGE("resident MB: before ", before, ", peak ", peak, ", after ", after);
+  REQUIRE(peak > 1.5 * before);  // the burst did take memory (before idle release: 28 MB, peak 93, after 66)
+  CHECK(after <= 2 * before);
 }

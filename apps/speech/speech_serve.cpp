@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "core/grad_mode.h"
+#include "core/host_allocator.h"
 #include "serve/stop_signals.h"
 #include "apps/speech/speech_data.h"
 #include "apps/speech/speech_decode.h"
@@ -221,7 +222,9 @@ class SpeechService {
 
 int run_server(const ServeOptions& options) {
   SpeechService service(options);
-  tg::serve::HttpServer server(options.server);
+  tg::serve::ServerOptions server_options = options.server;
+  server_options.release_memory = [] { tg::host_release_cached(); };  // after a burst, the tensors' cache too
+  tg::serve::HttpServer server(server_options);
   service.add_routes(server);
   tg::serve::serve_until_signal(server, [&](int port) {
     return fmt::format("serving {} on {} (batches of up to {} clips, {} ms wait)", options.checkpoint,

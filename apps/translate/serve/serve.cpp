@@ -6,13 +6,16 @@
 #include "apps/translate/serve/opennmt_api.h"
 #include "apps/translate/serve/serve_page.h"
 #include "apps/translate/serve/translation_service.h"
+#include "core/host_allocator.h"
 #include "serve/stop_signals.h"
 
 namespace tg::translate {
 
 int run_server(const ServeOptions& options) {
   TranslationService service(options);
-  serve::HttpServer server(options.server);
+  serve::ServerOptions server_options = options.server;
+  server_options.release_memory = [] { tg::host_release_cached(); };  // after a burst, the tensors' cache too
+  serve::HttpServer server(server_options);
   add_libretranslate_routes(server, service);
   add_opennmt_routes(server, service);
   server.get_json("/models", [&service] { return service.models(); });
