@@ -4,8 +4,8 @@
 // own for the same search however requests are batched, alternatives and the
 // attention, each bad input and limit with its status and message, the API
 // key, the rate limit, the queue full, and SIGTERM with requests in flight
-// (all answered, exit 0); the language identifier and the HTML splitter on
-// their own. (The HTTP server's own behaviour: tests/test_http_server.cpp.)
+// (all answered, exit 0); the language identifier on its own and its file;
+// the HTML splitter on its own. (The HTTP server's own behaviour: tests/test_http_server.cpp.)
 #include <doctest/doctest.h>
 
 #include <fcntl.h>
@@ -552,6 +552,121 @@ TEST_CASE("language identifier: Multi30k's validation sentences, German and Engl
   CHECK(guesses[0].language == "de");
   CHECK(guesses[0].confidence + guesses[1].confidence == doctest::Approx(100).epsilon(0.002));
   CHECK(tr::LanguageIdentifier().detect("anything").empty());
+}
+
+namespace {
+
+// What LanguageIdentifier::load says of a file holding `text`, or "(loaded)".
+std::string load_error(const std::string& path, const std::string& text) {
+  tg::write_text_file(path, text);
+  try {
+    tr::LanguageIdentifier::load(path);
+  } catch (const tg::Error& e) {
+    return e.what();
+  }
+  return "(loaded)";
+}
+
+// Texts to detect: sentences of both languages, and short or odd ones whose posteriors are not 100 and 0, so
+// that comparing rounded confidences compares more than the winner.
+std::vector<std::string> texts_to_detect() {
+  std::vector<std::string> texts = {"a", "die", "in", "an", "der man", "Hallo!", "Straße", "\xff\xfe", "  ", "1 2 3"};
+  for (const char* language : {"de", "en"}) {
+    std::vector<std::string> val = tg::text::read_lines(fmt::format("{}/val.{}.gz", data_dir(), language));
+    val.resize(std::min<size_t>(val.size(), 100));
+    texts.insert(texts.end(), val.begin(), val.end());
+  }
+  return texts;
+}
+
+}  // namespace
+
+TEST_CASE("language identifier: saved and loaded, it detects exactly as before and saves the same file again") {
+  const std::string dir = temp_dir("langid_round_trip");
+  const tr::LanguageIdentifier learned = tr::learn_language_identifier(data_dir(), 3000);
+  learned.save(dir + "/learned.json");
+  const tr::LanguageIdentifier loaded = tr::LanguageIdentifier::load(dir + "/learned.json");
+  CHECK(loaded.languages() == learned.languages());
+  for (const char* language : {"de", "en"}) CHECK(loaded.sentences(language) == learned.sentences(language));
+  CHECK(learned.sentences("de") > 100);
+  int64_t unsure = 0;
+  for (const std::string& text : texts_to_detect()) {
+    CAPTURE(text);
+    const std::vector<tr::LanguageIdentifier::Guess> before = learned.detect(text), after = loaded.detect(text);
+    REQUIRE(before.size() == 2);
+    REQUIRE(after.size() == before.size());
+    for (size_t i = 0; i < before.size(); ++i) {
+      CHECK(after[i].language == before[i].language);
+      CHECK(after[i].confidence == before[i].confidence);
+    }
+    unsure += before[0].confidence < 99;
+  }
+  CHECK(unsure >= 3);
+  loaded.save(dir + "/loaded.json");
+  CHECK(read_file(dir + "/loaded.json") == read_file(dir + "/learned.json"));
+  CHECK_FALSE(fs::exists(dir + "/loaded.json.tmp"));
+  // The comparisons tell identifiers apart: one learned from fewer lines saves another file and detects otherwise.
+  const tr::LanguageIdentifier fewer = tr::learn_language_identifier(data_dir(), 20);
+  CHECK(fewer.sentences("en") == 20);
+  fewer.save(dir + "/fewer.json");
+  CHECK(read_file(dir + "/fewer.json") != read_file(dir + "/learned.json"));
+  int64_t differing = 0;
+  for (const std::string& text : texts_to_detect())
+    differing += fewer.detect(text).front().confidence != learned.detect(text).front().confidence;
+  CHECK(differing > 0);
+  // One that knows no language is no file any reader takes: refused, nothing written.
+  CHECK_THROWS_AS(tr::LanguageIdentifier().save(dir + "/empty.json"), tg::Error);
+  CHECK_FALSE(fs::exists(dir + "/empty.json"));
+}
+
+TEST_CASE("language identifier: a missing, truncated, foreign or other-version file is refused, naming the file") {
+  const std::string dir = temp_dir("langid_bad");
+  const std::string path = dir + "/language_id.json";
+  tr::learn_language_identifier(data_dir(), 50).save(dir + "/good.json");
+  const std::string good = read_file(dir + "/good.json");
+  CHECK(load_error(path, good) == "(loaded)");
+  const std::string refused = "'" + path + "' is not a language identifier file this build reads: ";
+  const std::string whole =
+      "the whole file: expected a JSON object {\"format\": \"tapegrad.language_identifier\", \"version\": 1, ...}, got ";
+  const std::string head = R"({"format": "tapegrad.language_identifier", "version": 1, "languages": )";
+  std::string newer = good;
+  REQUIRE(newer.find("\"version\":1,") != std::string::npos);
+  newer.replace(newer.find("\"version\":1,"), 12, "\"version\":2,");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"", whole + "an empty file"},
+      {good.substr(0, good.size() / 2), whole + std::to_string(good.size() / 2) + " bytes that end before the JSON does (truncated)"},
+      {std::string("\x89PNG\r\n\x1a\n\0\0\xff", 11), whole + "text that is not JSON (parse error at line 1, column 1"},
+      {"[1, 2]", whole + "a JSON array"},
+      {R"({"format": "tapegrad.shortlist.v1", "version": 1, "languages": {}})",
+       "\"format\": expected \"tapegrad.language_identifier\", got \"tapegrad.shortlist.v1\""},
+      {newer, "\"version\": expected 1, got 2"},
+      {R"({"format": "tapegrad.language_identifier", "languages": {}})",
+       "the document: expected a field \"version\", got none"},
+      {head + "{}}", "\"languages\": expected an object of at least one language, got {}"},
+      {head + R"({"de": {"sentences": 1, "grams": [[], [], []]}}})",
+       "languages.de.grams: expected 4 lists (n = 1 to 4), got [[],[],[]]"},
+      {head + R"({"de": {"sentences": 1, "grams": [[[300, 1]], [], [], []]}}})",
+       "languages.de.grams[0][0]: expected [gram, count]: a gram of 1 byte (0 to 255) above the one before, a count "
+       "of at least 1, got [300,1]"},
+      {head + R"({"de": {"sentences": 1, "grams": [[[66, 1], [65, 1]], [], [], []]}}})",
+       "languages.de.grams[0][1]: expected [gram, count]: a gram of 1 byte (0 to 255) above the one before"},
+      {head + R"({"de": {"sentences": 1, "grams": [[], [], [[65, 0]], []]}}})",
+       "languages.de.grams[2][0]: expected an integer of at least 1, got 0"},
+      {head + R"({"de": {"sentences": -1, "grams": [[], [], [], []]}}})",
+       "languages.de.sentences: expected an integer of at least 0, got -1"},
+      {head + R"({"de": {"grams": [[], [], [], []]}}})", "languages.de: expected a field \"sentences\", got none"},
+  };
+  for (const auto& [text, message] : cases) {
+    CAPTURE(text.substr(0, 100));
+    const std::string error = load_error(path, text);
+    CHECK_MESSAGE(error.find(refused + message) != std::string::npos, error);
+  }
+  try {
+    tr::LanguageIdentifier::load(dir + "/none.json");
+    FAIL("a missing file loaded");
+  } catch (const tg::Error& e) {
+    CHECK(std::string(e.what()) == "cannot read the language identifier '" + dir + "/none.json': No such file or directory");
+  }
 }
 
 TEST_CASE("html text: markup kept as it was, text decoded, script and style are markup, joined back escaped") {

@@ -10,7 +10,6 @@
 #include "apps/translate/shortlist.h"
 #include "apps/translate/translation_checkpoint.h"
 #include "data/text/multi30k_dir.h"
-#include "data/text/corpus.h"
 #include "serve/http_server.h"
 
 namespace tg::translate {
@@ -25,10 +24,7 @@ using serve::HttpError;
 std::unique_ptr<LanguageIdentifier> language_identifier_from(const std::string& data_dir_flag) {
   try {
     const std::string dir = text::find_multi30k_dir(data_dir_flag);
-    auto identifier = std::make_unique<LanguageIdentifier>();
-    for (const char* language : {"de", "en"})
-      identifier->add(language, text::read_lines(fmt::format("{}/train.{}.gz", dir, language)));
-    return identifier;
+    return std::make_unique<LanguageIdentifier>(learn_language_identifier(dir));
   } catch (const Error& e) {
     std::fprintf(stderr, "no language identifier (/detect answers 501; \"source\": \"auto\" reads de): %s\n", e.what());
     return nullptr;
