@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
@@ -220,6 +221,10 @@ LanguageIdentifier LanguageIdentifier::load(const std::string& path) {
     }
   }
   return identifier;
+}
+
+std::string language_identifier_path(const std::string& checkpoint) {
+  return (std::filesystem::path(checkpoint).parent_path() / "language_id.json").string();
 }
 
 LanguageIdentifier learn_language_identifier(const std::string& dir, int64_t limit) {

@@ -3,10 +3,11 @@
 // "source": "auto": naive Bayes over the byte 1- to 4-grams of the
 // lowercased text (padded with a space at each end), add-one smoothed,
 // trained from sentences of each language it is to know. It knows only the
-// languages it was given (translate serve gives it Multi30k's German and
-// English training sides): every text is one of those.
+// languages it was given (translate train gives it the German and English
+// training sides): every text is one of those.
 //
-// The file (save/load), JSON:
+// The file (save/load), JSON, written by `translate train` into the run
+// folder as language_id.json and by `translate langid`:
 //   {"format": "tapegrad.language_identifier",
 //    "version": 1,
 //    "languages": {
@@ -65,6 +66,11 @@ class LanguageIdentifier {
   std::map<std::string, Counts> counts_;
   std::unordered_set<uint32_t> vocabulary_[4];  // the distinct n-grams of all languages, per n
 };
+
+// The identifier's file for a checkpoint: language_id.json in its folder.
+// One per run folder, as every checkpoint of a run (best, last, epoch-N,
+// averages, int8 copies) was trained on the same text.
+std::string language_identifier_path(const std::string& checkpoint);
 
 // Learned from Multi30k's raw German and English training sides in `dir`
 // (train.de.gz, train.en.gz), their first `limit` lines (0: all).
