@@ -1,7 +1,8 @@
 // The `translate` program's pieces (apps/translate): exact checkpoint
 // resumption, checkpoint and input errors, the progress line, the SVG writers,
 // metrics.csv, eval on any parallel files, standard input, non-finite
-// training (the last three also through the program itself). Training runs
+// training (the last three also through the program itself), the language
+// identifier train saves and `translate langid` makes. Training runs
 // use tiny models on the first pairs of Multi30k ($MULTI30K_DIR, else the
 // download cache), or on a small synthetic corpus in the same file
 // layout when the data is not there.
@@ -23,6 +24,7 @@
 
 #include "apps/translate/average.h"
 #include "apps/translate/evaluate.h"
+#include "apps/translate/serve/language_id.h"
 #include "train/progress.h"
 #include "train/run_directory.h"
 #include "io/text_file.h"
@@ -254,8 +256,14 @@ TEST_CASE("translate train: epoch outputs beside the checkpoint") {
   const tr::TrainResult r = tr::train(o, silent());
   CHECK_FALSE(r.stopped);
   CHECK(r.steps == 16);
-  for (const char* f : {"best.safetensors", "last.safetensors", "metrics.csv", "curve.svg"})
+  for (const char* f : {"best.safetensors", "last.safetensors", "metrics.csv", "curve.svg", "language_id.json"})
     CHECK_MESSAGE(fs::exists(dir + "/" + f), f);
+  // The language identifier for translate serve, learned from the training sides the model saw (--limit-train).
+  const tr::LanguageIdentifier identifier = tr::LanguageIdentifier::load(dir + "/language_id.json");
+  CHECK(identifier.languages() == std::vector<std::string>{"de", "en"});
+  CHECK(identifier.sentences("de") == o.settings.limit_train);
+  CHECK(identifier.sentences("en") == o.settings.limit_train);
+  CHECK(identifier.detect("Zwei Hunde spielen im Schnee.").front().language == "de");
   const std::vector<tg::plot::EpochMetrics> m = tr::read_metrics_csv(dir + "/metrics.csv");
   REQUIRE(m.size() == 2);
   CHECK(m[1].epoch == 2);
@@ -952,8 +960,8 @@ TEST_CASE("translate train: a run folder is claimed: a finished run is kept, a s
   // A new run on the folder of a finished one: refused, nothing touched.
   const ProgramRun again = run_program(program, tiny + " --seed 3");
   CHECK(again.status == 1);
-  CHECK(again.err.find("holds a run already (last.safetensors, best.safetensors, metrics.csv, curve.svg); continue it "
-                       "with --resume, replace it with --overwrite") != std::string::npos);
+  CHECK(again.err.find("holds a run already (last.safetensors, best.safetensors, metrics.csv, curve.svg, "
+                       "language_id.json); continue it with --resume, replace it with --overwrite") != std::string::npos);
   CHECK(read_file(dir + "/run/last.safetensors") == last_before);
   CHECK(read_file(dir + "/run/metrics.csv") == metrics_before);
   // --overwrite replaces it, eval's hypotheses beside the old checkpoints included;
@@ -973,7 +981,11 @@ TEST_CASE("translate train: a run folder is claimed: a finished run is kept, a s
     CHECK(second.err.find("another run (pid " + std::to_string(::getpid()) + ") is writing to '" + dir + "/run'") !=
           std::string::npos);
   }
+  // A resumed run keeps the language identifier it has (here one of fewer lines, to tell them apart).
+  tr::learn_language_identifier(data_dir(), 10).save(dir + "/run/language_id.json");
+  const std::string identifier_before = read_file(dir + "/run/language_id.json");
   CHECK(run_program(program, tiny_in(dir + "/run") + " --resume --epochs 2").status == 0);  // released with the holder
+  CHECK(read_file(dir + "/run/language_id.json") == identifier_before);
 
   // A folder that cannot be made is reported before any data is read.
   tg::write_text_file(dir + "/a_file", "x");
@@ -1009,6 +1021,41 @@ TEST_CASE("translate train: a run folder is claimed: a finished run is kept, a s
                 term_out.substr(term_out.size() > 400 ? term_out.size() - 400 : 0));
   CHECK(fs::exists(term_dir + "/last.safetensors"));
   CHECK(tg::load_safetensors(term_dir + "/last.safetensors").metadata.count("train.step") == 1);
+  CHECK(tr::LanguageIdentifier::load(term_dir + "/language_id.json").sentences("de") > 0);  // saved with last, too
+}
+
+TEST_CASE("translate langid: for a checkpoint without one, the file train saves; nothing replaced unasked") {
+  const std::string program = translate_program();
+  if (program.empty()) return;
+  const std::string saved_by_train = tr::language_identifier_path(trained_checkpoint());
+  REQUIRE(fs::exists(saved_by_train));
+  const std::string dir = temp_dir("langid_command");
+  const std::string checkpoint = dir + "/model.safetensors";
+  fs::copy_file(trained_checkpoint(), checkpoint);
+  const std::string beside = "langid --checkpoint '" + checkpoint + "' --data-dir '" + data_dir() + "'";
+  const ProgramRun made = run_program(program, beside);
+  REQUIRE_MESSAGE(made.status == 0, made.err);
+  CHECK(made.out.find("wrote " + dir + "/language_id.json (de from 128 and en from 128 training sentences") == 0);
+  // The checkpoint's --limit-train, read from it: byte for byte what training wrote.
+  CHECK(read_file(dir + "/language_id.json") == read_file(saved_by_train));
+  // Again: refused, the file untouched; --overwrite replaces it.
+  tg::write_text_file(dir + "/language_id.json", "kept");
+  const ProgramRun again = run_program(program, beside);
+  CHECK(again.status == 1);
+  CHECK(again.err.find("--out '" + dir + "/language_id.json' already exists; pass --overwrite") != std::string::npos);
+  CHECK(read_file(dir + "/language_id.json") == "kept");
+  CHECK(run_program(program, beside + " --overwrite").status == 0);
+  CHECK(read_file(dir + "/language_id.json") == read_file(saved_by_train));
+  // --out anywhere, --limit of the lines; the checkpoint itself is never the output.
+  const ProgramRun limited = run_program(program, "langid --out '" + dir + "/ten.json' --limit 10 --data-dir '" + data_dir() + "'");
+  REQUIRE_MESSAGE(limited.status == 0, limited.err);
+  CHECK(tr::LanguageIdentifier::load(dir + "/ten.json").sentences("en") == 10);
+  const ProgramRun onto = run_program(program, beside + " --out '" + checkpoint + "' --overwrite");
+  CHECK(onto.status == 1);
+  CHECK(onto.err.find("--out '" + checkpoint + "' is the --checkpoint file") != std::string::npos);
+  const ProgramRun neither = run_program(program, "langid --data-dir '" + data_dir() + "'");
+  CHECK(neither.status == 1);
+  CHECK(neither.err.find("langid: give --checkpoint (the identifier is written beside it) or --out") != std::string::npos);
 }
 
 TEST_CASE("translate eval and the option parser: inputs are never overwritten, runaway work is refused") {

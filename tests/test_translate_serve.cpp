@@ -4,8 +4,9 @@
 // own for the same search however requests are batched, alternatives and the
 // attention, each bad input and limit with its status and message, the API
 // key, the rate limit, the queue full, and SIGTERM with requests in flight
-// (all answered, exit 0); the language identifier and the HTML splitter on
-// their own. (The HTTP server's own behaviour: tests/test_http_server.cpp.)
+// (all answered, exit 0); the language identifier on its own, its file, and
+// where the server takes it from (beside the model, the corpus, none); the
+// HTML splitter on its own. (The HTTP server's own behaviour: tests/test_http_server.cpp.)
 #include <doctest/doctest.h>
 
 #include <fcntl.h>
@@ -20,6 +21,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <future>
@@ -41,24 +43,36 @@ namespace {
 using nlohmann::json;
 using namespace tiny_translation;
 
+// What a server starts from besides its flags.
+struct ServerStart {
+  std::string checkpoint;          // "": trained_checkpoint()
+  std::vector<std::string> unset;  // environment variables it does not inherit
+};
+
 // `translate serve` started with extra flags on a free port; stopped (SIGTERM) when destroyed.
 class Server {
  public:
-  explicit Server(const std::vector<std::string>& flags) {
+  explicit Server(const std::vector<std::string>& flags, const ServerStart& start = {}) {
     const std::string program = translate_program();
     REQUIRE(!program.empty());
     dir_ = temp_dir("serve_" + std::to_string(counter_++));
-    std::vector<std::string> args = {program, "serve", "--checkpoint", trained_checkpoint(), "--port", "0",
-                                     "--threads", "1"};
+    const std::string checkpoint = start.checkpoint.empty() ? trained_checkpoint() : start.checkpoint;
+    std::vector<std::string> args = {program, "serve", "--checkpoint", checkpoint, "--port", "0", "--threads", "1"};
     args.insert(args.end(), flags.begin(), flags.end());
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
+    std::vector<char*> env;
+    for (char** e = environ; *e != nullptr; ++e)
+      if (std::none_of(start.unset.begin(), start.unset.end(),
+                       [&](const std::string& name) { return std::string(*e).rfind(name + "=", 0) == 0; }))
+        env.push_back(*e);
+    env.push_back(nullptr);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 1, (dir_ + "/out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_addopen(&actions, 2, (dir_ + "/err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    REQUIRE(posix_spawn(&pid_, program.c_str(), &actions, nullptr, argv.data(), environ) == 0);
+    REQUIRE(posix_spawn(&pid_, program.c_str(), &actions, nullptr, argv.data(), env.data()) == 0);
     posix_spawn_file_actions_destroy(&actions);
     const std::regex serving(R"(on http://(?:127\.0\.0\.1|\[::1\]|0\.0\.0\.0):(\d+))");
     for (int i = 0; i < 600 && port_ == 0; ++i) {  // up to a minute to load and bind
@@ -559,6 +573,208 @@ TEST_CASE("language identifier: Multi30k's validation sentences, German and Engl
   CHECK(guesses[0].language == "de");
   CHECK(guesses[0].confidence + guesses[1].confidence == doctest::Approx(100).epsilon(0.002));
   CHECK(tr::LanguageIdentifier().detect("anything").empty());
+}
+
+namespace {
+
+// What LanguageIdentifier::load says of a file holding `text`, or "(loaded)".
+std::string load_error(const std::string& path, const std::string& text) {
+  tg::write_text_file(path, text);
+  try {
+    tr::LanguageIdentifier::load(path);
+  } catch (const tg::Error& e) {
+    return e.what();
+  }
+  return "(loaded)";
+}
+
+// Texts to detect: sentences of both languages, and short or odd ones whose posteriors are not 100 and 0, so
+// that comparing rounded confidences compares more than the winner.
+std::vector<std::string> texts_to_detect() {
+  std::vector<std::string> texts = {"a", "die", "in", "an", "der man", "Hallo!", "Straße", "\xff\xfe", "  ", "1 2 3"};
+  for (const char* language : {"de", "en"}) {
+    std::vector<std::string> val = tg::text::read_lines(fmt::format("{}/val.{}.gz", data_dir(), language));
+    val.resize(std::min<size_t>(val.size(), 100));
+    texts.insert(texts.end(), val.begin(), val.end());
+  }
+  return texts;
+}
+
+}  // namespace
+
+TEST_CASE("language identifier: saved and loaded, it detects exactly as before and saves the same file again") {
+  const std::string dir = temp_dir("langid_round_trip");
+  const tr::LanguageIdentifier learned = tr::learn_language_identifier(data_dir(), 3000);
+  learned.save(dir + "/learned.json");
+  const tr::LanguageIdentifier loaded = tr::LanguageIdentifier::load(dir + "/learned.json");
+  CHECK(loaded.languages() == learned.languages());
+  for (const char* language : {"de", "en"}) CHECK(loaded.sentences(language) == learned.sentences(language));
+  CHECK(learned.sentences("de") > 100);
+  int64_t unsure = 0;
+  for (const std::string& text : texts_to_detect()) {
+    CAPTURE(text);
+    const std::vector<tr::LanguageIdentifier::Guess> before = learned.detect(text), after = loaded.detect(text);
+    REQUIRE(before.size() == 2);
+    REQUIRE(after.size() == before.size());
+    for (size_t i = 0; i < before.size(); ++i) {
+      CHECK(after[i].language == before[i].language);
+      CHECK(after[i].confidence == before[i].confidence);
+    }
+    unsure += before[0].confidence < 99;
+  }
+  CHECK(unsure >= 3);
+  loaded.save(dir + "/loaded.json");
+  CHECK(read_file(dir + "/loaded.json") == read_file(dir + "/learned.json"));
+  CHECK_FALSE(fs::exists(dir + "/loaded.json.tmp"));
+  // The comparisons tell identifiers apart: one learned from fewer lines saves another file and detects otherwise.
+  const tr::LanguageIdentifier fewer = tr::learn_language_identifier(data_dir(), 20);
+  CHECK(fewer.sentences("en") == 20);
+  fewer.save(dir + "/fewer.json");
+  CHECK(read_file(dir + "/fewer.json") != read_file(dir + "/learned.json"));
+  int64_t differing = 0;
+  for (const std::string& text : texts_to_detect())
+    differing += fewer.detect(text).front().confidence != learned.detect(text).front().confidence;
+  CHECK(differing > 0);
+  // One that knows no language is no file any reader takes: refused, nothing written.
+  CHECK_THROWS_AS(tr::LanguageIdentifier().save(dir + "/empty.json"), tg::Error);
+  CHECK_FALSE(fs::exists(dir + "/empty.json"));
+}
+
+TEST_CASE("language identifier: a missing, truncated, foreign or other-version file is refused, naming the file") {
+  const std::string dir = temp_dir("langid_bad");
+  const std::string path = dir + "/language_id.json";
+  tr::learn_language_identifier(data_dir(), 50).save(dir + "/good.json");
+  const std::string good = read_file(dir + "/good.json");
+  CHECK(load_error(path, good) == "(loaded)");
+  const std::string refused = "'" + path + "' is not a language identifier file this build reads: ";
+  const std::string whole =
+      "the whole file: expected a JSON object {\"format\": \"tapegrad.language_identifier\", \"version\": 1, ...}, got ";
+  const std::string head = R"({"format": "tapegrad.language_identifier", "version": 1, "languages": )";
+  std::string newer = good;
+  REQUIRE(newer.find("\"version\":1,") != std::string::npos);
+  newer.replace(newer.find("\"version\":1,"), 12, "\"version\":2,");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"", whole + "an empty file"},
+      {good.substr(0, good.size() / 2), whole + std::to_string(good.size() / 2) + " bytes that end before the JSON does (truncated)"},
+      {std::string("\x89PNG\r\n\x1a\n\0\0\xff", 11), whole + "text that is not JSON (parse error at line 1, column 1"},
+      {"[1, 2]", whole + "a JSON array"},
+      {R"({"format": "tapegrad.shortlist.v1", "version": 1, "languages": {}})",
+       "\"format\": expected \"tapegrad.language_identifier\", got \"tapegrad.shortlist.v1\""},
+      {newer, "\"version\": expected 1, got 2"},
+      {R"({"format": "tapegrad.language_identifier", "languages": {}})",
+       "the document: expected a field \"version\", got none"},
+      {head + "{}}", "\"languages\": expected an object of at least one language, got {}"},
+      {head + R"({"de": {"sentences": 1, "grams": [[], [], []]}}})",
+       "languages.de.grams: expected 4 lists (n = 1 to 4), got [[],[],[]]"},
+      {head + R"({"de": {"sentences": 1, "grams": [[[300, 1]], [], [], []]}}})",
+       "languages.de.grams[0][0]: expected [gram, count]: a gram of 1 byte (0 to 255) above the one before, a count "
+       "of at least 1, got [300,1]"},
+      {head + R"({"de": {"sentences": 1, "grams": [[[66, 1], [65, 1]], [], [], []]}}})",
+       "languages.de.grams[0][1]: expected [gram, count]: a gram of 1 byte (0 to 255) above the one before"},
+      {head + R"({"de": {"sentences": 1, "grams": [[], [], [[65, 0]], []]}}})",
+       "languages.de.grams[2][0]: expected an integer of at least 1, got 0"},
+      {head + R"({"de": {"sentences": -1, "grams": [[], [], [], []]}}})",
+       "languages.de.sentences: expected an integer of at least 0, got -1"},
+      {head + R"({"de": {"grams": [[], [], [], []]}}})", "languages.de: expected a field \"sentences\", got none"},
+  };
+  for (const auto& [text, message] : cases) {
+    CAPTURE(text.substr(0, 100));
+    const std::string error = load_error(path, text);
+    CHECK_MESSAGE(error.find(refused + message) != std::string::npos, error);
+  }
+  try {
+    tr::LanguageIdentifier::load(dir + "/none.json");
+    FAIL("a missing file loaded");
+  } catch (const tg::Error& e) {
+    CHECK(std::string(e.what()) == "cannot read the language identifier '" + dir + "/none.json': No such file or directory");
+  }
+}
+
+TEST_CASE("translate serve: the language identifier saved beside the model answers /detect with no corpus anywhere") {
+  // translate train wrote it into the run folder; here a folder holding only the two, as on a machine without
+  // Multi30k: --data-dir names an empty folder and $MULTI30K_DIR is unset.
+  const std::string saved = tr::language_identifier_path(trained_checkpoint());
+  REQUIRE(fs::exists(saved));
+  const std::string dir = temp_dir("model_only");
+  fs::copy_file(trained_checkpoint(), dir + "/model.safetensors");
+  fs::copy_file(saved, dir + "/language_id.json");
+  Server server({"--data-dir", temp_dir("no_corpus")}, {.checkpoint = dir + "/model.safetensors", .unset = {"MULTI30K_DIR"}});
+  CHECK_MESSAGE(server.err().find("language identifier: " + dir + "/language_id.json (de, en)") != std::string::npos,
+                server.err());
+  const tr::LanguageIdentifier identifier = tr::LanguageIdentifier::load(saved);
+  for (const std::string text : {"Zwei Hunde spielen im Schnee.", "Two dogs play in the snow.", "die", "Hallo!"}) {
+    CAPTURE(text);
+    const Answer answer = post(server, "/detect", json{{"q", text}}.dump());
+    REQUIRE(answer.status == 200);
+    const std::vector<tr::LanguageIdentifier::Guess> expected = identifier.detect(text);
+    REQUIRE(answer.body.size() == expected.size());
+    for (size_t i = 0; i < expected.size(); ++i) {
+      CHECK(answer.body[i]["language"] == expected[i].language);
+      CHECK(answer.body[i]["confidence"].get<double>() == expected[i].confidence);
+    }
+  }
+  CHECK(post(server, "/detect", R"({"q": "Zwei Hunde spielen im Schnee."})").body[0]["language"] == "de");
+  CHECK(post(server, "/detect", R"({"q": "Two dogs play in the snow."})").body[0]["language"] == "en");
+  const Answer automatic = post(server, "/translate", R"({"q": "a man is riding a bike .", "source": "auto", "target": "en"})");
+  REQUIRE(automatic.status == 200);
+  CHECK(automatic.body["detectedLanguage"]["language"] == "en");
+  CHECK(automatic.body["translatedText"] == "a man is riding a bike .");
+}
+
+TEST_CASE("translate serve: with none saved it learns one from the corpus, else /detect says how to make one; a "
+          "broken file stops it") {
+  const std::string dir = temp_dir("model_without_identifier");
+  const std::string checkpoint = dir + "/model.safetensors";
+  fs::copy_file(trained_checkpoint(), checkpoint);
+  const std::string no_corpus = temp_dir("empty_data_dir");
+  {
+    Server learned({"--data-dir", data_dir()}, {.checkpoint = checkpoint});
+    CHECK_MESSAGE(learned.err().find("language identifier: learned from the training text in " + data_dir()) !=
+                      std::string::npos,
+                  learned.err());
+    const Answer answer = post(learned, "/detect", R"({"q": "Zwei Hunde spielen im Schnee."})");
+    REQUIRE(answer.status == 200);
+    CHECK(answer.body[0]["language"] == "de");
+  }
+  {
+    Server none({"--data-dir", no_corpus}, {.checkpoint = checkpoint, .unset = {"MULTI30K_DIR"}});
+    CHECK(none.err().find("no language identifier (/detect answers 501") != std::string::npos);
+    check_error(post(none, "/detect", R"({"q": "Zwei Hunde"})"), 501,
+                "none was saved beside the model (language_id.json) and the server found no Multi30k training text "
+                "to learn one from (--data-dir); `translate langid` makes one");
+    const Answer automatic = post(none, "/translate", R"({"q": "ein hund", "source": "auto", "target": "en"})");
+    REQUIRE(automatic.status == 200);
+    CHECK(automatic.body["detectedLanguage"] == json{{"language", "de"}, {"confidence", 0.0}});
+  }
+  {  // --language-id names a file anywhere
+    Server named({"--data-dir", no_corpus, "--language-id", tr::language_identifier_path(trained_checkpoint())},
+                 {.checkpoint = checkpoint, .unset = {"MULTI30K_DIR"}});
+    CHECK(post(named, "/detect", R"({"q": "Zwei Hunde"})").status == 200);
+  }
+  // A file beside the model that cannot be read is not passed over, nor one that lacks a language of the model:
+  // the server stops at start, naming it.
+  const std::string program = translate_program();
+  REQUIRE(!program.empty());
+  const auto refusal = [&](const std::string& flags) {
+    const int status = std::system(("timeout 60 '" + program + "' serve --checkpoint '" + checkpoint +
+                                    "' --port 0 --threads 1 " + flags + " > /dev/null 2> '" + dir + "/serve.err'").c_str());
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 1);
+    return read_file(dir + "/serve.err");
+  };
+  tg::write_text_file(dir + "/language_id.json", R"({"format": "tapegrad.language_identifier", "version": 2})");
+  const std::string broken = refusal("");
+  CHECK_MESSAGE(broken.find("'" + dir + "/language_id.json' is not a language identifier file this build reads: "
+                            "\"version\": expected 1, got 2; make it again with `translate langid --checkpoint " +
+                            checkpoint + " --data-dir DIR --overwrite`, or remove it") != std::string::npos,
+                broken);
+  tr::LanguageIdentifier german_only;
+  german_only.add("de", {"Zwei Hunde spielen im Schnee."});
+  german_only.save(dir + "/german_only.json");
+  const std::string lacking = refusal("--language-id '" + dir + "/german_only.json'");
+  CHECK_MESSAGE(lacking.find("the language identifier '" + dir + "/german_only.json' knows de; this model translates "
+                             "de to en, so it must know both") != std::string::npos,
+                lacking);
 }
 
 TEST_CASE("html text: markup kept as it was, text decoded, script and style are markup, joined back escaped") {

@@ -25,6 +25,7 @@
 #include "data/text/tokenizer.h"
 #include "apps/translate/evaluate.h"
 #include "apps/translate/int8_checkpoint.h"
+#include "apps/translate/serve/language_id.h"
 #include "io/text_file.h"
 #include "optim/adam.h"
 #include "optim/clip_grad.h"
@@ -393,15 +394,17 @@ class TranslateJob : public train::TrainingJob {
                         : ""};
   }
 
-  // --keep-epochs' copy, and the curve of every epoch so far.
+  // --keep-epochs' copy, the curve of every epoch so far, and the language identifier with the first checkpoint.
   void after_epoch(const train::EpochRecord& record) override {
     if (!ranks_.is_root()) return;
+    save_language_identifier();
     if (options_.keep_epochs)
       save_model_checkpoint(files_.dir + fmt::format("/epoch-{}.safetensors", record.epoch), *model_, info_);
     write_text_file(files_.curve_svg, plot::curve_svg(read_metrics_csv(files_.metrics_csv)));
   }
 
   TrainResult finish(const train::HarnessResult& run) {
+    if (ranks_.is_root()) save_language_identifier();  // a run stopped before its first epoch's end saved last
     TrainResult result;
     result.losses = run.losses;
     result.steps = run.position.step;
@@ -484,6 +487,24 @@ class TranslateJob : public train::TrainingJob {
 
   bool stop_requested() const { return hooks_.stop != nullptr && hooks_.stop->load(); }
 
+  // language_id.json, for translate serve's /detect, learned from the training sides the model was trained on
+  // (their first --limit-train lines). Written once; a resumed run keeps the one it has. The run's files go on
+  // without it when the raw text is missing (a word-vocabulary run reads only the tokenized files).
+  void save_language_identifier() {
+    if (language_identifier_saved_) return;
+    language_identifier_saved_ = true;
+    const std::string path = language_identifier_path(files_.last);
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec)) return;
+    try {
+      const auto start = Clock::now();
+      learn_language_identifier(data_.dir, settings().limit_train).save(path);
+      say(hooks_, "language identifier for translate serve: {} ({:.1f} s)\n", path, seconds_since(start));
+    } catch (const Error& e) {
+      say(hooks_, "no language identifier saved ({}); `translate langid` can make one later\n", e.what());
+    }
+  }
+
   // Clips to --clip (none: undefined) and returns the norm before clipping. On
   // a GPU it is computed and applied there, read later with the loss (each
   // read waits for the device); on the cpu, where a read costs nothing,
@@ -519,6 +540,7 @@ class TranslateJob : public train::TrainingJob {
   int64_t step_ = 0;                        // updates in all (the harness's position, followed)
   std::optional<bool> step_stop_;           // the stop flag agreed with the last step's loss, until read
   double last_loss_ = 0;
+  bool language_identifier_saved_ = false;  // saved, found, or given up on in this run
   MatmulPrecision precision_;
   train::GradScaler scaler_;  // fp16 only; otherwise scale/unscale do nothing and every step steps
   int64_t skipped_steps_ = 0;  // fp16: steps whose gradients overflowed, in this run
@@ -545,9 +567,9 @@ TrainResult train(const TrainOptions& options, const TrainHooks& hooks) {
                             .terminal = hooks.terminal,
                             .out = own_hooks.out,
                             .stop = hooks.stop != nullptr ? hooks.stop : &never_stop(),
-                            // --keep-epochs' files and eval's hypotheses belong to the run too
+                            // --keep-epochs' files, the language identifier and eval's hypotheses belong to the run too
                             .run_files = {"last.safetensors", "best.safetensors", "metrics.csv", "curve.svg",
-                                          "epoch-*.safetensors", "*.hyps.en"}};
+                                          "language_id.json", "epoch-*.safetensors", "*.hyps.en"}};
   train::Harness harness(run);
   TranslateJob job(options, own_hooks, ranks, files);
   harness.set_resume_command(fmt::format("translate train --resume --checkpoint-dir {} --data-dir {} --epochs {}",

@@ -5,7 +5,9 @@
 // forcing, token-level cross entropy, backward, clip the gradient norm, Adam.
 // Every epoch: validation loss, perplexity and greedy BLEU; best.safetensors
 // (model only) when BLEU improves, last.safetensors (model + optimizer +
-// position) always, metrics.csv and curve.svg beside them.
+// position) always, metrics.csv and curve.svg beside them; with the first
+// checkpoint, language_id.json, the language identifier translate serve
+// answers /detect with (serve/language_id.h), learned from the training sides.
 //
 // It runs on the training harness (train/harness.h), as every program that
 // trains: the checkpoint folder is claimed before anything else (locked

@@ -3,7 +3,8 @@
 // tg::translate): the models (Cho, Bahdanau, Transformer, ensembles), greedy
 // and beam search, training on one or several ranks, checkpoints and their
 // averaging, evaluation with BLEU, sentences in and out, and the service
-// behind `translate serve`. examples/translate/main.cpp is its flags.
+// behind `translate serve` with its language identifier.
+// examples/translate/main.cpp is its flags.
 #include "apps/translate/average.h"
 #include "apps/translate/data_parallel.h"
 #include "apps/translate/evaluate.h"
@@ -14,6 +15,7 @@
 #include "apps/translate/models/seq2seq.h"
 #include "apps/translate/models/transformer_model.h"
 #include "apps/translate/search.h"
+#include "apps/translate/serve/language_id.h"
 #include "apps/translate/serve/serve.h"
 #include "apps/translate/shortlist.h"
 #include "apps/translate/step_profile.h"

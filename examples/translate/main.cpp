@@ -11,6 +11,9 @@
 //   translate eval --checkpoint runs/bahdanau/best.safetensors --shortlist runs/bahdanau/best.shortlist
 //   translate quantize --checkpoint runs/bahdanau/best.safetensors     an int8 checkpoint for decoding (a quarter of the size)
 //   translate average runs/b/epoch-8.safetensors runs/b/epoch-9.safetensors --out runs/b/avg.safetensors
+//   translate serve --checkpoint runs/bahdanau/best.safetensors --port 8080   LibreTranslate's and OpenNMT-py's APIs
+//   translate langid --checkpoint runs/b/best.safetensors      the language identifier serve's /detect reads, for a
+//                                                              checkpoint whose folder lacks the one train saves
 //   mpirun -np 4 translate train --model bahdanau --batch-size 256
 //                                4 processes, each a quarter of every batch (docs/distributed.md)
 //
@@ -314,7 +317,8 @@ struct TrainCommand {
                     "Multi30k directory (default: $MULTI30K_DIR, else ~/.cache/tapegrad/multi30k, where "
                     "scripts/get_multi30k.sh puts it)");
     cmd->add_option("--checkpoint-dir", opt.checkpoint_dir,
-                    "where checkpoints and metrics go (default runs/<model>, runs/<model>-lstm with --cell lstm)");
+                    "where checkpoints, metrics and the language identifier for translate serve (language_id.json) "
+                    "go (default runs/<model>, runs/<model>-lstm with --cell lstm)");
     cmd->add_flag("--resume", opt.resume, "continue from <checkpoint-dir>/last.safetensors");
     cmd->add_flag("--overwrite", opt.overwrite,
                   "start afresh in a checkpoint folder that holds a run, removing its checkpoints and metrics "
@@ -574,6 +578,49 @@ struct AverageCommand {
   }
 };
 
+struct LangidCommand {
+  CLI::App* cmd;
+  std::string checkpoint, out_path, data_dir;
+  int64_t limit = -1;  // -1: the checkpoint's --limit-train, else all
+  bool overwrite = false;
+
+  explicit LangidCommand(CLI::App& app) {
+    cmd = app.add_subcommand("langid",
+                             "learn the language identifier that serve answers /detect and \"source\": \"auto\" "
+                             "with (naive Bayes over byte n-grams of Multi30k's German and English training text) "
+                             "and save it; train saves one in every run folder, this makes one for a checkpoint "
+                             "whose folder lacks it");
+    cmd->add_option("--checkpoint", checkpoint,
+                    "the checkpoint it is for: written beside it (language_id.json, where serve looks), learned "
+                    "from the training lines it was trained on (its --limit-train)")
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--out", out_path, "where to write it (default: language_id.json beside --checkpoint)");
+    cmd->add_flag("--overwrite", overwrite, "replace --out if it exists (refused otherwise)");
+    cmd->add_option("--data-dir", data_dir, "Multi30k directory (as for train)");
+    cmd->add_option("--limit", limit,
+                    "learn from the first N training lines of each language (0: all; default: the checkpoint's "
+                    "--limit-train, else all)")
+        ->check(cli_checks::non_negative());
+  }
+
+  int run() {
+    if (checkpoint.empty() && out_path.empty())
+      tg::fail("langid: give --checkpoint (the identifier is written beside it) or --out");
+    if (out_path.empty()) out_path = tr::language_identifier_path(checkpoint);
+    check_output_path("langid", out_path, {{"--checkpoint", checkpoint}}, "the language identifier");
+    cli_checks::check_output_file(out_path, "--out", overwrite);
+    if (limit < 0) limit = checkpoint.empty() ? 0 : tr::read_checkpoint_info(checkpoint).settings.limit_train;
+    const std::string dir = tg::text::find_multi30k_dir(data_dir);
+    const auto start = std::chrono::steady_clock::now();
+    const tr::LanguageIdentifier identifier = tr::learn_language_identifier(dir, limit);
+    identifier.save(out_path);
+    fmt::print("wrote {} (de from {} and en from {} training sentences of {}, {:.1f} s)\n", out_path,
+               identifier.sentences("de"), identifier.sentences("en"), dir,
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    return 0;
+  }
+};
+
 struct ServeCommand {
   CLI::App* cmd;
   tr::ServeOptions options;
@@ -603,9 +650,19 @@ struct ServeCommand {
     cmd->add_option("--model-id", options.model_id, "the model's id in OpenNMT-py's routes (/translator/...)")
         ->check(cli_checks::between(0, 1e9))
         ->capture_default_str();
+    cmd->add_option("--language-id", options.language_id,
+                    "the language identifier for /detect and \"source\": \"auto\", a file saved by train or "
+                    "langid (default: language_id.json beside the checkpoint)")
+        ->check(CLI::ExistingFile);
     cmd->add_option("--data-dir", options.data_dir,
-                    "Multi30k, whose German and English training text teaches the language identifier of /detect "
-                    "and \"source\": \"auto\" (default: $MULTI30K_DIR, then the download cache)");
+                    "Multi30k, whose German and English training text teaches the language identifier at start when "
+                    "none is saved beside the checkpoint (default: $MULTI30K_DIR, then the download cache)");
+    cmd->footer(
+        "The language identifier (/detect, \"source\": \"auto\") is --language-id's file; else language_id.json "
+        "beside the (first) checkpoint that has one, which train writes in its run folder and `translate langid "
+        "--checkpoint FILE` makes for a checkpoint without one; else learned at start from Multi30k's training text "
+        "(--data-dir); else there is none: /detect answers 501 and \"auto\" reads German. Which one is said on "
+        "standard error at start.");
     run.add_to(cmd);
   }
 
@@ -634,6 +691,7 @@ int main(int argc, char** argv) {
   QuantizeCommand quantize(app);
   AverageCommand average(app);
   ServeCommand serve(app, run);
+  LangidCommand langid(app);
   if (const std::string unknown = cli_checks::unknown_command(app, argc, argv); !unknown.empty()) {
     fmt::print(stderr, "{}\n", unknown);
     return 2;
@@ -654,6 +712,7 @@ int main(int argc, char** argv) {
     if (*quantize.cmd) return quantize.run();
     if (*average.cmd) return average.run();
     if (*serve.cmd) return serve.run(device);
+    if (*langid.cmd) return langid.run();
     return 0;
   });
 }

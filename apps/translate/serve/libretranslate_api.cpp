@@ -144,7 +144,9 @@ class LibreTranslateApi {
   json detect(const json& body) {
     const LanguageIdentifier* identifier = service_.language_identifier();
     if (!identifier)
-      throw HttpError(501, "no language identifier: the server found no Multi30k training text to learn it from (--data-dir)");
+      throw HttpError(501, "no language identifier: none was saved beside the model (language_id.json) and the server "
+                           "found no Multi30k training text to learn one from (--data-dir); `translate langid` "
+                           "makes one");
     const std::string text = parse_detect(body);
     if (const int64_t characters = utf8_characters(text); characters > service_.options().max_characters)
       throw HttpError(400, fmt::format("{} characters to detect; the limit is {} (--max-characters)", characters,

@@ -42,7 +42,10 @@ struct ServeOptions {
   int64_t max_sentences = 64;     // per request
   int64_t max_characters = 50000; // per request, all sentences, counted before tokenizing
   int64_t model_id = 0;           // in OpenNMT-py's routes
-  std::string data_dir;           // Multi30k, for the language identifier ("" : $MULTI30K_DIR, then the cache)
+  // The language identifier: this file (saved by translate train or translate langid); "": language_id.json
+  // beside the checkpoints, else one learned from Multi30k in data_dir ("": $MULTI30K_DIR, then the cache).
+  std::string language_id;
+  std::string data_dir;
 };
 
 // Loads the model, binds, prints "serving ... on http://host:port", answers

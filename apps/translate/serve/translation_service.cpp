@@ -1,6 +1,7 @@
 #include "apps/translate/serve/translation_service.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -10,7 +11,6 @@
 #include "apps/translate/shortlist.h"
 #include "apps/translate/translation_checkpoint.h"
 #include "data/text/multi30k_dir.h"
-#include "data/text/corpus.h"
 #include "serve/http_server.h"
 
 namespace tg::translate {
@@ -20,17 +20,53 @@ namespace {
 using nlohmann::json;
 using serve::HttpError;
 
-// Taught from Multi30k's German and English training sides (raw text, as users type it); nullptr when the
-// data is not found, said on stderr.
-std::unique_ptr<LanguageIdentifier> language_identifier_from(const std::string& data_dir_flag) {
+// The language identifier, from the first place that has one: --language-id's file; language_id.json beside a
+// checkpoint (saved by translate train or translate langid); learned from Multi30k's training text; none
+// (/detect answers 501). Which, said on stderr. A file that is there but unreadable stops the server rather than
+// be passed over: the user saved it to be used.
+std::unique_ptr<LanguageIdentifier> find_language_identifier(const ServeOptions& options) {
+  std::string path = options.language_id;
+  std::string beside = options.checkpoints.front();  // the checkpoint whose folder holds it, or should
+  std::error_code ec;
+  for (const std::string& checkpoint : options.checkpoints)
+    if (path.empty() && std::filesystem::exists(language_identifier_path(checkpoint), ec)) {
+      path = language_identifier_path(checkpoint);
+      beside = checkpoint;
+    }
+  const auto remake = [&](const std::string& data_dir) {
+    return fmt::format("translate langid --checkpoint {} --data-dir {}", beside, data_dir);
+  };
+  if (!path.empty()) {
+    LanguageIdentifier loaded;
+    try {
+      loaded = LanguageIdentifier::load(path);
+    } catch (const Error& e) {
+      if (!options.language_id.empty())
+        fail("{}; make it again with `translate langid --out {} --data-dir DIR --overwrite`", e.what(), path);
+      fail("{}; make it again with `{} --overwrite`, or remove it to serve without it", e.what(), remake("DIR"));
+    }
+    const std::vector<std::string> languages = loaded.languages();
+    for (const char* needed : {TranslationService::kSource, TranslationService::kTarget})
+      if (std::find(languages.begin(), languages.end(), needed) == languages.end())
+        fail("the language identifier '{}' knows {}; this model translates {} to {}, so it must know both",
+             path, fmt::join(languages, " and "), TranslationService::kSource, TranslationService::kTarget);
+    fmt::print(stderr, "language identifier: {} ({})\n", path, fmt::join(languages, ", "));
+    return std::make_unique<LanguageIdentifier>(std::move(loaded));
+  }
   try {
-    const std::string dir = text::find_multi30k_dir(data_dir_flag);
-    auto identifier = std::make_unique<LanguageIdentifier>();
-    for (const char* language : {"de", "en"})
-      identifier->add(language, text::read_lines(fmt::format("{}/train.{}.gz", dir, language)));
-    return identifier;
+    const std::string dir = text::find_multi30k_dir(options.data_dir);
+    auto learned = std::make_unique<LanguageIdentifier>(learn_language_identifier(dir));
+    fmt::print(stderr,
+               "language identifier: learned from the training text in {} (none saved beside the model; `{}` saves "
+               "one there)\n",
+               dir, remake(dir));
+    return learned;
   } catch (const Error& e) {
-    std::fprintf(stderr, "no language identifier (/detect answers 501; \"source\": \"auto\" reads de): %s\n", e.what());
+    fmt::print(stderr,
+               "no language identifier (/detect answers 501; \"source\": \"auto\" reads {}): none beside the model "
+               "({}) and no training text to learn one from: {}; `{}` makes one, on a machine with Multi30k\n",
+               TranslationService::kSource, language_identifier_path(options.checkpoints.front()), e.what(),
+               remake("DIR"));
     return nullptr;
   }
 }
@@ -69,7 +105,7 @@ json attention_json(const Translation& t) {
 TranslationService::TranslationService(const ServeOptions& o)
     : options_(o),
       translator_(load_translators(o.checkpoints, o.device)),
-      identifier_(language_identifier_from(o.data_dir)),
+      identifier_(find_language_identifier(o)),
       queue_([this](const std::vector<SentenceJob>& jobs) { return run_batch(jobs); }, o.batching) {
   if (o.quantize == "int8") decode_with_int8_weights(translator_);
   if (!o.shortlist.empty()) use_shortlist_file(translator_, o.shortlist);

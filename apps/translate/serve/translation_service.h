@@ -40,7 +40,8 @@ class TranslationService {
   static constexpr const char* kTarget = "en";
   const ServeOptions& options() const { return options_; }
   bool has_attention() const { return has_attention_; }
-  // nullptr when no training text was found to teach it (said on stderr at start).
+  // nullptr when none was saved beside the model and no training text was found to learn one from (said on
+  // stderr at start).
   const LanguageIdentifier* language_identifier() const { return identifier_.get(); }
   // GET /models: made once (it reads every checkpoint's metadata).
   const nlohmann::json& models() const { return models_; }
