@@ -25,7 +25,7 @@ struct Wording {
   const char* api_key_help;
 };
 
-// --host --port --api-key --max-batch --max-wait-ms --max-queue
+// --host --port --api-key --max-batch --max-wait-ms --max-queue --max-client-queue
 // --max-body-bytes --max-response-bytes --request-timeout --cors --rate-limit --connections --http-threads, written straight into
 // `server` and `batching` (which must outlive the parse).
 inline void add_to(CLI::App* cmd, tg::serve::ServerOptions& server, tg::serve::BatchOptions& batching,
@@ -47,6 +47,12 @@ inline void add_to(CLI::App* cmd, tg::serve::ServerOptions& server, tg::serve::B
   cmd->add_option("--max-queue", batching.max_queue,
                   fmt::format("{} waiting at most (503 with Retry-After beyond)", wording.items))
       ->check(between(1, wording.max_queue_limit))
+      ->capture_default_str();
+  cmd->add_option("--max-client-queue", batching.max_client_queue,
+                  fmt::format("{} one client (address) may have waiting at most (503 with Retry-After beyond; 0: "
+                              "--max-queue)",
+                              wording.items))
+      ->check(between(0, wording.max_queue_limit))
       ->capture_default_str();
   cmd->add_option("--max-body-bytes", server.max_body_bytes, "refuse larger request bodies (413)")
       ->check(between(64, 1e9))

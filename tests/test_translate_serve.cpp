@@ -3,10 +3,12 @@
 // and OpenNMT-py's APIs in each body type, answers equal to the translator's
 // own for the same search however requests are batched, alternatives and the
 // attention, each bad input and limit with its status and message, the API
-// key, the rate limit, the queue full, and SIGTERM with requests in flight
-// (all answered, exit 0); the language identifier on its own, its file, and
-// where the server takes it from (beside the model, the corpus, none); the
-// HTML splitter on its own. (The HTTP server's own behaviour: tests/test_http_server.cpp.)
+// key, the rate limit, the queue full, a client gone before its batch (its
+// sentences never decoded), SIGTERM with requests in flight (all answered,
+// exit 0), memory given back after a burst; the language identifier on its
+// own, its file, and where the server takes it from (beside the model, the
+// corpus, none); the HTML splitter on its own. (The HTTP server's own
+// behaviour: tests/test_http_server.cpp and test_http_hostile.cpp.)
 #include <doctest/doctest.h>
 
 #include <fcntl.h>
@@ -364,6 +366,15 @@ TEST_CASE("translate serve: the API key, the queue full") {
     CHECK(too_large.retry_after.empty());
     CHECK(post(server, "/translate", "{\"q\": \"ein hund\"}").status == 200);
   }
+  {
+    // Likewise for one client's share (the tests' requests all come from one address).
+    Server server({"--max-client-queue", "1"});
+    const Answer too_large =
+        post(server, "/translator/translate", "[{\"src\": \"ein hund\"}, {\"src\": \"eine katze\"}]");
+    check_error(too_large, 413, "this request has 2 items; one client may have at most 1 waiting (--max-client-queue)");
+    CHECK(too_large.retry_after.empty());
+    CHECK(post(server, "/translator/translate", "[{\"src\": \"ein hund\"}]").status == 200);
+  }
 }
 
 TEST_CASE("translate serve: hostile requests: deep nesting, conflicting Content-Length") {
@@ -398,6 +409,28 @@ TEST_CASE("translate serve: SIGTERM answers the requests in flight, then exits 0
   for (std::future<Answer>& a : answers) CHECK(a.get().status == 200);
   CHECK(status.get() == 0);
   CHECK(server.err().find("SIGTERM: finishing the requests in flight") != std::string::npos);
+}
+
+TEST_CASE("translate serve: a client gone before its batch is formed: its sentences are dropped, never decoded") {
+  Server server({"--max-wait-ms", "3000"});
+  auto health = [&](const char* field) { return get(server, "/health").body[field].get<int64_t>(); };
+  const int64_t batches = health("batches");
+  const std::string body = json{{"q", some_sentences(3)}}.dump();
+  const std::string request = fmt::format(
+      "POST /translate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{}",
+      body.size(), body);
+  const int fd = connect_to(server);
+  REQUIRE(send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size()));
+  for (int i = 0; i < 100 && health("waiting_sentences") < 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  REQUIRE(health("waiting_sentences") == 3);  // queued, waiting up to 3 s for others to join
+  const linger reset{1, 0};
+  setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+  close(fd);  // a reset
+  for (int i = 0; i < 200 && health("waiting_sentences") > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK(health("waiting_sentences") == 0);
+  CHECK(health("batches") == batches);  // dropped when their batch would have been formed
+  CHECK(post(server, "/translate", "{\"q\": \"ein hund\"}").status == 200);
+  CHECK(health("batches") == batches + 1);
 }
 
 TEST_CASE("translate serve: SIGHUP stops it as SIGTERM does; an IPv6 host in brackets; a warning beyond loopback") {

@@ -93,14 +93,14 @@ class SpeechService {
     using tg::serve::Request;
     const tg::serve::RouteOptions raw_audio{.body = tg::serve::BodyRead::raw, .needs_key = true};
     server.route("POST", "/transcribe", [this](const Request& r, const BodyFields&) {
-      return tg::serve::json_response(transcribe_json(r.body, false));
+      return tg::serve::json_response(transcribe_json(r, false));
     }, raw_audio);
     server.route("POST", "/transcribe/spectrogram", [this](const Request& r, const BodyFields&) {
-      return tg::serve::json_response(transcribe_json(r.body, true));
+      return tg::serve::json_response(transcribe_json(r, true));
     }, raw_audio);
     // OpenAI's API: every /v1 route needs the key (Authorization: Bearer) when one is set.
     server.route("POST", "/v1/audio/transcriptions",
-                 [this](const Request&, const BodyFields& b) { return openai_transcription(b); },
+                 [this](const Request& r, const BodyFields& b) { return openai_transcription(r, b); },
                  {.body = tg::serve::BodyRead::json_or_form, .needs_key = true});
     server.route("GET", "/v1/models", [this](const Request&, const BodyFields&) {
       return tg::serve::json_response({{"object", "list"}, {"data", json::array({{{"id", model_name()}, {"object", "model"},
@@ -149,21 +149,23 @@ class SpeechService {
     return out;
   }
 
-  // The clip's transcript (waits for its batch); the features when asked for.
-  Transcript transcribe(const std::string& audio, tg::Tensor* features = nullptr) {
+  // The clip's transcript (waits for its batch, where `request`'s client takes turns with the others and the
+  // clip is dropped once it has gone); the features when asked for.
+  Transcript transcribe(const std::string& audio, const tg::serve::Request& request, tg::Tensor* features = nullptr) {
     if (audio.empty()) throw HttpError(400, "the body is empty: send a clip (WAV, FLAC, Ogg, ... at any rate)");
     const Clip heard = clip_of_bytes(audio, options_.max_seconds);
     Utterance clip;  // features only: no path, text or labels
     clip.features = heard.features;
     if (features) *features = clip.features;
-    Transcript t = queue_.submit({clip}).get().front();
+    Transcript t = queue_.submit({clip}, request.remote_address, request.client_gone).get().front();
     t.seconds = heard.seconds;  // the audio's length, not its frames' count x 10 ms
     return t;
   }
 
-  json transcribe_json(const std::string& body, bool with_spectrogram) {
+  // The body is the clip.
+  json transcribe_json(const tg::serve::Request& request, bool with_spectrogram) {
     tg::Tensor features;
-    const Transcript t = transcribe(body, &features);
+    const Transcript t = transcribe(request.body, request, &features);
     json segments = json::array();
     for (const TimedChar& c : t.chars) segments.push_back({{"char", std::string(1, c.c)}, {"time", c.time}});
     json answer = {{"text", t.text}, {"seconds", t.seconds}, {"segments", segments}};
@@ -176,7 +178,7 @@ class SpeechService {
 
   // OpenAI's POST /v1/audio/transcriptions: multipart with file, model, language, response_format,
   // timestamp_granularities[]; prompt and temperature are read and have no effect here.
-  tg::serve::Response openai_transcription(const tg::serve::BodyFields& body) {
+  tg::serve::Response openai_transcription(const tg::serve::Request& request, const tg::serve::BodyFields& body) {
     const tg::serve::FormPart* file = body.file("file");
     if (!file) throw HttpError(400, "missing the file: a multipart part named file, with a filename");
     const json& fields = body.fields;
@@ -202,7 +204,7 @@ class SpeechService {
                                              g.dump(-1, ' ', false, json::error_handler_t::replace)));
           want_words = want_words || g == "word";
         }
-    const Transcript t = transcribe(file->value);
+    const Transcript t = transcribe(file->value, request);
     const std::vector<TimedSpan> words = words_of(t.chars, kSecondsPerOutputFrame);
     const std::vector<TimedSpan> segments = segments_of(words);
     tg::serve::Response r;

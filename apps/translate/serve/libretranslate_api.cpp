@@ -70,7 +70,7 @@ class LibreTranslateApi {
  public:
   explicit LibreTranslateApi(TranslationService& service) : service_(service) {}
 
-  json translate(const json& body) {
+  json translate(const serve::Request& http_request, const json& body) {
     const LibreRequest request = parse_libretranslate(body, service_.options().beam);
     if (request.texts.empty()) throw HttpError(400, "Invalid request: q holds no text");
     service_.check_limits(request.texts);
@@ -108,7 +108,8 @@ class LibreTranslateApi {
     std::vector<Translation> out;
     if (!segments.empty()) {
       try {
-        out = service_.translate(segments, "q", request.alternatives + 1, request.attention && !request.html);
+        out = service_.translate(segments, "q", request.alternatives + 1, request.attention && !request.html,
+                                 http_request);
       } catch (const HttpError& e) {  // "q N ...": N counts the pieces sent to translate; say which text it is
         throw HttpError(e.status(), renumbered(e.what(), places));
       }
@@ -211,7 +212,7 @@ class LibreTranslateApi {
       for (size_t start = 0; start < lines.size(); start += group) {
         const std::vector<std::string> part(lines.begin() + static_cast<std::ptrdiff_t>(start),
                                             lines.begin() + static_cast<std::ptrdiff_t>(std::min(lines.size(), start + group)));
-        const std::vector<Translation> out = service_.translate(part, "file line", 1, false);
+        const std::vector<Translation> out = service_.translate(part, "file line", 1, false, request);
         for (size_t i = 0; i < out.size(); ++i) lines[start + i] = out[i].text;
       }
     }
@@ -268,7 +269,8 @@ void add_libretranslate_routes(serve::HttpServer& server, TranslationService& se
   const serve::RouteOptions metered{.body = serve::BodyRead::json_or_form, .needs_key = true};
   using serve::BodyFields;
   using serve::Request;
-  server.route("POST", "/translate", [api](const Request&, const BodyFields& b) { return serve::json_response(api->translate(b.fields)); },
+  server.route("POST", "/translate",
+               [api](const Request& r, const BodyFields& b) { return serve::json_response(api->translate(r, b.fields)); },
                metered);
   server.route("POST", "/detect", [api](const Request&, const BodyFields& b) { return serve::json_response(api->detect(b.fields)); },
                metered);

@@ -9,10 +9,12 @@ namespace tg::translate {
 using nlohmann::json;
 
 void add_opennmt_routes(serve::HttpServer& server, TranslationService& service) {
-  server.post_json("/translator/translate", [&service](const json& body) {
+  // route, not post_json: the batch queue needs the request's client address and whether the client has gone.
+  auto translate = [&service](const serve::Request& http_request, const serve::BodyFields& body) {
     const ServeOptions& options = service.options();
-    const OpenNmtRequest request = parse_opennmt(body, options.beam, options.model_id);
-    const std::vector<Translation> out = service.translate(request.texts, "src", request.n_best, request.align);
+    const OpenNmtRequest request = parse_opennmt(body.fields, options.beam, options.model_id);
+    const std::vector<Translation> out =
+        service.translate(request.texts, "src", request.n_best, request.align, http_request);
     json results = json::array();
     for (size_t i = 0; i < out.size(); ++i) {
       const Translation& t = out[i];
@@ -22,8 +24,9 @@ void add_opennmt_routes(serve::HttpServer& server, TranslationService& service) 
       for (const Alternative& a : t.alternatives)
         results.push_back({{"src", request.texts[i]}, {"tgt", a.text}, {"n_best", request.n_best}, {"pred_score", a.score}});
     }
-    return json::array({results});
-  });
+    return serve::json_response(json::array({results}));
+  };
+  server.route("POST", "/translator/translate", translate, {.body = serve::BodyRead::json, .needs_key = true});
   server.get_json("/translator/models", [&service] {
     const ServeOptions& options = service.options();
     json files = json::array();

@@ -134,7 +134,7 @@ std::vector<Translation> TranslationService::run_batch(const std::vector<Sentenc
 }
 
 std::vector<Translation> TranslationService::translate(const std::vector<std::string>& texts, const char* what,
-                                                       int64_t n_best, bool attention) {
+                                                       int64_t n_best, bool attention, const serve::Request& request) {
   if (texts.empty()) throw HttpError(400, fmt::format("\"{}\" holds no sentence", what));
   check_limits(texts);
   std::vector<std::vector<std::string>> sources;
@@ -145,7 +145,7 @@ std::vector<Translation> TranslationService::translate(const std::vector<std::st
   }
   std::vector<SentenceJob> jobs;
   for (std::vector<std::string>& tokens : sources) jobs.push_back({std::move(tokens), n_best, attention});
-  return queue_.submit(std::move(jobs)).get();
+  return queue_.submit(std::move(jobs), request.remote_address, request.client_gone).get();
 }
 
 void TranslationService::check_limits(const std::vector<std::string>& texts) const {

@@ -29,10 +29,12 @@ class TranslationService {
  public:
   explicit TranslationService(const ServeOptions& options);
 
-  // Checked, tokenized and decoded (waits for the batch queue); `what` names
-  // the field in messages. Throws serve::HttpError 400 past a limit.
+  // Checked, tokenized and decoded (waits for the batch queue, where `request`'s
+  // client takes turns with the others and its sentences are dropped once it has
+  // gone); `what` names the field in messages. Throws serve::HttpError 400 past a
+  // limit, serve::Cancelled when the client has gone.
   std::vector<Translation> translate(const std::vector<std::string>& texts, const char* what, int64_t n_best,
-                                     bool attention);
+                                     bool attention, const serve::Request& request);
   // The request-wide limits (sentences, characters) on a request's texts, before any is chosen to translate.
   void check_limits(const std::vector<std::string>& texts) const;
 
