@@ -8,11 +8,20 @@
 //   serve_load clients=64 requests=20000 errors=0 items=60012 seconds=.. items_per_s=..  (items: sentences or clips)
 //     p50_ms=.. p95_ms=.. p99_ms=.. rss_first_mb=.. rss_last_mb=..
 //
-// bench/serve_load.sh starts the server, runs this at 1, 16 and 64 clients
-// and the offline `translate eval` of the same sentences to compare.
+// bench/serve_load.sh starts the server, runs this at 1, 16, 64 and 256
+// clients and the offline `translate eval` of the same sentences to compare.
+// --idle-connections N holds N more connections open meanwhile that never
+// send a byte, reconnecting each one the server closes (as the idle clients
+// of a starvation attempt would).
 // With --wav-dir, each request is instead one clip of that folder (a seeded
 // draw) sent as the body of POST /transcribe to `speech serve`.
 #include <httplib.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -50,6 +59,39 @@ double percentile(std::vector<double> values, double p) {
   return values[i];
 }
 
+// A connection to host:port that sends nothing, or -1.
+int idle_connection(const std::string& host, int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  ::inet_pton(AF_INET, host.c_str(), &address.sin_addr);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) return fd;
+  ::close(fd);
+  return -1;
+}
+
+// Holds `count` idle connections open until `done`, reconnecting those the server closes; counts the reconnections.
+void hold_idle_connections(const std::string& host, int port, int count, const std::atomic<bool>& done,
+                           std::atomic<int64_t>& reconnections) {
+  std::vector<pollfd> fds;
+  for (int i = 0; i < count; ++i) fds.push_back({idle_connection(host, port), POLLIN, 0});
+  while (!done) {
+    ::poll(fds.data(), fds.size(), 50);
+    for (pollfd& p : fds) {
+      if (p.fd >= 0 && p.revents == 0) continue;
+      char byte;
+      if (p.fd >= 0 && ::recv(p.fd, &byte, 1, MSG_DONTWAIT) > 0) continue;  // never expected: the server sends first
+      if (p.fd >= 0) ::close(p.fd);
+      p.fd = idle_connection(host, port);
+      p.revents = 0;
+      ++reconnections;
+    }
+  }
+  for (const pollfd& p : fds)
+    if (p.fd >= 0) ::close(p.fd);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -66,6 +108,9 @@ int main(int argc, char** argv) {
   app.add_option("--requests", requests)->capture_default_str();
   app.add_option("--server-pid", server_pid, "read its resident memory");
   app.add_option("--seed", seed)->capture_default_str();
+  int idle_connections = 0;
+  app.add_option("--idle-connections", idle_connections, "connections held open meanwhile that send nothing")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   if (text_path.empty() == wav_dir.empty()) {
@@ -82,6 +127,13 @@ int main(int argc, char** argv) {
   if (!wav_dir.empty() && clips.empty()) {
     fmt::print(stderr, "bench_serve_load: no .wav files in {}\n", wav_dir);
     return 2;
+  }
+  std::atomic<bool> finished = false;
+  std::atomic<int64_t> reconnections = 0;
+  std::thread idle_holder;
+  if (idle_connections > 0) {
+    idle_holder = std::thread(hold_idle_connections, host, port, idle_connections, std::cref(finished), std::ref(reconnections));
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // open before the first request
   }
   std::atomic<int64_t> next = 0, errors = 0, sentences = 0, done = 0;
   std::mutex mutex;
@@ -127,10 +179,12 @@ int main(int argc, char** argv) {
       latencies_ms.insert(latencies_ms.end(), mine.begin(), mine.end());
     });
   for (std::thread& t : threads) t.join();
+  finished = true;
+  if (idle_holder.joinable()) idle_holder.join();
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  fmt::print("serve_load clients={} requests={} errors={} items={} seconds={:.2f} items_per_s={:.1f} p50_ms={:.1f} "
+  fmt::print("serve_load clients={} idle={} idle_reconnections={} requests={} errors={} items={} seconds={:.2f} items_per_s={:.1f} p50_ms={:.1f} "
              "p95_ms={:.1f} p99_ms={:.1f} rss_first_mb={:.1f} rss_last_mb={:.1f}\n",
-             clients, requests, errors.load(), sentences.load(), seconds, static_cast<double>(sentences) / seconds,
+             clients, idle_connections, reconnections.load(), requests, errors.load(), sentences.load(), seconds, static_cast<double>(sentences) / seconds,
              percentile(latencies_ms, 50), percentile(latencies_ms, 95), percentile(latencies_ms, 99), rss_first,
              server_pid > 0 ? rss_mb(server_pid) : 0.0);
   if (!first_error.empty()) fmt::print(stderr, "first error: {}\n", first_error);

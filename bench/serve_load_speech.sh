@@ -28,7 +28,7 @@ echo "== offline: speech eval of the ${CLIPS:-100} test clips, greedy, $threads 
   --threads "$threads" | tee "$work/offline.log" | head -1
 read -r clips offline_seconds < <(sed -n 's/^test (\([0-9]*\) utterances, \([0-9.]*\) s).*/\1 \2/p' "$work/offline.log")
 offline_rate=$(python3 -c "print(round($clips / $offline_seconds, 2))")
-"$build/examples/speech" serve --checkpoint "$checkpoint" --threads "$threads" --port "$port" --connections 80 \
+"$build/examples/speech" serve --checkpoint "$checkpoint" --threads "$threads" --port "$port" --http-threads 80 \
   --max-queue 100000 --max-batch "${MAX_BATCH:-16}" >"$work/server.log" 2>&1 &
 server=$!
 for _ in $(seq 100); do grep -q "serving" "$work/server.log" && break; sleep 0.2; done

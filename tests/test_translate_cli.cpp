@@ -486,7 +486,7 @@ TEST_CASE("translate: a trained checkpoint translates and draws its attention") 
   const std::string unknown_svg = tr::translation_attention_svg(tr::translate_tokens(translator, unknown[0], 1, 1.0), translator);
   CHECK(unknown_svg.find(">&lt;unk&gt; (quxlingen)<") != std::string::npos);
   CHECK(unknown_svg.find(">mann<") != std::string::npos);
-  CHECK(svg.find(">" + tg::text::unescape_moses(greedy.target_tokens[0]) + "<") != std::string::npos);
+  CHECK(svg.find(std::string(">").append(tg::text::unescape_moses(greedy.target_tokens[0])).append("<")) != std::string::npos);
   // Beam 1 is greedy; a wider beam also gives a translation.
   CHECK(tr::translate_tokens(translator, sources[0], 3, 1.0).text.size() > 0);
 
