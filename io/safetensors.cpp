@@ -1,6 +1,7 @@
 #include "io/safetensors.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,7 +9,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
+#include <functional>
 #include <tuple>
 
 #include "io/crc32.h"
@@ -530,23 +531,30 @@ const Tensor* SafetensorsContents::find(const std::string& name) const {
   return nullptr;
 }
 
-SafetensorsContents parse_safetensors(std::string_view bytes, const std::string& source) {
-  if (bytes.size() < 8)
-    fail("safetensors \"{}\": the file is {} bytes, shorter than the 8-byte header length", source, bytes.size());
-  const uint64_t header_size = read_u64_le(bytes);
-  if (header_size > bytes.size() - 8)
-    fail("safetensors \"{}\": the header length is {} bytes but only {} bytes follow it", source, header_size,
-         bytes.size() - 8);
+namespace {
+
+// What a file's header says, checked against the data's size: its metadata and its tensors' places, in file order.
+struct Layout {
+  std::map<std::string, std::string> metadata;
+  std::vector<Entry> entries;
+};
+
+// The header length from the file's first 8 bytes, checked against the file's `size`.
+uint64_t header_length(std::string_view first8, uint64_t size, const std::string& source) {
+  if (size < 8) fail("safetensors \"{}\": the file is {} bytes, shorter than the 8-byte header length", source, size);
+  const uint64_t header_size = read_u64_le(first8);
+  if (header_size > size - 8)
+    fail("safetensors \"{}\": the header length is {} bytes but only {} bytes follow it", source, header_size, size - 8);
   if (header_size > kMaxHeaderBytes)
-    fail("safetensors \"{}\": the header length {} exceeds the limit of {} bytes", source, header_size,
-         kMaxHeaderBytes);
-  const std::string_view data = bytes.substr(8 + header_size);
-  const Json root = JsonParser(bytes.substr(8, header_size), 8, source).parse_document();
+    fail("safetensors \"{}\": the header length {} exceeds the limit of {} bytes", source, header_size, kMaxHeaderBytes);
+  return header_size;
+}
+
+Layout parse_layout(std::string_view header, uint64_t data_size, const std::string& source) {
+  const Json root = JsonParser(header, 8, source).parse_document();
   if (root.kind != Json::Kind::object)
     fail("safetensors \"{}\": the header must be a JSON object, got {}", source, kind_name(root.kind));
-
-  SafetensorsContents out;
-  std::vector<Entry> entries;
+  Layout layout;
   for (const auto& [name, value] : root.members) {
     if (name == "__metadata__") {
       if (value.kind != Json::Kind::object)
@@ -554,22 +562,23 @@ SafetensorsContents parse_safetensors(std::string_view bytes, const std::string&
       for (const auto& [key, v] : value.members) {
         if (v.kind != Json::Kind::string)
           fail("safetensors \"{}\": metadata \"{}\" must be a string, got {}", source, key, kind_name(v.kind));
-        out.metadata[key] = v.text;
+        layout.metadata[key] = v.text;
       }
       continue;
     }
-    entries.push_back(parse_entry(name, value, source));
+    layout.entries.push_back(parse_entry(name, value, source));
   }
 
   // Tensors must tile the data exactly: no overlap, no gap, nothing after.
+  std::vector<Entry>& entries = layout.entries;
   std::sort(entries.begin(), entries.end(),
             [](const Entry& a, const Entry& b) { return std::tie(a.begin, a.end) < std::tie(b.begin, b.end); });
   uint64_t expected = 0;
   const Entry* previous = nullptr;
   for (const Entry& e : entries) {
-    if (e.end > data.size())
+    if (e.end > data_size)
       fail("safetensors \"{}\": tensor \"{}\" has data_offsets [{}, {}] beyond the {} bytes of data", source, e.name,
-           e.begin, e.end, data.size());
+           e.begin, e.end, data_size);
     if (e.begin < expected)
       fail("safetensors \"{}\": tensors \"{}\" [{}, {}) and \"{}\" [{}, {}) overlap", source, previous->name,
            previous->begin, previous->end, e.name, e.begin, e.end);
@@ -579,35 +588,86 @@ SafetensorsContents parse_safetensors(std::string_view bytes, const std::string&
     expected = e.end;
     previous = &e;
   }
-  if (expected != data.size())
+  if (expected != data_size)
     fail("safetensors \"{}\": {} bytes of trailing data after the last tensor (data is {} bytes, tensors end at {})",
-         source, data.size() - expected, data.size(), expected);
+         source, data_size - expected, data_size, expected);
+  return layout;
+}
 
-  for (const Entry& e : entries) {
+// The tensors `layout` places, each filled by fill(entry, its storage) straight into its storage (no copy of
+// the whole file first), BOOL bytes and checksums checked.
+SafetensorsContents tensors_of(Layout layout, const std::function<void(const Entry&, char*)>& fill,
+                               const std::string& source) {
+  SafetensorsContents out;
+  out.metadata = std::move(layout.metadata);
+  for (const Entry& e : layout.entries) {
     Tensor t = Tensor::empty(e.shape, {e.dtype});
-    const std::string_view src = data.substr(e.begin, e.end - e.begin);
+    char* bytes = static_cast<char*>(t.view().data);
+    if (e.end > e.begin) fill(e, bytes);
     if (e.dtype == DType::boolean)
-      for (size_t i = 0; i < src.size(); ++i)
-        if (src[i] != 0 && src[i] != 1)
+      for (uint64_t i = 0; i < e.end - e.begin; ++i)
+        if (bytes[i] != 0 && bytes[i] != 1)
           fail("safetensors \"{}\": BOOL tensor \"{}\" holds the byte {} at element {}; expected 0 or 1", source,
-               e.name, static_cast<int>(static_cast<unsigned char>(src[i])), i);
-    if (!src.empty()) std::memcpy(t.view().data, src.data(), src.size());
+               e.name, static_cast<int>(static_cast<unsigned char>(bytes[i])), i);
     out.tensors.emplace_back(e.name, std::move(t));
   }
   verify_checksums(out, source);
   return out;
 }
 
+// A file opened for reading, closed when it goes.
+struct ReadOnlyFile {
+  int fd;
+  explicit ReadOnlyFile(const std::string& path) : fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {}
+  ~ReadOnlyFile() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+// `size` bytes at `offset` of the file into `out`; an error names the file and what was being read.
+void read_at(int fd, char* out, uint64_t size, uint64_t offset, const std::string& path, const std::string& what) {
+  while (size > 0) {
+    const ssize_t n = ::pread(fd, out, std::min<uint64_t>(size, 1u << 30), static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0)
+      fail("safetensors \"{}\": reading {} failed: {}", path, what, n == 0 ? "the file ended early" : std::strerror(errno));
+    out += n;
+    offset += static_cast<uint64_t>(n);
+    size -= static_cast<uint64_t>(n);
+  }
+}
+
+}  // namespace
+
+SafetensorsContents parse_safetensors(std::string_view bytes, const std::string& source) {
+  const uint64_t header_size = header_length(bytes.substr(0, 8), bytes.size(), source);
+  const std::string_view data = bytes.substr(8 + header_size);
+  Layout layout = parse_layout(bytes.substr(8, header_size), data.size(), source);
+  return tensors_of(
+      std::move(layout), [&](const Entry& e, char* out) { std::memcpy(out, data.data() + e.begin, e.end - e.begin); },
+      source);
+}
+
 SafetensorsContents load_safetensors(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("safetensors \"{}\": cannot open the file: {}", path, std::strerror(errno));
-  in.seekg(0, std::ios::end);
-  const std::streamoff size = in.tellg();
-  if (size < 0) fail("safetensors \"{}\": cannot determine the file size", path);
-  in.seekg(0, std::ios::beg);
-  std::string bytes(static_cast<size_t>(size), '\0');
-  if (!in.read(bytes.data(), size)) fail("safetensors \"{}\": reading {} bytes failed", path, size);
-  return parse_safetensors(bytes, path);
+  const ReadOnlyFile file(path);
+  if (file.fd < 0) fail("safetensors \"{}\": cannot open the file: {}", path, std::strerror(errno));
+  struct stat info {};
+  if (::fstat(file.fd, &info) != 0 || !S_ISREG(info.st_mode))
+    fail("safetensors \"{}\": not a regular file", path);
+  const uint64_t size = static_cast<uint64_t>(info.st_size);
+  char first8[8] = {};
+  if (size >= 8) read_at(file.fd, first8, 8, 0, path, "the header length");
+  const uint64_t header_size = header_length(std::string_view(first8, 8), size, path);
+  std::string header(header_size, '\0');
+  read_at(file.fd, header.data(), header_size, 8, path, "the header");
+  const uint64_t data_start = 8 + header_size;
+  Layout layout = parse_layout(header, size - data_start, path);
+  return tensors_of(
+      std::move(layout),
+      [&](const Entry& e, char* out) {
+        read_at(file.fd, out, e.end - e.begin, data_start + e.begin, path, fmt::format("tensor \"{}\"", e.name));
+      },
+      path);
 }
 
 std::string serialize_safetensors(const NamedTensors& tensors, const std::map<std::string, std::string>& metadata) {

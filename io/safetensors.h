@@ -44,7 +44,7 @@ struct SafetensorsContents {
 void save_safetensors(const std::string& path, const NamedTensors& tensors,
                       const std::map<std::string, std::string>& metadata = {});
 
-// Reads a whole file (it is read into memory first).
+// Reads a file, each tensor's bytes straight into its storage: the peak is the model's size, not twice it.
 SafetensorsContents load_safetensors(const std::string& path);
 
 // Parses the bytes of a safetensors file; `source` names it in errors.

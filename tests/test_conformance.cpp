@@ -46,11 +46,6 @@ Tensor joined(const std::vector<Tensor>& pieces) {
   return tg::cat(flat);
 }
 
-const Inputs& none() {
-  static const Inputs empty;
-  return empty;
-}
-
 std::map<std::string, Form> forms() {
   using namespace tg;
   std::map<std::string, Form> f;

@@ -7,15 +7,13 @@
 
 #include "apps/translate/serve/html_entities.h"
 #include "data/text/utf8.h"
+#include "serve/http_message.h"
 
 namespace tg::translate {
 
 namespace {
 
-std::string lowercase(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
+using serve::lowercase;
 
 // One code point as UTF-8 (data/text/utf8.h); NUL, surrogates and values past U+10FFFF become U+FFFD.
 void append_utf8(std::string& out, uint32_t code) {

@@ -17,6 +17,7 @@
 #include "core/error.h"
 #include "data/text/corpus.h"
 #include "io/text_file.h"
+#include "serve/http_message.h"
 
 namespace tg::translate {
 
@@ -25,11 +26,7 @@ namespace {
 using nlohmann::json;
 
 // " text " lowercased (ASCII letters; other bytes as they are).
-std::string padded(const std::string& text) {
-  std::string out = " ";
-  for (const char c : text) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out + " ";
-}
+std::string padded(const std::string& text) { return " " + serve::lowercase(text) + " "; }
 
 // Calls f(n, gram) for each n-gram, n = 1..4, of `text`'s bytes.
 template <class F>
