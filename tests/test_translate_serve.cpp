@@ -710,7 +710,9 @@ TEST_CASE("language identifier: a missing, truncated, foreign or other-version f
        "languages.de.sentences: expected an integer of at least 0, got -1"},
       {head + R"({"de": {"grams": [[], [], [], []]}}})", "languages.de: expected a field \"sentences\", got none"},
   };
-  for (const auto& [text, message] : cases) {
+  for (const auto& one_case : cases) {  // not a structured binding: clang 14 cannot capture one in CAPTURE
+    const std::string& text = one_case.first;
+    const std::string& message = one_case.second;
     CAPTURE(text.substr(0, 100));
     const std::string error = load_error(path, text);
     CHECK_MESSAGE(error.find(refused + message) != std::string::npos, error);
