@@ -154,4 +154,20 @@ class CallableModule : public Module {
   }
 };
 
+// Evaluation mode for a scope: `module` is put in eval() and its mode before comes back when the scope ends,
+// an exception included (a decode that throws does not leave the model without its dropout).
+//
+//   { nn::EvalMode eval(model); ... decode ... }   // model.is_training() as before after this
+class EvalMode {
+ public:
+  explicit EvalMode(Module& module) : module_(module), was_training_(module.is_training()) { module_.eval(); }
+  ~EvalMode() { module_.train(was_training_); }
+  EvalMode(const EvalMode&) = delete;
+  EvalMode& operator=(const EvalMode&) = delete;
+
+ private:
+  Module& module_;
+  bool was_training_;
+};
+
 }  // namespace tg::nn

@@ -86,6 +86,27 @@ TEST_CASE("Module: dotted names in registration order, parameter_count") {
   CHECK(children[0].second == &net.block);
 }
 
+TEST_CASE("nn::EvalMode: eval for a scope, the mode before coming back, an exception included") {
+  tg::Generator gen(2);
+  Net net(gen);
+  {
+    const tg::nn::EvalMode eval(net);
+    CHECK(!net.is_training());
+    CHECK(!net.block.drop.is_training());
+  }
+  CHECK(net.is_training());
+  CHECK(net.block.drop.is_training());
+  try {
+    const tg::nn::EvalMode eval(net);
+    throw std::runtime_error("a decode that fails");
+  } catch (const std::runtime_error&) {
+  }
+  CHECK(net.block.drop.is_training());
+  net.eval();
+  { const tg::nn::EvalMode eval(net); }
+  CHECK(!net.is_training());  // a model in eval mode stays so
+}
+
 TEST_CASE("Module: train and eval propagate to every descendant") {
   tg::Generator gen(2);
   Net net(gen);

@@ -161,7 +161,7 @@ class SpeechJob : public tg::train::TrainingJob {
   }
 
   tg::train::EpochScore validate(int64_t) override {
-    model_.eval();
+    const tg::nn::EvalMode eval(model_);
     const Decoded val = decode_split(model_, val_, 1);
     const ErrorRates rates = error_rates(val.greedy, val.references);
     return {.score = rates.cer,

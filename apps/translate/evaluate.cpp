@@ -124,8 +124,7 @@ Tensor batch_loss(const Seq2Seq& model, const text::Batch& batch, double label_s
 
 double corpus_loss(Seq2Seq& model, const std::vector<text::Example>& examples, int64_t batch_size) {
   NoGrad no_grad;
-  const bool was_training = model.is_training();
-  model.eval();
+  const nn::EvalMode eval(model);
   double sum = 0;
   int64_t tokens = 0;
   for (const std::vector<int64_t>& indices : text::plan_eval(examples, batch_size)) {
@@ -133,7 +132,6 @@ double corpus_loss(Seq2Seq& model, const std::vector<text::Example>& examples, i
     sum += batch_loss(model, batch).item() * static_cast<double>(batch.num_tgt_tokens);
     tokens += batch.num_tgt_tokens;
   }
-  model.train(was_training);
   return tokens == 0 ? 0.0 : sum / static_cast<double>(tokens);
 }
 
@@ -151,8 +149,7 @@ void check_source_lengths(const std::vector<std::vector<std::string>>& sources, 
 std::vector<std::vector<std::string>> translate_ids(Seq2Seq& model, const std::vector<std::vector<int64_t>>& sources,
                                                     const text::Vocab& tgt_vocab, int64_t beam,
                                                     LengthPenalty length_penalty, int64_t batch_size) {
-  const bool was_training = model.is_training();
-  model.eval();
+  const nn::EvalMode eval(model);
   std::vector<std::vector<std::string>> out(sources.size());
   std::vector<text::Example> examples(sources.size());
   for (size_t i = 0; i < sources.size(); ++i) examples[i].src = sources[i];
@@ -170,7 +167,6 @@ std::vector<std::vector<std::string>> translate_ids(Seq2Seq& model, const std::v
     }
     for (size_t k = 0; k < hyps.size(); ++k) out[static_cast<size_t>(indices[k])] = tgt_vocab.decode(hyps[k].tokens);
   }
-  model.train(was_training);
   return out;
 }
 

@@ -24,19 +24,6 @@ namespace {
 
 using text::Vocab;
 
-// Evaluation mode for a scope; the model's previous mode comes back after.
-class EvalScope {
- public:
-  explicit EvalScope(Seq2Seq& model) : model_(model), was_training_(model.is_training()) { model_.eval(); }
-  ~EvalScope() { model_.train(was_training_); }
-  EvalScope(const EvalScope&) = delete;
-  EvalScope& operator=(const EvalScope&) = delete;
-
- private:
-  Seq2Seq& model_;
-  bool was_training_;
-};
-
 // int64 ids (tokens, row numbers) on the model's device, for ops with its tensors.
 Tensor ids_on(const std::vector<int64_t>& ids, const Shape& shape, Device device) {
   return from_vector(ids, shape, {DType::i64, device});
@@ -276,7 +263,7 @@ std::vector<Hypothesis> greedy_decode(Seq2Seq& model, const Tensor& src, const T
   check_max_len(max_len, "greedy_decode");
   if (check_every < 0) fail("greedy_decode: check_every must be >= 0, got {}", check_every);
   NoGrad no_grad;
-  EvalScope eval(model);
+  nn::EvalMode eval(model);
   Encoded encoded = model.encode(src, src_lengths, src_mask);  // checks the shapes
   apply_shortlist(model, src, encoded);
   const Tensor column_ids = encoded.shortlist ? encoded.shortlist->ids : Tensor();  // (U) on the device, or every id
@@ -359,7 +346,7 @@ std::vector<std::vector<Hypothesis>> search_beams(Seq2Seq& model, const Tensor& 
       fail("beam_search: src_lengths[{}] must be in [1, {}] (every source needs at least one token), got {}", b, S,
            lengths[b]);
   NoGrad no_grad;
-  EvalScope eval(model);
+  nn::EvalMode eval(model);
   const Device device = src.device();
   Encoded encoded = model.encode(src, src_lengths, src_mask);  // (B, ...)
   const std::vector<int64_t> columns = apply_shortlist(model, src, encoded);
