@@ -8,42 +8,11 @@
 
 #include "core/error.h"
 #include "data/audio/fft.h"
+#include "data/audio/resample.h"
 
 namespace tg::audio {
 
 namespace {
-
-constexpr int64_t kPhases = 256;
-constexpr double kZeroCrossings = 8, kKaiserBeta = 8.6, kRollOff = 0.95;
-constexpr int64_t kLanes = 8;   // change_speed's taps come in groups of this many
-
-// I0(x) = Σ_k ((x/2)^k / k!)², the modified Bessel function of order 0 (x ≤ 10 converges in < 40 terms).
-double bessel_i0(double x) {
-  double term = 1, sum = 1;
-  for (int k = 1; k < 60 && term > 1e-17 * sum; ++k) {
-    term *= (x / (2 * k)) * (x / (2 * k));
-    sum += term;
-  }
-  return sum;
-}
-
-// The Kaiser window w(r) = I0(β √(1 − r²)) / I0(β) for |r| < 1, tabulated at 4096 steps and read by
-// linear interpolation (every call of change_speed builds a kernel for its own factor).
-double kaiser_window(double r) {
-  constexpr int kSteps = 4096;
-  static const std::vector<double> table = [] {
-    std::vector<double> t(kSteps + 2, 0.0);
-    for (int i = 0; i <= kSteps; ++i) {
-      const double x = static_cast<double>(i) / kSteps;
-      t[static_cast<size_t>(i)] = bessel_i0(kKaiserBeta * std::sqrt(std::max(0.0, 1 - x * x))) / bessel_i0(kKaiserBeta);
-    }
-    return t;
-  }();
-  const double at = std::abs(r) * kSteps;
-  if (at >= kSteps) return 0.0;
-  const size_t i = static_cast<size_t>(at);
-  return table[i] + (at - static_cast<double>(i)) * (table[i + 1] - table[i]);
-}
 
 double mean_square(const float* x, size_t n) {
   double sum = 0;
@@ -60,58 +29,9 @@ void scale(std::vector<float>& x, double gain) {
 Audio change_speed(const Audio& audio, double factor) {
   if (!(factor >= 0.5 && factor <= 2)) fail("change_speed: factor must be in [0.5, 2], got {}", factor);
   if (factor == 1) return audio;
-  // Output sample n falls at input position n·factor; the kernel h(u) = 2fc sinc(2fc u) w(u / half_width)
-  // is tabulated per phase (the position's fraction in steps of 1/kPhases) over 2R taps.
-  const double cutoff = 0.5 * kRollOff * std::min(1.0, 1.0 / factor);  // cycles per input sample
-  const double half_width = kZeroCrossings / (2 * cutoff);
-  const int64_t reach = static_cast<int64_t>(std::ceil(half_width));
-  const int64_t taps = (2 * reach + kLanes - 1) / kLanes * kLanes;  // whole vectors (the last taps 0)
-  // sin(2πc·u) with u = tap − phase splits as sin(tap angle − phase angle): one sine and cosine per
-  // tap and per phase instead of one per table entry (the table is made for every call).
-  std::vector<double> tap_sin(static_cast<size_t>(2 * reach)), tap_cos(tap_sin.size());
-  for (int64_t j = 0; j < 2 * reach; ++j) {
-    const double angle = 2 * std::numbers::pi * cutoff * static_cast<double>(j - reach + 1);
-    tap_sin[static_cast<size_t>(j)] = std::sin(angle), tap_cos[static_cast<size_t>(j)] = std::cos(angle);
-  }
-  std::vector<float> table(static_cast<size_t>((kPhases + 1) * taps), 0.0f);
-  for (int64_t p = 0; p <= kPhases; ++p) {
-    const double phase_angle = 2 * std::numbers::pi * cutoff * static_cast<double>(p) / kPhases;
-    const double phase_sin = std::sin(phase_angle), phase_cos = std::cos(phase_angle);
-    for (int64_t j = 0; j < 2 * reach; ++j) {
-      const double u = static_cast<double>(j - reach + 1) - static_cast<double>(p) / kPhases;  // tap minus position
-      const double x = 2 * cutoff * u;
-      const double sine = tap_sin[static_cast<size_t>(j)] * phase_cos - tap_cos[static_cast<size_t>(j)] * phase_sin;
-      const double sinc = x == 0 ? 1.0 : sine / (std::numbers::pi * x);
-      table[static_cast<size_t>(p * taps + j)] = static_cast<float>(2 * cutoff * sinc * kaiser_window(u / half_width));
-    }
-  }
-  const int64_t in = static_cast<int64_t>(audio.samples.size());
-  const int64_t out_count = static_cast<int64_t>(std::ceil(static_cast<double>(in) / factor));
   Audio out;
   out.sample_rate = audio.sample_rate;
-  out.samples.resize(static_cast<size_t>(out_count));
-  const float* x = audio.samples.data();
-  for (int64_t n = 0; n < out_count; ++n) {
-    const double position = static_cast<double>(n) * factor;
-    const int64_t whole = static_cast<int64_t>(position);
-    // Rounded half up (the fraction is ≥ 0); kPhases is the next sample's phase 0.
-    const auto phase = static_cast<int64_t>((position - static_cast<double>(whole)) * kPhases + 0.5);
-    const float* w = table.data() + phase * taps;
-    const int64_t first = whole - reach + 1;
-    float sum = 0;
-    if (first >= 0 && first + taps <= in) {
-      float lanes[kLanes] = {};  // kLanes running sums: one vector's worth, whatever the machine's width
-      for (int64_t j = 0; j < taps; j += kLanes)
-        for (int64_t l = 0; l < kLanes; ++l) lanes[l] += x[first + j + l] * w[j + l];
-      for (int64_t width = kLanes / 2; width > 0; width /= 2)
-        for (int64_t l = 0; l < width; ++l) lanes[l] += lanes[l + width];
-      sum = lanes[0];
-    } else {
-      for (int64_t j = 0; j < taps; ++j)
-        if (first + j >= 0 && first + j < in) sum += x[first + j] * w[j];
-    }
-    out.samples[static_cast<size_t>(n)] = sum;
-  }
+  out.samples = interpolate(audio.samples, factor, 8);  // output sample n is the input at n·factor
   return out;
 }
 

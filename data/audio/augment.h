@@ -15,8 +15,8 @@ namespace tg::audio {
 
 // The audio played `factor` times faster: duration ÷ factor, every frequency
 // × factor (tempo and pitch move together, as sox's `speed`). Band-limited
-// interpolation (Kaiser-windowed sinc, 8 zero crossings each side, 256
-// phases; shorter than resample()'s, for speed): when factor > 1 what would
+// interpolation (data/audio/resample.h's, with 8 zero crossings each side:
+// shorter than resample()'s 16, for speed): when factor > 1 what would
 // pass the Nyquist frequency is cut off, from 0.95 of it ÷ factor down over
 // about a tenth of the sample rate (a tone the speed-up lifts 1.95 kHz past
 // 8 kHz is 49 dB down). factor in [0.5, 2].
