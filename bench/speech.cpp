@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
   const tg::Tensor targets = tg::from_vector(labels, tg::Shape{batch, longest_labels}, {tg::DType::i64});
 
   tg::Generator gen(1);
-  speech::Recognizer model({}, gen);
+  tg::speech::Recognizer model({}, gen);
   model.train();
   tg::optim::Adam adam(model.named_parameters(), tg::optim::AdamOptions{});
   const std::vector<tg::Tensor> params = model.parameters();

@@ -28,7 +28,7 @@ std::vector<float> random_rows(int64_t frames, double scale, uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::normal_distribution<double> normal(0.0, scale);
   std::vector<float> rows;
-  std::vector<double> logits(speech::kClasses);
+  std::vector<double> logits(tg::speech::kClasses);
   for (int64_t t = 0; t < frames; ++t) {
     for (double& z : logits) z = normal(rng);
     const double top = *std::max_element(logits.begin(), logits.end());
@@ -41,7 +41,7 @@ std::vector<float> random_rows(int64_t frames, double scale, uint64_t seed) {
 
 // Output frames of `minutes` of audio: 100 feature frames a second (hop 160 at 16 kHz), halved by the stride.
 int64_t output_frames(int64_t minutes) {
-  return speech::Recognizer::frames_after(minutes * 60 * 16000 / speech::mel_options().hop_length);
+  return tg::speech::Recognizer::frames_after(minutes * 60 * 16000 / tg::speech::mel_options().hop_length);
 }
 
 }  // namespace
@@ -60,10 +60,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
-  speech::CharLM lm(std::max<int64_t>(lm_order, 1));
+  tg::speech::CharLM lm(std::max<int64_t>(lm_order, 1));
   for (const char* sentence : {"a dog runs", "a cat sits", "two men walk", "the boy plays ball", "it's raining"})
     lm.add(sentence);
-  const speech::LMFusion fusion{.lm = lm_order > 0 ? &lm : nullptr};
+  const tg::speech::LMFusion fusion{.lm = lm_order > 0 ? &lm : nullptr};
 
   for (const int64_t m : minutes) {
     const int64_t frames = output_frames(m);
@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
     size_t labels = 0;
     for (int64_t r = 0; r < reps; ++r) {
       const auto start = std::chrono::steady_clock::now();
-      const std::vector<int64_t> ids = speech::prefix_beam_decode(rows, frames, speech::kClasses, width, fusion);
+      const std::vector<int64_t> ids = tg::speech::prefix_beam_decode(rows, frames, tg::speech::kClasses, width, fusion);
       labels = ids.size();
       ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
     }

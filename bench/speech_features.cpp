@@ -35,7 +35,7 @@ double median(std::vector<double> v) {
 int main(int argc, char** argv) {
   std::string data;
   int64_t limit = 200, rounds = 5;
-  speech::AudioAugment options{.speed = 0.1, .pitch = 2, .reverb = 0.3, .noise = 0.5};
+  tg::speech::AudioAugment options{.speed = 0.1, .pitch = 2, .reverb = 0.3, .noise = 0.5};
   CLI::App app{"the cost of a training utterance's augmented features, part by part (one thread)"};
   app.add_option("--data", data, "corpus folder")->required();
   app.add_option("--limit", limit, "training utterances")->capture_default_str();
@@ -46,33 +46,33 @@ int main(int argc, char** argv) {
   app.add_option("--noise", options.noise)->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
-  const std::vector<speech::Utterance> utterances =
-      speech::read_split(data, "train", {.limit = limit, .keep_audio = true});
+  const std::vector<tg::speech::Utterance> utterances =
+      tg::speech::read_split(data, "train", {.limit = limit, .keep_audio = true});
   double seconds_of_audio = 0;
   for (const auto& u : utterances) seconds_of_audio += static_cast<double>(u.audio.samples.size()) / u.audio.sample_rate;
 
   // Each part as the augmentation would run it on the draw of `seed` (always on, so its cost is per use).
-  const speech::AudioAugment all{.speed = 0.1, .pitch = 2, .reverb = 1, .noise = 1};
+  const tg::speech::AudioAugment all{.speed = 0.1, .pitch = 2, .reverb = 1, .noise = 1};
   const std::vector<std::pair<std::string, Part>> parts = {
-      {"log_mel", [](const tg::audio::Audio& a, uint64_t) { tg::audio::log_mel(a, speech::mel_options()); }},
-      {"normalize", [](const tg::audio::Audio& a, uint64_t) { tg::audio::normalize_utterance(tg::audio::log_mel(a, speech::mel_options())); }},
+      {"log_mel", [](const tg::audio::Audio& a, uint64_t) { tg::audio::log_mel(a, tg::speech::mel_options()); }},
+      {"normalize", [](const tg::audio::Audio& a, uint64_t) { tg::audio::normalize_utterance(tg::audio::log_mel(a, tg::speech::mel_options())); }},
       {"change_speed", [&](const tg::audio::Audio& a, uint64_t seed) {
-         const speech::AugmentDraw d = speech::draw_augment(all, seed);
+         const tg::speech::AugmentDraw d = tg::speech::draw_augment(all, seed);
          tg::audio::change_speed(a, d.speed * std::pow(2.0, d.pitch_semitones / 12));
        }},
       {"reverb", [&](const tg::audio::Audio& a, uint64_t seed) {
-         const speech::AugmentDraw d = speech::draw_augment(all, seed);
+         const tg::speech::AugmentDraw d = tg::speech::draw_augment(all, seed);
          std::mt19937_64 rng(seed);
          tg::audio::reverberate(a, tg::audio::room_impulse_response(a.sample_rate, d.rt60, d.direct_to_reverb_db, 0.005, rng));
        }},
       {"noise", [&](const tg::audio::Audio& a, uint64_t seed) {
-         const speech::AugmentDraw d = speech::draw_augment(all, seed);
+         const tg::speech::AugmentDraw d = tg::speech::draw_augment(all, seed);
          std::mt19937_64 rng(seed);
          tg::audio::Audio copy = a;
          tg::audio::add_noise(copy, tg::audio::coloured_noise(static_cast<int64_t>(a.samples.size()),
                                                               static_cast<tg::audio::NoiseColour>(d.colour), rng), d.snr_db);
        }},
-      {"augmented_features", [&](const tg::audio::Audio& a, uint64_t seed) { speech::augmented_features(a, options, seed); }},
+      {"augmented_features", [&](const tg::audio::Audio& a, uint64_t seed) { tg::speech::augmented_features(a, options, seed); }},
   };
   for (const auto& [name, part] : parts) {
     std::vector<double> ms;
@@ -85,5 +85,5 @@ int main(int argc, char** argv) {
     fmt::print("speech_features part={} ms_per_utt={:.3f} utts={} seconds_per_utt={:.2f}\n", name, median(ms),
                utterances.size(), seconds_of_audio / static_cast<double>(utterances.size()));
   }
-  fmt::print("augmented_features options: {}\n", speech::describe(options));
+  fmt::print("augmented_features options: {}\n", tg::speech::describe(options));
 }

@@ -240,37 +240,37 @@ TEST_CASE("augmented_features: off is features_of; the seed fixes every bit; spe
   std::mt19937_64 rng(11);
   Audio a = tone(700, 24000, 0.3);
   tg::audio::add_noise(a, tg::audio::coloured_noise(24000, tg::audio::NoiseColour::pink, rng), 20);
-  const tg::Tensor plain = speech::features_of(a);
-  const speech::AudioAugment off;
-  CHECK(speech::augmented_features(a, off, 42).to_vector<float>() == plain.to_vector<float>());
+  const tg::Tensor plain = tg::speech::features_of(a);
+  const tg::speech::AudioAugment off;
+  CHECK(tg::speech::augmented_features(a, off, 42).to_vector<float>() == plain.to_vector<float>());
 
-  const speech::AudioAugment all{.speed = 0.1, .pitch = 2, .reverb = 1, .noise = 1};
-  const std::vector<float> once = speech::augmented_features(a, all, 42).to_vector<float>();
-  CHECK(once == speech::augmented_features(a, all, 42).to_vector<float>());
-  CHECK(once != speech::augmented_features(a, all, 43).to_vector<float>());
+  const tg::speech::AudioAugment all{.speed = 0.1, .pitch = 2, .reverb = 1, .noise = 1};
+  const std::vector<float> once = tg::speech::augmented_features(a, all, 42).to_vector<float>();
+  CHECK(once == tg::speech::augmented_features(a, all, 42).to_vector<float>());
+  CHECK(once != tg::speech::augmented_features(a, all, 43).to_vector<float>());
 
   // Speed: the frames divided by the drawn factor (to the frame); pitch alone keeps them.
   for (uint64_t seed = 1; seed <= 5; ++seed) {
     CAPTURE(seed);
-    const speech::AudioAugment speed{.speed = 0.1};
-    const speech::AugmentDraw d = speech::draw_augment(speed, seed);
+    const tg::speech::AudioAugment speed{.speed = 0.1};
+    const tg::speech::AugmentDraw d = tg::speech::draw_augment(speed, seed);
     CHECK((d.speed >= 0.9 && d.speed <= 1.1));
-    const int64_t frames = speech::augmented_features(a, speed, seed).size(0);
+    const int64_t frames = tg::speech::augmented_features(a, speed, seed).size(0);
     CHECK(std::abs(static_cast<double>(frames) - static_cast<double>(plain.size(0)) / d.speed) <= 1.5);
-    const speech::AudioAugment pitch{.pitch = 2};
-    CHECK(std::abs(speech::augmented_features(a, pitch, seed).size(0) - plain.size(0)) <= 1);
+    const tg::speech::AudioAugment pitch{.pitch = 2};
+    CHECK(std::abs(tg::speech::augmented_features(a, pitch, seed).size(0) - plain.size(0)) <= 1);
   }
   // Pitch: a tone's loudest mel band moves up with a pitch drawn upward.
-  const speech::AudioAugment pitch{.pitch = 4};
+  const tg::speech::AudioAugment pitch{.pitch = 4};
   uint64_t up = 1;
-  while (speech::draw_augment(pitch, up).pitch_semitones < 3) ++up;
+  while (tg::speech::draw_augment(pitch, up).pitch_semitones < 3) ++up;
   const Audio clean = tone(700, 24000, 0.3);
-  CHECK(loudest_band(speech::augmented_features(clean, pitch, up), 50) > loudest_band(speech::features_of(clean), 50));
+  CHECK(loudest_band(tg::speech::augmented_features(clean, pitch, up), 50) > loudest_band(tg::speech::features_of(clean), 50));
 
   // Switching one change off leaves the others' draws as they were.
-  const speech::AudioAugment no_noise{.speed = 0.1, .pitch = 2, .reverb = 1, .noise = 0};
+  const tg::speech::AudioAugment no_noise{.speed = 0.1, .pitch = 2, .reverb = 1, .noise = 0};
   for (uint64_t seed = 1; seed <= 20; ++seed) {
-    const speech::AugmentDraw with = speech::draw_augment(all, seed), without = speech::draw_augment(no_noise, seed);
+    const tg::speech::AugmentDraw with = tg::speech::draw_augment(all, seed), without = tg::speech::draw_augment(no_noise, seed);
     CHECK(with.speed == without.speed);
     CHECK(with.pitch_semitones == without.pitch_semitones);
     CHECK(with.rt60 == without.rt60);
@@ -278,9 +278,9 @@ TEST_CASE("augmented_features: off is features_of; the seed fixes every bit; spe
     CHECK_FALSE(without.noise);
   }
   // The formant warp is drawn after every other number: switching it on moves none of them.
-  const speech::AudioAugment warped{.speed = 0.1, .pitch = 2, .reverb = 1, .noise = 1, .warp = 0.1};
+  const tg::speech::AudioAugment warped{.speed = 0.1, .pitch = 2, .reverb = 1, .noise = 1, .warp = 0.1};
   for (uint64_t seed = 1; seed <= 20; ++seed) {
-    const speech::AugmentDraw with = speech::draw_augment(warped, seed), without = speech::draw_augment(all, seed);
+    const tg::speech::AugmentDraw with = tg::speech::draw_augment(warped, seed), without = tg::speech::draw_augment(all, seed);
     CHECK(with.speed == without.speed);
     CHECK(with.snr_db == without.snr_db);
     CHECK(with.colour == without.colour);
@@ -288,13 +288,13 @@ TEST_CASE("augmented_features: off is features_of; the seed fixes every bit; spe
     CHECK(without.warp == 1);
   }
   // A warp alone keeps the frames and changes the features (the bands themselves: log_mel's warp test).
-  const speech::AudioAugment warp_only{.warp = 0.2};
-  const tg::Tensor warped_features = speech::augmented_features(a, warp_only, 7);
+  const tg::speech::AudioAugment warp_only{.warp = 0.2};
+  const tg::Tensor warped_features = tg::speech::augmented_features(a, warp_only, 7);
   CHECK(warped_features.size(0) == plain.size(0));
   CHECK(warped_features.to_vector<float>() != plain.to_vector<float>());
 
   // The shares: noise on about half the utterances at 0.5.
   int noisy = 0;
-  for (uint64_t seed = 1; seed <= 1000; ++seed) noisy += speech::draw_augment({.noise = 0.5}, seed).noise;
+  for (uint64_t seed = 1; seed <= 1000; ++seed) noisy += tg::speech::draw_augment({.noise = 0.5}, seed).noise;
   CHECK((noisy > 440 && noisy < 560));
 }

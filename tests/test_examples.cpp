@@ -17,7 +17,8 @@
 #include "apps/time_series/time_series.h"
 
 using namespace tg;
-using namespace tg::examples;
+using namespace tg::language_model;
+using namespace tg::time_series;
 
 namespace {
 

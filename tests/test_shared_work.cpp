@@ -12,7 +12,7 @@
 
 #include "apps/speech/shared_work.h"
 
-using speech::SharedWork;
+using tg::speech::SharedWork;
 
 TEST_CASE("every item runs once, on the caller and the threads beside") {
   for (const int threads : {0, 1, 3})

@@ -35,8 +35,8 @@ namespace {
 std::vector<float> peaked(const std::vector<int64_t>& classes_per_frame) {
   std::vector<float> rows;
   for (const int64_t c : classes_per_frame)
-    for (int64_t k = 0; k < speech::kClasses; ++k)
-      rows.push_back(static_cast<float>(std::log(k == c ? 0.9 : 0.1 / (speech::kClasses - 1))));
+    for (int64_t k = 0; k < tg::speech::kClasses; ++k)
+      rows.push_back(static_cast<float>(std::log(k == c ? 0.9 : 0.1 / (tg::speech::kClasses - 1))));
   return rows;
 }
 
@@ -46,12 +46,12 @@ std::vector<float> peaked(const std::vector<int64_t>& classes_per_frame) {
 // are likely: repeats, and prefixes reached two ways, are frequent.
 std::vector<float> random_rows(int64_t frames, double scale, bool few, std::mt19937_64& rng) {
   std::normal_distribution<double> normal(0.0, scale);
-  std::uniform_int_distribution<int64_t> label(1, speech::kClasses - 1);
+  std::uniform_int_distribution<int64_t> label(1, tg::speech::kClasses - 1);
   std::vector<float> rows;
-  std::vector<double> logits(speech::kClasses);
-  const std::vector<int64_t> likely{speech::kBlank, label(rng), label(rng), label(rng)};
+  std::vector<double> logits(tg::speech::kClasses);
+  const std::vector<int64_t> likely{tg::speech::kBlank, label(rng), label(rng), label(rng)};
   for (int64_t t = 0; t < frames; ++t) {
-    for (int64_t c = 0; c < speech::kClasses; ++c) {
+    for (int64_t c = 0; c < tg::speech::kClasses; ++c) {
       const bool unlikely = few && std::find(likely.begin(), likely.end(), c) == likely.end();
       logits[static_cast<size_t>(c)] = normal(rng) - (unlikely ? 12.0 : 0.0);
     }
@@ -67,13 +67,13 @@ std::vector<float> random_rows(int64_t frames, double scale, bool few, std::mt19
 // trie version must agree with: each prefix a std::vector key of a std::map,
 // copied and compared per frame and class, so a frame costs O(prefix length)
 // and a decode O(frames²).
-std::string reference_context_of(const std::vector<int64_t>& prefix, const speech::CharLM& lm) {
+std::string reference_context_of(const std::vector<int64_t>& prefix, const tg::speech::CharLM& lm) {
   const size_t keep = std::min(prefix.size(), static_cast<size_t>(lm.order() - 1));
-  return speech::decode_ids(std::vector<int64_t>(prefix.end() - static_cast<std::ptrdiff_t>(keep), prefix.end()));
+  return tg::speech::decode_ids(std::vector<int64_t>(prefix.end() - static_cast<std::ptrdiff_t>(keep), prefix.end()));
 }
 
 std::vector<int64_t> reference_prefix_beam_decode(const std::vector<float>& log_probs, int64_t frames, int64_t classes,
-                                                  int64_t width, const speech::LMFusion& fusion = {}) {
+                                                  int64_t width, const tg::speech::LMFusion& fusion = {}) {
   constexpr double none = -std::numeric_limits<double>::infinity();
   constexpr float kPrune = -9.2f;  // ln 1e-4
   struct Score {
@@ -88,7 +88,7 @@ std::vector<int64_t> reference_prefix_beam_decode(const std::vector<float>& log_
     std::map<std::vector<int64_t>, Score> next;
     for (const auto& [prefix, score] : beams) {
       Score& same = next.try_emplace(prefix, Score{none, none, score.lm}).first->second;
-      same.blank = tg::ctc::log_add(same.blank, score.ctc() + row[speech::kBlank]);  // a blank keeps the prefix
+      same.blank = tg::ctc::log_add(same.blank, score.ctc() + row[tg::speech::kBlank]);  // a blank keeps the prefix
       if (!prefix.empty())  // the last label again, merged
         same.label = tg::ctc::log_add(same.label, score.label + row[prefix.back()]);
       const std::string context = fusion.lm ? reference_context_of(prefix, *fusion.lm) : std::string();
@@ -99,7 +99,7 @@ std::vector<int64_t> reference_prefix_beam_decode(const std::vector<float>& log_
         auto [it, fresh] = next.try_emplace(longer, Score{none, none, 0});
         Score& grown = it->second;
         if (fresh && fusion.lm)
-          grown.lm = score.lm + fusion.weight * fusion.lm->log_prob(context, speech::decode_ids({c})[0]) + fusion.bonus;
+          grown.lm = score.lm + fusion.weight * fusion.lm->log_prob(context, tg::speech::decode_ids({c})[0]) + fusion.bonus;
         // A repeat of the last label extends only across a blank.
         const double from = !prefix.empty() && prefix.back() == c ? score.blank : score.ctc();
         grown.label = tg::ctc::log_add(grown.label, from + row[c]);
@@ -116,7 +116,7 @@ std::vector<int64_t> reference_prefix_beam_decode(const std::vector<float>& log_
   auto final_score = [&](const std::pair<const std::vector<int64_t>, Score>& beam) {
     if (!fusion.lm) return beam.second.total();
     return beam.second.total() +
-           fusion.weight * fusion.lm->log_prob(reference_context_of(beam.first, *fusion.lm), speech::CharLM::kEnd);
+           fusion.weight * fusion.lm->log_prob(reference_context_of(beam.first, *fusion.lm), tg::speech::CharLM::kEnd);
   };
   const auto best = std::max_element(beams.begin(), beams.end(),
                                      [&](const auto& a, const auto& b) { return final_score(a) < final_score(b); });
@@ -126,21 +126,21 @@ std::vector<int64_t> reference_prefix_beam_decode(const std::vector<float>& log_
 // Output frames of `minutes` of audio: 100 feature frames a second (hop 160
 // at 16 kHz), then the front-end's stride 2.
 int64_t output_frames(int64_t minutes) {
-  return speech::Recognizer::frames_after(minutes * 60 * 16000 / speech::mel_options().hop_length);
+  return tg::speech::Recognizer::frames_after(minutes * 60 * 16000 / tg::speech::mel_options().hop_length);
 }
 
 }  // namespace
 
 TEST_CASE("plan_batches: batches of neighbours in the given lengths, every utterance once; seed 0 sorted, a seed shuffles whole batches") {
   const std::vector<double> lengths = {5, 1, 9, 3, 7, 2, 8, 4, 6, 0};
-  const std::vector<std::vector<size_t>> sorted = speech::plan_batches(lengths, 3, 0);
+  const std::vector<std::vector<size_t>> sorted = tg::speech::plan_batches(lengths, 3, 0);
   REQUIRE(sorted.size() == 4);
   CHECK(sorted[0] == std::vector<size_t>{9, 1, 5});
   CHECK(sorted[1] == std::vector<size_t>{3, 7, 0});
   CHECK(sorted[2] == std::vector<size_t>{8, 4, 6});
   CHECK(sorted[3] == std::vector<size_t>{2});
-  std::vector<std::vector<size_t>> shuffled = speech::plan_batches(lengths, 3, 7);
-  CHECK(shuffled == speech::plan_batches(lengths, 3, 7));
+  std::vector<std::vector<size_t>> shuffled = tg::speech::plan_batches(lengths, 3, 7);
+  CHECK(shuffled == tg::speech::plan_batches(lengths, 3, 7));
   std::sort(shuffled.begin(), shuffled.end());
   std::vector<std::vector<size_t>> expected = sorted;
   std::sort(expected.begin(), expected.end());
@@ -148,33 +148,33 @@ TEST_CASE("plan_batches: batches of neighbours in the given lengths, every utter
 }
 
 TEST_CASE("characters: encode and decode; a character outside the set is named") {
-  const std::vector<int64_t> ids = speech::encode_text("it's a dog");
+  const std::vector<int64_t> ids = tg::speech::encode_text("it's a dog");
   CHECK(ids.size() == 10);
-  CHECK(speech::decode_ids(ids) == "it's a dog");
-  CHECK_THROWS_WITH_AS(speech::encode_text("dog!"), doctest::Contains("'!' in \"dog!\" is not a character"), tg::Error);
+  CHECK(tg::speech::decode_ids(ids) == "it's a dog");
+  CHECK_THROWS_WITH_AS(tg::speech::encode_text("dog!"), doctest::Contains("'!' in \"dog!\" is not a character"), tg::Error);
 }
 
 TEST_CASE("CTC decoding: repeats merge, blanks separate, prefix beam search agrees on a clear case") {
-  const std::vector<int64_t> a = speech::encode_text("a"), b = speech::encode_text("b");
+  const std::vector<int64_t> a = tg::speech::encode_text("a"), b = tg::speech::encode_text("b");
   // frames: a a ∅ a b b ∅  ->  "aab"
-  const std::vector<int64_t> frames{a[0], a[0], speech::kBlank, a[0], b[0], b[0], speech::kBlank};
+  const std::vector<int64_t> frames{a[0], a[0], tg::speech::kBlank, a[0], b[0], b[0], tg::speech::kBlank};
   const std::vector<float> rows = peaked(frames);
-  CHECK(speech::decode_ids(speech::greedy_decode(rows, 7, speech::kClasses)) == "aab");
-  CHECK(speech::decode_ids(speech::prefix_beam_decode(rows, 7, speech::kClasses, 8)) == "aab");
+  CHECK(tg::speech::decode_ids(tg::speech::greedy_decode(rows, 7, tg::speech::kClasses)) == "aab");
+  CHECK(tg::speech::decode_ids(tg::speech::prefix_beam_decode(rows, 7, tg::speech::kClasses, 8)) == "aab");
   // Where greedy and the sum over alignments differ: frame 0 splits between "a" (0.4) and blank (0.35)…
   // prefix beam search finds the prefix most alignments spell.
-  std::vector<float> mixed(2 * speech::kClasses, std::log(1e-6f));
-  mixed[speech::kBlank] = std::log(0.35f), mixed[a[0]] = std::log(0.4f), mixed[b[0]] = std::log(0.25f);
-  mixed[speech::kClasses + speech::kBlank] = std::log(0.6f), mixed[speech::kClasses + b[0]] = std::log(0.4f);
-  CHECK(speech::decode_ids(speech::greedy_decode(mixed, 2, speech::kClasses)) == "a");
+  std::vector<float> mixed(2 * tg::speech::kClasses, std::log(1e-6f));
+  mixed[tg::speech::kBlank] = std::log(0.35f), mixed[a[0]] = std::log(0.4f), mixed[b[0]] = std::log(0.25f);
+  mixed[tg::speech::kClasses + tg::speech::kBlank] = std::log(0.6f), mixed[tg::speech::kClasses + b[0]] = std::log(0.4f);
+  CHECK(tg::speech::decode_ids(tg::speech::greedy_decode(mixed, 2, tg::speech::kClasses)) == "a");
   // "b": 0.25·0.6 + 0.25·0.4 + 0.35·0.4 = 0.39 beats "a": 0.4·0.6 = 0.24 and "ab": 0.4·0.4 = 0.16.
-  CHECK(speech::decode_ids(speech::prefix_beam_decode(mixed, 2, speech::kClasses, 8)) == "b");
+  CHECK(tg::speech::decode_ids(tg::speech::prefix_beam_decode(mixed, 2, tg::speech::kClasses, 8)) == "b");
 }
 
 TEST_CASE("the alignment picture places each character where the greedy path emits it") {
-  const std::vector<int64_t> a = speech::encode_text("a"), b = speech::encode_text("b");
-  const std::vector<float> rows = peaked({a[0], a[0], speech::kBlank, b[0]});
-  const std::string svg = speech::alignment_svg(tg::zeros({8, 4}), rows, 4, 2, "\"ab\"");
+  const std::vector<int64_t> a = tg::speech::encode_text("a"), b = tg::speech::encode_text("b");
+  const std::vector<float> rows = peaked({a[0], a[0], tg::speech::kBlank, b[0]});
+  const std::string svg = tg::speech::alignment_svg(tg::zeros({8, 4}), rows, 4, 2, "\"ab\"");
   CHECK(svg.find("<svg") == 0);
   CHECK(svg.find("&quot;ab&quot;") != std::string::npos);  // the title, escaped
   // 'a' at output frame 0 (input frames 0-1), 'b' at output frame 3 (input frames 6-7): x = 50 + (2t + 0.5)·3.
@@ -184,10 +184,10 @@ TEST_CASE("the alignment picture places each character where the greedy path emi
 }
 
 TEST_CASE("edit distance and error rates") {
-  CHECK(speech::edit_distance({"a", "b", "c"}, {"a", "c"}) == 1);
-  CHECK(speech::edit_distance({}, {"x", "y"}) == 2);
-  CHECK(speech::edit_distance({"k", "i", "t", "t", "e", "n"}, {"s", "i", "t", "t", "i", "n", "g"}) == 3);
-  const speech::ErrorRates r = speech::error_rates({"a dog runs", "the cat"}, {"a dog ran", "the cat"});
+  CHECK(tg::speech::edit_distance({"a", "b", "c"}, {"a", "c"}) == 1);
+  CHECK(tg::speech::edit_distance({}, {"x", "y"}) == 2);
+  CHECK(tg::speech::edit_distance({"k", "i", "t", "t", "e", "n"}, {"s", "i", "t", "t", "i", "n", "g"}) == 3);
+  const tg::speech::ErrorRates r = tg::speech::error_rates({"a dog runs", "the cat"}, {"a dog ran", "the cat"});
   CHECK(r.char_edits.total() == 2);  // hypothesis "runs" for "ran": a substitution and an insertion
   CHECK(r.char_edits.substitutions == 1);
   CHECK(r.char_edits.insertions == 1);
@@ -197,17 +197,17 @@ TEST_CASE("edit distance and error rates") {
   CHECK(r.words == 5);
   CHECK(r.wer == doctest::Approx(0.2));
   // Hypothesis "a cat" for "the big cat": one substitution (a/the), one deletion (big).
-  const speech::Edits words = speech::align({"a", "cat"}, {"the", "big", "cat"});
+  const tg::speech::Edits words = tg::speech::align({"a", "cat"}, {"the", "big", "cat"});
   CHECK(words.substitutions == 1);
   CHECK(words.deletions == 1);
   CHECK(words.insertions == 0);
-  const speech::Edits added = speech::align({"x", "y", "z"}, {"y"});
+  const tg::speech::Edits added = tg::speech::align({"x", "y", "z"}, {"y"});
   CHECK(added.insertions == 2);
   CHECK(added.total() == 2);
 }
 
 TEST_CASE("character language model: Witten-Bell probabilities by hand, normalised, errors named") {
-  speech::CharLM lm(2);  // bigrams
+  tg::speech::CharLM lm(2);  // bigrams
   lm.add("ab");
   lm.add("ab");
   // After 'a': C(a b) = 2, C(a) = 2, N(a) = 1; the unigram level: 'b' seen 2 times of 6 ("^"-contexts
@@ -219,40 +219,40 @@ TEST_CASE("character language model: Witten-Bell probabilities by hand, normalis
   // A context never seen ("z") backs off to the unigram level.
   CHECK(std::exp(lm.log_prob("xz", 'b')) == doctest::Approx(unigram_b).epsilon(1e-12));
   // Every context's distribution sums to one over the 29 symbols, at several orders.
-  speech::CharLM big(5);
+  tg::speech::CharLM big(5);
   for (const char* sentence : {"a dog runs", "a dog sits", "two dogs run", "it's a cat"}) big.add(sentence);
   for (const char* context : {"", "a d", "a dog", "zzzz", " run", "it'"}) {
-    double sum = std::exp(big.log_prob(context, speech::CharLM::kEnd));
+    double sum = std::exp(big.log_prob(context, tg::speech::CharLM::kEnd));
     for (const char c : std::string(" 'abcdefghijklmnopqrstuvwxyz")) sum += std::exp(big.log_prob(context, c));
     CAPTURE(context);
     CHECK(sum == doctest::Approx(1.0).epsilon(1e-12));
   }
   CHECK(big.log_prob("a do", 'g') > big.log_prob("a do", 'x'));
   CHECK_THROWS_WITH_AS(big.add("Dog"), doctest::Contains("'D' in \"Dog\" is not a character"), tg::Error);
-  CHECK_THROWS_WITH_AS(speech::CharLM(0), doctest::Contains("order must be at least 1, got 0"), tg::Error);
+  CHECK_THROWS_WITH_AS(tg::speech::CharLM(0), doctest::Contains("order must be at least 1, got 0"), tg::Error);
 }
 
 TEST_CASE("prefix beam search with the language model: the model settles what the sounds leave open") {
   // Frames that say "ca?": the third frame is torn between 't' (0.45) and 'r' (0.55).
-  const std::vector<int64_t> c = speech::encode_text("c"), a = speech::encode_text("a");
-  const std::vector<int64_t> t = speech::encode_text("t"), r = speech::encode_text("r");
+  const std::vector<int64_t> c = tg::speech::encode_text("c"), a = tg::speech::encode_text("a");
+  const std::vector<int64_t> t = tg::speech::encode_text("t"), r = tg::speech::encode_text("r");
   std::vector<float> rows = peaked({c[0], a[0], t[0]});
-  for (int64_t k = 0; k < speech::kClasses; ++k) rows[2 * speech::kClasses + k] = std::log(1e-6f);
-  rows[2 * speech::kClasses + t[0]] = std::log(0.45f);
-  rows[2 * speech::kClasses + r[0]] = std::log(0.55f);
-  CHECK(speech::decode_ids(speech::prefix_beam_decode(rows, 3, speech::kClasses, 8)) == "car");
-  speech::CharLM lm(4);
+  for (int64_t k = 0; k < tg::speech::kClasses; ++k) rows[2 * tg::speech::kClasses + k] = std::log(1e-6f);
+  rows[2 * tg::speech::kClasses + t[0]] = std::log(0.45f);
+  rows[2 * tg::speech::kClasses + r[0]] = std::log(0.55f);
+  CHECK(tg::speech::decode_ids(tg::speech::prefix_beam_decode(rows, 3, tg::speech::kClasses, 8)) == "car");
+  tg::speech::CharLM lm(4);
   for (int i = 0; i < 5; ++i) lm.add("cat");
   lm.add("car");
-  const speech::LMFusion fusion{.lm = &lm, .weight = 0.5, .bonus = 0.0};
-  CHECK(speech::decode_ids(speech::prefix_beam_decode(rows, 3, speech::kClasses, 8, fusion)) == "cat");
+  const tg::speech::LMFusion fusion{.lm = &lm, .weight = 0.5, .bonus = 0.0};
+  CHECK(tg::speech::decode_ids(tg::speech::prefix_beam_decode(rows, 3, tg::speech::kClasses, 8, fusion)) == "cat");
   // Weight 0 is CTC alone.
-  CHECK(speech::decode_ids(speech::prefix_beam_decode(rows, 3, speech::kClasses, 8, {.lm = &lm, .weight = 0, .bonus = 0})) ==
+  CHECK(tg::speech::decode_ids(tg::speech::prefix_beam_decode(rows, 3, tg::speech::kClasses, 8, {.lm = &lm, .weight = 0, .bonus = 0})) ==
         "car");
 }
 
 TEST_CASE("prefix beam search on a trie gives the reference's ids: random rows, widths 1-16, with and without an LM") {
-  std::vector<speech::CharLM> lms;
+  std::vector<tg::speech::CharLM> lms;
   for (const int64_t order : {1, 2, 3, 5}) {
     lms.emplace_back(order);
     for (const char* sentence : {"a dog runs", "a dog sits", "two dogs run", "it's a cat", "the cat's ball", "zoo"})
@@ -268,9 +268,9 @@ TEST_CASE("prefix beam search on a trie gives the reference's ids: random rows, 
     const double scale = 0.5 + 7.5 * uniform(rng);
     const bool few = trial % 3 == 0;
     const std::vector<float> rows = random_rows(frames, scale, few, rng);
-    speech::LMFusion fusion;
+    tg::speech::LMFusion fusion;
     if (trial % 5 != 0) {  // four in five with a language model, of each order in turn
-      const speech::CharLM& lm = lms[static_cast<size_t>(trial) % lms.size()];
+      const tg::speech::CharLM& lm = lms[static_cast<size_t>(trial) % lms.size()];
       fusion = {.lm = &lm, .weight = 1.5 * uniform(rng), .bonus = 3 * uniform(rng) - 1};
     }
     CAPTURE(trial);
@@ -279,13 +279,13 @@ TEST_CASE("prefix beam search on a trie gives the reference's ids: random rows, 
     CAPTURE(scale);
     CAPTURE(few);
     CAPTURE(fusion.lm ? fusion.lm->order() : 0);
-    const std::vector<int64_t> ids = speech::prefix_beam_decode(rows, frames, speech::kClasses, width, fusion);
-    CHECK(ids == reference_prefix_beam_decode(rows, frames, speech::kClasses, width, fusion));
-    if (ids != speech::greedy_decode(rows, frames, speech::kClasses)) ++unlike_greedy;
+    const std::vector<int64_t> ids = tg::speech::prefix_beam_decode(rows, frames, tg::speech::kClasses, width, fusion);
+    CHECK(ids == reference_prefix_beam_decode(rows, frames, tg::speech::kClasses, width, fusion));
+    if (ids != tg::speech::greedy_decode(rows, frames, tg::speech::kClasses)) ++unlike_greedy;
   }
   // The rows are not so clear that the search has nothing to do.
   CHECK(unlike_greedy > kTrials / 4);
-  CHECK_THROWS_WITH_AS(speech::prefix_beam_decode(random_rows(3, 1.0, false, rng), 3, speech::kClasses, 0),
+  CHECK_THROWS_WITH_AS(tg::speech::prefix_beam_decode(random_rows(3, 1.0, false, rng), 3, tg::speech::kClasses, 0),
                        doctest::Contains("the beam width must be at least 1, got 0"), tg::Error);
 }
 
@@ -298,19 +298,19 @@ TEST_CASE("prefix beam search costs the same per frame however long the prefixes
   REQUIRE(frames == 90000);
   std::mt19937_64 rng(11);
   const std::vector<float> rows = random_rows(frames, 3.0, false, rng);
-  const std::vector<int64_t> ids = speech::prefix_beam_decode(rows, frames, speech::kClasses, 8);
+  const std::vector<int64_t> ids = tg::speech::prefix_beam_decode(rows, frames, tg::speech::kClasses, 8);
   CHECK(ids.size() > static_cast<size_t>(frames / 2));  // random rows spell a label most frames: long prefixes
-  CHECK(std::all_of(ids.begin(), ids.end(), [](int64_t id) { return id > speech::kBlank && id < speech::kClasses; }));
+  CHECK(std::all_of(ids.begin(), ids.end(), [](int64_t id) { return id > tg::speech::kBlank && id < tg::speech::kClasses; }));
 }
 
 TEST_CASE("SpecAugment: masks are zero bands and spans inside each utterance, drawn from the seed") {
-  speech::Batch batch;
+  tg::speech::Batch batch;
   batch.features = tg::ones({2, 20, 50});  // (B, mels, T)
   batch.frames = {50, 30};
-  const speech::SpecAugment options{.freq_masks = 1, .freq_width = 6, .time_masks = 1, .time_width = 8, .time_ratio = 0.2};
-  speech::Batch again = batch;
-  speech::spec_augment(batch, options, 7);
-  speech::spec_augment(again, options, 7);
+  const tg::speech::SpecAugment options{.freq_masks = 1, .freq_width = 6, .time_masks = 1, .time_width = 8, .time_ratio = 0.2};
+  tg::speech::Batch again = batch;
+  tg::speech::spec_augment(batch, options, 7);
+  tg::speech::spec_augment(again, options, 7);
   const std::vector<float> x = batch.features.to_vector<float>();
   CHECK(x == again.features.to_vector<float>());
   int64_t zeros_seen = 0;
@@ -342,11 +342,11 @@ TEST_CASE("SpecAugment: masks are zero bands and spans inside each utterance, dr
         }
   }
   CHECK(zeros_seen > 0);
-  speech::Batch other = again;
-  speech::spec_augment(other, options, 8);
+  tg::speech::Batch other = again;
+  tg::speech::spec_augment(other, options, 8);
   CHECK(other.features.to_vector<float>() != x);
-  speech::Batch untouched = again;
-  speech::spec_augment(untouched, {.freq_masks = 0, .time_masks = 0}, 7);
+  tg::speech::Batch untouched = again;
+  tg::speech::spec_augment(untouched, {.freq_masks = 0, .time_masks = 0}, 7);
   CHECK(untouched.features.to_vector<float>() == again.features.to_vector<float>());
 }
 
@@ -366,15 +366,15 @@ TEST_CASE("the recogniser on a tiny synthesized corpus: its CTC loss falls; a ch
   }
   REQUIRE(std::system(("bash " TAPEGRAD_SOURCE_DIR "/scripts/synthesize-speech.sh --tiny --jobs 2 --text " + text + " " + dir +
                        " >/dev/null").c_str()) == 0);
-  const std::vector<speech::Utterance> data = speech::read_split(dir, "train");
+  const std::vector<tg::speech::Utterance> data = tg::speech::read_split(dir, "train");
   REQUIRE(data.size() == 8);
   CHECK(data[0].features.size(1) == 80);
-  const speech::Batch batch = speech::make_batch(data, speech::plan_batches(data, 8, 0)[0]);
+  const tg::speech::Batch batch = tg::speech::make_batch(data, tg::speech::plan_batches(data, 8, 0)[0]);
   CHECK(batch.features.size(0) == 8);
   CHECK(batch.features.size(1) == 80);
 
   tg::Generator gen(5);
-  speech::Recognizer model({.channels = 32, .hidden = 32, .layers = 1, .dropout = 0.0}, gen);
+  tg::speech::Recognizer model({.channels = 32, .hidden = 32, .layers = 1, .dropout = 0.0}, gen);
   tg::optim::AdamOptions options;
   options.lr = 3e-3;
   tg::optim::Adam adam(model.named_parameters(), options);
@@ -384,7 +384,7 @@ TEST_CASE("the recogniser on a tiny synthesized corpus: its CTC loss falls; a ch
     tg::TapeScope scope(tape);
     std::vector<int64_t> frames;
     const tg::Tensor log_probs = model.forward(batch.features, batch.frames, frames);
-    CHECK(log_probs.shape() == tg::Shape{speech::Recognizer::frames_after(batch.features.size(2)), 8, speech::kClasses});
+    CHECK(log_probs.shape() == tg::Shape{tg::speech::Recognizer::frames_after(batch.features.size(2)), 8, tg::speech::kClasses});
     const tg::Tensor loss = tg::ctc_loss(log_probs, batch.targets, frames, batch.target_lengths);
     (step == 0 ? first : last) = loss.item();
     loss.backward();
@@ -396,7 +396,7 @@ TEST_CASE("the recogniser on a tiny synthesized corpus: its CTC loss falls; a ch
   const std::string path = dir + "/model.safetensors";
   tg::nn::save(model, path);
   tg::Generator other(99);
-  speech::Recognizer loaded({.channels = 32, .hidden = 32, .layers = 1, .dropout = 0.0}, other);
+  tg::speech::Recognizer loaded({.channels = 32, .hidden = 32, .layers = 1, .dropout = 0.0}, other);
   tg::nn::load(loaded, path);
   model.eval();
   loaded.eval();
@@ -409,30 +409,30 @@ TEST_CASE("the recogniser on a tiny synthesized corpus: its CTC loss falls; a ch
 }
 
 TEST_CASE("transcript formats: words from the characters' times, segments at pauses, SubRip and WebVTT timings") {
-  using speech::TimedChar;
+  using tg::speech::TimedChar;
   // "a dog" at 0.10..0.30 s, a pause of 1 s, "runs" at 1.50..1.56 s.
   const std::vector<TimedChar> chars = {{'a', 0.10}, {' ', 0.14}, {'d', 0.20}, {'o', 0.24}, {'g', 0.30},
                                         {' ', 0.40}, {'r', 1.50}, {'u', 1.52}, {'n', 1.54}, {'s', 1.56}};
-  const std::vector<speech::TimedSpan> words = speech::words_of(chars, 0.02);
+  const std::vector<tg::speech::TimedSpan> words = tg::speech::words_of(chars, 0.02);
   REQUIRE(words.size() == 3);
   CHECK(words[1].text == "dog");
   CHECK(words[1].start == doctest::Approx(0.20));
   CHECK(words[1].end == doctest::Approx(0.32));
-  const std::vector<speech::TimedSpan> segments = speech::segments_of(words);
+  const std::vector<tg::speech::TimedSpan> segments = tg::speech::segments_of(words);
   REQUIRE(segments.size() == 2);  // the 1.18 s pause is over kSegmentPause
   CHECK(segments[0].text == "a dog");
   CHECK(segments[1].text == "runs");
-  CHECK(speech::timestamp(3723.4567, ',') == "01:02:03,457");
-  CHECK(speech::timestamp(0.0, '.') == "00:00:00.000");
-  CHECK(speech::to_srt(segments) == "1\n00:00:00,100 --> 00:00:00,320\na dog\n\n2\n00:00:01,500 --> 00:00:01,580\nruns\n\n");
-  CHECK(speech::to_vtt(segments) == "WEBVTT\n\n00:00:00.100 --> 00:00:00.320\na dog\n\n00:00:01.500 --> 00:00:01.580\nruns\n\n");
-  const nlohmann::json verbose = speech::to_verbose_json("a dog runs", 2.0, segments, &words);
+  CHECK(tg::speech::timestamp(3723.4567, ',') == "01:02:03,457");
+  CHECK(tg::speech::timestamp(0.0, '.') == "00:00:00.000");
+  CHECK(tg::speech::to_srt(segments) == "1\n00:00:00,100 --> 00:00:00,320\na dog\n\n2\n00:00:01,500 --> 00:00:01,580\nruns\n\n");
+  CHECK(tg::speech::to_vtt(segments) == "WEBVTT\n\n00:00:00.100 --> 00:00:00.320\na dog\n\n00:00:01.500 --> 00:00:01.580\nruns\n\n");
+  const nlohmann::json verbose = tg::speech::to_verbose_json("a dog runs", 2.0, segments, &words);
   CHECK(verbose["segments"].size() == 2);
   CHECK(verbose["words"][2]["word"] == "runs");
-  CHECK_FALSE(speech::to_verbose_json("a dog runs", 2.0, segments, nullptr).contains("words"));
+  CHECK_FALSE(tg::speech::to_verbose_json("a dog runs", 2.0, segments, nullptr).contains("words"));
   // A segment closes before passing kSegmentSeconds even without a pause.
   std::vector<TimedChar> long_speech;
   for (int i = 0; i < 30; ++i) long_speech.insert(long_speech.end(), {{'w', i * 0.5}, {' ', i * 0.5 + 0.1}});
-  for (const speech::TimedSpan& s : speech::segments_of(speech::words_of(long_speech, 0.02)))
-    CHECK(s.end - s.start <= speech::kSegmentSeconds);
+  for (const tg::speech::TimedSpan& s : tg::speech::segments_of(tg::speech::words_of(long_speech, 0.02)))
+    CHECK(s.end - s.start <= tg::speech::kSegmentSeconds);
 }

@@ -14,7 +14,7 @@
 #include "distributed/distributed.h"
 #include "train/train.h"
 
-namespace tg::examples {
+namespace tg::language_model {
 
 namespace {
 
@@ -437,4 +437,4 @@ std::vector<std::string> generate(const LanguageModel& lm, const std::vector<std
   return words;
 }
 
-}  // namespace tg::examples
+}  // namespace tg::language_model

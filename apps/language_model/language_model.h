@@ -16,7 +16,7 @@
 #include "nn/checkpoint.h"
 #include "apps/language_model/word_model.h"
 
-namespace tg::examples {
+namespace tg::language_model {
 
 struct LanguageModelOptions {
   std::string data_dir;  // holds train.lc.norm.tok.en.gz and val.lc.norm.tok.en.gz
@@ -99,4 +99,4 @@ struct GenerateOptions {
 std::vector<std::string> generate(const LanguageModel& lm, const std::vector<std::string>& prompt,
                                   const GenerateOptions& options);
 
-}  // namespace tg::examples
+}  // namespace tg::language_model

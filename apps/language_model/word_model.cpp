@@ -3,7 +3,7 @@
 #include <tapegrad.h>
 #include <tapegrad_text.h>
 
-namespace tg::examples {
+namespace tg::language_model {
 
 namespace {
 
@@ -55,4 +55,4 @@ std::pair<Tensor, Tensor> WordModel::step(const Tensor& tokens, const Tensor& st
   return {out(dropout(select(o.output, 0, 0))), o.h_n};  // (B, V), (L, B, H)
 }
 
-}  // namespace tg::examples
+}  // namespace tg::language_model

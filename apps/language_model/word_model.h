@@ -16,7 +16,7 @@
 #include "nn/linear.h"
 #include "nn/module.h"
 
-namespace tg::examples {
+namespace tg::language_model {
 
 struct WordModelConfig {
   int64_t vocab = 0;   // V, the vocabulary size (id 0 is <pad>)
@@ -53,4 +53,4 @@ class WordModel : public nn::Module {
   nn::Linear out;
 };
 
-}  // namespace tg::examples
+}  // namespace tg::language_model

@@ -9,7 +9,7 @@
 #include "data/audio/augment.h"
 #include "data/audio/features.h"
 
-namespace speech {
+namespace tg::speech {
 
 namespace {
 // One engine per kind of draw, each from the utterance's seed: turning one augmentation off moves none of the others.
@@ -68,4 +68,4 @@ std::string describe(const AudioAugment& o) {
   return s;
 }
 
-}  // namespace speech
+}  // namespace tg::speech

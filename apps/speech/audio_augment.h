@@ -27,7 +27,7 @@
 #include "core/tensor.h"
 #include "data/audio/audio_file.h"
 
-namespace speech {
+namespace tg::speech {
 
 struct AudioAugment {
   double speed = 0, pitch = 0, reverb = 0, noise = 0, warp = 0;
@@ -51,4 +51,4 @@ tg::Tensor augmented_features(const tg::audio::Audio& audio, const AudioAugment&
 // "speed ±10%, pitch ±2 semitones, reverb 30% (RT60 0.2-0.8 s), noise 50% (SNR 5-30 dB)" or "off".
 std::string describe(const AudioAugment& options);
 
-}  // namespace speech
+}  // namespace tg::speech

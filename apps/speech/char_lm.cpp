@@ -5,7 +5,7 @@
 #include "core/error.h"
 #include "apps/speech/speech_data.h"
 
-namespace speech {
+namespace tg::speech {
 
 namespace {
 constexpr char kStart = '^';
@@ -45,4 +45,4 @@ double CharLM::log_prob(std::string_view text, char c) const {
   return std::log(prob(context, c));
 }
 
-}  // namespace speech
+}  // namespace tg::speech

@@ -16,7 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
-namespace speech {
+namespace tg::speech {
 
 class CharLM {
  public:
@@ -38,4 +38,4 @@ class CharLM {
   std::unordered_map<std::string, Context> contexts_;
 };
 
-}  // namespace speech
+}  // namespace tg::speech

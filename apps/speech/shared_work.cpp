@@ -5,7 +5,7 @@
 #include <unistd.h>
 #endif
 
-namespace speech {
+namespace tg::speech {
 
 SharedWork::SharedWork(size_t count, std::function<void(size_t)> item) : count_(count), item_(std::move(item)) {}
 
@@ -41,4 +41,4 @@ void SharedWork::finish() {
   if (error_) std::rethrow_exception(error_);
 }
 
-}  // namespace speech
+}  // namespace tg::speech

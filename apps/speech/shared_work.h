@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-namespace speech {
+namespace tg::speech {
 
 class SharedWork {
  public:
@@ -41,4 +41,4 @@ class SharedWork {
   std::vector<std::thread> threads_;
 };
 
-}  // namespace speech
+}  // namespace tg::speech

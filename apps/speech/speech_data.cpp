@@ -15,7 +15,7 @@
 #include "ops/transpose.h"
 #include "apps/speech/speech_model.h"  // Recognizer::frames_after
 
-namespace speech {
+namespace tg::speech {
 
 namespace {
 const std::string kAlphabet = " 'abcdefghijklmnopqrstuvwxyz";  // ids 1 … 28
@@ -291,4 +291,4 @@ ErrorRates error_rates(const std::vector<std::string>& hypotheses, const std::ve
   return r;
 }
 
-}  // namespace speech
+}  // namespace tg::speech

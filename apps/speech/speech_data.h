@@ -10,7 +10,7 @@
 #include "data/audio/features.h"
 #include "core/tensor.h"
 
-namespace speech {
+namespace tg::speech {
 
 // Class 0 is CTC's blank; then space, apostrophe, a–z: 29 classes.
 inline constexpr int64_t kBlank = 0;
@@ -99,4 +99,4 @@ struct ErrorRates {
 };
 ErrorRates error_rates(const std::vector<std::string>& hypotheses, const std::vector<std::string>& references);
 
-}  // namespace speech
+}  // namespace tg::speech

@@ -5,7 +5,7 @@
 #include "ops/ctc_decode.h"
 #include "apps/speech/speech_data.h"
 
-namespace speech {
+namespace tg::speech {
 
 namespace {
 
@@ -54,4 +54,4 @@ std::vector<int64_t> prefix_beam_decode(const std::vector<float>& log_probs, int
       {.width = width, .blank = kBlank, .lm = &scorer, .lm_weight = fusion.weight, .bonus = fusion.bonus});
 }
 
-}  // namespace speech
+}  // namespace tg::speech

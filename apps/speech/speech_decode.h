@@ -15,7 +15,7 @@
 #include "apps/speech/char_lm.h"
 #include "ops/ctc_decode.h"
 
-namespace speech {
+namespace tg::speech {
 
 struct LMFusion {
   const CharLM* lm = nullptr;  // none: CTC's scores alone
@@ -28,4 +28,4 @@ std::vector<tg::CtcEmission> greedy_emissions(const std::vector<float>& log_prob
 std::vector<int64_t> prefix_beam_decode(const std::vector<float>& log_probs, int64_t frames, int64_t classes,
                                         int64_t width, const LMFusion& fusion = {});
 
-}  // namespace speech
+}  // namespace tg::speech

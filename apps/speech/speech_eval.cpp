@@ -4,7 +4,7 @@
 #include "ops/select.h"
 #include "ops/transpose.h"
 
-namespace speech {
+namespace tg::speech {
 
 Decoded decode_split(const Recognizer& model, const std::vector<Utterance>& data, int64_t width,
                      const LMFusion& fusion) {
@@ -30,4 +30,4 @@ Decoded decode_split(const Recognizer& model, const std::vector<Utterance>& data
   return d;
 }
 
-}  // namespace speech
+}  // namespace tg::speech

@@ -10,7 +10,7 @@
 #include "apps/speech/speech_decode.h"
 #include "apps/speech/speech_model.h"
 
-namespace speech {
+namespace tg::speech {
 
 struct Decoded {
   std::vector<std::string> greedy, beam, fused, references;  // one per utterance, in the split's order
@@ -19,4 +19,4 @@ struct Decoded {
 Decoded decode_split(const Recognizer& model, const std::vector<Utterance>& data, int64_t width,
                      const LMFusion& fusion = {});
 
-}  // namespace speech
+}  // namespace tg::speech

@@ -13,7 +13,7 @@
 #include "apps/speech/speech_data.h"
 #include "train/checkpoint.h"
 
-namespace speech {
+namespace tg::speech {
 
 Recognizer::Recognizer(const ModelConfig& c, tg::Generator& gen)
     : conv1(c.mels, c.channels, 5, {.stride = 2, .padding = 2}, gen),
@@ -58,4 +58,4 @@ std::unique_ptr<Recognizer> load_recognizer(const std::string& path, tg::Device 
   return model;
 }
 
-}  // namespace speech
+}  // namespace tg::speech

@@ -22,7 +22,7 @@
 #include "nn/linear.h"
 #include "nn/module.h"
 
-namespace speech {
+namespace tg::speech {
 
 struct ModelConfig {
   int64_t mels = 80, channels = 256, hidden = 256, layers = 3;
@@ -61,4 +61,4 @@ class Recognizer : public tg::nn::Module {
 std::unique_ptr<Recognizer> load_recognizer(const std::string& path, tg::Device device,
                                             const std::string& quantize = "none");
 
-}  // namespace speech
+}  // namespace tg::speech

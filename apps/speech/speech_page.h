@@ -11,8 +11,8 @@
 // (data-drawn="yes"), srt, download.
 #include <string>
 
-namespace speech {
+namespace tg::speech {
 
 const std::string& speech_page();
 
-}  // namespace speech
+}  // namespace tg::speech

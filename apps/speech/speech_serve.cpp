@@ -21,7 +21,7 @@
 #include "apps/speech/transcript_formats.h"
 #include "tapegrad.h"
 
-namespace speech {
+namespace tg::speech {
 
 namespace {
 
@@ -238,4 +238,4 @@ int run_server(const ServeOptions& options) {
   return 0;
 }
 
-}  // namespace speech
+}  // namespace tg::speech

@@ -20,7 +20,7 @@
 #include "serve/batch_queue.h"
 #include "serve/http_server.h"
 
-namespace speech {
+namespace tg::speech {
 
 struct ServeOptions {
   std::string checkpoint;
@@ -37,4 +37,4 @@ struct ServeOptions {
 // until SIGTERM or SIGINT, then finishes the requests in flight and returns 0.
 int run_server(const ServeOptions& options);
 
-}  // namespace speech
+}  // namespace tg::speech

@@ -8,7 +8,7 @@
 #include "apps/speech/speech_data.h"
 #include "apps/speech/speech_decode.h"
 
-namespace speech {
+namespace tg::speech {
 
 std::string alignment_svg(const tg::Tensor& features, const std::vector<float>& log_probs, int64_t out_frames,
                           int64_t stride, const std::string& title) {
@@ -50,4 +50,4 @@ std::string alignment_svg(const tg::Tensor& features, const std::vector<float>& 
   return svg + "</svg>\n";
 }
 
-}  // namespace speech
+}  // namespace tg::speech

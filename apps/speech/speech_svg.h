@@ -9,11 +9,11 @@
 
 #include "core/tensor.h"
 
-namespace speech {
+namespace tg::speech {
 
 // features (frames, mels); log_probs (T', 29) row-major for T' = frames after
 // the front-end (each output frame covers `stride` input frames).
 std::string alignment_svg(const tg::Tensor& features, const std::vector<float>& log_probs, int64_t out_frames,
                           int64_t stride, const std::string& title);
 
-}  // namespace speech
+}  // namespace tg::speech

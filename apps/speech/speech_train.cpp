@@ -19,7 +19,7 @@
 #include "train/harness.h"
 #include "train/stop_signal.h"
 
-namespace speech {
+namespace tg::speech {
 
 namespace {
 
@@ -226,4 +226,4 @@ void train(TrainOptions& o, const std::function<bool(const std::string&)>& given
                harness.best_path());
 }
 
-}  // namespace speech
+}  // namespace tg::speech

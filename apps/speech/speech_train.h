@@ -18,7 +18,7 @@
 #include "apps/speech/speech_data.h"
 #include "apps/speech/speech_model.h"
 
-namespace speech {
+namespace tg::speech {
 
 struct TrainOptions {
   std::string data, checkpoint_dir = "runs/speech";
@@ -42,4 +42,4 @@ struct TrainOptions {
 // back into `options`.
 void train(TrainOptions& options, const std::function<bool(const std::string&)>& given);
 
-}  // namespace speech
+}  // namespace tg::speech

@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-namespace speech {
+namespace tg::speech {
 
 std::vector<TimedSpan> words_of(const std::vector<TimedChar>& chars, double frame_seconds) {
   std::vector<TimedSpan> words;
@@ -77,4 +77,4 @@ nlohmann::json to_verbose_json(const std::string& text, double duration, const s
   return out;
 }
 
-}  // namespace speech
+}  // namespace tg::speech

@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace speech {
+namespace tg::speech {
 
 constexpr double kSegmentPause = 0.8;     // seconds between words
 constexpr double kSegmentSeconds = 10.0;  // at most, unless one word is longer
@@ -37,4 +37,4 @@ std::string to_vtt(const std::vector<TimedSpan>& segments);
 nlohmann::json to_verbose_json(const std::string& text, double duration, const std::vector<TimedSpan>& segments,
                                const std::vector<TimedSpan>* words);
 
-}  // namespace speech
+}  // namespace tg::speech

@@ -16,7 +16,7 @@
 #include <numbers>
 #include <string_view>
 
-namespace tg::examples {
+namespace tg::time_series {
 
 namespace {
 
@@ -335,4 +335,4 @@ TimeSeriesReport train_time_series(const std::vector<double>& series, const Time
   return job.finish(harness.run(job));
 }
 
-}  // namespace tg::examples
+}  // namespace tg::time_series

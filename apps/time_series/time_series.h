@@ -16,7 +16,7 @@
 
 #include "core/device.h"
 
-namespace tg::examples {
+namespace tg::time_series {
 
 struct TimeSeriesOptions {
   int64_t window = 24;      // past values per prediction
@@ -73,4 +73,4 @@ void write_predictions_csv(const std::string& path, const std::vector<TimeSeries
 TimeSeriesReport train_time_series(const std::vector<double>& series, const TimeSeriesOptions& options,
                                    const std::function<bool(const std::string&)>& given = {});
 
-}  // namespace tg::examples
+}  // namespace tg::time_series

@@ -29,8 +29,8 @@
 int main(int argc, char** argv) {
   CLI::App app{"Word-level GRU language model on Multi30k English: trains, reports validation perplexity, and "
                "generates text from a prompt."};
-  tg::examples::LanguageModelOptions options;
-  tg::examples::GenerateOptions generation;
+  tg::language_model::LanguageModelOptions options;
+  tg::language_model::GenerateOptions generation;
   std::string load_path, prompt;
   int threads = 0;
   int samples = 1;
@@ -88,19 +88,19 @@ int main(int argc, char** argv) {
     if (threads > 0) tg::set_num_threads(threads);
     options.device = tg::distributed::rank_device(device_name);
     tg::device_backend(options.device);  // an unusable device fails here, before any data is read
-    tg::examples::LanguageModel loaded;
-    const tg::examples::LanguageModel* lm = nullptr;
+    tg::language_model::LanguageModel loaded;
+    const tg::language_model::LanguageModel* lm = nullptr;
     if (!load_path.empty()) {
       if (!prompt_given) tg::fail("language_model: --load needs --generate \"prompt\" (there is nothing else to do)");
-      loaded = tg::examples::load_language_model(load_path, options.device);
+      loaded = tg::language_model::load_language_model(load_path, options.device);
       fmt::print("loaded {} ({} words in the vocabulary)\n", load_path, loaded.vocab.size());
       lm = &loaded;
     }
-    tg::examples::LanguageModelReport report;
+    tg::language_model::LanguageModelReport report;
     if (!lm) {
       if (options.resume && options.checkpoint_dir.empty())
         tg::fail("language_model: --resume needs the run's --checkpoint-dir");
-      report = tg::examples::train_language_model(options, [&](const std::string& flag) { return app.count(flag) > 0; });
+      report = tg::language_model::train_language_model(options, [&](const std::string& flag) { return app.count(flag) > 0; });
       if (!tg::distributed::is_root()) return 0;
       fmt::print("best validation perplexity {:.2f} (epoch {})\n", report.val_perplexity, report.best_epoch);
       lm = &report.trained;
@@ -111,7 +111,7 @@ int main(int argc, char** argv) {
         if (!lm->vocab.contains(t)) fmt::print("note: '{}' is not in the vocabulary; the model reads it as <unk>\n", t);
       for (int i = 0; i < samples; ++i) {
         generation.seed = options.seed + static_cast<uint64_t>(i);
-        std::vector<std::string> words = tg::examples::generate(*lm, tokens, generation);
+        std::vector<std::string> words = tg::language_model::generate(*lm, tokens, generation);
         words.insert(words.begin(), tokens.begin(), tokens.end());
         fmt::print("{}\n", tg::text::detokenize(words, "en"));
       }

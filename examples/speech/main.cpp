@@ -31,7 +31,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
-// What eval and transcribe read (train's options are speech::TrainOptions).
+// What eval and transcribe read (train's options are tg::speech::TrainOptions).
 struct Options {
   std::string data, split = "test", checkpoint, wav, svg;
   int64_t limit = 0, beam = 8, max_beam = 100, threads = 2;
@@ -45,17 +45,17 @@ constexpr int64_t kMaxLmOrder = 20;
 
 // The language model of --lm-order: the training transcripts of the corpus,
 // or the lines of --lm-text.
-std::unique_ptr<speech::CharLM> language_model(const Options& o) {
+std::unique_ptr<tg::speech::CharLM> language_model(const Options& o) {
   if (o.lm_order == 0) return nullptr;
-  auto lm = std::make_unique<speech::CharLM>(o.lm_order);
+  auto lm = std::make_unique<tg::speech::CharLM>(o.lm_order);
   std::vector<std::string> lines;
   if (o.lm_text.empty()) {
-    lines = speech::read_transcripts(o.data, "train");
+    lines = tg::speech::read_transcripts(o.data, "train");
   } else {
     std::ifstream in(o.lm_text);
     if (!in) tg::fail("speech: cannot read --lm-text {}", o.lm_text);
     for (std::string line; std::getline(in, line);)
-      if (const std::string t = speech::normalize_transcript(line); !t.empty()) lines.push_back(t);
+      if (const std::string t = tg::speech::normalize_transcript(line); !t.empty()) lines.push_back(t);
   }
   for (const std::string& line : lines) lm->add(line);
   fmt::print("language model: characters, order {}, from {} sentences of {}; weight {}, bonus {}\n", o.lm_order,
@@ -63,7 +63,7 @@ std::unique_ptr<speech::CharLM> language_model(const Options& o) {
   return lm;
 }
 
-void print_rates(const std::string& name, const speech::ErrorRates& r) {
+void print_rates(const std::string& name, const tg::speech::ErrorRates& r) {
   auto share = [](int64_t edits, int64_t length) { return 100.0 * static_cast<double>(edits) / static_cast<double>(length); };
   fmt::print("  {:30s} CER {:5.2f}% (sub {:.2f} del {:.2f} ins {:.2f})  WER {:5.2f}% (sub {:.2f} del {:.2f} ins {:.2f})\n",
              name, 100 * r.cer, share(r.char_edits.substitutions, r.chars), share(r.char_edits.deletions, r.chars),
@@ -72,34 +72,34 @@ void print_rates(const std::string& name, const speech::ErrorRates& r) {
 }
 
 void evaluate(const Options& o, tg::Device device) {
-  const auto model = speech::load_recognizer(o.checkpoint, device, o.quantize);
-  const std::unique_ptr<speech::CharLM> lm = language_model(o);
+  const auto model = tg::speech::load_recognizer(o.checkpoint, device, o.quantize);
+  const std::unique_ptr<tg::speech::CharLM> lm = language_model(o);
   const Clock::time_point start = Clock::now();
-  const std::vector<speech::Utterance> data =
-      speech::read_split(o.data, o.split, {.limit = o.limit, .max_seconds = o.max_seconds});
-  const speech::Decoded d = speech::decode_split(*model, data, o.beam, {.lm = lm.get(), .weight = o.lm_weight, .bonus = o.lm_bonus});
+  const std::vector<tg::speech::Utterance> data =
+      tg::speech::read_split(o.data, o.split, {.limit = o.limit, .max_seconds = o.max_seconds});
+  const tg::speech::Decoded d = tg::speech::decode_split(*model, data, o.beam, {.lm = lm.get(), .weight = o.lm_weight, .bonus = o.lm_bonus});
   fmt::print("{} ({} utterances, {:.1f} s); edits per 100 reference characters / words:\n", o.split, data.size(),
              seconds_since(start));
-  print_rates("greedy", speech::error_rates(d.greedy, d.references));
-  if (o.beam > 1) print_rates(fmt::format("prefix beam {}", o.beam), speech::error_rates(d.beam, d.references));
-  if (lm) print_rates(fmt::format("prefix beam {} + LM", o.beam), speech::error_rates(d.fused, d.references));
+  print_rates("greedy", tg::speech::error_rates(d.greedy, d.references));
+  if (o.beam > 1) print_rates(fmt::format("prefix beam {}", o.beam), tg::speech::error_rates(d.beam, d.references));
+  if (lm) print_rates(fmt::format("prefix beam {} + LM", o.beam), tg::speech::error_rates(d.fused, d.references));
   // Per synthesizer, then per voice, the error rates: where the errors come from.
   struct Group {
     std::vector<std::string> greedy, fused, references;
   };
   std::map<std::string, Group> by_engine, by_voice;
   for (size_t i = 0; i < data.size(); ++i)
-    for (Group* g : {&by_engine[speech::engine_of(data[i].voice)], &by_voice[data[i].voice]}) {
+    for (Group* g : {&by_engine[tg::speech::engine_of(data[i].voice)], &by_voice[data[i].voice]}) {
       g->greedy.push_back(d.greedy[i]);
       if (lm) g->fused.push_back(d.fused[i]);
       g->references.push_back(d.references[i]);
     }
   auto print_group = [&](const std::string& name, const Group& g) {
-    const speech::ErrorRates greedy = speech::error_rates(g.greedy, g.references);
+    const tg::speech::ErrorRates greedy = tg::speech::error_rates(g.greedy, g.references);
     fmt::print("  {:34s} {:4d} utterances, greedy CER {:.2f}% WER {:.2f}%", name, g.references.size(), 100 * greedy.cer,
                100 * greedy.wer);
     if (lm) {
-      const speech::ErrorRates fused = speech::error_rates(g.fused, g.references);
+      const tg::speech::ErrorRates fused = tg::speech::error_rates(g.fused, g.references);
       fmt::print(", with LM {:.2f}% / {:.2f}%", 100 * fused.cer, 100 * fused.wer);
     }
     fmt::print("\n");
@@ -111,18 +111,18 @@ void evaluate(const Options& o, tg::Device device) {
 }
 
 void transcribe(const Options& o, tg::Device device) {
-  const auto model = speech::load_recognizer(o.checkpoint, device, o.quantize);
+  const auto model = tg::speech::load_recognizer(o.checkpoint, device, o.quantize);
   tg::NoGrad no_grad;
-  const tg::Tensor features = speech::features_of(o.wav, o.max_seconds);  // (T, 80)
+  const tg::Tensor features = tg::speech::features_of(o.wav, o.max_seconds);  // (T, 80)
   const tg::Tensor batch = tg::unsqueeze(tg::transpose(features, 0, 1).contiguous(), 0);  // (1, 80, T)
   std::vector<int64_t> frames;
   const tg::Tensor log_probs = model->forward(batch.to(device), {features.size(0)}, frames).to(tg::Device::cpu());
   const std::vector<float> rows = tg::select(log_probs, 1, 0).contiguous().to_vector<float>();
-  const std::string text = speech::decode_ids(o.beam > 1 ? speech::prefix_beam_decode(rows, frames[0], speech::kClasses, o.beam)
-                                                         : speech::greedy_decode(rows, frames[0], speech::kClasses));
+  const std::string text = tg::speech::decode_ids(o.beam > 1 ? tg::speech::prefix_beam_decode(rows, frames[0], tg::speech::kClasses, o.beam)
+                                                         : tg::speech::greedy_decode(rows, frames[0], tg::speech::kClasses));
   fmt::print("{}\n", text);
   if (!o.svg.empty()) {
-    tg::write_text_file(o.svg, speech::alignment_svg(features, rows, frames[0], 2, "\u201c" + text + "\u201d"));
+    tg::write_text_file(o.svg, tg::speech::alignment_svg(features, rows, frames[0], 2, "\u201c" + text + "\u201d"));
     std::fprintf(stderr, "speech: wrote %s\n", o.svg.c_str());
   }
 }
@@ -140,7 +140,7 @@ void check_search(const Options& o) {
 
 int main(int argc, char** argv) {
   Options o;
-  speech::TrainOptions t;
+  tg::speech::TrainOptions t;
   CLI::App app{"speech: a CTC character recogniser (docs/speech.md)"};
   app.require_subcommand(1);
   CLI::App* train_cmd = app.add_subcommand(
@@ -166,7 +166,7 @@ int main(int argc, char** argv) {
       ->check(cli_checks::between(0, 1000))->capture_default_str();
   train_cmd->add_option("--time-width", t.augment.time_width, "widest time mask, in frames (and at most 10% of the utterance)")
       ->check(cli_checks::between(0, 1e6))->capture_default_str();
-  speech::AudioAugment& audio = t.audio_augment;
+  tg::speech::AudioAugment& audio = t.audio_augment;
   train_cmd->add_option("--speed", audio.speed, "speed perturbation: each utterance played faster or slower by a factor in [1-F, 1+F] (0: off)")
       ->check(cli_checks::between(0, 0.3))->capture_default_str();
   train_cmd->add_option("--pitch", audio.pitch, "pitch perturbation, tempo kept: up or down by up to this many semitones (0: off)")
@@ -215,7 +215,7 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"none", "int8"}))
         ->capture_default_str();
   }
-  speech::ServeOptions serve_options;
+  tg::speech::ServeOptions serve_options;
   CLI::App* serve_cmd = app.add_subcommand(
       "serve", "answer POST /transcribe (audio in any format libsndfile reads) and OpenAI's /v1/audio/transcriptions over HTTP, with a page at /; SIGTERM or Ctrl-C finishes the "
                "requests in flight and stops (docs/serving.md)");
@@ -248,10 +248,10 @@ int main(int argc, char** argv) {
       t.device = device;
       t.resume_command = fmt::format("speech train --data {} --checkpoint-dir {} --epochs {} --resume", t.data,
                                      t.checkpoint_dir, t.epochs);
-      speech::train(t, [&](const std::string& flag) { return train_cmd->count(flag) > 0; });
+      tg::speech::train(t, [&](const std::string& flag) { return train_cmd->count(flag) > 0; });
     } else if (serve_cmd->parsed()) {
       serve_options.device = device;
-      return speech::run_server(serve_options);
+      return tg::speech::run_server(serve_options);
     } else {
       check_search(o);
       if (eval_cmd->parsed()) evaluate(o, device);

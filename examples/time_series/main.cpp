@@ -21,7 +21,7 @@
 int main(int argc, char** argv) {
   CLI::App app{"GRU regression on a time series: windows of past values predict the next value; reports held-out "
                "MSE against the naive last-value forecast."};
-  tg::examples::TimeSeriesOptions options;
+  tg::time_series::TimeSeriesOptions options;
   std::string csv_path, out_path;
   int64_t length = 2000;
   double noise = 0.1;
@@ -65,22 +65,22 @@ int main(int argc, char** argv) {
     options.device = tg::parse_device(device_name);
     tg::device_backend(options.device);  // an unusable device fails here, before any work
     const std::vector<double> series =
-        csv_path.empty() ? tg::examples::make_signal(length, noise, signal_seed) : tg::examples::read_series_csv(csv_path);
+        csv_path.empty() ? tg::time_series::make_signal(length, noise, signal_seed) : tg::time_series::read_series_csv(csv_path);
     fmt::print("series: {} values from {}; window {}, {:.0f}% held out\n", series.size(),
                csv_path.empty() ? "the built-in signal" : csv_path, options.window, options.heldout * 100);
     if (options.resume && options.checkpoint_dir.empty()) tg::fail("time_series: --resume needs the run's --checkpoint-dir");
     options.resume_command = fmt::format("time_series {}--checkpoint-dir {} --epochs {} --resume",
                                          csv_path.empty() ? "" : "--csv " + csv_path + " ", options.checkpoint_dir,
                                          options.epochs);
-    const tg::examples::TimeSeriesReport report =
-        tg::examples::train_time_series(series, options, [&](const std::string& flag) { return app.count(flag) > 0; });
+    const tg::time_series::TimeSeriesReport report =
+        tg::time_series::train_time_series(series, options, [&](const std::string& flag) { return app.count(flag) > 0; });
     fmt::print("training targets {}, held-out targets {} (normalised with mean {:.4g}, std {:.4g})\n",
                report.train_points, report.heldout_points, report.mean, report.std);
     fmt::print("train MSE     {:.6g}\n", report.train_mse);
     fmt::print("held-out MSE  {:.6g}   naive last-value baseline {:.6g}   ratio {:.3g}\n", report.heldout_mse,
                report.baseline_mse, report.heldout_mse / report.baseline_mse);
     if (!out_path.empty()) {
-      tg::examples::write_predictions_csv(out_path, report.predictions);
+      tg::time_series::write_predictions_csv(out_path, report.predictions);
       fmt::print("wrote {} held-out predictions to {}\n", report.predictions.size(), out_path);
     }
   } catch (const tg::Error& e) {
