@@ -610,19 +610,25 @@ TEST_CASE("curve SVG: both panels, labels, legend, escaped") {
   CHECK(ticks == std::vector<double>{1, 2, 3, 4});
 }
 
-TEST_CASE("metrics.csv round-trips; indexed attention paths") {
+TEST_CASE("metrics.csv is read by column name; indexed attention paths") {
   const std::string dir = temp_dir("metrics");
-  const std::vector<tg::plot::EpochMetrics> m = {{1, 454, 4.5, 3.9, 49.4, 12.25, 0.001, 600.5},
-                                           {2, 908, 3.25, 3.5, 33.1, 20.5, 0.0005, 610}};
-  tg::write_text_file(dir + "/metrics.csv", tr::metrics_csv(m));
+  // The harness's layout (train/harness.cpp: epoch, step, train_loss, the validation's values, lr, seconds),
+  // here with the values in another order and one more: found by name.
+  tg::write_text_file(dir + "/metrics.csv", "epoch,step,train_loss,val_bleu,val_loss,val_ppl,val_extra,lr,seconds\n"
+                                            "1,454,4.5,12.25,3.9,49.4,7,0.001,600.5\n"
+                                            "2,908,3.25,20.5,3.5,33.1,7,0.0005,610\n");
   const std::vector<tg::plot::EpochMetrics> back = tr::read_metrics_csv(dir + "/metrics.csv");
   REQUIRE(back.size() == 2);
   CHECK(back[1].step == 908);
   CHECK(back[1].val_bleu == 20.5);
+  CHECK(back[1].val_loss == 3.5);
   CHECK(back[1].lr == 0.0005);
-  CHECK(tr::metrics_csv(m).rfind("epoch,step,train_loss,val_loss,val_ppl,val_bleu,lr,seconds\n", 0) == 0);
+  CHECK(back[0].seconds == 600.5);
   tg::write_text_file(dir + "/bad.csv", "epoch,step\n1,2\n");
-  CHECK_THROWS_WITH_AS(tr::read_metrics_csv(dir + "/bad.csv"), contains("expected 8 columns, got 2"),
+  CHECK_THROWS_WITH_AS(tr::read_metrics_csv(dir + "/bad.csv"), contains("no column \"train_loss\" in its header 'epoch,step'"),
+                       tg::Error);
+  tg::write_text_file(dir + "/short.csv", "epoch,step,train_loss,val_loss,val_ppl,val_bleu,lr,seconds\n1,2,3\n");
+  CHECK_THROWS_WITH_AS(tr::read_metrics_csv(dir + "/short.csv"), contains("line 2: expected 8 columns (as the header), got 3"),
                        tg::Error);
   CHECK(tr::indexed_path("out/align.svg", 2, 3) == "out/align-2.svg");
   CHECK(tr::indexed_path("align.svg", 1, 1) == "align.svg");

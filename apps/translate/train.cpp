@@ -88,36 +88,46 @@ uint64_t step_seed(uint64_t seed, int64_t step) {
   return mixer.next_u64();
 }
 
-std::string metrics_csv(const std::vector<plot::EpochMetrics>& metrics) {
-  std::string s = "epoch,step,train_loss,val_loss,val_ppl,val_bleu,lr,seconds\n";
-  for (const plot::EpochMetrics& m : metrics)
-    s += fmt::format("{},{},{:.6f},{:.6f},{:.4f},{:.4f},{},{:.2f}\n", m.epoch, m.step, m.train_loss, m.val_loss,
-                     m.val_ppl, m.val_bleu, m.lr, m.seconds);
-  return s;
-}
-
 std::vector<plot::EpochMetrics> read_metrics_csv(const std::string& path) {
-  std::vector<plot::EpochMetrics> metrics;
+  // The harness's file (train/harness.cpp): a header of names, then a row an epoch. Columns are found by
+  // name, so another order, or values the validation adds, change nothing here.
   const std::vector<std::string> lines = text::read_lines(path);
+  if (lines.empty()) fail("'{}': empty; expected a header line of column names", path);
+  const auto split = [](const std::string& line) {
+    std::vector<std::string> cells;
+    std::stringstream row(line);
+    for (std::string cell; std::getline(row, cell, ',');) cells.push_back(cell);
+    return cells;
+  };
+  const std::vector<std::string> header = split(lines[0]);
+  const auto column = [&](const char* name) {
+    const auto at = std::find(header.begin(), header.end(), name);
+    if (at == header.end()) fail("'{}': no column \"{}\" in its header '{}'", path, name, lines[0]);
+    return static_cast<size_t>(at - header.begin());
+  };
+  const size_t epoch = column("epoch"), step = column("step"), train_loss = column("train_loss"),
+               val_loss = column("val_loss"), val_ppl = column("val_ppl"), val_bleu = column("val_bleu"),
+               lr = column("lr"), seconds = column("seconds");
+  std::vector<plot::EpochMetrics> metrics;
   for (size_t i = 1; i < lines.size(); ++i) {
-    std::vector<double> v;
-    std::stringstream row(lines[i]);
-    for (std::string cell; std::getline(row, cell, ',');) {
+    const std::vector<std::string> cells = split(lines[i]);
+    if (cells.size() != header.size())
+      fail("'{}' line {}: expected {} columns (as the header), got {}", path, i + 1, header.size(), cells.size());
+    const auto value = [&](size_t c) {
       try {
-        v.push_back(std::stod(cell));
+        return std::stod(cells[c]);
       } catch (const std::exception&) {
-        fail("'{}' line {}: '{}' is not a number", path, i + 1, cell);
+        fail("'{}' line {}: {} '{}' is not a number", path, i + 1, header[c], cells[c]);
       }
-    }
-    if (v.size() != 8) fail("'{}' line {}: expected 8 columns, got {}", path, i + 1, v.size());
-    metrics.push_back({.epoch = static_cast<int64_t>(v[0]),
-                       .step = static_cast<int64_t>(v[1]),
-                       .train_loss = v[2],
-                       .val_loss = v[3],
-                       .val_ppl = v[4],
-                       .val_bleu = v[5],
-                       .lr = v[6],
-                       .seconds = v[7]});  // the columns of metrics_csv
+    };
+    metrics.push_back({.epoch = static_cast<int64_t>(value(epoch)),
+                       .step = static_cast<int64_t>(value(step)),
+                       .train_loss = value(train_loss),
+                       .val_loss = value(val_loss),
+                       .val_ppl = value(val_ppl),
+                       .val_bleu = value(val_bleu),
+                       .lr = value(lr),
+                       .seconds = value(seconds)});
   }
   return metrics;
 }

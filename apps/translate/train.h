@@ -87,8 +87,7 @@ TrainResult train(const TrainOptions& options, const TrainHooks& hooks = {});
 // The dropout seed of global step `step`: the same on every run with `seed`.
 uint64_t step_seed(uint64_t seed, int64_t step);
 
-// metrics.csv: header and rows, and reading them back (for resuming).
-std::string metrics_csv(const std::vector<plot::EpochMetrics>& metrics);
+// The run's metrics.csv, as the training harness writes it, read back by column name (the curve, resuming).
 std::vector<plot::EpochMetrics> read_metrics_csv(const std::string& path);
 
 }  // namespace tg::translate
