@@ -95,8 +95,12 @@ class RegressionJob : public train::TrainingJob {
 
   train::EpochScore validate(int64_t) override {
     const double loss = mse_loss(model_(x_), y_).item();
+    if (higher_is_better)  // a score like BLEU: minus the loss, the higher the better
+      return {.score = -loss, .higher_is_better = true, .values = {{"val_loss", loss}}, .summary = "val -loss"};
     return {.score = loss, .values = {{"val_loss", loss}}, .summary = fmt::format("val loss {:.4f}", loss)};
   }
+
+  bool higher_is_better = false;
 
   std::vector<double> weights() const { return model_.weight.to_vector<double>(); }
 
@@ -161,6 +165,33 @@ TEST_CASE("harness: a run writes last, best and metrics.csv; a finished run is r
   RegressionJob job;
   CHECK(harness.run(job).position.step == 8);
   CHECK(read_file((dir.path / "metrics.csv").string()).find("\n2,") == std::string::npos);  // the old run's rows went
+}
+
+TEST_CASE("harness: a higher-is-better score keeps the highest; a run saved the other way resumes with its best turned") {
+  TempDir dir;
+  double first_best = 0;
+  {
+    train::Harness harness(options_for(dir, 1, nullptr));
+    RegressionJob job;  // lower is better: its score is the loss
+    const train::HarnessResult result = harness.run(job);
+    REQUIRE(result.position.best);
+    CHECK_FALSE(result.position.best_is_higher);
+    first_best = *result.position.best;
+  }
+  train::HarnessOptions resume = options_for(dir, 3, nullptr);
+  resume.resume = true;
+  train::Harness harness(resume);
+  RegressionJob job;
+  job.higher_is_better = true;  // the same run, its score now kept as minus the loss (as BLEU instead of -BLEU)
+  const train::HarnessResult result = harness.run(job);
+  REQUIRE(result.epochs.size() == 2);
+  CHECK(result.position.best_is_higher);
+  // The loss falls each epoch here, so each score (minus the loss) beats the saved best, turned to -first_best.
+  CHECK(-result.epochs[0].score.score < first_best);
+  CHECK(result.epochs[0].best);
+  CHECK(result.epochs[1].best);
+  CHECK(*result.position.best == result.epochs[1].score.score);  // the highest
+  CHECK(result.epochs[1].score.score > result.epochs[0].score.score);
 }
 
 TEST_CASE("harness: two runs on one folder at once: the second is refused, naming the first's pid") {

@@ -33,6 +33,7 @@ void write_run_position(const Position& p, nn::Metadata& metadata) {
   metadata["run.loss_weight"] = fmt::format("{}", p.loss_weight);
   metadata["run.seconds"] = fmt::format("{}", p.seconds);
   if (p.best) metadata["run.best"] = fmt::format("{}", *p.best);
+  if (p.best_is_higher) metadata["run.best_is_higher"] = std::to_string(1);
 }
 
 Position read_run_position(const nn::Metadata& metadata, const std::string& path) {
@@ -44,6 +45,7 @@ Position read_run_position(const nn::Metadata& metadata, const std::string& path
   p.loss_weight = metadata_number(metadata, "run.loss_weight", path);
   p.seconds = metadata_number(metadata, "run.seconds", path);
   if (metadata.contains("run.best")) p.best = metadata_number(metadata, "run.best", path);
+  p.best_is_higher = metadata.contains("run.best_is_higher") && metadata.at("run.best_is_higher") == "1";
   if (p.epoch < 0 || p.batch < 0 || p.step < 0 || p.loss_weight < 0)
     fail("{}: the run's position (epoch {}, batch {}, step {}) is not one a run reaches", path, p.epoch, p.batch, p.step);
   return p;
@@ -236,10 +238,15 @@ void Harness::end_epoch(TrainingJob& job, HarnessResult& result) {
   }
   job.module().train();
   record.seconds = position_.seconds + seconds_since(start);
+  const bool higher = record.score.higher_is_better;
+  if (position_.best && position_.best_is_higher != higher)
+    position_.best = -*position_.best;  // a run saved while its score was kept the other way (BLEU as −BLEU)
   const bool scored = std::isfinite(record.score.score);
-  const bool improved = scored && (!position_.best || record.score.score < *position_.best);
+  const bool improved = scored && (!position_.best || (higher ? record.score.score > *position_.best
+                                                              : record.score.score < *position_.best));
   position_ = Position{.epoch = position_.epoch + 1, .step = position_.step,
-                       .best = improved ? std::optional<double>(record.score.score) : position_.best};
+                       .best = improved ? std::optional<double>(record.score.score) : position_.best,
+                       .best_is_higher = higher};
   if (writes()) {
     save_last(job);
     if (improved) save_best(job, record);

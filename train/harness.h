@@ -52,10 +52,12 @@ struct StepResult {
   std::optional<double> grad_norm;  // before clipping, when computed (then checked too)
 };
 
-// Validation after an epoch: `score` picks the best (lower is better); the
-// values go to metrics.csv (named columns, the score's first) and the line.
+// Validation after an epoch: `score` picks the best (lower is better, or higher
+// with higher_is_better: BLEU, accuracy); the values go to metrics.csv (named
+// columns, the score's first) and the line.
 struct EpochScore {
   double score = 0;
+  bool higher_is_better = false;
   std::vector<std::pair<std::string, double>> values;  // e.g. {"val_cer", 0.12}, {"val_wer", 0.3}
   std::string summary;                                 // for the epoch's line: "val CER 12.00% WER 30.00%"
   std::string note;                                    // after the line's duration: "loss scale 1024, 3 steps skipped"
@@ -69,6 +71,7 @@ struct Position {
   double loss_sum = 0, loss_weight = 0;  // the epoch's Σ loss·weight and Σ weight so far
   double seconds = 0;                    // the epoch's training seconds so far
   std::optional<double> best;            // the best validation score so far
+  bool best_is_higher = false;           // whether `best` was kept as higher-is-better ("run.best_is_higher")
 };
 
 struct EpochRecord {

@@ -300,7 +300,7 @@ class TranslateJob : public train::TrainingJob {
     info.position = {.epoch = p.epoch,
                      .batch = p.batch,
                      .step = p.step,
-                     .best_bleu = p.best ? -*p.best : -1.0,
+                     .best_bleu = p.best ? (p.best_is_higher ? *p.best : -*p.best) : -1.0,
                      .epoch_loss_sum = p.loss_sum,
                      .epoch_tokens = static_cast<int64_t>(p.loss_weight),
                      .epoch_seconds = p.seconds,
@@ -317,7 +317,8 @@ class TranslateJob : public train::TrainingJob {
             .loss_sum = p.epoch_loss_sum,
             .loss_weight = static_cast<double>(p.epoch_tokens),
             .seconds = p.epoch_seconds,
-            .best = p.best_bleu >= 0 ? std::optional<double>(-p.best_bleu) : std::nullopt};  // lower is better
+            .best = p.best_bleu >= 0 ? std::optional<double>(p.best_bleu) : std::nullopt,
+            .best_is_higher = true};  // BLEU
   }
   void on_resume(const train::Position& p, const nn::Metadata&) override {
     const TrainPosition& pos = info_.position;  // read from the same file by start_or_resume
@@ -396,7 +397,8 @@ class TranslateJob : public train::TrainingJob {
     }
     bleu = ranks_.root_value(bleu);
     schedule_after_epoch(bleu);
-    return {.score = -bleu,  // the harness keeps the lowest
+    return {.score = bleu,
+            .higher_is_better = true,
             .values = {{"val_loss", val_loss}, {"val_ppl", val_ppl}, {"val_bleu", bleu}},
             .summary = fmt::format("val loss {:.4f}, val ppl {:.2f}, val BLEU {:.2f}", val_loss, val_ppl, bleu),
             .note = scaler_.enabled()
@@ -434,7 +436,7 @@ class TranslateJob : public train::TrainingJob {
     result.profiled_steps = profile_.profiled_steps();
     if (!run.stopped && !run.epochs.empty() && run.position.best)
       say(hooks_, "done: {} steps; best validation BLEU {:.2f} in {}; curve in {}\n", run.position.step,
-          -*run.position.best, files_.best, files_.curve_svg);
+          *run.position.best, files_.best, files_.curve_svg);
     return result;
   }
 
