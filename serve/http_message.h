@@ -7,7 +7,6 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -55,7 +54,7 @@ struct Request {
   // Whether header `name`'s comma-separated list (every line of it) holds `token` (lowercase), in any case.
   bool has_token(std::string_view name, std::string_view token) const;
   // Whether the connection stays open after this request's answer (HTTP/1.1 unless Connection lists
-  // "close"; HTTP/1.0 only when it lists "keep-alive"; RequestReader refuses HTTP/1.0 with Transfer-Encoding).
+  // "close"; HTTP/1.0 only when it lists "keep-alive"; RequestFramer refuses HTTP/1.0 with Transfer-Encoding).
   bool keep_alive() const;
 };
 

@@ -255,6 +255,5 @@ void RequestFramer::next() { state_->start(); }
 
 bool RequestFramer::started() const { return state_->parser->got_some() || state_->position < state_->buffer.size(); }
 
-bool RequestFramer::has_buffered() const { return state_->position < state_->buffer.size(); }
 
 }  // namespace tg::serve

@@ -49,10 +49,8 @@ class RequestFramer {
   Request& request();
   // After whole: on to the next request; bytes past this one (a pipelined next) stay.
   void next();
-  // Whether a byte of a request (other than the empty lines allowed before one) has arrived.
+  // Whether bytes of the next request (or the empty lines allowed before one) have arrived: its time runs.
   bool started() const;
-  // Whether bytes wait in the buffer, parsed or not.
-  bool has_buffered() const;
 
  private:
   struct State;
