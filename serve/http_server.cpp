@@ -74,12 +74,6 @@ void HttpServer::route(const std::string& method, const std::string& path, Handl
   table[key][method] = Route{std::move(handler), options};
 }
 
-void HttpServer::post_json(const std::string& path, JsonHandler handler) {
-  route("POST", path,
-        [handler = std::move(handler)](const Request&, const BodyFields& body) { return json_response(handler(body.fields)); },
-        {.body = BodyRead::json, .needs_key = true});
-}
-
 void HttpServer::get_json(const std::string& path, std::function<nlohmann::json()> handler) {
   route("GET", path, [handler = std::move(handler)](const Request&, const BodyFields&) { return json_response(handler()); });
 }

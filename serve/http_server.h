@@ -88,8 +88,6 @@ struct RouteOptions {
 // A route's handler: the request (with its body as sent) and the body's fields
 // (empty for BodyRead::raw) -> the answer.
 using Handler = std::function<Response(const Request&, const BodyFields&)>;
-// A JSON route: the body's fields -> the JSON answer.
-using JsonHandler = std::function<nlohmann::json(const nlohmann::json& body)>;
 
 class HttpServer {
  public:
@@ -100,8 +98,6 @@ class HttpServer {
 
   // `path` ending in '*' matches every path that starts with what comes before it.
   void route(const std::string& method, const std::string& path, Handler handler, RouteOptions options = {});
-  // POST, a JSON body, needs the key.
-  void post_json(const std::string& path, JsonHandler handler);
   void get_json(const std::string& path, std::function<nlohmann::json()> handler);
   // A fixed document (a page), served as is.
   void get_document(const std::string& path, std::string content_type, std::string body);

@@ -9,7 +9,7 @@ namespace tg::translate {
 using nlohmann::json;
 
 void add_opennmt_routes(serve::HttpServer& server, TranslationService& service) {
-  // route, not post_json: the batch queue needs the request's client address and whether the client has gone.
+  // The request itself, not only its body: the batch queue needs its client address and whether the client has gone.
   auto translate = [&service](const serve::Request& http_request, const serve::BodyFields& body) {
     const ServeOptions& options = service.options();
     const OpenNmtRequest request = parse_opennmt(body.fields, options.beam, options.model_id);
