@@ -11,6 +11,7 @@
 #include "core/dispatch.h"
 #include "core/kernel_table.h"
 #include "core/kernels.h"
+#include "core/primitives.h"
 #include "kernels/adam/adam.h"
 #include "kernels/attention/additive_score.h"
 #include "kernels/ctc/ctc_loss.h"

@@ -1,39 +1,26 @@
 #pragma once
-// The backend interface: the small set of primitive kernels every device
-// implements. Ops in ops/ are written against these; nothing above core/
-// touches raw memory.
-//
-// Kernels see tensors as Views: a data pointer plus shape and strides in
-// elements. A stride of 0 repeats an element (broadcasting). Kernels that
-// write `out` never resize it; kernels whose comment says "+=" accumulate.
+// What a backend is: a device's name, its memory, its copies to and from the
+// host, its threads. What it computes is not here: every kernel, the
+// primitives every op is made of (core/primitives.h) and the fused families
+// (kernels/), is a table of bodies keyed by backend kind
+// (core/kernel_table.h), and a backend's bodies register themselves there.
 //
 // Backends live in backends/, each its own library, and register themselves
 // (core/backend_registry.h); nothing in core/ names one. Host memory is
 // served by `cpu` (backends/cpu: OpenBLAS, both cores) or `reference`
-// (backends/reference: plain loops, the readable definition of every
-// kernel); a host backend overriding only some kernels falls back to the
-// default host backend (the highest-ranked registered, cpu) for the rest.
-// GPU memory by `cuda` (backends/cuda), a module loaded on first use.
-//
-// Fused kernels (the GRU step, additive attention, CTC, top-k, Adam, dropout
-// masks, NLL) are not here: each family lives in its own folder of kernels/
-// and keys its bodies by backend in a table (core/kernel_table.h).
+// (backends/reference: no bodies of its own, so every kernel runs its
+// reference body, the readable definition); a host backend without a body
+// for some kernel runs the default host backend's (cpu's). GPU memory by
+// `cuda` (backends/cuda), a module loaded on first use.
+#include <atomic>
 #include <cstdint>
 #include <string_view>
 
 #include "core/device.h"
 #include "core/threads.h"  // set_num_threads, num_threads
-#include "core/elementwise.h"
 #include "core/view.h"
 
 namespace tg {
-
-// UnaryOp and BinaryOp, with each function's definition, live in
-// core/elementwise.h.
-std::string_view unary_op_name(UnaryOp op);
-std::string_view binary_op_name(BinaryOp op);
-
-enum class ReduceOp : uint8_t { sum, max };
 
 class Backend {
  public:
@@ -42,6 +29,7 @@ class Backend {
   enum class Memory : uint8_t { host, device };
   explicit Backend(Memory memory = Memory::host) : memory_(memory) {}
   virtual ~Backend() = default;
+  // "cpu", "reference", "cuda:0": the part before ':' is the kind the kernel tables key bodies by.
   virtual std::string_view name() const = 0;
 
   // Device memory (backends of non-host devices only).
@@ -50,58 +38,17 @@ class Backend {
   // Copies between this device and the host (non-host devices only).
   virtual void copy_to_host(const void* device_src, void* host_dst, size_t nbytes);
   virtual void copy_from_host(const void* host_src, void* device_dst, size_t nbytes);
-
-  // out = value (out: any dtype, any strides)
-  virtual void fill(const View& out, double value);
-  // out = src, converting dtype; src is read through its strides (stride 0
-  // broadcasts), out may be strided. Shapes equal.
-  virtual void copy(const View& src, const View& out);
-  // out = f(x, s); x and out float, same shape.
-  virtual void unary(UnaryOp op, const View& x, const View& out, double scalar);
-  // dx += f'(x) * dy, where y = f(x) is given too so that tanh/sigmoid/exp
-  // reuse it. All same shape.
-  virtual void unary_backward(UnaryOp op, const View& x, const View& y, const View& dy,
-                              const View& dx, double scalar);
-  // out = a (op) b; a and b already broadcast to out's shape (stride 0).
-  // Comparisons write bool out. out may alias a (in-place accumulate).
-  virtual void binary(BinaryOp op, const View& a, const View& b, const View& out);
-  // out = cond ? a : b; cond bool; all broadcast to out's shape.
-  virtual void where(const View& cond, const View& a, const View& b, const View& out);
-  // out = reduce of x over `axis`; out has x's shape with that axis of size 1,
-  // contiguous. For max, `argmax` (int64, out's shape) receives the index of the
-  // first maximum when non-null.
-  virtual void reduce(ReduceOp op, const View& x, int axis, const View& out,
-                      const View* argmax);
-  // c = a @ b + beta * c, batched: a (B, M, K), b (B, K, N), c (B, M, N).
-  // a and b may be strided (a transpose is a stride swap); beta is 0 or 1.
-  // a and b float16 or bfloat16: products and sums in float32 (or wider), c
-  // of their dtype or float32.
-  virtual void matmul(const View& a, const View& b, const View& c, double beta);
-  // out[i, :] = table[index[i], :]; table (V, D), index int64 (N), out (N, D).
-  virtual void gather_rows(const View& table, const View& index, const View& out);
-  // table[index[i], :] += src[i, :]; src (N, D), index int64 (N), table (V, D).
-  virtual void scatter_add_rows(const View& src, const View& index, const View& table);
-  // Row-wise over the last axis, contiguous (R, C):
-  //   softmax  y = e^(x - max) / Σ e^(x - max)
-  //   log      y = x - max - ln Σ e^(x - max)
-  virtual void softmax(const View& x, const View& out, bool log);
-  // dx += y * (dy - Σ dy*y)   (softmax)
-  // dx += dy - e^y * Σ dy     (log softmax, y = log-probabilities)
-  virtual void softmax_backward(const View& y, const View& dy, const View& dx, bool log);
   // Threads this backend's host kernels use (host backends with a pool).
   virtual void set_num_threads(int /*n*/) {}
   virtual int num_threads() const { return 1; }
 
- bool has_device_memory() const { return memory_ == Memory::device; }
-
- protected:
-  // The backend that runs primitives this one does not override: on a host
-  // backend the default host backend (core/backend_registry.h); a device
-  // backend fails, naming the kernel it lacks.
-  Backend& fallback(std::string_view kernel);
+  bool has_device_memory() const { return memory_ == Memory::device; }
+  // This backend's slot in the kernel tables (backend_kind_index of its kind), found on first use.
+  int kind_index() const;
 
  private:
   Memory memory_;
+  mutable std::atomic<int> kind_index_{-1};
 };
 
 // The backend running kernels for tensors on `device`: for host memory, the

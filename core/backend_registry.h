@@ -5,8 +5,8 @@
 // Host backends are linked into libtapegrad and register while the program
 // starts, with a static RegisterHostBackend in their own source file. The
 // highest-ranked one is the default: it runs host kernels unless
-// set_host_backend picks another, and it runs the kernels another host
-// backend does not override (Backend::fallback).
+// set_host_backend picks another, and its bodies run the kernels another host
+// backend registers none for (core/kernel_table.h).
 //
 // Device backends are modules (libtapegrad-<kind>.so) that core/device_module.h
 // loads the first time a device of their kind is asked for.

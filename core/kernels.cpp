@@ -20,7 +20,7 @@ Tensor zeros_like(const Tensor& like) {
 
 void fill(const Tensor& out, double value) {
   mark_written(out);
-  backend_for(out.device()).fill(out.view(), value);
+  primitives::fill(backend_for(out.device()), out.view(), value);
 }
 
 namespace {
@@ -38,33 +38,33 @@ void copy_into(const Tensor& src, const Tensor& dst) {
     fail("copy: source on {} and destination on {}", src.device().str(), dst.device().str());
   broadcast_shapes(src.shape(), dst.shape(), "copy");
   mark_written(dst);
-  backend_for(dst.device()).copy(broadcast_view(src, dst.shape()), dst.view());
+  primitives::copy(backend_for(dst.device()), broadcast_view(src, dst.shape()), dst.view());
 }
 
 void add_into(const Tensor& dst, const Tensor& src) {
   check_same_kind(dst, src, "add_into");
   mark_written(dst);
   const View d = dst.view();
-  backend_for(dst.device()).binary(BinaryOp::add, d, broadcast_view(src, dst.shape()), d);
+  primitives::binary(backend_for(dst.device()), BinaryOp::add, d, broadcast_view(src, dst.shape()), d);
 }
 
 Tensor unary(UnaryOp op, const Tensor& x, double scalar) {
   Tensor out = empty_like(x, x.shape());
-  backend_for(x.device()).unary(op, x.view(), out.view(), scalar);
+  primitives::unary(backend_for(x.device()), op, x.view(), out.view(), scalar);
   return out;
 }
 
 void unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& dy,
                     const Tensor& dx, double scalar) {
   mark_written(dx);
-  backend_for(dx.device()).unary_backward(op, x.view(), y.view(), dy.view(), dx.view(), scalar);
+  primitives::unary_backward(backend_for(dx.device()), op, x.view(), y.view(), dy.view(), dx.view(), scalar);
 }
 
 Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
   check_same_kind(a, b, binary_op_name(op).data());
   const Shape shape = broadcast_shapes(a.shape(), b.shape(), binary_op_name(op).data());
   Tensor out = empty_like(a, shape, is_comparison(op) ? DType::boolean : a.dtype());
-  backend_for(a.device()).binary(op, broadcast_view(a, shape), broadcast_view(b, shape), out.view());
+  primitives::binary(backend_for(a.device()), op, broadcast_view(a, shape), broadcast_view(b, shape), out.view());
   return out;
 }
 
@@ -72,7 +72,7 @@ void binary_into(BinaryOp op, const Tensor& a, const Tensor& b) {
   check_same_kind(a, b, binary_op_name(op).data());
   mark_written(a);
   const View out = a.view();
-  backend_for(a.device()).binary(op, out, broadcast_view(b, a.shape()), out);
+  primitives::binary(backend_for(a.device()), op, out, broadcast_view(b, a.shape()), out);
 }
 
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
@@ -82,7 +82,7 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   const Shape shape =
       broadcast_shapes(cond.shape(), broadcast_shapes(a.shape(), b.shape(), "where"), "where");
   Tensor out = empty_like(a, shape);
-  backend_for(a.device()).where(broadcast_view(cond, shape), broadcast_view(a, shape),
+  primitives::where(backend_for(a.device()), broadcast_view(cond, shape), broadcast_view(a, shape),
                                 broadcast_view(b, shape), out.view());
   return out;
 }
@@ -96,7 +96,7 @@ Tensor reduce(ReduceOp op, const Tensor& x, int axis, Tensor* argmax) {
     *argmax = empty_like(x, shape, DType::i64);
     argmax_view = argmax->view();
   }
-  backend_for(x.device()).reduce(op, x.view(), axis, out.view(), argmax ? &argmax_view : nullptr);
+  primitives::reduce(backend_for(x.device()), op, x.view(), axis, out.view(), argmax ? &argmax_view : nullptr);
   return out;
 }
 
@@ -115,7 +115,7 @@ Tensor sum_to_shape(const Tensor& g, const Shape& shape) {
 
 void matmul_into(const Tensor& a, const Tensor& b, const Tensor& c, bool accumulate) {
   mark_written(c);
-  backend_for(c.device()).matmul(a.view(), b.view(), c.view(), accumulate ? 1.0 : 0.0);
+  primitives::matmul(backend_for(c.device()), a.view(), b.view(), c.view(), accumulate ? 1.0 : 0.0);
 }
 
 namespace {
@@ -131,29 +131,29 @@ View as_batch_of_one(const Tensor& t) {
 
 void matmul2d_into(const Tensor& a, const Tensor& b, const Tensor& c, bool accumulate) {
   mark_written(c);
-  backend_for(c.device()).matmul(as_batch_of_one(a), as_batch_of_one(b), as_batch_of_one(c), accumulate ? 1.0 : 0.0);
+  primitives::matmul(backend_for(c.device()), as_batch_of_one(a), as_batch_of_one(b), as_batch_of_one(c), accumulate ? 1.0 : 0.0);
 }
 
 Tensor gather_rows(const Tensor& table, const Tensor& index) {
   Tensor out = empty_like(table, Shape{index.shape()[0], table.shape()[1]});
-  backend_for(table.device()).gather_rows(table.view(), index.view(), out.view());
+  primitives::gather_rows(backend_for(table.device()), table.view(), index.view(), out.view());
   return out;
 }
 
 void scatter_add_rows(const Tensor& src, const Tensor& index, const Tensor& table) {
   mark_written(table);
-  backend_for(table.device()).scatter_add_rows(src.view(), index.view(), table.view());
+  primitives::scatter_add_rows(backend_for(table.device()), src.view(), index.view(), table.view());
 }
 
 Tensor softmax_rows(const Tensor& x, bool log) {
   Tensor y = empty_like(x, x.shape());
-  backend_for(x.device()).softmax(x.view(), y.view(), log);
+  primitives::softmax(backend_for(x.device()), x.view(), y.view(), log);
   return y;
 }
 
 void softmax_rows_backward(const Tensor& y, const Tensor& dy, const Tensor& dx, bool log) {
   mark_written(dx);
-  backend_for(dx.device()).softmax_backward(y.view(), dy.view(), dx.view(), log);
+  primitives::softmax_backward(backend_for(dx.device()), y.view(), dy.view(), dx.view(), log);
 }
 
 }  // namespace tg::kernels

@@ -4,6 +4,7 @@
 // kernels are called from their ops: kernels/<family>/.) Nothing here is recorded on
 // the tape; ops use these in their forward and backward functions.
 #include "core/backend.h"
+#include "core/primitives.h"
 #include "core/tensor.h"
 
 namespace tg::kernels {

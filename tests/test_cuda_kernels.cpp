@@ -240,8 +240,8 @@ TEST_CASE("fill: every dtype, shape and writable layout") {
         for (double value : {-2.5, 0.0}) {
           INFO(describe(dtype_name(dtype), shape.str(), layout_name(layout), value));
           const Operand out = random_operand(dtype, shape, layout, rng);
-          cpu().fill(out.host(), value);
-          gpu().fill(out.device(), value);
+          primitives::fill(cpu(), out.host(), value);
+          primitives::fill(gpu(), out.device(), value);
           check_same(out);
         }
 }
@@ -254,8 +254,8 @@ TEST_CASE("copy: conversions between all four dtypes") {
         INFO(describe(dtype_name(from), dtype_name(to), shape.str()));
         const Operand src = random_operand(from, shape, Layout::transposed, rng, -3, 3);
         const Operand out = random_operand(to, shape, Layout::sliced, rng);
-        cpu().copy(src.host(), out.host());
-        gpu().copy(src.device(), out.device());
+        primitives::copy(cpu(), src.host(), out.host());
+        primitives::copy(gpu(), src.device(), out.device());
         check_same(out);
       }
 }
@@ -270,8 +270,8 @@ TEST_CASE("copy: every pair of layouts") {
           INFO(describe(dtype_name(to), shape.str(), layout_name(in_layout), layout_name(out_layout)));
           const Operand src = random_operand(DType::f32, shape, in_layout, rng);
           const Operand out = random_operand(to, shape, out_layout, rng);
-          cpu().copy(src.host(), out.host());
-          gpu().copy(src.device(), out.device());
+          primitives::copy(cpu(), src.host(), out.host());
+          primitives::copy(gpu(), src.device(), out.device());
           check_same(out);
         }
 }
@@ -298,16 +298,16 @@ TEST_CASE("unary and unary_backward: every op, dtype, shape and layout") {
             const Operand x = random_operand(dtype, shape, layout, rng, positive ? 0.1 : -2, 2);
             const Layout out_layout = layout == Layout::broadcast ? Layout::sliced : layout;
             const Operand y = random_operand(dtype, shape, out_layout, rng);
-            cpu().unary(op, x.host(), y.host(), scalar);
-            gpu().unary(op, x.device(), y.device(), scalar);
+            primitives::unary(cpu(), op, x.host(), y.host(), scalar);
+            primitives::unary(gpu(), op, x.device(), y.device(), scalar);
             check_same(y, tolerance(dtype));
 
             // dx += f'(x) dy from a non-zero dx, with the same y on both sides.
             const Operand y_both = cpu_result_on_both(y);
             const Operand dy = random_operand(dtype, shape, Layout::contiguous, rng);
             const Operand dx = random_operand(dtype, shape, Layout::permuted, rng);
-            cpu().unary_backward(op, x.host(), y_both.host(), dy.host(), dx.host(), scalar);
-            gpu().unary_backward(op, x.device(), y_both.device(), dy.device(), dx.device(), scalar);
+            primitives::unary_backward(cpu(), op, x.host(), y_both.host(), dy.host(), dx.host(), scalar);
+            primitives::unary_backward(gpu(), op, x.device(), y_both.device(), dy.device(), dx.device(), scalar);
             check_same(dx, tolerance(dtype));
           }
 }
@@ -332,8 +332,8 @@ TEST_CASE("binary: every op, dtype, shape and pair of layouts") {
             const Operand b = random_operand(dtype, shape, lb, rng, -3, 3, whole);
             const Operand out =
                 random_operand(is_comparison(op) ? DType::boolean : dtype, shape, Layout::transposed, rng);
-            cpu().binary(op, a.host(), b.host(), out.host());
-            gpu().binary(op, a.device(), b.device(), out.device());
+            primitives::binary(cpu(), op, a.host(), b.host(), out.host());
+            primitives::binary(gpu(), op, a.device(), b.device(), out.device());
             check_same(out, is_comparison(op) ? kExact : tolerance(dtype));
           }
 }
@@ -348,8 +348,8 @@ TEST_CASE("binary: out aliasing a updates it in place") {
             INFO(describe(binary_op_name(op), dtype_name(dtype), shape.str(), layout_name(la), layout_name(lb)));
             const Operand a = random_operand(dtype, shape, la, rng, 0.5, 2);
             const Operand b = random_operand(dtype, shape, lb, rng, 0.5, 2);
-            cpu().binary(op, a.host(), b.host(), a.host());
-            gpu().binary(op, a.device(), b.device(), a.device());
+            primitives::binary(cpu(), op, a.host(), b.host(), a.host());
+            primitives::binary(gpu(), op, a.device(), b.device(), a.device());
             check_same(a, tolerance(dtype));
           }
 }
@@ -372,8 +372,8 @@ TEST_CASE("NaN: maximum and minimum propagate it, max-reduce picks the first, as
       CAPTURE(binary_op_name(op));
       const Operand out = random_operand(is_comparison(op) ? DType::boolean : dtype, Shape{5, 33},
                                          Layout::contiguous, rng);
-      cpu().binary(op, a.host(), b.host(), out.host());
-      gpu().binary(op, a.device(), b.device(), out.device());
+      primitives::binary(cpu(), op, a.host(), b.host(), out.host());
+      primitives::binary(gpu(), op, a.device(), b.device(), out.device());
       check_same(out);
     }
     for (int axis : {0, 1}) {
@@ -383,8 +383,8 @@ TEST_CASE("NaN: maximum and minimum propagate it, max-reduce picks the first, as
       const Operand out = random_operand(dtype, kept, Layout::contiguous, rng);
       const Operand arg = random_operand(DType::i64, kept, Layout::contiguous, rng);
       const View arg_host = arg.host(), arg_gpu = arg.device();
-      cpu().reduce(ReduceOp::max, a.host(), axis, out.host(), &arg_host);
-      gpu().reduce(ReduceOp::max, a.device(), axis, out.device(), &arg_gpu);
+      primitives::reduce(cpu(), ReduceOp::max, a.host(), axis, out.host(), &arg_host);
+      primitives::reduce(gpu(), ReduceOp::max, a.device(), axis, out.device(), &arg_gpu);
       check_same(out);
       check_same(arg);
     }
@@ -403,8 +403,8 @@ TEST_CASE("where: every dtype, shape and layout") {
           const Operand a = random_operand(dtype, shape, la, rng);
           const Operand b = random_operand(dtype, shape, Layout::transposed, rng);
           const Operand out = random_operand(dtype, shape, Layout::sliced, rng);
-          cpu().where(cond.host(), a.host(), b.host(), out.host());
-          gpu().where(cond.device(), a.device(), b.device(), out.device());
+          primitives::where(cpu(), cond.host(), a.host(), b.host(), out.host());
+          primitives::where(gpu(), cond.device(), a.device(), b.device(), out.device());
           check_same(out);
         }
 }
@@ -431,8 +431,8 @@ TEST_CASE("reduce: sum and max along every axis, with argmax") {
             // For sum, argmax is passed too and must be left alone.
             const Operand arg = random_operand(DType::i64, kept, Layout::contiguous, rng);
             const View arg_host = arg.host(), arg_gpu = arg.device();
-            cpu().reduce(op, x.host(), axis, out.host(), &arg_host);
-            gpu().reduce(op, x.device(), axis, out.device(), &arg_gpu);
+            primitives::reduce(cpu(), op, x.host(), axis, out.host(), &arg_host);
+            primitives::reduce(gpu(), op, x.device(), axis, out.device(), &arg_gpu);
             check_same(out, op == ReduceOp::max ? kExact : tolerance(dtype, 5.0 * shape[axis]));
             check_same(arg);
           }
@@ -495,11 +495,11 @@ TEST_CASE("matmul: shapes, transposes, packing, batch broadcast, beta 0 and 1, K
             const Operand b = random_matrix(dtype, d.batch, d.k, d.n, lb, rng);
             Operand c = random_operand(dtype, Shape{d.batch, d.m, d.n}, Layout::contiguous, rng);
             if (beta == 0) {  // beta = 0 must ignore what c held, NaN included
-              cpu().fill(c.host(), NAN);
+              primitives::fill(cpu(), c.host(), NAN);
               c.upload();
             }
-            cpu().matmul(a.host(), b.host(), c.host(), beta);
-            gpu().matmul(a.device(), b.device(), c.device(), beta);
+            primitives::matmul(cpu(), a.host(), b.host(), c.host(), beta);
+            primitives::matmul(gpu(), a.device(), b.device(), c.device(), beta);
             check_same(c, tolerance(dtype, 10.0 * d.k));
           }
 }
@@ -515,8 +515,8 @@ TEST_CASE("matmul: each precision equals the cpu's product of the same rounded i
       const Operand a = random_matrix(dtype, 2, 65, 257, MatLayout::row_major, rng);
       const Operand b = random_matrix(dtype, 2, 257, 33, MatLayout::transposed, rng);
       const Operand c = random_operand(dtype, Shape{2, 65, 33}, Layout::contiguous, rng);
-      cpu().matmul(a.host(), b.host(), c.host(), 0);  // rounds as core/matmul_precision.h says
-      gpu().matmul(a.device(), b.device(), c.device(), 0);
+      primitives::matmul(cpu(), a.host(), b.host(), c.host(), 0);  // rounds as core/matmul_precision.h says
+      primitives::matmul(gpu(), a.device(), b.device(), c.device(), 0);
       // Same rounded inputs, exact products: only the summation order differs,
       // unless cuBLAS rounds its inputs otherwise than to nearest (then each of
       // the 257 products of values in [-1, 1] is off by at most 2^-f, f the
@@ -544,14 +544,14 @@ TEST_CASE("gather_rows and scatter_add_rows: repeated indices, strided tables, o
           const Operand index = index_operand(random_indices(d.n, d.rows, rng), strided_index);  // repeats
           const Operand table = random_operand(dtype, Shape{d.rows, d.cols}, layout, rng);
           const Operand out = random_operand(dtype, Shape{d.n, d.cols}, layout, rng);
-          cpu().gather_rows(table.host(), index.host(), out.host());
-          gpu().gather_rows(table.device(), index.device(), out.device());
+          primitives::gather_rows(cpu(), table.host(), index.host(), out.host());
+          primitives::gather_rows(gpu(), table.device(), index.device(), out.device());
           check_same(out);
 
           const Operand src = random_operand(dtype, Shape{d.n, d.cols}, layout, rng);
           const Operand grad = random_operand(dtype, Shape{d.rows, d.cols}, layout, rng);
-          cpu().scatter_add_rows(src.host(), index.host(), grad.host());
-          gpu().scatter_add_rows(src.device(), index.device(), grad.device());
+          primitives::scatter_add_rows(cpu(), src.host(), index.host(), grad.host());
+          primitives::scatter_add_rows(gpu(), src.device(), index.device(), grad.device());
           check_same(grad, tolerance(dtype, double(d.n) / d.rows * 4));
         }
 }
@@ -577,7 +577,7 @@ TEST_CASE("scatter_add_rows is deterministic: two runs give the same bits, a ser
     std::vector<Tensor> results;
     for (int run = 0; run < 2; ++run) {
       const Tensor table = start.gpu_base.clone();
-      gpu().scatter_add_rows(src.device(), index.device(), make_view(table, start.shape, start.strides, 0).view());
+      primitives::scatter_add_rows(gpu(), src.device(), index.device(), make_view(table, start.shape, start.strides, 0).view());
       results.push_back(table.to_host());
     }
     const size_t bytes = size_t(results[0].numel()) * dtype_size(dtype);
@@ -590,7 +590,7 @@ TEST_CASE("scatter_add_rows is deterministic: two runs give the same bits, a ser
       CHECK(results[0].to_vector<double>() == serial_scatter_add(ids, src.host_base.to_vector<double>(),
                                                                  start.host_base.to_vector<double>(), 33));
     // And it is the sum the cpu computes.
-    cpu().scatter_add_rows(src.host(), index.host(), start.host());
+    primitives::scatter_add_rows(cpu(), src.host(), index.host(), start.host());
     check_close(results[0], start.host_base, tolerance(dtype, 40000.0 / 7 * 4), "scatter_add_rows");
   }
 }
@@ -601,7 +601,7 @@ TEST_CASE("scatter_add_rows: an index outside the table is reported with its row
     const Operand index = index_operand({0, 2, bad, 2});
     const Tensor src = full(Shape{4, 5}, 1.0, {DType::f32, kGpu});
     const Tensor table = full(Shape{3, 5}, 0.0, {DType::f32, kGpu});
-    gpu().scatter_add_rows(src.view(), index.device(), table.view());
+    primitives::scatter_add_rows(gpu(), src.view(), index.device(), table.view());
     const std::string message =
         fmt::format("scatter_add_rows: index {} at row 2 is out of range for a table of 3 rows (found on cuda:0)", bad);
     CHECK_THROWS_WITH_AS(table.to_host(), doctest::Contains(message.c_str()), tg::Error);
@@ -625,15 +625,15 @@ TEST_CASE("softmax, log_softmax and their backward: rows of every size") {
           const double scale = std::max<double>(10, shape.back());
           const Operand x = random_operand(dtype, shape, Layout::contiguous, rng, center - 10, center + 10);
           const Operand y = random_operand(dtype, shape, Layout::contiguous, rng);
-          cpu().softmax(x.host(), y.host(), log);
-          gpu().softmax(x.device(), y.device(), log);
+          primitives::softmax(cpu(), x.host(), y.host(), log);
+          primitives::softmax(gpu(), x.device(), y.device(), log);
           check_same(y, tolerance(dtype, scale));
 
           const Operand y_both = cpu_result_on_both(y);
           const Operand dy = random_operand(dtype, shape, Layout::contiguous, rng);
           const Operand dx = random_operand(dtype, shape, Layout::contiguous, rng);
-          cpu().softmax_backward(y_both.host(), dy.host(), dx.host(), log);
-          gpu().softmax_backward(y_both.device(), dy.device(), dx.device(), log);
+          primitives::softmax_backward(cpu(), y_both.host(), dy.host(), dx.host(), log);
+          primitives::softmax_backward(gpu(), y_both.device(), dy.device(), dx.device(), log);
           check_same(dx, tolerance(dtype, scale));
         }
 }
@@ -712,8 +712,8 @@ TEST_CASE("matmul: float16 and bfloat16 inputs, c float32 or 16-bit, as the cpu'
         const Operand a = random_matrix(half, 2, 65, 257, MatLayout::row_major, rng);
         const Operand b = random_matrix(half, 2, 257, 33, lb, rng);
         const Operand c = random_operand(c_dtype, Shape{2, 65, 33}, Layout::contiguous, rng);
-        cpu().matmul(a.host(), b.host(), c.host(), 1);
-        gpu().matmul(a.device(), b.device(), c.device(), 1);
+        primitives::matmul(cpu(), a.host(), b.host(), c.host(), 1);
+        primitives::matmul(gpu(), a.device(), b.device(), c.device(), 1);
         // Exact products summed in float32 in another order; a 16-bit c may round the other way once.
         check_same(c, c_dtype == DType::f32 ? Tolerance{1e-5, 1e-4} : Tolerance{half == DType::f16 ? 2e-3 : 1.6e-2, 1e-3});
       }
@@ -727,7 +727,7 @@ TEST_CASE("topk_rows: the cpu's columns exactly; ties, NaN, strided rows, beam-s
         for (bool largest : {true, false}) {
           Operand x = random_operand(dtype, shape, layout, rng, -3, 3, /*whole=*/shape[1] < 1000);  // ties
           if (shape[1] > 4) {
-            cpu().fill(make_view(x.host_base, Shape{1}, Strides{1}, x.offset + 2 * x.strides[1]).view(), NAN);
+            primitives::fill(cpu(), make_view(x.host_base, Shape{1}, Strides{1}, x.offset + 2 * x.strides[1]).view(), NAN);
             x.upload();
           }
           for (int64_t k : {int64_t{1}, std::min<int64_t>(10, shape[1]), std::min<int64_t>(300, shape[1])}) {

@@ -18,6 +18,7 @@
 #include <tuple>
 #include <vector>
 
+#include "core/primitives.h"
 #include "core/backend.h"
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/cpu_gemm.h"
@@ -268,8 +269,8 @@ TEST_CASE("fill: every dtype, every writable layout") {
       for (Layout layout : kWritableLayouts) {
         INFO(describe(dtype_name(dtype), shape.str(), layout_name(layout)));
         Array out_cpu = make_array(dtype, shape, layout), out_ref = out_cpu;
-        cpu().fill(out_cpu.view(), 2.5);
-        ref().fill(out_ref.view(), 2.5);
+        primitives::fill(cpu(), out_cpu.view(), 2.5);
+        primitives::fill(ref(), out_ref.view(), 2.5);
         check_close(out_cpu, out_ref);
         if (shape.numel() > 0)
           CHECK(out_cpu.get(Index(shape.size(), 0)) ==
@@ -286,8 +287,8 @@ TEST_CASE("copy: conversions between all dtypes") {
         INFO(describe(dtype_name(from), dtype_name(to), shape.str()));
         const Array src = random_array(from, shape, Layout::transposed, rng, -3, 3);
         Array out_cpu = make_array(to, shape), out_ref = out_cpu;
-        cpu().copy(src.view(), out_cpu.view());
-        ref().copy(src.view(), out_ref.view());
+        primitives::copy(cpu(), src.view(), out_cpu.view());
+        primitives::copy(ref(), src.view(), out_ref.view());
         check_close(out_cpu, out_ref);
       }
 }
@@ -301,8 +302,8 @@ TEST_CASE("copy: every pair of layouts") {
         INFO(describe(shape.str(), layout_name(in_layout), layout_name(out_layout)));
         const Array src = random_array(DType::f32, shape, in_layout, rng);
         Array out_cpu = make_array(DType::f64, shape, out_layout), out_ref = out_cpu;
-        cpu().copy(src.view(), out_cpu.view());
-        ref().copy(src.view(), out_ref.view());
+        primitives::copy(cpu(), src.view(), out_cpu.view());
+        primitives::copy(ref(), src.view(), out_ref.view());
         check_close(out_cpu, out_ref);
         check_close(out_cpu, src);  // f32 -> f64 is exact
       }
@@ -313,16 +314,16 @@ TEST_CASE("copy: hand-computed conversions") {
     INFO(describe(backend->name()));
     const Array f = array_of(DType::f64, Shape{4}, {0, 0.5, -2, 3.75});
     Array b = make_array(DType::boolean, Shape{4});
-    backend->copy(f.view(), b.view());
+    primitives::copy(*backend, f.view(), b.view());
     check_values(b, {0, 1, 1, 1});
     Array f32 = make_array(DType::f32, Shape{4});
-    backend->copy(b.view(), f32.view());
+    primitives::copy(*backend, b.view(), f32.view());
     check_values(f32, {0, 1, 1, 1});
     Array i = make_array(DType::i64, Shape{4});
-    backend->copy(f.view(), i.view());
+    primitives::copy(*backend, f.view(), i.view());
     check_values(i, {0, 0, -2, 3});  // truncation toward zero
     Array d = make_array(DType::f64, Shape{4});
-    backend->copy(i.view(), d.view());
+    primitives::copy(*backend, i.view(), d.view());
     check_values(d, {0, 0, -2, 3});
   }
 }
@@ -351,15 +352,15 @@ TEST_CASE("unary and unary_backward: every op, dtype, shape and layout") {
             const Array x = random_array(dtype, shape, layout, rng, lo, 2);
             const Layout out_layout = layout == Layout::broadcast ? Layout::sliced : layout;
             Array y_cpu = make_array(dtype, shape, out_layout), y_ref = y_cpu;
-            cpu().unary(op, x.view(), y_cpu.view(), scalar);
-            ref().unary(op, x.view(), y_ref.view(), scalar);
+            primitives::unary(cpu(), op, x.view(), y_cpu.view(), scalar);
+            primitives::unary(ref(), op, x.view(), y_ref.view(), scalar);
             check_close(y_cpu, y_ref, tolerance(dtype));
 
             // dx += f'(x) dy, starting from a non-zero dx to check accumulation.
             const Array dy = random_array(dtype, shape, Layout::contiguous, rng);
             Array dx_cpu = random_array(dtype, shape, Layout::transposed, rng), dx_ref = dx_cpu;
-            cpu().unary_backward(op, x.view(), y_ref.view(), dy.view(), dx_cpu.view(), scalar);
-            ref().unary_backward(op, x.view(), y_ref.view(), dy.view(), dx_ref.view(), scalar);
+            primitives::unary_backward(cpu(), op, x.view(), y_ref.view(), dy.view(), dx_cpu.view(), scalar);
+            primitives::unary_backward(ref(), op, x.view(), y_ref.view(), dy.view(), dx_ref.view(), scalar);
             check_close(dx_cpu, dx_ref, tolerance(dtype));
           }
 }
@@ -388,7 +389,7 @@ TEST_CASE("unary_backward: hand-computed derivatives") {
       const Array ys = array_of(DType::f64, Shape{1}, {c.y});
       const Array dy = array_of(DType::f64, Shape{1}, {2});
       Array dx = array_of(DType::f64, Shape{1}, {1});
-      backend->unary_backward(c.op, xs.view(), ys.view(), dy.view(), dx.view(), c.scalar);
+      primitives::unary_backward(*backend, c.op, xs.view(), ys.view(), dy.view(), dx.view(), c.scalar);
       check_values(dx, {1 + 2 * c.want}, 1e-12);
     }
 }
@@ -415,8 +416,8 @@ TEST_CASE("binary: every op, dtype, shape and pair of layouts") {
             const Array b = random_array(dtype, shape, lb, rng, -3, 3, whole);
             const DType out_type = is_comparison(op) ? DType::boolean : dtype;
             Array out_cpu = make_array(out_type, shape, Layout::transposed), out_ref = out_cpu;
-            cpu().binary(op, a.view(), b.view(), out_cpu.view());
-            ref().binary(op, a.view(), b.view(), out_ref.view());
+            primitives::binary(cpu(), op, a.view(), b.view(), out_cpu.view());
+            primitives::binary(ref(), op, a.view(), b.view(), out_ref.view());
             check_close(out_cpu, out_ref, tolerance(dtype));
           }
 }
@@ -429,8 +430,8 @@ TEST_CASE("binary: out aliasing a accumulates in place") {
       INFO(describe(shape.str(), layout_name(layout)));
       const Array b = random_array(DType::f32, shape, Layout::broadcast, rng);
       Array a_cpu = random_array(DType::f32, shape, layout, rng), a_ref = a_cpu;
-      cpu().binary(BinaryOp::add, a_cpu.view(), b.view(), a_cpu.view());
-      ref().binary(BinaryOp::add, a_ref.view(), b.view(), a_ref.view());
+      primitives::binary(cpu(), BinaryOp::add, a_cpu.view(), b.view(), a_cpu.view());
+      primitives::binary(ref(), BinaryOp::add, a_ref.view(), b.view(), a_ref.view());
       check_close(a_cpu, a_ref, tolerance(DType::f32));
     }
 }
@@ -441,7 +442,7 @@ TEST_CASE("binary: maximum and minimum propagate NaN") {
     const Array a = array_of(DType::f64, Shape{3}, {NAN, 1, 2});
     const Array b = array_of(DType::f64, Shape{3}, {1, NAN, 3});
     Array out = make_array(DType::f64, Shape{3});
-    backend->binary(BinaryOp::maximum, a.view(), b.view(), out.view());
+    primitives::binary(*backend, BinaryOp::maximum, a.view(), b.view(), out.view());
     CHECK(std::isnan(out.get({0})));
     CHECK(std::isnan(out.get({1})));
     CHECK(out.get({2}) == 3);
@@ -461,8 +462,8 @@ TEST_CASE("where: every dtype, shape and layout") {
           const Array a = random_array(dtype, shape, la, rng);
           const Array b = random_array(dtype, shape, Layout::transposed, rng);
           Array out_cpu = make_array(dtype, shape), out_ref = out_cpu;
-          cpu().where(cond.view(), a.view(), b.view(), out_cpu.view());
-          ref().where(cond.view(), a.view(), b.view(), out_ref.view());
+          primitives::where(cpu(), cond.view(), a.view(), b.view(), out_cpu.view());
+          primitives::where(ref(), cond.view(), a.view(), b.view(), out_ref.view());
           check_close(out_cpu, out_ref);
         }
 }
@@ -488,8 +489,8 @@ TEST_CASE("reduce: sum and max along every axis, with argmax") {
             Array out_cpu = make_array(dtype, kept), out_ref = out_cpu;
             Array arg_cpu = make_array(DType::i64, kept), arg_ref = arg_cpu;
             const View arg_cpu_view = arg_cpu.view(), arg_ref_view = arg_ref.view();
-            cpu().reduce(op, x.view(), axis, out_cpu.view(), &arg_cpu_view);
-            ref().reduce(op, x.view(), axis, out_ref.view(), &arg_ref_view);
+            primitives::reduce(cpu(), op, x.view(), axis, out_cpu.view(), &arg_cpu_view);
+            primitives::reduce(ref(), op, x.view(), axis, out_ref.view(), &arg_ref_view);
             check_close(out_cpu, out_ref, tolerance(dtype, 5.0 * shape[axis]));
             if (op == ReduceOp::max) check_close(arg_cpu, arg_ref);
           }
@@ -500,13 +501,13 @@ TEST_CASE("reduce: hand-computed sums, maxima, NaN and negative axis") {
   for (Backend* backend : {&cpu(), &ref()}) {
     INFO(describe(backend->name()));
     Array rows = make_array(DType::f32, Shape{1, 3}), cols = make_array(DType::f32, Shape{2, 1});
-    backend->reduce(ReduceOp::sum, x.view(), 0, rows.view(), nullptr);
+    primitives::reduce(*backend, ReduceOp::sum, x.view(), 0, rows.view(), nullptr);
     check_values(rows, {5, 8, 8});
-    backend->reduce(ReduceOp::sum, x.view(), -1, cols.view(), nullptr);
+    primitives::reduce(*backend, ReduceOp::sum, x.view(), -1, cols.view(), nullptr);
     check_values(cols, {6, 15});
     Array arg = make_array(DType::i64, Shape{2, 1});
     const View arg_view = arg.view();
-    backend->reduce(ReduceOp::max, x.view(), 1, cols.view(), &arg_view);
+    primitives::reduce(*backend, ReduceOp::max, x.view(), 1, cols.view(), &arg_view);
     check_values(cols, {3, 6});
     check_values(arg, {2, 1});
 
@@ -514,7 +515,7 @@ TEST_CASE("reduce: hand-computed sums, maxima, NaN and negative axis") {
     Array m = make_array(DType::f64, Shape{1});
     Array m_arg = make_array(DType::i64, Shape{1});
     const View m_arg_view = m_arg.view();
-    backend->reduce(ReduceOp::max, with_nan.view(), 0, m.view(), &m_arg_view);
+    primitives::reduce(*backend, ReduceOp::max, with_nan.view(), 0, m.view(), &m_arg_view);
     CHECK(std::isnan(m.get({0})));
     CHECK(m_arg.get({0}) == 1);
   }
@@ -577,10 +578,10 @@ TEST_CASE("matmul: shapes, transposes, packing, batch broadcast and beta") {
             const Array a = make_matrix(dtype, d.batch, d.m, d.k, la, rng);
             const Array b = make_matrix(dtype, d.batch, d.k, d.n, lb, rng);
             Array c_cpu = random_array(dtype, Shape{d.batch, d.m, d.n}, Layout::contiguous, rng);
-            if (beta == 0) cpu().fill(c_cpu.view(), NAN);  // beta = 0 must ignore what c held
+            if (beta == 0) primitives::fill(cpu(), c_cpu.view(), NAN);  // beta = 0 must ignore what c held
             Array c_ref = c_cpu;
-            cpu().matmul(a.view(), b.view(), c_cpu.view(), beta);
-            ref().matmul(a.view(), b.view(), c_ref.view(), beta);
+            primitives::matmul(cpu(), a.view(), b.view(), c_cpu.view(), beta);
+            primitives::matmul(ref(), a.view(), b.view(), c_ref.view(), beta);
             check_close(c_cpu, c_ref, tolerance(dtype, 10.0 * d.k));
           }
 }
@@ -591,9 +592,9 @@ TEST_CASE("matmul: a hand-computed 2x2 product") {
   for (Backend* backend : {&cpu(), &ref()}) {
     INFO(describe(backend->name()));
     Array c = array_of(DType::f32, Shape{1, 2, 2}, {1, 1, 1, 1});
-    backend->matmul(a.view(), b.view(), c.view(), 0);
+    primitives::matmul(*backend, a.view(), b.view(), c.view(), 0);
     check_values(c, {19, 22, 43, 50});
-    backend->matmul(a.view(), b.view(), c.view(), 1);
+    primitives::matmul(*backend, a.view(), b.view(), c.view(), 1);
     check_values(c, {38, 44, 86, 100});
   }
 }
@@ -627,8 +628,8 @@ TEST_CASE("matmul precision: cpu and reference multiply the rounded inputs exact
         const Array b = make_matrix(dtype, batch, k, n, lb, rng);
         const Array c_before = random_array(dtype, Shape{batch, m, n}, Layout::contiguous, rng);
         Array c_cpu = c_before, c_ref = c_before;
-        cpu().matmul(a.view(), b.view(), c_cpu.view(), 1);
-        ref().matmul(a.view(), b.view(), c_ref.view(), 1);
+        primitives::matmul(cpu(), a.view(), b.view(), c_cpu.view(), 1);
+        primitives::matmul(ref(), a.view(), b.view(), c_ref.view(), 1);
         // Independently: inputs rounded here, products and sums in double.
         const bool rounds = dtype == DType::f32 && precision != MatmulPrecision::fp32;
         auto input = [&](double v) { return rounds ? double(round_to_precision(float(v), precision)) : v; };
@@ -697,8 +698,8 @@ TEST_CASE("matmul precision bf16: both AVX512-BF16 kernels (vdpbf16ps, fma on ro
             const Array b = make_matrix(DType::f32, d.batch, d.k, d.n, lb, rng);
             const Array c_before = random_array(DType::f32, Shape{d.batch, d.m, d.n}, Layout::contiguous, rng);
             Array c = c_before;
-            if (beta == 0) cpu().fill(c.view(), NAN);  // beta = 0 must ignore what c held
-            cpu().matmul(a.view(), b.view(), c.view(), beta);
+            if (beta == 0) primitives::fill(cpu(), c.view(), NAN);  // beta = 0 must ignore what c held
+            primitives::matmul(cpu(), a.view(), b.view(), c.view(), beta);
             // Independently: the inputs rounded to bfloat16 here, products and sums in double; a float32 sum of
             // n terms is within n·2⁻²⁴·Σ|term| of the exact one, whatever the order.
             auto bf16 = [](double v) { return double(float(tg::bfloat16(float(v)))); };
@@ -746,9 +747,9 @@ TEST_CASE("matmul precision bf16: both kernels give the same bits on 1 and 2 thr
   const Array b = make_matrix(DType::f32, 1, k, n, MatLayout::transposed, rng);
   Array one = random_array(DType::f32, Shape{1, m, n}, Layout::contiguous, rng), two = one;
   set_num_threads(1);
-  cpu().matmul(a.view(), b.view(), one.view(), 0);
+  primitives::matmul(cpu(), a.view(), b.view(), one.view(), 0);
   set_num_threads(2);
-  cpu().matmul(a.view(), b.view(), two.view(), 0);
+  primitives::matmul(cpu(), a.view(), b.view(), two.view(), 0);
   CHECK(std::memcmp(one.view().data, two.view().data, sizeof(float) * m * n) == 0);
   // Row 5 alone (a decoder step of one sentence) equals row 5 of the batch.
   Array a_row = a;  // row 5 of a, shape (1, 1, k)
@@ -756,7 +757,7 @@ TEST_CASE("matmul precision bf16: both kernels give the same bits on 1 and 2 thr
   a_row.strides = Strides{k, k, 1};
   a_row.offset = 5 * k;
   Array row = random_array(DType::f32, Shape{1, 1, n}, Layout::contiguous, rng);
-  cpu().matmul(a_row.view(), b.view(), row.view(), 0);
+  primitives::matmul(cpu(), a_row.view(), b.view(), row.view(), 0);
   for (int64_t col = 0; col < n; ++col) CHECK(row.get({0, 0, col}) == two.get({0, 5, col}));
   }
 }
@@ -789,7 +790,7 @@ TEST_CASE("matmul precision bf16: a parameter's B is packed once per version, wi
           bv.storage_id = id;
           bv.storage_version = version;
           Array c = random_array(DType::f32, Shape{2, m, n}, Layout::contiguous, rng);
-          cpu().matmul(a.view(), bv, c.view(), 0);
+          primitives::matmul(cpu(), a.view(), bv, c.view(), 0);
           return c;
         };
         auto same_bits = [&](const Array& x, const Array& y) {
@@ -862,8 +863,8 @@ TEST_CASE("matmul: float16 and bfloat16 inputs, sums in float32, c float32 or 16
         const Array b = make_matrix(half, batch, k, n, MatLayout::transposed, rng);
         const Array c_before = random_array(c_dtype, Shape{batch, m, n}, Layout::contiguous, rng);
         Array c_cpu = c_before, c_ref = c_before;
-        cpu().matmul(a.view(), b.view(), c_cpu.view(), beta);
-        ref().matmul(a.view(), b.view(), c_ref.view(), beta);
+        primitives::matmul(cpu(), a.view(), b.view(), c_cpu.view(), beta);
+        primitives::matmul(ref(), a.view(), b.view(), c_ref.view(), beta);
         // The exact product of the stored 16-bit values, rounded once to c's type at most.
         const double c_ulp = c_dtype == DType::f32 ? 1e-4 : half == DType::f16 ? 0.05 : 0.4;  // |sum| < ~20
         double farthest = 0;
@@ -881,9 +882,9 @@ TEST_CASE("matmul: float16 and bfloat16 inputs, sums in float32, c float32 or 16
   const Array a = make_matrix(DType::bf16, 1, 2, 2, MatLayout::row_major, rng);
   const Array b = make_matrix(DType::f16, 1, 2, 2, MatLayout::row_major, rng);
   Array c = make_array(DType::f32, Shape{1, 2, 2});
-  for (Backend* backend : {&cpu(), &ref()}) CHECK_THROWS_AS(backend->matmul(a.view(), b.view(), c.view(), 0), tg::Error);
+  for (Backend* backend : {&cpu(), &ref()}) CHECK_THROWS_AS(primitives::matmul(*backend, a.view(), b.view(), c.view(), 0), tg::Error);
   Array c64 = make_array(DType::f64, Shape{1, 2, 2});
-  for (Backend* backend : {&cpu(), &ref()}) CHECK_THROWS_AS(backend->matmul(a.view(), a.view(), c64.view(), 0), tg::Error);
+  for (Backend* backend : {&cpu(), &ref()}) CHECK_THROWS_AS(primitives::matmul(*backend, a.view(), a.view(), c64.view(), 0), tg::Error);
 }
 
 TEST_CASE("copy: hand-computed conversions to and from float16 and bfloat16") {
@@ -892,7 +893,7 @@ TEST_CASE("copy: hand-computed conversions to and from float16 and bfloat16") {
     // ties to even; float16's largest finite and the first value rounding to inf; NaN; a subnormal
     const Array f = array_of(DType::f64, Shape{6}, {1 + 0x1p-11, 1 + 3 * 0x1p-11, 65504, 65520, NAN, 0x1p-24});
     Array h = make_array(DType::f16, Shape{6});
-    backend->copy(f.view(), h.view());
+    primitives::copy(*backend, f.view(), h.view());
     CHECK(h.get({0}) == 1.0);
     CHECK(h.get({1}) == 1 + 0x1p-9);
     CHECK(h.get({2}) == 65504);
@@ -900,17 +901,17 @@ TEST_CASE("copy: hand-computed conversions to and from float16 and bfloat16") {
     CHECK(std::isnan(h.get({4})));
     CHECK(h.get({5}) == 0x1p-24);
     Array bf = make_array(DType::bf16, Shape{6});
-    backend->copy(f.view(), bf.view());
+    primitives::copy(*backend, f.view(), bf.view());
     CHECK(bf.get({0}) == 1.0);
     CHECK(bf.get({2}) == 65536);  // 65504 = 1.9990234375 · 2¹⁵: bfloat16 keeps 7 bits
     CHECK(bf.get({3}) == 65536);
     CHECK(bf.get({5}) == 0x1p-24);  // bfloat16 has float32's range
     Array i = make_array(DType::i64, Shape{6});
     const Array h2 = array_of(DType::f16, Shape{6}, {2.5, -2.5, 0, 1, 3, 7});
-    backend->copy(h2.view(), i.view());
+    primitives::copy(*backend, h2.view(), i.view());
     check_values(i, {2, -2, 0, 1, 3, 7});  // truncation toward zero
     Array b = make_array(DType::boolean, Shape{6});
-    backend->copy(h2.view(), b.view());
+    primitives::copy(*backend, h2.view(), b.view());
     check_values(b, {1, 1, 0, 1, 1, 1});
   }
 }
@@ -925,7 +926,7 @@ TEST_CASE("topk_rows: cpu equals reference; value order, NaN largest, ties by co
           randomize(x, rng, -3, 3, /*whole=*/true);  // whole numbers: many ties
           if (shape[1] > 4) {  // a NaN in row 0, column 2
             char* at = static_cast<char*>(x.view().data) + 2 * x.strides[1] * int64_t(dtype_size(dtype));
-            cpu().fill(View{at, dtype, Shape{1}, Strides{1}}, NAN);
+            primitives::fill(cpu(), View{at, dtype, Shape{1}, Strides{1}}, NAN);
           }
           for (int64_t k : {int64_t{0}, int64_t{1}, std::min<int64_t>(10, shape[1]), shape[1]}) {
             INFO(describe(dtype_name(dtype), layout_name(layout), shape.str(), largest, k));
@@ -993,14 +994,14 @@ TEST_CASE("gather_rows and scatter_add_rows: repeated indices, layouts, threaded
         const Array index = index_array(random_indices(d.n, d.rows, rng));  // repeats: n > rows
         const Array table = random_array(dtype, Shape{d.rows, d.cols}, layout, rng);
         Array out_cpu = make_array(dtype, Shape{d.n, d.cols}, layout), out_ref = out_cpu;
-        cpu().gather_rows(table.view(), index.view(), out_cpu.view());
-        ref().gather_rows(table.view(), index.view(), out_ref.view());
+        primitives::gather_rows(cpu(), table.view(), index.view(), out_cpu.view());
+        primitives::gather_rows(ref(), table.view(), index.view(), out_ref.view());
         check_close(out_cpu, out_ref);
 
         const Array src = random_array(dtype, Shape{d.n, d.cols}, layout, rng);
         Array t_cpu = random_array(dtype, Shape{d.rows, d.cols}, layout, rng), t_ref = t_cpu;
-        cpu().scatter_add_rows(src.view(), index.view(), t_cpu.view());
-        ref().scatter_add_rows(src.view(), index.view(), t_ref.view());
+        primitives::scatter_add_rows(cpu(), src.view(), index.view(), t_cpu.view());
+        primitives::scatter_add_rows(ref(), src.view(), index.view(), t_ref.view());
         check_close(t_cpu, t_ref, tolerance(dtype, double(d.n) / d.rows * 4));
       }
 }
@@ -1011,11 +1012,11 @@ TEST_CASE("gather_rows and scatter_add_rows: hand-computed") {
   for (Backend* backend : {&cpu(), &ref()}) {
     INFO(describe(backend->name()));
     Array out = make_array(DType::f64, Shape{3, 2});
-    backend->gather_rows(table.view(), index.view(), out.view());
+    primitives::gather_rows(*backend, table.view(), index.view(), out.view());
     check_values(out, {20, 21, 0, 1, 20, 21});
     Array grad = make_array(DType::f64, Shape{3, 2});
     const Array src = array_of(DType::f64, Shape{3, 2}, {1, 2, 3, 4, 5, 6});
-    backend->scatter_add_rows(src.view(), index.view(), grad.view());
+    primitives::scatter_add_rows(*backend, src.view(), index.view(), grad.view());
     check_values(grad, {3, 4, 0, 0, 6, 8});
   }
 }
@@ -1033,14 +1034,14 @@ TEST_CASE("softmax and softmax_backward: rows of every size") {
         INFO(describe(dtype_name(dtype), shape.str(), log));
         const Array x = random_array(dtype, shape, Layout::contiguous, rng, -10, 10);
         Array y_cpu = make_array(dtype, shape), y_ref = y_cpu;
-        cpu().softmax(x.view(), y_cpu.view(), log);
-        ref().softmax(x.view(), y_ref.view(), log);
+        primitives::softmax(cpu(), x.view(), y_cpu.view(), log);
+        primitives::softmax(ref(), x.view(), y_ref.view(), log);
         check_close(y_cpu, y_ref, tolerance(dtype));
 
         const Array dy = random_array(dtype, shape, Layout::contiguous, rng);
         Array dx_cpu = random_array(dtype, shape, Layout::contiguous, rng), dx_ref = dx_cpu;
-        cpu().softmax_backward(y_ref.view(), dy.view(), dx_cpu.view(), log);
-        ref().softmax_backward(y_ref.view(), dy.view(), dx_ref.view(), log);
+        primitives::softmax_backward(cpu(), y_ref.view(), dy.view(), dx_cpu.view(), log);
+        primitives::softmax_backward(ref(), y_ref.view(), dy.view(), dx_ref.view(), log);
         check_close(dx_cpu, dx_ref, tolerance(dtype, 10));
       }
 }
@@ -1050,9 +1051,9 @@ TEST_CASE("softmax: hand-computed, and stable for large inputs") {
   for (Backend* backend : {&cpu(), &ref()}) {
     INFO(describe(backend->name()));
     Array y = make_array(DType::f64, Shape{2, 2});
-    backend->softmax(x.view(), y.view(), false);
+    primitives::softmax(*backend, x.view(), y.view(), false);
     check_values(y, {1.0 / 3, 2.0 / 3, 1.0 / 3, 2.0 / 3}, 1e-12);
-    backend->softmax(x.view(), y.view(), true);
+    primitives::softmax(*backend, x.view(), y.view(), true);
     check_values(y, {std::log(1.0 / 3), std::log(2.0 / 3), std::log(1.0 / 3), std::log(2.0 / 3)},
                  1e-12);
   }
@@ -1119,10 +1120,10 @@ TEST_CASE("errors name the bad index, target or dtype") {
   Array loss = make_array(DType::f32, Shape{2});
   for (Backend* backend : {&cpu(), &ref()}) {
     INFO(describe(backend->name()));
-    CHECK_THROWS_WITH_AS(backend->gather_rows(table.view(), index.view(), out.view()),
+    CHECK_THROWS_WITH_AS(primitives::gather_rows(*backend, table.view(), index.view(), out.view()),
                          doctest::Contains("index 4 at row 1 is out of range for a table of 4 rows"),
                          tg::Error);
-    CHECK_THROWS_WITH_AS(backend->scatter_add_rows(out.view(), index.view(), table.view()),
+    CHECK_THROWS_WITH_AS(primitives::scatter_add_rows(*backend, out.view(), index.view(), table.view()),
                          doctest::Contains("index 4 at row 1"), tg::Error);
     CHECK_THROWS_WITH_AS(kernels::nll(*backend, {logp.view(), target.view(), -100, 0, loss.view()}),
                          doctest::Contains("nll: target 3 at row 1 is out of range for 3 classes"),
@@ -1131,39 +1132,47 @@ TEST_CASE("errors name the bad index, target or dtype") {
                          doctest::Contains("target 3 at row 1"), tg::Error);
     const Array ints = make_array(DType::i64, Shape{2});
     Array ints_out = make_array(DType::i64, Shape{2});
-    CHECK_THROWS_WITH_AS(backend->unary(UnaryOp::exp, ints.view(), ints_out.view(), 0),
+    CHECK_THROWS_WITH_AS(primitives::unary(*backend, UnaryOp::exp, ints.view(), ints_out.view(), 0),
                          doctest::Contains("int64"), tg::Error);
-    CHECK_THROWS_AS(backend->binary(BinaryOp::add, ints.view(), loss.view(), loss.view()), tg::Error);
+    CHECK_THROWS_AS(primitives::binary(*backend, BinaryOp::add, ints.view(), loss.view(), loss.view()), tg::Error);
     const Array a = make_array(DType::f32, Shape{1, 2, 3});
     Array c = make_array(DType::f32, Shape{1, 2, 2});
-    CHECK_THROWS_AS(backend->matmul(a.view(), a.view(), c.view(), 0), tg::Error);
+    CHECK_THROWS_AS(primitives::matmul(*backend, a.view(), a.view(), c.view(), 0), tg::Error);
     Array bad_max = make_array(DType::f32, Shape{1});
-    CHECK_THROWS_AS(backend->reduce(ReduceOp::max, make_array(DType::f32, Shape{0}).view(), 0,
+    CHECK_THROWS_AS(primitives::reduce(*backend, ReduceOp::max, make_array(DType::f32, Shape{0}).view(), 0,
                                     bad_max.view(), nullptr),
                     tg::Error);
   }
 }
 
-// A backend that implements only fill; everything else falls back to cpu.
+// A backend with a body for fill only; every other kernel runs cpu's body.
 class FillOnlyBackend final : public Backend {
  public:
   std::string_view name() const override { return "fill-only"; }
-  void fill(const View& out, double value) override {
-    ++fills;
-    cpu_backend().fill(out, value);
-  }
-  int fills = 0;
 };
+int fill_only_fills = 0;
+void fill_only_fill(Backend&, const primitives::FillArgs& args) {
+  ++fill_only_fills;
+  primitives::fill(cpu_backend(), args.out, args.value);
+}
+const RegisterKernel fill_only_registered(primitives::fill_table(), "fill-only", &fill_only_fill);
 
-TEST_CASE("a backend overriding only fill falls back to cpu for copy") {
+TEST_CASE("a backend with a body for fill only runs cpu's body for copy") {
   FillOnlyBackend backend;
+  fill_only_fills = 0;
   Array a = make_array(DType::f32, Shape{3});
-  backend.fill(a.view(), 4);
-  CHECK(backend.fills == 1);
+  primitives::fill(backend, a.view(), 4);
+  CHECK(fill_only_fills == 1);
   Array b = make_array(DType::f64, Shape{3});
-  backend.copy(a.view(), b.view());
+  primitives::copy(backend, a.view(), b.view());
   check_values(b, {4, 4, 4});
-  CHECK(backend.fills == 1);
+  CHECK(fill_only_fills == 1);
+  // Its registrations say what it supports.
+  for (const KernelListing& k : kernel_tables()) {
+    CAPTURE(k.name);
+    const bool has = std::find(k.backends.begin(), k.backends.end(), "fill-only") != k.backends.end();
+    CHECK(has == (k.name == "fill"));
+  }
 }
 
 }  // namespace
@@ -1357,7 +1366,7 @@ class DeviceOnlyBackend final : public Backend {  // device memory, no body of i
 };
 }  // namespace
 
-TEST_CASE("kernel table: a family registered in a test file runs its cpu body on cpu, the reference elsewhere") {
+TEST_CASE("kernel table: a family registered in a test file runs its cpu body on cpu, the reference on reference") {
   const Array x = array_of(DType::f64, Shape{3}, {1, 2, 3});
   for (Backend* backend : {&cpu_backend(), &reference_backend()}) {
     Array out = make_array(DType::f64, Shape{3});
@@ -1365,12 +1374,12 @@ TEST_CASE("kernel table: a family registered in a test file runs its cpu body on
     check_values(out, {2, 4, 6});
     CHECK(std::string(toy_ran) == (backend == &cpu_backend() ? "cpu" : "reference"));
   }
-  // A host backend of one's own with no body: the reference body, on host memory.
+  // A host backend of one's own with no body: the default host backend's (cpu's), on host memory.
   FillOnlyBackend own;
   Array out = make_array(DType::f64, Shape{3});
   toy_ran = "";
   toy_table().run(own, {x.view(), out.view()});
-  CHECK(std::string(toy_ran) == "reference");
+  CHECK(std::string(toy_ran) == "cpu");
   check_values(out, {2, 4, 6});
   // The check runs once, before any body.
   Array wrong = make_array(DType::f64, Shape{2});
@@ -1386,11 +1395,14 @@ TEST_CASE("kernel table: a family registered in a test file runs its cpu body on
   // The listing holds it and the library's families, each with its cpu body.
   std::map<std::string, std::vector<std::string>> listed;
   for (const KernelListing& k : kernel_tables()) listed[k.name] = k.backends;
-  CHECK(listed["toy_double"] == std::vector<std::string>{"cpu"});
+  CHECK(listed["toy_double"] == std::vector<std::string>{"reference", "cpu"});
   for (const char* name : {"nll", "nll_backward", "gru_gates", "gru_gates_backward", "additive_score",
                            "additive_score_backward", "ctc_loss", "topk_rows", "adam_update", "dropout_mask", "layer_norm",
                            "layer_norm_backward", "dot_attention", "dot_attention_backward", "im2col", "col2im",
-                           "pool2d", "pool2d_backward", "batch_norm", "batch_norm_backward"}) {
+                           "pool2d", "pool2d_backward", "batch_norm", "batch_norm_backward",
+                           // the primitives, tables like the families'
+                           "fill", "copy", "unary", "unary_backward", "binary", "where", "reduce", "matmul", "gather_rows",
+                           "scatter_add_rows", "softmax", "softmax_backward"}) {
     CAPTURE(name);
     REQUIRE(listed.count(name) == 1);
     CHECK(std::find(listed[name].begin(), listed[name].end(), "cpu") != listed[name].end());

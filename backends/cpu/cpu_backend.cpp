@@ -14,12 +14,14 @@
 #include "core/backend_registry.h"
 #include "core/dispatch.h"
 #include "core/error.h"
-#include "core/kernel_checks.h"
+#include "core/primitives.h"
 #include "core/matmul_precision.h"
 
 namespace tg {
 
 namespace {
+
+using namespace primitives;
 
 using cpu::map_elements;
 using cpu::parallel_ranges;
@@ -354,20 +356,22 @@ void softmax_backward_row(const T* y, const T* dy, T* dx, int64_t cols, bool log
 }
 
 
-}  // namespace
 
 // ---------------------------------------------------------------------------
-// the kernels
+// the primitives' bodies (core/primitives.h), registered as the cpu backend's below; arguments are checked
+// before a body runs
 
-void CpuBackend::fill(const View& out, double value) {
+void fill_cpu(Backend&, const FillArgs& args) {
+  const View& out = args.out;
+  const double value = args.value;
   visit_any(out.dtype, [&]<typename T>() {
     const T v = convert_element<T>(value);
     map_elements<T>(out, [v](T& o) { o = v; });
   });
 }
 
-void CpuBackend::copy(const View& src, const View& out) {
-  checks::copy_args(src, out);
+void copy_cpu(Backend&, const CopyArgs& args) {
+  const View &src = args.src, &out = args.out;
   visit_any(src.dtype, [&]<typename S>() {
     visit_any(out.dtype, [&]<typename D>() {
       map_elements<D, S>(out, [](D& o, S s) { o = convert_element<D>(s); }, src);
@@ -375,37 +379,43 @@ void CpuBackend::copy(const View& src, const View& out) {
   });
 }
 
-void CpuBackend::unary(UnaryOp op, const View& x, const View& out, double scalar) {
-  checks::unary_args(x, out);
+void unary_cpu(Backend&, const UnaryArgs& args) {
+  const View &x = args.x, &out = args.out;
+  const UnaryOp op = args.op;
+  const double scalar = args.scalar;
   visit_float(x.dtype, "unary", [&]<typename T>() { unary_typed<T>(op, x, out, T(scalar)); });
 }
 
-void CpuBackend::unary_backward(UnaryOp op, const View& x, const View& y, const View& dy,
-                                const View& dx, double scalar) {
-  checks::unary_backward_args(x, y, dy, dx);
+void unary_backward_cpu(Backend&, const UnaryBackwardArgs& args) {
+  const View &x = args.x, &y = args.y, &dy = args.dy, &dx = args.dx;
+  const UnaryOp op = args.op;
+  const double scalar = args.scalar;
   visit_float(x.dtype, "unary_backward",
               [&]<typename T>() { unary_backward_typed<T>(op, x, y, dy, dx, T(scalar)); });
 }
 
-void CpuBackend::binary(BinaryOp op, const View& a, const View& b, const View& out) {
-  checks::binary_args(op, a, b, out);
+void binary_cpu(Backend&, const BinaryArgs& args) {
+  const View &a = args.a, &b = args.b, &out = args.out;
+  const BinaryOp op = args.op;
   visit_float(a.dtype, "binary", [&]<typename T>() { binary_typed<T>(op, a, b, out); });
 }
 
-void CpuBackend::where(const View& cond, const View& a, const View& b, const View& out) {
-  checks::where_args(cond, a, b, out);
+void where_cpu(Backend&, const WhereArgs& args) {
+  const View &cond = args.cond, &a = args.a, &b = args.b, &out = args.out;
   visit_any(a.dtype, [&]<typename T>() {
     map_elements<T, bool, T, T>(out, [](T& o, bool c, T x, T y) { o = c ? x : y; }, cond, a, b);
   });
 }
 
-void CpuBackend::reduce(ReduceOp op, const View& x, int axis, const View& out, const View* argmax) {
-  axis = checks::reduce_args(op, x, axis, out, argmax);
+void reduce_cpu(Backend&, const ReduceArgs& args) {
+  const View &x = args.x, &out = args.out;
+  const View* argmax = args.argmax;
+  const ReduceOp op = args.op;
+  const int axis = reduce_axis(args);
   int64_t* arg = argmax != nullptr && op == ReduceOp::max ? argmax->as<int64_t>() : nullptr;
   visit_float(x.dtype, "reduce", [&]<typename T>() { reduce_typed<T>(op, x, axis, out, arg); });
 }
 
-namespace {
 
 // x (float32, rounded to the precision, or 16-bit, converted exactly) as
 // float32, row-major in `buffer`.
@@ -419,7 +429,6 @@ View float32_copy(const View& x, MatmulPrecision precision, std::vector<float>& 
   return copy;
 }
 
-}  // namespace
 
 // A float32 product at bf16 precision runs on the AVX512-BF16 kernel where the
 // build has it (cpu_gemm.h: inputs rounded while packed, twice float32's
@@ -429,8 +438,9 @@ View float32_copy(const View& x, MatmulPrecision precision, std::vector<float>& 
 // each input. 16-bit inputs
 // are converted to float32 the same way (exactly), the product taken in
 // float32 and, for a 16-bit c, rounded once at the end.
-void CpuBackend::matmul(const View& a, const View& b, const View& c, double beta) {
-  checks::matmul_args(a, b, c, beta);
+void matmul_cpu(Backend& backend, const MatmulArgs& args) {
+  const View &a = args.a, &b = args.b, &c = args.c;
+  const double beta = args.beta;
   const MatmulPrecision precision = a.dtype == DType::f32 ? matmul_precision() : MatmulPrecision::fp32;
   if (precision == MatmulPrecision::bf16 && c.dtype == DType::f32 && cpu::bf16_products_built() &&
       (beta == 0 || beta == 1))
@@ -442,17 +452,16 @@ void CpuBackend::matmul(const View& a, const View& b, const View& c, double beta
     // A 16-bit c: the float32 product in a buffer (holding c when beta = 1), rounded once into c.
     c_buffer.resize(c.numel());
     const View cf{c_buffer.data(), DType::f32, c.shape, c.strides};
-    if (beta != 0) copy(c, cf);
+    if (beta != 0) copy_cpu(backend, {c, cf});
     matmul_typed<float>(af, bf, cf, beta);
-    copy(cf, c);
+    copy_cpu(backend, {cf, c});
     return;
   }
   visit_float(a.dtype, "matmul", [&]<typename T>() { matmul_typed<T>(a, b, c, beta); });
 }
 
-void CpuBackend::gather_rows(const View& table, const View& index, const View& out) {
-  checks::gather_rows_args(table, index, out);
-  checks::indices_in_range("gather_rows", index, table.shape[0]);
+void gather_rows_cpu(Backend&, const GatherRowsArgs& args) {
+  const View &table = args.table, &index = args.index, &out = args.out;
   const int64_t rows = index.shape[0], cols = table.shape[1];
   visit_any(table.dtype, [&]<typename T>() {
     const T* t = table.as<const T>();
@@ -469,9 +478,8 @@ void CpuBackend::gather_rows(const View& table, const View& index, const View& o
   });
 }
 
-void CpuBackend::scatter_add_rows(const View& src, const View& index, const View& table) {
-  checks::scatter_add_rows_args(src, index, table);
-  checks::indices_in_range("scatter_add_rows", index, table.shape[0]);
+void scatter_add_rows_cpu(Backend&, const ScatterAddRowsArgs& args) {
+  const View &src = args.src, &index = args.index, &table = args.table;
   const int64_t rows = index.shape[0], cols = table.shape[1];
   visit_float(table.dtype, "scatter_add_rows", [&]<typename T>() {
     const T* s = src.as<const T>();
@@ -489,8 +497,10 @@ void CpuBackend::scatter_add_rows(const View& src, const View& index, const View
   });
 }
 
-void CpuBackend::softmax(const View& x, const View& out, bool log) {
-  const auto [rows, cols] = checks::softmax_args(x, out);
+void softmax_cpu(Backend&, const SoftmaxArgs& args) {
+  const View &x = args.x, &out = args.out;
+  const bool log = args.log;
+  const auto [rows, cols] = as_rows(x);
   // Init-captures: clang 14 (the fuzz build) cannot capture structured bindings.
   visit_float(x.dtype, "softmax", [&, rows = rows, cols = cols]<typename T>() {
     const T* xs = x.as<const T>();
@@ -501,8 +511,10 @@ void CpuBackend::softmax(const View& x, const View& out, bool log) {
   });
 }
 
-void CpuBackend::softmax_backward(const View& y, const View& dy, const View& dx, bool log) {
-  const auto [rows, cols] = checks::softmax_backward_args(y, dy, dx);
+void softmax_backward_cpu(Backend&, const SoftmaxBackwardArgs& args) {
+  const View &y = args.y, &dy = args.dy, &dx = args.dx;
+  const bool log = args.log;
+  const auto [rows, cols] = as_rows(y);
   visit_float(y.dtype, "softmax_backward", [&, rows = rows, cols = cols]<typename T>() {
     const T* ys = y.as<const T>();
     const T* dys = dy.as<const T>();
@@ -513,6 +525,21 @@ void CpuBackend::softmax_backward(const View& y, const View& dy, const View& dx,
     });
   });
 }
+
+const RegisterKernel fill_on_cpu(fill_table(), "cpu", &fill_cpu);
+const RegisterKernel copy_on_cpu(copy_table(), "cpu", &copy_cpu);
+const RegisterKernel unary_on_cpu(unary_table(), "cpu", &unary_cpu);
+const RegisterKernel unary_backward_on_cpu(unary_backward_table(), "cpu", &unary_backward_cpu);
+const RegisterKernel binary_on_cpu(binary_table(), "cpu", &binary_cpu);
+const RegisterKernel where_on_cpu(where_table(), "cpu", &where_cpu);
+const RegisterKernel reduce_on_cpu(reduce_table(), "cpu", &reduce_cpu);
+const RegisterKernel matmul_on_cpu(matmul_table(), "cpu", &matmul_cpu);
+const RegisterKernel gather_rows_on_cpu(gather_rows_table(), "cpu", &gather_rows_cpu);
+const RegisterKernel scatter_add_rows_on_cpu(scatter_add_rows_table(), "cpu", &scatter_add_rows_cpu);
+const RegisterKernel softmax_on_cpu(softmax_table(), "cpu", &softmax_cpu);
+const RegisterKernel softmax_backward_on_cpu(softmax_backward_table(), "cpu", &softmax_backward_cpu);
+
+}  // namespace
 
 CpuBackend::CpuBackend() { openblas_set_num_threads(1); }
 

@@ -1,7 +1,8 @@
-// The CUDA backend: the Backend interface on one GPU. Each kernel checks its
-// arguments (core/kernel_checks.h, shared with the host backends), queues its
-// work on the device's stream and returns; only copies to the host wait.
-// Matrix products go to cuBLAS; everything else to backends/cuda/cuda_kernels.cu.
+// The CUDA backend: one GPU's memory and copies, and its bodies of the
+// primitives (core/primitives.h), registered when the module loads. A body
+// queues its work on the device's stream and returns; only copies to the host
+// wait. Matrix products go to cuBLAS; everything else to
+// backends/cuda/cuda_kernels.cu.
 #include <climits>
 #include <cstdint>
 
@@ -9,7 +10,7 @@
 #include "backends/cuda/cuda_device.h"
 #include "backends/cuda/cuda_launch.h"
 #include "core/error.h"
-#include "core/kernel_checks.h"
+#include "core/primitives.h"
 #include "core/matmul_precision.h"
 
 namespace tg {
@@ -21,6 +22,7 @@ using cuda_detail::GpuDevice;
 using cuda_kernels::Array;
 using cuda_kernels::array;
 using cuda_kernels::check_launch;
+using namespace primitives;
 
 
 
@@ -79,91 +81,88 @@ class CudaBackend final : public Backend {
     check(cudaMemcpyAsync(dst, src, nbytes, cudaMemcpyHostToDevice, device().stream), "cudaMemcpyAsync (to device)");
   }
 
-  void fill(const View& out, double value) override {
-    cuda_kernels::fill(context(), array(out), value);
-    check_launch("fill");
-  }
-  void copy(const View& src, const View& out) override {
-    checks::copy_args(src, out);
-    cuda_kernels::copy(context(), array(src), array(out));
-    check_launch("copy");
-  }
-  void unary(UnaryOp op, const View& x, const View& out, double scalar) override {
-    checks::unary_args(x, out);
-    cuda_kernels::unary(context(), op, array(x), array(out), scalar);
-    check_launch("unary");
-  }
-  void unary_backward(UnaryOp op, const View& x, const View& y, const View& dy, const View& dx,
-                      double scalar) override {
-    checks::unary_backward_args(x, y, dy, dx);
-    cuda_kernels::unary_backward(context(), op, array(x), array(y), array(dy), array(dx), scalar);
-    check_launch("unary_backward");
-  }
-  void binary(BinaryOp op, const View& a, const View& b, const View& out) override {
-    checks::binary_args(op, a, b, out);
-    cuda_kernels::binary(context(), op, array(a), array(b), array(out));
-    check_launch("binary");
-  }
-  void where(const View& cond, const View& a, const View& b, const View& out) override {
-    checks::where_args(cond, a, b, out);
-    cuda_kernels::where(context(), array(cond), array(a), array(b), array(out));
-    check_launch("where");
-  }
-  void reduce(ReduceOp op, const View& x, int axis, const View& out, const View* argmax) override {
-    axis = checks::reduce_args(op, x, axis, out, argmax);
-    const Array arg = argmax != nullptr ? array(*argmax) : Array{};
-    cuda_kernels::reduce(context(), op == ReduceOp::max, array(x), axis, array(out),
-                         argmax != nullptr && op == ReduceOp::max ? &arg : nullptr);
-    check_launch("reduce");
-  }
-  void matmul(const View& a, const View& b, const View& c, double beta) override;
-  void gather_rows(const View& table, const View& index, const View& out) override {
-    checks::gather_rows_args(table, index, out);
-    cuda_kernels::gather_rows(context(), array(table), array(index), array(out));
-    check_launch("gather_rows");
-  }
-  void scatter_add_rows(const View& src, const View& index, const View& table) override {
-    checks::scatter_add_rows_args(src, index, table);
-    const int64_t rows = index.shape[0], table_rows = table.shape[0];
-    if (rows > INT_MAX || table_rows >= int64_t{UINT32_MAX})
-      fail("scatter_add_rows: {} rows into a table of {} rows: the GPU's sort indexes at most {} rows into {}", rows,
-           table_rows, INT_MAX, UINT32_MAX - 1);
-    const size_t scratch_bytes = cuda_kernels::scatter_add_rows_scratch_bytes(rows, table_rows);
-    const cuda_kernels::DeviceScratch scratch(*this, scratch_bytes);
-    cuda_kernels::scatter_add_rows(context(), array(src), array(index), array(table), scratch.data(), scratch_bytes);
-    check_launch("scatter_add_rows");
-  }
-  void softmax(const View& x, const View& out, bool log) override {
-    const auto [rows, cols] = checks::softmax_args(x, out);
-    cuda_kernels::softmax(context(), array(x), array(out), rows, cols, log);
-    check_launch("softmax");
-  }
-  void softmax_backward(const View& y, const View& dy, const View& dx, bool log) override {
-    const auto [rows, cols] = checks::softmax_backward_args(y, dy, dx);
-    cuda_kernels::softmax_backward(context(), array(y), array(dy), array(dx), rows, cols, log);
-    check_launch("softmax_backward");
-  }
-
   // The stream and error slot kernels are queued with (the families' CUDA
   // bodies reach it through cuda_kernels::context_of).
   cuda_kernels::Context context() { return device().context(); }
 
- private:
   GpuDevice& device() {
     GpuDevice& d = cuda_detail::gpu(index_);
     d.make_current();
     return d;
   }
 
-  // Describes (rows, cols) strided as cuBLAS reads it, packing it into
-  // `scratch` (a contiguous copy) when neither stride is 1.
-  BlasOperand operand(const View& v, Scratch* scratch);
-
+ private:
   int index_;
   std::string name_;
 };
 
-BlasOperand CudaBackend::operand(const View& v, Scratch* scratch) {
+CudaBackend& cuda(Backend& backend) { return static_cast<CudaBackend&>(backend); }
+
+// ---------------------------------------------------------------------------
+// the primitives' bodies (core/primitives.h), registered as the cuda backend's below; arguments are checked
+// before a body runs. Each queues its work on the device's stream and returns.
+
+void fill_cuda(Backend& backend, const FillArgs& a) {
+  cuda_kernels::fill(cuda(backend).context(), array(a.out), a.value);
+  check_launch("fill");
+}
+void copy_cuda(Backend& backend, const CopyArgs& a) {
+  cuda_kernels::copy(cuda(backend).context(), array(a.src), array(a.out));
+  check_launch("copy");
+}
+void unary_cuda(Backend& backend, const UnaryArgs& a) {
+  cuda_kernels::unary(cuda(backend).context(), a.op, array(a.x), array(a.out), a.scalar);
+  check_launch("unary");
+}
+void unary_backward_cuda(Backend& backend, const UnaryBackwardArgs& a) {
+  cuda_kernels::unary_backward(cuda(backend).context(), a.op, array(a.x), array(a.y), array(a.dy), array(a.dx),
+                               a.scalar);
+  check_launch("unary_backward");
+}
+void binary_cuda(Backend& backend, const BinaryArgs& a) {
+  cuda_kernels::binary(cuda(backend).context(), a.op, array(a.a), array(a.b), array(a.out));
+  check_launch("binary");
+}
+void where_cuda(Backend& backend, const WhereArgs& a) {
+  cuda_kernels::where(cuda(backend).context(), array(a.cond), array(a.a), array(a.b), array(a.out));
+  check_launch("where");
+}
+void reduce_cuda(Backend& backend, const ReduceArgs& a) {
+  const bool max = a.op == ReduceOp::max;
+  const Array arg = a.argmax != nullptr ? array(*a.argmax) : Array{};
+  cuda_kernels::reduce(cuda(backend).context(), max, array(a.x), reduce_axis(a), array(a.out),
+                       a.argmax != nullptr && max ? &arg : nullptr);
+  check_launch("reduce");
+}
+void gather_rows_cuda(Backend& backend, const GatherRowsArgs& a) {
+  cuda_kernels::gather_rows(cuda(backend).context(), array(a.table), array(a.index), array(a.out));
+  check_launch("gather_rows");
+}
+void scatter_add_rows_cuda(Backend& backend, const ScatterAddRowsArgs& a) {
+  const int64_t rows = a.index.shape[0], table_rows = a.table.shape[0];
+  if (rows > INT_MAX || table_rows >= int64_t{UINT32_MAX})
+    fail("scatter_add_rows: {} rows into a table of {} rows: the GPU's sort indexes at most {} rows into {}", rows,
+         table_rows, INT_MAX, UINT32_MAX - 1);
+  const size_t scratch_bytes = cuda_kernels::scatter_add_rows_scratch_bytes(rows, table_rows);
+  const cuda_kernels::DeviceScratch scratch(backend, scratch_bytes);
+  cuda_kernels::scatter_add_rows(cuda(backend).context(), array(a.src), array(a.index), array(a.table),
+                                 scratch.data(), scratch_bytes);
+  check_launch("scatter_add_rows");
+}
+void softmax_cuda(Backend& backend, const SoftmaxArgs& a) {
+  const auto [rows, cols] = as_rows(a.x);
+  cuda_kernels::softmax(cuda(backend).context(), array(a.x), array(a.out), rows, cols, a.log);
+  check_launch("softmax");
+}
+void softmax_backward_cuda(Backend& backend, const SoftmaxBackwardArgs& a) {
+  const auto [rows, cols] = as_rows(a.y);
+  cuda_kernels::softmax_backward(cuda(backend).context(), array(a.y), array(a.dy), array(a.dx), rows, cols, a.log);
+  check_launch("softmax_backward");
+}
+
+// Describes (rows, cols) strided as cuBLAS reads it, packing it into
+// `scratch` (a contiguous copy) when neither stride is 1.
+BlasOperand operand(CudaBackend& backend, const View& v, Scratch* scratch) {
   const int64_t rows = v.shape[1], cols = v.shape[2], rs = v.strides[1], cs = v.strides[2];
   BlasOperand op;
   op.data = v.data;
@@ -175,9 +174,9 @@ BlasOperand CudaBackend::operand(const View& v, Scratch* scratch) {
     op.transposed_storage = true;
     op.ld = cols == 1 ? rows : cs;
   } else {
-    View packed{scratch->allocate(device(), static_cast<size_t>(v.numel()) * dtype_size(v.dtype)), v.dtype, v.shape,
-                contiguous_strides(v.shape)};
-    copy(v, packed);
+    View packed{scratch->allocate(backend.device(), static_cast<size_t>(v.numel()) * dtype_size(v.dtype)), v.dtype,
+                v.shape, contiguous_strides(v.shape)};
+    copy_cuda(backend, {v, packed});
     op.data = packed.data;
     op.ld = cols;
     op.batch_stride = v.shape[0] == 1 ? 0 : rows * cols;
@@ -208,18 +207,19 @@ cublasComputeType_t float32_compute(MatmulPrecision p) {
 
 // Row-major c = a @ b is column-major cᵀ = bᵀ aᵀ: cuBLAS gets b as its first
 // operand and a as its second, m = N, n = M.
-void CudaBackend::matmul(const View& a, const View& b, const View& c, double beta) {
-  checks::matmul_args(a, b, c, beta);
+void matmul_cuda(Backend& backend, const MatmulArgs& args) {
+  const View &a = args.a, &b = args.b, &c = args.c;
+  const double beta = args.beta;
   const int64_t batch = c.shape[0], m = c.shape[1], n = c.shape[2], k = a.shape[2];
   if (batch == 0 || m == 0 || n == 0) return;
   if (k == 0) {  // an empty sum: c = beta * c
-    if (beta == 0) fill(c, 0);
+    if (beta == 0) fill_cuda(backend, {c, 0});
     return;
   }
   Scratch a_scratch, b_scratch;
-  const BlasOperand ao = operand(a, &a_scratch), bo = operand(b, &b_scratch);
+  const BlasOperand ao = operand(cuda(backend), a, &a_scratch), bo = operand(cuda(backend), b, &b_scratch);
   for (int64_t v : {m, n, k, ao.ld, bo.ld, batch}) blas_int(v, "a matrix extent or stride");
-  GpuDevice& d = device();
+  GpuDevice& d = cuda(backend).device();
   // bᵀ as cuBLAS's first operand (N, K): row-major b (cs == 1) is that matrix
   // as stored, column-major b must be transposed.
   const cublasOperation_t op_first = bo.transposed_storage ? CUBLAS_OP_T : CUBLAS_OP_N;
@@ -238,6 +238,20 @@ void CudaBackend::matmul(const View& a, const View& b, const View& c, double bet
                                    c.data, output, int(n), m * n, int(batch), compute, CUBLAS_GEMM_DEFAULT),
         "cublasGemmStridedBatchedEx");
 }
+
+// Registered when the CUDA module loads.
+const RegisterKernel fill_on_cuda(fill_table(), "cuda", &fill_cuda);
+const RegisterKernel copy_on_cuda(copy_table(), "cuda", &copy_cuda);
+const RegisterKernel unary_on_cuda(unary_table(), "cuda", &unary_cuda);
+const RegisterKernel unary_backward_on_cuda(unary_backward_table(), "cuda", &unary_backward_cuda);
+const RegisterKernel binary_on_cuda(binary_table(), "cuda", &binary_cuda);
+const RegisterKernel where_on_cuda(where_table(), "cuda", &where_cuda);
+const RegisterKernel reduce_on_cuda(reduce_table(), "cuda", &reduce_cuda);
+const RegisterKernel matmul_on_cuda(matmul_table(), "cuda", &matmul_cuda);
+const RegisterKernel gather_rows_on_cuda(gather_rows_table(), "cuda", &gather_rows_cuda);
+const RegisterKernel scatter_add_rows_on_cuda(scatter_add_rows_table(), "cuda", &scatter_add_rows_cuda);
+const RegisterKernel softmax_on_cuda(softmax_table(), "cuda", &softmax_cuda);
+const RegisterKernel softmax_backward_on_cuda(softmax_backward_table(), "cuda", &softmax_backward_cuda);
 
 }  // namespace
 

@@ -17,36 +17,43 @@
 #include <vector>
 
 // [tutorial:backend]
-// A backend that implements one kernel, matmul, as three plain loops; every
-// kernel it does not override falls back to cpu. View = data pointer, dtype,
-// shape and strides in elements: following the strides makes transposed and
-// broadcast operands work without copies.
+// A backend is a name and where its memory lives (host memory here). What it
+// computes is registered: every kernel is a table of bodies keyed by backend
+// name (core/kernel_table.h), and this one gives a body for one kernel,
+// matmul, as three plain loops; for every other kernel it runs cpu's body.
 class LoopMatmulBackend : public tg::Backend {
  public:
   std::string_view name() const override { return "loop-matmul"; }
-
-  // c (B, M, N) = a (B, M, K) @ b (B, K, N) + beta·c, beta 0 or 1
-  void matmul(const tg::View& a, const tg::View& b, const tg::View& c, double beta) override {
-    ++calls;
-    const int64_t B = c.shape[0], M = c.shape[1], N = c.shape[2], K = a.shape[2];
-    tg::visit_float(c.dtype, "matmul", [&]<typename T>() {
-      const T *pa = a.as<const T>(), *pb = b.as<const T>();
-      T* pc = c.as<T>();
-      for (int64_t n = 0; n < B; ++n)
-        for (int64_t i = 0; i < M; ++i)
-          for (int64_t j = 0; j < N; ++j) {
-            double sum = 0;
-            for (int64_t k = 0; k < K; ++k)
-              sum += double(pa[n * a.strides[0] + i * a.strides[1] + k * a.strides[2]]) *
-                     pb[n * b.strides[0] + k * b.strides[1] + j * b.strides[2]];
-            T& out = pc[n * c.strides[0] + i * c.strides[1] + j * c.strides[2]];
-            out = T(beta == 0 ? sum : sum + beta * out);
-          }
-    });
-  }
-
-  int64_t calls = 0;
 };
+
+int64_t loop_matmul_calls = 0;
+
+// c (B, M, N) = a (B, M, K) @ b (B, K, N) + beta·c, beta 0 or 1. View = data
+// pointer, dtype, shape and strides in elements: following the strides makes
+// transposed and broadcast operands work without copies. The table has
+// checked the shapes and dtypes before a body runs.
+void loop_matmul(tg::Backend&, const tg::primitives::MatmulArgs& args) {
+  ++loop_matmul_calls;
+  const tg::View &a = args.a, &b = args.b, &c = args.c;
+  const int64_t B = c.shape[0], M = c.shape[1], N = c.shape[2], K = a.shape[2];
+  tg::visit_float(c.dtype, "matmul", [&]<typename T>() {
+    const T *pa = a.as<const T>(), *pb = b.as<const T>();
+    T* pc = c.as<T>();
+    for (int64_t n = 0; n < B; ++n)
+      for (int64_t i = 0; i < M; ++i)
+        for (int64_t j = 0; j < N; ++j) {
+          double sum = 0;
+          for (int64_t k = 0; k < K; ++k)
+            sum += double(pa[n * a.strides[0] + i * a.strides[1] + k * a.strides[2]]) *
+                   pb[n * b.strides[0] + k * b.strides[1] + j * b.strides[2]];
+          T& out = pc[n * c.strides[0] + i * c.strides[1] + j * c.strides[2]];
+          out = T(args.beta == 0 ? sum : sum + args.beta * out);
+        }
+  });
+}
+
+// Registered while the program starts, under the backend's name.
+const tg::RegisterKernel loop_matmul_registered(tg::primitives::matmul_table(), "loop-matmul", &loop_matmul);
 // [/tutorial:backend]
 
 // [tutorial:model]
@@ -123,9 +130,9 @@ int main() {
     tg::HostBackendScope use(tg::reference_backend());  // every host kernel as plain loops
     on_reference = forward_backward(model, batch);
   }
-  LoopMatmulBackend loop_matmul;
+  LoopMatmulBackend loop_backend;
   {
-    tg::HostBackendScope use(loop_matmul);  // our matmul, cpu for everything else
+    tg::HostBackendScope use(loop_backend);  // our matmul, cpu for everything else
     on_loops = forward_backward(model, batch);
   }
   fmt::print("loss: cpu {:.7f}, reference {:.7f}, loop-matmul {:.7f}\n", on_cpu.loss, on_reference.loss,
@@ -133,7 +140,7 @@ int main() {
   fmt::print("largest relative difference from cpu (loss and gradients): reference {:.1e}, loop-matmul {:.1e}\n",
              relative_diff(on_reference, on_cpu), relative_diff(on_loops, on_cpu));
   fmt::print("forward + backward: cpu {:.1f} ms, reference {:.1f} ms, loop-matmul {:.1f} ms ({} matmul calls)\n",
-             on_cpu.seconds * 1e3, on_reference.seconds * 1e3, on_loops.seconds * 1e3, loop_matmul.calls);
+             on_cpu.seconds * 1e3, on_reference.seconds * 1e3, on_loops.seconds * 1e3, loop_matmul_calls);
   // [/tutorial:compare]
 
   // [tutorial:profile]
@@ -156,7 +163,7 @@ int main() {
   for (const tg::ProfileRow& row : profiler.report())
     if (row.op == "gru_gates") gru_steps = row.forward_calls;
   const bool agree = relative_diff(on_reference, on_cpu) < 1e-5 && relative_diff(on_loops, on_cpu) < 1e-5;
-  if (!agree || loop_matmul.calls == 0 || gru_steps != steps * T) {
+  if (!agree || loop_matmul_calls == 0 || gru_steps != steps * T) {
     fmt::print(stderr, "backends disagree, the loop matmul never ran, or the profile counted {} GRU steps, not {}\n",
                gru_steps, steps * T);
     return 1;

@@ -6,6 +6,7 @@
 // (ops/div.h). Division by zero is refused. The loops run on the host: a device tensor is
 // copied there and back (int64 tensors are small bookkeeping).
 #include "core/backend.h"
+#include "core/elementwise.h"
 #include "core/tensor.h"
 
 namespace tg::detail {

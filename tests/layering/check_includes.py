@@ -82,11 +82,11 @@ BACKEND_BODIES = {
 CORE_LEVELS = [
     # words every part uses
     {"error", "dtype", "scalar", "half", "shape", "device", "threads", "elementwise", "view", "random_bits", "matmul_precision",
-     "profiler", "host_allocator", "cuda", "generator", "dispatch", "grad_mode", "kernel_table.h"},
+     "profiler", "host_allocator", "cuda", "generator", "dispatch", "grad_mode", "kernel_table.h", "primitives.h"},
     # where backends are found
     {"backend_registry", "device_module"},
-    # the backend interface, its checks and the kernel tables, storage
-    {"backend", "kernel_checks", "kernel_table.cpp", "storage"},
+    # the backend interface, the kernel tables and checks, the primitives' tables and reference bodies, storage
+    {"backend", "kernel_checks", "kernel_table.cpp", "primitives.cpp", "primitives_reference", "storage"},
     # tensors and their autograd slot
     {"tensor", "grad_slot.h", "grad_buffers.h"},
     # tensor-level calls of the primitive kernels

@@ -1,5 +1,5 @@
 // Chapter 6, exercise 1: give the chapter's one-kernel backend a second
-// kernel, softmax, as plain loops (core/backend.h: row-wise over the last
+// kernel, softmax, as plain loops (core/primitives.h: row-wise over the last
 // axis of contiguous (R, C) data; log = true for log-softmax), and run
 // chapter 4's attention module, forward and backward, on it against cpu.
 // Exits 1 if the kernel never ran or the weights, context or gradients
@@ -14,26 +14,29 @@
 class LoopSoftmaxBackend : public tg::Backend {
  public:
   std::string_view name() const override { return "loop-softmax"; }
-
-  // y = e^(x - max) / Σ e^(x - max),  or for log: y = x - max - ln Σ e^(x - max)
-  void softmax(const tg::View& x, const tg::View& out, bool log) override {
-    ++calls;
-    const int64_t C = x.shape[x.shape.size() - 1], R = x.numel() / C;
-    tg::visit_float(x.dtype, "softmax", [&]<typename T>() {
-      for (int64_t r = 0; r < R; ++r) {
-        const T* in = x.as<const T>() + r * C;
-        T* y = out.as<T>() + r * C;
-        const T max = *std::max_element(in, in + C);
-        double sum = 0;
-        for (int64_t c = 0; c < C; ++c) sum += std::exp(double(in[c] - max));
-        for (int64_t c = 0; c < C; ++c)
-          y[c] = log ? T(in[c] - max - std::log(sum)) : T(std::exp(double(in[c] - max)) / sum);
-      }
-    });
-  }
-
-  int64_t calls = 0;
 };
+
+int64_t loop_softmax_calls = 0;
+
+// y = e^(x - max) / Σ e^(x - max),  or for log: y = x - max - ln Σ e^(x - max)
+void loop_softmax(tg::Backend&, const tg::primitives::SoftmaxArgs& args) {
+  ++loop_softmax_calls;
+  const tg::View &x = args.x, &out = args.out;
+  const int64_t C = x.shape[x.shape.size() - 1], R = x.numel() / C;
+  tg::visit_float(x.dtype, "softmax", [&]<typename T>() {
+    for (int64_t r = 0; r < R; ++r) {
+      const T* in = x.as<const T>() + r * C;
+      T* y = out.as<T>() + r * C;
+      const T max = *std::max_element(in, in + C);
+      double sum = 0;
+      for (int64_t c = 0; c < C; ++c) sum += std::exp(double(in[c] - max));
+      for (int64_t c = 0; c < C; ++c)
+        y[c] = args.log ? T(in[c] - max - std::log(sum)) : T(std::exp(double(in[c] - max)) / sum);
+    }
+  });
+}
+
+const tg::RegisterKernel loop_softmax_registered(tg::primitives::softmax_table(), "loop-softmax", &loop_softmax);
 
 struct Result {
   std::vector<std::vector<float>> tensors;  // weights, context, then the gradients of query, keys, parameters
@@ -80,6 +83,6 @@ int main() {
     worst = std::max(worst, diff / scale);
   }
   fmt::print("attention on loop-softmax ({} softmax calls): largest relative difference from cpu {:.1e}\n",
-             loops.calls, worst);
-  return loops.calls > 0 && worst <= 1e-5 ? 0 : 1;
+             loop_softmax_calls, worst);
+  return loop_softmax_calls > 0 && worst <= 1e-5 ? 0 : 1;
 }
