@@ -9,7 +9,9 @@
 // that write `out` never resize it; those whose comment says "+=" accumulate.
 //
 // The calls below take the backend and the operands; core/kernels.h has the
-// same on tensors (allocating results, picking the tensors' backend).
+// same on tensors (allocating results, picking the tensors' backend). The
+// argument structs refer to the caller's Views rather than copy them: a
+// primitive runs for every op, often on a few elements.
 #include <cstdint>
 #include <string_view>
 
@@ -28,70 +30,70 @@ namespace primitives {
 
 // out = value (out: any dtype, any strides)
 struct FillArgs {
-  View out;
+  const View &out;
   double value;
 };
 // out = src, converting dtype; src read through its strides (stride 0 broadcasts), out may be strided.
 struct CopyArgs {
-  View src, out;
+  const View &src, &out;
 };
 // out = f(x, scalar); x and out float, same shape.
 struct UnaryArgs {
   UnaryOp op;
-  View x, out;
+  const View &x, &out;
   double scalar;
 };
 // dx += f'(x) * dy, y = f(x) given too so that tanh/sigmoid/exp reuse it. All same shape.
 struct UnaryBackwardArgs {
   UnaryOp op;
-  View x, y, dy, dx;
+  const View &x, &y, &dy, &dx;
   double scalar;
 };
 // out = a (op) b; a and b already broadcast to out's shape (stride 0). Comparisons write bool out.
 // out may alias a (in-place accumulate).
 struct BinaryArgs {
   BinaryOp op;
-  View a, b, out;
+  const View &a, &b, &out;
 };
 // out = cond ? a : b; cond bool; all broadcast to out's shape.
 struct WhereArgs {
-  View cond, a, b, out;
+  const View &cond, &a, &b, &out;
 };
 // out = reduce of x over `axis` (in [-rank, rank)); out has x's shape with that axis of size 1, contiguous.
 // For max, `argmax` (int64, out's shape), when non-null, receives the index of the first maximum.
 struct ReduceArgs {
   ReduceOp op;
-  View x;
+  const View &x;
   int axis;
-  View out;
+  const View &out;
   const View* argmax;
 };
 // c = a @ b + beta * c, batched: a (B, M, K), b (B, K, N), c (B, M, N) contiguous; a and b may be strided
 // (a transpose is a stride swap); beta 0 or 1. a and b float16 or bfloat16: products and sums in float32
 // (or wider), c of their dtype or float32.
 struct MatmulArgs {
-  View a, b, c;
+  const View &a, &b, &c;
   double beta;
 };
 // out[i, :] = table[index[i], :]; table (V, D), index int64 (N), out (N, D).
 struct GatherRowsArgs {
-  View table, index, out;
+  const View &table, &index, &out;
 };
 // table[index[i], :] += src[i, :]; src (N, D), index int64 (N), table (V, D).
 struct ScatterAddRowsArgs {
-  View src, index, table;
+  const View &src, &index, &table;
 };
 // Row-wise over the last axis, contiguous (R, C):
 //   softmax  y = e^(x - max) / Σ e^(x - max)
 //   log      y = x - max - ln Σ e^(x - max)
 struct SoftmaxArgs {
-  View x, out;
+  const View &x, &out;
   bool log;
 };
 // dx += y * (dy - Σ dy*y)   (softmax)
 // dx += dy - e^y * Σ dy     (log softmax, y = log-probabilities)
 struct SoftmaxBackwardArgs {
-  View y, dy, dx;
+  const View &y, &dy, &dx;
   bool log;
 };
 

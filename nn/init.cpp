@@ -118,7 +118,7 @@ void orthogonal_(const Tensor& t, double gain, Generator& gen) {
 
 std::pair<Tensor, Tensor> layer_default(const Shape& shape, bool with_bias, DType dtype, Generator& gen) {
   int64_t fan_in = 1;
-  for (size_t d = 1; d < shape.size(); ++d) fan_in *= shape[d];
+  for (int d = 1; d < shape.size(); ++d) fan_in *= shape[d];
   const double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
   Tensor weight = Tensor::empty(shape, {dtype}), bias;
   uniform_(weight, -bound, bound, gen);

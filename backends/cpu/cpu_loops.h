@@ -180,6 +180,23 @@ template <typename> using ViewOf = View;
 // out[i] is passed as Out& so that f can assign (out = g(x)) or accumulate
 // (out += g(x)). Out and In... are the element types, given explicitly:
 //   map_elements<float, float, float>(out, [](float& o, float a, float b) { o = a + b; }, a, b);
+// One run of a walk where out and every input step by 1 along the inner
+// dimension, except the inputs set in Broadcast (bit I: input I), which step
+// by 0 and are read once: known at compile time, so the loop vectorises.
+// (A broadcast input never overlaps out: only an input equal to out may.)
+template <unsigned Broadcast, typename Out, typename F, typename... In, size_t... I>
+void unit_or_broadcast_run(Out* o, int64_t n, F& f, const std::tuple<const In*...>& x, std::index_sequence<I...>) {
+  const std::tuple<In...> first{std::get<I>(x)[0]...};
+  for (int64_t i = 0; i < n; ++i) f(o[i], ((Broadcast >> I) & 1u ? std::get<I>(first) : std::get<I>(x)[i])...);
+}
+
+// Runs unit_or_broadcast_run for the runtime mask `broadcast` (< 2^inputs).
+template <typename Out, typename F, typename... In, unsigned... Masks>
+void unit_or_broadcast_dispatch(unsigned broadcast, Out* o, int64_t n, F& f, const std::tuple<const In*...>& x,
+                                std::integer_sequence<unsigned, Masks...>) {
+  ((broadcast == Masks ? unit_or_broadcast_run<Masks>(o, n, f, x, std::index_sequence_for<In...>{}) : void()), ...);
+}
+
 template <typename Out, typename... In, typename F>
 void map_elements(const View& out, F f, const ViewOf<In>&... in) {
   constexpr int N = 1 + sizeof...(In);
@@ -194,8 +211,17 @@ void map_elements(const View& out, F f, const ViewOf<In>&... in) {
       Out* const o = out_base + offsets[0];
       [[maybe_unused]] const std::tuple<const In*...> x{(std::get<I>(in_base) + offsets[I + 1])...};
       const bool unit = plan.inner_stride(0) == 1 && ((plan.inner_stride(I + 1) == 1) && ...);
+      // Up to two inputs, each unit-stride or broadcast along the row (x + b for b (R, 1), a scalar's gradient).
+      constexpr bool may_broadcast = sizeof...(In) <= 2;
+      const bool unit_or_broadcast = may_broadcast && plan.inner_stride(0) == 1 &&
+                                     ((plan.inner_stride(I + 1) == 1 || plan.inner_stride(I + 1) == 0) && ...);
       if (unit) {
         for (int64_t i = 0; i < n; ++i) f(o[i], std::get<I>(x)[i]...);
+      } else if (unit_or_broadcast) {
+        if constexpr (may_broadcast) {
+          const unsigned broadcast = (0u | ... | (plan.inner_stride(I + 1) == 0 ? 1u << I : 0u));
+          unit_or_broadcast_dispatch(broadcast, o, n, f, x, std::make_integer_sequence<unsigned, 1u << sizeof...(In)>{});
+        }
       } else {
         const int64_t so = plan.inner_stride(0);
         [[maybe_unused]] const std::array<int64_t, sizeof...(In)> sx{plan.inner_stride(I + 1)...};
