@@ -1,17 +1,18 @@
 #pragma once
-// For writing ops and backends, beyond the API of tapegrad.h: the
-// tensor-level kernel calls ops are made of (tg::kernels), the fused kernel
-// families and their table (kernels/, core/kernel_table.h), dtype dispatch,
-// the Backend interface with its registry, and the two host backends
-// (docs/custom_ops.md and tutorial chapter 6 show them in use).
+// For writing ops and backends, beyond the API of tapegrad.h: computing on
+// tensors without the tape (tg::compute), the kernel registry
+// (core/dispatch/kernel_table.h) with the primitives (tg::primitives) and the
+// fused families (kernels/, tg::kernels), dtype dispatch, the Backend
+// interface with its registry, and the two host backends (tutorial chapters
+// 2 and 6 show them in use).
 #include "backends/cpu/cpu_backend.h"
 #include "backends/reference/reference_backend.h"
-#include "core/backend.h"
-#include "core/backend_registry.h"
-#include "core/dispatch.h"
-#include "core/kernel_table.h"
-#include "core/kernels.h"
-#include "core/primitives.h"
+#include "core/dispatch/backend.h"
+#include "core/dispatch/backend_registry.h"
+#include "core/types/visit_dtype.h"
+#include "core/dispatch/kernel_table.h"
+#include "core/tensor/compute.h"
+#include "core/dispatch/primitives.h"
 #include "kernels/adam/adam.h"
 #include "kernels/attention/additive_score.h"
 #include "kernels/ctc/ctc_loss.h"

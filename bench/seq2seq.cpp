@@ -49,14 +49,14 @@
 #include <string>
 #include <vector>
 
-#include "core/backend.h"
-#include "core/cuda.h"
-#include "core/device.h"
-#include "core/error.h"
-#include "core/matmul_precision.h"
-#include "core/profiler.h"
-#include "core/storage.h"
-#include "core/tape.h"
+#include "core/dispatch/backend.h"
+#include "core/dispatch/cuda.h"
+#include "core/types/device.h"
+#include "core/services/error.h"
+#include "core/dispatch/matmul_precision.h"
+#include "core/services/profiler.h"
+#include "core/tensor/storage.h"
+#include "core/autograd/tape.h"
 #include "data/text/batching.h"
 #include "data/text/multi30k_dir.h"
 #include "data/text/subword.h"

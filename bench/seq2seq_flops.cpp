@@ -1,6 +1,6 @@
 #include "seq2seq_flops.h"
 
-#include "core/error.h"
+#include "core/services/error.h"
 
 namespace tg::bench {
 

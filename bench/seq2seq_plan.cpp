@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <memory>
 
-#include "core/error.h"
+#include "core/services/error.h"
 
 namespace tg::bench {
 

@@ -5,8 +5,8 @@
 
 #include <climits>
 
-#include "core/creation.h"
-#include "core/error.h"
+#include "core/tensor/creation.h"
+#include "core/services/error.h"
 #include "distributed/dtypes.h"
 
 namespace tg::distributed {

@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 #include "distributed/flat_buffer.h"
 
 namespace tg::distributed {

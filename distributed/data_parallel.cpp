@@ -2,7 +2,7 @@
 
 #include <chrono>
 
-#include "core/error.h"
+#include "core/services/error.h"
 #include "distributed/broadcast.h"
 #include "distributed/distributed.h"
 #include "distributed/shard.h"

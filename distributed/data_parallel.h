@@ -23,7 +23,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 #include "distributed/agreement.h"
 #include "distributed/all_reduce.h"
 

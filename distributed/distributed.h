@@ -21,7 +21,7 @@
 // which ends the others.
 #include <string_view>
 
-#include "core/error.h"
+#include "core/services/error.h"
 
 namespace tg::distributed {
 

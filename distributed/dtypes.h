@@ -2,7 +2,7 @@
 // Which dtypes each collective takes (mean needs a floating type).
 #include <vector>
 
-#include "core/dtype.h"
+#include "core/types/dtype.h"
 #include "distributed/all_reduce.h"
 
 namespace tg::distributed::detail {

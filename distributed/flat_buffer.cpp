@@ -4,8 +4,8 @@
 #include <cstring>
 #include <string>
 
-#include "core/backend.h"
-#include "core/error.h"
+#include "core/dispatch/backend.h"
+#include "core/services/error.h"
 
 namespace tg::distributed {
 

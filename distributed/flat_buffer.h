@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/dtype.h"
-#include "core/tensor.h"
+#include "core/types/dtype.h"
+#include "core/tensor/tensor.h"
 
 namespace tg::distributed {
 

@@ -2,7 +2,7 @@
 
 #include <cstdlib>
 
-#include "core/cuda.h"
+#include "core/dispatch/cuda.h"
 #include "distributed/distributed.h"
 
 namespace tg::distributed {

@@ -5,7 +5,7 @@
 // "cpu" mean the same device on every rank. Without MPI, parse_device's.
 #include <string_view>
 
-#include "core/device.h"
+#include "core/types/device.h"
 
 namespace tg::distributed {
 

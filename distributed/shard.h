@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <vector>
 
-#include "core/error.h"
+#include "core/services/error.h"
 
 namespace tg::distributed {
 

@@ -16,7 +16,7 @@
 #include <filesystem>
 #include <thread>
 
-#include "core/error.h"
+#include "core/services/error.h"
 #include "train/run_directory.h"
 
 namespace cli_checks {

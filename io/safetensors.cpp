@@ -13,7 +13,7 @@
 #include <tuple>
 
 #include "io/crc32.h"
-#include "core/error.h"
+#include "core/services/error.h"
 
 namespace tg {
 

@@ -1,6 +1,6 @@
 #include "nn/additive_attention.h"
 
-#include "core/error.h"
+#include "core/services/error.h"
 #include "ops/additive_score.h"
 #include "ops/reshape.h"
 

@@ -5,7 +5,7 @@
 // keys h (B, S, Kd), query s (B, Qd); see nn/attention.h for the mask convention
 // (true = valid) and the shared interface. The score is one fused op
 // (ops/additive_score.h): no (B, S, A) tensor stays on the tape per step.
-#include "core/generator.h"
+#include "core/services/generator.h"
 #include "nn/attention.h"
 #include "nn/linear.h"
 

@@ -3,7 +3,7 @@
 #include <limits>
 #include <vector>
 
-#include "core/error.h"
+#include "core/services/error.h"
 #include "ops/compare.h"
 #include "ops/masked_fill.h"
 #include "ops/matmul.h"

@@ -27,7 +27,7 @@
 #include <cstdint>
 #include <string>
 
-#include "core/dtype.h"
+#include "core/types/dtype.h"
 #include "nn/layer_options.h"
 #include "nn/module.h"
 

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 
-#include "core/creation.h"
-#include "core/error.h"
-#include "core/grad_mode.h"
-#include "core/kernels.h"
+#include "core/tensor/creation.h"
+#include "core/services/error.h"
+#include "core/autograd/grad_mode.h"
+#include "core/tensor/compute.h"
 #include "ops/batch_norm.h"
 
 namespace tg::nn {
@@ -45,7 +45,7 @@ Tensor BatchNorm::forward(const Tensor& x) const {
                         use_batch, options_.momentum, options_.eps);
   if (is_training() && tracking) {  // num_batches_tracked += 1 (a counter, not recorded), once the batch went through
     const NoGrad no_grad;
-    kernels::fill(num_batches_tracked, num_batches_tracked.item() + 1);
+    compute::fill(num_batches_tracked, num_batches_tracked.item() + 1);
   }
   return y;
 }

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/error.h"
-#include "core/kernels.h"
-#include "core/tape.h"
+#include "core/services/error.h"
+#include "core/tensor/compute.h"
+#include "core/autograd/tape.h"
 
 namespace tg::nn {
 
@@ -172,7 +172,7 @@ CheckedLoad check_load(const Module& module, const SafetensorsContents& file, co
 
 void CheckedLoad::apply() const {
   NoGrad no_grad;
-  for (const auto& [param, t] : copies_) kernels::copy_into(t.to(param.device()), param);  // onto the parameter's device
+  for (const auto& [param, t] : copies_) compute::copy_into(t.to(param.device()), param);  // onto the parameter's device
 }
 
 void save(const Module& module, const std::string& path, const Metadata& metadata) {

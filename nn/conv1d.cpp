@@ -2,7 +2,7 @@
 
 #include <tuple>
 
-#include "core/error.h"
+#include "core/services/error.h"
 #include "nn/init.h"
 #include "ops/conv1d.h"
 

@@ -1,6 +1,6 @@
 #include "nn/dropout.h"
 
-#include "core/error.h"
+#include "core/services/error.h"
 #include "ops/dropout.h"
 
 namespace tg::nn {

@@ -8,13 +8,13 @@
 // reseeds before each step makes every mask a function of (seed, step).
 #include <cstdint>
 
-#include "core/generator.h"
+#include "core/services/generator.h"
 
 namespace tg::nn {
 
 class DropoutStream {
  public:
-  // Without a seed: the next module stream of tg::manual_seed's (core/generator.h).
+  // Without a seed: the next module stream of tg::manual_seed's (core/services/generator.h).
   DropoutStream() : gen_(next_stream_seed()) {}
   explicit DropoutStream(uint64_t seed) : gen_(seed) {}
   void seed_with(uint64_t seed) { gen_.seed_with(seed); }

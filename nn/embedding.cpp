@@ -1,7 +1,7 @@
 #include "nn/embedding.h"
 
-#include "core/error.h"
-#include "core/kernels.h"
+#include "core/services/error.h"
+#include "core/tensor/compute.h"
 #include "nn/init.h"
 #include "ops/embedding.h"
 #include "ops/select.h"

@@ -1,5 +1,5 @@
 #pragma once
-#include "core/generator.h"
+#include "core/services/generator.h"
 #include "nn/layer_options.h"
 #include "nn/module.h"
 

@@ -20,7 +20,7 @@
 //
 // The layers, directions, dropout and time loop are RecurrentNetwork's
 // (nn/recurrent_network.h); this file adds the cell step and the state h.
-#include "core/generator.h"
+#include "core/services/generator.h"
 #include "nn/recurrent_network.h"
 
 namespace tg::nn {

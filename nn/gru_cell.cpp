@@ -1,6 +1,6 @@
 #include "nn/gru_cell.h"
 
-#include "core/error.h"
+#include "core/services/error.h"
 #include "ops/add.h"
 #include "ops/gru_gates.h"
 #include "ops/matmul.h"

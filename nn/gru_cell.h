@@ -13,7 +13,7 @@
 // The step is split in two so that a sequence model (GRU) can compute the
 // input projection gi = x W_ihᵀ + b_ih of every time step in one large matmul
 // and do only the recurrent product h W_hhᵀ inside the time loop.
-#include "core/generator.h"
+#include "core/services/generator.h"
 #include "nn/layer_options.h"
 #include "nn/recurrent_cell.h"
 

@@ -3,14 +3,14 @@
 #include <cmath>
 #include <vector>
 
-#include "core/creation.h"
-#include "core/error.h"
-#include "core/kernels.h"
+#include "core/tensor/creation.h"
+#include "core/services/error.h"
+#include "core/tensor/compute.h"
 
 namespace tg::nn::init {
 
 namespace {
-void assign(const Tensor& t, const Tensor& values) { kernels::copy_into(values, t); }
+void assign(const Tensor& t, const Tensor& values) { compute::copy_into(values, t); }
 }  // namespace
 
 void uniform_(const Tensor& t, double low, double high, Generator& gen) {
@@ -21,8 +21,8 @@ void normal_(const Tensor& t, double mean, double std, Generator& gen) {
   assign(t, normal(t.shape(), mean, std, {t.dtype(), t.device()}, gen));
 }
 
-void zeros_(const Tensor& t) { kernels::fill(t, 0.0); }
-void constant_(const Tensor& t, double value) { kernels::fill(t, value); }
+void zeros_(const Tensor& t) { compute::fill(t, 0.0); }
+void constant_(const Tensor& t, double value) { compute::fill(t, value); }
 
 Fans calculate_fan_in_and_fan_out(const Tensor& t) {
   check_defined(t, "calculate_fan_in_and_fan_out", "t");

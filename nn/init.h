@@ -5,8 +5,8 @@
 #include <optional>
 #include <utility>
 
-#include "core/generator.h"
-#include "core/tensor.h"
+#include "core/services/generator.h"
+#include "core/tensor/tensor.h"
 
 namespace tg::nn::init {
 

@@ -1,6 +1,6 @@
 #include "nn/input_parts.h"
 
-#include "core/error.h"
+#include "core/services/error.h"
 #include "ops/linear.h"
 #include "ops/matmul.h"
 #include "ops/slice.h"

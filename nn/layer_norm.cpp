@@ -1,7 +1,7 @@
 #include "nn/layer_norm.h"
 
-#include "core/creation.h"
-#include "core/error.h"
+#include "core/tensor/creation.h"
+#include "core/services/error.h"
 #include "ops/layer_norm.h"
 
 namespace tg::nn {

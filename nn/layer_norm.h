@@ -1,5 +1,5 @@
 #pragma once
-#include "core/shape.h"
+#include "core/types/shape.h"
 #include "nn/layer_options.h"
 #include "nn/module.h"
 

@@ -3,7 +3,7 @@
 
 #include <optional>
 
-#include "core/dtype.h"
+#include "core/types/dtype.h"
 #include "ops/size2.h"
 
 namespace tg::nn {
@@ -18,7 +18,7 @@ namespace tg::nn {
 
 // Parameters are float32 or float64. A 16-bit dtype is refused by the layer's
 // name with the way to 16 bits that works: products in bf16/fp16 through a
-// matmul precision (core/matmul_precision.h), storage through .to() on a copy.
+// matmul precision (core/dispatch/matmul_precision.h), storage through .to() on a copy.
 void check_parameter_dtype(DType dtype, const char* layer);
 
 // Linear, GRUCell, LSTMCell: with a bias or not, and in which dtype.

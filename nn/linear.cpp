@@ -2,7 +2,7 @@
 
 #include <tuple>
 
-#include "core/error.h"
+#include "core/services/error.h"
 #include "nn/init.h"
 #include "ops/linear.h"
 #include "ops/matmul.h"
@@ -13,7 +13,7 @@ namespace tg::nn {
 void check_parameter_dtype(DType dtype, const char* layer) {
   if (is_half(dtype))
     fail("{}: {} parameters are not supported: build it in float32 (or float64); 16-bit products come from a matmul "
-         "precision (MatmulPrecisionGuard, core/matmul_precision.h), 16-bit storage from .to(DType::{}) on a copy",
+         "precision (MatmulPrecisionGuard, core/dispatch/matmul_precision.h), 16-bit storage from .to(DType::{}) on a copy",
          layer, dtype_name(dtype), dtype == DType::bf16 ? "bf16" : "f16");
   if (!is_floating(dtype)) fail("{}: parameters must be float32 or float64, got {}", layer, dtype_name(dtype));
 }

@@ -1,6 +1,6 @@
 #include "nn/lstm_cell.h"
 
-#include "core/error.h"
+#include "core/services/error.h"
 #include "ops/add.h"
 #include "ops/matmul.h"
 #include "ops/mul.h"

@@ -17,7 +17,7 @@
 // step in one large matmul and only h W_hhᵀ inside the time loop. The gate
 // arithmetic is composed from ops (slice, sigmoid, tanh, mul, add); there is
 // no fused kernel.
-#include "core/generator.h"
+#include "core/services/generator.h"
 #include "nn/layer_options.h"
 #include "nn/recurrent_cell.h"
 

@@ -1,6 +1,6 @@
 #include "nn/luong_attention.h"
 
-#include "core/error.h"
+#include "core/services/error.h"
 #include "ops/matmul.h"
 #include "ops/reshape.h"
 

@@ -7,7 +7,7 @@
 // (true = valid) and the shared interface.
 #include <optional>
 
-#include "core/generator.h"
+#include "core/services/generator.h"
 #include "nn/attention.h"
 #include "nn/linear.h"
 

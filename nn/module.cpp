@@ -8,8 +8,8 @@
 #include <typeinfo>
 #include <unordered_set>
 
-#include "core/error.h"
-#include "core/generator.h"
+#include "core/services/error.h"
+#include "core/services/generator.h"
 
 namespace tg::nn {
 

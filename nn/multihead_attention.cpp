@@ -3,9 +3,9 @@
 #include <cmath>
 #include <limits>
 
-#include "core/creation.h"
-#include "core/error.h"
-#include "core/grad_mode.h"
+#include "core/tensor/creation.h"
+#include "core/services/error.h"
+#include "core/autograd/grad_mode.h"
 #include "nn/init.h"
 #include "ops/add.h"
 #include "ops/dropout.h"

@@ -19,7 +19,7 @@
 // composed form.
 #include <cstdint>
 
-#include "core/generator.h"
+#include "core/services/generator.h"
 #include "nn/dropout_stream.h"
 #include "nn/linear.h"
 #include "nn/module.h"

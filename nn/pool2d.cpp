@@ -1,6 +1,6 @@
 #include "nn/pool2d.h"
 
-#include "core/error.h"
+#include "core/services/error.h"
 #include "ops/adaptive_avg_pool2d.h"
 #include "ops/avg_pool2d.h"
 #include "ops/max_pool2d.h"

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <vector>
 
-#include "core/creation.h"
-#include "core/error.h"
+#include "core/tensor/creation.h"
+#include "core/services/error.h"
 #include "ops/compare.h"
 #include "ops/concat.h"
 #include "ops/dropout.h"

@@ -15,8 +15,8 @@
 #include <functional>
 #include <vector>
 
-#include "core/generator.h"
-#include "core/tensor.h"
+#include "core/services/generator.h"
+#include "core/tensor/tensor.h"
 
 namespace tg::nn::detail {
 

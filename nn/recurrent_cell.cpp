@@ -1,6 +1,6 @@
 #include "nn/recurrent_cell.h"
 
-#include "core/error.h"
+#include "core/services/error.h"
 
 namespace tg::nn {
 

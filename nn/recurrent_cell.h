@@ -5,7 +5,7 @@
 // once, and the checks of an input and a state. A subclass adds its step.
 #include <cstdint>
 
-#include "core/generator.h"
+#include "core/services/generator.h"
 #include "nn/layer_options.h"
 #include "nn/module.h"
 #include "nn/recurrent_weights.h"

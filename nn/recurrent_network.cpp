@@ -3,10 +3,10 @@
 #include <string>
 #include <utility>
 
-#include "core/creation.h"
-#include "core/error.h"
-#include "core/grad_mode.h"
-#include "core/public_op.h"
+#include "core/tensor/creation.h"
+#include "core/services/error.h"
+#include "core/autograd/grad_mode.h"
+#include "core/autograd/public_op.h"
 #include "nn/recurrent.h"
 #include "ops/reshape.h"
 #include "ops/select.h"

@@ -18,7 +18,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/generator.h"
+#include "core/services/generator.h"
 #include "nn/dropout_stream.h"
 #include "nn/module.h"
 #include "nn/recurrent_options.h"

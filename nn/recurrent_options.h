@@ -1,7 +1,7 @@
 #pragma once
 // The options of the sequence models GRU and LSTM (nn/gru.h, nn/lstm.h).
 
-#include "core/dtype.h"
+#include "core/types/dtype.h"
 
 namespace tg::nn {
 

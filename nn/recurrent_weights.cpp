@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "core/error.h"
+#include "core/services/error.h"
 #include "nn/init.h"
 #include "ops/add.h"
 #include "ops/matmul.h"

@@ -10,8 +10,8 @@
 #include <utility>
 #include <vector>
 
-#include "core/generator.h"
-#include "core/tensor.h"
+#include "core/services/generator.h"
+#include "core/tensor/tensor.h"
 #include "nn/input_parts.h"
 #include "nn/layer_options.h"
 

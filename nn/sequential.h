@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "core/error.h"
+#include "core/services/error.h"
 #include "nn/module.h"
 
 namespace tg::nn {

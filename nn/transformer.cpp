@@ -4,9 +4,9 @@
 #include <limits>
 #include <vector>
 
-#include "core/creation.h"
-#include "core/error.h"
-#include "core/grad_mode.h"
+#include "core/tensor/creation.h"
+#include "core/services/error.h"
+#include "core/autograd/grad_mode.h"
 #include "nn/init.h"
 
 namespace tg::nn {

@@ -1,6 +1,6 @@
 #include "nn/transformer_layer.h"
 
-#include "core/error.h"
+#include "core/services/error.h"
 #include "ops/add.h"
 #include "ops/gelu.h"
 #include "ops/relu.h"

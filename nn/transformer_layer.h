@@ -19,7 +19,7 @@
 #include <cstdint>
 #include <string>
 
-#include "core/generator.h"
+#include "core/services/generator.h"
 #include "nn/dropout.h"
 #include "nn/layer_norm.h"
 #include "nn/linear.h"

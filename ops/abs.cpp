@@ -5,7 +5,7 @@
 
 namespace tg {
 // f and f' as the cpu and CUDA backends compute them: Unary<UnaryOp::abs> in
-// core/elementwise.h (the reference backend's plain switch is the independent check).
+// core/dispatch/elementwise.h (the reference backend's plain switch is the independent check).
 // y = |x|;  dx += dy · sign(x)   (the kernel pair gives sign(0) = 0)
 // int64: exact, on the host, never recorded (as the other integer arithmetic).
 Tensor abs(const Tensor& x) {

@@ -1,5 +1,5 @@
 #pragma once
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 
 namespace tg {
 // y = |x|;  dx += dy · sign(x)   (0 at x = 0)

@@ -1,7 +1,7 @@
 #include "ops/adaptive_avg_pool2d.h"
 
-#include "core/error.h"
-#include "core/profiler.h"
+#include "core/services/error.h"
+#include "core/services/profiler.h"
 #include "ops/detail/pool2d.h"
 
 namespace tg {

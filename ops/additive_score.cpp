@@ -1,8 +1,8 @@
 #include "ops/additive_score.h"
 
-#include "core/error.h"
-#include "core/kernels.h"
-#include "core/tape.h"
+#include "core/services/error.h"
+#include "core/tensor/compute.h"
+#include "core/autograd/tape.h"
 #include "kernels/attention/additive_score.h"
 
 namespace tg {
@@ -40,7 +40,7 @@ Tensor additive_score(const Tensor& keys_in, const Tensor& query_in, const Tenso
   const ProfileScope profile("additive_score");
   check_operands(keys_in, query_in, v_in);
   const Tensor keys = unit_last_axis(keys_in), query = unit_last_axis(query_in), v = unit_last_axis(v_in);
-  Tensor score = kernels::empty_like(keys, Shape{keys.size(0), keys.size(1)});
+  Tensor score = compute::empty_like(keys, Shape{keys.size(0), keys.size(1)});
   kernels::additive_score(backend_for(keys.device()), {keys.view(), query.view(), v.view(), score.view()});
   // Every derivative reads all three (t is recomputed from keys and query).
   const bool needed = keys_in.requires_grad() || query_in.requires_grad() || v_in.requires_grad();
@@ -56,7 +56,7 @@ Tensor additive_score(const Tensor& keys_in, const Tensor& query_in, const Tenso
            const Tensor dkeys = buffer(dkeys_slot), dquery = buffer(dquery_slot), dv = buffer(dv_slot);
            auto wanted = [](const Tensor& d) {  // written in place: saved values see it
              if (!d.defined()) return View{};
-             kernels::mark_written(d);
+             compute::mark_written(d);
              return d.view();
            };
            kernels::additive_score_backward(backend_for(keys.device()),

@@ -1,7 +1,7 @@
 #pragma once
 #include <optional>
 
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 #include "ops/size2.h"
 
 namespace tg {

@@ -1,11 +1,11 @@
 #include "ops/batch_norm.h"
 
-#include "core/error.h"
-#include "core/grad_mode.h"
-#include "core/kernels.h"
-#include "core/profiler.h"
-#include "core/public_op.h"
-#include "core/tape.h"
+#include "core/services/error.h"
+#include "core/autograd/grad_mode.h"
+#include "core/tensor/compute.h"
+#include "core/services/profiler.h"
+#include "core/autograd/public_op.h"
+#include "core/autograd/tape.h"
 #include "kernels/batch_norm/batch_norm.h"
 
 namespace tg {
@@ -54,11 +54,11 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   const Tensor xc = x.contiguous();
   const Shape blocks{B, C, L};
   const Tensor x3 = make_view(xc, blocks, contiguous_strides(blocks), xc.offset());
-  const Tensor y = kernels::empty_like(x3, blocks);
-  const Tensor mean = kernels::empty_like(x3, Shape{C}), rstd = kernels::empty_like(x3, Shape{C});
+  const Tensor y = compute::empty_like(x3, blocks);
+  const Tensor mean = compute::empty_like(x3, Shape{C}), rstd = compute::empty_like(x3, Shape{C});
   if (training && running_mean.defined()) {
-    kernels::mark_written(running_mean);
-    kernels::mark_written(running_var);
+    compute::mark_written(running_mean);
+    compute::mark_written(running_var);
   }
   kernels::batch_norm(backend_for(x.device()),
                       {x3.view(), optional_view(weight), optional_view(bias),
@@ -82,7 +82,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
            auto buffer = [&](const std::shared_ptr<GradSlot>& slot, const Shape& shape) {
              if (!slot) return View{};
              const Tensor b = grad_buffer(*slot);
-             kernels::mark_written(b);
+             compute::mark_written(b);
              return make_view(b, shape, contiguous_strides(shape), b.offset()).view();
            };
            const int64_t C = blocks[1];

@@ -1,5 +1,5 @@
 #pragma once
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 
 namespace tg {
 // Batch normalisation (Ioffe & Szegedy 2015), as torch.nn.functional.batch_norm

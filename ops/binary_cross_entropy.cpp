@@ -1,7 +1,7 @@
 #include "ops/binary_cross_entropy.h"
 
-#include "core/error.h"
-#include "core/profiler.h"
+#include "core/services/error.h"
+#include "core/services/profiler.h"
 #include "ops/add.h"
 #include "ops/clamp.h"
 #include "ops/detail/reduce_loss.h"

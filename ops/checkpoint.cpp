@@ -3,10 +3,10 @@
 #include <memory>
 #include <utility>
 
-#include "core/error.h"
-#include "core/grad_buffers.h"
-#include "core/kernels.h"
-#include "core/tape.h"
+#include "core/services/error.h"
+#include "core/autograd/grad_buffers.h"
+#include "core/tensor/compute.h"
+#include "core/autograd/tape.h"
 #include "ops/reshape.h"
 #include "ops/slice.h"
 
@@ -114,9 +114,9 @@ std::vector<Tensor> checkpoint(const CheckpointFn& fn, const std::vector<Tensor>
   if (outputs.size() == 1) {
     flat = outputs[0].detach();  // a handle of its own, without any slot fn's result had
   } else {
-    flat = kernels::empty_like(outputs[0], Shape{total});
+    flat = compute::empty_like(outputs[0], Shape{total});
     for (size_t k = 0; k < outputs.size(); ++k)
-      kernels::copy_into(outputs[k], part_of(flat, outputs[k].shape(), recompute.offsets[k]));
+      compute::copy_into(outputs[k], part_of(flat, outputs[k].shape(), recompute.offsets[k]));
   }
   // Saves its inputs, and nothing fn computed. Recorded even when no input
   // requires grad: fn's own parameters may.

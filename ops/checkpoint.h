@@ -23,8 +23,8 @@
 #include <functional>
 #include <vector>
 
-#include "core/generator.h"
-#include "core/tensor.h"
+#include "core/services/generator.h"
+#include "core/tensor/tensor.h"
 
 namespace tg {
 

@@ -1,7 +1,7 @@
 #include "ops/clamp.h"
 
-#include "core/error.h"
-#include "core/tape.h"
+#include "core/services/error.h"
+#include "core/autograd/tape.h"
 #include "ops/detail/compose.h"
 
 namespace tg {
@@ -13,16 +13,16 @@ Tensor clamp(const Tensor& x, std::optional<double> lo, std::optional<double> hi
   check_floating(x, "clamp");
   if (lo && hi && *lo > *hi) fail("clamp: min {} is above max {} (x {})", *lo, *hi, x.shape().str());
   Tensor y = x;
-  if (lo) y = kernels::binary(BinaryOp::maximum, y, detail::constant_like(x, *lo));
-  if (hi) y = kernels::binary(BinaryOp::minimum, y, detail::constant_like(x, *hi));
+  if (lo) y = compute::binary(BinaryOp::maximum, y, detail::constant_like(x, *lo));
+  if (hi) y = compute::binary(BinaryOp::minimum, y, detail::constant_like(x, *hi));
   if (!lo && !hi) y = x.detach().clone();  // recorded below as clamp
   const Saved x_saved = save_if(x.requires_grad(), "x", x);
   record("clamp", {&x}, y, {x_saved}, [dx = slot_of(x), x_saved, lo, hi](const Tensor& dy) {
     const Tensor& x = x_saved.get();
     const Tensor zero = detail::constant_like(dy, 0);
     Tensor g = dy;  // dy where x is inside [lo, hi], 0 where it was clamped
-    if (lo) g = kernels::where(kernels::binary(BinaryOp::ge, x, detail::constant_like(x, *lo)), g, zero);
-    if (hi) g = kernels::where(kernels::binary(BinaryOp::le, x, detail::constant_like(x, *hi)), g, zero);
+    if (lo) g = compute::where(compute::binary(BinaryOp::ge, x, detail::constant_like(x, *lo)), g, zero);
+    if (hi) g = compute::where(compute::binary(BinaryOp::le, x, detail::constant_like(x, *hi)), g, zero);
     accumulate_grad(*dx, g);
   });
   return y;

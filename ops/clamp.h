@@ -1,7 +1,7 @@
 #pragma once
 #include <optional>
 
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 
 namespace tg {
 // y = min(max(x, lo), hi), either bound optional (std::nullopt: unbounded);

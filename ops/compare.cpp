@@ -1,9 +1,9 @@
 #include "ops/compare.h"
 
-#include "core/creation.h"
-#include "core/error.h"
-#include "core/profiler.h"
-#include "core/kernels.h"
+#include "core/tensor/creation.h"
+#include "core/services/error.h"
+#include "core/services/profiler.h"
+#include "core/tensor/compute.h"
 #include "ops/result_type.h"
 
 namespace tg {
@@ -19,9 +19,9 @@ Tensor compare(BinaryOp op, const Tensor& a_in, const Tensor& b_in) {
   check_defined(a, name, "a");
   check_defined(b, name, "b");
   check_same_kind(a, b, name);
-  if (is_floating(a.dtype())) return kernels::binary(op, a, b);
+  if (is_floating(a.dtype())) return compute::binary(op, a, b);
   // The comparison kernels take floats: compare integers and bools as float64.
-  return kernels::binary(op, a.to(DType::f64), b.to(DType::f64));
+  return compute::binary(op, a.to(DType::f64), b.to(DType::f64));
 }
 
 // The number as a zero-dim operand of the dtype `a op b` takes (int64 tensor

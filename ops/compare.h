@@ -4,8 +4,8 @@
 // Operands are promoted as torch.result_type promotes them (a number as a
 // Python scalar: `ints == 0.5` compares in float32, as PyTorch's); int64 and
 // bool operands are compared through float64 (exact for integers below 2^53).
-#include "core/scalar.h"
-#include "core/tensor.h"
+#include "core/types/scalar.h"
+#include "core/tensor/tensor.h"
 
 namespace tg {
 // y = (a == b)

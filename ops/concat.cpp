@@ -1,8 +1,8 @@
 #include "ops/concat.h"
 
-#include "core/error.h"
-#include "core/profiler.h"
-#include "core/kernels.h"
+#include "core/services/error.h"
+#include "core/services/profiler.h"
+#include "core/tensor/compute.h"
 #include "ops/slice.h"
 
 namespace tg {
@@ -33,7 +33,7 @@ Tensor concat(const std::vector<Tensor>& inputs, int axis) {
 
   Shape shape = first.shape();
   shape[a] = total;
-  Tensor y = kernels::empty_like(first, shape);
+  Tensor y = compute::empty_like(first, shape);
   // Each input's place in y, kept only for the inputs that need a gradient.
   struct Part {
     std::shared_ptr<GradSlot> dx;
@@ -43,7 +43,7 @@ Tensor concat(const std::vector<Tensor>& inputs, int axis) {
   int64_t start = 0;
   for (const Tensor& x : inputs) {
     const int64_t length = x.shape()[a];
-    kernels::copy_into(x, detail::slice_view(y, a, start, length, 1));
+    compute::copy_into(x, detail::slice_view(y, a, start, length, 1));
     if (x.requires_grad()) parts.push_back({slot_of(x), start, length});
     start += length;
   }

@@ -1,8 +1,8 @@
 #pragma once
 #include <vector>
 
-#include "core/tape.h"
-#include "core/tensor.h"
+#include "core/autograd/tape.h"
+#include "core/tensor/tensor.h"
 
 namespace tg {
 // y = [x_0 | x_1 | ...] joined along `axis`; all inputs have the same rank and

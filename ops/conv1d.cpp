@@ -2,10 +2,10 @@
 
 #include <vector>
 
-#include "core/creation.h"
-#include "core/error.h"
-#include "core/profiler.h"
-#include "core/public_op.h"
+#include "core/tensor/creation.h"
+#include "core/services/error.h"
+#include "core/services/profiler.h"
+#include "core/autograd/public_op.h"
 #include "ops/concat.h"
 #include "ops/linear.h"
 #include "ops/matmul.h"

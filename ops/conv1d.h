@@ -1,7 +1,7 @@
 #pragma once
 #include <cstdint>
 
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 
 namespace tg {
 // 1-D convolution (cross-correlation), as torch.nn.functional.conv1d, with

@@ -2,11 +2,11 @@
 
 #include <vector>
 
-#include "core/error.h"
-#include "core/kernels.h"
-#include "core/profiler.h"
-#include "core/public_op.h"
-#include "core/tape.h"
+#include "core/services/error.h"
+#include "core/tensor/compute.h"
+#include "core/services/profiler.h"
+#include "core/autograd/public_op.h"
+#include "core/autograd/tape.h"
 #include "kernels/conv/conv2d.h"
 
 namespace tg {
@@ -103,21 +103,21 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 s
   if (s.direct) {
     cols = as_shape(xc, Shape{B, CKK, L});
   } else {
-    cols = kernels::empty_like(xc, Shape{B, CKK, L});
+    cols = compute::empty_like(xc, Shape{B, CKK, L});
     kernels::im2col(backend, {xc.view(), cols.view(), s.g});
   }
-  Tensor y = kernels::empty_like(xc, Shape{B, O, L});
+  Tensor y = compute::empty_like(xc, Shape{B, O, L});
   if (groups == 1) {
-    kernels::matmul_into(batch_of(w2, B, 0, O, false), cols, y, false);  // (B, O, CKK) @ (B, CKK, L)
+    compute::matmul_into(batch_of(w2, B, 0, O, false), cols, y, false);  // (B, O, CKK) @ (B, CKK, L)
   } else {
-    const Tensor part = kernels::empty_like(xc, Shape{B, Og, L});
+    const Tensor part = compute::empty_like(xc, Shape{B, Og, L});
     for (int64_t g = 0; g < groups; ++g) {
-      kernels::matmul_into(batch_of(w2, B, g * Og, Og, false), middle_rows(cols, g * Kg, Kg), part, false);
-      kernels::copy_into(part, middle_rows(y, g * Og, Og));
+      compute::matmul_into(batch_of(w2, B, g * Og, Og, false), middle_rows(cols, g * Kg, Kg), part, false);
+      compute::copy_into(part, middle_rows(y, g * Og, Og));
     }
   }
   if (bias.defined())  // y[b, o, :] += bias[o]
-    kernels::add_into(y, make_view(bias, Shape{O, 1}, Strides{bias.strides()[0], 0}, bias.offset()));
+    compute::add_into(y, make_view(bias, Shape{O, 1}, Strides{bias.strides()[0], 0}, bias.offset()));
 
   Shape out_shape = x.ndim() == 4 ? Shape{B, O, s.g.oh, s.g.ow} : Shape{O, s.g.oh, s.g.ow};
   Tensor out = as_shape(y, out_shape);
@@ -132,40 +132,40 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 s
            const int64_t Og = O / groups, Kg = CKK / groups;
            const Tensor dy = as_shape(dy_in.contiguous(), Shape{B, O, L});
            if (db_slot) {  // dbias = Σ over b and the positions
-             const Tensor per_sample = kernels::reduce(ReduceOp::sum, dy, 2);  // (B, O, 1)
-             accumulate_grad(*db_slot, as_shape(kernels::reduce(ReduceOp::sum, per_sample, 0), Shape{O}));
+             const Tensor per_sample = compute::reduce(ReduceOp::sum, dy, 2);  // (B, O, 1)
+             accumulate_grad(*db_slot, as_shape(compute::reduce(ReduceOp::sum, per_sample, 0), Shape{O}));
            }
            if (dw_slot) {  // dweight (O, Kg) = Σ_b dy_b (per group) @ cols_bᵀ
              const Tensor& cols = cols_saved.get();
-             const Tensor per_sample = kernels::empty_like(dy, Shape{B, Og, Kg});
+             const Tensor per_sample = compute::empty_like(dy, Shape{B, Og, Kg});
              const Tensor dw = as_shape(grad_buffer(*dw_slot), Shape{O, Kg});
              for (int64_t g = 0; g < groups; ++g) {
                const Tensor cols_t = make_view(cols, Shape{B, L, Kg}, Strides{CKK * L, 1, L}, cols.offset() + g * Kg * L);
-               kernels::matmul_into(middle_rows(dy, g * Og, Og), cols_t, per_sample, false);
-               const Tensor summed = kernels::reduce(ReduceOp::sum, per_sample, 0);  // (1, Og, Kg)
-               kernels::add_into(make_view(dw, Shape{1, Og, Kg}, Strides{0, Kg, 1}, dw.offset() + g * Og * Kg), summed);
+               compute::matmul_into(middle_rows(dy, g * Og, Og), cols_t, per_sample, false);
+               const Tensor summed = compute::reduce(ReduceOp::sum, per_sample, 0);  // (1, Og, Kg)
+               compute::add_into(make_view(dw, Shape{1, Og, Kg}, Strides{0, Kg, 1}, dw.offset() + g * Og * Kg), summed);
              }
            }
            if (dx_slot) {  // dcols_b = weightᵀ @ dy_b (per group); dx += col2im(dcols)
              const Tensor& w2 = weight_saved.get();
              const Tensor dx = as_shape(grad_buffer(*dx_slot), Shape{B, s.C, s.H, s.W});
-             kernels::mark_written(dx);
+             compute::mark_written(dx);
              if (s.direct && groups == 1) {
-               kernels::matmul_into(batch_of(w2, B, 0, O, true), dy, as_shape(dx, Shape{B, CKK, L}), true);
+               compute::matmul_into(batch_of(w2, B, 0, O, true), dy, as_shape(dx, Shape{B, CKK, L}), true);
                return;
              }
-             const Tensor dcols = kernels::empty_like(dy, Shape{B, CKK, L});
+             const Tensor dcols = compute::empty_like(dy, Shape{B, CKK, L});
              if (groups == 1) {
-               kernels::matmul_into(batch_of(w2, B, 0, O, true), dy, dcols, false);
+               compute::matmul_into(batch_of(w2, B, 0, O, true), dy, dcols, false);
              } else {
-               const Tensor part = kernels::empty_like(dy, Shape{B, Kg, L});
+               const Tensor part = compute::empty_like(dy, Shape{B, Kg, L});
                for (int64_t g = 0; g < groups; ++g) {
-                 kernels::matmul_into(batch_of(w2, B, g * Og, Og, true), middle_rows(dy, g * Og, Og), part, false);
-                 kernels::copy_into(part, middle_rows(dcols, g * Kg, Kg));
+                 compute::matmul_into(batch_of(w2, B, g * Og, Og, true), middle_rows(dy, g * Og, Og), part, false);
+                 compute::copy_into(part, middle_rows(dcols, g * Kg, Kg));
                }
              }
              if (s.direct)
-               kernels::add_into(dx, as_shape(dcols, dx.shape()));
+               compute::add_into(dx, as_shape(dcols, dx.shape()));
              else
                kernels::col2im(backend_for(dx.device()), {dcols.view(), dx.view(), s.g});
            }

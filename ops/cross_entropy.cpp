@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <utility>
 
-#include "core/creation.h"
-#include "core/error.h"
-#include "core/kernels.h"
-#include "core/tape.h"
+#include "core/tensor/creation.h"
+#include "core/services/error.h"
+#include "core/tensor/compute.h"
+#include "core/autograd/tape.h"
 #include "kernels/nll/nll.h"
 #include "ops/mul.h"
 #include "ops/reshape.h"
@@ -17,13 +17,13 @@ namespace tg {
 namespace {
 // The fused NLL kernels (kernels/nll/nll.h) on tensors.
 Tensor nll_loss_rows(const Tensor& logp, const Tensor& target, int64_t ignore_index, double smoothing) {
-  Tensor loss = kernels::empty_like(logp, Shape{logp.shape()[0]});
+  Tensor loss = compute::empty_like(logp, Shape{logp.shape()[0]});
   kernels::nll(backend_for(logp.device()), {logp.view(), target.view(), ignore_index, smoothing, loss.view()});
   return loss;
 }
 void nll_loss_rows_backward(const Tensor& target, int64_t ignore_index, double smoothing, const Tensor& dloss,
                             const Tensor& dlogp) {
-  kernels::mark_written(dlogp);
+  compute::mark_written(dlogp);
   kernels::nll_backward(backend_for(dlogp.device()), {target.view(), ignore_index, smoothing, dloss.view(), dlogp.view()});
 }
 }  // namespace
@@ -33,7 +33,7 @@ namespace {
 // 1 where target_i is not ignore_index, else 0: (R) of `dtype`, compared in float64.
 Tensor valid_targets(const Tensor& target, int64_t ignore_index, DType dtype) {
   const Tensor ignored = full(Shape{}, static_cast<double>(ignore_index), {DType::f64, target.device()});
-  return kernels::binary(BinaryOp::ne, target.to(DType::f64), ignored).to(dtype);
+  return compute::binary(BinaryOp::ne, target.to(DType::f64), ignored).to(dtype);
 }
 
 // One node from logits to per-row losses, saving the log-probabilities (the
@@ -47,7 +47,7 @@ Tensor valid_targets(const Tensor& target, int64_t ignore_index, DType dtype) {
 // logits (R, C), target int64 (R) -> loss (R)
 Tensor log_softmax_nll(const Tensor& logits, const Tensor& target, int64_t ignore_index, double smoothing) {
   const ProfileScope profile("log_softmax_nll");
-  const Tensor logp = kernels::softmax_rows(contiguous_values(logits), true);
+  const Tensor logp = compute::softmax_rows(contiguous_values(logits), true);
   Tensor loss = nll_loss_rows(logp, target, ignore_index, smoothing);
   const Saved logp_saved = save_if(logits.requires_grad(), "logp", logp),
               target_saved = save_if(logits.requires_grad(), "target", target);
@@ -55,12 +55,12 @@ Tensor log_softmax_nll(const Tensor& logits, const Tensor& target, int64_t ignor
          [dlogits = slot_of(logits), logp_saved, target_saved, ignore_index, smoothing](const Tensor& dloss_in) {
     const Tensor &logp = logp_saved.get(), &target = target_saved.get();
     const Tensor dloss = contiguous_values(dloss_in);
-    Tensor gradient = kernels::unary(UnaryOp::exp, logp);  // softmax, about to become dlogits
+    Tensor gradient = compute::unary(UnaryOp::exp, logp);  // softmax, about to become dlogits
     // scale_i = dloss_i [t_i ≠ ignore], broadcast along the row
-    const Tensor scale = kernels::binary(BinaryOp::mul, dloss, valid_targets(target, ignore_index, dloss.dtype()));
+    const Tensor scale = compute::binary(BinaryOp::mul, dloss, valid_targets(target, ignore_index, dloss.dtype()));
     const int64_t rows = gradient.size(0), cols = gradient.size(1);
     const Tensor scale_rows = make_view(scale, Shape{rows, cols}, Strides{1, 0}, scale.offset());
-    kernels::binary_into(BinaryOp::mul, gradient, scale_rows);
+    compute::binary_into(BinaryOp::mul, gradient, scale_rows);
     nll_loss_rows_backward(target, ignore_index, smoothing, dloss, gradient);
     accumulate_grad(*dlogits, std::move(gradient));  // adopted as the logits' gradient, not copied
   });
@@ -70,7 +70,7 @@ Tensor log_softmax_nll(const Tensor& logits, const Tensor& target, int64_t ignor
 // The number of targets that are not ignore_index, counted with kernels in float64.
 double count_valid(const Tensor& target, int64_t ignore_index) {
   if (target.numel() == 0) return 0;
-  return kernels::reduce(ReduceOp::sum, valid_targets(target, ignore_index, DType::f64), 0).item();
+  return compute::reduce(ReduceOp::sum, valid_targets(target, ignore_index, DType::f64), 0).item();
 }
 
 
@@ -83,8 +83,8 @@ Tensor nll_rows(const Tensor& logp, const Tensor& target, int64_t ignore_index) 
   const Saved target_saved = save_if(logp.requires_grad(), "target", target);
   record("nll_rows", {&logp}, loss, {target_saved},
          [dlogp = slot_of(logp), target_saved, ignore_index, shape = logp.shape()](const Tensor& dloss) {
-           Tensor gradient = kernels::empty_like(dloss, shape);
-           kernels::fill(gradient, 0);
+           Tensor gradient = compute::empty_like(dloss, shape);
+           compute::fill(gradient, 0);
            nll_loss_rows_backward(target_saved.get(), ignore_index, 0.0, contiguous_values(dloss), gradient);
            accumulate_grad(*dlogp, std::move(gradient));
          });

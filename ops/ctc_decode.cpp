@@ -5,8 +5,8 @@
 #include <numeric>
 #include <unordered_map>
 
-#include "core/error.h"
-#include "core/profiler.h"
+#include "core/services/error.h"
+#include "core/services/profiler.h"
 #include "kernels/ctc/ctc_recursion.h"  // ctc::log_add
 
 namespace tg {

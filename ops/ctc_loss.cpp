@@ -3,11 +3,11 @@
 #include <cmath>
 #include <numeric>
 
-#include "core/creation.h"
-#include "core/error.h"
-#include "core/kernels.h"
-#include "core/profiler.h"
-#include "core/tape.h"
+#include "core/tensor/creation.h"
+#include "core/services/error.h"
+#include "core/tensor/compute.h"
+#include "core/services/profiler.h"
+#include "core/autograd/tape.h"
 #include "kernels/ctc/ctc_loss.h"
 #include "ops/mean.h"
 #include "ops/mul.h"
@@ -101,15 +101,15 @@ Tensor ctc_loss(const Tensor& log_probs_in, const Tensor& targets, const Tensor&
   kernels::ctc_loss(backend_for(device), {lp.view(), labels_there.view(), steps_there.view(), counts_there.view(),
                                           blank, loss.view(), grad.defined() ? grad.view() : View{}});
   if (zero_infinity) {
-    const Tensor infinite = kernels::binary(BinaryOp::eq, loss, full(Shape{B}, INFINITY, options));
-    loss = kernels::where(infinite, full(Shape{B}, 0.0, options), loss);
+    const Tensor infinite = compute::binary(BinaryOp::eq, loss, full(Shape{B}, INFINITY, options));
+    loss = compute::where(infinite, full(Shape{B}, 0.0, options), loss);
   }
   const Saved grad_saved = save_if(log_probs.requires_grad(), "grad", grad);
   record("ctc_loss", {&log_probs}, loss, {grad_saved}, [dlp = slot_of(log_probs), grad_saved](const Tensor& dloss) {
     const Tensor& grad = grad_saved.get();  // (T, B, C)
     const Tensor d = contiguous_values(dloss);
     const Tensor per_sequence = make_view(d, grad.shape(), Strides{0, d.strides()[0], 0}, d.offset());
-    accumulate_grad(*dlp, kernels::binary(BinaryOp::mul, grad, per_sequence));
+    accumulate_grad(*dlp, compute::binary(BinaryOp::mul, grad, per_sequence));
   });
 
   switch (reduction) {

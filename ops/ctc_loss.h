@@ -2,7 +2,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 #include "ops/loss.h"
 
 namespace tg {

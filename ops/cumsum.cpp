@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "core/error.h"
-#include "core/profiler.h"
+#include "core/services/error.h"
+#include "core/services/profiler.h"
 #include "ops/detail/integer_arith.h"
 #include "ops/detail/scan.h"
 

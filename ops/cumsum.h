@@ -1,5 +1,5 @@
 #pragma once
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 
 namespace tg {
 // y[..., i, ...] = Σ_{j ≤ i} x[..., j, ...] along `dim`, as torch.cumsum, on

@@ -1,14 +1,14 @@
 #include "ops/div.h"
 
-#include "core/kernels.h"
-#include "core/tape.h"
+#include "core/tensor/compute.h"
+#include "core/autograd/tape.h"
 #include "ops/detail/integer_arith.h"
 #include "ops/detail/unary.h"
 #include "ops/result_type.h"
 
 namespace tg {
 // f and f' as the cpu and CUDA backends compute them: Unary<UnaryOp::mul_scalar> in
-// core/elementwise.h (the reference backend's plain switch is the independent check).
+// core/dispatch/elementwise.h (the reference backend's plain switch is the independent check).
 
 // y = a / b;  da += g, db += -g ⊙ y  with g = dy / b   (y = a / b, so a / b² = y / b)
 Tensor div(const Tensor& a_in, const Tensor& b_in) {
@@ -20,15 +20,15 @@ Tensor div(const Tensor& a_in, const Tensor& b_in) {
   const ProfileScope profile("div");
   check_same_kind(a, b, "div");
   check_floating(a, "div");
-  Tensor y = kernels::binary(BinaryOp::div, a, b);
+  Tensor y = compute::binary(BinaryOp::div, a, b);
   const Saved b_saved = save_if(a.requires_grad() || b.requires_grad(), "b", b);  // both read b
   const Saved y_saved = save_if(b.requires_grad(), "y", y);                      // db reads y
   record("div", {&a, &b}, y, {b_saved, y_saved},
          [da = slot_of(a), db = slot_of(b), b_saved, y_saved](const Tensor& dy) {
-           const Tensor g = kernels::binary(BinaryOp::div, dy, b_saved.get());  // broadcast shape
+           const Tensor g = compute::binary(BinaryOp::div, dy, b_saved.get());  // broadcast shape
            if (db) {
-             const Tensor gy = kernels::binary(BinaryOp::mul, g, y_saved.get());
-             accumulate_grad(*db, kernels::unary(UnaryOp::neg, gy));
+             const Tensor gy = compute::binary(BinaryOp::mul, g, y_saved.get());
+             accumulate_grad(*db, compute::unary(UnaryOp::neg, gy));
            }
            if (da) accumulate_grad(*da, g);
          });
@@ -48,13 +48,13 @@ Tensor div(Scalar scalar, const Tensor& x) {
   const ProfileScope profile("rdiv_scalar");
   check_defined(x, "rdiv_scalar", "x");
   check_floating(x, "rdiv_scalar");
-  Tensor numerator = kernels::empty_like(x, Shape{});
-  kernels::fill(numerator, s);
-  Tensor y = kernels::binary(BinaryOp::div, numerator, x);
+  Tensor numerator = compute::empty_like(x, Shape{});
+  compute::fill(numerator, s);
+  Tensor y = compute::binary(BinaryOp::div, numerator, x);
   const Saved x_saved = save_if(x.requires_grad(), "x", x), y_saved = save_if(x.requires_grad(), "y", y);
   record("rdiv_scalar", {&x}, y, {x_saved, y_saved}, [dx = slot_of(x), x_saved, y_saved](const Tensor& dy) {
-    const Tensor g = kernels::binary(BinaryOp::div, kernels::binary(BinaryOp::mul, dy, y_saved.get()), x_saved.get());
-    accumulate_grad(*dx, kernels::unary(UnaryOp::neg, g));
+    const Tensor g = compute::binary(BinaryOp::div, compute::binary(BinaryOp::mul, dy, y_saved.get()), x_saved.get());
+    accumulate_grad(*dx, compute::unary(UnaryOp::neg, g));
   });
   return y;
 }

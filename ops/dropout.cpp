@@ -1,8 +1,8 @@
 #include "ops/dropout.h"
 
-#include "core/error.h"
-#include "core/kernels.h"
-#include "core/tape.h"
+#include "core/services/error.h"
+#include "core/tensor/compute.h"
+#include "core/autograd/tape.h"
 #include "kernels/dropout/dropout_mask.h"
 
 namespace tg {
@@ -18,7 +18,7 @@ Tensor dropout_factors(const Shape& shape, TensorOptions options, uint64_t key, 
 
 // y = x * m / (1 - p), m ~ Bernoulli(1 - p);  dx += dy * m / (1 - p).
 // The mask is drawn where x lives, from one 64-bit key taken from `gen`
-// (core/random_bits.h), so a GPU never waits for host random numbers and every
+// (core/dispatch/random_bits.h), so a GPU never waits for host random numbers and every
 // backend draws the same mask for the same key. Backward draws it again from
 // the key: the node saves 8 bytes instead of a mask the size of x.
 Tensor dropout(const Tensor& x, double p, bool training, Generator& gen) {
@@ -32,10 +32,10 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator& gen) {
   const uint64_t key = gen.next_u64();
   const TensorOptions options{x.dtype(), x.device()};
   const Tensor scale = dropout_factors(x.shape(), options, key, p);
-  Tensor y = kernels::binary(BinaryOp::mul, x, scale);
+  Tensor y = compute::binary(BinaryOp::mul, x, scale);
   record("dropout", {&x}, y, [dx = slot_of(x), options, key, p](const Tensor& dy) {  // saves the key only
     const Tensor scale = dropout_factors(dx->shape, options, key, p);
-    accumulate_grad(*dx, kernels::binary(BinaryOp::mul, dy, scale));
+    accumulate_grad(*dx, compute::binary(BinaryOp::mul, dy, scale));
   });
   return y;
 }

@@ -1,6 +1,6 @@
 #pragma once
-#include "core/generator.h"
-#include "core/tensor.h"
+#include "core/services/generator.h"
+#include "core/tensor/tensor.h"
 
 namespace tg {
 // Training: y = x * m / (1 - p), m ~ Bernoulli(1 - p) per element, drawn on the

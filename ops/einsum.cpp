@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <map>
 
-#include "core/error.h"
-#include "core/profiler.h"
+#include "core/services/error.h"
+#include "core/services/profiler.h"
 #include "ops/matmul.h"
 #include "ops/reshape.h"
 #include "ops/sum.h"

@@ -2,7 +2,7 @@
 #include <string>
 #include <vector>
 
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 
 namespace tg {
 // Einstein summation over one or two operands, as torch.einsum, for the

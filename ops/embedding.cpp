@@ -1,9 +1,9 @@
 #include "ops/embedding.h"
 
-#include "core/creation.h"
-#include "core/error.h"
-#include "core/kernels.h"
-#include "core/tape.h"
+#include "core/tensor/creation.h"
+#include "core/services/error.h"
+#include "core/tensor/compute.h"
+#include "core/autograd/tape.h"
 #include "ops/index_select.h"
 
 namespace tg {
@@ -45,11 +45,11 @@ Tensor embedding(const Tensor& table, const Tensor& index, int64_t padding_idx) 
     if (padding_idx >= 0) {
       // Zero the rows that look up the padding entry: keep (N, 1) = index != padding_idx.
       const Tensor index_col = flat.to(DType::f64);
-      const Tensor keep = kernels::binary(
+      const Tensor keep = compute::binary(
           BinaryOp::ne,
           make_view(index_col, Shape{flat.numel(), 1}, Strides{1, 1}, index_col.offset()),
           scalar(static_cast<double>(padding_idx), {DType::f64, flat.device()}));
-      dy_rows = kernels::where(keep, dy_rows, scalar(0, {dy.dtype(), dy.device()}));
+      dy_rows = compute::where(keep, dy_rows, scalar(0, {dy.dtype(), dy.device()}));
     }
     detail::scatter_add_rows("embedding", dy_rows, flat, grad_buffer(*dtable));
   });

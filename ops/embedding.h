@@ -1,7 +1,7 @@
 #pragma once
 #include <cstdint>
 
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 
 namespace tg {
 // Row lookup: table (V, D), index int64 (S...) -> y (S..., D), y[s, :] = table[index[s], :].

@@ -4,7 +4,7 @@
 
 namespace tg {
 // f and f' as the cpu and CUDA backends compute them: Unary<UnaryOp::erf> in
-// core/elementwise.h (the reference backend's plain switch is the independent check).
-// y = erf x;  dx += dy · 2/√π · e^(-x²)   (the kernel pair, core/elementwise.h)
+// core/dispatch/elementwise.h (the reference backend's plain switch is the independent check).
+// y = erf x;  dx += dy · 2/√π · e^(-x²)   (the kernel pair, core/dispatch/elementwise.h)
 Tensor erf(const Tensor& x) { return detail::unary_op("erf", UnaryOp::erf, x); }
 }  // namespace tg

@@ -1,5 +1,5 @@
 #pragma once
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 
 namespace tg {
 // y = erf x = 2/√π ∫₀ˣ e^(-t²) dt;  dx += dy · 2/√π · e^(-x²)

@@ -1,5 +1,5 @@
 #pragma once
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 
 namespace tg {
 // y = x seen with `shape` (a view, no copy): each size-1 dimension of x may

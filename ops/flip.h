@@ -1,7 +1,7 @@
 #pragma once
 #include <vector>
 
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 
 namespace tg {
 // x with the order of its elements reversed along each of `axes`, as

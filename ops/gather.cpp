@@ -2,10 +2,10 @@
 
 #include <vector>
 
-#include "core/creation.h"
-#include "core/error.h"
-#include "core/profiler.h"
-#include "core/shape.h"
+#include "core/tensor/creation.h"
+#include "core/services/error.h"
+#include "core/services/profiler.h"
+#include "core/types/shape.h"
 #include "ops/index_select.h"
 #include "ops/reshape.h"
 

@@ -2,7 +2,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 
 namespace tg {
 // y[p] = x[p with its `dim` coordinate replaced by index[p]], as torch.gather:

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <numbers>
 
-#include "core/tape.h"
+#include "core/autograd/tape.h"
 #include "ops/detail/compose.h"
 
 namespace tg {

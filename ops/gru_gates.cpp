@@ -1,8 +1,8 @@
 #include "ops/gru_gates.h"
 
-#include "core/error.h"
-#include "core/kernels.h"
-#include "core/tape.h"
+#include "core/services/error.h"
+#include "core/tensor/compute.h"
+#include "core/autograd/tape.h"
 #include "kernels/gru/gru.h"
 #include "ops/slice.h"
 
@@ -41,14 +41,14 @@ Tensor gru_gates(const Tensor& gi_in, const Tensor& gh_in, const Tensor& h_in) {
          gates.str(), h_in.shape().str());
   const Tensor gi = unit_columns(gi_in), gh = unit_columns(gh_in), h = unit_columns(h_in);
 
-  Tensor out = kernels::empty_like(h, h.shape());
-  const Tensor buffer = kernels::empty_like(h, Shape{batch, 4 * hidden});  // [r | z | n | gh_n]
+  Tensor out = compute::empty_like(h, h.shape());
+  const Tensor buffer = compute::empty_like(h, Shape{batch, 4 * hidden});  // [r | z | n | gh_n]
   const Strides row_of_four{4 * hidden, 1};
   const Tensor rzn = make_view(buffer, gates, row_of_four, buffer.offset());
   kernels::gru_gates(backend_for(h.device()), {gi.view(), gh.view(), h.view(), out.view(), rzn.view()});
   const bool needed = gi_in.requires_grad() || gh_in.requires_grad() || h_in.requires_grad();
   if (!needed || !grad_enabled()) return out;
-  kernels::copy_into(detail::slice_view(gh, 1, 2 * hidden, hidden, 1), detail::slice_view(buffer, 1, 3 * hidden, hidden, 1));
+  compute::copy_into(detail::slice_view(gh, 1, 2 * hidden, hidden, 1), detail::slice_view(buffer, 1, 3 * hidden, hidden, 1));
   const Saved gates_saved = save_if(needed, "gates", rzn), h_saved = save_if(needed, "h", h);
   record("gru_gates", {&gi_in, &gh_in, &h_in}, out, {gates_saved, h_saved},
          [dgi_slot = slot_of(gi_in), dgh_slot = slot_of(gh_in), dh_slot = slot_of(h_in), gates_saved, h_saved,
@@ -57,9 +57,9 @@ Tensor gru_gates(const Tensor& gi_in, const Tensor& gh_in, const Tensor& h_in) {
            const int64_t hidden = h.size(1);
            const Tensor gh_n_at_n = make_view(gates, gates.shape(), row_of_four, gates.offset() + hidden);
            const Tensor dy = unit_columns(dy_in);
-           const Tensor dgi = kernels::empty_like(gates, gates.shape());
-           const Tensor dgh = kernels::empty_like(gates, gates.shape());
-           const Tensor dh = kernels::empty_like(h, h.shape());
+           const Tensor dgi = compute::empty_like(gates, gates.shape());
+           const Tensor dgh = compute::empty_like(gates, gates.shape());
+           const Tensor dh = compute::empty_like(h, h.shape());
            kernels::gru_gates_backward(backend_for(h.device()), {gates.view(), gh_n_at_n.view(), h.view(), dy.view(),
                                                                  dgi.view(), dgh.view(), dh.view()});
            if (dgi_slot) accumulate_grad(*dgi_slot, dgi);

@@ -1,6 +1,6 @@
 #pragma once
-#include "core/scalar.h"
-#include "core/tensor.h"
+#include "core/types/scalar.h"
+#include "core/tensor/tensor.h"
 
 namespace tg {
 // torch.index_add(x, dim, index, source, alpha=1), out of place: y = x, then

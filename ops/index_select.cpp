@@ -3,9 +3,9 @@
 #include <string>
 #include <string_view>
 
-#include "core/error.h"
-#include "core/kernels.h"
-#include "core/tape.h"
+#include "core/services/error.h"
+#include "core/tensor/compute.h"
+#include "core/autograd/tape.h"
 
 namespace tg {
 
@@ -28,12 +28,12 @@ void with_op_name(const char* op, std::string_view kernel, Fn&& run) {
 
 Tensor gather_rows(const char* op, const Tensor& table, const Tensor& index) {
   Tensor out;
-  with_op_name(op, "gather_rows", [&] { out = kernels::gather_rows(table, index); });
+  with_op_name(op, "gather_rows", [&] { out = compute::gather_rows(table, index); });
   return out;
 }
 
 void scatter_add_rows(const char* op, const Tensor& src, const Tensor& index, const Tensor& table) {
-  with_op_name(op, "scatter_add_rows", [&] { kernels::scatter_add_rows(src, index, table); });
+  with_op_name(op, "scatter_add_rows", [&] { compute::scatter_add_rows(src, index, table); });
 }
 
 Tensor move_axis(const Tensor& t, int from, int to) {
@@ -87,9 +87,9 @@ Tensor index_select(const Tensor& x, int axis, const Tensor& index) {
       detail::scatter_add_rows("index_select", dy_rows, index, as_rows(dx));
       return;
     }
-    const Tensor moved_dx = kernels::zeros_like(detail::move_axis(dx, a, 0));
+    const Tensor moved_dx = compute::zeros_like(detail::move_axis(dx, a, 0));
     detail::scatter_add_rows("index_select", dy_rows, index, as_rows(moved_dx));
-    kernels::add_into(dx, detail::move_axis(moved_dx, 0, a));
+    compute::add_into(dx, detail::move_axis(moved_dx, 0, a));
   });
   return y;
 }

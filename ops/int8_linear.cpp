@@ -4,10 +4,10 @@
 
 #include <cmath>
 
-#include "core/error.h"
-#include "core/grad_mode.h"
-#include "core/kernels.h"
-#include "core/profiler.h"
+#include "core/services/error.h"
+#include "core/autograd/grad_mode.h"
+#include "core/tensor/compute.h"
+#include "core/services/profiler.h"
 #include "ops/index_select.h"
 #include "ops/reshape.h"
 
@@ -100,7 +100,7 @@ Tensor Int8Linear::operator()(const Tensor& x_in) const {
   if (x_in.ndim() == 0 || x_in.size(-1) != K)
     fail("Int8Linear: x {} against a weight ({}, {}): expected x (..., {})", x_in.shape().str(), N, K, K);
   const Tensor x = contiguous_values(reshape(x_in, Shape{-1, K}));  // (M, K)
-  Tensor y = kernels::empty_like(x, Shape{x.size(0), N});
+  Tensor y = compute::empty_like(x, Shape{x.size(0), N});
   kernels::int8_linear(backend_for(x.device()),
                        {x.view(), weight_.get(), bias_.defined() ? bias_.view() : View{}, y.view()});
   Shape shape = x_in.shape();

@@ -11,7 +11,7 @@
 #include <memory>
 #include <string>
 
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 #include "kernels/int8/int8_linear.h"
 
 namespace tg {

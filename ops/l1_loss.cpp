@@ -1,7 +1,7 @@
 #include "ops/l1_loss.h"
 
-#include "core/error.h"
-#include "core/profiler.h"
+#include "core/services/error.h"
+#include "core/services/profiler.h"
 #include "ops/abs.h"
 #include "ops/compare.h"
 #include "ops/detail/reduce_loss.h"

@@ -1,10 +1,10 @@
 #include "ops/layer_norm.h"
 
-#include "core/error.h"
-#include "core/profiler.h"
-#include "core/kernels.h"
-#include "core/public_op.h"
-#include "core/tape.h"
+#include "core/services/error.h"
+#include "core/services/profiler.h"
+#include "core/tensor/compute.h"
+#include "core/autograd/public_op.h"
+#include "core/autograd/tape.h"
 #include "kernels/norm/layer_norm.h"
 #include "ops/add.h"
 #include "ops/div.h"
@@ -37,8 +37,8 @@ Tensor fused_layer_norm(const Tensor& x_in, int64_t D, const Tensor& weight_in, 
   const Tensor weight = weight_in.defined() ? contiguous_values(weight_in) : Tensor();
   const Tensor bias = bias_in.defined() ? contiguous_values(bias_in) : Tensor();
   const int64_t R = x.size(0);
-  Tensor y = kernels::empty_like(x, Shape{R, D});
-  const Tensor mean = kernels::empty_like(x, Shape{R}), rstd = kernels::empty_like(x, Shape{R});
+  Tensor y = compute::empty_like(x, Shape{R, D});
+  const Tensor mean = compute::empty_like(x, Shape{R}), rstd = compute::empty_like(x, Shape{R});
   Backend& backend = backend_for(x.device());
   kernels::layer_norm(backend, {x.view(), as_vector(weight, D), as_vector(bias, D), y.view(), mean.view(),
                                 rstd.view(), eps});
@@ -56,11 +56,11 @@ Tensor fused_layer_norm(const Tensor& x_in, int64_t D, const Tensor& weight_in, 
           has_weight = weight.defined(), shape = x_in.shape()](const Tensor& dy_in) {
            const Tensor& x = x_saved.get();
            const Tensor dy = contiguous_values(reshape(dy_in, Shape{-1, D}));
-           const Tensor dx = dx_slot ? kernels::empty_like(x, x.shape()) : Tensor();
+           const Tensor dx = dx_slot ? compute::empty_like(x, x.shape()) : Tensor();
            auto buffer = [&](const std::shared_ptr<GradSlot>& slot) {
              if (!slot) return Tensor();
              const Tensor b = grad_buffer(*slot);
-             kernels::mark_written(b);
+             compute::mark_written(b);
              return b;
            };
            const Tensor dw = buffer(dw_slot), db = buffer(db_slot);
@@ -69,7 +69,7 @@ Tensor fused_layer_norm(const Tensor& x_in, int64_t D, const Tensor& weight_in, 
                                          mean_saved.get().view(),
                                          rstd_saved.get().view(), dy.view(), dx.defined() ? dx.view() : View{},
                                          as_vector(dw, D), as_vector(db, D)});
-           if (dx_slot) kernels::add_into(grad_buffer(*dx_slot), make_view(dx, shape, contiguous_strides(shape), 0));
+           if (dx_slot) compute::add_into(grad_buffer(*dx_slot), make_view(dx, shape, contiguous_strides(shape), 0));
          });
   return out;
 }

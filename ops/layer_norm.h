@@ -1,7 +1,7 @@
 #pragma once
 #include <cstdint>
 
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 
 namespace tg {
 // Layer normalisation (Ba et al. 2016), as torch.nn.functional.layer_norm:

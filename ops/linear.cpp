@@ -1,8 +1,8 @@
 #include "ops/linear.h"
 
-#include "core/error.h"
-#include "core/kernels.h"
-#include "core/tape.h"
+#include "core/services/error.h"
+#include "core/tensor/compute.h"
+#include "core/autograd/tape.h"
 
 namespace tg {
 
@@ -27,10 +27,10 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
   out_shape[out_shape.size() - 1] = n;
   if (b.defined() && broadcast_shapes(b.shape(), out_shape, "linear") != out_shape)
     fail("linear: b {} does not broadcast to the output {}", b.shape().str(), out_shape.str());
-  Tensor y = kernels::empty_like(x, out_shape);
+  Tensor y = compute::empty_like(x, out_shape);
   const Tensor y2d = make_view(y, rows_n, contiguous_strides(rows_n), y.offset());  // (M, N)
-  if (b.defined()) kernels::copy_into(b, y);                                      // y = b, broadcast
-  kernels::matmul2d_into(x2d, permuted_view(w, {1, 0}), y2d, b.defined());        // y (+)= x @ wᵀ
+  if (b.defined()) compute::copy_into(b, y);                                      // y = b, broadcast
+  compute::matmul2d_into(x2d, permuted_view(w, {1, 0}), y2d, b.defined());        // y (+)= x @ wᵀ
 
   const Saved x_saved = save_if(w.requires_grad(), "x", x2);  // dW reads X (x itself when contiguous)
   const Saved w_saved = save_if(x.requires_grad(), "w", w);   // dX reads W; db reads nothing
@@ -41,7 +41,7 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
            const Tensor dy2d = make_view(g, rows_n, contiguous_strides(rows_n), g.offset());  // (M, N)
            if (dx_slot) {
              const GradTarget dx = grad_target(*dx_slot);  // contiguous, x's shape
-             kernels::matmul2d_into(dy2d, w_saved.get(),
+             compute::matmul2d_into(dy2d, w_saved.get(),
                                     make_view(dx.buffer, rows_k, contiguous_strides(rows_k), dx.buffer.offset()),
                                     dx.accumulate);  // dX += dY W
            }
@@ -50,9 +50,9 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
              const Tensor x2d = make_view(x2, rows_k, contiguous_strides(rows_k), x2.offset());  // (M, K)
              const GradTarget target = grad_target(*dw, w_strides);  // in w's memory order (Wᵀ views stay cheap)
              if (target.buffer.is_contiguous())
-               kernels::matmul2d_into(permuted_view(dy2d, {1, 0}), x2d, target.buffer, target.accumulate);  // dW += dYᵀ X
+               compute::matmul2d_into(permuted_view(dy2d, {1, 0}), x2d, target.buffer, target.accumulate);  // dW += dYᵀ X
              else
-               kernels::matmul2d_into(permuted_view(x2d, {1, 0}), dy2d, permuted_view(target.buffer, {1, 0}),
+               compute::matmul2d_into(permuted_view(x2d, {1, 0}), dy2d, permuted_view(target.buffer, {1, 0}),
                                       target.accumulate);  // dWᵀ += Xᵀ dY
            }
            if (db) accumulate_grad(*db, g);  // summed to b's shape

@@ -1,5 +1,5 @@
 #pragma once
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 
 namespace tg {
 // y = x @ wᵀ + b, as torch.nn.functional.linear, in one node; b is written

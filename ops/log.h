@@ -1,5 +1,5 @@
 #pragma once
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 
 namespace tg {
 // y = ln x;  dx += dy / x   (x ≤ 0 gives NaN / -inf, as in IEEE arithmetic)

@@ -1,6 +1,6 @@
 #include "ops/log1p.h"
 
-#include "core/tape.h"
+#include "core/autograd/tape.h"
 #include "ops/detail/compose.h"
 
 namespace tg {

@@ -1,9 +1,9 @@
 #include "ops/logical.h"
 
-#include "core/creation.h"
-#include "core/error.h"
-#include "core/profiler.h"
-#include "core/kernels.h"
+#include "core/tensor/creation.h"
+#include "core/services/error.h"
+#include "core/services/profiler.h"
+#include "core/tensor/compute.h"
 
 namespace tg {
 
@@ -26,21 +26,21 @@ Tensor constant(bool value, const Tensor& like) { return scalar(value ? 1 : 0, {
 Tensor logical_not(const Tensor& a) {
   const ProfileScope profile("logical_not");
   check_bool(a, "logical_not", "a");
-  return kernels::where(a, constant(false, a), constant(true, a));
+  return compute::where(a, constant(false, a), constant(true, a));
 }
 
 // y = a ? b : false
 Tensor logical_and(const Tensor& a, const Tensor& b) {
   const ProfileScope profile("logical_and");
   check_pair(a, b, "logical_and");
-  return kernels::where(a, b, constant(false, a));
+  return compute::where(a, b, constant(false, a));
 }
 
 // y = a ? true : b
 Tensor logical_or(const Tensor& a, const Tensor& b) {
   const ProfileScope profile("logical_or");
   check_pair(a, b, "logical_or");
-  return kernels::where(a, constant(true, a), b);
+  return compute::where(a, constant(true, a), b);
 }
 
 }  // namespace tg

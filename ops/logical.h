@@ -2,7 +2,7 @@
 // Logical operations on bool tensors (masks). They broadcast like add and are
 // not differentiable: nothing is recorded. Non-bool operands throw (build a
 // mask with eq, lt, ... first).
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 
 namespace tg {
 // y = !a

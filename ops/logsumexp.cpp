@@ -2,9 +2,9 @@
 
 #include <cmath>
 
-#include "core/error.h"
-#include "core/kernels.h"
-#include "core/profiler.h"
+#include "core/services/error.h"
+#include "core/tensor/compute.h"
+#include "core/services/profiler.h"
 #include "ops/abs.h"
 #include "ops/add.h"
 #include "ops/compare.h"
@@ -24,7 +24,7 @@ Tensor logsumexp(const Tensor& x, int axis, bool keepdim) {
   const int a = check_floating_axis(x, axis, "logsumexp");
   Tensor m = max(x, a, true).values.detach();  // (…, 1, …)
   // An infinite maximum would give ∞ − ∞ = nan: shift such a slice by 0 instead (log Σ e^x is then ±∞ as it should).
-  m = where(eq(abs(m), INFINITY), kernels::zeros_like(m), m);
+  m = where(eq(abs(m), INFINITY), compute::zeros_like(m), m);
   const Tensor y = add(log(sum(exp(sub(x, m)), {a}, true)), m);
   return keepdim ? y : squeeze(y, a);
 }

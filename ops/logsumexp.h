@@ -1,5 +1,5 @@
 #pragma once
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 
 namespace tg {
 // y = log Σ_axis e^x, computed as m + log Σ e^(x − m) with m = max over the

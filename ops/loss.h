@@ -1,7 +1,7 @@
 #pragma once
 // How the losses (cross_entropy, mse_loss) reduce per-element losses to the
 // result (the reducing itself: ops/detail/reduce_loss.h).
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 
 namespace tg {
 

@@ -1,9 +1,9 @@
 #include "ops/masked_fill.h"
 
-#include "core/creation.h"
-#include "core/error.h"
-#include "core/kernels.h"
-#include "core/tape.h"
+#include "core/tensor/creation.h"
+#include "core/services/error.h"
+#include "core/tensor/compute.h"
+#include "core/autograd/tape.h"
 
 namespace tg {
 
@@ -20,10 +20,10 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
   if (!(broadcast_shapes(mask.shape(), x.shape(), "masked_fill") == x.shape()))
     fail("masked_fill: mask {} does not broadcast to x {} (the result keeps x's shape)", mask.shape().str(),
          x.shape().str());
-  Tensor y = kernels::where(mask, scalar(value, {x.dtype(), x.device()}), x);
+  Tensor y = compute::where(mask, scalar(value, {x.dtype(), x.device()}), x);
   const Saved mask_saved = save_if(x.requires_grad(), "mask", mask);
   record("masked_fill", {&x}, y, {mask_saved}, [dx = slot_of(x), mask_saved](const Tensor& dy) {
-    accumulate_grad(*dx, kernels::where(mask_saved.get(), scalar(0, {dy.dtype(), dy.device()}), dy));
+    accumulate_grad(*dx, compute::where(mask_saved.get(), scalar(0, {dy.dtype(), dy.device()}), dy));
   });
   return y;
 }

@@ -1,5 +1,5 @@
 #pragma once
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 
 namespace tg {
 // y = mask ? value : x, mask bool broadcasting to x's shape (y has x's shape).

@@ -1,8 +1,8 @@
 #include "ops/matmul.h"
 
-#include "core/error.h"
-#include "core/kernels.h"
-#include "core/tape.h"
+#include "core/services/error.h"
+#include "core/tensor/compute.h"
+#include "core/autograd/tape.h"
 #include "ops/reshape.h"
 
 namespace tg {
@@ -30,8 +30,8 @@ Tensor as_batched(const Tensor& t, const Shape& batch) {
   Shape full = batch;
   full.push_back(rows);
   full.push_back(cols);
-  Tensor expanded = kernels::empty_like(t, full);
-  kernels::copy_into(t, expanded);
+  Tensor expanded = compute::empty_like(t, full);
+  compute::copy_into(t, expanded);
   return make_view(expanded, shape3, contiguous_strides(shape3), expanded.offset());
 }
 
@@ -50,7 +50,7 @@ Tensor swap_last(const Tensor& t) {
 // out (+)= a @ b where a, b are already (B, ., .) views and out is contiguous.
 void batched_product(const Tensor& a, const Tensor& b, const Tensor& out, bool accumulate) {
   const Shape shape3{a.shape()[0], out.shape()[out.ndim() - 2], out.shape()[out.ndim() - 1]};
-  kernels::matmul_into(a, b, make_view(out, shape3, contiguous_strides(shape3), out.offset()), accumulate);
+  compute::matmul_into(a, b, make_view(out, shape3, contiguous_strides(shape3), out.offset()), accumulate);
 }
 
 // d(operand) (+)= left @ right for a 2-D operand with `strides`, in the
@@ -59,9 +59,9 @@ void batched_product(const Tensor& a, const Tensor& b, const Tensor& out, bool a
 void add_product_grad(GradSlot& operand, const Strides& strides, const Tensor& left, const Tensor& right) {
   const GradTarget target = grad_target(operand, strides);
   if (target.buffer.is_contiguous())
-    kernels::matmul2d_into(left, right, target.buffer, target.accumulate);
+    compute::matmul2d_into(left, right, target.buffer, target.accumulate);
   else
-    kernels::matmul2d_into(transpose_view(right), transpose_view(left), transpose_view(target.buffer), target.accumulate);
+    compute::matmul2d_into(transpose_view(right), transpose_view(left), transpose_view(target.buffer), target.accumulate);
 }
 
 // d(operand) for one side: product of the given 3-D views, summed to the operand's shape.
@@ -75,7 +75,7 @@ void accumulate_operand_grad(GradSlot& operand, const Tensor& left, const Tensor
     batched_product(left, right, target.buffer, target.accumulate);
     return;
   }
-  Tensor g = kernels::empty_like(left, full);
+  Tensor g = compute::empty_like(left, full);
   batched_product(left, right, g, false);
   accumulate_grad(operand, g);
 }
@@ -110,8 +110,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
 
   // The common case, without batch views: C (M, N) = A (M, K) @ B (K, N).
   if (a.ndim() == 2 && b.ndim() == 2) {
-    Tensor c = kernels::empty_like(a, Shape{m, n});
-    kernels::matmul2d_into(a, b, c, false);
+    Tensor c = compute::empty_like(a, Shape{m, n});
+    compute::matmul2d_into(a, b, c, false);
     const Saved a_saved = save_if(b.requires_grad(), "a", a);  // dB reads A
     const Saved b_saved = save_if(a.requires_grad(), "b", b);  // dA reads B
     record("matmul", {&a, &b}, c, {a_saved, b_saved},
@@ -137,7 +137,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   Shape out_shape = batch;
   out_shape.push_back(m);
   out_shape.push_back(n);
-  Tensor c = kernels::empty_like(a, out_shape);
+  Tensor c = compute::empty_like(a, out_shape);
   const Tensor a3 = as_batched(a, batch), b3 = as_batched(b, batch);
   batched_product(a3, b3, c, false);
 

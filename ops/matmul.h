@@ -1,5 +1,5 @@
 #pragma once
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 
 namespace tg {
 // C = A @ B over the last two dimensions, leading (batch) dimensions broadcast:

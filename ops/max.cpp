@@ -1,10 +1,10 @@
 #include "ops/max.h"
 
 #include "ops/reshape.h"
-#include "core/creation.h"
-#include "core/error.h"
-#include "core/kernels.h"
-#include "core/tape.h"
+#include "core/tensor/creation.h"
+#include "core/services/error.h"
+#include "core/tensor/compute.h"
+#include "core/autograd/tape.h"
 
 namespace tg {
 
@@ -42,7 +42,7 @@ MaxResult max(const Tensor& x, int axis, bool keepdim) {
   if (x.shape()[a] == 0) fail("max: over axis {} of size 0 (shape {}) has no value", a, x.shape().str());
 
   Tensor indices;
-  const Tensor values_kept = kernels::reduce(ReduceOp::max, x, a, &indices);  // axis kept, size 1
+  const Tensor values_kept = compute::reduce(ReduceOp::max, x, a, &indices);  // axis kept, size 1
   MaxResult result{keepdim ? values_kept : drop_axis(values_kept, a), keepdim ? indices : drop_axis(indices, a)};
 
   const Saved indices_saved = save_if(x.requires_grad(), "indices", indices);
@@ -52,13 +52,13 @@ MaxResult max(const Tensor& x, int axis, bool keepdim) {
     Shape position_shape;
     for (int i = 0; i < x_shape.size(); ++i) position_shape.push_back(i == a ? n : 1);
     const Tensor positions = arange(n, {DType::f64, dx->device});
-    const Tensor mask = kernels::binary(BinaryOp::eq, make_view(positions, position_shape,
+    const Tensor mask = compute::binary(BinaryOp::eq, make_view(positions, position_shape,
                                                                 contiguous_strides(position_shape), positions.offset()),
                                         indices_saved.get().to(DType::f64));  // bool, x's shape
-    Tensor zero = kernels::empty_like(dy, Shape{});
-    kernels::fill(zero, 0);
+    Tensor zero = compute::empty_like(dy, Shape{});
+    compute::fill(zero, 0);
     const Tensor dy_kept = keepdim ? dy : insert_axis(dy, a);
-    accumulate_grad(*dx, kernels::where(mask, dy_kept, zero));
+    accumulate_grad(*dx, compute::where(mask, dy_kept, zero));
   });
   return result;
 }

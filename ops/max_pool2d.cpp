@@ -1,6 +1,6 @@
 #include "ops/max_pool2d.h"
 
-#include "core/profiler.h"
+#include "core/services/profiler.h"
 #include "ops/detail/pool2d.h"
 
 namespace tg {

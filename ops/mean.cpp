@@ -1,13 +1,13 @@
 #include "ops/mean.h"
 
-#include "core/error.h"
-#include "core/profiler.h"
+#include "core/services/error.h"
+#include "core/services/profiler.h"
 #include "ops/sum.h"
 #include "ops/detail/unary.h"
 
 namespace tg {
 // f and f' as the cpu and CUDA backends compute them: Unary<UnaryOp::mul_scalar> in
-// core/elementwise.h (the reference backend's plain switch is the independent check).
+// core/dispatch/elementwise.h (the reference backend's plain switch is the independent check).
 
 // Composed: mean = sum * (1/n); the gradient follows from both.
 Tensor mean(const Tensor& x) {

@@ -1,7 +1,7 @@
 #include "ops/min.h"
 
-#include "core/error.h"
-#include "core/profiler.h"
+#include "core/services/error.h"
+#include "core/services/profiler.h"
 #include "ops/reshape.h"
 #include "ops/max.h"
 #include "ops/neg.h"

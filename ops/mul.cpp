@@ -1,14 +1,14 @@
 #include "ops/mul.h"
 
-#include "core/kernels.h"
-#include "core/tape.h"
+#include "core/tensor/compute.h"
+#include "core/autograd/tape.h"
 #include "ops/detail/integer_arith.h"
 #include "ops/detail/unary.h"
 #include "ops/result_type.h"
 
 namespace tg {
 // f and f' as the cpu and CUDA backends compute them: Unary<UnaryOp::mul_scalar> in
-// core/elementwise.h (the reference backend's plain switch is the independent check).
+// core/dispatch/elementwise.h (the reference backend's plain switch is the independent check).
 
 // y = a ⊙ b;  da += dy ⊙ b, db += dy ⊙ a   (accumulate_grad sums broadcast dims away)
 Tensor mul(const Tensor& a_in, const Tensor& b_in) {
@@ -19,13 +19,13 @@ Tensor mul(const Tensor& a_in, const Tensor& b_in) {
   const ProfileScope profile("mul");
   check_same_kind(a, b, "mul");
   check_floating(a, "mul");
-  Tensor y = kernels::binary(BinaryOp::mul, a, b);
+  Tensor y = compute::binary(BinaryOp::mul, a, b);
   const Saved a_saved = save_if(b.requires_grad(), "a", a);  // db reads a
   const Saved b_saved = save_if(a.requires_grad(), "b", b);  // da reads b
   record("mul", {&a, &b}, y, {a_saved, b_saved},
          [da = slot_of(a), db = slot_of(b), a_saved, b_saved](const Tensor& dy) {
-           if (da) accumulate_grad(*da, kernels::binary(BinaryOp::mul, dy, b_saved.get()));
-           if (db) accumulate_grad(*db, kernels::binary(BinaryOp::mul, dy, a_saved.get()));
+           if (da) accumulate_grad(*da, compute::binary(BinaryOp::mul, dy, b_saved.get()));
+           if (db) accumulate_grad(*db, compute::binary(BinaryOp::mul, dy, a_saved.get()));
          });
   return y;
 }

@@ -5,7 +5,7 @@
 
 namespace tg {
 // f and f' as the cpu and CUDA backends compute them: Unary<UnaryOp::neg> in
-// core/elementwise.h (the reference backend's plain switch is the independent check).
+// core/dispatch/elementwise.h (the reference backend's plain switch is the independent check).
 // y = -x;  dx += -dy
 // int64: exact, on the host, never recorded (as the other integer arithmetic).
 Tensor neg(const Tensor& x) {

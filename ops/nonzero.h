@@ -1,5 +1,5 @@
 #pragma once
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 
 namespace tg {
 // The coordinates of x's non-zero elements (NaN counts as non-zero), one row

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <vector>
 
-#include "core/creation.h"
-#include "core/error.h"
-#include "core/profiler.h"
+#include "core/tensor/creation.h"
+#include "core/services/error.h"
+#include "core/services/profiler.h"
 
 namespace tg {
 

@@ -1,5 +1,5 @@
 #pragma once
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 
 namespace tg {
 // torch.nn.functional.one_hot: int64 indices of any shape -> int64 (..., num_classes)

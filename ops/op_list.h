@@ -1,11 +1,11 @@
 #pragma once
 // The declared op surface (after PyTorch's native_functions.yaml, without
 // generating anything): one entry per public op — every free function of
-// ops/ and core/creation.h, every op method on Tensor — saying which PyTorch
+// ops/ and core/tensor/creation.h, every op method on Tensor — saying which PyTorch
 // op it follows, the forms a user can call, and how its gradient is made.
 // Bodies stay hand-written; this list declares them, and:
 //   tests/check_op_list.py    fails when a public function of ops/ or
-//                             core/creation.h, or a method of Tensor, is not here;
+//                             core/tensor/creation.h, or a method of Tensor, is not here;
 //   tests/test_conformance.cpp fails when an entry with a PyTorch counterpart
 //                             has no conformance case against PyTorch;
 //   docs/ops.md               is printed from it (tests/op_list_doc, checked equal).

@@ -3,16 +3,16 @@
 #include <cmath>
 #include <vector>
 
-#include "core/creation.h"
-#include "core/error.h"
-#include "core/grad_mode.h"
+#include "core/tensor/creation.h"
+#include "core/services/error.h"
+#include "core/autograd/grad_mode.h"
 #include "ops/detail/host_tensor.h"
 #include "ops/detail/integer_arith.h"
 #include "ops/detail/unary.h"
 
 namespace tg {
 // f and f' as the cpu and CUDA backends compute them: Unary<UnaryOp::pow_scalar> in
-// core/elementwise.h (the reference backend's plain switch is the independent check).
+// core/dispatch/elementwise.h (the reference backend's plain switch is the independent check).
 // y = xˢ;  dx += dy ⊙ s·xˢ⁻¹
 Tensor pow(const Tensor& x, Scalar s) {
   if (detail::is_integer(x)) {

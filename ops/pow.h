@@ -1,6 +1,6 @@
 #pragma once
-#include "core/scalar.h"
-#include "core/tensor.h"
+#include "core/types/scalar.h"
+#include "core/tensor/tensor.h"
 
 namespace tg {
 // y = xˢ (s a Scalar scalar);  dx += dy ⊙ s·xˢ⁻¹

@@ -1,8 +1,8 @@
 #include "ops/prod.h"
 
-#include "core/creation.h"
-#include "core/error.h"
-#include "core/profiler.h"
+#include "core/tensor/creation.h"
+#include "core/services/error.h"
+#include "core/services/profiler.h"
 #include "ops/detail/integer_arith.h"
 #include "ops/detail/scan.h"
 #include "ops/reshape.h"

@@ -1,7 +1,7 @@
 #include "ops/repeat.h"
 
-#include "core/error.h"
-#include "core/profiler.h"
+#include "core/services/error.h"
+#include "core/services/profiler.h"
 #include "ops/expand.h"
 #include "ops/reshape.h"
 

@@ -2,7 +2,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 
 namespace tg {
 // x tiled repeats[i] times along dimension i, as Tensor.repeat (numpy's tile):

@@ -1,8 +1,8 @@
 #include "ops/repeat_interleave.h"
 
-#include "core/creation.h"
-#include "core/error.h"
-#include "core/profiler.h"
+#include "core/tensor/creation.h"
+#include "core/services/error.h"
+#include "core/services/profiler.h"
 #include "ops/index_select.h"
 
 namespace tg {

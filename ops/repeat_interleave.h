@@ -2,7 +2,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 
 namespace tg {
 // Each element (slice) of x along `axis` repeated `repeats` times in place,

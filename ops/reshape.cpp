@@ -1,8 +1,8 @@
 #include "ops/reshape.h"
 
-#include "core/error.h"
-#include "core/kernels.h"
-#include "core/tape.h"
+#include "core/services/error.h"
+#include "core/tensor/compute.h"
+#include "core/autograd/tape.h"
 
 namespace tg {
 

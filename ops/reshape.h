@@ -1,5 +1,5 @@
 #pragma once
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 
 namespace tg {
 // y = x viewed with a new shape of the same element count (one size may be -1,

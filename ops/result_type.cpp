@@ -2,8 +2,8 @@
 
 #include <vector>
 
-#include "core/creation.h"
-#include "core/error.h"
+#include "core/tensor/creation.h"
+#include "core/services/error.h"
 #include "ops/detail/host_tensor.h"
 
 namespace tg {

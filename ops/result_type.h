@@ -12,11 +12,11 @@
 //                         than the dimensioned operand's: float32 (3,) + float64 ()
 //                         is float32, int64 (3,) + float32 () is float32.
 //
-// With a number instead of a tensor (x + 2, where(c, x, 0.0)): core/scalar.h.
+// With a number instead of a tensor (x + 2, where(c, x, 0.0)): core/types/scalar.h.
 #include <utility>
 
-#include "core/scalar.h"
-#include "core/tensor.h"
+#include "core/types/scalar.h"
+#include "core/tensor/tensor.h"
 
 namespace tg {
 

@@ -3,9 +3,9 @@
 #include <cmath>
 #include <vector>
 
-#include "core/creation.h"
-#include "core/grad_mode.h"
-#include "core/profiler.h"
+#include "core/tensor/creation.h"
+#include "core/autograd/grad_mode.h"
+#include "core/services/profiler.h"
 #include "ops/broadcast_to.h"
 #include "ops/detail/host_tensor.h"
 #include "ops/detail/integer_arith.h"

@@ -5,13 +5,13 @@
 //   remainder(a, b) = a - floor(a / b)·b   the sign of b: Python's %, torch.remainder (operator%)
 //   fmod(a, b)      = a - trunc(a / b)·b   the sign of a: C's fmod, torch.fmod
 // Integers stay int64 and are exact (division by zero refused); floats stay
-// in their promoted dtype (ops/result_type.h; a scalar: core/scalar.h).
+// in their promoted dtype (ops/result_type.h; a scalar: core/types/scalar.h).
 // The rounded quotients carry no gradient (PyTorch's is zero everywhere);
 // remainder and fmod are recorded as a - q·b with q held fixed:
 //   da += dy,  db += -q ⊙ dy.
 // (`/` itself is true division: ops/div.h.)
-#include "core/scalar.h"
-#include "core/tensor.h"
+#include "core/types/scalar.h"
+#include "core/tensor/tensor.h"
 
 namespace tg {
 

@@ -1,6 +1,6 @@
 #include "ops/rsqrt.h"
 
-#include "core/profiler.h"
+#include "core/services/profiler.h"
 #include "ops/pow.h"
 
 namespace tg {

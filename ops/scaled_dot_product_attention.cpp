@@ -3,12 +3,12 @@
 #include <cmath>
 #include <limits>
 
-#include "core/creation.h"
-#include "core/error.h"
-#include "core/kernels.h"
-#include "core/tape.h"
+#include "core/tensor/creation.h"
+#include "core/services/error.h"
+#include "core/tensor/compute.h"
+#include "core/autograd/tape.h"
 #include "kernels/dot_attention/dot_attention.h"
-#include "core/profiler.h"
+#include "core/services/profiler.h"
 #include "ops/add.h"
 #include "ops/broadcast_to.h"
 #include "ops/reshape.h"
@@ -43,8 +43,8 @@ Tensor fused_attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_i
   const Tensor bias = o.bias.defined() ? contiguous_values(o.bias.detach()) : Tensor();
   const Tensor key_bias = o.key_bias.defined() ? contiguous_values(o.key_bias.detach()) : Tensor();
   const int64_t B = q.size(0), L = q.size(1);
-  Tensor out = kernels::empty_like(q, Shape{B, L, v.size(2)});
-  const Tensor lse = kernels::empty_like(q, Shape{B, L});
+  Tensor out = compute::empty_like(q, Shape{B, L, v.size(2)});
+  const Tensor lse = compute::empty_like(q, Shape{B, L});
   auto args = [bias, key_bias, o](const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out,
                                   const Tensor& lse) {
     return kernels::DotAttentionArgs{q.view(),  k.view(),   v.view(),       bias.defined() ? bias.view() : View{},
@@ -62,16 +62,16 @@ Tensor fused_attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_i
            const Tensor &q = q_saved.get(), &k = k_saved.get(), &v = v_saved.get();
            const Tensor dout = contiguous_values(dout_in);
            // dq is written whole; dk and dv accumulate: fresh zeros, added to the gradients after.
-           const Tensor dq = dq_slot ? kernels::empty_like(q, q.shape()) : Tensor();
-           const Tensor dk = dk_slot ? kernels::zeros_like(k) : Tensor();
-           const Tensor dv = dv_slot ? kernels::zeros_like(v) : Tensor();
+           const Tensor dq = dq_slot ? compute::empty_like(q, q.shape()) : Tensor();
+           const Tensor dk = dk_slot ? compute::zeros_like(k) : Tensor();
+           const Tensor dv = dv_slot ? compute::zeros_like(v) : Tensor();
            auto view_of = [](const Tensor& t) { return t.defined() ? t.view() : View{}; };
            kernels::dot_attention_backward(backend_for(q.device()),
                                            {args(q, k, v, out_saved.get(), lse_saved.get()), dout.view(), view_of(dq),
                                             view_of(dk), view_of(dv)});
-           if (dq_slot) kernels::add_into(grad_buffer(*dq_slot), dq);
-           if (dk_slot) kernels::add_into(grad_buffer(*dk_slot), dk);
-           if (dv_slot) kernels::add_into(grad_buffer(*dv_slot), dv);
+           if (dq_slot) compute::add_into(grad_buffer(*dq_slot), dq);
+           if (dk_slot) compute::add_into(grad_buffer(*dk_slot), dk);
+           if (dv_slot) compute::add_into(grad_buffer(*dv_slot), dv);
          });
   return out;
 }

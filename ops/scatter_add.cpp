@@ -2,11 +2,11 @@
 
 #include <vector>
 
-#include "core/creation.h"
-#include "core/error.h"
-#include "core/kernels.h"
-#include "core/profiler.h"
-#include "core/tape.h"
+#include "core/tensor/creation.h"
+#include "core/services/error.h"
+#include "core/tensor/compute.h"
+#include "core/services/profiler.h"
+#include "core/autograd/tape.h"
 #include "ops/gather.h"
 #include "ops/index_select.h"
 
@@ -56,13 +56,13 @@ Tensor scatter_add(const Tensor& x, int dim, const Tensor& index, const Tensor& 
   record("scatter_add", {&x, &src}, y,
          [dx_slot = slot_of(x), dsrc_slot = slot_of(src), into, from](const Tensor& dy_in) {
            const Tensor dy = contiguous_values(dy_in);
-           if (dx_slot) kernels::add_into(grad_buffer(*dx_slot), dy);
+           if (dx_slot) compute::add_into(grad_buffer(*dx_slot), dy);
            if (!dsrc_slot) return;
            const Tensor dsrc = grad_buffer(*dsrc_slot);
            const Tensor picked = detail::gather_rows("scatter_add", as_column(dy), into);  // (n, 1)
-           const Tensor scratch = kernels::zeros_like(dsrc);  // contiguous: the rows kernel's table
+           const Tensor scratch = compute::zeros_like(dsrc);  // contiguous: the rows kernel's table
            detail::scatter_add_rows("scatter_add", picked, from, as_column(scratch));
-           kernels::add_into(dsrc, scratch);
+           compute::add_into(dsrc, scratch);
          });
   return y;
 }

@@ -1,8 +1,8 @@
 #include "ops/select.h"
 
-#include "core/error.h"
-#include "core/kernels.h"
-#include "core/tape.h"
+#include "core/services/error.h"
+#include "core/tensor/compute.h"
+#include "core/autograd/tape.h"
 
 namespace tg {
 
@@ -33,7 +33,7 @@ Tensor select(const Tensor& x, int axis, int64_t index) {
 
   Tensor y = detail::select_view(x, a, index);
   record("select", {&x}, y, [dx = slot_of(x), a, index](const Tensor& dy) {  // saves nothing
-    kernels::add_into(detail::select_view(grad_buffer(*dx), a, index), dy);
+    compute::add_into(detail::select_view(grad_buffer(*dx), a, index), dy);
   });
   return y;
 }

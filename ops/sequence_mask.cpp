@@ -2,10 +2,10 @@
 
 #include <algorithm>
 
-#include "core/creation.h"
-#include "core/error.h"
-#include "core/profiler.h"
-#include "core/kernels.h"
+#include "core/tensor/creation.h"
+#include "core/services/error.h"
+#include "core/services/profiler.h"
+#include "core/tensor/compute.h"
 
 namespace tg {
 
@@ -27,7 +27,7 @@ Tensor sequence_mask(const Tensor& lengths, std::optional<int64_t> max_len) {
   }
   const Tensor positions = arange(steps, {DType::f64, lengths.device()});
   const Tensor limits = contiguous_values(lengths.to(DType::f64));
-  return kernels::binary(BinaryOp::lt, make_view(positions, Shape{1, steps}, Strides{0, 1}, positions.offset()),
+  return compute::binary(BinaryOp::lt, make_view(positions, Shape{1, steps}, Strides{0, 1}, positions.offset()),
                          make_view(limits, Shape{batch, 1}, Strides{1, 0}, limits.offset()));
 }
 

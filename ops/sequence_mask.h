@@ -2,7 +2,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 
 namespace tg {
 // mask[b, t] = t < lengths[b]: true at the valid positions of a padded batch.

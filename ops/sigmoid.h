@@ -1,5 +1,5 @@
 #pragma once
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 
 namespace tg {
 // y = σ(x) = 1 / (1 + e⁻ˣ);  dx += dy ⊙ y(1 - y)

@@ -1,6 +1,6 @@
 #include "ops/silu.h"
 
-#include "core/profiler.h"
+#include "core/services/profiler.h"
 #include "ops/mul.h"
 #include "ops/sigmoid.h"
 

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
-#include "core/error.h"
-#include "core/kernels.h"
-#include "core/tape.h"
+#include "core/services/error.h"
+#include "core/tensor/compute.h"
+#include "core/autograd/tape.h"
 
 namespace tg {
 
@@ -35,7 +35,7 @@ Tensor slice(const Tensor& x, int axis, int64_t start, int64_t end, int64_t step
 
   Tensor y = detail::slice_view(x, a, start, length, step);
   record("slice", {&x}, y, [dx = slot_of(x), a, start, length, step](const Tensor& dy) {  // saves nothing
-    kernels::add_into(detail::slice_view(grad_buffer(*dx), a, start, length, step), dy);
+    compute::add_into(detail::slice_view(grad_buffer(*dx), a, start, length, step), dy);
   });
   return y;
 }

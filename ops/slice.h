@@ -1,7 +1,7 @@
 #pragma once
 #include <cstdint>
 
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 
 namespace tg {
 // y = x[..., start:end:step, ...] along `axis` (a view sharing x's storage).

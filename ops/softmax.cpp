@@ -2,9 +2,9 @@
 
 #include <vector>
 
-#include "core/error.h"
-#include "core/kernels.h"
-#include "core/tape.h"
+#include "core/services/error.h"
+#include "core/tensor/compute.h"
+#include "core/autograd/tape.h"
 
 namespace tg {
 
@@ -39,7 +39,7 @@ Tensor softmax_along(const char* name, const Tensor& x, int axis, bool log) {
   const std::vector<int> order = axis_last_order(x.ndim(), a), inverse = inverse_order(order);
 
   const Tensor x_rows = last ? contiguous_values(x) : contiguous_values(permuted_view(x, order));
-  const Tensor y_rows = kernels::softmax_rows(x_rows, log);  // contiguous, axis last
+  const Tensor y_rows = compute::softmax_rows(x_rows, log);  // contiguous, axis last
   Tensor y = last ? y_rows : permuted_view(y_rows, inverse);
 
   const Saved y_saved = save_if(x.requires_grad(), "y", y_rows);  // both derivatives read y only
@@ -49,12 +49,12 @@ Tensor softmax_along(const char* name, const Tensor& x, int axis, bool log) {
     if (last) {  // accumulate straight into x's gradient buffer when it is contiguous
       const Tensor dx = grad_buffer(*dx_slot);
       if (dx.is_contiguous()) {
-        kernels::softmax_rows_backward(y_rows, dy_rows, dx, log);
+        compute::softmax_rows_backward(y_rows, dy_rows, dx, log);
         return;
       }
     }
-    const Tensor dx_rows = kernels::zeros_like(y_rows);
-    kernels::softmax_rows_backward(y_rows, dy_rows, dx_rows, log);
+    const Tensor dx_rows = compute::zeros_like(y_rows);
+    compute::softmax_rows_backward(y_rows, dy_rows, dx_rows, log);
     accumulate_grad(*dx_slot, last ? dx_rows : permuted_view(dx_rows, inverse));
   });
   return y;

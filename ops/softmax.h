@@ -1,5 +1,5 @@
 #pragma once
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 
 namespace tg {
 // y = softmax(x) along `axis` (default the last):  y_i = e^(x_i - max) / Σ_j e^(x_j - max)

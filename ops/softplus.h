@@ -1,5 +1,5 @@
 #pragma once
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 
 namespace tg {
 // y = log(1 + e^(βx)) / β, and y = x where βx > threshold (PyTorch's softplus);

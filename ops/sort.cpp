@@ -5,9 +5,9 @@
 #include <numeric>
 #include <vector>
 
-#include "core/creation.h"
-#include "core/error.h"
-#include "core/profiler.h"
+#include "core/tensor/creation.h"
+#include "core/services/error.h"
+#include "core/services/profiler.h"
 #include "ops/gather.h"
 #include "ops/reshape.h"
 

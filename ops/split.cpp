@@ -1,7 +1,7 @@
 #include "ops/split.h"
 
-#include "core/error.h"
-#include "core/profiler.h"
+#include "core/services/error.h"
+#include "core/services/profiler.h"
 #include "ops/slice.h"
 
 namespace tg {

@@ -2,7 +2,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 
 namespace tg {
 // Views of consecutive pieces of x along `axis`, as torch.split: pieces of

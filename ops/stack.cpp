@@ -1,8 +1,8 @@
 #include "ops/stack.h"
 
-#include "core/error.h"
-#include "core/kernels.h"
-#include "core/tape.h"
+#include "core/services/error.h"
+#include "core/tensor/compute.h"
+#include "core/autograd/tape.h"
 #include "ops/select.h"
 
 namespace tg {
@@ -29,10 +29,10 @@ Tensor stack(const std::vector<Tensor>& inputs, int axis) {
 
   Shape shape = first.shape();
   shape.insert(a, static_cast<int64_t>(inputs.size()));
-  Tensor y = kernels::empty_like(first, shape);
+  Tensor y = compute::empty_like(first, shape);
   std::vector<std::pair<std::shared_ptr<GradSlot>, int64_t>> needs_grad;  // (input's slot, its index along axis)
   for (size_t i = 0; i < inputs.size(); ++i) {
-    kernels::copy_into(inputs[i], detail::select_view(y, a, static_cast<int64_t>(i)));
+    compute::copy_into(inputs[i], detail::select_view(y, a, static_cast<int64_t>(i)));
     if (inputs[i].requires_grad()) needs_grad.emplace_back(slot_of(inputs[i]), static_cast<int64_t>(i));
   }
   record("stack", inputs, y, [needs_grad = std::move(needs_grad), a](const Tensor& dy) {  // saves nothing

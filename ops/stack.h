@@ -1,7 +1,7 @@
 #pragma once
 #include <vector>
 
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 
 namespace tg {
 // y[..., i, ...] = x_i: inputs of one shape S joined along a new dimension

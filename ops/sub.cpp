@@ -1,15 +1,15 @@
 #include "ops/sub.h"
 
-#include "core/error.h"
-#include "core/kernels.h"
-#include "core/tape.h"
+#include "core/services/error.h"
+#include "core/tensor/compute.h"
+#include "core/autograd/tape.h"
 #include "ops/detail/integer_arith.h"
 #include "ops/detail/unary.h"
 #include "ops/result_type.h"
 
 namespace tg {
 // f and f' as the cpu and CUDA backends compute them: Unary<UnaryOp::add_scalar>, Unary<UnaryOp::neg> in
-// core/elementwise.h (the reference backend's plain switch is the independent check).
+// core/dispatch/elementwise.h (the reference backend's plain switch is the independent check).
 
 // y = a - b;  da += dy, db += -dy   (accumulate_grad sums broadcast dims away)
 Tensor sub(const Tensor& a_in, const Tensor& b_in) {
@@ -20,10 +20,10 @@ Tensor sub(const Tensor& a_in, const Tensor& b_in) {
   const ProfileScope profile("sub");
   check_same_kind(a, b, "sub");
   check_floating(a, "sub");
-  Tensor y = kernels::binary(BinaryOp::sub, a, b);
+  Tensor y = compute::binary(BinaryOp::sub, a, b);
   record("sub", {&a, &b}, y, [da = slot_of(a), db = slot_of(b)](const Tensor& dy) {  // saves nothing
     if (da) accumulate_grad(*da, dy);
-    if (db) accumulate_grad(*db, kernels::unary(UnaryOp::neg, dy));
+    if (db) accumulate_grad(*db, compute::unary(UnaryOp::neg, dy));
   });
   return y;
 }

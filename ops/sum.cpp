@@ -4,11 +4,11 @@
 
 #include <vector>
 
-#include "core/creation.h"
-#include "core/error.h"
-#include "core/grad_mode.h"
-#include "core/kernels.h"
-#include "core/tape.h"
+#include "core/tensor/creation.h"
+#include "core/services/error.h"
+#include "core/autograd/grad_mode.h"
+#include "core/tensor/compute.h"
+#include "core/autograd/tape.h"
 #include "ops/detail/host_tensor.h"
 
 namespace tg {
@@ -69,7 +69,7 @@ Tensor sum(const Tensor& x, const std::vector<int>& axes, bool keepdim) {
   check_floating(x, "sum");
   const std::vector<int> resolved = resolve_axes(axes, x.ndim(), "sum");
   Tensor kept = x;
-  for (int a : resolved) kept = kernels::reduce(ReduceOp::sum, kept, a);
+  for (int a : resolved) kept = compute::reduce(ReduceOp::sum, kept, a);
   if (resolved.empty()) kept = x.detach().clone();  // recorded below as sum
   Shape out_shape;
   for (int i = 0; i < x.ndim(); ++i) {
@@ -81,7 +81,7 @@ Tensor sum(const Tensor& x, const std::vector<int>& axes, bool keepdim) {
   Tensor y = make_view(kept, out_shape, contiguous_strides(out_shape), kept.offset());
   record("sum", {&x}, y, [dx = slot_of(x), kept_shape](const Tensor& dy) {  // saves nothing
     const Tensor g = contiguous_values(dy);
-    kernels::add_into(grad_buffer(*dx), make_view(g, kept_shape, contiguous_strides(kept_shape), g.offset()));
+    compute::add_into(grad_buffer(*dx), make_view(g, kept_shape, contiguous_strides(kept_shape), g.offset()));
   });
   return y;
 }

@@ -1,7 +1,7 @@
-// Tensor's op methods (declared in core/tensor.h): each forwards to the free
+// Tensor's op methods (declared in core/tensor/tensor.h): each forwards to the free
 // function of ops/, so the two spellings are one op with one definition.
-#include "core/error.h"
-#include "core/tensor.h"
+#include "core/services/error.h"
+#include "core/tensor/tensor.h"
 #include "ops/abs.h"
 #include "ops/clamp.h"
 #include "ops/expand.h"

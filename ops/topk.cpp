@@ -1,8 +1,8 @@
 #include "ops/topk.h"
 
-#include "core/error.h"
-#include "core/kernels.h"
-#include "core/profiler.h"
+#include "core/services/error.h"
+#include "core/tensor/compute.h"
+#include "core/services/profiler.h"
 #include "kernels/topk/topk_rows.h"
 #include "ops/gather.h"
 #include "ops/index_select.h"
@@ -21,7 +21,7 @@ TopK topk(const Tensor& x, int64_t k, int dim, bool largest) {
   Shape moved = last.shape();
   moved[moved.size() - 1] = k;
   const Tensor table = reshape(last, {rows, n});
-  const Tensor picked = kernels::empty_like(table, Shape{rows, k}, DType::i64);  // (rows, k)
+  const Tensor picked = compute::empty_like(table, Shape{rows, k}, DType::i64);  // (rows, k)
   kernels::topk_rows(backend_for(table.device()), {table.view(), largest, picked.view()});
   TopK result;
   result.indices = contiguous_values(detail::move_axis(reshape(picked, moved), x.ndim() - 1, d));

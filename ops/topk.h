@@ -1,7 +1,7 @@
 #pragma once
 #include <cstdint>
 
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 
 namespace tg {
 
@@ -14,7 +14,7 @@ struct TopK {
 // (largest first, or smallest first); ties keep the lower index first, and NaN
 // counts as the largest value. values = gather(x, dim, indices), so
 //   dx[indices] += dy   (indices carry no gradient)
-// The selection runs on x's device (a backend kernel, core/backend.h's topk_rows).
+// The selection runs on x's device (a backend kernel, core/dispatch/backend.h's topk_rows).
 TopK topk(const Tensor& x, int64_t k, int dim = -1, bool largest = true);
 
 }  // namespace tg

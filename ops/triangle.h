@@ -1,7 +1,7 @@
 #pragma once
 #include <cstdint>
 
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 
 namespace tg {
 // The upper (triu) or lower (tril) triangle of the last two dims (..., R, C),

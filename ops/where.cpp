@@ -1,9 +1,9 @@
 #include "ops/where.h"
 
-#include "core/creation.h"
-#include "core/error.h"
-#include "core/kernels.h"
-#include "core/tape.h"
+#include "core/tensor/creation.h"
+#include "core/services/error.h"
+#include "core/tensor/compute.h"
+#include "core/autograd/tape.h"
 #include "ops/result_type.h"
 
 namespace tg {
@@ -22,12 +22,12 @@ Tensor where(const Tensor& cond, const Tensor& a_in, const Tensor& b_in) {
          cond.shape().str());
   if (cond.device() != a.device())
     fail("where: cond is on {} but a is on {}", cond.device().str(), a.device().str());
-  Tensor y = kernels::where(cond, a, b);
+  Tensor y = compute::where(cond, a, b);
   const Saved cond_saved = save_if(a.requires_grad() || b.requires_grad(), "cond", cond);
   record("where", {&a, &b}, y, {cond_saved}, [da = slot_of(a), db = slot_of(b), cond_saved](const Tensor& dy) {
     const Tensor zero = scalar(0, {dy.dtype(), dy.device()});
-    if (da) accumulate_grad(*da, kernels::where(cond_saved.get(), dy, zero));
-    if (db) accumulate_grad(*db, kernels::where(cond_saved.get(), zero, dy));
+    if (da) accumulate_grad(*da, compute::where(cond_saved.get(), dy, zero));
+    if (db) accumulate_grad(*db, compute::where(cond_saved.get(), zero, dy));
   });
   return y;
 }

@@ -2,8 +2,8 @@
 
 #include <cmath>
 
-#include "core/error.h"
-#include "core/kernels.h"
+#include "core/services/error.h"
+#include "core/tensor/compute.h"
 #include "kernels/adam/adam.h"
 
 namespace tg::optim {
@@ -19,7 +19,7 @@ void check_adam_options(const AdamOptions& o, const char* op) {
 namespace {
 Tensor& buffer(ParamState& state, const char* name, const Tensor& like) {
   Tensor& b = state.buffers[name];
-  if (!b.defined()) b = kernels::zeros_like(like);
+  if (!b.defined()) b = compute::zeros_like(like);
   return b;
 }
 }  // namespace
@@ -51,11 +51,11 @@ void adam_update(const Tensor& param, const Tensor& grad, ParamState& state, dou
     if (t.defined() && t.device() != param.device())
       fail("adam_update: parameter on {} and an operand on {}", param.device().str(), t.device().str());
   for (const Tensor& t : work)
-    if (t.defined()) kernels::mark_written(t);
+    if (t.defined()) compute::mark_written(t);
   kernels::adam_update(backend_for(param.device()), {work[0].view(), g.view(), work[1].view(), work[2].view(),
                                                      v_max ? work[3].view() : View{}, step});
   for (int i = 0; i < 4; ++i)
-    if (targets[i].defined() && !work[i].is_same(targets[i])) kernels::copy_into(work[i], targets[i]);
+    if (targets[i].defined() && !work[i].is_same(targets[i])) compute::copy_into(work[i], targets[i]);
 }
 
 Adam::Adam(std::vector<Tensor> params, AdamOptions options) : Adam(number(std::move(params)), options) {}

@@ -2,10 +2,10 @@
 
 #include <cmath>
 
-#include "core/creation.h"
-#include "core/error.h"
-#include "core/kernels.h"
-#include "core/tape.h"
+#include "core/tensor/creation.h"
+#include "core/services/error.h"
+#include "core/tensor/compute.h"
+#include "core/autograd/tape.h"
 #include "optim/update_kernels.h"
 
 namespace tg::optim {
@@ -15,8 +15,8 @@ namespace {
 Tensor sum_of_squares(const Tensor& g) {
   const Tensor flat = contiguous_values(g);
   const Tensor row = make_view(flat, Shape{flat.numel()}, Strides{1}, flat.offset());
-  const Tensor squares = kernels::binary(BinaryOp::mul, row, row);
-  return kernels::reduce(ReduceOp::sum, squares, 0).to(DType::f64);
+  const Tensor squares = compute::binary(BinaryOp::mul, row, row);
+  return compute::reduce(ReduceOp::sum, squares, 0).to(DType::f64);
 }
 
 // Σ over the gradients of Σ g², on their device (undefined when none has a
@@ -30,7 +30,7 @@ Tensor squared_norm(const std::vector<Tensor>& params, double max_norm, std::vec
     if (!g.defined() || g.numel() == 0) continue;
     grads.push_back(g);
     const Tensor squares = sum_of_squares(g);
-    total = total.defined() ? kernels::binary(BinaryOp::add, total, squares.to(total.device())) : squares;
+    total = total.defined() ? compute::binary(BinaryOp::add, total, squares.to(total.device())) : squares;
   }
   return total;
 }
@@ -55,17 +55,17 @@ Tensor clip_grad_norm_async(const std::vector<Tensor>& params, double max_norm) 
   const Tensor total = squared_norm(params, max_norm, grads);
   if (!total.defined()) return scalar(0.0, {DType::f64});
   const Tensor total_scalar = make_view(total, Shape{}, Strides{}, total.offset());
-  const Tensor norm = kernels::unary(UnaryOp::sqrt, total_scalar);  // float64, on the gradients' device
+  const Tensor norm = compute::unary(UnaryOp::sqrt, total_scalar);  // float64, on the gradients' device
   auto constant = [&](double v) { return full({}, v, {DType::f64, norm.device()}); };
   const Tensor one = constant(1);
   // factor = min(1, max_norm / (n + 1e-6)), and 1 where n is not finite (there n − n is NaN, not 0)
   const Tensor coefficient =
-      kernels::binary(BinaryOp::div, constant(max_norm), kernels::unary(UnaryOp::add_scalar, norm, 1e-6));
-  const Tensor finite = kernels::binary(BinaryOp::eq, kernels::binary(BinaryOp::sub, norm, norm), constant(0));
-  const Tensor factor = kernels::where(finite, kernels::binary(BinaryOp::minimum, coefficient, one), one);
+      compute::binary(BinaryOp::div, constant(max_norm), compute::unary(UnaryOp::add_scalar, norm, 1e-6));
+  const Tensor finite = compute::binary(BinaryOp::eq, compute::binary(BinaryOp::sub, norm, norm), constant(0));
+  const Tensor factor = compute::where(finite, compute::binary(BinaryOp::minimum, coefficient, one), one);
   // Cast once for the usual case of one dtype and device (to() returns the tensor itself when it matches).
   const Tensor factor_like = factor.to(grads.front().dtype()).to(grads.front().device());
-  for (const Tensor& g : grads) kernels::binary_into(BinaryOp::mul, g, factor_like.to(g.dtype()).to(g.device()));
+  for (const Tensor& g : grads) compute::binary_into(BinaryOp::mul, g, factor_like.to(g.dtype()).to(g.device()));
   return norm;
 }
 

@@ -9,7 +9,7 @@
 // multiply them by nan instead (or raise, with error_if_nonfinite=True).
 #include <vector>
 
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 
 namespace tg::optim {
 

@@ -6,7 +6,7 @@
 #include <numbers>
 #include <vector>
 
-#include "core/error.h"
+#include "core/services/error.h"
 
 namespace tg::optim {
 

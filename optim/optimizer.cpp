@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/error.h"
-#include "core/tape.h"
+#include "core/services/error.h"
+#include "core/autograd/tape.h"
 
 namespace tg::optim {
 

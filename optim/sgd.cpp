@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "core/error.h"
+#include "core/services/error.h"
 #include "optim/update_kernels.h"
 
 namespace tg::optim {

@@ -1,16 +1,16 @@
 #include "optim/update_kernels.h"
 
-#include "core/kernels.h"
+#include "core/tensor/compute.h"
 
 namespace tg::optim {
 
-using kernels::binary;
-using kernels::unary;
+using compute::binary;
+using compute::unary;
 
-void scale_(const Tensor& t, double s) { kernels::copy_into(unary(UnaryOp::mul_scalar, t, s), t); }
+void scale_(const Tensor& t, double s) { compute::copy_into(unary(UnaryOp::mul_scalar, t, s), t); }
 
 void axpy_(const Tensor& y, double a, const Tensor& x) {
-  kernels::add_into(y, a == 1 ? x : unary(UnaryOp::mul_scalar, x, a));
+  compute::add_into(y, a == 1 ? x : unary(UnaryOp::mul_scalar, x, a));
 }
 
 Tensor axpy(const Tensor& y, double a, const Tensor& x) {

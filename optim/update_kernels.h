@@ -1,7 +1,7 @@
 #pragma once
 // In-place update helpers for optimizers, composed from tg::kernels (nothing
 // here is recorded on the tape). Names ending in _ modify their first argument.
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 
 namespace tg::optim {
 

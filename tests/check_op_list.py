@@ -4,8 +4,8 @@
   tests/check_op_list.py SOURCE_DIR           check; exit 1 naming what differs
   tests/check_op_list.py SOURCE_DIR --write   rewrite docs/ops.md from the list
 
-Fails when a free function declared in ops/*.h, core/creation.h or
-core/tensor.h is not on the list (or a listed function no longer exists),
+Fails when a free function declared in ops/*.h, core/tensor/creation.h or
+core/tensor/tensor.h is not on the list (or a listed function no longer exists),
 when a method of Tensor is neither a listed op with the method form nor in
 tensor_members_not_ops, when the list's method form claims a method Tensor
 lacks, and when docs/ops.md is not what the list prints.
@@ -165,7 +165,7 @@ def main():
         listed[e["name"]] = e
     headers = [p for p in sorted(glob.glob(os.path.join(source, "ops/*.h")))
                if os.path.basename(p) not in ("ops.h", "op_list.h")]
-    headers += [os.path.join(source, "core/creation.h"), os.path.join(source, "core/tensor.h")]
+    headers += [os.path.join(source, "core/tensor/creation.h"), os.path.join(source, "core/tensor/tensor.h")]
     declared = {}
     for h in headers:
         for name in free_functions(h):
@@ -178,16 +178,16 @@ def main():
     for name, e in listed.items():
         if e["forms"] & 1 and name not in declared:
             problems.append(f"ops/op_list.cpp: {name} is listed as a function and no header declares it")
-    methods = tensor_methods(os.path.join(source, "core/tensor.h"))
+    methods = tensor_methods(os.path.join(source, "core/tensor/tensor.h"))
     for name in sorted(methods):
         if name == "operator[]":
             continue  # select's operator form
         if name in members:
             continue
         if name not in listed:
-            problems.append(f"core/tensor.h: Tensor::{name} is neither an op of ops/op_list.cpp nor in tensor_members_not_ops")
+            problems.append(f"core/tensor/tensor.h: Tensor::{name} is neither an op of ops/op_list.cpp nor in tensor_members_not_ops")
         elif not listed[name]["forms"] & 2:
-            problems.append(f"core/tensor.h: Tensor::{name} exists; its entry lacks M")
+            problems.append(f"core/tensor/tensor.h: Tensor::{name} exists; its entry lacks M")
     for name, e in listed.items():
         if e["forms"] & 2 and name not in methods:
             problems.append(f"ops/op_list.cpp: {name} is listed with a method form that Tensor lacks")

@@ -13,7 +13,7 @@
 #include <string>
 #include <thread>
 
-#include "core/creation.h"
+#include "core/tensor/creation.h"
 #include "distributed/agreement.h"
 #include "distributed/all_reduce.h"
 #include "distributed/distributed.h"

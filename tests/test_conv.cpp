@@ -329,7 +329,7 @@ TEST_CASE("the modules equal the functional forms; Conv2d's init is PyTorch's; B
           const Tensor& target = std::string(what) == "weight" ? bn->weight : std::string(what) == "bias" ? bn->bias
                                  : std::string(what) == "running_mean"                              ? bn->running_mean
                                                                                                     : bn->running_var;
-          tg::kernels::copy_into(input(shape + "." + what), target);
+          tg::compute::copy_into(input(shape + "." + what), target);
         }
       };
       load();

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "core/backend_registry.h"
+#include "core/dispatch/backend_registry.h"
 #include "tapegrad.h"
 #include "test_support.h"
 

@@ -515,7 +515,7 @@ TEST_CASE("matmul: each precision equals the cpu's product of the same rounded i
       const Operand a = random_matrix(dtype, 2, 65, 257, MatLayout::row_major, rng);
       const Operand b = random_matrix(dtype, 2, 257, 33, MatLayout::transposed, rng);
       const Operand c = random_operand(dtype, Shape{2, 65, 33}, Layout::contiguous, rng);
-      primitives::matmul(cpu(), a.host(), b.host(), c.host(), 0);  // rounds as core/matmul_precision.h says
+      primitives::matmul(cpu(), a.host(), b.host(), c.host(), 0);  // rounds as core/dispatch/matmul_precision.h says
       primitives::matmul(gpu(), a.device(), b.device(), c.device(), 0);
       // Same rounded inputs, exact products: only the summation order differs,
       // unless cuBLAS rounds its inputs otherwise than to nearest (then each of
@@ -855,8 +855,8 @@ TEST_CASE("devices: parse_device, a missing GPU index, and ops that mix devices"
       {"embedding", [&] { (void)embedding(g, h_ids); }},
       {"index_select", [&] { (void)index_select(g, 0, h_ids); }},
       {"cross_entropy", [&] { (void)cross_entropy(g, h_ids); }},
-      {"copy_into", [&] { kernels::copy_into(h, g); }},
-      {"add_into", [&] { kernels::add_into(g, h); }},
+      {"copy_into", [&] { compute::copy_into(h, g); }},
+      {"add_into", [&] { compute::add_into(g, h); }},
   };
   for (const auto& [op_, body_] : mixed) {
     const auto& op = op_;  // a plain reference: clang 14 cannot capture a structured binding

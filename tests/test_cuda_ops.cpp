@@ -1,6 +1,6 @@
 // The op table (tests/op_table.cpp) on the GPU, in float64: each op's
 // finite-difference gradient check with the inputs on the GPU
-// (core/gradcheck.h), and its value and the gradients of its inputs equal to
+// (core/autograd/gradcheck.h), and its value and the gradients of its inputs equal to
 // the same op's on the cpu backend.
 //
 // Equal: max |gpu - cpu| <= 1e-12 · max(1, max |cpu|) per tensor (CUDA's

@@ -86,8 +86,8 @@ TEST_CASE("GRUCell: a hand-worked step") {
   // I = H = 1, weights w_ih = (a_r, a_z, a_n), w_hh = (c_r, c_z, c_n), no bias:
   //   r = σ(a_r x + c_r h), z = σ(a_z x + c_z h), n = tanh(a_n x + r c_n h), h' = (1-z) n + z h
   GRUCell cell(1, 1, {.bias = false, .dtype = DType::f64});
-  tg::kernels::copy_into(tg::tensor({0.5, -1.0, 2.0}, {3, 1}, {.dtype = tg::DType::f64}), cell.weight_ih);
-  tg::kernels::copy_into(tg::tensor({1.5, 0.25, -0.75}, {3, 1}, {.dtype = tg::DType::f64}), cell.weight_hh);
+  tg::compute::copy_into(tg::tensor({0.5, -1.0, 2.0}, {3, 1}, {.dtype = tg::DType::f64}), cell.weight_ih);
+  tg::compute::copy_into(tg::tensor({1.5, 0.25, -0.75}, {3, 1}, {.dtype = tg::DType::f64}), cell.weight_hh);
   const double x = 0.8, h = -0.6;
   auto sig = [](double v) { return 1 / (1 + std::exp(-v)); };
   const double r = sig(0.5 * x + 1.5 * h), z = sig(-1.0 * x + 0.25 * h);

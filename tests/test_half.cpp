@@ -1,4 +1,4 @@
-// core/half.h: float16 and bfloat16 storage. Every one of the 65,536 bit
+// core/types/half.h: float16 and bfloat16 storage. Every one of the 65,536 bit
 // patterns of each converts to float32 and back unchanged (NaNs stay NaNs of
 // their sign); float32 → 16 bits equals an independent reference (the nearest
 // representable value found by comparing distances in double, ties to the
@@ -14,7 +14,7 @@
 #include <random>
 #include <vector>
 
-#include "core/half.h"
+#include "core/types/half.h"
 
 namespace {
 

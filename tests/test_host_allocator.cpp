@@ -6,8 +6,8 @@
 #include <random>
 #include <vector>
 
-#include "core/host_allocator.h"
-#include "core/creation.h"
+#include "core/services/host_allocator.h"
+#include "core/tensor/creation.h"
 
 using tg::host_memory_stats;
 using tg::host_size_class;

@@ -18,15 +18,15 @@
 #include <tuple>
 #include <vector>
 
-#include "core/primitives.h"
-#include "core/backend.h"
+#include "core/dispatch/primitives.h"
+#include "core/dispatch/backend.h"
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/cpu_gemm.h"
 #include "backends/cpu/cpu_math.h"
 #include "backends/cpu/packed_operand_cache.h"
-#include "core/error.h"
-#include "core/kernel_table.h"
-#include "core/matmul_precision.h"
+#include "core/services/error.h"
+#include "core/dispatch/kernel_table.h"
+#include "core/dispatch/matmul_precision.h"
 #include "kernels/adam/adam.h"
 #include "kernels/dropout/dropout_mask.h"
 #include "kernels/nll/nll.h"
@@ -1256,7 +1256,7 @@ TEST_CASE("adam_update: cpu equals the reference bit for bit, with and without a
 
 // SplitMix64 (Steele, Lea and Flood 2014) as a sequential generator: the
 // stream random_bits must reproduce by random access, written out here
-// independently of core/random_bits.h.
+// independently of core/dispatch/random_bits.h.
 static std::vector<uint64_t> splitmix64_stream(uint64_t seed, int64_t n) {
   std::vector<uint64_t> out;
   for (int64_t i = 0; i < n; ++i) {
@@ -1334,7 +1334,7 @@ TEST_CASE("adam_update: argument errors name the operand") {
 }
 
 // ---------------------------------------------------------------------------
-// the kernel table (core/kernel_table.h): a toy family registered here
+// the kernel table (core/dispatch/kernel_table.h): a toy family registered here
 
 namespace {
 // out[i] = 2 x[i]; each body also says who ran it.

@@ -92,8 +92,8 @@ TEST_CASE("LSTMCell: a hand-worked step") {
   //   i = σ(a_i x + u_i h), f = σ(a_f x + u_f h), g = tanh(a_g x + u_g h), o = σ(a_o x + u_o h)
   //   c' = f c + i g,  h' = o tanh(c')
   LSTMCell cell(1, 1, {.bias = false, .dtype = DType::f64});
-  tg::kernels::copy_into(tg::tensor({0.5, -1.0, 2.0, 0.3}, {4, 1}, {.dtype = tg::DType::f64}), cell.weight_ih);
-  tg::kernels::copy_into(tg::tensor({1.5, 0.25, -0.75, -0.4}, {4, 1}, {.dtype = tg::DType::f64}), cell.weight_hh);
+  tg::compute::copy_into(tg::tensor({0.5, -1.0, 2.0, 0.3}, {4, 1}, {.dtype = tg::DType::f64}), cell.weight_ih);
+  tg::compute::copy_into(tg::tensor({1.5, 0.25, -0.75, -0.4}, {4, 1}, {.dtype = tg::DType::f64}), cell.weight_hh);
   const double x = 0.8, h = -0.6, c = 0.9;
   auto sig = [](double v) { return 1 / (1 + std::exp(-v)); };
   const double i = sig(0.5 * x + 1.5 * h), f = sig(-1.0 * x + 0.25 * h);

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "core/cuda.h"
+#include "core/dispatch/cuda.h"
 #include "tapegrad.h"
 #include "test_support.h"
 
@@ -668,8 +668,8 @@ TEST_CASE("buffers: registered, saved and loaded, moved by to(); never trained")
   CHECK_FALSE(model.running_mean.requires_grad());
 
   // Saved and loaded with the parameters.
-  kernels::fill(model.running_mean, 0.5);
-  kernels::fill(model.seen, 7);
+  compute::fill(model.running_mean, 0.5);
+  compute::fill(model.seen, 7);
   const std::string path = (std::filesystem::temp_directory_path() / fmt::format("tg_buffers_{}.safetensors", getpid())).string();
   nn::save(model, path);
   Normalizer other;

@@ -583,25 +583,25 @@ namespace {
 // (kernels/adam/adam_update.h), each rounding in the element type.
 void composed_adam_step(const Tensor& p, const Tensor& grad, const Tensor& m, const Tensor& v, const Tensor& v_max,
                         int64_t t, const AdamOptions& o, bool decoupled) {
-  using kernels::binary;
-  using kernels::unary;
-  auto scale_ = [](const Tensor& x, double s) { kernels::copy_into(unary(UnaryOp::mul_scalar, x, s), x); };
+  using compute::binary;
+  using compute::unary;
+  auto scale_ = [](const Tensor& x, double s) { compute::copy_into(unary(UnaryOp::mul_scalar, x, s), x); };
   Tensor g = grad;
   if (o.weight_decay != 0 && decoupled) scale_(p, 1 - o.lr * o.weight_decay);
   if (o.weight_decay != 0 && !decoupled) g = binary(BinaryOp::add, g, unary(UnaryOp::mul_scalar, p, o.weight_decay));
   scale_(m, o.beta1);
-  kernels::add_into(m, unary(UnaryOp::mul_scalar, g, 1 - o.beta1));
+  compute::add_into(m, unary(UnaryOp::mul_scalar, g, 1 - o.beta1));
   scale_(v, o.beta2);
-  kernels::add_into(v, unary(UnaryOp::mul_scalar, binary(BinaryOp::mul, g, g), 1 - o.beta2));
+  compute::add_into(v, unary(UnaryOp::mul_scalar, binary(BinaryOp::mul, g, g), 1 - o.beta2));
   Tensor second = v;
   if (o.amsgrad) {
-    kernels::copy_into(binary(BinaryOp::maximum, v_max, v), v_max);
+    compute::copy_into(binary(BinaryOp::maximum, v_max, v), v_max);
     second = v_max;
   }
   const double bc1 = 1 - std::pow(o.beta1, double(t)), bc2 = 1 - std::pow(o.beta2, double(t));
   const Tensor root = binary(BinaryOp::div, unary(UnaryOp::sqrt, second), scalar(std::sqrt(bc2), {p.dtype()}));
   const Tensor denom = unary(UnaryOp::add_scalar, root, o.eps);
-  kernels::add_into(p, unary(UnaryOp::mul_scalar, binary(BinaryOp::div, m, denom), -(o.lr / bc1)));
+  compute::add_into(p, unary(UnaryOp::mul_scalar, binary(BinaryOp::div, m, denom), -(o.lr / bc1)));
 }
 }  // namespace
 

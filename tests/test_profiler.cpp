@@ -137,7 +137,7 @@ TEST_CASE("ops inside a backward function are charged to that backward") {
   TapeScope use(tape);
   const Tensor x = randn({4}).requires_grad_();
   Profiler profiler;
-  Tensor y = kernels::unary(UnaryOp::neg, x);  // a user's op: y = -x, dx += -dy, computed with ops
+  Tensor y = compute::unary(UnaryOp::neg, x);  // a user's op: y = -x, dx += -dy, computed with ops
   record("user_neg", {&x}, y, [x](const Tensor& dy) {
     const ProfileScope profile("user_neg_inner");  // an op called from a backward function
     accumulate_grad(x, neg(dy));

@@ -232,10 +232,10 @@ TEST_CASE_TEMPLATE(
   // The same sequence and states as sequence 1 of a batch padded to T = 5 with
   // garbage.
   Tensor batch = tg::randn({5, 3, 2}, {DType::f64}, gen);
-  tg::kernels::copy_into(tg::select(seq, 1, 0), tg::select(tg::slice(batch, 0, 0, 2), 1, 1));
+  tg::compute::copy_into(tg::select(seq, 1, 0), tg::select(tg::slice(batch, 0, 0, 2), 1, 1));
   const Tensors initial = random_states<Case>({4, 3, 3}, gen);
   for (size_t s = 0; s < initial.size(); ++s)
-    tg::kernels::copy_into(tg::select(initial_alone[s], 1, 0), tg::select(initial[s], 1, 1));
+    tg::compute::copy_into(tg::select(initial_alone[s], 1, 0), tg::select(initial[s], 1, 1));
   const std::vector<int64_t> lengths = {5, 2, 4};
   fill_padding(batch, lengths, 1e3);
   batch.requires_grad_();
@@ -295,7 +295,7 @@ TEST_CASE_TEMPLATE("recurrent network: a single unidirectional layer equals the 
                           {w.weight_hh, cell.weight_hh},
                           {w.bias_ih, cell.bias_ih},
                           {w.bias_hh, cell.bias_hh}})
-    tg::kernels::copy_into(from, to);
+    tg::compute::copy_into(from, to);
   const Tensor x = tg::randn({3, 2, 3}, {DType::f64}, gen);
   const Tensors initial = random_states<Case>({1, 2, 4}, gen);
   const std::vector<int64_t> lengths = {3, 2};
@@ -325,8 +325,8 @@ TEST_CASE_TEMPLATE("recurrent network: bias = false equals zero biases", Case, G
   typename Case::Network a(2, 3, with_bias, DType::f64, gen), b(2, 3, without, DType::f64, gen);
   for (int layer = 0; layer < 2; ++layer)
     for (int d = 0; d < 2; ++d) {
-      tg::kernels::copy_into(b.weights(layer, d).weight_ih, a.weights(layer, d).weight_ih);
-      tg::kernels::copy_into(b.weights(layer, d).weight_hh, a.weights(layer, d).weight_hh);
+      tg::compute::copy_into(b.weights(layer, d).weight_ih, a.weights(layer, d).weight_ih);
+      tg::compute::copy_into(b.weights(layer, d).weight_hh, a.weights(layer, d).weight_hh);
       tg::nn::init::zeros_(a.weights(layer, d).bias_ih);
       tg::nn::init::zeros_(a.weights(layer, d).bias_hh);
     }

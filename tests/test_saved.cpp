@@ -250,7 +250,7 @@ TEST_CASE("a saved value changed in place makes backward fail, naming the op and
     // The issue's case: without the check w.grad() would be 4, not 2.
     const Tensor w = scalar(1.0, {.dtype = DType::f64, .requires_grad = true});
     const Tensor loss = sum(w * w);
-    kernels::add_into(w, scalar(1.0, {.dtype = DType::f64}));
+    compute::add_into(w, scalar(1.0, {.dtype = DType::f64}));
     const std::string error = backward_error(loss);
     CHECK(contains(error, "mul backward: the saved value a () float64 (leaf) was changed in place"));
     CHECK_FALSE(w.grad().defined());
@@ -259,14 +259,14 @@ TEST_CASE("a saved value changed in place makes backward fail, naming the op and
     const Tensor x = randn({3, 4}, {.requires_grad = true});
     const Tensor y = tanh(x);
     const Tensor loss = sum(y);
-    kernels::fill(y, 0.5);
+    compute::fill(y, 0.5);
     CHECK(contains(backward_error(loss), "tanh backward: the saved value y (3, 4) float32 was changed in place"));
   }
   SUBCASE("a view of a saved tensor") {
     const Tensor x = randn({3, 4});  // saved by the product, needs no gradient itself
     const Tensor w = randn({4, 2}, {.requires_grad = true});
     const Tensor loss = sum(matmul(x, w));
-    kernels::fill(slice(x, 0, 1, 2), 7.0);  // one row, through a view sharing x's memory
+    compute::fill(slice(x, 0, 1, 2), 7.0);  // one row, through a view sharing x's memory
     CHECK(contains(backward_error(loss), "matmul backward: the saved value a (3, 4) float32 was changed in place"));
   }
   SUBCASE("an optimizer step between the forward and backward") {
@@ -324,13 +324,13 @@ TEST_CASE("an in-place change to a value no node saved still back-propagates") {
   const Tensor x = ones({2, 3});
   const Tensor w = ones({2, 3}, {.requires_grad = true});
   const Tensor loss = sum(x + w);  // add saves nothing
-  kernels::add_into(x, ones({2, 3}));
+  compute::add_into(x, ones({2, 3}));
   loss.backward();
   CHECK(w.grad().to_vector<float>() == std::vector<float>(6, 1.0f));
   // And a change after backward is the user's business: nothing is saved any more.
   const Tensor y = tanh(w);
   const Tensor l2 = sum(y);
   l2.backward();
-  kernels::fill(y, 0.0);
+  compute::fill(y, 0.0);
   CHECK(w.grad().defined());
 }

@@ -219,7 +219,7 @@ inline int load_parameters(const tg::nn::Module& module, const Fixture& fixture)
     const auto& p = p_;
     const FixtureTensor& t = entry(fixture, name);
     REQUIRE_MESSAGE(p.shape() == t.shape, name << ": module " << p.shape().str() << ", fixture " << t.shape.str());
-    tg::kernels::copy_into(tg::from_vector(t.values, t.shape, {tg::DType::f64}), p);
+    tg::compute::copy_into(tg::from_vector(t.values, t.shape, {tg::DType::f64}), p);
     ++loaded;
   }
   return loaded;
@@ -258,7 +258,7 @@ inline void check_same(const tg::Tensor& a, const tg::Tensor& b, double tol = 0)
 inline void fill_padding(const tg::Tensor& x, const std::vector<int64_t>& lengths, double value) {
   for (size_t b = 0; b < lengths.size(); ++b)
     for (int64_t t = lengths[b]; t < x.size(0); ++t)
-      tg::kernels::fill(tg::select(tg::select(x, 0, t), 0, static_cast<int64_t>(b)), value);
+      tg::compute::fill(tg::select(tg::select(x, 0, t), 0, static_cast<int64_t>(b)), value);
 }
 
 inline tg::nn::RecurrentOptions two_layer_bidirectional() {

@@ -163,7 +163,7 @@ TEST_CASE("small things a PyTorch user met: a 16-bit layer and PyTorch's cross-e
                                          "pass transpose(logits, 1, 2)"),
                        tg::Error);
   CHECK(tg::cross_entropy(tg::transpose(logits, 1, 2), target).defined());
-  tg::set_num_threads(tg::num_threads());  // found through tapegrad.h (core/threads.h)
+  tg::set_num_threads(tg::num_threads());  // found through tapegrad.h (core/services/threads.h)
 }
 
 TEST_CASE("ModuleListOf<Layer> hands its layers back typed, under the same names as ModuleList") {

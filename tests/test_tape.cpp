@@ -184,9 +184,9 @@ TEST_CASE("gradcheck catches a wrong gradient") {
   // A deliberately wrong op: forward x², backward claims 3x.
   auto wrong_square = [](const std::vector<Tensor>& in) {
     const Tensor& x = in[0];
-    Tensor y = kernels::binary(BinaryOp::mul, x, x);
+    Tensor y = compute::binary(BinaryOp::mul, x, x);
     record("wrong_square", {&x}, y, [x](const Tensor& dy) {
-      accumulate_grad(x, kernels::binary(BinaryOp::mul, dy, kernels::unary(UnaryOp::mul_scalar, x, 3.0)));
+      accumulate_grad(x, compute::binary(BinaryOp::mul, dy, compute::unary(UnaryOp::mul_scalar, x, 3.0)));
     });
     return y;
   };
@@ -394,7 +394,7 @@ TEST_CASE("graphs nobody can reach any more are collected while recording") {
 
 namespace {
 // y = x / (1 + |x|);  dx += dy / (1 + |x|)²  -- written as a user would, with
-// raw loops over contiguous data (core/dispatch.h).
+// raw loops over contiguous data (core/types/visit_dtype.h).
 Tensor softsign(const Tensor& x) {
   const Tensor xc = x.contiguous();
   Tensor y = Tensor::empty(x.shape(), {.dtype = x.dtype()});

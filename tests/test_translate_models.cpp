@@ -930,7 +930,7 @@ TEST_CASE("tied embeddings: logits = (W_o x + b_o) E_tgtᵀ + b_v, gradients rea
   const Batch batch = batch_of(examples);
   auto& bahdanau = dynamic_cast<BahdanauModel&>(*model);
   tg::Generator gen(5);
-  tg::kernels::copy_into(tg::randn({8}, {DType::f64}, gen), p.at("decoder.out_bias"));
+  tg::compute::copy_into(tg::randn({8}, {DType::f64}, gen), p.at("decoder.out_bias"));
   const Tensor features = tg::randn({5, 15}, {DType::f64}, gen);
   const Tensor by_hand = tg::matmul(bahdanau.decoder.out(features), tg::transpose(p.at("decoder.embed.weight"), 0, 1)) +
                          p.at("decoder.out_bias");

@@ -7,7 +7,7 @@
 #include <map>
 #include <optional>
 
-#include "core/error.h"
+#include "core/services/error.h"
 #include "io/safetensors.h"
 #include "train/finite.h"
 

@@ -24,7 +24,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/generator.h"
+#include "core/services/generator.h"
 
 #include "nn/checkpoint.h"
 #include "nn/module.h"

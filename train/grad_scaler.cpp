@@ -2,9 +2,9 @@
 
 #include <cmath>
 
-#include "core/error.h"
-#include "core/kernels.h"
-#include "core/tape.h"
+#include "core/services/error.h"
+#include "core/tensor/compute.h"
+#include "core/autograd/tape.h"
 #include "ops/mul.h"
 #include "optim/update_kernels.h"
 
@@ -15,7 +15,7 @@ namespace {
 Tensor largest_magnitude(const Tensor& g) {
   const Tensor flat = contiguous_values(g);
   const Tensor row = make_view(flat, Shape{flat.numel()}, Strides{1}, flat.offset());
-  return kernels::reduce(ReduceOp::max, kernels::unary(UnaryOp::abs, row), 0).to(DType::f64);
+  return compute::reduce(ReduceOp::max, compute::unary(UnaryOp::abs, row), 0).to(DType::f64);
 }
 }  // namespace
 
@@ -46,7 +46,7 @@ void GradScaler::unscale(optim::Optimizer& optimizer) {
     const Tensor g = p.grad();
     if (!g.defined() || g.numel() == 0) continue;
     const Tensor m = largest_magnitude(g);
-    largest = largest.defined() ? kernels::binary(BinaryOp::maximum, largest, m.to(largest.device())) : m;
+    largest = largest.defined() ? compute::binary(BinaryOp::maximum, largest, m.to(largest.device())) : m;
     optim::scale_(g, 1.0 / scale_);
   }
   found_non_finite_ = largest.defined() && !std::isfinite(largest.item());

@@ -17,7 +17,7 @@
 #include <map>
 #include <string>
 
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 #include "optim/optimizer.h"
 
 namespace tg::train {

@@ -7,9 +7,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "core/error.h"
-#include "core/generator.h"
-#include "core/grad_mode.h"
+#include "core/services/error.h"
+#include "core/services/generator.h"
+#include "core/autograd/grad_mode.h"
 #include "io/safetensors.h"
 #include "io/text_file.h"
 #include "train/checkpoint.h"

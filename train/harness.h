@@ -35,7 +35,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/tape.h"
+#include "core/autograd/tape.h"
 #include "nn/checkpoint.h"
 #include "nn/module.h"
 #include "optim/lr_schedule.h"

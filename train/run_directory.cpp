@@ -11,7 +11,7 @@
 #include <filesystem>
 #include <string_view>
 
-#include "core/error.h"
+#include "core/services/error.h"
 
 namespace tg::train {
 

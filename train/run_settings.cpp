@@ -6,7 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 
-#include "core/error.h"
+#include "core/services/error.h"
 
 namespace tg::train {
 

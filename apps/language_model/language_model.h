@@ -40,7 +40,7 @@ struct LanguageModelOptions {
   int64_t log_every = 100;  // a progress line every N updates
   Device device = Device::cpu();  // where the model and its batches live
   // Matrix products on inputs rounded to fp32 (none), tf32, bf16 or fp16
-  // (core/matmul_precision.h), during training and validation; fp16 adds
+  // (core/dispatch/matmul_precision.h), during training and validation; fp16 adds
   // dynamic loss scaling (train/grad_scaler.h).
   std::string precision = "fp32";
   std::function<void(const std::string&)> log;  // progress lines; none when empty

@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <utility>
 
-#include "core/generator.h"
-#include "core/tensor.h"
+#include "core/services/generator.h"
+#include "core/tensor/tensor.h"
 #include "nn/dropout.h"
 #include "nn/embedding.h"
 #include "nn/gru.h"

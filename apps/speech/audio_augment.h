@@ -24,7 +24,7 @@
 #include <cstdint>
 #include <string>
 
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 #include "data/audio/audio_file.h"
 
 namespace tg::speech {

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "core/error.h"
+#include "core/services/error.h"
 #include "apps/speech/speech_data.h"
 
 namespace tg::speech {

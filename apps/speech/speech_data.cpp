@@ -9,8 +9,8 @@
 
 #include "data/audio/audio_file.h"
 #include "data/audio/resample.h"
-#include "core/creation.h"
-#include "core/error.h"
+#include "core/tensor/creation.h"
+#include "core/services/error.h"
 #include "ops/reshape.h"
 #include "ops/transpose.h"
 #include "apps/speech/speech_model.h"  // Recognizer::frames_after

@@ -8,7 +8,7 @@
 
 #include "data/audio/audio_file.h"
 #include "data/audio/features.h"
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 
 namespace tg::speech {
 

@@ -1,6 +1,6 @@
 #include "apps/speech/speech_eval.h"
 
-#include "core/grad_mode.h"
+#include "core/autograd/grad_mode.h"
 #include "ops/select.h"
 #include "ops/transpose.h"
 

@@ -3,8 +3,8 @@
 #include <cstdio>
 #include <map>
 
-#include "core/creation.h"
-#include "core/error.h"
+#include "core/tensor/creation.h"
+#include "core/services/error.h"
 #include "io/safetensors.h"
 #include "nn/checkpoint.h"
 #include "ops/relu.h"

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "core/generator.h"
+#include "core/services/generator.h"
 #include "nn/conv1d.h"
 #include "nn/dropout.h"
 #include "nn/gru.h"

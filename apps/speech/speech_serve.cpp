@@ -10,9 +10,9 @@
 #include <filesystem>
 #include <numeric>
 
-#include "core/error.h"
-#include "core/grad_mode.h"
-#include "core/host_allocator.h"
+#include "core/services/error.h"
+#include "core/autograd/grad_mode.h"
+#include "core/services/host_allocator.h"
 #include "serve/stop_signals.h"
 #include "apps/speech/speech_data.h"
 #include "apps/speech/speech_decode.h"

@@ -16,7 +16,7 @@
 #include <cstdint>
 #include <string>
 
-#include "core/device.h"
+#include "core/types/device.h"
 #include "serve/batch_queue.h"
 #include "serve/http_server.h"
 

@@ -6,9 +6,9 @@
 #include <memory>
 #include <tuple>
 
-#include "core/generator.h"
-#include "core/grad_mode.h"
-#include "core/threads.h"
+#include "core/services/generator.h"
+#include "core/autograd/grad_mode.h"
+#include "core/services/threads.h"
 #include "nn/checkpoint.h"
 #include "ops/ctc_loss.h"
 #include "optim/adam.h"

@@ -13,7 +13,7 @@
 #include <functional>
 #include <string>
 
-#include "core/device.h"
+#include "core/types/device.h"
 #include "apps/speech/audio_augment.h"
 #include "apps/speech/speech_data.h"
 #include "apps/speech/speech_model.h"

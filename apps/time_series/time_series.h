@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "core/device.h"
+#include "core/types/device.h"
 
 namespace tg::time_series {
 

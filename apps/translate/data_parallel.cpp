@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "core/generator.h"
+#include "core/services/generator.h"
 #include "distributed/shard.h"
 #include "apps/translate/evaluate.h"
 #include "ops/div.h"

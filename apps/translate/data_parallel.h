@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 #include "data/text/batching.h"
 #include "distributed/agreement.h"
 #include "apps/translate/models/seq2seq.h"

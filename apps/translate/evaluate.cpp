@@ -4,8 +4,8 @@
 #include <cmath>
 #include <filesystem>
 
-#include "core/error.h"
-#include "core/tape.h"
+#include "core/services/error.h"
+#include "core/autograd/tape.h"
 #include "data/text/corpus.h"
 #include "data/text/tokenizer.h"
 #include "ops/cross_entropy.h"

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 #include "data/text/batching.h"
 #include "data/text/bleu.h"
 #include "data/text/vocab.h"

@@ -5,8 +5,8 @@
 #include <utility>
 
 #include "apps/translate/models/ensemble.h"
-#include "core/error.h"
-#include "core/grad_mode.h"
+#include "core/services/error.h"
+#include "core/autograd/grad_mode.h"
 #include "nn/checkpoint.h"
 #include "ops/int8_linear.h"
 

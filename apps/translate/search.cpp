@@ -4,9 +4,9 @@
 #include <cmath>
 #include <numeric>
 
-#include "core/creation.h"
-#include "core/error.h"
-#include "core/tape.h"
+#include "core/tensor/creation.h"
+#include "core/services/error.h"
+#include "core/autograd/tape.h"
 #include "data/text/vocab.h"
 #include "apps/translate/models/model_parts.h"
 #include "apps/translate/shortlist.h"

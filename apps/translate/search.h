@@ -19,7 +19,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 #include "apps/translate/models/seq2seq.h"
 
 namespace tg::translate {

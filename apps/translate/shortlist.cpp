@@ -7,7 +7,7 @@
 #include <sstream>
 #include <unordered_map>
 
-#include "core/error.h"
+#include "core/services/error.h"
 #include "data/text/corpus.h"
 #include "data/text/multi30k_dir.h"
 #include "distributed/agreement.h"

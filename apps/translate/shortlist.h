@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 #include "data/text/batching.h"
 #include "data/text/vocab.h"
 #include "apps/translate/translation_checkpoint.h"

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 #include <sys/resource.h>
 
-#include "core/storage.h"
+#include "core/tensor/storage.h"
 
 namespace tg::translate {
 

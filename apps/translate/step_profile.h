@@ -9,7 +9,7 @@
 #include <vector>
 #include <string>
 
-#include "core/profiler.h"
+#include "core/services/profiler.h"
 
 namespace tg::translate {
 

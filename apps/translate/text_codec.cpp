@@ -1,6 +1,6 @@
 #include "apps/translate/text_codec.h"
 
-#include "core/error.h"
+#include "core/services/error.h"
 #include "data/text/tokenizer.h"
 
 namespace tg::translate {

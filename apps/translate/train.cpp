@@ -9,10 +9,10 @@
 #include <optional>
 #include <sstream>
 
-#include "core/error.h"
-#include "core/generator.h"
-#include "core/matmul_precision.h"
-#include "core/creation.h"
+#include "core/services/error.h"
+#include "core/services/generator.h"
+#include "core/dispatch/matmul_precision.h"
+#include "core/tensor/creation.h"
 #include "ops/reshape.h"
 #include "ops/stack.h"
 #include "apps/translate/data_parallel.h"

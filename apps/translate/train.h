@@ -28,7 +28,7 @@
 #include <string>
 #include <vector>
 
-#include "core/profiler.h"
+#include "core/services/profiler.h"
 #include "apps/translate/models/seq2seq.h"
 #include "data/text/subword.h"
 #include "plot/svg.h"  // plot::EpochMetrics, a row of metrics.csv

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "core/creation.h"
-#include "core/error.h"
+#include "core/tensor/creation.h"
+#include "core/services/error.h"
 #include "data/text/corpus.h"
 #include "data/text/tokenizer.h"
 #include "data/text/utf8.h"

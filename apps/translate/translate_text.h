@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 #include "apps/translate/search.h"
 #include "apps/translate/translation_checkpoint.h"
 

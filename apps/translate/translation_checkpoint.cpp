@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "core/error.h"
-#include "core/matmul_precision.h"
+#include "core/services/error.h"
+#include "core/dispatch/matmul_precision.h"
 #include "io/safetensors.h"
 #include "apps/translate/int8_checkpoint.h"
 #include "apps/translate/models/ensemble.h"

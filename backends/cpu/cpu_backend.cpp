@@ -11,11 +11,11 @@
 #include "backends/cpu/cpu_gemm.h"
 #include "backends/cpu/cpu_loops.h"
 #include "backends/cpu/cpu_math.h"
-#include "core/backend_registry.h"
-#include "core/dispatch.h"
-#include "core/error.h"
-#include "core/primitives.h"
-#include "core/matmul_precision.h"
+#include "core/dispatch/backend_registry.h"
+#include "core/types/visit_dtype.h"
+#include "core/services/error.h"
+#include "core/dispatch/primitives.h"
+#include "core/dispatch/matmul_precision.h"
 
 namespace tg {
 
@@ -38,7 +38,7 @@ int64_t index_at(const View& index, int64_t i) { return index.as<const int64_t>(
 // ---------------------------------------------------------------------------
 // elementwise
 
-// One loop per kernel; the function itself comes from core/elementwise.h,
+// One loop per kernel; the function itself comes from core/dispatch/elementwise.h,
 // evaluated with CpuMath (backends/cpu/cpu_math.h). visit_unary / visit_binary pick
 // the functor once per call, so each loop is specialised and vectorises.
 
@@ -358,7 +358,7 @@ void softmax_backward_row(const T* y, const T* dy, T* dx, int64_t cols, bool log
 
 
 // ---------------------------------------------------------------------------
-// the primitives' bodies (core/primitives.h), registered as the cpu backend's below; arguments are checked
+// the primitives' bodies (core/dispatch/primitives.h), registered as the cpu backend's below; arguments are checked
 // before a body runs
 
 void fill_cpu(Backend&, const FillArgs& args) {
@@ -552,7 +552,7 @@ Backend& cpu_backend() {
 }
 
 namespace {
-// Ranked above reference: the default host backend (core/backend_registry.h).
+// Ranked above reference: the default host backend (core/dispatch/backend_registry.h).
 const RegisterHostBackend registered("cpu", 100, &cpu_backend);
 }  // namespace
 

@@ -5,7 +5,7 @@
 // AVX-512 kernel or OpenBLAS (cpu_gemm.h); the fused families' cpu bodies are
 // in kernels/<family>/. Its results match the reference bodies' up to
 // floating-point rounding.
-#include "core/backend.h"
+#include "core/dispatch/backend.h"
 
 namespace tg {
 

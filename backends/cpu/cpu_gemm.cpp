@@ -14,8 +14,8 @@
 #include "backends/cpu/cpu_loops.h"
 #include "backends/cpu/packed_operand_cache.h"
 #include "backends/cpu/thread_pool.h"
-#include "core/error.h"
-#include "core/half.h"
+#include "core/services/error.h"
+#include "core/types/half.h"
 
 namespace tg::cpu {
 

@@ -23,7 +23,7 @@
 #include <tuple>
 #include <utility>
 
-#include "core/backend.h"
+#include "core/dispatch/backend.h"
 
 #include "backends/cpu/thread_pool.h"
 

@@ -89,7 +89,7 @@ inline double sigmoid_any(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 inline float sigmoid_any(float x) { return sigmoid_f32(x); }
 
 // The math policy the cpu backend evaluates the elementwise functors with
-// (core/elementwise.h): the vectorisable exp, tanh and sigmoid above, the
+// (core/dispatch/elementwise.h): the vectorisable exp, tanh and sigmoid above, the
 // standard library for the rest.
 struct CpuMath {
   template <class T> static T exp(T x) { return exp_any(x); }

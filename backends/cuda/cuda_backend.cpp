@@ -1,17 +1,17 @@
 // The CUDA backend: one GPU's memory and copies, and its bodies of the
-// primitives (core/primitives.h), registered when the module loads. A body
+// primitives (core/dispatch/primitives.h), registered when the module loads. A body
 // queues its work on the device's stream and returns; only copies to the host
 // wait. Matrix products go to cuBLAS; everything else to
 // backends/cuda/cuda_kernels.cu.
 #include <climits>
 #include <cstdint>
 
-#include "core/backend.h"
+#include "core/dispatch/backend.h"
 #include "backends/cuda/cuda_device.h"
 #include "backends/cuda/cuda_launch.h"
-#include "core/error.h"
-#include "core/primitives.h"
-#include "core/matmul_precision.h"
+#include "core/services/error.h"
+#include "core/dispatch/primitives.h"
+#include "core/dispatch/matmul_precision.h"
 
 namespace tg {
 
@@ -99,7 +99,7 @@ class CudaBackend final : public Backend {
 CudaBackend& cuda(Backend& backend) { return static_cast<CudaBackend&>(backend); }
 
 // ---------------------------------------------------------------------------
-// the primitives' bodies (core/primitives.h), registered as the cuda backend's below; arguments are checked
+// the primitives' bodies (core/dispatch/primitives.h), registered as the cuda backend's below; arguments are checked
 // before a body runs. Each queues its work on the device's stream and returns.
 
 void fill_cuda(Backend& backend, const FillArgs& a) {
@@ -194,7 +194,7 @@ cudaDataType_t blas_type(DType t) {
   }
 }
 
-// Tensor cores round float32 inputs to the format core/matmul_precision.h names.
+// Tensor cores round float32 inputs to the format core/dispatch/matmul_precision.h names.
 cublasComputeType_t float32_compute(MatmulPrecision p) {
   switch (p) {
     case MatmulPrecision::fp32: return CUBLAS_COMPUTE_32F;

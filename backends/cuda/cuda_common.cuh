@@ -1,7 +1,7 @@
 #pragma once
 // Device code shared by the CUDA backend's kernels (backends/cuda/cuda_kernels.cu)
 // and the fused kernel families' CUDA bodies (kernels/<family>/*_cuda.cu):
-// the GPU's math for core/elementwise.h's functors, dtype dispatch, the
+// the GPU's math for core/dispatch/elementwise.h's functors, dtype dispatch, the
 // strided element engine (map_elements), warp and block reductions, and the
 // device's error report. nvcc only.
 #include <cuda_bf16.h>
@@ -46,7 +46,7 @@ template <typename T>
 constexpr bool is_half_v = std::is_same_v<T, __half> || std::is_same_v<T, __nv_bfloat16>;
 
 // Value conversion between element types; anything non-zero is true. 16-bit
-// floats go through float32, rounding to nearest even (core/dispatch.h's
+// floats go through float32, rounding to nearest even (core/types/visit_dtype.h's
 // convert_element).
 template <typename To, typename From> __device__ To convert(From v) {
   if constexpr (is_half_v<From>)

@@ -11,8 +11,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "core/backend.h"
-#include "core/cuda.h"
+#include "core/dispatch/backend.h"
+#include "core/dispatch/cuda.h"
 #include "backends/cuda/cuda_kernels.h"
 
 namespace tg::cuda_detail {

@@ -4,7 +4,7 @@
 // Elementwise kernels share one strided engine: the operands' dimensions are
 // first merged where every operand is contiguous across them (so most calls
 // become 1-D), then each thread turns a linear index into one offset per
-// operand. The functions themselves come from core/elementwise.h, shared with
+// operand. The functions themselves come from core/dispatch/elementwise.h, shared with
 // the cpu backend.
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>

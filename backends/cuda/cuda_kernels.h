@@ -7,8 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "core/dtype.h"
-#include "core/elementwise.h"
+#include "core/types/dtype.h"
+#include "core/dispatch/elementwise.h"
 
 struct CUstream_st;
 

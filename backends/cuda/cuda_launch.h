@@ -7,7 +7,7 @@
 #include <cstddef>
 
 #include "backends/cuda/cuda_kernels.h"
-#include "core/view.h"
+#include "core/types/view.h"
 
 namespace tg {
 class Backend;

@@ -4,7 +4,7 @@
 #include <memory>
 
 #include "backends/cuda/cuda_device.h"
-#include "core/error.h"
+#include "core/services/error.h"
 
 namespace tg {
 namespace cuda_detail {

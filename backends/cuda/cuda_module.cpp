@@ -1,7 +1,7 @@
-// The CUDA backend as a module (core/device_module.h): what the engine calls
+// The CUDA backend as a module (core/dispatch/device_module.h): what the engine calls
 // once it has loaded libtapegrad-cuda.so.
 #include "backends/cuda/cuda_device.h"
-#include "core/device_module.h"
+#include "core/dispatch/device_module.h"
 
 namespace tg {
 namespace {

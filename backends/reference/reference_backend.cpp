@@ -1,6 +1,6 @@
 #include "backends/reference/reference_backend.h"
 
-#include "core/backend_registry.h"
+#include "core/dispatch/backend_registry.h"
 
 namespace tg {
 

@@ -10,7 +10,7 @@
 #include <memory>
 #include <string>
 
-#include "core/error.h"
+#include "core/services/error.h"
 
 namespace tg::audio {
 

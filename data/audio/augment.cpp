@@ -6,7 +6,7 @@
 #include <numbers>
 #include <vector>
 
-#include "core/error.h"
+#include "core/services/error.h"
 #include "data/audio/fft.h"
 #include "data/audio/resample.h"
 

@@ -5,8 +5,8 @@
 #include <complex>
 #include <numbers>
 
-#include "core/creation.h"
-#include "core/error.h"
+#include "core/tensor/creation.h"
+#include "core/services/error.h"
 #include "data/audio/fft.h"
 
 namespace tg::audio {

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "data/audio/audio_file.h"
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 
 namespace tg::audio {
 

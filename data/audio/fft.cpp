@@ -7,7 +7,7 @@
 #include <mutex>
 #include <utility>
 
-#include "core/error.h"
+#include "core/services/error.h"
 
 namespace tg::audio::detail {
 

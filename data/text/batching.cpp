@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <numeric>
 
-#include "core/creation.h"
-#include "core/error.h"
-#include "core/generator.h"
+#include "core/tensor/creation.h"
+#include "core/services/error.h"
+#include "core/services/generator.h"
 
 namespace tg::text {
 

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <map>
 
-#include "core/error.h"
+#include "core/services/error.h"
 #include "data/text/tokenizer.h"
 #include "data/text/utf8.h"
 #include "data/text/strings.h"

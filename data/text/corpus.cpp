@@ -6,7 +6,7 @@
 #include <cstring>
 #include <memory>
 
-#include "core/error.h"
+#include "core/services/error.h"
 #include "data/text/utf8.h"
 
 namespace tg::text {

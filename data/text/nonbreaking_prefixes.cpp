@@ -2,7 +2,7 @@
 
 #include <sstream>
 
-#include "core/error.h"
+#include "core/services/error.h"
 #include "data/text/utf8.h"
 
 namespace tg::text {

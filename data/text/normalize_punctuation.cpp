@@ -3,7 +3,7 @@
 // as „ or « are literal byte strings, \d and [a-z] are ASCII.
 #include <functional>
 
-#include "core/error.h"
+#include "core/services/error.h"
 #include "data/text/tokenizer.h"
 #include "data/text/strings.h"
 

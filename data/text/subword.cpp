@@ -6,7 +6,7 @@
 #include <array>
 #include <unordered_map>
 
-#include "core/error.h"
+#include "core/services/error.h"
 
 namespace tg::text {
 

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <functional>
 
-#include "core/error.h"
+#include "core/services/error.h"
 #include "data/text/nonbreaking_prefixes.h"
 #include "data/text/utf8.h"
 

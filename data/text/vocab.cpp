@@ -4,7 +4,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "core/error.h"
+#include "core/services/error.h"
 #include "data/text/utf8.h"
 
 namespace tg::text {

@@ -19,7 +19,7 @@
 // [tutorial:backend]
 // A backend is a name and where its memory lives (host memory here). What it
 // computes is registered: every kernel is a table of bodies keyed by backend
-// name (core/kernel_table.h), and this one gives a body for one kernel,
+// name (core/dispatch/kernel_table.h), and this one gives a body for one kernel,
 // matmul, as three plain loops; for every other kernel it runs cpu's body.
 class LoopMatmulBackend : public tg::Backend {
  public:

@@ -6,8 +6,8 @@
 #include <string_view>
 #include <utility>
 
-#include "core/dispatch.h"
-#include "core/kernel_checks.h"
+#include "core/types/visit_dtype.h"
+#include "core/dispatch/kernel_checks.h"
 #include "kernels/adam/adam_update.h"
 
 namespace tg::kernels {

@@ -3,8 +3,8 @@
 // adam_update.h: param, grad, exp_avg, exp_avg_sq and max_exp_avg_sq
 // (Amsgrad; absent, data null, without) share shape and float dtype and are
 // contiguous. The scalars come from the optimizer once per parameter.
-#include "core/kernel_table.h"
-#include "core/view.h"
+#include "core/dispatch/kernel_table.h"
+#include "core/types/view.h"
 
 namespace tg {
 

@@ -4,7 +4,7 @@
 // composed kernels made ten passes and five temporaries.
 #include "backends/cpu/cpu_loops.h"
 #include "backends/cpu/cpu_math.h"
-#include "core/error.h"
+#include "core/services/error.h"
 #include "kernels/adam/adam.h"
 #include "kernels/adam/adam_update.h"
 

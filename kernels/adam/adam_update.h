@@ -19,7 +19,7 @@
 //
 // Nothing here includes a tapegrad or CUDA header, so nvcc compiles it too.
 #include "kernels/adam/adam.h"
-#include "core/elementwise.h"  // TG_HOST_DEVICE
+#include "core/dispatch/elementwise.h"  // TG_HOST_DEVICE
 
 // GCC contracts a·b + c into an FMA across statements once this is inlined
 // (-ffp-contract=fast is its default in C++): a loop calling adam::element is

@@ -7,8 +7,8 @@
 // Backward, given dscore (B, S), recomputes t = tanh(k + q) and accumulates (+=):
 //   dk_bsa += dscore_bs v_a (1 − t_bsa²),  dq_ba += Σ_s dk's term,  dv_a += Σ_bs dscore_bs t_bsa
 // Any of dkeys, dquery, dv may be absent (data null: no gradient wanted).
-#include "core/kernel_table.h"
-#include "core/view.h"
+#include "core/dispatch/kernel_table.h"
+#include "core/types/view.h"
 
 namespace tg::kernels {
 

@@ -6,7 +6,7 @@
 
 #include "backends/cpu/cpu_loops.h"
 #include "backends/cpu/cpu_math.h"
-#include "core/dispatch.h"
+#include "core/types/visit_dtype.h"
 #include "kernels/attention/additive_score.h"
 
 namespace tg::kernels {

@@ -12,8 +12,8 @@
 //   dweight += Σ dy x̂,  dbias += Σ dy                       (sums over B and L)
 // x, y, dy, dx contiguous (B, C, L); the vectors (C); all of x's float dtype.
 // Optional views have data null: weight, bias, running buffers, dx, dweight, dbias.
-#include "core/kernel_table.h"
-#include "core/view.h"
+#include "core/dispatch/kernel_table.h"
+#include "core/types/view.h"
 
 namespace tg::kernels {
 

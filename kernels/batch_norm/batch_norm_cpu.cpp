@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "backends/cpu/cpu_loops.h"
-#include "core/dispatch.h"
+#include "core/types/visit_dtype.h"
 #include "kernels/batch_norm/batch_norm.h"
 
 namespace tg::kernels {

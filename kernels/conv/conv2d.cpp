@@ -4,9 +4,9 @@
 
 #include <string_view>
 
-#include "core/dispatch.h"
-#include "core/error.h"
-#include "core/kernel_checks.h"
+#include "core/types/visit_dtype.h"
+#include "core/services/error.h"
+#include "core/dispatch/kernel_checks.h"
 
 namespace tg::kernels {
 

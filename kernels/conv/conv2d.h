@@ -12,8 +12,8 @@
 //   col2im: dx[b, c, h, w] += Σ of the cols entries that im2col read from (h, w)
 #include <cstdint>
 
-#include "core/kernel_table.h"
-#include "core/view.h"
+#include "core/dispatch/kernel_table.h"
+#include "core/types/view.h"
 
 namespace tg::kernels {
 

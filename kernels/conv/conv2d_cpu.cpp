@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "backends/cpu/cpu_loops.h"
-#include "core/dispatch.h"
+#include "core/types/visit_dtype.h"
 #include "kernels/conv/conv2d.h"
 
 namespace tg::kernels {

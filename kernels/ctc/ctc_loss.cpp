@@ -2,9 +2,9 @@
 // after another through ctc_recursion.h.
 #include "kernels/ctc/ctc_loss.h"
 
-#include "core/dispatch.h"
-#include "core/error.h"
-#include "core/kernel_checks.h"
+#include "core/types/visit_dtype.h"
+#include "core/services/error.h"
+#include "core/dispatch/kernel_checks.h"
 #include "kernels/ctc/ctc_recursion.h"
 
 namespace tg::kernels {

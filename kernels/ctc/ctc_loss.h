@@ -10,8 +10,8 @@
 // (data null): no gradient wanted.
 #include <cstdint>
 
-#include "core/kernel_table.h"
-#include "core/view.h"
+#include "core/dispatch/kernel_table.h"
+#include "core/types/view.h"
 
 namespace tg::kernels {
 

@@ -2,7 +2,7 @@
 // per task, the batch split over the thread pool (each sequence writes only
 // its own loss and gradient column, so any split gives the same result).
 #include "backends/cpu/cpu_loops.h"
-#include "core/dispatch.h"
+#include "core/types/visit_dtype.h"
 #include "kernels/ctc/ctc_loss.h"
 #include "kernels/ctc/ctc_recursion.h"
 

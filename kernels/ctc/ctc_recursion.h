@@ -21,7 +21,7 @@
 #include <limits>
 #include <vector>
 
-#include "core/view.h"
+#include "core/types/view.h"
 
 namespace tg::ctc {
 
@@ -90,7 +90,7 @@ double ctc_sequence(const LogProb& log_probs, int64_t steps, int64_t classes, co
   return loss;
 }
 
-// Sequence b of a batch as Backend::ctc_loss lays it out (core/backend.h):
+// Sequence b of a batch as Backend::ctc_loss lays it out (core/dispatch/backend.h):
 // its loss, and its gradient column (zero past its steps) when grad is set.
 template <typename T>
 void ctc_batch_item(const View& log_probs, const View& targets, const View& input_lengths, const View& target_lengths,

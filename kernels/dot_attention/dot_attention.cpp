@@ -7,10 +7,10 @@
 #include <string_view>
 #include <vector>
 
-#include "core/dispatch.h"
-#include "core/error.h"
-#include "core/kernel_checks.h"
-#include "core/random_bits.h"
+#include "core/types/visit_dtype.h"
+#include "core/services/error.h"
+#include "core/dispatch/kernel_checks.h"
+#include "core/dispatch/random_bits.h"
 
 namespace tg::kernels {
 

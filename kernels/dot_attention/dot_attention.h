@@ -5,7 +5,7 @@
 // float dtype, last axes unit-strided; B counts batch × heads.
 //   s_bij = scale q_bi·k_bj + bias[b or 0, i, j] + key_bias[b / heads, j]   (−∞ above i when causal)
 //   p_bij = exp(s_bij − lse_bi),  lse_bi = log Σ_j exp(s_bij)
-//   out_bi = Σ_j p_bij m_bij v_bj,  m_bij = dropout_scale(key, (b·L + i)·S + j) (core/random_bits.h), 1 without dropout
+//   out_bi = Σ_j p_bij m_bij v_bj,  m_bij = dropout_scale(key, (b·L + i)·S + j) (core/dispatch/random_bits.h), 1 without dropout
 // bias (1 or B, L, S) and key_bias (B / heads, S) are optional additive masks
 // (−∞ = not allowed); a row with every position −∞ gives nan, as softmax does.
 // Backward, given dout (B, L, Dv), out and lse, recomputes p row by row, with
@@ -18,8 +18,8 @@
 // same key equals ops/dropout.h's on the (B, L, S) weights.
 #include <cstdint>
 
-#include "core/kernel_table.h"
-#include "core/view.h"
+#include "core/dispatch/kernel_table.h"
+#include "core/types/view.h"
 
 namespace tg::kernels {
 

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "backends/cpu/cpu_loops.h"
-#include "core/dispatch.h"
-#include "core/random_bits.h"
+#include "core/types/visit_dtype.h"
+#include "core/dispatch/random_bits.h"
 #include "kernels/dot_attention/dot_attention.h"
 
 namespace tg::kernels {

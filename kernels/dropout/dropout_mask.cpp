@@ -1,10 +1,10 @@
 // Dropout's argument check, table and reference body (dropout_mask.h).
 #include "kernels/dropout/dropout_mask.h"
 
-#include "core/dispatch.h"
-#include "core/error.h"
-#include "core/kernel_checks.h"
-#include "core/random_bits.h"
+#include "core/types/visit_dtype.h"
+#include "core/services/error.h"
+#include "core/dispatch/kernel_checks.h"
+#include "core/dispatch/random_bits.h"
 
 namespace tg::kernels {
 

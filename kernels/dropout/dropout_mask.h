@@ -1,11 +1,11 @@
 #pragma once
 // Dropout's factors (ops/dropout.h), out contiguous float: element i is
 // 1 / (1 − p) where random_bits::uniform(key, i) < 1 − p, else 0
-// (core/random_bits.h), the same values on every backend; p in [0, 1).
+// (core/dispatch/random_bits.h), the same values on every backend; p in [0, 1).
 #include <cstdint>
 
-#include "core/kernel_table.h"
-#include "core/view.h"
+#include "core/dispatch/kernel_table.h"
+#include "core/types/view.h"
 
 namespace tg::kernels {
 

@@ -1,8 +1,8 @@
 // The cpu backend's dropout factors (dropout_mask.h): elements split over
 // the thread pool; each is a pure function of (key, i), so any split agrees.
 #include "backends/cpu/cpu_loops.h"
-#include "core/dispatch.h"
-#include "core/random_bits.h"
+#include "core/types/visit_dtype.h"
+#include "core/dispatch/random_bits.h"
 #include "kernels/dropout/dropout_mask.h"
 
 namespace tg::kernels {

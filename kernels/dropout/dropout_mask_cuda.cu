@@ -1,7 +1,7 @@
 // The CUDA backend's dropout factors (dropout_mask.h): one thread per element.
 #include "backends/cuda/cuda_common.cuh"
 #include "backends/cuda/cuda_launch.h"
-#include "core/random_bits.h"
+#include "core/dispatch/random_bits.h"
 #include "kernels/dropout/dropout_mask.h"
 
 namespace tg::kernels {

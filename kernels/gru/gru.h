@@ -7,8 +7,8 @@
 // Backward, given dout (B, H), writes (=, no accumulation):
 //   dh = dout ⊙ z,  a_n = dout (1 − z)(1 − n²),  a_z = dout (h − n) z(1 − z),
 //   a_r = a_n gh_n r(1 − r);   dgi = [a_r | a_z | a_n],  dgh = [a_r | a_z | a_n ⊙ r]
-#include "core/kernel_table.h"
-#include "core/view.h"
+#include "core/dispatch/kernel_table.h"
+#include "core/types/view.h"
 
 namespace tg::kernels {
 

@@ -5,7 +5,7 @@
 // forward values are the ones those ops gave.
 #include "backends/cpu/cpu_loops.h"
 #include "backends/cpu/cpu_math.h"
-#include "core/dtype.h"
+#include "core/types/dtype.h"
 #include "kernels/gru/gru.h"
 
 namespace tg::kernels {

@@ -6,8 +6,8 @@
 #include <cmath>
 #include <vector>
 
-#include "core/error.h"
-#include "core/kernel_checks.h"
+#include "core/services/error.h"
+#include "core/dispatch/kernel_checks.h"
 
 namespace tg::kernels {
 

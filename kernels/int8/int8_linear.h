@@ -14,8 +14,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/kernel_table.h"
-#include "core/view.h"
+#include "core/dispatch/kernel_table.h"
+#include "core/types/view.h"
 
 namespace tg::kernels {
 

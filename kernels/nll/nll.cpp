@@ -1,9 +1,9 @@
 // The NLL kernels' argument checks, tables and reference bodies (nll.h).
 #include "kernels/nll/nll.h"
 
-#include "core/dispatch.h"
-#include "core/error.h"
-#include "core/kernel_checks.h"
+#include "core/types/visit_dtype.h"
+#include "core/services/error.h"
+#include "core/dispatch/kernel_checks.h"
 
 namespace tg::kernels {
 

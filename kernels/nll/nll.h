@@ -9,8 +9,8 @@
 // before writing; the CUDA body reports the first from the device).
 #include <cstdint>
 
-#include "core/kernel_table.h"
-#include "core/view.h"
+#include "core/dispatch/kernel_table.h"
+#include "core/types/view.h"
 
 namespace tg::kernels {
 

@@ -1,7 +1,7 @@
 // The cpu backend's NLL kernels (nll.h): rows split over the thread pool.
 #include "backends/cpu/cpu_loops.h"
-#include "core/dispatch.h"
-#include "core/kernel_checks.h"
+#include "core/types/visit_dtype.h"
+#include "core/dispatch/kernel_checks.h"
 #include "kernels/nll/nll.h"
 
 namespace tg::kernels {

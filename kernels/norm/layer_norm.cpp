@@ -5,9 +5,9 @@
 #include <cmath>
 #include <string_view>
 
-#include "core/dispatch.h"
-#include "core/error.h"
-#include "core/kernel_checks.h"
+#include "core/types/visit_dtype.h"
+#include "core/services/error.h"
+#include "core/dispatch/kernel_checks.h"
 
 namespace tg::kernels {
 

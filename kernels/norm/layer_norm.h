@@ -8,8 +8,8 @@
 //   dx_rd  = rstd_r (g_rd − mean_d(g_r) − x̂_rd mean_d(g_r ⊙ x̂_r))    written
 //   dw_d  += Σ_r dy_rd x̂_rd,  db_d += Σ_r dy_rd                      accumulated, rows in order
 // dx, dweight, dbias may be absent (data null: not wanted).
-#include "core/kernel_table.h"
-#include "core/view.h"
+#include "core/dispatch/kernel_table.h"
+#include "core/types/view.h"
 
 namespace tg::kernels {
 

@@ -6,9 +6,9 @@
 #include <limits>
 #include <string_view>
 
-#include "core/dispatch.h"
-#include "core/error.h"
-#include "core/kernel_checks.h"
+#include "core/types/visit_dtype.h"
+#include "core/services/error.h"
+#include "core/dispatch/kernel_checks.h"
 
 namespace tg::kernels {
 

@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <vector>
 
-#include "core/dispatch.h"
-#include "core/error.h"
-#include "core/kernel_checks.h"
+#include "core/types/visit_dtype.h"
+#include "core/services/error.h"
+#include "core/dispatch/kernel_checks.h"
 #include "kernels/topk/topk_order.h"
 
 namespace tg::kernels {

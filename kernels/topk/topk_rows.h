@@ -3,8 +3,8 @@
 // row r's (j+1)-th entry in topk_order.h's order (largest first, or smallest
 // first; NaN largest; ties: lower column): x (R, n) float, any strides;
 // indices (R, k) int64 contiguous, k <= n.
-#include "core/kernel_table.h"
-#include "core/view.h"
+#include "core/dispatch/kernel_table.h"
+#include "core/types/view.h"
 
 namespace tg::kernels {
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "backends/cpu/cpu_loops.h"
-#include "core/dispatch.h"
+#include "core/types/visit_dtype.h"
 #include "kernels/topk/topk_order.h"
 #include "kernels/topk/topk_rows.h"
 

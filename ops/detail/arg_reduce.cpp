@@ -1,8 +1,8 @@
 #include "ops/detail/arg_reduce.h"
 
-#include "core/error.h"
-#include "core/profiler.h"
-#include "core/kernels.h"
+#include "core/services/error.h"
+#include "core/services/profiler.h"
+#include "core/tensor/compute.h"
 
 namespace tg::detail {
 
@@ -13,9 +13,9 @@ Tensor arg_reduce(const char* op, const Tensor& x, int axis, bool keepdim, bool 
   const int a = normalize_axis(axis, x.ndim(), op);
   if (x.shape()[a] == 0) fail("{}: over axis {} of size 0 (shape {}) has no value", op, a, x.shape().str());
   Tensor values = is_floating(x.dtype()) ? x : x.to(DType::f64);
-  if (negate) values = kernels::unary(UnaryOp::neg, values);
+  if (negate) values = compute::unary(UnaryOp::neg, values);
   Tensor indices;
-  kernels::reduce(ReduceOp::max, values, a, &indices);  // axis kept with size 1
+  compute::reduce(ReduceOp::max, values, a, &indices);  // axis kept with size 1
   if (keepdim) return indices;
   Shape shape = indices.shape(), strides = indices.strides();
   shape.erase(a);

@@ -1,6 +1,6 @@
 #pragma once
 // Shared by argmax and argmin: the index of the first maximum along an axis.
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 
 namespace tg::detail {
 // The first argmax of `x` (negated first when `negate`, for argmin) along

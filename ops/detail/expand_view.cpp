@@ -1,7 +1,7 @@
 #include "ops/detail/expand_view.h"
 
-#include "core/error.h"
-#include "core/tape.h"
+#include "core/services/error.h"
+#include "core/autograd/tape.h"
 
 namespace tg::detail {
 

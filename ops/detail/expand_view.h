@@ -1,6 +1,6 @@
 #pragma once
 // Shared by expand and broadcast_to: the stride-0 view and its backward.
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 
 namespace tg::detail {
 // x viewed with `shape` (size-1 dimensions grown, new leading dimensions,

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <vector>
 
-#include "core/creation.h"
-#include "core/error.h"
+#include "core/tensor/creation.h"
+#include "core/services/error.h"
 
 namespace tg::detail {
 

@@ -4,10 +4,10 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/creation.h"
-#include "core/error.h"
-#include "core/profiler.h"
-#include "core/tape.h"
+#include "core/tensor/creation.h"
+#include "core/services/error.h"
+#include "core/services/profiler.h"
+#include "core/autograd/tape.h"
 #include "ops/broadcast_to.h"
 #include "ops/detail/host_tensor.h"
 

@@ -5,9 +5,9 @@
 // Python's //); `/` on integers is true division and never comes here
 // (ops/div.h). Division by zero is refused. The loops run on the host: a device tensor is
 // copied there and back (int64 tensors are small bookkeeping).
-#include "core/backend.h"
-#include "core/elementwise.h"
-#include "core/tensor.h"
+#include "core/dispatch/backend.h"
+#include "core/dispatch/elementwise.h"
+#include "core/tensor/tensor.h"
 
 namespace tg::detail {
 

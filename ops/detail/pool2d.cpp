@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
-#include "core/error.h"
-#include "core/kernels.h"
-#include "core/tape.h"
+#include "core/services/error.h"
+#include "core/tensor/compute.h"
+#include "core/autograd/tape.h"
 
 namespace tg::detail {
 
@@ -55,8 +55,8 @@ Tensor pool2d_op(const char* name, const Tensor& x, kernels::PoolMode mode, kern
   const int64_t OH = rows.outputs(), OW = cols.outputs();
   const Tensor xc = x.contiguous();
   const Tensor planes = make_view(xc, Shape{N, H, W}, contiguous_strides(Shape{N, H, W}), xc.offset());
-  const Tensor y = kernels::empty_like(xc, Shape{N, OH, OW});
-  const Tensor argmax = mode == kernels::PoolMode::max ? kernels::empty_like(xc, Shape{N, OH, OW}, DType::i64) : Tensor();
+  const Tensor y = compute::empty_like(xc, Shape{N, OH, OW});
+  const Tensor argmax = mode == kernels::PoolMode::max ? compute::empty_like(xc, Shape{N, OH, OW}, DType::i64) : Tensor();
   Backend& backend = backend_for(x.device());
   kernels::pool2d(backend, {planes.view(), y.view(), argmax.defined() ? argmax.view() : View{}, mode, rows, cols});
   Shape out_shape = x.shape();
@@ -70,7 +70,7 @@ Tensor pool2d_op(const char* name, const Tensor& x, kernels::PoolMode mode, kern
            const Tensor dyc = dy_in.contiguous();
            const Tensor dy = make_view(dyc, Shape{N, OH, OW}, contiguous_strides(Shape{N, OH, OW}), dyc.offset());
            const Tensor dxb = grad_buffer(*dx_slot);
-           kernels::mark_written(dxb);
+           compute::mark_written(dxb);
            const Tensor dx = make_view(dxb, Shape{N, H, W}, contiguous_strides(Shape{N, H, W}), dxb.offset());
            kernels::pool2d_backward(backend_for(dx.device()),
                                     {dy.view(), argmax_saved.defined() ? argmax_saved.get().view() : View{}, dx.view(),

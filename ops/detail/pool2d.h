@@ -3,7 +3,7 @@
 // adaptive_avg_pool2d): each op file holds its formula and its windows;
 // this checks x, runs the pool2d kernel (kernels/pool/pool2d.h) and records
 // the node: y = pool(x);  dx += pool2d_backward(dy) (max: to the argmax; avg: dy / divisor over each window).
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 #include "kernels/pool/pool2d.h"
 
 namespace tg::detail {

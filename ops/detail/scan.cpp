@@ -2,9 +2,9 @@
 
 #include <vector>
 
-#include "core/creation.h"
-#include "core/error.h"
-#include "core/grad_mode.h"
+#include "core/tensor/creation.h"
+#include "core/services/error.h"
+#include "core/autograd/grad_mode.h"
 #include "ops/add.h"
 #include "ops/concat.h"
 #include "ops/detail/host_tensor.h"

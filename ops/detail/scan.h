@@ -1,6 +1,6 @@
 #pragma once
 // Running totals along one dim, the body of cumsum, cumprod and prod.
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 
 namespace tg::detail {
 

@@ -1,7 +1,7 @@
 #include "ops/detail/unary.h"
 
-#include "core/kernels.h"
-#include "core/tape.h"
+#include "core/tensor/compute.h"
+#include "core/autograd/tape.h"
 
 namespace tg::detail {
 
@@ -9,7 +9,7 @@ Tensor unary_op(const char* name, UnaryOp op, const Tensor& x, double scalar) {
   const ProfileScope profile(name);
   check_defined(x, name, "x");
   check_floating(x, name);
-  Tensor y = kernels::unary(op, x, scalar);
+  Tensor y = compute::unary(op, x, scalar);
   // f' reads x (log, relu, ...), y (exp, tanh, ...) or neither (neg, the scalar ops).
   const UnaryReads reads = unary_derivative_reads(op);
   const bool needed = x.requires_grad();
@@ -20,7 +20,7 @@ Tensor unary_op(const char* name, UnaryOp op, const Tensor& x, double scalar) {
     // The kernel takes both x and y and reads only the saved one; it is given
     // that one (or dy, of the same shape, when it reads neither) for both.
     const Tensor& read = value.defined() ? value.get() : dy;
-    kernels::unary_backward(op, read, read, dy, grad_buffer(*dx), scalar);
+    compute::unary_backward(op, read, read, dy, grad_buffer(*dx), scalar);
   });
   return y;
 }

@@ -2,8 +2,8 @@
 // Shared machinery of the elementwise unary ops (tanh, exp, ...): each op file
 // holds its formula and calls this with its UnaryOp; the backend kernel pair
 // unary / unary_backward holds the maths of f and f'.
-#include "core/elementwise.h"
-#include "core/tensor.h"
+#include "core/dispatch/elementwise.h"
+#include "core/tensor/tensor.h"
 
 namespace tg::detail {
 

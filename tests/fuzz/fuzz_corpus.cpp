@@ -7,7 +7,7 @@
 
 #include <optional>
 
-#include "core/error.h"
+#include "core/services/error.h"
 #include "data/text/corpus.h"
 #include "data/text/utf8.h"
 #include "fuzz_support.h"

@@ -9,7 +9,7 @@
 
 #include <optional>
 
-#include "core/error.h"
+#include "core/services/error.h"
 #include "data/text/corpus.h"
 #include "fuzz_support.h"
 

@@ -4,7 +4,7 @@
 // shapes, bytes and metadata.
 #include <cstring>
 
-#include "core/error.h"
+#include "core/services/error.h"
 #include "io/safetensors.h"
 #include "fuzz_support.h"
 

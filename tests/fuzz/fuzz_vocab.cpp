@@ -5,7 +5,7 @@
 // parse_checkpoint_metadata reads it all. Every input parses or throws
 // tg::Error; a vocabulary that parses writes back to the same text, and
 // every token maps to its id and back.
-#include "core/error.h"
+#include "core/services/error.h"
 #include "data/text/vocab.h"
 #include "fuzz_support.h"
 #include "apps/translate/translation_checkpoint.h"

@@ -8,7 +8,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "core/error.h"
+#include "core/services/error.h"
 #include "data/audio/audio_file.h"
 #include "fuzz_support.h"
 

@@ -62,7 +62,7 @@ PRIVATE_SYSTEM_HEADERS = {
     "openblas": ("backends/cpu/",),
     "cuda": ("backends/cuda/", "kernels/*_cuda.cu"),  # CUDA runtime: the cuda backend and the families' *_cuda.cu bodies
     "cublas": ("backends/cuda/",),
-    "dlfcn.h": ("core/device_module.cpp",),  # dlopen: device modules are loaded there only
+    "dlfcn.h": ("core/dispatch/device_module.cpp",),  # dlopen: device modules are loaded there only
     "zlib.h": ("data/text/",),  # gzip corpora: the text library
     "sentencepiece": ("data/text/subword.cpp",),  # SentencePiece: subword vocabularies, behind data/text/subword.h
     "sndfile.h": ("data/audio/audio_file.cpp",),  # libsndfile: audio files, behind data/audio/audio_file.h
@@ -79,33 +79,23 @@ BACKEND_BODIES = {
 # core files of its level or below. A file is named by its stem, or by its
 # name where a header and its source sit at different levels (a declaration
 # below the tape, its definition above it).
-CORE_LEVELS = [
-    # words every part uses
-    {"error", "dtype", "scalar", "half", "shape", "device", "threads", "elementwise", "view", "random_bits", "matmul_precision",
-     "profiler", "host_allocator", "cuda", "generator", "dispatch", "grad_mode", "kernel_table.h", "primitives.h"},
-    # where backends are found
-    {"backend_registry", "device_module"},
-    # the backend interface, the kernel tables and checks, the primitives' tables and reference bodies, storage
-    {"backend", "kernel_checks", "kernel_table.cpp", "primitives.cpp", "primitives_reference", "storage"},
-    # tensors and their autograd slot
-    {"tensor", "grad_slot.h", "grad_buffers.h"},
-    # tensor-level calls of the primitive kernels
-    {"kernels"},
-    # the tape and what backward keeps and writes
-    {"saved", "tape", "public_op", "grad_slot.cpp", "grad_buffers.cpp", "tensor_methods"},
-    # built on all of them
-    {"creation", "format", "gradcheck"},
+# Inside core/, one folder a role, lowest first: a file includes its own
+# folder and the folders before it, never one after it.
+CORE_FOLDERS = [
+    "services",  # knows no tensor: errors, the op profiler, generators, the host allocator, threads
+    "types",     # the values a tensor is made of: dtype, shape, device, view, scalar
+    "dispatch",  # backends, their registry, device modules, kernel tables and checks, the primitives
+    "tensor",    # storage, Tensor and its gradient slot, creation, printing, computing without the tape
+    "autograd",  # the tape and what backward keeps and writes
 ]
 
 
-def core_level(path):
-    """The level of a core file (CORE_LEVELS), or None when it is not listed."""
-    name = path.split("/")[-1]
-    stem = name.rsplit(".", 1)[0]
-    for level, names in enumerate(CORE_LEVELS):
-        if name in names or stem in names:
-            return level
-    return None
+def core_folder(path):
+    """The level of a core file (its folder's place in CORE_FOLDERS), or None outside them."""
+    parts = path.split("/")
+    if len(parts) != 3 or parts[0] != "core" or parts[1] not in CORE_FOLDERS:
+        return None
+    return CORE_FOLDERS.index(parts[1])
 
 
 SOURCE_SUFFIXES = (".h", ".hpp", ".cpp", ".cc", ".cu", ".cuh", ".inl")
@@ -174,13 +164,13 @@ def check(root):
                     continue
                 to = included_layer(root, path, target)
                 if layer == "core" and to == "core":
-                    here, there = core_level(path), core_level(os.path.normpath(target).replace(os.sep, "/"))
+                    here, there = core_folder(path), core_folder(os.path.normpath(target).replace(os.sep, "/"))
                     if here is None or there is None:
-                        unlisted = path if here is None else target
-                        problems.append(f"{where}: {unlisted} has no level in CORE_LEVELS (tests/layering/check_includes.py)")
+                        stray = path if here is None else target
+                        problems.append(f"{where}: {stray} is in none of core's folders ({', '.join(CORE_FOLDERS)})")
                     elif there > here:
-                        problems.append(f"{where}: inside core, level {here} ({path.split('/')[-1]}) may not include "
-                                        f"level {there} (CORE_LEVELS, lowest first)")
+                        problems.append(f"{where}: inside core, {CORE_FOLDERS[here]}/ may not include "
+                                        f"{CORE_FOLDERS[there]}/ (CORE_FOLDERS, lowest first)")
                     continue
                 if to in UMBRELLAS and to not in allowed:
                     problems.append(f"{where}: library files include the layers' own headers, not the umbrella {to}")

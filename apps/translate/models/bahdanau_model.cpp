@@ -2,8 +2,8 @@
 
 #include <cmath>
 
-#include "core/creation.h"
-#include "core/error.h"
+#include "core/tensor/creation.h"
+#include "core/services/error.h"
 #include "data/text/vocab.h"
 #include "apps/translate/models/model_parts.h"
 #include "ops/add.h"

@@ -25,8 +25,8 @@
 // every step in one (T·B, E) @ (E, 3H) matmul, and the output layer once on the
 // stacked (T·B, H + 2H + E) matrix. Attention, c_t's part of the input
 // projection and gru_step (lstm_step) run per time step.
-#include "core/dtype.h"
-#include "core/generator.h"
+#include "core/types/dtype.h"
+#include "core/services/generator.h"
 #include "nn/additive_attention.h"
 #include "nn/dropout.h"
 #include "nn/embedding.h"

@@ -1,7 +1,7 @@
 #include "apps/translate/models/cho_model.h"
 
-#include "core/error.h"
-#include "core/tape.h"
+#include "core/services/error.h"
+#include "core/autograd/tape.h"
 #include "data/text/vocab.h"
 #include "apps/translate/models/model_parts.h"
 #include "ops/add.h"

@@ -20,8 +20,8 @@
 // for every step at once and a constant (B, 3H) term; and the output layer,
 // the largest product, runs once on the stacked (T·B, H + E) matrix, c's part
 // (B, V) added by broadcasting. Only gru_step (lstm_step) runs per time step.
-#include "core/dtype.h"
-#include "core/generator.h"
+#include "core/types/dtype.h"
+#include "core/services/generator.h"
 #include "nn/dropout.h"
 #include "nn/embedding.h"
 #include "nn/input_parts.h"

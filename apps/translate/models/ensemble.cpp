@@ -1,6 +1,6 @@
 #include "apps/translate/models/ensemble.h"
 
-#include "core/error.h"
+#include "core/services/error.h"
 #include "ops/add.h"
 #include "ops/concat.h"
 #include "ops/mul.h"

@@ -2,9 +2,9 @@
 
 #include <string_view>
 
-#include "core/creation.h"
-#include "core/error.h"
-#include "core/tape.h"
+#include "core/tensor/creation.h"
+#include "core/services/error.h"
+#include "core/autograd/tape.h"
 #include "ops/checkpoint.h"
 #include "ops/add.h"
 #include "ops/concat.h"

@@ -3,8 +3,8 @@
 #include "apps/translate/models/bahdanau_model.h"
 #include "apps/translate/models/cho_model.h"
 #include "apps/translate/models/transformer_model.h"
-#include "core/error.h"
-#include "core/generator.h"
+#include "core/services/error.h"
+#include "core/services/generator.h"
 #include "ops/index_select.h"
 
 namespace tg::translate {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 #include "data/text/batching.h"
 #include "nn/module.h"
 #include "ops/int8_linear.h"

@@ -23,7 +23,7 @@
 // key then value of that position (t = 0: (B, 0)). step() attends over the
 // cached positions and appends its own, so a step costs O(t·d), not O(t·d²).
 // Step::attention is the last layer's cross-attention, averaged over heads.
-#include "core/generator.h"
+#include "core/services/generator.h"
 #include "nn/dropout.h"
 #include "nn/embedding.h"
 #include "nn/linear.h"

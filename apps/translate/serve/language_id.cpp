@@ -14,7 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/error.h"
+#include "core/services/error.h"
 #include "data/text/corpus.h"
 #include "io/text_file.h"
 #include "serve/http_message.h"

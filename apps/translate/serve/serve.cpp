@@ -6,7 +6,7 @@
 #include "apps/translate/serve/opennmt_api.h"
 #include "apps/translate/serve/serve_page.h"
 #include "apps/translate/serve/translation_service.h"
-#include "core/host_allocator.h"
+#include "core/services/host_allocator.h"
 #include "serve/stop_signals.h"
 
 namespace tg::translate {

@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "core/device.h"
+#include "core/types/device.h"
 #include "apps/translate/search.h"
 #include "serve/batch_queue.h"
 #include "serve/http_server.h"

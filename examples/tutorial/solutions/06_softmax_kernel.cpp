@@ -1,5 +1,5 @@
 // Chapter 6, exercise 1: give the chapter's one-kernel backend a second
-// kernel, softmax, as plain loops (core/primitives.h: row-wise over the last
+// kernel, softmax, as plain loops (core/dispatch/primitives.h: row-wise over the last
 // axis of contiguous (R, C) data; log = true for log-softmax), and run
 // chapter 4's attention module, forward and backward, on it against cpu.
 // Exits 1 if the kernel never ran or the weights, context or gradients

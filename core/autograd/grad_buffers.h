@@ -1,0 +1,35 @@
+#pragma once
+// Gradients inside backward functions: accumulating into a tensor's slot,
+// its buffer for kernels that add in place, and where a kernel that computes
+// a whole gradient writes it. Declared below the tape (core/autograd/tape.h includes
+// this for the ops); defined above it (core/autograd/grad_buffers.cpp).
+#include "core/tensor/grad_slot.h"
+#include "core/tensor/tensor.h"
+
+namespace tg {
+
+// x.grad += g, where g may have x's shape or one x broadcasts to (it is then
+// summed back to x's shape). Takes ownership of g when nobody else holds it.
+void accumulate_grad(GradSlot& x, Tensor g);
+void accumulate_grad(const Tensor& x, Tensor g);
+// x's gradient buffer, contiguous, created as zeros when missing; for
+// kernels that accumulate in place (dx += ...).
+Tensor grad_buffer(GradSlot& x);
+Tensor grad_buffer(const Tensor& x);
+
+// Where a kernel that computes a whole gradient (a product) writes it: into
+// the slot's buffer, adding (accumulate), or, when the slot has none yet,
+// into a new uninitialized one it must overwrite (no zero fill, no extra
+// read). The buffer is contiguous, or, when x's `strides` are given and
+// order x's dimensions otherwise in memory (a weight's transpose Wᵀ, or the
+// transpose of a slice of W), dense in that order: the transpose's backward
+// then hands W (or the slice) a contiguous gradient, without a transposing
+// copy. Leaves' gradients stay contiguous.
+struct GradTarget {
+  Tensor buffer;
+  bool accumulate = false;
+};
+GradTarget grad_target(GradSlot& x);
+GradTarget grad_target(GradSlot& x, const Strides& strides);
+
+}  // namespace tg
