@@ -20,7 +20,7 @@ namespace {
 
 using namespace tg;
 
-// The gate arithmetic as nn/gru_cell.cpp wrote it before the fused op.
+// The gate arithmetic as nn/recurrent/gru_cell.cpp wrote it before the fused op.
 Tensor composed_gates(const Tensor& gi, const Tensor& gh, const Tensor& h) {
   const int64_t H = h.size(1);
   const Tensor rz = sigmoid(slice(gi, 1, 0, 2 * H) + slice(gh, 1, 0, 2 * H));

@@ -96,7 +96,7 @@ struct Options {
   // train
   int64_t steps = 100, batch_size = 64, warmup = 3;
   double dropout = 0.2, lr = 1e-3, clip = 1.0;
-  bool checkpoint_encoder = false;
+  bool recompute_encoder = false;
   std::string precision = "fp32";  // matrix products: fp32, tf32, bf16 or fp16 (with loss scaling)
   std::string init_path, save_path;
   // decode
@@ -177,7 +177,7 @@ translate::ModelConfig model_config(const Options& o, const Corpus& corpus, doub
   config.embed = o.embed;
   config.hidden = o.hidden;
   config.dropout = dropout;
-  config.checkpoint_encoder = o.checkpoint_encoder;
+  config.recompute_encoder = o.recompute_encoder;
   config.tie_embeddings = o.tie_embeddings;
   config.layers = o.layers;
   config.heads = o.heads;
@@ -282,11 +282,11 @@ void run_train(const Options& o) {
   if (!o.save_path.empty()) nn::save(*model, o.save_path);
   const double tokens = static_cast<double>(timed_tokens);
   const HostMemoryStats memory = host_memory_stats();  // what of the RSS is live tensors, what the allocator keeps
-  fmt::print("seq2seq impl=tapegrad model={} mode=train device={} precision={} threads={} vocab={} tied={} steps={} warmup={} batch={} dropout={} checkpoint_encoder={} "
+  fmt::print("seq2seq impl=tapegrad model={} mode=train device={} precision={} threads={} vocab={} tied={} steps={} warmup={} batch={} dropout={} recompute_encoder={} "
              "tokens={} seconds={:.3f} tok_per_s={:.1f} matmul_mflop_per_tok={:.3f} start_rss_mb={:.1f} peak_rss_mb={:.1f} "
              "host_peak_in_use_mb={:.1f} host_cached_mb={:.1f} host_misses_per_step={:.1f} peak_device_mb={:.1f} first_loss={:.8g} last_loss={:.8g} "
              "step_before_mb={:.1f} step_saved_mb={:.1f} step_after_backward_mb={:.1f} step_logits_mb={:.1f}\n",
-             o.model, device.str(), o.precision, o.threads, o.vocab, o.tie_embeddings, o.steps, o.warmup, o.batch_size, o.dropout, o.checkpoint_encoder, timed_tokens, timed_seconds,
+             o.model, device.str(), o.precision, o.threads, o.vocab, o.tie_embeddings, o.steps, o.warmup, o.batch_size, o.dropout, o.recompute_encoder, timed_tokens, timed_seconds,
              tokens / timed_seconds, timed_flops / tokens / 1e6, start_rss_mb, peak_rss_mb(),
              static_cast<double>(memory.peak_in_use_bytes) / mb, static_cast<double>(memory.cached_bytes) / mb,
              static_cast<double>(memory.system_allocations - system_allocations_before_timing) / static_cast<double>(o.steps - o.warmup),
@@ -431,7 +431,7 @@ int main(int argc, char** argv) {
   CLI::App* train = app.add_subcommand("train", "time training steps; write the batch plan and initial weights");
   add_common(train, o);
   train->add_option("--steps", o.steps, "training steps")->check(CLI::PositiveNumber)->capture_default_str();
-  train->add_flag("--checkpoint-encoder", o.checkpoint_encoder, "recompute the encoder in backward (tg::checkpoint)");
+  train->add_flag("--recompute-encoder,--checkpoint-encoder", o.recompute_encoder, "recompute the encoder in backward (tg::recompute)");
   train->add_option("--warmup", o.warmup, "first steps not timed")->check(CLI::NonNegativeNumber)->capture_default_str();
   train->add_option("--dropout", o.dropout, "dropout p")->check(CLI::Range(0.0, 0.99))->capture_default_str();
   train->add_option("--lr", o.lr, "Adam learning rate")->check(CLI::PositiveNumber)->capture_default_str();

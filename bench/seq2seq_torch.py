@@ -8,7 +8,7 @@ teacher forcing (the parts that do not depend on s_{t-1} run once for all
 steps; see apps/translate/models/cho_model.h and bahdanau_model.h), so both sides
 do the same matrix products. The encoder is nn.GRU over a packed batch, as
 tapegrad's GRU reproduces. The decoder's GRU step is written out from the
-precomputed input projection, the gate equations of nn/gru_cell.h (ATen's
+precomputed input projection, the gate equations of nn/recurrent/gru_cell.h (ATen's
 CPU GRUCell runs the same elementwise ops).
 
   train:   reads bench_seq2seq's --plan (identical token-id batches) and --init
@@ -90,7 +90,7 @@ def read_plan(path, magic):
 # ---- the models ----
 
 def gru_step(gi, h, weight_hh, bias_hh):
-    """h' from gi (B, 3H) = x W_ihᵀ + b_ih and h (B, H); gate blocks r | z | n (nn/gru_cell.h)."""
+    """h' from gi (B, 3H) = x W_ihᵀ + b_ih and h (B, H); gate blocks r | z | n (nn/recurrent/gru_cell.h)."""
     gh = F.linear(h, weight_hh, bias_hh)  # (B, 3H)
     i_r, i_z, i_n = gi.chunk(3, 1)
     h_r, h_z, h_n = gh.chunk(3, 1)

@@ -6,7 +6,7 @@
 //                  and the caller's own string pairs
 //
 // The same file format carries a training run's optimizer and schedule state
-// (train/checkpoint.h) under the reserved key prefixes "optimizer." and
+// (train/training_checkpoint.h) under the reserved key prefixes "optimizer." and
 // "schedule."; loading a module from such a file reads its parameters and
 // leaves that state alone, so a training checkpoint also serves inference.
 //
@@ -47,7 +47,7 @@ void save(const Module& module, const std::string& path, const Metadata& metadat
 // Returns the caller's metadata (reserved keys removed).
 Metadata load(Module& module, const std::string& path, LoadOptions options = {});
 
-// ---- the pieces save and load are made of, for files that hold more (train/checkpoint.h) ----
+// ---- the pieces save and load are made of, for files that hold more (train/training_checkpoint.h) ----
 
 inline constexpr const char* kCheckpointFormat = "tapegrad.checkpoint.v1";
 inline constexpr std::string_view kOptimizerPrefix = "optimizer.";

@@ -8,7 +8,7 @@
 // has: a decoder's embeddings for all T steps in one matmul, its encoder
 // context (B, H) once and broadcast over the steps, an attention context at
 // each step. No concatenation is formed. Used with Linear (weight, bias) and
-// with the recurrent cells (weight_ih, bias_ih; nn/recurrent_weights.h).
+// with the recurrent cells (weight_ih, bias_ih; nn/recurrent/recurrent_weights.h).
 #include <cstdint>
 #include <vector>
 

@@ -8,6 +8,6 @@ namespace tg {
 //   output row i averages input rows ⌊i·H/OH⌋ ... ⌈(i+1)·H/OH⌉ − 1 (likewise columns),
 //   so windows may overlap and differ in size when OH does not divide H;
 //   dx += dy / window size over each window.
-// One node (kernels/pool/pool2d.h) saving nothing.
+// One node (kernels/pool2d/pool2d.h) saving nothing.
 Tensor adaptive_avg_pool2d(const Tensor& x, Size2 output_size);
 }  // namespace tg

@@ -3,7 +3,7 @@
 #include "core/services/error.h"
 #include "core/tensor/compute.h"
 #include "core/autograd/tape.h"
-#include "kernels/attention/additive_score.h"
+#include "kernels/additive_score/additive_score.h"
 
 namespace tg {
 

@@ -7,7 +7,7 @@
 #include "core/services/profiler.h"
 #include "core/autograd/public_op.h"
 #include "core/autograd/tape.h"
-#include "kernels/conv/conv2d.h"
+#include "kernels/conv2d/conv2d.h"
 
 namespace tg {
 

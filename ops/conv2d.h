@@ -14,7 +14,7 @@ namespace tg {
 // OH = ⌊(H + 2·ph − dh·(KH − 1) − 1) / sh⌋ + 1, likewise OW.
 // y is (B, C_out, OH, OW), or (C_out, OH, OW) for an unbatched x.
 //
-// One node, on the matrix-product kernels (im2col, kernels/conv/conv2d.h):
+// One node, on the matrix-product kernels (im2col, kernels/conv2d/conv2d.h):
 // per sample, cols_b (C_in·KH·KW, OH·OW) holds each window as a column, and
 //   y_b = weight (C_out, C_in·KH·KW) @ cols_b                       (per group)
 //   dweight += Σ_b dy_b @ cols_bᵀ,  dbias += Σ_{b,i,j} dy,  dx += col2im(weightᵀ @ dy_b)

@@ -7,7 +7,7 @@
 
 #include "core/services/error.h"
 #include "core/services/profiler.h"
-#include "kernels/ctc/ctc_recursion.h"  // ctc::log_add
+#include "kernels/ctc_loss/ctc_recursion.h"  // ctc::log_add
 
 namespace tg {
 

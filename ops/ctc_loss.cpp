@@ -8,7 +8,7 @@
 #include "core/tensor/compute.h"
 #include "core/services/profiler.h"
 #include "core/autograd/tape.h"
-#include "kernels/ctc/ctc_loss.h"
+#include "kernels/ctc_loss/ctc_loss.h"
 #include "ops/mean.h"
 #include "ops/mul.h"
 #include "ops/reshape.h"

@@ -16,9 +16,9 @@ namespace tg {
 //   reduction       mean: each loss ÷ its target length (at least 1), then the mean over the batch; sum; none: (B)
 //   zero_infinity   a sequence no alignment fits (loss +inf) counts 0 instead
 // loss_b = −ln Σ over the alignments π of target b in T_b steps of Π_t p_t(π_t),
-// by the forward-backward recursion in log space (kernels/ctc/ctc_recursion.h) as a
-// fused kernel (kernels/ctc/: reference loops; cpu: the batch over the threads; CUDA: a
-// block per sequence, kernels/ctc/ctc_loss_cuda.cu). Lengths and targets are
+// by the forward-backward recursion in log space (kernels/ctc_loss/ctc_recursion.h) as a
+// fused kernel (kernels/ctc_loss/: reference loops; cpu: the batch over the threads; CUDA: a
+// block per sequence, kernels/ctc_loss/ctc_loss_cuda.cu). Lengths and targets are
 // read on the host to check them, whatever the device.
 //
 // Backward: dlog_probs[t, b, c] = dloss_b · ∂loss_b/∂log_probs[t, b, c], the

@@ -3,12 +3,12 @@
 #include "core/services/error.h"
 #include "core/tensor/compute.h"
 #include "core/autograd/tape.h"
-#include "kernels/dropout/dropout_mask.h"
+#include "kernels/dropout_mask/dropout_mask.h"
 
 namespace tg {
 
 namespace {
-// Dropout's factors (kernels/dropout/dropout_mask.h), a new contiguous tensor.
+// Dropout's factors (kernels/dropout_mask/dropout_mask.h), a new contiguous tensor.
 Tensor dropout_factors(const Shape& shape, TensorOptions options, uint64_t key, double p) {
   Tensor mask = Tensor::empty(shape, options);
   kernels::dropout_mask(backend_for(options.device), {mask.view(), key, p});

@@ -3,7 +3,7 @@
 #include "core/services/error.h"
 #include "core/tensor/compute.h"
 #include "core/autograd/tape.h"
-#include "kernels/gru/gru.h"
+#include "kernels/gru_gates/gru_gates.h"
 #include "ops/slice.h"
 
 namespace tg {

@@ -1,7 +1,7 @@
 #pragma once
 // A linear layer with int8 weights, for decoding: PyTorch's
 // quantize_dynamic for one Linear. The weight W (N, K) is quantized once, per
-// row; each call quantizes x's rows and sums in int32 (kernels/int8/):
+// row; each call quantizes x's rows and sums in int32 (kernels/int8_linear/):
 //   y_ij = t_i s_j Σ_k p_ik q_jk + b_j,   x (..., K) -> y (..., N), float32
 // About 4x less weight memory and, on AVX512-VNNI, four products per byte
 // lane an instruction. No gradient: quantized products are for inference, so
@@ -12,14 +12,14 @@
 #include <string>
 
 #include "core/tensor/tensor.h"
-#include "kernels/int8/int8_linear.h"
+#include "kernels/int8_linear/int8_linear.h"
 
 namespace tg {
 
 // A float32 matrix W (N, K) on its per-row int8 grid: codes int8 (N, K) in
 // [-127, 127] and scales float32 (N), W ≈ W' = codes · scale (each row by its
 // own), quantized as Int8Linear::quantize does. The grid is a fixed point
-// (kernels/int8/int8_linear.h): quantizing W' again gives the same codes and
+// (kernels/int8_linear/int8_linear.h): quantizing W' again gives the same codes and
 // scales bit for bit, so W' stored as int8 loses nothing more.
 struct Int8Grid {
   Tensor codes;   // int8 (N, K)

@@ -5,7 +5,7 @@
 #include "core/tensor/compute.h"
 #include "core/autograd/public_op.h"
 #include "core/autograd/tape.h"
-#include "kernels/norm/layer_norm.h"
+#include "kernels/layer_norm/layer_norm.h"
 #include "ops/add.h"
 #include "ops/div.h"
 #include "ops/mean.h"
@@ -30,7 +30,7 @@ View as_vector(const Tensor& t, int64_t D) {
   return make_view(t, Shape{D}, Strides{1}, t.offset()).view();
 }
 
-// The fused kernel family (kernels/norm/layer_norm.h) on host backends: saves
+// The fused kernel family (kernels/layer_norm/layer_norm.h) on host backends: saves
 // x's rows, μ and 1/σ (R each) instead of the composed ops' centred copies.
 Tensor fused_layer_norm(const Tensor& x_in, int64_t D, const Tensor& weight_in, const Tensor& bias_in, double eps) {
   const Tensor x = contiguous_values(reshape(x_in, Shape{-1, D}));  // (R, D)

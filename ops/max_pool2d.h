@@ -12,7 +12,7 @@ namespace tg {
 // A window that dilation steps wholly over the input gives −∞ (as PyTorch) and no gradient.
 // stride defaults to kernel_size; padding at most half the kernel;
 // OH = ⌊(H + 2·ph − dh·(KH − 1) − 1) / sh⌋ + 1 (⌈ ⌉ with ceil_mode, no window starting in the padding).
-// One node (kernels/pool/pool2d.h) saving the argmax indices.
+// One node (kernels/pool2d/pool2d.h) saving the argmax indices.
 Tensor max_pool2d(const Tensor& x, Size2 kernel_size, std::optional<Size2> stride = std::nullopt, Size2 padding = 0,
                   Size2 dilation = 1, bool ceil_mode = false);
 }  // namespace tg

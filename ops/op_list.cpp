@@ -135,7 +135,7 @@ constexpr std::array kOps = std::to_array<OpEntry>({
      ""},
     {"additive_score", "layer", "", F, kern, ""},
     {"gru_gates", "layer", "", F, kern, ""},
-    {"checkpoint", "layer", "torch.utils.checkpoint.checkpoint", F, rec,
+    {"recompute", "layer", "torch.utils.checkpoint.checkpoint", F, rec,
      "takes a function of a tensor list; random draws replay from a Generator copy"},
     // ---- losses ----
     {"mse_loss", "loss", "torch.nn.functional.mse_loss", F, rec, ""},

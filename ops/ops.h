@@ -45,7 +45,7 @@
 #include "ops/sub.h"
 // Shape, indexing and selection.
 #include "ops/broadcast_to.h"
-#include "ops/checkpoint.h"
+#include "ops/recompute.h"
 #include "ops/compare.h"
 #include "ops/concat.h"
 #include "ops/dropout.h"

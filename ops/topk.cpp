@@ -3,7 +3,7 @@
 #include "core/services/error.h"
 #include "core/tensor/compute.h"
 #include "core/services/profiler.h"
-#include "kernels/topk/topk_rows.h"
+#include "kernels/topk_rows/topk_rows.h"
 #include "ops/gather.h"
 #include "ops/index_select.h"
 #include "ops/reshape.h"

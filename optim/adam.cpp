@@ -4,7 +4,7 @@
 
 #include "core/services/error.h"
 #include "core/tensor/compute.h"
-#include "kernels/adam/adam.h"
+#include "kernels/adam_update/adam_update.h"
 
 namespace tg::optim {
 

@@ -39,7 +39,7 @@ void check_adam_options(const AdamOptions& o, const char* op);
 // How the weight decay enters: added to the gradient (Adam's L2) or as the
 // decoupled shrink p·(1 − lr·wd) before the step (AdamW).
 enum class WeightDecay { l2, decoupled };
-// The update above on one parameter, one fused kernel pass (kernels/adam/adam_update.h);
+// The update above on one parameter, one fused kernel pass (kernels/adam_update/adam_element.h);
 // creates the buffers on the first step. state.step is the step t.
 void adam_update(const Tensor& param, const Tensor& grad, ParamState& state, double lr, const AdamOptions& o,
                  WeightDecay decay);

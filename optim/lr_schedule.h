@@ -5,7 +5,7 @@
 // (StepLR, ReduceLROnPlateau with the validation metric).
 //
 // state()/load_state() give the counters as scalars, for checkpoints: store
-// them in the checkpoint metadata (train/checkpoint.h does this for you).
+// them in the checkpoint metadata (train/training_checkpoint.h does this for you).
 #include <cstdint>
 #include <functional>
 #include <map>

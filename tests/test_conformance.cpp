@@ -315,7 +315,7 @@ const std::map<std::string, std::string>& exempt() {
       {"randn", "draws from tapegrad's generator; test_tensor checks its moments"},
       {"normal", "draws from tapegrad's generator; test_tensor checks its moments"},
       {"uniform", "draws from tapegrad's generator; test_tensor checks its range"},
-      {"checkpoint", "recompute; test_checkpoint_activations checks it equals the plain graph"},
+      {"recompute", "runs fn again in backward; test_recompute checks it equals the plain graph"},
       {"copy_", "in place, returns nothing; test_tensor checks it"},
       {"from_vector", "tensor's body; its cases are tensor's"},
       {"empty_like", "uninitialised values; test_everyday_surface checks shape, dtype and device"},

@@ -1,4 +1,4 @@
-// Int8 products for decoding: kernels/int8/ (quantizers, the cpu
+// Int8 products for decoding: kernels/int8_linear/ (quantizers, the cpu
 // body against the reference body, bit for bit) and tg::Int8Linear (against
 // the float32 product within the quantization's error bound, errors).
 #include <doctest/doctest.h>

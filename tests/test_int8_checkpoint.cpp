@@ -16,7 +16,7 @@
 #include "apps/translate/int8_checkpoint.h"
 #include "apps/translate/search.h"
 #include "io/safetensors.h"
-#include "kernels/int8/int8_linear.h"
+#include "kernels/int8_linear/int8_linear.h"
 #include "tapegrad.h"
 #include "test_support.h"
 #include "translation_helpers.h"

@@ -27,11 +27,11 @@
 #include "core/services/error.h"
 #include "core/dispatch/kernel_table.h"
 #include "core/dispatch/matmul_precision.h"
-#include "kernels/adam/adam.h"
-#include "kernels/dropout/dropout_mask.h"
+#include "kernels/adam_update/adam_update.h"
+#include "kernels/dropout_mask/dropout_mask.h"
 #include "kernels/nll/nll.h"
-#include "kernels/topk/topk_rows.h"
-#include "kernels/topk/topk_order.h"
+#include "kernels/topk_rows/topk_rows.h"
+#include "kernels/topk_rows/topk_order.h"
 #include "backends/reference/reference_backend.h"
 
 #include <unistd.h>

@@ -580,7 +580,7 @@ TEST_CASE("CosineAnnealingLR and LambdaLR state round trip continues the sequenc
 
 namespace {
 // Adam's step as the separate kernels composed it before the fused kernel
-// (kernels/adam/adam_update.h), each rounding in the element type.
+// (kernels/adam_update/adam_element.h), each rounding in the element type.
 void composed_adam_step(const Tensor& p, const Tensor& grad, const Tensor& m, const Tensor& v, const Tensor& v_max,
                         int64_t t, const AdamOptions& o, bool decoupled) {
   using compute::binary;

@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "apps/speech/char_lm.h"
-#include "kernels/ctc/ctc_recursion.h"  // tg::ctc::log_add
+#include "kernels/ctc_loss/ctc_recursion.h"  // tg::ctc::log_add
 #include "apps/speech/speech_data.h"
 #include "apps/speech/speech_decode.h"
 #include "apps/speech/speech_model.h"

@@ -208,7 +208,7 @@ TEST_CASE("float64 gradient check of the teacher-forced loss") {
   }
 }
 
-TEST_CASE("checkpoint_encoder: the same loss and gradients bit for bit, dropout on, and less kept") {
+TEST_CASE("recompute_encoder: the same loss and gradients bit for bit, dropout on, and less kept") {
   std::vector<Example> examples(3);
   examples[0] = {{4, 5, 6, 7, 8}, {5, 6, 9}};
   examples[1] = {{6, 4}, {4, 7}};
@@ -224,7 +224,7 @@ TEST_CASE("checkpoint_encoder: the same loss and gradients bit for bit, dropout 
       for (int recompute = 0; recompute < 2; ++recompute) {
         ModelConfig config = config_of(kind, 11, 11, 8, 12, 0.3);
         config.cell = cell;
-        config.checkpoint_encoder = recompute == 1;
+        config.recompute_encoder = recompute == 1;
         auto model = build(config, DType::f32, 5);
         model->train();
         model->reseed(77);

@@ -1,6 +1,6 @@
 #pragma once
 // Non-finite values (nan, inf) in what training keeps: a run never saves them
-// and never resumes from them (train/checkpoint.h, train/harness.h).
+// and never resumes from them (train/training_checkpoint.h, train/harness.h).
 #include <string>
 #include <vector>
 

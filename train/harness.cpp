@@ -12,7 +12,7 @@
 #include "core/autograd/grad_mode.h"
 #include "io/safetensors.h"
 #include "io/text_file.h"
-#include "train/checkpoint.h"
+#include "train/training_checkpoint.h"
 #include "train/finite.h"
 #include "train/progress.h"
 #include "train/stop_signal.h"

@@ -12,7 +12,7 @@
 //   - A non-finite loss or gradient norm stops training before that step's
 //     update, saving nothing; parameters are checked before every save, so
 //     neither last nor best ever holds nan or inf, and a state holding them
-//     is refused on resume (train/checkpoint.h).
+//     is refused on resume (train/training_checkpoint.h).
 //   - The options that define the run (train/run_settings.h) are kept in
 //     last.safetensors and restored on --resume, a differing one said.
 //   - Progress lines, and per epoch a line, metrics.csv and best.safetensors

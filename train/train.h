@@ -2,7 +2,7 @@
 // What trains: the harness (the loop, the run folder, signals, the
 // non-finite guard, the run's settings), the training checkpoint (modules and
 // optimizers in one file), loss scaling for float16 and the progress line, in one include.
-#include "train/checkpoint.h"
+#include "train/training_checkpoint.h"
 #include "train/finite.h"
 #include "train/grad_scaler.h"
 #include "train/harness.h"

@@ -12,7 +12,7 @@
 #include "core/tensor/tensor.h"
 #include "nn/dropout.h"
 #include "nn/embedding.h"
-#include "nn/gru.h"
+#include "nn/recurrent/gru.h"
 #include "nn/linear.h"
 #include "nn/module.h"
 

@@ -11,7 +11,7 @@
 #include "ops/softmax.h"
 #include "ops/transpose.h"
 #include "apps/speech/speech_data.h"
-#include "train/checkpoint.h"
+#include "train/training_checkpoint.h"
 
 namespace tg::speech {
 

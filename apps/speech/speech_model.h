@@ -17,7 +17,7 @@
 #include "core/services/generator.h"
 #include "nn/conv1d.h"
 #include "nn/dropout.h"
-#include "nn/gru.h"
+#include "nn/recurrent/gru.h"
 #include "nn/layer_norm.h"
 #include "nn/linear.h"
 #include "nn/module.h"

@@ -164,7 +164,7 @@ CheckpointInfo start_or_resume(const TrainOptions& options, const RunFiles& file
          files.last);
   info = read_checkpoint_info(files.last);
   refuse_int8_checkpoint(info, files.last, "resume training from");
-  info.config.checkpoint_encoder = options.model.checkpoint_encoder;  // how to train, not what is trained
+  info.config.recompute_encoder = options.model.recompute_encoder;  // how to train, not what is trained
   return info;
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-// A translation checkpoint: one safetensors file (train/checkpoint.h) holding the
+// A translation checkpoint: one safetensors file (train/training_checkpoint.h) holding the
 // model's parameters, optionally the optimizer's state, and string metadata
 // enough to rebuild and use the model without the training data:
 //
@@ -23,7 +23,7 @@
 
 #include "data/text/vocab.h"
 #include "apps/translate/text_codec.h"
-#include "train/checkpoint.h"
+#include "train/training_checkpoint.h"
 #include "optim/lr_schedule.h"
 #include "optim/optimizer.h"
 #include "apps/translate/models/seq2seq.h"

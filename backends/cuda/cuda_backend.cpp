@@ -2,7 +2,7 @@
 // primitives (core/dispatch/primitives.h), registered when the module loads. A body
 // queues its work on the device's stream and returns; only copies to the host
 // wait. Matrix products go to cuBLAS; everything else to
-// backends/cuda/cuda_kernels.cu.
+// backends/cuda/cuda_primitives.cu.
 #include <climits>
 #include <cstdint>
 

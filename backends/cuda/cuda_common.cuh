@@ -1,5 +1,5 @@
 #pragma once
-// Device code shared by the CUDA backend's kernels (backends/cuda/cuda_kernels.cu)
+// Device code shared by the CUDA backend's kernels (backends/cuda/cuda_primitives.cu)
 // and the fused kernel families' CUDA bodies (kernels/<family>/*_cuda.cu):
 // the GPU's math for core/dispatch/elementwise.h's functors, dtype dispatch, the
 // strided element engine (map_elements), warp and block reductions, and the
@@ -12,7 +12,7 @@
 #include <cmath>
 #include <type_traits>
 
-#include "backends/cuda/cuda_kernels.h"
+#include "backends/cuda/cuda_primitives.h"
 
 namespace tg::cuda_kernels {
 

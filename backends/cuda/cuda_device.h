@@ -13,7 +13,7 @@
 
 #include "core/dispatch/backend.h"
 #include "core/dispatch/cuda.h"
-#include "backends/cuda/cuda_kernels.h"
+#include "backends/cuda/cuda_primitives.h"
 
 namespace tg::cuda_detail {
 

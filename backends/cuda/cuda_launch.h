@@ -6,7 +6,7 @@
 // backends/cuda/cuda_backend.cpp.
 #include <cstddef>
 
-#include "backends/cuda/cuda_kernels.h"
+#include "backends/cuda/cuda_primitives.h"
 #include "core/types/view.h"
 
 namespace tg {

@@ -14,7 +14,7 @@
 #include <cuda_runtime.h>
 
 #include "backends/cuda/cuda_common.cuh"
-#include "backends/cuda/cuda_kernels.h"
+#include "backends/cuda/cuda_primitives.h"
 
 namespace tg::cuda_kernels {
 

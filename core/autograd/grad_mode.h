@@ -6,7 +6,7 @@ namespace tg {
 
 // Gradient recording for this thread. NoGrad turns it off in its scope
 // (inference, evaluation, optimizer updates); EnableGrad turns it back on
-// (a backward function that records a graph of its own: tg::checkpoint).
+// (a backward function that records a graph of its own: tg::recompute).
 bool grad_enabled();
 class NoGrad {
  public:

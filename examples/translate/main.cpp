@@ -292,7 +292,7 @@ struct TrainCommand {
     cmd->add_flag("--tie-embeddings", opt.model.tie_embeddings,
                   "bahdanau, transformer: the target embedding doubles as the output matrix (Press & Wolf 2017); "
                   "logits = (W_o [s; c; E y] + b_o) E_tgtᵀ + b_v (transformer: h E_tgtᵀ + b_v)");
-    cmd->add_flag("--checkpoint-encoder", opt.model.checkpoint_encoder,
+    cmd->add_flag("--recompute-encoder,--checkpoint-encoder", opt.model.recompute_encoder,
                   "keep none of the encoder's activations between forward and backward; run it again in "
                   "backward (less memory, more compute)");
     cmd->add_option("--epochs", opt.epochs, "epochs to train (in all, counting resumed ones)")

@@ -1,10 +1,10 @@
 #pragma once
 // Shared machinery of the 2-D pools (max_pool2d, avg_pool2d,
 // adaptive_avg_pool2d): each op file holds its formula and its windows;
-// this checks x, runs the pool2d kernel (kernels/pool/pool2d.h) and records
+// this checks x, runs the pool2d kernel (kernels/pool2d/pool2d.h) and records
 // the node: y = pool(x);  dx += pool2d_backward(dy) (max: to the argmax; avg: dy / divisor over each window).
 #include "core/tensor/tensor.h"
-#include "kernels/pool/pool2d.h"
+#include "kernels/pool2d/pool2d.h"
 
 namespace tg::detail {
 

@@ -1,4 +1,4 @@
-// libFuzzer target: the checkpoint loaders (nn/ and train/checkpoint.h) on arbitrary
+// libFuzzer target: the checkpoint loaders (nn/ and train/training_checkpoint.h) on arbitrary
 // files, into a small two-layer model with Adam and a StepLR schedule, as a
 // resumed training run would: parameters alone (strict and not), then with
 // the optimizer's state and the schedule's counters. Every input loads or

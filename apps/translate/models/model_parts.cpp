@@ -5,7 +5,7 @@
 #include "core/tensor/creation.h"
 #include "core/services/error.h"
 #include "core/autograd/tape.h"
-#include "ops/checkpoint.h"
+#include "ops/recompute.h"
 #include "ops/add.h"
 #include "ops/concat.h"
 #include "ops/gru_gates.h"
@@ -91,7 +91,7 @@ nn::Module& EncoderRNN::module() const {
 nn::GRUOutput EncoderRNN::operator()(const Tensor& x, const Tensor& lengths) const {
   if (!recompute || !grad_enabled()) return run(x, lengths);
   // The recurrence has no dropout of its own: no random stream to set back.
-  const std::vector<Tensor> out = checkpoint(
+  const std::vector<Tensor> out = tg::recompute(
       [this](const std::vector<Tensor>& in) {
         const nn::GRUOutput again = run(in[0], in[1]);
         return std::vector<Tensor>{again.output, again.h_n};
@@ -219,7 +219,7 @@ Encoder::Encoder(const ModelConfig& c, EncoderOptions options, DType dtype, Gene
       embed(c.src_vocab, c.embed, text::Vocab::pad_id, dtype, gen),
       dropout(c.dropout, gen.next_u64()),
       rnn(c.cell, c.embed, c.hidden, {.bidirectional = options.bidirectional}, dtype, gen) {
-  rnn.recompute = c.checkpoint_encoder;
+  rnn.recompute = c.recompute_encoder;
   register_module("embed", embed);
   register_module("dropout", dropout);
   register_module(rnn.name(), rnn.module());

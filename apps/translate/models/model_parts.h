@@ -8,11 +8,11 @@
 #include "core/tensor/tensor.h"
 #include "nn/dropout.h"
 #include "nn/embedding.h"
-#include "nn/gru.h"
+#include "nn/recurrent/gru.h"
 #include "nn/linear.h"
-#include "nn/gru_cell.h"
-#include "nn/lstm.h"
-#include "nn/lstm_cell.h"
+#include "nn/recurrent/gru_cell.h"
+#include "nn/recurrent/lstm.h"
+#include "nn/recurrent/lstm_cell.h"
 #include "ops/int8_linear.h"
 #include "apps/translate/models/seq2seq.h"
 
@@ -46,8 +46,8 @@ struct EncoderRNN {
   nn::Module& module() const;  // the one that is set
   const char* name() const { return gru ? "gru" : "lstm"; }
   // x (S, B, E), lengths (B) -> output (S, B, D·H) (0 at padding) and h_n (D, B, H); an LSTM's c_n is not used.
-  // With `recompute` (ModelConfig::checkpoint_encoder) and gradients on, the
-  // recurrence runs under tg::checkpoint: only x and lengths are kept.
+  // With `recompute` (ModelConfig::recompute_encoder) and gradients on, the
+  // recurrence runs under tg::recompute: only x and lengths are kept.
   nn::GRUOutput operator()(const Tensor& x, const Tensor& lengths) const;
   bool recompute = false;
   // int8 products from now on (nn::RecurrentNetwork::quantize_for_inference).

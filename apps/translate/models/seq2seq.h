@@ -34,9 +34,9 @@ struct ModelConfig {
   // (the Transformer: h E_tgtᵀ + b_v).
   bool tie_embeddings = false;
   // Memory for compute: the encoder's recurrence keeps nothing between the
-  // forward and backward and runs again in backward (tg::checkpoint). Not a
+  // forward and backward and runs again in backward (tg::recompute). Not a
   // property of the weights: not written to checkpoints.
-  bool checkpoint_encoder = false;
+  bool recompute_encoder = false;
 };
 
 class Shortlist;
