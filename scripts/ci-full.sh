@@ -25,6 +25,8 @@ rm -rf "$BUILD_DIR" "$SANITIZE_BUILD_DIR" "$TSAN_BUILD_DIR" "$PORTABLE_BUILD_DIR
 if [ -x /usr/local/cuda/bin/nvcc ]; then
   export PATH="$PATH:/usr/local/cuda/bin" MESON_OPTIONS="-Dcuda=enabled"
 fi
+# The processor, so that a result that depends on it names it (docs/testing.md).
+echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), family $(grep -m1 'cpu family' /proc/cpuinfo | cut -d: -f2 | tr -d ' ') model $(grep -m1 '^model[[:space:]]' /proc/cpuinfo | cut -d: -f2 | tr -d ' '), $(nproc) cores"
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 passed=0
