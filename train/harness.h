@@ -16,7 +16,7 @@
 //   - The options that define the run (train/run_settings.h) are kept in
 //     last.safetensors and restored on --resume, a differing one said.
 //   - Progress lines, and per epoch a line, metrics.csv and best.safetensors
-//     when the validation score improved (lower is better).
+//     when the validation score improved (lower, or higher, is better).
 //
 // A program describes its training as a TrainingJob; resuming replays the
 // epoch's plan (`batches(epoch)` must give the same plan for the same epoch)
@@ -40,6 +40,7 @@
 #include "nn/module.h"
 #include "optim/lr_schedule.h"
 #include "optim/optimizer.h"
+#include "train/position.h"
 #include "train/run_directory.h"
 #include "train/run_settings.h"
 
@@ -63,17 +64,6 @@ struct EpochScore {
   std::string note;                                    // after the line's duration: "loss scale 1024, 3 steps skipped"
 };
 
-// Where a run is; saved in last.safetensors as "run.<field>".
-struct Position {
-  int64_t epoch = 0;  // epochs finished
-  int64_t batch = 0;  // batches of epoch `epoch` done
-  int64_t step = 0;   // updates in all
-  double loss_sum = 0, loss_weight = 0;  // the epoch's Σ loss·weight and Σ weight so far
-  double seconds = 0;                    // the epoch's training seconds so far
-  std::optional<double> best;            // the best validation score so far
-  bool best_is_higher = false;           // whether `best` was kept as higher-is-better ("run.best_is_higher")
-};
-
 struct EpochRecord {
   int64_t epoch = 0, step = 0, steps = 0;  // 1-based epoch; updates in all at its end, and in it
   double train_loss = 0, lr = 0;
@@ -91,8 +81,8 @@ class TrainingJob {
   // What a reader needs to rebuild the model (sizes), written into last and best.
   virtual nn::Metadata model_metadata() const { return {}; }
   // What last.safetensors holds besides the state: by default model_metadata()
-  // and the position as "run.<field>". A program with a checkpoint format of
-  // its own (translate's "train.*") writes and reads the position itself.
+  // and the position as "run.<field>" (train/position.h). A job may add to it,
+  // or read the keys of files written in an older format of its own.
   virtual nn::Metadata checkpoint_metadata(const Position& position) const;
   virtual Position read_position(const nn::Metadata& metadata, const std::string& path) const;
   // After a resume's load: what the job keeps beside the position (a loss scaler's state).

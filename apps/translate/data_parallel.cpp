@@ -59,7 +59,7 @@ distributed::Fingerprint training_fingerprint(const CheckpointInfo& info, const 
   f.add("training pairs", training_pairs);  // after --max-len; the directory may differ between machines
   f.add_hashed("source vocabulary", info.src_vocab.tokens());
   f.add_hashed("target vocabulary", info.tgt_vocab.tokens());
-  const TrainPosition& p = info.position;
+  const train::Position& p = info.position;
   f.add("position", fmt::format("epoch {} batch {} step {}", p.epoch, p.batch, p.step));
   f.add_shapes("parameters", model.named_parameters());
   return f;
