@@ -2,9 +2,9 @@
 
 #include <fmt/format.h>
 
+#include "core/error.h"
 #include "core/generator.h"
 #include "distributed/shard.h"
-#include "apps/translate/evaluate.h"
 #include "ops/div.h"
 
 namespace tg::translate {
@@ -21,7 +21,8 @@ Tensor share_loss(const Seq2Seq& model, const text::Batch& batch, int64_t global
   if (global_tokens < batch.num_tgt_tokens)
     fail("share_loss: the global batch has {} target tokens, fewer than this share's {}", global_tokens,
          batch.num_tgt_tokens);
-  return target_cross_entropy(model, batch, Reduction::sum, label_smoothing) / static_cast<double>(global_tokens);
+  return model.loss(batch, {.label_smoothing = label_smoothing, .reduction = Reduction::sum}) /
+         static_cast<double>(global_tokens);
 }
 
 uint64_t rank_seed(uint64_t step_seed, int rank) {

@@ -329,7 +329,7 @@ class TranslateJob : public train::TrainingJob {
     model_->reseed(rank_seed(step_seed(settings().seed, step_), ranks_.rank()));  // masks depend on (seed, step, rank)
     const Tensor loss = batch.size() == 0  ? Tensor()
                         : ranks_.active() ? share_loss(*model_, batch, share.global_tokens, settings().label_smoothing)
-                                          : batch_loss(*model_, batch, settings().label_smoothing);
+                                          : model_->loss(batch, {.label_smoothing = settings().label_smoothing});
     if (loss.defined()) scaler_.scale(loss).backward();  // fp16: loss · S, so small gradients survive 16 bits
     ranks_.reduce_gradients(params_);                    // every rank: the sum of all ranks' gradients
     if (hooks_.after_backward) hooks_.after_backward(step_ + 1, params_);
