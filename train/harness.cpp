@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 
@@ -12,10 +13,10 @@
 #include "core/grad_mode.h"
 #include "io/safetensors.h"
 #include "io/text_file.h"
+#include "signals/stop_signals.h"
 #include "train/checkpoint.h"
 #include "train/finite.h"
 #include "train/progress.h"
-#include "train/stop_signal.h"
 
 namespace tg::train {
 
@@ -24,6 +25,13 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+// What the first SIGINT or SIGTERM says, from the signal handler.
+const char* stop_announcement(int signal) {
+  return signal == SIGTERM
+             ? "\nterminated (SIGTERM): stopping after this batch and saving (a second SIGTERM quits at once)\n"
+             : "\ninterrupted: stopping after this batch and saving (Ctrl-C again to quit at once)\n";
+}
 
 // The rows of metrics.csv (header first) of the epochs up to `epochs`, from a resumed run's file.
 std::vector<std::string> kept_metrics(const std::string& path, int64_t epochs) {
@@ -44,6 +52,11 @@ nn::Metadata TrainingJob::checkpoint_metadata(const Position& position) const {
 
 Position TrainingJob::read_position(const nn::Metadata& metadata, const std::string& path) const {
   return read_run_position(metadata, path);
+}
+
+void install_stop_signals() {
+  signals::catch_stop_signals(
+      {.signals = {SIGINT, SIGTERM}, .second = signals::SecondSignal::exits, .announce = stop_announcement});
 }
 
 uint64_t batch_seed(uint64_t seed, int64_t epoch, int64_t batch) {
@@ -87,7 +100,7 @@ void Harness::restore_settings(RunSettings& settings) {
 }
 
 bool Harness::stop_requested() const {
-  return (options_.stop != nullptr ? options_.stop : &stop_flag())->load();
+  return (options_.stop != nullptr ? options_.stop : &signals::stop_requested())->load();
 }
 
 std::string Harness::last_good() const {

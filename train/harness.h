@@ -6,7 +6,7 @@
 //     made, before any data is read: locked against a second run, checked
 //     writable, a finished run refused unless --overwrite, a missing one
 //     refused on --resume.
-//   - SIGINT/SIGTERM (train/stop_signal.h): the batch in progress finishes,
+//   - SIGINT/SIGTERM (install_stop_signals): the batch in progress finishes,
 //     last.safetensors is written with the exact position, and the resume
 //     command is printed; a second signal quits at once.
 //   - A non-finite loss or gradient norm stops training before that step's
@@ -23,6 +23,7 @@
 // and skips the batches done, so a stopped and resumed run computes what an
 // uninterrupted one does.
 //
+//   install_stop_signals();
 //   Harness harness({.program = "speech train", .dir = o.checkpoint_dir, ...});
 //   harness.restore_settings(settings);   // --resume: the run's own options
 //   SpeechJob job(o, data);               // model, optimizer, schedule
@@ -116,7 +117,7 @@ struct HarnessOptions {
   int64_t log_every = 50;         // a plain progress line every N batches (not a terminal)
   bool terminal = false;          // the progress bar rewritten in place ("\r")
   std::FILE* out = stdout;        // progress and reports; nullptr: silent
-  const std::atomic<bool>* stop = nullptr;  // nullptr: the SIGINT/SIGTERM flag of train/stop_signal.h
+  const std::atomic<bool>* stop = nullptr;  // nullptr: the stop signals' flag (install_stop_signals)
   // The folder's files that make up a run (shell patterns): a fresh run refuses them, --overwrite removes them.
   std::vector<std::string> run_files = {"last.safetensors", "best.safetensors", "metrics.csv"};
 };
@@ -127,6 +128,12 @@ struct HarnessResult {
   std::vector<double> losses;           // every step this call ran
   std::vector<EpochRecord> epochs;      // the epochs this call finished
 };
+
+// Ctrl-C (SIGINT) or SIGTERM (what a scheduler sends before it kills a job)
+// stops the harness after the batch in progress, saved, with a line saying so
+// at once; a second one quits at once (status 128 + signal). Call once, before
+// training (signals/stop_signals.h).
+void install_stop_signals();
 
 // A seed for the random draws of one batch (dropout masks, augmentation):
 // the same whether or not the run was stopped and resumed in between.

@@ -10,4 +10,3 @@
 #include "train/progress.h"
 #include "train/run_directory.h"
 #include "train/run_settings.h"
-#include "train/stop_signal.h"
