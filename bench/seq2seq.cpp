@@ -253,7 +253,7 @@ void run_train(const Options& o) {
     const Clock::time_point start = Clock::now();
     model->reseed(translate::step_seed(o.seed, step));
     const double before = in_use_mb();
-    const Tensor loss = translate::batch_loss(*model, batch);
+    const Tensor loss = model->loss(batch);
     const double value = loss.item();
     const double saved = in_use_mb() - before;
     scaler.scale(loss).backward();

@@ -334,8 +334,8 @@ TEST_CASE("Cho and Bahdanau: teacher-forced logits and every gradient equal the 
       const Tensor logits_cpu = cpu->forward(batch), logits_gpu = gpu->forward(batch_gpu);
       CHECK(logits_gpu.device() == kGpu);
       check_equal(logits_gpu, logits_cpu, "logits", tolerance(dtype));
-      batch_loss(*cpu, batch).backward();
-      batch_loss(*gpu, batch_gpu).backward();
+      cpu->loss(batch).backward();
+      gpu->loss(batch_gpu).backward();
       check_parameters(*cpu, *gpu, tolerance(dtype));
     }
 }
@@ -350,7 +350,7 @@ TEST_CASE("a few Adam steps on Multi30k pairs lower the loss on the GPU") {
     gpu->to(kGpu);
     // Before training (without dropout) the loss is the cpu's, to float32 rounding.
     cpu->eval(), gpu->eval();
-    CHECK(batch_loss(*gpu, batch.to(kGpu)).item() == doctest::Approx(batch_loss(*cpu, batch).item()).epsilon(1e-5));
+    CHECK(gpu->loss(batch.to(kGpu)).item() == doctest::Approx(cpu->loss(batch).item()).epsilon(1e-5));
     gpu->train();
     const std::vector<double> losses = train(*gpu, batch.to(kGpu), 25, 1e-2);
     MESSAGE(kind << " on the GPU: loss " << losses.front() << " -> " << losses.back());

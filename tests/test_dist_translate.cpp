@@ -23,7 +23,6 @@
 #include "distributed/broadcast.h"
 #include "distributed/distributed.h"
 #include "distributed/rank_device.h"
-#include "apps/translate/evaluate.h"
 #include "tapegrad.h"
 
 namespace {
@@ -104,7 +103,7 @@ TEST_CASE("N ranks with shares of a batch of 64 make the updates of one process 
     tg::optim::Adam whole_adam(whole->named_parameters(), {.lr = 1e-2});
     std::vector<double> whole_losses;
     for (const std::vector<int64_t>& indices : plan) {
-      const Tensor loss = tg::translate::batch_loss(*whole, tg::text::make_batch(examples, indices).to(test_device()));
+      const Tensor loss = whole->loss(tg::text::make_batch(examples, indices).to(test_device()));
       whole_losses.push_back(loss.item());
       loss.backward();
       whole_adam.step();

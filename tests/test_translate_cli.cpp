@@ -7,6 +7,7 @@
 // download cache), or on a small synthetic corpus in the same file
 // layout when the data is not there.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -64,7 +65,7 @@ void check_same_tensors(const std::string& a_path, const std::string& b_path) {
     ++compared;
   }
   CHECK(compared > 10);
-  CHECK(a.metadata.at("train.step") == b.metadata.at("train.step"));
+  CHECK(a.metadata.at("run.step") == b.metadata.at("run.step"));
   CHECK(a.metadata.at("optimizer.lr") == b.metadata.at("optimizer.lr"));
 }
 
@@ -178,6 +179,72 @@ TEST_CASE("translate train: stopping and resuming gives the uninterrupted run's 
     CHECK(rest.metrics[0].val_loss == doctest::Approx(full.metrics[0].val_loss).epsilon(1e-12));
     CHECK(rest.metrics[0].train_loss == doctest::Approx(full.metrics[0].train_loss).epsilon(1e-12));
   }
+}
+
+namespace {
+
+// The metadata of a checkpoint as translate wrote it before it kept the run's position in the harness's run.*
+// keys: the same position under its own train.* keys, the best BLEU `best_bleu` (-1: none yet).
+tg::nn::Metadata with_old_position_keys(tg::nn::Metadata metadata, double best_bleu) {
+  const tg::train::Position p = tg::train::read_run_position(metadata, "the new file");
+  std::erase_if(metadata, [](const auto& entry) { return entry.first.starts_with("run."); });
+  metadata["train.epoch"] = std::to_string(p.epoch);
+  metadata["train.batch"] = std::to_string(p.batch);
+  metadata["train.step"] = std::to_string(p.step);
+  metadata["train.best_bleu"] = fmt::format("{}", best_bleu);
+  metadata["train.epoch_loss_sum"] = fmt::format("{}", p.loss_sum);
+  metadata["train.epoch_tokens"] = std::to_string(static_cast<int64_t>(p.loss_weight));
+  metadata["train.epoch_seconds"] = fmt::format("{}", p.seconds);
+  return metadata;
+}
+
+}  // namespace
+
+TEST_CASE("translate train: a run saved with the older train.* position keys reads and resumes exactly, its best "
+          "kept") {
+  const std::string dir_a = temp_dir("old_keys_a");
+  const tr::TrainResult full = tr::train(tiny_options("cho", dir_a), silent());  // 3 epochs of 8 batches
+  REQUIRE(full.losses.size() == 24);
+
+  // Stopped at step 10 (epoch 1 validated, its best saved); last.safetensors rewritten in the older keys, with a
+  // best BLEU no epoch reaches: resuming must keep it, and so leave best.safetensors alone.
+  const std::string dir_b = temp_dir("old_keys_b");
+  tr::TrainOptions b = tiny_options("cho", dir_b);
+  b.max_steps = 10;
+  const tr::TrainResult first = tr::train(b, silent());
+  REQUIRE(first.losses.size() == 10);
+  const std::string last = dir_b + "/last.safetensors", best = dir_b + "/best.safetensors";
+  const tg::train::Position saved = tr::read_checkpoint_info(last).position;
+  CHECK(saved.best_is_higher);
+  tg::SafetensorsContents file = tg::load_safetensors(last);
+  tg::save_safetensors(last, file.tensors, with_old_position_keys(file.metadata, 99.0));
+  REQUIRE(tg::load_safetensors(last).metadata.count("run.epoch") == 0);
+  const tg::train::Position old = tr::read_checkpoint_info(last).position;
+  CHECK(old.epoch == 1);
+  CHECK(old.batch == 2);
+  CHECK(old.step == 10);
+  CHECK(old.loss_sum == saved.loss_sum);
+  CHECK(old.loss_weight == saved.loss_weight);
+  CHECK(old.seconds == saved.seconds);
+  CHECK(old.best == 99.0);
+  CHECK(old.best_is_higher);
+  CHECK_FALSE(tr::parse_checkpoint_metadata(with_old_position_keys(file.metadata, -1), "old").position.best);
+
+  const std::string best_before = read_file(best);
+  b.resume = true;
+  b.max_steps = 0;
+  const tr::TrainResult rest = tr::train(b, silent());
+  std::vector<double> joined = first.losses;
+  joined.insert(joined.end(), rest.losses.begin(), rest.losses.end());
+  CHECK(joined == full.losses);
+  check_same_tensors(dir_a + "/last.safetensors", last);
+  REQUIRE(rest.metrics.size() == 3);
+  for (size_t e = 0; e < 3; ++e) CHECK(rest.metrics[e].val_bleu == full.metrics[e].val_bleu);
+  CHECK(read_file(best) == best_before);  // no epoch beat the kept best
+  const tg::nn::Metadata resumed = tg::load_safetensors(last).metadata;  // written in the harness's keys now
+  CHECK(resumed.at("run.best") == "99");
+  CHECK(resumed.at("run.best_is_higher") == "1");
+  CHECK(resumed.count("train.epoch") == 0);
 }
 
 TEST_CASE("translate train: a different seed gives different losses (the resume check can fail)") {
@@ -321,17 +388,19 @@ TEST_CASE("translation checkpoint metadata round-trips exactly") {
   info.config.tgt_vocab = info.tgt_vocab.size();
   info.settings.seed = 18446744073709551557ULL;
   info.settings.precision = "bf16";
-  info.position = {3, 17, 1234, 27.123456789012345, 1.0 / 3.0, 999, 12.5, 4096.0, 77};
+  info.position = {.epoch = 3, .batch = 17, .step = 1234, .loss_sum = 1.0 / 3.0, .loss_weight = 999, .seconds = 12.5,
+                   .best = 27.123456789012345, .best_is_higher = true};
+  info.loss_scale = {.scale = 4096.0, .good_steps = 77};
   const tr::CheckpointInfo back = tr::parse_checkpoint_metadata(tr::checkpoint_metadata(info), "mem");
   CHECK(back.settings.precision == "bf16");
-  CHECK(back.position.loss_scale == 4096.0);
-  CHECK(back.position.loss_scale_good_steps == 77);
+  CHECK(back.loss_scale.scale == 4096.0);
+  CHECK(back.loss_scale.good_steps == 77);
   // A checkpoint from before mixed precision: float32 products, no scaler state.
   tg::nn::Metadata older = tr::checkpoint_metadata(info);
   for (const char* key : {"train.precision", "train.loss_scale", "train.loss_scale_good_steps"}) older.erase(key);
   const tr::CheckpointInfo old_back = tr::parse_checkpoint_metadata(older, "old");
   CHECK(old_back.settings.precision == "fp32");
-  CHECK(old_back.position.loss_scale == 0);
+  CHECK(old_back.loss_scale.scale == 0);
   tg::nn::Metadata bad = tr::checkpoint_metadata(info);
   bad["train.precision"] = "fp8";
   CHECK_THROWS_WITH_AS(tr::parse_checkpoint_metadata(bad, "bad.safetensors"),
@@ -342,9 +411,13 @@ TEST_CASE("translation checkpoint metadata round-trips exactly") {
   CHECK(back.src_vocab == info.src_vocab);
   CHECK(back.tgt_vocab == info.tgt_vocab);
   CHECK(back.settings.seed == info.settings.seed);
-  CHECK(back.position.best_bleu == info.position.best_bleu);
-  CHECK(back.position.epoch_loss_sum == info.position.epoch_loss_sum);
+  CHECK(back.position.best == info.position.best);
+  CHECK(back.position.best_is_higher);
+  CHECK(back.position.loss_sum == info.position.loss_sum);
+  CHECK(back.position.loss_weight == 999);
+  CHECK(back.position.seconds == 12.5);
   CHECK(back.position.batch == 17);
+  CHECK(back.position.step == 1234);
 
   // A Transformer's layers, heads and norm placement travel with it.
   info.config.kind = "transformer";
@@ -890,8 +963,8 @@ TEST_CASE("translate train --precision: rounded products move the losses a littl
   REQUIRE(seen.size() == 2);
   CHECK(seen[0] == seen[1]);  // step 3 changed nothing
   const tr::CheckpointInfo info = tr::read_checkpoint_info(dir_a + "/last.safetensors");
-  CHECK(info.position.loss_scale == 32768.0);  // 2¹⁶, halved once
-  CHECK(info.position.loss_scale_good_steps == 3);
+  CHECK(info.loss_scale.scale == 32768.0);  // 2¹⁶, halved once
+  CHECK(info.loss_scale.good_steps == 3);
 
   // Stopped after step 4 and resumed: the same losses, and the halved scale carried over.
   const std::string dir_b = temp_dir("fp16_overflow_b");
@@ -902,7 +975,7 @@ TEST_CASE("translate train --precision: rounded products move the losses a littl
     if (step == 3) params[0].set_grad(tg::full(params[0].shape(), INFINITY, {params[0].dtype()}));
   };
   std::vector<double> joined = tr::train(b, hooks).losses;
-  CHECK(tr::read_checkpoint_info(dir_b + "/last.safetensors").position.loss_scale == 32768.0);
+  CHECK(tr::read_checkpoint_info(dir_b + "/last.safetensors").loss_scale.scale == 32768.0);
   b.resume = true;
   b.max_steps = 6;
   b.settings.precision = "fp32";  // ignored on resume: the checkpoint's precision is used
@@ -911,8 +984,8 @@ TEST_CASE("translate train --precision: rounded products move the losses a littl
   CHECK(joined == full.losses);
   const tr::CheckpointInfo resumed = tr::read_checkpoint_info(dir_b + "/last.safetensors");
   CHECK(resumed.settings.precision == "fp16");
-  CHECK(resumed.position.loss_scale == 32768.0);
-  CHECK(resumed.position.loss_scale_good_steps == 3);
+  CHECK(resumed.loss_scale.scale == 32768.0);
+  CHECK(resumed.loss_scale.good_steps == 3);
   check_same_tensors(dir_a + "/last.safetensors", dir_b + "/last.safetensors");
 }
 
@@ -1026,7 +1099,7 @@ TEST_CASE("translate train: a run folder is claimed: a finished run is kept, a s
                  term_out.find("stopped after epoch ") != std::string::npos),
                 term_out.substr(term_out.size() > 400 ? term_out.size() - 400 : 0));
   CHECK(fs::exists(term_dir + "/last.safetensors"));
-  CHECK(tg::load_safetensors(term_dir + "/last.safetensors").metadata.count("train.step") == 1);
+  CHECK(tg::load_safetensors(term_dir + "/last.safetensors").metadata.count("run.step") == 1);
   CHECK(tr::LanguageIdentifier::load(term_dir + "/language_id.json").sentences("de") > 0);  // saved with last, too
 }
 

@@ -203,8 +203,43 @@ TEST_CASE("float64 gradient check of the teacher-forced loss") {
       inputs.push_back(p.at("decoder.attention.v.weight"));
     }
     const tg::GradcheckResult result =
-        tg::gradcheck([&](const std::vector<Tensor>&) { return batch_loss(*model, batch); }, inputs);
+        tg::gradcheck([&](const std::vector<Tensor>&) { return model->loss(batch); }, inputs);
     CHECK_MESSAGE(result.ok, result.message);
+  }
+}
+
+TEST_CASE("Seq2Seq::loss: the cross entropy of forward's logits over the target tokens, padding left out") {
+  std::vector<Example> examples(3);
+  examples[0] = {{4, 5, 6}, {5, 6, 4}};
+  examples[1] = {{6, 4}, {4}};
+  examples[2] = {{5}, {6, 6}};
+  const Batch batch = batch_of(examples);
+  const double eps = 0.1;  // label smoothing: the target (1-ε)·one-hot + ε/V
+  for (const std::string kind : {"cho", "bahdanau", "transformer"}) {
+    CAPTURE(kind);
+    auto model = build(config_of(kind, 7, 7, 4, 6, 0.0), DType::f64, 9);
+    const Tensor logits = model->forward(batch);  // (T, B, V)
+    const int64_t rows = logits.size(0) * logits.size(1), V = logits.size(2);
+    const std::vector<double> z = logits.to_vector<double>();
+    const std::vector<int64_t> y = batch.tgt_out.to_vector<int64_t>();
+    double sum = 0, smoothed = 0;
+    int64_t tokens = 0;
+    for (int64_t r = 0; r < rows; ++r) {
+      if (y[r] == Vocab::pad_id) continue;
+      const double* zr = z.data() + r * V;
+      double log_sum_exp = 0, nll_sum = 0;  // log Σ_v exp z_v; Σ_v -log p_v
+      for (int64_t v = 0; v < V; ++v) log_sum_exp += std::exp(zr[v]);
+      log_sum_exp = std::log(log_sum_exp);
+      for (int64_t v = 0; v < V; ++v) nll_sum += log_sum_exp - zr[v];
+      sum += log_sum_exp - zr[y[r]];
+      smoothed += (1 - eps) * (log_sum_exp - zr[y[r]]) + eps * nll_sum / static_cast<double>(V);
+      ++tokens;
+    }
+    REQUIRE(tokens == batch.num_tgt_tokens);
+    CHECK(model->loss(batch).item() == doctest::Approx(sum / static_cast<double>(tokens)).epsilon(1e-12));
+    CHECK(model->loss(batch, {.reduction = tg::Reduction::sum}).item() == doctest::Approx(sum).epsilon(1e-12));
+    CHECK(model->loss(batch, {.label_smoothing = eps}).item() ==
+          doctest::Approx(smoothed / static_cast<double>(tokens)).epsilon(1e-12));
   }
 }
 
@@ -230,7 +265,7 @@ TEST_CASE("recompute_encoder: the same loss and gradients bit for bit, dropout o
         model->reseed(77);
         tg::Tape tape;
         tg::TapeScope scope(tape);
-        const Tensor loss = batch_loss(*model, batch);
+        const Tensor loss = model->loss(batch);
         saved[recompute] = tape.saved_bytes();
         losses[recompute] = loss.item();
         loss.backward();
@@ -887,7 +922,7 @@ TEST_CASE("cell lstm: float64 gradient check of the teacher-forced loss") {
                                   p.at("decoder.lstm.weight_hh"), p.at("decoder.init_state.weight")};
     if (kind == "bahdanau") inputs.push_back(p.at("encoder.lstm.weight_hh_l0_reverse"));
     const tg::GradcheckResult result =
-        tg::gradcheck([&](const std::vector<Tensor>&) { return batch_loss(*model, batch); }, inputs);
+        tg::gradcheck([&](const std::vector<Tensor>&) { return model->loss(batch); }, inputs);
     CHECK_MESSAGE(result.ok, result.message);
   }
 }
@@ -940,7 +975,7 @@ TEST_CASE("tied embeddings: logits = (W_o x + b_o) E_tgtᵀ + b_v, gradients rea
   const std::vector<Tensor> inputs = {p.at("decoder.embed.weight"), p.at("decoder.out.weight"),
                                       p.at("decoder.out_bias"), p.at("decoder.gru.weight_ih")};
   const tg::GradcheckResult result =
-      tg::gradcheck([&](const std::vector<Tensor>&) { return batch_loss(*model, batch); }, inputs);
+      tg::gradcheck([&](const std::vector<Tensor>&) { return model->loss(batch); }, inputs);
   CHECK_MESSAGE(result.ok, result.message);
 
   // encode + step equals the teacher-forced path.
@@ -972,7 +1007,7 @@ TEST_CASE("transformer: PyTorch's layer names, gradcheck of the loss, tied outpu
   }
   CHECK(max_abs(tg::select(p.at("decoder.embed.weight"), 0, Vocab::pad_id)) == 0);  // <pad> row stays 0
   const tg::GradcheckResult result = tg::gradcheck(
-      [&](const std::vector<Tensor>&) { return batch_loss(*model, batch); },
+      [&](const std::vector<Tensor>&) { return model->loss(batch); },
       {p.at("encoder.layers.0.self_attn.in_proj_weight"), p.at("decoder.layers.1.multihead_attn.in_proj_weight"),
        p.at("decoder.layers.0.linear1.weight"), p.at("encoder.norm.weight"), p.at("decoder.out.weight")});
   CHECK_MESSAGE(result.ok, result.message);

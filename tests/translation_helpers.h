@@ -52,16 +52,6 @@ inline std::unique_ptr<Seq2Seq> build(const ModelConfig& config, tg::DType dtype
   return std::make_unique<tg::translate::BahdanauModel>(config, dtype, gen);
 }
 
-// Token-level cross entropy of a batch, padding ignored: the training loss.
-// `batch` must be on the model's device.
-inline tg::Tensor batch_loss(const Seq2Seq& model, const Batch& batch) {
-  tg::CrossEntropyOptions options;
-  options.ignore_index = Vocab::pad_id;
-  const tg::Tensor logits = model.forward(batch);  // (T, B, V)
-  const int64_t V = logits.size(2);
-  return tg::cross_entropy(tg::reshape(logits, tg::Shape{-1, V}), tg::reshape(batch.tgt_out, tg::Shape{-1}), options);
-}
-
 // Sentences of ids in 4..vocab-1 (no specials), of random lengths up to the maxima.
 inline std::vector<Example> random_examples(int64_t count, int64_t src_vocab, int64_t tgt_vocab, int64_t max_src,
                                             int64_t max_tgt, uint64_t seed) {
@@ -132,7 +122,7 @@ inline std::vector<double> train(Seq2Seq& model, const Batch& batch, int steps, 
   tg::optim::Adam adam(model.named_parameters(), options);
   std::vector<double> losses;
   for (int i = 0; i < steps; ++i) {
-    const tg::Tensor loss = batch_loss(model, batch);
+    const tg::Tensor loss = model.loss(batch);
     losses.push_back(loss.item());
     loss.backward();
     adam.step();

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 
@@ -12,10 +13,10 @@
 #include "core/autograd/grad_mode.h"
 #include "io/safetensors.h"
 #include "io/text_file.h"
+#include "signals/stop_signals.h"
 #include "train/training_checkpoint.h"
 #include "train/finite.h"
 #include "train/progress.h"
-#include "train/stop_signal.h"
 
 namespace tg::train {
 
@@ -25,30 +26,11 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
-void write_run_position(const Position& p, nn::Metadata& metadata) {
-  metadata["run.epoch"] = std::to_string(p.epoch);
-  metadata["run.batch"] = std::to_string(p.batch);
-  metadata["run.step"] = std::to_string(p.step);
-  metadata["run.loss_sum"] = fmt::format("{}", p.loss_sum);  // shortest exact text: the epoch's loss resumes exactly
-  metadata["run.loss_weight"] = fmt::format("{}", p.loss_weight);
-  metadata["run.seconds"] = fmt::format("{}", p.seconds);
-  if (p.best) metadata["run.best"] = fmt::format("{}", *p.best);
-  if (p.best_is_higher) metadata["run.best_is_higher"] = std::to_string(1);
-}
-
-Position read_run_position(const nn::Metadata& metadata, const std::string& path) {
-  Position p;
-  p.epoch = metadata_integer(metadata, "run.epoch", path);
-  p.batch = metadata_integer(metadata, "run.batch", path);
-  p.step = metadata_integer(metadata, "run.step", path);
-  p.loss_sum = metadata_number(metadata, "run.loss_sum", path);
-  p.loss_weight = metadata_number(metadata, "run.loss_weight", path);
-  p.seconds = metadata_number(metadata, "run.seconds", path);
-  if (metadata.contains("run.best")) p.best = metadata_number(metadata, "run.best", path);
-  p.best_is_higher = metadata.contains("run.best_is_higher") && metadata.at("run.best_is_higher") == "1";
-  if (p.epoch < 0 || p.batch < 0 || p.step < 0 || p.loss_weight < 0)
-    fail("{}: the run's position (epoch {}, batch {}, step {}) is not one a run reaches", path, p.epoch, p.batch, p.step);
-  return p;
+// What the first SIGINT or SIGTERM says, from the signal handler.
+const char* stop_announcement(int signal) {
+  return signal == SIGTERM
+             ? "\nterminated (SIGTERM): stopping after this batch and saving (a second SIGTERM quits at once)\n"
+             : "\ninterrupted: stopping after this batch and saving (Ctrl-C again to quit at once)\n";
 }
 
 // The rows of metrics.csv (header first) of the epochs up to `epochs`, from a resumed run's file.
@@ -70,6 +52,11 @@ nn::Metadata TrainingJob::checkpoint_metadata(const Position& position) const {
 
 Position TrainingJob::read_position(const nn::Metadata& metadata, const std::string& path) const {
   return read_run_position(metadata, path);
+}
+
+void install_stop_signals() {
+  signals::catch_stop_signals(
+      {.signals = {SIGINT, SIGTERM}, .second = signals::SecondSignal::exits, .announce = stop_announcement});
 }
 
 uint64_t batch_seed(uint64_t seed, int64_t epoch, int64_t batch) {
@@ -113,7 +100,7 @@ void Harness::restore_settings(RunSettings& settings) {
 }
 
 bool Harness::stop_requested() const {
-  return (options_.stop != nullptr ? options_.stop : &stop_flag())->load();
+  return (options_.stop != nullptr ? options_.stop : &signals::stop_requested())->load();
 }
 
 std::string Harness::last_good() const {

@@ -6,7 +6,7 @@
 //     made, before any data is read: locked against a second run, checked
 //     writable, a finished run refused unless --overwrite, a missing one
 //     refused on --resume.
-//   - SIGINT/SIGTERM (train/stop_signal.h): the batch in progress finishes,
+//   - SIGINT/SIGTERM (install_stop_signals): the batch in progress finishes,
 //     last.safetensors is written with the exact position, and the resume
 //     command is printed; a second signal quits at once.
 //   - A non-finite loss or gradient norm stops training before that step's
@@ -16,13 +16,14 @@
 //   - The options that define the run (train/run_settings.h) are kept in
 //     last.safetensors and restored on --resume, a differing one said.
 //   - Progress lines, and per epoch a line, metrics.csv and best.safetensors
-//     when the validation score improved (lower is better).
+//     when the validation score improved (lower, or higher, is better).
 //
 // A program describes its training as a TrainingJob; resuming replays the
 // epoch's plan (`batches(epoch)` must give the same plan for the same epoch)
 // and skips the batches done, so a stopped and resumed run computes what an
 // uninterrupted one does.
 //
+//   install_stop_signals();
 //   Harness harness({.program = "speech train", .dir = o.checkpoint_dir, ...});
 //   harness.restore_settings(settings);   // --resume: the run's own options
 //   SpeechJob job(o, data);               // model, optimizer, schedule
@@ -40,6 +41,7 @@
 #include "nn/module.h"
 #include "optim/lr_schedule.h"
 #include "optim/optimizer.h"
+#include "train/position.h"
 #include "train/run_directory.h"
 #include "train/run_settings.h"
 
@@ -63,17 +65,6 @@ struct EpochScore {
   std::string note;                                    // after the line's duration: "loss scale 1024, 3 steps skipped"
 };
 
-// Where a run is; saved in last.safetensors as "run.<field>".
-struct Position {
-  int64_t epoch = 0;  // epochs finished
-  int64_t batch = 0;  // batches of epoch `epoch` done
-  int64_t step = 0;   // updates in all
-  double loss_sum = 0, loss_weight = 0;  // the epoch's Σ loss·weight and Σ weight so far
-  double seconds = 0;                    // the epoch's training seconds so far
-  std::optional<double> best;            // the best validation score so far
-  bool best_is_higher = false;           // whether `best` was kept as higher-is-better ("run.best_is_higher")
-};
-
 struct EpochRecord {
   int64_t epoch = 0, step = 0, steps = 0;  // 1-based epoch; updates in all at its end, and in it
   double train_loss = 0, lr = 0;
@@ -91,8 +82,8 @@ class TrainingJob {
   // What a reader needs to rebuild the model (sizes), written into last and best.
   virtual nn::Metadata model_metadata() const { return {}; }
   // What last.safetensors holds besides the state: by default model_metadata()
-  // and the position as "run.<field>". A program with a checkpoint format of
-  // its own (translate's "train.*") writes and reads the position itself.
+  // and the position as "run.<field>" (train/position.h). A job may add to it,
+  // or read the keys of files written in an older format of its own.
   virtual nn::Metadata checkpoint_metadata(const Position& position) const;
   virtual Position read_position(const nn::Metadata& metadata, const std::string& path) const;
   // After a resume's load: what the job keeps beside the position (a loss scaler's state).
@@ -126,7 +117,7 @@ struct HarnessOptions {
   int64_t log_every = 50;         // a plain progress line every N batches (not a terminal)
   bool terminal = false;          // the progress bar rewritten in place ("\r")
   std::FILE* out = stdout;        // progress and reports; nullptr: silent
-  const std::atomic<bool>* stop = nullptr;  // nullptr: the SIGINT/SIGTERM flag of train/stop_signal.h
+  const std::atomic<bool>* stop = nullptr;  // nullptr: the stop signals' flag (install_stop_signals)
   // The folder's files that make up a run (shell patterns): a fresh run refuses them, --overwrite removes them.
   std::vector<std::string> run_files = {"last.safetensors", "best.safetensors", "metrics.csv"};
 };
@@ -137,6 +128,12 @@ struct HarnessResult {
   std::vector<double> losses;           // every step this call ran
   std::vector<EpochRecord> epochs;      // the epochs this call finished
 };
+
+// Ctrl-C (SIGINT) or SIGTERM (what a scheduler sends before it kills a job)
+// stops the harness after the batch in progress, saved, with a line saying so
+// at once; a second one quits at once (status 128 + signal). Call once, before
+// training (signals/stop_signals.h).
+void install_stop_signals();
 
 // A seed for the random draws of one batch (dropout masks, augmentation):
 // the same whether or not the run was stopped and resumed in between.

@@ -6,7 +6,7 @@
 #include "train/finite.h"
 #include "train/grad_scaler.h"
 #include "train/harness.h"
+#include "train/position.h"
 #include "train/progress.h"
 #include "train/run_directory.h"
 #include "train/run_settings.h"
-#include "train/stop_signal.h"

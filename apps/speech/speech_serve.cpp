@@ -13,7 +13,7 @@
 #include "core/services/error.h"
 #include "core/autograd/grad_mode.h"
 #include "core/services/host_allocator.h"
-#include "serve/stop_signals.h"
+#include "serve/serve_until_signal.h"
 #include "apps/speech/speech_data.h"
 #include "apps/speech/speech_decode.h"
 #include "apps/speech/speech_model.h"

@@ -17,7 +17,6 @@
 #include "apps/speech/shared_work.h"
 #include "apps/speech/speech_eval.h"
 #include "train/harness.h"
-#include "train/stop_signal.h"
 
 namespace tg::speech {
 

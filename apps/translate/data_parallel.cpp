@@ -2,9 +2,9 @@
 
 #include <fmt/format.h>
 
+#include "core/services/error.h"
 #include "core/services/generator.h"
 #include "distributed/shard.h"
-#include "apps/translate/evaluate.h"
 #include "ops/div.h"
 
 namespace tg::translate {
@@ -21,7 +21,8 @@ Tensor share_loss(const Seq2Seq& model, const text::Batch& batch, int64_t global
   if (global_tokens < batch.num_tgt_tokens)
     fail("share_loss: the global batch has {} target tokens, fewer than this share's {}", global_tokens,
          batch.num_tgt_tokens);
-  return target_cross_entropy(model, batch, Reduction::sum, label_smoothing) / static_cast<double>(global_tokens);
+  return model.loss(batch, {.label_smoothing = label_smoothing, .reduction = Reduction::sum}) /
+         static_cast<double>(global_tokens);
 }
 
 uint64_t rank_seed(uint64_t step_seed, int rank) {
@@ -59,7 +60,7 @@ distributed::Fingerprint training_fingerprint(const CheckpointInfo& info, const 
   f.add("training pairs", training_pairs);  // after --max-len; the directory may differ between machines
   f.add_hashed("source vocabulary", info.src_vocab.tokens());
   f.add_hashed("target vocabulary", info.tgt_vocab.tokens());
-  const TrainPosition& p = info.position;
+  const train::Position& p = info.position;
   f.add("position", fmt::format("epoch {} batch {} step {}", p.epoch, p.batch, p.step));
   f.add_shapes("parameters", model.named_parameters());
   return f;

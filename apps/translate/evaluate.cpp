@@ -8,8 +8,6 @@
 #include "core/autograd/tape.h"
 #include "data/text/corpus.h"
 #include "data/text/tokenizer.h"
-#include "ops/cross_entropy.h"
-#include "ops/reshape.h"
 #include "apps/translate/search.h"
 
 namespace tg::translate {
@@ -107,21 +105,6 @@ CorpusEvaluation evaluate_text(Seq2Seq& model, const TextCodec& codec, const tex
   return result;
 }
 
-Tensor target_cross_entropy(const Seq2Seq& model, const text::Batch& batch, Reduction reduction,
-                            double label_smoothing) {
-  CrossEntropyOptions options;
-  options.label_smoothing = label_smoothing;
-  options.ignore_index = text::Vocab::pad_id;
-  options.reduction = reduction;
-  const Tensor logits = model.forward(batch);  // (T, B, V)
-  const int64_t V = logits.size(2);
-  return cross_entropy(reshape(logits, Shape{-1, V}), reshape(batch.tgt_out, Shape{-1}), options);
-}
-
-Tensor batch_loss(const Seq2Seq& model, const text::Batch& batch, double label_smoothing) {
-  return target_cross_entropy(model, batch, Reduction::mean, label_smoothing);  // mean over real tokens
-}
-
 double corpus_loss(Seq2Seq& model, const std::vector<text::Example>& examples, int64_t batch_size) {
   NoGrad no_grad;
   const nn::EvalMode eval(model);
@@ -129,7 +112,7 @@ double corpus_loss(Seq2Seq& model, const std::vector<text::Example>& examples, i
   int64_t tokens = 0;
   for (const std::vector<int64_t>& indices : text::plan_eval(examples, batch_size)) {
     const text::Batch batch = text::make_batch(examples, indices).to(model.device());
-    sum += batch_loss(model, batch).item() * static_cast<double>(batch.num_tgt_tokens);
+    sum += model.loss(batch).item() * static_cast<double>(batch.num_tgt_tokens);
     tokens += batch.num_tgt_tokens;
   }
   return tokens == 0 ? 0.0 : sum / static_cast<double>(tokens);

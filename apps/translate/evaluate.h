@@ -1,5 +1,5 @@
 #pragma once
-// Multi30k files, the training loss, and decoding a corpus: what `train`
+// Multi30k files, a corpus's loss, and decoding a corpus: what `train`
 // (validation) and `eval` share.
 #include <cstdint>
 #include <string>
@@ -9,7 +9,6 @@
 #include "data/text/batching.h"
 #include "data/text/bleu.h"
 #include "data/text/vocab.h"
-#include "ops/loss.h"
 #include "apps/translate/search.h"
 #include "apps/translate/models/seq2seq.h"
 #include "apps/translate/text_codec.h"
@@ -62,17 +61,8 @@ CorpusEvaluation evaluate_text(Seq2Seq& model, const TextCodec& codec, const tex
                                const text::Vocab& tgt_vocab, const SplitText& text, int64_t beam,
                                LengthPenalty length_penalty);
 
-// Token-level cross entropy of a batch, padding ignored (mean over its
-// batch.num_tgt_tokens target tokens): the training loss. The batch must be
-// on the model's device (Batch::to).
-// label_smoothing ε > 0 trains against (1-ε)·one-hot + ε/V (validation keeps ε = 0).
-Tensor batch_loss(const Seq2Seq& model, const text::Batch& batch, double label_smoothing = 0);
-// The same cross entropy with another reduction (sum: data-parallel shares).
-Tensor target_cross_entropy(const Seq2Seq& model, const text::Batch& batch, Reduction reduction,
-                            double label_smoothing = 0);
-
-// The mean loss per target token over `examples` in evaluation mode; batches
-// go to the model's device.
+// The mean loss (Seq2Seq::loss) per target token over `examples` in
+// evaluation mode; batches go to the model's device.
 double corpus_loss(Seq2Seq& model, const std::vector<text::Example>& examples, int64_t batch_size);
 
 // The longest output decoding allows for a source of `src_len` tokens.

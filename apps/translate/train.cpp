@@ -250,9 +250,9 @@ TrainingData load_training_data(const TrainOptions& options, CheckpointInfo& inf
 // One training run as the harness drives it (train/harness.h): the model, its
 // optimizer and schedule, each part of a step a method named for what it does.
 // Under mpirun each rank trains on its share of every batch (data_parallel.h);
-// rank 0 alone validates and writes files. The checkpoint keeps translate's own
-// format ("train.*", translation_checkpoint.h), which eval, average and
-// ensembles read.
+// rank 0 alone validates and writes files. Every checkpoint holds translate's
+// metadata (translation_checkpoint.h), which eval, average and ensembles read,
+// the run's position in the harness's keys among it.
 class TranslateJob : public train::TrainingJob {
  public:
   TranslateJob(const TrainOptions& options, const TrainHooks& hooks, distributed::DataParallel& ranks,
@@ -293,37 +293,21 @@ class TranslateJob : public train::TrainingJob {
   MatmulPrecision precision() const { return precision_; }
   const std::string& data_dir() const { return data_.dir; }
 
-  // translate's own format: the model, vocabularies, settings and (in last) the position as "train.*".
+  // translate's metadata (translation_checkpoint.h): the model, vocabularies, settings and the position.
   nn::Metadata model_metadata() const override { return translate::checkpoint_metadata(info_); }
-  nn::Metadata checkpoint_metadata(const train::Position& p) const override {
-    CheckpointInfo info = info_;
-    info.position = {.epoch = p.epoch,
-                     .batch = p.batch,
-                     .step = p.step,
-                     .best_bleu = p.best ? (p.best_is_higher ? *p.best : -*p.best) : -1.0,
-                     .epoch_loss_sum = p.loss_sum,
-                     .epoch_tokens = static_cast<int64_t>(p.loss_weight),
-                     .epoch_seconds = p.seconds,
-                     .loss_scale = scaler_.enabled() ? scaler_.scale_value() : 0.0,
-                     .loss_scale_good_steps = scaler_.good_steps()};
-    info_.position = info.position;  // best.safetensors, written next, carries it too
-    return translate::checkpoint_metadata(info);
+  nn::Metadata checkpoint_metadata(const train::Position& position) const override {
+    info_.position = position;  // best.safetensors and --keep-epochs' copies, written next, carry it too
+    info_.loss_scale = {.scale = scaler_.enabled() ? scaler_.scale_value() : 0.0, .good_steps = scaler_.good_steps()};
+    return translate::checkpoint_metadata(info_);
   }
+  // The harness's run.* keys, or the train.* keys of a run saved before translate used them.
   train::Position read_position(const nn::Metadata& metadata, const std::string& path) const override {
-    const TrainPosition p = parse_checkpoint_metadata(metadata, path).position;
-    return {.epoch = p.epoch,
-            .batch = p.batch,
-            .step = p.step,
-            .loss_sum = p.epoch_loss_sum,
-            .loss_weight = static_cast<double>(p.epoch_tokens),
-            .seconds = p.epoch_seconds,
-            .best = p.best_bleu >= 0 ? std::optional<double>(p.best_bleu) : std::nullopt,
-            .best_is_higher = true};  // BLEU
+    return read_run_position(metadata, path);
   }
   void on_resume(const train::Position& p, const nn::Metadata&) override {
-    const TrainPosition& pos = info_.position;  // read from the same file by start_or_resume
-    if (scaler_.enabled() && pos.loss_scale > 0)
-      scaler_.load_state({{"scale", pos.loss_scale}, {"good_steps", double(pos.loss_scale_good_steps)}});
+    const LossScale& loss_scale = info_.loss_scale;  // read from the same file by start_or_resume
+    if (scaler_.enabled() && loss_scale.scale > 0)
+      scaler_.load_state({{"scale", loss_scale.scale}, {"good_steps", double(loss_scale.good_steps)}});
     step_ = p.step;
   }
 
@@ -345,7 +329,7 @@ class TranslateJob : public train::TrainingJob {
     model_->reseed(rank_seed(step_seed(settings().seed, step_), ranks_.rank()));  // masks depend on (seed, step, rank)
     const Tensor loss = batch.size() == 0  ? Tensor()
                         : ranks_.active() ? share_loss(*model_, batch, share.global_tokens, settings().label_smoothing)
-                                          : batch_loss(*model_, batch, settings().label_smoothing);
+                                          : model_->loss(batch, {.label_smoothing = settings().label_smoothing});
     if (loss.defined()) scaler_.scale(loss).backward();  // fp16: loss · S, so small gradients survive 16 bits
     ranks_.reduce_gradients(params_);                    // every rank: the sum of all ranks' gradients
     if (hooks_.after_backward) hooks_.after_backward(step_ + 1, params_);

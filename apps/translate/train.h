@@ -20,7 +20,8 @@
 // non-finite loss or gradient norm (the two numbers each step reads back
 // anyway) stops training before that step's update, naming the epoch, the
 // step and the last good checkpoint; parameters are checked before every save.
-// The checkpoints keep translate's own format (translation_checkpoint.h).
+// The checkpoints hold translate's metadata (translation_checkpoint.h), the
+// run's position in the harness's keys (train/position.h) among it.
 #include <atomic>
 #include <cstdint>
 #include <cstdio>

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "core/services/error.h"
 #include "core/dispatch/matmul_precision.h"
@@ -71,7 +72,6 @@ void check_rows(const SafetensorsContents& contents, const std::string& path, co
 nn::Metadata checkpoint_metadata(const CheckpointInfo& info) {
   const ModelConfig& c = info.config;
   const TrainSettings& s = info.settings;
-  const TrainPosition& p = info.position;
   nn::Metadata metadata = {
       {"translate.format", kCheckpointFormat},
       {"model.kind", c.kind},
@@ -96,16 +96,10 @@ nn::Metadata checkpoint_metadata(const CheckpointInfo& info) {
       {"train.min_lr", number(s.min_lr)},
       {"train.schedule_steps", fmt::format("{}", s.schedule_steps)},
       {"train.precision", s.precision},
-      {"train.loss_scale", number(p.loss_scale)},
-      {"train.loss_scale_good_steps", fmt::format("{}", p.loss_scale_good_steps)},
-      {"train.epoch", fmt::format("{}", p.epoch)},
-      {"train.batch", fmt::format("{}", p.batch)},
-      {"train.step", fmt::format("{}", p.step)},
-      {"train.best_bleu", number(p.best_bleu)},
-      {"train.epoch_loss_sum", number(p.epoch_loss_sum)},
-      {"train.epoch_tokens", fmt::format("{}", p.epoch_tokens)},
-      {"train.epoch_seconds", number(p.epoch_seconds)},
+      {"train.loss_scale", number(info.loss_scale.scale)},
+      {"train.loss_scale_good_steps", fmt::format("{}", info.loss_scale.good_steps)},
   };
+  train::write_run_position(info.position, metadata);
   if (c.kind == "transformer") {
     metadata["model.layers"] = fmt::format("{}", c.layers);
     metadata["model.heads"] = fmt::format("{}", c.heads);
@@ -218,18 +212,27 @@ CheckpointInfo parse_checkpoint_metadata(const nn::Metadata& metadata, const std
   // Older still than mixed precision: float32 products.
   if (metadata.count("train.precision") > 0) s.precision = r.text("train.precision");
   parse_matmul_precision(s.precision, fmt::format("checkpoint '{}': train.precision", path));
-  TrainPosition& p = info.position;
-  p.epoch = r.integer("train.epoch");
-  p.batch = r.integer("train.batch");
-  p.step = r.integer("train.step");
-  p.best_bleu = r.real("train.best_bleu");
-  p.epoch_loss_sum = r.real("train.epoch_loss_sum");
-  p.epoch_tokens = r.integer("train.epoch_tokens");
-  p.epoch_seconds = r.real("train.epoch_seconds");
-  if (metadata.count("train.loss_scale") > 0) p.loss_scale = r.real("train.loss_scale");
+  info.position = read_run_position(metadata, path);
+  if (metadata.count("train.loss_scale") > 0) info.loss_scale.scale = r.real("train.loss_scale");
   if (metadata.count("train.loss_scale_good_steps") > 0)
-    p.loss_scale_good_steps = r.integer("train.loss_scale_good_steps");
+    info.loss_scale.good_steps = r.integer("train.loss_scale_good_steps");
   return info;
+}
+
+train::Position read_run_position(const nn::Metadata& metadata, const std::string& path) {
+  if (metadata.count("run.epoch") > 0 || metadata.count("train.epoch") == 0)
+    return train::read_run_position(metadata, path);
+  // Written before translate used the harness's keys: its own, with BLEU as the best (-1 before the first).
+  const MetadataReader r(metadata, path);
+  const double best_bleu = r.real("train.best_bleu");
+  return {.epoch = r.integer("train.epoch"),
+          .batch = r.integer("train.batch"),
+          .step = r.integer("train.step"),
+          .loss_sum = r.real("train.epoch_loss_sum"),
+          .loss_weight = static_cast<double>(r.integer("train.epoch_tokens")),
+          .seconds = r.real("train.epoch_seconds"),
+          .best = best_bleu >= 0 ? std::optional<double>(best_bleu) : std::nullopt,
+          .best_is_higher = true};
 }
 
 CheckpointInfo read_checkpoint_info(const std::string& path) {

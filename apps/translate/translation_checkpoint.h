@@ -13,9 +13,16 @@
 //   subword.src, subword.tgt   with subwords: the SentencePiece models, base64
 //                      (their pieces are vocab.src / vocab.tgt, id for id)
 //   train.*            settings that fix the run (seed, batch size, max-len,
-//                      min-freq, limit-train, clip) and its position: the
-//                      epoch in progress, batches of it done, global step,
-//                      best BLEU so far, the epoch's loss and token sums
+//                      min-freq, limit-train, clip, schedule, precision) and,
+//                      with fp16, the loss scaler's scale and good steps
+//   run.*              the run's position, in the training harness's keys
+//                      (train/position.h): epochs finished, batches of the next
+//                      done, global step, the epoch's loss and token sums, best
+//                      BLEU so far. Checkpoints written before translate used
+//                      them hold train.epoch, train.batch, train.step,
+//                      train.best_bleu (-1: none yet), train.epoch_loss_sum,
+//                      train.epoch_tokens and train.epoch_seconds instead,
+//                      read the same (read_run_position)
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -24,6 +31,7 @@
 #include "data/text/vocab.h"
 #include "apps/translate/text_codec.h"
 #include "train/training_checkpoint.h"
+#include "train/position.h"
 #include "optim/lr_schedule.h"
 #include "optim/optimizer.h"
 #include "apps/translate/models/seq2seq.h"
@@ -48,18 +56,10 @@ struct TrainSettings {
   std::string precision = "fp32";    // of the matrix products: fp32, tf32, bf16 or fp16 (with loss scaling)
 };
 
-// Where a run stands. A checkpoint written at a batch boundary says: epoch
-// `epoch` (0-based) is in progress and its first `batch` batches are done.
-struct TrainPosition {
-  int64_t epoch = 0;
-  int64_t batch = 0;
-  int64_t step = 0;           // optimizer steps done in all
-  double best_bleu = -1;      // best validation BLEU so far; -1 before the first validation
-  double epoch_loss_sum = 0;  // Σ loss · target tokens over the epoch's done batches
-  int64_t epoch_tokens = 0;   // Σ target tokens over them
-  double epoch_seconds = 0;   // training time spent in the epoch so far
-  double loss_scale = 0;      // precision fp16: the loss scaler's scale and good steps in a row (0: not started)
-  int64_t loss_scale_good_steps = 0;
+// Precision fp16: the loss scaler's state when the checkpoint was written.
+struct LossScale {
+  double scale = 0;  // 0: not started
+  int64_t good_steps = 0;  // steps without overflow in a row
 };
 
 struct CheckpointInfo {
@@ -68,12 +68,17 @@ struct CheckpointInfo {
   TextCodec codec = TextCodec::words();  // how text becomes tokens: words, or subwords with their models
   text::Vocab src_vocab, tgt_vocab;
   TrainSettings settings;
-  TrainPosition position;
+  train::Position position;  // best: BLEU, higher is better; loss weight: target tokens
+  LossScale loss_scale;
 };
 
 // The metadata pairs of `info` and the inverse; parse names `path` in errors.
 nn::Metadata checkpoint_metadata(const CheckpointInfo& info);
 CheckpointInfo parse_checkpoint_metadata(const nn::Metadata& metadata, const std::string& path);
+
+// The run's position in a checkpoint's metadata: the harness's run.* keys, or
+// the train.* keys of a checkpoint written before translate used them.
+train::Position read_run_position(const nn::Metadata& metadata, const std::string& path);
 
 // Reads and checks a checkpoint's metadata and parameter shapes without
 // building the model. Errors name the path: missing file, not a safetensors

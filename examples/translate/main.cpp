@@ -38,8 +38,9 @@
 #include "examples/serve_flags.h"
 #include "io/text_file.h"
 #include "apps/translate/translate.h"
+#include "signals/stop_signals.h"
+#include "train/harness.h"
 #include "train/progress.h"
-#include "train/stop_signal.h"
 
 namespace {
 
@@ -391,7 +392,7 @@ struct TrainCommand {
     tg::train::install_stop_signals();  // Ctrl-C or SIGTERM: the batch finishes, last is saved
     options.device = device;
     tr::TrainHooks hooks;
-    hooks.stop = &tg::train::stop_flag();
+    hooks.stop = &tg::signals::stop_requested();
     hooks.terminal = tg::train::is_terminal(STDOUT_FILENO);
     tr::train(options, hooks);
     return 0;

@@ -15,8 +15,9 @@ import sys
 # layer of its own, so that the engine (core) includes no backend and no
 # backend includes another; each data library too, so that a program links
 # only the one it uses.
-# The engine's layers, which tapegrad.h gathers.
-ENGINE = {"core", "io", "ops", "nn", "optim", "train"}
+# The engine's layers (libtapegrad), which tapegrad.h gathers (signals/ through
+# train/harness.h's install_stop_signals).
+ENGINE = {"core", "io", "ops", "nn", "optim", "train", "signals"}
 MAY_INCLUDE = {
     "core": {"core"},
     "io": {"core", "io"},  # files: safetensors, CRC-32, whole text files
@@ -30,12 +31,13 @@ MAY_INCLUDE = {
     "ops": {"core", "kernels", "ops"},
     "nn": {"core", "ops", "io", "nn"},
     "optim": {"core", "kernels", "optim"},
-    "train": {"core", "io", "ops", "nn", "optim", "train"},
+    "signals": {"signals"},  # stop signals, beneath train and serve
+    "train": {"core", "io", "ops", "nn", "optim", "signals", "train"},
     "data/text": {"core", "data/text"},  # the text library (tapegrad-text)
     "data/audio": {"core", "data/audio"},  # the audio library (tapegrad-audio)
     "distributed": {"core", "distributed"},  # data-parallel training across processes (MPI)
     "plot": {"core", "plot"},  # SVG charts (training curve, attention alignment)
-    "serve": {"core", "serve"},  # HTTP serving: routes, limits, batching, stop signals
+    "serve": {"core", "signals", "serve"},  # HTTP serving: routes, limits, batching, serving until a stop signal
     # The applications (apps/<app>/): each on the engine, the data library it reads and the shared
     # layers it needs; no app includes another.
     "apps/translate": ENGINE | {"data/text", "distributed", "serve", "plot", "apps/translate", "tapegrad.h", "tapegrad_text.h"},

@@ -5,7 +5,10 @@
 #include "apps/translate/models/transformer_model.h"
 #include "core/services/error.h"
 #include "core/services/generator.h"
+#include "data/text/vocab.h"
+#include "ops/cross_entropy.h"
 #include "ops/index_select.h"
+#include "ops/reshape.h"
 
 namespace tg::translate {
 
@@ -15,6 +18,16 @@ std::unique_ptr<Seq2Seq> make_model(const ModelConfig& config, uint64_t seed) {
   if (config.kind == "bahdanau") return std::make_unique<BahdanauModel>(config, DType::f32, gen);
   if (config.kind == "transformer") return std::make_unique<TransformerModel>(config, DType::f32, gen);
   fail("make_model: unknown model kind '{}'; known kinds: cho, bahdanau, transformer", config.kind);
+}
+
+Tensor Seq2Seq::loss(const text::Batch& batch, const LossOptions& options) const {
+  CrossEntropyOptions cross_entropy_options;
+  cross_entropy_options.label_smoothing = options.label_smoothing;
+  cross_entropy_options.ignore_index = text::Vocab::pad_id;
+  cross_entropy_options.reduction = options.reduction;
+  const Tensor logits = forward(batch);  // (T, B, V)
+  const int64_t V = logits.size(2);
+  return cross_entropy(reshape(logits, Shape{-1, V}), reshape(batch.tgt_out, Shape{-1}), cross_entropy_options);
 }
 
 void Seq2Seq::quantize_for_decoding() {

@@ -13,6 +13,7 @@
 #include "data/text/batching.h"
 #include "nn/module.h"
 #include "ops/int8_linear.h"
+#include "ops/loss.h"
 
 namespace tg::translate {
 
@@ -67,6 +68,12 @@ struct Encoded {
   std::shared_ptr<const RestrictedOutput> shortlist;
 };
 
+// What Seq2Seq::loss computes: the cross entropy of the target tokens.
+struct LossOptions {
+  double label_smoothing = 0;  // ε > 0: against (1-ε)·one-hot + ε/V (training; validation keeps 0)
+  Reduction reduction = Reduction::mean;  // mean over the batch's target tokens, or their sum (data-parallel shares)
+};
+
 // One decoder step's result.
 struct Step {
   Tensor log_probs;  // (B, V) log-probabilities of the next token
@@ -81,6 +88,11 @@ class Seq2Seq : public nn::Module {
   virtual Encoded encode(const Tensor& src, const Tensor& src_lengths, const Tensor& src_mask) const = 0;
   // Teacher forcing: logits (T, B, V) for a batch whose decoder inputs are tgt_in (T, B).
   virtual Tensor forward(const text::Batch& batch) const = 0;
+  // The training loss of a batch on the model's device (Batch::to): forward's
+  // logits z (T·B, V) against the targets y = tgt_out (T·B), padding ignored,
+  //   L = −Σ_t log softmax(z_t)[y_t] / N,   N = batch.num_tgt_tokens
+  // (no / N with Reduction::sum).
+  Tensor loss(const text::Batch& batch, const LossOptions& options = {}) const;
   // One decoding step from the previous tokens (B) int64 and the state (B, H), or (B, 2H) with an LSTM cell.
   virtual Step step(const Encoded& encoded, const Tensor& prev_tokens, const Tensor& hidden) const = 0;
 

@@ -7,7 +7,7 @@
 #include "apps/translate/serve/serve_page.h"
 #include "apps/translate/serve/translation_service.h"
 #include "core/services/host_allocator.h"
-#include "serve/stop_signals.h"
+#include "serve/serve_until_signal.h"
 
 namespace tg::translate {
 

@@ -167,7 +167,7 @@ json TranslationService::describe_models() const {
   for (const std::string& path : options_.checkpoints) {
     const CheckpointInfo member = read_checkpoint_info(path);
     members.push_back({{"checkpoint", std::filesystem::path(path).filename().string()},  // not the server's folders
-                       {"validation_bleu", member.position.best_bleu >= 0 ? json(member.position.best_bleu) : json()},
+                       {"validation_bleu", member.position.best ? json(*member.position.best) : json()},
                        {"epoch", member.position.epoch},
                        {"weights", member.weights}});
   }
