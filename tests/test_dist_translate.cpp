@@ -1,7 +1,7 @@
 // Data-parallel training of the translation models equals one process
 // (tests/meson.build starts this program as 2 and as 3 MPI ranks). In float64
 // with dropout 0, every rank trains on its share of each global batch of 64
-// sentence pairs of different lengths (apps/translate/data_parallel.h:
+// sentence pairs of different lengths (apps/translate/rank_shares.h:
 // share_loss, distributed::AllReducer) for 5 Adam steps; meanwhile each rank also
 // trains, alone, a second copy of the model on the whole batches. The two
 // must agree to 1e-12, and every rank must hold the same bits of parameters
@@ -18,7 +18,7 @@
 
 #include "apps/translate/models/bahdanau_model.h"
 #include "apps/translate/models/cho_model.h"
-#include "apps/translate/data_parallel.h"
+#include "apps/translate/rank_shares.h"
 #include "distributed/all_reduce.h"
 #include "distributed/broadcast.h"
 #include "distributed/distributed.h"

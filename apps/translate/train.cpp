@@ -15,7 +15,7 @@
 #include "core/tensor/creation.h"
 #include "ops/reshape.h"
 #include "ops/stack.h"
-#include "apps/translate/data_parallel.h"
+#include "apps/translate/rank_shares.h"
 #include "distributed/data_parallel.h"
 #include "distributed/distributed.h"
 #include "data/text/batching.h"
@@ -249,7 +249,7 @@ TrainingData load_training_data(const TrainOptions& options, CheckpointInfo& inf
 
 // One training run as the harness drives it (train/harness.h): the model, its
 // optimizer and schedule, each part of a step a method named for what it does.
-// Under mpirun each rank trains on its share of every batch (data_parallel.h);
+// Under mpirun each rank trains on its share of every batch (rank_shares.h);
 // rank 0 alone validates and writes files. Every checkpoint holds translate's
 // metadata (translation_checkpoint.h), which eval, average and ensembles read,
 // the run's position in the harness's keys among it.

@@ -6,7 +6,7 @@
 // behind `translate serve` with its language identifier.
 // examples/translate/main.cpp is its flags.
 #include "apps/translate/average.h"
-#include "apps/translate/data_parallel.h"
+#include "apps/translate/rank_shares.h"
 #include "apps/translate/evaluate.h"
 #include "apps/translate/int8_checkpoint.h"
 #include "apps/translate/models/bahdanau_model.h"

@@ -29,9 +29,14 @@ void check_nll_backward(const NllBackwardArgs& a) {
   check_rows("nll_backward", "dlogp", a.dlogp, a.target, "dloss", a.dloss);
 }
 
+// The target values, read where they are in host memory (a device body checks them on the device).
+void nll_targets(const NllArgs& a) { checks::targets_in_range("nll", a.target, a.ignore_index, a.logp.shape[1]); }
+void nll_backward_targets(const NllBackwardArgs& a) {
+  checks::targets_in_range("nll_backward", a.target, a.ignore_index, a.dlogp.shape[1]);
+}
+
 void nll_reference(Backend&, const NllArgs& a) {
   const int64_t rows = a.logp.shape[0], classes = a.logp.shape[1];
-  checks::targets_in_range("nll", a.target, a.ignore_index, classes);
   visit_float(a.logp.dtype, "nll", [&]<typename T>() {
     for (int64_t i = 0; i < rows; ++i) {
       const int64_t t = element<int64_t>(a.target, i);
@@ -48,7 +53,6 @@ void nll_reference(Backend&, const NllArgs& a) {
 
 void nll_backward_reference(Backend&, const NllBackwardArgs& a) {
   const int64_t rows = a.dlogp.shape[0], classes = a.dlogp.shape[1];
-  checks::targets_in_range("nll_backward", a.target, a.ignore_index, classes);
   visit_float(a.dlogp.dtype, "nll_backward", [&]<typename T>() {
     for (int64_t i = 0; i < rows; ++i) {
       const int64_t t = element<int64_t>(a.target, i);
@@ -64,12 +68,13 @@ void nll_backward_reference(Backend&, const NllBackwardArgs& a) {
 }  // namespace
 
 KernelTable<NllArgs>& nll_table() {
-  static KernelTable<NllArgs> table("nll", &check_nll, &nll_reference);
+  static KernelTable<NllArgs> table("nll", &check_nll, &nll_reference, &nll_targets);
   return table;
 }
 
 KernelTable<NllBackwardArgs>& nll_backward_table() {
-  static KernelTable<NllBackwardArgs> table("nll_backward", &check_nll_backward, &nll_backward_reference);
+  static KernelTable<NllBackwardArgs> table("nll_backward", &check_nll_backward, &nll_backward_reference,
+                                                &nll_backward_targets);
   return table;
 }
 

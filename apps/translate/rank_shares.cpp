@@ -1,4 +1,4 @@
-#include "apps/translate/data_parallel.h"
+#include "apps/translate/rank_shares.h"
 
 #include <fmt/format.h>
 
