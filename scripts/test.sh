@@ -41,9 +41,9 @@ sanitize=false
 [ "$mode" = sanitize ] && sanitize=true
 # The programs that start threads of their own or share the kernel pool between callers: the pool, the packed
 # operand cache, the batch queue and the servers' workers, the speech feature thread beside the step, the
-# tape and profiler across threads, the kernels and ops that split work over the pool.
+# tape and profiler across threads, the kernels and ops that split work over the pool, the stop-signal waiter.
 tsan_programs=(thread_pool kernels host_allocator batch_queue http_server http_hostile shared_work speech translate_serve
-  profiler tape tensor host_ops conv translate_models)
+  profiler tape tensor host_ops conv translate_models stop_signals)
 # The portable build runs the programs whose checks claim bit-for-bit results (as scripts/soak.sh does), and
 # the training example whose held-out score follows the float32 products' rounding.
 source scripts/exact_programs.sh
