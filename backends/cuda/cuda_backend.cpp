@@ -5,6 +5,7 @@
 // backends/cuda/cuda_primitives.cu.
 #include <climits>
 #include <cstdint>
+#include <optional>
 
 #include "core/dispatch/backend.h"
 #include "backends/cuda/cuda_device.h"
@@ -40,26 +41,6 @@ struct BlasOperand {
   bool transposed_storage = false;  // stored column-major, i.e. as (rows, cols) with rs == 1
   int64_t ld = 0;
   int64_t batch_stride = 0;
-};
-
-// Device memory for the length of one kernel call, from the device's cache.
-class Scratch {
- public:
-  Scratch() = default;
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-  ~Scratch() {
-    if (data_ != nullptr) device_->allocator.deallocate(data_, nbytes_);
-  }
-  void* allocate(GpuDevice& device, size_t nbytes) {
-    device_ = &device, nbytes_ = nbytes;
-    return data_ = device.allocator.allocate(nbytes);
-  }
-
- private:
-  GpuDevice* device_ = nullptr;
-  void* data_ = nullptr;
-  size_t nbytes_ = 0;
 };
 
 class CudaBackend final : public Backend {
@@ -161,8 +142,8 @@ void softmax_backward_cuda(Backend& backend, const SoftmaxBackwardArgs& a) {
 }
 
 // Describes (rows, cols) strided as cuBLAS reads it, packing it into
-// `scratch` (a contiguous copy) when neither stride is 1.
-BlasOperand operand(CudaBackend& backend, const View& v, Scratch* scratch) {
+// `scratch` (a contiguous copy, made here) when neither stride is 1.
+BlasOperand operand(CudaBackend& backend, const View& v, std::optional<cuda_kernels::DeviceScratch>* scratch) {
   const int64_t rows = v.shape[1], cols = v.shape[2], rs = v.strides[1], cs = v.strides[2];
   BlasOperand op;
   op.data = v.data;
@@ -174,8 +155,8 @@ BlasOperand operand(CudaBackend& backend, const View& v, Scratch* scratch) {
     op.transposed_storage = true;
     op.ld = cols == 1 ? rows : cs;
   } else {
-    View packed{scratch->allocate(backend.device(), static_cast<size_t>(v.numel()) * dtype_size(v.dtype)), v.dtype,
-                v.shape, contiguous_strides(v.shape)};
+    scratch->emplace(backend, static_cast<size_t>(v.numel()) * dtype_size(v.dtype));
+    View packed{(*scratch)->data(), v.dtype, v.shape, contiguous_strides(v.shape)};
     copy_cuda(backend, {v, packed});
     op.data = packed.data;
     op.ld = cols;
@@ -216,7 +197,7 @@ void matmul_cuda(Backend& backend, const MatmulArgs& args) {
     if (beta == 0) fill_cuda(backend, {c, 0});
     return;
   }
-  Scratch a_scratch, b_scratch;
+  std::optional<cuda_kernels::DeviceScratch> a_scratch, b_scratch;
   const BlasOperand ao = operand(cuda(backend), a, &a_scratch), bo = operand(cuda(backend), b, &b_scratch);
   for (int64_t v : {m, n, k, ao.ld, bo.ld, batch}) blas_int(v, "a matrix extent or stride");
   GpuDevice& d = cuda(backend).device();
