@@ -177,20 +177,28 @@ std::string curve_svg(const std::vector<EpochMetrics>& metrics) {
 
 std::string attention_svg(const std::vector<std::string>& source_words, const std::vector<std::string>& target_words,
                           const Tensor& weights, const std::string& title) {
-  const int64_t rows = static_cast<int64_t>(target_words.size());
-  const int64_t cols = static_cast<int64_t>(source_words.size());
+  const auto rows = static_cast<int64_t>(target_words.size()), cols = static_cast<int64_t>(source_words.size());
   if (weights.ndim() != 2 || weights.size(0) != rows || weights.size(1) != cols)
     fail("attention_svg: weights must be (targets, sources) = ({}, {}), got {}", rows, cols, weights.shape().str());
-  const std::vector<double> w = tg::contiguous_values(weights).to_vector<double>();
+  return matrix_svg(source_words, target_words, weights, title, "weight");
+}
+
+std::string matrix_svg(const std::vector<std::string>& column_labels, const std::vector<std::string>& row_labels,
+                       const Tensor& values, const std::string& title, const std::string& scale_label) {
+  const int64_t rows = static_cast<int64_t>(row_labels.size());
+  const int64_t cols = static_cast<int64_t>(column_labels.size());
+  if (values.ndim() != 2 || values.size(0) != rows || values.size(1) != cols)
+    fail("matrix_svg: values must be (rows, columns) = ({}, {}), got {}", rows, cols, values.shape().str());
+  const std::vector<double> w = tg::contiguous_values(values).to_vector<double>();
   constexpr double cell = 28, char_width = 7.5, title_height = 30, scale_width = 70;
-  size_t longest_src = 1, longest_tgt = 1;
-  for (const std::string& s : source_words) longest_src = std::max(longest_src, s.size());
-  for (const std::string& t : target_words) longest_tgt = std::max(longest_tgt, t.size());
-  const double left = 16 + char_width * static_cast<double>(longest_tgt);
-  // Source labels run up and to the right at 60°: L characters rise L·w·sin 60° and reach L·w·cos 60° right.
-  const double top = title_height + 16 + char_width * static_cast<double>(longest_src) * 0.87;
+  size_t longest_column = 1, longest_row = 1;
+  for (const std::string& s : column_labels) longest_column = std::max(longest_column, s.size());
+  for (const std::string& t : row_labels) longest_row = std::max(longest_row, t.size());
+  const double left = 16 + char_width * static_cast<double>(longest_row);
+  // Column labels run up and to the right at 60°: L characters rise L·w·sin 60° and reach L·w·cos 60° right.
+  const double top = title_height + 16 + char_width * static_cast<double>(longest_column) * 0.87;
   const double grid_right = left + cell * static_cast<double>(cols);
-  const double width = std::max({grid_right + 16 + char_width * static_cast<double>(longest_src) * 0.5,
+  const double width = std::max({grid_right + 16 + char_width * static_cast<double>(longest_column) * 0.5,
                                  grid_right + scale_width, 24 + 8.5 * static_cast<double>(title.size())});
   const double grid_height = cell * static_cast<double>(rows);
   const double bar_height = std::max(grid_height, 120.0);
@@ -205,12 +213,12 @@ std::string attention_svg(const std::vector<std::string>& source_words, const st
   for (int64_t j = 0; j < cols; ++j) {
     const double x = left + cell * (static_cast<double>(j) + 0.5), y = top - 6;
     s += fmt::format("<text x=\"{0:.1f}\" y=\"{1:.1f}\" transform=\"rotate(-60 {0:.1f} {1:.1f})\">{2}</text>\n", x,
-                     y, xml_escape(source_words[static_cast<size_t>(j)]));
+                     y, xml_escape(column_labels[static_cast<size_t>(j)]));
   }
   for (int64_t i = 0; i < rows; ++i) {
     const double y = top + cell * (static_cast<double>(i) + 0.5) + 4;
     s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n", left - 6, y,
-                     xml_escape(target_words[static_cast<size_t>(i)]));
+                     xml_escape(row_labels[static_cast<size_t>(i)]));
     for (int64_t j = 0; j < cols; ++j) {
       const double v = std::clamp(w[static_cast<size_t>(i * cols + j)], 0.0, 1.0);
       const int grey = static_cast<int>(std::lround(255 * v));
@@ -231,8 +239,9 @@ std::string attention_svg(const std::vector<std::string>& source_words, const st
       "<text x=\"{3:.1f}\" y=\"{4:.1f}\">1</text>\n"
       "<text x=\"{3:.1f}\" y=\"{5:.1f}\">0.5</text>\n"
       "<text x=\"{3:.1f}\" y=\"{6:.1f}\">0</text>\n"
-      "<text x=\"{0:.1f}\" y=\"{7:.1f}\">weight</text>\n",
-      bar_x, top, bar_height, bar_x + 18, top + 9, top + bar_height / 2 + 4, top + bar_height, top + bar_height + 20);
+      "<text x=\"{0:.1f}\" y=\"{7:.1f}\">{8}</text>\n",
+      bar_x, top, bar_height, bar_x + 18, top + 9, top + bar_height / 2 + 4, top + bar_height, top + bar_height + 20,
+      xml_escape(scale_label));
   s += "</svg>\n";
   return s;
 }

@@ -1,9 +1,9 @@
 #pragma once
-// Hand-written SVG: the training curve and an attention alignment matrix.
-// Both return the whole document as a string; tg::write_text_file
-// (io/text_file.h) puts it on disk. Programs draw with it (translate, speech,
-// the tutorial), so it is a room of its own rather than part of a model's
-// library.
+// Hand-written SVG: the training curve, an attention alignment (or any
+// labelled) matrix and a grid of small filters. Each returns the whole
+// document as a string; tg::write_text_file (io/text_file.h) puts it on
+// disk. Programs draw with it (translate, speech, the tutorial), so it is a
+// room of its own rather than part of a model's library.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -39,5 +39,18 @@ std::string curve_svg(const std::vector<EpochMetrics>& metrics);
 // right), `title` above it. weights: (targets, sources) float.
 std::string attention_svg(const std::vector<std::string>& source_words, const std::vector<std::string>& target_words,
                           const Tensor& weights, const std::string& title = "Attention weights");
+
+// Any labelled matrix of values in [0, 1] drawn the same way (attention_svg is
+// this with the scale called "weight"): column labels across the top, row
+// labels down the side, grey level = value, the scale at the right named
+// `scale_label`. values: (rows, columns); a confusion matrix's rows are the
+// true classes and its values each row's shares.
+std::string matrix_svg(const std::vector<std::string>& column_labels, const std::vector<std::string>& row_labels,
+                       const Tensor& values, const std::string& title, const std::string& scale_label);
+
+// Small 2-D kernels (a convolution's learned filters) side by side, `columns`
+// to a row: each cell red for positive, blue for negative, white for 0, each
+// filter scaled by its own largest |value|. filters: (N, KH, KW).
+std::string filter_grid_svg(const Tensor& filters, int64_t columns, const std::string& title);
 
 }  // namespace tg::plot

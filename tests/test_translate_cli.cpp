@@ -648,6 +648,32 @@ TEST_CASE("attention SVG: words escaped, one cell per pair, grey levels") {
                        contains("weights must be (targets, sources) = (1, 3), got (3, 3)"), tg::Error);
 }
 
+TEST_CASE("matrix SVG: any labels, the scale named; filter grid: signs in colour, each filter its own scale") {
+  const std::vector<std::string> classes = {"Coat", "Shirt"};
+  const tg::Tensor shares = tg::from_vector(std::vector<double>{0.75, 0.25, 0.5, 0.5}, tg::Shape{2, 2}, {tg::DType::f64});
+  const std::string matrix = tg::plot::matrix_svg(classes, classes, shares, "Confusion", "share");
+  CHECK(well_formed_xml(matrix));
+  CHECK(count_of(matrix, "<rect") == 1 + 4 + 1);
+  CHECK(matrix.find(">share<") != std::string::npos);
+  CHECK(matrix.find(">weight<") == std::string::npos);
+  CHECK(matrix.find("rgb(191,191,191)\"><title>0.750") != std::string::npos);
+  CHECK_THROWS_WITH_AS(tg::plot::matrix_svg(classes, {"Coat"}, shares, "t", "s"),
+                       contains("values must be (rows, columns) = (1, 2), got (2, 2)"), tg::Error);
+
+  // Two 1x2 filters: (2, -1) scaled by 2 -> full red, half blue; (0, 0.5) -> white, full red.
+  const tg::Tensor filters = tg::from_vector(std::vector<float>{2, -1, 0, 0.5f}, tg::Shape{2, 1, 2}, {});
+  const std::string grid = tg::plot::filter_grid_svg(filters, 8, "Filters <1>");
+  CHECK(well_formed_xml(grid));
+  CHECK(count_of(grid, "<rect") == 1 + 4);
+  CHECK(grid.find(">Filters &lt;1&gt;<") != std::string::npos);
+  CHECK(count_of(grid, "fill=\"rgb(255,0,0)\"") == 2);
+  CHECK(count_of(grid, "fill=\"rgb(128,128,255)\"") == 1);
+  CHECK(count_of(grid, "fill=\"rgb(255,255,255)\"") == 1);  // the 0 weight
+  CHECK_THROWS_WITH_AS(tg::plot::filter_grid_svg(shares, 8, "t"), contains("filters must be (N, KH, KW), got (2, 2)"),
+                       tg::Error);
+  CHECK_THROWS_WITH_AS(tg::plot::filter_grid_svg(filters, 0, "t"), contains("columns must be >= 1, got 0"), tg::Error);
+}
+
 TEST_CASE("curve SVG: both panels, labels, legend, escaped") {
   std::vector<tg::plot::EpochMetrics> m = {{1, 100, 5.1, 4.8, 121.5, 3.2, 1e-3, 60},
                                      {2, 200, 4.2, 4.1, 60.3, 9.8, 1e-3, 61},
