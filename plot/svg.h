@@ -1,9 +1,10 @@
 #pragma once
 // Hand-written SVG: the training curve, an attention alignment (or any
-// labelled) matrix and a grid of small filters. Each returns the whole
-// document as a string; tg::write_text_file (io/text_file.h) puts it on
-// disk. Programs draw with it (translate, speech, the tutorial), so it is a
-// room of its own rather than part of a model's library.
+// labelled) matrix, a grid of small filters, bars and a roofline. Each
+// returns the whole document as a string; tg::write_text_file
+// (io/text_file.h) puts it on disk. Programs draw with it (translate, speech,
+// the tutorial), so it is a room of its own rather than part of a model's
+// library.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -52,5 +53,27 @@ std::string matrix_svg(const std::vector<std::string>& column_labels, const std:
 // to a row: each cell red for positive, blue for negative, white for 0, each
 // filter scaled by its own largest |value|. filters: (N, KH, KW).
 std::string filter_grid_svg(const Tensor& filters, int64_t columns, const std::string& title);
+
+// Horizontal bars, one per label, the value written beside each; a dashed
+// line at `reference` (a limit the bars are measured against, labelled
+// `reference_label`) unless it is 0. Values must be finite and >= 0.
+struct Bar {
+  std::string label;
+  double value = 0;
+};
+std::string bar_chart_svg(const std::vector<Bar>& bars, const std::string& title, const std::string& unit,
+                          double reference = 0, const std::string& reference_label = "");
+
+// The roofline model on log-log axes: what a kernel can reach at an
+// arithmetic intensity I (FLOP per byte moved) is min(peak, bandwidth · I);
+// the roof is drawn from measured peak_gflops and bandwidth_gbs, and each
+// point where a measured kernel stands.
+struct RooflinePoint {
+  std::string label;
+  double intensity = 0;  // FLOP per byte
+  double gflops = 0;
+};
+std::string roofline_svg(double peak_gflops, double bandwidth_gbs, const std::vector<RooflinePoint>& points,
+                         const std::string& title);
 
 }  // namespace tg::plot

@@ -674,6 +674,30 @@ TEST_CASE("matrix SVG: any labels, the scale named; filter grid: signs in colour
   CHECK_THROWS_WITH_AS(tg::plot::filter_grid_svg(filters, 0, "t"), contains("columns must be >= 1, got 0"), tg::Error);
 }
 
+TEST_CASE("bar chart and roofline SVG: one bar or point each, the limits drawn, bad values named") {
+  const std::string bars = tg::plot::bar_chart_svg({{"naive", 2.5}, {"tiled <6x16>", 100}}, "Steps", "GFLOP/s", 200,
+                                                   "limit");
+  CHECK(well_formed_xml(bars));
+  CHECK(count_of(bars, "class=\"bar\"") == 2);
+  CHECK(bars.find("tiled &lt;6x16&gt;") != std::string::npos);
+  CHECK(bars.find(">limit: 200 GFLOP/s<") != std::string::npos);
+  CHECK(tg::plot::bar_chart_svg({{"a", 1}}, "t", "u").find("stroke-dasharray") == std::string::npos);  // no reference
+  CHECK_THROWS_WITH_AS(tg::plot::bar_chart_svg({{"a", -1}}, "t", "u"),
+                       contains("bar 'a' has value -1, expected a finite value >= 0"), tg::Error);
+  CHECK_THROWS_WITH_AS(tg::plot::bar_chart_svg({}, "t", "u"), contains("no bars"), tg::Error);
+
+  const std::string roof = tg::plot::roofline_svg(200, 40, {{"add", 1.0 / 12, 3}, {"matmul", 170, 190}}, "Roofline");
+  CHECK(well_formed_xml(roof));
+  CHECK(count_of(roof, "class=\"point\"") == 2);
+  CHECK(count_of(roof, "class=\"roof\"") == 1);
+  CHECK(roof.find(">peak 200 GFLOP/s<") != std::string::npos);
+  CHECK(roof.find(">memory 40 GB/s<") != std::string::npos);
+  CHECK(roof.find(">1/64<") != std::string::npos);  // intensities below 1 ticked as fractions
+  CHECK_THROWS_WITH_AS(tg::plot::roofline_svg(0, 40, {}, "t"), contains("peak and bandwidth must be > 0"), tg::Error);
+  CHECK_THROWS_WITH_AS(tg::plot::roofline_svg(200, 40, {{"x", 0, 1}}, "t"),
+                       contains("point 'x' must have intensity and GFLOP/s > 0, got 0 and 1"), tg::Error);
+}
+
 TEST_CASE("curve SVG: both panels, labels, legend, escaped") {
   std::vector<tg::plot::EpochMetrics> m = {{1, 100, 5.1, 4.8, 121.5, 3.2, 1e-3, 60},
                                      {2, 200, 4.2, 4.1, 60.3, 9.8, 1e-3, 61},
