@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -110,7 +112,15 @@ inline void packed_columns(const float* a, const float* b, float* c, int64_t n, 
   }
 }
 
+// The tiles cover C exactly: n a multiple of 6 and of 16.
+inline void check_tiles(int64_t n) {
+  if (n % kTileRows != 0 || n % kTileCols != 0)
+    throw std::invalid_argument("speed::packed: n must be a multiple of 6 and of 16 (48, 96, ...), got " +
+                                std::to_string(n));
+}
+
 inline void packed(const float* a, const float* b, float* c, int64_t n, int64_t depth = kDepth) {
+  check_tiles(n);
   std::fill_n(c, n * n, 0.0f);
   packed_columns(a, b, c, n, 0, n, depth);
 }
@@ -120,6 +130,7 @@ inline void packed(const float* a, const float* b, float* c, int64_t n, int64_t 
 // 5. Threads: each takes its own columns of C (whole panels), so no two
 // write the same element and none waits for another.
 inline void threaded(const float* a, const float* b, float* c, int64_t n, int threads) {
+  check_tiles(n);
   std::fill_n(c, n * n, 0.0f);
   const int64_t panels = n / kTileCols;
   std::vector<std::thread> workers;
