@@ -39,7 +39,10 @@ PROGRAMS = [
      ["--ref", "{run}/ref.txt", "--hyp", "{run}/ref.txt"], "BLEU = 100.00"),
     ("audio_tone (tapegrad-audio)", ["tests/installed/audio_tone.cpp"], ["tapegrad-audio"], ["{run}/tone.wav"], ""),
 ]
-TUTORIAL_PACKAGES = {"05_training.cpp": ["tapegrad", "tapegrad-text"]}  # the rest: tapegrad alone
+TUTORIAL_PACKAGES = {"05_training.cpp": ["tapegrad", "tapegrad-text"],  # the rest: tapegrad alone
+                     "07_convolution.cpp": ["tapegrad", "zlib"]}
+# Chapter 7 reads Fashion-MNIST with the fashion_mnist example's reader (which uses zlib).
+TUTORIAL_SOURCES = {"07_convolution.cpp": ["examples/fashion_mnist/idx.cpp"]}
 
 
 def run(cmd, timeout=600, **kw):
@@ -139,7 +142,8 @@ def main():
         programs = list(PROGRAMS)
         for path in sorted((source / "examples/tutorial").rglob("*.cpp")):
             programs.append((f"tutorial {path.relative_to(source / 'examples/tutorial')}",
-                             [str(path.relative_to(source))], TUTORIAL_PACKAGES.get(path.name, ["tapegrad"]), [], ""))
+                             [str(path.relative_to(source)), *TUTORIAL_SOURCES.get(path.name, [])],
+                             TUTORIAL_PACKAGES.get(path.name, ["tapegrad"]), [], ""))
 
         with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
             results = list(pool.map(check_header, headers)) + list(pool.map(check_program, programs))
