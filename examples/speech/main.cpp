@@ -190,7 +190,9 @@ int main(int argc, char** argv) {
   train_cmd->add_flag("--overwrite", t.overwrite, "replace the run found in <checkpoint-dir> (refused otherwise)");
   CLI::App* eval_cmd = app.add_subcommand("eval", "CER and WER of a split, greedy and prefix beam search, per voice");
   eval_cmd->add_option("--data", o.data, "corpus folder")->required();
-  eval_cmd->add_option("--split", o.split, "train, val or test")->capture_default_str();
+  eval_cmd->add_option("--split", o.split,
+                       "train, val, test, or heldout (the synthesizer held out of training, where the corpus has "
+                       "one): DIR/<split>.tsv")->capture_default_str();
   eval_cmd->add_option("--lm-order", o.lm_order, "also search with a character n-gram model of this order (0: none)")
       ->check(cli_checks::between(0, kMaxLmOrder))->capture_default_str();
   eval_cmd->add_option("--lm-text", o.lm_text, "the language model's text, a sentence a line (default: DIR/train.tsv's transcripts)");

@@ -368,7 +368,7 @@ struct TrainCommand {
         ->check(cli_checks::non_negative());
     cmd->add_flag("--profile", opt.profile,
                   "time every op of the training steps and print a table (by op: calls, forward and backward "
-                  "time, bytes allocated) when training ends or stops");
+                  "time, bytes allocated, bytes kept for backward) when training ends or stops");
     cmd->add_option("--profile-warmup", opt.profile_warmup, "steps left out of --profile at the start")
         ->check(cli_checks::non_negative())
         ->capture_default_str();
