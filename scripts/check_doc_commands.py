@@ -313,6 +313,25 @@ def check_script(path, via, args, display, inline):
     return problems
 
 
+def declared(source, relative):
+    """Whether SOURCE/<folder>/meson.build declares the executable build/<folder>/<name>."""
+    path = pathlib.PurePosixPath(relative)
+    meson = source / path.parent / "meson.build"
+    return meson.exists() and re.search(rf"executable\(\s*'{re.escape(path.name)}'", meson.read_text()) is not None
+
+
+def check_built(build, source, relative, args, shown, inline, word):
+    """A built program at build/<relative>: run with --help when the command gives it arguments."""
+    binary = build / relative
+    if not binary.exists():
+        if declared(source, relative):
+            return []  # declared, not built in this build (an option off: -Dmpi, -Dcuda)
+        return [f"`{shown}`: {relative} is not a program of the build (no meson.build declares it there)"]
+    if not binary.is_file() or not args:  # a name, or a run without arguments: nothing to hold against --help
+        return []
+    return check_program((str(binary),), args, shown, mention(inline, args), word)
+
+
 def mention(inline, args):
     """A code span naming a program or subcommand without arguments is a name, not a command to complete."""
     return inline and len([a for a in args if not a.startswith("-")]) <= 1 and not any(a.startswith("-") for a in args)
@@ -340,17 +359,10 @@ def check_page(page, build, source, problems_out):
                     problems.append(f"`{shown}`: the folder {folder.group(1)}/ is made nowhere on this page "
                                     f"(the README's build folder is build/)")
                 else:
-                    binary = build / folder.group(2)
-                    if not binary.exists():
-                        problems.append(f"`{shown}`: {folder.group(2)} is not a built program (not in the build folder)")
-                    elif binary.is_file():
-                        problems += check_program((str(binary),), args, shown, mention(inline, args), word)
+                    problems += check_built(build, source, folder.group(2), args, shown, inline, word)
             elif program in PROGRAMS or program.startswith("bench_"):
-                binary = build / PROGRAMS.get(program, f"bench/{program}")
-                if not binary.exists():
-                    problems.append(f"`{shown}`: {program} is not built at {PROGRAMS[program]}")
-                else:
-                    problems += check_program((str(binary),), args, shown, mention(inline, args), word)
+                problems += check_built(build, source, PROGRAMS.get(program, f"bench/{program}"), args, shown, inline,
+                                        word)
             elif program.startswith(SCRIPT_FOLDERS) and not program.endswith((".cpp", ".h", ".md")):
                 path = source / program
                 if not path.exists():
