@@ -605,14 +605,13 @@ TEST_CASE("greedy search: a batch whose sentences end at different steps gives e
 
     // Reading the tokens every k steps (as on a GPU) changes nothing: the same tokens, sums and attention.
     // The lazy search keeps rows the eager one has already dropped, so its products have more rows. The own
-    // float32 kernel sums each element alike whatever the row count: bit for bit there, in a native build.
-    // OpenBLAS's sgemm rounds a row differently by the product's row count (0.3.21: row 0 of 1 row and of 15
-    // differ at k = 32, n = 96), so on that path (Intel's default, TG_SGEMM=openblas) to float32 rounding. In
-    // a portable build the Bahdanau model's attention differs by up to 6e-8 even on the own kernel (cause not
-    // yet found: docs/testing.md): to float32 rounding there too.
-    const bool exact = tg::cpu::use_own_sgemm() && !TAPEGRAD_PORTABLE_BUILD;
-    MESSAGE(kind << ": lazy against eager "
-                 << std::string(exact ? "bit for bit (own kernel)" : "to float32 rounding (OpenBLAS or a portable build)"));
+    // float32 kernel sums each element alike whatever the row count, and every other op of a step gives a
+    // row the same bits whatever the rows with it (test_row_independence): bit for bit there. OpenBLAS's
+    // sgemm rounds a row differently by the product's row count (0.3.21: row 0 of 1 row and of 15 differ at
+    // k = 32, n = 96), so on that path (TG_SGEMM=openblas, and the default where OpenBLAS has an AVX-512
+    // core) to float32 rounding.
+    const bool exact = tg::cpu::use_own_sgemm();
+    MESSAGE(kind << ": lazy against eager " << std::string(exact ? "bit for bit (own kernel)" : "to float32 rounding (OpenBLAS)"));
     for (int64_t check_every : {2, 3, 8, 100}) {
       CAPTURE(check_every);
       const std::vector<tg::translate::Hypothesis> lazy = tg::translate::greedy_decode(

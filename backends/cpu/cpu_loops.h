@@ -38,17 +38,35 @@ constexpr int64_t kFlopsPerElement = 64;  // splits from about 128³ up: smaller
 // Chunks per thread: a few, so a thread the OS parks delays little (thread_pool.h).
 constexpr int64_t kChunksPerThread = 4;
 
+// body(begin, end), compiled once for both of parallel_ranges' paths. Inlined
+// into each, the body would be two copies the compiler optimises apart, and
+// it may vectorise one copy's `omp simd` reduction and not the other's: a
+// row's sum would then depend on whether the kernel was split over threads,
+// that is on the tensor's size (GCC's generic x86-64 build did this to the
+// additive attention scores: 711 of 832 rows differed in the last bit
+// between 1 and 2 threads). noipa: no clone specialised for one call site.
+#if defined(__clang__)
+#define TG_ONE_COPY [[gnu::noinline]]
+#else
+#define TG_ONE_COPY [[gnu::noinline, gnu::noipa]]
+#endif
+template <typename Body>
+TG_ONE_COPY void run_range(const Body& body, int64_t begin, int64_t end) {
+  body(begin, end);
+}
+#undef TG_ONE_COPY
+
 // Runs body(begin, end) over [0, n), split into chunks the pool's threads
-// share when `work` (elements touched) is large enough to repay them.
-// `body` must not throw.
+// share when `work` (elements touched) is large enough to repay them; the
+// same code on either path (run_range). `body` must not throw.
 template <typename Body>
 void parallel_ranges(int64_t n, int64_t work, Body body) {
   const int threads = pool_threads();
   if (work >= kParallelThreshold && n > 1 && threads > 1) {
-    parallel_for(n, threads * kChunksPerThread, body);
+    parallel_for(n, threads * kChunksPerThread, [&body](int64_t begin, int64_t end) { run_range(body, begin, end); });
     return;
   }
-  if (n > 0) body(0, n);
+  if (n > 0) run_range(body, 0, n);
 }
 
 // A walk over a shape, already simplified: `rank` dimensions (at least 1),
