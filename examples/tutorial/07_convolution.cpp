@@ -20,6 +20,10 @@
 #include "../fashion_mnist/idx.h"  // the gzipped IDX files (examples/fashion_mnist)
 #include "io/text_file.h"
 #include "plot/svg.h"
+#include "tutorial_checks.h"
+
+using tutorial::expect;
+using tutorial::max_abs_diff;
 
 namespace {
 
@@ -106,19 +110,6 @@ tg::Tensor batch_norm_from_ops(const tg::Tensor& x, tg::nn::BatchNorm2d& bn, boo
   return normalised * tg::reshape(bn.weight, {1, C, 1, 1}) + tg::reshape(bn.bias, {1, C, 1, 1});
 }
 // [/tutorial:batch_norm]
-
-double max_abs_diff(const tg::Tensor& a, const tg::Tensor& b) {
-  const std::vector<double> x = a.to_vector<double>(), y = b.to_vector<double>();
-  double worst = x.size() == y.size() ? 0 : INFINITY;
-  for (size_t i = 0; i < x.size() && i < y.size(); ++i) worst = std::max(worst, std::abs(x[i] - y[i]));
-  return worst;
-}
-
-int failures = 0;
-void expect(bool ok, const std::string& what) {
-  fmt::print("{} {}\n", ok ? "ok  " : "FAIL", what);
-  if (!ok) ++failures;
-}
 
 // The gradients of Σ y ⊙ probe with respect to each of `leaves`, cleared after reading.
 std::vector<tg::Tensor> gradients(const tg::Tensor& y, const tg::Tensor& probe, const std::vector<tg::Tensor>& leaves) {
@@ -380,8 +371,8 @@ int main() {
   check_pooling(gen);
   check_batch_norm(gen);
   print_shapes();
-  if (failures > 0) return 1;
+  if (tutorial::failures > 0) return 1;
   const int trained = train_on_fashion_mnist();
   if (trained == 77) return 77;
-  return failures == 0 ? 0 : 1;
+  return tutorial::exit_status();
 }

@@ -17,6 +17,10 @@
 
 #include "io/text_file.h"
 #include "plot/svg.h"
+#include "tutorial_checks.h"
+
+using tutorial::expect;
+using tutorial::max_abs_diff;
 
 namespace {
 
@@ -83,19 +87,6 @@ Tensor encoder_layer(const tg::nn::TransformerEncoderLayer& layer, const Tensor&
   return layer_norm(h + layer.linear2(tg::relu(layer.linear1(h))), layer.norm2);
 }
 // [/tutorial:encoder_layer]
-
-double max_abs_diff(const Tensor& a, const Tensor& b) {
-  const std::vector<double> x = a.to_vector<double>(), y = b.to_vector<double>();
-  double worst = x.size() == y.size() ? 0 : INFINITY;
-  for (size_t i = 0; i < x.size() && i < y.size(); ++i) worst = std::max(worst, std::abs(x[i] - y[i]));
-  return worst;
-}
-
-int failures = 0;
-void expect(bool ok, const std::string& what) {
-  fmt::print("{} {}\n", ok ? "ok  " : "FAIL", what);
-  if (!ok) ++failures;
-}
 
 // The gradients of Σ y ⊙ probe with respect to `leaves` (undefined where none reached), cleared after reading.
 std::vector<Tensor> gradients(const Tensor& y, const Tensor& probe, const std::vector<Tensor>& leaves) {
@@ -323,5 +314,5 @@ int main() {
   check_attention(gen);
   check_layers(gen);
   train_gpt();
-  return failures == 0 ? 0 : 1;
+  return tutorial::exit_status();
 }

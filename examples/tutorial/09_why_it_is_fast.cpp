@@ -20,6 +20,10 @@
 #include "09_products.h"
 #include "io/text_file.h"
 #include "plot/svg.h"
+#include "tutorial_checks.h"
+
+using tutorial::expect;
+using tutorial::max_abs_diff;
 
 namespace {
 
@@ -65,12 +69,6 @@ double peak_gflops(int threads) {
   return 2.0 * 16 * kChains * static_cast<double>(kRounds) * threads / seconds / 1e9;
 }
 // [/tutorial:peak]
-
-int failures = 0;
-void expect(bool ok, const std::string& what) {
-  fmt::print("{} {}\n", ok ? "ok  " : "FAIL", what);
-  if (!ok) ++failures;
-}
 
 double max_relative_diff(const std::vector<float>& x, const std::vector<float>& reference) {
   double worst = 0, scale = 0;
@@ -228,5 +226,5 @@ int main() {
                                                              fmt::format("The library's kernels, {} threads", threads)));
   fusing(threads);
   fmt::print("wrote products.svg and roofline.svg\n");
-  return failures == 0 ? 0 : 1;
+  return tutorial::exit_status();
 }

@@ -11,19 +11,10 @@
 #include <cmath>
 #include <vector>
 
-namespace {
-double max_abs_diff(const tg::Tensor& a, const tg::Tensor& b) {
-  const std::vector<double> x = a.to_vector<double>(), y = b.to_vector<double>();
-  double worst = 0;
-  for (size_t i = 0; i < x.size(); ++i) worst = std::max(worst, std::abs(x[i] - y[i]));
-  return worst;
-}
-int failures = 0;
-void expect(bool ok, const std::string& what) {
-  fmt::print("{} {}\n", ok ? "ok  " : "FAIL", what);
-  if (!ok) ++failures;
-}
-}  // namespace
+#include "../tutorial_checks.h"
+
+using tutorial::expect;
+using tutorial::max_abs_diff;
 
 int main() {
   tg::Generator gen(5);
@@ -55,5 +46,5 @@ int main() {
   expect(eval_changed == 0 && eval_alone == 0,
          fmt::format("evaluation mode: example 0's output is its own (difference {} with another batch, {} alone)",
                      eval_changed, eval_alone));
-  return failures == 0 ? 0 : 1;
+  return tutorial::exit_status();
 }

@@ -17,6 +17,11 @@
 #include <cmath>
 #include <vector>
 
+#include "../tutorial_checks.h"
+
+using tutorial::expect;
+using tutorial::max_abs_diff;
+
 namespace {
 
 using tg::Tensor;
@@ -30,21 +35,8 @@ Tensor pre_norm_layer(const tg::nn::TransformerEncoderLayer& layer, const Tensor
   return h + layer.linear2(tg::relu(layer.linear1(layer.norm2(h))));
 }
 
-double max_abs_diff(const Tensor& a, const Tensor& b) {
-  const std::vector<double> x = a.to_vector<double>(), y = b.to_vector<double>();
-  double worst = 0;
-  for (size_t i = 0; i < x.size(); ++i) worst = std::max(worst, std::abs(x[i] - y[i]));
-  return worst;
-}
-
 // The standard deviation of every element of x.
 double spread(const Tensor& x) { return std::sqrt(tg::var(x).item()); }
-
-int failures = 0;
-void expect(bool ok, const std::string& what) {
-  fmt::print("{} {}\n", ok ? "ok  " : "FAIL", what);
-  if (!ok) ++failures;
-}
 
 }  // namespace
 
@@ -97,5 +89,5 @@ int main() {
   expect(pre_grad > post_grad, fmt::format("|dx| after 12 layers: pre-norm {:.3f}, post-norm {:.3f}: the residual path "
                                            "that no norm divides carries the gradient back",
                                            pre_grad, post_grad));
-  return failures == 0 ? 0 : 1;
+  return tutorial::exit_status();
 }
