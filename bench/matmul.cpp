@@ -39,6 +39,8 @@
 #include <thread>
 #include <vector>
 
+#include "backends/cpu/cpu_gemm.h"
+
 #include "tapegrad.h"
 
 namespace {
@@ -177,6 +179,10 @@ int main(int argc, char** argv) {
   tg::NoGrad no_grad;
   fmt::print("# matmul, forward only, tapegrad at precision {} (OpenBLAS float32), B a {}, threads={} (both sides), "
              "reps={}: median GFLOP/s\n", cfg.precision, cfg.b_operand, cfg.threads, cfg.reps);
+  // Which float32 product tapegrad runs here (TG_SGEMM forces one): named so that a figure says what it measured.
+  fmt::print("# float32 products: {}\n", tg::cpu::use_own_sgemm()
+                                                ? std::string("the own kernel (AVX-512, backends/cpu/cpu_gemm.h)")
+                                                : fmt::format("OpenBLAS ({} core)", openblas_get_corename()));
   fmt::print("# {:<24} {:>10} {:>10} {:>7}\n", "shape (M,K)x(K,N)", "tapegrad", "OpenBLAS", "ratio");
   for (const Problem& p : problems) {
     const Result r = compare(p, cfg);

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Training and decoding speed of the translation models, tapegrad against
-# PyTorch, on identical batches and initial weights (bench/README.md explains):
+# PyTorch, on identical batches and initial weights (bench/README.md explains).
+# It first prints the processor (name, family, model), which float32 product
+# tapegrad runs there (its own kernel, or OpenBLAS and its core) and the
+# multiply-add peak of the threads; then:
 #   1. per model, a pairing check: dropout 0, 5 steps on both sides, the
 #      first losses must agree (same model, same batches);
 #   2. per model, RUNS rounds of training runs, each round after a measurement
@@ -59,7 +62,15 @@ mkdir -p "$work"
 if [[ ! -f "$build_dir/build.ninja" ]]; then
   meson setup "$build_dir"
 fi
-ninja -C "$build_dir" bench/bench_seq2seq bench/bench_matmul
+ninja -C "$build_dir" bench/bench_seq2seq bench/bench_matmul bench/bench_instruction_rate
+# What the figures were measured on: the processor, tapegrad's float32 product path, and the multiply-add peak
+# of the threads (bench_instruction_rate on one core, times the threads).
+echo "processor: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//') (family $(grep -m1 'cpu family' \
+  /proc/cpuinfo | cut -d: -f2 | tr -d ' '), model $(grep -m1 '^model[[:space:]]' /proc/cpuinfo | cut -d: -f2 | tr -d ' ')), $(nproc) cores"
+"$build_dir/bench/bench_matmul" --mkn 64 512 1536 --reps 1 --threads "$threads" | grep '^# float32 products' | sed 's/^# //'
+fma_gflops=$("$build_dir/bench/bench_instruction_rate" 2>/dev/null | sed -n 's/.*fma_gflops=\([0-9.]*\).*/\1/p')
+[[ -n "$fma_gflops" ]] && echo "multiply-add peak: $fma_gflops GFLOP/s a core, $(awk -v g="$fma_gflops" -v t="$threads" \
+  'BEGIN { printf "%.0f", g * t }') GFLOP/s on $threads threads (bench_instruction_rate)"
 if ! "$python" -c 'import torch' 2>/dev/null; then
   echo "error: '$python -c \"import torch\"' failed; the PyTorch side cannot run" >&2
   exit 1
