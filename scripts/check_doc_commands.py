@@ -112,7 +112,7 @@ def inline_commands(text):
         if "\n\n" in span:
             continue
         words = span.split()
-        while words and ASSIGNMENT.match(words[0]):
+        while words and (ASSIGNMENT.match(words[0]) or words[0] in INTERPRETERS or words[0] in WRAPPERS):
             words.pop(0)
         if not words:
             continue
@@ -304,6 +304,12 @@ def check_script(path, via, args, display, inline):
     text = path.read_text(errors="replace")
     if path.suffix == ".py" and "argparse" in text:
         python = "/usr/bin/python3" if pathlib.Path("/usr/bin/python3").exists() else "python3"  # Debian's: torch
+        text, _ = help_text((python, str(path)))
+        missing = re.search(r"ModuleNotFoundError: No module named '([^']+)'", text or "")
+        if missing:  # a script of the PyTorch side on a machine without python3-torch: its flags cannot be read
+            print(f"note: {display.split()[0]} --help needs the Python module {missing.group(1)}, not here: "
+                  f"its flags are not checked")
+            return problems
         return problems + check_program((python, str(path)), args, display, False, display.split()[0])
     for a in args:
         if a.startswith("--"):
