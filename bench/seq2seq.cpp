@@ -72,7 +72,7 @@
 #include "seq2seq_flops.h"
 #include "seq2seq_plan.h"
 #include "train/grad_scaler.h"
-#include "apps/translate/text_codec.h"
+#include "data/text/text_codec.h"
 #include "apps/translate/train.h"
 #include "apps/translate/translation_checkpoint.h"
 
@@ -132,7 +132,7 @@ double peak_rss_mb() {
 // settings (word), or with `--vocab subword --joint-vocab --vocab-size N`.
 struct Corpus {
   text::Vocab src_vocab, tgt_vocab;
-  translate::TextCodec codec = translate::TextCodec::words();
+  text::TextCodec codec = text::TextCodec::words();
   std::vector<text::Example> train;
 };
 
@@ -155,7 +155,7 @@ Corpus load_corpus(const Options& o) {
     text::SubwordOptions options;
     options.vocab_size = o.vocab_size;
     const text::SubwordModel joint = text::SubwordModel::train(both, options);
-    corpus.codec = translate::TextCodec::subwords(joint, joint);
+    corpus.codec = text::TextCodec::subwords(joint, joint);
     corpus.src_vocab = corpus.tgt_vocab = subword_vocab(joint);
   }
   const auto src = translate::source_token_lists(corpus.codec, text), tgt = translate::target_token_lists(corpus.codec, text);

@@ -530,20 +530,20 @@ TEST_CASE("translation checkpoint errors name the file and the problem") {
 // Input sentences
 
 TEST_CASE("translate: input lines are tokenized, and empty or over-long ones refused") {
-  const auto sources = tr::prepare_sources(tr::TextCodec::words(), {"Ein Mann fährt Fahrrad.", "Zwei Hunde!"}, "line", 100);
+  const auto sources = tr::prepare_sources(tg::text::TextCodec::words(), {"Ein Mann fährt Fahrrad.", "Zwei Hunde!"}, "line", 100);
   REQUIRE(sources.size() == 2);
   CHECK(sources[0] == std::vector<std::string>{"ein", "mann", "fährt", "fahrrad", "."});
-  CHECK_THROWS_WITH_AS(tr::prepare_sources(tr::TextCodec::words(), {"Ein Hund.", "", "Eine Katze."}, "line", 100),
+  CHECK_THROWS_WITH_AS(tr::prepare_sources(tg::text::TextCodec::words(), {"Ein Hund.", "", "Eine Katze."}, "line", 100),
                        contains("line 2 is empty"), tg::Error);
-  CHECK_THROWS_WITH_AS(tr::prepare_sources(tr::TextCodec::words(), {"  \t "}, "line", 100), contains("line 1 is empty"), tg::Error);
-  CHECK_THROWS_WITH_AS(tr::prepare_sources(tr::TextCodec::words(), {"a b c d e f"}, "sentence", 4),
+  CHECK_THROWS_WITH_AS(tr::prepare_sources(tg::text::TextCodec::words(), {"  \t "}, "line", 100), contains("line 1 is empty"), tg::Error);
+  CHECK_THROWS_WITH_AS(tr::prepare_sources(tg::text::TextCodec::words(), {"a b c d e f"}, "sentence", 4),
                        contains("sentence 1 has 6 tokens; the limit is 4"), tg::Error);
 }
 
 TEST_CASE("translate: a trained checkpoint translates and draws its attention") {
   tr::Translator translator = tr::load_translator(trained_checkpoint());
   CHECK_FALSE(translator.model->is_training());
-  const auto sources = tr::prepare_sources(tr::TextCodec::words(), {"Ein Mann läuft auf der Straße."}, "line", 100);
+  const auto sources = tr::prepare_sources(tg::text::TextCodec::words(), {"Ein Mann läuft auf der Straße."}, "line", 100);
   const tr::Translation greedy = tr::translate_tokens(translator, sources[0], 1, 1.0);
   CHECK_FALSE(greedy.target_tokens.empty());
   CHECK_FALSE(greedy.text.empty());
@@ -554,7 +554,7 @@ TEST_CASE("translate: a trained checkpoint translates and draws its attention") 
   CHECK(svg.find(">straße<") != std::string::npos);
   CHECK(svg.find(">Where each English word looked in the German sentence<") != std::string::npos);
   // A word outside the vocabulary is drawn as what the model read.
-  const auto unknown = tr::prepare_sources(tr::TextCodec::words(), {"Ein Mann läuft nach Quxlingen."}, "line", 100);
+  const auto unknown = tr::prepare_sources(tg::text::TextCodec::words(), {"Ein Mann läuft nach Quxlingen."}, "line", 100);
   REQUIRE_FALSE(translator.info.src_vocab.contains("quxlingen"));
   const std::string unknown_svg = tr::translation_attention_svg(tr::translate_tokens(translator, unknown[0], 1, 1.0), translator);
   CHECK(unknown_svg.find(">&lt;unk&gt; (quxlingen)<") != std::string::npos);
@@ -565,7 +565,7 @@ TEST_CASE("translate: a trained checkpoint translates and draws its attention") 
 
   // Sentences searched in batches of like length come back in input order, each
   // as if alone; an empty one gets an empty translation.
-  const auto several = tr::prepare_sources(tr::TextCodec::words(), {"Ein Hund.", "", "Zwei Männer spielen Fußball auf einer Wiese.",
+  const auto several = tr::prepare_sources(tg::text::TextCodec::words(), {"Ein Hund.", "", "Zwei Männer spielen Fußball auf einer Wiese.",
                                             "Eine Frau liest.", "Kinder."},
                                            "line", 100, tr::EmptyInput::keep);
   for (int64_t beam : {1, 3}) {
@@ -893,12 +893,12 @@ TEST_CASE("translate translate on standard input: invalid UTF-8 refused, empty l
                        contains("standard input:2: invalid UTF-8 at byte 0 of the line (byte 0xFF); expected UTF-8 "
                                 "text"),
                        tg::Error);
-  const auto kept = tr::prepare_sources(tr::TextCodec::words(), {"Ein Hund.", "", " \t", "Zwei."}, "line", 100, tr::EmptyInput::keep);
+  const auto kept = tr::prepare_sources(tg::text::TextCodec::words(), {"Ein Hund.", "", " \t", "Zwei."}, "line", 100, tr::EmptyInput::keep);
   REQUIRE(kept.size() == 4);
   CHECK(kept[1].empty());
   CHECK(kept[2].empty());
   CHECK(kept[3] == std::vector<std::string>{"zwei", "."});
-  CHECK_THROWS_WITH_AS(tr::prepare_sources(tr::TextCodec::words(), {"Ein Hund.", "x\xc3"}, "sentence", 100),
+  CHECK_THROWS_WITH_AS(tr::prepare_sources(tg::text::TextCodec::words(), {"Ein Hund.", "x\xc3"}, "sentence", 100),
                        contains("sentence 2: invalid UTF-8 at byte 1 (byte 0xC3)"), tg::Error);
 
   const std::string program = translate_program();
@@ -1470,7 +1470,7 @@ TEST_CASE("translate with a transformer: train, translate with attention, beam, 
   CHECK(info.config.heads == 3);
   CHECK(info.config.norm_first);
   tr::Translator translator = tr::load_translator(dir + "/best.safetensors");
-  const auto sources = tr::prepare_sources(tr::TextCodec::words(), {"Ein Mann läuft.", "Zwei Hunde spielen im Park."},
+  const auto sources = tr::prepare_sources(tg::text::TextCodec::words(), {"Ein Mann läuft.", "Zwei Hunde spielen im Park."},
                                            "line", 100);
   for (int64_t beam : {1, 3}) {
     CAPTURE(beam);

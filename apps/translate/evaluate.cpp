@@ -75,17 +75,17 @@ std::vector<std::vector<std::string>> token_lists(const std::vector<std::string>
 
 }  // namespace
 
-std::vector<std::vector<std::string>> source_token_lists(const TextCodec& codec, const SplitText& text) {
+std::vector<std::vector<std::string>> source_token_lists(const text::TextCodec& codec, const SplitText& text) {
   return token_lists(text.src_tok, text.src_raw, codec.is_subword(),
                      [&](const std::string& raw) { return codec.source_tokens(raw); }, "source");
 }
 
-std::vector<std::vector<std::string>> target_token_lists(const TextCodec& codec, const SplitText& text) {
+std::vector<std::vector<std::string>> target_token_lists(const text::TextCodec& codec, const SplitText& text) {
   return token_lists(text.tgt_tok, text.tgt_raw, codec.is_subword(),
                      [&](const std::string& raw) { return codec.target_tokens(raw); }, "target");
 }
 
-CorpusEvaluation evaluate_text(Seq2Seq& model, const TextCodec& codec, const text::Vocab& src_vocab,
+CorpusEvaluation evaluate_text(Seq2Seq& model, const text::TextCodec& codec, const text::Vocab& src_vocab,
                                const text::Vocab& tgt_vocab, const SplitText& text, int64_t beam,
                                LengthPenalty length_penalty) {
   if (text.tgt_raw.size() != text.tgt_tok.size())

@@ -11,7 +11,7 @@
 #include "data/text/vocab.h"
 #include "apps/translate/search.h"
 #include "apps/translate/models/seq2seq.h"
-#include "apps/translate/text_codec.h"
+#include "data/text/text_codec.h"
 
 namespace tg::translate {
 
@@ -46,8 +46,8 @@ void check_source_lengths(const std::vector<std::vector<std::string>>& sources, 
 // The token lists a model with `codec` reads for a split's sources (words:
 // src_tok; subwords: the pieces of src_raw) and learns for its targets
 // (words: tgt_tok; subwords: the pieces of tgt_raw).
-std::vector<std::vector<std::string>> source_token_lists(const TextCodec& codec, const SplitText& text);
-std::vector<std::vector<std::string>> target_token_lists(const TextCodec& codec, const SplitText& text);
+std::vector<std::vector<std::string>> source_token_lists(const text::TextCodec& codec, const SplitText& text);
+std::vector<std::vector<std::string>> target_token_lists(const text::TextCodec& codec, const SplitText& text);
 
 // Decoding a SplitText and scoring it: the hypotheses tokenized (lc.norm.tok
 // style) and detokenized, multi-bleu -lc of the first against text.tgt_tok,
@@ -57,7 +57,7 @@ struct CorpusEvaluation {
   text::BleuScore multi, sacre;
   double seconds = 0;  // decoding time
 };
-CorpusEvaluation evaluate_text(Seq2Seq& model, const TextCodec& codec, const text::Vocab& src_vocab,
+CorpusEvaluation evaluate_text(Seq2Seq& model, const text::TextCodec& codec, const text::Vocab& src_vocab,
                                const text::Vocab& tgt_vocab, const SplitText& text, int64_t beam,
                                LengthPenalty length_penalty);
 

@@ -178,7 +178,7 @@ struct TrainingData {
 
 // The subword models of a fresh run, trained on the raw training sentences
 // after the data set's punctuation normalisation.
-TextCodec train_subword_codec(const SplitText& train_text, const TrainOptions& options, const TrainHooks& hooks) {
+text::TextCodec train_subword_codec(const SplitText& train_text, const TrainOptions& options, const TrainHooks& hooks) {
   std::vector<std::string> de, en;
   for (const std::string& line : train_text.src_raw) de.push_back(text::normalize_punctuation(line, "de"));
   for (const std::string& line : train_text.tgt_raw) en.push_back(text::normalize_punctuation(line, "en"));
@@ -189,9 +189,9 @@ TextCodec train_subword_codec(const SplitText& train_text, const TrainOptions& o
     const text::SubwordModel joint = text::SubwordModel::train(both, options.subword);
     say(hooks, "subword: one joint {} model of {} pieces ({:.1f} s)\n", options.subword.model_type, joint.size(),
         seconds_since(start));
-    return TextCodec::subwords(joint, joint);
+    return text::TextCodec::subwords(joint, joint);
   }
-  TextCodec codec = TextCodec::subwords(text::SubwordModel::train(de, options.subword),
+  text::TextCodec codec = text::TextCodec::subwords(text::SubwordModel::train(de, options.subword),
                                         text::SubwordModel::train(en, options.subword));
   say(hooks, "subword: {} models of {} (de) and {} (en) pieces ({:.1f} s)\n", options.subword.model_type,
       codec.source_model().size(), codec.target_model().size(), seconds_since(start));

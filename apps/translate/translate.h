@@ -19,7 +19,7 @@
 #include "apps/translate/serve/serve.h"
 #include "apps/translate/shortlist.h"
 #include "apps/translate/step_profile.h"
-#include "apps/translate/text_codec.h"
+#include "data/text/text_codec.h"
 #include "apps/translate/train.h"
 #include "apps/translate/translate_text.h"
 #include "apps/translate/translation_checkpoint.h"

@@ -24,7 +24,7 @@ std::vector<std::string> read_input_lines(std::istream& in, const std::string& n
   return lines;
 }
 
-std::vector<std::vector<std::string>> prepare_sources(const TextCodec& codec, const std::vector<std::string>& inputs,
+std::vector<std::vector<std::string>> prepare_sources(const text::TextCodec& codec, const std::vector<std::string>& inputs,
                                                       const std::string& what, int64_t max_tokens,
                                                       EmptyInput empty) {
   std::vector<std::vector<std::string>> sources;
@@ -98,7 +98,7 @@ Translation translate_tokens(Translator& translator, const std::vector<std::stri
 
 std::string translation_attention_svg(const Translation& t, const Translator& translator) {
   if (!t.attention.defined()) fail("translation_attention_svg: this model has no attention");
-  const TextCodec& codec = translator.info.codec;
+  const text::TextCodec& codec = translator.info.codec;
   std::vector<std::string> source, target;
   for (const std::string& s : t.source_tokens)
     source.push_back(translator.info.src_vocab.contains(s) ? codec.display(s) : "<unk> (" + codec.display(s) + ")");

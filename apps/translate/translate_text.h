@@ -32,7 +32,7 @@ enum class EmptyInput { refuse, keep };
 // "<what> N" (1-based), when one is not UTF-8, is empty or only white space
 // (unless `empty` is keep), or has more than max_tokens tokens: over-long
 // sentences are refused, not truncated.
-std::vector<std::vector<std::string>> prepare_sources(const TextCodec& codec, const std::vector<std::string>& inputs,
+std::vector<std::vector<std::string>> prepare_sources(const text::TextCodec& codec, const std::vector<std::string>& inputs,
                                                       const std::string& what, int64_t max_tokens,
                                                       EmptyInput empty = EmptyInput::refuse);
 

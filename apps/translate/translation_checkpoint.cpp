@@ -192,7 +192,7 @@ CheckpointInfo parse_checkpoint_metadata(const nn::Metadata& metadata, const std
   // Checkpoints written before subwords hold word vocabularies.
   const std::string kind = metadata.count("vocab.kind") > 0 ? r.text("vocab.kind") : "word";
   if (kind == "subword")
-    info.codec = TextCodec::subwords(read_subword_model(r, "subword.src", info.src_vocab, path),
+    info.codec = text::TextCodec::subwords(read_subword_model(r, "subword.src", info.src_vocab, path),
                                      read_subword_model(r, tgt_model_key, info.tgt_vocab, path));
   else if (kind != "word")
     fail("checkpoint '{}': unknown vocabulary kind '{}' (expected word or subword)", path, kind);

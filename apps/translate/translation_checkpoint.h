@@ -29,7 +29,7 @@
 #include <vector>
 
 #include "data/text/vocab.h"
-#include "apps/translate/text_codec.h"
+#include "data/text/text_codec.h"
 #include "train/training_checkpoint.h"
 #include "train/position.h"
 #include "optim/lr_schedule.h"
@@ -65,7 +65,7 @@ struct LossScale {
 struct CheckpointInfo {
   std::string weights = "float32";  // "int8": an int8 checkpoint for decoding (int8_checkpoint.h)
   ModelConfig config;
-  TextCodec codec = TextCodec::words();  // how text becomes tokens: words, or subwords with their models
+  text::TextCodec codec = text::TextCodec::words();  // how text becomes tokens: words, or subwords with their models
   text::Vocab src_vocab, tgt_vocab;
   TrainSettings settings;
   train::Position position;  // best: BLEU, higher is better; loss weight: target tokens

@@ -1,5 +1,6 @@
 #pragma once
-// How a translation model's text becomes tokens, and its output text again.
+// How a German→English pair's text becomes tokens, and the output tokens text
+// again: the translation models' text codec, beside the vocabularies it feeds.
 //
 //   word     the data set's preprocessing (lowercase, normalise punctuation,
 //            Moses tokenizer), one vocabulary entry per word, rare words <unk>;
@@ -19,17 +20,17 @@
 
 #include "data/text/subword.h"
 
-namespace tg::translate {
+namespace tg::text {
 
 class TextCodec {
  public:
   static TextCodec words();
-  static TextCodec subwords(text::SubwordModel source, text::SubwordModel target);
+  static TextCodec subwords(SubwordModel source, SubwordModel target);
 
   bool is_subword() const { return source_model_.has_value(); }
   const char* kind() const { return is_subword() ? "subword" : "word"; }
-  const text::SubwordModel& source_model() const;
-  const text::SubwordModel& target_model() const;
+  const SubwordModel& source_model() const;
+  const SubwordModel& target_model() const;
 
   std::vector<std::string> source_tokens(std::string_view raw_german) const;
   std::vector<std::string> target_tokens(std::string_view raw_english) const;
@@ -41,7 +42,7 @@ class TextCodec {
   std::string display(const std::string& token) const;
 
  private:
-  std::optional<text::SubwordModel> source_model_, target_model_;
+  std::optional<SubwordModel> source_model_, target_model_;
 };
 
-}  // namespace tg::translate
+}  // namespace tg::text
