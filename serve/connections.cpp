@@ -155,7 +155,7 @@ class Connections::Loop {
       if (progress == RequestFramer::Progress::whole) co_return true;
       if (progress == RequestFramer::Progress::head) {
         const Request& head = framer.request();
-        if (head.minor_version >= 1 && lowercase(head.header("expect")) == "100-continue") {  // any case (RFC 9110)
+        if (head.minor_version >= 1 && ascii_lowercase(head.header("expect")) == "100-continue") {  // any case (RFC 9110)
           auto [error, written] = co_await asio::async_write(stream, asio::buffer(kContinue), kUseTuple);
           if (error) co_return false;
         }

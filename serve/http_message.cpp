@@ -25,12 +25,6 @@ int hex_digit(char c) {
 
 }  // namespace
 
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 std::string Request::header(std::string_view name) const {
   for (const auto& [n, v] : headers)
     if (n == name) return v;
@@ -47,7 +41,7 @@ bool Request::has_token(std::string_view name, std::string_view token) const {
     std::string_view list = v;
     while (!list.empty()) {
       const size_t comma = list.find(',');
-      if (lowercase(trim(list.substr(0, comma))) == token) return true;
+      if (ascii_lowercase(trim(list.substr(0, comma))) == token) return true;
       list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
     }
   }

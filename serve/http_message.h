@@ -1,7 +1,7 @@
 #pragma once
 // HTTP/1.1 messages as the servers read and write them (RFC 9112): the
 // request a connection has read (serve/request_framer.h frames it), the answer
-// and its bytes, and the helpers both use (lowercase, percent-decoding,
+// and its bytes, and the helpers both use (ASCII lowercase, percent-decoding,
 // dates). A refused request is an HttpError carrying its status.
 #include <atomic>
 #include <chrono>
@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/services/ascii.h"  // ascii_lowercase: header names, tokens, media types
 #include "core/services/error.h"
 
 namespace tg::serve {
@@ -74,8 +75,6 @@ std::string http_date(std::chrono::system_clock::time_point when);
 // "Not Found" for 404, ...; "" for a status it does not know.
 const char* reason_phrase(int status);
 
-// ASCII letters lowered (header names and tokens, media types, parameters: case-insensitive in HTTP).
-std::string lowercase(std::string_view text);
 
 // %XX and (in a query or form) '+' decoded; a malformed escape is a 400 naming `what`.
 std::string percent_decode(std::string_view text, bool plus_is_space, const char* what);

@@ -100,7 +100,7 @@ void HttpServer::check_key_and_rate(const Request& request, const BodyFields& fi
   if (options_.api_key.empty()) return limit("address " + request.remote_address, "client");
   std::string given = request.header("x-api-key");
   if (const std::string auth = request.header("authorization");
-      auth.size() > 7 && lowercase(auth.substr(0, 7)) == "bearer ") {  // the scheme in any case (RFC 9110 11.1)
+      auth.size() > 7 && ascii_lowercase(auth.substr(0, 7)) == "bearer ") {  // the scheme in any case (RFC 9110 11.1)
     given = auth.substr(7);
     given.erase(0, given.find_first_not_of(' '));  // all spaces: npos erases them all
   }

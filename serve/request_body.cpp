@@ -83,7 +83,7 @@ const FormPart* BodyFields::file(std::string_view name) const {
 }
 
 std::string media_type(std::string_view content_type) {
-  return lowercase(trim(content_type.substr(0, content_type.find(';'))));
+  return ascii_lowercase(trim(content_type.substr(0, content_type.find(';'))));
 }
 
 std::string header_parameter(std::string_view header, std::string_view name, bool* present) {
@@ -93,7 +93,7 @@ std::string header_parameter(std::string_view header, std::string_view name, boo
   while (i != std::string_view::npos && i < header.size()) {
     ++i;  // past ';'
     const size_t key_end = header.find_first_of("=;", i);
-    const std::string key = lowercase(trim(header.substr(i, key_end == std::string_view::npos ? key_end : key_end - i)));
+    const std::string key = ascii_lowercase(trim(header.substr(i, key_end == std::string_view::npos ? key_end : key_end - i)));
     if (key_end == std::string_view::npos) return "";
     i = key_end;
     if (header[i] == ';') continue;  // a key without a value
@@ -165,7 +165,7 @@ std::vector<FormPart> parse_multipart(std::string_view body, std::string_view co
       const size_t colon = line.find(':');
       if (colon == std::string_view::npos)
         throw HttpError(400, fmt::format("malformed multipart part header '{}'", line.substr(0, 60)));
-      const std::string name = lowercase(trim(line.substr(0, colon)));
+      const std::string name = ascii_lowercase(trim(line.substr(0, colon)));
       const std::string_view value = trim(line.substr(colon + 1));
       if (name == "content-disposition") {
         form_data = media_type(value) == "form-data";

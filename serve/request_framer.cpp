@@ -75,7 +75,7 @@ HttpError version_refusal(std::string_view request) {
 void parse_target(std::string_view target, Request& request) {
   std::string_view path_and_query = target;
   for (const std::string_view scheme : {"http://", "https://"})
-    if (lowercase(target.substr(0, scheme.size())) == scheme) {
+    if (ascii_lowercase(target.substr(0, scheme.size())) == scheme) {
       const std::string_view rest = target.substr(scheme.size());
       const size_t slash = rest.find_first_of("/?");
       request.target_authority = rest.substr(0, slash);
@@ -129,7 +129,7 @@ void check_framing(const Request& request) {
   if (request.minor_version == 0) throw HttpError(400, "Transfer-Encoding in an HTTP/1.0 request (its framing cannot be trusted)");
   if (request.header_count("content-length") > 0)
     throw HttpError(400, "both Transfer-Encoding and Content-Length, or chunked given twice (a request-smuggling risk)");
-  const std::string coding = lowercase(request.header("transfer-encoding"));
+  const std::string coding = ascii_lowercase(request.header("transfer-encoding"));
   if (coding != "chunked" || codings > 1)
     throw HttpError(501, fmt::format("Transfer-Encoding {} is not supported (only chunked, on one line)", sample(coding)));
 }
@@ -171,7 +171,7 @@ struct RequestFramer::State {
     parse_target(head.target(), request);
     for (const auto& field : head) {
       if (request.headers.size() == kMaxHeaders) throw HttpError(431, fmt::format("more than {} header lines", kMaxHeaders));
-      request.headers.emplace_back(lowercase(field.name_string()), std::string(field.value()));
+      request.headers.emplace_back(ascii_lowercase(field.name_string()), std::string(field.value()));
     }
     check_host(request);
     check_framing(request);

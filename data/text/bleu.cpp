@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 
+#include "core/services/ascii.h"
 #include "core/services/error.h"
 #include "data/text/tokenizer.h"
 #include "data/text/utf8.h"
@@ -113,12 +114,6 @@ BleuScore finish(const Stats& s, bool smooth_exp) {
   return out;
 }
 
-std::string ascii_lower(std::string s) {
-  for (char& c : s)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return s;
-}
-
 // Python's str.split(): Unicode white space.
 std::vector<std::string> split_unicode(std::string_view line) {
   std::vector<std::string> words;
@@ -153,7 +148,7 @@ std::string BleuScore::str() const {
 BleuScore multi_bleu(const std::vector<std::string>& hypotheses,
                      const std::vector<std::vector<std::string>>& references, bool lowercase) {
   check_sizes(hypotheses, references, "multi_bleu");
-  const auto prepare = [&](const std::string& line) { return split_tokens(lowercase ? ascii_lower(line) : line); };
+  const auto prepare = [&](const std::string& line) { return split_tokens(lowercase ? ascii_lowercase(line) : line); };
   std::vector<std::vector<std::string>> hyps;
   for (const std::string& h : hypotheses) hyps.push_back(prepare(h));
   std::vector<std::vector<std::vector<std::string>>> refs(references.size());

@@ -6,14 +6,12 @@
 #include <string>
 
 #include "apps/translate/serve/html_entities.h"
+#include "core/services/ascii.h"
 #include "data/text/utf8.h"
-#include "serve/http_message.h"
 
 namespace tg::translate {
 
 namespace {
-
-using serve::lowercase;
 
 // One code point as UTF-8 (data/text/utf8.h); NUL, surrogates and values past U+10FFFF become U+FFFD.
 void append_utf8(std::string& out, uint32_t code) {
@@ -100,9 +98,9 @@ std::vector<HtmlPiece> split_html(const std::string& html) {
       // <script> and <style> hold no text to translate: markup up to their closing tag.
       std::string name;
       for (size_t i = open + 1; i < end && std::isalpha(static_cast<unsigned char>(html[i])); ++i) name += html[i];
-      name = lowercase(name);
+      name = ascii_lowercase(name);
       if (name == "script" || name == "style") {
-        const size_t close = lowercase(html.substr(end)).find("</" + name);
+        const size_t close = ascii_lowercase(html.substr(end)).find("</" + name);
         end = close == std::string::npos ? html.size() : std::min(html.size(), tag_end(html, end + close));
       }
     }

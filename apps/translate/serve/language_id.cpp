@@ -14,10 +14,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/services/ascii.h"
 #include "core/services/error.h"
 #include "data/text/corpus.h"
 #include "io/text_file.h"
-#include "serve/http_message.h"
 
 namespace tg::translate {
 
@@ -26,7 +26,7 @@ namespace {
 using nlohmann::json;
 
 // " text " lowercased (ASCII letters; other bytes as they are).
-std::string padded(const std::string& text) { return " " + serve::lowercase(text) + " "; }
+std::string padded(const std::string& text) { return " " + ascii_lowercase(text) + " "; }
 
 // Calls f(n, gram) for each n-gram, n = 1..4, of `text`'s bytes.
 template <class F>
