@@ -6,19 +6,9 @@
 
 #include "core/services/error.h"
 #include "plot/svg.h"
+#include "plot/svg_document.h"
 
 namespace tg::plot {
-
-namespace {
-std::string svg_open(double width, double height, const std::string& title) {
-  return fmt::format(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0:.0f}\" height=\"{1:.0f}\" viewBox=\"0 0 {0:.0f} {1:.0f}\" "
-      "font-family=\"sans-serif\" font-size=\"12\">\n"
-      "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-      "<text x=\"12\" y=\"22\" font-size=\"15\">{2}</text>\n",
-      width, height, xml_escape(title));
-}
-}  // namespace
 
 std::string bar_chart_svg(const std::vector<Bar>& bars, const std::string& title, const std::string& unit,
                           double reference, const std::string& reference_label) {
@@ -36,7 +26,7 @@ std::string bar_chart_svg(const std::vector<Bar>& bars, const std::string& title
   const double left = 16 + 7.0 * static_cast<double>(longest);
   const double width = left + plot_width + 90, height = top + row * static_cast<double>(bars.size()) + 40;
   const double scale = plot_width / largest;
-  std::string s = svg_open(width, height, title);
+  std::string s = svg_document_start(width, height, title, 12);
   for (size_t i = 0; i < bars.size(); ++i) {
     const double y = top + row * static_cast<double>(i);
     s += fmt::format(
@@ -73,7 +63,7 @@ std::string roofline_svg(double peak_gflops, double bandwidth_gbs, const std::ve
   constexpr double left = 70, top = 44, plot_w = 520, plot_h = 320;
   auto px = [&](double x) { return left + std::log(x / x_lo) / std::log(x_hi / x_lo) * plot_w; };
   auto py = [&](double y) { return top + plot_h - std::log(y / y_lo) / std::log(y_hi / y_lo) * plot_h; };
-  std::string s = svg_open(left + plot_w + 30, top + plot_h + 60, title);
+  std::string s = svg_document_start(left + plot_w + 30, top + plot_h + 60, title, 12);
   s += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#333\"/>\n", left, top,
                    plot_w, plot_h);
   for (double t = std::pow(10.0, std::ceil(std::log10(y_lo))); t <= y_hi; t *= 10)

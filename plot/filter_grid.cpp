@@ -6,6 +6,7 @@
 
 #include "core/services/error.h"
 #include "plot/svg.h"
+#include "plot/svg_document.h"
 
 namespace tg::plot {
 
@@ -27,12 +28,7 @@ std::string filter_grid_svg(const Tensor& filters, int64_t columns, const std::s
   const double tile_w = cell * static_cast<double>(kw) + gap, tile_h = cell * static_cast<double>(kh) + gap + 14;
   const double width = std::max(2 * margin + tile_w * static_cast<double>(shown_columns), 24 + 8.5 * static_cast<double>(title.size()));
   const double height = title_height + tile_h * static_cast<double>(rows) + margin;
-  std::string s = fmt::format(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0:.0f}\" height=\"{1:.0f}\" viewBox=\"0 0 {0:.0f} {1:.0f}\" "
-      "font-family=\"sans-serif\" font-size=\"11\">\n"
-      "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-      "<text x=\"12\" y=\"22\" font-size=\"15\">{2}</text>\n",
-      width, height, xml_escape(title));
+  std::string s = svg_document_start(width, height, title, 11);
   const int64_t per_filter = kh * kw;
   for (int64_t f = 0; f < count; ++f) {
     const double x0 = margin + tile_w * static_cast<double>(f % columns);

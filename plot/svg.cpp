@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "core/services/error.h"
+#include "plot/svg_document.h"
 
 namespace tg::plot {
 
@@ -23,6 +24,15 @@ std::string xml_escape(std::string_view text) {
     }
   }
   return out;
+}
+
+std::string svg_document_start(double width, double height, const std::string& title, int font_size) {
+  return fmt::format(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0:.0f}\" height=\"{1:.0f}\" viewBox=\"0 0 {0:.0f} {1:.0f}\" "
+      "font-family=\"sans-serif\" font-size=\"{2}\">\n"
+      "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+      "<text x=\"12\" y=\"22\" font-size=\"15\">{3}</text>\n",
+      width, height, font_size, xml_escape(title));
 }
 
 std::vector<double> nice_ticks(double lo, double hi, int count) {
@@ -204,12 +214,7 @@ std::string matrix_svg(const std::vector<std::string>& column_labels, const std:
   const double bar_height = std::max(grid_height, 120.0);
   const double height = top + bar_height + 34;
 
-  std::string s = fmt::format(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{:.0f}\" height=\"{:.0f}\" viewBox=\"0 0 {:.0f} {:.0f}\" "
-      "font-family=\"sans-serif\" font-size=\"13\">\n"
-      "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-      "<text x=\"12\" y=\"22\" font-size=\"15\">{}</text>\n",
-      width, height, width, height, xml_escape(title));
+  std::string s = svg_document_start(width, height, title, 13);
   for (int64_t j = 0; j < cols; ++j) {
     const double x = left + cell * (static_cast<double>(j) + 0.5), y = top - 6;
     s += fmt::format("<text x=\"{0:.1f}\" y=\"{1:.1f}\" transform=\"rotate(-60 {0:.1f} {1:.1f})\">{2}</text>\n", x,
