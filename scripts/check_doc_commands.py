@@ -249,7 +249,6 @@ def check_program(binary_argv, args, display, allow_missing, name=None):
         return [f"`{display}` does not run: {error}"]
     interface, argv, rest = top, list(binary_argv), list(args)
     if top.subcommands:
-        words = [a for a in rest if not a.startswith("-")]
         if not rest or rest[0] in ("-h", "--help"):
             return problems
         if rest[0].startswith("-") or rest[0] not in top.subcommands:
@@ -258,10 +257,9 @@ def check_program(binary_argv, args, display, allow_missing, name=None):
         name = f"{name} {argv[-1]}"
         sub, error = interface_of(argv)
         if sub is None:
-            return [f"`{name} {argv[-1]}` does not run: {error}"]
+            return [f"`{name}` does not run: {error}"]
         sub.options |= top.options
         interface = sub
-        del words
     fragment = False  # "..." where an argument would stand: the command is shortened
     positionals, i = [], 0
     given = set()

@@ -22,8 +22,8 @@ namespace {
 
 using tg::Tensor;
 
-// Rows [0, m) of x along axis 0, as a tensor of its own (contiguous, its own storage).
-Tensor first_rows(const Tensor& x, int64_t m) { return tg::slice(x, 0, 0, m).contiguous().clone(); }
+// Rows [0, m) of x along axis 0, as a tensor of its own (a contiguous copy, its own storage).
+Tensor first_rows(const Tensor& x, int64_t m) { return tg::slice(x, 0, 0, m).clone(); }
 
 // The first differing element of rows [0, m) of `small` against `big`, or -1.
 int64_t first_difference(const Tensor& small, const Tensor& big, int64_t m) {
