@@ -762,19 +762,28 @@ TEST_CASE("matmul precision bf16: both kernels give the same bits on 1 and 2 thr
   }
 }
 
-TEST_CASE("matmul precision bf16: a parameter's B is packed once per version, with the bits of packing every time") {
-  if (!tg::cpu::bf16_products_built()) {
-    MESSAGE("skipped: this build has no AVX512-BF16 target");
+TEST_CASE("a parameter's B is packed once per version, with the bits of packing every time: bf16, and float32 for few rows") {
+  // The kernels that keep a parameter's packing: each bf16 kernel, and the float32 one (m <= 512 rows).
+  struct Setting {
+    MatmulPrecision precision;
+    tg::cpu::Bf16Kernel bf16_kernel;
+  };
+  std::vector<Setting> settings;
+  if (tg::cpu::bf16_products_built())
+    for (tg::cpu::Bf16Kernel kernel : kBf16Kernels) settings.push_back({MatmulPrecision::bf16, kernel});
+  if (tg::cpu::use_own_sgemm()) settings.push_back({MatmulPrecision::fp32, tg::cpu::bf16_kernel()});
+  if (settings.empty()) {
+    MESSAGE("skipped: this build or processor runs neither own kernel (OpenBLAS products keep nothing)");
     return;
   }
   std::mt19937 rng(17);
-  const MatmulPrecisionGuard guard(MatmulPrecision::bf16);
   tg::cpu::PackedOperandCache& cache = tg::cpu::packed_operand_cache();
   cache.clear();
   uint64_t storage_id = uint64_t{1} << 62;  // far from the ids of real storages
-  for (tg::cpu::Bf16Kernel kernel : kBf16Kernels)
+  for (const Setting& setting : settings)
   for (int threads : {1, 2}) {
-    const Bf16KernelGuard use(kernel);
+    const MatmulPrecisionGuard guard(setting.precision);
+    const Bf16KernelGuard use(setting.bf16_kernel);
     set_num_threads(threads);
     // A recurrent step's shapes (W_hhᵀ as a transposed view, and W_hh itself), odd sizes, several k blocks.
     for (const std::tuple<int64_t, int64_t, int64_t>& mkn :
@@ -782,7 +791,7 @@ TEST_CASE("matmul precision bf16: a parameter's B is packed once per version, wi
       for (MatLayout lb : {MatLayout::row_major, MatLayout::transposed, MatLayout::batch_broadcast}) {
         const int64_t m = std::get<0>(mkn), k = std::get<1>(mkn), n = std::get<2>(mkn);  // no structured binding:
                                                                                      // clang 14 cannot capture one
-        INFO(describe(int(kernel), threads, m, k, n, int(lb)));
+        INFO(describe(matmul_precision_name(setting.precision), int(setting.bf16_kernel), threads, m, k, n, int(lb)));
         const Array a = make_matrix(DType::f32, 2, m, k, MatLayout::row_major, rng);
         Array b = make_matrix(DType::f32, 2, k, n, lb, rng);
         auto product = [&](uint64_t id, uint64_t version) {

@@ -3,6 +3,7 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <chrono>
 #include <climits>
 #include <cmath>
 #include <type_traits>
@@ -11,6 +12,7 @@
 #include "backends/cpu/cpu_gemm.h"
 #include "backends/cpu/cpu_loops.h"
 #include "backends/cpu/cpu_math.h"
+#include "backends/cpu/product_census.h"
 #include "core/dispatch/backend_registry.h"
 #include "core/types/visit_dtype.h"
 #include "core/services/error.h"
@@ -259,13 +261,14 @@ void own_products(const View& a, const View& b, const View& c, double beta, Prod
 // kernel, so one pool serves all work instead of two spinning against each
 // other. Work is split over the batch when it is large enough, else over the
 // longer side of c; each part is one single-threaded gemm.
+// Returns the kernel that ran ("own" or "openblas"), for the product census.
 template <typename T>
-void matmul_typed(const View& a, const View& b, const View& c, double beta) {
+const char* matmul_typed(const View& a, const View& b, const View& c, double beta) {
   const int64_t batch = c.shape[0], m = c.shape[1], n = c.shape[2], k = a.shape[2];
-  if (batch == 0 || m == 0 || n == 0) return;
+  if (batch == 0 || m == 0 || n == 0) return "none";
   if (k == 0) {  // an empty sum: c = beta * c
     if (beta == 0) std::fill_n(c.as<T>(), c.numel(), T(0));
-    return;
+    return "none";
   }
   for (int64_t extent : {m, n, k, a.strides[1], a.strides[2], b.strides[1], b.strides[2]})
     blas_int(extent, "a matrix extent or stride");
@@ -273,7 +276,10 @@ void matmul_typed(const View& a, const View& b, const View& c, double beta) {
   const int64_t flops = batch * m * n * k;
   const int64_t work = flops / cpu::kFlopsPerElement;
   if constexpr (std::is_same_v<T, float>) {
-    if (cpu::use_own_sgemm() && (beta == 0 || beta == 1)) return own_products(a, b, c, beta, cpu::own_sgemm);
+    if (cpu::use_own_sgemm() && (beta == 0 || beta == 1)) {
+      own_products(a, b, c, beta, cpu::own_sgemm);
+      return "own";
+    }
   }
   // c[i][r0:r1, c0:c1] (+)= a[i][r0:r1, :] @ b[i][:, c0:c1]
   auto block = [&](int64_t i, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
@@ -309,6 +315,7 @@ void matmul_typed(const View& a, const View& b, const View& c, double beta) {
         part(0, extent);
     }
   }
+  return "openblas";
 }
 
 // ---------------------------------------------------------------------------
@@ -438,13 +445,16 @@ View float32_copy(const View& x, MatmulPrecision precision, std::vector<float>& 
 // each input. 16-bit inputs
 // are converted to float32 the same way (exactly), the product taken in
 // float32 and, for a 16-bit c, rounded once at the end.
-void matmul_cpu(Backend& backend, const MatmulArgs& args) {
+// Runs the product; returns the kernel that ran, for the product census.
+const char* run_matmul(Backend& backend, const MatmulArgs& args) {
   const View &a = args.a, &b = args.b, &c = args.c;
   const double beta = args.beta;
   const MatmulPrecision precision = a.dtype == DType::f32 ? matmul_precision() : MatmulPrecision::fp32;
   if (precision == MatmulPrecision::bf16 && c.dtype == DType::f32 && cpu::bf16_products_built() &&
-      (beta == 0 || beta == 1))
-    return own_products(a, b, c, beta, cpu::own_bf16gemm);  // rounds while it packs
+      (beta == 0 || beta == 1)) {
+    own_products(a, b, c, beta, cpu::own_bf16gemm);  // rounds while it packs
+    return cpu::bf16_kernel() == cpu::Bf16Kernel::dpbf16 ? "own-bf16 (vdpbf16ps)" : "own-bf16 (fma)";
+  }
   if (is_half(a.dtype) || precision != MatmulPrecision::fp32) {
     std::vector<float> a_buffer, b_buffer, c_buffer;
     const View af = float32_copy(a, precision, a_buffer), bf = float32_copy(b, precision, b_buffer);
@@ -453,11 +463,24 @@ void matmul_cpu(Backend& backend, const MatmulArgs& args) {
     c_buffer.resize(c.numel());
     const View cf{c_buffer.data(), DType::f32, c.shape, c.strides};
     if (beta != 0) copy_cpu(backend, {c, cf});
-    matmul_typed<float>(af, bf, cf, beta);
+    const char* kernel = matmul_typed<float>(af, bf, cf, beta);
     copy_cpu(backend, {cf, c});
+    return kernel;
+  }
+  const char* kernel = "openblas";
+  visit_float(a.dtype, "matmul", [&]<typename T>() { kernel = matmul_typed<T>(a, b, c, beta); });
+  return kernel;
+}
+
+void matmul_cpu(Backend& backend, const MatmulArgs& args) {
+  if (!cpu::product_census_on()) {
+    run_matmul(backend, args);
     return;
   }
-  visit_float(a.dtype, "matmul", [&]<typename T>() { matmul_typed<T>(a, b, c, beta); });
+  const auto start = std::chrono::steady_clock::now();
+  const char* kernel = run_matmul(backend, args);
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+  cpu::record_product(kernel, args.a, args.b, args.c, took.count());
 }
 
 void gather_rows_cpu(Backend&, const GatherRowsArgs& args) {
@@ -543,7 +566,12 @@ const RegisterKernel softmax_backward_on_cpu(softmax_backward_table(), "cpu", &s
 
 CpuBackend::CpuBackend() { openblas_set_num_threads(1); }
 
-void CpuBackend::set_num_threads(int n) { set_pool_threads(n); }
+// OpenBLAS stays single-threaded (the pool splits its products) even if a
+// caller, such as a benchmark timing cblas_sgemm directly, changed it.
+void CpuBackend::set_num_threads(int n) {
+  openblas_set_num_threads(1);
+  set_pool_threads(n);
+}
 int CpuBackend::num_threads() const { return pool_threads(); }
 
 Backend& cpu_backend() {

@@ -69,6 +69,7 @@ constexpr int kRows = 12;
 constexpr int kCols = 2 * kWidth;    // a panel: columns of B the tile covers
 constexpr int64_t kDepth = 256;      // k per block: one panel's block (kDepth · kCols floats) stays in L1
 constexpr int64_t kPanelsAtOnce = 8;  // panels packed per block: 8 · 32 KiB (AVX-512) in L2
+constexpr int64_t kKeepPackedRows = 512;  // float32 products of a parameter B with at most this many rows keep B packed
 
 using Vec = float __attribute__((vector_size(kWidth * sizeof(float))));
 
@@ -107,13 +108,17 @@ void store_tile(const Vec (&lo)[R], const Vec (&hi)[R], float* c, int64_t ldc, i
   }
 }
 
-// float32 products: A read in place, B packed as is.
+// float32 products: B packed as is. A is read in place when its rows are
+// runs of memory; otherwise (a transposed A, a weight gradient's Xᵀ) the
+// tile's rows are copied k-major first (A[r, kk] at kk · rows + r, runs of
+// `rows` floats), as reading kRows values a whole row of memory apart for
+// every k ran at half the kernel's rate.
 struct F32Format {
   using Packed = float;  // a packed panel row: kCols values of one row of B
   static constexpr int64_t kStep = 1;  // k values per packed row
-  static constexpr bool kConverts = false;  // packing B only copies it: nothing worth keeping
+  static constexpr bool kConverts = false;  // packing B only copies it: kept only for few rows (keep_packed)
   static constexpr int kId = 0;
-  struct Operand {  // A's rows for a tile
+  struct Operand {  // A's rows for a tile: row r, column kk at data[r · row_stride + kk · col_stride]
     const float* data;
     int64_t row_stride, col_stride;
   };
@@ -136,21 +141,37 @@ struct F32Format {
       }
     }
   }
-  static Operand pack_a(const float* a, int64_t row_stride, int64_t col_stride, int, int64_t) {
-    return {a, row_stride, col_stride};
+  static Operand pack_a(const float* a, int64_t row_stride, int64_t col_stride, int rows, int64_t depth) {
+    if (col_stride == 1) return {a, row_stride, 1};
+    float* out = scratch<float>(2, rows * depth);  // 0: B's panels, 1: transposed_part's block
+    for (int64_t kk = 0; kk < depth; ++kk) {
+      const float* column = a + kk * col_stride;
+      float* d = out + kk * rows;
+      if (row_stride == 1)
+        std::memcpy(d, column, static_cast<size_t>(rows) * sizeof(float));
+      else
+        for (int r = 0; r < rows; ++r) d[r] = column[r * row_stride];
+    }
+    return {out, 1, rows};
   }
   // c[0:R, 0:cols] (+)= a[0:R, 0:depth] @ panel, panel row kk = kCols values of B's row kk.
   template <int R>
   static void tile(const Operand& a, const Packed* panel, int64_t depth, float* c, int64_t ldc, int cols, bool add) {
     Vec lo[R], hi[R];
     for (int r = 0; r < R; ++r) lo[r] = hi[r] = Vec{};
-    for (int64_t kk = 0; kk < depth; ++kk) {
+    auto step = [&](int64_t kk, auto value_of_row) {
       const Vec b0 = load(panel + kk * kCols), b1 = load(panel + kk * kCols + kWidth);
       for (int r = 0; r < R; ++r) {
-        const float av = a.data[r * a.row_stride + kk * a.col_stride];
+        const float av = value_of_row(r);
         lo[r] += av * b0;
         hi[r] += av * b1;
       }
+    };
+    if (a.col_stride == 1) {  // in place: rows row_stride apart
+      for (int64_t kk = 0; kk < depth; ++kk) step(kk, [&](int r) { return a.data[r * a.row_stride + kk]; });
+    } else {  // packed k-major (pack_a): R values a k
+      const float* column = a.data;
+      for (int64_t kk = 0; kk < depth; ++kk, column += R) step(kk, [&](int r) { return column[r]; });
     }
     store_tile(lo, hi, c, ldc, cols, add);
   }
@@ -409,16 +430,17 @@ void gemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, float* c, i
       for (int64_t i = 0; i < m; ++i) std::fill_n(c + i * ldc, n, 0.0f);
     return;
   }
-  if constexpr (Format::kConverts) {
-    if (b.storage_id != 0 && keep_packed_parameters()) {  // a parameter: its packing is kept until it is written
-      const std::shared_ptr<const PackedOperandCache::Words> packed = packed_b<Format>(n, k, b);
-      const Product p{m, n, k, a, b};
-      split(p, [&](int64_t r0, int64_t r1, int64_t p0, int64_t p1) {
-        gemm_part<Format>(n, k, a, b, c, ldc, accumulate, r0, r1, p0, p1,
-                          reinterpret_cast<const typename Format::Packed*>(packed->data()));
-      });
-      return;
-    }
+  // A parameter's packing is kept until it is written: always where packing converts it, and for few rows
+  // where it only copies (a recurrent or decoder step multiplies a weight of k·n by m ≤ kKeepPackedRows rows,
+  // so copying it costs as much as a fifth of the product; the same weight recurs every step).
+  if (b.storage_id != 0 && keep_packed_parameters() && (Format::kConverts || m <= kKeepPackedRows)) {
+    const std::shared_ptr<const PackedOperandCache::Words> packed = packed_b<Format>(n, k, b);
+    const Product p{m, n, k, a, b};
+    split(p, [&](int64_t r0, int64_t r1, int64_t p0, int64_t p1) {
+      gemm_part<Format>(n, k, a, b, c, ldc, accumulate, r0, r1, p0, p1,
+                        reinterpret_cast<const typename Format::Packed*>(packed->data()));
+    });
+    return;
   }
   if (Format::kStep == 1 && m * (k + 2 * n) < k * n) {
     // Few rows against a large B (a decoder step against the output layer, h W_hhᵀ): B is read in place as
