@@ -24,6 +24,15 @@
 // read as Wᵀ, OpenBLAS with CblasTrans). --b tensor (default) and tensor_t:
 // a plain tensor, packed on every call.
 //
+// --a tensor_t makes A the transpose of a stored (K, M) tensor (a weight
+// gradient's Xᵀ).
+//
+// --choose times tg::matmul on the own kernel against tg::matmul on OpenBLAS
+// (backends/cpu/sgemm_choice.h), alternately, at a Bahdanau training and
+// decoding step's product shapes (batch 64, beam 5), for each product form
+// (A in place, A transposed), and prints the faster kernel of each form as
+// the row that backends/cpu/sgemm_choice.cpp's table holds for this processor.
+//
 // Output, one line per shape:
 //   matmul shape=(64,64)x(64,64) tapegrad_gflops=.. openblas_gflops=.. ratio=.. rel_diff=..
 #include <cblas.h>
@@ -34,6 +43,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdint>
 #include <string>
 #include <thread>
@@ -54,6 +64,8 @@ struct Config {
   std::string precision = "fp32";  // tapegrad's side: tg::MatmulPrecision (bf16: the AVX512-BF16 kernel where built),
                                    // or int8: tg::Int8Linear with Bᵀ as its weight (quantized once, outside the timing)
   std::string b_operand = "tensor";  // tensor, parameter; tensor_t, parameter_t: the transpose of one
+  std::string a_operand = "tensor";  // tensor, or tensor_t: the transpose of a stored (K, M) tensor
+  bool choose = false;
 };
 
 // A (m, k) @ B (k, n)
@@ -88,15 +100,29 @@ struct Result {
   double rel_diff;  // max |tapegrad - OpenBLAS| / max |OpenBLAS|
 };
 
+// A (M, K): a plain tensor, or (tensor_t) the transpose of a stored (K, M) one.
+tg::Tensor make_a(const Problem& p, const std::string& operand, tg::Generator& gen) {
+  if (operand == "tensor_t") return tg::transpose(tg::randn({p.k, p.m}, {}, gen), 0, 1);
+  return tg::randn({p.m, p.k}, {}, gen);
+}
+
+// B (K, N): a plain tensor or a parameter; _t: the transpose of a stored (N, K) one.
+tg::Tensor make_b(const Problem& p, const std::string& operand, tg::Generator& gen) {
+  const bool transposed = operand.ends_with("_t");
+  tg::Tensor stored = transposed ? tg::randn({p.n, p.k}, {}, gen) : tg::randn({p.k, p.n}, {}, gen);
+  if (operand.starts_with("parameter")) stored.requires_grad_();
+  return transposed ? tg::transpose(stored, 0, 1) : stored;
+}
+
 Result compare(const Problem& p, const Config& cfg) {
   tg::Generator gen(42);
-  const tg::Tensor a = tg::randn({p.m, p.k}, {}, gen);  // (M, K)
-  const bool transposed = cfg.b_operand.ends_with("_t");
-  tg::Tensor stored = transposed ? tg::randn({p.n, p.k}, {}, gen) : tg::randn({p.k, p.n}, {}, gen);
-  if (cfg.b_operand.starts_with("parameter")) stored.requires_grad_();
-  const tg::Tensor b = transposed ? tg::transpose(stored, 0, 1) : stored;  // (K, N)
+  const tg::Tensor a = make_a(p, cfg.a_operand, gen);  // (M, K)
+  const bool a_transposed = cfg.a_operand.ends_with("_t"), transposed = cfg.b_operand.ends_with("_t");
+  const tg::Tensor b = make_b(p, cfg.b_operand, gen);  // (K, N)
+  // What each view reads: the direct call takes the stored matrices with CblasTrans where transposed.
+  const tg::Tensor a_stored = a_transposed ? tg::transpose(a, 0, 1) : a, stored = transposed ? tg::transpose(b, 0, 1) : b;
   const tg::Tensor c = tg::Tensor::empty({p.m, p.n});   // (M, N), reused by the direct call
-  const float* a_data = a.data<float>();
+  const float* a_data = a_stored.data<float>();
   const float* b_data = stored.data<float>();
   float* c_data = c.data<float>();
   const int m = static_cast<int>(p.m), k = static_cast<int>(p.k), n = static_cast<int>(p.n);
@@ -119,7 +145,8 @@ Result compare(const Problem& p, const Config& cfg) {
     openblas_set_num_threads(cfg.threads);
     std::this_thread::sleep_for(settle);
     return seconds_for(iterations, [&] {
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, transposed ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, a_data, k,
+      cblas_sgemm(CblasRowMajor, a_transposed ? CblasTrans : CblasNoTrans, transposed ? CblasTrans : CblasNoTrans, m, n,
+                  k, 1.0f, a_data, a_transposed ? m : k,
                   b_data, transposed ? k : n, 0.0f, c_data, n);
     });
   };
@@ -156,6 +183,100 @@ Result compare(const Problem& p, const Config& cfg) {
   return {median(tapegrad_gflops), median(openblas_gflops), max_ref > 0 ? max_diff / max_ref : max_diff};
 }
 
+
+// One product of a step: its shape, its operands' forms, and how often a step runs it.
+struct StepProduct {
+  Problem p;
+  const char* a_operand;
+  const char* b_operand;
+  const char* what;
+};
+
+// The Bahdanau model's products (batch 64, E 256, H 512, V 5921, target length 19, beam 5), as the product
+// census of bench_seq2seq --products lists them.
+std::vector<StepProduct> step_products() {
+  return {
+      {{64, 512, 1536}, "tensor", "parameter_t", "recurrent step h W_hhᵀ"},
+      {{64, 1536, 512}, "tensor", "parameter", "its input gradient dg W_hh"},
+      {{64, 1024, 1536}, "tensor", "parameter_t", "context into the gates c W_icᵀ"},
+      {{64, 1792, 5921}, "tensor", "parameter_t", "greedy step's output layer"},
+      {{320, 1792, 5921}, "tensor", "parameter_t", "beam step's output layer"},
+      {{1216, 1792, 5921}, "tensor", "parameter_t", "training logits"},
+      {{1216, 5921, 1792}, "tensor", "parameter", "their input gradient"},
+      {{1536, 64, 512}, "tensor_t", "tensor", "W_hh's gradient, a step: dgᵀ h"},
+      {{1536, 64, 1024}, "tensor_t", "tensor", "W_ic's gradient, a step"},
+      {{5921, 1216, 1792}, "tensor_t", "tensor", "the output layer's gradient"},
+  };
+}
+
+// Times tg::matmul on each kernel at each step product, alternately; prints each shape and, per form, the
+// geometric mean of own / OpenBLAS and the faster kernel: the measured row for sgemm_choice.cpp.
+int choose(const Config& cfg) {
+  using tg::cpu::SgemmKernel;
+  if (!tg::cpu::own_sgemm_runs_here()) {
+    fmt::print("# --choose: this build or processor has no own kernel; OpenBLAS runs every product\n");
+    return 0;
+  }
+  const std::string previous = tg::cpu::sgemm_choice().source;
+  fmt::print("# tg::matmul on the own kernel against OpenBLAS ({} core), threads={}, reps={}: median GFLOP/s\n",
+             openblas_get_corename(), cfg.threads, cfg.reps);
+  fmt::print("# this process's choice before measuring: {}\n", previous);
+  double log_ratio[2] = {0, 0};
+  int shapes[2] = {0, 0};
+  for (const StepProduct& product : step_products()) {
+    tg::Generator gen(42);
+    const tg::Tensor a = make_a(product.p, product.a_operand, gen), b = make_b(product.p, product.b_operand, gen);
+    auto time_on = [&](SgemmKernel kernel, int iterations) {
+      tg::cpu::set_sgemm_choice(tg::cpu::SgemmChoice{kernel, kernel, "bench_matmul --choose"});
+      std::this_thread::sleep_for(std::chrono::milliseconds(cfg.settle_ms));
+      return seconds_for(iterations, [&] { tg::Tensor out = tg::matmul(a, b); });
+    };
+    time_on(SgemmKernel::own, 1);  // a parameter's packing is made here, then kept
+    const int iterations =
+        std::max(1, static_cast<int>(std::ceil(cfg.min_seconds / std::max(time_on(SgemmKernel::openblas, 1), 1e-9))));
+    std::vector<double> own, openblas;
+    const double flops = 2.0 * double(product.p.m) * double(product.p.n) * double(product.p.k);
+    for (int r = 0; r < cfg.reps; ++r) {
+      const bool own_first = r % 2 == 0;
+      double t_own = 0, t_openblas = 0;
+      if (own_first) t_own = time_on(SgemmKernel::own, iterations);
+      t_openblas = time_on(SgemmKernel::openblas, iterations);
+      if (!own_first) t_own = time_on(SgemmKernel::own, iterations);
+      own.push_back(flops * iterations / t_own / 1e9);
+      openblas.push_back(flops * iterations / t_openblas / 1e9);
+    }
+    const bool transposed = std::string(product.a_operand).ends_with("_t");
+    const double ratio = median(own) / median(openblas);
+    log_ratio[transposed] += std::log(ratio);
+    shapes[transposed] += 1;
+    fmt::print("choose form={} shape=({},{})x({},{}) b={} own_gflops={:.1f} openblas_gflops={:.1f} ratio={:.3f}  # {}\n",
+               transposed ? "a_transposed" : "a_in_place", product.p.m, product.p.k, product.p.k, product.p.n,
+               product.b_operand, median(own), median(openblas), ratio, product.what);
+  }
+  tg::cpu::set_sgemm_choice(std::nullopt);
+  SgemmKernel faster[2];
+  for (int form = 0; form < 2; ++form) {
+    const double mean = std::exp(log_ratio[form] / shapes[form]);
+    faster[form] = mean >= 1 ? SgemmKernel::own : SgemmKernel::openblas;
+    fmt::print("choose form={} geomean_own_over_openblas={:.3f} faster={}\n", form ? "a_transposed" : "a_in_place",
+               mean, tg::cpu::sgemm_kernel_name(faster[form]));
+  }
+  unsigned family = 0, model = 0;
+  __builtin_cpu_init();
+  if (FILE* info = std::fopen("/proc/cpuinfo", "r")) {  // the same numbers cpuid gives sgemm_choice.cpp
+    char line[512];
+    while (std::fgets(line, sizeof line, info))
+      if (std::sscanf(line, "cpu family : %u", &family) == 1 || std::sscanf(line, "model : %u", &model) == 1) {
+        if (family && model) break;
+      }
+    std::fclose(info);
+  }
+  fmt::print("# the row for backends/cpu/sgemm_choice.cpp:\n    {{\"{}\", {}, {}, \"{}\", SgemmKernel::{}, SgemmKernel::{}, \"<date>\"}},\n",
+             __builtin_cpu_is("amd") ? "AMD" : "Intel", family, model, openblas_get_corename(),
+             tg::cpu::sgemm_kernel_name(faster[0]), tg::cpu::sgemm_kernel_name(faster[1]));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -171,18 +292,26 @@ int main(int argc, char** argv) {
   app.add_option("--b", cfg.b_operand, "B as a plain tensor or a parameter; _t: its transpose (a step's W_hhᵀ)")
       ->check(CLI::IsMember({"tensor", "tensor_t", "parameter", "parameter_t"}))
       ->capture_default_str();
+  app.add_option("--a", cfg.a_operand, "A as a plain tensor, or tensor_t: the transpose of one (a weight gradient's Xᵀ)")
+      ->check(CLI::IsMember({"tensor", "tensor_t"}))
+      ->capture_default_str();
+  app.add_flag("--choose", cfg.choose,
+               "time tg::matmul on the own kernel and on OpenBLAS at a training and decoding step's shapes; print the "
+               "faster kernel of each form (A in place, A transposed): sgemm_choice.cpp's row for this processor");
   CLI11_PARSE(app, argc, argv);
   const std::vector<Problem> problems =
       cfg.mkn.empty() ? default_problems() : std::vector<Problem>{{cfg.mkn[0], cfg.mkn[1], cfg.mkn[2]}};
 
   tg::set_num_threads(cfg.threads);
   tg::NoGrad no_grad;
+  if (cfg.choose) return choose(cfg);
   fmt::print("# matmul, forward only, tapegrad at precision {} (OpenBLAS float32), B a {}, threads={} (both sides), "
              "reps={}: median GFLOP/s\n", cfg.precision, cfg.b_operand, cfg.threads, cfg.reps);
   // Which float32 product tapegrad runs here (TG_SGEMM forces one): named so that a figure says what it measured.
-  fmt::print("# float32 products: {}\n", tg::cpu::use_own_sgemm()
-                                                ? std::string("the own kernel (AVX-512, backends/cpu/cpu_gemm.h)")
-                                                : fmt::format("OpenBLAS ({} core)", openblas_get_corename()));
+  const tg::cpu::SgemmChoice& choice = tg::cpu::sgemm_choice();
+  fmt::print("# float32 products: {} with A in place, {} with A transposed (OpenBLAS's core: {}; {})\n",
+             tg::cpu::sgemm_kernel_name(choice.a_in_place), tg::cpu::sgemm_kernel_name(choice.a_transposed),
+             openblas_get_corename(), choice.source);
   fmt::print("# {:<24} {:>10} {:>10} {:>7}\n", "shape (M,K)x(K,N)", "tapegrad", "OpenBLAS", "ratio");
   for (const Problem& p : problems) {
     const Result r = compare(p, cfg);

@@ -22,7 +22,10 @@
 #      tok/s ÷ the median GFLOP/s);
 #   3. per model, RUNS rounds of greedy and beam decoding with the weights
 #      tapegrad trained, the sides and configurations as in training: medians
-#      of sentences/s, the ratios, and how many outputs are identical.
+#      of sentences/s, the ratios, and how many outputs are identical;
+#   4. per model, the matrix products of round 1's tapegrad runs (training
+#      steps, each search): the shapes taking the most time, each with the
+#      kernel that ran it and its GFLOP/s against the multiply-add peak.
 # Works from any directory. Environment knobs (defaults in brackets):
 #   BUILD_DIR [build]  THREADS [2]  RUNS [3]  STEPS [100]  MODELS ["cho bahdanau"]
 #   SENTENCES [1000] (greedy)  BEAM_SENTENCES [200]  PYTHON [/usr/bin/python3]
@@ -193,8 +196,10 @@ for model in $models; do
     echo "== $model: training, $runs rounds, $steps steps: tapegrad at ${tg_configs[*]#tg-}, PyTorch at ${configs[*]} =="
     for ((i = 1; i <= runs; i++)); do
       measure_sgemm
+      products_flag=()  # round 1: each product shape's kernel and GFLOP/s, to $model-products.txt
+      if ((i == 1)); then products_flag=(--products); fi
       run_tagged "tg-t$threads" "$tg_bench" train --model "$model" "${model_flags[@]}" --precision "$precision" \
-        --threads "$threads" --steps "$steps" \
+        --threads "$threads" --steps "$steps" "${products_flag[@]}" 2>>"$work/$model-products.txt" \
         --plan "$work/$model.plan" --init "$work/$model-init.safetensors" --save "$work/$model-trained.safetensors"
       if ((threads > 1)); then
         run_tagged tg-t1 "$tg_bench" train --model "$model" "${model_flags[@]}" --precision "$precision" \
@@ -214,10 +219,12 @@ for model in $models; do
   for ((i = 1; i <= runs; i++)); do
     for tg_config in "${tg_configs[@]}"; do
       outputs=$work/$model-outputs.txt
-      if [[ "$tg_config" != "tg-t$threads" ]]; then outputs=$work/$model-outputs-1.txt; fi
+      products_flag=()
+      if [[ "$tg_config" != "tg-t$threads" ]]; then outputs=$work/$model-outputs-1.txt; elif ((i == 1)); then products_flag=(--products); fi
       run_tagged "$tg_config" "$tg_bench" decode --model "$model" "${model_flags[@]}" --threads "$(config_threads "${tg_config#tg-}")" \
         --weights "$work/$model-trained.safetensors" --sentences "$sentences" --beam-sentences "$beam_sentences" \
-        --plan "$work/$model-decode.plan" --outputs "$outputs" --quantize "$quantize"
+        --plan "$work/$model-decode.plan" --outputs "$outputs" --quantize "$quantize" "${products_flag[@]}" \
+        2>>"$work/$model-products.txt"
     done
     for config in "${configs[@]}"; do
       run_torch "$config" decode --plan "$work/$model-decode.plan" --weights "$work/$model-trained.safetensors" \
@@ -313,6 +320,20 @@ for model in $models; do
     for c in "${tg_configs[@]}"; do row+=" $c $(config_median tapegrad "$model" "$mode" "$c" sent_per_s)"; done
     for c in "${configs[@]}"; do row+=" $c $(config_median pytorch "$model" "$mode" "$c" sent_per_s)"; done
     echo "$row"
+  done
+done
+# Each model's products in round 1 (bench_seq2seq --products): the shapes taking the most time, with the
+# kernel that ran each and its GFLOP/s as a share of the threads' multiply-add peak.
+peak=$(awk -v g="${fma_gflops:-0}" -v t="$threads" 'BEGIN { printf "%.0f", g * t }')
+for model in $models; do
+  [[ -s "$work/$model-products.txt" ]] || continue
+  echo
+  echo "$model: the products of round 1 (tapegrad, $threads threads), most time first; peak $peak GFLOP/s:"
+  for mode in $(grep '^product ' "$work/$model-products.txt" | field mode | awk '!seen[$0]++'); do
+    grep "^product mode=$mode " "$work/$model-products.txt" | grep ' kernel=' | head -8 |
+      awk -v p="$peak" '{ for (i = 1; i <= NF; i++) if ($i ~ /^gflops=/) g = substr($i, 8);
+        printf "%s of_peak=%.0f%%\n", $0, p > 0 ? 100 * g / p : 0 }'
+    grep "^product mode=$mode total_seconds=" "$work/$model-products.txt" || true
   done
 done
 echo

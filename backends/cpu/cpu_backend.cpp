@@ -276,7 +276,8 @@ const char* matmul_typed(const View& a, const View& b, const View& c, double bet
   const int64_t flops = batch * m * n * k;
   const int64_t work = flops / cpu::kFlopsPerElement;
   if constexpr (std::is_same_v<T, float>) {
-    if (cpu::use_own_sgemm() && (beta == 0 || beta == 1)) {
+    const bool a_transposed = k > 1 && a.strides[2] != 1;
+    if (cpu::sgemm_kernel(a_transposed) == cpu::SgemmKernel::own && (beta == 0 || beta == 1)) {
       own_products(a, b, c, beta, cpu::own_sgemm);
       return "own";
     }

@@ -1,6 +1,5 @@
 #include "backends/cpu/cpu_gemm.h"
 
-#include <cblas.h>
 #include <immintrin.h>
 
 #include <algorithm>
@@ -18,17 +17,6 @@
 #include "core/types/half.h"
 
 namespace tg::cpu {
-
-namespace {
-// TG_SGEMM: "own", "openblas" or "" (unset: chosen by the processor).
-std::string_view sgemm_choice() {
-  const char* choice = std::getenv("TG_SGEMM");
-  const std::string_view value = choice == nullptr ? "" : choice;
-  if (!value.empty() && value != "own" && value != "openblas")
-    fail("TG_SGEMM must be own or openblas (or unset), got '{}'", value);
-  return value;
-}
-}  // namespace
 
 // The own kernels need AVX-512 (F, BW, DQ and VL; BF16 for vdpbf16ps). A
 // build for such a processor (-march=native on one) compiles them for it. A
@@ -479,24 +467,7 @@ bool own_kernels_run_here(bool bf16) {
 }
 }  // namespace
 
-bool use_own_sgemm() {
-  static const bool own = [] {
-    const std::string_view choice = sgemm_choice();
-    if (choice == "openblas") return false;
-    if (!own_kernels_run_here(false)) {
-      if (choice == "own")
-        fail("TG_SGEMM=own: this processor has no AVX-512 (F, BW, DQ, VL), which the own kernel needs; unset TG_SGEMM "
-             "or set it to openblas");
-      return false;
-    }
-    if (choice == "own") return true;
-    // OpenBLAS's AVX-512 cores run as fast; any other core here (Haswell's, or Prescott's, which OpenBLAS
-    // 0.3.21 falls back to on an Intel model its table lacks) is slower and rounds differently.
-    const std::string_view core = openblas_get_corename();
-    return core != "SkylakeX" && core != "Cooperlake" && core != "SapphireRapids";
-  }();
-  return own;
-}
+bool own_sgemm_runs_here() { return own_kernels_run_here(false); }
 
 void own_sgemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, float* c, int64_t ldc, bool accumulate) {
   if (!own_kernels_run_here(false)) fail("own_sgemm: this processor has no AVX-512 (F, BW, DQ, VL)");
@@ -539,12 +510,7 @@ void own_bf16gemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, flo
 
 #else  // no AVX-512 kernels in this build: OpenBLAS does every product
 
-bool use_own_sgemm() {
-  if (sgemm_choice() == "own")
-    fail("TG_SGEMM=own: this build has no own kernel (it needs AVX-512, and GCC for a generic build); unset "
-         "TG_SGEMM or set it to openblas");
-  return false;
-}
+bool own_sgemm_runs_here() { return false; }
 void own_sgemm(int64_t, int64_t, int64_t, MatrixF32, MatrixF32, float*, int64_t, bool) {
   fail("own_sgemm: this build has no own kernel; float32 products run on OpenBLAS here");
 }

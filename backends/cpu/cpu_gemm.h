@@ -1,28 +1,23 @@
 #pragma once
-// Float32 matrix products with a micro-kernel of our own, for processors
-// whose vector units OpenBLAS 0.3.21 does not use in full: it runs its
-// Haswell (AVX2) kernel on AVX-512 machines such as AMD's Zen 4 and 5, where
-// this kernel, 512 bits wide, is 1.4-1.7x faster on the translation models'
-// shapes (bench/README.md).
+// Float32 matrix products with a micro-kernel of our own, 512 bits wide.
+// Where Debian's OpenBLAS 0.3.21 runs a 256-bit (Haswell) kernel on an
+// AVX-512 processor (AMD's Zen 5) it is 1.4-1.7x faster on the translation
+// models' shapes (bench/README.md); on Zen 4 against OpenBLAS's AVX-512
+// core it is faster at a step's few rows and slower on weight gradients.
+// sgemm_choice.h decides which products run here.
 //
 //   C (M, N) = A (M, K) @ B (K, N)  [+ C when accumulate]
 //
-// Any strides for A and B (a transposed operand is read in place: A
-// directly, B while it is copied into panels); C row-major with rows ldc
-// apart. Each C element is one sum over k in increasing order, whatever the
-// thread count, so the result does not depend on how the work is split.
+// Any strides for A and B (A is read in place where its rows are runs of
+// memory, else copied a tile at a time; B is copied into panels); C
+// row-major with rows ldc apart. Each C element is the same sums over k in
+// increasing order (blocks of 256 k), whatever the thread count and the
+// number of rows, so the result does not depend on how the work is split.
 #include <cstdint>
 
-namespace tg::cpu {
+#include "backends/cpu/sgemm_choice.h"  // which products run here, which on OpenBLAS
 
-// Whether float32 products use this kernel: where the processor has AVX-512
-// (a native build for one, or a generic build by GCC run on one: the kernel
-// is compiled for AVX-512 either way and run only where it can be) and
-// OpenBLAS runs a narrower kernel here (its core is not SkylakeX, Cooperlake
-// or SapphireRapids; OpenBLAS 0.3.21 runs Prescott's on an Intel model its
-// table lacks). TG_SGEMM=own or TG_SGEMM=openblas in the environment decides
-// instead (own only where the kernel can run); read once.
-bool use_own_sgemm();
+namespace tg::cpu {
 
 struct MatrixF32 {
   const float* data;
