@@ -332,7 +332,7 @@ for model in $models; do
   for mode in $(grep '^product ' "$work/$model-products.txt" | field mode | awk '!seen[$0]++'); do
     grep "^product mode=$mode " "$work/$model-products.txt" | grep ' kernel=' | head -8 |
       awk -v p="$peak" '{ for (i = 1; i <= NF; i++) if ($i ~ /^gflops=/) g = substr($i, 8);
-        printf "%s of_peak=%.0f%%\n", $0, p > 0 ? 100 * g / p : 0 }'
+        printf "%s of_peak=%.0f%%\n", $0, (p > 0 ? 100 * g / p : 0) }'
     grep "^product mode=$mode total_seconds=" "$work/$model-products.txt" || true
   done
 done
