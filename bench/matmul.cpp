@@ -43,7 +43,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <cstdint>
 #include <string>
 #include <thread>
@@ -184,7 +183,7 @@ Result compare(const Problem& p, const Config& cfg) {
 }
 
 
-// One product of a step: its shape, its operands' forms, and how often a step runs it.
+// One product of a step: its shape, its operands' forms and what it is.
 struct StepProduct {
   Problem p;
   const char* a_operand;
@@ -261,18 +260,9 @@ int choose(const Config& cfg) {
     fmt::print("choose form={} geomean_own_over_openblas={:.3f} faster={}\n", form ? "a_transposed" : "a_in_place",
                mean, tg::cpu::sgemm_kernel_name(faster[form]));
   }
-  unsigned family = 0, model = 0;
-  __builtin_cpu_init();
-  if (FILE* info = std::fopen("/proc/cpuinfo", "r")) {  // the same numbers cpuid gives sgemm_choice.cpp
-    char line[512];
-    while (std::fgets(line, sizeof line, info))
-      if (std::sscanf(line, "cpu family : %u", &family) == 1 || std::sscanf(line, "model : %u", &model) == 1) {
-        if (family && model) break;
-      }
-    std::fclose(info);
-  }
+  const tg::cpu::Processor here = tg::cpu::this_processor();
   fmt::print("# the row for backends/cpu/sgemm_choice.cpp:\n    {{\"{}\", {}, {}, \"{}\", SgemmKernel::{}, SgemmKernel::{}, \"<date>\"}},\n",
-             __builtin_cpu_is("amd") ? "AMD" : "Intel", family, model, openblas_get_corename(),
+             here.vendor, here.family, here.model, openblas_get_corename(),
              tg::cpu::sgemm_kernel_name(faster[0]), tg::cpu::sgemm_kernel_name(faster[1]));
   return 0;
 }

@@ -4,15 +4,21 @@
 // products' time and GFLOP/s, most time first.
 //
 //   product mode=train kernel=own shape=(1920x512)@(512x1536) layout=NT batch=1 calls=120 seconds=0.412 share=18.3% gflops=201.5
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fmt/format.h>
 
 #include "backends/cpu/product_census.h"
+#include "core/services/error.h"
 
 namespace tg::bench {
 
-// Prints every shape since the last reset (at most `rows`, then the rest summed) to `out` and resets the census.
-inline void print_product_table(std::FILE* out, const std::string& mode, size_t rows = 25) {
+// Appends every shape since the last reset (at most `rows`, then the rest summed) to the file at `path` and
+// resets the census.
+inline void append_product_table(const std::string& path, const std::string& mode, size_t rows = 25) {
+  std::FILE* out = std::fopen(path.c_str(), "a");
+  if (out == nullptr) fail("--products: cannot open {} to append to: {}", path, std::strerror(errno));
   const std::vector<cpu::ProductShape> shapes = cpu::product_census();
   double total = 0;
   for (const cpu::ProductShape& s : shapes) total += s.seconds;
@@ -21,7 +27,7 @@ inline void print_product_table(std::FILE* out, const std::string& mode, size_t 
     const cpu::ProductShape& s = shapes[i];
     if (i >= rows) {
       rest_seconds += s.seconds;
-      rest_flops += 2.0 * double(s.batch * s.m * s.n * s.k) * double(s.calls);
+      rest_flops += s.flops();
       continue;
     }
     fmt::print(out,
@@ -34,6 +40,7 @@ inline void print_product_table(std::FILE* out, const std::string& mode, size_t 
     fmt::print(out, "product mode={} shapes={} (the rest) seconds={:.4f} share={:.1f}% gflops={:.1f}\n", mode,
                shapes.size() - rows, rest_seconds, 100 * rest_seconds / total, 1e-9 * rest_flops / rest_seconds);
   fmt::print(out, "product mode={} total_seconds={:.4f} shapes={}\n", mode, total, shapes.size());
+  std::fclose(out);
   cpu::reset_product_census();
 }
 

@@ -30,7 +30,8 @@
 // (modes greedy-int8 and beam5-int8, outputs "greedy-int8|beam-int8", and
 // identical_to_fp32=N/M: how many equal the float32 pass's). --profile prints
 // each timed search's op profile (tg::Profiler: self time per op) to stderr;
-// --products each product shape's kernel and GFLOP/s (bench/product_table.h).
+// --products FILE appends each product shape's kernel and GFLOP/s to FILE
+// (bench/product_table.h).
 //
 // Output, one line per result:
 //   seq2seq impl=tapegrad model=bahdanau mode=train threads=2 ... tok_per_s=.. peak_rss_mb=.. first_loss=.. last_loss=..
@@ -109,7 +110,7 @@ struct Options {
   double length_penalty = 1.0;
   std::string quantize = "none";  // int8: after the float32 searches, the same with int8 output layers
   bool profile = false;  // decode: each search's op profile (tg::Profiler) to stderr
-  bool products = false;  // each product shape's kernel and GFLOP/s to stderr (bench/product_table.h)
+  std::string products_path;  // each product shape's kernel and GFLOP/s appended here (bench/product_table.h)
   std::string plan_path;
 };
 
@@ -254,7 +255,7 @@ void run_train(const Options& o) {
   double before_mb = 0, saved_mb = 0, after_backward_mb = 0, logits_mb = 0;
   for (int64_t step = 0; step < o.steps; ++step) {
     const text::Batch& batch = batches[static_cast<size_t>(step)];
-    if (o.products) cpu::set_product_census(step >= o.warmup);
+    if (!o.products_path.empty()) cpu::set_product_census(step >= o.warmup);
     const Clock::time_point start = Clock::now();
     model->reseed(translate::step_seed(o.seed, step));
     const double before = in_use_mb();
@@ -284,9 +285,9 @@ void run_train(const Options& o) {
     timed_tokens += batch.num_tgt_tokens;
     timed_flops += bench::training_step_matmul_flops(config, batch.src.size(0), batch.size(), batch.tgt_in.size(0));
   }
-  if (o.products) {
+  if (!o.products_path.empty()) {
     cpu::set_product_census(false);
-    bench::print_product_table(stderr, "train");
+    bench::append_product_table(o.products_path, "train");
   }
   if (!o.save_path.empty()) nn::save(*model, o.save_path);
   const double tokens = static_cast<double>(timed_tokens);
@@ -377,13 +378,13 @@ void run_decode(const Options& o) {
       fmt::print(stderr, "profile {}{}:\n{}\n", search, suffix, profiler->format_table());
     };
     if (o.profile) profiler.emplace();
-    cpu::set_product_census(o.products);
+    cpu::set_product_census(!o.products_path.empty());
     Clock::time_point start = Clock::now();
     std::vector<std::vector<translate::Hypothesis>> greedy_hyps;
     for (const text::Batch& b : batches) greedy_hyps.push_back(greedy(b));
     const double greedy_seconds = seconds_since(start);
     print_profile("greedy");
-    if (o.products) bench::print_product_table(stderr, "greedy" + suffix);
+    if (!o.products_path.empty()) bench::append_product_table(o.products_path, "greedy" + suffix);
     const auto [greedy_tokens, greedy_same] = record("greedy", batches, greedy_hyps);
     print_decode(o, ("greedy" + suffix).c_str(), std::ssize(sources), greedy_seconds, greedy_tokens, greedy_same);
 
@@ -399,7 +400,7 @@ void run_decode(const Options& o) {
     const double beam_seconds = seconds_since(start);
     print_profile(fmt::format("beam{}", o.beam));
     cpu::set_product_census(false);
-    if (o.products) bench::print_product_table(stderr, fmt::format("beam{}{}", o.beam, suffix));
+    if (!o.products_path.empty()) bench::append_product_table(o.products_path, fmt::format("beam{}{}", o.beam, suffix));
     const auto [beam_tokens, beam_same] = record("beam", beam_batches, beam_hyps);
     print_decode(o, fmt::format("beam{}{}", o.beam, suffix).c_str(), beam_count, beam_seconds, beam_tokens, beam_same);
   };
@@ -431,9 +432,9 @@ void add_common(CLI::App* cmd, Options& o) {
       ->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--heads", o.heads, "transformer: attention heads")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_flag("--post-norm{false}", o.norm_first, "transformer: LayerNorm after each residual sum");
-  cmd->add_flag("--products", o.products,
-                "print each matrix product shape's kernel, calls, share of the products' time and GFLOP/s to stderr "
-                "(timed steps, each search)");
+  cmd->add_option("--products", o.products_path,
+                  "append each matrix product shape's kernel, calls, share of the products' time and GFLOP/s to this "
+                  "file (timed steps, each search)");
   cmd->add_option("--plan", o.plan_path, "write the exact batches here for bench/seq2seq_torch.py");
   cmd->add_option("--batch-size", o.batch_size, "sentences per batch")->check(CLI::PositiveNumber)->capture_default_str();
 }

@@ -197,9 +197,9 @@ for model in $models; do
     for ((i = 1; i <= runs; i++)); do
       measure_sgemm
       products_flag=()  # round 1: each product shape's kernel and GFLOP/s, to $model-products.txt
-      if ((i == 1)); then products_flag=(--products); fi
+      if ((i == 1)); then products_flag=(--products "$work/$model-products.txt"); fi
       run_tagged "tg-t$threads" "$tg_bench" train --model "$model" "${model_flags[@]}" --precision "$precision" \
-        --threads "$threads" --steps "$steps" "${products_flag[@]}" 2>>"$work/$model-products.txt" \
+        --threads "$threads" --steps "$steps" "${products_flag[@]}" \
         --plan "$work/$model.plan" --init "$work/$model-init.safetensors" --save "$work/$model-trained.safetensors"
       if ((threads > 1)); then
         run_tagged tg-t1 "$tg_bench" train --model "$model" "${model_flags[@]}" --precision "$precision" \
@@ -220,11 +220,10 @@ for model in $models; do
     for tg_config in "${tg_configs[@]}"; do
       outputs=$work/$model-outputs.txt
       products_flag=()
-      if [[ "$tg_config" != "tg-t$threads" ]]; then outputs=$work/$model-outputs-1.txt; elif ((i == 1)); then products_flag=(--products); fi
+      if [[ "$tg_config" != "tg-t$threads" ]]; then outputs=$work/$model-outputs-1.txt; elif ((i == 1)); then products_flag=(--products "$work/$model-products.txt"); fi
       run_tagged "$tg_config" "$tg_bench" decode --model "$model" "${model_flags[@]}" --threads "$(config_threads "${tg_config#tg-}")" \
         --weights "$work/$model-trained.safetensors" --sentences "$sentences" --beam-sentences "$beam_sentences" \
-        --plan "$work/$model-decode.plan" --outputs "$outputs" --quantize "$quantize" "${products_flag[@]}" \
-        2>>"$work/$model-products.txt"
+        --plan "$work/$model-decode.plan" --outputs "$outputs" --quantize "$quantize" "${products_flag[@]}"
     done
     for config in "${configs[@]}"; do
       run_torch "$config" decode --plan "$work/$model-decode.plan" --weights "$work/$model-trained.safetensors" \

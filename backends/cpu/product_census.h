@@ -19,7 +19,8 @@ struct ProductShape {
   char a_layout, b_layout;  // 'N' rows contiguous, 'T' columns contiguous (a transpose), 'S' neither
   int64_t calls = 0;
   double seconds = 0;
-  double gflops() const { return seconds > 0 ? 2e-9 * double(batch * m * n * k) * double(calls) / seconds : 0; }
+  double flops() const { return 2.0 * double(batch * m * n * k) * double(calls); }  // of all its calls
+  double gflops() const { return seconds > 0 ? 1e-9 * flops() / seconds : 0; }
 };
 
 void set_product_census(bool on);

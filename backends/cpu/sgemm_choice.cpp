@@ -14,14 +14,7 @@
 
 namespace tg::cpu {
 
-namespace {
-
-struct Processor {
-  std::string vendor;  // "AMD", "Intel" or what cpuid says
-  unsigned family = 0, model = 0;
-};
-
-// cpuid leaf 0 (vendor) and 1 (family and model, with their extended fields as the vendors define them).
+// cpuid leaf 0 (vendor) and 1 (family and model).
 Processor this_processor() {
   Processor p;
 #if defined(__x86_64__)
@@ -39,6 +32,8 @@ Processor this_processor() {
 #endif
   return p;
 }
+
+namespace {
 
 // A measured row: on this processor model, against this OpenBLAS core, the faster kernel of each form over a
 // Bahdanau training and decoding step's products (bench_matmul --choose, 2 threads; docs/performance.md).

@@ -23,6 +23,13 @@ namespace tg::cpu {
 
 enum class SgemmKernel { own, openblas };
 
+// The processor as cpuid names it: what a measured row is keyed by.
+struct Processor {
+  std::string vendor;  // "AMD", "Intel" or cpuid's vendor string
+  unsigned family = 0, model = 0;  // with their extended fields, as the vendors define them
+};
+Processor this_processor();
+
 struct SgemmChoice {
   SgemmKernel a_in_place = SgemmKernel::openblas;
   SgemmKernel a_transposed = SgemmKernel::openblas;
