@@ -214,9 +214,9 @@ struct Bf16Format {
   static constexpr int64_t kStep = 2;
   static constexpr bool kConverts = true;
   static constexpr int kId = 2;
-  struct Operand {  // A's rows for a tile as pairs, `pairs` words a row
+  struct Operand {  // A's tile as pairs: row r, pair p at data[r · row_stride + p · pair_stride]
     const uint32_t* data;
-    int64_t pairs;
+    int64_t row_stride, pair_stride;
   };
 
   static uint32_t pair(float even, float odd) {
@@ -249,10 +249,21 @@ struct Bf16Format {
       }
     }
   }
-  // A[0:rows, 0:depth] as pairs in the thread's scratch.
+  // A[0:rows, 0:depth] as pairs in the thread's scratch: row-major (`pairs` words a row) where A's rows are
+  // runs of memory; pair-major (`rows` words a pair) where its columns are (a transposed A, a weight
+  // gradient's Xᵀ: a pair of columns converts 16 rows at a time).
   static Operand pack_a(const float* a, int64_t row_stride, int64_t col_stride, int rows, int64_t depth) {
     const int64_t pairs = (depth + 1) / 2;
     uint32_t* out = scratch<uint32_t>(1, rows * pairs);
+    if (col_stride != 1 && row_stride == 1) {
+      const __mmask16 first_rows = static_cast<__mmask16>((1u << rows) - 1);
+      for (int64_t p = 0; p < pairs; ++p) {
+        const float* even = a + 2 * p * col_stride;
+        const __m512 odd = 2 * p + 1 < depth ? _mm512_maskz_loadu_ps(first_rows, even + col_stride) : _mm512_setzero_ps();
+        _mm512_mask_storeu_epi32(out + p * rows, first_rows, pairs_of(_mm512_maskz_loadu_ps(first_rows, even), odd));
+      }
+      return {out, 1, rows};
+    }
     for (int r = 0; r < rows; ++r) {
       const float* row = a + r * row_stride;
       uint32_t* d = out + r * pairs;
@@ -264,21 +275,27 @@ struct Bf16Format {
       for (; p < pairs; ++p)
         d[p] = pair(row[2 * p * col_stride], 2 * p + 1 < depth ? row[(2 * p + 1) * col_stride] : 0.0f);
     }
-    return {out, pairs};
+    return {out, pairs, 1};
   }
   template <int R>
   static void tile(const Operand& a, const Packed* panel, int64_t depth, float* c, int64_t ldc, int cols, bool add) {
     __m512 lo[R], hi[R];
     for (int r = 0; r < R; ++r) lo[r] = hi[r] = _mm512_setzero_ps();
     const int64_t pairs = (depth + 1) / 2;
-    for (int64_t p = 0; p < pairs; ++p) {
+    auto step = [&](int64_t p, auto pair_of_row) {
       const auto b0 = reinterpret_cast<__m512bh>(_mm512_loadu_si512(panel + p * kCols));
       const auto b1 = reinterpret_cast<__m512bh>(_mm512_loadu_si512(panel + p * kCols + kWidth));
       for (int r = 0; r < R; ++r) {
-        const auto av = reinterpret_cast<__m512bh>(_mm512_set1_epi32(static_cast<int>(a.data[r * a.pairs + p])));
+        const auto av = reinterpret_cast<__m512bh>(_mm512_set1_epi32(static_cast<int>(pair_of_row(r))));
         lo[r] = _mm512_dpbf16_ps(lo[r], av, b0);
         hi[r] = _mm512_dpbf16_ps(hi[r], av, b1);
       }
+    };
+    if (a.pair_stride == 1) {  // row-major
+      for (int64_t p = 0; p < pairs; ++p) step(p, [&](int r) { return a.data[r * a.row_stride + p]; });
+    } else {  // pair-major: R words a pair
+      const uint32_t* column = a.data;
+      for (int64_t p = 0; p < pairs; ++p, column += R) step(p, [&](int r) { return column[r]; });
     }
     Vec lo_v[R], hi_v[R];
     for (int r = 0; r < R; ++r) {
@@ -311,9 +328,12 @@ void gemm_part(int64_t n, int64_t k, const MatrixF32& a, const MatrixF32& b, flo
                int64_t r0, int64_t r1, int64_t p0, int64_t p1, const typename Format::Packed* prepacked = nullptr) {
   using Packed = typename Format::Packed;
   const int64_t packed_depth = (kDepth + Format::kStep - 1) / Format::kStep;  // packed rows of a full block
-  Packed* scratch_panels = prepacked ? nullptr : scratch<Packed>(0, kPanelsAtOnce * packed_depth * kCols);
-  for (int64_t first = p0; first < p1; first += kPanelsAtOnce) {
-    const int64_t panels = std::min(kPanelsAtOnce, p1 - first);
+  // Panels packed at once: a bfloat16 panel is half a float32 one, so twice as many fill the same L2 (and a
+  // converted A tile serves twice the columns).
+  constexpr int64_t at_once = kPanelsAtOnce * Format::kStep;
+  Packed* scratch_panels = prepacked ? nullptr : scratch<Packed>(0, at_once * packed_depth * kCols);
+  for (int64_t first = p0; first < p1; first += at_once) {
+    const int64_t panels = std::min(at_once, p1 - first);
     for (int64_t k0 = 0; k0 < k; k0 += kDepth) {
       const int64_t depth = std::min(kDepth, k - k0), rows_per_panel = (depth + Format::kStep - 1) / Format::kStep;
       const Packed* packed = scratch_panels;
