@@ -98,6 +98,14 @@ TEST_CASE("each op of a decoding step gives a row the same bits whatever the bat
         return tg::matmul(in[0], tg::transpose(w, 0, 1));
       });
     }
+    for (int64_t k : {32, 300}) {  // B's rows in place: one row reads B unpacked (row_times_matrix)
+      const Tensor x = randn({M, k}), w = randn({k, V});
+      check_rows("matmul, B row-major, k " + std::to_string(k), {x}, [&](const auto& in) { return tg::matmul(in[0], w); });
+    }
+    {  // 160 rows take the packed path, at most 103 the transposed form: with a bias, both add C first
+      const Tensor x = randn({160, 300}), w = randn({V, 300}), b = randn({V});
+      check_rows("linear, k 300, 160 rows", {x}, [&](const auto& in) { return tg::linear(in[0], w, b); });
+    }
     const Tensor w_q = randn({A, H});
     check_rows("linear, per-row bias (B, N)", {h, randn({M, A})}, [&](const auto& in) {
       return tg::linear(in[0], w_q, in[1]);

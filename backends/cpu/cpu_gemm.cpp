@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "backends/cpu/cpu_loops.h"
@@ -363,7 +364,9 @@ struct Product {
 };
 
 // Rows [r0, r1) × panels [p0, p1) of T = Bᵀ Aᵀ (product `t`), computed into a
-// scratch block, then added into C = Tᵀ: C[panel columns of T, r0:r1].
+// scratch block, then written to C = Tᵀ: C[panel columns of T, r0:r1]. When
+// accumulating, the block starts as C's values, so that each element is summed
+// as on every other path: C, then each block of k added in turn.
 template <typename Format>
 void transposed_part(const Product& t, float* c, int64_t ldc, bool accumulate, int64_t r0, int64_t r1, int64_t p0,
                      int64_t p1) {
@@ -372,12 +375,17 @@ void transposed_part(const Product& t, float* c, int64_t ldc, bool accumulate, i
   for (int64_t first = r0; first < r1; first += kRowsAtOnce) {
     const int64_t rows = std::min(kRowsAtOnce, r1 - first);
     float* block = scratch<float>(1, rows * cols);  // T[first:first+rows, c0:c1], row-major
+    if (accumulate)
+      for (int64_t i = 0; i < cols; ++i) {  // T column c0 + i = C row c0 + i
+        const float* in = c + (c0 + i) * ldc + first;
+        for (int64_t j = 0; j < rows; ++j) block[j * cols + i] = in[j];
+      }
     const MatrixF32 a{t.a.data + first * t.a.row_stride, t.a.row_stride, t.a.col_stride};
     const MatrixF32 b{t.b.data + c0 * t.b.col_stride, t.b.row_stride, t.b.col_stride};
-    gemm_part<Format>(cols, t.k, a, b, block, cols, false, 0, rows, 0, p1 - p0);
-    for (int64_t i = 0; i < cols; ++i) {  // C row c0 + i = T column c0 + i
+    gemm_part<Format>(cols, t.k, a, b, block, cols, accumulate, 0, rows, 0, p1 - p0);
+    for (int64_t i = 0; i < cols; ++i) {
       float* out = c + (c0 + i) * ldc + first;
-      for (int64_t j = 0; j < rows; ++j) out[j] = accumulate ? out[j] + block[j * cols + i] : block[j * cols + i];
+      for (int64_t j = 0; j < rows; ++j) out[j] = block[j * cols + i];
     }
   }
 }
@@ -429,6 +437,55 @@ std::shared_ptr<const PackedOperandCache::Words> packed_b(int64_t n, int64_t k, 
   });
 }
 
+// C[0, j0:j1] (+)= A[0, :] @ B[:, j0:j1] for one row of A against a B whose rows are runs of memory: F32Format's
+// arithmetic for a one-row tile (per block of kDepth k, C's sums start at zero and gather a · B[kk, j] in
+// increasing kk, then are added into C) with B read in place, a row at a time, instead of packed. (A decoding
+// step's attention context, weights (1, S) @ values (S, 2H): packing B for one row cost more than the product.)
+void row_times_matrix(int64_t k, const MatrixF32& a, const MatrixF32& b, float* c, bool accumulate, int64_t j0,
+                      int64_t j1) {
+  const int64_t cols = j1 - j0, full = cols / kWidth * kWidth;
+  float* sums = scratch<float>(1, full + kWidth);
+  for (int64_t k0 = 0; k0 < k; k0 += kDepth) {
+    std::fill_n(sums, full + kWidth, 0.0f);
+    for (int64_t kk = k0; kk < std::min(k, k0 + kDepth); ++kk) {
+      const float av = a.data[kk * a.col_stride];
+      const float* row = b.data + kk * b.row_stride + j0;
+      int64_t j = 0;
+      for (; j < full; j += kWidth) store(sums + j, load(sums + j) + av * load(row + j));
+      if (j < cols) {
+        Vec rest{};
+        std::memcpy(&rest, row + j, static_cast<size_t>(cols - j) * sizeof(float));
+        store(sums + j, load(sums + j) + av * rest);
+      }
+    }
+    const bool add = accumulate || k0 > 0;
+    for (int64_t j = 0; j < cols; ++j) c[j0 + j] = add ? c[j0 + j] + sums[j] : sums[j];
+  }
+}
+
+// The same for a B whose columns are runs of memory (B = Kᵀ: a step's attention scores against the keys, or
+// their gradient): each C[0, j] gathers a · B[kk, j] in increasing kk, four columns side by side (four
+// independent sums hide the multiply-add's latency; more columns, as often a whole row of memory apart, would
+// share one set of L1 ways).
+void row_times_columns(int64_t k, const MatrixF32& a, const MatrixF32& b, float* c, bool accumulate, int64_t j0,
+                       int64_t j1) {
+  constexpr int kSide = 4;
+  for (int64_t j = j0; j < j1; j += kSide) {
+    const int cols = static_cast<int>(std::min<int64_t>(kSide, j1 - j));
+    const float* column[kSide];
+    for (int jj = 0; jj < kSide; ++jj) column[jj] = b.data + (j + std::min(jj, cols - 1)) * b.col_stride;
+    for (int64_t k0 = 0; k0 < k; k0 += kDepth) {
+      float sums[kSide] = {};
+      for (int64_t kk = k0; kk < std::min(k, k0 + kDepth); ++kk) {
+        const float av = a.data[kk * a.col_stride];
+        for (int jj = 0; jj < kSide; ++jj) sums[jj] = std::fma(av, column[jj][kk * b.row_stride], sums[jj]);
+      }
+      const bool add = accumulate || k0 > 0;
+      for (int jj = 0; jj < cols; ++jj) c[j + jj] = add ? c[j + jj] + sums[jj] : sums[jj];
+    }
+  }
+}
+
 // C (M, N) (+)= A @ B in the format's arithmetic.
 template <typename Format>
 void gemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, float* c, int64_t ldc, bool accumulate) {
@@ -437,6 +494,20 @@ void gemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, float* c, i
     if (!accumulate)
       for (int64_t i = 0; i < m; ++i) std::fill_n(c + i * ldc, n, 0.0f);
     return;
+  }
+  if constexpr (std::is_same_v<Format, F32Format>) {
+    if (m == 1 && (b.col_stride == 1 || b.row_stride == 1)) {
+      const int64_t chunks = (n + kCols - 1) / kCols;  // whole panels per thread, as split cuts the columns
+      const int threads = n * k / kFlopsPerElement < kParallelThreshold ? 1 : pool_threads();
+      parallel_for(chunks, threads, [&](int64_t begin, int64_t end) {
+        const int64_t j0 = begin * kCols, j1 = std::min(end * kCols, n);
+        if (b.col_stride == 1)
+          row_times_matrix(k, a, b, c, accumulate, j0, j1);
+        else
+          row_times_columns(k, a, b, c, accumulate, j0, j1);
+      });
+      return;
+    }
   }
   // A parameter's packing is kept until it is written: always where packing converts it, and for few rows
   // where it only copies (a recurrent or decoder step multiplies a weight of k·n by m ≤ kKeepPackedRows rows,
@@ -450,11 +521,13 @@ void gemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, float* c, i
     });
     return;
   }
-  if (Format::kStep == 1 && m * (k + 2 * n) < k * n) {
+  const bool b_columns_in_place = b.row_stride == 1 && b.col_stride != 1;
+  if ((Format::kStep == 1 || b_columns_in_place) && m * (k + 2 * n) < k * n) {
     // Few rows against a large B (a decoder step against the output layer, h W_hhᵀ): B is read in place as
     // the A of T = Bᵀ Aᵀ and only A's rows are packed (k·m copies instead of k·n), then T is added into
     // C = Tᵀ, a strided pass over m·n that costs about two copies an element. (bfloat16 products convert
-    // all of B either way, and packing it as B is the faster conversion.)
+    // all of B either way: packing a row-major B as B is the faster conversion, a transposed one as Bᵀ's
+    // rows, 32 values at a time. A pair sums the same two products either way round.)
     const Product t{n, m, k, {b.data, b.col_stride, b.row_stride}, {a.data, a.col_stride, a.row_stride}};
     split(t, [&](int64_t r0, int64_t r1, int64_t p0, int64_t p1) {
       transposed_part<Format>(t, c, ldc, accumulate, r0, r1, p0, p1);
