@@ -762,8 +762,9 @@ TEST_CASE("matmul precision bf16: both kernels give the same bits on 1 and 2 thr
   }
 }
 
-TEST_CASE("a parameter's B is packed once per version, with the bits of packing every time: bf16, and float32 for few rows") {
-  // The kernels that keep a parameter's packing: each bf16 kernel, and the float32 one (m <= 512 rows).
+TEST_CASE("a parameter's B is packed once per version, with the bits of packing every time: bf16, float32 for few rows, rounded copies") {
+  // The kernels that keep a parameter's packing: each bf16 kernel, and the float32 one (m <= 512 rows); and
+  // the rounded float32 copy that tf32 and fp16 products (bf16 too, without AVX512-BF16) multiply.
   struct Setting {
     MatmulPrecision precision;
     tg::cpu::Bf16Kernel bf16_kernel;
@@ -772,10 +773,8 @@ TEST_CASE("a parameter's B is packed once per version, with the bits of packing 
   if (tg::cpu::bf16_products_built())
     for (tg::cpu::Bf16Kernel kernel : kBf16Kernels) settings.push_back({MatmulPrecision::bf16, kernel});
   if (tg::cpu::use_own_sgemm()) settings.push_back({MatmulPrecision::fp32, tg::cpu::bf16_kernel()});
-  if (settings.empty()) {
-    MESSAGE("skipped: this build or processor runs neither own kernel (OpenBLAS products keep nothing)");
-    return;
-  }
+  for (MatmulPrecision rounded : {MatmulPrecision::tf32, MatmulPrecision::fp16})
+    settings.push_back({rounded, tg::cpu::bf16_kernel()});
   std::mt19937 rng(17);
   tg::cpu::PackedOperandCache& cache = tg::cpu::packed_operand_cache();
   cache.clear();

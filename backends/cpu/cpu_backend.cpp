@@ -12,6 +12,7 @@
 #include "backends/cpu/cpu_gemm.h"
 #include "backends/cpu/cpu_loops.h"
 #include "backends/cpu/cpu_math.h"
+#include "backends/cpu/packed_operand_cache.h"
 #include "backends/cpu/product_census.h"
 #include "core/dispatch/backend_registry.h"
 #include "core/types/visit_dtype.h"
@@ -438,6 +439,20 @@ View float32_copy(const View& x, MatmulPrecision precision, std::vector<float>& 
 }
 
 
+// A parameter's B (storage_id set) rounded to the precision, as float32 (batch, K, N) row-major, kept between
+// products until the parameter is written (packed_operand_cache.h): a recurrent or decoder step rounds its
+// weights once instead of every step, where copying a (512, 1536) weight cost as much as its 64-row product.
+View kept_rounded_copy(const View& b, MatmulPrecision precision, std::shared_ptr<const cpu::PackedOperandCache::Words>& kept) {
+  const int64_t k = b.shape[1], n = b.shape[2];
+  const cpu::PackedKey key{b.storage_id, b.storage_version, b.data, b.strides[1], b.strides[2], k, n,
+                           cpu::kRoundedCopy + static_cast<int>(precision), b.shape[0], b.strides[0]};
+  kept = cpu::packed_operand_cache().get(key, static_cast<size_t>(b.numel()), [&](uint32_t* words) {
+    const View copy{words, DType::f32, b.shape, contiguous_strides(b.shape)};
+    map_elements<float, float>(copy, [precision](float& o, float v) { o = round_to_precision(v, precision); }, b);
+  });
+  return View{const_cast<uint32_t*>(kept->data()), DType::f32, b.shape, contiguous_strides(b.shape)};
+}
+
 // A float32 product at bf16 precision runs on the AVX512-BF16 kernel where the
 // build has it (cpu_gemm.h: inputs rounded while packed, twice float32's
 // multiply-adds per instruction). Otherwise a product at a reduced precision
@@ -458,7 +473,10 @@ const char* run_matmul(Backend& backend, const MatmulArgs& args) {
   }
   if (is_half(a.dtype) || precision != MatmulPrecision::fp32) {
     std::vector<float> a_buffer, b_buffer, c_buffer;
-    const View af = float32_copy(a, precision, a_buffer), bf = float32_copy(b, precision, b_buffer);
+    std::shared_ptr<const cpu::PackedOperandCache::Words> kept_b;
+    const bool keep_b = b.dtype == DType::f32 && b.storage_id != 0 && cpu::keep_packed_parameters();
+    const View af = float32_copy(a, precision, a_buffer);
+    const View bf = keep_b ? kept_rounded_copy(b, precision, kept_b) : float32_copy(b, precision, b_buffer);
     if (c.dtype == DType::f32) return matmul_typed<float>(af, bf, c, beta);
     // A 16-bit c: the float32 product in a buffer (holding c when beta = 1), rounded once into c.
     c_buffer.resize(c.numel());

@@ -350,6 +350,12 @@ void gemm_part(int64_t n, int64_t k, const MatrixF32& a, const MatrixF32& b, flo
         for (int64_t q = 0; q < panels; ++q) {
           const int64_t col0 = (first + q) * kCols;
           const int cols = static_cast<int>(std::min<int64_t>(kCols, n - col0));
+          // C's tile is read (or written) after the tile's sums: ask for its lines now, so that a C larger than
+          // L2 (a weight gradient summed over a sequence's steps, 64 k each) does not stall every tile.
+          for (int r = 0; r < rows; ++r) {
+            _mm_prefetch(reinterpret_cast<const char*>(c + (i + r) * ldc + col0), _MM_HINT_T0);
+            _mm_prefetch(reinterpret_cast<const char*>(c + (i + r) * ldc + col0 + cols - 1), _MM_HINT_T0);
+          }
           tile_rows<Format>(rows, std::make_integer_sequence<int, kRows>{}, a_tile, packed + q * rows_per_panel * kCols,
                             depth, c + i * ldc + col0, ldc, cols, add);
         }
@@ -407,15 +413,6 @@ void split(const Product& p, const Part& part) {
       part(begin * kRows, std::min(end * kRows, p.m), 0, panels);
     });
   }
-}
-
-// TG_KEEP_PACKED=0 in the environment packs every B on every call (to measure what keeping saves); read once.
-bool keep_packed_parameters() {
-  static const bool keep = [] {
-    const char* value = std::getenv("TG_KEEP_PACKED");
-    return value == nullptr || std::string_view(value) != "0";
-  }();
-  return keep;
 }
 
 // B (K, N) packed whole from the cache, or packed into it (its panels split over the threads).

@@ -1,13 +1,16 @@
 #include "backends/cpu/packed_operand_cache.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <string_view>
 
 namespace tg::cpu {
 
 namespace {
 bool same_place(const PackedKey& a, const PackedKey& b) {
   return a.storage_id == b.storage_id && a.data == b.data && a.row_stride == b.row_stride &&
-         a.col_stride == b.col_stride && a.rows == b.rows && a.cols == b.cols && a.format == b.format;
+         a.col_stride == b.col_stride && a.rows == b.rows && a.cols == b.cols && a.format == b.format &&
+         a.matrices == b.matrices && a.matrix_stride == b.matrix_stride;
 }
 size_t bytes_of(const PackedOperandCache::Words& words) { return words.size() * sizeof(uint32_t); }
 }  // namespace
@@ -95,6 +98,14 @@ void PackedOperandCache::clear() {
 PackedOperandCache& packed_operand_cache() {
   static PackedOperandCache cache;
   return cache;
+}
+
+bool keep_packed_parameters() {
+  static const bool keep = [] {
+    const char* value = std::getenv("TG_KEEP_PACKED");
+    return value == nullptr || std::string_view(value) != "0";
+  }();
+  return keep;
 }
 
 }  // namespace tg::cpu

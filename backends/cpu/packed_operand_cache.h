@@ -31,8 +31,10 @@ struct PackedKey {
   uint64_t storage_id = 0, version = 0;
   const void* data = nullptr;
   int64_t row_stride = 0, col_stride = 0, rows = 0, cols = 0;
-  int format = 0;  // which kernel's packing
+  int format = 0;  // which kernel's packing (kRoundedCopy + a MatmulPrecision: a rounded float32 copy)
+  int64_t matrices = 1, matrix_stride = 0;  // a batch of B: how many, how far apart
 };
+constexpr int kRoundedCopy = 16;
 
 class PackedOperandCache {
  public:
@@ -68,5 +70,9 @@ class PackedOperandCache {
 };
 
 PackedOperandCache& packed_operand_cache();
+
+// False where TG_KEEP_PACKED=0 is in the environment: every B is then packed on every call (to measure what
+// keeping saves). Read once.
+bool keep_packed_parameters();
 
 }  // namespace tg::cpu
