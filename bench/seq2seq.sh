@@ -71,9 +71,13 @@ ninja -C "$build_dir" bench/bench_seq2seq bench/bench_matmul bench/bench_instruc
 echo "processor: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//') (family $(grep -m1 'cpu family' \
   /proc/cpuinfo | cut -d: -f2 | tr -d ' '), model $(grep -m1 '^model[[:space:]]' /proc/cpuinfo | cut -d: -f2 | tr -d ' ')), $(nproc) cores"
 "$build_dir/bench/bench_matmul" --mkn 64 512 1536 --reps 1 --threads "$threads" | grep '^# float32 products' | sed 's/^# //'
-fma_gflops=$("$build_dir/bench/bench_instruction_rate" 2>/dev/null | sed -n 's/.*fma_gflops=\([0-9.]*\).*/\1/p')
+instruction_rates=$("$build_dir/bench/bench_instruction_rate" 2>/dev/null || true)
+fma_gflops=$(echo "$instruction_rates" | sed -n 's/.*fma_gflops=\([0-9.]*\).*/\1/p')
+dpbf16_gflops=$(echo "$instruction_rates" | sed -n 's/.*dpbf16_gflops=\([0-9.]*\).*/\1/p')
 [[ -n "$fma_gflops" ]] && echo "multiply-add peak: $fma_gflops GFLOP/s a core, $(awk -v g="$fma_gflops" -v t="$threads" \
   'BEGIN { printf "%.0f", g * t }') GFLOP/s on $threads threads (bench_instruction_rate)"
+[[ -n "$dpbf16_gflops" ]] && echo "bfloat16 dot-product peak (vdpbf16ps): $dpbf16_gflops GFLOP/s a core, $(awk \
+  -v g="$dpbf16_gflops" -v t="$threads" 'BEGIN { printf "%.0f", g * t }') GFLOP/s on $threads threads"
 if ! "$python" -c 'import torch' 2>/dev/null; then
   echo "error: '$python -c \"import torch\"' failed; the PyTorch side cannot run" >&2
   exit 1
@@ -323,15 +327,18 @@ for model in $models; do
 done
 # Each model's products in round 1 (bench_seq2seq --products): the shapes taking the most time, with the
 # kernel that ran each and its GFLOP/s as a share of the threads' multiply-add peak.
+# A vdpbf16ps product's share is of the bfloat16 dot-product peak, every other product's of the multiply-add peak.
 peak=$(awk -v g="${fma_gflops:-0}" -v t="$threads" 'BEGIN { printf "%.0f", g * t }')
+bf16_peak=$(awk -v g="${dpbf16_gflops:-0}" -v t="$threads" 'BEGIN { printf "%.0f", g * t }')
 for model in $models; do
   [[ -s "$work/$model-products.txt" ]] || continue
   echo
-  echo "$model: the products of round 1 (tapegrad, $threads threads), most time first; peak $peak GFLOP/s:"
+  echo "$model: the products of round 1 (tapegrad, $threads threads), most time first; peak $peak GFLOP/s" \
+    "(vdpbf16ps: $bf16_peak):"
   for mode in $(grep '^product ' "$work/$model-products.txt" | field mode | awk '!seen[$0]++'); do
     grep "^product mode=$mode " "$work/$model-products.txt" | grep ' kernel=' | head -8 |
-      awk -v p="$peak" '{ for (i = 1; i <= NF; i++) if ($i ~ /^gflops=/) g = substr($i, 8);
-        printf "%s of_peak=%.0f%%\n", $0, (p > 0 ? 100 * g / p : 0) }'
+      awk -v p="$peak" -v pb="$bf16_peak" '{ for (i = 1; i <= NF; i++) if ($i ~ /^gflops=/) g = substr($i, 8);
+        q = ($0 ~ /vdpbf16ps/) ? pb : p; printf "%s of_peak=%.0f%%\n", $0, (q > 0 ? 100 * g / q : 0) }'
     grep "^product mode=$mode total_seconds=" "$work/$model-products.txt" || true
   done
 done
