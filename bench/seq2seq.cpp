@@ -238,7 +238,10 @@ void run_train(const Options& o) {
   const std::vector<Tensor> params = model->parameters();
   model->train();
 
-  const MatmulPrecision precision = parse_matmul_precision(o.precision, "--precision");
+  // As translate train runs it: bf16 keeps float32 products where they are not slower (the note says so).
+  const TrainingPrecision asked = training_precision(parse_matmul_precision(o.precision, "--precision"), device);
+  if (!asked.note.empty()) fmt::print(stderr, "{}\n", asked.note);
+  const MatmulPrecision precision = asked.precision;
   const MatmulPrecisionGuard products(precision);
   tg::train::GradScaler scaler({.enabled = precision == MatmulPrecision::fp16});
   const double start_rss_mb = peak_rss_mb();  // libraries, corpus, batches, model: before any step

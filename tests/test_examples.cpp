@@ -254,7 +254,9 @@ TEST_CASE("language_model --precision: rounded products move the losses a little
     o.precision = precision;
     const LanguageModelReport rounded = train_language_model(o);
     REQUIRE(rounded.train_loss_per_step.size() == 5);
-    CHECK(rounded.train_loss_per_step != fp32.train_loss_per_step);
+    // Rounded, unless this processor keeps float32 products for bf16 (not faster in bfloat16 here)
+    const auto runs_at = tg::training_precision(tg::parse_matmul_precision(precision), tg::Device::cpu()).precision;
+    CHECK((rounded.train_loss_per_step != fp32.train_loss_per_step) == (runs_at != tg::MatmulPrecision::fp32));
     for (size_t i = 0; i < 5; ++i)
       CHECK(std::abs(rounded.train_loss_per_step[i] - fp32.train_loss_per_step[i]) < 0.01 * fp32.train_loss_per_step[i]);
     CHECK(rounded.skipped_steps == 0);

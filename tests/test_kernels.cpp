@@ -10,6 +10,7 @@
 #include <bit>
 #include <cmath>
 #include <map>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <stdexcept>
@@ -730,6 +731,27 @@ TEST_CASE("matmul precision bf16: both AVX512-BF16 kernels (vdpbf16ps, fma on ro
           }
   }
   set_num_threads(2);
+}
+
+TEST_CASE("training asked for bf16 keeps float32 products where bfloat16 ones are not faster, and says so") {
+  if (std::getenv("TG_BF16_KERNEL") != nullptr) {
+    MESSAGE("skipped: TG_BF16_KERNEL is set, and training then runs bf16 as asked");
+    return;
+  }
+  {
+    const Bf16KernelGuard use(tg::cpu::Bf16Kernel::fma);  // Intel's choice: vdpbf16ps at half float32's rate
+    const tg::TrainingPrecision fma = tg::training_precision(MatmulPrecision::bf16, tg::Device::cpu());
+    CHECK(fma.precision == MatmulPrecision::fp32);
+    CHECK(fma.note.find("so they stay fp32") != std::string::npos);
+  }
+  if (tg::cpu::bf16_products_built()) {
+    const Bf16KernelGuard use(tg::cpu::Bf16Kernel::dpbf16);  // AMD's: twice the multiply-adds a cycle
+    const tg::TrainingPrecision dpbf16 = tg::training_precision(MatmulPrecision::bf16, tg::Device::cpu());
+    CHECK(dpbf16.precision == MatmulPrecision::bf16);
+    CHECK(dpbf16.note.empty());
+  }
+  for (MatmulPrecision other : {MatmulPrecision::fp32, MatmulPrecision::tf32, MatmulPrecision::fp16})
+    CHECK(tg::training_precision(other, tg::Device::cpu()).precision == other);
 }
 
 TEST_CASE("matmul precision bf16: both kernels give the same bits on 1 and 2 threads and for a row alone") {

@@ -150,8 +150,8 @@ class LanguageModelJob : public train::TrainingJob {
   explicit LanguageModelJob(const LanguageModelOptions& o)
       : o_(o),
         dir_(text::find_multi30k_dir(o.data_dir)),
-        precision_(parse_matmul_precision(o.precision, "language_model: precision")),
-        scaler_({.enabled = precision_ == MatmulPrecision::fp16}) {
+        products_(training_precision(parse_matmul_precision(o.precision, "language_model: precision"), o.device)),
+        scaler_({.enabled = products_.precision == MatmulPrecision::fp16}) {
     read_data();
     build_model();
     log_setup();
@@ -165,7 +165,7 @@ class LanguageModelJob : public train::TrainingJob {
   optim::Optimizer& optimizer() override { return *adam_; }
   nn::Metadata model_metadata() const override { return language_model_metadata(report_.trained); }
   bool is_root() const { return ranks_.is_root(); }
-  MatmulPrecision precision() const { return precision_; }
+  MatmulPrecision precision() const { return products_.precision; }
 
   int64_t plan_epoch(int64_t epoch) override {
     plan_ = text::plan_epoch(train_, batching_, static_cast<uint64_t>(epoch));
@@ -257,6 +257,7 @@ class LanguageModelJob : public train::TrainingJob {
     o_.log(fmt::format("vocabulary: {} words (min freq {}, specials included)", report_.trained.vocab.size(),
                        o_.min_freq));
     o_.log(model().summary());
+    if (!products_.note.empty()) o_.log(products_.note);
   }
 
   // Before training on several ranks: the same setup everywhere (else every
@@ -337,7 +338,7 @@ class LanguageModelJob : public train::TrainingJob {
   std::vector<std::vector<int64_t>> plan_;  // the epoch's batches
   std::vector<Tensor> best_parameters_;
   double best_ = std::numeric_limits<double>::infinity();
-  MatmulPrecision precision_;
+  TrainingPrecision products_;  // what the precision option asked for, as this device runs it
   train::GradScaler scaler_;  // fp16 only; otherwise scale/unscale do nothing and every step steps
 };
 

@@ -268,8 +268,10 @@ class TranslateJob : public train::TrainingJob {
         schedule_(make_schedule()),
         params_(model_->parameters()),
         profile_(options.profile, options.profile_warmup),
-        precision_(parse_matmul_precision(settings().precision, "train: --precision")),
-        scaler_({.enabled = precision_ == MatmulPrecision::fp16}) {
+        products_(training_precision(parse_matmul_precision(settings().precision, "train: --precision"),
+                                     options.device)),
+        scaler_({.enabled = products_.precision == MatmulPrecision::fp16}) {
+    if (!products_.note.empty()) say(hooks_, "{}\n", products_.note);
     ranks_.start(training_fingerprint(info_, *model_, options.epochs, options.lr, options.max_steps,
                                       static_cast<int64_t>(data_.train.size())),
                  params_, "translate train");
@@ -290,7 +292,7 @@ class TranslateJob : public train::TrainingJob {
   nn::Module& module() override { return *model_; }
   optim::Optimizer& optimizer() override { return adam_; }
   optim::LRSchedule* schedule() override { return schedule_.get(); }
-  MatmulPrecision precision() const { return precision_; }
+  MatmulPrecision precision() const { return products_.precision; }
   const std::string& data_dir() const { return data_.dir; }
 
   // translate's metadata (translation_checkpoint.h): the model, vocabularies, settings and the position.
@@ -537,7 +539,7 @@ class TranslateJob : public train::TrainingJob {
   std::optional<bool> step_stop_;           // the stop flag agreed with the last step's loss, until read
   double last_loss_ = 0;
   bool language_identifier_saved_ = false;  // saved, found, or given up on in this run
-  MatmulPrecision precision_;
+  TrainingPrecision products_;  // what --precision asked for, as this device runs it
   train::GradScaler scaler_;  // fp16 only; otherwise scale/unscale do nothing and every step steps
   int64_t skipped_steps_ = 0;  // fp16: steps whose gradients overflowed, in this run
 };

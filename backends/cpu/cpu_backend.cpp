@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <climits>
+#include <cstdlib>
 #include <cmath>
 #include <type_traits>
 #include <vector>
@@ -452,6 +453,15 @@ View kept_rounded_copy(const View& b, MatmulPrecision precision, std::shared_ptr
   });
   return View{const_cast<uint32_t*>(kept->data()), DType::f32, b.shape, contiguous_strides(b.shape)};
 }
+
+}  // namespace
+
+MatmulPrecision CpuBackend::training_precision(MatmulPrecision asked) const {
+  if (asked != MatmulPrecision::bf16 || std::getenv("TG_BF16_KERNEL") != nullptr) return asked;
+  return cpu::bf16_products_built() && cpu::bf16_kernel() == cpu::Bf16Kernel::dpbf16 ? asked : MatmulPrecision::fp32;
+}
+
+namespace {
 
 // A float32 product at bf16 precision runs on the AVX512-BF16 kernel where the
 // build has it (cpu_gemm.h: inputs rounded while packed, twice float32's

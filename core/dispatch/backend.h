@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "core/dispatch/matmul_precision.h"
 #include "core/types/device.h"
 #include "core/services/threads.h"  // set_num_threads, num_threads
 #include "core/types/view.h"
@@ -41,6 +42,10 @@ class Backend {
   // Threads this backend's host kernels use (host backends with a pool).
   virtual void set_num_threads(int /*n*/) {}
   virtual int num_threads() const { return 1; }
+  // The precision a training run asking for `asked` multiplies at here: a backend whose bfloat16 products are
+  // not faster than its float32 ones answers fp32 for bf16 (rounding the inputs would cost time and buy
+  // nothing); by default, as asked.
+  virtual MatmulPrecision training_precision(MatmulPrecision asked) const { return asked; }
 
   bool has_device_memory() const { return memory_ == Memory::device; }
   // This backend's slot in the kernel tables (backend_kind_index of its kind), found on first use.

@@ -14,7 +14,10 @@
 //         below 2⁻²⁴ is 0, which is why it wants loss scaling)
 #include <bit>
 #include <cstdint>
+#include <string>
 #include <string_view>
+
+#include "core/types/device.h"
 
 #include "core/types/half.h"
 
@@ -29,6 +32,14 @@ MatmulPrecision parse_matmul_precision(std::string_view text, std::string_view w
 // Process-wide, as PyTorch's is; products started after the call use it.
 void set_matmul_precision(MatmulPrecision p);
 MatmulPrecision matmul_precision();
+
+// The precision training on `device` multiplies at when asked for `asked` (its backend's
+// training_precision), and a line saying why where that differs from `asked` (else empty).
+struct TrainingPrecision {
+  MatmulPrecision precision;
+  std::string note;
+};
+TrainingPrecision training_precision(MatmulPrecision asked, Device device);
 
 // Sets a precision for a scope and restores the previous one.
 class MatmulPrecisionGuard {
