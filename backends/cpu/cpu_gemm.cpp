@@ -463,7 +463,8 @@ void row_times_matrix(int64_t k, const MatrixF32& a, const MatrixF32& b, float* 
 // The same for a B whose columns are runs of memory (B = Kᵀ: a step's attention scores against the keys, or
 // their gradient): each C[0, j] gathers a · B[kk, j] in increasing kk, four columns side by side (four
 // independent sums hide the multiply-add's latency; more columns, as often a whole row of memory apart, would
-// share one set of L1 ways).
+// share one set of L1 ways). std::fma: the tile's `+= a * b` is a fused multiply-add (contracted), and so
+// must this be.
 void row_times_columns(int64_t k, const MatrixF32& a, const MatrixF32& b, float* c, bool accumulate, int64_t j0,
                        int64_t j1) {
   constexpr int kSide = 4;
@@ -492,7 +493,19 @@ void gemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, float* c, i
       for (int64_t i = 0; i < m; ++i) std::fill_n(c + i * ldc, n, 0.0f);
     return;
   }
-  if constexpr (std::is_same_v<Format, F32Format>) {
+  // A parameter's packing is kept until it is written: always where packing converts it, and for few rows
+  // where it only copies (a recurrent or decoder step multiplies a weight of k·n by m ≤ kKeepPackedRows rows,
+  // so copying it costs as much as a fifth of the product; the same weight recurs every step).
+  if (b.storage_id != 0 && keep_packed_parameters() && (Format::kConverts || m <= kKeepPackedRows)) {
+    const std::shared_ptr<const PackedOperandCache::Words> packed = packed_b<Format>(n, k, b);
+    const Product p{m, n, k, a, b};
+    split(p, [&](int64_t r0, int64_t r1, int64_t p0, int64_t p1) {
+      gemm_part<Format>(n, k, a, b, c, ldc, accumulate, r0, r1, p0, p1,
+                        reinterpret_cast<const typename Format::Packed*>(packed->data()));
+    });
+    return;
+  }
+  if constexpr (std::is_same_v<Format, F32Format>) {  // one row against a B not kept packed
     if (m == 1 && (b.col_stride == 1 || b.row_stride == 1)) {
       const int64_t chunks = (n + kCols - 1) / kCols;  // whole panels per thread, as split cuts the columns
       const int threads = n * k / kFlopsPerElement < kParallelThreshold ? 1 : pool_threads();
@@ -505,18 +518,6 @@ void gemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, float* c, i
       });
       return;
     }
-  }
-  // A parameter's packing is kept until it is written: always where packing converts it, and for few rows
-  // where it only copies (a recurrent or decoder step multiplies a weight of k·n by m ≤ kKeepPackedRows rows,
-  // so copying it costs as much as a fifth of the product; the same weight recurs every step).
-  if (b.storage_id != 0 && keep_packed_parameters() && (Format::kConverts || m <= kKeepPackedRows)) {
-    const std::shared_ptr<const PackedOperandCache::Words> packed = packed_b<Format>(n, k, b);
-    const Product p{m, n, k, a, b};
-    split(p, [&](int64_t r0, int64_t r1, int64_t p0, int64_t p1) {
-      gemm_part<Format>(n, k, a, b, c, ldc, accumulate, r0, r1, p0, p1,
-                        reinterpret_cast<const typename Format::Packed*>(packed->data()));
-    });
-    return;
   }
   const bool b_columns_in_place = b.row_stride == 1 && b.col_stride != 1;
   if ((Format::kStep == 1 || b_columns_in_place) && m * (k + 2 * n) < k * n) {
