@@ -1,12 +1,14 @@
 // The product instructions' rate on one core of this processor: how many
-// vfmadd231ps (16 float32 multiply-adds, 32 flops) and vdpbf16ps (32 bfloat16
-// products summed pairwise into 16 float32, 64 flops) it retires per second,
-// from 12 independent chains each (more than either's latency needs). Their
-// ratio bounds what bfloat16 products can gain over float32 ones with
-// AVX-512 here (AMX's tile instructions are another matter).
+// vfmadd231ps (16 float32 multiply-adds, 32 flops), vdpbf16ps (32 bfloat16
+// products summed pairwise into 16 float32, 64 flops) and vpdpbusd (64 byte
+// products summed in fours into 16 int32, 128 operations) it retires per
+// second, from 12 independent chains each (more than any one's latency
+// needs). Their ratios bound what bfloat16 and int8 products can gain over
+// float32 ones with AVX-512 here (AMX's tile instructions are another matter).
 //
 //   bench_instruction_rate [--seconds 1]
 // Output: instruction_rate fma_per_s=.. fma_gflops=.. dpbf16_per_s=.. dpbf16_gflops=.. ratio=..
+//         [dpbusd_per_s=.. int8_gops=..] (where the processor has AVX512-VNNI)
 #include <immintrin.h>
 
 #include <chrono>
@@ -64,6 +66,21 @@ __attribute__((target("avx512f,avx512bf16"))) float dpbf16_rounds(int64_t rounds
   return 0.0f TG_CHAINS(TG_FIRST_LANE);
 }
 
+#define TG_DECLARE_INT(i) __m512i acc##i = _mm512_setzero_si512();
+#define TG_DPBUSD(i) acc##i = _mm512_dpbusd_epi32(acc##i, x, y);
+#define TG_FIRST_INT(i) + _mm512_cvtsi512_si32(acc##i)
+
+__attribute__((target("avx512f,avx512vnni"))) int dpbusd_rounds(int64_t rounds) {
+  TG_CHAINS(TG_DECLARE_INT)
+  const __m512i x = _mm512_set1_epi32(0x01010101), y = _mm512_set1_epi32(0x01010101);
+  for (int64_t r = 0; r < rounds; ++r) {
+    TG_CHAINS(TG_DPBUSD)
+    asm volatile("" : "+v"(acc0) TG_KEEP(1) TG_KEEP(2) TG_KEEP(3) TG_KEEP(4) TG_KEEP(5) TG_KEEP(6) TG_KEEP(7)
+                          TG_KEEP(8) TG_KEEP(9) TG_KEEP(10) TG_KEEP(11));
+  }
+  return 0 TG_CHAINS(TG_FIRST_INT);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -81,7 +98,13 @@ int main(int argc, char** argv) {
     return 0;
   }
   const double dp = per_second(seconds, [&](int64_t rounds) { sink = sink + dpbf16_rounds(rounds); });
-  std::printf("instruction_rate fma_per_s=%.3g fma_gflops=%.1f dpbf16_per_s=%.3g dpbf16_gflops=%.1f ratio=%.2f\n", fma,
+  std::printf("instruction_rate fma_per_s=%.3g fma_gflops=%.1f dpbf16_per_s=%.3g dpbf16_gflops=%.1f ratio=%.2f", fma,
               fma * 32 / 1e9, dp, dp * 64 / 1e9, dp * 64 / (fma * 32));
+  if (__builtin_cpu_supports("avx512vnni")) {
+    volatile int int_sink = 0;
+    const double busd = per_second(seconds, [&](int64_t rounds) { int_sink = int_sink + dpbusd_rounds(rounds); });
+    std::printf(" dpbusd_per_s=%.3g int8_gops=%.1f", busd, busd * 128 / 1e9);
+  }
+  std::printf("\n");
   return 0;
 }

@@ -72,8 +72,10 @@ TEST_CASE("int8_linear: the cpu body equals the reference body bit for bit on ev
   struct Dims {
     int64_t m, k, n;
   };
-  // K not a multiple of 4, N past several 32-column panels with a narrow last one, M past a 12-row tile.
-  const Dims dims[] = {{1, 1, 1}, {3, 5, 7}, {12, 64, 32}, {13, 130, 95}, {40, 257, 300}, {64, 512, 1000}, {5, 1024, 33}};
+  // K not a multiple of 4, N past several 32-column panels with a narrow last one, M past a 12-row tile, K
+  // past one block of 512 (sums carried between blocks) with a part block last.
+  const Dims dims[] = {{1, 1, 1},       {3, 5, 7},        {12, 64, 32}, {13, 130, 95},
+                       {40, 257, 300},  {64, 512, 1000},  {5, 1024, 33}, {25, 1100, 70}};
   for (const Dims& d : dims)
     for (bool with_bias : {false, true}) {
       INFO("m=" << d.m << " k=" << d.k << " n=" << d.n << " bias=" << with_bias);
