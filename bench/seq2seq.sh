@@ -78,6 +78,9 @@ dpbf16_gflops=$(echo "$instruction_rates" | sed -n 's/.*dpbf16_gflops=\([0-9.]*\
   'BEGIN { printf "%.0f", g * t }') GFLOP/s on $threads threads (bench_instruction_rate)"
 [[ -n "$dpbf16_gflops" ]] && echo "bfloat16 dot-product peak (vdpbf16ps): $dpbf16_gflops GFLOP/s a core, $(awk \
   -v g="$dpbf16_gflops" -v t="$threads" 'BEGIN { printf "%.0f", g * t }') GFLOP/s on $threads threads"
+int8_gops=$(echo "$instruction_rates" | sed -n 's/.*int8_gops=\([0-9.]*\).*/\1/p')
+[[ -n "$int8_gops" ]] && echo "int8 dot-product peak (vpdpbusd): $int8_gops G operations/s a core, $(awk \
+  -v g="$int8_gops" -v t="$threads" 'BEGIN { printf "%.0f", g * t }') on $threads threads"
 if ! "$python" -c 'import torch' 2>/dev/null; then
   echo "error: '$python -c \"import torch\"' failed; the PyTorch side cannot run" >&2
   exit 1
