@@ -519,6 +519,28 @@ TEST_CASE("reduce: hand-computed sums, maxima, NaN and negative axis") {
     primitives::reduce(*backend, ReduceOp::max, with_nan.view(), 0, m.view(), &m_arg_view);
     CHECK(std::isnan(m.get({0})));
     CHECK(m_arg.get({0}) == 1);
+
+    // Long rows (a search step's scores; the cpu takes them a vector at a time): the first of tied maxima, the
+    // first of -0 and +0 (value and sign), a NaN from where it stands, in float32 and float64.
+    for (DType dtype : {DType::f32, DType::f64}) {
+      INFO(dtype_name(dtype));
+      const int64_t n = 1000;
+      std::vector<double> values(static_cast<size_t>(3 * n), -1.0);
+      values[300] = values[700] = 5;                     // row 0: tie, the first wins
+      values[n + 5] = -0.0, values[n + 9] = 0.0;         // row 1: -0 first
+      values[2 * n + 400] = NAN, values[2 * n + 800] = 9;  // row 2: NaN wins
+      const Array rows3 = array_of(dtype, Shape{3, n}, values);
+      Array best = make_array(dtype, Shape{3, 1}), at = make_array(DType::i64, Shape{3, 1});
+      const View at_view = at.view();
+      primitives::reduce(*backend, ReduceOp::max, rows3.view(), 1, best.view(), &at_view);
+      CHECK(best.get({0, 0}) == 5);
+      CHECK(at.get({0, 0}) == 300);
+      CHECK(best.get({1, 0}) == 0);
+      CHECK(std::signbit(best.get({1, 0})));
+      CHECK(at.get({1, 0}) == 5);
+      CHECK(std::isnan(best.get({2, 0})));
+      CHECK(at.get({2, 0}) == 400);
+    }
   }
 }
 

@@ -131,6 +131,23 @@ void max_along(const T* x, int64_t x_stride, T* out, int64_t* arg, int64_t out_s
                int64_t n, int64_t step) {
   for (int64_t j = 0; j < m; ++j) {
     const T* row = x + j * x_stride;
+    if (step == 1) {  // a run of memory (a search step's scores over the vocabulary): a vector at a time
+      // The largest value, then its first position; the same answer as the loop below where there is no NaN.
+      T largest = row[0];
+      bool any_nan = false;
+#pragma omp simd reduction(max : largest) reduction(|| : any_nan)
+      for (int64_t k = 0; k < n; ++k) {
+        largest = row[k] > largest ? row[k] : largest;
+        any_nan = any_nan || row[k] != row[k];
+      }
+      if (!any_nan) {
+        int64_t at = 0;
+        while (row[at] != largest) ++at;
+        out[j * out_stride] = row[at];  // the first of ±0, as below
+        if (arg != nullptr) arg[j * out_stride] = at;
+        continue;
+      }
+    }
     T best = row[0];
     int64_t best_k = 0;
     for (int64_t k = 1; k < n; ++k)
