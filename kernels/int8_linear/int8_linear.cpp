@@ -3,6 +3,7 @@
 #include "kernels/int8_linear/int8_linear.h"
 
 #include <algorithm>
+#include <limits>
 #include <cmath>
 #include <vector>
 
@@ -64,11 +65,15 @@ void int8_linear_reference(Backend&, const Int8LinearArgs& a) {
 }  // namespace
 
 float quantize_row(const float* x, int64_t k, int8_t* codes) {
+  // The largest magnitude and whether all are finite, a vector at a time (a maximum does not depend on the
+  // order): a decoding step quantizes every row of every int8 product's input.
   float largest = 0;
   bool finite = true;
+#pragma omp simd reduction(max : largest) reduction(&& : finite)
   for (int64_t kk = 0; kk < k; ++kk) {
-    finite = finite && std::isfinite(x[kk]);
-    largest = std::max(largest, std::abs(x[kk]));
+    const float magnitude = std::abs(x[kk]);
+    largest = magnitude > largest ? magnitude : largest;
+    finite = finite && magnitude <= std::numeric_limits<float>::max();  // false for inf and NaN
   }
   if (!finite) {  // the row's outputs come out NaN rather than quietly wrong
     std::fill_n(codes, k, int8_t{0});
