@@ -343,8 +343,12 @@ void gemm_part(int64_t n, int64_t k, const MatrixF32& a, const MatrixF32& b, flo
       else
         Format::pack_b(b, n, k0, depth, first, panels, scratch_panels);
       const bool add = accumulate || k0 > 0;
-      for (int64_t i = r0; i < r1; i += kRows) {
-        const int rows = static_cast<int>(std::min<int64_t>(kRows, r1 - i));
+      // Row tiles of near-equal size (64 rows: 11, 11, 11, 11, 10, 10, not five of 12 and one of 4): a short
+      // tile reads B's panel, from L2, for a third of the multiply-adds. A row's sums do not depend on its tile.
+      const int64_t tiles = (r1 - r0 + kRows - 1) / kRows, base = tiles > 0 ? (r1 - r0) / tiles : 0;
+      const int64_t longer = tiles > 0 ? (r1 - r0) % tiles : 0;  // the first `longer` tiles have base + 1 rows
+      for (int64_t t = 0, i = r0; t < tiles; ++t) {
+        const int rows = static_cast<int>(base + (t < longer ? 1 : 0));
         const auto a_tile = Format::pack_a(a.data + i * a.row_stride + k0 * a.col_stride, a.row_stride, a.col_stride,
                                            rows, depth);
         for (int64_t q = 0; q < panels; ++q) {
@@ -359,6 +363,7 @@ void gemm_part(int64_t n, int64_t k, const MatrixF32& a, const MatrixF32& b, flo
           tile_rows<Format>(rows, std::make_integer_sequence<int, kRows>{}, a_tile, packed + q * rows_per_panel * kCols,
                             depth, c + i * ldc + col0, ldc, cols, add);
         }
+        i += rows;
       }
     }
   }
