@@ -445,40 +445,34 @@ void reduce_cpu(Backend&, const ReduceArgs& args) {
 
 
 // x (float32, rounded to the precision, or 16-bit, converted exactly) as
-// float32, row-major in `buffer`.
-View float32_copy(const View& x, MatmulPrecision precision, std::vector<float>& buffer) {
-  buffer.resize(x.numel());
-  const View copy{buffer.data(), DType::f32, x.shape, contiguous_strides(x.shape)};
+// float32, row-major at `out` (x.numel() floats).
+View float32_copy_into(const View& x, MatmulPrecision precision, float* out) {
+  const View copy{out, DType::f32, x.shape, contiguous_strides(x.shape)};
   visit_any(x.dtype, [&]<typename T>() {
     map_elements<float, T>(
         copy, [precision](float& o, T v) { o = round_to_precision(convert_element<float>(v), precision); }, x);
   });
   return copy;
 }
+View float32_copy(const View& x, MatmulPrecision precision, std::vector<float>& buffer) {
+  buffer.resize(x.numel());
+  return float32_copy_into(x, precision, buffer.data());
+}
 
 
 // A parameter's B (storage_id set) rounded to the precision, as float32 (batch, K, N) row-major, kept between
 // products until the parameter is written (packed_operand_cache.h): a recurrent or decoder step rounds its
 // weights once instead of every step, where copying a (512, 1536) weight cost as much as its 64-row product.
-View kept_rounded_copy(const View& b, MatmulPrecision precision, std::shared_ptr<const cpu::PackedOperandCache::Words>& kept) {
+View kept_rounded_copy(const View& b, MatmulPrecision precision,
+                       std::shared_ptr<const cpu::PackedOperandCache::Words>& kept) {
   const int64_t k = b.shape[1], n = b.shape[2];
   const cpu::PackedKey key{b.storage_id, b.storage_version, b.data, b.strides[1], b.strides[2], k, n,
                            cpu::kRoundedCopy + static_cast<int>(precision), b.shape[0], b.strides[0]};
   kept = cpu::packed_operand_cache().get(key, static_cast<size_t>(b.numel()), [&](uint32_t* words) {
-    const View copy{words, DType::f32, b.shape, contiguous_strides(b.shape)};
-    map_elements<float, float>(copy, [precision](float& o, float v) { o = round_to_precision(v, precision); }, b);
+    float32_copy_into(b, precision, reinterpret_cast<float*>(words));
   });
   return View{const_cast<uint32_t*>(kept->data()), DType::f32, b.shape, contiguous_strides(b.shape)};
 }
-
-}  // namespace
-
-MatmulPrecision CpuBackend::training_precision(MatmulPrecision asked) const {
-  if (asked != MatmulPrecision::bf16 || std::getenv("TG_BF16_KERNEL") != nullptr) return asked;
-  return cpu::bf16_products_built() && cpu::bf16_kernel() == cpu::Bf16Kernel::dpbf16 ? asked : MatmulPrecision::fp32;
-}
-
-namespace {
 
 // A float32 product at bf16 precision runs on the AVX512-BF16 kernel where the
 // build has it (cpu_gemm.h: inputs rounded while packed, twice float32's
@@ -619,6 +613,11 @@ void CpuBackend::set_num_threads(int n) {
   set_pool_threads(n);
 }
 int CpuBackend::num_threads() const { return pool_threads(); }
+
+MatmulPrecision CpuBackend::training_precision(MatmulPrecision asked) const {
+  if (asked != MatmulPrecision::bf16 || std::getenv("TG_BF16_KERNEL") != nullptr) return asked;
+  return cpu::bf16_products_built() && cpu::bf16_kernel() == cpu::Bf16Kernel::dpbf16 ? asked : MatmulPrecision::fp32;
+}
 
 Backend& cpu_backend() {
   static CpuBackend backend;

@@ -18,7 +18,6 @@
 #include <string_view>
 
 #include "core/types/device.h"
-
 #include "core/types/half.h"
 
 namespace tg {
