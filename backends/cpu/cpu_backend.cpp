@@ -140,9 +140,11 @@ void max_along(const T* x, int64_t x_stride, T* out, int64_t* arg, int64_t out_s
         largest = row[k] > largest ? row[k] : largest;
         any_nan = any_nan || row[k] != row[k];
       }
-      if (!any_nan) {
-        int64_t at = 0;
-        while (row[at] != largest) ++at;
+      // The reduction's starting value may be the type's lowest finite value rather than -inf (clang): a row
+      // of -inf then finds no match and falls through to the loop below.
+      int64_t at = 0;
+      while (!any_nan && at < n && row[at] != largest) ++at;
+      if (!any_nan && at < n) {
         out[j * out_stride] = row[at];  // the first of ±0, as below
         if (arg != nullptr) arg[j * out_stride] = at;
         continue;
