@@ -312,8 +312,12 @@ TEST_CASE("scripts/synthesize-speech.sh --tiny: 8/2/2 utterances, readable 16 kH
   for (const std::string& v : voices["val"])
     if (v.starts_with("espeak-ng:")) CHECK(voices["train"].count(v) == 0);
   for (const std::string& v : voices["train"]) CHECK((v != "flite:kal16" && v != "flite:slt"));
-  // The same sentences with the numbered training voices and no perturbation:
-  // the test split, its transcripts, voices and audio, is byte for byte the same.
+  // The same sentences with the numbered training voices and no perturbation: the test split's plan (each
+  // utterance's transcript, voice, rate and pitch: all the script decides) is byte for byte the same. Its audio
+  // is too wherever espeak-ng gives the same samples for the same line, which Debian's 1.51 does not always
+  // (on a freshly set-up machine test/000000.wav came out 37 ms longer in the first corpus, not reproduced in
+  // the reruns after; upstream's issue 906 reports random output from its noise-driven voices, and later
+  // versions added a fixed-seed mode). So a WAV that differs is described, and must still be audio of its length.
   const std::string other = temp_path("corpus2");
   REQUIRE(std::system((std::string("bash ") + TAPEGRAD_SOURCE_DIR + "/scripts/synthesize-speech.sh --tiny --jobs 2 --voices numbered " +
                        "--perturb 0 --text " + text + " " + other + " >/dev/null").c_str()) == 0);
@@ -324,14 +328,16 @@ TEST_CASE("scripts/synthesize-speech.sh --tiny: 8/2/2 utterances, readable 16 kH
   CHECK(bytes(dir + "/test.tsv") == bytes(other + "/test.tsv"));
   for (const std::string name : {"test/000000.wav", "test/000001.wav"}) {
     const std::string one = bytes(dir + "/" + name), two = bytes(other + "/" + name);
-    if (one != two) {  // say where, so that a difference explains itself
-      size_t at = 0;
-      while (at < std::min(one.size(), two.size()) && one[at] == two[at]) ++at;
-      MESSAGE(name << " differs: " << one.size() << " and " << two.size() << " bytes, first at byte " << at
-                   << "; the voices: " << bytes(dir + "/test.tsv"));
-    }
-    CHECK(one == two);
     CHECK(one.size() > 30000);
+    if (one == two) continue;
+    const Audio first = tg::audio::read_audio(dir + "/" + name), second = tg::audio::read_audio(other + "/" + name);
+    size_t at = 0;
+    while (at < std::min(first.samples.size(), second.samples.size()) && first.samples[at] == second.samples[at]) ++at;
+    MESSAGE(name << " differs between the corpora: " << first.seconds() << " s and " << second.seconds()
+                 << " s, first at sample " << at << " of " << first.samples.size() << " and " << second.samples.size()
+                 << "; the plan: " << bytes(dir + "/test.tsv"));
+    CHECK(first.sample_rate == second.sample_rate);
+    CHECK(std::abs(first.seconds() - second.seconds()) <= 0.05 * second.seconds());
   }
   CHECK(bytes(dir + "/train.tsv") != bytes(other + "/train.tsv"));
   // A synthesizer that fails fails the corpus, naming the utterance (a failed step had left a corpus whose
