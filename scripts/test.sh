@@ -79,7 +79,7 @@ if [ "$mode" = tsan ] || [ "$mode" = portable ]; then
       done
     done
   fi
-  meson test -C "$build" --no-rebuild --print-errorlogs --num-processes 1 --timeout-multiplier 4 "${tests[@]}"
+  meson test -C "$build" --no-rebuild --print-errorlogs --num-processes 2 --timeout-multiplier 4 "${tests[@]}"
   status=$?
   python3 scripts/count_tests.py "$build/meson-logs/testlog.json"
   counted=$?
@@ -100,8 +100,11 @@ if $sanitize; then
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:abort_on_error=1:print_stacktrace=1}
   # The reruns on the other product path, the long training example and the npm clients are left out:
   # minutes each under the sanitizers for code the rest of the suite runs sanitized (tests/meson.build,
-  # examples/meson.build; test_http_server holds the server to the same requests).
-  test_args=(--timeout-multiplier 4 --no-suite product_paths --no-suite long_training --no-suite installed --no-suite clients)
+  # examples/meson.build; test_http_server holds the server to the same requests); so are the checks of the
+  # sources and pages (suite source_checks), which run no sanitized code. Both cores run a test each: the
+  # sanitized programs spend most of their time on one thread.
+  test_args=(--timeout-multiplier 4 --num-processes 2 --no-suite product_paths --no-suite long_training
+    --no-suite installed --no-suite clients --no-suite source_checks)
 else
   build=${BUILD_DIR:-build}
   read -r -a setup <<<"${MESON_OPTIONS:-}"
@@ -112,11 +115,22 @@ else
     [ -x /usr/local/cuda/bin/nvcc ] && export PATH="$PATH:/usr/local/cuda/bin"
     command -v nvcc >/dev/null && setup=(-Dcuda=enabled)
   fi
-  test_args=()
+  test_args=(--num-processes 1)
 fi
 [ -f "$build/build.ninja" ] || meson setup "$build" "${setup[@]}" || exit 1
-ninja -C "$build" || exit 1
-meson test -C "$build" --print-errorlogs --num-processes 1 "${test_args[@]}"
+if $sanitize; then
+  # everything but bench/ (its programs are measured in the release build, not tested)
+  mapfile -t targets < <(meson introspect --targets "$build" | python3 -c '
+import json, os, sys
+build = os.path.realpath(sys.argv[1])
+for target in json.load(sys.stdin):
+    if "/bench/" not in target["defined_in"]:
+        print("\n".join(os.path.relpath(f, build) for f in target["filename"]))' "$build")
+  ninja -C "$build" "${targets[@]}" || exit 1
+else
+  ninja -C "$build" || exit 1
+fi
+meson test -C "$build" --no-rebuild --print-errorlogs "${test_args[@]}"
 status=$?
 python3 scripts/count_tests.py "$build/meson-logs/testlog.json"
 counted=$?
