@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets in tests/fuzz (clang, AddressSanitizer +
 # UndefinedBehaviorSanitizer, -Dfuzz=true) and runs each for N seconds on a
 # scratch copy of its committed seed corpus (tests/fuzz/corpus/<target>/),
-# with its dictionary (tests/fuzz/*.dict), one after another. Reports per target the executions run and whether it
+# with its dictionary (tests/fuzz/*.dict), two at a time (one a core). Reports per target the executions run and whether it
 # crashed (a crash, leak, sanitizer report, timeout or broken property;
 # libFuzzer saves the input under $FUZZ_BUILD_DIR/fuzz-artifacts/), then
 # "N passed, N failed", each target counting one test.
@@ -37,11 +37,10 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 artifacts="$build/fuzz-artifacts"
 mkdir -p "$artifacts"
-passed=0
-failed=0
-for t in "${targets[@]}"; do
-  corpus="$build/fuzz-corpus/$t"  # a scratch copy: CI never writes into the repository
-  rm -rf "$corpus"
+# Runs target $1 for $seconds seconds; its exit status goes to $build/fuzz-$1.status.
+fuzz_one() {
+  local t=$1 corpus="$build/fuzz-corpus/$1" dict
+  rm -rf "$corpus"  # a scratch copy: CI never writes into the repository
   mkdir -p "$corpus"
   cp tests/fuzz/corpus/"$t"/* "$corpus"/
   # Audio seeds are made, not committed.
@@ -50,10 +49,22 @@ for t in "${targets[@]}"; do
     fuzz_safetensors|fuzz_checkpoint) dict=tests/fuzz/safetensors.dict ;;
     *) dict=tests/fuzz/text.dict ;;
   esac
-  log="$build/fuzz-$t.log"
   "$build/tests/fuzz/$t" -max_total_time="$seconds" -rss_limit_mb="${FUZZ_RSS_LIMIT_MB:-2048}" -timeout=30 \
-    -dict="$dict" -print_final_stats=1 -artifact_prefix="$artifacts/$t-" "$corpus" >"$log" 2>&1
-  status=$?
+    -dict="$dict" -print_final_stats=1 -artifact_prefix="$artifacts/$t-" "$corpus" >"$build/fuzz-$t.log" 2>&1
+  echo $? >"$build/fuzz-$t.status"
+}
+# Two targets at a time, one a core (a libFuzzer run is one thread); reported in the order given.
+rm -f "$build"/fuzz-*.status
+for ((i = 0; i < ${#targets[@]}; i += 2)); do
+  fuzz_one "${targets[i]}" &
+  [ $((i + 1)) -lt ${#targets[@]} ] && fuzz_one "${targets[i + 1]}" &
+  wait
+done
+passed=0
+failed=0
+for t in "${targets[@]}"; do
+  log="$build/fuzz-$t.log"
+  status=$(cat "$build/fuzz-$t.status" 2>/dev/null || echo 1)
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
   if [ -z "$runs" ]; then  # a crash ends the run before the final stats: the last progress line
     runs=$(grep -o '^#[0-9]*' "$log" | tail -1 | tr -d '#')
