@@ -680,8 +680,13 @@ TEST_CASE("matmul precision: cpu and reference multiply the rounded inputs exact
 }
 
 namespace {
-// Each bf16 kernel in turn; the guard restores the processor's choice however the scope ends.
-constexpr tg::cpu::Bf16Kernel kBf16Kernels[] = {tg::cpu::Bf16Kernel::dpbf16, tg::cpu::Bf16Kernel::fma};
+// Each bf16 kernel that runs here in turn (amx where the processor has the tiles); the guard restores the
+// processor's choice however the scope ends.
+std::vector<tg::cpu::Bf16Kernel> bf16_kernels_here() {
+  std::vector<tg::cpu::Bf16Kernel> kernels{tg::cpu::Bf16Kernel::dpbf16, tg::cpu::Bf16Kernel::fma};
+  if (tg::cpu::amx_tiles_run_here()) kernels.push_back(tg::cpu::Bf16Kernel::amx);
+  return kernels;
+}
 struct Bf16KernelGuard {
   explicit Bf16KernelGuard(tg::cpu::Bf16Kernel kernel) : previous(tg::cpu::bf16_kernel()) {
     tg::cpu::set_bf16_kernel(kernel);
@@ -693,7 +698,7 @@ struct Bf16KernelGuard {
 };
 }  // namespace
 
-TEST_CASE("matmul precision bf16: both AVX512-BF16 kernels (vdpbf16ps, fma on rounded inputs) on every blocking path and remainder, within the summation bound") {
+TEST_CASE("matmul precision bf16: each kernel (vdpbf16ps, fma on rounded inputs, AMX tiles where they run) on every blocking path and remainder, within the summation bound") {
   if (!tg::cpu::bf16_products_built()) {
     MESSAGE("skipped: this build has no AVX512-BF16 target (bf16 products round copies and run in float32 here, "
             "which the test above checks)");
@@ -708,7 +713,7 @@ TEST_CASE("matmul precision bf16: both AVX512-BF16 kernels (vdpbf16ps, fma on ro
   const Dims dims[] = {{1, 1, 1, 1},   {2, 3, 5, 7},      {3, 13, 33, 40},  {1, 130, 281, 300},
                        {1, 3, 41, 2500}, {1, 240, 300, 30}, {2, 26, 257, 290}, {4, 1, 7, 65}};
   const MatmulPrecisionGuard guard(MatmulPrecision::bf16);
-  for (tg::cpu::Bf16Kernel kernel : kBf16Kernels)
+  for (tg::cpu::Bf16Kernel kernel : bf16_kernels_here())
   for (int threads : {1, 2}) {
     const Bf16KernelGuard use(kernel);
     set_num_threads(threads);
@@ -772,18 +777,24 @@ TEST_CASE("training asked for bf16 keeps float32 products where bfloat16 ones ar
     CHECK(dpbf16.precision == MatmulPrecision::bf16);
     CHECK(dpbf16.note.empty());
   }
+  if (tg::cpu::amx_tiles_run_here()) {
+    const Bf16KernelGuard use(tg::cpu::Bf16Kernel::amx);  // Intel's with AMX: 16 times float32's a cycle
+    const tg::TrainingPrecision amx = tg::training_precision(MatmulPrecision::bf16, tg::Device::cpu());
+    CHECK(amx.precision == MatmulPrecision::bf16);
+    CHECK(amx.note.empty());
+  }
   for (MatmulPrecision other : {MatmulPrecision::fp32, MatmulPrecision::tf32, MatmulPrecision::fp16})
     CHECK(tg::training_precision(other, tg::Device::cpu()).precision == other);
 }
 
-TEST_CASE("matmul precision bf16: both kernels give the same bits on 1 and 2 threads and for a row alone") {
+TEST_CASE("matmul precision bf16: each kernel gives the same bits on 1 and 2 threads and for a row alone") {
   if (!tg::cpu::bf16_products_built()) {
     MESSAGE("skipped: this build has no AVX512-BF16 target");
     return;
   }
   std::mt19937 rng(16);
   const MatmulPrecisionGuard guard(MatmulPrecision::bf16);
-  for (tg::cpu::Bf16Kernel kernel : kBf16Kernels) {
+  for (tg::cpu::Bf16Kernel kernel : bf16_kernels_here()) {
   const Bf16KernelGuard use(kernel);
   CAPTURE(int(kernel));
   const int64_t m = 64, k = 520, n = 700;
@@ -815,7 +826,7 @@ TEST_CASE("a parameter's B is packed once per version, with the bits of packing 
   };
   std::vector<Setting> settings;
   if (tg::cpu::bf16_products_built())
-    for (tg::cpu::Bf16Kernel kernel : kBf16Kernels) settings.push_back({MatmulPrecision::bf16, kernel});
+    for (tg::cpu::Bf16Kernel kernel : bf16_kernels_here()) settings.push_back({MatmulPrecision::bf16, kernel});
   if (tg::cpu::use_own_sgemm()) settings.push_back({MatmulPrecision::fp32, tg::cpu::bf16_kernel()});
   for (MatmulPrecision rounded : {MatmulPrecision::tf32, MatmulPrecision::fp16})
     settings.push_back({rounded, tg::cpu::bf16_kernel()});

@@ -492,7 +492,12 @@ const char* run_matmul(Backend& backend, const MatmulArgs& args) {
   if (precision == MatmulPrecision::bf16 && c.dtype == DType::f32 && cpu::bf16_products_built() &&
       (beta == 0 || beta == 1)) {
     own_products(a, b, c, beta, cpu::own_bf16gemm);  // rounds while it packs
-    return cpu::bf16_kernel() == cpu::Bf16Kernel::dpbf16 ? "own-bf16 (vdpbf16ps)" : "own-bf16 (fma)";
+    switch (cpu::bf16_kernel()) {
+      case cpu::Bf16Kernel::dpbf16: return "own-bf16 (vdpbf16ps)";
+      case cpu::Bf16Kernel::amx: return "own-bf16 (amx)";
+      case cpu::Bf16Kernel::fma: break;
+    }
+    return "own-bf16 (fma)";
   }
   if (is_half(a.dtype) || precision != MatmulPrecision::fp32) {
     std::vector<float> a_buffer, b_buffer, c_buffer;
@@ -618,7 +623,7 @@ int CpuBackend::num_threads() const { return pool_threads(); }
 
 MatmulPrecision CpuBackend::training_precision(MatmulPrecision asked) const {
   if (asked != MatmulPrecision::bf16 || std::getenv("TG_BF16_KERNEL") != nullptr) return asked;
-  return cpu::bf16_products_built() && cpu::bf16_kernel() == cpu::Bf16Kernel::dpbf16 ? asked : MatmulPrecision::fp32;
+  return cpu::bf16_products_built() && cpu::bf16_kernel() != cpu::Bf16Kernel::fma ? asked : MatmulPrecision::fp32;
 }
 
 Backend& cpu_backend() {

@@ -18,8 +18,9 @@ class CpuBackend final : public Backend {
   // products are split over this backend's thread pool (thread_pool.h).
   void set_num_threads(int n) override;
   int num_threads() const override;
-  // bf16 only where vdpbf16ps does twice float32's multiply-adds a cycle (AMD's Zen 4 and 5): fp32 where it
-  // issues at half the rate (Intel without AMX) or is missing. TG_BF16_KERNEL set: as asked.
+  // bf16 only where its products beat float32's: vdpbf16ps at twice float32's multiply-adds a cycle (AMD's
+  // Zen 4 and 5) or AMX's tiles (Intel's Sapphire and Emerald Rapids); fp32 where vdpbf16ps issues at half the
+  // rate (Intel without AMX) or is missing. TG_BF16_KERNEL set: as asked.
   MatmulPrecision training_precision(MatmulPrecision asked) const override;
 };
 

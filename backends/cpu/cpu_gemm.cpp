@@ -1,6 +1,9 @@
 #include "backends/cpu/cpu_gemm.h"
 
+#include <cpuid.h>
 #include <immintrin.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -46,6 +49,15 @@ namespace tg::cpu {
 #define TG_BF16_KERNELS 0
 #endif
 
+// AMX tiles for bfloat16 products: built beside the AVX512-BF16 kernels where the compiler has the intrinsics
+// (GCC 11, clang 13), run where the processor has AMX-BF16 and Linux lets the process use the tiles.
+#if TG_BF16_KERNELS && defined(__x86_64__) && \
+    ((defined(__clang__) && __clang_major__ >= 13) || (!defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 11))
+#define TG_AMX_KERNELS 1
+#else
+#define TG_AMX_KERNELS 0
+#endif
+
 #if TG_OWN_KERNELS
 
 namespace {
@@ -80,6 +92,15 @@ T* scratch(int which, int64_t count) {
   return reinterpret_cast<T*>((address + 63) / 64 * 64);
 }
 
+// All of B packed, block after block of kDepth k: block k0 / kDepth starts at
+// (k0 / kDepth) · panels · packed_depth · kCols, panel q of a block at q · (its packed rows) · kCols,
+// as pack_b lays out the panels it is given.
+template <typename Format>
+int64_t packed_block_offset(int64_t n, int64_t k0) {
+  const int64_t panels = (n + kCols - 1) / kCols, packed_depth = (kDepth + Format::kStep - 1) / Format::kStep;
+  return k0 / kDepth * panels * packed_depth * kCols;
+}
+
 // Writes a tile's accumulators to c[0:R, 0:cols] (adding what c holds when `add`).
 template <int R>
 void store_tile(const Vec (&lo)[R], const Vec (&hi)[R], float* c, int64_t ldc, int cols, bool add) {
@@ -107,6 +128,7 @@ struct F32Format {
   static constexpr int64_t kStep = 1;  // k values per packed row
   static constexpr bool kConverts = false;  // packing B only copies it: kept only for few rows (keep_packed)
   static constexpr int kId = 0;
+  static constexpr bool kTiles = false;  // multiplied by Intel's AMX tiles (Bf16TilesFormat) instead of tile()
   struct Operand {  // A's rows for a tile: row r, column kk at data[r · row_stride + kk · col_stride]
     const float* data;
     int64_t row_stride, col_stride;
@@ -215,6 +237,7 @@ struct Bf16Format {
   static constexpr int64_t kStep = 2;
   static constexpr bool kConverts = true;
   static constexpr int kId = 2;
+  static constexpr bool kTiles = false;
   struct Operand {  // A's tile as pairs: row r, pair p at data[r · row_stride + p · pair_stride]
     const uint32_t* data;
     int64_t row_stride, pair_stride;
@@ -306,6 +329,158 @@ struct Bf16Format {
     store_tile(lo_v, hi_v, c, ldc, cols, add);
   }
 };
+
+#if TG_AMX_KERNELS
+// bfloat16 products on Intel's AMX tiles (Sapphire and Emerald Rapids): tdpbf16ps adds A (16 rows × 16 pairs
+// of k) times B (16 pairs of k × 16 columns) into 16 × 16 float32 sums, each pair a[k]·b[k] + a[k+1]·b[k+1]
+// as vdpbf16ps forms it, 16 times the multiply-adds of a float32 FMA per cycle. B is Bf16Format's packing (one
+// cache entry for both): a panel's pair row is 32 words, two tiles' rows side by side. A is packed here as
+// rows of pairs, padded with zeros to whole tiles (16 pairs, 16 rows), so every tile is full size and one
+// configuration serves every product. Subnormal inputs and sums read as zero, as for vdpbf16ps.
+struct Bf16TilesFormat : Bf16Format {
+  static constexpr bool kTiles = true;
+};
+
+#define TG_TILES_TARGET \
+  __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512bf16,fma,amx-tile,amx-bf16")))
+
+constexpr int kTileRows = 16;   // rows of every tile; a C tile is 16 × 16 float32
+constexpr int kTilePairs = 16;  // pairs of k in an A tile's row (64 bytes), pair rows in a B tile
+
+// The palette-1 configuration: tiles 0-3 C sums (two row tiles by a panel's two column halves), 4-5 A, 6-7 B.
+struct alignas(64) TileConfig {
+  uint8_t palette = 1, start_row = 0, reserved[14] = {};
+  uint16_t bytes_per_row[16] = {64, 64, 64, 64, 64, 64, 64, 64};
+  uint8_t rows[16] = {16, 16, 16, 16, 16, 16, 16, 16};
+};
+
+// GCC's tileloadd is an asm statement that does not say it reads memory: this barrier keeps the packing's
+// stores before the tile loads that read them.
+inline void packing_done() { asm volatile("" ::: "memory"); }
+
+// A[0:rows, 0:depth] (rows ≤ 32) as rows of pairs `stride` words apart (stride: whole tiles of pairs), zero
+// past depth and past rows up to whole row tiles.
+TG_TILES_TARGET void pack_a_for_tiles(const float* a, int64_t row_stride, int64_t col_stride, int rows, int64_t depth,
+                                      int64_t stride, uint32_t* out) {
+  const int64_t pairs = (depth + 1) / 2;
+  const int padded_rows = (rows + kTileRows - 1) / kTileRows * kTileRows;
+  if (col_stride != 1 && row_stride == 1) {  // columns are runs (Xᵀ): a pair of columns converts 16 rows at once
+    for (int r0 = 0; r0 < rows; r0 += kTileRows) {
+      const int count = std::min(kTileRows, rows - r0);
+      const __mmask16 first_rows = static_cast<__mmask16>((1u << count) - 1);
+      alignas(64) uint32_t words[kTileRows];
+      for (int64_t p = 0; p < pairs; ++p) {
+        const float* even = a + r0 + 2 * p * col_stride;
+        const __m512 odd = 2 * p + 1 < depth ? _mm512_maskz_loadu_ps(first_rows, even + col_stride) : _mm512_setzero_ps();
+        _mm512_store_si512(words, Bf16Format::pairs_of(_mm512_maskz_loadu_ps(first_rows, even), odd));
+        for (int r = 0; r < count; ++r) out[(r0 + r) * stride + p] = words[r];
+      }
+    }
+  } else {
+    for (int r = 0; r < rows; ++r) {
+      const float* row = a + r * row_stride;
+      uint32_t* d = out + r * stride;
+      int64_t p = 0;
+      if (col_stride == 1)  // consecutive k are already pairs: 32 values to 16 words at a time
+        for (; 2 * p + 2 * kWidth <= depth; p += kWidth)
+          _mm512_storeu_si512(d + p, reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(_mm512_loadu_ps(row + 2 * p + kWidth),
+                                                                                   _mm512_loadu_ps(row + 2 * p))));
+      for (; p < pairs; ++p)
+        d[p] = Bf16Format::pair(row[2 * p * col_stride], 2 * p + 1 < depth ? row[(2 * p + 1) * col_stride] : 0.0f);
+    }
+  }
+  for (int r = 0; r < rows; ++r) std::fill(out + r * stride + pairs, out + (r + 1) * stride, 0u);
+  std::fill(out + rows * stride, out + padded_rows * stride, 0u);
+}
+
+// gemm_part's loop for Bf16TilesFormat: per block of kDepth k and row tile of up to 32 rows, each panel's
+// 32 × 32 sums stay in tiles 0-3 over the block's k, then are added into C (or written), as every kernel here
+// sums: C, then each block in turn.
+TG_TILES_TARGET void tiles_part(int64_t n, int64_t k, const MatrixF32& a, const MatrixF32& b, float* c, int64_t ldc,
+                                bool accumulate, int64_t r0, int64_t r1, int64_t p0, int64_t p1,
+                                const uint32_t* prepacked) {
+  constexpr int64_t packed_depth = kDepth / 2, at_once = kPanelsAtOnce * 2;
+  uint32_t* scratch_panels = prepacked ? nullptr : scratch<uint32_t>(0, at_once * packed_depth * kCols);
+  static const TileConfig config;
+  _tile_loadconfig(&config);
+  alignas(64) float sums[2 * kTileRows * kCols];  // a row tile pair's sums for one panel, kCols floats a row
+  for (int64_t first = p0; first < p1; first += at_once) {
+    const int64_t panels = std::min(at_once, p1 - first);
+    for (int64_t k0 = 0; k0 < k; k0 += kDepth) {
+      const int64_t depth = std::min(kDepth, k - k0), pairs = (depth + 1) / 2;
+      const int64_t steps = (pairs + kTilePairs - 1) / kTilePairs, full_steps = pairs / kTilePairs;
+      const uint32_t* packed = scratch_panels;
+      if (prepacked)
+        packed = prepacked + packed_block_offset<Bf16Format>(n, k0) + first * pairs * kCols;
+      else
+        Bf16Format::pack_b(b, n, k0, depth, first, panels, scratch_panels);
+      // The block's last pairs when they fill less than a tile: each panel's copied with zero pair rows after
+      // them (past a panel's pairs lies the next panel, whose values times A's zero padding could be NaN).
+      uint32_t* tail = nullptr;
+      if (full_steps < steps) {
+        tail = scratch<uint32_t>(2, panels * kTilePairs * kCols);
+        const int64_t rest = pairs - full_steps * kTilePairs;
+        for (int64_t q = 0; q < panels; ++q) {
+          uint32_t* d = tail + q * kTilePairs * kCols;
+          std::memcpy(d, packed + (q * pairs + full_steps * kTilePairs) * kCols, sizeof(uint32_t) * rest * kCols);
+          std::fill(d + rest * kCols, d + kTilePairs * kCols, 0u);
+        }
+      }
+      const bool add = accumulate || k0 > 0;
+      const int64_t stride = steps * kTilePairs;  // A's words a row
+      for (int64_t i = r0; i < r1; i += 2 * kTileRows) {
+        const int rows = static_cast<int>(std::min<int64_t>(2 * kTileRows, r1 - i));
+        uint32_t* a_tiles = scratch<uint32_t>(1, 2 * kTileRows * stride);
+        pack_a_for_tiles(a.data + i * a.row_stride + k0 * a.col_stride, a.row_stride, a.col_stride, rows, depth,
+                         stride, a_tiles);
+        packing_done();  // B's panels and tail too
+        const uint32_t* a_lower = a_tiles + kTileRows * stride;
+        for (int64_t q = 0; q < panels; ++q) {
+          const uint32_t* panel = packed + q * pairs * kCols;
+          _tile_zero(0);
+          _tile_zero(1);
+          _tile_zero(2);
+          _tile_zero(3);
+          for (int64_t s = 0; s < steps; ++s) {
+            const uint32_t* pair_rows = s < full_steps ? panel + s * kTilePairs * kCols : tail + q * kTilePairs * kCols;
+            _tile_loadd(6, pair_rows, kCols * sizeof(uint32_t));
+            _tile_loadd(7, pair_rows + kTileRows, kCols * sizeof(uint32_t));
+            _tile_loadd(4, a_tiles + s * kTilePairs, stride * sizeof(uint32_t));
+            _tile_dpbf16ps(0, 4, 6);
+            _tile_dpbf16ps(1, 4, 7);
+            if (rows > kTileRows) {
+              _tile_loadd(5, a_lower + s * kTilePairs, stride * sizeof(uint32_t));
+              _tile_dpbf16ps(2, 5, 6);
+              _tile_dpbf16ps(3, 5, 7);
+            }
+          }
+          _tile_stored(0, sums, kCols * sizeof(float));
+          _tile_stored(1, sums + kTileRows, kCols * sizeof(float));
+          if (rows > kTileRows) {
+            _tile_stored(2, sums + kTileRows * kCols, kCols * sizeof(float));
+            _tile_stored(3, sums + kTileRows * kCols + kTileRows, kCols * sizeof(float));
+          }
+          const int64_t col0 = (first + q) * kCols;
+          const int cols = static_cast<int>(std::min<int64_t>(kCols, n - col0));
+          const __mmask16 lo_mask = static_cast<__mmask16>(cols >= kWidth ? 0xffff : (1u << cols) - 1);
+          const __mmask16 hi_mask = static_cast<__mmask16>(cols <= kWidth ? 0 : cols >= kCols ? 0xffff : (1u << (cols - kWidth)) - 1);
+          for (int r = 0; r < rows; ++r) {
+            float* out = c + (i + r) * ldc + col0;
+            __m512 lo = _mm512_load_ps(sums + r * kCols), hi = _mm512_load_ps(sums + r * kCols + kWidth);
+            if (add) {
+              lo = _mm512_add_ps(lo, _mm512_maskz_loadu_ps(lo_mask, out));
+              hi = _mm512_add_ps(hi, _mm512_maskz_loadu_ps(hi_mask, out + kWidth));
+            }
+            _mm512_mask_storeu_ps(out, lo_mask, lo);
+            _mm512_mask_storeu_ps(out + kWidth, hi_mask, hi);
+          }
+        }
+      }
+    }
+  }
+  _tile_release();
+}
+#endif
 #endif
 
 template <typename Format, int... R>
@@ -314,19 +489,16 @@ void tile_rows(int rows, std::integer_sequence<int, R...>, const typename Format
   ((rows == R + 1 ? Format::template tile<R + 1>(a, panel, depth, c, ldc, cols, add) : void()), ...);
 }
 
-// All of B packed, block after block of kDepth k: block k0 / kDepth starts at
-// (k0 / kDepth) · panels · packed_depth · kCols, panel q of a block at q · (its packed rows) · kCols,
-// as pack_b lays out the panels it is given.
-template <typename Format>
-int64_t packed_block_offset(int64_t n, int64_t k0) {
-  const int64_t panels = (n + kCols - 1) / kCols, packed_depth = (kDepth + Format::kStep - 1) / Format::kStep;
-  return k0 / kDepth * panels * packed_depth * kCols;
-}
-
 // C rows [r0, r1) × panels [p0, p1). `prepacked`: all of B packed already (packed_block_offset's layout).
 template <typename Format>
 void gemm_part(int64_t n, int64_t k, const MatrixF32& a, const MatrixF32& b, float* c, int64_t ldc, bool accumulate,
                int64_t r0, int64_t r1, int64_t p0, int64_t p1, const typename Format::Packed* prepacked = nullptr) {
+#if TG_AMX_KERNELS
+  if constexpr (Format::kTiles) {
+    tiles_part(n, k, a, b, c, ldc, accumulate, r0, r1, p0, p1, prepacked);
+    return;
+  }
+#endif
   using Packed = typename Format::Packed;
   const int64_t packed_depth = (kDepth + Format::kStep - 1) / Format::kStep;  // packed rows of a full block
   // Panels packed at once: a bfloat16 panel is half a float32 one, so twice as many fill the same L2 (and a
@@ -574,17 +746,43 @@ void own_sgemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, float*
 bool bf16_products_built() { return own_kernels_run_here(true); }
 
 namespace {
-// TG_BF16_KERNEL: "dpbf16", "fma" or unset (chosen by the processor: AMD's Zen 4 and 5 issue vdpbf16ps at
-// vfmadd231ps's rate, twice its flops; Intel's Sapphire and Emerald Rapids at half of it, the same flops as
-// float32 at best, so there the float32 kernel on rounded inputs is the faster).
+// Whether this process may use AMX's bfloat16 tiles: the processor has AMX-TILE and AMX-BF16 (cpuid leaf 7,
+// edx bits 24 and 22) and Linux grants the tile data state (arch_prctl ARCH_REQ_XCOMP_PERM; a kernel before
+// 5.16, or a hypervisor that hides the state, refuses). Asked once.
+bool tiles_run_here() {
+#if TG_AMX_KERNELS
+  static const bool granted = [] {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (!own_kernels_run_here(true) || !__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
+    if (!(edx & (1u << 24)) || !(edx & (1u << 22))) return false;
+    constexpr long kRequestPermission = 0x1023, kTileData = 18;  // ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA
+    return syscall(SYS_arch_prctl, kRequestPermission, kTileData) == 0;
+  }();
+  return granted;
+#else
+  return false;
+#endif
+}
+
+// TG_BF16_KERNEL: "dpbf16", "fma", "amx" or unset (chosen by the processor: AMD's Zen 4 and 5 issue vdpbf16ps
+// at vfmadd231ps's rate, twice its flops; Intel's Sapphire and Emerald Rapids at half of it, but have AMX's
+// tiles, 16 times float32's multiply-adds a cycle; an Intel processor without AMX multiplies rounded inputs with
+// float32 multiply-adds, vdpbf16ps's flops at float32's rate).
 Bf16Kernel chosen_bf16_kernel() {
   const char* choice = std::getenv("TG_BF16_KERNEL");
   const std::string_view value = choice == nullptr ? "" : choice;
   if (value == "dpbf16") return Bf16Kernel::dpbf16;
   if (value == "fma") return Bf16Kernel::fma;
-  if (!value.empty()) fail("TG_BF16_KERNEL must be dpbf16 or fma (or unset), got '{}'", value);
+  if (value == "amx") {
+    if (!tiles_run_here())
+      fail("TG_BF16_KERNEL=amx: this {} has no AMX-BF16 tiles it may use (processor, build or Linux); unset it or "
+           "choose dpbf16 or fma", TG_AMX_KERNELS ? "processor" : "build");
+    return Bf16Kernel::amx;
+  }
+  if (!value.empty()) fail("TG_BF16_KERNEL must be dpbf16, fma or amx (or unset), got '{}'", value);
   __builtin_cpu_init();
-  return __builtin_cpu_is("amd") ? Bf16Kernel::dpbf16 : Bf16Kernel::fma;
+  if (__builtin_cpu_is("amd")) return Bf16Kernel::dpbf16;
+  return tiles_run_here() ? Bf16Kernel::amx : Bf16Kernel::fma;
 }
 std::atomic<Bf16Kernel>& bf16_kernel_setting() {
   static std::atomic<Bf16Kernel> kernel{chosen_bf16_kernel()};
@@ -592,15 +790,30 @@ std::atomic<Bf16Kernel>& bf16_kernel_setting() {
 }
 }  // namespace
 
+bool amx_tiles_run_here() { return tiles_run_here(); }
 Bf16Kernel bf16_kernel() { return bf16_kernel_setting().load(std::memory_order_relaxed); }
-void set_bf16_kernel(Bf16Kernel kernel) { bf16_kernel_setting().store(kernel, std::memory_order_relaxed); }
+void set_bf16_kernel(Bf16Kernel kernel) {
+  if (kernel == Bf16Kernel::amx && !tiles_run_here()) fail("set_bf16_kernel: AMX tiles do not run here");
+  bf16_kernel_setting().store(kernel, std::memory_order_relaxed);
+}
 
 void own_bf16gemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, float* c, int64_t ldc, bool accumulate) {
   if (!bf16_products_built()) fail("own_bf16gemm: this processor has no AVX512-BF16");
-  if (bf16_kernel() == Bf16Kernel::dpbf16)
-    gemm<Bf16Format>(m, n, k, a, b, c, ldc, accumulate);
-  else
-    gemm<Bf16OnFmaFormat>(m, n, k, a, b, c, ldc, accumulate);
+  switch (bf16_kernel()) {
+    case Bf16Kernel::dpbf16:
+      gemm<Bf16Format>(m, n, k, a, b, c, ldc, accumulate);
+      return;
+    case Bf16Kernel::fma:
+      gemm<Bf16OnFmaFormat>(m, n, k, a, b, c, ldc, accumulate);
+      return;
+    case Bf16Kernel::amx:
+#if TG_AMX_KERNELS
+      gemm<Bf16TilesFormat>(m, n, k, a, b, c, ldc, accumulate);
+      return;
+#endif
+      break;
+  }
+  fail("own_bf16gemm: no kernel {}", static_cast<int>(bf16_kernel()));
 }
 #endif
 
@@ -615,6 +828,7 @@ void own_sgemm(int64_t, int64_t, int64_t, MatrixF32, MatrixF32, float*, int64_t,
 
 #if !TG_BF16_KERNELS
 bool bf16_products_built() { return false; }
+bool amx_tiles_run_here() { return false; }
 Bf16Kernel bf16_kernel() { return Bf16Kernel::fma; }
 void set_bf16_kernel(Bf16Kernel) {}
 void own_bf16gemm(int64_t, int64_t, int64_t, MatrixF32, MatrixF32, float*, int64_t, bool) {

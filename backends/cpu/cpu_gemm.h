@@ -41,12 +41,16 @@ void own_sgemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, float*
 // multiplies them in float32, twice as slowly as float32 itself.
 bool bf16_products_built();
 // Which instructions own_bf16gemm multiplies with: vdpbf16ps (two bfloat16
-// products per lane and instruction), or float32 multiply-adds on inputs
-// rounded to bfloat16 while packed (the same products, exact in float32).
-// Chosen by the processor (dpbf16 on AMD, fma on Intel, where vdpbf16ps
-// issues at half vfmadd231ps's rate) or by TG_BF16_KERNEL=dpbf16|fma; the
-// tests set each in turn.
-enum class Bf16Kernel { dpbf16, fma };
+// products per lane and instruction), float32 multiply-adds on inputs
+// rounded to bfloat16 while packed (the same products, exact in float32), or
+// AMX's tdpbf16ps (Intel's tiles: vdpbf16ps's pairs, 16 × 16 sums a tile).
+// Chosen by the processor (dpbf16 on AMD; amx on Intel where the tiles run,
+// else fma, as vdpbf16ps issues at half vfmadd231ps's rate there) or by
+// TG_BF16_KERNEL=dpbf16|fma|amx; the tests set each in turn.
+enum class Bf16Kernel { dpbf16, fma, amx };
+// Whether the amx kernel runs here: the build, the processor (AMX-BF16) and
+// Linux (the tile state granted to the process).
+bool amx_tiles_run_here();
 Bf16Kernel bf16_kernel();
 void set_bf16_kernel(Bf16Kernel kernel);
 void own_bf16gemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, float* c, int64_t ldc, bool accumulate);

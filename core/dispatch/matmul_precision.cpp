@@ -25,7 +25,7 @@ TrainingPrecision training_precision(MatmulPrecision asked, Device device) {
   if (precision == asked) return {precision, ""};
   return {precision, fmt::format("precision {}: its products are not faster than {} on this {} (a bfloat16 "
                                  "instruction at half the float32 rate, or none), so they stay {}; "
-                                 "TG_BF16_KERNEL=dpbf16 or fma forces bfloat16 products",
+                                 "TG_BF16_KERNEL=dpbf16, fma or amx forces bfloat16 products",
                                  matmul_precision_name(asked), matmul_precision_name(precision), device.str(),
                                  matmul_precision_name(precision))};
 }
