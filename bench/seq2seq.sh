@@ -78,6 +78,9 @@ dpbf16_gflops=$(echo "$instruction_rates" | sed -n 's/.*dpbf16_gflops=\([0-9.]*\
   'BEGIN { printf "%.0f", g * t }') GFLOP/s on $threads threads (bench_instruction_rate)"
 [[ -n "$dpbf16_gflops" ]] && echo "bfloat16 dot-product peak (vdpbf16ps): $dpbf16_gflops GFLOP/s a core, $(awk \
   -v g="$dpbf16_gflops" -v t="$threads" 'BEGIN { printf "%.0f", g * t }') GFLOP/s on $threads threads"
+amx_bf16_gflops=$(echo "$instruction_rates" | sed -n 's/.*amx_bf16_gflops=\([0-9.]*\).*/\1/p')
+[[ -n "$amx_bf16_gflops" ]] && echo "bfloat16 tile peak (AMX tdpbf16ps): $amx_bf16_gflops GFLOP/s a core, $(awk \
+  -v g="$amx_bf16_gflops" -v t="$threads" 'BEGIN { printf "%.0f", g * t }') GFLOP/s on $threads threads"
 int8_gops=$(echo "$instruction_rates" | sed -n 's/.*int8_gops=\([0-9.]*\).*/\1/p')
 [[ -n "$int8_gops" ]] && echo "int8 dot-product peak (vpdpbusd): $int8_gops G operations/s a core, $(awk \
   -v g="$int8_gops" -v t="$threads" 'BEGIN { printf "%.0f", g * t }') on $threads threads"
@@ -330,18 +333,20 @@ for model in $models; do
 done
 # Each model's products in round 1 (bench_seq2seq --products): the shapes taking the most time, with the
 # kernel that ran each and its GFLOP/s as a share of the threads' multiply-add peak.
-# A vdpbf16ps product's share is of the bfloat16 dot-product peak, every other product's of the multiply-add peak.
+# A vdpbf16ps product's share is of the bfloat16 dot-product peak, an AMX one's of the tile peak, every other
+# product's of the multiply-add peak.
 peak=$(awk -v g="${fma_gflops:-0}" -v t="$threads" 'BEGIN { printf "%.0f", g * t }')
 bf16_peak=$(awk -v g="${dpbf16_gflops:-0}" -v t="$threads" 'BEGIN { printf "%.0f", g * t }')
+amx_peak=$(awk -v g="${amx_bf16_gflops:-0}" -v t="$threads" 'BEGIN { printf "%.0f", g * t }')
 for model in $models; do
   [[ -s "$work/$model-products.txt" ]] || continue
   echo
   echo "$model: the products of round 1 (tapegrad, $threads threads), most time first; peak $peak GFLOP/s" \
-    "(vdpbf16ps: $bf16_peak):"
+    "(vdpbf16ps: $bf16_peak; AMX: $amx_peak):"
   for mode in $(grep '^product ' "$work/$model-products.txt" | field mode | awk '!seen[$0]++'); do
     grep "^product mode=$mode " "$work/$model-products.txt" | grep ' kernel=' | head -8 |
-      awk -v p="$peak" -v pb="$bf16_peak" '{ for (i = 1; i <= NF; i++) if ($i ~ /^gflops=/) g = substr($i, 8);
-        q = ($0 ~ /vdpbf16ps/) ? pb : p; printf "%s of_peak=%.0f%%\n", $0, (q > 0 ? 100 * g / q : 0) }'
+      awk -v p="$peak" -v pb="$bf16_peak" -v pa="$amx_peak" '{ for (i = 1; i <= NF; i++) if ($i ~ /^gflops=/) g = substr($i, 8);
+        q = ($0 ~ /vdpbf16ps/) ? pb : ($0 ~ /\(amx\)/) ? pa : p; printf "%s of_peak=%.0f%%\n", $0, (q > 0 ? 100 * g / q : 0) }'
     grep "^product mode=$mode total_seconds=" "$work/$model-products.txt" || true
   done
 done
