@@ -395,32 +395,22 @@ TG_TILES_TARGET void pack_a_for_tiles(const float* a, int64_t row_stride, int64_
   std::fill(out + rows * stride, out + padded_rows * stride, 0u);
 }
 
-// gemm_part's loop for Bf16TilesFormat: per block of kDepth k, all of A's rows are packed once (row tiles of
-// 32, each serving every panel); per row tile and panel the 32 × 32 sums stay in tiles 0-3 over the block's k,
-// then are added into C (or written), as every kernel here sums: C, then each block in turn.
+// gemm_part's loop for Bf16TilesFormat: per block of kDepth k and row tile of up to 32 rows, each panel's
+// 32 × 32 sums stay in tiles 0-3 over the block's k, then are added into C (or written), as every kernel here
+// sums: C, then each block in turn.
 TG_TILES_TARGET void tiles_part(int64_t n, int64_t k, const MatrixF32& a, const MatrixF32& b, float* c, int64_t ldc,
                                 bool accumulate, int64_t r0, int64_t r1, int64_t p0, int64_t p1,
                                 const uint32_t* prepacked) {
-  constexpr int64_t packed_depth = kDepth / 2, at_once = kPanelsAtOnce * 2, tile_pair_rows = 2 * kTileRows;
+  constexpr int64_t packed_depth = kDepth / 2, at_once = kPanelsAtOnce * 2;
   uint32_t* scratch_panels = prepacked ? nullptr : scratch<uint32_t>(0, at_once * packed_depth * kCols);
   static const TileConfig config;
   _tile_loadconfig(&config);
   alignas(64) float sums[2 * kTileRows * kCols];  // a row tile pair's sums for one panel, kCols floats a row
-  const int64_t row_tiles = (r1 - r0 + tile_pair_rows - 1) / tile_pair_rows;
-  for (int64_t k0 = 0; k0 < k; k0 += kDepth) {
-    const int64_t depth = std::min(kDepth, k - k0), pairs = (depth + 1) / 2;
-    const int64_t steps = (pairs + kTilePairs - 1) / kTilePairs, full_steps = pairs / kTilePairs;
-    const int64_t stride = steps * kTilePairs;  // A's words a row
-    uint32_t* a_tiles = scratch<uint32_t>(1, row_tiles * tile_pair_rows * stride);
-    for (int64_t t = 0; t < row_tiles; ++t) {
-      const int64_t i = r0 + t * tile_pair_rows;
-      pack_a_for_tiles(a.data + i * a.row_stride + k0 * a.col_stride, a.row_stride, a.col_stride,
-                       static_cast<int>(std::min(tile_pair_rows, r1 - i)), depth, stride,
-                       a_tiles + t * tile_pair_rows * stride);
-    }
-    const bool add = accumulate || k0 > 0;
-    for (int64_t first = p0; first < p1; first += at_once) {
-      const int64_t panels = std::min(at_once, p1 - first);
+  for (int64_t first = p0; first < p1; first += at_once) {
+    const int64_t panels = std::min(at_once, p1 - first);
+    for (int64_t k0 = 0; k0 < k; k0 += kDepth) {
+      const int64_t depth = std::min(kDepth, k - k0), pairs = (depth + 1) / 2;
+      const int64_t steps = (pairs + kTilePairs - 1) / kTilePairs, full_steps = pairs / kTilePairs;
       const uint32_t* packed = scratch_panels;
       if (prepacked)
         packed = prepacked + packed_block_offset<Bf16Format>(n, k0) + first * pairs * kCols;
@@ -438,28 +428,30 @@ TG_TILES_TARGET void tiles_part(int64_t n, int64_t k, const MatrixF32& a, const 
           std::fill(d + rest * kCols, d + kTilePairs * kCols, 0u);
         }
       }
-      packing_done();  // A's tiles, B's panels and tail
-      for (int64_t t = 0; t < row_tiles; ++t) {
-        const int64_t i = r0 + t * tile_pair_rows;
-        const int rows = static_cast<int>(std::min(tile_pair_rows, r1 - i));
-        const uint32_t* a_upper = a_tiles + t * tile_pair_rows * stride;
-        const uint32_t* a_lower = a_upper + kTileRows * stride;
+      const bool add = accumulate || k0 > 0;
+      const int64_t stride = steps * kTilePairs;  // A's words a row
+      for (int64_t i = r0; i < r1; i += 2 * kTileRows) {
+        const int rows = static_cast<int>(std::min<int64_t>(2 * kTileRows, r1 - i));
+        uint32_t* a_tiles = scratch<uint32_t>(1, 2 * kTileRows * stride);
+        pack_a_for_tiles(a.data + i * a.row_stride + k0 * a.col_stride, a.row_stride, a.col_stride, rows, depth,
+                         stride, a_tiles);
+        packing_done();  // B's panels and tail too
+        const uint32_t* a_lower = a_tiles + kTileRows * stride;
         for (int64_t q = 0; q < panels; ++q) {
           const uint32_t* panel = packed + q * pairs * kCols;
           _tile_zero(0);
           _tile_zero(1);
           _tile_zero(2);
           _tile_zero(3);
-          for (int64_t step = 0; step < steps; ++step) {
-            const uint32_t* pair_rows =
-                step < full_steps ? panel + step * kTilePairs * kCols : tail + q * kTilePairs * kCols;
+          for (int64_t s = 0; s < steps; ++s) {
+            const uint32_t* pair_rows = s < full_steps ? panel + s * kTilePairs * kCols : tail + q * kTilePairs * kCols;
             _tile_loadd(6, pair_rows, kCols * sizeof(uint32_t));
             _tile_loadd(7, pair_rows + kTileRows, kCols * sizeof(uint32_t));
-            _tile_loadd(4, a_upper + step * kTilePairs, stride * sizeof(uint32_t));
+            _tile_loadd(4, a_tiles + s * kTilePairs, stride * sizeof(uint32_t));
             _tile_dpbf16ps(0, 4, 6);
             _tile_dpbf16ps(1, 4, 7);
             if (rows > kTileRows) {
-              _tile_loadd(5, a_lower + step * kTilePairs, stride * sizeof(uint32_t));
+              _tile_loadd(5, a_lower + s * kTilePairs, stride * sizeof(uint32_t));
               _tile_dpbf16ps(2, 5, 6);
               _tile_dpbf16ps(3, 5, 7);
             }
@@ -473,8 +465,7 @@ TG_TILES_TARGET void tiles_part(int64_t n, int64_t k, const MatrixF32& a, const 
           const int64_t col0 = (first + q) * kCols;
           const int cols = static_cast<int>(std::min<int64_t>(kCols, n - col0));
           const __mmask16 lo_mask = static_cast<__mmask16>(cols >= kWidth ? 0xffff : (1u << cols) - 1);
-          const __mmask16 hi_mask =
-              static_cast<__mmask16>(cols <= kWidth ? 0 : cols >= kCols ? 0xffff : (1u << (cols - kWidth)) - 1);
+          const __mmask16 hi_mask = static_cast<__mmask16>(cols <= kWidth ? 0 : cols >= kCols ? 0xffff : (1u << (cols - kWidth)) - 1);
           for (int r = 0; r < rows; ++r) {
             float* out = c + (i + r) * ldc + col0;
             __m512 lo = _mm512_load_ps(sums + r * kCols), hi = _mm512_load_ps(sums + r * kCols + kWidth);
