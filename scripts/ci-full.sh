@@ -3,8 +3,8 @@
 # "N passed, N failed" and its time:
 #   1. the README's test command (scripts/test.sh): release build, whole suite;
 #   2. the same suite under AddressSanitizer + UndefinedBehaviorSanitizer
-#      (scripts/test.sh --sanitize);
-#   3. a 20-second run of each libFuzzer target (scripts/fuzz.sh), built in
+#      (scripts/test.sh --sanitize; two tests at a time, bench/ not built);
+#   3. a 20-second run of each libFuzzer target, two at a time (scripts/fuzz.sh), built in
 #      part 2's clang build (scripts/setup-sanitize.sh installs clang and
 #      libclang-rt-14-dev);
 #   4. the programs that run more than one thread under ThreadSanitizer
