@@ -48,6 +48,10 @@ constexpr MeasuredRow kMeasured[] = {
     // Zen 4, 2 threads: the own kernel 1.07-1.31x OpenBLAS at m = 64 and 320 (a parameter's packing kept),
     // 0.99-1.02x at m = 1216 (geometric mean 1.14x); OpenBLAS 1.1-1.25x on the transposed form.
     {"AMD", 25, 17, "Cooperlake", SgemmKernel::own, SgemmKernel::openblas, "2026-11-27"},
+    // Intel Xeon (Emerald Rapids) with OPENBLAS_CORETYPE=SkylakeX (0.3.21 falls back to Prescott here), 2 threads:
+    // the own kernel 1.09-1.42x OpenBLAS on the recurrent steps' and the logits' input-gradient products,
+    // 0.85-0.93x on the output layer's (geometric mean 1.04x); OpenBLAS 1.13-1.56x on the transposed form.
+    {"Intel", 6, 207, "SkylakeX", SgemmKernel::own, SgemmKernel::openblas, "2026-11-29"},
 };
 
 SgemmChoice decide() {
