@@ -273,6 +273,16 @@ struct Bf16Format {
       }
     }
   }
+  // One row of A, depth values col_stride apart, as (depth + 1) / 2 pairs at d.
+  static void pack_row(const float* row, int64_t col_stride, int64_t depth, uint32_t* d) {
+    const int64_t pairs = (depth + 1) / 2;
+    int64_t p = 0;
+    if (col_stride == 1)  // consecutive k are already pairs: 32 values to 16 words at a time
+      for (; 2 * p + 2 * kWidth <= depth; p += kWidth)
+        _mm512_storeu_si512(d + p, reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(_mm512_loadu_ps(row + 2 * p + kWidth),
+                                                                                 _mm512_loadu_ps(row + 2 * p))));
+    for (; p < pairs; ++p) d[p] = pair(row[2 * p * col_stride], 2 * p + 1 < depth ? row[(2 * p + 1) * col_stride] : 0.0f);
+  }
   // A[0:rows, 0:depth] as pairs in the thread's scratch: row-major (`pairs` words a row) where A's rows are
   // runs of memory; pair-major (`rows` words a pair) where its columns are (a transposed A, a weight
   // gradient's Xᵀ: a pair of columns converts 16 rows at a time).
@@ -288,17 +298,7 @@ struct Bf16Format {
       }
       return {out, 1, rows};
     }
-    for (int r = 0; r < rows; ++r) {
-      const float* row = a + r * row_stride;
-      uint32_t* d = out + r * pairs;
-      int64_t p = 0;
-      if (col_stride == 1)  // consecutive k are already pairs: 32 values to 16 words at a time
-        for (; 2 * p + 2 * kWidth <= depth; p += kWidth)
-          _mm512_storeu_si512(d + p, reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(_mm512_loadu_ps(row + 2 * p + kWidth),
-                                                                                   _mm512_loadu_ps(row + 2 * p))));
-      for (; p < pairs; ++p)
-        d[p] = pair(row[2 * p * col_stride], 2 * p + 1 < depth ? row[(2 * p + 1) * col_stride] : 0.0f);
-    }
+    for (int r = 0; r < rows; ++r) pack_row(a + r * row_stride, col_stride, depth, out + r * pairs);
     return {out, pairs, 1};
   }
   template <int R>
@@ -379,17 +379,7 @@ TG_TILES_TARGET void pack_a_for_tiles(const float* a, int64_t row_stride, int64_
       }
     }
   } else {
-    for (int r = 0; r < rows; ++r) {
-      const float* row = a + r * row_stride;
-      uint32_t* d = out + r * stride;
-      int64_t p = 0;
-      if (col_stride == 1)  // consecutive k are already pairs: 32 values to 16 words at a time
-        for (; 2 * p + 2 * kWidth <= depth; p += kWidth)
-          _mm512_storeu_si512(d + p, reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(_mm512_loadu_ps(row + 2 * p + kWidth),
-                                                                                   _mm512_loadu_ps(row + 2 * p))));
-      for (; p < pairs; ++p)
-        d[p] = Bf16Format::pair(row[2 * p * col_stride], 2 * p + 1 < depth ? row[(2 * p + 1) * col_stride] : 0.0f);
-    }
+    for (int r = 0; r < rows; ++r) Bf16Format::pack_row(a + r * row_stride, col_stride, depth, out + r * stride);
   }
   for (int r = 0; r < rows; ++r) std::fill(out + r * stride + pairs, out + (r + 1) * stride, 0u);
   std::fill(out + rows * stride, out + padded_rows * stride, 0u);
