@@ -13,16 +13,15 @@
 // Output: instruction_rate fma_per_s=.. fma_gflops=.. dpbf16_per_s=.. dpbf16_gflops=.. ratio=..
 //         [dpbusd_per_s=.. int8_gops=..] (where the processor has AVX512-VNNI)
 //         [tdpbf16_per_s=.. amx_bf16_gflops=.. amx_ratio=..] (where AMX-BF16 runs; ratio to float32's FMA)
-#include <cpuid.h>
 #include <immintrin.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+
+#include "backends/cpu/amx_tiles.h"  // header only: nothing of tapegrad is linked
 
 namespace {
 
@@ -89,22 +88,8 @@ __attribute__((target("avx512f,avx512vnni"))) int dpbusd_rounds(int64_t rounds) 
   return 0 TG_CHAINS(TG_FIRST_INT);
 }
 
-// Palette 1: tiles 0-3 the sums (16 × 16 float32), 4-5 A (16 × 32 bfloat16), 6-7 B (16 pair rows × 16 columns).
-struct alignas(64) TileConfig {
-  uint8_t palette = 1, start_row = 0, reserved[14] = {};
-  uint16_t bytes_per_row[16] = {64, 64, 64, 64, 64, 64, 64, 64};
-  uint8_t rows[16] = {16, 16, 16, 16, 16, 16, 16, 16};
-};
-
-// The processor has AMX-TILE and AMX-BF16 (cpuid leaf 7, edx bits 24 and 22) and Linux grants the tile state.
-bool amx_bf16_runs_here() {
-  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) || !(edx & (1u << 24)) || !(edx & (1u << 22))) return false;
-  return syscall(SYS_arch_prctl, 0x1023 /* ARCH_REQ_XCOMP_PERM */, 18 /* XFEATURE_XTILEDATA */) == 0;
-}
-
 __attribute__((target("amx-tile,amx-bf16"))) float tdpbf16_rounds(int64_t rounds) {
-  static const TileConfig config;
+  static const tg::cpu::TileConfig config;  // tiles 0-3 the sums, 4-5 A, 6-7 B
   alignas(64) static uint32_t operand[16 * 16];
   alignas(64) static float sums[16 * 16];
   for (uint32_t& pair : operand) pair = 0x3c003c00u;  // (2⁻⁷, 2⁻⁷): sums grow slowly
@@ -152,7 +137,7 @@ int main(int argc, char** argv) {
     const double busd = per_second(seconds, [&](int64_t rounds) { int_sink = int_sink + dpbusd_rounds(rounds); });
     std::printf(" dpbusd_per_s=%.3g int8_gops=%.1f", busd, busd * 128 / 1e9);
   }
-  if (amx_bf16_runs_here()) {
+  if (tg::cpu::amx_bf16_granted()) {
     const double tiles = per_second(seconds, [&](int64_t rounds) { sink = sink + tdpbf16_rounds(rounds); }, 4);
     std::printf(" tdpbf16_per_s=%.3g amx_bf16_gflops=%.1f amx_ratio=%.1f", tiles, tiles * 16384 / 1e9,
                 tiles * 16384 / (fma * 32));

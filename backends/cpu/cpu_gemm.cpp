@@ -1,9 +1,6 @@
 #include "backends/cpu/cpu_gemm.h"
 
-#include <cpuid.h>
 #include <immintrin.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -14,6 +11,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "backends/cpu/amx_tiles.h"
 #include "backends/cpu/cpu_loops.h"
 #include "backends/cpu/packed_operand_cache.h"
 #include "backends/cpu/thread_pool.h"
@@ -128,7 +126,6 @@ struct F32Format {
   static constexpr int64_t kStep = 1;  // k values per packed row
   static constexpr bool kConverts = false;  // packing B only copies it: kept only for few rows (keep_packed)
   static constexpr int kId = 0;
-  static constexpr bool kTiles = false;  // multiplied by Intel's AMX tiles (Bf16TilesFormat) instead of tile()
   struct Operand {  // A's rows for a tile: row r, column kk at data[r · row_stride + kk · col_stride]
     const float* data;
     int64_t row_stride, col_stride;
@@ -237,7 +234,6 @@ struct Bf16Format {
   static constexpr int64_t kStep = 2;
   static constexpr bool kConverts = true;
   static constexpr int kId = 2;
-  static constexpr bool kTiles = false;
   struct Operand {  // A's tile as pairs: row r, pair p at data[r · row_stride + p · pair_stride]
     const uint32_t* data;
     int64_t row_stride, pair_stride;
@@ -337,22 +333,13 @@ struct Bf16Format {
 // cache entry for both): a panel's pair row is 32 words, two tiles' rows side by side. A is packed here as
 // rows of pairs, padded with zeros to whole tiles (16 pairs, 16 rows), so every tile is full size and one
 // configuration serves every product. Subnormal inputs and sums read as zero, as for vdpbf16ps.
-struct Bf16TilesFormat : Bf16Format {
-  static constexpr bool kTiles = true;
-};
+struct Bf16TilesFormat : Bf16Format {};  // gemm_part<Bf16TilesFormat> is tiles_part
 
 #define TG_TILES_TARGET \
   __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512bf16,fma,amx-tile,amx-bf16")))
 
 constexpr int kTileRows = 16;   // rows of every tile; a C tile is 16 × 16 float32
 constexpr int kTilePairs = 16;  // pairs of k in an A tile's row (64 bytes), pair rows in a B tile
-
-// The palette-1 configuration: tiles 0-3 C sums (two row tiles by a panel's two column halves), 4-5 A, 6-7 B.
-struct alignas(64) TileConfig {
-  uint8_t palette = 1, start_row = 0, reserved[14] = {};
-  uint16_t bytes_per_row[16] = {64, 64, 64, 64, 64, 64, 64, 64};
-  uint8_t rows[16] = {16, 16, 16, 16, 16, 16, 16, 16};
-};
 
 // GCC's tileloadd is an asm statement that does not say it reads memory: this barrier keeps the packing's
 // stores before the tile loads that read them.
@@ -393,7 +380,7 @@ TG_TILES_TARGET void tiles_part(int64_t n, int64_t k, const MatrixF32& a, const 
                                 const uint32_t* prepacked) {
   constexpr int64_t packed_depth = kDepth / 2, at_once = kPanelsAtOnce * 2;
   uint32_t* scratch_panels = prepacked ? nullptr : scratch<uint32_t>(0, at_once * packed_depth * kCols);
-  static const TileConfig config;
+  static const TileConfig config;  // tiles 0-3 C sums (two row tiles by a panel's column halves), 4-5 A, 6-7 B
   _tile_loadconfig(&config);
   alignas(64) float sums[2 * kTileRows * kCols];  // a row tile pair's sums for one panel, kCols floats a row
   for (int64_t first = p0; first < p1; first += at_once) {
@@ -485,12 +472,6 @@ void tile_rows(int rows, std::integer_sequence<int, R...>, const typename Format
 template <typename Format>
 void gemm_part(int64_t n, int64_t k, const MatrixF32& a, const MatrixF32& b, float* c, int64_t ldc, bool accumulate,
                int64_t r0, int64_t r1, int64_t p0, int64_t p1, const typename Format::Packed* prepacked = nullptr) {
-#if TG_AMX_KERNELS
-  if constexpr (Format::kTiles) {
-    tiles_part(n, k, a, b, c, ldc, accumulate, r0, r1, p0, p1, prepacked);
-    return;
-  }
-#endif
   using Packed = typename Format::Packed;
   const int64_t packed_depth = (kDepth + Format::kStep - 1) / Format::kStep;  // packed rows of a full block
   // Panels packed at once: a bfloat16 panel is half a float32 one, so twice as many fill the same L2 (and a
@@ -532,6 +513,16 @@ void gemm_part(int64_t n, int64_t k, const MatrixF32& a, const MatrixF32& b, flo
     }
   }
 }
+
+#if TG_AMX_KERNELS
+// The tiles' own loop (tiles_part) in place of the register tiles'.
+template <>
+void gemm_part<Bf16TilesFormat>(int64_t n, int64_t k, const MatrixF32& a, const MatrixF32& b, float* c, int64_t ldc,
+                                bool accumulate, int64_t r0, int64_t r1, int64_t p0, int64_t p1,
+                                const uint32_t* prepacked) {
+  tiles_part(n, k, a, b, c, ldc, accumulate, r0, r1, p0, p1, prepacked);
+}
+#endif
 
 struct Product {
   int64_t m, n, k;
@@ -738,18 +729,10 @@ void own_sgemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, float*
 bool bf16_products_built() { return own_kernels_run_here(true); }
 
 namespace {
-// Whether this process may use AMX's bfloat16 tiles: the processor has AMX-TILE and AMX-BF16 (cpuid leaf 7,
-// edx bits 24 and 22) and Linux grants the tile data state (arch_prctl ARCH_REQ_XCOMP_PERM; a kernel before
-// 5.16, or a hypervisor that hides the state, refuses). Asked once.
+// Whether this process may use AMX's bfloat16 tiles with the other own kernels (amx_tiles.h). Asked once.
 bool tiles_run_here() {
 #if TG_AMX_KERNELS
-  static const bool granted = [] {
-    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-    if (!own_kernels_run_here(true) || !__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
-    if (!(edx & (1u << 24)) || !(edx & (1u << 22))) return false;
-    constexpr long kRequestPermission = 0x1023, kTileData = 18;  // ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA
-    return syscall(SYS_arch_prctl, kRequestPermission, kTileData) == 0;
-  }();
+  static const bool granted = own_kernels_run_here(true) && amx_bf16_granted();
   return granted;
 #else
   return false;
