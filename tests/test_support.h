@@ -268,4 +268,9 @@ inline tg::nn::RecurrentOptions two_layer_bidirectional() {
   return options;
 }
 
+// True in the sanitized and ThreadSanitizer runs (scripts/test.sh sets TAPEGRAD_SANITIZE): the long
+// workloads then run the same code paths over fewer steps, and claims about where many steps lead are
+// checked in the release run.
+inline bool sanitized_run() { return std::getenv("TAPEGRAD_SANITIZE") != nullptr; }
+
 }  // namespace test_support

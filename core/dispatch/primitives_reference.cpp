@@ -19,14 +19,17 @@ namespace tg::primitives {
 
 namespace {
 
-using Index = std::vector<int64_t>;
+// A multi-index, held inline like a Shape: the loops below build one per element (two per multiply-add
+// in matmul), and a heap allocation each would cost more than the arithmetic.
+using Index = Shape;
 
 // Calls fn(index) for every multi-index of `shape`, last dimension fastest;
 // a scalar (rank 0) has exactly one, the empty index.
 template <typename Fn>
 void for_each_index(const Shape& shape, Fn fn) {
   if (shape.numel() == 0) return;
-  Index index(shape.size(), 0);
+  Index index = shape;
+  std::fill(index.begin(), index.end(), 0);
   for (;;) {
     fn(index);
     int d = shape.size() - 1;
