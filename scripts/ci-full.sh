@@ -13,6 +13,12 @@
 #      the programs that claim bit-for-bit results (scripts/test.sh --portable).
 # The last line is the total of all five. A part that stops before counting
 # (a build error) counts as 1 failed.
+#
+# Parts 2, 4 and 5 are built beside the parts before them, one build after the
+# other at the lowest priority (nice 19): they take the core the release tests
+# leave idle (most tests run one thread) and wait while a part builds or runs
+# two tests at a time. A part waits for its build, which then prints its time;
+# a failed build is built again in the part, which reports it.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export BUILD_DIR=build-ci SANITIZE_BUILD_DIR=build-ci-sanitize FUZZ_BUILD_DIR=build-ci-sanitize  # one build for both
@@ -28,7 +34,28 @@ fi
 # The processor, so that a result that depends on it names it (docs/testing.md).
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), family $(grep -m1 'cpu family' /proc/cpuinfo | cut -d: -f2 | tr -d ' ') model $(grep -m1 '^model[[:space:]]' /proc/cpuinfo | cut -d: -f2 | tr -d ' '), $(nproc) cores"
 logs=$(mktemp -d)
-trap 'rm -rf "$logs"' EXIT
+builder=""
+trap '[ -n "$builder" ] && kill -- -"$builder" 2>/dev/null; rm -rf "$logs"' EXIT
+# Packages first, one installer at a time (apt holds a lock): the builds then start together.
+scripts/install-deps.sh && scripts/setup-sanitize.sh --install-only || echo "installing packages failed: the parts will say what is missing"
+set -m  # the builder gets a process group of its own, so that the trap can stop its ninja
+(
+  for mode in sanitize tsan portable; do
+    start=$SECONDS
+    nice -n 19 scripts/test.sh "--$mode" --build-only >"$logs/build-$mode.log" 2>&1
+    echo "$? $((SECONDS - start))" >"$logs/built-$mode.tmp"
+    mv "$logs/built-$mode.tmp" "$logs/built-$mode"
+  done
+) &
+builder=$!
+set +m
+built() {
+  local mode=$1
+  while [ ! -f "$logs/built-$mode" ]; do sleep 5; done
+  read -r status seconds <"$logs/built-$mode"
+  echo "=== $mode build, beside the parts before it: exit $status in $seconds s"
+  [ "$status" -eq 0 ] || tail -20 "$logs/build-$mode.log"
+}
 passed=0
 failed=0
 part() {
@@ -49,9 +76,12 @@ part() {
   echo "=== $name: $count in $((SECONDS - start)) s"
 }
 part tests scripts/test.sh
+built sanitize
 part sanitize scripts/test.sh --sanitize
 part fuzz scripts/fuzz.sh --seconds 20
+built tsan
 part tsan scripts/test.sh --tsan
+built portable
 part portable scripts/test.sh --portable
 echo "=== total time: $((SECONDS / 60)) min $((SECONDS % 60)) s"
 echo "$passed passed, $failed failed"

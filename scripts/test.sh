@@ -19,6 +19,9 @@
 #                                generic x86-64, kernels chosen at run time) in
 #                                $PORTABLE_BUILD_DIR (default build-portable): the
 #                                programs that claim bit-for-bit results.
+#   --build-only                 with any of the above: configure and build what
+#                                that mode tests, run nothing (scripts/ci-full.sh
+#                                builds the later parts beside the earlier ones).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 # The tests find Multi30k as the programs do, through $MULTI30K_DIR or the
@@ -29,12 +32,14 @@ if [ -z "${MULTI30K_DIR:-}" ] && [ -d ../shared/data/multi30k ]; then
   export MULTI30K_DIR
 fi
 mode=release
+build_only=false
 for arg in "$@"; do
   case "$arg" in
     --sanitize) mode=sanitize ;;
     --tsan) mode=tsan ;;
     --portable) mode=portable ;;
-    *) echo "usage: scripts/test.sh [--sanitize | --tsan | --portable]" >&2; exit 2 ;;
+    --build-only) build_only=true ;;
+    *) echo "usage: scripts/test.sh [--sanitize | --tsan | --portable] [--build-only]" >&2; exit 2 ;;
   esac
 done
 sanitize=false
@@ -69,6 +74,7 @@ if [ "$mode" = tsan ] || [ "$mode" = portable ]; then
   targets=(examples/translate/translate examples/transformer_reverse)
   for name in "${programs[@]}"; do targets+=("tests/test_$name"); done
   ninja -C "$build" "${targets[@]}" || exit 1
+  $build_only && exit 0
   # the portable build's programs with their reruns on the other float32 product path, where this machine has
   # both (tests/meson.build); ThreadSanitizer's once (the threads are the same on either path)
   if [ "$mode" = portable ]; then
@@ -88,7 +94,7 @@ if [ "$mode" = tsan ] || [ "$mode" = portable ]; then
 fi
 scripts/install-deps.sh || exit 1
 # Client libraries others wrote, for tests/check_clients.py; without them that test reports itself skipped.
-$sanitize || scripts/install-clients.sh || echo "client libraries not installed: the clients test will be skipped"
+$sanitize || $build_only || scripts/install-clients.sh || echo "client libraries not installed: the clients test will be skipped"
 if $sanitize; then
   # clang, ASan + UBSan (its -fsanitize=undefined includes float-cast-overflow);
   # the same build holds the fuzz targets (scripts/fuzz.sh).
@@ -130,6 +136,7 @@ for target in json.load(sys.stdin):
 else
   ninja -C "$build" || exit 1
 fi
+$build_only && exit 0
 meson test -C "$build" --no-rebuild --print-errorlogs "${test_args[@]}"
 status=$?
 python3 scripts/count_tests.py "$build/meson-logs/testlog.json"
