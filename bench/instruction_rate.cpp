@@ -7,12 +7,15 @@
 // float32 ones with AVX-512 here. Where the processor has AMX-BF16 (Intel's
 // Sapphire and Emerald Rapids) and Linux grants the tiles, also AMX's
 // tdpbf16ps (a 16 × 32 bfloat16 tile times a 32 × 16 one into 16 × 16
-// float32 sums: 8,192 products, 16,384 flops), from 4 independent sums.
+// float32 sums: 8,192 products, 16,384 flops), from 4 independent sums; and
+// where it has AMX-INT8, tdpbusd (a 16 × 64 byte tile times a 64 × 16 one into
+// 16 × 16 int32 sums: 16,384 products, 32,768 operations).
 //
 //   bench_instruction_rate [--seconds 1]
 // Output: instruction_rate fma_per_s=.. fma_gflops=.. dpbf16_per_s=.. dpbf16_gflops=.. ratio=..
 //         [dpbusd_per_s=.. int8_gops=..] (where the processor has AVX512-VNNI)
 //         [tdpbf16_per_s=.. amx_bf16_gflops=.. amx_ratio=..] (where AMX-BF16 runs; ratio to float32's FMA)
+//         [tdpbusd_per_s=.. amx_int8_gops=..] (where AMX-INT8 runs)
 #include <immintrin.h>
 
 #include <chrono>
@@ -113,6 +116,31 @@ __attribute__((target("amx-tile,amx-bf16"))) float tdpbf16_rounds(int64_t rounds
   return sums[0];
 }
 
+__attribute__((target("amx-tile,amx-int8"))) int tdpbusd_rounds(int64_t rounds) {
+  static const tg::cpu::TileConfig config;  // as tdpbf16_rounds
+  alignas(64) static uint8_t operand[16 * 64];
+  alignas(64) static int32_t sums[16 * 16];
+  std::memset(operand, 1, sizeof operand);
+  _tile_loadconfig(&config);
+  _tile_loadd(4, operand, 64);
+  _tile_loadd(5, operand, 64);
+  _tile_loadd(6, operand, 64);
+  _tile_loadd(7, operand, 64);
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  for (int64_t r = 0; r < rounds; ++r) {
+    _tile_dpbusd(0, 4, 6);
+    _tile_dpbusd(1, 4, 7);
+    _tile_dpbusd(2, 5, 6);
+    _tile_dpbusd(3, 5, 7);
+  }
+  _tile_stored(0, sums, 64);
+  _tile_release();
+  return sums[0];
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -141,6 +169,11 @@ int main(int argc, char** argv) {
     const double tiles = per_second(seconds, [&](int64_t rounds) { sink = sink + tdpbf16_rounds(rounds); }, 4);
     std::printf(" tdpbf16_per_s=%.3g amx_bf16_gflops=%.1f amx_ratio=%.1f", tiles, tiles * 16384 / 1e9,
                 tiles * 16384 / (fma * 32));
+  }
+  if (tg::cpu::amx_int8_granted()) {
+    volatile int int_sink = 0;
+    const double tiles = per_second(seconds, [&](int64_t rounds) { int_sink = int_sink + tdpbusd_rounds(rounds); }, 4);
+    std::printf(" tdpbusd_per_s=%.3g amx_int8_gops=%.1f", tiles, tiles * 32768 / 1e9);
   }
   std::printf("\n");
   return 0;

@@ -84,6 +84,9 @@ amx_bf16_gflops=$(echo "$instruction_rates" | sed -n 's/.*amx_bf16_gflops=\([0-9
 int8_gops=$(echo "$instruction_rates" | sed -n 's/.*int8_gops=\([0-9.]*\).*/\1/p')
 [[ -n "$int8_gops" ]] && echo "int8 dot-product peak (vpdpbusd): $int8_gops G operations/s a core, $(awk \
   -v g="$int8_gops" -v t="$threads" 'BEGIN { printf "%.0f", g * t }') on $threads threads"
+amx_int8_gops=$(echo "$instruction_rates" | sed -n 's/.*amx_int8_gops=\([0-9.]*\).*/\1/p')
+[[ -n "$amx_int8_gops" ]] && echo "int8 tile peak (AMX tdpbusd): $amx_int8_gops G operations/s a core, $(awk \
+  -v g="$amx_int8_gops" -v t="$threads" 'BEGIN { printf "%.0f", g * t }') on $threads threads"
 if ! "$python" -c 'import torch' 2>/dev/null; then
   echo "error: '$python -c \"import torch\"' failed; the PyTorch side cannot run" >&2
   exit 1

@@ -10,6 +10,7 @@
 
 #include "backends/cpu/cpu_backend.h"
 #include "backends/reference/reference_backend.h"
+#include "kernels/int8_linear/int8_linear_cpu.h"
 #include "tapegrad.h"
 #include "test_support.h"
 
@@ -63,29 +64,40 @@ TEST_CASE("quantize_rows: per-row scales, codes in [-127, 127], round to nearest
                        "quantize_rows: weight[1, 1] is nan: only finite weights can be quantized", tg::Error);
 }
 
-TEST_CASE("int8_linear: the cpu body equals the reference body bit for bit on every tile and remainder") {
+TEST_CASE("int8_linear: the cpu body equals the reference body bit for bit on every tile and remainder, each kernel (vpdpbusd, AMX tiles where they run)") {
 #if !(defined(__AVX512VNNI__) && defined(__AVX512BW__))
   MESSAGE("this build has no AVX512-VNNI target: the cpu backend runs the reference body, compared here with itself");
 #endif
   std::mt19937 rng(40);
-  tg::set_num_threads(2);
   struct Dims {
     int64_t m, k, n;
   };
   // K not a multiple of 4, N past several 32-column panels with a narrow last one, M past a 12-row tile, K
-  // past one block of 512 (sums carried between blocks) with a part block last.
+  // past one block of 512 (sums carried between blocks) with a part block last; for the tiles, K in whole
+  // 64-byte rows and not, M past 16 and 32 rows.
   const Dims dims[] = {{1, 1, 1},       {3, 5, 7},        {12, 64, 32}, {13, 130, 95},
-                       {40, 257, 300},  {64, 512, 1000},  {5, 1024, 33}, {25, 1100, 70}};
-  for (const Dims& d : dims)
-    for (bool with_bias : {false, true}) {
-      INFO("m=" << d.m << " k=" << d.k << " n=" << d.n << " bias=" << with_bias);
-      const Tensor x = uniform({d.m, d.k}, rng, 3), w = uniform({d.n, d.k}, rng, 0.2);
-      const Tensor bias = with_bias ? uniform({d.n}, rng) : Tensor();
-      const tg::kernels::Int8Rows q = tg::kernels::quantize_rows(w.view());
-      const std::vector<float> cpu = run_kernel(tg::cpu_backend(), x, q, bias);
-      const std::vector<float> ref = run_kernel(tg::reference_backend(), x, q, bias);
-      CHECK(std::memcmp(cpu.data(), ref.data(), cpu.size() * sizeof(float)) == 0);
+                       {40, 257, 300},  {64, 512, 1000},  {5, 1024, 33}, {25, 1100, 70}, {33, 128, 64}, {17, 63, 40}};
+  const tg::kernels::Int8Kernel chosen = tg::kernels::int8_kernel();
+  std::vector<tg::kernels::Int8Kernel> kernels = tg::kernels::int8_kernels_here();
+  if (kernels.empty()) kernels.push_back(chosen);  // the reference body, which set_int8_kernel accepts
+  for (tg::kernels::Int8Kernel kernel : kernels)
+    for (int threads : {1, 2}) {
+      tg::kernels::set_int8_kernel(kernel);
+      tg::set_num_threads(threads);
+      for (const Dims& d : dims)
+        for (bool with_bias : {false, true}) {
+          INFO("kernel=" << int(kernel) << " threads=" << threads << " m=" << d.m << " k=" << d.k << " n=" << d.n
+                         << " bias=" << with_bias);
+          const Tensor x = uniform({d.m, d.k}, rng, 3), w = uniform({d.n, d.k}, rng, 0.2);
+          const Tensor bias = with_bias ? uniform({d.n}, rng) : Tensor();
+          const tg::kernels::Int8Rows q = tg::kernels::quantize_rows(w.view());
+          const std::vector<float> cpu = run_kernel(tg::cpu_backend(), x, q, bias);
+          const std::vector<float> ref = run_kernel(tg::reference_backend(), x, q, bias);
+          CHECK(std::memcmp(cpu.data(), ref.data(), cpu.size() * sizeof(float)) == 0);
+        }
     }
+  tg::kernels::set_int8_kernel(chosen);
+  tg::set_num_threads(2);
 }
 
 TEST_CASE("Int8Linear: within the quantization's bound of the float32 product; batch shapes; bias") {

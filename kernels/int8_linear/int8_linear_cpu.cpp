@@ -6,20 +6,77 @@
 // two agree bit for bit. A 12-row by 32-column register tile as in the float
 // kernels (backends/cpu/cpu_gemm.cpp), over blocks of k; threads split the
 // panels of columns.
+// On AMX (int8_linear_cpu.h) tdpbusd forms the same unsigned-by-signed sums
+// 16 × 16 at a time, from the same weight codes in place.
 // Without VNNI in the build the reference body runs.
+#include "kernels/int8_linear/int8_linear_cpu.h"
+
 #include <immintrin.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <string_view>
 #include <vector>
 
+#include "backends/cpu/amx_tiles.h"
 #include "backends/cpu/cpu_loops.h"
+#include "core/services/error.h"
 #include "kernels/int8_linear/int8_linear.h"
 
 namespace tg::kernels {
 
 #if defined(__AVX512VNNI__) && defined(__AVX512BW__)
+
+// AMX's int8 tiles where the compiler has their intrinsics (GCC 11, clang 13).
+#if (defined(__clang__) && __clang_major__ >= 13) || (!defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 11)
+#define TG_AMX_INT8 1
+#else
+#define TG_AMX_INT8 0
+#endif
+
+namespace {
+
+// Whether this process may use AMX's int8 tiles (amx_tiles.h). Asked once.
+bool tiles_run_here() {
+  static const bool granted = TG_AMX_INT8 && cpu::amx_int8_granted();
+  return granted;
+}
+
+// TG_INT8_KERNEL: "vnni", "amx", or unset (amx where the tiles run).
+Int8Kernel chosen_int8_kernel() {
+  const char* choice = std::getenv("TG_INT8_KERNEL");
+  const std::string_view value = choice == nullptr ? "" : choice;
+  if (value == "vnni") return Int8Kernel::vnni;
+  if (value == "amx") {
+    if (!tiles_run_here())
+      fail("TG_INT8_KERNEL=amx: this {} has no AMX-INT8 tiles it may use (processor, build or Linux); unset it or "
+           "choose vnni", TG_AMX_INT8 ? "processor" : "build");
+    return Int8Kernel::amx;
+  }
+  if (!value.empty()) fail("TG_INT8_KERNEL must be vnni or amx (or unset), got '{}'", value);
+  return tiles_run_here() ? Int8Kernel::amx : Int8Kernel::vnni;
+}
+std::atomic<Int8Kernel>& int8_kernel_setting() {
+  static std::atomic<Int8Kernel> kernel{chosen_int8_kernel()};
+  return kernel;
+}
+
+}  // namespace
+
+std::vector<Int8Kernel> int8_kernels_here() {
+  std::vector<Int8Kernel> kernels{Int8Kernel::vnni};
+  if (tiles_run_here()) kernels.push_back(Int8Kernel::amx);
+  return kernels;
+}
+Int8Kernel int8_kernel() { return int8_kernel_setting().load(std::memory_order_relaxed); }
+void set_int8_kernel(Int8Kernel kernel) {
+  if (kernel == Int8Kernel::reference || (kernel == Int8Kernel::amx && !tiles_run_here()))
+    fail("set_int8_kernel: that kernel does not run here");
+  int8_kernel_setting().store(kernel, std::memory_order_relaxed);
+}
 
 namespace {
 
@@ -89,14 +146,92 @@ void finish_panel(const int32_t* acc, int64_t rows, const float* row_scales, con
   }
 }
 
+#if TG_AMX_INT8
+#define TG_INT8_TILES_TARGET __attribute__((target("avx512f,avx512bw,avx512vnni,amx-tile,amx-int8")))
+
+constexpr int64_t kTileRows = 16;   // rows of every tile; a C tile is 16 × 16 int32
+constexpr int64_t kTileQuads = 16;  // quads of k in an A tile's row (64 bytes), quad rows in a B tile
+
+// GCC's tile loads and stores are asm statements that do not say they touch memory: this barrier keeps the
+// stores that fill A and the tail before the loads, and the sums' reads after the stores.
+inline void memory_barrier() { asm volatile("" ::: "memory"); }
+
+// acc[0:rows, 0:32] = A's rows · the panel's codes, in int32. A: `rows` (a multiple of 16) rows of unsigned
+// quads, `stride` quads apart (whole tiles; zero past the weight's quads). The panel's quad row is 32 columns
+// of 4 bytes, two B tiles' rows side by side, read in place; its last quads, when they fill less than a tile,
+// from `tail` (copied with zero quad rows after them: past a panel lies the next one). Tiles 0-3 hold a row
+// tile pair's 32 × 32 sums, 4-5 A's two row tiles, 6-7 the panel's two column halves.
+TG_INT8_TILES_TARGET void tiles_panel(const uint32_t* a, int64_t rows, int64_t stride, const int8_t* panel,
+                                      int64_t quads, int8_t* tail, int32_t* acc) {
+  constexpr int64_t quad_row = kPanel * 4;  // bytes
+  const int64_t full_steps = quads / kTileQuads, steps = stride / kTileQuads;
+  if (full_steps < steps) {
+    const int64_t rest = quads - full_steps * kTileQuads;
+    std::memcpy(tail, panel + full_steps * kTileQuads * quad_row, static_cast<size_t>(rest * quad_row));
+    std::fill(tail + rest * quad_row, tail + kTileQuads * quad_row, int8_t{0});
+  }
+  memory_barrier();
+  for (int64_t i = 0; i < rows; i += 2 * kTileRows) {
+    const bool lower = rows - i > kTileRows;
+    const uint32_t* upper_rows = a + i * stride;
+    const uint32_t* lower_rows = upper_rows + kTileRows * stride;
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+    for (int64_t step = 0; step < steps; ++step) {
+      const int8_t* b = step < full_steps ? panel + step * kTileQuads * quad_row : tail;
+      _tile_loadd(6, b, quad_row);
+      _tile_loadd(7, b + quad_row / 2, quad_row);
+      _tile_loadd(4, upper_rows + step * kTileQuads, stride * 4);
+      _tile_dpbusd(0, 4, 6);
+      _tile_dpbusd(1, 4, 7);
+      if (lower) {
+        _tile_loadd(5, lower_rows + step * kTileQuads, stride * 4);
+        _tile_dpbusd(2, 5, 6);
+        _tile_dpbusd(3, 5, 7);
+      }
+    }
+    _tile_stored(0, acc + i * kPanel, kPanel * 4);
+    _tile_stored(1, acc + i * kPanel + kPanel / 2, kPanel * 4);
+    if (lower) {
+      _tile_stored(2, acc + (i + kTileRows) * kPanel, kPanel * 4);
+      _tile_stored(3, acc + (i + kTileRows) * kPanel + kPanel / 2, kPanel * 4);
+    }
+  }
+  memory_barrier();
+}
+
+// Panels [begin, end) of y on the tiles: per panel the int32 sums of all (padded) rows, then finish_panel.
+TG_INT8_TILES_TARGET void tiles_panels(const Int8Rows& w, const uint32_t* a, int64_t m, int64_t rows,
+                                       int64_t stride, const float* row_scales, const float* bias, float* y,
+                                       int64_t begin, int64_t end) {
+  static const cpu::TileConfig config;
+  _tile_loadconfig(&config);
+  const int64_t n = w.rows, quads = w.quads();
+  std::vector<int32_t> acc(static_cast<size_t>(rows * kPanel));
+  alignas(64) int8_t tail[kTileQuads * kPanel * 4];
+  for (int64_t p = begin; p < end; ++p) {
+    const int64_t col0 = p * kPanel;
+    tiles_panel(a, rows, stride, w.codes.data() + p * quads * kPanel * 4, quads, tail, acc.data());
+    finish_panel(acc.data(), m, row_scales, w.scales.data() + col0, w.sums.data() + col0,
+                 bias == nullptr ? nullptr : bias + col0, y + col0, n, static_cast<int>(std::min(kPanel, n - col0)));
+  }
+  _tile_release();
+}
+#endif
+
 void int8_linear_cpu(Backend&, const Int8LinearArgs& args) {
   const Int8Rows& w = *args.weight;
   const int64_t m = args.x.shape[0], n = w.rows, k = w.cols, quads = w.quads();
   if (m == 0 || n == 0) return;
-  // The inputs' codes, + 128, as quads of unsigned bytes (zero codes past K: 128, against zero weights), a
-  // row tile at a time quad-major: row i = t + r of the tile from row t (of `rows`), quad q at
-  // t · quads + q · rows + r.
-  std::vector<uint32_t> inputs(static_cast<size_t>(m * quads));
+  // The inputs' codes, + 128, as quads of unsigned bytes (zero codes past K: 128, against zero weights). For
+  // vpdpbusd a row tile at a time quad-major: row i = t + r of the tile from row t (of `rows`), quad q at
+  // t · quads + q · rows + r. For the tiles row-major, `stride` quads a row (whole tiles, zero after the
+  // row's quads) and rows up to a whole tile (zero).
+  const bool tiles = int8_kernel() == Int8Kernel::amx;
+  const int64_t stride = tiles ? (quads + 15) / 16 * 16 : quads, padded_rows = tiles ? (m + 15) / 16 * 16 : m;
+  std::vector<uint32_t> inputs(static_cast<size_t>(padded_rows * stride), 0u);
   std::vector<float> row_scales(static_cast<size_t>(m));
   std::vector<int8_t> codes(static_cast<size_t>(quads * 4), 0);
   std::vector<uint32_t> row_quads(static_cast<size_t>(quads));
@@ -104,6 +239,10 @@ void int8_linear_cpu(Backend&, const Int8LinearArgs& args) {
     row_scales[i] = quantize_row(args.x.as<const float>() + i * args.x.strides[0], k, codes.data());
     auto* bytes = reinterpret_cast<uint8_t*>(row_quads.data());
     for (int64_t kk = 0; kk < quads * 4; ++kk) bytes[kk] = static_cast<uint8_t>(codes[kk] + 128);
+    if (tiles) {
+      std::copy(row_quads.begin(), row_quads.end(), inputs.begin() + i * stride);
+      continue;
+    }
     const int64_t t = i / kRows * kRows, rows = std::min<int64_t>(kRows, m - t);
     for (int64_t q = 0; q < quads; ++q) inputs[static_cast<size_t>(t * quads + q * rows + (i - t))] = row_quads[q];
   }
@@ -113,6 +252,15 @@ void int8_linear_cpu(Backend&, const Int8LinearArgs& args) {
     for (int64_t j = 0; j < n; ++j) bias[j] = args.bias.as<const float>()[j * args.bias.strides[0]];
   }
   const int64_t panels = (n + kPanel - 1) / kPanel;
+#if TG_AMX_INT8
+  if (tiles) {
+    cpu::parallel_ranges(panels, m * n * k / cpu::kFlopsPerElement, [&](int64_t begin, int64_t end) {
+      tiles_panels(w, inputs.data(), m, padded_rows, stride, row_scales.data(), bias.empty() ? nullptr : bias.data(),
+                   args.y.as<float>(), begin, end);
+    });
+    return;
+  }
+#endif
   cpu::parallel_ranges(panels, m * n * k / cpu::kFlopsPerElement, [&](int64_t begin, int64_t end) {
     std::vector<int32_t> acc(static_cast<size_t>(m * kPanel));  // the panel's int32 sums, (m, 32)
     for (int64_t p = begin; p < end; ++p) {
@@ -134,6 +282,14 @@ void int8_linear_cpu(Backend&, const Int8LinearArgs& args) {
 const RegisterKernel cpu_int8(int8_linear_table(), "cpu", &int8_linear_cpu);
 
 }  // namespace
+
+#else
+
+std::vector<Int8Kernel> int8_kernels_here() { return {}; }
+Int8Kernel int8_kernel() { return Int8Kernel::reference; }
+void set_int8_kernel(Int8Kernel kernel) {
+  if (kernel != Int8Kernel::reference) fail("set_int8_kernel: this build has no AVX512-VNNI target");
+}
 
 #endif
 
