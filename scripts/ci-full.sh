@@ -16,9 +16,11 @@
 #
 # Parts 2, 4 and 5 are built beside the parts before them, one build after the
 # other at the lowest priority (nice 19): they take the core the release tests
-# leave idle (most tests run one thread) and wait while a part builds or runs
-# two tests at a time. A part waits for its build, which then prints its time;
-# a failed build is built again in the part, which reports it.
+# leave idle (most run one test at a time, one thread) and the fuzzers' gaps.
+# While a part runs two tests at a time the builder is stopped (SIGSTOP), so
+# that it slows no test toward its timeout; a part waiting for its build lets
+# it run alone. The build then prints its time; a failed build is built again
+# in the part, which reports it.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export BUILD_DIR=build-ci SANITIZE_BUILD_DIR=build-ci-sanitize FUZZ_BUILD_DIR=build-ci-sanitize  # one build for both
@@ -35,7 +37,7 @@ fi
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), family $(grep -m1 'cpu family' /proc/cpuinfo | cut -d: -f2 | tr -d ' ') model $(grep -m1 '^model[[:space:]]' /proc/cpuinfo | cut -d: -f2 | tr -d ' '), $(nproc) cores"
 logs=$(mktemp -d)
 builder=""
-trap '[ -n "$builder" ] && kill -- -"$builder" 2>/dev/null; rm -rf "$logs"' EXIT
+trap '[ -n "$builder" ] && kill -CONT -- -"$builder" 2>/dev/null && kill -- -"$builder" 2>/dev/null; rm -rf "$logs"' EXIT
 # Packages first, one installer at a time (apt holds a lock): the builds then start together.
 scripts/install-deps.sh && scripts/setup-sanitize.sh --install-only || echo "installing packages failed: the parts will say what is missing"
 set -m  # the builder gets a process group of its own, so that the trap can stop its ninja
@@ -43,17 +45,24 @@ set -m  # the builder gets a process group of its own, so that the trap can stop
   for mode in sanitize tsan portable; do
     start=$SECONDS
     nice -n 19 scripts/test.sh "--$mode" --build-only >"$logs/build-$mode.log" 2>&1
-    echo "$? $((SECONDS - start))" >"$logs/built-$mode.tmp"
+    echo "$? $start $SECONDS" >"$logs/built-$mode.tmp"
     mv "$logs/built-$mode.tmp" "$logs/built-$mode"
   done
 ) &
 builder=$!
 set +m
+# (ninja's compilers run in process groups of their own: those running when the builder stops finish their file.)
+builder_signal() { [ -f "$logs/built-portable" ] || kill "-$1" -- -"$builder" 2>/dev/null || true; }
+pause_builder() { builder_signal STOP; }
+resume_builder() { builder_signal CONT; }
+# Waits for the build of part $1 (the builder running alone), then stops the builder for that part's tests.
 built() {
   local mode=$1
+  resume_builder
   while [ ! -f "$logs/built-$mode" ]; do sleep 5; done
-  read -r status seconds <"$logs/built-$mode"
-  echo "=== $mode build, beside the parts before it: exit $status in $seconds s"
+  pause_builder
+  read -r status start end <"$logs/built-$mode"
+  echo "=== $mode build, beside the parts before it: exit $status, from $start s to $end s of the run"
   [ "$status" -eq 0 ] || tail -20 "$logs/build-$mode.log"
 }
 passed=0
@@ -78,6 +87,7 @@ part() {
 part tests scripts/test.sh
 built sanitize
 part sanitize scripts/test.sh --sanitize
+resume_builder  # the fuzzers run for fixed times: the builder takes their gaps
 part fuzz scripts/fuzz.sh --seconds 20
 built tsan
 part tsan scripts/test.sh --tsan
