@@ -81,7 +81,7 @@ dpbf16_gflops=$(echo "$instruction_rates" | sed -n 's/.*dpbf16_gflops=\([0-9.]*\
 amx_bf16_gflops=$(echo "$instruction_rates" | sed -n 's/.*amx_bf16_gflops=\([0-9.]*\).*/\1/p')
 [[ -n "$amx_bf16_gflops" ]] && echo "bfloat16 tile peak (AMX tdpbf16ps): $amx_bf16_gflops GFLOP/s a core, $(awk \
   -v g="$amx_bf16_gflops" -v t="$threads" 'BEGIN { printf "%.0f", g * t }') GFLOP/s on $threads threads"
-int8_gops=$(echo "$instruction_rates" | sed -n 's/.*int8_gops=\([0-9.]*\).*/\1/p')
+int8_gops=$(echo "$instruction_rates" | sed -n 's/.* int8_gops=\([0-9.]*\).*/\1/p')
 [[ -n "$int8_gops" ]] && echo "int8 dot-product peak (vpdpbusd): $int8_gops G operations/s a core, $(awk \
   -v g="$int8_gops" -v t="$threads" 'BEGIN { printf "%.0f", g * t }') on $threads threads"
 amx_int8_gops=$(echo "$instruction_rates" | sed -n 's/.*amx_int8_gops=\([0-9.]*\).*/\1/p')
