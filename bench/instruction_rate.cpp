@@ -91,11 +91,9 @@ __attribute__((target("avx512f,avx512vnni"))) int dpbusd_rounds(int64_t rounds) 
   return 0 TG_CHAINS(TG_FIRST_INT);
 }
 
-__attribute__((target("amx-tile,amx-bf16"))) float tdpbf16_rounds(int64_t rounds) {
-  static const tg::cpu::TileConfig config;  // tiles 0-3 the sums, 4-5 A, 6-7 B
-  alignas(64) static uint32_t operand[16 * 16];
-  alignas(64) static float sums[16 * 16];
-  for (uint32_t& pair : operand) pair = 0x3c003c00u;  // (2⁻⁷, 2⁻⁷): sums grow slowly
+// Tiles 0-3 the sums (zero), 4-7 the operands, each 16 rows of the 64 bytes at `operand`.
+__attribute__((target("amx-tile"))) void start_tiles(const void* operand) {
+  static const tg::cpu::TileConfig config;
   _tile_loadconfig(&config);
   _tile_loadd(4, operand, 64);
   _tile_loadd(5, operand, 64);
@@ -105,39 +103,41 @@ __attribute__((target("amx-tile,amx-bf16"))) float tdpbf16_rounds(int64_t rounds
   _tile_zero(1);
   _tile_zero(2);
   _tile_zero(3);
+}
+
+// Tile 0's sums to `sums` (16 rows of 64 bytes), and the tiles released.
+__attribute__((target("amx-tile"))) void finish_tiles(void* sums) {
+  _tile_stored(0, sums, 64);
+  _tile_release();
+}
+
+__attribute__((target("amx-tile,amx-bf16"))) float tdpbf16_rounds(int64_t rounds) {
+  alignas(64) static uint32_t operand[16 * 16];
+  alignas(64) static float sums[16 * 16];
+  for (uint32_t& pair : operand) pair = 0x3c003c00u;  // (2⁻⁷, 2⁻⁷): sums grow slowly
+  start_tiles(operand);
   for (int64_t r = 0; r < rounds; ++r) {
     _tile_dpbf16ps(0, 4, 6);
     _tile_dpbf16ps(1, 4, 7);
     _tile_dpbf16ps(2, 5, 6);
     _tile_dpbf16ps(3, 5, 7);
   }
-  _tile_stored(0, sums, 64);
-  _tile_release();
+  finish_tiles(sums);
   return sums[0];
 }
 
 __attribute__((target("amx-tile,amx-int8"))) int tdpbusd_rounds(int64_t rounds) {
-  static const tg::cpu::TileConfig config;  // as tdpbf16_rounds
   alignas(64) static uint8_t operand[16 * 64];
   alignas(64) static int32_t sums[16 * 16];
   std::memset(operand, 1, sizeof operand);
-  _tile_loadconfig(&config);
-  _tile_loadd(4, operand, 64);
-  _tile_loadd(5, operand, 64);
-  _tile_loadd(6, operand, 64);
-  _tile_loadd(7, operand, 64);
-  _tile_zero(0);
-  _tile_zero(1);
-  _tile_zero(2);
-  _tile_zero(3);
+  start_tiles(operand);
   for (int64_t r = 0; r < rounds; ++r) {
     _tile_dpbusd(0, 4, 6);
     _tile_dpbusd(1, 4, 7);
     _tile_dpbusd(2, 5, 6);
     _tile_dpbusd(3, 5, 7);
   }
-  _tile_stored(0, sums, 64);
-  _tile_release();
+  finish_tiles(sums);
   return sums[0];
 }
 
