@@ -59,7 +59,11 @@ resume_builder() { builder_signal CONT; }
 built() {
   local mode=$1
   resume_builder
-  while [ ! -f "$logs/built-$mode" ]; do sleep 5; done
+  while [ ! -f "$logs/built-$mode" ]; do
+    # A builder gone without its mark (killed): the part builds for itself.
+    kill -0 "$builder" 2>/dev/null || { echo "=== $mode build: the builder stopped early; the part builds it"; return; }
+    sleep 5
+  done
   pause_builder
   read -r status start end <"$logs/built-$mode"
   echo "=== $mode build, beside the parts before it: exit $status, from $start s to $end s of the run"
