@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "tapegrad_kernels.h"
+#include "test_support.h"
 
 using namespace tg;
 
@@ -18,7 +19,7 @@ namespace {
 size_t in_use() { return host_memory_stats().in_use_bytes; }
 
 // Fewer iterations under the sanitizers (scripts/test.sh --sanitize sets it).
-int iterations(int full) { return std::getenv("TAPEGRAD_SANITIZE") != nullptr ? full / 10 : full; }
+int iterations(int full) { return test_support::sanitized_run() ? full / 10 : full; }
 
 // The names of the values the live nodes saved, in recording order.
 std::vector<std::string> saved_names(const Tape& tape) {

@@ -9,6 +9,15 @@
 
 #include <cstdint>
 
+// The compiler has the AMX intrinsics (GCC 11, clang 13): the tile kernels are built where this is 1, and
+// run where amx_granted says so.
+#if defined(__x86_64__) && \
+    ((defined(__clang__) && __clang_major__ >= 13) || (!defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 11))
+#define TG_AMX_INTRINSICS 1
+#else
+#define TG_AMX_INTRINSICS 0
+#endif
+
 namespace tg::cpu {
 
 // Palette 1, tiles 0-7 each 16 rows of 64 bytes: 16 × 16 float32 or int32 sums, or 16 rows of 16 pairs of
@@ -32,5 +41,9 @@ inline bool amx_granted(int feature_bit) {
 }
 inline bool amx_bf16_granted() { return amx_granted(22); }
 inline bool amx_int8_granted() { return amx_granted(25); }
+
+// GCC's tile loads and stores are asm statements that do not say they touch memory: this barrier keeps the
+// stores that fill a tile's source before the loads that read it, and reads of stored sums after the stores.
+inline void tile_memory_barrier() { asm volatile("" ::: "memory"); }
 
 }  // namespace tg::cpu

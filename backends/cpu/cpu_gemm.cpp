@@ -48,9 +48,8 @@ namespace tg::cpu {
 #endif
 
 // AMX tiles for bfloat16 products: built beside the AVX512-BF16 kernels where the compiler has the intrinsics
-// (GCC 11, clang 13), run where the processor has AMX-BF16 and Linux lets the process use the tiles.
-#if TG_BF16_KERNELS && defined(__x86_64__) && \
-    ((defined(__clang__) && __clang_major__ >= 13) || (!defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 11))
+// (amx_tiles.h), run where the processor has AMX-BF16 and Linux lets the process use the tiles.
+#if TG_BF16_KERNELS && TG_AMX_INTRINSICS
 #define TG_AMX_KERNELS 1
 #else
 #define TG_AMX_KERNELS 0
@@ -341,9 +340,6 @@ struct Bf16TilesFormat : Bf16Format {};  // gemm_part<Bf16TilesFormat> is tiles_
 constexpr int kTileRows = 16;   // rows of every tile; a C tile is 16 × 16 float32
 constexpr int kTilePairs = 16;  // pairs of k in an A tile's row (64 bytes), pair rows in a B tile
 
-// GCC's tileloadd is an asm statement that does not say it reads memory: this barrier keeps the packing's
-// stores before the tile loads that read them.
-inline void packing_done() { asm volatile("" ::: "memory"); }
 
 // A[0:rows, 0:depth] (rows ≤ 32) as rows of pairs `stride` words apart (stride: whole tiles of pairs), zero
 // past depth and past rows up to whole row tiles.
@@ -412,7 +408,7 @@ TG_TILES_TARGET void tiles_part(int64_t n, int64_t k, const MatrixF32& a, const 
         uint32_t* a_tiles = scratch<uint32_t>(1, 2 * kTileRows * stride);
         pack_a_for_tiles(a.data + i * a.row_stride + k0 * a.col_stride, a.row_stride, a.col_stride, rows, depth,
                          stride, a_tiles);
-        packing_done();  // B's panels and tail too
+        tile_memory_barrier();  // A's packing, B's panels and tail before the tile loads
         const uint32_t* a_lower = a_tiles + kTileRows * stride;
         for (int64_t q = 0; q < panels; ++q) {
           const uint32_t* panel = packed + q * pairs * kCols;
@@ -439,6 +435,7 @@ TG_TILES_TARGET void tiles_part(int64_t n, int64_t k, const MatrixF32& a, const 
             _tile_stored(2, sums + kTileRows * kCols, kCols * sizeof(float));
             _tile_stored(3, sums + kTileRows * kCols + kTileRows, kCols * sizeof(float));
           }
+          tile_memory_barrier();  // the sums' reads after the stores
           const int64_t col0 = (first + q) * kCols;
           const int cols = static_cast<int>(std::min<int64_t>(kCols, n - col0));
           const __mmask16 lo_mask = static_cast<__mmask16>(cols >= kWidth ? 0xffff : (1u << cols) - 1);

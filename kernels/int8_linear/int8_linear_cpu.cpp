@@ -30,12 +30,8 @@ namespace tg::kernels {
 
 #if defined(__AVX512VNNI__) && defined(__AVX512BW__)
 
-// AMX's int8 tiles where the compiler has their intrinsics (GCC 11, clang 13).
-#if (defined(__clang__) && __clang_major__ >= 13) || (!defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 11)
-#define TG_AMX_INT8 1
-#else
-#define TG_AMX_INT8 0
-#endif
+// AMX's int8 tiles where the compiler has their intrinsics (amx_tiles.h).
+#define TG_AMX_INT8 TG_AMX_INTRINSICS
 
 namespace {
 
@@ -81,6 +77,8 @@ void set_int8_kernel(Int8Kernel kernel) {
 namespace {
 
 constexpr int kRows = 12;
+constexpr int64_t kTileRows = 16;   // AMX: rows of every tile; a C tile is 16 × 16 int32
+constexpr int64_t kTileQuads = 16;  // AMX: quads of k in an A tile's row (64 bytes), quad rows in a B tile
 constexpr int64_t kPanel = Int8Rows::kPanel;
 // Quads of k per block: a panel's block (128 · 128 bytes, 16 KiB) and a tile's rows of it (12 · 512 bytes)
 // stay in L1 while every row tile passes over them, where a whole panel (K/4 · 128 bytes, 57 KiB for the
@@ -149,13 +147,6 @@ void finish_panel(const int32_t* acc, int64_t rows, const float* row_scales, con
 #if TG_AMX_INT8
 #define TG_INT8_TILES_TARGET __attribute__((target("avx512f,avx512bw,avx512vnni,amx-tile,amx-int8")))
 
-constexpr int64_t kTileRows = 16;   // rows of every tile; a C tile is 16 × 16 int32
-constexpr int64_t kTileQuads = 16;  // quads of k in an A tile's row (64 bytes), quad rows in a B tile
-
-// GCC's tile loads and stores are asm statements that do not say they touch memory: this barrier keeps the
-// stores that fill A and the tail before the loads, and the sums' reads after the stores.
-inline void memory_barrier() { asm volatile("" ::: "memory"); }
-
 // acc[0:rows, 0:32] = A's rows · the panel's codes, in int32. A: `rows` (a multiple of 16) rows of unsigned
 // quads, `stride` quads apart (whole tiles; zero past the weight's quads). The panel's quad row is 32 columns
 // of 4 bytes, two B tiles' rows side by side, read in place; its last quads, when they fill less than a tile,
@@ -170,7 +161,7 @@ TG_INT8_TILES_TARGET void tiles_panel(const uint32_t* a, int64_t rows, int64_t s
     std::memcpy(tail, panel + full_steps * kTileQuads * quad_row, static_cast<size_t>(rest * quad_row));
     std::fill(tail + rest * quad_row, tail + kTileQuads * quad_row, int8_t{0});
   }
-  memory_barrier();
+  cpu::tile_memory_barrier();
   for (int64_t i = 0; i < rows; i += 2 * kTileRows) {
     const bool lower = rows - i > kTileRows;
     const uint32_t* upper_rows = a + i * stride;
@@ -199,7 +190,7 @@ TG_INT8_TILES_TARGET void tiles_panel(const uint32_t* a, int64_t rows, int64_t s
       _tile_stored(3, acc + (i + kTileRows) * kPanel + kPanel / 2, kPanel * 4);
     }
   }
-  memory_barrier();
+  cpu::tile_memory_barrier();
 }
 
 // Panels [begin, end) of y on the tiles: per panel the int32 sums of all (padded) rows, then finish_panel.
@@ -230,19 +221,18 @@ void int8_linear_cpu(Backend&, const Int8LinearArgs& args) {
   // t · quads + q · rows + r. For the tiles row-major, `stride` quads a row (whole tiles, zero after the
   // row's quads) and rows up to a whole tile (zero).
   const bool tiles = int8_kernel() == Int8Kernel::amx;
-  const int64_t stride = tiles ? (quads + 15) / 16 * 16 : quads, padded_rows = tiles ? (m + 15) / 16 * 16 : m;
+  const int64_t stride = tiles ? (quads + kTileQuads - 1) / kTileQuads * kTileQuads : quads;
+  const int64_t padded_rows = tiles ? (m + kTileRows - 1) / kTileRows * kTileRows : m;
   std::vector<uint32_t> inputs(static_cast<size_t>(padded_rows * stride), 0u);
   std::vector<float> row_scales(static_cast<size_t>(m));
   std::vector<int8_t> codes(static_cast<size_t>(quads * 4), 0);
   std::vector<uint32_t> row_quads(static_cast<size_t>(quads));
   for (int64_t i = 0; i < m; ++i) {
     row_scales[i] = quantize_row(args.x.as<const float>() + i * args.x.strides[0], k, codes.data());
-    auto* bytes = reinterpret_cast<uint8_t*>(row_quads.data());
+    // The tiles' row is written in place; vpdpbusd's is scattered into its tile below.
+    auto* bytes = reinterpret_cast<uint8_t*>(tiles ? inputs.data() + i * stride : row_quads.data());
     for (int64_t kk = 0; kk < quads * 4; ++kk) bytes[kk] = static_cast<uint8_t>(codes[kk] + 128);
-    if (tiles) {
-      std::copy(row_quads.begin(), row_quads.end(), inputs.begin() + i * stride);
-      continue;
-    }
+    if (tiles) continue;
     const int64_t t = i / kRows * kRows, rows = std::min<int64_t>(kRows, m - t);
     for (int64_t q = 0; q < quads; ++q) inputs[static_cast<size_t>(t * quads + q * rows + (i - t))] = row_quads[q];
   }
