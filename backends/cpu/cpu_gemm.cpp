@@ -529,7 +529,7 @@ void gemm_part(int64_t n, int64_t k, const MatrixF32& a, const MatrixF32& b, flo
           }
           // A kept packing comes from memory once, for the first row tile, which asks for the next panel while it
           // works on this one: the hardware's prefetchers stop at every 4 KiB page of it. (A decoding step's
-          // output layer, 42 MB kept packed, ran 10-15% faster.)
+          // output layer, 42 MB kept packed, ran 1-19% faster in alternated runs: docs/performance.md.)
           const Packed* ahead = prepacked && t == 0 ? panel_after(q) : nullptr;
           tile_rows<Format>(rows, std::make_integer_sequence<int, kRows>{}, a_tile, packed + q * rows_per_panel * kCols,
                             depth, c + i * ldc + col0, ldc, cols, add, ahead);
