@@ -357,7 +357,7 @@ TEST_CASE("beam search: beam 1 is greedy search; wider beams score at least as w
       if (has_attention(kind)) {
         REQUIRE(g.attention.defined());
         CHECK(g.attention.shape() == Shape{g.length(), S});
-        const Tensor row_sums = tg::sum(g.attention, {1});
+        const Tensor row_sums = tg::sum(g.attention, 1);
         CHECK(max_abs_diff(row_sums, tg::ones({g.length()})) < 1e-5);
       } else {
         CHECK(!g.attention.defined());
