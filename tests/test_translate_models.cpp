@@ -300,33 +300,38 @@ TEST_CASE("the batched teacher-forced path equals encode + step with the gold pr
   }
 }
 
-// A model of each searched kind (E 16, H 32, dropout 0.1, seed 3) after 40 Adam steps (lr 1e-2) on the
-// first 64 Multi30k pairs, with the loss before each step: trained once and shared by the tests below that
-// need a trained model, since training is most of their time (minutes under the sanitizers). Searching it
-// leaves it as it was (the tests check that the mode comes back).
+// The first 64 Multi30k pairs (or synthetic ones), read once for the tests below.
+const Corpus& search_corpus() {
+  static const Corpus corpus = small_corpus(64);
+  return corpus;
+}
+
+// A model of each searched kind (E 16, H 32, dropout 0.1, seed 3) after 40 Adam steps (lr 1e-2) on
+// search_corpus(), with the loss before each step: trained once and shared by the tests below that need a
+// trained model, since training is most of their time (minutes under the sanitizers). Searching it leaves it
+// as it was (the tests check that the mode comes back).
 struct TrainedModel {
-  Corpus corpus;
   std::unique_ptr<Seq2Seq> model;
   std::vector<double> losses;
 };
-TrainedModel& trained_model(const std::string& kind) {
+const TrainedModel& trained_model(const std::string& kind) {
   static std::map<std::string, TrainedModel> trained;
   auto found = trained.find(kind);
   if (found != trained.end()) return found->second;
-  TrainedModel t{small_corpus(64), nullptr, {}};
-  t.model = tg::translate::make_model(config_of(kind, t.corpus.src_vocab.size(), t.corpus.tgt_vocab.size(), 16, 32, 0.1), 3);
-  t.losses = train(*t.model, batch_of(t.corpus.examples), 40, 1e-2);
+  const Corpus& corpus = search_corpus();
+  TrainedModel t;
+  t.model = tg::translate::make_model(config_of(kind, corpus.src_vocab.size(), corpus.tgt_vocab.size(), 16, 32, 0.1), 3);
+  t.losses = train(*t.model, batch_of(corpus.examples), 40, 1e-2);
   return trained.emplace(kind, std::move(t)).first->second;
 }
 
 TEST_CASE("a few Adam steps on Multi30k pairs reduce the loss") {
   for (const std::string& kind : kSearchKinds) {
     CAPTURE(kind);
-    const TrainedModel& t = trained_model(kind);
-    const std::vector<double>& losses = t.losses;
+    const std::vector<double>& losses = trained_model(kind).losses;
     MESSAGE(kind << ": loss " << losses.front() << " -> " << losses[24] << " after 25 steps, " << losses.back() << " after 40");
     CHECK(std::isfinite(losses.back()));
-    CHECK(losses.front() > std::log(static_cast<double>(t.corpus.tgt_vocab.size())) * 0.8);  // starts near chance
+    CHECK(losses.front() > std::log(static_cast<double>(search_corpus().tgt_vocab.size())) * 0.8);  // starts near chance
     CHECK(losses[24] < 0.75 * losses.front());
     CHECK(losses.back() < losses[24]);
   }
@@ -335,7 +340,7 @@ TEST_CASE("a few Adam steps on Multi30k pairs reduce the loss") {
 TEST_CASE("beam search: beam 1 is greedy search; wider beams score at least as well") {
   for (const std::string& kind : kSearchKinds) {
     CAPTURE(kind);
-    const Corpus& corpus = trained_model(kind).corpus;
+    const Corpus& corpus = search_corpus();
     Seq2Seq* model = trained_model(kind).model.get();
     REQUIRE(model->is_training());
 
@@ -590,7 +595,7 @@ TEST_CASE("greedy search: a batch whose sentences end at different steps gives e
   // every sentence must decode as it does alone.
   for (const std::string& kind : kSearchKinds) {
     CAPTURE(kind);
-    const Corpus& corpus = trained_model(kind).corpus;
+    const Corpus& corpus = search_corpus();
     Seq2Seq* model = trained_model(kind).model.get();
     const std::vector<Example> first(corpus.examples.begin(), corpus.examples.begin() + 24);
     const Batch many = batch_of(first);
