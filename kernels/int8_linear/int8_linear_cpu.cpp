@@ -226,7 +226,7 @@ void int8_linear_cpu(Backend&, const Int8LinearArgs& args) {
   std::vector<uint32_t> inputs(static_cast<size_t>(padded_rows * stride), 0u);
   std::vector<float> row_scales(static_cast<size_t>(m));
   std::vector<int8_t> codes(static_cast<size_t>(quads * 4), 0);
-  std::vector<uint32_t> row_quads(static_cast<size_t>(quads));
+  std::vector<uint32_t> row_quads(static_cast<size_t>(tiles ? 0 : quads));  // vpdpbusd: a row before its scatter
   for (int64_t i = 0; i < m; ++i) {
     row_scales[i] = quantize_row(args.x.as<const float>() + i * args.x.strides[0], k, codes.data());
     // The tiles' row is written in place; vpdpbusd's is scattered into its tile below.
