@@ -12,7 +12,7 @@
 //
 // The cache never holds more than the demand has shown it needs: on a miss,
 // when what is handed out plus what is cached would pass the peak ever handed
-// out, the least recently freed blocks go back to the system first. So the
+// out (plus 1/32), the least recently freed blocks go back to the system first. So the
 // memory the process holds stays near its peak in-use bytes, whatever the
 // batch shapes. Blocks of 1 MiB and more are mapped and unmapped directly
 // (mmap), so returning one returns its pages at once; from 2 MiB they are
