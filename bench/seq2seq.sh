@@ -66,11 +66,10 @@ if [[ ! -f "$build_dir/build.ninja" ]]; then
   meson setup "$build_dir"
 fi
 ninja -C "$build_dir" bench/bench_seq2seq bench/bench_matmul bench/bench_instruction_rate
-# What the figures were measured on: the processor, tapegrad's float32 product path, and the multiply-add peak
-# of the threads (bench_instruction_rate on one core, times the threads).
+# What the figures were measured on: the processor and the multiply-add peak of the threads
+# (bench_instruction_rate on one core, times the threads); tapegrad's float32 product path below.
 echo "processor: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//') (family $(grep -m1 'cpu family' \
   /proc/cpuinfo | cut -d: -f2 | tr -d ' '), model $(grep -m1 '^model[[:space:]]' /proc/cpuinfo | cut -d: -f2 | tr -d ' ')), $(nproc) cores"
-"$build_dir/bench/bench_matmul" --mkn 64 512 1536 --reps 1 --threads "$threads" | grep '^# float32 products' | sed 's/^# //'
 instruction_rates=$("$build_dir/bench/bench_instruction_rate" 2>/dev/null || true)
 fma_gflops=$(echo "$instruction_rates" | sed -n 's/.*fma_gflops=\([0-9.]*\).*/\1/p')
 dpbf16_gflops=$(echo "$instruction_rates" | sed -n 's/.*dpbf16_gflops=\([0-9.]*\).*/\1/p')
@@ -99,6 +98,8 @@ if [[ -z "${OPENBLAS_CORETYPE:-}" ]] && grep -qw avx512f /proc/cpuinfo &&
   export OPENBLAS_CORETYPE=SkylakeX
   echo "OpenBLAS does not know this processor (core Prescott): OPENBLAS_CORETYPE=SkylakeX for both sides"
 fi
+# Which float32 product kernel runs (after OPENBLAS_CORETYPE, which the choice reads).
+"$build_dir/bench/bench_matmul" --mkn 64 512 1536 --reps 1 --threads "$threads" | grep '^# float32 products' | sed 's/^# //'
 tg_bench="$build_dir/bench/bench_seq2seq"
 torch_bench=("$python" bench/seq2seq_torch.py)
 source bench/torch_configs.sh  # torch_configs, config_threads, config_env, best_config
