@@ -61,17 +61,9 @@ void fill(memory& target, dnnl::engine& engine, dnnl::stream& stream, std::mt199
   stream.wait();
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  const bool kept = argc == 7 && std::strcmp(argv[6], "kept") == 0;
-  if ((argc != 6 && !kept) || (std::strcmp(argv[4], "NN") != 0 && std::strcmp(argv[4], "TN") != 0 && std::strcmp(argv[4], "NT") != 0)) {
-    std::fprintf(stderr, "usage: %s M K N LAYOUT THREADS [kept]  (LAYOUT: NN, TN or NT)\n", argv[0]);
-    return 2;
-  }
-  const memory::dim m = std::atol(argv[1]), k = std::atol(argv[2]), n = std::atol(argv[3]);
-  const bool a_transposed = argv[4][0] == 'T', b_transposed = argv[4][1] == 'T';
-  omp_set_num_threads(std::atoi(argv[5]));
+// Times the three forms of (m, k) x (k, n) and prints a line each.
+void run(memory::dim m, memory::dim k, memory::dim n, bool a_transposed, bool b_transposed, bool kept,
+         const char* layout, const char* threads) {
   dnnl::engine engine(dnnl::engine::kind::cpu, 0);
   dnnl::stream stream(engine);
   std::mt19937 rng(1);
@@ -97,8 +89,41 @@ int main(int argc, char** argv) {
     stream.wait();
     const double gflops = median_gflops(product, stream, a, b, c, 2.0 * m * k * n);
     std::printf("onednn form=%s shape=(%ld,%ld)x(%ld,%ld) layout=%s%s threads=%s impl=%s gflops=%.1f\n", form.name,
-                static_cast<long>(m), static_cast<long>(k), static_cast<long>(k), static_cast<long>(n), argv[4],
-                kept ? " kept" : "", argv[5], desc.impl_info_str(), gflops);
+                static_cast<long>(m), static_cast<long>(k), static_cast<long>(k), static_cast<long>(n), layout,
+                kept ? " kept" : "", threads, desc.impl_info_str(), gflops);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const bool kept = argc == 7 && std::strcmp(argv[6], "kept") == 0;
+  const bool known_layout =
+      argc >= 6 && (std::strcmp(argv[4], "NN") == 0 || std::strcmp(argv[4], "TN") == 0 || std::strcmp(argv[4], "NT") == 0);
+  if ((argc != 6 && !kept) || !known_layout) {
+    std::fprintf(stderr, "usage: %s M K N LAYOUT THREADS [kept]  (LAYOUT: NN, TN or NT)\n", argv[0]);
+    return 2;
+  }
+  long sizes[4] = {};  // M, K, N, threads: each a positive whole number
+  for (int i = 0; i < 4; ++i) {
+    const char* text = argv[i < 3 ? i + 1 : 5];
+    char* end = nullptr;
+    sizes[i] = std::strtol(text, &end, 10);
+    if (*text == '\0' || *end != '\0' || sizes[i] <= 0) {
+      std::fprintf(stderr, "onednn_matmul: %s must be a positive whole number, got '%s'\n",
+                   i == 0 ? "M" : i == 1 ? "K" : i == 2 ? "N" : "THREADS", text);
+      return 2;
+    }
+  }
+  const memory::dim m = sizes[0], k = sizes[1], n = sizes[2];
+  const bool a_transposed = argv[4][0] == 'T', b_transposed = argv[4][1] == 'T';
+  omp_set_num_threads(static_cast<int>(sizes[3]));
+  try {
+    run(m, k, n, a_transposed, b_transposed, argc == 7, argv[4], argv[5]);
+  } catch (const std::exception& error) {  // dnnl::error included: a shape it cannot make, memory it cannot get
+    std::fprintf(stderr, "onednn_matmul: (%ld, %ld) x (%ld, %ld): %s\n", sizes[0], sizes[1], sizes[1], sizes[2],
+                 error.what());
+    return 1;
   }
   return 0;
 }
