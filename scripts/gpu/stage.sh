@@ -16,17 +16,6 @@ data=${MULTI30K_DIR:-../shared/data/multi30k}
 programs=(tests/test_cuda_kernels tests/test_cuda_ops tests/test_cuda_models tests/test_dist_translate
           examples/translate/translate examples/speech bench/bench_seq2seq)
 
-# Meson 1.0 gives nvcc no dependency-file flags, so ninja does not rebuild a
-# .cu object when a header it includes changes (a changed View layout then
-# reads garbage on the GPU). Refuse objects older than any header.
-oldest_cu=$(find "$build" -name '*.cu.o' -printf '%T@ %p\n' | sort -n | head -1 | cut -d' ' -f2-)
-newer_header=${oldest_cu:+$(find core kernels backends ops -name '*.h' -newer "$oldest_cu" | head -1)}
-if [[ -n $newer_header ]]; then
-  echo "stage: $oldest_cu is older than $newer_header;" \
-       "rebuild the CUDA objects: find $build -name '*.cu.o' -delete && ninja -C $build" >&2
-  exit 1
-fi
-
 rm -rf "$dest"
 mkdir -p "$dest/bin" "$dest/lib" "$dest/data"
 for p in "${programs[@]}"; do
