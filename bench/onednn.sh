@@ -27,9 +27,13 @@ if [[ ! -f "$build_dir/build.ninja" ]]; then
 fi
 ninja -C "$build_dir" bench/bench_matmul
 g++ -O2 -std=c++17 bench/onednn_matmul.cpp -o "$work/onednn_matmul" -ldnnl -fopenmp
-source bench/stats.sh  # field, median
-# OpenBLAS mistakes these Xeons for Prescott (no AVX-512) unless told.
-if grep -q GenuineIntel /proc/cpuinfo && [[ -z "${OPENBLAS_CORETYPE:-}" ]]; then export OPENBLAS_CORETYPE=SkylakeX; fi
+source bench/stats.sh  # processor, field, median
+# OpenBLAS 0.3.21 falls back to its Prescott (SSE3) kernels on an AVX-512 processor it does not know (Intel
+# Xeon family 6 model 207), as bench/seq2seq.sh says; its AVX-512 kernels are the fair side there.
+if [[ -z "${OPENBLAS_CORETYPE:-}" ]] && grep -qw avx512f /proc/cpuinfo &&
+  "$build_dir/bench/bench_matmul" --mkn 64 64 64 --reps 1 --threads 1 | grep -q "OpenBLAS's core: Prescott"; then
+  export OPENBLAS_CORETYPE=SkylakeX
+fi
 
 # M K N layout kept: layout TN is A transposed in memory (a weight gradient's Xᵀ), NT is B transposed (x·Wᵀ);
 # kept: B is a parameter, whose packing both sides keep between calls.
@@ -44,10 +48,8 @@ shapes=(
 )
 results="$work/results.txt"
 : >"$results"
-processor=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
-family=$(grep -m1 'cpu family' /proc/cpuinfo | cut -d: -f2 | tr -d ' ')
-model=$(grep -m1 '^model[[:space:]]' /proc/cpuinfo | cut -d: -f2 | tr -d ' ')
-echo "== $processor (family $family model $model), $(nproc) cores, $threads threads, $runs rounds, $(date '+%Y-%m-%d %H:%M') =="
+echo "== $(processor), $(nproc) cores, $threads threads, $runs rounds, OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}," \
+  "$(date '+%Y-%m-%d %H:%M') =="
 for ((round = 1; round <= runs; round++)); do
   for shape in "${shapes[@]}"; do
     read -r m k n layout kept <<<"$shape"

@@ -68,8 +68,8 @@ fi
 ninja -C "$build_dir" bench/bench_seq2seq bench/bench_matmul bench/bench_instruction_rate
 # What the figures were measured on: the processor and the multiply-add peak of the threads
 # (bench_instruction_rate on one core, times the threads); tapegrad's float32 product path below.
-echo "processor: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//') (family $(grep -m1 'cpu family' \
-  /proc/cpuinfo | cut -d: -f2 | tr -d ' '), model $(grep -m1 '^model[[:space:]]' /proc/cpuinfo | cut -d: -f2 | tr -d ' ')), $(nproc) cores"
+source bench/stats.sh  # processor, field, median, median3, ratio
+echo "processor: $(processor), $(nproc) cores"
 instruction_rates=$("$build_dir/bench/bench_instruction_rate" 2>/dev/null || true)
 fma_gflops=$(echo "$instruction_rates" | sed -n 's/.*fma_gflops=\([0-9.]*\).*/\1/p')
 dpbf16_gflops=$(echo "$instruction_rates" | sed -n 's/.*dpbf16_gflops=\([0-9.]*\).*/\1/p')
@@ -122,7 +122,6 @@ results="$work/results.txt"
 report_only=${REPORT_ONLY:-0}
 if [[ "$report_only" != 1 ]]; then : >"$results"; fi
 
-source bench/stats.sh  # field, median, median3, ratio
 lines() { grep "^seq2seq impl=$1 model=$2 mode=$3 " "$results" || true; }
 # The lines of one configuration: lines IMPL MODEL MODE | in_config CONFIG.
 in_config() { grep " config=$1\$" || true; }

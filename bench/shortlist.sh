@@ -26,7 +26,8 @@ data=()
 cp "$CHECKPOINT" "$work/model.safetensors"
 "$translate" shortlist --checkpoint "$work/model.safetensors" --frequent "${FREQUENT:-100}" --best "${BEST:-20}" \
   --overwrite "${data[@]}" | tee "$work/shortlist.log"
-echo "processor: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //') (family $(grep -m1 'cpu family' /proc/cpuinfo | awk '{print $4}') model $(grep -m1 '^model[[:space:]]' /proc/cpuinfo | awk '{print $3}')), $threads threads; $(date -u +%F)"
+source "$here/bench/stats.sh"  # processor
+echo "processor: $(processor), $threads threads; $(date -u +%F)"
 
 # eval's output: "wrote N ... (S s)" and the two BLEU lines.
 seconds_of() { sed -n 's/.*hypotheses to .* (\([0-9.]*\) s)$/\1/p' "$1"; }

@@ -1,5 +1,10 @@
 # Sourced by the bench scripts: small helpers over "key=value" result lines.
 
+# This machine's processor: "NAME (family F, model M)", from /proc/cpuinfo.
+processor() {
+  echo "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//') (family $(grep -m1 'cpu family' \
+    /proc/cpuinfo | cut -d: -f2 | tr -d ' '), model $(grep -m1 '^model[[:space:]]' /proc/cpuinfo | cut -d: -f2 | tr -d ' '))"
+}
 # The value of key=... in the lines on stdin, one per line.
 field() { grep -o " $1=[^ ]*" | cut -d= -f2 || true; }
 # The median of the numbers on stdin, one per line ("-" when there are none).
