@@ -26,8 +26,8 @@ constexpr size_t kHugePage = 2 << 20;
 
 // What the cache may hold past the peak in-use bytes: 1/32 of it. With 1/8, a
 // Bahdanau training step's peak RSS was 657 MB for 502 MB in use at most; with
-// 1/32, 614 MB, for 20-40% more page faults (0.0-0.4 s of system time in 30
-// steps: docs/performance.md).
+// 1/32, 614 MB, for 20-40% more page faults (0.05-0.44 s of system time in
+// 30 steps: docs/performance.md).
 constexpr size_t kSlack = 32;
 
 // Mapped blocks of 2 MiB and more start on a 2 MiB boundary and are advised
