@@ -2,8 +2,9 @@
 # Configures the one sanitized build that both `scripts/test.sh --sanitize`
 # (the whole suite) and `scripts/fuzz.sh` (the libFuzzer targets) use:
 # clang with AddressSanitizer + UndefinedBehaviorSanitizer, no recovery, and
-# libFuzzer's coverage instrumentation (-fsanitize=fuzzer-no-link) so the
-# fuzz targets link against the same library. clang compiles sanitized code
+# -Dfuzz=true: the fuzz targets, and libFuzzer's coverage instrumentation
+# (-fsanitize=fuzzer-no-link) in the layers they read input with, so that
+# they link against the same library. clang compiles sanitized code
 # 2-3x faster than g++ here, and one build instead of two halves the rest.
 # Installs clang and libclang-rt-14-dev (libFuzzer, the sanitizer runtimes)
 # when missing. Does nothing when BUILD_DIR is configured already.
@@ -37,5 +38,5 @@ fi
 # themselves skipped.
 CC=clang CXX=clang++ meson setup "$build" --buildtype=debugoptimized -Dfuzz=true -Dcuda=disabled -Dmpi=disabled \
   -Db_sanitize=address,undefined -Db_lundef=false \
-  "-Dcpp_args=-fsanitize=fuzzer-no-link -fno-sanitize-recover=all -gline-tables-only" \
+  "-Dcpp_args=-fno-sanitize-recover=all -gline-tables-only" \
   "-Dcpp_link_args=-fno-sanitize-recover=all"
