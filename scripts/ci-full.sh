@@ -17,6 +17,9 @@
 # Parts 2, 4 and 5 are built beside the parts before them, one build after the
 # other at the lowest priority (nice 19): they take the core the release tests
 # leave idle (most run one test at a time, one thread) and the fuzzers' gaps.
+# (Where Linux groups processes by session for scheduling, as here, a test,
+# which `meson test` starts in a session of its own, shares the cores equally
+# with the builder whatever its nice: docs/testing.md.)
 # While a part runs two tests at a time the builder is stopped (SIGSTOP), so
 # that it slows no test toward its timeout; a part waiting for its build lets
 # it run alone. The build then prints its time; a failed build is built again
