@@ -104,7 +104,7 @@ if $sanitize; then
   export TAPEGRAD_SANITIZE=1
   export ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:abort_on_error=1:detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:abort_on_error=1:print_stacktrace=1}
-  # The reruns on the other product path, the long training example and the npm clients are left out:
+  # The reruns on the other product path, the long trainings (suite long_training) and the npm clients are left out:
   # minutes each under the sanitizers for code the rest of the suite runs sanitized (tests/meson.build,
   # examples/meson.build; test_http_server holds the server to the same requests); so are the checks of the
   # sources and pages (suite source_checks), which run no sanitized code. Both cores run a test each: the
