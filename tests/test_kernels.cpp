@@ -999,10 +999,13 @@ TEST_CASE("topk_rows: cpu equals reference; value order, NaN largest, ties by co
         for (bool largest : {true, false}) {
           Array x = make_array(dtype, shape, layout);
           randomize(x, rng, -3, 3, /*whole=*/true);  // whole numbers: many ties
-          if (shape[1] > 4) {  // a NaN in row 0, column 2
-            char* at = static_cast<char*>(x.view().data) + 2 * x.strides[1] * int64_t(dtype_size(dtype));
-            primitives::fill(cpu(), View{at, dtype, Shape{1}, Strides{1}}, NAN);
-          }
+          if (shape[1] > 4)  // NaN in row 0, column 2, and in the last row past the first k columns
+            for (const auto& [r, c] : {std::pair{int64_t{0}, int64_t{2}}, std::pair{shape[0] - 1, shape[1] / 2},
+                                      std::pair{shape[0] - 1, shape[1] - 3}}) {
+              char* at = static_cast<char*>(x.view().data) +
+                         (r * x.strides[0] + c * x.strides[1]) * int64_t(dtype_size(dtype));
+              primitives::fill(cpu(), View{at, dtype, Shape{1}, Strides{1}}, NAN);
+            }
           for (int64_t k : {int64_t{0}, int64_t{1}, std::min<int64_t>(10, shape[1]), shape[1]}) {
             INFO(describe(dtype_name(dtype), layout_name(layout), shape.str(), largest, k));
             Array got = make_array(DType::i64, Shape{shape[0], k}), want = got;

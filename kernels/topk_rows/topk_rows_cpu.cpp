@@ -4,6 +4,7 @@
 // own indices).
 #include <algorithm>
 #include <numeric>
+#include <type_traits>
 #include <vector>
 
 #include "backends/cpu/cpu_loops.h"
@@ -16,6 +17,28 @@ namespace tg::kernels {
 namespace {
 
 constexpr int64_t kInsertionLimit = 64;  // up to this k: a sorted list of the best so far; beyond: partial_sort
+
+// Columns [c, n) of a full list, kChunk at a time: a chunk goes to `offer` (the exact comparison) only if
+// one of its values could rank before the k-th best. A later column ranks before it only by value or NaN,
+// never by a tie (its index is larger), and !(v <= worst) (largest) or !(v >= worst) (smallest) holds for
+// every such value: larger (smaller), or NaN on either side. Beam search's rows of K·V scores are mostly
+// below the k-th, so most chunks take one vector compare. Returns where the whole chunks end.
+template <typename T, typename Offer>
+int64_t offer_chunks(const T* row, int64_t c, int64_t n, bool largest, const std::vector<int64_t>& order,
+                     const Offer& offer) {
+  constexpr int64_t kChunk = 16;
+  for (; c + kChunk <= n; c += kChunk) {
+    const T worst = row[order.back()];
+    bool any = false;
+    if (largest)
+      for (int64_t j = 0; j < kChunk; ++j) any |= !(row[c + j] <= worst);
+    else
+      for (int64_t j = 0; j < kChunk; ++j) any |= !(row[c + j] >= worst);
+    if (any)
+      for (int64_t j = 0; j < kChunk; ++j) offer(c + j);
+  }
+  return c;
+}
 
 void topk_cpu(Backend&, const TopkRowsArgs& a) {
   const View &x = a.x, &indices = a.indices;
@@ -32,13 +55,18 @@ void topk_cpu(Backend&, const TopkRowsArgs& a) {
         if (k <= kInsertionLimit) {
           // The best k so far, in order: most columns lose to the k-th in one comparison.
           order.clear();
-          for (int64_t c = 0; c < n; ++c) {
+          auto offer = [&](int64_t c) {
             if (static_cast<int64_t>(order.size()) == k) {
-              if (!before(c, order.back())) continue;
+              if (!before(c, order.back())) return;
               order.pop_back();
             }
             order.insert(std::upper_bound(order.begin(), order.end(), c, before), c);
-          }
+          };
+          int64_t c = 0;
+          for (; c < n && static_cast<int64_t>(order.size()) < k; ++c) offer(c);
+          if constexpr (std::is_floating_point_v<T>)
+            if (step == 1) c = offer_chunks(row, c, n, largest, order, offer);
+          for (; c < n; ++c) offer(c);
         } else {
           order.resize(static_cast<size_t>(n));
           std::iota(order.begin(), order.end(), int64_t{0});
