@@ -534,12 +534,14 @@ TEST_CASE("reduce: hand-computed sums, maxima, NaN and negative axis") {
     for (DType dtype : {DType::f32, DType::f64}) {
       INFO(dtype_name(dtype));
       const int64_t n = 1000;
-      std::vector<double> values(static_cast<size_t>(3 * n), -1.0);
+      std::vector<double> values(static_cast<size_t>(5 * n), -1.0);
       values[300] = values[700] = 5;                     // row 0: tie, the first wins
       values[n + 5] = -0.0, values[n + 9] = 0.0;         // row 1: -0 first
       values[2 * n + 400] = NAN, values[2 * n + 800] = 9;  // row 2: NaN wins
-      const Array rows3 = array_of(dtype, Shape{3, n}, values);
-      Array best = make_array(dtype, Shape{3, 1}), at = make_array(DType::i64, Shape{3, 1});
+      std::fill_n(values.begin() + 3 * n, n, -INFINITY);  // row 3: all -inf, the first
+      values[5 * n - 1] = 2;                              // row 4: the last column, past the whole chunks of 16
+      const Array rows3 = array_of(dtype, Shape{5, n}, values);
+      Array best = make_array(dtype, Shape{5, 1}), at = make_array(DType::i64, Shape{5, 1});
       const View at_view = at.view();
       primitives::reduce(*backend, ReduceOp::max, rows3.view(), 1, best.view(), &at_view);
       CHECK(best.get({0, 0}) == 5);
@@ -549,6 +551,10 @@ TEST_CASE("reduce: hand-computed sums, maxima, NaN and negative axis") {
       CHECK(at.get({1, 0}) == 5);
       CHECK(std::isnan(best.get({2, 0})));
       CHECK(at.get({2, 0}) == 400);
+      CHECK(best.get({3, 0}) == -INFINITY);
+      CHECK(at.get({3, 0}) == 0);
+      CHECK(best.get({4, 0}) == 2);
+      CHECK(at.get({4, 0}) == n - 1);
     }
   }
 }

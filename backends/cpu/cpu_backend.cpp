@@ -126,6 +126,20 @@ void sum_across(const T* x, int64_t x_stride, T* out, int64_t out_stride, int64_
 // v replaces the best so far if larger, or if NaN (NaN propagates, first one wins).
 template <typename T> bool beats(T v, T best) { return v > best || (v != v && best == best); }
 
+// The first k with row[k] == value, or n: 16 compares at a time, one branch each.
+template <typename T>
+int64_t first_equal(const T* row, int64_t n, T value) {
+  constexpr int64_t kChunk = 16;
+  int64_t k = 0;
+  for (; k + kChunk <= n; k += kChunk) {
+    bool any = false;
+    for (int64_t j = 0; j < kChunk; ++j) any |= row[k + j] == value;
+    if (any) break;
+  }
+  while (k < n && row[k] != value) ++k;
+  return k;
+}
+
 template <typename T>
 void max_along(const T* x, int64_t x_stride, T* out, int64_t* arg, int64_t out_stride, int64_t m,
                int64_t n, int64_t step) {
@@ -133,17 +147,18 @@ void max_along(const T* x, int64_t x_stride, T* out, int64_t* arg, int64_t out_s
     const T* row = x + j * x_stride;
     if (step == 1) {  // a run of memory (a search step's scores over the vocabulary): a vector at a time
       // The largest value, then its first position; the same answer as the loop below where there is no NaN.
+      // (A count, not a bool ||-reduction: GCC left the loop scalar with one.)
       T largest = row[0];
-      bool any_nan = false;
-#pragma omp simd reduction(max : largest) reduction(|| : any_nan)
+      int64_t nans = 0;
+#pragma omp simd reduction(max : largest) reduction(+ : nans)
       for (int64_t k = 0; k < n; ++k) {
         largest = row[k] > largest ? row[k] : largest;
-        any_nan = any_nan || row[k] != row[k];
+        nans += row[k] != row[k] ? 1 : 0;
       }
       // The reduction's starting value may be the type's lowest finite value rather than -inf (clang): a row
       // of -inf then finds no match and falls through to the loop below.
-      int64_t at = 0;
-      while (!any_nan && at < n && row[at] != largest) ++at;
+      const bool any_nan = nans > 0;
+      const int64_t at = any_nan ? n : first_equal(row, n, largest);
       if (!any_nan && at < n) {
         out[j * out_stride] = row[at];  // the first of ±0, as below
         if (arg != nullptr) arg[j * out_stride] = at;
