@@ -2,6 +2,7 @@
 #include <cstdint>
 
 #include "core/tensor/tensor.h"
+#include "kernels/topk_rows/topk_order.h"  // topk_ranks_before: the order, for code that ranks as topk does
 
 namespace tg {
 

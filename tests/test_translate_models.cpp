@@ -8,18 +8,21 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <numeric>
+#include <random>
 #include <sstream>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "backends/cpu/cpu_gemm.h"
+#include "apps/translate/beam_ranking.h"
 #include "apps/translate/models/bahdanau_model.h"
 #include "apps/translate/models/cho_model.h"
 #include "apps/translate/models/ensemble.h"
@@ -653,6 +656,34 @@ TEST_CASE("greedy search: a batch whose sentences end at different steps gives e
         tg::translate::greedy_decode(*model, many.src, many.src_lengths, many.src_mask, max_len, false, -1),
         "greedy_decode: check_every must be >= 0, got -1", tg::Error);
   }
+}
+
+TEST_CASE("beam ranking: the host's one pass ranks as the float64 scores and topk do; ties, NaN, idle rows") {
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int> whole(-6, 0);  // whole log-probs: many ties
+  for (DType dtype : {DType::f32, DType::f64})
+    for (const auto& [N, V, blocks, count] : {std::array<int64_t, 4>{1, 5, 1, 10}, std::array<int64_t, 4>{4, 37, 4, 10},
+                                              std::array<int64_t, 4>{20, 300, 4, 10}, std::array<int64_t, 4>{10, 64, 2, 3},
+                                              std::array<int64_t, 4>{6, 1000, 3, 1}}) {
+      INFO(tg::dtype_name(dtype), " N=", N, " V=", V, " blocks=", blocks, " count=", count);
+      std::vector<double> values(static_cast<size_t>(N * V));
+      for (double& v : values) v = whole(rng);
+      values[static_cast<size_t>(V / 2)] = NAN;                     // row 0: a NaN ranks first
+      values[static_cast<size_t>(N * V - 2)] = INFINITY;             // the last row: +inf
+      if (N > 2) values[static_cast<size_t>(2 * V + V - 1)] = NAN;  // row 2's last column
+      std::vector<double> row_log_probs(static_cast<size_t>(N));
+      for (double& r : row_log_probs) r = whole(rng) / 4.0;
+      row_log_probs[static_cast<size_t>(N - 1)] = -INFINITY;  // an idle row (with its +inf: NaN)
+      const Tensor log_probs = tg::from_vector(values, Shape{N, V}, {DType::f64}).to(dtype);
+      const tg::translate::RankedBlocks host = tg::translate::rank_blocks(log_probs, row_log_probs, blocks, count);
+      const tg::translate::RankedBlocks composed =
+          tg::translate::rank_blocks_composed(log_probs, row_log_probs, blocks, count);
+      CHECK(host.count == composed.count);
+      CHECK(host.index == composed.index);
+      REQUIRE(host.score.size() == composed.score.size());
+      for (size_t j = 0; j < host.score.size(); ++j)
+        CHECK(((std::isnan(host.score[j]) && std::isnan(composed.score[j])) || host.score[j] == composed.score[j]));
+    }
 }
 
 TEST_CASE("batched beam search: bad arguments name what was expected") {

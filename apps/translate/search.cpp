@@ -8,15 +8,13 @@
 #include "core/services/error.h"
 #include "core/autograd/tape.h"
 #include "data/text/vocab.h"
+#include "apps/translate/beam_ranking.h"
 #include "apps/translate/models/model_parts.h"
 #include "apps/translate/shortlist.h"
 #include "ops/compare.h"
 #include "ops/index_select.h"
-#include "ops/add.h"
 #include "ops/max.h"
-#include "ops/reshape.h"
 #include "ops/stack.h"
-#include "ops/topk.h"
 
 namespace tg::translate {
 
@@ -91,46 +89,6 @@ struct SentenceBeam {
   std::vector<Hypothesis> finished;
   bool done() const { return alive.empty(); }
 };
-
-// An extension of open hypothesis i of a sentence by `token`, ranked by score
-// (its log_prob), then by index = i·V + token: the order of one sentence's
-// (n·V) candidates, first on ties.
-struct Extension {
-  double score;
-  int64_t index;
-};
-
-// Each block's best `count` extensions, ranked where the state lives. A
-// block's rows (1 per sentence at the first step, K after) are one row of
-// (rows per block · V) candidates: log_probs (N, V) in float64 plus each row's
-// hypothesis log_prob (-inf on idle rows, which so rank last), so candidate
-// i·V + v of a block is Extension index i·V + v. Top-k picks on the device
-// and 2 × blocks × count numbers come back instead of N × V.
-struct RankedBlocks {
-  int64_t count = 0;           // per block: min(count asked, rows per block · V)
-  std::vector<int64_t> index;  // (blocks, count)
-  std::vector<double> score;   // (blocks, count)
-  // Block b's ranked extensions of its first `alive` rows, in rank order.
-  std::vector<Extension> of_block(int64_t b, int64_t alive, int64_t V) const {
-    std::vector<Extension> ranked;
-    for (int64_t j = b * count; j < (b + 1) * count; ++j)
-      if (index[j] / V < alive) ranked.push_back({score[j], index[j]});
-    return ranked;
-  }
-};
-
-RankedBlocks rank_blocks(const Tensor& log_probs, const std::vector<double>& row_log_probs, int64_t blocks,
-                         int64_t count) {
-  const int64_t N = log_probs.size(0), V = log_probs.size(1), candidates = N / blocks * V;
-  const Tensor base = from_vector(row_log_probs, Shape{N, 1}, {DType::f64, log_probs.device()});
-  const Tensor scores = reshape(add(log_probs.to(DType::f64), base), {blocks, candidates});
-  RankedBlocks ranked;
-  ranked.count = std::min(count, candidates);
-  const TopK best = topk(scores, ranked.count, 1);
-  ranked.index = best.indices.to_vector<int64_t>();
-  ranked.score = best.values.to_vector<double>();
-  return ranked;
-}
 
 // Where a sentence's rows lie in the step's attention (N, S) on the host:
 // from row `first`; weights is null when attention is not collected.

@@ -132,9 +132,9 @@ int64_t first_equal(const T* row, int64_t n, T value) {
   constexpr int64_t kChunk = 16;
   int64_t k = 0;
   for (; k + kChunk <= n; k += kChunk) {
-    bool any = false;
-    for (int64_t j = 0; j < kChunk; ++j) any |= row[k + j] == value;
-    if (any) break;
+    int hits = 0;  // an int, not a bool: GCC leaves a bool |= loop scalar
+    for (int64_t j = 0; j < kChunk; ++j) hits |= row[k + j] == value ? 1 : 0;
+    if (hits != 0) break;
   }
   while (k < n && row[k] != value) ++k;
   return k;

@@ -18,25 +18,40 @@ namespace {
 
 constexpr int64_t kInsertionLimit = 64;  // up to this k: a sorted list of the best so far; beyond: partial_sort
 
+// Whether row[0:n] may hold a value v with !(v <= worst) (largest) or !(v >= worst) (smallest): a NaN in
+// it, or its largest (smallest) value so. Two reductions the compiler vectorises.
+template <typename T>
+bool may_enter(const T* row, int64_t n, bool largest, T worst) {
+  T extreme = row[0];
+  int nans = 0;
+  if (largest) {
+#pragma omp simd reduction(max : extreme) reduction(+ : nans)
+    for (int64_t j = 0; j < n; ++j) {
+      extreme = row[j] > extreme ? row[j] : extreme;
+      nans += row[j] != row[j] ? 1 : 0;
+    }
+    return nans > 0 || !(extreme <= worst);
+  }
+#pragma omp simd reduction(min : extreme) reduction(+ : nans)
+  for (int64_t j = 0; j < n; ++j) {
+    extreme = row[j] < extreme ? row[j] : extreme;
+    nans += row[j] != row[j] ? 1 : 0;
+  }
+  return nans > 0 || !(extreme >= worst);
+}
+
 // Columns [c, n) of a full list, kChunk at a time: a chunk goes to `offer` (the exact comparison) only if
 // one of its values could rank before the k-th best. A later column ranks before it only by value or NaN,
 // never by a tie (its index is larger), and !(v <= worst) (largest) or !(v >= worst) (smallest) holds for
 // every such value: larger (smaller), or NaN on either side. Beam search's rows of K·V scores are mostly
-// below the k-th, so most chunks take one vector compare. Returns where the whole chunks end.
+// below the k-th, so most chunks are passed over whole. Returns where the whole chunks end.
 template <typename T, typename Offer>
 int64_t offer_chunks(const T* row, int64_t c, int64_t n, bool largest, const std::vector<int64_t>& order,
                      const Offer& offer) {
-  constexpr int64_t kChunk = 16;
-  for (; c + kChunk <= n; c += kChunk) {
-    const T worst = row[order.back()];
-    bool any = false;
-    if (largest)
-      for (int64_t j = 0; j < kChunk; ++j) any |= !(row[c + j] <= worst);
-    else
-      for (int64_t j = 0; j < kChunk; ++j) any |= !(row[c + j] >= worst);
-    if (any)
+  constexpr int64_t kChunk = 64;
+  for (; c + kChunk <= n; c += kChunk)
+    if (may_enter(row + c, kChunk, largest, row[order.back()]))
       for (int64_t j = 0; j < kChunk; ++j) offer(c + j);
-  }
   return c;
 }
 
