@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/tensor/creation.h"
+#include "core/types/run_extremes.h"
 #include "ops/add.h"
 #include "ops/reshape.h"
 #include "ops/topk.h"
@@ -16,17 +17,11 @@ bool ranks_before(const Extension& a, const Extension& b) {
 }
 
 // Whether a chunk of a row may hold a score s = double(x) + base with !(s <= worst): a NaN in it, or its
-// largest value's score (s rises with x) not <= worst. Two reductions the compiler vectorises.
+// largest value's score (s rises with x) not <= worst.
 template <typename T>
 bool may_enter(const T* x, int64_t n, double base, double worst) {
-  T largest = x[0];
-  int nans = 0;
-#pragma omp simd reduction(max : largest) reduction(+ : nans)
-  for (int64_t j = 0; j < n; ++j) {
-    largest = x[j] > largest ? x[j] : largest;
-    nans += x[j] != x[j] ? 1 : 0;
-  }
-  return nans > 0 || !(double(largest) + base <= worst);
+  const RunExtreme<T> largest = run_max(x, n);
+  return largest.nans > 0 || !(double(largest.value) + base <= worst);
 }
 
 // One block's best `count` (> 0) candidates, rows (rows_in_block, V) row-major, written in rank order to

@@ -13,6 +13,7 @@
 #include "backends/cpu/cpu_gemm.h"
 #include "backends/cpu/cpu_loops.h"
 #include "backends/cpu/cpu_math.h"
+#include "core/types/run_extremes.h"
 #include "backends/cpu/packed_operand_cache.h"
 #include "backends/cpu/product_census.h"
 #include "core/dispatch/backend_registry.h"
@@ -147,18 +148,11 @@ void max_along(const T* x, int64_t x_stride, T* out, int64_t* arg, int64_t out_s
     const T* row = x + j * x_stride;
     if (step == 1) {  // a run of memory (a search step's scores over the vocabulary): a vector at a time
       // The largest value, then its first position; the same answer as the loop below where there is no NaN.
-      // (A count, not a bool ||-reduction: GCC left the loop scalar with one.)
-      T largest = row[0];
-      int64_t nans = 0;
-#pragma omp simd reduction(max : largest) reduction(+ : nans)
-      for (int64_t k = 0; k < n; ++k) {
-        largest = row[k] > largest ? row[k] : largest;
-        nans += row[k] != row[k] ? 1 : 0;
-      }
       // The reduction's starting value may be the type's lowest finite value rather than -inf (clang): a row
       // of -inf then finds no match and falls through to the loop below.
-      const bool any_nan = nans > 0;
-      const int64_t at = any_nan ? n : first_equal(row, n, largest);
+      const RunExtreme<T> largest = run_max(row, n);
+      const bool any_nan = largest.nans > 0;
+      const int64_t at = any_nan ? n : first_equal(row, n, largest.value);
       if (!any_nan && at < n) {
         out[j * out_stride] = row[at];  // the first of ±0, as below
         if (arg != nullptr) arg[j * out_stride] = at;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "backends/cpu/cpu_loops.h"
+#include "core/types/run_extremes.h"
 #include "core/types/visit_dtype.h"
 #include "kernels/topk_rows/topk_order.h"
 #include "kernels/topk_rows/topk_rows.h"
@@ -19,25 +20,15 @@ namespace {
 constexpr int64_t kInsertionLimit = 64;  // up to this k: a sorted list of the best so far; beyond: partial_sort
 
 // Whether row[0:n] may hold a value v with !(v <= worst) (largest) or !(v >= worst) (smallest): a NaN in
-// it, or its largest (smallest) value so. Two reductions the compiler vectorises.
+// it, or its largest (smallest) value so.
 template <typename T>
 bool may_enter(const T* row, int64_t n, bool largest, T worst) {
-  T extreme = row[0];
-  int nans = 0;
   if (largest) {
-#pragma omp simd reduction(max : extreme) reduction(+ : nans)
-    for (int64_t j = 0; j < n; ++j) {
-      extreme = row[j] > extreme ? row[j] : extreme;
-      nans += row[j] != row[j] ? 1 : 0;
-    }
-    return nans > 0 || !(extreme <= worst);
+    const RunExtreme<T> m = run_max(row, n);
+    return m.nans > 0 || !(m.value <= worst);
   }
-#pragma omp simd reduction(min : extreme) reduction(+ : nans)
-  for (int64_t j = 0; j < n; ++j) {
-    extreme = row[j] < extreme ? row[j] : extreme;
-    nans += row[j] != row[j] ? 1 : 0;
-  }
-  return nans > 0 || !(extreme >= worst);
+  const RunExtreme<T> m = run_min(row, n);
+  return m.nans > 0 || !(m.value >= worst);
 }
 
 // Columns [c, n) of a full list, kChunk at a time: a chunk goes to `offer` (the exact comparison) only if
