@@ -658,7 +658,7 @@ TEST_CASE("greedy search: a batch whose sentences end at different steps gives e
   }
 }
 
-TEST_CASE("beam ranking: the host's one pass ranks as the float64 scores and topk do; ties, NaN, idle rows") {
+TEST_CASE("beam ranking: the host's one pass ranks as the float64 scores and topk do; ties, NaN, idle rows; errors") {
   std::mt19937 rng(11);
   std::uniform_int_distribution<int> whole(-6, 0);  // whole log-probs: many ties
   for (DType dtype : {DType::f32, DType::f64})
@@ -684,6 +684,16 @@ TEST_CASE("beam ranking: the host's one pass ranks as the float64 scores and top
       for (size_t j = 0; j < host.score.size(); ++j)
         CHECK(((std::isnan(host.score[j]) && std::isnan(composed.score[j])) || host.score[j] == composed.score[j]));
     }
+  // Arguments that do not fit name what was expected, on both paths.
+  const Tensor log_probs = tg::zeros({4, 7});
+  for (auto rank : {&tg::translate::rank_blocks, &tg::translate::rank_blocks_composed}) {
+    CHECK_THROWS_WITH_AS(rank(log_probs, {0, 0, 0}, 2, 3),
+                         "rank_blocks: 3 row log-probs for log_probs of shape (4, 7): expected one per row", tg::Error);
+    CHECK_THROWS_WITH_AS(rank(log_probs, {0, 0, 0, 0}, 3, 3),
+                         "rank_blocks: 3 blocks for 4 rows: expected a positive count dividing the rows", tg::Error);
+    CHECK_THROWS_WITH_AS(rank(tg::zeros({4}), {0, 0, 0, 0}, 2, 3),
+                         "rank_blocks: log_probs must be (N, V), got shape (4,)", tg::Error);
+  }
 }
 
 TEST_CASE("batched beam search: bad arguments name what was expected") {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/services/error.h"
 #include "core/tensor/creation.h"
 #include "core/types/run_extremes.h"
 #include "ops/add.h"
@@ -72,6 +73,19 @@ RankedBlocks rank_on_host(const Tensor& log_probs, const std::vector<double>& ro
   return ranked;
 }
 
+// The shapes both paths need: log_probs (N, V), N values in row_log_probs, blocks > 0 dividing N, count ≥ 0.
+void check_ranking_arguments(const Tensor& log_probs, const std::vector<double>& row_log_probs, int64_t blocks,
+                             int64_t count) {
+  if (log_probs.ndim() != 2) fail("rank_blocks: log_probs must be (N, V), got shape {}", log_probs.shape().str());
+  const int64_t N = log_probs.size(0);
+  if (static_cast<int64_t>(row_log_probs.size()) != N)
+    fail("rank_blocks: {} row log-probs for log_probs of shape {}: expected one per row", row_log_probs.size(),
+         log_probs.shape().str());
+  if (blocks <= 0 || N % blocks != 0)
+    fail("rank_blocks: {} blocks for {} rows: expected a positive count dividing the rows", blocks, N);
+  if (count < 0) fail("rank_blocks: count must be >= 0, got {}", count);
+}
+
 }  // namespace
 
 std::vector<Extension> RankedBlocks::of_block(int64_t b, int64_t alive, int64_t V) const {
@@ -83,6 +97,7 @@ std::vector<Extension> RankedBlocks::of_block(int64_t b, int64_t alive, int64_t 
 
 RankedBlocks rank_blocks(const Tensor& log_probs, const std::vector<double>& row_log_probs, int64_t blocks,
                          int64_t count) {
+  check_ranking_arguments(log_probs, row_log_probs, blocks, count);
   if (log_probs.device().is_host()) {
     if (log_probs.dtype() == DType::f32) return rank_on_host<float>(log_probs, row_log_probs, blocks, count);
     if (log_probs.dtype() == DType::f64) return rank_on_host<double>(log_probs, row_log_probs, blocks, count);
@@ -92,6 +107,7 @@ RankedBlocks rank_blocks(const Tensor& log_probs, const std::vector<double>& row
 
 RankedBlocks rank_blocks_composed(const Tensor& log_probs, const std::vector<double>& row_log_probs, int64_t blocks,
                                   int64_t count) {
+  check_ranking_arguments(log_probs, row_log_probs, blocks, count);
   const int64_t N = log_probs.size(0), V = log_probs.size(1), candidates = N / blocks * V;
   const Tensor base = from_vector(row_log_probs, Shape{N, 1}, {DType::f64, log_probs.device()});
   const Tensor scores = reshape(add(log_probs.to(DType::f64), base), {blocks, candidates});
