@@ -13,10 +13,10 @@
 #include "backends/cpu/cpu_gemm.h"
 #include "backends/cpu/cpu_loops.h"
 #include "backends/cpu/cpu_math.h"
-#include "core/types/run_extremes.h"
 #include "backends/cpu/packed_operand_cache.h"
 #include "backends/cpu/product_census.h"
 #include "core/dispatch/backend_registry.h"
+#include "core/types/run_extremes.h"
 #include "core/types/visit_dtype.h"
 #include "core/services/error.h"
 #include "core/dispatch/primitives.h"
@@ -127,13 +127,13 @@ void sum_across(const T* x, int64_t x_stride, T* out, int64_t out_stride, int64_
 // v replaces the best so far if larger, or if NaN (NaN propagates, first one wins).
 template <typename T> bool beats(T v, T best) { return v > best || (v != v && best == best); }
 
-// The first k with row[k] == value, or n: 16 compares at a time, one branch each.
+// The first k with row[k] == value, or n: one branch per 16 compares.
 template <typename T>
 int64_t first_equal(const T* row, int64_t n, T value) {
   constexpr int64_t kChunk = 16;
   int64_t k = 0;
   for (; k + kChunk <= n; k += kChunk) {
-    int hits = 0;  // an int, not a bool: GCC leaves a bool |= loop scalar
+    int hits = 0;
     for (int64_t j = 0; j < kChunk; ++j) hits |= row[k + j] == value ? 1 : 0;
     if (hits != 0) break;
   }

@@ -1,7 +1,7 @@
-// The cpu backend's top-k of each row (topk_rows.h): for small
-// k (beam search's 2K) one pass keeping the best k in order, else a partial
-// sort, O(n log k); rows split over the thread pool (each row writes only its
-// own indices).
+// The cpu backend's top-k of each row (topk_rows.h): for k up to 64 one pass
+// keeping the best k in order (a contiguous float row 64 columns at a time
+// past them), else a partial sort, O(n log k); rows split over the thread pool
+// (each row writes only its own indices).
 #include <algorithm>
 #include <numeric>
 #include <type_traits>
@@ -34,8 +34,8 @@ bool may_enter(const T* row, int64_t n, bool largest, T worst) {
 // Columns [c, n) of a full list, kChunk at a time: a chunk goes to `offer` (the exact comparison) only if
 // one of its values could rank before the k-th best. A later column ranks before it only by value or NaN,
 // never by a tie (its index is larger), and !(v <= worst) (largest) or !(v >= worst) (smallest) holds for
-// every such value: larger (smaller), or NaN on either side. Beam search's rows of K·V scores are mostly
-// below the k-th, so most chunks are passed over whole. Returns where the whole chunks end.
+// every such value: larger (smaller), or NaN on either side. Most of a row much longer than k ranks below
+// the k-th, so most chunks are passed over whole. Returns where the whole chunks end.
 template <typename T, typename Offer>
 int64_t offer_chunks(const T* row, int64_t c, int64_t n, bool largest, const std::vector<int64_t>& order,
                      const Offer& offer) {
