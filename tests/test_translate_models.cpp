@@ -8,7 +8,6 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -661,10 +660,14 @@ TEST_CASE("greedy search: a batch whose sentences end at different steps gives e
 TEST_CASE("beam ranking: the host's one pass ranks as the float64 scores and topk do; ties, NaN, idle rows; errors") {
   std::mt19937 rng(11);
   std::uniform_int_distribution<int> whole(-6, 0);  // whole log-probs: many ties
+  struct Case {
+    int64_t N, V, blocks, count;
+  };
   for (DType dtype : {DType::f32, DType::f64})
-    for (const auto& [N, V, blocks, count] : {std::array<int64_t, 4>{1, 5, 1, 10}, std::array<int64_t, 4>{4, 37, 4, 10},
-                                              std::array<int64_t, 4>{20, 300, 4, 10}, std::array<int64_t, 4>{10, 64, 2, 3},
-                                              std::array<int64_t, 4>{6, 1000, 3, 1}}) {
+    for (const Case& c : {Case{1, 5, 1, 10}, Case{4, 37, 4, 10}, Case{20, 300, 4, 10}, Case{10, 64, 2, 3},
+                          Case{6, 1000, 3, 1}}) {
+      // Named copies, not a structured binding: clang 14 cannot capture one in INFO's lambda.
+      const int64_t N = c.N, V = c.V, blocks = c.blocks, count = c.count;
       INFO(tg::dtype_name(dtype), " N=", N, " V=", V, " blocks=", blocks, " count=", count);
       std::vector<double> values(static_cast<size_t>(N * V));
       for (double& v : values) v = whole(rng);
