@@ -910,6 +910,9 @@ TEST_CASE("translate serve: the memory a burst of large answers took goes back o
     MESSAGE("skipped under a sanitizer: its allocator holds freed memory back on purpose");
     return;
   }
+  // The synthetic corpus's model (a vocabulary of a dozen words) answers the burst in 9 MB over 20, within
+  // the heap's own slack: what goes back cannot be told apart there.
+  if (!test_support::have_multi30k()) return;
   Server server({"--max-batch", "64", "--max-sentences", "200", "--max-queue", "20000"});
   const std::vector<std::string> sentences = some_sentences(200);
   const std::string large = json{{"q", sentences}, {"source", "de"}, {"target", "en"}, {"alternatives", 4}, {"attention", true}}.dump();
