@@ -109,7 +109,7 @@ struct Options {
   int64_t beam = 5;
   double length_penalty = 1.0;
   std::string quantize = "none";  // int8: after the float32 searches, the same with int8 output layers
-  bool profile = false;  // decode: each search's op profile (tg::Profiler) to stderr
+  bool profile = false;  // the timed steps' (train) or each search's (decode) op profile (tg::Profiler) to stderr
   std::string products_path;  // each product shape's kernel and GFLOP/s appended here (bench/product_table.h)
   std::string plan_path;
 };
@@ -256,9 +256,11 @@ void run_train(const Options& o) {
   constexpr double mb = 1024.0 * 1024.0;
   auto in_use_mb = [] { return static_cast<double>(host_memory_stats().in_use_bytes) / mb; };
   double before_mb = 0, saved_mb = 0, after_backward_mb = 0, logits_mb = 0;
+  std::optional<Profiler> profiler;
   for (int64_t step = 0; step < o.steps; ++step) {
     const text::Batch& batch = batches[static_cast<size_t>(step)];
     if (!o.products_path.empty()) cpu::set_product_census(step >= o.warmup);
+    if (o.profile && step == o.warmup) profiler.emplace();
     const Clock::time_point start = Clock::now();
     model->reseed(translate::step_seed(o.seed, step));
     const double before = in_use_mb();
@@ -291,6 +293,10 @@ void run_train(const Options& o) {
   if (!o.products_path.empty()) {
     cpu::set_product_census(false);
     bench::append_product_table(o.products_path, "train");
+  }
+  if (profiler) {
+    profiler->stop();
+    fmt::print(stderr, "profile train ({} timed steps):\n{}\n", o.steps - o.warmup, profiler->format_table());
   }
   if (!o.save_path.empty()) nn::save(*model, o.save_path);
   const double tokens = static_cast<double>(timed_tokens);
@@ -459,6 +465,7 @@ int main(int argc, char** argv) {
   train->add_option("--precision", o.precision, "matrix products: fp32, tf32, bf16 or fp16 (with loss scaling)")
       ->check(CLI::IsMember({"fp32", "tf32", "bf16", "fp16"}))
       ->capture_default_str();
+  train->add_flag("--profile", o.profile, "print the timed steps' op profile (tg::Profiler) to stderr");
   train->add_option("--init", o.init_path, "write the initial parameters here (safetensors)");
   train->add_option("--save", o.save_path, "write the trained parameters here (safetensors)");
   CLI::App* decode = app.add_subcommand("decode", "time greedy and beam search over test_2016_flickr");
