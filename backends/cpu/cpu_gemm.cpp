@@ -104,6 +104,12 @@ int64_t packed_block_offset(int64_t n, int64_t k0) {
   return k0 / kDepth * panels * packed_depth * kCols;
 }
 
+// C (M, N) = A (M, K) @ B (K, N).
+struct Product {
+  int64_t m, n, k;
+  MatrixF32 a, b;
+};
+
 // Writes a tile's accumulators to c[0:R, 0:cols] (adding what c holds when `add`).
 template <int R>
 void store_tile(const Vec (&lo)[R], const Vec (&hi)[R], float* c, int64_t ldc, int cols, bool add) {
@@ -460,113 +466,165 @@ TG_TILES_TARGET void pack_a_for_tiles(const float* a, int64_t row_stride, int64_
   std::fill(out + rows * stride, out + padded_rows * stride, 0u);
 }
 
-// gemm_part's loop for Bf16TilesFormat. A's rows are converted once, in chunks of at most kConvertedBytes
-// (all of k: per block of kDepth k, the chunk's rows of pairs padded to whole tiles), and each group of panels
-// reads its tiles from there. (Converting A again for every group, N / 512 times, read A from memory each
-// time: 8% of a bfloat16 training step.) Per block and row tile pair (32 rows), each panel's 32 × 32 sums stay
-// in tiles 0-3 over the block's k, then are added into C (or written), as every kernel here sums: C, then each
-// block in turn.
-TG_TILES_TARGET void tiles_part(int64_t n, int64_t k, const MatrixF32& a, const MatrixF32& b, float* c, int64_t ldc,
-                                bool accumulate, int64_t r0, int64_t r1, int64_t p0, int64_t p1,
-                                const uint32_t* prepacked) {
-  constexpr int64_t packed_depth = kDepth / 2, at_once = kPanelsAtOnce * 2, pair_rows = 2 * kTileRows;
-  constexpr int64_t kConvertedBytes = int64_t{8} << 20;
-  const int64_t row_words = (k + kDepth - 1) / kDepth * packed_depth;  // a row's converted pairs, every block whole
-  const int64_t chunk_rows = std::max(pair_rows, kConvertedBytes / (row_words * 4) / pair_rows * pair_rows);
-  const int64_t most_rows = std::min(chunk_rows, (r1 - r0 + pair_rows - 1) / pair_rows * pair_rows);
-  uint32_t* converted = scratch<uint32_t>(1, most_rows * row_words);
+// A for the tiles, converted once a product (a chunk of its rows at a time: the float32 rows were read from
+// memory and converted again for every group of panels before, N / 512 times, 8% of a bfloat16 training
+// step). Per block of kDepth k, the chunk's rows of pairs, padded to whole tiles, `stride` words apart.
+struct TilesA {
+  static constexpr int64_t kConvertedBytes = int64_t{8} << 20;  // a chunk's converted rows at most
+  static constexpr int64_t kPairRows = 2 * kTileRows, kBlockWords = kDepth / 2;
+  const MatrixF32& a;
+  int64_t k;
+  uint32_t* converted;  // the chunk: block k0 / kDepth at (k0 / kDepth) · padded · kBlockWords
+  int64_t c0 = 0, c1 = 0, padded = 0;  // the chunk's rows [c0, c1), padded to whole row tile pairs
+
+  // Rows a chunk holds (whole pairs of row tiles, at least one pair).
+  static int64_t chunk_rows(int64_t k) {
+    const int64_t row_bytes = (k + kDepth - 1) / kDepth * kBlockWords * 4;
+    return std::max(kPairRows, kConvertedBytes / row_bytes / kPairRows * kPairRows);
+  }
+  static int64_t words(int64_t k, int64_t rows) {
+    return std::min(chunk_rows(k), (rows + kPairRows - 1) / kPairRows * kPairRows) * ((k + kDepth - 1) / kDepth * kBlockWords);
+  }
+  static int64_t stride(int64_t k, int64_t k0) {  // a block's words a row: its pairs in whole tiles
+    return (std::min(kDepth, k - k0) + 2 * kTilePairs - 1) / (2 * kTilePairs) * kTilePairs;
+  }
+  void start_chunk(int64_t first, int64_t last) {
+    c0 = first;
+    c1 = last;
+    padded = (c1 - c0 + kPairRows - 1) / kPairRows * kPairRows;
+  }
+  uint32_t* block(int64_t k0) const { return converted + k0 / kDepth * padded * kBlockWords; }
+  // Converts the chunk's row tile pairs [pair0, pair1).
+  TG_TILES_TARGET void convert(int64_t pair0, int64_t pair1) const {
+    for (int64_t k0 = 0; k0 < k; k0 += kDepth) {
+      const int64_t s = stride(k, k0);
+      for (int64_t i = c0 + pair0 * kPairRows; i < std::min(c1, c0 + pair1 * kPairRows); i += kPairRows)
+        pack_a_for_tiles(a.data + i * a.row_stride + k0 * a.col_stride, a.row_stride, a.col_stride,
+                         static_cast<int>(std::min(kPairRows, c1 - i)), std::min(kDepth, k - k0), s,
+                         block(k0) + (i - c0) * s);
+    }
+  }
+};
+
+// The chunk's rows times panels [p0, p1) of B: per group of panels and block of kDepth k (B packed here unless
+// `prepacked`), per row tile pair (32 rows) and panel, the 32 × 32 sums stay in tiles 0-3 over the block's k,
+// then are added into C (or written), as every kernel here sums: C, then each block in turn.
+TG_TILES_TARGET void tiles_panels(int64_t n, const TilesA& a, const MatrixF32& b, float* c, int64_t ldc,
+                                  bool accumulate, int64_t p0, int64_t p1, const uint32_t* prepacked) {
+  constexpr int64_t packed_depth = kDepth / 2, at_once = kPanelsAtOnce * 2, pair_rows = TilesA::kPairRows;
+  const int64_t k = a.k;
   uint32_t* scratch_panels = prepacked ? nullptr : scratch<uint32_t>(0, at_once * packed_depth * kCols);
   static const TileConfig config;  // tiles 0-3 C sums (two row tiles by a panel's column halves), 4-5 A, 6-7 B
   _tile_loadconfig(&config);
   alignas(64) float sums[2 * kTileRows * kCols];  // a row tile pair's sums for one panel, kCols floats a row
-  for (int64_t c0 = r0; c0 < r1; c0 += chunk_rows) {
-    const int64_t c1 = std::min(r1, c0 + chunk_rows), padded = (c1 - c0 + pair_rows - 1) / pair_rows * pair_rows;
-    // Block k0 / kDepth of the chunk at converted + (k0 / kDepth) · padded · packed_depth, its rows `stride`
-    // words apart (the block's pairs in whole tiles).
-    auto block_stride = [&](int64_t k0) { return (std::min(kDepth, k - k0) + 2 * kTilePairs - 1) / (2 * kTilePairs) * kTilePairs; };
+  for (int64_t first = p0; first < p1; first += at_once) {
+    const int64_t panels = std::min(at_once, p1 - first);
     for (int64_t k0 = 0; k0 < k; k0 += kDepth) {
-      uint32_t* block = converted + k0 / kDepth * padded * packed_depth;
-      const int64_t stride = block_stride(k0);
-      for (int64_t i = c0; i < c1; i += pair_rows)
-        pack_a_for_tiles(a.data + i * a.row_stride + k0 * a.col_stride, a.row_stride, a.col_stride,
-                         static_cast<int>(std::min(pair_rows, c1 - i)), std::min(kDepth, k - k0), stride,
-                         block + (i - c0) * stride);
-    }
-    for (int64_t first = p0; first < p1; first += at_once) {
-      const int64_t panels = std::min(at_once, p1 - first);
-      for (int64_t k0 = 0; k0 < k; k0 += kDepth) {
-        const int64_t depth = std::min(kDepth, k - k0), pairs = (depth + 1) / 2;
-        const int64_t steps = (pairs + kTilePairs - 1) / kTilePairs, full_steps = pairs / kTilePairs;
-        const uint32_t* packed = scratch_panels;
-        if (prepacked)
-          packed = prepacked + packed_block_offset<Bf16Format>(n, k0) + first * pairs * kCols;
-        else
-          Bf16Format::pack_b(b, n, k0, depth, first, panels, scratch_panels);
-        // The block's last pairs when they fill less than a tile: each panel's copied with zero pair rows after
-        // them (past a panel's pairs lies the next panel, whose values times A's zero padding could be NaN).
-        uint32_t* tail = nullptr;
-        if (full_steps < steps) {
-          tail = scratch<uint32_t>(2, panels * kTilePairs * kCols);
-          const int64_t rest = pairs - full_steps * kTilePairs;
-          for (int64_t q = 0; q < panels; ++q) {
-            uint32_t* d = tail + q * kTilePairs * kCols;
-            std::memcpy(d, packed + (q * pairs + full_steps * kTilePairs) * kCols, sizeof(uint32_t) * rest * kCols);
-            std::fill(d + rest * kCols, d + kTilePairs * kCols, 0u);
-          }
+      const int64_t depth = std::min(kDepth, k - k0), pairs = (depth + 1) / 2;
+      const int64_t steps = (pairs + kTilePairs - 1) / kTilePairs, full_steps = pairs / kTilePairs;
+      const uint32_t* packed = scratch_panels;
+      if (prepacked)
+        packed = prepacked + packed_block_offset<Bf16Format>(n, k0) + first * pairs * kCols;
+      else
+        Bf16Format::pack_b(b, n, k0, depth, first, panels, scratch_panels);
+      // The block's last pairs when they fill less than a tile: each panel's copied with zero pair rows after
+      // them (past a panel's pairs lies the next panel, whose values times A's zero padding could be NaN).
+      uint32_t* tail = nullptr;
+      if (full_steps < steps) {
+        tail = scratch<uint32_t>(2, panels * kTilePairs * kCols);
+        const int64_t rest = pairs - full_steps * kTilePairs;
+        for (int64_t q = 0; q < panels; ++q) {
+          uint32_t* d = tail + q * kTilePairs * kCols;
+          std::memcpy(d, packed + (q * pairs + full_steps * kTilePairs) * kCols, sizeof(uint32_t) * rest * kCols);
+          std::fill(d + rest * kCols, d + kTilePairs * kCols, 0u);
         }
-        tile_memory_barrier();  // A's conversion, B's panels and tail before the tile loads
-        const bool add = accumulate || k0 > 0;
-        const int64_t stride = block_stride(k0);  // A's words a row
-        const uint32_t* block = converted + k0 / kDepth * padded * packed_depth;
-        for (int64_t i = c0; i < c1; i += pair_rows) {
-          const int rows = static_cast<int>(std::min(pair_rows, c1 - i));
-          const uint32_t* a_tiles = block + (i - c0) * stride;
-          const uint32_t* a_lower = a_tiles + kTileRows * stride;
-          for (int64_t q = 0; q < panels; ++q) {
-            const uint32_t* panel = packed + q * pairs * kCols;
-            _tile_zero(0);
-            _tile_zero(1);
-            _tile_zero(2);
-            _tile_zero(3);
-            for (int64_t s = 0; s < steps; ++s) {
-              const uint32_t* pair_rows_of_b = s < full_steps ? panel + s * kTilePairs * kCols : tail + q * kTilePairs * kCols;
-              _tile_loadd(6, pair_rows_of_b, kCols * sizeof(uint32_t));
-              _tile_loadd(7, pair_rows_of_b + kTileRows, kCols * sizeof(uint32_t));
-              _tile_loadd(4, a_tiles + s * kTilePairs, stride * sizeof(uint32_t));
-              _tile_dpbf16ps(0, 4, 6);
-              _tile_dpbf16ps(1, 4, 7);
-              if (rows > kTileRows) {
-                _tile_loadd(5, a_lower + s * kTilePairs, stride * sizeof(uint32_t));
-                _tile_dpbf16ps(2, 5, 6);
-                _tile_dpbf16ps(3, 5, 7);
-              }
-            }
-            _tile_stored(0, sums, kCols * sizeof(float));
-            _tile_stored(1, sums + kTileRows, kCols * sizeof(float));
+      }
+      tile_memory_barrier();  // A's conversion, B's panels and tail before the tile loads
+      const bool add = accumulate || k0 > 0;
+      const int64_t stride = TilesA::stride(k, k0);  // A's words a row
+      for (int64_t i = a.c0; i < a.c1; i += pair_rows) {
+        const int rows = static_cast<int>(std::min(pair_rows, a.c1 - i));
+        const uint32_t* a_tiles = a.block(k0) + (i - a.c0) * stride;
+        const uint32_t* a_lower = a_tiles + kTileRows * stride;
+        for (int64_t q = 0; q < panels; ++q) {
+          const uint32_t* panel = packed + q * pairs * kCols;
+          _tile_zero(0);
+          _tile_zero(1);
+          _tile_zero(2);
+          _tile_zero(3);
+          for (int64_t s = 0; s < steps; ++s) {
+            const uint32_t* b_pairs = s < full_steps ? panel + s * kTilePairs * kCols : tail + q * kTilePairs * kCols;
+            _tile_loadd(6, b_pairs, kCols * sizeof(uint32_t));
+            _tile_loadd(7, b_pairs + kTileRows, kCols * sizeof(uint32_t));
+            _tile_loadd(4, a_tiles + s * kTilePairs, stride * sizeof(uint32_t));
+            _tile_dpbf16ps(0, 4, 6);
+            _tile_dpbf16ps(1, 4, 7);
             if (rows > kTileRows) {
-              _tile_stored(2, sums + kTileRows * kCols, kCols * sizeof(float));
-              _tile_stored(3, sums + kTileRows * kCols + kTileRows, kCols * sizeof(float));
+              _tile_loadd(5, a_lower + s * kTilePairs, stride * sizeof(uint32_t));
+              _tile_dpbf16ps(2, 5, 6);
+              _tile_dpbf16ps(3, 5, 7);
             }
-            tile_memory_barrier();  // the sums' reads after the stores
-            const int64_t col0 = (first + q) * kCols;
-            const int cols = static_cast<int>(std::min<int64_t>(kCols, n - col0));
-            const __mmask16 lo_mask = first_lanes(cols), hi_mask = first_lanes(cols - kWidth);
-            for (int r = 0; r < rows; ++r) {
-              float* out = c + (i + r) * ldc + col0;
-              __m512 lo = _mm512_load_ps(sums + r * kCols), hi = _mm512_load_ps(sums + r * kCols + kWidth);
-              if (add) {
-                lo = _mm512_add_ps(lo, _mm512_maskz_loadu_ps(lo_mask, out));
-                hi = _mm512_add_ps(hi, _mm512_maskz_loadu_ps(hi_mask, out + kWidth));
-              }
-              _mm512_mask_storeu_ps(out, lo_mask, lo);
-              _mm512_mask_storeu_ps(out + kWidth, hi_mask, hi);
+          }
+          _tile_stored(0, sums, kCols * sizeof(float));
+          _tile_stored(1, sums + kTileRows, kCols * sizeof(float));
+          if (rows > kTileRows) {
+            _tile_stored(2, sums + kTileRows * kCols, kCols * sizeof(float));
+            _tile_stored(3, sums + kTileRows * kCols + kTileRows, kCols * sizeof(float));
+          }
+          tile_memory_barrier();  // the sums' reads after the stores
+          const int64_t col0 = (first + q) * kCols;
+          const int cols = static_cast<int>(std::min<int64_t>(kCols, n - col0));
+          const __mmask16 lo_mask = first_lanes(cols), hi_mask = first_lanes(cols - kWidth);
+          for (int r = 0; r < rows; ++r) {
+            float* out = c + (i + r) * ldc + col0;
+            __m512 lo = _mm512_load_ps(sums + r * kCols), hi = _mm512_load_ps(sums + r * kCols + kWidth);
+            if (add) {
+              lo = _mm512_add_ps(lo, _mm512_maskz_loadu_ps(lo_mask, out));
+              hi = _mm512_add_ps(hi, _mm512_maskz_loadu_ps(hi_mask, out + kWidth));
             }
+            _mm512_mask_storeu_ps(out, lo_mask, lo);
+            _mm512_mask_storeu_ps(out + kWidth, hi_mask, hi);
           }
         }
       }
     }
   }
   _tile_release();
+}
+
+// gemm_part's loop for Bf16TilesFormat, on one thread: rows [r0, r1) by panels [p0, p1), A converted here.
+void tiles_part(int64_t n, int64_t k, const MatrixF32& a, const MatrixF32& b, float* c, int64_t ldc, bool accumulate,
+                int64_t r0, int64_t r1, int64_t p0, int64_t p1, const uint32_t* prepacked) {
+  TilesA tiles_a{a, k, scratch<uint32_t>(1, TilesA::words(k, r1 - r0))};
+  for (int64_t c0 = r0; c0 < r1; c0 += TilesA::chunk_rows(k)) {
+    tiles_a.start_chunk(c0, std::min(r1, c0 + TilesA::chunk_rows(k)));
+    tiles_a.convert(0, tiles_a.padded / TilesA::kPairRows);
+    tiles_panels(n, tiles_a, b, c, ldc, accumulate, p0, p1, prepacked);
+  }
+}
+
+// Multiply-adds from which a product whose columns are split runs as tiles_gemm: a training step's output
+// layer and weight gradients (10⁹-10¹⁰) do, a recurrent step's products (5-10 · 10⁷) do not (there the two
+// passes' hand-offs cost more than the conversion they save: 20-30% slower in gemm_ab).
+constexpr int64_t kTilesGemmMultiplyAdds = int64_t{1} << 28;
+
+// The tiles' product on the pool's threads when its columns are split: A converted once into the calling
+// thread's scratch (its row tile pairs split over the threads), then the panels in kChunksPerThread pieces a
+// thread, claimed one at a time. (Each thread converting all of A for its half of the columns did the
+// conversion twice; halves of the columns left one thread waiting on the other, AMX's rate differing
+// between the cores.)
+void tiles_gemm(const Product& p, float* c, int64_t ldc, bool accumulate, const uint32_t* prepacked) {
+  const int64_t panels = (p.n + kCols - 1) / kCols;
+  const int threads = pool_threads();
+  TilesA tiles_a{p.a, p.k, scratch<uint32_t>(1, TilesA::words(p.k, p.m))};
+  for (int64_t c0 = 0; c0 < p.m; c0 += TilesA::chunk_rows(p.k)) {
+    tiles_a.start_chunk(c0, std::min(p.m, c0 + TilesA::chunk_rows(p.k)));
+    parallel_for(tiles_a.padded / TilesA::kPairRows, threads,
+                 [&](int64_t begin, int64_t end) { tiles_a.convert(begin, end); });
+    parallel_for(panels, std::min<int64_t>(panels, threads * kChunksPerThread), [&](int64_t begin, int64_t end) {
+      tiles_panels(p.n, tiles_a, p.b, c, ldc, accumulate, begin, end, prepacked);
+    });
+  }
 }
 #endif
 #endif
@@ -645,11 +703,6 @@ void gemm_part<Bf16TilesFormat>(int64_t n, int64_t k, const MatrixF32& a, const 
 }
 #endif
 
-struct Product {
-  int64_t m, n, k;
-  MatrixF32 a, b;
-};
-
 // Rows [r0, r1) × panels [p0, p1) of T = Bᵀ Aᵀ (product `t`), computed into a
 // scratch block, then written to C = Tᵀ: C[panel columns of T, r0:r1]. When
 // accumulating, the block starts as C's values, so that each element is summed
@@ -677,22 +730,34 @@ void transposed_part(const Product& t, float* c, int64_t ldc, bool accumulate, i
   }
 }
 
-// Runs part(r0, r1, p0, p1) over the product's rows and 32-column panels,
-// split over the pool's threads when it is large enough.
+// How a product is split over the pool's threads: not at all (one thread, or too small to repay the
+// hand-off), by columns (each thread packs only its own panels of B and reads all of A), or by rows (few
+// columns, many rows: each thread packs all of B).
+enum class Split { none, columns, rows };
+Split split_of(const Product& p) {
+  const int64_t panels = (p.n + kCols - 1) / kCols, row_blocks = (p.m + kRows - 1) / kRows;
+  const int threads = pool_threads();
+  if (threads == 1 || p.m * p.n * p.k / kFlopsPerElement < kParallelThreshold) return Split::none;
+  return panels >= 2 * threads || panels >= row_blocks ? Split::columns : Split::rows;
+}
+
+// Runs part(r0, r1, p0, p1) over the product's rows and 32-column panels, split as split_of says.
 template <typename Part>
 void split(const Product& p, const Part& part) {
   const int64_t panels = (p.n + kCols - 1) / kCols, row_blocks = (p.m + kRows - 1) / kRows;
   const int threads = pool_threads();
-  if (threads == 1 || p.m * p.n * p.k / kFlopsPerElement < kParallelThreshold) {
-    part(0, p.m, 0, panels);
-  } else if (panels >= 2 * threads || panels >= row_blocks) {
-    // Split the columns: each thread packs only its own panels of B and reads all of A.
-    parallel_for(panels, threads, [&](int64_t begin, int64_t end) { part(0, p.m, begin, end); });
-  } else {
-    // Few columns, many rows: split the rows; each thread packs all of B.
-    parallel_for(row_blocks, threads, [&](int64_t begin, int64_t end) {
-      part(begin * kRows, std::min(end * kRows, p.m), 0, panels);
-    });
+  switch (split_of(p)) {
+    case Split::none:
+      part(0, p.m, 0, panels);
+      break;
+    case Split::columns:
+      parallel_for(panels, threads, [&](int64_t begin, int64_t end) { part(0, p.m, begin, end); });
+      break;
+    case Split::rows:
+      parallel_for(row_blocks, threads, [&](int64_t begin, int64_t end) {
+        part(begin * kRows, std::min(end * kRows, p.m), 0, panels);
+      });
+      break;
   }
 }
 
@@ -780,6 +845,11 @@ void gemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, float* c, i
   if (b.storage_id != 0 && keep_packed_parameters() && (Format::kConverts || m <= kKeepPackedRows)) {
     const std::shared_ptr<const PackedOperandCache::Words> packed = packed_b<Format>(n, k, b);
     const Product p{m, n, k, a, b};
+#if TG_AMX_KERNELS
+    if constexpr (std::is_same_v<Format, Bf16TilesFormat>)
+      if (split_of(p) == Split::columns && m * n * k >= kTilesGemmMultiplyAdds)
+        return tiles_gemm(p, c, ldc, accumulate, packed->data());
+#endif
     split(p, [&](int64_t r0, int64_t r1, int64_t p0, int64_t p1) {
       gemm_part<Format>(n, k, a, b, c, ldc, accumulate, r0, r1, p0, p1,
                         reinterpret_cast<const typename Format::Packed*>(packed->data()));
@@ -814,6 +884,11 @@ void gemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, float* c, i
     return;
   }
   const Product p{m, n, k, a, b};
+#if TG_AMX_KERNELS
+  if constexpr (std::is_same_v<Format, Bf16TilesFormat>)
+    if (split_of(p) == Split::columns && m * n * k >= kTilesGemmMultiplyAdds)
+      return tiles_gemm(p, c, ldc, accumulate, nullptr);
+#endif
   split(p, [&](int64_t r0, int64_t r1, int64_t p0, int64_t p1) {
     gemm_part<Format>(n, k, a, b, c, ldc, accumulate, r0, r1, p0, p1);
   });
