@@ -370,7 +370,7 @@ struct Bf16Format {
     const int64_t pairs = (depth + 1) / 2;
     uint32_t* out = scratch<uint32_t>(1, rows * pairs);
     if (col_stride != 1 && row_stride == 1) {
-      const __mmask16 first_rows = static_cast<__mmask16>((1u << rows) - 1);
+      const __mmask16 first_rows = first_lanes(rows);
       for (int64_t p = 0; p < pairs; ++p) {
         const float* even = a + 2 * p * col_stride;
         const __m512 odd = 2 * p + 1 < depth ? _mm512_maskz_loadu_ps(first_rows, even + col_stride) : _mm512_setzero_ps();
@@ -477,13 +477,13 @@ struct TilesA {
   uint32_t* converted;  // the chunk: block k0 / kDepth at (k0 / kDepth) · padded · kBlockWords
   int64_t c0 = 0, c1 = 0, padded = 0;  // the chunk's rows [c0, c1), padded to whole row tile pairs
 
+  static int64_t row_words(int64_t k) { return (k + kDepth - 1) / kDepth * kBlockWords; }  // every block whole
   // Rows a chunk holds (whole pairs of row tiles, at least one pair).
   static int64_t chunk_rows(int64_t k) {
-    const int64_t row_bytes = (k + kDepth - 1) / kDepth * kBlockWords * 4;
-    return std::max(kPairRows, kConvertedBytes / row_bytes / kPairRows * kPairRows);
+    return std::max(kPairRows, kConvertedBytes / (row_words(k) * 4) / kPairRows * kPairRows);
   }
   static int64_t words(int64_t k, int64_t rows) {
-    return std::min(chunk_rows(k), (rows + kPairRows - 1) / kPairRows * kPairRows) * ((k + kDepth - 1) / kDepth * kBlockWords);
+    return std::min(chunk_rows(k), (rows + kPairRows - 1) / kPairRows * kPairRows) * row_words(k);
   }
   static int64_t stride(int64_t k, int64_t k0) {  // a block's words a row: its pairs in whole tiles
     return (std::min(kDepth, k - k0) + 2 * kTilePairs - 1) / (2 * kTilePairs) * kTilePairs;
