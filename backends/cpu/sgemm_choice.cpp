@@ -52,6 +52,10 @@ constexpr MeasuredRow kMeasured[] = {
     // the own kernel 1.09-1.42x OpenBLAS on the recurrent steps' and the logits' input-gradient products,
     // 0.85-0.93x on the output layer's (geometric mean 1.04x); OpenBLAS 1.13-1.56x on the transposed form.
     {"Intel", 6, 207, "SkylakeX", SgemmKernel::own, SgemmKernel::openblas, "2026-11-29"},
+    // Zen 5 (EPYC, family 26 model 2), 2 threads: the own kernel 1.12-1.54x OpenBLAS's Cooperlake core on the
+    // decoding steps' and the context's products (m = 64 and 320), 0.90-1.18x on the recurrent step's, even at
+    // m = 1216 (geometric mean 1.15x); OpenBLAS 1.02-1.30x on the transposed form.
+    {"AMD", 26, 2, "Cooperlake", SgemmKernel::own, SgemmKernel::openblas, "2026-11-30"},
 };
 
 SgemmChoice decide() {
