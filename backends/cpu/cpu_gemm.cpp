@@ -65,7 +65,7 @@ namespace {
 constexpr int kWidth = 16;
 constexpr int kRows = 12;
 constexpr int kCols = 2 * kWidth;    // a panel: columns of B the tile covers
-constexpr int64_t kDepth = 256;      // k per block: one panel's block (kDepth · kCols floats) stays in L1
+constexpr int64_t kDepth = 256;      // k per float32 block: one panel's block (kDepth · kCols floats) stays in L1
 constexpr int64_t kPanelsAtOnce = 8;  // panels packed per block: 8 · 32 KiB (AVX-512) in L2
 constexpr int64_t kKeepPackedRows = 512;  // float32 products of a parameter B with at most this many rows keep B packed
 
@@ -95,13 +95,14 @@ inline void prefetch_panel_row(const void* row) {
   _mm_prefetch(static_cast<const char*>(row) + 64, _MM_HINT_T0);
 }
 
-// All of B packed, block after block of kDepth k: block k0 / kDepth starts at
-// (k0 / kDepth) · panels · packed_depth · kCols, panel q of a block at q · (its packed rows) · kCols,
+// All of B packed, block after block of Format::kBlockDepth k: block k0 / kBlockDepth starts at
+// (k0 / kBlockDepth) · panels · packed_depth · kCols, panel q of a block at q · (its packed rows) · kCols,
 // as pack_b lays out the panels it is given.
 template <typename Format>
 int64_t packed_block_offset(int64_t n, int64_t k0) {
-  const int64_t panels = (n + kCols - 1) / kCols, packed_depth = (kDepth + Format::kStep - 1) / Format::kStep;
-  return k0 / kDepth * panels * packed_depth * kCols;
+  constexpr int64_t depth = Format::kBlockDepth, packed_depth = (depth + Format::kStep - 1) / Format::kStep;
+  const int64_t panels = (n + kCols - 1) / kCols;
+  return k0 / depth * panels * packed_depth * kCols;
 }
 
 // C (M, N) = A (M, K) @ B (K, N).
@@ -140,6 +141,7 @@ inline __mmask16 first_lanes(int64_t count) {
 struct F32Format {
   using Packed = float;  // a packed panel row: kCols values of one row of B
   static constexpr int64_t kStep = 1;  // k values per packed row
+  static constexpr int64_t kBlockDepth = kDepth;  // k per block: C's sums add one block's products at a time
   static constexpr bool kConverts = false;  // packing B only copies it: kept only for few rows (keep_packed)
   static constexpr int kId = 0;
   struct Operand {  // A's rows for a tile: row r, column kk at data[r · row_stride + kk · col_stride]
@@ -286,6 +288,10 @@ inline void transpose_words(__m512i (&r)[16]) {
 struct Bf16Format {
   using Packed = uint32_t;  // a packed panel row: kCols pairs (B[k, j], B[k+1, j])
   static constexpr int64_t kStep = 2;
+  // 256 pairs a block: a panel's block is as many bytes as float32's (32 KiB), and C's tiles and A's
+  // conversion come once per 512 k instead of 256 (the 2-thread products of a training step ran 4-19%
+  // faster on Zen 5 with it: docs/performance.md).
+  static constexpr int64_t kBlockDepth = 2 * kDepth;
   static constexpr bool kConverts = true;
   static constexpr int kId = 2;
   struct Operand {  // A's tile as pairs: row r, pair p at data[r · row_stride + p · pair_stride]
@@ -428,7 +434,10 @@ struct Bf16Format {
 // cache entry for both): a panel's pair row is 32 words, two tiles' rows side by side. A is packed here as
 // rows of pairs, padded with zeros to whole tiles (16 pairs, 16 rows), so every tile is full size and one
 // configuration serves every product. Subnormal inputs and sums read as zero, as for vdpbf16ps.
-struct Bf16TilesFormat : Bf16Format {};  // gemm_part<Bf16TilesFormat> is tiles_part
+struct Bf16TilesFormat : Bf16Format {  // gemm_part<Bf16TilesFormat> is tiles_part
+  static constexpr int64_t kBlockDepth = kDepth;  // TilesA and tiles_panels' block: 128 pairs
+  static constexpr int kId = 3;  // packed in blocks of its own depth: a cache entry apart from Bf16Format's
+};
 
 #define TG_TILES_TARGET \
   __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512bf16,fma,amx-tile,amx-bf16")))
@@ -530,7 +539,7 @@ TG_TILES_TARGET void tiles_panels(int64_t n, const TilesA& a, const MatrixF32& b
       const int64_t steps = (pairs + kTilePairs - 1) / kTilePairs, full_steps = pairs / kTilePairs;
       const uint32_t* packed = scratch_panels;
       if (prepacked)
-        packed = prepacked + packed_block_offset<Bf16Format>(n, k0) + first * pairs * kCols;
+        packed = prepacked + packed_block_offset<Bf16TilesFormat>(n, k0) + first * pairs * kCols;
       else
         Bf16Format::pack_b(b, n, k0, depth, first, panels, scratch_panels);
       // The block's last pairs when they fill less than a tile: each panel's copied with zero pair rows after
@@ -647,15 +656,15 @@ template <typename Format>
 void gemm_part(int64_t n, int64_t k, const MatrixF32& a, const MatrixF32& b, float* c, int64_t ldc, bool accumulate,
                int64_t r0, int64_t r1, int64_t p0, int64_t p1, const typename Format::Packed* prepacked = nullptr) {
   using Packed = typename Format::Packed;
-  const int64_t packed_depth = (kDepth + Format::kStep - 1) / Format::kStep;  // packed rows of a full block
+  const int64_t packed_depth = (Format::kBlockDepth + Format::kStep - 1) / Format::kStep;  // packed rows of a full block
   // Panels packed at once: a bfloat16 panel is half a float32 one, so twice as many fill the same L2 (and a
   // converted A tile serves twice the columns).
   constexpr int64_t at_once = kPanelsAtOnce * Format::kStep;
   Packed* scratch_panels = prepacked ? nullptr : scratch<Packed>(0, at_once * packed_depth * kCols);
   for (int64_t first = p0; first < p1; first += at_once) {
     const int64_t panels = std::min(at_once, p1 - first);
-    for (int64_t k0 = 0; k0 < k; k0 += kDepth) {
-      const int64_t depth = std::min(kDepth, k - k0), rows_per_panel = (depth + Format::kStep - 1) / Format::kStep;
+    for (int64_t k0 = 0; k0 < k; k0 += Format::kBlockDepth) {
+      const int64_t depth = std::min(Format::kBlockDepth, k - k0), rows_per_panel = (depth + Format::kStep - 1) / Format::kStep;
       const Packed* packed = scratch_panels;
       if (prepacked)
         packed = prepacked + packed_block_offset<Format>(n, k0) + first * rows_per_panel * kCols;
@@ -669,9 +678,9 @@ void gemm_part(int64_t n, int64_t k, const MatrixF32& a, const MatrixF32& b, flo
       // The panel the tiles read after panel q's: this block's next, else the next block's first.
       auto panel_after = [&](int64_t q) -> const Packed* {
         if (q + 1 < panels) return packed + (q + 1) * rows_per_panel * kCols;
-        if (k0 + kDepth >= k) return nullptr;
-        const int64_t next_rows = (std::min(kDepth, k - k0 - kDepth) + Format::kStep - 1) / Format::kStep;
-        return prepacked + packed_block_offset<Format>(n, k0 + kDepth) + first * next_rows * kCols;
+        if (k0 + Format::kBlockDepth >= k) return nullptr;
+        const int64_t next_rows = (std::min(Format::kBlockDepth, k - k0 - Format::kBlockDepth) + Format::kStep - 1) / Format::kStep;
+        return prepacked + packed_block_offset<Format>(n, k0 + Format::kBlockDepth) + first * next_rows * kCols;
       };
       for (int64_t t = 0, i = r0; t < tiles; ++t) {
         const int rows = static_cast<int>(base + (t < longer ? 1 : 0));
@@ -772,13 +781,13 @@ template <typename Format>
 std::shared_ptr<const PackedOperandCache::Words> packed_b(int64_t n, int64_t k, const MatrixF32& b) {
   static_assert(sizeof(typename Format::Packed) == sizeof(uint32_t));
   const int64_t panels = (n + kCols - 1) / kCols;
-  const int64_t words = packed_block_offset<Format>(n, k + kDepth - 1);  // every block as a full one
+  const int64_t words = packed_block_offset<Format>(n, k + Format::kBlockDepth - 1);  // every block as a full one
   const PackedKey key{b.storage_id, b.storage_version, b.data, b.row_stride, b.col_stride, k, n, Format::kId};
   return packed_operand_cache().get(key, static_cast<size_t>(words), [&](uint32_t* words_out) {
     auto* out = reinterpret_cast<typename Format::Packed*>(words_out);
     parallel_for(panels, pool_threads(), [&](int64_t begin, int64_t end) {
-      for (int64_t k0 = 0; k0 < k; k0 += kDepth) {
-        const int64_t depth = std::min(kDepth, k - k0), rows_per_panel = (depth + Format::kStep - 1) / Format::kStep;
+      for (int64_t k0 = 0; k0 < k; k0 += Format::kBlockDepth) {
+        const int64_t depth = std::min(Format::kBlockDepth, k - k0), rows_per_panel = (depth + Format::kStep - 1) / Format::kStep;
         Format::pack_b(b, n, k0, depth, begin, end - begin,
                        out + packed_block_offset<Format>(n, k0) + begin * rows_per_panel * kCols);
       }
