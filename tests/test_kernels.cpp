@@ -726,10 +726,12 @@ TEST_CASE("matmul precision bf16: each kernel (vdpbf16ps, fma on rounded inputs,
   struct Dims {
     int64_t batch, m, k, n;
   };
-  // Odd k (a last pair with one value), k past one 256-deep block, more than 8 panels with a narrow last one,
-  // 12-row tiles and a remainder, the transposed form (few rows against a wide b), split by columns and by rows.
-  const Dims dims[] = {{1, 1, 1, 1},   {2, 3, 5, 7},      {3, 13, 33, 40},  {1, 130, 281, 300},
-                       {1, 3, 41, 2500}, {1, 240, 300, 30}, {2, 26, 257, 290}, {4, 1, 7, 65}};
+  // Odd k (a last pair with one value), k past one block (256 deep for the fma kernel and the tiles, 512 for
+  // vdpbf16ps: 531 is two, the second with an odd last pair), more than 8 panels with a narrow last one, 12-row
+  // tiles and a remainder, the transposed form (few rows against a wide b), split by columns and by rows.
+  const Dims dims[] = {{1, 1, 1, 1},      {2, 3, 5, 7},      {3, 13, 33, 40},  {1, 130, 281, 300},
+                       {1, 3, 41, 2500},  {1, 240, 300, 30}, {2, 26, 257, 290}, {4, 1, 7, 65},
+                       {1, 14, 531, 70},  {1, 2, 531, 1200}};
   const MatmulPrecisionGuard guard(MatmulPrecision::bf16);
   for (tg::cpu::Bf16Kernel kernel : bf16_kernels_here())
   for (int threads : {1, 2}) {
