@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   std::string b_form = "tensor", a_form = "tensor", precision = "bf16";
   std::vector<std::string> libraries;
   int rounds = 7;
+  bool accumulate = false;
   CLI::App app{"own_sgemm or own_bf16gemm of several libtapegrad builds, alternated in one process"};
   app.add_option("--mkn", mkn, "M K N for (M, K) x (K, N)")->expected(3)->required();
   app.add_option("--b", b_form, "B as a plain tensor or a parameter (kept packed); _t: its transpose (W as Wᵀ)")
@@ -60,6 +61,7 @@ int main(int argc, char** argv) {
   app.add_option("--precision", precision, "fp32 (own_sgemm) or bf16 (own_bf16gemm)")
       ->check(CLI::IsMember({"fp32", "bf16"}))
       ->capture_default_str();
+  app.add_flag("--accumulate", accumulate, "C += A B in the timed calls (a weight gradient summed over a sequence's steps)");
   app.add_option("--rounds", rounds, "timed blocks per library")->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--lib", libraries, "a libtapegrad.so (at least two; the first is the reference)")
       ->required()
@@ -111,7 +113,7 @@ int main(int argc, char** argv) {
       int64_t calls = 0;
       double seconds = 0;
       do {
-        kernels[v](m, n, k, a, b, c.data(), n, false);
+        kernels[v](m, n, k, a, b, c.data(), n, accumulate);
         ++calls;
         seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       } while (seconds < 0.1);
