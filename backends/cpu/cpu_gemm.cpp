@@ -65,7 +65,7 @@ namespace {
 constexpr int kWidth = 16;
 constexpr int kRows = 12;
 constexpr int kCols = 2 * kWidth;    // a panel: columns of B the tile covers
-constexpr int64_t kDepth = 256;      // k per float32 block: one panel's block (kDepth · kCols floats) stays in L1
+constexpr int64_t kDepth = 256;      // k per block of float32 panels and of the AMX tiles (kDepth · kCols floats: L1)
 constexpr int64_t kPanelsAtOnce = 8;  // panels packed per block: 8 · 32 KiB (AVX-512) in L2
 constexpr int64_t kKeepPackedRows = 512;  // float32 products of a parameter B with at most this many rows keep B packed
 
@@ -128,6 +128,13 @@ void store_tile(const Vec (&lo)[R], const Vec (&hi)[R], float* c, int64_t ldc, i
   }
 }
 
+// A transposed A's copy walks rows of memory far apart, which the hardware's prefetchers do not follow: asks
+// for the line 2 · kCols floats past `run`, about five row tiles ahead (with the copy's masked vectors: float32
+// (5921, 1216) x (1216, 1792), A = Xᵀ, 332 → 427 GFLOP/s on Zen 5, docs/performance.md).
+inline void prefetch_rows_ahead(const float* run) {
+  _mm_prefetch(reinterpret_cast<const char*>(run + 2 * kCols), _MM_HINT_T0);
+}
+
 // The first `count` (0-16) of 16 lanes.
 inline __mmask16 first_lanes(int64_t count) {
   return static_cast<__mmask16>(count >= 16 ? 0xffff : count <= 0 ? 0 : (1u << count) - 1);
@@ -175,11 +182,9 @@ struct F32Format {
     for (int64_t kk = 0; kk < depth; ++kk) {
       const float* column = a + kk * col_stride;
       float* d = out + kk * rows;
-      if (row_stride == 1) {
-        // One masked vector a k (a memcpy call a k ran 12% slower). The copy walks rows of memory far apart,
-        // which the hardware's prefetchers do not follow: the lines about five row tiles ahead are asked for.
+      if (row_stride == 1) {  // one masked vector a k (a memcpy call a k ran 12% slower)
         _mm512_mask_storeu_ps(d, row_lanes, _mm512_maskz_loadu_ps(row_lanes, column));
-        _mm_prefetch(reinterpret_cast<const char*>(column + 2 * kCols), _MM_HINT_T0);
+        prefetch_rows_ahead(column);
       } else
         for (int r = 0; r < rows; ++r) d[r] = column[r * row_stride];
     }
@@ -383,9 +388,9 @@ struct Bf16Format {
     if (col_stride != 1 && row_stride == 1) {
       const __mmask16 first_rows = first_lanes(rows);
       for (int64_t p = 0; p < pairs; ++p) {
-        const float* even = a + 2 * p * col_stride;  // lines ahead asked for, as F32Format::pack_a does
-        _mm_prefetch(reinterpret_cast<const char*>(even + 2 * kCols), _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char*>(even + col_stride + 2 * kCols), _MM_HINT_T0);
+        const float* even = a + 2 * p * col_stride;
+        prefetch_rows_ahead(even);
+        prefetch_rows_ahead(even + col_stride);
         const __m512 odd = 2 * p + 1 < depth ? _mm512_maskz_loadu_ps(first_rows, even + col_stride) : _mm512_setzero_ps();
         _mm512_mask_storeu_epi32(out + p * rows, first_rows, pairs_of(_mm512_maskz_loadu_ps(first_rows, even), odd));
       }
