@@ -42,6 +42,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -257,6 +258,9 @@ void run_train(const Options& o) {
   auto in_use_mb = [] { return static_cast<double>(host_memory_stats().in_use_bytes) / mb; };
   double before_mb = 0, saved_mb = 0, after_backward_mb = 0, logits_mb = 0;
   std::optional<Profiler> profiler;
+  // Seconds of the timed steps in each phase (host devices only: on a GPU a phase's end waits for nothing).
+  enum Phase { forward_phase, backward_phase, clip_phase, optimizer_phase, phase_count };
+  std::array<double, phase_count> phase_seconds{};
   for (int64_t step = 0; step < o.steps; ++step) {
     const text::Batch& batch = batches[static_cast<size_t>(step)];
     if (!o.products_path.empty()) cpu::set_product_census(step >= o.warmup);
@@ -266,6 +270,8 @@ void run_train(const Options& o) {
     const double before = in_use_mb();
     const Tensor loss = model->loss(batch);
     const double value = loss.item();
+    std::array<Clock::time_point, phase_count> phase_end{};
+    phase_end[forward_phase] = Clock::now();
     const double saved = in_use_mb() - before;
     scaler.scale(loss).backward();
     if (saved > saved_mb) {
@@ -275,13 +281,19 @@ void run_train(const Options& o) {
       logits_mb = static_cast<double>(batch.tgt_in.numel() * config.tgt_vocab * 4) / mb;  // float32 (T, B, V)
     }
     tape.clear();
+    phase_end[backward_phase] = Clock::now();
     scaler.unscale(adam);
     if (o.clip > 0) optim::clip_grad_norm(params, o.clip);
+    phase_end[clip_phase] = Clock::now();
     scaler.step(adam);
     scaler.update();
     adam.zero_grad();
     wait_for(device);
+    phase_end[optimizer_phase] = Clock::now();
     const double seconds = seconds_since(start);
+    if (step >= o.warmup)
+      for (int phase = 0; phase < phase_count; ++phase)
+        phase_seconds[phase] += std::chrono::duration<double>(phase_end[phase] - (phase == 0 ? start : phase_end[phase - 1])).count();
     if (step == 0) first_loss = value;
     last_loss = value;
     if (step + 1 == o.warmup) system_allocations_before_timing = host_memory_stats().system_allocations;
@@ -300,6 +312,7 @@ void run_train(const Options& o) {
   }
   if (!o.save_path.empty()) nn::save(*model, o.save_path);
   const double tokens = static_cast<double>(timed_tokens);
+  const auto timed_steps = static_cast<double>(o.steps - o.warmup);
   const HostMemoryStats memory = host_memory_stats();  // what of the RSS is live tensors, what the allocator keeps
   fmt::print("seq2seq impl=tapegrad model={} mode=train device={} precision={} threads={} vocab={} tied={} steps={} warmup={} batch={} dropout={} recompute_encoder={} "
              "tokens={} seconds={:.3f} tok_per_s={:.1f} matmul_mflop_per_tok={:.3f} start_rss_mb={:.1f} peak_rss_mb={:.1f} "
@@ -310,6 +323,11 @@ void run_train(const Options& o) {
              static_cast<double>(memory.peak_in_use_bytes) / mb, static_cast<double>(memory.cached_bytes) / mb,
              static_cast<double>(memory.system_allocations - system_allocations_before_timing) / static_cast<double>(o.steps - o.warmup),
              peak_device_mb(device), first_loss, last_loss, before_mb, saved_mb, after_backward_mb, logits_mb);
+  if (device.is_host())  // the step's phases, ms per timed step
+    fmt::print("seq2seq_phases model={} precision={} threads={} forward_ms={:.2f} backward_ms={:.2f} clip_ms={:.2f} optimizer_ms={:.2f}\n",
+               o.model, o.precision, o.threads, phase_seconds[forward_phase] * 1e3 / timed_steps,
+               phase_seconds[backward_phase] * 1e3 / timed_steps, phase_seconds[clip_phase] * 1e3 / timed_steps,
+               phase_seconds[optimizer_phase] * 1e3 / timed_steps);
 }
 
 // ---- decode ----

@@ -2,19 +2,28 @@
 
 #include <cmath>
 
+#include "core/dispatch/backend.h"
 #include "core/tensor/creation.h"
 #include "core/services/error.h"
 #include "core/tensor/compute.h"
 #include "core/autograd/tape.h"
+#include "kernels/sum_squares/sum_squares.h"
 #include "optim/update_kernels.h"
 
 namespace tg::optim {
 
 namespace {
-// Σ g², accumulated in the gradient's dtype, as a float64 scalar on its device.
+// Σ g² as a float64 scalar on g's device: in one pass, squares and sum in
+// double, on the host (kernels/sum_squares); composed on a device, squares
+// and the sum in g's dtype.
 Tensor sum_of_squares(const Tensor& g) {
   const Tensor flat = contiguous_values(g);
   const Tensor row = make_view(flat, Shape{flat.numel()}, Strides{1}, flat.offset());
+  if (g.device().is_host()) {
+    const Tensor sum = compute::empty_like(row, Shape{1}, DType::f64);
+    kernels::sum_squares(backend_for(g.device()), {row.view(), sum.view()});
+    return sum;
+  }
   const Tensor squares = compute::binary(BinaryOp::mul, row, row);
   return compute::reduce(ReduceOp::sum, squares, 0).to(DType::f64);
 }

@@ -2,7 +2,9 @@
 // Gradient clipping by total norm, as torch.nn.utils.clip_grad_norm_ (1.13):
 //   n = √(Σ_p ‖∇p‖²)                     over every parameter that has a gradient
 //   ∇p ← ∇p · max_norm / (n + 1e-6)      when that factor is < 1 (n > max_norm − 1e-6)
-// Returns n, the norm before clipping. Not recorded on the tape.
+// Returns n, the norm before clipping. Not recorded on the tape. On the
+// host each ‖∇p‖² is one pass with squares and sum in double
+// (kernels/sum_squares); on a device, composed in the gradient's dtype.
 //
 // When n is not finite (a gradient holds inf or nan) the gradients are left as
 // they are and n is returned, so the caller can skip the step; PyTorch would

@@ -31,6 +31,7 @@
 #include "kernels/adam_update/adam_update.h"
 #include "kernels/dropout_mask/dropout_mask.h"
 #include "kernels/nll/nll.h"
+#include "kernels/sum_squares/sum_squares.h"
 #include "kernels/topk_rows/topk_rows.h"
 #include "kernels/topk_rows/topk_order.h"
 #include "backends/reference/reference_backend.h"
@@ -1459,6 +1460,48 @@ TEST_CASE("dropout_mask: SplitMix64 draws, the same on cpu and reference, about 
   CHECK_THROWS_AS(kernels::dropout_mask(reference_backend(), {strided, 1, 0.5}), Error);
 }
 
+// Σ x² of n values drawn in [-3, 3), on `backend`, with `threads` in the pool.
+static double sum_squares_of(Backend& backend, DType dtype, int64_t n, int threads) {
+  set_num_threads(threads);
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<double> value(-3, 3);
+  std::vector<double> wide(static_cast<size_t>(n));
+  for (double& v : wide) v = value(rng);
+  std::vector<float> narrow(wide.begin(), wide.end());
+  double out = -1;
+  const View x = dtype == DType::f32 ? View{narrow.data(), dtype, Shape{n}, Strides{1}}
+                                     : View{wide.data(), dtype, Shape{n}, Strides{1}};
+  kernels::sum_squares(backend, {x, View{&out, DType::f64, Shape{}, Strides{}}});
+  return out;
+}
+
+TEST_CASE("sum_squares: in double, the cpu body within 1e-12 of the reference's sum, the same bits on 1 and 2 threads") {
+  // Sizes around the cpu body's 16384-element blocks and past the threaded path's threshold.
+  for (const DType dtype : {DType::f32, DType::f64})
+    for (const int64_t n : {0, 1, 17, 16384, 16385, 100003, 1000003}) {
+      CAPTURE(dtype_name(dtype)); CAPTURE(n);
+      const double reference = sum_squares_of(reference_backend(), dtype, n, 1);
+      const double one = sum_squares_of(cpu_backend(), dtype, n, 1), two = sum_squares_of(cpu_backend(), dtype, n, 2);
+      CHECK(one == two);
+      CHECK(std::abs(two - reference) <= 1e-12 * reference);  // both in double, in other orders
+      if (n >= 16384) CHECK(std::abs(reference / double(n) - 3) < 0.1);  // E x² = 3 for x uniform in [-3, 3)
+    }
+  use_two_threads();
+  // Squares and sum in double: 1e20² = 1e40 is past float32's range.
+  std::vector<float> values = {3, 4, 1e20f};
+  double out = 0;
+  const View out_view{&out, DType::f64, Shape{}, Strides{}};
+  kernels::sum_squares(cpu_backend(), {View{values.data(), DType::f32, Shape{2}, Strides{1}}, out_view});
+  CHECK(out == 25);
+  kernels::sum_squares(cpu_backend(), {View{values.data() + 2, DType::f32, Shape{1}, Strides{1}}, out_view});
+  CHECK(out == double(1e20f) * double(1e20f));
+  const View strided{values.data(), DType::f32, Shape{2}, Strides{2}};
+  CHECK_THROWS_WITH_AS(kernels::sum_squares(cpu_backend(), {strided, out_view}), doctest::Contains("sum_squares"), Error);
+  CHECK_THROWS_WITH_AS(kernels::sum_squares(cpu_backend(), {View{values.data(), DType::f32, Shape{2}, Strides{1}},
+                                                    View{&out, DType::f64, Shape{2}, Strides{1}}}),
+                       "sum_squares: out must hold one element, got shape (2,)", Error);
+}
+
 TEST_CASE("adam_update: argument errors name the operand") {
   std::vector<float> a(6), b(6);
   std::vector<double> d(6);
@@ -1546,7 +1589,7 @@ TEST_CASE("kernel table: a family registered in a test file runs its cpu body on
   for (const char* name : {"nll", "nll_backward", "gru_gates", "gru_gates_backward", "additive_score",
                            "additive_score_backward", "ctc_loss", "topk_rows", "adam_update", "dropout_mask", "layer_norm",
                            "layer_norm_backward", "dot_attention", "dot_attention_backward", "im2col", "col2im",
-                           "pool2d", "pool2d_backward", "batch_norm", "batch_norm_backward",
+                           "pool2d", "pool2d_backward", "batch_norm", "batch_norm_backward", "sum_squares",
                            // the primitives, tables like the families'
                            "fill", "copy", "unary", "unary_backward", "binary", "where", "reduce", "matmul", "gather_rows",
                            "scatter_add_rows", "softmax", "softmax_backward"}) {
