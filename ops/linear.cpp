@@ -48,12 +48,7 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
            if (dw) {
              const Tensor& x2 = x_saved.get();
              const Tensor x2d = make_view(x2, rows_k, contiguous_strides(rows_k), x2.offset());  // (M, K)
-             const GradTarget target = grad_target(*dw, w_strides);  // in w's memory order (Wᵀ views stay cheap)
-             if (target.buffer.is_contiguous())
-               compute::matmul2d_into(permuted_view(dy2d, {1, 0}), x2d, target.buffer, target.accumulate);  // dW += dYᵀ X
-             else
-               compute::matmul2d_into(permuted_view(x2d, {1, 0}), dy2d, permuted_view(target.buffer, {1, 0}),
-                                      target.accumulate);  // dWᵀ += Xᵀ dY
+             add_product_grad(dw, w_strides, permuted_view(dy2d, {1, 0}), x2d);  // dW += dYᵀ X, in w's memory order
            }
            if (db) accumulate_grad(*db, g);  // summed to b's shape
          });

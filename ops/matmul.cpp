@@ -53,17 +53,6 @@ void batched_product(const Tensor& a, const Tensor& b, const Tensor& out, bool a
   compute::matmul_into(a, b, make_view(out, shape3, contiguous_strides(shape3), out.offset()), accumulate);
 }
 
-// d(operand) (+)= left @ right for a 2-D operand with `strides`, in the
-// layout grad_target picks: contiguous, or the operand's transposed one (a
-// weight's transpose Wᵀ), then written as rightᵀ @ leftᵀ into its memory.
-void add_product_grad(GradSlot& operand, const Strides& strides, const Tensor& left, const Tensor& right) {
-  const GradTarget target = grad_target(operand, strides);
-  if (target.buffer.is_contiguous())
-    compute::matmul2d_into(left, right, target.buffer, target.accumulate);
-  else
-    compute::matmul2d_into(transpose_view(right), transpose_view(left), transpose_view(target.buffer), target.accumulate);
-}
-
 // d(operand) for one side: product of the given 3-D views, summed to the operand's shape.
 void accumulate_operand_grad(GradSlot& operand, const Tensor& left, const Tensor& right, const Shape& batch) {
   const Shape& shape = operand.shape;
@@ -117,8 +106,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     record("matmul", {&a, &b}, c, {a_saved, b_saved},
            [da = slot_of(a), db = slot_of(b), a_saved, b_saved, a_strides = a.strides(),
             b_strides = b.strides()](const Tensor& dc) {
-             if (da) add_product_grad(*da, a_strides, dc, transpose_view(b_saved.get()));  // dA += dC Bᵀ
-             if (db) add_product_grad(*db, b_strides, transpose_view(a_saved.get()), dc);  // dB += Aᵀ dC
+             if (da) add_product_grad(da, a_strides, dc, transpose_view(b_saved.get()));  // dA += dC Bᵀ
+             if (db) add_product_grad(db, b_strides, transpose_view(a_saved.get()), dc);  // dB += Aᵀ dC
            });
     return c;
   }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "core/autograd/deferred_products.h"
 #include "core/services/error.h"
 #include "core/tensor/compute.h"
 #include "core/autograd/tape.h"
@@ -110,5 +111,19 @@ GradTarget grad_target(GradSlot& target, const Strides& strides) {
 }
 
 Tensor grad_buffer(const Tensor& x) { return grad_buffer(x.slot()); }
+
+void add_product_grad(const std::shared_ptr<GradSlot>& x, const Strides& strides, const Tensor& left,
+                      const Tensor& right) {
+  if (!deferred_products::hold(x, strides, left, right)) add_product_grad_now(*x, strides, left, right);
+}
+
+void add_product_grad_now(GradSlot& x, const Strides& strides, const Tensor& left, const Tensor& right) {
+  const GradTarget target = grad_target(x, strides);
+  if (target.buffer.is_contiguous())
+    compute::matmul2d_into(left, right, target.buffer, target.accumulate);
+  else
+    compute::matmul2d_into(permuted_view(right, {1, 0}), permuted_view(left, {1, 0}),
+                           permuted_view(target.buffer, {1, 0}), target.accumulate);
+}
 
 }  // namespace tg

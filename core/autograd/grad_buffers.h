@@ -3,6 +3,8 @@
 // its buffer for kernels that add in place, and where a kernel that computes
 // a whole gradient writes it. Declared below the tape (core/autograd/tape.h includes
 // this for the ops); defined above it (core/autograd/grad_buffers.cpp).
+#include <memory>
+
 #include "core/tensor/grad_slot.h"
 #include "core/tensor/tensor.h"
 
@@ -31,5 +33,16 @@ struct GradTarget {
 };
 GradTarget grad_target(GradSlot& x);
 GradTarget grad_target(GradSlot& x, const Strides& strides);
+
+// x's gradient += left @ right, for 2-D left (M, K) and right (K, N), written
+// in the layout grad_target(x, strides) picks (as rightᵀ @ leftᵀ into a
+// transposed one). A float32 product on the host with a small K against a
+// large M·N (a weight's gradient from one step of a sequence: K = the batch)
+// may be held and summed with x's next ones as one product
+// (core/autograd/deferred_products.h); backward adds it before x's gradient
+// is read. add_product_grad_now computes it at once.
+void add_product_grad(const std::shared_ptr<GradSlot>& x, const Strides& strides, const Tensor& left,
+                      const Tensor& right);
+void add_product_grad_now(GradSlot& x, const Strides& strides, const Tensor& left, const Tensor& right);
 
 }  // namespace tg

@@ -3,10 +3,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <exception>
 #include <functional>
 #include <string_view>
 #include <unordered_map>
 
+#include "core/autograd/deferred_products.h"
 #include "core/services/error.h"
 #include "core/tensor/compute.h"
 
@@ -231,6 +233,20 @@ struct FlagScope {
 };
 }  // namespace
 
+namespace {
+// Forgets the products held for a backward that throws (its gradients are incomplete anyway), so that the next
+// backward on this thread starts with none.
+struct HeldProductsScope {
+  HeldProductsScope() : exceptions_(std::uncaught_exceptions()) {}
+  ~HeldProductsScope() {
+    if (std::uncaught_exceptions() > exceptions_) deferred_products::drop_all_held();
+  }
+  HeldProductsScope(const HeldProductsScope&) = delete;
+  HeldProductsScope& operator=(const HeldProductsScope&) = delete;
+  int exceptions_;
+};
+}  // namespace
+
 void Tape::backward(const Tensor& root, const Tensor& seed, BackwardOptions options) {
   backward(std::vector<Tensor>{root}, std::vector<Tensor>{seed}, options);
 }
@@ -272,10 +288,12 @@ void Tape::backward(const std::vector<Tensor>& roots, const std::vector<Tensor>&
   {
     NoGrad no_grad;  // backward functions compute with raw kernels, nothing records
     const FlagScope releasing(releasing_);
+    const HeldProductsScope held_products;
     for (size_t k = 0; k < order.size(); ++k) {
       Node& node = nodes_[order[k]];
       if (outputs[k] == nullptr) continue;  // cannot happen: the root is held, the others by their users
       GradSlot& out = *outputs[k];
+      deferred_products::add_held(out);  // its gradient complete before its node reads it
       std::shared_ptr<TensorImpl> grad = out.grad;
       if (grad != nullptr && node.backward) {
         const ProfileScope profile(node.op, ProfilePhase::backward);
@@ -290,6 +308,7 @@ void Tape::backward(const std::vector<Tensor>& roots, const std::vector<Tensor>&
       else if (!out.retains_grad)
         out.grad.reset();  // a later backward starts from zero
     }
+    deferred_products::add_all_held();  // the leaves' last ones
   }
   release_dropped();
 }
