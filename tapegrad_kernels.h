@@ -22,5 +22,6 @@
 #include "kernels/int8_linear/int8_linear.h"
 #include "kernels/nll/nll.h"
 #include "kernels/layer_norm/layer_norm.h"
+#include "kernels/sum_squares/sum_squares.h"
 #include "kernels/topk_rows/topk_rows.h"
 #include "tapegrad.h"
