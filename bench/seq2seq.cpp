@@ -321,7 +321,7 @@ void run_train(const Options& o) {
              o.model, device.str(), o.precision, o.threads, o.vocab, o.tie_embeddings, o.steps, o.warmup, o.batch_size, o.dropout, o.recompute_encoder, timed_tokens, timed_seconds,
              tokens / timed_seconds, timed_flops / tokens / 1e6, start_rss_mb, peak_rss_mb(),
              static_cast<double>(memory.peak_in_use_bytes) / mb, static_cast<double>(memory.cached_bytes) / mb,
-             static_cast<double>(memory.system_allocations - system_allocations_before_timing) / static_cast<double>(o.steps - o.warmup),
+             static_cast<double>(memory.system_allocations - system_allocations_before_timing) / timed_steps,
              peak_device_mb(device), first_loss, last_loss, before_mb, saved_mb, after_backward_mb, logits_mb);
   if (device.is_host())  // the step's phases, ms per timed step
     fmt::print("seq2seq_phases model={} precision={} threads={} forward_ms={:.2f} backward_ms={:.2f} clip_ms={:.2f} optimizer_ms={:.2f}\n",

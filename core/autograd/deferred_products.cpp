@@ -61,6 +61,13 @@ std::vector<Held>::iterator find(const GradSlot* slot) {
   return std::find_if(held.begin(), held.end(), [slot](const Held& h) { return h.slot.get() == slot; });
 }
 
+// Adds one slot's held products and forgets them (taken out first: add may throw).
+void add_and_forget(std::vector<Held>::iterator it) {
+  const Held h = std::move(*it);
+  held.erase(it);
+  add(h);
+}
+
 }  // namespace
 
 bool hold(const std::shared_ptr<GradSlot>& slot, const Strides& strides, const Tensor& left, const Tensor& right) {
@@ -70,13 +77,10 @@ bool hold(const std::shared_ptr<GradSlot>& slot, const Strides& strides, const T
     return false;
   const int64_t k = left.size(1);
   if (k == 0 || k > kMaxInner || left.size(0) * right.size(1) < kMinOutput) return false;
+  // One slot's products share M and N (its shape); a new layout, precision or a full depth starts a new sum.
   auto it = find(slot.get());
-  if (it != held.end() &&
-      (it->strides != strides || it->precision != matmul_precision() || it->depth + k > kDepth ||
-       it->lefts[0].size(0) != left.size(0) || it->rights[0].size(1) != right.size(1))) {
-    const Held full = std::move(*it);
-    held.erase(it);
-    add(full);
+  if (it != held.end() && (it->strides != strides || it->precision != matmul_precision() || it->depth + k > kDepth)) {
+    add_and_forget(it);
     it = held.end();
   }
   if (it == held.end()) it = held.insert(held.end(), Held{slot, strides, matmul_precision(), {}, {}, 0});
@@ -93,18 +97,11 @@ bool hold(const std::shared_ptr<GradSlot>& slot, const Strides& strides, const T
 void add_held(GradSlot& slot) {
   if (held.empty()) return;
   const auto it = find(&slot);
-  if (it == held.end()) return;
-  const Held h = std::move(*it);
-  held.erase(it);
-  add(h);
+  if (it != held.end()) add_and_forget(it);
 }
 
 void add_all_held() {
-  while (!held.empty()) {
-    const Held h = std::move(held.back());
-    held.pop_back();
-    add(h);
-  }
+  while (!held.empty()) add_and_forget(held.end() - 1);
 }
 
 void drop_all_held() { held.clear(); }
