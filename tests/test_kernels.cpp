@@ -732,7 +732,7 @@ TEST_CASE("matmul precision bf16: each kernel (vdpbf16ps, fma on rounded inputs,
   // tiles and a remainder, the transposed form (few rows against a wide b), split by columns and by rows.
   const Dims dims[] = {{1, 1, 1, 1},      {2, 3, 5, 7},      {3, 13, 33, 40},  {1, 130, 281, 300},
                        {1, 3, 41, 2500},  {1, 240, 300, 30}, {2, 26, 257, 290}, {4, 1, 7, 65},
-                       {1, 14, 531, 70},  {1, 2, 531, 1200}};
+                       {1, 14, 531, 70},  {1, 2, 531, 1200}, {3, 1, 300, 17},  {2, 17, 1, 40}};
   const MatmulPrecisionGuard guard(MatmulPrecision::bf16);
   for (tg::cpu::Bf16Kernel kernel : bf16_kernels_here())
   for (int threads : {1, 2}) {
@@ -750,8 +750,10 @@ TEST_CASE("matmul precision bf16: each kernel (vdpbf16ps, fma on rounded inputs,
             if (beta == 0) primitives::fill(cpu(), c.view(), NAN);  // beta = 0 must ignore what c held
             primitives::matmul(cpu(), a.view(), b.view(), c.view(), beta);
             // Independently: the inputs rounded to bfloat16 here, products and sums in double; a float32 sum of
-            // n terms is within n·2⁻²⁴·Σ|term| of the exact one, whatever the order.
-            auto bf16 = [](double v) { return double(float(tg::bfloat16(float(v)))); };
+            // n terms is within n·2⁻²⁴·Σ|term| of the exact one, whatever the order. A batch of one-row or
+            // one-term products is bound by memory and runs in float32 (cpu_backend.cpp): not rounded.
+            const bool float32_thin = d.batch > 1 && (d.m == 1 || d.k == 1);
+            auto bf16 = [&](double v) { return float32_thin ? v : double(float(tg::bfloat16(float(v)))); };
             // The rounded inputs read once, dense: (batch, m, k) and (batch, n, k).
             std::vector<double> a_r(static_cast<size_t>(d.batch * d.m * d.k)), b_t(static_cast<size_t>(d.batch * d.n * d.k));
             for (int64_t i = 0; i < d.batch; ++i)
@@ -836,6 +838,66 @@ TEST_CASE("matmul precision bf16: each kernel gives the same bits on 1 and 2 thr
   primitives::matmul(cpu(), a_row.view(), b.view(), row.view(), 0);
   for (int64_t col = 0; col < n; ++col) CHECK(row.get({0, 0, col}) == two.get({0, 5, col}));
   }
+}
+
+// The own float32 kernel's thin paths (cpu_gemm.cpp): B read in place, no packing.
+TEST_CASE("float32 products of one row or one term read B in place and give the packed tiles' bits") {
+  if (!tg::cpu::use_own_sgemm()) {
+    MESSAGE("skipped: float32 products run on OpenBLAS here");
+    return;
+  }
+  std::mt19937 rng(21);
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    // One row against B's rows (row_times_matrix) or columns (row_times_columns, 16 k a transpose): row 5 alone
+    // equals row 5 of a 40-row product on the tiles, for k within one 256-deep block, past it, with and without
+    // a last run of 16; n across the 16 lanes and the two sets of them.
+    for (int64_t k : {2, 7, 16, 255, 256, 300, 1100})
+      for (int64_t n : {1, 5, 16, 17, 33, 70})
+        for (MatLayout lb : {MatLayout::row_major, MatLayout::transposed})
+          for (double beta : {0.0, 1.0}) {
+            INFO(describe(threads, k, n, int(lb), beta));
+            const int64_t m = 40, r = 5;
+            const Array a = make_matrix(DType::f32, 1, m, k, MatLayout::row_major, rng);
+            const Array b = make_matrix(DType::f32, 1, k, n, lb, rng);
+            const Array c_before = random_array(DType::f32, Shape{1, m, n}, Layout::contiguous, rng);
+            Array all = c_before;
+            primitives::matmul(cpu(), a.view(), b.view(), all.view(), beta);
+            Array a_row = a;
+            a_row.shape = Shape{1, 1, k};
+            a_row.strides = Strides{k, k, 1};
+            a_row.offset = r * k;
+            std::vector<double> row_before(static_cast<size_t>(n));
+            for (int64_t j = 0; j < n; ++j) row_before[static_cast<size_t>(j)] = c_before.get({0, r, j});
+            Array row = array_of(DType::f32, Shape{1, 1, n}, row_before);
+            primitives::matmul(cpu(), a_row.view(), b.view(), row.view(), beta);
+            int64_t differing = 0;
+            for (int64_t j = 0; j < n; ++j) differing += row.get({0, 0, j}) != all.get({0, r, j});
+            CHECK(differing == 0);
+          }
+    // One term (k = 1, any rows, a batch split over the threads): each element a · b rounded once, then added.
+    for (MatLayout la : {MatLayout::row_major, MatLayout::transposed})
+      for (MatLayout lb : {MatLayout::row_major, MatLayout::transposed})
+        for (double beta : {0.0, 1.0}) {
+          INFO(describe(threads, int(la), int(lb), beta));
+          const int64_t batch = 5, m = 37, n = 1030;
+          const Array a = make_matrix(DType::f32, batch, m, 1, la, rng);
+          const Array b = make_matrix(DType::f32, batch, 1, n, lb, rng);
+          const Array c_before = random_array(DType::f32, Shape{batch, m, n}, Layout::contiguous, rng);
+          Array c = c_before;
+          primitives::matmul(cpu(), a.view(), b.view(), c.view(), beta);
+          int64_t differing = 0;
+          for (int64_t i = 0; i < batch; ++i)
+            for (int64_t r = 0; r < m; ++r)
+              for (int64_t j = 0; j < n; ++j) {
+                const float product = std::fma(float(a.get({i, r, 0})), float(b.get({i, 0, j})), 0.0f);
+                const float expected = beta == 1 ? float(c_before.get({i, r, j})) + product : product;
+                differing += std::memcmp(&expected, &c.view().as<float>()[(i * m + r) * n + j], sizeof(float)) != 0;
+              }
+          CHECK(differing == 0);
+        }
+  }
+  set_num_threads(2);
 }
 
 TEST_CASE("matmul precision bf16: AMX products large enough for the threads to share A's conversion agree with the fma kernel and give one thread's bits") {

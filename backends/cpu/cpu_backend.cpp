@@ -278,8 +278,11 @@ void own_products(const View& a, const View& b, const View& c, double beta, Prod
             c.as<float>() + i * m * n, n,
             beta == 1);
   };
+  // The work: multiply-adds, or for thin products (one row or one term each: an attention's context) the
+  // elements read and written, which bound them.
+  const int64_t work = std::max(batch * m * n * k / cpu::kFlopsPerElement, batch * (m * k + k * n + m * n));
   if (batch >= pool_threads())  // one product per thread at a time (each then runs serially)
-    cpu::parallel_ranges(batch, batch * m * n * k / cpu::kFlopsPerElement, [&](int64_t begin, int64_t end) {
+    cpu::parallel_ranges(batch, work, [&](int64_t begin, int64_t end) {
       for (int64_t i = begin; i < end; ++i) one(i);
     });
   else
@@ -500,6 +503,13 @@ const char* run_matmul(Backend& backend, const MatmulArgs& args) {
   const MatmulPrecision precision = a.dtype == DType::f32 ? matmul_precision() : MatmulPrecision::fp32;
   if (precision == MatmulPrecision::bf16 && c.dtype == DType::f32 && cpu::bf16_products_built() &&
       (beta == 0 || beta == 1)) {
+    // A batch of one-row or one-term products (an attention's context and its gradients at a decoder step)
+    // is bound by memory, so no faster in bfloat16: float32, read in place (cpu_gemm.cpp's thin paths). A
+    // single one keeps bfloat16, so that a decoder step's row alone has the bits it has in a batch.
+    if (c.shape[0] > 1 && (c.shape[1] == 1 || a.shape[2] == 1)) {
+      own_products(a, b, c, beta, cpu::own_sgemm);
+      return "own";
+    }
     own_products(a, b, c, beta, cpu::own_bf16gemm);  // rounds while it packs
     switch (cpu::bf16_kernel()) {
       case cpu::Bf16Kernel::dpbf16: return "own-bf16 (vdpbf16ps)";

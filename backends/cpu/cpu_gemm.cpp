@@ -219,6 +219,34 @@ struct F32Format {
   }
 };
 
+// 16 vectors of 16 32-bit words, transposed in place: r[i][j] becomes r[j][i] (four rounds of shuffles, 64 in
+// all). Packing turns runs of k (pairs, as a row of memory converts) into the panels' rows of columns with it.
+// (The maskz forms, all lanes kept: GCC 12's plain ones start from an undefined vector and warn.)
+inline void transpose_words(__m512i (&r)[16]) {
+  constexpr __mmask16 words = 0xffff;
+  constexpr __mmask8 pairs = 0xff;
+  __m512i t[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_maskz_unpacklo_epi32(words, r[i], r[i + 1]);
+    t[i + 1] = _mm512_maskz_unpackhi_epi32(words, r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {
+    r[i] = _mm512_maskz_unpacklo_epi64(pairs, t[i], t[i + 2]);
+    r[i + 1] = _mm512_maskz_unpackhi_epi64(pairs, t[i], t[i + 2]);
+    r[i + 2] = _mm512_maskz_unpacklo_epi64(pairs, t[i + 1], t[i + 3]);
+    r[i + 3] = _mm512_maskz_unpackhi_epi64(pairs, t[i + 1], t[i + 3]);
+  }
+  for (int i = 0; i < 16; i += 8)
+    for (int j = 0; j < 4; ++j) {
+      t[i + j] = _mm512_maskz_shuffle_i32x4(words, r[i + j], r[i + j + 4], 0x88);
+      t[i + j + 4] = _mm512_maskz_shuffle_i32x4(words, r[i + j], r[i + j + 4], 0xdd);
+    }
+  for (int j = 0; j < 8; ++j) {
+    r[j] = _mm512_maskz_shuffle_i32x4(words, t[j], t[j + 8], 0x88);
+    r[j + 8] = _mm512_maskz_shuffle_i32x4(words, t[j], t[j + 8], 0xdd);
+  }
+}
+
 #if TG_BF16_KERNELS
 // x rounded to bfloat16 (nearest, ties to even; NaN kept quiet), as a float
 // again: bfloat16::from_float in integer steps the compiler vectorises.
@@ -257,33 +285,6 @@ struct Bf16OnFmaFormat : F32Format {
   }
 };
 
-// 16 vectors of 16 32-bit words, transposed in place: r[i][j] becomes r[j][i] (four rounds of shuffles, 64 in
-// all). Packing turns runs of k (pairs, as a row of memory converts) into the panels' rows of columns with it.
-// (The maskz forms, all lanes kept: GCC 12's plain ones start from an undefined vector and warn.)
-inline void transpose_words(__m512i (&r)[16]) {
-  constexpr __mmask16 words = 0xffff;
-  constexpr __mmask8 pairs = 0xff;
-  __m512i t[16];
-  for (int i = 0; i < 16; i += 2) {
-    t[i] = _mm512_maskz_unpacklo_epi32(words, r[i], r[i + 1]);
-    t[i + 1] = _mm512_maskz_unpackhi_epi32(words, r[i], r[i + 1]);
-  }
-  for (int i = 0; i < 16; i += 4) {
-    r[i] = _mm512_maskz_unpacklo_epi64(pairs, t[i], t[i + 2]);
-    r[i + 1] = _mm512_maskz_unpackhi_epi64(pairs, t[i], t[i + 2]);
-    r[i + 2] = _mm512_maskz_unpacklo_epi64(pairs, t[i + 1], t[i + 3]);
-    r[i + 3] = _mm512_maskz_unpackhi_epi64(pairs, t[i + 1], t[i + 3]);
-  }
-  for (int i = 0; i < 16; i += 8)
-    for (int j = 0; j < 4; ++j) {
-      t[i + j] = _mm512_maskz_shuffle_i32x4(words, r[i + j], r[i + j + 4], 0x88);
-      t[i + j + 4] = _mm512_maskz_shuffle_i32x4(words, r[i + j], r[i + j + 4], 0xdd);
-    }
-  for (int j = 0; j < 8; ++j) {
-    r[j] = _mm512_maskz_shuffle_i32x4(words, t[j], t[j + 8], 0x88);
-    r[j + 8] = _mm512_maskz_shuffle_i32x4(words, t[j], t[j + 8], 0xdd);
-  }
-}
 
 // bfloat16 products with float32 sums (vdpbf16ps): both operands rounded to
 // bfloat16 (nearest, ties to even) while they are packed, as pairs of
@@ -803,52 +804,98 @@ std::shared_ptr<const PackedOperandCache::Words> packed_b(int64_t n, int64_t k, 
   });
 }
 
-// C[0, j0:j1] (+)= A[0, :] @ B[:, j0:j1] for one row of A against a B whose rows are runs of memory: F32Format's
-// arithmetic for a one-row tile (per block of kDepth k, C's sums start at zero and gather a · B[kk, j] in
-// increasing kk, then are added into C) with B read in place, a row at a time, instead of packed. (A decoding
-// step's attention context, weights (1, S) @ values (S, 2H): packing B for one row cost more than the product.)
+// The thin paths: products too thin to repay packing B, read in place with the arithmetic of the format's
+// float32 tile (per block of kDepth k, each C element's sum starts at zero and gathers a · B[kk, j] in
+// increasing kk with fused multiply-adds, then is added into C), so they give the bits the tiles give.
+
+// C[0, j0:j1] (+)= A[0, :] @ B[:, j0:j1] for one row of A against a B whose rows are runs of memory, a row of
+// B at a time. (A decoding step's attention context, weights (1, S) @ values (S, 2H): packing B for one row
+// cost more than the product.)
 void row_times_matrix(int64_t k, const MatrixF32& a, const MatrixF32& b, float* c, bool accumulate, int64_t j0,
                       int64_t j1) {
-  const int64_t cols = j1 - j0, full = cols / kWidth * kWidth;
-  float* sums = scratch<float>(1, full + kWidth);
+  const int64_t cols = j1 - j0, vectors = (cols + kWidth - 1) / kWidth;
+  __m512* sums = scratch<__m512>(1, vectors);
   for (int64_t k0 = 0; k0 < k; k0 += kDepth) {
-    std::fill_n(sums, full + kWidth, 0.0f);
+    std::fill_n(sums, vectors, _mm512_setzero_ps());
     for (int64_t kk = k0; kk < std::min(k, k0 + kDepth); ++kk) {
-      const float av = a.data[kk * a.col_stride];
+      const __m512 av = _mm512_set1_ps(a.data[kk * a.col_stride]);
       const float* row = b.data + kk * b.row_stride + j0;
-      int64_t j = 0;
-      for (; j < full; j += kWidth) store(sums + j, load(sums + j) + av * load(row + j));
-      if (j < cols) {
-        Vec rest{};
-        std::memcpy(&rest, row + j, static_cast<size_t>(cols - j) * sizeof(float));
-        store(sums + j, load(sums + j) + av * rest);
+      for (int64_t v = 0; v < vectors; ++v) {
+        const __m512 bv = _mm512_maskz_loadu_ps(first_lanes(cols - v * kWidth), row + v * kWidth);
+        sums[v] = _mm512_fmadd_ps(av, bv, sums[v]);
       }
     }
     const bool add = accumulate || k0 > 0;
-    for (int64_t j = 0; j < cols; ++j) c[j0 + j] = add ? c[j0 + j] + sums[j] : sums[j];
+    for (int64_t v = 0; v < vectors; ++v) {
+      const __mmask16 lanes = first_lanes(cols - v * kWidth);
+      float* out = c + j0 + v * kWidth;
+      _mm512_mask_storeu_ps(out, lanes, add ? _mm512_add_ps(_mm512_maskz_loadu_ps(lanes, out), sums[v]) : sums[v]);
+    }
   }
 }
 
 // The same for a B whose columns are runs of memory (B = Kᵀ: a step's attention scores against the keys, or
-// their gradient): each C[0, j] gathers a · B[kk, j] in increasing kk, four columns side by side (four
-// independent sums hide the multiply-add's latency; more columns, as often a whole row of memory apart, would
-// share one set of L1 ways). std::fma: the tile's `+= a * b` is a fused multiply-add (contracted), and so
-// must this be.
+// their gradient), 2 × 16 columns side by side: 16 k of each column are loaded (a run of memory each) and
+// transposed into 16 vectors of one k's columns, each then one multiply-add into the columns' sums. (Reading
+// one value a column and k, 16 columns often a whole row of memory apart share one set of L1 ways and every
+// read went to L2; two sets of sums hide the multiply-add's latency.)
 void row_times_columns(int64_t k, const MatrixF32& a, const MatrixF32& b, float* c, bool accumulate, int64_t j0,
                        int64_t j1) {
-  constexpr int kSide = 4;
-  for (int64_t j = j0; j < j1; j += kSide) {
-    const int cols = static_cast<int>(std::min<int64_t>(kSide, j1 - j));
-    const float* column[kSide];
-    for (int jj = 0; jj < kSide; ++jj) column[jj] = b.data + (j + std::min(jj, cols - 1)) * b.col_stride;
+  constexpr int kSets = 2;
+  for (int64_t j = j0; j < j1; j += kSets * kWidth) {
+    const int64_t cols = std::min<int64_t>(kSets * kWidth, j1 - j);
+    const int sets = cols > kWidth ? 2 : 1;
+    const float* column[kSets * kWidth];  // past the last column: the last again (read, never stored)
+    for (int jj = 0; jj < kSets * kWidth; ++jj) column[jj] = b.data + (j + std::min<int64_t>(jj, cols - 1)) * b.col_stride;
     for (int64_t k0 = 0; k0 < k; k0 += kDepth) {
-      float sums[kSide] = {};
-      for (int64_t kk = k0; kk < std::min(k, k0 + kDepth); ++kk) {
-        const float av = a.data[kk * a.col_stride];
-        for (int jj = 0; jj < kSide; ++jj) sums[jj] = std::fma(av, column[jj][kk * b.row_stride], sums[jj]);
+      const int64_t k1 = std::min(k, k0 + kDepth);
+      __m512 sums[kSets] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+      for (int64_t kk = k0; kk < k1; kk += kWidth) {
+        const int64_t run = std::min<int64_t>(kWidth, k1 - kk);
+        const __mmask16 lanes = first_lanes(run);
+        __m512i words[kSets][kWidth];
+        for (int set = 0; set < sets; ++set) {
+          for (int jj = 0; jj < kWidth; ++jj)
+            words[set][jj] = _mm512_castps_si512(_mm512_maskz_loadu_ps(lanes, column[set * kWidth + jj] + kk));
+          transpose_words(words[set]);  // words[set][q]: k = kk + q of the set's 16 columns
+        }
+        for (int64_t q = 0; q < run; ++q) {
+          const __m512 av = _mm512_set1_ps(a.data[(kk + q) * a.col_stride]);
+          for (int set = 0; set < sets; ++set)
+            sums[set] = _mm512_fmadd_ps(av, _mm512_castsi512_ps(words[set][q]), sums[set]);
+        }
       }
       const bool add = accumulate || k0 > 0;
-      for (int jj = 0; jj < cols; ++jj) c[j + jj] = add ? c[j + jj] + sums[jj] : sums[jj];
+      for (int set = 0; set < sets; ++set) {
+        const __mmask16 out_lanes = first_lanes(cols - set * kWidth);
+        float* out = c + j + set * kWidth;
+        _mm512_mask_storeu_ps(out, out_lanes,
+                              add ? _mm512_add_ps(_mm512_maskz_loadu_ps(out_lanes, out), sums[set]) : sums[set]);
+      }
+    }
+  }
+}
+
+// C[r0:r1, :] (+)= A[r0:r1, 0] B[0, :], one term a sum (K = 1: an attention context's gradient for its values,
+// (S, 1) @ (1, 2H)): each C element a · b rounded (as the tile's fused multiply-add into zero), then added into C.
+void column_times_row(int64_t n, const MatrixF32& a, const MatrixF32& b, float* c, int64_t ldc, bool accumulate,
+                      int64_t r0, int64_t r1) {
+  for (int64_t r = r0; r < r1; ++r) {
+    const __m512 av = _mm512_set1_ps(a.data[r * a.row_stride]);
+    float* out = c + r * ldc;
+    for (int64_t j = 0; j < n; j += kWidth) {
+      const __mmask16 lanes = first_lanes(n - j);
+      __m512 bv;
+      if (b.col_stride == 1) {
+        bv = _mm512_maskz_loadu_ps(lanes, b.data + j);
+      } else {
+        alignas(64) float values[kWidth] = {};
+        for (int64_t jj = 0; jj < std::min<int64_t>(kWidth, n - j); ++jj) values[jj] = b.data[(j + jj) * b.col_stride];
+        bv = _mm512_load_ps(values);
+      }
+      const __m512 product = _mm512_fmadd_ps(av, bv, _mm512_setzero_ps());
+      _mm512_mask_storeu_ps(out + j, lanes,
+                            accumulate ? _mm512_add_ps(_mm512_maskz_loadu_ps(lanes, out + j), product) : product);
     }
   }
 }
@@ -879,7 +926,7 @@ void gemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, float* c, i
     });
     return;
   }
-  if constexpr (std::is_same_v<Format, F32Format>) {  // one row against a B not kept packed
+  if constexpr (std::is_same_v<Format, F32Format>) {  // B not kept packed: one row, or one term
     if (m == 1 && (b.col_stride == 1 || b.row_stride == 1)) {
       const int64_t chunks = (n + kCols - 1) / kCols;  // whole panels per thread, as split cuts the columns
       const int threads = n * k / kFlopsPerElement < kParallelThreshold ? 1 : pool_threads();
@@ -889,6 +936,13 @@ void gemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, float* c, i
           row_times_matrix(k, a, b, c, accumulate, j0, j1);
         else
           row_times_columns(k, a, b, c, accumulate, j0, j1);
+      });
+      return;
+    }
+    if (k == 1) {
+      const int threads = m * n < kParallelThreshold ? 1 : pool_threads();
+      parallel_for(m, threads, [&](int64_t r0, int64_t r1) {
+        column_times_row(n, a, b, c, ldc, accumulate, r0, r1);
       });
       return;
     }

@@ -13,6 +13,8 @@
 // row-major with rows ldc apart. Each C element is the same sums over k in
 // increasing order (blocks of 256 k), whatever the thread count and the
 // number of rows, so the result does not depend on how the work is split.
+// One row of A (M = 1) or one term (K = 1) against a B that is not kept
+// packed is read in place, unpacked, with those same sums.
 #include <cstdint>
 
 #include "backends/cpu/sgemm_choice.h"  // which products run here, which on OpenBLAS
@@ -37,8 +39,9 @@ void own_sgemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, float*
 // instruction's rule). A B that is a parameter's memory (b.storage_id set)
 // is packed once per version and kept, so that the T steps of a recurrent
 // layer convert W_hh once. What MatmulPrecision::bf16 runs on the cpu backend
-// (bf16_products_built); elsewhere it rounds copies of the inputs and
-// multiplies them in float32, twice as slowly as float32 itself.
+// (bf16_products_built), except a batch of one-row or one-term products
+// (bound by memory: own_sgemm's, cpu_backend.cpp); elsewhere it rounds copies
+// of the inputs and multiplies them in float32, twice as slowly as float32 itself.
 bool bf16_products_built();
 // Which instructions own_bf16gemm multiplies with: vdpbf16ps (two bfloat16
 // products per lane and instruction), float32 multiply-adds on inputs
