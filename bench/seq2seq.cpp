@@ -283,9 +283,16 @@ void run_train(const Options& o) {
     tape.clear();
     phase_end[backward_phase] = Clock::now();
     scaler.unscale(adam);
-    if (o.clip > 0) optim::clip_grad_norm(params, o.clip);
+    // As translate train clips: on the host the factor is folded into Adam's read of each gradient.
+    double clip_factor = 1;
+    if (o.clip > 0) {
+      if (device.is_host())
+        clip_factor = optim::clip_grad_factor(params, o.clip).factor;
+      else
+        optim::clip_grad_norm(params, o.clip);
+    }
     phase_end[clip_phase] = Clock::now();
-    scaler.step(adam);
+    scaler.step(adam, clip_factor);
     scaler.update();
     adam.zero_grad();
     wait_for(device);

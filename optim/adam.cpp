@@ -25,7 +25,7 @@ Tensor& buffer(ParamState& state, const char* name, const Tensor& like) {
 }  // namespace
 
 void adam_update(const Tensor& param, const Tensor& grad, ParamState& state, double lr, const AdamOptions& o,
-                 WeightDecay decay) {
+                 WeightDecay decay, double grad_scale) {
   const Tensor& m = buffer(state, "exp_avg", param);
   const Tensor& v = buffer(state, "exp_avg_sq", param);
   const Tensor* v_max = o.amsgrad ? &buffer(state, "max_exp_avg_sq", param) : nullptr;
@@ -39,6 +39,7 @@ void adam_update(const Tensor& param, const Tensor& grad, ParamState& state, dou
   step.eps = o.eps;
   if (decay == WeightDecay::l2) step.weight_decay = o.weight_decay;
   if (decay == WeightDecay::decoupled && o.weight_decay != 0) step.param_scale = 1 - lr * o.weight_decay;
+  step.grad_scale = grad_scale;
 
   // The kernel wants contiguous operands: strided ones (a parameter given as
   // a view, an expanded gradient, buffers restored from a checkpoint) are
@@ -73,7 +74,7 @@ Adam::Adam(std::vector<ParamGroup> groups, AdamOptions options)
 void Adam::update(const Tensor& param, const Tensor& grad, ParamState& state) {
   AdamOptions group = options_;
   group.weight_decay = weight_decay_for(state, options_.weight_decay);
-  adam_update(param, grad, state, lr_for(state), group, WeightDecay::l2);
+  adam_update(param, grad, state, lr_for(state), group, WeightDecay::l2, grad_scale());
 }
 
 }  // namespace tg::optim

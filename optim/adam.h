@@ -28,6 +28,7 @@ class Adam : public Optimizer {
 
  protected:
   void update(const Tensor& param, const Tensor& grad, ParamState& state) override;
+  bool reads_grad_scale() const override { return true; }
   std::vector<std::string> buffer_names() const override { return {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"}; }
 
  private:
@@ -40,8 +41,8 @@ void check_adam_options(const AdamOptions& o, const char* op);
 // decoupled shrink p·(1 − lr·wd) before the step (AdamW).
 enum class WeightDecay { l2, decoupled };
 // The update above on one parameter, one fused kernel pass (kernels/adam_update/adam_element.h);
-// creates the buffers on the first step. state.step is the step t.
+// creates the buffers on the first step. state.step is the step t. The gradient is read as grad · grad_scale.
 void adam_update(const Tensor& param, const Tensor& grad, ParamState& state, double lr, const AdamOptions& o,
-                 WeightDecay decay);
+                 WeightDecay decay, double grad_scale = 1);
 
 }  // namespace tg::optim

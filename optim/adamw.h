@@ -26,6 +26,7 @@ class AdamW : public Optimizer {
 
  protected:
   void update(const Tensor& param, const Tensor& grad, ParamState& state) override;
+  bool reads_grad_scale() const override { return true; }
   std::vector<std::string> buffer_names() const override { return {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"}; }
 
  private:

@@ -46,16 +46,24 @@ Tensor squared_norm(const std::vector<Tensor>& params, double max_norm, std::vec
 
 }  // namespace
 
-double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
+ClipFactor clip_grad_factor(const std::vector<Tensor>& params, double max_norm) {
   NoGrad no_grad;
   std::vector<Tensor> grads;
   const Tensor total = squared_norm(params, max_norm, grads);  // read back once: on a GPU each read waits
   const double norm = std::sqrt(total.defined() ? total.item() : 0.0);
-  if (!std::isfinite(norm)) return norm;
+  if (!std::isfinite(norm)) return {norm, 1.0};
   const double coefficient = max_norm / (norm + 1e-6);
-  if (coefficient < 1)
-    for (const Tensor& g : grads) scale_(g, coefficient);
-  return norm;
+  return {norm, coefficient < 1 ? coefficient : 1.0};
+}
+
+double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
+  const ClipFactor clip = clip_grad_factor(params, max_norm);
+  if (clip.factor != 1) {
+    NoGrad no_grad;
+    for (const Tensor& p : params)
+      if (p.grad().defined() && p.grad().numel() > 0) scale_(p.grad(), clip.factor);
+  }
+  return clip.norm;
 }
 
 Tensor clip_grad_norm_async(const std::vector<Tensor>& params, double max_norm) {

@@ -17,6 +17,17 @@ namespace tg::optim {
 
 double clip_grad_norm(const std::vector<Tensor>& params, double max_norm);
 
+// The norm and the factor clip_grad_norm would multiply the gradients by (1
+// where it leaves them), with the gradients left as they are: an optimizer's
+// step(factor) then reads each gradient as clip_grad_norm leaves it, one pass
+// over them fewer (Optimizer::step(double)).
+//   const ClipFactor clip = optim::clip_grad_factor(params, 1.0);
+//   opt.step(clip.factor);
+struct ClipFactor {
+  double norm = 0, factor = 1;
+};
+ClipFactor clip_grad_factor(const std::vector<Tensor>& params, double max_norm);
+
 // The same clipping with nothing read back (on a GPU a read waits for the
 // device): returns n as a float64 scalar tensor on the gradients' device and
 // multiplies them there by min(1, max_norm / (n + 1e-6)), or by 1 when n is not

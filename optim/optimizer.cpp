@@ -5,6 +5,8 @@
 
 #include "core/services/error.h"
 #include "core/autograd/tape.h"
+#include "core/tensor/compute.h"
+#include "core/tensor/creation.h"
 
 namespace tg::optim {
 
@@ -70,11 +72,22 @@ void Optimizer::set_lr(double lr) {
   lr_ = lr;
 }
 
-void Optimizer::step() {
+void Optimizer::step() { step(1.0); }
+
+void Optimizer::step(double grad_scale) {
+  if (!(std::isfinite(grad_scale) && grad_scale > 0))
+    fail("{}.step: grad_scale must be finite and > 0, got {}", op_, grad_scale);
   NoGrad no_grad;
+  grad_scale_ = grad_scale;
+  struct Reset {
+    double& scale;
+    ~Reset() { scale = 1; }
+  } reset{grad_scale_};
   for (size_t i = 0; i < params_.size(); ++i) {
-    const Tensor grad = params_[i].grad();
+    Tensor grad = params_[i].grad();
     if (!grad.defined()) continue;
+    if (grad_scale != 1 && !reads_grad_scale())  // a scaled copy, as scale_ would leave the gradient
+      grad = compute::binary(BinaryOp::mul, grad, full({}, grad_scale, {grad.dtype(), grad.device()}));
     ++states_[i].step;
     update(params_[i], grad, states_[i]);
   }

@@ -66,6 +66,12 @@ class Optimizer {
 
   // One update of every parameter that has a gradient (others are skipped).
   void step();
+  // step() with each gradient read as grad · grad_scale, rounded in its dtype,
+  // the bits of scaling the gradients in place first; the gradients are left
+  // as they are. With clip_grad_factor's factor it is clip_grad_norm then
+  // step() with one pass over the gradients fewer (Adam and AdamW fold it into
+  // their one kernel pass). grad_scale finite and > 0.
+  void step(double grad_scale);
   // Drops every parameter's gradient.
   void zero_grad();
 
@@ -105,10 +111,15 @@ class Optimizer {
   // Applies one update to `param` given its gradient; `state.step` has already
   // been incremented. Runs under NoGrad.
   virtual void update(const Tensor& param, const Tensor& grad, ParamState& state) = 0;
+  // Whether update() multiplies the gradient by grad_scale() itself; otherwise
+  // step(grad_scale) hands it a scaled copy.
+  virtual bool reads_grad_scale() const { return false; }
+  double grad_scale() const { return grad_scale_; }
   // The buffers this optimizer may keep (load_state rejects others).
   virtual std::vector<std::string> buffer_names() const = 0;
 
   const char* op_;
+  double grad_scale_ = 1;  // step(grad_scale)'s, during the step
 
  private:
   std::vector<Tensor> params_;

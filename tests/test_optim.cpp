@@ -636,6 +636,60 @@ TEST_CASE("Adam and AdamW equal the composed kernels bit for bit, float32 and fl
           }
 }
 
+TEST_CASE("step(grad_scale) with clip_grad_factor's factor equals clip_grad_norm then step() bit for bit, and leaves the gradients") {
+  using Make = std::function<std::unique_ptr<Optimizer>(std::vector<Tensor>)>;
+  const std::vector<std::pair<std::string, Make>> optimizers = {
+      {"Adam", [](std::vector<Tensor> ps) { return std::make_unique<Adam>(std::move(ps), AdamOptions{.lr = 1e-2}); }},
+      {"Adam amsgrad, L2 decay",
+       [](std::vector<Tensor> ps) {
+         return std::make_unique<Adam>(std::move(ps), AdamOptions{.lr = 1e-2, .weight_decay = 0.05, .amsgrad = true});
+       }},
+      {"AdamW", [](std::vector<Tensor> ps) {
+         return std::make_unique<AdamW>(std::move(ps), AdamWOptions{.lr = 1e-2, .weight_decay = 0.1});
+       }},
+      {"SGD momentum, decay", [](std::vector<Tensor> ps) {
+         return std::make_unique<SGD>(std::move(ps), SGDOptions{.lr = 0.1, .momentum = 0.9, .weight_decay = 0.01});
+       }}};
+  for (Backend* backend : {&cpu_backend(), &reference_backend()})
+    for (const DType dtype : {DType::f32, DType::f64})
+      for (const auto& [name, make] : optimizers) {
+        CAPTURE(backend->name()); CAPTURE(dtype_name(dtype)); CAPTURE(name);
+        HostBackendScope scope(*backend);
+        Generator gen(9);
+        const Tensor init_a = normal({33, 17}, 0, 1, {dtype}, gen), init_b = normal({40}, 0, 1, {dtype}, gen);
+        const Tensor a1 = init_a.clone().requires_grad_(), b1 = init_b.clone().requires_grad_();
+        const Tensor a2 = init_a.clone().requires_grad_(), b2 = init_b.clone().requires_grad_();
+        const std::unique_ptr<Optimizer> clipped = make({a1, b1}), folded = make({a2, b2});
+        for (int t = 1; t <= 3; ++t) {
+          CAPTURE(t);
+          // t = 2: a norm below max_norm (factor 1); otherwise above it; a transposed gradient at t = 3.
+          const double size = t == 2 ? 0.01 : 3.0;
+          const Tensor ga = t == 3 ? transpose(normal({17, 33}, 0, size, {dtype}, gen), 0, 1)
+                                   : normal({33, 17}, 0, size, {dtype}, gen);
+          const Tensor gb = normal({40}, 0, size, {dtype}, gen);
+          a1.set_grad(ga.clone());
+          b1.set_grad(gb.clone());
+          a2.set_grad(ga);
+          b2.set_grad(gb);
+          const double norm = clip_grad_norm({a1, b1}, 1.0);
+          clipped->step();
+          const ClipFactor clip = clip_grad_factor({a2, b2}, 1.0);
+          CHECK(clip.norm == norm);
+          CHECK((t == 2 ? clip.factor == 1.0 : clip.factor < 1.0));
+          folded->step(clip.factor);
+          CHECK(a2.detach().to_vector<double>() == a1.detach().to_vector<double>());
+          CHECK(b2.detach().to_vector<double>() == b1.detach().to_vector<double>());
+          CHECK(a2.grad().is_same(ga));  // the gradients are left as they are
+          CHECK(b2.grad().to_vector<double>() == gb.to_vector<double>());
+        }
+      }
+  const Tensor p = zeros({2}, {}).requires_grad_();
+  Adam adam({p}, {});
+  p.set_grad(ones({2}, {}));
+  CHECK_THROWS_WITH_AS(adam.step(0.0), doctest::Contains("Adam.step: grad_scale must be finite and > 0, got 0"), Error);
+  CHECK_THROWS_WITH_AS(adam.step(std::nan("")), doctest::Contains("grad_scale must be finite and > 0"), Error);
+}
+
 TEST_CASE("GradScaler: an overflow skips the step and halves the scale; good steps equal unscaled ones and grow it") {
   using tg::train::GradScaler;
   const tg::Tensor start = tg::from_vector(std::vector<float>{0.5f, -1.0f, 2.0f}, tg::Shape{3}, {tg::DType::f32});

@@ -52,12 +52,14 @@ void GradScaler::unscale(optim::Optimizer& optimizer) {
   found_non_finite_ = largest.defined() && !std::isfinite(largest.item());
 }
 
-bool GradScaler::step(optim::Optimizer& optimizer) {
+bool GradScaler::step(optim::Optimizer& optimizer) { return step(optimizer, 1.0); }
+
+bool GradScaler::step(optim::Optimizer& optimizer, double grad_scale) {
   if (stage_ == Stage::stepped) fail("GradScaler::step: already stepped; call update() first");
   if (stage_ == Stage::ready) unscale(optimizer);
   stage_ = Stage::stepped;
   if (found_non_finite_) return false;
-  optimizer.step();
+  optimizer.step(grad_scale);
   return true;
 }
 

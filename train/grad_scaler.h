@@ -41,6 +41,8 @@ class GradScaler {
   // Unscales if not done, then optimizer.step() unless a gradient was not
   // finite. Returns whether it stepped.
   bool step(optim::Optimizer& optimizer);
+  // The same with optimizer.step(grad_scale): a clipping factor folded in (optim::clip_grad_factor).
+  bool step(optim::Optimizer& optimizer, double grad_scale);
   // Adapts S after step(); fails if step() has not run since the last update().
   void update();
   double scale_value() const { return scale_; }

@@ -4,7 +4,8 @@
 // scalars come from the optimizer (optim/adam.cpp) once per parameter:
 //
 //   p ← a·p                              (AdamW's decoupled decay, a = 1 − lr·wd; 1 for Adam)
-//   g ← ∇p + wd·p                        (Adam's L2 decay; wd = 0 for AdamW)
+//   g ← s·∇p                             (s: a clipping factor folded in; 1 otherwise)
+//   g ← g + wd·p                         (Adam's L2 decay; wd = 0 for AdamW)
 //   m ← β₁·m + (1 − β₁)·g
 //   v ← β₂·v + (1 − β₂)·g²
 //   v̂ ← max(v̂, v) with amsgrad, else v
@@ -42,13 +43,15 @@ namespace adam {
 
 // The scalars rounded to the element type, as the composed kernels rounded them.
 template <class T> struct Coefficients {
-  T beta1, one_minus_beta1, beta2, one_minus_beta2, neg_step_size, sqrt_bc2, eps, weight_decay, param_scale;
-  bool decay, scale;  // weight_decay != 0, param_scale != 1: the composed code skipped them otherwise
+  T beta1, one_minus_beta1, beta2, one_minus_beta2, neg_step_size, sqrt_bc2, eps, weight_decay, param_scale,
+      grad_scale;
+  bool decay, scale, scale_grad;  // weight_decay != 0, param_scale != 1, grad_scale != 1: skipped otherwise
 };
 
 template <class T> TG_HOST_DEVICE Coefficients<T> coefficients(const AdamStep& s) {
   return {T(s.beta1), T(1 - s.beta1), T(s.beta2), T(1 - s.beta2), T(-s.step_size), T(s.sqrt_bias_correction2),
-          T(s.eps), T(s.weight_decay), T(s.param_scale), s.weight_decay != 0, s.param_scale != 1};
+          T(s.eps), T(s.weight_decay), T(s.param_scale), T(s.grad_scale), s.weight_decay != 0, s.param_scale != 1,
+          s.grad_scale != 1};
 }
 
 // One rounding per operation, also where nvcc would fuse a·b + c.
@@ -68,6 +71,7 @@ template <bool amsgrad, class M, class T>
 TG_ADAM_INLINE void element(T& p, T g, T& m, T& v, T& v_max, const Coefficients<T>& c) {
   T param = p;
   if (c.scale) param = mul(param, c.param_scale);                   // p·(1 − lr·wd)
+  if (c.scale_grad) g = mul(g, c.grad_scale);                        // s·∇p, as scale_(∇p, s) rounds it
   if (c.decay) g = add(g, mul(param, c.weight_decay));               // g + wd·p
   const T m_new = add(mul(m, c.beta1), mul(g, c.one_minus_beta1));  // β₁m + (1 − β₁)g
   const T g2 = mul(g, g);

@@ -16,6 +16,7 @@ struct AdamStep {
   double eps = 1e-8;
   double weight_decay = 0;             // L2, added to the gradient (Adam)
   double param_scale = 1;              // decoupled decay 1 − lr·wd (AdamW)
+  double grad_scale = 1;               // ∇p read as ∇p·s (a clipping factor folded in: Optimizer::step(s))
 };
 
 namespace kernels {
