@@ -23,7 +23,8 @@ AdamW::AdamW(std::vector<ParamGroup> groups, AdamWOptions options)
 void AdamW::update(const Tensor& param, const Tensor& grad, ParamState& state) {
   AdamOptions group = adam_;
   group.weight_decay = weight_decay_for(state, adam_.weight_decay);
-  adam_update(param, grad, state, lr_for(state), group, WeightDecay::decoupled, grad_scale());  // p·(1 − lr·wd), then Adam
+  // p·(1 − lr·wd), then Adam
+  adam_update(param, grad, state, lr_for(state), group, WeightDecay::decoupled, grad_scale());
 }
 
 }  // namespace tg::optim

@@ -285,7 +285,6 @@ struct Bf16OnFmaFormat : F32Format {
   }
 };
 
-
 // bfloat16 products with float32 sums (vdpbf16ps): both operands rounded to
 // bfloat16 (nearest, ties to even) while they are packed, as pairs of
 // consecutive k in one 32-bit word (the even k in the low half), so that one
@@ -844,9 +843,10 @@ void row_times_columns(int64_t k, const MatrixF32& a, const MatrixF32& b, float*
   constexpr int kSets = 2;
   for (int64_t j = j0; j < j1; j += kSets * kWidth) {
     const int64_t cols = std::min<int64_t>(kSets * kWidth, j1 - j);
-    const int sets = cols > kWidth ? 2 : 1;
+    const int sets = static_cast<int>((cols + kWidth - 1) / kWidth);
     const float* column[kSets * kWidth];  // past the last column: the last again (read, never stored)
-    for (int jj = 0; jj < kSets * kWidth; ++jj) column[jj] = b.data + (j + std::min<int64_t>(jj, cols - 1)) * b.col_stride;
+    for (int jj = 0; jj < kSets * kWidth; ++jj)
+      column[jj] = b.data + (j + std::min<int64_t>(jj, cols - 1)) * b.col_stride;
     for (int64_t k0 = 0; k0 < k; k0 += kDepth) {
       const int64_t k1 = std::min(k, k0 + kDepth);
       __m512 sums[kSets] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
