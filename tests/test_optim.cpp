@@ -652,7 +652,9 @@ TEST_CASE("step(grad_scale) with clip_grad_factor's factor equals clip_grad_norm
        }}};
   for (Backend* backend : {&cpu_backend(), &reference_backend()})
     for (const DType dtype : {DType::f32, DType::f64})
-      for (const auto& [name, make] : optimizers) {
+      for (const auto& entry : optimizers) {  // not a structured binding: clang 14 cannot capture one (CAPTURE)
+        const std::string& name = entry.first;
+        const Make& make = entry.second;
         CAPTURE(backend->name()); CAPTURE(dtype_name(dtype)); CAPTURE(name);
         HostBackendScope scope(*backend);
         Generator gen(9);
