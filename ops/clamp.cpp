@@ -1,5 +1,7 @@
 #include "ops/clamp.h"
 
+#include <utility>
+
 #include "core/services/error.h"
 #include "core/autograd/tape.h"
 #include "ops/detail/compose.h"
@@ -23,7 +25,7 @@ Tensor clamp(const Tensor& x, std::optional<double> lo, std::optional<double> hi
     Tensor g = dy;  // dy where x is inside [lo, hi], 0 where it was clamped
     if (lo) g = compute::where(compute::binary(BinaryOp::ge, x, detail::constant_like(x, *lo)), g, zero);
     if (hi) g = compute::where(compute::binary(BinaryOp::le, x, detail::constant_like(x, *hi)), g, zero);
-    accumulate_grad(*dx, g);
+    accumulate_grad(*dx, std::move(g));  // moved: an empty slot adopts it (a copy where it is still dy)
   });
   return y;
 }

@@ -1,5 +1,7 @@
 #include "ops/div.h"
 
+#include <utility>
+
 #include "core/tensor/compute.h"
 #include "core/autograd/tape.h"
 #include "ops/detail/integer_arith.h"
@@ -25,12 +27,12 @@ Tensor div(const Tensor& a_in, const Tensor& b_in) {
   const Saved y_saved = save_if(b.requires_grad(), "y", y);                      // db reads y
   record("div", {&a, &b}, y, {b_saved, y_saved},
          [da = slot_of(a), db = slot_of(b), b_saved, y_saved](const Tensor& dy) {
-           const Tensor g = compute::binary(BinaryOp::div, dy, b_saved.get());  // broadcast shape
+           Tensor g = compute::binary(BinaryOp::div, dy, b_saved.get());  // broadcast shape
            if (db) {
              const Tensor gy = compute::binary(BinaryOp::mul, g, y_saved.get());
              accumulate_grad(*db, compute::unary(UnaryOp::neg, gy));
            }
-           if (da) accumulate_grad(*da, g);
+           if (da) accumulate_grad(*da, std::move(g));  // moved: an empty slot adopts it
          });
   return y;
 }

@@ -1,5 +1,7 @@
 #include "ops/gru_gates.h"
 
+#include <utility>
+
 #include "core/services/error.h"
 #include "core/tensor/compute.h"
 #include "core/autograd/tape.h"
@@ -57,14 +59,15 @@ Tensor gru_gates(const Tensor& gi_in, const Tensor& gh_in, const Tensor& h_in) {
            const int64_t hidden = h.size(1);
            const Tensor gh_n_at_n = make_view(gates, gates.shape(), row_of_four, gates.offset() + hidden);
            const Tensor dy = unit_columns(dy_in);
-           const Tensor dgi = compute::empty_like(gates, gates.shape());
-           const Tensor dgh = compute::empty_like(gates, gates.shape());
-           const Tensor dh = compute::empty_like(h, h.shape());
+           Tensor dgi = compute::empty_like(gates, gates.shape());
+           Tensor dgh = compute::empty_like(gates, gates.shape());
+           Tensor dh = compute::empty_like(h, h.shape());
            kernels::gru_gates_backward(backend_for(h.device()), {gates.view(), gh_n_at_n.view(), h.view(), dy.view(),
                                                                  dgi.view(), dgh.view(), dh.view()});
-           if (dgi_slot) accumulate_grad(*dgi_slot, dgi);
-           if (dgh_slot) accumulate_grad(*dgh_slot, dgh);
-           if (dh_slot) accumulate_grad(*dh_slot, dh);
+           // Moved, so that an empty slot adopts each instead of copying it.
+           if (dgi_slot) accumulate_grad(*dgi_slot, std::move(dgi));
+           if (dgh_slot) accumulate_grad(*dgh_slot, std::move(dgh));
+           if (dh_slot) accumulate_grad(*dh_slot, std::move(dh));
          });
   return out;
 }

@@ -1,5 +1,7 @@
 #include "ops/matmul.h"
 
+#include <utility>
+
 #include "core/services/error.h"
 #include "core/tensor/compute.h"
 #include "core/autograd/tape.h"
@@ -66,7 +68,7 @@ void accumulate_operand_grad(GradSlot& operand, const Tensor& left, const Tensor
   }
   Tensor g = compute::empty_like(left, full);
   batched_product(left, right, g, false);
-  accumulate_grad(operand, g);
+  accumulate_grad(operand, std::move(g));
 }
 
 }  // namespace

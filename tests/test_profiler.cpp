@@ -95,6 +95,19 @@ TEST_CASE("backward allocations go to the op's backward") {
   CHECK(rows.at("tanh").forward_bytes == 60);
 }
 
+TEST_CASE("a backward's fresh gradients are adopted by empty slots, not copied: gru_gates allocates each once") {
+  Tape tape;
+  TapeScope use(tape);
+  const int64_t batch = 8, hidden = 16;
+  const Tensor gi = randn({batch, 3 * hidden}).requires_grad_(), gh = randn({batch, 3 * hidden}).requires_grad_();
+  const Tensor h = randn({batch, hidden}).requires_grad_();
+  Profiler profiler;
+  const Tensor loss = sum(gru_gates(gi, gh, h));
+  loss.backward();
+  // dgi, dgh (B, 3H) and dh (B, H), float32; a copy of each into the empty slots would double it.
+  CHECK(rows_by_name(profiler).at("gru_gates").backward_bytes == size_t(4 * (2 * batch * 3 * hidden + batch * hidden)));
+}
+
 TEST_CASE("nested scopes give self time: a parent is not charged for its children") {
   // Inclusive accounting would give outer ≥ 50 ms and inner ≥ 30 ms, more than
   // the wall time; self time gives outer ≥ 20 ms, and the two add up to at
