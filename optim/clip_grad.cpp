@@ -44,25 +44,29 @@ Tensor squared_norm(const std::vector<Tensor>& params, double max_norm, std::vec
   return total;
 }
 
-}  // namespace
-
-ClipFactor clip_grad_factor(const std::vector<Tensor>& params, double max_norm) {
-  NoGrad no_grad;
-  std::vector<Tensor> grads;
-  const Tensor total = squared_norm(params, max_norm, grads);  // read back once: on a GPU each read waits
+// The norm and the factor, read back once (on a GPU each read waits); `grads` receives the gradients.
+ClipFactor read_clip_factor(const std::vector<Tensor>& params, double max_norm, std::vector<Tensor>& grads) {
+  const Tensor total = squared_norm(params, max_norm, grads);
   const double norm = std::sqrt(total.defined() ? total.item() : 0.0);
   if (!std::isfinite(norm)) return {norm, 1.0};
   const double coefficient = max_norm / (norm + 1e-6);
   return {norm, coefficient < 1 ? coefficient : 1.0};
 }
 
+}  // namespace
+
+ClipFactor clip_grad_factor(const std::vector<Tensor>& params, double max_norm) {
+  NoGrad no_grad;
+  std::vector<Tensor> grads;
+  return read_clip_factor(params, max_norm, grads);
+}
+
 double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
-  const ClipFactor clip = clip_grad_factor(params, max_norm);
-  if (clip.factor != 1) {
-    NoGrad no_grad;
-    for (const Tensor& p : params)
-      if (p.grad().defined() && p.grad().numel() > 0) scale_(p.grad(), clip.factor);
-  }
+  NoGrad no_grad;
+  std::vector<Tensor> grads;
+  const ClipFactor clip = read_clip_factor(params, max_norm, grads);
+  if (clip.factor != 1)
+    for (const Tensor& g : grads) scale_(g, clip.factor);
   return clip.norm;
 }
 

@@ -5,8 +5,7 @@
 
 #include "core/services/error.h"
 #include "core/autograd/tape.h"
-#include "core/tensor/compute.h"
-#include "core/tensor/creation.h"
+#include "optim/update_kernels.h"
 
 namespace tg::optim {
 
@@ -86,8 +85,7 @@ void Optimizer::step(double grad_scale) {
   for (size_t i = 0; i < params_.size(); ++i) {
     Tensor grad = params_[i].grad();
     if (!grad.defined()) continue;
-    if (grad_scale != 1 && !reads_grad_scale())  // a scaled copy, as scale_ would leave the gradient
-      grad = compute::binary(BinaryOp::mul, grad, full({}, grad_scale, {grad.dtype(), grad.device()}));
+    if (grad_scale != 1 && !reads_grad_scale()) grad = scale(grad, grad_scale);  // as scale_ would leave it
     ++states_[i].step;
     update(params_[i], grad, states_[i]);
   }

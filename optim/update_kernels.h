@@ -7,6 +7,8 @@ namespace tg::optim {
 
 // t ← s·t
 void scale_(const Tensor& t, double s);
+// s·t, as a new tensor (the bits scale_ leaves in t)
+Tensor scale(const Tensor& t, double s);
 // y ← y + a·x
 void axpy_(const Tensor& y, double a, const Tensor& x);
 // y + a·x, as a new tensor
