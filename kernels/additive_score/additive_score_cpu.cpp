@@ -17,11 +17,12 @@ void score_cpu(Backend&, const AdditiveScoreArgs& args) {
   const View &keys = args.keys, &query = args.query, &v = args.v, &score = args.score;
   const int64_t batch = keys.shape[0], source = keys.shape[1], attention = keys.shape[2];
   visit_float(keys.dtype, "additive_score", [&]<typename T>() {
-    const T* __restrict v_row = v.as<const T>();
     cpu::parallel_ranges(batch * source, batch * source * attention * 4, [&](int64_t begin, int64_t end) {
       // tanh first into a row buffer, then the sum: with both in one loop GCC leaves the loop scalar.
       std::vector<T> tanh_row(static_cast<size_t>(attention));
       T* __restrict t = tanh_row.data();
+      // A local copy: read through the closure, GCC gathered the pointer anew for every vector of the sum.
+      const T* __restrict v_row = v.as<const T>();
       for (int64_t row = begin; row < end; ++row) {
         const int64_t b = row / source, s = row % source;
         const T* __restrict k = keys.as<const T>() + b * keys.strides[0] + s * keys.strides[1];
