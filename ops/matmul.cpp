@@ -56,19 +56,19 @@ void batched_product(const Tensor& a, const Tensor& b, const Tensor& out, bool a
 }
 
 // d(operand) for one side: product of the given 3-D views, summed to the operand's shape.
-void accumulate_operand_grad(GradSlot& operand, const Tensor& left, const Tensor& right, const Shape& batch) {
-  const Shape& shape = operand.shape;
+void accumulate_operand_grad(const std::shared_ptr<GradSlot>& operand, const Tensor& left, const Tensor& right,
+                             const Shape& batch) {
+  const Shape& shape = operand->shape;
   Shape full = batch;
   full.push_back(shape[shape.size() - 2]);
   full.push_back(shape[shape.size() - 1]);
   if (full == shape) {
-    const GradTarget target = grad_target(operand);
-    batched_product(left, right, target.buffer, target.accumulate);
+    add_batched_product_grad(operand, left, right);
     return;
   }
   Tensor g = compute::empty_like(left, full);
   batched_product(left, right, g, false);
-  accumulate_grad(operand, std::move(g));
+  accumulate_grad(*operand, std::move(g));
 }
 
 }  // namespace
@@ -137,8 +137,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   record("matmul", {&a, &b}, c, {a_saved, b_saved},
          [da = slot_of(a), db = slot_of(b), a_saved, b_saved, batch](const Tensor& dc) {
            const Tensor dc3 = as_batched(dc, batch);
-           if (da) accumulate_operand_grad(*da, dc3, swap_last(b_saved.get()), batch);  // dA = dC @ Bᵀ
-           if (db) accumulate_operand_grad(*db, swap_last(a_saved.get()), dc3, batch);  // dB = Aᵀ @ dC
+           if (da) accumulate_operand_grad(da, dc3, swap_last(b_saved.get()), batch);  // dA = dC @ Bᵀ
+           if (db) accumulate_operand_grad(db, swap_last(a_saved.get()), dc3, batch);  // dB = Aᵀ @ dC
          });
   return c;
 }

@@ -3,6 +3,7 @@
 
 #include <thread>
 
+#include "backends/cpu/product_census.h"
 #include "tapegrad_kernels.h"
 #include "test_support.h"
 
@@ -601,6 +602,46 @@ TEST_CASE("a float32 weight used at every step: its gradient is the sum of the s
     CHECK(test_support::max_abs_diff(w.grad(), times(expected, 2)) < 2e-4);
     CHECK(test_support::max_abs_diff(w_rows.grad(), times(expected_rows, 2)) < 2e-4);
     CHECK(test_support::max_abs_diff(w_linear.grad(), times(expected_rows, 2)) < 2e-4);
+  }
+}
+
+TEST_CASE("an attention's values read at every decoder step: their gradient is the steps' products, summed as one") {
+  // (B, 1, S) @ (B, S, N) a step: dValues += weightsᵀ @ dContext, (S, 1) @ (1, N) an item, K = 1; held while
+  // B·S·N = 8 · 16 · 1024 ≥ 65536, and summed as one product of K = the steps.
+  constexpr int64_t batch = 8, source = 16, width = 1024;
+  Generator gen(13);
+  for (const int steps : {1, 20}) {
+    CAPTURE(steps);
+    Tape tape;
+    TapeScope scope(tape);
+    const Tensor values = randn({batch, source, width}, {}, gen).requires_grad_();
+    std::vector<std::vector<double>> weights, contexts;
+    Tensor loss = zeros({});
+    for (int t = 0; t < steps; ++t) {
+      const Tensor w = softmax(randn({batch, 1, source}, {}, gen), -1), c = randn({batch, 1, width}, {}, gen);
+      weights.push_back(w.to_vector<double>());
+      contexts.push_back(c.to_vector<double>());
+      loss = loss + sum(matmul(w, values) * c);
+    }
+    std::vector<double> expected(static_cast<size_t>(batch * source * width), 0.0);  // Σₜ wₜ[b, s] cₜ[b, n]
+    for (int t = 0; t < steps; ++t)
+      for (int64_t b = 0; b < batch; ++b)
+        for (int64_t s = 0; s < source; ++s)
+          for (int64_t n = 0; n < width; ++n)
+            expected[static_cast<size_t>((b * source + s) * width + n)] +=
+                weights[t][b * source + s] * contexts[t][b * width + n];
+    cpu::reset_product_census();
+    cpu::set_product_census(true);
+    loss.backward({.retain_graph = true});
+    cpu::set_product_census(false);
+    CHECK(test_support::max_abs_diff(values.grad(), expected) < 1e-5);
+    int64_t summed = 0, others = 0;  // batched products into dValues: of K = steps, and of any other K
+    for (const cpu::ProductShape& p : cpu::product_census())
+      if (p.batch == batch && p.n == width) (p.k == steps ? summed : others) += p.calls;
+    CHECK(summed == 1);
+    CHECK(others == 0);
+    loss.backward();  // a second pass adds the same again
+    CHECK(test_support::max_abs_diff(values.grad(), times(expected, 2)) < 2e-5);
   }
 }
 

@@ -37,11 +37,30 @@ Tensor rows(const Tensor& t, int64_t row, int64_t count) {
   return make_view(t, shape, contiguous_strides(shape), t.offset() + row * t.size(1));
 }
 
-// Adds h's products as one: leftsᵢᵀ stacked as the rows of Lᵀ, rightsᵢ as those of R.
+// Adds h's products as one: for 2-D ones, leftsᵢᵀ stacked as the rows of Lᵀ, rightsᵢ as those of R; for a
+// batch, each item's leftsᵢ side by side as the columns of its L, its rightsᵢ stacked as the rows of its R.
 void add(const Held& h) {
   const MatmulPrecisionGuard precision(h.precision);
+  const bool batched = h.lefts[0].ndim() == 3;
   if (h.lefts.size() == 1) {
-    add_product_grad_now(*h.slot, h.strides, h.lefts[0], h.rights[0]);
+    if (batched)
+      add_batched_product_grad_now(*h.slot, h.lefts[0], h.rights[0]);
+    else
+      add_product_grad_now(*h.slot, h.strides, h.lefts[0], h.rights[0]);
+    return;
+  }
+  if (batched) {
+    const int64_t items = h.lefts[0].size(0), m = h.lefts[0].size(1), n = h.rights[0].size(2);
+    const Tensor left = compute::empty_like(h.lefts[0], Shape{items, m, h.depth});    // (B, M, ΣK)
+    const Tensor right = compute::empty_like(h.rights[0], Shape{items, h.depth, n});  // (B, ΣK, N)
+    int64_t column = 0;
+    for (size_t i = 0; i < h.lefts.size(); ++i) {
+      const int64_t k = h.lefts[i].size(2);
+      compute::copy_into(h.lefts[i], make_view(left, Shape{items, m, k}, Strides{m * h.depth, h.depth, 1}, left.offset() + column));
+      compute::copy_into(h.rights[i], make_view(right, Shape{items, k, n}, Strides{h.depth * n, n, 1}, right.offset() + column * n));
+      column += k;
+    }
+    add_batched_product_grad_now(*h.slot, left, right);
     return;
   }
   const int64_t m = h.lefts[0].size(0), n = h.rights[0].size(1);
@@ -71,15 +90,17 @@ void add_and_forget(std::vector<Held>::iterator it) {
 }  // namespace
 
 bool hold(const std::shared_ptr<GradSlot>& slot, const Strides& strides, const Tensor& left, const Tensor& right) {
+  const int rank = left.ndim();
   if (!slot->device.is_host() || slot->dtype != DType::f32 || left.dtype() != DType::f32 ||
-      right.dtype() != DType::f32 || !left.device().is_host() || !right.device().is_host() || left.ndim() != 2 ||
-      right.ndim() != 2)
+      right.dtype() != DType::f32 || !left.device().is_host() || !right.device().is_host() || rank < 2 || rank > 3 ||
+      right.ndim() != rank || (rank == 3 && (right.size(0) != left.size(0) || !strides.empty())))
     return false;
-  const int64_t k = left.size(1);
-  if (k == 0 || k > kMaxInner || left.size(0) * right.size(1) < kMinOutput) return false;
-  // One slot's products share M and N (its shape); a new layout, precision or a full depth starts a new sum.
+  const int64_t k = left.size(rank - 1), items = rank == 3 ? left.size(0) : 1;
+  if (k == 0 || k > kMaxInner || items * left.size(rank - 2) * right.size(rank - 1) < kMinOutput) return false;
+  // One slot's products share their shapes but K; a new layout, rank, precision or a full depth starts a new sum.
   auto it = find(slot.get());
-  if (it != held.end() && (it->strides != strides || it->precision != matmul_precision() || it->depth + k > kDepth)) {
+  if (it != held.end() && (it->strides != strides || it->lefts[0].ndim() != rank ||
+                           it->precision != matmul_precision() || it->depth + k > kDepth)) {
     add_and_forget(it);
     it = held.end();
   }

@@ -8,7 +8,10 @@
 // stacked along K, the steps' products are one product of K up to kDepth:
 //   Σₜ Lₜ Rₜ = [L₁ … Lₙ] [R₁; …; Rₙ].
 // What is held: float32 products on the host with K ≤ 128 and M·N ≥ 65536
-// (add_product_grad, core/autograd/grad_buffers.h). Backward adds a slot's
+// (add_product_grad, core/autograd/grad_buffers.h), and batches of them with
+// B·M·N ≥ 65536 (add_batched_product_grad: an attention context's gradient
+// for its values, K = 1 at every decoder step, read and written whole each
+// time; summed, once a sequence). Backward adds a slot's
 // held products before its gradient is read: at its node's turn
 // (Tape::backward), and, for leaves, when the pass ends. The sum is the same
 // up to float32 rounding (another order of the K terms).
@@ -20,7 +23,9 @@
 namespace tg::deferred_products {
 
 // Holds d(slot) += left @ right (left (M, K), right (K, N), in grad_target(slot,
-// strides)'s layout) when it qualifies; false (nothing held) when not.
+// strides)'s layout; or a batch of them, left (B, M, K), right (B, K, N), into
+// the slot's contiguous gradient, strides empty) when it qualifies; false
+// (nothing held) when not.
 bool hold(const std::shared_ptr<GradSlot>& slot, const Strides& strides, const Tensor& left, const Tensor& right);
 // Adds the slot's held products to its gradient, if it has any.
 void add_held(GradSlot& slot);

@@ -117,6 +117,17 @@ void add_product_grad(const std::shared_ptr<GradSlot>& x, const Strides& strides
   if (!deferred_products::hold(x, strides, left, right)) add_product_grad_now(*x, strides, left, right);
 }
 
+void add_batched_product_grad(const std::shared_ptr<GradSlot>& x, const Tensor& left, const Tensor& right) {
+  if (!deferred_products::hold(x, Strides{}, left, right)) add_batched_product_grad_now(*x, left, right);
+}
+
+void add_batched_product_grad_now(GradSlot& x, const Tensor& left, const Tensor& right) {
+  const GradTarget target = grad_target(x);
+  const Shape shape3{left.size(0), left.size(1), right.size(2)};
+  compute::matmul_into(left, right, make_view(target.buffer, shape3, contiguous_strides(shape3), target.buffer.offset()),
+                       target.accumulate);
+}
+
 void add_product_grad_now(GradSlot& x, const Strides& strides, const Tensor& left, const Tensor& right) {
   const GradTarget target = grad_target(x, strides);
   if (target.buffer.is_contiguous())

@@ -44,5 +44,10 @@ GradTarget grad_target(GradSlot& x, const Strides& strides);
 void add_product_grad(const std::shared_ptr<GradSlot>& x, const Strides& strides, const Tensor& left,
                       const Tensor& right);
 void add_product_grad_now(GradSlot& x, const Strides& strides, const Tensor& left, const Tensor& right);
+// The same for a batch of products: x's gradient (..., M, N), contiguous, += left @ right for left (B, M, K)
+// and right (B, K, N), B the product of x's batch dimensions. Held likewise when K is small against B·M·N
+// (an attention context's gradient for its values at every decoder step: (S, 1) @ (1, 2H) a sentence).
+void add_batched_product_grad(const std::shared_ptr<GradSlot>& x, const Tensor& left, const Tensor& right);
+void add_batched_product_grad_now(GradSlot& x, const Tensor& left, const Tensor& right);
 
 }  // namespace tg
