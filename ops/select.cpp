@@ -33,6 +33,10 @@ Tensor select(const Tensor& x, int axis, int64_t index) {
 
   Tensor y = detail::select_view(x, a, index);
   record("select", {&x}, y, [dx = slot_of(x), a, index](const Tensor& dy) {  // saves nothing
+    if (dx->grad == nullptr) {  // the first: written, the rest zeroed
+      compute::copy_into(dy, detail::select_view(grad_buffer_but_part(*dx, a, index, 1), a, index));
+      return;
+    }
     compute::add_into(detail::select_view(grad_buffer(*dx), a, index), dy);
   });
   return y;

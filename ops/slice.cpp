@@ -35,6 +35,10 @@ Tensor slice(const Tensor& x, int axis, int64_t start, int64_t end, int64_t step
 
   Tensor y = detail::slice_view(x, a, start, length, step);
   record("slice", {&x}, y, [dx = slot_of(x), a, start, length, step](const Tensor& dy) {  // saves nothing
+    if (dx->grad == nullptr && step == 1) {  // the first: written, the rest zeroed
+      compute::copy_into(dy, detail::slice_view(grad_buffer_but_part(*dx, a, start, length), a, start, length, 1));
+      return;
+    }
     compute::add_into(detail::slice_view(grad_buffer(*dx), a, start, length, step), dy);
   });
   return y;

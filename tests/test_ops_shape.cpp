@@ -236,6 +236,41 @@ TEST_CASE("slice: gradients") {
   check_values(a.grad(), {5}, {1, 2, 0, 1, 0});
 }
 
+TEST_CASE("slice and select: the first gradient is written into its part, the rest zeroed, in reused memory") {
+  std::vector<float> upstream(2 * 2 * 3);
+  for (size_t i = 0; i < upstream.size(); ++i) upstream[i] = static_cast<float>(i) + 1;
+  upstream[4] = -0.0f;  // kept as -0, as PyTorch's slice backward keeps it (0 + -0 would be +0)
+  const Tensor x = tg::full({2, 5, 3}, 1.0, {tg::DType::f32}).requires_grad_();
+  const Tensor dy = tg::tensor(upstream, {2, 2, 3});
+  const Tensor loss = tg::sum(tg::slice(x, 1, 1, 3) * dy);  // x[:, 1:3, :]: zeros before (1 row) and after (2 rows)
+  {  // the gradient's buffer comes from the allocator's cache: blocks of its size left holding 7s
+    std::vector<Tensor> garbage;
+    for (int i = 0; i < 4; ++i) garbage.push_back(tg::full({2, 5, 3}, 7.0, {tg::DType::f32}));
+  }
+  loss.backward();
+  const std::vector<float> g = x.grad().to_vector<float>();
+  for (int64_t b = 0; b < 2; ++b)
+    for (int64_t r = 0; r < 5; ++r)
+      for (int64_t c = 0; c < 3; ++c) {
+        CAPTURE(b);
+        CAPTURE(r);
+        CAPTURE(c);
+        const float got = g[static_cast<size_t>((b * 5 + r) * 3 + c)];
+        const float want = r >= 1 && r < 3 ? upstream[static_cast<size_t>((b * 2 + r - 1) * 3 + c)] : 0.0f;
+        CHECK(got == want);
+        CHECK(std::signbit(got) == std::signbit(want));
+      }
+  // A second read of the same tensor adds into the first's buffer.
+  tg::sum(tg::select(x, 1, 4) * 2.0).backward();
+  const std::vector<float> g2 = x.grad().to_vector<float>();
+  CHECK(g2[(0 * 5 + 4) * 3 + 1] == 2.0f);
+  CHECK(g2[(1 * 5 + 1) * 3 + 2] == g[(1 * 5 + 1) * 3 + 2]);
+  // select first: its one row written, every other row zero.
+  const Tensor y = tg::full({3, 4}, 1.0, {tg::DType::f32}).requires_grad_();
+  tg::sum(tg::select(y, 0, 2) * 3.0).backward();
+  check_values(y.grad(), {3, 4}, {0, 0, 0, 0, 0, 0, 0, 0, 3, 3, 3, 3});
+}
+
 TEST_CASE("slice: errors") {
   const Tensor m = iota({3, 4});
   CHECK_THROWS_WITH_AS(tg::slice(m, 0, 0, 2, 0), doctest::Contains("step must be positive, got 0"), tg::Error);

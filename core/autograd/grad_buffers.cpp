@@ -112,6 +112,25 @@ GradTarget grad_target(GradSlot& target, const Strides& strides) {
 
 Tensor grad_buffer(const Tensor& x) { return grad_buffer(x.slot()); }
 
+Tensor grad_buffer_but_part(GradSlot& target, int axis, int64_t start, int64_t length) {
+  const GradTarget fresh = grad_target(target);
+  if (fresh.accumulate) fail("grad_buffer_but_part: the tensor has a gradient already");
+  const Tensor& buffer = fresh.buffer;
+  if (buffer.numel() == 0) return buffer;
+  // The dimensions before `axis` as one, then `axis`, then those after as one: zero the runs before and after
+  // the part.
+  const int64_t size = buffer.size(axis), inner = buffer.strides()[axis];
+  const int64_t outer = size > 0 ? buffer.numel() / (size * inner) : 0;
+  auto zero = [&](int64_t from, int64_t count) {
+    if (count <= 0 || outer == 0) return;
+    const Shape shape{outer, count * inner};
+    compute::fill(make_view(buffer, shape, Strides{size * inner, 1}, buffer.offset() + from * inner), 0);
+  };
+  zero(0, start);
+  zero(start + length, size - start - length);
+  return buffer;
+}
+
 void add_product_grad(const std::shared_ptr<GradSlot>& x, const Strides& strides, const Tensor& left,
                       const Tensor& right) {
   if (!deferred_products::hold(x, strides, left, right)) add_product_grad_now(*x, strides, left, right);

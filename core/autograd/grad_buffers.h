@@ -18,6 +18,11 @@ void accumulate_grad(const Tensor& x, Tensor g);
 // kernels that accumulate in place (dx += ...).
 Tensor grad_buffer(GradSlot& x);
 Tensor grad_buffer(const Tensor& x);
+// x's first gradient, for a backward that writes part of it: a new contiguous
+// buffer, zeros outside [start, start + length) along `axis`, that part left
+// for the caller to write (instead of zeros there, then read back by an add:
+// a slice's or a select's backward). x must have no gradient yet.
+Tensor grad_buffer_but_part(GradSlot& x, int axis, int64_t start, int64_t length);
 
 // Where a kernel that computes a whole gradient (a product) writes it: into
 // the slot's buffer, adding (accumulate), or, when the slot has none yet,
