@@ -56,8 +56,12 @@ void add(const Held& h) {
     int64_t column = 0;
     for (size_t i = 0; i < h.lefts.size(); ++i) {
       const int64_t k = h.lefts[i].size(2);
-      compute::copy_into(h.lefts[i], make_view(left, Shape{items, m, k}, Strides{m * h.depth, h.depth, 1}, left.offset() + column));
-      compute::copy_into(h.rights[i], make_view(right, Shape{items, k, n}, Strides{h.depth * n, n, 1}, right.offset() + column * n));
+      const Tensor left_columns =
+          make_view(left, Shape{items, m, k}, Strides{m * h.depth, h.depth, 1}, left.offset() + column);
+      const Tensor right_rows =
+          make_view(right, Shape{items, k, n}, Strides{h.depth * n, n, 1}, right.offset() + column * n);
+      compute::copy_into(h.lefts[i], left_columns);
+      compute::copy_into(h.rights[i], right_rows);
       column += k;
     }
     add_batched_product_grad_now(*h.slot, left, right);

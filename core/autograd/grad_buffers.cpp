@@ -143,8 +143,8 @@ void add_batched_product_grad(const std::shared_ptr<GradSlot>& x, const Tensor& 
 void add_batched_product_grad_now(GradSlot& x, const Tensor& left, const Tensor& right) {
   const GradTarget target = grad_target(x);
   const Shape shape3{left.size(0), left.size(1), right.size(2)};
-  compute::matmul_into(left, right, make_view(target.buffer, shape3, contiguous_strides(shape3), target.buffer.offset()),
-                       target.accumulate);
+  const Tensor out = make_view(target.buffer, shape3, contiguous_strides(shape3), target.buffer.offset());
+  compute::matmul_into(left, right, out, target.accumulate);
 }
 
 void add_product_grad_now(GradSlot& x, const Strides& strides, const Tensor& left, const Tensor& right) {
