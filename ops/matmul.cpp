@@ -49,12 +49,6 @@ Tensor swap_last(const Tensor& t) {
   return make_view(t, shape, strides, t.offset());
 }
 
-// out (+)= a @ b where a, b are already (B, ., .) views and out is contiguous.
-void batched_product(const Tensor& a, const Tensor& b, const Tensor& out, bool accumulate) {
-  const Shape shape3{a.shape()[0], out.shape()[out.ndim() - 2], out.shape()[out.ndim() - 1]};
-  compute::matmul_into(a, b, make_view(out, shape3, contiguous_strides(shape3), out.offset()), accumulate);
-}
-
 // d(operand) for one side: product of the given 3-D views, summed to the operand's shape.
 void accumulate_operand_grad(const std::shared_ptr<GradSlot>& operand, const Tensor& left, const Tensor& right,
                              const Shape& batch) {
@@ -67,7 +61,7 @@ void accumulate_operand_grad(const std::shared_ptr<GradSlot>& operand, const Ten
     return;
   }
   Tensor g = compute::empty_like(left, full);
-  batched_product(left, right, g, false);
+  compute::matmul_into(left, right, g, false);
   accumulate_grad(*operand, std::move(g));
 }
 
@@ -130,7 +124,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   out_shape.push_back(n);
   Tensor c = compute::empty_like(a, out_shape);
   const Tensor a3 = as_batched(a, batch), b3 = as_batched(b, batch);
-  batched_product(a3, b3, c, false);
+  compute::matmul_into(a3, b3, c, false);  // c (..., M, N) read as (B, M, N)
 
   const Saved a_saved = save_if(b.requires_grad(), "a", a3);  // dB reads A (its batched view)
   const Saved b_saved = save_if(a.requires_grad(), "b", b3);  // dA reads B

@@ -119,10 +119,9 @@ Tensor grad_buffer_but_part(GradSlot& target, int axis, int64_t start, int64_t l
   if (buffer.numel() == 0) return buffer;
   // The dimensions before `axis` as one, then `axis`, then those after as one: zero the runs before and after
   // the part.
-  const int64_t size = buffer.size(axis), inner = buffer.strides()[axis];
-  const int64_t outer = size > 0 ? buffer.numel() / (size * inner) : 0;
+  const int64_t size = buffer.size(axis), inner = buffer.strides()[axis], outer = buffer.numel() / (size * inner);
   auto zero = [&](int64_t from, int64_t count) {
-    if (count <= 0 || outer == 0) return;
+    if (count <= 0) return;
     const Shape shape{outer, count * inner};
     compute::fill(make_view(buffer, shape, Strides{size * inner, 1}, buffer.offset() + from * inner), 0);
   };
@@ -142,9 +141,7 @@ void add_batched_product_grad(const std::shared_ptr<GradSlot>& x, const Tensor& 
 
 void add_batched_product_grad_now(GradSlot& x, const Tensor& left, const Tensor& right) {
   const GradTarget target = grad_target(x);
-  const Shape shape3{left.size(0), left.size(1), right.size(2)};
-  const Tensor out = make_view(target.buffer, shape3, contiguous_strides(shape3), target.buffer.offset());
-  compute::matmul_into(left, right, out, target.accumulate);
+  compute::matmul_into(left, right, target.buffer, target.accumulate);
 }
 
 void add_product_grad_now(GradSlot& x, const Strides& strides, const Tensor& left, const Tensor& right) {

@@ -115,7 +115,12 @@ Tensor sum_to_shape(const Tensor& g, const Shape& shape) {
 
 void matmul_into(const Tensor& a, const Tensor& b, const Tensor& c, bool accumulate) {
   mark_written(c);
-  primitives::matmul(backend_for(c.device()), a.view(), b.view(), c.view(), accumulate ? 1.0 : 0.0);
+  View out = c.view();
+  if (c.ndim() != 3) {  // contiguous (..., M, N) as (B, M, N)
+    const Shape shape3{a.size(0), c.size(-2), c.size(-1)};
+    out = make_view(c, shape3, contiguous_strides(shape3), c.offset()).view();
+  }
+  primitives::matmul(backend_for(c.device()), a.view(), b.view(), out, accumulate ? 1.0 : 0.0);
 }
 
 namespace {

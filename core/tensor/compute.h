@@ -40,7 +40,8 @@ Tensor reduce(ReduceOp op, const Tensor& x, int axis, Tensor* argmax = nullptr);
 // g summed over the dimensions that were broadcast from `shape`.
 Tensor sum_to_shape(const Tensor& g, const Shape& shape);
 
-// c (+)= a @ b for 3-D views (B, M, K) @ (B, K, N); c contiguous (B, M, N).
+// c (+)= a @ b for 3-D views (B, M, K) @ (B, K, N); c contiguous (B, M, N), or
+// (..., M, N) with its leading dimensions' product B (read as (B, M, N)).
 void matmul_into(const Tensor& a, const Tensor& b, const Tensor& c, bool accumulate);
 // c (+)= a @ b for matrices (M, K) @ (K, N); c contiguous (M, N). a and b may
 // be strided (a transpose is a stride swap). No tensor is allocated.
