@@ -961,6 +961,60 @@ TEST_CASE("matmul precision bf16: AMX products large enough for the threads to s
   set_num_threads(2);
 }
 
+TEST_CASE("matmul precision bf16 (vdpbf16ps): products that convert A once give the bits of converting each row tile") {
+  if (!tg::cpu::bf16_products_built()) {
+    MESSAGE("skipped: this build has no AVX512-BF16 target");
+    return;
+  }
+  std::mt19937 rng(19);
+  const MatmulPrecisionGuard guard(MatmulPrecision::bf16);
+  const Bf16KernelGuard use(tg::cpu::Bf16Kernel::dpbf16);
+  uint64_t storage_id = uint64_t{1} << 60;  // far from the ids of real storages
+  struct Case {
+    int64_t m, k, n;
+  };
+  // From 2²⁸ multiply-adds A is converted once where it would be converted again (cpu_gemm.cpp): (300, 20000)
+  // fills its 8 MB in 204 rows (two chunks), 4 panels, once per thread when the columns are split; (100, 5001),
+  // 19 panels, again for the second group of 16 even on one thread. k past whole 512-deep blocks, odd in the last.
+  for (const Case& shape : {Case{300, 20000, 100}, Case{100, 5001, 600}})
+    for (MatLayout la : {MatLayout::row_major, MatLayout::transposed})
+      for (bool parameter : {false, true})
+        for (double beta : {0.0, 1.0}) {
+          const int64_t m = shape.m, k = shape.k, n = shape.n;
+          INFO(describe(m, k, n, int(la), parameter, beta));
+          const Array a = make_matrix(DType::f32, 1, m, k, la, rng);
+          const Array b = make_matrix(DType::f32, 1, k, n, MatLayout::row_major, rng);
+          View bv = b.view();
+          if (parameter) bv.storage_id = ++storage_id, bv.storage_version = 1;  // kept packed
+          const Array c_before = random_array(DType::f32, Shape{1, m, n}, Layout::contiguous, rng);
+          // Each tile converted as it is used: column blocks of at most 16 panels on one thread.
+          set_num_threads(1);
+          std::vector<float> expected(static_cast<size_t>(m * n));
+          for (int64_t j0 = 0; j0 < n; j0 += 512) {
+            const int64_t width = std::min<int64_t>(512, n - j0);
+            Array b_part = b;
+            b_part.shape = Shape{1, k, width};
+            b_part.offset = j0;
+            Array c_part = make_array(DType::f32, Shape{1, m, width});
+            for (int64_t r = 0; r < m; ++r)
+              for (int64_t j = 0; j < width; ++j)
+                c_part.view().as<float>()[r * width + j] = static_cast<float>(c_before.get({0, r, j0 + j}));
+            primitives::matmul(cpu(), a.view(), b_part.view(), c_part.view(), beta);
+            for (int64_t r = 0; r < m; ++r)
+              for (int64_t j = 0; j < width; ++j)
+                expected[static_cast<size_t>(r * n + j0 + j)] = c_part.view().as<float>()[r * width + j];
+          }
+          for (int threads : {1, 2}) {
+            CAPTURE(threads);
+            set_num_threads(threads);
+            Array c = c_before;
+            primitives::matmul(cpu(), a.view(), bv, c.view(), beta);
+            CHECK(std::memcmp(c.view().data, expected.data(), sizeof(float) * m * n) == 0);
+          }
+        }
+  set_num_threads(2);
+}
+
 TEST_CASE("a parameter's B is packed once per version, with the bits of packing every time: bf16, float32 for few rows, rounded copies") {
   // The kernels that keep a parameter's packing: each bf16 kernel, and the float32 one (m <= 512 rows); and
   // the rounded float32 copy that tf32 and fp16 products (bf16 too, without AVX512-BF16) multiply.

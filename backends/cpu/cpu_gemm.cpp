@@ -68,6 +68,11 @@ constexpr int kCols = 2 * kWidth;    // a panel: columns of B the tile covers
 constexpr int64_t kDepth = 256;      // k per block of float32 panels and of the AMX tiles (kDepth · kCols floats: L1)
 constexpr int64_t kPanelsAtOnce = 8;  // panels packed per block: 8 · 32 KiB (AVX-512) in L2
 constexpr int64_t kKeepPackedRows = 512;  // float32 products of a parameter B with at most this many rows keep B packed
+// Multiply-adds from which a bfloat16 product converts A once (tiles_gemm, converted_gemm) where it would be
+// converted again for every group of panels and on every thread: a training step's output layer and weight
+// gradients (10⁸-10¹⁰) do, a recurrent step's products (5-10 · 10⁷) do not (there a second hand-off to the
+// threads costs more than the conversion saves: 20-30% slower in gemm_ab with the AMX tiles).
+constexpr int64_t kConvertOnceMultiplyAdds = int64_t{1} << 28;
 
 using Vec = float __attribute__((vector_size(kWidth * sizeof(float))));
 
@@ -383,9 +388,19 @@ struct Bf16Format {
   // runs of memory; pair-major (`rows` words a pair) where its columns are (a transposed A, a weight
   // gradient's Xᵀ: a pair of columns converts 16 rows at a time).
   static Operand pack_a(const float* a, int64_t row_stride, int64_t col_stride, int rows, int64_t depth) {
+    return pack_a_into(a, row_stride, col_stride, rows, depth, scratch<uint32_t>(1, rows * ((depth + 1) / 2)));
+  }
+  static bool pair_major(int64_t row_stride, int64_t col_stride) { return col_stride != 1 && row_stride == 1; }
+  // The operand pack_a_into made of such a tile at `words` earlier (ConvertedRows).
+  static Operand converted(const uint32_t* words, int64_t row_stride, int64_t col_stride, int rows, int64_t depth) {
+    if (pair_major(row_stride, col_stride)) return {words, 1, rows};
+    return {words, (depth + 1) / 2, 1};
+  }
+  // pack_a's conversion into `out` (rows · pairs words).
+  static Operand pack_a_into(const float* a, int64_t row_stride, int64_t col_stride, int rows, int64_t depth,
+                             uint32_t* out) {
     const int64_t pairs = (depth + 1) / 2;
-    uint32_t* out = scratch<uint32_t>(1, rows * pairs);
-    if (col_stride != 1 && row_stride == 1) {
+    if (pair_major(row_stride, col_stride)) {
       const __mmask16 first_rows = first_lanes(rows);
       for (int64_t p = 0; p < pairs; ++p) {
         const float* even = a + 2 * p * col_stride;
@@ -624,11 +639,6 @@ void tiles_part(int64_t n, int64_t k, const MatrixF32& a, const MatrixF32& b, fl
   }
 }
 
-// Multiply-adds from which a product whose columns are split runs as tiles_gemm: a training step's output
-// layer and weight gradients (10⁹-10¹⁰) do, a recurrent step's products (5-10 · 10⁷) do not (there the two
-// passes' hand-offs cost more than the conversion they save: 20-30% slower in gemm_ab).
-constexpr int64_t kTilesGemmMultiplyAdds = int64_t{1} << 28;
-
 // The tiles' product on the pool's threads when its columns are split: A converted once into the calling
 // thread's scratch (its row tile pairs split over the threads), then the panels in kChunksPerThread pieces a
 // thread, claimed one at a time. (Each thread converting all of A for its half of the columns did the
@@ -657,10 +667,34 @@ void tile_rows(int rows, std::integer_sequence<int, R...>, const typename Format
   ((rows == R + 1 ? Format::template tile<R + 1>(a, panel, depth, c, ldc, cols, add, ahead) : void()), ...);
 }
 
+// Rows [r0, r1) as row tiles of near-equal size (64 rows: 11, 11, 11, 11, 10, 10, not five of 12 and one of 4): a
+// short tile reads B's panel, from L2, for a third of the multiply-adds. A row's sums do not depend on its tile.
+struct RowTiles {
+  int64_t r0, count, base, longer;  // the first `longer` tiles have base + 1 rows
+  RowTiles(int64_t first, int64_t last)
+      : r0(first), count((last - first + kRows - 1) / kRows), base(count > 0 ? (last - first) / count : 0),
+        longer(count > 0 ? (last - first) % count : 0) {}
+  int64_t start(int64_t t) const { return r0 + t * base + std::min(t, longer); }
+  int rows(int64_t t) const { return static_cast<int>(base + (t < longer ? 1 : 0)); }
+};
+
+// A's rows [r0, r1) converted once for a whole product (Bf16Format::pack_a_into), where gemm_part would
+// convert each row tile again for every group of panels and on every thread: per block of kBlockDepth k
+// (whole blocks before it: k0 / 2 pairs a row), the tile at row i at (i - r0) · the block's pairs words.
+struct ConvertedRows {
+  uint32_t* words;
+  int64_t r0, r1;
+  uint32_t* tile(int64_t k0, int64_t depth, int64_t i) const {
+    return words + k0 / 2 * (r1 - r0) + (i - r0) * ((depth + 1) / 2);
+  }
+};
+
 // C rows [r0, r1) × panels [p0, p1). `prepacked`: all of B packed already (packed_block_offset's layout).
+// `converted`: A's rows [r0, r1) converted already (ConvertedRows; Bf16Format only).
 template <typename Format>
 void gemm_part(int64_t n, int64_t k, const MatrixF32& a, const MatrixF32& b, float* c, int64_t ldc, bool accumulate,
-               int64_t r0, int64_t r1, int64_t p0, int64_t p1, const typename Format::Packed* prepacked = nullptr) {
+               int64_t r0, int64_t r1, int64_t p0, int64_t p1, const typename Format::Packed* prepacked = nullptr,
+               const ConvertedRows* converted = nullptr) {
   using Packed = typename Format::Packed;
   static constexpr int64_t block = Format::kBlockDepth;
   const int64_t packed_depth = (block + Format::kStep - 1) / Format::kStep;  // packed rows of a full block
@@ -678,10 +712,7 @@ void gemm_part(int64_t n, int64_t k, const MatrixF32& a, const MatrixF32& b, flo
       else
         Format::pack_b(b, n, k0, depth, first, panels, scratch_panels);
       const bool add = accumulate || k0 > 0;
-      // Row tiles of near-equal size (64 rows: 11, 11, 11, 11, 10, 10, not five of 12 and one of 4): a short
-      // tile reads B's panel, from L2, for a third of the multiply-adds. A row's sums do not depend on its tile.
-      const int64_t tiles = (r1 - r0 + kRows - 1) / kRows, base = tiles > 0 ? (r1 - r0) / tiles : 0;
-      const int64_t longer = tiles > 0 ? (r1 - r0) % tiles : 0;  // the first `longer` tiles have base + 1 rows
+      const RowTiles tiles(r0, r1);
       // The panel the tiles read after panel q's: this block's next, else the next block's first.
       auto panel_after = [&](int64_t q) -> const Packed* {
         if (q + 1 < panels) return packed + (q + 1) * rows_per_panel * kCols;
@@ -689,10 +720,16 @@ void gemm_part(int64_t n, int64_t k, const MatrixF32& a, const MatrixF32& b, flo
         const int64_t next_rows = (std::min(block, k - k0 - block) + Format::kStep - 1) / Format::kStep;
         return prepacked + packed_block_offset<Format>(n, k0 + block) + first * next_rows * kCols;
       };
-      for (int64_t t = 0, i = r0; t < tiles; ++t) {
-        const int rows = static_cast<int>(base + (t < longer ? 1 : 0));
-        const auto a_tile = Format::pack_a(a.data + i * a.row_stride + k0 * a.col_stride, a.row_stride, a.col_stride,
-                                           rows, depth);
+      for (int64_t t = 0; t < tiles.count; ++t) {
+        const int64_t i = tiles.start(t);
+        const int rows = tiles.rows(t);
+        typename Format::Operand a_tile;
+        if constexpr (std::is_same_v<Format, Bf16Format>)
+          if (converted)
+            a_tile = Format::converted(converted->tile(k0, depth, i), a.row_stride, a.col_stride, rows, depth);
+        if (!converted)
+          a_tile = Format::pack_a(a.data + i * a.row_stride + k0 * a.col_stride, a.row_stride, a.col_stride, rows,
+                                  depth);
         for (int64_t q = 0; q < panels; ++q) {
           const int64_t col0 = (first + q) * kCols;
           const int cols = static_cast<int>(std::min<int64_t>(kCols, n - col0));
@@ -706,10 +743,17 @@ void gemm_part(int64_t n, int64_t k, const MatrixF32& a, const MatrixF32& b, flo
           // works on this one: the hardware's prefetchers stop at every 4 KiB page of it. (A decoding step's
           // output layer, 42 MB kept packed, ran 1-19% faster in alternated runs: docs/performance.md.)
           const Packed* ahead = prepacked && t == 0 ? panel_after(q) : nullptr;
+          // A converted once comes from memory, not from the L1 a tile's packing writes: the next row tile's words
+          // are asked for, a share with each panel.
+          if (converted && t + 1 < tiles.count) {
+            const char* next = reinterpret_cast<const char*>(converted->tile(k0, depth, tiles.start(t + 1)));
+            const int64_t bytes = tiles.rows(t + 1) * rows_per_panel * int64_t{sizeof(uint32_t)};
+            for (int64_t line = q * bytes / panels / 64 * 64; line < (q + 1) * bytes / panels; line += 64)
+              _mm_prefetch(next + line, _MM_HINT_T0);
+          }
           tile_rows<Format>(rows, std::make_integer_sequence<int, kRows>{}, a_tile, packed + q * rows_per_panel * kCols,
                             depth, c + i * ldc + col0, ldc, cols, add, ahead);
         }
-        i += rows;
       }
     }
   }
@@ -720,7 +764,7 @@ void gemm_part(int64_t n, int64_t k, const MatrixF32& a, const MatrixF32& b, flo
 template <>
 void gemm_part<Bf16TilesFormat>(int64_t n, int64_t k, const MatrixF32& a, const MatrixF32& b, float* c, int64_t ldc,
                                 bool accumulate, int64_t r0, int64_t r1, int64_t p0, int64_t p1,
-                                const uint32_t* prepacked) {
+                                const uint32_t* prepacked, const ConvertedRows*) {
   tiles_part(n, k, a, b, c, ldc, accumulate, r0, r1, p0, p1, prepacked);
 }
 #endif
@@ -780,6 +824,53 @@ void split(const Product& p, const Part& part) {
         part(begin * kRows, std::min(end * kRows, p.m), 0, panels);
       });
       break;
+  }
+}
+
+// Whether gemm_part would convert A's rows more than once: for each group of panels, and on each thread when
+// the columns are split.
+bool converts_a_again(const Product& p) {
+  const int64_t panels = (p.n + kCols - 1) / kCols;
+  const Split how = split_of(p);
+  return p.m * p.n * p.k >= kConvertOnceMultiplyAdds &&
+         (how == Split::columns || (how == Split::none && panels > kPanelsAtOnce * Bf16Format::kStep));
+}
+
+// A bfloat16 product with A converted once (ConvertedRows), a chunk of rows at a time: the chunk's row tiles
+// converted (split over the threads), then its rows by every panel, split as split_of says. (Converting each
+// row tile again for every 512 columns, on both threads, took 6-16% of a weight gradient's or the output
+// layer's product on Zen 5: docs/performance.md.) Same bits: each tile converts as pack_a would.
+void converted_gemm(const Product& p, float* c, int64_t ldc, bool accumulate, const uint32_t* prepacked) {
+  constexpr int64_t kConvertedBytes = int64_t{8} << 20, block = Bf16Format::kBlockDepth;
+  const int64_t row_words = p.k / block * (block / 2) + (p.k % block + 1) / 2;
+  const int64_t chunk = std::max<int64_t>(kRows, kConvertedBytes / (row_words * 4) / kRows * kRows);
+  uint32_t* words = scratch<uint32_t>(2, std::min(chunk, p.m) * row_words);
+  const int64_t panels = (p.n + kCols - 1) / kCols;
+  const int threads = pool_threads();
+  const bool split_columns = split_of(p) == Split::columns;
+  for (int64_t c0 = 0; c0 < p.m; c0 += chunk) {
+    const ConvertedRows rows{words, c0, std::min(p.m, c0 + chunk)};
+    const RowTiles tiles(rows.r0, rows.r1);
+    auto convert = [&](int64_t t0, int64_t t1) {
+      for (int64_t k0 = 0; k0 < p.k; k0 += block) {
+        const int64_t depth = std::min(block, p.k - k0);
+        for (int64_t t = t0; t < t1; ++t) {
+          const int64_t i = tiles.start(t);
+          Bf16Format::pack_a_into(p.a.data + i * p.a.row_stride + k0 * p.a.col_stride, p.a.row_stride,
+                                  p.a.col_stride, tiles.rows(t), depth, rows.tile(k0, depth, i));
+        }
+      }
+    };
+    auto part = [&](int64_t q0, int64_t q1) {
+      gemm_part<Bf16Format>(p.n, p.k, p.a, p.b, c, ldc, accumulate, rows.r0, rows.r1, q0, q1, prepacked, &rows);
+    };
+    if (split_columns) {
+      parallel_for(tiles.count, threads, convert);
+      parallel_for(panels, threads, part);
+    } else {
+      convert(0, tiles.count);
+      part(0, panels);
+    }
   }
 }
 
@@ -917,9 +1008,11 @@ void gemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, float* c, i
     const Product p{m, n, k, a, b};
 #if TG_AMX_KERNELS
     if constexpr (std::is_same_v<Format, Bf16TilesFormat>)
-      if (split_of(p) == Split::columns && m * n * k >= kTilesGemmMultiplyAdds)
+      if (split_of(p) == Split::columns && m * n * k >= kConvertOnceMultiplyAdds)
         return tiles_gemm(p, c, ldc, accumulate, packed->data());
 #endif
+    if constexpr (std::is_same_v<Format, Bf16Format>)
+      if (converts_a_again(p)) return converted_gemm(p, c, ldc, accumulate, packed->data());
     split(p, [&](int64_t r0, int64_t r1, int64_t p0, int64_t p1) {
       gemm_part<Format>(n, k, a, b, c, ldc, accumulate, r0, r1, p0, p1,
                         reinterpret_cast<const typename Format::Packed*>(packed->data()));
@@ -963,9 +1056,11 @@ void gemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, float* c, i
   const Product p{m, n, k, a, b};
 #if TG_AMX_KERNELS
   if constexpr (std::is_same_v<Format, Bf16TilesFormat>)
-    if (split_of(p) == Split::columns && m * n * k >= kTilesGemmMultiplyAdds)
+    if (split_of(p) == Split::columns && m * n * k >= kConvertOnceMultiplyAdds)
       return tiles_gemm(p, c, ldc, accumulate, nullptr);
 #endif
+  if constexpr (std::is_same_v<Format, Bf16Format>)
+    if (converts_a_again(p)) return converted_gemm(p, c, ldc, accumulate, nullptr);
   split(p, [&](int64_t r0, int64_t r1, int64_t p0, int64_t p1) {
     gemm_part<Format>(n, k, a, b, c, ldc, accumulate, r0, r1, p0, p1);
   });
