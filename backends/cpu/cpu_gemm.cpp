@@ -838,7 +838,7 @@ bool converts_a_again(const Product& p) {
 
 // A bfloat16 product with A converted once (ConvertedRows), a chunk of rows at a time: the chunk's row tiles
 // converted (split over the threads), then its rows by every panel, split as split_of says. (Converting each
-// row tile again for every 512 columns, on both threads, took 6-16% of a weight gradient's or the output
+// row tile again for every 512 columns, on both threads, took up to 5-14% of a weight gradient's or the output
 // layer's product on Zen 5: docs/performance.md.) Same bits: each tile converts as pack_a would.
 void converted_gemm(const Product& p, float* c, int64_t ldc, bool accumulate, const uint32_t* prepacked) {
   constexpr int64_t kConvertedBytes = int64_t{8} << 20, block = Bf16Format::kBlockDepth;
