@@ -77,6 +77,35 @@ TEST_CASE("a mapped request that misses its class takes a cached block up to fou
   tg::host_release_cached();
 }
 
+TEST_CASE("a miss of 2 MiB and more moves cached blocks' pages into the new block, whole huge pages at a time") {
+  constexpr size_t kMiB = size_t{1} << 20;
+  tg::host_deallocate(tg::host_allocate(48 * kMiB), 48 * kMiB);  // a peak above what follows: nothing trimmed
+  tg::host_release_cached();
+  auto* old_block = static_cast<unsigned char*>(tg::host_allocate(32 * kMiB));
+  for (size_t page = 0; page < 32 * kMiB / 4096; ++page) old_block[page * 4096] = static_cast<unsigned char>(page % 251);
+  tg::host_deallocate(old_block, 32 * kMiB);
+  const tg::HostMemoryStats before = host_memory_stats();
+  // 5 MiB: its class has no block, and 32 MiB is more than four times larger.
+  auto* block = static_cast<unsigned char*>(tg::host_allocate(5 * kMiB));
+  const tg::HostMemoryStats after = host_memory_stats();
+  CHECK(after.system_allocations == before.system_allocations + 1);
+  CHECK(after.recycled_bytes - before.recycled_bytes == 4 * kMiB);  // two huge pages; the last MiB fresh
+  CHECK(block[4096] == 1);                                           // the old block's second page, moved
+  CHECK(block[4 * kMiB] == 0);                                       // a fresh page past them
+  CHECK(after.cached_bytes == before.cached_bytes - 4 * kMiB);       // the other 28 MiB: still a class
+  std::memset(block, 7, 5 * kMiB);
+  auto* rest = static_cast<unsigned char*>(tg::host_allocate(28 * kMiB));
+  CHECK(rest == old_block + 4 * kMiB);
+  CHECK(rest[4096] == (4 * kMiB / 4096 + 1) % 251);
+  CHECK(host_memory_stats().system_allocations == after.system_allocations);
+  std::memset(rest, 8, 28 * kMiB);
+  CHECK(block[5 * kMiB - 1] == 7);
+  tg::host_deallocate(rest, 28 * kMiB);
+  tg::host_deallocate(block, 5 * kMiB);
+  tg::host_release_cached();
+  CHECK(host_memory_stats().cached_bytes == 0);
+}
+
 TEST_CASE("training-like churn with changing shapes keeps in-use plus cached within the peak plus 1/32") {
   tg::host_release_cached();
   std::mt19937 rng(7);

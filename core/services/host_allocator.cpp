@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <cstdlib>
@@ -30,6 +31,12 @@ constexpr size_t kHugePage = 2 << 20;
 // 30 steps: docs/performance.md).
 constexpr size_t kSlack = 32;
 
+// The largest size class not above `bytes` (more than 4 KiB).
+size_t host_floor_class(size_t bytes) {
+  const size_t step = std::bit_floor(bytes) / kClassesPerDoubling;
+  return bytes / step * step;
+}
+
 // Mapped blocks of 2 MiB and more start on a 2 MiB boundary and are advised
 // as huge pages: the first touch of fresh memory then faults once per 2 MiB
 // instead of once per 4 KiB (those faults were half of a Cho training step
@@ -51,6 +58,18 @@ void* map_block(size_t size) {
   void* ptr = reinterpret_cast<void*>(aligned);
   madvise(ptr, size, MADV_HUGEPAGE);  // advice only: without it the block still works
   return ptr;
+}
+
+// Moves the pages of [src, src + bytes) to [dst, ...) (both 2 MiB aligned,
+// bytes whole huge pages), one huge page per call where the whole range is not
+// one mapping. Returns the bytes moved.
+size_t move_pages(char* src, char* dst, size_t bytes) {
+  constexpr int flags = MREMAP_MAYMOVE | MREMAP_FIXED;
+  if (bytes == 0 || mremap(src, bytes, bytes, flags, dst) != MAP_FAILED) return bytes;
+  size_t done = 0;
+  for (; done < bytes; done += kHugePage)
+    if (mremap(src + done, kHugePage, kHugePage, flags, dst + done) == MAP_FAILED) break;
+  return done;
 }
 
 void* system_allocate(size_t size) {
@@ -125,6 +144,39 @@ struct HostCache {
     stats.cached_bytes += size;
   }
 
+  // Fills the fresh mapped block [dst, dst + size) (2 MiB aligned) with the
+  // pages of the least recently freed cached blocks of 2 MiB and more, whole
+  // huge pages at a time (mremap moves them: no fault, no zeroing, huge pages
+  // kept). A block whose pages are partly taken stays cached, shrunk to the
+  // largest class that fits.
+  void recycle_into(char* dst, size_t size) {
+    const size_t wanted = size / kHugePage * kHugePage;
+    size_t moved = 0;
+    for (auto it = by_age.begin(); it != by_age.end() && moved < wanted;) {
+      const size_t block_size = it->second;
+      if (block_size < kHugePage) { ++it; continue; }
+      const uint64_t freed_at = it->first;
+      it = by_age.erase(it);
+      std::deque<CachedBlock>& blocks = free_blocks[block_size];
+      char* const src = static_cast<char*>(blocks.front().ptr);
+      blocks.pop_front();
+      stats.cached_bytes -= block_size;
+      const size_t taken = std::min(wanted - moved, block_size / kHugePage * kHugePage);
+      const size_t done = move_pages(src, dst + moved, taken);
+      moved += done;
+      stats.recycled_bytes += done;
+      const size_t rest = block_size - done;
+      const size_t rest_class = rest >= kHugePage ? host_floor_class(rest) : 0;
+      if (rest > rest_class) munmap(src + done + rest_class, rest - rest_class);  // part of a mapped block: never std::free
+      if (rest_class == 0) continue;
+      free_blocks[rest_class].push_front({freed_at, src + done});  // older than every cached block of 2 MiB and more left
+      it = by_age.emplace(freed_at, rest_class).first;
+      ++it;
+      stats.cached_bytes += rest_class;
+      if (done < taken) break;  // the system refused: the rest stays fresh
+    }
+  }
+
   // Gives back the least recently freed blocks until in-use plus cached
   // bytes fit in `limit` (or the cache is empty).
   void trim_to(size_t limit) {
@@ -173,12 +225,14 @@ void* host_allocate(size_t nbytes) {
       return ptr;
     }
   cache.stats.in_use_bytes += size;
-  // A miss: keep what the process holds within the peak demand (+1/kSlack,
-  // so that a step's growth does not flush every block it will reuse).
+  // A miss: take what pages the cache can give (recycle_into), and keep what
+  // the process holds within the peak demand (+1/kSlack, so that a step's
+  // growth does not flush every block it will reuse).
   if (cache.stats.in_use_bytes > cache.stats.peak_in_use_bytes) cache.stats.peak_in_use_bytes = cache.stats.in_use_bytes;
   const size_t peak = cache.stats.peak_in_use_bytes;
-  cache.trim_to(peak + peak / kSlack);
   void* ptr = system_allocate(size);
+  if (ptr != nullptr && size >= kHugePage) cache.recycle_into(static_cast<char*>(ptr), size);
+  cache.trim_to(peak + peak / kSlack);
   if (ptr == nullptr) {
     cache.trim_to(0);
     ptr = system_allocate(size);

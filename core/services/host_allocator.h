@@ -18,6 +18,13 @@
 // (mmap), so returning one returns its pages at once; from 2 MiB they are
 // aligned to and advised as huge pages (a fresh block faults in 2 MiB at a
 // time, not 4 KiB: that halved a Cho training step on a 2-core AMD EPYC).
+// A miss of 2 MiB or more first moves whole huge pages of the least recently
+// freed cached blocks into its new block (mremap: no fault, no zeroing), so
+// memory the step already holds changes class instead of going back to the
+// system while fresh pages are faulted in. Fresh pages are dear where the
+// kernel hands freed memory back to a host (a Firecracker guest with free
+// page reporting: a weight gradient's product into a fresh 6.3 MB block took
+// 6.7-7.2 ms, into a cached one 1.8-2.0).
 #include <cstddef>
 
 namespace tg {
@@ -33,6 +40,7 @@ struct HostMemoryStats {
   size_t peak_in_use_bytes = 0;  // the most ever handed out at once
   size_t system_allocations = 0;  // blocks taken from the system (cache misses)
   size_t trimmed_bytes = 0;       // cached bytes given back to keep the cache within the peak
+  size_t recycled_bytes = 0;      // cached pages moved into a missed block instead of fresh ones
 };
 HostMemoryStats host_memory_stats();
 // Returns every cached block to the system.
