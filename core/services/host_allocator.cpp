@@ -144,6 +144,15 @@ struct HostCache {
     stats.cached_bytes += size;
   }
 
+  // Takes the least recently freed block of class `size` out of its list (the caller keeps by_age).
+  void* take_oldest(size_t size) {
+    std::deque<CachedBlock>& blocks = free_blocks[size];
+    void* ptr = blocks.front().ptr;
+    blocks.pop_front();
+    stats.cached_bytes -= size;
+    return ptr;
+  }
+
   // Fills the fresh mapped block [dst, dst + size) (2 MiB aligned) with the
   // pages of the least recently freed cached blocks of 2 MiB and more, whole
   // huge pages at a time (mremap moves them: no fault, no zeroing, huge pages
@@ -154,13 +163,11 @@ struct HostCache {
     size_t moved = 0;
     for (auto it = by_age.begin(); it != by_age.end() && moved < wanted;) {
       const size_t block_size = it->second;
-      if (block_size < kHugePage) { ++it; continue; }
-      const uint64_t freed_at = it->first;
-      it = by_age.erase(it);
-      std::deque<CachedBlock>& blocks = free_blocks[block_size];
-      char* const src = static_cast<char*>(blocks.front().ptr);
-      blocks.pop_front();
-      stats.cached_bytes -= block_size;
+      if (block_size < kHugePage) {
+        ++it;
+        continue;
+      }
+      char* const src = static_cast<char*>(take_oldest(block_size));
       const size_t taken = std::min(wanted - moved, block_size / kHugePage * kHugePage);
       const size_t done = move_pages(src, dst + moved, taken);
       moved += done;
@@ -168,11 +175,15 @@ struct HostCache {
       const size_t rest = block_size - done;
       const size_t rest_class = rest >= kHugePage ? host_floor_class(rest) : 0;
       if (rest > rest_class) munmap(src + done + rest_class, rest - rest_class);  // part of a mapped block: never std::free
-      if (rest_class == 0) continue;
-      free_blocks[rest_class].push_front({freed_at, src + done});  // older than every cached block of 2 MiB and more left
-      it = by_age.emplace(freed_at, rest_class).first;
-      ++it;
+      if (rest_class == 0) {
+        it = by_age.erase(it);
+        continue;
+      }
+      // Still cached, at its age: older than every cached block of 2 MiB and more left.
+      it->second = rest_class;
+      free_blocks[rest_class].push_front({it->first, src + done});
       stats.cached_bytes += rest_class;
+      ++it;
       if (done < taken) break;  // the system refused: the rest stays fresh
     }
   }
@@ -183,10 +194,7 @@ struct HostCache {
     while (!by_age.empty() && stats.in_use_bytes + stats.cached_bytes > limit) {
       const size_t size = by_age.begin()->second;
       by_age.erase(by_age.begin());
-      std::deque<CachedBlock>& blocks = free_blocks[size];
-      system_free(blocks.front().ptr, size);
-      blocks.pop_front();
-      stats.cached_bytes -= size;
+      system_free(take_oldest(size), size);
       stats.trimmed_bytes += size;
     }
   }
