@@ -24,6 +24,10 @@
 // read as Wᵀ, OpenBLAS with CblasTrans). --b tensor (default) and tensor_t:
 // a plain tensor, packed on every call.
 //
+// --b-written (with a parameter B) bumps B's version before each of
+// tapegrad's products, as an optimizer's write does, so that each packs B
+// again: against the same run without it, what packing a weight costs.
+//
 // --a tensor_t makes A the transpose of a stored (K, M) tensor (a weight
 // gradient's Xᵀ).
 //
@@ -50,6 +54,7 @@
 
 #include "backends/cpu/cpu_gemm.h"
 
+#include "core/tensor/compute.h"  // mark_written: --b-written
 #include "tapegrad.h"
 
 namespace {
@@ -64,6 +69,7 @@ struct Config {
                                    // or int8: tg::Int8Linear with Bᵀ as its weight (quantized once, outside the timing)
   std::string b_operand = "tensor";  // tensor, parameter; tensor_t, parameter_t: the transpose of one
   std::string a_operand = "tensor";  // tensor, or tensor_t: the transpose of a stored (K, M) tensor
+  bool b_written = false;  // B's version bumped before each of tapegrad's products: packed again each time
   bool choose = false;
 };
 
@@ -133,7 +139,10 @@ Result compare(const Problem& p, const Config& cfg) {
   const tg::Int8Linear int8_layer = int8 ? tg::Int8Linear::quantize(tg::transpose(b, 0, 1).contiguous()) : tg::Int8Linear();
   const tg::MatmulPrecision float_precision =
       int8 ? tg::MatmulPrecision::fp32 : tg::parse_matmul_precision(cfg.precision, "--precision");
-  auto product = [&] { return int8 ? int8_layer(a) : tg::matmul(a, b); };
+  auto product = [&] {
+    if (cfg.b_written) tg::compute::mark_written(b);
+    return int8 ? int8_layer(a) : tg::matmul(a, b);
+  };
   auto time_tapegrad = [&](int iterations) {
     tg::set_num_threads(cfg.threads);
     std::this_thread::sleep_for(settle);
@@ -285,18 +294,25 @@ int main(int argc, char** argv) {
   app.add_option("--a", cfg.a_operand, "A as a plain tensor, or tensor_t: the transpose of one (a weight gradient's Xᵀ)")
       ->check(CLI::IsMember({"tensor", "tensor_t"}))
       ->capture_default_str();
+  app.add_flag("--b-written", cfg.b_written,
+               "bump B's version (a parameter's) before each tapegrad product, so each packs B again");
   app.add_flag("--choose", cfg.choose,
                "time tg::matmul on the own kernel and on OpenBLAS at a training and decoding step's shapes; print the "
                "faster kernel of each form (A in place, A transposed): sgemm_choice.cpp's row for this processor");
   CLI11_PARSE(app, argc, argv);
+  if (cfg.b_written && !cfg.b_operand.starts_with("parameter")) {
+    fmt::print(stderr, "--b-written: B must be a parameter (--b parameter or parameter_t), got --b {}\n", cfg.b_operand);
+    return 2;
+  }
   const std::vector<Problem> problems =
       cfg.mkn.empty() ? default_problems() : std::vector<Problem>{{cfg.mkn[0], cfg.mkn[1], cfg.mkn[2]}};
 
   tg::set_num_threads(cfg.threads);
   tg::NoGrad no_grad;
   if (cfg.choose) return choose(cfg);
-  fmt::print("# matmul, forward only, tapegrad at precision {} (OpenBLAS float32), B a {}, threads={} (both sides), "
-             "reps={}: median GFLOP/s\n", cfg.precision, cfg.b_operand, cfg.threads, cfg.reps);
+  fmt::print("# matmul, forward only, tapegrad at precision {} (OpenBLAS float32), B a {}{}, threads={} (both sides), "
+             "reps={}: median GFLOP/s\n", cfg.precision, cfg.b_operand, cfg.b_written ? " written before each product" : "",
+             cfg.threads, cfg.reps);
   // Which float32 product tapegrad runs here (TG_SGEMM forces one): named so that a figure says what it measured.
   const tg::cpu::SgemmChoice& choice = tg::cpu::sgemm_choice();
   fmt::print("# float32 products: {} with A in place, {} with A transposed (OpenBLAS's core: {}; {})\n",

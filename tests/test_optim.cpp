@@ -11,6 +11,8 @@
 #include <sstream>
 
 #include "backends/cpu/cpu_backend.h"
+#include "backends/cpu/cpu_gemm.h"
+#include "backends/cpu/packed_operand_cache.h"
 #include "backends/reference/reference_backend.h"
 #include "tapegrad_kernels.h"
 
@@ -802,4 +804,47 @@ TEST_CASE("bf16 products keep a parameter's packing only until it is written: co
     CHECK(after != before);
     CHECK(after == unkept());
   }
+}
+
+TEST_CASE("an Adam step packs a parameter's kept bf16 packings again as it writes them: the bits of packing at the next product") {
+  // kept_packing_refresh.h: Adam writes W a chunk of 2^19 values at a time and packs each chunk's part of every
+  // kept packing (W as Wᵀ: panels of 32 of W's rows; W itself: pairs of its rows). W here is 1,160 rows of 905:
+  // three chunks, a last panel of 8 rows, an odd k as Wᵀ (905), an odd last pair as W (1,160 rows, blocks of
+  // 512); also read as a part of its columns (a layer's input in parts, nn/input_parts.h), as Wᵀ and as W.
+  if (!tg::cpu::bf16_products_built()) {
+    MESSAGE("skipped: no vdpbf16ps kernels here (nothing is kept packed in their layout)");
+    return;
+  }
+  const MatmulPrecisionGuard guard(MatmulPrecision::bf16);
+  Generator gen(43);
+  const Tensor w = randn({1160, 905}, {}, gen).requires_grad_();
+  const Tensor x = randn({40, 905}, {}, gen), dy = randn({40, 1160}, {}, gen), x_part = randn({40, 300}, {}, gen);
+  auto products = [&](const Tensor& weight) {  // each kept form of B: Wᵀ, W, a column slice's transpose and itself
+    const NoGrad no_grad;
+    const Tensor part = slice(weight, 1, 600, 900);
+    std::vector<std::vector<float>> out;
+    for (const Tensor& y : {matmul(x, transpose(weight, 0, 1)), matmul(dy, weight), matmul(x_part, transpose(part, 0, 1)),
+                            matmul(dy, part)})
+      out.push_back(y.to_vector<float>());
+    return out;
+  };
+  auto unkept = [&] { return products(w.detach().clone()); };
+  tg::cpu::PackedOperandCache& cache = tg::cpu::packed_operand_cache();
+  for (int threads : {1, 2}) {
+    CAPTURE(threads);
+    set_num_threads(threads);
+    Adam adam(std::vector<Tensor>{w}, AdamOptions{.lr = 0.01});
+    CHECK(products(w) == unkept());  // packed and kept
+    for (int step = 0; step < 2; ++step) {
+      adam.zero_grad();
+      sum(matmul(x, transpose(w, 0, 1))).backward();
+      const int64_t remade = cache.stats().remade, misses = cache.stats().misses;
+      adam.step();
+      CHECK(cache.stats().remade == remade + 4);  // each kept form packed again by the step
+      const std::vector<std::vector<float>> after = products(w);
+      CHECK(cache.stats().misses == misses);  // found, not packed at the product
+      CHECK(after == unkept());
+    }
+  }
+  set_num_threads(2);
 }

@@ -310,6 +310,12 @@ struct Bf16Format {
     int64_t row_stride, pair_stride;
   };
 
+  static void store_words(uint32_t* d, __m512i v, bool stream) {
+    if (stream && (reinterpret_cast<uintptr_t>(d) & 63) == 0)
+      _mm512_stream_si512(reinterpret_cast<__m512i*>(d), v);
+    else
+      _mm512_storeu_si512(d, v);
+  }
   static uint32_t pair(float even, float odd) {
     return uint32_t{bfloat16::from_float(even)} | uint32_t{bfloat16::from_float(odd)} << 16;
   }
@@ -322,33 +328,63 @@ struct Bf16Format {
   }
   static void pack_b(const MatrixF32& b, int64_t n, int64_t k0, int64_t depth, int64_t first, int64_t panels,
                      Packed* out) {
-    const int64_t pairs = (depth + 1) / 2;
     if (b.row_stride == 1 && b.col_stride != 1) {
       pack_b_columns(b, n, k0, depth, first, panels, out);
       return;
     }
-    for (int64_t q = 0; q < panels; ++q) {
-      const int64_t col0 = (first + q) * kCols, cols = std::min<int64_t>(kCols, n - col0);
-      uint32_t* dst = out + q * pairs * kCols;
+    pack_pair_rows(b, n, k0, depth, first, panels, out, (depth + 1) / 2 * kCols);
+  }
+  // Pair rows of B[k0:k0+depth, ...] (k0 even) into `panels` panels from `first`, panel `first + q` at
+  // out + q · panel_stride (a block's whole panels: pack_b; a part of the block's pair rows: a kept packing
+  // made again as its parameter is written, kept_packing_refresh.h).
+  // kPanelsInRun panels at a time, pair row after pair row: each row of B is read in runs of 512 bytes, and
+  // the rows kPairsAhead pairs on are asked for. (A panel at a time read a column of 128-byte pieces,
+  // stalling on each: an output layer's W (5921, 1792) took 3.4 ms to pack on one Zen 5 core, 2.4 now;
+  // bench_matmul --b-written, docs/performance.md.)
+  static void pack_pair_rows(const MatrixF32& b, int64_t n, int64_t k0, int64_t depth, int64_t first,
+                             int64_t panels, Packed* out, int64_t panel_stride, bool stream = false) {
+    const int64_t pairs = (depth + 1) / 2;
+    constexpr int64_t kPanelsInRun = 4, kPairsAhead = 4;
+    for (int64_t g = 0; g < panels; g += kPanelsInRun) {
+      const int64_t group_end = std::min(panels, g + kPanelsInRun);
+      const int64_t run_bytes = std::min(n - (first + g) * kCols, (group_end - g) * kCols) * int64_t{sizeof(float)};
       for (int64_t p = 0; p < pairs; ++p) {
-        const float* even = b.data + (k0 + 2 * p) * b.row_stride + col0 * b.col_stride;
         const bool has_odd = 2 * p + 1 < depth;  // an odd depth's last pair multiplies a zero
-        uint32_t* d = dst + p * kCols;
-        int64_t j = 0;
-        if (b.col_stride == 1 && has_odd)
-          for (; j + kWidth <= cols; j += kWidth)
-            _mm512_storeu_si512(d + j, pairs_of(_mm512_loadu_ps(even + j), _mm512_loadu_ps(even + b.row_stride + j)));
-        for (; j < cols; ++j)
-          d[j] = pair(even[j * b.col_stride], has_odd ? even[b.row_stride + j * b.col_stride] : 0.0f);
-        std::fill(d + cols, d + kCols, 0u);
+        if (b.col_stride == 1 && 2 * (p + kPairsAhead) + 1 < depth) {
+          const char* ahead = reinterpret_cast<const char*>(b.data + (k0 + 2 * (p + kPairsAhead)) * b.row_stride +
+                                                            (first + g) * kCols);
+          for (int64_t line = 0; line < run_bytes; line += 64) {
+            _mm_prefetch(ahead + line, _MM_HINT_T0);
+            _mm_prefetch(ahead + b.row_stride * int64_t{sizeof(float)} + line, _MM_HINT_T0);
+          }
+        }
+        for (int64_t q = g; q < group_end; ++q) {
+          const int64_t col0 = (first + q) * kCols, cols = std::min<int64_t>(kCols, n - col0);
+          const float* even = b.data + (k0 + 2 * p) * b.row_stride + col0 * b.col_stride;
+          uint32_t* d = out + q * panel_stride + p * kCols;
+          int64_t j = 0;
+          if (b.col_stride == 1 && has_odd)
+            for (; j + kWidth <= cols; j += kWidth)
+              store_words(d + j, pairs_of(_mm512_loadu_ps(even + j), _mm512_loadu_ps(even + b.row_stride + j)), stream);
+          for (; j < cols; ++j)
+            d[j] = pair(even[j * b.col_stride], has_odd ? even[b.row_stride + j * b.col_stride] : 0.0f);
+          std::fill(d + cols, d + kCols, 0u);
+        }
       }
     }
   }
   // pack_b for a B whose columns are runs of memory (B = Wᵀ, a linear layer's weight): each column's 16
   // pairs convert from 32 consecutive values, as a row of memory does, and 16 columns' are transposed into
   // 16 panel rows. (Gathering each value a column of memory apart cost a training step 6% in bfloat16.)
+  // The 32 columns of a panel are 32 runs read side by side, more than the hardware's prefetchers follow:
+  // each run's lines two steps on are asked for (with pack_panels' panel-at-a-time order, an output layer's
+  // Wᵀ (1792, 5921) packs in 2.0 ms on one Zen 5 core, 3.4 before).
+  static void prefetch_run_ahead(const float* run) {
+    _mm_prefetch(reinterpret_cast<const char*>(run + 4 * kWidth), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(run + 5 * kWidth), _MM_HINT_T0);
+  }
   static void pack_b_columns(const MatrixF32& b, int64_t n, int64_t k0, int64_t depth, int64_t first, int64_t panels,
-                             Packed* out) {
+                             Packed* out, bool stream = false) {
     const int64_t pairs = (depth + 1) / 2;
     for (int64_t q = 0; q < panels; ++q) {
       const int64_t col0 = (first + q) * kCols, cols = std::min<int64_t>(kCols, n - col0);
@@ -364,12 +400,13 @@ struct Bf16Format {
               continue;
             }
             const float* run = b.data + k0 + 2 * p0 + (col0 + half + j) * b.col_stride;
+            prefetch_run_ahead(run);
             words[j] = reinterpret_cast<__m512i>(
                 _mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(high, run + kWidth), _mm512_maskz_loadu_ps(low, run)));
           }
           transpose_words(words);  // words[p]: pair p0 + p of the 16 columns
           for (int64_t p = 0; p < std::min<int64_t>(kWidth, pairs - p0); ++p)
-            _mm512_storeu_si512(dst + (p0 + p) * kCols + half, words[p]);
+            store_words(dst + (p0 + p) * kCols + half, words[p], stream);
         }
       }
     }
@@ -874,6 +911,48 @@ void converted_gemm(const Product& p, float* c, int64_t ldc, bool accumulate, co
   }
 }
 
+// Panels [first, last) of B (K, N) through every block, in packed_b's layout at `out`. Where B's columns are
+// runs of memory (B = Wᵀ), a panel through every block before the next: its columns are read start to end,
+// each once.
+// `stream` (Bf16Format): the panels written past the caches (a packing made as its parameter is written, read
+// at the next step).
+template <typename Format>
+void pack_panels(int64_t n, int64_t k, const MatrixF32& b, int64_t first, int64_t last, typename Format::Packed* out,
+                 bool stream = false) {
+  static constexpr int64_t block = Format::kBlockDepth;
+  const bool panel_at_a_time = b.row_stride == 1 && b.col_stride != 1;
+  for (int64_t begin = first; begin < last; begin = panel_at_a_time ? begin + 1 : last)
+    for (int64_t k0 = 0; k0 < k; k0 += block) {
+      const int64_t depth = std::min(block, k - k0), rows_per_panel = (depth + Format::kStep - 1) / Format::kStep;
+      const int64_t panels = panel_at_a_time ? 1 : last - begin;
+      typename Format::Packed* panel_out = out + packed_block_offset<Format>(n, k0) + begin * rows_per_panel * kCols;
+      if constexpr (std::is_same_v<Format, Bf16Format>) {
+        if (panel_at_a_time)
+          Format::pack_b_columns(b, n, k0, depth, begin, panels, panel_out, stream);
+        else
+          Format::pack_pair_rows(b, n, k0, depth, begin, panels, panel_out, rows_per_panel * kCols, stream);
+      } else {
+        Format::pack_b(b, n, k0, depth, begin, panels, panel_out);
+      }
+    }
+}
+
+// Pair rows [first, last) (k from 2 · first) of panels [panel_first, panel_last) of B (K, N), in Bf16Format's
+// packing at `out`, block by block: rows of B packed again as they are written (kept_packing_refresh.h).
+void pack_pair_rows_of_blocks(int64_t n, int64_t k, const MatrixF32& b, int64_t first, int64_t last,
+                              int64_t panel_first, int64_t panel_last, uint32_t* out) {
+  constexpr int64_t block_pairs = Bf16Format::kBlockDepth / 2;
+  for (int64_t p = first; p < last;) {
+    const int64_t block_first = p / block_pairs * block_pairs, end = std::min(last, block_first + block_pairs);
+    const int64_t k0 = 2 * block_first, panel_stride = (std::min(Bf16Format::kBlockDepth, k - k0) + 1) / 2 * kCols;
+    Bf16Format::pack_pair_rows(b, n, 2 * p, std::min(2 * (end - p), k - 2 * p), panel_first, panel_last - panel_first,
+                               out + packed_block_offset<Bf16Format>(n, k0) + panel_first * panel_stride +
+                                   (p - block_first) * kCols,
+                               panel_stride, true);
+    p = end;
+  }
+}
+
 // B (K, N) packed whole from the cache, or packed into it (its panels split over the threads).
 template <typename Format>
 std::shared_ptr<const PackedOperandCache::Words> packed_b(int64_t n, int64_t k, const MatrixF32& b) {
@@ -884,13 +963,7 @@ std::shared_ptr<const PackedOperandCache::Words> packed_b(int64_t n, int64_t k, 
   const PackedKey key{b.storage_id, b.storage_version, b.data, b.row_stride, b.col_stride, k, n, Format::kId};
   return packed_operand_cache().get(key, static_cast<size_t>(words), [&](uint32_t* words_out) {
     auto* out = reinterpret_cast<typename Format::Packed*>(words_out);
-    parallel_for(panels, pool_threads(), [&](int64_t begin, int64_t end) {
-      for (int64_t k0 = 0; k0 < k; k0 += block) {
-        const int64_t depth = std::min(block, k - k0), rows_per_panel = (depth + Format::kStep - 1) / Format::kStep;
-        Format::pack_b(b, n, k0, depth, begin, end - begin,
-                       out + packed_block_offset<Format>(n, k0) + begin * rows_per_panel * kCols);
-      }
-    });
+    parallel_for(panels, pool_threads(), [&](int64_t begin, int64_t end) { pack_panels<Format>(n, k, b, begin, end, out); });
   });
 }
 
@@ -1158,6 +1231,19 @@ void own_bf16gemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, flo
   }
   fail("own_bf16gemm: no kernel {}", static_cast<int>(bf16_kernel()));
 }
+
+int bf16_packing_format() { return Bf16Format::kId; }
+void repack_bf16_panels(const PackedKey& key, uint32_t* words, int64_t first, int64_t last) {
+  const MatrixF32 b{static_cast<const float*>(key.data), key.row_stride, key.col_stride};
+  pack_panels<Bf16Format>(key.cols, key.rows, b, first, last, words, true);
+  _mm_sfence();  // the streamed stores seen by the thread that reads the packing next
+}
+void repack_bf16_pair_rows(const PackedKey& key, uint32_t* words, int64_t first, int64_t last, int64_t panel_first,
+                           int64_t panel_last) {
+  const MatrixF32 b{static_cast<const float*>(key.data), key.row_stride, key.col_stride};
+  pack_pair_rows_of_blocks(key.cols, key.rows, b, first, last, panel_first, panel_last, words);
+  _mm_sfence();
+}
 #endif
 
 #else  // no AVX-512 kernels in this build: OpenBLAS does every product
@@ -1177,6 +1263,9 @@ void set_bf16_kernel(Bf16Kernel) {}
 void own_bf16gemm(int64_t, int64_t, int64_t, MatrixF32, MatrixF32, float*, int64_t, bool) {
   fail("own_bf16gemm: this build has no AVX512-BF16 kernel; bf16 products round their inputs and run in float32 here");
 }
+int bf16_packing_format() { return -1; }  // no entry has it: nothing is made again
+void repack_bf16_panels(const PackedKey&, uint32_t*, int64_t, int64_t) {}
+void repack_bf16_pair_rows(const PackedKey&, uint32_t*, int64_t, int64_t, int64_t, int64_t) {}
 #endif
 
 }  // namespace tg::cpu

@@ -17,6 +17,7 @@
 // packed is read in place, unpacked, with those same sums.
 #include <cstdint>
 
+#include "backends/cpu/packed_operand_cache.h"
 #include "backends/cpu/sgemm_choice.h"  // which products run here, which on OpenBLAS
 
 namespace tg::cpu {
@@ -57,5 +58,15 @@ bool amx_tiles_run_here();
 Bf16Kernel bf16_kernel();
 void set_bf16_kernel(Bf16Kernel kernel);
 void own_bf16gemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, float* c, int64_t ldc, bool accumulate);
+
+// Parts of a kept vdpbf16ps packing of B (key: packed_operand_cache.h, B (key.rows, key.cols) at key.data),
+// packed again from B's current values into `words` (kept_packing_refresh.h): panels [first, last) (32
+// columns each) through every block of k, or pair rows [first, last) (k = 2 · first on) of panels
+// [panel_first, panel_last). bf16_packing_format() is those entries' key.format (-1 in a build without the
+// kernels, where no entry has it).
+int bf16_packing_format();
+void repack_bf16_panels(const PackedKey& key, uint32_t* words, int64_t first, int64_t last);
+void repack_bf16_pair_rows(const PackedKey& key, uint32_t* words, int64_t first, int64_t last, int64_t panel_first,
+                           int64_t panel_last);
 
 }  // namespace tg::cpu

@@ -80,6 +80,35 @@ void PackedOperandCache::evict_past_capacity() {
   }
 }
 
+std::vector<PackedOperandCache::Taken> PackedOperandCache::take_stale(
+    uint64_t storage_id, uint64_t version, const std::function<bool(const PackedKey&)>& remakable) {
+  const std::lock_guard lock(mutex_);
+  std::vector<Taken> taken;
+  std::erase_if(entries_, [&](Entry& e) {
+    if (e.key.storage_id != storage_id || e.key.version >= version || e.packing || e.words.use_count() != 1 ||
+        !remakable(e.key))
+      return false;
+    stats_.bytes -= bytes_of(*e.words);
+    taken.push_back({e.key, std::move(e.words)});
+    return true;
+  });
+  return taken;
+}
+
+void PackedOperandCache::put(const PackedKey& key, std::shared_ptr<Words> words) {
+  const std::lock_guard lock(mutex_);
+  const auto same = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return same_place(e.key, key); });
+  if (same != entries_.end()) {
+    if (same->packing) return;  // a thread packs this place itself: its packing stands
+    stats_.bytes -= bytes_of(*same->words);
+    entries_.erase(same);
+  }
+  stats_.bytes += bytes_of(*words);
+  ++stats_.remade;
+  entries_.push_back({key, std::move(words), ++clock_, false});
+  evict_past_capacity();
+}
+
 PackedOperandCache::Stats PackedOperandCache::stats() const {
   const std::lock_guard lock(mutex_);
   Stats stats = stats_;

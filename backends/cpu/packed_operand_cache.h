@@ -23,6 +23,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <vector>
 
 namespace tg::cpu {
@@ -36,9 +37,21 @@ struct PackedKey {
 };
 constexpr int kRoundedCopy = 16;
 
+// Packings start on a cache line, so that whole panel rows can be written past the caches (streaming stores
+// need 64-byte addresses).
+template <class T>
+struct CacheLineAllocator {
+  using value_type = T;
+  CacheLineAllocator() = default;
+  template <class U> CacheLineAllocator(const CacheLineAllocator<U>&) {}
+  T* allocate(size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{64})); }
+  void deallocate(T* p, size_t) { ::operator delete(p, std::align_val_t{64}); }
+  template <class U> bool operator==(const CacheLineAllocator<U>&) const { return true; }
+};
+
 class PackedOperandCache {
  public:
-  using Words = std::vector<uint32_t>;
+  using Words = std::vector<uint32_t, CacheLineAllocator<uint32_t>>;
   static constexpr size_t kCapacityBytes = size_t{512} << 20;
 
   // The packed operand for `key` (key.storage_id ≠ 0): found, or made by
@@ -46,8 +59,22 @@ class PackedOperandCache {
   // entry is dropped and the exception passes on (a waiting thread packs).
   std::shared_ptr<const Words> get(const PackedKey& key, size_t words, const std::function<void(uint32_t*)>& pack);
 
+  // A parameter just written (its storage now at `version`): its entries of an older version that
+  // `remakable` accepts and that no thread packs or reads, taken out with their buffers, to be packed again
+  // from the new values and given back (put). Each taken key keeps its old version.
+  struct Taken {
+    PackedKey key;
+    std::shared_ptr<Words> words;
+  };
+  std::vector<Taken> take_stale(uint64_t storage_id, uint64_t version,
+                                const std::function<bool(const PackedKey&)>& remakable);
+  // A packing made outside get() (a taken entry packed again): kept under `key`, replacing an entry of the
+  // same place that no thread packs.
+  void put(const PackedKey& key, std::shared_ptr<Words> words);
+
   struct Stats {
     int64_t hits = 0, misses = 0;  // a wait for another thread's packing counts as a hit
+    int64_t remade = 0;            // entries packed again as their parameter was written (put)
     size_t entries = 0, bytes = 0;
   };
   Stats stats() const;

@@ -1,9 +1,16 @@
 // The cpu backend's fused Adam step (adam_element.h): the elements are
 // split into chunks over the thread pool and each chunk is one vectorised
 // loop reading p, g, m, v (and v̂) once and writing them back, where the
-// composed kernels made ten passes and five temporaries.
+// composed kernels made ten passes and five temporaries. A float32
+// parameter whose bfloat16 packings the backend keeps is written a chunk at
+// a time, each chunk's part of the packings made as it is written
+// (backends/cpu/kept_packing_refresh.h).
+#include <algorithm>
+#include <type_traits>
+
 #include "backends/cpu/cpu_loops.h"
 #include "backends/cpu/cpu_math.h"
+#include "backends/cpu/kept_packing_refresh.h"
 #include "core/services/error.h"
 #include "kernels/adam_update/adam_update.h"
 #include "kernels/adam_update/adam_element.h"
@@ -23,6 +30,10 @@ void adam_range(T* __restrict p, const T* __restrict g, T* __restrict m, T* __re
     adam::element<amsgrad, cpu::CpuMath>(p[i], g[i], m[i], v[i], amsgrad ? v_max[i] : v[i], c);
 }
 
+// Values a chunk when the parameter's kept bfloat16 packings are packed again as it is written
+// (kept_packing_refresh.h): 2 MB of it, read back from the caches by the packing.
+constexpr int64_t kRepackChunk = int64_t{1} << 19;
+
 template <bool amsgrad, typename T>
 void adam_typed(const View& param, const View& grad, const View& exp_avg, const View& exp_avg_sq,
                 const View* max_exp_avg_sq, int64_t n, const AdamStep& step) {
@@ -32,7 +43,23 @@ void adam_typed(const View& param, const View& grad, const View& exp_avg, const 
   T* const m = exp_avg.as<T>();
   T* const v = exp_avg_sq.as<T>();
   T* const v_max = amsgrad ? max_exp_avg_sq->as<T>() : nullptr;
-  cpu::parallel_ranges(n, n, [&](int64_t begin, int64_t end) { adam_range<amsgrad>(p, g, m, v, v_max, begin, end, c); });
+  auto update = [&](int64_t first, int64_t last) {
+    cpu::parallel_ranges(last - first, last - first, [&](int64_t begin, int64_t end) {
+      adam_range<amsgrad>(p, g, m, v, v_max, first + begin, first + end, c);
+    });
+  };
+  if constexpr (std::is_same_v<T, float>) {
+    cpu::KeptPackingRefresh refresh(p, n, param.storage_id, param.storage_version);
+    if (!refresh.empty()) {
+      for (int64_t first = 0; first < n; first += kRepackChunk) {
+        update(first, std::min(n, first + kRepackChunk));
+        refresh.written(std::min(n, first + kRepackChunk));
+      }
+      refresh.finish();
+      return;
+    }
+  }
+  update(0, n);
 }
 
 void adam_cpu(Backend&, const AdamArgs& a) {
