@@ -36,11 +36,10 @@ KeptPackingRefresh::KeptPackingRefresh(const float* data, int64_t numel, uint64_
            (columns_are_runs(key) || rows_are_runs(key));
   };
   for (PackedOperandCache::Taken& taken : packed_operand_cache().take_stale(storage_id, version, remakable)) {
-    Part part{std::move(taken), columns_are_runs(taken.key), 0};
-    part.origin = origin_in(part.taken.key, data, numel);
-    part.count = part.by_columns ? (part.taken.key.cols + kColumnsPerPanel - 1) / kColumnsPerPanel
-                                 : (part.taken.key.rows + 1) / 2;
-    parts_.push_back(std::move(part));
+    const PackedKey key = taken.key;
+    const bool by_columns = columns_are_runs(key);
+    const int64_t count = by_columns ? (key.cols + kColumnsPerPanel - 1) / kColumnsPerPanel : (key.rows + 1) / 2;
+    parts_.push_back({std::move(taken), by_columns, origin_in(key, data, numel), 0, count});
   }
 }
 
