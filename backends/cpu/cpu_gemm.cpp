@@ -64,7 +64,8 @@ namespace {
 // kRows values of A for 2 · kRows multiply-adds.
 constexpr int kWidth = 16;
 constexpr int kRows = 12;
-constexpr int kCols = 2 * kWidth;    // a panel: columns of B the tile covers
+constexpr int kCols = kPanelColumns;  // a panel: columns of B the tile covers (cpu_gemm.h)
+static_assert(kCols == 2 * kWidth);
 constexpr int64_t kDepth = 256;      // k per block of float32 panels and of the AMX tiles (kDepth · kCols floats: L1)
 constexpr int64_t kPanelsAtOnce = 8;  // panels packed per block: 8 · 32 KiB (AVX-512) in L2
 constexpr int64_t kKeepPackedRows = 512;  // float32 products of a parameter B with at most this many rows keep B packed
@@ -326,13 +327,15 @@ struct Bf16Format {
                                                        23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
     return _mm512_permutexvar_epi16(interleave, reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(odd, even)));
   }
+  // `stream`: the panels written past the caches (a packing made as its parameter is written, read at the
+  // next step).
   static void pack_b(const MatrixF32& b, int64_t n, int64_t k0, int64_t depth, int64_t first, int64_t panels,
-                     Packed* out) {
+                     Packed* out, bool stream = false) {
     if (b.row_stride == 1 && b.col_stride != 1) {
-      pack_b_columns(b, n, k0, depth, first, panels, out);
+      pack_b_columns(b, n, k0, depth, first, panels, out, stream);
       return;
     }
-    pack_pair_rows(b, n, k0, depth, first, panels, out, (depth + 1) / 2 * kCols);
+    pack_pair_rows(b, n, k0, depth, first, panels, out, (depth + 1) / 2 * kCols, stream);
   }
   // Pair rows of B[k0:k0+depth, ...] (k0 even) into `panels` panels from `first`, panel `first + q` at
   // out + q · panel_stride (a block's whole panels: pack_b; a part of the block's pair rows: a kept packing
@@ -914,8 +917,7 @@ void converted_gemm(const Product& p, float* c, int64_t ldc, bool accumulate, co
 // Panels [first, last) of B (K, N) through every block, in packed_b's layout at `out`. Where B's columns are
 // runs of memory (B = Wᵀ), a panel through every block before the next: its columns are read start to end,
 // each once.
-// `stream` (Bf16Format): the panels written past the caches (a packing made as its parameter is written, read
-// at the next step).
+// `stream`: Bf16Format::pack_b's.
 template <typename Format>
 void pack_panels(int64_t n, int64_t k, const MatrixF32& b, int64_t first, int64_t last, typename Format::Packed* out,
                  bool stream = false) {
@@ -926,14 +928,10 @@ void pack_panels(int64_t n, int64_t k, const MatrixF32& b, int64_t first, int64_
       const int64_t depth = std::min(block, k - k0), rows_per_panel = (depth + Format::kStep - 1) / Format::kStep;
       const int64_t panels = panel_at_a_time ? 1 : last - begin;
       typename Format::Packed* panel_out = out + packed_block_offset<Format>(n, k0) + begin * rows_per_panel * kCols;
-      if constexpr (std::is_same_v<Format, Bf16Format>) {
-        if (panel_at_a_time)
-          Format::pack_b_columns(b, n, k0, depth, begin, panels, panel_out, stream);
-        else
-          Format::pack_pair_rows(b, n, k0, depth, begin, panels, panel_out, rows_per_panel * kCols, stream);
-      } else {
+      if constexpr (std::is_same_v<Format, Bf16Format>)
+        Format::pack_b(b, n, k0, depth, begin, panels, panel_out, stream);
+      else
         Format::pack_b(b, n, k0, depth, begin, panels, panel_out);
-      }
     }
 }
 

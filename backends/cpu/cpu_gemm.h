@@ -22,6 +22,9 @@
 
 namespace tg::cpu {
 
+// Columns of B in one packed panel (the register tile's two 16-float vectors).
+constexpr int kPanelColumns = 32;
+
 struct MatrixF32 {
   const float* data;
   int64_t row_stride, col_stride;

@@ -9,8 +9,6 @@ namespace tg::cpu {
 
 namespace {
 
-constexpr int64_t kColumnsPerPanel = 32;  // cpu_gemm.cpp's kCols
-
 // Where B[0, 0] lies in the parameter [data, data + numel), or -1 where B (key.rows, key.cols) is not wholly
 // inside it.
 int64_t origin_in(const PackedKey& key, const float* data, int64_t numel) {
@@ -28,7 +26,7 @@ bool rows_are_runs(const PackedKey& key) { return key.col_stride == 1 && key.row
 }  // namespace
 
 KeptPackingRefresh::KeptPackingRefresh(const float* data, int64_t numel, uint64_t storage_id, uint64_t version)
-    : data_(data), numel_(numel), version_(version) {
+    : numel_(numel), version_(version) {
   if (storage_id == 0) return;
   const int format = bf16_packing_format();
   auto remakable = [&](const PackedKey& key) {
@@ -38,7 +36,7 @@ KeptPackingRefresh::KeptPackingRefresh(const float* data, int64_t numel, uint64_
   for (PackedOperandCache::Taken& taken : packed_operand_cache().take_stale(storage_id, version, remakable)) {
     const PackedKey key = taken.key;
     const bool by_columns = columns_are_runs(key);
-    const int64_t count = by_columns ? (key.cols + kColumnsPerPanel - 1) / kColumnsPerPanel : (key.rows + 1) / 2;
+    const int64_t count = by_columns ? (key.cols + kPanelColumns - 1) / kPanelColumns : (key.rows + 1) / 2;
     parts_.push_back({std::move(taken), by_columns, origin_in(key, data, numel), 0, count});
   }
 }
@@ -52,7 +50,7 @@ int64_t KeptPackingRefresh::ready(const Part& part, int64_t written) const {
   const int64_t runs = part.by_columns ? key.cols : key.rows;
   const int64_t complete = written < part.origin + run ? 0 : std::min(runs, (written - part.origin - run) / stride + 1);
   if (complete == runs) return part.count;
-  return part.by_columns ? complete / kColumnsPerPanel : complete / 2;
+  return part.by_columns ? complete / kPanelColumns : complete / 2;
 }
 
 void KeptPackingRefresh::written(int64_t written) {
@@ -66,7 +64,7 @@ void KeptPackingRefresh::written(int64_t written) {
         repack_bf16_panels(key, words, first + begin, first + end);
       });
     } else {  // each thread its own panels of the pairs of rows
-      const int64_t panels = (key.cols + kColumnsPerPanel - 1) / kColumnsPerPanel;
+      const int64_t panels = (key.cols + kPanelColumns - 1) / kPanelColumns;
       parallel_for(panels, pool_threads(), [&](int64_t begin, int64_t end) {
         repack_bf16_pair_rows(key, words, first, last, begin, end);
       });

@@ -47,7 +47,6 @@ class KeptPackingRefresh {
   };
   int64_t ready(const Part& part, int64_t written) const;  // panels or pair rows that read only [0, written)
 
-  const float* data_;
   int64_t numel_;
   uint64_t version_;
   std::vector<Part> parts_;

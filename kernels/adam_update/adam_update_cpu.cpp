@@ -52,8 +52,9 @@ void adam_typed(const View& param, const View& grad, const View& exp_avg, const 
     cpu::KeptPackingRefresh refresh(p, n, param.storage_id, param.storage_version);
     if (!refresh.empty()) {
       for (int64_t first = 0; first < n; first += kRepackChunk) {
-        update(first, std::min(n, first + kRepackChunk));
-        refresh.written(std::min(n, first + kRepackChunk));
+        const int64_t last = std::min(n, first + kRepackChunk);
+        update(first, last);
+        refresh.written(last);
       }
       refresh.finish();
       return;
