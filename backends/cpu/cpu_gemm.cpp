@@ -84,6 +84,9 @@ Vec load(const float* p) {
 }
 void store(float* p, const Vec& v) { std::memcpy(p, &v, sizeof v); }
 
+// Whether B's columns, not its rows, are runs of memory (B = Wᵀ, a linear layer's weight read transposed).
+inline bool columns_are_runs(const MatrixF32& b) { return b.row_stride == 1 && b.col_stride != 1; }
+
 // A thread's scratch buffer `which` of `count` T, 64-byte aligned, grown as needed.
 template <typename T>
 T* scratch(int which, int64_t count) {
@@ -331,7 +334,7 @@ struct Bf16Format {
   // next step).
   static void pack_b(const MatrixF32& b, int64_t n, int64_t k0, int64_t depth, int64_t first, int64_t panels,
                      Packed* out, bool stream = false) {
-    if (b.row_stride == 1 && b.col_stride != 1) {
+    if (columns_are_runs(b)) {
       pack_b_columns(b, n, k0, depth, first, panels, out, stream);
       return;
     }
@@ -922,7 +925,7 @@ template <typename Format>
 void pack_panels(int64_t n, int64_t k, const MatrixF32& b, int64_t first, int64_t last, typename Format::Packed* out,
                  bool stream = false) {
   static constexpr int64_t block = Format::kBlockDepth;
-  const bool panel_at_a_time = b.row_stride == 1 && b.col_stride != 1;
+  const bool panel_at_a_time = columns_are_runs(b);
   for (int64_t begin = first; begin < last; begin = panel_at_a_time ? begin + 1 : last)
     for (int64_t k0 = 0; k0 < k; k0 += block) {
       const int64_t depth = std::min(block, k - k0), rows_per_panel = (depth + Format::kStep - 1) / Format::kStep;
@@ -1111,8 +1114,7 @@ void gemm(int64_t m, int64_t n, int64_t k, MatrixF32 a, MatrixF32 b, float* c, i
       return;
     }
   }
-  const bool b_columns_in_place = b.row_stride == 1 && b.col_stride != 1;
-  if ((Format::kStep == 1 || b_columns_in_place) && m * (k + 2 * n) < k * n) {
+  if ((Format::kStep == 1 || columns_are_runs(b)) && m * (k + 2 * n) < k * n) {
     // Few rows against a large B (a decoder step against the output layer, h W_hhᵀ): B is read in place as
     // the A of T = Bᵀ Aᵀ and only A's rows are packed (k·m copies instead of k·n), then T is added into
     // C = Tᵀ, a strided pass over m·n that costs about two copies an element. (bfloat16 products convert
