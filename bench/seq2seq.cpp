@@ -307,7 +307,8 @@ void run_train(const Options& o) {
     if (step < o.warmup) continue;
     timed_seconds += seconds;
     timed_tokens += batch.num_tgt_tokens;
-    timed_flops += bench::training_step_matmul_flops(config, batch.src.size(0), batch.size(), batch.tgt_in.size(0));
+    timed_flops += bench::training_step_matmul_flops(config, batch.src.size(0), batch.size(), batch.tgt_in.size(0),
+                                                     batch.num_tgt_tokens);
   }
   if (!o.products_path.empty()) {
     cpu::set_product_census(false);

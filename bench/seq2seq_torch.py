@@ -79,6 +79,7 @@ def read_plan(path, magic):
             T = sizes[2]
             batch["tgt_in"] = ids(lines[at + 3], (T, B))
             batch["tgt_out"] = ids(lines[at + 4], (T, B))
+            batch["tgt_rows"] = (batch["tgt_out"].reshape(-1) != PAD).nonzero().squeeze(1)  # (N) t·B + b of the tokens
         else:
             batch["indices"] = [int(v) for v in lines[at + 3].split()]
         batch["src_mask"] = torch.arange(S).unsqueeze(0) < batch["src_lengths"].unsqueeze(1)  # (B, S), true = real
@@ -180,7 +181,7 @@ class ChoModel(nn.Module):
         c = h_n[0]  # (B, H)
         return {"context": c, "mask": mask, "initial_hidden": torch.tanh(self.decoder.init_state(c))}
 
-    def forward(self, src, lengths, mask, tgt_in):
+    def forward(self, src, lengths, mask, tgt_in, rows=None):
         d, E, H = self.decoder, self.E, self.H
         enc = self.encode(src, lengths, mask)
         c = enc["context"]
@@ -194,7 +195,10 @@ class ChoModel(nn.Module):
             states.append(s)
         s_all = d.dropout(torch.stack(states))  # (T, B, H)
         w_out_sy, w_out_c = d.out.weight.split([H + E, H], 1)  # of (V, H + E + H), columns s | E y | c
-        return F.linear(torch.cat([s_all, y], 2), w_out_sy) + F.linear(c, w_out_c, d.out.bias)  # (T, B, V) + (B, V)
+        s_y, share = torch.cat([s_all, y], 2), F.linear(c, w_out_c, d.out.bias)  # (T, B, H + E), (B, V)
+        if rows is not None:  # the output layer at rows t·B + b alone, as tapegrad's forward_at: (N, ...)
+            s_y, share = s_y.reshape(-1, H + E).index_select(0, rows), share.index_select(0, rows % c.shape[0])
+        return F.linear(s_y, w_out_sy) + share  # (T, B, V) + (B, V), or (N, V)
 
     def step(self, enc, prev, hidden):
         d, c = self.decoder, enc["context"]
@@ -222,7 +226,7 @@ class BahdanauModel(nn.Module):
         return {"keys": keys, "projected_keys": self.decoder.attention.key_proj(keys), "mask": mask,
                 "initial_hidden": s0}
 
-    def forward(self, src, lengths, mask, tgt_in):
+    def forward(self, src, lengths, mask, tgt_in, rows=None):
         d, E = self.decoder, self.E
         enc = self.encode(src, lengths, mask)
         y = d.dropout(d.embed(tgt_in))  # (T, B, E)
@@ -234,7 +238,10 @@ class BahdanauModel(nn.Module):
             s = gru_step(gi_y_t + F.linear(context, w_ih_c), s, d.gru.weight_hh, d.gru.bias_hh)
             states.append(s)
             contexts.append(context)
-        return d.logits(torch.cat([torch.stack(states), torch.stack(contexts), y], 2))  # (T, B, V)
+        features = torch.cat([torch.stack(states), torch.stack(contexts), y], 2)  # (T, B, 3H + E)
+        if rows is not None:  # the output layer at rows t·B + b alone, as tapegrad's forward_at: (N, 3H + E)
+            features = features.reshape(-1, features.shape[-1]).index_select(0, rows)
+        return d.logits(features)  # (T, B, V) or (N, V)
 
     def step(self, enc, prev, hidden):
         d = self.decoder
@@ -282,12 +289,14 @@ class TransformerModel(nn.Module):
     def embed(self, side, tokens):
         return side.dropout(side.embed(tokens) * math.sqrt(self.d) + self.pe[:tokens.shape[0]].unsqueeze(1))
 
-    def forward(self, src, lengths, mask, tgt_in):
+    def forward(self, src, lengths, mask, tgt_in, rows=None):
         ignore = ~mask  # (B, S), true = padding
         memory = self.encoder(self.embed(self.encoder, src), src_key_padding_mask=ignore)
         T = tgt_in.shape[0]
         causal = torch.triu(torch.full((T, T), float("-inf"), device=src.device), 1)
         h = self.decoder(self.embed(self.decoder, tgt_in), memory, tgt_mask=causal, memory_key_padding_mask=ignore)
+        if rows is not None:  # the output layer at rows t·B + b alone, as tapegrad's forward_at: (N, d)
+            h = h.reshape(-1, h.shape[-1]).index_select(0, rows)
         return F.linear(h, self.decoder.embed.weight, self.decoder.out_bias) if self.tied else self.decoder.out(h)
 
 
@@ -355,9 +364,11 @@ def run_train(args):
     for step, b in enumerate(batches):
         start = time.perf_counter()
         with torch.autocast(device.type, dtype=half) if half else contextlib.nullcontext():
-            logits = model(b["src"], b["src_lengths"], b["src_mask"], b["tgt_in"])  # (T, B, V)
-            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), b["tgt_out"].reshape(-1),
-                                   ignore_index=PAD)
+            # The output layer and the loss at the target tokens alone, as tapegrad's Seq2Seq::loss (the rows
+            # found with the plan, on the host: no nonzero() to wait for on a GPU).
+            rows = b["tgt_rows"]
+            logits = model(b["src"], b["src_lengths"], b["src_mask"], b["tgt_in"], rows)  # (N, V)
+            loss = F.cross_entropy(logits.float(), b["tgt_out"].reshape(-1).index_select(0, rows), ignore_index=PAD)
         losses.append(loss.item())
         scaler.scale(loss).backward()
         scaler.unscale_(adam)

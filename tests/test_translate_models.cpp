@@ -245,6 +245,61 @@ TEST_CASE("Seq2Seq::loss: the cross entropy of forward's logits over the target 
   }
 }
 
+TEST_CASE("forward_at: forward's logits at the target tokens, and the loss's gradients those of every row") {
+  std::vector<Example> examples(3);
+  examples[0] = {{4, 5, 6}, {5, 6, 4, 5}};
+  examples[1] = {{6, 4}, {4}};
+  examples[2] = {{5}, {6, 6}};
+  const Batch batch = batch_of(examples);
+  const int64_t T = batch.tgt_out.size(0), B = batch.tgt_out.size(1);
+  std::vector<int64_t> expected_rows;  // t·B + b where tgt_out is a token
+  const std::vector<int64_t> y = batch.tgt_out.to_vector<int64_t>();
+  for (int64_t r = 0; r < T * B; ++r)
+    if (y[static_cast<size_t>(r)] != Vocab::pad_id) expected_rows.push_back(r);
+  const Tensor rows = tg::translate::target_rows(batch);
+  REQUIRE(rows.to_vector<int64_t>() == expected_rows);
+  REQUIRE(static_cast<int64_t>(expected_rows.size()) == batch.num_tgt_tokens);
+  REQUIRE(static_cast<int64_t>(expected_rows.size()) < T * B);  // padding to skip
+  for (const std::string kind : {"cho", "bahdanau", "transformer"})
+    for (const bool tied : {false, true}) {
+      if (kind == "cho" && tied) continue;  // Cho has no tied output layer
+      CAPTURE(kind);
+      CAPTURE(tied);
+      ModelConfig config = config_of(kind, 7, 7, 4, 6, 0.0);
+      config.tie_embeddings = tied;
+      auto model = build(config, DType::f64, 9);
+      const Tensor all = model->forward(batch);  // (T, B, V)
+      const Tensor picked = tg::index_select(tg::reshape(all, Shape{-1, all.size(2)}), 0, rows);
+      const Tensor at = model->forward_at(batch, rows);  // (N, V)
+      REQUIRE(at.shape() == picked.shape());
+      CHECK(max_abs_diff(at, picked) <= 1e-12);
+      // The loss on the target rows against cross_entropy over all T·B rows with padding ignored.
+      std::vector<std::vector<double>> grads[2];
+      double losses[2];
+      for (int every_row = 0; every_row < 2; ++every_row) {
+        model->zero_grad();
+        tg::CrossEntropyOptions options;
+        options.ignore_index = Vocab::pad_id;
+        const Tensor loss = every_row == 1 ? tg::cross_entropy(tg::reshape(model->forward(batch), Shape{T * B, -1}),
+                                                                tg::reshape(batch.tgt_out, Shape{-1}), options)
+                                           : model->loss(batch);
+        losses[every_row] = loss.item();
+        loss.backward();
+        for (const Tensor& p : model->parameters())
+          grads[every_row].push_back(p.grad().defined() ? p.grad().to_vector<double>() : std::vector<double>());
+      }
+      CHECK(losses[0] == doctest::Approx(losses[1]).epsilon(1e-13));
+      REQUIRE(grads[0].size() == grads[1].size());
+      double worst = 0;
+      for (size_t i = 0; i < grads[0].size(); ++i) {
+        REQUIRE(grads[0][i].size() == grads[1][i].size());
+        for (size_t j = 0; j < grads[0][i].size(); ++j)
+          worst = std::max(worst, std::abs(grads[0][i][j] - grads[1][i][j]));
+      }
+      CHECK(worst <= 1e-13);
+    }
+}
+
 TEST_CASE("recompute_encoder: the same loss and gradients bit for bit, dropout on, and less kept") {
   std::vector<Example> examples(3);
   examples[0] = {{4, 5, 6, 7, 8}, {5, 6, 9}};

@@ -8,6 +8,7 @@
 #include "apps/translate/models/model_parts.h"
 #include "ops/add.h"
 #include "ops/concat.h"
+#include "ops/index_select.h"
 #include "ops/matmul.h"
 #include "ops/mul.h"
 #include "ops/reshape.h"
@@ -83,6 +84,15 @@ Encoded BahdanauModel::encode(const Tensor& src, const Tensor& src_lengths, cons
 }
 
 Tensor BahdanauModel::forward(const text::Batch& batch) const {
+  return decoder.logits(output_features(batch));  // (T, B, V)
+}
+
+Tensor BahdanauModel::forward_at(const text::Batch& batch, const Tensor& rows) const {
+  const Tensor features = output_features(batch);  // (T, B, F)
+  return decoder.logits(index_select(reshape(features, Shape{-1, features.size(2)}), 0, rows));  // (N, V)
+}
+
+Tensor BahdanauModel::output_features(const text::Batch& batch) const {
   detail::check_target(batch, "BahdanauModel");
   const Encoded encoded = encode(batch.src, batch.src_lengths, batch.src_mask);
   const int64_t T = batch.tgt_in.size(0);
@@ -106,8 +116,8 @@ Tensor BahdanauModel::forward(const text::Batch& batch) const {
     states.push_back(cell.output(state));                                // s_t (B, H)
     contexts.push_back(a.context);
   }
-  // One output product for all steps: [s; c; E y] (T, B, H + 2H + E) -> (T, B, V)
-  return decoder.logits(concat({stack(states, 0), stack(contexts, 0), y}, 2));
+  // The output layer's input for all steps at once: [s; c; E y] (T, B, H + 2H + E)
+  return concat({stack(states, 0), stack(contexts, 0), y}, 2);
 }
 
 // The decoder cell's input [E y; c] by parts: embeddings (all steps at once in

@@ -66,6 +66,7 @@ class BahdanauModel : public Seq2Seq {
   const ModelConfig& config() const override { return config_; }
   Encoded encode(const Tensor& src, const Tensor& src_lengths, const Tensor& src_mask) const override;
   Tensor forward(const text::Batch& batch) const override;
+  Tensor forward_at(const text::Batch& batch, const Tensor& rows) const override;
   Step step(const Encoded& encoded, const Tensor& prev_tokens, const Tensor& hidden) const override;
   std::string type_name() const override { return "BahdanauModel"; }
   void quantize_for_decoding() override;
@@ -77,6 +78,7 @@ class BahdanauModel : public Seq2Seq {
 
  private:
   nn::InputParts cell_input_parts() const;
+  Tensor output_features(const text::Batch& batch) const;  // [s; c; E y] (T, B, 3H + E)
   Tensor shortlist_input(const Tensor& features) const;
   ModelConfig config_;
 };

@@ -6,7 +6,10 @@
 #include "apps/translate/models/model_parts.h"
 #include "ops/add.h"
 #include "ops/concat.h"
+#include "ops/index_select.h"
 #include "ops/matmul.h"
+#include "ops/reshape.h"
+#include "ops/rounded_division.h"
 #include "ops/select.h"
 #include "ops/slice.h"
 #include "ops/softmax.h"
@@ -60,6 +63,20 @@ Encoded ChoModel::encode(const Tensor& src, const Tensor& src_lengths, const Ten
 }
 
 Tensor ChoModel::forward(const text::Batch& batch) const {
+  const OutputInputs in = output_inputs(batch);
+  return output_logits(in.s_y, in.context_share);  // (T, B, V)
+}
+
+// Row t·B + b takes sentence b's context share.
+Tensor ChoModel::forward_at(const text::Batch& batch, const Tensor& rows) const {
+  const OutputInputs in = output_inputs(batch);
+  const int64_t B = in.s_y.size(1);
+  const Tensor sentences = remainder(rows, B);  // (N) b of each row (integer ops run on the host: on a GPU, a read back)
+  return output_logits(index_select(reshape(in.s_y, Shape{-1, in.s_y.size(2)}), 0, rows),
+                       index_select(in.context_share, 0, sentences));  // (N, V)
+}
+
+ChoModel::OutputInputs ChoModel::output_inputs(const text::Batch& batch) const {
   detail::check_target(batch, "ChoModel");
   const Encoded encoded = encode(batch.src, batch.src_lengths, batch.src_mask);
   const Tensor& c = encoded.context;  // (B, H)
@@ -77,7 +94,7 @@ Tensor ChoModel::forward(const text::Batch& batch) const {
     states.push_back(cell.output(s));            // s_t (B, H)
   }
   const Tensor s_all = decoder.dropout(stack(states, 0));  // (T, B, H)
-  return output_logits(concat({s_all, y}, 2), output_parts().project_with_bias(1, c));  // (T, B, V)
+  return {concat({s_all, y}, 2), output_parts().project_with_bias(1, c)};  // (T, B, H + E), (B, V)
 }
 
 // W_ih [E y; c] + b_ih = (E y) W_ih^yᵀ + (c W_ih^cᵀ + b_ih): the context's share once per

@@ -50,6 +50,7 @@ class ChoModel : public Seq2Seq {
   const ModelConfig& config() const override { return config_; }
   Encoded encode(const Tensor& src, const Tensor& src_lengths, const Tensor& src_mask) const override;
   Tensor forward(const text::Batch& batch) const override;
+  Tensor forward_at(const text::Batch& batch, const Tensor& rows) const override;
   Step step(const Encoded& encoded, const Tensor& prev_tokens, const Tensor& hidden) const override;
   std::string type_name() const override { return "ChoModel"; }
   void quantize_for_decoding() override;
@@ -68,6 +69,11 @@ class ChoModel : public Seq2Seq {
   nn::InputParts output_parts(const Tensor& weight, const Tensor& bias) const;
   Tensor cell_input(const Tensor& y, const Tensor& context_share) const;
   Tensor output_logits(const Tensor& s_y, const Tensor& context_share) const;
+  // What the output layer reads for all steps: [s; E y] (T, B, H + E) and the context's share c W_o^cᵀ + b_o (B, V).
+  struct OutputInputs {
+    Tensor s_y, context_share;
+  };
+  OutputInputs output_inputs(const text::Batch& batch) const;
   ModelConfig config_;
   Int8Linear int8_out_;  // W_o^{s,y} (V, H + E) with int8 weights, once quantized for decoding
 };

@@ -9,6 +9,7 @@
 #include "nn/init.h"
 #include "ops/add.h"
 #include "ops/concat.h"
+#include "ops/index_select.h"
 #include "ops/linear.h"
 #include "ops/logical.h"
 #include "ops/mul.h"
@@ -103,12 +104,20 @@ Tensor TransformerModel::memory(const Tensor& src, const Tensor& src_mask) const
 }
 
 Tensor TransformerModel::forward(const text::Batch& batch) const {
+  return decoder.logits(decoder_output(batch));  // (T, B, V)
+}
+
+Tensor TransformerModel::forward_at(const text::Batch& batch, const Tensor& rows) const {
+  const Tensor h = decoder_output(batch);  // (T, B, d)
+  return decoder.logits(index_select(reshape(h, Shape{-1, h.size(2)}), 0, rows));  // (N, V)
+}
+
+Tensor TransformerModel::decoder_output(const text::Batch& batch) const {
   detail::check_source(batch.src, batch.src_lengths, batch.src_mask, "TransformerModel");
   detail::check_target(batch, "TransformerModel");
   const Tensor m = memory(batch.src, batch.src_mask);
   const Tensor y = embed(decoder.embed, decoder.dropout, batch.tgt_in, 0);  // (T, B, d)
-  const Tensor h = decoder(y, m, {.is_causal = true}, {.key_padding_mask = logical_not(batch.src_mask)});
-  return decoder.logits(h);  // (T, B, V)
+  return decoder(y, m, {.is_causal = true}, {.key_padding_mask = logical_not(batch.src_mask)});  // (T, B, d)
 }
 
 Encoded TransformerModel::encode(const Tensor& src, const Tensor& src_lengths, const Tensor& src_mask) const {

@@ -60,6 +60,7 @@ class TransformerModel : public Seq2Seq {
   const ModelConfig& config() const override { return config_; }
   Encoded encode(const Tensor& src, const Tensor& src_lengths, const Tensor& src_mask) const override;
   Tensor forward(const text::Batch& batch) const override;
+  Tensor forward_at(const text::Batch& batch, const Tensor& rows) const override;
   Step step(const Encoded& encoded, const Tensor& prev_tokens, const Tensor& hidden) const override;
   std::string type_name() const override { return "TransformerModel"; }
   void quantize_for_decoding() override;
@@ -74,6 +75,8 @@ class TransformerModel : public Seq2Seq {
   Tensor embed(const nn::Embedding& table, const nn::Dropout& dropout, const Tensor& tokens, int64_t first) const;
   // The memory of a source batch: (S, B, d).
   Tensor memory(const Tensor& src, const Tensor& src_mask) const;
+  // The decoder's output for a batch, teacher forced: (T, B, d), what the output layer reads.
+  Tensor decoder_output(const text::Batch& batch) const;
   // PE rows [first, first + T) as (T, 1, d), from a table kept between calls (grown on demand).
   Tensor positions(int64_t first, int64_t T, const Tensor& like) const;
   ModelConfig config_;
