@@ -12,7 +12,8 @@ both fp32 and bf16, the median of the rounds' bf16/fp32 ratios.
       --bench build/bench/bench_seq2seq --model bahdanau --rounds 6 --steps 30
 
 A library is NAME=DIR, DIR holding libtapegrad.so (the rest of the build's
-libraries come from --build).
+libraries come from --build) and, to compare code the program links in
+itself (apps/translate's), a bench_seq2seq of its own, run instead of --bench.
 """
 import argparse
 import os
@@ -39,7 +40,8 @@ def field(output, name):
 
 def run(args, lib_dir, precision):
     env = dict(os.environ, LD_LIBRARY_PATH=f'{os.path.realpath(lib_dir)}:{os.path.realpath(args.build)}')
-    command = [args.bench, 'train', '--model', args.model, '--steps', str(args.steps), '--warmup', '3',
+    own_bench = os.path.join(lib_dir, 'bench_seq2seq')
+    command = [own_bench if os.path.exists(own_bench) else args.bench, 'train', '--model', args.model, '--steps', str(args.steps), '--warmup', '3',
                '--threads', str(args.threads), '--precision', precision]
     thp_before, usage_before = huge_page_faults(), resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(command, env=env, capture_output=True, text=True)

@@ -290,6 +290,27 @@ TEST_CASE("WordModel: step-by-step decoding gives the same logits as the whole-s
                        Error);
 }
 
+TEST_CASE("WordModel::forward_at: forward's logits at the rows asked for, dropout on; the gradients flow to them") {
+  WordModelConfig c{.vocab = 11, .embed = 5, .hidden = 7, .layers = 2, .dropout = 0.2};
+  WordModel model(c, 9);
+  model.train();
+  const Tensor tokens = index_tensor({1, 1, 4, 5, 6, 7, 10, 2, 3, 0}, {5, 2});  // (T=5, B=2), the last row padding
+  const Tensor rows = index_tensor({0, 1, 2, 4, 5, 7, 8}, {7});
+  model.reseed(3);
+  const Tensor all = model.forward(tokens);  // (5, 2, 11)
+  model.reseed(3);
+  const Tensor at = model.forward_at(tokens, rows);  // (7, 11): the same dropout masks
+  REQUIRE(at.shape() == Shape{7, 11});
+  const std::vector<int64_t> picked = rows.to_vector<int64_t>();
+  for (int64_t i = 0; i < 7; ++i)
+    for (int64_t v = 0; v < 11; ++v)
+      CHECK(at.at({i, v}) == doctest::Approx(all.at({picked[i] / 2, picked[i] % 2, v})).epsilon(1e-6));
+  // A row left out gets no gradient through the output layer: the weight's gradient is that of the rows kept.
+  sum(at).backward();
+  const std::vector<float> from_rows = model.out.bias.grad().to_vector<float>();
+  for (const float g : from_rows) CHECK(g == 7.0f);
+}
+
 TEST_CASE("language_model: errors name the missing file, the bad checkpoint and the bad option") {
   TempDir tmp("lm_errors");
   LanguageModelOptions o;

@@ -256,7 +256,7 @@ TEST_CASE("forward_at: forward's logits at the target tokens, and the loss's gra
   const std::vector<int64_t> y = batch.tgt_out.to_vector<int64_t>();
   for (int64_t r = 0; r < T * B; ++r)
     if (y[static_cast<size_t>(r)] != Vocab::pad_id) expected_rows.push_back(r);
-  const Tensor rows = tg::translate::target_rows(batch);
+  const Tensor rows = tg::text::target_rows(batch);
   REQUIRE(rows.to_vector<int64_t>() == expected_rows);
   REQUIRE(static_cast<int64_t>(expected_rows.size()) == batch.num_tgt_tokens);
   REQUIRE(static_cast<int64_t>(expected_rows.size()) < T * B);  // padding to skip

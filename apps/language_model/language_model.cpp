@@ -50,10 +50,10 @@ std::vector<text::Example> encode(const text::Vocab& vocab, const std::vector<st
   return examples;
 }
 
-// Σ −log P(target) over the batch's real targets: logits (T, B, V), targets (T, B).
+// Σ −log P(target) over the batch's real targets, the output layer at those (N) positions alone: logits (N, V).
 Tensor batch_nll(const WordModel& model, const text::Batch& batch, Reduction reduction) {
-  const Tensor logits = model.forward(batch.tgt_in);
-  return cross_entropy(reshape(logits, {-1, logits.size(-1)}), reshape(batch.tgt_out, {-1}),
+  const Tensor rows = text::target_rows(batch);
+  return cross_entropy(model.forward_at(batch.tgt_in, rows), index_select(reshape(batch.tgt_out, {-1}), 0, rows),
                        {.ignore_index = text::Vocab::pad_id, .reduction = reduction});
 }
 

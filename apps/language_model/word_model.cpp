@@ -39,12 +39,18 @@ WordModel::WordModel(const WordModelConfig& config, uint64_t seed)
   gru.reseed(seed ^ 0x6A0ULL);
 }
 
-Tensor WordModel::forward(const Tensor& tokens) const {
+Tensor WordModel::forward(const Tensor& tokens) const { return out(output_input(tokens)); }  // (T, B, V)
+
+Tensor WordModel::forward_at(const Tensor& tokens, const Tensor& rows) const {
+  const Tensor h = output_input(tokens);                                     // (T, B, H)
+  return out(index_select(reshape(h, Shape{-1, h.size(2)}), 0, rows));  // (N, V)
+}
+
+Tensor WordModel::output_input(const Tensor& tokens) const {
   if (tokens.ndim() != 2 || tokens.dtype() != DType::i64)
     fail("WordModel: tokens must be (T, B) int64, got {} {}", tokens.shape().str(), dtype_name(tokens.dtype()));
-  const Tensor e = dropout(embed(tokens));        // (T, B, E)
-  const Tensor h = gru(e).output;                 // (T, B, H)
-  return out(dropout(h));                         // (T, B, V)
+  const Tensor e = dropout(embed(tokens));  // (T, B, E)
+  return dropout(gru(e).output);            // (T, B, H)
 }
 
 std::pair<Tensor, Tensor> WordModel::step(const Tensor& tokens, const Tensor& state) const {

@@ -34,6 +34,9 @@ class WordModel : public nn::Module {
   // tokens (T, B) int64 -> logits (T, B, V). Sentences are padded at the end,
   // so padding never influences a real position (the model only looks back).
   Tensor forward(const Tensor& tokens) const;
+  // forward's logits at rows (N) int64 of the flat (T·B) positions alone: (N, V). The output layer runs on those
+  // rows only (the loss: the real targets, text::target_rows).
+  Tensor forward_at(const Tensor& tokens, const Tensor& rows) const;
 
   // One position for a batch: tokens (B) int64, state (L, B, H) or undefined
   // (zeros) -> logits (B, V) and the new state (L, B, H).
@@ -43,6 +46,7 @@ class WordModel : public nn::Module {
   std::string type_name() const override { return "WordModel"; }
 
  private:
+  Tensor output_input(const Tensor& tokens) const;  // dropout(GRU(dropout(E tokens))) (T, B, H)
   WordModelConfig config_;
   Generator init_gen_;  // draws the initial weights; declared before the layers it initialises
 

@@ -158,6 +158,34 @@ Batch make_batch(const std::vector<Example>& examples, const std::vector<int64_t
   return batch;
 }
 
+Tensor target_rows(const Batch& batch) {
+  check_defined(batch.tgt_out, "target_rows", "tgt_out");
+  const Tensor& tgt_out = batch.tgt_out;
+  if (tgt_out.ndim() != 2 || tgt_out.dtype() != DType::i64)
+    fail("target_rows: tgt_out must be int64 (T, B), got {} {}", dtype_name(tgt_out.dtype()), tgt_out.shape().str());
+  const int64_t T = tgt_out.size(0), B = tgt_out.size(1);
+  std::vector<int64_t> rows;
+  rows.reserve(static_cast<size_t>(T * B));
+  if (tgt_out.device().is_host()) {
+    const std::vector<int64_t> y = tgt_out.to_vector<int64_t>();
+    for (int64_t r = 0; r < T * B; ++r)
+      if (y[static_cast<size_t>(r)] != Vocab::pad_id) rows.push_back(r);
+  } else {
+    const Tensor& lengths = batch.tgt_lengths;
+    if (!lengths.defined() || !lengths.device().is_host() || !(lengths.shape() == Shape{B}) ||
+        lengths.dtype() != DType::i64)
+      fail("target_rows: with tgt_out on {}, tgt_lengths must be int64 ({}) on the host, got {}", tgt_out.device().str(),
+           B, lengths.defined() ? fmt::format("{} {} on {}", dtype_name(lengths.dtype()), lengths.shape().str(),
+                                              lengths.device().str())
+                                : std::string("none"));
+    const std::vector<int64_t> n = lengths.to_vector<int64_t>();
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t b = 0; b < B; ++b)
+        if (t < n[static_cast<size_t>(b)]) rows.push_back(t * B + b);
+  }
+  return index_tensor(rows, {static_cast<int64_t>(rows.size())}).to(tgt_out.device());
+}
+
 Batch Batch::to(Device device) const {
   Batch moved = *this;
   for (Tensor* t : {&moved.src, &moved.src_mask, &moved.tgt_in, &moved.tgt_out})

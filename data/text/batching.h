@@ -43,6 +43,11 @@ struct Batch {
   Batch to(Device device) const;
 };
 
+// The flat positions t·B + b of a batch's target tokens (N) int64, ascending, on tgt_out's device: where tgt_out
+// is not padding (read on the host), or, with tgt_out on another device, t < tgt_lengths[b] (the host's lengths:
+// nothing read back). A loss computes its output layer at these rows alone.
+Tensor target_rows(const Batch& batch);
+
 struct BatchOptions {
   int64_t batch_size = 64;    // sentences per batch (at most)
   int64_t max_tokens = 0;     // > 0: also keep B * max(S, T) at most this (a longer sentence gets a batch alone)

@@ -4,7 +4,6 @@
 #include "apps/translate/models/cho_model.h"
 #include "apps/translate/models/transformer_model.h"
 #include "core/services/error.h"
-#include "core/tensor/creation.h"
 #include "core/services/generator.h"
 #include "data/text/vocab.h"
 #include "ops/cross_entropy.h"
@@ -33,7 +32,7 @@ Tensor Seq2Seq::loss(const text::Batch& batch, const LossOptions& options) const
     return cross_entropy(reshape(logits, Shape{-1, logits.size(2)}), targets, cross_entropy_options);
   }
   // The output layer and the softmax on the target tokens alone: padding's logits would only be ignored.
-  const Tensor rows = target_rows(batch);  // (N)
+  const Tensor rows = text::target_rows(batch);  // (N)
   return cross_entropy(forward_at(batch, rows), index_select(targets, 0, rows), cross_entropy_options);
 }
 
@@ -42,33 +41,6 @@ Tensor Seq2Seq::forward_at(const text::Batch& batch, const Tensor& rows) const {
   return index_select(reshape(logits, Shape{-1, logits.size(2)}), 0, rows);
 }
 
-Tensor target_rows(const text::Batch& batch) {
-  check_defined(batch.tgt_out, "target_rows", "tgt_out");
-  const Tensor& tgt_out = batch.tgt_out;
-  if (tgt_out.ndim() != 2 || tgt_out.dtype() != DType::i64)
-    fail("target_rows: tgt_out must be int64 (T, B), got {} {}", dtype_name(tgt_out.dtype()), tgt_out.shape().str());
-  const int64_t T = tgt_out.size(0), B = tgt_out.size(1);
-  std::vector<int64_t> rows;
-  rows.reserve(static_cast<size_t>(T * B));
-  if (tgt_out.device().is_host()) {
-    const std::vector<int64_t> y = tgt_out.to_vector<int64_t>();
-    for (int64_t r = 0; r < T * B; ++r)
-      if (y[static_cast<size_t>(r)] != text::Vocab::pad_id) rows.push_back(r);
-  } else {
-    const Tensor& lengths = batch.tgt_lengths;
-    if (!lengths.defined() || !lengths.device().is_host() || !(lengths.shape() == Shape{B}) ||
-        lengths.dtype() != DType::i64)
-      fail("target_rows: with tgt_out on {}, tgt_lengths must be int64 ({}) on the host, got {}", tgt_out.device().str(),
-           B, lengths.defined() ? fmt::format("{} {} on {}", dtype_name(lengths.dtype()), lengths.shape().str(),
-                                              lengths.device().str())
-                                : std::string("none"));
-    const std::vector<int64_t> n = lengths.to_vector<int64_t>();
-    for (int64_t t = 0; t < T; ++t)
-      for (int64_t b = 0; b < B; ++b)
-        if (t < n[static_cast<size_t>(b)]) rows.push_back(t * B + b);
-  }
-  return index_tensor(rows, {static_cast<int64_t>(rows.size())}).to(tgt_out.device());
-}
 
 void Seq2Seq::quantize_for_decoding() {
   fail("{}: no int8 decoding for this model (quantize_for_decoding is not implemented)", type_name());

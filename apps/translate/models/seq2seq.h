@@ -96,7 +96,7 @@ class Seq2Seq : public nn::Module {
   // logits z (T·B, V) against the targets y = tgt_out (T·B), padding ignored,
   //   L = −Σ_t log softmax(z_t)[y_t] / N,   N = batch.num_tgt_tokens
   // (no / N with Reduction::sum). The logits are computed at the target tokens
-  // alone (forward_at target_rows(batch)); Reduction::none keeps all T·B.
+  // alone (forward_at text::target_rows(batch)); Reduction::none keeps all T·B.
   Tensor loss(const text::Batch& batch, const LossOptions& options = {}) const;
   // One decoding step from the previous tokens (B) int64 and the state (B, H), or (B, 2H) with an LSTM cell.
   virtual Step step(const Encoded& encoded, const Tensor& prev_tokens, const Tensor& hidden) const = 0;
@@ -133,11 +133,6 @@ class Seq2Seq : public nn::Module {
 
 // The model of config.kind, initialised from `seed`.
 std::unique_ptr<Seq2Seq> make_model(const ModelConfig& config, uint64_t seed);
-
-// The flat positions t·B + b of a batch's target tokens, ascending, on tgt_out's device: where tgt_out is not
-// padding (read on the host), or, with tgt_out on another device, t < tgt_lengths[b] (the host's lengths:
-// nothing read back).
-Tensor target_rows(const text::Batch& batch);
 
 // Rows `rows` (int64, (N,)) of every defined tensor of an encoding, batch axis
 // first: beam search repeats a sentence's encoding per hypothesis with it.
