@@ -41,7 +41,6 @@ Tensor Seq2Seq::forward_at(const text::Batch& batch, const Tensor& rows) const {
   return index_select(reshape(logits, Shape{-1, logits.size(2)}), 0, rows);
 }
 
-
 void Seq2Seq::quantize_for_decoding() {
   fail("{}: no int8 decoding for this model (quantize_for_decoding is not implemented)", type_name());
 }
