@@ -41,8 +41,8 @@ def field(output, name):
 def run(args, lib_dir, precision):
     env = dict(os.environ, LD_LIBRARY_PATH=f'{os.path.realpath(lib_dir)}:{os.path.realpath(args.build)}')
     own_bench = os.path.join(lib_dir, 'bench_seq2seq')
-    command = [own_bench if os.path.exists(own_bench) else args.bench, 'train', '--model', args.model, '--steps', str(args.steps), '--warmup', '3',
-               '--threads', str(args.threads), '--precision', precision]
+    command = [own_bench if os.path.exists(own_bench) else args.bench, 'train', '--model', args.model,
+               '--steps', str(args.steps), '--warmup', '3', '--threads', str(args.threads), '--precision', precision]
     thp_before, usage_before = huge_page_faults(), resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(command, env=env, capture_output=True, text=True)
     thp_after, usage_after = huge_page_faults(), resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -364,6 +364,21 @@ TEST_CASE("make_batch: time-major padded tensors, masks and lengths") {
   CHECK_THROWS_WITH_AS(make_batch(ex, {}), doctest::Contains("no examples given"), tg::Error);
 }
 
+TEST_CASE("target_rows: the flat positions t·B + b of the target tokens; a batch without them is refused") {
+  const std::vector<Example> ex = {{{10, 11, 12}, {20}}, {{13}, {21, 22, 23}}};
+  const Batch b = make_batch(ex, {0, 1});  // tgt_out (4, 2): 20 21 / <eos> 22 / pad 23 / pad <eos>
+  const Tensor rows = target_rows(b);
+  CHECK(rows.dtype() == DType::i64);
+  CHECK(rows.to_vector<int64_t>() == std::vector<int64_t>{0, 1, 2, 3, 5, 7});
+  CHECK(rows.numel() == b.num_tgt_tokens);
+  Batch no_targets = b;
+  no_targets.tgt_out = Tensor();
+  CHECK_THROWS_WITH_AS(target_rows(no_targets), doctest::Contains("tgt_out"), tg::Error);
+  Batch flat = b;
+  flat.tgt_out = reshape(b.tgt_out, Shape{-1});
+  CHECK_THROWS_WITH_AS(target_rows(flat), doctest::Contains("tgt_out must be int64 (T, B), got int64 (8,)"), tg::Error);
+}
+
 TEST_CASE("plan_epoch: each sentence once, reproducible per (seed, epoch), different across epochs") {
   std::vector<Example> ex;
   Generator gen(7);
