@@ -8,7 +8,6 @@
 #include "apps/translate/models/model_parts.h"
 #include "ops/add.h"
 #include "ops/concat.h"
-#include "ops/index_select.h"
 #include "ops/matmul.h"
 #include "ops/mul.h"
 #include "ops/reshape.h"
@@ -88,8 +87,7 @@ Tensor BahdanauModel::forward(const text::Batch& batch) const {
 }
 
 Tensor BahdanauModel::forward_at(const text::Batch& batch, const Tensor& rows) const {
-  const Tensor features = output_features(batch);  // (T, B, F)
-  return decoder.logits(index_select(reshape(features, Shape{-1, features.size(2)}), 0, rows));  // (N, V)
+  return decoder.logits(detail::rows_at(output_features(batch), rows));  // (T, B, F) -> (N, F) -> (N, V)
 }
 
 Tensor BahdanauModel::output_features(const text::Batch& batch) const {

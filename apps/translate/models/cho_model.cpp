@@ -8,7 +8,6 @@
 #include "ops/concat.h"
 #include "ops/index_select.h"
 #include "ops/matmul.h"
-#include "ops/reshape.h"
 #include "ops/rounded_division.h"
 #include "ops/select.h"
 #include "ops/slice.h"
@@ -72,8 +71,7 @@ Tensor ChoModel::forward_at(const text::Batch& batch, const Tensor& rows) const 
   const OutputInputs in = output_inputs(batch);
   const int64_t B = in.s_y.size(1);
   const Tensor sentences = remainder(rows, B);  // (N) b of each row (integer ops run on the host: on a GPU, a read back)
-  return output_logits(index_select(reshape(in.s_y, Shape{-1, in.s_y.size(2)}), 0, rows),
-                       index_select(in.context_share, 0, sentences));  // (N, V)
+  return output_logits(detail::rows_at(in.s_y, rows), index_select(in.context_share, 0, sentences));  // (N, V)
 }
 
 ChoModel::OutputInputs ChoModel::output_inputs(const text::Batch& batch) const {

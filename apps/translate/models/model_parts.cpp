@@ -210,6 +210,14 @@ Tensor restricted_logits(const RestrictedOutput& rows, const Tensor& x) {
   return linear(x, rows.weight, rows.bias);  // (..., F) @ (U, F)ᵀ + (U)
 }
 
+Tensor rows_at(const Tensor& x, const Tensor& rows) {
+  check_defined(x, "rows_at", "x");
+  if (x.ndim() < 2) fail("rows_at: x must be (T, B, ...), got {}", x.shape().str());
+  Shape flat{-1};  // (T·B, ...)
+  for (int axis = 2; axis < x.ndim(); ++axis) flat.push_back(x.size(axis));
+  return index_select(reshape(x, flat), 0, rows);
+}
+
 }  // namespace tg::translate::detail
 
 namespace tg::translate {

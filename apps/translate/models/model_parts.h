@@ -145,4 +145,8 @@ std::shared_ptr<const RestrictedOutput> restrict_rows(const Tensor& ids, const T
 // the restriction has them, else float.
 Tensor restricted_logits(const RestrictedOutput& rows, const Tensor& x);
 
+// x (T, B, ...) at the flat positions `rows` (N) int64 of its first two axes, t·B + b as text::target_rows gives
+// them: (N, ...), recorded (index_select), so the gradient flows back to those rows alone.
+Tensor rows_at(const Tensor& x, const Tensor& rows);
+
 }  // namespace tg::translate::detail

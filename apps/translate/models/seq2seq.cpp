@@ -2,6 +2,7 @@
 
 #include "apps/translate/models/bahdanau_model.h"
 #include "apps/translate/models/cho_model.h"
+#include "apps/translate/models/model_parts.h"
 #include "apps/translate/models/transformer_model.h"
 #include "core/services/error.h"
 #include "core/services/generator.h"
@@ -26,19 +27,18 @@ Tensor Seq2Seq::loss(const text::Batch& batch, const LossOptions& options) const
   cross_entropy_options.label_smoothing = options.label_smoothing;
   cross_entropy_options.ignore_index = text::Vocab::pad_id;
   cross_entropy_options.reduction = options.reduction;
-  const Tensor targets = reshape(batch.tgt_out, Shape{-1});  // (T·B)
   if (options.reduction == Reduction::none) {
     const Tensor logits = forward(batch);  // (T, B, V)
-    return cross_entropy(reshape(logits, Shape{-1, logits.size(2)}), targets, cross_entropy_options);
+    return cross_entropy(reshape(logits, Shape{-1, logits.size(2)}), reshape(batch.tgt_out, Shape{-1}),
+                         cross_entropy_options);
   }
   // The output layer and the softmax on the target tokens alone: padding's logits would only be ignored.
   const Tensor rows = text::target_rows(batch);  // (N)
-  return cross_entropy(forward_at(batch, rows), index_select(targets, 0, rows), cross_entropy_options);
+  return cross_entropy(forward_at(batch, rows), detail::rows_at(batch.tgt_out, rows), cross_entropy_options);
 }
 
 Tensor Seq2Seq::forward_at(const text::Batch& batch, const Tensor& rows) const {
-  const Tensor logits = forward(batch);  // (T, B, V)
-  return index_select(reshape(logits, Shape{-1, logits.size(2)}), 0, rows);
+  return detail::rows_at(forward(batch), rows);  // (T, B, V) -> (N, V)
 }
 
 void Seq2Seq::quantize_for_decoding() {

@@ -9,7 +9,6 @@
 #include "nn/init.h"
 #include "ops/add.h"
 #include "ops/concat.h"
-#include "ops/index_select.h"
 #include "ops/linear.h"
 #include "ops/logical.h"
 #include "ops/mul.h"
@@ -108,8 +107,7 @@ Tensor TransformerModel::forward(const text::Batch& batch) const {
 }
 
 Tensor TransformerModel::forward_at(const text::Batch& batch, const Tensor& rows) const {
-  const Tensor h = decoder_output(batch);  // (T, B, d)
-  return decoder.logits(index_select(reshape(h, Shape{-1, h.size(2)}), 0, rows));  // (N, V)
+  return decoder.logits(detail::rows_at(decoder_output(batch), rows));  // (T, B, d) -> (N, d) -> (N, V)
 }
 
 Tensor TransformerModel::decoder_output(const text::Batch& batch) const {
