@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
   std::string b_form = "tensor", a_form = "tensor", precision = "bf16";
   std::vector<std::string> libraries;
   int rounds = 7;
-  bool accumulate = false;
+  bool accumulate = false, cold = false;
   CLI::App app{"own_sgemm or own_bf16gemm of several libtapegrad builds, alternated in one process"};
   app.add_option("--mkn", mkn, "M K N for (M, K) x (K, N)")->expected(3)->required();
   app.add_option("--b", b_form, "B as a plain tensor or a parameter (kept packed); _t: its transpose (W as Wᵀ)")
@@ -62,6 +62,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"fp32", "bf16"}))
       ->capture_default_str();
   app.add_flag("--accumulate", accumulate, "C += A B in the timed calls (a weight gradient summed over a sequence's steps)");
+  app.add_flag("--cold", cold,
+               "before each timed call, an untimed product of another 8 MB B on the same threads (as a step's other "
+               "products leave the caches): B and A come from L3, not L2");
   app.add_option("--rounds", rounds, "timed blocks per library")->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--lib", libraries, "a libtapegrad.so (at least two; the first is the reference)")
       ->required()
@@ -100,6 +103,12 @@ int main(int argc, char** argv) {
                       : b_form == "parameter" ? MatrixF32{b_values.data(), n, 1, 1, 1}
                                               : MatrixF32{b_values.data(), n, 1};
 
+  // --cold's other product: (64, 1024) x (1024, 2048), B a plain tensor (8 MB, packed by every call).
+  constexpr int64_t kColdM = 64, kColdK = 1024, kColdN = 2048;
+  std::vector<float> cold_a_values(kColdM * kColdK, 0.5f), cold_b_values(kColdK * kColdN, 0.25f),
+      cold_c(kColdM * kColdN);
+  const MatrixF32 cold_a{cold_a_values.data(), kColdK, 1}, cold_b{cold_b_values.data(), kColdN, 1};
+
   std::vector<std::vector<float>> results(kernels.size());
   for (size_t v = 0; v < kernels.size(); ++v) {  // also packs a parameter before the timing
     kernels[v](m, n, k, a, b, c.data(), n, false);
@@ -109,13 +118,14 @@ int main(int argc, char** argv) {
   for (int round = 0; round < rounds; ++round)
     for (size_t turn = 0; turn < kernels.size(); ++turn) {
       const size_t v = (turn + static_cast<size_t>(round)) % kernels.size();
-      const auto start = std::chrono::steady_clock::now();
       int64_t calls = 0;
       double seconds = 0;
       do {
+        if (cold) kernels[v](kColdM, kColdN, kColdK, cold_a, cold_b, cold_c.data(), kColdN, false);
+        const auto start = std::chrono::steady_clock::now();
         kernels[v](m, n, k, a, b, c.data(), n, accumulate);
         ++calls;
-        seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       } while (seconds < 0.1);
       rates[v].push_back(2.0 * static_cast<double>(m * n * k * calls) / seconds / 1e9);
     }

@@ -149,6 +149,34 @@ inline __mmask16 first_lanes(int64_t count) {
   return static_cast<__mmask16>(count >= 16 ? 0xffff : count <= 0 ? 0 : (1u << count) - 1);
 }
 
+// 16 vectors of 16 32-bit words, transposed in place: r[i][j] becomes r[j][i] (four rounds of shuffles, 64 in
+// all). Packing turns runs of k (pairs, as a row of memory converts) into the panels' rows of columns with it.
+// (The maskz forms, all lanes kept: GCC 12's plain ones start from an undefined vector and warn.)
+inline void transpose_words(__m512i (&r)[16]) {
+  constexpr __mmask16 words = 0xffff;
+  constexpr __mmask8 pairs = 0xff;
+  __m512i t[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_maskz_unpacklo_epi32(words, r[i], r[i + 1]);
+    t[i + 1] = _mm512_maskz_unpackhi_epi32(words, r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {
+    r[i] = _mm512_maskz_unpacklo_epi64(pairs, t[i], t[i + 2]);
+    r[i + 1] = _mm512_maskz_unpackhi_epi64(pairs, t[i], t[i + 2]);
+    r[i + 2] = _mm512_maskz_unpacklo_epi64(pairs, t[i + 1], t[i + 3]);
+    r[i + 3] = _mm512_maskz_unpackhi_epi64(pairs, t[i + 1], t[i + 3]);
+  }
+  for (int i = 0; i < 16; i += 8)
+    for (int j = 0; j < 4; ++j) {
+      t[i + j] = _mm512_maskz_shuffle_i32x4(words, r[i + j], r[i + j + 4], 0x88);
+      t[i + j + 4] = _mm512_maskz_shuffle_i32x4(words, r[i + j], r[i + j + 4], 0xdd);
+    }
+  for (int j = 0; j < 8; ++j) {
+    r[j] = _mm512_maskz_shuffle_i32x4(words, t[j], t[j + 8], 0x88);
+    r[j + 8] = _mm512_maskz_shuffle_i32x4(words, t[j], t[j + 8], 0xdd);
+  }
+}
+
 // float32 products: B packed as is. A is read in place when its rows are
 // runs of memory; otherwise (a transposed A, a weight gradient's Xᵀ) the
 // tile's rows are copied k-major first (A[r, kk] at kk · rows + r, runs of
@@ -168,6 +196,7 @@ struct F32Format {
   // Copies B[k0:k0+depth, panel p's columns] for `panels` panels from `first`, zero past column n.
   static void pack_b(const MatrixF32& b, int64_t n, int64_t k0, int64_t depth, int64_t first, int64_t panels,
                      Packed* out) {
+    if (columns_are_runs(b)) return pack_b_columns(b, n, k0, depth, first, panels, out);
     for (int64_t q = 0; q < panels; ++q) {
       const int64_t col0 = (first + q) * kCols, cols = std::min<int64_t>(kCols, n - col0);
       float* dst = out + q * depth * kCols;
@@ -180,6 +209,35 @@ struct F32Format {
           for (int64_t j = 0; j < cols; ++j) d[j] = src[j * b.col_stride];
         }
         std::fill(d + cols, d + kCols, 0.0f);
+      }
+    }
+  }
+  // The same for B = Wᵀ (a linear layer's forward), whose columns are runs of memory: 16 k of 16 columns load
+  // as runs and are transposed into halves of 16 panel rows (transpose_words), where a value a column of memory
+  // apart was gathered one at a time. The 16 runs read side by side each have their line two steps on asked
+  // for, as the hardware's prefetchers do not follow so many.
+  static void pack_b_columns(const MatrixF32& b, int64_t n, int64_t k0, int64_t depth, int64_t first,
+                             int64_t panels, Packed* out) {
+    for (int64_t q = 0; q < panels; ++q) {
+      const int64_t col0 = (first + q) * kCols, cols = std::min<int64_t>(kCols, n - col0);
+      float* dst = out + q * depth * kCols;
+      for (int64_t kk = 0; kk < depth; kk += kWidth) {
+        const int64_t rows = std::min<int64_t>(kWidth, depth - kk);
+        const __mmask16 lanes = first_lanes(rows);
+        for (int64_t half = 0; half < kCols; half += kWidth) {
+          __m512i words[kWidth];  // words[j]: column half + j's k values kk .. kk + 15
+          for (int64_t j = 0; j < kWidth; ++j) {
+            if (half + j >= cols) {
+              words[j] = _mm512_setzero_si512();
+              continue;
+            }
+            const float* run = b.data + (k0 + kk) + (col0 + half + j) * b.col_stride;
+            _mm_prefetch(reinterpret_cast<const char*>(run + 2 * kWidth), _MM_HINT_T0);
+            words[j] = _mm512_castps_si512(_mm512_maskz_loadu_ps(lanes, run));
+          }
+          transpose_words(words);  // words[i]: row kk + i of the 16 columns
+          for (int64_t i = 0; i < rows; ++i) _mm512_storeu_si512(dst + (kk + i) * kCols + half, words[i]);
+        }
       }
     }
   }
@@ -227,34 +285,6 @@ struct F32Format {
     store_tile(lo, hi, c, ldc, cols, add);
   }
 };
-
-// 16 vectors of 16 32-bit words, transposed in place: r[i][j] becomes r[j][i] (four rounds of shuffles, 64 in
-// all). Packing turns runs of k (pairs, as a row of memory converts) into the panels' rows of columns with it.
-// (The maskz forms, all lanes kept: GCC 12's plain ones start from an undefined vector and warn.)
-inline void transpose_words(__m512i (&r)[16]) {
-  constexpr __mmask16 words = 0xffff;
-  constexpr __mmask8 pairs = 0xff;
-  __m512i t[16];
-  for (int i = 0; i < 16; i += 2) {
-    t[i] = _mm512_maskz_unpacklo_epi32(words, r[i], r[i + 1]);
-    t[i + 1] = _mm512_maskz_unpackhi_epi32(words, r[i], r[i + 1]);
-  }
-  for (int i = 0; i < 16; i += 4) {
-    r[i] = _mm512_maskz_unpacklo_epi64(pairs, t[i], t[i + 2]);
-    r[i + 1] = _mm512_maskz_unpackhi_epi64(pairs, t[i], t[i + 2]);
-    r[i + 2] = _mm512_maskz_unpacklo_epi64(pairs, t[i + 1], t[i + 3]);
-    r[i + 3] = _mm512_maskz_unpackhi_epi64(pairs, t[i + 1], t[i + 3]);
-  }
-  for (int i = 0; i < 16; i += 8)
-    for (int j = 0; j < 4; ++j) {
-      t[i + j] = _mm512_maskz_shuffle_i32x4(words, r[i + j], r[i + j + 4], 0x88);
-      t[i + j + 4] = _mm512_maskz_shuffle_i32x4(words, r[i + j], r[i + j + 4], 0xdd);
-    }
-  for (int j = 0; j < 8; ++j) {
-    r[j] = _mm512_maskz_shuffle_i32x4(words, t[j], t[j + 8], 0x88);
-    r[j + 8] = _mm512_maskz_shuffle_i32x4(words, t[j], t[j + 8], 0xdd);
-  }
-}
 
 #if TG_BF16_KERNELS
 // x rounded to bfloat16 (nearest, ties to even; NaN kept quiet), as a float
