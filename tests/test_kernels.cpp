@@ -25,6 +25,7 @@
 #include "backends/cpu/cpu_gemm.h"
 #include "backends/cpu/cpu_math.h"
 #include "backends/cpu/packed_operand_cache.h"
+#include "bf16_kernel_guard.h"
 #include "core/services/error.h"
 #include "core/dispatch/kernel_table.h"
 #include "core/dispatch/matmul_precision.h"
@@ -699,22 +700,12 @@ TEST_CASE("matmul precision: cpu and reference multiply the rounded inputs exact
 }
 
 namespace {
-// Each bf16 kernel that runs here in turn (amx where the processor has the tiles); the guard restores the
-// processor's choice however the scope ends.
+// Each bf16 kernel that runs here in turn (amx where the processor has the tiles), set with Bf16KernelGuard.
 std::vector<tg::cpu::Bf16Kernel> bf16_kernels_here() {
   std::vector<tg::cpu::Bf16Kernel> kernels{tg::cpu::Bf16Kernel::dpbf16, tg::cpu::Bf16Kernel::fma};
   if (tg::cpu::amx_tiles_run_here()) kernels.push_back(tg::cpu::Bf16Kernel::amx);
   return kernels;
 }
-struct Bf16KernelGuard {
-  explicit Bf16KernelGuard(tg::cpu::Bf16Kernel kernel) : previous(tg::cpu::bf16_kernel()) {
-    tg::cpu::set_bf16_kernel(kernel);
-  }
-  ~Bf16KernelGuard() { tg::cpu::set_bf16_kernel(previous); }
-  Bf16KernelGuard(const Bf16KernelGuard&) = delete;
-  Bf16KernelGuard& operator=(const Bf16KernelGuard&) = delete;
-  tg::cpu::Bf16Kernel previous;
-};
 }  // namespace
 
 TEST_CASE("matmul precision bf16: each kernel (vdpbf16ps, fma on rounded inputs, AMX tiles where they run) on every blocking path and remainder, within the summation bound") {
