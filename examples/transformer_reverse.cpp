@@ -105,7 +105,12 @@ int main() {
   Reverser model(32, gen);
   fmt::print("{} parameters\n", model.parameter_count());
   tg::optim::Adam adam(model.named_parameters(), {.lr = 3e-3});
-  for (int step = 1; step <= 1800; ++step) {
+  // Warm-up, then a cosine down to 0: at a constant rate the last steps still jump (a loss of 0.21 at step
+  // 1,500), and where training ends then depends on the product kernel's rounding (81-100 of 100 over seeds
+  // and kernels); annealed, 99-100.
+  constexpr int kSteps = 1800, kWarmup = 100;
+  tg::optim::CosineAnnealingLR schedule(adam, kSteps - kWarmup, 0.0, kWarmup);
+  for (int step = 1; step <= kSteps; ++step) {
     const Batch b = random_batch(32, gen);
     const tg::Tensor logits = model.forward(b.src, b.tgt_in);  // (N, T, V)
     const tg::Tensor loss = tg::cross_entropy(logits.reshape({-1, kVocab}), b.tgt_out.reshape({-1}),
@@ -114,6 +119,7 @@ int main() {
     loss.backward();
     tg::optim::clip_grad_norm(model.parameters(), 1.0);
     adam.step();
+    schedule.step();
     if (step % 300 == 0) fmt::print("step {}: loss {:.4f}\n", step, loss.item());
   }
   model.eval();
